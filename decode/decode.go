@@ -1,0 +1,95 @@
+// Package decode turns raw records into events. Each format is one decoder
+// in its own package (decode/json, decode/windows, …) with the same shape: a
+// constructor registered under the format's name, one Decode method, and
+// fixtures beside it.
+package decode
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/vigil-sec/vigil/event"
+)
+
+// Decoder decodes one format. A Decoder keeps per-instance scratch state
+// (parsers, buffers) and is not safe for concurrent use: each worker makes
+// its own with New.
+type Decoder interface {
+	// Decode fills ev from rec. ev has been Reset, its Fields are bound to
+	// the Dict of the fields wanted, and ID, Workspace, Source, Format,
+	// Received and Raw are set. Decode sets Time (left zero, the caller
+	// uses Received), the Logsource the format implies (the caller applies a
+	// source's configured logsource over it), Common and Fields. Values may
+	// alias rec. A record that cannot be decoded returns an *Error.
+	Decode(rec []byte, ev *event.Event) error
+}
+
+// Error says why and where a record could not be decoded.
+type Error struct {
+	Format string
+	Offset int    // byte offset in the record, -1 when unknown
+	Field  string // the field at fault, if any
+	Reason string
+}
+
+func (e *Error) Error() string {
+	s := e.Format + ": " + e.Reason
+	if e.Field != "" {
+		s += " (field " + e.Field + ")"
+	}
+	if e.Offset >= 0 {
+		s += fmt.Sprintf(" at byte %d", e.Offset)
+	}
+	return s
+}
+
+// Factory makes a fresh Decoder.
+type Factory func() Decoder
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Factory{}
+)
+
+// Register makes a format available under name. Decoder packages call it
+// from init; cmd/vigil imports them for their side effect.
+func Register(name string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("decode: format registered twice: " + name)
+	}
+	registry[name] = f
+}
+
+// New returns a fresh decoder of format name.
+func New(name string) (Decoder, error) {
+	mu.RLock()
+	f, ok := registry[name]
+	mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown format %q (known: %v)", name, Formats())
+	}
+	return f(), nil
+}
+
+// Known reports whether format name is registered.
+func Known(name string) bool {
+	mu.RLock()
+	defer mu.RUnlock()
+	_, ok := registry[name]
+	return ok
+}
+
+// Formats lists the registered formats, sorted.
+func Formats() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,97 @@
+package event
+
+// Common field ids: the ECS-named fields every decoder fills where its
+// source has them, so that detections and correlation work across sources.
+// @timestamp is Event.Time, not a Common field.
+const (
+	EventKind = iota
+	EventCategory
+	EventAction
+	EventOutcome
+	EventCode
+	SourceIP
+	SourcePort
+	DestinationIP
+	DestinationPort
+	NetworkTransport
+	UserName
+	UserDomain
+	HostName
+	HostIP
+	ProcessName
+	ProcessExecutable
+	ProcessCommandLine
+	ProcessPID
+	ProcessParentExecutable
+	FilePath
+	URLOriginal
+	URLPath
+	URLDomain
+	HTTPRequestMethod
+	HTTPResponseStatusCode
+	UserAgentOriginal
+	DBName
+	DBUser
+	DBStatement
+	ServiceName
+	CloudProvider
+	CloudAccountID
+	CloudRegion
+	Message
+
+	NumCommon
+)
+
+var commonNames = [NumCommon]string{
+	EventKind:               "event.kind",
+	EventCategory:           "event.category",
+	EventAction:             "event.action",
+	EventOutcome:            "event.outcome",
+	EventCode:               "event.code",
+	SourceIP:                "source.ip",
+	SourcePort:              "source.port",
+	DestinationIP:           "destination.ip",
+	DestinationPort:         "destination.port",
+	NetworkTransport:        "network.transport",
+	UserName:                "user.name",
+	UserDomain:              "user.domain",
+	HostName:                "host.name",
+	HostIP:                  "host.ip",
+	ProcessName:             "process.name",
+	ProcessExecutable:       "process.executable",
+	ProcessCommandLine:      "process.command_line",
+	ProcessPID:              "process.pid",
+	ProcessParentExecutable: "process.parent.executable",
+	FilePath:                "file.path",
+	URLOriginal:             "url.original",
+	URLPath:                 "url.path",
+	URLDomain:               "url.domain",
+	HTTPRequestMethod:       "http.request.method",
+	HTTPResponseStatusCode:  "http.response.status_code",
+	UserAgentOriginal:       "user_agent.original",
+	DBName:                  "db.name",
+	DBUser:                  "db.user",
+	DBStatement:             "db.statement",
+	ServiceName:             "service.name",
+	CloudProvider:           "cloud.provider",
+	CloudAccountID:          "cloud.account.id",
+	CloudRegion:             "cloud.region",
+	Message:                 "message",
+}
+
+var commonIDs = func() map[string]int {
+	m := make(map[string]int, NumCommon)
+	for i, n := range commonNames {
+		m[n] = i
+	}
+	return m
+}()
+
+// CommonName returns the ECS name of common field id.
+func CommonName(id int) string { return commonNames[id] }
+
+// CommonID returns the id of an ECS name.
+func CommonID(name string) (int, bool) {
+	id, ok := commonIDs[name]
+	return id, ok
+}

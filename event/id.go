@@ -1,0 +1,50 @@
+package event
+
+import (
+	"crypto/rand"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// ID identifies an event, a batch or an alert: a ULID, so ids sort by the
+// time they were given.
+type ID = ulid.ULID
+
+// ParseID parses the 26-character text form of an ID.
+func ParseID(s string) (ID, error) { return ulid.ParseStrict(s) }
+
+// IDSource hands out IDs that increase strictly within one process, also
+// within one millisecond. It is safe for concurrent use.
+type IDSource struct {
+	mu      sync.Mutex
+	entropy *ulid.MonotonicEntropy
+}
+
+// NewIDSource returns an IDSource seeded from crypto/rand.
+func NewIDSource() *IDSource {
+	return &IDSource{entropy: ulid.Monotonic(rand.Reader, 0)}
+}
+
+// New returns a fresh ID for time t.
+func (s *IDSource) New(t time.Time) ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ulid.MustNew(ulid.Timestamp(t), s.entropy)
+}
+
+// Fill gives every record in recs a fresh ID for time t, under one lock.
+func (s *IDSource) Fill(t time.Time, recs []Raw) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ms := ulid.Timestamp(t)
+	for i := range recs {
+		recs[i].ID = ulid.MustNew(ms, s.entropy)
+	}
+}
+
+var defaultIDs = NewIDSource()
+
+// NewID returns a fresh ID for the current time from a process-wide source.
+func NewID() ID { return defaultIDs.New(time.Now()) }

@@ -1,0 +1,181 @@
+// Package store defines what vigil keeps and how it is asked for: workspaces,
+// API keys, sources, events, alerts and the audit log. Implementations live in
+// packages named for their database (store/sqlite; store/postgres later).
+// Every row belongs to a workspace, and every read names one.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/event"
+)
+
+// Errors the implementations return (wrapped) so that callers can tell them
+// apart with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+	ErrInvalid  = errors.New("invalid")
+)
+
+// Tiers of a workspace.
+const (
+	TierFree     = "free"
+	TierStandard = "standard"
+)
+
+// Workspace holds one tenant's data.
+type Workspace struct {
+	Name    string    `json:"name"`
+	Tier    string    `json:"tier"`
+	Created time.Time `json:"created"`
+}
+
+// Scopes of an API key.
+const (
+	ScopeIngest = "ingest" // may push records, nothing else
+	ScopeRead   = "read"   // may read alerts, events, sources
+	ScopeAdmin  = "admin"  // may do everything in its workspace
+)
+
+// APIKey is a workspace's key. The secret is shown once at creation and
+// stored only as its hash.
+type APIKey struct {
+	ID        string     `json:"id"`
+	Workspace string     `json:"workspace"`
+	Name      string     `json:"name,omitempty"`
+	Scope     string     `json:"scope"`
+	Prefix    string     `json:"prefix"` // first characters of the secret, to recognize it
+	Hash      []byte     `json:"-"`
+	Created   time.Time  `json:"created"`
+	LastUsed  *time.Time `json:"last_used,omitempty"`
+	Revoked   *time.Time `json:"revoked,omitempty"`
+}
+
+// Source is a named feed of records in a workspace, with its format.
+type Source struct {
+	Workspace string          `json:"workspace"`
+	Name      string          `json:"name"`
+	Format    string          `json:"format"`
+	Logsource event.Logsource `json:"logsource"`
+	TimeZone  string          `json:"timezone,omitempty"`
+	Created   time.Time       `json:"created"`
+	LastSeen  *time.Time      `json:"last_seen,omitempty"`
+	Events    int64           `json:"events"`
+	Rejected  int64           `json:"rejected"`
+}
+
+// StoredEvent is an event as the store keeps it: its place and time, the
+// common fields (indexed for entity search) and the raw record, from which
+// the source's own fields are decoded again when read.
+type StoredEvent struct {
+	ID        event.ID
+	Workspace string
+	Source    string
+	Format    string
+	Logsource event.Logsource
+	Time      time.Time
+	Received  time.Time
+	Common    [event.NumCommon]string
+	Raw       []byte
+}
+
+// Batch is what the detect stage commits for one bus batch. Strings may
+// alias the batch's buffers: the store copies what it keeps before Commit
+// returns.
+type Batch struct {
+	ID        event.ID // the bus batch id: a batch is committed once
+	Workspace string
+	Source    string
+	Format    string
+	Received  time.Time
+	Events    []StoredEvent
+	Signals   []alert.Signal
+	Rejected  int // records that did not decode (counted on the source)
+}
+
+// EventQuery selects events of one workspace.
+type EventQuery struct {
+	From, To time.Time // event time; zero means open
+	// Entity, when set, keeps events whose indexed common fields (ip, host,
+	// account, process, url, database…) hold this value exactly.
+	Entity string
+	Source string
+	Limit  int    // default 100, at most 1000
+	Cursor string // from the previous page; empty for the first
+}
+
+// AlertQuery selects alerts of one workspace.
+type AlertQuery struct {
+	Status      []alert.Status
+	MinSeverity *alert.Severity
+	RuleID      string
+	Entity      string // an entity value
+	Since       time.Time // last_seen at or after
+	Until       time.Time // last_seen before
+	Limit       int       // default 100, at most 1000
+	Cursor      string
+}
+
+// AuditEntry is one line of the audit log.
+type AuditEntry struct {
+	ID        int64     `json:"id"`
+	Workspace string    `json:"workspace"` // empty for refused authentications that name none
+	Time      time.Time `json:"time"`
+	Actor     string    `json:"actor"`  // "key:<id>", "cli", or the remote address of a refused request
+	Action    string    `json:"action"` // e.g. key.create, key.revoke, alert.status, auth.refused
+	Target    string    `json:"target"`
+	Detail    string    `json:"detail,omitempty"`
+}
+
+// AuditQuery selects audit entries of one workspace.
+type AuditQuery struct {
+	Limit  int
+	Cursor string
+}
+
+// Store is everything vigil keeps. Implementations are safe for concurrent
+// use.
+type Store interface {
+	CreateWorkspace(ctx context.Context, name, tier string) (Workspace, error)
+	Workspace(ctx context.Context, name string) (Workspace, error)
+	Workspaces(ctx context.Context) ([]Workspace, error)
+
+	CreateKey(ctx context.Context, k APIKey) error
+	// KeyByHash returns the key with this secret hash, revoked or not.
+	KeyByHash(ctx context.Context, hash []byte) (APIKey, error)
+	Keys(ctx context.Context, workspace string) ([]APIKey, error)
+	RevokeKey(ctx context.Context, workspace, id string, at time.Time) error
+	TouchKey(ctx context.Context, id string, at time.Time) error
+
+	PutSource(ctx context.Context, s Source) error
+	Source(ctx context.Context, workspace, name string) (Source, error)
+	Sources(ctx context.Context, workspace string) ([]Source, error)
+
+	// Commit stores batches in one transaction: their events, their signals
+	// merged into alerts (by dedup key, into the open alert of the key that
+	// was last seen within the dedup window, else a new alert), and the
+	// sources' counters. A batch whose ID was committed before is skipped,
+	// so a bus replay neither duplicates events nor doubles alerts. It
+	// returns how many batches were new.
+	Commit(ctx context.Context, batches []*Batch) (int, error)
+
+	Events(ctx context.Context, workspace string, q EventQuery) (events []StoredEvent, next string, err error)
+	Event(ctx context.Context, workspace string, id event.ID) (StoredEvent, error)
+
+	Alerts(ctx context.Context, workspace string, q AlertQuery) (alerts []alert.Alert, next string, err error)
+	Alert(ctx context.Context, workspace, id string) (alert.Alert, error)
+	SetAlertStatus(ctx context.Context, workspace, id string, status alert.Status, actor string) (alert.Alert, error)
+
+	Audit(ctx context.Context, e AuditEntry) error
+	AuditLog(ctx context.Context, workspace string, q AuditQuery) (entries []AuditEntry, next string, err error)
+
+	// PurgeEvents deletes events older than before (retention) and returns
+	// how many went.
+	PurgeEvents(ctx context.Context, before time.Time) (int64, error)
+
+	Close() error
+}
