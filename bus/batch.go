@@ -42,4 +42,7 @@ var (
 	// time; the batch may or may not be stored, a retry with the same batch
 	// id is deduplicated.
 	ErrUnavailable = errors.New("bus unavailable")
+	// ErrTooLarge: the encoded batch does not fit in one bus message; split
+	// it (see Bus.MaxBatchBytes). Retrying the same batch cannot succeed.
+	ErrTooLarge = errors.New("batch too large for the bus")
 )

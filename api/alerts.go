@@ -1,0 +1,150 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/store"
+)
+
+type alertsInput struct {
+	Status   []string  `query:"status,explode" doc:"Keep alerts of these statuses (new, active, resolved, dismissed): repeat the parameter or give a comma-separated list."`
+	Severity string    `query:"severity" enum:"informational,low,medium,high,critical" doc:"Keep alerts of this severity or higher."`
+	Rule     string    `query:"rule" doc:"Keep alerts of this rule id."`
+	Entity   string    `query:"entity" doc:"Keep alerts about this entity value (an ip, host, account…)."`
+	Since    time.Time `query:"since" doc:"Keep alerts last seen at or after this time (RFC 3339)."`
+	Until    time.Time `query:"until" doc:"Keep alerts last seen before this time (RFC 3339)."`
+	PageQuery
+}
+
+type alertsOutput struct {
+	Body struct {
+		Alerts []alert.Alert `json:"alerts"`
+		Next   string        `json:"next,omitempty" doc:"Cursor of the next page; absent on the last."`
+	}
+}
+
+type alertIDInput struct {
+	ID string `path:"id" doc:"The alert's id."`
+}
+
+type alertOutput struct {
+	Body alert.Alert
+}
+
+type alertStatusInput struct {
+	ID   string `path:"id" doc:"The alert's id."`
+	Body struct {
+		Status alert.Status `json:"status" enum:"new,active,resolved,dismissed" doc:"The alert's new status."`
+	}
+}
+
+func (a *API) registerAlerts(h huma.API) {
+	huma.Register(h, huma.Operation{
+		OperationID: "list-alerts",
+		Method:      http.MethodGet,
+		Path:        "/api/v1/alerts",
+		Summary:     "List alerts",
+		Description: "Alerts of the key's workspace, filtered and paged.",
+		Tags:        []string{"alerts"},
+		Security:    bearer,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
+	}, a.listAlerts)
+	huma.Register(h, huma.Operation{
+		OperationID: "get-alert",
+		Method:      http.MethodGet,
+		Path:        "/api/v1/alerts/{id}",
+		Summary:     "Get an alert",
+		Tags:        []string{"alerts"},
+		Security:    bearer,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound},
+	}, a.getAlert)
+	huma.Register(h, huma.Operation{
+		OperationID: "set-alert-status",
+		Method:      http.MethodPatch,
+		Path:        "/api/v1/alerts/{id}",
+		Summary:     "Change an alert's status",
+		Description: "Needs scope admin. Audited as alert.status.",
+		Tags:        []string{"alerts"},
+		Security:    bearer,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, a.setAlertStatus)
+}
+
+func (a *API) listAlerts(ctx context.Context, in *alertsInput) (*alertsOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := store.AlertQuery{
+		RuleID: in.Rule,
+		Entity: in.Entity,
+		Since:  in.Since,
+		Until:  in.Until,
+		Limit:  in.Limit,
+		Cursor: in.Cursor,
+	}
+	for _, v := range in.Status {
+		for s := range strings.SplitSeq(v, ",") {
+			st := alert.Status(strings.TrimSpace(s))
+			if st == "" {
+				continue // "status=" or a trailing comma: no filter
+			}
+			if !st.Valid() {
+				return nil, invalid("query.status", "want new, active, resolved or dismissed", s)
+			}
+			q.Status = append(q.Status, st)
+		}
+	}
+	if in.Severity != "" {
+		sev, err := alert.ParseSeverity(in.Severity)
+		if err != nil {
+			return nil, invalid("query.severity", err.Error(), in.Severity)
+		}
+		q.MinSeverity = &sev
+	}
+	if !in.Since.IsZero() && !in.Until.IsZero() && !in.Since.Before(in.Until) {
+		return nil, invalid("query.until", "until must be after since", in.Until)
+	}
+	alerts, next, err := a.store.Alerts(ctx, k.Workspace, q)
+	if err != nil {
+		return nil, a.storeError(ctx, "alerts", err)
+	}
+	out := &alertsOutput{}
+	out.Body.Alerts = nonNil(alerts)
+	out.Body.Next = next
+	return out, nil
+}
+
+func (a *API) getAlert(ctx context.Context, in *alertIDInput) (*alertOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	al, err := a.store.Alert(ctx, k.Workspace, in.ID)
+	if err != nil {
+		return nil, a.storeError(ctx, "alert "+in.ID, err)
+	}
+	return &alertOutput{Body: al}, nil
+}
+
+func (a *API) setAlertStatus(ctx context.Context, in *alertStatusInput) (*alertOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !in.Body.Status.Valid() {
+		return nil, invalid("body.status", "want new, active, resolved or dismissed", in.Body.Status)
+	}
+	// The store writes the alert.status audit entry in the same transaction.
+	al, err := a.store.SetAlertStatus(ctx, k.Workspace, in.ID, in.Body.Status, "key:"+k.ID)
+	if err != nil {
+		return nil, a.storeError(ctx, "alert "+in.ID, err)
+	}
+	return &alertOutput{Body: al}, nil
+}

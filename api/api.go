@@ -1,0 +1,239 @@
+// Package api serves vigil's REST API under /api/v1: alerts, events,
+// sources, keys, the audit log and the workspace, each scoped to the
+// workspace of the caller's API key, with an OpenAPI 3.1 document; and the
+// operations endpoints /healthz, /readyz and /metrics.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-sec/vigil/store"
+)
+
+// Paths the API serves outside the huma operations.
+const (
+	ingestPattern  = "POST /api/v1/ingest"
+	auditPattern   = "GET /api/v1/audit"
+	openAPIPattern = "GET /api/v1/openapi.json"
+)
+
+// Check is one readiness check, run by /readyz.
+type Check struct {
+	Name string
+	Fn   func(context.Context) error
+}
+
+// Config wires the API to the rest of vigil.
+type Config struct {
+	Store  store.Store
+	Logger *slog.Logger
+	// Registry receives the API's own collectors and is served at /metrics.
+	// A fresh registry is made when nil.
+	Registry *prometheus.Registry
+	// Ready are the checks /readyz runs (bus, store…).
+	Ready []Check
+	// Ingest, when set, is mounted at POST /api/v1/ingest behind
+	// authentication with scope ingest or admin; it finds the caller's
+	// workspace with WorkspaceFrom.
+	Ingest http.Handler
+	// IngestOperation describes Ingest in the OpenAPI document.
+	IngestOperation *huma.Operation
+	Version         string
+	// Now gives the time stamps the API writes (keys, sources, audit);
+	// time.Now when nil.
+	Now func() time.Time
+}
+
+// API is vigil's HTTP API. It is an http.Handler.
+type API struct {
+	store   store.Store
+	log     *slog.Logger
+	now     func() time.Time
+	mux     *http.ServeMux
+	metrics *metrics
+	keys    *keyCache
+	ready   []Check
+	// readyTimeout bounds /readyz; a field so that tests wait less.
+	readyTimeout time.Duration
+	version      string
+	spec         []byte // the OpenAPI document, marshalled once all routes are known
+}
+
+// New builds the API from cfg.
+func New(cfg Config) (*API, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("api: Config.Store is nil")
+	}
+	if cfg.Ingest != nil && cfg.IngestOperation == nil {
+		return nil, errors.New("api: Config.Ingest is set but Config.IngestOperation, its OpenAPI description, is nil")
+	}
+	a := &API{
+		store:        cfg.Store,
+		log:          cfg.Logger,
+		now:          cfg.Now,
+		mux:          http.NewServeMux(),
+		ready:        cfg.Ready,
+		readyTimeout: readyTimeout,
+		version:      cfg.Version,
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.version == "" {
+		a.version = "dev"
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	a.metrics = m
+	a.keys = newKeyCache(keyCacheTTL, a.now)
+
+	h := humago.New(routeMux{a.mux, a}, humaConfig(a.version))
+	a.register(h)
+
+	if cfg.Ingest != nil {
+		op, err := ingestOperation(cfg.IngestOperation)
+		if err != nil {
+			return nil, err
+		}
+		h.OpenAPI().AddOperation(op)
+		a.mux.Handle(ingestPattern, a.route(ingestPattern, cfg.Ingest))
+	}
+
+	spec, err := json.Marshal(h.OpenAPI())
+	if err != nil {
+		return nil, fmt.Errorf("api: marshal OpenAPI document: %w", err)
+	}
+	a.spec = spec
+	a.mux.Handle(openAPIPattern, a.instrument(openAPIPattern, http.HandlerFunc(a.serveOpenAPI)))
+
+	a.mux.Handle("GET /healthz", a.instrument("GET /healthz", http.HandlerFunc(a.healthz)))
+	a.mux.Handle("GET /readyz", a.instrument("GET /readyz", http.HandlerFunc(a.readyz)))
+	a.mux.Handle("GET /metrics", a.instrument("GET /metrics", metricsHandler(reg)))
+	// Anything else is a JSON 404, not the mux's plain-text one.
+	a.mux.Handle("/", a.instrument("unmatched", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
+	})))
+	return a, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// routeMux is the mux huma registers its operations on: it puts every
+// operation behind authentication and metrics, named by its pattern.
+type routeMux struct {
+	*http.ServeMux
+	a *API
+}
+
+func (m routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.ServeMux.Handle(pattern, m.a.route(pattern, http.HandlerFunc(h)))
+}
+
+// route puts an authenticated route behind its scope check and metrics.
+func (a *API) route(pattern string, h http.Handler) http.Handler {
+	return a.instrument(pattern, a.authenticate(pattern, scopesFor(pattern), h))
+}
+
+// scopesFor is the scope policy, in one place: the ingest route takes
+// ingest keys, reads take read keys (except the audit log, which names who
+// did what), and admin keys may do everything.
+func scopesFor(pattern string) []string {
+	method, path, _ := strings.Cut(pattern, " ")
+	switch {
+	case pattern == ingestPattern:
+		return []string{store.ScopeIngest, store.ScopeAdmin}
+	case pattern == auditPattern:
+		return []string{store.ScopeAdmin}
+	case method == http.MethodGet && strings.HasPrefix(path, "/api/"):
+		return []string{store.ScopeRead, store.ScopeAdmin}
+	default:
+		return []string{store.ScopeAdmin}
+	}
+}
+
+// register adds the operations, one concept a file.
+func (a *API) register(h huma.API) {
+	a.registerAlerts(h)
+	a.registerEvents(h)
+	a.registerSources(h)
+	a.registerKeys(h)
+	a.registerAudit(h)
+	a.registerWorkspace(h)
+}
+
+func humaConfig(version string) huma.Config {
+	c := huma.DefaultConfig("vigil API", version)
+	// The OpenAPI document is served by serveOpenAPI, marshalled once; the
+	// docs page would load JavaScript from a CDN; and the create hook adds
+	// $schema fields to every response.
+	c.OpenAPIPath = ""
+	c.DocsPath = ""
+	c.SchemasPath = ""
+	c.CreateHooks = nil
+	c.RejectUnknownQueryParameters = true
+	c.Info.Description = "vigil's REST API. Every route works inside the workspace of the API key " +
+		"given as `Authorization: Bearer <key>`; a key's scope (ingest, read, admin) bounds what it may do."
+	c.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		securityScheme: {
+			Type:         "http",
+			Scheme:       "bearer",
+			BearerFormat: "vgl_<52 base32 characters>",
+			Description:  "A workspace API key. Scope ingest: POST /api/v1/ingest only; read: GET routes; admin: everything in the workspace.",
+		},
+	}
+	return c
+}
+
+const securityScheme = "bearer"
+
+var bearer = []map[string][]string{{securityScheme: {}}}
+
+// ingestOperation places the ingest handler's description at its route.
+func ingestOperation(op *huma.Operation) (*huma.Operation, error) {
+	o := *op
+	method, path, _ := strings.Cut(ingestPattern, " ")
+	if o.Method != "" && !strings.EqualFold(o.Method, method) || o.Path != "" && o.Path != path {
+		return nil, fmt.Errorf("api: ingest operation is %s %s, want %s", o.Method, o.Path, ingestPattern)
+	}
+	o.Method, o.Path = method, path
+	if o.Security == nil {
+		o.Security = bearer
+	}
+	if o.OperationID == "" {
+		o.OperationID = "ingest"
+	}
+	return &o, nil
+}
+
+func (a *API) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/openapi+json")
+	w.Write(a.spec)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

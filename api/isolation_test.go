@@ -1,0 +1,136 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/store"
+)
+
+// allRoutes is every operation the API serves, with the body a request
+// needs. TestOpenAPI checks that the document lists exactly these.
+var allRoutes = []struct {
+	method, path string
+	body         any
+}{
+	{http.MethodGet, "/api/v1/alerts", nil},
+	{http.MethodGet, "/api/v1/alerts/{id}", nil},
+	{http.MethodPatch, "/api/v1/alerts/{id}", map[string]string{"status": "dismissed"}},
+	{http.MethodGet, "/api/v1/events", nil},
+	{http.MethodGet, "/api/v1/events/{id}", nil},
+	{http.MethodGet, "/api/v1/sources", nil},
+	{http.MethodGet, "/api/v1/sources/{name}", nil},
+	{http.MethodPut, "/api/v1/sources/{name}", map[string]string{"format": testFormat}},
+	{http.MethodGet, "/api/v1/keys", nil},
+	{http.MethodPost, "/api/v1/keys", map[string]string{"scope": "admin"}},
+	{http.MethodDelete, "/api/v1/keys/{id}", nil},
+	{http.MethodGet, "/api/v1/audit", nil},
+	{http.MethodGet, "/api/v1/workspace", nil},
+	{http.MethodPost, "/api/v1/ingest", nil},
+}
+
+// snapshot is everything a workspace holds, as the store answers.
+type snapshot struct {
+	alerts  any
+	events  any
+	sources any
+	keys    any
+	audit   any
+}
+
+func takeSnapshot(t *testing.T, st store.Store, ws string) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	als, _, err1 := st.Alerts(ctx, ws, store.AlertQuery{Limit: 1000})
+	evs, _, err2 := st.Events(ctx, ws, store.EventQuery{Limit: 1000})
+	srcs, err3 := st.Sources(ctx, ws)
+	keys, err4 := st.Keys(ctx, ws)
+	audit, _, err5 := st.AuditLog(ctx, ws, store.AuditQuery{Limit: 1000})
+	for _, err := range []error{err1, err2, err3, err4, err5} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return snapshot{als, evs, srcs, keys, audit}
+}
+
+// testIsolation walks every route with workspace a's admin key against
+// workspace b's ids and names: nothing of b is seen or changed.
+func testIsolation(t *testing.T, f *fixture) {
+	b := f.seeds["b"]
+	before := takeSnapshot(t, f.st, "b")
+	// b's source name is left out: the PUT below makes a source of that
+	// name in a, legitimately; "workspace":"b" catches b's own.
+	bIDs := []string{b.alertIDs[0], b.eventIDs[0].String(), f.keyIDs["b-admin"], f.keyIDs["b-read"], "b-user0"}
+
+	for _, rt := range allRoutes {
+		var paths []string
+		switch {
+		case strings.Contains(rt.path, "/alerts/{id}"):
+			paths = []string{"/api/v1/alerts/" + b.alertIDs[0]}
+		case strings.Contains(rt.path, "/events/{id}"):
+			paths = []string{"/api/v1/events/" + b.eventIDs[0].String()}
+		case strings.Contains(rt.path, "/keys/{id}"):
+			paths = []string{"/api/v1/keys/" + f.keyIDs["b-admin"], "/api/v1/keys/" + f.keyIDs["b-read"]}
+		case rt.path == "/api/v1/sources/{name}" && rt.method == http.MethodGet:
+			paths = []string{"/api/v1/sources/" + b.source}
+		case rt.path == "/api/v1/sources/{name}":
+			// PUT creates in the caller's workspace: it must not touch b's.
+			paths = []string{"/api/v1/sources/" + b.source}
+		case rt.path == "/api/v1/alerts":
+			paths = []string{rt.path, rt.path + "?entity=b-user0", rt.path + "?rule=rule-0&status=new"}
+		case rt.path == "/api/v1/events":
+			paths = []string{rt.path, rt.path + "?entity=b-user0", rt.path + "?source=" + b.source}
+		default:
+			paths = []string{rt.path}
+		}
+		for _, p := range paths {
+			w := f.do(rt.method, p, "a-admin", rt.body)
+			t.Logf("%s %s -> %d", rt.method, p, w.Code)
+			switch {
+			case strings.Contains(rt.path, "{id}"), rt.method == http.MethodGet && rt.path == "/api/v1/sources/{name}":
+				if w.Code != http.StatusNotFound {
+					t.Errorf("%s %s with a's key: %d, want 404; body %s", rt.method, p, w.Code, w.Body)
+				}
+			case w.Code >= 300:
+				t.Errorf("%s %s with a's key: %d; body %s", rt.method, p, w.Code, w.Body)
+			}
+			if w.Code < 300 {
+				for _, id := range bIDs {
+					if strings.Contains(w.Body.String(), id) {
+						t.Errorf("%s %s with a's key shows b's %q: %s", rt.method, p, id, w.Body)
+					}
+				}
+				if strings.Contains(w.Body.String(), `"workspace":"b"`) {
+					t.Errorf("%s %s with a's key shows workspace b: %s", rt.method, p, w.Body)
+				}
+			}
+		}
+	}
+	// The PUT made a's own source of that name; b's is untouched.
+	if s, err := f.st.Source(context.Background(), "a", b.source); err != nil || s.Workspace != "a" {
+		t.Errorf("PUT source %s with a's key: a's copy %+v, %v", b.source, s, err)
+	}
+	after := takeSnapshot(t, f.st, "b")
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("workspace b changed through a's key:\nbefore %+v\nafter  %+v", before, after)
+	}
+	// The lists were empty of b, not empty: a's own items are there.
+	var als alertPage
+	want(t, f.do(http.MethodGet, "/api/v1/alerts", "a-admin", nil), http.StatusOK, &als)
+	var evs eventPage
+	want(t, f.do(http.MethodGet, "/api/v1/events", "a-admin", nil), http.StatusOK, &evs)
+	if len(als.Alerts) != len(f.seeds["a"].alertIDs) || len(evs.Events) != len(f.seeds["a"].eventIDs) {
+		t.Errorf("a sees %d alerts and %d events, want its own %d and %d",
+			len(als.Alerts), len(evs.Events), len(f.seeds["a"].alertIDs), len(f.seeds["a"].eventIDs))
+	}
+	// b's keys still work.
+	want(t, f.do(http.MethodGet, "/api/v1/alerts/"+b.alertIDs[0], "b-read", nil), http.StatusOK, nil)
+}
+
+func TestIsolation(t *testing.T) {
+	testIsolation(t, newFixture(t, newFakeStore()))
+}

@@ -1,0 +1,203 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/store"
+)
+
+// A secret is secretPrefix and 32 random bytes in lowercase base32 without
+// padding: 56 characters that survive shells, URLs and config files.
+const (
+	secretPrefix = "vgl_"
+	secretBytes  = 32
+	secretLen    = len(secretPrefix) + (secretBytes*8+4)/5
+	keyPrefixLen = 12 // characters of the secret kept to recognize a key
+	maxKeyName   = 128
+)
+
+var secretEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// NewKey makes an API key for workspace with scope (ingest, read or
+// admin). It returns the secret, to be shown once, and the key to store,
+// which holds only the secret's hash. Invalid input wraps store.ErrInvalid.
+func NewKey(workspace, scope, name string, now time.Time) (secret string, key store.APIKey, err error) {
+	if workspace == "" {
+		return "", store.APIKey{}, fmt.Errorf("new key: workspace is empty: %w", store.ErrInvalid)
+	}
+	if !validScope(scope) {
+		return "", store.APIKey{}, fmt.Errorf("new key: scope %q is not ingest, read or admin: %w", scope, store.ErrInvalid)
+	}
+	if err := validKeyName(name); err != nil {
+		return "", store.APIKey{}, fmt.Errorf("new key: %w", err)
+	}
+	var b [secretBytes]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", store.APIKey{}, fmt.Errorf("new key: random bytes: %w", err)
+	}
+	secret = secretPrefix + secretEncoding.EncodeToString(b[:])
+	return secret, store.APIKey{
+		ID:        event.NewID().String(),
+		Workspace: workspace,
+		Name:      name,
+		Scope:     scope,
+		Prefix:    secret[:keyPrefixLen],
+		Hash:      HashKey(secret),
+		Created:   now.UTC(),
+	}, nil
+}
+
+// HashKey returns the hash under which a secret is stored and looked up.
+// The secret has 256 random bits, so a plain SHA-256 is enough: there is
+// nothing to guess that a slow hash would protect.
+func HashKey(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+func validScope(s string) bool {
+	return s == store.ScopeIngest || s == store.ScopeRead || s == store.ScopeAdmin
+}
+
+func validKeyName(name string) error {
+	if len(name) > maxKeyName {
+		return fmt.Errorf("key name is %d bytes, at most %d: %w", len(name), maxKeyName, store.ErrInvalid)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return fmt.Errorf("key name holds a control character or invalid UTF-8: %w", store.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// wellFormedSecret reports whether s has the shape NewKey gives, so that
+// garbage is refused before the store is asked.
+func wellFormedSecret(s string) bool {
+	if len(s) != secretLen || !strings.HasPrefix(s, secretPrefix) {
+		return false
+	}
+	for i := len(secretPrefix); i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+type keysOutput struct {
+	Body struct {
+		Keys []store.APIKey `json:"keys"`
+	}
+}
+
+type createKeyInput struct {
+	Body struct {
+		Scope string `json:"scope" enum:"ingest,read,admin" doc:"What the key may do: ingest (POST /api/v1/ingest only), read (GET routes), admin (everything in the workspace)."`
+		Name  string `json:"name,omitempty" maxLength:"128" doc:"A label to recognize the key by."`
+	}
+}
+
+type createKeyOutput struct {
+	Body struct {
+		Key    store.APIKey `json:"key"`
+		Secret string       `json:"secret" doc:"The key's secret, shown this once: only its hash is stored."`
+	}
+}
+
+type keyIDInput struct {
+	ID string `path:"id" doc:"The key's id."`
+}
+
+func (a *API) registerKeys(h huma.API) {
+	huma.Register(h, huma.Operation{
+		OperationID: "list-keys",
+		Method:      http.MethodGet,
+		Path:        "/api/v1/keys",
+		Summary:     "List the workspace's API keys",
+		Description: "Keys are listed with their prefix, never their secret.",
+		Tags:        []string{"keys"},
+		Security:    bearer,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden},
+	}, a.listKeys)
+	huma.Register(h, huma.Operation{
+		OperationID:   "create-key",
+		Method:        http.MethodPost,
+		Path:          "/api/v1/keys",
+		Summary:       "Create an API key",
+		Description:   "Returns the secret once; only its hash is stored. Needs scope admin. Audited as key.create.",
+		Tags:          []string{"keys"},
+		Security:      bearer,
+		DefaultStatus: http.StatusCreated,
+		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
+	}, a.createKey)
+	huma.Register(h, huma.Operation{
+		OperationID:   "revoke-key",
+		Method:        http.MethodDelete,
+		Path:          "/api/v1/keys/{id}",
+		Summary:       "Revoke an API key",
+		Description:   "The key stops working at once. Needs scope admin. Audited as key.revoke.",
+		Tags:          []string{"keys"},
+		Security:      bearer,
+		DefaultStatus: http.StatusNoContent,
+		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound},
+	}, a.revokeKey)
+}
+
+func (a *API) listKeys(ctx context.Context, _ *struct{}) (*keysOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := a.store.Keys(ctx, k.Workspace)
+	if err != nil {
+		return nil, a.storeError(ctx, "keys", err)
+	}
+	out := &keysOutput{}
+	out.Body.Keys = nonNil(keys)
+	return out, nil
+}
+
+func (a *API) createKey(ctx context.Context, in *createKeyInput) (*createKeyOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	secret, key, err := NewKey(k.Workspace, in.Body.Scope, in.Body.Name, a.now())
+	if err != nil {
+		return nil, huma.Error422UnprocessableEntity(err.Error())
+	}
+	if err := a.store.CreateKey(ctx, key); err != nil {
+		return nil, a.storeError(ctx, "key", err)
+	}
+	a.audit(ctx, k, "key.create", "key:"+key.ID, "scope "+key.Scope+", prefix "+key.Prefix)
+	out := &createKeyOutput{}
+	out.Body.Key = key
+	out.Body.Secret = secret
+	return out, nil
+}
+
+func (a *API) revokeKey(ctx context.Context, in *keyIDInput) (*struct{}, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.RevokeKey(ctx, k.Workspace, in.ID, a.now().UTC()); err != nil {
+		return nil, a.storeError(ctx, "key "+in.ID, err)
+	}
+	a.keys.forget(in.ID)
+	a.audit(ctx, k, "key.revoke", "key:"+in.ID, "")
+	return nil, nil
+}

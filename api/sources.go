@@ -1,0 +1,130 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/store"
+)
+
+type sourcesOutput struct {
+	Body struct {
+		Sources []store.Source `json:"sources"`
+	}
+}
+
+type sourceNameInput struct {
+	Name string `path:"name" doc:"The source's name."`
+}
+
+type putSourceInput struct {
+	// The same rule as ingest's ?source=: names show up in URLs, metrics
+	// and logs.
+	Name string `path:"name" pattern:"^[A-Za-z0-9._:/-]{1,128}$" doc:"The source's name, as ingest is told it: 1 to 128 of A-Z a-z 0-9 . _ - : / (a slash sent as %2F)."`
+	Body struct {
+		Format    string          `json:"format" doc:"The records' format: one of the decoders this server knows (see vigil decode --help)."`
+		Logsource event.Logsource `json:"logsource,omitempty" required:"false" doc:"Sigma logsource applied over the one the format implies."`
+		TimeZone  string          `json:"timezone,omitempty" required:"false" doc:"IANA time zone of time stamps that carry none, e.g. Europe/Paris; UTC when empty."`
+	}
+}
+
+type sourceOutput struct {
+	Body store.Source
+}
+
+func (a *API) registerSources(h huma.API) {
+	huma.Register(h, huma.Operation{
+		OperationID: "list-sources",
+		Method:      http.MethodGet,
+		Path:        "/api/v1/sources",
+		Summary:     "List the workspace's sources",
+		Description: "Each source with its format, logsource, counters and when it was last seen.",
+		Tags:        []string{"sources"},
+		Security:    bearer,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden},
+	}, a.listSources)
+	huma.Register(h, huma.Operation{
+		OperationID: "get-source",
+		Method:      http.MethodGet,
+		Path:        "/api/v1/sources/{name}",
+		Summary:     "Get a source",
+		Tags:        []string{"sources"},
+		Security:    bearer,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound},
+	}, a.getSource)
+	huma.Register(h, huma.Operation{
+		OperationID: "put-source",
+		Method:      http.MethodPut,
+		Path:        "/api/v1/sources/{name}",
+		Summary:     "Create or change a source",
+		Description: "Sets the source's format, logsource and time zone; its counters are kept. Needs scope admin. Audited as source.put.",
+		Tags:        []string{"sources"},
+		Security:    bearer,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
+	}, a.putSource)
+}
+
+func (a *API) listSources(ctx context.Context, _ *struct{}) (*sourcesOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	srcs, err := a.store.Sources(ctx, k.Workspace)
+	if err != nil {
+		return nil, a.storeError(ctx, "sources", err)
+	}
+	out := &sourcesOutput{}
+	out.Body.Sources = nonNil(srcs)
+	return out, nil
+}
+
+func (a *API) getSource(ctx context.Context, in *sourceNameInput) (*sourceOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.store.Source(ctx, k.Workspace, in.Name)
+	if err != nil {
+		return nil, a.storeError(ctx, "source "+in.Name, err)
+	}
+	return &sourceOutput{Body: s}, nil
+}
+
+func (a *API) putSource(ctx context.Context, in *putSourceInput) (*sourceOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !decode.Known(in.Body.Format) {
+		return nil, invalid("body.format", "unknown format; known: "+strings.Join(decode.Formats(), ", "), in.Body.Format)
+	}
+	if tz := in.Body.TimeZone; tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil {
+			return nil, invalid("body.timezone", "not an IANA time zone: "+err.Error(), tz)
+		}
+	}
+	s, err := a.store.Source(ctx, k.Workspace, in.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s = store.Source{Workspace: k.Workspace, Name: in.Name, Created: a.now().UTC()}
+	case err != nil:
+		return nil, a.storeError(ctx, "source "+in.Name, err)
+	}
+	s.Format, s.Logsource, s.TimeZone = in.Body.Format, in.Body.Logsource, in.Body.TimeZone
+	if err := a.store.PutSource(ctx, s); err != nil {
+		return nil, a.storeError(ctx, "source "+in.Name, err)
+	}
+	a.audit(ctx, k, "source.put", "source:"+s.Name, "format "+s.Format)
+	// Answer with what the store kept (its creation time, its counters).
+	if stored, err := a.store.Source(ctx, k.Workspace, in.Name); err == nil {
+		s = stored
+	}
+	return &sourceOutput{Body: s}, nil
+}

@@ -1,0 +1,84 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"testing"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/store/sqlite"
+)
+
+// The isolation walk again, against the embedded store: the fake keeps
+// the workspace rules by construction, the real store must too.
+func TestIsolationSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens a SQLite database")
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	testIsolation(t, newFixture(t, db))
+}
+
+// The API's main paths against the embedded store: events decode again
+// from stored blocks, status changes and key revocation hold.
+func TestSQLiteSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens a SQLite database")
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f := newFixture(t, db)
+	ctx := context.Background()
+
+	var p eventPage
+	want(t, f.do(http.MethodGet, "/api/v1/events?entity=a-user1", "a-read", nil), http.StatusOK, &p)
+	if len(p.Events) != 1 {
+		t.Fatalf("%d events for a-user1, want 1", len(p.Events))
+	}
+	if fs, _ := p.Events[0]["fields"].(map[string]any); fs["action"] != "login" || p.Events[0]["user.name"] != "a-user1" {
+		t.Errorf("event %v: want decoded fields and the stored user.name", p.Events[0])
+	}
+
+	id := f.seeds["a"].alertIDs[0]
+	want(t, f.do(http.MethodPatch, "/api/v1/alerts/"+id, "a-admin", map[string]string{"status": "resolved"}), http.StatusOK, nil)
+	if al, err := db.Alert(ctx, "a", id); err != nil || al.Status != alert.StatusResolved {
+		t.Errorf("stored alert %+v, %v; want resolved", al.Status, err)
+	}
+
+	var created struct {
+		Key    store.APIKey `json:"key"`
+		Secret string       `json:"secret"`
+	}
+	want(t, f.do(http.MethodPost, "/api/v1/keys", "a-admin", map[string]string{"scope": "read"}), http.StatusCreated, &created)
+	f.secrets["new"] = created.Secret
+	want(t, f.do(http.MethodGet, "/api/v1/workspace", "new", nil), http.StatusOK, nil)
+	want(t, f.do(http.MethodDelete, "/api/v1/keys/"+created.Key.ID, "a-admin", nil), http.StatusNoContent, nil)
+	want(t, f.do(http.MethodGet, "/api/v1/workspace", "new", nil), http.StatusUnauthorized, nil)
+	want(t, f.do(http.MethodGet, "/api/v1/workspace", "", nil), http.StatusUnauthorized, nil)
+
+	var log struct {
+		Entries []store.AuditEntry `json:"entries"`
+	}
+	want(t, f.do(http.MethodGet, "/api/v1/audit", "a-admin", nil), http.StatusOK, &log)
+	actions := map[string]int{}
+	for _, e := range log.Entries {
+		actions[e.Action]++
+	}
+	if actions["alert.status"] != 1 || actions["key.create"] != 1 || actions["key.revoke"] != 1 || actions["auth.refused"] != 1 {
+		t.Errorf("a's audit actions %v, want one each of alert.status, key.create, key.revoke, auth.refused (the revoked key)", actions)
+	}
+	// The refusal without a key names no workspace: it is kept under "".
+	all, _, err := db.AuditLog(ctx, "", store.AuditQuery{})
+	if err != nil || len(all) != 1 || all[0].Action != "auth.refused" || all[0].Actor == "" {
+		t.Errorf("workspace-less audit entries %+v, %v; want the missing-key refusal", all, err)
+	}
+}

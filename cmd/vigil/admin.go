@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-sec/vigil/api"
+	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/store/sqlite"
+)
+
+// openStore opens the store of the data dir named by --data-dir (or
+// VIGIL_DATA_DIR, or the config file): the CLI administers the same
+// database a running server uses (SQLite in WAL mode allows both).
+func openStore(cmd *cobra.Command) (*sqlite.DB, error) {
+	cfg, err := loadConfig(cmd.Flags())
+	if err != nil {
+		return nil, err
+	}
+	return sqlite.Open(cmd.Context(), filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{})
+}
+
+// addStoreFlags gives an admin command the settings that locate the data.
+func addStoreFlags(cmd *cobra.Command) {
+	addSettingFlags(cmd.Flags())
+	for _, s := range settings { // only data-dir and config matter here; hide the rest
+		if s.name != "data-dir" {
+			_ = cmd.Flags().MarkHidden(s.name)
+		}
+	}
+}
+
+func newWorkspacesCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "workspaces", Short: "Create and list workspaces (tenants)"}
+	create := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a workspace",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tier, _ := cmd.Flags().GetString("tier")
+			db, err := openStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			w, err := db.CreateWorkspace(cmd.Context(), args[0], tier)
+			if err != nil {
+				return err
+			}
+			_ = db.Audit(cmd.Context(), store.AuditEntry{Workspace: w.Name, Time: time.Now().UTC(), Actor: "cli", Action: "workspace.create", Target: w.Name})
+			fmt.Fprintf(cmd.OutOrStdout(), "workspace %s created (tier %s)\n", w.Name, w.Tier)
+			return nil
+		},
+	}
+	create.Flags().String("tier", store.TierStandard, "tier: free (signature detections) or standard (adds stateful and behavioural ones)")
+	addStoreFlags(create)
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List workspaces",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := openStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ws, err := db.Workspaces(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tTIER\tCREATED")
+			for _, w := range ws {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", w.Name, w.Tier, w.Created.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		},
+	}
+	addStoreFlags(list)
+	cmd.AddCommand(create, list)
+	return cmd
+}
+
+func newKeysCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "Create, list and revoke API keys"}
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an API key (the secret is shown once)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ws, _ := cmd.Flags().GetString("workspace")
+			scope, _ := cmd.Flags().GetString("scope")
+			name, _ := cmd.Flags().GetString("name")
+			asJSON, _ := cmd.Flags().GetBool("json")
+			db, err := openStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			secret, k, err := createKey(cmd.Context(), db, ws, scope, name, "cli")
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]string{"id": k.ID, "workspace": k.Workspace, "scope": k.Scope, "secret": secret})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "key %s (workspace %s, scope %s)\n%s\nThe secret is shown only now; vigil keeps its hash.\n", k.ID, k.Workspace, k.Scope, secret)
+			return nil
+		},
+	}
+	create.Flags().String("workspace", "", "workspace of the key (required)")
+	create.Flags().String("scope", store.ScopeRead, "scope: ingest, read or admin")
+	create.Flags().String("name", "", "a name to recognize the key by")
+	create.Flags().Bool("json", false, "print the key as JSON")
+	_ = create.MarkFlagRequired("workspace")
+	addStoreFlags(create)
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List a workspace's keys",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ws, _ := cmd.Flags().GetString("workspace")
+			db, err := openStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			keys, err := db.Keys(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tPREFIX\tSCOPE\tNAME\tCREATED\tREVOKED")
+			for _, k := range keys {
+				rev := "-"
+				if k.Revoked != nil {
+					rev = k.Revoked.Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Scope, k.Name, k.Created.Format(time.RFC3339), rev)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().String("workspace", "", "workspace (required)")
+	_ = list.MarkFlagRequired("workspace")
+	addStoreFlags(list)
+
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke a key",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ws, _ := cmd.Flags().GetString("workspace")
+			db, err := openStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			now := time.Now().UTC()
+			if err := db.RevokeKey(cmd.Context(), ws, args[0], now); err != nil {
+				return err
+			}
+			_ = db.Audit(cmd.Context(), store.AuditEntry{Workspace: ws, Time: now, Actor: "cli", Action: "key.revoke", Target: args[0]})
+			fmt.Fprintf(cmd.OutOrStdout(), "key %s revoked\n", args[0])
+			return nil
+		},
+	}
+	revoke.Flags().String("workspace", "", "workspace of the key (required)")
+	_ = revoke.MarkFlagRequired("workspace")
+	addStoreFlags(revoke)
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
+
+// createKey makes, stores and audits a key.
+func createKey(ctx context.Context, db store.Store, ws, scope, name, actor string) (string, store.APIKey, error) {
+	if _, err := db.Workspace(ctx, ws); err != nil {
+		return "", store.APIKey{}, fmt.Errorf("workspace %q: %w (create it with: vigil workspaces create %s)", ws, err, ws)
+	}
+	now := time.Now().UTC()
+	secret, k, err := api.NewKey(ws, scope, name, now)
+	if err != nil {
+		return "", store.APIKey{}, err
+	}
+	if err := db.CreateKey(ctx, k); err != nil {
+		return "", store.APIKey{}, err
+	}
+	_ = db.Audit(ctx, store.AuditEntry{Workspace: ws, Time: now, Actor: actor, Action: "key.create", Target: k.ID, Detail: "scope " + scope})
+	return secret, k, nil
+}

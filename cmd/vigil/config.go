@@ -1,0 +1,259 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/posflag"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+)
+
+// Config is every setting of `vigil serve` and `vigil demo`. A setting comes
+// from a flag, else the environment (VIGIL_ + the name in upper case with _
+// for -), else the YAML config file, else its default.
+type Config struct {
+	Listen    string   `koanf:"listen"`
+	DataDir   string   `koanf:"data-dir"`
+	TLSCert   string   `koanf:"tls-cert"`
+	TLSKey    string   `koanf:"tls-key"`
+	LogLevel  string   `koanf:"log-level"`
+	LogFormat string   `koanf:"log-format"`
+	Rules     []string `koanf:"rules"`
+	NoBuiltin bool     `koanf:"no-builtin-rules"`
+
+	NATSURL         string        `koanf:"nats-url"`
+	BusSyncInterval time.Duration `koanf:"bus-sync-interval"`
+	BusMaxBytes     string        `koanf:"bus-max-bytes"`
+	BusMaxMessage   string        `koanf:"bus-max-message"`
+
+	Retention   time.Duration `koanf:"retention"`
+	DedupWindow time.Duration `koanf:"dedup-window"`
+	Workers     int           `koanf:"workers"`
+
+	IngestMaxBody      string `koanf:"ingest-max-body"`
+	IngestMaxLine      string `koanf:"ingest-max-line"`
+	IngestMaxField     string `koanf:"ingest-max-field"`
+	IngestBatchRecords int    `koanf:"ingest-batch-records"`
+	IngestMaxInflight  string `koanf:"ingest-max-inflight"`
+
+	// Sources and Workspaces are set in the config file only: provisioned
+	// at start so that ingest can name them.
+	Workspaces []WorkspaceConfig `koanf:"workspaces"`
+	Sources    []SourceConfig    `koanf:"sources"`
+
+	// parsed sizes
+	busMaxBytes, busMaxMessage                             int64
+	ingestMaxBody, ingestMaxLine, ingestMaxField, inflight int64
+}
+
+// WorkspaceConfig provisions a workspace.
+type WorkspaceConfig struct {
+	Name string `koanf:"name"`
+	Tier string `koanf:"tier"`
+}
+
+// SourceConfig provisions a named source of a workspace.
+type SourceConfig struct {
+	Workspace string `koanf:"workspace"`
+	Name      string `koanf:"name"`
+	Format    string `koanf:"format"`
+	Product   string `koanf:"product"`
+	Category  string `koanf:"category"`
+	Service   string `koanf:"service"`
+	TimeZone  string `koanf:"timezone"`
+}
+
+type setting struct {
+	name, def, usage string
+	kind             byte // s string, d duration, i int, b bool, l list
+}
+
+// settings documents every flag; `vigil serve --help` prints them with
+// their environment names.
+var settings = []setting{
+	{"listen", "127.0.0.1:8080", "address to serve the API and dashboard on", 's'},
+	{"data-dir", "vigil-data", "directory for the bus file store and the database", 's'},
+	{"tls-cert", "", "TLS certificate file (PEM); with tls-key, serve HTTPS", 's'},
+	{"tls-key", "", "TLS private key file (PEM)", 's'},
+	{"log-level", "info", "log level: debug, info, warn, error", 's'},
+	{"log-format", "text", "log format: text or json", 's'},
+	{"rules", "", "rule files or directories to load besides the built-in rules (repeatable, comma-separated in the environment)", 'l'},
+	{"no-builtin-rules", "false", "do not load vigil's built-in rules", 'b'},
+	{"nats-url", "", "external NATS JetStream URL (e.g. nats://127.0.0.1:4222); empty runs an embedded server in the data dir", 's'},
+	{"bus-sync-interval", "2m", "how often the embedded bus fsyncs its file store; 0 syncs every write (see docs/bus.md for what an acknowledgement guarantees)", 'd'},
+	{"bus-max-bytes", "4GiB", "size limit of the bus stream; ingest answers 503 when it is full", 's'},
+	{"bus-max-message", "8MiB", "largest bus message (one batch of records)", 's'},
+	{"retention", "720h", "how long events are kept (alerts are kept)", 'd'},
+	{"dedup-window", "24h", "a signal joins the open alert of its key last seen within this window", 'd'},
+	{"workers", "0", "detect workers (0: one per CPU)", 'i'},
+	{"ingest-max-body", "64MiB", "largest ingest request body, after decompression", 's'},
+	{"ingest-max-line", "1MiB", "largest record (line) in an ingest request", 's'},
+	{"ingest-max-field", "256KiB", "largest JSON string value in a record", 's'},
+	{"ingest-batch-records", "1000", "records per bus batch", 'i'},
+	{"ingest-max-inflight", "256MiB", "bytes of ingest requests in flight before ingest answers 429", 's'},
+}
+
+// addSettingFlags registers every setting on fs.
+func addSettingFlags(fs *pflag.FlagSet) {
+	for _, s := range settings {
+		usage := fmt.Sprintf("%s (env %s)", s.usage, envName(s.name))
+		switch s.kind {
+		case 's':
+			fs.String(s.name, s.def, usage)
+		case 'd':
+			d, _ := time.ParseDuration(s.def)
+			fs.Duration(s.name, d, usage)
+		case 'i':
+			n, _ := strconv.Atoi(s.def)
+			fs.Int(s.name, n, usage)
+		case 'b':
+			fs.Bool(s.name, s.def == "true", usage)
+		case 'l':
+			fs.StringSlice(s.name, nil, usage)
+		}
+	}
+	fs.StringP("config", "c", "", "YAML config file (env VIGIL_CONFIG); see docs/configuration.md")
+}
+
+func envName(name string) string {
+	return "VIGIL_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// loadConfig merges file, environment and flags, in rising precedence.
+func loadConfig(fs *pflag.FlagSet) (*Config, error) {
+	k := koanf.New(".")
+	path, _ := fs.GetString("config")
+	if !fs.Changed("config") {
+		if p := os.Getenv("VIGIL_CONFIG"); p != "" {
+			path = p
+		}
+	}
+	if path != "" {
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	known := map[string]setting{}
+	for _, s := range settings {
+		known[s.name] = s
+	}
+	err := k.Load(env.Provider(".", env.Opt{
+		Prefix: "VIGIL_",
+		TransformFunc: func(key, v string) (string, any) {
+			name := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(key, "VIGIL_")), "_", "-")
+			s, ok := known[name]
+			if !ok {
+				return "", nil // VIGIL_CONFIG and unknown variables are not settings
+			}
+			if s.kind == 'l' {
+				return name, splitList(v)
+			}
+			return name, v
+		},
+	}), nil)
+	if err != nil {
+		return nil, fmt.Errorf("environment: %w", err)
+	}
+	// Only the settings' flags are settings: a command's own flags
+	// (--workspace, --tier, --help…) are not.
+	sfs := pflag.NewFlagSet("settings", pflag.ContinueOnError)
+	fs.VisitAll(func(f *pflag.Flag) {
+		if _, ok := known[f.Name]; ok {
+			sfs.AddFlag(f)
+		}
+	})
+	if err := k.Load(posflag.Provider(sfs, ".", k), nil); err != nil {
+		return nil, fmt.Errorf("flags: %w", err)
+	}
+	for _, key := range k.Keys() {
+		top := strings.SplitN(key, ".", 2)[0]
+		if _, ok := known[top]; !ok && top != "sources" && top != "workspaces" {
+			return nil, fmt.Errorf("unknown setting %q (known: %s)", top, strings.Join(settingNames(), ", "))
+		}
+	}
+	var c Config
+	if err := k.UnmarshalWithConf("", &c, koanf.UnmarshalConf{Tag: "koanf", FlatPaths: false}); err != nil {
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	for _, sz := range []struct {
+		name string
+		in   string
+		out  *int64
+	}{
+		{"bus-max-bytes", c.BusMaxBytes, &c.busMaxBytes},
+		{"bus-max-message", c.BusMaxMessage, &c.busMaxMessage},
+		{"ingest-max-body", c.IngestMaxBody, &c.ingestMaxBody},
+		{"ingest-max-line", c.IngestMaxLine, &c.ingestMaxLine},
+		{"ingest-max-field", c.IngestMaxField, &c.ingestMaxField},
+		{"ingest-max-inflight", c.IngestMaxInflight, &c.inflight},
+	} {
+		n, err := parseSize(sz.in)
+		if err != nil {
+			return nil, fmt.Errorf("setting %s: %w", sz.name, err)
+		}
+		*sz.out = n
+	}
+	var rules []string
+	for _, r := range c.Rules {
+		rules = append(rules, splitList(r)...)
+	}
+	c.Rules = rules
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return nil, fmt.Errorf("setting log-format: %q is neither text nor json", c.LogFormat)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return nil, fmt.Errorf("settings tls-cert and tls-key go together")
+	}
+	return &c, nil
+}
+
+func settingNames() []string {
+	var n []string
+	for _, s := range settings {
+		n = append(n, s.name)
+	}
+	sort.Strings(n)
+	return n
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseSize reads sizes like 512, 64KiB, 8MiB, 4GiB (also KB, MB, GB as
+// powers of 1000).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("size %q: want a number with an optional unit (KiB, MiB, GiB)", s)
+	}
+	return n * mult, nil
+}

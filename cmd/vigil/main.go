@@ -1,0 +1,70 @@
+// Command vigil is open, self-hosted threat detection and incident
+// response in one binary: see `vigil --help` and the README.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	// Decoders register their formats.
+	_ "github.com/vigil-sec/vigil/decode/cloudtrail"
+	_ "github.com/vigil-sec/vigil/decode/json"
+	_ "github.com/vigil-sec/vigil/decode/sshd"
+	_ "github.com/vigil-sec/vigil/decode/text"
+	_ "github.com/vigil-sec/vigil/decode/windows"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// exitError carries an exit code other than 1 (e.g. scan's "alerts found").
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot().ExecuteContext(ctx)
+	stop()
+	var ee exitError
+	switch {
+	case errors.As(err, &ee):
+		os.Exit(ee.code)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "vigil:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "vigil",
+		Short: "Open, self-hosted threat detection and incident response",
+		Long: `vigil collects security data (syslog, sshd, Windows events, cloud activity,
+flow logs, CEF/LEEF), detects threats with Sigma rules, raises prioritized
+alerts and keeps them per workspace.
+
+Start with "vigil demo", then open http://127.0.0.1:8080.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newWorkspacesCmd(), newKeysCmd(), newVersionCmd())
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print vigil's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "vigil", version)
+		},
+	}
+}

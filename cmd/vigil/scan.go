@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/pipeline"
+	"github.com/vigil-sec/vigil/store"
+)
+
+func newScanCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scan FILE...",
+		Short: "Run the rules over log files offline and print the alerts",
+		Long: `Run vigil's decode and detect stages over files (plain or gzip; - reads
+stdin) without a server, and print the alerts, each with its evidence as
+file and line. The format is guessed from each file's first record unless
+--format names it (see "vigil scan --help" for the formats).`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: runScan,
+	}
+	f := cmd.Flags()
+	f.StringSlice("rules", nil, "rule files or directories to load besides the built-in rules (repeatable)")
+	f.Bool("no-builtin-rules", false, "do not load vigil's built-in rules")
+	f.String("format", "", "format of every file: "+strings.Join(decode.Formats(), ", ")+" (default: guessed per file)")
+	f.StringP("output", "o", "table", "output: table, json or ndjson (one alert a line)")
+	f.String("workspace", "scan", "workspace name written into the alerts")
+	f.Bool("progress", true, "show a progress bar when stderr is a terminal")
+	return cmd
+}
+
+func runScan(cmd *cobra.Command, files []string) error {
+	f := cmd.Flags()
+	paths, _ := f.GetStringSlice("rules")
+	noBuiltin, _ := f.GetBool("no-builtin-rules")
+	format, _ := f.GetString("format")
+	output, _ := f.GetString("output")
+	ws, _ := f.GetString("workspace")
+	progress, _ := f.GetBool("progress")
+	switch output {
+	case "table", "json", "ndjson":
+	default:
+		return fmt.Errorf("--output %q: want table, json or ndjson", output)
+	}
+	if format != "" && !decode.Known(format) {
+		return fmt.Errorf("--format %q: unknown (known: %s)", format, strings.Join(decode.Formats(), ", "))
+	}
+	log, _ := newLogger(&Config{LogLevel: "warn", LogFormat: "text"})
+	rs, err := loadRules(!noBuiltin, paths, log)
+	if err != nil {
+		return err
+	}
+	if rs.Engine.Len() == 0 {
+		return errors.New("no rules loaded")
+	}
+
+	var bar *mpb.Progress
+	if progress && isTerminal(os.Stderr) {
+		bar = mpb.New(mpb.WithOutput(os.Stderr), mpb.WithWidth(40))
+	}
+	agg := newAggregator()
+	stats := scanStats{}
+	for _, name := range files {
+		if err := scanFile(name, format, ws, rs, agg, bar, &stats); err != nil {
+			return err
+		}
+	}
+	if bar != nil {
+		bar.Wait()
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "scanned %d records in %d files: %d events, %d rejected, %d alerts\n",
+		stats.records, len(files), stats.events, stats.rejected, len(agg.alerts))
+	return printAlerts(cmd.OutOrStdout(), output, agg.sorted())
+}
+
+type scanStats struct{ records, events, rejected int }
+
+// aggregator gathers signals into alerts the way the store does, in memory.
+type aggregator struct {
+	alerts []*alert.Alert
+	byKey  map[string]*alert.Alert
+}
+
+func newAggregator() *aggregator { return &aggregator{byKey: map[string]*alert.Alert{}} }
+
+func (a *aggregator) add(s alert.Signal) {
+	if x, ok := a.byKey[s.DedupKey]; ok {
+		x.Add(s, time.Now().UTC())
+		return
+	}
+	x := alert.New(event.NewID().String(), s, time.Now().UTC())
+	a.byKey[s.DedupKey] = x
+	a.alerts = append(a.alerts, x)
+}
+
+func (a *aggregator) sorted() []*alert.Alert {
+	out := append([]*alert.Alert(nil), a.alerts...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Severity != out[j].Severity {
+			return out[i].Severity > out[j].Severity
+		}
+		return out[i].FirstSeen.Before(out[j].FirstSeen)
+	})
+	return out
+}
+
+func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar *mpb.Progress, st *scanStats) error {
+	var in io.Reader
+	var size int64 = -1
+	if name == "-" {
+		in = os.Stdin
+	} else {
+		fh, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer fh.Close()
+		if fi, err := fh.Stat(); err == nil {
+			size = fi.Size()
+		}
+		in = fh
+	}
+	if bar != nil && size > 0 {
+		b := bar.AddBar(size, mpb.PrependDecorators(decor.Name(filepath.Base(name), decor.WC{C: decor.DindentRight | decor.DextraSpace})),
+			mpb.AppendDecorators(decor.Percentage()))
+		if pr, err := b.ProxyReader(in); err == nil {
+			in = pr
+		}
+		defer b.Abort(false)
+	}
+	br := bufio.NewReaderSize(in, 1<<20)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 1<<20)
+	}
+	recs, err := readRecords(name, br)
+	if err != nil {
+		return err
+	}
+	if format == "" {
+		format = guessFormat(name, recs)
+	}
+	p := pipeline.NewProcessor(rs)
+	p.Offline = name
+	now := time.Now().UTC()
+	const chunk = 1000
+	for i := 0; i < len(recs); i += chunk {
+		j := min(i+chunk, len(recs))
+		b := &bus.Batch{ID: event.NewID(), Workspace: ws, Source: filepath.Base(name), Format: format, Received: now, Records: recs[i:j]}
+		res := p.Process(b, store.Source{})
+		st.records += j - i
+		st.events += len(res.Batch.Events)
+		st.rejected += len(res.Rejected)
+		for _, r := range res.Rejected {
+			fmt.Fprintf(os.Stderr, "%s:%d: rejected: %s\n", name, r.Line, r.Reason)
+		}
+		for _, s := range res.Batch.Signals {
+			agg.add(s)
+		}
+	}
+	return nil
+}
+
+// readRecords splits a file into records: a JSON array or a
+// {"records"|"Records": […]} envelope gives one record an element (its line
+// is where the element starts); anything else one record a line.
+func readRecords(name string, br *bufio.Reader) ([]event.Raw, error) {
+	data, err := io.ReadAll(br)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trim) > 0 && (trim[0] == '[' || trim[0] == '{') {
+		if recs, ok := splitJSONDocument(data); ok {
+			return recs, nil
+		}
+	}
+	var recs []event.Raw
+	line := 0
+	for len(data) > 0 {
+		line++
+		i := bytes.IndexByte(data, '\n')
+		var l []byte
+		if i < 0 {
+			l, data = data, nil
+		} else {
+			l, data = data[:i], data[i+1:]
+		}
+		l = bytes.TrimSuffix(l, []byte{'\r'})
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		recs = append(recs, event.Raw{ID: event.NewID(), Data: l, Line: line})
+	}
+	return recs, nil
+}
+
+// splitJSONDocument splits a whole-file JSON array or envelope. It reports
+// false for NDJSON (several values) and for a single plain object.
+func splitJSONDocument(data []byte) ([]event.Raw, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, false
+	}
+	if d, ok := tok.(json.Delim); ok && d == '{' {
+		// an envelope: its only array member named records/Records
+		key, err := dec.Token()
+		if k, ok := key.(string); err != nil || !ok || (k != "records" && k != "Records") {
+			return nil, false
+		}
+		if tok, err = dec.Token(); err != nil {
+			return nil, false
+		}
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, false
+	}
+	var recs []event.Raw
+	for dec.More() {
+		start := dec.InputOffset()
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, false
+		}
+		// the element starts after any separator and whitespace
+		off := int(start)
+		for off < len(data) && (data[off] == ',' || data[off] == ' ' || data[off] == '\n' || data[off] == '\r' || data[off] == '\t') {
+			off++
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, raw); err != nil {
+			return nil, false
+		}
+		recs = append(recs, event.Raw{ID: event.NewID(), Data: buf.Bytes(), Line: 1 + bytes.Count(data[:off], []byte{'\n'})})
+	}
+	return recs, true
+}
+
+// guessFormat picks a decoder from the first records.
+func guessFormat(name string, recs []event.Raw) string {
+	for i, r := range recs {
+		if i >= 5 {
+			break
+		}
+		d := r.Data
+		if len(d) > 0 && d[0] == '{' {
+			switch {
+			case bytes.Contains(d, []byte(`"eventSource"`)) && bytes.Contains(d, []byte(`"eventName"`)):
+				return "cloudtrail"
+			case bytes.Contains(d, []byte(`"EventID"`)) || bytes.Contains(d, []byte(`"winlog"`)) || bytes.Contains(d, []byte(`"EventData"`)):
+				return "windows"
+			default:
+				return "json"
+			}
+		}
+		if bytes.Contains(d, []byte(" sshd[")) {
+			return "sshd"
+		}
+	}
+	_ = name
+	return "text"
+}
+
+func printAlerts(w io.Writer, output string, alerts []*alert.Alert) error {
+	switch output {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if alerts == nil {
+			alerts = []*alert.Alert{}
+		}
+		return enc.Encode(alerts)
+	case "ndjson":
+		enc := json.NewEncoder(w)
+		for _, a := range alerts {
+			if err := enc.Encode(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEVERITY\tCOUNT\tRULE\tFIRST SEEN\tENTITIES\tEVIDENCE")
+	for _, a := range alerts {
+		var ents []string
+		for _, e := range a.Entities {
+			ents = append(ents, e.Type+"="+e.Value)
+			if len(ents) == 3 {
+				break
+			}
+		}
+		ev := ""
+		if len(a.Evidence) > 0 {
+			ev = fmt.Sprintf("%s:%d", a.Evidence[0].File, a.Evidence[0].Line)
+			if a.Count > 1 {
+				ev += fmt.Sprintf(" (+%d)", a.Count-1)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", a.Severity, a.Count, a.Rule.Title, a.FirstSeen.UTC().Format(time.RFC3339), strings.Join(ents, " "), ev)
+	}
+	return tw.Flush()
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,344 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vigil-sec/vigil/api"
+	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/content"
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/ingest"
+	"github.com/vigil-sec/vigil/pipeline"
+	"github.com/vigil-sec/vigil/rule"
+	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/store/sqlite"
+)
+
+// server is `vigil serve`: HTTP ingest and API, the bus, the detect stage
+// and the store, in one process.
+type server struct {
+	cfg   *Config
+	log   *slog.Logger
+	reg   *prometheus.Registry
+	bus   *bus.Bus
+	store *sqlite.DB
+	rules atomic.Pointer[pipeline.Rules]
+	stage *pipeline.Stage
+	http  *http.Server
+	ln    net.Listener
+	tls   bool
+
+	stageCancel context.CancelFunc
+	stageDone   chan error
+	bg          sync.WaitGroup
+	bgCancel    context.CancelFunc
+}
+
+func newLogger(cfg *Config) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("setting log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+}
+
+// loadRules reads the built-in pack (unless disabled) and the configured
+// paths, and compiles them. Rules that fail are reported and left out.
+func loadRules(builtin bool, paths []string, log *slog.Logger) (*pipeline.Rules, error) {
+	var rules []*rule.Rule
+	var errs []error
+	if builtin {
+		r, e := builtinRules()
+		rules, errs = append(rules, r...), append(errs, e...)
+	}
+	if len(paths) > 0 {
+		r, e := rule.Load(paths...)
+		rules, errs = append(rules, r...), append(errs, e...)
+	}
+	eng, cerrs := detect.Compile(rules, detect.Options{})
+	errs = append(errs, cerrs...)
+	for _, err := range errs {
+		log.Warn("rule not loaded", "err", err)
+	}
+	log.Info("rules loaded", "loaded", eng.Len(), "rejected", len(errs))
+	return pipeline.NewRules(eng), nil
+}
+
+func builtinRules() ([]*rule.Rule, []error) {
+	var rules []*rule.Rule
+	var errs []error
+	names, _ := fs.Glob(content.Rules, "rules/*.yml")
+	sort.Strings(names)
+	for _, n := range names {
+		data, err := content.Rules.ReadFile(n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r, e := rule.Parse("builtin:"+n, data)
+		rules, errs = append(rules, r...), append(errs, e...)
+	}
+	return rules, errs
+}
+
+// start opens everything and begins serving; ln may be nil (listen on
+// cfg.Listen).
+func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, error) {
+	s := &server{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeAll()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	rs, err := loadRules(!cfg.NoBuiltin, cfg.Rules, log)
+	if err != nil {
+		return nil, err
+	}
+	s.rules.Store(rs)
+
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{DedupWindow: cfg.DedupWindow, Logger: log.With("component", "store")})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s.store = db
+	if err := provision(ctx, db, cfg); err != nil {
+		return nil, err
+	}
+
+	b, err := bus.Open(ctx, bus.Config{
+		URL: cfg.NATSURL, Dir: filepath.Join(cfg.DataDir, "bus"),
+		SyncInterval: cfg.BusSyncInterval, SyncAlways: cfg.BusSyncInterval == 0,
+		MaxBytes: cfg.busMaxBytes, MaxMsgSize: int32(cfg.busMaxMessage),
+		Logger: log.With("component", "bus"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open bus: %w", err)
+	}
+	s.bus = b
+
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	s.stage = pipeline.NewStage(pipeline.StageConfig{
+		Bus: b, Store: db, Sources: db, Rules: s.rules.Load, Workers: workers,
+		Logger: log.With("component", "detect"), Metrics: pipeline.NewMetrics(s.reg),
+	})
+	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "vigil_bus_lag_batches", Help: "Bus batches not yet processed and acknowledged.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		n, err := b.Lag(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
+
+	maxBatch := int64(b.MaxBatchBytes())
+	ih, err := ingest.NewHandler(ingest.Config{
+		Workspace: api.WorkspaceFrom, Sources: db, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
+		Logger: log.With("component", "ingest"), Registerer: s.reg,
+		MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
+		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: cfg.inflight,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	op := ingest.Operation()
+	a, err := api.New(api.Config{
+		Store: db, Logger: log.With("component", "api"), Registry: s.reg, Version: version,
+		Ingest: ih, IngestOperation: &op,
+		Ready: []api.Check{
+			{Name: "bus", Fn: b.Healthy},
+			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+
+	stageCtx, stageCancel := context.WithCancel(context.Background())
+	s.stageCancel, s.stageDone = stageCancel, make(chan error, 1)
+	go func() { s.stageDone <- s.stage.Run(stageCtx) }()
+
+	bgCtx, bgCancel := context.WithCancel(context.Background())
+	s.bgCancel = bgCancel
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); s.retention(bgCtx) }()
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{Handler: withLanding(a), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("TLS certificate %s / key %s: %w", cfg.TLSCert, cfg.TLSKey, err)
+		}
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+		s.tls = true
+	}
+	go func() {
+		var err error
+		if s.tls {
+			err = s.http.ServeTLS(ln, "", "")
+		} else {
+			err = s.http.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "err", err)
+		}
+	}()
+	log.Info("vigil serving", "url", scheme+"://"+ln.Addr().String(), "data_dir", cfg.DataDir, "bus", busMode(cfg), "formats", decode.Formats())
+	ok = true
+	return s, nil
+}
+
+func busMode(cfg *Config) string {
+	if cfg.NATSURL != "" {
+		return "external " + cfg.NATSURL
+	}
+	return "embedded"
+}
+
+// provision creates the workspaces and sources the config file names.
+func provision(ctx context.Context, db store.Store, cfg *Config) error {
+	for _, w := range cfg.Workspaces {
+		tier := w.Tier
+		if tier == "" {
+			tier = store.TierStandard
+		}
+		if _, err := db.CreateWorkspace(ctx, w.Name, tier); err != nil && !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("config workspace %q: %w", w.Name, err)
+		}
+	}
+	for _, sc := range cfg.Sources {
+		if !decode.Known(sc.Format) {
+			return fmt.Errorf("config source %q: unknown format %q (known: %v)", sc.Name, sc.Format, decode.Formats())
+		}
+		if _, err := db.Workspace(ctx, sc.Workspace); err != nil {
+			return fmt.Errorf("config source %q: workspace %q: %w", sc.Name, sc.Workspace, err)
+		}
+		err := db.PutSource(ctx, store.Source{
+			Workspace: sc.Workspace, Name: sc.Name, Format: sc.Format, TimeZone: sc.TimeZone,
+			Logsource: event.Logsource{Product: sc.Product, Category: sc.Category, Service: sc.Service},
+			Created:   time.Now().UTC(),
+		})
+		if err != nil {
+			return fmt.Errorf("config source %q: %w", sc.Name, err)
+		}
+	}
+	return nil
+}
+
+// retention purges events older than the retention setting, hourly.
+func (s *server) retention(ctx context.Context) {
+	if s.cfg.Retention <= 0 {
+		return
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := s.store.PurgeEvents(ctx, time.Now().Add(-s.cfg.Retention))
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("retention purge failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("retention purged events", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// URL is the base URL the server answers on.
+func (s *server) URL() string {
+	scheme := "http"
+	if s.tls {
+		scheme = "https"
+	}
+	return scheme + "://" + s.ln.Addr().String()
+}
+
+// shutdown stops taking requests, lets the detect stage drain what it has
+// fetched and commit it, then closes bus and store.
+func (s *server) shutdown(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	if s.http != nil {
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if s.stageCancel != nil {
+		s.stageCancel()
+		select {
+		case err := <-s.stageDone:
+			if err != nil {
+				errs = append(errs, err)
+			}
+		case <-ctx.Done():
+			errs = append(errs, errors.New("detect stage did not drain in time; unacknowledged batches replay at next start"))
+		}
+	}
+	s.closeAll()
+	s.log.Info("vigil stopped")
+	return errors.Join(errs...)
+}
+
+func (s *server) closeAll() {
+	if s.bgCancel != nil {
+		s.bgCancel()
+		s.bg.Wait()
+	}
+	if s.bus != nil {
+		if err := s.bus.Close(); err != nil {
+			s.log.Warn("bus close", "err", err)
+		}
+		s.bus = nil
+	}
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			s.log.Warn("store close", "err", err)
+		}
+		s.store = nil
+	}
+}

@@ -1,0 +1,345 @@
+package sshd
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/event"
+)
+
+var received = time.Date(2025, 3, 5, 12, 0, 0, 0, time.UTC)
+
+func readLines(t testing.TB, path string) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Skipf("%s not available (%v)", path, err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines
+}
+
+func decodeLine(t testing.TB, line string) (*event.Event, error) {
+	var ev event.Event
+	ev.Received = received
+	ev.Fields.Bind(event.NewOpenDict())
+	err := New().Decode([]byte(line), &ev)
+	return &ev, err
+}
+
+func TestDecodeFixtures(t *testing.T) {
+	lines := readLines(t, filepath.Join("testdata", "auth.log"))
+	// want: time, then common fields as "name=value" (action, outcome,
+	// user, ip, port), checked on the line of the same index.
+	type want struct {
+		time                            string
+		action, outcome, user, ip, port string
+	}
+	tests := []want{
+		{"2025-03-03T22:14:05Z", "logon-failed", "failure", "oracle", "198.51.100.77", "51422"},
+		{"2025-03-03T22:14:07Z", "logon-failed", "failure", "root", "198.51.100.77", "51422"},
+		{"2025-03-03T22:15:40Z", "logged-in", "success", "deploy", "10.20.0.15", "60112"},
+		{"2025-03-03T22:16:01Z", "logged-in", "success", "alice", "2001:db8::42", "40022"},
+		{"2025-03-03T22:16:30Z", "invalid-user", "failure", "ftp admin", "203.0.113.5", "33000"},
+		{"2025-03-03T22:16:30Z", "invalid-user", "failure", "guest", "203.0.113.5", ""},
+		{"2025-03-03T22:16:31Z", "invalid-user", "failure", "test", "", ""},
+		{"2025-03-03T22:16:33Z", "connection-closed", "", "", "203.0.113.5", ""},
+		{"2025-03-03T22:16:34Z", "connection-closed", "", "root", "203.0.113.6", "41234"},
+		{"2025-03-03T22:16:35Z", "disconnected", "", "admin", "203.0.113.7", "50000"},
+		{"2025-03-03T22:16:36Z", "disconnected", "", "deploy", "10.20.0.15", "60112"},
+		{"2025-03-03T22:16:37Z", "disconnected", "", "", "203.0.113.8", ""},
+		{"2025-03-03T22:16:38Z", "disconnected", "", "", "203.0.113.9", "45678"},
+		{"2025-03-03T22:16:40Z", "authentication-failure", "failure", "root", "203.0.113.10", ""},
+		{"2025-03-03T22:16:41Z", "authentication-failure", "failure", "", "", ""},
+		{"2025-03-03T22:16:42Z", "authentication-failure", "failure", "root", "203.0.113.10", ""},
+		{"2025-03-03T22:16:43Z", "logon-failed", "failure", "root", "203.0.113.11", "2222"},
+		{"2025-03-03T22:16:44Z", "too-many-failures", "failure", "pi", "203.0.113.12", "5555"},
+		{"2025-03-03T22:16:45Z", "too-many-failures", "failure", "pi", "", ""},
+		{"2025-03-03T22:16:46Z", "no-identification", "", "", "203.0.113.13", ""},
+		{"2025-03-03T22:16:47Z", "reverse-mapping-failed", "", "", "203.0.113.14", ""},
+		{"2025-03-03T22:16:48Z", "session-opened", "success", "deploy", "", ""},
+		{"2025-03-03T22:20:00Z", "session-closed", "", "deploy", "", ""},
+		{"2025-03-03T22:20:01Z", "", "", "", "", ""},
+		{"2025-03-03T21:21:00.123456Z", "logon-failed", "failure", "bob", "192.0.2.99", "1022"},
+		{"2024-03-13T07:00:00Z", "", "", "", "", ""}, // more than a day after received: last year
+		{"2025-03-03T22:22:00Z", "logged-in", "success", "carol", "192.0.2.50", "50505"},
+	}
+	if len(lines) != len(tests) {
+		t.Fatalf("%d fixture lines, %d expectations", len(lines), len(tests))
+	}
+	for i, w := range tests {
+		ev, err := decodeLine(t, lines[i])
+		if err != nil {
+			t.Errorf("line %d: %v", i+1, err)
+			continue
+		}
+		wt, _ := time.Parse(time.RFC3339Nano, w.time)
+		c := &ev.Common
+		got := want{ev.Time.Format(time.RFC3339Nano), c[event.EventAction], c[event.EventOutcome], c[event.UserName], c[event.SourceIP], c[event.SourcePort]}
+		w.time = wt.Format(time.RFC3339Nano)
+		if got != w {
+			t.Errorf("line %d %q:\n got %+v\nwant %+v", i+1, lines[i], got, w)
+		}
+		if c[event.HostName] != "bastion" {
+			t.Errorf("line %d: host.name = %q", i+1, c[event.HostName])
+		}
+		isSSHD := strings.Contains(lines[i], " sshd[") || strings.Contains(lines[i], " sshd-session[")
+		wantLS := event.Logsource{Product: "linux"}
+		if isSSHD {
+			wantLS.Service = "sshd"
+		}
+		if ev.Logsource != wantLS {
+			t.Errorf("line %d: logsource %+v, want %+v", i+1, ev.Logsource, wantLS)
+		}
+		if w.action != "" && c[event.EventCategory] == "" {
+			t.Errorf("line %d: no event.category", i+1)
+		}
+	}
+}
+
+func TestFields(t *testing.T) {
+	ev, err := decodeLine(t, "Mar  3 22:15:40 bastion sshd[4188]: Accepted publickey for deploy from 10.20.0.15 port 60112 ssh2: ED25519 SHA256:x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"hostname": "bastion", "appname": "sshd", "procid": "4188", "user": "deploy", "ip": "10.20.0.15", "port": "60112",
+		"method": "publickey", "msg": "Accepted publickey for deploy from 10.20.0.15 port 60112 ssh2: ED25519 SHA256:x",
+	} {
+		if got, _ := ev.Get(name); got != want {
+			t.Errorf("field %s = %q, want %q", name, got, want)
+		}
+	}
+	if ev.Common[event.ProcessName] != "sshd" || ev.Common[event.ProcessPID] != "4188" || ev.Common[event.EventCategory] != "authentication" {
+		t.Errorf("process %q pid %q category %q", ev.Common[event.ProcessName], ev.Common[event.ProcessPID], ev.Common[event.EventCategory])
+	}
+	// A host name in rhost is kept, but is not a source.ip.
+	ev, _ = decodeLine(t, "Mar  3 22:16:41 bastion sshd[4208]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=scanner.example.net")
+	if got, _ := ev.Get("rhost"); got != "scanner.example.net" || ev.Common[event.SourceIP] != "" {
+		t.Errorf("rhost = %q, source.ip = %q", got, ev.Common[event.SourceIP])
+	}
+}
+
+func TestYearRollover(t *testing.T) {
+	for _, tt := range []struct {
+		received time.Time
+		line     string
+		want     time.Time
+	}{
+		{time.Date(2025, 1, 1, 0, 5, 0, 0, time.UTC), "Dec 31 23:59:58 h sshd[1]: x", time.Date(2024, 12, 31, 23, 59, 58, 0, time.UTC)},
+		{time.Date(2024, 12, 31, 23, 0, 0, 0, time.UTC), "Jan  1 00:00:01 h sshd[1]: x", time.Date(2024, 1, 1, 0, 0, 1, 0, time.UTC)},
+		{time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), "Jun  1 23:00:00 h sshd[1]: x", time.Date(2025, 6, 1, 23, 0, 0, 0, time.UTC)}, // within a day: clock skew
+		{time.Date(2025, 1, 10, 0, 0, 0, 0, time.UTC), "Feb 29 10:00:00 h sshd[1]: x", time.Date(2024, 2, 29, 10, 0, 0, 0, time.UTC)},
+		{time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC), "Feb 29 10:00:00 h sshd[1]: x", time.Date(2024, 2, 29, 10, 0, 0, 0, time.UTC)},
+	} {
+		var ev event.Event
+		ev.Received = tt.received
+		if err := New().Decode([]byte(tt.line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if !ev.Time.Equal(tt.want) {
+			t.Errorf("%q received %v: time %v, want %v", tt.line, tt.received, ev.Time, tt.want)
+		}
+	}
+	// A configured zone shifts the stamp.
+	loc := time.FixedZone("UTC+2", 2*3600)
+	var ev event.Event
+	ev.Received = received
+	if err := (&Decoder{Location: loc}).Decode([]byte("Mar  3 22:00:00 h sshd[1]: x"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2025, 3, 3, 20, 0, 0, 0, time.UTC); !ev.Time.Equal(want) {
+		t.Errorf("with zone: %v, want %v", ev.Time, want)
+	}
+}
+
+func TestBadHeader(t *testing.T) {
+	for _, tt := range []struct {
+		line   string
+		offset int
+		reason string
+	}{
+		{"", 0, "no RFC 3164"},
+		{"Failed password for root from 1.2.3.4 port 22 ssh2", 0, "no RFC 3164"},
+		{"Mar 33 22:00:00 h sshd[1]: x", 4, "day of month"},
+		{"Mar  3 25:00:00 h sshd[1]: x", 7, "time of day"},
+		{"Mar  3 22:00:00 host only", 21, "no program tag"},
+		{"Mar  3 22:00:00 hostonly", 16, "no host name"},
+		{"Mar  3 22:00:00 ", 16, "no host name"},
+		{"Mar  3 22:00:00 h sshd[12x]: x", 25, "process id"},
+		{"Apr 31 22:00:00 h sshd[1]: x", 4, "no such day"},
+		{"2025-13-01T00:00:00Z h sshd[1]: x", 0, "RFC 3339"},
+		{"<999999>Mar  3 22:00:00 h sshd[1]: x", 0, "priority"},
+	} {
+		_, err := decodeLine(t, tt.line)
+		var de *decode.Error
+		if !errors.As(err, &de) {
+			t.Errorf("%q: err = %v, want *decode.Error", tt.line, err)
+			continue
+		}
+		if de.Offset != tt.offset || !strings.Contains(de.Reason, tt.reason) || de.Format != Format {
+			t.Errorf("%q: got %v (offset %d), want offset %d reason ~%q", tt.line, de, de.Offset, tt.offset, tt.reason)
+		}
+	}
+}
+
+// loghubActions is the action each upstream template of OpenSSH_2k must
+// decode to ("" = recognised as sshd but no action).
+var loghubActions = map[string]string{
+	"E1": "logged-in", "E2": "connection-closed", "E3": "no-identification",
+	"E4": "too-many-failures", "E5": "too-many-failures",
+	"E6": "disconnected", "E7": "disconnected", "E8": "logon-failed", "E9": "logon-failed", "E10": "logon-failed",
+	"E11": "", "E12": "invalid-user", "E13": "invalid-user", "E14": "logon-failed",
+	"E15": "authentication-failure", "E16": "authentication-failure", "E17": "authentication-failure",
+	"E18": "", "E19": "authentication-failure", "E20": "authentication-failure", "E21": "",
+	"E22": "session-closed", "E23": "session-opened", "E24": "disconnected", "E25": "disconnected",
+	"E26": "disconnected", "E27": "reverse-mapping-failed",
+}
+
+// TestLoghub decodes the real OpenSSH_2k log and checks every line against
+// the upstream template it was labelled with.
+func TestLoghub(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "data", "ssh_auth", "loghub_openssh")
+	lines := readLines(t, filepath.Join(dir, "OpenSSH_2k.log"))
+	f, err := os.Open(filepath.Join(dir, "OpenSSH_2k.log_structured.csv"))
+	if err != nil {
+		t.Skipf("loghub labels not available (%v)", err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows = rows[1:] // header
+	if len(rows) != len(lines) {
+		t.Fatalf("%d labels for %d lines", len(rows), len(lines))
+	}
+	counts := map[string]int{}
+	for i, line := range lines {
+		ev, err := decodeLine(t, line)
+		if err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if ev.Logsource.Service != "sshd" || ev.Common[event.HostName] != "LabSZ" || ev.Common[event.ProcessPID] != rows[i][5] {
+			t.Fatalf("line %d: logsource %+v host %q pid %q", i+1, ev.Logsource, ev.Common[event.HostName], ev.Common[event.ProcessPID])
+		}
+		if ev.Time.Year() != 2024 || ev.Time.Month() != time.December {
+			t.Fatalf("line %d: time %v, want December of the year before received", i+1, ev.Time)
+		}
+		tmpl := rows[i][7]
+		want, ok := loghubActions[tmpl]
+		if !ok {
+			t.Fatalf("line %d: unknown template %s", i+1, tmpl)
+		}
+		c := &ev.Common
+		if c[event.EventAction] != want {
+			t.Errorf("line %d (%s) %q: action %q, want %q", i+1, tmpl, c[event.Message], c[event.EventAction], want)
+			continue
+		}
+		counts[want]++
+		switch want {
+		case "logon-failed", "logged-in":
+			if c[event.SourceIP] == "" || c[event.SourcePort] == "" || c[event.UserName] == "" {
+				t.Errorf("line %d %q: ip %q port %q user %q", i+1, c[event.Message], c[event.SourceIP], c[event.SourcePort], c[event.UserName])
+			}
+		case "invalid-user", "authentication-failure":
+			if c[event.EventOutcome] != "failure" {
+				t.Errorf("line %d: outcome %q", i+1, c[event.EventOutcome])
+			}
+		}
+	}
+	t.Logf("%d lines: %v", len(lines), counts)
+}
+
+func TestZeroAllocs(t *testing.T) {
+	rec := []byte("Mar  3 22:14:05 bastion sshd[4121]: Failed password for invalid user oracle from 198.51.100.77 port 51422 ssh2")
+	d := New()
+	var ev event.Event
+	ev.Received = received
+	ev.Fields.Bind(event.NewDict("user", "ip"))
+	if a := testing.AllocsPerRun(100, func() {
+		ev.Fields.Reset()
+		if err := d.Decode(rec, &ev); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("%.1f allocs per line, want 0", a)
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	lines := readLines(b, filepath.Join("testdata", "auth.log"))
+	recs := make([][]byte, len(lines))
+	size := 0
+	for i, l := range lines {
+		recs[i] = []byte(l)
+		size += len(l)
+	}
+	d := New()
+	var ev event.Event
+	ev.Fields.Bind(event.NewDict("user", "ip", "msg"))
+	b.SetBytes(int64(size / len(recs)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ev.Reset()
+		ev.Received = received
+		if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+func FuzzDecode(f *testing.F) {
+	b, err := os.ReadFile(filepath.Join("testdata", "auth.log"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f.Add([]byte(l))
+	}
+	f.Add([]byte("Feb 29 00:00:00 h sshd[1]: Received disconnect from "))
+	f.Add([]byte("<1>"))
+	d := New()
+	dict := event.NewOpenDict()
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		var ev event.Event
+		ev.Received = received
+		ev.Fields.Bind(dict)
+		if err := d.Decode(rec, &ev); err != nil {
+			var de *decode.Error
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v is not a *decode.Error", err)
+			}
+			if de.Offset < 0 || de.Offset > len(rec) {
+				t.Fatalf("offset %d outside the record of %d bytes", de.Offset, len(rec))
+			}
+			return
+		}
+		if ev.Time.IsZero() || ev.Common[event.HostName] == "" {
+			t.Fatalf("decoded without time or host: %v %q", ev.Time, ev.Common[event.HostName])
+		}
+	})
+}
+
+func TestRegistered(t *testing.T) {
+	d, err := decode.New(Format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.(*Decoder); !ok {
+		t.Errorf("decode.New(%q) gave a %T", Format, d)
+	}
+}

@@ -1,0 +1,465 @@
+package detect
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
+)
+
+// An atom is one compiled matcher: a field (or, for keywords, every value
+// of the event), an operation and its values. Atoms are shared by every
+// rule that writes the same matcher and evaluated at most once per event.
+// The next step replaces their one-by-one evaluation with a multi-pattern
+// automaton per field that sets the atoms' bits in one pass.
+type atom struct {
+	field   int32 // field slot (Dict id); -1 for a keyword search
+	op      rule.Op
+	all     bool
+	cased   bool
+	neq     bool
+	exists  bool
+	values  []valueMatcher
+	cost    int32
+	keyword bool
+	// contains counts pContains patterns: worth a bigram filter.
+	contains int
+}
+
+// valueMatcher is one value as written: alternatives for OpMatch, or the
+// regexp, network or number of the other operations.
+type valueMatcher struct {
+	pats   []pat
+	re     *regexp.Regexp
+	prefix netip.Prefix
+	num    float64
+}
+
+type patKind uint8
+
+const (
+	pEqual patKind = iota
+	pPrefix
+	pSuffix
+	pContains
+	pAnything
+	pSegments // literals separated by stars, no `?`
+	pGlob
+)
+
+// pat is a wildcard pattern in the fastest form its shape allows.
+type pat struct {
+	kind patKind
+	lit  string
+	glob rule.Pattern
+	// pSegments: the literals in order; anchored at the start and end
+	// unless the pattern starts or ends with a star.
+	segs            []string
+	openStart, open bool
+	grams           []uint16 // pContains: byte pairs for the bigram filter
+}
+
+func compilePattern(p rule.Pattern) pat {
+	lit := func(t rule.Token) bool { return t.Kind == rule.Lit }
+	star := func(t rule.Token) bool { return t.Kind == rule.Star }
+	switch {
+	case len(p) == 0:
+		return pat{kind: pEqual}
+	case len(p) == 1 && lit(p[0]):
+		return pat{kind: pEqual, lit: p[0].Text}
+	case len(p) == 1 && star(p[0]):
+		return pat{kind: pAnything}
+	case len(p) == 2 && lit(p[0]) && star(p[1]):
+		return pat{kind: pPrefix, lit: p[0].Text}
+	case len(p) == 2 && star(p[0]) && lit(p[1]):
+		return pat{kind: pSuffix, lit: p[1].Text}
+	case len(p) == 3 && star(p[0]) && lit(p[1]) && star(p[2]):
+		return pat{kind: pContains, lit: p[1].Text, grams: literalGrams(p[1].Text)}
+	}
+	segs, ok := []string(nil), true
+	for _, t := range p {
+		switch t.Kind {
+		case rule.One:
+			ok = false
+		case rule.Lit:
+			segs = append(segs, t.Text)
+		}
+	}
+	if ok {
+		return pat{kind: pSegments, segs: segs, openStart: star(p[0]), open: star(p[len(p)-1])}
+	}
+	return pat{kind: pGlob, glob: p}
+}
+
+// matchSegments matches literals separated by stars: taking each literal
+// at its leftmost place after the previous one is never wrong, since a star
+// can absorb whatever lies between; only the last literal must sit at the
+// end when the pattern does not end with a star.
+func (p *pat) matchSegments(s string) bool {
+	segs := p.segs
+	if !p.openStart {
+		if !strings.HasPrefix(s, segs[0]) {
+			return false
+		}
+		s, segs = s[len(segs[0]):], segs[1:]
+	}
+	last := ""
+	if !p.open && len(segs) > 0 {
+		last, segs = segs[len(segs)-1], segs[:len(segs)-1]
+	}
+	for _, seg := range segs {
+		i := strings.Index(s, seg)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(seg):]
+	}
+	if p.open {
+		return true
+	}
+	return len(s) >= len(last) && strings.HasSuffix(s, last)
+}
+
+// match reports whether s matches; flt, when not nil, is the bigram filter
+// of s.
+func (p *pat) match(s string, flt *bigrams) bool {
+	switch p.kind {
+	case pEqual:
+		return s == p.lit
+	case pPrefix:
+		return strings.HasPrefix(s, p.lit)
+	case pSuffix:
+		return strings.HasSuffix(s, p.lit)
+	case pContains:
+		if flt != nil && !flt.has(p.grams) {
+			return false
+		}
+		return strings.Contains(s, p.lit)
+	case pAnything:
+		return true
+	case pSegments:
+		return p.matchSegments(s)
+	}
+	return p.glob.Match(s)
+}
+
+func newAtom(m *rule.Matcher, field int32) (atom, error) {
+	a := atom{field: field, op: m.Op, all: m.All, cased: m.Cased, neq: m.Neq, keyword: m.Field == ""}
+	for _, v := range m.Values {
+		var vm valueMatcher
+		switch m.Op {
+		case rule.OpMatch:
+			if len(v.Patterns) == 0 {
+				return a, fmt.Errorf("value %q of %q has no pattern", v.Raw, m.Field)
+			}
+			for _, p := range v.Patterns {
+				cp := compilePattern(p)
+				if cp.kind == pContains {
+					a.contains++
+				}
+				vm.pats = append(vm.pats, cp)
+			}
+		case rule.OpRegexp:
+			if v.Regexp == nil {
+				return a, fmt.Errorf("value %q of %q has no regular expression", v.Raw, m.Field)
+			}
+			vm.re = v.Regexp
+		case rule.OpCIDR:
+			if !v.Prefix.IsValid() {
+				return a, fmt.Errorf("value %q of %q has no network", v.Raw, m.Field)
+			}
+			vm.prefix = v.Prefix
+		case rule.OpLT, rule.OpLTE, rule.OpGT, rule.OpGTE:
+			vm.num = v.Number
+		case rule.OpExists:
+			a.exists = v.Exists
+		case rule.OpNull:
+		default:
+			return a, fmt.Errorf("operation %v of %q is not supported", m.Op, m.Field)
+		}
+		a.values = append(a.values, vm)
+	}
+	if len(a.values) == 0 {
+		return a, fmt.Errorf("%q has no values", m.Field)
+	}
+	a.cost = a.estimate()
+	return a, nil
+}
+
+// estimate is a rough relative cost of evaluating the atom, used to order
+// the terms of an and/or so that cheap ones decide first.
+func (a *atom) estimate() int32 {
+	var c int32 = 1
+	for _, v := range a.values {
+		switch {
+		case v.re != nil:
+			c += 30
+		default:
+			for _, p := range v.pats {
+				if p.kind == pGlob {
+					c += 4
+				} else {
+					c++
+				}
+			}
+		}
+	}
+	if a.keyword {
+		c *= 20
+	}
+	return c
+}
+
+// key identifies equal matchers so that rules share their atoms.
+func atomKey(m *rule.Matcher, field int32) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d\x00%q\x00%d\x00%t%t%t", field, m.Field, m.Op, m.All, m.Cased, m.Neq)
+	for _, v := range m.Values {
+		b.WriteByte(0)
+		switch m.Op {
+		case rule.OpMatch:
+			for _, p := range v.Patterns {
+				b.WriteString(p.String())
+				b.WriteByte(1)
+			}
+		case rule.OpRegexp:
+			b.WriteString(v.Regexp.String())
+		case rule.OpCIDR:
+			b.WriteString(v.Prefix.String())
+		case rule.OpExists:
+			fmt.Fprint(&b, v.Exists)
+		default:
+			fmt.Fprint(&b, v.Number)
+		}
+	}
+	return b.String()
+}
+
+// test reports whether value matcher vm accepts one value of the field: s
+// as the event has it and low in lower case.
+func (a *atom) test(vm *valueMatcher, s, low string, flt *bigrams) bool {
+	switch a.op {
+	case rule.OpMatch:
+		in := low
+		if a.cased {
+			in, flt = s, nil
+		}
+		for i := range vm.pats {
+			if vm.pats[i].match(in, flt) {
+				return true
+			}
+		}
+		return false
+	case rule.OpRegexp:
+		return vm.re.MatchString(s)
+	case rule.OpCIDR:
+		ip, ok := parseIP(s)
+		return ok && vm.prefix.Contains(ip)
+	case rule.OpLT, rule.OpLTE, rule.OpGT, rule.OpGTE:
+		f, ok := parseNumber(s)
+		if !ok {
+			return false
+		}
+		switch a.op {
+		case rule.OpLT:
+			return f < vm.num
+		case rule.OpLTE:
+			return f <= vm.num
+		case rule.OpGT:
+			return f > vm.num
+		}
+		return f >= vm.num
+	}
+	return false
+}
+
+// eval evaluates the atom on ev.
+func (e *Engine) evalAtom(a *atom, ev *event.Event, sc *scratch) bool {
+	if a.keyword {
+		return e.evalKeyword(a, ev, sc)
+	}
+	s, id, ok := e.value(ev, a.field)
+	switch a.op {
+	case rule.OpExists:
+		return ok == a.exists
+	case rule.OpNull:
+		return !ok || s == ""
+	}
+	if !ok {
+		return false
+	}
+	if id < 0 || !ev.Fields.Multi(id) {
+		low := s
+		var flt *bigrams
+		if a.op == rule.OpMatch && !a.cased {
+			low = sc.lower(a.field, s)
+			if a.contains > 2 && len(low) >= minFiltered {
+				flt = sc.filter(a.field, low)
+			}
+		}
+		var hit bool
+		if a.all {
+			hit = true
+			for i := range a.values {
+				if !a.test(&a.values[i], s, low, flt) {
+					hit = false
+					break
+				}
+			}
+		} else {
+			for i := range a.values {
+				if a.test(&a.values[i], s, low, flt) {
+					hit = true
+					break
+				}
+			}
+		}
+		return hit != a.neq
+	}
+	// A field with several values: a value matcher is satisfied when any of
+	// the field's values satisfies it.
+	hit := a.all
+	for i := range a.values {
+		vm := &a.values[i]
+		found := false
+		ev.Fields.Each(id, func(v string) bool {
+			low := v
+			if a.op == rule.OpMatch && !a.cased && needsLower(v) {
+				sc.tmp = appendLower(sc.tmp[:0], v)
+				low = bytesString(sc.tmp)
+			}
+			found = a.test(vm, v, low, nil)
+			return !found
+		})
+		if found != a.all {
+			hit = found
+			break
+		}
+	}
+	return hit != a.neq
+}
+
+// evalKeyword looks for the keyword values in every value of the event: its
+// own fields (those the Dict holds), its common fields and its raw record.
+// A value matcher is satisfied when any of them matches; with all, every
+// value matcher must be.
+func (e *Engine) evalKeyword(a *atom, ev *event.Event, sc *scratch) bool {
+	for i := range a.values {
+		vm := &a.values[i]
+		var found bool
+		if !a.cased && vm.substringsOnly() {
+			// Plain keywords are substrings: one search of the event's
+			// lowered values joined by NULs (which no literal holds) tells
+			// whether any value holds one.
+			flt := sc.haystack(ev)
+			for j := range vm.pats {
+				if flt.has(vm.pats[j].grams) && strings.Contains(sc.hayText(ev), vm.pats[j].lit) {
+					found = true
+					break
+				}
+			}
+		} else {
+			found = e.keywordValue(a, vm, ev, sc)
+		}
+		if found != a.all {
+			return found
+		}
+	}
+	return a.all
+}
+
+// substringsOnly reports whether every pattern is a plain substring search
+// of a literal without NUL.
+func (vm *valueMatcher) substringsOnly() bool {
+	for i := range vm.pats {
+		if vm.pats[i].kind != pContains || strings.IndexByte(vm.pats[i].lit, 0) >= 0 {
+			return false
+		}
+	}
+	return len(vm.pats) > 0
+}
+
+func (e *Engine) keywordValue(a *atom, vm *valueMatcher, ev *event.Event, sc *scratch) bool {
+	same := ev.Fields.Dict() == e.dict
+	for _, id := range ev.Fields.IDs() {
+		found := false
+		first := true
+		ev.Fields.Each(id, func(v string) bool {
+			var low string
+			switch {
+			case a.cased:
+				low = v
+			case first && same:
+				low = sc.lower(id, v)
+			default:
+				sc.tmp = appendLower(sc.tmp[:0], v)
+				low = bytesString(sc.tmp)
+			}
+			first = false
+			found = a.test(vm, v, low, nil)
+			return !found
+		})
+		if found {
+			return true
+		}
+	}
+	for c := range ev.Common {
+		v := ev.Common[c]
+		if v == "" {
+			continue
+		}
+		low := v
+		if !a.cased {
+			low = sc.lower(int32(len(e.fields)+c), v)
+		}
+		if a.test(vm, v, low, nil) {
+			return true
+		}
+	}
+	if len(ev.Raw) > 0 {
+		raw := bytesString(ev.Raw)
+		low := raw
+		if !a.cased {
+			low = sc.lower(int32(len(e.fields)+event.NumCommon), raw)
+		}
+		if a.test(vm, raw, low, nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// value returns the first value of field slot f: the event's own field
+// first, then the common field of the same ECS name. id is the field's id
+// in the event's Dict, or -1 when the value came from a common field.
+func (e *Engine) value(ev *event.Event, f int32) (string, int32, bool) {
+	fl := &e.fields[f]
+	id := f
+	if d := ev.Fields.Dict(); d != e.dict {
+		// An event decoded with another Dict (an open one, as `vigil
+		// decode` uses): look the name up there.
+		var ok bool
+		if d == nil {
+			id, ok = -1, false
+		} else {
+			id, ok = d.ID(fl.name)
+		}
+		if !ok {
+			id = -1
+		}
+	}
+	if id >= 0 {
+		if v, ok := ev.Fields.Get(id); ok {
+			return v, id, true
+		}
+	}
+	if fl.common >= 0 {
+		if v := ev.Common[fl.common]; v != "" {
+			return v, -1, true
+		}
+	}
+	return "", -1, false
+}

@@ -1,0 +1,102 @@
+// Package detect compiles rules into an engine that matches events against
+// all of them: rules are routed by logsource, their matchers become shared
+// atoms over interned fields, and their conditions boolean trees over atoms.
+package detect
+
+import (
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
+)
+
+// Options tune compilation.
+type Options struct {
+	// Logger receives a summary of the compilation; nil discards it.
+	Logger *slog.Logger
+}
+
+// Engine is a compiled rule set. It is immutable once compiled and safe for
+// concurrent use; each worker passes its own Event and dst.
+type Engine struct {
+	rules  []*rule.Rule
+	progs  []node // per rule, parallel to rules
+	dict   *event.Dict
+	fields []field // by Dict id
+	atoms  []atom
+	routes router
+	pool   sync.Pool // *scratch
+}
+
+type field struct {
+	name   string
+	common int // event common field id of the same name, or -1
+}
+
+// Compile compiles rules. A rule that cannot compile is reported as a
+// *rule.Error with its file and line and left out; the others run.
+func Compile(rules []*rule.Rule, opts Options) (*Engine, []error) {
+	e := &Engine{dict: event.NewDict()}
+	c := &compiler{e: e, atomIDs: make(map[string]int32)}
+	var errs []error
+	for _, r := range rules {
+		if r == nil {
+			continue
+		}
+		n, err := compileRule(c, r)
+		if err != nil {
+			// Atoms and fields interned before the failure stay: they are
+			// harmless (no rule refers to them) and keep ids stable.
+			errs = append(errs, &rule.Error{File: r.File, Line: r.Line, Reason: "rule " + strconv.Quote(r.Title) + ": " + err.Error()})
+			continue
+		}
+		e.rules = append(e.rules, r)
+		e.progs = append(e.progs, n)
+	}
+	e.routes.init(e.rules)
+	e.pool.New = func() any { return e.newScratch() }
+	if opts.Logger != nil {
+		opts.Logger.Info("rules compiled", "rules", len(e.rules), "rejected", len(errs),
+			"atoms", len(e.atoms), "fields", len(e.fields), "logsources", len(e.routes.groups))
+	}
+	return e, errs
+}
+
+func compileRule(c *compiler, r *rule.Rule) (node, error) {
+	if r.Detection == nil {
+		return node{}, errors.New("no detection")
+	}
+	return c.expr(r.Detection, r.Detection.Condition)
+}
+
+// Dict returns the closed Dict of every field name the rules read. Decoders
+// fill only those into Event.Fields; bind an event's Fields to it.
+func (e *Engine) Dict() *event.Dict { return e.dict }
+
+// Rules returns the compiled rules, in the order they were given.
+func (e *Engine) Rules() []*rule.Rule { return e.rules }
+
+// Len returns the number of compiled rules.
+func (e *Engine) Len() int { return len(e.rules) }
+
+// Match appends to dst the rules that match ev, in rule order, and returns
+// the extended slice. It does not allocate once warmed up (dst with room,
+// the event's logsource seen before).
+func (e *Engine) Match(ev *event.Event, dst []*rule.Rule) []*rule.Rule {
+	idx := e.routes.lookup(ev.Logsource)
+	if len(idx) == 0 {
+		return dst
+	}
+	sc := e.pool.Get().(*scratch)
+	sc.next()
+	for _, i := range idx {
+		if e.eval(&e.progs[i], ev, sc) {
+			dst = append(dst, e.rules[i])
+		}
+	}
+	e.pool.Put(sc)
+	return dst
+}

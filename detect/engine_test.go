@@ -1,0 +1,154 @@
+package detect
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
+)
+
+// compileYAML compiles the rules of a YAML text, failing on any error.
+func compileYAML(t testing.TB, src string) *Engine {
+	t.Helper()
+	rules, errs := rule.Parse("test.yml", []byte(src))
+	for _, err := range errs {
+		t.Fatalf("parse: %v", err)
+	}
+	e, errs := Compile(rules, Options{})
+	for _, err := range errs {
+		t.Fatalf("compile: %v", err)
+	}
+	return e
+}
+
+// ruleWith is a rule of one selection, for tables.
+func ruleWith(selection string) string {
+	return "title: t\nlogsource: {product: windows}\ndetection:\n  selection:\n" + indent(selection, "    ") + "  condition: selection\n"
+}
+
+func indent(s, by string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString(by + l + "\n")
+	}
+	return b.String()
+}
+
+// fields is an event's own fields; a value "a\x00b" sets field twice.
+type fields map[string]string
+
+func newEvent(e *Engine, ls event.Logsource, f fields) *event.Event {
+	ev := &event.Event{Logsource: ls}
+	ev.Fields.Bind(e.Dict())
+	for k, v := range f {
+		for _, part := range strings.Split(v, "\x00") {
+			ev.Fields.SetName([]byte(k), part)
+		}
+	}
+	return ev
+}
+
+var win = event.Logsource{Product: "windows"}
+
+func matches(e *Engine, ev *event.Event) bool { return len(e.Match(ev, nil)) > 0 }
+
+func TestModifiers(t *testing.T) {
+	cases := []struct {
+		name, sel string
+		ev        fields
+		want      bool
+	}{
+		{"equal folds case", "Image: 'C:\\Windows\\cmd.exe'", fields{"Image": `c:\windows\CMD.EXE`}, true},
+		{"equal is whole value", "Image: 'cmd.exe'", fields{"Image": `c:\windows\cmd.exe`}, false},
+		{"list is or", "Image: [a, b]", fields{"Image": "B"}, true},
+		{"list none", "Image: [a, b]", fields{"Image": "c"}, false},
+		{"absent field", "Image: a", fields{"Other": "a"}, false},
+		{"contains", "CommandLine|contains: ' -enc '", fields{"CommandLine": "powershell -ENC abc"}, true},
+		{"contains no", "CommandLine|contains: ' -enc '", fields{"CommandLine": "powershell -e abc"}, false},
+		{"startswith", "Image|startswith: 'C:\\Users\\'", fields{"Image": `c:\users\x.exe`}, true},
+		{"startswith no", "Image|startswith: 'C:\\Users\\'", fields{"Image": `d:\c:\users\x.exe`}, false},
+		{"endswith", "Image|endswith: '\\cmd.exe'", fields{"Image": `C:\x\CMD.exe`}, true},
+		{"endswith no", "Image|endswith: '\\cmd.exe'", fields{"Image": `C:\x\cmd.exe.bak`}, false},
+		{"contains all", "CommandLine|contains|all: [' -a ', ' -b ']", fields{"CommandLine": "x -b  -a y"}, true},
+		{"contains all missing one", "CommandLine|contains|all: [' -a ', ' -b ']", fields{"CommandLine": "x -a y"}, false},
+		{"exists true", "User|exists: true", fields{"User": ""}, true},
+		{"exists true absent", "User|exists: true", fields{}, false},
+		{"exists false", "User|exists: false", fields{}, true},
+		{"exists false present", "User|exists: false", fields{"User": "x"}, false},
+		{"null absent", "User: null", fields{}, true},
+		{"null empty", "User: null", fields{"User": ""}, true},
+		{"null present", "User: null", fields{"User": "x"}, false},
+		{"empty string", "User: ''", fields{"User": ""}, true},
+		{"empty string absent", "User: ''", fields{}, false},
+		{"re", "CommandLine|re: '-e(nc)? [A-Z]+'", fields{"CommandLine": "ps -enc ABC"}, true},
+		{"re cased by default", "CommandLine|re: '-e(nc)? [A-Z]+'", fields{"CommandLine": "ps -enc abc"}, false},
+		{"re i", "CommandLine|re|i: '-e(nc)? [A-Z]+'", fields{"CommandLine": "ps -enc abc"}, true},
+		{"re s", "CommandLine|re|s: 'a.b'", fields{"CommandLine": "a\nb"}, true},
+		{"re without s", "CommandLine|re: 'a.b'", fields{"CommandLine": "a\nb"}, false},
+		{"re m", "CommandLine|re|m: '^b$'", fields{"CommandLine": "a\nb"}, true},
+		{"re without m", "CommandLine|re: '^b$'", fields{"CommandLine": "a\nb"}, false},
+		{"cidr v4", "DestinationIp|cidr: 10.0.0.0/8", fields{"DestinationIp": "10.2.3.4"}, true},
+		{"cidr v4 out", "DestinationIp|cidr: 10.0.0.0/8", fields{"DestinationIp": "11.2.3.4"}, false},
+		{"cidr v4 mapped", "DestinationIp|cidr: 10.0.0.0/8", fields{"DestinationIp": "::ffff:10.2.3.4"}, true},
+		{"cidr v6", "DestinationIp|cidr: 'fe80::/10'", fields{"DestinationIp": "FE80::1"}, true},
+		{"cidr not an ip", "DestinationIp|cidr: 10.0.0.0/8", fields{"DestinationIp": "10.0.0"}, false},
+		{"cidr list", "DestinationIp|cidr: [10.0.0.0/8, 192.168.0.0/16]", fields{"DestinationIp": "192.168.1.1"}, true},
+		{"lt", "Count|lt: 10", fields{"Count": "9"}, true},
+		{"lt equal", "Count|lt: 10", fields{"Count": "10"}, false},
+		{"lte", "Count|lte: 10", fields{"Count": "10"}, true},
+		{"gt", "Count|gt: 10", fields{"Count": "10.5"}, true},
+		{"gt no", "Count|gt: 10", fields{"Count": "-11"}, false},
+		{"gte", "Count|gte: 10", fields{"Count": "10"}, true},
+		{"gt not a number", "Count|gt: 10", fields{"Count": "0x20"}, false},
+		{"cased", "Image|cased: 'CMD.exe'", fields{"Image": "CMD.exe"}, true},
+		{"cased no", "Image|cased: 'CMD.exe'", fields{"Image": "cmd.exe"}, false},
+		{"cased endswith", "Image|endswith|cased: 'X'", fields{"Image": "ax"}, false},
+		{"windash slash", "CommandLine|contains|windash: ' -enc '", fields{"CommandLine": "ps /enc x"}, true},
+		{"windash en dash", "CommandLine|contains|windash: ' -enc '", fields{"CommandLine": "ps \u2013enc x"}, true},
+		{"windash written", "CommandLine|windash|contains: ' /enc '", fields{"CommandLine": "ps -enc x"}, true},
+		{"windash no", "CommandLine|contains|windash: ' -enc '", fields{"CommandLine": "ps +enc x"}, false},
+		{"neq", "User|neq: SYSTEM", fields{"User": "bob"}, true},
+		{"neq equal", "User|neq: SYSTEM", fields{"User": "system"}, false},
+		{"neq absent", "User|neq: SYSTEM", fields{}, false},
+		{"neq list", "User|neq: [a, b]", fields{"User": "b"}, false},
+		{"number as string", "EventID: 4688", fields{"EventID": "4688"}, true},
+		{"number not numeric compare", "EventID: 4688", fields{"EventID": "04688"}, false},
+		{"bool as string", "Enabled: true", fields{"Enabled": "True"}, true},
+		{"wildcard star", "Image: 'C:\\\\*\\cmd.exe'", fields{"Image": `c:\windows\system32\cmd.exe`}, true},
+		{"backslash star is a literal star", "Image: 'C:\\*\\cmd.exe'", fields{"Image": `c:\windows\system32\cmd.exe`}, false},
+		{"backslash star literal matches", "Image: 'C:\\*\\cmd.exe'", fields{"Image": `C:*\cmd.exe`}, true},
+		{"wildcard question", "Image: 'prog?.exe'", fields{"Image": "progA.exe"}, true},
+		{"wildcard question one char", "Image: 'prog?.exe'", fields{"Image": "progAB.exe"}, false},
+		{"wildcard question unicode", "Image: 'prog?.exe'", fields{"Image": "progÄ.exe"}, true},
+		{"escaped star literal", "Image: 'a\\*b'", fields{"Image": "a*b"}, true},
+		{"escaped star not wildcard", "Image: 'a\\*b'", fields{"Image": "axxb"}, false},
+		{"escaped question", "Image: 'a\\?'", fields{"Image": "a?"}, true},
+		{"escaped question not wildcard", "Image: 'a\\?'", fields{"Image": "ab"}, false},
+		{"backslash then wildcard", "Image: 'a\\\\*'", fields{"Image": "a\\xyz"}, true},
+		{"backslash then wildcard needs backslash", "Image: 'a\\\\*'", fields{"Image": "axyz"}, false},
+		{"three backslashes and star", "Image: 'a\\\\\\*'", fields{"Image": "a\\*"}, true},
+		{"three backslashes star literal", "Image: 'a\\\\\\*'", fields{"Image": "a\\xyz"}, false},
+		{"four backslashes", "Image: 'a\\\\\\\\b'", fields{"Image": "a\\\\b"}, true},
+		{"plain backslash", "Image: 'a\\b'", fields{"Image": "a\\b"}, true},
+		{"double backslash is one", "Image: 'a\\\\b'", fields{"Image": "a\\b"}, true},
+		{"unicode folding", "User: 'ÉLODIE'", fields{"User": "élodie"}, true},
+		{"unicode contains", "User|contains: 'Straße'", fields{"User": "DIE STRAßE 1"}, true},
+		{"multi-valued any", "Tag: b", fields{"Tag": "a\x00B\x00c"}, true},
+		{"multi-valued none", "Tag: d", fields{"Tag": "a\x00b"}, false},
+		{"multi-valued all across values", "Tag|all: [a, c]", fields{"Tag": "a\x00b\x00c"}, true},
+		{"multi-valued neq", "Tag|neq: b", fields{"Tag": "a\x00b"}, false},
+		{"multi-valued contains", "Tag|contains: XY", fields{"Tag": "a\x00bxyz"}, true},
+		{"map is and", "A: 1\nB: 2", fields{"A": "1", "B": "2"}, true},
+		{"map is and, one missing", "A: 1\nB: 2", fields{"A": "1"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := compileYAML(t, ruleWith(c.sel))
+			ev := newEvent(e, win, c.ev)
+			if got := matches(e, ev); got != c.want {
+				t.Errorf("%s on %q: got %v, want %v", c.sel, c.ev, got, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,224 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
+)
+
+type nodeOp uint8
+
+const (
+	nAtom nodeOp = iota
+	nNot
+	nAnd
+	nOr
+	nAtLeast // at least k kids hold
+)
+
+// node is a rule's condition compiled to a boolean tree over atoms.
+type node struct {
+	op   nodeOp
+	atom int32
+	k    int32
+	cost int32
+	kids []node
+}
+
+// eval evaluates n with short-circuit; atoms are memoised per event.
+func (e *Engine) eval(n *node, ev *event.Event, sc *scratch) bool {
+	switch n.op {
+	case nAtom:
+		if sc.atomGen[n.atom] == sc.gen {
+			return sc.atomVal[n.atom]
+		}
+		v := e.evalAtom(&e.atoms[n.atom], ev, sc)
+		sc.atomGen[n.atom] = sc.gen
+		sc.atomVal[n.atom] = v
+		return v
+	case nNot:
+		return !e.eval(&n.kids[0], ev, sc)
+	case nAnd:
+		for i := range n.kids {
+			if !e.eval(&n.kids[i], ev, sc) {
+				return false
+			}
+		}
+		return true
+	case nOr:
+		for i := range n.kids {
+			if e.eval(&n.kids[i], ev, sc) {
+				return true
+			}
+		}
+		return false
+	}
+	hits, left := int32(0), int32(len(n.kids))
+	for i := range n.kids {
+		left--
+		if e.eval(&n.kids[i], ev, sc) {
+			if hits++; hits >= n.k {
+				return true
+			}
+		}
+		if hits+left < n.k {
+			return false
+		}
+	}
+	return false
+}
+
+// compiler turns a rule's AST into a node tree, interning atoms and fields.
+type compiler struct {
+	e       *Engine
+	atomIDs map[string]int32
+}
+
+func (c *compiler) field(name string) int32 {
+	if id, ok := c.e.dict.ID(name); ok {
+		return id
+	}
+	id := c.e.dict.Add(name)
+	common := -1
+	if cid, ok := event.CommonID(name); ok {
+		common = cid
+	}
+	c.e.fields = append(c.e.fields, field{name: name, common: common})
+	return id
+}
+
+func (c *compiler) atom(m *rule.Matcher) (node, error) {
+	f := int32(-1)
+	if m.Field != "" {
+		f = c.field(m.Field)
+	}
+	key := atomKey(m, f)
+	id, ok := c.atomIDs[key]
+	if !ok {
+		a, err := newAtom(m, f)
+		if err != nil {
+			return node{}, err
+		}
+		id = int32(len(c.e.atoms))
+		c.e.atoms = append(c.e.atoms, a)
+		c.atomIDs[key] = id
+	}
+	return node{op: nAtom, atom: id, cost: c.e.atoms[id].cost}, nil
+}
+
+func (c *compiler) search(d *rule.Detection, name string) (node, error) {
+	s := d.Search(name)
+	if s == nil {
+		return node{}, fmt.Errorf("condition names search %q, which the detection does not define", name)
+	}
+	or := node{op: nOr}
+	for _, g := range s.Groups {
+		and := node{op: nAnd}
+		for _, m := range g {
+			n, err := c.atom(m)
+			if err != nil {
+				return node{}, fmt.Errorf("search %q: %w", name, err)
+			}
+			and.kids = append(and.kids, n)
+		}
+		or.kids = append(or.kids, and)
+	}
+	return simplify(or), nil
+}
+
+func (c *compiler) expr(d *rule.Detection, x rule.Expr) (node, error) {
+	switch x := x.(type) {
+	case *rule.Ref:
+		return c.search(d, x.Name)
+	case *rule.Not:
+		k, err := c.expr(d, x.X)
+		if err != nil {
+			return node{}, err
+		}
+		if k.op == nNot {
+			return k.kids[0], nil
+		}
+		return node{op: nNot, kids: []node{k}, cost: k.cost + 1}, nil
+	case *rule.And, *rule.Or:
+		op, items := nAnd, []rule.Expr(nil)
+		if a, ok := x.(*rule.And); ok {
+			items = a.X
+		} else {
+			op, items = nOr, x.(*rule.Or).X
+		}
+		n := node{op: op}
+		for _, it := range items {
+			k, err := c.expr(d, it)
+			if err != nil {
+				return node{}, err
+			}
+			n.kids = append(n.kids, k)
+		}
+		return simplify(n), nil
+	case *rule.Of:
+		n := node{op: nOr}
+		switch {
+		case x.All:
+			n.op = nAnd
+		case x.N > 1:
+			n.op, n.k = nAtLeast, int32(x.N)
+		}
+		for _, name := range x.Names {
+			k, err := c.search(d, name)
+			if err != nil {
+				return node{}, err
+			}
+			n.kids = append(n.kids, k)
+		}
+		if len(n.kids) == 0 {
+			return node{}, fmt.Errorf("%q names no search", x.String())
+		}
+		return simplify(n), nil
+	case nil:
+		return node{}, fmt.Errorf("detection has no condition")
+	}
+	return node{}, fmt.Errorf("unknown condition node %T", x)
+}
+
+// simplify flattens nested and/or of the same kind, unwraps single kids and
+// orders the kids of and/or so that cheap terms decide first; in an and,
+// negations (usually filters that hold) go last.
+func simplify(n node) node {
+	if n.op != nAnd && n.op != nOr {
+		n.cost = sumCost(n.kids) + 1
+		return n
+	}
+	var kids []node
+	for _, k := range n.kids {
+		if k.op == n.op {
+			kids = append(kids, k.kids...)
+		} else {
+			kids = append(kids, k)
+		}
+	}
+	if len(kids) == 1 {
+		return kids[0]
+	}
+	slices.SortStableFunc(kids, func(a, b node) int {
+		if n.op == nAnd && (a.op == nNot) != (b.op == nNot) {
+			if a.op == nNot {
+				return 1
+			}
+			return -1
+		}
+		return int(a.cost - b.cost)
+	})
+	n.kids = kids
+	n.cost = sumCost(kids)
+	return n
+}
+
+func sumCost(ns []node) int32 {
+	var c int32
+	for _, k := range ns {
+		c += k.cost
+	}
+	return c
+}

@@ -1,0 +1,96 @@
+package detect
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
+)
+
+// maxRoutes bounds the cache of event logsources. Past it, an uncached
+// logsource is routed on every event, which allocates: a deployment has a
+// few dozen logsources, not thousands.
+const maxRoutes = 4096
+
+// router maps an event's logsource to the rules that apply to it: those
+// whose every non-empty logsource part equals the event's, ignoring case.
+// Rules are grouped by logsource at compile time; the list for each event
+// logsource is worked out once and cached in a copy-on-write map, so the
+// hot path is one lock-free map lookup.
+type router struct {
+	groups []routeGroup
+	mu     sync.Mutex
+	cache  atomic.Pointer[map[event.Logsource][]int32]
+}
+
+type routeGroup struct {
+	ls    event.Logsource // lower case
+	rules []int32         // ascending
+}
+
+func (r *router) init(rules []*rule.Rule) {
+	at := make(map[event.Logsource]int)
+	for i, ru := range rules {
+		ls := event.Logsource{
+			Product:  strings.ToLower(ru.Logsource.Product),
+			Category: strings.ToLower(ru.Logsource.Category),
+			Service:  strings.ToLower(ru.Logsource.Service),
+		}
+		g, ok := at[ls]
+		if !ok {
+			g = len(r.groups)
+			at[ls] = g
+			r.groups = append(r.groups, routeGroup{ls: ls})
+		}
+		r.groups[g].rules = append(r.groups[g].rules, int32(i))
+	}
+	m := make(map[event.Logsource][]int32)
+	r.cache.Store(&m)
+}
+
+func (r *router) lookup(ls event.Logsource) []int32 {
+	if idx, ok := (*r.cache.Load())[ls]; ok {
+		return idx
+	}
+	return r.miss(ls)
+}
+
+func (r *router) miss(ls event.Logsource) []int32 {
+	idx := r.compute(ls)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := *r.cache.Load()
+	if len(old) >= maxRoutes {
+		return idx
+	}
+	m := make(map[event.Logsource][]int32, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	// The event's strings may alias a batch buffer: keep copies.
+	key := event.Logsource{
+		Product:  strings.Clone(ls.Product),
+		Category: strings.Clone(ls.Category),
+		Service:  strings.Clone(ls.Service),
+	}
+	m[key] = idx
+	r.cache.Store(&m)
+	return idx
+}
+
+func (r *router) compute(ls event.Logsource) []int32 {
+	var idx []int32
+	for _, g := range r.groups {
+		if part(g.ls.Product, ls.Product) && part(g.ls.Category, ls.Category) && part(g.ls.Service, ls.Service) {
+			idx = append(idx, g.rules...)
+		}
+	}
+	// Merge the groups back into rule order.
+	slices.Sort(idx)
+	return idx
+}
+
+func part(rule, ev string) bool { return rule == "" || strings.EqualFold(rule, ev) }

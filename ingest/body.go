@@ -1,0 +1,197 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// bodySlack is read beyond a body's announced or allowed size, so that the
+// read that finds the end of the body, or one byte too many, needs no
+// further buffer.
+const bodySlack = 512
+
+// maxPooledBuffer: larger bodies get a buffer of their own, so that one
+// large request does not pin its memory in the pool.
+const maxPooledBuffer = 8 << 20
+
+// Content types and encodings accepted, for 415 replies and the OpenAPI
+// document.
+var (
+	mediaTypes = []string{
+		"application/x-ndjson", "application/jsonl", "application/x-jsonlines",
+		"application/json", "text/plain",
+	}
+	encodings = []string{"gzip", "identity"}
+)
+
+// mediaKind maps a Content-Type header to how its body is split.
+func mediaKind(ct string) (bodyKind, error) {
+	if ct == "" {
+		return 0, fmt.Errorf("missing Content-Type; supported: %s", strings.Join(mediaTypes, ", "))
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return 0, fmt.Errorf("bad Content-Type %q: %v; supported: %s", ct, err, strings.Join(mediaTypes, ", "))
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return 0, fmt.Errorf("charset %q not supported: bodies must be UTF-8", cs)
+	}
+	switch mt {
+	case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/json-lines":
+		return kindNDJSON, nil
+	case "application/json":
+		return kindJSON, nil
+	case "text/plain":
+		return kindText, nil
+	}
+	return 0, fmt.Errorf("unsupported Content-Type %q; supported: %s", mt, strings.Join(mediaTypes, ", "))
+}
+
+// gzipped reports whether the Content-Encoding header asks for gzip.
+func gzipped(ce string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(ce)) {
+	case "", "identity":
+		return false, nil
+	case "gzip", "x-gzip":
+		return true, nil
+	}
+	return false, fmt.Errorf("unsupported Content-Encoding %q; supported: %s", ce, strings.Join(encodings, ", "))
+}
+
+// reqState is what one request needs, pooled across requests.
+type reqState struct {
+	buf      []byte
+	reserved int64 // bytes of h.inflight held for buf
+	f        framer
+}
+
+var gzipReaders sync.Pool // *gzip.Reader
+
+// readBody reads the request body into st.buf, inflating gzip, never
+// holding more than MaxBodyBytes (plus slack) of it: a gzip bomb is refused
+// after MaxBodyBytes of output, not read to its end. The buffer's capacity
+// is reserved on the in-flight limiter as it grows.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, gz bool, st *reqState) *refusal {
+	limit := h.cfg.MaxBodyBytes
+	if r.ContentLength > int64(limit) { // even compressed it is too big
+		return tooLarge(limit, false)
+	}
+	var rd io.Reader = http.MaxBytesReader(w, r.Body, int64(limit))
+	hint := int(r.ContentLength)
+	if gz {
+		zr, _ := gzipReaders.Get().(*gzip.Reader)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(rd)
+		} else {
+			err = zr.Reset(rd)
+		}
+		if err == io.EOF {
+			return &refusal{code: http.StatusBadRequest, reason: reasonEmptyBody, msg: "empty body"}
+		}
+		if err != nil {
+			return h.readError(err, limit, gz)
+		}
+		defer gzipReaders.Put(zr)
+		rd = zr
+		if hint > 0 {
+			hint *= 4 // a guess: logs compress well, and the buffer grows if not
+		}
+	}
+
+	// Keep a pooled buffer only if the budget has room for it.
+	if st.reserved == 0 && cap(st.buf) > 0 {
+		if h.inflight.tryAcquire(int64(cap(st.buf))) {
+			st.reserved = int64(cap(st.buf))
+			h.m.inflight.Add(float64(st.reserved))
+		} else {
+			st.buf = nil
+		}
+	}
+	if hint <= 0 {
+		hint = 64 << 10
+	}
+	if !h.grow(st, min(hint, limit)+bodySlack) {
+		return h.tooManyInflight()
+	}
+	buf := st.buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			st.buf = buf
+			if !h.grow(st, min(2*cap(buf), limit+bodySlack)) {
+				return h.tooManyInflight()
+			}
+			buf = st.buf
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > limit {
+			st.buf = buf
+			return tooLarge(limit, gz)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			st.buf = buf
+			return h.readError(err, limit, gz)
+		}
+	}
+	st.buf = buf
+	return nil
+}
+
+// grow makes st.buf hold at least n bytes, reserving the difference.
+func (h *Handler) grow(st *reqState, n int) bool {
+	if cap(st.buf) >= n {
+		return true
+	}
+	if !h.inflight.tryAcquire(int64(n) - st.reserved) {
+		return false
+	}
+	h.m.inflight.Add(float64(int64(n) - st.reserved))
+	st.reserved = int64(n)
+	nb := make([]byte, len(st.buf), n)
+	copy(nb, st.buf)
+	st.buf = nb
+	return true
+}
+
+func (h *Handler) tooManyInflight() *refusal {
+	return &refusal{
+		code:   http.StatusTooManyRequests,
+		reason: reasonTooManyInflight,
+		msg:    "too many bytes in flight (limit " + strconv.FormatInt(h.cfg.MaxInflightBytes, 10) + "): retry later",
+		retry:  true,
+	}
+}
+
+func tooLarge(limit int, gz bool) *refusal {
+	msg := "body larger than " + strconv.Itoa(limit) + " bytes"
+	if gz {
+		msg += " (after decompression)"
+	}
+	return &refusal{code: http.StatusRequestEntityTooLarge, reason: reasonBodyTooLarge, msg: msg + "; split it into smaller requests"}
+}
+
+func (h *Handler) readError(err error, limit int, gz bool) *refusal {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge(limit, gz)
+	}
+	if gz {
+		if err == io.ErrUnexpectedEOF {
+			err = errors.New("truncated stream")
+		}
+		return &refusal{code: http.StatusBadRequest, reason: reasonBadGzip, msg: "bad gzip body: " + err.Error()}
+	}
+	return &refusal{code: http.StatusBadRequest, msg: "reading the body: " + err.Error()}
+}

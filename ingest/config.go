@@ -1,0 +1,157 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/store"
+)
+
+// Defaults of the limits in Config.
+const (
+	DefaultMaxBodyBytes       = 64 << 20
+	DefaultMaxLineBytes       = 1 << 20
+	DefaultMaxFieldBytes      = 256 << 10
+	DefaultMaxBatchRecords    = 1000
+	DefaultMaxBatchBytes      = 4 << 20
+	DefaultMaxInflightBytes   = 256 << 20
+	DefaultPublishConcurrency = 4
+	DefaultRetryAfter         = time.Second
+)
+
+// Sources finds a workspace's source and creates one on first use.
+// store.Store satisfies it. Source returns an error that errors.Is
+// store.ErrNotFound when there is no such source.
+type Sources interface {
+	Source(ctx context.Context, workspace, name string) (store.Source, error)
+	PutSource(ctx context.Context, s store.Source) error
+}
+
+// Publisher puts a batch on the bus and returns once it is stored. It may be
+// called concurrently. Errors wrapping bus.ErrFull or bus.ErrUnavailable make
+// the client retry later (503). *bus.Bus satisfies it.
+//
+// Publish must not keep b, its Records or their Data once it returns: ingest
+// reuses the buffers the records point into for the next request.
+type Publisher interface {
+	Publish(ctx context.Context, b *bus.Batch) error
+}
+
+// batchCapper is what a Publisher may also implement to lower the batch
+// size cap (a bus message has a maximum size).
+type batchCapper interface {
+	MaxBatchBytes() int
+}
+
+// Config configures a Handler. Workspace, Sources and Publisher are
+// required; a zero limit takes its default.
+type Config struct {
+	// Workspace returns the workspace the request was authenticated for;
+	// false refuses it (401). Authentication happens before the handler.
+	Workspace func(*http.Request) (string, bool)
+	Sources   Sources
+	Publisher Publisher
+
+	IDs        *event.IDSource       // default: a fresh one
+	Now        func() time.Time      // default: time.Now
+	Logger     *slog.Logger          // default: discard
+	Registerer prometheus.Registerer // nil: metrics are kept but not exported
+
+	MaxBodyBytes    int // body size after decompression
+	MaxLineBytes    int // one record (a line, or an element of a JSON array)
+	MaxFieldBytes   int // one JSON string, field name or value, as sent (escaped)
+	MaxBatchRecords int // records in one bus batch
+	// MaxBatchBytes bounds one bus batch: the sum over its records of
+	// len(Data)+bus.RecordOverhead. The Publisher may lower it.
+	MaxBatchBytes int
+	// MaxInflightBytes bounds the body bytes held across all requests, read
+	// but not yet acknowledged; beyond it requests get 429.
+	MaxInflightBytes int64
+	// PublishConcurrency is how many batches of one request are published
+	// at once.
+	PublishConcurrency int
+	// RetryAfter is what 429 and 503 replies tell clients to wait.
+	RetryAfter time.Duration
+}
+
+// withDefaults returns c with defaults filled in, or an error naming the
+// setting that is wrong.
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	if c.Workspace == nil {
+		errs = append(errs, errors.New("ingest: Config.Workspace is required"))
+	}
+	if c.Sources == nil {
+		errs = append(errs, errors.New("ingest: Config.Sources is required"))
+	}
+	if c.Publisher == nil {
+		errs = append(errs, errors.New("ingest: Config.Publisher is required"))
+	}
+	if c.IDs == nil {
+		c.IDs = event.NewIDSource()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	lineDefaulted := c.MaxLineBytes == 0
+	ints := []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"MaxBodyBytes", &c.MaxBodyBytes, DefaultMaxBodyBytes},
+		{"MaxLineBytes", &c.MaxLineBytes, DefaultMaxLineBytes},
+		{"MaxFieldBytes", &c.MaxFieldBytes, DefaultMaxFieldBytes},
+		{"MaxBatchRecords", &c.MaxBatchRecords, DefaultMaxBatchRecords},
+		{"MaxBatchBytes", &c.MaxBatchBytes, DefaultMaxBatchBytes},
+		{"PublishConcurrency", &c.PublishConcurrency, DefaultPublishConcurrency},
+	}
+	for _, s := range ints {
+		switch {
+		case *s.v < 0:
+			errs = append(errs, fmt.Errorf("ingest: Config.%s is %d, must not be negative", s.name, *s.v))
+		case *s.v == 0:
+			*s.v = s.def
+		}
+	}
+	if c.MaxInflightBytes < 0 {
+		errs = append(errs, fmt.Errorf("ingest: Config.MaxInflightBytes is %d, must not be negative", c.MaxInflightBytes))
+	} else if c.MaxInflightBytes == 0 {
+		c.MaxInflightBytes = DefaultMaxInflightBytes
+	}
+	if c.RetryAfter < 0 {
+		errs = append(errs, fmt.Errorf("ingest: Config.RetryAfter is %v, must not be negative", c.RetryAfter))
+	} else if c.RetryAfter == 0 {
+		c.RetryAfter = DefaultRetryAfter
+	}
+	if p, ok := c.Publisher.(batchCapper); ok {
+		if n := p.MaxBatchBytes(); n > 0 && n < c.MaxBatchBytes {
+			c.MaxBatchBytes = n
+			if lineDefaulted && c.MaxLineBytes > n-bus.RecordOverhead {
+				c.MaxLineBytes = n - bus.RecordOverhead // the default gives way to the bus's cap
+			}
+		}
+	}
+	if len(errs) == 0 {
+		// A record must fit in a batch, and the largest body in the
+		// in-flight budget, or some requests could never succeed.
+		if c.MaxLineBytes+bus.RecordOverhead > c.MaxBatchBytes {
+			errs = append(errs, fmt.Errorf("ingest: MaxLineBytes (%d) plus the bus's record overhead (%d) exceeds the batch size cap MaxBatchBytes (%d)", c.MaxLineBytes, bus.RecordOverhead, c.MaxBatchBytes))
+		}
+		if int64(c.MaxBodyBytes)+bodySlack > c.MaxInflightBytes {
+			errs = append(errs, fmt.Errorf("ingest: MaxBodyBytes (%d) does not fit in MaxInflightBytes (%d)", c.MaxBodyBytes, c.MaxInflightBytes))
+		}
+	}
+	return c, errors.Join(errs...)
+}

@@ -1,0 +1,229 @@
+// Package pipeline runs vigil's stages after the bus: decode, normalize and
+// detect a batch of raw records into events and signals (Processor), and in
+// `vigil serve` the detect stage that pulls batches from the bus, processes
+// them on several workers and commits them to the store (Stage). `vigil
+// scan` runs the same Processor over files, without bus or store.
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unsafe"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
+	"github.com/vigil-sec/vigil/store"
+)
+
+// Rules is a compiled rule set with the alert metadata of each rule worked
+// out once, shared read-only by all workers.
+type Rules struct {
+	Engine *detect.Engine
+	meta   map[*rule.Rule]*ruleMeta
+}
+
+type ruleMeta struct {
+	ref        alert.RuleRef
+	severity   alert.Severity
+	tactics    []string
+	techniques []string
+}
+
+// NewRules prepares an engine's rules for alerting.
+func NewRules(e *detect.Engine) *Rules {
+	rs := &Rules{Engine: e, meta: make(map[*rule.Rule]*ruleMeta, e.Len())}
+	for _, r := range e.Rules() {
+		sev, err := alert.ParseSeverity(strings.ToLower(r.Level))
+		if err != nil {
+			sev = alert.Medium // Sigma leaves level optional; medium is the neutral middle
+		}
+		rs.meta[r] = &ruleMeta{
+			ref: alert.RuleRef{
+				ID: r.ID, Title: r.Title, Description: r.Description, Status: r.Status,
+				Author: r.Author, References: r.References, FalsePositives: r.FalsePositives,
+			},
+			severity:   sev,
+			tactics:    r.Tactics(),
+			techniques: r.Techniques(),
+		}
+	}
+	return rs
+}
+
+// Rejection is a record that could not be decoded.
+type Rejection struct {
+	ID     event.ID
+	Line   int
+	Reason string
+}
+
+// Result is what processing a batch yields, ready for the store.
+type Result struct {
+	Batch    *store.Batch
+	Rejected []Rejection
+}
+
+// Processor decodes and detects batches. It keeps per-worker scratch state
+// (decoders, the reused event, match buffers): one Processor a goroutine.
+type Processor struct {
+	rules    *Rules
+	decoders map[string]decode.Decoder
+	ev       event.Event
+	hits     []*rule.Rule
+	arena    arena
+	// Offline names the file that evidence points at (vigil scan); empty in
+	// the server, where evidence is the event id.
+	Offline string
+}
+
+// NewProcessor returns a Processor for rules.
+func NewProcessor(rules *Rules) *Processor {
+	p := &Processor{rules: rules, decoders: map[string]decode.Decoder{}}
+	p.ev.Fields.Bind(rules.Engine.Dict())
+	return p
+}
+
+func (p *Processor) decoder(format string) (decode.Decoder, error) {
+	if d, ok := p.decoders[format]; ok {
+		return d, nil
+	}
+	d, err := decode.New(format)
+	if err != nil {
+		return nil, err
+	}
+	p.decoders[format] = d
+	return d, nil
+}
+
+// Process decodes and detects every record of b. src gives the source's
+// configured logsource (it overrides what the format implies, part by
+// part). An unknown format rejects every record; a record that fails to
+// decode is rejected and the others go on.
+func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
+	out := &store.Batch{
+		ID: b.ID, Workspace: b.Workspace, Source: b.Source, Format: b.Format, Received: b.Received,
+		Events: make([]store.StoredEvent, 0, len(b.Records)),
+	}
+	res := Result{Batch: out}
+	dec, err := p.decoder(b.Format)
+	if err != nil {
+		for _, r := range b.Records {
+			res.Rejected = append(res.Rejected, Rejection{ID: r.ID, Line: r.Line, Reason: err.Error()})
+		}
+		out.Rejected = len(res.Rejected)
+		return res
+	}
+	p.arena = arena{}
+	ev := &p.ev
+	for i := range b.Records {
+		rec := &b.Records[i]
+		ev.Reset()
+		ev.ID, ev.Workspace, ev.Source, ev.Format = rec.ID, b.Workspace, b.Source, b.Format
+		ev.Received, ev.Raw, ev.Line = b.Received, rec.Data, rec.Line
+		if err := safeDecode(dec, rec.Data, ev); err != nil {
+			res.Rejected = append(res.Rejected, Rejection{ID: rec.ID, Line: rec.Line, Reason: err.Error()})
+			continue
+		}
+		applyLogsource(&ev.Logsource, src.Logsource)
+		if ev.Time.IsZero() {
+			ev.Time = b.Received
+		}
+		p.hits = p.rules.Engine.Match(ev, p.hits[:0])
+		se := store.StoredEvent{
+			ID: ev.ID, Workspace: b.Workspace, Source: b.Source, Format: b.Format,
+			Logsource: ev.Logsource, Time: ev.Time, Received: b.Received, Raw: rec.Data,
+		}
+		// Decoded values may point into the decoder's scratch buffers, which
+		// the next record overwrites: copy the kept ones into the batch arena.
+		for c, v := range ev.Common {
+			if v != "" {
+				se.Common[c] = p.arena.str(v)
+			}
+		}
+		out.Events = append(out.Events, se)
+		for _, r := range p.hits {
+			out.Signals = append(out.Signals, p.signal(r, ev))
+		}
+	}
+	out.Rejected = len(res.Rejected)
+	return res
+}
+
+// signal builds the signal of rule r on ev. Signals of one rule about the
+// same host, account and source address gather into one alert.
+func (p *Processor) signal(r *rule.Rule, ev *event.Event) alert.Signal {
+	m := p.rules.meta[r]
+	ents := alert.Entities(ev)
+	var key []alert.Entity
+	for _, e := range ents {
+		if e.Type == alert.EntityHost || e.Type == alert.EntityAccount ||
+			(e.Type == alert.EntityIP && e.Value == ev.Common[event.SourceIP]) {
+			key = append(key, e)
+		}
+	}
+	s := alert.Signal{
+		Workspace: ev.Workspace, Type: "signature", Rule: m.ref, Severity: m.severity,
+		Tactics: m.tactics, Techniques: m.techniques, Entities: ents,
+		DedupKey: alert.DedupKey(ev.Workspace, m.ref.ID, key),
+		Evidence: alert.Evidence{Time: ev.Time},
+	}
+	if p.Offline != "" {
+		s.Evidence.File, s.Evidence.Line = p.Offline, ev.Line
+	} else {
+		s.Evidence.EventID = ev.ID.String()
+	}
+	return s
+}
+
+// applyLogsource lets a source's configured logsource override what the
+// format implied, part by part.
+func applyLogsource(dst *event.Logsource, cfg event.Logsource) {
+	if cfg.Product != "" {
+		dst.Product = cfg.Product
+	}
+	if cfg.Category != "" {
+		dst.Category = cfg.Category
+	}
+	if cfg.Service != "" {
+		dst.Service = cfg.Service
+	}
+}
+
+// safeDecode turns a decoder panic into a rejection: one hostile record must
+// not take the stage down. Decoders are fuzzed; this is the last guard.
+func safeDecode(d decode.Decoder, rec []byte, ev *event.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("decoder panic: %v", r)
+		}
+	}()
+	err = d.Decode(rec, ev)
+	var de *decode.Error
+	if err != nil && !errors.As(err, &de) {
+		err = fmt.Errorf("%s: %w", ev.Format, err)
+	}
+	return err
+}
+
+// arena copies strings into shared chunks: one allocation for many small
+// strings. Growing allocates a new chunk; strings in old chunks stay valid.
+type arena struct{ b []byte }
+
+func (a *arena) str(s string) string {
+	if len(s) > cap(a.b)-len(a.b) {
+		n := 64 << 10
+		if len(s) > n {
+			n = len(s)
+		}
+		a.b = make([]byte, 0, n)
+	}
+	start := len(a.b)
+	a.b = append(a.b, s...)
+	return unsafe.String(&a.b[start], len(s))
+}
+

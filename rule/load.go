@@ -1,0 +1,469 @@
+package rule
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/vigil-sec/vigil/event"
+)
+
+// Load parses the rules of every path: a file, or a directory walked for
+// .yml and .yaml files in sorted order (hidden directories are skipped).
+// Every problem is an *Error; a bad rule or file never stops the others.
+func Load(paths ...string) ([]*Rule, []error) {
+	var rules []*Rule
+	var errs []error
+	for _, root := range paths {
+		info, err := os.Stat(root)
+		if err != nil {
+			errs = append(errs, &Error{File: root, Reason: fmt.Sprintf("cannot read rules: %v", err)})
+			continue
+		}
+		if !info.IsDir() {
+			rs, es := ParseFile(root)
+			rules, errs = append(rules, rs...), append(errs, es...)
+			continue
+		}
+		var files []string
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, &Error{File: path, Reason: fmt.Sprintf("cannot read rules: %v", err)})
+				return nil
+			}
+			if d.IsDir() {
+				if path != root && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if ext := strings.ToLower(filepath.Ext(path)); ext == ".yml" || ext == ".yaml" {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, &Error{File: root, Reason: fmt.Sprintf("cannot walk rules: %v", err)})
+		}
+		slices.Sort(files)
+		for _, f := range files {
+			rs, es := ParseFile(f)
+			rules, errs = append(rules, rs...), append(errs, es...)
+		}
+	}
+	return rules, errs
+}
+
+// ParseFile parses the rules of one YAML file.
+func ParseFile(path string) ([]*Rule, []error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, []error{&Error{File: path, Reason: fmt.Sprintf("cannot read rule file: %v", err)}}
+	}
+	return Parse(path, data)
+}
+
+// Parse parses the rules of one YAML text; file names it in errors and in
+// Rule.File. Several rules may share the text as YAML documents; empty
+// documents are skipped. A YAML syntax error ends the file (what follows
+// cannot be trusted); a bad rule only drops that rule.
+func Parse(file string, data []byte) ([]*Rule, []error) {
+	var rules []*Rule
+	var errs []error
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var le *yaml.LoadError
+			if errors.As(err, &le) {
+				errs = append(errs, &Error{File: file, Line: le.Mark.Line, Col: le.Mark.Column, Reason: "YAML: " + le.Message})
+			} else {
+				errs = append(errs, &Error{File: file, Reason: fmt.Sprintf("YAML: %v", err)})
+			}
+			break
+		}
+		root := &doc
+		if root.Kind == yaml.DocumentNode {
+			if len(root.Content) == 0 {
+				continue
+			}
+			root = root.Content[0]
+		}
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			continue
+		}
+		r, perr := parseRule(file, root)
+		if perr != nil {
+			errs = append(errs, &Error{File: file, Line: perr.pos.Line, Col: perr.pos.Col, Reason: perr.reason})
+			continue
+		}
+		rules = append(rules, r)
+	}
+	return rules, errs
+}
+
+func pos(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
+
+// deref follows YAML aliases.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// pairs returns a mapping's keys and values, rejecting duplicate keys, which
+// YAML forbids and which would silently drop a search or a field.
+func pairs(m *yaml.Node, what string) ([][2]*yaml.Node, *posError) {
+	if m.Kind != yaml.MappingNode {
+		return nil, errAt(pos(m), "%s must be a map", what)
+	}
+	out := make([][2]*yaml.Node, 0, len(m.Content)/2)
+	seen := make(map[string]bool, len(m.Content)/2)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := deref(m.Content[i]), deref(m.Content[i+1])
+		if k == nil || v == nil {
+			return nil, errAt(pos(m), "%s holds an unresolved alias", what)
+		}
+		if k.Kind != yaml.ScalarNode {
+			return nil, errAt(pos(k), "keys of %s must be plain text", what)
+		}
+		if seen[k.Value] {
+			return nil, errAt(pos(k), "duplicate key %q in %s", k.Value, what)
+		}
+		seen[k.Value] = true
+		out = append(out, [2]*yaml.Node{k, v})
+	}
+	return out, nil
+}
+
+func text(k, v *yaml.Node) (string, *posError) {
+	if v.Kind != yaml.ScalarNode {
+		return "", errAt(pos(v), "%q must be a single value", k.Value)
+	}
+	if v.Tag == "!!null" {
+		return "", nil
+	}
+	return v.Value, nil
+}
+
+func textList(k, v *yaml.Node) ([]string, *posError) {
+	if v.Kind == yaml.ScalarNode {
+		if v.Tag == "!!null" {
+			return nil, nil
+		}
+		return []string{v.Value}, nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		return nil, errAt(pos(v), "%q must be a list of values", k.Value)
+	}
+	out := make([]string, 0, len(v.Content))
+	for _, item := range v.Content {
+		item = deref(item)
+		if item == nil || item.Kind != yaml.ScalarNode {
+			return nil, errAt(pos(v), "%q must be a list of values, not of lists or maps", k.Value)
+		}
+		out = append(out, item.Value)
+	}
+	return out, nil
+}
+
+var levels = map[string]bool{"informational": true, "low": true, "medium": true, "high": true, "critical": true}
+
+func parseRule(file string, root *yaml.Node) (*Rule, *posError) {
+	kvs, err := pairs(root, "a rule document")
+	if err != nil {
+		return nil, err
+	}
+	r := &Rule{File: file, Line: root.Line}
+	var detection *yaml.Node
+	var detectionKey *yaml.Node
+	for _, kv := range kvs {
+		k, v := kv[0], kv[1]
+		var err *posError
+		switch k.Value {
+		case "correlation":
+			return nil, errAt(pos(k), "correlation rules are not supported yet")
+		case "filter":
+			return nil, errAt(pos(k), "Sigma filter documents are not supported yet")
+		case "title":
+			r.Title, err = text(k, v)
+		case "id":
+			r.ID, err = text(k, v)
+		case "description":
+			r.Description, err = text(k, v)
+		case "status":
+			r.Status, err = text(k, v)
+		case "author":
+			r.Author, err = text(k, v)
+		case "date":
+			r.Date, err = text(k, v)
+		case "modified":
+			r.Modified, err = text(k, v)
+		case "level":
+			if r.Level, err = text(k, v); err == nil && r.Level != "" && !levels[r.Level] {
+				err = errAt(pos(v), "level %q is not one of informational, low, medium, high, critical", r.Level)
+			}
+		case "tags":
+			r.Tags, err = textList(k, v)
+		case "references":
+			r.References, err = textList(k, v)
+		case "falsepositives":
+			r.FalsePositives, err = textList(k, v)
+		case "fields":
+			r.Fields, err = textList(k, v)
+		case "logsource":
+			r.Logsource, err = parseLogsource(v)
+		case "detection":
+			detection, detectionKey = v, k
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if r.Title == "" {
+		return nil, errAt(pos(root), "rule has no title")
+	}
+	if detection == nil {
+		return nil, errAt(pos(root), "rule %q has no detection", r.Title)
+	}
+	d, err := parseDetection(detectionKey, detection)
+	if err != nil {
+		return nil, err
+	}
+	r.Detection = d
+	if r.ID == "" {
+		r.ID = DerivedID(file, r.Title)
+	}
+	return r, nil
+}
+
+// DerivedID is the id of a rule written without one: a UUID (version 8,
+// RFC 9562's custom layout) made of the SHA-256 of the file's base name, a
+// newline and the title. It stays the same wherever the rule file is kept,
+// and changes when the file is renamed or the title edited.
+func DerivedID(file, title string) string {
+	sum := sha256.Sum256([]byte(filepath.Base(file) + "\n" + title))
+	sum[6] = sum[6]&0x0f | 0x80
+	sum[8] = sum[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+}
+
+func parseLogsource(v *yaml.Node) (ls event.Logsource, _ *posError) {
+	kvs, err := pairs(v, "logsource")
+	if err != nil {
+		return ls, err
+	}
+	for _, kv := range kvs {
+		var s string
+		switch kv[0].Value {
+		case "product", "category", "service":
+			if s, err = text(kv[0], kv[1]); err != nil {
+				return ls, err
+			}
+			s = strings.ToLower(s)
+		}
+		switch kv[0].Value {
+		case "product":
+			ls.Product = s
+		case "category":
+			ls.Category = s
+		case "service":
+			ls.Service = s
+		}
+	}
+	return ls, nil
+}
+
+func parseDetection(key, v *yaml.Node) (*Detection, *posError) {
+	kvs, err := pairs(v, "detection")
+	if err != nil {
+		return nil, err
+	}
+	d := &Detection{}
+	var cond *yaml.Node
+	for _, kv := range kvs {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "condition":
+			cond = v
+			d.Pos = pos(v)
+			continue
+		case "timeframe":
+			return nil, errAt(pos(k), "timeframe belongs to correlation rules, which are not supported yet")
+		}
+		s, err := parseSearch(k, v)
+		if err != nil {
+			return nil, err
+		}
+		d.Searches = append(d.Searches, s)
+	}
+	if cond == nil {
+		return nil, errAt(pos(key), "detection has no condition")
+	}
+	names := make([]string, len(d.Searches))
+	for i, s := range d.Searches {
+		names[i] = s.Name
+	}
+	var conds []*yaml.Node
+	switch cond.Kind {
+	case yaml.ScalarNode:
+		conds = []*yaml.Node{cond}
+	case yaml.SequenceNode:
+		for _, c := range cond.Content {
+			if c = deref(c); c == nil || c.Kind != yaml.ScalarNode {
+				return nil, errAt(pos(cond), "condition list must hold conditions as text")
+			}
+			conds = append(conds, c)
+		}
+		if len(conds) == 0 {
+			return nil, errAt(pos(cond), "condition list is empty")
+		}
+	default:
+		return nil, errAt(pos(cond), "condition must be text or a list of texts")
+	}
+	var exprs []Expr
+	for _, c := range conds {
+		e, err := ParseCondition(c.Value, names)
+		if err != nil {
+			var ce *ConditionError
+			errors.As(err, &ce)
+			return nil, errAt(conditionPos(c, ce.Offset), "condition: %s", ce.Reason)
+		}
+		exprs = append(exprs, e)
+	}
+	if len(exprs) == 1 {
+		d.Condition = exprs[0]
+	} else {
+		d.Condition = &Or{X: exprs}
+	}
+	return d, nil
+}
+
+// conditionPos maps a byte offset of a condition's text to a place in the
+// file. It is exact for a condition on one line; in a block scalar it finds
+// the line; a folded multi-line plain scalar gives its start.
+func conditionPos(n *yaml.Node, off int) Pos {
+	if off > len(n.Value) {
+		off = len(n.Value)
+	}
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		before := n.Value[:off]
+		line := n.Line + 1 + strings.Count(before, "\n")
+		return Pos{line, 0}
+	}
+	if strings.Contains(n.Value, "\n") {
+		return pos(n)
+	}
+	shift := 0
+	if n.Style == yaml.SingleQuotedStyle || n.Style == yaml.DoubleQuotedStyle {
+		shift = 1
+	}
+	return Pos{n.Line, n.Column + shift + off}
+}
+
+func keyShift(k *yaml.Node) int {
+	if k.Style == yaml.SingleQuotedStyle || k.Style == yaml.DoubleQuotedStyle {
+		return 1
+	}
+	return 0
+}
+
+func parseSearch(k, v *yaml.Node) (*Search, *posError) {
+	s := &Search{Name: k.Value, Pos: pos(k)}
+	switch v.Kind {
+	case yaml.MappingNode:
+		g, err := parseGroup(v, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		s.Groups = append(s.Groups, g)
+	case yaml.SequenceNode:
+		var keywords []scalar
+		for _, item := range v.Content {
+			item = deref(item)
+			switch {
+			case item == nil:
+				return nil, errAt(pos(v), "search %q holds an unresolved alias", s.Name)
+			case item.Kind == yaml.ScalarNode:
+				keywords = append(keywords, scalarOf(item))
+			case item.Kind == yaml.MappingNode:
+				g, err := parseGroup(item, s.Name)
+				if err != nil {
+					return nil, err
+				}
+				s.Groups = append(s.Groups, g)
+			default:
+				return nil, errAt(pos(item), "search %q: a list may hold keywords or maps, not lists", s.Name)
+			}
+		}
+		if len(keywords) > 0 {
+			m, err := newMatcher("", pos(v), 0, keywords, true)
+			if err != nil {
+				return nil, err
+			}
+			s.Groups = append(s.Groups, []*Matcher{m})
+		}
+		if len(s.Groups) == 0 {
+			return nil, errAt(pos(v), "search %q is an empty list", s.Name)
+		}
+	default:
+		return nil, errAt(pos(v), "search %q must be a map of fields, a list of maps or a list of keywords", s.Name)
+	}
+	return s, nil
+}
+
+func scalarOf(n *yaml.Node) scalar {
+	return scalar{text: n.Value, null: n.Tag == "!!null", pos: pos(n)}
+}
+
+func parseGroup(m *yaml.Node, search string) ([]*Matcher, *posError) {
+	kvs, err := pairs(m, "search "+search)
+	if err != nil {
+		return nil, err
+	}
+	if len(kvs) == 0 {
+		return nil, errAt(pos(m), "search %q is an empty map", search)
+	}
+	var g []*Matcher
+	for _, kv := range kvs {
+		k, v := kv[0], kv[1]
+		var vals []scalar
+		list := false
+		switch v.Kind {
+		case yaml.ScalarNode:
+			vals = []scalar{scalarOf(v)}
+		case yaml.SequenceNode:
+			list = true
+			for _, item := range v.Content {
+				item = deref(item)
+				if item == nil || item.Kind != yaml.ScalarNode {
+					return nil, errAt(pos(v), "values of %q must be single values, not lists or maps", k.Value)
+				}
+				vals = append(vals, scalarOf(item))
+			}
+		default:
+			return nil, errAt(pos(v), "value of %q must be a value or a list of values", k.Value)
+		}
+		matcher, err := newMatcher(k.Value, pos(k), keyShift(k), vals, list)
+		if err != nil {
+			return nil, err
+		}
+		g = append(g, matcher)
+	}
+	return g, nil
+}

@@ -1,0 +1,228 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/store"
+)
+
+func TestWorkspaces(t *testing.T) {
+	db, _ := openTest(t)
+	w, err := db.CreateWorkspace(ctx, "acme-prod_1", store.TierFree)
+	if err != nil || w.Name != "acme-prod_1" || w.Tier != store.TierFree || !w.Created.Equal(t0) {
+		t.Fatalf("CreateWorkspace = %+v, %v", w, err)
+	}
+	mustWorkspace(t, db, "beta")
+	if _, err := db.CreateWorkspace(ctx, "beta", store.TierFree); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("duplicate: err = %v, want ErrConflict", err)
+	}
+	for _, name := range []string{"", "Acme", "a b", "a/b", "ä", strings.Repeat("a", 65)} {
+		if _, err := db.CreateWorkspace(ctx, name, store.TierFree); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("name %q: err = %v, want ErrInvalid", name, err)
+		}
+	}
+	if _, err := db.CreateWorkspace(ctx, strings.Repeat("a", 64), store.TierFree); err != nil {
+		t.Errorf("64-character name: %v", err)
+	}
+	if _, err := db.CreateWorkspace(ctx, "gamma", "premium"); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("bad tier: err = %v, want ErrInvalid", err)
+	}
+	got, err := db.Workspace(ctx, "beta")
+	if err != nil || got.Tier != store.TierStandard {
+		t.Errorf("Workspace(beta) = %+v, %v", got, err)
+	}
+	if _, err := db.Workspace(ctx, "gamma"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Workspace(gamma): err = %v, want ErrNotFound", err)
+	}
+	all, err := db.Workspaces(ctx)
+	if err != nil || len(all) != 3 || all[0].Name != strings.Repeat("a", 64) || all[1].Name != "acme-prod_1" || all[2].Name != "beta" {
+		t.Errorf("Workspaces = %+v, %v", all, err)
+	}
+}
+
+func key(ws, id string) store.APIKey {
+	return store.APIKey{ID: id, Workspace: ws, Name: "ingest " + id, Scope: store.ScopeIngest, Prefix: "vg_" + id[:2], Hash: []byte("hash-" + id)}
+}
+
+func TestKeys(t *testing.T) {
+	db, clock := openTest(t)
+	mustWorkspace(t, db, "acme")
+	if err := db.CreateKey(ctx, key("acme", "k1")); err != nil {
+		t.Fatal(err)
+	}
+	clock.set(t0.Add(time.Minute))
+	if err := db.CreateKey(ctx, key("acme", "k2")); err != nil {
+		t.Fatal(err)
+	}
+	dupHash := key("acme", "k3")
+	dupHash.Hash = []byte("hash-k1")
+	for name, k := range map[string]store.APIKey{"id": key("acme", "k1"), "hash": dupHash} {
+		if err := db.CreateKey(ctx, k); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("duplicate %s: err = %v, want ErrConflict", name, err)
+		}
+	}
+	noScope := key("acme", "k4")
+	noScope.Scope = "root"
+	noHash := key("acme", "k5")
+	noHash.Hash = nil
+	for name, k := range map[string]store.APIKey{"scope": noScope, "hash": noHash, "id": {Workspace: "acme", Scope: "read", Hash: []byte("x")}} {
+		if err := db.CreateKey(ctx, k); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("bad %s: err = %v, want ErrInvalid", name, err)
+		}
+	}
+	if err := db.CreateKey(ctx, key("nowhere", "k6")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("key of a missing workspace: err = %v, want ErrNotFound", err)
+	}
+
+	k, err := db.KeyByHash(ctx, []byte("hash-k2"))
+	if err != nil || k.ID != "k2" || k.Scope != store.ScopeIngest || k.Prefix != "vg_k2" || !k.Created.Equal(t0.Add(time.Minute)) || k.LastUsed != nil || k.Revoked != nil {
+		t.Errorf("KeyByHash = %+v, %v", k, err)
+	}
+	if _, err := db.KeyByHash(ctx, []byte("nope")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown hash: err = %v", err)
+	}
+
+	// Touch moves last_used forward only.
+	if err := db.TouchKey(ctx, "k1", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.TouchKey(ctx, "k1", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.TouchKey(ctx, "nope", t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TouchKey(unknown): err = %v", err)
+	}
+	// Revoke keeps the first time; a revoked key is still found by hash.
+	if err := db.RevokeKey(ctx, "acme", "k2", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeKey(ctx, "acme", "k2", t0.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeKey(ctx, "acme", "nope", t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RevokeKey(unknown): err = %v", err)
+	}
+	k, _ = db.KeyByHash(ctx, []byte("hash-k2"))
+	if k.Revoked == nil || !k.Revoked.Equal(t0.Add(2*time.Hour)) {
+		t.Errorf("revoked = %v, want %v", k.Revoked, t0.Add(2*time.Hour))
+	}
+
+	keys, err := db.Keys(ctx, "acme")
+	if err != nil || len(keys) != 2 || keys[0].ID != "k1" || keys[1].ID != "k2" {
+		t.Fatalf("Keys = %+v, %v", keys, err)
+	}
+	if keys[0].LastUsed == nil || !keys[0].LastUsed.Equal(t0.Add(time.Hour)) {
+		t.Errorf("k1 last used = %v, want %v", keys[0].LastUsed, t0.Add(time.Hour))
+	}
+	if string(keys[0].Hash) != "hash-k1" {
+		t.Errorf("k1 hash = %q", keys[0].Hash)
+	}
+}
+
+func TestSources(t *testing.T) {
+	db, clock := openTest(t)
+	mustWorkspace(t, db, "acme")
+	s := store.Source{Workspace: "acme", Name: "fw", Format: "cef",
+		Logsource: event.Logsource{Product: "paloalto", Category: "firewall"}, TimeZone: "UTC"}
+	if err := db.PutSource(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	b := batch("acme", "fw", ev("acme", "fw", t0, "h", "u", "1.1.1.1"))
+	b.Format = "cef"
+	commit(t, db, b)
+
+	clock.set(t0.Add(time.Hour))
+	s.Format, s.Logsource.Service, s.TimeZone = "leef", "traffic", ""
+	s.Events = 999 // counters are not PutSource's
+	if err := db.PutSource(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Source(ctx, "acme", "fw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Source{Workspace: "acme", Name: "fw", Format: "leef",
+		Logsource: event.Logsource{Product: "paloalto", Category: "firewall", Service: "traffic"},
+		Created:   t0, Events: 1}
+	if got.LastSeen == nil || !got.LastSeen.Equal(t0) {
+		t.Errorf("last seen = %v, want %v", got.LastSeen, t0)
+	}
+	got.LastSeen = nil
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Source =\n %+v\nwant\n %+v", got, want)
+	}
+
+	for name, bad := range map[string]store.Source{
+		"no name":   {Workspace: "acme", Format: "cef"},
+		"no format": {Workspace: "acme", Name: "x"},
+		"time zone": {Workspace: "acme", Name: "x", Format: "cef", TimeZone: "Mars/Olympus"},
+	} {
+		if err := db.PutSource(ctx, bad); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
+		}
+	}
+	if err := db.PutSource(ctx, store.Source{Workspace: "nowhere", Name: "x", Format: "cef"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing workspace: err = %v, want ErrNotFound", err)
+	}
+	if _, err := db.Source(ctx, "acme", "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Source(unknown): err = %v", err)
+	}
+	if err := db.PutSource(ctx, store.Source{Workspace: "acme", Name: "auth", Format: "syslog"}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := db.Sources(ctx, "acme")
+	if err != nil || len(all) != 2 || all[0].Name != "auth" || all[1].Name != "fw" {
+		t.Errorf("Sources = %+v, %v", all, err)
+	}
+}
+
+func TestAudit(t *testing.T) {
+	db, clock := openTest(t)
+	for i := range 12 {
+		clock.set(t0.Add(time.Duration(i) * time.Second))
+		if err := db.Audit(ctx, store.AuditEntry{Workspace: "acme", Actor: "cli", Action: "key.create", Target: fmt.Sprintf("k%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := t0.Add(-time.Hour)
+	if err := db.Audit(ctx, store.AuditEntry{Time: at, Actor: "192.0.2.1:5555", Action: "auth.refused", Detail: "unknown key"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Audit(ctx, store.AuditEntry{Workspace: "acme", Actor: "cli"}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("no action: err = %v, want ErrInvalid", err)
+	}
+
+	var targets []string
+	q := store.AuditQuery{Limit: 5}
+	for pages := 0; ; pages++ {
+		es, next, err := db.AuditLog(ctx, "acme", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			targets = append(targets, e.Target)
+		}
+		if next == "" {
+			if pages != 2 {
+				t.Errorf("%d pages, want 3", pages+1)
+			}
+			break
+		}
+		q.Cursor = next
+	}
+	if fmt.Sprint(targets) != "[k11 k10 k9 k8 k7 k6 k5 k4 k3 k2 k1 k0]" {
+		t.Errorf("audit targets newest first = %v", targets)
+	}
+	refused, _, err := db.AuditLog(ctx, "", store.AuditQuery{})
+	if err != nil || len(refused) != 1 || refused[0].Action != "auth.refused" || !refused[0].Time.Equal(at) || refused[0].ID == 0 {
+		t.Errorf("refusals without workspace = %+v, %v", refused, err)
+	}
+	if _, _, err := db.AuditLog(ctx, "acme", store.AuditQuery{Cursor: "zz"}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("bad cursor: err = %v", err)
+	}
+}

@@ -1,0 +1,265 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/store"
+)
+
+// alertDoc is the part of an alert that is kept as JSON: read whole, never
+// filtered on (entities are filtered through alert_entities). Evidence is a
+// JSON column of its own: it is the bulk of a busy alert and stops changing
+// at alert.MaxEvidence, so Commit neither reads nor rewrites it from then on.
+type alertDoc struct {
+	Type       string         `json:"type"`
+	Rule       alert.RuleRef  `json:"rule"`
+	Entities   []alert.Entity `json:"entities"`
+	Tactics    []string       `json:"tactics"`
+	Techniques []string       `json:"techniques"`
+}
+
+const alertColumns = `id, workspace, dedup_key, status, severity, rule_id, first_seen, last_seen, count, created, updated, doc, evidence, evidence_n`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanAlert(row scanner) (alert.Alert, error) {
+	a, _, err := scanAlertEvidence(row)
+	return a, err
+}
+
+// scanAlertEvidence scans an alert whose evidence column may have been left
+// out (NULL) because it is full; evidence then holds evidence_n zero
+// placeholders, so that (*alert.Alert).Add adds none, and loaded is false.
+func scanAlertEvidence(row scanner) (a alert.Alert, loaded bool, err error) {
+	var (
+		status, doc                                      string
+		evidence                                         sql.NullString
+		first, last, created, updated, count, sev, evidN int64
+	)
+	if err := row.Scan(&a.ID, &a.Workspace, &a.DedupKey, &status, &sev, new(string),
+		&first, &last, &count, &created, &updated, &doc, &evidence, &evidN); err != nil {
+		return alert.Alert{}, false, err
+	}
+	var d alertDoc
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		return alert.Alert{}, false, fmt.Errorf("alert %s: corrupt document: %w", a.ID, err)
+	}
+	if evidence.Valid {
+		if err := json.Unmarshal([]byte(evidence.String), &a.Evidence); err != nil {
+			return alert.Alert{}, false, fmt.Errorf("alert %s: corrupt evidence: %w", a.ID, err)
+		}
+	} else {
+		a.Evidence = make([]alert.Evidence, evidN)
+	}
+	a.Status = alert.Status(status)
+	a.Severity = alert.Severity(sev)
+	a.FirstSeen, a.LastSeen = fromNanos(first), fromNanos(last)
+	a.Created, a.Updated = fromNanos(created), fromNanos(updated)
+	a.Count = int(count)
+	a.Type, a.Rule = d.Type, d.Rule
+	a.Entities, a.Tactics, a.Techniques = d.Entities, d.Tactics, d.Techniques
+	// The API shows empty lists as [], as alert.New makes them.
+	if a.Entities == nil {
+		a.Entities = []alert.Entity{}
+	}
+	if a.Tactics == nil {
+		a.Tactics = []string{}
+	}
+	if a.Techniques == nil {
+		a.Techniques = []string{}
+	}
+	if a.Evidence == nil {
+		a.Evidence = []alert.Evidence{}
+	}
+	return a, evidence.Valid, nil
+}
+
+const (
+	sqlUpsertAlert = `INSERT INTO alerts (` + alertColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET
+			status = excluded.status, severity = excluded.severity,
+			first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+			count = excluded.count, updated = excluded.updated, doc = excluded.doc,
+			evidence = excluded.evidence, evidence_n = excluded.evidence_n`
+	// sqlUpdateAlert leaves the evidence as it is: for alerts whose evidence
+	// was full when loaded.
+	sqlUpdateAlert = `UPDATE alerts SET
+			status = ?, severity = ?, first_seen = ?, last_seen = ?, count = ?, updated = ?, doc = ?
+		WHERE id = ?`
+	sqlInsertAlertEntity = `INSERT OR IGNORE INTO alert_entities (workspace, value, alert_id) VALUES (?, ?, ?)`
+)
+
+// writeAlert inserts or updates a and its entity index rows; keepEvidence
+// leaves the stored evidence untouched.
+func (c *committer) writeAlert(a *alert.Alert, keepEvidence bool) error {
+	doc, err := json.Marshal(alertDoc{Type: a.Type, Rule: a.Rule, Entities: a.Entities,
+		Tactics: a.Tactics, Techniques: a.Techniques})
+	if err != nil {
+		return fmt.Errorf("alert %s: encode: %w", a.ID, err)
+	}
+	if keepEvidence {
+		_, err = c.stmt(c.db.st.updateAlert).ExecContext(c.ctx,
+			string(a.Status), int64(a.Severity), nanos(a.FirstSeen), nanos(a.LastSeen), a.Count,
+			nanos(a.Updated), string(doc), a.ID)
+	} else {
+		var evidence []byte
+		if evidence, err = json.Marshal(a.Evidence); err != nil {
+			return fmt.Errorf("alert %s: encode evidence: %w", a.ID, err)
+		}
+		_, err = c.stmt(c.db.st.upsertAlert).ExecContext(c.ctx,
+			a.ID, a.Workspace, a.DedupKey, string(a.Status), int64(a.Severity), a.Rule.ID,
+			nanos(a.FirstSeen), nanos(a.LastSeen), a.Count, nanos(a.Created), nanos(a.Updated),
+			string(doc), string(evidence), len(a.Evidence))
+	}
+	if err != nil {
+		return fmt.Errorf("write alert %s: %w", a.ID, err)
+	}
+	for _, e := range a.Entities {
+		if !indexable(e.Value) {
+			continue
+		}
+		if _, err := c.stmt(c.db.st.insertAlertEntity).ExecContext(c.ctx, a.Workspace, e.Value, a.ID); err != nil {
+			return fmt.Errorf("write alert %s: entity %q: %w", a.ID, e.Value, err)
+		}
+	}
+	return nil
+}
+
+// Alerts returns the alerts of workspace matching q, last seen first.
+func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) ([]alert.Alert, string, error) {
+	n := limit(q.Limit)
+	where := []string{"workspace = ?"}
+	args := []any{workspace}
+	if len(q.Status) > 0 {
+		ph := make([]string, len(q.Status))
+		for i, s := range q.Status {
+			if !s.Valid() {
+				return nil, "", fmt.Errorf("alerts of %s: status %q: %w (want new, active, resolved or dismissed)", workspace, s, store.ErrInvalid)
+			}
+			ph[i] = "?"
+			args = append(args, string(s))
+		}
+		where = append(where, "status IN ("+strings.Join(ph, ", ")+")")
+	}
+	if q.MinSeverity != nil {
+		if *q.MinSeverity < alert.Informational || *q.MinSeverity > alert.Critical {
+			return nil, "", fmt.Errorf("alerts of %s: minimum %v: %w", workspace, *q.MinSeverity, store.ErrInvalid)
+		}
+		where = append(where, "severity >= ?")
+		args = append(args, int64(*q.MinSeverity))
+	}
+	if q.RuleID != "" {
+		where = append(where, "rule_id = ?")
+		args = append(args, q.RuleID)
+	}
+	if q.Entity != "" {
+		where = append(where, "id IN (SELECT alert_id FROM alert_entities WHERE workspace = ? AND value = ?)")
+		args = append(args, workspace, q.Entity)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "last_seen >= ?")
+		args = append(args, nanos(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where = append(where, "last_seen < ?")
+		args = append(args, nanos(q.Until))
+	}
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor, "alert")
+		if err != nil {
+			return nil, "", fmt.Errorf("alerts of %s: %w", workspace, err)
+		}
+		where = append(where, "(last_seen < ? OR (last_seen = ? AND id < ?))")
+		args = append(args, c.n, c.n, c.s)
+	}
+	args = append(args, n+1)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE `+
+		strings.Join(where, " AND ")+` ORDER BY last_seen DESC, id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("alerts of %s: %w", workspace, err)
+	}
+	defer rows.Close()
+	var out []alert.Alert
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("alerts of %s: %w", workspace, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("alerts of %s: %w", workspace, err)
+	}
+	next := ""
+	if len(out) > n {
+		out = out[:n]
+		last := out[n-1]
+		next = encodeCursor("alert", cursor{n: nanos(last.LastSeen), s: last.ID})
+	}
+	return out, next, nil
+}
+
+// Alert returns one alert of workspace.
+func (db *DB) Alert(ctx context.Context, workspace, id string) (alert.Alert, error) {
+	a, err := scanAlert(db.r.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE workspace = ? AND id = ?`, workspace, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return alert.Alert{}, fmt.Errorf("alert %s in workspace %s: %w", id, workspace, store.ErrNotFound)
+	}
+	if err != nil {
+		return alert.Alert{}, fmt.Errorf("alert %s in workspace %s: %w", id, workspace, err)
+	}
+	return a, nil
+}
+
+// SetAlertStatus moves an alert to status and writes the audit entry in the
+// same transaction, so that no change goes unrecorded.
+func (db *DB) SetAlertStatus(ctx context.Context, workspace, id string, status alert.Status, actor string) (alert.Alert, error) {
+	if !status.Valid() {
+		return alert.Alert{}, fmt.Errorf("alert %s: status %q: %w (want new, active, resolved or dismissed)", id, status, store.ErrInvalid)
+	}
+	if actor == "" {
+		return alert.Alert{}, fmt.Errorf("alert %s: status change without an actor: %w", id, store.ErrInvalid)
+	}
+	var a alert.Alert
+	err := db.write(ctx, "set alert status", func(tx *sql.Tx) error {
+		var err error
+		a, err = scanAlert(tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE workspace = ? AND id = ?`, workspace, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("alert %s in workspace %s: %w", id, workspace, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("alert %s in workspace %s: %w", id, workspace, err)
+		}
+		old := a.Status
+		now := db.now().UTC()
+		a.Status, a.Updated = status, now
+		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, updated = ? WHERE workspace = ? AND id = ?`,
+			string(status), nanos(now), workspace, id); err != nil {
+			return fmt.Errorf("alert %s: set status: %w", id, err)
+		}
+		return insertAudit(ctx, tx, store.AuditEntry{Workspace: workspace, Time: now, Actor: actor,
+			Action: "alert.status", Target: id, Detail: string(old) + " -> " + string(status)})
+	})
+	if err != nil {
+		return alert.Alert{}, err
+	}
+	return a, nil
+}
+
+// sqlOpenAlert finds the open alert of a dedup key seen last, leaving out
+// its evidence when full. The index is named: without statistics SQLite
+// would rather walk alerts_last_seen, which avoids a sort but reads every
+// alert of the workspace when the key has none open.
+var sqlOpenAlert = `SELECT ` + strings.Replace(alertColumns, "evidence,",
+	"CASE WHEN evidence_n < "+strconv.Itoa(alert.MaxEvidence)+" THEN evidence END,", 1) + ` FROM alerts
+	INDEXED BY alerts_dedup
+	WHERE workspace = ? AND dedup_key = ? AND status IN ('new', 'active')
+	ORDER BY last_seen DESC, id DESC LIMIT 1`

@@ -1,0 +1,420 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/store"
+)
+
+// entityFields are the common fields whose distinct values index a block for
+// entity search: the things an analyst pivots on.
+var entityFields = [...]int{
+	event.SourceIP, event.DestinationIP, event.UserName, event.HostName, event.HostIP,
+	event.ProcessExecutable, event.ProcessName, event.FilePath, event.URLOriginal,
+	event.URLDomain, event.DBName, event.DBUser, event.ServiceName, event.CloudAccountID,
+}
+
+// indexable reports whether v is worth an index row ("-" is a common
+// placeholder for "none" in logs).
+func indexable(v string) bool { return v != "" && v != "-" }
+
+// preparedBlock is a batch made ready for writing outside the transaction:
+// encoding and compression are most of a commit's CPU and need no lock.
+type preparedBlock struct {
+	b            *store.Batch
+	data         []byte
+	minT, maxT   int64
+	minID, maxID event.ID
+	spanMS       int64
+	entities     []string
+}
+
+var encodeBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// Commit stores batches in one transaction; see store.Store.
+func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
+	if len(batches) == 0 {
+		return 0, nil
+	}
+	for i, b := range batches {
+		if err := checkBatch(b); err != nil {
+			return 0, fmt.Errorf("commit: batch %d: %w", i, err)
+		}
+	}
+	known, err := db.committedBatches(ctx, batches)
+	if err != nil {
+		return 0, err
+	}
+	blocks := db.prepareBlocks(batches, known)
+
+	added := 0
+	err = db.write(ctx, "commit", func(tx *sql.Tx) error {
+		added = 0
+		c := &committer{ctx: ctx, tx: tx, db: db, now: db.now().UTC(),
+			open: map[string]*alert.Alert{}, touched: map[string]*alert.Alert{}, fullEvidence: map[string]bool{},
+			sources: map[[2]string]*sourceDelta{}}
+		for _, p := range blocks {
+			if p == nil {
+				continue
+			}
+			ok, err := c.block(p)
+			if err != nil {
+				return err
+			}
+			if ok {
+				added++
+			}
+		}
+		return c.finish()
+	})
+	if err != nil {
+		return 0, err
+	}
+	db.log.Debug("store commit", "batches", len(batches), "new", added)
+	return added, nil
+}
+
+func checkBatch(b *store.Batch) error {
+	if b == nil {
+		return fmt.Errorf("nil batch: %w", store.ErrInvalid)
+	}
+	if b.ID == (event.ID{}) {
+		return fmt.Errorf("batch without id: %w", store.ErrInvalid)
+	}
+	if b.Workspace == "" || b.Source == "" || b.Format == "" {
+		return fmt.Errorf("batch %s: workspace %q, source %q and format %q must all be set: %w",
+			b.ID, b.Workspace, b.Source, b.Format, store.ErrInvalid)
+	}
+	if b.Rejected < 0 {
+		return fmt.Errorf("batch %s: rejected count %d: %w", b.ID, b.Rejected, store.ErrInvalid)
+	}
+	for i := range b.Events {
+		e := &b.Events[i]
+		if e.Workspace != "" && e.Workspace != b.Workspace {
+			return fmt.Errorf("batch %s: event %d (%s) belongs to workspace %q, the batch to %q: %w",
+				b.ID, i, e.ID, e.Workspace, b.Workspace, store.ErrInvalid)
+		}
+		if e.ID == (event.ID{}) {
+			return fmt.Errorf("batch %s: event %d has no id: %w", b.ID, i, store.ErrInvalid)
+		}
+	}
+	for i := range b.Signals {
+		s := &b.Signals[i]
+		if s.Workspace != "" && s.Workspace != b.Workspace {
+			return fmt.Errorf("batch %s: signal %d (rule %s) belongs to workspace %q, the batch to %q: %w",
+				b.ID, i, s.Rule.ID, s.Workspace, b.Workspace, store.ErrInvalid)
+		}
+		if s.Rule.ID == "" {
+			return fmt.Errorf("batch %s: signal %d has no rule id: %w", b.ID, i, store.ErrInvalid)
+		}
+		if s.Severity < alert.Informational || s.Severity > alert.Critical {
+			return fmt.Errorf("batch %s: signal %d (rule %s): %v: %w", b.ID, i, s.Rule.ID, s.Severity, store.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// committedBatches returns the ids among batches that are already stored, so
+// that a replay costs no compression. The transaction checks again.
+func (db *DB) committedBatches(ctx context.Context, batches []*store.Batch) (map[event.ID]bool, error) {
+	known := map[event.ID]bool{}
+	const chunk = 500
+	for start := 0; start < len(batches); start += chunk {
+		part := batches[start:min(start+chunk, len(batches))]
+		args := make([]any, len(part))
+		for i, b := range part {
+			args[i] = b.ID[:]
+		}
+		q := `SELECT id FROM event_blocks WHERE id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		rows, err := db.r.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("commit: look up committed batches: %w", err)
+		}
+		for rows.Next() {
+			var id []byte
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("commit: look up committed batches: %w", err)
+			}
+			var k event.ID
+			copy(k[:], id)
+			known[k] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("commit: look up committed batches: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("commit: look up committed batches: %w", err)
+		}
+	}
+	return known, nil
+}
+
+// prepareBlocks encodes and compresses the batches not known, in parallel.
+func (db *DB) prepareBlocks(batches []*store.Batch, known map[event.ID]bool) []*preparedBlock {
+	out := make([]*preparedBlock, len(batches))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(batches)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out[i] = db.prepareBlock(batches[i])
+			}
+		}()
+	}
+	for i, b := range batches {
+		if !known[b.ID] {
+			work <- i
+		}
+	}
+	close(work)
+	wg.Wait()
+	return out
+}
+
+func (db *DB) prepareBlock(b *store.Batch) *preparedBlock {
+	p := &preparedBlock{b: b}
+	buf := encodeBufs.Get().(*[]byte)
+	raw := encodeBlock((*buf)[:0], b.Events)
+	p.data = db.codec.compress(make([]byte, 0, len(raw)/4+64), raw, db.comp)
+	*buf = raw
+	encodeBufs.Put(buf)
+
+	if len(b.Events) == 0 {
+		p.minT, p.maxT = nanos(b.Received), nanos(b.Received)
+		return p
+	}
+	p.minT, p.maxT = nanos(b.Events[0].Time), nanos(b.Events[0].Time)
+	p.minID, p.maxID = b.Events[0].ID, b.Events[0].ID
+	seen := make(map[string]struct{}, 64)
+	for i := range b.Events {
+		e := &b.Events[i]
+		t := nanos(e.Time)
+		p.minT, p.maxT = min(p.minT, t), max(p.maxT, t)
+		if e.ID.Compare(p.minID) < 0 {
+			p.minID = e.ID
+		}
+		if e.ID.Compare(p.maxID) > 0 {
+			p.maxID = e.ID
+		}
+		for _, f := range entityFields {
+			if v := e.Common[f]; indexable(v) {
+				if _, ok := seen[v]; !ok {
+					seen[v] = struct{}{}
+					p.entities = append(p.entities, v) // used before Commit returns: no copy
+				}
+			}
+		}
+	}
+	p.spanMS = int64(p.maxID.Time() - p.minID.Time())
+	return p
+}
+
+type sourceDelta struct {
+	format           string
+	events, rejected int64
+	lastSeen         time.Time
+}
+
+// committer is the state of one Commit transaction.
+type committer struct {
+	ctx context.Context
+	tx  *sql.Tx
+	db  *DB
+	now time.Time
+	// open is the current alert of each workspace+dedup key met in this
+	// transaction (nil when the database has none open); touched holds
+	// every alert to write back, by id.
+	open    map[string]*alert.Alert
+	touched map[string]*alert.Alert
+	order   []*alert.Alert
+	sources map[[2]string]*sourceDelta
+	spanMS  int64
+	stmts   map[*sql.Stmt]*sql.Stmt // the prepared statements bound to tx
+	// fullEvidence holds the alerts loaded without their (full) evidence.
+	fullEvidence map[string]bool
+}
+
+func (c *committer) stmt(s *sql.Stmt) *sql.Stmt {
+	if t, ok := c.stmts[s]; ok {
+		return t
+	}
+	if c.stmts == nil {
+		c.stmts = map[*sql.Stmt]*sql.Stmt{}
+	}
+	t := c.tx.StmtContext(c.ctx, s)
+	c.stmts[s] = t
+	return t
+}
+
+const (
+	sqlBlockExists = `SELECT 1 FROM event_blocks WHERE id = ?`
+	sqlInsertBlock = `INSERT INTO event_blocks
+		(id, workspace, source, format, min_time, max_time, min_id, max_id, received, count, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertEntity   = `INSERT INTO event_entities (workspace, value, block_id) VALUES (?, ?, ?)`
+	sqlInsertEntities = `INSERT INTO event_entities (workspace, value, block_id) SELECT ?1, value, ?2 FROM json_each(?3)`
+	sqlUpsertSource   = `INSERT INTO sources
+		(workspace, name, format, created, last_seen, events, rejected) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (workspace, name) DO UPDATE SET
+			events = events + excluded.events,
+			rejected = rejected + excluded.rejected,
+			last_seen = max(coalesce(last_seen, excluded.last_seen), excluded.last_seen)`
+	sqlRecordSpan = `INSERT INTO meta (key, value) VALUES ('max_id_span_ms', ?)
+		ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`
+)
+
+// block writes one prepared batch unless it was committed before.
+func (c *committer) block(p *preparedBlock) (bool, error) {
+	b := p.b
+	var one int
+	err := c.stmt(c.db.st.blockExists).QueryRowContext(c.ctx, b.ID[:]).Scan(&one)
+	switch {
+	case err == nil:
+		return false, nil // committed before: a replay
+	case err != sql.ErrNoRows:
+		return false, fmt.Errorf("commit: batch %s: look up: %w", b.ID, err)
+	}
+	_, err = c.stmt(c.db.st.insertBlock).ExecContext(c.ctx,
+		b.ID[:], b.Workspace, b.Source, b.Format, p.minT, p.maxT, p.minID[:], p.maxID[:],
+		nanos(b.Received), len(b.Events), p.data)
+	if err != nil {
+		return false, fmt.Errorf("commit: batch %s: write block: %w", b.ID, err)
+	}
+	if err := c.entities(b, p.entities); err != nil {
+		return false, err
+	}
+	c.spanMS = max(c.spanMS, p.spanMS)
+
+	for i := range b.Signals {
+		if err := c.signal(b.Signals[i], b); err != nil {
+			return false, err
+		}
+	}
+
+	k := [2]string{b.Workspace, b.Source}
+	d := c.sources[k]
+	if d == nil {
+		d = &sourceDelta{format: b.Format}
+		c.sources[k] = d
+	}
+	d.events += int64(len(b.Events))
+	d.rejected += int64(b.Rejected)
+	seen := b.Received
+	if seen.IsZero() {
+		seen = c.now
+	}
+	if seen.After(d.lastSeen) {
+		d.lastSeen = seen
+	}
+	return true, nil
+}
+
+// entities writes a block's entity rows with one statement, the values
+// passed as a JSON array: a statement per row would cost more in the driver
+// than in SQLite. Values JSON cannot carry unchanged (invalid UTF-8, NUL)
+// go one by one.
+func (c *committer) entities(b *store.Batch, values []string) error {
+	plain := values[:0:0]
+	for _, v := range values {
+		if utf8.ValidString(v) && !strings.ContainsRune(v, 0) {
+			plain = append(plain, v)
+			continue
+		}
+		if _, err := c.stmt(c.db.st.insertEntity).ExecContext(c.ctx, b.Workspace, v, b.ID[:]); err != nil {
+			return fmt.Errorf("commit: batch %s: write entity index: %w", b.ID, err)
+		}
+	}
+	if len(plain) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(plain)
+	if err != nil {
+		return fmt.Errorf("commit: batch %s: entity index: %w", b.ID, err)
+	}
+	if _, err := c.stmt(c.db.st.insertEntities).ExecContext(c.ctx, b.Workspace, b.ID[:], list); err != nil {
+		return fmt.Errorf("commit: batch %s: write entity index: %w", b.ID, err)
+	}
+	return nil
+}
+
+// signal merges s into the open alert of its dedup key, or starts one.
+func (c *committer) signal(s alert.Signal, b *store.Batch) error {
+	s.Workspace = b.Workspace
+	if s.Evidence.Time.IsZero() {
+		s.Evidence.Time = b.Received
+	}
+	if s.DedupKey == "" {
+		s.DedupKey = alert.DedupKey(s.Workspace, s.Rule.ID, s.Entities)
+	}
+	k := s.Workspace + "\x00" + s.DedupKey
+	a, ok := c.open[k]
+	if !ok {
+		var err error
+		if a, err = c.loadOpen(s.Workspace, s.DedupKey); err != nil {
+			return fmt.Errorf("commit: batch %s: rule %s: %w", b.ID, s.Rule.ID, err)
+		}
+	}
+	if a != nil && a.Status.Open() && !a.LastSeen.Before(s.Evidence.Time.Add(-c.db.window)) {
+		a.Add(s, c.now)
+	} else {
+		a = alert.New(event.NewID().String(), s, c.now)
+	}
+	c.open[k] = a
+	if _, ok := c.touched[a.ID]; !ok {
+		c.touched[a.ID] = a
+		c.order = append(c.order, a)
+	}
+	return nil
+}
+
+// loadOpen returns the open alert of the key seen last, or nil.
+func (c *committer) loadOpen(ws, key string) (*alert.Alert, error) {
+	row := c.stmt(c.db.st.openAlert).QueryRowContext(c.ctx, ws, key)
+	a, loaded, err := scanAlertEvidence(row)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up open alert %q: %w", key, err)
+	}
+	if !loaded {
+		c.fullEvidence[a.ID] = true
+	}
+	return &a, nil
+}
+
+// finish writes the touched alerts, the source counters and the id span.
+func (c *committer) finish() error {
+	for _, a := range c.order {
+		if err := c.writeAlert(a, c.fullEvidence[a.ID]); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
+	for k, d := range c.sources {
+		_, err := c.stmt(c.db.st.upsertSource).ExecContext(c.ctx,
+			k[0], k[1], d.format, nanos(c.now), nanos(d.lastSeen), d.events, d.rejected)
+		if err != nil {
+			return fmt.Errorf("commit: update source %s/%s: %w", k[0], k[1], err)
+		}
+	}
+	if c.spanMS > 0 {
+		_, err := c.stmt(c.db.st.recordSpan).ExecContext(c.ctx, c.spanMS)
+		if err != nil {
+			return fmt.Errorf("commit: record block id span: %w", err)
+		}
+	}
+	return nil
+}

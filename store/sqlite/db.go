@@ -1,0 +1,242 @@
+// Package sqlite is vigil's embedded store: one SQLite database file (in WAL
+// mode) under the data directory, through the pure-Go modernc.org/sqlite
+// driver. Events are kept as compressed blocks, one row per committed bus
+// batch, with an index of the entity values each block holds; alerts, keys,
+// sources and the audit log are plain rows. Every row carries its workspace
+// and every query filters on it.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/vigil-sec/vigil/store"
+)
+
+var _ store.Store = (*DB)(nil)
+
+// DefaultDedupWindow is how long after an alert was last seen a signal of the
+// same dedup key still joins it.
+const DefaultDedupWindow = 24 * time.Hour
+
+// Options configure a DB.
+type Options struct {
+	// DedupWindow: a signal joins the open alert of its dedup key when that
+	// alert was last seen at most this long before the signal; default 24h.
+	DedupWindow time.Duration
+	// Logger receives the store's diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// DB is the SQLite store. It is safe for concurrent use: writes go through
+// one connection (SQLite has one writer at a time, and a single connection
+// turns lock contention into Go-side queueing), reads through a pool that
+// sees the last committed state thanks to WAL.
+type DB struct {
+	w, r   *sql.DB
+	path   string
+	window time.Duration
+	log    *slog.Logger
+	codec  codec
+	comp   byte // compression of new blocks: compZstd; compS2 in benchmarks
+	now    func() time.Time
+	st     stmts
+}
+
+// stmts are the statements of Commit, prepared once on the writer: parsing
+// the SQL costs more than running it, at the rate Commit runs them.
+type stmts struct {
+	blockExists, insertBlock, insertEntity, insertEntities *sql.Stmt
+	openAlert, upsertAlert, updateAlert, insertAlertEntity *sql.Stmt
+	upsertSource, recordSpan                               *sql.Stmt
+}
+
+func (db *DB) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&db.st.blockExists, sqlBlockExists},
+		{&db.st.insertBlock, sqlInsertBlock},
+		{&db.st.insertEntity, sqlInsertEntity},
+		{&db.st.insertEntities, sqlInsertEntities},
+		{&db.st.openAlert, sqlOpenAlert},
+		{&db.st.upsertAlert, sqlUpsertAlert},
+		{&db.st.updateAlert, sqlUpdateAlert},
+		{&db.st.insertAlertEntity, sqlInsertAlertEntity},
+		{&db.st.upsertSource, sqlUpsertSource},
+		{&db.st.recordSpan, sqlRecordSpan},
+	} {
+		st, err := db.w.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("open store %s: prepare %q: %w", db.path, p.sql, err)
+		}
+		*p.st = st
+	}
+	return nil
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" || path == ":memory:" {
+		return nil, fmt.Errorf("open store: path %q: %w (a file is needed: writer and readers share it)", path, store.ErrInvalid)
+	}
+	if opts.DedupWindow < 0 {
+		return nil, fmt.Errorf("open store: dedup window %v: %w (must not be negative)", opts.DedupWindow, store.ErrInvalid)
+	}
+	if opts.DedupWindow == 0 {
+		opts.DedupWindow = DefaultDedupWindow
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("open store: create directory %s: %w", dir, err)
+		}
+	}
+	w, err := sql.Open("sqlite", dsn(path, "immediate", false))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	db := &DB{w: w, path: path, window: opts.DedupWindow, log: opts.Logger, comp: compZstd, now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// Readers open after the migrations so that WAL mode is set on the file.
+	r, err := sql.Open("sqlite", dsn(path, "deferred", true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s for reading: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open store %s for reading: %w", path, err)
+	}
+	db.r = r
+	if db.codec, err = newCodec(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func dsn(path, txlock string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		// Guards against a write slipping into the reader pool, where it
+		// would contend with the writer instead of queueing behind it.
+		q.Add("_pragma", "query_only(1)")
+	}
+	q.Set("_txlock", txlock)
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{db.st.blockExists, db.st.insertBlock, db.st.insertEntity, db.st.insertEntities,
+		db.st.openAlert, db.st.upsertAlert, db.st.updateAlert, db.st.insertAlertEntity, db.st.upsertSource, db.st.recordSpan} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+	}
+	if db.codec.enc != nil {
+		db.codec.close()
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close store %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// write runs fn in one immediate transaction on the writer connection.
+func (db *DB) write(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", what, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", what, err)
+	}
+	return nil
+}
+
+// Times are kept as Unix nanoseconds: integers compare and index cheaply.
+// Times outside 1678–2262 saturate; the exact time of an event lives in its
+// block.
+func nanos(t time.Time) int64 {
+	const lim = math.MaxInt64 / int64(time.Second)
+	switch s := t.Unix(); {
+	case s >= lim:
+		return math.MaxInt64
+	case s <= -lim:
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func nullNanos(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: nanos(*t), Valid: true}
+}
+
+func fromNullNanos(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromNanos(n.Int64)
+	return &t
+}
+
+// limit applies the paging default and cap of the store's queries.
+func limit(n int) int {
+	switch {
+	case n <= 0:
+		return 100
+	case n > 1000:
+		return 1000
+	}
+	return n
+}

@@ -1,0 +1,124 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigil-sec/vigil/store"
+)
+
+const keyColumns = `id, workspace, name, scope, prefix, hash, created, last_used, revoked`
+
+func scanKey(row scanner) (store.APIKey, error) {
+	var k store.APIKey
+	var created int64
+	var used, revoked sql.NullInt64
+	if err := row.Scan(&k.ID, &k.Workspace, &k.Name, &k.Scope, &k.Prefix, &k.Hash, &created, &used, &revoked); err != nil {
+		return store.APIKey{}, err
+	}
+	k.Created = fromNanos(created)
+	k.LastUsed, k.Revoked = fromNullNanos(used), fromNullNanos(revoked)
+	return k, nil
+}
+
+// CreateKey stores a key of an existing workspace; ErrConflict when its id or
+// hash is taken.
+func (db *DB) CreateKey(ctx context.Context, k store.APIKey) error {
+	switch {
+	case k.ID == "":
+		return fmt.Errorf("create key: no id: %w", store.ErrInvalid)
+	case k.Scope != store.ScopeIngest && k.Scope != store.ScopeRead && k.Scope != store.ScopeAdmin:
+		return fmt.Errorf("create key %s: scope %q: %w (want ingest, read or admin)", k.ID, k.Scope, store.ErrInvalid)
+	case len(k.Hash) == 0:
+		return fmt.Errorf("create key %s: no hash: %w", k.ID, store.ErrInvalid)
+	}
+	if k.Created.IsZero() {
+		k.Created = db.now()
+	}
+	return db.write(ctx, "create key", func(tx *sql.Tx) error {
+		if _, err := workspace(ctx, tx, k.Workspace); err != nil {
+			return fmt.Errorf("create key %s: %w", k.ID, err)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`,
+			k.ID, k.Workspace, k.Name, k.Scope, k.Prefix, k.Hash, nanos(k.Created), nullNanos(k.LastUsed), nullNanos(k.Revoked))
+		if err != nil {
+			return fmt.Errorf("create key %s: %w", k.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("create key %s: %w", k.ID, err)
+		} else if n == 0 {
+			return fmt.Errorf("key %s (or its hash): %w", k.ID, store.ErrConflict)
+		}
+		return nil
+	})
+}
+
+// KeyByHash returns the key with this secret hash, revoked or not.
+func (db *DB) KeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
+	k, err := scanKey(db.r.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.APIKey{}, fmt.Errorf("key by hash: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.APIKey{}, fmt.Errorf("key by hash: %w", err)
+	}
+	return k, nil
+}
+
+// Keys lists a workspace's keys, oldest first.
+func (db *DB) Keys(ctx context.Context, workspace string) ([]store.APIKey, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE workspace = ? ORDER BY created, id`, workspace)
+	if err != nil {
+		return nil, fmt.Errorf("keys of %s: %w", workspace, err)
+	}
+	defer rows.Close()
+	var out []store.APIKey
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("keys of %s: %w", workspace, err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("keys of %s: %w", workspace, err)
+	}
+	return out, nil
+}
+
+// RevokeKey revokes a workspace's key; revoking again keeps the first time.
+func (db *DB) RevokeKey(ctx context.Context, workspace, id string, at time.Time) error {
+	return db.write(ctx, "revoke key", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked = coalesce(revoked, ?) WHERE workspace = ? AND id = ?`,
+			nanos(at), workspace, id)
+		return affectedOne(res, err, fmt.Sprintf("revoke key %s in workspace %s", id, workspace))
+	})
+}
+
+// TouchKey records that a key was used at at (it never moves back).
+func (db *DB) TouchKey(ctx context.Context, id string, at time.Time) error {
+	return db.write(ctx, "touch key", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used = max(coalesce(last_used, ?), ?) WHERE id = ?`,
+			nanos(at), nanos(at), id)
+		return affectedOne(res, err, "touch key "+id)
+	})
+}
+
+// affectedOne turns an UPDATE that matched no row into ErrNotFound.
+func affectedOne(res sql.Result, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return nil
+}

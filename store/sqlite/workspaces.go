@@ -1,0 +1,99 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/vigil-sec/vigil/store"
+)
+
+// checkWorkspaceName accepts 1–64 of lowercase letters, digits, '-' and '_':
+// names appear in URLs, subjects and file names unescaped.
+func checkWorkspaceName(name string) error {
+	if len(name) == 0 || len(name) > 64 {
+		return fmt.Errorf("workspace name %q: %w (1 to 64 characters)", name, store.ErrInvalid)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return fmt.Errorf("workspace name %q: character %q at %d: %w (lowercase letters, digits, '-' and '_' only)", name, c, i, store.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// CreateWorkspace creates a workspace; ErrConflict if the name is taken.
+func (db *DB) CreateWorkspace(ctx context.Context, name, tier string) (store.Workspace, error) {
+	if err := checkWorkspaceName(name); err != nil {
+		return store.Workspace{}, err
+	}
+	if tier != store.TierFree && tier != store.TierStandard {
+		return store.Workspace{}, fmt.Errorf("workspace %s: tier %q: %w (want free or standard)", name, tier, store.ErrInvalid)
+	}
+	w := store.Workspace{Name: name, Tier: tier, Created: fromNanos(nanos(db.now()))}
+	err := db.write(ctx, "create workspace", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO workspaces (name, tier, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			w.Name, w.Tier, nanos(w.Created))
+		if err != nil {
+			return fmt.Errorf("create workspace %s: %w", name, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("create workspace %s: %w", name, err)
+		} else if n == 0 {
+			return fmt.Errorf("workspace %s: %w", name, store.ErrConflict)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Workspace{}, err
+	}
+	return w, nil
+}
+
+// Workspace returns one workspace.
+func (db *DB) Workspace(ctx context.Context, name string) (store.Workspace, error) {
+	return workspace(ctx, db.r, name)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func workspace(ctx context.Context, q querier, name string) (store.Workspace, error) {
+	var w store.Workspace
+	var created int64
+	err := q.QueryRowContext(ctx, `SELECT name, tier, created FROM workspaces WHERE name = ?`, name).Scan(&w.Name, &w.Tier, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Workspace{}, fmt.Errorf("workspace %s: %w", name, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Workspace{}, fmt.Errorf("workspace %s: %w", name, err)
+	}
+	w.Created = fromNanos(created)
+	return w, nil
+}
+
+// Workspaces lists all workspaces by name.
+func (db *DB) Workspaces(ctx context.Context) ([]store.Workspace, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT name, tier, created FROM workspaces ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("workspaces: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Workspace
+	for rows.Next() {
+		var w store.Workspace
+		var created int64
+		if err := rows.Scan(&w.Name, &w.Tier, &created); err != nil {
+			return nil, fmt.Errorf("workspaces: %w", err)
+		}
+		w.Created = fromNanos(created)
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("workspaces: %w", err)
+	}
+	return out, nil
+}
