@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/vigil-sec/vigil/event"
 )
@@ -92,4 +93,21 @@ func Formats() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Options configure a decoder for one source. The zero value is the
+// default.
+type Options struct {
+	// Location is the zone of time stamps that carry none (RFC 3164 syslog,
+	// auth.log, access logs without offset); UTC when nil.
+	Location *time.Location
+	// Mapping maps a source field (dotted name) to a common field's ECS
+	// name, for formats that take one (generic JSON).
+	Mapping map[string]string
+}
+
+// Configurable is implemented by decoders that take per-source Options.
+// The caller configures a fresh decoder once, before the first Decode.
+type Configurable interface {
+	Configure(Options) error
 }

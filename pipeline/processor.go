@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/vigil-sec/vigil/alert"
@@ -88,15 +89,27 @@ func NewProcessor(rules *Rules) *Processor {
 	return p
 }
 
-func (p *Processor) decoder(format string) (decode.Decoder, error) {
-	if d, ok := p.decoders[format]; ok {
+// decoder returns the worker's decoder of format, configured for the
+// source's time zone when it has one.
+func (p *Processor) decoder(format string, src store.Source) (decode.Decoder, error) {
+	key := format + "|" + src.TimeZone
+	if d, ok := p.decoders[key]; ok {
 		return d, nil
 	}
 	d, err := decode.New(format)
 	if err != nil {
 		return nil, err
 	}
-	p.decoders[format] = d
+	if c, ok := d.(decode.Configurable); ok && src.TimeZone != "" {
+		loc, err := time.LoadLocation(src.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: time zone %q: %w", src.Name, src.TimeZone, err)
+		}
+		if err := c.Configure(decode.Options{Location: loc}); err != nil {
+			return nil, fmt.Errorf("source %s: %w", src.Name, err)
+		}
+	}
+	p.decoders[key] = d
 	return d, nil
 }
 
@@ -110,7 +123,7 @@ func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
 		Events: make([]store.StoredEvent, 0, len(b.Records)),
 	}
 	res := Result{Batch: out}
-	dec, err := p.decoder(b.Format)
+	dec, err := p.decoder(b.Format, src)
 	if err != nil {
 		for _, r := range b.Records {
 			res.Rejected = append(res.Rejected, Rejection{ID: r.ID, Line: r.Line, Reason: err.Error()})

@@ -42,8 +42,11 @@ type StageConfig struct {
 	// how many processed batches one store transaction takes at most.
 	FetchBatches  int // default 8
 	CommitBatches int // default 16
-	Logger        *slog.Logger
-	Metrics       *Metrics
+	// RetryDelay is how long a batch whose commit failed waits before the
+	// bus delivers it again (default 5s).
+	RetryDelay time.Duration
+	Logger     *slog.Logger
+	Metrics    *Metrics
 }
 
 // Stage is the detect stage of `vigil serve`: bus → decode → detect →
@@ -74,6 +77,9 @@ func NewStage(cfg StageConfig) *Stage {
 	}
 	if cfg.CommitBatches <= 0 {
 		cfg.CommitBatches = 16
+	}
+	if cfg.RetryDelay <= 0 {
+		cfg.RetryDelay = 5 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -183,7 +189,7 @@ func (s *Stage) commit(group []processed) {
 		s.log.Error("store commit failed; batches will be redelivered", "batches", len(batches), "err", err)
 		s.m.commitErrors.Inc()
 		for _, p := range group {
-			_ = p.d.Nak(5 * time.Second)
+			_ = p.d.Nak(s.cfg.RetryDelay)
 		}
 		return
 	}

@@ -108,3 +108,9 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	}
 	return nil
 }
+
+// Configure implements decode.Configurable: the source's time zone.
+func (d *Decoder) Configure(o decode.Options) error {
+	d.Location = o.Location
+	return nil
+}
