@@ -111,3 +111,50 @@ type Options struct {
 type Configurable interface {
 	Configure(Options) error
 }
+
+// Expander is implemented by decoders whose one record holds several
+// events — flow logs hold many flow tuples a record. The caller then calls
+// Expand instead of Decode. Expand decodes the record's events one after the
+// other into ev and calls emit after each; the event is valid only until
+// emit returns (ev is reset and reused for the next). ev arrives as for
+// Decode; Expand resets it (event.Event.ResetFor) before each event and
+// gives the i-th event (from 0) the id event.SubID(rec id, i). A record that
+// cannot be decoded returns an *Error; events emitted before it stand.
+type Expander interface {
+	Expand(rec []byte, ev *event.Event, emit func(*event.Event)) error
+}
+
+// Sniffer scores how likely rec is of a format, from 0 (not at all) to 100
+// (certain), for `vigil scan` and sources that name no format. It must be
+// cheap: it runs on the first records of a file or stream.
+type Sniffer func(rec []byte) int
+
+var sniffers = map[string]Sniffer{}
+
+// RegisterSniffer adds the sniffer of format name (from the decoder
+// package's init, beside Register).
+func RegisterSniffer(name string, s Sniffer) {
+	mu.Lock()
+	defer mu.Unlock()
+	sniffers[name] = s
+}
+
+// Sniff returns the format whose sniffer scores rec highest, and the score;
+// ("", 0) when none claims it. Ties go to the format first in name order,
+// so the answer is stable.
+func Sniff(rec []byte) (string, int) {
+	mu.RLock()
+	defer mu.RUnlock()
+	names := make([]string, 0, len(sniffers))
+	for n := range sniffers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	best, score := "", 0
+	for _, n := range names {
+		if s := sniffers[n](rec); s > score {
+			best, score = n, s
+		}
+	}
+	return best, score
+}

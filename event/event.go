@@ -78,3 +78,12 @@ func (e *Event) Get(name string) (string, bool) {
 	}
 	return "", false
 }
+
+// ResetFor clears the event for the next sub-event of the same record
+// (decode.Expander), keeping what the caller set: id, workspace, source,
+// format, received time, raw record and line.
+func (e *Event) ResetFor(id ID) {
+	ws, src, f, rcv, raw, line := e.Workspace, e.Source, e.Format, e.Received, e.Raw, e.Line
+	e.Reset()
+	e.ID, e.Workspace, e.Source, e.Format, e.Received, e.Raw, e.Line = id, ws, src, f, rcv, raw, line
+}

@@ -2,6 +2,8 @@ package event
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"sync"
 	"time"
 
@@ -48,3 +50,21 @@ var defaultIDs = NewIDSource()
 
 // NewID returns a fresh ID for the current time from a process-wide source.
 func NewID() ID { return defaultIDs.New(time.Now()) }
+
+// SubID returns the id of the i-th event of a record that holds several
+// (flow logs): i = 0 is the record's own id; others keep its time part and
+// take their entropy from a hash of id and i, so that they are stable
+// across replays and do not collide with the ids of neighbouring records.
+func SubID(id ID, i int) ID {
+	if i == 0 {
+		return id
+	}
+	var in [20]byte
+	copy(in[:16], id[:])
+	binary.BigEndian.PutUint32(in[16:], uint32(i))
+	sum := sha256.Sum256(in[:])
+	var out ID
+	copy(out[:6], id[:6])
+	copy(out[6:], sum[:10])
+	return out
+}

@@ -133,38 +133,52 @@ func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
 	}
 	p.arena = arena{}
 	ev := &p.ev
+	exp, _ := dec.(decode.Expander)
+	emit := func(ev *event.Event) { p.accept(ev, b, src, out) }
 	for i := range b.Records {
 		rec := &b.Records[i]
 		ev.Reset()
 		ev.ID, ev.Workspace, ev.Source, ev.Format = rec.ID, b.Workspace, b.Source, b.Format
 		ev.Received, ev.Raw, ev.Line = b.Received, rec.Data, rec.Line
+		if exp != nil {
+			if err := safeExpand(exp, rec.Data, ev, emit); err != nil {
+				res.Rejected = append(res.Rejected, Rejection{ID: rec.ID, Line: rec.Line, Reason: err.Error()})
+			}
+			continue
+		}
 		if err := safeDecode(dec, rec.Data, ev); err != nil {
 			res.Rejected = append(res.Rejected, Rejection{ID: rec.ID, Line: rec.Line, Reason: err.Error()})
 			continue
 		}
-		applyLogsource(&ev.Logsource, src.Logsource)
-		if ev.Time.IsZero() {
-			ev.Time = b.Received
-		}
-		p.hits = p.rules.Engine.Match(ev, p.hits[:0])
-		se := store.StoredEvent{
-			ID: ev.ID, Workspace: b.Workspace, Source: b.Source, Format: b.Format,
-			Logsource: ev.Logsource, Time: ev.Time, Received: b.Received, Raw: rec.Data,
-		}
-		// Decoded values may point into the decoder's scratch buffers, which
-		// the next record overwrites: copy the kept ones into the batch arena.
-		for c, v := range ev.Common {
-			if v != "" {
-				se.Common[c] = p.arena.str(v)
-			}
-		}
-		out.Events = append(out.Events, se)
-		for _, r := range p.hits {
-			out.Signals = append(out.Signals, p.signal(r, ev))
-		}
+		p.accept(ev, b, src, out)
 	}
 	out.Rejected = len(res.Rejected)
 	return res
+}
+
+// accept finishes a decoded event — logsource, time, detection — and adds
+// it and its signals to the batch.
+func (p *Processor) accept(ev *event.Event, b *bus.Batch, src store.Source, out *store.Batch) {
+	applyLogsource(&ev.Logsource, src.Logsource)
+	if ev.Time.IsZero() {
+		ev.Time = b.Received
+	}
+	p.hits = p.rules.Engine.Match(ev, p.hits[:0])
+	se := store.StoredEvent{
+		ID: ev.ID, Workspace: b.Workspace, Source: b.Source, Format: b.Format,
+		Logsource: ev.Logsource, Time: ev.Time, Received: b.Received, Raw: ev.Raw,
+	}
+	// Decoded values may point into the decoder's scratch buffers, which
+	// the next record overwrites: copy the kept ones into the batch arena.
+	for c, v := range ev.Common {
+		if v != "" {
+			se.Common[c] = p.arena.str(v)
+		}
+	}
+	out.Events = append(out.Events, se)
+	for _, r := range p.hits {
+		out.Signals = append(out.Signals, p.signal(r, ev))
+	}
 }
 
 // signal builds the signal of rule r on ev. Signals of one rule about the
@@ -221,6 +235,15 @@ func safeDecode(d decode.Decoder, rec []byte, ev *event.Event) (err error) {
 		err = fmt.Errorf("%s: %w", ev.Format, err)
 	}
 	return err
+}
+
+func safeExpand(d decode.Expander, rec []byte, ev *event.Event, emit func(*event.Event)) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("decoder panic: %v", r)
+		}
+	}()
+	return d.Expand(rec, ev, emit)
 }
 
 // arena copies strings into shared chunks: one allocation for many small
