@@ -54,7 +54,7 @@ Start with "vigil demo", then open http://127.0.0.1:8080.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newWorkspacesCmd(), newKeysCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newDecodeCmd(), newWorkspacesCmd(), newKeysCmd(), newVersionCmd())
 	return root
 }
 

@@ -156,22 +156,16 @@ func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar 
 		defer zr.Close()
 		br = bufio.NewReaderSize(zr, 1<<20)
 	}
-	recs, err := readRecords(name, br)
-	if err != nil {
-		return err
-	}
-	if format == "" {
-		format = guessFormat(name, recs)
-	}
 	p := pipeline.NewProcessor(rs)
 	p.Offline = name
 	now := time.Now().UTC()
-	const chunk = 1000
-	for i := 0; i < len(recs); i += chunk {
-		j := min(i+chunk, len(recs))
-		b := &bus.Batch{ID: event.NewID(), Workspace: ws, Source: filepath.Base(name), Format: format, Received: now, Records: recs[i:j]}
+	process := func(recs []event.Raw) {
+		if format == "" {
+			format = guessFormat(name, recs)
+		}
+		b := &bus.Batch{ID: event.NewID(), Workspace: ws, Source: filepath.Base(name), Format: format, Received: now, Records: recs}
 		res := p.Process(b, store.Source{})
-		st.records += j - i
+		st.records += len(recs)
 		st.events += len(res.Batch.Events)
 		st.rejected += len(res.Rejected)
 		for _, r := range res.Rejected {
@@ -180,6 +174,44 @@ func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar 
 		for _, s := range res.Batch.Signals {
 			agg.add(s)
 		}
+	}
+	const chunk = 1000
+	// A whole-file JSON array or envelope is split as one document; other
+	// files stream a line a record, so that memory stays flat.
+	if head, _ := br.Peek(64 << 10); isJSONDocument(head) {
+		recs, err := readRecords(name, br)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < len(recs); i += chunk {
+			process(recs[i:min(i+chunk, len(recs))])
+		}
+		return nil
+	}
+	recs := make([]event.Raw, 0, chunk)
+	line := 0
+	for {
+		l, err := br.ReadBytes('\n')
+		if len(l) > 0 {
+			line++
+			l = bytes.TrimRight(l, "\r\n")
+			if len(bytes.TrimSpace(l)) > 0 {
+				recs = append(recs, event.Raw{ID: event.NewID(), Data: l, Line: line})
+			}
+			if len(recs) == chunk {
+				process(recs)
+				recs = make([]event.Raw, 0, chunk) // the processed batch's events keep their records
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if len(recs) > 0 {
+		process(recs)
 	}
 	return nil
 }
@@ -216,6 +248,23 @@ func readRecords(name string, br *bufio.Reader) ([]event.Raw, error) {
 		recs = append(recs, event.Raw{ID: event.NewID(), Data: l, Line: line})
 	}
 	return recs, nil
+}
+
+// isJSONDocument reports whether a file starts like a JSON array or a
+// records envelope rather than NDJSON.
+func isJSONDocument(head []byte) bool {
+	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if len(t) == 0 {
+		return false
+	}
+	if t[0] == '[' {
+		return true
+	}
+	if t[0] != '{' {
+		return false
+	}
+	t = bytes.TrimLeft(t[1:], " \t\r\n")
+	return bytes.HasPrefix(t, []byte(`"records"`)) || bytes.HasPrefix(t, []byte(`"Records"`))
 }
 
 // splitJSONDocument splits a whole-file JSON array or envelope. It reports
@@ -260,8 +309,27 @@ func splitJSONDocument(data []byte) ([]event.Raw, bool) {
 	return recs, true
 }
 
-// guessFormat picks a decoder from the first records.
+// guessFormat picks a decoder from the first records: the registered
+// sniffers' best guess, else a few plain rules.
 func guessFormat(name string, recs []event.Raw) string {
+	scores := map[string]int{}
+	for i, r := range recs {
+		if i >= 5 {
+			break
+		}
+		if f, s := decode.Sniff(r.Data); s > 0 {
+			scores[f] += s
+		}
+	}
+	best, top := "", 0
+	for f, s := range scores {
+		if s > top || (s == top && f < best) {
+			best, top = f, s
+		}
+	}
+	if best != "" {
+		return best
+	}
 	for i, r := range recs {
 		if i >= 5 {
 			break
