@@ -2,11 +2,8 @@ package main
 
 import (
 	"bufio"
-	"compress/gzip"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -106,24 +103,11 @@ func runDecode(cmd *cobra.Command, files []string) error {
 
 // readFile reads a file (plain or gzip; - is stdin) into records.
 func readFile(name string) ([]event.Raw, error) {
-	var in io.Reader = os.Stdin
-	if name != "-" {
-		fh, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer fh.Close()
-		in = fh
+	br, closeIn, err := openInput(name, nil)
+	if err != nil {
+		return nil, err
 	}
-	br := bufio.NewReaderSize(in, 1<<20)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", name, err)
-		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 1<<20)
-	}
+	defer closeIn()
 	recs, err := readRecords(name, br)
 	if err == nil && len(recs) == 0 {
 		err = errors.New(name + ": no records")

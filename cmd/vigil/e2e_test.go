@@ -435,3 +435,35 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Errorf("unknown setting not named: %v", err)
 	}
 }
+
+// TestDecodeCommand prints the decoded events and names the refused line.
+func TestDecodeCommand(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "events.jsonl")
+	os.WriteFile(f, []byte(`{"EventID":4625,"Channel":"Security","Computer":"dc1","TargetUserName":"bob","IpAddress":"192.0.2.9"}
+{"EventID":4625,"Channel":
+{"EventID":1102,"Channel":"Security","Computer":"dc1"}
+`), 0o600)
+	cmd := exec.Command(vigilBin, "decode", "--format", "windows", f)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("decode with a bad line: %v (want exit 2)\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), f+":2:") {
+		t.Errorf("stderr does not name line 2: %s", stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 events, got:\n%s", stdout.String())
+	}
+	var e map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &e); err != nil {
+		t.Fatal(err)
+	}
+	ls, _ := e["logsource"].(map[string]any)
+	fields, _ := e["fields"].(map[string]any)
+	if e["source.ip"] != "192.0.2.9" || e["user.name"] != "bob" || ls["service"] != "security" || fields["TargetUserName"] != "bob" {
+		t.Errorf("decoded event: %s", lines[0])
+	}
+}

@@ -124,38 +124,26 @@ func (a *aggregator) sorted() []*alert.Alert {
 }
 
 func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar *mpb.Progress, st *scanStats) error {
-	var in io.Reader
-	var size int64 = -1
-	if name == "-" {
-		in = os.Stdin
-	} else {
-		fh, err := os.Open(name)
-		if err != nil {
-			return err
+	var wrap func(io.Reader, int64) io.Reader
+	if bar != nil {
+		wrap = func(in io.Reader, size int64) io.Reader {
+			if size <= 0 {
+				return in
+			}
+			b := bar.AddBar(size, mpb.PrependDecorators(decor.Name(filepath.Base(name), decor.WC{C: decor.DindentRight | decor.DextraSpace})),
+				mpb.AppendDecorators(decor.Percentage()))
+			pr, err := b.ProxyReader(in)
+			if err != nil {
+				return in
+			}
+			return pr
 		}
-		defer fh.Close()
-		if fi, err := fh.Stat(); err == nil {
-			size = fi.Size()
-		}
-		in = fh
 	}
-	if bar != nil && size > 0 {
-		b := bar.AddBar(size, mpb.PrependDecorators(decor.Name(filepath.Base(name), decor.WC{C: decor.DindentRight | decor.DextraSpace})),
-			mpb.AppendDecorators(decor.Percentage()))
-		if pr, err := b.ProxyReader(in); err == nil {
-			in = pr
-		}
-		defer b.Abort(false)
+	br, closeIn, err := openInput(name, wrap)
+	if err != nil {
+		return err
 	}
-	br := bufio.NewReaderSize(in, 1<<20)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("%s: gzip: %w", name, err)
-		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 1<<20)
-	}
+	defer closeIn()
 	p := pipeline.NewProcessor(rs)
 	p.Offline = name
 	now := time.Now().UTC()
@@ -391,6 +379,43 @@ func printAlerts(w io.Writer, output string, alerts []*alert.Alert) error {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", a.Severity, a.Count, a.Rule.Title, a.FirstSeen.UTC().Format(time.RFC3339), strings.Join(ents, " "), ev)
 	}
 	return tw.Flush()
+}
+
+// openInput opens a file (- is stdin) for reading, through gzip when it
+// starts with gzip's magic bytes; wrap, if set, sees the raw stream and its
+// size (a progress bar).
+func openInput(name string, wrap func(io.Reader, int64) io.Reader) (*bufio.Reader, func(), error) {
+	var in io.Reader = os.Stdin
+	closers := []func() error{}
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	if name != "-" {
+		fh, err := os.Open(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		closers = append(closers, fh.Close)
+		in = fh
+		if wrap != nil {
+			if fi, err := fh.Stat(); err == nil {
+				in = wrap(fh, fi.Size())
+			}
+		}
+	}
+	br := bufio.NewReaderSize(in, 1<<20)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		closers = append(closers, zr.Close)
+		br = bufio.NewReaderSize(zr, 1<<20)
+	}
+	return br, closeAll, nil
 }
 
 func isTerminal(f *os.File) bool {

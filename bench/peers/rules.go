@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/vigil-sec/vigil/event"
+	"gopkg.in/yaml.v3"
+)
+
+// ruleFile is one rule file of the benchmark's rule set: a file with at
+// least one document whose logsource.product is windows.
+type ruleFile struct {
+	path string // as opened
+	key  string // relative to the rules directory, slash-separated: the rule's identity across engines
+	data []byte
+	docs int // documents with product windows
+}
+
+// windowsRuleFiles walks dir the way vigil's loader does (sorted, .yml and
+// .yaml, hidden directories skipped) and keeps the files with a document
+// whose logsource.product is windows. Every engine gets the same files.
+func windowsRuleFiles(dir string) ([]ruleFile, error) {
+	var paths []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != dir && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if ext := strings.ToLower(filepath.Ext(path)); ext == ".yml" || ext == ".yaml" {
+			paths = append(paths, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(paths)
+	var out []ruleFile
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		n := windowsDocs(data)
+		if n == 0 {
+			continue
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			rel = p
+		}
+		out = append(out, ruleFile{path: p, key: filepath.ToSlash(rel), data: data, docs: n})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no rule with logsource.product windows under " + dir)
+	}
+	return out, nil
+}
+
+// windowsDocs counts the documents of a YAML file whose logsource.product
+// is windows (ignoring case). A file that does not parse counts its
+// documents up to the error.
+func windowsDocs(data []byte) int {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	n := 0
+	for {
+		var doc struct {
+			Logsource struct {
+				Product string `yaml:"product"`
+			} `yaml:"logsource"`
+		}
+		err := dec.Decode(&doc)
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			return n
+		}
+		if strings.EqualFold(doc.Logsource.Product, "windows") {
+			n++
+		}
+	}
+}
+
+// router routes an event's logsource to the rules written for it, with
+// vigil's rule: every logsource part the rule names equals the event's,
+// ignoring case; parts the rule leaves out match anything. The peers get
+// it so that they meet only the rules vigil would run on an event.
+type router struct {
+	rules []event.Logsource
+	cache map[event.Logsource][]int32
+}
+
+func newRouter(rules []event.Logsource) *router {
+	return &router{rules: rules, cache: map[event.Logsource][]int32{}}
+}
+
+func (r *router) lookup(ls event.Logsource) []int32 {
+	if idx, ok := r.cache[ls]; ok {
+		return idx
+	}
+	idx := []int32{}
+	for i, rl := range r.rules {
+		if part(rl.Product, ls.Product) && part(rl.Category, ls.Category) && part(rl.Service, ls.Service) {
+			idx = append(idx, int32(i))
+		}
+	}
+	r.cache[ls] = idx
+	return idx
+}
+
+func part(rule, ev string) bool { return rule == "" || strings.EqualFold(rule, ev) }
