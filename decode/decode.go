@@ -104,6 +104,10 @@ type Options struct {
 	// Mapping maps a source field (dotted name) to a common field's ECS
 	// name, for formats that take one (generic JSON).
 	Mapping map[string]string
+	// Fields names the fields of a delimited text record in order, for
+	// formats whose field list is configurable (AWS VPC flow logs' custom
+	// formats); the format's default when nil.
+	Fields []string
 }
 
 // Configurable is implemented by decoders that take per-source Options.
@@ -122,6 +126,37 @@ type Configurable interface {
 // cannot be decoded returns an *Error; events emitted before it stand.
 type Expander interface {
 	Expand(rec []byte, ev *event.Event, emit func(*event.Event)) error
+}
+
+// Joiner is implemented by decoders of line formats whose one record may
+// span several lines: a PostgreSQL message continued on tab-indented lines
+// or followed by its DETAIL and STATEMENT lines, a csvlog record with a
+// newline inside quotes, a MySQL general-log query written over several
+// lines. Framing (ingest's text bodies, file tailing) asks Continues of each
+// line after a record's first: rec is the record so far (its lines joined by
+// '\n'), line the next line without its line end. True appends line to rec.
+// Continues reads no decoder state, so one value may serve many goroutines;
+// it must be cheap and must not keep rec or line.
+type Joiner interface {
+	Continues(rec, line []byte) bool
+}
+
+var joiners sync.Map // format name → Joiner, or nil when it has none
+
+// JoinerFor returns the Joiner of format name, nil when its records are one
+// line each (or the format is unknown).
+func JoinerFor(name string) Joiner {
+	if j, ok := joiners.Load(name); ok {
+		j, _ := j.(Joiner)
+		return j
+	}
+	d, err := New(name)
+	if err != nil {
+		return nil
+	}
+	j, _ := d.(Joiner)
+	joiners.Store(name, j)
+	return j
 }
 
 // Sniffer scores how likely rec is of a format, from 0 (not at all) to 100

@@ -27,6 +27,12 @@ type atom struct {
 	keyword bool
 	// contains counts pContains patterns: worth a bigram filter.
 	contains int
+	// time, when set, reads the field as a timestamp and compares its
+	// part (minute…year) as a number.
+	time rule.TimePart
+	// position is how a fieldref compares: "", contains, startswith or
+	// endswith.
+	position string
 }
 
 // valueMatcher is one value as written: alternatives for OpMatch, or the
@@ -36,6 +42,7 @@ type valueMatcher struct {
 	re     *regexp.Regexp
 	prefix netip.Prefix
 	num    float64
+	ref    int32 // OpFieldRef: the field slot compared with
 }
 
 type patKind uint8
@@ -146,8 +153,11 @@ func (p *pat) match(s string, flt *bigrams) bool {
 	return p.glob.Match(s)
 }
 
-func newAtom(m *rule.Matcher, field int32) (atom, error) {
-	a := atom{field: field, op: m.Op, all: m.All, cased: m.Cased, neq: m.Neq, keyword: m.Field == ""}
+// newAtom compiles matcher m of field slot field; intern gives the slot of
+// another field (the one a fieldref compares with), adding it to the Dict.
+func newAtom(m *rule.Matcher, field int32, intern func(string) int32) (atom, error) {
+	a := atom{field: field, op: m.Op, all: m.All, cased: m.Cased, neq: m.Neq, keyword: m.Field == "",
+		time: m.Time, position: m.Position}
 	for _, v := range m.Values {
 		var vm valueMatcher
 		switch m.Op {
@@ -172,8 +182,13 @@ func newAtom(m *rule.Matcher, field int32) (atom, error) {
 				return a, fmt.Errorf("value %q of %q has no network", v.Raw, m.Field)
 			}
 			vm.prefix = v.Prefix
-		case rule.OpLT, rule.OpLTE, rule.OpGT, rule.OpGTE:
+		case rule.OpLT, rule.OpLTE, rule.OpGT, rule.OpGTE, rule.OpEqual:
 			vm.num = v.Number
+		case rule.OpFieldRef:
+			if v.Ref == "" || m.Field == "" {
+				return a, fmt.Errorf("fieldref of %q has no field to compare with", m.Field)
+			}
+			vm.ref = intern(v.Ref)
 		case rule.OpExists:
 			a.exists = v.Exists
 		case rule.OpNull:
@@ -216,7 +231,7 @@ func (a *atom) estimate() int32 {
 // key identifies equal matchers so that rules share their atoms.
 func atomKey(m *rule.Matcher, field int32) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d\x00%q\x00%d\x00%t%t%t", field, m.Field, m.Op, m.All, m.Cased, m.Neq)
+	fmt.Fprintf(&b, "%d\x00%q\x00%d\x00%t%t%t\x00%d\x00%s", field, m.Field, m.Op, m.All, m.Cased, m.Neq, m.Time, m.Position)
 	for _, v := range m.Values {
 		b.WriteByte(0)
 		switch m.Op {
@@ -231,6 +246,8 @@ func atomKey(m *rule.Matcher, field int32) string {
 			b.WriteString(v.Prefix.String())
 		case rule.OpExists:
 			fmt.Fprint(&b, v.Exists)
+		case rule.OpFieldRef:
+			b.WriteString(v.Ref)
 		default:
 			fmt.Fprint(&b, v.Number)
 		}
@@ -258,12 +275,20 @@ func (a *atom) test(vm *valueMatcher, s, low string, flt *bigrams) bool {
 	case rule.OpCIDR:
 		ip, ok := parseIP(s)
 		return ok && vm.prefix.Contains(ip)
-	case rule.OpLT, rule.OpLTE, rule.OpGT, rule.OpGTE:
-		f, ok := parseNumber(s)
+	case rule.OpLT, rule.OpLTE, rule.OpGT, rule.OpGTE, rule.OpEqual:
+		var f float64
+		var ok bool
+		if a.time != rule.NoTime {
+			f, ok = timePart(s, a.time)
+		} else {
+			f, ok = parseNumber(s)
+		}
 		if !ok {
 			return false
 		}
 		switch a.op {
+		case rule.OpEqual:
+			return f == vm.num
 		case rule.OpLT:
 			return f < vm.num
 		case rule.OpLTE:
@@ -290,6 +315,9 @@ func (e *Engine) evalAtom(a *atom, ev *event.Event, sc *scratch) bool {
 	}
 	if !ok {
 		return false
+	}
+	if a.op == rule.OpFieldRef {
+		return e.evalFieldRef(a, ev, s) != a.neq
 	}
 	if id < 0 || !ev.Fields.Multi(id) {
 		low := s
@@ -462,4 +490,47 @@ func (e *Engine) value(ev *event.Event, f int32) (string, int32, bool) {
 		}
 	}
 	return "", -1, false
+}
+
+// evalFieldRef compares s, the field's (first) value, with the first value
+// of each referenced field: equal, or containing, starting or ending with
+// it, without regard to case unless cased. A referenced field the event
+// lacks compares false.
+func (e *Engine) evalFieldRef(a *atom, ev *event.Event, s string) bool {
+	hit := false
+	for i := range a.values {
+		other, _, ok := e.value(ev, a.values[i].ref)
+		if !ok {
+			continue
+		}
+		if compareRef(s, other, a.position, a.cased) {
+			hit = true
+			if !a.all {
+				return true
+			}
+		} else if a.all {
+			return false
+		}
+	}
+	return hit
+}
+
+func compareRef(s, other, position string, cased bool) bool {
+	if position == "" {
+		if cased {
+			return s == other
+		}
+		return strings.EqualFold(s, other)
+	}
+	if !cased {
+		// Rare (fieldref with a position): lowering here may allocate.
+		s, other = strings.ToLower(s), strings.ToLower(other)
+	}
+	switch position {
+	case "contains":
+		return strings.Contains(s, other)
+	case "startswith":
+		return strings.HasPrefix(s, other)
+	}
+	return strings.HasSuffix(s, other)
 }

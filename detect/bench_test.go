@@ -5,6 +5,9 @@ import (
 	"compress/gzip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/vigil-sec/vigil/decode/windows"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
 )
@@ -174,6 +178,9 @@ func BenchmarkMatch(b *testing.B) {
 	// just the first datasets.
 	const stride = 7919
 	j := 0
+	// Setup leaves garbage; collect it now so that its collection is not
+	// charged to matching.
+	runtime.GC()
 	cpu0 := cpuTime()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -228,5 +235,142 @@ func TestMordorMatches(t *testing.T) {
 	}
 	if len(titles) == 0 {
 		t.Error("no rule fired on the whole Windows corpus")
+	}
+}
+
+// TestMordorFastPath holds the fast path (literal sets, triggers) to the
+// rule-by-rule evaluation on real rules and events: the same rules must
+// match every event.
+func TestMordorFastPath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: loads the whole Windows corpus")
+	}
+	rules, _ := windowsRules(t)
+	e, _ := Compile(rules, Options{})
+	evs := loadMordor(t, e.Dict())
+	var ev event.Event
+	ev.Fields.Bind(e.Dict())
+	var got, want []*rule.Rule
+	matched := 0
+	// Every 4th event keeps the slow reference within seconds.
+	for i := 0; i < len(evs); i += 4 {
+		evs[i].fill(&ev)
+		got = e.Match(&ev, got[:0])
+		want = e.matchEach(e.routes.lookup(ev.Logsource), &ev, want[:0])
+		if !slices.Equal(got, want) {
+			t.Fatalf("event %d (%+v): fast path matched %s, rule by rule %s", i, ev.Logsource, titles(got), titles(want))
+		}
+		matched += len(got)
+	}
+	if matched == 0 {
+		t.Error("no rule matched: the comparison proved nothing")
+	}
+	t.Logf("%d matches agree", matched)
+}
+
+func titles(rs []*rule.Rule) string {
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString(strconv.Quote(r.Title) + " ")
+	}
+	return b.String()
+}
+
+// rawMordor reads the Windows corpus as raw records, every stride-th one.
+func rawMordor(tb testing.TB, stride int) [][]byte {
+	path := filepath.Join(dataDir, "events", "windows-mordor.jsonl.gz")
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Skipf("Windows event corpus not found at %s: %v", path, err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	var out [][]byte
+	for i := 0; sc.Scan(); i++ {
+		if i%stride == 0 {
+			out = append(out, append([]byte(nil), sc.Bytes()...))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return out
+}
+
+// BenchmarkDecodeMatch is the engine's end-to-end cost per Windows event:
+// decode/windows into an Event bound to the engine's closed Dict, then
+// Match against all SigmaHQ Windows rules. Run it with -cpu=1.
+func BenchmarkDecodeMatch(b *testing.B) {
+	rules, _ := windowsRules(b)
+	e, _ := Compile(rules, Options{})
+	recs := rawMordor(b, 1)
+	dec := windows.New()
+	var ev event.Event
+	ev.Fields.Bind(e.Dict())
+	dst := make([]*rule.Rule, 0, 64)
+	hits := 0
+	const stride = 7919 // sample the whole corpus whatever b.N
+	j := 0
+	runtime.GC()
+	cpu0 := cpuTime()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ev.Reset()
+		if err := dec.Decode(recs[j], &ev); err != nil {
+			b.Fatal(err)
+		}
+		ev.Raw = recs[j]
+		dst = e.Match(&ev, dst[:0])
+		hits += len(dst)
+		if j += stride; j >= len(recs) {
+			j -= len(recs)
+		}
+	}
+	b.StopTimer()
+	cpu := (cpuTime() - cpu0).Seconds()
+	b.ReportMetric(float64(b.N)/cpu, "events/cpu-s")
+	b.ReportMetric(cpu*1e9/float64(b.N), "cpu-ns/event")
+	b.ReportMetric(float64(hits)/float64(b.N), "matches/event")
+}
+
+// TestEngineMemory reports the heap the engine compiled from all Windows
+// rules keeps (after matching part of the corpus, so that its scratch
+// exists) and holds it under the 300 MB budget.
+func TestEngineMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: compiles all Windows rules")
+	}
+	rules, _ := windowsRules(t)
+	recs := rawMordor(t, 50)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	e, _ := Compile(rules, Options{})
+	dec := windows.New()
+	var ev event.Event
+	ev.Fields.Bind(e.Dict())
+	var dst []*rule.Rule
+	for _, rec := range recs {
+		ev.Reset()
+		if err := dec.Decode(rec, &ev); err != nil {
+			t.Fatal(err)
+		}
+		ev.Raw = rec
+		dst = e.Match(&ev, dst[:0])
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(e)
+	engine := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("engine of %d rules: %.1f MB of heap (literal sets %.1f MB); process: heap %.1f MB, Sys %.1f MB",
+		e.Len(), float64(engine)/(1<<20), float64(e.fast.stats.bytes)/(1<<20), float64(after.HeapAlloc)/(1<<20), float64(after.Sys)/(1<<20))
+	if engine > 300<<20 {
+		t.Errorf("the engine keeps %d MB, over the 300 MB budget", engine>>20)
 	}
 }

@@ -17,6 +17,9 @@ import (
 type Options struct {
 	// Logger receives a summary of the compilation; nil discards it.
 	Logger *slog.Logger
+	// Taxonomy maps rule logsources onto event logsources for routing
+	// (route.go); nil routes by plain equality of the parts.
+	Taxonomy *rule.Taxonomy
 }
 
 // Engine is a compiled rule set. It is immutable once compiled and safe for
@@ -28,6 +31,7 @@ type Engine struct {
 	fields []field // by Dict id
 	atoms  []atom
 	routes router
+	fast   fastPath
 	pool   sync.Pool // *scratch
 }
 
@@ -56,11 +60,14 @@ func Compile(rules []*rule.Rule, opts Options) (*Engine, []error) {
 		e.rules = append(e.rules, r)
 		e.progs = append(e.progs, n)
 	}
-	e.routes.init(e.rules)
+	e.routes.init(e.rules, opts.Taxonomy)
+	e.buildFastPath(c.matchers)
 	e.pool.New = func() any { return e.newScratch() }
 	if opts.Logger != nil {
 		opts.Logger.Info("rules compiled", "rules", len(e.rules), "rejected", len(errs),
-			"atoms", len(e.atoms), "fields", len(e.fields), "logsources", len(e.routes.groups))
+			"atoms", len(e.atoms), "literal_atoms", e.fast.stats.literal, "slow_atoms", e.fast.stats.slow,
+			"untriggered_rules", e.fast.stats.always, "automata_bytes", e.fast.stats.bytes,
+			"fields", len(e.fields), "logsources", len(e.routes.groups))
 	}
 	return e, errs
 }
@@ -90,8 +97,31 @@ func (e *Engine) Match(ev *event.Event, dst []*rule.Rule) []*rule.Rule {
 	if len(idx) == 0 {
 		return dst
 	}
+	if ev.Fields.Dict() != e.dict {
+		// Fields under another Dict (an open one, as `vigil decode` uses)
+		// are not where the literal sets look.
+		return e.matchEach(idx, ev, dst)
+	}
 	sc := e.pool.Get().(*scratch)
 	sc.next()
+	sc.marks = true
+	e.scanFields(ev, sc)
+	for _, i := range e.candidates(idx, sc) {
+		if e.eval(&e.progs[i], ev, sc) {
+			dst = append(dst, e.rules[i])
+		}
+	}
+	e.pool.Put(sc)
+	return dst
+}
+
+// matchEach evaluates the rules of idx one by one, every atom by atom.go:
+// the path for events under another Dict, and the reference the tests hold
+// the fast path to.
+func (e *Engine) matchEach(idx []int32, ev *event.Event, dst []*rule.Rule) []*rule.Rule {
+	sc := e.pool.Get().(*scratch)
+	sc.next()
+	sc.marks = false
 	for _, i := range idx {
 		if e.eval(&e.progs[i], ev, sc) {
 			dst = append(dst, e.rules[i])

@@ -31,6 +31,9 @@ type node struct {
 func (e *Engine) eval(n *node, ev *event.Event, sc *scratch) bool {
 	switch n.op {
 	case nAtom:
+		if k := e.fast.kind[n.atom]; k != slowAtom && sc.marks {
+			return e.fastAtom(n.atom, k, ev, sc)
+		}
 		if sc.atomGen[n.atom] == sc.gen {
 			return sc.atomVal[n.atom]
 		}
@@ -72,8 +75,9 @@ func (e *Engine) eval(n *node, ev *event.Event, sc *scratch) bool {
 
 // compiler turns a rule's AST into a node tree, interning atoms and fields.
 type compiler struct {
-	e       *Engine
-	atomIDs map[string]int32
+	e        *Engine
+	atomIDs  map[string]int32
+	matchers []*rule.Matcher // by atom: the first matcher that made it
 }
 
 func (c *compiler) field(name string) int32 {
@@ -97,12 +101,15 @@ func (c *compiler) atom(m *rule.Matcher) (node, error) {
 	key := atomKey(m, f)
 	id, ok := c.atomIDs[key]
 	if !ok {
-		a, err := newAtom(m, f)
+		// c.field interns the field a fieldref compares with (rule-language
+		// owner: atom.go); keep passing it when this is restructured.
+		a, err := newAtom(m, f, c.field)
 		if err != nil {
 			return node{}, err
 		}
 		id = int32(len(c.e.atoms))
 		c.e.atoms = append(c.e.atoms, a)
+		c.matchers = append(c.matchers, m)
 		c.atomIDs[key] = id
 	}
 	return node{op: nAtom, atom: id, cost: c.e.atoms[id].cost}, nil
@@ -221,4 +228,71 @@ func sumCost(ns []node) int32 {
 		c += k.cost
 	}
 	return c
+}
+
+// triggerOf returns a set of literal atoms at least one of which is marked
+// whenever n holds, or false when there is none (a negation, an atom the
+// marks do not decide). Of the terms of an and it picks the set least
+// likely to be marked, so that few rules become candidates.
+func (e *Engine) triggerOf(n *node) ([]int32, bool) {
+	set, _, ok := e.trigger(n)
+	return set, ok
+}
+
+func (e *Engine) trigger(n *node) (set []int32, score int, ok bool) {
+	switch n.op {
+	case nAtom:
+		k := e.fast.kind[n.atom]
+		if k == slowAtom || k == fieldAtom && e.atoms[n.atom].neq {
+			return nil, 0, false
+		}
+		return []int32{n.atom}, e.markOdds(n.atom), true
+	case nNot:
+		return nil, 0, false
+	case nAnd:
+		for i := range n.kids {
+			s, sc, k := e.trigger(&n.kids[i])
+			if k && (!ok || sc < score) {
+				set, score, ok = s, sc, true
+			}
+		}
+		return set, score, ok
+	}
+	// or, and at least k of kids (k >= 1): some kid holds.
+	for i := range n.kids {
+		s, sc, k := e.trigger(&n.kids[i])
+		if !k {
+			return nil, 0, false
+		}
+		set, score = append(set, s...), score+sc
+	}
+	return set, score, len(set) > 0
+}
+
+// markOdds is a rough measure of how often a literal atom is marked: short
+// literals occur more often than long ones, substrings more often than
+// anchored ones, `*` always.
+func (e *Engine) markOdds(id int32) int {
+	a := &e.atoms[id]
+	odds := 0
+	for i := range a.values {
+		for j := range a.values[i].pats {
+			p := &a.values[i].pats[j]
+			switch p.kind {
+			case pAnything:
+				odds += 1 << 20
+			case pContains:
+				odds += 4096 / (len(p.lit) + 1)
+			default:
+				odds += 1024 / (len(p.lit) + 1)
+			}
+		}
+	}
+	if a.all {
+		odds /= len(a.values)
+	}
+	if a.keyword {
+		odds /= 4 // rare words by nature
+	}
+	return odds + 1
 }

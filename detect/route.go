@@ -16,7 +16,9 @@ import (
 const maxRoutes = 4096
 
 // router maps an event's logsource to the rules that apply to it: those
-// whose every non-empty logsource part equals the event's, ignoring case.
+// whose every non-empty logsource part equals the event's, ignoring case,
+// or, through the taxonomy, the parts of one of the event logsources the
+// rule's logsource is mapped onto (registry_event receives registry_set…).
 // Rules are grouped by logsource at compile time; the list for each event
 // logsource is worked out once and cached in a copy-on-write map, so the
 // hot path is one lock-free map lookup.
@@ -27,11 +29,14 @@ type router struct {
 }
 
 type routeGroup struct {
-	ls    event.Logsource // lower case
-	rules []int32         // ascending
+	ls event.Logsource // lower case
+	// alts are the event logsources the group receives: ls itself, then
+	// those the taxonomy maps it onto.
+	alts  []event.Logsource
+	rules []int32 // ascending
 }
 
-func (r *router) init(rules []*rule.Rule) {
+func (r *router) init(rules []*rule.Rule, tax *rule.Taxonomy) {
 	at := make(map[event.Logsource]int)
 	for i, ru := range rules {
 		ls := event.Logsource{
@@ -43,7 +48,7 @@ func (r *router) init(rules []*rule.Rule) {
 		if !ok {
 			g = len(r.groups)
 			at[ls] = g
-			r.groups = append(r.groups, routeGroup{ls: ls})
+			r.groups = append(r.groups, routeGroup{ls: ls, alts: tax.Expand(ls)})
 		}
 		r.groups[g].rules = append(r.groups[g].rules, int32(i))
 	}
@@ -84,8 +89,11 @@ func (r *router) miss(ls event.Logsource) []int32 {
 func (r *router) compute(ls event.Logsource) []int32 {
 	var idx []int32
 	for _, g := range r.groups {
-		if part(g.ls.Product, ls.Product) && part(g.ls.Category, ls.Category) && part(g.ls.Service, ls.Service) {
-			idx = append(idx, g.rules...)
+		for _, a := range g.alts {
+			if part(a.Product, ls.Product) && part(a.Category, ls.Category) && part(a.Service, ls.Service) {
+				idx = append(idx, g.rules...)
+				break
+			}
 		}
 	}
 	// Merge the groups back into rule order.

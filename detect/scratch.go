@@ -24,6 +24,19 @@ type scratch struct {
 	// Bigram filters of long lowered values, by slot.
 	fltGen []uint32
 	flt    []bigrams
+
+	// The fast path (fastpath.go): marks true when they are valid for this
+	// event; literal atoms marked, by atom; |all values satisfied, by
+	// fastVal, and their count by atom; candidate rules, by rule.
+	marks   bool
+	markGen []uint32
+	marked  []int32
+	valGen  []uint32
+	cntGen  []uint32
+	cnt     []int32
+	ruleGen []uint32
+	cands   []int32
+	hits    []acHit
 }
 
 func (e *Engine) newScratch() *scratch {
@@ -35,6 +48,11 @@ func (e *Engine) newScratch() *scratch {
 		low:     make([]string, slots),
 		fltGen:  make([]uint32, slots),
 		flt:     make([]bigrams, slots),
+		markGen: make([]uint32, len(e.atoms)),
+		valGen:  make([]uint32, len(e.fast.vals)),
+		cntGen:  make([]uint32, len(e.atoms)),
+		cnt:     make([]int32, len(e.atoms)),
+		ruleGen: make([]uint32, len(e.rules)),
 	}
 }
 
@@ -45,6 +63,10 @@ func (sc *scratch) next() {
 		clear(sc.atomGen)
 		clear(sc.lowGen)
 		clear(sc.fltGen)
+		clear(sc.markGen)
+		clear(sc.valGen)
+		clear(sc.cntGen)
+		clear(sc.ruleGen)
 		sc.hayGen, sc.hayTextGen = 0, 0
 		sc.gen = 1
 	}
@@ -143,4 +165,10 @@ func (sc *scratch) filter(slot int32, low string) *bigrams {
 		sc.fltGen[slot] = sc.gen
 	}
 	return f
+}
+
+// lowerTmp returns v lowered in a buffer reused by the next call.
+func (sc *scratch) lowerTmp(v string) string {
+	sc.tmp = appendLower(sc.tmp[:0], v)
+	return bytesString(sc.tmp)
 }

@@ -3,6 +3,9 @@ package detect
 import (
 	"net/netip"
 	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/rule"
 )
 
 // parseNumber parses a decimal number (optional sign, digits, optional
@@ -99,4 +102,58 @@ func parseIPv4(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return netip.AddrFrom4(b), true
+}
+
+// timePart extracts a part of a timestamp written as YYYY-MM-DD, optionally
+// followed by 'T' or a space and hh:mm[:ss[.fraction]] and a zone. As the
+// specification says, time modifiers convert neither zone nor format: the
+// parts are read as written. It does not allocate.
+func timePart(s string, part rule.TimePart) (float64, bool) {
+	num := func(from, n int) (int, bool) {
+		if from+n > len(s) {
+			return 0, false
+		}
+		v := 0
+		for i := from; i < from+n; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	s = strings.TrimSpace(s)
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 2)
+	d, ok3 := num(8, 2)
+	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' || mo < 1 || mo > 12 || d < 1 || d > 31 {
+		return 0, false
+	}
+	if len(s) > 10 && s[10] != 'T' && s[10] != 't' && s[10] != ' ' {
+		return 0, false
+	}
+	switch part {
+	case rule.Year:
+		return float64(y), true
+	case rule.Month:
+		return float64(mo), true
+	case rule.Day:
+		return float64(d), true
+	case rule.Week:
+		_, w := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC).ISOWeek()
+		return float64(w), true
+	}
+	if len(s) < 16 || s[13] != ':' {
+		return 0, false
+	}
+	h, ok1 := num(11, 2)
+	mi, ok2 := num(14, 2)
+	if !ok1 || !ok2 || h > 23 || mi > 59 {
+		return 0, false
+	}
+	if part == rule.Hour {
+		return float64(h), true
+	}
+	return float64(mi), true
 }

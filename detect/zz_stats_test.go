@@ -1,6 +1,8 @@
 package detect
 
 import (
+	
+	
 	"fmt"
 	"sort"
 	"testing"
@@ -27,4 +29,20 @@ func TestZZStats(t *testing.T) {
 	sort.Slice(names, func(i, j int) bool { return per[names[i]].bytes > per[names[j]].bytes })
 	for i, k := range names { if i < 25 { t.Logf("%-25s eq%5d pre%5d suf%5d con%5d any%d seg%d glob%d bytes %d", k, per[k].n[0], per[k].n[1], per[k].n[2], per[k].n[3], per[k].n[4], per[k].n[5], per[k].n[6], per[k].bytes) } }
 	t.Logf("slow %v; keyword atoms %d; kw literals %d: %q", slow, kw, len(kwl), kwl)
+}
+
+func TestZZFast(t *testing.T) {
+	rules, _ := windowsRules(t)
+	e, _ := Compile(rules, Options{})
+	t.Logf("%+v", e.fast.stats)
+	n := 0
+	for _, r := range e.fast.always { if n < 30 { t.Logf("always: %s %v", e.rules[r].Title, e.rules[r].Logsource) }; n++ }
+}
+
+
+func TestZZFast2(t *testing.T) {
+	rules, _ := windowsRules(t)
+	e, _ := Compile(rules, Options{})
+	for f, ls := range e.fast.fields { if ls != nil && ls.size() > 1<<20 { t.Logf("%s %d KB", e.fields[f].name, ls.size()>>10) } }
+	t.Logf("%+v", e.fast.stats)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -45,6 +46,9 @@ type framer struct {
 	rejected []Rejection
 	reasons  []reason // the metric label of each rejection, in step with rejected
 	elems    []span
+	// join, when the format has one, joins the lines of a text body that
+	// continue a record (a multi-line SQL statement) into that record.
+	join decode.Joiner
 }
 
 func (f *framer) reset() {
@@ -94,18 +98,49 @@ func (f *framer) frameLines(kind bodyKind, body []byte) {
 		if blank(rec) {
 			continue
 		}
+		first := line
+		if kind == kindText && f.join != nil {
+			// The record and the lines that continue it are contiguous in
+			// body: extend rec over them. Its line is its first.
+			rec, body, line = f.joinLines(rec, body, line)
+		}
 		if len(rec) > f.maxLine {
-			f.reject(line, reasonLineTooLong, "line longer than "+strconv.Itoa(f.maxLine)+" bytes")
+			f.reject(first, reasonLineTooLong, "line longer than "+strconv.Itoa(f.maxLine)+" bytes")
 			continue
 		}
 		if kind == kindText {
-			if f.checkUTF8(line, rec) {
-				f.accept(line, rec)
+			if f.checkUTF8(first, rec) {
+				f.accept(first, rec)
 			}
 			continue
 		}
 		f.checkJSONRecord(line, rec, false)
 	}
+}
+
+// joinLines extends rec, which ends where body's rest begins after one
+// line end, over the following lines that f.join says continue it, and
+// returns the record, the rest of the body and the number of the last line
+// taken. A record that grows past the line limit stops growing: it is
+// refused whole anyway.
+func (f *framer) joinLines(rec, body []byte, line int) ([]byte, []byte, int) {
+	for len(body) > 0 && len(rec) <= f.maxLine {
+		next, rest := body, []byte(nil)
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			next, rest = body[:i], body[i+1:]
+		}
+		if n := len(next); n > 0 && next[n-1] == '\r' {
+			next = next[:n-1]
+		}
+		if !f.join.Continues(rec, next) {
+			break
+		}
+		// rec and next are views of one buffer: reslice rec to next's end.
+		rec = rec[:cap(rec)-cap(next)+len(next)]
+		body = rest
+		line++
+	}
+	return rec, body, line
 }
 
 func blank(b []byte) bool {

@@ -96,6 +96,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 	st := h.states.Get().(*reqState)
 	defer h.done(st)
 	st.f.limits = limits{maxLine: h.cfg.MaxLineBytes, maxField: h.cfg.MaxFieldBytes}
+	st.f.join = decode.JoinerFor(format)
 	if ref := h.readBody(w, r, gz, st); ref != nil {
 		return h.refuse(w, ref)
 	}

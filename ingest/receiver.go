@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/event"
@@ -44,7 +46,7 @@ const (
 type BatcherConfig struct {
 	Target    Target
 	Publisher Publisher
-	Metrics   *ReceiverMetrics // nil: counted nowhere
+	Metrics   *Counters // nil: counted nowhere
 	Logger    *slog.Logger
 	IDs       *event.IDSource
 	Now       func() time.Time
@@ -69,7 +71,7 @@ type BatcherConfig struct {
 type Batcher struct {
 	cfg BatcherConfig
 	log *slog.Logger
-	m   *ReceiverMetrics
+	m   *Counters
 
 	mu    sync.Mutex
 	arena []byte
@@ -291,12 +293,12 @@ const drainTimeout = 10 * time.Second
 // Reasons a receiver rejects a record (the reason label of
 // vigil_receiver_rejected_total).
 const (
-	ReasonTooLong       = "line_too_long"
-	ReasonInvalidUTF8   = "invalid_utf8"
-	ReasonOctetCount    = "bad_octet_count"
-	ReasonTruncated     = "truncated_frame"
-	ReasonTooManyConns  = "too_many_connections"
-	ReasonTLSHandshake  = "tls_handshake"
+	ReasonTooLong      = "line_too_long"
+	ReasonInvalidUTF8  = "invalid_utf8"
+	ReasonOctetCount   = "bad_octet_count"
+	ReasonTruncated    = "truncated_frame"
+	ReasonTooManyConns = "too_many_connections"
+	ReasonTLSHandshake = "tls_handshake"
 )
 
 var receiverReasons = []string{ReasonTooLong, ReasonInvalidUTF8, ReasonOctetCount, ReasonTruncated, ReasonTooManyConns, ReasonTLSHandshake}
@@ -337,17 +339,87 @@ func NewReceiverMetrics(reg prometheus.Registerer) *ReceiverMetrics {
 	return m
 }
 
-// For returns the counters of one receiver.
-func (m *ReceiverMetrics) For(receiver, kind string) *ReceiverMetrics {
-	// Curried vectors keep one object shape for both levels.
-	c := &ReceiverMetrics{
-		records:  m.records.MustCurryWith(prometheus.Labels{"receiver": receiver, "kind": kind}),
-		bytes:    m.bytes.MustCurryWith(prometheus.Labels{"receiver": receiver, "kind": kind}),
-		batches:  m.batches.MustCurryWith(prometheus.Labels{"receiver": receiver, "kind": kind}),
-		dropped:  m.dropped.MustCurryWith(prometheus.Labels{"receiver": receiver, "kind": kind}),
-		retries:  m.retries.MustCurryWith(prometheus.Labels{"receiver": receiver, "kind": kind}),
-		rejected: m.rejected.MustCurryWith(prometheus.Labels{"receiver": receiver, "kind": kind}),
-		conns:    m.conns.MustCurryWith(prometheus.Labels{"receiver": receiver, "kind": kind}),
+// Counters are one receiver's series of ReceiverMetrics.
+type Counters struct {
+	records, bytes, batches, dropped, retries prometheus.Counter
+	Conns                                     prometheus.Gauge
+	rejected                                  map[string]prometheus.Counter
+	rejectedVec                               *prometheus.CounterVec
+	receiver, kind                            string
+}
+
+// For returns the series of one receiver, every reason created up front so
+// that a rate over them starts at zero.
+func (m *ReceiverMetrics) For(receiver, kind string) *Counters {
+	c := &Counters{
+		records:  m.records.WithLabelValues(receiver, kind),
+		bytes:    m.bytes.WithLabelValues(receiver, kind),
+		batches:  m.batches.WithLabelValues(receiver, kind),
+		dropped:  m.dropped.WithLabelValues(receiver, kind),
+		retries:  m.retries.WithLabelValues(receiver, kind),
+		Conns:    m.conns.WithLabelValues(receiver, kind),
+		rejected: map[string]prometheus.Counter{}, rejectedVec: m.rejected,
+		receiver: receiver, kind: kind,
 	}
-	return &ReceiverMetrics{}
+	for _, r := range receiverReasons {
+		c.rejected[r] = m.rejected.WithLabelValues(receiver, kind, r)
+	}
+	return c
+}
+
+func (c *Counters) reject(reason string) {
+	if r, ok := c.rejected[reason]; ok {
+		r.Inc()
+		return
+	}
+	c.rejectedVec.WithLabelValues(c.receiver, c.kind, reason).Inc()
+}
+
+// Dropped counts records lost outside the batcher (kernel drops).
+func (c *Counters) Dropped(n float64) { c.dropped.Add(n) }
+
+// Value reads one series, for tests and status pages: "records", "bytes",
+// "batches", "dropped", "retries", "conns" or "rejected:<reason>".
+func (c *Counters) Value(name string) float64 {
+	var m prometheus.Metric
+	switch name {
+	case "records":
+		m = c.records
+	case "bytes":
+		m = c.bytes
+	case "batches":
+		m = c.batches
+	case "dropped":
+		m = c.dropped
+	case "retries":
+		m = c.retries
+	case "conns":
+		m = c.Conns
+	default:
+		reason, ok := strings.CutPrefix(name, "rejected:")
+		if !ok {
+			return 0
+		}
+		m = c.rejectedVec.WithLabelValues(c.receiver, c.kind, reason)
+	}
+	var d dto.Metric
+	if err := m.Write(&d); err != nil {
+		return 0
+	}
+	if d.Gauge != nil {
+		return d.Gauge.GetValue()
+	}
+	return d.Counter.GetValue()
+}
+
+// Draining returns a context for publishing that outlives ctx by
+// drainTimeout: a batch being published when a receiver is told to stop is
+// still stored, but a bus that never answers cannot hold shutdown up.
+func Draining(ctx context.Context) (context.Context, context.CancelFunc) {
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(drainTimeout, cancel)
+		context.AfterFunc(dctx, func() { t.Stop() })
+	})
+	return dctx, func() { stop(); cancel() }
 }

@@ -26,6 +26,7 @@ import (
 type Rules struct {
 	Engine *detect.Engine
 	meta   map[*rule.Rule]*ruleMeta
+	corr   *correlations // nil without correlation rules
 }
 
 type ruleMeta struct {
@@ -67,6 +68,9 @@ type Rejection struct {
 type Result struct {
 	Batch    *store.Batch
 	Rejected []Rejection
+	// Matches are the matches of rules that correlations refer to, for the
+	// correlator (which must see a batch once: after its commit).
+	Matches []detect.Match
 }
 
 // Processor decodes and detects batches. It keeps per-worker scratch state
@@ -76,6 +80,7 @@ type Processor struct {
 	decoders map[string]decode.Decoder
 	ev       event.Event
 	hits     []*rule.Rule
+	matches  []detect.Match
 	arena    arena
 	// Offline names the file that evidence points at (vigil scan); empty in
 	// the server, where evidence is the event id.
@@ -132,6 +137,7 @@ func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
 		return res
 	}
 	p.arena = arena{}
+	p.matches = nil
 	ev := &p.ev
 	exp, _ := dec.(decode.Expander)
 	emit := func(ev *event.Event) { p.accept(ev, b, src, out) }
@@ -153,6 +159,7 @@ func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
 		p.accept(ev, b, src, out)
 	}
 	out.Rejected = len(res.Rejected)
+	res.Matches = p.matches
 	return res
 }
 
@@ -177,6 +184,9 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src store.Source, out 
 	}
 	out.Events = append(out.Events, se)
 	for _, r := range p.hits {
+		if p.correlate(r, ev) {
+			continue // referenced by a correlation without generate: no alert of its own
+		}
 		out.Signals = append(out.Signals, p.signal(r, ev))
 	}
 }
@@ -262,4 +272,3 @@ func (a *arena) str(s string) string {
 	a.b = append(a.b, s...)
 	return unsafe.String(&a.b[start], len(s))
 }
-

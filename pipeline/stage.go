@@ -60,6 +60,7 @@ type Stage struct {
 	srcMu   sync.Mutex
 	srcs    map[[2]string]cachedSource
 	running atomic.Bool
+	corr    correlationStage // used by the committer goroutine only
 }
 
 type cachedSource struct {
@@ -91,8 +92,9 @@ func NewStage(cfg StageConfig) *Stage {
 }
 
 type processed struct {
-	d   *bus.Delivery
-	res Result
+	d     *bus.Delivery
+	res   Result
+	rules *Rules
 }
 
 // Run pulls and processes batches until ctx is cancelled, then drains: what
@@ -144,7 +146,7 @@ func (s *Stage) Run(ctx context.Context) error {
 				for _, r := range res.Rejected {
 					s.log.Debug("record rejected by decoder", "workspace", d.Batch.Workspace, "source", d.Batch.Source, "line", r.Line, "id", r.ID.String(), "reason", r.Reason)
 				}
-				done <- processed{d: d, res: res}
+				done <- processed{d: d, res: res, rules: pr}
 			}
 		}()
 	}
@@ -184,7 +186,7 @@ func (s *Stage) commit(group []processed) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
-	n, err := s.cfg.Store.Commit(ctx, batches)
+	n, isNew, err := s.commitTracked(ctx, group, batches)
 	if err != nil {
 		s.log.Error("store commit failed; batches will be redelivered", "batches", len(batches), "err", err)
 		s.m.commitErrors.Inc()
@@ -208,6 +210,7 @@ func (s *Stage) commit(group []processed) {
 			s.log.Warn("bus ack failed", "batch", b.ID.String(), "err", err)
 		}
 	}
+	s.commitCorrelations(s.correlateCommitted(group, isNew))
 }
 
 // source returns the source's configuration, cached for a few seconds.
@@ -237,6 +240,7 @@ type Metrics struct {
 	events, rejected, signals, replayed    prometheus.Counter
 	fetchErrors, commitErrors              prometheus.Counter
 	latency, processSeconds, commitSeconds prometheus.Histogram
+	corr                                   *correlationMetrics
 }
 
 // NewMetrics registers the stage's metrics on reg (nil: unregistered).
@@ -255,7 +259,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vigil_store_commit_seconds",
 			Help: "Store transaction time per group of batches.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
 	}
+	m.corr = newCorrelationMetrics()
 	if reg != nil {
+		reg.MustRegister(m.corr.collectors()...)
 		reg.MustRegister(m.events, m.rejected, m.signals, m.replayed, m.fetchErrors, m.commitErrors, m.latency, m.processSeconds, m.commitSeconds)
 	}
 	return m

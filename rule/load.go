@@ -20,8 +20,40 @@ import (
 // Load parses the rules of every path: a file, or a directory walked for
 // .yml and .yaml files in sorted order (hidden directories are skipped).
 // Every problem is an *Error; a bad rule or file never stops the others.
+// Correlation rules are parsed and left out; LoadSet returns them too.
 func Load(paths ...string) ([]*Rule, []error) {
-	var rules []*Rule
+	s, errs := LoadSet(paths...)
+	return s.Rules, errs
+}
+
+// LoadSet is Load returning every kind of rule document. Sigma filters are
+// applied to the rules they name.
+func LoadSet(paths ...string) (*Set, []error) {
+	s, errs := (*Options)(nil).LoadSet(paths...)
+	return s, append(errs, s.ApplyFilters()...)
+}
+
+// Options are what loading needs from the configuration; nil loads rules
+// that use no placeholders.
+type Options struct {
+	// Placeholders fills each %name% of a value under the expand modifier
+	// with every one of its values.
+	Placeholders map[string][]string
+}
+
+func (o *Options) placeholder(name string) ([]string, bool) {
+	if o == nil {
+		return nil, false
+	}
+	v, ok := o.Placeholders[name]
+	return v, ok
+}
+
+// LoadSet parses every path as the package's LoadSet does, with options,
+// but leaves the Sigma filters unapplied (in Set.Filters): a caller that
+// adds rules from elsewhere calls Set.ApplyFilters once it has them all.
+func (o *Options) LoadSet(paths ...string) (*Set, []error) {
+	set := &Set{}
 	var errs []error
 	for _, root := range paths {
 		info, err := os.Stat(root)
@@ -30,8 +62,9 @@ func Load(paths ...string) ([]*Rule, []error) {
 			continue
 		}
 		if !info.IsDir() {
-			rs, es := ParseFile(root)
-			rules, errs = append(rules, rs...), append(errs, es...)
+			s, es := o.ParseFileSet(root)
+			set.Add(s)
+			errs = append(errs, es...)
 			continue
 		}
 		var files []string
@@ -56,20 +89,34 @@ func Load(paths ...string) ([]*Rule, []error) {
 		}
 		slices.Sort(files)
 		for _, f := range files {
-			rs, es := ParseFile(f)
-			rules, errs = append(rules, rs...), append(errs, es...)
+			s, es := o.ParseFileSet(f)
+			set.Add(s)
+			errs = append(errs, es...)
 		}
 	}
-	return rules, errs
+	return set, errs
 }
 
 // ParseFile parses the rules of one YAML file.
 func ParseFile(path string) ([]*Rule, []error) {
+	s, errs := ParseFileSet(path)
+	return s.Rules, errs
+}
+
+// ParseFileSet is ParseFile returning every kind of rule document.
+func ParseFileSet(path string) (*Set, []error) {
+	s, errs := (*Options)(nil).ParseFileSet(path)
+	return s, append(errs, s.ApplyFilters()...)
+}
+
+// ParseFileSet is ParseSet of a file's text, with options; filters are
+// left unapplied.
+func (o *Options) ParseFileSet(path string) (*Set, []error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, []error{&Error{File: path, Reason: fmt.Sprintf("cannot read rule file: %v", err)}}
+		return &Set{}, []error{&Error{File: path, Reason: fmt.Sprintf("cannot read rule file: %v", err)}}
 	}
-	return Parse(path, data)
+	return o.ParseSet(path, data)
 }
 
 // Parse parses the rules of one YAML text; file names it in errors and in
@@ -77,7 +124,21 @@ func ParseFile(path string) ([]*Rule, []error) {
 // documents are skipped. A YAML syntax error ends the file (what follows
 // cannot be trusted); a bad rule only drops that rule.
 func Parse(file string, data []byte) ([]*Rule, []error) {
-	var rules []*Rule
+	s, errs := ParseSet(file, data)
+	return s.Rules, errs
+}
+
+// ParseSet is Parse returning every kind of rule document: detection rules
+// and correlation rules (and the filters, applied to the text's rules).
+func ParseSet(file string, data []byte) (*Set, []error) {
+	s, errs := (*Options)(nil).ParseSet(file, data)
+	return s, append(errs, s.ApplyFilters()...)
+}
+
+// ParseSet parses every kind of rule document of one YAML text, with
+// options; Sigma filters are left unapplied in Set.Filters.
+func (o *Options) ParseSet(file string, data []byte) (*Set, []error) {
+	set := &Set{}
 	var errs []error
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
@@ -105,14 +166,38 @@ func Parse(file string, data []byte) ([]*Rule, []error) {
 		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 			continue
 		}
-		r, perr := parseRule(file, root)
+		if isCorrelationDoc(root) {
+			c, perr := parseCorrelation(file, root)
+			if perr != nil {
+				errs = append(errs, &Error{File: file, Line: perr.pos.Line, Col: perr.pos.Col, Reason: perr.reason})
+				continue
+			}
+			set.Correlations = append(set.Correlations, c)
+			continue
+		}
+		if isTestsDoc(root) {
+			continue // test cases of `vigil rules test`, not rules
+		}
+		if isFilter(root) {
+			f, perr := parseFilter(file, root, o)
+			if perr != nil {
+				errs = append(errs, &Error{File: file, Line: perr.pos.Line, Col: perr.pos.Col, Reason: perr.reason})
+				continue
+			}
+			set.Filters = append(set.Filters, f)
+			continue
+		}
+		r, perr := parseRule(file, root, o)
 		if perr != nil {
 			errs = append(errs, &Error{File: file, Line: perr.pos.Line, Col: perr.pos.Col, Reason: perr.reason})
 			continue
 		}
-		rules = append(rules, r)
+		if r.Name == "" {
+			r.Name, _ = docName(root)
+		}
+		set.Rules = append(set.Rules, r)
 	}
-	return rules, errs
+	return set, errs
 }
 
 func pos(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
@@ -183,7 +268,7 @@ func textList(k, v *yaml.Node) ([]string, *posError) {
 
 var levels = map[string]bool{"informational": true, "low": true, "medium": true, "high": true, "critical": true}
 
-func parseRule(file string, root *yaml.Node) (*Rule, *posError) {
+func parseRule(file string, root *yaml.Node, o *Options) (*Rule, *posError) {
 	kvs, err := pairs(root, "a rule document")
 	if err != nil {
 		return nil, err
@@ -195,14 +280,12 @@ func parseRule(file string, root *yaml.Node) (*Rule, *posError) {
 		k, v := kv[0], kv[1]
 		var err *posError
 		switch k.Value {
-		case "correlation":
-			return nil, errAt(pos(k), "correlation rules are not supported yet")
-		case "filter":
-			return nil, errAt(pos(k), "Sigma filter documents are not supported yet")
 		case "title":
 			r.Title, err = text(k, v)
 		case "id":
 			r.ID, err = text(k, v)
+		case "name":
+			r.Name, err = text(k, v)
 		case "description":
 			r.Description, err = text(k, v)
 		case "status":
@@ -240,7 +323,7 @@ func parseRule(file string, root *yaml.Node) (*Rule, *posError) {
 	if detection == nil {
 		return nil, errAt(pos(root), "rule %q has no detection", r.Title)
 	}
-	d, err := parseDetection(detectionKey, detection)
+	d, err := parseDetection(detectionKey, detection, o)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +371,7 @@ func parseLogsource(v *yaml.Node) (ls event.Logsource, _ *posError) {
 	return ls, nil
 }
 
-func parseDetection(key, v *yaml.Node) (*Detection, *posError) {
+func parseDetection(key, v *yaml.Node, o *Options) (*Detection, *posError) {
 	kvs, err := pairs(v, "detection")
 	if err != nil {
 		return nil, err
@@ -303,9 +386,9 @@ func parseDetection(key, v *yaml.Node) (*Detection, *posError) {
 			d.Pos = pos(v)
 			continue
 		case "timeframe":
-			return nil, errAt(pos(k), "timeframe belongs to correlation rules, which are not supported yet")
+			return nil, errAt(pos(k), "timeframe is the old aggregation syntax: write a correlation rule (see docs/correlation.md)")
 		}
-		s, err := parseSearch(k, v)
+		s, err := parseSearch(k, v, o)
 		if err != nil {
 			return nil, err
 		}
@@ -383,11 +466,11 @@ func keyShift(k *yaml.Node) int {
 	return 0
 }
 
-func parseSearch(k, v *yaml.Node) (*Search, *posError) {
+func parseSearch(k, v *yaml.Node, o *Options) (*Search, *posError) {
 	s := &Search{Name: k.Value, Pos: pos(k)}
 	switch v.Kind {
 	case yaml.MappingNode:
-		g, err := parseGroup(v, s.Name)
+		g, err := parseGroup(v, s.Name, o)
 		if err != nil {
 			return nil, err
 		}
@@ -402,7 +485,7 @@ func parseSearch(k, v *yaml.Node) (*Search, *posError) {
 			case item.Kind == yaml.ScalarNode:
 				keywords = append(keywords, scalarOf(item))
 			case item.Kind == yaml.MappingNode:
-				g, err := parseGroup(item, s.Name)
+				g, err := parseGroup(item, s.Name, o)
 				if err != nil {
 					return nil, err
 				}
@@ -412,7 +495,7 @@ func parseSearch(k, v *yaml.Node) (*Search, *posError) {
 			}
 		}
 		if len(keywords) > 0 {
-			m, err := newMatcher("", pos(v), 0, keywords, true)
+			m, err := newMatcher("", pos(v), 0, keywords, true, o)
 			if err != nil {
 				return nil, err
 			}
@@ -431,7 +514,7 @@ func scalarOf(n *yaml.Node) scalar {
 	return scalar{text: n.Value, null: n.Tag == "!!null", pos: pos(n)}
 }
 
-func parseGroup(m *yaml.Node, search string) ([]*Matcher, *posError) {
+func parseGroup(m *yaml.Node, search string, o *Options) ([]*Matcher, *posError) {
 	kvs, err := pairs(m, "search "+search)
 	if err != nil {
 		return nil, err
@@ -459,7 +542,7 @@ func parseGroup(m *yaml.Node, search string) ([]*Matcher, *posError) {
 		default:
 			return nil, errAt(pos(v), "value of %q must be a value or a list of values", k.Value)
 		}
-		matcher, err := newMatcher(k.Value, pos(k), keyShift(k), vals, list)
+		matcher, err := newMatcher(k.Value, pos(k), keyShift(k), vals, list, o)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package rule
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -98,16 +99,36 @@ func (p Pattern) Concat(q Pattern) Pattern {
 	return out
 }
 
-// Lower returns p with its literals in lower case.
+// Lower returns p with its literals in lower case. Bytes that are not
+// valid UTF-8 (in encoded values: utf16, a byte order mark) stay as they
+// are, as the engine keeps them in the values it lowers, where
+// strings.ToLower would turn them into U+FFFD.
 func (p Pattern) Lower() Pattern {
 	out := make(Pattern, len(p))
 	for i, t := range p {
 		if t.Kind == Lit {
-			t.Text = strings.ToLower(t.Text)
+			t.Text = lower(t.Text)
 		}
 		out[i] = t
 	}
 	return out
+}
+
+func lower(s string) string {
+	if utf8.ValidString(s) {
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError && n == 1 {
+			b.WriteByte(s[0])
+		} else {
+			b.WriteRune(unicode.ToLower(r))
+		}
+		s = s[n:]
+	}
+	return b.String()
 }
 
 // String writes p back in Sigma's escaped form.
@@ -171,4 +192,15 @@ func (p Pattern) Match(s string) bool {
 		return false
 	}
 	return true
+}
+
+// Literal returns the text of a pattern without wildcards.
+func (p Pattern) Literal() (string, bool) {
+	switch {
+	case len(p) == 0:
+		return "", true
+	case len(p) == 1 && p[0].Kind == Lit:
+		return p[0].Text, true
+	}
+	return "", false
 }

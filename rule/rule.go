@@ -12,7 +12,10 @@ import (
 
 // Rule is one parsed detection rule.
 type Rule struct {
-	ID             string
+	ID string
+	// Name is the rule's optional unique name (Sigma 2), by which filters
+	// and correlations may refer to it besides its id.
+	Name           string
 	Title          string
 	Description    string
 	Status         string
@@ -26,6 +29,10 @@ type Rule struct {
 	Fields         []string
 	Logsource      event.Logsource
 	Detection      *Detection
+
+	// Filters lists the ids of the Sigma filters applied to the rule (see
+	// ApplyFilters), in the order they were applied.
+	Filters []string
 
 	// File and Line locate the rule's document (the line of its first key).
 	File string
@@ -84,9 +91,15 @@ const (
 	OpExists
 	// OpNull matches an absent or empty field (value null).
 	OpNull
+	// OpEqual compares numbers for equality: a time part (minute…year)
+	// without lt, lte, gt or gte.
+	OpEqual
+	// OpFieldRef compares the field with another field of the same event
+	// (fieldref); Value.Ref names it.
+	OpFieldRef
 )
 
-var opNames = [...]string{"match", "re", "cidr", "lt", "lte", "gt", "gte", "exists", "null"}
+var opNames = [...]string{"match", "re", "cidr", "lt", "lte", "gt", "gte", "exists", "null", "eq", "fieldref"}
 
 func (o Op) String() string {
 	if int(o) < len(opNames) {
@@ -109,8 +122,36 @@ type Matcher struct {
 	All       bool
 	Cased     bool
 	Neq       bool
-	Values    []Value
-	Pos       Pos
+	// Time, when set, makes the field a timestamp whose part (minute…year)
+	// is compared as a number by OpEqual or OpLT…OpGTE.
+	Time TimePart
+	// Position is how OpFieldRef compares: "" (equal), "contains",
+	// "startswith" or "endswith".
+	Position string
+	Values   []Value
+	Pos      Pos
+}
+
+// TimePart is the part of a timestamp a time modifier extracts.
+type TimePart uint8
+
+const (
+	NoTime TimePart = iota
+	Minute          // 0–59
+	Hour            // 0–23
+	Day             // 1–31, day of the month
+	Week            // 1–53, ISO 8601 week of the year
+	Month           // 1–12
+	Year
+)
+
+var timeNames = [...]string{"", "minute", "hour", "day", "week", "month", "year"}
+
+func (t TimePart) String() string {
+	if int(t) < len(timeNames) {
+		return timeNames[t]
+	}
+	return "time?"
 }
 
 // Value is one value as written in the rule, made ready to compare.
@@ -130,4 +171,6 @@ type Value struct {
 	Number float64
 	// Exists (OpExists) is whether the field must be present.
 	Exists bool
+	// Ref (OpFieldRef) is the name of the field to compare with.
+	Ref string
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/knadh/koanf/providers/posflag"
 	"github.com/knadh/koanf/v2"
 	"github.com/spf13/pflag"
+
+	"github.com/vigil-sec/vigil/rule"
 )
 
 // Config is every setting of `vigil serve` and `vigil demo`. A setting comes
@@ -28,6 +30,15 @@ type Config struct {
 	LogFormat string   `koanf:"log-format"`
 	Rules     []string `koanf:"rules"`
 	NoBuiltin bool     `koanf:"no-builtin-rules"`
+
+	// Rule selection, placeholders, taxonomy and reloading (docs/rules.md).
+	RuleStatus       []string      `koanf:"rule-status"`
+	RulesDisabled    []string      `koanf:"rules-disabled"`
+	RulePlaceholders string        `koanf:"rule-placeholders"`
+	Taxonomy         string        `koanf:"taxonomy"`
+	RulesReload      time.Duration `koanf:"rules-reload"`
+	// Placeholders is set in the config file only: name → values.
+	Placeholders map[string]any `koanf:"placeholders"`
 
 	NATSURL         string        `koanf:"nats-url"`
 	BusSyncInterval time.Duration `koanf:"bus-sync-interval"`
@@ -44,10 +55,19 @@ type Config struct {
 	IngestBatchRecords int    `koanf:"ingest-batch-records"`
 	IngestMaxInflight  string `koanf:"ingest-max-inflight"`
 
+	HealthInterval time.Duration `koanf:"health-interval"`
+	SilenceFactor  int           `koanf:"silence-factor"`
+	SilenceFloor   time.Duration `koanf:"silence-floor"`
+
 	// Sources and Workspaces are set in the config file only: provisioned
 	// at start so that ingest can name them.
 	Workspaces []WorkspaceConfig `koanf:"workspaces"`
 	Sources    []SourceConfig    `koanf:"sources"`
+
+	// parsed rule settings: the placeholders of both sources merged, the
+	// taxonomy (default unless a file is set)
+	placeholders map[string][]string
+	taxonomy     *rule.Taxonomy
 
 	// parsed sizes
 	busMaxBytes, busMaxMessage                             int64
@@ -69,6 +89,13 @@ type SourceConfig struct {
 	Category  string `koanf:"category"`
 	Service   string `koanf:"service"`
 	TimeZone  string `koanf:"timezone"`
+	// Receivers feed the source from syslog listeners or tailed files
+	// (docs/sources.md).
+	Receivers []ReceiverConfig `koanf:"receivers"`
+	// SilentAfter overrides silence-floor for this source; NoSilenceAlert
+	// turns its silence alert off.
+	SilentAfter    time.Duration `koanf:"silent-after"`
+	NoSilenceAlert bool          `koanf:"no-silence-alert"`
 }
 
 type setting struct {
@@ -87,6 +114,11 @@ var settings = []setting{
 	{"log-format", "text", "log format: text or json", 's'},
 	{"rules", "", "rule files or directories to load besides the built-in rules (repeatable, comma-separated in the environment)", 'l'},
 	{"no-builtin-rules", "false", "do not load vigil's built-in rules", 'b'},
+	{"rule-status", "stable,test,experimental", "rule statuses to run (of stable, test, experimental, deprecated, unsupported; rules without a status always run)", 'l'},
+	{"rules-disabled", "", "ids of rules not to run (repeatable, comma-separated)", 'l'},
+	{"rule-placeholders", "", "YAML file of placeholder values for the expand modifier (name: [values]); adds to the config file's placeholders", 's'},
+	{"taxonomy", "", "YAML file of logsource mappings added to the default taxonomy (see docs/rules.md)", 's'},
+	{"rules-reload", "5s", "how often serve checks rule files for changes and reloads them; 0 turns reloading off", 'd'},
 	{"nats-url", "", "external NATS JetStream URL (e.g. nats://127.0.0.1:4222); empty runs an embedded server in the data dir", 's'},
 	{"bus-sync-interval", "2m", "how often the embedded bus fsyncs its file store; 0 syncs every write (see docs/bus.md for what an acknowledgement guarantees)", 'd'},
 	{"bus-max-bytes", "4GiB", "size limit of the bus stream; ingest answers 503 when it is full", 's'},
@@ -99,6 +131,9 @@ var settings = []setting{
 	{"ingest-max-field", "256KiB", "largest JSON string value in a record", 's'},
 	{"ingest-batch-records", "1000", "records per bus batch", 'i'},
 	{"ingest-max-inflight", "256MiB", "bytes of ingest requests in flight before ingest answers 429", 's'},
+	{"health-interval", "30s", "how often source health is checked", 'd'},
+	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
+	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},
 }
 
 // addSettingFlags registers every setting on fs.
@@ -117,7 +152,7 @@ func addSettingFlags(fs *pflag.FlagSet) {
 		case 'b':
 			fs.Bool(s.name, s.def == "true", usage)
 		case 'l':
-			fs.StringSlice(s.name, nil, usage)
+			fs.StringSlice(s.name, splitList(s.def), usage)
 		}
 	}
 	fs.StringP("config", "c", "", "YAML config file (env VIGIL_CONFIG); see docs/configuration.md")
@@ -175,7 +210,7 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	}
 	for _, key := range k.Keys() {
 		top := strings.SplitN(key, ".", 2)[0]
-		if _, ok := known[top]; !ok && top != "sources" && top != "workspaces" {
+		if _, ok := known[top]; !ok && top != "sources" && top != "workspaces" && top != "placeholders" {
 			return nil, fmt.Errorf("unknown setting %q (known: %s)", top, strings.Join(settingNames(), ", "))
 		}
 	}
@@ -206,6 +241,9 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 		rules = append(rules, splitList(r)...)
 	}
 	c.Rules = rules
+	if err := c.parseRuleSettings(); err != nil {
+		return nil, err
+	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:

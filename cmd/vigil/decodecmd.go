@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -47,50 +46,60 @@ func runDecode(cmd *cobra.Command, files []string) error {
 	out := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<16)
 	defer out.Flush()
 	var rejected, events int
+	now := time.Now().UTC()
+	var buf []byte
+	emit := func(ev *event.Event) {
+		if ev.Time.IsZero() {
+			ev.Time = now
+		}
+		buf = ev.AppendJSON(buf[:0])
+		buf = append(buf, '\n')
+		out.Write(buf)
+		events++
+	}
 	for _, name := range files {
-		recs, err := readFile(name)
+		br, closeIn, err := openInput(name, nil)
 		if err != nil {
 			return err
 		}
-		f := format
-		if f == "" {
-			f = guessFormat(name, recs)
-		}
-		dec, err := decode.New(f)
-		if err != nil {
-			return err
-		}
-		if c, ok := dec.(decode.Configurable); ok && loc != nil {
-			if err := c.Configure(decode.Options{Location: loc}); err != nil {
-				return err
-			}
-		}
-		exp, _ := dec.(decode.Expander)
+		decoders := map[string]decode.Decoder{}
 		var ev event.Event
 		ev.Fields.Bind(event.NewOpenDict())
-		now := time.Now().UTC()
-		var buf []byte
-		emit := func(ev *event.Event) {
-			if ev.Time.IsZero() {
-				ev.Time = now
+		_, err = streamRecords(name, br, format, 1000, func(f string, recs []event.Raw) {
+			dec, ok := decoders[f]
+			if !ok {
+				var derr error
+				if dec, derr = decode.New(f); derr != nil {
+					err = derr
+					return
+				}
+				if c, ok := dec.(decode.Configurable); ok && loc != nil {
+					if derr = c.Configure(decode.Options{Location: loc}); derr != nil {
+						err = derr
+						return
+					}
+				}
+				decoders[f] = dec
 			}
-			buf = ev.AppendJSON(buf[:0])
-			buf = append(buf, '\n')
-			out.Write(buf)
-			events++
-		}
-		for _, r := range recs {
-			ev.Reset()
-			ev.ID, ev.Source, ev.Format, ev.Received, ev.Raw, ev.Line = r.ID, name, f, now, r.Data, r.Line
-			if exp != nil {
-				err = exp.Expand(r.Data, &ev, emit)
-			} else if err = dec.Decode(r.Data, &ev); err == nil {
-				emit(&ev)
+			exp, _ := dec.(decode.Expander)
+			for _, r := range recs {
+				ev.Reset()
+				ev.ID, ev.Source, ev.Format, ev.Received, ev.Raw, ev.Line = r.ID, name, f, now, r.Data, r.Line
+				var derr error
+				if exp != nil {
+					derr = exp.Expand(r.Data, &ev, emit)
+				} else if derr = dec.Decode(r.Data, &ev); derr == nil {
+					emit(&ev)
+				}
+				if derr != nil {
+					rejected++
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s:%d: %s: %v\n", name, r.Line, f, derr)
+				}
 			}
-			if err != nil {
-				rejected++
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s:%d: %s: %v\n", name, r.Line, f, err)
-			}
+		})
+		closeIn()
+		if err != nil {
+			return err
 		}
 	}
 	out.Flush()
@@ -99,18 +108,4 @@ func runDecode(cmd *cobra.Command, files []string) error {
 		return exitError{code: 2}
 	}
 	return nil
-}
-
-// readFile reads a file (plain or gzip; - is stdin) into records.
-func readFile(name string) ([]event.Raw, error) {
-	br, closeIn, err := openInput(name, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer closeIn()
-	recs, err := readRecords(name, br)
-	if err == nil && len(recs) == 0 {
-		err = errors.New(name + ": no records")
-	}
-	return recs, err
 }

@@ -12,12 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	// Decoders register their formats.
-	_ "github.com/vigil-sec/vigil/decode/cloudtrail"
-	_ "github.com/vigil-sec/vigil/decode/json"
-	_ "github.com/vigil-sec/vigil/decode/sshd"
-	_ "github.com/vigil-sec/vigil/decode/text"
-	_ "github.com/vigil-sec/vigil/decode/windows"
+	// Every decoder registers its format.
+	_ "github.com/vigil-sec/vigil/decode/all"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -54,7 +50,7 @@ Start with "vigil demo", then open http://127.0.0.1:8080.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newDecodeCmd(), newWorkspacesCmd(), newKeysCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newDecodeCmd(), newWorkspacesCmd(), newKeysCmd(), newVersionCmd(), newRulesCmd())
 	return root
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -22,6 +23,7 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/detect"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/pipeline"
 	"github.com/vigil-sec/vigil/store"
@@ -65,7 +67,9 @@ func runScan(cmd *cobra.Command, files []string) error {
 		return fmt.Errorf("--format %q: unknown (known: %s)", format, strings.Join(decode.Formats(), ", "))
 	}
 	log, _ := newLogger(&Config{LogLevel: "warn", LogFormat: "text"})
-	rs, err := loadRules(!noBuiltin, paths, log)
+	// Matches are sorted by event time before correlation (below), so no
+	// lateness is needed.
+	rs, err := loadRulesWith(!noBuiltin, paths, log, detect.CorrelatorConfig{})
 	if err != nil {
 		return err
 	}
@@ -87,12 +91,38 @@ func runScan(cmd *cobra.Command, files []string) error {
 	if bar != nil {
 		bar.Wait()
 	}
+	correlate(rs, stats.matches, agg)
 	fmt.Fprintf(cmd.ErrOrStderr(), "scanned %d records in %d files: %d events, %d rejected, %d alerts\n",
 		stats.records, len(files), stats.events, stats.rejected, len(agg.alerts))
 	return printAlerts(cmd.OutOrStdout(), output, agg.sorted())
 }
 
-type scanStats struct{ records, events, rejected int }
+type scanStats struct {
+	records, events, rejected int
+	// matches of rules that correlations refer to, from every file
+	matches []detect.Match
+}
+
+// correlate runs the correlations over the matches of all files merged by
+// event time. Only matches of rules that correlations refer to are kept
+// (not the events), so a stable sort of them is cheap, and unlike a k-way
+// merge it does not assume that each file is in time order. Windows still
+// open at the end are judged.
+func correlate(rs *pipeline.Rules, ms []detect.Match, agg *aggregator) {
+	k := rs.NewCorrelator()
+	if k == nil {
+		return
+	}
+	slices.SortStableFunc(ms, func(a, b detect.Match) int { return a.Time.Compare(b.Time) })
+	var hits []detect.CorrelationHit
+	for _, m := range ms {
+		hits = k.Observe(m, hits)
+	}
+	hits = k.Flush(hits)
+	for _, s := range rs.CorrelationSignals(hits, nil) {
+		agg.add(s)
+	}
+}
 
 // aggregator gathers signals into alerts the way the store does, in memory.
 type aggregator struct {
@@ -147,10 +177,7 @@ func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar 
 	p := pipeline.NewProcessor(rs)
 	p.Offline = name
 	now := time.Now().UTC()
-	process := func(recs []event.Raw) {
-		if format == "" {
-			format = guessFormat(name, recs)
-		}
+	process := func(format string, recs []event.Raw) {
 		b := &bus.Batch{ID: event.NewID(), Workspace: ws, Source: filepath.Base(name), Format: format, Received: now, Records: recs}
 		res := p.Process(b, store.Source{})
 		st.records += len(recs)
@@ -163,43 +190,8 @@ func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar 
 			agg.add(s)
 		}
 	}
-	const chunk = 1000
-	// A whole-file JSON array or envelope is split as one document; other
-	// files stream a line a record, so that memory stays flat.
-	if head, _ := br.Peek(64 << 10); isJSONDocument(head) {
-		recs, err := readRecords(name, br)
-		if err != nil {
-			return err
-		}
-		for i := 0; i < len(recs); i += chunk {
-			process(recs[i:min(i+chunk, len(recs))])
-		}
-		return nil
-	}
-	recs := make([]event.Raw, 0, chunk)
-	line := 0
-	for {
-		l, err := br.ReadBytes('\n')
-		if len(l) > 0 {
-			line++
-			l = bytes.TrimRight(l, "\r\n")
-			if len(bytes.TrimSpace(l)) > 0 {
-				recs = append(recs, event.Raw{ID: event.NewID(), Data: l, Line: line})
-			}
-			if len(recs) == chunk {
-				process(recs)
-				recs = make([]event.Raw, 0, chunk) // the processed batch's events keep their records
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	if len(recs) > 0 {
-		process(recs)
+	if _, err := streamRecords(name, br, format, 1000, process); err != nil {
+		return err
 	}
 	return nil
 }
@@ -370,11 +362,22 @@ func printAlerts(w io.Writer, output string, alerts []*alert.Alert) error {
 			}
 		}
 		ev := ""
-		if len(a.Evidence) > 0 {
-			ev = fmt.Sprintf("%s:%d", a.Evidence[0].File, a.Evidence[0].Line)
-			if a.Count > 1 {
-				ev += fmt.Sprintf(" (+%d)", a.Count-1)
+		// A correlation alert lists the events behind it (a few of them).
+		shown := 1
+		if a.Type == "correlation" {
+			shown = maxEvidenceShown
+		}
+		for i, e := range a.Evidence {
+			if i == shown {
+				break
 			}
+			if i > 0 {
+				ev += ", "
+			}
+			ev += fmt.Sprintf("%s:%d", e.File, e.Line)
+		}
+		if more := a.Count - min(shown, len(a.Evidence)); len(a.Evidence) > 0 && more > 0 {
+			ev += fmt.Sprintf(" (+%d)", more)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", a.Severity, a.Count, a.Rule.Title, a.FirstSeen.UTC().Format(time.RFC3339), strings.Join(ents, " "), ev)
 	}
@@ -417,6 +420,10 @@ func openInput(name string, wrap func(io.Reader, int64) io.Reader) (*bufio.Reade
 	}
 	return br, closeAll, nil
 }
+
+// maxEvidenceShown caps the evidence a correlation alert lists in the table
+// (json and ndjson carry all the alert keeps).
+const maxEvidenceShown = 10
 
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()

@@ -65,30 +65,41 @@ func newLogger(cfg *Config) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
 }
 
+// correlationLateness is how late (in event time) a match may arrive in
+// `vigil serve` and still count for correlations.
+const correlationLateness = 2 * time.Minute
+
 // loadRules reads the built-in pack (unless disabled) and the configured
-// paths, and compiles them. Rules that fail are reported and left out.
+// paths, and compiles them with their correlation rules. Rules that fail
+// are reported and left out.
 func loadRules(builtin bool, paths []string, log *slog.Logger) (*pipeline.Rules, error) {
-	var rules []*rule.Rule
+	return loadRulesWith(builtin, paths, log, detect.CorrelatorConfig{Lateness: correlationLateness})
+}
+
+func loadRulesWith(builtin bool, paths []string, log *slog.Logger, cfg detect.CorrelatorConfig) (*pipeline.Rules, error) {
+	set := &rule.Set{}
 	var errs []error
 	if builtin {
-		r, e := builtinRules()
-		rules, errs = append(rules, r...), append(errs, e...)
+		s, e := builtinRules()
+		set.Add(s)
+		errs = append(errs, e...)
 	}
 	if len(paths) > 0 {
-		r, e := rule.Load(paths...)
-		rules, errs = append(rules, r...), append(errs, e...)
+		s, e := rule.LoadSet(paths...)
+		set.Add(s)
+		errs = append(errs, e...)
 	}
-	eng, cerrs := detect.Compile(rules, detect.Options{})
+	rs, cerrs := pipeline.CompileSet(set, detect.Options{}, cfg)
 	errs = append(errs, cerrs...)
 	for _, err := range errs {
 		log.Warn("rule not loaded", "err", err)
 	}
-	log.Info("rules loaded", "loaded", eng.Len(), "rejected", len(errs))
-	return pipeline.NewRules(eng), nil
+	log.Info("rules loaded", "loaded", rs.Engine.Len(), "correlations", rs.Correlations(), "rejected", len(errs))
+	return rs, nil
 }
 
-func builtinRules() ([]*rule.Rule, []error) {
-	var rules []*rule.Rule
+func builtinRules() (*rule.Set, []error) {
+	rules := &rule.Set{}
 	var errs []error
 	names, _ := fs.Glob(content.Rules, "rules/*.yml")
 	sort.Strings(names)
@@ -98,8 +109,9 @@ func builtinRules() ([]*rule.Rule, []error) {
 			errs = append(errs, err)
 			continue
 		}
-		r, e := rule.Parse("builtin:"+n, data)
-		rules, errs = append(rules, r...), append(errs, e...)
+		s, e := rule.ParseSet("builtin:"+n, data)
+		rules.Add(s)
+		errs = append(errs, e...)
 	}
 	return rules, errs
 }
@@ -191,10 +203,21 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	s.stageCancel, s.stageDone = stageCancel, make(chan error, 1)
 	go func() { s.stageDone <- s.stage.Run(stageCtx) }()
 
+	mon, err := newHealth(cfg, db, s.reg, log)
+	if err != nil {
+		return nil, err
+	}
+	rcvs, err := newReceivers(cfg, b, s.reg, log)
+	if err != nil {
+		return nil, err
+	}
 	bgCtx, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); s.retention(bgCtx) }()
+	s.startRuleReload(bgCtx) // every rule setting, then polling for changed rule files (reload.go)
+	// Receivers and source health: stopped, their last batches stored, before the bus closes.
+	runBackground(bgCtx, &s.bg, rcvs, mon, log)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

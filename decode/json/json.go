@@ -5,6 +5,7 @@
 package json
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -39,6 +40,37 @@ type Decoder struct {
 
 	timeRank int
 	time     time.Time
+
+	// mapping is the source's Options.Mapping: source field → common
+	// field id, or mapTime for @timestamp. mapped marks the common fields
+	// the mapping has set in the current record, which the automatic
+	// mapping then leaves alone.
+	mapping map[string]int
+	mapped  uint64
+}
+
+// mapTime is the mapping target "@timestamp": the event's time.
+const mapTime = -1
+
+// Configure implements decode.Configurable. Options.Mapping names, for a
+// source field (dotted), the common field it fills ("user" →
+// "user.name"), or "@timestamp"; it wins over the automatic mapping.
+func (d *Decoder) Configure(o decode.Options) error {
+	d.mapping = nil
+	for src, ecs := range o.Mapping {
+		id, ok := commonIDs[ecs]
+		if ecs == "@timestamp" {
+			id, ok = mapTime, true
+		}
+		if !ok {
+			return fmt.Errorf("json: mapping %q → %q: no common field %q (see docs/formats.md)", src, ecs, ecs)
+		}
+		if d.mapping == nil {
+			d.mapping = make(map[string]int, len(o.Mapping))
+		}
+		d.mapping[src] = id
+	}
+	return nil
 }
 
 // New returns a JSON decoder.
@@ -58,7 +90,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	if v.Type() != fastjson.TypeObject {
 		return ObjectError(Format, rec, v)
 	}
-	d.ev, d.timeRank, d.time = ev, 0, time.Time{}
+	d.ev, d.timeRank, d.time, d.mapped = ev, 0, time.Time{}, 0
 	d.flat.Reset()
 	d.flat.Walk(nil, v)
 	d.ev = nil
@@ -75,6 +107,21 @@ func (d *Decoder) leaf(name []byte, v *fastjson.Value) {
 	common, isCommon := commonIDs[string(name)]
 	isCommon = isCommon && d.ev.Common[common] == ""
 	rank, isTime := timeKeys[string(name)]
+	mapped := false
+	if len(d.mapping) > 0 {
+		if m, ok := d.mapping[string(name)]; ok {
+			switch {
+			case m == mapTime:
+				rank, isTime = mapTime, true
+				isCommon = false
+			case d.mapped&(1<<m) == 0:
+				common, isCommon, mapped = m, true, true
+			default:
+				isCommon = false // an earlier value (of an array) won
+			}
+		}
+		isCommon = isCommon && (mapped || d.mapped&(1<<common) == 0)
+	}
 	isTime = isTime && (d.timeRank == 0 || rank < d.timeRank)
 	if !keep && !isCommon && !isTime {
 		return
@@ -88,6 +135,9 @@ func (d *Decoder) leaf(name []byte, v *fastjson.Value) {
 	}
 	if isCommon {
 		d.ev.Common[common] = s
+		if mapped {
+			d.mapped |= 1 << common
+		}
 	}
 	// Field names are guesses here ("time" may be a duration), so an
 	// unreadable stamp is passed over rather than rejecting the record.

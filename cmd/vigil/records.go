@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/event"
+)
+
+// streamRecords frames a file into records for scan and decode, calling fn
+// with chunks of at most n records. A whole-file JSON array or records
+// envelope is split by element; other files stream a line a record, lines
+// that continue a record joined to it when the format's decoder says so
+// (decode.Joiner: multi-line SQL statements). With no format given, it is
+// guessed from the first records. It returns the format used.
+func streamRecords(name string, br *bufio.Reader, format string, n int, fn func(format string, recs []event.Raw)) (string, error) {
+	head, _ := br.Peek(64 << 10)
+	if isJSONDocument(head) {
+		recs, err := readRecords(name, br)
+		if err != nil {
+			return format, err
+		}
+		if format == "" {
+			format = guessFormat(name, recs)
+		}
+		for i := 0; i < len(recs); i += n {
+			fn(format, recs[i:min(i+n, len(recs))])
+		}
+		return format, nil
+	}
+	if format == "" {
+		var probe []event.Raw
+		for i, l := range bytes.SplitN(head, []byte{'\n'}, 21) {
+			if l = bytes.TrimRight(l, "\r"); len(bytes.TrimSpace(l)) > 0 && i < 20 {
+				probe = append(probe, event.Raw{Data: l, Line: i + 1})
+			}
+		}
+		format = guessFormat(name, probe)
+	}
+	join := decode.JoinerFor(format)
+	recs := make([]event.Raw, 0, n)
+	var cur *event.Raw
+	flush := func() {
+		if cur != nil {
+			recs = append(recs, *cur)
+			cur = nil
+		}
+		if len(recs) == n {
+			fn(format, recs)
+			recs = make([]event.Raw, 0, n) // the processed chunk's events keep their records
+		}
+	}
+	line := 0
+	for {
+		l, err := br.ReadBytes('\n')
+		if len(l) > 0 {
+			line++
+			l = bytes.TrimRight(l, "\r\n")
+			switch {
+			case cur != nil && join != nil && join.Continues(cur.Data, l):
+				cur.Data = append(append(cur.Data, '\n'), l...)
+			case len(bytes.TrimSpace(l)) == 0 && join == nil:
+				flush()
+			default:
+				flush()
+				if len(bytes.TrimSpace(l)) > 0 {
+					cur = &event.Raw{ID: event.NewID(), Data: l, Line: line}
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return format, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	flush()
+	if len(recs) > 0 {
+		fn(format, recs)
+	}
+	return format, nil
+}

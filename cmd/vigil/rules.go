@@ -1,0 +1,424 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
+)
+
+// parseRuleSettings reads the placeholder and taxonomy files and checks the
+// rule statuses, so that a mistake stops the start instead of a reload.
+func (c *Config) parseRuleSettings() error {
+	c.placeholders = map[string][]string{}
+	for name, v := range c.Placeholders {
+		vals, err := placeholderValues(v)
+		if err != nil {
+			return fmt.Errorf("setting placeholders: %s: %w", name, err)
+		}
+		c.placeholders[name] = vals
+	}
+	if c.RulePlaceholders != "" {
+		ph, err := loadPlaceholders(c.RulePlaceholders)
+		if err != nil {
+			return fmt.Errorf("setting rule-placeholders: %w", err)
+		}
+		for k, v := range ph {
+			c.placeholders[k] = append(c.placeholders[k], v...)
+		}
+	}
+	if c.Taxonomy != "" {
+		t, err := rule.LoadTaxonomy(c.Taxonomy)
+		if err != nil {
+			return fmt.Errorf("setting taxonomy: %w", err)
+		}
+		c.taxonomy = t
+	}
+	var status []string
+	for _, s := range c.RuleStatus {
+		for _, p := range splitList(s) {
+			switch p = strings.ToLower(p); p {
+			case "stable", "test", "experimental", "deprecated", "unsupported":
+				status = append(status, p)
+			default:
+				return fmt.Errorf("setting rule-status: %q is not one of stable, test, experimental, deprecated, unsupported", p)
+			}
+		}
+	}
+	c.RuleStatus = status
+	var disabled []string
+	for _, s := range c.RulesDisabled {
+		disabled = append(disabled, splitList(s)...)
+	}
+	c.RulesDisabled = disabled
+	return nil
+}
+
+func placeholderValues(v any) ([]string, error) {
+	switch v := v.(type) {
+	case string:
+		return []string{v}, nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			switch x.(type) {
+			case map[string]any, []any, nil:
+				return nil, fmt.Errorf("values must be text, not %v", x)
+			}
+			out = append(out, fmt.Sprint(x))
+		}
+		return out, nil
+	case []string:
+		return v, nil
+	case nil:
+		return nil, errors.New("no values")
+	case map[string]any:
+		return nil, errors.New("values must be a list of text, not a map")
+	}
+	return []string{fmt.Sprint(v)}, nil
+}
+
+// loadPlaceholders reads a YAML file of `name: [values]` (or `name: value`).
+func loadPlaceholders(path string) (map[string][]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := map[string][]string{}
+	for k, v := range raw {
+		vals, err := placeholderValues(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: placeholder %s: %w", path, k, err)
+		}
+		out[k] = vals
+	}
+	return out, nil
+}
+
+func newRulesCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "Check rules and run their tests",
+	}
+	validate := &cobra.Command{
+		Use:   "validate DIR|FILE...",
+		Short: "Load rules and report every problem as file:line:column: reason",
+		Long: `Load the rules of each file or directory as vigil serve would (filters
+applied, every rule compiled) and print each rejection as
+file:line:column: reason, then the counts. Exits 1 if any rule is rejected.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: runRulesValidate,
+	}
+	validate.Flags().String("rule-placeholders", "", "YAML file of placeholder values for the expand modifier")
+	test := &cobra.Command{
+		Use:   "test DIR|FILE...",
+		Short: "Run the test cases of rules (<rule>.tests.yml beside each rule file)",
+		Long: `For each rule file X.yml, read X.tests.yml beside it: events that must match
+and events that must not match the file's rules (see docs/rules.md, "Rule
+tests"). Prints each failure with its place and exits 1 if any fails.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: runRulesTest,
+	}
+	test.Flags().String("rule-placeholders", "", "YAML file of placeholder values for the expand modifier")
+	test.Flags().Bool("require-tests", false, "fail for rule files without a tests file")
+	tax := &cobra.Command{
+		Use:   "taxonomy",
+		Short: "Print the default logsource taxonomy (a start for a custom one)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := cmd.OutOrStdout().Write(rule.DefaultTaxonomyYAML())
+			return err
+		},
+	}
+	cmd.AddCommand(validate, test, tax)
+	return cmd
+}
+
+func cliRuleOptions(cmd *cobra.Command) (*rule.Options, error) {
+	o := &rule.Options{}
+	if p, _ := cmd.Flags().GetString("rule-placeholders"); p != "" {
+		ph, err := loadPlaceholders(p)
+		if err != nil {
+			return nil, fmt.Errorf("--rule-placeholders: %w", err)
+		}
+		o.Placeholders = ph
+	}
+	return o, nil
+}
+
+func runRulesValidate(cmd *cobra.Command, paths []string) error {
+	o, err := cliRuleOptions(cmd)
+	if err != nil {
+		return err
+	}
+	// Every status: validate checks rules, it does not select them.
+	l := newRuleLoader(&Config{Rules: paths, NoBuiltin: true,
+		RuleStatus: []string{"stable", "test", "experimental", "deprecated", "unsupported"}},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	l.opts = o
+	l.refresh()
+	_, rep := l.build()
+	out := cmd.OutOrStdout()
+	for _, e := range rep.errs {
+		fmt.Fprintln(out, e)
+	}
+	fmt.Fprintf(out, "%d rules loaded, %d filters, %d rejected\n", rep.loaded, rep.filters, len(rep.errs))
+	if len(rep.errs) > 0 {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+// testsFile is the tests file of a rule file: X.yml → X.tests.yml.
+func testsFile(ruleFile string) string {
+	ext := filepath.Ext(ruleFile)
+	return strings.TrimSuffix(ruleFile, ext) + ".tests" + ext
+}
+
+func isTestsFile(path string) bool {
+	base := strings.TrimSuffix(path, filepath.Ext(path))
+	return strings.HasSuffix(base, ".tests")
+}
+
+func runRulesTest(cmd *cobra.Command, paths []string) error {
+	o, err := cliRuleOptions(cmd)
+	if err != nil {
+		return err
+	}
+	require, _ := cmd.Flags().GetBool("require-tests")
+	out := cmd.OutOrStdout()
+	var passed, failed, untested int
+	for _, f := range ruleFiles(paths) {
+		if isTestsFile(f) {
+			continue
+		}
+		tf := testsFile(f)
+		if _, err := os.Stat(tf); err != nil {
+			untested++
+			if require {
+				failed++
+				fmt.Fprintf(out, "%s: no tests (%s)\n", f, filepath.Base(tf))
+			}
+			continue
+		}
+		p, fails := testRuleFile(f, tf, o)
+		passed += p
+		failed += len(fails)
+		for _, msg := range fails {
+			fmt.Fprintln(out, msg)
+		}
+	}
+	fmt.Fprintf(out, "%d passed, %d failed, %d rule files without tests\n", passed, failed, untested)
+	if failed > 0 {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+// testRuleFile runs the cases of tests file tf against the rules of rule
+// file rf. It returns the number of events that passed and a message for
+// each failure, as file:line: reason.
+func testRuleFile(rf, tf string, o *rule.Options) (int, []string) {
+	set, errs := o.ParseFileSet(rf)
+	errs = append(errs, set.ApplyFilters()...)
+	if len(errs) > 0 {
+		var msgs []string
+		for _, e := range errs {
+			msgs = append(msgs, fmt.Sprintf("%v (rule file of %s)", e, tf))
+		}
+		return 0, msgs
+	}
+	eng, cerrs := detect.Compile(set.Rules, detect.Options{Taxonomy: rule.DefaultTaxonomy()})
+	for _, e := range cerrs {
+		return 0, []string{e.Error()}
+	}
+	cases, err := parseTests(tf)
+	if err != nil {
+		return 0, []string{err.Error()}
+	}
+	passed := 0
+	var fails []string
+	fail := func(line int, format string, args ...any) {
+		fails = append(fails, fmt.Sprintf("%s:%d: %s", tf, line, fmt.Sprintf(format, args...)))
+	}
+	for _, c := range cases {
+		want := set.Rules
+		if c.rule != "" {
+			want = nil
+			for _, r := range set.Rules {
+				if r.ID == c.rule || r.Name == c.rule {
+					want = append(want, r)
+				}
+			}
+			if len(want) == 0 {
+				fail(c.line, "rule %q is not in %s", c.rule, rf)
+				continue
+			}
+		}
+		dec, err := decode.New(c.format)
+		if err != nil {
+			fail(c.line, "format %q: %v", c.format, err)
+			continue
+		}
+		for _, ev := range c.events {
+			var e event.Event
+			e.Fields.Bind(eng.Dict())
+			e.Format, e.Raw = c.format, ev.rec
+			if err := dec.Decode(ev.rec, &e); err != nil {
+				fail(ev.line, "event does not decode as %s: %v", c.format, err)
+				continue
+			}
+			if c.logsource != (event.Logsource{}) {
+				if c.logsource.Product != "" {
+					e.Logsource.Product = c.logsource.Product
+				}
+				if c.logsource.Category != "" {
+					e.Logsource.Category = c.logsource.Category
+				}
+				if c.logsource.Service != "" {
+					e.Logsource.Service = c.logsource.Service
+				}
+			}
+			hits := eng.Match(&e, nil)
+			for _, r := range want {
+				got := slices.Contains(hits, r)
+				switch {
+				case ev.match && !got:
+					fail(ev.line, "rule %q did not match an event it must match", r.Title)
+				case !ev.match && got:
+					fail(ev.line, "rule %q matched an event it must not match", r.Title)
+				default:
+					passed++
+				}
+			}
+		}
+	}
+	return passed, fails
+}
+
+type testCase struct {
+	line      int
+	format    string
+	logsource event.Logsource
+	rule      string
+	events    []testEvent
+}
+
+type testEvent struct {
+	line  int
+	rec   []byte
+	match bool
+}
+
+// parseTests reads a tests file: a map with `tests`, a list of cases, each
+// with format, optional logsource and rule, and lists match and nomatch of
+// events (maps, sent as JSON, or text, sent as it is).
+func parseTests(path string) ([]testCase, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(n *yaml.Node, format string, args ...any) error {
+		return fmt.Errorf("%s:%d:%d: %s", path, n.Line, n.Column, fmt.Sprintf(format, args...))
+	}
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%s: YAML: %w", path, err)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	tests := mapValue(root, "tests")
+	if tests == nil || tests.Kind != yaml.SequenceNode {
+		return nil, fail(root, "a tests file holds `tests:`, a list of cases")
+	}
+	var cases []testCase
+	for _, item := range tests.Content {
+		if item.Kind != yaml.MappingNode {
+			return nil, fail(item, "a test case is a map with format, match and nomatch")
+		}
+		c := testCase{line: item.Line}
+		for i := 0; i+1 < len(item.Content); i += 2 {
+			k, v := item.Content[i], item.Content[i+1]
+			switch k.Value {
+			case "format":
+				c.format = v.Value
+			case "rule":
+				c.rule = v.Value
+			case "logsource":
+				var ls map[string]string
+				if err := v.Decode(&ls); err != nil {
+					return nil, fail(v, "logsource: %v", err)
+				}
+				c.logsource = event.Logsource{Product: ls["product"], Category: ls["category"], Service: ls["service"]}
+			case "match", "nomatch":
+				if v.Kind != yaml.SequenceNode {
+					return nil, fail(v, "%s must be a list of events", k.Value)
+				}
+				for _, ev := range v.Content {
+					rec, err := eventRecord(ev)
+					if err != nil {
+						return nil, fail(ev, "%v", err)
+					}
+					c.events = append(c.events, testEvent{line: ev.Line, rec: rec, match: k.Value == "match"})
+				}
+			case "name", "description":
+			default:
+				return nil, fail(k, "unknown key %q in a test case (known: name, format, logsource, rule, match, nomatch)", k.Value)
+			}
+		}
+		if c.format == "" {
+			return nil, fail(item, "test case has no format (one of %s)", strings.Join(decode.Formats(), ", "))
+		}
+		if len(c.events) == 0 {
+			return nil, fail(item, "test case has no events under match or nomatch")
+		}
+		cases = append(cases, c)
+	}
+	return cases, nil
+}
+
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func eventRecord(n *yaml.Node) ([]byte, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return []byte(n.Value), nil
+	case yaml.MappingNode:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, err
+		}
+		return json.Marshal(v)
+	}
+	return nil, errors.New("an event is a map (sent as JSON) or a text record")
+}

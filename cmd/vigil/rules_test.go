@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/event"
+)
+
+func runRulesCmd(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(append([]string{"rules"}, args...))
+	err := root.Execute()
+	return out.String(), err
+}
+
+// Every built-in rule carries tests and passes them.
+func TestBuiltinRuleTests(t *testing.T) {
+	dir := filepath.Join("..", "..", "content", "rules")
+	out, err := runRulesCmd(t, "test", "--require-tests", dir)
+	if err != nil {
+		t.Fatalf("vigil rules test %s: %v\n%s", dir, err, out)
+	}
+	if !strings.Contains(out, " 0 failed, 0 rule files without tests") {
+		t.Errorf("output %q", out)
+	}
+}
+
+const testRule = `title: Whoami
+id: 33333333-0000-4000-8000-000000000001
+status: test
+logsource: {product: windows, category: process_creation}
+detection:
+  sel:
+    Image|endswith: '\whoami.exe'
+  condition: sel
+`
+
+func TestRulesTestReportsFailures(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("whoami.yml", testRule)
+	write("whoami.tests.yml", `tests:
+  - format: windows
+    match:
+      - {EventID: 1, Channel: Microsoft-Windows-Sysmon/Operational, Image: 'C:\Windows\whoami.exe'}
+      - {EventID: 1, Channel: Microsoft-Windows-Sysmon/Operational, Image: 'C:\Windows\hostname.exe'}
+    nomatch:
+      - {EventID: 1, Channel: Microsoft-Windows-Sysmon/Operational, Image: 'C:\x\WHOAMI.EXE'}
+`)
+	out, err := runRulesCmd(t, "test", dir)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("want exit 1, got %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"whoami.tests.yml:5: rule \"Whoami\" did not match an event it must match",
+		"whoami.tests.yml:7: rule \"Whoami\" matched an event it must not match",
+		"1 passed, 2 failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// The tests file is not read as a rule file.
+	out, err = runRulesCmd(t, "validate", dir)
+	if err != nil || !strings.Contains(out, "1 rules loaded, 0 filters, 0 rejected") {
+		t.Errorf("validate: %v\n%s", err, out)
+	}
+}
+
+func TestRulesValidate(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.yml"), []byte(testRule), 0o600)
+	os.WriteFile(filepath.Join(dir, "b.yml"), []byte("title: b\ndetection:\n  sel:\n    Image|endwith: x\n  condition: sel\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "c.yml"), []byte("title: c\ndetection:\n  sel:\n    User|expand: '%admins%'\n  condition: sel\n"), 0o600)
+	out, err := runRulesCmd(t, "validate", dir)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("want exit 1, got %v", err)
+	}
+	for _, want := range []string{
+		filepath.Join(dir, "b.yml") + `:4:11: unknown modifier "endwith"`,
+		filepath.Join(dir, "c.yml") + `:4:18: placeholder %admins% is not defined`,
+		"1 rules loaded, 0 filters, 2 rejected",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	ph := filepath.Join(dir, "placeholders.yaml.txt")
+	os.WriteFile(ph, []byte("admins: [root, 'adm_*']\n"), 0o600)
+	out, _ = runRulesCmd(t, "validate", "--rule-placeholders", ph, dir)
+	if !strings.Contains(out, "2 rules loaded, 0 filters, 1 rejected") {
+		t.Errorf("with placeholders:\n%s", out)
+	}
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestRuleSelectionAndReload(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.yml")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second := strings.ReplaceAll(strings.ReplaceAll(testRule, "Whoami", "Second"), "0001", "0002")
+	write(testRule + "---\n" + strings.ReplaceAll(second, "status: test", "status: deprecated") + "---\n" +
+		strings.ReplaceAll(strings.ReplaceAll(second, "Second", "Third"), "0002", "0003"))
+	cfg := &Config{Rules: []string{dir}, NoBuiltin: true, RulesDisabled: []string{"33333333-0000-4000-8000-000000000003"}}
+	l := newRuleLoader(cfg, quietLog())
+	if !l.refresh() {
+		t.Fatal("first refresh saw no change")
+	}
+	rs, rep := l.build()
+	if rep.loaded != 1 || rep.byStatus != 1 || rep.disabled != 1 || len(rep.errs) != 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	if rs.Engine.Rules()[0].Title != "Whoami" {
+		t.Errorf("loaded %q", rs.Engine.Rules()[0].Title)
+	}
+	if l.refresh() {
+		t.Error("refresh without a change reported one")
+	}
+
+	// A broken edit keeps the previous rules and reports the errors.
+	write("title: broken\ndetection: [\n")
+	bump(t, path)
+	if !l.refresh() {
+		t.Fatal("edit not seen")
+	}
+	rs, rep = l.build()
+	if rep.loaded != 1 || len(rep.errs) != 1 || !strings.Contains(rep.errs[0].Error(), "r.yml:") {
+		t.Fatalf("broken file: %+v", rep)
+	}
+	// A good edit replaces them.
+	write(strings.ReplaceAll(testRule, "whoami.exe", "hostname.exe"))
+	bump(t, path)
+	l.refresh()
+	rs, rep = l.build()
+	if rep.loaded != 1 || len(rep.errs) != 0 {
+		t.Fatalf("fixed file: %+v", rep)
+	}
+	ev := &event.Event{Logsource: event.Logsource{Product: "windows", Category: "process_creation"}}
+	ev.Fields.Bind(rs.Engine.Dict())
+	ev.Fields.SetName([]byte("Image"), `C:\hostname.exe`)
+	if len(rs.Engine.Match(ev, nil)) != 1 {
+		t.Error("reloaded rule does not match")
+	}
+	// A removed file takes its rules along.
+	os.Remove(path)
+	if !l.refresh() {
+		t.Fatal("removal not seen")
+	}
+	if _, rep = l.build(); rep.loaded != 0 {
+		t.Errorf("removed file still loaded: %+v", rep)
+	}
+}
+
+// bump moves a file's mtime forward: two writes within the file system's
+// time granularity would otherwise look alike.
+func bump(t *testing.T, path string) {
+	t.Helper()
+	at := time.Now().Add(time.Duration(time.Now().UnixNano()%1000+1) * time.Second)
+	if err := os.Chtimes(path, at, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRuleSettings(t *testing.T) {
+	dir := t.TempDir()
+	tax := filepath.Join(dir, "tax.yml")
+	os.WriteFile(tax, []byte("logsources:\n  - rule: {product: acme}\n    events: [{product: acme-fw}]\n"), 0o600)
+	ph := filepath.Join(dir, "ph.yml")
+	os.WriteFile(ph, []byte("admins: [root]\nsingle: x\n"), 0o600)
+	c := &Config{Taxonomy: tax, RulePlaceholders: ph, RuleStatus: []string{"stable,test"},
+		Placeholders: map[string]any{"admins": []any{"adm_*"}, "n": 5}}
+	if err := c.parseRuleSettings(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.placeholders["admins"], ","); got != "adm_*,root" {
+		t.Errorf("admins %q", got)
+	}
+	if c.placeholders["single"][0] != "x" || c.placeholders["n"][0] != "5" {
+		t.Errorf("placeholders %v", c.placeholders)
+	}
+	if c.taxonomy == nil || len(c.taxonomy.Expand(event.Logsource{Product: "acme"})) != 2 {
+		t.Errorf("taxonomy not loaded")
+	}
+	for _, bad := range []*Config{
+		{RuleStatus: []string{"stabel"}},
+		{Taxonomy: filepath.Join(dir, "missing.yml")},
+		{Placeholders: map[string]any{"x": map[string]any{"a": 1}}},
+	} {
+		if err := bad.parseRuleSettings(); err == nil {
+			t.Errorf("%+v: no error", bad)
+		}
+	}
+}

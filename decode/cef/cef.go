@@ -1,0 +1,116 @@
+// Package cef decodes ArcSight Common Event Format records, with or
+// without the syslog header a relay puts in front:
+//
+//	[<PRI>Mmm dd hh:mm:ss host [tag] ]CEF:Version|Vendor|Product|Version|SignatureID|Name|Severity|key=value key=value …
+//
+// Header fields and extension keys become fields under their own names,
+// custom fields (cs1 … with cs1Label) also under their label, and the
+// standard keys (src, dpt, suser, act, rt …) fill the ECS common fields.
+package cef
+
+import (
+	"bytes"
+	"time"
+	"unsafe"
+
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/syslog"
+	"github.com/vigil-sec/vigil/event"
+)
+
+// Format is the name the decoder is registered under.
+const Format = "cef"
+
+func init() {
+	decode.Register(Format, New)
+	decode.RegisterSniffer(Format, Sniff)
+}
+
+// Decoder decodes CEF records. It is not safe for concurrent use.
+type Decoder struct {
+	loc *time.Location
+	// kv holds the extension's pairs of the current record; buf holds the
+	// unescaped copies of values (and header fields) that had escapes.
+	// Both are reused from record to record.
+	kv  []pair
+	buf []byte
+}
+
+type pair struct{ key, val string }
+
+// New returns a CEF decoder reading zone-less time stamps as UTC.
+func New() decode.Decoder { return &Decoder{kv: make([]pair, 0, 64)} }
+
+// Configure implements decode.Configurable: the zone of time stamps
+// written without one (rt=Sep 19 2012 13:53:33, the syslog header).
+func (d *Decoder) Configure(o decode.Options) error {
+	d.loc = o.Location
+	return nil
+}
+
+var marker = []byte("CEF:")
+
+// headerNames are the field names of the seven header fields, as
+// ArcSight names them.
+var headerNames = [7][]byte{
+	[]byte("cefVersion"), []byte("deviceVendor"), []byte("deviceProduct"), []byte("deviceVersion"),
+	[]byte("deviceEventClassId"), []byte("name"), []byte("severity"),
+}
+
+// Decode implements decode.Decoder. Values alias rec or the decoder's
+// buffer and are valid until the next Decode.
+func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
+	rec = trimEOL(rec)
+	start := bytes.Index(rec, marker)
+	if start < 0 {
+		return &decode.Error{Format: Format, Offset: 0, Reason: "no \"CEF:\" marker"}
+	}
+	// "CEF:CEF:0|…" (F5 BIG-IP): the payload starts at the last marker.
+	for bytes.HasPrefix(rec[start+4:], marker) {
+		start += 4
+	}
+	if cap(d.buf) < len(rec) {
+		d.buf = make([]byte, 0, 2*len(rec))
+	}
+	// The unescaped copies never outgrow len(rec), so buf is not
+	// reallocated while values point into it.
+	d.buf = d.buf[:0]
+	line := unsafe.String(unsafe.SliceData(rec), len(rec))
+
+	var head [7]string
+	ext, err := d.header(line, start+4, &head)
+	if err != nil {
+		return err
+	}
+	d.extension(line, ext)
+
+	f := &ev.Fields
+	for i, v := range head {
+		if v != "" {
+			f.SetName(headerNames[i], v)
+		}
+	}
+	for _, p := range d.kv {
+		f.SetName(nameBytes(p.key), p.val)
+	}
+	d.labels(f)
+
+	prefix := syslog.Header{}
+	if start > 0 {
+		prefix = syslog.ParsePrefix(line[:start], ev.Received, d.loc)
+	}
+	ev.Common[event.EventCode] = head[4]
+	d.common(ev, prefix)
+	return nil
+}
+
+// nameBytes views a field name as bytes for Fields.SetName, which copies
+// it before an open Dict keeps it.
+func nameBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+func trimEOL(rec []byte) []byte {
+	for n := len(rec); n > 0 && (rec[n-1] == '\n' || rec[n-1] == '\r'); n = len(rec) {
+		rec = rec[:n-1]
+	}
+	return rec
+}

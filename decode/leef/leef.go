@@ -1,0 +1,89 @@
+// Package leef decodes IBM QRadar's Log Event Extended Format, with or
+// without a syslog header in front:
+//
+//	LEEF:1.0|Vendor|Product|Version|EventID|key=value<TAB>key=value…
+//	LEEF:2.0|Vendor|Product|Version|EventID|^|key=value^key=value…
+//
+// LEEF 2.0 names its attribute delimiter in the sixth header field, as a
+// character or in hex (x09, 0x5E); 1.0 uses a tab. Attributes become
+// fields under their own names and the standard ones (src, dstPort,
+// usrName, devTime …) fill the ECS common fields.
+package leef
+
+import (
+	"bytes"
+	"time"
+	"unsafe"
+
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/syslog"
+	"github.com/vigil-sec/vigil/event"
+)
+
+// Format is the name the decoder is registered under.
+const Format = "leef"
+
+func init() {
+	decode.Register(Format, New)
+	decode.RegisterSniffer(Format, Sniff)
+}
+
+// Decoder decodes LEEF records. It is not safe for concurrent use.
+type Decoder struct {
+	loc *time.Location
+	kv  []pair // the current record's attributes, reused
+}
+
+type pair struct{ key, val string }
+
+// New returns a LEEF decoder reading zone-less time stamps as UTC.
+func New() decode.Decoder { return &Decoder{kv: make([]pair, 0, 64)} }
+
+// Configure implements decode.Configurable: the zone of devTime stamps and
+// syslog headers written without one.
+func (d *Decoder) Configure(o decode.Options) error {
+	d.loc = o.Location
+	return nil
+}
+
+var marker = []byte("LEEF:")
+
+var headerNames = [5][]byte{
+	[]byte("leefVersion"), []byte("deviceVendor"), []byte("deviceProduct"), []byte("deviceVersion"), []byte("eventId"),
+}
+
+// Decode implements decode.Decoder. Values alias rec and are valid as long
+// as rec is.
+func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
+	for n := len(rec); n > 0 && (rec[n-1] == '\n' || rec[n-1] == '\r'); n = len(rec) {
+		rec = rec[:n-1]
+	}
+	start := bytes.Index(rec, marker)
+	if start < 0 {
+		return &decode.Error{Format: Format, Offset: 0, Reason: "no \"LEEF:\" marker"}
+	}
+	line := unsafe.String(unsafe.SliceData(rec), len(rec))
+	var head [5]string
+	ext, delim, err := header(line, start+len(marker), &head)
+	if err != nil {
+		return err
+	}
+	d.attributes(line[ext:], delim)
+
+	f := &ev.Fields
+	for i, v := range head {
+		if v != "" {
+			f.SetName(headerNames[i], v)
+		}
+	}
+	for _, p := range d.kv {
+		f.SetName(unsafe.Slice(unsafe.StringData(p.key), len(p.key)), p.val)
+	}
+	var prefix syslog.Header
+	if start > 0 {
+		prefix = syslog.ParsePrefix(line[:start], ev.Received, d.loc)
+	}
+	ev.Common[event.EventCode] = head[4]
+	d.common(ev, prefix)
+	return nil
+}

@@ -1,0 +1,316 @@
+package mssqlaudit
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/event"
+)
+
+var shapes = []struct {
+	file  string
+	azure bool
+}{
+	{"fn_get_audit_file.jsonl", false},
+	{"eventhub.jsonl", true},
+	{"azure_diagnostics.jsonl", true},
+}
+
+func readRecs(t testing.TB, name string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs [][]byte
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		recs = append(recs, append([]byte(nil), sc.Bytes()...))
+	}
+	return recs
+}
+
+func decodeRec(t testing.TB, rec []byte) (*event.Event, error) {
+	var ev event.Event
+	ev.Fields.Bind(event.NewOpenDict())
+	err := New().Decode(rec, &ev)
+	return &ev, err
+}
+
+func TestShapes(t *testing.T) {
+	// The three files hold the same events: each record must decode to
+	// the same common fields and the same plain-named fields whatever its
+	// shape.
+	var base [][event.NumCommon]string
+	var baseTimes []time.Time
+	counts := map[string]int{}
+	for si, sh := range shapes {
+		recs := readRecs(t, sh.file)
+		if si == 0 {
+			base = make([][event.NumCommon]string, len(recs))
+			baseTimes = make([]time.Time, len(recs))
+		} else if len(recs) != len(base) {
+			t.Fatalf("%s: %d records, want %d", sh.file, len(recs), len(base))
+		}
+		for i, r := range recs {
+			ev, err := decodeRec(t, r)
+			if err != nil {
+				t.Fatalf("%s record %d: %v", sh.file, i+1, err)
+			}
+			want := Logsource
+			if sh.azure {
+				want.Service = "azuresql"
+			}
+			if ev.Logsource != want {
+				t.Errorf("%s record %d: logsource %+v", sh.file, i+1, ev.Logsource)
+			}
+			c := ev.Common
+			c[event.CloudProvider] = "" // only the Azure shapes say so
+			if si == 0 {
+				base[i], baseTimes[i] = c, ev.Time
+				counts[c[event.EventAction]+"/"+c[event.EventOutcome]]++
+			} else {
+				if c != base[i] {
+					t.Errorf("%s record %d:\n got %q\nwant %q", sh.file, i+1, c, base[i])
+				}
+				// fn_get_audit_file's datetime2 has a 100 ns tick.
+				if d := ev.Time.Sub(baseTimes[i]); d != 0 {
+					t.Errorf("%s record %d: time %v, want %v", sh.file, i+1, ev.Time, baseTimes[i])
+				}
+			}
+			for _, name := range []string{"statement", "client_ip", "application_name", "affected_rows", "response_rows", "action_name", "additional_information", "database_principal_name"} {
+				x, _ := ev.Get(name)
+				if want := rawColumn(r, name); x != want {
+					t.Errorf("%s record %d: %s = %q, want %q", sh.file, i+1, name, x, want)
+				}
+			}
+		}
+	}
+	// The kinds of record the fixtures hold, by action/outcome.
+	for k, n := range map[string]int{"connect/success": 1, "login-failed/failure": 5, "statement/success": 15, "statement/failure": 4, "disconnect/success": 1} {
+		if counts[k] != n {
+			t.Errorf("%s: %d records, want %d (%v)", k, counts[k], n, counts)
+		}
+	}
+}
+
+// rawColumn reads a column's value from a fixture line the slow way, to
+// compare with the decoder: "name":v, "name_s":v or "name_d":v.
+func rawColumn(rec []byte, name string) string {
+	for _, k := range []string{name, name + "_s", name + "_d"} {
+		i := bytes.Index(rec, []byte(`"`+k+`": `))
+		if i < 0 {
+			continue
+		}
+		v := rec[i+len(k)+4:]
+		if v[0] == '"' {
+			var s strings.Builder
+			for j := 1; j < len(v); j++ {
+				if v[j] == '\\' {
+					j++
+					switch v[j] {
+					case 'n':
+						s.WriteByte('\n')
+					case 'u': // the fixtures escape nothing outside ASCII
+						s.WriteString("?")
+						j += 4
+					default:
+						s.WriteByte(v[j])
+					}
+					continue
+				}
+				if v[j] == '"' {
+					break
+				}
+				s.WriteByte(v[j])
+			}
+			return s.String()
+		}
+		end := bytes.IndexAny(v, ",}")
+		return string(v[:end])
+	}
+	return ""
+}
+
+func TestRecords(t *testing.T) {
+	recs := readRecs(t, "azure_diagnostics.jsonl")
+	for _, tt := range []struct {
+		match                                             string
+		action, outcome, code, user, dbUser, ip, db, stmt string
+	}{
+		{"DATABASE AUTHENTICATION SUCCEEDED", "connect", "success", "DBAS", "webapp", "webapp", "203.0.113.10", "shopdb", ""},
+		{`"admin"`, "login-failed", "failure", "DBAF", "admin", "admin", "198.51.100.23", "shopdb", ""},
+		{"WAITFOR DELAY", "statement", "success", "BCM", "webapp", "webapp", "192.0.2.77", "shopdb", "SELECT CustomerID FROM SalesLT.Customer WHERE EmailAddress = 'SO_BUY; IF (1=1) WAITFOR DELAY '00:00:01'--'"},
+		{"BENCHMARK(1589466", "statement", "failure", "BCM", "webapp", "webapp", "192.0.2.77", "shopdb", "SELECT Name, ListPrice FROM SalesLT.Product WHERE ProductID = SO_BUY AND IF(1=1,BENCHMARK(1589466,MD5(0X41)),0)"},
+		{"o.TotalDue", "statement", "success", "BCM", "webapp", "webapp", "203.0.113.10", "shopdb", "SELECT o.SalesOrderID,\n       o.TotalDue\n  FROM SalesLT.SalesOrderHeader AS o\n WHERE o.CustomerID = 29847;"},
+		{"RPC COMPLETED", "statement", "success", "RCM", "reporting", "reporting", "10.20.0.5", "shopdb", "exec sp_executesql N'SELECT * FROM SalesLT.Customer WHERE LastName = @p0',N'@p0 nvarchar(4000)',@p0=N'O''Brien'"},
+		{`"LOGOUT"`, "disconnect", "success", "LGO", "webapp", "webapp", "203.0.113.10", "shopdb", ""},
+	} {
+		var rec []byte
+		for _, r := range recs {
+			if bytes.Contains(r, []byte(tt.match)) {
+				rec = r
+				break
+			}
+		}
+		if rec == nil {
+			t.Fatalf("no record holds %q", tt.match)
+		}
+		ev, err := decodeRec(t, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &ev.Common
+		got := [...]string{c[event.EventAction], c[event.EventOutcome], c[event.EventCode], c[event.UserName], c[event.DBUser], c[event.SourceIP], c[event.DBName], c[event.DBStatement]}
+		want := [...]string{tt.action, tt.outcome, tt.code, tt.user, tt.dbUser, tt.ip, tt.db, tt.stmt}
+		if got != want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.match, got, want)
+		}
+		if c[event.HostName] != "shopsrv" || c[event.CloudProvider] != "azure" {
+			t.Errorf("%s: host.name %q cloud.provider %q", tt.match, c[event.HostName], c[event.CloudProvider])
+		}
+		// Azure's own columns keep their names; the audit columns lose the suffix.
+		if v, _ := ev.Get("LogicalServerName_s"); v != "shopsrv" {
+			t.Errorf("LogicalServerName_s = %q", v)
+		}
+		if _, ok := ev.Get("statement_s"); ok {
+			t.Error("statement_s kept its suffix")
+		}
+	}
+}
+
+func TestBadRecords(t *testing.T) {
+	for _, tt := range []struct {
+		rec    string
+		offset int
+		field  string
+		reason string
+	}{
+		{`{"action_id":`, 12, "", "invalid JSON"},
+		{`[]`, 0, "", "JSON array"},
+		{`{"statement":"SELECT 1"}`, -1, "action_id", "no action_id"},
+		{`{"action_id":"BCM","event_time":"now"}`, -1, "event_time", "unreadable"},
+		{`{"action_id_s":"BCM","TimeGenerated":"2024-13-01T00:00:00Z"}`, -1, "TimeGenerated", "unreadable"},
+	} {
+		_, err := decodeRec(t, []byte(tt.rec))
+		var de *decode.Error
+		if !errors.As(err, &de) {
+			t.Errorf("%q: err %v, want *decode.Error", tt.rec, err)
+			continue
+		}
+		if de.Offset != tt.offset || de.Field != tt.field || !strings.Contains(de.Reason, tt.reason) || de.Format != Format {
+			t.Errorf("%q: %v (offset %d field %q), want offset %d field %q reason ~%q", tt.rec, de, de.Offset, de.Field, tt.offset, tt.field, tt.reason)
+		}
+	}
+}
+
+func TestSniff(t *testing.T) {
+	for _, sh := range shapes {
+		for i, r := range readRecs(t, sh.file) {
+			if got, score := decode.Sniff(r); got != Format {
+				t.Errorf("%s record %d: sniffed %q (%d)", sh.file, i+1, got, score)
+			}
+		}
+	}
+	for _, s := range []string{`{"eventName":"ConsoleLogin"}`, "hello", `{"a":1}`} {
+		if n := sniff([]byte(s)); n != 0 {
+			t.Errorf("%q scored %d", s, n)
+		}
+	}
+}
+
+func TestRegistered(t *testing.T) {
+	d, err := decode.New(Format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.(*Decoder); !ok {
+		t.Errorf("decode.New(%q) gave a %T", Format, d)
+	}
+}
+
+func TestZeroAllocs(t *testing.T) {
+	for _, sh := range shapes {
+		recs := readRecs(t, sh.file)
+		d := New()
+		var ev event.Event
+		ev.Fields.Bind(event.NewDict("statement", "application_name", "client_ip"))
+		for _, r := range recs {
+			ev.Reset()
+			d.Decode(r, &ev)
+		}
+		i := 0
+		if a := testing.AllocsPerRun(len(recs), func() {
+			ev.Reset()
+			if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
+				t.Fatal(err)
+			}
+			i++
+		}); a != 0 {
+			t.Errorf("%s: %.2f allocs per record", sh.file, a)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for _, sh := range shapes {
+		b.Run(sh.file, func(b *testing.B) {
+			recs := readRecs(b, sh.file)
+			size := 0
+			for _, r := range recs {
+				size += len(r)
+			}
+			d := New()
+			var ev event.Event
+			ev.Fields.Bind(event.NewDict("statement", "application_name", "client_ip"))
+			b.SetBytes(int64(size / len(recs)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				ev.Reset()
+				if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	// A few seeds a shape: the records are large, and the fuzzer's
+	// throughput falls with the size of its corpus.
+	for _, sh := range shapes {
+		for _, r := range readRecs(f, sh.file)[:4] {
+			f.Add(r)
+		}
+	}
+	f.Add([]byte(`{"action_id":"BCM","succeeded":true,"properties":{"statement":"x"}}`))
+	d := New()
+	dict := event.NewOpenDict()
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		var ev event.Event
+		ev.Fields.Bind(dict)
+		if err := d.Decode(rec, &ev); err != nil {
+			var de *decode.Error
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v is not a *decode.Error", err)
+			}
+			if de.Offset < -1 || de.Offset > len(rec) {
+				t.Fatalf("offset %d outside the record of %d bytes", de.Offset, len(rec))
+			}
+			return
+		}
+		if ev.Common[event.EventCode] == "" && ev.Logsource.Product != "mssql" {
+			t.Fatal("decoded without logsource")
+		}
+	})
+}

@@ -1,0 +1,258 @@
+// Package nsgflow decodes Azure network flow logs: network security group
+// (NSG) flow logs, versions 1 and 2, and virtual network (VNet) flow logs,
+// version 4. One record (an element of a PT1H.json blob's `records` array;
+// ingest splits the envelope) holds many flow tuples; each tuple is one
+// event (decode.Expander), carrying the record's fields, its rule group's
+// fields and its own.
+package nsgflow
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/vigil-sec/vigil/decode"
+	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/event"
+)
+
+// Format is the name the decoder is registered under.
+const Format = "nsgflow"
+
+func init() {
+	decode.Register(Format, New)
+	decode.RegisterSniffer(Format, Sniff)
+}
+
+// Decoder decodes flow log records. The values it stores alias its parse
+// buffers and are valid until the next record.
+type Decoder struct {
+	p    fastjson.Parser
+	flat *jsondec.Flattener
+	ev   *event.Event
+	// The record's own fields, kept once and given to each tuple's event.
+	kept    []keptField
+	rec     recordInfo
+	names   fieldIDs
+	tupleOK bool // the current emit asked for more
+}
+
+type keptField struct {
+	id int32
+	v  string
+}
+
+// recordInfo is what the mapping reads from the record.
+type recordInfo struct {
+	time, resourceID, targetResourceID string
+	t                                  time.Time
+	vnet                               bool // VNet flow log layout (flowRecords)
+}
+
+// New returns a flow log decoder.
+func New() decode.Decoder {
+	d := &Decoder{kept: make([]keptField, 0, 16)}
+	d.flat = jsondec.NewFlattener(d.leaf)
+	return d
+}
+
+// Expand implements decode.Expander: one event a flow tuple, in the order
+// the record holds them. A malformed tuple does not stop the others; the
+// first fault is returned once all good tuples are out.
+func (d *Decoder) Expand(rec []byte, ev *event.Event, emit func(*event.Event)) error {
+	return d.expand(rec, ev, func(ev *event.Event) bool { emit(ev); return true })
+}
+
+// Decode implements decode.Decoder with the record's first flow tuple, the
+// event whose id is the record's own (event.SubID(id, 0)). A record without
+// tuples gives an event with the record's fields alone.
+func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
+	n := 0
+	err := d.expand(rec, ev, func(*event.Event) bool { n++; return false })
+	if err == nil && n == 0 {
+		d.fillRecord(ev)
+	}
+	return err
+}
+
+// expand walks the tuples; emit returns false to stop after an event,
+// which then stays in ev.
+func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bool) error {
+	v, err := d.p.ParseBytes(rec)
+	if err != nil {
+		return jsondec.SyntaxError(Format, rec, err)
+	}
+	o := v.GetObject()
+	if o == nil {
+		return jsondec.ObjectError(Format, rec, v)
+	}
+	d.ev, d.rec, d.kept = ev, recordInfo{}, d.kept[:0]
+	d.names.bind(ev.Fields.Dict())
+	d.flat.Reset()
+	var flows []*fastjson.Value
+	hasFlows := false
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "properties":
+			// properties holds Version and the flows; only Version and
+			// other scalars are record fields.
+			if po := v.GetObject(); po != nil {
+				po.Visit(func(k []byte, pv *fastjson.Value) {
+					if string(k) == "flows" && pv.Type() == fastjson.TypeArray {
+						flows, hasFlows = pv.GetArray(), true
+						return
+					}
+					d.walkUnder("properties", k, pv)
+				})
+				return
+			}
+		case "flowRecords":
+			if fv := v.Get("flows"); fv != nil && fv.Type() == fastjson.TypeArray {
+				d.rec.vnet = true
+				flows, hasFlows = fv.GetArray(), true
+				return
+			}
+		}
+		d.flat.Walk(k, v)
+	})
+	d.ev = nil
+	if !hasFlows {
+		return &decode.Error{Format: Format, Offset: -1, Field: "properties.flows", Reason: "no flows array (properties.flows or flowRecords.flows)"}
+	}
+	if d.rec.time != "" {
+		var ok bool
+		if d.rec.t, ok = jsondec.ParseTime(d.rec.time); !ok {
+			return &decode.Error{Format: Format, Offset: -1, Field: "time", Reason: "unreadable time stamp " + strconv.Quote(d.rec.time)}
+		}
+	}
+	id := ev.ID
+	var firstErr *decode.Error
+	n := 0
+	groupsKey, ownerKey := "flows", "mac"
+	if d.rec.vnet {
+		groupsKey, ownerKey = "flowGroups", "aclID"
+	}
+	for _, outer := range flows {
+		// v1/v2: flows[] = {rule, flows[] = {mac, flowTuples[]}};
+		// v4: flows[] = {aclID, flowGroups[] = {rule, flowTuples[]}}.
+		rule, owner := str(outer, "rule"), str(outer, ownerKey)
+		for _, g := range outer.GetArray(groupsKey) {
+			if r := str(g, "rule"); r != "" {
+				rule = r
+			}
+			if m := str(g, "mac"); m != "" {
+				owner = m
+			}
+			for _, tv := range g.GetArray("flowTuples") {
+				tuple, err := tv.StringBytes()
+				i := n
+				n++
+				if err != nil {
+					if firstErr == nil {
+						firstErr = &decode.Error{Format: Format, Offset: -1, Field: "flowTuples", Reason: "flow tuple " + strconv.Itoa(i+1) + " is not a string"}
+					}
+					continue
+				}
+				ev.ResetFor(event.SubID(id, i))
+				d.fillRecord(ev)
+				d.names.set(ev, fRule, rule)
+				if d.rec.vnet {
+					d.names.set(ev, fACL, owner)
+				} else {
+					d.names.set(ev, fMAC, owner)
+				}
+				if perr := d.tuple(ev, tuple); perr != nil {
+					if firstErr == nil {
+						firstErr = d.tupleError(rec, tuple, i, perr)
+					}
+					continue
+				}
+				if !emit(ev) {
+					return errOrNil(firstErr)
+				}
+			}
+		}
+	}
+	return errOrNil(firstErr)
+}
+
+// errOrNil keeps a nil *decode.Error from becoming a non-nil error.
+func errOrNil(e *decode.Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
+// fillRecord gives ev the record's own fields and the common fields they
+// imply.
+func (d *Decoder) fillRecord(ev *event.Event) {
+	for _, f := range d.kept {
+		ev.Fields.Set(f.id, f.v)
+	}
+	ev.Time = d.rec.t // the tuple's own time replaces it
+	ev.Logsource = event.Logsource{Product: "azure", Service: "nsgflowlogs"}
+	if d.rec.vnet {
+		ev.Logsource.Service = "vnetflowlogs"
+	}
+	ev.Common[event.CloudProvider] = "azure"
+	ev.Common[event.CloudAccountID] = subscription(d.rec.resourceID)
+	if ev.Common[event.CloudAccountID] == "" {
+		ev.Common[event.CloudAccountID] = subscription(d.rec.targetResourceID)
+	}
+}
+
+func (d *Decoder) walkUnder(prefix string, k []byte, v *fastjson.Value) {
+	d.names.scratch = append(append(append(d.names.scratch[:0], prefix...), '.'), k...)
+	d.flat.Walk(d.names.scratch, v)
+}
+
+func (d *Decoder) leaf(name []byte, v *fastjson.Value) {
+	var slot *string
+	switch string(name) {
+	case "time":
+		slot = &d.rec.time
+	case "resourceId":
+		slot = &d.rec.resourceID
+	case "targetResourceID":
+		slot = &d.rec.targetResourceID
+	}
+	var id int32
+	keep := false
+	if dict := d.ev.Fields.Dict(); dict != nil {
+		id, keep = dict.IDBytes(name)
+	}
+	if !keep && slot == nil {
+		return
+	}
+	s, ok := d.flat.Scalar(v)
+	if !ok {
+		return
+	}
+	if keep {
+		d.kept = append(d.kept, keptField{id, s})
+	}
+	if slot != nil && *slot == "" {
+		*slot = s
+	}
+}
+
+func str(v *fastjson.Value, key string) string {
+	b := v.GetStringBytes(key)
+	if len(b) == 0 {
+		return ""
+	}
+	return bytesString(b)
+}
+
+// tupleError locates the bad tuple in the record for the error's offset
+// (tuples hold no escapes, so their text appears as it is).
+func (d *Decoder) tupleError(rec, tuple []byte, i int, perr *tupleErr) *decode.Error {
+	off := -1
+	if j := bytes.Index(rec, tuple); j >= 0 && len(tuple) > 0 {
+		off = j + perr.pos
+	}
+	return &decode.Error{Format: Format, Offset: off, Field: "flowTuples", Reason: "flow tuple " + strconv.Itoa(i+1) + ": " + perr.reason}
+}

@@ -1,0 +1,376 @@
+package nsgflow
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/event"
+)
+
+// expandAll expands rec and returns each event's JSON form (events are
+// reused, so they are rendered as they come).
+func expandAll(t testing.TB, rec []byte, dict *event.Dict) ([]map[string]any, error) {
+	t.Helper()
+	var ev event.Event
+	ev.Fields.Bind(dict)
+	ev.ID = event.NewID()
+	base := ev.ID
+	var out []map[string]any
+	err := New().(decode.Expander).Expand(rec, &ev, func(e *event.Event) {
+		m := map[string]any{"id": e.ID, "time": e.Time, "logsource": e.Logsource}
+		for i, v := range e.Common {
+			if v != "" {
+				m[event.CommonName(i)] = v
+			}
+		}
+		for _, id := range e.Fields.IDs() {
+			v, _ := e.Fields.Get(id)
+			m["f:"+dict.Name(id)] = v
+		}
+		out = append(out, m)
+	})
+	for i, m := range out {
+		if m["id"] == nil {
+			continue
+		}
+		// Ids are SubIDs of the record's by tuple position, so a record
+		// with no bad tuple gives 0, 1, 2…
+		if err == nil && m["id"] != event.SubID(base, i) {
+			t.Errorf("event %d: id %v, want SubID(%v, %d)", i, m["id"], base, i)
+		}
+	}
+	return out, err
+}
+
+func TestExpandFixtures(t *testing.T) {
+	type tup struct {
+		time, src, dst, sport, dport, transport, action, rule, owner, state string
+		counts                                                              []string
+	}
+	tests := []struct {
+		file, service, account, ownerField string
+		tuples                             []tup
+	}{
+		{
+			file: "nsg_v1_record.json", service: "nsgflowlogs", account: "6C2B9F3E-1A4D-4C8E-9F00-1234567890AB", ownerField: "mac",
+			tuples: []tup{
+				{"2024-05-06T08:00:01Z", "198.51.100.7", "10.0.1.4", "51529", "445", "tcp", "deny", "DefaultRule_DenyAllInBound", "000D3A1B2C3D", "", nil},
+				{"2024-05-06T08:00:10Z", "203.0.113.9", "10.0.1.4", "61771", "3389", "tcp", "allow", "UserRule_allow-rdp", "000D3A1B2C3D", "", nil},
+				{"2024-05-06T08:00:15Z", "203.0.113.10", "10.0.1.4", "58596", "3389", "tcp", "allow", "UserRule_allow-rdp", "000D3A1B2C3D", "", nil},
+			},
+		},
+		{
+			file: "nsg_v2_record.json", service: "nsgflowlogs", account: "11111111-2222-3333-4444-555555555555", ownerField: "mac",
+			tuples: []tup{
+				{"2024-05-06T09:00:02Z", "192.0.2.50", "10.5.16.4", "28746", "1433", "udp", "deny", "DefaultRule_DenyAllInBound", "000D3A4E5F60", "B", nil},
+				{"2024-05-06T09:00:10Z", "10.5.16.4", "2001:db8::80", "59831", "443", "tcp", "allow", "DefaultRule_AllowInternetOutBound", "000D3A4E5F60", "B", nil},
+				{"2024-05-06T09:00:20Z", "10.5.16.4", "2001:db8::80", "59831", "443", "tcp", "allow", "DefaultRule_AllowInternetOutBound", "000D3A4E5F60", "C", []string{"30", "16978", "24", "14008"}},
+				{"2024-05-06T09:00:30Z", "10.5.16.4", "2001:db8::80", "59831", "443", "tcp", "allow", "DefaultRule_AllowInternetOutBound", "000D3A4E5F60", "E", []string{"15", "8489", "12", "7054"}},
+			},
+		},
+		{
+			file: "vnet_v4_record.json", service: "vnetflowlogs", account: "11111111-2222-3333-4444-555555555555", ownerField: "aclID",
+			tuples: []tup{
+				{"2024-05-06T10:59:23.718Z", "10.0.0.4", "192.0.2.53", "43652", "53", "udp", "allow", "DefaultRule_AllowInternetOutBound", "9a8b7c6d-5e4f-3a2b-1c0d-e9f8a7b6c5d4", "B", []string{"0", "0", "0", "0"}},
+				{"2024-05-06T10:59:24.718Z", "10.0.0.4", "192.0.2.53", "43652", "53", "udp", "allow", "DefaultRule_AllowInternetOutBound", "9a8b7c6d-5e4f-3a2b-1c0d-e9f8a7b6c5d4", "E", []string{"1", "74", "1", "130"}},
+				{"2024-05-06T10:59:25Z", "198.51.100.66", "10.0.0.4", "50022", "22", "tcp", "deny", "UserRule_DenySSH", "9a8b7c6d-5e4f-3a2b-1c0d-e9f8a7b6c5d4", "D", []string{"1", "60", "0", "0"}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			rec, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dict := event.NewOpenDict()
+			evs, err := expandAll(t, rec, dict)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) != len(tt.tuples) {
+				t.Fatalf("%d events, want %d", len(evs), len(tt.tuples))
+			}
+			for i, w := range tt.tuples {
+				m := evs[i]
+				wt, _ := time.Parse(time.RFC3339Nano, w.time)
+				if !m["time"].(time.Time).Equal(wt) {
+					t.Errorf("tuple %d: time %v, want %v", i, m["time"], wt)
+				}
+				if ls := m["logsource"].(event.Logsource); ls != (event.Logsource{Product: "azure", Service: tt.service}) {
+					t.Errorf("tuple %d: logsource %+v", i, ls)
+				}
+				outcome := map[string]string{"allow": "success", "deny": "failure"}[w.action]
+				want := map[string]string{
+					"source.ip": w.src, "destination.ip": w.dst, "source.port": w.sport, "destination.port": w.dport,
+					"network.transport": w.transport, "event.action": w.action, "event.outcome": outcome, "event.category": "network",
+					"cloud.provider": "azure", "cloud.account.id": tt.account,
+					"f:rule": w.rule, "f:" + tt.ownerField: w.owner, "f:sourceAddress": w.src, "f:destinationPort": w.dport,
+					"f:category": map[bool]string{true: "FlowLogFlowEvent", false: "NetworkSecurityGroupFlowEvent"}[tt.service == "vnetflowlogs"],
+				}
+				if w.state != "" {
+					want["f:flowState"] = w.state
+				}
+				for j, c := range w.counts {
+					want["f:"+fieldNames[fPktsS2D+j]] = c
+				}
+				for k, v := range want {
+					if m[k] != v {
+						t.Errorf("tuple %d: %s = %v, want %q", i, k, m[k], v)
+					}
+				}
+				if w.counts == nil && m["f:bytesSrcToDst"] != nil {
+					t.Errorf("tuple %d: bytesSrcToDst %v, want absent", i, m["f:bytesSrcToDst"])
+				}
+				if !strings.HasPrefix(m["f:flowTuple"].(string), m["f:timestamp"].(string)+",") {
+					t.Errorf("tuple %d: flowTuple %v", i, m["f:flowTuple"])
+				}
+			}
+		})
+	}
+}
+
+// countTuples counts the strings in every flowTuples array of v, walking
+// the JSON independently of the decoder.
+func countTuples(v *fastjson.Value) int {
+	n := 0
+	switch v.Type() {
+	case fastjson.TypeObject:
+		v.GetObject().Visit(func(k []byte, c *fastjson.Value) {
+			if string(k) == "flowTuples" {
+				n += len(c.GetArray())
+				return
+			}
+			n += countTuples(c)
+		})
+	case fastjson.TypeArray:
+		for _, c := range v.GetArray() {
+			n += countTuples(c)
+		}
+	}
+	return n
+}
+
+// TestSharedData expands every record of the Microsoft documentation and
+// OpenTelemetry samples: each must yield exactly as many events as it holds
+// flow tuples, with no error.
+func TestSharedData(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "data", "network_flow", "azure_nsg")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) == 0 {
+		t.Skipf("shared data not available in %s", dir)
+	}
+	total := 0
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p fastjson.Parser
+		env, err := p.ParseBytes(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range env.GetArray("records") {
+			rec := r.MarshalTo(nil)
+			want := countTuples(r)
+			evs, err := expandAll(t, rec, event.NewOpenDict())
+			if err != nil {
+				t.Errorf("%s record %d: %v", filepath.Base(file), i, err)
+			}
+			if len(evs) != want || want == 0 {
+				t.Errorf("%s record %d: %d events, want %d flow tuples", filepath.Base(file), i, len(evs), want)
+			}
+			total += len(evs)
+			if f, _ := decode.Sniff(rec); f != Format {
+				t.Errorf("%s record %d: sniffed as %q", filepath.Base(file), i, f)
+			}
+		}
+	}
+	// v1: 5 + 4 tuples, v2: 7, v4: 2.
+	if total != 18 {
+		t.Errorf("%d tuples in all, want 18", total)
+	}
+}
+
+func TestDecodeFirstTuple(t *testing.T) {
+	rec, _ := os.ReadFile(filepath.Join("testdata", "vnet_v4_record.json"))
+	var ev event.Event
+	ev.Fields.Bind(event.NewOpenDict())
+	ev.ID = event.NewID()
+	id := ev.ID
+	if err := New().Decode(rec, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.ID != id || ev.Common[event.DestinationPort] != "53" || ev.Time.UnixMilli() != 1714993163718 {
+		t.Errorf("Decode gave id %v port %q time %v; want the first tuple", ev.ID, ev.Common[event.DestinationPort], ev.Time)
+	}
+	ev.Reset()
+	if err := New().Decode([]byte(`{"time":"2024-05-06T00:00:00Z","resourceId":"/subscriptions/abc/x","properties":{"Version":2,"flows":[]}}`), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Common[event.CloudAccountID] != "abc" || ev.Time.IsZero() || ev.Common[event.SourceIP] != "" {
+		t.Errorf("record without tuples: %+v", ev.Common)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	const head = `{"time":"2024-05-06T00:00:00Z","properties":{"Version":2,"flows":[{"rule":"r","flows":[{"mac":"m","flowTuples":[`
+	for _, tt := range []struct {
+		rec, field, reason string
+		offset             int
+		good               int // events emitted despite the fault
+	}{
+		{`{"properties":`, "", "invalid JSON", 13, 0},
+		{`"x"`, "", "want an object", 0, 0},
+		{`{"time":"2024-05-06T00:00:00Z","properties":{"Version":1}}`, "properties.flows", "no flows array", -1, 0},
+		{`{"time":"noon","properties":{"flows":[]}}`, "time", "unreadable time", -1, 0},
+		{head + `"1714982401,1.2.3.4,10.0.0.1,1,2,T,I,A","1714982401,1.2.3.999,10.0.0.1,1,2,T,I,A","1714982402,1.2.3.4,10.0.0.1,1,2,T,I,A"]}]}]}}`,
+			"flowTuples", "flow tuple 2: bad IP address", len(head) + 52, 2},
+		{head + `"1714982401,1.2.3.4,10.0.0.1,1,70000,T,I,A"]}]}]}}`, "flowTuples", "flow tuple 1: bad port", len(head) + 1 + 30, 0},
+		{head + `"1714982401,1.2.3.4,10.0.0.1,1,2,X,I,A"]}]}]}}`, "flowTuples", "bad protocol", len(head) + 1 + 32, 0},
+		{head + `"1714982401,1.2.3.4,10.0.0.1,1,2,T,X,A"]}]}]}}`, "flowTuples", "bad direction", len(head) + 1 + 34, 0},
+		{head + `"1714982401,1.2.3.4,10.0.0.1,1,2,T,I,Q"]}]}]}}`, "flowTuples", "bad decision", len(head) + 1 + 36, 0},
+		{head + `"1714982401,1.2.3.4,10.0.0.1,1,2,T,I,A,Z,,,,"]}]}]}}`, "flowTuples", "bad flow state", len(head) + 1 + 38, 0},
+		{head + `"1714982401,1.2.3.4,10.0.0.1,1,2,T,I,A,C,1,x,1,1"]}]}]}}`, "flowTuples", "bad packet or byte count", len(head) + 1 + 42, 0},
+		{head + `"1714982401,1.2.3.4"]}]}]}}`, "flowTuples", "has 2 parts", len(head) + 1, 0},
+		{head + `"now,1.2.3.4,10.0.0.1,1,2,T,I,A"]}]}]}}`, "flowTuples", "bad time stamp", len(head) + 1, 0},
+		{head + `7,"1714982401,1.2.3.4,10.0.0.1,1,2,T,I,A"]}]}]}}`, "flowTuples", "flow tuple 1 is not a string", -1, 1},
+	} {
+		var ev event.Event
+		ev.Fields.Bind(event.NewOpenDict())
+		good := 0
+		err := New().(decode.Expander).Expand([]byte(tt.rec), &ev, func(*event.Event) { good++ })
+		var de *decode.Error
+		if !errors.As(err, &de) {
+			t.Errorf("%s: err = %v", tt.rec, err)
+			continue
+		}
+		if de.Field != tt.field || de.Offset != tt.offset || !strings.Contains(de.Reason, tt.reason) || de.Format != Format || good != tt.good {
+			t.Errorf("%.80s: got %v (offset %d field %q), %d good events; want offset %d, %d good", tt.rec, de, de.Offset, de.Field, good, tt.offset, tt.good)
+		}
+	}
+}
+
+func TestSniff(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, file := range files {
+		rec, _ := os.ReadFile(file)
+		if f, score := decode.Sniff(rec); f != Format {
+			t.Errorf("%s: sniffed as %q (%d)", file, f, score)
+		}
+	}
+	if s := Sniff([]byte(`{"operationName":"x","resourceId":"y"}`)); s != 0 {
+		t.Errorf("activity record scored %d", s)
+	}
+}
+
+var benchDict = event.NewDict("rule", "trafficDecision", "destinationPort", "category", "bytesSrcToDst")
+
+func fixtures(t testing.TB) [][]byte {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	var recs [][]byte
+	for _, f := range files {
+		r, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+func TestZeroAllocs(t *testing.T) {
+	for _, rec := range fixtures(t) {
+		d := New().(decode.Expander)
+		var ev event.Event
+		ev.Fields.Bind(benchDict)
+		emit := func(*event.Event) {}
+		if a := testing.AllocsPerRun(100, func() {
+			ev.Reset()
+			if err := d.Expand(rec, &ev, emit); err != nil {
+				t.Fatal(err)
+			}
+		}); a != 0 {
+			t.Errorf("%.40s: %.1f allocs per record, want 0", rec, a)
+		}
+	}
+}
+
+// BenchmarkDecode expands the fixtures and reports flow tuples a second.
+func BenchmarkDecode(b *testing.B) {
+	recs := fixtures(b)
+	d := New().(decode.Expander)
+	var ev event.Event
+	ev.Fields.Bind(benchDict)
+	tuples := 0
+	emit := func(*event.Event) { tuples++ }
+	size := 0
+	for _, r := range recs {
+		size += len(r)
+	}
+	b.SetBytes(int64(size / len(recs)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i++ {
+		ev.Reset()
+		if err := d.Expand(recs[i%len(recs)], &ev, emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(tuples)/b.Elapsed().Seconds(), "tuples/s")
+	if cpu := cpuTime() - cpu; cpu > 0 {
+		b.ReportMetric(float64(tuples)/cpu.Seconds(), "tuples/cpu-s")
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, rec := range fixtures(f) {
+		f.Add(rec)
+	}
+	f.Add([]byte(`{"flowRecords":{"flows":[{"flowGroups":[{"flowTuples":["1,::1,::2,,,255,O,D,X,,,,"]}]}]}}`))
+	d := New()
+	dict := event.NewOpenDict()
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		Sniff(rec)
+		var ev event.Event
+		ev.Fields.Bind(dict)
+		check := func(err error) {
+			if err == nil {
+				return
+			}
+			var de *decode.Error
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v is not a *decode.Error", err)
+			}
+			if de.Offset > len(rec) {
+				t.Fatalf("offset %d beyond %d bytes", de.Offset, len(rec))
+			}
+		}
+		check(d.(decode.Expander).Expand(rec, &ev, func(e *event.Event) {
+			if e.Common[event.SourceIP] == "" || e.Logsource.Product != "azure" {
+				t.Fatalf("event without source: %+v", e.Common)
+			}
+		}))
+		ev.Reset()
+		check(d.Decode(rec, &ev))
+	})
+}
+
+func TestRegistered(t *testing.T) {
+	d, err := decode.New(Format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.(decode.Expander); !ok {
+		t.Errorf("decode.New(%q) gave a %T, not an Expander", Format, d)
+	}
+}

@@ -1,0 +1,122 @@
+package signin
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// signInOutcome: Entra's error code 0 is success and any other code a
+// failure (50126 bad password, 50053 locked out, 50074 MFA required…). The
+// diagnostic shape's resultType holds the same code, or Success/Failure.
+func signInOutcome(errorCode, resultType string) string {
+	code := first(errorCode, resultType)
+	switch {
+	case code == "":
+		return ""
+	case code == "0" || strings.EqualFold(code, "success"):
+		return "success"
+	case strings.EqualFold(code, "failure") || numeric(code) != "":
+		return "failure"
+	}
+	return "unknown"
+}
+
+// auditOutcome reads a directoryAudit's result (success, failure, timeout).
+func auditOutcome(result, resultType string) string {
+	r := first(result, resultType)
+	switch {
+	case r == "":
+		return ""
+	case strings.EqualFold(r, "success"):
+		return "success"
+	case strings.EqualFold(r, "failure"), strings.EqualFold(r, "failed"), strings.EqualFold(r, "timeout"):
+		return "failure"
+	}
+	return "unknown"
+}
+
+// numeric returns s when it is a decimal number, else "".
+func numeric(s string) string {
+	if s == "" || len(s) > 12 {
+		return ""
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return ""
+		}
+	}
+	return s
+}
+
+// ipOnly returns s when it is an IP address. Names are screened out first:
+// netip's errors allocate.
+func ipOnly(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':') {
+			return ""
+		}
+	}
+	if _, err := netip.ParseAddr(s); err != nil {
+		return ""
+	}
+	return s
+}
+
+func first(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// containsFold reports whether s contains sub (lower case), ignoring ASCII
+// case.
+func containsFold[T string | []byte](s T, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && lowerByte(s[i+j]) == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// recordKeys are the diagnostic shape's top-level keys. Some pipelines
+// lowercase them (calleripaddress, resulttype); they are given back the
+// schema's spelling so that rules match whatever the export.
+var recordKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"time", "resourceId", "operationName", "operationVersion", "category", "tenantId",
+		"resultType", "resultSignature", "resultDescription", "durationMs", "callerIpAddress",
+		"correlationId", "identity", "Level", "location", "properties",
+	} {
+		m[strings.ToLower(k)] = k
+	}
+	return m
+}()
+
+func (d *Decoder) canonical(k []byte) []byte {
+	d.key = d.key[:0]
+	for _, c := range k {
+		d.key = append(d.key, lowerByte(c))
+	}
+	if n, ok := recordKeys[string(d.key)]; ok {
+		d.key = append(d.key[:0], n...)
+		return d.key
+	}
+	return k
+}

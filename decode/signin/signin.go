@@ -1,0 +1,219 @@
+// Package signin decodes one Microsoft Entra ID (Azure AD) sign-in record,
+// in either shape Microsoft writes it: the Microsoft Graph signIn resource
+// (createdDateTime, userPrincipalName, status.errorCode at the top) and the
+// diagnostic-settings record (time, category, resultType, callerIpAddress,
+// with the Graph fields under properties). Entra audit records
+// (directoryAudit: activityDisplayName, initiatedBy, targetResources) arrive
+// by the same routes, so they decode too, with logsource service auditlogs.
+//
+// Fields keep the record's own names, nested ones dotted. A field under
+// properties is also given its Graph name (properties.status.errorCode is
+// also status.errorCode), so that a rule written for either shape matches
+// both.
+package signin
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/vigil-sec/vigil/decode"
+	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/event"
+)
+
+// Format is the name the decoder is registered under.
+const Format = "signin"
+
+func init() {
+	decode.Register(Format, New)
+	decode.RegisterSniffer(Format, Sniff)
+}
+
+var propertiesPrefix = []byte("properties.")
+
+// Decoder decodes sign-in and audit records. The values it stores alias its
+// parse buffers and are valid until the next Decode.
+type Decoder struct {
+	p    fastjson.Parser
+	flat *jsondec.Flattener
+	ev   *event.Event
+	c    captured
+	key  []byte
+}
+
+// captured holds what the ECS mapping reads, whatever the Dict holds.
+type captured struct {
+	time, created, activityTime                          string
+	upn, initiatorUPN, initiatorApp, spName, identity    string
+	ip, callerIP, initiatorIP                            string
+	errorCode, failureReason, resultType, resultDesc     string
+	result, operation, activityName, category, userAgent string
+	tenant                                               string
+	audit                                                bool // a directoryAudit marker was seen
+}
+
+// slot returns where the value of name goes. Names under properties are
+// matched by their Graph name; the first value seen wins.
+func (c *captured) slot(name []byte) *string {
+	switch string(name) { // top-level names of the diagnostic shape
+	case "time":
+		return &c.time
+	case "callerIpAddress":
+		return &c.callerIP
+	case "identity":
+		return &c.identity
+	case "category":
+		return &c.category
+	}
+	name = bytes.TrimPrefix(name, propertiesPrefix)
+	switch string(name) {
+	case "createdDateTime":
+		return &c.created
+	case "activityDateTime":
+		c.audit = true
+		return &c.activityTime
+	case "userPrincipalName":
+		return &c.upn
+	case "initiatedBy.user.userPrincipalName":
+		return &c.initiatorUPN
+	case "initiatedBy.app.displayName":
+		return &c.initiatorApp
+	case "servicePrincipalName":
+		return &c.spName
+	case "ipAddress":
+		return &c.ip
+	case "initiatedBy.user.ipAddress":
+		return &c.initiatorIP
+	case "status.errorCode":
+		return &c.errorCode
+	case "status.failureReason":
+		return &c.failureReason
+	case "resultType":
+		return &c.resultType
+	case "resultDescription", "resultReason":
+		return &c.resultDesc
+	case "result":
+		return &c.result
+	case "operationName":
+		return &c.operation
+	case "activityDisplayName":
+		c.audit = true
+		return &c.activityName
+	case "loggedByService":
+		c.audit = true
+	case "userAgent":
+		return &c.userAgent
+	case "tenantId":
+		return &c.tenant
+	}
+	return nil
+}
+
+// New returns a sign-in log decoder.
+func New() decode.Decoder {
+	d := &Decoder{key: make([]byte, 0, 32)}
+	d.flat = jsondec.NewFlattener(d.leaf)
+	return d
+}
+
+// Decode implements decode.Decoder.
+func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
+	v, err := d.p.ParseBytes(rec)
+	if err != nil {
+		return jsondec.SyntaxError(Format, rec, err)
+	}
+	o := v.GetObject()
+	if o == nil {
+		return jsondec.ObjectError(Format, rec, v)
+	}
+	d.ev, d.c = ev, captured{}
+	d.flat.Reset()
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		d.flat.Walk(d.canonical(k), v)
+	})
+	d.ev = nil
+
+	c := &d.c
+	for _, f := range [...]struct{ name, v string }{{"createdDateTime", c.created}, {"activityDateTime", c.activityTime}, {"time", c.time}} {
+		if f.v == "" {
+			continue
+		}
+		t, ok := jsondec.ParseTime(f.v)
+		if !ok {
+			return &decode.Error{Format: Format, Offset: -1, Field: f.name, Reason: "unreadable time stamp " + strconv.Quote(f.v)}
+		}
+		ev.Time = t
+		break
+	}
+	signIn := containsFold(c.category, "signinlogs") || (!c.audit && !strings.EqualFold(c.category, "auditlogs"))
+	com := &ev.Common
+	com[event.CloudProvider] = "azure"
+	com[event.CloudAccountID] = c.tenant
+	com[event.UserAgentOriginal] = c.userAgent
+	com[event.SourceIP] = ipOnly(first(c.ip, c.callerIP, c.initiatorIP))
+	com[event.UserName] = first(c.upn, c.initiatorUPN, c.spName, c.initiatorApp, c.identity)
+	if signIn {
+		ev.Logsource = event.Logsource{Product: "azure", Service: "signinlogs"}
+		com[event.EventCategory] = "authentication"
+		com[event.EventAction] = first(c.operation, "Sign-in activity")
+		com[event.EventCode] = first(c.errorCode, numeric(c.resultType))
+		com[event.EventOutcome] = signInOutcome(c.errorCode, c.resultType)
+	} else {
+		ev.Logsource = event.Logsource{Product: "azure", Service: "auditlogs"}
+		com[event.EventCategory] = "iam"
+		com[event.EventAction] = first(c.operation, c.activityName)
+		com[event.EventOutcome] = auditOutcome(c.result, c.resultType)
+	}
+	// SigmaHQ's sign-in rules name the error code and its text as Log
+	// Analytics does.
+	d.alias(ev, "ResultType", first(c.errorCode, c.resultType))
+	d.alias(ev, "ResultDescription", first(c.failureReason, c.resultDesc))
+	return nil
+}
+
+func (d *Decoder) alias(ev *event.Event, name, v string) {
+	if v == "" {
+		return
+	}
+	d.key = append(d.key[:0], name...)
+	if dict := ev.Fields.Dict(); dict != nil {
+		if id, ok := dict.IDBytes(d.key); ok && !ev.Fields.Has(id) {
+			ev.Fields.Set(id, v)
+		}
+	}
+}
+
+func (d *Decoder) leaf(name []byte, v *fastjson.Value) {
+	var id, gid int32
+	keep, gkeep := false, false
+	dict := d.ev.Fields.Dict()
+	if dict != nil {
+		id, keep = dict.IDBytes(name)
+		if g, ok := bytes.CutPrefix(name, propertiesPrefix); ok {
+			gid, gkeep = dict.IDBytes(g)
+		}
+	}
+	p := d.c.slot(name)
+	if p != nil && *p != "" {
+		p = nil
+	}
+	if !keep && !gkeep && p == nil {
+		return
+	}
+	s, ok := d.flat.Scalar(v)
+	if !ok {
+		return
+	}
+	if keep {
+		d.ev.Fields.Set(id, s)
+	}
+	if gkeep {
+		d.ev.Fields.Set(gid, s)
+	}
+	if p != nil {
+		*p = s
+	}
+}

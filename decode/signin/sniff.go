@@ -1,0 +1,25 @@
+package signin
+
+import "bytes"
+
+// Sniff scores rec as a sign-in (or Entra audit) record: a JSON object
+// with a sign-in log category or the Graph resources' own keys.
+func Sniff(rec []byte) int {
+	if len(rec) > 4096 {
+		rec = rec[:4096]
+	}
+	rec = bytes.TrimLeft(rec, " \t\r\n")
+	if len(rec) == 0 || rec[0] != '{' {
+		return 0
+	}
+	s := rec
+	switch {
+	case containsFold(s, "signinlogs"), containsFold(s, `"auditlogs"`):
+		return 85
+	case containsFold(s, `"userprincipalname"`) && (containsFold(s, `"createddatetime"`) || containsFold(s, `"errorcode"`)):
+		return 85
+	case containsFold(s, `"activitydisplayname"`) && containsFold(s, `"initiatedby"`):
+		return 80
+	}
+	return 0
+}

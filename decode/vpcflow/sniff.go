@@ -1,0 +1,63 @@
+package vpcflow
+
+import (
+	"bytes"
+	"strings"
+)
+
+// Sniff scores rec as a flow log record: a header line of flow log field
+// names, a default-format line (version, account, interface, two
+// addresses, …, log status), or a JSON object with flow log field names.
+func Sniff(rec []byte) int {
+	if len(rec) > 4096 {
+		rec = rec[:4096]
+	}
+	rec = bytes.TrimSpace(rec)
+	if len(rec) == 0 {
+		return 0
+	}
+	if rec[0] == '{' {
+		for _, k := range []string{`"srcaddr"`, `"dstaddr"`, `"log-status"`, `"interface-id"`, `"srcAddr"`, `"dstAddr"`, `"AWS.VPCFlow"`, `"interfaceId"`} {
+			if bytes.Contains(rec, []byte(k)) {
+				return 80
+			}
+		}
+		// OCSF Network Activity (class 4001), as security lakes keep flows.
+		for _, k := range []string{`"OCSF.NetworkActivity"`, `"class_uid":4001`, `"dst_endpoint"`, `"src_endpoint"`} {
+			if bytes.Contains(rec, []byte(k)) {
+				return 70
+			}
+		}
+		return 0
+	}
+	toks := strings.Fields(string(rec))
+	if n, ok := canonicalName(toks[0]); ok && nameLike(n) {
+		for _, t := range toks {
+			if n, ok := canonicalName(t); !ok && !nameLike(n) {
+				return 0
+			}
+		}
+		return 90
+	}
+	if len(toks) != len(DefaultFields) {
+		// A custom format's line, without its header: an interface id
+		// and an action or log status give it away.
+		var eni, status bool
+		for _, t := range toks {
+			eni = eni || strings.HasPrefix(t, "eni-")
+			status = status || t == "ACCEPT" || t == "REJECT" || t == "NODATA" || t == "SKIPDATA"
+		}
+		if eni && status && len(toks) >= 5 {
+			return 60
+		}
+		return 0
+	}
+	if _, ok := number(toks[0]); !ok {
+		return 0
+	}
+	addrs := (toks[3] == "-" || validAddr(toks[3])) && (toks[4] == "-" || validAddr(toks[4]))
+	if st := toks[13]; addrs && (st == "OK" || st == "NODATA" || st == "SKIPDATA") {
+		return 90
+	}
+	return 0
+}

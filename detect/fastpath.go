@@ -1,0 +1,294 @@
+package detect
+
+import (
+	"slices"
+
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
+)
+
+// The fast path matches all rules at once. Literal atoms (see literalOnly)
+// are not evaluated one by one: every literal of a field goes into the
+// field's literalSet, and one pass per present field marks the atoms whose
+// values it satisfies (scanFields). Each rule has a trigger, a set of such
+// atoms at least one of which holds whenever its condition does; only the
+// rules a marked atom triggers (and the few without a trigger) evaluate
+// their condition, in which literal atoms are read from the marks and the
+// others evaluated as before (atom.go), only for these candidates.
+type fastPath struct {
+	kind     []atomKind    // by atom
+	fields   []*literalSet // by field slot; nil when no literal atom reads it
+	commons  []commonField // slots with a literal set and a common fallback
+	keywords *literalSet   // keyword atoms; nil without any
+	vals     []fastVal     // the refs of the literal sets
+	trigger  [][]int32     // by atom: the rules it triggers
+	always   []int32       // rules without a trigger, ascending
+	stats    fastPathStats
+}
+
+type atomKind uint8
+
+const (
+	slowAtom    atomKind = iota // evaluated by evalAtom when a candidate needs it
+	fieldAtom                   // marked by its field's literal set
+	keywordAtom                 // marked by the keyword literal set
+)
+
+// fastVal is one value of a literal atom: satisfying it marks the atom, or
+// for a |all atom counts towards the need values it must satisfy.
+type fastVal struct {
+	atom int32
+	need int32
+}
+
+type commonField struct {
+	slot   int32
+	common int
+}
+
+type fastPathStats struct {
+	literal, slow, triggered, always, bytes int
+}
+
+// buildFastPath sorts the atoms into literal and slow ones, builds the
+// literal sets and picks every rule's trigger. ms are the matchers the atoms
+// were made from.
+func (e *Engine) buildFastPath(ms []*rule.Matcher) {
+	fp := &e.fast
+	fp.kind = make([]atomKind, len(e.atoms))
+	fields := make([]*literalSetBuilder, len(e.fields))
+	var kw literalSetBuilder
+	for i := range e.atoms {
+		a := &e.atoms[i]
+		if !literalOnly(ms[i], a) {
+			fp.stats.slow++
+			continue
+		}
+		fp.stats.literal++
+		b := &kw
+		fp.kind[i] = keywordAtom
+		if !a.keyword {
+			fp.kind[i] = fieldAtom
+			if fields[a.field] == nil {
+				fields[a.field] = &literalSetBuilder{}
+			}
+			b = fields[a.field]
+		}
+		need := int32(1)
+		if a.all {
+			need = int32(len(a.values))
+		}
+		for j := range a.values {
+			ref := int32(len(fp.vals))
+			fp.vals = append(fp.vals, fastVal{atom: int32(i), need: need})
+			for k := range a.values[j].pats {
+				b.add(&a.values[j].pats[k], ref)
+			}
+		}
+	}
+	fp.fields = make([]*literalSet, len(e.fields))
+	for f, b := range fields {
+		if b == nil {
+			continue
+		}
+		fp.fields[f] = b.build()
+		fp.stats.bytes += fp.fields[f].size()
+		if c := e.fields[f].common; c >= 0 {
+			fp.commons = append(fp.commons, commonField{slot: int32(f), common: c})
+		}
+	}
+	if !kw.empty() {
+		fp.keywords = kw.build()
+		fp.stats.bytes += fp.keywords.size()
+	}
+	fp.trigger = make([][]int32, len(e.atoms))
+	for r := range e.progs {
+		t, ok := e.triggerOf(&e.progs[r])
+		if !ok {
+			fp.always = append(fp.always, int32(r))
+			continue
+		}
+		fp.stats.triggered++
+		for _, a := range t {
+			fp.trigger[a] = append(fp.trigger[a], int32(r))
+		}
+	}
+	fp.stats.always = len(fp.always)
+}
+
+// scanFields marks the literal atoms that ev satisfies and collects them in
+// sc.marked.
+func (e *Engine) scanFields(ev *event.Event, sc *scratch) {
+	fp := &e.fast
+	sc.marked = sc.marked[:0]
+	for _, id := range ev.Fields.IDs() {
+		if int(id) >= len(fp.fields) || fp.fields[id] == nil {
+			continue
+		}
+		ls := fp.fields[id]
+		v, _ := ev.Fields.Get(id)
+		e.scanValue(ls, v, sc)
+		if ev.Fields.Multi(id) {
+			first := true
+			ev.Fields.Each(id, func(v string) bool {
+				if !first {
+					e.scanValue(ls, v, sc)
+				}
+				first = false
+				return true
+			})
+		}
+	}
+	for _, cf := range fp.commons {
+		if v := ev.Common[cf.common]; v != "" && !ev.Fields.Has(cf.slot) {
+			e.scanValue(fp.fields[cf.slot], v, sc)
+		}
+	}
+	if fp.keywords != nil {
+		e.scanKeywords(ev, sc)
+	}
+}
+
+// scanKeywords runs the keyword literals over every value of the event:
+// its own fields, its common fields and its raw record, each on its own.
+func (e *Engine) scanKeywords(ev *event.Event, sc *scratch) {
+	ls := e.fast.keywords
+	for _, id := range ev.Fields.IDs() {
+		ev.Fields.Each(id, func(v string) bool {
+			e.scanValue(ls, v, sc)
+			return true
+		})
+	}
+	for _, v := range ev.Common {
+		if v != "" {
+			e.scanValue(ls, v, sc)
+		}
+	}
+	if len(ev.Raw) > 0 {
+		e.scanValue(ls, bytesString(ev.Raw), sc)
+	}
+}
+
+// scanValue marks what one value satisfies in ls.
+func (e *Engine) scanValue(ls *literalSet, v string, sc *scratch) {
+	e.markAll(ls.any, sc)
+	if v == "" {
+		e.markAll(ls.empty, sc)
+		return
+	}
+	n := int32(len(v))
+	if t := ls.fwd; t != nil {
+		hits, ok := t.walk(v, false, sc.hits[:0])
+		if !ok {
+			low := sc.lowerTmp(v)
+			n = int32(len(low))
+			hits = t.walkLowered(low, false, hits[:0])
+		}
+		for _, h := range hits {
+			for _, p := range t.outputs(h.row) {
+				if lp := &ls.pats[p]; lp.kind == pPrefix || h.end == n {
+					e.markAll(lp.refs, sc)
+				}
+			}
+		}
+		sc.hits = hits
+	}
+	if t := ls.rev; t != nil {
+		hits, ok := t.walk(v, true, sc.hits[:0])
+		if !ok {
+			hits = t.walkLowered(sc.lowerTmp(v), true, hits[:0])
+		}
+		for _, h := range hits {
+			for _, p := range t.outputs(h.row) {
+				e.markAll(ls.pats[p].refs, sc)
+			}
+		}
+		sc.hits = hits
+	}
+	if ls.long == nil && ls.short == nil {
+		return
+	}
+	s := v
+	if !isASCII(v) {
+		s = sc.lowerTmp(v)
+	}
+	if g := ls.long; g != nil {
+		hits := g.scan(s, sc.hits[:0])
+		for _, h := range hits {
+			for _, p := range g.outs[h.row] {
+				e.markAll(ls.pats[p].refs, sc)
+			}
+		}
+		sc.hits = hits
+	}
+	if a := ls.short; a != nil {
+		hits := a.scanLowered(s, sc.hits[:0])
+		for _, h := range hits {
+			for _, p := range a.outputs(h) {
+				e.markAll(ls.pats[p].refs, sc)
+			}
+		}
+		sc.hits = hits
+	}
+}
+
+func (e *Engine) markAll(refs []int32, sc *scratch) {
+	for _, r := range refs {
+		fv := e.fast.vals[r]
+		if fv.need > 1 {
+			if sc.valGen[r] == sc.gen {
+				continue
+			}
+			sc.valGen[r] = sc.gen
+			if sc.cntGen[fv.atom] != sc.gen {
+				sc.cntGen[fv.atom], sc.cnt[fv.atom] = sc.gen, 0
+			}
+			if sc.cnt[fv.atom]++; sc.cnt[fv.atom] < fv.need {
+				continue
+			}
+		}
+		if sc.markGen[fv.atom] != sc.gen {
+			sc.markGen[fv.atom] = sc.gen
+			sc.marked = append(sc.marked, fv.atom)
+		}
+	}
+}
+
+// candidates returns the rules of route idx (ascending) that a marked atom
+// triggers or that have no trigger, ascending.
+func (e *Engine) candidates(idx []int32, sc *scratch) []int32 {
+	c := sc.cands[:0]
+	for _, a := range sc.marked {
+		for _, r := range e.fast.trigger[a] {
+			if sc.ruleGen[r] != sc.gen {
+				sc.ruleGen[r] = sc.gen
+				if _, in := slices.BinarySearch(idx, r); in {
+					c = append(c, r)
+				}
+			}
+		}
+	}
+	for _, r := range e.fast.always {
+		if sc.ruleGen[r] != sc.gen {
+			if _, in := slices.BinarySearch(idx, r); in {
+				c = append(c, r)
+			}
+		}
+	}
+	slices.Sort(c)
+	sc.cands = c
+	return c
+}
+
+// fastAtom is the value of a literal atom, read from the marks.
+func (e *Engine) fastAtom(id int32, k atomKind, ev *event.Event, sc *scratch) bool {
+	if sc.markGen[id] == sc.gen {
+		return k == keywordAtom || !e.atoms[id].neq
+	}
+	if k == keywordAtom || !e.atoms[id].neq {
+		return false
+	}
+	// neq holds for a present field none of whose values matched.
+	_, _, ok := e.value(ev, e.atoms[id].field)
+	return ok
+}

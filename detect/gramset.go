@@ -1,0 +1,136 @@
+package detect
+
+import (
+	"encoding/binary"
+	"unsafe"
+)
+
+// A gramSet finds substring literals of four bytes or more without walking
+// an automaton byte by byte. Every literal has a trigram at its offset 0 and
+// one at offset 1, so looking at the trigrams at even offsets of the value
+// only, one of them lands on each occurrence; a 65,536-bit table of the
+// literals' hashed trigrams turns away nearly all positions with a load and
+// a bit test that do not depend on each other (the CPU overlaps them, where
+// an automaton's steps wait on one another). Surviving positions are
+// checked exactly: the literals starting there are looked up by their
+// first four bytes and compared.
+//
+// Trigrams are folded with |0x20, which maps A–Z onto a–z (and a few
+// punctuation marks onto others): a superset filter, never a miss.
+type gramSet struct {
+	bits  [1 << 10]uint64
+	heads map[uint32][]int32 // lower-case first four bytes -> literal ids
+	lits  []string
+	outs  [][]int32 // by literal id: the ids reported
+}
+
+// minGramLit is the shortest literal a gramSet takes.
+const minGramLit = 4
+
+func triHash(g uint32) uint32 { return ((g | 0x202020) * 0x9E3779B1) >> 16 }
+
+func newGramSet(lits []string, outs [][]int32) *gramSet {
+	g := &gramSet{heads: make(map[uint32][]int32), lits: lits, outs: outs}
+	for i, l := range lits {
+		for off := 0; off < 2; off++ {
+			h := triHash(uint32(l[off]) | uint32(l[off+1])<<8 | uint32(l[off+2])<<16)
+			g.bits[h>>6] |= 1 << (h & 63)
+		}
+		k := binary.LittleEndian.Uint32([]byte(l[:4]))
+		g.heads[k] = append(g.heads[k], int32(i))
+	}
+	return g
+}
+
+// scan appends the occurrences in s, which must be ASCII or already
+// lowered, as (literal id, end) pairs.
+func (g *gramSet) scan(s string, hits []acHit) []acHit {
+	n := len(s)
+	if n < minGramLit {
+		return hits
+	}
+	b := unsafe.Slice(unsafe.StringData(s), n)
+	checked := -1
+	i := 0
+	for ; i+4 <= n; i += 2 {
+		h := triHash(binary.LittleEndian.Uint32(b[i:]) & 0xFFFFFF)
+		if g.bits[h>>6]&(1<<(h&63)) == 0 {
+			continue
+		}
+		for p := max(i-1, checked+1); p <= i; p++ {
+			hits = g.verify(b, p, hits)
+		}
+		checked = i
+	}
+	// The last trigram, when it ends the value: only a literal starting one
+	// byte before it can still fit.
+	if i+3 == n {
+		h := triHash(uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16)
+		if g.bits[h>>6]&(1<<(h&63)) != 0 && i-1 > checked {
+			hits = g.verify(b, i-1, hits)
+		}
+	}
+	return hits
+}
+
+// verify appends the literals that occur at p.
+func (g *gramSet) verify(b []byte, p int, hits []acHit) []acHit {
+	if p < 0 || p+4 > len(b) {
+		return hits
+	}
+	var k uint32
+	for j := 3; j >= 0; j-- {
+		c := b[p+j]
+		if c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		k = k<<8 | uint32(c)
+	}
+	ids, ok := g.heads[k]
+	if !ok {
+		return hits
+	}
+	for _, id := range ids {
+		l := g.lits[id]
+		if p+len(l) <= len(b) && equalFoldASCII(b[p+4:p+len(l)], l[4:]) {
+			hits = append(hits, acHit{row: uint32(id), end: int32(p + len(l))})
+		}
+	}
+	return hits
+}
+
+// equalFoldASCII reports whether b lowered (ASCII capitals only) is lit.
+func equalFoldASCII(b []byte, lit string) bool {
+	for i := 0; i < len(lit); i++ {
+		c := b[i]
+		if c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		if c != lit[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// isASCII reports whether s has no byte >= 0x80, eight bytes at a time.
+func isASCII(s string) bool {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	var acc uint64
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		acc |= binary.LittleEndian.Uint64(b[i:])
+	}
+	for ; i < len(b); i++ {
+		acc |= uint64(b[i])
+	}
+	return acc&0x8080808080808080 == 0
+}
+
+func (g *gramSet) size() int {
+	n := len(g.bits) * 8
+	for _, l := range g.lits {
+		n += len(l) + 16
+	}
+	return n + 48*len(g.heads)
+}

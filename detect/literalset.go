@@ -1,0 +1,167 @@
+package detect
+
+import (
+	"github.com/vigil-sec/vigil/rule"
+)
+
+// A literalSet holds every literal pattern of one field (or of the keyword
+// searches), from every rule, so that a few passes over a value tell which
+// patterns it satisfies: a walk of the forward trie from the value's start
+// (equal and prefix literals), one of the reversed trie from its end
+// (suffix literals), and for substrings a gramSet (literals of four bytes
+// or more) and an automaton (shorter ones). A pattern's refs are the fast
+// values (see fastVal) it satisfies.
+type literalSet struct {
+	fwd, rev *trie
+	long     *gramSet
+	short    *automaton
+	pats     []litPat // by output id
+	empty    []int32  // refs satisfied by an empty value (equals "")
+	any      []int32  // refs satisfied by any value (`*`, or an empty affix)
+}
+
+// litPat is one (kind, literal) of the field. Where a literal was found
+// decides whether it counts: an equal literal must span the value.
+type litPat struct {
+	kind patKind
+	n    int32 // len(literal)
+	refs []int32
+}
+
+// literalSetBuilder gathers the patterns of one field.
+type literalSetBuilder struct {
+	ls    literalSet
+	index map[litKey]int32 // pattern -> pats index
+	// Distinct literals of each structure: forward, reversed, long and
+	// short substrings.
+	groups [4]litGroup
+}
+
+type litGroup struct {
+	lits []string
+	id   map[string]int
+	outs [][]int32 // by literal: pats ids
+}
+
+func (g *litGroup) add(lit string, pat int32) {
+	if g.id == nil {
+		g.id = make(map[string]int)
+	}
+	i, ok := g.id[lit]
+	if !ok {
+		i = len(g.lits)
+		g.id[lit] = i
+		g.lits = append(g.lits, lit)
+		g.outs = append(g.outs, nil)
+	}
+	g.outs[i] = append(g.outs[i], pat)
+}
+
+type litKey struct {
+	kind patKind
+	lit  string
+}
+
+func (b *literalSetBuilder) add(p *pat, ref int32) {
+	switch {
+	case p.kind == pAnything, p.lit == "" && p.kind != pEqual:
+		b.ls.any = append(b.ls.any, ref)
+		return
+	case p.lit == "":
+		b.ls.empty = append(b.ls.empty, ref)
+		return
+	}
+	if b.index == nil {
+		b.index = make(map[litKey]int32)
+	}
+	k := litKey{p.kind, p.lit}
+	id, ok := b.index[k]
+	if !ok {
+		id = int32(len(b.ls.pats))
+		b.index[k] = id
+		b.ls.pats = append(b.ls.pats, litPat{kind: p.kind, n: int32(len(p.lit))})
+		g := 0
+		switch {
+		case p.kind == pSuffix:
+			g = 1
+		case p.kind == pContains && len(p.lit) >= minGramLit:
+			g = 2
+		case p.kind == pContains:
+			g = 3
+		}
+		b.groups[g].add(p.lit, id)
+	}
+	lp := &b.ls.pats[id]
+	if n := len(lp.refs); n == 0 || lp.refs[n-1] != ref {
+		lp.refs = append(lp.refs, ref)
+	}
+}
+
+func (b *literalSetBuilder) empty() bool {
+	return len(b.ls.pats) == 0 && len(b.ls.any) == 0 && len(b.ls.empty) == 0
+}
+
+func (b *literalSetBuilder) build() *literalSet {
+	ls := &b.ls
+	if g := &b.groups[0]; len(g.lits) > 0 {
+		ls.fwd = newTrie(g.lits, g.outs, false)
+	}
+	if g := &b.groups[1]; len(g.lits) > 0 {
+		ls.rev = newTrie(g.lits, g.outs, true)
+	}
+	if g := &b.groups[2]; len(g.lits) > 0 {
+		ls.long = newGramSet(g.lits, g.outs)
+	}
+	if g := &b.groups[3]; len(g.lits) > 0 {
+		ls.short = newAutomaton(g.lits, g.outs)
+	}
+	return ls
+}
+
+func (ls *literalSet) size() int {
+	n := 0
+	if ls.fwd != nil {
+		n += ls.fwd.size()
+	}
+	if ls.rev != nil {
+		n += ls.rev.size()
+	}
+	if ls.long != nil {
+		n += ls.long.size()
+	}
+	if ls.short != nil {
+		n += ls.short.size()
+	}
+	return n
+}
+
+// literalOnly reports whether every pattern of the matcher's values is one
+// the automaton answers exactly: a literal equal, prefix, suffix or
+// substring, or `*`; the literal in lower case. Other atoms (globs, cased,
+// regular expressions, numbers, and whatever operation rule adds later)
+// keep the one-by-one evaluation of atom.go.
+func literalOnly(m *rule.Matcher, a *atom) bool {
+	if m.Op != rule.OpMatch || m.Cased || m.Time != rule.NoTime || m.Position != "" || a.op != rule.OpMatch || a.cased {
+		return false
+	}
+	for i := range a.values {
+		for j := range a.values[i].pats {
+			p := &a.values[i].pats[j]
+			switch p.kind {
+			case pEqual, pPrefix, pSuffix, pContains, pAnything:
+			default:
+				return false
+			}
+			if needsLower(p.lit) && string(appendLower(nil, p.lit)) != p.lit {
+				return false
+			}
+			if a.keyword && (p.kind != pContains || p.lit == "") {
+				return false
+			}
+		}
+		if len(a.values[i].pats) == 0 {
+			return false
+		}
+	}
+	return len(a.values) > 0
+}

@@ -1,0 +1,184 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
+	"github.com/vigil-sec/vigil/store"
+)
+
+const bruteForceRules = `title: failed logon
+id: 11111111-0000-4000-8000-000000000001
+name: failed_logon
+logsource:
+  product: windows
+detection:
+  sel:
+    EventID: 4625
+  condition: sel
+---
+title: brute force
+id: 11111111-0000-4000-8000-000000000002
+level: high
+tags: [attack.credential-access, attack.t1110]
+correlation:
+  type: event_count
+  rules: [failed_logon]
+  group-by: [TargetUserName]
+  timespan: 5m
+  condition:
+    gte: 3
+`
+
+func correlatedRules(t *testing.T, text string, cfg detect.CorrelatorConfig) *Rules {
+	t.Helper()
+	set, errs := rule.ParseSet("bf.yml", []byte(text))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	rs, errs := CompileSet(set, detect.Options{}, cfg)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	return rs
+}
+
+func failures(user string, n int) []string {
+	var lines []string
+	for i := 0; i < n; i++ {
+		lines = append(lines, fmt.Sprintf(`{"EventID":4625,"Channel":"Security","Computer":"dc1","TargetUserName":%q,"TimeCreated":"2026-01-02T03:0%d:00Z"}`, user, i))
+	}
+	return lines
+}
+
+func TestProcessorFeedsCorrelationAndSuppressesBaseRule(t *testing.T) {
+	rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{})
+	res := NewProcessor(rs).Process(batchOf("windows", failures("bob", 3)...), store.Source{})
+	if len(res.Batch.Signals) != 0 {
+		t.Fatalf("the referenced rule raised %d signals of its own without generate", len(res.Batch.Signals))
+	}
+	if len(res.Matches) != 3 || res.Matches[0].Values[0] != "bob" {
+		t.Fatalf("matches %+v", res.Matches)
+	}
+	k := rs.NewCorrelator()
+	var hits []detect.CorrelationHit
+	for _, m := range res.Matches {
+		hits = k.Observe(m, hits)
+	}
+	sigs := rs.CorrelationSignals(hits, nil)
+	if len(sigs) != 3 || sigs[0].Type != "correlation" || sigs[0].Severity.String() != "high" ||
+		sigs[0].Entities[0].Type != "account" || sigs[0].Entities[0].Value != "bob" || sigs[0].Techniques[0] != "T1110" {
+		t.Fatalf("signals %+v", sigs)
+	}
+}
+
+// countingStore keeps batches once by id, like the real store.
+type countingStore struct {
+	mu      sync.Mutex
+	batches map[event.ID]*store.Batch
+	commits map[event.ID]int
+}
+
+func (c *countingStore) Commit(_ context.Context, bs []*store.Batch) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, b := range bs {
+		c.commits[b.ID]++
+		if c.batches[b.ID] == nil {
+			c.batches[b.ID] = b
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (c *countingStore) correlationSignals() (batches, signals int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, b := range c.batches {
+		if b.Source == CorrelationSource {
+			batches++
+			signals += len(b.Signals)
+		}
+	}
+	return
+}
+
+// replayFetcher hands out the real bus's deliveries and, once the first
+// one is committed, the same batch again as a redelivery — what the bus
+// does when an acknowledgement is lost.
+type replayFetcher struct {
+	b     *bus.Bus
+	st    *countingStore
+	first *bus.Delivery
+	done  bool
+}
+
+func (f *replayFetcher) Fetch(ctx context.Context, max int, wait time.Duration) ([]*bus.Delivery, error) {
+	ds, err := f.b.Fetch(ctx, max, 50*time.Millisecond)
+	if f.first == nil && len(ds) > 0 {
+		f.first = ds[0]
+	}
+	if len(ds) == 0 && f.first != nil && !f.done {
+		f.st.mu.Lock()
+		committed := f.st.batches[f.first.Batch.ID] != nil
+		f.st.mu.Unlock()
+		if committed {
+			f.done = true
+			again := *f.first
+			again.Delivered = 2
+			return []*bus.Delivery{&again}, nil
+		}
+	}
+	return ds, err
+}
+
+func TestStageCorrelationStoredOnceAcrossReplay(t *testing.T) {
+	ctx := context.Background()
+	b, err := bus.Open(ctx, bus.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Publish(ctx, batchOf("windows", failures("bob", 3)...)); err != nil {
+		t.Fatal(err)
+	}
+	st := &countingStore{batches: map[event.ID]*store.Batch{}, commits: map[event.ID]int{}}
+	// A generous lateness: the replayed events would count again if the
+	// stage fed them to the correlator.
+	rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{Lateness: time.Hour})
+	f := &replayFetcher{b: b, st: st}
+	stage := NewStage(StageConfig{Bus: f, Store: st, Rules: func() *Rules { return rs }, Workers: 2})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- stage.Run(runCtx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st.mu.Lock()
+		replayed := f.first != nil && st.commits[f.first.Batch.ID] >= 2
+		st.mu.Unlock()
+		if replayed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the replayed batch was never committed again")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	batches, signals := st.correlationSignals()
+	if batches != 1 || signals != 3 {
+		t.Fatalf("correlation batches %d with %d signals; want 1 batch with one signal per failure (3)", batches, signals)
+	}
+}
