@@ -179,6 +179,7 @@ func (a *API) register(h huma.API) {
 	a.registerSources(h)
 	a.registerKeys(h)
 	a.registerAudit(h)
+	a.registerQuarantine(h)
 	a.registerWorkspace(h)
 }
 

@@ -25,6 +25,7 @@ type fakeStore struct {
 	events     []store.StoredEvent
 	alerts     []alert.Alert
 	audit      []store.AuditEntry
+	quarantine []store.QuarantineEntry
 	batches    map[event.ID]bool
 	nextAlert  int
 
@@ -184,6 +185,10 @@ func (s *fakeStore) Commit(_ context.Context, batches []*store.Batch) (int, erro
 		s.batches[b.ID] = true
 		n++
 		s.events = append(s.events, b.Events...)
+		for _, q := range b.Quarantined {
+			s.quarantine = append(s.quarantine, store.QuarantineEntry{ID: int64(len(s.quarantine) + 1), Workspace: b.Workspace,
+				Source: b.Source, Format: b.Format, BatchID: b.ID.String(), RecordID: q.ID.String(), Line: q.Line, Reason: q.Reason, Raw: string(q.Raw)})
+		}
 	sig:
 		for _, sg := range b.Signals {
 			for i, a := range s.alerts {
@@ -318,6 +323,22 @@ func (s *fakeStore) AuditLog(_ context.Context, workspace string, q store.AuditQ
 		}
 	}
 	return page(out, q.Limit, q.Cursor)
+}
+
+func (s *fakeStore) Quarantine(_ context.Context, workspace string, q store.QuarantineQuery) ([]store.QuarantineEntry, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []store.QuarantineEntry
+	for _, e := range s.quarantine {
+		if e.Workspace == workspace && (q.Source == "" || e.Source == q.Source) {
+			out = append(out, e)
+		}
+	}
+	return out, "", nil
+}
+
+func (s *fakeStore) PurgeQuarantine(context.Context, time.Time, int) (int64, error) {
+	return 0, errors.New("fakeStore: PurgeQuarantine is not used by the API")
 }
 
 func (s *fakeStore) PurgeEvents(context.Context, time.Time) (int64, error) {

@@ -2,11 +2,15 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
 )
 
@@ -28,6 +32,7 @@ var allRoutes = []struct {
 	{http.MethodPost, "/api/v1/keys", map[string]string{"scope": "admin"}},
 	{http.MethodDelete, "/api/v1/keys/{id}", nil},
 	{http.MethodGet, "/api/v1/audit", nil},
+	{http.MethodGet, "/api/v1/quarantine", nil},
 	{http.MethodGet, "/api/v1/workspace", nil},
 	{http.MethodPost, "/api/v1/ingest", nil},
 }
@@ -133,4 +138,43 @@ func testIsolation(t *testing.T, f *fixture) {
 
 func TestIsolation(t *testing.T) {
 	testIsolation(t, newFixture(t, newFakeStore()))
+}
+
+// TestQuarantineRoute lists a workspace's refused records, never another's.
+func TestQuarantineRoute(t *testing.T) {
+	st := newFakeStore()
+	st.workspaces["qa"] = store.Workspace{Name: "qa", Tier: store.TierFree}
+	st.workspaces["qb"] = store.Workspace{Name: "qb", Tier: store.TierFree}
+	for _, ws := range []string{"qa", "qb"} {
+		b := &store.Batch{ID: event.NewID(), Workspace: ws, Source: ws + "-src", Format: "json", Received: time.Now(), Rejected: 1,
+			Quarantined: []store.Quarantined{{ID: event.NewID(), Line: 3, Reason: "json: invalid JSON at byte 1", Raw: []byte("{" + ws)}}}
+		if _, err := st.Commit(context.Background(), []*store.Batch{b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secret, k, err := NewKey("qa", store.ScopeRead, "q", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.CreateKey(context.Background(), k)
+	a, err := New(Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/api/v1/quarantine", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Fatalf("GET quarantine: %d %s", rec.Code, rec.Body)
+	}
+	var out struct {
+		Records []store.QuarantineEntry `json:"records"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Records) != 1 || out.Records[0].Raw != "{qa" || out.Records[0].Line != 3 || out.Records[0].Reason == "" {
+		t.Fatalf("records: %+v", out.Records)
+	}
 }

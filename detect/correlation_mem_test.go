@@ -11,8 +11,8 @@ import (
 // a simulated clock (one per millisecond of event time) and measures the
 // heap after GC: the global group cap must hold it under a fixed bound.
 func TestCorrelatorMemoryMillionGroups(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a million matches")
+	if testing.Short() || raceEnabled {
+		t.Skip("a million matches: too slow under -short or -race")
 	}
 	const (
 		keys      = 1_000_000

@@ -116,6 +116,7 @@ func (c *countingStore) correlationSignals() (batches, signals int) {
 // one is committed, the same batch again as a redelivery — what the bus
 // does when an acknowledgement is lost.
 type replayFetcher struct {
+	mu    sync.Mutex
 	b     *bus.Bus
 	st    *countingStore
 	first *bus.Delivery
@@ -124,6 +125,8 @@ type replayFetcher struct {
 
 func (f *replayFetcher) Fetch(ctx context.Context, max int, wait time.Duration) ([]*bus.Delivery, error) {
 	ds, err := f.b.Fetch(ctx, max, 50*time.Millisecond)
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.first == nil && len(ds) > 0 {
 		f.first = ds[0]
 	}
@@ -162,8 +165,11 @@ func TestStageCorrelationStoredOnceAcrossReplay(t *testing.T) {
 	go func() { done <- stage.Run(runCtx) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		f.mu.Lock()
+		first := f.first
+		f.mu.Unlock()
 		st.mu.Lock()
-		replayed := f.first != nil && st.commits[f.first.Batch.ID] >= 2
+		replayed := first != nil && st.commits[first.Batch.ID] >= 2
 		st.mu.Unlock()
 		if replayed {
 			break

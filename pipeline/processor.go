@@ -62,6 +62,7 @@ type Rejection struct {
 	ID     event.ID
 	Line   int
 	Reason string
+	raw    []byte
 }
 
 // Result is what processing a batch yields, ready for the store.
@@ -131,9 +132,10 @@ func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
 	dec, err := p.decoder(b.Format, src)
 	if err != nil {
 		for _, r := range b.Records {
-			res.Rejected = append(res.Rejected, Rejection{ID: r.ID, Line: r.Line, Reason: err.Error()})
+			res.Rejected = append(res.Rejected, Rejection{ID: r.ID, Line: r.Line, Reason: err.Error(), raw: r.Data})
 		}
 		out.Rejected = len(res.Rejected)
+		quarantine(&res)
 		return res
 	}
 	p.arena = arena{}
@@ -148,19 +150,28 @@ func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
 		ev.Received, ev.Raw, ev.Line = b.Received, rec.Data, rec.Line
 		if exp != nil {
 			if err := safeExpand(exp, rec.Data, ev, emit); err != nil {
-				res.Rejected = append(res.Rejected, Rejection{ID: rec.ID, Line: rec.Line, Reason: err.Error()})
+				res.Rejected = append(res.Rejected, Rejection{ID: rec.ID, Line: rec.Line, Reason: err.Error(), raw: rec.Data})
 			}
 			continue
 		}
 		if err := safeDecode(dec, rec.Data, ev); err != nil {
-			res.Rejected = append(res.Rejected, Rejection{ID: rec.ID, Line: rec.Line, Reason: err.Error()})
+			res.Rejected = append(res.Rejected, Rejection{ID: rec.ID, Line: rec.Line, Reason: err.Error(), raw: rec.Data})
 			continue
 		}
 		p.accept(ev, b, src, out)
 	}
 	out.Rejected = len(res.Rejected)
 	res.Matches = p.matches
+	quarantine(&res)
 	return res
+}
+
+// quarantine hands the rejected records to the store, which keeps them for
+// operators to inspect.
+func quarantine(res *Result) {
+	for _, r := range res.Rejected {
+		res.Batch.Quarantined = append(res.Batch.Quarantined, store.Quarantined{ID: r.ID, Line: r.Line, Reason: r.Reason, Raw: r.raw})
+	}
 }
 
 // accept finishes a decoded event — logsource, time, detection — and adds

@@ -72,6 +72,9 @@ func TestProcessDecodesDetectsAndRejects(t *testing.T) {
 	if len(res.Rejected) != 1 || res.Rejected[0].Line != 8 || res.Batch.Rejected != 1 {
 		t.Fatalf("rejected %+v (count %d), want line 8", res.Rejected, res.Batch.Rejected)
 	}
+	if q := res.Batch.Quarantined; len(q) != 1 || q[0].Line != 8 || string(q[0].Raw) != lines[7] || q[0].Reason == "" {
+		t.Fatalf("quarantined %+v, want line 8 with its raw record", q)
+	}
 	if len(res.Batch.Events) != 49 {
 		t.Fatalf("%d events, want 49", len(res.Batch.Events))
 	}

@@ -95,6 +95,43 @@ type Batch struct {
 	Events    []StoredEvent
 	Signals   []alert.Signal
 	Rejected  int // records that did not decode (counted on the source)
+	// Quarantined are the rejected records themselves, kept for a while so
+	// that an operator can see what was refused and why.
+	Quarantined []Quarantined
+}
+
+// Quarantined is a record the detect stage could not decode.
+type Quarantined struct {
+	ID     event.ID
+	Line   int
+	Reason string
+	Raw    []byte
+}
+
+// MaxQuarantinedRaw caps the bytes of a quarantined record that are kept.
+const MaxQuarantinedRaw = 64 << 10
+
+// QuarantineEntry is a quarantined record as the store returns it.
+type QuarantineEntry struct {
+	ID        int64     `json:"id"`
+	Workspace string    `json:"workspace"`
+	Source    string    `json:"source"`
+	Format    string    `json:"format"`
+	BatchID   string    `json:"batch_id"`
+	RecordID  string    `json:"record_id"`
+	Line      int       `json:"line"`
+	Reason    string    `json:"reason"`
+	Received  time.Time `json:"received"`
+	Raw       string    `json:"raw"`
+	Truncated bool      `json:"truncated,omitempty"` // raw cut at MaxQuarantinedRaw bytes
+}
+
+// QuarantineQuery selects quarantined records of one workspace, newest
+// first.
+type QuarantineQuery struct {
+	Source string
+	Limit  int
+	Cursor string
 }
 
 // EventQuery selects events of one workspace.
@@ -113,7 +150,7 @@ type AlertQuery struct {
 	Status      []alert.Status
 	MinSeverity *alert.Severity
 	RuleID      string
-	Entity      string // an entity value
+	Entity      string    // an entity value
 	Since       time.Time // last_seen at or after
 	Until       time.Time // last_seen before
 	Limit       int       // default 100, at most 1000
@@ -176,6 +213,12 @@ type Store interface {
 	// PurgeEvents deletes events older than before (retention) and returns
 	// how many went.
 	PurgeEvents(ctx context.Context, before time.Time) (int64, error)
+
+	// Quarantine lists the records that failed to decode.
+	Quarantine(ctx context.Context, workspace string, q QuarantineQuery) (entries []QuarantineEntry, next string, err error)
+	// PurgeQuarantine deletes quarantined records received before before,
+	// and the oldest beyond keep per workspace (keep <= 0: no cap).
+	PurgeQuarantine(ctx context.Context, before time.Time, keep int) (int64, error)
 
 	Close() error
 }

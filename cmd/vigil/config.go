@@ -45,9 +45,10 @@ type Config struct {
 	BusMaxBytes     string        `koanf:"bus-max-bytes"`
 	BusMaxMessage   string        `koanf:"bus-max-message"`
 
-	Retention   time.Duration `koanf:"retention"`
-	DedupWindow time.Duration `koanf:"dedup-window"`
-	Workers     int           `koanf:"workers"`
+	Retention     time.Duration `koanf:"retention"`
+	QuarantineMax int           `koanf:"quarantine-max"`
+	DedupWindow   time.Duration `koanf:"dedup-window"`
+	Workers       int           `koanf:"workers"`
 
 	IngestMaxBody      string `koanf:"ingest-max-body"`
 	IngestMaxLine      string `koanf:"ingest-max-line"`
@@ -123,7 +124,8 @@ var settings = []setting{
 	{"bus-sync-interval", "2m", "how often the embedded bus fsyncs its file store; 0 syncs every write (see docs/bus.md for what an acknowledgement guarantees)", 'd'},
 	{"bus-max-bytes", "4GiB", "size limit of the bus stream; ingest answers 503 when it is full", 's'},
 	{"bus-max-message", "8MiB", "largest bus message (one batch of records)", 's'},
-	{"retention", "720h", "how long events are kept (alerts are kept)", 'd'},
+	{"retention", "720h", "how long events and quarantined records are kept (alerts are kept)", 'd'},
+	{"quarantine-max", "100000", "quarantined records kept per workspace, newest first (0: no cap)", 'i'},
 	{"dedup-window", "24h", "a signal joins the open alert of its key last seen within this window", 'd'},
 	{"workers", "0", "detect workers (0: one per CPU)", 'i'},
 	{"ingest-max-body", "64MiB", "largest ingest request body, after decompression", 's'},

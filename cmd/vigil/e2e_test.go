@@ -467,3 +467,42 @@ func TestDecodeCommand(t *testing.T) {
 		t.Errorf("decoded event: %s", lines[0])
 	}
 }
+
+// TestQuarantineOverHTTP: a record that passes ingest's checks but that the
+// decoder refuses is quarantined, visible in the API with its reason and
+// position, and the good records around it are stored.
+func TestQuarantineOverHTTP(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := newKey(t, dir, "acme", "admin")
+	srv := startServe(t, dir)
+	defer srv.stop()
+	body := `{"EventID":4625,"Channel":"Security","Computer":"q1"}
+{"Channel":"Security","Computer":"no-event-id"}
+{"EventID":4625,"Channel":"Security","Computer":"q2"}
+`
+	if r := ingestBody(t, srv.url, key, "dc", "windows", "application/x-ndjson", []byte(body)); r.status != 202 {
+		t.Fatalf("ingest: %d %s", r.status, r.body)
+	}
+	var q struct {
+		Records []struct {
+			Source, Reason, Raw string
+			Line                int
+		} `json:"records"`
+	}
+	poll(t, "the quarantined record", func() bool {
+		r := do(t, "GET", srv.url+"/api/v1/quarantine", key, "", nil)
+		r.json(t, &q)
+		return len(q.Records) == 1
+	})
+	if q.Records[0].Line != 2 || q.Records[0].Source != "dc" || !strings.Contains(q.Records[0].Raw, "no-event-id") || q.Records[0].Reason == "" {
+		t.Fatalf("quarantined: %+v", q.Records)
+	}
+	if n := storedEvents(t, srv.url, key); n != 2 {
+		t.Fatalf("%d events stored, want the 2 good ones", n)
+	}
+	for _, s := range listSources(t, srv.url, key) {
+		if s.Name == "dc" && s.Rejected != 1 {
+			t.Fatalf("source counts %d rejected, want 1", s.Rejected)
+		}
+	}
+}

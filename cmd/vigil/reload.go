@@ -46,7 +46,7 @@ var defaultRuleStatus = []string{"stable", "test", "experimental"}
 
 // ruleReport sums up a build for logs and `vigil rules validate`.
 type ruleReport struct {
-	loaded, filters, byStatus, disabled int
+	loaded, filters, byStatus, disabled, correlations int
 	errs                                []error
 }
 
@@ -170,10 +170,19 @@ func (l *ruleLoader) build() (*pipeline.Rules, ruleReport) {
 			run = append(run, r)
 		}
 	}
-	eng, cerrs := detect.Compile(run, detect.Options{Taxonomy: l.taxonomy})
+	// Correlation rules compile with the selected rules (a correlation over
+	// a rule switched off is reported and left out).
+	sel := &rule.Set{Rules: run, Correlations: all.Correlations}
+	rs, cerrs := pipeline.CompileSet(sel, detect.Options{Taxonomy: l.taxonomy},
+		detect.CorrelatorConfig{Lateness: correlationLateness})
 	rep.errs = append(rep.errs, cerrs...)
-	rep.loaded = eng.Len()
-	return pipeline.NewRules(eng), rep
+	for _, r := range rs.Engine.Rules() {
+		if slices.Contains(run, r) {
+			rep.loaded++
+		}
+	}
+	rep.correlations = rs.Correlations()
+	return rs, rep
 }
 
 // cloneSet copies the rules of s so that applying filters to a build does
@@ -258,6 +267,6 @@ func (s *server) startRuleReload(ctx context.Context) {
 func (s *server) swapRules(l *ruleLoader) {
 	rs, rep := l.build()
 	s.rules.Store(rs)
-	l.log.Info("rules loaded", "loaded", rep.loaded, "filters", rep.filters, "rejected", len(rep.errs),
+	l.log.Info("rules loaded", "loaded", rep.loaded, "correlations", rep.correlations, "filters", rep.filters, "rejected", len(rep.errs),
 		"off-by-status", rep.byStatus, "disabled", rep.disabled)
 }

@@ -189,6 +189,7 @@ func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar 
 		for _, s := range res.Batch.Signals {
 			agg.add(s)
 		}
+		st.matches = append(st.matches, res.Matches...)
 	}
 	if _, err := streamRecords(name, br, format, 1000, process); err != nil {
 		return err

@@ -303,6 +303,12 @@ func (s *server) retention(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Info("retention purged events", "events", n)
 		}
+		q, err := s.store.PurgeQuarantine(ctx, time.Now().Add(-s.cfg.Retention), s.cfg.QuarantineMax)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("quarantine purge failed", "err", err)
+		} else if q > 0 {
+			s.log.Info("retention purged quarantined records", "records", q)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -330,6 +336,13 @@ func (s *server) shutdown(timeout time.Duration) error {
 		if err := s.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
+	}
+	// Receivers stop next, storing their last batches on the bus, so that
+	// the detect stage can still drain them.
+	if s.bgCancel != nil {
+		s.bgCancel()
+		s.bg.Wait()
+		s.bgCancel = nil
 	}
 	if s.stageCancel != nil {
 		s.stageCancel()

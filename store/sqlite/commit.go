@@ -303,6 +303,9 @@ func (c *committer) block(p *preparedBlock) (bool, error) {
 			return false, err
 		}
 	}
+	if err := c.quarantine(b); err != nil {
+		return false, err
+	}
 
 	k := [2]string{b.Workspace, b.Source}
 	d := c.sources[k]

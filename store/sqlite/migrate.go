@@ -117,6 +117,25 @@ CREATE TABLE meta (
 	value INTEGER NOT NULL
 );
 `,
+	// 2: quarantined records (rejected by a decoder).
+	`
+CREATE TABLE quarantine (
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	workspace TEXT NOT NULL,
+	source    TEXT NOT NULL,
+	format    TEXT NOT NULL,
+	batch_id  BLOB NOT NULL,
+	record_id BLOB NOT NULL,
+	line      INTEGER NOT NULL,
+	reason    TEXT NOT NULL,
+	received  INTEGER NOT NULL,
+	raw       BLOB NOT NULL,
+	truncated INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX quarantine_workspace ON quarantine (workspace, id);
+CREATE INDEX quarantine_source ON quarantine (workspace, source, id);
+CREATE INDEX quarantine_received ON quarantine (received);
+`,
 }
 
 // migrate applies the migrations the database has not seen yet.
