@@ -215,7 +215,7 @@ func (e *Engine) scanValue(ls *literalSet, v string, sc *scratch) {
 	if g := ls.long; g != nil {
 		hits := g.scan(s, sc.hits[:0])
 		for _, h := range hits {
-			for _, p := range g.outs[h.row] {
+			for _, p := range g.t.outputs(h.row) {
 				e.markAll(ls.pats[p].refs, sc)
 			}
 		}

@@ -12,16 +12,14 @@ import (
 // literals' hashed trigrams turns away nearly all positions with a load and
 // a bit test that do not depend on each other (the CPU overlaps them, where
 // an automaton's steps wait on one another). Surviving positions are
-// checked exactly: the literals starting there are looked up by their
-// first four bytes and compared.
+// checked exactly by a walk of the literals' trie from there, which stops
+// at the first byte no literal continues with.
 //
 // Trigrams are folded with |0x20, which maps A–Z onto a–z (and a few
 // punctuation marks onto others): a superset filter, never a miss.
 type gramSet struct {
-	bits  [1 << 10]uint64
-	heads map[uint32][]int32 // lower-case first four bytes -> literal ids
-	lits  []string
-	outs  [][]int32 // by literal id: the ids reported
+	bits [1 << 10]uint64
+	t    *trie // of the literals, reporting their ids
 }
 
 // minGramLit is the shortest literal a gramSet takes.
@@ -30,20 +28,18 @@ const minGramLit = 4
 func triHash(g uint32) uint32 { return ((g | 0x202020) * 0x9E3779B1) >> 16 }
 
 func newGramSet(lits []string, outs [][]int32) *gramSet {
-	g := &gramSet{heads: make(map[uint32][]int32), lits: lits, outs: outs}
-	for i, l := range lits {
+	g := &gramSet{t: newTrie(lits, outs, false)}
+	for _, l := range lits {
 		for off := 0; off < 2; off++ {
 			h := triHash(uint32(l[off]) | uint32(l[off+1])<<8 | uint32(l[off+2])<<16)
 			g.bits[h>>6] |= 1 << (h & 63)
 		}
-		k := binary.LittleEndian.Uint32([]byte(l[:4]))
-		g.heads[k] = append(g.heads[k], int32(i))
 	}
 	return g
 }
 
 // scan appends the occurrences in s, which must be ASCII or already
-// lowered, as (literal id, end) pairs.
+// lowered, as (trie node, end - start) pairs: t.outputs(node) ended there.
 func (g *gramSet) scan(s string, hits []acHit) []acHit {
 	n := len(s)
 	if n < minGramLit {
@@ -75,42 +71,10 @@ func (g *gramSet) scan(s string, hits []acHit) []acHit {
 
 // verify appends the literals that occur at p.
 func (g *gramSet) verify(b []byte, p int, hits []acHit) []acHit {
-	if p < 0 || p+4 > len(b) {
+	if p < 0 {
 		return hits
 	}
-	var k uint32
-	for j := 3; j >= 0; j-- {
-		c := b[p+j]
-		if c-'A' < 26 {
-			c += 'a' - 'A'
-		}
-		k = k<<8 | uint32(c)
-	}
-	ids, ok := g.heads[k]
-	if !ok {
-		return hits
-	}
-	for _, id := range ids {
-		l := g.lits[id]
-		if p+len(l) <= len(b) && equalFoldASCII(b[p+4:p+len(l)], l[4:]) {
-			hits = append(hits, acHit{row: uint32(id), end: int32(p + len(l))})
-		}
-	}
-	return hits
-}
-
-// equalFoldASCII reports whether b lowered (ASCII capitals only) is lit.
-func equalFoldASCII(b []byte, lit string) bool {
-	for i := 0; i < len(lit); i++ {
-		c := b[i]
-		if c-'A' < 26 {
-			c += 'a' - 'A'
-		}
-		if c != lit[i] {
-			return false
-		}
-	}
-	return true
+	return g.t.walkLowered(bytesString(b[p:]), false, hits)
 }
 
 // isASCII reports whether s has no byte >= 0x80, eight bytes at a time.
@@ -127,10 +91,4 @@ func isASCII(s string) bool {
 	return acc&0x8080808080808080 == 0
 }
 
-func (g *gramSet) size() int {
-	n := len(g.bits) * 8
-	for _, l := range g.lits {
-		n += len(l) + 16
-	}
-	return n + 48*len(g.heads)
-}
+func (g *gramSet) size() int { return len(g.bits)*8 + g.t.size() }

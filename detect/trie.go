@@ -4,12 +4,17 @@ package detect
 // start it finds the equal and prefix literals, built over reversed
 // literals and walked from the end the suffix ones. A walk stops at the
 // first byte no literal continues with, so it reads a few bytes, not the
-// value. Rows are dense over byte classes, ASCII capitals folded as in an
-// automaton.
+// value. Edges are labelled with byte classes, ASCII capitals folded as in
+// an automaton. The root, where every walk starts, has a dense row; other
+// nodes (most have one child) a short sorted list of edges, which keeps the
+// trie a few hundred kilobytes where dense rows took megabytes: a walk
+// misses the cache less.
 type trie struct {
 	class [256]uint8
-	nc    int
-	next  []int32 // by node*nc + class; 0: no child
+	root  []int32 // by class: the root's child; 0 for none
+	first []int32 // edges of node n: label/child[first[n]:first[n+1]]
+	label []uint8
+	child []int32
 	outAt []int32 // outs[outAt[n]:outAt[n+1]]: ids of literals ending at n
 	outs  []int32
 }
@@ -36,8 +41,7 @@ func newTrie(lits []string, outputs [][]int32, rev bool) *trie {
 			t.class[b] = t.class[b+'a'-'A']
 		}
 	}
-	t.nc = n
-	t.next = make([]int32, n)
+	next := make([]int32, n) // dense rows while building
 	own := [][]int32{nil}
 	for i, l := range lits {
 		s := 0
@@ -47,24 +51,68 @@ func newTrie(lits []string, outputs [][]int32, rev bool) *trie {
 				b = l[len(l)-1-j]
 			}
 			c := int(t.class[b])
-			nx := int(t.next[s*n+c])
+			nx := int(next[s*n+c])
 			if nx == 0 {
 				nx = len(own)
 				own = append(own, nil)
-				t.next = append(t.next, make([]int32, n)...)
-				t.next[s*n+c] = int32(nx)
+				next = append(next, make([]int32, n)...)
+				next[s*n+c] = int32(nx)
 			}
 			s = nx
 		}
 		own[s] = append(own[s], outputs[i]...)
 	}
-	t.outAt = make([]int32, len(own)+1)
-	for s, o := range own {
-		t.outAt[s] = int32(len(t.outs))
-		t.outs = append(t.outs, o...)
+	// Number the nodes breadth first, so that the upper levels, which
+	// every walk visits, sit together.
+	order := []int32{0}
+	for i := 0; i < len(order); i++ {
+		row := next[int(order[i])*n : int(order[i])*n+n]
+		for _, c := range row {
+			if c != 0 {
+				order = append(order, c)
+			}
+		}
 	}
+	renum := make([]int32, len(own))
+	for i, s := range order {
+		renum[s] = int32(i)
+	}
+	t.root = make([]int32, n)
+	for c, ch := range next[:n] {
+		t.root[c] = renum[ch]
+	}
+	t.first = make([]int32, len(own)+1)
+	t.outAt = make([]int32, len(own)+1)
+	for i, s := range order {
+		t.first[i] = int32(len(t.label))
+		if i > 0 {
+			for c, ch := range next[int(s)*n : int(s)*n+n] {
+				if ch != 0 {
+					t.label = append(t.label, uint8(c))
+					t.child = append(t.child, renum[ch])
+				}
+			}
+		}
+		t.outAt[i] = int32(len(t.outs))
+		t.outs = append(t.outs, own[s]...)
+	}
+	t.first[len(own)] = int32(len(t.label))
 	t.outAt[len(own)] = int32(len(t.outs))
 	return t
+}
+
+// step returns the child of node on class c, or 0.
+func (t *trie) step(node int32, c uint8) int32 {
+	if node == 0 {
+		return t.root[c]
+	}
+	lo, hi := t.first[node], t.first[node+1]
+	for i := lo; i < hi; i++ {
+		if t.label[i] == c {
+			return t.child[i]
+		}
+	}
+	return 0
 }
 
 // walk follows s from its start (or its end, for a reversed trie) and
@@ -72,7 +120,7 @@ func newTrie(lits []string, outputs [][]int32, rev bool) *trie {
 // end. It reports false when it met a non-ASCII byte: the value must then
 // be lowered and walked again.
 func (t *trie) walk(s string, rev bool, hits []acHit) ([]acHit, bool) {
-	node, nc := int32(0), int32(t.nc)
+	node := int32(0)
 	for j := 0; j < len(s); j++ {
 		b := s[j]
 		if rev {
@@ -81,7 +129,7 @@ func (t *trie) walk(s string, rev bool, hits []acHit) ([]acHit, bool) {
 		if b >= 0x80 {
 			return hits, false
 		}
-		node = t.next[node*nc+int32(t.class[b])]
+		node = t.step(node, t.class[b])
 		if node == 0 {
 			break
 		}
@@ -94,13 +142,13 @@ func (t *trie) walk(s string, rev bool, hits []acHit) ([]acHit, bool) {
 
 // walkLowered is walk over a lowered value, which may hold non-ASCII bytes.
 func (t *trie) walkLowered(s string, rev bool, hits []acHit) []acHit {
-	node, nc := int32(0), int32(t.nc)
+	node := int32(0)
 	for j := 0; j < len(s); j++ {
 		b := s[j]
 		if rev {
 			b = s[len(s)-1-j]
 		}
-		node = t.next[node*nc+int32(t.class[b])]
+		node = t.step(node, t.class[b])
 		if node == 0 {
 			break
 		}
@@ -113,4 +161,6 @@ func (t *trie) walkLowered(s string, rev bool, hits []acHit) []acHit {
 
 func (t *trie) outputs(node uint32) []int32 { return t.outs[t.outAt[node]:t.outAt[node+1]] }
 
-func (t *trie) size() int { return 4*len(t.next) + 4*len(t.outAt) + 4*len(t.outs) + 256 }
+func (t *trie) size() int {
+	return 256 + 4*len(t.root) + 4*len(t.first) + len(t.label) + 4*len(t.child) + 4*len(t.outAt) + 4*len(t.outs)
+}

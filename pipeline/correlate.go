@@ -210,6 +210,9 @@ func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Bat
 	if rs == nil || rs.corr == nil {
 		return nil
 	}
+	// Stateful detections belong to the standard tier: a free workspace's
+	// matches never reach the correlator.
+	ms = slices.DeleteFunc(ms, func(m detect.Match) bool { return !s.advanced(m.Workspace) })
 	cs := &s.corr
 	if cs.rules != rs { // rules reloaded: correlation state starts anew
 		cs.rules, cs.k, cs.last = rs, rs.NewCorrelator(), detect.CorrelatorStats{}

@@ -183,7 +183,7 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src store.Source, out 
 	}
 	p.hits = p.rules.Engine.Match(ev, p.hits[:0])
 	se := store.StoredEvent{
-		ID: ev.ID, Workspace: b.Workspace, Source: b.Source, Format: b.Format,
+		ID: ev.ID, Workspace: b.Workspace, Source: b.Source, Format: ev.Format, // the detected format under "auto"
 		Logsource: ev.Logsource, Time: ev.Time, Received: b.Received, Raw: ev.Raw,
 	}
 	// Decoded values may point into the decoder's scratch buffers, which

@@ -29,11 +29,20 @@ type SourceLookup interface {
 	Source(ctx context.Context, workspace, name string) (store.Source, error)
 }
 
+// WorkspaceLookup gives a workspace's tier: stateful detections run for
+// the standard tier only.
+type WorkspaceLookup interface {
+	Workspace(ctx context.Context, name string) (store.Workspace, error)
+}
+
 // StageConfig configures the detect stage.
 type StageConfig struct {
 	Bus     Fetcher
 	Store   Committer
 	Sources SourceLookup
+	// Workspaces, when set, gates stateful detections by tier; nil runs
+	// them for every workspace.
+	Workspaces WorkspaceLookup
 	// Rules returns the current rule set; it may change between batches
 	// (rule reloads).
 	Rules   func() *Rules
@@ -59,6 +68,7 @@ type Stage struct {
 	m       *Metrics
 	srcMu   sync.Mutex
 	srcs    map[[2]string]cachedSource
+	tiers   map[string]cachedTier
 	running atomic.Bool
 	corr    correlationStage // used by the committer goroutine only
 }
@@ -88,7 +98,7 @@ func NewStage(cfg StageConfig) *Stage {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	return &Stage{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, srcs: map[[2]string]cachedSource{}}
+	return &Stage{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, srcs: map[[2]string]cachedSource{}, tiers: map[string]cachedTier{}}
 }
 
 type processed struct {
@@ -211,6 +221,35 @@ func (s *Stage) commit(group []processed) {
 		}
 	}
 	s.commitCorrelations(s.correlateCommitted(group, isNew))
+}
+
+// advanced reports whether a workspace's tier includes stateful
+// detections (correlations, baselines), cached for a few seconds. A failed
+// lookup errs towards detecting.
+func (s *Stage) advanced(ws string) bool {
+	if s.cfg.Workspaces == nil {
+		return true
+	}
+	s.srcMu.Lock()
+	c, ok := s.tiers[ws]
+	s.srcMu.Unlock()
+	if ok && time.Since(c.at) < 10*time.Second {
+		return c.tier != store.TierFree
+	}
+	w, err := s.cfg.Workspaces.Workspace(context.Background(), ws)
+	if err != nil {
+		s.log.Warn("workspace lookup failed", "workspace", ws, "err", err)
+		return true
+	}
+	s.srcMu.Lock()
+	s.tiers[ws] = cachedTier{tier: w.Tier, at: time.Now()}
+	s.srcMu.Unlock()
+	return w.Tier != store.TierFree
+}
+
+type cachedTier struct {
+	tier string
+	at   time.Time
 }
 
 // source returns the source's configuration, cached for a few seconds.

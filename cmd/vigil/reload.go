@@ -26,6 +26,7 @@ type ruleLoader struct {
 	taxonomy *rule.Taxonomy
 	status   map[string]bool // statuses that run; rules without one always run
 	disabled map[string]bool // rule ids
+	lateness time.Duration   // allowed lateness of correlation matches
 	log      *slog.Logger
 
 	builtinSet *rule.Set
@@ -47,16 +48,16 @@ var defaultRuleStatus = []string{"stable", "test", "experimental"}
 // ruleReport sums up a build for logs and `vigil rules validate`.
 type ruleReport struct {
 	loaded, filters, byStatus, disabled, correlations int
-	errs                                []error
+	errs                                              []error
 }
 
-func newRuleLoader(cfg *Config, log *slog.Logger) *ruleLoader {
+func newRuleLoader(cfg *Config, log *slog.Logger, lateness time.Duration) *ruleLoader {
 	l := &ruleLoader{
-		builtin: !cfg.NoBuiltin, paths: cfg.Rules, log: log,
+		builtin: !cfg.NoBuiltin, paths: cfg.Rules, log: log, lateness: lateness,
 		opts:     &rule.Options{Placeholders: cfg.placeholders},
 		taxonomy: cfg.taxonomy,
 		status:   map[string]bool{}, disabled: map[string]bool{},
-		files:    map[string]*ruleFile{},
+		files: map[string]*ruleFile{},
 	}
 	if l.taxonomy == nil {
 		l.taxonomy = rule.DefaultTaxonomy()
@@ -174,7 +175,7 @@ func (l *ruleLoader) build() (*pipeline.Rules, ruleReport) {
 	// a rule switched off is reported and left out).
 	sel := &rule.Set{Rules: run, Correlations: all.Correlations}
 	rs, cerrs := pipeline.CompileSet(sel, detect.Options{Taxonomy: l.taxonomy},
-		detect.CorrelatorConfig{Lateness: correlationLateness})
+		detect.CorrelatorConfig{Lateness: l.lateness})
 	rep.errs = append(rep.errs, cerrs...)
 	for _, r := range rs.Engine.Rules() {
 		if slices.Contains(run, r) {
@@ -234,15 +235,10 @@ func ruleFiles(paths []string) []string {
 	return out
 }
 
-// startRuleReload loads the rules with every rule setting (status,
-// disabled ids, placeholders, taxonomy) into s.rules, then, unless
-// rules-reload is 0, polls the rule files and swaps in a new set when one
+// startRuleReload, unless rules-reload is 0, polls the rule files and swaps in a new set when one
 // changed. Polling (not fsnotify) also sees edits on network and bind
 // mounts, and a few stat calls every few seconds cost nothing.
-func (s *server) startRuleReload(ctx context.Context) {
-	l := newRuleLoader(s.cfg, s.log.With("component", "rules"))
-	l.refresh()
-	s.swapRules(l)
+func (s *server) startRuleReload(ctx context.Context, l *ruleLoader) {
 	if s.cfg.RulesReload <= 0 {
 		return
 	}

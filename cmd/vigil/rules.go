@@ -172,7 +172,7 @@ func runRulesValidate(cmd *cobra.Command, paths []string) error {
 	// Every status: validate checks rules, it does not select them.
 	l := newRuleLoader(&Config{Rules: paths, NoBuiltin: true,
 		RuleStatus: []string{"stable", "test", "experimental", "deprecated", "unsupported"}},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+		slog.New(slog.NewTextHandler(io.Discard, nil)), 0)
 	l.opts = o
 	l.refresh()
 	_, rep := l.build()

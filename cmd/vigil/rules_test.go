@@ -125,7 +125,7 @@ func TestRuleSelectionAndReload(t *testing.T) {
 	write(testRule + "---\n" + strings.ReplaceAll(second, "status: test", "status: deprecated") + "---\n" +
 		strings.ReplaceAll(strings.ReplaceAll(second, "Second", "Third"), "0002", "0003"))
 	cfg := &Config{Rules: []string{dir}, NoBuiltin: true, RulesDisabled: []string{"33333333-0000-4000-8000-000000000003"}}
-	l := newRuleLoader(cfg, quietLog())
+	l := newRuleLoader(cfg, quietLog(), 0)
 	if !l.refresh() {
 		t.Fatal("first refresh saw no change")
 	}

@@ -69,9 +69,12 @@ func runScan(cmd *cobra.Command, files []string) error {
 	log, _ := newLogger(&Config{LogLevel: "warn", LogFormat: "text"})
 	// Matches are sorted by event time before correlation (below), so no
 	// lateness is needed.
-	rs, err := loadRulesWith(!noBuiltin, paths, log, detect.CorrelatorConfig{})
-	if err != nil {
-		return err
+	// The same rule settings and taxonomy as serve.
+	rl := newRuleLoader(&Config{Rules: paths, NoBuiltin: noBuiltin}, log, 0)
+	rl.refresh()
+	rs, rep := rl.build()
+	for _, err := range rep.errs {
+		fmt.Fprintln(cmd.ErrOrStderr(), "rule not loaded:", err)
 	}
 	if rs.Engine.Len() == 0 {
 		return errors.New("no rules loaded")

@@ -5,14 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,13 +20,10 @@ import (
 
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/bus"
-	"github.com/vigil-sec/vigil/content"
 	"github.com/vigil-sec/vigil/decode"
-	"github.com/vigil-sec/vigil/detect"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/ingest"
 	"github.com/vigil-sec/vigil/pipeline"
-	"github.com/vigil-sec/vigil/rule"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
 )
@@ -69,53 +64,6 @@ func newLogger(cfg *Config) (*slog.Logger, error) {
 // `vigil serve` and still count for correlations.
 const correlationLateness = 2 * time.Minute
 
-// loadRules reads the built-in pack (unless disabled) and the configured
-// paths, and compiles them with their correlation rules. Rules that fail
-// are reported and left out.
-func loadRules(builtin bool, paths []string, log *slog.Logger) (*pipeline.Rules, error) {
-	return loadRulesWith(builtin, paths, log, detect.CorrelatorConfig{Lateness: correlationLateness})
-}
-
-func loadRulesWith(builtin bool, paths []string, log *slog.Logger, cfg detect.CorrelatorConfig) (*pipeline.Rules, error) {
-	set := &rule.Set{}
-	var errs []error
-	if builtin {
-		s, e := builtinRules()
-		set.Add(s)
-		errs = append(errs, e...)
-	}
-	if len(paths) > 0 {
-		s, e := rule.LoadSet(paths...)
-		set.Add(s)
-		errs = append(errs, e...)
-	}
-	rs, cerrs := pipeline.CompileSet(set, detect.Options{}, cfg)
-	errs = append(errs, cerrs...)
-	for _, err := range errs {
-		log.Warn("rule not loaded", "err", err)
-	}
-	log.Info("rules loaded", "loaded", rs.Engine.Len(), "correlations", rs.Correlations(), "rejected", len(errs))
-	return rs, nil
-}
-
-func builtinRules() (*rule.Set, []error) {
-	rules := &rule.Set{}
-	var errs []error
-	names, _ := fs.Glob(content.Rules, "rules/*.yml")
-	sort.Strings(names)
-	for _, n := range names {
-		data, err := content.Rules.ReadFile(n)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		s, e := rule.ParseSet("builtin:"+n, data)
-		rules.Add(s)
-		errs = append(errs, e...)
-	}
-	return rules, errs
-}
-
 // start opens everything and begins serving; ln may be nil (listen on
 // cfg.Listen).
 func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, error) {
@@ -130,11 +78,11 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
-	rs, err := loadRules(!cfg.NoBuiltin, cfg.Rules, log)
-	if err != nil {
-		return nil, err
-	}
-	s.rules.Store(rs)
+	// Every rule setting (status, disabled ids, placeholders, taxonomy);
+	// reload.go keeps the set current while serving.
+	rl := newRuleLoader(cfg, log.With("component", "rules"), correlationLateness)
+	rl.refresh()
+	s.swapRules(rl)
 
 	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{DedupWindow: cfg.DedupWindow, Logger: log.With("component", "store")})
 	if err != nil {
@@ -161,7 +109,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		workers = runtime.GOMAXPROCS(0)
 	}
 	s.stage = pipeline.NewStage(pipeline.StageConfig{
-		Bus: b, Store: db, Sources: db, Rules: s.rules.Load, Workers: workers,
+		Bus: b, Store: db, Sources: db, Workspaces: db, Rules: s.rules.Load, Workers: workers,
 		Logger: log.With("component", "detect"), Metrics: pipeline.NewMetrics(s.reg),
 	})
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -215,7 +163,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	s.bgCancel = bgCancel
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); s.retention(bgCtx) }()
-	s.startRuleReload(bgCtx) // every rule setting, then polling for changed rule files (reload.go)
+	s.startRuleReload(bgCtx, rl) // polling for changed rule files (reload.go)
 	// Receivers and source health: stopped, their last batches stored, before the bus closes.
 	runBackground(bgCtx, &s.bg, rcvs, mon, log)
 

@@ -37,6 +37,10 @@ type Decoder struct {
 	rec     recordInfo
 	names   fieldIDs
 	tupleOK bool // the current emit asked for more
+	// A flattened record's tuples (flow.0, flow.1, …) and its top-level
+	// rule, aclID and mac.
+	flatTuples        [][]byte
+	topRule, topOwner string
 }
 
 type keptField struct {
@@ -93,8 +97,29 @@ func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bo
 	d.flat.Reset()
 	var flows []*fastjson.Value
 	hasFlows := false
+	d.flatTuples, d.topRule, d.topOwner = d.flatTuples[:0], "", ""
 	o.Visit(func(k []byte, v *fastjson.Value) {
+		if isFlatTuple(k) && v.Type() == fastjson.TypeString {
+			d.flatTuples = append(d.flatTuples, v.GetStringBytes())
+			return
+		}
 		switch string(k) {
+		case "rule", "aclID", "mac":
+			// A flattened record's group fields: given to its tuples.
+			if sv := v.GetStringBytes(); v.Type() == fastjson.TypeString {
+				if string(k) == "rule" {
+					d.topRule = bytesString(sv)
+				} else {
+					d.topOwner = bytesString(sv)
+				}
+				if string(k) == "aclID" {
+					d.rec.vnet = true
+				}
+				return
+			}
+		case "flowLogVersion":
+			// Only VNet flow logs (version 4) carry it at the top.
+			d.rec.vnet = true
 		case "properties":
 			// properties holds Version and the flows; only Version and
 			// other scalars are record fields.
@@ -118,7 +143,8 @@ func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bo
 		d.flat.Walk(k, v)
 	})
 	d.ev = nil
-	if !hasFlows {
+	flat := !hasFlows && len(d.flatTuples) > 0
+	if !hasFlows && !flat {
 		return &decode.Error{Format: Format, Offset: -1, Field: "properties.flows", Reason: "no flows array (properties.flows or flowRecords.flows)"}
 	}
 	if d.rec.time != "" {
@@ -130,6 +156,43 @@ func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bo
 	id := ev.ID
 	var firstErr *decode.Error
 	n := 0
+	// one gives the event of the n-th tuple; false when emit wants no more.
+	one := func(tuple []byte, isString bool, rule, owner string) bool {
+		i := n
+		n++
+		if !isString {
+			if firstErr == nil {
+				firstErr = &decode.Error{Format: Format, Offset: -1, Field: "flowTuples", Reason: "flow tuple " + strconv.Itoa(i+1) + " is not a string"}
+			}
+			return true
+		}
+		ev.ResetFor(event.SubID(id, i))
+		d.fillRecord(ev)
+		d.names.set(ev, fRule, rule)
+		if d.rec.vnet {
+			d.names.set(ev, fACL, owner)
+		} else {
+			d.names.set(ev, fMAC, owner)
+		}
+		if perr := d.tuple(ev, tuple); perr != nil {
+			if firstErr == nil {
+				firstErr = d.tupleError(rec, tuple, i, perr)
+			}
+			return true
+		}
+		return emit(ev)
+	}
+	if flat {
+		// A flattened record (some collectors forward one tuple a record:
+		// the group's rule and aclID or mac at the top, the tuple under
+		// flow.0).
+		for _, tuple := range d.flatTuples {
+			if !one(tuple, true, d.topRule, d.topOwner) {
+				break
+			}
+		}
+		return errOrNil(firstErr)
+	}
 	groupsKey, ownerKey := "flows", "mac"
 	if d.rec.vnet {
 		groupsKey, ownerKey = "flowGroups", "aclID"
@@ -147,35 +210,27 @@ func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bo
 			}
 			for _, tv := range g.GetArray("flowTuples") {
 				tuple, err := tv.StringBytes()
-				i := n
-				n++
-				if err != nil {
-					if firstErr == nil {
-						firstErr = &decode.Error{Format: Format, Offset: -1, Field: "flowTuples", Reason: "flow tuple " + strconv.Itoa(i+1) + " is not a string"}
-					}
-					continue
-				}
-				ev.ResetFor(event.SubID(id, i))
-				d.fillRecord(ev)
-				d.names.set(ev, fRule, rule)
-				if d.rec.vnet {
-					d.names.set(ev, fACL, owner)
-				} else {
-					d.names.set(ev, fMAC, owner)
-				}
-				if perr := d.tuple(ev, tuple); perr != nil {
-					if firstErr == nil {
-						firstErr = d.tupleError(rec, tuple, i, perr)
-					}
-					continue
-				}
-				if !emit(ev) {
+				if !one(tuple, err == nil, rule, owner) {
 					return errOrNil(firstErr)
 				}
 			}
 		}
 	}
 	return errOrNil(firstErr)
+}
+
+// isFlatTuple reports whether a top-level key names a flattened record's
+// tuple: flow.0, flow.1, …
+func isFlatTuple(k []byte) bool {
+	if len(k) < 6 || string(k[:5]) != "flow." {
+		return false
+	}
+	for _, c := range k[5:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // errOrNil keeps a nil *decode.Error from becoming a non-nil error.

@@ -374,3 +374,42 @@ func TestRegistered(t *testing.T) {
 		t.Errorf("decode.New(%q) gave a %T, not an Expander", Format, d)
 	}
 }
+
+// TestFlattened decodes records some collectors forward one tuple a record
+// (Sekoia's network-watcher samples): the group's rule and aclID at the
+// top, the tuple under flow.0, flowLogVersion 4 (VNet: milliseconds, IANA
+// protocol numbers).
+func TestFlattened(t *testing.T) {
+	rec := []byte(`{"time":"2025-04-30T09:07:40.986182+00:00","flowLogVersion":4,"flowLogGUID":"g","macAddress":"112233445566","operationName":"FlowLogFlowEvent","aclID":"acl2","rule":"BlockHighRiskTCPPortsFromInternet","flow.0":"1663146005503,2.3.4.5,1.2.3.4,35276,119,6,I,D,NX,0,0,0,0"}`)
+	if f, _ := decode.Sniff(rec); f != Format {
+		t.Errorf("sniffed as %q", f)
+	}
+	dict := event.NewOpenDict()
+	evs, err := expandAll(t, rec, dict)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("%d events, %v", len(evs), err)
+	}
+	var ev event.Event
+	ev.Fields.Bind(dict)
+	if err := New().Decode(rec, &ev); err != nil {
+		t.Fatal(err)
+	}
+	get := func(n string) string { id, _ := dict.ID(n); v, _ := ev.Fields.Get(id); return v }
+	if ev.Time.UnixMilli() != 1663146005503 || ev.Common[event.SourceIP] != "2.3.4.5" || ev.Common[event.DestinationPort] != "119" ||
+		ev.Common[event.EventAction] != "deny" || ev.Common[event.NetworkTransport] != "tcp" || ev.Logsource.Service != "vnetflowlogs" ||
+		get("rule") != "BlockHighRiskTCPPortsFromInternet" || get("aclID") != "acl2" || get("flowLogGUID") != "g" {
+		t.Errorf("got time %v common %+v rule %q acl %q", ev.Time, ev.Common, get("rule"), get("aclID"))
+	}
+	// NSG v2 flattened: mac at the top, seconds, T/U.
+	nsg := []byte(`{"time":"2024-05-06T00:00:00Z","mac":"000D3AF87856","rule":"DefaultRule_DenyAllInBound","flow.0":"1714982401,1.2.3.4,10.0.0.1,1,2,T,I,D,B,,,,","flow.1":"1714982402,1.2.3.5,10.0.0.1,1,2,U,I,A,E,1,2,3,4"}`)
+	evs, err = expandAll(t, nsg, dict)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("nsg flattened: %d events, %v", len(evs), err)
+	}
+	// A bad flattened tuple is refused by position, as a nested one.
+	var de *decode.Error
+	err = New().Decode([]byte(`{"flowLogVersion":4,"flow.0":"1663146005503,2.3.4.5"}`), &ev)
+	if !errors.As(err, &de) || !strings.Contains(de.Reason, "flow tuple 1: has 2 parts") {
+		t.Errorf("bad flattened tuple: %v", err)
+	}
+}

@@ -46,6 +46,51 @@ var DefaultFields = []string{
 	"protocol", "packets", "bytes", "start", "end", "action", "log-status",
 }
 
+// allFields are the fields AWS documents, in its order: version 2's
+// (DefaultFields), then those each later version added.
+var allFields = []string{
+	"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
+	"protocol", "packets", "bytes", "start", "end", "action", "log-status",
+	// version 3
+	"vpc-id", "subnet-id", "instance-id", "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr",
+	// version 4
+	"region", "az-id", "sublocation-type", "sublocation-id",
+	// version 5
+	"pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "traffic-path",
+	// version 7
+	"ecs-cluster-arn", "ecs-cluster-name", "ecs-container-instance-arn", "ecs-container-instance-id",
+	"ecs-container-id", "ecs-second-container-id", "ecs-service-name", "ecs-task-definition-arn",
+	"ecs-task-arn", "ecs-task-id",
+	// version 8
+	"reject-reason",
+}
+
+// versionFields returns the field list of a headerless line of n fields
+// whose first field, the version, is version: every field of that version
+// in AWS's order, when n is their number; else nil. This is the custom
+// format that selects all fields (the Sekoia and Athena samples' shape).
+func versionFields(version string, n int) []string {
+	want := 0
+	switch version {
+	case "2":
+		want = 14
+	case "3":
+		want = 21
+	case "4":
+		want = 25
+	case "5":
+		want = 29
+	case "7":
+		want = 39
+	case "8":
+		want = 40
+	}
+	if want == 0 || n != want {
+		return nil
+	}
+	return allFields[:n:n]
+}
+
 // squashed maps a field name with case, '-' and '_' removed to its AWS
 // name, so that the names of JSON exports (srcAddr, account_id, logStatus,
 // subNetId) find the field they mean.

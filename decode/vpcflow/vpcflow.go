@@ -46,6 +46,9 @@ type Decoder struct {
 	ev   *event.Event
 	c    captured
 	key  []byte
+	// explicit: the field list came from a header line or the source's
+	// configuration, and is not to be guessed from a line's length.
+	explicit bool
 }
 
 type token struct {
@@ -79,6 +82,7 @@ func (d *Decoder) Configure(o decode.Options) error {
 		}
 	}
 	d.setFields(names)
+	d.explicit = true
 	return nil
 }
 
@@ -148,6 +152,7 @@ func (d *Decoder) decode(rec []byte, ev *event.Event) (header bool, err error) {
 			names[i], _ = canonicalName(t.s)
 		}
 		d.setFields(names)
+		d.explicit = true
 		return true, nil
 	}
 	return false, d.decodeLine(rec, ev)
@@ -190,6 +195,14 @@ func (d *Decoder) isHeader() bool {
 }
 
 func (d *Decoder) decodeLine(rec []byte, ev *event.Event) error {
+	if len(d.toks) != len(d.names) && !d.explicit {
+		// No header and no configured list: a line that holds every
+		// field of its version, in AWS's documented order (the console's
+		// "all fields" custom format), names its own fields.
+		if names := versionFields(d.toks[0].s, len(d.toks)); names != nil {
+			d.setFields(names)
+		}
+	}
 	if len(d.toks) != len(d.names) {
 		off := len(rec)
 		if len(d.toks) > len(d.names) {

@@ -380,3 +380,38 @@ func TestRegistered(t *testing.T) {
 		t.Errorf("decode.New(%q) gave a %T, not an Expander", Format, d)
 	}
 }
+
+// TestAllFieldsOfVersion decodes headerless lines that carry every field
+// of their version in AWS's order (Sekoia's "custom" sample is version 5,
+// 29 fields), then a default line again from the same decoder; a line of
+// another length stays refused.
+func TestAllFieldsOfVersion(t *testing.T) {
+	const v5 = "5 424805057484 eni-1235b8ca123456789 52.95.128.179 10.0.0.71 46945 53 17 1 73 1658131186 1658131216 ACCEPT OK vpc-abcdefab012345678 subnet-aaaaaaaa012345678 - 0 IPv4 52.95.128.179 10.0.0.71 eu-west-1 euw1-az3 - - - - egress 8"
+	const v2 = "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1714982400 1714982460 REJECT OK"
+	d := New()
+	got, err := expand(t, d, [][]byte{[]byte(v5), []byte(v2)})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("%d events, %v", len(got), err)
+	}
+	if c, f := got[0].common, got[0].fields; c["source.ip"] != "52.95.128.179" || c["destination.port"] != "53" || c["network.transport"] != "udp" ||
+		c["cloud.region"] != "eu-west-1" || f["flow-direction"] != "egress" || f["traffic-path"] != "8" || f["vpc-id"] != "vpc-abcdefab012345678" {
+		t.Errorf("v5 line: %+v", got[0])
+	}
+	if c := got[1].common; c["event.action"] != "deny" || c["destination.port"] != "22" {
+		t.Errorf("default line after v5: %+v", got[1])
+	}
+	// 29 fields that claim version 3 (21 fields) are not guessed.
+	var ev event.Event
+	ev.Fields.Bind(event.NewOpenDict())
+	if err := New().Decode([]byte("3"+v5[1:]), &ev); err == nil || !strings.Contains(err.Error(), "has 29 fields") {
+		t.Errorf("version 3 with 29 fields: %v", err)
+	}
+	// A configured list is not second-guessed.
+	c := New()
+	if err := c.(decode.Configurable).Configure(decode.Options{Fields: DefaultFields}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Decode([]byte(v5), &ev); err == nil {
+		t.Error("configured default list took a 29-field line")
+	}
+}

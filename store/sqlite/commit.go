@@ -307,6 +307,11 @@ func (c *committer) block(p *preparedBlock) (bool, error) {
 		return false, err
 	}
 
+	if len(b.Events) == 0 && b.Rejected == 0 {
+		// A batch of signals only (correlation, source health) is no
+		// traffic of its source: its counters and last_seen stay.
+		return true, nil
+	}
 	k := [2]string{b.Workspace, b.Source}
 	d := c.sources[k]
 	if d == nil {
