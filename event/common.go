@@ -38,6 +38,9 @@ const (
 	CloudAccountID
 	CloudRegion
 	Message
+	// Tags are vigil's flags on the event, comma-separated (time_future,
+	// time_past: a time stamp far from when the record arrived).
+	Tags
 
 	NumCommon
 )
@@ -77,6 +80,7 @@ var commonNames = [NumCommon]string{
 	CloudAccountID:          "cloud.account.id",
 	CloudRegion:             "cloud.region",
 	Message:                 "message",
+	Tags:                    "tags",
 }
 
 var commonIDs = func() map[string]int {

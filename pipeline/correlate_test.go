@@ -188,3 +188,59 @@ func TestStageCorrelationStoredOnceAcrossReplay(t *testing.T) {
 		t.Fatalf("correlation batches %d with %d signals; want 1 batch with one signal per failure (3)", batches, signals)
 	}
 }
+
+type tiers map[string]string
+
+func (t tiers) Workspace(_ context.Context, name string) (store.Workspace, error) {
+	return store.Workspace{Name: name, Tier: t[name]}, nil
+}
+
+// TestStageCorrelationNeedsStandardTier: a free workspace gets signature
+// alerts but no stateful (correlation) ones; a standard one gets both.
+func TestStageCorrelationNeedsStandardTier(t *testing.T) {
+	for _, tc := range []struct {
+		tier string
+		want int
+	}{{store.TierFree, 0}, {store.TierStandard, 1}} {
+		t.Run(tc.tier, func(t *testing.T) {
+			ctx := context.Background()
+			b, err := bus.Open(ctx, bus.Config{Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if err := b.Publish(ctx, batchOf("windows", failures("bob", 3)...)); err != nil {
+				t.Fatal(err)
+			}
+			st := &countingStore{batches: map[event.ID]*store.Batch{}, commits: map[event.ID]int{}}
+			rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{Lateness: time.Hour})
+			stage := NewStage(StageConfig{Bus: b, Store: st, Rules: func() *Rules { return rs },
+				Workspaces: tiers{"w": tc.tier}})
+			runCtx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- stage.Run(runCtx) }()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				st.mu.Lock()
+				n := len(st.batches)
+				st.mu.Unlock()
+				if n > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("nothing committed")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(200 * time.Millisecond) // correlation batches follow the event batch
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			batches, _ := st.correlationSignals()
+			if batches != tc.want {
+				t.Fatalf("tier %s: %d correlation batches, want %d", tc.tier, batches, tc.want)
+			}
+		})
+	}
+}

@@ -67,6 +67,8 @@ type Rejection struct {
 
 // Result is what processing a batch yields, ready for the store.
 type Result struct {
+	// Skew counts the events whose time stamps were flagged.
+	Skew TimeSkew
 	Batch    *store.Batch
 	Rejected []Rejection
 	// Matches are the matches of rules that correlations refer to, for the
@@ -83,6 +85,7 @@ type Processor struct {
 	hits     []*rule.Rule
 	matches  []detect.Match
 	arena    arena
+	skew     TimeSkew
 	// Offline names the file that evidence points at (vigil scan); empty in
 	// the server, where evidence is the event id.
 	Offline string
@@ -140,6 +143,7 @@ func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
 	}
 	p.arena = arena{}
 	p.matches = nil
+	p.skew = TimeSkew{}
 	ev := &p.ev
 	exp, _ := dec.(decode.Expander)
 	emit := func(ev *event.Event) { p.accept(ev, b, src, out) }
@@ -162,8 +166,29 @@ func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
 	}
 	out.Rejected = len(res.Rejected)
 	res.Matches = p.matches
+	res.Skew = p.skew
 	quarantine(&res)
 	return res
+}
+
+// TimeSkew counts events with a time stamp far from their arrival.
+type TimeSkew struct{ Future, Past int }
+
+// Time stamps further than this from the receive time are flagged.
+const (
+	MaxFuture = time.Hour
+	MaxPast   = 365 * 24 * time.Hour
+)
+
+// checkTime names how an event's time stamp is off, if it is.
+func checkTime(t, received time.Time) string {
+	switch {
+	case t.After(received.Add(MaxFuture)):
+		return "time_future"
+	case t.Before(received.Add(-MaxPast)):
+		return "time_past"
+	}
+	return ""
 }
 
 // quarantine hands the rejected records to the store, which keeps them for
@@ -180,6 +205,15 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src store.Source, out 
 	applyLogsource(&ev.Logsource, src.Logsource)
 	if ev.Time.IsZero() {
 		ev.Time = b.Received
+	} else if skew := checkTime(ev.Time, b.Received); skew != "" {
+		// Kept as it is (it may be the truth, or the attacker's clock),
+		// flagged and counted.
+		ev.Common[event.Tags] = skew
+		if skew == "time_future" {
+			p.skew.Future++
+		} else {
+			p.skew.Past++
+		}
 	}
 	p.hits = p.rules.Engine.Match(ev, p.hits[:0])
 	se := store.StoredEvent{

@@ -128,3 +128,26 @@ func TestProcessBadTimeZone(t *testing.T) {
 		t.Fatalf("%+v", res.Rejected)
 	}
 }
+
+func TestProcessFlagsFarTimes(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	b := batchOf("windows",
+		`{"EventID":1,"Channel":"Security","TimeCreated":"2026-01-02T03:04:00Z"}`, // on time
+		`{"EventID":1,"Channel":"Security","TimeCreated":"2026-01-02T09:00:00Z"}`, // hours ahead
+		`{"EventID":1,"Channel":"Security","TimeCreated":"2019-05-01T00:00:00Z"}`, // years back
+	)
+	res := p.Process(b, store.Source{})
+	if len(res.Batch.Events) != 3 {
+		t.Fatalf("far times must be kept: %d events", len(res.Batch.Events))
+	}
+	tags := []string{res.Batch.Events[0].Common[event.Tags], res.Batch.Events[1].Common[event.Tags], res.Batch.Events[2].Common[event.Tags]}
+	if tags[0] != "" || tags[1] != "time_future" || tags[2] != "time_past" {
+		t.Fatalf("tags %q", tags)
+	}
+	if res.Skew != (TimeSkew{Future: 1, Past: 1}) {
+		t.Fatalf("skew %+v", res.Skew)
+	}
+	if y := res.Batch.Events[2].Time.Year(); y != 2019 {
+		t.Fatalf("the time stamp was changed: %d", y)
+	}
+}

@@ -212,6 +212,8 @@ func (s *Stage) commit(group []processed) {
 		b := p.res.Batch
 		s.m.events.Add(float64(len(b.Events)))
 		s.m.rejected.Add(float64(b.Rejected))
+		s.m.skew.WithLabelValues("future").Add(float64(p.res.Skew.Future))
+		s.m.skew.WithLabelValues("past").Add(float64(p.res.Skew.Past))
 		s.m.signals.Add(float64(len(b.Signals)))
 		s.m.latency.Observe(t.Sub(b.Received).Seconds())
 		if err := p.d.Ack(ctx); err != nil {
@@ -278,6 +280,7 @@ func (s *Stage) source(ws, name string) store.Source {
 type Metrics struct {
 	events, rejected, signals, replayed    prometheus.Counter
 	fetchErrors, commitErrors              prometheus.Counter
+	skew                                   *prometheus.CounterVec
 	latency, processSeconds, commitSeconds prometheus.Histogram
 	corr                                   *correlationMetrics
 }
@@ -285,10 +288,12 @@ type Metrics struct {
 // NewMetrics registers the stage's metrics on reg (nil: unregistered).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		events:       prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_events_total", Help: "Events decoded, detected and stored."}),
-		rejected:     prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_rejected_total", Help: "Records the decoder refused."}),
-		signals:      prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_alerts_signals_total", Help: "Rule matches raised (signals merged into alerts)."}),
-		replayed:     prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_replayed_batches_total", Help: "Bus batches delivered again after being committed (skipped)."}),
+		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_events_total", Help: "Events decoded, detected and stored."}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_rejected_total", Help: "Records the decoder refused."}),
+		signals:  prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_alerts_signals_total", Help: "Rule matches raised (signals merged into alerts)."}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_replayed_batches_total", Help: "Bus batches delivered again after being committed (skipped)."}),
+		skew: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_detect_time_skew_total",
+			Help: "Events kept with a time stamp far in the future (over 1h) or the past (over 1 year) of their arrival, flagged in the tags field."}, []string{"direction"}),
 		fetchErrors:  prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_fetch_errors_total", Help: "Failed bus fetches."}),
 		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_commit_errors_total", Help: "Failed store commits (batches redelivered)."}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vigil_detect_latency_seconds",
@@ -301,7 +306,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.corr = newCorrelationMetrics()
 	if reg != nil {
 		reg.MustRegister(m.corr.collectors()...)
-		reg.MustRegister(m.events, m.rejected, m.signals, m.replayed, m.fetchErrors, m.commitErrors, m.latency, m.processSeconds, m.commitSeconds)
+		reg.MustRegister(m.skew, m.events, m.rejected, m.signals, m.replayed, m.fetchErrors, m.commitErrors, m.latency, m.processSeconds, m.commitSeconds)
 	}
 	return m
 }
