@@ -50,6 +50,9 @@ type Config struct {
 	// IngestOperation describes Ingest in the OpenAPI document.
 	IngestOperation *huma.Operation
 	Version         string
+	// SourceHealth, when set, gives the health of a workspace's sources by
+	// name (rate, usual interval, silence) for the sources routes.
+	SourceHealth func(workspace string) map[string]SourceHealth
 	// Now gives the time stamps the API writes (keys, sources, audit);
 	// time.Now when nil.
 	Now func() time.Time
@@ -67,6 +70,7 @@ type API struct {
 	// readyTimeout bounds /readyz; a field so that tests wait less.
 	readyTimeout time.Duration
 	version      string
+	health       func(workspace string) map[string]SourceHealth
 	spec         []byte // the OpenAPI document, marshalled once all routes are known
 }
 
@@ -86,6 +90,7 @@ func New(cfg Config) (*API, error) {
 		ready:        cfg.Ready,
 		readyTimeout: readyTimeout,
 		version:      cfg.Version,
+		health:       cfg.SourceHealth,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

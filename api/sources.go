@@ -16,8 +16,37 @@ import (
 
 type sourcesOutput struct {
 	Body struct {
-		Sources []store.Source `json:"sources"`
+		Sources []SourceView `json:"sources"`
 	}
+}
+
+// SourceHealth is what the source-health monitor knows of a source.
+type SourceHealth struct {
+	Rate          float64 `json:"rate" doc:"Recent events a second (moving average)."`
+	UsualInterval string  `json:"usual_interval,omitempty" doc:"Usual time between the source's batches, once known."`
+	Silent        bool    `json:"silent" doc:"The source used to send and has fallen silent (an alert was raised)."`
+}
+
+// SourceView is a source with its health, as the API shows it.
+type SourceView struct {
+	store.Source
+	Health *SourceHealth `json:"health,omitempty" required:"false" doc:"Absent until the source has sent."`
+}
+
+func (a *API) view(ws string, srcs ...store.Source) []SourceView {
+	var h map[string]SourceHealth
+	if a.health != nil {
+		h = a.health(ws)
+	}
+	out := make([]SourceView, 0, len(srcs))
+	for _, s := range srcs {
+		v := SourceView{Source: s}
+		if sh, ok := h[s.Name]; ok {
+			v.Health = &sh
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 type sourceNameInput struct {
@@ -36,7 +65,7 @@ type putSourceInput struct {
 }
 
 type sourceOutput struct {
-	Body store.Source
+	Body SourceView
 }
 
 func (a *API) registerSources(h huma.API) {
@@ -81,7 +110,7 @@ func (a *API) listSources(ctx context.Context, _ *struct{}) (*sourcesOutput, err
 		return nil, a.storeError(ctx, "sources", err)
 	}
 	out := &sourcesOutput{}
-	out.Body.Sources = nonNil(srcs)
+	out.Body.Sources = a.view(k.Workspace, srcs...)
 	return out, nil
 }
 
@@ -94,7 +123,7 @@ func (a *API) getSource(ctx context.Context, in *sourceNameInput) (*sourceOutput
 	if err != nil {
 		return nil, a.storeError(ctx, "source "+in.Name, err)
 	}
-	return &sourceOutput{Body: s}, nil
+	return &sourceOutput{Body: a.view(k.Workspace, s)[0]}, nil
 }
 
 func (a *API) putSource(ctx context.Context, in *putSourceInput) (*sourceOutput, error) {
@@ -126,5 +155,5 @@ func (a *API) putSource(ctx context.Context, in *putSourceInput) (*sourceOutput,
 	if stored, err := a.store.Source(ctx, k.Workspace, in.Name); err == nil {
 		s = stored
 	}
-	return &sourceOutput{Body: s}, nil
+	return &sourceOutput{Body: a.view(k.Workspace, s)[0]}, nil
 }

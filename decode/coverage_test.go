@@ -76,7 +76,7 @@ var malformed = map[string]string{
 var minEvents = map[string]int{
 	"ssh_auth/loghub_openssh/OpenSSH_2k.log": 2000, "events/windows-mordor.jsonl.gz": 116445,
 	"cloud/aws_s3_access_otrf_honeybucket/AWS_S3_HoneyBucketLogs.csv.gz": 301,
-	"cloud/aws_cloudtrail/panther_rule_tests.jsonl": 326, "network_flow/azure_nsg/nsg_flowlog_v1_msdocs.json": 9,
+	"cloud/aws_cloudtrail/panther_rule_tests.jsonl":                      326, "network_flow/azure_nsg/nsg_flowlog_v1_msdocs.json": 9,
 }
 
 type coverageRow struct {

@@ -142,26 +142,9 @@ func b2u(b bool) uint32 {
 	return 0
 }
 
-// scan appends the occurrences in s to hits. It reports false, with hits
-// unspecified, when s holds a non-ASCII byte: such a value must be lowered
-// by the Unicode tables and scanned again.
-func (a *automaton) scan(s string, hits []acHit) ([]acHit, bool) {
-	st, seen := uint32(0), byte(0)
-	delta := a.delta
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		seen |= b
-		x := delta[st+uint32(a.class[b])]
-		st = x >> 1
-		if x&1 != 0 {
-			hits = append(hits, acHit{row: st, end: int32(i + 1)})
-		}
-	}
-	return hits, seen < 0x80
-}
-
-// scanLowered is scan over a value already lowered (it may hold non-ASCII
-// bytes, which the class table maps as they are).
+// scanLowered appends the occurrences in s, an ASCII value (capitals are
+// folded by the class table) or one already lowered (its non-ASCII bytes are
+// mapped as they are).
 func (a *automaton) scanLowered(s string, hits []acHit) []acHit {
 	st := uint32(0)
 	delta := a.delta

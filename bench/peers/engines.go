@@ -28,6 +28,10 @@ const (
 	engGoSRE   = "go-sigma-rule-engine"
 )
 
+// taxonomy is vigil's default taxonomy, as `vigil serve` and `vigil scan`
+// use it; the peers are routed with it too.
+var taxonomy = rule.DefaultTaxonomy()
+
 var allEngines = []string{engVigil, engDecode, engJSONMap, engSigmaGo, engGoSRE}
 
 // hit is one (event, rule) pair: the event's 0-based index in the corpus
@@ -90,7 +94,7 @@ func (v *vigilEngine) load(files []ruleFile) ([]acceptedRule, []string, error) {
 			rules = append(rules, r)
 		}
 	}
-	e, compErrs := detect.Compile(rules, detect.Options{})
+	e, compErrs := detect.Compile(rules, detect.Options{Taxonomy: taxonomy})
 	v.e = e
 	v.dec = windows.New().(*windows.Decoder)
 	v.ev.Fields.Bind(e.Dict())
@@ -275,7 +279,7 @@ func (s *sigmaGoEngine) load(files []ruleFile) ([]acceptedRule, []string, error)
 		ls = append(ls, event.Logsource{Product: r.Logsource.Product, Category: r.Logsource.Category, Service: r.Logsource.Service})
 		acc = append(acc, acceptedRule{f.key, r.Title})
 	}
-	s.route = newRouter(ls)
+	s.route = newRouter(ls, taxonomy)
 	return acc, rej, nil
 }
 
@@ -452,7 +456,7 @@ func (g *goSREEngine) load(files []ruleFile) ([]acceptedRule, []string, error) {
 		ls = append(ls, event.Logsource{Product: h.Logsource.Product, Category: h.Logsource.Category, Service: h.Logsource.Service})
 		acc = append(acc, acceptedRule{keyOf[h.Path], h.Title})
 	}
-	g.route = newRouter(ls)
+	g.route = newRouter(ls, taxonomy)
 	return acc, rej, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
 	"gopkg.in/yaml.v3"
 )
 
@@ -96,15 +97,21 @@ func windowsDocs(data []byte) int {
 
 // router routes an event's logsource to the rules written for it, with
 // vigil's rule: every logsource part the rule names equals the event's,
-// ignoring case; parts the rule leaves out match anything. The peers get
-// it so that they meet only the rules vigil would run on an event.
+// ignoring case (parts the rule leaves out match anything), or equals one
+// of the event logsources the taxonomy maps the rule's onto (registry_event
+// receives registry_set…). The peers get it so that they meet exactly the
+// rules vigil runs on an event.
 type router struct {
-	rules []event.Logsource
+	alts  [][]event.Logsource // per rule
 	cache map[event.Logsource][]int32
 }
 
-func newRouter(rules []event.Logsource) *router {
-	return &router{rules: rules, cache: map[event.Logsource][]int32{}}
+func newRouter(rules []event.Logsource, tax *rule.Taxonomy) *router {
+	r := &router{cache: map[event.Logsource][]int32{}}
+	for _, ls := range rules {
+		r.alts = append(r.alts, tax.Expand(ls))
+	}
+	return r
 }
 
 func (r *router) lookup(ls event.Logsource) []int32 {
@@ -112,9 +119,12 @@ func (r *router) lookup(ls event.Logsource) []int32 {
 		return idx
 	}
 	idx := []int32{}
-	for i, rl := range r.rules {
-		if part(rl.Product, ls.Product) && part(rl.Category, ls.Category) && part(rl.Service, ls.Service) {
-			idx = append(idx, int32(i))
+	for i, alts := range r.alts {
+		for _, a := range alts {
+			if part(a.Product, ls.Product) && part(a.Category, ls.Category) && part(a.Service, ls.Service) {
+				idx = append(idx, int32(i))
+				break
+			}
 		}
 	}
 	r.cache[ls] = idx

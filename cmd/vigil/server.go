@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/health"
 	"github.com/vigil-sec/vigil/ingest"
 	"github.com/vigil-sec/vigil/pipeline"
 	"github.com/vigil-sec/vigil/store"
@@ -37,6 +38,7 @@ type server struct {
 	bus   *bus.Bus
 	store *sqlite.DB
 	rules atomic.Pointer[pipeline.Rules]
+	mon   atomic.Pointer[health.Monitor]
 	stage *pipeline.Stage
 	http  *http.Server
 	ln    net.Listener
@@ -137,7 +139,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	op := ingest.Operation()
 	a, err := api.New(api.Config{
 		Store: db, Logger: log.With("component", "api"), Registry: s.reg, Version: version,
-		Ingest: ih, IngestOperation: &op,
+		Ingest: ih, IngestOperation: &op, SourceHealth: s.sourceHealth,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
@@ -155,6 +157,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	if err != nil {
 		return nil, err
 	}
+	s.mon.Store(mon)
 	rcvs, err := newReceivers(cfg, b, s.reg, log)
 	if err != nil {
 		return nil, err
@@ -263,6 +266,24 @@ func (s *server) retention(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// sourceHealth reports the health monitor's view of a workspace's sources
+// for the API.
+func (s *server) sourceHealth(ws string) map[string]api.SourceHealth {
+	m := s.mon.Load()
+	if m == nil {
+		return nil
+	}
+	out := map[string]api.SourceHealth{}
+	for _, h := range m.Health(ws) {
+		sh := api.SourceHealth{Rate: h.Rate, Silent: h.Silent}
+		if h.Interval > 0 {
+			sh.UsualInterval = h.Interval.String()
+		}
+		out[h.Source] = sh
+	}
+	return out
 }
 
 // URL is the base URL the server answers on.

@@ -19,8 +19,9 @@ const Format = "json"
 
 func init() { decode.Register(Format, New) }
 
-// Time stamp keys in order of preference (lower wins).
-var timeKeys = map[string]int{"@timestamp": 1, "timestamp": 2, "time": 3, "eventTime": 4}
+// Time stamp keys in order of preference (lower wins). TimeGenerated is
+// the time column of every Log Analytics table export.
+var timeKeys = map[string]int{"@timestamp": 1, "timestamp": 2, "time": 3, "eventTime": 4, "TimeGenerated": 5}
 
 // commonIDs indexes the ECS names. It is a local copy of event's table so
 // that the lookup can index with string(name) and not allocate.

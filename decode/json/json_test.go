@@ -274,3 +274,18 @@ func TestRegistered(t *testing.T) {
 		t.Errorf("decode.New(%q) gave a %T", Format, d)
 	}
 }
+
+// TestTimeGenerated reads Log Analytics exports' time column (a Syslog
+// table row of the Log4Shell scenario), after the other names.
+func TestTimeGenerated(t *testing.T) {
+	var ev event.Event
+	ev.Fields.Bind(event.NewOpenDict())
+	rec := `{"TimeGenerated":"2022-05-11T18:10:21.997Z","Computer":"UBUNTU5","Facility":"user","SyslogMessage":"type=AUOMS_EXECVE …"}`
+	if err := New().Decode([]byte(rec), &ev); err != nil || ev.Time.Format(time.RFC3339Nano) != "2022-05-11T18:10:21.997Z" {
+		t.Errorf("time %v, %v", ev.Time, err)
+	}
+	ev.Reset()
+	if err := New().Decode([]byte(`{"TimeGenerated":"2022-05-11T18:10:21Z","time":"2024-01-01T00:00:00Z"}`), &ev); err != nil || ev.Time.Year() != 2024 {
+		t.Errorf("time wins over TimeGenerated: %v, %v", ev.Time, err)
+	}
+}

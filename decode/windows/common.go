@@ -22,7 +22,7 @@ type captured struct {
 	image, newProcessName, commandLine, processID, newProcessID string
 	parentImage, parentProcessName, targetFilename              string
 
-	timeCreated, timestamp, eventTime string
+	timeCreated, timestamp, eventTime, timeGenerated string
 }
 
 // slot returns where a field of this name is captured, or nil.
@@ -88,6 +88,8 @@ func (c *captured) slot(name []byte) *string {
 		return &c.timestamp
 	case "EventTime":
 		return &c.eventTime
+	case "TimeGenerated":
+		return &c.timeGenerated
 	}
 	return nil
 }

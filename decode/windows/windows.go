@@ -30,6 +30,11 @@ type Decoder struct {
 
 	name   []byte   // scratch for composed names
 	pidBuf [20]byte // decimal form of a hex process id
+
+	// EventData written as a string (Log Analytics' SecurityEvent and
+	// WindowsEvent tables): read once the record's own keys are in.
+	dataText []byte
+	p2       fastjson.Parser
 }
 
 // New returns a Windows event decoder.
@@ -68,7 +73,16 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	case shapeNXLog:
 		d.nxlog(o)
 	default:
-		o.Visit(func(k []byte, v *fastjson.Value) { d.emitValue(k, v) })
+		d.dataText = nil
+		o.Visit(func(k []byte, v *fastjson.Value) {
+			if string(k) == "EventData" && v.Type() == fastjson.TypeString {
+				d.dataText = v.GetStringBytes()
+			}
+			d.emitValue(k, v)
+		})
+		if d.dataText != nil {
+			d.eventDataText(d.dataText)
+		}
 	}
 	d.ev = nil
 	return d.finish(ev)
@@ -153,7 +167,7 @@ func (d *Decoder) finish(ev *event.Event) error {
 	}
 	// The first stamp present decides: a present but unreadable one is an
 	// error rather than a silent fall back to the receive time.
-	for _, ts := range [...]struct{ name, text string }{{"TimeCreated", c.timeCreated}, {"@timestamp", c.timestamp}, {"EventTime", c.eventTime}} {
+	for _, ts := range [...]struct{ name, text string }{{"TimeCreated", c.timeCreated}, {"@timestamp", c.timestamp}, {"EventTime", c.eventTime}, {"TimeGenerated", c.timeGenerated}} {
 		if ts.text == "" {
 			continue
 		}

@@ -339,8 +339,8 @@ func TestCorpus(t *testing.T) {
 	services := map[string]int{}
 	noTime, noStamp := 0, 0
 	for sc.Scan() {
-		if !bytes.Contains(sc.Bytes(), []byte(`"TimeCreated"`)) {
-			noStamp++ // a few Security records in the corpus carry no time
+		if !bytes.Contains(sc.Bytes(), []byte(`"TimeCreated"`)) && !bytes.Contains(sc.Bytes(), []byte(`"TimeGenerated"`)) {
+			noStamp++ // records with neither stamp (none since TimeGenerated is read)
 		}
 		n++
 		ev.Reset()
@@ -473,4 +473,52 @@ func TestRegistered(t *testing.T) {
 	if _, ok := d.(*Decoder); !ok {
 		t.Errorf("decode.New(%q) gave a %T", Format, d)
 	}
+}
+
+// TestLogAnalyticsEventData reads EventData written as a string, as Log
+// Analytics exports it: XML in SecurityEvent rows, a JSON object in
+// WindowsEvent rows; TimeGenerated gives the time when nothing else does.
+func TestLogAnalyticsEventData(t *testing.T) {
+	dict := event.NewOpenDict()
+	get := func(ev *event.Event, n string) string {
+		id, _ := dict.ID(n)
+		v, _ := ev.Fields.Get(id)
+		return v
+	}
+	sec := `{"TimeGenerated":"2022-05-13T08:54:05.21Z","Computer":"WORKSTATION5","Channel":"Security","EventID":5156,"SubjectUserName":"top",` +
+		`"EventData":"<EventData xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">\r\n  <Data Name=\"Application\">C:\\a&amp;b.exe</Data>\r\n  <Data Name=\"SourceAddress\">192.168.3.5</Data>\r\n  <Data Name=\"SourcePort\">50452</Data>\r\n  <Data Name=\"Empty\" />\r\n  <Data Name=\"SubjectUserName\">inner</Data>\r\n</EventData>"}`
+	var ev event.Event
+	ev.Fields.Bind(dict)
+	if err := New().Decode([]byte(sec), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Time.Format(time.RFC3339Nano) != "2022-05-13T08:54:05.21Z" || get(&ev, "Application") != `C:\a&b.exe` || ev.Common[event.SourceIP] != "192.168.3.5" ||
+		ev.Common[event.SourcePort] != "50452" || get(&ev, "SubjectUserName") != "top" || ev.Fields.Multi(mustID(t, dict, "SubjectUserName")) {
+		t.Errorf("SecurityEvent row: time %v common %+v Application %q SubjectUserName %q", ev.Time, ev.Common, get(&ev, "Application"), get(&ev, "SubjectUserName"))
+	}
+	sysmon := `{"TimeGenerated":"2022-05-13T08:54:06.347Z","Provider":"Microsoft-Windows-Sysmon","Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"WORKSTATION5","EventID":"1",` +
+		`"EventData":"{\"Image\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\",\"CommandLine\":\"cmd /c whoami\",\"ParentImage\":\"C:\\\\tomcat9.exe\"}"}`
+	ev.Reset()
+	if err := New().Decode([]byte(sysmon), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Logsource.Category != "process_creation" || ev.Common[event.ProcessName] != "cmd.exe" || ev.Common[event.ProcessCommandLine] != "cmd /c whoami" ||
+		get(&ev, "ParentImage") != `C:\tomcat9.exe` || ev.Time.IsZero() {
+		t.Errorf("WindowsEvent row: %+v %+v", ev.Logsource, ev.Common)
+	}
+	// Not an EventData shape: the string stays as it is, and nothing breaks.
+	for _, bad := range []string{`"{\"x\":"`, `"<Data Name=\"A"`, `"<Data Name=\"A\">v"`, `"plain"`} {
+		ev.Reset()
+		if err := New().Decode([]byte(`{"EventID":1,"EventData":`+bad+`}`), &ev); err != nil {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
+func mustID(t *testing.T, d *event.Dict, n string) int32 {
+	id, ok := d.ID(n)
+	if !ok {
+		t.Fatalf("no field %s", n)
+	}
+	return id
 }
