@@ -68,7 +68,7 @@ type Rejection struct {
 // Result is what processing a batch yields, ready for the store.
 type Result struct {
 	// Skew counts the events whose time stamps were flagged.
-	Skew TimeSkew
+	Skew     TimeSkew
 	Batch    *store.Batch
 	Rejected []Rejection
 	// Matches are the matches of rules that correlations refer to, for the
