@@ -25,7 +25,17 @@ const maxRoutes = 4096
 type router struct {
 	groups []routeGroup
 	mu     sync.Mutex
-	cache  atomic.Pointer[map[event.Logsource][]int32]
+	cache  atomic.Pointer[map[event.Logsource]*route]
+	// fast works out what the fast path needs for a route's rules
+	// (fastpath.go); nil leaves it out.
+	fast func(idx []int32) *routeFast
+}
+
+// route is a cached event logsource: its rules, ascending, and what the
+// fast path scans for them.
+type route struct {
+	idx  []int32
+	fast *routeFast
 }
 
 type routeGroup struct {
@@ -52,26 +62,38 @@ func (r *router) init(rules []*rule.Rule, tax *rule.Taxonomy) {
 		}
 		r.groups[g].rules = append(r.groups[g].rules, int32(i))
 	}
-	m := make(map[event.Logsource][]int32)
+	m := make(map[event.Logsource]*route)
 	r.cache.Store(&m)
 }
 
 func (r *router) lookup(ls event.Logsource) []int32 {
-	if idx, ok := (*r.cache.Load())[ls]; ok {
-		return idx
+	return r.lookupRoute(ls).idx
+}
+
+func (r *router) lookupRoute(ls event.Logsource) *route {
+	if rt, ok := (*r.cache.Load())[ls]; ok {
+		return rt
 	}
 	return r.miss(ls)
 }
 
-func (r *router) miss(ls event.Logsource) []int32 {
+func (r *router) miss(ls event.Logsource) *route {
 	idx := r.compute(ls)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old := *r.cache.Load()
-	if len(old) >= maxRoutes {
-		return idx
+	if rt, ok := old[ls]; ok {
+		return rt
 	}
-	m := make(map[event.Logsource][]int32, len(old)+1)
+	rt := &route{idx: idx}
+	if len(old) >= maxRoutes {
+		// Uncached: the fast path scans with the engine-wide sets.
+		return rt
+	}
+	if r.fast != nil {
+		rt.fast = r.fast(idx)
+	}
+	m := make(map[event.Logsource]*route, len(old)+1)
 	for k, v := range old {
 		m[k] = v
 	}
@@ -81,9 +103,9 @@ func (r *router) miss(ls event.Logsource) []int32 {
 		Category: strings.Clone(ls.Category),
 		Service:  strings.Clone(ls.Service),
 	}
-	m[key] = idx
+	m[key] = rt
 	r.cache.Store(&m)
-	return idx
+	return rt
 }
 
 func (r *router) compute(ls event.Logsource) []int32 {

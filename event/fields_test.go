@@ -132,3 +132,12 @@ func TestIDsIncreaseAndSubIDsAreStable(t *testing.T) {
 		t.Fatal("ParseID accepted garbage")
 	}
 }
+
+func TestFillDoesNotAllocate(t *testing.T) {
+	src := NewIDSource()
+	recs := make([]Raw, 100)
+	now := time.Now()
+	if n := testing.AllocsPerRun(20, func() { src.Fill(now, recs) }); n != 0 {
+		t.Fatalf("Fill allocates %v times for 100 records", n)
+	}
+}

@@ -40,12 +40,15 @@ func main() {
 	bin := flag.String("vigil", "", "vigil binary (default: build ./cmd/vigil)")
 	keep := flag.Bool("keep", false, "keep the data directory")
 	extra := flag.String("args", "", "extra arguments for vigil serve, space-separated")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the server, taken while events are pushed, to this file")
 	flag.Parse()
 	if err := run(*n, *batch, *clients, *corpus, *bin, *keep, strings.Fields(*extra)); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
+
+var cpuProfile string
 
 func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) error {
 	lines, err := readCorpus(corpus)
@@ -84,6 +87,9 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	args := append([]string{"serve", "--listen", addr, "--data-dir", data, "--log-level", "warn"}, extra...)
 	srv := exec.Command(bin, args...)
 	srv.Stderr = os.Stderr
+	if cpuProfile != "" {
+		srv.Env = append(os.Environ(), "VIGIL_PPROF=1")
+	}
 	if err := srv.Start(); err != nil {
 		return err
 	}
@@ -116,6 +122,11 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	var lat []time.Duration
 	var failed atomic.Int64
 	var wg sync.WaitGroup
+	var profDone chan error
+	if cpuProfile != "" {
+		profDone = make(chan error, 1)
+		go func() { profDone <- profile(base, cpuProfile, 5) }()
+	}
 	start := time.Now()
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
@@ -171,6 +182,11 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 		time.Sleep(20 * time.Millisecond)
 	}
 	total := time.Since(start)
+	if profDone != nil {
+		if err := <-profDone; err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+		}
+	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	pct := func(p float64) time.Duration { return lat[int(math.Min(float64(len(lat)-1), p*float64(len(lat))))] }
 	det, _ := histogram(base, "vigil_detect_latency_seconds")
@@ -184,6 +200,22 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	fmt.Printf("failed requests   %d\n", failed.Load())
 	fmt.Printf("server peak RSS   %s\n", peakRSS(srv.Process.Pid))
 	return nil
+}
+
+// profile saves a CPU profile of the server over secs seconds.
+func profile(base, file string, secs int) error {
+	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }
 
 func readCorpus(path string) ([][]byte, error) {

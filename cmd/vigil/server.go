@@ -175,7 +175,11 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	s.ln = ln
-	s.http = &http.Server{Handler: withLanding(a), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	handler := withLanding(a)
+	if os.Getenv("VIGIL_PPROF") == "1" {
+		handler = withPprof(handler)
+	}
+	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	scheme := "http"
 	if cfg.TLSCert != "" {
