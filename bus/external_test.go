@@ -80,9 +80,7 @@ func TestExternal(t *testing.T) {
 		}
 	}
 	sent[last.ID.String()] = last
-	if lag, err := b.Lag(ctx); err != nil || lag != 11 {
-		t.Fatalf("lag %d, %v; want 11", lag, err)
-	}
+	waitLag(t, b, 11)
 	got := drain(t, b, 11, 2*time.Second, true)
 	if len(got) != 11 {
 		t.Fatalf("fetched %d, want 11", len(got))
@@ -95,7 +93,5 @@ func TestExternal(t *testing.T) {
 		equalBatch(t, want, d.Batch)
 		delete(sent, d.Batch.ID.String())
 	}
-	if lag, err := b.Lag(ctx); err != nil || lag != 0 {
-		t.Fatalf("lag after acks %d, %v", lag, err)
-	}
+	waitLag(t, b, 0)
 }
