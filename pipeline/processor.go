@@ -89,6 +89,10 @@ type Processor struct {
 	// Offline names the file that evidence points at (vigil scan); empty in
 	// the server, where evidence is the event id.
 	Offline string
+	// Options, when set, gives a source's decoder options (a generic JSON
+	// source's field mapping, a flow log's field list) by workspace and
+	// source name; the source's time zone applies unless Options sets one.
+	Options func(workspace, source string) decode.Options
 }
 
 // NewProcessor returns a Processor for rules.
@@ -101,7 +105,14 @@ func NewProcessor(rules *Rules) *Processor {
 // decoder returns the worker's decoder of format, configured for the
 // source's time zone when it has one.
 func (p *Processor) decoder(format string, src store.Source) (decode.Decoder, error) {
+	var opts decode.Options
+	if p.Options != nil {
+		opts = p.Options(src.Workspace, src.Name)
+	}
 	key := format + "|" + src.TimeZone
+	if len(opts.Mapping) > 0 || len(opts.Fields) > 0 {
+		key += "|" + src.Workspace + "/" + src.Name // options of its own
+	}
 	if d, ok := p.decoders[key]; ok {
 		return d, nil
 	}
@@ -109,13 +120,18 @@ func (p *Processor) decoder(format string, src store.Source) (decode.Decoder, er
 	if err != nil {
 		return nil, err
 	}
-	if c, ok := d.(decode.Configurable); ok && src.TimeZone != "" {
-		loc, err := time.LoadLocation(src.TimeZone)
-		if err != nil {
-			return nil, fmt.Errorf("source %s: time zone %q: %w", src.Name, src.TimeZone, err)
+	if c, ok := d.(decode.Configurable); ok {
+		if src.TimeZone != "" && opts.Location == nil {
+			loc, err := time.LoadLocation(src.TimeZone)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: time zone %q: %w", src.Name, src.TimeZone, err)
+			}
+			opts.Location = loc
 		}
-		if err := c.Configure(decode.Options{Location: loc}); err != nil {
-			return nil, fmt.Errorf("source %s: %w", src.Name, err)
+		if opts.Location != nil || len(opts.Mapping) > 0 || len(opts.Fields) > 0 {
+			if err := c.Configure(opts); err != nil {
+				return nil, fmt.Errorf("source %s: %w", src.Name, err)
+			}
 		}
 	}
 	p.decoders[key] = d

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/decode"
 	_ "github.com/vigil-sec/vigil/decode/json"
 	_ "github.com/vigil-sec/vigil/decode/windows"
 	"github.com/vigil-sec/vigil/detect"
@@ -149,5 +150,31 @@ func TestProcessFlagsFarTimes(t *testing.T) {
 	}
 	if y := res.Batch.Events[2].Time.Year(); y != 2019 {
 		t.Fatalf("the time stamp was changed: %d", y)
+	}
+}
+
+func TestProcessSourceOptionsMapping(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	p.Options = func(ws, src string) decode.Options {
+		if ws == "w" && src == "app" {
+			return decode.Options{Mapping: map[string]string{"client.addr": "source.ip", "who": "user.name"}}
+		}
+		return decode.Options{}
+	}
+	b := batchOf("json", `{"client":{"addr":"198.51.100.7"},"who":"carol"}`)
+	b.Source = "app"
+	res := p.Process(b, store.Source{Workspace: "w", Name: "app"})
+	if len(res.Batch.Events) != 1 {
+		t.Fatalf("%+v", res.Rejected)
+	}
+	e := res.Batch.Events[0]
+	if e.Common[event.SourceIP] != "198.51.100.7" || e.Common[event.UserName] != "carol" {
+		t.Fatalf("mapping not applied: ip %q user %q", e.Common[event.SourceIP], e.Common[event.UserName])
+	}
+	// Another source of the same format keeps the plain decoder.
+	b2 := batchOf("json", `{"client":{"addr":"198.51.100.7"},"who":"carol"}`)
+	res = p.Process(b2, store.Source{Workspace: "w", Name: "other"})
+	if e := res.Batch.Events[0]; e.Common[event.UserName] != "" {
+		t.Fatalf("mapping leaked to another source: %q", e.Common[event.UserName])
 	}
 }

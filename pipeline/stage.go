@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/store"
 )
 
@@ -47,6 +48,8 @@ type StageConfig struct {
 	// (rule reloads).
 	Rules   func() *Rules
 	Workers int // default 2
+	// DecodeOptions gives a source's decoder options (Processor.Options).
+	DecodeOptions func(workspace, source string) decode.Options
 	// FetchBatches is how many bus batches one fetch asks for; CommitBatches
 	// how many processed batches one store transaction takes at most.
 	FetchBatches  int // default 8
@@ -148,6 +151,7 @@ func (s *Stage) Run(ctx context.Context) error {
 			for d := range work {
 				if rs := s.cfg.Rules(); rs != pr || p == nil {
 					pr, p = rs, NewProcessor(rs)
+					p.Options = s.cfg.DecodeOptions
 				}
 				src := s.source(d.Batch.Workspace, d.Batch.Source)
 				start := time.Now()

@@ -90,6 +90,10 @@ type SourceConfig struct {
 	Category  string `koanf:"category"`
 	Service   string `koanf:"service"`
 	TimeZone  string `koanf:"timezone"`
+	// Mapping maps a source field to a common (ECS) field for the json
+	// format; Fields names a flow log's columns (vpcflow custom formats).
+	Mapping map[string]string `koanf:"mapping"`
+	Fields  []string          `koanf:"fields"`
 	// Receivers feed the source from syslog listeners or tailed files
 	// (docs/sources.md).
 	Receivers []ReceiverConfig `koanf:"receivers"`

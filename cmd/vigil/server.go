@@ -111,7 +111,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		workers = runtime.GOMAXPROCS(0)
 	}
 	s.stage = pipeline.NewStage(pipeline.StageConfig{
-		Bus: b, Store: db, Sources: db, Workspaces: db, Rules: s.rules.Load, Workers: workers,
+		Bus: b, Store: db, Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
 		Logger: log.With("component", "detect"), Metrics: pipeline.NewMetrics(s.reg),
 	})
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -214,6 +214,21 @@ func busMode(cfg *Config) string {
 	return "embedded"
 }
 
+// decodeOptions gives the decoder options the config file sets per source
+// (field mapping, field list).
+func decodeOptions(cfg *Config) func(ws, src string) decode.Options {
+	m := map[[2]string]decode.Options{}
+	for _, sc := range cfg.Sources {
+		if len(sc.Mapping) > 0 || len(sc.Fields) > 0 {
+			m[[2]string{sc.Workspace, sc.Name}] = decode.Options{Mapping: sc.Mapping, Fields: sc.Fields}
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return func(ws, src string) decode.Options { return m[[2]string{ws, src}] }
+}
+
 // provision creates the workspaces and sources the config file names.
 func provision(ctx context.Context, db store.Store, cfg *Config) error {
 	for _, w := range cfg.Workspaces {
@@ -228,6 +243,16 @@ func provision(ctx context.Context, db store.Store, cfg *Config) error {
 	for _, sc := range cfg.Sources {
 		if !decode.Known(sc.Format) {
 			return fmt.Errorf("config source %q: unknown format %q (known: %v)", sc.Name, sc.Format, decode.Formats())
+		}
+		if len(sc.Mapping) > 0 || len(sc.Fields) > 0 {
+			d, _ := decode.New(sc.Format)
+			c, ok := d.(decode.Configurable)
+			if !ok {
+				return fmt.Errorf("config source %q: format %s takes no mapping or fields", sc.Name, sc.Format)
+			}
+			if err := c.Configure(decode.Options{Mapping: sc.Mapping, Fields: sc.Fields}); err != nil {
+				return fmt.Errorf("config source %q: %w", sc.Name, err)
+			}
 		}
 		if _, err := db.Workspace(ctx, sc.Workspace); err != nil {
 			return fmt.Errorf("config source %q: workspace %q: %w", sc.Name, sc.Workspace, err)
