@@ -506,3 +506,19 @@ func TestQuarantineOverHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleConfigLoads keeps docs/vigil.example.yaml in step with the
+// settings: every key in it is known and every value parses.
+func TestExampleConfigLoads(t *testing.T) {
+	cmd := newServeCmd()
+	if err := cmd.Flags().Parse([]string{"--config", filepath.Join("..", "..", "docs", "vigil.example.yaml")}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(cmd.Flags())
+	if err != nil {
+		t.Fatalf("example config: %v", err)
+	}
+	if len(cfg.Sources) == 0 || len(cfg.Workspaces) == 0 || cfg.Sources[2].Mapping["client.addr"] != "source.ip" {
+		t.Fatalf("example config read as %+v", cfg)
+	}
+}
