@@ -67,6 +67,8 @@ type Rejection struct {
 
 // Result is what processing a batch yields, ready for the store.
 type Result struct {
+	// Slow lists the records that took longer than the decode budget.
+	Slow []SlowRecord
 	// Skew counts the events whose time stamps were flagged.
 	Skew     TimeSkew
 	Batch    *store.Batch
@@ -93,6 +95,8 @@ type Processor struct {
 	// source's field mapping, a flow log's field list) by workspace and
 	// source name; the source's time zone applies unless Options sets one.
 	Options func(workspace, source string) decode.Options
+	// Budget is the decode time budget of a record; DecodeBudget when 0.
+	Budget time.Duration
 }
 
 // NewProcessor returns a Processor for rules.
@@ -168,13 +172,17 @@ func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
 		ev.Reset()
 		ev.ID, ev.Workspace, ev.Source, ev.Format = rec.ID, b.Workspace, b.Source, b.Format
 		ev.Received, ev.Raw, ev.Line = b.Received, rec.Data, rec.Line
+		start := time.Now()
 		if exp != nil {
 			if err := safeExpand(exp, rec.Data, ev, emit); err != nil {
 				res.Rejected = append(res.Rejected, Rejection{ID: rec.ID, Line: rec.Line, Reason: err.Error(), raw: rec.Data})
 			}
+			p.budget(&res, rec, start)
 			continue
 		}
-		if err := safeDecode(dec, rec.Data, ev); err != nil {
+		err := safeDecode(dec, rec.Data, ev)
+		p.budget(&res, rec, start)
+		if err != nil {
 			res.Rejected = append(res.Rejected, Rejection{ID: rec.ID, Line: rec.Line, Reason: err.Error(), raw: rec.Data})
 			continue
 		}
@@ -205,6 +213,30 @@ func checkTime(t, received time.Time) string {
 		return "time_past"
 	}
 	return ""
+}
+
+// DecodeBudget is the time one record may take to decode. Decoders run in
+// time linear in the record, and records are bounded by ingest's line
+// limit, so a record over budget means a decoder's worst case was found:
+// it is reported (Result.Slow, a metric, a log line naming source and
+// line) so that it can be fixed, and its event is kept.
+const DecodeBudget = 10 * time.Millisecond
+
+// SlowRecord is a record that took longer than its budget to decode.
+type SlowRecord struct {
+	ID   event.ID
+	Line int
+	Took time.Duration
+}
+
+func (p *Processor) budget(res *Result, rec *event.Raw, start time.Time) {
+	limit := p.Budget
+	if limit <= 0 {
+		limit = DecodeBudget
+	}
+	if took := time.Since(start); took > limit {
+		res.Slow = append(res.Slow, SlowRecord{ID: rec.ID, Line: rec.Line, Took: took})
+	}
 }
 
 // quarantine hands the rejected records to the store, which keeps them for

@@ -178,3 +178,15 @@ func TestProcessSourceOptionsMapping(t *testing.T) {
 		t.Fatalf("mapping leaked to another source: %q", e.Common[event.UserName])
 	}
 }
+
+func TestProcessReportsRecordsOverBudget(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	p.Budget = time.Nanosecond // every record is over it
+	res := p.Process(batchOf("windows", `{"EventID":1,"Channel":"Security"}`, `{"EventID":2,"Channel":"Security"}`), store.Source{})
+	if len(res.Slow) != 2 || res.Slow[0].Line != 1 || res.Slow[1].Line != 2 || res.Slow[0].Took <= 0 {
+		t.Fatalf("slow %+v", res.Slow)
+	}
+	if len(res.Batch.Events) != 2 {
+		t.Fatalf("records over budget must keep their events: %d", len(res.Batch.Events))
+	}
+}

@@ -157,6 +157,11 @@ func (s *Stage) Run(ctx context.Context) error {
 				start := time.Now()
 				res := p.Process(d.Batch, src)
 				s.m.processSeconds.Observe(time.Since(start).Seconds())
+				for _, r := range res.Slow {
+					s.m.slow.Inc()
+					s.log.Warn("record over its decode budget", "workspace", d.Batch.Workspace, "source", d.Batch.Source,
+						"format", d.Batch.Format, "line", r.Line, "id", r.ID.String(), "took", r.Took)
+				}
 				for _, r := range res.Rejected {
 					s.log.Debug("record rejected by decoder", "workspace", d.Batch.Workspace, "source", d.Batch.Source, "line", r.Line, "id", r.ID.String(), "reason", r.Reason)
 				}
@@ -285,6 +290,7 @@ type Metrics struct {
 	events, rejected, signals, replayed    prometheus.Counter
 	fetchErrors, commitErrors              prometheus.Counter
 	skew                                   *prometheus.CounterVec
+	slow                                   prometheus.Counter
 	latency, processSeconds, commitSeconds prometheus.Histogram
 	corr                                   *correlationMetrics
 }
@@ -298,6 +304,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		replayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_replayed_batches_total", Help: "Bus batches delivered again after being committed (skipped)."}),
 		skew: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_detect_time_skew_total",
 			Help: "Events kept with a time stamp far in the future (over 1h) or the past (over 1 year) of their arrival, flagged in the tags field."}, []string{"direction"}),
+		slow: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_slow_records_total",
+			Help: "Records that took longer than the decode budget (10ms) to decode; each is logged with its source and line."}),
 		fetchErrors:  prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_fetch_errors_total", Help: "Failed bus fetches."}),
 		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_commit_errors_total", Help: "Failed store commits (batches redelivered)."}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vigil_detect_latency_seconds",
@@ -310,7 +318,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.corr = newCorrelationMetrics()
 	if reg != nil {
 		reg.MustRegister(m.corr.collectors()...)
-		reg.MustRegister(m.skew, m.events, m.rejected, m.signals, m.replayed, m.fetchErrors, m.commitErrors, m.latency, m.processSeconds, m.commitSeconds)
+		reg.MustRegister(m.slow, m.skew, m.events, m.rejected, m.signals, m.replayed, m.fetchErrors, m.commitErrors, m.latency, m.processSeconds, m.commitSeconds)
 	}
 	return m
 }
