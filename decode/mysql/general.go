@@ -228,7 +228,7 @@ func startsEntry(l string) bool {
 	switch {
 	case strings.HasPrefix(l, "\t\t"):
 		i = 2
-	case len(l) >= 15 && l[6] == ' ' && digits(l[:6]) && strings.IndexByte(l[:16], ':') > 7:
+	case len(l) >= 16 && l[6] == ' ' && digits(l[:6]) && strings.IndexByte(l[:16], ':') > 7:
 		i = strings.IndexByte(l, '\t')
 	case len(l) >= 20 && l[4] == '-' && l[10] == 'T' && digits(l[:4]):
 		i = strings.IndexByte(l, '\t')
