@@ -86,7 +86,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	rl.refresh()
 	s.swapRules(rl)
 
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{DedupWindow: cfg.DedupWindow, Logger: log.With("component", "store")})
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{DedupWindow: cfg.DedupWindow, Compression: cfg.Compression, Logger: log.With("component", "store")})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

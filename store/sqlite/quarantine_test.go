@@ -86,3 +86,20 @@ func TestPurgeQuarantine(t *testing.T) {
 		t.Fatalf("left: %+v", left)
 	}
 }
+
+func TestCompressionSetting(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(ctx, dir+"/x.db", Options{Compression: "lz4"}); err == nil {
+		t.Fatal("unknown compression accepted")
+	}
+	// Blocks written with s2 and with zstd read back from one store.
+	s2db := openAt(t, dir+"/v.db", Options{Compression: "s2"})
+	mustWorkspace(t, s2db, "a")
+	commit(t, s2db, batch("a", "dc", ev("a", "dc", t0, "h1", "u", "192.0.2.1")))
+	s2db.Close()
+	zdb := openAt(t, dir+"/v.db", Options{})
+	commit(t, zdb, batch("a", "dc", ev("a", "dc", t0.Add(time.Second), "h2", "u", "192.0.2.1")))
+	if got := allEvents(t, zdb, "a", store.EventQuery{}); len(got) != 2 || got[0].Common[event.HostName] != "h2" || got[1].Common[event.HostName] != "h1" {
+		t.Fatalf("events across codecs: %+v", got)
+	}
+}
