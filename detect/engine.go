@@ -61,7 +61,9 @@ func Compile(rules []*rule.Rule, opts Options) (*Engine, []error) {
 		e.progs = append(e.progs, n)
 	}
 	e.routes.init(e.rules, opts.Taxonomy)
+	e.fast.proxy = c.addRegexpProxies()
 	e.buildFastPath(c.matchers)
+	e.routes.fast = e.routeFast
 	e.pool.New = func() any { return e.newScratch() }
 	if opts.Logger != nil {
 		opts.Logger.Info("rules compiled", "rules", len(e.rules), "rejected", len(errs),
@@ -93,7 +95,8 @@ func (e *Engine) Len() int { return len(e.rules) }
 // the extended slice. It does not allocate once warmed up (dst with room,
 // the event's logsource seen before).
 func (e *Engine) Match(ev *event.Event, dst []*rule.Rule) []*rule.Rule {
-	idx := e.routes.lookup(ev.Logsource)
+	rt := e.routes.lookupRoute(ev.Logsource)
+	idx := rt.idx
 	if len(idx) == 0 {
 		return dst
 	}
@@ -105,8 +108,8 @@ func (e *Engine) Match(ev *event.Event, dst []*rule.Rule) []*rule.Rule {
 	sc := e.pool.Get().(*scratch)
 	sc.next()
 	sc.marks = true
-	e.scanFields(ev, sc)
-	for _, i := range e.candidates(idx, sc) {
+	e.scanFields(ev, rt.fast, sc)
+	for _, i := range e.candidates(idx, rt.fast, sc) {
 		if e.eval(&e.progs[i], ev, sc) {
 			dst = append(dst, e.rules[i])
 		}

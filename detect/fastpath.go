@@ -21,6 +21,8 @@ type fastPath struct {
 	commons  []commonField // slots with a literal set and a common fallback
 	keywords *literalSet   // keyword atoms; nil without any
 	vals     []fastVal     // the refs of the literal sets
+	valAt    []int32       // by atom: its first ref (its values' refs follow)
+	proxy    []int32       // by regexp atom: its proxy literal atom, or -1 (regexlit.go)
 	trigger  [][]int32     // by atom: the rules it triggers
 	always   []int32       // rules without a trigger, ascending
 	stats    fastPathStats
@@ -56,8 +58,9 @@ type fastPathStats struct {
 func (e *Engine) buildFastPath(ms []*rule.Matcher) {
 	fp := &e.fast
 	fp.kind = make([]atomKind, len(e.atoms))
+	fp.valAt = make([]int32, len(e.atoms))
 	fields := make([]*literalSetBuilder, len(e.fields))
-	var kw literalSetBuilder
+	kw := literalSetBuilder{keywords: true}
 	for i := range e.atoms {
 		a := &e.atoms[i]
 		if !literalOnly(ms[i], a) {
@@ -74,6 +77,7 @@ func (e *Engine) buildFastPath(ms []*rule.Matcher) {
 			}
 			b = fields[a.field]
 		}
+		fp.valAt[i] = int32(len(fp.vals))
 		need := int32(1)
 		if a.all {
 			need = int32(len(a.values))
@@ -116,13 +120,80 @@ func (e *Engine) buildFastPath(ms []*rule.Matcher) {
 	fp.stats.always = len(fp.always)
 }
 
+// routeFast is what the fast path scans for the rules of one route: only
+// the fields their literal atoms read (a field no routed rule reads marks
+// nothing that matters), and only their keyword literals.
+type routeFast struct {
+	scan     []bool        // by field slot
+	commons  []commonField // the scanned ones with a common fallback
+	keywords *literalSet   // nil when no routed rule searches keywords
+	always   []int32       // routed rules without a trigger, ascending
+}
+
+// routeFast works out the routeFast of the rules idx (ascending).
+func (e *Engine) routeFast(idx []int32) *routeFast {
+	fp := &e.fast
+	rf := &routeFast{scan: make([]bool, len(fp.fields))}
+	kw := literalSetBuilder{keywords: true}
+	seen := make(map[int32]bool)
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n.op == nAtom {
+			id := n.atom
+			if seen[id] {
+				return
+			}
+			seen[id] = true
+			if int(id) < len(fp.proxy) && fp.proxy[id] >= 0 {
+				rf.scan[e.atoms[fp.proxy[id]].field] = true
+			}
+			a := &e.atoms[id]
+			switch fp.kind[id] {
+			case fieldAtom:
+				rf.scan[a.field] = true
+			case keywordAtom:
+				for j := range a.values {
+					for k := range a.values[j].pats {
+						kw.add(&a.values[j].pats[k], fp.valAt[id]+int32(j))
+					}
+				}
+			}
+			return
+		}
+		for i := range n.kids {
+			walk(&n.kids[i])
+		}
+	}
+	for _, r := range idx {
+		walk(&e.progs[r])
+	}
+	for _, cf := range fp.commons {
+		if rf.scan[cf.slot] {
+			rf.commons = append(rf.commons, cf)
+		}
+	}
+	if !kw.empty() {
+		rf.keywords = kw.build()
+	}
+	for _, r := range fp.always {
+		if _, in := slices.BinarySearch(idx, r); in {
+			rf.always = append(rf.always, r)
+		}
+	}
+	return rf
+}
+
 // scanFields marks the literal atoms that ev satisfies and collects them in
-// sc.marked.
-func (e *Engine) scanFields(ev *event.Event, sc *scratch) {
+// sc.marked: those of the route rf's rules, or with rf nil of every rule.
+func (e *Engine) scanFields(ev *event.Event, rf *routeFast, sc *scratch) {
 	fp := &e.fast
 	sc.marked = sc.marked[:0]
+	commons, keywords := fp.commons, fp.keywords
+	if rf != nil {
+		commons, keywords = rf.commons, rf.keywords
+	}
 	for _, id := range ev.Fields.IDs() {
-		if int(id) >= len(fp.fields) || fp.fields[id] == nil {
+		if int(id) >= len(fp.fields) || fp.fields[id] == nil || rf != nil && !rf.scan[id] {
 			continue
 		}
 		ls := fp.fields[id]
@@ -139,25 +210,36 @@ func (e *Engine) scanFields(ev *event.Event, sc *scratch) {
 			})
 		}
 	}
-	for _, cf := range fp.commons {
+	for _, cf := range commons {
 		if v := ev.Common[cf.common]; v != "" && !ev.Fields.Has(cf.slot) {
 			e.scanValue(fp.fields[cf.slot], v, sc)
 		}
 	}
-	if fp.keywords != nil {
-		e.scanKeywords(ev, sc)
+	if keywords != nil {
+		e.scanKeywords(ev, keywords, sc)
 	}
 }
 
-// scanKeywords runs the keyword literals over every value of the event:
+// scanKeywords runs the keyword literals ls over every value of the event:
 // its own fields, its common fields and its raw record, each on its own.
-func (e *Engine) scanKeywords(ev *event.Event, sc *scratch) {
-	ls := e.fast.keywords
+func (e *Engine) scanKeywords(ev *event.Event, ls *literalSet, sc *scratch) {
 	for _, id := range ev.Fields.IDs() {
-		ev.Fields.Each(id, func(v string) bool {
+		// Keyword literals are non-empty substrings (no `*`, no equals
+		// ""): a value shorter than all of them marks nothing.
+		v, _ := ev.Fields.Get(id)
+		if len(v) >= ls.minLen || !isASCII(v) {
 			e.scanValue(ls, v, sc)
-			return true
-		})
+		}
+		if ev.Fields.Multi(id) {
+			first := true
+			ev.Fields.Each(id, func(v string) bool {
+				if !first {
+					e.scanValue(ls, v, sc)
+				}
+				first = false
+				return true
+			})
+		}
 	}
 	for _, v := range ev.Common {
 		if v != "" {
@@ -174,6 +256,11 @@ func (e *Engine) scanValue(ls *literalSet, v string, sc *scratch) {
 	e.markAll(ls.any, sc)
 	if v == "" {
 		e.markAll(ls.empty, sc)
+		return
+	}
+	// No literal fits in a shorter value (lowering may lengthen non-ASCII
+	// values, so those go on).
+	if len(v) < ls.minLen && isASCII(v) {
 		return
 	}
 	n := int32(len(v))
@@ -209,7 +296,11 @@ func (e *Engine) scanValue(ls *literalSet, v string, sc *scratch) {
 		return
 	}
 	s := v
-	if !isASCII(v) {
+	if ls.asciiSubs {
+		if lowersToASCII(v) {
+			s = sc.lowerTmp(v)
+		}
+	} else if !isASCII(v) {
 		s = sc.lowerTmp(v)
 	}
 	if g := ls.long; g != nil {
@@ -256,7 +347,7 @@ func (e *Engine) markAll(refs []int32, sc *scratch) {
 
 // candidates returns the rules of route idx (ascending) that a marked atom
 // triggers or that have no trigger, ascending.
-func (e *Engine) candidates(idx []int32, sc *scratch) []int32 {
+func (e *Engine) candidates(idx []int32, rf *routeFast, sc *scratch) []int32 {
 	c := sc.cands[:0]
 	for _, a := range sc.marked {
 		for _, r := range e.fast.trigger[a] {
@@ -267,6 +358,16 @@ func (e *Engine) candidates(idx []int32, sc *scratch) []int32 {
 				}
 			}
 		}
+	}
+	if rf != nil {
+		for _, r := range rf.always {
+			if sc.ruleGen[r] != sc.gen {
+				c = append(c, r)
+			}
+		}
+		slices.Sort(c)
+		sc.cands = c
+		return c
 	}
 	for _, r := range e.fast.always {
 		if sc.ruleGen[r] != sc.gen {

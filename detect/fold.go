@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -58,4 +59,14 @@ func bytesString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
+}
+
+// lowersToASCII reports whether lowering s makes an ASCII byte out of a
+// non-ASCII rune: U+0130 (İ) lowers to i and U+212A (Kelvin sign) to k,
+// and no other rune lowers to ASCII. Otherwise the ASCII runs of s lowered
+// are those of its lower case, so ASCII literals are found in s with ASCII
+// case folding alone.
+// It may report true for other strings holding their first bytes.
+func lowersToASCII(s string) bool {
+	return strings.IndexByte(s, 0xC4) >= 0 || strings.IndexByte(s, 0xE2) >= 0
 }

@@ -19,8 +19,16 @@ import (
 // punctuation marks onto others): a superset filter, never a miss.
 type gramSet struct {
 	bits [1 << 10]uint64
+	// step is how far apart the probed trigrams are: every literal has
+	// len >= step+2 and its trigrams at offsets 0..step-1 are in bits, so
+	// probing the value at every step-th offset lands on one of them.
+	step int
 	t    *trie // of the literals, reporting their ids
 }
+
+// maxGramStep bounds the probe step (and the trigrams a literal puts in
+// the table).
+const maxGramStep = 8
 
 // minGramLit is the shortest literal a gramSet takes.
 const minGramLit = 4
@@ -28,9 +36,12 @@ const minGramLit = 4
 func triHash(g uint32) uint32 { return ((g | 0x202020) * 0x9E3779B1) >> 16 }
 
 func newGramSet(lits []string, outs [][]int32) *gramSet {
-	g := &gramSet{t: newTrie(lits, outs, false)}
+	g := &gramSet{t: newTrie(lits, outs, false), step: maxGramStep}
 	for _, l := range lits {
-		for off := 0; off < 2; off++ {
+		g.step = min(g.step, len(l)-2)
+	}
+	for _, l := range lits {
+		for off := 0; off < g.step; off++ {
 			h := triHash(uint32(l[off]) | uint32(l[off+1])<<8 | uint32(l[off+2])<<16)
 			g.bits[h>>6] |= 1 << (h & 63)
 		}
@@ -42,28 +53,30 @@ func newGramSet(lits []string, outs [][]int32) *gramSet {
 // lowered, as (trie node, end - start) pairs: t.outputs(node) ended there.
 func (g *gramSet) scan(s string, hits []acHit) []acHit {
 	n := len(s)
-	if n < minGramLit {
+	step := g.step
+	if n < step+2 {
 		return hits
 	}
 	b := unsafe.Slice(unsafe.StringData(s), n)
 	checked := -1
 	i := 0
-	for ; i+4 <= n; i += 2 {
+	for ; i+4 <= n; i += step {
 		h := triHash(binary.LittleEndian.Uint32(b[i:]) & 0xFFFFFF)
 		if g.bits[h>>6]&(1<<(h&63)) == 0 {
 			continue
 		}
-		for p := max(i-1, checked+1); p <= i; p++ {
-			hits = g.verify(b, p, hits)
+		for p := max(i-step+1, checked+1, 0); p <= i; p++ {
+			hits = g.t.walkLowered(s[p:], false, hits)
 		}
 		checked = i
 	}
-	// The last trigram, when it ends the value: only a literal starting one
-	// byte before it can still fit.
+	// The last trigram, when it ends the value.
 	if i+3 == n {
 		h := triHash(uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16)
-		if g.bits[h>>6]&(1<<(h&63)) != 0 && i-1 > checked {
-			hits = g.verify(b, i-1, hits)
+		if g.bits[h>>6]&(1<<(h&63)) != 0 {
+			for p := max(i-step+1, checked+1, 0); p <= i; p++ {
+				hits = g.t.walkLowered(s[p:], false, hits)
+			}
 		}
 	}
 	return hits

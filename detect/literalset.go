@@ -18,6 +18,11 @@ type literalSet struct {
 	pats     []litPat // by output id
 	empty    []int32  // refs satisfied by an empty value (equals "")
 	any      []int32  // refs satisfied by any value (`*`, or an empty affix)
+	minLen   int      // the shortest literal of pats
+	// asciiSubs: every substring literal (long, short) is ASCII, so a
+	// value need not be lowered for them unless lowering makes ASCII out
+	// of something else (lowersToASCII).
+	asciiSubs bool
 }
 
 // litPat is one (kind, literal) of the field. Where a literal was found
@@ -35,6 +40,36 @@ type literalSetBuilder struct {
 	// Distinct literals of each structure: forward, reversed, long and
 	// short substrings.
 	groups [4]litGroup
+	// keywords keeps long substrings in a gramSet whatever their number:
+	// keyword sets are few literals over long texts (the raw record),
+	// where the trigram probes skip most bytes.
+	keywords bool
+}
+
+// maxSmallAutomaton bounds the table of a literal set whose substrings all
+// go into one automaton, in bytes.
+const maxSmallAutomaton = 128 << 10
+
+// smallAutomaton reports whether the literals of gs make an automaton
+// within maxSmallAutomaton (estimated: a state per literal byte).
+func smallAutomaton(gs ...*litGroup) bool {
+	var used [256]bool
+	states := 1
+	for _, g := range gs {
+		for _, l := range g.lits {
+			states += len(l)
+			for i := 0; i < len(l); i++ {
+				used[l[i]] = true
+			}
+		}
+	}
+	nc := 1
+	for _, u := range used {
+		if u {
+			nc++
+		}
+	}
+	return states*nc*4 <= maxSmallAutomaton
 }
 
 type litGroup struct {
@@ -103,6 +138,26 @@ func (b *literalSetBuilder) empty() bool {
 
 func (b *literalSetBuilder) build() *literalSet {
 	ls := &b.ls
+	if g2, g3 := &b.groups[2], &b.groups[3]; len(g2.lits) > 0 && !b.keywords && smallAutomaton(g2, g3) {
+		// Few enough substrings for one automaton: a pass of one load a
+		// byte beats probing trigrams whose survivors (common words like
+		// ".dll") each cost a trie walk.
+		g3.lits = append(g3.lits, g2.lits...)
+		g3.outs = append(g3.outs, g2.outs...)
+		*g2 = litGroup{}
+	}
+	ls.asciiSubs = true
+	for _, g := range b.groups[2:] {
+		for _, l := range g.lits {
+			if !isASCII(l) {
+				ls.asciiSubs = false
+			}
+		}
+	}
+	ls.minLen = 1 << 30
+	for i := range ls.pats {
+		ls.minLen = min(ls.minLen, int(ls.pats[i].n))
+	}
 	if g := &b.groups[0]; len(g.lits) > 0 {
 		ls.fwd = newTrie(g.lits, g.outs, false)
 	}

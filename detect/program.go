@@ -243,6 +243,12 @@ func (e *Engine) trigger(n *node) (set []int32, score int, ok bool) {
 	switch n.op {
 	case nAtom:
 		k := e.fast.kind[n.atom]
+		if k == slowAtom && int(n.atom) < len(e.fast.proxy) && e.fast.proxy[n.atom] >= 0 {
+			// A regexp atom: its proxy holds whenever it does (regexlit.go).
+			if p := e.fast.proxy[n.atom]; e.fast.kind[p] == fieldAtom {
+				return []int32{p}, e.markOdds(p), true
+			}
+		}
 		if k == slowAtom || k == fieldAtom && e.atoms[n.atom].neq {
 			return nil, 0, false
 		}

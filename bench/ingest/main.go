@@ -40,6 +40,7 @@ func main() {
 	bin := flag.String("vigil", "", "vigil binary (default: build ./cmd/vigil)")
 	keep := flag.Bool("keep", false, "keep the data directory")
 	extra := flag.String("args", "", "extra arguments for vigil serve, space-separated")
+	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile of the server, taken once everything is stored, to this file")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the server, taken while events are pushed, to this file")
 	flag.Parse()
 	if err := run(*n, *batch, *clients, *corpus, *bin, *keep, strings.Fields(*extra)); err != nil {
@@ -48,7 +49,7 @@ func main() {
 	}
 }
 
-var cpuProfile string
+var cpuProfile, heapProfile string
 
 func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) error {
 	lines, err := readCorpus(corpus)
@@ -87,7 +88,7 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	args := append([]string{"serve", "--listen", addr, "--data-dir", data, "--log-level", "warn"}, extra...)
 	srv := exec.Command(bin, args...)
 	srv.Stderr = os.Stderr
-	if cpuProfile != "" {
+	if cpuProfile != "" || heapProfile != "" {
 		srv.Env = append(os.Environ(), "VIGIL_PPROF=1")
 	}
 	if err := srv.Start(); err != nil {
@@ -182,6 +183,11 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 		time.Sleep(20 * time.Millisecond)
 	}
 	total := time.Since(start)
+	if heapProfile != "" {
+		if err := fetch(base+"/debug/pprof/heap", heapProfile); err != nil {
+			fmt.Fprintln(os.Stderr, "heap profile:", err)
+		}
+	}
 	if profDone != nil {
 		if err := <-profDone; err != nil {
 			fmt.Fprintln(os.Stderr, "profile:", err)
@@ -204,7 +210,12 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 
 // profile saves a CPU profile of the server over secs seconds.
 func profile(base, file string, secs int) error {
-	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs))
+	return fetch(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), file)
+}
+
+// fetch saves what url answers to file.
+func fetch(url, file string) error {
+	resp, err := http.Get(url)
 	if err != nil {
 		return err
 	}
