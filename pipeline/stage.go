@@ -115,8 +115,8 @@ type processed struct {
 func (s *Stage) Run(ctx context.Context) error {
 	s.running.Store(true)
 	defer s.running.Store(false)
-	work := make(chan *bus.Delivery, s.cfg.FetchBatches*2)
-	done := make(chan processed, s.cfg.CommitBatches*2)
+	work := make(chan *bus.Delivery, s.cfg.FetchBatches)
+	done := make(chan processed, s.cfg.CommitBatches)
 
 	var fetchErr error
 	go func() { // fetcher
