@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"sort"
 	"strings"
@@ -158,7 +159,7 @@ type jsonMapEngine struct {
 }
 
 func (j *jsonMapEngine) load([]ruleFile) ([]acceptedRule, []string, error) { return nil, nil, nil }
-func (j *jsonMapEngine) prepare(_ int, lines [][]byte)                      { j.lines = lines }
+func (j *jsonMapEngine) prepare(_ int, lines [][]byte)                     { j.lines = lines }
 func (j *jsonMapEngine) run(hits []hit) []hit {
 	for _, line := range j.lines {
 		var m map[string]any
@@ -222,6 +223,9 @@ func decodeMap(line []byte, useNumber bool) map[string]any {
 	if err := d.Decode(&m); err != nil {
 		return nil
 	}
+	if ed, ok := m["EventData"].(string); ok {
+		eventDataText(m, ed, useNumber)
+	}
 	if isSecurity4688(m) {
 		if _, ok := m["Image"]; !ok {
 			if v, ok := m["NewProcessName"]; ok {
@@ -235,6 +239,49 @@ func decodeMap(line []byte, useNumber bool) map[string]any {
 		}
 	}
 	return m
+}
+
+// eventDataText gives the fields of an EventData held as a string (Log
+// Analytics exports: a JSON object, or the XML <Data Name="X">v</Data>
+// elements) by their own names, as vigil's decoder does; a name the
+// record already holds keeps its value.
+func eventDataText(m map[string]any, ed string, useNumber bool) {
+	t := strings.TrimLeft(ed, " \t\r\n")
+	if t == "" {
+		return
+	}
+	add := func(k string, v any) {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	switch t[0] {
+	case '{':
+		d := json.NewDecoder(strings.NewReader(t))
+		if useNumber {
+			d.UseNumber()
+		}
+		var inner map[string]any
+		if d.Decode(&inner) == nil {
+			for k, v := range inner {
+				add(k, v)
+			}
+		}
+	case '<':
+		var x struct {
+			Data []struct {
+				Name  string `xml:"Name,attr"`
+				Value string `xml:",chardata"`
+			} `xml:"Data"`
+		}
+		if xml.Unmarshal([]byte(t), &x) == nil {
+			for _, dt := range x.Data {
+				if dt.Name != "" {
+					add(dt.Name, dt.Value)
+				}
+			}
+		}
+	}
 }
 
 func isSecurity4688(m map[string]any) bool {

@@ -32,9 +32,9 @@ import (
 
 type options struct {
 	rules, events, engines, cpuprofile, memprofile, diff string
-	limit, chunk                           int
-	child                                  string // internal: run one engine
-	out                                    string // internal: the child's hits file
+	limit, chunk                                         int
+	child                                                string // internal: run one engine
+	out                                                  string // internal: the child's hits file
 }
 
 func main() {
@@ -364,4 +364,3 @@ func group(f float64) string {
 	}
 	return b.String()
 }
-
