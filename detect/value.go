@@ -2,6 +2,7 @@ package detect
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,34 +14,30 @@ import (
 // that is not a number, and most field values are not. Hexadecimal and
 // exponents are not numbers here.
 func parseNumber(s string) (float64, bool) {
-	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
+	// A cheap syntax check first (plain decimals only: no exponent, hex,
+	// Inf or NaN), then strconv for the exact, correctly rounded value —
+	// the rule's number is read the same way, so 0.3 equals 0.3.
+	t := s
+	if t != "" && (t[0] == '-' || t[0] == '+') {
+		t = t[1:]
 	}
-	if s == "" {
-		return 0, false
-	}
-	var v float64
-	i, digits := 0, 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		v = v*10 + float64(s[i]-'0')
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		scale := 0.1
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			v += float64(s[i]-'0') * scale
-			scale /= 10
+	digits, dot := 0, false
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case c >= '0' && c <= '9':
 			digits++
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
 		}
 	}
-	if i != len(s) || digits == 0 {
+	if digits == 0 {
 		return 0, false
 	}
-	if neg {
-		v = -v
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, false // out of range
 	}
 	return v, true
 }

@@ -155,6 +155,11 @@ func newMatcher(key string, keyPos Pos, keyShift int, vals []scalar, list bool, 
 			if err != nil {
 				return nil, errAt(v.pos, "bad CIDR network %q: want address/bits such as 10.0.0.0/8", v.text)
 			}
+			// An IPv4-mapped IPv6 network is the IPv4 network it maps:
+			// addresses are compared unmapped.
+			if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+			}
 			val.Prefix = p.Masked()
 		case OpLT, OpLTE, OpGT, OpGTE, OpEqual:
 			f, err := strconv.ParseFloat(v.text, 64)
