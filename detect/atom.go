@@ -38,8 +38,12 @@ type atom struct {
 // valueMatcher is one value as written: alternatives for OpMatch, or the
 // regexp, network or number of the other operations.
 type valueMatcher struct {
-	pats   []pat
-	re     *regexp.Regexp
+	pats  []pat
+	re    *regexp.Regexp
+	reMin int // shortest value re can match in (minMatchLen); speed only
+	// reNeed: literal sets every ASCII value re matches in holds one of
+	// each of (requiredAll); speed only.
+	reNeed [][]string
 	prefix netip.Prefix
 	num    float64
 	ref    int32 // OpFieldRef: the field slot compared with
@@ -177,6 +181,8 @@ func newAtom(m *rule.Matcher, field int32, intern func(string) int32) (atom, err
 				return a, fmt.Errorf("value %q of %q has no regular expression", v.Raw, m.Field)
 			}
 			vm.re = v.Regexp
+			vm.reMin = minMatchLen(v.Regexp.String())
+			vm.reNeed = requiredAll(v.Regexp.String())
 		case rule.OpCIDR:
 			if !v.Prefix.IsValid() {
 				return a, fmt.Errorf("value %q of %q has no network", v.Raw, m.Field)
@@ -271,6 +277,9 @@ func (a *atom) test(vm *valueMatcher, s, low string, flt *bigrams) bool {
 		}
 		return false
 	case rule.OpRegexp:
+		if len(s) < vm.reMin || len(vm.reNeed) > 0 && isASCII(s) && !hasRequired(s, vm.reNeed) {
+			return false
+		}
 		return vm.re.MatchString(s)
 	case rule.OpCIDR:
 		ip, ok := parseIP(s)

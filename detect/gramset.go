@@ -24,7 +24,15 @@ type gramSet struct {
 	// probing the value at every step-th offset lands on one of them.
 	step int
 	t    *trie // of the literals, reporting their ids
+	// pre holds the hashed first four bytes (folded like the trigrams) of
+	// every literal: a position whose four bytes miss it starts none, so
+	// most candidate positions are turned away without a trie walk.
+	pre [1 << (preBits - 6)]uint64
 }
+
+const preBits = 18
+
+func preHash(g uint32) uint32 { return ((g | 0x20202020) * 0x9E3779B1) >> (32 - preBits) }
 
 // maxGramStep bounds the probe step (and the trigrams a literal puts in
 // the table).
@@ -41,6 +49,8 @@ func newGramSet(lits []string, outs [][]int32) *gramSet {
 		g.step = min(g.step, len(l)-2)
 	}
 	for _, l := range lits {
+		h := preHash(binary.LittleEndian.Uint32([]byte(l[:4])))
+		g.pre[h>>6] |= 1 << (h & 63)
 		for off := 0; off < g.step; off++ {
 			h := triHash(uint32(l[off]) | uint32(l[off+1])<<8 | uint32(l[off+2])<<16)
 			g.bits[h>>6] |= 1 << (h & 63)
@@ -65,8 +75,11 @@ func (g *gramSet) scan(s string, hits []acHit) []acHit {
 		if g.bits[h>>6]&(1<<(h&63)) == 0 {
 			continue
 		}
-		for p := max(i-step+1, checked+1, 0); p <= i; p++ {
-			hits = g.t.walkLowered(s[p:], false, hits)
+		for p := max(i-step+1, checked+1, 0); p <= min(i, n-4); p++ {
+			h := preHash(binary.LittleEndian.Uint32(b[p:]))
+			if g.pre[h>>6]&(1<<(h&63)) != 0 {
+				hits = g.t.walkLowered(s[p:], false, hits)
+			}
 		}
 		checked = i
 	}
@@ -74,8 +87,11 @@ func (g *gramSet) scan(s string, hits []acHit) []acHit {
 	if i+3 == n {
 		h := triHash(uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16)
 		if g.bits[h>>6]&(1<<(h&63)) != 0 {
-			for p := max(i-step+1, checked+1, 0); p <= i; p++ {
-				hits = g.t.walkLowered(s[p:], false, hits)
+			for p := max(i-step+1, checked+1, 0); p <= min(i, n-4); p++ {
+				h := preHash(binary.LittleEndian.Uint32(b[p:]))
+				if g.pre[h>>6]&(1<<(h&63)) != 0 {
+					hits = g.t.walkLowered(s[p:], false, hits)
+				}
 			}
 		}
 	}
@@ -104,4 +120,4 @@ func isASCII(s string) bool {
 	return acc&0x8080808080808080 == 0
 }
 
-func (g *gramSet) size() int { return len(g.bits)*8 + g.t.size() }
+func (g *gramSet) size() int { return len(g.bits)*8 + len(g.pre)*8 + g.t.size() }

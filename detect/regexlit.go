@@ -3,6 +3,7 @@ package detect
 import (
 	"regexp/syntax"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/vigil-sec/vigil/rule"
@@ -195,4 +196,216 @@ func shortest(set []string) int {
 		}
 	}
 	return m
+}
+
+// minMatchLen returns a length in bytes below which no string holds a match
+// of expr (0 when it cannot tell): a value shorter than that is rejected
+// without running the expression. Invalid UTF-8 bytes read as U+FFFD of
+// width one, so that rune counts one byte.
+func minMatchLen(expr string) int {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return 0
+	}
+	return min(minLen(re), 1<<20)
+}
+
+func runeMinLen(r rune, fold bool) int {
+	w := func(r rune) int {
+		if r == utf8.RuneError {
+			return 1
+		}
+		if n := utf8.RuneLen(r); n > 0 {
+			return n
+		}
+		return 1
+	}
+	m := w(r)
+	if fold {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, w(f))
+		}
+	}
+	return m
+}
+
+func minLen(re *syntax.Regexp) int {
+	const inf = 1 << 20
+	switch re.Op {
+	case syntax.OpNoMatch:
+		return inf
+	case syntax.OpLiteral:
+		n := 0
+		for _, r := range re.Rune {
+			n += runeMinLen(r, re.Flags&syntax.FoldCase != 0)
+		}
+		return n
+	case syntax.OpCharClass:
+		if len(re.Rune) == 0 {
+			return inf
+		}
+		m := 4
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			if lo <= utf8.RuneError && utf8.RuneError <= hi {
+				return 1
+			}
+			m = min(m, runeMinLen(lo, false))
+		}
+		return m
+	case syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+		return 1
+	case syntax.OpCapture, syntax.OpPlus:
+		return minLen(re.Sub[0])
+	case syntax.OpRepeat:
+		return min(re.Min*minLen(re.Sub[0]), inf)
+	case syntax.OpConcat:
+		n := 0
+		for _, s := range re.Sub {
+			n = min(n+minLen(s), inf)
+		}
+		return n
+	case syntax.OpAlternate:
+		m := inf
+		for _, s := range re.Sub {
+			m = min(m, minLen(s))
+		}
+		return m
+	}
+	// Star, quest, empty and zero-width assertions.
+	return 0
+}
+
+// requiredAll returns sets of lower-case ASCII literals such that every
+// string expr matches in holds (ignoring ASCII case) a literal of each set
+// — when the string is ASCII, where case folding is ASCII's: a cheap test
+// that turns away most values before running the expression. nil when it
+// finds none.
+func requiredAll(expr string) [][]string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	return conjuncts(re.Simplify(), nil)
+}
+
+func conjuncts(re *syntax.Regexp, out [][]string) [][]string {
+	switch re.Op {
+	case syntax.OpCapture, syntax.OpPlus:
+		return conjuncts(re.Sub[0], out)
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return conjuncts(re.Sub[0], out)
+		}
+		return out
+	case syntax.OpConcat:
+		var run strings.Builder
+		flush := func() {
+			if run.Len() > 0 {
+				out = append(out, []string{run.String()})
+				run.Reset()
+			}
+		}
+		for _, s := range re.Sub {
+			if s.Op == syntax.OpLiteral {
+				rs := literalRuns(s)
+				if len(rs) == 1 && len(rs[0]) == len(s.Rune) {
+					run.WriteString(rs[0])
+					continue
+				}
+				flush()
+				if len(rs) > 0 {
+					out = append(out, rs)
+				}
+				continue
+			}
+			flush()
+			out = conjuncts(s, out)
+		}
+		flush()
+		return out
+	}
+	if set := required(re); len(set) > 0 {
+		out = append(out, set)
+	}
+	return out
+}
+
+// hasRequired reports whether the ASCII string s holds, ignoring ASCII
+// case, a literal of every set of need.
+func hasRequired(s string, need [][]string) bool {
+	for _, set := range need {
+		found := false
+		for _, l := range set {
+			if containsFoldASCII(s, l) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFoldASCII reports whether s holds lit (lower case) ignoring
+// ASCII case.
+func containsFoldASCII(s, lit string) bool {
+	n := len(lit)
+	if n == 0 {
+		return true
+	}
+	if n > len(s) {
+		return false
+	}
+	lc, uc := lit[0], lit[0]
+	if 'a' <= lc && lc <= 'z' {
+		uc = lc - ('a' - 'A')
+	}
+	end := len(s) - n + 1 // candidate starts are < end
+	nl, nu := -2, -2      // next start of lc / uc at or after i; -1 none
+	for i := 0; i < end; {
+		if nl != -1 && nl < i {
+			if k := strings.IndexByte(s[i:end], lc); k >= 0 {
+				nl = i + k
+			} else {
+				nl = -1
+			}
+		}
+		if uc == lc {
+			nu = -1
+		} else if nu != -1 && nu < i {
+			if k := strings.IndexByte(s[i:end], uc); k >= 0 {
+				nu = i + k
+			} else {
+				nu = -1
+			}
+		}
+		p := nl
+		if p < 0 || nu >= 0 && nu < p {
+			p = nu
+		}
+		if p < 0 {
+			return false
+		}
+		if equalFoldASCII(s[p+1:p+n], lit[1:]) {
+			return true
+		}
+		i = p + 1
+	}
+	return false
+}
+
+func equalFoldASCII(s, lit string) bool {
+	for i := 0; i < len(lit); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lit[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -12,11 +12,23 @@ package detect
 type trie struct {
 	class [256]uint8
 	root  []int32 // by class: the root's child; 0 for none
-	first []int32 // edges of node n: label/child[first[n]:first[n+1]]
-	label []uint8
-	child []int32
-	outAt []int32 // outs[outAt[n]:outAt[n+1]]: ids of literals ending at n
+	nodes []tnode
+	edges []tedge
 	outs  []int32
+}
+
+// tnode is one node: its edges edges[edge:edge+nedge] and the ids of the
+// literals ending there, outs[out:out+nout]. Nodes are numbered depth
+// first, so that a literal's chain of single-child nodes, and their edges,
+// lie one after the other in memory: a deep walk reads sequential lines
+// instead of missing the cache at every byte.
+type tnode struct {
+	edge, nedge, out, nout int32
+}
+
+type tedge struct {
+	child int32
+	label uint8 // byte class
 }
 
 // newTrie builds the trie of lits, reversed when rev; outputs[i] are the
@@ -62,14 +74,17 @@ func newTrie(lits []string, outputs [][]int32, rev bool) *trie {
 		}
 		own[s] = append(own[s], outputs[i]...)
 	}
-	// Number the nodes breadth first, so that the upper levels, which
-	// every walk visits, sit together.
-	order := []int32{0}
-	for i := 0; i < len(order); i++ {
-		row := next[int(order[i])*n : int(order[i])*n+n]
-		for _, c := range row {
-			if c != 0 {
-				order = append(order, c)
+	// Number the nodes depth first (preorder, children by class).
+	order := make([]int32, 0, len(own))
+	stack := []int32{0}
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		order = append(order, s)
+		row := next[int(s)*n : int(s)*n+n]
+		for c := n - 1; c >= 0; c-- {
+			if ch := row[c]; ch != 0 {
+				stack = append(stack, ch)
 			}
 		}
 	}
@@ -81,23 +96,22 @@ func newTrie(lits []string, outputs [][]int32, rev bool) *trie {
 	for c, ch := range next[:n] {
 		t.root[c] = renum[ch]
 	}
-	t.first = make([]int32, len(own)+1)
-	t.outAt = make([]int32, len(own)+1)
+	t.nodes = make([]tnode, len(own))
 	for i, s := range order {
-		t.first[i] = int32(len(t.label))
+		nd := &t.nodes[i]
+		nd.edge = int32(len(t.edges))
 		if i > 0 {
 			for c, ch := range next[int(s)*n : int(s)*n+n] {
 				if ch != 0 {
-					t.label = append(t.label, uint8(c))
-					t.child = append(t.child, renum[ch])
+					t.edges = append(t.edges, tedge{child: renum[ch], label: uint8(c)})
 				}
 			}
 		}
-		t.outAt[i] = int32(len(t.outs))
+		nd.nedge = int32(len(t.edges)) - nd.edge
+		nd.out = int32(len(t.outs))
 		t.outs = append(t.outs, own[s]...)
+		nd.nout = int32(len(own[s]))
 	}
-	t.first[len(own)] = int32(len(t.label))
-	t.outAt[len(own)] = int32(len(t.outs))
 	return t
 }
 
@@ -106,10 +120,10 @@ func (t *trie) step(node int32, c uint8) int32 {
 	if node == 0 {
 		return t.root[c]
 	}
-	lo, hi := t.first[node], t.first[node+1]
-	for i := lo; i < hi; i++ {
-		if t.label[i] == c {
-			return t.child[i]
+	nd := &t.nodes[node]
+	for _, e := range t.edges[nd.edge : nd.edge+nd.nedge] {
+		if e.label == c {
+			return e.child
 		}
 	}
 	return 0
@@ -133,7 +147,7 @@ func (t *trie) walk(s string, rev bool, hits []acHit) ([]acHit, bool) {
 		if node == 0 {
 			break
 		}
-		if t.outAt[node] != t.outAt[node+1] {
+		if t.nodes[node].nout != 0 {
 			hits = append(hits, acHit{row: uint32(node), end: int32(j + 1)})
 		}
 	}
@@ -152,15 +166,18 @@ func (t *trie) walkLowered(s string, rev bool, hits []acHit) []acHit {
 		if node == 0 {
 			break
 		}
-		if t.outAt[node] != t.outAt[node+1] {
+		if t.nodes[node].nout != 0 {
 			hits = append(hits, acHit{row: uint32(node), end: int32(j + 1)})
 		}
 	}
 	return hits
 }
 
-func (t *trie) outputs(node uint32) []int32 { return t.outs[t.outAt[node]:t.outAt[node+1]] }
+func (t *trie) outputs(node uint32) []int32 {
+	nd := &t.nodes[node]
+	return t.outs[nd.out : nd.out+nd.nout]
+}
 
 func (t *trie) size() int {
-	return 256 + 4*len(t.root) + 4*len(t.first) + len(t.label) + 4*len(t.child) + 4*len(t.outAt) + 4*len(t.outs)
+	return 256 + 4*len(t.root) + 16*len(t.nodes) + 8*len(t.edges) + 4*len(t.outs)
 }

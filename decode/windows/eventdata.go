@@ -45,7 +45,7 @@ func (d *Decoder) hasField(name []byte) bool {
 		return true
 	}
 	if dict := d.ev.Fields.Dict(); dict != nil {
-		if id, ok := dict.IDBytes(name); ok {
+		if id, ok := d.keys.id(dict, name); ok {
 			return d.ev.Fields.Has(id)
 		}
 	}
@@ -94,7 +94,7 @@ func (d *Decoder) eventDataXML(b []byte) {
 // does for JSON values.
 func (d *Decoder) emitString(name []byte, s string) {
 	if dict := d.ev.Fields.Dict(); dict != nil {
-		if id, ok := dict.IDBytes(name); ok {
+		if id, ok := d.keys.id(dict, name); ok {
 			d.ev.Fields.Set(id, s)
 		}
 	}

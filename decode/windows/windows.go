@@ -35,6 +35,8 @@ type Decoder struct {
 	// WindowsEvent tables): read once the record's own keys are in.
 	dataText []byte
 	p2       fastjson.Parser
+
+	keys keyCache
 }
 
 // New returns a Windows event decoder.
@@ -65,6 +67,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	}
 	d.ev, d.c = ev, captured{}
 	d.flat.Reset()
+	d.keys.bind(ev.Fields.Dict())
 	switch detect(o) {
 	case shapeEvtxDump:
 		d.evtxDump(o.Get("Event"))
@@ -124,7 +127,7 @@ func (d *Decoder) emit(name []byte, v *fastjson.Value) {
 	var id int32
 	keep := false
 	if dict := d.ev.Fields.Dict(); dict != nil {
-		id, keep = dict.IDBytes(name)
+		id, keep = d.keys.id(dict, name)
 	}
 	p := d.c.slot(name)
 	if p != nil && *p != "" {
