@@ -1,10 +1,17 @@
 package ingest
-import ("testing";"encoding/binary")
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
 func TestHasStrSpecialExhaustiveBytes(t *testing.T) {
 	for pos := 0; pos < 8; pos++ {
 		for c := 0; c < 256; c++ {
 			var b [8]byte
-			for i := range b { b[i] = 'a' }
+			for i := range b {
+				b[i] = 'a'
+			}
 			b[pos] = byte(c)
 			want := c < 0x20 || c == '"' || c == '\\'
 			if got := hasStrSpecial(binary.LittleEndian.Uint64(b[:])); got != want {
