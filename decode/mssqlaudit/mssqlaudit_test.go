@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -277,7 +277,7 @@ func BenchmarkDecode(b *testing.B) {
 			b.SetBytes(int64(size / len(recs)))
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := dectest.CPUTime()
 			for i := 0; i < b.N; i++ {
 				ev.Reset()
 				if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
@@ -285,19 +285,10 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 			// CPU time, not wall time: the benchmark may share its cores.
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/record")
+			b.ReportMetric(float64((dectest.CPUTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/record")
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		})
 	}
-}
-
-// cpuTime is the process's user and system time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func FuzzDecode(f *testing.F) {

@@ -3,6 +3,7 @@ package signin
 import (
 	"bufio"
 	"errors"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -287,7 +288,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.SetBytes(int64(size / len(recs)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := dectest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		ev.Reset()
 		if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
@@ -295,7 +296,7 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	if cpu := cpuTime() - cpu; cpu > 0 {
+	if cpu := dectest.CPUTime() - cpu; cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "records/cpu-s")
 	}
 }

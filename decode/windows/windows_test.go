@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -395,7 +396,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.SetBytes(int64(size / len(recs)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := dectest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		ev.Reset()
 		if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
@@ -403,7 +404,7 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	if cpu := cpuTime() - cpu; cpu > 0 {
+	if cpu := dectest.CPUTime() - cpu; cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "records/cpu-s")
 	}
 }
@@ -450,7 +451,7 @@ func BenchmarkParseOnly(b *testing.B) {
 	}
 	var p fastjson.Parser
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := dectest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		v, err := p.ParseBytes(recs[i%len(recs)])
 		if err != nil {
@@ -460,7 +461,7 @@ func BenchmarkParseOnly(b *testing.B) {
 		v.GetObject().Visit(func(k []byte, _ *fastjson.Value) { n += len(k) })
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	if cpu := cpuTime() - cpu; cpu > 0 {
+	if cpu := dectest.CPUTime() - cpu; cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "records/cpu-s")
 	}
 }
