@@ -211,24 +211,8 @@ func TestZeroAllocs(t *testing.T) {
 }
 
 func BenchmarkDecode(b *testing.B) {
-	recs, size := benchRecords(b)
-	d := New()
-	var ev event.Event
-	ev.Fields.Bind(benchDict)
-	b.SetBytes(int64(size / len(recs)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := dectest.CPUTime()
-	for i := 0; i < b.N; i++ {
-		ev.Reset()
-		if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	if cpu := dectest.CPUTime() - cpu; cpu > 0 {
-		b.ReportMetric(float64(b.N)/cpu.Seconds(), "records/cpu-s")
-	}
+	recs, _ := benchRecords(b)
+	dectest.BenchDecode(b, New(), benchDict, recs)
 }
 
 func FuzzDecode(f *testing.F) {
