@@ -44,6 +44,7 @@ type valueMatcher struct {
 	// reNeed: literal sets every ASCII value re matches in holds one of
 	// each of (requiredAll); speed only.
 	reNeed [][]string
+	reFact regexFacts // speed only
 	prefix netip.Prefix
 	num    float64
 	ref    int32 // OpFieldRef: the field slot compared with
@@ -183,6 +184,7 @@ func newAtom(m *rule.Matcher, field int32, intern func(string) int32) (atom, err
 			vm.re = v.Regexp
 			vm.reMin = minMatchLen(v.Regexp.String())
 			vm.reNeed = requiredAll(v.Regexp.String())
+			vm.reFact = factsOf(v.Regexp.String())
 		case rule.OpCIDR:
 			if !v.Prefix.IsValid() {
 				return a, fmt.Errorf("value %q of %q has no network", v.Raw, m.Field)
@@ -277,7 +279,13 @@ func (a *atom) test(vm *valueMatcher, s, low string, flt *bigrams) bool {
 		}
 		return false
 	case rule.OpRegexp:
-		if len(s) < vm.reMin || len(vm.reNeed) > 0 && isASCII(s) && !hasRequired(s, vm.reNeed) {
+		if len(s) < vm.reMin {
+			return false
+		}
+		if m, ok := vm.reFact.decide(s); ok {
+			return m
+		}
+		if len(vm.reNeed) > 0 && isASCII(s) && !hasRequired(s, vm.reNeed) {
 			return false
 		}
 		return vm.re.MatchString(s)
@@ -326,7 +334,7 @@ func (e *Engine) evalAtom(a *atom, ev *event.Event, sc *scratch) bool {
 		return false
 	}
 	if a.op == rule.OpFieldRef {
-		return e.evalFieldRef(a, ev, s) != a.neq
+		return e.evalFieldRef(a, ev, s, sc) != a.neq
 	}
 	if id < 0 || !ev.Fields.Multi(id) {
 		low := s
@@ -503,43 +511,47 @@ func (e *Engine) value(ev *event.Event, f int32) (string, int32, bool) {
 
 // evalFieldRef compares s, the field's (first) value, with the first value
 // of each referenced field: equal, or containing, starting or ending with
-// it, without regard to case unless cased. A referenced field the event
-// lacks compares false.
-func (e *Engine) evalFieldRef(a *atom, ev *event.Event, s string) bool {
-	hit := false
+// it, in Unicode lower case (as plain values compare) unless cased. A
+// referenced field the event lacks compares false, so that with all it
+// fails the matcher (docs/rules.md: with all every value must match).
+func (e *Engine) evalFieldRef(a *atom, ev *event.Event, s string, sc *scratch) bool {
+	if !a.cased {
+		// The scratch lowers each slot's first value once per event:
+		// fieldref reads exactly that value, of either field.
+		s = sc.lower(a.field, s)
+	}
 	for i := range a.values {
-		other, _, ok := e.value(ev, a.values[i].ref)
-		if !ok {
-			continue
-		}
-		if compareRef(s, other, a.position, a.cased) {
-			hit = true
-			if !a.all {
-				return true
+		ref := a.values[i].ref
+		other, _, ok := e.value(ev, ref)
+		hit := ok
+		if ok {
+			if !a.cased {
+				other = sc.lower(ref, other)
 			}
-		} else if a.all {
-			return false
+			hit = compareRef(s, other, a.position)
+		}
+		if hit != a.all {
+			return hit // any: the first true; all: the first false
 		}
 	}
-	return hit
+	return a.all
 }
 
-func compareRef(s, other, position string, cased bool) bool {
-	if position == "" {
-		if cased {
-			return s == other
-		}
-		return strings.EqualFold(s, other)
-	}
-	if !cased {
-		// Rare (fieldref with a position): lowering here may allocate.
-		s, other = strings.ToLower(s), strings.ToLower(other)
-	}
+// compareRef compares a field's value with a referenced field's, both
+// already lowered unless the comparison is cased. Lowering both the way
+// plain values are lowered (appendLower: Unicode lower case, bytes that
+// are not UTF-8 kept) rather than strings.EqualFold or strings.ToLower
+// keeps fieldref in step with them: simple folding would equal S and ſ,
+// and ToLower turns invalid bytes into U+FFFD, making "\xff" end with
+// "\xfe".
+func compareRef(s, other, position string) bool {
 	switch position {
 	case "contains":
 		return strings.Contains(s, other)
 	case "startswith":
 		return strings.HasPrefix(s, other)
+	case "endswith":
+		return strings.HasSuffix(s, other)
 	}
-	return strings.HasSuffix(s, other)
+	return s == other
 }

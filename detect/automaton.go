@@ -1,5 +1,7 @@
 package detect
 
+import "unsafe"
+
 // An automaton finds every occurrence of a set of lower-case literals in a
 // value, in one pass: an Aho–Corasick automaton turned into a DFA whose
 // transitions are a dense table over byte classes. Bytes no literal holds
@@ -13,6 +15,10 @@ package detect
 type automaton struct {
 	class [256]uint8
 	nc    uint32   // classes
+	// begin and end are the anchor classes of an anchored automaton
+	// (newAnchoredAutomaton); 0 in others.
+	begin, end uint32
+	maxLit     int // the longest literal, in bytes
 	delta []uint32 // by row offset (state*nc) + class: next row<<1 | ends
 	// outs[outAt[s]:outAt[s+1]] are the ids of the literals that end in
 	// state s, its own and those of its suffixes.
@@ -34,6 +40,22 @@ const maxClasses = 256
 // newAutomaton builds the automaton of lits; outputs[i] are the ids reported
 // when lits[i] occurs. Literals must be in lower case (as rules lower them).
 func newAutomaton(lits []string, outputs [][]int32) *automaton {
+	return newAnchoredAutomaton(lits, nil, outputs)
+}
+
+// Anchors of a literal in an anchored automaton: it must start the value,
+// end it, or both (an equal literal).
+const (
+	anchorBegin uint8 = 1 << iota
+	anchorEnd
+)
+
+// newAnchoredAutomaton builds the automaton of lits, each with its anchors
+// (nil: none). Anchors are two more classes, begin and end, that no byte
+// maps to: scanAnchored feeds begin before the value and end after it, so
+// that "begin lit end" occurs only when the value is lit. One pass then
+// answers equal, prefix, suffix and substring literals at once.
+func newAnchoredAutomaton(lits []string, anchors []uint8, outputs [][]int32) *automaton {
 	a := &automaton{}
 	// Byte classes: one per byte some literal holds, 0 for the rest.
 	var used [256]bool
@@ -54,6 +76,10 @@ func newAutomaton(lits []string, outputs [][]int32) *automaton {
 			a.class[b] = a.class[b+'a'-'A']
 		}
 	}
+	if anchors != nil {
+		a.begin, a.end = n, n+1
+		n += 2
+	}
 	a.nc = n
 
 	// The trie, written straight into the table: 0 means no child (the root
@@ -61,10 +87,21 @@ func newAutomaton(lits []string, outputs [][]int32) *automaton {
 	nc := int(n)
 	delta := make([]uint32, nc)
 	own := [][]int32{nil}
+	var syms []int
 	for i, l := range lits {
-		s := 0
+		a.maxLit = max(a.maxLit, len(l))
+		syms = syms[:0]
+		if anchors != nil && anchors[i]&anchorBegin != 0 {
+			syms = append(syms, int(a.begin))
+		}
 		for j := 0; j < len(l); j++ {
-			c := int(a.class[l[j]])
+			syms = append(syms, int(a.class[l[j]]))
+		}
+		if anchors != nil && anchors[i]&anchorEnd != 0 {
+			syms = append(syms, int(a.end))
+		}
+		s := 0
+		for _, c := range syms {
 			next := int(delta[s*nc+c])
 			if next == 0 {
 				next = len(own)
@@ -156,6 +193,105 @@ func (a *automaton) scanLowered(s string, hits []acHit) []acHit {
 		}
 	}
 	return hits
+}
+
+// scanAnchored is scanLowered over the value framed by the anchor classes.
+// Hits that end at the begin anchor report end 0, at the end anchor
+// len(s)+1. Long values are split among interleaved passes (scanWide).
+func (a *automaton) scanAnchored(s string, hits []acHit) []acHit {
+	if len(s) >= wideMin && len(s) >= wideWays*4*a.maxLit {
+		return a.scanWide(s, hits)
+	}
+	x := a.delta[a.begin]
+	if x&1 != 0 {
+		hits = append(hits, acHit{row: x >> 1, end: 0})
+	}
+	st, hits := a.run(x>>1, s, 0, len(s), hits)
+	if x := a.delta[st+a.end]; x&1 != 0 {
+		hits = append(hits, acHit{row: x >> 1, end: int32(len(s) + 1)})
+	}
+	return hits
+}
+
+// run steps from row st over s[from:to], appending hits, and returns the
+// row it ends in. The table is built so that a row plus a class is always
+// inside it: the loads go without bounds checks.
+func (a *automaton) run(st uint32, s string, from, to int, hits []acHit) (uint32, []acHit) {
+	d := unsafe.Pointer(unsafe.SliceData(a.delta))
+	b := unsafe.Pointer(unsafe.StringData(s))
+	cls := &a.class
+	for i := from; i < to; i++ {
+		x := *(*uint32)(unsafe.Add(d, uintptr(st+uint32(cls[*(*byte)(unsafe.Add(b, i))]))*4))
+		st = x >> 1
+		if x&1 != 0 {
+			hits = append(hits, acHit{row: st, end: int32(i + 1)})
+		}
+	}
+	return st, hits
+}
+
+// A pass over a value is a chain of dependent loads (each step needs the
+// row the last one found), so it runs at the latency of a load, not at the
+// throughput of the core. Long values are cut into wideWays pieces scanned
+// side by side in one loop: independent chains the core overlaps. Each
+// piece but the first starts maxLit bytes early from the root, enough for
+// the automaton to be in the state a single pass would be in by the piece's
+// first byte (no literal is longer), and reports only hits ending inside
+// the piece.
+const (
+	wideWays = 4
+	wideMin  = 256
+)
+
+func (a *automaton) scanWide(s string, hits []acHit) []acHit {
+	n := len(s)
+	q := n / wideWays
+	var st [wideWays]uint32
+	var at [wideWays]int // the next byte of each piece
+	x := a.delta[a.begin]
+	if x&1 != 0 {
+		hits = append(hits, acHit{row: x >> 1, end: 0})
+	}
+	st[0] = x >> 1
+	for w := 1; w < wideWays; w++ {
+		at[w] = w * q
+		st[w] = a.warm(s[at[w]-a.maxLit : at[w]])
+	}
+	d := unsafe.Pointer(unsafe.SliceData(a.delta))
+	b := unsafe.Pointer(unsafe.StringData(s))
+	cls := &a.class
+	step := func(st uint32, i int) uint32 {
+		return *(*uint32)(unsafe.Add(d, uintptr(st+uint32(cls[*(*byte)(unsafe.Add(b, i))]))*4))
+	}
+	for i := 0; i < q; i++ {
+		x0 := step(st[0], i)
+		x1 := step(st[1], q+i)
+		x2 := step(st[2], 2*q+i)
+		x3 := step(st[3], 3*q+i)
+		st[0], st[1], st[2], st[3] = x0>>1, x1>>1, x2>>1, x3>>1
+		if (x0|x1|x2|x3)&1 != 0 {
+			for w, x := range [wideWays]uint32{x0, x1, x2, x3} {
+				if x&1 != 0 {
+					hits = append(hits, acHit{row: x >> 1, end: int32(w*q + i + 1)})
+				}
+			}
+		}
+	}
+	// The last piece takes the bytes the division left over.
+	last, hits := a.run(st[wideWays-1], s, wideWays*q, n, hits)
+	if x := a.delta[last+a.end]; x&1 != 0 {
+		hits = append(hits, acHit{row: x >> 1, end: int32(n + 1)})
+	}
+	return hits
+}
+
+// warm runs s from the root without reporting hits.
+func (a *automaton) warm(s string) uint32 {
+	st := uint32(0)
+	for i := 0; i < len(s); i++ {
+		st = a.delta[st+uint32(a.class[s[i]])] >> 1
+	}
+	return st
 }
 
 // outputs returns the ids of the literals that end at hit h.

@@ -307,7 +307,10 @@ func refNumber(s string) (float64, bool) {
 	return f, err == nil
 }
 
-var timestampRe = regexp.MustCompile(`^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?$`)
+// timestampRe is the timestamp docs/rules.md describes: a date, then
+// optionally 'T' or a space, hh:mm:ss, a fraction and a zone (RFC 3339,
+// the zone optional).
+var timestampRe = regexp.MustCompile(`^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?(?:Z|[+-]([0-9]{2}):([0-9]{2}))?)?$`)
 
 // refTimePart reads a part of a timestamp as written (no zone conversion).
 func refTimePart(s, part string) (float64, bool) {
@@ -323,6 +326,9 @@ func refTimePart(s, part string) (float64, bool) {
 	}
 	if m[4] != "" && (n(4) > 23 || n(5) > 59 || n(6) > 60) {
 		return 0, false
+	}
+	if m[7] != "" && (n(7) > 23 || n(8) > 59) {
+		return 0, false // RFC 3339 time-numoffset: an hour and a minute
 	}
 	switch part {
 	case "year":
@@ -523,18 +529,10 @@ func refEntry1(e *gEntry, ev *refEvent) bool {
 			if !ok {
 				return false
 			}
+			// Values compare in Unicode lower case, as plain values do:
+			// "S" and "ſ" differ, bytes that are not UTF-8 stay.
 			a, b := s, o[0]
-			if !m.cased && m.pos == "" && !known("fieldref-fold") {
-				// Known: the engine compares with strings.EqualFold
-				// (simple folding: "S" equals "ſ"), not in lower case.
-				return strings.EqualFold(a, b)
-			}
-			if !m.cased && !known("fieldref-bytes") && !(utf8.ValidString(a) && utf8.ValidString(b)) {
-				// Known: with a position the engine lowers with
-				// strings.ToLower, which turns bytes that are not UTF-8
-				// into U+FFFD (elsewhere they are kept as they are).
-				a, b = strings.ToLower(a), strings.ToLower(b)
-			} else if !m.cased {
+			if !m.cased {
 				a, b = foldLower(a), foldLower(b)
 			}
 			switch m.pos {
@@ -723,31 +721,15 @@ var (
 	diffTimeVals = []string{"2024-05-06T03:04:05Z", "2024-05-06 03:04:05.678", "2024-05-06", "2024-01-01", "2023-12-31T23:59:59+02:00",
 		"2024-12-30 00:00:00", "1999-12-31T23:59:59Z", "2021-01-03T12:30:00Z", "2020-12-31", "2024-02-29 23:00:00"}
 	diffTimeEdge = []string{"2024-02-31", "2024-05-06Tjunk", "2024-05-06T03:04", " 2024-05-06", "2024-05-06t03:04:05z",
-		"2024-13-01", "03:00", "2024-05-06T24:00:00Z", "2024-05-06 3:04:05"}
+		"2024-13-01", "03:00", "2024-05-06T24:00:00Z", "2024-05-06 3:04:05", "2023-02-29", "2000-02-29", "1900-02-29",
+		"2024-05-06T03:04:60Z", "2024-05-06T03:04:05.", "2024-05-06T03:04:05+24:00", "2024-05-06T03:04:05-07:30",
+		"2024-05-06 ", "2024-05-06T03:04:05.123456789", "2024-05-06T03:04:05Z ", "2024-05-06T03:04:05+0200", "2024-04-31"}
 	diffTimeNums = map[string][]string{
 		"minute": {"0", "4", "30", "59"}, "hour": {"3", "23", "0", "12"}, "day": {"6", "1", "31", "30", "29"},
 		"week": {"1", "52", "53", "18"}, "month": {"5", "12", "1", "2"}, "year": {"2024", "1999", "2023", "2021"},
 	}
 	diffSearchNames = []string{"sel_a", "sel_b", "filter_a", "_x", "x_sel"}
 )
-
-// known reports whether the generator and the reference may meet the
-// engine disagreement called name (fieldref-all, fieldref-fold,
-// fieldref-bytes, number, cidr-mapped, time-edge; each has a minimal case
-// in diff_known_test.go). By default they are steered clear of, so that
-// the test passes while they stand; VIGIL_DIFF_KNOWN=all (or a
-// comma-separated list of names) turns them on.
-func known(name string) bool {
-	if fixedDisagreements[name] {
-		return true
-	}
-	v := os.Getenv("VIGIL_DIFF_KNOWN")
-	return v == "all" || strings.Contains(","+v+",", ","+name+",")
-}
-
-// fixedDisagreements were engine bugs and are fixed: the generator meets
-// them and their minimal cases run in every test run.
-var fixedDisagreements = map[string]bool{"number": true, "cidr-mapped": true}
 
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
@@ -904,24 +886,10 @@ func randEntry(r *rand.Rand, field string) gEntry {
 		listOf(func() string { return pick(r, diffRes) })
 	case k < 12:
 		e.mods = []string{"cidr"}
-		listOf(func() string {
-			v := pick(r, diffCIDRs)
-			for !known("cidr-mapped") && v == "::ffff:10.0.0.0/104" {
-				v = pick(r, diffCIDRs)
-			}
-			return v
-		})
+		listOf(func() string { return pick(r, diffCIDRs) })
 	case k < 14:
 		e.mods = []string{pick(r, []string{"lt", "lte", "gt", "gte"})}
-		listOf(func() string {
-			if known("number") {
-				return pick(r, diffNums)
-			}
-			// Known: the engine sums digits times powers of ten, so an
-			// event "0.3" reads as 0.30000000000000004 (> 0.3): keep the
-			// bounds to numbers where that cannot show.
-			return pick(r, diffNums[:4])
-		})
+		listOf(func() string { return pick(r, diffNums) })
 	case k < 15:
 		e.mods = []string{"exists"}
 		e.vals = []string{pick(r, []string{"true", "false", "yes", "no"})}
@@ -949,11 +917,6 @@ func randEntry(r *rand.Rand, field string) gEntry {
 			e.mods = append(e.mods, "cased")
 		}
 		withAllNeq()
-		if !known("fieldref-all") && len(e.mods) > 0 && e.mods[len(e.mods)-1] == "all" {
-			// Known: the engine skips a referenced field the event
-			// lacks under all instead of comparing it false.
-			e.mods = e.mods[:len(e.mods)-1]
-		}
 		shuffle(r, e.mods)
 		listOf(func() string { return pick(r, diffFields) })
 	}
@@ -1211,7 +1174,7 @@ func randEventValue(r *rand.Rand, field string, hints []string) string {
 		}
 		return h
 	case k < 5 && field == "T":
-		if known("time-edge") && r.IntN(3) == 0 {
+		if r.IntN(3) == 0 {
 			return pick(r, diffTimeEdge)
 		}
 		return pick(r, diffTimeVals)
@@ -1384,5 +1347,24 @@ func FuzzDifferentialBytes(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkRandom(t, rand.New(&byteSource{b: b}), 5)
+	})
+}
+
+// FuzzTimePartReference compares the engine's timestamp reading with the
+// reference's on any text: the random events only draw from a list.
+func FuzzTimePartReference(f *testing.F) {
+	for _, s := range append(append([]string(nil), diffTimeVals...), diffTimeEdge...) {
+		f.Add(s)
+	}
+	parts := map[string]rule.TimePart{"minute": rule.Minute, "hour": rule.Hour, "day": rule.Day,
+		"week": rule.Week, "month": rule.Month, "year": rule.Year}
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, part := range parts {
+			got, gok := timePart(s, part)
+			want, wok := refTimePart(s, name)
+			if gok != wok || gok && got != want {
+				t.Fatalf("%q %s: engine %v %v, reference %v %v", s, name, got, gok, want, wok)
+			}
+		}
 	})
 }

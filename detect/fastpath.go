@@ -122,9 +122,12 @@ func (e *Engine) buildFastPath(ms []*rule.Matcher) {
 
 // routeFast is what the fast path scans for the rules of one route: only
 // the fields their literal atoms read (a field no routed rule reads marks
-// nothing that matters), and only their keyword literals.
+// nothing that matters), each with a literal set of the route's literals
+// only, and only their keyword literals. A route's sets are a fraction of
+// the engine-wide ones (the Image literals of image_load rules, not those of
+// every category): smaller tries and automata, fewer trigram survivors.
 type routeFast struct {
-	scan     []bool        // by field slot
+	sets     []*literalSet // by field slot; nil when not scanned
 	commons  []commonField // the scanned ones with a common fallback
 	keywords *literalSet   // nil when no routed rule searches keywords
 	always   []int32       // routed rules without a trigger, ascending
@@ -133,31 +136,41 @@ type routeFast struct {
 // routeFast works out the routeFast of the rules idx (ascending).
 func (e *Engine) routeFast(idx []int32) *routeFast {
 	fp := &e.fast
-	rf := &routeFast{scan: make([]bool, len(fp.fields))}
+	rf := &routeFast{sets: make([]*literalSet, len(fp.fields))}
+	fields := make([]*literalSetBuilder, len(fp.fields))
 	kw := literalSetBuilder{keywords: true}
 	seen := make(map[int32]bool)
+	var addAtom func(id int32)
+	addAtom = func(id int32) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		if int(id) < len(fp.proxy) && fp.proxy[id] >= 0 {
+			addAtom(fp.proxy[id])
+		}
+		a := &e.atoms[id]
+		b := &kw
+		switch fp.kind[id] {
+		case fieldAtom:
+			if fields[a.field] == nil {
+				fields[a.field] = &literalSetBuilder{}
+			}
+			b = fields[a.field]
+		case keywordAtom:
+		default:
+			return
+		}
+		for j := range a.values {
+			for k := range a.values[j].pats {
+				b.add(&a.values[j].pats[k], fp.valAt[id]+int32(j))
+			}
+		}
+	}
 	var walk func(n *node)
 	walk = func(n *node) {
 		if n.op == nAtom {
-			id := n.atom
-			if seen[id] {
-				return
-			}
-			seen[id] = true
-			if int(id) < len(fp.proxy) && fp.proxy[id] >= 0 {
-				rf.scan[e.atoms[fp.proxy[id]].field] = true
-			}
-			a := &e.atoms[id]
-			switch fp.kind[id] {
-			case fieldAtom:
-				rf.scan[a.field] = true
-			case keywordAtom:
-				for j := range a.values {
-					for k := range a.values[j].pats {
-						kw.add(&a.values[j].pats[k], fp.valAt[id]+int32(j))
-					}
-				}
-			}
+			addAtom(n.atom)
 			return
 		}
 		for i := range n.kids {
@@ -167,8 +180,13 @@ func (e *Engine) routeFast(idx []int32) *routeFast {
 	for _, r := range idx {
 		walk(&e.progs[r])
 	}
+	for f, b := range fields {
+		if b != nil {
+			rf.sets[f] = b.build()
+		}
+	}
 	for _, cf := range fp.commons {
-		if rf.scan[cf.slot] {
+		if rf.sets[cf.slot] != nil {
 			rf.commons = append(rf.commons, cf)
 		}
 	}
@@ -188,15 +206,15 @@ func (e *Engine) routeFast(idx []int32) *routeFast {
 func (e *Engine) scanFields(ev *event.Event, rf *routeFast, sc *scratch) {
 	fp := &e.fast
 	sc.marked = sc.marked[:0]
-	commons, keywords := fp.commons, fp.keywords
+	sets, commons, keywords := fp.fields, fp.commons, fp.keywords
 	if rf != nil {
-		commons, keywords = rf.commons, rf.keywords
+		sets, commons, keywords = rf.sets, rf.commons, rf.keywords
 	}
 	for _, id := range ev.Fields.IDs() {
-		if int(id) >= len(fp.fields) || fp.fields[id] == nil || rf != nil && !rf.scan[id] {
+		if int(id) >= len(sets) || sets[id] == nil {
 			continue
 		}
-		ls := fp.fields[id]
+		ls := sets[id]
 		v, _ := ev.Fields.Get(id)
 		e.scanValue(ls, v, sc)
 		if ev.Fields.Multi(id) {
@@ -212,7 +230,7 @@ func (e *Engine) scanFields(ev *event.Event, rf *routeFast, sc *scratch) {
 	}
 	for _, cf := range commons {
 		if v := ev.Common[cf.common]; v != "" && !ev.Fields.Has(cf.slot) {
-			e.scanValue(fp.fields[cf.slot], v, sc)
+			e.scanValue(sets[cf.slot], v, sc)
 		}
 	}
 	if keywords != nil {
@@ -251,6 +269,14 @@ func (e *Engine) scanKeywords(ev *event.Event, ls *literalSet, sc *scratch) {
 	}
 }
 
+// A value longer than longValue is scanned by a set's gramSet rather than
+// its dfa when the gramSet probes every minSkip-th byte or fewer
+// (literalSet.skipLong).
+const (
+	longValue = 256
+	minSkip   = 4
+)
+
 // scanValue marks what one value satisfies in ls.
 func (e *Engine) scanValue(ls *literalSet, v string, sc *scratch) {
 	e.markAll(ls.any, sc)
@@ -261,6 +287,20 @@ func (e *Engine) scanValue(ls *literalSet, v string, sc *scratch) {
 	// No literal fits in a shorter value (lowering may lengthen non-ASCII
 	// values, so those go on).
 	if len(v) < ls.minLen && isASCII(v) {
+		return
+	}
+	if a := ls.dfa; a != nil && (len(v) <= longValue || !ls.skipLong) {
+		s := v
+		if !isASCII(v) {
+			s = sc.lowerTmp(v)
+		}
+		hits := a.scanAnchored(s, sc.hits[:0])
+		for _, h := range hits {
+			for _, p := range a.outputs(h) {
+				e.markAll(ls.pats[p].refs, sc)
+			}
+		}
+		sc.hits = hits
 		return
 	}
 	n := int32(len(v))

@@ -28,11 +28,19 @@ type gramSet struct {
 	// every literal: a position whose four bytes miss it starts none, so
 	// most candidate positions are turned away without a trie walk.
 	pre [1 << (preBits - 6)]uint64
+	// pre8: every literal has eight bytes or more, and pre holds their
+	// first eight (the first four of "event::clear" let every "EventID"
+	// through to a trie walk; eight do not).
+	pre8 bool
 }
 
 const preBits = 18
 
 func preHash(g uint32) uint32 { return ((g | 0x20202020) * 0x9E3779B1) >> (32 - preBits) }
+
+func preHash8(g uint64) uint32 {
+	return uint32(((g | 0x2020202020202020) * 0x9E3779B97F4A7C15) >> (64 - preBits))
+}
 
 // maxGramStep bounds the probe step (and the trigrams a literal puts in
 // the table).
@@ -48,8 +56,15 @@ func newGramSet(lits []string, outs [][]int32) *gramSet {
 	for _, l := range lits {
 		g.step = min(g.step, len(l)-2)
 	}
+	g.pre8 = true
+	for _, l := range lits {
+		g.pre8 = g.pre8 && len(l) >= 8
+	}
 	for _, l := range lits {
 		h := preHash(binary.LittleEndian.Uint32([]byte(l[:4])))
+		if g.pre8 {
+			h = preHash8(binary.LittleEndian.Uint64([]byte(l[:8])))
+		}
 		g.pre[h>>6] |= 1 << (h & 63)
 		for off := 0; off < g.step; off++ {
 			h := triHash(uint32(l[off]) | uint32(l[off+1])<<8 | uint32(l[off+2])<<16)
@@ -75,24 +90,36 @@ func (g *gramSet) scan(s string, hits []acHit) []acHit {
 		if g.bits[h>>6]&(1<<(h&63)) == 0 {
 			continue
 		}
-		for p := max(i-step+1, checked+1, 0); p <= min(i, n-4); p++ {
-			h := preHash(binary.LittleEndian.Uint32(b[p:]))
-			if g.pre[h>>6]&(1<<(h&63)) != 0 {
-				hits = g.t.walkLowered(s[p:], false, hits)
-			}
-		}
+		hits = g.candidates(s, b, max(i-step+1, checked+1, 0), i, hits)
 		checked = i
 	}
 	// The last trigram, when it ends the value.
 	if i+3 == n {
 		h := triHash(uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16)
 		if g.bits[h>>6]&(1<<(h&63)) != 0 {
-			for p := max(i-step+1, checked+1, 0); p <= min(i, n-4); p++ {
-				h := preHash(binary.LittleEndian.Uint32(b[p:]))
-				if g.pre[h>>6]&(1<<(h&63)) != 0 {
-					hits = g.t.walkLowered(s[p:], false, hits)
-				}
+			hits = g.candidates(s, b, max(i-step+1, checked+1, 0), i, hits)
+		}
+	}
+	return hits
+}
+
+// candidates walks the trie from the positions from..to whose first bytes
+// could start a literal.
+func (g *gramSet) candidates(s string, b []byte, from, to int, hits []acHit) []acHit {
+	n := len(b)
+	if g.pre8 {
+		for p := from; p <= min(to, n-8); p++ {
+			h := preHash8(binary.LittleEndian.Uint64(b[p:]))
+			if g.pre[h>>6]&(1<<(h&63)) != 0 {
+				hits = g.t.walkLowered(s[p:], false, hits)
 			}
+		}
+		return hits
+	}
+	for p := from; p <= min(to, n-4); p++ {
+		h := preHash(binary.LittleEndian.Uint32(b[p:]))
+		if g.pre[h>>6]&(1<<(h&63)) != 0 {
+			hits = g.t.walkLowered(s[p:], false, hits)
 		}
 	}
 	return hits

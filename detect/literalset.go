@@ -15,6 +15,14 @@ type literalSet struct {
 	fwd, rev *trie
 	long     *gramSet
 	short    *automaton
+	// dfa, when the set is small enough, is every pattern in one anchored
+	// automaton (newAnchoredAutomaton): one pass of a load a byte over a
+	// value answers all of them, where the tries branch at every byte and
+	// the gramSet probes and verifies. With a dfa, fwd, rev, long and short
+	// exist only when skipLong: values longer than longValue then go to
+	// them, the gramSet skipping minSkip bytes or more a probe.
+	dfa      *automaton
+	skipLong bool
 	pats     []litPat // by output id
 	empty    []int32  // refs satisfied by an empty value (equals "")
 	any      []int32  // refs satisfied by any value (`*`, or an empty affix)
@@ -138,13 +146,9 @@ func (b *literalSetBuilder) empty() bool {
 
 func (b *literalSetBuilder) build() *literalSet {
 	ls := &b.ls
-	if g2, g3 := &b.groups[2], &b.groups[3]; len(g2.lits) > 0 && !b.keywords && smallAutomaton(g2, g3) {
-		// Few enough substrings for one automaton: a pass of one load a
-		// byte beats probing trigrams whose survivors (common words like
-		// ".dll") each cost a trie walk.
-		g3.lits = append(g3.lits, g2.lits...)
-		g3.outs = append(g3.outs, g2.outs...)
-		*g2 = litGroup{}
+	ls.minLen = 1 << 30
+	for i := range ls.pats {
+		ls.minLen = min(ls.minLen, int(ls.pats[i].n))
 	}
 	ls.asciiSubs = true
 	for _, g := range b.groups[2:] {
@@ -154,9 +158,27 @@ func (b *literalSetBuilder) build() *literalSet {
 			}
 		}
 	}
-	ls.minLen = 1 << 30
-	for i := range ls.pats {
-		ls.minLen = min(ls.minLen, int(ls.pats[i].n))
+	if ls.dfa = b.dfa(); ls.dfa != nil {
+		// The dfa answers every value, but over a long one a gramSet that
+		// probes every minSkip-th byte or fewer beats a pass over each
+		// byte: keep the tries and the gramSet for those when no substring
+		// is shorter than minSkip+2.
+		if len(b.groups[3].lits) > 0 {
+			return ls
+		}
+		for _, l := range b.groups[2].lits {
+			if len(l) < minSkip+2 {
+				return ls
+			}
+		}
+		ls.skipLong = true
+	} else if g2, g3 := &b.groups[2], &b.groups[3]; len(g2.lits) > 0 && !b.keywords && smallAutomaton(g2, g3) {
+		// Few enough substrings for one automaton: a pass of one load a
+		// byte beats probing trigrams whose survivors (common words like
+		// ".dll") each cost a trie walk.
+		g3.lits = append(g3.lits, g2.lits...)
+		g3.outs = append(g3.outs, g2.outs...)
+		*g2 = litGroup{}
 	}
 	if g := &b.groups[0]; len(g.lits) > 0 {
 		ls.fwd = newTrie(g.lits, g.outs, false)
@@ -173,8 +195,53 @@ func (b *literalSetBuilder) build() *literalSet {
 	return ls
 }
 
+// maxDFA bounds the table of a set's dfa, in bytes.
+var maxDFA = 8 << 20 // a variable so that tests can leave the dfa out
+
+// dfa builds the set's anchored automaton, or nil when its table would be
+// over maxDFA.
+func (b *literalSetBuilder) dfa() *automaton {
+	ls := &b.ls
+	if len(ls.pats) == 0 {
+		return nil
+	}
+	lits := make([]string, len(ls.pats))
+	anchors := make([]uint8, len(ls.pats))
+	outs := make([][]int32, len(ls.pats))
+	var used [256]bool
+	states := 1
+	for k, id := range b.index {
+		lits[id], outs[id] = k.lit, []int32{id}
+		switch k.kind {
+		case pEqual:
+			anchors[id] = anchorBegin | anchorEnd
+		case pPrefix:
+			anchors[id] = anchorBegin
+		case pSuffix:
+			anchors[id] = anchorEnd
+		}
+		states += len(k.lit) + 2
+		for i := 0; i < len(k.lit); i++ {
+			used[k.lit[i]] = true
+		}
+	}
+	nc := 3
+	for _, u := range used {
+		if u {
+			nc++
+		}
+	}
+	if states*nc*4 > maxDFA {
+		return nil
+	}
+	return newAnchoredAutomaton(lits, anchors, outs)
+}
+
 func (ls *literalSet) size() int {
 	n := 0
+	if ls.dfa != nil {
+		n += ls.dfa.size()
+	}
 	if ls.fwd != nil {
 		n += ls.fwd.size()
 	}

@@ -19,7 +19,9 @@ import (
 // still a candidate whenever it can match.
 
 // addRegexpProxies adds the proxy atoms (before buildFastPath) and returns
-// them by regexp atom; -1 where there is none.
+// them by atom; -1 where there is none. Besides regular expressions,
+// wildcard patterns the literal sets cannot answer (`a*b`, `a?c`, cased
+// values) get one: each needs its longest literal piece.
 func (c *compiler) addRegexpProxies() []int32 {
 	e := c.e
 	n := len(e.atoms)
@@ -28,17 +30,22 @@ func (c *compiler) addRegexpProxies() []int32 {
 	for i := 0; i < n; i++ {
 		proxy[i] = -1
 		a := &e.atoms[i]
-		if a.op != rule.OpRegexp || a.neq || a.keyword || a.field < 0 || a.time != rule.NoTime {
+		if a.neq || a.keyword || a.field < 0 || a.time != rule.NoTime {
 			continue
 		}
 		var lits []string
-		for j := range a.values {
-			ls := requiredLiterals(a.values[j].re.String())
-			if len(ls) == 0 {
-				lits = nil
-				break
+		switch {
+		case a.op == rule.OpRegexp:
+			for j := range a.values {
+				ls := requiredLiterals(a.values[j].re.String())
+				if len(ls) == 0 {
+					lits = nil
+					break
+				}
+				lits = append(lits, ls...)
 			}
-			lits = append(lits, ls...)
+		case a.op == rule.OpMatch && a.position == "" && !literalOnly(c.matchers[i], a):
+			lits = patternPieces(a)
 		}
 		if len(lits) == 0 {
 			continue
@@ -59,6 +66,48 @@ func (c *compiler) addRegexpProxies() []int32 {
 		proxy[i] = id
 	}
 	return proxy
+}
+
+// minPiece is the shortest literal piece of a wildcard pattern worth a
+// proxy: shorter ones occur in nearly every value.
+const minPiece = 3
+
+// patternPieces returns, for a matching atom, one lowered literal per
+// pattern that every value matching the pattern contains (its longest
+// literal piece), or nil when some pattern has none worth it.
+func patternPieces(a *atom) []string {
+	var lits []string
+	for i := range a.values {
+		for j := range a.values[i].pats {
+			p := &a.values[i].pats[j]
+			var longest string
+			switch p.kind {
+			case pEqual, pPrefix, pSuffix, pContains:
+				longest = p.lit
+			case pSegments:
+				for _, s := range p.segs {
+					if len(s) > len(longest) {
+						longest = s
+					}
+				}
+			case pGlob:
+				for _, t := range p.glob {
+					if t.Kind == rule.Lit && len(t.Text) > len(longest) {
+						longest = t.Text
+					}
+				}
+			}
+			// Lowering keeps containment (it works rune by rune, and
+			// pieces start and end on rune boundaries), so a cased
+			// pattern's value holds the lowered piece case-insensitively.
+			longest = string(appendLower(nil, longest))
+			if len(longest) < minPiece {
+				return nil
+			}
+			lits = append(lits, longest)
+		}
+	}
+	return lits
 }
 
 // minRequired is the shortest required literal worth a proxy.
@@ -408,4 +457,163 @@ func equalFoldASCII(s, lit string) bool {
 		}
 	}
 	return true
+}
+
+// regexFacts are what the expression's syntax tells about the values it
+// can match, so that most values are decided without running it.
+type regexFacts struct {
+	// maxLen: the expression is anchored at both ends of the text (^…$,
+	// not multi-line) and no match is longer than this many bytes; -1 when
+	// unbounded or unanchored.
+	maxLen int
+	// run > 0: the expression is just "a run of at least run characters"
+	// (`.{1000,}`), of any characters when runAny, else of characters
+	// other than newline. Go compiles such a repeat into a program of run
+	// steps that costs microseconds per value; counting runes does not.
+	run    int
+	runAny bool
+}
+
+// factsOf works out the facts of expr.
+func factsOf(expr string) regexFacts {
+	f := regexFacts{maxLen: -1}
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return f
+	}
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	if n, anyChar, ok := runOf(re); ok {
+		f.run, f.runAny = n, anyChar
+		return f
+	}
+	if re.Op == syntax.OpConcat && len(re.Sub) >= 2 &&
+		re.Sub[0].Op == syntax.OpBeginText && re.Sub[len(re.Sub)-1].Op == syntax.OpEndText {
+		if n := maxLen(re); n < 1<<20 {
+			f.maxLen = n
+		}
+	}
+	return f
+}
+
+// runOf recognises x{n,} and x+ where x is any character.
+func runOf(re *syntax.Regexp) (n int, anyChar, ok bool) {
+	var sub *syntax.Regexp
+	switch re.Op {
+	case syntax.OpRepeat:
+		if re.Max != -1 || re.Min < 1 {
+			return 0, false, false
+		}
+		n, sub = re.Min, re.Sub[0]
+	case syntax.OpPlus:
+		n, sub = 1, re.Sub[0]
+	default:
+		return 0, false, false
+	}
+	for sub.Op == syntax.OpCapture {
+		sub = sub.Sub[0]
+	}
+	switch sub.Op {
+	case syntax.OpAnyChar:
+		return n, true, true
+	case syntax.OpAnyCharNotNL:
+		return n, false, true
+	}
+	return 0, false, false
+}
+
+// hasRun reports whether s holds a run of n characters (runes; a byte that
+// is not UTF-8 counts as one, as the regexp package reads it), newlines
+// included when anyChar.
+func hasRun(s string, n int, anyChar bool) bool {
+	if anyChar {
+		return len(s) >= n && utf8.RuneCountInString(s) >= n
+	}
+	for len(s) >= n {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		if len(line) >= n && utf8.RuneCountInString(line) >= n {
+			return true
+		}
+	}
+	return false
+}
+
+// maxLen is the longest match of re in bytes (1<<20 or more: unbounded).
+func maxLen(re *syntax.Regexp) int {
+	const inf = 1 << 20
+	switch re.Op {
+	case syntax.OpNoMatch, syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine,
+		syntax.OpBeginText, syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return 0
+	case syntax.OpLiteral:
+		n := 0
+		for _, r := range re.Rune {
+			n += runeMaxLen(r, re.Flags&syntax.FoldCase != 0)
+		}
+		return n
+	case syntax.OpCharClass:
+		m := 1
+		for i := 1; i < len(re.Rune); i += 2 {
+			m = max(m, runeWidth(re.Rune[i]))
+		}
+		return m
+	case syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+		return utf8.UTFMax
+	case syntax.OpCapture, syntax.OpQuest:
+		return maxLen(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Max < 0 {
+			return inf
+		}
+		return min(re.Max*maxLen(re.Sub[0]), inf)
+	case syntax.OpConcat:
+		n := 0
+		for _, s := range re.Sub {
+			n = min(n+maxLen(s), inf)
+		}
+		return n
+	case syntax.OpAlternate:
+		m := 0
+		for _, s := range re.Sub {
+			m = max(m, maxLen(s))
+		}
+		return m
+	}
+	// Star, plus and whatever the syntax adds later: unbounded.
+	return inf
+}
+
+func runeWidth(r rune) int {
+	if n := utf8.RuneLen(r); n > 0 {
+		return n
+	}
+	return utf8.UTFMax
+}
+
+func runeMaxLen(r rune, fold bool) int {
+	m := runeWidth(r)
+	if fold {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = max(m, runeWidth(f))
+		}
+	}
+	return m
+}
+
+// decide reports whether the facts alone decide whether the expression
+// matches in s, and if so the answer.
+func (f *regexFacts) decide(s string) (match, decided bool) {
+	if f.run > 0 {
+		return hasRun(s, f.run, f.runAny), true
+	}
+	if f.maxLen >= 0 && len(s) > f.maxLen {
+		return false, true
+	}
+	return false, false
 }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -41,5 +42,45 @@ func TestRequiredLiterals(t *testing.T) {
 		if got := len(requiredLiterals(x)) > 0; got != want {
 			t.Errorf("requiredLiterals(%q) = %q", x, requiredLiterals(x))
 		}
+	}
+}
+
+// TestRegexFacts holds regexFacts to the expressions they describe: where
+// the facts decide a value, the expression must agree.
+func TestRegexFacts(t *testing.T) {
+	exprs := []string{
+		`.{5,}`, `(?s).{5,}`, `(.{3,})`, `.+`, `(?i)^ab[c-e]{2,4}$`, `^C:\\Windows\\[a-z0-9]{4,6}\|x$`,
+		`^(?:ab|cdef)?é$`, `(?i)^k$`, `^a.b$`, `^a|b$`, `(?m)^ab$`, `^ab`, `ab$`, `^a+$`,
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []string{"a", "b", "c", "\n", "é", "K", "\u212a", "\xff", "C:\\Windows\\", "x", "|", "0"}
+	decided := 0
+	for _, x := range exprs {
+		re := regexp.MustCompile(x)
+		f := factsOf(x)
+		for i := 0; i < 3000; i++ {
+			var b strings.Builder
+			for n := rng.IntN(12); n > 0; n-- {
+				b.WriteString(alphabet[rng.IntN(len(alphabet))])
+			}
+			v := b.String()
+			if m, ok := f.decide(v); ok {
+				decided++
+				if m != re.MatchString(v) {
+					t.Fatalf("%q on %q: facts say %v, the expression %v", x, v, m, !m)
+				}
+			}
+		}
+	}
+	if decided == 0 {
+		t.Fatal("the facts decided nothing")
+	}
+	for x, want := range map[string]int{`^ab$`: 2, `(?i)^k$`: 3, `^a.b$`: 6, `^ab`: -1, `^a+$`: -1, `(?m)^ab$`: -1} {
+		if got := factsOf(x).maxLen; got != want {
+			t.Errorf("factsOf(%q).maxLen = %d, want %d", x, got, want)
+		}
+	}
+	if f := factsOf(`.{1000,}`); f.run != 1000 || f.runAny {
+		t.Errorf("factsOf(.{1000,}) = %+v", f)
 	}
 }
