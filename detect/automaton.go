@@ -14,12 +14,12 @@ import "unsafe"
 // one load and one test per byte.
 type automaton struct {
 	class [256]uint8
-	nc    uint32   // classes
+	nc    uint32 // classes
 	// begin and end are the anchor classes of an anchored automaton
 	// (newAnchoredAutomaton); 0 in others.
 	begin, end uint32
-	maxLit     int // the longest literal, in bytes
-	delta []uint32 // by row offset (state*nc) + class: next row<<1 | ends
+	maxLit     int      // the longest literal, in bytes
+	delta      []uint32 // by row offset (state*nc) + class: next row<<1 | ends
 	// outs[outAt[s]:outAt[s+1]] are the ids of the literals that end in
 	// state s, its own and those of its suffixes.
 	outAt []int32
