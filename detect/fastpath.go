@@ -270,11 +270,14 @@ func (e *Engine) scanKeywords(ev *event.Event, ls *literalSet, sc *scratch) {
 }
 
 // A value longer than longValue is scanned by a set's gramSet rather than
-// its dfa when the gramSet probes every minSkip-th byte or fewer
-// (literalSet.skipLong).
+// its dfa when every substring literal has skipLit bytes or more
+// (literalSet.skipLong): the gramSet then probes every sixth byte or
+// fewer and verifies candidates on eight bytes before walking its trie.
+// With shorter literals (CallTrace's "ntdll.dll" family) the walks the
+// probes lead to cost more than the dfa's pass.
 const (
 	longValue = 256
-	minSkip   = 4
+	skipLit   = 8
 )
 
 // scanValue marks what one value satisfies in ls.

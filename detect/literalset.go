@@ -20,7 +20,7 @@ type literalSet struct {
 	// value answers all of them, where the tries branch at every byte and
 	// the gramSet probes and verifies. With a dfa, fwd, rev, long and short
 	// exist only when skipLong: values longer than longValue then go to
-	// them, the gramSet skipping minSkip bytes or more a probe.
+	// them (see skipLit).
 	dfa      *automaton
 	skipLong bool
 	pats     []litPat // by output id
@@ -158,16 +158,27 @@ func (b *literalSetBuilder) build() *literalSet {
 			}
 		}
 	}
+	allLong := len(b.groups[3].lits) == 0
+	for _, l := range b.groups[2].lits {
+		allLong = allLong && len(l) >= skipLit
+	}
+	if allLong && len(b.groups[0].lits) == 0 && len(b.groups[1].lits) == 0 {
+		// Only long substrings (keyword sets, mostly): the gramSet beats
+		// a pass over each byte on short values too.
+		if g := &b.groups[2]; len(g.lits) > 0 {
+			ls.long = newGramSet(g.lits, g.outs)
+		}
+		return ls
+	}
 	if ls.dfa = b.dfa(); ls.dfa != nil {
-		// The dfa answers every value, but over a long one a gramSet that
-		// probes every minSkip-th byte or fewer beats a pass over each
-		// byte: keep the tries and the gramSet for those when no substring
-		// is shorter than minSkip+2.
+		// The dfa answers every value, but over a long one a gramSet of
+		// long literals beats a pass over each byte: keep the tries and the
+		// gramSet for those when no substring is shorter than skipLit.
 		if len(b.groups[3].lits) > 0 {
 			return ls
 		}
 		for _, l := range b.groups[2].lits {
-			if len(l) < minSkip+2 {
+			if len(l) < skipLit {
 				return ls
 			}
 		}
