@@ -199,7 +199,7 @@ func (a *automaton) scanLowered(s string, hits []acHit) []acHit {
 // Hits that end at the begin anchor report end 0, at the end anchor
 // len(s)+1. Long values are split among interleaved passes (scanWide).
 func (a *automaton) scanAnchored(s string, hits []acHit) []acHit {
-	if len(s) >= wideMin && len(s) >= wideWays*4*a.maxLit {
+	if len(s) >= wideMin && len(s) >= 2*wideWays*a.maxLit {
 		return a.scanWide(s, hits)
 	}
 	x := a.delta[a.begin]
@@ -240,7 +240,7 @@ func (a *automaton) run(st uint32, s string, from, to int, hits []acHit) (uint32
 // the piece.
 const (
 	wideWays = 4
-	wideMin  = 256
+	wideMin  = 128
 )
 
 func (a *automaton) scanWide(s string, hits []acHit) []acHit {
