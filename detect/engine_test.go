@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -150,5 +151,32 @@ func TestModifiers(t *testing.T) {
 				t.Errorf("%s on %q: got %v, want %v", c.sel, c.ev, got, c.want)
 			}
 		})
+	}
+}
+
+// TestKeywordsAliasedValues: values that lie inside the raw record are
+// found by the raw record's pass (not scanned again); values decoded into
+// other memory (unescaped JSON) are scanned on their own.
+func TestKeywordsAliasedValues(t *testing.T) {
+	e := compileYAML(t, "title: t\nlogsource: {product: windows}\ndetection:\n  keywords: ['say \"hi\"', 'sekurlsa::']\n  other:\n    Image|startswith: zzz\n  condition: keywords or other\n")
+	raw := []byte(`{"Image":"C:\\x.exe say \"hi\"","CommandLine":"run sekurlsa::logonpasswords"}`)
+	for _, c := range []struct {
+		name  string
+		image string
+		raw   []byte
+		want  bool
+	}{
+		// Unescaped: only the value holds `say "hi"`.
+		{"unescaped value", `C:\x.exe say "hi"`, raw[:20], true},
+		// A value aliasing the raw record: the raw pass finds it.
+		{"aliased value", bytesString(raw[bytes.Index(raw, []byte("run")):bytes.LastIndexByte(raw, '"')]), raw, true},
+		{"aliased, no keyword", bytesString(raw[2:7]), raw[:30], false},
+	} {
+		ev := &event.Event{Logsource: win, Raw: c.raw}
+		ev.Fields.Bind(e.Dict())
+		ev.Fields.SetName([]byte("Image"), c.image)
+		if got := matches(e, ev); got != c.want {
+			t.Errorf("%s: matched %v, want %v", c.name, got, c.want)
+		}
 	}
 }

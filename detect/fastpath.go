@@ -2,6 +2,7 @@ package detect
 
 import (
 	"slices"
+	"unsafe"
 
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
@@ -239,19 +240,23 @@ func (e *Engine) scanFields(ev *event.Event, rf *routeFast, sc *scratch) {
 }
 
 // scanKeywords runs the keyword literals ls over every value of the event:
-// its own fields, its common fields and its raw record, each on its own.
+// its own fields, its common fields and its raw record, each on its own. A
+// value that lies inside the raw record's memory (decoders hand out
+// unescaped text that way) is a substring of it: the raw record's pass
+// finds whatever it holds, so it is not scanned again.
 func (e *Engine) scanKeywords(ev *event.Event, ls *literalSet, sc *scratch) {
+	raw := ev.Raw
 	for _, id := range ev.Fields.IDs() {
 		// Keyword literals are non-empty substrings (no `*`, no equals
 		// ""): a value shorter than all of them marks nothing.
 		v, _ := ev.Fields.Get(id)
-		if len(v) >= ls.minLen || !isASCII(v) {
+		if (len(v) >= ls.minLen || !isASCII(v)) && !within(v, raw) {
 			e.scanValue(ls, v, sc)
 		}
 		if ev.Fields.Multi(id) {
 			first := true
 			ev.Fields.Each(id, func(v string) bool {
-				if !first {
+				if !first && !within(v, raw) {
 					e.scanValue(ls, v, sc)
 				}
 				first = false
@@ -260,13 +265,23 @@ func (e *Engine) scanKeywords(ev *event.Event, ls *literalSet, sc *scratch) {
 		}
 	}
 	for _, v := range ev.Common {
-		if v != "" {
+		if v != "" && !within(v, raw) {
 			e.scanValue(ls, v, sc)
 		}
 	}
-	if len(ev.Raw) > 0 {
-		e.scanValue(ls, bytesString(ev.Raw), sc)
+	if len(raw) > 0 {
+		e.scanValue(ls, bytesString(raw), sc)
 	}
+}
+
+// within reports whether v's bytes lie inside buf's memory.
+func within(v string, buf []byte) bool {
+	if len(v) == 0 || len(buf) == 0 {
+		return false
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+	b := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	return p >= b && p+uintptr(len(v)) <= b+uintptr(len(buf))
 }
 
 // A value longer than longValue is scanned by a set's gramSet rather than
