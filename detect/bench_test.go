@@ -310,6 +310,7 @@ func BenchmarkDecodeMatch(b *testing.B) {
 	var ev event.Event
 	ev.Fields.Bind(e.Dict())
 	dst := make([]*rule.Rule, 0, 64)
+	m := e.NewMatcher()
 	hits := 0
 	const stride = 7919 // sample the whole corpus whatever b.N
 	j := 0
@@ -323,7 +324,7 @@ func BenchmarkDecodeMatch(b *testing.B) {
 			b.Fatal(err)
 		}
 		ev.Raw = recs[j]
-		dst = e.Match(&ev, dst[:0])
+		dst = m.Match(&ev, dst[:0])
 		hits += len(dst)
 		if j += stride; j >= len(recs) {
 			j -= len(recs)

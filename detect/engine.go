@@ -93,8 +93,32 @@ func (e *Engine) Len() int { return len(e.rules) }
 
 // Match appends to dst the rules that match ev, in rule order, and returns
 // the extended slice. It does not allocate once warmed up (dst with room,
-// the event's logsource seen before).
+// the event's logsource seen before), except to refill its pool of
+// scratch state after a garbage collection emptied it: a goroutine that
+// matches many events should use a Matcher.
 func (e *Engine) Match(ev *event.Event, dst []*rule.Rule) []*rule.Rule {
+	sc := e.pool.Get().(*scratch)
+	dst = e.match(ev, dst, sc)
+	e.pool.Put(sc)
+	return dst
+}
+
+// A Matcher matches events against its engine with scratch state of its
+// own: one per goroutine, it never allocates once warmed up.
+type Matcher struct {
+	e  *Engine
+	sc *scratch
+}
+
+// NewMatcher returns a Matcher of e.
+func (e *Engine) NewMatcher() *Matcher { return &Matcher{e: e, sc: e.newScratch()} }
+
+// Match is Engine.Match.
+func (m *Matcher) Match(ev *event.Event, dst []*rule.Rule) []*rule.Rule {
+	return m.e.match(ev, dst, m.sc)
+}
+
+func (e *Engine) match(ev *event.Event, dst []*rule.Rule, sc *scratch) []*rule.Rule {
 	rt := e.routes.lookupRoute(ev.Logsource)
 	idx := rt.idx
 	if len(idx) == 0 {
@@ -105,7 +129,6 @@ func (e *Engine) Match(ev *event.Event, dst []*rule.Rule) []*rule.Rule {
 		// are not where the literal sets look.
 		return e.matchEach(idx, ev, dst)
 	}
-	sc := e.pool.Get().(*scratch)
 	sc.next()
 	sc.marks = true
 	e.scanFields(ev, rt.fast, sc)
@@ -114,7 +137,6 @@ func (e *Engine) Match(ev *event.Event, dst []*rule.Rule) []*rule.Rule {
 			dst = append(dst, e.rules[i])
 		}
 	}
-	e.pool.Put(sc)
 	return dst
 }
 

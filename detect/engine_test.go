@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -178,5 +179,25 @@ func TestKeywordsAliasedValues(t *testing.T) {
 		if got := matches(e, ev); got != c.want {
 			t.Errorf("%s: matched %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestMatcherNoAllocs: a Matcher keeps its scratch state, so matching
+// allocates nothing even when garbage collections run between events
+// (Engine.Match then refills its pool).
+func TestMatcherNoAllocs(t *testing.T) {
+	e := compileYAML(t, ruleWith("Image|endswith: '\\cmd.exe'\nCommandLine|contains|all: [' /c ', 'whoami']\n"))
+	ev := newEvent(e, win, fields{"Image": `C:\Windows\System32\cmd.exe`, "CommandLine": "cmd.exe /c whoami /all"})
+	m := e.NewMatcher()
+	dst := make([]*rule.Rule, 0, 4)
+	if dst = m.Match(ev, dst[:0]); len(dst) != 1 {
+		t.Fatalf("matched %d rules, want 1", len(dst))
+	}
+	allocs := testing.AllocsPerRun(50, func() {
+		runtime.GC()
+		dst = m.Match(ev, dst[:0])
+	})
+	if allocs != 0 {
+		t.Errorf("Matcher.Match allocated %.1f times per event", allocs)
 	}
 }

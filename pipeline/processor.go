@@ -84,6 +84,7 @@ type Processor struct {
 	rules    *Rules
 	decoders map[string]decode.Decoder
 	ev       event.Event
+	matcher  *detect.Matcher
 	hits     []*rule.Rule
 	matches  []detect.Match
 	arena    arena
@@ -101,7 +102,7 @@ type Processor struct {
 
 // NewProcessor returns a Processor for rules.
 func NewProcessor(rules *Rules) *Processor {
-	p := &Processor{rules: rules, decoders: map[string]decode.Decoder{}}
+	p := &Processor{rules: rules, decoders: map[string]decode.Decoder{}, matcher: rules.Engine.NewMatcher()}
 	p.ev.Fields.Bind(rules.Engine.Dict())
 	return p
 }
@@ -263,7 +264,7 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src store.Source, out 
 			p.skew.Past++
 		}
 	}
-	p.hits = p.rules.Engine.Match(ev, p.hits[:0])
+	p.hits = p.matcher.Match(ev, p.hits[:0])
 	se := store.StoredEvent{
 		ID: ev.ID, Workspace: b.Workspace, Source: b.Source, Format: ev.Format, // the detected format under "auto"
 		Logsource: ev.Logsource, Time: ev.Time, Received: b.Received, Raw: ev.Raw,

@@ -72,6 +72,7 @@ func newEngine(name string) (engine, error) {
 type vigilEngine struct {
 	match   bool // false: decode only
 	e       *detect.Engine
+	m       *detect.Matcher
 	dec     *windows.Decoder
 	ev      event.Event
 	dst     []*rule.Rule
@@ -97,6 +98,7 @@ func (v *vigilEngine) load(files []ruleFile) ([]acceptedRule, []string, error) {
 	}
 	e, compErrs := detect.Compile(rules, detect.Options{Taxonomy: taxonomy})
 	v.e = e
+	v.m = e.NewMatcher()
 	v.dec = windows.New().(*windows.Decoder)
 	v.ev.Fields.Bind(e.Dict())
 	v.dst = make([]*rule.Rule, 0, 64)
@@ -135,7 +137,7 @@ func (v *vigilEngine) run(hits []hit) []hit {
 		if !v.match {
 			continue
 		}
-		v.dst = v.e.Match(ev, v.dst[:0])
+		v.dst = v.m.Match(ev, v.dst[:0])
 		for _, r := range v.dst {
 			hits = append(hits, hit{int32(v.first + i), v.index[r]})
 		}
