@@ -201,3 +201,32 @@ func TestMatcherNoAllocs(t *testing.T) {
 		t.Errorf("Matcher.Match allocated %.1f times per event", allocs)
 	}
 }
+
+// TestUncachedRoutes: past maxRoutes logsources, events are scanned with
+// the sets of every rule; rules of other logsources, triggered or not, must
+// still not match.
+func TestUncachedRoutes(t *testing.T) {
+	saved := maxRoutes
+	defer func() { maxRoutes = saved }()
+	maxRoutes = 0
+	src := "title: a\nlogsource: {product: linux}\ndetection:\n  sel:\n    Image: x\n  condition: not sel\n---\n" +
+		"title: b\nlogsource: {product: windows}\ndetection:\n  sel:\n    Image|endswith: '.exe'\n  condition: sel\n---\n" +
+		"title: c\nlogsource: {product: windows}\ndetection:\n  sel:\n    Image|endswith: '.exe'\n  filter:\n    Image|contains: temp\n  condition: not filter\n"
+	e := compileYAML(t, src)
+	ev := newEvent(e, win, fields{"Image": `C:\Windows\cmd.exe`})
+	var got []string
+	for _, r := range e.Match(ev, nil) {
+		got = append(got, r.Title)
+	}
+	if strings.Join(got, ",") != "b,c" {
+		t.Errorf("matched %q, want b and c", got)
+	}
+	ev = newEvent(e, event.Logsource{Product: "linux"}, fields{"Image": "y"})
+	got = got[:0]
+	for _, r := range e.Match(ev, nil) {
+		got = append(got, r.Title)
+	}
+	if strings.Join(got, ",") != "a" {
+		t.Errorf("matched %q, want a", got)
+	}
+}

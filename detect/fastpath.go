@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/binary"
 	"slices"
 	"unsafe"
 
@@ -9,19 +10,23 @@ import (
 )
 
 // The fast path matches all rules at once. Literal atoms (see literalOnly)
-// are not evaluated one by one: every literal of a field goes into the
-// field's literalSet, and one pass per present field marks the atoms whose
-// values it satisfies (scanFields). Each rule has a trigger, a set of such
+// are not evaluated one by one: every literal of a field, of the rules of
+// the event's route, goes into the route's literalSet of the field, and one
+// pass per present field marks the atoms whose values it satisfies
+// (scanFields). Each rule has a trigger, a set of such
 // atoms at least one of which holds whenever its condition does; only the
 // rules a marked atom triggers (and the few without a trigger) evaluate
 // their condition, in which literal atoms are read from the marks and the
 // others evaluated as before (atom.go), only for these candidates.
 type fastPath struct {
-	kind     []atomKind    // by atom
-	fields   []*literalSet // by field slot; nil when no literal atom reads it
-	commons  []commonField // slots with a literal set and a common fallback
-	keywords *literalSet   // keyword atoms; nil without any
-	vals     []fastVal     // the refs of the literal sets
+	kind    []atomKind    // by atom
+	commons []commonField // slots a literal atom reads that have a common fallback
+	vals    []fastVal     // the refs of the literal sets
+	// sets are the literal sets routes built, by their field and atoms
+	// (setKey): routes whose rules read a field alike share its set (the
+	// process_creation rules' CommandLine set serves Sysmon and Security
+	// events). Guarded by the router's lock.
+	sets map[string]*literalSet
 	valAt    []int32       // by atom: its first ref (its values' refs follow)
 	proxy    []int32       // by regexp atom: its proxy literal atom, or -1 (regexlit.go)
 	trigger  [][]int32     // by atom: the rules it triggers
@@ -60,8 +65,7 @@ func (e *Engine) buildFastPath(ms []*rule.Matcher) {
 	fp := &e.fast
 	fp.kind = make([]atomKind, len(e.atoms))
 	fp.valAt = make([]int32, len(e.atoms))
-	fields := make([]*literalSetBuilder, len(e.fields))
-	kw := literalSetBuilder{keywords: true}
+	literalField := make([]bool, len(e.fields))
 	for i := range e.atoms {
 		a := &e.atoms[i]
 		if !literalOnly(ms[i], a) {
@@ -69,43 +73,26 @@ func (e *Engine) buildFastPath(ms []*rule.Matcher) {
 			continue
 		}
 		fp.stats.literal++
-		b := &kw
 		fp.kind[i] = keywordAtom
 		if !a.keyword {
 			fp.kind[i] = fieldAtom
-			if fields[a.field] == nil {
-				fields[a.field] = &literalSetBuilder{}
-			}
-			b = fields[a.field]
+			literalField[a.field] = true
 		}
 		fp.valAt[i] = int32(len(fp.vals))
 		need := int32(1)
 		if a.all {
 			need = int32(len(a.values))
 		}
-		for j := range a.values {
-			ref := int32(len(fp.vals))
+		for range a.values {
 			fp.vals = append(fp.vals, fastVal{atom: int32(i), need: need})
-			for k := range a.values[j].pats {
-				b.add(&a.values[j].pats[k], ref)
-			}
 		}
 	}
-	fp.fields = make([]*literalSet, len(e.fields))
-	for f, b := range fields {
-		if b == nil {
-			continue
-		}
-		fp.fields[f] = b.build()
-		fp.stats.bytes += fp.fields[f].size()
-		if c := e.fields[f].common; c >= 0 {
+	for f, lit := range literalField {
+		if c := e.fields[f].common; lit && c >= 0 {
 			fp.commons = append(fp.commons, commonField{slot: int32(f), common: c})
 		}
 	}
-	if !kw.empty() {
-		fp.keywords = kw.build()
-		fp.stats.bytes += fp.keywords.size()
-	}
+	fp.sets = make(map[string]*literalSet)
 	fp.trigger = make([][]int32, len(e.atoms))
 	for r := range e.progs {
 		t, ok := e.triggerOf(&e.progs[r])
@@ -132,13 +119,20 @@ type routeFast struct {
 	commons  []commonField // the scanned ones with a common fallback
 	keywords *literalSet   // nil when no routed rule searches keywords
 	always   []int32       // routed rules without a trigger, ascending
+	// all: the route of every rule, for logsources past the router's
+	// cache; its rules are candidates only when they are in the event's
+	// route.
+	all bool
 }
 
-// routeFast works out the routeFast of the rules idx (ascending).
-func (e *Engine) routeFast(idx []int32) *routeFast {
+// routeFast works out the routeFast of the rules idx (ascending); all
+// when idx is every rule, serving logsources of any route.
+func (e *Engine) routeFast(idx []int32, all bool) *routeFast {
 	fp := &e.fast
-	rf := &routeFast{sets: make([]*literalSet, len(fp.fields))}
-	fields := make([]*literalSetBuilder, len(fp.fields))
+	rf := &routeFast{sets: make([]*literalSet, len(e.fields)), all: all}
+	fields := make([]*literalSetBuilder, len(e.fields))
+	atomsOf := make([][]int32, len(e.fields))
+	var kwAtoms []int32
 	kw := literalSetBuilder{keywords: true}
 	seen := make(map[int32]bool)
 	var addAtom func(id int32)
@@ -158,7 +152,9 @@ func (e *Engine) routeFast(idx []int32) *routeFast {
 				fields[a.field] = &literalSetBuilder{}
 			}
 			b = fields[a.field]
+			atomsOf[a.field] = append(atomsOf[a.field], id)
 		case keywordAtom:
+			kwAtoms = append(kwAtoms, id)
 		default:
 			return
 		}
@@ -183,7 +179,7 @@ func (e *Engine) routeFast(idx []int32) *routeFast {
 	}
 	for f, b := range fields {
 		if b != nil {
-			rf.sets[f] = b.build()
+			rf.sets[f] = e.sharedSet(int32(f), b, atomsOf[f])
 		}
 	}
 	for _, cf := range fp.commons {
@@ -192,7 +188,7 @@ func (e *Engine) routeFast(idx []int32) *routeFast {
 		}
 	}
 	if !kw.empty() {
-		rf.keywords = kw.build()
+		rf.keywords = e.sharedSet(-1, &kw, kwAtoms)
 	}
 	for _, r := range fp.always {
 		if _, in := slices.BinarySearch(idx, r); in {
@@ -202,15 +198,11 @@ func (e *Engine) routeFast(idx []int32) *routeFast {
 	return rf
 }
 
-// scanFields marks the literal atoms that ev satisfies and collects them in
-// sc.marked: those of the route rf's rules, or with rf nil of every rule.
+// scanFields marks the literal atoms of the route rf's rules that ev
+// satisfies and collects them in sc.marked.
 func (e *Engine) scanFields(ev *event.Event, rf *routeFast, sc *scratch) {
-	fp := &e.fast
 	sc.marked = sc.marked[:0]
-	sets, commons, keywords := fp.fields, fp.commons, fp.keywords
-	if rf != nil {
-		sets, commons, keywords = rf.sets, rf.commons, rf.keywords
-	}
+	sets, commons, keywords := rf.sets, rf.commons, rf.keywords
 	for _, id := range ev.Fields.IDs() {
 		if int(id) >= len(sets) || sets[id] == nil {
 			continue
@@ -417,19 +409,9 @@ func (e *Engine) candidates(idx []int32, rf *routeFast, sc *scratch) []int32 {
 			}
 		}
 	}
-	if rf != nil {
-		for _, r := range rf.always {
-			if sc.ruleGen[r] != sc.gen {
-				c = append(c, r)
-			}
-		}
-		slices.Sort(c)
-		sc.cands = c
-		return c
-	}
-	for _, r := range e.fast.always {
+	for _, r := range rf.always {
 		if sc.ruleGen[r] != sc.gen {
-			if _, in := slices.BinarySearch(idx, r); in {
+			if _, in := slices.BinarySearch(idx, r); in || !rf.all {
 				c = append(c, r)
 			}
 		}
@@ -437,6 +419,31 @@ func (e *Engine) candidates(idx []int32, rf *routeFast, sc *scratch) []int32 {
 	slices.Sort(c)
 	sc.cands = c
 	return c
+}
+
+// sharedSet returns the literal set of field f (-1: the keywords) over
+// atoms, built by b unless a route built it before.
+func (e *Engine) sharedSet(f int32, b *literalSetBuilder, atoms []int32) *literalSet {
+	key := setKey(f, atoms)
+	if ls, ok := e.fast.sets[key]; ok {
+		return ls
+	}
+	ls := b.build()
+	e.fast.sets[key] = ls
+	e.fast.stats.bytes += ls.size()
+	return ls
+}
+
+// setKey names the set of field f over atoms, whatever their order.
+func setKey(f int32, atoms []int32) string {
+	sorted := slices.Clone(atoms)
+	slices.Sort(sorted)
+	b := make([]byte, 0, 4*(len(sorted)+1))
+	b = binary.LittleEndian.AppendUint32(b, uint32(f))
+	for _, a := range sorted {
+		b = binary.LittleEndian.AppendUint32(b, uint32(a))
+	}
+	return string(b)
 }
 
 // fastAtom is the value of a literal atom, read from the marks.

@@ -13,7 +13,7 @@ import (
 // maxRoutes bounds the cache of event logsources. Past it, an uncached
 // logsource is routed on every event, which allocates: a deployment has a
 // few dozen logsources, not thousands.
-const maxRoutes = 4096
+var maxRoutes = 4096 // a variable so that tests can go past it
 
 // router maps an event's logsource to the rules that apply to it: those
 // whose every non-empty logsource part equals the event's, ignoring case,
@@ -24,11 +24,15 @@ const maxRoutes = 4096
 // hot path is one lock-free map lookup.
 type router struct {
 	groups []routeGroup
+	rules  int // how many rules there are
 	mu     sync.Mutex
 	cache  atomic.Pointer[map[event.Logsource]*route]
 	// fast works out what the fast path needs for a route's rules
-	// (fastpath.go); nil leaves it out.
-	fast func(idx []int32) *routeFast
+	// (fastpath.go), all for the rules idx of every logsource.
+	fast func(idx []int32, all bool) *routeFast
+	// all serves the logsources past maxRoutes: worked out once, for
+	// every rule.
+	all *routeFast
 }
 
 // route is a cached event logsource: its rules, ascending, and what the
@@ -47,6 +51,7 @@ type routeGroup struct {
 }
 
 func (r *router) init(rules []*rule.Rule, tax *rule.Taxonomy) {
+	r.rules = len(rules)
 	at := make(map[event.Logsource]int)
 	for i, ru := range rules {
 		ls := event.Logsource{
@@ -87,12 +92,19 @@ func (r *router) miss(ls event.Logsource) *route {
 	}
 	rt := &route{idx: idx}
 	if len(old) >= maxRoutes {
-		// Uncached: the fast path scans with the engine-wide sets.
+		// Uncached: scanned with the sets of every rule, the candidates
+		// kept to the route's.
+		if r.all == nil {
+			every := make([]int32, r.rules)
+			for i := range every {
+				every[i] = int32(i)
+			}
+			r.all = r.fast(every, true)
+		}
+		rt.fast = r.all
 		return rt
 	}
-	if r.fast != nil {
-		rt.fast = r.fast(idx)
-	}
+	rt.fast = r.fast(idx, false)
 	m := make(map[event.Logsource]*route, len(old)+1)
 	for k, v := range old {
 		m[k] = v
