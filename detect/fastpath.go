@@ -26,12 +26,12 @@ type fastPath struct {
 	// (setKey): routes whose rules read a field alike share its set (the
 	// process_creation rules' CommandLine set serves Sysmon and Security
 	// events). Guarded by the router's lock.
-	sets map[string]*literalSet
-	valAt    []int32       // by atom: its first ref (its values' refs follow)
-	proxy    []int32       // by regexp atom: its proxy literal atom, or -1 (regexlit.go)
-	trigger  [][]int32     // by atom: the rules it triggers
-	always   []int32       // rules without a trigger, ascending
-	stats    fastPathStats
+	sets    map[string]*literalSet
+	valAt   []int32   // by atom: its first ref (its values' refs follow)
+	proxy   []int32   // by regexp atom: its proxy literal atom, or -1 (regexlit.go)
+	trigger [][]int32 // by atom: the rules it triggers
+	always  []int32   // rules without a trigger, ascending
+	stats   fastPathStats
 }
 
 type atomKind uint8
