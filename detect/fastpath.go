@@ -209,12 +209,12 @@ func (e *Engine) scanFields(ev *event.Event, rf *routeFast, sc *scratch) {
 		}
 		ls := sets[id]
 		v, _ := ev.Fields.Get(id)
-		e.scanValue(ls, v, sc)
+		e.scanField(ls, v, sc)
 		if ev.Fields.Multi(id) {
 			first := true
 			ev.Fields.Each(id, func(v string) bool {
 				if !first {
-					e.scanValue(ls, v, sc)
+					e.scanField(ls, v, sc)
 				}
 				first = false
 				return true
@@ -223,9 +223,10 @@ func (e *Engine) scanFields(ev *event.Event, rf *routeFast, sc *scratch) {
 	}
 	for _, cf := range commons {
 		if v := ev.Common[cf.common]; v != "" && !ev.Fields.Has(cf.slot) {
-			e.scanValue(sets[cf.slot], v, sc)
+			e.scanField(sets[cf.slot], v, sc)
 		}
 	}
+	e.flushField(sc)
 	if keywords != nil {
 		e.scanKeywords(ev, keywords, sc)
 	}
@@ -287,6 +288,55 @@ const (
 	skipLit   = 8
 )
 
+// scanField is scanValue, except that a short ASCII value the set's
+// automaton answers may wait for the next such value, to be scanned side
+// by side with it (scanPair); flushField scans the last one alone. The
+// value must stay valid until then (field values do, for the whole Match).
+func (e *Engine) scanField(ls *literalSet, v string, sc *scratch) {
+	a := ls.dfa
+	if a == nil || v == "" || len(v) > longValue && ls.skipLong || a.wide(v) || !isASCII(v) {
+		e.scanValue(ls, v, sc)
+		return
+	}
+	e.markAll(ls.any, sc)
+	if len(v) < ls.minLen {
+		return
+	}
+	p := sc.pending
+	if p.ls == nil {
+		sc.pending = dfaJob{ls: ls, v: v}
+		return
+	}
+	sc.pending = dfaJob{}
+	ha, hb := scanPair(p.ls.dfa, p.v, a, v, sc.hits[:0], sc.hits2[:0])
+	e.markHits(p.ls, ha, sc)
+	e.markHits(ls, hb, sc)
+	sc.hits, sc.hits2 = ha, hb
+}
+
+// dfaJob is a value waiting in scanField.
+type dfaJob struct {
+	ls *literalSet
+	v  string
+}
+
+func (e *Engine) flushField(sc *scratch) {
+	if p := sc.pending; p.ls != nil {
+		sc.pending = dfaJob{}
+		hits := p.ls.dfa.scanAnchored(p.v, sc.hits[:0])
+		e.markHits(p.ls, hits, sc)
+		sc.hits = hits
+	}
+}
+
+func (e *Engine) markHits(ls *literalSet, hits []acHit, sc *scratch) {
+	for _, h := range hits {
+		for _, p := range ls.dfa.outputs(h) {
+			e.markAll(ls.pats[p].refs, sc)
+		}
+	}
+}
+
 // scanValue marks what one value satisfies in ls.
 func (e *Engine) scanValue(ls *literalSet, v string, sc *scratch) {
 	e.markAll(ls.any, sc)
@@ -305,11 +355,7 @@ func (e *Engine) scanValue(ls *literalSet, v string, sc *scratch) {
 			s = sc.lowerTmp(v)
 		}
 		hits := a.scanAnchored(s, sc.hits[:0])
-		for _, h := range hits {
-			for _, p := range a.outputs(h) {
-				e.markAll(ls.pats[p].refs, sc)
-			}
-		}
+		e.markHits(ls, hits, sc)
 		sc.hits = hits
 		return
 	}

@@ -47,7 +47,21 @@ func TestLiteralSetScan(t *testing.T) {
 			b.add(&pats[i], int32(i))
 		}
 		ls := b.build()
-		sc := &scratch{markGen: make([]uint32, np)}
+		// A second set, of other literals, scanned side by side with
+		// the first through scanField: its atoms follow the first's.
+		var patsB []pat
+		var bb literalSetBuilder
+		for i := 0; i < 1+rng.IntN(10); i++ {
+			lit := string(appendLower(nil, word(1+rng.IntN(6))))
+			patsB = append(patsB, pat{kind: []patKind{pEqual, pPrefix, pSuffix, pContains}[rng.IntN(4)], lit: lit})
+		}
+		for i := range patsB {
+			e.fast.vals = append(e.fast.vals, fastVal{atom: int32(np + i), need: 1})
+			bb.add(&patsB[i], int32(np+i))
+		}
+		lsB := bb.build()
+		sc := &scratch{markGen: make([]uint32, np+len(patsB))}
+		prev := ""
 		for v := 0; v < 40; v++ {
 			var val string
 			switch rng.IntN(4) {
@@ -74,30 +88,56 @@ func TestLiteralSetScan(t *testing.T) {
 			e.scanValue(ls, val, sc)
 			got := slices.Clone(sc.marked)
 			slices.Sort(got)
-			low := string(appendLower(nil, val))
-			var want []int32
-			for i, p := range pats {
-				var hit bool
-				switch p.kind {
-				case pEqual:
-					hit = low == p.lit
-				case pPrefix:
-					hit = strings.HasPrefix(low, p.lit)
-				case pSuffix:
-					hit = strings.HasSuffix(low, p.lit)
-				case pContains:
-					hit = strings.Contains(low, p.lit)
-				}
-				if hit {
-					want = append(want, int32(i))
-				}
-			}
+			want := wantMarks(pats, val)
 			if !slices.Equal(got, want) {
 				t.Fatalf("round %d (dfa %v, skipLong %v), value %q (%d bytes):\nmarked %v\nwant   %v\npatterns %s",
 					round, ls.dfa != nil, ls.skipLong, val, len(val), got, want, describe(pats))
 			}
+			// The same value after the previous one (in the second set)
+			// through scanField, which may scan them side by side
+			// (scanPair).
+			sc.gen++
+			sc.marked = sc.marked[:0]
+			e.scanField(lsB, prev, sc)
+			e.scanField(ls, val, sc)
+			e.flushField(sc)
+			got = slices.Clone(sc.marked)
+			slices.Sort(got)
+			for _, m := range wantMarks(patsB, prev) {
+				want = append(want, int32(np)+m)
+			}
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d, values %q and %q through scanField:\nmarked %v\nwant   %v\npatterns %s",
+					round, prev, val, got, want, describe(pats))
+			}
+			prev = val
 		}
 	}
+}
+
+// wantMarks is the definition: the patterns whose literal the lowered
+// value equals, starts with, ends with or contains.
+func wantMarks(pats []pat, val string) []int32 {
+	low := string(appendLower(nil, val))
+	var want []int32
+	for i, p := range pats {
+		var hit bool
+		switch p.kind {
+		case pEqual:
+			hit = low == p.lit
+		case pPrefix:
+			hit = strings.HasPrefix(low, p.lit)
+		case pSuffix:
+			hit = strings.HasSuffix(low, p.lit)
+		case pContains:
+			hit = strings.Contains(low, p.lit)
+		}
+		if hit {
+			want = append(want, int32(i))
+		}
+	}
+	return want
 }
 
 func describe(pats []pat) string {

@@ -37,6 +37,8 @@ type scratch struct {
 	ruleGen []uint32
 	cands   []int32
 	hits    []acHit
+	hits2   []acHit
+	pending dfaJob // scanField's value waiting for a partner
 }
 
 func (e *Engine) newScratch() *scratch {
