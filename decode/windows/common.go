@@ -8,92 +8,6 @@ import (
 	"github.com/vigil-sec/vigil/event"
 )
 
-// captured holds the values the logsource and the ECS mapping are made
-// from, read while walking the record whatever the Dict holds. The first
-// value of a name wins.
-type captured struct {
-	eventID, channel, computer, eventType, keywords, status, nxlogType string
-
-	ipAddress, sourceIP, sourceAddress, ipPort, sourcePort string
-	destinationIP, destinationPort, protocol               string
-
-	targetUser, subjectUser, user, targetDomain, subjectDomain string
-
-	image, newProcessName, commandLine, processID, newProcessID string
-	parentImage, parentProcessName, targetFilename              string
-
-	timeCreated, timestamp, eventTime, timeGenerated string
-}
-
-// slot returns where a field of this name is captured, or nil.
-func (c *captured) slot(name []byte) *string {
-	switch string(name) {
-	case "EventID":
-		return &c.eventID
-	case "Channel":
-		return &c.channel
-	case "Computer":
-		return &c.computer
-	case "EventType":
-		return &c.eventType
-	case "Keywords":
-		return &c.keywords
-	case "Status":
-		return &c.status
-	case "IpAddress":
-		return &c.ipAddress
-	case "SourceIp":
-		return &c.sourceIP
-	case "SourceAddress":
-		return &c.sourceAddress
-	case "IpPort":
-		return &c.ipPort
-	case "SourcePort":
-		return &c.sourcePort
-	case "DestinationIp":
-		return &c.destinationIP
-	case "DestinationPort":
-		return &c.destinationPort
-	case "Protocol":
-		return &c.protocol
-	case "TargetUserName":
-		return &c.targetUser
-	case "SubjectUserName":
-		return &c.subjectUser
-	case "User":
-		return &c.user
-	case "TargetDomainName":
-		return &c.targetDomain
-	case "SubjectDomainName":
-		return &c.subjectDomain
-	case "Image":
-		return &c.image
-	case "NewProcessName":
-		return &c.newProcessName
-	case "CommandLine":
-		return &c.commandLine
-	case "ProcessId":
-		return &c.processID
-	case "NewProcessId":
-		return &c.newProcessID
-	case "ParentImage":
-		return &c.parentImage
-	case "ParentProcessName":
-		return &c.parentProcessName
-	case "TargetFilename":
-		return &c.targetFilename
-	case "TimeCreated":
-		return &c.timeCreated
-	case "@timestamp":
-		return &c.timestamp
-	case "EventTime":
-		return &c.eventTime
-	case "TimeGenerated":
-		return &c.timeGenerated
-	}
-	return nil
-}
-
 // securityAuth lists the Security events that are authentication, and how
 // their outcome is known: fixed, or from the Status field (0x0 = success).
 var securityAuth = map[int]string{
@@ -113,52 +27,51 @@ const (
 )
 
 // mapCommon fills the ECS fields from what was captured.
-func (d *Decoder) mapCommon(ev *event.Event, id int, service string) {
-	c := &d.c
+func (c *captured) mapCommon(ev *event.Event, id int, service string) {
 	com := &ev.Common
-	com[event.EventCode] = c.eventID
-	com[event.HostName] = present(c.computer)
+	com[event.EventCode] = c.v[capEventID]
+	com[event.HostName] = present(c.v[capComputer])
 
-	com[event.SourceIP] = ip(c.ipAddress, c.sourceIP, c.sourceAddress)
-	com[event.SourcePort] = port(c.ipPort, c.sourcePort)
-	com[event.DestinationIP] = ip(c.destinationIP)
-	com[event.DestinationPort] = port(c.destinationPort)
-	if c.protocol != "" {
-		com[event.NetworkTransport] = c.protocol
+	com[event.SourceIP] = ip(c.v[capIPAddress], c.v[capSourceIP], c.v[capSourceAddress])
+	com[event.SourcePort] = port(c.v[capIPPort], c.v[capSourcePort])
+	com[event.DestinationIP] = ip(c.v[capDestinationIP])
+	com[event.DestinationPort] = port(c.v[capDestinationPort])
+	if c.v[capProtocol] != "" {
+		com[event.NetworkTransport] = c.v[capProtocol]
 	}
 
 	switch {
-	case present(c.targetUser) != "":
-		com[event.UserName] = c.targetUser
-		com[event.UserDomain] = present(c.targetDomain)
-	case present(c.subjectUser) != "":
-		com[event.UserName] = c.subjectUser
-		com[event.UserDomain] = present(c.subjectDomain)
-	case present(c.user) != "":
+	case present(c.v[capTargetUser]) != "":
+		com[event.UserName] = c.v[capTargetUser]
+		com[event.UserDomain] = present(c.v[capTargetDomain])
+	case present(c.v[capSubjectUser]) != "":
+		com[event.UserName] = c.v[capSubjectUser]
+		com[event.UserDomain] = present(c.v[capSubjectDomain])
+	case present(c.v[capUser]) != "":
 		// Sysmon writes DOMAIN\user.
-		if i := strings.IndexByte(c.user, '\\'); i >= 0 {
-			com[event.UserDomain], com[event.UserName] = c.user[:i], c.user[i+1:]
+		if i := strings.IndexByte(c.v[capUser], '\\'); i >= 0 {
+			com[event.UserDomain], com[event.UserName] = c.v[capUser][:i], c.v[capUser][i+1:]
 		} else {
-			com[event.UserName] = c.user
+			com[event.UserName] = c.v[capUser]
 		}
 	}
 
-	exe := first(c.image, c.newProcessName)
+	exe := first(c.v[capImage], c.v[capNewProcessName])
 	com[event.ProcessExecutable] = exe
 	com[event.ProcessName] = baseName(exe)
-	com[event.ProcessCommandLine] = present(c.commandLine)
-	com[event.ProcessParentExecutable] = first(c.parentImage, c.parentProcessName)
+	com[event.ProcessCommandLine] = present(c.v[capCommandLine])
+	com[event.ProcessParentExecutable] = first(c.v[capParentImage], c.v[capParentProcessName])
 	// In 4688 ProcessId is the creator; the new process is NewProcessId.
-	com[event.ProcessPID] = d.pid(first(c.newProcessID, c.processID))
-	com[event.FilePath] = present(c.targetFilename)
+	com[event.ProcessPID] = c.pid(first(c.v[capNewProcessID], c.v[capProcessID]))
+	com[event.FilePath] = present(c.v[capTargetFilename])
 
 	if service == "security" {
 		if how, ok := securityAuth[id]; ok {
 			com[event.EventCategory] = "authentication"
 			switch how {
 			case "status":
-				if c.status != "" {
-					if c.status == "0x0" || c.status == "0" {
+				if c.v[capStatus] != "" {
+					if c.v[capStatus] == "0x0" || c.v[capStatus] == "0" {
 						com[event.EventOutcome] = "success"
 					} else {
 						com[event.EventOutcome] = "failure"
@@ -170,10 +83,10 @@ func (d *Decoder) mapCommon(ev *event.Event, id int, service string) {
 		}
 	}
 	if com[event.EventOutcome] == "" {
-		com[event.EventOutcome] = auditOutcome(c.keywords, c.nxlogType)
+		com[event.EventOutcome] = auditOutcome(c.v[capKeywords], c.nxlogType)
 	}
 	if com[event.EventCategory] == "" {
-		com[event.EventCategory] = ecsCategories[ev.Logsource.Category]
+		com[event.EventCategory] = ecsCategory(ev.Logsource.Category)
 	}
 }
 
@@ -263,16 +176,19 @@ func port(ss ...string) string {
 	return ""
 }
 
-// baseName is the file name of a Windows or POSIX path.
+// baseName is the file name of a Windows or POSIX path. The file name is
+// short, so a loop from the end beats strings.LastIndexAny's set.
 func baseName(p string) string {
-	if i := strings.LastIndexAny(p, `\/`); i >= 0 {
-		return p[i+1:]
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '\\' || p[i] == '/' {
+			return p[i+1:]
+		}
 	}
 	return p
 }
 
 // pid returns a process id in decimal; Security events write it in hex.
-func (d *Decoder) pid(s string) string {
+func (c *captured) pid(s string) string {
 	if !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
 		return s
 	}
@@ -280,6 +196,6 @@ func (d *Decoder) pid(s string) string {
 	if err != nil {
 		return s
 	}
-	b := strconv.AppendUint(d.pidBuf[:0], n, 10)
+	b := strconv.AppendUint(c.pidBuf[:0], n, 10)
 	return bytesString(b)
 }

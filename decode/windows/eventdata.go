@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"strings"
 
-	"github.com/valyala/fastjson"
+	"github.com/vigil-sec/vigil/decode/internal/jsonscan"
 )
 
 // eventDataText reads an EventData written as a string inside the JSON
@@ -22,20 +22,28 @@ func (d *Decoder) eventDataText(b []byte) {
 	}
 	switch t[0] {
 	case '{':
-		v, err := d.p2.ParseBytes(t)
-		if err != nil {
-			return
-		}
-		if o := v.GetObject(); o != nil {
-			o.Visit(func(k []byte, v *fastjson.Value) {
-				if !d.hasField(k) {
-					d.emitValue(k, v)
-				}
-			})
-		}
+		d.eventDataJSON(t)
 	case '<':
 		d.eventDataXML(t)
 	}
+}
+
+// eventDataJSON reads EventData written as a JSON object. Text that is not
+// JSON is passed over whole: the record itself is fine.
+func (d *Decoder) eventDataJSON(t []byte) {
+	d.text.Reset(t)
+	mark := len(d.members)
+	d.sc = &d.text
+	d.members = d.index(d.members, jsonscan.Value{})
+	if d.text.End() == nil {
+		for _, m := range d.members[mark:] {
+			if !d.hasField(m.key) {
+				d.emitValue(m.key, m.val)
+			}
+		}
+	}
+	d.sc = &d.rec
+	d.members = d.members[:mark]
 }
 
 // hasField reports whether the event already has a field of this name (of
@@ -44,12 +52,8 @@ func (d *Decoder) hasField(name []byte) bool {
 	if p := d.c.slot(name); p != nil && *p != "" {
 		return true
 	}
-	if dict := d.ev.Fields.Dict(); dict != nil {
-		if id, ok := d.keys.id(dict, name); ok {
-			return d.ev.Fields.Has(id)
-		}
-	}
-	return false
+	k := d.keys.info(d.ev.Fields.Dict(), name)
+	return k.keep && d.ev.Fields.Has(k.id)
 }
 
 // eventDataXML reads the <Data Name="X">v</Data> elements of an EventData
@@ -93,12 +97,10 @@ func (d *Decoder) eventDataXML(b []byte) {
 // emitString stores a value read from text (not JSON) under name, as emit
 // does for JSON values.
 func (d *Decoder) emitString(name []byte, s string) {
-	if dict := d.ev.Fields.Dict(); dict != nil {
-		if id, ok := d.keys.id(dict, name); ok {
-			d.ev.Fields.Set(id, s)
-		}
+	if k := d.keys.info(d.ev.Fields.Dict(), name); k.keep {
+		d.ev.Fields.Set(k.id, s)
 	}
-	if p := d.c.slot(name); p != nil && *p == "" {
+	if p := d.c.unfilled(captureIndex(name)); p != nil {
 		*p = s
 	}
 }

@@ -1,108 +1,145 @@
 package windows
 
 import (
-	"github.com/valyala/fastjson"
+	"github.com/vigil-sec/vigil/decode/internal/jsonscan"
 )
 
 // evtxDump walks {"Event":{"System":{…},"EventData":{…}|"UserData":{…}}}
 // as evtx_dump (and other XML-to-JSON converters) write it.
-func (d *Decoder) evtxDump(e *fastjson.Value) {
-	e.GetObject().Visit(func(k []byte, v *fastjson.Value) {
-		switch string(k) {
+func (d *Decoder) evtxDump(e jsonscan.Value) {
+	ms, mark := d.children(e)
+	for _, m := range ms {
+		switch string(m.key) {
 		case "System":
-			d.system(v)
+			d.system(m.val)
 		case "EventData":
-			d.eventData(v)
+			d.eventData(m.val)
 		case "UserData":
 			// One wrapper element (LogFileCleared, …) around the fields.
-			if uo := v.GetObject(); uo != nil {
-				uo.Visit(func(_ []byte, inner *fastjson.Value) { d.eventData(inner) })
+			if m.val.Kind == jsonscan.Object {
+				us, umark := d.children(m.val)
+				for _, u := range us {
+					d.eventData(u.val)
+				}
+				d.members = d.members[:umark]
 			}
 		case "#attributes":
 			// xmlns only.
 		default:
-			d.emitValue(k, v) // RenderingInfo and the like, dotted
+			d.emitValue(m.key, m.val) // RenderingInfo and the like, dotted
 		}
-	})
+	}
+	d.members = d.members[:mark]
 }
 
 // system walks the System element. An element's text is stored under its
 // name, its attributes as Element_Attribute (Provider_Name,
 // Execution_ProcessID, Security_UserID), except TimeCreated's SystemTime,
 // which is TimeCreated.
-func (d *Decoder) system(v *fastjson.Value) {
-	o := v.GetObject()
-	if o == nil {
+func (d *Decoder) system(v jsonscan.Value) {
+	if v.Kind != jsonscan.Object {
 		return
 	}
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		eo := v.GetObject()
-		if eo == nil {
-			d.emitValue(k, v)
-			return
+	ms, mark := d.children(v)
+	for _, m := range ms {
+		if m.val.Kind != jsonscan.Object {
+			d.emitValue(m.key, m.val)
+			continue
 		}
-		eo.Visit(func(ck []byte, cv *fastjson.Value) {
-			switch string(ck) {
+		cs, cmark := d.children(m.val)
+		for _, c := range cs {
+			switch string(c.key) {
 			case "#text":
-				d.emitValue(k, cv)
+				d.emitValue(m.key, c.val)
 			case "#attributes":
-				ao := cv.GetObject()
-				if ao == nil {
-					return
+				if c.val.Kind != jsonscan.Object {
+					continue
 				}
-				ao.Visit(func(ak []byte, av *fastjson.Value) {
-					if string(k) == "TimeCreated" && string(ak) == "SystemTime" {
-						d.emitValue(k, av)
-						return
+				as, amark := d.children(c.val)
+				for _, a := range as {
+					if string(m.key) == "TimeCreated" && string(a.key) == "SystemTime" {
+						d.emitValue(m.key, a.val)
+						continue
 					}
-					d.name = append(append(append(d.name[:0], k...), '_'), ak...)
-					d.emitValue(d.name, av)
-				})
+					d.name = append(append(append(d.name[:0], m.key...), '_'), a.key...)
+					d.emitValue(d.name, a.val)
+				}
+				d.members = d.members[:amark]
 			default:
-				d.name = append(append(append(d.name[:0], k...), '_'), ck...)
-				d.emitValue(d.name, cv)
+				d.name = append(append(append(d.name[:0], m.key...), '_'), c.key...)
+				d.emitValue(d.name, c.val)
 			}
-		})
-	})
+		}
+		d.members = d.members[:cmark]
+	}
+	d.members = d.members[:mark]
 }
 
 // eventData walks EventData (or a UserData element): each child by its own
 // name. Unnamed <Data> stays "Data"; a Data element written as
 // {"#attributes":{"Name":"X"},"#text":"v"} becomes X = v.
-func (d *Decoder) eventData(v *fastjson.Value) {
-	o := v.GetObject()
-	if o == nil {
+func (d *Decoder) eventData(v jsonscan.Value) {
+	if v.Kind != jsonscan.Object {
 		return
 	}
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		if string(k) == "#attributes" || string(k) == "xml_name" {
-			return
+	ms, mark := d.children(v)
+	for _, m := range ms {
+		if string(m.key) == "#attributes" || string(m.key) == "xml_name" {
+			continue
 		}
-		d.dataValue(k, v)
-	})
+		d.dataValue(m.key, m.val)
+	}
+	d.members = d.members[:mark]
 }
 
-func (d *Decoder) dataValue(name []byte, v *fastjson.Value) {
-	if a := v.GetArray(); a != nil {
-		for _, e := range a {
-			d.dataValue(name, e)
-		}
-		return
-	}
-	o := v.GetObject()
-	if o == nil {
+func (d *Decoder) dataValue(name []byte, v jsonscan.Value) {
+	switch v.Kind {
+	case jsonscan.Array:
+		d.sc.Seek(v.Start)
+		d.dataArray(name)
+	case jsonscan.Object:
+		ms, mark := d.children(v)
+		d.dataObject(name, v, ms)
+		d.members = d.members[:mark]
+	default:
 		d.emitValue(name, v)
-		return
 	}
-	text := o.Get("#text")
-	if nb := v.GetStringBytes("#attributes", "Name"); nb != nil {
-		d.name = append(d.name[:0], nb...)
-		if text != nil {
-			d.emitValue(d.name, text)
+}
+
+// dataArray reads the array at the scanner, each element as dataValue
+// does, in one pass: arrays within it are walked where they stand rather
+// than passed over and read again, which would make deep nesting cost the
+// square of its depth.
+func (d *Decoder) dataArray(name []byte) {
+	sc := d.sc
+	sc.Array()
+	for sc.More() {
+		if sc.Peek() == jsonscan.Array {
+			d.dataArray(name)
+			continue
 		}
-		return
+		e := sc.Value()
+		back := sc.Offset()
+		d.dataValue(name, e)
+		sc.Seek(back)
 	}
-	if text != nil {
+}
+
+// dataObject stores the object v, whose members are ms, under the name
+// its attributes give, or name.
+func (d *Decoder) dataObject(name []byte, v jsonscan.Value, ms []member) {
+	text, hasText := get(ms, "#text")
+	if attrs, ok := get(ms, "#attributes"); ok && attrs.Kind == jsonscan.Object {
+		as, _ := d.children(attrs) // dropped with ms
+		if n, ok := get(as, "Name"); ok && n.Kind == jsonscan.String {
+			d.name = append(d.name[:0], d.sc.Text(n)...)
+			if hasText {
+				d.emitValue(d.name, text)
+			}
+			return
+		}
+	}
+	if hasText {
 		d.emitValue(name, text)
 		return
 	}
@@ -127,41 +164,66 @@ var winlogbeatNames = map[string]string{
 
 // winlogbeat walks a Winlogbeat document: winlog.* as above, the rest
 // (@timestamp, message, host.name, …) flattened with dotted names.
-func (d *Decoder) winlogbeat(o *fastjson.Object) {
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		if string(k) != "winlog" {
-			d.emitValue(k, v)
-			return
+func (d *Decoder) winlogbeat(top []member) {
+	for _, m := range top {
+		if string(m.key) != "winlog" {
+			d.emitValue(m.key, m.val)
+			continue
 		}
-		v.GetObject().Visit(func(wk []byte, wv *fastjson.Value) {
-			if n, ok := winlogbeatNames[string(wk)]; ok {
-				d.name = append(d.name[:0], n...)
-				d.emitValue(d.name, wv)
-				return
-			}
-			switch string(wk) {
-			case "event_data", "user_data":
-				d.eventData(wv)
-			case "process":
-				if pid := wv.Get("pid"); pid != nil {
-					d.name = append(d.name[:0], "Execution_ProcessID"...)
-					d.emitValue(d.name, pid)
-				}
-				if tid := wv.Get("thread", "id"); tid != nil {
-					d.name = append(d.name[:0], "Execution_ThreadID"...)
-					d.emitValue(d.name, tid)
-				}
-			case "user":
-				if sid := wv.Get("identifier"); sid != nil {
-					d.name = append(d.name[:0], "Security_UserID"...)
-					d.emitValue(d.name, sid)
-				}
-			default:
-				d.name = append(append(d.name[:0], "winlog."...), wk...)
-				d.emitValue(d.name, wv)
-			}
-		})
-	})
+		if m.val.Kind != jsonscan.Object {
+			continue
+		}
+		ws, mark := d.children(m.val)
+		for _, w := range ws {
+			d.winlog(w)
+		}
+		d.members = d.members[:mark]
+	}
+}
+
+// winlog stores one member of the winlog object.
+func (d *Decoder) winlog(w member) {
+	if n, ok := winlogbeatNames[string(w.key)]; ok {
+		d.name = append(d.name[:0], n...)
+		d.emitValue(d.name, w.val)
+		return
+	}
+	switch string(w.key) {
+	case "event_data", "user_data":
+		d.eventData(w.val)
+	case "process":
+		if pid, ok := d.path2(w.val, "pid", ""); ok {
+			d.name = append(d.name[:0], "Execution_ProcessID"...)
+			d.emitValue(d.name, pid)
+		}
+		if tid, ok := d.path2(w.val, "thread", "id"); ok {
+			d.name = append(d.name[:0], "Execution_ThreadID"...)
+			d.emitValue(d.name, tid)
+		}
+	case "user":
+		if sid, ok := d.path2(w.val, "identifier", ""); ok {
+			d.name = append(d.name[:0], "Security_UserID"...)
+			d.emitValue(d.name, sid)
+		}
+	default:
+		d.name = append(append(d.name[:0], "winlog."...), w.key...)
+		d.emitValue(d.name, w.val)
+	}
+}
+
+// path2 returns v.k1, or v.k1.k2 unless k2 is empty: the first member of
+// each name, in objects only.
+func (d *Decoder) path2(v jsonscan.Value, k1, k2 string) (jsonscan.Value, bool) {
+	if v.Kind != jsonscan.Object {
+		return jsonscan.Value{}, false
+	}
+	ms, mark := d.children(v)
+	v, ok := get(ms, k1)
+	if ok && k2 != "" {
+		v, ok = d.path2(v, k2, "")
+	}
+	d.members = d.members[:mark]
+	return v, ok
 }
 
 // nxlogNames renames NXLog im_msvistalog keys to the Sigma names.
@@ -190,24 +252,26 @@ var nxlogSeverities = map[string]bool{
 
 // nxlog walks NXLog's flat JSON: EventData fields at the top level beside
 // NXLog's own names for the System fields.
-func (d *Decoder) nxlog(o *fastjson.Object) {
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		if n, ok := nxlogNames[string(k)]; ok {
+func (d *Decoder) nxlog(top []member) {
+	for _, m := range top {
+		if n, ok := nxlogNames[string(m.key)]; ok {
 			d.name = append(d.name[:0], n...)
-			d.emitValue(d.name, v)
-			return
+			d.emitValue(d.name, m.val)
+			continue
 		}
-		switch string(k) {
+		switch string(m.key) {
 		case "Opcode":
-			return // the text form; OpcodeValue is the number Sigma means
+			continue // the text form; OpcodeValue is the number Sigma means
 		case "EventType":
-			if b, err := v.StringBytes(); err == nil && nxlogSeverities[string(b)] {
-				if d.c.nxlogType == "" {
-					d.c.nxlogType, _ = d.flat.Scalar(v)
+			if m.val.Kind == jsonscan.String {
+				if b := d.sc.Text(m.val); nxlogSeverities[string(b)] {
+					if d.c.nxlogType == "" {
+						d.c.nxlogType = bytesString(b)
+					}
+					continue
 				}
-				return
 			}
 		}
-		d.emitValue(k, v)
-	})
+		d.emitValue(m.key, m.val)
+	}
 }

@@ -5,13 +5,12 @@
 package windows
 
 import (
-	"strconv"
+	"errors"
+	"fmt"
 	"unsafe"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/vigil-sec/vigil/decode"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/internal/jsonscan"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -20,30 +19,28 @@ const Format = "windows"
 
 func init() { decode.Register(Format, New) }
 
-// Decoder decodes Windows events. The values it stores alias its parse
-// buffers and are valid until the next Decode.
+// Decoder decodes Windows events. The values it stores alias the record
+// and the decoder's buffers, and are valid until the next Decode.
 type Decoder struct {
-	p    fastjson.Parser
-	flat *jsondec.Flattener
-	ev   *event.Event
-	c    captured
+	rec jsonscan.Scanner // the record
+	// text reads EventData written as a JSON string (Log Analytics'
+	// WindowsEvent table).
+	text jsonscan.Scanner
+	sc   *jsonscan.Scanner // the one values are read from: rec or text
 
-	name   []byte   // scratch for composed names
-	pidBuf [20]byte // decimal form of a hex process id
+	ev *event.Event
+	c  captured
 
-	// EventData written as a string (Log Analytics' SecurityEvent and
-	// WindowsEvent tables): read once the record's own keys are in.
-	dataText []byte
-	p2       fastjson.Parser
+	name    []byte   // scratch for composed names
+	path    []byte   // dotted names while flattening
+	members []member // the members of the objects being walked, a stack
 
 	keys keyCache
 }
 
 // New returns a Windows event decoder.
 func New() decode.Decoder {
-	d := &Decoder{name: make([]byte, 0, 64)}
-	d.flat = jsondec.NewFlattener(d.emit)
-	return d
+	return &Decoder{name: make([]byte, 0, 64), path: make([]byte, 0, 256)}
 }
 
 type shape int
@@ -56,52 +53,93 @@ const (
 )
 
 // Decode implements decode.Decoder.
+//
+// Most records are flat, and are read in one pass that stores fields as it
+// goes. A top-level key that may mean another shape (shapeKey) stops that
+// pass: the record is then read again, into its top-level members first,
+// and the members tell the shape.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
-	v, err := d.p.ParseBytes(rec)
-	if err != nil {
-		return jsondec.SyntaxError(Format, rec, err)
-	}
-	o := v.GetObject()
-	if o == nil {
-		return jsondec.ObjectError(Format, rec, v)
+	d.sc = &d.rec
+	d.rec.Reset(rec)
+	if d.rec.Peek() != jsonscan.Object {
+		return d.notObject()
 	}
 	d.ev, d.c = ev, captured{}
-	d.flat.Reset()
+	defer func() { d.ev, d.members = nil, d.members[:0] }()
 	d.keys.bind(ev.Fields.Dict())
-	switch detect(o) {
-	case shapeEvtxDump:
-		d.evtxDump(o.Get("Event"))
-	case shapeWinlogbeat:
-		d.winlogbeat(o)
-	case shapeNXLog:
-		d.nxlog(o)
-	default:
-		d.dataText = nil
-		o.Visit(func(k []byte, v *fastjson.Value) {
-			if string(k) == "EventData" && v.Type() == fastjson.TypeString {
-				d.dataText = v.GetStringBytes()
-			}
-			d.emitValue(k, v)
-		})
-		if d.dataText != nil {
-			d.eventDataText(d.dataText)
+	if d.flat() {
+		if err := d.rec.End(); err != nil {
+			return syntaxError(err)
 		}
+		return d.c.finish(ev)
 	}
-	d.ev = nil
-	return d.finish(ev)
+
+	// Decode's caller hands over a Reset event: what the flat pass stored
+	// goes, and the record is read again.
+	ev.Fields.Reset()
+	d.c = captured{}
+	d.rec.Reset(rec)
+	top := d.index(d.members[:0], jsonscan.Value{})
+	if err := d.rec.End(); err != nil {
+		return syntaxError(err)
+	}
+	d.members = top
+	switch shapeOf(top) {
+	case shapeEvtxDump:
+		if e, ok := get(top, "Event"); ok && e.Kind == jsonscan.Object {
+			d.evtxDump(e)
+		}
+	case shapeWinlogbeat:
+		d.winlogbeat(top)
+	case shapeNXLog:
+		d.nxlog(top)
+	default:
+		d.flatMembers(top)
+	}
+	return d.c.finish(ev)
 }
 
-// detect tells the shapes apart by their keys, in one pass.
-func detect(o *fastjson.Object) shape {
+// notObject is the error for a record that is not a JSON object: a syntax
+// error if it is not JSON either.
+func (d *Decoder) notObject() error {
+	v := d.rec.Value()
+	if err := d.rec.End(); err != nil {
+		return syntaxError(err)
+	}
+	return &decode.Error{Format: Format, Offset: v.Start, Reason: "record is a JSON " + v.Kind.String() + ", want an object"}
+}
+
+func syntaxError(err error) error {
+	var se *jsonscan.SyntaxError
+	if !errors.As(err, &se) {
+		return fmt.Errorf("%s: %w", Format, err)
+	}
+	return &decode.Error{Format: Format, Offset: se.Offset, Reason: "invalid JSON: " + se.Msg}
+}
+
+// shapeKey reports whether a top-level key may make a record another shape
+// than flat (see shapeOf).
+func shapeKey(k []byte) bool {
+	switch string(k) {
+	case "Event", "winlog", "SourceModuleType", "EventReceivedTime", "Hostname", "SourceName":
+		return true
+	}
+	return false
+}
+
+// shapeOf tells the shapes apart by the top-level keys. A Winlogbeat or
+// evtx_dump object wins over NXLog's keys, and the last of them wins.
+func shapeOf(top []member) shape {
 	s, host, source := shapeFlat, false, false
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		switch string(k) {
+	for i := range top {
+		m := &top[i]
+		switch string(m.key) {
 		case "Event":
-			if v.GetObject() != nil {
+			if m.val.Kind == jsonscan.Object {
 				s = shapeEvtxDump
 			}
 		case "winlog":
-			if v.GetObject() != nil {
+			if m.val.Kind == jsonscan.Object {
 				s = shapeWinlogbeat
 			}
 		case "SourceModuleType", "EventReceivedTime":
@@ -113,90 +151,11 @@ func detect(o *fastjson.Object) shape {
 		case "SourceName":
 			source = true
 		}
-	})
+	}
 	if s == shapeFlat && host && source {
 		s = shapeNXLog
 	}
 	return s
-}
-
-// emit stores one field if the Dict wants it and captures it if the
-// mapping needs it. Other values are never read, so their strings are never
-// unescaped.
-func (d *Decoder) emit(name []byte, v *fastjson.Value) {
-	var id int32
-	keep := false
-	if dict := d.ev.Fields.Dict(); dict != nil {
-		id, keep = d.keys.id(dict, name)
-	}
-	p := d.c.slot(name)
-	if p != nil && *p != "" {
-		p = nil // first value wins
-	}
-	if !keep && p == nil {
-		return
-	}
-	s, ok := d.flat.Scalar(v)
-	if !ok {
-		return
-	}
-	if keep {
-		d.ev.Fields.Set(id, s)
-	}
-	if p != nil {
-		*p = s
-	}
-}
-
-// emitValue stores a value under name: a scalar as it is, an array as
-// several values, an object flattened with dotted names below name.
-func (d *Decoder) emitValue(name []byte, v *fastjson.Value) {
-	if v.GetObject() == nil && v.GetArray() == nil {
-		d.emit(name, v) // most values: skip the Flattener's path copy
-		return
-	}
-	d.flat.Walk(name, v)
-}
-
-// finish derives Time, Logsource and Common from the captured values.
-func (d *Decoder) finish(ev *event.Event) error {
-	c := &d.c
-	if c.eventID == "" {
-		return &decode.Error{Format: Format, Offset: -1, Field: "EventID", Reason: "record has no EventID"}
-	}
-	id, err := strconv.Atoi(c.eventID)
-	if err != nil || id < 0 {
-		return &decode.Error{Format: Format, Offset: -1, Field: "EventID", Reason: "EventID " + strconv.Quote(c.eventID) + " is not a number"}
-	}
-	// The first stamp present decides: a present but unreadable one is an
-	// error rather than a silent fall back to the receive time.
-	for _, ts := range [...]struct{ name, text string }{{"TimeCreated", c.timeCreated}, {"@timestamp", c.timestamp}, {"EventTime", c.eventTime}, {"TimeGenerated", c.timeGenerated}} {
-		if ts.text == "" {
-			continue
-		}
-		t, ok := jsondec.ParseTime(ts.text)
-		if !ok {
-			return &decode.Error{Format: Format, Offset: -1, Field: ts.name, Reason: "unreadable time stamp " + strconv.Quote(ts.text)}
-		}
-		ev.Time = t
-		break
-	}
-
-	service := serviceOf(c.channel)
-	ev.Logsource = event.Logsource{Product: "windows", Service: service, Category: categoryOf(service, id, c.eventType)}
-
-	// Security 4688 names the processes differently from Sysmon 1; give
-	// process_creation rules written with Sysmon's names something to match.
-	if service == "security" && id == 4688 {
-		if c.image == "" && c.newProcessName != "" {
-			ev.Fields.SetName([]byte("Image"), c.newProcessName)
-		}
-		if c.parentImage == "" && c.parentProcessName != "" {
-			ev.Fields.SetName([]byte("ParentImage"), c.parentProcessName)
-		}
-	}
-	d.mapCommon(ev, id, service)
-	return nil
 }
 
 func bytesString(b []byte) string {

@@ -1,0 +1,49 @@
+package windows
+
+import (
+	"strconv"
+
+	"github.com/vigil-sec/vigil/decode"
+	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/event"
+)
+
+// finish derives Time, Logsource and Common from the captured values.
+func (c *captured) finish(ev *event.Event) error {
+	if c.v[capEventID] == "" {
+		return &decode.Error{Format: Format, Offset: -1, Field: "EventID", Reason: "record has no EventID"}
+	}
+	id, err := strconv.Atoi(c.v[capEventID])
+	if err != nil || id < 0 {
+		return &decode.Error{Format: Format, Offset: -1, Field: "EventID", Reason: "EventID " + strconv.Quote(c.v[capEventID]) + " is not a number"}
+	}
+	// The first stamp present decides: a present but unreadable one is an
+	// error rather than a silent fall back to the receive time.
+	for _, ts := range [...]struct{ name, text string }{{"TimeCreated", c.v[capTimeCreated]}, {"@timestamp", c.v[capTimestamp]}, {"EventTime", c.v[capEventTime]}, {"TimeGenerated", c.v[capTimeGenerated]}} {
+		if ts.text == "" {
+			continue
+		}
+		t, ok := jsondec.ParseTime(ts.text)
+		if !ok {
+			return &decode.Error{Format: Format, Offset: -1, Field: ts.name, Reason: "unreadable time stamp " + strconv.Quote(ts.text)}
+		}
+		ev.Time = t
+		break
+	}
+
+	service := serviceOf(c.v[capChannel])
+	ev.Logsource = event.Logsource{Product: "windows", Service: service, Category: categoryOf(service, id, c.v[capEventType])}
+
+	// Security 4688 names the processes differently from Sysmon 1; give
+	// process_creation rules written with Sysmon's names something to match.
+	if service == "security" && id == 4688 {
+		if c.v[capImage] == "" && c.v[capNewProcessName] != "" {
+			ev.Fields.SetName([]byte("Image"), c.v[capNewProcessName])
+		}
+		if c.v[capParentImage] == "" && c.v[capParentProcessName] != "" {
+			ev.Fields.SetName([]byte("ParentImage"), c.v[capParentProcessName])
+		}
+	}
+	c.mapCommon(ev, id, service)
+	return nil
+}
