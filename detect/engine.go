@@ -103,6 +103,23 @@ func (e *Engine) Match(ev *event.Event, dst []*rule.Rule) []*rule.Rule {
 	return dst
 }
 
+// Warm works out the route of logsource ls now: what the fast path scans
+// for its rules is otherwise built by its first event (tens of
+// milliseconds for the process_creation rules). A server can warm a new
+// engine with the logsources the old one saw (Logsources) before it swaps
+// them.
+func (e *Engine) Warm(ls event.Logsource) { e.routes.lookupRoute(ls) }
+
+// Logsources returns the event logsources the engine has routes for.
+func (e *Engine) Logsources() []event.Logsource {
+	m := *e.routes.cache.Load()
+	out := make([]event.Logsource, 0, len(m))
+	for ls := range m {
+		out = append(out, ls)
+	}
+	return out
+}
+
 // A Matcher matches events against its engine with scratch state of its
 // own: one per goroutine, it never allocates once warmed up.
 type Matcher struct {

@@ -230,3 +230,22 @@ func TestUncachedRoutes(t *testing.T) {
 		t.Errorf("matched %q, want a", got)
 	}
 }
+
+// TestWarm: Warm builds a logsource's route before its first event, and
+// Logsources lists the routes built.
+func TestWarm(t *testing.T) {
+	e := compileYAML(t, ruleWith("Image|endswith: '.exe'\n"))
+	if n := len(e.Logsources()); n != 0 {
+		t.Fatalf("%d routes before any event", n)
+	}
+	e.Warm(win)
+	if ls := e.Logsources(); len(ls) != 1 || ls[0] != win {
+		t.Fatalf("Logsources() = %v after Warm(%v)", ls, win)
+	}
+	ev := newEvent(e, win, fields{"Image": "a.exe"})
+	m := e.NewMatcher()
+	dst := make([]*rule.Rule, 0, 1)
+	if got := testing.AllocsPerRun(20, func() { dst = m.Match(ev, dst[:0]) }); got != 0 || len(dst) != 1 {
+		t.Errorf("matching after Warm: %.0f allocations, %d rules", got, len(dst))
+	}
+}

@@ -73,6 +73,7 @@ type vigilEngine struct {
 	match   bool // false: decode only
 	e       *detect.Engine
 	m       *detect.Matcher
+	warm    map[event.Logsource]bool // logsources whose routes are built
 	dec     *windows.Decoder
 	ev      event.Event
 	dst     []*rule.Rule
@@ -121,7 +122,29 @@ func (v *vigilEngine) load(files []ruleFile) ([]acceptedRule, []string, error) {
 	return acc, rej, nil
 }
 
-func (v *vigilEngine) prepare(first int, lines [][]byte) { v.first, v.lines = first, lines }
+// prepare builds, untimed, the engine's routes for logsources the chunk
+// brings for the first time (what the fast path scans for their rules; the
+// peers compile everything in load): the first event of a logsource would
+// otherwise pay for it.
+func (v *vigilEngine) prepare(first int, lines [][]byte) {
+	v.first, v.lines = first, lines
+	if !v.match {
+		return
+	}
+	if v.warm == nil {
+		v.warm = make(map[event.Logsource]bool)
+	}
+	for _, line := range lines {
+		v.ev.Reset()
+		if v.dec.Decode(line, &v.ev) != nil || v.warm[v.ev.Logsource] {
+			continue
+		}
+		ls := v.ev.Logsource
+		v.e.Warm(ls)
+		// The decoder's strings may be reused by the next record.
+		v.warm[event.Logsource{Product: strings.Clone(ls.Product), Category: strings.Clone(ls.Category), Service: strings.Clone(ls.Service)}] = true
+	}
+}
 
 // run decodes each raw line into the reused Event and matches it: what the
 // detect stage does for every record.
