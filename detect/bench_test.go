@@ -384,3 +384,39 @@ func TestEngineMemory(t *testing.T) {
 		t.Errorf("the engine keeps %d MB, over the 300 MB budget", engine>>20)
 	}
 }
+
+// TestSteadyStateNoAllocs decodes and matches the whole Windows corpus
+// three times with one Matcher: the first pass builds routes and grows
+// scratch buffers to the corpus's largest values, the second creates what
+// package regexp pools (and refills it after the first pass's collections);
+// the third must allocate nothing.
+func TestSteadyStateNoAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: three passes over the Windows corpus")
+	}
+	rules, _ := windowsRules(t)
+	e, _ := Compile(rules, Options{})
+	recs := rawMordor(t, 1)
+	dec := windows.New()
+	var ev event.Event
+	ev.Fields.Bind(e.Dict())
+	m := e.NewMatcher()
+	dst := make([]*rule.Rule, 0, 64)
+	var a, b runtime.MemStats
+	for pass := 0; pass < 3; pass++ {
+		runtime.ReadMemStats(&a)
+		for _, rec := range recs {
+			ev.Reset()
+			if err := dec.Decode(rec, &ev); err != nil {
+				continue
+			}
+			ev.Raw = rec
+			dst = m.Match(&ev, dst[:0])
+		}
+		runtime.ReadMemStats(&b)
+		t.Logf("pass %d: %d allocations, %d collections, %d events", pass, b.Mallocs-a.Mallocs, b.NumGC-a.NumGC, len(recs))
+	}
+	if n := b.Mallocs - a.Mallocs; n != 0 && b.NumGC == a.NumGC {
+		t.Errorf("the third pass over %d events allocated %d times", len(recs), n)
+	}
+}
