@@ -204,13 +204,14 @@ func benchMatch(b *testing.B, each bool) {
 			j -= len(evs)
 		}
 	}
-	b.StopTimer()
-	// The machine is shared: CPU time used is the honest cost, wall time
-	// (ns/op) includes waiting for a core.
-	cpu := (cpuTime() - cpu0).Seconds()
-	b.ReportMetric(float64(b.N)/cpu, "events/cpu-s")
-	b.ReportMetric(cpu*1e9/float64(b.N), "cpu-ns/event")
-	b.ReportMetric(float64(hits)/float64(b.N), "matches/event")
+	reportCPU(b, cpu0, hits)
+}
+
+// reportCPU stops the timer and reports CPU time per event since cpu0 and
+// the matches per event. The machine is shared: CPU time used is the
+// honest cost, wall time (ns/op) includes waiting for a core.
+func reportCPU(b *testing.B, cpu0 time.Duration, hits int) {
+	reportCPU(b, cpu0, hits)
 }
 
 // TestMordorMatches runs the Windows rules over the whole corpus once and
