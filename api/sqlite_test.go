@@ -11,9 +11,10 @@ import (
 	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
-// The isolation walk again, against the embedded store: the fake keeps
-// the workspace rules by construction, the real store must too.
-func TestIsolationSQLite(t *testing.T) {
+// openSQLite opens an embedded store in a new directory, closed when the
+// test ends; short tests skip.
+func openSQLite(t *testing.T) *sqlite.DB {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("opens a SQLite database")
 	}
@@ -22,20 +23,20 @@ func TestIsolationSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// The isolation walk again, against the embedded store: the fake keeps
+// the workspace rules by construction, the real store must too.
+func TestIsolationSQLite(t *testing.T) {
+	db := openSQLite(t)
 	testIsolation(t, newFixture(t, db))
 }
 
 // The API's main paths against the embedded store: events decode again
 // from stored blocks, status changes and key revocation hold.
 func TestSQLiteSmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("opens a SQLite database")
-	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openSQLite(t)
 	f := newFixture(t, db)
 	ctx := context.Background()
 

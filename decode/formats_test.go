@@ -1,24 +1,5 @@
 package decode_test
 
-// Every decoder registered so far, for the tests of this package that run
-// across formats (sniffing, ground truth). Add a new decoder here.
-import (
-	_ "github.com/vigil-sec/vigil/decode/accesslog"
-	_ "github.com/vigil-sec/vigil/decode/awswaf"
-	_ "github.com/vigil-sec/vigil/decode/azureactivity"
-	_ "github.com/vigil-sec/vigil/decode/cef"
-	_ "github.com/vigil-sec/vigil/decode/cloudtrail"
-	_ "github.com/vigil-sec/vigil/decode/cowrie"
-	_ "github.com/vigil-sec/vigil/decode/json"
-	_ "github.com/vigil-sec/vigil/decode/leef"
-	_ "github.com/vigil-sec/vigil/decode/mysql"
-	_ "github.com/vigil-sec/vigil/decode/nsgflow"
-	_ "github.com/vigil-sec/vigil/decode/postgres"
-	_ "github.com/vigil-sec/vigil/decode/s3access"
-	_ "github.com/vigil-sec/vigil/decode/signin"
-	_ "github.com/vigil-sec/vigil/decode/sshd"
-	_ "github.com/vigil-sec/vigil/decode/syslog"
-	_ "github.com/vigil-sec/vigil/decode/text"
-	_ "github.com/vigil-sec/vigil/decode/vpcflow"
-	_ "github.com/vigil-sec/vigil/decode/windows"
-)
+// Every decoder vigil ships, for the tests of this package that run across
+// formats (sniffing, ground truth).
+import _ "github.com/vigil-sec/vigil/decode/all"

@@ -144,45 +144,41 @@ func (f *replayFetcher) Fetch(ctx context.Context, max int, wait time.Duration) 
 	return ds, err
 }
 
+// busOfFailures opens a bus holding one batch of n failed Windows logons of
+// user.
+func busOfFailures(t *testing.T, user string, n int) *bus.Bus {
+	t.Helper()
+	b := openBus(t)
+	if err := b.Publish(context.Background(), batchOf("windows", failures(user, n)...)); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func newCountingStore() *countingStore {
+	return &countingStore{batches: map[event.ID]*store.Batch{}, commits: map[event.ID]int{}}
+}
+
 func TestStageCorrelationStoredOnceAcrossReplay(t *testing.T) {
-	ctx := context.Background()
-	b, err := bus.Open(ctx, bus.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Publish(ctx, batchOf("windows", failures("bob", 3)...)); err != nil {
-		t.Fatal(err)
-	}
-	st := &countingStore{batches: map[event.ID]*store.Batch{}, commits: map[event.ID]int{}}
+	b := busOfFailures(t, "bob", 3)
+	st := newCountingStore()
 	// A generous lateness: the replayed events would count again if the
 	// stage fed them to the correlator.
 	rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{Lateness: time.Hour})
 	f := &replayFetcher{b: b, st: st}
-	stage := NewStage(StageConfig{Bus: f, Store: st, Rules: func() *Rules { return rs }, Workers: 2})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- stage.Run(runCtx) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	stop := startStage(t, NewStage(StageConfig{Bus: f, Store: st, Rules: func() *Rules { return rs }, Workers: 2}))
+	replayed := waitUntil(20*time.Second, 10*time.Millisecond, func() bool {
 		f.mu.Lock()
 		first := f.first
 		f.mu.Unlock()
 		st.mu.Lock()
-		replayed := first != nil && st.commits[first.Batch.ID] >= 2
-		st.mu.Unlock()
-		if replayed {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the replayed batch was never committed again")
-		}
-		time.Sleep(10 * time.Millisecond)
+		defer st.mu.Unlock()
+		return first != nil && st.commits[first.Batch.ID] >= 2
+	})
+	if !replayed {
+		t.Fatal("the replayed batch was never committed again")
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	batches, signals := st.correlationSignals()
 	if batches != 1 || signals != 3 {
 		t.Fatalf("correlation batches %d with %d signals; want 1 batch with one signal per failure (3)", batches, signals)
@@ -203,40 +199,21 @@ func TestStageCorrelationNeedsStandardTier(t *testing.T) {
 		want int
 	}{{store.TierFree, 0}, {store.TierStandard, 1}} {
 		t.Run(tc.tier, func(t *testing.T) {
-			ctx := context.Background()
-			b, err := bus.Open(ctx, bus.Config{Dir: t.TempDir()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer b.Close()
-			if err := b.Publish(ctx, batchOf("windows", failures("bob", 3)...)); err != nil {
-				t.Fatal(err)
-			}
-			st := &countingStore{batches: map[event.ID]*store.Batch{}, commits: map[event.ID]int{}}
+			b := busOfFailures(t, "bob", 3)
+			st := newCountingStore()
 			rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{Lateness: time.Hour})
-			stage := NewStage(StageConfig{Bus: b, Store: st, Rules: func() *Rules { return rs },
-				Workspaces: tiers{"w": tc.tier}})
-			runCtx, cancel := context.WithCancel(ctx)
-			done := make(chan error, 1)
-			go func() { done <- stage.Run(runCtx) }()
-			deadline := time.Now().Add(20 * time.Second)
-			for {
+			stop := startStage(t, NewStage(StageConfig{Bus: b, Store: st, Rules: func() *Rules { return rs },
+				Workspaces: tiers{"w": tc.tier}}))
+			committed := waitUntil(20*time.Second, 10*time.Millisecond, func() bool {
 				st.mu.Lock()
-				n := len(st.batches)
-				st.mu.Unlock()
-				if n > 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("nothing committed")
-				}
-				time.Sleep(10 * time.Millisecond)
+				defer st.mu.Unlock()
+				return len(st.batches) > 0
+			})
+			if !committed {
+				t.Fatal("nothing committed")
 			}
 			time.Sleep(200 * time.Millisecond) // correlation batches follow the event batch
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
+			stop()
 			batches, _ := st.correlationSignals()
 			if batches != tc.want {
 				t.Fatalf("tier %s: %d correlation batches, want %d", tc.tier, batches, tc.want)

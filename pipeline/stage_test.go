@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
 )
@@ -54,11 +53,7 @@ func (f *flakyStore) snapshot() (int, int, int) {
 // everything is committed; nothing stays unacknowledged on the bus.
 func TestStageAcksOnlyCommittedBatches(t *testing.T) {
 	ctx := context.Background()
-	b, err := bus.Open(ctx, bus.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openBus(t)
 	const batches, per = 12, 20
 	for i := 0; i < batches; i++ {
 		var lines []string
@@ -75,39 +70,24 @@ func TestStageAcksOnlyCommittedBatches(t *testing.T) {
 	}
 	st := &flakyStore{fails: 1, batches: map[event.ID]int{}}
 	rs := testRulesSet(t)
-	stage := NewStage(StageConfig{Bus: b, Store: st, Rules: func() *Rules { return rs }, RetryDelay: 100 * time.Millisecond})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- stage.Run(runCtx) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	stop := startStage(t, NewStage(StageConfig{Bus: b, Store: st, Rules: func() *Rules { return rs }, RetryDelay: 100 * time.Millisecond}))
+	if !waitUntil(30*time.Second, 20*time.Millisecond, func() bool { n, _, _ := st.snapshot(); return n == batches }) {
 		n, _, _ := st.snapshot()
-		if n == batches {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d batches committed", n, batches)
-		}
-		time.Sleep(20 * time.Millisecond)
+		t.Fatalf("only %d of %d batches committed", n, batches)
 	}
 	// Acknowledged: the bus holds nothing more.
-	for {
-		lag, err := b.Lag(ctx)
-		if err != nil {
+	var lag uint64
+	acked := waitUntil(30*time.Second, 20*time.Millisecond, func() bool {
+		var err error
+		if lag, err = b.Lag(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if lag == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("bus lag %d after every batch was committed", lag)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return lag == 0
+	})
+	if !acked {
+		t.Fatalf("bus lag %d after every batch was committed", lag)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	n, events, signals := st.snapshot()
 	if n != batches || events != batches*per || signals != batches {
 		t.Fatalf("committed %d batches, %d events, %d signals; want %d, %d, %d", n, events, signals, batches, batches*per, batches)

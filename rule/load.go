@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v4"
@@ -67,27 +65,12 @@ func (o *Options) LoadSet(paths ...string) (*Set, []error) {
 			errs = append(errs, es...)
 			continue
 		}
-		var files []string
-		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				errs = append(errs, &Error{File: path, Reason: fmt.Sprintf("cannot read rules: %v", err)})
-				return nil
-			}
-			if d.IsDir() {
-				if path != root && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if ext := strings.ToLower(filepath.Ext(path)); ext == ".yml" || ext == ".yaml" {
-				files = append(files, path)
-			}
-			return nil
+		files, err := FilesIn(root, func(path string, err error) {
+			errs = append(errs, &Error{File: path, Reason: fmt.Sprintf("cannot read rules: %v", err)})
 		})
 		if err != nil {
 			errs = append(errs, &Error{File: root, Reason: fmt.Sprintf("cannot walk rules: %v", err)})
 		}
-		slices.Sort(files)
 		for _, f := range files {
 			s, es := o.ParseFileSet(f)
 			set.Add(s)

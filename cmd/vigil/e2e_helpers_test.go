@@ -234,16 +234,23 @@ type apiAlert struct {
 	} `json:"evidence"`
 }
 
+// getJSON GETs url with key and reads its JSON answer into out; any status
+// but 200 fails the test.
+func getJSON(t *testing.T, url, key string, out any) {
+	t.Helper()
+	r := do(t, "GET", url, key, "", nil)
+	if r.status != 200 {
+		t.Fatalf("GET %s: %d %s", url, r.status, r.body)
+	}
+	r.json(t, out)
+}
+
 func listAlerts(t *testing.T, base, key string) []apiAlert {
 	t.Helper()
-	r := do(t, "GET", base+"/api/v1/alerts?limit=1000", key, "", nil)
-	if r.status != 200 {
-		t.Fatalf("GET alerts: %d %s", r.status, r.body)
-	}
 	var out struct {
 		Alerts []apiAlert `json:"alerts"`
 	}
-	r.json(t, &out)
+	getJSON(t, base+"/api/v1/alerts?limit=1000", key, &out)
 	return out.Alerts
 }
 
@@ -256,14 +263,10 @@ type apiSource struct {
 
 func listSources(t *testing.T, base, key string) []apiSource {
 	t.Helper()
-	r := do(t, "GET", base+"/api/v1/sources", key, "", nil)
-	if r.status != 200 {
-		t.Fatalf("GET sources: %d %s", r.status, r.body)
-	}
 	var out struct {
 		Sources []apiSource `json:"sources"`
 	}
-	r.json(t, &out)
+	getJSON(t, base+"/api/v1/sources", key, &out)
 	return out.Sources
 }
 
@@ -281,17 +284,13 @@ func allEventIDs(t *testing.T, base, key string) []string {
 	var ids []string
 	cursor := ""
 	for {
-		r := do(t, "GET", base+"/api/v1/events?limit=1000&cursor="+cursor, key, "", nil)
-		if r.status != 200 {
-			t.Fatalf("GET events: %d %s", r.status, r.body)
-		}
 		var out struct {
 			Events []struct {
 				ID string `json:"id"`
 			} `json:"events"`
 			Next string `json:"next"`
 		}
-		r.json(t, &out)
+		getJSON(t, base+"/api/v1/events?limit=1000&cursor="+cursor, key, &out)
 		for _, e := range out.Events {
 			ids = append(ids, e.ID)
 		}

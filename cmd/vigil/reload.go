@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -213,23 +212,7 @@ func ruleFiles(paths []string) []string {
 			out = append(out, root)
 			continue
 		}
-		var files []string
-		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if d.IsDir() {
-				if path != root && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if ext := strings.ToLower(filepath.Ext(path)); ext == ".yml" || ext == ".yaml" {
-				files = append(files, path)
-			}
-			return nil
-		})
-		slices.Sort(files)
+		files, _ := rule.FilesIn(root, nil) // what cannot be read is the load's to report
 		out = append(out, files...)
 	}
 	return out

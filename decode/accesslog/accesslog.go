@@ -11,9 +11,9 @@ package accesslog
 
 import (
 	"time"
-	"unsafe"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -76,7 +76,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	if len(rec) == 0 {
 		return &decode.Error{Format: Format, Offset: 0, Reason: "empty line"}
 	}
-	l, err := parse(unsafe.String(unsafe.SliceData(rec), len(rec)), d.loc)
+	l, err := parse(view.String(rec), d.loc)
 	if err != nil {
 		err.Offset += base
 		return err

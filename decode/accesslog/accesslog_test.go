@@ -1,54 +1,16 @@
 package accesslog
 
 import (
-	"bufio"
-	"compress/gzip"
-	"errors"
-	"github.com/vigil-sec/vigil/decode/internal/dectest"
-	"io"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"github.com/vigil-sec/vigil/event"
 )
 
-func readLines(t testing.TB, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("%s not available (%v)", path, err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		if r, err = gzip.NewReader(f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var lines []string
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return lines
-}
-
-func decodeLine(t testing.TB, line string) (*event.Event, error) {
-	var ev event.Event
-	ev.Fields.Bind(event.NewOpenDict())
-	err := New().Decode([]byte(line), &ev)
-	return &ev, err
-}
-
 func TestDecodeFixtures(t *testing.T) {
-	lines := readLines(t, filepath.Join("testdata", "access.log"))
+	lines := dectest.Lines(t, filepath.Join("testdata", "access.log"))
 	type want struct {
 		time                                string
 		ip, user, method, url, path, status string
@@ -73,7 +35,7 @@ func TestDecodeFixtures(t *testing.T) {
 		t.Fatalf("%d fixture lines, %d expectations", len(lines), len(tests))
 	}
 	for i, w := range tests {
-		ev, err := decodeLine(t, lines[i])
+		ev, err := dectest.DecodeLine(New(), lines[i], time.Time{})
 		if err != nil {
 			t.Errorf("line %d: %v", i+1, err)
 			continue
@@ -101,7 +63,7 @@ func TestDecodeFixtures(t *testing.T) {
 func TestScannerLogs(t *testing.T) {
 	dir := filepath.Join("..", "..", "..", "shared", "data", "web", "scanner_access_logs")
 	for _, name := range []string{"acunetix_access.log.gz", "w3af_access.log.gz"} {
-		lines := readLines(t, filepath.Join(dir, name))
+		lines := dectest.Lines(t, filepath.Join(dir, name))
 		d := New()
 		var ev event.Event
 		ev.Fields.Bind(event.NewDict("cs-uri-query"))
@@ -125,35 +87,22 @@ func TestScannerLogs(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	for _, tt := range []struct {
-		rec, field, reason string
-		offset             int
-	}{
-		{"", "", "empty", 0},
-		{"hello world", "", "no [time stamp]", 0},
-		{"1.2.3.4 - [06/May/2024:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1", "", "client, ident and user", 0},
-		{"1.2.3.4 - - [06/Mai/2024:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1", "time", "time stamp", 13},
-		{"1.2.3.4 - - [31/Apr/2024:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1", "time", "time stamp", 13},
-		{"1.2.3.4 - - [06/May/2024:08:00:00 +0000 \"GET / HTTP/1.1\" 200 1", "time", "no ]", 39},
-		{"1.2.3.4 - - [06/May/2024:08:00:00 +0000] GET / 200 1", "request", "quoted request", 41},
-		{"1.2.3.4 - - [06/May/2024:08:00:00 +0000] \"GET / HTTP/1.1\" OK 1", "status", "three-digit", 58},
-		{"1.2.3.4 - - [06/May/2024:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"ref", "", "unterminated", 64},
-		{"\"1.2.3.4 - - [06/May/2024:08:00:00 +0000] GET\"", "request", "quoted request", 42},
-	} {
-		_, err := decodeLine(t, tt.rec)
-		var de *decode.Error
-		if !errors.As(err, &de) {
-			t.Errorf("%q: err = %v, want *decode.Error", tt.rec, err)
-			continue
-		}
-		if de.Offset != tt.offset || de.Field != tt.field || !strings.Contains(de.Reason, tt.reason) || de.Format != Format {
-			t.Errorf("%q: got %v (offset %d field %q), want offset %d field %q reason ~%q", tt.rec, de, de.Offset, de.Field, tt.offset, tt.field, tt.reason)
-		}
-	}
+	dectest.CheckBad(t, Format, New, []dectest.Bad{
+		{Rec: "", Reason: "empty"},
+		{Rec: "hello world", Reason: "no [time stamp]"},
+		{Rec: "1.2.3.4 - [06/May/2024:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1", Reason: "client, ident and user"},
+		{Rec: "1.2.3.4 - - [06/Mai/2024:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1", Field: "time", Reason: "time stamp", Offset: 13},
+		{Rec: "1.2.3.4 - - [31/Apr/2024:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1", Field: "time", Reason: "time stamp", Offset: 13},
+		{Rec: "1.2.3.4 - - [06/May/2024:08:00:00 +0000 \"GET / HTTP/1.1\" 200 1", Field: "time", Reason: "no ]", Offset: 39},
+		{Rec: "1.2.3.4 - - [06/May/2024:08:00:00 +0000] GET / 200 1", Field: "request", Reason: "quoted request", Offset: 41},
+		{Rec: "1.2.3.4 - - [06/May/2024:08:00:00 +0000] \"GET / HTTP/1.1\" OK 1", Field: "status", Reason: "three-digit", Offset: 58},
+		{Rec: "1.2.3.4 - - [06/May/2024:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"ref", Reason: "unterminated", Offset: 64},
+		{Rec: "\"1.2.3.4 - - [06/May/2024:08:00:00 +0000] GET\"", Field: "request", Reason: "quoted request", Offset: 42},
+	})
 }
 
 func TestSniff(t *testing.T) {
-	for i, l := range readLines(t, filepath.Join("testdata", "access.log")) {
+	for i, l := range dectest.Lines(t, filepath.Join("testdata", "access.log")) {
 		if s := Sniff([]byte(l)); s < 80 {
 			t.Errorf("line %d: score %d", i+1, s)
 		}
@@ -167,72 +116,26 @@ func TestSniff(t *testing.T) {
 
 var benchDict = event.NewDict("cs-uri-query", "cs-method", "cs-user-agent", "sc-status")
 
-func benchRecords(t testing.TB) ([][]byte, int) {
-	var recs [][]byte
-	size := 0
-	for _, l := range readLines(t, filepath.Join("testdata", "access.log")) {
-		recs = append(recs, []byte(l))
-		size += len(l)
-	}
-	return recs, size
-}
-
 func TestZeroAllocs(t *testing.T) {
-	recs, _ := benchRecords(t)
-	d := New()
-	var ev event.Event
-	ev.Fields.Bind(benchDict)
-	for _, rec := range recs {
-		if a := testing.AllocsPerRun(50, func() {
-			ev.Reset()
-			if err := d.Decode(rec, &ev); err != nil {
-				t.Fatal(err)
-			}
-		}); a != 0 {
-			t.Errorf("%.60s: %.1f allocs per record, want 0", rec, a)
-		}
-	}
+	dectest.ZeroAllocs(t, New(), benchDict, dectest.LineRecords(t, "access.log"))
 }
 
 func BenchmarkDecode(b *testing.B) {
-	recs, _ := benchRecords(b)
-	dectest.BenchDecode(b, New(), benchDict, recs)
+	dectest.BenchDecode(b, New(), benchDict, dectest.LineRecords(b, "access.log"))
 }
 
 func FuzzDecode(f *testing.F) {
-	recs, _ := benchRecords(f)
+	recs := dectest.LineRecords(f, "access.log")
 	for _, r := range recs {
 		f.Add(r)
 	}
 	f.Add([]byte(`"`))
 	f.Add([]byte(`a b c [29/Feb/2023:24:00:00.9999999999 +1460] "" "" 999 "`))
-	d := New()
-	dict := event.NewOpenDict()
-	f.Fuzz(func(t *testing.T, rec []byte) {
-		var ev event.Event
-		ev.Fields.Bind(dict)
-		if err := d.Decode(rec, &ev); err != nil {
-			var de *decode.Error
-			if !errors.As(err, &de) {
-				t.Fatalf("error %v is not a *decode.Error", err)
-			}
-			if de.Offset < 0 || de.Offset > len(rec) {
-				t.Fatalf("offset %d outside the record of %d bytes", de.Offset, len(rec))
-			}
-			return
-		}
+	dectest.Fuzz(f, New(), nil, time.Time{}, func(t *testing.T, ev *event.Event) {
 		if ev.Time.IsZero() || ev.Time.Location() != time.UTC || ev.Common[event.HTTPResponseStatusCode] == "" {
 			t.Fatalf("decoded without time or status: %v %q", ev.Time, ev.Common[event.HTTPResponseStatusCode])
 		}
 	})
 }
 
-func TestRegistered(t *testing.T) {
-	d, err := decode.New(Format)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := d.(*Decoder); !ok {
-		t.Errorf("decode.New(%q) gave a %T", Format, d)
-	}
-}
+func TestRegistered(t *testing.T) { dectest.Registered[*Decoder](t, Format) }

@@ -3,6 +3,7 @@ package accesslog
 import (
 	"strings"
 
+	"github.com/vigil-sec/vigil/decode/internal/addr"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -38,7 +39,7 @@ func (l *line) fill(ev *event.Event) {
 	set(fieldReferer, l.referer)
 	set(fieldUserAgent, l.agent)
 
-	if isIP(l.client) {
+	if addr.IsIP(l.client) {
 		c[event.SourceIP] = l.client
 	}
 	if l.user != "-" {

@@ -1,11 +1,11 @@
 package accesslog
 
 import (
-	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/addr"
 )
 
 // line is one access log line taken apart; its strings alias the record.
@@ -103,7 +103,7 @@ func (l *line) who(s string) *decode.Error {
 	if !ok1 || !ok2 || a == "" || b == "" || rest2 == "" {
 		return fail(0, "", "want client, ident and user before the time stamp")
 	}
-	if !isIP(a) && isIP(b) && strings.Contains(rest2, " ") {
+	if !addr.IsIP(a) && addr.IsIP(b) && strings.Contains(rest2, " ") {
 		l.vhost, l.client = a, b
 		l.ident, l.user, _ = strings.Cut(rest2, " ")
 	} else {
@@ -171,18 +171,4 @@ func isToken(s string) bool {
 		}
 	}
 	return len(s) <= 32
-}
-
-func isIP(s string) bool {
-	if len(s) < 2 || len(s) > 64 {
-		return false
-	}
-	// netip allocates its error: rule out names first, cheaply.
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || c == ':' || c|0x20 >= 'a' && c|0x20 <= 'f' || c == '%') {
-			return false
-		}
-	}
-	_, err := netip.ParseAddr(s)
-	return err == nil
 }

@@ -8,12 +8,11 @@
 package awswaf
 
 import (
-	"strconv"
 	"strings"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/addr"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -31,10 +30,7 @@ const headerPrefix = "httpRequest.header."
 // Decoder decodes WAF records. The values it stores alias its parse
 // buffers and are valid until the next Decode.
 type Decoder struct {
-	p    fastjson.Parser
-	flat *jsondec.Flattener
-	ev   *event.Event
-	c    captured
+	rec  *jsondec.Record[captured]
 	name []byte // scratch: a header's field name
 	url  []byte // scratch: url.original
 }
@@ -42,7 +38,7 @@ type Decoder struct {
 // captured holds what the ECS mapping reads, whatever the Dict holds.
 type captured struct {
 	timestamp, action, clientIP, uri, args, method, webACL, status string
-	host, userAgent, headerName                                    string
+	host, userAgent, headerName, headerPart                        string
 }
 
 func (c *captured) slot(name []byte) *string {
@@ -63,6 +59,10 @@ func (c *captured) slot(name []byte) *string {
 		return &c.webACL
 	case "responseCodeSent":
 		return &c.status
+	case "httpRequest.headers.name", "httpRequest.headers.value":
+		// Every header's, not the first only: header pairs them.
+		c.headerPart = ""
+		return &c.headerPart
 	}
 	return nil
 }
@@ -70,42 +70,33 @@ func (c *captured) slot(name []byte) *string {
 // New returns a WAF log decoder.
 func New() decode.Decoder {
 	d := &Decoder{name: make([]byte, 0, 64), url: make([]byte, 0, 256)}
-	d.flat = jsondec.NewFlattener(d.leaf)
+	d.rec = jsondec.NewRecord(Format, jsondec.Hooks[captured]{
+		Slot:    (*captured).slot,
+		Watched: func(c *captured) *string { return &c.headerPart },
+		Filled:  d.header,
+	})
 	return d
 }
 
 // Decode implements decode.Decoder.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
-	v, err := d.p.ParseBytes(rec)
-	if err != nil {
-		return jsondec.SyntaxError(Format, rec, err)
+	if err := d.rec.Decode(rec, ev); err != nil {
+		return err
 	}
-	if v.Type() != fastjson.TypeObject {
-		return jsondec.ObjectError(Format, rec, v)
-	}
-	d.ev, d.c = ev, captured{}
-	d.flat.Reset()
-	d.flat.Walk(nil, v)
-	d.ev = nil
-
-	c := &d.c
-	if c.timestamp != "" {
-		t, ok := jsondec.ParseTime(c.timestamp)
-		if !ok {
-			return &decode.Error{Format: Format, Offset: -1, Field: "timestamp", Reason: "unreadable time stamp " + strconv.Quote(c.timestamp)}
-		}
-		ev.Time = t
+	c := &d.rec.C
+	if err := jsondec.FieldTime(Format, "timestamp", c.timestamp, &ev.Time); err != nil {
+		return err
 	}
 	ev.Logsource = event.Logsource{Product: "aws", Service: "waf"}
 	com := &ev.Common
 	com[event.CloudProvider] = "aws"
 	com[event.CloudRegion], com[event.CloudAccountID] = arnRegionAccount(c.webACL)
-	com[event.SourceIP] = ipOnly(c.clientIP)
+	com[event.SourceIP] = addr.IP(c.clientIP)
 	com[event.URLPath] = c.uri
 	com[event.URLOriginal] = c.uri
 	if c.args != "" {
 		d.url = append(append(append(d.url[:0], c.uri...), '?'), c.args...)
-		com[event.URLOriginal] = bytesString(d.url)
+		com[event.URLOriginal] = view.String(d.url)
 	}
 	com[event.URLDomain] = c.host
 	com[event.HTTPRequestMethod] = c.method
@@ -139,40 +130,10 @@ func action(a string) (string, string) {
 	return a, ""
 }
 
-func (d *Decoder) leaf(name []byte, v *fastjson.Value) {
-	var id int32
-	keep := false
-	dict := d.ev.Fields.Dict()
-	if dict != nil {
-		id, keep = dict.IDBytes(name)
-	}
-	p := d.c.slot(name)
-	if p != nil && *p != "" {
-		p = nil
-	}
-	header := string(name) == "httpRequest.headers.name" || string(name) == "httpRequest.headers.value"
-	if !keep && p == nil && !header {
-		return
-	}
-	s, ok := d.flat.Scalar(v)
-	if !ok {
-		return
-	}
-	if keep {
-		d.ev.Fields.Set(id, s)
-	}
-	if p != nil {
-		*p = s
-	}
-	if header {
-		d.header(dict, name, s)
-	}
-}
-
 // header pairs a header's value with the name seen just before it (the
-// Flattener walks each {name, value} object in order).
-func (d *Decoder) header(dict *event.Dict, name []byte, s string) {
-	c := &d.c
+// Flattener walks each {name, value} object in order). It is the Record's
+// Filled hook, called for the slot of the headers' names and values.
+func (d *Decoder) header(c *captured, ev *event.Event, name []byte, s string) {
 	if string(name) == "httpRequest.headers.name" {
 		c.headerName = s
 		return
@@ -188,6 +149,7 @@ func (d *Decoder) header(dict *event.Dict, name []byte, s string) {
 	case strings.EqualFold(hn, "user-agent") && c.userAgent == "":
 		c.userAgent = s
 	}
+	dict := ev.Fields.Dict()
 	if dict == nil {
 		return
 	}
@@ -200,6 +162,6 @@ func (d *Decoder) header(dict *event.Dict, name []byte, s string) {
 		d.name = append(d.name, b)
 	}
 	if id, ok := dict.IDBytes(d.name); ok {
-		d.ev.Fields.Set(id, s)
+		ev.Fields.Set(id, s)
 	}
 }

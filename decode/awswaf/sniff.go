@@ -1,15 +1,16 @@
 package awswaf
 
-import "bytes"
+import (
+	"bytes"
+
+	jsondec "github.com/vigil-sec/vigil/decode/json"
+)
 
 // Sniff scores rec as a WAF log record: a JSON object naming a web ACL
 // and its terminating rule.
 func Sniff(rec []byte) int {
-	if len(rec) > 4096 {
-		rec = rec[:4096]
-	}
-	rec = bytes.TrimLeft(rec, " \t\r\n")
-	if len(rec) == 0 || rec[0] != '{' {
+	rec = jsondec.ObjectHead(rec)
+	if rec == nil {
 		return 0
 	}
 	acl := bytes.Contains(rec, []byte(`"webaclId"`))

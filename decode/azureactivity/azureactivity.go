@@ -7,11 +7,10 @@
 package azureactivity
 
 import (
-	"strconv"
-
-	"github.com/valyala/fastjson"
+	"cmp"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/azure"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -30,11 +29,7 @@ const upnClaim = "identity.claims.http://schemas.xmlsoap.org/ws/2005/05/identity
 // Decoder decodes Activity log records. The values it stores alias its
 // parse buffers and are valid until the next Decode.
 type Decoder struct {
-	p    fastjson.Parser
-	flat *jsondec.Flattener
-	ev   *event.Event
-	c    captured
-	key  []byte
+	rec *jsondec.Record[captured]
 }
 
 // captured holds what the ECS mapping reads, whatever the Dict holds.
@@ -84,48 +79,33 @@ func (c *captured) slot(name []byte) *string {
 
 // New returns an Activity log decoder.
 func New() decode.Decoder {
-	d := &Decoder{key: make([]byte, 0, 32)}
-	d.flat = jsondec.NewFlattener(d.leaf)
-	return d
+	return &Decoder{rec: jsondec.NewRecord(Format, jsondec.Hooks[captured]{
+		Slot:     (*captured).slot,
+		Spelling: recordKeys,
+	})}
 }
 
 // Decode implements decode.Decoder.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
-	v, err := d.p.ParseBytes(rec)
-	if err != nil {
-		return jsondec.SyntaxError(Format, rec, err)
+	if err := d.rec.Decode(rec, ev); err != nil {
+		return err
 	}
-	o := v.GetObject()
-	if o == nil {
-		return jsondec.ObjectError(Format, rec, v)
-	}
-	d.ev, d.c = ev, captured{}
-	d.flat.Reset()
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		d.flat.Walk(d.canonical(k), v)
-	})
-	d.ev = nil
-
-	c := &d.c
+	c := &d.rec.C
 	field, stamp := "time", c.time
 	if stamp == "" {
 		field, stamp = "eventTimestamp", c.eventTimestamp
 	}
-	if stamp != "" {
-		t, ok := jsondec.ParseTime(stamp)
-		if !ok {
-			return &decode.Error{Format: Format, Offset: -1, Field: field, Reason: "unreadable time stamp " + strconv.Quote(stamp)}
-		}
-		ev.Time = t
+	if err := jsondec.FieldTime(Format, field, stamp, &ev.Time); err != nil {
+		return err
 	}
 	ev.Logsource = event.Logsource{Product: "azure", Service: "activitylogs"}
 	com := &ev.Common
 	com[event.CloudProvider] = "azure"
-	com[event.EventAction] = first(c.operation, c.operationValue)
+	com[event.EventAction] = cmp.Or(c.operation, c.operationValue)
 	com[event.EventOutcome] = Outcome(c.resultType, c.resultSignature)
-	com[event.UserName] = first(c.caller, c.upn, c.claimName)
+	com[event.UserName] = cmp.Or(c.caller, c.upn, c.claimName)
 	com[event.SourceIP], com[event.SourcePort] = SplitAddr(c.callerIP)
-	com[event.CloudAccountID] = first(c.subscription, Subscription(c.resourceID))
+	com[event.CloudAccountID] = cmp.Or(c.subscription, azure.Subscription(c.resourceID))
 	if c.location != "global" {
 		com[event.CloudRegion] = c.location
 	}
@@ -133,63 +113,14 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	return nil
 }
 
-func (d *Decoder) leaf(name []byte, v *fastjson.Value) {
-	var id int32
-	keep := false
-	if dict := d.ev.Fields.Dict(); dict != nil {
-		id, keep = dict.IDBytes(name)
-	}
-	p := d.c.slot(name)
-	if p != nil && *p != "" {
-		p = nil
-	}
-	if !keep && p == nil {
-		return
-	}
-	s, ok := d.flat.Scalar(v)
-	if !ok {
-		return
-	}
-	if keep {
-		d.ev.Fields.Set(id, s)
-	}
-	if p != nil {
-		*p = s
-	}
-}
-
 // recordKeys are the Activity log's top-level keys. Some pipelines change
 // their case (all lowercase, or Log Analytics' PascalCase); they are given
 // back the schema's own spelling so that rules match whatever the export.
-var recordKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{
-		"time", "eventTimestamp", "resourceId", "operationName", "operationVersion", "category",
-		"resultType", "resultSignature", "resultDescription", "durationMs", "callerIpAddress",
-		"correlationId", "identity", "level", "location", "properties", "caller", "tenantId",
-		"subscriptionId", "eventDataId", "eventName", "status", "subStatus", "claims",
-		"authorization", "httpRequest", "resourceGroupName", "resourceProviderName",
-		"submissionTimestamp",
-	} {
-		m[lower(k)] = k
-	}
-	return m
-}()
-
-func (d *Decoder) canonical(k []byte) []byte {
-	d.key = appendLower(d.key[:0], k)
-	if n, ok := recordKeys[string(d.key)]; ok {
-		d.key = append(d.key[:0], n...)
-		return d.key
-	}
-	return k
-}
-
-func first(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
+var recordKeys = jsondec.NewSpelling(
+	"time", "eventTimestamp", "resourceId", "operationName", "operationVersion", "category",
+	"resultType", "resultSignature", "resultDescription", "durationMs", "callerIpAddress",
+	"correlationId", "identity", "level", "location", "properties", "caller", "tenantId",
+	"subscriptionId", "eventDataId", "eventName", "status", "subStatus", "claims",
+	"authorization", "httpRequest", "resourceGroupName", "resourceProviderName",
+	"submissionTimestamp",
+)

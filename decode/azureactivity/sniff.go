@@ -1,17 +1,14 @@
 package azureactivity
 
-import "bytes"
+import jsondec "github.com/vigil-sec/vigil/decode/json"
 
 // Sniff scores rec as an Activity log record: a JSON object naming an
 // operation and the resource it acted on. Flow logs and sign-in logs carry
 // those keys too, so their own markers lower the score for their sniffers
 // to win.
 func Sniff(rec []byte) int {
-	if len(rec) > 4096 {
-		rec = rec[:4096]
-	}
-	rec = bytes.TrimLeft(rec, " \t\r\n")
-	if len(rec) == 0 || rec[0] != '{' {
+	rec = jsondec.ObjectHead(rec)
+	if rec == nil {
 		return 0
 	}
 	if !containsFold(rec, `"operationname"`) || !containsFold(rec, `"resourceid"`) {
@@ -41,4 +38,11 @@ func containsFold(b []byte, s string) bool {
 		}
 	}
 	return false
+}
+
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

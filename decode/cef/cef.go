@@ -9,11 +9,11 @@
 package cef
 
 import (
-	"bytes"
+	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/kv"
 	"github.com/vigil-sec/vigil/decode/internal/syslog"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -32,14 +32,12 @@ type Decoder struct {
 	// kv holds the extension's pairs of the current record; buf holds the
 	// unescaped copies of values (and header fields) that had escapes.
 	// Both are reused from record to record.
-	kv  []pair
+	kv  []kv.Pair
 	buf []byte
 }
 
-type pair struct{ key, val string }
-
 // New returns a CEF decoder reading zone-less time stamps as UTC.
-func New() decode.Decoder { return &Decoder{kv: make([]pair, 0, 64)} }
+func New() decode.Decoder { return &Decoder{kv: make([]kv.Pair, 0, 64)} }
 
 // Configure implements decode.Configurable: the zone of time stamps
 // written without one (rt=Sep 19 2012 13:53:33, the syslog header).
@@ -48,7 +46,9 @@ func (d *Decoder) Configure(o decode.Options) error {
 	return nil
 }
 
-var marker = []byte("CEF:")
+const markerText = "CEF:"
+
+var marker = []byte(markerText)
 
 // headerNames are the field names of the seven header fields, as
 // ArcSight names them.
@@ -60,22 +60,20 @@ var headerNames = [7][]byte{
 // Decode implements decode.Decoder. Values alias rec or the decoder's
 // buffer and are valid until the next Decode.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
-	rec = trimEOL(rec)
-	start := bytes.Index(rec, marker)
-	if start < 0 {
+	line, start, ok := syslog.Payload(rec, marker)
+	if !ok {
 		return &decode.Error{Format: Format, Offset: 0, Reason: "no \"CEF:\" marker"}
 	}
 	// "CEF:CEF:0|…" (F5 BIG-IP): the payload starts at the last marker.
-	for bytes.HasPrefix(rec[start+4:], marker) {
+	for strings.HasPrefix(line[start+4:], markerText) {
 		start += 4
 	}
-	if cap(d.buf) < len(rec) {
-		d.buf = make([]byte, 0, 2*len(rec))
+	if cap(d.buf) < len(line) {
+		d.buf = make([]byte, 0, 2*len(line))
 	}
-	// The unescaped copies never outgrow len(rec), so buf is not
+	// The unescaped copies never outgrow the line, so buf is not
 	// reallocated while values point into it.
 	d.buf = d.buf[:0]
-	line := unsafe.String(unsafe.SliceData(rec), len(rec))
 
 	var head [7]string
 	ext, err := d.header(line, start+4, &head)
@@ -84,33 +82,9 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	}
 	d.extension(line, ext)
 
-	f := &ev.Fields
-	for i, v := range head {
-		if v != "" {
-			f.SetName(headerNames[i], v)
-		}
-	}
-	for _, p := range d.kv {
-		f.SetName(nameBytes(p.key), p.val)
-	}
-	d.labels(f)
-
-	prefix := syslog.Header{}
-	if start > 0 {
-		prefix = syslog.ParsePrefix(line[:start], ev.Received, d.loc)
-	}
+	kv.SetFields(&ev.Fields, headerNames[:], head[:], d.kv)
+	d.labels(&ev.Fields)
 	ev.Common[event.EventCode] = head[4]
-	d.common(ev, prefix)
+	d.common(ev, syslog.Prefix(line, start, ev.Received, d.loc))
 	return nil
-}
-
-// nameBytes views a field name as bytes for Fields.SetName, which copies
-// it before an open Dict keeps it.
-func nameBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
-func trimEOL(rec []byte) []byte {
-	for n := len(rec); n > 0 && (rec[n-1] == '\n' || rec[n-1] == '\r'); n = len(rec) {
-		rec = rec[:n-1]
-	}
-	return rec
 }

@@ -1,9 +1,10 @@
 package cef
 
 import (
-	"net/netip"
+	"cmp"
 	"strings"
 
+	"github.com/vigil-sec/vigil/decode/internal/addr"
 	"github.com/vigil-sec/vigil/decode/internal/syslog"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -21,39 +22,39 @@ func (d *Decoder) common(ev *event.Event, prefix syslog.Header) {
 		}
 	}
 	for _, p := range d.kv {
-		v := p.val
+		v := p.Val
 		if v == "-" || v == `"-"` {
 			continue
 		}
-		switch p.key {
+		switch p.Key {
 		case "src", "sourceAddress":
-			if isIP(v) {
+			if addr.IsIP(v) {
 				set(event.SourceIP, v)
 			}
 		case "spt", "sourcePort":
-			if isPort(v) {
+			if addr.IsPort(v) {
 				set(event.SourcePort, v)
 			}
 		case "dst", "destinationAddress":
-			if isIP(v) {
+			if addr.IsIP(v) {
 				set(event.DestinationIP, v)
 			}
 		case "dpt", "destinationPort":
-			if isPort(v) {
+			if addr.IsPort(v) {
 				set(event.DestinationPort, v)
 			}
 		case "suser", "sourceUserName":
-			suser = first(suser, v)
+			suser = cmp.Or(suser, v)
 		case "duser", "destinationUserName":
-			duser = first(duser, v)
+			duser = cmp.Or(duser, v)
 		case "sntdom", "sourceNtDomain":
-			sdom = first(sdom, v)
+			sdom = cmp.Or(sdom, v)
 		case "dntdom", "destinationNtDomain":
-			ddom = first(ddom, v)
+			ddom = cmp.Or(ddom, v)
 		case "dvchost", "deviceHostName":
 			set(event.HostName, v)
 		case "dvc", "deviceAddress":
-			if isIP(v) {
+			if addr.IsIP(v) {
 				set(event.HostIP, v)
 			}
 		case "act", "deviceAction":
@@ -63,11 +64,11 @@ func (d *Decoder) common(ev *event.Event, prefix syslog.Header) {
 				set(event.EventOutcome, o)
 			}
 		case "rt", "deviceReceiptTime":
-			rt = first(rt, v)
+			rt = cmp.Or(rt, v)
 		case "start", "startTime":
-			st = first(st, v)
+			st = cmp.Or(st, v)
 		case "end", "endTime":
-			end = first(end, v)
+			end = cmp.Or(end, v)
 		case "request", "requestURL":
 			set(event.URLOriginal, v)
 			set(event.URLPath, URLPath(v))
@@ -100,13 +101,6 @@ func (d *Decoder) common(ev *event.Event, prefix syslog.Header) {
 		}
 	}
 	ev.Time = prefix.Time
-}
-
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Outcome brings the outcome words devices write to ECS's success,
@@ -173,32 +167,4 @@ func URLPath(u string) string {
 		u = u[:i]
 	}
 	return u
-}
-
-func isIP(s string) bool {
-	if len(s) < 2 || len(s) > 64 {
-		return false
-	}
-	// netip allocates its error: rule out host names first, cheaply.
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || c == ':' || c|0x20 >= 'a' && c|0x20 <= 'f' || c == '%') {
-			return false
-		}
-	}
-	_, err := netip.ParseAddr(s)
-	return err == nil
-}
-
-func isPort(s string) bool {
-	if len(s) == 0 || len(s) > 5 {
-		return false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n <= 65535
 }

@@ -1,6 +1,9 @@
 package cef
 
-import "unsafe"
+import (
+	"github.com/vigil-sec/vigil/decode/internal/kv"
+	"github.com/vigil-sec/vigil/decode/internal/view"
+)
 
 // extension splits line[i:] into key=value pairs in d.kv. A key is a run
 // of letters, digits, '_', '-' or '.' right before an unescaped '=' and
@@ -51,7 +54,7 @@ func (d *Decoder) add(key, v string, esc bool) {
 	if v == "" {
 		return // "c6a1= c6a1Label=…": no value, as a JSON null
 	}
-	d.kv = append(d.kv, pair{key, v})
+	d.kv = append(d.kv, kv.Pair{Key: key, Val: v})
 }
 
 // unescape resolves backslash escapes into d.buf: \| \\ in the header,
@@ -73,11 +76,7 @@ func (d *Decoder) unescape(s string, ext bool) string {
 		}
 		d.buf = append(d.buf, c)
 	}
-	b := d.buf[start:]
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
+	return view.String(d.buf[start:])
 }
 
 func isKeyByte(c byte) bool {

@@ -3,6 +3,7 @@ package cef
 import (
 	"strings"
 
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -13,13 +14,13 @@ import (
 // c6a1…c6a4, flexString1, deviceCustomDate1, and vendors' extra slots).
 func (d *Decoder) labels(f *event.Fields) {
 	for _, l := range d.kv {
-		base, ok := strings.CutSuffix(l.key, "Label")
+		base, ok := strings.CutSuffix(l.Key, "Label")
 		if !ok || base == "" {
 			continue
 		}
 		for _, p := range d.kv {
-			if p.key == base {
-				f.SetName(nameBytes(l.val), p.val)
+			if p.Key == base {
+				f.SetName(view.Bytes(l.Val), p.Val)
 				break
 			}
 		}

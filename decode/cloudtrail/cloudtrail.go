@@ -5,11 +5,9 @@
 package cloudtrail
 
 import (
+	"cmp"
 	"net/netip"
-	"strconv"
 	"strings"
-
-	"github.com/valyala/fastjson"
 
 	"github.com/vigil-sec/vigil/decode"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
@@ -24,11 +22,7 @@ func init() { decode.Register(Format, New) }
 // Decoder decodes CloudTrail records. The values it stores alias its parse
 // buffers and are valid until the next Decode.
 type Decoder struct {
-	p    fastjson.Parser
-	flat *jsondec.Flattener
-	ev   *event.Event
-	c    captured
-	key  []byte
+	rec *jsondec.Record[captured]
 }
 
 // captured holds what the ECS mapping reads, whatever the Dict holds.
@@ -72,44 +66,29 @@ func (c *captured) slot(name []byte) *string {
 
 // New returns a CloudTrail decoder.
 func New() decode.Decoder {
-	d := &Decoder{key: make([]byte, 0, 32)}
-	d.flat = jsondec.NewFlattener(d.leaf)
-	return d
+	return &Decoder{rec: jsondec.NewRecord(Format, jsondec.Hooks[captured]{
+		Slot:     (*captured).slot,
+		Spelling: recordKeys, LowerOnly: true,
+	})}
 }
 
 // Decode implements decode.Decoder.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
-	v, err := d.p.ParseBytes(rec)
-	if err != nil {
-		return jsondec.SyntaxError(Format, rec, err)
+	if err := d.rec.Decode(rec, ev); err != nil {
+		return err
 	}
-	o := v.GetObject()
-	if o == nil {
-		return jsondec.ObjectError(Format, rec, v)
-	}
-	d.ev, d.c = ev, captured{}
-	d.flat.Reset()
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		d.flat.Walk(d.canonical(k), v)
-	})
-	d.ev = nil
-
-	c := &d.c
-	if c.eventTime != "" {
-		t, ok := jsondec.ParseTime(c.eventTime)
-		if !ok {
-			return &decode.Error{Format: Format, Offset: -1, Field: "eventTime", Reason: "unreadable time stamp " + strconv.Quote(c.eventTime)}
-		}
-		ev.Time = t
+	c := &d.rec.C
+	if err := jsondec.FieldTime(Format, "eventTime", c.eventTime, &ev.Time); err != nil {
+		return err
 	}
 	ev.Logsource = event.Logsource{Product: "aws", Service: "cloudtrail"}
 	com := &ev.Common
 	com[event.EventAction] = c.eventName
 	com[event.CloudProvider] = "aws"
 	com[event.CloudRegion] = c.region
-	com[event.CloudAccountID] = first(c.recipientAccount, c.accountID)
+	com[event.CloudAccountID] = cmp.Or(c.recipientAccount, c.accountID)
 	com[event.UserAgentOriginal] = c.userAgent
-	com[event.UserName] = first(c.userName, arnName(c.arn), c.principalID)
+	com[event.UserName] = cmp.Or(c.userName, arnName(c.arn), c.principalID)
 	if _, err := netip.ParseAddr(c.sourceIP); err == nil {
 		// Calls made by AWS services carry the service's name instead.
 		com[event.SourceIP] = c.sourceIP
@@ -126,62 +105,18 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	return nil
 }
 
-func (d *Decoder) leaf(name []byte, v *fastjson.Value) {
-	var id int32
-	keep := false
-	if dict := d.ev.Fields.Dict(); dict != nil {
-		id, keep = dict.IDBytes(name)
-	}
-	p := d.c.slot(name)
-	if p != nil && *p != "" {
-		p = nil
-	}
-	if !keep && p == nil {
-		return
-	}
-	s, ok := d.flat.Scalar(v)
-	if !ok {
-		return
-	}
-	if keep {
-		d.ev.Fields.Set(id, s)
-	}
-	if p != nil {
-		*p = s
-	}
-}
-
 // recordKeys are CloudTrail's top-level keys. Some exports (Athena, Glue,
 // SIEM pipelines) lowercase them; they are given back their own spelling so
-// that rules written against CloudTrail match.
-var recordKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{
-		"eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
-		"sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",
-		"responseElements", "additionalEventData", "requestID", "eventID", "eventType",
-		"apiVersion", "managementEvent", "readOnly", "resources", "recipientAccountId",
-		"serviceEventDetails", "sharedEventID", "vpcEndpointId", "vpcEndpointAccountId",
-		"eventCategory", "tlsDetails", "sessionCredentialFromConsole", "edgeDeviceDetails",
-		"insightDetails",
-	} {
-		m[strings.ToLower(k)] = k
-	}
-	return m
-}()
-
-func (d *Decoder) canonical(k []byte) []byte {
-	for _, c := range k {
-		if c >= 'A' && c <= 'Z' {
-			return k // already camelCase
-		}
-	}
-	if n, ok := recordKeys[string(k)]; ok {
-		d.key = append(d.key[:0], n...)
-		return d.key
-	}
-	return k
-}
+// that rules match. A key with a capital is left as it is.
+var recordKeys = jsondec.NewSpelling(
+	"eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
+	"sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",
+	"responseElements", "additionalEventData", "requestID", "eventID", "eventType",
+	"apiVersion", "managementEvent", "readOnly", "resources", "recipientAccountId",
+	"serviceEventDetails", "sharedEventID", "vpcEndpointId", "vpcEndpointAccountId",
+	"eventCategory", "tlsDetails", "sessionCredentialFromConsole", "edgeDeviceDetails",
+	"insightDetails",
+)
 
 // arnName is the last part of an ARN: the user, role session or "root".
 func arnName(arn string) string {
@@ -192,13 +127,4 @@ func arnName(arn string) string {
 		return arn[i+1:]
 	}
 	return arn
-}
-
-func first(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -7,10 +7,7 @@
 package cowrie
 
 import (
-	"strconv"
 	"strings"
-
-	"github.com/valyala/fastjson"
 
 	"github.com/vigil-sec/vigil/decode"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
@@ -28,10 +25,7 @@ func init() {
 // Decoder decodes Cowrie events. The values it stores alias its parse
 // buffers and are valid until the next Decode.
 type Decoder struct {
-	p    fastjson.Parser
-	flat *jsondec.Flattener
-	ev   *event.Event
-	c    captured
+	rec *jsondec.Record[captured]
 }
 
 // captured holds what the ECS mapping reads, whatever the Dict holds.
@@ -70,36 +64,21 @@ func (c *captured) slot(name []byte) *string {
 
 // New returns a Cowrie decoder.
 func New() decode.Decoder {
-	d := &Decoder{}
-	d.flat = jsondec.NewFlattener(d.leaf)
-	return d
+	return &Decoder{rec: jsondec.NewRecord(Format, jsondec.Hooks[captured]{Slot: (*captured).slot})}
 }
 
 // Decode implements decode.Decoder. A record without an eventid, or with
 // an unreadable timestamp, is refused naming the field.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
-	v, err := d.p.ParseBytes(rec)
-	if err != nil {
-		return jsondec.SyntaxError(Format, rec, err)
+	if err := d.rec.Decode(rec, ev); err != nil {
+		return err
 	}
-	if v.Type() != fastjson.TypeObject {
-		return jsondec.ObjectError(Format, rec, v)
-	}
-	d.ev, d.c = ev, captured{}
-	d.flat.Reset()
-	d.flat.Walk(nil, v)
-	d.ev = nil
-
-	c := &d.c
+	c := &d.rec.C
 	if !strings.HasPrefix(c.eventid, "cowrie.") {
 		return &decode.Error{Format: Format, Offset: -1, Field: "eventid", Reason: "no Cowrie eventid (cowrie.…)"}
 	}
-	if c.timestamp != "" {
-		t, ok := jsondec.ParseTime(c.timestamp)
-		if !ok {
-			return &decode.Error{Format: Format, Offset: -1, Field: "timestamp", Reason: "unreadable time stamp " + strconv.Quote(c.timestamp)}
-		}
-		ev.Time = t
+	if err := jsondec.FieldTime(Format, "timestamp", c.timestamp, &ev.Time); err != nil {
+		return err
 	}
 	ev.Logsource = event.Logsource{Product: "cowrie"}
 	com := &ev.Common
@@ -115,31 +94,6 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	com[event.URLOriginal] = c.url
 	com[event.EventCategory], com[event.EventOutcome] = classify(c.eventid)
 	return nil
-}
-
-func (d *Decoder) leaf(name []byte, v *fastjson.Value) {
-	var id int32
-	keep := false
-	if dict := d.ev.Fields.Dict(); dict != nil {
-		id, keep = dict.IDBytes(name)
-	}
-	slot := d.c.slot(name)
-	if slot != nil && *slot != "" {
-		slot = nil // the first value of an array is the common field's
-	}
-	if !keep && slot == nil {
-		return
-	}
-	s, ok := d.flat.Scalar(v)
-	if !ok {
-		return
-	}
-	if keep {
-		d.ev.Fields.Set(id, s)
-	}
-	if slot != nil {
-		*slot = s
-	}
 }
 
 // classify gives the ECS category and outcome an eventid implies.

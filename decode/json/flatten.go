@@ -1,9 +1,9 @@
 package json
 
 import (
-	"unsafe"
-
 	"github.com/valyala/fastjson"
+
+	"github.com/vigil-sec/vigil/decode/internal/view"
 )
 
 // Leaf receives one scalar (or null) of a flattened JSON document under its
@@ -47,9 +47,11 @@ func (f *Flattener) Walk(prefix []byte, v *fastjson.Value) {
 	f.walk(v)
 }
 
+// walk hands v's scalars to the leaf. GetObject and GetArray test the type
+// without unescaping a string, as Type would. A scalar member or element
+// goes to the leaf at once, not through another walk: most values are
+// scalars, and the call saved adds up over a record.
 func (f *Flattener) walk(v *fastjson.Value) {
-	// GetObject and GetArray test the type without unescaping a string, as
-	// Type would.
 	if o := v.GetObject(); o != nil {
 		n := len(f.path)
 		o.Visit(func(k []byte, child *fastjson.Value) {
@@ -58,14 +60,22 @@ func (f *Flattener) walk(v *fastjson.Value) {
 				f.path = append(f.path, '.')
 			}
 			f.path = append(f.path, k...)
-			f.walk(child)
+			if child.GetObject() != nil || child.GetArray() != nil {
+				f.walk(child)
+			} else {
+				f.leaf(f.path, child)
+			}
 		})
 		f.path = f.path[:n]
 		return
 	}
 	if a := v.GetArray(); a != nil {
 		for _, e := range a {
-			f.walk(e)
+			if e.GetObject() != nil || e.GetArray() != nil {
+				f.walk(e)
+			} else {
+				f.leaf(f.path, e)
+			}
 		}
 		return
 	}
@@ -79,7 +89,7 @@ func (f *Flattener) Scalar(v *fastjson.Value) (s string, ok bool) {
 	switch v.Type() {
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		return bytesString(b), true
+		return view.String(b), true
 	case fastjson.TypeNumber:
 		// fastjson keeps the number's text but only hands it out through
 		// MarshalTo; collect it in a per-record buffer. A buffer that grows
@@ -87,21 +97,11 @@ func (f *Flattener) Scalar(v *fastjson.Value) (s string, ok bool) {
 		// alive and unchanged, so growing is safe.
 		start := len(f.nums)
 		f.nums = v.MarshalTo(f.nums)
-		return bytesString(f.nums[start:]), true
+		return view.String(f.nums[start:]), true
 	case fastjson.TypeTrue:
 		return "true", true
 	case fastjson.TypeFalse:
 		return "false", true
 	}
 	return "", false
-}
-
-// bytesString views b as a string without copying. The bytes must not
-// change while the string is in use: they belong to the parser's or the
-// Flattener's buffer, which are rewritten only by the next record.
-func bytesString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
 }

@@ -1,116 +1,56 @@
 package json
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"github.com/vigil-sec/vigil/event"
 )
 
-func decodeFile(t testing.TB, name string, dict *event.Dict) *event.Event {
-	t.Helper()
-	rec, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev event.Event
-	ev.Fields.Bind(dict)
-	if err := New().Decode(rec, &ev); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return &ev
-}
-
-func values(ev *event.Event, name string) []string {
-	id, ok := ev.Fields.Dict().ID(name)
-	if !ok {
-		return nil
-	}
-	var vs []string
-	ev.Fields.Each(id, func(v string) bool { vs = append(vs, v); return true })
-	return vs
-}
-
 func TestDecodeFixtures(t *testing.T) {
-	tests := []struct {
-		file   string
-		time   string
-		common map[string]string
-		fields map[string][]string
-		absent []string
-	}{
+	tests := []dectest.Case{
 		{
-			file: "ecs_nested.json", time: "2024-05-06T08:00:00.123Z",
-			common: map[string]string{
+			File: "ecs_nested.json", Time: "2024-05-06T08:00:00.123Z",
+			Common: map[string]string{
 				"event.action": "user-login", "event.outcome": "failure", "event.category": "authentication",
 				"source.ip": "203.0.113.9", "source.port": "40222", "user.name": "alice", "host.name": "web-01",
 				"message": "login failed for alice",
 			},
-			fields: map[string][]string{
+			Fields: map[string][]string{
 				"event.category": {"authentication", "iam"}, "source.geo.country_iso_code": {"NL"}, "labels.env": {"prod"},
 				"tags": {"vpn", "mfa"}, "retry": {"false"}, "score": {"1.50"}, "@timestamp": {"2024-05-06T08:00:00.123Z"},
 			},
-			absent: []string{"empty", "none", "gone", "source", "tags.1"},
+			Absent: []string{"empty", "none", "gone", "source", "tags.1"},
 		},
 		{
-			file: "ecs_dotted.json", time: "2024-05-06T07:15:00Z",
-			common: map[string]string{
+			File: "ecs_dotted.json", Time: "2024-05-06T07:15:00Z",
+			Common: map[string]string{
 				"source.ip": "198.51.100.1", "destination.ip": "192.0.2.7", "destination.port": "443",
 				"url.original": "https://example.org/login?next=%2F", "http.request.method": "POST",
 				"http.response.status_code": "401", "user_agent.original": "curl/8.5.0", "event.action": "http-request",
 			},
-			fields: map[string][]string{"http.response.status_code": {"401"}},
+			Fields: map[string][]string{"http.response.status_code": {"401"}},
 		},
 		{
-			file: "app_epoch_ms.json", time: "2024-05-06T08:00:00.123Z",
-			fields: map[string][]string{
+			File: "app_epoch_ms.json", Time: "2024-05-06T08:00:00.123Z",
+			Fields: map[string][]string{
 				"msg": {"quota \"exceeded\"\tfor tenanté"}, "tenant.id": {"42"}, "tenant.plan.name": {"pro"},
 				"tenant.plan.seats": {"5", "10"}, "keys.a.b": {"dotted key"}, "keys.": {"empty key"}, "time": {"1714982400123"},
 			},
 		},
 		{
 			// "time" holds a duration: eventTime, the next best, is taken.
-			file: "event_time.json", time: "2024-05-06T10:00:00Z",
-			fields: map[string][]string{"detail.eventName": {"x"}},
+			File: "event_time.json", Time: "2024-05-06T10:00:00Z",
+			Fields: map[string][]string{"detail.eventName": {"x"}},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			ev := decodeFile(t, tt.file, event.NewOpenDict())
-			want, _ := time.Parse(time.RFC3339Nano, tt.time)
-			if !ev.Time.Equal(want) {
-				t.Errorf("time %v, want %v", ev.Time, want)
-			}
-			if !ev.Logsource.IsZero() {
-				t.Errorf("logsource %+v, want none", ev.Logsource)
-			}
-			for name, w := range tt.common {
-				id, _ := event.CommonID(name)
-				if got := ev.Common[id]; got != w {
-					t.Errorf("%s = %q, want %q", name, got, w)
-				}
-			}
-			for name, w := range tt.fields {
-				if got := values(ev, name); strings.Join(got, "\x00") != strings.Join(w, "\x00") {
-					t.Errorf("field %s = %q, want %q", name, got, w)
-				}
-			}
-			for _, name := range tt.absent {
-				if got := values(ev, name); got != nil {
-					t.Errorf("field %s = %q, want absent", name, got)
-				}
-			}
-		})
-	}
+	dectest.CheckFixtures(t, New, event.Logsource{}, tests)
 }
 
 func TestCommonIndependentOfDict(t *testing.T) {
-	ev := decodeFile(t, "ecs_nested.json", event.NewDict("labels.env"))
+	ev := dectest.DecodeFile(t, New(), "ecs_nested.json", event.NewDict("labels.env"))
 	if ev.Fields.Len() != 1 {
 		t.Errorf("%d fields stored, want 1", ev.Fields.Len())
 	}
@@ -157,123 +97,46 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	for _, tt := range []struct {
-		rec, reason string
-		offset      int
-	}{
-		{`{"a":1,}`, "invalid JSON", 7},
-		{`{"a":tru}`, "invalid JSON", 8},
-		{`{"a":"unterminated`, "invalid JSON", 17},
-		{``, "invalid JSON", 0},
-		{`  [1,2]`, "JSON array, want an object", 2},
-		{`42`, "JSON number, want an object", 0},
-		{`{"a":1} {"b":2}`, "invalid JSON", 8},
-		{strings.Repeat("[", 400) + strings.Repeat("]", 400), "invalid JSON", -1},
-	} {
-		var ev event.Event
-		ev.Fields.Bind(event.NewOpenDict())
-		err := New().Decode([]byte(tt.rec), &ev)
-		var de *decode.Error
-		if !errors.As(err, &de) {
-			t.Errorf("%.20q: err = %v, want *decode.Error", tt.rec, err)
-			continue
-		}
-		if de.Offset != tt.offset || !strings.Contains(de.Reason, tt.reason) || de.Format != Format {
-			t.Errorf("%.20q: got %v (offset %d), want offset %d reason ~%q", tt.rec, de, de.Offset, tt.offset, tt.reason)
-		}
-	}
+	dectest.CheckBad(t, Format, New, []dectest.Bad{
+		{Rec: `{"a":1,}`, Reason: "invalid JSON", Offset: 7},
+		{Rec: `{"a":tru}`, Reason: "invalid JSON", Offset: 8},
+		{Rec: `{"a":"unterminated`, Reason: "invalid JSON", Offset: 17},
+		{Rec: ``, Reason: "invalid JSON"},
+		{Rec: `  [1,2]`, Reason: "JSON array, want an object", Offset: 2},
+		{Rec: `42`, Reason: "JSON number, want an object"},
+		{Rec: `{"a":1} {"b":2}`, Reason: "invalid JSON", Offset: 8},
+		{Rec: strings.Repeat("[", 400) + strings.Repeat("]", 400), Reason: "invalid JSON", Offset: -1},
+	})
 }
 
 var benchDict = event.NewDict("event.action", "source.ip", "user.name", "tenant.plan.name", "msg", "labels.env", "tags", "url.original")
 
 func TestZeroAllocs(t *testing.T) {
+	var recs [][]byte
 	for _, file := range []string{"ecs_nested.json", "ecs_dotted.json", "app_epoch_ms.json"} {
-		rec, err := os.ReadFile(filepath.Join("testdata", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := New()
-		var ev event.Event
-		ev.Fields.Bind(benchDict)
-		if a := testing.AllocsPerRun(200, func() {
-			ev.Reset()
-			if err := d.Decode(rec, &ev); err != nil {
-				t.Fatal(err)
-			}
-		}); a != 0 {
-			t.Errorf("%s: %.1f allocs per record, want 0", file, a)
-		}
+		recs = append(recs, dectest.Fixtures(t, file)...)
 	}
+	dectest.ZeroAllocs(t, New(), benchDict, recs)
 }
 
 func BenchmarkDecode(b *testing.B) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	var recs [][]byte
-	size := 0
-	for _, f := range files {
-		r, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		recs = append(recs, r)
-		size += len(r)
-	}
-	d := New()
-	var ev event.Event
-	ev.Fields.Bind(benchDict)
-	b.SetBytes(int64(size / len(recs)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		ev.Reset()
-		if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	dectest.BenchDecode(b, New(), benchDict, dectest.Fixtures(b, "*.json"))
 }
 
 func FuzzDecode(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
+	for _, rec := range dectest.Fixtures(f, "*.json") {
+		f.Add(rec)
 	}
 	f.Add([]byte(`{"time":"2024-02-30T00:00:00+14:59","@timestamp":9999999999999999999,"a":[[[{"b":NaN}]]]}`))
 	f.Add([]byte(`{"\u0000":"\ud800","k\"":"\\"}`))
-	d := New()
-	dict := event.NewOpenDict()
-	f.Fuzz(func(t *testing.T, rec []byte) {
-		var ev event.Event
-		ev.Fields.Bind(dict)
-		if err := d.Decode(rec, &ev); err != nil {
-			var de *decode.Error
-			if !errors.As(err, &de) {
-				t.Fatalf("error %v is not a *decode.Error", err)
-			}
-			if de.Offset > len(rec) {
-				t.Fatalf("offset %d beyond the record's %d bytes", de.Offset, len(rec))
-			}
-			return
-		}
+	dectest.Fuzz(f, New(), nil, time.Time{}, func(t *testing.T, ev *event.Event) {
 		if !ev.Time.IsZero() && ev.Time.Location() != time.UTC {
 			t.Fatalf("time %v not in UTC", ev.Time)
 		}
 	})
 }
 
-func TestRegistered(t *testing.T) {
-	d, err := decode.New(Format)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := d.(*Decoder); !ok {
-		t.Errorf("decode.New(%q) gave a %T", Format, d)
-	}
-}
+func TestRegistered(t *testing.T) { dectest.Registered[*Decoder](t, Format) }
 
 // TestTimeGenerated reads Log Analytics exports' time column (a Syslog
 // table row of the Log4Shell scenario), after the other names.

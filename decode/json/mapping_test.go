@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -71,15 +72,5 @@ func TestMappingZeroAllocs(t *testing.T) {
 	if err := d.(decode.Configurable).Configure(decode.Options{Mapping: map[string]string{"who": "user.name", "ts": "@timestamp"}}); err != nil {
 		t.Fatal(err)
 	}
-	rec := []byte(`{"who":"alice","ts":"2024-05-06T08:00:00Z","n":{"x":1}}`)
-	var ev event.Event
-	ev.Fields.Bind(benchDict)
-	if a := testing.AllocsPerRun(100, func() {
-		ev.Reset()
-		if err := d.Decode(rec, &ev); err != nil {
-			t.Fatal(err)
-		}
-	}); a != 0 {
-		t.Errorf("%.1f allocs per record, want 0", a)
-	}
+	dectest.ZeroAllocs(t, d, benchDict, [][]byte{[]byte(`{"who":"alice","ts":"2024-05-06T08:00:00Z","n":{"x":1}}`)})
 }

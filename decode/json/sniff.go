@@ -18,3 +18,17 @@ func Sniff(rec []byte) int {
 	}
 	return 50
 }
+
+// ObjectHead is what the sniffers of JSON formats look in: the first 4 KiB
+// of rec without its leading white space, nil when that does not start an
+// object. Sniffing a whole record would cost as much as decoding it.
+func ObjectHead(rec []byte) []byte {
+	if len(rec) > 4096 {
+		rec = rec[:4096]
+	}
+	rec = bytes.TrimLeft(rec, " \t\r\n")
+	if len(rec) == 0 || rec[0] != '{' {
+		return nil
+	}
+	return rec
+}

@@ -1,6 +1,27 @@
 package json
 
-import "time"
+import (
+	"strconv"
+	"time"
+
+	"github.com/vigil-sec/vigil/decode"
+)
+
+// FieldTime reads stamp, the text of the record's field that holds its
+// time, into *t with ParseTime. An empty stamp leaves *t alone; one
+// ParseTime cannot read fails the record with a *decode.Error naming the
+// field, since the field is known to hold a time.
+func FieldTime(format, field, stamp string, t *time.Time) error {
+	if stamp == "" {
+		return nil
+	}
+	tt, ok := ParseTime(stamp)
+	if !ok {
+		return &decode.Error{Format: format, Offset: -1, Field: field, Reason: "unreadable time stamp " + strconv.Quote(stamp)}
+	}
+	*t = tt
+	return nil
+}
 
 // ParseTime reads the time stamps JSON logs carry: RFC 3339 and its ISO 8601
 // relatives ("2006-01-02T15:04:05.999Z", "2006-01-02 15:04:05.999",

@@ -1,6 +1,10 @@
 package leef
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/vigil-sec/vigil/decode/internal/kv"
+)
 
 // attributes splits s into key=value pairs in d.kv: on delim, the key up to
 // the first '=' (values keep theirs) and trimmed of spaces. Some devices
@@ -57,7 +61,7 @@ func (d *Decoder) add(k, v string) {
 	if k == "" || v == "" {
 		return // "OSUser=": no value, as a JSON null
 	}
-	d.kv = append(d.kv, pair{k, v})
+	d.kv = append(d.kv, kv.Pair{Key: k, Val: v})
 }
 
 func isKeyByte(c byte) bool {

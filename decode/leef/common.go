@@ -1,9 +1,10 @@
 package leef
 
 import (
-	"net/netip"
+	"cmp"
 	"strings"
 
+	"github.com/vigil-sec/vigil/decode/internal/addr"
 	"github.com/vigil-sec/vigil/decode/internal/syslog"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -24,34 +25,34 @@ func (d *Decoder) common(ev *event.Event, prefix syslog.Header) {
 		}
 	}
 	for _, p := range d.kv {
-		v := p.val
-		switch p.key {
+		v := p.Val
+		switch p.Key {
 		case "src":
-			if isIP(v) {
+			if addr.IsIP(v) {
 				set(event.SourceIP, v)
 			}
 		case "dst":
-			if isIP(v) {
+			if addr.IsIP(v) {
 				set(event.DestinationIP, v)
 			}
 		case "srcPort":
-			if isPort(v) {
+			if addr.IsPort(v) {
 				set(event.SourcePort, v)
 			}
 		case "dstPort":
-			if isPort(v) {
+			if addr.IsPort(v) {
 				set(event.DestinationPort, v)
 			}
 		case "usrName":
-			user[0] = first(user[0], v)
+			user[0] = cmp.Or(user[0], v)
 		case "accountName":
-			user[1] = first(user[1], v)
+			user[1] = cmp.Or(user[1], v)
 		case "identUserName":
-			user[2] = first(user[2], v)
+			user[2] = cmp.Or(user[2], v)
 		case "suser":
-			user[3] = first(user[3], v)
+			user[3] = cmp.Or(user[3], v)
 		case "duser":
-			user[4] = first(user[4], v)
+			user[4] = cmp.Or(user[4], v)
 		case "domain":
 			set(event.UserDomain, v)
 		case "proto":
@@ -65,9 +66,9 @@ func (d *Decoder) common(ev *event.Event, prefix syslog.Header) {
 		case "msg":
 			set(event.Message, v)
 		case "devTime":
-			devTime = first(devTime, v)
+			devTime = cmp.Or(devTime, v)
 		case "devTimeFormat":
-			devTimeFormat = first(devTimeFormat, v)
+			devTimeFormat = cmp.Or(devTimeFormat, v)
 		}
 	}
 	for _, u := range user {
@@ -94,13 +95,6 @@ func (d *Decoder) common(ev *event.Event, prefix syslog.Header) {
 	}
 }
 
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 func outcome(v string) string {
 	switch {
 	case strings.EqualFold(v, "success"), strings.EqualFold(v, "succeeded"), strings.EqualFold(v, "successful"):
@@ -122,32 +116,4 @@ func transport(v string) string {
 		return "icmp"
 	}
 	return v
-}
-
-func isIP(s string) bool {
-	if len(s) < 2 || len(s) > 64 {
-		return false
-	}
-	// netip allocates its error: rule out names first, cheaply.
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || c == ':' || c|0x20 >= 'a' && c|0x20 <= 'f' || c == '%') {
-			return false
-		}
-	}
-	_, err := netip.ParseAddr(s)
-	return err == nil
-}
-
-func isPort(s string) bool {
-	if len(s) == 0 || len(s) > 5 {
-		return false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n <= 65535
 }

@@ -11,11 +11,10 @@
 package leef
 
 import (
-	"bytes"
 	"time"
-	"unsafe"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/kv"
 	"github.com/vigil-sec/vigil/decode/internal/syslog"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -31,13 +30,11 @@ func init() {
 // Decoder decodes LEEF records. It is not safe for concurrent use.
 type Decoder struct {
 	loc *time.Location
-	kv  []pair // the current record's attributes, reused
+	kv  []kv.Pair // the current record's attributes, reused
 }
 
-type pair struct{ key, val string }
-
 // New returns a LEEF decoder reading zone-less time stamps as UTC.
-func New() decode.Decoder { return &Decoder{kv: make([]pair, 0, 64)} }
+func New() decode.Decoder { return &Decoder{kv: make([]kv.Pair, 0, 64)} }
 
 // Configure implements decode.Configurable: the zone of devTime stamps and
 // syslog headers written without one.
@@ -55,14 +52,10 @@ var headerNames = [5][]byte{
 // Decode implements decode.Decoder. Values alias rec and are valid as long
 // as rec is.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
-	for n := len(rec); n > 0 && (rec[n-1] == '\n' || rec[n-1] == '\r'); n = len(rec) {
-		rec = rec[:n-1]
-	}
-	start := bytes.Index(rec, marker)
-	if start < 0 {
+	line, start, ok := syslog.Payload(rec, marker)
+	if !ok {
 		return &decode.Error{Format: Format, Offset: 0, Reason: "no \"LEEF:\" marker"}
 	}
-	line := unsafe.String(unsafe.SliceData(rec), len(rec))
 	var head [5]string
 	ext, delim, err := header(line, start+len(marker), &head)
 	if err != nil {
@@ -70,20 +63,8 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	}
 	d.attributes(line[ext:], delim)
 
-	f := &ev.Fields
-	for i, v := range head {
-		if v != "" {
-			f.SetName(headerNames[i], v)
-		}
-	}
-	for _, p := range d.kv {
-		f.SetName(unsafe.Slice(unsafe.StringData(p.key), len(p.key)), p.val)
-	}
-	var prefix syslog.Header
-	if start > 0 {
-		prefix = syslog.ParsePrefix(line[:start], ev.Received, d.loc)
-	}
+	kv.SetFields(&ev.Fields, headerNames[:], head[:], d.kv)
 	ev.Common[event.EventCode] = head[4]
-	d.common(ev, prefix)
+	d.common(ev, syslog.Prefix(line, start, ev.Received, d.loc))
 	return nil
 }

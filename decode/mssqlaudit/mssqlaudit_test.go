@@ -1,18 +1,14 @@
 package mssqlaudit
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
-	"github.com/vigil-sec/vigil/decode/internal/dectest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -26,28 +22,6 @@ var shapes = []struct {
 	{"azure_diagnostics.jsonl", true},
 }
 
-func readRecs(t testing.TB, name string) [][]byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		recs = append(recs, append([]byte(nil), sc.Bytes()...))
-	}
-	return recs
-}
-
-func decodeRec(t testing.TB, rec []byte) (*event.Event, error) {
-	var ev event.Event
-	ev.Fields.Bind(event.NewOpenDict())
-	err := New().Decode(rec, &ev)
-	return &ev, err
-}
-
 func TestShapes(t *testing.T) {
 	// The three files hold the same events: each record must decode to
 	// the same common fields and the same plain-named fields whatever its
@@ -56,7 +30,7 @@ func TestShapes(t *testing.T) {
 	var baseTimes []time.Time
 	counts := map[string]int{}
 	for si, sh := range shapes {
-		recs := readRecs(t, sh.file)
+		recs := dectest.Frame(t, sh.file, Format)
 		if si == 0 {
 			base = make([][event.NumCommon]string, len(recs))
 			baseTimes = make([]time.Time, len(recs))
@@ -64,7 +38,7 @@ func TestShapes(t *testing.T) {
 			t.Fatalf("%s: %d records, want %d", sh.file, len(recs), len(base))
 		}
 		for i, r := range recs {
-			ev, err := decodeRec(t, r)
+			ev, err := dectest.DecodeAs(t, Format, r)
 			if err != nil {
 				t.Fatalf("%s record %d: %v", sh.file, i+1, err)
 			}
@@ -144,7 +118,7 @@ func rawColumn(rec []byte, name string) string {
 }
 
 func TestRecords(t *testing.T) {
-	recs := readRecs(t, "azure_diagnostics.jsonl")
+	recs := dectest.Frame(t, "azure_diagnostics.jsonl", Format)
 	for _, tt := range []struct {
 		match                                             string
 		action, outcome, code, user, dbUser, ip, db, stmt string
@@ -157,17 +131,8 @@ func TestRecords(t *testing.T) {
 		{"RPC COMPLETED", "statement", "success", "RCM", "reporting", "reporting", "10.20.0.5", "shopdb", "exec sp_executesql N'SELECT * FROM SalesLT.Customer WHERE LastName = @p0',N'@p0 nvarchar(4000)',@p0=N'O''Brien'"},
 		{`"LOGOUT"`, "disconnect", "success", "LGO", "webapp", "webapp", "203.0.113.10", "shopdb", ""},
 	} {
-		var rec []byte
-		for _, r := range recs {
-			if bytes.Contains(r, []byte(tt.match)) {
-				rec = r
-				break
-			}
-		}
-		if rec == nil {
-			t.Fatalf("no record holds %q", tt.match)
-		}
-		ev, err := decodeRec(t, rec)
+		rec := dectest.Find(t, recs, tt.match)
+		ev, err := dectest.DecodeAs(t, Format, rec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,33 +156,18 @@ func TestRecords(t *testing.T) {
 }
 
 func TestBadRecords(t *testing.T) {
-	for _, tt := range []struct {
-		rec    string
-		offset int
-		field  string
-		reason string
-	}{
-		{`{"action_id":`, 12, "", "invalid JSON"},
-		{`[]`, 0, "", "JSON array"},
-		{`{"statement":"SELECT 1"}`, -1, "action_id", "no action_id"},
-		{`{"action_id":"BCM","event_time":"now"}`, -1, "event_time", "unreadable"},
-		{`{"action_id_s":"BCM","TimeGenerated":"2024-13-01T00:00:00Z"}`, -1, "TimeGenerated", "unreadable"},
-	} {
-		_, err := decodeRec(t, []byte(tt.rec))
-		var de *decode.Error
-		if !errors.As(err, &de) {
-			t.Errorf("%q: err %v, want *decode.Error", tt.rec, err)
-			continue
-		}
-		if de.Offset != tt.offset || de.Field != tt.field || !strings.Contains(de.Reason, tt.reason) || de.Format != Format {
-			t.Errorf("%q: %v (offset %d field %q), want offset %d field %q reason ~%q", tt.rec, de, de.Offset, de.Field, tt.offset, tt.field, tt.reason)
-		}
-	}
+	dectest.CheckBad(t, Format, New, []dectest.Bad{
+		{Rec: `{"action_id":`, Reason: "invalid JSON", Offset: 12},
+		{Rec: `[]`, Reason: "JSON array"},
+		{Rec: `{"statement":"SELECT 1"}`, Field: "action_id", Reason: "no action_id", Offset: -1},
+		{Rec: `{"action_id":"BCM","event_time":"now"}`, Field: "event_time", Reason: "unreadable", Offset: -1},
+		{Rec: `{"action_id_s":"BCM","TimeGenerated":"2024-13-01T00:00:00Z"}`, Field: "TimeGenerated", Reason: "unreadable", Offset: -1},
+	})
 }
 
 func TestSniff(t *testing.T) {
 	for _, sh := range shapes {
-		for i, r := range readRecs(t, sh.file) {
+		for i, r := range dectest.Frame(t, sh.file, Format) {
 			if got, score := decode.Sniff(r); got != Format {
 				t.Errorf("%s record %d: sniffed %q (%d)", sh.file, i+1, got, score)
 			}
@@ -230,63 +180,18 @@ func TestSniff(t *testing.T) {
 	}
 }
 
-func TestRegistered(t *testing.T) {
-	d, err := decode.New(Format)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := d.(*Decoder); !ok {
-		t.Errorf("decode.New(%q) gave a %T", Format, d)
-	}
-}
+func TestRegistered(t *testing.T) { dectest.Registered[*Decoder](t, Format) }
 
 func TestZeroAllocs(t *testing.T) {
 	for _, sh := range shapes {
-		recs := readRecs(t, sh.file)
-		d := New()
-		var ev event.Event
-		ev.Fields.Bind(event.NewDict("statement", "application_name", "client_ip"))
-		for _, r := range recs {
-			ev.Reset()
-			d.Decode(r, &ev)
-		}
-		i := 0
-		if a := testing.AllocsPerRun(len(recs), func() {
-			ev.Reset()
-			if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
-				t.Fatal(err)
-			}
-			i++
-		}); a != 0 {
-			t.Errorf("%s: %.2f allocs per record", sh.file, a)
-		}
+		dectest.ZeroAllocsStream(t, New(), event.NewDict("statement", "application_name", "client_ip"), dectest.Frame(t, sh.file, Format))
 	}
 }
 
 func BenchmarkDecode(b *testing.B) {
 	for _, sh := range shapes {
 		b.Run(sh.file, func(b *testing.B) {
-			recs := readRecs(b, sh.file)
-			size := 0
-			for _, r := range recs {
-				size += len(r)
-			}
-			d := New()
-			var ev event.Event
-			ev.Fields.Bind(event.NewDict("statement", "application_name", "client_ip"))
-			b.SetBytes(int64(size / len(recs)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu0 := dectest.CPUTime()
-			for i := 0; i < b.N; i++ {
-				ev.Reset()
-				if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
-					b.Fatal(err)
-				}
-			}
-			// CPU time, not wall time: the benchmark may share its cores.
-			b.ReportMetric(float64((dectest.CPUTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/record")
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			dectest.BenchDecode(b, New(), event.NewDict("statement", "application_name", "client_ip"), dectest.Frame(b, sh.file, Format))
 		})
 	}
 }
@@ -295,7 +200,7 @@ func FuzzDecode(f *testing.F) {
 	// A few seeds a shape: the records are large, and the fuzzer's
 	// throughput falls with the size of its corpus.
 	for _, sh := range shapes {
-		for _, r := range readRecs(f, sh.file)[:4] {
+		for _, r := range dectest.Frame(f, sh.file, Format)[:4] {
 			f.Add(r)
 		}
 	}
@@ -330,14 +235,7 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 		}
-		if err != nil {
-			var de *decode.Error
-			if !errors.As(err, &de) {
-				t.Fatalf("error %v is not a *decode.Error", err)
-			}
-			if de.Offset < -1 || de.Offset > len(rec) {
-				t.Fatalf("offset %d outside the record of %d bytes", de.Offset, len(rec))
-			}
+		if dectest.Refused(t, rec, err) {
 			return
 		}
 		if ev.Common[event.EventCode] == "" && ev.Logsource.Product != "mssql" {

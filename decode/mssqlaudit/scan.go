@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/vigil-sec/vigil/decode/internal/view"
 )
 
 // The fast path. Nearly every record is one flat object of scalars, or one
@@ -211,13 +213,13 @@ func (d *Decoder) take() {
 		var s string
 		switch t.kind {
 		case kString, kNumber:
-			s = bytesString(t.val)
+			s = view.String(t.val)
 		case kEscaped:
 			// A buffer that grows leaves earlier strings pointing at the
 			// old array, which stays alive and unchanged.
 			start := len(d.buf)
 			d.buf = unescape(d.buf, t.val)
-			s = bytesString(d.buf[start:])
+			s = view.String(d.buf[start:])
 		case kTrue:
 			s = "true"
 		case kFalse:
@@ -268,7 +270,7 @@ func unescape(b, s []byte) []byte {
 				break
 			}
 			xs := s[:4]
-			x, err := strconv.ParseUint(bytesString(xs), 16, 16)
+			x, err := strconv.ParseUint(view.String(xs), 16, 16)
 			if err != nil {
 				b = append(b, `\u`...)
 				break
@@ -283,7 +285,7 @@ func unescape(b, s []byte) []byte {
 				b = append(b, xs...)
 				break
 			}
-			x1, err := strconv.ParseUint(bytesString(s[2:6]), 16, 16)
+			x1, err := strconv.ParseUint(view.String(s[2:6]), 16, 16)
 			if err != nil {
 				b = append(b, `\u`...)
 				b = append(b, xs...)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -54,7 +55,7 @@ var auditColumns = [...]string{"serverhost", "username", "host", "connectionid",
 // buffer for an object with escapes.
 func (d *AuditDecoder) Decode(rec []byte, ev *event.Event) error {
 	d.buf = d.buf[:0]
-	s := strings.TrimRight(bytesString(rec), "\r\n")
+	s := strings.TrimRight(view.String(rec), "\r\n")
 	// "YYYYMMDD HH:MM:SS,"
 	if len(s) < 18 || s[8] != ' ' || s[17] != ',' {
 		return auditError(0, "timestamp", "no \"YYYYMMDD HH:MM:SS\" time stamp")
@@ -173,5 +174,5 @@ func (d *AuditDecoder) unescape(s string) string {
 		}
 		d.buf = append(d.buf, c)
 	}
-	return bytesString(d.buf[start:])
+	return view.String(d.buf[start:])
 }

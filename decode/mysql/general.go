@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -49,7 +50,7 @@ func generalError(off int, reason string) error {
 
 // Decode implements decode.Decoder. Values alias rec.
 func (d *GeneralDecoder) Decode(rec []byte, ev *event.Event) error {
-	s := strings.TrimRight(bytesString(rec), "\r\n")
+	s := strings.TrimRight(view.String(rec), "\r\n")
 	ev.Logsource = Logsource
 	if isBanner(firstLine(s)) {
 		ev.Common[event.Message] = s
@@ -217,7 +218,7 @@ func isBanner(l string) bool {
 // unless it begins an entry (a stamp, or the two tabs of an entry without
 // one, then a thread id and a command) or is a banner line.
 func (d *GeneralDecoder) Continues(rec, line []byte) bool {
-	return !startsEntry(bytesString(line))
+	return !startsEntry(view.String(line))
 }
 
 func startsEntry(l string) bool {

@@ -9,7 +9,6 @@ package mysql
 import (
 	"net/netip"
 	"time"
-	"unsafe"
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/event"
@@ -41,13 +40,6 @@ const (
 	actionStatement   = "statement"
 	actionError       = "error"
 )
-
-func bytesString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
 
 func isIP(s string) bool {
 	if s == "" {

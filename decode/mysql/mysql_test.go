@@ -1,16 +1,12 @@
 package mysql
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -19,40 +15,6 @@ import (
 // by the mariadb client over TCP: first with name resolution (clients show
 // as "localhost"), then with skip-name-resolve (addresses).
 
-func frameFile(t testing.TB, name, format string) [][]byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := decode.JoinerFor(format)
-	var recs [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		l := sc.Bytes()
-		if n := len(recs); n > 0 && j != nil && j.Continues(recs[n-1], l) {
-			recs[n-1] = append(append(recs[n-1], '\n'), l...)
-			continue
-		}
-		if len(l) > 0 {
-			recs = append(recs, append([]byte(nil), l...))
-		}
-	}
-	return recs
-}
-
-func decodeRec(t testing.TB, format string, rec []byte) (*event.Event, error) {
-	t.Helper()
-	d, err := decode.New(format)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev event.Event
-	ev.Fields.Bind(event.NewOpenDict())
-	err = d.Decode(rec, &ev)
-	return &ev, err
-}
-
 // want: "-" means empty, "" not checked.
 type want struct {
 	time, action, outcome, code, user, ip, db, statement string
@@ -60,29 +22,11 @@ type want struct {
 
 func check(t *testing.T, where string, ev *event.Event, w want) {
 	t.Helper()
+	dectest.CheckCommon(t, where, ev, map[string]string{
+		"@timestamp": w.time, "event.action": w.action, "event.outcome": w.outcome, "event.code": w.code,
+		"user.name": w.user, "source.ip": w.ip, "db.name": w.db, "db.statement": w.statement,
+	})
 	c := &ev.Common
-	tm := ""
-	if !ev.Time.IsZero() {
-		tm = ev.Time.Format(time.RFC3339)
-	}
-	for _, f := range []struct{ name, got, want string }{
-		{"time", tm, w.time},
-		{"event.action", c[event.EventAction], w.action},
-		{"event.outcome", c[event.EventOutcome], w.outcome},
-		{"event.code", c[event.EventCode], w.code},
-		{"user.name", c[event.UserName], w.user},
-		{"source.ip", c[event.SourceIP], w.ip},
-		{"db.name", c[event.DBName], w.db},
-		{"db.statement", c[event.DBStatement], w.statement},
-	} {
-		switch {
-		case f.want == "":
-		case f.want == "-" && f.got != "":
-			t.Errorf("%s: %s = %q, want none", where, f.name, f.got)
-		case f.want != "-" && f.got != f.want:
-			t.Errorf("%s: %s = %q, want %q", where, f.name, f.got, f.want)
-		}
-	}
 	if c[event.DBUser] != c[event.UserName] {
 		t.Errorf("%s: db.user %q, user.name %q", where, c[event.DBUser], c[event.UserName])
 	}
@@ -94,7 +38,7 @@ func check(t *testing.T, where string, ev *event.Event, w want) {
 const multiLine = "SELECT u.id,\n       u.name,\n       u.email\n  FROM users u\n WHERE u.name LIKE 'a%'\n ORDER BY u.id"
 
 func TestGeneralLog(t *testing.T) {
-	recs := frameFile(t, "general.log", FormatGeneral)
+	recs := dectest.Frame(t, "general.log", FormatGeneral)
 	// The first run: clients resolved to "localhost", which is no
 	// source.ip. Entries without a stamp decode without a time.
 	firstRun := []struct {
@@ -114,8 +58,8 @@ func TestGeneralLog(t *testing.T) {
 		{"8 Query\tSELECT * FROM users WHERE name = '' OR 1=1", want{action: "statement", statement: "SELECT * FROM users WHERE name = '' OR 1=1"}}, // the client stripped the comment
 	}
 	for _, tt := range firstRun {
-		rec := find(t, recs, tt.match)
-		ev, err := decodeRec(t, FormatGeneral, rec)
+		rec := dectest.Find(t, recs, tt.match)
+		ev, err := dectest.DecodeAs(t, FormatGeneral, rec)
 		if err != nil {
 			t.Errorf("%q: %v", tt.match, err)
 			continue
@@ -149,7 +93,7 @@ func TestGeneralLog(t *testing.T) {
 		if rec == nil {
 			t.Fatalf("no record holds %q", tt.match)
 		}
-		ev, err := decodeRec(t, FormatGeneral, rec)
+		ev, err := dectest.DecodeAs(t, FormatGeneral, rec)
 		if err != nil {
 			t.Errorf("%q: %v", tt.match, err)
 			continue
@@ -159,7 +103,7 @@ func TestGeneralLog(t *testing.T) {
 	// Every record decodes; thread ids and commands are fields.
 	n := 0
 	for i, r := range recs {
-		ev, err := decodeRec(t, FormatGeneral, r)
+		ev, err := dectest.DecodeAs(t, FormatGeneral, r)
 		if err != nil {
 			t.Errorf("record %d %q: %v", i, r, err)
 			continue
@@ -187,19 +131,8 @@ func TestGeneralLog(t *testing.T) {
 	t.Logf("%d records, %d entries", len(recs), n)
 }
 
-func find(t *testing.T, recs [][]byte, sub string) []byte {
-	t.Helper()
-	for _, r := range recs {
-		if bytes.Contains(r, []byte(sub)) {
-			return r
-		}
-	}
-	t.Fatalf("no record holds %q", sub)
-	return nil
-}
-
 func TestServerAudit(t *testing.T) {
-	recs := frameFile(t, "server_audit.log", FormatAudit)
+	recs := dectest.Frame(t, "server_audit.log", FormatAudit)
 	if len(recs) != 100 {
 		t.Fatalf("%d records, want one a line (100)", len(recs))
 	}
@@ -219,17 +152,8 @@ func TestServerAudit(t *testing.T) {
 		{"root,127.0.0.1,17,0,FAILED_CONNECT", want{action: "login-failed", user: "root", ip: "127.0.0.1", code: "1045"}},
 	}
 	for _, tt := range byContent {
-		var rec []byte
-		for _, r := range recs {
-			if bytes.Contains(r, []byte(tt.match)) {
-				rec = r
-				break
-			}
-		}
-		if rec == nil {
-			t.Fatalf("no record holds %q", tt.match)
-		}
-		ev, err := decodeRec(t, FormatAudit, rec)
+		rec := dectest.Find(t, recs, tt.match)
+		ev, err := dectest.DecodeAs(t, FormatAudit, rec)
 		if err != nil {
 			t.Errorf("%q: %v", tt.match, err)
 			continue
@@ -239,14 +163,14 @@ func TestServerAudit(t *testing.T) {
 			t.Errorf("%q: host.name %q", tt.match, ev.Common[event.HostName])
 		}
 	}
-	ev, _ := decodeRec(t, FormatAudit, recs[10])
+	ev, _ := dectest.DecodeAs(t, FormatAudit, recs[10])
 	for name, w := range map[string]string{"serverhost": "vm", "username": "webapp", "host": "localhost", "connectionid": "4", "queryid": "9", "operation": "QUERY", "database": "shop", "object": "SELECT id, name FROM users WHERE id = 1", "retcode": "0"} {
 		if got, _ := ev.Get(name); got != w {
 			t.Errorf("field %s = %q, want %q", name, got, w)
 		}
 	}
 	for i, r := range recs {
-		if _, err := decodeRec(t, FormatAudit, r); err != nil {
+		if _, err := dectest.DecodeAs(t, FormatAudit, r); err != nil {
 			t.Errorf("record %d: %v", i, err)
 		}
 	}
@@ -300,40 +224,25 @@ func TestJoiner(t *testing.T) {
 }
 
 func TestBadRecords(t *testing.T) {
-	for _, tt := range []struct {
-		format, rec string
-		offset      int
-		field       string
-		reason      string
-	}{
-		{FormatGeneral, "", 0, "", "no time stamp"},
-		{FormatGeneral, "hello", 0, "", "no time stamp"},
-		{FormatGeneral, "261327 16:50:24\t 3 Query\tx", 0, "", "no such date"},
-		{FormatGeneral, "261127 16:5x:24\t 3 Query\tx", 7, "", "time of day"},
-		{FormatGeneral, "\t\t  x Query\tx", 4, "", "thread id"},
-		{FormatGeneral, "\t\t  3 Query x", 6, "", "no tab"},
-		{FormatGeneral, "2024-05-06T08:00:00.123456Q\t 5 Query\tx", 0, "", "ISO 8601"},
-		{FormatAudit, "20261127 16:50:24", 0, "timestamp", "time stamp"},
-		{FormatAudit, "2026112x 16:50:24,vm,root,localhost,3,0,CONNECT,,,0", 0, "timestamp", "unreadable"},
-		{FormatAudit, "20261127 16:50:24,vm,root", 25, "host", "before the host"},
-		{FormatAudit, "20261127 16:50:24,vm,root,localhost,3,0,CONNECT,db", 50, "object", "before the object"},
-		{FormatAudit, "20261127 16:50:24,vm,root,localhost,3,0,CONNECT,db,,x", 52, "retcode", "not a number"},
-	} {
-		_, err := decodeRec(t, tt.format, []byte(tt.rec))
-		var de *decode.Error
-		if !errors.As(err, &de) {
-			t.Errorf("%s %q: err %v, want *decode.Error", tt.format, tt.rec, err)
-			continue
-		}
-		if de.Offset != tt.offset || de.Field != tt.field || !strings.Contains(de.Reason, tt.reason) || de.Format != tt.format {
-			t.Errorf("%s %q: %v (offset %d field %q), want offset %d field %q reason ~%q", tt.format, tt.rec, de, de.Offset, de.Field, tt.offset, tt.field, tt.reason)
-		}
-	}
+	dectest.CheckBadFormats(t, []dectest.Bad{
+		{Format: FormatGeneral, Rec: "", Reason: "no time stamp"},
+		{Format: FormatGeneral, Rec: "hello", Reason: "no time stamp"},
+		{Format: FormatGeneral, Rec: "261327 16:50:24\t 3 Query\tx", Reason: "no such date"},
+		{Format: FormatGeneral, Rec: "261127 16:5x:24\t 3 Query\tx", Reason: "time of day", Offset: 7},
+		{Format: FormatGeneral, Rec: "\t\t  x Query\tx", Reason: "thread id", Offset: 4},
+		{Format: FormatGeneral, Rec: "\t\t  3 Query x", Reason: "no tab", Offset: 6},
+		{Format: FormatGeneral, Rec: "2024-05-06T08:00:00.123456Q\t 5 Query\tx", Reason: "ISO 8601"},
+		{Format: FormatAudit, Rec: "20261127 16:50:24", Field: "timestamp", Reason: "time stamp"},
+		{Format: FormatAudit, Rec: "2026112x 16:50:24,vm,root,localhost,3,0,CONNECT,,,0", Field: "timestamp", Reason: "unreadable"},
+		{Format: FormatAudit, Rec: "20261127 16:50:24,vm,root", Field: "host", Reason: "before the host", Offset: 25},
+		{Format: FormatAudit, Rec: "20261127 16:50:24,vm,root,localhost,3,0,CONNECT,db", Field: "object", Reason: "before the object", Offset: 50},
+		{Format: FormatAudit, Rec: "20261127 16:50:24,vm,root,localhost,3,0,CONNECT,db,,x", Field: "retcode", Reason: "not a number", Offset: 52},
+	})
 }
 
 func TestSniff(t *testing.T) {
 	for _, fx := range []struct{ file, format string }{{"general.log", FormatGeneral}, {"server_audit.log", FormatAudit}} {
-		for i, rec := range frameFile(t, fx.file, fx.format)[:30] {
+		for i, rec := range dectest.Frame(t, fx.file, fx.format)[:30] {
 			if got, score := decode.Sniff(rec); got != fx.format {
 				t.Errorf("%s record %d %q: sniffed %q (%d)", fx.file, i, rec, got, score)
 			}
@@ -348,55 +257,23 @@ func TestSniff(t *testing.T) {
 
 func TestZeroAllocs(t *testing.T) {
 	for _, fx := range []struct{ file, format string }{{"general.log", FormatGeneral}, {"server_audit.log", FormatAudit}} {
-		recs := frameFile(t, fx.file, fx.format)
 		d, _ := decode.New(fx.format)
-		var ev event.Event
-		ev.Fields.Bind(event.NewDict("user", "username", "argument", "object"))
-		for _, r := range recs {
-			ev.Reset()
-			d.Decode(r, &ev)
-		}
-		i := 0
-		if a := testing.AllocsPerRun(len(recs), func() {
-			ev.Reset()
-			if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
-				t.Fatal(err)
-			}
-			i++
-		}); a != 0 {
-			t.Errorf("%s: %.2f allocs per record", fx.file, a)
-		}
+		dectest.ZeroAllocsStream(t, d, event.NewDict("user", "username", "argument", "object"), dectest.Frame(t, fx.file, fx.format))
 	}
 }
 
 func BenchmarkDecode(b *testing.B) {
 	for _, fx := range []struct{ file, format string }{{"general.log", FormatGeneral}, {"server_audit.log", FormatAudit}} {
 		b.Run(fx.file, func(b *testing.B) {
-			recs := frameFile(b, fx.file, fx.format)
-			size := 0
-			for _, r := range recs {
-				size += len(r)
-			}
 			d, _ := decode.New(fx.format)
-			var ev event.Event
-			ev.Fields.Bind(event.NewDict("user", "username", "argument", "object"))
-			b.SetBytes(int64(size / len(recs)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				ev.Reset()
-				if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			dectest.BenchDecode(b, d, event.NewDict("user", "username", "argument", "object"), dectest.Frame(b, fx.file, fx.format))
 		})
 	}
 }
 
 func FuzzDecode(f *testing.F) {
 	for _, fx := range []struct{ file, format string }{{"general.log", FormatGeneral}, {"server_audit.log", FormatAudit}} {
-		for _, r := range frameFile(f, fx.file, fx.format) {
+		for _, r := range dectest.Frame(f, fx.file, fx.format) {
 			f.Add(uint8(0), r)
 			f.Add(uint8(1), r)
 		}
@@ -407,14 +284,7 @@ func FuzzDecode(f *testing.F) {
 		d := decs[int(which)%len(decs)]
 		var ev event.Event
 		ev.Fields.Bind(dict)
-		if err := d.Decode(rec, &ev); err != nil {
-			var de *decode.Error
-			if !errors.As(err, &de) {
-				t.Fatalf("error %v is not a *decode.Error", err)
-			}
-			if de.Offset < -1 || de.Offset > len(rec) {
-				t.Fatalf("offset %d outside the record of %d bytes", de.Offset, len(rec))
-			}
+		if dectest.Refused(t, rec, d.Decode(rec, &ev)) {
 			return
 		}
 		if ev.Logsource != Logsource {

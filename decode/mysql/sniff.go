@@ -1,10 +1,14 @@
 package mysql
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/vigil-sec/vigil/decode/internal/view"
+)
 
 // sniffGeneral: an entry of the general log, or its banner.
 func sniffGeneral(rec []byte) int {
-	l := firstLine(bytesString(rec))
+	l := firstLine(view.String(rec))
 	if isBanner(l) {
 		return 80
 	}
@@ -23,7 +27,7 @@ var auditOperations = [...]string{",CONNECT,", ",DISCONNECT,", ",FAILED_CONNECT,
 
 // sniffAudit: "YYYYMMDD HH:MM:SS," and one of the plugin's operations.
 func sniffAudit(rec []byte) int {
-	s := bytesString(rec)
+	s := view.String(rec)
 	if len(s) < 18 || s[8] != ' ' || s[17] != ',' || !digits(s[:8]) || s[11] != ':' {
 		return 0
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/azure"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -29,23 +31,14 @@ func init() {
 // Decoder decodes flow log records. The values it stores alias its parse
 // buffers and are valid until the next record.
 type Decoder struct {
-	p    fastjson.Parser
-	flat *jsondec.Flattener
-	ev   *event.Event
-	// The record's own fields, kept once and given to each tuple's event.
-	kept    []keptField
-	rec     recordInfo
+	// doc reads the record; doc.C is what the mapping reads of it.
+	doc     *jsondec.Record[recordInfo]
 	names   fieldIDs
 	tupleOK bool // the current emit asked for more
 	// A flattened record's tuples (flow.0, flow.1, …) and its top-level
 	// rule, aclID and mac.
 	flatTuples        [][]byte
 	topRule, topOwner string
-}
-
-type keptField struct {
-	id int32
-	v  string
 }
 
 // recordInfo is what the mapping reads from the record.
@@ -57,9 +50,9 @@ type recordInfo struct {
 
 // New returns a flow log decoder.
 func New() decode.Decoder {
-	d := &Decoder{kept: make([]keptField, 0, 16)}
-	d.flat = jsondec.NewFlattener(d.leaf)
-	return d
+	// The record's own fields are kept once and given to each tuple's
+	// event.
+	return &Decoder{doc: jsondec.NewRecord(Format, jsondec.Hooks[recordInfo]{Slot: (*recordInfo).slot, Keep: true})}
 }
 
 // Expand implements decode.Expander: one event a flow tuple, in the order
@@ -84,17 +77,11 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 // expand walks the tuples; emit returns false to stop after an event,
 // which then stays in ev.
 func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bool) error {
-	v, err := d.p.ParseBytes(rec)
+	o, err := d.doc.Open(rec, ev)
 	if err != nil {
-		return jsondec.SyntaxError(Format, rec, err)
+		return err
 	}
-	o := v.GetObject()
-	if o == nil {
-		return jsondec.ObjectError(Format, rec, v)
-	}
-	d.ev, d.rec, d.kept = ev, recordInfo{}, d.kept[:0]
 	d.names.bind(ev.Fields.Dict())
-	d.flat.Reset()
 	var flows []*fastjson.Value
 	hasFlows := false
 	d.flatTuples, d.topRule, d.topOwner = d.flatTuples[:0], "", ""
@@ -108,18 +95,18 @@ func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bo
 			// A flattened record's group fields: given to its tuples.
 			if sv := v.GetStringBytes(); v.Type() == fastjson.TypeString {
 				if string(k) == "rule" {
-					d.topRule = bytesString(sv)
+					d.topRule = view.String(sv)
 				} else {
-					d.topOwner = bytesString(sv)
+					d.topOwner = view.String(sv)
 				}
 				if string(k) == "aclID" {
-					d.rec.vnet = true
+					d.doc.C.vnet = true
 				}
 				return
 			}
 		case "flowLogVersion":
 			// Only VNet flow logs (version 4) carry it at the top.
-			d.rec.vnet = true
+			d.doc.C.vnet = true
 		case "properties":
 			// properties holds Version and the flows; only Version and
 			// other scalars are record fields.
@@ -135,23 +122,20 @@ func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bo
 			}
 		case "flowRecords":
 			if fv := v.Get("flows"); fv != nil && fv.Type() == fastjson.TypeArray {
-				d.rec.vnet = true
+				d.doc.C.vnet = true
 				flows, hasFlows = fv.GetArray(), true
 				return
 			}
 		}
-		d.flat.Walk(k, v)
+		d.doc.Walk(k, v)
 	})
-	d.ev = nil
+	d.doc.Close()
 	flat := !hasFlows && len(d.flatTuples) > 0
 	if !hasFlows && !flat {
 		return &decode.Error{Format: Format, Offset: -1, Field: "properties.flows", Reason: "no flows array (properties.flows or flowRecords.flows)"}
 	}
-	if d.rec.time != "" {
-		var ok bool
-		if d.rec.t, ok = jsondec.ParseTime(d.rec.time); !ok {
-			return &decode.Error{Format: Format, Offset: -1, Field: "time", Reason: "unreadable time stamp " + strconv.Quote(d.rec.time)}
-		}
+	if err := jsondec.FieldTime(Format, "time", d.doc.C.time, &d.doc.C.t); err != nil {
+		return err
 	}
 	id := ev.ID
 	var firstErr *decode.Error
@@ -169,7 +153,7 @@ func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bo
 		ev.ResetFor(event.SubID(id, i))
 		d.fillRecord(ev)
 		d.names.set(ev, fRule, rule)
-		if d.rec.vnet {
+		if d.doc.C.vnet {
 			d.names.set(ev, fACL, owner)
 		} else {
 			d.names.set(ev, fMAC, owner)
@@ -194,7 +178,7 @@ func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bo
 		return errOrNil(firstErr)
 	}
 	groupsKey, ownerKey := "flows", "mac"
-	if d.rec.vnet {
+	if d.doc.C.vnet {
 		groupsKey, ownerKey = "flowGroups", "aclID"
 	}
 	for _, outer := range flows {
@@ -244,54 +228,38 @@ func errOrNil(e *decode.Error) error {
 // fillRecord gives ev the record's own fields and the common fields they
 // imply.
 func (d *Decoder) fillRecord(ev *event.Event) {
-	for _, f := range d.kept {
-		ev.Fields.Set(f.id, f.v)
+	for _, f := range d.doc.Kept() {
+		ev.Fields.Set(f.ID, f.Value)
 	}
-	ev.Time = d.rec.t // the tuple's own time replaces it
+	r := &d.doc.C
+	ev.Time = r.t // the tuple's own time replaces it
 	ev.Logsource = event.Logsource{Product: "azure", Service: "nsgflowlogs"}
-	if d.rec.vnet {
+	if r.vnet {
 		ev.Logsource.Service = "vnetflowlogs"
 	}
 	ev.Common[event.CloudProvider] = "azure"
-	ev.Common[event.CloudAccountID] = subscription(d.rec.resourceID)
+	ev.Common[event.CloudAccountID] = azure.Subscription(r.resourceID)
 	if ev.Common[event.CloudAccountID] == "" {
-		ev.Common[event.CloudAccountID] = subscription(d.rec.targetResourceID)
+		ev.Common[event.CloudAccountID] = azure.Subscription(r.targetResourceID)
 	}
 }
 
 func (d *Decoder) walkUnder(prefix string, k []byte, v *fastjson.Value) {
 	d.names.scratch = append(append(append(d.names.scratch[:0], prefix...), '.'), k...)
-	d.flat.Walk(d.names.scratch, v)
+	d.doc.Walk(d.names.scratch, v)
 }
 
-func (d *Decoder) leaf(name []byte, v *fastjson.Value) {
-	var slot *string
+// slot is where the value of a record's leaf goes.
+func (r *recordInfo) slot(name []byte) *string {
 	switch string(name) {
 	case "time":
-		slot = &d.rec.time
+		return &r.time
 	case "resourceId":
-		slot = &d.rec.resourceID
+		return &r.resourceID
 	case "targetResourceID":
-		slot = &d.rec.targetResourceID
+		return &r.targetResourceID
 	}
-	var id int32
-	keep := false
-	if dict := d.ev.Fields.Dict(); dict != nil {
-		id, keep = dict.IDBytes(name)
-	}
-	if !keep && slot == nil {
-		return
-	}
-	s, ok := d.flat.Scalar(v)
-	if !ok {
-		return
-	}
-	if keep {
-		d.kept = append(d.kept, keptField{id, s})
-	}
-	if slot != nil && *slot == "" {
-		*slot = s
-	}
+	return nil
 }
 
 func str(v *fastjson.Value, key string) string {
@@ -299,7 +267,7 @@ func str(v *fastjson.Value, key string) string {
 	if len(b) == 0 {
 		return ""
 	}
-	return bytesString(b)
+	return view.String(b)
 }
 
 // tupleError locates the bad tuple in the record for the error's offset

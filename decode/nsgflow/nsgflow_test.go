@@ -2,7 +2,6 @@ package nsgflow
 
 import (
 	"errors"
-	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,42 +11,22 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"github.com/vigil-sec/vigil/event"
 )
 
-// expandAll expands rec and returns each event's JSON form (events are
-// reused, so they are rendered as they come).
-func expandAll(t testing.TB, rec []byte, dict *event.Dict) ([]map[string]any, error) {
+// expandAll expands rec with a new decoder. The events' ids are SubIDs of
+// the record's by tuple position, so a record with no bad tuple gives 0,
+// 1, 2…
+func expandAll(t testing.TB, rec []byte) ([]dectest.Snapshot, error) {
 	t.Helper()
-	var ev event.Event
-	ev.Fields.Bind(dict)
-	ev.ID = event.NewID()
-	base := ev.ID
-	var out []map[string]any
-	err := New().(decode.Expander).Expand(rec, &ev, func(e *event.Event) {
-		m := map[string]any{"id": e.ID, "time": e.Time, "logsource": e.Logsource}
-		for i, v := range e.Common {
-			if v != "" {
-				m[event.CommonName(i)] = v
-			}
-		}
-		for _, id := range e.Fields.IDs() {
-			v, _ := e.Fields.Get(id)
-			m["f:"+dict.Name(id)] = v
-		}
-		out = append(out, m)
-	})
-	for i, m := range out {
-		if m["id"] == nil {
-			continue
-		}
-		// Ids are SubIDs of the record's by tuple position, so a record
-		// with no bad tuple gives 0, 1, 2…
-		if err == nil && m["id"] != event.SubID(base, i) {
-			t.Errorf("event %d: id %v, want SubID(%v, %d)", i, m["id"], base, i)
+	evs, err := dectest.Expand(t, New(), [][]byte{rec})
+	for i, e := range evs {
+		if err == nil && e.ID != event.SubID(evs[0].ID, i) {
+			t.Errorf("event %d: id %v, want SubID(%v, %d)", i, e.ID, evs[0].ID, i)
 		}
 	}
-	return out, err
+	return evs, err
 }
 
 func TestExpandFixtures(t *testing.T) {
@@ -87,12 +66,7 @@ func TestExpandFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			rec, err := os.ReadFile(filepath.Join("testdata", tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			dict := event.NewOpenDict()
-			evs, err := expandAll(t, rec, dict)
+			evs, err := expandAll(t, dectest.Fixtures(t, tt.file)[0])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,13 +74,13 @@ func TestExpandFixtures(t *testing.T) {
 				t.Fatalf("%d events, want %d", len(evs), len(tt.tuples))
 			}
 			for i, w := range tt.tuples {
-				m := evs[i]
+				e := evs[i]
 				wt, _ := time.Parse(time.RFC3339Nano, w.time)
-				if !m["time"].(time.Time).Equal(wt) {
-					t.Errorf("tuple %d: time %v, want %v", i, m["time"], wt)
+				if !e.Time.Equal(wt) {
+					t.Errorf("tuple %d: time %v, want %v", i, e.Time, wt)
 				}
-				if ls := m["logsource"].(event.Logsource); ls != (event.Logsource{Product: "azure", Service: tt.service}) {
-					t.Errorf("tuple %d: logsource %+v", i, ls)
+				if e.Logsource != (event.Logsource{Product: "azure", Service: tt.service}) {
+					t.Errorf("tuple %d: logsource %+v", i, e.Logsource)
 				}
 				outcome := map[string]string{"allow": "success", "deny": "failure"}[w.action]
 				want := map[string]string{
@@ -123,15 +97,19 @@ func TestExpandFixtures(t *testing.T) {
 					want["f:"+fieldNames[fPktsS2D+j]] = c
 				}
 				for k, v := range want {
-					if m[k] != v {
-						t.Errorf("tuple %d: %s = %v, want %q", i, k, m[k], v)
+					got := e.Common[k]
+					if name, ok := strings.CutPrefix(k, "f:"); ok {
+						got = e.Field(name)
+					}
+					if got != v {
+						t.Errorf("tuple %d: %s = %q, want %q", i, k, got, v)
 					}
 				}
-				if w.counts == nil && m["f:bytesSrcToDst"] != nil {
-					t.Errorf("tuple %d: bytesSrcToDst %v, want absent", i, m["f:bytesSrcToDst"])
+				if w.counts == nil && e.Fields["bytesSrcToDst"] != nil {
+					t.Errorf("tuple %d: bytesSrcToDst %v, want absent", i, e.Fields["bytesSrcToDst"])
 				}
-				if !strings.HasPrefix(m["f:flowTuple"].(string), m["f:timestamp"].(string)+",") {
-					t.Errorf("tuple %d: flowTuple %v", i, m["f:flowTuple"])
+				if !strings.HasPrefix(e.Field("flowTuple"), e.Field("timestamp")+",") {
+					t.Errorf("tuple %d: flowTuple %q", i, e.Field("flowTuple"))
 				}
 			}
 		})
@@ -182,7 +160,7 @@ func TestSharedData(t *testing.T) {
 		for i, r := range env.GetArray("records") {
 			rec := r.MarshalTo(nil)
 			want := countTuples(r)
-			evs, err := expandAll(t, rec, event.NewOpenDict())
+			evs, err := expandAll(t, rec)
 			if err != nil {
 				t.Errorf("%s record %d: %v", filepath.Base(file), i, err)
 			}
@@ -245,29 +223,16 @@ func TestBadInput(t *testing.T) {
 		{head + `"now,1.2.3.4,10.0.0.1,1,2,T,I,A"]}]}]}}`, "flowTuples", "bad time stamp", len(head) + 1, 0},
 		{head + `7,"1714982401,1.2.3.4,10.0.0.1,1,2,T,I,A"]}]}]}}`, "flowTuples", "flow tuple 1 is not a string", -1, 1},
 	} {
-		var ev event.Event
-		ev.Fields.Bind(event.NewOpenDict())
-		good := 0
-		err := New().(decode.Expander).Expand([]byte(tt.rec), &ev, func(*event.Event) { good++ })
-		var de *decode.Error
-		if !errors.As(err, &de) {
-			t.Errorf("%s: err = %v", tt.rec, err)
-			continue
-		}
-		if de.Field != tt.field || de.Offset != tt.offset || !strings.Contains(de.Reason, tt.reason) || de.Format != Format || good != tt.good {
-			t.Errorf("%.80s: got %v (offset %d field %q), %d good events; want offset %d, %d good", tt.rec, de, de.Offset, de.Field, good, tt.offset, tt.good)
+		good, err := dectest.Expand(t, New(), [][]byte{[]byte(tt.rec)})
+		dectest.WantError(t, tt.rec, err, decode.Error{Format: Format, Offset: tt.offset, Field: tt.field, Reason: tt.reason})
+		if len(good) != tt.good {
+			t.Errorf("%.80s: %d good events, want %d", tt.rec, len(good), tt.good)
 		}
 	}
 }
 
 func TestSniff(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	for _, file := range files {
-		rec, _ := os.ReadFile(file)
-		if f, score := decode.Sniff(rec); f != Format {
-			t.Errorf("%s: sniffed as %q (%d)", file, f, score)
-		}
-	}
+	dectest.Sniffed(t, Format, dectest.Fixtures(t, "*.json"))
 	if s := Sniff([]byte(`{"operationName":"x","resourceId":"y"}`)); s != 0 {
 		t.Errorf("activity record scored %d", s)
 	}
@@ -275,66 +240,17 @@ func TestSniff(t *testing.T) {
 
 var benchDict = event.NewDict("rule", "trafficDecision", "destinationPort", "category", "bytesSrcToDst")
 
-func fixtures(t testing.TB) [][]byte {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	var recs [][]byte
-	for _, f := range files {
-		r, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, r)
-	}
-	return recs
-}
-
 func TestZeroAllocs(t *testing.T) {
-	for _, rec := range fixtures(t) {
-		d := New().(decode.Expander)
-		var ev event.Event
-		ev.Fields.Bind(benchDict)
-		emit := func(*event.Event) {}
-		if a := testing.AllocsPerRun(100, func() {
-			ev.Reset()
-			if err := d.Expand(rec, &ev, emit); err != nil {
-				t.Fatal(err)
-			}
-		}); a != 0 {
-			t.Errorf("%.40s: %.1f allocs per record, want 0", rec, a)
-		}
-	}
+	dectest.ZeroAllocs(t, New(), benchDict, dectest.Fixtures(t, "*.json"))
 }
 
 // BenchmarkDecode expands the fixtures and reports flow tuples a second.
 func BenchmarkDecode(b *testing.B) {
-	recs := fixtures(b)
-	d := New().(decode.Expander)
-	var ev event.Event
-	ev.Fields.Bind(benchDict)
-	tuples := 0
-	emit := func(*event.Event) { tuples++ }
-	size := 0
-	for _, r := range recs {
-		size += len(r)
-	}
-	b.SetBytes(int64(size / len(recs)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := dectest.CPUTime()
-	for i := 0; i < b.N; i++ {
-		ev.Reset()
-		if err := d.Expand(recs[i%len(recs)], &ev, emit); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(tuples)/b.Elapsed().Seconds(), "tuples/s")
-	if cpu := dectest.CPUTime() - cpu; cpu > 0 {
-		b.ReportMetric(float64(tuples)/cpu.Seconds(), "tuples/cpu-s")
-	}
+	dectest.BenchExpand(b, New().(decode.Expander), benchDict, dectest.Fixtures(b, "*.json"), "tuples")
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, rec := range fixtures(f) {
+	for _, rec := range dectest.Fixtures(f, "*.json") {
 		f.Add(rec)
 	}
 	f.Add([]byte(`{"flowRecords":{"flows":[{"flowGroups":[{"flowTuples":["1,::1,::2,,,255,O,D,X,,,,"]}]}]}}`))
@@ -344,37 +260,17 @@ func FuzzDecode(f *testing.F) {
 		Sniff(rec)
 		var ev event.Event
 		ev.Fields.Bind(dict)
-		check := func(err error) {
-			if err == nil {
-				return
-			}
-			var de *decode.Error
-			if !errors.As(err, &de) {
-				t.Fatalf("error %v is not a *decode.Error", err)
-			}
-			if de.Offset > len(rec) {
-				t.Fatalf("offset %d beyond %d bytes", de.Offset, len(rec))
-			}
-		}
-		check(d.(decode.Expander).Expand(rec, &ev, func(e *event.Event) {
+		dectest.Refused(t, rec, d.(decode.Expander).Expand(rec, &ev, func(e *event.Event) {
 			if e.Common[event.SourceIP] == "" || e.Logsource.Product != "azure" {
 				t.Fatalf("event without source: %+v", e.Common)
 			}
 		}))
 		ev.Reset()
-		check(d.Decode(rec, &ev))
+		dectest.Refused(t, rec, d.Decode(rec, &ev))
 	})
 }
 
-func TestRegistered(t *testing.T) {
-	d, err := decode.New(Format)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := d.(decode.Expander); !ok {
-		t.Errorf("decode.New(%q) gave a %T, not an Expander", Format, d)
-	}
-}
+func TestRegistered(t *testing.T) { dectest.Registered[decode.Expander](t, Format) }
 
 // TestFlattened decodes records some collectors forward one tuple a record
 // (Sekoia's network-watcher samples): the group's rule and aclID at the
@@ -386,7 +282,7 @@ func TestFlattened(t *testing.T) {
 		t.Errorf("sniffed as %q", f)
 	}
 	dict := event.NewOpenDict()
-	evs, err := expandAll(t, rec, dict)
+	evs, err := expandAll(t, rec)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("%d events, %v", len(evs), err)
 	}
@@ -403,7 +299,7 @@ func TestFlattened(t *testing.T) {
 	}
 	// NSG v2 flattened: mac at the top, seconds, T/U.
 	nsg := []byte(`{"time":"2024-05-06T00:00:00Z","mac":"000D3AF87856","rule":"DefaultRule_DenyAllInBound","flow.0":"1714982401,1.2.3.4,10.0.0.1,1,2,T,I,D,B,,,,","flow.1":"1714982402,1.2.3.5,10.0.0.1,1,2,U,I,A,E,1,2,3,4"}`)
-	evs, err = expandAll(t, nsg, dict)
+	evs, err = expandAll(t, nsg)
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("nsg flattened: %d events, %v", len(evs), err)
 	}

@@ -4,8 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
-	"unsafe"
 
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -93,11 +93,11 @@ func (d *Decoder) tuple(ev *event.Event, b []byte) *tupleErr {
 		if n == len(parts) {
 			return &tupleErr{i, "more than 13 parts"}
 		}
-		parts[n], pos[n] = bytesString(b[start:i]), start
+		parts[n], pos[n] = view.String(b[start:i]), start
 		n++
 		start = i + 1
 	}
-	vnet := d.rec.vnet
+	vnet := d.doc.C.vnet
 	switch {
 	case n == 8 && !vnet, n == 13:
 	default:
@@ -166,7 +166,7 @@ func (d *Decoder) tuple(ev *event.Event, b []byte) *tupleErr {
 	}
 
 	f := &d.names
-	f.set(ev, fTuple, bytesString(b))
+	f.set(ev, fTuple, view.String(b))
 	f.set(ev, fTimestamp, parts[0])
 	f.set(ev, fSrc, parts[1])
 	f.set(ev, fDst, parts[2])
@@ -237,13 +237,4 @@ func digits(s string) (uint64, bool) {
 		n = n*10 + uint64(s[i]-'0')
 	}
 	return n, true
-}
-
-// bytesString views b as a string without copying; b belongs to the
-// parser, which rewrites it only for the next record.
-func bytesString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
 }

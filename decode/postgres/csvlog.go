@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -66,7 +67,7 @@ func (d *CSVDecoder) Configure(o decode.Options) error {
 // Decode implements decode.Decoder.
 func (d *CSVDecoder) Decode(rec []byte, ev *event.Event) error {
 	d.buf = d.buf[:0]
-	n, err := d.split(bytesString(trimEOL(rec)))
+	n, err := d.split(view.String(trimEOL(rec)))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -119,11 +120,11 @@ func (d *JSONDecoder) scalar(v *fastjson.Value) string {
 	switch v.Type() {
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		return bytesString(b)
+		return view.String(b)
 	case fastjson.TypeNumber:
 		start := len(d.nums)
 		d.nums = v.MarshalTo(d.nums)
-		return bytesString(d.nums[start:])
+		return view.String(d.nums[start:])
 	}
 	return ""
 }

@@ -2,7 +2,8 @@ package postgres
 
 import (
 	"strings"
-	"unsafe"
+
+	"github.com/vigil-sec/vigil/decode/internal/view"
 )
 
 // audit is one pgaudit entry: the text after "AUDIT: ", CSV in pgaudit's
@@ -75,12 +76,5 @@ func undouble(s string, buf *[]byte) string {
 			i++
 		}
 	}
-	return bytesString((*buf)[start:])
-}
-
-func bytesString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
+	return view.String((*buf)[start:])
 }

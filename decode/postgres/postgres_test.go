@@ -1,16 +1,12 @@
 package postgres
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -25,43 +21,6 @@ var fixtures = []struct{ file, format string }{
 	{"jsonlog.json", FormatJSON},
 }
 
-// frameFile splits a fixture into records as ingest's text framing does:
-// a line, with the lines the format's Joiner says continue it.
-func frameFile(t testing.TB, name, format string) [][]byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := decode.JoinerFor(format)
-	var recs [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		l := sc.Bytes()
-		if n := len(recs); n > 0 && j != nil && j.Continues(recs[n-1], l) {
-			recs[n-1] = append(append(recs[n-1], '\n'), l...)
-			continue
-		}
-		if len(l) > 0 {
-			recs = append(recs, append([]byte(nil), l...))
-		}
-	}
-	return recs
-}
-
-func decodeRec(t testing.TB, format string, rec []byte) (*event.Event, error) {
-	t.Helper()
-	d, err := decode.New(format)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev event.Event
-	ev.Fields.Bind(event.NewOpenDict())
-	err = d.Decode(rec, &ev)
-	return &ev, err
-}
-
 // want is what one record must decode to; "-" means the field must be
 // empty, "" that it is not checked.
 type want struct {
@@ -70,47 +29,14 @@ type want struct {
 
 func check(t *testing.T, where string, ev *event.Event, w want) {
 	t.Helper()
+	dectest.CheckCommon(t, where, ev, map[string]string{
+		"event.action": w.action, "event.outcome": w.outcome, "event.code": w.code, "user.name": w.user,
+		"db.name": w.db, "source.ip": w.ip, "source.port": w.port, "db.statement": w.statement,
+	})
 	c := &ev.Common
-	for _, f := range []struct {
-		name      string
-		got, want string
-	}{
-		{"event.action", c[event.EventAction], w.action},
-		{"event.outcome", c[event.EventOutcome], w.outcome},
-		{"event.code", c[event.EventCode], w.code},
-		{"user.name", c[event.UserName], w.user},
-		{"db.name", c[event.DBName], w.db},
-		{"source.ip", c[event.SourceIP], w.ip},
-		{"source.port", c[event.SourcePort], w.port},
-		{"db.statement", c[event.DBStatement], w.statement},
-	} {
-		switch {
-		case f.want == "":
-		case f.want == "-" && f.got != "":
-			t.Errorf("%s: %s = %q, want none", where, f.name, f.got)
-		case f.want != "-" && f.got != f.want:
-			t.Errorf("%s: %s = %q, want %q", where, f.name, f.got, f.want)
-		}
-	}
 	if c[event.DBUser] != c[event.UserName] {
 		t.Errorf("%s: db.user %q differs from user.name %q", where, c[event.DBUser], c[event.UserName])
 	}
-}
-
-// find returns the first record of recs holding all of subs.
-func find(t *testing.T, recs [][]byte, subs ...string) []byte {
-	t.Helper()
-next:
-	for _, r := range recs {
-		for _, s := range subs {
-			if !bytes.Contains(r, []byte(s)) {
-				continue next
-			}
-		}
-		return r
-	}
-	t.Fatalf("no record holds %q", subs)
-	return nil
 }
 
 const multiLine = "SELECT u.id,\n       u.name,\n       u.email\n  FROM users u\n WHERE u.name LIKE 'a%'\n ORDER BY u.id;"
@@ -201,14 +127,14 @@ func TestFixtures(t *testing.T) {
 		}},
 	}
 	for _, fx := range fixtures {
-		recs := frameFile(t, fx.file, fx.format)
+		recs := dectest.Frame(t, fx.file, fx.format)
 		for _, k := range kinds {
 			w, ok := k.w[fx.file]
 			if !ok {
 				continue
 			}
-			rec := find(t, recs, k.match...)
-			ev, err := decodeRec(t, fx.format, rec)
+			rec := dectest.Find(t, recs, k.match...)
+			ev, err := dectest.DecodeAs(t, fx.format, rec)
 			if err != nil {
 				t.Errorf("%s %q: %v", fx.file, k.match, err)
 				continue
@@ -225,9 +151,9 @@ func TestAllRecords(t *testing.T) {
 	to := from.Add(5 * time.Minute)
 	counts := map[string]int{}
 	for _, fx := range fixtures {
-		recs := frameFile(t, fx.file, fx.format)
+		recs := dectest.Frame(t, fx.file, fx.format)
 		for i, rec := range recs {
-			ev, err := decodeRec(t, fx.format, rec)
+			ev, err := dectest.DecodeAs(t, fx.format, rec)
 			if err != nil {
 				t.Errorf("%s record %d: %v", fx.file, i+1, err)
 				continue
@@ -260,14 +186,14 @@ func TestAllRecords(t *testing.T) {
 // TestCSVAgreesWithJSON: csvlog and jsonlog were written by one server at
 // once; record by record they must decode alike.
 func TestCSVAgreesWithJSON(t *testing.T) {
-	csv := frameFile(t, "csvlog.csv", FormatCSV)
-	js := frameFile(t, "jsonlog.json", FormatJSON)
+	csv := dectest.Frame(t, "csvlog.csv", FormatCSV)
+	js := dectest.Frame(t, "jsonlog.json", FormatJSON)
 	if len(csv) != len(js) {
 		t.Fatalf("%d csvlog records, %d jsonlog records", len(csv), len(js))
 	}
 	for i := range csv {
-		a, err1 := decodeRec(t, FormatCSV, csv[i])
-		b, err2 := decodeRec(t, FormatJSON, js[i])
+		a, err1 := dectest.DecodeAs(t, FormatCSV, csv[i])
+		b, err2 := dectest.DecodeAs(t, FormatJSON, js[i])
 		if err1 != nil || err2 != nil {
 			t.Fatalf("record %d: %v, %v", i+1, err1, err2)
 		}
@@ -285,8 +211,8 @@ func TestCSVAgreesWithJSON(t *testing.T) {
 }
 
 func TestFields(t *testing.T) {
-	recs := frameFile(t, "stderr_prefix.log", Format)
-	ev, err := decodeRec(t, Format, find(t, recs, "AUDIT: SESSION,2,1,DDL,DROP TABLE"))
+	recs := dectest.Frame(t, "stderr_prefix.log", Format)
+	ev, err := dectest.DecodeAs(t, Format, dectest.Find(t, recs, "AUDIT: SESSION,2,1,DDL,DROP TABLE"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,16 +234,16 @@ func TestFields(t *testing.T) {
 	}
 	// The FATAL and its DETAIL lines are one record; the DETAIL's own
 	// continuation line stays in it.
-	ev, _ = decodeRec(t, Format, find(t, frameFile(t, "stderr_default.log", Format), `for user "admin"`))
+	ev, _ = dectest.DecodeAs(t, Format, dectest.Find(t, dectest.Frame(t, "stderr_default.log", Format), `for user "admin"`))
 	if d, _ := ev.Get("detail"); d != "Role \"admin\" does not exist.\nConnection matched pg_hba.conf line 87: \"host    all             all             127.0.0.1/32            scram-sha-256\"" {
 		t.Errorf("detail = %q", d)
 	}
 	// csvlog's doubled quotes are undoubled.
-	ev, _ = decodeRec(t, FormatCSV, find(t, frameFile(t, "csvlog.csv", FormatCSV), "connection authenticated", "34512"))
+	ev, _ = dectest.DecodeAs(t, FormatCSV, dectest.Find(t, dectest.Frame(t, "csvlog.csv", FormatCSV), "connection authenticated", "34512"))
 	if got, _ := ev.Get("auth_identity"); got != "webapp" || ev.Common[event.Message] != `connection authenticated: identity="webapp" method=scram-sha-256 (/var/lib/postgresql/15/main/pg_hba.conf:87)` {
 		t.Errorf("identity %q message %q", got, ev.Common[event.Message])
 	}
-	ev, _ = decodeRec(t, FormatJSON, find(t, frameFile(t, "jsonlog.json", FormatJSON), "duration: 252.571 ms"))
+	ev, _ = dectest.DecodeAs(t, FormatJSON, dectest.Find(t, dectest.Frame(t, "jsonlog.json", FormatJSON), "duration: 252.571 ms"))
 	if got, _ := ev.Get("duration_ms"); got != "252.571" {
 		t.Errorf("duration_ms = %q", got)
 	}
@@ -386,42 +312,27 @@ func TestJoiner(t *testing.T) {
 }
 
 func TestBadRecords(t *testing.T) {
-	for _, tt := range []struct {
-		format, rec string
-		offset      int
-		field       string
-		reason      string
-	}{
-		{Format, "", 0, "", "no severity"},
-		{Format, "2024-05-06 08:00:00.123 UTC [1] something else", 0, "", "no severity"},
-		{Format, "2024-05-06 08:00:00.123 UTC [1x] LOG:  x", 29, "process_id", "not a number"},
-		{Format, "2024-05-06 08:00:00.123 UTC [1 LOG:  x", 28, "", "unterminated"},
-		{Format, "2024-13-06 08:00:00.123 UTC [1] LOG:  x", -1, "timestamp", "unreadable"},
-		{Format, "2024-05-06 08:00:00.123 UTC [1] LOG:  x\nnot a continuation", 40, "", "neither starts with a tab"},
-		{FormatCSV, `2024-05-06 08:00:00.123 UTC,"a`, 28, "", "unterminated quoted column 2"},
-		{FormatCSV, `2024-05-06 08:00:00.123 UTC,"a"b`, 31, "", "after the closing quote"},
-		{FormatCSV, `2024-05-06 08:00:00.123 UTC,a,b`, 31, "", "3 columns"},
-		{FormatCSV, `,,,,,,,,,,,,,,,,,,,,,,,,,`, 0, "log_time", "no time stamp"},
-		{FormatJSON, `{"timestamp":"x"`, 15, "", "invalid JSON"},
-		{FormatJSON, `[1]`, 0, "", "JSON array"},
-		{FormatJSON, `{"message":"x"}`, -1, "timestamp", "no time stamp"},
-		{FormatJSON, `{"timestamp":"yesterday"}`, -1, "timestamp", "unreadable"},
-	} {
-		_, err := decodeRec(t, tt.format, []byte(tt.rec))
-		var de *decode.Error
-		if !errors.As(err, &de) {
-			t.Errorf("%s %q: err %v, want *decode.Error", tt.format, tt.rec, err)
-			continue
-		}
-		if de.Offset != tt.offset || de.Field != tt.field || !strings.Contains(de.Reason, tt.reason) || de.Format != tt.format {
-			t.Errorf("%s %q: %v (offset %d field %q), want offset %d field %q reason ~%q", tt.format, tt.rec, de, de.Offset, de.Field, tt.offset, tt.field, tt.reason)
-		}
-	}
+	dectest.CheckBadFormats(t, []dectest.Bad{
+		{Format: Format, Rec: "", Reason: "no severity"},
+		{Format: Format, Rec: "2024-05-06 08:00:00.123 UTC [1] something else", Reason: "no severity"},
+		{Format: Format, Rec: "2024-05-06 08:00:00.123 UTC [1x] LOG:  x", Field: "process_id", Reason: "not a number", Offset: 29},
+		{Format: Format, Rec: "2024-05-06 08:00:00.123 UTC [1 LOG:  x", Reason: "unterminated", Offset: 28},
+		{Format: Format, Rec: "2024-13-06 08:00:00.123 UTC [1] LOG:  x", Field: "timestamp", Reason: "unreadable", Offset: -1},
+		{Format: Format, Rec: "2024-05-06 08:00:00.123 UTC [1] LOG:  x\nnot a continuation", Reason: "neither starts with a tab", Offset: 40},
+		{Format: FormatCSV, Rec: `2024-05-06 08:00:00.123 UTC,"a`, Reason: "unterminated quoted column 2", Offset: 28},
+		{Format: FormatCSV, Rec: `2024-05-06 08:00:00.123 UTC,"a"b`, Reason: "after the closing quote", Offset: 31},
+		{Format: FormatCSV, Rec: `2024-05-06 08:00:00.123 UTC,a,b`, Reason: "3 columns", Offset: 31},
+		{Format: FormatCSV, Rec: `,,,,,,,,,,,,,,,,,,,,,,,,,`, Field: "log_time", Reason: "no time stamp"},
+		{Format: FormatJSON, Rec: `{"timestamp":"x"`, Reason: "invalid JSON", Offset: 15},
+		{Format: FormatJSON, Rec: `[1]`, Reason: "JSON array"},
+		{Format: FormatJSON, Rec: `{"message":"x"}`, Field: "timestamp", Reason: "no time stamp", Offset: -1},
+		{Format: FormatJSON, Rec: `{"timestamp":"yesterday"}`, Field: "timestamp", Reason: "unreadable", Offset: -1},
+	})
 }
 
 func TestSniff(t *testing.T) {
 	for _, fx := range fixtures {
-		for i, rec := range frameFile(t, fx.file, fx.format)[:20] {
+		for i, rec := range dectest.Frame(t, fx.file, fx.format)[:20] {
 			if got, score := decode.Sniff(rec); got != fx.format {
 				t.Errorf("%s record %d: sniffed %q (%d), want %s", fx.file, i+1, got, score, fx.format)
 			}
@@ -437,86 +348,35 @@ func TestSniff(t *testing.T) {
 }
 
 func TestRegistered(t *testing.T) {
-	for f, want := range map[string]decode.Decoder{Format: &Decoder{}, FormatCSV: &CSVDecoder{}, FormatJSON: &JSONDecoder{}} {
-		d, err := decode.New(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := d.(decode.Configurable); !ok {
-			t.Errorf("%s is not Configurable", f)
-		}
-		if got, w := typeName(d), typeName(want); got != w {
-			t.Errorf("decode.New(%q) gave %s, want %s", f, got, w)
-		}
+	dectest.Registered[*Decoder](t, Format)
+	dectest.Registered[*CSVDecoder](t, FormatCSV)
+	dectest.Registered[*JSONDecoder](t, FormatJSON)
+	for _, f := range []string{Format, FormatCSV, FormatJSON} {
+		dectest.Registered[decode.Configurable](t, f)
 	}
-}
-
-func typeName(d decode.Decoder) string {
-	switch d.(type) {
-	case *Decoder:
-		return "Decoder"
-	case *CSVDecoder:
-		return "CSVDecoder"
-	case *JSONDecoder:
-		return "JSONDecoder"
-	}
-	return "?"
 }
 
 // TestZeroAllocs: a steady-state record costs no allocation, multi-line
 // ones and csvlog's doubled quotes included.
 func TestZeroAllocs(t *testing.T) {
 	for _, fx := range fixtures {
-		recs := frameFile(t, fx.file, fx.format)
 		d, _ := decode.New(fx.format)
-		var ev event.Event
-		ev.Fields.Bind(event.NewDict("user_name", "statement", "application_name"))
-		for _, r := range recs { // warm the buffers
-			ev.Reset()
-			d.Decode(r, &ev)
-		}
-		i := 0
-		a := testing.AllocsPerRun(len(recs), func() {
-			ev.Reset()
-			if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
-				t.Fatal(err)
-			}
-			i++
-		})
-		if a != 0 {
-			t.Errorf("%s: %.2f allocs per record, want 0", fx.file, a)
-		}
+		dectest.ZeroAllocsStream(t, d, event.NewDict("user_name", "statement", "application_name"), dectest.Frame(t, fx.file, fx.format))
 	}
 }
 
 func BenchmarkDecode(b *testing.B) {
 	for _, fx := range fixtures {
 		b.Run(fx.file, func(b *testing.B) {
-			recs := frameFile(b, fx.file, fx.format)
-			size := 0
-			for _, r := range recs {
-				size += len(r)
-			}
 			d, _ := decode.New(fx.format)
-			var ev event.Event
-			ev.Fields.Bind(event.NewDict("user_name", "statement", "application_name"))
-			b.SetBytes(int64(size / len(recs)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				ev.Reset()
-				if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			dectest.BenchDecode(b, d, event.NewDict("user_name", "statement", "application_name"), dectest.Frame(b, fx.file, fx.format))
 		})
 	}
 }
 
 func FuzzDecode(f *testing.F) {
 	for _, fx := range fixtures {
-		for _, r := range frameFile(f, fx.file, fx.format) {
+		for _, r := range dectest.Frame(f, fx.file, fx.format) {
 			f.Add(uint8(0), r)
 			f.Add(uint8(1), r)
 			f.Add(uint8(2), r)
@@ -528,14 +388,7 @@ func FuzzDecode(f *testing.F) {
 		d := decs[int(which)%len(decs)]
 		var ev event.Event
 		ev.Fields.Bind(dict)
-		if err := d.Decode(rec, &ev); err != nil {
-			var de *decode.Error
-			if !errors.As(err, &de) {
-				t.Fatalf("error %v is not a *decode.Error", err)
-			}
-			if de.Offset < -1 || de.Offset > len(rec) {
-				t.Fatalf("offset %d outside the record of %d bytes", de.Offset, len(rec))
-			}
+		if dectest.Refused(t, rec, d.Decode(rec, &ev)) {
 			return
 		}
 		if ev.Logsource != Logsource {

@@ -3,12 +3,14 @@ package postgres
 import (
 	"bytes"
 	"strings"
+
+	"github.com/vigil-sec/vigil/decode/internal/view"
 )
 
 // sniffStderr: a stamp first and a severity after it is PostgreSQL's
 // stderr log; a severity after "[pid]" without a stamp, probably.
 func sniffStderr(rec []byte) int {
-	line, _ := cutLine(bytesString(rec))
+	line, _ := cutLine(view.String(rec))
 	h, ok := splitSeverity(line)
 	if !ok {
 		return 0

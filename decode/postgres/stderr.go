@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -39,7 +40,7 @@ func stderrError(off int, reason string) error {
 // buffer for text that spans lines.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	d.buf = d.buf[:0]
-	s := bytesString(rec)
+	s := view.String(rec)
 	line, rest := cutLine(s)
 	h, ok := splitSeverity(line)
 	if !ok {
@@ -97,7 +98,7 @@ func (d *Decoder) part(first, rest string) (text, after string) {
 		d.buf = append(d.buf, '\n')
 		d.buf = append(d.buf, l[1:]...)
 	}
-	return bytesString(d.buf[start:]), rest
+	return view.String(d.buf[start:]), rest
 }
 
 // sqlstateFirst takes the SQLSTATE that log_error_verbosity=verbose puts
@@ -138,7 +139,7 @@ func (d *Decoder) Continues(rec, line []byte) bool {
 	if len(line) > 0 && line[0] == '\t' {
 		return true
 	}
-	h, ok := splitSeverity(bytesString(line))
+	h, ok := splitSeverity(view.String(line))
 	if !ok {
 		return false
 	}

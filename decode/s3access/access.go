@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/addr"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -43,7 +45,7 @@ func (d *Decoder) splitAccess(rec []byte) *decode.Error {
 			if j < 0 {
 				return &decode.Error{Format: Format, Offset: i, Reason: "unterminated ["}
 			}
-			d.toks = append(d.toks, token{bytesString(rec[i+1 : j]), start})
+			d.toks = append(d.toks, token{view.String(rec[i+1 : j]), start})
 			i = j + 1
 		case '"':
 			j := i + 1
@@ -56,14 +58,14 @@ func (d *Decoder) splitAccess(rec []byte) *decode.Error {
 			if j >= len(rec) {
 				return &decode.Error{Format: Format, Offset: i, Reason: "unterminated quoted string"}
 			}
-			d.toks = append(d.toks, token{bytesString(rec[i+1 : j]), start})
+			d.toks = append(d.toks, token{view.String(rec[i+1 : j]), start})
 			i = j + 1
 		default:
 			j := indexByte(rec, i, ' ')
 			if j < 0 {
 				j = len(rec)
 			}
-			d.toks = append(d.toks, token{bytesString(rec[i:j]), start})
+			d.toks = append(d.toks, token{view.String(rec[i:j]), start})
 			i = j
 		}
 		if i < len(rec) && rec[i] != ' ' {
@@ -103,7 +105,7 @@ func (d *Decoder) decodeAccess(rec []byte, ev *event.Event) error {
 	com[event.CloudProvider] = "aws"
 	com[event.EventCategory] = "web"
 	com[event.EventAction] = dash(d.toks[aOperation].s)
-	com[event.SourceIP] = ipOnly(d.toks[aRemoteIP].s)
+	com[event.SourceIP] = addr.IP(d.toks[aRemoteIP].s)
 	com[event.UserName] = dash(d.toks[aRequester].s)
 	com[event.UserAgentOriginal] = dash(d.toks[aUserAgent].s)
 	if len(d.toks) > aHost {

@@ -2,9 +2,12 @@ package s3access
 
 import (
 	"bytes"
+	"cmp"
 	"strconv"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/addr"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -106,7 +109,7 @@ func (d *Decoder) splitCSV(rec []byte) *decode.Error {
 				d.unq = append(d.unq, rec[i])
 				i++
 			}
-			d.toks = append(d.toks, token{bytesString(d.unq[u:]), start})
+			d.toks = append(d.toks, token{view.String(d.unq[u:]), start})
 			if i < len(rec) && rec[i] != ',' {
 				return &decode.Error{Format: Format, Offset: i, Reason: "want a comma after a quoted CSV field"}
 			}
@@ -115,7 +118,7 @@ func (d *Decoder) splitCSV(rec []byte) *decode.Error {
 			if j < 0 {
 				j = len(rec)
 			}
-			d.toks = append(d.toks, token{bytesString(rec[i:j]), start})
+			d.toks = append(d.toks, token{view.String(rec[i:j]), start})
 			i = j
 		}
 		if i >= len(rec) {
@@ -188,9 +191,9 @@ func (d *Decoder) decodeCSV(rec []byte, ev *event.Event) (bool, error) {
 	com := &ev.Common
 	com[event.CloudProvider] = "aws"
 	com[event.EventAction] = c.eventName
-	com[event.SourceIP] = ipOnly(c.sourceIP)
+	com[event.SourceIP] = addr.IP(c.sourceIP)
 	com[event.UserAgentOriginal] = c.userAgent
-	com[event.UserName] = first(c.principal, c.account)
+	com[event.UserName] = cmp.Or(c.principal, c.account)
 	com[event.URLDomain] = c.host
 	return false, nil
 }

@@ -13,6 +13,7 @@ package s3access
 
 import (
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/headerline"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -53,23 +54,14 @@ func New() decode.Decoder {
 // Expand implements decode.Expander: a log line or CSV row gives one event,
 // a CSV header none.
 func (d *Decoder) Expand(rec []byte, ev *event.Event, emit func(*event.Event)) error {
-	header, err := d.decode(rec, ev)
-	if err != nil || header {
-		return err
-	}
-	emit(ev)
-	return nil
+	return headerline.Expand(d.decode, rec, ev, emit)
 }
 
 // Decode implements decode.Decoder. A CSV header sets the columns and is
 // refused as an event, since it holds none; callers that take headers use
 // Expand.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
-	header, err := d.decode(rec, ev)
-	if err == nil && header {
-		return &decode.Error{Format: Format, Offset: 0, Reason: "CSV header line: names the columns of the rows that follow, holds no event"}
-	}
-	return err
+	return headerline.Decode(d.decode, rec, ev, Format, "CSV header line: names the columns of the rows that follow, holds no event")
 }
 
 func (d *Decoder) decode(rec []byte, ev *event.Event) (header bool, err error) {

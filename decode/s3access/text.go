@@ -1,10 +1,5 @@
 package s3access
 
-import (
-	"net/netip"
-	"unsafe"
-)
-
 func indexByte(b []byte, from int, c byte) int {
 	for i := from; i < len(b); i++ {
 		if b[i] == c {
@@ -52,40 +47,4 @@ func dash(s string) string {
 		return ""
 	}
 	return s
-}
-
-func first(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// ipOnly returns s when it is an IP address. Names are screened out first:
-// netip's errors allocate.
-func ipOnly(s string) string {
-	if s == "" {
-		return ""
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':') {
-			return ""
-		}
-	}
-	if _, err := netip.ParseAddr(s); err != nil {
-		return ""
-	}
-	return s
-}
-
-// bytesString views b as a string without copying; b is the record or a
-// scratch buffer of the decoder, unchanged until the next record.
-func bytesString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
 }

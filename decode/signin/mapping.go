@@ -1,15 +1,17 @@
 package signin
 
 import (
-	"net/netip"
+	"cmp"
 	"strings"
+
+	jsondec "github.com/vigil-sec/vigil/decode/json"
 )
 
 // signInOutcome: Entra's error code 0 is success and any other code a
 // failure (50126 bad password, 50053 locked out, 50074 MFA required…). The
 // diagnostic shape's resultType holds the same code, or Success/Failure.
 func signInOutcome(errorCode, resultType string) string {
-	code := first(errorCode, resultType)
+	code := cmp.Or(errorCode, resultType)
 	switch {
 	case code == "":
 		return ""
@@ -23,7 +25,7 @@ func signInOutcome(errorCode, resultType string) string {
 
 // auditOutcome reads a directoryAudit's result (success, failure, timeout).
 func auditOutcome(result, resultType string) string {
-	r := first(result, resultType)
+	r := cmp.Or(result, resultType)
 	switch {
 	case r == "":
 		return ""
@@ -46,30 +48,6 @@ func numeric(s string) string {
 		}
 	}
 	return s
-}
-
-// ipOnly returns s when it is an IP address. Names are screened out first:
-// netip's errors allocate.
-func ipOnly(s string) string {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':') {
-			return ""
-		}
-	}
-	if _, err := netip.ParseAddr(s); err != nil {
-		return ""
-	}
-	return s
-}
-
-func first(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 func lowerByte(c byte) byte {
@@ -97,26 +75,8 @@ func containsFold[T string | []byte](s T, sub string) bool {
 // recordKeys are the diagnostic shape's top-level keys. Some pipelines
 // lowercase them (calleripaddress, resulttype); they are given back the
 // schema's spelling so that rules match whatever the export.
-var recordKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{
-		"time", "resourceId", "operationName", "operationVersion", "category", "tenantId",
-		"resultType", "resultSignature", "resultDescription", "durationMs", "callerIpAddress",
-		"correlationId", "identity", "Level", "location", "properties",
-	} {
-		m[strings.ToLower(k)] = k
-	}
-	return m
-}()
-
-func (d *Decoder) canonical(k []byte) []byte {
-	d.key = d.key[:0]
-	for _, c := range k {
-		d.key = append(d.key, lowerByte(c))
-	}
-	if n, ok := recordKeys[string(d.key)]; ok {
-		d.key = append(d.key[:0], n...)
-		return d.key
-	}
-	return k
-}
+var recordKeys = jsondec.NewSpelling(
+	"time", "resourceId", "operationName", "operationVersion", "category", "tenantId",
+	"resultType", "resultSignature", "resultDescription", "durationMs", "callerIpAddress",
+	"correlationId", "identity", "Level", "location", "properties",
+)

@@ -14,12 +14,11 @@ package signin
 
 import (
 	"bytes"
-	"strconv"
+	"cmp"
 	"strings"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/addr"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -37,11 +36,8 @@ var propertiesPrefix = []byte("properties.")
 // Decoder decodes sign-in and audit records. The values it stores alias its
 // parse buffers and are valid until the next Decode.
 type Decoder struct {
-	p    fastjson.Parser
-	flat *jsondec.Flattener
-	ev   *event.Event
-	c    captured
-	key  []byte
+	rec *jsondec.Record[captured]
+	key []byte // scratch: an alias's name
 }
 
 // captured holds what the ECS mapping reads, whatever the Dict holds.
@@ -114,63 +110,53 @@ func (c *captured) slot(name []byte) *string {
 
 // New returns a sign-in log decoder.
 func New() decode.Decoder {
-	d := &Decoder{key: make([]byte, 0, 32)}
-	d.flat = jsondec.NewFlattener(d.leaf)
-	return d
+	return &Decoder{
+		rec: jsondec.NewRecord(Format, jsondec.Hooks[captured]{
+			Slot:     (*captured).slot,
+			Spelling: recordKeys,
+			Unprefix: propertiesPrefix, // the Graph name
+		}),
+		key: make([]byte, 0, 32),
+	}
 }
 
 // Decode implements decode.Decoder.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
-	v, err := d.p.ParseBytes(rec)
-	if err != nil {
-		return jsondec.SyntaxError(Format, rec, err)
+	if err := d.rec.Decode(rec, ev); err != nil {
+		return err
 	}
-	o := v.GetObject()
-	if o == nil {
-		return jsondec.ObjectError(Format, rec, v)
-	}
-	d.ev, d.c = ev, captured{}
-	d.flat.Reset()
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		d.flat.Walk(d.canonical(k), v)
-	})
-	d.ev = nil
-
-	c := &d.c
+	c := &d.rec.C
 	for _, f := range [...]struct{ name, v string }{{"createdDateTime", c.created}, {"activityDateTime", c.activityTime}, {"time", c.time}} {
-		if f.v == "" {
-			continue
+		if f.v != "" {
+			if err := jsondec.FieldTime(Format, f.name, f.v, &ev.Time); err != nil {
+				return err
+			}
+			break
 		}
-		t, ok := jsondec.ParseTime(f.v)
-		if !ok {
-			return &decode.Error{Format: Format, Offset: -1, Field: f.name, Reason: "unreadable time stamp " + strconv.Quote(f.v)}
-		}
-		ev.Time = t
-		break
 	}
 	signIn := containsFold(c.category, "signinlogs") || (!c.audit && !strings.EqualFold(c.category, "auditlogs"))
 	com := &ev.Common
 	com[event.CloudProvider] = "azure"
 	com[event.CloudAccountID] = c.tenant
 	com[event.UserAgentOriginal] = c.userAgent
-	com[event.SourceIP] = ipOnly(first(c.ip, c.callerIP, c.initiatorIP))
-	com[event.UserName] = first(c.upn, c.initiatorUPN, c.spName, c.initiatorApp, c.identity)
+	com[event.SourceIP] = addr.IP(cmp.Or(c.ip, c.callerIP, c.initiatorIP))
+	com[event.UserName] = cmp.Or(c.upn, c.initiatorUPN, c.spName, c.initiatorApp, c.identity)
 	if signIn {
 		ev.Logsource = event.Logsource{Product: "azure", Service: "signinlogs"}
 		com[event.EventCategory] = "authentication"
-		com[event.EventAction] = first(c.operation, "Sign-in activity")
-		com[event.EventCode] = first(c.errorCode, numeric(c.resultType))
+		com[event.EventAction] = cmp.Or(c.operation, "Sign-in activity")
+		com[event.EventCode] = cmp.Or(c.errorCode, numeric(c.resultType))
 		com[event.EventOutcome] = signInOutcome(c.errorCode, c.resultType)
 	} else {
 		ev.Logsource = event.Logsource{Product: "azure", Service: "auditlogs"}
 		com[event.EventCategory] = "iam"
-		com[event.EventAction] = first(c.operation, c.activityName)
+		com[event.EventAction] = cmp.Or(c.operation, c.activityName)
 		com[event.EventOutcome] = auditOutcome(c.result, c.resultType)
 	}
 	// SigmaHQ's sign-in rules name the error code and its text as Log
 	// Analytics does.
-	d.alias(ev, "ResultType", first(c.errorCode, c.resultType))
-	d.alias(ev, "ResultDescription", first(c.failureReason, c.resultDesc))
+	d.alias(ev, "ResultType", cmp.Or(c.errorCode, c.resultType))
+	d.alias(ev, "ResultDescription", cmp.Or(c.failureReason, c.resultDesc))
 	return nil
 }
 
@@ -183,37 +169,5 @@ func (d *Decoder) alias(ev *event.Event, name, v string) {
 		if id, ok := dict.IDBytes(d.key); ok && !ev.Fields.Has(id) {
 			ev.Fields.Set(id, v)
 		}
-	}
-}
-
-func (d *Decoder) leaf(name []byte, v *fastjson.Value) {
-	var id, gid int32
-	keep, gkeep := false, false
-	dict := d.ev.Fields.Dict()
-	if dict != nil {
-		id, keep = dict.IDBytes(name)
-		if g, ok := bytes.CutPrefix(name, propertiesPrefix); ok {
-			gid, gkeep = dict.IDBytes(g)
-		}
-	}
-	p := d.c.slot(name)
-	if p != nil && *p != "" {
-		p = nil
-	}
-	if !keep && !gkeep && p == nil {
-		return
-	}
-	s, ok := d.flat.Scalar(v)
-	if !ok {
-		return
-	}
-	if keep {
-		d.ev.Fields.Set(id, s)
-	}
-	if gkeep {
-		d.ev.Fields.Set(gid, s)
-	}
-	if p != nil {
-		*p = s
 	}
 }

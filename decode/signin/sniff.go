@@ -1,15 +1,12 @@
 package signin
 
-import "bytes"
+import jsondec "github.com/vigil-sec/vigil/decode/json"
 
 // Sniff scores rec as a sign-in (or Entra audit) record: a JSON object
 // with a sign-in log category or the Graph resources' own keys.
 func Sniff(rec []byte) int {
-	if len(rec) > 4096 {
-		rec = rec[:4096]
-	}
-	rec = bytes.TrimLeft(rec, " \t\r\n")
-	if len(rec) == 0 || rec[0] != '{' {
+	rec = jsondec.ObjectHead(rec)
+	if rec == nil {
 		return 0
 	}
 	s := rec

@@ -2,9 +2,9 @@ package sshd
 
 import (
 	"time"
-	"unsafe"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 )
 
 func init() { decode.RegisterSniffer(Format, Sniff) }
@@ -16,7 +16,7 @@ func Sniff(rec []byte) int {
 	if len(rec) == 0 || len(rec) > 64<<10 {
 		return 0
 	}
-	h, err := parseHeader(unsafe.String(unsafe.SliceData(rec), len(rec)), time.Now(), time.UTC)
+	h, err := parseHeader(view.String(rec), time.Now(), time.UTC)
 	if err != nil {
 		return 0
 	}

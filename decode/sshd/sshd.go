@@ -7,9 +7,9 @@ package sshd
 
 import (
 	"time"
-	"unsafe"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -50,10 +50,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	if n := len(rec); n > 0 && rec[n-1] == '\r' {
 		rec = rec[:n-1]
 	}
-	line := ""
-	if len(rec) > 0 {
-		line = unsafe.String(unsafe.SliceData(rec), len(rec))
-	}
+	line := view.String(rec)
 	loc := d.Location
 	if loc == nil {
 		loc = time.UTC

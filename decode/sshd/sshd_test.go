@@ -1,45 +1,21 @@
 package sshd
 
 import (
-	"bufio"
 	"encoding/csv"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"github.com/vigil-sec/vigil/event"
 )
 
 var received = time.Date(2025, 3, 5, 12, 0, 0, 0, time.UTC)
 
-func readLines(t testing.TB, path string) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("%s not available (%v)", path, err)
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	return lines
-}
-
-func decodeLine(t testing.TB, line string) (*event.Event, error) {
-	var ev event.Event
-	ev.Received = received
-	ev.Fields.Bind(event.NewOpenDict())
-	err := New().Decode([]byte(line), &ev)
-	return &ev, err
-}
-
 func TestDecodeFixtures(t *testing.T) {
-	lines := readLines(t, filepath.Join("testdata", "auth.log"))
+	lines := dectest.Lines(t, filepath.Join("testdata", "auth.log"))
 	// want: time, then common fields as "name=value" (action, outcome,
 	// user, ip, port), checked on the line of the same index.
 	type want struct {
@@ -79,7 +55,7 @@ func TestDecodeFixtures(t *testing.T) {
 		t.Fatalf("%d fixture lines, %d expectations", len(lines), len(tests))
 	}
 	for i, w := range tests {
-		ev, err := decodeLine(t, lines[i])
+		ev, err := dectest.DecodeLine(New(), lines[i], received)
 		if err != nil {
 			t.Errorf("line %d: %v", i+1, err)
 			continue
@@ -109,7 +85,7 @@ func TestDecodeFixtures(t *testing.T) {
 }
 
 func TestFields(t *testing.T) {
-	ev, err := decodeLine(t, "Mar  3 22:15:40 bastion sshd[4188]: Accepted publickey for deploy from 10.20.0.15 port 60112 ssh2: ED25519 SHA256:x")
+	ev, err := dectest.DecodeLine(New(), "Mar  3 22:15:40 bastion sshd[4188]: Accepted publickey for deploy from 10.20.0.15 port 60112 ssh2: ED25519 SHA256:x", received)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +101,7 @@ func TestFields(t *testing.T) {
 		t.Errorf("process %q pid %q category %q", ev.Common[event.ProcessName], ev.Common[event.ProcessPID], ev.Common[event.EventCategory])
 	}
 	// A host name in rhost is kept, but is not a source.ip.
-	ev, _ = decodeLine(t, "Mar  3 22:16:41 bastion sshd[4208]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=scanner.example.net")
+	ev, _ = dectest.DecodeLine(New(), "Mar  3 22:16:41 bastion sshd[4208]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=scanner.example.net", received)
 	if got, _ := ev.Get("rhost"); got != "scanner.example.net" || ev.Common[event.SourceIP] != "" {
 		t.Errorf("rhost = %q, source.ip = %q", got, ev.Common[event.SourceIP])
 	}
@@ -165,33 +141,19 @@ func TestYearRollover(t *testing.T) {
 }
 
 func TestBadHeader(t *testing.T) {
-	for _, tt := range []struct {
-		line   string
-		offset int
-		reason string
-	}{
-		{"", 0, "no RFC 3164"},
-		{"Failed password for root from 1.2.3.4 port 22 ssh2", 0, "no RFC 3164"},
-		{"Mar 33 22:00:00 h sshd[1]: x", 4, "day of month"},
-		{"Mar  3 25:00:00 h sshd[1]: x", 7, "time of day"},
-		{"Mar  3 22:00:00 host only", 21, "no program tag"},
-		{"Mar  3 22:00:00 hostonly", 16, "no host name"},
-		{"Mar  3 22:00:00 ", 16, "no host name"},
-		{"Mar  3 22:00:00 h sshd[12x]: x", 25, "process id"},
-		{"Apr 31 22:00:00 h sshd[1]: x", 4, "no such day"},
-		{"2025-13-01T00:00:00Z h sshd[1]: x", 0, "RFC 3339"},
-		{"<999999>Mar  3 22:00:00 h sshd[1]: x", 0, "priority"},
-	} {
-		_, err := decodeLine(t, tt.line)
-		var de *decode.Error
-		if !errors.As(err, &de) {
-			t.Errorf("%q: err = %v, want *decode.Error", tt.line, err)
-			continue
-		}
-		if de.Offset != tt.offset || !strings.Contains(de.Reason, tt.reason) || de.Format != Format {
-			t.Errorf("%q: got %v (offset %d), want offset %d reason ~%q", tt.line, de, de.Offset, tt.offset, tt.reason)
-		}
-	}
+	dectest.CheckBad(t, Format, New, []dectest.Bad{
+		{Rec: "", Reason: "no RFC 3164"},
+		{Rec: "Failed password for root from 1.2.3.4 port 22 ssh2", Reason: "no RFC 3164"},
+		{Rec: "Mar 33 22:00:00 h sshd[1]: x", Reason: "day of month", Offset: 4},
+		{Rec: "Mar  3 25:00:00 h sshd[1]: x", Reason: "time of day", Offset: 7},
+		{Rec: "Mar  3 22:00:00 host only", Reason: "no program tag", Offset: 21},
+		{Rec: "Mar  3 22:00:00 hostonly", Reason: "no host name", Offset: 16},
+		{Rec: "Mar  3 22:00:00 ", Reason: "no host name", Offset: 16},
+		{Rec: "Mar  3 22:00:00 h sshd[12x]: x", Reason: "process id", Offset: 25},
+		{Rec: "Apr 31 22:00:00 h sshd[1]: x", Reason: "no such day", Offset: 4},
+		{Rec: "2025-13-01T00:00:00Z h sshd[1]: x", Reason: "RFC 3339"},
+		{Rec: "<999999>Mar  3 22:00:00 h sshd[1]: x", Reason: "priority"},
+	})
 }
 
 // loghubActions is the action each upstream template of OpenSSH_2k must
@@ -211,7 +173,7 @@ var loghubActions = map[string]string{
 // the upstream template it was labelled with.
 func TestLoghub(t *testing.T) {
 	dir := filepath.Join("..", "..", "..", "shared", "data", "ssh_auth", "loghub_openssh")
-	lines := readLines(t, filepath.Join(dir, "OpenSSH_2k.log"))
+	lines := dectest.Lines(t, filepath.Join(dir, "OpenSSH_2k.log"))
 	f, err := os.Open(filepath.Join(dir, "OpenSSH_2k.log_structured.csv"))
 	if err != nil {
 		t.Skipf("loghub labels not available (%v)", err)
@@ -227,7 +189,7 @@ func TestLoghub(t *testing.T) {
 	}
 	counts := map[string]int{}
 	for i, line := range lines {
-		ev, err := decodeLine(t, line)
+		ev, err := dectest.DecodeLine(New(), line, received)
 		if err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
@@ -264,42 +226,11 @@ func TestLoghub(t *testing.T) {
 
 func TestZeroAllocs(t *testing.T) {
 	rec := []byte("Mar  3 22:14:05 bastion sshd[4121]: Failed password for invalid user oracle from 198.51.100.77 port 51422 ssh2")
-	d := New()
-	var ev event.Event
-	ev.Received = received
-	ev.Fields.Bind(event.NewDict("user", "ip"))
-	if a := testing.AllocsPerRun(100, func() {
-		ev.Fields.Reset()
-		if err := d.Decode(rec, &ev); err != nil {
-			t.Fatal(err)
-		}
-	}); a != 0 {
-		t.Errorf("%.1f allocs per line, want 0", a)
-	}
+	dectest.ZeroAllocsAt(t, New(), event.NewDict("user", "ip"), [][]byte{rec}, received)
 }
 
 func BenchmarkDecode(b *testing.B) {
-	lines := readLines(b, filepath.Join("testdata", "auth.log"))
-	recs := make([][]byte, len(lines))
-	size := 0
-	for i, l := range lines {
-		recs[i] = []byte(l)
-		size += len(l)
-	}
-	d := New()
-	var ev event.Event
-	ev.Fields.Bind(event.NewDict("user", "ip", "msg"))
-	b.SetBytes(int64(size / len(recs)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		ev.Reset()
-		ev.Received = received
-		if err := d.Decode(recs[i%len(recs)], &ev); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	dectest.BenchDecodeAt(b, New(), event.NewDict("user", "ip", "msg"), dectest.LineRecords(b, "auth.log"), received)
 }
 
 func FuzzDecode(f *testing.F) {
@@ -312,34 +243,11 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte("Feb 29 00:00:00 h sshd[1]: Received disconnect from "))
 	f.Add([]byte("<1>"))
-	d := New()
-	dict := event.NewOpenDict()
-	f.Fuzz(func(t *testing.T, rec []byte) {
-		var ev event.Event
-		ev.Received = received
-		ev.Fields.Bind(dict)
-		if err := d.Decode(rec, &ev); err != nil {
-			var de *decode.Error
-			if !errors.As(err, &de) {
-				t.Fatalf("error %v is not a *decode.Error", err)
-			}
-			if de.Offset < 0 || de.Offset > len(rec) {
-				t.Fatalf("offset %d outside the record of %d bytes", de.Offset, len(rec))
-			}
-			return
-		}
+	dectest.Fuzz(f, New(), nil, received, func(t *testing.T, ev *event.Event) {
 		if ev.Time.IsZero() || ev.Common[event.HostName] == "" {
 			t.Fatalf("decoded without time or host: %v %q", ev.Time, ev.Common[event.HostName])
 		}
 	})
 }
 
-func TestRegistered(t *testing.T) {
-	d, err := decode.New(Format)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := d.(*Decoder); !ok {
-		t.Errorf("decode.New(%q) gave a %T", Format, d)
-	}
-}
+func TestRegistered(t *testing.T) { dectest.Registered[*Decoder](t, Format) }

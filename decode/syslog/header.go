@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	isyslog "github.com/vigil-sec/vigil/decode/internal/syslog"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
 )
 
@@ -115,29 +116,24 @@ func parse5424(line string, i int, m message) (message, error) {
 // relay to accept it so); a line with neither is not syslog.
 func parse3164(line string, i int, m message, ref time.Time, loc *time.Location) (message, error) {
 	rest := line[i:]
-	switch {
-	case len(rest) >= 20 && rest[4] == '-' && rest[0] >= '0' && rest[0] <= '9':
-		end := strings.IndexByte(rest, ' ')
-		if end < 0 {
-			return m, fail(i, "line ends after the time stamp")
-		}
-		t, ok := jsondec.ParseTime(rest[:end])
-		if !ok {
-			return m, fail(i, "unreadable RFC 3339 time stamp")
-		}
-		m.time = t
-		i += end + 1
-	default:
-		t, n, reason := stamp3164(rest, ref, loc)
+	if len(rest) >= 20 && rest[4] == '-' && rest[0] >= '0' && rest[0] <= '9' {
+		t, n, reason := isyslog.Read3339(rest)
 		if reason != "" {
-			if m.pri >= 0 {
-				m.msg = rest
-				return m, nil
-			}
+			return m, fail(i, reason)
+		}
+		m.time, i = t, i+n
+	} else {
+		t, n, reason := isyslog.Read3164(rest, ref, loc, isyslog.LatestYear)
+		switch {
+		case reason != "" && m.pri >= 0:
+			m.msg = rest
+			return m, nil
+		case reason == isyslog.NoStamp:
+			return m, fail(i, "no syslog header: no priority and "+reason)
+		case reason != "":
 			return m, fail(i+n, reason)
 		}
-		m.time = t
-		i += n
+		m.time, i = t, i+n
 	}
 	// HOST, unless the next word is already the tag (local logging via
 	// /dev/log writes no host).
@@ -187,84 +183,4 @@ func isTag(w string) bool {
 		}
 	}
 	return true
-}
-
-var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-
-// stamp3164 reads "Mmm dd hh:mm:ss " and returns the time and bytes read,
-// or the reason and offset it failed at. The stamp has no year and no
-// zone: the zone is loc; the year is the latest of ref's year plus one,
-// ref's year or the one before that does not put the stamp more than a day
-// after ref. So a December line read in January is last year's, and a
-// "Jan 1" line from a sender whose clock runs a little ahead, received on
-// December 31, is next year's: the year never jumps at New Year.
-func stamp3164(s string, ref time.Time, loc *time.Location) (time.Time, int, string) {
-	if len(s) < 16 {
-		return time.Time{}, 0, "no syslog header: no priority and no RFC 3164 or RFC 3339 time stamp"
-	}
-	month := 0
-	for k, name := range months {
-		if s[:3] == name {
-			month = k + 1
-			break
-		}
-	}
-	if month == 0 || s[3] != ' ' {
-		return time.Time{}, 0, "no syslog header: no priority and no RFC 3164 or RFC 3339 time stamp"
-	}
-	day := 0
-	for j := 4; j < 6; j++ {
-		switch c := s[j]; {
-		case c == ' ' && j == 4:
-		case c >= '0' && c <= '9':
-			day = day*10 + int(c-'0')
-		default:
-			return time.Time{}, j, "malformed day of month"
-		}
-	}
-	if day < 1 || day > 31 || s[6] != ' ' {
-		return time.Time{}, 4, "malformed day of month"
-	}
-	clock := s[7:15]
-	if clock[2] != ':' || clock[5] != ':' {
-		return time.Time{}, 7, "malformed time of day"
-	}
-	var hms [3]int
-	for k := range 3 {
-		a, b := clock[k*3], clock[k*3+1]
-		if a < '0' || a > '9' || b < '0' || b > '9' {
-			return time.Time{}, 7 + k*3, "malformed time of day"
-		}
-		hms[k] = int(a-'0')*10 + int(b-'0')
-	}
-	if hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || s[15] != ' ' {
-		return time.Time{}, 7, "malformed time of day"
-	}
-	t, ok := InferYear(time.Month(month), day, hms[0], hms[1], hms[2], ref, loc)
-	if !ok {
-		return time.Time{}, 4, "no such day in the month"
-	}
-	return t, 16, ""
-}
-
-// InferYear dates a year-less stamp (month, day, clock in loc) by the
-// receive time ref (now when zero): the latest year among ref's next, own
-// and previous whose date is no more than a day after ref. ok is false for
-// a date that exists in none of them (Feb 30; Feb 29 far from a leap year).
-func InferYear(month time.Month, day, h, m, s int, ref time.Time, loc *time.Location) (time.Time, bool) {
-	if ref.IsZero() {
-		ref = time.Now()
-	}
-	ref = ref.In(loc)
-	limit := ref.Add(24 * time.Hour)
-	for y := ref.Year() + 1; y >= ref.Year()-1; y-- {
-		t := time.Date(y, month, day, h, m, s, 0, loc)
-		if t.Day() != day { // normalised: no such day that year
-			continue
-		}
-		if !t.After(limit) {
-			return t.UTC(), true
-		}
-	}
-	return time.Time{}, false
 }

@@ -7,9 +7,9 @@ package syslog
 
 import (
 	"time"
-	"unsafe"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -57,10 +57,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	for n := len(rec); n > 0 && (rec[n-1] == '\n' || rec[n-1] == '\r'); n = len(rec) {
 		rec = rec[:n-1]
 	}
-	line := ""
-	if len(rec) > 0 {
-		line = unsafe.String(unsafe.SliceData(rec), len(rec))
-	}
+	line := view.String(rec)
 	loc := d.Location
 	if loc == nil {
 		loc = time.UTC

@@ -5,9 +5,8 @@
 package text
 
 import (
-	"unsafe"
-
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -32,7 +31,7 @@ func (Decoder) Decode(rec []byte, ev *event.Event) error {
 		rec = rec[:n-1]
 	}
 	if len(rec) > 0 {
-		ev.Common[event.Message] = unsafe.String(unsafe.SliceData(rec), len(rec))
+		ev.Common[event.Message] = view.String(rec)
 	}
 	return nil
 }

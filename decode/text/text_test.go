@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/dectest"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -108,12 +108,4 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func TestRegistered(t *testing.T) {
-	d, err := decode.New(Format)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := d.(Decoder); !ok {
-		t.Errorf("decode.New(%q) gave a %T", Format, d)
-	}
-}
+func TestRegistered(t *testing.T) { dectest.Registered[Decoder](t, Format) }

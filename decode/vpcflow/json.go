@@ -1,11 +1,6 @@
 package vpcflow
 
-import (
-	"github.com/valyala/fastjson"
-
-	jsondec "github.com/vigil-sec/vigil/decode/json"
-	"github.com/vigil-sec/vigil/event"
-)
+import "github.com/vigil-sec/vigil/event"
 
 // ocsfRoles maps the fields of OCSF Network Activity records (the shape
 // security lakes store flow logs in) to the roles of the AWS fields.
@@ -21,21 +16,10 @@ var ocsfRoles = map[string]int{
 // keys that name a flow log field in another spelling (srcAddr,
 // account_id, logStatus) take AWS's name; other keys stay as they are.
 func (d *Decoder) decodeJSON(rec []byte, ev *event.Event) error {
-	v, err := d.p.ParseBytes(rec)
-	if err != nil {
-		return jsondec.SyntaxError(Format, rec, err)
+	if err := d.rec.Decode(rec, ev); err != nil {
+		return err
 	}
-	o := v.GetObject()
-	if o == nil {
-		return jsondec.ObjectError(Format, rec, v)
-	}
-	d.ev, d.c = ev, captured{}
-	d.flat.Reset()
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		d.flat.Walk(d.canonical(k), v)
-	})
-	d.ev = nil
-	return d.c.apply(ev)
+	return d.rec.C.apply(ev)
 }
 
 func (d *Decoder) canonical(k []byte) []byte {
@@ -56,25 +40,12 @@ func (d *Decoder) canonical(k []byte) []byte {
 	return k
 }
 
-func (d *Decoder) leaf(name []byte, v *fastjson.Value) {
+// jsonSlot is where the value of a JSON record's leaf goes: by its AWS
+// name, else its OCSF one.
+func (c *captured) jsonSlot(name []byte) *string {
 	role, isAWS := knownFields[string(name)]
 	if !isAWS {
 		role = ocsfRoles[string(name)]
 	}
-	var id int32
-	keep := false
-	if dict := d.ev.Fields.Dict(); dict != nil {
-		id, keep = dict.IDBytes(name)
-	}
-	if !keep && role == roleOther {
-		return
-	}
-	s, ok := d.flat.Scalar(v)
-	if !ok {
-		return
-	}
-	if keep {
-		d.ev.Fields.Set(id, s)
-	}
-	d.c.set(role, s)
+	return c.slot(role)
 }

@@ -1,9 +1,7 @@
 package vpcflow
 
 import (
-	"net/netip"
 	"strconv"
-	"unsafe"
 
 	"github.com/vigil-sec/vigil/decode"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
@@ -15,37 +13,41 @@ type captured struct {
 	src, dst, sport, dport, proto, start, end, action, status, account, region string
 }
 
+// set keeps s for its role; the first value of a role counts.
 func (c *captured) set(role int, s string) {
-	var p *string
-	switch role {
-	case roleSrcAddr:
-		p = &c.src
-	case roleDstAddr:
-		p = &c.dst
-	case roleSrcPort:
-		p = &c.sport
-	case roleDstPort:
-		p = &c.dport
-	case roleProtocol:
-		p = &c.proto
-	case roleStart:
-		p = &c.start
-	case roleEnd:
-		p = &c.end
-	case roleAction:
-		p = &c.action
-	case roleLogStatus:
-		p = &c.status
-	case roleAccount:
-		p = &c.account
-	case roleRegion:
-		p = &c.region
-	default:
-		return
-	}
-	if *p == "" {
+	if p := c.slot(role); p != nil && *p == "" {
 		*p = s
 	}
+}
+
+// slot is where the value of role goes: nil for a role the mapping does
+// not read.
+func (c *captured) slot(role int) *string {
+	switch role {
+	case roleSrcAddr:
+		return &c.src
+	case roleDstAddr:
+		return &c.dst
+	case roleSrcPort:
+		return &c.sport
+	case roleDstPort:
+		return &c.dport
+	case roleProtocol:
+		return &c.proto
+	case roleStart:
+		return &c.start
+	case roleEnd:
+		return &c.end
+	case roleAction:
+		return &c.action
+	case roleLogStatus:
+		return &c.status
+	case roleAccount:
+		return &c.account
+	case roleRegion:
+		return &c.region
+	}
+	return nil
 }
 
 // apply sets the time, logsource and common fields. Text lines were
@@ -101,29 +103,4 @@ func dash(s string) string {
 		return ""
 	}
 	return s
-}
-
-// validAddr is validValue for addresses, kept apart because netip's
-// errors allocate: names are screened out first.
-func validAddr(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':') {
-			return false
-		}
-	}
-	_, err := netip.ParseAddr(s)
-	return err == nil
-}
-
-// bytesString views b as a string without copying; b is the record or the
-// parser's buffer, which the caller keeps until the event is consumed.
-func bytesString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
 }

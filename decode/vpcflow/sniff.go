@@ -3,6 +3,8 @@ package vpcflow
 import (
 	"bytes"
 	"strings"
+
+	"github.com/vigil-sec/vigil/decode/internal/addr"
 )
 
 // Sniff scores rec as a flow log record: a header line of flow log field
@@ -55,7 +57,7 @@ func Sniff(rec []byte) int {
 	if _, ok := number(toks[0]); !ok {
 		return 0
 	}
-	addrs := (toks[3] == "-" || validAddr(toks[3])) && (toks[4] == "-" || validAddr(toks[4]))
+	addrs := (toks[3] == "-" || addr.IP(toks[3]) != "") && (toks[4] == "-" || addr.IP(toks[4]) != "")
 	if st := toks[13]; addrs && (st == "OK" || st == "NODATA" || st == "SKIPDATA") {
 		return 90
 	}

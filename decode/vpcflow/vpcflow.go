@@ -15,9 +15,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/addr"
+	"github.com/vigil-sec/vigil/decode/internal/headerline"
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	jsondec "github.com/vigil-sec/vigil/decode/json"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -41,11 +42,8 @@ type Decoder struct {
 	ids  []int32
 	has  []bool
 	toks []token
-	p    fastjson.Parser
-	flat *jsondec.Flattener
-	ev   *event.Event
-	c    captured
-	key  []byte
+	rec  *jsondec.Record[captured]
+	key  []byte // scratch: a JSON key respelled
 	// explicit: the field list came from a header line or the source's
 	// configuration, and is not to be guessed from a line's length.
 	explicit bool
@@ -59,7 +57,7 @@ type token struct {
 // New returns a VPC flow log decoder using the default format.
 func New() decode.Decoder {
 	d := &Decoder{key: make([]byte, 0, 32), toks: make([]token, 0, 32)}
-	d.flat = jsondec.NewFlattener(d.leaf)
+	d.rec = jsondec.NewRecord(Format, jsondec.Hooks[captured]{Slot: (*captured).jsonSlot, Key: d.canonical})
 	d.setFields(DefaultFields)
 	return d
 }
@@ -115,23 +113,14 @@ func (d *Decoder) bindDict(dict *event.Dict) {
 // Expand implements decode.Expander: a data line or JSON record gives one
 // event, a header line none.
 func (d *Decoder) Expand(rec []byte, ev *event.Event, emit func(*event.Event)) error {
-	header, err := d.decode(rec, ev)
-	if err != nil || header {
-		return err
-	}
-	emit(ev)
-	return nil
+	return headerline.Expand(d.decode, rec, ev, emit)
 }
 
 // Decode implements decode.Decoder. A header line sets the field list and
 // is refused as an event, since it holds none; callers that take headers
 // use Expand.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
-	header, err := d.decode(rec, ev)
-	if err == nil && header {
-		return &decode.Error{Format: Format, Offset: 0, Reason: "header line: names the fields of the lines that follow, holds no event"}
-	}
-	return err
+	return headerline.Decode(d.decode, rec, ev, Format, "header line: names the fields of the lines that follow, holds no event")
 }
 
 func (d *Decoder) decode(rec []byte, ev *event.Event) (header bool, err error) {
@@ -175,7 +164,7 @@ func (d *Decoder) split(rec []byte) {
 			continue
 		}
 		if start >= 0 {
-			d.toks = append(d.toks, token{bytesString(rec[start:i]), start})
+			d.toks = append(d.toks, token{view.String(rec[start:i]), start})
 			start = -1
 		}
 	}
@@ -233,7 +222,7 @@ func (d *Decoder) decodeLine(rec []byte, ev *event.Event) error {
 func validValue(role int, s string) bool {
 	switch role {
 	case roleSrcAddr, roleDstAddr:
-		return validAddr(s)
+		return addr.IP(s) != ""
 	case roleSrcPort, roleDstPort:
 		n, ok := number(s)
 		return ok && n <= 65535

@@ -59,9 +59,21 @@ func (tl *tail) stop(t *testing.T) {
 	}
 }
 
-func startTail(t *testing.T, path, cpDir, start string, pub *fakePub, max int) (*Receiver, *tail) {
+// newLog makes a file name in a new directory holding lines 1 to n; the
+// tails of it keep their checkpoints next to it.
+func newLog(t *testing.T, name string, n int) string {
 	t.Helper()
-	r, err := New(Config{Path: path, CheckpointDir: cpDir, StartAt: start, PollInterval: 20 * time.Millisecond},
+	path := filepath.Join(t.TempDir(), name)
+	appendLines(t, path, 1, n)
+	return path
+}
+
+// tailLog starts a tail of path, from start, that publishes to a new
+// fakePub and keeps its checkpoint next to path.
+func tailLog(t *testing.T, path, start string, max int) (*fakePub, *Receiver, *tail) {
+	t.Helper()
+	pub := &fakePub{}
+	r, err := New(Config{Path: path, CheckpointDir: filepath.Join(filepath.Dir(path), "cp"), StartAt: start, PollInterval: 20 * time.Millisecond},
 		ingest.BatcherConfig{Target: ingest.Target{Workspace: "acme", Source: "auth", Format: "syslog"}, Publisher: pub, MaxRecordBytes: max}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +81,7 @@ func startTail(t *testing.T, path, cpDir, start string, pub *fakePub, max int) (
 	ctx, cancel := context.WithCancel(context.Background())
 	tl := &tail{cancel: cancel, done: make(chan error, 1)}
 	go func() { tl.done <- r.Run(ctx) }()
-	return r, tl
+	return pub, r, tl
 }
 
 func appendLines(t *testing.T, path string, from, to int) {
@@ -102,21 +114,17 @@ func check(t *testing.T, got, want []string) {
 // Stopped mid-file (with half a line written), restarted: the rest comes,
 // every line once.
 func TestRestartMidFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "auth.log")
-	appendLines(t, path, 1, 100)
+	path := newLog(t, "auth.log", 100)
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	fmt.Fprint(f, "line 10") // no newline yet
-	pub := &fakePub{}
-	_, tl := startTail(t, path, filepath.Join(dir, "cp"), StartBeginning, pub, 0)
+	pub, _, tl := tailLog(t, path, StartBeginning, 0)
 	check(t, pub.waitFor(t, 100), want(1, 100))
 	tl.stop(t)
 
 	fmt.Fprint(f, "1\n") // completes "line 101"
 	f.Close()
 	appendLines(t, path, 102, 150)
-	pub2 := &fakePub{}
-	_, tl = startTail(t, path, filepath.Join(dir, "cp"), StartBeginning, pub2, 0)
+	pub2, _, tl := tailLog(t, path, StartBeginning, 0)
 	check(t, pub2.waitFor(t, 50), want(101, 150))
 	tl.stop(t)
 }
@@ -124,11 +132,8 @@ func TestRestartMidFile(t *testing.T) {
 // Rotation by rename while running: the writer's last lines in the old
 // file are read, then the new file from its start.
 func TestRotationWhileRunning(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "auth.log")
-	appendLines(t, path, 1, 10)
-	pub := &fakePub{}
-	_, tl := startTail(t, path, filepath.Join(dir, "cp"), StartBeginning, pub, 0)
+	path := newLog(t, "auth.log", 10)
+	pub, _, tl := tailLog(t, path, StartBeginning, 0)
 	pub.waitFor(t, 10)
 	old, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err := os.Rename(path, path+".1"); err != nil {
@@ -144,11 +149,8 @@ func TestRotationWhileRunning(t *testing.T) {
 // Rotation while stopped: the rotated file is found by its inode and
 // finished before the new one.
 func TestRotationWhileStopped(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "auth.log")
-	appendLines(t, path, 1, 10)
-	pub := &fakePub{}
-	_, tl := startTail(t, path, filepath.Join(dir, "cp"), StartBeginning, pub, 0)
+	path := newLog(t, "auth.log", 10)
+	pub, _, tl := tailLog(t, path, StartBeginning, 0)
 	pub.waitFor(t, 10)
 	tl.stop(t)
 	appendLines(t, path, 11, 15)
@@ -156,8 +158,7 @@ func TestRotationWhileStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendLines(t, path, 16, 20)
-	pub2 := &fakePub{}
-	_, tl = startTail(t, path, filepath.Join(dir, "cp"), StartBeginning, pub2, 0)
+	pub2, _, tl := tailLog(t, path, StartBeginning, 0)
 	check(t, pub2.waitFor(t, 10), want(11, 20))
 	tl.stop(t)
 }
@@ -165,11 +166,8 @@ func TestRotationWhileStopped(t *testing.T) {
 // copytruncate: the file is copied away and truncated in place; the tail
 // starts it over.
 func TestTruncation(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "app.log")
-	appendLines(t, path, 1, 30)
-	pub := &fakePub{}
-	_, tl := startTail(t, path, filepath.Join(dir, "cp"), StartBeginning, pub, 0)
+	path := newLog(t, "app.log", 30)
+	pub, _, tl := tailLog(t, path, StartBeginning, 0)
 	pub.waitFor(t, 30)
 	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
@@ -184,19 +182,15 @@ func TestTruncation(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Repeat("x", 200)+"\nline 36\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pub2 := &fakePub{}
-	_, tl = startTail(t, path, filepath.Join(dir, "cp"), StartBeginning, pub2, 0)
+	pub2, _, tl := tailLog(t, path, StartBeginning, 0)
 	check(t, pub2.waitFor(t, 2), []string{strings.Repeat("x", 200), "line 36"})
 	tl.stop(t)
 }
 
 // A file seen for the first time starts at its end unless told otherwise.
 func TestStartAtEnd(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "auth.log")
-	appendLines(t, path, 1, 5)
-	pub := &fakePub{}
-	_, tl := startTail(t, path, filepath.Join(dir, "cp"), StartEnd, pub, 0)
+	path := newLog(t, "auth.log", 5)
+	pub, _, tl := tailLog(t, path, StartEnd, 0)
 	time.Sleep(60 * time.Millisecond)
 	appendLines(t, path, 6, 7)
 	check(t, pub.waitFor(t, 2), want(6, 7))
@@ -205,12 +199,9 @@ func TestStartAtEnd(t *testing.T) {
 
 // A line over the limit is rejected and counted; its neighbours stay.
 func TestLongLine(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "auth.log")
-	appendLines(t, path, 1, 1)
+	path := newLog(t, "auth.log", 1)
 	os.WriteFile(path, []byte("line 1\n"+strings.Repeat("y", 300000)+"\nline 2\n"), 0o644)
-	pub := &fakePub{}
-	r, tl := startTail(t, path, filepath.Join(dir, "cp"), StartBeginning, pub, 1000)
+	pub, r, tl := tailLog(t, path, StartBeginning, 1000)
 	check(t, pub.waitFor(t, 2), want(1, 2))
 	tl.stop(t)
 	if got := r.Counters().Value("rejected:line_too_long"); got != 1 {

@@ -27,8 +27,6 @@ type alertDoc struct {
 
 const alertColumns = `id, workspace, dedup_key, status, severity, rule_id, first_seen, last_seen, count, created, updated, doc, evidence, evidence_n`
 
-type scanner interface{ Scan(dest ...any) error }
-
 func scanAlert(row scanner) (alert.Alert, error) {
 	a, _, err := scanAlertEvidence(row)
 	return a, err
@@ -181,22 +179,10 @@ func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) 
 		args = append(args, c.n, c.n, c.s)
 	}
 	args = append(args, n+1)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE `+
+	out, err := list(ctx, db, "alerts of "+workspace, scanAlert, `SELECT `+alertColumns+` FROM alerts WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY last_seen DESC, id DESC LIMIT ?`, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("alerts of %s: %w", workspace, err)
-	}
-	defer rows.Close()
-	var out []alert.Alert
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("alerts of %s: %w", workspace, err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("alerts of %s: %w", workspace, err)
+		return nil, "", err
 	}
 	next := ""
 	if len(out) > n {

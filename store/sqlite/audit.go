@@ -43,24 +43,10 @@ func (db *DB) AuditLog(ctx context.Context, workspace string, q store.AuditQuery
 		args = append(args, c.n)
 	}
 	args = append(args, n+1)
-	rows, err := db.r.QueryContext(ctx, `SELECT id, workspace, time, actor, action, target, detail FROM audit_log
+	out, err := list(ctx, db, "audit log of "+workspace, scanAudit, `SELECT id, workspace, time, actor, action, target, detail FROM audit_log
 		WHERE `+where+` ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("audit log of %s: %w", workspace, err)
-	}
-	defer rows.Close()
-	var out []store.AuditEntry
-	for rows.Next() {
-		var e store.AuditEntry
-		var t int64
-		if err := rows.Scan(&e.ID, &e.Workspace, &t, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
-			return nil, "", fmt.Errorf("audit log of %s: %w", workspace, err)
-		}
-		e.Time = fromNanos(t)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("audit log of %s: %w", workspace, err)
+		return nil, "", err
 	}
 	next := ""
 	if len(out) > n {
@@ -68,4 +54,14 @@ func (db *DB) AuditLog(ctx context.Context, workspace string, q store.AuditQuery
 		next = encodeCursor("audit", cursor{n: out[n-1].ID, s: strconv.FormatInt(out[n-1].ID, 10)})
 	}
 	return out, next, nil
+}
+
+func scanAudit(row scanner) (store.AuditEntry, error) {
+	var e store.AuditEntry
+	var t int64
+	if err := row.Scan(&e.ID, &e.Workspace, &t, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
+		return store.AuditEntry{}, err
+	}
+	e.Time = fromNanos(t)
+	return e, nil
 }

@@ -71,23 +71,7 @@ func (db *DB) KeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) 
 
 // Keys lists a workspace's keys, oldest first.
 func (db *DB) Keys(ctx context.Context, workspace string) ([]store.APIKey, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE workspace = ? ORDER BY created, id`, workspace)
-	if err != nil {
-		return nil, fmt.Errorf("keys of %s: %w", workspace, err)
-	}
-	defer rows.Close()
-	var out []store.APIKey
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("keys of %s: %w", workspace, err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("keys of %s: %w", workspace, err)
-	}
-	return out, nil
+	return list(ctx, db, "keys of "+workspace, scanKey, `SELECT `+keyColumns+` FROM api_keys WHERE workspace = ? ORDER BY created, id`, workspace)
 }
 
 // RevokeKey revokes a workspace's key; revoking again keeps the first time.

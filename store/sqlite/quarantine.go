@@ -49,26 +49,10 @@ func (db *DB) Quarantine(ctx context.Context, workspace string, q store.Quaranti
 		args = append(args, c.n)
 	}
 	args = append(args, n+1)
-	rows, err := db.r.QueryContext(ctx, `SELECT id, workspace, source, format, batch_id, record_id, line, reason, received, raw, truncated
+	out, err := list(ctx, db, "quarantine of "+workspace, scanQuarantine, `SELECT id, workspace, source, format, batch_id, record_id, line, reason, received, raw, truncated
 		FROM quarantine WHERE `+where+` ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("quarantine of %s: %w", workspace, err)
-	}
-	defer rows.Close()
-	var out []store.QuarantineEntry
-	for rows.Next() {
-		var e store.QuarantineEntry
-		var batch, rec, raw []byte
-		var t int64
-		if err := rows.Scan(&e.ID, &e.Workspace, &e.Source, &e.Format, &batch, &rec, &e.Line, &e.Reason, &t, &raw, &e.Truncated); err != nil {
-			return nil, "", fmt.Errorf("quarantine of %s: %w", workspace, err)
-		}
-		e.BatchID, e.RecordID = idString(batch), idString(rec)
-		e.Received, e.Raw = fromNanos(t), string(raw)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("quarantine of %s: %w", workspace, err)
+		return nil, "", err
 	}
 	next := ""
 	if len(out) > n {
@@ -105,4 +89,16 @@ func (db *DB) PurgeQuarantine(ctx context.Context, before time.Time, keep int) (
 		n += m
 	}
 	return n, nil
+}
+
+func scanQuarantine(row scanner) (store.QuarantineEntry, error) {
+	var e store.QuarantineEntry
+	var batch, rec, raw []byte
+	var t int64
+	if err := row.Scan(&e.ID, &e.Workspace, &e.Source, &e.Format, &batch, &rec, &e.Line, &e.Reason, &t, &raw, &e.Truncated); err != nil {
+		return store.QuarantineEntry{}, err
+	}
+	e.BatchID, e.RecordID = idString(batch), idString(rec)
+	e.Received, e.Raw = fromNanos(t), string(raw)
+	return e, nil
 }

@@ -67,21 +67,5 @@ func (db *DB) Source(ctx context.Context, workspace, name string) (store.Source,
 
 // Sources lists a workspace's sources by name.
 func (db *DB) Sources(ctx context.Context, workspace string) ([]store.Source, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE workspace = ? ORDER BY name`, workspace)
-	if err != nil {
-		return nil, fmt.Errorf("sources of %s: %w", workspace, err)
-	}
-	defer rows.Close()
-	var out []store.Source
-	for rows.Next() {
-		s, err := scanSource(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sources of %s: %w", workspace, err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sources of %s: %w", workspace, err)
-	}
-	return out, nil
+	return list(ctx, db, "sources of "+workspace, scanSource, `SELECT `+sourceColumns+` FROM sources WHERE workspace = ? ORDER BY name`, workspace)
 }

@@ -62,38 +62,27 @@ type querier interface {
 }
 
 func workspace(ctx context.Context, q querier, name string) (store.Workspace, error) {
-	var w store.Workspace
-	var created int64
-	err := q.QueryRowContext(ctx, `SELECT name, tier, created FROM workspaces WHERE name = ?`, name).Scan(&w.Name, &w.Tier, &created)
+	w, err := scanWorkspace(q.QueryRowContext(ctx, `SELECT name, tier, created FROM workspaces WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Workspace{}, fmt.Errorf("workspace %s: %w", name, store.ErrNotFound)
 	}
 	if err != nil {
 		return store.Workspace{}, fmt.Errorf("workspace %s: %w", name, err)
 	}
-	w.Created = fromNanos(created)
 	return w, nil
 }
 
 // Workspaces lists all workspaces by name.
 func (db *DB) Workspaces(ctx context.Context) ([]store.Workspace, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT name, tier, created FROM workspaces ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("workspaces: %w", err)
+	return list(ctx, db, "workspaces", scanWorkspace, `SELECT name, tier, created FROM workspaces ORDER BY name`)
+}
+
+func scanWorkspace(row scanner) (store.Workspace, error) {
+	var w store.Workspace
+	var created int64
+	if err := row.Scan(&w.Name, &w.Tier, &created); err != nil {
+		return store.Workspace{}, err
 	}
-	defer rows.Close()
-	var out []store.Workspace
-	for rows.Next() {
-		var w store.Workspace
-		var created int64
-		if err := rows.Scan(&w.Name, &w.Tier, &created); err != nil {
-			return nil, fmt.Errorf("workspaces: %w", err)
-		}
-		w.Created = fromNanos(created)
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("workspaces: %w", err)
-	}
-	return out, nil
+	w.Created = fromNanos(created)
+	return w, nil
 }

@@ -1,7 +1,10 @@
-// Package syslog reads what syslog-borne formats (CEF, LEEF) carry around
-// their payload: the syslog header a relay puts in front of it, and the
-// device time stamps ("Sep 19 2012 13:53:33", Java date patterns) inside it.
-// It never fails a record: a prefix it cannot read is just a prefix.
+// Package syslog reads syslog headers and the time stamps in and around
+// them. For syslog-borne formats (CEF, LEEF) it reads the header a relay
+// puts in front of the payload and the device time stamps ("Sep 19 2012
+// 13:53:33", Java date patterns) inside it, and never fails a record: a
+// prefix it cannot read is just a prefix. For whole syslog lines (the
+// syslog and sshd decoders) it reads the header's stamp strictly
+// (Read3164, Read3339), saying where it is malformed.
 package syslog
 
 import (

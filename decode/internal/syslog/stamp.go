@@ -102,22 +102,37 @@ func (c civil) at(year, month, day int, zone string, ref time.Time, loc *time.Lo
 	if loc == nil || hasZone {
 		loc = time.UTC
 	}
+	shift := time.Duration(off) * time.Second
 	if year == 0 {
-		if ref.IsZero() {
-			ref = time.Now()
-		}
-		ref = ref.In(loc)
-		year = ref.Year()
-		t := time.Date(year, time.Month(month), day, c.h, c.m, c.s, c.ns, loc)
-		if t.Add(-time.Duration(off)*time.Second).After(ref.Add(24*time.Hour)) || t.Day() != day {
-			year--
-		}
+		return c.recent(month, day, shift, ref, loc)
 	}
 	t := time.Date(year, time.Month(month), day, c.h, c.m, c.s, c.ns, loc)
 	if t.Day() != day || day < 1 {
 		return time.Time{}, false
 	}
-	return t.Add(-time.Duration(off) * time.Second).UTC(), true
+	return t.Add(-shift).UTC(), true
+}
+
+// recent dates a year-less stamp in loc, shift east of UTC: ref's year
+// (now's when ref is zero), or the one before when that would put it more
+// than a day after ref (a December line read in January) or the day does
+// not exist that year (Feb 29).
+func (c civil) recent(month, day int, shift time.Duration, ref time.Time, loc *time.Location) (time.Time, bool) {
+	if ref.IsZero() {
+		ref = time.Now()
+	}
+	ref = ref.In(loc)
+	t := time.Date(ref.Year(), time.Month(month), day, c.h, c.m, c.s, c.ns, loc)
+	if t.After(ref.Add(24*time.Hour+shift)) || t.Day() != day {
+		t = time.Date(ref.Year()-1, time.Month(month), day, c.h, c.m, c.s, c.ns, loc)
+	}
+	if t.Day() != day || day < 1 {
+		return time.Time{}, false
+	}
+	if shift != 0 { // most stamps have no zone: spare the call
+		t = t.Add(-shift)
+	}
+	return t.UTC(), true
 }
 
 // zones are the abbreviations devices print with %Z. Ambiguous ones (IST,
