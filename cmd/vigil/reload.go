@@ -245,6 +245,14 @@ func (s *server) startRuleReload(ctx context.Context, l *ruleLoader) {
 
 func (s *server) swapRules(l *ruleLoader) {
 	rs, rep := l.build()
+	if old := s.rules.Load(); old != nil {
+		// What the engine scans for a logsource is built by its first
+		// event (tens of milliseconds for the process_creation rules):
+		// build it here, off the event path, for those the old rules saw.
+		for _, ls := range old.Engine.Logsources() {
+			rs.Engine.Warm(ls)
+		}
+	}
 	s.rules.Store(rs)
 	l.log.Info("rules loaded", "loaded", rep.loaded, "correlations", rep.correlations, "filters", rep.filters, "rejected", len(rep.errs),
 		"off-by-status", rep.byStatus, "disabled", rep.disabled)

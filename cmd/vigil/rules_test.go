@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,17 @@ func TestRuleSelectionAndReload(t *testing.T) {
 	ev.Fields.SetName([]byte("Image"), `C:\hostname.exe`)
 	if len(rs.Engine.Match(ev, nil)) != 1 {
 		t.Error("reloaded rule does not match")
+	}
+	// A swap builds the new engine's routes for the logsources the old
+	// one saw, before any event reaches it.
+	srv := &server{}
+	srv.rules.Store(rs)
+	write(strings.ReplaceAll(testRule, "whoami.exe", "hostname2.exe"))
+	bump(t, path)
+	l.refresh()
+	srv.swapRules(l)
+	if got := srv.rules.Load(); got == rs || !slices.Contains(got.Engine.Logsources(), ev.Logsource) {
+		t.Errorf("after the swap the new engine has routes for %v, want %v", got.Engine.Logsources(), ev.Logsource)
 	}
 	// A removed file takes its rules along.
 	os.Remove(path)
