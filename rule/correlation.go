@@ -158,37 +158,20 @@ func parseCorrelation(file string, root *yaml.Node) (*Correlation, *posError) {
 		return nil, err
 	}
 	c := &Correlation{File: file, Line: root.Line}
+	m := meta{title: &c.Title, id: &c.ID, name: &c.Name, description: &c.Description, status: &c.Status,
+		author: &c.Author, date: &c.Date, modified: &c.Modified, level: &c.Level,
+		tags: &c.Tags, references: &c.References, falsePositives: &c.FalsePositives}
 	var body, bodyKey *yaml.Node
 	for _, kv := range kvs {
 		k, v := kv[0], kv[1]
-		var err *posError
-		switch k.Value {
-		case "title":
-			c.Title, err = text(k, v)
-		case "id":
-			c.ID, err = text(k, v)
-		case "name":
-			c.Name, err = text(k, v)
-		case "description":
-			c.Description, err = text(k, v)
-		case "status":
-			c.Status, err = text(k, v)
-		case "author":
-			c.Author, err = text(k, v)
-		case "date":
-			c.Date, err = text(k, v)
-		case "modified":
-			c.Modified, err = text(k, v)
-		case "level":
-			if c.Level, err = text(k, v); err == nil && c.Level != "" && !levels[c.Level] {
-				err = errAt(pos(v), "level %q is not one of informational, low, medium, high, critical", c.Level)
+		known, err := m.read(k, v)
+		if known {
+			if err != nil {
+				return nil, err
 			}
-		case "tags":
-			c.Tags, err = textList(k, v)
-		case "references":
-			c.References, err = textList(k, v)
-		case "falsepositives":
-			c.FalsePositives, err = textList(k, v)
+			continue
+		}
+		switch k.Value {
 		case "generate":
 			c.Generate, err = boolean(k, v)
 		case "correlation":

@@ -69,21 +69,18 @@ func parseFilter(file string, root *yaml.Node, o *Options) (*Filter, *posError) 
 		return nil, err
 	}
 	f := &Filter{File: file, Line: root.Line}
+	m := meta{title: &f.Title, id: &f.ID, description: &f.Description, date: &f.Date, modified: &f.Modified}
 	var body, bodyKey *yaml.Node
 	for _, kv := range kvs {
 		k, v := kv[0], kv[1]
-		var err *posError
+		known, err := m.read(k, v)
+		if known {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		switch k.Value {
-		case "title":
-			f.Title, err = text(k, v)
-		case "id":
-			f.ID, err = text(k, v)
-		case "description":
-			f.Description, err = text(k, v)
-		case "date":
-			f.Date, err = text(k, v)
-		case "modified":
-			f.Modified, err = text(k, v)
 		case "logsource":
 			f.Logsource, err = parseLogsource(v)
 		case "filter":

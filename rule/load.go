@@ -257,38 +257,21 @@ func parseRule(file string, root *yaml.Node, o *Options) (*Rule, *posError) {
 		return nil, err
 	}
 	r := &Rule{File: file, Line: root.Line}
+	m := meta{title: &r.Title, id: &r.ID, name: &r.Name, description: &r.Description, status: &r.Status,
+		author: &r.Author, date: &r.Date, modified: &r.Modified, level: &r.Level,
+		tags: &r.Tags, references: &r.References, falsePositives: &r.FalsePositives}
 	var detection *yaml.Node
 	var detectionKey *yaml.Node
 	for _, kv := range kvs {
 		k, v := kv[0], kv[1]
-		var err *posError
-		switch k.Value {
-		case "title":
-			r.Title, err = text(k, v)
-		case "id":
-			r.ID, err = text(k, v)
-		case "name":
-			r.Name, err = text(k, v)
-		case "description":
-			r.Description, err = text(k, v)
-		case "status":
-			r.Status, err = text(k, v)
-		case "author":
-			r.Author, err = text(k, v)
-		case "date":
-			r.Date, err = text(k, v)
-		case "modified":
-			r.Modified, err = text(k, v)
-		case "level":
-			if r.Level, err = text(k, v); err == nil && r.Level != "" && !levels[r.Level] {
-				err = errAt(pos(v), "level %q is not one of informational, low, medium, high, critical", r.Level)
+		known, err := m.read(k, v)
+		if known {
+			if err != nil {
+				return nil, err
 			}
-		case "tags":
-			r.Tags, err = textList(k, v)
-		case "references":
-			r.References, err = textList(k, v)
-		case "falsepositives":
-			r.FalsePositives, err = textList(k, v)
+			continue
+		}
+		switch k.Value {
 		case "fields":
 			r.Fields, err = textList(k, v)
 		case "logsource":

@@ -1,0 +1,55 @@
+package rule
+
+import yaml "go.yaml.in/yaml/v4"
+
+// meta points at the metadata fields of a document being parsed: the keys
+// rules, correlation rules and filters share. A nil pointer is a key the
+// document type does not have (it is ignored, as other unknown keys are).
+type meta struct {
+	title, id, name, description, status, author, date, modified, level *string
+	tags, references, falsePositives                                    *[]string
+}
+
+// read reads the value v of key k into its field, if k is a metadata key
+// of the document; known reports whether it was.
+func (m *meta) read(k, v *yaml.Node) (known bool, err *posError) {
+	var s *string
+	var list *[]string
+	switch k.Value {
+	case "title":
+		s = m.title
+	case "id":
+		s = m.id
+	case "name":
+		s = m.name
+	case "description":
+		s = m.description
+	case "status":
+		s = m.status
+	case "author":
+		s = m.author
+	case "date":
+		s = m.date
+	case "modified":
+		s = m.modified
+	case "level":
+		s = m.level
+	case "tags":
+		list = m.tags
+	case "references":
+		list = m.references
+	case "falsepositives":
+		list = m.falsePositives
+	}
+	switch {
+	case s != nil:
+		if *s, err = text(k, v); err == nil && s == m.level && *s != "" && !levels[*s] {
+			err = errAt(pos(v), "level %q is not one of informational, low, medium, high, critical", *s)
+		}
+		return true, err
+	case list != nil:
+		*list, err = textList(k, v)
+		return true, err
+	}
+	return false, nil
+}
