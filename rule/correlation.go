@@ -162,15 +162,7 @@ func parseCorrelation(file string, root *yaml.Node) (*Correlation, *posError) {
 		author: &c.Author, date: &c.Date, modified: &c.Modified, level: &c.Level,
 		tags: &c.Tags, references: &c.References, falsePositives: &c.FalsePositives}
 	var body, bodyKey *yaml.Node
-	for _, kv := range kvs {
-		k, v := kv[0], kv[1]
-		known, err := m.read(k, v)
-		if known {
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
+	if err := m.parse(kvs, func(k, v *yaml.Node) (err *posError) {
 		switch k.Value {
 		case "generate":
 			c.Generate, err = boolean(k, v)
@@ -179,9 +171,9 @@ func parseCorrelation(file string, root *yaml.Node) (*Correlation, *posError) {
 		case "detection", "logsource":
 			err = errAt(pos(k), "a correlation rule cannot have %q: put the detection in a rule of its own and refer to it", k.Value)
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	if c.Title == "" {
 		return nil, errAt(pos(root), "correlation rule has no title")

@@ -71,15 +71,7 @@ func parseFilter(file string, root *yaml.Node, o *Options) (*Filter, *posError) 
 	f := &Filter{File: file, Line: root.Line}
 	m := meta{title: &f.Title, id: &f.ID, description: &f.Description, date: &f.Date, modified: &f.Modified}
 	var body, bodyKey *yaml.Node
-	for _, kv := range kvs {
-		k, v := kv[0], kv[1]
-		known, err := m.read(k, v)
-		if known {
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
+	if err := m.parse(kvs, func(k, v *yaml.Node) (err *posError) {
 		switch k.Value {
 		case "logsource":
 			f.Logsource, err = parseLogsource(v)
@@ -88,9 +80,9 @@ func parseFilter(file string, root *yaml.Node, o *Options) (*Filter, *posError) 
 		case "detection":
 			err = errAt(pos(k), "a filter document holds its searches under 'filter', not 'detection'")
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	if f.Title == "" {
 		return nil, errAt(pos(root), "filter has no title")

@@ -262,15 +262,7 @@ func parseRule(file string, root *yaml.Node, o *Options) (*Rule, *posError) {
 		tags: &r.Tags, references: &r.References, falsePositives: &r.FalsePositives}
 	var detection *yaml.Node
 	var detectionKey *yaml.Node
-	for _, kv := range kvs {
-		k, v := kv[0], kv[1]
-		known, err := m.read(k, v)
-		if known {
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
+	if err := m.parse(kvs, func(k, v *yaml.Node) (err *posError) {
 		switch k.Value {
 		case "fields":
 			r.Fields, err = textList(k, v)
@@ -279,9 +271,9 @@ func parseRule(file string, root *yaml.Node, o *Options) (*Rule, *posError) {
 		case "detection":
 			detection, detectionKey = v, k
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	if r.Title == "" {
 		return nil, errAt(pos(root), "rule has no title")

@@ -10,6 +10,21 @@ type meta struct {
 	tags, references, falsePositives                                    *[]string
 }
 
+// parse reads the document's pairs kvs: the metadata keys into their
+// fields, every other pair through other. It stops at the first error.
+func (m *meta) parse(kvs [][2]*yaml.Node, other func(k, v *yaml.Node) *posError) *posError {
+	for _, kv := range kvs {
+		known, err := m.read(kv[0], kv[1])
+		if !known {
+			err = other(kv[0], kv[1])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // read reads the value v of key k into its field, if k is a metadata key
 // of the document; known reports whether it was.
 func (m *meta) read(k, v *yaml.Node) (known bool, err *posError) {
