@@ -68,7 +68,7 @@ func Compile(rules []*rule.Rule, opts Options) (*Engine, []error) {
 	if opts.Logger != nil {
 		opts.Logger.Info("rules compiled", "rules", len(e.rules), "rejected", len(errs),
 			"atoms", len(e.atoms), "literal_atoms", e.fast.stats.literal, "slow_atoms", e.fast.stats.slow,
-			"untriggered_rules", e.fast.stats.always, "automata_bytes", e.fast.stats.bytes,
+			"untriggered_rules", e.fast.stats.always,
 			"fields", len(e.fields), "logsources", len(e.routes.groups))
 	}
 	return e, errs

@@ -55,7 +55,8 @@ type commonField struct {
 }
 
 type fastPathStats struct {
-	literal, slow, triggered, always, bytes int
+	literal, slow, triggered, always int
+	bytes                            int // of the literal sets routes built so far (router's lock)
 }
 
 // buildFastPath sorts the atoms into literal and slow ones, builds the

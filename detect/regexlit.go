@@ -155,33 +155,41 @@ func required(re *syntax.Regexp) []string {
 		return set
 	case syntax.OpConcat:
 		var bestSet []string
-		// Adjacent literals join into one longer literal.
-		var run strings.Builder
-		flush := func() {
-			if run.Len() > 0 {
-				bestSet = best(bestSet, []string{run.String()})
-				run.Reset()
-			}
-		}
-		for _, s := range re.Sub {
-			if s.Op == syntax.OpLiteral {
-				rs := literalRuns(s)
-				if len(rs) == 1 && len(rs[0]) == len(s.Rune) {
-					// Every rune usable: it extends the run.
-					run.WriteString(rs[0])
-					continue
-				}
-				flush()
-				bestSet = best(bestSet, rs)
-				continue
-			}
-			flush()
-			bestSet = best(bestSet, required(s))
-		}
-		flush()
+		concatPieces(re, func(set []string) { bestSet = best(bestSet, set) },
+			func(s *syntax.Regexp) { bestSet = best(bestSet, required(s)) })
 		return bestSet
 	}
 	return nil
+}
+
+// concatPieces walks the parts of a concatenation in order: literals
+// whose every rune a proxy can use join with their neighbours into one
+// longer literal, reported as a one-literal set; other literal nodes
+// report their usable runs (possibly none); every other part goes to
+// other.
+func concatPieces(re *syntax.Regexp, lits func([]string), other func(*syntax.Regexp)) {
+	var run strings.Builder
+	flush := func() {
+		if run.Len() > 0 {
+			lits([]string{run.String()})
+			run.Reset()
+		}
+	}
+	for _, s := range re.Sub {
+		if s.Op == syntax.OpLiteral {
+			rs := literalRuns(s)
+			if len(rs) == 1 && len(rs[0]) == len(s.Rune) {
+				run.WriteString(rs[0])
+				continue
+			}
+			flush()
+			lits(rs)
+			continue
+		}
+		flush()
+		other(s)
+	}
+	flush()
 }
 
 // literalRuns splits a literal node into the runs a proxy can use, each a
@@ -348,30 +356,11 @@ func conjuncts(re *syntax.Regexp, out [][]string) [][]string {
 		}
 		return out
 	case syntax.OpConcat:
-		var run strings.Builder
-		flush := func() {
-			if run.Len() > 0 {
-				out = append(out, []string{run.String()})
-				run.Reset()
+		concatPieces(re, func(set []string) {
+			if len(set) > 0 {
+				out = append(out, set)
 			}
-		}
-		for _, s := range re.Sub {
-			if s.Op == syntax.OpLiteral {
-				rs := literalRuns(s)
-				if len(rs) == 1 && len(rs[0]) == len(s.Rune) {
-					run.WriteString(rs[0])
-					continue
-				}
-				flush()
-				if len(rs) > 0 {
-					out = append(out, rs)
-				}
-				continue
-			}
-			flush()
-			out = conjuncts(s, out)
-		}
-		flush()
+		}, func(s *syntax.Regexp) { out = conjuncts(s, out) })
 		return out
 	}
 	if set := required(re); len(set) > 0 {
