@@ -302,14 +302,7 @@ func TestMordorSameAsReference(t *testing.T) {
 // Most mutations of a record are not JSON, so each input is also set, as a
 // string and, if it is JSON, as a value, into records of every shape.
 func FuzzDecodeSame(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addFixtureSeeds(f)
 	for _, r := range edgeRecords {
 		f.Add([]byte(r))
 	}

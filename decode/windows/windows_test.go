@@ -33,16 +33,7 @@ func decodeFile(t *testing.T, name string, dict *event.Dict) *event.Event {
 	return &ev
 }
 
-// values returns every value of a field by name.
-func values(ev *event.Event, name string) []string {
-	id, ok := ev.Fields.Dict().ID(name)
-	if !ok {
-		return nil
-	}
-	var vs []string
-	ev.Fields.Each(id, func(v string) bool { vs = append(vs, v); return true })
-	return vs
-}
+var values = dectest.Values
 
 func TestDecodeFixtures(t *testing.T) {
 	tests := []struct {
@@ -422,14 +413,7 @@ func BenchmarkDecodeRef(b *testing.B) {
 }
 
 func FuzzDecode(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addFixtureSeeds(f)
 	f.Add([]byte(`{"Event":{"System":[],"EventData":"x","UserData":{"a":1}}}`))
 	f.Add([]byte(`{"winlog":{"event_id":[1,2],"process":3,"event_data":{"Data":{"#attributes":{"Name":5}}}}}`))
 	d := New()
@@ -532,4 +516,16 @@ func mustID(t *testing.T, d *event.Dict, n string) int32 {
 		t.Fatalf("no field %s", n)
 	}
 	return id
+}
+
+// addFixtureSeeds adds every JSON fixture to a fuzz target's seeds.
+func addFixtureSeeds(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 }
