@@ -44,7 +44,7 @@ type ReceiverConfig struct {
 }
 
 // newReceivers builds (and for syslog, binds) every receiver the config
-// names, or fails naming each bad one.
+// names, or fails naming each bad one. log is the receivers' logger.
 func newReceivers(cfg *Config, pub ingest.Publisher, reg prometheus.Registerer, log *slog.Logger) ([]ingest.Receiver, error) {
 	var (
 		out  []ingest.Receiver
@@ -89,7 +89,7 @@ func newReceiver(cfg *Config, name string, rc ReceiverConfig, batch ingest.Batch
 	switch rc.Type {
 	case "syslog":
 		sc := syslog.Config{Name: name, Protocol: rc.Protocol, Listen: rc.Listen, MaxConnections: rc.MaxConnections,
-			IdleTimeout: rc.IdleTimeout, Logger: log.With("component", "receiver")}
+			IdleTimeout: rc.IdleTimeout, Logger: log}
 		var err error
 		if sc.MaxMessageBytes, err = optSize(rc.MaxMessage); err != nil {
 			return nil, fmt.Errorf("max-message: %w", err)
@@ -105,7 +105,7 @@ func newReceiver(cfg *Config, name string, rc ReceiverConfig, batch ingest.Batch
 		return syslog.New(sc, batch, m)
 	case "file":
 		return file.New(file.Config{Name: name, Path: rc.Path, StartAt: rc.Start, PollInterval: rc.PollInterval,
-			CheckpointDir: filepath.Join(cfg.DataDir, "checkpoints"), Logger: log.With("component", "receiver")}, batch, m)
+			CheckpointDir: filepath.Join(cfg.DataDir, "checkpoints"), Logger: log}, batch, m)
 	}
 	return nil, fmt.Errorf("type %q is neither syslog nor file", rc.Type)
 }
@@ -153,12 +153,13 @@ func newHealth(cfg *Config, st health.Store, reg prometheus.Registerer, log *slo
 	return health.New(health.Config{
 		Store: st, Interval: cfg.HealthInterval, Policies: pol, Registry: reg,
 		Default: health.Policy{Factor: float64(cfg.SilenceFactor), Floor: cfg.SilenceFloor},
-		Logger:  log.With("component", "health"),
+		Logger:  log,
 	})
 }
 
 // runBackground runs the receivers and the health monitor until ctx ends;
-// wg tracks them so that shutdown waits for their last batches.
+// wg tracks them so that shutdown waits for their last batches. log is the
+// receivers' logger.
 func runBackground(ctx context.Context, wg interface{ Go(func()) }, rs []ingest.Receiver, mon *health.Monitor, log *slog.Logger) {
 	for _, r := range rs {
 		wg.Go(func() {

@@ -32,7 +32,7 @@ the file. See docs/configuration.md.`,
 				return err
 			}
 			<-cmd.Context().Done()
-			log.Info("shutting down: draining ingest and detection")
+			s.log.Info("shutting down: draining ingest and detection")
 			return s.shutdown(60 * time.Second)
 		},
 	}

@@ -66,10 +66,11 @@ func newLogger(cfg *Config) (*slog.Logger, error) {
 // `vigil serve` and still count for correlations.
 const correlationLateness = 2 * time.Minute
 
-// start opens everything and begins serving; ln may be nil (listen on
-// cfg.Listen).
+// startServer opens everything and begins serving on cfg.Listen. log is
+// the root logger: each subsystem gets it with its component
+// (logcomponent.go).
 func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, error) {
-	s := &server{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	s := &server{cfg: cfg, log: log.With("component", compServer), reg: prometheus.NewRegistry()}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ok := false
 	defer func() {
@@ -82,11 +83,11 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	// Every rule setting (status, disabled ids, placeholders, taxonomy);
 	// reload.go keeps the set current while serving.
-	rl := newRuleLoader(cfg, log.With("component", "rules"), correlationLateness)
+	rl := newRuleLoader(cfg, log.With("component", compRules), correlationLateness)
 	rl.refresh()
 	s.swapRules(rl)
 
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{DedupWindow: cfg.DedupWindow, Compression: cfg.Compression, Logger: log.With("component", "store")})
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{DedupWindow: cfg.DedupWindow, Compression: cfg.Compression, Logger: log.With("component", compStore)})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -99,7 +100,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		URL: cfg.NATSURL, Dir: filepath.Join(cfg.DataDir, "bus"),
 		SyncInterval: cfg.BusSyncInterval, SyncAlways: cfg.BusSyncInterval == 0,
 		MaxBytes: cfg.busMaxBytes, MaxMsgSize: int32(cfg.busMaxMessage),
-		Logger: log.With("component", "bus"),
+		Logger: log.With("component", compBus),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open bus: %w", err)
@@ -112,7 +113,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	s.stage = pipeline.NewStage(pipeline.StageConfig{
 		Bus: b, Store: db, Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
-		Logger: log.With("component", "detect"), Metrics: pipeline.NewMetrics(s.reg),
+		Logger: log.With("component", compDetect), Metrics: pipeline.NewMetrics(s.reg),
 	})
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigil_bus_lag_batches", Help: "Bus batches not yet processed and acknowledged.",
@@ -129,7 +130,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	maxBatch := int64(b.MaxBatchBytes())
 	ih, err := ingest.NewHandler(ingest.Config{
 		Workspace: api.WorkspaceFrom, Sources: db, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
-		Logger: log.With("component", "ingest"), Registerer: s.reg,
+		Logger: log.With("component", compIngest), Registerer: s.reg,
 		MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
 		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: cfg.inflight,
 	})
@@ -138,7 +139,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	op := ingest.Operation()
 	a, err := api.New(api.Config{
-		Store: db, Logger: log.With("component", "api"), Registry: s.reg, Version: version,
+		Store: db, Logger: log.With("component", compAPI), Registry: s.reg, Version: version,
 		Ingest: ih, IngestOperation: &op, SourceHealth: s.sourceHealth,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
@@ -153,22 +154,23 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	s.stageCancel, s.stageDone = stageCancel, make(chan error, 1)
 	go func() { s.stageDone <- s.stage.Run(stageCtx) }()
 
-	mon, err := newHealth(cfg, db, s.reg, log)
+	mon, err := newHealth(cfg, db, s.reg, log.With("component", compHealth))
 	if err != nil {
 		return nil, err
 	}
 	s.mon.Store(mon)
-	rcvs, err := newReceivers(cfg, b, s.reg, log)
+	rlog := log.With("component", compReceiver)
+	rcvs, err := newReceivers(cfg, b, s.reg, rlog)
 	if err != nil {
 		return nil, err
 	}
 	bgCtx, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
 	s.bg.Add(1)
-	go func() { defer s.bg.Done(); s.retention(bgCtx) }()
+	go func() { defer s.bg.Done(); s.retention(bgCtx, log.With("component", compRetention)) }()
 	s.startRuleReload(bgCtx, rl) // polling for changed rule files (reload.go)
 	// Receivers and source health: stopped, their last batches stored, before the bus closes.
-	runBackground(bgCtx, &s.bg, rcvs, mon, log)
+	runBackground(bgCtx, &s.bg, rcvs, mon, rlog)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -180,7 +182,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		handler = withPprof(handler)
 	}
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -199,10 +201,10 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 			err = s.http.Serve(ln)
 		}
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server stopped", "err", err)
+			s.log.Error("http server stopped", "err", err)
 		}
 	}()
-	log.Info("vigil serving", "url", scheme+"://"+ln.Addr().String(), "data_dir", cfg.DataDir, "bus", busMode(cfg), "formats", decode.Formats())
+	s.log.Info("vigil serving", "url", scheme+"://"+ln.Addr().String(), "data_dir", cfg.DataDir, "bus", busMode(cfg), "formats", decode.Formats())
 	ok = true
 	return s, nil
 }
@@ -270,7 +272,7 @@ func provision(ctx context.Context, db store.Store, cfg *Config) error {
 }
 
 // retention purges events older than the retention setting, hourly.
-func (s *server) retention(ctx context.Context) {
+func (s *server) retention(ctx context.Context, log *slog.Logger) {
 	if s.cfg.Retention <= 0 {
 		return
 	}
@@ -279,15 +281,15 @@ func (s *server) retention(ctx context.Context) {
 	for {
 		n, err := s.store.PurgeEvents(ctx, time.Now().Add(-s.cfg.Retention))
 		if err != nil && ctx.Err() == nil {
-			s.log.Warn("retention purge failed", "err", err)
+			log.Warn("retention purge failed", "err", err)
 		} else if n > 0 {
-			s.log.Info("retention purged events", "events", n)
+			log.Info("retention purged events", "events", n)
 		}
 		q, err := s.store.PurgeQuarantine(ctx, time.Now().Add(-s.cfg.Retention), s.cfg.QuarantineMax)
 		if err != nil && ctx.Err() == nil {
-			s.log.Warn("quarantine purge failed", "err", err)
+			log.Warn("quarantine purge failed", "err", err)
 		} else if q > 0 {
-			s.log.Info("retention purged quarantined records", "records", q)
+			log.Info("retention purged quarantined records", "records", q)
 		}
 		select {
 		case <-ctx.Done():
