@@ -5,7 +5,9 @@ package detect
 // few bit tests turn away most contains-literals without scanning the value.
 // It pays for long values checked against many literals (command lines,
 // script blocks, the keyword haystack); short values are scanned directly.
-// It is a stopgap until the per-field multi-pattern automaton.
+// The literal sets (literalset.go) answer literal atoms without it; it
+// serves the atoms still evaluated one by one (atom.go), such as globs and
+// the keyword searches the literal sets do not take.
 type bigrams [64]uint64
 
 // minFiltered is the shortest value that gets a filter.

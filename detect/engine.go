@@ -22,8 +22,11 @@ type Options struct {
 	Taxonomy *rule.Taxonomy
 }
 
-// Engine is a compiled rule set. It is immutable once compiled and safe for
-// concurrent use; each worker passes its own Event and dst.
+// Engine is a compiled rule set, safe for concurrent use; each worker
+// passes its own Event and dst. Its rules, atoms and fields are fixed at
+// compilation; what the fast path scans for an event logsource (its route:
+// literal sets and automata) is built by the first event of that logsource,
+// or by Warm, under the router's lock, and cached.
 type Engine struct {
 	rules  []*rule.Rule
 	progs  []node // per rule, parallel to rules

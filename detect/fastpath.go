@@ -59,9 +59,9 @@ type fastPathStats struct {
 	bytes                            int // of the literal sets routes built so far (router's lock)
 }
 
-// buildFastPath sorts the atoms into literal and slow ones, builds the
-// literal sets and picks every rule's trigger. ms are the matchers the atoms
-// were made from.
+// buildFastPath sorts the atoms into literal and slow ones, numbers their
+// values and picks every rule's trigger. ms are the matchers the atoms were
+// made from. The literal sets are built later, per route (routeFast).
 func (e *Engine) buildFastPath(ms []*rule.Matcher) {
 	fp := &e.fast
 	fp.kind = make([]atomKind, len(e.atoms))

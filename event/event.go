@@ -63,8 +63,9 @@ func (e *Event) Reset() {
 
 // Get returns the value of a field named the way Sigma rules name fields: a
 // source's own field first, then the ECS name. ok is false when neither is
-// present. This is the slow, by-name path for tools and tests; the engine
-// resolves names to ids once at compile time and calls Fields.Get.
+// present. It looks the name up on every call: the engine resolves names to
+// ids once at compile time and calls Fields.Get, and the few by-name reads
+// per match (the fields correlations group by) come here.
 func (e *Event) Get(name string) (string, bool) {
 	if e.Fields.dict != nil {
 		if id, ok := e.Fields.dict.ID(name); ok {
