@@ -1,6 +1,7 @@
-// Package alert holds the alert model: a signal is one detection on one
-// event; an alert is the signals of one dedup key gathered while the alert
-// is open, with its severity, status, entities, ATT&CK context and evidence.
+// Package alert holds the alert model: a signal is one detection (a rule's
+// match on an event, a correlation, a source that fell silent); an alert is
+// the signals of one dedup key gathered while the alert is open, with its
+// severity, status, entities, ATT&CK context and evidence.
 package alert
 
 import (
@@ -118,10 +119,12 @@ type RuleRef struct {
 // MaxEvidence caps the evidence kept on one alert; Count keeps counting.
 const MaxEvidence = 100
 
-// Signal is one detection on one event, before dedupe.
+// Signal is one detection, before dedupe: a rule's match on one event, a
+// correlation's (one signal for each of its evidence events), or a source
+// that fell silent.
 type Signal struct {
 	Workspace  string
-	Type       string // "signature" for rule matches
+	Type       string // "signature" (a rule's match), "correlation" or "health"
 	Rule       RuleRef
 	Severity   Severity
 	Tactics    []string

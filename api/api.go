@@ -1,6 +1,7 @@
 // Package api serves vigil's REST API under /api/v1: alerts, events,
-// sources, keys, the audit log and the workspace, each scoped to the
-// workspace of the caller's API key, with an OpenAPI 3.1 document; and the
+// sources, the quarantine, keys, the audit log and the workspace, each
+// scoped to the workspace of the caller's API key, with an OpenAPI 3.1
+// document; the ingest handler it is given, behind the same keys; and the
 // operations endpoints /healthz, /readyz and /metrics.
 package api
 

@@ -1,6 +1,7 @@
 // Package detect compiles rules into an engine that matches events against
 // all of them: rules are routed by logsource, their matchers become shared
 // atoms over interned fields, and their conditions boolean trees over atoms.
+// A Correlator runs Sigma correlation rules over the engine's matches.
 package detect
 
 import (

@@ -112,9 +112,9 @@ func (e *Engine) buildFastPath(ms []*rule.Matcher) {
 // routeFast is what the fast path scans for the rules of one route: only
 // the fields their literal atoms read (a field no routed rule reads marks
 // nothing that matters), each with a literal set of the route's literals
-// only, and only their keyword literals. A route's sets are a fraction of
-// the engine-wide ones (the Image literals of image_load rules, not those of
-// every category): smaller tries and automata, fewer trigram survivors.
+// only, and only their keyword literals. A route's sets hold a fraction of
+// the engine's literals (the Image literals of image_load rules, not those
+// of every category): smaller tries and automata, fewer trigram survivors.
 type routeFast struct {
 	sets     []*literalSet // by field slot; nil when not scanned
 	commons  []commonField // the scanned ones with a common fallback

@@ -5,8 +5,8 @@ import (
 )
 
 // A literalSet holds every literal pattern of one field (or of the keyword
-// searches), from every rule, so that a few passes over a value tell which
-// patterns it satisfies: a walk of the forward trie from the value's start
+// searches), from the rules of a route (routeFast), so that a few passes
+// over a value tell which patterns it satisfies: a walk of the forward trie from the value's start
 // (equal and prefix literals), one of the reversed trie from its end
 // (suffix literals), and for substrings a gramSet (literals of four bytes
 // or more) and an automaton (shorter ones). A pattern's refs are the fast

@@ -6,10 +6,10 @@ import (
 )
 
 // AppendJSON appends the event's JSON form, as `vigil decode` and the API
-// show it: one flat object with id, workspace, source, logsource,
-// @timestamp and received (RFC 3339, UTC), the common fields under their
-// dotted ECS names, and the source's own fields under "fields" (a field with
-// several values as an array).
+// show it: one object with id, workspace, source, format, logsource,
+// @timestamp and received (RFC 3339, UTC), the common fields as top-level
+// keys under their dotted ECS names, and the source's own fields under
+// "fields" (a field with several values as an array).
 func (e *Event) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = appendKey(b, "id", true)

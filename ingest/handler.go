@@ -2,7 +2,8 @@
 // raw records, checks each (UTF-8, JSON, sizes), batches them with their
 // workspace, source, format, received time and id, and acknowledges once
 // every batch is stored on the bus. Decoding happens later, in the detect
-// stage.
+// stage. It also holds what the receivers (ingest/syslog, ingest/file)
+// share: the Receiver interface and the Batcher.
 package ingest
 
 import (

@@ -37,7 +37,7 @@ type Workspace struct {
 // Scopes of an API key.
 const (
 	ScopeIngest = "ingest" // may push records, nothing else
-	ScopeRead   = "read"   // may read alerts, events, sources
+	ScopeRead   = "read"   // may read (GET) everything but the audit log
 	ScopeAdmin  = "admin"  // may do everything in its workspace
 )
 
@@ -162,7 +162,7 @@ type AuditEntry struct {
 	ID        int64     `json:"id"`
 	Workspace string    `json:"workspace"` // empty for refused authentications that name none
 	Time      time.Time `json:"time"`
-	Actor     string    `json:"actor"`  // "key:<id>", "cli", or the remote address of a refused request
+	Actor     string    `json:"actor"`  // "key:<id>", "cli", "demo", vigil itself ("vigil:…"), or the remote address of a refused request
 	Action    string    `json:"action"` // e.g. key.create, key.revoke, alert.status, auth.refused
 	Target    string    `json:"target"`
 	Detail    string    `json:"detail,omitempty"`

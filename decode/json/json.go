@@ -1,8 +1,9 @@
 // Package json decodes generic JSON objects: every scalar becomes a field
 // under its dotted path, and ECS-named fields (nested or dotted) fill the
 // common fields. It also holds what the other JSON-shaped decoders build
-// on: the Flattener and ParseTime (windows, mssqlaudit), and Record, the
-// scaffolding of a decoder of one object a record (cloudtrail, awswaf …).
+// on: the Flattener (mssqlaudit), ParseTime (the time stamps of most
+// formats), and Record, the scaffolding of a decoder of one object a record
+// (cloudtrail, awswaf …).
 package json
 
 import (

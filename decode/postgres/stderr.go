@@ -11,8 +11,8 @@ import (
 
 // Decoder decodes the stderr log: a log_line_prefix, a severity and the
 // message ("… LOG:  statement: SELECT 1"). One record is a message with its
-// continuation lines (a tab first) and the DETAIL, HINT, CONTEXT, QUERY and
-// STATEMENT lines that follow it: Continues joins them.
+// continuation lines (a tab first) and the DETAIL, HINT, CONTEXT, QUERY,
+// STATEMENT and LOCATION lines that follow it: Continues joins them.
 //
 // The prefix is read, not configured: a leading %m or %t stamp, a "[%p]"
 // process id, key=value pairs (user=, db=, app=, client=, host=,

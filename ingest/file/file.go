@@ -1,4 +1,5 @@
-// Package file tails a log file into a source: each line a record, from
+// Package file tails a log file into a source: each line a record (or
+// several, for a format whose records span lines: decode.Joiner), from
 // where it stopped last time (a checkpoint in the data directory), across
 // rotation by rename and truncation in place (copytruncate).
 package file
