@@ -47,6 +47,7 @@ var defaultRuleStatus = []string{"stable", "test", "experimental"}
 // ruleReport sums up a build for logs and `vigil rules validate`.
 type ruleReport struct {
 	loaded, filters, byStatus, disabled, correlations int
+	pathErrs                                          []error
 	errs                                              []error
 }
 
