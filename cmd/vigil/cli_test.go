@@ -134,7 +134,7 @@ func TestRulesNotLoadedCountAndStrict(t *testing.T) {
 	// rule does.
 	writeFile(t, filepath.Join(rules, "a.yml"), testRule+"---\n"+brokenRule)
 	out, _, code = runVigil(t, "rules", "test", rules)
-	if code != exitSetup || !strings.Contains(out, "a.yml:10:11: unknown modifier") {
+	if code != exitSetup || !strings.Contains(out, "a.yml:13:11: unknown modifier") {
 		t.Errorf("rules test: exit %d, want %d and the rule that did not load:\n%s", code, exitSetup, out)
 	}
 	out, _, code = runVigil(t, "rules", "test", "--strict=false", rules)
@@ -188,6 +188,42 @@ func TestServeRefusesBadRules(t *testing.T) {
 	if !strings.Contains(srv.stderr.String(), "b.yml:4:11") {
 		t.Errorf("serve does not name the rule that did not load:\n%s", srv.stderr.String())
 	}
+}
+
+// TestServeReloadKeepsRulesOfAGonePath: serve, finding its rules path gone
+// at a reload, logs an error and goes on detecting with the last rules.
+func TestServeReloadKeepsRulesOfAGonePath(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules")
+	writeFile(t, filepath.Join(rules, "cleared.yml"), `title: Log cleared (from a path that went away)
+id: 33333333-0000-4000-8000-000000000020
+level: high
+logsource: {product: windows}
+detection:
+  sel: {EventID: 1102}
+  condition: sel
+`)
+	data := filepath.Join(dir, "data")
+	key, _ := newKey(t, data, "acme", "admin")
+	srv := startServe(t, data, "--rules", rules, "--no-builtin-rules", "--rules-reload", "100ms")
+	defer srv.stop()
+	if err := os.RemoveAll(rules); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "an error about the gone rules path", func() bool {
+		return strings.Contains(srv.stderr.String(), "level=ERROR") && strings.Contains(srv.stderr.String(), rules)
+	})
+	if r := ingestBody(t, srv.url, key, "dc1", "windows", "application/x-ndjson", []byte(goodWindowsLine+"\n")); r.status != 202 {
+		t.Fatalf("ingest: %d %s", r.status, r.body)
+	}
+	poll(t, "an alert of the kept rule", func() bool {
+		for _, a := range listAlerts(t, srv.url, key) {
+			if a.Rule.Title == "Log cleared (from a path that went away)" {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // TestRuleReloadKeepsRulesOfAGonePath: a reload that finds a rules path
@@ -358,7 +394,7 @@ correlation:
   condition: {gte: 3}
 `)
 	out, _, code := runVigil(t, "rules", "validate", dir)
-	if code != exitOK || !strings.Contains(out, "1 rule, 1 correlation rule and 0 filters loaded; 0 not loaded") {
+	if code != exitOK || !strings.Contains(out, "1 rule, 1 correlation rule and 0 filters loaded\n") {
 		t.Errorf("rules validate: exit %d:\n%s", code, out)
 	}
 	writeFile(t, filepath.Join(dir, "f.yml"), `title: no whoami on admin hosts
@@ -370,7 +406,7 @@ filter:
 `)
 	writeFile(t, filepath.Join(dir, "s.yml"), strings.ReplaceAll(strings.ReplaceAll(testRule, "0001", "0002"), "Whoami", "Second"))
 	out, _, _ = runVigil(t, "rules", "validate", dir)
-	if !strings.Contains(out, "2 rules, 1 correlation rule and 1 filter loaded; 0 not loaded") {
+	if !strings.Contains(out, "2 rules, 1 correlation rule and 1 filter loaded\n") {
 		t.Errorf("rules validate with a filter:\n%s", out)
 	}
 }
