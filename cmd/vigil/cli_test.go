@@ -430,3 +430,46 @@ func TestScanHelpListsFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeScanExample runs the README's scan line with SigmaHQ's rules
+// and a Windows event corpus from ../shared in place of its clone and
+// events file: it must load every rule and find alerts.
+func TestReadmeScanExample(t *testing.T) {
+	sigma := sharedData(t, "sigma")
+	events := sharedData(t, "events/windows-mordor.jsonl.gz")
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args []string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if rest, ok := strings.CutPrefix(l, "./vigil scan "); ok {
+			rest, _, _ = strings.Cut(rest, "#")
+			args = strings.Fields(rest)
+		}
+	}
+	if len(args) == 0 {
+		t.Fatal("README has no ./vigil scan line")
+	}
+	for i, a := range args {
+		switch {
+		case strings.HasPrefix(a, "sigma/"):
+			args[i] = filepath.Join(sigma, strings.TrimPrefix(a, "sigma/"))
+		case a == "events.jsonl.gz":
+			args[i] = events
+		}
+	}
+	cmd := exec.Command(vigilBin, append([]string{"scan", "-o", "json"}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("vigil scan %v: %v\n%s", args, err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "not loaded") {
+		t.Errorf("rules of the README's example did not load:\n%s", stderr.String())
+	}
+	var alerts []apiAlert
+	if err := json.Unmarshal(stdout.Bytes(), &alerts); err != nil || len(alerts) == 0 {
+		t.Errorf("README's scan found no alerts (%v):\n%s", err, stderr.String())
+	}
+}

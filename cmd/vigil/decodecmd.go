@@ -28,7 +28,7 @@ on.
 		Args: cobra.MinimumNArgs(1),
 		RunE: runDecode,
 	}
-	cmd.Flags().String("format", "", "format of every file: "+strings.Join(decode.Formats(), ", ")+" (default: guessed per file)")
+	cmd.Flags().String("format", "", "format of every file, one of those above (default: guessed per file)")
 	cmd.Flags().String("timezone", "", "time zone of time stamps that carry none (e.g. Europe/Paris); UTC by default")
 	cmd.Flags().Bool("allow-rejected", false, "exit 0, not 2, when some records were refused")
 	return cmd

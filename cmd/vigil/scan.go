@@ -53,7 +53,7 @@ that does not load is reported and counted, and stops it under --strict.
 	f.Bool("no-builtin-rules", false, "do not load vigil's built-in rules")
 	f.Bool("strict", false, "stop (exit 1) when a rule, correlation rule or filter does not load")
 	f.Bool("allow-rejected", false, "exit 0, not 2, when some records were refused")
-	f.String("format", "", "format of every file: "+strings.Join(decode.Formats(), ", ")+" (default: guessed per file)")
+	f.String("format", "", "format of every file, one of those above (default: guessed per file)")
 	f.StringP("output", "o", "table", "output: table, json or ndjson (one alert a line)")
 	f.String("workspace", "scan", "workspace name written into the alerts")
 	f.Bool("progress", true, "show a progress bar when stderr is a terminal")
@@ -132,8 +132,24 @@ func runScan(cmd *cobra.Command, files []string) error {
 // formatsHelp says how scan and decode pick a file's format, and lists the
 // formats this build knows.
 func formatsHelp(guessedFrom string) string {
-	return fmt.Sprintf("The format is guessed from each file's %s unless --format names one of\nthe formats: %s.",
+	text := fmt.Sprintf("The format is guessed from each file's %s unless --format names one of these: %s.",
 		guessedFrom, strings.Join(decode.Formats(), ", "))
+	var b strings.Builder
+	width := 0
+	for i, w := range strings.Fields(text) {
+		switch {
+		case i == 0:
+		case width+1+len(w) > 76:
+			b.WriteByte('\n')
+			width = 0
+		default:
+			b.WriteByte(' ')
+			width++
+		}
+		b.WriteString(w)
+		width += len(w)
+	}
+	return b.String()
 }
 
 type scanStats struct {
