@@ -5,7 +5,7 @@ package main
 // "ran, but some records were refused".
 const (
 	exitOK       = 0 // done; every record decoded (alerts or not)
-	exitSetup    = 1 // nothing or not all was run: a usage, file, rules or data-dir error
+	exitSetup    = 1 // a usage, file, rules or data-dir error (nothing or not all was run), or a failed check of rules validate/test
 	exitRejected = 2 // ran to the end, but some records were refused (named on standard error)
 )
 
