@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
@@ -17,13 +20,35 @@ import (
 
 // openStore opens the store of the data dir named by --data-dir (or
 // VIGIL_DATA_DIR, or the config file): the CLI administers the same
-// database a running server uses (SQLite in WAL mode allows both).
-func openStore(cmd *cobra.Command) (*sqlite.DB, error) {
+// database a running server uses (SQLite in WAL mode allows both). Only
+// create (workspaces create) makes a data dir and database that are not
+// there: elsewhere a mistyped --data-dir would show an empty, new store.
+func openStore(cmd *cobra.Command, create bool) (*sqlite.DB, error) {
 	cfg, err := loadConfig(cmd.Flags())
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(cmd.Context(), filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{})
+	path := filepath.Join(cfg.DataDir, "vigil.db")
+	if !create {
+		const hint = "run `vigil workspaces create NAME` or `vigil serve` first, or name the data directory with --data-dir"
+		if _, err := os.Stat(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("data directory %s: %w (%s)", cfg.DataDir, unwrapPath(err), hint)
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("data directory %s holds no vigil.db: %w (%s)", cfg.DataDir, unwrapPath(err), hint)
+		}
+	}
+	return sqlite.Open(cmd.Context(), path, sqlite.Options{})
+}
+
+// unwrapPath drops the path and operation of an *fs.PathError when the
+// message names the path already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // addStoreFlags gives an admin command the settings that locate the data.
@@ -44,7 +69,7 @@ func newWorkspacesCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tier, _ := cmd.Flags().GetString("tier")
-			db, err := openStore(cmd)
+			db, err := openStore(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -65,7 +90,7 @@ func newWorkspacesCmd() *cobra.Command {
 		Short: "List workspaces",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openStore(cmd)
+			db, err := openStore(cmd, false)
 			if err != nil {
 				return err
 			}
@@ -98,7 +123,7 @@ func newKeysCmd() *cobra.Command {
 			scope, _ := cmd.Flags().GetString("scope")
 			name, _ := cmd.Flags().GetString("name")
 			asJSON, _ := cmd.Flags().GetBool("json")
-			db, err := openStore(cmd)
+			db, err := openStore(cmd, false)
 			if err != nil {
 				return err
 			}
@@ -108,7 +133,7 @@ func newKeysCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]string{"id": k.ID, "workspace": k.Workspace, "scope": k.Scope, "secret": secret})
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]string{"id": k.ID, "name": k.Name, "workspace": k.Workspace, "scope": k.Scope, "secret": secret})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "key %s (workspace %s, scope %s)\n%s\nThe secret is shown only now; vigil keeps its hash.\n", k.ID, k.Workspace, k.Scope, secret)
 			return nil
@@ -127,7 +152,7 @@ func newKeysCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ws, _ := cmd.Flags().GetString("workspace")
-			db, err := openStore(cmd)
+			db, err := openStore(cmd, false)
 			if err != nil {
 				return err
 			}
@@ -158,7 +183,7 @@ func newKeysCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ws, _ := cmd.Flags().GetString("workspace")
-			db, err := openStore(cmd)
+			db, err := openStore(cmd, false)
 			if err != nil {
 				return err
 			}

@@ -30,6 +30,8 @@ type Config struct {
 	LogFormat string   `koanf:"log-format"`
 	Rules     []string `koanf:"rules"`
 	NoBuiltin bool     `koanf:"no-builtin-rules"`
+	// RulesStrict refuses rules that do not load (docs/rules.md).
+	RulesStrict bool `koanf:"rules-strict"`
 
 	// Rule selection, placeholders, taxonomy and reloading (docs/rules.md).
 	RuleStatus       []string      `koanf:"rule-status"`
@@ -120,6 +122,7 @@ var settings = []setting{
 	{"log-format", "text", "log format: text or json", 's'},
 	{"rules", "", "rule files or directories to load besides the built-in rules (repeatable, comma-separated in the environment)", 'l'},
 	{"no-builtin-rules", "false", "do not load vigil's built-in rules", 'b'},
+	{"rules-strict", "false", "refuse to start when a rule, correlation rule or filter does not load, and keep the running rules when a reload has one (a rules path that is missing or holds no rules always stops the start)", 'b'},
 	{"rule-status", "stable,test,experimental", "rule statuses to run (of stable, test, experimental, deprecated, unsupported; rules without a status always run)", 'l'},
 	{"rules-disabled", "", "ids of rules not to run (repeatable, comma-separated)", 'l'},
 	{"rule-placeholders", "", "YAML file of placeholder values for the expand modifier (name: [values]); adds to the config file's placeholders", 's'},

@@ -20,19 +20,24 @@ func newDecodeCmd() *cobra.Command {
 print each event in its JSON form, one a line: logsource, time, the common
 ECS fields and the source's own fields. A record that cannot be decoded is
 reported on standard error with its file, line and reason, and the others go
-on. The format is guessed from each file's first records unless --format
-names it.`,
+on.
+
+` + formatsHelp("first records") + `
+
+` + exitStatusHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: runDecode,
 	}
-	cmd.Flags().String("format", "", "format of every file: "+strings.Join(decode.Formats(), ", ")+" (default: guessed per file)")
+	cmd.Flags().String("format", "", "format of every file, one of those above (default: guessed per file)")
 	cmd.Flags().String("timezone", "", "time zone of time stamps that carry none (e.g. Europe/Paris); UTC by default")
+	cmd.Flags().Bool("allow-rejected", false, "exit 0, not 2, when some records were refused")
 	return cmd
 }
 
 func runDecode(cmd *cobra.Command, files []string) error {
 	format, _ := cmd.Flags().GetString("format")
 	tz, _ := cmd.Flags().GetString("timezone")
+	allowRejected, _ := cmd.Flags().GetBool("allow-rejected")
 	if format != "" && !decode.Known(format) {
 		return fmt.Errorf("--format %q: unknown (known: %s)", format, strings.Join(decode.Formats(), ", "))
 	}
@@ -103,9 +108,9 @@ func runDecode(cmd *cobra.Command, files []string) error {
 		}
 	}
 	out.Flush()
-	fmt.Fprintf(cmd.ErrOrStderr(), "%d events, %d records rejected\n", events, rejected)
-	if rejected > 0 {
-		return exitError{code: 2}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s, %s\n", count(events, "event", "events"), count(rejected, "record rejected", "records rejected"))
+	if rejected > 0 && !allowRejected {
+		return exitError{code: exitRejected}
 	}
 	return nil
 }

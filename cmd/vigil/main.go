@@ -19,7 +19,8 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-// exitError carries an exit code other than 1 (e.g. scan's "alerts found").
+// exitError carries an exit status and no message (exit.go): what went
+// wrong was printed already.
 type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -26,14 +28,20 @@ type ruleLoader struct {
 	status   map[string]bool // statuses that run; rules without one always run
 	disabled map[string]bool // rule ids
 	lateness time.Duration   // allowed lateness of correlation matches
+	strict   bool            // a reload with rules that do not load is not swapped in
 	log      *slog.Logger
 
 	builtinSet *rule.Set
 	builtinErr []error
 	files      map[string]*ruleFile
+	// pathErrs are the configured paths that gave no rules at the last
+	// refresh (gone, unreadable or empty); their last rules stay in force.
+	pathErrs  map[string]error
+	refreshed bool
 }
 
 type ruleFile struct {
+	root string // the configured path it was found under
 	mod  time.Time
 	size int64
 	set  *rule.Set
@@ -47,16 +55,17 @@ var defaultRuleStatus = []string{"stable", "test", "experimental"}
 // ruleReport sums up a build for logs and `vigil rules validate`.
 type ruleReport struct {
 	loaded, filters, byStatus, disabled, correlations int
-	errs                                              []error
+	pathErrs                                          []error // configured paths that give no rules
+	errs                                              []error // rules, correlation rules and filters not loaded
 }
 
 func newRuleLoader(cfg *Config, log *slog.Logger, lateness time.Duration) *ruleLoader {
 	l := &ruleLoader{
-		builtin: !cfg.NoBuiltin, paths: cfg.Rules, log: log, lateness: lateness,
+		builtin: !cfg.NoBuiltin, paths: cfg.Rules, log: log, lateness: lateness, strict: cfg.RulesStrict,
 		opts:     &rule.Options{Placeholders: cfg.placeholders},
 		taxonomy: cfg.taxonomy,
 		status:   map[string]bool{}, disabled: map[string]bool{},
-		files: map[string]*ruleFile{},
+		files: map[string]*ruleFile{}, pathErrs: map[string]error{},
 	}
 	if l.taxonomy == nil {
 		l.taxonomy = rule.DefaultTaxonomy()
@@ -75,44 +84,133 @@ func newRuleLoader(cfg *Config, log *slog.Logger, lateness time.Duration) *ruleL
 }
 
 // refresh re-reads the rule files that changed since the last call (all of
-// them the first time) and reports whether anything changed.
+// them the first time) and reports whether anything changed. A configured
+// path that is gone or holds no rule keeps the rules it last gave: serve
+// refuses to start on one (build reports it), and a reload logs it.
 func (l *ruleLoader) refresh() bool {
 	changed := false
 	if l.builtin && l.builtinSet == nil {
 		l.builtinSet, l.builtinErr = l.loadBuiltin()
 		changed = true
 	}
-	seen := map[string]bool{}
-	for _, path := range ruleFiles(l.paths) {
-		seen[path] = true
-		info, err := os.Stat(path)
+	next := make(map[string]*ruleFile, len(l.files))
+	for _, root := range l.paths {
+		files, err := pathFiles(root)
+		found := map[string]*ruleFile{}
+		docs := 0
+		for _, path := range files {
+			if next[path] != nil {
+				continue // also under an earlier path
+			}
+			f, ok := l.readFile(root, path)
+			if !ok {
+				continue // removed between the walk and now: the next pass drops it
+			}
+			found[path] = f
+			docs += len(f.set.Rules) + len(f.set.Correlations) + len(f.set.Filters) + len(f.errs)
+		}
+		if err == nil && docs == 0 {
+			err = &rulesPathError{root, errNoRules}
+		}
 		if err != nil {
-			continue // removed between the walk and now: the next pass drops it
+			for p, f := range l.files {
+				if f.root == root && next[p] == nil {
+					next[p] = f
+				}
+			}
+		} else {
+			maps.Copy(next, found)
 		}
-		old := l.files[path]
-		if old != nil && old.mod.Equal(info.ModTime()) && old.size == info.Size() {
-			continue
-		}
-		changed = true
-		set, errs := l.opts.ParseFileSet(path)
-		f := &ruleFile{mod: info.ModTime(), size: info.Size(), set: set, errs: errs}
-		if len(errs) > 0 && old != nil {
-			f.set, f.kept = old.set, true
-			l.log.Warn("rule file has errors: keeping its previous rules", "file", path, "errors", len(errs))
-		}
-		for _, err := range errs {
-			l.log.Warn("rule not loaded", "err", err)
-		}
-		l.files[path] = f
+		l.notePathErr(root, err)
 	}
-	for path := range l.files {
-		if !seen[path] {
-			delete(l.files, path)
+	if len(next) != len(l.files) {
+		changed = true
+	}
+	for p, f := range next {
+		if l.files[p] != f {
 			changed = true
 		}
 	}
-	// A missing configured path is an error to report, not a file to keep.
+	l.files = next
+	l.refreshed = true
 	return changed
+}
+
+// readFile returns the parse of a rule file: the cached one when the file
+// did not change, else a new one (keeping the previous rules of a file
+// whose new version has errors). It reports false for a file that is gone.
+func (l *ruleLoader) readFile(root, path string) (*ruleFile, bool) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, false
+	}
+	old := l.files[path]
+	if old != nil && old.root == root && old.mod.Equal(info.ModTime()) && old.size == info.Size() {
+		return old, true
+	}
+	set, errs := l.opts.ParseFileSet(path)
+	f := &ruleFile{root: root, mod: info.ModTime(), size: info.Size(), set: set, errs: errs}
+	if len(errs) > 0 && old != nil {
+		f.set, f.kept = old.set, true
+		l.log.Warn("rule file has errors: keeping its previous rules", "file", path, "errors", len(errs))
+	}
+	for _, err := range errs {
+		l.log.Warn("rule not loaded", "err", err)
+	}
+	return f, true
+}
+
+// notePathErr records how a configured path fared and, after the first
+// refresh, logs when it starts or stops giving rules.
+func (l *ruleLoader) notePathErr(root string, err error) {
+	prev := l.pathErrs[root]
+	switch {
+	case err == nil && prev != nil:
+		delete(l.pathErrs, root)
+		l.log.Info("rules path gives rules again", "path", root)
+	case err != nil && (prev == nil || prev.Error() != err.Error()):
+		l.pathErrs[root] = err
+		if l.refreshed {
+			l.log.Error("rules path gives no rules: keeping the rules it gave last", "err", err)
+		}
+	}
+}
+
+// What a configured path that gives no rules holds.
+var (
+	errNoRuleFiles = errors.New("no rule files (.yml, .yaml) in it")
+	errNoRules     = errors.New("no rules, correlation rules or filters in it")
+)
+
+// rulesPathError is a configured rules path that gives no rules.
+type rulesPathError struct {
+	path string
+	err  error
+}
+
+func (e *rulesPathError) Error() string { return e.path + ": " + e.err.Error() }
+func (e *rulesPathError) Unwrap() error { return e.err }
+
+// pathFiles lists the rule files of a configured path as rule.Load walks
+// it: a file as it is, a directory's .yml and .yaml files in sorted order,
+// hidden directories skipped. A path that cannot be read, or a directory
+// with no rule file but tests files, is an error.
+func pathFiles(root string) ([]string, error) {
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, &rulesPathError{root, unwrapPath(err)}
+	}
+	if !info.IsDir() {
+		return []string{root}, nil
+	}
+	files, err := rule.FilesIn(root, nil) // a file that cannot be read is the parse's to report
+	if err != nil {
+		return nil, &rulesPathError{root, err}
+	}
+	if !slices.ContainsFunc(files, func(f string) bool { return !isTestsFile(f) }) {
+		return nil, &rulesPathError{root, errNoRuleFiles}
+	}
+	return files, nil
 }
 
 func (l *ruleLoader) loadBuiltin() (*rule.Set, []error) {
@@ -143,8 +241,8 @@ func (l *ruleLoader) build() (*pipeline.Rules, ruleReport) {
 		rep.errs = append(rep.errs, l.builtinErr...)
 	}
 	for _, root := range l.paths {
-		if _, err := os.Stat(root); err != nil {
-			rep.errs = append(rep.errs, &rule.Error{File: root, Reason: "cannot read rules: " + err.Error()})
+		if err := l.pathErrs[root]; err != nil {
+			rep.pathErrs = append(rep.pathErrs, err)
 		}
 	}
 	paths := make([]string, 0, len(l.files))
@@ -198,26 +296,6 @@ func cloneSet(s *rule.Set) *rule.Set {
 	return c
 }
 
-// ruleFiles lists the rule files of paths as rule.Load walks them: a file
-// as it is, a directory's .yml and .yaml files in sorted order, hidden
-// directories skipped.
-func ruleFiles(paths []string) []string {
-	var out []string
-	for _, root := range paths {
-		info, err := os.Stat(root)
-		if err != nil {
-			continue
-		}
-		if !info.IsDir() {
-			out = append(out, root)
-			continue
-		}
-		files, _ := rule.FilesIn(root, nil) // what cannot be read is the load's to report
-		out = append(out, files...)
-	}
-	return out
-}
-
 // startRuleReload, unless rules-reload is 0, polls the rule files and swaps in a new set when one
 // changed. Polling (not fsnotify) also sees edits on network and bind
 // mounts, and a few stat calls every few seconds cost nothing.
@@ -245,6 +323,15 @@ func (s *server) startRuleReload(ctx context.Context, l *ruleLoader) {
 
 func (s *server) swapRules(l *ruleLoader) {
 	rs, rep := l.build()
+	if l.strict && len(rep.errs) > 0 {
+		l.log.Error("rules-strict is set and some changed rules do not load: the running rules stay", "not_loaded", len(rep.errs))
+		return
+	}
+	s.useRules(rs, rep, l.log)
+}
+
+// useRules puts a built rule set in force.
+func (s *server) useRules(rs *pipeline.Rules, rep ruleReport, log *slog.Logger) {
 	if old := s.rules.Load(); old != nil {
 		// What the engine scans for a logsource is built by its first
 		// event (tens of milliseconds for the process_creation rules):
@@ -254,6 +341,6 @@ func (s *server) swapRules(l *ruleLoader) {
 		}
 	}
 	s.rules.Store(rs)
-	l.log.Info("rules loaded", "loaded", rep.loaded, "correlations", rep.correlations, "filters", rep.filters, "rejected", len(rep.errs),
+	log.Info("rules loaded", "loaded", rep.loaded, "correlations", rep.correlations, "filters", rep.filters, "rejected", len(rep.errs),
 		"off-by-status", rep.byStatus, "disabled", rep.disabled)
 }

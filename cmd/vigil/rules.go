@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -122,23 +121,29 @@ func newRulesCmd() *cobra.Command {
 		Use:   "validate DIR|FILE...",
 		Short: "Load rules and report every problem as file:line:column: reason",
 		Long: `Load the rules of each file or directory as vigil serve would (filters
-applied, every rule compiled) and print each rejection as
-file:line:column: reason, then the counts. Exits 1 if any rule is rejected.`,
+applied, every rule compiled) and print each rule, correlation rule or
+filter that does not load as file:line:column: reason, then the counts.
+Exits 1 if a path is missing or holds no rules, or (unless --strict=false)
+if any rule does not load.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: runRulesValidate,
 	}
 	validate.Flags().String("rule-placeholders", "", "YAML file of placeholder values for the expand modifier")
+	validate.Flags().Bool("strict", true, "exit 1 when a rule does not load; --strict=false only reports it")
 	test := &cobra.Command{
 		Use:   "test DIR|FILE...",
 		Short: "Run the test cases of rules (<rule>.tests.yml beside each rule file)",
 		Long: `For each rule file X.yml, read X.tests.yml beside it: events that must match
 and events that must not match the file's rules (see docs/rules.md, "Rule
-tests"). Prints each failure with its place and exits 1 if any fails.`,
+tests"). Prints each failure with its place and exits 1 if any fails, if a
+path is missing or holds no rules, or (unless --strict=false) if a rule of
+a tested file does not load.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: runRulesTest,
 	}
 	test.Flags().String("rule-placeholders", "", "YAML file of placeholder values for the expand modifier")
 	test.Flags().Bool("require-tests", false, "fail for rule files without a tests file")
+	test.Flags().Bool("strict", true, "exit 1 when a rule of a tested file does not load; --strict=false only reports it")
 	tax := &cobra.Command{
 		Use:   "taxonomy",
 		Short: "Print the default logsource taxonomy (a start for a custom one)",
@@ -169,22 +174,49 @@ func runRulesValidate(cmd *cobra.Command, paths []string) error {
 	if err != nil {
 		return err
 	}
+	strict, _ := cmd.Flags().GetBool("strict")
 	// Every status: validate checks rules, it does not select them.
 	l := newRuleLoader(&Config{Rules: paths, NoBuiltin: true,
 		RuleStatus: []string{"stable", "test", "experimental", "deprecated", "unsupported"}},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), 0)
+		slog.New(slog.DiscardHandler), 0)
 	l.opts = o
 	l.refresh()
 	_, rep := l.build()
+	if len(rep.pathErrs) > 0 {
+		return prefixErrs("", rep.pathErrs)
+	}
 	out := cmd.OutOrStdout()
 	for _, e := range rep.errs {
 		fmt.Fprintln(out, e)
 	}
-	fmt.Fprintf(out, "%d rules loaded, %d filters, %d rejected\n", rep.loaded, rep.filters, len(rep.errs))
+	summary := fmt.Sprintf("%s, %s and %s loaded", count(rep.loaded, "rule", "rules"),
+		count(rep.correlations, "correlation rule", "correlation rules"), count(rep.filters, "filter", "filters"))
 	if len(rep.errs) > 0 {
-		return exitError{code: 1}
+		summary += fmt.Sprintf("; %s not loaded", count(len(rep.errs), "rule", "rules"))
+	}
+	fmt.Fprintln(out, summary)
+	if strict && len(rep.errs) > 0 {
+		return exitError{code: exitSetup}
 	}
 	return nil
+}
+
+// count says n things in English: "1 rule", "2 rules".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// prefixErrs joins errors, each after prefix (the flag or setting that
+// named the thing that failed).
+func prefixErrs(prefix string, errs []error) error {
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = fmt.Errorf("%s%w", prefix, e)
+	}
+	return errors.Join(out...)
 }
 
 // testsFile is the tests file of a rule file: X.yml → X.tests.yml.
@@ -204,9 +236,22 @@ func runRulesTest(cmd *cobra.Command, paths []string) error {
 		return err
 	}
 	require, _ := cmd.Flags().GetBool("require-tests")
+	strict, _ := cmd.Flags().GetBool("strict")
+	var files []string
+	var pathErrs []error
+	for _, root := range paths {
+		fs, err := pathFiles(root)
+		if err != nil {
+			pathErrs = append(pathErrs, err)
+		}
+		files = append(files, fs...)
+	}
+	if len(pathErrs) > 0 {
+		return prefixErrs("", pathErrs)
+	}
 	out := cmd.OutOrStdout()
-	var passed, failed, untested int
-	for _, f := range ruleFiles(paths) {
+	var passed, failed, untested, notLoaded int
+	for _, f := range files {
 		if isTestsFile(f) {
 			continue
 		}
@@ -219,57 +264,63 @@ func runRulesTest(cmd *cobra.Command, paths []string) error {
 			}
 			continue
 		}
-		p, fails := testRuleFile(f, tf, o)
-		passed += p
-		failed += len(fails)
-		for _, msg := range fails {
+		r := testRuleFile(f, tf, o)
+		passed += r.passed
+		failed += len(r.fails)
+		notLoaded += len(r.notLoaded)
+		for _, e := range r.notLoaded {
+			fmt.Fprintln(out, e)
+		}
+		for _, msg := range r.fails {
 			fmt.Fprintln(out, msg)
 		}
 	}
-	fmt.Fprintf(out, "%d passed, %d failed, %d rule files without tests\n", passed, failed, untested)
-	if failed > 0 {
-		return exitError{code: 1}
+	summary := fmt.Sprintf("%d passed, %d failed, %s without tests", passed, failed, count(untested, "rule file", "rule files"))
+	if notLoaded > 0 {
+		summary += fmt.Sprintf("; %s not loaded", count(notLoaded, "rule", "rules"))
+	}
+	fmt.Fprintln(out, summary)
+	if failed > 0 || (strict && notLoaded > 0) {
+		return exitError{code: exitSetup}
 	}
 	return nil
 }
 
+// ruleFileTests is what the tests of one rule file gave.
+type ruleFileTests struct {
+	passed    int
+	fails     []string // file:line: reason
+	notLoaded []error  // rules of the file that did not load (their tests are not run)
+}
+
 // testRuleFile runs the cases of tests file tf against the rules of rule
-// file rf. It returns the number of events that passed and a message for
-// each failure, as file:line: reason.
-func testRuleFile(rf, tf string, o *rule.Options) (int, []string) {
+// file rf that load.
+func testRuleFile(rf, tf string, o *rule.Options) ruleFileTests {
+	var res ruleFileTests
 	set, errs := o.ParseFileSet(rf)
 	errs = append(errs, set.ApplyFilters()...)
-	if len(errs) > 0 {
-		var msgs []string
-		for _, e := range errs {
-			msgs = append(msgs, fmt.Sprintf("%v (rule file of %s)", e, tf))
-		}
-		return 0, msgs
-	}
 	eng, cerrs := detect.Compile(set.Rules, detect.Options{Taxonomy: rule.DefaultTaxonomy()})
-	for _, e := range cerrs {
-		return 0, []string{e.Error()}
-	}
+	res.notLoaded = append(errs, cerrs...)
+	loaded := eng.Rules()
 	cases, err := parseTests(tf)
 	if err != nil {
-		return 0, []string{err.Error()}
+		res.fails = append(res.fails, err.Error())
+		return res
 	}
-	passed := 0
-	var fails []string
 	fail := func(line int, format string, args ...any) {
-		fails = append(fails, fmt.Sprintf("%s:%d: %s", tf, line, fmt.Sprintf(format, args...)))
+		res.fails = append(res.fails, fmt.Sprintf("%s:%d: %s", tf, line, fmt.Sprintf(format, args...)))
 	}
 	for _, c := range cases {
-		want := set.Rules
+		want := loaded
 		if c.rule != "" {
 			want = nil
-			for _, r := range set.Rules {
+			for _, r := range loaded {
 				if r.ID == c.rule || r.Name == c.rule {
 					want = append(want, r)
 				}
 			}
 			if len(want) == 0 {
-				fail(c.line, "rule %q is not in %s", c.rule, rf)
+				fail(c.line, "rule %q is not in %s (or did not load)", c.rule, rf)
 				continue
 			}
 		}
@@ -306,12 +357,12 @@ func testRuleFile(rf, tf string, o *rule.Options) (int, []string) {
 				case !ev.match && got:
 					fail(ev.line, "rule %q matched an event it must not match", r.Title)
 				default:
-					passed++
+					res.passed++
 				}
 			}
 		}
 	}
-	return passed, fails
+	return res
 }
 
 type testCase struct {

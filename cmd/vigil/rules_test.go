@@ -80,7 +80,7 @@ func TestRulesTestReportsFailures(t *testing.T) {
 	}
 	// The tests file is not read as a rule file.
 	out, err = runRulesCmd(t, "validate", dir)
-	if err != nil || !strings.Contains(out, "1 rules loaded, 0 filters, 0 rejected") {
+	if err != nil || !strings.Contains(out, "1 rule, 0 correlation rules and 0 filters loaded\n") {
 		t.Errorf("validate: %v\n%s", err, out)
 	}
 }
@@ -98,7 +98,7 @@ func TestRulesValidate(t *testing.T) {
 	for _, want := range []string{
 		filepath.Join(dir, "b.yml") + `:4:11: unknown modifier "endwith"`,
 		filepath.Join(dir, "c.yml") + `:4:18: placeholder %admins% is not defined`,
-		"1 rules loaded, 0 filters, 2 rejected",
+		"1 rule, 0 correlation rules and 0 filters loaded; 2 rules not loaded",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -107,7 +107,7 @@ func TestRulesValidate(t *testing.T) {
 	ph := filepath.Join(dir, "placeholders.yaml.txt")
 	os.WriteFile(ph, []byte("admins: [root, 'adm_*']\n"), 0o600)
 	out, _ = runRulesCmd(t, "validate", "--rule-placeholders", ph, dir)
-	if !strings.Contains(out, "2 rules loaded, 0 filters, 1 rejected") {
+	if !strings.Contains(out, "2 rules, 0 correlation rules and 0 filters loaded; 1 rule not loaded") {
 		t.Errorf("with placeholders:\n%s", out)
 	}
 }
@@ -176,12 +176,18 @@ func TestRuleSelectionAndReload(t *testing.T) {
 	if got := srv.rules.Load(); got == rs || !slices.Contains(got.Engine.Logsources(), ev.Logsource) {
 		t.Errorf("after the swap the new engine has routes for %v, want %v", got.Engine.Logsources(), ev.Logsource)
 	}
-	// A removed file takes its rules along.
+	// A removed file takes its rules along (while the directory holds
+	// others: one that holds none keeps its last rules, cli_test.go).
+	other := filepath.Join(dir, "other.yml")
+	if err := os.WriteFile(other, []byte(strings.ReplaceAll(strings.ReplaceAll(testRule, "Whoami", "Other"), "0001", "0004")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.refresh()
 	os.Remove(path)
 	if !l.refresh() {
 		t.Fatal("removal not seen")
 	}
-	if _, rep = l.build(); rep.loaded != 0 {
+	if rs, rep = l.build(); rep.loaded != 1 || rs.Engine.Rules()[0].Title != "Other" {
 		t.Errorf("removed file still loaded: %+v", rep)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,15 +36,24 @@ func newScanCmd() *cobra.Command {
 		Short: "Run the rules over log files offline and print the alerts",
 		Long: `Run vigil's decode and detect stages over files (plain or gzip; - reads
 stdin) without a server, and print the alerts, each with its evidence as
-file and line. The format is guessed from each file's first record unless
---format names it (see "vigil scan --help" for the formats).`,
+file and line. A record that cannot be decoded is named on standard error
+with its file, line and reason, and the others go on.
+
+` + formatsHelp("first record") + `
+
+A --rules path that is missing or holds no rules stops the scan; a rule
+that does not load is reported and counted, and stops it under --strict.
+
+` + exitStatusHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: runScan,
 	}
 	f := cmd.Flags()
 	f.StringSlice("rules", nil, "rule files or directories to load besides the built-in rules (repeatable)")
 	f.Bool("no-builtin-rules", false, "do not load vigil's built-in rules")
-	f.String("format", "", "format of every file: "+strings.Join(decode.Formats(), ", ")+" (default: guessed per file)")
+	f.Bool("strict", false, "stop (exit 1) when a rule, correlation rule or filter does not load")
+	f.Bool("allow-rejected", false, "exit 0, not 2, when some records were refused")
+	f.String("format", "", "format of every file, one of those above (default: guessed per file)")
 	f.StringP("output", "o", "table", "output: table, json or ndjson (one alert a line)")
 	f.String("workspace", "scan", "workspace name written into the alerts")
 	f.Bool("progress", true, "show a progress bar when stderr is a terminal")
@@ -58,6 +68,9 @@ func runScan(cmd *cobra.Command, files []string) error {
 	output, _ := f.GetString("output")
 	ws, _ := f.GetString("workspace")
 	progress, _ := f.GetBool("progress")
+	strict, _ := f.GetBool("strict")
+	allowRejected, _ := f.GetBool("allow-rejected")
+	errOut := cmd.ErrOrStderr()
 	switch output {
 	case "table", "json", "ndjson":
 	default:
@@ -66,15 +79,24 @@ func runScan(cmd *cobra.Command, files []string) error {
 	if format != "" && !decode.Known(format) {
 		return fmt.Errorf("--format %q: unknown (known: %s)", format, strings.Join(decode.Formats(), ", "))
 	}
-	log, _ := newLogger(&Config{LogLevel: "warn", LogFormat: "text"})
 	// Matches are sorted by event time before correlation (below), so no
 	// lateness is needed.
-	// The same rule settings and taxonomy as serve.
-	rl := newRuleLoader(&Config{Rules: paths, NoBuiltin: noBuiltin}, log, 0)
+	// The same rule settings and taxonomy as serve; the problems are
+	// printed below, not logged.
+	rl := newRuleLoader(&Config{Rules: paths, NoBuiltin: noBuiltin}, slog.New(slog.DiscardHandler), 0)
 	rl.refresh()
 	rs, rep := rl.build()
+	if len(rep.pathErrs) > 0 {
+		return prefixErrs("--rules ", rep.pathErrs)
+	}
 	for _, err := range rep.errs {
-		fmt.Fprintln(cmd.ErrOrStderr(), "rule not loaded:", err)
+		fmt.Fprintln(errOut, "rule not loaded:", err)
+	}
+	if n := len(rep.errs); n > 0 {
+		if strict {
+			return fmt.Errorf("%s not loaded, and --strict is set", count(n, "rule", "rules"))
+		}
+		fmt.Fprintf(errOut, "%s not loaded (--strict makes this an error)\n", count(n, "rule", "rules"))
 	}
 	if rs.Engine.Len() == 0 {
 		return errors.New("no rules loaded")
@@ -87,7 +109,7 @@ func runScan(cmd *cobra.Command, files []string) error {
 	agg := newAggregator()
 	stats := scanStats{}
 	for _, name := range files {
-		if err := scanFile(name, format, ws, rs, agg, bar, &stats); err != nil {
+		if err := scanFile(name, format, ws, rs, agg, bar, &stats, errOut); err != nil {
 			return err
 		}
 	}
@@ -95,9 +117,39 @@ func runScan(cmd *cobra.Command, files []string) error {
 		bar.Wait()
 	}
 	correlate(rs, stats.matches, agg)
-	fmt.Fprintf(cmd.ErrOrStderr(), "scanned %d records in %d files: %d events, %d rejected, %d alerts\n",
-		stats.records, len(files), stats.events, stats.rejected, len(agg.alerts))
-	return printAlerts(cmd.OutOrStdout(), output, agg.sorted())
+	fmt.Fprintf(errOut, "scanned %s in %s: %s, %d rejected, %s\n",
+		count(stats.records, "record", "records"), count(len(files), "file", "files"), count(stats.events, "event", "events"),
+		stats.rejected, count(len(agg.alerts), "alert", "alerts"))
+	if err := printAlerts(cmd.OutOrStdout(), output, agg.sorted()); err != nil {
+		return err
+	}
+	if stats.rejected > 0 && !allowRejected {
+		return exitError{code: exitRejected}
+	}
+	return nil
+}
+
+// formatsHelp says how scan and decode pick a file's format, and lists the
+// formats this build knows.
+func formatsHelp(guessedFrom string) string {
+	text := fmt.Sprintf("The format is guessed from each file's %s unless --format names one of these: %s.",
+		guessedFrom, strings.Join(decode.Formats(), ", "))
+	var b strings.Builder
+	width := 0
+	for i, w := range strings.Fields(text) {
+		switch {
+		case i == 0:
+		case width+1+len(w) > 76:
+			b.WriteByte('\n')
+			width = 0
+		default:
+			b.WriteByte(' ')
+			width++
+		}
+		b.WriteString(w)
+		width += len(w)
+	}
+	return b.String()
 }
 
 type scanStats struct {
@@ -156,7 +208,7 @@ func (a *aggregator) sorted() []*alert.Alert {
 	return out
 }
 
-func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar *mpb.Progress, st *scanStats) error {
+func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar *mpb.Progress, st *scanStats, errOut io.Writer) error {
 	var wrap func(io.Reader, int64) io.Reader
 	if bar != nil {
 		wrap = func(in io.Reader, size int64) io.Reader {
@@ -187,7 +239,7 @@ func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar 
 		st.events += len(res.Batch.Events)
 		st.rejected += len(res.Rejected)
 		for _, r := range res.Rejected {
-			fmt.Fprintf(os.Stderr, "%s:%d: rejected: %s\n", name, r.Line, r.Reason)
+			fmt.Fprintf(errOut, "%s:%d: rejected: %s\n", name, r.Line, r.Reason)
 		}
 		for _, s := range res.Batch.Signals {
 			agg.add(s)

@@ -78,14 +78,22 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 			s.closeAll()
 		}
 	}()
+	// Every rule setting (status, disabled ids, placeholders, taxonomy);
+	// reload.go keeps the set current while serving. Rules are checked
+	// before anything is made in the data dir.
+	rl := newRuleLoader(cfg, log.With("component", compRules), correlationLateness)
+	rl.refresh()
+	rs, rep := rl.build()
+	if len(rep.pathErrs) > 0 {
+		return nil, prefixErrs("setting rules: ", rep.pathErrs)
+	}
+	if cfg.RulesStrict && len(rep.errs) > 0 {
+		return nil, fmt.Errorf("%s not loaded, and rules-strict is set", count(len(rep.errs), "rule", "rules"))
+	}
+	s.useRules(rs, rep, rl.log)
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
-	// Every rule setting (status, disabled ids, placeholders, taxonomy);
-	// reload.go keeps the set current while serving.
-	rl := newRuleLoader(cfg, log.With("component", compRules), correlationLateness)
-	rl.refresh()
-	s.swapRules(rl)
 
 	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{DedupWindow: cfg.DedupWindow, Compression: cfg.Compression, Logger: log.With("component", compStore)})
 	if err != nil {
