@@ -16,7 +16,7 @@ type alertsInput struct {
 	Status   []string  `query:"status,explode" doc:"Keep alerts of these statuses (new, active, resolved, dismissed): repeat the parameter or give a comma-separated list."`
 	Severity string    `query:"severity" enum:"informational,low,medium,high,critical" doc:"Keep alerts of this severity or higher."`
 	Rule     string    `query:"rule" doc:"Keep alerts of this rule id."`
-	Entity   string    `query:"entity" doc:"Keep alerts about this entity value (an ip, host, account…)."`
+	Entity   string    `query:"entity" doc:"Keep alerts about this entity value (an ip, host, account…); host names, domains, addresses, accounts and Windows paths compare without regard to case, Unix paths and URLs exactly."`
 	Since    time.Time `query:"since" doc:"Keep alerts last seen at or after this time (RFC 3339)."`
 	Until    time.Time `query:"until" doc:"Keep alerts last seen before this time (RFC 3339)."`
 	PageQuery

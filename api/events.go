@@ -16,7 +16,7 @@ import (
 type eventsInput struct {
 	From   time.Time `query:"from" doc:"Keep events at or after this time (RFC 3339)."`
 	To     time.Time `query:"to" doc:"Keep events before this time (RFC 3339)."`
-	Entity string    `query:"entity" doc:"Keep events whose indexed common fields (ip, host, account, process, url, database…) hold this value exactly."`
+	Entity string    `query:"entity" doc:"Keep events whose indexed common fields (ip, host, account, process, url, database…) hold this value; host names, domains, addresses, accounts and Windows paths compare without regard to case, Unix paths and URLs exactly."`
 	Source string    `query:"source" doc:"Keep events of this source."`
 	PageQuery
 }

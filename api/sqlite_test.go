@@ -83,3 +83,23 @@ func TestSQLiteSmoke(t *testing.T) {
 		t.Errorf("workspace-less audit entries %+v, %v; want the missing-key refusal", all, err)
 	}
 }
+
+// Entity filters ignore the case of host names, accounts and the like
+// (issue 8): the embedded store folds the value, the API passes it as
+// given.
+func TestEntityFilterIgnoresCaseSQLite(t *testing.T) {
+	db := openSQLite(t)
+	f := newFixture(t, db)
+	for _, entity := range []string{"a-user1", "A-USER1", "A-User1"} {
+		var p eventPage
+		want(t, f.do(http.MethodGet, "/api/v1/events?entity="+entity, "a-read", nil), http.StatusOK, &p)
+		if len(p.Events) != 1 || p.Events[0]["user.name"] != "a-user1" {
+			t.Errorf("events of entity %s: %v, want the one of a-user1", entity, p.Events)
+		}
+		var a alertPage
+		want(t, f.do(http.MethodGet, "/api/v1/alerts?entity="+entity, "a-read", nil), http.StatusOK, &a)
+		if len(a.Alerts) != 1 || a.Alerts[0].Entities[0].Value != "a-user1" {
+			t.Errorf("alerts of entity %s: %v, want the one about a-user1", entity, a.Alerts)
+		}
+	}
+}

@@ -56,6 +56,12 @@ type APIKey struct {
 }
 
 // Source is a named feed of records in a workspace, with its format.
+//
+// Events counts the source's events the store holds: raised as batches are
+// committed, lowered as retention purges them, so it agrees with what
+// EventQuery{Source: name} can still find. Rejected counts every record of
+// the source a decoder refused since the source was created; it is not
+// lowered when quarantined records age out.
 type Source struct {
 	Workspace string          `json:"workspace"`
 	Name      string          `json:"name"`
@@ -138,7 +144,10 @@ type QuarantineQuery struct {
 type EventQuery struct {
 	From, To time.Time // event time; zero means open
 	// Entity, when set, keeps events whose indexed common fields (ip, host,
-	// account, process, url, database…) hold this value exactly.
+	// account, process, url, database…) hold this value, compared as each
+	// field compares: without regard to case for host names, domains,
+	// addresses, accounts and Windows paths, exactly for Unix paths and
+	// URLs (FieldIgnoresCase).
 	Entity string
 	Source string
 	Limit  int    // default 100, at most 1000
@@ -150,7 +159,7 @@ type AlertQuery struct {
 	Status      []alert.Status
 	MinSeverity *alert.Severity
 	RuleID      string
-	Entity      string    // an entity value
+	Entity      string    // an entity value, compared as its type compares (EntityIgnoresCase)
 	Since       time.Time // last_seen at or after
 	Until       time.Time // last_seen before
 	Limit       int       // default 100, at most 1000
@@ -210,8 +219,13 @@ type Store interface {
 	Audit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, workspace string, q AuditQuery) (entries []AuditEntry, next string, err error)
 
-	// PurgeEvents deletes events older than before (retention) and returns
-	// how many went.
+	// PurgeEvents deletes the events received before before (retention),
+	// whatever time stamps the events carry: history loaded today is kept
+	// as long as live events are. Events an open alert (new or active)
+	// names as evidence are kept, with the other events received in the
+	// same batch, until the alert is resolved or dismissed. The sources'
+	// Events counters are lowered by what went. It returns how many events
+	// went.
 	PurgeEvents(ctx context.Context, before time.Time) (int64, error)
 
 	// Quarantine lists the records that failed to decode.

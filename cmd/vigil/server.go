@@ -279,7 +279,9 @@ func provision(ctx context.Context, db store.Store, cfg *Config) error {
 	return nil
 }
 
-// retention purges events older than the retention setting, hourly.
+// retention purges, hourly, the events received longer ago than the
+// retention setting (not by their own time stamps; the store keeps the
+// evidence of open alerts) and the quarantined records.
 func (s *server) retention(ctx context.Context, log *slog.Logger) {
 	if s.cfg.Retention <= 0 {
 		return

@@ -92,8 +92,17 @@ const (
 	sqlUpdateAlert = `UPDATE alerts SET
 			status = ?, severity = ?, first_seen = ?, last_seen = ?, count = ?, updated = ?, doc = ?
 		WHERE id = ?`
-	sqlInsertAlertEntity = `INSERT OR IGNORE INTO alert_entities (workspace, value, alert_id) VALUES (?, ?, ?)`
+	sqlInsertAlertEntity = `INSERT OR IGNORE INTO alert_entities (workspace, folded, exact, alert_id) VALUES (?, ?, ?, ?)`
 )
+
+// alertEntityKey is e's row in alert_entities: its folded value, and exact
+// its value when it compares exactly, empty when it ignores case.
+func alertEntityKey(e alert.Entity) (folded, exact string) {
+	if store.EntityIgnoresCase(e.Type, e.Value) {
+		return store.FoldCase(e.Value), ""
+	}
+	return store.FoldCase(e.Value), e.Value
+}
 
 // writeAlert inserts or updates a and its entity index rows; keepEvidence
 // leaves the stored evidence untouched.
@@ -124,7 +133,8 @@ func (c *committer) writeAlert(a *alert.Alert, keepEvidence bool) error {
 		if !indexable(e.Value) {
 			continue
 		}
-		if _, err := c.stmt(c.db.st.insertAlertEntity).ExecContext(c.ctx, a.Workspace, e.Value, a.ID); err != nil {
+		folded, exact := alertEntityKey(e)
+		if _, err := c.stmt(c.db.st.insertAlertEntity).ExecContext(c.ctx, a.Workspace, folded, exact, a.ID); err != nil {
 			return fmt.Errorf("write alert %s: entity %q: %w", a.ID, e.Value, err)
 		}
 	}
@@ -159,8 +169,8 @@ func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) 
 		args = append(args, q.RuleID)
 	}
 	if q.Entity != "" {
-		where = append(where, "id IN (SELECT alert_id FROM alert_entities WHERE workspace = ? AND value = ?)")
-		args = append(args, workspace, q.Entity)
+		where = append(where, "id IN (SELECT alert_id FROM alert_entities WHERE workspace = ? AND folded = ? AND exact IN ('', ?))")
+		args = append(args, workspace, store.FoldCase(q.Entity), q.Entity)
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "last_seen >= ?")

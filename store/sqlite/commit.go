@@ -17,7 +17,8 @@ import (
 )
 
 // entityFields are the common fields whose distinct values index a block for
-// entity search: the things an analyst pivots on.
+// entity search: the things an analyst pivots on. The index keeps them case
+// folded (store.FoldCase); how each field compares is store.FieldIgnoresCase.
 var entityFields = [...]int{
 	event.SourceIP, event.DestinationIP, event.UserName, event.HostName, event.HostIP,
 	event.ProcessExecutable, event.ProcessName, event.FilePath, event.URLOriginal,
@@ -211,9 +212,10 @@ func (db *DB) prepareBlock(b *store.Batch) *preparedBlock {
 		}
 		for _, f := range entityFields {
 			if v := e.Common[f]; indexable(v) {
-				if _, ok := seen[v]; !ok {
-					seen[v] = struct{}{}
-					p.entities = append(p.entities, v) // used before Commit returns: no copy
+				k := store.FoldCase(v)
+				if _, ok := seen[k]; !ok {
+					seen[k] = struct{}{}
+					p.entities = append(p.entities, k) // used before Commit returns: no copy
 				}
 			}
 		}
@@ -241,6 +243,7 @@ type committer struct {
 	touched map[string]*alert.Alert
 	order   []*alert.Alert
 	sources map[[2]string]*sourceDelta
+	pins    []pin // evidence added to alerts, for alert_evidence
 	spanMS  int64
 	stmts   map[*sql.Stmt]*sql.Stmt // the prepared statements bound to tx
 	// fullEvidence holds the alerts loaded without their (full) evidence.
@@ -264,8 +267,9 @@ const (
 	sqlInsertBlock = `INSERT INTO event_blocks
 		(id, workspace, source, format, min_time, max_time, min_id, max_id, received, count, data)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlInsertEntity   = `INSERT INTO event_entities (workspace, value, block_id) VALUES (?, ?, ?)`
-	sqlInsertEntities = `INSERT INTO event_entities (workspace, value, block_id) SELECT ?1, value, ?2 FROM json_each(?3)`
+	sqlInsertEntity   = `INSERT INTO event_entities (workspace, folded, block_id) VALUES (?, ?, ?)`
+	sqlInsertEntities = `INSERT INTO event_entities (workspace, folded, block_id) SELECT ?1, value, ?2 FROM json_each(?3)`
+	sqlInsertEvidence = `INSERT OR IGNORE INTO alert_evidence (workspace, event_id, alert_id) VALUES (?, ?, ?)`
 	sqlUpsertSource   = `INSERT INTO sources
 		(workspace, name, format, created, last_seen, events, rejected) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (workspace, name) DO UPDATE SET
@@ -287,9 +291,15 @@ func (c *committer) block(p *preparedBlock) (bool, error) {
 	case err != sql.ErrNoRows:
 		return false, fmt.Errorf("commit: batch %s: look up: %w", b.ID, err)
 	}
+	// Retention counts from here: a batch that says nothing of when it
+	// came is received now, not at the zero time.
+	received := b.Received
+	if received.IsZero() {
+		received = c.now
+	}
 	_, err = c.stmt(c.db.st.insertBlock).ExecContext(c.ctx,
 		b.ID[:], b.Workspace, b.Source, b.Format, p.minT, p.maxT, p.minID[:], p.maxID[:],
-		nanos(b.Received), len(b.Events), p.data)
+		nanos(received), len(b.Events), p.data)
 	if err != nil {
 		return false, fmt.Errorf("commit: batch %s: write block: %w", b.ID, err)
 	}
@@ -375,10 +385,15 @@ func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 			return fmt.Errorf("commit: batch %s: rule %s: %w", b.ID, s.Rule.ID, err)
 		}
 	}
+	had := 0 // evidence before s
 	if a != nil && a.Status.Open() && !a.LastSeen.Before(s.Evidence.Time.Add(-c.db.window)) {
+		had = len(a.Evidence)
 		a.Add(s, c.now)
 	} else {
 		a = alert.New(event.NewID().String(), s, c.now)
+	}
+	if id, ok := evidenceID(s.Evidence); ok && len(a.Evidence) > had {
+		c.pins = append(c.pins, pin{ws: a.Workspace, event: id, alert: a.ID})
 	}
 	c.open[k] = a
 	if _, ok := c.touched[a.ID]; !ok {
@@ -386,6 +401,23 @@ func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 		c.order = append(c.order, a)
 	}
 	return nil
+}
+
+// pin records that an alert names an event as evidence: retention keeps the
+// event's block while the alert is open.
+type pin struct {
+	ws, alert string
+	event     event.ID
+}
+
+// evidenceID is the stored event an evidence names, if any (evidence of
+// offline scans names a file and line instead).
+func evidenceID(e alert.Evidence) (event.ID, bool) {
+	if e.EventID == "" {
+		return event.ID{}, false
+	}
+	id, err := event.ParseID(e.EventID)
+	return id, err == nil
 }
 
 // loadOpen returns the open alert of the key seen last, or nil.
@@ -404,11 +436,17 @@ func (c *committer) loadOpen(ws, key string) (*alert.Alert, error) {
 	return &a, nil
 }
 
-// finish writes the touched alerts, the source counters and the id span.
+// finish writes the touched alerts, their new evidence, the source counters
+// and the id span.
 func (c *committer) finish() error {
 	for _, a := range c.order {
 		if err := c.writeAlert(a, c.fullEvidence[a.ID]); err != nil {
 			return fmt.Errorf("commit: %w", err)
+		}
+	}
+	for _, p := range c.pins {
+		if _, err := c.stmt(c.db.st.insertEvidence).ExecContext(c.ctx, p.ws, p.event[:], p.alert); err != nil {
+			return fmt.Errorf("commit: alert %s: evidence %s: %w", p.alert, p.event, err)
 		}
 	}
 	for k, d := range c.sources {

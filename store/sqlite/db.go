@@ -63,7 +63,7 @@ type DB struct {
 type stmts struct {
 	blockExists, insertBlock, insertEntity, insertEntities *sql.Stmt
 	openAlert, upsertAlert, updateAlert, insertAlertEntity *sql.Stmt
-	upsertSource, recordSpan                               *sql.Stmt
+	upsertSource, recordSpan, insertEvidence               *sql.Stmt
 }
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -81,6 +81,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.st.insertAlertEntity, sqlInsertAlertEntity},
 		{&db.st.upsertSource, sqlUpsertSource},
 		{&db.st.recordSpan, sqlRecordSpan},
+		{&db.st.insertEvidence, sqlInsertEvidence},
 	} {
 		st, err := db.w.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -175,7 +176,7 @@ func dsn(path, txlock string, readOnly bool) string {
 func (db *DB) Close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{db.st.blockExists, db.st.insertBlock, db.st.insertEntity, db.st.insertEntities,
-		db.st.openAlert, db.st.upsertAlert, db.st.updateAlert, db.st.insertAlertEntity, db.st.upsertSource, db.st.recordSpan} {
+		db.st.openAlert, db.st.upsertAlert, db.st.updateAlert, db.st.insertAlertEntity, db.st.upsertSource, db.st.recordSpan, db.st.insertEvidence} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

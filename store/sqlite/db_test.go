@@ -40,7 +40,7 @@ func TestOpenMigratesAndReopens(t *testing.T) {
 	if err := db.r.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
-	for _, table := range []string{"workspaces", "api_keys", "sources", "event_blocks", "event_entities", "alerts", "alert_entities", "audit_log"} {
+	for _, table := range []string{"workspaces", "api_keys", "sources", "event_blocks", "event_entities", "alerts", "alert_entities", "alert_evidence", "audit_log", "quarantine"} {
 		var n int
 		if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
 			t.Errorf("table %s: %v", table, err)

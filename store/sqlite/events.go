@@ -68,9 +68,10 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 		where = append(where, "source = ?")
 		args = append(args, q.Source)
 	}
+	folded := store.FoldCase(q.Entity)
 	if q.Entity != "" {
-		where = append(where, "id IN (SELECT block_id FROM event_entities WHERE workspace = ? AND value = ?)")
-		args = append(args, workspace, q.Entity)
+		where = append(where, "id IN (SELECT block_id FROM event_entities WHERE workspace = ? AND folded = ?)")
+		args = append(args, workspace, folded)
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT id, source, format, max_time, data FROM event_blocks WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY max_time DESC, id DESC`, args...)
@@ -92,7 +93,7 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 		if q.Source != "" && e.Source != q.Source {
 			return false
 		}
-		if q.Entity != "" && !hasEntity(e, q.Entity) {
+		if q.Entity != "" && !hasEntity(e, q.Entity, folded) {
 			return false
 		}
 		return true
@@ -167,9 +168,12 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 	return page, next, nil
 }
 
-func hasEntity(e *store.StoredEvent, v string) bool {
+// hasEntity reports whether an entity field of e holds v, compared as the
+// field compares; folded is store.FoldCase(v).
+func hasEntity(e *store.StoredEvent, v, folded string) bool {
 	for _, f := range entityFields {
-		if e.Common[f] == v {
+		c := e.Common[f]
+		if c == v || store.FieldIgnoresCase(f, e.Logsource.Product, c) && store.FoldedEqual(c, folded) {
 			return true
 		}
 	}
@@ -256,57 +260,148 @@ func (db *DB) Event(ctx context.Context, workspace string, id event.ID) (store.S
 	return fail(store.ErrNotFound)
 }
 
-// PurgeEvents deletes the blocks whose newest event is older than before,
-// with their entity rows, a few hundred blocks a transaction so that ingest
-// is not held up behind a long purge.
+// PurgeEvents deletes the blocks received before before, with their entity
+// rows, and lowers their sources' event counters; see store.Store. A block
+// that holds evidence of an open alert stays. It works a few hundred blocks
+// a transaction so that ingest is not held up behind a long purge.
 func (db *DB) PurgeEvents(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
+	var (
+		total, kept int64
+		after       *purgeCandidate // the last block looked at: the next start
+	)
+	what := fmt.Sprintf("purge events received before %v", before)
 	for {
-		var removed, blocks int64
-		err := db.write(ctx, "purge events", func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT id, count FROM event_blocks WHERE max_time < ? LIMIT 256`, nanos(before))
-			if err != nil {
-				return fmt.Errorf("purge events before %v: %w", before, err)
-			}
-			var ids []any
-			for rows.Next() {
-				var id []byte
-				var n int64
-				if err := rows.Scan(&id, &n); err != nil {
-					rows.Close()
-					return fmt.Errorf("purge events before %v: %w", before, err)
-				}
-				ids = append(ids, id)
-				removed += n
-			}
-			if err := rows.Close(); err != nil {
-				return fmt.Errorf("purge events before %v: %w", before, err)
-			}
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("purge events before %v: %w", before, err)
-			}
-			blocks = int64(len(ids))
-			if blocks == 0 {
-				return nil
-			}
-			in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
-			if _, err := tx.ExecContext(ctx, `DELETE FROM event_entities WHERE block_id IN `+in, ids...); err != nil {
-				return fmt.Errorf("purge events before %v: entity index: %w", before, err)
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM event_blocks WHERE id IN `+in, ids...); err != nil {
-				return fmt.Errorf("purge events before %v: blocks: %w", before, err)
+		var chunk []purgeCandidate
+		err := db.write(ctx, what, func(tx *sql.Tx) error {
+			var err error
+			if chunk, err = db.purgeChunk(ctx, tx, before, after); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
 			}
 			return nil
 		})
 		if err != nil {
 			return total, err
 		}
-		total += removed
-		if blocks == 0 {
-			if total > 0 {
-				db.log.Info("events purged", "before", before, "events", total)
+		if len(chunk) == 0 {
+			break
+		}
+		for _, c := range chunk {
+			if c.keep {
+				kept += c.count
+			} else {
+				total += c.count
 			}
-			return total, nil
+		}
+		after = &chunk[len(chunk)-1]
+	}
+	if total > 0 {
+		db.log.Info("events purged", "received_before", before, "events", total, "kept_for_open_alerts", kept)
+	} else if kept > 0 {
+		db.log.Debug("events purged", "received_before", before, "events", 0, "kept_for_open_alerts", kept)
+	}
+	return total, nil
+}
+
+// purgeCandidate is a block received before the retention limit.
+type purgeCandidate struct {
+	id            []byte
+	received      int64
+	ws, source    string
+	count         int64
+	evidenceRange bool // an open alert names an event in the block's id range
+	keep          bool // the block holds evidence of an open alert
+}
+
+// sqlOpenEvidence: evidence of open alerts in a block's id range. Ids are
+// ULIDs and a block's events lie between its min_id and max_id.
+const sqlOpenEvidence = `alert_evidence e JOIN alerts a ON a.id = e.alert_id
+	WHERE e.workspace = b.workspace AND e.event_id BETWEEN b.min_id AND b.max_id AND a.status IN ('new', 'active')`
+
+// purgeChunk deletes the next blocks after after (in received, id order)
+// received before before, except those that hold evidence of an open alert,
+// and returns the blocks it looked at.
+func (db *DB) purgeChunk(ctx context.Context, tx *sql.Tx, before time.Time, after *purgeCandidate) ([]purgeCandidate, error) {
+	q := `SELECT b.id, b.received, b.workspace, b.source, b.count, EXISTS (SELECT 1 FROM ` + sqlOpenEvidence + `)
+		FROM event_blocks b WHERE b.received < ?`
+	args := []any{nanos(before)}
+	if after != nil {
+		q += ` AND (b.received, b.id) > (?, ?)`
+		args = append(args, after.received, after.id)
+	}
+	chunk, err := queryRows(ctx, tx, q+` ORDER BY b.received, b.id LIMIT 256`, args, func(r scanner) (purgeCandidate, error) {
+		var c purgeCandidate
+		err := r.Scan(&c.id, &c.received, &c.ws, &c.source, &c.count, &c.evidenceRange)
+		return c, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var ids []any
+	gone := map[[2]string]int64{}
+	for i := range chunk {
+		c := &chunk[i]
+		if c.evidenceRange {
+			if c.keep, err = db.holdsOpenEvidence(ctx, tx, c.id, c.ws); err != nil {
+				return nil, fmt.Errorf("block %s: %w", blockName(c.id), err)
+			}
+		}
+		if !c.keep {
+			ids = append(ids, c.id)
+			gone[[2]string{c.ws, c.source}] += c.count
 		}
 	}
+	if len(ids) == 0 {
+		return chunk, nil
+	}
+	in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
+	if _, err := tx.ExecContext(ctx, `DELETE FROM event_entities WHERE block_id IN `+in, ids...); err != nil {
+		return nil, fmt.Errorf("entity index: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM event_blocks WHERE id IN `+in, ids...); err != nil {
+		return nil, fmt.Errorf("blocks: %w", err)
+	}
+	for k, n := range gone {
+		if _, err := tx.ExecContext(ctx, `UPDATE sources SET events = max(events - ?, 0) WHERE workspace = ? AND name = ?`,
+			n, k[0], k[1]); err != nil {
+			return nil, fmt.Errorf("source %s/%s: lower the event counter: %w", k[0], k[1], err)
+		}
+	}
+	return chunk, nil
+}
+
+// holdsOpenEvidence reports whether block id holds an event that an open
+// alert names as evidence: the id range is only a hint, since the ranges of
+// blocks of concurrent sources interleave. A block that cannot be read is
+// kept, with a warning: it may hold the evidence.
+func (db *DB) holdsOpenEvidence(ctx context.Context, tx *sql.Tx, id []byte, ws string) (bool, error) {
+	named := map[event.ID]bool{}
+	_, err := queryRows(ctx, tx, `SELECT DISTINCT e.event_id FROM event_blocks b, `+sqlOpenEvidence+` AND b.id = ?`, []any{id},
+		func(r scanner) (struct{}, error) {
+			var b []byte
+			var e event.ID
+			err := r.Scan(&b)
+			copy(e[:], b)
+			named[e] = true
+			return struct{}{}, err
+		})
+	if err != nil || len(named) == 0 {
+		return false, err
+	}
+	var source, format string
+	var data []byte
+	if err := tx.QueryRowContext(ctx, `SELECT source, format, data FROM event_blocks WHERE id = ?`, id).Scan(&source, &format, &data); err != nil {
+		return false, err
+	}
+	evs, err := db.readBlock(data, ws, source, format)
+	if err != nil {
+		db.log.Warn("retention keeps an unreadable block that may hold evidence of an open alert",
+			"block", blockName(id), "workspace", ws, "err", err)
+		return true, nil
+	}
+	for i := range evs {
+		if named[evs[i].ID] {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -207,37 +207,6 @@ func TestRealWindowsEvents(t *testing.T) {
 	}
 }
 
-func TestPurgeEvents(t *testing.T) {
-	db, _ := openTest(t)
-	old := batch("acme", "s", ev("acme", "s", t0.Add(-48*time.Hour), "h1", "u", "1.1.1.1"), ev("acme", "s", t0.Add(-47*time.Hour), "h1", "u", "1.1.1.1"))
-	straddling := batch("acme", "s", ev("acme", "s", t0.Add(-48*time.Hour), "h2", "u", "1.1.1.1"), ev("acme", "s", t0, "h2", "u", "1.1.1.1"))
-	otherWS := batch("beta", "s", ev("beta", "s", t0.Add(-48*time.Hour), "h3", "u", "1.1.1.1"))
-	commit(t, db, old, straddling, otherWS)
-
-	n, err := db.PurgeEvents(ctx, t0.Add(-24*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != 3 {
-		t.Errorf("PurgeEvents = %d, want 3 (the old block and beta's; a block with a newer event stays whole)", n)
-	}
-	if got := allEvents(t, db, "acme", store.EventQuery{}); len(got) != 2 {
-		t.Errorf("after purge: %d events, want the straddling block's 2", len(got))
-	}
-	var entities int
-	db.r.QueryRowContext(ctx, `SELECT count(*) FROM event_entities WHERE value IN ('h1', 'h3')`).Scan(&entities)
-	if entities != 0 {
-		t.Errorf("%d entity rows of purged blocks remain", entities)
-	}
-	if got := allEvents(t, db, "acme", store.EventQuery{Entity: "h2"}); len(got) != 2 {
-		t.Errorf("entity index of the kept block: %d events, want 2", len(got))
-	}
-	// The purged batches are forgotten, so a replay of them stores them again.
-	if n, _ := db.PurgeEvents(ctx, t0.Add(-24*time.Hour)); n != 0 {
-		t.Errorf("second purge = %d, want 0", n)
-	}
-}
-
 // Entity values that JSON would alter (invalid UTF-8, NUL) are indexed as
 // they are.
 func TestEntityOddBytes(t *testing.T) {

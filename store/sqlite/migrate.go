@@ -3,14 +3,27 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"time"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/store"
 )
+
+// migration is one schema version: its SQL, then fill for what SQL alone
+// cannot do (Go's case folding, reading JSON documents), in the same
+// transaction.
+type migration struct {
+	sql  string
+	fill func(ctx context.Context, tx *sql.Tx, now time.Time) error
+}
 
 // migrations are applied in order, each in its own transaction, and recorded
 // in schema_migrations. Never edit a released migration: append a new one.
-var migrations = []string{
+var migrations = []migration{
 	// 1: the initial schema.
-	`
+	{sql: `
 CREATE TABLE workspaces (
 	name    TEXT PRIMARY KEY,
 	tier    TEXT NOT NULL,
@@ -116,9 +129,9 @@ CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
 	value INTEGER NOT NULL
 );
-`,
+`},
 	// 2: quarantined records (rejected by a decoder).
-	`
+	{sql: `
 CREATE TABLE quarantine (
 	id        INTEGER PRIMARY KEY AUTOINCREMENT,
 	workspace TEXT NOT NULL,
@@ -135,7 +148,52 @@ CREATE TABLE quarantine (
 CREATE INDEX quarantine_workspace ON quarantine (workspace, id);
 CREATE INDEX quarantine_source ON quarantine (workspace, source, id);
 CREATE INDEX quarantine_received ON quarantine (received);
-`,
+`},
+	// 3: retention counts from the time a block was received, not from its
+	// events' own times, and keeps the evidence of open alerts
+	// (alert_evidence); entity search ignores case where the entity's kind
+	// does (store.FoldCase), through keys folded at write time; and source
+	// counters say what is stored, recomputed here since earlier purges
+	// did not lower them.
+	{sql: `
+DROP INDEX event_blocks_retention;
+CREATE INDEX event_blocks_received ON event_blocks (received, id);
+
+-- The events alerts name as evidence (at most alert.MaxEvidence an alert).
+CREATE TABLE alert_evidence (
+	workspace TEXT NOT NULL,
+	event_id  BLOB NOT NULL,
+	alert_id  TEXT NOT NULL,
+	PRIMARY KEY (workspace, event_id, alert_id)
+) WITHOUT ROWID;
+
+DROP INDEX event_entities_block;
+ALTER TABLE event_entities RENAME TO event_entities_v2;
+-- folded is store.FoldCase of the value, whatever the field: the block
+-- is a candidate, reading it tells which field holds the value and how
+-- that field compares.
+CREATE TABLE event_entities (
+	workspace TEXT NOT NULL,
+	folded    TEXT NOT NULL,
+	block_id  BLOB NOT NULL,
+	PRIMARY KEY (workspace, folded, block_id)
+) WITHOUT ROWID;
+CREATE INDEX event_entities_block ON event_entities (block_id);
+
+ALTER TABLE alert_entities RENAME TO alert_entities_v2;
+-- exact is '' for an entity that ignores case (store.EntityIgnoresCase),
+-- else its value: a query matches folded = FoldCase(q) AND exact IN ('', q).
+CREATE TABLE alert_entities (
+	workspace TEXT NOT NULL,
+	folded    TEXT NOT NULL,
+	exact     TEXT NOT NULL,
+	alert_id  TEXT NOT NULL,
+	PRIMARY KEY (workspace, folded, exact, alert_id)
+) WITHOUT ROWID;
+
+UPDATE sources SET events = (SELECT coalesce(sum(b.count), 0) FROM event_blocks b
+	WHERE b.workspace = sources.workspace AND b.source = sources.name);
+`, fill: migrate3},
 }
 
 // migrate applies the migrations the database has not seen yet.
@@ -155,8 +213,14 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	for v := have + 1; v <= len(migrations); v++ {
 		err := db.write(ctx, fmt.Sprintf("open store %s: migration %d", db.path, v), func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			m := migrations[v-1]
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("open store %s: migration %d: %w", db.path, v, err)
+			}
+			if m.fill != nil {
+				if err := m.fill(ctx, tx, db.now().UTC()); err != nil {
+					return fmt.Errorf("open store %s: migration %d: %w", db.path, v, err)
+				}
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`, v, nanos(db.now())); err != nil {
 				return fmt.Errorf("open store %s: record migration %d: %w", db.path, v, err)
@@ -169,4 +233,115 @@ func (db *DB) migrate(ctx context.Context) error {
 		db.log.Info("store schema migrated", "path", db.path, "version", v)
 	}
 	return nil
+}
+
+// migrate3 does what migration 3's SQL cannot: blocks stored without a
+// receive time count as received now (kept a full retention period rather
+// than purged at once), the entity keys are folded, and the alerts' entities
+// and evidence are indexed from their documents. Rows are read a chunk at a
+// time so that memory stays bounded on a large store.
+func migrate3(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE event_blocks SET received = ? WHERE received <= 0`, nanos(now)); err != nil {
+		return fmt.Errorf("blocks without a receive time: %w", err)
+	}
+	if err := foldEventEntities(ctx, tx); err != nil {
+		return fmt.Errorf("fold the event entity index: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DROP TABLE event_entities_v2`); err != nil {
+		return fmt.Errorf("drop event_entities_v2: %w", err)
+	}
+	if err := indexAlerts(ctx, tx); err != nil {
+		return fmt.Errorf("index the alerts' entities and evidence: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DROP TABLE alert_entities_v2`); err != nil {
+		return fmt.Errorf("drop alert_entities_v2: %w", err)
+	}
+	return nil
+}
+
+func foldEventEntities(ctx context.Context, tx *sql.Tx) error {
+	type row struct {
+		ws, value string
+		block     []byte
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO event_entities (workspace, folded, block_id) VALUES (?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	var last *row
+	for {
+		q, args := `SELECT workspace, value, block_id FROM event_entities_v2`, []any{}
+		if last != nil {
+			q += ` WHERE (workspace, value, block_id) > (?, ?, ?)`
+			args = append(args, last.ws, last.value, last.block)
+		}
+		chunk, err := queryRows(ctx, tx, q+` ORDER BY workspace, value, block_id LIMIT 10000`, args, func(rs scanner) (row, error) {
+			var r row
+			err := rs.Scan(&r.ws, &r.value, &r.block)
+			return r, err
+		})
+		if err != nil || len(chunk) == 0 {
+			return err
+		}
+		for _, r := range chunk {
+			if _, err := ins.ExecContext(ctx, r.ws, store.FoldCase(r.value), r.block); err != nil {
+				return err
+			}
+		}
+		last = &chunk[len(chunk)-1]
+	}
+}
+
+func indexAlerts(ctx context.Context, tx *sql.Tx) error {
+	type row struct{ id, ws, doc, evidence string }
+	ent, err := tx.PrepareContext(ctx, sqlInsertAlertEntity)
+	if err != nil {
+		return err
+	}
+	defer ent.Close()
+	evid, err := tx.PrepareContext(ctx, sqlInsertEvidence)
+	if err != nil {
+		return err
+	}
+	defer evid.Close()
+	last := ""
+	for {
+		chunk, err := queryRows(ctx, tx, `SELECT id, workspace, doc, evidence FROM alerts WHERE id > ? ORDER BY id LIMIT 1000`,
+			[]any{last}, func(rs scanner) (row, error) {
+				var r row
+				err := rs.Scan(&r.id, &r.ws, &r.doc, &r.evidence)
+				return r, err
+			})
+		if err != nil || len(chunk) == 0 {
+			return err
+		}
+		for _, r := range chunk {
+			var d alertDoc
+			if err := json.Unmarshal([]byte(r.doc), &d); err != nil {
+				return fmt.Errorf("alert %s: corrupt document: %w", r.id, err)
+			}
+			for _, e := range d.Entities {
+				if !indexable(e.Value) {
+					continue
+				}
+				folded, exact := alertEntityKey(e)
+				if _, err := ent.ExecContext(ctx, r.ws, folded, exact, r.id); err != nil {
+					return fmt.Errorf("alert %s: entity %q: %w", r.id, e.Value, err)
+				}
+			}
+			var evs []alert.Evidence
+			if err := json.Unmarshal([]byte(r.evidence), &evs); err != nil {
+				return fmt.Errorf("alert %s: corrupt evidence: %w", r.id, err)
+			}
+			for _, e := range evs {
+				if id, ok := evidenceID(e); ok {
+					if _, err := evid.ExecContext(ctx, r.ws, id[:], r.id); err != nil {
+						return fmt.Errorf("alert %s: evidence %s: %w", r.id, e.EventID, err)
+					}
+				}
+			}
+		}
+		last = chunk[len(chunk)-1].id
+	}
 }
