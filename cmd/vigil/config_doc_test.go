@@ -91,3 +91,45 @@ func TestConfigurationDocListsEverySetting(t *testing.T) {
 		t.Errorf("configuration.md's table lacks %v", missing)
 	}
 }
+
+// TestBusDocSettingsExist checks the "server setting" column of
+// docs/bus.md's table: every setting it names is one that serve has.
+func TestBusDocSettingsExist(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "bus.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, s := range settings {
+		known[s.name] = true
+	}
+	name := regexp.MustCompile("`<?([a-z][a-z0-9-]*)")
+	col, rows := -1, 0
+	for i, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "|") {
+			col = -1
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if col < 0 {
+			for j, c := range cells {
+				if strings.TrimSpace(c) == "server setting" {
+					col = j
+				}
+			}
+			continue
+		}
+		if col >= len(cells) || strings.HasPrefix(strings.TrimSpace(cells[col]), "---") {
+			continue
+		}
+		rows++
+		for _, m := range name.FindAllStringSubmatch(cells[col], -1) {
+			if !known[m[1]] {
+				t.Errorf("bus.md:%d: server setting %q does not exist (in %q)", i+1, m[1], strings.TrimSpace(cells[col]))
+			}
+		}
+	}
+	if rows == 0 {
+		t.Fatal(`bus.md has no table with a "server setting" column`)
+	}
+}
