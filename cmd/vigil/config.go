@@ -71,6 +71,10 @@ type Config struct {
 	placeholders map[string][]string
 	taxonomy     *rule.Taxonomy
 
+	// landing is what the root page says beyond the API (the demo's key
+	// command); not a setting.
+	landing landingInfo
+
 	// parsed sizes
 	busMaxBytes, busMaxMessage                             int64
 	ingestMaxBody, ingestMaxLine, ingestMaxField, inflight int64
