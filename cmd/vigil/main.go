@@ -54,7 +54,7 @@ that says so; the web dashboard is not built yet.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newDecodeCmd(), newWorkspacesCmd(), newKeysCmd(), newVersionCmd(), newRulesCmd())
+	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newDecodeCmd(), newSendCmd(), newWorkspacesCmd(), newKeysCmd(), newVersionCmd(), newRulesCmd())
 	return root
 }
 
