@@ -45,3 +45,21 @@ func TestHelpPromisesNoDashboard(t *testing.T) {
 		}
 	}
 }
+
+// TestServeLandingPage: serve's root page says what is there (the API, its
+// OpenAPI document, no dashboard yet) and how to make a key, without
+// showing visitors the server's data directory.
+func TestServeLandingPage(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServe(t, dir)
+	r := do(t, "GET", srv.url+"/", "", "", nil)
+	page := string(r.body)
+	for _, want := range []string{"/api/v1/openapi.json", "no web dashboard yet", "vigil keys create --data-dir DATA_DIR", "/api/v1/keys", "vigil send"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("landing page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, dir) {
+		t.Errorf("landing page shows the data directory %s", dir)
+	}
+}
