@@ -73,6 +73,10 @@ type Config struct {
 	placeholders map[string][]string
 	taxonomy     *rule.Taxonomy
 
+	// landing is what the root page says beyond the API (the demo's key
+	// command); not a setting.
+	landing landingInfo
+
 	// parsed sizes
 	busMaxBytes, busMaxMessage                             int64
 	ingestMaxBody, ingestMaxLine, ingestMaxField, inflight int64
@@ -114,7 +118,7 @@ type setting struct {
 // settings documents every flag; `vigil serve --help` prints them with
 // their environment names.
 var settings = []setting{
-	{"listen", "127.0.0.1:8080", "address to serve the API and dashboard on", 's'},
+	{"listen", "127.0.0.1:8080", "address to serve the API (/api/v1) and a landing page (/) on", 's'},
 	{"data-dir", "vigil-data", "directory for the bus file store and the database", 's'},
 	{"tls-cert", "", "TLS certificate file (PEM); with tls-key, serve HTTPS", 's'},
 	{"tls-key", "", "TLS private key file (PEM)", 's'},

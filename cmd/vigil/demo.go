@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -33,21 +36,33 @@ key, and replay a small built-in sample (Windows events, an sshd auth log and
 AWS CloudTrail records) through the HTTP ingest API. It prints the key and a
 curl line to read the alerts, then keeps serving until interrupted.
 
-Without --data-dir the demo runs in a fresh temporary directory, removed at
-exit.`,
+Without --data-dir (or VIGIL_DATA_DIR, or data-dir in the config file) the
+demo runs in a fresh temporary directory, removed at exit. With one, the data
+stays, and running the demo there again replays nothing twice: the sample is
+sent with the same Idempotency-Keys, so the store keeps it once. Each run
+prints a new admin key and revokes the one the previous run printed.`,
 		Args: cobra.NoArgs,
 		RunE: runDemo,
 	}
 	addSettingFlags(cmd.Flags())
+	// The demo's own default: a temporary directory, not serve's vigil-data.
+	dd := cmd.Flags().Lookup("data-dir")
+	dd.DefValue = ""
+	_ = dd.Value.Set("")
+	dd.Usage = "directory for the demo's data, kept after exit; default: a fresh temporary directory, removed at exit (env " + envName("data-dir") + ")"
 	return cmd
 }
+
+// demoKeyName names the admin key the demo makes, so that the next run on
+// the same data directory finds and revokes it.
+const demoKeyName = "demo"
 
 func runDemo(cmd *cobra.Command, _ []string) error {
 	cfg, err := loadConfig(cmd.Flags())
 	if err != nil {
 		return err
 	}
-	if !cmd.Flags().Changed("data-dir") && os.Getenv("VIGIL_DATA_DIR") == "" {
+	if cfg.DataDir == "" {
 		dir, err := os.MkdirTemp("", "vigil-demo-")
 		if err != nil {
 			return err
@@ -55,6 +70,10 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 		defer os.RemoveAll(dir)
 		cfg.DataDir = dir
 	}
+	if abs, err := filepath.Abs(cfg.DataDir); err == nil {
+		cfg.DataDir = abs // printed in advice that must work from any directory
+	}
+	cfg.landing = landingInfo{workspace: demoWorkspace, dataDir: cfg.DataDir}
 	log, err := newLogger(cfg)
 	if err != nil {
 		return err
@@ -69,7 +88,15 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	if _, err := s.store.CreateWorkspace(ctx, demoWorkspace, store.TierStandard); err != nil && !errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("demo workspace: %w", err)
 	}
-	secret, _, err := createKey(ctx, s.store, demoWorkspace, store.ScopeAdmin, "demo", "demo")
+	revoked, err := revokeDemoKeys(ctx, s.store)
+	if err != nil {
+		return err
+	}
+	secret, _, err := createKey(ctx, s.store, demoWorkspace, store.ScopeAdmin, demoKeyName, "demo")
+	if err != nil {
+		return err
+	}
+	before, err := storedRecords(ctx, s.store)
 	if err != nil {
 		return err
 	}
@@ -77,20 +104,72 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	alerts, err := waitForAlerts(ctx, s.store, sent)
+	alerts, err := waitForAlerts(ctx, s, sent)
+	if err != nil {
+		return err
+	}
+	after, err := storedRecords(ctx, s.store)
 	if err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "\nvigil demo is running at %s (data in %s)\n\n", s.URL(), cfg.DataDir)
-	fmt.Fprintf(out, "Replayed %d records from 3 sources; %d alerts so far:\n", sent, len(alerts))
+	if before > 0 && after == before {
+		fmt.Fprintf(out, "The sample (%d records from 3 sources) was already stored in this data directory;\n"+
+			"sent again with the same Idempotency-Keys, nothing was stored twice. %d alerts:\n", sent, len(alerts))
+	} else {
+		fmt.Fprintf(out, "Replayed %d records from 3 sources; %d alerts so far:\n", sent, len(alerts))
+	}
 	for _, a := range alerts {
 		fmt.Fprintf(out, "  %-8s %3d× %s\n", a.Severity, a.Count, a.Rule.Title)
 	}
-	fmt.Fprintf(out, "\nAdmin key of workspace %q (shown once):\n  %s\n\nRead the alerts:\n  curl -s -H 'Authorization: Bearer %s' %s/api/v1/alerts\n\n"+
-		"OpenAPI document: %s/api/v1/openapi.json — press Ctrl-C to stop.\n", demoWorkspace, secret, secret, s.URL(), s.URL())
+	keyNote := "shown once"
+	if revoked > 0 {
+		keyNote = "new, shown once; the key of the previous demo run is revoked"
+	}
+	fmt.Fprintf(out, "\nAdmin key of workspace %q (%s):\n  %s\n\nRead the alerts:\n  curl -s -H 'Authorization: Bearer %s' %s/api/v1/alerts\n\n",
+		demoWorkspace, keyNote, secret, secret, s.URL())
+	fmt.Fprintf(out, "A read-only key, while the demo runs (or through the API: POST /api/v1/keys with the admin key):\n  %s\n\n",
+		keyCommand(cfg.DataDir, demoWorkspace))
+	fmt.Fprintf(out, "OpenAPI document: %s/api/v1/openapi.json — press Ctrl-C to stop.\n", s.URL())
 	<-ctx.Done()
 	return nil
+}
+
+// revokeDemoKeys revokes the admin keys earlier demo runs made in this data
+// directory: their secrets were shown once and are gone with that run's
+// output, so each run issues one new key instead of piling them up.
+func revokeDemoKeys(ctx context.Context, db store.Store) (int, error) {
+	keys, err := db.Keys(ctx, demoWorkspace)
+	if err != nil {
+		return 0, fmt.Errorf("demo keys: %w", err)
+	}
+	n := 0
+	now := time.Now().UTC()
+	for _, k := range keys {
+		if k.Name != demoKeyName || k.Scope != store.ScopeAdmin || k.Revoked != nil {
+			continue
+		}
+		if err := db.RevokeKey(ctx, demoWorkspace, k.ID, now); err != nil {
+			return n, fmt.Errorf("revoking the previous demo key %s: %w", k.ID, err)
+		}
+		_ = db.Audit(ctx, store.AuditEntry{Workspace: demoWorkspace, Time: now, Actor: "demo", Action: "key.revoke", Target: k.ID, Detail: "replaced by a new demo run's key"})
+		n++
+	}
+	return n, nil
+}
+
+// storedRecords counts the demo workspace's stored and quarantined records.
+func storedRecords(ctx context.Context, db store.Store) (int64, error) {
+	srcs, err := db.Sources(ctx, demoWorkspace)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, s := range srcs {
+		n += s.Events + s.Rejected
+	}
+	return n, nil
 }
 
 // replayDemo posts every built-in sample file to the ingest API. A file is
@@ -119,6 +198,10 @@ func replayDemo(ctx context.Context, base, key string) (int, error) {
 		}
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Content-Type", ctype)
+		// The same key for the same sample on every run: a second demo on
+		// one data directory stores nothing twice.
+		sum := sha256.Sum256(data)
+		req.Header.Set("Idempotency-Key", "vigil-demo:"+path.Base(n)+":"+hex.EncodeToString(sum[:12]))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return total, fmt.Errorf("replay %s: %w", n, err)
@@ -137,25 +220,26 @@ func replayDemo(ctx context.Context, base, key string) (int, error) {
 	return total, nil
 }
 
-// waitForAlerts waits until the replayed events are stored and the alert
-// count is stable, for at most a few seconds.
-func waitForAlerts(ctx context.Context, db store.Store, events int) ([]alert.Alert, error) {
+// waitForAlerts waits until the replayed batches have left the bus (stored,
+// or dropped as already stored), the events are stored and the alert count
+// is stable, for at most a few seconds.
+func waitForAlerts(ctx context.Context, s *server, events int) ([]alert.Alert, error) {
 	deadline := time.Now().Add(15 * time.Second)
 	last := -1
 	for {
-		as, _, err := db.Alerts(ctx, demoWorkspace, store.AlertQuery{Limit: 1000})
+		as, _, err := s.store.Alerts(ctx, demoWorkspace, store.AlertQuery{Limit: 1000})
 		if err != nil {
 			return nil, err
 		}
-		srcs, err := db.Sources(ctx, demoWorkspace)
+		stored, err := storedRecords(ctx, s.store)
 		if err != nil {
 			return nil, err
 		}
-		var stored int64
-		for _, s := range srcs {
-			stored += s.Events + s.Rejected
+		lag, err := s.bus.Lag(ctx)
+		if err != nil {
+			lag = 1 // not known: rely on the deadline
 		}
-		if (stored >= int64(events) && len(as) == last) || time.Now().After(deadline) {
+		if (lag == 0 && stored >= int64(events) && len(as) == last) || time.Now().After(deadline) {
 			sort.SliceStable(as, func(i, j int) bool { return as[i].Severity > as[j].Severity })
 			return as, nil
 		}

@@ -47,11 +47,15 @@ func newRoot() *cobra.Command {
 flow logs, CEF/LEEF), detects threats with Sigma rules, raises prioritized
 alerts and keeps them per workspace.
 
-Start with "vigil demo", then open http://127.0.0.1:8080.`,
+Start with "vigil demo": it replays a sample and prints an API key and a curl
+line that lists the alerts. A server (serve or demo, http://127.0.0.1:8080
+by default) has the REST API under /api/v1, its OpenAPI document at
+/api/v1/openapi.json, /healthz, /readyz, /metrics, and a landing page at /
+that says so; the web dashboard is not built yet.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newDecodeCmd(), newWorkspacesCmd(), newKeysCmd(), newVersionCmd(), newRulesCmd())
+	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newDecodeCmd(), newSendCmd(), newWorkspacesCmd(), newKeysCmd(), newVersionCmd(), newRulesCmd())
 	return root
 }
 

@@ -185,7 +185,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	s.ln = ln
-	handler := withLanding(a)
+	handler := withLanding(a, cfg.landing)
 	if os.Getenv("VIGIL_PPROF") == "1" {
 		handler = withPprof(handler)
 	}
