@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -17,12 +18,20 @@ func writeError(w http.ResponseWriter, status int, detail string, details ...*hu
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(&huma.ErrorModel{
+	encoder(w).Encode(&huma.ErrorModel{
 		Title:  http.StatusText(status),
 		Status: status,
 		Detail: detail,
 		Errors: details,
 	})
+}
+
+// encoder writes JSON as JSON, not as HTML: details quote headers and
+// values ("Bearer <key>", "a&b") that must read as sent.
+func encoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
 }
 
 // invalid is a 422 naming the input at fault, e.g. "query.status".

@@ -129,7 +129,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 	if res.err != nil {
 		return h.refuse(w, h.publishRefusal(ctx, &pub, res, f))
 	}
-	writeJSON(w, http.StatusAccepted, Reply{
+	writeJSON(w, http.StatusAccepted, "application/json", Reply{
 		Accepted:      len(f.recs),
 		Rejected:      listed(f.rejected),
 		RejectedCount: len(f.rejected),
@@ -165,8 +165,8 @@ func (h *Handler) refuse(w http.ResponseWriter, ref *refusal) int {
 		setRetryAfter(w, h.cfg.RetryAfter)
 	}
 	body := ref.extra
-	body.Error = ref.msg
-	writeJSON(w, ref.code, body)
+	body.Title, body.Status, body.Detail = http.StatusText(ref.code), ref.code, ref.msg
+	writeJSON(w, ref.code, problemType, body)
 	return ref.code
 }
 
