@@ -110,6 +110,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 	for _, rs := range f.reasons {
 		h.m.rejected[rs].Inc()
 	}
+	if kind == kindNDJSON && f.mostlyText() {
+		return h.refuse(w, f.textBody(format))
+	}
 	if len(f.recs) == 0 {
 		return h.refuse(w, &refusal{
 			code: http.StatusUnprocessableEntity, noMetric: true, // counted per record above
