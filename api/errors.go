@@ -51,7 +51,9 @@ func (a *API) storeError(ctx context.Context, what string, err error) error {
 	case errors.Is(err, store.ErrNotFound):
 		return huma.Error404NotFound(what + " not found")
 	case errors.Is(err, store.ErrInvalid):
-		return huma.Error422UnprocessableEntity(what + ": " + err.Error())
+		// The store's error names what was asked ("alerts of acme: cursor
+		// …"): prefixing what again would say it twice.
+		return huma.Error422UnprocessableEntity(err.Error())
 	case errors.Is(err, store.ErrConflict):
 		return huma.Error409Conflict(what + " already exists")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

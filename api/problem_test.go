@@ -15,7 +15,9 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/ingest"
+	"github.com/vigil-sec/vigil/store"
 )
 
 // switchPub is the ingest handler's bus in these tests: it fails with err
@@ -397,6 +399,17 @@ func TestJSONNotHTMLEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.api = a
+	// Two events of testFormat: one decodes (its fields hold < > &), one
+	// does not (its raw record and decode_error hold them).
+	ids := event.NewIDSource()
+	good, bad := ids.New(t0), ids.New(t0)
+	b := &store.Batch{ID: ids.New(t0), Workspace: "a", Source: f.seeds["a"].source, Format: testFormat, Received: t0}
+	for id, raw := range map[event.ID]string{good: "user=<admin> cmd=a&b", bad: "<b>&"} {
+		b.Events = append(b.Events, store.StoredEvent{ID: id, Workspace: "a", Source: b.Source, Format: testFormat, Time: t0, Received: t0, Raw: []byte(raw)})
+	}
+	if _, err := st.Commit(context.Background(), []*store.Batch{b}); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		what, method, path, key string
 		body                    any
@@ -407,6 +420,8 @@ func TestJSONNotHTMLEscaped(t *testing.T) {
 		{"huma error", "PUT", "/api/v1/sources/s1", "a-admin", map[string]string{"format": "<x>&y"}, []string{`"value":"<x>&y"`}},
 		{"OpenAPI document", "GET", "/api/v1/openapi.json", "", nil, []string{`Bearer <key>`, `1.0<rc>&1`}},
 		{"healthz", "GET", "/healthz", "", nil, []string{`"version":"1.0<rc>&1"`}},
+		{"event", "GET", "/api/v1/events/" + good.String(), "a-read", nil, []string{`"user":"<admin>"`, `"cmd":"a&b"`}},
+		{"event that does not decode", "GET", "/api/v1/events/" + bad.String(), "a-read", nil, []string{`"raw":"<b>&"`, `"decode_error":"` + testFormat + `: field without '='`}},
 	} {
 		w := f.do(c.method, c.path, c.key, c.body)
 		body := w.Body.String()

@@ -83,3 +83,21 @@ func TestSQLiteSmoke(t *testing.T) {
 		t.Errorf("workspace-less audit entries %+v, %v; want the missing-key refusal", all, err)
 	}
 }
+
+// TestStoreErrorsSaidOnce: an invalid input the store refuses is answered
+// with the store's words, which name what was asked ("alerts of a: …"),
+// without the API's own prefix before them again.
+func TestStoreErrorsSaidOnce(t *testing.T) {
+	f := newFixture(t, openSQLite(t))
+	for _, c := range []struct{ path, key, want string }{
+		{"/api/v1/alerts?cursor=nope", "a-read", `alerts of a: cursor "nope": invalid (not one this store gave for alert paging)`},
+		{"/api/v1/events?cursor=nope", "a-read", `events of a: cursor "nope": invalid (not one this store gave for event paging)`},
+		{"/api/v1/audit?cursor=nope", "a-admin", `audit log of a: cursor "nope": invalid (not one this store gave for audit paging)`},
+		{"/api/v1/quarantine?cursor=nope", "a-read", `quarantine of a: cursor "nope": invalid (not one this store gave for quarantine paging)`},
+	} {
+		p := wantProblem(t, f.do(http.MethodGet, c.path, c.key, nil), http.StatusUnprocessableEntity)
+		if p.Detail != c.want {
+			t.Errorf("%s: detail %q\nwant %q", c.path, p.Detail, c.want)
+		}
+	}
+}
