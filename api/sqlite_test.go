@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/vigil-sec/vigil/alert"
@@ -99,5 +102,23 @@ func TestStoreErrorsSaidOnce(t *testing.T) {
 		if p.Detail != c.want {
 			t.Errorf("%s: detail %q\nwant %q", c.path, p.Detail, c.want)
 		}
+	}
+}
+
+// TestKeyLookupErrorSaidOnce: a store failure while checking a key is
+// logged in the store's words ("key by hash: …"), once.
+func TestKeyLookupErrorSaidOnce(t *testing.T) {
+	db := openSQLite(t)
+	f := newFixture(t, db)
+	var logged bytes.Buffer
+	a, err := New(Config{Store: db, Registry: f.reg, Logger: slog.New(slog.NewTextHandler(&logged, nil)), Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.api = a
+	db.Close()
+	wantProblem(t, f.do(http.MethodGet, "/api/v1/alerts", "a-read", nil), http.StatusServiceUnavailable)
+	if want := `err="key by hash: sql: database is closed"`; !strings.Contains(logged.String(), want) {
+		t.Errorf("log %q\nwant it to hold %s", logged.String(), want)
 	}
 }

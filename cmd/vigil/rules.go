@@ -283,7 +283,7 @@ func testRuleFile(rf, tf string, o *rule.Options) (int, []string) {
 			e.Fields.Bind(eng.Dict())
 			e.Format, e.Raw = c.format, ev.rec
 			if err := dec.Decode(ev.rec, &e); err != nil {
-				fail(ev.line, "event does not decode as %s: %v", c.format, err)
+				fail(ev.line, "event does not decode: %v", decode.WithFormat(c.format, err))
 				continue
 			}
 			if c.logsource != (event.Logsource{}) {
