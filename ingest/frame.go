@@ -64,8 +64,8 @@ func (f *framer) reset() {
 	f.textLines, f.firstText, f.firstTextLine = 0, nil, 0
 }
 
-// errNoRecords: the body held nothing but whitespace.
-var errNoRecords = errors.New("body holds no records")
+// errNoRecords: the body held nothing but whitespace, or an empty array.
+var errNoRecords = errors.New("no records")
 
 // frame splits body into f.recs and f.rejected. An error refuses the body as
 // a whole: it is not valid as one JSON document, or it holds no record.

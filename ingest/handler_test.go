@@ -198,8 +198,8 @@ func TestEmptyBody(t *testing.T) {
 				source = "sys"
 			}
 			r := decodeError(t, e.post(t, "source="+source, c.ct, c.body), 400)
-			if !strings.Contains(r.Detail, "empty body") {
-				t.Errorf("error %q does not say empty body", r.Detail)
+			if r.Detail != "empty body: no records" { // "body" once
+				t.Errorf("error %q, want \"empty body: no records\"", r.Detail)
 			}
 			if got := metricValue(t, e.h.m.rejected[reasonEmptyBody]); got != 1 {
 				t.Errorf("rejected{empty_body} = %v", got)
