@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -435,5 +438,37 @@ func TestJSONNotHTMLEscaped(t *testing.T) {
 				t.Errorf("%s: body HTML-escapes (%s)", c.what, esc)
 			}
 		}
+	}
+}
+
+// TestDocsErrorExample: the problem document docs/api.md shows under
+// "Errors" is what the API answers to the request it names.
+func TestDocsErrorExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errs, ok := strings.Cut(string(doc), "\n## Errors\n")
+	if !ok {
+		t.Fatal("docs/api.md has no Errors section")
+	}
+	const ask = "`GET /api/v1/alerts?sevrity=high` answers:"
+	_, example, ok := strings.Cut(errs, ask+"\n\n```json\n")
+	if !ok {
+		t.Fatalf("the Errors section no longer says %s followed by a JSON block", ask)
+	}
+	example, _, _ = strings.Cut(example, "```")
+	var want, got map[string]any
+	if err := json.Unmarshal([]byte(example), &want); err != nil {
+		t.Fatalf("the documented example is not JSON: %v", err)
+	}
+	f := newFixture(t, newFakeStore())
+	w := f.do(http.MethodGet, "/api/v1/alerts?sevrity=high", "a-read", nil)
+	checkProblem(t, "the documented request", w, http.StatusUnprocessableEntity)
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("docs/api.md shows\n%s\nthe API answers\n%s", example, w.Body)
 	}
 }
