@@ -117,3 +117,25 @@ func openTestStore(t *testing.T) *sqlite.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// TestRulesTestUnknownFormatSaidOnce: a test case of a format the build
+// does not know is reported in the decode registry's words, once.
+func TestRulesTestUnknownFormatSaidOnce(t *testing.T) {
+	dir := t.TempDir()
+	for name, s := range map[string]string{
+		"whoami.yml": testRule,
+		"whoami.tests.yml": `tests:
+  - format: nosuch
+    match:
+      - {EventID: 1}
+`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, _ := runRulesCmd(t, "test", dir)
+	if want := `whoami.tests.yml:2: unknown format "nosuch" (known: [`; !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+}
