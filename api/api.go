@@ -6,6 +6,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,6 +115,7 @@ func New(cfg Config) (*API, error) {
 	a.keys = newKeyCache(keyCacheTTL, a.now)
 
 	h := humago.New(routeMux{a.mux, a}, humaConfig(a.version))
+	h.UseMiddleware(rejectUnknownQuery(h))
 	a.register(h)
 
 	if cfg.Ingest != nil {
@@ -122,10 +124,10 @@ func New(cfg Config) (*API, error) {
 			return nil, err
 		}
 		h.OpenAPI().AddOperation(op)
-		a.mux.Handle(ingestPattern, a.route(ingestPattern, cfg.Ingest))
+		a.mux.Handle(ingestPattern, a.route(ingestPattern, rejectUnknownQueryHTTP(queryParams(op), cfg.Ingest)))
 	}
 
-	spec, err := json.Marshal(h.OpenAPI())
+	spec, err := marshalSpec(h.OpenAPI())
 	if err != nil {
 		return nil, fmt.Errorf("api: marshal OpenAPI document: %w", err)
 	}
@@ -135,11 +137,29 @@ func New(cfg Config) (*API, error) {
 	a.mux.Handle("GET /healthz", a.instrument("GET /healthz", http.HandlerFunc(a.healthz)))
 	a.mux.Handle("GET /readyz", a.instrument("GET /readyz", http.HandlerFunc(a.readyz)))
 	a.mux.Handle("GET /metrics", a.instrument("GET /metrics", metricsHandler(reg)))
-	// Anything else is a JSON 404, not the mux's plain-text one.
-	a.mux.Handle("/", a.instrument("unmatched", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
-	})))
+	// Anything else is a problem document, not the mux's plain text.
+	a.mux.Handle("/", a.instrument("unmatched", http.HandlerFunc(a.unmatched)))
 	return a, nil
+}
+
+// unmatched answers a request no route takes: 405 with the methods the
+// path does take, else 404. (The catch-all "/" keeps the mux from
+// answering 405 itself, in plain text.)
+func (a *API) unmatched(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := a.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path+"; it takes "+strings.Join(allow, ", "))
 }
 
 // ServeHTTP implements http.Handler.
@@ -198,7 +218,9 @@ func humaConfig(version string) huma.Config {
 	c.DocsPath = ""
 	c.SchemasPath = ""
 	c.CreateHooks = nil
-	c.RejectUnknownQueryParameters = true
+	// Unknown query parameters are refused by rejectUnknownQuery, which
+	// names their values and the parameter meant.
+	c.RejectUnknownQueryParameters = false
 	c.Info.Description = "vigil's REST API. Every route works inside the workspace of the API key " +
 		"given as `Authorization: Bearer <key>`; a key's scope (ingest, read, admin) bounds what it may do."
 	c.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
@@ -231,6 +253,27 @@ func ingestOperation(op *huma.Operation) (*huma.Operation, error) {
 		o.OperationID = "ingest"
 	}
 	return &o, nil
+}
+
+// marshalSpec marshals the OpenAPI document without HTML escapes: huma
+// marshals with json.Marshal, which writes "Bearer <key>" as
+// "Bearer \u003ckey\u003e", so the document is decoded and written again.
+func marshalSpec(doc *huma.OpenAPI) ([]byte, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := encoder(&buf).Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func (a *API) serveOpenAPI(w http.ResponseWriter, r *http.Request) {

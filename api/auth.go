@@ -200,7 +200,7 @@ func (c *keyCache) lookup(ctx context.Context, s store.Store, secret string) (st
 	}
 	k, err := s.KeyByHash(ctx, h[:])
 	if err != nil {
-		return store.APIKey{}, fmt.Errorf("key by hash: %w", err)
+		return store.APIKey{}, err // "key by hash: …", the store's
 	}
 	c.mu.Lock()
 	if len(c.byHash) >= maxCached {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -17,12 +18,20 @@ func writeError(w http.ResponseWriter, status int, detail string, details ...*hu
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(&huma.ErrorModel{
+	encoder(w).Encode(&huma.ErrorModel{
 		Title:  http.StatusText(status),
 		Status: status,
 		Detail: detail,
 		Errors: details,
 	})
+}
+
+// encoder writes JSON as JSON, not as HTML: details quote headers and
+// values ("Bearer <key>", "a&b") that must read as sent.
+func encoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
 }
 
 // invalid is a 422 naming the input at fault, e.g. "query.status".
@@ -42,7 +51,9 @@ func (a *API) storeError(ctx context.Context, what string, err error) error {
 	case errors.Is(err, store.ErrNotFound):
 		return huma.Error404NotFound(what + " not found")
 	case errors.Is(err, store.ErrInvalid):
-		return huma.Error422UnprocessableEntity(what + ": " + err.Error())
+		// The store's error names what was asked ("alerts of acme: cursor
+		// …"): prefixing what again would say it twice.
+		return huma.Error422UnprocessableEntity(err.Error())
 	case errors.Is(err, store.ErrConflict):
 		return huma.Error409Conflict(what + " already exists")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -187,12 +188,16 @@ func (r *eventRenderer) render(se *store.StoredEvent) eventJSON {
 	b := ev.AppendJSON(nil)
 	if err != nil {
 		b = b[:len(b)-1] // reopen the object
-		raw, _ := json.Marshal(string(se.Raw))
-		msg, _ := json.Marshal(err.Error())
+		var buf bytes.Buffer
+		enc := encoder(&buf)
+		enc.Encode(string(se.Raw))
+		raw := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 		b = append(b, `,"raw":`...)
 		b = append(b, raw...)
+		buf.Reset()
+		enc.Encode(err.Error())
 		b = append(b, `,"decode_error":`...)
-		b = append(b, msg...)
+		b = append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 		b = append(b, '}')
 	}
 	return eventJSON(b)

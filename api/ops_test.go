@@ -87,10 +87,16 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// An unknown path is a 404, a known path asked with another method a 405
+// naming the methods it takes; both are problem documents.
 func TestUnmatchedIsJSON404(t *testing.T) {
 	f := newFixture(t, newFakeStore())
 	wantProblem(t, f.do(http.MethodGet, "/api/v1/nothing", "a-read", nil), http.StatusNotFound, "no route for GET /api/v1/nothing")
-	wantProblem(t, f.do(http.MethodDelete, "/api/v1/alerts", "a-admin", nil), http.StatusNotFound)
+	w := f.do(http.MethodDelete, "/api/v1/alerts", "a-admin", nil)
+	wantProblem(t, w, http.StatusMethodNotAllowed, "method DELETE not allowed on /api/v1/alerts; it takes GET, HEAD")
+	if allow := w.Header().Get("Allow"); allow != "GET, HEAD" {
+		t.Errorf("Allow %q, want GET, HEAD", allow)
+	}
 }
 
 func TestNewConfigErrors(t *testing.T) {

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/vigil-sec/vigil/alert"
@@ -101,5 +104,41 @@ func TestEntityFilterIgnoresCaseSQLite(t *testing.T) {
 		if len(a.Alerts) != 1 || a.Alerts[0].Entities[0].Value != "a-user1" {
 			t.Errorf("alerts of entity %s: %v, want the one about a-user1", entity, a.Alerts)
 		}
+	}
+}
+
+// TestStoreErrorsSaidOnce: an invalid input the store refuses is answered
+// with the store's words, which name what was asked ("alerts of a: …"),
+// without the API's own prefix before them again.
+func TestStoreErrorsSaidOnce(t *testing.T) {
+	f := newFixture(t, openSQLite(t))
+	for _, c := range []struct{ path, key, want string }{
+		{"/api/v1/alerts?cursor=nope", "a-read", `alerts of a: cursor "nope": invalid (not one this store gave for alert paging)`},
+		{"/api/v1/events?cursor=nope", "a-read", `events of a: cursor "nope": invalid (not one this store gave for event paging)`},
+		{"/api/v1/audit?cursor=nope", "a-admin", `audit log of a: cursor "nope": invalid (not one this store gave for audit paging)`},
+		{"/api/v1/quarantine?cursor=nope", "a-read", `quarantine of a: cursor "nope": invalid (not one this store gave for quarantine paging)`},
+	} {
+		p := wantProblem(t, f.do(http.MethodGet, c.path, c.key, nil), http.StatusUnprocessableEntity)
+		if p.Detail != c.want {
+			t.Errorf("%s: detail %q\nwant %q", c.path, p.Detail, c.want)
+		}
+	}
+}
+
+// TestKeyLookupErrorSaidOnce: a store failure while checking a key is
+// logged in the store's words ("key by hash: …"), once.
+func TestKeyLookupErrorSaidOnce(t *testing.T) {
+	db := openSQLite(t)
+	f := newFixture(t, db)
+	var logged bytes.Buffer
+	a, err := New(Config{Store: db, Registry: f.reg, Logger: slog.New(slog.NewTextHandler(&logged, nil)), Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.api = a
+	db.Close()
+	wantProblem(t, f.do(http.MethodGet, "/api/v1/alerts", "a-read", nil), http.StatusServiceUnavailable)
+	if want := `err="key by hash: sql: database is closed"`; !strings.Contains(logged.String(), want) {
+		t.Errorf("log %q\nwant it to hold %s", logged.String(), want)
 	}
 }

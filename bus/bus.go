@@ -27,6 +27,7 @@ type Bus struct {
 	closed    chan struct{} // closed by the connection's ClosedHandler
 	closeOnce sync.Once
 	closeErr  error
+	closing   atomic.Bool // Close has begun: the disconnect is asked for
 
 	maxPayload int // effective message size limit, headers included
 	stats      counters
@@ -47,9 +48,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	opts := []nats.Option{
 		nats.Name("vigil"),
 		nats.ClosedHandler(func(*nats.Conn) { close(b.closed) }),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			b.log.Warn("bus disconnected", "err", err)
-		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { b.disconnected(err) }),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			b.log.Info("bus reconnected", "url", nc.ConnectedUrlRedacted())
 		}),
@@ -86,6 +85,20 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	b.log.Info("bus open", "mode", mode, "stream", cfg.Stream, "consumer", cfg.Consumer,
 		"max_msg_size", b.maxPayload, "max_bytes", cfg.MaxBytes)
 	return b, nil
+}
+
+// disconnected logs the loss of the connection: a warning unless Close
+// asked for it, with the error when there is one.
+func (b *Bus) disconnected(err error) {
+	var args []any
+	if err != nil {
+		args = append(args, "err", err)
+	}
+	level := slog.LevelWarn
+	if b.closing.Load() {
+		level = slog.LevelDebug
+	}
+	b.log.Log(context.Background(), level, "bus disconnected", args...)
 }
 
 func startEmbedded(cfg Config) (*server.Server, error) {
@@ -208,6 +221,7 @@ const closeTimeout = 30 * time.Second
 // Fetched batches that were not acknowledged are delivered again later.
 func (b *Bus) Close() error {
 	b.closeOnce.Do(func() {
+		b.closing.Store(true)
 		if err := b.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 			b.closeErr = fmt.Errorf("bus: drain: %w", err)
 			b.nc.Close()

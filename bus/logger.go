@@ -7,7 +7,9 @@ import (
 	"os"
 )
 
-// serverLogger adapts the embedded NATS server's printf-style logger to slog.
+// serverLogger adapts the embedded NATS server's printf-style logger to
+// slog. Its notices (the banner and settings it prints at every start) are
+// DEBUG: vigil says "bus open" itself. Warnings and errors keep their level.
 type serverLogger struct{ log *slog.Logger }
 
 func (l serverLogger) emit(level slog.Level, format string, v []any) {
@@ -17,7 +19,7 @@ func (l serverLogger) emit(level slog.Level, format string, v []any) {
 	l.log.Log(context.Background(), level, fmt.Sprintf(format, v...), "subsystem", "nats-server")
 }
 
-func (l serverLogger) Noticef(format string, v ...any) { l.emit(slog.LevelInfo, format, v) }
+func (l serverLogger) Noticef(format string, v ...any) { l.emit(slog.LevelDebug, format, v) }
 func (l serverLogger) Warnf(format string, v ...any)   { l.emit(slog.LevelWarn, format, v) }
 func (l serverLogger) Errorf(format string, v ...any)  { l.emit(slog.LevelError, format, v) }
 func (l serverLogger) Debugf(format string, v ...any)  { l.emit(slog.LevelDebug, format, v) }

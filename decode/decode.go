@@ -5,6 +5,7 @@
 package decode
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -43,6 +44,17 @@ func (e *Error) Error() string {
 		s += fmt.Sprintf(" at byte %d", e.Offset)
 	}
 	return s
+}
+
+// WithFormat names format in err for a reader of many formats' errors,
+// unless err is an *Error, which names its format already ("windows:
+// invalid JSON…", not "windows: windows: invalid JSON…").
+func WithFormat(format string, err error) error {
+	var de *Error
+	if err == nil || errors.As(err, &de) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", format, err)
 }
 
 // Factory makes a fresh Decoder.

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -91,14 +92,20 @@ func appendString(b []byte, s string) []byte {
 		b = append(b, s...)
 		return append(b, '"')
 	}
-	q, _ := json.Marshal(s) // escapes control characters and invalid UTF-8
-	return append(b, q...)
+	// Control characters and invalid UTF-8 are escaped, but not <, > and &:
+	// JSON is not HTML, and a command line "a > b & c" must read as it was.
+	buf := bytes.NewBuffer(b)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s) // a string always encodes
+	out := buf.Bytes()
+	return out[:len(out)-1] // the newline Encode adds
 }
 
 func safeASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
 			return false
 		}
 	}

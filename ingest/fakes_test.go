@@ -242,15 +242,15 @@ func decodeError(t testing.TB, w *httptest.ResponseRecorder, code int) ErrorRepl
 	if w.Code != code {
 		t.Fatalf("status %d, want %d; body %s", w.Code, code, w.Body)
 	}
-	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
-		t.Fatalf("Content-Type %q, want application/json", ct)
+	if ct := w.Header().Get("Content-Type"); ct != problemType {
+		t.Fatalf("Content-Type %q, want %s", ct, problemType)
 	}
 	var r ErrorReply
 	if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil {
 		t.Fatalf("error reply %q: %v", w.Body, err)
 	}
-	if r.Error == "" {
-		t.Fatalf("error reply without error: %s", w.Body)
+	if r.Detail == "" || r.Status != code || r.Title != http.StatusText(code) {
+		t.Fatalf("error reply is not a problem document of status %d: %s", code, w.Body)
 	}
 	return r
 }

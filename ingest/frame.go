@@ -49,6 +49,11 @@ type framer struct {
 	// join, when the format has one, joins the lines of a text body that
 	// continue a record (a multi-line SQL statement) into that record.
 	join decode.Joiner
+	// textLines counts the records of an NDJSON body rejected as lines of
+	// text (textbody.go); firstText is the first, at line firstTextLine.
+	textLines     int
+	firstText     []byte
+	firstTextLine int
 }
 
 func (f *framer) reset() {
@@ -56,10 +61,11 @@ func (f *framer) reset() {
 	f.recs = f.recs[:0]
 	f.rejected = f.rejected[:0]
 	f.reasons = f.reasons[:0]
+	f.textLines, f.firstText, f.firstTextLine = 0, nil, 0
 }
 
-// errNoRecords: the body held nothing but whitespace.
-var errNoRecords = errors.New("body holds no records")
+// errNoRecords: the body held nothing but whitespace, or an empty array.
+var errNoRecords = errors.New("no records")
 
 // frame splits body into f.recs and f.rejected. An error refuses the body as
 // a whole: it is not valid as one JSON document, or it holds no record.
@@ -175,7 +181,7 @@ func (f *framer) frameJSON(body []byte) error {
 	case '{':
 		end, envelope, err = f.envelope(i)
 	default:
-		return fmt.Errorf("a JSON body must be an array of records, an object, or an envelope {\"records\": [...]}; found %s at byte %d", quoteByte(body[i], ""), i)
+		return fmt.Errorf("a JSON body must be an array of records, an object, or an envelope {\"records\": [...]}; found %s at byte %d (a text log is sent with Content-Type: text/plain)", quoteByte(body[i], ""), i)
 	}
 	if err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
@@ -270,6 +276,12 @@ func (f *framer) checkJSONRecord(line int, rec []byte, knownValid bool) {
 	if !knownValid || maxField > 0 {
 		if err := s.validate(rec, maxField); err != nil {
 			f.reject(line, reasonMalformedJSON, "invalid JSON: "+err.Error())
+			if textLine(rec) {
+				if f.textLines == 0 {
+					f.firstText, f.firstTextLine = rec, line
+				}
+				f.textLines++
+			}
 			return
 		}
 	}

@@ -111,6 +111,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 	for _, rs := range f.reasons {
 		h.m.rejected[rs].Inc()
 	}
+	if kind == kindNDJSON && f.mostlyText() {
+		return h.refuse(w, f.textBody(format))
+	}
 	if len(f.recs) == 0 {
 		return h.refuse(w, &refusal{
 			code: http.StatusUnprocessableEntity, noMetric: true, // counted per record above
@@ -130,7 +133,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 	if res.err != nil {
 		return h.refuse(w, h.publishRefusal(ctx, &pub, res, f))
 	}
-	writeJSON(w, http.StatusAccepted, Reply{
+	writeJSON(w, http.StatusAccepted, "application/json", Reply{
 		Accepted:      len(f.recs),
 		Rejected:      listed(f.rejected),
 		RejectedCount: len(f.rejected),
@@ -166,8 +169,8 @@ func (h *Handler) refuse(w http.ResponseWriter, ref *refusal) int {
 		setRetryAfter(w, h.cfg.RetryAfter)
 	}
 	body := ref.extra
-	body.Error = ref.msg
-	writeJSON(w, ref.code, body)
+	body.Title, body.Status, body.Detail = http.StatusText(ref.code), ref.code, ref.msg
+	writeJSON(w, ref.code, problemType, body)
 	return ref.code
 }
 

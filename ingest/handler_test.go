@@ -162,8 +162,8 @@ func TestAllRejected(t *testing.T) {
 	if !slices.Equal(r.Rejected, want) || r.RejectedCount != 2 {
 		t.Errorf("rejected %+v (count %d)\nwant %+v", r.Rejected, r.RejectedCount, want)
 	}
-	if !strings.Contains(r.Error, "every record was rejected") {
-		t.Errorf("error %q", r.Error)
+	if !strings.Contains(r.Detail, "every record was rejected") {
+		t.Errorf("error %q", r.Detail)
 	}
 	if len(e.pub.batches) != 0 {
 		t.Errorf("%d batches published", len(e.pub.batches))
@@ -173,7 +173,9 @@ func TestAllRejected(t *testing.T) {
 func TestRejectedListCapped(t *testing.T) {
 	e := newEnv(t, nil)
 	n := MaxListedRejections + 5
-	body := strings.Repeat("bad\n", n) + `{"ok":1}`
+	// Broken objects, not text: a body of text lines is refused whole
+	// (TestTextBodyAsNDJSON).
+	body := strings.Repeat("{bad\n", n) + `{"ok":1}`
 	r := decodeReply(t, e.post(t, "source=win", ndjson, body))
 	if len(r.Rejected) != MaxListedRejections || r.RejectedCount != n || r.Accepted != 1 {
 		t.Errorf("listed %d, count %d, accepted %d; want %d, %d, 1", len(r.Rejected), r.RejectedCount, r.Accepted, MaxListedRejections, n)
@@ -196,8 +198,8 @@ func TestEmptyBody(t *testing.T) {
 				source = "sys"
 			}
 			r := decodeError(t, e.post(t, "source="+source, c.ct, c.body), 400)
-			if !strings.Contains(r.Error, "empty body") {
-				t.Errorf("error %q does not say empty body", r.Error)
+			if r.Detail != "empty body: no records" { // "body" once
+				t.Errorf("error %q, want \"empty body: no records\"", r.Detail)
 			}
 			if got := metricValue(t, e.h.m.rejected[reasonEmptyBody]); got != 1 {
 				t.Errorf("rejected{empty_body} = %v", got)
@@ -216,8 +218,8 @@ func TestContentType(t *testing.T) {
 		e := newEnv(t, nil)
 		w := e.do(t, req{query: "source=win", ct: c.ct, body: strings.NewReader(`{"a":1}`), headers: map[string]string{"Content-Encoding": c.enc}})
 		r := decodeError(t, w, 415)
-		if !strings.Contains(r.Error, c.want) {
-			t.Errorf("%q/%q: error %q, want it to contain %q", c.ct, c.enc, r.Error, c.want)
+		if !strings.Contains(r.Detail, c.want) {
+			t.Errorf("%q/%q: error %q, want it to contain %q", c.ct, c.enc, r.Detail, c.want)
 		}
 		if got := metricValue(t, e.h.m.rejected[reasonUnsupportedMediaType]); got != 1 {
 			t.Errorf("rejected{unsupported_media_type} = %v", got)
@@ -233,11 +235,11 @@ func TestRequestRefusals(t *testing.T) {
 		t.Errorf("405 without Allow: POST")
 	}
 	decodeError(t, e.do(t, req{query: "source=win", ct: ndjson, headers: map[string]string{"X-Test-Workspace": "-"}}), 401)
-	if r := decodeError(t, e.post(t, "", ndjson, `{"a":1}`), 400); !strings.Contains(r.Error, "missing query parameter source") {
-		t.Errorf("missing source: %q", r.Error)
+	if r := decodeError(t, e.post(t, "", ndjson, `{"a":1}`), 400); !strings.Contains(r.Detail, "missing query parameter source") {
+		t.Errorf("missing source: %q", r.Detail)
 	}
-	if r := decodeError(t, e.post(t, "source=a%20b", ndjson, `{"a":1}`), 400); !strings.Contains(r.Error, "byte 1") {
-		t.Errorf("bad source name: %q", r.Error)
+	if r := decodeError(t, e.post(t, "source=a%20b", ndjson, `{"a":1}`), 400); !strings.Contains(r.Detail, "byte 1") {
+		t.Errorf("bad source name: %q", r.Detail)
 	}
 	w = e.do(t, req{query: "source=win", ct: ndjson, body: strings.NewReader(`{"a":1}`), headers: map[string]string{"Idempotency-Key": "a\x01"}})
 	decodeError(t, w, 400)
@@ -250,7 +252,7 @@ func TestUnknownSourceAndFormat(t *testing.T) {
 	e := newEnv(t, nil)
 
 	r := decodeError(t, e.post(t, "source=new", ndjson, `{"a":1}`), 422)
-	if !strings.Contains(r.Error, `unknown source "new": add &format=F`) || !slices.Contains(r.Formats, fmtJSON) {
+	if !strings.Contains(r.Detail, `unknown source "new": add &format=F`) || !slices.Contains(r.Formats, fmtJSON) {
 		t.Errorf("unknown source: %+v", r)
 	}
 	if got := metricValue(t, e.h.m.rejected[reasonUnknownSource]); got != 1 {
@@ -258,7 +260,7 @@ func TestUnknownSourceAndFormat(t *testing.T) {
 	}
 
 	r = decodeError(t, e.post(t, "source=win&format=nosuch", ndjson, `{"a":1}`), 422)
-	if !strings.Contains(r.Error, `unknown format "nosuch"; known formats: `) || !strings.Contains(r.Error, fmtJSON) || !slices.Contains(r.Formats, fmtText) {
+	if !strings.Contains(r.Detail, `unknown format "nosuch"; known formats: `) || !strings.Contains(r.Detail, fmtJSON) || !slices.Contains(r.Formats, fmtText) {
 		t.Errorf("unknown format: %+v", r)
 	}
 	if got := metricValue(t, e.h.m.rejected[reasonUnknownFormat]); got != 1 {
@@ -299,8 +301,8 @@ func TestUnknownSourceAndFormat(t *testing.T) {
 	old := e.src.m["ws1/old"]
 	old.Name, old.Format = "old", "gone"
 	e.src.m["ws1/old"] = old
-	if r := decodeError(t, e.post(t, "source=old", ndjson, `{"a":1}`), 422); !strings.Contains(r.Error, `format "gone"`) {
-		t.Errorf("stale format: %q", r.Error)
+	if r := decodeError(t, e.post(t, "source=old", ndjson, `{"a":1}`), 422); !strings.Contains(r.Detail, `format "gone"`) {
+		t.Errorf("stale format: %q", r.Detail)
 	}
 
 	// A failing store is not a client error.
@@ -348,8 +350,8 @@ func TestJSONBodyInvalidAsAWhole(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, nil)
 			r := decodeError(t, e.post(t, "source=win", "application/json", c.body), 400)
-			if !strings.Contains(r.Error, c.want) {
-				t.Errorf("error %q\nwant it to contain %q", r.Error, c.want)
+			if !strings.Contains(r.Detail, c.want) {
+				t.Errorf("error %q\nwant it to contain %q", r.Detail, c.want)
 			}
 			if len(e.pub.batches) != 0 {
 				t.Errorf("published from an invalid body")
@@ -415,8 +417,8 @@ func TestBadGzip(t *testing.T) {
 			e := newEnv(t, nil)
 			w := e.do(t, req{query: "source=win", ct: ndjson, body: bytes.NewReader(c.body), headers: map[string]string{"Content-Encoding": "gzip"}})
 			r := decodeError(t, w, 400)
-			if !strings.HasPrefix(r.Error, c.want) {
-				t.Errorf("error %q, want prefix %q", r.Error, c.want)
+			if !strings.HasPrefix(r.Detail, c.want) {
+				t.Errorf("error %q, want prefix %q", r.Detail, c.want)
 			}
 			if got := metricValue(t, e.h.m.rejected[reasonBadGzip]); got != 1 {
 				t.Errorf("rejected{bad_gzip} = %v", got)
@@ -466,8 +468,8 @@ func TestGzipBomb(t *testing.T) {
 	bomb := newZeroGzip(1 << 30) // 1 GiB of zeros, ≈ 1 MB compressed
 	w := e.do(t, req{query: "source=win", ct: ndjson, body: bomb, headers: map[string]string{"Content-Encoding": "gzip"}})
 	r := decodeError(t, w, 413)
-	if r.Error != "body larger than 8388608 bytes (after decompression); split it into smaller requests" {
-		t.Errorf("error %q", r.Error)
+	if r.Detail != "body larger than 8388608 bytes (after decompression); split it into smaller requests" {
+		t.Errorf("error %q", r.Detail)
 	}
 	bomb.pr.Close() // stop the producer
 	if fed := bomb.fed.Load(); fed > 4*limit {
@@ -486,8 +488,8 @@ func TestBodyTooLarge(t *testing.T) {
 	body := strings.Repeat(`{"a":1}`+"\n", 200)
 	// Announced by Content-Length: refused before reading.
 	r := decodeError(t, e.post(t, "source=win", ndjson, body), 413)
-	if !strings.Contains(r.Error, "body larger than 1000 bytes") {
-		t.Errorf("error %q", r.Error)
+	if !strings.Contains(r.Detail, "body larger than 1000 bytes") {
+		t.Errorf("error %q", r.Detail)
 	}
 	// Chunked, no length: refused once the limit is passed.
 	w := e.do(t, req{query: "source=win", ct: ndjson, body: io.MultiReader(strings.NewReader(body))})
@@ -611,8 +613,8 @@ func TestBusFull(t *testing.T) {
 			if r.Stored == nil || *r.Stored != 4 || r.Accepted == nil || *r.Accepted != 7 || r.RejectedCount != 1 {
 				t.Errorf("reply %s: want 4 of 7 stored, 1 rejected", w.Body)
 			}
-			if !strings.Contains(r.Error, "4 of 7 accepted records were stored") {
-				t.Errorf("error %q", r.Error)
+			if !strings.Contains(r.Detail, "4 of 7 accepted records were stored") {
+				t.Errorf("error %q", r.Detail)
 			}
 			// Batches after the failed one were not started.
 			if e.pub.calls != 3 || len(e.pub.records()) != 4 {
@@ -640,8 +642,8 @@ func TestInflightLimit(t *testing.T) {
 
 	w := e.post(t, "source=win", ndjson, body)
 	r := decodeError(t, w, 429)
-	if w.Header().Get("Retry-After") != "1" || !strings.Contains(r.Error, "too many bytes in flight") {
-		t.Errorf("429: Retry-After %q, error %q", w.Header().Get("Retry-After"), r.Error)
+	if w.Header().Get("Retry-After") != "1" || !strings.Contains(r.Detail, "too many bytes in flight") {
+		t.Errorf("429: Retry-After %q, error %q", w.Header().Get("Retry-After"), r.Detail)
 	}
 	if got := metricValue(t, e.h.m.rejected[reasonTooManyInflight]); got != 1 {
 		t.Errorf("rejected{too_many_inflight} = %v", got)

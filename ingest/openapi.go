@@ -34,10 +34,14 @@ func Operation() huma.Operation {
 		},
 	}
 	errReply := &huma.Schema{
-		Type:     "object",
-		Required: []string{"error"},
+		Type:        "object",
+		Description: "an RFC 9457 problem document, the API's error shape, with ingest's own members as extensions",
+		Required:    []string{"title", "status", "detail"},
 		Properties: map[string]*huma.Schema{
-			"error":          str("what is wrong and how to fix it"),
+			"type":           str("a URI reference naming the problem; absent, it is about:blank"),
+			"title":          str("the status's text, e.g. \"Unprocessable Entity\""),
+			"status":         integer("the HTTP status"),
+			"detail":         str("what is wrong and how to fix it"),
 			"formats":        &huma.Schema{Type: "array", Items: str(""), Description: "known formats, when the format was the problem"},
 			"rejected":       rejected,
 			"rejected_count": integer("all rejected records, when every record was rejected or publishing failed"),
@@ -45,7 +49,7 @@ func Operation() huma.Operation {
 			"stored":         integer("of those, records stored before publishing failed"),
 		},
 	}
-	errContent := map[string]*huma.MediaType{"application/json": {Schema: errReply}}
+	errContent := map[string]*huma.MediaType{problemType: {Schema: errReply}}
 	retryAfter := map[string]*huma.Param{"Retry-After": {
 		Description: "seconds to wait before retrying",
 		Schema:      &huma.Schema{Type: "integer", Minimum: ptr(1.0)},

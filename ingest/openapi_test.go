@@ -67,12 +67,12 @@ func TestOperation(t *testing.T) {
 			t.Errorf("response %s missing", code)
 			continue
 		}
-		want := "error"
+		ct, want := problemType, "detail"
 		if code == "202" {
-			want = "accepted"
+			ct, want = "application/json", "accepted"
 		}
-		if !slices.Contains(r.Content["application/json"].Schema.Required, want) {
-			t.Errorf("response %s body does not require %q", code, want)
+		if !slices.Contains(r.Content[ct].Schema.Required, want) {
+			t.Errorf("response %s: %s body does not require %q", code, ct, want)
 		}
 		if _, ok := r.Headers["Retry-After"]; ok != (code == "429" || code == "503") {
 			t.Errorf("response %s: Retry-After header documented = %v", code, ok)

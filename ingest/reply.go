@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/danielgtaylor/huma/v2"
 )
 
 // MaxListedRejections caps the rejections a reply lists; RejectedCount
@@ -30,9 +32,13 @@ type Reply struct {
 	Batches       int         `json:"batches"`
 }
 
-// ErrorReply is the body of every other status.
+// ErrorReply is the body of every other status: an RFC 9457 problem
+// document (application/problem+json), the shape of every error of the
+// API, with ingest's own members as extensions. Type is left out (it is
+// about:blank), Title is the status's text and Detail says what is wrong
+// and how to fix it.
 type ErrorReply struct {
-	Error string `json:"error"`
+	huma.ErrorModel
 	// Formats lists the known formats, when the format was the problem.
 	Formats []string `json:"formats,omitempty"`
 	// Rejected and RejectedCount are set when every record was rejected
@@ -45,6 +51,9 @@ type ErrorReply struct {
 	Stored   *int `json:"stored,omitempty"`
 }
 
+// problemType is the media type of ErrorReply.
+const problemType = "application/problem+json"
+
 func listed(r []Rejection) []Rejection {
 	if len(r) > MaxListedRejections {
 		return r[:MaxListedRejections]
@@ -55,17 +64,18 @@ func listed(r []Rejection) []Rejection {
 	return r
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
+// writeJSON writes v as JSON of media type ct.
+func writeJSON(w http.ResponseWriter, code int, ct string, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)              // replies quote URLs and records: keep & < > readable
 	if err := enc.Encode(v); err != nil { // our own reply types: cannot happen
-		code = http.StatusInternalServerError
+		code, ct = http.StatusInternalServerError, problemType
 		buf.Reset()
-		buf.WriteString(`{"error":"encoding the reply failed"}` + "\n")
+		buf.WriteString(`{"title":"Internal Server Error","status":500,"detail":"encoding the reply failed"}` + "\n")
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h.Set("Content-Type", ct)
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(code)
 	w.Write(buf.Bytes())

@@ -6,7 +6,6 @@
 package pipeline
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -333,12 +332,7 @@ func safeDecode(d decode.Decoder, rec []byte, ev *event.Event) (err error) {
 			err = fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
-	err = d.Decode(rec, ev)
-	var de *decode.Error
-	if err != nil && !errors.As(err, &de) {
-		err = fmt.Errorf("%s: %w", ev.Format, err)
-	}
-	return err
+	return decode.WithFormat(ev.Format, d.Decode(rec, ev))
 }
 
 func safeExpand(d decode.Expander, rec []byte, ev *event.Event, emit func(*event.Event)) (err error) {
@@ -347,7 +341,8 @@ func safeExpand(d decode.Expander, rec []byte, ev *event.Event, emit func(*event
 			err = fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
-	return d.Expand(rec, ev, emit)
+	format := ev.Format
+	return decode.WithFormat(format, d.Expand(rec, ev, emit))
 }
 
 // arena copies strings into shared chunks: one allocation for many small

@@ -207,7 +207,11 @@ func newKeysCmd() *cobra.Command {
 // createKey makes, stores and audits a key.
 func createKey(ctx context.Context, db store.Store, ws, scope, name, actor string) (string, store.APIKey, error) {
 	if _, err := db.Workspace(ctx, ws); err != nil {
-		return "", store.APIKey{}, fmt.Errorf("workspace %q: %w (create it with: vigil workspaces create %s)", ws, err, ws)
+		// The store's error names the workspace; add how to make it.
+		if errors.Is(err, store.ErrNotFound) {
+			err = fmt.Errorf("%w (create it with: vigil workspaces create %s)", err, ws)
+		}
+		return "", store.APIKey{}, err
 	}
 	now := time.Now().UTC()
 	secret, k, err := api.NewKey(ws, scope, name, now)

@@ -98,7 +98,7 @@ func runDecode(cmd *cobra.Command, files []string) error {
 				}
 				if derr != nil {
 					rejected++
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s:%d: %s: %v\n", name, r.Line, f, derr)
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s:%d: %v\n", name, r.Line, decode.WithFormat(f, derr))
 				}
 			}
 		})

@@ -257,14 +257,14 @@ func TestBadInputOverHTTP(t *testing.T) {
 			t.Errorf("%s: status %d, want %d (%s)", c.name, r.status, c.status, r.body)
 			continue
 		}
+		// Every error of the API is a problem document (docs/api.md).
 		var e struct {
-			Error  string `json:"error"`
 			Detail string `json:"detail"`
-			Title  string `json:"title"`
+			Status int    `json:"status"`
 		}
 		_ = json.Unmarshal(r.body, &e)
-		if e.Error == "" && e.Detail == "" && e.Title == "" {
-			t.Errorf("%s: reply has no error message: %s", c.name, r.body)
+		if ct := r.header.Get("Content-Type"); ct != "application/problem+json" || e.Detail == "" || e.Status != c.status {
+			t.Errorf("%s: reply is not a problem document (Content-Type %q): %s", c.name, ct, r.body)
 		}
 	}
 	// A foreign key ingests into its own workspace, never into acme's.

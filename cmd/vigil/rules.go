@@ -326,7 +326,7 @@ func testRuleFile(rf, tf string, o *rule.Options) ruleFileTests {
 		}
 		dec, err := decode.New(c.format)
 		if err != nil {
-			fail(c.line, "format %q: %v", c.format, err)
+			fail(c.line, "%v", err) // "unknown format "x" (known: …)"
 			continue
 		}
 		for _, ev := range c.events {
@@ -334,7 +334,7 @@ func testRuleFile(rf, tf string, o *rule.Options) ruleFileTests {
 			e.Fields.Bind(eng.Dict())
 			e.Format, e.Raw = c.format, ev.rec
 			if err := dec.Decode(ev.rec, &e); err != nil {
-				fail(ev.line, "event does not decode as %s: %v", c.format, err)
+				fail(ev.line, "event does not decode: %v", decode.WithFormat(c.format, err))
 				continue
 			}
 			if c.logsource != (event.Logsource{}) {

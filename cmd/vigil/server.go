@@ -97,7 +97,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 
 	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{DedupWindow: cfg.DedupWindow, Compression: cfg.Compression, Logger: log.With("component", compStore)})
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err // "open store PATH: …"
 	}
 	s.store = db
 	if err := provision(ctx, db, cfg); err != nil {
@@ -111,7 +111,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Logger: log.With("component", compBus),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open bus: %w", err)
+		return nil, err // "bus: …"
 	}
 	s.bus = b
 
@@ -143,7 +143,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: cfg.inflight,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
+		return nil, err // "ingest: …"
 	}
 	op := ingest.Operation()
 	a, err := api.New(api.Config{
@@ -155,7 +155,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("api: %w", err)
+		return nil, err // "api: …"
 	}
 
 	stageCtx, stageCancel := context.WithCancel(context.Background())
@@ -182,7 +182,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return nil, err // "listen tcp ADDR: …"
 	}
 	s.ln = ln
 	handler := withLanding(a, cfg.landing)
@@ -247,7 +247,7 @@ func provision(ctx context.Context, db store.Store, cfg *Config) error {
 			tier = store.TierStandard
 		}
 		if _, err := db.CreateWorkspace(ctx, w.Name, tier); err != nil && !errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("config workspace %q: %w", w.Name, err)
+			return fmt.Errorf("config: %w", err) // the store names the workspace
 		}
 	}
 	for _, sc := range cfg.Sources {
@@ -265,7 +265,7 @@ func provision(ctx context.Context, db store.Store, cfg *Config) error {
 			}
 		}
 		if _, err := db.Workspace(ctx, sc.Workspace); err != nil {
-			return fmt.Errorf("config source %q: workspace %q: %w", sc.Name, sc.Workspace, err)
+			return fmt.Errorf("config source %q: %w", sc.Name, err) // "workspace NAME: not found"
 		}
 		err := db.PutSource(ctx, store.Source{
 			Workspace: sc.Workspace, Name: sc.Name, Format: sc.Format, TimeZone: sc.TimeZone,

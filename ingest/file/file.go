@@ -354,7 +354,7 @@ func (r *Receiver) read(ctx context.Context) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read %s: %w", r.cfg.Path, err)
+			return err // "read PATH: …" already
 		}
 	}
 }

@@ -131,7 +131,7 @@ func (r *Receiver) listen() error {
 		}
 		pc, err := net.ListenUDP("udp", addr)
 		if err != nil {
-			return fmt.Errorf("listen udp %s: %w", r.cfg.Listen, err)
+			return err // "listen udp ADDR: …" already
 		}
 		if err := pc.SetReadBuffer(r.cfg.ReadBuffer); err != nil {
 			r.log.Warn("could not size the UDP receive buffer", "bytes", r.cfg.ReadBuffer, "err", err)
@@ -145,7 +145,7 @@ func (r *Receiver) listen() error {
 	}
 	ln, err := net.Listen("tcp", r.cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("listen tcp %s: %w", r.cfg.Listen, err)
+		return err // "listen tcp ADDR: …" already
 	}
 	if r.cfg.Protocol == TLS {
 		ln = tls.NewListener(ln, r.cfg.TLS)
