@@ -37,7 +37,7 @@ correlation:
     gte: 3
 `
 
-func correlatedRules(t *testing.T, text string, cfg detect.CorrelatorConfig) *Rules {
+func correlatedRules(t testing.TB, text string, cfg detect.CorrelatorConfig) *Rules {
 	t.Helper()
 	set, errs := rule.ParseSet("bf.yml", []byte(text))
 	if len(errs) > 0 {
