@@ -79,6 +79,28 @@ func TestProcessorFeedsCorrelationAndSuppressesBaseRule(t *testing.T) {
 	}
 }
 
+// TestCorrelationFieldsNeedNoHiddenRule: the brute-force correlation
+// groups by TargetUserName, which its rule does not read; the engine
+// decodes the field for it (detect.Options.ExtraFields) and holds only the
+// rule set's own rule.
+func TestCorrelationFieldsNeedNoHiddenRule(t *testing.T) {
+	rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{})
+	if n := rs.Engine.Len(); n != 1 {
+		var ids []string
+		for _, r := range rs.Engine.Rules() {
+			ids = append(ids, r.ID)
+		}
+		t.Fatalf("the engine holds %d rules %v; the set has one", n, ids)
+	}
+	if _, ok := rs.Engine.Dict().ID("TargetUserName"); !ok {
+		t.Fatal("TargetUserName, the correlation's group-by field, is not decoded")
+	}
+	res := NewProcessor(rs).Process(batchOf("windows", failures("alice", 1)...), store.Source{})
+	if len(res.Matches) != 1 || len(res.Matches[0].Values) != 1 || res.Matches[0].Values[0] != "alice" {
+		t.Fatalf("matches %+v, want one carrying TargetUserName alice", res.Matches)
+	}
+}
+
 // countingStore keeps batches once by id, like the real store.
 type countingStore struct {
 	mu      sync.Mutex

@@ -12,23 +12,10 @@ import (
 
 // Rule is one parsed detection rule.
 type Rule struct {
-	ID string
-	// Name is the rule's optional unique name (Sigma 2), by which filters
-	// and correlations may refer to it besides its id.
-	Name           string
-	Title          string
-	Description    string
-	Status         string
-	Author         string
-	Date           string
-	Modified       string
-	Level          string
-	Tags           []string
-	References     []string
-	FalsePositives []string
-	Fields         []string
-	Logsource      event.Logsource
-	Detection      *Detection
+	Meta
+	Fields    []string
+	Logsource event.Logsource
+	Detection *Detection
 
 	// Filters lists the ids of the Sigma filters applied to the rule (see
 	// ApplyFilters), in the order they were applied.
