@@ -106,9 +106,9 @@ func (p *Processor) decoder(format string, src store.Source) (decode.Decoder, er
 	return d, nil
 }
 
-// Process decodes and detects every record of b. src gives the source's
-// configured logsource (it overrides what the format implies, part by
-// part). An unknown format rejects every record; a record that fails to
+// Process decodes and detects every record of b. src is the source's
+// configuration: its logsource overrides what the format implies, part by
+// part, and its time zone reads time stamps that carry none. An unknown format rejects every record; a record that fails to
 // decode is rejected and the others go on.
 func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
 	out := &store.Batch{

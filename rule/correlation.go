@@ -37,7 +37,7 @@ func (t CorrelationType) needsField() bool {
 // Correlation is a parsed Sigma correlation rule: a meta-rule over the
 // matches of other rules (detection rules or correlations).
 type Correlation struct {
-	Meta // Name is the name other correlations may refer to it by
+	Meta
 
 	Type CorrelationType
 	// Rules are the referenced rules, in order (the order matters for

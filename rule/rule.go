@@ -1,6 +1,7 @@
 // Package rule holds vigil's rule model and its loader: Sigma detection
 // rules parsed from YAML into an AST (named searches and a condition tree)
-// that the detect package compiles.
+// that the detect package compiles, Sigma correlation rules and filters
+// over them, and the taxonomy that maps rule logsources onto event ones.
 package rule
 
 import (
