@@ -180,6 +180,11 @@ type Store interface {
 	CreateWorkspace(ctx context.Context, name, tier string) (Workspace, error)
 	Workspace(ctx context.Context, name string) (Workspace, error)
 	Workspaces(ctx context.Context) ([]Workspace, error)
+	// SetWorkspaceTier changes a workspace's tier and writes the audit
+	// entry (workspace.tier, old -> new, by actor) in the same
+	// transaction; it returns the workspace as it was. Setting the tier it
+	// has changes and audits nothing.
+	SetWorkspaceTier(ctx context.Context, name, tier, actor string) (old Workspace, err error)
 
 	CreateKey(ctx context.Context, k APIKey) error
 	// KeyByHash returns the key with this secret hash, revoked or not.
