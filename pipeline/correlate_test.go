@@ -243,3 +243,67 @@ func TestStageCorrelationNeedsStandardTier(t *testing.T) {
 		})
 	}
 }
+
+// tierTable is a workspace lookup whose tiers change while a stage runs.
+type tierTable struct {
+	mu    sync.Mutex
+	tiers map[string]string
+}
+
+func (t *tierTable) Workspace(_ context.Context, name string) (store.Workspace, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return store.Workspace{Name: name, Tier: t.tiers[name]}, nil
+}
+
+func (t *tierTable) set(name, tier string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.tiers[name] = tier
+}
+
+// TestStageAppliesTierChange: a running stage picks up a workspace moved
+// from free to standard, at once when told (ForgetTier, what the API's
+// change does in the same process) and when its cached tier expires
+// otherwise (a change by the CLI, another process).
+func TestStageAppliesTierChange(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ttl    time.Duration
+		forget bool
+	}{{"told", time.Hour, true}, {"expired", 50 * time.Millisecond, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := busOfFailures(t, "bob", 3)
+			st := newCountingStore()
+			rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{Lateness: time.Hour})
+			tt := &tierTable{tiers: map[string]string{"w": store.TierFree}}
+			stage := NewStage(StageConfig{Bus: b, Store: st, Rules: func() *Rules { return rs }, Workspaces: tt, LookupTTL: tc.ttl})
+			stop := startStage(t, stage)
+			defer stop()
+			if !waitUntil(20*time.Second, 10*time.Millisecond, func() bool {
+				st.mu.Lock()
+				defer st.mu.Unlock()
+				return len(st.batches) > 0
+			}) {
+				t.Fatal("nothing committed")
+			}
+			time.Sleep(200 * time.Millisecond)
+			if n, _ := st.correlationSignals(); n != 0 {
+				t.Fatalf("free workspace: %d correlation batches", n)
+			}
+			tt.set("w", store.TierStandard)
+			if tc.forget {
+				stage.ForgetTier("w")
+			} else {
+				time.Sleep(2 * tc.ttl)
+			}
+			if err := b.Publish(context.Background(), batchOf("windows", failures("bob", 3)...)); err != nil {
+				t.Fatal(err)
+			}
+			if !waitUntil(20*time.Second, 10*time.Millisecond, func() bool { n, _ := st.correlationSignals(); return n == 1 }) {
+				n, _ := st.correlationSignals()
+				t.Fatalf("after the change to standard: %d correlation batches, want 1", n)
+			}
+		})
+	}
+}
