@@ -13,7 +13,7 @@ import (
 type workspaceOutput struct {
 	Body struct {
 		Workspace string    `json:"workspace" doc:"The key's workspace."`
-		Tier      string    `json:"tier" enum:"free,standard" doc:"free runs signature detections; standard adds stateful and behavioural ones."`
+		Tier      string    `json:"tier" enum:"free,standard" doc:"free runs signature rules only; standard adds correlations."`
 		Created   time.Time `json:"created"`
 		Scope     string    `json:"scope" enum:"ingest,read,admin" doc:"The calling key's scope."`
 		KeyID     string    `json:"key_id" doc:"The calling key's id."`
@@ -22,7 +22,7 @@ type workspaceOutput struct {
 
 type setTierInput struct {
 	Body struct {
-		Tier string `json:"tier" enum:"free,standard" doc:"free runs signature detections; standard adds stateful and behavioural ones."`
+		Tier string `json:"tier" enum:"free,standard" doc:"free runs signature rules only; standard adds correlations."`
 	}
 }
 
