@@ -162,8 +162,8 @@ type AuditEntry struct {
 	ID        int64     `json:"id"`
 	Workspace string    `json:"workspace"` // empty for refused authentications that name none
 	Time      time.Time `json:"time"`
-	Actor     string    `json:"actor"`  // "key:<id>", "cli", or the remote address of a refused request
-	Action    string    `json:"action"` // e.g. key.create, key.revoke, alert.status, auth.refused
+	Actor     string    `json:"actor"`  // "key:<id>", "cli", "config" (the config file, at start), or the remote address of a refused request
+	Action    string    `json:"action"` // e.g. key.create, key.revoke, alert.status, workspace.tier, auth.refused
 	Target    string    `json:"target"`
 	Detail    string    `json:"detail,omitempty"`
 }
