@@ -20,8 +20,9 @@ type correlationStage struct {
 	last  detect.CorrelatorStats
 }
 
-// correlateCommitted feeds the matches of newly committed batches, in event time
-// order, and returns the batches of signals to commit, one a workspace.
+// correlateCommitted feeds the matches of newly committed batches, in
+// event time order, and returns the batches of signals to commit, one a
+// workspace.
 func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Batch {
 	var rs *Rules
 	var ms []detect.Match
@@ -36,8 +37,8 @@ func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Bat
 	if rs == nil || rs.corr == nil {
 		return nil
 	}
-	// Stateful detections belong to the standard tier: a free workspace's
-	// matches never reach the correlator.
+	// Correlations belong to the standard tier (tier.go): a free
+	// workspace's matches never reach the correlator.
 	ms = slices.DeleteFunc(ms, func(m detect.Match) bool { return !s.advanced(m.Workspace) })
 	cs := &s.corr
 	if cs.rules != rs { // rules reloaded: correlation state starts anew
