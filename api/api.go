@@ -58,6 +58,10 @@ type Config struct {
 	// Now gives the time stamps the API writes (keys, sources, audit);
 	// time.Now when nil.
 	Now func() time.Time
+	// TierChanged, when set, is told the workspace whose tier an admin
+	// just changed, so that the detect stage of this process applies it
+	// at once rather than when its cached tier expires.
+	TierChanged func(workspace string)
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -73,6 +77,7 @@ type API struct {
 	readyTimeout time.Duration
 	version      string
 	health       func(workspace string) map[string]SourceHealth
+	tierChanged  func(workspace string)
 	spec         []byte // the OpenAPI document, marshalled once all routes are known
 }
 
@@ -93,6 +98,7 @@ func New(cfg Config) (*API, error) {
 		readyTimeout: readyTimeout,
 		version:      cfg.Version,
 		health:       cfg.SourceHealth,
+		tierChanged:  cfg.TierChanged,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -72,6 +72,26 @@ func (s *fakeStore) Workspaces(context.Context) ([]store.Workspace, error) {
 	return ws, nil
 }
 
+func (s *fakeStore) SetWorkspaceTier(_ context.Context, name, tier, actor string) (store.Workspace, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tier != store.TierFree && tier != store.TierStandard || actor == "" {
+		return store.Workspace{}, fmt.Errorf("tier %q by %q: %w", tier, actor, store.ErrInvalid)
+	}
+	w, ok := s.workspaces[name]
+	if !ok {
+		return store.Workspace{}, fmt.Errorf("workspace %s: %w", name, store.ErrNotFound)
+	}
+	if w.Tier != tier {
+		s.workspaces[name] = store.Workspace{Name: name, Tier: tier, Created: w.Created}
+		s.audit = append(s.audit, store.AuditEntry{
+			ID: int64(len(s.audit) + 1), Workspace: name, Actor: actor,
+			Action: "workspace.tier", Target: "workspace:" + name, Detail: w.Tier + " -> " + tier,
+		})
+	}
+	return w, nil
+}
+
 func (s *fakeStore) CreateKey(_ context.Context, k store.APIKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -34,6 +34,7 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/audit", nil},
 	{http.MethodGet, "/api/v1/quarantine", nil},
 	{http.MethodGet, "/api/v1/workspace", nil},
+	{http.MethodPatch, "/api/v1/workspace", map[string]string{"tier": "standard"}}, // b is free
 	{http.MethodPost, "/api/v1/ingest", nil},
 }
 
@@ -67,6 +68,11 @@ func takeSnapshot(t *testing.T, st store.Store, ws string) snapshot {
 func testIsolation(t *testing.T, f *fixture) {
 	b := f.seeds["b"]
 	before := takeSnapshot(t, f.st, "b")
+	wsB, err := f.st.Workspace(context.Background(), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tierB := wsB.Tier
 	// b's source name is left out: the PUT below makes a source of that
 	// name in a, legitimately; "workspace":"b" catches b's own.
 	bIDs := []string{b.alertIDs[0], b.eventIDs[0].String(), f.keyIDs["b-admin"], f.keyIDs["b-read"], "b-user0"}
@@ -120,6 +126,9 @@ func testIsolation(t *testing.T, f *fixture) {
 		t.Errorf("PUT source %s with a's key: a's copy %+v, %v", b.source, s, err)
 	}
 	after := takeSnapshot(t, f.st, "b")
+	if w, err := f.st.Workspace(context.Background(), "b"); err != nil || w.Tier != tierB {
+		t.Errorf("workspace b is %+v, %v after a's key set a tier; want tier %s", w, err, tierB)
+	}
 	if !reflect.DeepEqual(before, after) {
 		t.Errorf("workspace b changed through a's key:\nbefore %+v\nafter  %+v", before, after)
 	}

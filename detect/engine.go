@@ -21,6 +21,11 @@ type Options struct {
 	// Taxonomy maps rule logsources onto event logsources for routing
 	// (route.go); nil routes by plain equality of the parts.
 	Taxonomy *rule.Taxonomy
+	// ExtraFields names fields to decode besides those the rules read:
+	// they join the Dict (decoders fill only what it names) but no rule
+	// or atom, so matching does no more work. Correlations need them: they
+	// group matches by fields their rules need not read (Correlator.Fields).
+	ExtraFields []string
 }
 
 // Engine is a compiled rule set, safe for concurrent use; each worker
@@ -64,6 +69,11 @@ func Compile(rules []*rule.Rule, opts Options) (*Engine, []error) {
 		e.rules = append(e.rules, r)
 		e.progs = append(e.progs, n)
 	}
+	for _, name := range opts.ExtraFields {
+		if name != "" {
+			c.field(name)
+		}
+	}
 	e.routes.init(e.rules, opts.Taxonomy)
 	e.fast.proxy = c.addRegexpProxies()
 	e.buildFastPath(c.matchers)
@@ -85,8 +95,9 @@ func compileRule(c *compiler, r *rule.Rule) (node, error) {
 	return c.expr(r.Detection, r.Detection.Condition)
 }
 
-// Dict returns the closed Dict of every field name the rules read. Decoders
-// fill only those into Event.Fields; bind an event's Fields to it.
+// Dict returns the closed Dict of every field name the rules read and
+// Options.ExtraFields names. Decoders fill only those into Event.Fields;
+// bind an event's Fields to it.
 func (e *Engine) Dict() *event.Dict { return e.dict }
 
 // Rules returns the compiled rules, in the order they were given.

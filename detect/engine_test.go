@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-sec/vigil/decode/windows"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
 )
@@ -247,5 +248,45 @@ func TestWarm(t *testing.T) {
 	dst := make([]*rule.Rule, 0, 1)
 	if got := testing.AllocsPerRun(20, func() { dst = m.Match(ev, dst[:0]) }); got != 0 || len(dst) != 1 {
 		t.Errorf("matching after Warm: %.0f allocations, %d rules", got, len(dst))
+	}
+}
+
+// TestExtraFieldsAreDecodedWithoutARule: Options.ExtraFields puts fields
+// no rule reads into the engine's Dict, so that a decoder bound to it
+// fills them (correlations group by such fields), and adds no rule.
+func TestExtraFieldsAreDecodedWithoutARule(t *testing.T) {
+	rules, errs := rule.Parse("test.yml", []byte(ruleWith("EventID: 4625\n")))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	e, errs := Compile(rules, Options{ExtraFields: []string{"TargetUserName", "EventID", "TargetUserName", "IpAddress"}})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if e.Len() != 1 || len(e.Rules()) != 1 {
+		t.Fatalf("%d rules compiled from one rule and three extra fields", e.Len())
+	}
+	for _, name := range []string{"EventID", "TargetUserName", "IpAddress"} {
+		if _, ok := e.Dict().ID(name); !ok {
+			t.Errorf("field %s is not in the engine's Dict", name)
+		}
+	}
+	if e.Dict().Len() != 3 {
+		t.Errorf("Dict holds %d fields, want 3 (each once)", e.Dict().Len())
+	}
+	var ev event.Event
+	ev.Fields.Bind(e.Dict())
+	rec := `{"EventID":4625,"Channel":"Security","Computer":"dc1","TargetUserName":"bob","IpAddress":"10.1.2.3","SubjectUserName":"x"}`
+	if err := windows.New().Decode([]byte(rec), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := ev.Get("TargetUserName"); !ok || v != "bob" {
+		t.Errorf("TargetUserName = %q, %v after decoding; want bob", v, ok)
+	}
+	if _, ok := ev.Get("SubjectUserName"); ok {
+		t.Error("SubjectUserName was decoded though neither a rule nor ExtraFields names it")
+	}
+	if got := e.Match(&ev, nil); len(got) != 1 {
+		t.Errorf("%d matches, want the one rule", len(got))
 	}
 }

@@ -245,8 +245,8 @@ func TestDictAndOtherDicts(t *testing.T) {
 
 func TestCompileErrors(t *testing.T) {
 	good, _ := rule.Parse("good.yml", []byte("title: good\ndetection: {s: {A: 1}, condition: s}\n"))
-	bad := &rule.Rule{Title: "hand made", File: "hand.yml", Line: 7, Detection: &rule.Detection{Condition: &rule.Ref{Name: "missing"}}}
-	empty := &rule.Rule{Title: "no detection", File: "hand.yml", Line: 9}
+	bad := &rule.Rule{Meta: rule.Meta{Title: "hand made"}, File: "hand.yml", Line: 7, Detection: &rule.Detection{Condition: &rule.Ref{Name: "missing"}}}
+	empty := &rule.Rule{Meta: rule.Meta{Title: "no detection"}, File: "hand.yml", Line: 9}
 	e, errs := Compile([]*rule.Rule{bad, good[0], empty}, Options{})
 	if e.Len() != 1 || e.Rules()[0].Title != "good" {
 		t.Errorf("compiled %d rules", e.Len())
@@ -274,7 +274,7 @@ title: r3
 detection: {s: {A: 1}, condition: s}
 `)
 	ev := newEvent(e, win, fields{"A": "1", "B": "1"})
-	prev := &rule.Rule{Title: "kept"}
+	prev := &rule.Rule{Meta: rule.Meta{Title: "kept"}}
 	got := e.Match(ev, []*rule.Rule{prev})
 	var titles []string
 	for _, r := range got {

@@ -37,7 +37,7 @@ correlation:
     gte: 3
 `
 
-func correlatedRules(t *testing.T, text string, cfg detect.CorrelatorConfig) *Rules {
+func correlatedRules(t testing.TB, text string, cfg detect.CorrelatorConfig) *Rules {
 	t.Helper()
 	set, errs := rule.ParseSet("bf.yml", []byte(text))
 	if len(errs) > 0 {
@@ -76,6 +76,28 @@ func TestProcessorFeedsCorrelationAndSuppressesBaseRule(t *testing.T) {
 	if len(sigs) != 3 || sigs[0].Type != "correlation" || sigs[0].Severity.String() != "high" ||
 		sigs[0].Entities[0].Type != "account" || sigs[0].Entities[0].Value != "bob" || sigs[0].Techniques[0] != "T1110" {
 		t.Fatalf("signals %+v", sigs)
+	}
+}
+
+// TestCorrelationFieldsNeedNoHiddenRule: the brute-force correlation
+// groups by TargetUserName, which its rule does not read; the engine
+// decodes the field for it (detect.Options.ExtraFields) and holds only the
+// rule set's own rule.
+func TestCorrelationFieldsNeedNoHiddenRule(t *testing.T) {
+	rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{})
+	if n := rs.Engine.Len(); n != 1 {
+		var ids []string
+		for _, r := range rs.Engine.Rules() {
+			ids = append(ids, r.ID)
+		}
+		t.Fatalf("the engine holds %d rules %v; the set has one", n, ids)
+	}
+	if _, ok := rs.Engine.Dict().ID("TargetUserName"); !ok {
+		t.Fatal("TargetUserName, the correlation's group-by field, is not decoded")
+	}
+	res := NewProcessor(rs).Process(batchOf("windows", failures("alice", 1)...), store.Source{})
+	if len(res.Matches) != 1 || len(res.Matches[0].Values) != 1 || res.Matches[0].Values[0] != "alice" {
+		t.Fatalf("matches %+v, want one carrying TargetUserName alice", res.Matches)
 	}
 }
 
@@ -217,6 +239,70 @@ func TestStageCorrelationNeedsStandardTier(t *testing.T) {
 			batches, _ := st.correlationSignals()
 			if batches != tc.want {
 				t.Fatalf("tier %s: %d correlation batches, want %d", tc.tier, batches, tc.want)
+			}
+		})
+	}
+}
+
+// tierTable is a workspace lookup whose tiers change while a stage runs.
+type tierTable struct {
+	mu    sync.Mutex
+	tiers map[string]string
+}
+
+func (t *tierTable) Workspace(_ context.Context, name string) (store.Workspace, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return store.Workspace{Name: name, Tier: t.tiers[name]}, nil
+}
+
+func (t *tierTable) set(name, tier string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.tiers[name] = tier
+}
+
+// TestStageAppliesTierChange: a running stage picks up a workspace moved
+// from free to standard, at once when told (ForgetTier, what the API's
+// change does in the same process) and when its cached tier expires
+// otherwise (a change by the CLI, another process).
+func TestStageAppliesTierChange(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ttl    time.Duration
+		forget bool
+	}{{"told", time.Hour, true}, {"expired", 50 * time.Millisecond, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := busOfFailures(t, "bob", 3)
+			st := newCountingStore()
+			rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{Lateness: time.Hour})
+			tt := &tierTable{tiers: map[string]string{"w": store.TierFree}}
+			stage := NewStage(StageConfig{Bus: b, Store: st, Rules: func() *Rules { return rs }, Workspaces: tt, LookupTTL: tc.ttl})
+			stop := startStage(t, stage)
+			defer stop()
+			if !waitUntil(20*time.Second, 10*time.Millisecond, func() bool {
+				st.mu.Lock()
+				defer st.mu.Unlock()
+				return len(st.batches) > 0
+			}) {
+				t.Fatal("nothing committed")
+			}
+			time.Sleep(200 * time.Millisecond)
+			if n, _ := st.correlationSignals(); n != 0 {
+				t.Fatalf("free workspace: %d correlation batches", n)
+			}
+			tt.set("w", store.TierStandard)
+			if tc.forget {
+				stage.ForgetTier("w")
+			} else {
+				time.Sleep(2 * tc.ttl)
+			}
+			if err := b.Publish(context.Background(), batchOf("windows", failures("bob", 3)...)); err != nil {
+				t.Fatal(err)
+			}
+			if !waitUntil(20*time.Second, 10*time.Millisecond, func() bool { n, _ := st.correlationSignals(); return n == 1 }) {
+				n, _ := st.correlationSignals()
+				t.Fatalf("after the change to standard: %d correlation batches, want 1", n)
 			}
 		})
 	}

@@ -7,7 +7,6 @@ package pipeline
 
 import (
 	"fmt"
-	"strings"
 	"time"
 	"unsafe"
 
@@ -19,42 +18,6 @@ import (
 	"github.com/vigil-sec/vigil/rule"
 	"github.com/vigil-sec/vigil/store"
 )
-
-// Rules is a compiled rule set with the alert metadata of each rule worked
-// out once, shared read-only by all workers.
-type Rules struct {
-	Engine *detect.Engine
-	meta   map[*rule.Rule]*ruleMeta
-	corr   *correlations // nil without correlation rules
-}
-
-type ruleMeta struct {
-	ref        alert.RuleRef
-	severity   alert.Severity
-	tactics    []string
-	techniques []string
-}
-
-// NewRules prepares an engine's rules for alerting.
-func NewRules(e *detect.Engine) *Rules {
-	rs := &Rules{Engine: e, meta: make(map[*rule.Rule]*ruleMeta, e.Len())}
-	for _, r := range e.Rules() {
-		sev, err := alert.ParseSeverity(strings.ToLower(r.Level))
-		if err != nil {
-			sev = alert.Medium // Sigma leaves level optional; medium is the neutral middle
-		}
-		rs.meta[r] = &ruleMeta{
-			ref: alert.RuleRef{
-				ID: r.ID, Title: r.Title, Description: r.Description, Status: r.Status,
-				Author: r.Author, References: r.References, FalsePositives: r.FalsePositives,
-			},
-			severity:   sev,
-			tactics:    r.Tactics(),
-			techniques: r.Techniques(),
-		}
-	}
-	return rs
-}
 
 // Rejection is a record that could not be decoded.
 type Rejection struct {
@@ -142,9 +105,9 @@ func (p *Processor) decoder(format string, src store.Source) (decode.Decoder, er
 	return d, nil
 }
 
-// Process decodes and detects every record of b. src gives the source's
-// configured logsource (it overrides what the format implies, part by
-// part). An unknown format rejects every record; a record that fails to
+// Process decodes and detects every record of b. src is the source's
+// configuration: its logsource overrides what the format implies, part by
+// part, and its time zone reads time stamps that carry none. An unknown format rejects every record; a record that fails to
 // decode is rejected and the others go on.
 func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
 	out := &store.Batch{

@@ -30,8 +30,8 @@ type SourceLookup interface {
 	Source(ctx context.Context, workspace, name string) (store.Source, error)
 }
 
-// WorkspaceLookup gives a workspace's tier: stateful detections run for
-// the standard tier only.
+// WorkspaceLookup gives a workspace's tier: correlations run for the
+// standard tier only (tier.go).
 type WorkspaceLookup interface {
 	Workspace(ctx context.Context, name string) (store.Workspace, error)
 }
@@ -41,9 +41,13 @@ type StageConfig struct {
 	Bus     Fetcher
 	Store   Committer
 	Sources SourceLookup
-	// Workspaces, when set, gates stateful detections by tier; nil runs
-	// them for every workspace.
+	// Workspaces, when set, gates correlations by tier; nil runs them for
+	// every workspace.
 	Workspaces WorkspaceLookup
+	// LookupTTL is how long a source's configuration and a workspace's
+	// tier are cached (default 10s): a change made by another process
+	// (the CLI) applies within it; ForgetTier applies a tier at once.
+	LookupTTL time.Duration
 	// Rules returns the current rule set; it may change between batches
 	// (rule reloads).
 	Rules   func() *Rules
@@ -94,6 +98,9 @@ func NewStage(cfg StageConfig) *Stage {
 	}
 	if cfg.RetryDelay <= 0 {
 		cfg.RetryDelay = 5 * time.Second
+	}
+	if cfg.LookupTTL <= 0 {
+		cfg.LookupTTL = 10 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -234,36 +241,7 @@ func (s *Stage) commit(group []processed) {
 	s.commitCorrelations(s.correlateCommitted(group, isNew))
 }
 
-// advanced reports whether a workspace's tier includes stateful
-// detections (correlations, baselines), cached for a few seconds. A failed
-// lookup errs towards detecting.
-func (s *Stage) advanced(ws string) bool {
-	if s.cfg.Workspaces == nil {
-		return true
-	}
-	s.srcMu.Lock()
-	c, ok := s.tiers[ws]
-	s.srcMu.Unlock()
-	if ok && time.Since(c.at) < 10*time.Second {
-		return c.tier != store.TierFree
-	}
-	w, err := s.cfg.Workspaces.Workspace(context.Background(), ws)
-	if err != nil {
-		s.log.Warn("workspace lookup failed", "workspace", ws, "err", err)
-		return true
-	}
-	s.srcMu.Lock()
-	s.tiers[ws] = cachedTier{tier: w.Tier, at: time.Now()}
-	s.srcMu.Unlock()
-	return w.Tier != store.TierFree
-}
-
-type cachedTier struct {
-	tier string
-	at   time.Time
-}
-
-// source returns the source's configuration, cached for a few seconds.
+// source returns the source's configuration, cached for LookupTTL.
 func (s *Stage) source(ws, name string) store.Source {
 	if s.cfg.Sources == nil {
 		return store.Source{}
@@ -272,7 +250,7 @@ func (s *Stage) source(ws, name string) store.Source {
 	s.srcMu.Lock()
 	c, ok := s.srcs[k]
 	s.srcMu.Unlock()
-	if ok && time.Since(c.at) < 10*time.Second {
+	if ok && time.Since(c.at) < s.cfg.LookupTTL {
 		return c.src
 	}
 	src, err := s.cfg.Sources.Source(context.Background(), ws, name)

@@ -11,12 +11,12 @@ var tactics = map[string]bool{
 	"exfiltration": true, "impact": true,
 }
 
-// Tactics returns the ATT&CK tactics of the rule's tags (attack.execution →
+// Tactics returns the ATT&CK tactics of the tags (attack.execution →
 // "execution"), in tag order without repeats. Older rules write tactics with
 // underscores (attack.credential_access); they are given with hyphens.
-func (r *Rule) Tactics() []string {
+func (m *Meta) Tactics() []string {
 	var out []string
-	for _, t := range r.Tags {
+	for _, t := range m.Tags {
 		name, ok := strings.CutPrefix(strings.ToLower(t), "attack.")
 		if !ok {
 			continue
@@ -29,11 +29,11 @@ func (r *Rule) Tactics() []string {
 	return out
 }
 
-// Techniques returns the ATT&CK technique ids of the rule's tags
+// Techniques returns the ATT&CK technique ids of the tags
 // (attack.t1059.001 → "T1059.001"), in tag order without repeats.
-func (r *Rule) Techniques() []string {
+func (m *Meta) Techniques() []string {
 	var out []string
-	for _, t := range r.Tags {
+	for _, t := range m.Tags {
 		name, ok := strings.CutPrefix(strings.ToLower(t), "attack.")
 		if !ok || !isTechnique(name) {
 			continue

@@ -37,18 +37,7 @@ func (t CorrelationType) needsField() bool {
 // Correlation is a parsed Sigma correlation rule: a meta-rule over the
 // matches of other rules (detection rules or correlations).
 type Correlation struct {
-	ID             string
-	Name           string // the `name` other correlations may refer to it by
-	Title          string
-	Description    string
-	Status         string
-	Author         string
-	Date           string
-	Modified       string
-	Level          string
-	Tags           []string
-	References     []string
-	FalsePositives []string
+	Meta
 
 	Type CorrelationType
 	// Rules are the referenced rules, in order (the order matters for
@@ -158,9 +147,7 @@ func parseCorrelation(file string, root *yaml.Node) (*Correlation, *posError) {
 		return nil, err
 	}
 	c := &Correlation{File: file, Line: root.Line}
-	m := meta{title: &c.Title, id: &c.ID, name: &c.Name, description: &c.Description, status: &c.Status,
-		author: &c.Author, date: &c.Date, modified: &c.Modified, level: &c.Level,
-		tags: &c.Tags, references: &c.References, falsePositives: &c.FalsePositives}
+	m := c.Meta.keys()
 	var body, bodyKey *yaml.Node
 	if err := m.parse(kvs, func(k, v *yaml.Node) (err *posError) {
 		switch k.Value {

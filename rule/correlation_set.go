@@ -2,13 +2,13 @@ package rule
 
 import "fmt"
 
-// Set is what rule files hold: detection rules and the correlation rules
-// over them.
+// Set is what rule files hold: detection rules, the correlation rules over
+// them and the filters that narrow them.
 type Set struct {
 	Rules        []*Rule
 	Correlations []*Correlation
-	// Filters are the Sigma filter documents (rule/filter.go; added by the
-	// rule-language work, see Set.ApplyFilters).
+	// Filters are the Sigma filter documents; Set.ApplyFilters applies
+	// them to Rules.
 	Filters []*Filter
 }
 

@@ -69,7 +69,7 @@ func parseFilter(file string, root *yaml.Node, o *Options) (*Filter, *posError) 
 		return nil, err
 	}
 	f := &Filter{File: file, Line: root.Line}
-	m := meta{title: &f.Title, id: &f.ID, description: &f.Description, date: &f.Date, modified: &f.Modified}
+	m := metaKeys{title: &f.Title, id: &f.ID, description: &f.Description, date: &f.Date, modified: &f.Modified}
 	var body, bodyKey *yaml.Node
 	if err := m.parse(kvs, func(k, v *yaml.Node) (err *posError) {
 		switch k.Value {

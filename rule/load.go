@@ -257,9 +257,7 @@ func parseRule(file string, root *yaml.Node, o *Options) (*Rule, *posError) {
 		return nil, err
 	}
 	r := &Rule{File: file, Line: root.Line}
-	m := meta{title: &r.Title, id: &r.ID, name: &r.Name, description: &r.Description, status: &r.Status,
-		author: &r.Author, date: &r.Date, modified: &r.Modified, level: &r.Level,
-		tags: &r.Tags, references: &r.References, falsePositives: &r.FalsePositives}
+	m := r.Meta.keys()
 	var detection *yaml.Node
 	var detectionKey *yaml.Node
 	if err := m.parse(kvs, func(k, v *yaml.Node) (err *posError) {

@@ -2,17 +2,45 @@ package rule
 
 import yaml "go.yaml.in/yaml/v4"
 
-// meta points at the metadata fields of a document being parsed: the keys
-// rules, correlation rules and filters share. A nil pointer is a key the
-// document type does not have (it is ignored, as other unknown keys are).
-type meta struct {
+// Meta is the metadata of a rule or a correlation rule: what it is, who
+// wrote it, how severe its alerts are and what ATT&CK tags it has. Rule
+// and Correlation embed it.
+type Meta struct {
+	ID string
+	// Name is the optional unique name (Sigma 2) by which filters and
+	// correlations may refer to the rule besides its id.
+	Name           string
+	Title          string
+	Description    string
+	Status         string
+	Author         string
+	Date           string
+	Modified       string
+	Level          string
+	Tags           []string
+	References     []string
+	FalsePositives []string
+}
+
+// keys points the parser at every field of m.
+func (m *Meta) keys() metaKeys {
+	return metaKeys{title: &m.Title, id: &m.ID, name: &m.Name, description: &m.Description, status: &m.Status,
+		author: &m.Author, date: &m.Date, modified: &m.Modified, level: &m.Level,
+		tags: &m.Tags, references: &m.References, falsePositives: &m.FalsePositives}
+}
+
+// metaKeys points at the metadata fields of a document being parsed: the
+// keys rules, correlation rules and filters share. A nil pointer is a key
+// the document type does not have (it is ignored, as other unknown keys
+// are).
+type metaKeys struct {
 	title, id, name, description, status, author, date, modified, level *string
 	tags, references, falsePositives                                    *[]string
 }
 
 // parse reads the document's pairs kvs: the metadata keys into their
 // fields, every other pair through other. It stops at the first error.
-func (m *meta) parse(kvs [][2]*yaml.Node, other func(k, v *yaml.Node) *posError) *posError {
+func (m *metaKeys) parse(kvs [][2]*yaml.Node, other func(k, v *yaml.Node) *posError) *posError {
 	for _, kv := range kvs {
 		known, err := m.read(kv[0], kv[1])
 		if !known {
@@ -27,7 +55,7 @@ func (m *meta) parse(kvs [][2]*yaml.Node, other func(k, v *yaml.Node) *posError)
 
 // read reads the value v of key k into its field, if k is a metadata key
 // of the document; known reports whether it was.
-func (m *meta) read(k, v *yaml.Node) (known bool, err *posError) {
+func (m *metaKeys) read(k, v *yaml.Node) (known bool, err *posError) {
 	var s *string
 	var list *[]string
 	switch k.Value {

@@ -65,6 +65,19 @@ filter:
 	if f.Title != "f" || f.Description != "fd" {
 		t.Errorf("filter metadata %+v", f)
 	}
+	// One metadata type: what reads a rule's metadata reads a
+	// correlation's, ATT&CK tags included.
+	for _, m := range []*Meta{&r.Meta, &c.Meta} {
+		if m.ID == "" || m.Title == "" || m.Level == "" || len(m.Tactics()) != 1 {
+			t.Errorf("metadata %+v: tactics %v", m, m.Tactics())
+		}
+	}
+	if got := c.Meta.Tactics(); len(got) != 1 || got[0] != "persistence" {
+		t.Errorf("correlation tactics %v, want [persistence]", got)
+	}
+	if got := r.Meta.Techniques(); len(got) != 1 || got[0] != "T1059" {
+		t.Errorf("rule techniques %v, want [T1059]", got)
+	}
 	for _, doc := range []string{
 		"title: r\nlevel: severe\nlogsource: {product: windows}\ndetection:\n  sel: {Image: x}\n  condition: sel\n",
 		"title: c\nlevel: severe\ncorrelation:\n  type: event_count\n  rules: [x]\n  timespan: 5m\n  condition: {gte: 2}\n",

@@ -1,6 +1,7 @@
 // Package rule holds vigil's rule model and its loader: Sigma detection
 // rules parsed from YAML into an AST (named searches and a condition tree)
-// that the detect package compiles.
+// that the detect package compiles, Sigma correlation rules and filters
+// over them, and the taxonomy that maps rule logsources onto event ones.
 package rule
 
 import (
@@ -12,23 +13,10 @@ import (
 
 // Rule is one parsed detection rule.
 type Rule struct {
-	ID string
-	// Name is the rule's optional unique name (Sigma 2), by which filters
-	// and correlations may refer to it besides its id.
-	Name           string
-	Title          string
-	Description    string
-	Status         string
-	Author         string
-	Date           string
-	Modified       string
-	Level          string
-	Tags           []string
-	References     []string
-	FalsePositives []string
-	Fields         []string
-	Logsource      event.Logsource
-	Detection      *Detection
+	Meta
+	Fields    []string
+	Logsource event.Logsource
+	Detection *Detection
 
 	// Filters lists the ids of the Sigma filters applied to the rule (see
 	// ApplyFilters), in the order they were applied.

@@ -171,8 +171,8 @@ type AuditEntry struct {
 	ID        int64     `json:"id"`
 	Workspace string    `json:"workspace"` // empty for refused authentications that name none
 	Time      time.Time `json:"time"`
-	Actor     string    `json:"actor"`  // "key:<id>", "cli", "demo", vigil itself ("vigil:…"), or the remote address of a refused request
-	Action    string    `json:"action"` // e.g. key.create, key.revoke, alert.status, auth.refused
+	Actor     string    `json:"actor"`  // "key:<id>", "cli", "demo", "config" (the config file, at start), vigil itself ("vigil:…"), or the remote address of a refused request
+	Action    string    `json:"action"` // e.g. key.create, key.revoke, alert.status, workspace.tier, auth.refused
 	Target    string    `json:"target"`
 	Detail    string    `json:"detail,omitempty"`
 }
@@ -189,6 +189,11 @@ type Store interface {
 	CreateWorkspace(ctx context.Context, name, tier string) (Workspace, error)
 	Workspace(ctx context.Context, name string) (Workspace, error)
 	Workspaces(ctx context.Context) ([]Workspace, error)
+	// SetWorkspaceTier changes a workspace's tier and writes the audit
+	// entry (workspace.tier, old -> new, by actor) in the same
+	// transaction; it returns the workspace as it was. Setting the tier it
+	// has changes and audits nothing.
+	SetWorkspaceTier(ctx context.Context, name, tier, actor string) (old Workspace, err error)
 
 	CreateKey(ctx context.Context, k APIKey) error
 	// KeyByHash returns the key with this secret hash, revoked or not.

@@ -62,7 +62,7 @@ func addStoreFlags(cmd *cobra.Command) {
 }
 
 func newWorkspacesCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "workspaces", Short: "Create and list workspaces (tenants)"}
+	cmd := &cobra.Command{Use: "workspaces", Short: "Create and list workspaces (tenants), change their tier"}
 	create := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a workspace",
@@ -83,7 +83,7 @@ func newWorkspacesCmd() *cobra.Command {
 			return nil
 		},
 	}
-	create.Flags().String("tier", store.TierStandard, "tier: free (signature detections) or standard (adds stateful and behavioural ones)")
+	create.Flags().String("tier", store.TierStandard, "tier: free (signature rules only) or standard (adds correlations)")
 	addStoreFlags(create)
 	list := &cobra.Command{
 		Use:   "list",
@@ -108,7 +108,33 @@ func newWorkspacesCmd() *cobra.Command {
 		},
 	}
 	addStoreFlags(list)
-	cmd.AddCommand(create, list)
+	setTier := &cobra.Command{
+		Use:   "set-tier NAME TIER",
+		Short: "Change a workspace's tier: free or standard",
+		Long: `Change a workspace's tier: free runs signature rules; standard adds
+correlations (stateful detections). The change is audited (workspace.tier,
+actor cli); a running server applies it within 10 seconds.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openStore(cmd, false)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			old, err := db.SetWorkspaceTier(cmd.Context(), args[0], args[1], "cli")
+			if err != nil {
+				return err
+			}
+			if old.Tier == args[1] {
+				fmt.Fprintf(cmd.OutOrStdout(), "workspace %s is already at tier %s\n", old.Name, old.Tier)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "workspace %s: tier %s -> %s\n", old.Name, old.Tier, args[1])
+			return nil
+		},
+	}
+	addStoreFlags(setTier)
+	cmd.AddCommand(create, list, setTier)
 	return cmd
 }
 

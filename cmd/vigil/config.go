@@ -85,6 +85,9 @@ type Config struct {
 // WorkspaceConfig provisions a workspace.
 type WorkspaceConfig struct {
 	Name string `koanf:"name"`
+	// Tier is free or standard; it applies at start to a workspace that
+	// exists too. Empty: standard for a new workspace, unchanged for one
+	// that exists.
 	Tier string `koanf:"tier"`
 }
 

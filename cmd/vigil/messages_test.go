@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
 // Each layer of a message adds only what it knows: these check the exact
@@ -40,7 +40,7 @@ func TestDecodeRejectionSaysFormatOnce(t *testing.T) {
 // TestKeyForMissingWorkspaceSaidOnce: the store names the workspace; the
 // CLI adds how to make it.
 func TestKeyForMissingWorkspaceSaidOnce(t *testing.T) {
-	db := openTestStore(t)
+	db := openTestStore(t, t.TempDir())
 	_, _, err := createKey(context.Background(), db, "demo", store.ScopeRead, "", "cli")
 	want := "workspace demo: not found (create it with: vigil workspaces create demo)"
 	if err == nil || err.Error() != want {
@@ -51,14 +51,14 @@ func TestKeyForMissingWorkspaceSaidOnce(t *testing.T) {
 // TestProvisionErrorsSaidOnce: a config source in a missing workspace, and
 // a config workspace of an unknown tier.
 func TestProvisionErrorsSaidOnce(t *testing.T) {
-	db := openTestStore(t)
+	db := openTestStore(t, t.TempDir())
 	ctx := context.Background()
-	err := provision(ctx, db, &Config{Sources: []SourceConfig{{Name: "fw01", Workspace: "demo", Format: "syslog"}}})
+	err := provision(ctx, db, &Config{Sources: []SourceConfig{{Name: "fw01", Workspace: "demo", Format: "syslog"}}}, slog.New(slog.DiscardHandler))
 	if want := `config source "fw01": workspace demo: not found`; err == nil || err.Error() != want {
 		t.Errorf("error %v\nwant  %s", err, want)
 	}
-	err = provision(ctx, db, &Config{Workspaces: []WorkspaceConfig{{Name: "acme", Tier: "gold"}}})
-	if want := `config: workspace acme: tier "gold": invalid (want free or standard)`; err == nil || err.Error() != want {
+	err = provision(ctx, db, &Config{Workspaces: []WorkspaceConfig{{Name: "acme", Tier: "gold"}}}, slog.New(slog.DiscardHandler))
+	if want := `config file: workspace acme: tier "gold": invalid (want free or standard)`; err == nil || err.Error() != want {
 		t.Errorf("error %v\nwant  %s", err, want)
 	}
 }
@@ -106,16 +106,6 @@ func serveConfig(t *testing.T, args ...string) *Config {
 		t.Fatal(err)
 	}
 	return cfg
-}
-
-func openTestStore(t *testing.T) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 // TestRulesTestUnknownFormatSaidOnce: a test case of a format the build

@@ -100,7 +100,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		return nil, err // "open store PATH: …"
 	}
 	s.store = db
-	if err := provision(ctx, db, cfg); err != nil {
+	if err := provision(ctx, db, cfg, log.With("component", compStore)); err != nil {
 		return nil, err
 	}
 
@@ -148,7 +148,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	op := ingest.Operation()
 	a, err := api.New(api.Config{
 		Store: db, Logger: log.With("component", compAPI), Registry: s.reg, Version: version,
-		Ingest: ih, IngestOperation: &op, SourceHealth: s.sourceHealth,
+		Ingest: ih, IngestOperation: &op, SourceHealth: s.sourceHealth, TierChanged: s.stage.ForgetTier,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
@@ -239,15 +239,24 @@ func decodeOptions(cfg *Config) func(ws, src string) decode.Options {
 	return func(ws, src string) decode.Options { return m[[2]string{ws, src}] }
 }
 
-// provision creates the workspaces and sources the config file names.
-func provision(ctx context.Context, db store.Store, cfg *Config) error {
+// provision creates the workspaces and sources the config file names. A
+// workspace that exists takes the file's tier when it names one (audited
+// as "config"); a new one without a tier is standard.
+func provision(ctx context.Context, db store.Store, cfg *Config, log *slog.Logger) error {
 	for _, w := range cfg.Workspaces {
 		tier := w.Tier
 		if tier == "" {
 			tier = store.TierStandard
 		}
-		if _, err := db.CreateWorkspace(ctx, w.Name, tier); err != nil && !errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("config: %w", err) // the store names the workspace
+		_, err := db.CreateWorkspace(ctx, w.Name, tier)
+		if errors.Is(err, store.ErrConflict) && w.Tier != "" {
+			var old store.Workspace
+			if old, err = db.SetWorkspaceTier(ctx, w.Name, w.Tier, "config"); err == nil && old.Tier != w.Tier {
+				log.Info("workspace tier set by the config file", "workspace", w.Name, "change", old.Tier+" -> "+w.Tier)
+			}
+		}
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("config file: %w", err)
 		}
 	}
 	for _, sc := range cfg.Sources {

@@ -29,8 +29,8 @@ func (db *DB) CreateWorkspace(ctx context.Context, name, tier string) (store.Wor
 	if err := checkWorkspaceName(name); err != nil {
 		return store.Workspace{}, err
 	}
-	if tier != store.TierFree && tier != store.TierStandard {
-		return store.Workspace{}, fmt.Errorf("workspace %s: tier %q: %w (want free or standard)", name, tier, store.ErrInvalid)
+	if err := checkTier(name, tier); err != nil {
+		return store.Workspace{}, err
 	}
 	w := store.Workspace{Name: name, Tier: tier, Created: fromNanos(nanos(db.now()))}
 	err := db.write(ctx, "create workspace", func(tx *sql.Tx) error {
@@ -50,6 +50,40 @@ func (db *DB) CreateWorkspace(ctx context.Context, name, tier string) (store.Wor
 		return store.Workspace{}, err
 	}
 	return w, nil
+}
+
+func checkTier(workspace, tier string) error {
+	if tier != store.TierFree && tier != store.TierStandard {
+		return fmt.Errorf("workspace %s: tier %q: %w (want free or standard)", workspace, tier, store.ErrInvalid)
+	}
+	return nil
+}
+
+// SetWorkspaceTier changes a workspace's tier and writes the audit entry
+// in the same transaction, so that no change goes unrecorded.
+func (db *DB) SetWorkspaceTier(ctx context.Context, name, tier, actor string) (store.Workspace, error) {
+	if err := checkTier(name, tier); err != nil {
+		return store.Workspace{}, err
+	}
+	if actor == "" {
+		return store.Workspace{}, fmt.Errorf("workspace %s: tier change without an actor: %w", name, store.ErrInvalid)
+	}
+	var old store.Workspace
+	err := db.write(ctx, "set workspace tier", func(tx *sql.Tx) error {
+		var err error
+		if old, err = workspace(ctx, tx, name); err != nil || old.Tier == tier {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET tier = ? WHERE name = ?`, tier, name); err != nil {
+			return fmt.Errorf("workspace %s: set tier: %w", name, err)
+		}
+		return insertAudit(ctx, tx, store.AuditEntry{Workspace: name, Time: db.now().UTC(), Actor: actor,
+			Action: "workspace.tier", Target: "workspace:" + name, Detail: old.Tier + " -> " + tier})
+	})
+	if err != nil {
+		return store.Workspace{}, err
+	}
+	return old, nil
 }
 
 // Workspace returns one workspace.
