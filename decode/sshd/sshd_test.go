@@ -153,6 +153,8 @@ func TestBadHeader(t *testing.T) {
 		{Rec: "Apr 31 22:00:00 h sshd[1]: x", Reason: "no such day", Offset: 4},
 		{Rec: "2025-13-01T00:00:00Z h sshd[1]: x", Reason: "RFC 3339"},
 		{Rec: "<999999>Mar  3 22:00:00 h sshd[1]: x", Reason: "priority"},
+		// Found by FuzzDecode (testdata/fuzz/FuzzDecode/fb7e2e9d24d1e1fb).
+		{Rec: "0001-01-01 0 0:", Reason: "the zero time"},
 	})
 }
 
