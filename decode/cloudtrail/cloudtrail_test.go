@@ -74,6 +74,12 @@ func TestBadInput(t *testing.T) {
 		// forwarders): refused, saying where the record is.
 		{Rec: `{"log_type":"AWS.CloudTrail","event":{"eventTime":"2024-05-06T08:00:00Z","eventName":"X","eventSource":"s3.amazonaws.com"}}`,
 			Reason: `missing required keys eventTime, eventName, eventSource (found under "event": send the record itself`, Offset: -1},
+		// A wrapped record that lacks a key itself is still found.
+		{Rec: `{"log_type":"AWS.CloudTrail","event":{"eventName":"X","eventSource":"s3.amazonaws.com"}}`,
+			Reason: `missing required keys eventTime, eventName, eventSource (found under "event"`, Offset: -1},
+		// An object holding fewer of the keys than the record is part of it.
+		{Rec: `{"eventName":"X","eventSource":"s3.amazonaws.com","requestParameters":{"eventTime":"x"}}`,
+			Reason: `missing required key eventTime`, Offset: -1},
 	})
 }
 

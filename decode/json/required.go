@@ -67,26 +67,30 @@ func WrapHint(under string) string {
 }
 
 // Wrapper returns the top-level key of o whose value is an object that
-// holds every one of names, a shape's required keys (ASCII
+// holds more of names, a shape's required keys, than o itself does (ASCII
 // case-insensitively, a name or one of its alternatives: "time (or
 // eventTimestamp)"), "" when there is none: the key a wrapped record
-// ({"event":{…}}) is under. o may be nil.
+// ({"event":{…}}) is under. A member that holds fewer (properties with
+// one of a diagnostic record's keys) is part of the record. o may be nil.
 func Wrapper(o *fastjson.Object, names ...string) string {
 	if o == nil || len(names) == 0 {
 		return ""
 	}
-	under := ""
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		inner := v.GetObject()
-		if under != "" || inner == nil {
-			return
-		}
-		for _, n := range names {
-			if !holdsOne(inner, alternatives(n)) {
-				return
+	held := func(o *fastjson.Object) int {
+		n := 0
+		for _, name := range names {
+			if holdsOne(o, alternatives(name)) {
+				n++
 			}
 		}
-		under = string(k)
+		return n
+	}
+	top := held(o)
+	under := ""
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if inner := v.GetObject(); under == "" && inner != nil && held(inner) > top {
+			under = string(k)
+		}
 	})
 	return under
 }
