@@ -68,6 +68,16 @@ var malformed = map[string]string{
 	// refused rather than replaced by the receive time.
 	"cloud/aws_cloudtrail/panther_rule_tests.jsonl:235": `eventTime "redacted"`,
 	"cloud/aws_cloudtrail/panther_rule_tests.jsonl:328": `eventTime "..."`,
+	// Others are cut down to the keys their rule reads: they lack keys
+	// every CloudTrail record has (docs/formats.md, Required keys).
+	"cloud/aws_cloudtrail/panther_rule_tests.jsonl:65":       "no eventTime",
+	"cloud/aws_cloudtrail/panther_rule_tests.jsonl:241":      "no eventTime, eventSource",
+	"cloud/aws_cloudtrail/panther_rule_tests.jsonl:242":      "no eventTime, eventSource",
+	"cloud/aws_cloudtrail/panther_rule_tests.jsonl:327":      "no eventTime",
+	"cloud/multi_source_standard/panther_rule_tests.jsonl:5": "Panther's p_ keys only: no eventTime, eventName, eventSource",
+	"cloud/multi_source_standard/panther_rule_tests.jsonl:7": "eventType alone: no eventTime, eventName, eventSource",
+	// A flow record cut down to Panther's p_ keys: no address, no status.
+	"cloud/multi_source_standard/panther_rule_tests.jsonl:6": "no srcaddr, dstaddr or log-status",
 }
 
 // minEvents are lower bounds of the events the files must give, so that a
@@ -76,7 +86,7 @@ var malformed = map[string]string{
 var minEvents = map[string]int{
 	"ssh_auth/loghub_openssh/OpenSSH_2k.log": 2000, "events/windows-mordor.jsonl.gz": 116445,
 	"cloud/aws_s3_access_otrf_honeybucket/AWS_S3_HoneyBucketLogs.csv.gz": 301,
-	"cloud/aws_cloudtrail/panther_rule_tests.jsonl":                      326, "network_flow/azure_nsg/nsg_flowlog_v1_msdocs.json": 9,
+	"cloud/aws_cloudtrail/panther_rule_tests.jsonl":                      322, "network_flow/azure_nsg/nsg_flowlog_v1_msdocs.json": 9,
 }
 
 type coverageRow struct {
@@ -169,7 +179,9 @@ func TestCoverage(t *testing.T) {
 	for _, r := range rows {
 		fmt.Fprintf(&b, "%-58s %-13s %7d %7d %8d %7d\n", r.file, r.format, r.records, r.events, r.rejected, r.sniffed)
 		events[r.file] += r.events
-		if r.records == 0 || r.events == 0 {
+		// No event at all means a framing fault, unless every record is
+		// one of the malformed ones (checked above).
+		if r.records == 0 || r.events == 0 && r.rejected < r.records {
 			t.Errorf("%s: %d records, %d events", r.file, r.records, r.events)
 		}
 	}

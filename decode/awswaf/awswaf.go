@@ -1,5 +1,6 @@
 // Package awswaf decodes one AWS WAF web ACL log record (a JSON object a
-// line, as WAF writes to CloudWatch Logs, S3 or Firehose). Fields keep
+// line, as WAF writes to CloudWatch Logs, S3 or Firehose), which must
+// hold timestamp, webaclId and action, as every WAF record does. Fields keep
 // WAF's names, nested ones dotted (httpRequest.clientIp,
 // ruleGroupList.terminatingRule.ruleId). Request headers, an array of
 // {name, value} pairs, are also given one field each,
@@ -84,6 +85,10 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		return err
 	}
 	c := &d.rec.C
+	// Keys every WAF log record has.
+	if err := d.rec.Require("timestamp", c.timestamp, "webaclId", c.webACL, "action", c.action); err != nil {
+		return err
+	}
 	if err := jsondec.FieldTime(Format, "timestamp", c.timestamp, &ev.Time); err != nil {
 		return err
 	}

@@ -54,8 +54,11 @@ func TestBadInput(t *testing.T) {
 	dectest.CheckBad(t, Format, New, []dectest.Bad{
 		{Rec: `{"action":"BLOCK"`, Reason: "invalid JSON", Offset: 16},
 		{Rec: `[]`, Reason: "want an object"},
-		{Rec: `{"action":"BLOCK","timestamp":"12"}`, Field: "timestamp", Reason: "unreadable time", Offset: -1},
-		{Rec: `{"timestamp":true}`, Field: "timestamp", Reason: "unreadable time", Offset: -1},
+		{Rec: `{"action":"BLOCK","webaclId":"w","timestamp":"12"}`, Field: "timestamp", Reason: "unreadable time", Offset: -1},
+		{Rec: `{"action":"BLOCK","webaclId":"w","timestamp":true}`, Field: "timestamp", Reason: "unreadable time", Offset: -1},
+		{Rec: `{"action":"BLOCK","webaclId":"w"}`, Reason: "missing required key timestamp", Offset: -1},
+		{Rec: `{"timestamp":1714982400000,"httpRequest":{"clientIp":"192.0.2.1"}}`, Reason: "missing required keys webaclId, action", Offset: -1},
+		{Rec: `{"log_type":"AWS.WAFWebACL","event":{"timestamp":1714982400000,"webaclId":"w","action":"ALLOW"}}`, Reason: `(found under "event"`, Offset: -1},
 	})
 }
 

@@ -1,20 +1,18 @@
 package awswaf
 
 import (
-	"bytes"
-
 	jsondec "github.com/vigil-sec/vigil/decode/json"
 )
 
 // Sniff scores rec as a WAF log record: a JSON object naming a web ACL
-// and its terminating rule.
+// and its terminating rule at its top level.
 func Sniff(rec []byte) int {
 	rec = jsondec.ObjectHead(rec)
 	if rec == nil {
 		return 0
 	}
-	acl := bytes.Contains(rec, []byte(`"webaclId"`))
-	rule := bytes.Contains(rec, []byte(`"terminatingRuleId"`))
+	k := jsondec.TopKeys(rec, false, "webaclId", "terminatingRuleId")
+	acl, rule := k&1 != 0, k&2 != 0
 	switch {
 	case acl && rule:
 		return 95

@@ -91,6 +91,12 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		return err
 	}
 	c := &d.rec.C
+	// The top-level schema's required keys (category is one too, but
+	// exports drop it), in either shape.
+	if err := d.rec.Require("time (or eventTimestamp)", cmp.Or(c.time, c.eventTimestamp),
+		"operationName (or operationName.value)", cmp.Or(c.operation, c.operationValue), "resourceId", c.resourceID); err != nil {
+		return err
+	}
 	field, stamp := "time", c.time
 	if stamp == "" {
 		field, stamp = "eventTimestamp", c.eventTimestamp

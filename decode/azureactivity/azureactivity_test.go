@@ -86,8 +86,11 @@ func TestBadInput(t *testing.T) {
 	dectest.CheckBad(t, Format, New, []dectest.Bad{
 		{Rec: `{"operationName":"X",`, Reason: "invalid JSON", Offset: 20},
 		{Rec: `[{"operationName":"X"}]`, Reason: "want an object"},
-		{Rec: `{"operationName":"X","time":"yesterday"}`, Field: "time", Reason: "unreadable time", Offset: -1},
-		{Rec: `{"operationName":"X","eventTimestamp":"2024-13-01T00:00:00Z"}`, Field: "eventTimestamp", Reason: "unreadable time", Offset: -1},
+		{Rec: `{"operationName":"X","resourceId":"/subscriptions/s","time":"yesterday"}`, Field: "time", Reason: "unreadable time", Offset: -1},
+		{Rec: `{"operationName":"X","resourceId":"/subscriptions/s","eventTimestamp":"2024-13-01T00:00:00Z"}`, Field: "eventTimestamp", Reason: "unreadable time", Offset: -1},
+		{Rec: `{"operationName":"X","resourceId":"/subscriptions/s"}`, Reason: "missing required key time (or eventTimestamp)", Offset: -1},
+		{Rec: `{"time":"2024-05-06T08:00:00Z"}`, Reason: "missing required keys operationName (or operationName.value), resourceId", Offset: -1},
+		{Rec: `{"records":{"time":"2024-05-06T08:00:00Z","operationName":"X","resourceId":"/subscriptions/s"}}`, Reason: `(found under "records"`, Offset: -1},
 	})
 }
 

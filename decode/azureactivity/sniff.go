@@ -3,7 +3,7 @@ package azureactivity
 import jsondec "github.com/vigil-sec/vigil/decode/json"
 
 // Sniff scores rec as an Activity log record: a JSON object naming an
-// operation and the resource it acted on. Flow logs and sign-in logs carry
+// operation and the resource it acted on, at its top level. Flow logs and sign-in logs carry
 // those keys too, so their own markers lower the score for their sniffers
 // to win.
 func Sniff(rec []byte) int {
@@ -11,7 +11,7 @@ func Sniff(rec []byte) int {
 	if rec == nil {
 		return 0
 	}
-	if !containsFold(rec, `"operationname"`) || !containsFold(rec, `"resourceid"`) {
+	if jsondec.TopKeys(rec, true, "operationName", "resourceId") != 0b11 {
 		return 0
 	}
 	for _, other := range []string{"flowTuples", "SignInLogs", "AuditLogs", "userPrincipalName", "activityDisplayName"} {

@@ -1,5 +1,7 @@
 // Package cloudtrail decodes one AWS CloudTrail record (an element of a log
-// file's Records array; ingest splits the envelope). Fields keep
+// file's Records array; ingest splits the envelope). A record needs
+// eventTime, eventName and eventSource, which every CloudTrail record
+// has; any other object is refused. Fields keep
 // CloudTrail's own names, nested ones dotted (userIdentity.arn,
 // requestParameters.bucketName), as SigmaHQ's aws rules name them.
 package cloudtrail
@@ -78,6 +80,11 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		return err
 	}
 	c := &d.rec.C
+	// Keys every CloudTrail record has (AWS's record contents: not
+	// optional).
+	if err := d.rec.Require("eventTime", c.eventTime, "eventName", c.eventName, "eventSource", c.eventSource); err != nil {
+		return err
+	}
 	if err := jsondec.FieldTime(Format, "eventTime", c.eventTime, &ev.Time); err != nil {
 		return err
 	}
@@ -93,11 +100,9 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		// Calls made by AWS services carry the service's name instead.
 		com[event.SourceIP] = c.sourceIP
 	}
-	if c.eventName != "" {
-		com[event.EventOutcome] = "success"
-		if c.errorCode != "" || c.consoleLogin == "Failure" {
-			com[event.EventOutcome] = "failure"
-		}
+	com[event.EventOutcome] = "success"
+	if c.errorCode != "" || c.consoleLogin == "Failure" {
+		com[event.EventOutcome] = "failure"
 	}
 	if c.eventName == "ConsoleLogin" {
 		com[event.EventCategory] = "authentication"

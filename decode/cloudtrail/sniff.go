@@ -10,13 +10,15 @@ import (
 func init() { decode.RegisterSniffer(Format, Sniff) }
 
 // Sniff scores rec as a CloudTrail record: an object with eventSource and
-// eventName (or their lowercased export spelling) naming an AWS service.
+// eventName (or their lowercased export spelling) at its top level, naming
+// an AWS service. The whole record is looked through, not its head: the
+// keys may follow a large userIdentity.
 func Sniff(rec []byte) int {
 	if jsondec.Sniff(rec) == 0 {
 		return 0
 	}
-	has := func(a, b string) bool { return bytes.Contains(rec, []byte(a)) || bytes.Contains(rec, []byte(b)) }
-	if has(`"eventSource"`, `"eventsource"`) && has(`"eventName"`, `"eventname"`) && bytes.Contains(rec, []byte("amazonaws.com")) {
+	k := jsondec.TopKeys(rec, false, "eventSource", "eventsource", "eventName", "eventname")
+	if k&0b0011 != 0 && k&0b1100 != 0 && bytes.Contains(rec, []byte("amazonaws.com")) {
 		return 85
 	}
 	return 0

@@ -67,13 +67,18 @@ func New() decode.Decoder {
 	return &Decoder{rec: jsondec.NewRecord(Format, jsondec.Hooks[captured]{Slot: (*captured).slot})}
 }
 
-// Decode implements decode.Decoder. A record without an eventid, or with
-// an unreadable timestamp, is refused naming the field.
+// Decode implements decode.Decoder. A record without an eventid or a
+// timestamp (Cowrie writes both in every event), with an eventid that is
+// not Cowrie's, or with an unreadable timestamp, is refused naming the
+// field.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	if err := d.rec.Decode(rec, ev); err != nil {
 		return err
 	}
 	c := &d.rec.C
+	if err := d.rec.Require("eventid", c.eventid, "timestamp", c.timestamp); err != nil {
+		return err
+	}
 	if !strings.HasPrefix(c.eventid, "cowrie.") {
 		return &decode.Error{Format: Format, Offset: -1, Field: "eventid", Reason: "no Cowrie eventid (cowrie.…)"}
 	}

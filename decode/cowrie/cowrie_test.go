@@ -74,8 +74,10 @@ func TestBadInput(t *testing.T) {
 	dectest.CheckBad(t, Format, New, []dectest.Bad{
 		{Rec: `{"eventid":"cowrie.login.failed",}`, Reason: "invalid JSON", Offset: 33},
 		{Rec: `["cowrie.login.failed"]`, Reason: "JSON array"},
-		{Rec: `{"src_ip":"1.2.3.4"}`, Field: "eventid", Reason: "no Cowrie eventid", Offset: -1},
-		{Rec: `{"eventid":"sshd.login"}`, Field: "eventid", Reason: "no Cowrie eventid", Offset: -1},
+		{Rec: `{"src_ip":"1.2.3.4"}`, Reason: "missing required keys eventid, timestamp", Offset: -1},
+		{Rec: `{"eventid":"cowrie.login.failed"}`, Reason: "missing required key timestamp", Offset: -1},
+		{Rec: `{"eventid":"sshd.login","timestamp":"2024-05-06T08:00:00Z"}`, Field: "eventid", Reason: "no Cowrie eventid", Offset: -1},
+		{Rec: `{"event":{"eventid":"cowrie.login.failed","timestamp":"2024-05-06T08:00:00Z"}}`, Reason: `missing required keys eventid, timestamp (found under "event"`, Offset: -1},
 		{Rec: `{"eventid":"cowrie.login.failed","timestamp":"yesterday"}`, Field: "timestamp", Reason: "unreadable", Offset: -1},
 	})
 }

@@ -1,8 +1,13 @@
 package cowrie
 
-import "bytes"
+import (
+	"bytes"
 
-// Sniff scores rec as a Cowrie event: a JSON object with a "cowrie." eventid.
+	jsondec "github.com/vigil-sec/vigil/decode/json"
+)
+
+// Sniff scores rec as a Cowrie event: a JSON object with a "cowrie."
+// eventid at its top level.
 func Sniff(rec []byte) int {
 	rec = bytes.TrimLeft(rec, " \t\r\n")
 	if len(rec) == 0 || rec[0] != '{' {
@@ -13,7 +18,7 @@ func Sniff(rec []byte) int {
 		return 0
 	}
 	rest := bytes.TrimLeft(rec[i+9:], " \t:")
-	if !bytes.HasPrefix(rest, []byte(`"cowrie.`)) {
+	if !bytes.HasPrefix(rest, []byte(`"cowrie.`)) || jsondec.TopKeys(rec, false, "eventid") == 0 {
 		return 0
 	}
 	return 95

@@ -29,7 +29,8 @@ type Record[C any] struct {
 	key     []byte  // scratch: a key respelled
 	p       fastjson.Parser
 	flat    *Flattener
-	ev      *event.Event // the event being filled; nil between records
+	ev      *event.Event     // the event being filled; nil between records
+	obj     *fastjson.Object // the record last opened, for Require's errors
 }
 
 // Hooks are what a decoder adds to a Record. Only Slot is required.
@@ -120,6 +121,7 @@ func (r *Record[C]) Decode(rec []byte, ev *event.Event) error {
 // then calls Close. A record that is not a JSON object fails with a
 // *decode.Error.
 func (r *Record[C]) Open(rec []byte, ev *event.Event) (*fastjson.Object, error) {
+	r.obj = nil
 	v, err := r.p.ParseBytes(rec)
 	if err != nil {
 		return nil, SyntaxError(r.format, rec, err)
@@ -129,7 +131,7 @@ func (r *Record[C]) Open(rec []byte, ev *event.Event) (*fastjson.Object, error) 
 		return nil, ObjectError(r.format, rec, v)
 	}
 	var zero C
-	r.C, r.ev, r.kept = zero, ev, r.kept[:0]
+	r.C, r.ev, r.kept, r.obj = zero, ev, r.kept[:0], o
 	r.flat.Reset()
 	return o, nil
 }

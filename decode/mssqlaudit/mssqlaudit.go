@@ -136,20 +136,25 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	d.ev = nil
 
 	c := &d.c
+	// Every audit record has an action and a time (event_time is a
+	// column sys.fn_get_audit_file never leaves empty; Azure's shapes add
+	// time or TimeGenerated).
 	if c[sActionID] == "" {
-		return &decode.Error{Format: Format, Offset: -1, Field: "action_id", Reason: "not an audit record: no action_id"}
+		return &decode.Error{Format: Format, Offset: -1, Field: "action_id",
+			Reason: "not an audit record: no action_id: missing required key action_id (properties.action_id in a diagnostic record, action_id_s in a Log Analytics row)"}
 	}
 	stamp, field := c[sEventTime], "event_time"
 	if stamp == "" {
 		stamp, field = first(c[sGenerated], c[sTimeKey]), "TimeGenerated"
 	}
-	if stamp != "" {
-		t, ok := jsondec.ParseTime(stamp)
-		if !ok {
-			return &decode.Error{Format: Format, Offset: -1, Field: field, Reason: "unreadable time stamp " + strconv.Quote(stamp)}
-		}
-		ev.Time = t
+	if stamp == "" {
+		return jsondec.Missing(Format, "", "event_time (or time, TimeGenerated)")
 	}
+	t, ok := jsondec.ParseTime(stamp)
+	if !ok {
+		return &decode.Error{Format: Format, Offset: -1, Field: field, Reason: "unreadable time stamp " + strconv.Quote(stamp)}
+	}
+	ev.Time = t
 	ev.Logsource = Logsource
 	com := &ev.Common
 	if d.azure || c[sCategory] == "SQLSecurityAuditEvents" {

@@ -160,6 +160,8 @@ func TestBadRecords(t *testing.T) {
 		{Rec: `{"action_id":`, Reason: "invalid JSON", Offset: 12},
 		{Rec: `[]`, Reason: "JSON array"},
 		{Rec: `{"statement":"SELECT 1"}`, Field: "action_id", Reason: "no action_id", Offset: -1},
+		{Rec: `{"action_id":"LGIS","statement":"SELECT 1"}`, Reason: "missing required key event_time (or time, TimeGenerated)", Offset: -1},
+		{Rec: `{"event":{"event_time":"2026-11-27T09:00:07Z","action_id":"LGIS"}}`, Field: "action_id", Reason: "no action_id", Offset: -1},
 		{Rec: `{"action_id":"BCM","event_time":"now"}`, Field: "event_time", Reason: "unreadable", Offset: -1},
 		{Rec: `{"action_id_s":"BCM","TimeGenerated":"2024-13-01T00:00:00Z"}`, Field: "TimeGenerated", Reason: "unreadable", Offset: -1},
 	})

@@ -132,7 +132,9 @@ func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bo
 	d.doc.Close()
 	flat := !hasFlows && len(d.flatTuples) > 0
 	if !hasFlows && !flat {
-		return &decode.Error{Format: Format, Offset: -1, Field: "properties.flows", Reason: "no flows array (properties.flows or flowRecords.flows)"}
+		under := jsondec.Wrapper(o, "properties (or flowRecords, flow.0)")
+		return &decode.Error{Format: Format, Offset: -1, Field: "properties.flows",
+			Reason: "no flows array: missing required key properties.flows (VNet flow logs: flowRecords.flows; a flattened record: flow.0)" + jsondec.WrapHint(under)}
 	}
 	if err := jsondec.FieldTime(Format, "time", d.doc.C.time, &d.doc.C.t); err != nil {
 		return err

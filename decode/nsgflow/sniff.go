@@ -1,9 +1,14 @@
 package nsgflow
 
-import "bytes"
+import (
+	"bytes"
+
+	jsondec "github.com/vigil-sec/vigil/decode/json"
+)
 
 // Sniff scores rec as an NSG or VNet flow log record: a JSON object
-// holding flow tuples, or a flattened record of one tuple (flow.0).
+// holding flow tuples under a top-level properties or flowRecords, or a
+// flattened record of one tuple (flow.0).
 func Sniff(rec []byte) int {
 	if len(rec) > 8192 {
 		rec = rec[:8192]
@@ -13,9 +18,12 @@ func Sniff(rec []byte) int {
 		return 0
 	}
 	if !bytes.Contains(rec, []byte(`"flowTuples"`)) {
-		if bytes.Contains(rec, []byte(`"flow.0"`)) && bytes.Contains(rec, []byte(`"flowLogVersion"`)) {
+		if jsondec.TopKeys(rec, false, "flow.0", "flowLogVersion") == 0b11 {
 			return 90
 		}
+		return 0
+	}
+	if jsondec.TopKeys(rec, false, "properties", "flowRecords") == 0 {
 		return 0
 	}
 	if bytes.Contains(rec, []byte("NetworkSecurityGroupFlowEvent")) || bytes.Contains(rec, []byte("FlowLogFlowEvent")) {

@@ -51,8 +51,17 @@ func (d *JSONDecoder) Decode(rec []byte, ev *event.Event) error {
 		}
 		*p = d.scalar(v)
 	})
-	if e.time == "" {
-		return &decode.Error{Format: FormatJSON, Offset: -1, Field: "timestamp", Reason: "no time stamp"}
+	// The server writes both in every record (jsonlog.c): an object
+	// without them is no server log record.
+	if e.time == "" || e.severity == "" {
+		var names []string
+		if e.time == "" {
+			names = append(names, "timestamp")
+		}
+		if e.severity == "" {
+			names = append(names, "error_severity")
+		}
+		return jsondec.Missing(FormatJSON, jsondec.Wrapper(o, "timestamp", "error_severity"), names...)
 	}
 	if e.txid == "0" {
 		e.txid = ""

@@ -325,8 +325,9 @@ func TestBadRecords(t *testing.T) {
 		{Format: FormatCSV, Rec: `,,,,,,,,,,,,,,,,,,,,,,,,,`, Field: "log_time", Reason: "no time stamp"},
 		{Format: FormatJSON, Rec: `{"timestamp":"x"`, Reason: "invalid JSON", Offset: 15},
 		{Format: FormatJSON, Rec: `[1]`, Reason: "JSON array"},
-		{Format: FormatJSON, Rec: `{"message":"x"}`, Field: "timestamp", Reason: "no time stamp", Offset: -1},
-		{Format: FormatJSON, Rec: `{"timestamp":"yesterday"}`, Field: "timestamp", Reason: "unreadable", Offset: -1},
+		{Format: FormatJSON, Rec: `{"message":"x"}`, Reason: "missing required keys timestamp, error_severity", Offset: -1},
+		{Format: FormatJSON, Rec: `{"timestamp":"2026-11-27 16:49:43.439 UTC","message":"x"}`, Reason: "missing required key error_severity", Offset: -1},
+		{Format: FormatJSON, Rec: `{"timestamp":"yesterday","error_severity":"LOG"}`, Field: "timestamp", Reason: "unreadable", Offset: -1},
 	})
 }
 

@@ -6,6 +6,11 @@
 // (directoryAudit: activityDisplayName, initiatedBy, targetResources) arrive
 // by the same routes, so they decode too, with logsource service auditlogs.
 //
+// A record must hold the required keys of one shape: time, operationName
+// and category (diagnostic settings), createdDateTime and
+// userPrincipalName (Graph signIn), or activityDateTime and
+// activityDisplayName (Graph directoryAudit).
+//
 // Fields keep the record's own names, nested ones dotted. A field under
 // properties is also given its Graph name (properties.status.errorCode is
 // also status.errorCode), so that a rule written for either shape matches
@@ -15,6 +20,7 @@ package signin
 import (
 	"bytes"
 	"cmp"
+	"math/bits"
 	"strings"
 
 	"github.com/vigil-sec/vigil/decode"
@@ -49,12 +55,101 @@ type captured struct {
 	result, operation, activityName, category, userAgent string
 	tenant                                               string
 	audit                                                bool // a directoryAudit marker was seen
+	top                                                  uint8
+}
+
+// The top-level keys of the shapes' required keys, as captured.top marks
+// them: the diagnostic record's operationName, the Graph resources' own.
+// (time and category are captured from the top level only.)
+const (
+	topOperation uint8 = 1 << iota
+	topCreated
+	topUPN
+	topActivityTime
+	topActivityName
+)
+
+// shapes are the required keys of each shape, in the order of the bits
+// have sets for them.
+var shapes = [...]struct {
+	name string
+	keys []string
+}{
+	{"diagnostic-settings", []string{"time", "operationName", "category"}},
+	{"Graph signIn", []string{"createdDateTime", "userPrincipalName"}},
+	{"Graph directoryAudit", []string{"activityDateTime", "activityDisplayName"}},
+}
+
+// have returns, for each shape, which of its required keys the record
+// holds (bit i for keys[i]).
+func (c *captured) have() [len(shapes)]uint8 {
+	bit := func(ok bool, i uint) uint8 {
+		if ok {
+			return 1 << i
+		}
+		return 0
+	}
+	return [...]uint8{
+		bit(c.time != "", 0) | bit(c.top&topOperation != 0 && c.operation != "", 1) | bit(c.category != "", 2),
+		bit(c.top&topCreated != 0 && c.created != "", 0) | bit(c.top&topUPN != 0 && c.upn != "", 1),
+		bit(c.top&topActivityTime != 0 && c.activityTime != "", 0) | bit(c.top&topActivityName != 0 && c.activityName != "", 1),
+	}
+}
+
+// required returns nil when the record holds every required key of one of
+// the shapes; else the error naming what the shape it comes closest to
+// lacks (every shape's keys when it holds none).
+func (d *Decoder) required() error {
+	have := d.rec.C.have()
+	best, most := -1, 0
+	for i, sh := range shapes {
+		n := bits.OnesCount8(have[i])
+		if n == len(sh.keys) {
+			return nil
+		}
+		if n > most {
+			best, most = i, n
+		}
+	}
+	var names []string
+	under := ""
+	for i, sh := range shapes {
+		if best >= 0 && i != best {
+			continue
+		}
+		for j, k := range sh.keys {
+			if have[i]&(1<<j) == 0 {
+				names = append(names, k)
+			}
+		}
+		if under == "" {
+			under = jsondec.Wrapper(d.rec.Object(), sh.keys...)
+		}
+	}
+	e := jsondec.Missing(Format, "", names...)
+	if best >= 0 {
+		e.Reason += " of a " + shapes[best].name + " record"
+	} else {
+		e.Reason += " (a diagnostic-settings record has the first three, a Graph signIn the next two, a Graph directoryAudit the last two)"
+	}
+	e.Reason += jsondec.WrapHint(under)
+	return e
 }
 
 // slot returns where the value of name goes. Names under properties are
 // matched by their Graph name; the first value seen wins.
 func (c *captured) slot(name []byte) *string {
 	switch string(name) { // top-level names of the diagnostic shape
+	case "operationName":
+		c.top |= topOperation
+	case "createdDateTime":
+		c.top |= topCreated
+	case "userPrincipalName":
+		c.top |= topUPN
+	case "activityDateTime":
+		c.top |= topActivityTime
+	case "activityDisplayName":
+		c.top |= topActivityName
 	case "time":
 		return &c.time
 	case "callerIpAddress":
@@ -123,6 +218,9 @@ func New() decode.Decoder {
 // Decode implements decode.Decoder.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	if err := d.rec.Decode(rec, ev); err != nil {
+		return err
+	}
+	if err := d.required(); err != nil {
 		return err
 	}
 	c := &d.rec.C

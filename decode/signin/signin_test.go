@@ -76,9 +76,17 @@ func TestBadInput(t *testing.T) {
 	dectest.CheckBad(t, Format, New, []dectest.Bad{
 		{Rec: `{"userPrincipalName":"a" "b"}`, Reason: "invalid JSON", Offset: 25},
 		{Rec: `null`, Reason: "want an object"},
-		{Rec: `{"createdDateTime":"2024-02-30T00:00:00Z"}`, Field: "createdDateTime", Reason: "unreadable time", Offset: -1},
-		{Rec: `{"category":"SignInLogs","time":"now","properties":{}}`, Field: "time", Reason: "unreadable time", Offset: -1},
-		{Rec: `{"activityDateTime":"x"}`, Field: "activityDateTime", Reason: "unreadable time", Offset: -1},
+		{Rec: `{"createdDateTime":"2024-02-30T00:00:00Z","userPrincipalName":"a@b"}`, Field: "createdDateTime", Reason: "unreadable time", Offset: -1},
+		{Rec: `{"category":"SignInLogs","operationName":"Sign-in activity","time":"now","properties":{}}`, Field: "time", Reason: "unreadable time", Offset: -1},
+		{Rec: `{"activityDateTime":"x","activityDisplayName":"Add user"}`, Field: "activityDateTime", Reason: "unreadable time", Offset: -1},
+		// Required keys: of the shape the record comes closest to, or of
+		// every shape.
+		{Rec: `{"category":"SignInLogs","time":"2024-05-06T09:00:05Z","properties":{"operationName":"Sign-in activity"}}`,
+			Reason: "missing required key operationName of a diagnostic-settings record", Offset: -1},
+		{Rec: `{"createdDateTime":"2024-05-06T09:00:05Z"}`, Reason: "missing required key userPrincipalName of a Graph signIn record", Offset: -1},
+		{Rec: `{"id":"x"}`, Reason: "missing required keys time, operationName, category, createdDateTime, userPrincipalName, activityDateTime, activityDisplayName (a diagnostic-settings", Offset: -1},
+		{Rec: `{"log_type":"Azure.Audit","event":{"activityDateTime":"2024-05-06T11:45:00Z","activityDisplayName":"Add member to role"}}`,
+			Reason: `(found under "event"`, Offset: -1},
 	})
 }
 

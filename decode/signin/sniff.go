@@ -3,19 +3,32 @@ package signin
 import jsondec "github.com/vigil-sec/vigil/decode/json"
 
 // Sniff scores rec as a sign-in (or Entra audit) record: a JSON object
-// with a sign-in log category or the Graph resources' own keys.
+// with, at its top level, a category (a sign-in log's or AuditLogs) or the
+// Graph resources' own keys.
 func Sniff(rec []byte) int {
 	rec = jsondec.ObjectHead(rec)
 	if rec == nil {
 		return 0
 	}
-	s := rec
+	const (
+		category = 1 << iota
+		upn
+		created
+		activityName
+		activityTime
+	)
+	k := jsondec.TopKeys(rec, true, "category", "userPrincipalName", "createdDateTime", "activityDisplayName", "activityDateTime")
 	switch {
-	case containsFold(s, "signinlogs"), containsFold(s, `"auditlogs"`):
+	case k&category != 0 && (containsFold(rec, "signinlogs") || containsFold(rec, `"auditlogs"`)):
 		return 85
-	case containsFold(s, `"userprincipalname"`) && (containsFold(s, `"createddatetime"`) || containsFold(s, `"errorcode"`)):
+	case k&(upn|created) == upn|created:
 		return 85
-	case containsFold(s, `"activitydisplayname"`) && containsFold(s, `"initiatedby"`):
+	case k&(activityName|activityTime) == activityName|activityTime:
+		return 80
+	case k&category != 0 && containsFold(rec, `"activitydisplayname"`) && containsFold(rec, `"initiatedby"`):
+		// An Entra audit record by diagnostic settings: its category
+		// names the audit's (Policy, ApplicationManagement …), the
+		// directoryAudit is under properties.
 		return 80
 	}
 	return 0

@@ -48,6 +48,11 @@ func parseHeader(line string, ref time.Time, loc *time.Location) (header, error)
 	if reason != "" {
 		return h, headerError(i+n, reason)
 	}
+	if h.time.IsZero() {
+		// 0001-01-01T00:00:00Z is the zero time, which Decode's caller
+		// takes for no time at all and replaces by the receive time.
+		return h, headerError(i, "time stamp is year 1 at midnight, the zero time")
+	}
 	i += n
 
 	rest = line[i:]

@@ -46,12 +46,19 @@ func parseMessage(msg string) message {
 			m.action, m.outcome = "logon-failed", failure
 		}
 	case strings.HasPrefix(msg, "Invalid user "):
-		// Invalid user <user> from <ip>[ port <port>]
+		// Invalid user <user> from <ip>[ port <port>]: the monitor's
+		// getpwnamallow (auth.c), once a connection whose first user-auth
+		// request names a user that does not exist.
 		m.user, m.ip, m.port = userFrom(msg[len("Invalid user "):])
 		m.action, m.outcome, m.category = "invalid-user", failure, auth
 	case strings.HasPrefix(msg, "input_userauth_request: invalid user "):
+		// The unprivileged child's note of the same request (auth2.c,
+		// OpenSSH before 7.x), without the address; it also follows a
+		// user who exists but is refused (AllowUsers, DenyUsers). Not an
+		// attempt of its own: a rule on invalid-user would count each
+		// attempt twice, once without its address.
 		m.user = strings.TrimSuffix(msg[len("input_userauth_request: invalid user "):], " [preauth]")
-		m.action, m.outcome, m.category = "invalid-user", failure, auth
+		m.action, m.category = "invalid-user-preauth", auth
 	case strings.HasPrefix(msg, "Connection closed by "):
 		// Connection closed by [authenticating user U |invalid user U ]<ip>[ port <port>][ [preauth]]
 		m.user, m.ip, m.port = userAddr(msg[len("Connection closed by "):])

@@ -29,7 +29,7 @@ func TestDecodeFixtures(t *testing.T) {
 		{"2025-03-03T22:16:01Z", "logged-in", "success", "alice", "2001:db8::42", "40022"},
 		{"2025-03-03T22:16:30Z", "invalid-user", "failure", "ftp admin", "203.0.113.5", "33000"},
 		{"2025-03-03T22:16:30Z", "invalid-user", "failure", "guest", "203.0.113.5", ""},
-		{"2025-03-03T22:16:31Z", "invalid-user", "failure", "test", "", ""},
+		{"2025-03-03T22:16:31Z", "invalid-user-preauth", "", "test", "", ""},
 		{"2025-03-03T22:16:33Z", "connection-closed", "", "", "203.0.113.5", ""},
 		{"2025-03-03T22:16:34Z", "connection-closed", "", "root", "203.0.113.6", "41234"},
 		{"2025-03-03T22:16:35Z", "disconnected", "", "admin", "203.0.113.7", "50000"},
@@ -153,6 +153,8 @@ func TestBadHeader(t *testing.T) {
 		{Rec: "Apr 31 22:00:00 h sshd[1]: x", Reason: "no such day", Offset: 4},
 		{Rec: "2025-13-01T00:00:00Z h sshd[1]: x", Reason: "RFC 3339"},
 		{Rec: "<999999>Mar  3 22:00:00 h sshd[1]: x", Reason: "priority"},
+		// Found by FuzzDecode (testdata/fuzz/FuzzDecode/fb7e2e9d24d1e1fb).
+		{Rec: "0001-01-01 0 0:", Reason: "the zero time"},
 	})
 }
 
@@ -162,7 +164,7 @@ var loghubActions = map[string]string{
 	"E1": "logged-in", "E2": "connection-closed", "E3": "no-identification",
 	"E4": "too-many-failures", "E5": "too-many-failures",
 	"E6": "disconnected", "E7": "disconnected", "E8": "logon-failed", "E9": "logon-failed", "E10": "logon-failed",
-	"E11": "", "E12": "invalid-user", "E13": "invalid-user", "E14": "logon-failed",
+	"E11": "", "E12": "invalid-user-preauth", "E13": "invalid-user", "E14": "logon-failed",
 	"E15": "authentication-failure", "E16": "authentication-failure", "E17": "authentication-failure",
 	"E18": "", "E19": "authentication-failure", "E20": "authentication-failure", "E21": "",
 	"E22": "session-closed", "E23": "session-opened", "E24": "disconnected", "E25": "disconnected",
@@ -219,6 +221,9 @@ func TestLoghub(t *testing.T) {
 			if c[event.EventOutcome] != "failure" {
 				t.Errorf("line %d: outcome %q", i+1, c[event.EventOutcome])
 			}
+			if want == "invalid-user" && c[event.SourceIP] == "" {
+				t.Errorf("line %d %q: invalid-user without source.ip", i+1, c[event.Message])
+			}
 		}
 	}
 	t.Logf("%d lines: %v", len(lines), counts)
@@ -251,3 +256,36 @@ func FuzzDecode(f *testing.F) {
 }
 
 func TestRegistered(t *testing.T) { dectest.Registered[*Decoder](t, Format) }
+
+// TestInvalidUserOnce: OpenSSH before 7.x logs one request for a user that
+// does not exist twice, from two processes: the monitor's getpwnamallow
+// (auth.c) writes "Invalid user U from IP port N" and the unprivileged
+// child's input_userauth_request (auth2.c) "input_userauth_request: invalid
+// user U", which syslog shows with " [preauth]". One attempt is one
+// invalid-user event, the one with the address; the child's line is kept
+// apart (it also follows a user refused by AllowUsers/DenyUsers, who
+// exists). A failed password for such a user is a logon failure.
+func TestInvalidUserOnce(t *testing.T) {
+	for _, tt := range []struct {
+		line                            string
+		action, outcome, user, ip, port string
+	}{
+		{"Nov 26 10:02:05 bastion-01 sshd[21001]: Invalid user admin from 192.0.2.77 port 40100", "invalid-user", "failure", "admin", "192.0.2.77", "40100"},
+		{"Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186", "invalid-user", "failure", "webmaster", "173.234.31.186", ""},
+		{"Dec 10 06:55:46 LabSZ sshd[24200]: input_userauth_request: invalid user webmaster [preauth]", "invalid-user-preauth", "", "webmaster", "", ""},
+		{"Dec 10 06:55:46 LabSZ sshd[24200]: input_userauth_request: invalid user  0101 [preauth]", "invalid-user-preauth", "", " 0101", "", ""},
+		{"Dec 10 06:55:48 LabSZ sshd[24200]: Failed password for invalid user webmaster from 173.234.31.186 port 38926 ssh2", "logon-failed", "failure", "webmaster", "173.234.31.186", "38926"},
+	} {
+		ev, err := dectest.DecodeLine(New(), tt.line, received)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.line, err)
+		}
+		c := &ev.Common
+		if c[event.EventAction] != tt.action || c[event.EventOutcome] != tt.outcome || c[event.UserName] != tt.user ||
+			c[event.SourceIP] != tt.ip || c[event.SourcePort] != tt.port {
+			t.Errorf("%q: action %q outcome %q user %q ip %q port %q; want %q %q %q %q %q", tt.line,
+				c[event.EventAction], c[event.EventOutcome], c[event.UserName], c[event.SourceIP], c[event.SourcePort],
+				tt.action, tt.outcome, tt.user, tt.ip, tt.port)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package vpcflow
 
-import "github.com/vigil-sec/vigil/event"
+import (
+	"github.com/vigil-sec/vigil/decode"
+	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/event"
+)
 
 // ocsfRoles maps the fields of OCSF Network Activity records (the shape
 // security lakes store flow logs in) to the roles of the AWS fields.
@@ -15,11 +19,21 @@ var ocsfRoles = map[string]int{
 // decodeJSON decodes a flow record exported as a JSON object. Top-level
 // keys that name a flow log field in another spelling (srcAddr,
 // account_id, logStatus) take AWS's name; other keys stay as they are.
+//
+// An export keeps only some of the fields every flow log line has, but a
+// flow record names at least one of the flow's addresses or its log
+// status (NODATA, SKIPDATA): an object with none of them is refused.
 func (d *Decoder) decodeJSON(rec []byte, ev *event.Event) error {
 	if err := d.rec.Decode(rec, ev); err != nil {
 		return err
 	}
-	return d.rec.C.apply(ev)
+	c := &d.rec.C
+	if c.src == "" && c.dst == "" && c.status == "" {
+		under := jsondec.Wrapper(d.rec.Object(), "srcaddr (or dstaddr, log-status, status, src_endpoint, dst_endpoint)")
+		return &decode.Error{Format: Format, Offset: -1,
+			Reason: "not a flow record: missing required key srcaddr, dstaddr or log-status (OCSF: src_endpoint.ip, dst_endpoint.ip or status_code)" + jsondec.WrapHint(under)}
+	}
+	return c.apply(ev)
 }
 
 func (d *Decoder) canonical(k []byte) []byte {

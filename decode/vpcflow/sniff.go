@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/decode/internal/addr"
+	jsondec "github.com/vigil-sec/vigil/decode/json"
 )
 
 // Sniff scores rec as a flow log record: a header line of flow log field
@@ -19,16 +20,18 @@ func Sniff(rec []byte) int {
 		return 0
 	}
 	if rec[0] == '{' {
-		for _, k := range []string{`"srcaddr"`, `"dstaddr"`, `"log-status"`, `"interface-id"`, `"srcAddr"`, `"dstAddr"`, `"AWS.VPCFlow"`, `"interfaceId"`} {
-			if bytes.Contains(rec, []byte(k)) {
-				return 80
-			}
-		}
-		// OCSF Network Activity (class 4001), as security lakes keep flows.
-		for _, k := range []string{`"OCSF.NetworkActivity"`, `"class_uid":4001`, `"dst_endpoint"`, `"src_endpoint"`} {
-			if bytes.Contains(rec, []byte(k)) {
-				return 70
-			}
+		// Keys at the top level only: a flow record wrapped in another
+		// object is not one.
+		k := jsondec.TopKeys(rec, false, "srcaddr", "dstaddr", "log-status", "interface-id", "srcAddr", "dstAddr", "interfaceId",
+			"p_log_type", "dst_endpoint", "src_endpoint", "class_uid")
+		switch {
+		case k&0b111_1111 != 0, k&(1<<7) != 0 && bytes.Contains(rec, []byte(`"AWS.VPCFlow"`)):
+			return 80
+		case k&(0b11<<8) != 0, k&(1<<10) != 0 && bytes.Contains(rec, []byte(`"class_uid":4001`)),
+			k&(1<<7) != 0 && bytes.Contains(rec, []byte(`"OCSF.NetworkActivity"`)):
+			// OCSF Network Activity (class 4001), as security lakes keep
+			// flows.
+			return 70
 		}
 		return 0
 	}

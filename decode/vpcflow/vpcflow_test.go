@@ -122,14 +122,19 @@ func TestBadInput(t *testing.T) {
 		{Rec: strings.Replace(ok, "1714982400", "17149x2400", 1), Field: "start", Reason: "bad value", Offset: strings.Index(ok, "1714982400")},
 		{Rec: strings.Replace(ok, "1714982400", "42", 1), Field: "start", Reason: "unreadable time", Offset: -1},
 		{Rec: `{"srcaddr":`, Reason: "invalid JSON", Offset: 10},
-		{Rec: `{"start":"soon"}`, Field: "start", Reason: "unreadable time", Offset: -1},
+		{Rec: `{"srcaddr":"192.0.2.1","start":"soon"}`, Field: "start", Reason: "unreadable time", Offset: -1},
+		{Rec: `{"start":1714982400,"version":2}`, Reason: "not a flow record: missing required key srcaddr, dstaddr or log-status", Offset: -1},
+		{Rec: `{"src_endpoint":{"port":1}}`, Reason: "missing required key srcaddr, dstaddr or log-status (OCSF: src_endpoint.ip", Offset: -1},
+		{Rec: `{"log_type":"AWS.VPCFlow","event":{"srcAddr":"192.0.2.1"}}`, Reason: `(found under "event"`, Offset: -1},
 	})
 }
 
 // TestPanther decodes every flow record of Panther's rule tests: the
 // AWS.VPCFlow ones (camelCase keys) and the OCSF Network Activity ones, and
-// the flow record of the multi-source set. None is malformed; srcAddr
-// "null" is a placeholder that must just not become source.ip.
+// the flow record of the multi-source set. srcAddr "null" is a placeholder
+// that must just not become source.ip. The multi-source set's record is
+// cut down to Panther's own p_ keys, with no flow field left: it is
+// refused as no flow record.
 func TestPanther(t *testing.T) {
 	recs := append(dectest.Panther(t, "network_flow/aws_vpc/panther_rule_tests.jsonl", ""),
 		dectest.Panther(t, "cloud/multi_source_standard/panther_rule_tests.jsonl", "AWS.VPCFlow")...)
@@ -139,6 +144,12 @@ func TestPanther(t *testing.T) {
 	var p fastjson.Parser
 	for i, rec := range recs {
 		got, err := expand(t, New(), [][]byte{rec})
+		if i == 20 {
+			if err == nil || !strings.Contains(err.Error(), "not a flow record: missing required key srcaddr") {
+				t.Errorf("record %d %s: err = %v, want no flow record", i+1, rec, err)
+			}
+			continue
+		}
 		if err != nil || len(got) != 1 {
 			t.Errorf("record %d: %v", i+1, err)
 			continue

@@ -11,7 +11,10 @@ import (
 // finish derives Time, Logsource and Common from the captured values.
 func (c *captured) finish(ev *event.Event) error {
 	if c.v[capEventID] == "" {
-		return &decode.Error{Format: Format, Offset: -1, Field: "EventID", Reason: "record has no EventID"}
+		// Every shape carries the event's id; an object without one is no
+		// Windows event (or one wrapped in another object).
+		return &decode.Error{Format: Format, Offset: -1, Field: "EventID",
+			Reason: "record has no EventID: missing required key EventID (flat, NXLog, Log Analytics), Event.System.EventID (evtx_dump) or winlog.event_id (Winlogbeat)"}
 	}
 	id, err := strconv.Atoi(c.v[capEventID])
 	if err != nil || id < 0 {

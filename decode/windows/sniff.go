@@ -9,13 +9,16 @@ import (
 
 func init() { decode.RegisterSniffer(Format, Sniff) }
 
-// Sniff scores rec as a Windows event in JSON: an object with an EventID
-// (flat, NXLog, evtx_dump) or a winlog object (Winlogbeat).
+// Sniff scores rec as a Windows event in JSON: an object with, at its top
+// level, an EventID (flat, NXLog, Log Analytics), an Event holding one
+// (evtx_dump) or a winlog object (Winlogbeat). A record wrapped in another
+// object is not claimed: the decoder refuses it.
 func Sniff(rec []byte) int {
 	if jsondec.Sniff(rec) == 0 {
 		return 0
 	}
-	if bytes.Contains(rec, []byte(`"EventID"`)) || bytes.Contains(rec, []byte(`"winlog"`)) {
+	k := jsondec.TopKeys(rec, false, "EventID", "winlog", "Event")
+	if k&0b011 != 0 || k&0b100 != 0 && bytes.Contains(rec, []byte(`"EventID"`)) {
 		return 80
 	}
 	return 0

@@ -251,6 +251,11 @@ func TestBadInput(t *testing.T) {
 		{rec: `{"EventID":1,"Channel":}`, offset: 23, reason: "invalid JSON"},
 		{rec: `[1,2]`, offset: 0, reason: "want an object"},
 		{rec: `{"Channel":"Security"}`, field: "EventID", offset: -1, reason: "no EventID"},
+		// Objects of none of the shapes: an evtx_dump Event without System,
+		// a winlog without event_id, a record wrapped in another object.
+		{rec: `{"Event":{"EventData":{"Image":"x"}}}`, field: "EventID", offset: -1, reason: "Event.System.EventID (evtx_dump)"},
+		{rec: `{"winlog":{"channel":"Security"},"event":{"code":"4624"}}`, field: "EventID", offset: -1, reason: "winlog.event_id (Winlogbeat)"},
+		{rec: `{"event":{"EventID":4624,"Channel":"Security"}}`, field: "EventID", offset: -1, reason: "missing required key EventID"},
 		{rec: `{"EventID":"x12","Channel":"Security"}`, field: "EventID", offset: -1, reason: "not a number"},
 		{rec: `{"EventID":1,"TimeCreated":"yesterday"}`, field: "TimeCreated", offset: -1, reason: "unreadable time"},
 		{rec: `{"Event":{"System":{"EventID":{"#text":-4}}}}`, field: "EventID", offset: -1, reason: "not a number"},
