@@ -1,5 +1,5 @@
 // Package decode turns raw records into events. Each format is one decoder
-// in its own package (decode/json, decode/windows, …) with the same shape: a
+// in its own package (decode/jsonrecord, decode/windows, …) with the same shape: a
 // constructor registered under the format's name, one Decode method, and
 // fixtures beside it.
 package decode

@@ -134,7 +134,7 @@ func TestRequiredKeys(t *testing.T) {
 		if _, err := decodeWith(t, r.format, wrapped); err == nil {
 			t.Errorf("%s: wrapped record %s decoded", name, wrapped)
 		} else if !strings.Contains(err.Error(), `"event"`) && r.format != "windows" && r.format != "mssql-audit" {
-			// The decoders built on decode/json's Record say where the
+			// The decoders built on decode/jsonrecord's Record say where the
 			// record is.
 			t.Errorf("%s: wrapped: %q does not say the record is under \"event\"", name, err)
 		}

@@ -15,10 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	_ "github.com/vigil-sec/vigil/decode/syslog" // format syslog, the receivers' usual one
-	"github.com/vigil-sec/vigil/health"
 	"github.com/vigil-sec/vigil/ingest"
 	"github.com/vigil-sec/vigil/ingest/file"
 	"github.com/vigil-sec/vigil/ingest/syslog"
+	"github.com/vigil-sec/vigil/sourcehealth"
 )
 
 // ReceiverConfig is one receiver of a source in the config file: a syslog
@@ -143,16 +143,16 @@ func receiverTLS(rc ReceiverConfig) (*tls.Config, error) {
 
 // newHealth builds the source-health monitor with the per-source silence
 // settings.
-func newHealth(cfg *Config, st health.Store, reg prometheus.Registerer, log *slog.Logger) (*health.Monitor, error) {
-	pol := map[string]health.Policy{}
+func newHealth(cfg *Config, st sourcehealth.Store, reg prometheus.Registerer, log *slog.Logger) (*sourcehealth.Monitor, error) {
+	pol := map[string]sourcehealth.Policy{}
 	for _, sc := range cfg.Sources {
 		if sc.SilentAfter != 0 || sc.NoSilenceAlert {
-			pol[sc.Workspace+"/"+sc.Name] = health.Policy{Floor: sc.SilentAfter, Off: sc.NoSilenceAlert}
+			pol[sc.Workspace+"/"+sc.Name] = sourcehealth.Policy{Floor: sc.SilentAfter, Off: sc.NoSilenceAlert}
 		}
 	}
-	return health.New(health.Config{
+	return sourcehealth.New(sourcehealth.Config{
 		Store: st, Interval: cfg.HealthInterval, Policies: pol, Registry: reg,
-		Default: health.Policy{Factor: float64(cfg.SilenceFactor), Floor: cfg.SilenceFloor},
+		Default: sourcehealth.Policy{Factor: float64(cfg.SilenceFactor), Floor: cfg.SilenceFloor},
 		Logger:  log,
 	})
 }
@@ -160,7 +160,7 @@ func newHealth(cfg *Config, st health.Store, reg prometheus.Registerer, log *slo
 // runBackground runs the receivers and the health monitor until ctx ends;
 // wg tracks them so that shutdown waits for their last batches. log is the
 // receivers' logger.
-func runBackground(ctx context.Context, wg interface{ Go(func()) }, rs []ingest.Receiver, mon *health.Monitor, log *slog.Logger) {
+func runBackground(ctx context.Context, wg interface{ Go(func()) }, rs []ingest.Receiver, mon *sourcehealth.Monitor, log *slog.Logger) {
 	for _, r := range rs {
 		wg.Go(func() {
 			if err := r.Run(ctx); err != nil {

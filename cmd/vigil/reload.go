@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-sec/vigil/analysis"
 	"github.com/vigil-sec/vigil/content"
 	"github.com/vigil-sec/vigil/detect"
-	"github.com/vigil-sec/vigil/pipeline"
 	"github.com/vigil-sec/vigil/rule"
 )
 
@@ -233,7 +233,7 @@ func (l *ruleLoader) loadBuiltin() (*rule.Set, []error) {
 
 // build compiles the current files into a rule set: filters applied, rules
 // selected by status and the disabled list, routed through the taxonomy.
-func (l *ruleLoader) build() (*pipeline.Rules, ruleReport) {
+func (l *ruleLoader) build() (*analysis.Rules, ruleReport) {
 	var rep ruleReport
 	all := &rule.Set{}
 	if l.builtin && l.builtinSet != nil {
@@ -271,7 +271,7 @@ func (l *ruleLoader) build() (*pipeline.Rules, ruleReport) {
 	// Correlation rules compile with the selected rules (a correlation over
 	// a rule switched off is reported and left out).
 	sel := &rule.Set{Rules: run, Correlations: all.Correlations}
-	rs, cerrs := pipeline.CompileSet(sel, detect.Options{Taxonomy: l.taxonomy},
+	rs, cerrs := analysis.CompileSet(sel, detect.Options{Taxonomy: l.taxonomy},
 		detect.CorrelatorConfig{Lateness: l.lateness})
 	rep.errs = append(rep.errs, cerrs...)
 	for _, r := range rs.Engine.Rules() {
@@ -331,7 +331,7 @@ func (s *server) swapRules(l *ruleLoader) {
 }
 
 // useRules puts a built rule set in force.
-func (s *server) useRules(rs *pipeline.Rules, rep ruleReport, log *slog.Logger) {
+func (s *server) useRules(rs *analysis.Rules, rep ruleReport, log *slog.Logger) {
 	if old := s.rules.Load(); old != nil {
 		// What the engine scans for a logsource is built by its first
 		// event (tens of milliseconds for the process_creation rules):

@@ -22,11 +22,11 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/analysis"
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/detect"
 	"github.com/vigil-sec/vigil/event"
-	"github.com/vigil-sec/vigil/pipeline"
 	"github.com/vigil-sec/vigil/store"
 )
 
@@ -163,7 +163,7 @@ type scanStats struct {
 // (not the events), so a stable sort of them is cheap, and unlike a k-way
 // merge it does not assume that each file is in time order. Windows still
 // open at the end are judged.
-func correlate(rs *pipeline.Rules, ms []detect.Match, agg *aggregator) {
+func correlate(rs *analysis.Rules, ms []detect.Match, agg *aggregator) {
 	k := rs.NewCorrelator()
 	if k == nil {
 		return
@@ -208,7 +208,7 @@ func (a *aggregator) sorted() []*alert.Alert {
 	return out
 }
 
-func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar *mpb.Progress, st *scanStats, errOut io.Writer) error {
+func scanFile(name, format, ws string, rs *analysis.Rules, agg *aggregator, bar *mpb.Progress, st *scanStats, errOut io.Writer) error {
 	var wrap func(io.Reader, int64) io.Reader
 	if bar != nil {
 		wrap = func(in io.Reader, size int64) io.Reader {
@@ -229,7 +229,7 @@ func scanFile(name, format, ws string, rs *pipeline.Rules, agg *aggregator, bar 
 		return err
 	}
 	defer closeIn()
-	p := pipeline.NewProcessor(rs)
+	p := analysis.NewProcessor(rs)
 	p.Offline = name
 	now := time.Now().UTC()
 	process := func(format string, recs []event.Raw) {

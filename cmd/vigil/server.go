@@ -18,13 +18,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/vigil-sec/vigil/analysis"
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/event"
-	"github.com/vigil-sec/vigil/health"
 	"github.com/vigil-sec/vigil/ingest"
-	"github.com/vigil-sec/vigil/pipeline"
+	"github.com/vigil-sec/vigil/sourcehealth"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
 )
@@ -37,9 +37,9 @@ type server struct {
 	reg   *prometheus.Registry
 	bus   *bus.Bus
 	store *sqlite.DB
-	rules atomic.Pointer[pipeline.Rules]
-	mon   atomic.Pointer[health.Monitor]
-	stage *pipeline.Stage
+	rules atomic.Pointer[analysis.Rules]
+	mon   atomic.Pointer[sourcehealth.Monitor]
+	stage *analysis.Stage
 	http  *http.Server
 	ln    net.Listener
 	tls   bool
@@ -119,9 +119,9 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	s.stage = pipeline.NewStage(pipeline.StageConfig{
+	s.stage = analysis.NewStage(analysis.StageConfig{
 		Bus: b, Store: db, Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
-		Logger: log.With("component", compDetect), Metrics: pipeline.NewMetrics(s.reg),
+		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
 	})
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigil_bus_lag_batches", Help: "Bus batches not yet processed and acknowledged.",

@@ -14,7 +14,7 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/addr"
 	"github.com/vigil-sec/vigil/decode/internal/view"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -31,7 +31,7 @@ const headerPrefix = "httpRequest.header."
 // Decoder decodes WAF records. The values it stores alias its parse
 // buffers and are valid until the next Decode.
 type Decoder struct {
-	rec  *jsondec.Record[captured]
+	rec  *jsonrecord.Record[captured]
 	name []byte // scratch: a header's field name
 	url  []byte // scratch: url.original
 }
@@ -71,7 +71,7 @@ func (c *captured) slot(name []byte) *string {
 // New returns a WAF log decoder.
 func New() decode.Decoder {
 	d := &Decoder{name: make([]byte, 0, 64), url: make([]byte, 0, 256)}
-	d.rec = jsondec.NewRecord(Format, jsondec.Hooks[captured]{
+	d.rec = jsonrecord.NewRecord(Format, jsonrecord.Hooks[captured]{
 		Slot:    (*captured).slot,
 		Watched: func(c *captured) *string { return &c.headerPart },
 		Filled:  d.header,
@@ -89,7 +89,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	if err := d.rec.Require("timestamp", c.timestamp, "webaclId", c.webACL, "action", c.action); err != nil {
 		return err
 	}
-	if err := jsondec.FieldTime(Format, "timestamp", c.timestamp, &ev.Time); err != nil {
+	if err := jsonrecord.FieldTime(Format, "timestamp", c.timestamp, &ev.Time); err != nil {
 		return err
 	}
 	ev.Logsource = event.Logsource{Product: "aws", Service: "waf"}

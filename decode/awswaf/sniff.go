@@ -1,17 +1,17 @@
 package awswaf
 
 import (
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 )
 
 // Sniff scores rec as a WAF log record: a JSON object naming a web ACL
 // and its terminating rule at its top level.
 func Sniff(rec []byte) int {
-	rec = jsondec.ObjectHead(rec)
+	rec = jsonrecord.ObjectHead(rec)
 	if rec == nil {
 		return 0
 	}
-	k := jsondec.TopKeys(rec, false, "webaclId", "terminatingRuleId")
+	k := jsonrecord.TopKeys(rec, false, "webaclId", "terminatingRuleId")
 	acl, rule := k&1 != 0, k&2 != 0
 	switch {
 	case acl && rule:

@@ -11,7 +11,7 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/azure"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -29,7 +29,7 @@ const upnClaim = "identity.claims.http://schemas.xmlsoap.org/ws/2005/05/identity
 // Decoder decodes Activity log records. The values it stores alias its
 // parse buffers and are valid until the next Decode.
 type Decoder struct {
-	rec *jsondec.Record[captured]
+	rec *jsonrecord.Record[captured]
 }
 
 // captured holds what the ECS mapping reads, whatever the Dict holds.
@@ -79,7 +79,7 @@ func (c *captured) slot(name []byte) *string {
 
 // New returns an Activity log decoder.
 func New() decode.Decoder {
-	return &Decoder{rec: jsondec.NewRecord(Format, jsondec.Hooks[captured]{
+	return &Decoder{rec: jsonrecord.NewRecord(Format, jsonrecord.Hooks[captured]{
 		Slot:     (*captured).slot,
 		Spelling: recordKeys,
 	})}
@@ -101,7 +101,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	if stamp == "" {
 		field, stamp = "eventTimestamp", c.eventTimestamp
 	}
-	if err := jsondec.FieldTime(Format, field, stamp, &ev.Time); err != nil {
+	if err := jsonrecord.FieldTime(Format, field, stamp, &ev.Time); err != nil {
 		return err
 	}
 	ev.Logsource = event.Logsource{Product: "azure", Service: "activitylogs"}
@@ -122,7 +122,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 // recordKeys are the Activity log's top-level keys. Some pipelines change
 // their case (all lowercase, or Log Analytics' PascalCase); they are given
 // back the schema's own spelling so that rules match whatever the export.
-var recordKeys = jsondec.NewSpelling(
+var recordKeys = jsonrecord.NewSpelling(
 	"time", "eventTimestamp", "resourceId", "operationName", "operationVersion", "category",
 	"resultType", "resultSignature", "resultDescription", "durationMs", "callerIpAddress",
 	"correlationId", "identity", "level", "location", "properties", "caller", "tenantId",

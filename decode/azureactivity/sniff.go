@@ -1,17 +1,17 @@
 package azureactivity
 
-import jsondec "github.com/vigil-sec/vigil/decode/json"
+import "github.com/vigil-sec/vigil/decode/jsonrecord"
 
 // Sniff scores rec as an Activity log record: a JSON object naming an
 // operation and the resource it acted on, at its top level. Flow logs and sign-in logs carry
 // those keys too, so their own markers lower the score for their sniffers
 // to win.
 func Sniff(rec []byte) int {
-	rec = jsondec.ObjectHead(rec)
+	rec = jsonrecord.ObjectHead(rec)
 	if rec == nil {
 		return 0
 	}
-	if jsondec.TopKeys(rec, true, "operationName", "resourceId") != 0b11 {
+	if jsonrecord.TopKeys(rec, true, "operationName", "resourceId") != 0b11 {
 		return 0
 	}
 	for _, other := range []string{"flowTuples", "SignInLogs", "AuditLogs", "userPrincipalName", "activityDisplayName"} {

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/decode/internal/addr"
-	"github.com/vigil-sec/vigil/decode/internal/syslog"
+	"github.com/vigil-sec/vigil/decode/internal/sysloghdr"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -13,7 +13,7 @@ import (
 // short or full names. The first occurrence of a key wins. User and time
 // have fallbacks: user.name is suser, else duser; the time is rt (receipt
 // time), else start, else end, else the syslog header's.
-func (d *Decoder) common(ev *event.Event, prefix syslog.Header) {
+func (d *Decoder) common(ev *event.Event, prefix sysloghdr.Header) {
 	c := &ev.Common
 	var suser, duser, sdom, ddom, rt, st, end string
 	set := func(id int, v string) {
@@ -95,7 +95,7 @@ func (d *Decoder) common(ev *event.Event, prefix syslog.Header) {
 	for _, s := range [...]string{rt, st, end} {
 		// Vendors write many stamp formats; one vigil cannot read is passed
 		// over rather than losing the record, and the next is tried.
-		if t, ok := syslog.Stamp(s, ev.Received, d.loc); ok {
+		if t, ok := sysloghdr.Stamp(s, ev.Received, d.loc); ok {
 			ev.Time = t
 			return
 		}

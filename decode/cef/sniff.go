@@ -3,13 +3,13 @@ package cef
 import (
 	"bytes"
 
-	"github.com/vigil-sec/vigil/decode/internal/syslog"
+	"github.com/vigil-sec/vigil/decode/internal/sysloghdr"
 )
 
 // Sniff scores rec as CEF: a "CEF:" marker with a version and a pipe after
 // it, within the first 512 bytes (after any syslog header).
 func Sniff(rec []byte) int {
-	rest, ok := syslog.AfterMarker(rec, marker)
+	rest, ok := sysloghdr.AfterMarker(rec, marker)
 	if !ok {
 		return 0
 	}
@@ -17,7 +17,7 @@ func Sniff(rec []byte) int {
 	for bytes.HasPrefix(rest, marker) {
 		rest = rest[4:]
 	}
-	if !syslog.Versioned(rest, 6) {
+	if !sysloghdr.Versioned(rest, 6) {
 		return 0
 	}
 	return 95

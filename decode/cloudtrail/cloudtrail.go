@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/decode"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -24,7 +24,7 @@ func init() { decode.Register(Format, New) }
 // Decoder decodes CloudTrail records. The values it stores alias its parse
 // buffers and are valid until the next Decode.
 type Decoder struct {
-	rec *jsondec.Record[captured]
+	rec *jsonrecord.Record[captured]
 }
 
 // captured holds what the ECS mapping reads, whatever the Dict holds.
@@ -68,7 +68,7 @@ func (c *captured) slot(name []byte) *string {
 
 // New returns a CloudTrail decoder.
 func New() decode.Decoder {
-	return &Decoder{rec: jsondec.NewRecord(Format, jsondec.Hooks[captured]{
+	return &Decoder{rec: jsonrecord.NewRecord(Format, jsonrecord.Hooks[captured]{
 		Slot:     (*captured).slot,
 		Spelling: recordKeys, LowerOnly: true,
 	})}
@@ -85,7 +85,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	if err := d.rec.Require("eventTime", c.eventTime, "eventName", c.eventName, "eventSource", c.eventSource); err != nil {
 		return err
 	}
-	if err := jsondec.FieldTime(Format, "eventTime", c.eventTime, &ev.Time); err != nil {
+	if err := jsonrecord.FieldTime(Format, "eventTime", c.eventTime, &ev.Time); err != nil {
 		return err
 	}
 	ev.Logsource = event.Logsource{Product: "aws", Service: "cloudtrail"}
@@ -113,7 +113,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 // recordKeys are CloudTrail's top-level keys. Some exports (Athena, Glue,
 // SIEM pipelines) lowercase them; they are given back their own spelling so
 // that rules match. A key with a capital is left as it is.
-var recordKeys = jsondec.NewSpelling(
+var recordKeys = jsonrecord.NewSpelling(
 	"eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
 	"sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",
 	"responseElements", "additionalEventData", "requestID", "eventID", "eventType",

@@ -4,7 +4,7 @@ import (
 	"bytes"
 
 	"github.com/vigil-sec/vigil/decode"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 )
 
 func init() { decode.RegisterSniffer(Format, Sniff) }
@@ -14,10 +14,10 @@ func init() { decode.RegisterSniffer(Format, Sniff) }
 // an AWS service. The whole record is looked through, not its head: the
 // keys may follow a large userIdentity.
 func Sniff(rec []byte) int {
-	if jsondec.Sniff(rec) == 0 {
+	if jsonrecord.Sniff(rec) == 0 {
 		return 0
 	}
-	k := jsondec.TopKeys(rec, false, "eventSource", "eventsource", "eventName", "eventname")
+	k := jsonrecord.TopKeys(rec, false, "eventSource", "eventsource", "eventName", "eventname")
 	if k&0b0011 != 0 && k&0b1100 != 0 && bytes.Contains(rec, []byte("amazonaws.com")) {
 		return 85
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/decode"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -25,7 +25,7 @@ func init() {
 // Decoder decodes Cowrie events. The values it stores alias its parse
 // buffers and are valid until the next Decode.
 type Decoder struct {
-	rec *jsondec.Record[captured]
+	rec *jsonrecord.Record[captured]
 }
 
 // captured holds what the ECS mapping reads, whatever the Dict holds.
@@ -64,7 +64,7 @@ func (c *captured) slot(name []byte) *string {
 
 // New returns a Cowrie decoder.
 func New() decode.Decoder {
-	return &Decoder{rec: jsondec.NewRecord(Format, jsondec.Hooks[captured]{Slot: (*captured).slot})}
+	return &Decoder{rec: jsonrecord.NewRecord(Format, jsonrecord.Hooks[captured]{Slot: (*captured).slot})}
 }
 
 // Decode implements decode.Decoder. A record without an eventid or a
@@ -82,7 +82,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	if !strings.HasPrefix(c.eventid, "cowrie.") {
 		return &decode.Error{Format: Format, Offset: -1, Field: "eventid", Reason: "no Cowrie eventid (cowrie.…)"}
 	}
-	if err := jsondec.FieldTime(Format, "timestamp", c.timestamp, &ev.Time); err != nil {
+	if err := jsonrecord.FieldTime(Format, "timestamp", c.timestamp, &ev.Time); err != nil {
 		return err
 	}
 	ev.Logsource = event.Logsource{Product: "cowrie"}

@@ -3,7 +3,7 @@ package cowrie
 import (
 	"bytes"
 
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 )
 
 // Sniff scores rec as a Cowrie event: a JSON object with a "cowrie."
@@ -18,7 +18,7 @@ func Sniff(rec []byte) int {
 		return 0
 	}
 	rest := bytes.TrimLeft(rec[i+9:], " \t:")
-	if !bytes.HasPrefix(rest, []byte(`"cowrie.`)) || jsondec.TopKeys(rec, false, "eventid") == 0 {
+	if !bytes.HasPrefix(rest, []byte(`"cowrie.`)) || jsonrecord.TopKeys(rec, false, "eventid") == 0 {
 		return 0
 	}
 	return 95

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/decode/internal/addr"
-	"github.com/vigil-sec/vigil/decode/internal/syslog"
+	"github.com/vigil-sec/vigil/decode/internal/sysloghdr"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -15,7 +15,7 @@ import (
 // suser, duser. The time is devTime read with devTimeFormat (a Java date
 // pattern) when given, else as epoch milliseconds or "MMM dd yyyy
 // HH:mm:ss"; failing that, the syslog header's.
-func (d *Decoder) common(ev *event.Event, prefix syslog.Header) {
+func (d *Decoder) common(ev *event.Event, prefix sysloghdr.Header) {
 	c := &ev.Common
 	var user [5]string // by preference
 	var devTime, devTimeFormat string
@@ -85,12 +85,12 @@ func (d *Decoder) common(ev *event.Event, prefix syslog.Header) {
 	// A stamp vigil cannot read is passed over rather than losing the
 	// record: devTimeFormat is free-form Java.
 	if devTimeFormat != "" {
-		if t, ok := syslog.JavaStamp(devTimeFormat, devTime, ev.Received, d.loc); ok {
+		if t, ok := sysloghdr.JavaStamp(devTimeFormat, devTime, ev.Received, d.loc); ok {
 			ev.Time = t
 			return
 		}
 	}
-	if t, ok := syslog.Stamp(devTime, ev.Received, d.loc); ok {
+	if t, ok := sysloghdr.Stamp(devTime, ev.Received, d.loc); ok {
 		ev.Time = t
 	}
 }

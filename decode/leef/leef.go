@@ -15,7 +15,7 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/kv"
-	"github.com/vigil-sec/vigil/decode/internal/syslog"
+	"github.com/vigil-sec/vigil/decode/internal/sysloghdr"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -52,7 +52,7 @@ var headerNames = [5][]byte{
 // Decode implements decode.Decoder. Values alias rec and are valid as long
 // as rec is.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
-	line, start, ok := syslog.Payload(rec, marker)
+	line, start, ok := sysloghdr.Payload(rec, marker)
 	if !ok {
 		return &decode.Error{Format: Format, Offset: 0, Reason: "no \"LEEF:\" marker"}
 	}
@@ -65,6 +65,6 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 
 	kv.SetFields(&ev.Fields, headerNames[:], head[:], d.kv)
 	ev.Common[event.EventCode] = head[4]
-	d.common(ev, syslog.Prefix(line, start, ev.Received, d.loc))
+	d.common(ev, sysloghdr.Prefix(line, start, ev.Received, d.loc))
 	return nil
 }

@@ -1,15 +1,15 @@
 package leef
 
-import "github.com/vigil-sec/vigil/decode/internal/syslog"
+import "github.com/vigil-sec/vigil/decode/internal/sysloghdr"
 
 // Sniff scores rec as LEEF: a "LEEF:" marker with a version and at least
 // five pipes after it, within the first 512 bytes.
 func Sniff(rec []byte) int {
-	rest, ok := syslog.AfterMarker(rec, marker)
+	rest, ok := sysloghdr.AfterMarker(rec, marker)
 	if !ok {
 		return 0
 	}
-	if !syslog.Versioned(rest, 5) {
+	if !sysloghdr.Versioned(rest, 5) {
 		return 0
 	}
 	return 95

@@ -18,7 +18,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-sec/vigil/decode"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -37,7 +37,7 @@ var Logsource = event.Logsource{Product: "mssql", Category: "database"}
 // valid until the next Decode.
 type Decoder struct {
 	p     fastjson.Parser
-	flat  *jsondec.Flattener
+	flat  *jsonrecord.Flattener
 	ev    *event.Event
 	c     captured
 	azure bool
@@ -106,7 +106,7 @@ var slots = map[string]uint8{
 // New returns an audit-record decoder.
 func New() decode.Decoder {
 	d := &Decoder{}
-	d.flat = jsondec.NewFlattener(d.leaf)
+	d.flat = jsonrecord.NewFlattener(d.leaf)
 	return d
 }
 
@@ -123,12 +123,12 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		v, err := d.p.ParseBytes(rec)
 		if err != nil {
 			d.ev = nil
-			return jsondec.SyntaxError(Format, rec, err)
+			return jsonrecord.SyntaxError(Format, rec, err)
 		}
 		o := v.GetObject()
 		if o == nil {
 			d.ev = nil
-			return jsondec.ObjectError(Format, rec, v)
+			return jsonrecord.ObjectError(Format, rec, v)
 		}
 		d.flat.Reset()
 		o.Visit(d.top)
@@ -148,9 +148,9 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		stamp, field = first(c[sGenerated], c[sTimeKey]), "TimeGenerated"
 	}
 	if stamp == "" {
-		return jsondec.Missing(Format, "", "event_time (or time, TimeGenerated)")
+		return jsonrecord.Missing(Format, "", "event_time (or time, TimeGenerated)")
 	}
-	t, ok := jsondec.ParseTime(stamp)
+	t, ok := jsonrecord.ParseTime(stamp)
 	if !ok {
 		return &decode.Error{Format: Format, Offset: -1, Field: field, Reason: "unreadable time stamp " + strconv.Quote(stamp)}
 	}

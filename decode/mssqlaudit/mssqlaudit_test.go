@@ -9,7 +9,7 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/dectest"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -212,7 +212,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"action_id":"BCM","n":--,"m":nan}`))
 	d := New()
 	slow := &Decoder{slow: true}
-	slow.flat = jsondec.NewFlattener(slow.leaf)
+	slow.flat = jsonrecord.NewFlattener(slow.leaf)
 	dict := event.NewOpenDict()
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		var ev, want event.Event

@@ -3,7 +3,7 @@ package mssqlaudit
 import (
 	"bytes"
 
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 )
 
 // sniff: a JSON object with an action_id and a principal name, in any of
@@ -14,7 +14,7 @@ func sniff(rec []byte) int {
 	if len(rec) == 0 || rec[0] != '{' {
 		return 0
 	}
-	top := jsondec.TopKeys(rec, false, "action_id", "action_id_s", "properties", "category", "Category")
+	top := jsonrecord.TopKeys(rec, false, "action_id", "action_id_s", "properties", "category", "Category")
 	if top == 0 {
 		return 0
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/view"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -195,7 +195,7 @@ func (d *GeneralDecoder) stamp(s string, ev *event.Event) (int, error) {
 		if end < 0 {
 			return 0, generalError(0, "nothing after the time stamp")
 		}
-		t, ok := jsondec.ParseTime(s[:end])
+		t, ok := jsonrecord.ParseTime(s[:end])
 		if !ok {
 			return 0, generalError(0, "unreadable ISO 8601 time stamp")
 		}

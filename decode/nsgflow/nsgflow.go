@@ -16,7 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/azure"
 	"github.com/vigil-sec/vigil/decode/internal/view"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -32,7 +32,7 @@ func init() {
 // buffers and are valid until the next record.
 type Decoder struct {
 	// doc reads the record; doc.C is what the mapping reads of it.
-	doc     *jsondec.Record[recordInfo]
+	doc     *jsonrecord.Record[recordInfo]
 	names   fieldIDs
 	tupleOK bool // the current emit asked for more
 	// A flattened record's tuples (flow.0, flow.1, …) and its top-level
@@ -52,7 +52,7 @@ type recordInfo struct {
 func New() decode.Decoder {
 	// The record's own fields are kept once and given to each tuple's
 	// event.
-	return &Decoder{doc: jsondec.NewRecord(Format, jsondec.Hooks[recordInfo]{Slot: (*recordInfo).slot, Keep: true})}
+	return &Decoder{doc: jsonrecord.NewRecord(Format, jsonrecord.Hooks[recordInfo]{Slot: (*recordInfo).slot, Keep: true})}
 }
 
 // Expand implements decode.Expander: one event a flow tuple, in the order
@@ -132,11 +132,11 @@ func (d *Decoder) expand(rec []byte, ev *event.Event, emit func(*event.Event) bo
 	d.doc.Close()
 	flat := !hasFlows && len(d.flatTuples) > 0
 	if !hasFlows && !flat {
-		under := jsondec.Wrapper(o, "properties (or flowRecords, flow.0)")
+		under := jsonrecord.Wrapper(o, "properties (or flowRecords, flow.0)")
 		return &decode.Error{Format: Format, Offset: -1, Field: "properties.flows",
-			Reason: "no flows array: missing required key properties.flows (VNet flow logs: flowRecords.flows; a flattened record: flow.0)" + jsondec.WrapHint(under)}
+			Reason: "no flows array: missing required key properties.flows (VNet flow logs: flowRecords.flows; a flattened record: flow.0)" + jsonrecord.WrapHint(under)}
 	}
-	if err := jsondec.FieldTime(Format, "time", d.doc.C.time, &d.doc.C.t); err != nil {
+	if err := jsonrecord.FieldTime(Format, "time", d.doc.C.time, &d.doc.C.t); err != nil {
 		return err
 	}
 	id := ev.ID

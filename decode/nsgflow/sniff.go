@@ -3,7 +3,7 @@ package nsgflow
 import (
 	"bytes"
 
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 )
 
 // Sniff scores rec as an NSG or VNet flow log record: a JSON object
@@ -18,12 +18,12 @@ func Sniff(rec []byte) int {
 		return 0
 	}
 	if !bytes.Contains(rec, []byte(`"flowTuples"`)) {
-		if jsondec.TopKeys(rec, false, "flow.0", "flowLogVersion") == 0b11 {
+		if jsonrecord.TopKeys(rec, false, "flow.0", "flowLogVersion") == 0b11 {
 			return 90
 		}
 		return 0
 	}
-	if jsondec.TopKeys(rec, false, "properties", "flowRecords") == 0 {
+	if jsonrecord.TopKeys(rec, false, "properties", "flowRecords") == 0 {
 		return 0
 	}
 	if bytes.Contains(rec, []byte("NetworkSecurityGroupFlowEvent")) || bytes.Contains(rec, []byte("FlowLogFlowEvent")) {

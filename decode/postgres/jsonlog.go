@@ -7,7 +7,7 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/view"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -37,11 +37,11 @@ func (d *JSONDecoder) Decode(rec []byte, ev *event.Event) error {
 	d.buf, d.nums = d.buf[:0], d.nums[:0]
 	v, err := d.p.ParseBytes(rec)
 	if err != nil {
-		return jsondec.SyntaxError(FormatJSON, rec, err)
+		return jsonrecord.SyntaxError(FormatJSON, rec, err)
 	}
 	o := v.GetObject()
 	if o == nil {
-		return jsondec.ObjectError(FormatJSON, rec, v)
+		return jsonrecord.ObjectError(FormatJSON, rec, v)
 	}
 	var e entry
 	o.Visit(func(k []byte, v *fastjson.Value) {
@@ -61,7 +61,7 @@ func (d *JSONDecoder) Decode(rec []byte, ev *event.Event) error {
 		if e.severity == "" {
 			names = append(names, "error_severity")
 		}
-		return jsondec.Missing(FormatJSON, jsondec.Wrapper(o, "timestamp", "error_severity"), names...)
+		return jsonrecord.Missing(FormatJSON, jsonrecord.Wrapper(o, "timestamp", "error_severity"), names...)
 	}
 	if e.txid == "0" {
 		e.txid = ""

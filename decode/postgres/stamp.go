@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 )
 
 // parseStamp reads %m / %t stamps ("2024-05-06 08:00:00.123 UTC"), as all
@@ -12,7 +12,7 @@ import (
 // offset) is applied; an abbreviation (CET, EST…), which names no offset
 // reliably, is dropped and the stamp is read in loc (UTC when nil).
 func parseStamp(s string, loc *time.Location) (time.Time, bool) {
-	if t, ok := jsondec.ParseTime(s); ok {
+	if t, ok := jsonrecord.ParseTime(s); ok {
 		return t, true
 	}
 	i := strings.LastIndexByte(s, ' ')
@@ -20,7 +20,7 @@ func parseStamp(s string, loc *time.Location) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	local, zone := s[:i], s[i+1:]
-	t, ok := jsondec.ParseTime(local)
+	t, ok := jsonrecord.ParseTime(local)
 	if !ok || !isZoneAbbrev(zone) {
 		return time.Time{}, false
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/addr"
 	"github.com/vigil-sec/vigil/decode/internal/view"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -181,7 +181,7 @@ func (d *Decoder) decodeCSV(rec []byte, ev *event.Event) (bool, error) {
 	d.ev = nil
 	c := &d.csv
 	if c.eventTime != "" {
-		t, ok := jsondec.ParseTime(c.eventTime)
+		t, ok := jsonrecord.ParseTime(c.eventTime)
 		if !ok {
 			return false, &decode.Error{Format: Format, Offset: -1, Field: "Event DateTime", Reason: "unreadable time stamp " + strconv.Quote(c.eventTime)}
 		}

@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"strings"
 
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 )
 
 // signInOutcome: Entra's error code 0 is success and any other code a
@@ -75,7 +75,7 @@ func containsFold[T string | []byte](s T, sub string) bool {
 // recordKeys are the diagnostic shape's top-level keys. Some pipelines
 // lowercase them (calleripaddress, resulttype); they are given back the
 // schema's spelling so that rules match whatever the export.
-var recordKeys = jsondec.NewSpelling(
+var recordKeys = jsonrecord.NewSpelling(
 	"time", "resourceId", "operationName", "operationVersion", "category", "tenantId",
 	"resultType", "resultSignature", "resultDescription", "durationMs", "callerIpAddress",
 	"correlationId", "identity", "Level", "location", "properties",

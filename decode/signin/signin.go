@@ -25,7 +25,7 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/addr"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -42,7 +42,7 @@ var propertiesPrefix = []byte("properties.")
 // Decoder decodes sign-in and audit records. The values it stores alias its
 // parse buffers and are valid until the next Decode.
 type Decoder struct {
-	rec *jsondec.Record[captured]
+	rec *jsonrecord.Record[captured]
 	key []byte // scratch: an alias's name
 }
 
@@ -123,16 +123,16 @@ func (d *Decoder) required() error {
 			}
 		}
 		if under == "" {
-			under = jsondec.Wrapper(d.rec.Object(), sh.keys...)
+			under = jsonrecord.Wrapper(d.rec.Object(), sh.keys...)
 		}
 	}
-	e := jsondec.Missing(Format, "", names...)
+	e := jsonrecord.Missing(Format, "", names...)
 	if best >= 0 {
 		e.Reason += " of a " + shapes[best].name + " record"
 	} else {
 		e.Reason += " (a diagnostic-settings record has the first three, a Graph signIn the next two, a Graph directoryAudit the last two)"
 	}
-	e.Reason += jsondec.WrapHint(under)
+	e.Reason += jsonrecord.WrapHint(under)
 	return e
 }
 
@@ -206,7 +206,7 @@ func (c *captured) slot(name []byte) *string {
 // New returns a sign-in log decoder.
 func New() decode.Decoder {
 	return &Decoder{
-		rec: jsondec.NewRecord(Format, jsondec.Hooks[captured]{
+		rec: jsonrecord.NewRecord(Format, jsonrecord.Hooks[captured]{
 			Slot:     (*captured).slot,
 			Spelling: recordKeys,
 			Unprefix: propertiesPrefix, // the Graph name
@@ -226,7 +226,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	c := &d.rec.C
 	for _, f := range [...]struct{ name, v string }{{"createdDateTime", c.created}, {"activityDateTime", c.activityTime}, {"time", c.time}} {
 		if f.v != "" {
-			if err := jsondec.FieldTime(Format, f.name, f.v, &ev.Time); err != nil {
+			if err := jsonrecord.FieldTime(Format, f.name, f.v, &ev.Time); err != nil {
 				return err
 			}
 			break

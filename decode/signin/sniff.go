@@ -1,12 +1,12 @@
 package signin
 
-import jsondec "github.com/vigil-sec/vigil/decode/json"
+import "github.com/vigil-sec/vigil/decode/jsonrecord"
 
 // Sniff scores rec as a sign-in (or Entra audit) record: a JSON object
 // with, at its top level, a category (a sign-in log's or AuditLogs) or the
 // Graph resources' own keys.
 func Sniff(rec []byte) int {
-	rec = jsondec.ObjectHead(rec)
+	rec = jsonrecord.ObjectHead(rec)
 	if rec == nil {
 		return 0
 	}
@@ -17,7 +17,7 @@ func Sniff(rec []byte) int {
 		activityName
 		activityTime
 	)
-	k := jsondec.TopKeys(rec, true, "category", "userPrincipalName", "createdDateTime", "activityDisplayName", "activityDateTime")
+	k := jsonrecord.TopKeys(rec, true, "category", "userPrincipalName", "createdDateTime", "activityDisplayName", "activityDateTime")
 	switch {
 	case k&category != 0 && (containsFold(rec, "signinlogs") || containsFold(rec, `"auditlogs"`)):
 		return 85

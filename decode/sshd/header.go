@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
-	"github.com/vigil-sec/vigil/decode/internal/syslog"
+	"github.com/vigil-sec/vigil/decode/internal/sysloghdr"
 )
 
 // header is the syslog header of an auth.log line:
@@ -25,7 +25,7 @@ func headerError(off int, reason string) error {
 
 // parseHeader splits line. The RFC 3164 stamp has no year and no zone: the
 // year is the one of ref, or the one before when the stamp would lie more
-// than a day after ref (a December line read in January: syslog.RecentYear);
+// than a day after ref (a December line read in January: sysloghdr.RecentYear);
 // the zone is loc.
 func parseHeader(line string, ref time.Time, loc *time.Location) (header, error) {
 	var h header
@@ -41,9 +41,9 @@ func parseHeader(line string, ref time.Time, loc *time.Location) (header, error)
 	var n int
 	var reason string
 	if len(rest) >= 10 && rest[4] == '-' && rest[0] >= '0' && rest[0] <= '9' {
-		h.time, n, reason = syslog.Read3339(rest)
+		h.time, n, reason = sysloghdr.Read3339(rest)
 	} else {
-		h.time, n, reason = syslog.Read3164(rest, ref, loc, syslog.RecentYear)
+		h.time, n, reason = sysloghdr.Read3164(rest, ref, loc, sysloghdr.RecentYear)
 	}
 	if reason != "" {
 		return h, headerError(i+n, reason)

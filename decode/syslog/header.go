@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
-	isyslog "github.com/vigil-sec/vigil/decode/internal/syslog"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/internal/sysloghdr"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 )
 
 // message is a parsed syslog header; strings alias the line.
@@ -75,7 +75,7 @@ func parse5424(line string, i int, m message) (message, error) {
 		return m, fail(start, "RFC 5424: no time stamp")
 	}
 	if stamp != "-" {
-		t, good := jsondec.ParseTime(stamp)
+		t, good := jsonrecord.ParseTime(stamp)
 		if !good || len(stamp) < 20 {
 			return m, fail(start, "RFC 5424: unreadable time stamp")
 		}
@@ -117,18 +117,18 @@ func parse5424(line string, i int, m message) (message, error) {
 func parse3164(line string, i int, m message, ref time.Time, loc *time.Location) (message, error) {
 	rest := line[i:]
 	if len(rest) >= 20 && rest[4] == '-' && rest[0] >= '0' && rest[0] <= '9' {
-		t, n, reason := isyslog.Read3339(rest)
+		t, n, reason := sysloghdr.Read3339(rest)
 		if reason != "" {
 			return m, fail(i, reason)
 		}
 		m.time, i = t, i+n
 	} else {
-		t, n, reason := isyslog.Read3164(rest, ref, loc, isyslog.LatestYear)
+		t, n, reason := sysloghdr.Read3164(rest, ref, loc, sysloghdr.LatestYear)
 		switch {
 		case reason != "" && m.pri >= 0:
 			m.msg = rest
 			return m, nil
-		case reason == isyslog.NoStamp:
+		case reason == sysloghdr.NoStamp:
 			return m, fail(i, "no syslog header: no priority and "+reason)
 		case reason != "":
 			return m, fail(i+n, reason)

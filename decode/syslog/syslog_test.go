@@ -7,7 +7,7 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/dectest"
-	isyslog "github.com/vigil-sec/vigil/decode/internal/syslog"
+	"github.com/vigil-sec/vigil/decode/internal/sysloghdr"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -165,7 +165,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !ev.Time.IsZero() && ev.Time.After(rcv.Add(25*time.Hour)) && ev.Time.Year() < 2028 {
 			// Only explicit (RFC 3339 / 5424) stamps may lie in the future.
-			if _, ok := isyslog.LatestYear.Date(ev.Time.Month(), ev.Time.Day(), 0, 0, 0, rcv, time.UTC); ok && len(data) > 0 && data[0] != '<' && (data[0] < '0' || data[0] > '9') {
+			if _, ok := sysloghdr.LatestYear.Date(ev.Time.Month(), ev.Time.Day(), 0, 0, 0, rcv, time.UTC); ok && len(data) > 0 && data[0] != '<' && (data[0] < '0' || data[0] > '9') {
 				t.Fatalf("year-less stamp dated %v, after the receive time %v", ev.Time, rcv)
 			}
 		}

@@ -2,7 +2,7 @@ package vpcflow
 
 import (
 	"github.com/vigil-sec/vigil/decode"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -29,9 +29,9 @@ func (d *Decoder) decodeJSON(rec []byte, ev *event.Event) error {
 	}
 	c := &d.rec.C
 	if c.src == "" && c.dst == "" && c.status == "" {
-		under := jsondec.Wrapper(d.rec.Object(), "srcaddr (or dstaddr, log-status, status, src_endpoint, dst_endpoint)")
+		under := jsonrecord.Wrapper(d.rec.Object(), "srcaddr (or dstaddr, log-status, status, src_endpoint, dst_endpoint)")
 		return &decode.Error{Format: Format, Offset: -1,
-			Reason: "not a flow record: missing required key srcaddr, dstaddr or log-status (OCSF: src_endpoint.ip, dst_endpoint.ip or status_code)" + jsondec.WrapHint(under)}
+			Reason: "not a flow record: missing required key srcaddr, dstaddr or log-status (OCSF: src_endpoint.ip, dst_endpoint.ip or status_code)" + jsonrecord.WrapHint(under)}
 	}
 	return c.apply(ev)
 }

@@ -4,7 +4,7 @@ import (
 	"strconv"
 
 	"github.com/vigil-sec/vigil/decode"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -59,7 +59,7 @@ func (c *captured) apply(ev *event.Event) error {
 		if f.v == "" || f.v == "-" {
 			continue
 		}
-		t, ok := jsondec.ParseTime(f.v)
+		t, ok := jsonrecord.ParseTime(f.v)
 		if !ok {
 			return &decode.Error{Format: Format, Offset: -1, Field: f.name, Reason: "unreadable time stamp " + strconv.Quote(f.v)}
 		}

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/decode/internal/addr"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 )
 
 // Sniff scores rec as a flow log record: a header line of flow log field
@@ -22,7 +22,7 @@ func Sniff(rec []byte) int {
 	if rec[0] == '{' {
 		// Keys at the top level only: a flow record wrapped in another
 		// object is not one.
-		k := jsondec.TopKeys(rec, false, "srcaddr", "dstaddr", "log-status", "interface-id", "srcAddr", "dstAddr", "interfaceId",
+		k := jsonrecord.TopKeys(rec, false, "srcaddr", "dstaddr", "log-status", "interface-id", "srcAddr", "dstAddr", "interfaceId",
 			"p_log_type", "dst_endpoint", "src_endpoint", "class_uid")
 		switch {
 		case k&0b111_1111 != 0, k&(1<<7) != 0 && bytes.Contains(rec, []byte(`"AWS.VPCFlow"`)):

@@ -19,7 +19,7 @@ import (
 	"github.com/vigil-sec/vigil/decode/internal/addr"
 	"github.com/vigil-sec/vigil/decode/internal/headerline"
 	"github.com/vigil-sec/vigil/decode/internal/view"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -42,7 +42,7 @@ type Decoder struct {
 	ids  []int32
 	has  []bool
 	toks []token
-	rec  *jsondec.Record[captured]
+	rec  *jsonrecord.Record[captured]
 	key  []byte // scratch: a JSON key respelled
 	// explicit: the field list came from a header line or the source's
 	// configuration, and is not to be guessed from a line's length.
@@ -57,7 +57,7 @@ type token struct {
 // New returns a VPC flow log decoder using the default format.
 func New() decode.Decoder {
 	d := &Decoder{key: make([]byte, 0, 32), toks: make([]token, 0, 32)}
-	d.rec = jsondec.NewRecord(Format, jsondec.Hooks[captured]{Slot: (*captured).jsonSlot, Key: d.canonical})
+	d.rec = jsonrecord.NewRecord(Format, jsonrecord.Hooks[captured]{Slot: (*captured).jsonSlot, Key: d.canonical})
 	d.setFields(DefaultFields)
 	return d
 }

@@ -4,7 +4,7 @@ import (
 	"strconv"
 
 	"github.com/vigil-sec/vigil/decode"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -26,7 +26,7 @@ func (c *captured) finish(ev *event.Event) error {
 		if ts.text == "" {
 			continue
 		}
-		t, ok := jsondec.ParseTime(ts.text)
+		t, ok := jsonrecord.ParseTime(ts.text)
 		if !ok {
 			return &decode.Error{Format: Format, Offset: -1, Field: ts.name, Reason: "unreadable time stamp " + strconv.Quote(ts.text)}
 		}

@@ -6,7 +6,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-sec/vigil/decode"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -17,7 +17,7 @@ import (
 // rename tables, keyCache and xmlText.
 type refDecoder struct {
 	p    fastjson.Parser
-	flat *jsondec.Flattener
+	flat *jsonrecord.Flattener
 	ev   *event.Event
 	c    captured
 
@@ -31,18 +31,18 @@ type refDecoder struct {
 
 func newRef() *refDecoder {
 	d := &refDecoder{name: make([]byte, 0, 64)}
-	d.flat = jsondec.NewFlattener(d.emit)
+	d.flat = jsonrecord.NewFlattener(d.emit)
 	return d
 }
 
 func (d *refDecoder) Decode(rec []byte, ev *event.Event) error {
 	v, err := d.p.ParseBytes(rec)
 	if err != nil {
-		return jsondec.SyntaxError(Format, rec, err)
+		return jsonrecord.SyntaxError(Format, rec, err)
 	}
 	o := v.GetObject()
 	if o == nil {
-		return jsondec.ObjectError(Format, rec, v)
+		return jsonrecord.ObjectError(Format, rec, v)
 	}
 	d.ev, d.c = ev, captured{}
 	d.flat.Reset()

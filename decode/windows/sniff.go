@@ -4,7 +4,7 @@ import (
 	"bytes"
 
 	"github.com/vigil-sec/vigil/decode"
-	jsondec "github.com/vigil-sec/vigil/decode/json"
+	"github.com/vigil-sec/vigil/decode/jsonrecord"
 )
 
 func init() { decode.RegisterSniffer(Format, Sniff) }
@@ -14,10 +14,10 @@ func init() { decode.RegisterSniffer(Format, Sniff) }
 // (evtx_dump) or a winlog object (Winlogbeat). A record wrapped in another
 // object is not claimed: the decoder refuses it.
 func Sniff(rec []byte) int {
-	if jsondec.Sniff(rec) == 0 {
+	if jsonrecord.Sniff(rec) == 0 {
 		return 0
 	}
-	k := jsondec.TopKeys(rec, false, "EventID", "winlog", "Event")
+	k := jsonrecord.TopKeys(rec, false, "EventID", "winlog", "Event")
 	if k&0b011 != 0 || k&0b100 != 0 && bytes.Contains(rec, []byte(`"EventID"`)) {
 		return 80
 	}

@@ -1,0 +1,192 @@
+package analysis
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/decode"
+	_ "github.com/vigil-sec/vigil/decode/jsonrecord"
+	_ "github.com/vigil-sec/vigil/decode/windows"
+	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
+	"github.com/vigil-sec/vigil/store"
+)
+
+const testRules = `
+title: Log cleared
+id: 00000000-0000-0000-0000-000000000001
+level: high
+tags: [attack.defense-evasion, attack.t1070.001]
+logsource: {product: windows, service: security}
+detection:
+    selection:
+        EventID: 1102
+    condition: selection
+---
+title: App admin login
+id: 00000000-0000-0000-0000-000000000002
+level: low
+logsource: {product: linux, service: myapp}
+detection:
+    selection:
+        action: admin-login
+    condition: selection
+`
+
+func testRulesSet(t *testing.T) *Rules {
+	t.Helper()
+	rs, errs := rule.Parse("test.yml", []byte(testRules))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	eng, errs := detect.Compile(rs, detect.Options{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	return NewRules(eng)
+}
+
+func batchOf(format string, lines ...string) *bus.Batch {
+	b := &bus.Batch{ID: event.NewID(), Workspace: "w", Source: "s", Format: format, Received: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	for i, l := range lines {
+		b.Records = append(b.Records, event.Raw{ID: event.NewID(), Data: []byte(l), Line: i + 1})
+	}
+	return b
+}
+
+func TestProcessDecodesDetectsAndRejects(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	var lines []string
+	for i := 0; i < 50; i++ {
+		id := 4624
+		if i%5 == 0 {
+			id = 1102
+		}
+		lines = append(lines, fmt.Sprintf(`{"EventID":%d,"Channel":"Security","Computer":"host-%02d","TimeCreated":"2026-01-01T00:00:%02dZ","SubjectUserName":"user-%02d"}`, id, i, i, i))
+	}
+	lines[7] = `{"EventID":1102,"Channel":` // broken
+	res := p.Process(batchOf("windows", lines...), store.Source{})
+	if len(res.Rejected) != 1 || res.Rejected[0].Line != 8 || res.Batch.Rejected != 1 {
+		t.Fatalf("rejected %+v (count %d), want line 8", res.Rejected, res.Batch.Rejected)
+	}
+	if q := res.Batch.Quarantined; len(q) != 1 || q[0].Line != 8 || string(q[0].Raw) != lines[7] || q[0].Reason == "" {
+		t.Fatalf("quarantined %+v, want line 8 with its raw record", q)
+	}
+	if len(res.Batch.Events) != 49 {
+		t.Fatalf("%d events, want 49", len(res.Batch.Events))
+	}
+	// Values were copied out of the decoder's reused buffers: each event
+	// keeps its own host and time after all the others were decoded.
+	for _, e := range res.Batch.Events {
+		var n int
+		fmt.Sscanf(e.Common[event.HostName], "host-%d", &n)
+		if want := fmt.Sprintf("host-%02d", n); e.Common[event.HostName] != want || e.Time.Second() != n {
+			t.Fatalf("event kept host %q time %v", e.Common[event.HostName], e.Time)
+		}
+		if e.Logsource.Product != "windows" || e.Logsource.Service != "security" {
+			t.Fatalf("logsource %+v", e.Logsource)
+		}
+	}
+	if len(res.Batch.Signals) != 10 {
+		t.Fatalf("%d signals, want 10 (every fifth event)", len(res.Batch.Signals))
+	}
+	s := res.Batch.Signals[1]
+	if s.Rule.Title != "Log cleared" || s.Severity.String() != "high" || s.Evidence.EventID == "" ||
+		!strings.Contains(s.DedupKey, "host-05") || len(s.Tactics) == 0 || s.Tactics[0] != "defense-evasion" {
+		t.Errorf("signal %+v", s)
+	}
+}
+
+func TestProcessSourceLogsourceOverride(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	b := batchOf("json", `{"action":"admin-login","user":"x"}`)
+	if res := p.Process(b, store.Source{}); len(res.Batch.Signals) != 0 {
+		t.Fatalf("rule of logsource linux/myapp matched an event without that logsource")
+	}
+	src := store.Source{Name: "s", Logsource: event.Logsource{Product: "linux", Service: "myapp"}}
+	if res := p.Process(b, src); len(res.Batch.Signals) != 1 {
+		t.Fatalf("configured logsource did not route the event to its rule: %+v", res.Batch.Signals)
+	}
+}
+
+func TestProcessUnknownFormatRejectsAll(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	res := p.Process(batchOf("no-such-format", `a`, `b`), store.Source{})
+	if len(res.Rejected) != 2 || len(res.Batch.Events) != 0 || !strings.Contains(res.Rejected[0].Reason, "unknown format") {
+		t.Fatalf("%+v", res.Rejected)
+	}
+}
+
+func TestProcessBadTimeZone(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	res := p.Process(batchOf("windows", `{"EventID":1}`), store.Source{Name: "s", TimeZone: "Mars/Olympus"})
+	// windows is not configurable: the zone does not matter to it.
+	if len(res.Rejected) != 0 {
+		t.Fatalf("%+v", res.Rejected)
+	}
+}
+
+func TestProcessFlagsFarTimes(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	b := batchOf("windows",
+		`{"EventID":1,"Channel":"Security","TimeCreated":"2026-01-02T03:04:00Z"}`, // on time
+		`{"EventID":1,"Channel":"Security","TimeCreated":"2026-01-02T09:00:00Z"}`, // hours ahead
+		`{"EventID":1,"Channel":"Security","TimeCreated":"2019-05-01T00:00:00Z"}`, // years back
+	)
+	res := p.Process(b, store.Source{})
+	if len(res.Batch.Events) != 3 {
+		t.Fatalf("far times must be kept: %d events", len(res.Batch.Events))
+	}
+	tags := []string{res.Batch.Events[0].Common[event.Tags], res.Batch.Events[1].Common[event.Tags], res.Batch.Events[2].Common[event.Tags]}
+	if tags[0] != "" || tags[1] != "time_future" || tags[2] != "time_past" {
+		t.Fatalf("tags %q", tags)
+	}
+	if res.Skew != (TimeSkew{Future: 1, Past: 1}) {
+		t.Fatalf("skew %+v", res.Skew)
+	}
+	if y := res.Batch.Events[2].Time.Year(); y != 2019 {
+		t.Fatalf("the time stamp was changed: %d", y)
+	}
+}
+
+func TestProcessSourceOptionsMapping(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	p.Options = func(ws, src string) decode.Options {
+		if ws == "w" && src == "app" {
+			return decode.Options{Mapping: map[string]string{"client.addr": "source.ip", "who": "user.name"}}
+		}
+		return decode.Options{}
+	}
+	b := batchOf("json", `{"client":{"addr":"198.51.100.7"},"who":"carol"}`)
+	b.Source = "app"
+	res := p.Process(b, store.Source{Workspace: "w", Name: "app"})
+	if len(res.Batch.Events) != 1 {
+		t.Fatalf("%+v", res.Rejected)
+	}
+	e := res.Batch.Events[0]
+	if e.Common[event.SourceIP] != "198.51.100.7" || e.Common[event.UserName] != "carol" {
+		t.Fatalf("mapping not applied: ip %q user %q", e.Common[event.SourceIP], e.Common[event.UserName])
+	}
+	// Another source of the same format keeps the plain decoder.
+	b2 := batchOf("json", `{"client":{"addr":"198.51.100.7"},"who":"carol"}`)
+	res = p.Process(b2, store.Source{Workspace: "w", Name: "other"})
+	if e := res.Batch.Events[0]; e.Common[event.UserName] != "" {
+		t.Fatalf("mapping leaked to another source: %q", e.Common[event.UserName])
+	}
+}
+
+func TestProcessReportsRecordsOverBudget(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	p.Budget = time.Nanosecond // every record is over it
+	res := p.Process(batchOf("windows", `{"EventID":1,"Channel":"Security"}`, `{"EventID":2,"Channel":"Security"}`), store.Source{})
+	if len(res.Slow) != 2 || res.Slow[0].Line != 1 || res.Slow[1].Line != 2 || res.Slow[0].Took <= 0 {
+		t.Fatalf("slow %+v", res.Slow)
+	}
+	if len(res.Batch.Events) != 2 {
+		t.Fatalf("records over budget must keep their events: %d", len(res.Batch.Events))
+	}
+}

@@ -1,0 +1,302 @@
+package analysis
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/store"
+)
+
+// Fetcher is the part of the bus the stage reads from.
+type Fetcher interface {
+	Fetch(ctx context.Context, max int, wait time.Duration) ([]*bus.Delivery, error)
+}
+
+// Committer is the part of the store the stage writes to.
+type Committer interface {
+	Commit(ctx context.Context, batches []*store.Batch) (int, error)
+}
+
+// SourceLookup gives a source's configuration (its logsource override).
+type SourceLookup interface {
+	Source(ctx context.Context, workspace, name string) (store.Source, error)
+}
+
+// WorkspaceLookup gives a workspace's tier: correlations run for the
+// standard tier only (tier.go).
+type WorkspaceLookup interface {
+	Workspace(ctx context.Context, name string) (store.Workspace, error)
+}
+
+// StageConfig configures the detect stage.
+type StageConfig struct {
+	Bus     Fetcher
+	Store   Committer
+	Sources SourceLookup
+	// Workspaces, when set, gates correlations by tier; nil runs them for
+	// every workspace.
+	Workspaces WorkspaceLookup
+	// LookupTTL is how long a source's configuration and a workspace's
+	// tier are cached (default 10s): a change made by another process
+	// (the CLI) applies within it; ForgetTier applies a tier at once.
+	LookupTTL time.Duration
+	// Rules returns the current rule set; it may change between batches
+	// (rule reloads).
+	Rules   func() *Rules
+	Workers int // default 2
+	// DecodeOptions gives a source's decoder options (Processor.Options).
+	DecodeOptions func(workspace, source string) decode.Options
+	// FetchBatches is how many bus batches one fetch asks for; CommitBatches
+	// how many processed batches one store transaction takes at most.
+	FetchBatches  int // default 8
+	CommitBatches int // default 16
+	// RetryDelay is how long a batch whose commit failed waits before the
+	// bus delivers it again (default 5s).
+	RetryDelay time.Duration
+	Logger     *slog.Logger
+	Metrics    *Metrics
+}
+
+// Stage is the detect stage of `vigil serve`: bus → decode → detect →
+// store, acknowledging each bus batch only once it is committed, so that a
+// crash replays unacknowledged work and the store's idempotent commit keeps
+// replays from counting twice.
+type Stage struct {
+	cfg     StageConfig
+	log     *slog.Logger
+	m       *Metrics
+	srcMu   sync.Mutex
+	srcs    map[[2]string]cachedSource
+	tiers   map[string]cachedTier
+	running atomic.Bool
+	corr    correlationStage // used by the committer goroutine only
+}
+
+type cachedSource struct {
+	src store.Source
+	at  time.Time
+}
+
+// NewStage returns a stage; Run starts it.
+func NewStage(cfg StageConfig) *Stage {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.FetchBatches <= 0 {
+		cfg.FetchBatches = 8
+	}
+	if cfg.CommitBatches <= 0 {
+		cfg.CommitBatches = 16
+	}
+	if cfg.RetryDelay <= 0 {
+		cfg.RetryDelay = 5 * time.Second
+	}
+	if cfg.LookupTTL <= 0 {
+		cfg.LookupTTL = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	return &Stage{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, srcs: map[[2]string]cachedSource{}, tiers: map[string]cachedTier{}}
+}
+
+type processed struct {
+	d     *bus.Delivery
+	res   Result
+	rules *Rules
+}
+
+// Run pulls and processes batches until ctx is cancelled, then drains: what
+// was fetched is processed, committed and acknowledged before Run returns.
+func (s *Stage) Run(ctx context.Context) error {
+	s.running.Store(true)
+	defer s.running.Store(false)
+	work := make(chan *bus.Delivery, s.cfg.FetchBatches)
+	done := make(chan processed, s.cfg.CommitBatches)
+
+	var fetchErr error
+	go func() { // fetcher
+		defer close(work)
+		for ctx.Err() == nil {
+			ds, err := s.cfg.Bus.Fetch(ctx, s.cfg.FetchBatches, time.Second)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				s.log.Warn("bus fetch failed", "err", err)
+				s.m.fetchErrors.Inc()
+				select {
+				case <-ctx.Done():
+				case <-time.After(500 * time.Millisecond):
+				}
+				continue
+			}
+			for _, d := range ds {
+				work <- d // after cancellation too: fetched batches are still processed
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for i := 0; i < s.cfg.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var p *Processor
+			var pr *Rules
+			for d := range work {
+				if rs := s.cfg.Rules(); rs != pr || p == nil {
+					pr, p = rs, NewProcessor(rs)
+					p.Options = s.cfg.DecodeOptions
+				}
+				src := s.source(d.Batch.Workspace, d.Batch.Source)
+				start := time.Now()
+				res := p.Process(d.Batch, src)
+				s.m.processSeconds.Observe(time.Since(start).Seconds())
+				for _, r := range res.Slow {
+					s.m.slow.Inc()
+					s.log.Warn("record over its decode budget", "workspace", d.Batch.Workspace, "source", d.Batch.Source,
+						"format", d.Batch.Format, "line", r.Line, "id", r.ID.String(), "took", r.Took)
+				}
+				for _, r := range res.Rejected {
+					s.log.Debug("record rejected by decoder", "workspace", d.Batch.Workspace, "source", d.Batch.Source, "line", r.Line, "id", r.ID.String(), "reason", r.Reason)
+				}
+				done <- processed{d: d, res: res, rules: pr}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	// committer: gathers processed batches into one transaction.
+	for {
+		first, ok := <-done
+		if !ok {
+			return fetchErr
+		}
+		group := []processed{first}
+	gather:
+		for len(group) < s.cfg.CommitBatches {
+			select {
+			case p, ok := <-done:
+				if !ok {
+					break gather
+				}
+				group = append(group, p)
+			default:
+				break gather
+			}
+		}
+		s.commit(group)
+	}
+}
+
+// commit writes a group and acknowledges its bus batches. A failed commit
+// is not acknowledged: the bus redelivers after a delay.
+func (s *Stage) commit(group []processed) {
+	batches := make([]*store.Batch, len(group))
+	for i, p := range group {
+		batches[i] = p.res.Batch
+	}
+	// The store must not be cut off by shutdown mid-transaction.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	n, isNew, err := s.commitTracked(ctx, group, batches)
+	if err != nil {
+		s.log.Error("store commit failed; batches will be redelivered", "batches", len(batches), "err", err)
+		s.m.commitErrors.Inc()
+		for _, p := range group {
+			_ = p.d.Nak(s.cfg.RetryDelay)
+		}
+		return
+	}
+	s.m.commitSeconds.Observe(time.Since(start).Seconds())
+	s.m.replayed.Add(float64(len(batches) - n))
+	t := time.Now()
+	for _, p := range group {
+		b := p.res.Batch
+		s.m.events.Add(float64(len(b.Events)))
+		s.m.rejected.Add(float64(b.Rejected))
+		s.m.skew.WithLabelValues("future").Add(float64(p.res.Skew.Future))
+		s.m.skew.WithLabelValues("past").Add(float64(p.res.Skew.Past))
+		s.m.signals.Add(float64(len(b.Signals)))
+		s.m.latency.Observe(t.Sub(b.Received).Seconds())
+		if err := p.d.Ack(ctx); err != nil {
+			// Committed but not acknowledged: the redelivery is skipped by
+			// the store's idempotent commit.
+			s.log.Warn("bus ack failed", "batch", b.ID.String(), "err", err)
+		}
+	}
+	s.commitCorrelations(s.correlateCommitted(group, isNew))
+}
+
+// source returns the source's configuration, cached for LookupTTL.
+func (s *Stage) source(ws, name string) store.Source {
+	if s.cfg.Sources == nil {
+		return store.Source{}
+	}
+	k := [2]string{ws, name}
+	s.srcMu.Lock()
+	c, ok := s.srcs[k]
+	s.srcMu.Unlock()
+	if ok && time.Since(c.at) < s.cfg.LookupTTL {
+		return c.src
+	}
+	src, err := s.cfg.Sources.Source(context.Background(), ws, name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Warn("source lookup failed", "workspace", ws, "source", name, "err", err)
+	}
+	s.srcMu.Lock()
+	s.srcs[k] = cachedSource{src: src, at: time.Now()}
+	s.srcMu.Unlock()
+	return src
+}
+
+// Metrics of the detect stage.
+type Metrics struct {
+	events, rejected, signals, replayed    prometheus.Counter
+	fetchErrors, commitErrors              prometheus.Counter
+	skew                                   *prometheus.CounterVec
+	slow                                   prometheus.Counter
+	latency, processSeconds, commitSeconds prometheus.Histogram
+	corr                                   *correlationMetrics
+}
+
+// NewMetrics registers the stage's metrics on reg (nil: unregistered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_events_total", Help: "Events decoded, detected and stored."}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_rejected_total", Help: "Records the decoder refused."}),
+		signals:  prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_alerts_signals_total", Help: "Rule matches raised (signals merged into alerts)."}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_replayed_batches_total", Help: "Bus batches delivered again after being committed (skipped)."}),
+		skew: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_detect_time_skew_total",
+			Help: "Events kept with a time stamp far in the future (over 1h) or the past (over 1 year) of their arrival, flagged in the tags field."}, []string{"direction"}),
+		slow: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_slow_records_total",
+			Help: "Records that took longer than the decode budget (10ms) to decode; each is logged with its source and line."}),
+		fetchErrors:  prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_fetch_errors_total", Help: "Failed bus fetches."}),
+		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_commit_errors_total", Help: "Failed store commits (batches redelivered)."}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vigil_detect_latency_seconds",
+			Help: "From ingest acknowledgement to event and alerts stored.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
+		processSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vigil_detect_process_seconds",
+			Help: "Decode and detect time per bus batch.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vigil_store_commit_seconds",
+			Help: "Store transaction time per group of batches.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
+	}
+	m.corr = newCorrelationMetrics()
+	if reg != nil {
+		reg.MustRegister(m.corr.collectors()...)
+		reg.MustRegister(m.slow, m.skew, m.events, m.rejected, m.signals, m.replayed, m.fetchErrors, m.commitErrors, m.latency, m.processSeconds, m.commitSeconds)
+	}
+	return m
+}

@@ -1,0 +1,146 @@
+package analysis
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/store"
+)
+
+// correlationStage is the stage's correlator: it sees the matches of
+// committed, new batches only (a replayed batch was counted before), from
+// the committer goroutine alone. Its state is in memory: a restart begins
+// with empty windows.
+type correlationStage struct {
+	rules *Rules
+	k     *detect.Correlator
+	last  detect.CorrelatorStats
+}
+
+// correlateCommitted feeds the matches of newly committed batches, in
+// event time order, and returns the batches of signals to commit, one a
+// workspace.
+func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Batch {
+	var rs *Rules
+	var ms []detect.Match
+	for i, p := range group {
+		if isNew[i] {
+			ms = append(ms, p.res.Matches...)
+			if p.rules != nil {
+				rs = p.rules
+			}
+		}
+	}
+	if rs == nil || rs.corr == nil {
+		return nil
+	}
+	// Correlations belong to the standard tier (tier.go): a free
+	// workspace's matches never reach the correlator.
+	ms = slices.DeleteFunc(ms, func(m detect.Match) bool { return !s.advanced(m.Workspace) })
+	cs := &s.corr
+	if cs.rules != rs { // rules reloaded: correlation state starts anew
+		cs.rules, cs.k, cs.last = rs, rs.NewCorrelator(), detect.CorrelatorStats{}
+	}
+	slices.SortStableFunc(ms, func(a, b detect.Match) int { return a.Time.Compare(b.Time) })
+	var hits []detect.CorrelationHit
+	for _, m := range ms {
+		hits = cs.k.Observe(m, hits)
+	}
+	s.m.corr.update(cs.k.Stats(), &cs.last)
+	if len(hits) == 0 {
+		return nil
+	}
+	byWS := map[string]*store.Batch{}
+	var out []*store.Batch
+	for _, sig := range rs.CorrelationSignals(hits, nil) {
+		b := byWS[sig.Workspace]
+		if b == nil {
+			b = &store.Batch{ID: event.NewID(), Workspace: sig.Workspace, Source: CorrelationSource,
+				Format: CorrelationSource, Received: time.Now().UTC()}
+			byWS[sig.Workspace] = b
+			out = append(out, b)
+		}
+		b.Signals = append(b.Signals, sig)
+	}
+	return out
+}
+
+// CorrelationSource is the source and format of the store batches that
+// carry correlation alerts.
+const CorrelationSource = "correlation"
+
+// commitTracked commits a group and tells which of its batches were new.
+// A batch delivered for the first time cannot have been committed before;
+// a redelivered one may have been, so when correlations run, redeliveries
+// are committed one by one and the store's count says which were new.
+func (s *Stage) commitTracked(ctx context.Context, group []processed, batches []*store.Batch) (int, []bool, error) {
+	isNew := make([]bool, len(group))
+	correlating := false
+	for _, p := range group {
+		if p.rules != nil && p.rules.corr != nil {
+			correlating = true
+		}
+	}
+	if !correlating {
+		n, err := s.cfg.Store.Commit(ctx, batches)
+		return n, isNew, err
+	}
+	var first []*store.Batch
+	var firstIdx, again []int
+	for i, p := range group {
+		if p.d.Delivered <= 1 {
+			first, firstIdx = append(first, batches[i]), append(firstIdx, i)
+		} else {
+			again = append(again, i)
+		}
+	}
+	total := 0
+	if len(first) > 0 {
+		n, err := s.cfg.Store.Commit(ctx, first)
+		if err != nil {
+			return 0, isNew, err
+		}
+		total += n
+		if n == len(first) {
+			for _, i := range firstIdx {
+				isNew[i] = true
+			}
+		} else {
+			// A first delivery already stored (a duplicate publish): which
+			// one is unknown, so none of these feed the correlator.
+			s.log.Warn("first deliveries were already committed; their matches skip correlation", "batches", len(first), "new", n)
+		}
+	}
+	for _, i := range again {
+		n, err := s.cfg.Store.Commit(ctx, batches[i:i+1])
+		if err != nil {
+			return total, isNew, err
+		}
+		total += n
+		isNew[i] = n == 1
+	}
+	return total, isNew, nil
+}
+
+// commitCorrelations writes the correlation alerts, retrying a failed
+// commit a few times with the same batch ids (a commit is idempotent).
+func (s *Stage) commitCorrelations(batches []*store.Batch) {
+	if len(batches) == 0 {
+		return
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err = s.cfg.Store.Commit(ctx, batches)
+		cancel()
+		if err == nil {
+			return
+		}
+		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+	}
+	s.log.Error("correlation alerts lost: store commit failed", "batches", len(batches), "err", err)
+	s.m.commitErrors.Inc()
+}

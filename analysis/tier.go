@@ -1,0 +1,48 @@
+package analysis
+
+import (
+	"context"
+	"time"
+
+	"github.com/vigil-sec/vigil/store"
+)
+
+// advanced reports whether workspace ws's tier runs stateful detections:
+// a free workspace runs signature rules only, a standard one adds
+// correlations, so the stage drops a free workspace's matches before they
+// reach the correlator. The tier is cached for LookupTTL; a failed lookup
+// errs towards detecting.
+func (s *Stage) advanced(ws string) bool {
+	if s.cfg.Workspaces == nil {
+		return true
+	}
+	s.srcMu.Lock()
+	c, ok := s.tiers[ws]
+	s.srcMu.Unlock()
+	if ok && time.Since(c.at) < s.cfg.LookupTTL {
+		return c.tier != store.TierFree
+	}
+	w, err := s.cfg.Workspaces.Workspace(context.Background(), ws)
+	if err != nil {
+		s.log.Warn("workspace lookup failed", "workspace", ws, "err", err)
+		return true
+	}
+	s.srcMu.Lock()
+	s.tiers[ws] = cachedTier{tier: w.Tier, at: time.Now()}
+	s.srcMu.Unlock()
+	return w.Tier != store.TierFree
+}
+
+type cachedTier struct {
+	tier string
+	at   time.Time
+}
+
+// ForgetTier drops the cached tier of workspace ws: the batches committed
+// next are judged by its tier in the store. Whoever changes a tier in this
+// process calls it; a change by another process applies within LookupTTL.
+func (s *Stage) ForgetTier(ws string) {
+	s.srcMu.Lock()
+	delete(s.tiers, ws)
+	s.srcMu.Unlock()
+}
