@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/detect"
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // BenchmarkProcessCorrelated is a worker's cost per Windows event when a
@@ -24,11 +24,11 @@ func BenchmarkProcessCorrelated(b *testing.B) {
 	}
 	batch := batchOf("windows", lines...)
 	p := NewProcessor(rs)
-	p.Process(batch, store.Source{}) // warm: routes and decoder
+	p.Process(batch, tenant.Source{}) // warm: routes and decoder
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		p.Process(batch, store.Source{})
+		p.Process(batch, tenant.Source{})
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines)), "ns/event")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 const bruteForceRules = `title: failed logon
@@ -60,7 +61,7 @@ func failures(user string, n int) []string {
 
 func TestProcessorFeedsCorrelationAndSuppressesBaseRule(t *testing.T) {
 	rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{})
-	res := NewProcessor(rs).Process(batchOf("windows", failures("bob", 3)...), store.Source{})
+	res := NewProcessor(rs).Process(batchOf("windows", failures("bob", 3)...), tenant.Source{})
 	if len(res.Batch.Signals) != 0 {
 		t.Fatalf("the referenced rule raised %d signals of its own without generate", len(res.Batch.Signals))
 	}
@@ -95,7 +96,7 @@ func TestCorrelationFieldsNeedNoHiddenRule(t *testing.T) {
 	if _, ok := rs.Engine.Dict().ID("TargetUserName"); !ok {
 		t.Fatal("TargetUserName, the correlation's group-by field, is not decoded")
 	}
-	res := NewProcessor(rs).Process(batchOf("windows", failures("alice", 1)...), store.Source{})
+	res := NewProcessor(rs).Process(batchOf("windows", failures("alice", 1)...), tenant.Source{})
 	if len(res.Matches) != 1 || len(res.Matches[0].Values) != 1 || res.Matches[0].Values[0] != "alice" {
 		t.Fatalf("matches %+v, want one carrying TargetUserName alice", res.Matches)
 	}
@@ -209,8 +210,8 @@ func TestStageCorrelationStoredOnceAcrossReplay(t *testing.T) {
 
 type tiers map[string]string
 
-func (t tiers) Workspace(_ context.Context, name string) (store.Workspace, error) {
-	return store.Workspace{Name: name, Tier: t[name]}, nil
+func (t tiers) Workspace(_ context.Context, name string) (tenant.Workspace, error) {
+	return tenant.Workspace{Name: name, Tier: t[name]}, nil
 }
 
 // TestStageCorrelationNeedsStandardTier: a free workspace gets signature
@@ -219,7 +220,7 @@ func TestStageCorrelationNeedsStandardTier(t *testing.T) {
 	for _, tc := range []struct {
 		tier string
 		want int
-	}{{store.TierFree, 0}, {store.TierStandard, 1}} {
+	}{{tenant.TierFree, 0}, {tenant.TierStandard, 1}} {
 		t.Run(tc.tier, func(t *testing.T) {
 			b := busOfFailures(t, "bob", 3)
 			st := newCountingStore()
@@ -250,10 +251,10 @@ type tierTable struct {
 	tiers map[string]string
 }
 
-func (t *tierTable) Workspace(_ context.Context, name string) (store.Workspace, error) {
+func (t *tierTable) Workspace(_ context.Context, name string) (tenant.Workspace, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return store.Workspace{Name: name, Tier: t.tiers[name]}, nil
+	return tenant.Workspace{Name: name, Tier: t.tiers[name]}, nil
 }
 
 func (t *tierTable) set(name, tier string) {
@@ -276,7 +277,7 @@ func TestStageAppliesTierChange(t *testing.T) {
 			b := busOfFailures(t, "bob", 3)
 			st := newCountingStore()
 			rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{Lateness: time.Hour})
-			tt := &tierTable{tiers: map[string]string{"w": store.TierFree}}
+			tt := &tierTable{tiers: map[string]string{"w": tenant.TierFree}}
 			stage := NewStage(StageConfig{Bus: b, Store: st, Rules: func() *Rules { return rs }, Workspaces: tt, LookupTTL: tc.ttl})
 			stop := startStage(t, stage)
 			defer stop()
@@ -291,7 +292,7 @@ func TestStageAppliesTierChange(t *testing.T) {
 			if n, _ := st.correlationSignals(); n != 0 {
 				t.Fatalf("free workspace: %d correlation batches", n)
 			}
-			tt.set("w", store.TierStandard)
+			tt.set("w", tenant.TierStandard)
 			if tc.forget {
 				stage.ForgetTier("w")
 			} else {

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Rejection is a record that could not be decoded.
@@ -71,7 +72,7 @@ func NewProcessor(rules *Rules) *Processor {
 
 // decoder returns the worker's decoder of format, configured for the
 // source's time zone when it has one.
-func (p *Processor) decoder(format string, src store.Source) (decode.Decoder, error) {
+func (p *Processor) decoder(format string, src tenant.Source) (decode.Decoder, error) {
 	var opts decode.Options
 	if p.Options != nil {
 		opts = p.Options(src.Workspace, src.Name)
@@ -109,7 +110,7 @@ func (p *Processor) decoder(format string, src store.Source) (decode.Decoder, er
 // configuration: its logsource overrides what the format implies, part by
 // part, and its time zone reads time stamps that carry none. An unknown format rejects every record; a record that fails to
 // decode is rejected and the others go on.
-func (p *Processor) Process(b *bus.Batch, src store.Source) Result {
+func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 	out := &store.Batch{
 		ID: b.ID, Workspace: b.Workspace, Source: b.Source, Format: b.Format, Received: b.Received,
 		Events: make([]store.StoredEvent, 0, len(b.Records)),
@@ -212,7 +213,7 @@ func quarantine(res *Result) {
 
 // accept finishes a decoded event — logsource, time, detection — and adds
 // it and its signals to the batch.
-func (p *Processor) accept(ev *event.Event, b *bus.Batch, src store.Source, out *store.Batch) {
+func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out *store.Batch) {
 	applyLogsource(&ev.Logsource, src.Logsource)
 	if ev.Time.IsZero() {
 		ev.Time = b.Received

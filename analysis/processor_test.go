@@ -13,7 +13,7 @@ import (
 	"github.com/vigil-sec/vigil/detect"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 const testRules = `
@@ -69,7 +69,7 @@ func TestProcessDecodesDetectsAndRejects(t *testing.T) {
 		lines = append(lines, fmt.Sprintf(`{"EventID":%d,"Channel":"Security","Computer":"host-%02d","TimeCreated":"2026-01-01T00:00:%02dZ","SubjectUserName":"user-%02d"}`, id, i, i, i))
 	}
 	lines[7] = `{"EventID":1102,"Channel":` // broken
-	res := p.Process(batchOf("windows", lines...), store.Source{})
+	res := p.Process(batchOf("windows", lines...), tenant.Source{})
 	if len(res.Rejected) != 1 || res.Rejected[0].Line != 8 || res.Batch.Rejected != 1 {
 		t.Fatalf("rejected %+v (count %d), want line 8", res.Rejected, res.Batch.Rejected)
 	}
@@ -104,10 +104,10 @@ func TestProcessDecodesDetectsAndRejects(t *testing.T) {
 func TestProcessSourceLogsourceOverride(t *testing.T) {
 	p := NewProcessor(testRulesSet(t))
 	b := batchOf("json", `{"action":"admin-login","user":"x"}`)
-	if res := p.Process(b, store.Source{}); len(res.Batch.Signals) != 0 {
+	if res := p.Process(b, tenant.Source{}); len(res.Batch.Signals) != 0 {
 		t.Fatalf("rule of logsource linux/myapp matched an event without that logsource")
 	}
-	src := store.Source{Name: "s", Logsource: event.Logsource{Product: "linux", Service: "myapp"}}
+	src := tenant.Source{Name: "s", Logsource: event.Logsource{Product: "linux", Service: "myapp"}}
 	if res := p.Process(b, src); len(res.Batch.Signals) != 1 {
 		t.Fatalf("configured logsource did not route the event to its rule: %+v", res.Batch.Signals)
 	}
@@ -115,7 +115,7 @@ func TestProcessSourceLogsourceOverride(t *testing.T) {
 
 func TestProcessUnknownFormatRejectsAll(t *testing.T) {
 	p := NewProcessor(testRulesSet(t))
-	res := p.Process(batchOf("no-such-format", `a`, `b`), store.Source{})
+	res := p.Process(batchOf("no-such-format", `a`, `b`), tenant.Source{})
 	if len(res.Rejected) != 2 || len(res.Batch.Events) != 0 || !strings.Contains(res.Rejected[0].Reason, "unknown format") {
 		t.Fatalf("%+v", res.Rejected)
 	}
@@ -123,7 +123,7 @@ func TestProcessUnknownFormatRejectsAll(t *testing.T) {
 
 func TestProcessBadTimeZone(t *testing.T) {
 	p := NewProcessor(testRulesSet(t))
-	res := p.Process(batchOf("windows", `{"EventID":1}`), store.Source{Name: "s", TimeZone: "Mars/Olympus"})
+	res := p.Process(batchOf("windows", `{"EventID":1}`), tenant.Source{Name: "s", TimeZone: "Mars/Olympus"})
 	// windows is not configurable: the zone does not matter to it.
 	if len(res.Rejected) != 0 {
 		t.Fatalf("%+v", res.Rejected)
@@ -137,7 +137,7 @@ func TestProcessFlagsFarTimes(t *testing.T) {
 		`{"EventID":1,"Channel":"Security","TimeCreated":"2026-01-02T09:00:00Z"}`, // hours ahead
 		`{"EventID":1,"Channel":"Security","TimeCreated":"2019-05-01T00:00:00Z"}`, // years back
 	)
-	res := p.Process(b, store.Source{})
+	res := p.Process(b, tenant.Source{})
 	if len(res.Batch.Events) != 3 {
 		t.Fatalf("far times must be kept: %d events", len(res.Batch.Events))
 	}
@@ -163,7 +163,7 @@ func TestProcessSourceOptionsMapping(t *testing.T) {
 	}
 	b := batchOf("json", `{"client":{"addr":"198.51.100.7"},"who":"carol"}`)
 	b.Source = "app"
-	res := p.Process(b, store.Source{Workspace: "w", Name: "app"})
+	res := p.Process(b, tenant.Source{Workspace: "w", Name: "app"})
 	if len(res.Batch.Events) != 1 {
 		t.Fatalf("%+v", res.Rejected)
 	}
@@ -173,7 +173,7 @@ func TestProcessSourceOptionsMapping(t *testing.T) {
 	}
 	// Another source of the same format keeps the plain decoder.
 	b2 := batchOf("json", `{"client":{"addr":"198.51.100.7"},"who":"carol"}`)
-	res = p.Process(b2, store.Source{Workspace: "w", Name: "other"})
+	res = p.Process(b2, tenant.Source{Workspace: "w", Name: "other"})
 	if e := res.Batch.Events[0]; e.Common[event.UserName] != "" {
 		t.Fatalf("mapping leaked to another source: %q", e.Common[event.UserName])
 	}
@@ -182,7 +182,7 @@ func TestProcessSourceOptionsMapping(t *testing.T) {
 func TestProcessReportsRecordsOverBudget(t *testing.T) {
 	p := NewProcessor(testRulesSet(t))
 	p.Budget = time.Nanosecond // every record is over it
-	res := p.Process(batchOf("windows", `{"EventID":1,"Channel":"Security"}`, `{"EventID":2,"Channel":"Security"}`), store.Source{})
+	res := p.Process(batchOf("windows", `{"EventID":1,"Channel":"Security"}`, `{"EventID":2,"Channel":"Security"}`), tenant.Source{})
 	if len(res.Slow) != 2 || res.Slow[0].Line != 1 || res.Slow[1].Line != 2 || res.Slow[0].Took <= 0 {
 		t.Fatalf("slow %+v", res.Slow)
 	}

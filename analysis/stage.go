@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Fetcher is the part of the bus the stage reads from.
@@ -27,13 +28,13 @@ type Committer interface {
 
 // SourceLookup gives a source's configuration (its logsource override).
 type SourceLookup interface {
-	Source(ctx context.Context, workspace, name string) (store.Source, error)
+	Source(ctx context.Context, workspace, name string) (tenant.Source, error)
 }
 
 // WorkspaceLookup gives a workspace's tier: correlations run for the
 // standard tier only (tier.go).
 type WorkspaceLookup interface {
-	Workspace(ctx context.Context, name string) (store.Workspace, error)
+	Workspace(ctx context.Context, name string) (tenant.Workspace, error)
 }
 
 // StageConfig configures the detect stage.
@@ -81,7 +82,7 @@ type Stage struct {
 }
 
 type cachedSource struct {
-	src store.Source
+	src tenant.Source
 	at  time.Time
 }
 
@@ -242,9 +243,9 @@ func (s *Stage) commit(group []processed) {
 }
 
 // source returns the source's configuration, cached for LookupTTL.
-func (s *Stage) source(ws, name string) store.Source {
+func (s *Stage) source(ws, name string) tenant.Source {
 	if s.cfg.Sources == nil {
-		return store.Source{}
+		return tenant.Source{}
 	}
 	k := [2]string{ws, name}
 	s.srcMu.Lock()

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // advanced reports whether workspace ws's tier runs stateful detections:
@@ -20,7 +20,7 @@ func (s *Stage) advanced(ws string) bool {
 	c, ok := s.tiers[ws]
 	s.srcMu.Unlock()
 	if ok && time.Since(c.at) < s.cfg.LookupTTL {
-		return c.tier != store.TierFree
+		return c.tier != tenant.TierFree
 	}
 	w, err := s.cfg.Workspaces.Workspace(context.Background(), ws)
 	if err != nil {
@@ -30,7 +30,7 @@ func (s *Stage) advanced(ws string) bool {
 	s.srcMu.Lock()
 	s.tiers[ws] = cachedTier{tier: w.Tier, at: time.Now()}
 	s.srcMu.Unlock()
-	return w.Tier != store.TierFree
+	return w.Tier != tenant.TierFree
 }
 
 type cachedTier struct {

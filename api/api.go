@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Paths the API serves outside the huma operations.
@@ -194,13 +195,13 @@ func scopesFor(pattern string) []string {
 	method, path, _ := strings.Cut(pattern, " ")
 	switch {
 	case pattern == ingestPattern:
-		return []string{store.ScopeIngest, store.ScopeAdmin}
+		return []string{tenant.ScopeIngest, tenant.ScopeAdmin}
 	case pattern == auditPattern:
-		return []string{store.ScopeAdmin}
+		return []string{tenant.ScopeAdmin}
 	case method == http.MethodGet && strings.HasPrefix(path, "/api/"):
-		return []string{store.ScopeRead, store.ScopeAdmin}
+		return []string{tenant.ScopeRead, tenant.ScopeAdmin}
 	default:
-		return []string{store.ScopeAdmin}
+		return []string{tenant.ScopeAdmin}
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // testFormat is a tiny key=value decoder, registered for these tests only.
@@ -111,15 +112,15 @@ func newFixture(t testing.TB, st store.Store, ready ...Check) *fixture {
 		seeds:   map[string]seeded{},
 	}
 	ctx := context.Background()
-	for _, ws := range []struct{ name, tier string }{{"a", store.TierStandard}, {"b", store.TierFree}} {
+	for _, ws := range []struct{ name, tier string }{{"a", tenant.TierStandard}, {"b", tenant.TierFree}} {
 		if _, err := st.CreateWorkspace(ctx, ws.name, ws.tier); err != nil {
 			t.Fatalf("create workspace %s: %v", ws.name, err)
 		}
 		f.seeds[ws.name] = seed(t, st, ws.name, 3, 3)
 	}
 	for _, k := range []struct{ ws, scope string }{
-		{"a", store.ScopeAdmin}, {"a", store.ScopeRead}, {"a", store.ScopeIngest},
-		{"b", store.ScopeAdmin}, {"b", store.ScopeRead},
+		{"a", tenant.ScopeAdmin}, {"a", tenant.ScopeRead}, {"a", tenant.ScopeIngest},
+		{"b", tenant.ScopeAdmin}, {"b", tenant.ScopeRead},
 	} {
 		name := k.ws + "-" + k.scope
 		secret, key, err := NewKey(k.ws, k.scope, name, t0)
@@ -167,7 +168,7 @@ func seed(t testing.TB, st store.Store, ws string, nEvents, nAlerts int) seeded 
 	t.Helper()
 	ctx := context.Background()
 	s := seeded{source: ws + "-src"}
-	if err := st.PutSource(ctx, store.Source{Workspace: ws, Name: s.source, Format: testFormat, Created: t0}); err != nil {
+	if err := st.PutSource(ctx, tenant.Source{Workspace: ws, Name: s.source, Format: testFormat, Created: t0}); err != nil {
 		t.Fatalf("put source: %v", err)
 	}
 	ids := event.NewIDSource()

@@ -7,6 +7,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 type auditInput struct {
@@ -50,7 +51,7 @@ func (a *API) listAudit(ctx context.Context, in *auditInput) (*auditOutput, erro
 
 // audit writes an entry for an action the caller took. A failed audit
 // write is logged: the action has happened and is not undone.
-func (a *API) audit(ctx context.Context, k store.APIKey, action, target, detail string) {
+func (a *API) audit(ctx context.Context, k tenant.APIKey, action, target, detail string) {
 	err := a.store.Audit(ctx, store.AuditEntry{
 		Workspace: k.Workspace,
 		Time:      a.now().UTC(),

@@ -15,6 +15,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Reasons an authentication is refused: the label of
@@ -47,8 +48,8 @@ func WorkspaceFrom(r *http.Request) (string, bool) {
 	return k.Workspace, ok
 }
 
-func keyFrom(ctx context.Context) (store.APIKey, bool) {
-	k, ok := ctx.Value(principalKey{}).(store.APIKey)
+func keyFrom(ctx context.Context) (tenant.APIKey, bool) {
+	k, ok := ctx.Value(principalKey{}).(tenant.APIKey)
 	return k, ok
 }
 
@@ -111,7 +112,7 @@ func bearerSecret(values []string) (secret, reason string) {
 
 // refuse answers a refused authentication, counts it and writes it to the
 // audit log (never with the secret).
-func (a *API) refuse(w http.ResponseWriter, r *http.Request, route, reason string, key *store.APIKey, msg string) {
+func (a *API) refuse(w http.ResponseWriter, r *http.Request, route, reason string, key *tenant.APIKey, msg string) {
 	a.metrics.refused.WithLabelValues(reason).Inc()
 	entry := store.AuditEntry{
 		Time:   a.now().UTC(),
@@ -171,7 +172,7 @@ type keyCache struct {
 }
 
 type cachedKey struct {
-	key     store.APIKey
+	key     tenant.APIKey
 	expires time.Time
 }
 
@@ -189,7 +190,7 @@ func newKeyCache(ttl time.Duration, now func() time.Time) *keyCache {
 
 // lookup returns the key whose secret this is, revoked or not; unknown
 // secrets are not cached, so a new key works at once.
-func (c *keyCache) lookup(ctx context.Context, s store.Store, secret string) (store.APIKey, error) {
+func (c *keyCache) lookup(ctx context.Context, s store.Store, secret string) (tenant.APIKey, error) {
 	h := sha256.Sum256([]byte(secret))
 	now := c.now()
 	c.mu.Lock()
@@ -200,7 +201,7 @@ func (c *keyCache) lookup(ctx context.Context, s store.Store, secret string) (st
 	}
 	k, err := s.KeyByHash(ctx, h[:])
 	if err != nil {
-		return store.APIKey{}, err // "key by hash: …", the store's
+		return tenant.APIKey{}, err // "key by hash: …", the store's
 	}
 	c.mu.Lock()
 	if len(c.byHash) >= maxCached {
@@ -248,10 +249,10 @@ func (c *keyCache) dueTouch(id string) bool {
 
 // caller returns the authenticated key. Every operation is behind
 // authenticate, so a miss is a wiring fault; answer as unauthenticated.
-func caller(ctx context.Context) (store.APIKey, error) {
+func caller(ctx context.Context) (tenant.APIKey, error) {
 	k, ok := keyFrom(ctx)
 	if !ok {
-		return store.APIKey{}, huma.Error401Unauthorized("no authenticated API key")
+		return tenant.APIKey{}, huma.Error401Unauthorized("no authenticated API key")
 	}
 	return k, nil
 }

@@ -13,13 +13,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 func TestAuthRefused(t *testing.T) {
 	st := newFakeStore()
 	f := newFixture(t, st)
-	unknown, _, err := NewKey("a", store.ScopeAdmin, "never stored", t0)
+	unknown, _, err := NewKey("a", tenant.ScopeAdmin, "never stored", t0)
 	if err != nil {
 		t.Fatal(err)
 	}

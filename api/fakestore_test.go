@@ -13,15 +13,16 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // fakeStore is an in-memory store.Store that keeps the workspace rules of
 // the real ones: every read and write names a workspace and sees only it.
 type fakeStore struct {
 	mu         sync.Mutex
-	workspaces map[string]store.Workspace
-	keys       []store.APIKey
-	sources    []store.Source
+	workspaces map[string]tenant.Workspace
+	keys       []tenant.APIKey
+	sources    []tenant.Source
 	events     []store.StoredEvent
 	alerts     []alert.Alert
 	audit      []store.AuditEntry
@@ -38,52 +39,52 @@ type fakeStore struct {
 var _ store.Store = (*fakeStore)(nil)
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{workspaces: map[string]store.Workspace{}, batches: map[event.ID]bool{}}
+	return &fakeStore{workspaces: map[string]tenant.Workspace{}, batches: map[event.ID]bool{}}
 }
 
-func (s *fakeStore) CreateWorkspace(_ context.Context, name, tier string) (store.Workspace, error) {
+func (s *fakeStore) CreateWorkspace(_ context.Context, name, tier string) (tenant.Workspace, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.workspaces[name]; ok {
-		return store.Workspace{}, fmt.Errorf("workspace %s: %w", name, store.ErrConflict)
+		return tenant.Workspace{}, fmt.Errorf("workspace %s: %w", name, store.ErrConflict)
 	}
-	w := store.Workspace{Name: name, Tier: tier, Created: time.Unix(0, 0).UTC()}
+	w := tenant.Workspace{Name: name, Tier: tier, Created: time.Unix(0, 0).UTC()}
 	s.workspaces[name] = w
 	return w, nil
 }
 
-func (s *fakeStore) Workspace(_ context.Context, name string) (store.Workspace, error) {
+func (s *fakeStore) Workspace(_ context.Context, name string) (tenant.Workspace, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w, ok := s.workspaces[name]
 	if !ok {
-		return store.Workspace{}, fmt.Errorf("workspace %s: %w", name, store.ErrNotFound)
+		return tenant.Workspace{}, fmt.Errorf("workspace %s: %w", name, store.ErrNotFound)
 	}
 	return w, nil
 }
 
-func (s *fakeStore) Workspaces(context.Context) ([]store.Workspace, error) {
+func (s *fakeStore) Workspaces(context.Context) ([]tenant.Workspace, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ws []store.Workspace
+	var ws []tenant.Workspace
 	for _, w := range s.workspaces {
 		ws = append(ws, w)
 	}
 	return ws, nil
 }
 
-func (s *fakeStore) SetWorkspaceTier(_ context.Context, name, tier, actor string) (store.Workspace, error) {
+func (s *fakeStore) SetWorkspaceTier(_ context.Context, name, tier, actor string) (tenant.Workspace, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if tier != store.TierFree && tier != store.TierStandard || actor == "" {
-		return store.Workspace{}, fmt.Errorf("tier %q by %q: %w", tier, actor, store.ErrInvalid)
+	if tier != tenant.TierFree && tier != tenant.TierStandard || actor == "" {
+		return tenant.Workspace{}, fmt.Errorf("tier %q by %q: %w", tier, actor, store.ErrInvalid)
 	}
 	w, ok := s.workspaces[name]
 	if !ok {
-		return store.Workspace{}, fmt.Errorf("workspace %s: %w", name, store.ErrNotFound)
+		return tenant.Workspace{}, fmt.Errorf("workspace %s: %w", name, store.ErrNotFound)
 	}
 	if w.Tier != tier {
-		s.workspaces[name] = store.Workspace{Name: name, Tier: tier, Created: w.Created}
+		s.workspaces[name] = tenant.Workspace{Name: name, Tier: tier, Created: w.Created}
 		s.audit = append(s.audit, store.AuditEntry{
 			ID: int64(len(s.audit) + 1), Workspace: name, Actor: actor,
 			Action: "workspace.tier", Target: "workspace:" + name, Detail: w.Tier + " -> " + tier,
@@ -92,7 +93,7 @@ func (s *fakeStore) SetWorkspaceTier(_ context.Context, name, tier, actor string
 	return w, nil
 }
 
-func (s *fakeStore) CreateKey(_ context.Context, k store.APIKey) error {
+func (s *fakeStore) CreateKey(_ context.Context, k tenant.APIKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.workspaces[k.Workspace]; !ok {
@@ -103,25 +104,25 @@ func (s *fakeStore) CreateKey(_ context.Context, k store.APIKey) error {
 	return nil
 }
 
-func (s *fakeStore) KeyByHash(_ context.Context, hash []byte) (store.APIKey, error) {
+func (s *fakeStore) KeyByHash(_ context.Context, hash []byte) (tenant.APIKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keyLookups++
 	if s.failKeys != nil {
-		return store.APIKey{}, s.failKeys
+		return tenant.APIKey{}, s.failKeys
 	}
 	for _, k := range s.keys {
 		if bytes.Equal(k.Hash, hash) {
 			return k, nil
 		}
 	}
-	return store.APIKey{}, fmt.Errorf("key: %w", store.ErrNotFound)
+	return tenant.APIKey{}, fmt.Errorf("key: %w", store.ErrNotFound)
 }
 
-func (s *fakeStore) Keys(_ context.Context, workspace string) ([]store.APIKey, error) {
+func (s *fakeStore) Keys(_ context.Context, workspace string) ([]tenant.APIKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ks []store.APIKey
+	var ks []tenant.APIKey
 	for _, k := range s.keys {
 		if k.Workspace == workspace {
 			ks = append(ks, k)
@@ -157,7 +158,7 @@ func (s *fakeStore) TouchKey(_ context.Context, id string, at time.Time) error {
 	return fmt.Errorf("key %s: %w", id, store.ErrNotFound)
 }
 
-func (s *fakeStore) PutSource(_ context.Context, src store.Source) error {
+func (s *fakeStore) PutSource(_ context.Context, src tenant.Source) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, x := range s.sources {
@@ -170,7 +171,7 @@ func (s *fakeStore) PutSource(_ context.Context, src store.Source) error {
 	return nil
 }
 
-func (s *fakeStore) Source(_ context.Context, workspace, name string) (store.Source, error) {
+func (s *fakeStore) Source(_ context.Context, workspace, name string) (tenant.Source, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, x := range s.sources {
@@ -178,13 +179,13 @@ func (s *fakeStore) Source(_ context.Context, workspace, name string) (store.Sou
 			return x, nil
 		}
 	}
-	return store.Source{}, fmt.Errorf("source %s: %w", name, store.ErrNotFound)
+	return tenant.Source{}, fmt.Errorf("source %s: %w", name, store.ErrNotFound)
 }
 
-func (s *fakeStore) Sources(_ context.Context, workspace string) ([]store.Source, error) {
+func (s *fakeStore) Sources(_ context.Context, workspace string) ([]tenant.Source, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.Source
+	var out []tenant.Source
 	for _, x := range s.sources {
 		if x.Workspace == workspace {
 			out = append(out, x)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // allRoutes is every operation the API serves, with the body a request
@@ -152,8 +153,8 @@ func TestIsolation(t *testing.T) {
 // TestQuarantineRoute lists a workspace's refused records, never another's.
 func TestQuarantineRoute(t *testing.T) {
 	st := newFakeStore()
-	st.workspaces["qa"] = store.Workspace{Name: "qa", Tier: store.TierFree}
-	st.workspaces["qb"] = store.Workspace{Name: "qb", Tier: store.TierFree}
+	st.workspaces["qa"] = tenant.Workspace{Name: "qa", Tier: tenant.TierFree}
+	st.workspaces["qb"] = tenant.Workspace{Name: "qb", Tier: tenant.TierFree}
 	for _, ws := range []string{"qa", "qb"} {
 		b := &store.Batch{ID: event.NewID(), Workspace: ws, Source: ws + "-src", Format: "json", Received: time.Now(), Rejected: 1,
 			Quarantined: []store.Quarantined{{ID: event.NewID(), Line: 3, Reason: "json: invalid JSON at byte 1", Raw: []byte("{" + ws)}}}
@@ -161,7 +162,7 @@ func TestQuarantineRoute(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	secret, k, err := NewKey("qa", store.ScopeRead, "q", time.Now())
+	secret, k, err := NewKey("qa", tenant.ScopeRead, "q", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

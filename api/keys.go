@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // A secret is secretPrefix and 32 random bytes in lowercase base32 without
@@ -32,22 +33,22 @@ var secretEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").With
 // NewKey makes an API key for workspace with scope (ingest, read or
 // admin). It returns the secret, to be shown once, and the key to store,
 // which holds only the secret's hash. Invalid input wraps store.ErrInvalid.
-func NewKey(workspace, scope, name string, now time.Time) (secret string, key store.APIKey, err error) {
+func NewKey(workspace, scope, name string, now time.Time) (secret string, key tenant.APIKey, err error) {
 	if workspace == "" {
-		return "", store.APIKey{}, fmt.Errorf("new key: workspace is empty: %w", store.ErrInvalid)
+		return "", tenant.APIKey{}, fmt.Errorf("new key: workspace is empty: %w", store.ErrInvalid)
 	}
-	if !validScope(scope) {
-		return "", store.APIKey{}, fmt.Errorf("new key: scope %q is not ingest, read or admin: %w", scope, store.ErrInvalid)
+	if !tenant.ValidScope(scope) {
+		return "", tenant.APIKey{}, fmt.Errorf("new key: scope %q is not ingest, read or admin: %w", scope, store.ErrInvalid)
 	}
 	if err := validKeyName(name); err != nil {
-		return "", store.APIKey{}, fmt.Errorf("new key: %w", err)
+		return "", tenant.APIKey{}, fmt.Errorf("new key: %w", err)
 	}
 	var b [secretBytes]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return "", store.APIKey{}, fmt.Errorf("new key: random bytes: %w", err)
+		return "", tenant.APIKey{}, fmt.Errorf("new key: random bytes: %w", err)
 	}
 	secret = secretPrefix + secretEncoding.EncodeToString(b[:])
-	return secret, store.APIKey{
+	return secret, tenant.APIKey{
 		ID:        event.NewID().String(),
 		Workspace: workspace,
 		Name:      name,
@@ -64,10 +65,6 @@ func NewKey(workspace, scope, name string, now time.Time) (secret string, key st
 func HashKey(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
-}
-
-func validScope(s string) bool {
-	return s == store.ScopeIngest || s == store.ScopeRead || s == store.ScopeAdmin
 }
 
 func validKeyName(name string) error {
@@ -99,7 +96,7 @@ func wellFormedSecret(s string) bool {
 
 type keysOutput struct {
 	Body struct {
-		Keys []store.APIKey `json:"keys"`
+		Keys []tenant.APIKey `json:"keys"`
 	}
 }
 
@@ -112,8 +109,8 @@ type createKeyInput struct {
 
 type createKeyOutput struct {
 	Body struct {
-		Key    store.APIKey `json:"key"`
-		Secret string       `json:"secret" doc:"The key's secret, shown this once: only its hash is stored."`
+		Key    tenant.APIKey `json:"key"`
+		Secret string        `json:"secret" doc:"The key's secret, shown this once: only its hash is stored."`
 	}
 }
 

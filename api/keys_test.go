@@ -12,11 +12,12 @@ import (
 
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 func TestNewKey(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 3600))
-	secret, k, err := NewKey("ws1", store.ScopeRead, "ci", now)
+	secret, k, err := NewKey("ws1", tenant.ScopeRead, "ci", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestNewKey(t *testing.T) {
 	if k.Workspace != "ws1" || k.Scope != "read" || k.Name != "ci" || !k.Created.Equal(now) || k.Created.Location() != time.UTC {
 		t.Errorf("key %+v", k)
 	}
-	s2, k2, _ := NewKey("ws1", store.ScopeRead, "ci", now)
+	s2, k2, _ := NewKey("ws1", tenant.ScopeRead, "ci", now)
 	if s2 == secret || k2.ID == k.ID {
 		t.Errorf("two keys share a secret or an id")
 	}
@@ -64,8 +65,8 @@ func TestKeysRoutes(t *testing.T) {
 	f := newFixture(t, st)
 
 	var created struct {
-		Key    store.APIKey `json:"key"`
-		Secret string       `json:"secret"`
+		Key    tenant.APIKey `json:"key"`
+		Secret string        `json:"secret"`
 	}
 	w := f.do(http.MethodPost, "/api/v1/keys", "a-admin", map[string]string{"scope": "ingest", "name": "shipper"})
 	want(t, w, http.StatusCreated, &created)
@@ -88,7 +89,7 @@ func TestKeysRoutes(t *testing.T) {
 
 	// Listed without secret or hash; shown once only.
 	var list struct {
-		Keys []store.APIKey `json:"keys"`
+		Keys []tenant.APIKey `json:"keys"`
 	}
 	w = f.do(http.MethodGet, "/api/v1/keys", "a-read", nil)
 	want(t, w, http.StatusOK, &list)

@@ -63,7 +63,7 @@ func newIngestFixture(t *testing.T, st *fakeStore, pub ingest.Publisher) *fixtur
 	t.Helper()
 	f := newFixture(t, st)
 	ih, err := ingest.NewHandler(ingest.Config{
-		Workspace: WorkspaceFrom, Sources: st, Publisher: pub,
+		Workspace: WorkspaceFrom, Sources: store.Sources{Store: st}, Publisher: pub,
 		MaxBodyBytes: walkIngestMaxBody, MaxLineBytes: 4 << 10, MaxFieldBytes: 1 << 10,
 		MaxInflightBytes: walkIngestMaxInflight,
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 type sourcesOutput struct {
@@ -29,11 +30,11 @@ type SourceHealth struct {
 
 // SourceView is a source with its health, as the API shows it.
 type SourceView struct {
-	store.Source
+	tenant.Source
 	Health *SourceHealth `json:"health,omitempty" required:"false" doc:"Absent until the source has sent."`
 }
 
-func (a *API) view(ws string, srcs ...store.Source) []SourceView {
+func (a *API) view(ws string, srcs ...tenant.Source) []SourceView {
 	var h map[string]SourceHealth
 	if a.health != nil {
 		h = a.health(ws)
@@ -142,7 +143,7 @@ func (a *API) putSource(ctx context.Context, in *putSourceInput) (*sourceOutput,
 	s, err := a.store.Source(ctx, k.Workspace, in.Name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s = store.Source{Workspace: k.Workspace, Name: in.Name, Created: a.now().UTC()}
+		s = tenant.Source{Workspace: k.Workspace, Name: in.Name, Created: a.now().UTC()}
 	case err != nil:
 		return nil, a.storeError(ctx, "source "+in.Name, err)
 	}

@@ -7,21 +7,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // TestSourcesCarryHealth: the sources routes show the health monitor's
 // rate and silence for sources it knows, and nothing for the others.
 func TestSourcesCarryHealth(t *testing.T) {
 	st := newFakeStore()
-	st.workspaces["h"] = store.Workspace{Name: "h", Tier: store.TierFree}
+	st.workspaces["h"] = tenant.Workspace{Name: "h", Tier: tenant.TierFree}
 	ctx := context.Background()
 	for _, n := range []string{"busy", "new"} {
-		if err := st.PutSource(ctx, store.Source{Workspace: "h", Name: n, Format: testFormat, Created: time.Now()}); err != nil {
+		if err := st.PutSource(ctx, tenant.Source{Workspace: "h", Name: n, Format: testFormat, Created: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	secret, k, _ := NewKey("h", store.ScopeRead, "", time.Now())
+	secret, k, _ := NewKey("h", tenant.ScopeRead, "", time.Now())
 	st.CreateKey(ctx, k)
 	var asked string
 	a, err := New(Config{Store: st, SourceHealth: func(ws string) map[string]SourceHealth {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 func TestSources(t *testing.T) {
@@ -15,7 +16,7 @@ func TestSources(t *testing.T) {
 	ctx := context.Background()
 
 	var list struct {
-		Sources []store.Source `json:"sources"`
+		Sources []tenant.Source `json:"sources"`
 	}
 	want(t, f.do(http.MethodGet, "/api/v1/sources", "a-read", nil), http.StatusOK, &list)
 	if len(list.Sources) != 1 || list.Sources[0].Name != "a-src" || list.Sources[0].Workspace != "a" {
@@ -24,7 +25,7 @@ func TestSources(t *testing.T) {
 
 	// Create.
 	f.clock.Advance(time.Hour)
-	var got store.Source
+	var got tenant.Source
 	body := map[string]any{"format": testFormat, "logsource": map[string]string{"product": "linux", "service": "sshd"}, "timezone": "Europe/Paris"}
 	want(t, f.do(http.MethodPut, "/api/v1/sources/edge-fw", "a-admin", body), http.StatusOK, &got)
 	stored, err := st.Source(ctx, "a", "edge-fw")
@@ -84,11 +85,11 @@ func TestWorkspaceAndAudit(t *testing.T) {
 		KeyID                  string `json:"key_id"`
 	}
 	want(t, f.do(http.MethodGet, "/api/v1/workspace", "a-read", nil), http.StatusOK, &ws)
-	if ws.Workspace != "a" || ws.Tier != store.TierStandard || ws.Scope != "read" || ws.KeyID != f.keyIDs["a-read"] {
+	if ws.Workspace != "a" || ws.Tier != tenant.TierStandard || ws.Scope != "read" || ws.KeyID != f.keyIDs["a-read"] {
 		t.Errorf("workspace %+v", ws)
 	}
 	want(t, f.do(http.MethodGet, "/api/v1/workspace", "b-admin", nil), http.StatusOK, &ws)
-	if ws.Workspace != "b" || ws.Tier != store.TierFree || ws.Scope != "admin" {
+	if ws.Workspace != "b" || ws.Tier != tenant.TierFree || ws.Scope != "admin" {
 		t.Errorf("workspace %+v", ws)
 	}
 

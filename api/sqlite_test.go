@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // openSQLite opens an embedded store in a new directory, closed when the
@@ -59,8 +60,8 @@ func TestSQLiteSmoke(t *testing.T) {
 	}
 
 	var created struct {
-		Key    store.APIKey `json:"key"`
-		Secret string       `json:"secret"`
+		Key    tenant.APIKey `json:"key"`
+		Secret string        `json:"secret"`
 	}
 	want(t, f.do(http.MethodPost, "/api/v1/keys", "a-admin", map[string]string{"scope": "read"}), http.StatusCreated, &created)
 	f.secrets["new"] = created.Secret

@@ -7,7 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 type workspaceOutput struct {
@@ -81,7 +81,7 @@ func (a *API) setWorkspaceTier(ctx context.Context, in *setTierInput) (*workspac
 }
 
 // workspaceOf is the answer about workspace ws to the caller k.
-func workspaceOf(ws store.Workspace, k store.APIKey) *workspaceOutput {
+func workspaceOf(ws tenant.Workspace, k tenant.APIKey) *workspaceOutput {
 	out := &workspaceOutput{}
 	out.Body.Workspace = ws.Name
 	out.Body.Tier = ws.Tier

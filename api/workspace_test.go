@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // TestSetWorkspaceTier: an admin key changes its own workspace's tier with
@@ -22,17 +23,17 @@ func TestSetWorkspaceTier(t *testing.T) {
 		Workspace, Tier, Scope string
 	}
 	want(t, f.do(http.MethodPatch, "/api/v1/workspace", "b-admin", map[string]string{"tier": "standard"}), http.StatusOK, &ws)
-	if ws.Workspace != "b" || ws.Tier != store.TierStandard || ws.Scope != store.ScopeAdmin {
+	if ws.Workspace != "b" || ws.Tier != tenant.TierStandard || ws.Scope != tenant.ScopeAdmin {
 		t.Errorf("PATCH answered %+v, want workspace b at tier standard", ws)
 	}
 	want(t, f.do(http.MethodGet, "/api/v1/workspace", "b-read", nil), http.StatusOK, &ws)
-	if ws.Tier != store.TierStandard {
+	if ws.Tier != tenant.TierStandard {
 		t.Errorf("after PATCH, GET says tier %s", ws.Tier)
 	}
 	if len(changed) != 1 || changed[0] != "b" {
 		t.Errorf("TierChanged calls %v, want [b]", changed)
 	}
-	if a, _ := st.Workspace(t.Context(), "a"); a.Tier != store.TierStandard {
+	if a, _ := st.Workspace(t.Context(), "a"); a.Tier != tenant.TierStandard {
 		t.Errorf("workspace a changed to %s", a.Tier)
 	}
 
@@ -67,7 +68,7 @@ func TestSetWorkspaceTier(t *testing.T) {
 	wantProblem(t, f.do(http.MethodPatch, "/api/v1/workspace", "a-ingest", map[string]string{"tier": "free"}), http.StatusForbidden, "admin")
 	wantProblem(t, f.do(http.MethodPatch, "/api/v1/workspace", "b-admin", map[string]string{"tier": "premium"}), http.StatusUnprocessableEntity, "body.tier", "free", "standard")
 	wantProblem(t, f.do(http.MethodPatch, "/api/v1/workspace", "b-admin", map[string]string{}), http.StatusUnprocessableEntity, "tier")
-	if b, _ := st.Workspace(t.Context(), "b"); b.Tier != store.TierStandard {
+	if b, _ := st.Workspace(t.Context(), "b"); b.Tier != tenant.TierStandard {
 		t.Errorf("refused PATCHes left tier %s", b.Tier)
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/event"
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Defaults of the limits in Config.
@@ -27,12 +27,15 @@ const (
 	DefaultRetryAfter         = time.Second
 )
 
-// Sources finds a workspace's source and creates one on first use.
-// store.Store satisfies it. Source returns an error that errors.Is
-// store.ErrNotFound when there is no such source.
+// Sources finds a workspace's source and creates one on first use;
+// store.Sources adapts a store to it.
 type Sources interface {
-	Source(ctx context.Context, workspace, name string) (store.Source, error)
-	PutSource(ctx context.Context, s store.Source) error
+	// LookupSource returns the workspace's source of that name; found is
+	// false, with no error, when there is none.
+	LookupSource(ctx context.Context, workspace, name string) (s tenant.Source, found bool, err error)
+	// CreateSource creates s; a source of its name that a concurrent
+	// request made meanwhile is not an error.
+	CreateSource(ctx context.Context, s tenant.Source) error
 }
 
 // Publisher puts a batch on the bus and returns once it is stored. It may be

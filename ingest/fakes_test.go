@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +18,7 @@ import (
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/event"
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Formats registered for the tests: ingest only asks whether a format is
@@ -109,33 +108,30 @@ func (p cappedPub) MaxBatchBytes() int { return p.max }
 
 type fakeSources struct {
 	mu   sync.Mutex
-	m    map[string]store.Source
+	m    map[string]tenant.Source
 	puts int
-	err  error // returned by Source when set
+	err  error // returned by LookupSource when set
 }
 
-func newSources(srcs ...store.Source) *fakeSources {
-	s := &fakeSources{m: map[string]store.Source{}}
+func newSources(srcs ...tenant.Source) *fakeSources {
+	s := &fakeSources{m: map[string]tenant.Source{}}
 	for _, src := range srcs {
 		s.m[src.Workspace+"/"+src.Name] = src
 	}
 	return s
 }
 
-func (s *fakeSources) Source(_ context.Context, ws, name string) (store.Source, error) {
+func (s *fakeSources) LookupSource(_ context.Context, ws, name string) (tenant.Source, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return store.Source{}, s.err
+		return tenant.Source{}, false, s.err
 	}
 	src, ok := s.m[ws+"/"+name]
-	if !ok {
-		return store.Source{}, fmt.Errorf("source %s/%s: %w", ws, name, store.ErrNotFound)
-	}
-	return src, nil
+	return src, ok, nil
 }
 
-func (s *fakeSources) PutSource(_ context.Context, src store.Source) error {
+func (s *fakeSources) CreateSource(_ context.Context, src tenant.Source) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.puts++
@@ -160,8 +156,8 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	e := &env{
 		pub: &fakePub{},
 		src: newSources(
-			store.Source{Workspace: "ws1", Name: "win", Format: fmtJSON},
-			store.Source{Workspace: "ws1", Name: "sys", Format: fmtText},
+			tenant.Source{Workspace: "ws1", Name: "win", Format: fmtJSON},
+			tenant.Source{Workspace: "ws1", Name: "sys", Format: fmtText},
 		),
 		reg: prometheus.NewRegistry(),
 	}

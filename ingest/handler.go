@@ -15,7 +15,7 @@ import (
 	"sync"
 
 	"github.com/vigil-sec/vigil/decode"
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Path is where the API mounts the handler.
@@ -211,9 +211,9 @@ func (h *Handler) resolve(ctx context.Context, ws, name, format string) (_ strin
 	if format != "" && !decode.Known(format) {
 		return "", false, unknownFormat(fmt.Sprintf("unknown format %q", format))
 	}
-	src, err := h.cfg.Sources.Source(ctx, ws, name)
+	src, found, err := h.cfg.Sources.LookupSource(ctx, ws, name)
 	switch {
-	case err == nil:
+	case err == nil && found:
 		if format != "" {
 			return format, false, nil
 		}
@@ -221,7 +221,7 @@ func (h *Handler) resolve(ctx context.Context, ws, name, format string) (_ strin
 			return "", false, unknownFormat(fmt.Sprintf("source %q has format %q, which this server does not know", name, src.Format))
 		}
 		return src.Format, false, nil
-	case !errors.Is(err, store.ErrNotFound):
+	case err != nil:
 		h.cfg.Logger.ErrorContext(ctx, "looking up source", "workspace", ws, "source", name, "err", err)
 		return "", false, &refusal{code: http.StatusServiceUnavailable, noMetric: true, retry: true, msg: "looking up the source failed; retry later"}
 	case format == "":
@@ -235,15 +235,12 @@ func (h *Handler) resolve(ctx context.Context, ws, name, format string) (_ strin
 }
 
 func (h *Handler) createSource(ctx context.Context, ws, name, format string) *refusal {
-	err := h.cfg.Sources.PutSource(ctx, store.Source{Workspace: ws, Name: name, Format: format, Created: h.cfg.Now().UTC()})
-	switch {
-	case err == nil:
-		h.cfg.Logger.InfoContext(ctx, "source created", "workspace", ws, "source", name, "format", format)
-	case errors.Is(err, store.ErrConflict): // a concurrent request made it
-	default:
+	err := h.cfg.Sources.CreateSource(ctx, tenant.Source{Workspace: ws, Name: name, Format: format, Created: h.cfg.Now().UTC()})
+	if err != nil {
 		h.cfg.Logger.ErrorContext(ctx, "creating source", "workspace", ws, "source", name, "err", err)
 		return &refusal{code: http.StatusServiceUnavailable, noMetric: true, retry: true, msg: "creating the source failed; retry later"}
 	}
+	h.cfg.Logger.InfoContext(ctx, "source created", "workspace", ws, "source", name, "format", format)
 	return nil
 }
 

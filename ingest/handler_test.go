@@ -278,9 +278,9 @@ func TestUnknownSourceAndFormat(t *testing.T) {
 
 	// An unknown source with a known format is created.
 	decodeReply(t, e.post(t, "source=new&format="+fmtJSON, ndjson, `{"a":1}`))
-	src, err := e.src.Source(t.Context(), "ws1", "new")
-	if err != nil || src.Format != fmtJSON || !src.Created.Equal(testNow) {
-		t.Fatalf("source not created: %+v, %v", src, err)
+	src, found, err := e.src.LookupSource(t.Context(), "ws1", "new")
+	if err != nil || !found || src.Format != fmtJSON || !src.Created.Equal(testNow) {
+		t.Fatalf("source not created: %+v, %v, %v", src, found, err)
 	}
 	// …and then needs no format.
 	decodeReply(t, e.post(t, "source=new", ndjson, `{"a":2}`))
@@ -289,14 +289,14 @@ func TestUnknownSourceAndFormat(t *testing.T) {
 	if len(e.pub.batches) != 3 || e.pub.batches[2].Format != fmtText || e.pub.batches[1].Format != fmtJSON {
 		t.Errorf("batch formats wrong: %d batches", len(e.pub.batches))
 	}
-	if src, _ := e.src.Source(t.Context(), "ws1", "win"); src.Format != fmtJSON || e.src.puts != 1 {
+	if src, _, _ := e.src.LookupSource(t.Context(), "ws1", "win"); src.Format != fmtJSON || e.src.puts != 1 {
 		t.Errorf("override changed the source: %+v, %d puts", src, e.src.puts)
 	}
 	// Sources are per workspace.
 	decodeError(t, e.do(t, req{query: "source=new", ct: ndjson, body: strings.NewReader(`{"a":1}`), headers: map[string]string{"X-Test-Workspace": "ws2"}}), 422)
 
 	// A stored source whose format the server does not know.
-	e.src.PutSource(t.Context(), e.src.m["ws1/win"])
+	e.src.CreateSource(t.Context(), e.src.m["ws1/win"])
 	e.src.m["ws1/old"] = e.src.m["ws1/win"]
 	old := e.src.m["ws1/old"]
 	old.Name, old.Format = "old", "gone"

@@ -21,12 +21,13 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Store is what the monitor reads and writes; store.Store satisfies it.
 type Store interface {
-	Workspaces(ctx context.Context) ([]store.Workspace, error)
-	Sources(ctx context.Context, workspace string) ([]store.Source, error)
+	Workspaces(ctx context.Context) ([]tenant.Workspace, error)
+	Sources(ctx context.Context, workspace string) ([]tenant.Source, error)
 	Commit(ctx context.Context, batches []*store.Batch) (int, error)
 	Alerts(ctx context.Context, workspace string, q store.AlertQuery) ([]alert.Alert, string, error)
 	SetAlertStatus(ctx context.Context, workspace, id string, status alert.Status, actor string) (alert.Alert, error)
@@ -189,7 +190,7 @@ func (m *Monitor) Check(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (m *Monitor) check(ctx context.Context, src store.Source) error {
+func (m *Monitor) check(ctx context.Context, src tenant.Source) error {
 	if src.LastSeen == nil {
 		return nil // never sent: nothing to miss
 	}
@@ -247,7 +248,7 @@ func (m *Monitor) check(ctx context.Context, src store.Source) error {
 
 // dedupKey is one silence of one source: a new silence after the source
 // resumed is a new alert.
-func dedupKey(src store.Source, h Health) string {
+func dedupKey(src tenant.Source, h Health) string {
 	return src.Workspace + "|" + RuleID + "|" + src.Name + "|" + h.LastSeen.UTC().Format(time.RFC3339Nano)
 }
 
@@ -256,7 +257,7 @@ func dedupKey(src store.Source, h Health) string {
 // silent commits the same batch, which the store skips: one alert per
 // silence. The batch's received time is the source's last record, so the
 // source's last_seen does not move.
-func (m *Monitor) raise(ctx context.Context, src store.Source, h Health, quiet time.Duration) error {
+func (m *Monitor) raise(ctx context.Context, src tenant.Source, h Health, quiet time.Duration) error {
 	key := dedupKey(src, h)
 	sum := sha256.Sum256([]byte(key))
 	var id event.ID
@@ -291,7 +292,7 @@ func orUnknown(d time.Duration) string {
 }
 
 // resolve closes the open silence alerts of a source that sent again.
-func (m *Monitor) resolve(ctx context.Context, src store.Source, h Health) error {
+func (m *Monitor) resolve(ctx context.Context, src tenant.Source, h Health) error {
 	prefix := src.Workspace + "|" + RuleID + "|" + src.Name + "|"
 	as, _, err := m.cfg.Store.Alerts(ctx, src.Workspace, store.AlertQuery{RuleID: RuleID,
 		Status: []alert.Status{alert.StatusNew, alert.StatusActive}, Limit: 1000})

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 type clock struct{ t time.Time }
@@ -24,11 +25,11 @@ func openStore(t *testing.T) *sqlite.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.CreateWorkspace(ctx, "acme", store.TierStandard); err != nil {
+	if _, err := db.CreateWorkspace(ctx, "acme", tenant.TierStandard); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"fw01", "never"} {
-		if err := db.PutSource(ctx, store.Source{Workspace: "acme", Name: s, Format: "syslog"}); err != nil {
+		if err := db.PutSource(ctx, tenant.Source{Workspace: "acme", Name: s, Format: "syslog"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,5 +1,6 @@
 // Package store defines what vigil keeps and how it is asked for: workspaces,
-// API keys, sources, events, alerts and the audit log. Implementations live in
+// API keys and sources (their records are package tenant's), events,
+// alerts and the audit log. Implementations live in
 // packages named for their database (store/sqlite; store/postgres later).
 // Every row belongs to a workspace, and every read names one.
 package store
@@ -11,6 +12,7 @@ import (
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Errors the implementations return (wrapped) so that callers can tell them
@@ -20,59 +22,6 @@ var (
 	ErrConflict = errors.New("already exists")
 	ErrInvalid  = errors.New("invalid")
 )
-
-// Tiers of a workspace.
-const (
-	TierFree     = "free"
-	TierStandard = "standard"
-)
-
-// Workspace holds one tenant's data.
-type Workspace struct {
-	Name    string    `json:"name"`
-	Tier    string    `json:"tier"`
-	Created time.Time `json:"created"`
-}
-
-// Scopes of an API key.
-const (
-	ScopeIngest = "ingest" // may push records, nothing else
-	ScopeRead   = "read"   // may read (GET) everything but the audit log
-	ScopeAdmin  = "admin"  // may do everything in its workspace
-)
-
-// APIKey is a workspace's key. The secret is shown once at creation and
-// stored only as its hash.
-type APIKey struct {
-	ID        string     `json:"id"`
-	Workspace string     `json:"workspace"`
-	Name      string     `json:"name,omitempty"`
-	Scope     string     `json:"scope"`
-	Prefix    string     `json:"prefix"` // first characters of the secret, to recognize it
-	Hash      []byte     `json:"-"`
-	Created   time.Time  `json:"created"`
-	LastUsed  *time.Time `json:"last_used,omitempty"`
-	Revoked   *time.Time `json:"revoked,omitempty"`
-}
-
-// Source is a named feed of records in a workspace, with its format.
-//
-// Events counts the source's events the store holds: raised as batches are
-// committed, lowered as retention purges them, so it agrees with what
-// EventQuery{Source: name} can still find. Rejected counts every record of
-// the source a decoder refused since the source was created; it is not
-// lowered when quarantined records age out.
-type Source struct {
-	Workspace string          `json:"workspace"`
-	Name      string          `json:"name"`
-	Format    string          `json:"format"`
-	Logsource event.Logsource `json:"logsource"`
-	TimeZone  string          `json:"timezone,omitempty"`
-	Created   time.Time       `json:"created"`
-	LastSeen  *time.Time      `json:"last_seen,omitempty"`
-	Events    int64           `json:"events"`
-	Rejected  int64           `json:"rejected"`
-}
 
 // StoredEvent is an event as the store keeps it: its place and time, the
 // common fields (indexed for entity search) and the raw record, from which
@@ -186,25 +135,25 @@ type AuditQuery struct {
 // Store is everything vigil keeps. Implementations are safe for concurrent
 // use.
 type Store interface {
-	CreateWorkspace(ctx context.Context, name, tier string) (Workspace, error)
-	Workspace(ctx context.Context, name string) (Workspace, error)
-	Workspaces(ctx context.Context) ([]Workspace, error)
+	CreateWorkspace(ctx context.Context, name, tier string) (tenant.Workspace, error)
+	Workspace(ctx context.Context, name string) (tenant.Workspace, error)
+	Workspaces(ctx context.Context) ([]tenant.Workspace, error)
 	// SetWorkspaceTier changes a workspace's tier and writes the audit
 	// entry (workspace.tier, old -> new, by actor) in the same
 	// transaction; it returns the workspace as it was. Setting the tier it
 	// has changes and audits nothing.
-	SetWorkspaceTier(ctx context.Context, name, tier, actor string) (old Workspace, err error)
+	SetWorkspaceTier(ctx context.Context, name, tier, actor string) (old tenant.Workspace, err error)
 
-	CreateKey(ctx context.Context, k APIKey) error
+	CreateKey(ctx context.Context, k tenant.APIKey) error
 	// KeyByHash returns the key with this secret hash, revoked or not.
-	KeyByHash(ctx context.Context, hash []byte) (APIKey, error)
-	Keys(ctx context.Context, workspace string) ([]APIKey, error)
+	KeyByHash(ctx context.Context, hash []byte) (tenant.APIKey, error)
+	Keys(ctx context.Context, workspace string) ([]tenant.APIKey, error)
 	RevokeKey(ctx context.Context, workspace, id string, at time.Time) error
 	TouchKey(ctx context.Context, id string, at time.Time) error
 
-	PutSource(ctx context.Context, s Source) error
-	Source(ctx context.Context, workspace, name string) (Source, error)
-	Sources(ctx context.Context, workspace string) ([]Source, error)
+	PutSource(ctx context.Context, s tenant.Source) error
+	Source(ctx context.Context, workspace, name string) (tenant.Source, error)
+	Sources(ctx context.Context, workspace string) ([]tenant.Source, error)
 
 	// Commit stores batches in one transaction: their events, their signals
 	// merged into alerts (by dedup key, into the open alert of the key that

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // openStore opens the store of the data dir named by --data-dir (or
@@ -83,7 +84,7 @@ func newWorkspacesCmd() *cobra.Command {
 			return nil
 		},
 	}
-	create.Flags().String("tier", store.TierStandard, "tier: free (signature rules only) or standard (adds correlations)")
+	create.Flags().String("tier", tenant.TierStandard, "tier: free (signature rules only) or standard (adds correlations)")
 	addStoreFlags(create)
 	list := &cobra.Command{
 		Use:   "list",
@@ -166,7 +167,7 @@ func newKeysCmd() *cobra.Command {
 		},
 	}
 	create.Flags().String("workspace", "", "workspace of the key (required)")
-	create.Flags().String("scope", store.ScopeRead, "scope: ingest, read or admin")
+	create.Flags().String("scope", tenant.ScopeRead, "scope: ingest, read or admin")
 	create.Flags().String("name", "", "a name to recognize the key by")
 	create.Flags().Bool("json", false, "print the key as JSON")
 	_ = create.MarkFlagRequired("workspace")
@@ -231,21 +232,21 @@ func newKeysCmd() *cobra.Command {
 }
 
 // createKey makes, stores and audits a key.
-func createKey(ctx context.Context, db store.Store, ws, scope, name, actor string) (string, store.APIKey, error) {
+func createKey(ctx context.Context, db store.Store, ws, scope, name, actor string) (string, tenant.APIKey, error) {
 	if _, err := db.Workspace(ctx, ws); err != nil {
 		// The store's error names the workspace; add how to make it.
 		if errors.Is(err, store.ErrNotFound) {
 			err = fmt.Errorf("%w (create it with: vigil workspaces create %s)", err, ws)
 		}
-		return "", store.APIKey{}, err
+		return "", tenant.APIKey{}, err
 	}
 	now := time.Now().UTC()
 	secret, k, err := api.NewKey(ws, scope, name, now)
 	if err != nil {
-		return "", store.APIKey{}, err
+		return "", tenant.APIKey{}, err
 	}
 	if err := db.CreateKey(ctx, k); err != nil {
-		return "", store.APIKey{}, err
+		return "", tenant.APIKey{}, err
 	}
 	_ = db.Audit(ctx, store.AuditEntry{Workspace: ws, Time: now, Actor: actor, Action: "key.create", Target: k.ID, Detail: "scope " + scope})
 	return secret, k, nil

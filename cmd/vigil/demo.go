@@ -23,6 +23,7 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/content"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 const demoWorkspace = "demo"
@@ -85,14 +86,14 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	}
 	defer s.shutdown(60 * time.Second)
 
-	if _, err := s.store.CreateWorkspace(ctx, demoWorkspace, store.TierStandard); err != nil && !errors.Is(err, store.ErrConflict) {
+	if _, err := s.store.CreateWorkspace(ctx, demoWorkspace, tenant.TierStandard); err != nil && !errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("demo workspace: %w", err)
 	}
 	revoked, err := revokeDemoKeys(ctx, s.store)
 	if err != nil {
 		return err
 	}
-	secret, _, err := createKey(ctx, s.store, demoWorkspace, store.ScopeAdmin, demoKeyName, "demo")
+	secret, _, err := createKey(ctx, s.store, demoWorkspace, tenant.ScopeAdmin, demoKeyName, "demo")
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func revokeDemoKeys(ctx context.Context, db store.Store) (int, error) {
 	n := 0
 	now := time.Now().UTC()
 	for _, k := range keys {
-		if k.Name != demoKeyName || k.Scope != store.ScopeAdmin || k.Revoked != nil {
+		if k.Name != demoKeyName || k.Scope != tenant.ScopeAdmin || k.Revoked != nil {
 			continue
 		}
 		if err := db.RevokeKey(ctx, demoWorkspace, k.ID, now); err != nil {

@@ -17,7 +17,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // documentedComponents reads the component names from the table in the
@@ -204,7 +204,7 @@ func TestServeLogComponents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _, err := createKey(ctx, s.store, "acme", store.ScopeAdmin, "test", "test")
+	key, _, err := createKey(ctx, s.store, "acme", tenant.ScopeAdmin, "test", "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Each layer of a message adds only what it knows: these check the exact
@@ -41,7 +41,7 @@ func TestDecodeRejectionSaysFormatOnce(t *testing.T) {
 // CLI adds how to make it.
 func TestKeyForMissingWorkspaceSaidOnce(t *testing.T) {
 	db := openTestStore(t, t.TempDir())
-	_, _, err := createKey(context.Background(), db, "demo", store.ScopeRead, "", "cli")
+	_, _, err := createKey(context.Background(), db, "demo", tenant.ScopeRead, "", "cli")
 	want := "workspace demo: not found (create it with: vigil workspaces create demo)"
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v\nwant  %s", err, want)

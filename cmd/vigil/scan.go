@@ -27,7 +27,7 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/detect"
 	"github.com/vigil-sec/vigil/event"
-	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 func newScanCmd() *cobra.Command {
@@ -234,7 +234,7 @@ func scanFile(name, format, ws string, rs *analysis.Rules, agg *aggregator, bar 
 	now := time.Now().UTC()
 	process := func(format string, recs []event.Raw) {
 		b := &bus.Batch{ID: event.NewID(), Workspace: ws, Source: filepath.Base(name), Format: format, Received: now, Records: recs}
-		res := p.Process(b, store.Source{})
+		res := p.Process(b, tenant.Source{})
 		st.records += len(recs)
 		st.events += len(res.Batch.Events)
 		st.rejected += len(res.Rejected)

@@ -27,6 +27,7 @@ import (
 	"github.com/vigil-sec/vigil/sourcehealth"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // server is `vigil serve`: HTTP ingest and API, the bus, the detect stage
@@ -137,7 +138,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 
 	maxBatch := int64(b.MaxBatchBytes())
 	ih, err := ingest.NewHandler(ingest.Config{
-		Workspace: api.WorkspaceFrom, Sources: db, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
+		Workspace: api.WorkspaceFrom, Sources: store.Sources{Store: db}, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
 		Logger: log.With("component", compIngest), Registerer: s.reg,
 		MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
 		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: cfg.inflight,
@@ -246,11 +247,11 @@ func provision(ctx context.Context, db store.Store, cfg *Config, log *slog.Logge
 	for _, w := range cfg.Workspaces {
 		tier := w.Tier
 		if tier == "" {
-			tier = store.TierStandard
+			tier = tenant.TierStandard
 		}
 		_, err := db.CreateWorkspace(ctx, w.Name, tier)
 		if errors.Is(err, store.ErrConflict) && w.Tier != "" {
-			var old store.Workspace
+			var old tenant.Workspace
 			if old, err = db.SetWorkspaceTier(ctx, w.Name, w.Tier, "config"); err == nil && old.Tier != w.Tier {
 				log.Info("workspace tier set by the config file", "workspace", w.Name, "change", old.Tier+" -> "+w.Tier)
 			}
@@ -276,7 +277,7 @@ func provision(ctx context.Context, db store.Store, cfg *Config, log *slog.Logge
 		if _, err := db.Workspace(ctx, sc.Workspace); err != nil {
 			return fmt.Errorf("config source %q: %w", sc.Name, err) // "workspace NAME: not found"
 		}
-		err := db.PutSource(ctx, store.Source{
+		err := db.PutSource(ctx, tenant.Source{
 			Workspace: sc.Workspace, Name: sc.Name, Format: sc.Format, TimeZone: sc.TimeZone,
 			Logsource: event.Logsource{Product: sc.Product, Category: sc.Category, Service: sc.Service},
 			Created:   time.Now().UTC(),

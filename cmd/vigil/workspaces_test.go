@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 func runWorkspacesCmd(args ...string) (string, error) {
@@ -74,7 +75,7 @@ func TestWorkspacesSetTier(t *testing.T) {
 		t.Errorf("unknown workspace: %v\n%s", err, out)
 	}
 	db := openTestStore(t, dir)
-	if w, err := db.Workspace(context.Background(), "acme"); err != nil || w.Tier != store.TierStandard {
+	if w, err := db.Workspace(context.Background(), "acme"); err != nil || w.Tier != tenant.TierStandard {
 		t.Fatalf("workspace %+v, %v; want tier standard", w, err)
 	}
 	if es := tierAudit(t, db, "acme"); len(es) != 1 || es[0].Actor != "cli" || es[0].Detail != "free -> standard" {
@@ -93,7 +94,7 @@ func TestProvisionAppliesConfigTier(t *testing.T) {
 	dir := t.TempDir()
 	db := openTestStore(t, dir)
 	ctx := context.Background()
-	for _, w := range []struct{ name, tier string }{{"acme", store.TierStandard}, {"beta", store.TierFree}} {
+	for _, w := range []struct{ name, tier string }{{"acme", tenant.TierStandard}, {"beta", tenant.TierFree}} {
 		if _, err := db.CreateWorkspace(ctx, w.name, w.tier); err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +107,7 @@ func TestProvisionAppliesConfigTier(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for name, want := range map[string]string{"acme": store.TierFree, "beta": store.TierFree, "gamma": store.TierStandard} {
+	for name, want := range map[string]string{"acme": tenant.TierFree, "beta": tenant.TierFree, "gamma": tenant.TierStandard} {
 		if w, err := db.Workspace(ctx, name); err != nil || w.Tier != want {
 			t.Errorf("workspace %s: %+v, %v; want tier %s", name, w, err, want)
 		}

@@ -9,31 +9,32 @@ import (
 
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 func TestWorkspaces(t *testing.T) {
 	db, _ := openTest(t)
-	w, err := db.CreateWorkspace(ctx, "acme-prod_1", store.TierFree)
-	if err != nil || w.Name != "acme-prod_1" || w.Tier != store.TierFree || !w.Created.Equal(t0) {
+	w, err := db.CreateWorkspace(ctx, "acme-prod_1", tenant.TierFree)
+	if err != nil || w.Name != "acme-prod_1" || w.Tier != tenant.TierFree || !w.Created.Equal(t0) {
 		t.Fatalf("CreateWorkspace = %+v, %v", w, err)
 	}
 	mustWorkspace(t, db, "beta")
-	if _, err := db.CreateWorkspace(ctx, "beta", store.TierFree); !errors.Is(err, store.ErrConflict) {
+	if _, err := db.CreateWorkspace(ctx, "beta", tenant.TierFree); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("duplicate: err = %v, want ErrConflict", err)
 	}
 	for _, name := range []string{"", "Acme", "a b", "a/b", "ä", strings.Repeat("a", 65)} {
-		if _, err := db.CreateWorkspace(ctx, name, store.TierFree); !errors.Is(err, store.ErrInvalid) {
+		if _, err := db.CreateWorkspace(ctx, name, tenant.TierFree); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("name %q: err = %v, want ErrInvalid", name, err)
 		}
 	}
-	if _, err := db.CreateWorkspace(ctx, strings.Repeat("a", 64), store.TierFree); err != nil {
+	if _, err := db.CreateWorkspace(ctx, strings.Repeat("a", 64), tenant.TierFree); err != nil {
 		t.Errorf("64-character name: %v", err)
 	}
 	if _, err := db.CreateWorkspace(ctx, "gamma", "premium"); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("bad tier: err = %v, want ErrInvalid", err)
 	}
 	got, err := db.Workspace(ctx, "beta")
-	if err != nil || got.Tier != store.TierStandard {
+	if err != nil || got.Tier != tenant.TierStandard {
 		t.Errorf("Workspace(beta) = %+v, %v", got, err)
 	}
 	if _, err := db.Workspace(ctx, "gamma"); !errors.Is(err, store.ErrNotFound) {
@@ -45,8 +46,8 @@ func TestWorkspaces(t *testing.T) {
 	}
 }
 
-func key(ws, id string) store.APIKey {
-	return store.APIKey{ID: id, Workspace: ws, Name: "ingest " + id, Scope: store.ScopeIngest, Prefix: "vg_" + id[:2], Hash: []byte("hash-" + id)}
+func key(ws, id string) tenant.APIKey {
+	return tenant.APIKey{ID: id, Workspace: ws, Name: "ingest " + id, Scope: tenant.ScopeIngest, Prefix: "vg_" + id[:2], Hash: []byte("hash-" + id)}
 }
 
 func TestKeys(t *testing.T) {
@@ -61,7 +62,7 @@ func TestKeys(t *testing.T) {
 	}
 	dupHash := key("acme", "k3")
 	dupHash.Hash = []byte("hash-k1")
-	for name, k := range map[string]store.APIKey{"id": key("acme", "k1"), "hash": dupHash} {
+	for name, k := range map[string]tenant.APIKey{"id": key("acme", "k1"), "hash": dupHash} {
 		if err := db.CreateKey(ctx, k); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("duplicate %s: err = %v, want ErrConflict", name, err)
 		}
@@ -70,7 +71,7 @@ func TestKeys(t *testing.T) {
 	noScope.Scope = "root"
 	noHash := key("acme", "k5")
 	noHash.Hash = nil
-	for name, k := range map[string]store.APIKey{"scope": noScope, "hash": noHash, "id": {Workspace: "acme", Scope: "read", Hash: []byte("x")}} {
+	for name, k := range map[string]tenant.APIKey{"scope": noScope, "hash": noHash, "id": {Workspace: "acme", Scope: "read", Hash: []byte("x")}} {
 		if err := db.CreateKey(ctx, k); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("bad %s: err = %v, want ErrInvalid", name, err)
 		}
@@ -80,7 +81,7 @@ func TestKeys(t *testing.T) {
 	}
 
 	k, err := db.KeyByHash(ctx, []byte("hash-k2"))
-	if err != nil || k.ID != "k2" || k.Scope != store.ScopeIngest || k.Prefix != "vg_k2" || !k.Created.Equal(t0.Add(time.Minute)) || k.LastUsed != nil || k.Revoked != nil {
+	if err != nil || k.ID != "k2" || k.Scope != tenant.ScopeIngest || k.Prefix != "vg_k2" || !k.Created.Equal(t0.Add(time.Minute)) || k.LastUsed != nil || k.Revoked != nil {
 		t.Errorf("KeyByHash = %+v, %v", k, err)
 	}
 	if _, err := db.KeyByHash(ctx, []byte("nope")); !errors.Is(err, store.ErrNotFound) {
@@ -127,7 +128,7 @@ func TestKeys(t *testing.T) {
 func TestSources(t *testing.T) {
 	db, clock := openTest(t)
 	mustWorkspace(t, db, "acme")
-	s := store.Source{Workspace: "acme", Name: "fw", Format: "cef",
+	s := tenant.Source{Workspace: "acme", Name: "fw", Format: "cef",
 		Logsource: event.Logsource{Product: "paloalto", Category: "firewall"}, TimeZone: "UTC"}
 	if err := db.PutSource(ctx, s); err != nil {
 		t.Fatal(err)
@@ -146,7 +147,7 @@ func TestSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := store.Source{Workspace: "acme", Name: "fw", Format: "leef",
+	want := tenant.Source{Workspace: "acme", Name: "fw", Format: "leef",
 		Logsource: event.Logsource{Product: "paloalto", Category: "firewall", Service: "traffic"},
 		Created:   t0, Events: 1}
 	if got.LastSeen == nil || !got.LastSeen.Equal(t0) {
@@ -157,7 +158,7 @@ func TestSources(t *testing.T) {
 		t.Errorf("Source =\n %+v\nwant\n %+v", got, want)
 	}
 
-	for name, bad := range map[string]store.Source{
+	for name, bad := range map[string]tenant.Source{
 		"no name":   {Workspace: "acme", Format: "cef"},
 		"no format": {Workspace: "acme", Name: "x"},
 		"time zone": {Workspace: "acme", Name: "x", Format: "cef", TimeZone: "Mars/Olympus"},
@@ -166,13 +167,13 @@ func TestSources(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
-	if err := db.PutSource(ctx, store.Source{Workspace: "nowhere", Name: "x", Format: "cef"}); !errors.Is(err, store.ErrNotFound) {
+	if err := db.PutSource(ctx, tenant.Source{Workspace: "nowhere", Name: "x", Format: "cef"}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing workspace: err = %v, want ErrNotFound", err)
 	}
 	if _, err := db.Source(ctx, "acme", "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Source(unknown): err = %v", err)
 	}
-	if err := db.PutSource(ctx, store.Source{Workspace: "acme", Name: "auth", Format: "syslog"}); err != nil {
+	if err := db.PutSource(ctx, tenant.Source{Workspace: "acme", Name: "auth", Format: "syslog"}); err != nil {
 		t.Fatal(err)
 	}
 	all, err := db.Sources(ctx, "acme")

@@ -8,6 +8,7 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // state is what a commit leaves behind, for before/after comparisons.
@@ -107,7 +108,7 @@ func TestCommitRejectedOnly(t *testing.T) {
 func TestCommitSourceCounters(t *testing.T) {
 	db, clock := openTest(t)
 	mustWorkspace(t, db, "acme")
-	if err := db.PutSource(ctx, store.Source{Workspace: "acme", Name: "ssh", Format: "syslog", TimeZone: "UTC"}); err != nil {
+	if err := db.PutSource(ctx, tenant.Source{Workspace: "acme", Name: "ssh", Format: "syslog", TimeZone: "UTC"}); err != nil {
 		t.Fatal(err)
 	}
 	b1 := batch("acme", "ssh", ev("acme", "ssh", t0, "h", "u", "1.1.1.1"))

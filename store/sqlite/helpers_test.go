@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 var (
@@ -116,7 +117,7 @@ func commit(t testing.TB, db *DB, bs ...*store.Batch) int {
 
 func mustWorkspace(t testing.TB, db *DB, name string) {
 	t.Helper()
-	if _, err := db.CreateWorkspace(ctx, name, store.TierStandard); err != nil {
+	if _, err := db.CreateWorkspace(ctx, name, tenant.TierStandard); err != nil {
 		t.Fatalf("CreateWorkspace(%s): %v", name, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Two workspaces with the same source names, hosts and rules: every read of
@@ -21,7 +22,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 		if err := db.CreateKey(ctx, key(ws, "key-"+ws)); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.PutSource(ctx, store.Source{Workspace: ws, Name: "ssh", Format: "syslog"}); err != nil {
+		if err := db.PutSource(ctx, tenant.Source{Workspace: ws, Name: "ssh", Format: "syslog"}); err != nil {
 			t.Fatal(err)
 		}
 		b := withSignals(batch(ws, "ssh", ev(ws, "ssh", t0, "web-1", "root", "1.1.1.1"), ev(ws, "ssh", t0, "web-2", "root", "1.1.1.1")), "r")

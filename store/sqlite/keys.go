@@ -8,16 +8,17 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 const keyColumns = `id, workspace, name, scope, prefix, hash, created, last_used, revoked`
 
-func scanKey(row scanner) (store.APIKey, error) {
-	var k store.APIKey
+func scanKey(row scanner) (tenant.APIKey, error) {
+	var k tenant.APIKey
 	var created int64
 	var used, revoked sql.NullInt64
 	if err := row.Scan(&k.ID, &k.Workspace, &k.Name, &k.Scope, &k.Prefix, &k.Hash, &created, &used, &revoked); err != nil {
-		return store.APIKey{}, err
+		return tenant.APIKey{}, err
 	}
 	k.Created = fromNanos(created)
 	k.LastUsed, k.Revoked = fromNullNanos(used), fromNullNanos(revoked)
@@ -26,11 +27,11 @@ func scanKey(row scanner) (store.APIKey, error) {
 
 // CreateKey stores a key of an existing workspace; ErrConflict when its id or
 // hash is taken.
-func (db *DB) CreateKey(ctx context.Context, k store.APIKey) error {
+func (db *DB) CreateKey(ctx context.Context, k tenant.APIKey) error {
 	switch {
 	case k.ID == "":
 		return fmt.Errorf("create key: no id: %w", store.ErrInvalid)
-	case k.Scope != store.ScopeIngest && k.Scope != store.ScopeRead && k.Scope != store.ScopeAdmin:
+	case !tenant.ValidScope(k.Scope):
 		return fmt.Errorf("create key %s: scope %q: %w (want ingest, read or admin)", k.ID, k.Scope, store.ErrInvalid)
 	case len(k.Hash) == 0:
 		return fmt.Errorf("create key %s: no hash: %w", k.ID, store.ErrInvalid)
@@ -58,19 +59,19 @@ func (db *DB) CreateKey(ctx context.Context, k store.APIKey) error {
 }
 
 // KeyByHash returns the key with this secret hash, revoked or not.
-func (db *DB) KeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
+func (db *DB) KeyByHash(ctx context.Context, hash []byte) (tenant.APIKey, error) {
 	k, err := scanKey(db.r.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.APIKey{}, fmt.Errorf("key by hash: %w", store.ErrNotFound)
+		return tenant.APIKey{}, fmt.Errorf("key by hash: %w", store.ErrNotFound)
 	}
 	if err != nil {
-		return store.APIKey{}, fmt.Errorf("key by hash: %w", err)
+		return tenant.APIKey{}, fmt.Errorf("key by hash: %w", err)
 	}
 	return k, nil
 }
 
 // Keys lists a workspace's keys, oldest first.
-func (db *DB) Keys(ctx context.Context, workspace string) ([]store.APIKey, error) {
+func (db *DB) Keys(ctx context.Context, workspace string) ([]tenant.APIKey, error) {
 	return list(ctx, db, "keys of "+workspace, scanKey, `SELECT `+keyColumns+` FROM api_keys WHERE workspace = ? ORDER BY created, id`, workspace)
 }
 

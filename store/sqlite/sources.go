@@ -8,17 +8,18 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 const sourceColumns = `workspace, name, format, product, category, service, timezone, created, last_seen, events, rejected`
 
-func scanSource(row scanner) (store.Source, error) {
-	var s store.Source
+func scanSource(row scanner) (tenant.Source, error) {
+	var s tenant.Source
 	var created int64
 	var seen sql.NullInt64
 	if err := row.Scan(&s.Workspace, &s.Name, &s.Format, &s.Logsource.Product, &s.Logsource.Category,
 		&s.Logsource.Service, &s.TimeZone, &created, &seen, &s.Events, &s.Rejected); err != nil {
-		return store.Source{}, err
+		return tenant.Source{}, err
 	}
 	s.Created, s.LastSeen = fromNanos(created), fromNullNanos(seen)
 	return s, nil
@@ -26,7 +27,7 @@ func scanSource(row scanner) (store.Source, error) {
 
 // PutSource creates a source of an existing workspace or updates its format,
 // logsource and time zone; the counters are Commit's and stay as they are.
-func (db *DB) PutSource(ctx context.Context, s store.Source) error {
+func (db *DB) PutSource(ctx context.Context, s tenant.Source) error {
 	if s.Name == "" || s.Format == "" {
 		return fmt.Errorf("put source %q in workspace %s: name and format must be set: %w", s.Name, s.Workspace, store.ErrInvalid)
 	}
@@ -54,18 +55,18 @@ func (db *DB) PutSource(ctx context.Context, s store.Source) error {
 }
 
 // Source returns one source of workspace.
-func (db *DB) Source(ctx context.Context, workspace, name string) (store.Source, error) {
+func (db *DB) Source(ctx context.Context, workspace, name string) (tenant.Source, error) {
 	s, err := scanSource(db.r.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE workspace = ? AND name = ?`, workspace, name))
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Source{}, fmt.Errorf("source %s in workspace %s: %w", name, workspace, store.ErrNotFound)
+		return tenant.Source{}, fmt.Errorf("source %s in workspace %s: %w", name, workspace, store.ErrNotFound)
 	}
 	if err != nil {
-		return store.Source{}, fmt.Errorf("source %s in workspace %s: %w", name, workspace, err)
+		return tenant.Source{}, fmt.Errorf("source %s in workspace %s: %w", name, workspace, err)
 	}
 	return s, nil
 }
 
 // Sources lists a workspace's sources by name.
-func (db *DB) Sources(ctx context.Context, workspace string) ([]store.Source, error) {
+func (db *DB) Sources(ctx context.Context, workspace string) ([]tenant.Source, error) {
 	return list(ctx, db, "sources of "+workspace, scanSource, `SELECT `+sourceColumns+` FROM sources WHERE workspace = ? ORDER BY name`, workspace)
 }

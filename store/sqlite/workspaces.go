@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // checkWorkspaceName accepts 1–64 of lowercase letters, digits, '-' and '_':
@@ -25,14 +26,14 @@ func checkWorkspaceName(name string) error {
 }
 
 // CreateWorkspace creates a workspace; ErrConflict if the name is taken.
-func (db *DB) CreateWorkspace(ctx context.Context, name, tier string) (store.Workspace, error) {
+func (db *DB) CreateWorkspace(ctx context.Context, name, tier string) (tenant.Workspace, error) {
 	if err := checkWorkspaceName(name); err != nil {
-		return store.Workspace{}, err
+		return tenant.Workspace{}, err
 	}
 	if err := checkTier(name, tier); err != nil {
-		return store.Workspace{}, err
+		return tenant.Workspace{}, err
 	}
-	w := store.Workspace{Name: name, Tier: tier, Created: fromNanos(nanos(db.now()))}
+	w := tenant.Workspace{Name: name, Tier: tier, Created: fromNanos(nanos(db.now()))}
 	err := db.write(ctx, "create workspace", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO workspaces (name, tier, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			w.Name, w.Tier, nanos(w.Created))
@@ -47,13 +48,13 @@ func (db *DB) CreateWorkspace(ctx context.Context, name, tier string) (store.Wor
 		return nil
 	})
 	if err != nil {
-		return store.Workspace{}, err
+		return tenant.Workspace{}, err
 	}
 	return w, nil
 }
 
 func checkTier(workspace, tier string) error {
-	if tier != store.TierFree && tier != store.TierStandard {
+	if !tenant.ValidTier(tier) {
 		return fmt.Errorf("workspace %s: tier %q: %w (want free or standard)", workspace, tier, store.ErrInvalid)
 	}
 	return nil
@@ -61,14 +62,14 @@ func checkTier(workspace, tier string) error {
 
 // SetWorkspaceTier changes a workspace's tier and writes the audit entry
 // in the same transaction, so that no change goes unrecorded.
-func (db *DB) SetWorkspaceTier(ctx context.Context, name, tier, actor string) (store.Workspace, error) {
+func (db *DB) SetWorkspaceTier(ctx context.Context, name, tier, actor string) (tenant.Workspace, error) {
 	if err := checkTier(name, tier); err != nil {
-		return store.Workspace{}, err
+		return tenant.Workspace{}, err
 	}
 	if actor == "" {
-		return store.Workspace{}, fmt.Errorf("workspace %s: tier change without an actor: %w", name, store.ErrInvalid)
+		return tenant.Workspace{}, fmt.Errorf("workspace %s: tier change without an actor: %w", name, store.ErrInvalid)
 	}
-	var old store.Workspace
+	var old tenant.Workspace
 	err := db.write(ctx, "set workspace tier", func(tx *sql.Tx) error {
 		var err error
 		if old, err = workspace(ctx, tx, name); err != nil || old.Tier == tier {
@@ -81,13 +82,13 @@ func (db *DB) SetWorkspaceTier(ctx context.Context, name, tier, actor string) (s
 			Action: "workspace.tier", Target: "workspace:" + name, Detail: old.Tier + " -> " + tier})
 	})
 	if err != nil {
-		return store.Workspace{}, err
+		return tenant.Workspace{}, err
 	}
 	return old, nil
 }
 
 // Workspace returns one workspace.
-func (db *DB) Workspace(ctx context.Context, name string) (store.Workspace, error) {
+func (db *DB) Workspace(ctx context.Context, name string) (tenant.Workspace, error) {
 	return workspace(ctx, db.r, name)
 }
 
@@ -95,27 +96,27 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func workspace(ctx context.Context, q querier, name string) (store.Workspace, error) {
+func workspace(ctx context.Context, q querier, name string) (tenant.Workspace, error) {
 	w, err := scanWorkspace(q.QueryRowContext(ctx, `SELECT name, tier, created FROM workspaces WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Workspace{}, fmt.Errorf("workspace %s: %w", name, store.ErrNotFound)
+		return tenant.Workspace{}, fmt.Errorf("workspace %s: %w", name, store.ErrNotFound)
 	}
 	if err != nil {
-		return store.Workspace{}, fmt.Errorf("workspace %s: %w", name, err)
+		return tenant.Workspace{}, fmt.Errorf("workspace %s: %w", name, err)
 	}
 	return w, nil
 }
 
 // Workspaces lists all workspaces by name.
-func (db *DB) Workspaces(ctx context.Context) ([]store.Workspace, error) {
+func (db *DB) Workspaces(ctx context.Context) ([]tenant.Workspace, error) {
 	return list(ctx, db, "workspaces", scanWorkspace, `SELECT name, tier, created FROM workspaces ORDER BY name`)
 }
 
-func scanWorkspace(row scanner) (store.Workspace, error) {
-	var w store.Workspace
+func scanWorkspace(row scanner) (tenant.Workspace, error) {
+	var w tenant.Workspace
 	var created int64
 	if err := row.Scan(&w.Name, &w.Tier, &created); err != nil {
-		return store.Workspace{}, err
+		return tenant.Workspace{}, err
 	}
 	w.Created = fromNanos(created)
 	return w, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // TestSetWorkspaceTier: a tier change returns the workspace as it was and
@@ -14,15 +15,15 @@ import (
 // actor and an unknown workspace are refused.
 func TestSetWorkspaceTier(t *testing.T) {
 	db, clock := openTest(t)
-	if _, err := db.CreateWorkspace(ctx, "acme", store.TierFree); err != nil {
+	if _, err := db.CreateWorkspace(ctx, "acme", tenant.TierFree); err != nil {
 		t.Fatal(err)
 	}
 	clock.set(t0.Add(time.Hour))
-	old, err := db.SetWorkspaceTier(ctx, "acme", store.TierStandard, "cli")
-	if err != nil || old.Name != "acme" || old.Tier != store.TierFree || !old.Created.Equal(t0) {
+	old, err := db.SetWorkspaceTier(ctx, "acme", tenant.TierStandard, "cli")
+	if err != nil || old.Name != "acme" || old.Tier != tenant.TierFree || !old.Created.Equal(t0) {
 		t.Fatalf("SetWorkspaceTier = %+v, %v; want the workspace as it was (free)", old, err)
 	}
-	if w, err := db.Workspace(ctx, "acme"); err != nil || w.Tier != store.TierStandard || !w.Created.Equal(t0) {
+	if w, err := db.Workspace(ctx, "acme"); err != nil || w.Tier != tenant.TierStandard || !w.Created.Equal(t0) {
 		t.Fatalf("after the change: %+v, %v", w, err)
 	}
 	entries, _, err := db.AuditLog(ctx, "acme", store.AuditQuery{})
@@ -34,8 +35,8 @@ func TestSetWorkspaceTier(t *testing.T) {
 		t.Errorf("audit entry %+v", e)
 	}
 
-	old, err = db.SetWorkspaceTier(ctx, "acme", store.TierStandard, "cli")
-	if err != nil || old.Tier != store.TierStandard {
+	old, err = db.SetWorkspaceTier(ctx, "acme", tenant.TierStandard, "cli")
+	if err != nil || old.Tier != tenant.TierStandard {
 		t.Errorf("same tier again: %+v, %v", old, err)
 	}
 	if entries, _, _ := db.AuditLog(ctx, "acme", store.AuditQuery{}); len(entries) != 1 {
@@ -45,13 +46,13 @@ func TestSetWorkspaceTier(t *testing.T) {
 	if _, err := db.SetWorkspaceTier(ctx, "acme", "premium", "cli"); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("bad tier: err = %v, want ErrInvalid", err)
 	}
-	if _, err := db.SetWorkspaceTier(ctx, "acme", store.TierFree, ""); !errors.Is(err, store.ErrInvalid) {
+	if _, err := db.SetWorkspaceTier(ctx, "acme", tenant.TierFree, ""); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("no actor: err = %v, want ErrInvalid", err)
 	}
-	if _, err := db.SetWorkspaceTier(ctx, "nope", store.TierFree, "cli"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.SetWorkspaceTier(ctx, "nope", tenant.TierFree, "cli"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown workspace: err = %v, want ErrNotFound", err)
 	}
-	if w, _ := db.Workspace(ctx, "acme"); w.Tier != store.TierStandard {
+	if w, _ := db.Workspace(ctx, "acme"); w.Tier != tenant.TierStandard {
 		t.Errorf("refused changes left tier %s", w.Tier)
 	}
 }

@@ -1,0 +1,27 @@
+package tenant
+
+import "time"
+
+// Scopes of an API key.
+const (
+	ScopeIngest = "ingest" // may push records, nothing else
+	ScopeRead   = "read"   // may read (GET) everything but the audit log
+	ScopeAdmin  = "admin"  // may do everything in its workspace
+)
+
+// ValidScope reports whether s is a scope.
+func ValidScope(s string) bool { return s == ScopeIngest || s == ScopeRead || s == ScopeAdmin }
+
+// APIKey is a workspace's key. The secret is shown once at creation and
+// stored only as its hash.
+type APIKey struct {
+	ID        string     `json:"id"`
+	Workspace string     `json:"workspace"`
+	Name      string     `json:"name,omitempty"`
+	Scope     string     `json:"scope"`
+	Prefix    string     `json:"prefix"` // first characters of the secret, to recognize it
+	Hash      []byte     `json:"-"`
+	Created   time.Time  `json:"created"`
+	LastUsed  *time.Time `json:"last_used,omitempty"`
+	Revoked   *time.Time `json:"revoked,omitempty"`
+}
