@@ -21,7 +21,7 @@ func TestSniffFixtures(t *testing.T) {
 		lines        bool
 		keep         func(line string) bool // nil: every line
 	}{
-		{"json", "json/testdata/*.json", false, nil},
+		{"json", "jsonrecord/testdata/*.json", false, nil},
 		{"windows", "windows/testdata/*.json", false, nil},
 		{"cloudtrail", "cloudtrail/testdata/*.json", false, nil},
 		{"cowrie", "cowrie/testdata/*.json", true, nil},
