@@ -14,6 +14,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -121,8 +122,12 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	} else {
 		fmt.Fprintf(out, "Replayed %d records from 3 sources; %d alerts so far:\n", sent, len(alerts))
 	}
-	for _, a := range alerts {
-		fmt.Fprintf(out, "  %-8s %3d× %s\n", a.Severity, a.Count, a.Rule.Title)
+	for _, g := range groupAlerts(alerts) {
+		fmt.Fprintf(out, "  %-8s %3d× %s", g.severity, g.events, g.title)
+		if g.alerts > 1 {
+			fmt.Fprintf(out, " (%d alerts: one per %s)", g.alerts, g.per)
+		}
+		fmt.Fprintln(out)
 	}
 	keyNote := "shown once"
 	if revoked > 0 {
@@ -251,4 +256,43 @@ func waitForAlerts(ctx context.Context, s *server, events int) ([]alert.Alert, e
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// alertGroup is the demo summary's line: the alerts of one rule.
+type alertGroup struct {
+	severity, title, per string
+	alerts, events       int
+}
+
+// groupAlerts folds the alerts of one rule into one line, in the order
+// the rules first appear, so that six invalid-user alerts (one per user
+// and address) read as one finding, not as six identical lines.
+func groupAlerts(as []alert.Alert) []alertGroup {
+	var out []alertGroup
+	at := map[string]int{}
+	for _, a := range as {
+		i, ok := at[a.Rule.ID]
+		if !ok {
+			i = len(out)
+			at[a.Rule.ID] = i
+			out = append(out, alertGroup{severity: a.Severity.String(), title: a.Rule.Title})
+		}
+		out[i].alerts++
+		out[i].events += int(a.Count)
+		if out[i].per == "" {
+			var kinds []string
+			for _, e := range a.Entities {
+				if k := string(e.Type); !slices.Contains(kinds, k) {
+					kinds = append(kinds, k)
+				}
+			}
+			out[i].per = strings.Join(kinds, ", ")
+		}
+	}
+	for i := range out {
+		if out[i].per == "" {
+			out[i].per = "dedup key" // entity-less alerts of one rule
+		}
+	}
+	return out
 }
