@@ -70,7 +70,7 @@ func runDecode(cmd *cobra.Command, files []string) error {
 		decoders := map[string]decode.Decoder{}
 		var ev event.Event
 		ev.Fields.Bind(event.NewOpenDict())
-		_, err = streamRecords(name, br, format, 1000, func(f string, recs []event.Raw) {
+		_, err = streamRecords(name, br, format, 1000, cmd.ErrOrStderr(), func(f string, recs []event.Raw) {
 			dec, ok := decoders[f]
 			if !ok {
 				var derr error

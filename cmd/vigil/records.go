@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/event"
@@ -15,8 +17,10 @@ import (
 // envelope is split by element; other files stream a line a record, lines
 // that continue a record joined to it when the format's decoder says so
 // (decode.Joiner: multi-line SQL statements). With no format given, it is
-// guessed from the first records. It returns the format used.
-func streamRecords(name string, br *bufio.Reader, format string, n int, fn func(format string, recs []event.Raw)) (string, error) {
+// guessed from the first records, and a guess that is only "json" because
+// the records are wrapped around another format's is said on warn. It
+// returns the format used.
+func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.Writer, fn func(format string, recs []event.Raw)) (string, error) {
 	head, _ := br.Peek(64 << 10)
 	if isJSONDocument(head) {
 		recs, err := readRecords(name, br)
@@ -25,6 +29,7 @@ func streamRecords(name string, br *bufio.Reader, format string, n int, fn func(
 		}
 		if format == "" {
 			format = guessFormat(name, recs)
+			noteWrapped(warn, name, format, recs)
 		}
 		for i := 0; i < len(recs); i += n {
 			fn(format, recs[i:min(i+n, len(recs))])
@@ -39,6 +44,7 @@ func streamRecords(name string, br *bufio.Reader, format string, n int, fn func(
 			}
 		}
 		format = guessFormat(name, probe)
+		noteWrapped(warn, name, format, probe)
 	}
 	join := decode.JoinerFor(format)
 	recs := make([]event.Raw, 0, n)
@@ -83,4 +89,32 @@ func streamRecords(name string, br *bufio.Reader, format string, n int, fn func(
 		fn(format, recs)
 	}
 	return format, nil
+}
+
+// noteWrapped says on w when records guessed as generic JSON are objects
+// around another format's records ({"event": {…CloudTrail…}}): decoded as
+// json they match no rule of that format, which would pass unnoticed.
+func noteWrapped(w io.Writer, name, format string, recs []event.Raw) {
+	if format != "json" || len(recs) == 0 {
+		return
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(recs[0].Data, &top) != nil {
+		return
+	}
+	keys := make([]string, 0, len(top))
+	for k := range top {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := top[k]
+		if len(v) == 0 || v[0] != '{' {
+			continue
+		}
+		if f, s := decode.Sniff(v); s > 0 && f != "json" {
+			fmt.Fprintf(w, "%s: decoded as json: each record holds a %s record under %q; unwrap them (e.g. jq -c '.%s') to decode them as %s\n", name, f, k, k, f)
+			return
+		}
+	}
 }

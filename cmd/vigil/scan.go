@@ -246,7 +246,7 @@ func scanFile(name, format, ws string, rs *analysis.Rules, agg *aggregator, bar 
 		}
 		st.matches = append(st.matches, res.Matches...)
 	}
-	if _, err := streamRecords(name, br, format, 1000, process); err != nil {
+	if _, err := streamRecords(name, br, format, 1000, errOut, process); err != nil {
 		return err
 	}
 	return nil
