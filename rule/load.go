@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,7 +57,7 @@ func (o *Options) LoadSet(paths ...string) (*Set, []error) {
 	for _, root := range paths {
 		info, err := os.Stat(root)
 		if err != nil {
-			errs = append(errs, &Error{File: root, Reason: fmt.Sprintf("cannot read rules: %v", err)})
+			errs = append(errs, &Error{File: root, Reason: "cannot read rules: " + osReason(err)})
 			continue
 		}
 		if !info.IsDir() {
@@ -66,10 +67,10 @@ func (o *Options) LoadSet(paths ...string) (*Set, []error) {
 			continue
 		}
 		files, err := FilesIn(root, func(path string, err error) {
-			errs = append(errs, &Error{File: path, Reason: fmt.Sprintf("cannot read rules: %v", err)})
+			errs = append(errs, &Error{File: path, Reason: "cannot read rules: " + osReason(err)})
 		})
 		if err != nil {
-			errs = append(errs, &Error{File: root, Reason: fmt.Sprintf("cannot walk rules: %v", err)})
+			errs = append(errs, &Error{File: root, Reason: "cannot walk rules: " + osReason(err)})
 		}
 		for _, f := range files {
 			s, es := o.ParseFileSet(f)
@@ -78,6 +79,16 @@ func (o *Options) LoadSet(paths ...string) (*Set, []error) {
 		}
 	}
 	return set, errs
+}
+
+// osReason is err without the path an *fs.PathError repeats: the Error
+// that carries the reason names the file already.
+func osReason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // ParseFile parses the rules of one YAML file.
@@ -97,7 +108,7 @@ func ParseFileSet(path string) (*Set, []error) {
 func (o *Options) ParseFileSet(path string) (*Set, []error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return &Set{}, []error{&Error{File: path, Reason: fmt.Sprintf("cannot read rule file: %v", err)}}
+		return &Set{}, []error{&Error{File: path, Reason: "cannot read rule file: " + osReason(err)}}
 	}
 	return o.ParseSet(path, data)
 }

@@ -381,3 +381,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadErrorsNameThePathOnce: a path that cannot be read is named once,
+// by the Error, not again by the operating system's message.
+func TestLoadErrorsNameThePathOnce(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-rules")
+	_, errs := (&Options{}).LoadSet(missing)
+	if len(errs) != 1 {
+		t.Fatalf("errors %v, want one", errs)
+	}
+	msg := errs[0].Error()
+	if strings.Count(msg, missing) != 1 || !strings.Contains(msg, "no such file or directory") {
+		t.Errorf("error %q: want the path once and the reason", msg)
+	}
+	_, errs = ParseFileSet(missing + ".yml")
+	if len(errs) != 1 || strings.Count(errs[0].Error(), missing) != 1 {
+		t.Errorf("errors %v: want the file named once", errs)
+	}
+}
