@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/pflag"
-
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -71,7 +69,7 @@ func TestServeListenErrorSaidOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	cfg := serveConfig(t, "--data-dir", t.TempDir(), "--listen", ln.Addr().String())
+	cfg := testServeConfig(t, "--data-dir", t.TempDir(), "--listen", ln.Addr().String())
 	s, err := startServer(context.Background(), cfg, quietLog())
 	if err == nil {
 		s.shutdown(0)
@@ -88,24 +86,10 @@ func TestServeStoreErrorSaidOnce(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "vigil.db"), 0o750); err != nil { // a directory where the file goes
 		t.Fatal(err)
 	}
-	_, err := startServer(context.Background(), serveConfig(t, "--data-dir", dir, "--listen", "127.0.0.1:0"), quietLog())
+	_, err := startServer(context.Background(), testServeConfig(t, "--data-dir", dir, "--listen", "127.0.0.1:0"), quietLog())
 	if err == nil || !strings.HasPrefix(err.Error(), "open store "+filepath.Join(dir, "vigil.db")) || strings.Count(err.Error(), "open store") != 1 {
 		t.Errorf("error %v: want one \"open store PATH\" prefix", err)
 	}
-}
-
-func serveConfig(t *testing.T, args ...string) *Config {
-	t.Helper()
-	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-	addSettingFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := loadConfig(fs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
 }
 
 // TestRulesTestUnknownFormatSaidOnce: a test case of a format the build
