@@ -26,12 +26,15 @@ type SourceHealth struct {
 	Rate          float64 `json:"rate" doc:"Recent events a second (moving average)."`
 	UsualInterval string  `json:"usual_interval,omitempty" doc:"Usual time between the source's batches, once known."`
 	Silent        bool    `json:"silent" doc:"The source used to send and has fallen silent (an alert was raised)."`
+	// Refused connections of the source's syslog TCP/TLS listeners since
+	// start: a sender locked out shows here before anywhere else.
+	RefusedConnections int64 `json:"refused_connections,omitempty" required:"false" doc:"Connections the source's syslog TCP/TLS listeners refused since start (connection limits); absent when none."`
 }
 
 // SourceView is a source with its health, as the API shows it.
 type SourceView struct {
 	tenant.Source
-	Health *SourceHealth `json:"health,omitempty" required:"false" doc:"Absent until the source has sent."`
+	Health *SourceHealth `json:"health,omitempty" required:"false" doc:"Absent until the source has sent or its listeners refused a connection."`
 }
 
 func (a *API) view(ws string, srcs ...tenant.Source) []SourceView {

@@ -297,11 +297,24 @@ const (
 	ReasonInvalidUTF8  = "invalid_utf8"
 	ReasonOctetCount   = "bad_octet_count"
 	ReasonTruncated    = "truncated_frame"
-	ReasonTooManyConns = "too_many_connections"
 	ReasonTLSHandshake = "tls_handshake"
 )
 
-var receiverReasons = []string{ReasonTooLong, ReasonInvalidUTF8, ReasonOctetCount, ReasonTruncated, ReasonTooManyConns, ReasonTLSHandshake}
+var receiverReasons = []string{ReasonTooLong, ReasonInvalidUTF8, ReasonOctetCount, ReasonTruncated, ReasonTLSHandshake}
+
+// Reasons a stream receiver refuses a connection (the reason label of
+// vigil_receiver_connections_refused_total).
+const (
+	RefusedTooMany        = "too_many_connections"
+	RefusedTooManyAddress = "too_many_from_address"
+)
+
+// Timeouts that close a stream receiver's connection (the reason label of
+// vigil_receiver_connection_timeouts_total).
+const (
+	TimeoutIdle    = "idle"
+	TimeoutMessage = "message"
+)
 
 // ReceiverMetrics are the metrics of every receiver, labelled by receiver
 // name (set by the operator, so bounded) and kind.
@@ -309,6 +322,7 @@ type ReceiverMetrics struct {
 	records, bytes, batches, dropped, retries *prometheus.CounterVec
 	rejected                                  *prometheus.CounterVec
 	conns                                     *prometheus.GaugeVec
+	refused, timeouts                         *prometheus.CounterVec
 }
 
 // NewReceiverMetrics creates the metrics and registers them on reg (nil:
@@ -330,9 +344,13 @@ func NewReceiverMetrics(reg prometheus.Registerer) *ReceiverMetrics {
 			Help: "Records a receiver refused, by reason."}, []string{"receiver", "kind", "reason"}),
 		conns: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigil_receiver_connections",
 			Help: "Open connections of a stream receiver."}, l),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_receiver_connections_refused_total",
+			Help: "Connections a stream receiver closed at once, by reason: its connection limit, or the per-address limit."}, []string{"receiver", "kind", "reason"}),
+		timeouts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_receiver_connection_timeouts_total",
+			Help: "Connections a stream receiver closed for silence (idle) or for a message not finished in time (message)."}, []string{"receiver", "kind", "reason"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.records, m.bytes, m.batches, m.dropped, m.retries, m.rejected, m.conns} {
+		for _, c := range []prometheus.Collector{m.records, m.bytes, m.batches, m.dropped, m.retries, m.rejected, m.conns, m.refused, m.timeouts} {
 			reg.MustRegister(c)
 		}
 	}
@@ -345,6 +363,7 @@ type Counters struct {
 	Conns                                     prometheus.Gauge
 	rejected                                  map[string]prometheus.Counter
 	rejectedVec                               *prometheus.CounterVec
+	refused, timeouts                         map[string]prometheus.Counter
 	receiver, kind                            string
 }
 
@@ -359,12 +378,37 @@ func (m *ReceiverMetrics) For(receiver, kind string) *Counters {
 		retries:  m.retries.WithLabelValues(receiver, kind),
 		Conns:    m.conns.WithLabelValues(receiver, kind),
 		rejected: map[string]prometheus.Counter{}, rejectedVec: m.rejected,
+		refused: map[string]prometheus.Counter{}, timeouts: map[string]prometheus.Counter{},
 		receiver: receiver, kind: kind,
 	}
 	for _, r := range receiverReasons {
 		c.rejected[r] = m.rejected.WithLabelValues(receiver, kind, r)
 	}
+	for _, r := range []string{RefusedTooMany, RefusedTooManyAddress} {
+		c.refused[r] = m.refused.WithLabelValues(receiver, kind, r)
+	}
+	for _, r := range []string{TimeoutIdle, TimeoutMessage} {
+		c.timeouts[r] = m.timeouts.WithLabelValues(receiver, kind, r)
+	}
 	return c
+}
+
+// Refuse counts a connection closed at once; reason is RefusedTooMany or
+// RefusedTooManyAddress.
+func (c *Counters) Refuse(reason string) { c.refused[reason].Inc() }
+
+// TimedOut counts a connection closed for a timeout; reason is
+// TimeoutIdle or TimeoutMessage.
+func (c *Counters) TimedOut(reason string) { c.timeouts[reason].Inc() }
+
+// Refused is how many connections were refused, for every reason: what
+// source health shows.
+func (c *Counters) Refused() float64 {
+	n := 0.0
+	for r := range c.refused {
+		n += c.Value("refused:" + r)
+	}
+	return n
 }
 
 func (c *Counters) reject(reason string) {
@@ -379,7 +423,8 @@ func (c *Counters) reject(reason string) {
 func (c *Counters) Dropped(n float64) { c.dropped.Add(n) }
 
 // Value reads one series, for tests and status pages: "records", "bytes",
-// "batches", "dropped", "retries", "conns" or "rejected:<reason>".
+// "batches", "dropped", "retries", "conns", "rejected:<reason>",
+// "refused:<reason>" or "timeouts:<reason>".
 func (c *Counters) Value(name string) float64 {
 	var m prometheus.Metric
 	switch name {
@@ -396,11 +441,20 @@ func (c *Counters) Value(name string) float64 {
 	case "conns":
 		m = c.Conns
 	default:
-		reason, ok := strings.CutPrefix(name, "rejected:")
+		kind, reason, _ := strings.Cut(name, ":")
+		var ok bool
+		switch kind {
+		case "rejected":
+			m = c.rejectedVec.WithLabelValues(c.receiver, c.kind, reason)
+			ok = true
+		case "refused":
+			m, ok = c.refused[reason]
+		case "timeouts":
+			m, ok = c.timeouts[reason]
+		}
 		if !ok {
 			return 0
 		}
-		m = c.rejectedVec.WithLabelValues(c.receiver, c.kind, reason)
 	}
 	var d dto.Metric
 	if err := m.Write(&d); err != nil {

@@ -34,8 +34,10 @@ type ReceiverConfig struct {
 	TLSClientCA    string        `koanf:"tls-client-ca"`
 	MaxMessage     string        `koanf:"max-message"`
 	MaxConnections int           `koanf:"max-connections"`
+	MaxPerAddress  int           `koanf:"max-connections-per-address"`
 	ReadBuffer     string        `koanf:"read-buffer"`
 	IdleTimeout    time.Duration `koanf:"idle-timeout"`
+	MessageTimeout time.Duration `koanf:"message-timeout"`
 
 	// file
 	Path         string        `koanf:"path"`
@@ -44,12 +46,15 @@ type ReceiverConfig struct {
 }
 
 // newReceivers builds (and for syslog, binds) every receiver the config
-// names, or fails naming each bad one. log is the receivers' logger.
-func newReceivers(cfg *Config, pub ingest.Publisher, reg prometheus.Registerer, log *slog.Logger) ([]ingest.Receiver, error) {
+// names, or fails naming each bad one. log is the receivers' logger. It
+// also returns the counters of the stream (TCP/TLS) receivers by
+// workspace and source, for source health.
+func newReceivers(cfg *Config, pub ingest.Publisher, reg prometheus.Registerer, log *slog.Logger) ([]ingest.Receiver, map[[2]string][]*ingest.Counters, error) {
 	var (
-		out  []ingest.Receiver
-		errs []error
-		m    *ingest.ReceiverMetrics
+		out     []ingest.Receiver
+		errs    []error
+		m       *ingest.ReceiverMetrics
+		streams = map[[2]string][]*ingest.Counters{}
 	)
 	for _, sc := range cfg.Sources {
 		for i, rc := range sc.Receivers {
@@ -71,6 +76,10 @@ func newReceivers(cfg *Config, pub ingest.Publisher, reg prometheus.Registerer, 
 				continue
 			}
 			out = append(out, r)
+			if sr, ok := r.(*syslog.Receiver); ok && rc.Protocol != syslog.UDP {
+				k := [2]string{sc.Workspace, sc.Name}
+				streams[k] = append(streams[k], sr.Counters())
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -80,16 +89,16 @@ func newReceivers(cfg *Config, pub ingest.Publisher, reg prometheus.Registerer, 
 		for _, r := range out {
 			_ = r.Run(ctx)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, streams, nil
 }
 
 func newReceiver(cfg *Config, name string, rc ReceiverConfig, batch ingest.BatcherConfig, m *ingest.ReceiverMetrics, log *slog.Logger) (ingest.Receiver, error) {
 	switch rc.Type {
 	case "syslog":
 		sc := syslog.Config{Name: name, Protocol: rc.Protocol, Listen: rc.Listen, MaxConnections: rc.MaxConnections,
-			IdleTimeout: rc.IdleTimeout, Logger: log}
+			MaxConnectionsPerAddress: rc.MaxPerAddress, IdleTimeout: rc.IdleTimeout, MessageTimeout: rc.MessageTimeout, Logger: log}
 		var err error
 		if sc.MaxMessageBytes, err = optSize(rc.MaxMessage); err != nil {
 			return nil, fmt.Errorf("max-message: %w", err)

@@ -40,6 +40,9 @@ type server struct {
 	store *sqlite.DB
 	rules atomic.Pointer[analysis.Rules]
 	mon   atomic.Pointer[sourcehealth.Monitor]
+	// streams are the TCP/TLS receivers' counters by workspace and
+	// source; set before serving, read-only after.
+	streams map[[2]string][]*ingest.Counters
 	stage *analysis.Stage
 	http  *http.Server
 	ln    net.Listener
@@ -169,10 +172,11 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	s.mon.Store(mon)
 	rlog := log.With("component", compReceiver)
-	rcvs, err := newReceivers(cfg, b, s.reg, rlog)
+	rcvs, streams, err := newReceivers(cfg, b, s.reg, rlog)
 	if err != nil {
 		return nil, err
 	}
+	s.streams = streams
 	bgCtx, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
 	s.bg.Add(1)
@@ -322,17 +326,26 @@ func (s *server) retention(ctx context.Context, log *slog.Logger) {
 // sourceHealth reports the health monitor's view of a workspace's sources
 // for the API.
 func (s *server) sourceHealth(ws string) map[string]api.SourceHealth {
-	m := s.mon.Load()
-	if m == nil {
-		return nil
-	}
 	out := map[string]api.SourceHealth{}
-	for _, h := range m.Health(ws) {
-		sh := api.SourceHealth{Rate: h.Rate, Silent: h.Silent}
-		if h.Interval > 0 {
-			sh.UsualInterval = h.Interval.String()
+	if m := s.mon.Load(); m != nil {
+		for _, h := range m.Health(ws) {
+			sh := api.SourceHealth{Rate: h.Rate, Silent: h.Silent}
+			if h.Interval > 0 {
+				sh.UsualInterval = h.Interval.String()
+			}
+			out[h.Source] = sh
 		}
-		out[h.Source] = sh
+	}
+	// Refusals show also for a source that never got through.
+	for k, cs := range s.streams {
+		if k[0] != ws {
+			continue
+		}
+		sh := out[k[1]]
+		for _, c := range cs {
+			sh.RefusedConnections += int64(c.Refused())
+		}
+		out[k[1]] = sh
 	}
 	return out
 }

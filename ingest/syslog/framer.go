@@ -10,14 +10,23 @@ import (
 	"github.com/vigil-sec/vigil/ingest"
 )
 
-// framer splits a syslog byte stream (TCP or TLS) into messages, RFC 6587:
-// a frame that starts with digits and a space is octet-counted ("LEN MSG"),
-// anything else runs to the next newline. The two may mix on one
-// connection.
+// framer splits a syslog byte stream (TCP or TLS) into messages, RFC 6587.
+// The connection's first frame decides: "DIGITS SP <" starts octet
+// counting ("LEN MSG"), where a later frame without a count still runs to
+// its newline; anything else is newline framing for the whole connection,
+// so that a message starting with a number is never taken for a count.
 type framer struct {
 	r   *bufio.Reader
 	max int    // largest message
 	buf []byte // a newline frame longer than the reader's buffer
+	// mode is the connection's framing, set by its first frame.
+	mode framing
+	// clock, when set, is told when a message begins and ends (for the
+	// per-message timeout).
+	clock interface {
+		begin()
+		end()
+	}
 }
 
 // frameError is a frame refused; the framer has resynchronised and the
@@ -30,6 +39,18 @@ func (e *frameError) Error() string { return e.detail }
 
 // maxCountDigits: more digits than this cannot be a sane octet count.
 const maxCountDigits = 10
+
+// firstCountDigits: how many digits the first frame may start with and
+// still be read as a (then refused) octet count.
+const firstCountDigits = 32
+
+type framing uint8
+
+const (
+	undecided framing = iota
+	octetCounting
+	newlines
+)
 
 func newFramer(r io.Reader, max int) *framer {
 	return &framer{r: bufio.NewReaderSize(r, 64<<10), max: max}
@@ -53,7 +74,22 @@ func (f *framer) next() ([]byte, error) {
 			break
 		}
 	}
-	head, _ := f.r.Peek(maxCountDigits + 2) // short at the end of the stream: fine
+	if f.clock != nil {
+		f.clock.begin()
+		defer f.clock.end()
+	}
+	if f.mode == undecided {
+		head := f.head(firstCountDigits)
+		if i := bytes.IndexByte(head, ' '); i > 0 && i+1 < len(head) && head[i+1] == '<' {
+			f.mode = octetCounting
+		} else {
+			f.mode = newlines
+		}
+	}
+	if f.mode == newlines {
+		return f.line()
+	}
+	head := f.head(maxCountDigits + 1)
 	neg := len(head) > 0 && head[0] == '-'
 	digits := head
 	if neg {
@@ -83,6 +119,34 @@ func (f *framer) next() ([]byte, error) {
 		return f.counted(count)
 	}
 	return f.line()
+}
+
+// head peeks at the start of the next frame: an optional minus, up to
+// maxDigits digits and, after them, two more bytes (the space and the
+// message's first byte of an octet count). It reads no further than that
+// tells, so a short message is not held waiting for bytes that may not
+// come; at the end of the stream it is shorter.
+func (f *framer) head(maxDigits int) []byte {
+	var h []byte
+	for n := 1; ; n++ {
+		p, err := f.r.Peek(n)
+		if err != nil {
+			return p
+		}
+		h = p
+		c := h[n-1]
+		switch {
+		case n == 1 && c == '-', c >= '0' && c <= '9':
+			if n > maxDigits+1 {
+				return h // too long for a count: the caller refuses it
+			}
+		case c == ' ' && n > 1:
+			p, _ := f.r.Peek(n + 1)
+			return p
+		default:
+			return h
+		}
+	}
 }
 
 // counted reads an octet-counted message of n bytes.
@@ -132,6 +196,10 @@ func (f *framer) line() ([]byte, error) {
 			f.buf = append(f.buf, chunk...)
 			if len(f.buf) == 0 {
 				return nil, err
+			}
+			if !errors.Is(err, io.EOF) {
+				// Cut off (a timeout, a reset): the message is not whole.
+				return nil, &frameError{ReasonTruncated, "message cut off after " + strconv.Itoa(len(f.buf)) + " bytes (" + err.Error() + ")"}
 			}
 			// Deliver the last line now; the error returns on the next call.
 			return f.check(trimEOL(f.buf))

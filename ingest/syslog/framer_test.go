@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 )
 
 // frames runs a framer over data and returns the messages and rejections.
@@ -52,12 +53,13 @@ func FuzzFramer(f *testing.F) {
 		if total > len(data) {
 			t.Fatalf("messages hold %d bytes, input %d", total, len(data))
 		}
-		// Octet-counted frames of any content come back exactly.
+		// On an octet-counting connection (its first frame says so),
+		// counted frames of any content come back exactly.
 		var enc bytes.Buffer
 		if len(data) > 0 && len(data) <= max && data[len(data)-1] != '\n' && data[len(data)-1] != '\r' {
-			fmt.Fprintf(&enc, "%d %s%d %s", len(data), data, len(data), data)
+			fmt.Fprintf(&enc, "5 <13>x%d %s%d %s", len(data), data, len(data), data)
 			got, rejects := frames(enc.Bytes(), max)
-			if rejects != 0 || len(got) != 2 || got[0] != string(data) || got[1] != string(data) {
+			if rejects != 0 || len(got) != 3 || got[1] != string(data) || got[2] != string(data) {
 				t.Fatalf("octet-counted %q came back as %q (%d rejected)", data, got, rejects)
 			}
 		}
@@ -80,5 +82,49 @@ func BenchmarkFramerOctetCounted(b *testing.B) {
 				break
 			}
 		}
+	}
+}
+
+// TestFramerPerConnection: framing is chosen from a connection's first
+// frame (RFC 6587): octet counting only when it is "DIGITS SP <"; else
+// every frame runs to a newline, so a message that starts with a number
+// is not taken for a count.
+func TestFramerPerConnection(t *testing.T) {
+	for _, c := range []struct {
+		name, in string
+		want     []string
+	}{
+		{"newline, digits first", "300 servers restarted by ops\n<13>next\n", []string{"300 servers restarted by ops", "<13>next"}},
+		{"newline, digits later", "<13>first\n12 monkeys\n7 <13>not a count either\n", []string{"<13>first", "12 monkeys", "7 <13>not a count either"}},
+		{"octet-counted", "5 <13>a11 300 servers\n", []string{"<13>a", "300 servers"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			msgs, rejects := frames([]byte(c.in), 100)
+			if fmt.Sprint(msgs) != fmt.Sprint(c.want) || rejects != 0 {
+				t.Errorf("got %q (%d rejected), want %q", msgs, rejects, c.want)
+			}
+		})
+	}
+}
+
+// TestFramerShortFirstMessage: a first message shorter than an octet
+// count's look-ahead is delivered without waiting for more bytes.
+func TestFramerShortFirstMessage(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	f := newFramer(pr, 100)
+	go pw.Write([]byte("<1>a\n"))
+	got := make(chan string, 1)
+	go func() {
+		m, _ := f.next()
+		got <- string(m)
+	}()
+	select {
+	case m := <-got:
+		if m != "<1>a" {
+			t.Errorf("message %q", m)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the framer waits for more bytes after a complete short message")
 	}
 }

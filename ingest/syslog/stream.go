@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -14,12 +15,16 @@ import (
 )
 
 // serveStream accepts TCP or TLS connections, one goroutine each, until ctx
-// ends; then it closes them and waits for their last messages.
+// ends; then it closes them and waits for their last messages. A
+// connection over MaxConnections, or over its address's
+// MaxConnectionsPerAddress, is closed at once and counted.
 func (r *Receiver) serveStream(ctx context.Context) error {
 	var (
-		mu    sync.Mutex
-		conns = map[net.Conn]struct{}{}
-		wg    sync.WaitGroup
+		mu      sync.Mutex
+		conns   = map[net.Conn]struct{}{}
+		perAddr = map[netip.Prefix]int{}
+		wg      sync.WaitGroup
+		refusal refusalLog
 	)
 	stop := context.AfterFunc(ctx, func() {
 		r.ln.Close()
@@ -48,20 +53,33 @@ func (r *Receiver) serveStream(ctx context.Context) error {
 			}
 			return fmt.Errorf("syslog receiver %s: accept: %w", r.cfg.Name, err)
 		}
+		from := senderOf(c.RemoteAddr())
+		refused := ""
 		mu.Lock()
-		if len(conns) >= r.cfg.MaxConnections {
-			mu.Unlock()
+		switch {
+		case len(conns) >= r.cfg.MaxConnections:
+			refused = ingest.RefusedTooMany
+		case perAddr[from] >= r.cfg.MaxConnectionsPerAddress:
+			refused = ingest.RefusedTooManyAddress
+		default:
+			conns[c] = struct{}{}
+			perAddr[from]++
+		}
+		mu.Unlock()
+		if refused != "" {
 			c.Close()
-			_ = r.b.Reject(ingest.ReasonTooManyConns, fmt.Sprintf("connection from %s refused: %d connections open", c.RemoteAddr(), r.cfg.MaxConnections))
+			r.m.Refuse(refused)
+			refusal.note(r, refused, c.RemoteAddr())
 			continue
 		}
-		conns[c] = struct{}{}
-		mu.Unlock()
 		r.m.Conns.Inc()
 		wg.Go(func() {
 			defer func() {
 				mu.Lock()
 				delete(conns, c)
+				if perAddr[from]--; perAddr[from] == 0 {
+					delete(perAddr, from)
+				}
 				mu.Unlock()
 				c.Close()
 				r.m.Conns.Dec()
@@ -72,6 +90,44 @@ func (r *Receiver) serveStream(ctx context.Context) error {
 			r.serveConn(ctx, pubCtx, c)
 		})
 	}
+}
+
+// senderOf is the sender a connection counts against: its IP address, or
+// its /64 for IPv6, which one host usually has whole.
+func senderOf(a net.Addr) netip.Prefix {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Prefix{}
+	}
+	ip := ap.Addr().Unmap()
+	bits := ip.BitLen()
+	if ip.Is6() {
+		bits = 64
+	}
+	p, _ := ip.Prefix(bits)
+	return p
+}
+
+// refusalLog logs refused connections at most every refusalLogEvery, with
+// the count since: a flood of them must not flood the log too.
+type refusalLog struct {
+	mu    sync.Mutex
+	last  time.Time
+	count int
+}
+
+const refusalLogEvery = 10 * time.Second
+
+func (l *refusalLog) note(r *Receiver, reason string, from net.Addr) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.count++
+	if time.Since(l.last) < refusalLogEvery {
+		return
+	}
+	r.log.Warn("syslog connections refused", "reason", reason, "latest_from", from.String(), "refused", l.count,
+		"max_connections", r.cfg.MaxConnections, "max_connections_per_address", r.cfg.MaxConnectionsPerAddress)
+	l.last, l.count = time.Now(), 0
 }
 
 // serveConn frames one connection's messages into the batcher.
@@ -86,11 +142,15 @@ func (r *Receiver) serveConn(ctx, pubCtx context.Context, c net.Conn) {
 			return
 		}
 	}
-	var src io.Reader = c
-	if r.cfg.IdleTimeout > 0 {
-		src = &idleReader{ctx: ctx, c: c, d: r.cfg.IdleTimeout}
-	}
+	src := &connReader{ctx: ctx, c: c, idle: r.cfg.IdleTimeout, msg: r.cfg.MessageTimeout}
+	defer func() {
+		if src.timedOut != "" {
+			r.m.TimedOut(src.timedOut)
+			log.Debug("syslog connection timed out", "timeout", src.timedOut)
+		}
+	}()
 	f := newFramer(src, r.cfg.MaxMessageBytes)
+	f.clock = src
 	for {
 		msg, err := f.next()
 		var fe *frameError
@@ -101,7 +161,7 @@ func (r *Receiver) serveConn(ctx, pubCtx context.Context, c net.Conn) {
 			}
 		case errors.As(err, &fe):
 			_ = r.b.Reject(fe.reason, fe.detail+" (from "+c.RemoteAddr().String()+")")
-		case errors.Is(err, io.EOF), ctx.Err() != nil:
+		case errors.Is(err, io.EOF), ctx.Err() != nil, src.timedOut != "":
 			return
 		default:
 			log.Info("syslog connection closed", "err", err)
@@ -115,17 +175,43 @@ func isRecordError(err error) bool {
 	return errors.As(err, &re)
 }
 
-// idleReader closes a connection that stays silent IdleTimeout.
-type idleReader struct {
-	ctx context.Context
-	c   net.Conn
-	d   time.Duration
+// connReader sets each read's deadline: IdleTimeout while the connection
+// is between messages, and within a message no later than MessageTimeout
+// after it began. Its first error is final: a timeout ends the connection.
+type connReader struct {
+	ctx       context.Context
+	c         net.Conn
+	idle, msg time.Duration
+	begun     time.Time // the current message's start; zero between messages
+	err       error
+	timedOut  string // ingest.TimeoutIdle or TimeoutMessage, once one fired
 }
 
-func (r *idleReader) Read(p []byte) (int, error) {
+func (r *connReader) begin() { r.begun = time.Now() }
+func (r *connReader) end()   { r.begun = time.Time{} }
+
+func (r *connReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
 	if r.ctx.Err() != nil {
 		return 0, r.ctx.Err() // shutting down: do not undo the deadline that stops us
 	}
-	_ = r.c.SetReadDeadline(time.Now().Add(r.d))
-	return r.c.Read(p)
+	deadline, kind := time.Now().Add(r.idle), ingest.TimeoutIdle
+	if !r.begun.IsZero() {
+		if d := r.begun.Add(r.msg); d.Before(deadline) {
+			deadline, kind = d, ingest.TimeoutMessage
+		}
+	}
+	_ = r.c.SetReadDeadline(deadline)
+	n, err := r.c.Read(p)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && r.ctx.Err() == nil {
+			r.timedOut = kind
+			err = fmt.Errorf("%s timeout: %w", kind, err)
+		}
+		r.err = err
+	}
+	return n, err
 }

@@ -28,6 +28,11 @@ const (
 	DefaultMaxMessageBytes = 64 << 10
 	DefaultMaxConnections  = 256
 	DefaultReadBuffer      = 4 << 20
+	// DefaultMaxConnectionsPerAddress is one sender address's share,
+	// lowered to a quarter of MaxConnections when that is smaller.
+	DefaultMaxConnectionsPerAddress = 32
+	DefaultIdleTimeout              = 5 * time.Minute
+	DefaultMessageTimeout           = 30 * time.Second
 )
 
 // Config configures one listener.
@@ -46,12 +51,22 @@ type Config struct {
 	// MaxConnections bounds open TCP/TLS connections; more are closed at
 	// once and counted. Default 256.
 	MaxConnections int
+	// MaxConnectionsPerAddress bounds the open connections of one sender
+	// address (an IPv6 /64 counts as one), so that one address cannot
+	// take them all; it must be below MaxConnections. Default 32, or a
+	// quarter of MaxConnections when that is smaller.
+	MaxConnectionsPerAddress int
 	// ReadBuffer is the UDP socket's receive buffer (the kernel may cap it
 	// at net.core.rmem_max). Default 4 MiB.
 	ReadBuffer int
-	// IdleTimeout closes a TCP/TLS connection silent this long; 0 never.
+	// IdleTimeout closes a TCP/TLS connection silent this long between
+	// messages. Default 5 minutes.
 	IdleTimeout time.Duration
-	Logger      *slog.Logger
+	// MessageTimeout closes a TCP/TLS connection whose message, once
+	// begun, is not finished this long after (a sender trickling bytes);
+	// the unfinished message is refused. Default 30 s.
+	MessageTimeout time.Duration
+	Logger         *slog.Logger
 }
 
 // Receiver is a bound syslog listener. Run serves it.
@@ -88,8 +103,18 @@ func New(cfg Config, batch ingest.BatcherConfig, metrics *ingest.ReceiverMetrics
 	if cfg.Listen == "" {
 		errs = append(errs, fmt.Errorf("syslog receiver %s: listen address is required", cfg.Name))
 	}
-	if cfg.MaxMessageBytes < 0 || cfg.MaxConnections < 0 || cfg.ReadBuffer < 0 || cfg.IdleTimeout < 0 {
+	if cfg.MaxMessageBytes < 0 || cfg.MaxConnections < 0 || cfg.MaxConnectionsPerAddress < 0 || cfg.ReadBuffer < 0 ||
+		cfg.IdleTimeout < 0 || cfg.MessageTimeout < 0 {
 		errs = append(errs, fmt.Errorf("syslog receiver %s: limits must not be negative", cfg.Name))
+	}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = DefaultMaxConnections
+	}
+	if cfg.MaxConnectionsPerAddress == 0 {
+		cfg.MaxConnectionsPerAddress = max(1, min(DefaultMaxConnectionsPerAddress, cfg.MaxConnections/4))
+	} else if cfg.MaxConnections > 1 && cfg.MaxConnectionsPerAddress >= cfg.MaxConnections {
+		errs = append(errs, fmt.Errorf("syslog receiver %s: max-connections-per-address (%d) must be below max-connections (%d), or one address can take them all",
+			cfg.Name, cfg.MaxConnectionsPerAddress, cfg.MaxConnections))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -97,8 +122,11 @@ func New(cfg Config, batch ingest.BatcherConfig, metrics *ingest.ReceiverMetrics
 	if cfg.MaxMessageBytes == 0 {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
 	}
-	if cfg.MaxConnections == 0 {
-		cfg.MaxConnections = DefaultMaxConnections
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MessageTimeout == 0 {
+		cfg.MessageTimeout = DefaultMessageTimeout
 	}
 	if cfg.ReadBuffer == 0 {
 		cfg.ReadBuffer = DefaultReadBuffer
