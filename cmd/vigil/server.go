@@ -43,10 +43,10 @@ type server struct {
 	// streams are the TCP/TLS receivers' counters by workspace and
 	// source; set before serving, read-only after.
 	streams map[[2]string][]*ingest.Counters
-	stage *analysis.Stage
-	http  *http.Server
-	ln    net.Listener
-	tls   bool
+	stage   *analysis.Stage
+	http    *http.Server
+	ln      net.Listener
+	tls     bool
 
 	stageCancel context.CancelFunc
 	stageDone   chan error
