@@ -40,18 +40,19 @@ type server struct {
 	store *sqlite.DB
 	rules atomic.Pointer[analysis.Rules]
 	mon   atomic.Pointer[sourcehealth.Monitor]
-	// streams are the TCP/TLS receivers' counters by workspace and
-	// source; set before serving, read-only after.
-	streams map[[2]string][]*ingest.Counters
-	stage   *analysis.Stage
-	http    *http.Server
-	ln      net.Listener
-	tls     bool
+	stage *analysis.Stage
+	http  *http.Server
+	ln    net.Listener
+	tls   bool
 
 	stageCancel context.CancelFunc
 	stageDone   chan error
 	bg          sync.WaitGroup
 	bgCancel    context.CancelFunc
+
+	// streams are the TCP/TLS receivers' counters by workspace and
+	// source; set before serving, read-only after.
+	streams map[[2]string][]*ingest.Counters
 }
 
 func newLogger(cfg *Config) (*slog.Logger, error) {
