@@ -8,7 +8,9 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
@@ -65,6 +67,24 @@ type Quarantined struct {
 
 // MaxQuarantinedRaw caps the bytes of a quarantined record that are kept.
 const MaxQuarantinedRaw = 64 << 10
+
+// MaxQuarantineReason caps the bytes of a quarantined record's reason that
+// are kept: a reason may quote the record's values, which the record
+// itself (kept to MaxQuarantinedRaw) already holds.
+const MaxQuarantineReason = 1 << 10
+
+// CapReason cuts a reason longer than MaxQuarantineReason on a rune
+// boundary and says so: "…… (reason of N bytes cut)".
+func CapReason(r string) string {
+	if len(r) <= MaxQuarantineReason {
+		return r
+	}
+	n := MaxQuarantineReason
+	for n > 0 && !utf8.RuneStart(r[n]) {
+		n--
+	}
+	return r[:n] + "… (reason of " + strconv.Itoa(len(r)) + " bytes cut)"
+}
 
 // QuarantineEntry is a quarantined record as the store returns it.
 type QuarantineEntry struct {

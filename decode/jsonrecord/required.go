@@ -2,7 +2,6 @@ package jsonrecord
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 
 	"github.com/valyala/fastjson"
@@ -63,7 +62,7 @@ func WrapHint(under string) string {
 	if under == "" {
 		return ""
 	}
-	return " (found under " + strconv.Quote(under) + ": send the record itself, not an object around it)"
+	return " (found under " + decode.QuoteValue(under) + ": send the record itself, not an object around it)"
 }
 
 // Wrapper returns the top-level key of o whose value is an object that

@@ -1,7 +1,6 @@
 package jsonrecord
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
@@ -17,7 +16,7 @@ func FieldTime(format, field, stamp string, t *time.Time) error {
 	}
 	tt, ok := ParseTime(stamp)
 	if !ok {
-		return &decode.Error{Format: format, Offset: -1, Field: field, Reason: "unreadable time stamp " + strconv.Quote(stamp)}
+		return &decode.Error{Format: format, Offset: -1, Field: field, Reason: "unreadable time stamp " + decode.QuoteValue(stamp)}
 	}
 	*t = tt
 	return nil

@@ -69,4 +69,4 @@ func delimiter(s string) (byte, bool) {
 	return byte(v), v != 0
 }
 
-func quote(s string) string { return "\"" + s + "\"" }
+func quote(s string) string { return decode.QuoteValue(s) }

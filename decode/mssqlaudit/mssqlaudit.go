@@ -12,7 +12,6 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/valyala/fastjson"
@@ -152,7 +151,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	}
 	t, ok := jsonrecord.ParseTime(stamp)
 	if !ok {
-		return &decode.Error{Format: Format, Offset: -1, Field: field, Reason: "unreadable time stamp " + strconv.Quote(stamp)}
+		return &decode.Error{Format: Format, Offset: -1, Field: field, Reason: "unreadable time stamp " + decode.QuoteValue(stamp)}
 	}
 	ev.Time = t
 	ev.Logsource = Logsource

@@ -84,11 +84,11 @@ func (d *Decoder) decodeAccess(rec []byte, ev *event.Event) error {
 	}
 	t, ok := parseAccessTime(d.toks[aTime].s)
 	if !ok {
-		return &decode.Error{Format: Format, Offset: d.toks[aTime].off, Field: "time", Reason: "unreadable time stamp " + strconv.Quote(d.toks[aTime].s)}
+		return &decode.Error{Format: Format, Offset: d.toks[aTime].off, Field: "time", Reason: "unreadable time stamp " + decode.QuoteValue(d.toks[aTime].s)}
 	}
 	status := d.toks[aStatus].s
 	if n, ok := atoi(status); status != "-" && (!ok || n < 100 || n > 999) {
-		return &decode.Error{Format: Format, Offset: d.toks[aStatus].off, Field: "http_status", Reason: "bad HTTP status " + strconv.Quote(status)}
+		return &decode.Error{Format: Format, Offset: d.toks[aStatus].off, Field: "http_status", Reason: "bad HTTP status " + decode.QuoteValue(status)}
 	}
 	ev.Time = t
 	d.bindAccess(ev.Fields.Dict())

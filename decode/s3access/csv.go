@@ -183,7 +183,7 @@ func (d *Decoder) decodeCSV(rec []byte, ev *event.Event) (bool, error) {
 	if c.eventTime != "" {
 		t, ok := jsonrecord.ParseTime(c.eventTime)
 		if !ok {
-			return false, &decode.Error{Format: Format, Offset: -1, Field: "Event DateTime", Reason: "unreadable time stamp " + strconv.Quote(c.eventTime)}
+			return false, &decode.Error{Format: Format, Offset: -1, Field: "Event DateTime", Reason: "unreadable time stamp " + decode.QuoteValue(c.eventTime)}
 		}
 		ev.Time = t
 	}

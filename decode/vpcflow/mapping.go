@@ -1,8 +1,6 @@
 package vpcflow
 
 import (
-	"strconv"
-
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/jsonrecord"
 	"github.com/vigil-sec/vigil/event"
@@ -61,7 +59,7 @@ func (c *captured) apply(ev *event.Event) error {
 		}
 		t, ok := jsonrecord.ParseTime(f.v)
 		if !ok {
-			return &decode.Error{Format: Format, Offset: -1, Field: f.name, Reason: "unreadable time stamp " + strconv.Quote(f.v)}
+			return &decode.Error{Format: Format, Offset: -1, Field: f.name, Reason: "unreadable time stamp " + decode.QuoteValue(f.v)}
 		}
 		ev.Time = t
 		break

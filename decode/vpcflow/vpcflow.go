@@ -207,7 +207,7 @@ func (d *Decoder) decodeLine(rec []byte, ev *event.Event) error {
 			continue
 		}
 		if !validValue(d.roles[i], t.s) {
-			return &decode.Error{Format: Format, Offset: t.off, Field: d.names[i], Reason: "bad value " + strconv.Quote(t.s)}
+			return &decode.Error{Format: Format, Offset: t.off, Field: d.names[i], Reason: "bad value " + decode.QuoteValue(t.s)}
 		}
 		if d.has[i] {
 			ev.Fields.Set(d.ids[i], t.s)

@@ -18,7 +18,7 @@ func (c *captured) finish(ev *event.Event) error {
 	}
 	id, err := strconv.Atoi(c.v[capEventID])
 	if err != nil || id < 0 {
-		return &decode.Error{Format: Format, Offset: -1, Field: "EventID", Reason: "EventID " + strconv.Quote(c.v[capEventID]) + " is not a number"}
+		return &decode.Error{Format: Format, Offset: -1, Field: "EventID", Reason: "EventID " + decode.QuoteValue(c.v[capEventID]) + " is not a number"}
 	}
 	// The first stamp present decides: a present but unreadable one is an
 	// error rather than a silent fall back to the receive time.
@@ -28,7 +28,7 @@ func (c *captured) finish(ev *event.Event) error {
 		}
 		t, ok := jsonrecord.ParseTime(ts.text)
 		if !ok {
-			return &decode.Error{Format: Format, Offset: -1, Field: ts.name, Reason: "unreadable time stamp " + strconv.Quote(ts.text)}
+			return &decode.Error{Format: Format, Offset: -1, Field: ts.name, Reason: "unreadable time stamp " + decode.QuoteValue(ts.text)}
 		}
 		ev.Time = t
 		break

@@ -24,7 +24,7 @@ func (c *committer) quarantine(b *store.Batch) error {
 			raw, cut = raw[:store.MaxQuarantinedRaw], true
 		}
 		_, err := c.tx.ExecContext(c.ctx, sqlInsertQuarantine, b.Workspace, b.Source, b.Format, b.ID[:], q.ID[:],
-			q.Line, q.Reason, nanos(b.Received), raw, cut)
+			q.Line, store.CapReason(q.Reason), nanos(b.Received), raw, cut)
 		if err != nil {
 			return fmt.Errorf("commit: batch %s: quarantine record %d: %w", b.ID, q.Line, err)
 		}

@@ -2,8 +2,11 @@ package sqlite
 
 import (
 	"bytes"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
@@ -101,5 +104,29 @@ func TestCompressionSetting(t *testing.T) {
 	commit(t, zdb, batch("a", "dc", ev("a", "dc", t0.Add(time.Second), "h2", "u", "192.0.2.1")))
 	if got := allEvents(t, zdb, "a", store.EventQuery{}); len(got) != 2 || got[0].Common[event.HostName] != "h2" || got[1].Common[event.HostName] != "h1" {
 		t.Fatalf("events across codecs: %+v", got)
+	}
+}
+
+// TestQuarantineReasonCapped: a reason that quotes a huge value is kept to
+// store.MaxQuarantineReason bytes, cut with an ellipsis and its length.
+func TestQuarantineReasonCapped(t *testing.T) {
+	db, _ := openTest(t)
+	mustWorkspace(t, db, "a")
+	long := "json: unreadable time stamp \"" + strings.Repeat("é", 450000) + "\" (field time)"
+	b := batch("a", "dc")
+	b.Rejected = 1
+	q := quarantined(1, "{}")
+	q.Reason = long
+	b.Quarantined = []store.Quarantined{q}
+	commit(t, db, b)
+	qa, _, err := db.Quarantine(ctx, "a", store.QuarantineQuery{})
+	if err != nil || len(qa) != 1 {
+		t.Fatal(err, len(qa))
+	}
+	r := qa[0].Reason
+	suffix := "… (reason of " + strconv.Itoa(len(long)) + " bytes cut)"
+	if len(r) > store.MaxQuarantineReason+len(suffix) || !strings.HasSuffix(r, suffix) ||
+		!strings.HasPrefix(r, "json: unreadable time stamp \"éé") || !utf8.ValidString(r) {
+		t.Errorf("reason of %d bytes kept as %d bytes: %.80q…%q", len(long), len(r), r, r[max(0, len(r)-60):])
 	}
 }
