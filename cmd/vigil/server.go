@@ -195,6 +195,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	if os.Getenv("VIGIL_PPROF") == "1" {
 		handler = withPprof(handler)
 	}
+	handler = withSecurityHeaders(handler, cfg.TLSCert != "")
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	scheme := "http"

@@ -48,6 +48,10 @@ func TestServeTLS(t *testing.T) {
 	if resp.StatusCode != 200 || resp.TLS == nil {
 		t.Fatalf("alerts over TLS: %d", resp.StatusCode)
 	}
+	// Browsers are told to keep to HTTPS, and not to keep the reply.
+	if h := resp.Header; h.Get("Strict-Transport-Security") == "" || h.Get("Cache-Control") != "no-store" || h.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("security headers over TLS missing: %v", h)
+	}
 	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		resp.Body.Close()
 		if resp.StatusCode == 200 {
