@@ -121,8 +121,8 @@ type setting struct {
 // settings documents every flag; `vigil serve --help` prints them with
 // their environment names.
 var settings = []setting{
-	{"listen", "127.0.0.1:8080", "address to serve the API (/api/v1) and a landing page (/) on", 's'},
-	{"data-dir", "vigil-data", "directory for the bus file store and the database", 's'},
+	{"listen", "127.0.0.1:8080", "address to serve the API (/api/v1) and a landing page (/) on; beyond loopback, set tls-cert and tls-key (or put a TLS proxy in front): keys and events would cross the network in clear, and a warning is logged", 's'},
+	{"data-dir", "vigil-data", "directory for the bus file store and the database (created for the owner only)", 's'},
 	{"tls-cert", "", "TLS certificate file (PEM); with tls-key, serve HTTPS", 's'},
 	{"tls-key", "", "TLS private key file (PEM)", 's'},
 	{"log-level", "info", "log level: debug, info, warn, error", 's'},

@@ -96,8 +96,15 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		return nil, fmt.Errorf("%s not loaded, and rules-strict is set", count(len(rep.errs), "rule", "rules"))
 	}
 	s.useRules(rs, rep, rl.log)
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err := makePrivateDir(cfg.DataDir, s.log.Warn); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	if cfg.NATSURL == "" {
+		// The embedded bus makes its directories 0750: a private parent
+		// keeps them to the owner.
+		if err := os.MkdirAll(filepath.Join(cfg.DataDir, "bus"), 0o700); err != nil {
+			return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+		}
 	}
 
 	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{DedupWindow: cfg.DedupWindow, Compression: cfg.Compression, Logger: log.With("component", compStore)})
@@ -219,6 +226,10 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 			s.log.Error("http server stopped", "err", err)
 		}
 	}()
+	if exposedPlain(ln.Addr(), s.tls) {
+		s.log.Warn("serving plain HTTP beyond loopback: API keys and events cross the network in clear; set tls-cert and tls-key, or listen on loopback behind a TLS proxy",
+			"listen", ln.Addr().String())
+	}
 	s.log.Info("vigil serving", "url", scheme+"://"+ln.Addr().String(), "data_dir", cfg.DataDir, "bus", busMode(cfg), "formats", decode.Formats())
 	ok = true
 	return s, nil

@@ -120,7 +120,7 @@ func New(cfg Config, batch ingest.BatcherConfig, metrics *ingest.ReceiverMetrics
 	}
 	r.max = batch.MaxRecordBytes
 	r.joiner = decode.JoinerFor(batch.Target.Format)
-	if err := os.MkdirAll(cfg.CheckpointDir, 0o750); err != nil {
+	if err := os.MkdirAll(cfg.CheckpointDir, 0o700); err != nil {
 		return nil, fmt.Errorf("file receiver %s: checkpoint dir: %w", cfg.Name, err)
 	}
 	r.cpPath = checkpointPath(cfg.CheckpointDir, batch.Target.Workspace, batch.Target.Source, cfg.Path)

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net/url"
@@ -108,9 +109,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open store: create directory %s: %w", dir, err)
 		}
+	}
+	if err := createPrivate(path, opts.Logger); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	w, err := sql.Open("sqlite", dsn(path, "immediate", false))
 	if err != nil {
@@ -156,6 +160,25 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// createPrivate creates the database file for its owner only, before
+// SQLite does (with 0644): SQLite gives the WAL and shared-memory files the
+// database's mode. An existing file others may read is left alone, since
+// an operator may mean it, but warned about.
+func createPrivate(path string, log *slog.Logger) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the store's database is readable by others: it holds key hashes and every workspace's events",
+			"path", path, "mode", fi.Mode().Perm().String(), "fix", "chmod 600 "+path)
+	}
+	return nil
 }
 
 func dsn(path, txlock string, readOnly bool) string {
