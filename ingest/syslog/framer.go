@@ -21,11 +21,11 @@ type framer struct {
 	buf []byte // a newline frame longer than the reader's buffer
 	// mode is the connection's framing, set by its first frame.
 	mode framing
-	// clock, when set, is told when a message begins and ends (for the
-	// per-message timeout).
+	// clock, when set, is told when the framer starts waiting for a
+	// message and when one begins (for the idle and message timeouts).
 	clock interface {
+		await()
 		begin()
-		end()
 	}
 }
 
@@ -62,6 +62,9 @@ func newFramer(r io.Reader, max int) *framer {
 // followed its first line is framed again: an octet count that lied must
 // not swallow the messages behind it.
 func (f *framer) next() ([]byte, error) {
+	if f.clock != nil {
+		f.clock.await()
+	}
 	// Separators between frames: some senders end octet-counted frames
 	// with a newline too.
 	for {
@@ -76,7 +79,6 @@ func (f *framer) next() ([]byte, error) {
 	}
 	if f.clock != nil {
 		f.clock.begin()
-		defer f.clock.end()
 	}
 	if f.mode == undecided {
 		head := f.head(firstCountDigits)

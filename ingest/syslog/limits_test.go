@@ -139,3 +139,27 @@ func TestConnectionLimitsChecked(t *testing.T) {
 		t.Errorf("error %q\nwant %q", err, want)
 	}
 }
+
+// TestTCPSeparatorsAreIdle: a sender that only sends blank lines (no
+// message) is idle: they do not keep its connection open.
+func TestTCPSeparatorsAreIdle(t *testing.T) {
+	pub := &fakePub{}
+	r := start(t, Config{Protocol: TCP, IdleTimeout: 400 * time.Millisecond}, pub)
+	c := dialFrom(t, "127.0.0.1", r)
+	defer c.Close()
+	began := time.Now()
+	for time.Since(began) < 3*time.Second {
+		if _, err := c.Write([]byte("\n")); err != nil {
+			break
+		}
+		if closedWithin(c, 100*time.Millisecond) {
+			break
+		}
+	}
+	if d := time.Since(began); d >= 3*time.Second {
+		t.Fatalf("a connection sending only newlines was kept open %v (idle timeout 400ms)", d)
+	}
+	if got := r.Counters().Value("timeouts:idle"); got != 1 {
+		t.Errorf("idle timeouts = %v, want 1", got)
+	}
+}

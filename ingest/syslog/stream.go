@@ -175,20 +175,23 @@ func isRecordError(err error) bool {
 	return errors.As(err, &re)
 }
 
-// connReader sets each read's deadline: IdleTimeout while the connection
-// is between messages, and within a message no later than MessageTimeout
-// after it began. Its first error is final: a timeout ends the connection.
+// connReader sets each read's deadline: between messages, IdleTimeout
+// after the framer began waiting for the next (separators alone do not
+// keep a connection open); within a message, MessageTimeout after it began
+// (and never more than IdleTimeout of silence). Its first error is final:
+// a timeout ends the connection.
 type connReader struct {
 	ctx       context.Context
 	c         net.Conn
 	idle, msg time.Duration
+	waiting   time.Time // since when the framer waits for a message
 	begun     time.Time // the current message's start; zero between messages
 	err       error
 	timedOut  string // ingest.TimeoutIdle or TimeoutMessage, once one fired
 }
 
+func (r *connReader) await() { r.waiting, r.begun = time.Now(), time.Time{} }
 func (r *connReader) begin() { r.begun = time.Now() }
-func (r *connReader) end()   { r.begun = time.Time{} }
 
 func (r *connReader) Read(p []byte) (int, error) {
 	if r.err != nil {
@@ -197,8 +200,9 @@ func (r *connReader) Read(p []byte) (int, error) {
 	if r.ctx.Err() != nil {
 		return 0, r.ctx.Err() // shutting down: do not undo the deadline that stops us
 	}
-	deadline, kind := time.Now().Add(r.idle), ingest.TimeoutIdle
+	deadline, kind := r.waiting.Add(r.idle), ingest.TimeoutIdle
 	if !r.begun.IsZero() {
+		deadline = time.Now().Add(r.idle)
 		if d := r.begun.Add(r.msg); d.Before(deadline) {
 			deadline, kind = d, ingest.TimeoutMessage
 		}
