@@ -1,7 +1,9 @@
 package main
 
 import (
+	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -47,4 +49,45 @@ func TestSourceHealthShowsRefusedConnections(t *testing.T) {
 	if _, ok := h["db"]; ok {
 		t.Errorf("another workspace's source in the health of acme: %+v", h)
 	}
+}
+
+// TestServeSyslogRefusalsInSourceHealth: the receiver settings of the
+// config file reach the listener, and the connections it refuses show in
+// the source's health in the API.
+func TestServeSyslogRefusalsInSourceHealth(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := newKey(t, dir, "acme", "read")
+	syslogAddr := freePort(t)
+	cfgFile := filepath.Join(dir, "vigil.yaml")
+	yaml := "sources:\n  - workspace: acme\n    name: fw01\n    format: syslog\n    receivers:\n" +
+		"      - type: syslog\n        protocol: tcp\n        listen: " + syslogAddr + "\n" +
+		"        max-connections: 4\n        max-connections-per-address: 2\n        idle-timeout: 1m\n        message-timeout: 10s\n"
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, dir, "--config", cfgFile)
+	for range 5 {
+		c, err := net.Dial("tcp", syslogAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	poll(t, "3 refused connections in fw01's health", func() bool {
+		var out struct {
+			Sources []struct {
+				Name   string `json:"name"`
+				Health *struct {
+					Refused int64 `json:"refused_connections"`
+				} `json:"health"`
+			} `json:"sources"`
+		}
+		getJSON(t, p.url+"/api/v1/sources", key, &out)
+		for _, s := range out.Sources {
+			if s.Name == "fw01" && s.Health != nil && s.Health.Refused == 3 {
+				return true
+			}
+		}
+		return false
+	})
 }
