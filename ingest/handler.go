@@ -11,8 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/tenant"
@@ -71,6 +76,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 		return h.refuse(w, &refusal{code: http.StatusUnauthorized, noMetric: true, msg: "not authenticated for a workspace"})
 	}
 	q := r.URL.Query()
+	if ref := repeatedParam(q); ref != nil {
+		return h.refuse(w, ref)
+	}
 	source := q.Get("source")
 	if err := checkSourceName(source); err != nil {
 		return h.refuse(w, &refusal{code: http.StatusBadRequest, noMetric: true, msg: err.Error()})
@@ -172,6 +180,34 @@ func (h *Handler) refuse(w http.ResponseWriter, ref *refusal) int {
 	body.Title, body.Status, body.Detail = http.StatusText(ref.code), ref.code, ref.msg
 	writeJSON(w, ref.code, problemType, body)
 	return ref.code
+}
+
+// repeatedParam refuses a query parameter given more than once
+// (source=s1&source=s2): which one was meant is a guess ingest does not
+// make.
+func repeatedParam(q url.Values) *refusal {
+	var names []string
+	for name, vs := range q {
+		if len(vs) > 1 {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	slices.Sort(names)
+	ref := &refusal{code: http.StatusUnprocessableEntity, noMetric: true}
+	for _, name := range names {
+		ref.extra.Errors = append(ref.extra.Errors, &huma.ErrorDetail{
+			Location: "query." + name, Message: "given " + strconv.Itoa(len(q[name])) + " times; give it once",
+			Value: strings.Join(q[name], ","),
+		})
+	}
+	ref.msg = "repeated query parameter " + strings.Join(names, ", ") + ": give each parameter once"
+	if len(names) > 1 {
+		ref.msg = "repeated query parameters " + strings.Join(names, ", ") + ": give each parameter once"
+	}
+	return ref
 }
 
 // checkSourceName keeps source names to what reads well in a URL, a metric
