@@ -45,7 +45,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, m: m}
-	h.inflight.max = cfg.MaxInflightBytes
+	h.inflight.max, h.inflight.wsMax, h.inflight.keyMax = cfg.MaxInflightBytes, cfg.MaxInflightWorkspaceBytes, cfg.MaxInflightKeyBytes
 	h.states.New = func() any { return new(reqState) }
 	return h, nil
 }
@@ -106,7 +106,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 	defer h.done(st)
 	st.f.limits = limits{maxLine: h.cfg.MaxLineBytes, maxField: h.cfg.MaxFieldBytes}
 	st.f.join = decode.JoinerFor(format)
-	if ref := h.readBody(w, r, gz, st); ref != nil {
+	st.holder = holder{ws: ws}
+	if h.cfg.Key != nil {
+		st.holder.key = h.cfg.Key(r)
+	}
+	dl := h.bodyDeadline(w, r)
+	ref = h.readBody(w, r, gz, st)
+	if dl.stop(r, ref == nil) {
+		ref = h.bodyTimedOut(dl)
+	}
+	if ref != nil {
+		// The rest of the body is not read: the connection cannot carry
+		// another request.
+		w.Header().Set("Connection", "close")
 		return h.refuse(w, ref)
 	}
 	f := &st.f
@@ -157,7 +169,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 func (h *Handler) done(st *reqState) {
 	st.f.reset()
 	if st.reserved > 0 {
-		h.inflight.release(st.reserved)
+		h.inflight.release(st.holder, st.reserved)
 		h.m.inflight.Sub(float64(st.reserved))
 		st.reserved = 0
 	}

@@ -25,6 +25,7 @@ const (
 	reasonBusFull
 	reasonBusUnavailable
 	reasonTooManyInflight
+	reasonBodyTimeout
 	numReasons
 )
 
@@ -42,6 +43,7 @@ var reasonNames = [numReasons]string{
 	reasonBusFull:              "bus_full",
 	reasonBusUnavailable:       "bus_unavailable",
 	reasonTooManyInflight:      "too_many_inflight",
+	reasonBodyTimeout:          "body_timeout",
 }
 
 func (r reason) String() string { return reasonNames[r] }
@@ -50,7 +52,7 @@ func (r reason) String() string { return reasonNames[r] }
 // has one series each, created up front.
 var codes = []int{
 	http.StatusAccepted, http.StatusBadRequest, http.StatusUnauthorized,
-	http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge,
+	http.StatusMethodNotAllowed, http.StatusRequestTimeout, http.StatusRequestEntityTooLarge,
 	http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity,
 	http.StatusTooManyRequests, http.StatusInternalServerError,
 	http.StatusServiceUnavailable,

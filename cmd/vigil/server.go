@@ -142,6 +142,8 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Logger: log.With("component", compIngest), Registerer: s.reg,
 		MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
 		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: cfg.inflight,
+		Key: api.KeyIDFrom, MaxInflightWorkspaceBytes: cfg.inflightWorkspace, MaxInflightKeyBytes: cfg.inflightKey,
+		BodyTimeout: offIfZero(cfg.IngestBodyTimeout), MinBodyRate: offIfZero(cfg.bodyMinRate),
 	})
 	if err != nil {
 		return nil, err // "ingest: …"
@@ -216,6 +218,15 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	s.log.Info("vigil serving", "url", scheme+"://"+ln.Addr().String(), "data_dir", cfg.DataDir, "bus", busMode(cfg), "formats", decode.Formats())
 	ok = true
 	return s, nil
+}
+
+// offIfZero maps a setting's 0, which turns a limit off, to the negative
+// value that does so in ingest.Config (where 0 takes the default).
+func offIfZero[T time.Duration | int64](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 func busMode(cfg *Config) string {
