@@ -65,7 +65,7 @@ type Config struct {
 	// Key, when set, names the API key the request was authenticated
 	// with, so that each key gets its share of the in-flight budget
 	// (MaxInflightKeyBytes). Nil: only the workspace shares apply.
-	Key func(*http.Request) string
+	Key       func(*http.Request) string
 	Sources   Sources
 	Publisher Publisher
 

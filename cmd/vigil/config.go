@@ -85,7 +85,7 @@ type Config struct {
 	// parsed sizes
 	busMaxBytes, busMaxMessage                             int64
 	ingestMaxBody, ingestMaxLine, ingestMaxField, inflight int64
-	inflightWorkspace, inflightKey, bodyMinRate           int64
+	inflightWorkspace, inflightKey, bodyMinRate            int64
 }
 
 // WorkspaceConfig provisions a workspace.
