@@ -26,6 +26,7 @@ type SourceHealth struct {
 	Rate          float64 `json:"rate" doc:"Recent events a second (moving average)."`
 	UsualInterval string  `json:"usual_interval,omitempty" doc:"Usual time between the source's batches, once known."`
 	Silent        bool    `json:"silent" doc:"The source used to send and has fallen silent (an alert was raised)."`
+	DetectionLag  string  `json:"detection_lag,omitempty" doc:"How long the source's records now wait between ingest's acknowledgement and detection: its last batch's wait, or the oldest batch still waiting on the bus if longer."`
 }
 
 // SourceView is a source with its health, as the API shows it.

@@ -27,6 +27,7 @@ const (
 	DefaultRetryAfter         = time.Second
 	DefaultBodyTimeout        = 10 * time.Second
 	DefaultMinBodyRate        = 32 << 10
+	DefaultMaxLag             = 2 * time.Minute
 )
 
 // Sources finds a workspace's source and creates one on first use;
@@ -97,6 +98,11 @@ type Config struct {
 	// the bytes sent (BodyTimeout bounds the whole body).
 	BodyTimeout time.Duration
 	MinBodyRate int64
+	// Backlog, when set, tells how far detection is behind; once the
+	// oldest batch not yet detected has waited longer than MaxLag
+	// (default 2m, negative: no bound), requests get 503 with Retry-After.
+	Backlog Backlogger
+	MaxLag  time.Duration
 	// PublishConcurrency is how many batches of one request are published
 	// at once.
 	PublishConcurrency int
@@ -183,6 +189,12 @@ func (c Config) withDefaults() (Config, error) {
 		c.BodyTimeout = DefaultBodyTimeout
 	case c.BodyTimeout < 0:
 		c.BodyTimeout = 0 // off
+	}
+	switch {
+	case c.MaxLag == 0:
+		c.MaxLag = DefaultMaxLag
+	case c.MaxLag < 0:
+		c.MaxLag = 0 // off
 	}
 	switch {
 	case c.MinBodyRate == 0:

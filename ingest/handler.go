@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -31,6 +32,7 @@ type Handler struct {
 	cfg      Config
 	m        *metrics
 	inflight inflight
+	lag      lagGate
 	states   sync.Pool // *reqState
 }
 
@@ -46,6 +48,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, m: m}
 	h.inflight.max, h.inflight.wsMax, h.inflight.keyMax = cfg.MaxInflightBytes, cfg.MaxInflightWorkspaceBytes, cfg.MaxInflightKeyBytes
+	h.lag.src, h.lag.max = cfg.Backlog, cfg.MaxLag
 	h.states.New = func() any { return new(reqState) }
 	return h, nil
 }
@@ -57,7 +60,8 @@ type refusal struct {
 	reason   reason
 	noMetric bool // refusals with no reason of their own (401, 405, 500…)
 	msg      string
-	retry    bool // set Retry-After
+	retry    bool          // set Retry-After
+	retryIn  time.Duration // what it says, if not RetryAfter
 	extra    ErrorReply
 }
 
@@ -96,6 +100,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 		return h.refuse(w, &refusal{code: http.StatusUnsupportedMediaType, reason: reasonUnsupportedMediaType, msg: err.Error()})
 	}
 	ctx := r.Context()
+	if ref := h.checkLag(ctx); ref != nil {
+		return h.refuse(w, ref)
+	}
 	format, create, ref := h.resolve(ctx, ws, source, q.Get("format"))
 	if ref != nil {
 		return h.refuse(w, ref)
@@ -186,7 +193,11 @@ func (h *Handler) refuse(w http.ResponseWriter, ref *refusal) int {
 		h.m.rejected[ref.reason].Inc()
 	}
 	if ref.retry {
-		setRetryAfter(w, h.cfg.RetryAfter)
+		d := h.cfg.RetryAfter
+		if ref.retryIn > 0 {
+			d = ref.retryIn
+		}
+		setRetryAfter(w, d)
 	}
 	body := ref.extra
 	body.Title, body.Status, body.Detail = http.StatusText(ref.code), ref.code, ref.msg

@@ -26,6 +26,7 @@ const (
 	reasonBusUnavailable
 	reasonTooManyInflight
 	reasonBodyTimeout
+	reasonDetectionLag
 	numReasons
 )
 
@@ -44,6 +45,7 @@ var reasonNames = [numReasons]string{
 	reasonBusUnavailable:       "bus_unavailable",
 	reasonTooManyInflight:      "too_many_inflight",
 	reasonBodyTimeout:          "body_timeout",
+	reasonDetectionLag:         "detection_lag",
 }
 
 func (r reason) String() string { return reasonNames[r] }

@@ -63,6 +63,7 @@ type Config struct {
 	IngestInflightKey       string        `koanf:"ingest-max-inflight-key"`
 	IngestBodyTimeout       time.Duration `koanf:"ingest-body-timeout"`
 	IngestBodyMinRate       string        `koanf:"ingest-body-min-rate"`
+	IngestMaxLag            time.Duration `koanf:"ingest-max-lag"`
 
 	HealthInterval time.Duration `koanf:"health-interval"`
 	SilenceFactor  int           `koanf:"silence-factor"`
@@ -159,6 +160,7 @@ var settings = []setting{
 	{"ingest-max-inflight-key", "0", "share of its workspace's in-flight bytes one API key may hold (0: half of the workspace's, and at least ingest-max-body)", 's'},
 	{"ingest-body-timeout", "10s", "how long an ingest body may take beyond what ingest-body-min-rate allows for what it has sent; a body that stalls or trickles is cut then (408); 0 turns the timeout off", 'd'},
 	{"ingest-body-min-rate", "32KiB", "bytes a second an ingest body is given time for, beyond ingest-body-timeout; 0: ingest-body-timeout bounds the whole body", 's'},
+	{"ingest-max-lag", "2m", "ingest answers 503 with Retry-After while the oldest batch not yet detected has waited longer than this; 0 turns the bound off", 'd'},
 	{"health-interval", "30s", "how often source health is checked", 'd'},
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},

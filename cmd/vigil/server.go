@@ -135,6 +135,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		}
 		return float64(n)
 	}))
+	s.reg.MustRegister(newBacklogCollector(b))
 
 	maxBatch := int64(b.MaxBatchBytes())
 	ih, err := ingest.NewHandler(ingest.Config{
@@ -144,6 +145,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: cfg.inflight,
 		Key: api.KeyIDFrom, MaxInflightWorkspaceBytes: cfg.inflightWorkspace, MaxInflightKeyBytes: cfg.inflightKey,
 		BodyTimeout: offIfZero(cfg.IngestBodyTimeout), MinBodyRate: offIfZero(cfg.bodyMinRate),
+		Backlog: b, MaxLag: offIfZero(cfg.IngestMaxLag),
 	})
 	if err != nil {
 		return nil, err // "ingest: …"
@@ -155,6 +157,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
+			{Name: "detection", Detail: detectionDetail(b, cfg.IngestMaxLag)},
 		},
 	})
 	if err != nil {
@@ -338,10 +341,14 @@ func (s *server) sourceHealth(ws string) map[string]api.SourceHealth {
 		return nil
 	}
 	out := map[string]api.SourceHealth{}
+	lag := s.detectionLag(context.Background())
 	for _, h := range m.Health(ws) {
 		sh := api.SourceHealth{Rate: h.Rate, Silent: h.Silent}
 		if h.Interval > 0 {
 			sh.UsualInterval = h.Interval.String()
+		}
+		if d := lag(ws, h.Source); d > 0 {
+			sh.DetectionLag = d.Round(time.Millisecond).String()
 		}
 		out[h.Source] = sh
 	}
