@@ -126,7 +126,7 @@ func Operation() huma.Operation {
 			"422": errResp("unknown source (give format to create it) or unknown format, or every record was rejected"),
 			"429": retryResp("too many bytes in flight on this server, for this workspace or for this API key: retry after Retry-After"),
 			"500": errResp("publishing failed for a reason retrying will not fix; stored says how many records were stored"),
-			"503": retryResp("the bus is full or unavailable: retry after Retry-After; stored says how many records were stored"),
+			"503": retryResp("the bus is full or unavailable, or detection is further behind than the server's bound: retry after Retry-After; stored says how many records were stored"),
 		},
 	}
 }
