@@ -79,6 +79,9 @@ type Stage struct {
 	tiers   map[string]cachedTier
 	running atomic.Bool
 	corr    correlationStage // used by the committer goroutine only
+
+	lagMu sync.Mutex
+	lags  map[[2]string]time.Duration // by workspace and source: the last batch's
 }
 
 type cachedSource struct {
@@ -233,6 +236,7 @@ func (s *Stage) commit(group []processed) {
 		s.m.skew.WithLabelValues("past").Add(float64(p.res.Skew.Past))
 		s.m.signals.Add(float64(len(b.Signals)))
 		s.m.latency.Observe(t.Sub(b.Received).Seconds())
+		s.noteLag(b.Workspace, b.Source, t.Sub(b.Received))
 		if err := p.d.Ack(ctx); err != nil {
 			// Committed but not acknowledged: the redelivery is skipped by
 			// the store's idempotent commit.
@@ -240,6 +244,25 @@ func (s *Stage) commit(group []processed) {
 		}
 	}
 	s.commitCorrelations(s.correlateCommitted(group, isNew))
+}
+
+func (s *Stage) noteLag(ws, source string, d time.Duration) {
+	s.lagMu.Lock()
+	defer s.lagMu.Unlock()
+	if s.lags == nil {
+		s.lags = map[[2]string]time.Duration{}
+	}
+	s.lags[[2]string{ws, source}] = d
+}
+
+// LastLag returns how long the source's most recently committed batch
+// waited from its receipt by ingest to its commit; false before any was
+// committed by this stage.
+func (s *Stage) LastLag(ws, source string) (time.Duration, bool) {
+	s.lagMu.Lock()
+	defer s.lagMu.Unlock()
+	d, ok := s.lags[[2]string{ws, source}]
+	return d, ok
 }
 
 // source returns the source's configuration, cached for LookupTTL.

@@ -70,7 +70,11 @@ func TestStageAcksOnlyCommittedBatches(t *testing.T) {
 	}
 	st := &flakyStore{fails: 1, batches: map[event.ID]int{}}
 	rs := testRulesSet(t)
-	stop := startStage(t, NewStage(StageConfig{Bus: b, Store: st, Rules: func() *Rules { return rs }, RetryDelay: 100 * time.Millisecond}))
+	if _, ok := (&Stage{}).LastLag("w", "s"); ok {
+		t.Fatal("a lag before any commit")
+	}
+	stage := NewStage(StageConfig{Bus: b, Store: st, Rules: func() *Rules { return rs }, RetryDelay: 100 * time.Millisecond})
+	stop := startStage(t, stage)
 	if !waitUntil(30*time.Second, 20*time.Millisecond, func() bool { n, _, _ := st.snapshot(); return n == batches }) {
 		n, _, _ := st.snapshot()
 		t.Fatalf("only %d of %d batches committed", n, batches)
@@ -88,6 +92,11 @@ func TestStageAcksOnlyCommittedBatches(t *testing.T) {
 		t.Fatalf("bus lag %d after every batch was committed", lag)
 	}
 	stop()
+	// The source's last batch waited from its receipt to its commit.
+	since := time.Since(batchOf("windows").Received)
+	if lag, ok := stage.LastLag("w", "s"); !ok || lag > since || lag < since-time.Minute {
+		t.Errorf("LastLag = %v, %v; want about %v", lag, ok, since)
+	}
 	n, events, signals := st.snapshot()
 	if n != batches || events != batches*per || signals != batches {
 		t.Fatalf("committed %d batches, %d events, %d signals; want %d, %d, %d", n, events, signals, batches, batches*per, batches)

@@ -48,6 +48,14 @@ func WorkspaceFrom(r *http.Request) (string, bool) {
 	return k.Workspace, ok
 }
 
+// KeyIDFrom returns the id of the API key the request was authenticated
+// with ("" if none), for what is shared out by key (ingest's in-flight
+// budget).
+func KeyIDFrom(r *http.Request) string {
+	k, _ := keyFrom(r.Context())
+	return k.ID
+}
+
 func keyFrom(ctx context.Context) (tenant.APIKey, bool) {
 	k, ok := ctx.Value(principalKey{}).(tenant.APIKey)
 	return k, ok

@@ -27,20 +27,25 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), a.readyTimeout)
 	defer cancel()
 	type result struct {
-		i   int
-		err error
+		i      int
+		detail string
+		err    error
 	}
 	// Buffered: a check that ignores its context finishes into the void.
 	results := make(chan result, len(a.ready))
 	for i, c := range a.ready {
-		go func() { results <- result{i, c.Fn(ctx)} }()
+		go func() {
+			d, err := c.run(ctx)
+			results <- result{i, d, err}
+		}()
 	}
 	errs := make([]error, len(a.ready))
+	details := make([]string, len(a.ready))
 	done := make([]bool, len(a.ready))
 	for range a.ready {
 		select {
 		case res := <-results:
-			errs[res.i], done[res.i] = res.err, true
+			errs[res.i], details[res.i], done[res.i] = res.err, res.detail, true
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
@@ -55,7 +60,7 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 		case errs[i] != nil:
 			rep.Checks[c.Name] = errs[i].Error()
 		default:
-			rep.Checks[c.Name] = "ok"
+			rep.Checks[c.Name] = details[i]
 			continue
 		}
 		rep.Failing = append(rep.Failing, c.Name)

@@ -39,6 +39,25 @@ func TestReadyz(t *testing.T) {
 	}
 }
 
+// TestReadyzDetail: a check with Detail shows what it saw when it passes
+// (the detection lag), and its error when it fails.
+func TestReadyzDetail(t *testing.T) {
+	lag := Check{Name: "detection", Detail: func(context.Context) (string, error) { return "lag 3s: 12 batches waiting", nil }}
+	f := newFixture(t, newFakeStore(), lag)
+	var rep readyReport
+	want(t, f.do(http.MethodGet, "/readyz", "", nil), http.StatusOK, &rep)
+	if rep.Checks["detection"] != "lag 3s: 12 batches waiting" {
+		t.Errorf("ready report %+v, want the detection check's detail", rep)
+	}
+	lag.Detail = func(context.Context) (string, error) { return "", errors.New("bus: stream info: timeout") }
+	f = newFixture(t, newFakeStore(), lag)
+	rep = readyReport{}
+	want(t, f.do(http.MethodGet, "/readyz", "", nil), http.StatusServiceUnavailable, &rep)
+	if rep.Checks["detection"] != "bus: stream info: timeout" {
+		t.Errorf("ready report %+v", rep)
+	}
+}
+
 // A check that ignores its context does not hold the probe: it is named
 // as not answering.
 func TestReadyzTimeout(t *testing.T) {

@@ -28,7 +28,8 @@ type SourceHealth struct {
 	Silent        bool    `json:"silent" doc:"The source used to send and has fallen silent (an alert was raised)."`
 	// Refused connections of the source's syslog TCP/TLS listeners since
 	// start: a sender locked out shows here before anywhere else.
-	RefusedConnections int64 `json:"refused_connections,omitempty" required:"false" doc:"Connections the source's syslog TCP/TLS listeners refused since start (connection limits); absent when none."`
+	RefusedConnections int64  `json:"refused_connections,omitempty" required:"false" doc:"Connections the source's syslog TCP/TLS listeners refused since start (connection limits); absent when none."`
+	DetectionLag       string `json:"detection_lag,omitempty" doc:"How long the source's records now wait between ingest's acknowledgement and detection: its last batch's wait, or the oldest batch still waiting on the bus if longer."`
 }
 
 // SourceView is a source with its health, as the API shows it.

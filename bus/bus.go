@@ -24,6 +24,8 @@ type Bus struct {
 	js   jetstream.JetStream
 	cons jetstream.Consumer
 
+	stream jetstream.Stream // its state is the backlog (backlog.go)
+
 	closed    chan struct{} // closed by the connection's ClosedHandler
 	closeOnce sync.Once
 	closeErr  error
@@ -145,7 +147,7 @@ func (b *Bus) setup(ctx context.Context) error {
 		return fmt.Errorf("bus: jetstream: %w", err)
 	}
 	b.js = js
-	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	b.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        cfg.Stream,
 		Description: "vigil raw record batches, ingest to detect",
 		Subjects:    []string{cfg.Subject + ".>"},

@@ -435,3 +435,34 @@ func waitLag(t *testing.T, b *Bus, want uint64) {
 	}
 	t.Fatalf("bus lag %d (%v), want %d", lag, err, want)
 }
+
+// TestBacklog: the backlog counts the batches stored and not acknowledged,
+// their bytes, and the age of the oldest; acknowledging them empties it.
+func TestBacklog(t *testing.T) {
+	b := openTest(t, "", nil)
+	ctx := ctxT(t)
+	if bl, err := b.Backlog(ctx); err != nil || bl.Batches != 0 || bl.Lag(time.Now()) != 0 {
+		t.Fatalf("empty bus: %+v, %v", bl, err)
+	}
+	before := time.Now()
+	for range 3 {
+		if err := b.Publish(ctx, testBatch(t, 10, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	bl, err := b.Backlog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bl.Batches != 3 || bl.Bytes < 3*10*100/2 {
+		t.Errorf("backlog %+v, want 3 batches of about 1000 bytes", bl)
+	}
+	if lag := bl.Lag(time.Now()); lag < 50*time.Millisecond || lag > time.Since(before)+time.Second {
+		t.Errorf("lag %v, want about the time since the first publish (%v)", lag, time.Since(before))
+	}
+	drain(t, b, 3, time.Second, true)
+	if bl, err := b.Backlog(ctx); err != nil || bl.Batches != 0 || bl.Lag(time.Now()) != 0 {
+		t.Errorf("after every batch was acknowledged: %+v, %v", bl, err)
+	}
+}

@@ -69,7 +69,8 @@ func gzipped(ce string) (bool, error) {
 // reqState is what one request needs, pooled across requests.
 type reqState struct {
 	buf      []byte
-	reserved int64 // bytes of h.inflight held for buf
+	reserved int64  // bytes of h.inflight held for buf
+	holder   holder // whose share reserved is taken from
 	f        framer
 }
 
@@ -77,8 +78,8 @@ var gzipReaders sync.Pool // *gzip.Reader
 
 // readBody reads the request body into st.buf, inflating gzip, never
 // holding more than MaxBodyBytes (plus slack) of it: a gzip bomb is refused
-// after MaxBodyBytes of output, not read to its end. The buffer's capacity
-// is reserved on the in-flight limiter as it grows.
+// after MaxBodyBytes of output, not read to its end. What is read is
+// reserved on the in-flight limiter, in steps, as it arrives.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, gz bool, st *reqState) *refusal {
 	limit := h.cfg.MaxBodyBytes
 	if r.ContentLength > int64(limit) { // even compressed it is too big
@@ -107,31 +108,31 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, gz bool, st *
 		}
 	}
 
-	// Keep a pooled buffer only if the budget has room for it.
-	if st.reserved == 0 && cap(st.buf) > 0 {
-		if h.inflight.tryAcquire(int64(cap(st.buf))) {
-			st.reserved = int64(cap(st.buf))
-			h.m.inflight.Add(float64(st.reserved))
-		} else {
-			st.buf = nil
-		}
+	// Reserve as the body arrives: a first step, then at most double each
+	// time the reserved part is full, so that a request holds at most
+	// twice what it has sent, or the first step. A declared length is not
+	// reserved up front; it only caps the buffer, since the body cannot
+	// be longer.
+	target := limit + bodySlack
+	if !gz && r.ContentLength >= 0 {
+		target = min(target, int(r.ContentLength)+bodySlack)
 	}
+	first := min(target, firstStep)
 	if hint <= 0 {
-		hint = 64 << 10
-	}
-	if !h.grow(st, min(hint, limit)+bodySlack) {
-		return h.tooManyInflight()
+		first = min(first, 64<<10)
+	} else if gz {
+		first = min(first, hint+bodySlack)
 	}
 	buf := st.buf[:0]
 	for {
-		if len(buf) == cap(buf) {
+		if len(buf) == int(st.reserved) {
 			st.buf = buf
-			if !h.grow(st, min(2*cap(buf), limit+bodySlack)) {
-				return h.tooManyInflight()
+			if ref := h.reserveMore(st, first, target, limit, gz); ref != nil {
+				return ref
 			}
 			buf = st.buf
 		}
-		n, err := rd.Read(buf[len(buf):cap(buf)])
+		n, err := rd.Read(buf[len(buf):st.reserved])
 		buf = buf[:len(buf)+n]
 		if len(buf) > limit {
 			st.buf = buf
@@ -149,29 +150,39 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, gz bool, st *
 	return nil
 }
 
-// grow makes st.buf hold at least n bytes, reserving the difference.
-func (h *Handler) grow(st *reqState, n int) bool {
-	if cap(st.buf) >= n {
-		return true
+// firstStep is the most a body reserves before it has sent anything.
+const firstStep = 1 << 20
+
+// reserveMore doubles st's reservation (first the first time), up to
+// target, making st.buf large enough for it. A pooled buffer may be
+// larger than its reservation: only the reserved part is read into.
+func (h *Handler) reserveMore(st *reqState, first, target, limit int, gz bool) *refusal {
+	n := min(max(2*int(st.reserved), first), target)
+	if n <= len(st.buf) { // cannot happen: the body ends or is too large first
+		return tooLarge(limit, gz)
 	}
-	if !h.inflight.tryAcquire(int64(n) - st.reserved) {
-		return false
+	if o := h.inflight.tryAcquire(st.holder, int64(n)-st.reserved); o != fits {
+		return h.tooManyInflight(o)
 	}
 	h.m.inflight.Add(float64(int64(n) - st.reserved))
 	st.reserved = int64(n)
-	nb := make([]byte, len(st.buf), n)
-	copy(nb, st.buf)
-	st.buf = nb
-	return true
+	if cap(st.buf) < n {
+		nb := make([]byte, len(st.buf), n)
+		copy(nb, st.buf)
+		st.buf = nb
+	}
+	return nil
 }
 
-func (h *Handler) tooManyInflight() *refusal {
-	return &refusal{
-		code:   http.StatusTooManyRequests,
-		reason: reasonTooManyInflight,
-		msg:    "too many bytes in flight (limit " + strconv.FormatInt(h.cfg.MaxInflightBytes, 10) + "): retry later",
-		retry:  true,
+func (h *Handler) tooManyInflight(o over) *refusal {
+	msg := "too many bytes in flight (limit " + strconv.FormatInt(h.cfg.MaxInflightBytes, 10) + "): retry later"
+	switch o {
+	case overWorkspace:
+		msg = "too many bytes in flight for this workspace (limit " + strconv.FormatInt(h.cfg.MaxInflightWorkspaceBytes, 10) + "): retry later"
+	case overKey:
+		msg = "too many bytes in flight for this API key (limit " + strconv.FormatInt(h.cfg.MaxInflightKeyBytes, 10) + "): retry later"
 	}
+	return &refusal{code: http.StatusTooManyRequests, reason: reasonTooManyInflight, msg: msg, retry: true}
 }
 
 func tooLarge(limit int, gz bool) *refusal {

@@ -25,6 +25,9 @@ const (
 	DefaultMaxInflightBytes   = 256 << 20
 	DefaultPublishConcurrency = 4
 	DefaultRetryAfter         = time.Second
+	DefaultBodyTimeout        = 10 * time.Second
+	DefaultMinBodyRate        = 32 << 10
+	DefaultMaxLag             = 2 * time.Minute
 )
 
 // Sources finds a workspace's source and creates one on first use;
@@ -60,6 +63,10 @@ type Config struct {
 	// Workspace returns the workspace the request was authenticated for;
 	// false refuses it (401). Authentication happens before the handler.
 	Workspace func(*http.Request) (string, bool)
+	// Key, when set, names the API key the request was authenticated
+	// with, so that each key gets its share of the in-flight budget
+	// (MaxInflightKeyBytes). Nil: only the workspace shares apply.
+	Key       func(*http.Request) string
 	Sources   Sources
 	Publisher Publisher
 
@@ -78,11 +85,55 @@ type Config struct {
 	// MaxInflightBytes bounds the body bytes held across all requests, read
 	// but not yet acknowledged; beyond it requests get 429.
 	MaxInflightBytes int64
+	// MaxInflightWorkspaceBytes bounds the share of it one workspace's
+	// requests may hold (default: half of MaxInflightBytes), and
+	// MaxInflightKeyBytes one API key's (default: half the workspace's);
+	// neither is less than the largest body.
+	MaxInflightWorkspaceBytes int64
+	MaxInflightKeyBytes       int64
+	// BodyTimeout is how long a body may take beyond what MinBodyRate
+	// (bytes a second) allows for the bytes it has sent: a body that
+	// stalls or trickles is cut (408) once it is that far behind. Negative
+	// turns the timeout off; a negative MinBodyRate allows no time for
+	// the bytes sent (BodyTimeout bounds the whole body).
+	BodyTimeout time.Duration
+	MinBodyRate int64
+	// Backlog, when set, tells how far detection is behind; once the
+	// oldest batch not yet detected has waited longer than MaxLag
+	// (default 2m, negative: no bound), requests get 503 with Retry-After.
+	Backlog Backlogger
+	MaxLag  time.Duration
 	// PublishConcurrency is how many batches of one request are published
 	// at once.
 	PublishConcurrency int
 	// RetryAfter is what 429 and 503 replies tell clients to wait.
 	RetryAfter time.Duration
+}
+
+// shares fills in and checks the workspace's and the key's shares of the
+// in-flight budget: each holds the largest body, the key's fits in the
+// workspace's and the workspace's in the whole.
+func (c *Config) shares(body int64) []error {
+	var errs []error
+	if c.MaxInflightWorkspaceBytes < 0 || c.MaxInflightKeyBytes < 0 {
+		return []error{fmt.Errorf("ingest: Config.MaxInflightWorkspaceBytes (%d) and MaxInflightKeyBytes (%d) must not be negative", c.MaxInflightWorkspaceBytes, c.MaxInflightKeyBytes)}
+	}
+	if c.MaxInflightWorkspaceBytes == 0 {
+		c.MaxInflightWorkspaceBytes = min(max(c.MaxInflightBytes/2, body), c.MaxInflightBytes)
+	}
+	if c.MaxInflightKeyBytes == 0 {
+		c.MaxInflightKeyBytes = min(max(c.MaxInflightWorkspaceBytes/2, body), c.MaxInflightWorkspaceBytes)
+	}
+	if c.MaxInflightWorkspaceBytes > c.MaxInflightBytes {
+		errs = append(errs, fmt.Errorf("ingest: MaxInflightWorkspaceBytes (%d) is more than MaxInflightBytes (%d)", c.MaxInflightWorkspaceBytes, c.MaxInflightBytes))
+	}
+	if c.MaxInflightKeyBytes > c.MaxInflightWorkspaceBytes {
+		errs = append(errs, fmt.Errorf("ingest: MaxInflightKeyBytes (%d) is more than MaxInflightWorkspaceBytes (%d)", c.MaxInflightKeyBytes, c.MaxInflightWorkspaceBytes))
+	}
+	if body > c.MaxInflightKeyBytes || body > c.MaxInflightWorkspaceBytes {
+		errs = append(errs, fmt.Errorf("ingest: MaxBodyBytes (%d) does not fit in MaxInflightWorkspaceBytes (%d) or MaxInflightKeyBytes (%d)", c.MaxBodyBytes, c.MaxInflightWorkspaceBytes, c.MaxInflightKeyBytes))
+	}
+	return errs
 }
 
 // withDefaults returns c with defaults filled in, or an error naming the
@@ -133,6 +184,24 @@ func (c Config) withDefaults() (Config, error) {
 	} else if c.MaxInflightBytes == 0 {
 		c.MaxInflightBytes = DefaultMaxInflightBytes
 	}
+	switch {
+	case c.BodyTimeout == 0:
+		c.BodyTimeout = DefaultBodyTimeout
+	case c.BodyTimeout < 0:
+		c.BodyTimeout = 0 // off
+	}
+	switch {
+	case c.MaxLag == 0:
+		c.MaxLag = DefaultMaxLag
+	case c.MaxLag < 0:
+		c.MaxLag = 0 // off
+	}
+	switch {
+	case c.MinBodyRate == 0:
+		c.MinBodyRate = DefaultMinBodyRate
+	case c.MinBodyRate < 0:
+		c.MinBodyRate = 0
+	}
 	if c.RetryAfter < 0 {
 		errs = append(errs, fmt.Errorf("ingest: Config.RetryAfter is %v, must not be negative", c.RetryAfter))
 	} else if c.RetryAfter == 0 {
@@ -152,9 +221,11 @@ func (c Config) withDefaults() (Config, error) {
 		if c.MaxLineBytes+bus.RecordOverhead > c.MaxBatchBytes {
 			errs = append(errs, fmt.Errorf("ingest: MaxLineBytes (%d) plus the bus's record overhead (%d) exceeds the batch size cap MaxBatchBytes (%d)", c.MaxLineBytes, bus.RecordOverhead, c.MaxBatchBytes))
 		}
-		if int64(c.MaxBodyBytes)+bodySlack > c.MaxInflightBytes {
+		body := int64(c.MaxBodyBytes) + bodySlack
+		if body > c.MaxInflightBytes {
 			errs = append(errs, fmt.Errorf("ingest: MaxBodyBytes (%d) does not fit in MaxInflightBytes (%d)", c.MaxBodyBytes, c.MaxInflightBytes))
 		}
+		errs = append(errs, c.shares(body)...)
 	}
 	return c, errors.Join(errs...)
 }

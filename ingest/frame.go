@@ -71,6 +71,9 @@ var errNoRecords = errors.New("no records")
 // a whole: it is not valid as one JSON document, or it holds no record.
 func (f *framer) frame(kind bodyKind, body []byte) error {
 	f.reset()
+	// A byte order mark, as some exporters write, is not part of the first
+	// record whatever the content type.
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	switch kind {
 	case kindJSON:
 		if err := f.frameJSON(body); err != nil {
@@ -162,7 +165,6 @@ func blank(b []byte) bool {
 // (Azure) or {"Records": [...]} (CloudTrail), or a single object. The body
 // must be valid JSON as a whole; its elements are then checked one by one.
 func (f *framer) frameJSON(body []byte) error {
-	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")) // a BOM, as some exporters write
 	s := &f.scan
 	s.reset(body, 0)
 	i := s.ws(0)

@@ -11,8 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/tenant"
@@ -26,6 +32,7 @@ type Handler struct {
 	cfg      Config
 	m        *metrics
 	inflight inflight
+	lag      lagGate
 	states   sync.Pool // *reqState
 }
 
@@ -40,7 +47,8 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, m: m}
-	h.inflight.max = cfg.MaxInflightBytes
+	h.inflight.max, h.inflight.wsMax, h.inflight.keyMax = cfg.MaxInflightBytes, cfg.MaxInflightWorkspaceBytes, cfg.MaxInflightKeyBytes
+	h.lag.src, h.lag.max = cfg.Backlog, cfg.MaxLag
 	h.states.New = func() any { return new(reqState) }
 	return h, nil
 }
@@ -52,7 +60,8 @@ type refusal struct {
 	reason   reason
 	noMetric bool // refusals with no reason of their own (401, 405, 500…)
 	msg      string
-	retry    bool // set Retry-After
+	retry    bool          // set Retry-After
+	retryIn  time.Duration // what it says, if not RetryAfter
 	extra    ErrorReply
 }
 
@@ -71,6 +80,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 		return h.refuse(w, &refusal{code: http.StatusUnauthorized, noMetric: true, msg: "not authenticated for a workspace"})
 	}
 	q := r.URL.Query()
+	if ref := repeatedParam(q); ref != nil {
+		return h.refuse(w, ref)
+	}
 	source := q.Get("source")
 	if err := checkSourceName(source); err != nil {
 		return h.refuse(w, &refusal{code: http.StatusBadRequest, noMetric: true, msg: err.Error()})
@@ -88,6 +100,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 		return h.refuse(w, &refusal{code: http.StatusUnsupportedMediaType, reason: reasonUnsupportedMediaType, msg: err.Error()})
 	}
 	ctx := r.Context()
+	if ref := h.checkLag(ctx); ref != nil {
+		return h.refuse(w, ref)
+	}
 	format, create, ref := h.resolve(ctx, ws, source, q.Get("format"))
 	if ref != nil {
 		return h.refuse(w, ref)
@@ -98,7 +113,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 	defer h.done(st)
 	st.f.limits = limits{maxLine: h.cfg.MaxLineBytes, maxField: h.cfg.MaxFieldBytes}
 	st.f.join = decode.JoinerFor(format)
-	if ref := h.readBody(w, r, gz, st); ref != nil {
+	st.holder = holder{ws: ws}
+	if h.cfg.Key != nil {
+		st.holder.key = h.cfg.Key(r)
+	}
+	dl := h.bodyDeadline(w, r)
+	ref = h.readBody(w, r, gz, st)
+	if dl.stop(r, ref == nil) {
+		ref = h.bodyTimedOut(dl)
+	}
+	if ref != nil {
+		// The rest of the body is not read: the connection cannot carry
+		// another request.
+		w.Header().Set("Connection", "close")
 		return h.refuse(w, ref)
 	}
 	f := &st.f
@@ -149,7 +176,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 func (h *Handler) done(st *reqState) {
 	st.f.reset()
 	if st.reserved > 0 {
-		h.inflight.release(st.reserved)
+		h.inflight.release(st.holder, st.reserved)
 		h.m.inflight.Sub(float64(st.reserved))
 		st.reserved = 0
 	}
@@ -166,12 +193,44 @@ func (h *Handler) refuse(w http.ResponseWriter, ref *refusal) int {
 		h.m.rejected[ref.reason].Inc()
 	}
 	if ref.retry {
-		setRetryAfter(w, h.cfg.RetryAfter)
+		d := h.cfg.RetryAfter
+		if ref.retryIn > 0 {
+			d = ref.retryIn
+		}
+		setRetryAfter(w, d)
 	}
 	body := ref.extra
 	body.Title, body.Status, body.Detail = http.StatusText(ref.code), ref.code, ref.msg
 	writeJSON(w, ref.code, problemType, body)
 	return ref.code
+}
+
+// repeatedParam refuses a query parameter given more than once
+// (source=s1&source=s2): which one was meant is a guess ingest does not
+// make.
+func repeatedParam(q url.Values) *refusal {
+	var names []string
+	for name, vs := range q {
+		if len(vs) > 1 {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	slices.Sort(names)
+	ref := &refusal{code: http.StatusUnprocessableEntity, noMetric: true}
+	for _, name := range names {
+		ref.extra.Errors = append(ref.extra.Errors, &huma.ErrorDetail{
+			Location: "query." + name, Message: "given " + strconv.Itoa(len(q[name])) + " times; give it once",
+			Value: strings.Join(q[name], ","),
+		})
+	}
+	ref.msg = "repeated query parameter " + strings.Join(names, ", ") + ": give each parameter once"
+	if len(names) > 1 {
+		ref.msg = "repeated query parameters " + strings.Join(names, ", ") + ": give each parameter once"
+	}
+	return ref
 }
 
 // checkSourceName keeps source names to what reads well in a URL, a metric

@@ -750,9 +750,27 @@ func TestConfig(t *testing.T) {
 	if _, err := NewHandler(bad); err == nil || !strings.Contains(err.Error(), "does not fit in MaxInflightBytes") {
 		t.Errorf("body over inflight: %v", err)
 	}
+	bad = ok
+	bad.MaxInflightKeyBytes = 1 << 20
+	if _, err := NewHandler(bad); err == nil || !strings.Contains(err.Error(), "does not fit in MaxInflightWorkspaceBytes") {
+		t.Errorf("body over the key's share: %v", err)
+	}
+	bad = ok
+	bad.MaxInflightWorkspaceBytes = DefaultMaxInflightBytes + 1
+	if _, err := NewHandler(bad); err == nil || !strings.Contains(err.Error(), "is more than MaxInflightBytes") {
+		t.Errorf("workspace share over the whole: %v", err)
+	}
 	h, err := NewHandler(ok)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The shares: half the whole for a workspace, half of that for a key,
+	// never less than the largest body.
+	if h.cfg.MaxInflightWorkspaceBytes != DefaultMaxInflightBytes/2 || h.cfg.MaxInflightKeyBytes != DefaultMaxBodyBytes+bodySlack {
+		t.Errorf("shares %d, %d", h.cfg.MaxInflightWorkspaceBytes, h.cfg.MaxInflightKeyBytes)
+	}
+	if h.cfg.BodyTimeout != DefaultBodyTimeout || h.cfg.MinBodyRate != DefaultMinBodyRate || h.cfg.MaxLag != DefaultMaxLag {
+		t.Errorf("body timeout %v, rate %d, max lag %v", h.cfg.BodyTimeout, h.cfg.MinBodyRate, h.cfg.MaxLag)
 	}
 	if h.cfg.MaxBodyBytes != DefaultMaxBodyBytes || h.cfg.MaxFieldBytes != DefaultMaxFieldBytes || h.cfg.MaxBatchRecords != DefaultMaxBatchRecords {
 		t.Errorf("defaults not applied: %+v", h.cfg)

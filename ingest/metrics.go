@@ -25,6 +25,8 @@ const (
 	reasonBusFull
 	reasonBusUnavailable
 	reasonTooManyInflight
+	reasonBodyTimeout
+	reasonDetectionLag
 	numReasons
 )
 
@@ -42,6 +44,8 @@ var reasonNames = [numReasons]string{
 	reasonBusFull:              "bus_full",
 	reasonBusUnavailable:       "bus_unavailable",
 	reasonTooManyInflight:      "too_many_inflight",
+	reasonBodyTimeout:          "body_timeout",
+	reasonDetectionLag:         "detection_lag",
 }
 
 func (r reason) String() string { return reasonNames[r] }
@@ -50,7 +54,7 @@ func (r reason) String() string { return reasonNames[r] }
 // has one series each, created up front.
 var codes = []int{
 	http.StatusAccepted, http.StatusBadRequest, http.StatusUnauthorized,
-	http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge,
+	http.StatusMethodNotAllowed, http.StatusRequestTimeout, http.StatusRequestEntityTooLarge,
 	http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity,
 	http.StatusTooManyRequests, http.StatusInternalServerError,
 	http.StatusServiceUnavailable,

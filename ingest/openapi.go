@@ -120,12 +120,13 @@ func Operation() huma.Operation {
 			"400": errResp("missing source, empty body, a JSON array or envelope not valid as a whole, or bad gzip"),
 			"401": errResp("not authenticated"),
 			"403": errResp("the API key may not ingest"),
+			"408": errResp("the body was not sent in time: it stalled, or came slower than the server's minimum rate"),
 			"413": errResp("the body is larger than the limit (after decompression)"),
 			"415": errResp("unsupported Content-Type or Content-Encoding; the error names the supported ones"),
 			"422": errResp("unknown source (give format to create it) or unknown format, or every record was rejected"),
-			"429": retryResp("too many bytes in flight on this server: retry after Retry-After"),
+			"429": retryResp("too many bytes in flight on this server, for this workspace or for this API key: retry after Retry-After"),
 			"500": errResp("publishing failed for a reason retrying will not fix; stored says how many records were stored"),
-			"503": retryResp("the bus is full or unavailable: retry after Retry-After; stored says how many records were stored"),
+			"503": retryResp("the bus is full or unavailable, or detection is further behind than the server's bound: retry after Retry-After; stored says how many records were stored"),
 		},
 	}
 }

@@ -58,6 +58,12 @@ type Config struct {
 	IngestMaxField     string `koanf:"ingest-max-field"`
 	IngestBatchRecords int    `koanf:"ingest-batch-records"`
 	IngestMaxInflight  string `koanf:"ingest-max-inflight"`
+	// Shares of ingest-max-inflight, and how slow a body may be (issue 9).
+	IngestInflightWorkspace string        `koanf:"ingest-max-inflight-workspace"`
+	IngestInflightKey       string        `koanf:"ingest-max-inflight-key"`
+	IngestBodyTimeout       time.Duration `koanf:"ingest-body-timeout"`
+	IngestBodyMinRate       string        `koanf:"ingest-body-min-rate"`
+	IngestMaxLag            time.Duration `koanf:"ingest-max-lag"`
 
 	HealthInterval time.Duration `koanf:"health-interval"`
 	SilenceFactor  int           `koanf:"silence-factor"`
@@ -80,6 +86,7 @@ type Config struct {
 	// parsed sizes
 	busMaxBytes, busMaxMessage                             int64
 	ingestMaxBody, ingestMaxLine, ingestMaxField, inflight int64
+	inflightWorkspace, inflightKey, bodyMinRate            int64
 }
 
 // WorkspaceConfig provisions a workspace.
@@ -149,6 +156,11 @@ var settings = []setting{
 	{"ingest-max-field", "256KiB", "largest JSON string value in a record", 's'},
 	{"ingest-batch-records", "1000", "records per bus batch", 'i'},
 	{"ingest-max-inflight", "256MiB", "bytes of ingest requests in flight before ingest answers 429", 's'},
+	{"ingest-max-inflight-workspace", "0", "share of ingest-max-inflight one workspace may hold (0: half of it, and at least ingest-max-body)", 's'},
+	{"ingest-max-inflight-key", "0", "share of its workspace's in-flight bytes one API key may hold (0: half of the workspace's, and at least ingest-max-body)", 's'},
+	{"ingest-body-timeout", "10s", "how long an ingest body may take beyond what ingest-body-min-rate allows for what it has sent; a body that stalls or trickles is cut then (408); 0 turns the timeout off", 'd'},
+	{"ingest-body-min-rate", "32KiB", "bytes a second an ingest body is given time for, beyond ingest-body-timeout; 0: ingest-body-timeout bounds the whole body", 's'},
+	{"ingest-max-lag", "2m", "ingest answers 503 with Retry-After while the oldest batch not yet detected has waited longer than this; 0 turns the bound off", 'd'},
 	{"health-interval", "30s", "how often source health is checked", 'd'},
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},
@@ -247,6 +259,9 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 		{"ingest-max-line", c.IngestMaxLine, &c.ingestMaxLine},
 		{"ingest-max-field", c.IngestMaxField, &c.ingestMaxField},
 		{"ingest-max-inflight", c.IngestMaxInflight, &c.inflight},
+		{"ingest-max-inflight-workspace", c.IngestInflightWorkspace, &c.inflightWorkspace},
+		{"ingest-max-inflight-key", c.IngestInflightKey, &c.inflightKey},
+		{"ingest-body-min-rate", c.IngestBodyMinRate, &c.bodyMinRate},
 	} {
 		n, err := parseSize(sz.in)
 		if err != nil {

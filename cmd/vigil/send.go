@@ -33,8 +33,9 @@ batch's place and its content: a retried request is not stored twice, and
 sending the same file again to the same source stores nothing twice
 (with the same batch settings, while the server keeps the first copy).
 
-429 and 503 answers are retried after their Retry-After, network errors with
-backoff (1s, 2s, 4s… up to a minute), at most --retries times. Each record
+429 and 503 answers are retried after their Retry-After, network errors and
+408 (a body that came too slowly) with backoff (1s, 2s, 4s… up to a
+minute), at most --retries times. Each record
 the server refuses is printed on stderr as FILE:LINE: reason, and a summary
 at the end.
 

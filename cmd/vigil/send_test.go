@@ -167,8 +167,9 @@ func TestSendEndToEnd(t *testing.T) {
 }
 
 // TestSendRetries puts a proxy in front of a real server that answers the
-// first request 429 (Retry-After: 1), drops the second's connection, and
-// forwards the third but loses its reply (503). send must retry the same
+// first request 408 (its body came too slowly: ingest-body-timeout), the
+// next 429 (Retry-After: 1), drops the third's connection, and forwards
+// the fourth but loses its reply (503). send must retry the same
 // batch with the same Idempotency-Key each time, and the server must store
 // it once.
 func TestSendRetries(t *testing.T) {
@@ -191,15 +192,19 @@ func TestSendRetries(t *testing.T) {
 		mu.Unlock()
 		switch n {
 		case 1:
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(http.StatusRequestTimeout)
+			io.WriteString(w, `{"title":"Request Timeout","status":408,"detail":"the request body was not sent in time"}`)
+		case 2:
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
 			io.WriteString(w, `{"error":"too many bytes in flight"}`)
-		case 2:
+		case 3:
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
 				conn.Close()
 			}
-		case 3:
+		case 4:
 			rec := httptest.NewRecorder()
 			proxy.ServeHTTP(rec, r)
 			if rec.Code != http.StatusAccepted {
@@ -222,13 +227,13 @@ func TestSendRetries(t *testing.T) {
 	// Go's transport itself replays a request with an Idempotency-Key
 	// whose reused connection was closed before any answer, so the dropped
 	// connection may not reach send as an error.
-	if !strings.Contains(r.stderr, "429 Too Many Requests") || !strings.Contains(r.stderr, "503") || strings.Count(r.stderr, "retrying") < 2 {
+	if !strings.Contains(r.stderr, "408 Request Timeout") || !strings.Contains(r.stderr, "429 Too Many Requests") || !strings.Contains(r.stderr, "503") || strings.Count(r.stderr, "retrying") < 3 {
 		t.Errorf("stderr does not tell of the retries:\n%s", r.stderr)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(keys) != 4 || keys[0] == "" || keys[1] != keys[0] || keys[2] != keys[0] || keys[3] != keys[0] {
-		t.Errorf("Idempotency-Keys of the attempts: %q, want 4 of one", keys)
+	if len(keys) != 5 || keys[0] == "" || keys[1] != keys[0] || keys[2] != keys[0] || keys[3] != keys[0] || keys[4] != keys[0] {
+		t.Errorf("Idempotency-Keys of the attempts: %q, want 5 of one", keys)
 	}
 	busDrained(t, srv.url)
 	n := int64(bytes.Count(sshd, []byte("\n")))

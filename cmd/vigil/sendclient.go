@@ -220,7 +220,8 @@ func (c *ingestClient) try(ctx context.Context, u string, body []byte, ctype, id
 	case code == http.StatusUnprocessableEntity && reply.RejectedCount > 0:
 		return reply, -1, nil // every record refused, each with its reason
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable ||
-		code == http.StatusBadGateway || code == http.StatusGatewayTimeout:
+		code == http.StatusBadGateway || code == http.StatusGatewayTimeout ||
+		code == http.StatusRequestTimeout: // the body came too slowly: a retry may not
 		return nil, retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("%s: %s", resp.Status, oneLine(reply.message(resp.Status), data, jsonErr))
 	default:
 		ref := &refusedError{status: code, msg: oneLine(reply.message(resp.Status), data, jsonErr)}

@@ -146,6 +146,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		}
 		return float64(n)
 	}))
+	s.reg.MustRegister(newBacklogCollector(b))
 
 	maxBatch := int64(b.MaxBatchBytes())
 	ih, err := ingest.NewHandler(ingest.Config{
@@ -153,6 +154,9 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Logger: log.With("component", compIngest), Registerer: s.reg,
 		MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
 		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: cfg.inflight,
+		Key: api.KeyIDFrom, MaxInflightWorkspaceBytes: cfg.inflightWorkspace, MaxInflightKeyBytes: cfg.inflightKey,
+		BodyTimeout: offIfZero(cfg.IngestBodyTimeout), MinBodyRate: offIfZero(cfg.bodyMinRate),
+		Backlog: b, MaxLag: offIfZero(cfg.IngestMaxLag),
 	})
 	if err != nil {
 		return nil, err // "ingest: …"
@@ -164,6 +168,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
+			{Name: "detection", Detail: detectionDetail(b, cfg.IngestMaxLag)},
 		},
 	})
 	if err != nil {
@@ -233,6 +238,15 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	s.log.Info("vigil serving", "url", scheme+"://"+ln.Addr().String(), "data_dir", cfg.DataDir, "bus", busMode(cfg), "formats", decode.Formats())
 	ok = true
 	return s, nil
+}
+
+// offIfZero maps a setting's 0, which turns a limit off, to the negative
+// value that does so in ingest.Config (where 0 takes the default).
+func offIfZero[T time.Duration | int64](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 func busMode(cfg *Config) string {
@@ -340,11 +354,15 @@ func (s *server) retention(ctx context.Context, log *slog.Logger) {
 // for the API.
 func (s *server) sourceHealth(ws string) map[string]api.SourceHealth {
 	out := map[string]api.SourceHealth{}
+	lag := s.detectionLag(context.Background())
 	if m := s.mon.Load(); m != nil {
 		for _, h := range m.Health(ws) {
 			sh := api.SourceHealth{Rate: h.Rate, Silent: h.Silent}
 			if h.Interval > 0 {
 				sh.UsualInterval = h.Interval.String()
+			}
+			if d := lag(ws, h.Source); d > 0 {
+				sh.DetectionLag = d.Round(time.Millisecond).String()
 			}
 			out[h.Source] = sh
 		}
