@@ -5,6 +5,7 @@ package all
 
 import (
 	_ "github.com/vigil-sec/vigil/decode/accesslog"
+	_ "github.com/vigil-sec/vigil/decode/auditd"
 	_ "github.com/vigil-sec/vigil/decode/auto"
 	_ "github.com/vigil-sec/vigil/decode/awswaf"
 	_ "github.com/vigil-sec/vigil/decode/azureactivity"
