@@ -21,6 +21,7 @@ import (
 	_ "github.com/vigil-sec/vigil/decode/s3access"
 	_ "github.com/vigil-sec/vigil/decode/signin"
 	_ "github.com/vigil-sec/vigil/decode/sshd"
+	_ "github.com/vigil-sec/vigil/decode/sysmonlinux"
 	_ "github.com/vigil-sec/vigil/decode/syslog"
 	_ "github.com/vigil-sec/vigil/decode/text"
 	_ "github.com/vigil-sec/vigil/decode/vpcflow"
