@@ -12,6 +12,7 @@ import (
 	_ "github.com/vigil-sec/vigil/decode/cef"
 	_ "github.com/vigil-sec/vigil/decode/cloudtrail"
 	_ "github.com/vigil-sec/vigil/decode/cowrie"
+	_ "github.com/vigil-sec/vigil/decode/journald"
 	_ "github.com/vigil-sec/vigil/decode/jsonrecord"
 	_ "github.com/vigil-sec/vigil/decode/leef"
 	_ "github.com/vigil-sec/vigil/decode/mssqlaudit"
