@@ -9,6 +9,7 @@ import (
 	_ "github.com/vigil-sec/vigil/decode/auto"
 	_ "github.com/vigil-sec/vigil/decode/awswaf"
 	_ "github.com/vigil-sec/vigil/decode/azureactivity"
+	_ "github.com/vigil-sec/vigil/decode/azuresyslog"
 	_ "github.com/vigil-sec/vigil/decode/cef"
 	_ "github.com/vigil-sec/vigil/decode/cloudtrail"
 	_ "github.com/vigil-sec/vigil/decode/cowrie"

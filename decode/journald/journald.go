@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/carrier"
 	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -47,8 +48,8 @@ type field struct{ key, val string }
 // message to its program's decoder.
 type router struct {
 	fields []field
-	routes map[string]decode.MessageDecoder // by format
-	audit  strings.Builder
+	carrier.Router
+	audit strings.Builder
 }
 
 var (
@@ -128,7 +129,7 @@ func (r *router) fill(format string, ev *event.Event) error {
 			f.SetName(kv.k, kv.v)
 		}
 	}
-	ev.Logsource = event.Logsource{Product: "linux", Service: service(program)}
+	ev.Logsource = event.Logsource{Product: "linux", Service: carrier.Service(program)}
 	if transport == "audit" && auditType != "" {
 		// journald keeps the kernel's audit record as "TYPE body" with
 		// the serial apart: rebuilt as audit.log writes it.
@@ -148,46 +149,11 @@ func (r *router) fill(format string, ev *event.Event) error {
 		r.audit.WriteString(strings.TrimPrefix(msg, auditType+" "))
 		msg = r.audit.String()
 	}
-	name, ok := decode.ProgramFormat(program)
-	if !ok {
-		return nil
-	}
-	md, err := r.route(name)
-	if err != nil || md == nil {
-		return nil
-	}
-	if err := md.DecodeMessage(program, msg, ev); err != nil {
+	if _, err := r.Route(program, msg, ev); err != nil {
 		// Still a good journal record: kept as such, with the reason
 		// its program's decoder gave.
 		f.SetName(fieldRouteErr, err.Error())
-		ev.Logsource = event.Logsource{Product: "linux", Service: service(program)}
+		ev.Logsource = event.Logsource{Product: "linux", Service: carrier.Service(program)}
 	}
 	return nil
-}
-
-// route returns the message decoder of format, made once.
-func (r *router) route(format string) (decode.MessageDecoder, error) {
-	if md, ok := r.routes[format]; ok {
-		return md, nil
-	}
-	d, err := decode.New(format)
-	if err != nil {
-		return nil, err
-	}
-	md, _ := d.(decode.MessageDecoder)
-	if r.routes == nil {
-		r.routes = map[string]decode.MessageDecoder{}
-	}
-	r.routes[format] = md
-	return md, nil
-}
-
-// service is the Sigma service of a program without a decoder of its own,
-// as the syslog decoder gives it.
-func service(program string) string {
-	switch program {
-	case "cron", "CRON", "crond":
-		return "cron"
-	}
-	return "syslog"
 }

@@ -65,6 +65,8 @@ func (d *Decoder) DecodeMessage(program, msg string, ev *event.Event) error {
 var (
 	fieldEventID = []byte("EventID")
 	fieldTime    = []byte("TimeCreated")
+	// set when the event is cut short inside a Data value
+	fieldTruncated = []byte("truncated")
 )
 
 func (d *Decoder) decodeXML(s string, start int, ev *event.Event) error {
@@ -146,6 +148,15 @@ func (d *Decoder) decodeXML(s string, start int, ev *event.Event) error {
 			}
 			i++
 			end := strings.Index(s[i:], "</Data>")
+			if end < 0 && strings.IndexByte(s[i:], '<') < 0 {
+				// The message was cut by syslog's size limit (1 KiB, 2
+				// KiB) inside this value: what is there is kept.
+				v := unescape(s[i:])
+				f.SetName(view.Bytes(name), v)
+				common(c, name, v)
+				f.SetName(fieldTruncated, "true")
+				break
+			}
 			if end < 0 {
 				return fail(i, "<Data Name=\""+name+"\"> not closed")
 			}

@@ -66,6 +66,21 @@ func TestBad(t *testing.T) {
 	})
 }
 
+// TestTruncated: a message cut by syslog's size limit inside a Data value
+// keeps what is there, marked.
+func TestTruncated(t *testing.T) {
+	line := `May 11 18:10:20 web01 sysmon: <Event><System><Provider Name="Linux-Sysmon"/><EventID>1</EventID></System><EventData><Data Name="Image">/usr/bin/bash</Data><Data Name="CommandLine">bash -c x -Dcatalina.base=/opt/tom`
+	ev, err := dectest.DecodeLine(New(), line, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"Image": "/usr/bin/bash", "CommandLine": "bash -c x -Dcatalina.base=/opt/tom", "truncated": "true"} {
+		if got, _ := ev.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+}
+
 func TestRegistered(t *testing.T) { dectest.Registered[*Decoder](t, Format) }
 
 func FuzzDecode(f *testing.F) {
