@@ -1,6 +1,8 @@
 package sshd
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -347,6 +349,31 @@ func TestFormats(t *testing.T) {
 			for k, v := range want {
 				if got, _ := ev.Get(k); got != v {
 					t.Errorf("%s %q\n  line %q\n  %s = %q, want %q", fc.source, fc.format, fc.line, k, got, v)
+				}
+			}
+		}
+	}
+}
+
+// TestActionsDocumented: every event.action the table test gives is in
+// docs/formats.md's sshd section.
+func TestActionsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "formats.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	start := strings.Index(s, "\n## sshd\n")
+	end := strings.Index(s, "\n## syslog\n")
+	if start < 0 || end < start {
+		t.Fatal("docs/formats.md has no sshd section before the syslog one")
+	}
+	section := s[start:end]
+	for _, set := range [][]formatCase{sshdFormats, pamFormats, otherFormats} {
+		for _, fc := range set {
+			for _, kv := range fc.want {
+				if a, ok := strings.CutPrefix(kv, "event.action="); ok && !strings.Contains(section, a) {
+					t.Errorf("action %s (%s) is not in docs/formats.md's sshd section", a, fc.source)
 				}
 			}
 		}
