@@ -213,9 +213,38 @@ func sshdMessage(msg string) message {
 		m.user, m.ip, m.port = userAddr(strings.TrimSuffix(msg[len("Connection from "):], " timed out"))
 		m.action, m.outcome, m.category = "timeout", failure, auth
 	case strings.HasPrefix(msg, "Timeout before authentication for "):
-		// sshd grace_alarm_handler: "Timeout before authentication for %s port %d"
-		m.ip, m.port = addrPort(msg[len("Timeout before authentication for "):])
+		// sshd grace_alarm_handler: "Timeout before authentication for %s
+		// port %d" (before 7.x without the port); OpenSSH 9.8's listener:
+		// "Timeout before authentication for connection from %s to %s, pid = %ld"
+		rest := msg[len("Timeout before authentication for "):]
+		if r, ok := strings.CutPrefix(rest, "connection from "); ok {
+			var dst string
+			m.ip, dst, _ = strings.Cut(r, " to ")
+			m.dstIP, _, _ = strings.Cut(dst, ",")
+		} else {
+			m.ip, m.port = addrPort(rest)
+		}
 		m.action, m.outcome, m.category = "timeout", failure, auth
+	case strings.HasPrefix(msg, "srclimit_penalise: "):
+		// srclimit.c (PerSourcePenalties, 9.8): "srclimit_penalise: %s:
+		// new|extending %s deferred penalty of %d seconds for %s", the
+		// address as a network (1.2.3.4/32)
+		rest := msg[len("srclimit_penalise: "):]
+		if i := strings.Index(rest, ": new "); i >= 0 {
+			rest = rest[i+len(": new "):]
+		} else if i := strings.Index(rest, ": extending "); i >= 0 {
+			rest = rest[i+len(": extending "):]
+		} else {
+			return m
+		}
+		cidr, reason, _ := strings.Cut(rest, " ")
+		if addr, bits, ok := strings.Cut(cidr, "/"); ok && (bits == "32" && !strings.Contains(addr, ":") || bits == "128") {
+			m.ip = addr
+		}
+		if _, r, ok := strings.Cut(reason, " for "); ok {
+			m.reason = r
+		}
+		m.action, m.outcome, m.category = "source-penalised", failure, network
 	case strings.HasPrefix(msg, "Disconnected from "):
 		// sshpkt_fatal SSH_ERR_DISCONNECTED: "Disconnected from %s"
 		m.user, m.ip, m.port = userAddr(msg[len("Disconnected from "):])
