@@ -106,11 +106,11 @@ func TestLog4Shell(t *testing.T) {
 		t.Errorf("%d rows, want 50 + 93", rows)
 	}
 	for ls, want := range map[event.Logsource]int{
-		{Product: "linux", Category: "process_creation", Service: "auditd"}:     50,
-		{Product: "linux", Category: "process_creation", Service: "sysmon"}:     31,
-		{Product: "linux", Category: "network_connection", Service: "sysmon"}:   6,
-		{Product: "linux", Category: "file_event", Service: "sysmon"}:           4,
-		{Product: "linux", Category: "file_delete", Service: "sysmon"}:          2,
+		{Product: "linux", Category: "process_creation", Service: "auditd"}:    50,
+		{Product: "linux", Category: "process_creation", Service: "sysmon"}:    31,
+		{Product: "linux", Category: "network_connection", Service: "sysmon"}:  6,
+		{Product: "linux", Category: "file_event", Service: "sysmon"}:          4,
+		{Product: "linux", Category: "file_delete", Service: "sysmon"}:         2,
 		{Product: "linux", Category: "process_termination", Service: "sysmon"}: 50,
 	} {
 		if counts[ls] != want {
