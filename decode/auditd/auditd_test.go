@@ -105,6 +105,21 @@ func TestCarried(t *testing.T) {
 		"redactors", "", "key", "auoms,delete", "ParentProcessId", "1340")
 }
 
+// TestSockaddr: a SOCKADDR record's address, read as ENRICHED names it,
+// is where a connect went and who an accept took.
+func TestSockaddr(t *testing.T) {
+	ev := decodeRec(t, []byte("type=SYSCALL msg=audit(1700000400.000:91): arch=c000003e syscall=42 success=yes exit=0 a0=3 a1=7ffd a2=10 a3=0 items=0 ppid=10 pid=12 auid=1001 uid=1001 comm=\"bash\" exe=\"/usr/bin/bash\" key=\"network_connect\"\n"+
+		"type=SOCKADDR msg=audit(1700000400.000:91): saddr=020001BBC0A802060000000000000000\n"+
+		"type=PROCTITLE msg=audit(1700000400.000:91): proctitle=62617368002D69"))
+	want(t, ev, "SYSCALL", "connect", "saddr_fam", "inet", "laddr", "192.168.2.6", "lport", "443",
+		"destination.ip", "192.168.2.6", "destination.port", "443", "proctitle", "bash -i")
+	ev = decodeRec(t, []byte("type=SYSCALL msg=audit(1700000400.000:92): arch=c000003e syscall=43 success=yes exit=4 a0=3 items=0 ppid=1 pid=800 comm=\"sshd\" exe=\"/usr/sbin/sshd\" key=(null)\n"+
+		"type=SOCKADDR msg=audit(1700000400.000:92): saddr=0A0000160000000020010DB800000000000000000000000700000000"))
+	want(t, ev, "SYSCALL", "accept", "saddr_fam", "inet6", "laddr", "2001:db8::7", "source.ip", "2001:db8::7", "source.port", "22", "destination.ip", "")
+	ev = decodeRec(t, []byte("type=SOCKADDR msg=audit(1700000400.000:93): saddr=01002F72756E2F646F636B65722E736F636B00"))
+	want(t, ev, "saddr_fam", "local", "path", "/run/docker.sock")
+}
+
 func TestJoiner(t *testing.T) {
 	d := New().(*Decoder)
 	first := []byte(`type=SYSCALL msg=audit(1.000:5): arch=c000003e`)

@@ -19,6 +19,10 @@ var (
 	fieldUser             = []byte("User")
 	fieldProcessID        = []byte("ProcessId")
 	fieldParentProcessID  = []byte("ParentProcessId")
+	fieldSaddrFam         = []byte("saddr_fam")
+	fieldLaddr            = []byte("laddr")
+	fieldLport            = []byte("lport")
+	fieldPath             = []byte("path")
 )
 
 // fill sets the event from its records.
@@ -27,7 +31,7 @@ func (d *Decoder) fill(ev *event.Event) {
 	c := &ev.Common
 	f := &ev.Fields
 	var sys, execve *line
-	var cwd string
+	var cwd, peer, peerPort string
 	for i := range d.lines {
 		l := &d.lines[i]
 		f.SetName(fieldType, l.typ)
@@ -48,6 +52,21 @@ func (d *Decoder) fill(ev *event.Event) {
 			execve = l
 		case "CWD":
 			cwd = get(l.pairs, "cwd")
+		case "SOCKADDR":
+			if get(l.enriched, "saddr_fam") == "" {
+				fam, addr, port, path := sockaddr(get(l.pairs, "saddr"))
+				for _, kv := range [...]struct {
+					k []byte
+					v string
+				}{{fieldSaddrFam, fam}, {fieldLaddr, addr}, {fieldLport, port}, {fieldPath, path}} {
+					if kv.v != "" {
+						f.SetName(kv.k, kv.v)
+					}
+				}
+				peer, peerPort = addr, port
+			} else {
+				peer, peerPort = get(l.enriched, "laddr"), get(l.enriched, "lport")
+			}
 		}
 	}
 	first := &d.lines[0]
@@ -73,6 +92,14 @@ func (d *Decoder) fill(ev *event.Event) {
 			}
 		}
 		c[event.EventAction] = name
+		// The socket address of connect is where the process went; of
+		// accept, who came.
+		switch name {
+		case "connect", "sendto", "sendmsg":
+			c[event.DestinationIP], c[event.DestinationPort] = peer, peerPort
+		case "accept", "accept4", "recvfrom", "recvmsg":
+			c[event.SourceIP], c[event.SourcePort] = peer, peerPort
+		}
 		c[event.ProcessPID] = get(sys.pairs, "pid")
 		c[event.ProcessName] = get(sys.pairs, "comm")
 		c[event.ProcessExecutable] = get(sys.pairs, "exe")
