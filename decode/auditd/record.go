@@ -122,48 +122,55 @@ func parseStamp(s string) (time.Time, bool) {
 // word that is no "key=" continues the value before it (AUOMS's unquoted
 // proctitle). Values hex-encoded by the kernel are decoded.
 func (d *Decoder) pairs(typ, s string, dst []pair) []pair {
-	for s != "" {
-		s = strings.TrimLeft(s, " ")
-		eq := strings.IndexByte(s, '=')
-		if eq <= 0 {
-			return appendWord(dst, s)
-		}
-		key := s[:eq]
-		if !isKey(key) {
-			// no key: the word belongs to the value before
-			w, rest, _ := strings.Cut(s, " ")
-			dst = appendWord(dst, w)
-			s = rest
+	// open is where the last value starts in s when it is unquoted and
+	// kept as written: a word after it extends it in place.
+	open := -1
+	i := 0
+	for i < len(s) {
+		if s[i] == ' ' {
+			i++
 			continue
 		}
-		v := s[eq+1:]
-		var val string
-		switch {
-		case v != "" && (v[0] == '"' || v[0] == '\''):
+		rest := s[i:]
+		wend := strings.IndexByte(rest, ' ')
+		if wend < 0 {
+			wend = len(rest)
+		}
+		eq := strings.IndexByte(rest[:wend], '=')
+		if eq <= 0 || !isKey(rest[:eq]) {
+			// no key: the word belongs to the value before
+			if n := len(dst); n > 0 {
+				if open >= 0 {
+					dst[n-1].val = s[open : i+wend]
+				} else {
+					dst[n-1].val += " " + rest[:wend]
+				}
+			}
+			i += wend
+			continue
+		}
+		key := rest[:eq]
+		v := rest[eq+1:]
+		if v != "" && (v[0] == '"' || v[0] == '\'') {
 			end := closing(v, v[0])
 			if end < 0 {
-				val, s = v[1:], ""
-			} else {
-				val, s = v[1:end], v[end+1:]
+				dst = append(dst, pair{key, v[1:]})
+				return dst
 			}
-			dst = append(dst, pair{key, val})
+			dst = append(dst, pair{key, v[1:end]})
+			open = -1
+			i += eq + 1 + end + 1
 			continue
-		default:
-			val, s, _ = strings.Cut(v, " ")
 		}
-		dst = append(dst, pair{key, unhex(typ, key, val)})
+		val := rest[eq+1 : wend]
+		u := unhex(typ, key, val)
+		dst = append(dst, pair{key, u})
+		open = -1
+		if u == val {
+			open = i + eq + 1
+		}
+		i += wend
 	}
-	return dst
-}
-
-// appendWord joins a word that is no pair to the value of the pair before
-// it, else drops it.
-func appendWord(dst []pair, w string) []pair {
-	if len(dst) == 0 || w == "" {
-		return dst
-	}
-	p := &dst[len(dst)-1]
-	p.val = p.val + " " + w
 	return dst
 }
 
