@@ -18,6 +18,7 @@ type message struct {
 	session                   string // sshd's channel id, logind's session id
 	pamModule, pamService     string
 	group                     string
+	invalid                   bool // the user does not exist
 }
 
 const (
@@ -49,7 +50,12 @@ func parseMessage(program, msg string) message {
 	}
 	switch program {
 	case "sshd", "sshd-session", "sshd-auth":
-		return sshdMessage(msg)
+		m := sshdMessage(msg)
+		// sshd says when the user does not exist: "Invalid user U",
+		// "[Failed …|Connection closed by] invalid user U", PAM's "illegal user U".
+		m.invalid = m.user != "" && (strings.HasPrefix(msg, "Invalid user ") ||
+			namesUser(msg, "invalid user ", m.user) || namesUser(msg, "illegal user ", m.user))
+		return m
 	case "sudo":
 		return sudoMessage(msg)
 	case "su":
@@ -60,6 +66,12 @@ func parseMessage(program, msg string) message {
 		return logindMessage(msg)
 	}
 	return message{}
+}
+
+// namesUser reports whether msg has marker followed by user.
+func namesUser(msg, marker, user string) bool {
+	i := strings.Index(msg, marker)
+	return i >= 0 && strings.HasPrefix(msg[i+len(marker):], user)
 }
 
 // sshdMessage reads the messages of sshd's auth.c, auth2*.c, auth-pam.c,

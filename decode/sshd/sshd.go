@@ -65,6 +65,7 @@ var (
 	fieldPAMModule   = []byte("pam_module")
 	fieldPAMService  = []byte("pam_service")
 	fieldGroup       = []byte("group")
+	fieldInvalidUser = []byte("invalid_user")
 )
 
 // Decode implements decode.Decoder. Values alias rec.
@@ -129,6 +130,9 @@ func (d *Decoder) DecodeMessage(program, msg string, ev *event.Event) error {
 	}
 	if m.command != "" {
 		c[event.ProcessCommandLine] = m.command
+	}
+	if m.invalid {
+		f.SetName(fieldInvalidUser, "true")
 	}
 	for _, kv := range [...]struct {
 		k []byte
