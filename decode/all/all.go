@@ -5,12 +5,15 @@ package all
 
 import (
 	_ "github.com/vigil-sec/vigil/decode/accesslog"
+	_ "github.com/vigil-sec/vigil/decode/auditd"
 	_ "github.com/vigil-sec/vigil/decode/auto"
 	_ "github.com/vigil-sec/vigil/decode/awswaf"
 	_ "github.com/vigil-sec/vigil/decode/azureactivity"
+	_ "github.com/vigil-sec/vigil/decode/azuresyslog"
 	_ "github.com/vigil-sec/vigil/decode/cef"
 	_ "github.com/vigil-sec/vigil/decode/cloudtrail"
 	_ "github.com/vigil-sec/vigil/decode/cowrie"
+	_ "github.com/vigil-sec/vigil/decode/journald"
 	_ "github.com/vigil-sec/vigil/decode/jsonrecord"
 	_ "github.com/vigil-sec/vigil/decode/leef"
 	_ "github.com/vigil-sec/vigil/decode/mssqlaudit"
@@ -21,6 +24,7 @@ import (
 	_ "github.com/vigil-sec/vigil/decode/signin"
 	_ "github.com/vigil-sec/vigil/decode/sshd"
 	_ "github.com/vigil-sec/vigil/decode/syslog"
+	_ "github.com/vigil-sec/vigil/decode/sysmonlinux"
 	_ "github.com/vigil-sec/vigil/decode/text"
 	_ "github.com/vigil-sec/vigil/decode/vpcflow"
 	_ "github.com/vigil-sec/vigil/decode/windows"

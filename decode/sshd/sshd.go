@@ -1,8 +1,12 @@
-// Package sshd decodes OpenSSH server lines as syslog writes them to
-// /var/log/auth.log or /var/log/secure: logins accepted and failed, invalid
-// users, PAM authentication failures, disconnects. The source address, user
-// and outcome become ECS fields, so that brute-force and
-// success-after-failure detections work on them.
+// Package sshd decodes the auth log: OpenSSH server lines as syslog writes
+// them to /var/log/auth.log or /var/log/secure (connections, key exchange,
+// authentications, sessions, disconnects), the PAM modules' lines for any
+// service (pam_unix, pam_sss, pam_winbind, pam_faillock…), and the lines
+// of sudo, su, shadow's account tools (useradd, usermod, passwd…) and
+// systemd-logind that share the file. The action, outcome, source address,
+// user and key become fields, so that brute-force, success-after-failure
+// and account-change detections work on them. journald records of these
+// programs come here too (decode.MessageDecoder).
 package sshd
 
 import (
@@ -16,7 +20,15 @@ import (
 // Format is the name the decoder is registered under.
 const Format = "sshd"
 
-func init() { decode.Register(Format, New) }
+func init() {
+	decode.Register(Format, New)
+	for _, p := range [...]string{"sshd", "sshd-session", "sshd-auth", "sudo"} {
+		decode.RegisterProgram(p, Format)
+	}
+	for p := range authPrograms {
+		decode.RegisterProgram(p, Format)
+	}
+}
 
 // Decoder decodes sshd syslog lines.
 type Decoder struct {
@@ -40,6 +52,20 @@ var (
 	fieldPort     = []byte("port")
 	fieldRhost    = []byte("rhost")
 	fieldMethod   = []byte("method")
+	// what the auth-log messages say beyond the address and user
+	fieldKeyType     = []byte("key_type")
+	fieldFingerprint = []byte("fingerprint")
+	fieldReason      = []byte("reason")
+	fieldTargetUser  = []byte("target_user")
+	fieldBy          = []byte("by")
+	fieldCommand     = []byte("command")
+	fieldTTY         = []byte("tty")
+	fieldPWD         = []byte("pwd")
+	fieldSession     = []byte("session")
+	fieldPAMModule   = []byte("pam_module")
+	fieldPAMService  = []byte("pam_service")
+	fieldGroup       = []byte("group")
+	fieldInvalidUser = []byte("invalid_user")
 )
 
 // Decode implements decode.Decoder. Values alias rec.
@@ -73,16 +99,20 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		f.SetName(fieldProcid, h.pid)
 	}
 	f.SetName(fieldMsg, h.msg)
-	// OpenSSH 9.8 moved the per-connection work into sshd-session.
-	if h.program != "sshd" && h.program != "sshd-session" {
-		return nil
-	}
-	ev.Logsource.Service = "sshd"
+	return d.DecodeMessage(h.program, h.msg, ev)
+}
 
-	m := parseMessage(h.msg)
+// DecodeMessage implements decode.MessageDecoder: what program's message
+// msg says (the auth-log programs of the package comment), for carriers
+// such as journald that read the header themselves.
+func (d *Decoder) DecodeMessage(program, msg string, ev *event.Event) error {
+	ev.Logsource = event.Logsource{Product: "linux", Service: service(program)}
+	m := parseMessage(program, msg)
 	if m.action == "" {
 		return nil
 	}
+	c := &ev.Common
+	f := &ev.Fields
 	c[event.EventAction] = m.action
 	c[event.EventOutcome] = m.outcome
 	c[event.EventCategory] = m.category
@@ -94,16 +124,56 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	} else if m.ip != "" {
 		f.SetName(fieldRhost, m.ip)
 	}
-	if m.user != "" {
-		f.SetName(fieldUser, m.user)
+	if isIP(m.dstIP) {
+		c[event.DestinationIP] = m.dstIP
+		c[event.DestinationPort] = m.dstPort
 	}
-	if m.port != "" {
-		f.SetName(fieldPort, m.port)
+	if m.command != "" {
+		c[event.ProcessCommandLine] = m.command
 	}
-	if m.method != "" {
-		f.SetName(fieldMethod, m.method)
+	if m.invalid {
+		f.SetName(fieldInvalidUser, "true")
+	}
+	for _, kv := range [...]struct {
+		k []byte
+		v string
+	}{
+		{fieldUser, m.user}, {fieldPort, m.port}, {fieldMethod, m.method},
+		{fieldKeyType, m.keyType}, {fieldFingerprint, m.fingerprint}, {fieldReason, m.reason},
+		{fieldTargetUser, m.target}, {fieldBy, m.by}, {fieldCommand, m.command}, {fieldTTY, m.tty},
+		{fieldPWD, m.pwd}, {fieldSession, m.session}, {fieldPAMModule, m.pamModule},
+		{fieldPAMService, m.pamService}, {fieldGroup, m.group},
+	} {
+		if kv.v != "" {
+			f.SetName(kv.k, kv.v)
+		}
 	}
 	return nil
+}
+
+// service is the Sigma service of program's lines: sshd and sudo have
+// their own; the other programs of auth.log are `auth`, cron is `cron`.
+func service(program string) string {
+	switch program {
+	case "sshd", "sshd-session", "sshd-auth":
+		return "sshd"
+	case "sudo":
+		return "sudo"
+	case "cron", "CRON", "crond":
+		return "cron"
+	}
+	if _, ok := authPrograms[program]; ok {
+		return "auth"
+	}
+	return ""
+}
+
+// authPrograms are the programs whose lines the decoder reads, besides
+// sshd and sudo; journald routes their records here.
+var authPrograms = map[string]struct{}{
+	"su": {}, "useradd": {}, "userdel": {}, "usermod": {}, "groupadd": {}, "groupdel": {},
+	"groupmod": {}, "passwd": {}, "chpasswd": {}, "chage": {}, "gpasswd": {}, "newusers": {},
+	"systemd-logind": {}, "login": {},
 }
 
 // Configure implements decode.Configurable: the source's time zone.

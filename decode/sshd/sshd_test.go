@@ -46,9 +46,9 @@ func TestDecodeFixtures(t *testing.T) {
 		{"2025-03-03T22:16:47Z", "reverse-mapping-failed", "", "", "203.0.113.14", ""},
 		{"2025-03-03T22:16:48Z", "session-opened", "success", "deploy", "", ""},
 		{"2025-03-03T22:20:00Z", "session-closed", "", "deploy", "", ""},
-		{"2025-03-03T22:20:01Z", "", "", "", "", ""},
+		{"2025-03-03T22:20:01Z", "listening", "", "", "", ""},
 		{"2025-03-03T21:21:00.123456Z", "logon-failed", "failure", "bob", "192.0.2.99", "1022"},
-		{"2024-03-13T07:00:00Z", "", "", "", "", ""}, // more than a day after received: last year
+		{"2024-03-13T07:00:00Z", "command-run", "success", "alice", "", ""}, // more than a day after received: last year
 		{"2025-03-03T22:22:00Z", "logged-in", "success", "carol", "192.0.2.50", "50505"},
 	}
 	if len(lines) != len(tests) {
@@ -74,6 +74,8 @@ func TestDecodeFixtures(t *testing.T) {
 		wantLS := event.Logsource{Product: "linux"}
 		if isSSHD {
 			wantLS.Service = "sshd"
+		} else if strings.Contains(lines[i], " sudo: ") {
+			wantLS.Service = "sudo"
 		}
 		if ev.Logsource != wantLS {
 			t.Errorf("line %d: logsource %+v, want %+v", i+1, ev.Logsource, wantLS)
@@ -166,7 +168,7 @@ var loghubActions = map[string]string{
 	"E6": "disconnected", "E7": "disconnected", "E8": "logon-failed", "E9": "logon-failed", "E10": "logon-failed",
 	"E11": "", "E12": "invalid-user-preauth", "E13": "invalid-user", "E14": "logon-failed",
 	"E15": "authentication-failure", "E16": "authentication-failure", "E17": "authentication-failure",
-	"E18": "", "E19": "authentication-failure", "E20": "authentication-failure", "E21": "",
+	"E18": "", "E19": "authentication-failure", "E20": "authentication-failure", "E21": "user-unknown",
 	"E22": "session-closed", "E23": "session-opened", "E24": "disconnected", "E25": "disconnected",
 	"E26": "disconnected", "E27": "reverse-mapping-failed",
 }

@@ -3,12 +3,16 @@
 // what /var/log/syslog or auth.log hold. The header becomes host.name,
 // process.name, process.pid, the time stamp and message; priority, facility
 // and severity, message id and structured data become the source's fields.
+// The message of a program that has a decoder (sshd, sudo, su, useradd,
+// auditd, Sysmon for Linux…: decode.RegisterProgram) is decoded by it, so
+// that the line gets the fields and logsource of that program's format.
 package syslog
 
 import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/internal/carrier"
 	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -27,6 +31,8 @@ type Decoder struct {
 	// means UTC.
 	Location *time.Location
 	name     []byte // scratch for structured-data field names
+	// the decoders of the programs that have one (sshd, sudo, auditd…)
+	carrier.Router
 }
 
 // New returns a decoder reading zone-less time stamps as UTC.
@@ -49,6 +55,8 @@ var (
 	fieldMsgid    = []byte("msgid")
 	fieldMsg      = []byte("msg")
 	fieldVersion  = []byte("version")
+	// why the decoder of the line's program refused its message
+	fieldRouteErr = []byte("route_error")
 )
 
 // Decode implements decode.Decoder. Values alias rec, except unescaped
@@ -93,6 +101,14 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	f.SetName(fieldMsg, m.msg)
 	if m.sd != "" {
 		d.structured(m.sd, f)
+	}
+	// A program with a decoder of its own (decode.RegisterProgram) gets
+	// its fields, as from its own format.
+	if m.app != "" {
+		if _, err := d.Route(m.app, m.msg, ev); err != nil {
+			f.SetName(fieldRouteErr, err.Error())
+			ev.Logsource = event.Logsource{Product: "linux", Service: service(m.app)}
+		}
 	}
 	return nil
 }
