@@ -71,6 +71,9 @@ func (s *server) detectionLag(ctx context.Context) func(ws, source string) time.
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	var waiting time.Duration
+	if s.bus == nil || s.stage == nil { // not serving (yet): nothing waits
+		return func(string, string) time.Duration { return 0 }
+	}
 	if bl, err := s.bus.Backlog(ctx); err == nil {
 		waiting = bl.Lag(time.Now())
 	}
