@@ -1,5 +1,10 @@
 package evtx
 
+import (
+	"strconv"
+	"unsafe"
+)
+
 // jsonWriter renders a record's element tree as evtx_dump writes it:
 //
 //   - an element with neither attributes nor child elements is its text
@@ -12,11 +17,12 @@ package evtx
 //   - several Data elements without Name are one "Data" whose "#text" is
 //     the array of their texts.
 type jsonWriter struct {
-	keys []string // the keys written in the objects being written, a stack
+	keys  []string // the keys written in the objects being written, a stack
+	arena []byte   // the bytes of keys made while rendering a record
 }
 
 func (w *jsonWriter) render(p *parser, b []byte) []byte {
-	w.keys = w.keys[:0]
+	w.keys, w.arena = w.keys[:0], w.arena[:0]
 	b = append(b, '{')
 	b = w.members(p, b, 0, false)
 	return append(b, '}')
@@ -92,12 +98,11 @@ func (w *jsonWriter) members(p *parser, b []byte, n int32, comma bool) []byte {
 					b = append(b, ',')
 				}
 				comma = true
-				var tmp [64]byte
-				key := string(appendText(tmp[:0], p.pieces[p.attrs[a].text].v, false))
-				for i := p.pieces[p.attrs[a].text].next; i >= 0; i = p.pieces[i].next {
-					key += string(appendText(tmp[:0], p.pieces[i].v, false))
+				at := len(w.arena)
+				for i := p.attrs[a].text; i >= 0; i = p.pieces[i].next {
+					w.arena = appendText(w.arena, p.pieces[i].v, false)
 				}
-				b = w.key(b, key)
+				b = w.key(b, w.str(at))
 				b = w.text(p, b, cn.text)
 				continue
 			}
@@ -169,7 +174,9 @@ func dataName(p *parser, n int32) int32 {
 func (w *jsonWriter) key(b []byte, k string) []byte {
 	name := k
 	for i := 1; w.taken(name); i++ {
-		name = k + "_" + itoa(i)
+		at := len(w.arena)
+		w.arena = strconv.AppendInt(append(append(w.arena, k...), '_'), int64(i), 10)
+		name = w.str(at)
 	}
 	w.keys = append(w.keys, name)
 	return appendKey(b, name)
@@ -215,9 +222,11 @@ func appendKey(b []byte, k string) []byte {
 	return append(b, '"', ':')
 }
 
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
+// str is the arena's bytes from at as a string. The arena grows by
+// append: a string made before it moved keeps the old array alive.
+func (w *jsonWriter) str(at int) string {
+	if at == len(w.arena) {
+		return ""
 	}
-	return itoa(i/10) + string(rune('0'+i%10))
+	return unsafe.String(&w.arena[at], len(w.arena)-at)
 }

@@ -269,7 +269,11 @@ func appendANSI(b []byte, d []byte, inJSON bool) []byte {
 }
 
 func appendString(b []byte, s string, inJSON bool) []byte {
-	if !inJSON {
+	plain := true
+	for i := 0; i < len(s) && plain && inJSON; i++ {
+		plain = s[i] >= 0x20 && s[i] != '"' && s[i] != '\\'
+	}
+	if plain {
 		return append(b, s...)
 	}
 	for i := 0; i < len(s); i++ {
