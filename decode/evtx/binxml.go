@@ -8,24 +8,28 @@ import (
 // Binary XML tokens (MS-EVEN6 2.2.12). A token's 0x40 bit says more data
 // follows (attributes, value pieces); it is masked off before the switch.
 const (
-	tokEOF          = 0x00
-	tokOpenStart    = 0x01
-	tokCloseStart   = 0x02
-	tokCloseEmpty   = 0x03
-	tokEndElement   = 0x04
-	tokValue        = 0x05
-	tokAttribute    = 0x06
-	tokCDATA        = 0x07
-	tokCharRef      = 0x08
-	tokEntityRef    = 0x09
-	tokPITarget     = 0x0a
-	tokPIData       = 0x0b
-	tokTemplate     = 0x0c
-	tokSubst        = 0x0d
-	tokOptSubst     = 0x0e
-	tokFragment     = 0x0f
-	tokMore         = 0x40
-	maxDepth        = 64 // elements and nested Binary XML values, together
+	tokEOF        = 0x00
+	tokOpenStart  = 0x01
+	tokCloseStart = 0x02
+	tokCloseEmpty = 0x03
+	tokEndElement = 0x04
+	tokValue      = 0x05
+	tokAttribute  = 0x06
+	tokCDATA      = 0x07
+	tokCharRef    = 0x08
+	tokEntityRef  = 0x09
+	tokPITarget   = 0x0a
+	tokPIData     = 0x0b
+	tokTemplate   = 0x0c
+	tokSubst      = 0x0d
+	tokOptSubst   = 0x0e
+	tokFragment   = 0x0f
+	tokMore       = 0x40
+	maxDepth      = 64 // elements and nested Binary XML values, together
+	// maxTokens bounds the work of one record: templates may be
+	// instantiated within templates, so a crafted record could otherwise
+	// cost exponential time within maxDepth.
+	maxTokens       = 1 << 18
 	templateDefSize = 24 // next offset, GUID, data size
 )
 
@@ -104,6 +108,7 @@ type parser struct {
 	pieces []piece
 	vals   []value
 	depth  int
+	tokens int // read in this record
 
 	out []byte
 	w   jsonWriter
@@ -123,7 +128,7 @@ func (p *parser) reset(c []byte) {
 // returns its JSON rendering.
 func (p *parser) record(start, end int) ([]byte, error) {
 	p.nodes = append(p.nodes[:0], node{firstChild: -1, lastChild: -1, next: -1, text: -1, textTail: -1})
-	p.attrs, p.pieces, p.vals, p.depth = p.attrs[:0], p.pieces[:0], p.vals[:0], 0
+	p.attrs, p.pieces, p.vals, p.depth, p.tokens = p.attrs[:0], p.pieces[:0], p.vals[:0], 0, 0
 	if _, err := p.content(start, end, nil, 0, true); err != nil {
 		return nil, err
 	}
@@ -141,6 +146,9 @@ func (p *parser) record(start, end int) ([]byte, error) {
 func (p *parser) content(pos, end int, vals []value, parent int32, top bool) (int, error) {
 	c := p.c
 	for pos < end {
+		if p.tokens++; p.tokens > maxTokens {
+			return pos, fmt.Errorf("record holds more than %d tokens", maxTokens)
+		}
 		tok := c[pos]
 		switch tok &^ tokMore {
 		case tokEOF:
@@ -330,6 +338,9 @@ func (p *parser) element(pos, end int, vals []value, parent int32) (int, error) 
 func (p *parser) attrValue(pos, end int, vals []value, a int32) (int, error) {
 	c := p.c
 	for pos < end {
+		if p.tokens++; p.tokens > maxTokens {
+			return pos, fmt.Errorf("record holds more than %d tokens", maxTokens)
+		}
 		tok := c[pos]
 		switch tok &^ tokMore {
 		case tokValue:

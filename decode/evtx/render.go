@@ -17,12 +17,13 @@ import (
 //   - several Data elements without Name are one "Data" whose "#text" is
 //     the array of their texts.
 type jsonWriter struct {
-	keys  []string // the keys written in the objects being written, a stack
-	arena []byte   // the bytes of keys made while rendering a record
+	keys  []string         // the keys written in the objects being written, a stack
+	seen  []map[string]int // per object being written: its keys when it has many, else nil
+	arena []byte           // the bytes of keys made while rendering a record
 }
 
 func (w *jsonWriter) render(p *parser, b []byte) []byte {
-	w.keys, w.arena = w.keys[:0], w.arena[:0]
+	w.keys, w.arena, w.seen = w.keys[:0], w.arena[:0], w.seen[:0]
 	b = append(b, '{')
 	b = w.members(p, b, 0, false)
 	return append(b, '}')
@@ -80,8 +81,9 @@ func (w *jsonWriter) members(p *parser, b []byte, n int32, comma bool) []byte {
 	defer func() { w.keys = w.keys[:mark] }()
 	// Unnamed Data elements, and the items of an array value in one, are
 	// gathered into one "#text" array when there is more than one.
-	unnamedData := 0
+	unnamedData, children := 0, 0
 	for c := p.nodes[n].firstChild; c >= 0; c = p.nodes[c].next {
+		children++
 		if p.nodes[c].name == "Data" && dataName(p, c) < 0 {
 			unnamedData++
 			if t := p.nodes[c].text; t >= 0 && p.pieces[t].next < 0 && p.pieces[t].v.typ&tArray != 0 && p.pieces[t].v.typ != tLiteral {
@@ -90,6 +92,14 @@ func (w *jsonWriter) members(p *parser, b []byte, n int32, comma bool) []byte {
 		}
 	}
 	dataDone := false
+	if children > 16 {
+		// Many members: keys are looked up in a map, not the stack.
+		w.seen = append(w.seen, map[string]int{})
+		defer func() { w.seen = w.seen[:len(w.seen)-1] }()
+	} else {
+		w.seen = append(w.seen, nil)
+		defer func() { w.seen = w.seen[:len(w.seen)-1] }()
+	}
 	for c := p.nodes[n].firstChild; c >= 0; c = p.nodes[c].next {
 		cn := &p.nodes[c]
 		if cn.name == "Data" {
@@ -172,6 +182,24 @@ func dataName(p *parser, n int32) int32 {
 // key appends "k": for a member of the current object, k_1, k_2, … when
 // k is taken.
 func (w *jsonWriter) key(b []byte, k string) []byte {
+	if seen := w.seen[len(w.seen)-1]; seen != nil {
+		// seen[k] is the next suffix to try for k.
+		name := k
+		if i, ok := seen[k]; ok {
+			for ; ; i++ {
+				at := len(w.arena)
+				w.arena = strconv.AppendInt(append(append(w.arena, k...), '_'), int64(i), 10)
+				if name = w.str(at); seen[name] == 0 {
+					seen[k] = i + 1
+					break
+				}
+			}
+		}
+		if seen[name] == 0 {
+			seen[name] = 1
+		}
+		return appendKey(b, name)
+	}
 	name := k
 	for i := 1; w.taken(name); i++ {
 		at := len(w.arena)

@@ -308,3 +308,37 @@ func TestNotEVTX(t *testing.T) {
 		t.Error("JSON read as EVTX")
 	}
 }
+
+// TestManySiblings: an element with thousands of children of one name
+// renders each under its own key (A, A_1, …) in time linear in their
+// number (the keys of a large object are kept in a map).
+func TestManySiblings(t *testing.T) {
+	const n = 3000
+	rec := func(b *bx) {
+		b.fragment()
+		b.open("Event", false)
+		b.closeStart()
+		for i := 0; i < n; i++ {
+			b.elem("A", "x")
+		}
+		b.elem("A_7", "y") // taken by then: it becomes A_7_1
+		b.end()
+		b.eof()
+	}
+	rd, err := NewReader(bytes.NewReader(fileOf(chunkOf(1, rec))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rd.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]map[string]string
+	if err := json.Unmarshal(r.JSON, &got); err != nil {
+		t.Fatal(err)
+	}
+	ev := got["Event"]
+	if len(ev) != n+1 || ev["A"] != "x" || ev["A_2999"] != "x" || ev["A_7_1"] != "y" {
+		t.Errorf("%d members, A_2999=%q A_7_1=%q", len(ev), ev["A_2999"], ev["A_7_1"])
+	}
+}
