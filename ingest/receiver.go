@@ -299,9 +299,10 @@ const (
 	ReasonTruncated    = "truncated_frame"
 	ReasonTooManyConns = "too_many_connections"
 	ReasonTLSHandshake = "tls_handshake"
+	ReasonDamaged      = "damaged_record" // a record or chunk of a binary log file (.evtx) that cannot be read
 )
 
-var receiverReasons = []string{ReasonTooLong, ReasonInvalidUTF8, ReasonOctetCount, ReasonTruncated, ReasonTooManyConns, ReasonTLSHandshake}
+var receiverReasons = []string{ReasonTooLong, ReasonInvalidUTF8, ReasonOctetCount, ReasonTruncated, ReasonTooManyConns, ReasonTLSHandshake, ReasonDamaged}
 
 // ReceiverMetrics are the metrics of every receiver, labelled by receiver
 // name (set by the operator, so bounded) and kind.
