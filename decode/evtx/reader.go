@@ -148,7 +148,8 @@ func (rd *Reader) nextChunk() error {
 			return nil
 		}
 		clear(rd.chunk[n:])
-		rd.pending = append(rd.pending, &Problem{Offset: rd.off, Reason: fmt.Sprintf("truncated chunk (%d of %d bytes)", n, chunkSize)})
+		// The records it holds whole are read; one cut short is reported.
+		rd.pending = append(rd.pending, &Problem{Offset: rd.off, Reason: fmt.Sprintf("truncated chunk (%d of %d bytes)", n, chunkSize), Warning: n >= recordsAt})
 	case err != nil:
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf16"
 
@@ -340,5 +341,47 @@ func TestManySiblings(t *testing.T) {
 	ev := got["Event"]
 	if len(ev) != n+1 || ev["A"] != "x" || ev["A_2999"] != "x" || ev["A_7_1"] != "y" {
 		t.Errorf("%d members, A_2999=%q A_7_1=%q", len(ev), ev["A_2999"], ev["A_7_1"])
+	}
+}
+
+// TestTruncatedFile: a file cut within a chunk gives the records before
+// the cut; the record cut short is an error naming its offset.
+func TestTruncatedFile(t *testing.T) {
+	rec := func(b *bx) {
+		b.fragment()
+		b.open("Event", false)
+		b.closeStart()
+		b.elem("Channel", "Security")
+		b.end()
+		b.eof()
+	}
+	c := chunkOf(1, rec, rec, rec)
+	third := recordsAt
+	for i := 0; i < 2; i++ {
+		third += int(le32(c[third+4:]))
+	}
+	data := fileOf(c)[:headerBlock+third+10]
+	rd, err := NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []uint64
+	var errs []string
+	for {
+		r, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		var p *Problem
+		if errors.As(err, &p) {
+			if !p.Warning {
+				errs = append(errs, p.Error())
+			}
+			continue
+		}
+		ids = append(ids, r.ID)
+	}
+	if !reflect.DeepEqual(ids, []uint64{1, 2}) || len(errs) != 1 || !strings.Contains(errs[0], "record 3 at byte "+itoa(headerBlock+third)) {
+		t.Errorf("records %v, errors %q", ids, errs)
 	}
 }
