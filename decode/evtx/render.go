@@ -19,6 +19,7 @@ import (
 type jsonWriter struct {
 	keys  []string         // the keys written in the objects being written, a stack
 	seen  []map[string]int // per object being written: its keys when it has many, else nil
+	maps  []map[string]int // the maps seen uses, by nesting level
 	arena []byte           // the bytes of keys made while rendering a record
 }
 
@@ -92,14 +93,19 @@ func (w *jsonWriter) members(p *parser, b []byte, n int32, comma bool) []byte {
 		}
 	}
 	dataDone := false
-	if children > 16 {
-		// Many members: keys are looked up in a map, not the stack.
-		w.seen = append(w.seen, map[string]int{})
-		defer func() { w.seen = w.seen[:len(w.seen)-1] }()
-	} else {
-		w.seen = append(w.seen, nil)
-		defer func() { w.seen = w.seen[:len(w.seen)-1] }()
+	var seen map[string]int
+	if children > 32 {
+		// Many members: keys are looked up in a map, not the stack. The
+		// maps are kept by nesting level for the next records.
+		lvl := len(w.seen)
+		for len(w.maps) <= lvl {
+			w.maps = append(w.maps, map[string]int{})
+		}
+		seen = w.maps[lvl]
+		clear(seen)
 	}
+	w.seen = append(w.seen, seen)
+	defer func() { w.seen = w.seen[:len(w.seen)-1] }()
 	for c := p.nodes[n].firstChild; c >= 0; c = p.nodes[c].next {
 		cn := &p.nodes[c]
 		if cn.name == "Data" {
