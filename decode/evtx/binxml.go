@@ -100,8 +100,13 @@ var errTruncated = errors.New("binary XML runs past its data")
 // parser reads the Binary XML of one chunk's records into a tree, and
 // renders the tree.
 type parser struct {
-	c     []byte
-	names map[uint32]string
+	c []byte
+	// The chunk's names, cached by offset: nameAt[off] is 1 + the index
+	// of the name in names (a table rather than a map: every element
+	// costs a lookup); named lists the offsets to clear.
+	nameAt []uint16
+	names  []string
+	named  []uint32
 
 	nodes  []node
 	attrs  []attr
@@ -115,14 +120,20 @@ type parser struct {
 }
 
 func (p *parser) init() {
-	p.names = make(map[uint32]string, 256)
+	p.nameAt = make([]uint16, chunkSize)
 }
 
 // reset starts a new chunk: names are cached by their offset in it.
 func (p *parser) reset(c []byte) {
 	p.c = c
-	clear(p.names)
+	for _, off := range p.named {
+		p.nameAt[off] = 0
+	}
+	p.named, p.names = p.named[:0], p.names[:0]
 }
+
+// known reports whether a name was read at chunk offset off.
+func (p *parser) known(off uint32) bool { return off < chunkSize && p.nameAt[off] != 0 }
 
 // record parses the record's Binary XML at [start, end) of the chunk and
 // returns its JSON rendering.
@@ -274,16 +285,8 @@ func (p *parser) element(pos, end int, vals []value, parent int32) (int, error) 
 		return pos, errTruncated
 	}
 	nameAt := pos + 7
-	if with, without := le32(c[pos+7:]), le32(c[pos+5:]); with != uint32(pos+11) {
-		_, withKnown := p.names[with]
-		_, withoutKnown := p.names[without]
-		switch {
-		case without == uint32(pos+9):
-			nameAt = pos + 5
-		case withKnown:
-		case withoutKnown:
-			nameAt = pos + 5
-		case with < recordsAt || with >= uint32(pos):
+	if with := le32(c[pos+7:]); with != uint32(pos+11) && !p.known(with) {
+		if without := le32(c[pos+5:]); without == uint32(pos+9) || p.known(without) || with < recordsAt || with >= uint32(pos) {
 			nameAt = pos + 5
 		}
 	}
@@ -420,10 +423,14 @@ func (p *parser) name(at, after, end int) (string, int, error) {
 	if off+8+n+2 > len(c) {
 		return "", after, fmt.Errorf("name at chunk offset %d runs past the chunk", off)
 	}
-	s, ok := p.names[uint32(off)]
-	if !ok {
+	var s string
+	if i := p.nameAt[off]; i != 0 {
+		s = p.names[i-1]
+	} else {
 		s = string(appendUTF16JSON(nil, c[off+8:off+8+n], false))
-		p.names[uint32(off)] = s
+		p.names = append(p.names, s)
+		p.nameAt[off] = uint16(len(p.names)) // fits: off < chunkSize-8, so fewer than 65535 names
+		p.named = append(p.named, uint32(off))
 	}
 	if off == after {
 		after += 8 + n + 2
