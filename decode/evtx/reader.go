@@ -175,7 +175,9 @@ func (rd *Reader) nextChunk() error {
 }
 
 // record reads the record at rd.pos. A record whose header is bad is
-// reported, and the next one is looked for by its signature.
+// reported and ends its chunk: only its size leads to the next record,
+// and a search for the next signature finds stale records and stray
+// bytes in the free space of recovered chunks as often as real ones.
 func (rd *Reader) record() (*Record, *Problem) {
 	c, at := rd.chunk, rd.pos
 	if at+recHeader+4 > rd.end {
