@@ -69,3 +69,23 @@ func TestDocsReplies(t *testing.T) {
 		t.Errorf("docs/ingest.md's 415 example is not what the handler says: %s", r.Detail)
 	}
 }
+
+// TestDocsRejectReasons: docs/sources.md's metrics table lists every reason
+// a receiver rejects a record for.
+func TestDocsRejectReasons(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "sources.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, "| `vigil_receiver_rejected_total` |") {
+			row = l
+		}
+	}
+	for _, r := range receiverReasons {
+		if !strings.Contains(row, "`"+r+"`") {
+			t.Errorf("docs/sources.md: vigil_receiver_rejected_total does not list reason %s", r)
+		}
+	}
+}

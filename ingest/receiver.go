@@ -298,9 +298,10 @@ const (
 	ReasonOctetCount   = "bad_octet_count"
 	ReasonTruncated    = "truncated_frame"
 	ReasonTLSHandshake = "tls_handshake"
+	ReasonDamaged      = "damaged_record" // a record or chunk of a binary log file (.evtx) that cannot be read
 )
 
-var receiverReasons = []string{ReasonTooLong, ReasonInvalidUTF8, ReasonOctetCount, ReasonTruncated, ReasonTLSHandshake}
+var receiverReasons = []string{ReasonTooLong, ReasonInvalidUTF8, ReasonOctetCount, ReasonTruncated, ReasonTLSHandshake, ReasonDamaged}
 
 // Reasons a stream receiver refuses a connection (the reason label of
 // vigil_receiver_connections_refused_total).

@@ -9,11 +9,13 @@ import (
 	"sort"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/evtx"
 	"github.com/vigil-sec/vigil/event"
 )
 
 // streamRecords frames a file into records for scan and decode, calling fn
-// with chunks of at most n records. A whole-file JSON array or records
+// with chunks of at most n records. An .evtx file is read by its records
+// (streamEVTX). A whole-file JSON array or records
 // envelope is split by element; other files stream a line a record, lines
 // that continue a record joined to it when the format's decoder says so
 // (decode.Joiner: multi-line SQL statements). With no format given, it is
@@ -22,6 +24,9 @@ import (
 // returns the format used.
 func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.Writer, fn func(format string, recs []event.Raw)) (string, error) {
 	head, _ := br.Peek(64 << 10)
+	if evtx.IsEVTX(head) {
+		return streamEVTX(name, br, format, n, warn, fn)
+	}
 	if isJSONDocument(head) {
 		recs, err := readRecords(name, br)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	_ "github.com/vigil-sec/vigil/decode/cef"
 	_ "github.com/vigil-sec/vigil/decode/cloudtrail"
 	_ "github.com/vigil-sec/vigil/decode/cowrie"
+	_ "github.com/vigil-sec/vigil/decode/evtx"
 	_ "github.com/vigil-sec/vigil/decode/journald"
 	_ "github.com/vigil-sec/vigil/decode/jsonrecord"
 	_ "github.com/vigil-sec/vigil/decode/leef"

@@ -1,7 +1,8 @@
 // Package file tails a log file into a source: each line a record (or
 // several, for a format whose records span lines: decode.Joiner), from
 // where it stopped last time (a checkpoint in the data directory), across
-// rotation by rename and truncation in place (copytruncate).
+// rotation by rename and truncation in place (copytruncate). A source of
+// format evtx reads a Windows .evtx file by its records instead (evtx.go).
 package file
 
 import (
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/decode/evtx"
 	"github.com/vigil-sec/vigil/ingest"
 )
 
@@ -68,6 +70,10 @@ type Receiver struct {
 	heldLine  int
 	heldGrown bool // the held record grew during this poll
 	buf       []byte
+
+	evtx     bool                  // an .evtx file, read by its records (evtx.go)
+	evtxSeen evtxState             // the file as last read
+	evtxBad  map[evtx.Problem]bool // the damage rejected already
 }
 
 // New checks cfg. batch carries the publisher and batch limits (its Target
@@ -120,6 +126,7 @@ func New(cfg Config, batch ingest.BatcherConfig, metrics *ingest.ReceiverMetrics
 	}
 	r.max = batch.MaxRecordBytes
 	r.joiner = decode.JoinerFor(batch.Target.Format)
+	r.evtx = batch.Target.Format == evtx.Format
 	if err := os.MkdirAll(cfg.CheckpointDir, 0o700); err != nil {
 		return nil, fmt.Errorf("file receiver %s: checkpoint dir: %w", cfg.Name, err)
 	}
@@ -134,6 +141,9 @@ func (r *Receiver) Counters() *ingest.Counters { return r.m }
 // checkpoint moves past them, so a restart neither loses nor repeats a
 // line (a crash between the two repeats the last batch).
 func (r *Receiver) Run(ctx context.Context) error {
+	if r.evtx {
+		return r.runEVTX(ctx)
+	}
 	pubCtx, cancel := ingest.Draining(ctx)
 	defer cancel()
 	defer func() {
