@@ -28,29 +28,29 @@ func Layouts() []string {
 type role uint8
 
 const (
-	roleOther    role = iota
-	roleClient        // %h %a $remote_addr
-	roleIdent         // %l
-	roleUser          // %u $remote_user
-	roleTime          // %t: "[10/Oct/2000:13:55:36 -0700]" with its brackets
-	roleTimeBare      // $time_local: the same stamp without brackets
-	roleTimeISO       // $time_iso8601, %{%Y-%m-%dT%H:%M:%S%z}t
-	roleTimeSec       // %{sec}t, $msec (seconds with a fraction)
-	roleTimeMsec      // %{msec}t
-	roleTimeUsec      // %{usec}t
-	roleRequest       // %r $request
-	roleMethod        // %m $request_method
-	roleTarget        // $request_uri: path and query
-	rolePath          // %U $uri
-	roleQuery         // %q ("?a=b") $args $query_string ("a=b")
-	roleProto         // %H $server_protocol
-	roleStatus        // %>s %s $status
-	roleBytes         // %b %B %O $body_bytes_sent $bytes_sent
-	roleAgent         // %{User-Agent}i $http_user_agent
-	roleHost          // %v %V $server_name $host %{Host}i $http_host
-	roleServerPort    // %p $server_port
-	roleClientPort    // %{remote}p $remote_port
-	roleServerIP      // %A $server_addr
+	roleOther      role = iota
+	roleClient          // %h %a $remote_addr
+	roleIdent           // %l
+	roleUser            // %u $remote_user
+	roleTime            // %t: "[10/Oct/2000:13:55:36 -0700]" with its brackets
+	roleTimeBare        // $time_local: the same stamp without brackets
+	roleTimeISO         // $time_iso8601, %{%Y-%m-%dT%H:%M:%S%z}t
+	roleTimeSec         // %{sec}t, $msec (seconds with a fraction)
+	roleTimeMsec        // %{msec}t
+	roleTimeUsec        // %{usec}t
+	roleRequest         // %r $request
+	roleMethod          // %m $request_method
+	roleTarget          // $request_uri: path and query
+	rolePath            // %U $uri
+	roleQuery           // %q ("?a=b") $args $query_string ("a=b")
+	roleProto           // %H $server_protocol
+	roleStatus          // %>s %s $status
+	roleBytes           // %b %B %O $body_bytes_sent $bytes_sent
+	roleAgent           // %{User-Agent}i $http_user_agent
+	roleHost            // %v %V $server_name $host %{Host}i $http_host
+	roleServerPort      // %p $server_port
+	roleClientPort      // %{remote}p $remote_port
+	roleServerIP        // %A $server_addr
 )
 
 // item is one value of a layout and the literal text in front of it.
