@@ -32,6 +32,7 @@ func TestSniffFixtures(t *testing.T) {
 		{"apache-error", "errorlog/testdata/apache_error.log", true, nil},
 		{"nginx-error", "errorlog/testdata/nginx_error.log", true, nil},
 		{"iis", "iis/testdata/*.log", true, nil},
+		{"haproxy", "haproxy/testdata/*.log", true, nil},
 		// The sshd decoder reads any syslog line, but only sshd's are its
 		// own: a syslog format claims sudo's and CRON's.
 		{"sshd", "sshd/testdata/auth.log", true, func(l string) bool {

@@ -12,6 +12,7 @@ import (
 	_ "github.com/vigil-sec/vigil/decode/cloudtrail"
 	_ "github.com/vigil-sec/vigil/decode/cowrie"
 	_ "github.com/vigil-sec/vigil/decode/errorlog"
+	_ "github.com/vigil-sec/vigil/decode/haproxy"
 	_ "github.com/vigil-sec/vigil/decode/iis"
 	_ "github.com/vigil-sec/vigil/decode/jsonrecord"
 	_ "github.com/vigil-sec/vigil/decode/leef"
