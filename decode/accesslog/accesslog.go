@@ -4,6 +4,10 @@
 //
 //	[vhost ]client ident user [10/Oct/2000:13:55:36 -0700] "GET /a?b HTTP/1.1" 200 2326[ "referer" "user agent"[ …]]
 //
+// A source may name its layout instead (decode.Options.Layout): a named
+// layout, an Apache LogFormat or an nginx log_format string, compiled once
+// into a parser (layout.go).
+//
 // Fields take the W3C extended log names that Sigma's webserver rules use
 // (c-ip, cs-method, cs-uri-query, sc-status, cs-user-agent …) and fill the
 // ECS common fields; the logsource is category webserver.

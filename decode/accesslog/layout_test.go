@@ -1,6 +1,7 @@
 package accesslog
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -128,4 +129,22 @@ func FuzzDecodeLayout(f *testing.F) {
 			t.Fatalf("decoded without time")
 		}
 	})
+}
+
+// TestLayoutsDocumented: every named layout is in docs/formats.md's table
+// with the format string it compiles.
+func TestLayoutsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/formats.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Layouts() {
+		row := "| `" + name + "` | `" + named[name] + "`"
+		if !strings.Contains(string(doc), row) {
+			t.Errorf("docs/formats.md has no row %s", row)
+		}
+	}
+	if len(Layouts()) != len(named) {
+		t.Errorf("Layouts lists %d, named holds %d", len(Layouts()), len(named))
+	}
 }
