@@ -143,7 +143,9 @@ func date(y, mo, d, h, mi, s, ns int, loc *time.Location) (time.Time, bool) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	if mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 60 {
+	// Years before 1000 are not a server's clock (and year 1 would be
+	// the zero time, which callers read as none).
+	if y < 1000 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 60 {
 		return time.Time{}, false
 	}
 	t := time.Date(y, time.Month(mo), d, h, mi, s, ns, loc)

@@ -48,7 +48,7 @@ func (d *Nginx) Decode(rec []byte, ev *event.Event) error {
 	f, c := &ev.Fields, &ev.Common
 	i := 20
 	if i >= len(s) || s[i] != '[' {
-		return fail(FormatNginx, i, "log.level", "no [level] after the time stamp")
+		return fail(FormatNginx, min(i, len(s)), "log.level", "no [level] after the time stamp")
 	}
 	j := strings.IndexByte(s[i:], ']')
 	if j < 0 || !isLevel(s[i+1:i+j]) && s[i+1:i+j] != "stderr" {

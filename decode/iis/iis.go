@@ -181,6 +181,7 @@ func (d *Decoder) directive(s string) error {
 	if !ok {
 		return &decode.Error{Format: Format, Offset: 1, Reason: "directive without \":\""}
 	}
+	voff := len(s) - len(strings.TrimLeft(v, " \t")) // where the value starts
 	v = strings.TrimSpace(v)
 	switch name {
 	case "Fields":
@@ -190,7 +191,7 @@ func (d *Decoder) directive(s string) error {
 		d.setFields(strings.Fields(v))
 	case "Date":
 		if _, err := time.Parse("2006-01-02", firstWord(v)); err != nil {
-			return &decode.Error{Format: Format, Offset: 7, Field: "Date", Reason: "#Date is not yyyy-mm-dd hh:mm:ss"}
+			return &decode.Error{Format: Format, Offset: voff, Field: "Date", Reason: "#Date is not yyyy-mm-dd hh:mm:ss"}
 		}
 		d.date = strings.Clone(firstWord(v))
 	}
