@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/addr"
+	"github.com/vigil-sec/vigil/decode/internal/sysloghdr"
 	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -90,6 +91,9 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	}
 	open := acceptDate(s)
 	if open < 0 {
+		if j := strings.Index(s, "Connect from "); j >= 0 {
+			return d.connect(s, j, ev)
+		}
 		return fail(0, "accept_date", "no client_ip:client_port [accept_date]")
 	}
 	f, c := &ev.Fields, &ev.Common
@@ -225,10 +229,14 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	if i >= len(s) || s[i] != '"' {
 		return fail(i, "http_request", "no quoted http_request")
 	}
-	// HAProxy escapes a quote in the request as %22; a request cut at
-	// the log line's length lacks the closing one.
+	// HAProxy writes a quote inside the request as #22, so the first
+	// quote closes it; what a custom format adds after it (the TLS
+	// version) is left alone. A request cut at the log line's length
+	// lacks the closing quote.
 	req := s[i+1:]
-	req = strings.TrimSuffix(req, `"`)
+	if q := strings.IndexByte(req, '"'); q >= 0 {
+		req = req[:q]
+	}
 	f.SetName(fieldRequest, req)
 	request(ev, req)
 	if st := c[event.HTTPResponseStatusCode]; st != "" {
@@ -341,4 +349,49 @@ func digits(s string) bool {
 
 func isStatus(s string) bool {
 	return len(s) == 3 && s[0] >= '1' && s[0] <= '5' && digits(s)
+}
+
+// connect reads the default format (section 8.2.1), logged when a
+// connection is accepted: "Connect from 10.0.1.2:33312 to
+// 10.0.3.31:8012 (www/HTTP)". It has no time of its own: the syslog
+// header's, if any, else the receive time.
+func (d *Decoder) connect(s string, j int, ev *event.Event) error {
+	if j > 0 {
+		head := strings.TrimRight(s[:j], " ")
+		h := sysloghdr.ParsePrefix(head, ev.Received, d.loc)
+		ev.Time = h.Time
+		d.tag(ev, head)
+	}
+	f, c := &ev.Fields, &ev.Common
+	i := j + len("Connect from ")
+	src, rest, ok := strings.Cut(s[i:], " to ")
+	sp := strings.LastIndexByte(src, ':')
+	if !ok || sp < 1 || !addr.IsPort(src[sp+1:]) {
+		return fail(i, "source_ip", "want source_ip:source_port to destination_ip:destination_port")
+	}
+	dst, mode, _ := strings.Cut(rest, " ")
+	dp := strings.LastIndexByte(dst, ':')
+	if dp < 1 || !addr.IsPort(dst[dp+1:]) {
+		return fail(i+len(src)+4, "destination_ip", "want destination_ip:destination_port")
+	}
+	f.SetName([]byte("source_ip"), src[:sp])
+	f.SetName([]byte("source_port"), src[sp+1:])
+	f.SetName([]byte("destination_ip"), dst[:dp])
+	f.SetName([]byte("destination_port"), dst[dp+1:])
+	if addr.IsIP(src[:sp]) {
+		c[event.SourceIP] = src[:sp]
+	}
+	if addr.IsIP(dst[:dp]) {
+		c[event.DestinationIP] = dst[:dp]
+	}
+	c[event.SourcePort], c[event.DestinationPort] = src[sp+1:], dst[dp+1:]
+	if fe, m, ok := strings.Cut(strings.Trim(mode, "()"), "/"); ok {
+		f.SetName(fieldFrontend, fe)
+		f.SetName([]byte("mode"), m)
+		c[event.ServiceName] = fe
+	}
+	c[event.EventCategory] = "network"
+	c[event.EventAction] = "connection-accepted"
+	ev.Logsource = event.Logsource{Category: "proxy", Service: "haproxy"}
+	return nil
 }

@@ -42,12 +42,19 @@ func TestLines(t *testing.T) {
 		{event.Logsource{Category: "webserver", Service: "haproxy"}, dectest.Case{Time: "2024-01-02T03:04:08Z",
 			Common: map[string]string{"http.response.status_code": "504", "url.path": "/slow"},
 			Field:  map[string]string{"Tr": "-1", "Ta": "30001", "termination_state": "sH--", "backend_queue": "3", "http_request": "GET /slow HTTP/1.1"}}},
+		{event.Logsource{Category: "proxy", Service: "haproxy"}, dectest.Case{Time: "2025-02-06T12:12:09Z",
+			Common: map[string]string{"source.ip": "10.0.1.2", "source.port": "33312", "destination.ip": "10.0.3.31", "destination.port": "8012", "service.name": "www", "host.name": "localhost", "event.action": "connection-accepted"},
+			Field:  map[string]string{"frontend_name": "www", "mode": "HTTP"}}},
+		// Fields a log-format adds after the request are left alone.
+		{event.Logsource{Category: "webserver", Service: "haproxy"}, dectest.Case{Time: "2024-04-10T15:41:58.284Z",
+			Common: map[string]string{"source.port": "54761", "url.original": "/path/get/resource", "http.response.status_code": "200"},
+			Field:  map[string]string{"http_request": "GET /path/get/resource HTTP/1.1", "captured_request_headers": "saas.ms.example.com", "TR": "1796"}}},
 	}
 	if len(lines) != len(cases) {
 		t.Fatalf("%d lines, %d cases", len(lines), len(cases))
 	}
 	for i, tt := range cases {
-		ev, err := dectest.DecodeLine(New(), string(lines[i]), time.Time{})
+		ev, err := dectest.DecodeLine(New(), string(lines[i]), time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC))
 		if err != nil {
 			t.Errorf("line %d: %v", i+1, err)
 			continue

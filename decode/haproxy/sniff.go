@@ -8,11 +8,15 @@ import (
 
 // Sniff scores rec as a HAProxy log line: a client address:port, then
 // [accept_date], then a frontend and backend/server and a timer set (95
-// after a "haproxy[pid]:" tag, else 85).
+// after a "haproxy[pid]:" tag, else 85); the default format's "Connect
+// from" after that tag (90).
 func Sniff(rec []byte) int {
 	s := view.String(rec[:min(len(rec), 400)])
 	open := acceptDate(s)
 	if open < 9 {
+		if j := strings.Index(s, "]: Connect from "); j > 0 && strings.Contains(s[:j], "haproxy[") {
+			return 90
+		}
 		return 0
 	}
 	head := strings.TrimRight(s[:open], " ")

@@ -73,6 +73,7 @@ type Decoder struct {
 	vals  []string
 	offs  []int
 	date  string // from #Date, for entries without a date field
+	loc   *time.Location
 	// buf holds the values this decoder rewrites (a user agent's "+"
 	// made spaces, the stem and query joined); valid until the next
 	// record.
@@ -87,8 +88,10 @@ func New() decode.Decoder {
 }
 
 // Configure implements decode.Configurable: Options.Fields names the
-// columns of a log whose #Fields line the source does not send.
+// columns of a log whose #Fields line the source does not send; the
+// Location is the zone of the IIS log file format's local times.
 func (d *Decoder) Configure(o decode.Options) error {
+	d.loc = o.Location
 	if len(o.Fields) == 0 {
 		return nil
 	}
@@ -148,6 +151,9 @@ func (d *Decoder) decode(rec []byte, ev *event.Event) (bool, error) {
 	}
 	if s[0] == '#' {
 		return true, d.directive(s)
+	}
+	if strings.Count(s, ", ") >= 13 {
+		return false, d.native(s, ev)
 	}
 	n := 0
 	for i := 0; i < len(s); {

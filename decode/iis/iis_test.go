@@ -54,12 +54,32 @@ func TestDefaultFields(t *testing.T) {
 	}
 }
 
+// TestNative decodes lines of the IIS log file format as Microsoft's
+// documentation lays out its fifteen columns: two- and four-digit years,
+// IPv6, a user, parameters.
+func TestNative(t *testing.T) {
+	dectest.CheckLines(t, New, time.Time{}, logsource, []dectest.Case{
+		{File: "in240102.log", Line: 0, Time: "2001-03-20T07:55:20Z",
+			Common: map[string]string{"source.ip": "192.168.114.201", "user.name": "", "service.name": "W3SVC2", "host.name": "SALES1", "destination.ip": "172.21.13.45",
+				"http.request.method": "GET", "url.path": "/DeptLogo.gif", "url.original": "/DeptLogo.gif", "http.response.status_code": "200", "event.outcome": "success"},
+			Field: map[string]string{"time-taken": "4502", "cs-bytes": "163", "sc-bytes": "3223", "sc-win32-status": "0", "cs-uri-stem": "/DeptLogo.gif"}, Absent: []string{"url.query", "cs-username"}},
+		{File: "in240102.log", Line: 1, Time: "2023-11-20T15:44:03Z", Common: map[string]string{"source.ip": "::1", "http.response.status_code": "304", "url.path": "/"}},
+		{File: "in240102.log", Line: 2, Time: "2024-01-02T03:04:05Z",
+			Common: map[string]string{"user.name": `CONTOSO\bob`, "url.original": "/upload.aspx?cmd=whoami", "event.outcome": "failure"},
+			Field:  map[string]string{"url.query": "cmd=whoami", "cs-uri-query": "/upload.aspx?cmd=whoami", "cs-method": "POST"}},
+	})
+	dectest.Sniffed(t, Format, dectest.LineRecords(t, "in240102.log"))
+}
+
 func TestBadInput(t *testing.T) {
 	dectest.CheckBad(t, Format, New, []dectest.Bad{
 		{Rec: "", Reason: "empty"},
 		{Rec: "#Fields:", Field: "Fields", Reason: "names no field", Offset: 8},
 		{Rec: "#Date: yesterday", Field: "Date", Reason: "yyyy-mm-dd", Offset: 7},
 		{Rec: "#Nonsense", Reason: "without \":\"", Offset: 1},
+		{Rec: "1.2.3.4, -, 13/20/01, 7:55:20, W3SVC2, SALES1, 172.21.13.45, 4502, 163, 3223, 200, 0, GET, /, -,", Field: "date", Reason: "m/d/yyyy", Offset: 12},
+		{Rec: "1.2.3.4, -, 03/20/01, 7:55:20, W3SVC2, SALES1, 172.21.13.45, 4502, 163, 3223, 20, 0, GET, /, -,", Field: "sc-status", Reason: "three-digit", Offset: 78},
+		{Rec: "1.2.3.4, -, 03/20/01, 7:55:20, W3SVC2, SALES1, 172.21.13.45, 4502, 163, 3223, 200, 0, GET, /", Reason: "fewer than 15", Offset: 92},
 		{Rec: "2024-01-02 03:04:05 10.0.0.5 GET / - 80 - 192.0.2.1 Wget - 200 0 0", Reason: "14 values, #Fields names 15", Offset: 66},
 		{Rec: "2024-01-02 03:04:05 10.0.0.5 GET / - 80 - 192.0.2.1 Wget - 200 0 0 1 extra", Reason: "more values", Offset: 69},
 		{Rec: "2024-01-02 03:04:05 10.0.0.5 GET / - 80 - 192.0.2.1 Wget - OK 0 0 1", Field: "sc-status", Reason: "three-digit", Offset: 59},

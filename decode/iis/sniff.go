@@ -9,7 +9,8 @@ import (
 
 // Sniff scores rec as a W3C extended log line: IIS's #Software directive
 // (95), another W3C directive (90), or an entry of IIS's default fields,
-// "yyyy-mm-dd hh:mm:ss" and a method among the next six values (70).
+// "yyyy-mm-dd hh:mm:ss" and a method among the next six values (70); a
+// line of the comma-separated IIS log file format (80).
 func Sniff(rec []byte) int {
 	s := view.String(rec[:min(len(rec), 512)])
 	switch {
@@ -19,6 +20,13 @@ func Sniff(rec []byte) int {
 		return 90
 	case strings.HasPrefix(s, "#Software: ") || strings.HasPrefix(s, "#Date: "):
 		return 60
+	}
+	if strings.Count(s, ", ") >= 13 {
+		v := strings.SplitN(s, ", ", 5)
+		if _, ok := nativeTime(v[2], v[3], nil); ok {
+			return 80
+		}
+		return 0
 	}
 	if len(s) < 30 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
 		return 0
