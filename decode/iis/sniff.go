@@ -1,7 +1,6 @@
 package iis
 
 import (
-	"bytes"
 	"strings"
 
 	"github.com/vigil-sec/vigil/decode/internal/view"
@@ -31,7 +30,7 @@ func Sniff(rec []byte) int {
 	if len(s) < 30 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
 		return 0
 	}
-	if _, ok := stamp(s[:10], s[11:19]); !ok || bytes.Count(rec, []byte(" ")) < 10 {
+	if _, ok := stamp(s[:10], s[11:19]); !ok {
 		return 0
 	}
 	f := strings.Fields(s[20:min(len(s), 120)])
