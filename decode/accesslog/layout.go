@@ -148,11 +148,9 @@ func compileApache(spec string) (*layout, error) {
 			lit.WriteByte('%')
 			continue
 		}
-		final := false
+		// < and > pick the original or final request of a redirect (%s
+		// and %>s both give a status); the digits are status conditions.
 		for i < len(spec) && strings.IndexByte("<>!,0123456789", spec[i]) >= 0 {
-			if spec[i] == '>' {
-				final = true
-			}
 			i++
 		}
 		arg := ""
@@ -170,7 +168,7 @@ func compileApache(spec string) (*layout, error) {
 		if d == '^' && i+2 < len(spec) {
 			i += 2 // %{…}^ti, %{…}^to: trailers
 		}
-		name, r, ok := apacheDirective(d, arg, final)
+		name, r, ok := apacheDirective(d, arg)
 		if !ok {
 			return nil, fmt.Errorf("layout: unknown directive %s at byte %d", spec[start:i+1], start)
 		}
@@ -185,7 +183,7 @@ func compileApache(spec string) (*layout, error) {
 }
 
 // apacheDirective names what directive d (with its argument) logs.
-func apacheDirective(d byte, arg string, final bool) ([]byte, role, bool) {
+func apacheDirective(d byte, arg string) ([]byte, role, bool) {
 	switch d {
 	case 'h', 'a':
 		if d == 'a' && arg == "c" {
@@ -281,7 +279,6 @@ func apacheDirective(d byte, arg string, final bool) ([]byte, role, bool) {
 	case '^':
 		return []byte("trailer(" + arg + ")"), roleOther, true
 	}
-	_ = final // %s and %>s both give the status; the final one is what Sigma means
 	return nil, roleOther, false
 }
 

@@ -44,7 +44,7 @@ func (l *layout) parse(s string, vals []string, loc *time.Location) (time.Time, 
 		vals[k] = v
 		switch it.role {
 		case roleStatus:
-			if !isStatus(v) && !(v == "-" && k > 0) {
+			if !isStatus(v) && v != "-" {
 				return t, fail(i, "status", "status is not a three-digit number")
 			}
 		case roleBytes:
