@@ -45,7 +45,8 @@ const (
 	roleQuery           // %q ("?a=b") $args $query_string ("a=b")
 	roleProto           // %H $server_protocol
 	roleStatus          // %>s %s $status
-	roleBytes           // %b %B %O $body_bytes_sent $bytes_sent
+	roleBytes           // %O $bytes_sent: the response with its headers
+	roleBodyBytes       // %b %B $body_bytes_sent
 	roleAgent           // %{User-Agent}i $http_user_agent
 	roleHost            // %v %V $server_name $host %{Host}i $http_host
 	roleServerPort      // %p $server_port
@@ -218,12 +219,14 @@ func apacheDirective(d byte, arg string) ([]byte, role, bool) {
 	case 'U':
 		return fieldURIStem, rolePath, true
 	case 'q':
-		return []byte("url.query"), roleQuery, true
+		return nil, roleQuery, true // url.query, without its "?"
 	case 'H':
 		return fieldVersion, roleProto, true
 	case 's':
 		return fieldStatus, roleStatus, true
-	case 'b', 'B', 'O':
+	case 'b', 'B':
+		return fieldBytes, roleBodyBytes, true
+	case 'O':
 		return fieldBytes, roleBytes, true
 	case 'I':
 		return []byte("cs-bytes"), roleOther, true
@@ -346,12 +349,14 @@ func nginxVariable(v string) ([]byte, role) {
 	case "uri", "document_uri":
 		return fieldURIStem, rolePath
 	case "args", "query_string":
-		return []byte("url.query"), roleQuery
+		return nil, roleQuery
 	case "server_protocol":
 		return fieldVersion, roleProto
 	case "status":
 		return fieldStatus, roleStatus
-	case "body_bytes_sent", "bytes_sent":
+	case "body_bytes_sent":
+		return fieldBytes, roleBodyBytes
+	case "bytes_sent":
 		return fieldBytes, roleBytes
 	case "request_length":
 		return []byte("cs-bytes"), roleOther

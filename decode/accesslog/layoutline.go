@@ -47,7 +47,7 @@ func (l *layout) parse(s string, vals []string, loc *time.Location) (time.Time, 
 			if !isStatus(v) && v != "-" {
 				return t, fail(i, "status", "status is not a three-digit number")
 			}
-		case roleBytes:
+		case roleBytes, roleBodyBytes:
 			if v != "-" && !allDigits(v) {
 				return t, fail(i, "bytes", "byte count is not a number")
 			}
@@ -193,6 +193,11 @@ func (l *layout) fill(vals []string, t time.Time, ev *event.Event) {
 			path = v
 		case roleQuery:
 			query = v
+			if q := strings.TrimPrefix(v, "?"); q != "" {
+				f.SetName(fieldURLQuery, q)
+			}
+		case roleBodyBytes:
+			f.SetName(fieldBodyBytes, v)
 		case roleStatus:
 			c[event.HTTPResponseStatusCode] = v
 		case roleAgent:
@@ -230,6 +235,9 @@ func (l *layout) fill(vals []string, t time.Time, ev *event.Event) {
 			path = target
 			if j := strings.IndexByte(path, '?'); j >= 0 {
 				path = path[:j]
+				if query == "" && j+1 < len(target) {
+					f.SetName(fieldURLQuery, target[j+1:])
+				}
 			}
 			f.SetName(fieldURIStem, path)
 		}
@@ -246,6 +254,11 @@ func (l *layout) fill(vals []string, t time.Time, ev *event.Event) {
 		}
 	}
 }
+
+var (
+	fieldURLQuery  = []byte("url.query")
+	fieldBodyBytes = []byte("http.response.body.bytes")
+)
 
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
