@@ -18,6 +18,10 @@ var named = map[string]string{
 	"nginx_combined": `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`,
 }
 
+// fieldContentType is the request's Content-Type, as SigmaHQ's webserver
+// rules name it.
+var fieldContentType = []byte("cs-content-type")
+
 // Layouts lists the named layouts, for docs and errors.
 func Layouts() []string {
 	return []string{"combined", "combinedio", "common", "main", "nginx_combined", "vhost_combined", "vhost_common"}
@@ -265,6 +269,8 @@ func apacheDirective(d byte, arg string) ([]byte, role, bool) {
 			return fieldReferer, roleOther, true
 		case "host":
 			return fieldHost, roleHost, true
+		case "content-type":
+			return fieldContentType, roleOther, true
 		case "":
 			return nil, roleOther, false
 		}
@@ -358,6 +364,8 @@ func nginxVariable(v string) ([]byte, role) {
 		return fieldBytes, roleBodyBytes
 	case "bytes_sent":
 		return fieldBytes, roleBytes
+	case "content_type", "http_content_type":
+		return fieldContentType, roleOther
 	case "request_length":
 		return []byte("cs-bytes"), roleOther
 	case "http_referer":

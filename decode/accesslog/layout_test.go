@@ -49,6 +49,8 @@ func TestLayouts(t *testing.T) {
 			`198.51.100.7 50312 10.0.0.5 8443 - [06/May/2024:08:00:00 +0000] GET /search?q=1%27 HTTP/1.1 500 12 2048 0 - "python-requests/2.31"`, "apache",
 			dectest.Case{Time: "2024-05-06T08:00:00Z", Common: map[string]string{"source.ip": "198.51.100.7", "source.port": "50312", "destination.ip": "10.0.0.5", "destination.port": "8443", "http.request.method": "GET", "url.original": "/search?q=1%27", "url.path": "/search", "http.response.status_code": "500", "event.outcome": "failure"},
 				Field: map[string]string{"cs-uri-query": "/search?q=1%27", "cs-uri-stem": "/search", "url.query": "q=1%27", "http.response.body.bytes": "12", "time-taken-us": "2048", "c-port": "50312"}, Absent: []string{"cs(X-Forwarded-For)"}}},
+		{`%h %t "%r" %>s "%{Content-Type}i"`, `10.1.2.3 [02/Jan/2024:03:04:05 +0000] "POST /sap/x.jsp HTTP/1.1" 200 "application/octet-stream"`, "apache",
+			dectest.Case{Time: "2024-01-02T03:04:05Z", Field: map[string]string{"cs-content-type": "application/octet-stream"}}},
 		{`%h %{sec}t "%r" %s`, `10.1.2.3 1704164645 "DELETE /api/7 HTTP/1.1" 204`, "apache",
 			dectest.Case{Time: "2024-01-02T03:04:05Z", Common: map[string]string{"http.request.method": "DELETE", "url.path": "/api/7"}}},
 		{`$remote_addr:$remote_port [$time_iso8601] $request_method $request_uri $status $request_time $upstream_addr "$http_user_agent"`,

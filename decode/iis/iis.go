@@ -122,6 +122,9 @@ func (d *Decoder) setFields(names []string) {
 		case roleReferer:
 			name = "cs-referer"
 		}
+		if strings.EqualFold(n, "cs(Content-Type)") {
+			name = "cs-content-type"
+		}
 		d.names = append(d.names, []byte(name))
 		d.roles = append(d.roles, r)
 	}
