@@ -107,7 +107,11 @@ func (d *Apache) Decode(rec []byte, ev *event.Event) error {
 			f.SetName(fieldErrText, s[i+j+1:i+k])
 			i = skip(s, i+k+2)
 		default:
-			// "mod_ssl.c(1234): " in front of a debug message.
+			// "mod_ssl.c(1234): " in front of a debug message (2.4
+			// writes it from level debug on).
+			if level != "debug" && !strings.HasPrefix(level, "trace") {
+				goto message
+			}
 			k := strings.Index(s[i:], "): ")
 			sp := strings.IndexByte(s[i:], ' ')
 			if k < 0 || sp != k+2 {

@@ -50,6 +50,8 @@ func TestApache(t *testing.T) {
 		{File: f, Line: 9, Time: "2024-01-02T03:04:05Z",
 			Common: map[string]string{"source.ip": "2001:db8::7", "message": "mod_x: failure"},
 			Field:  map[string]string{"error.errno": "-3", "error.type": "Unknown error -3", "log.level": "crit"}},
+		// Only debug messages carry file(line): this one is the message.
+		{File: f, Line: 10, Time: "2024-01-02T03:04:05.0002Z", Common: map[string]string{"message": "getaddrinfo(3): failed for www"}, Absent: []string{"source.file"}},
 	})
 }
 
