@@ -145,6 +145,7 @@ message:
 	f.SetName(fieldMessage, msg)
 	c[event.Message] = msg
 	outcome(ev, level)
+	basicAuth(ev, msg)
 	if j := strings.Index(msg, "ModSecurity: "); j >= 0 {
 		modsec(ev, msg[j+13:])
 	}

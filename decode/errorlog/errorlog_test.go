@@ -51,7 +51,12 @@ func TestApache(t *testing.T) {
 			Common: map[string]string{"source.ip": "2001:db8::7", "message": "mod_x: failure"},
 			Field:  map[string]string{"error.errno": "-3", "error.type": "Unknown error -3", "log.level": "crit"}},
 		// Only debug messages carry file(line): this one is the message.
-		{File: f, Line: 10, Time: "2024-01-02T03:04:05.0002Z", Common: map[string]string{"message": "getaddrinfo(3): failed for www"}, Absent: []string{"source.file"}},
+		{File: f, Line: 10, Time: "2024-01-02T03:04:05.0002Z", Common: map[string]string{"message": "getaddrinfo(3): failed for www", "user.name": ""}, Absent: []string{"source.file"}},
+		// mod_auth_basic's failures name the user and the URI.
+		{File: f, Line: 11, Time: "2024-01-02T03:04:06.000001Z",
+			Common: map[string]string{"user.name": "bob", "url.original": "/private/a?x=1", "url.path": "/private/a", "event.category": "authentication", "event.action": "authentication-failure", "event.outcome": "failure", "event.code": "AH01617", "source.port": "40002"},
+			Field:  map[string]string{"cs-referer": "https://example.com/"}},
+		{File: f, Line: 12, Time: "2024-01-02T03:04:07.000001Z", Common: map[string]string{"user.name": "mallory", "url.path": "/private/", "event.code": "AH01618"}},
 	})
 }
 
@@ -73,7 +78,7 @@ func TestNginx(t *testing.T) {
 			Common: map[string]string{"source.ip": "2001:db8::5", "http.request.method": "POST", "url.path": "/v1/login"},
 			Field:  map[string]string{"error.errno": "111", "upstream": "http://127.0.0.1:8080/v1/login", "cs-referer": "https://api.example.com/", "cs-version": "HTTP/2.0"}},
 		{File: f, Line: 4, Time: "2024-01-02T03:04:09Z",
-			Common: map[string]string{"source.ip": "198.51.100.77", "url.domain": "10.0.0.1", "message": `user "admin": password mismatch`}},
+			Common: map[string]string{"source.ip": "198.51.100.77", "url.domain": "10.0.0.1", "message": `user "admin": password mismatch`, "user.name": "admin", "event.outcome": "failure", "event.category": "authentication"}},
 		{File: f, Line: 5, Time: "2024-01-02T03:04:10Z",
 			Common: map[string]string{"source.ip": "203.0.113.5", "http.response.status_code": "403", "event.action": "access-denied", "url.original": "/?id=1%27%20or%201=1", "url.domain": "203.0.113.1"},
 			Field:  map[string]string{"rule.id": "949110", "rule.name": "Inbound Anomaly Score Exceeded (Total Score: 5)", "modsec.severity": "2", "modsec.unique_id": "170416464512.345678", "modsec.uri": "/", "cs-uri-query": "/?id=1%27%20or%201=1"},
@@ -83,6 +88,7 @@ func TestNginx(t *testing.T) {
 			Field:  map[string]string{"request": `GET /a, client: 6.6.6.6" HTTP/1.1`, "cs-host": "example.com"}},
 		{File: f, Line: 7, Time: "2024-01-02T03:04:12Z", Common: map[string]string{"source.ip": "", "message": `conflicting server name "example.com" on 0.0.0.0:80, ignored`}, Field: map[string]string{"log.level": "warn"}},
 		{File: f, Line: 8, Time: "2024-01-02T03:04:13Z", Common: map[string]string{"source.ip": "192.0.2.77"}, Field: map[string]string{"s-sitename": "0.0.0.0:443", "log.level": "crit"}, Absent: []string{"error.errno"}},
+		{File: f, Line: 9, Time: "2024-01-02T03:04:14Z", Common: map[string]string{"user.name": "root", "source.ip": "198.51.100.78", "event.action": "authentication-failure", "url.path": "/admin/"}},
 	})
 }
 

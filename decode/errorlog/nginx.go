@@ -102,6 +102,7 @@ func (d *Nginx) Decode(rec []byte, ev *event.Event) error {
 	f.SetName(fieldMessage, msg)
 	c[event.Message] = msg
 	outcome(ev, level)
+	basicAuth(ev, msg)
 	if j := strings.Index(msg, "ModSecurity: "); j >= 0 {
 		modsec(ev, msg[j+13:])
 	}
