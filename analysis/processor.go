@@ -78,7 +78,7 @@ func (p *Processor) decoder(format string, src tenant.Source) (decode.Decoder, e
 		opts = p.Options(src.Workspace, src.Name)
 	}
 	key := format + "|" + src.TimeZone
-	if len(opts.Mapping) > 0 || len(opts.Fields) > 0 {
+	if len(opts.Mapping) > 0 || len(opts.Fields) > 0 || opts.Layout != "" {
 		key += "|" + src.Workspace + "/" + src.Name // options of its own
 	}
 	if d, ok := p.decoders[key]; ok {
@@ -96,7 +96,7 @@ func (p *Processor) decoder(format string, src tenant.Source) (decode.Decoder, e
 			}
 			opts.Location = loc
 		}
-		if opts.Location != nil || len(opts.Mapping) > 0 || len(opts.Fields) > 0 {
+		if opts.Location != nil || len(opts.Mapping) > 0 || len(opts.Fields) > 0 || opts.Layout != "" {
 			if err := c.Configure(opts); err != nil {
 				return nil, fmt.Errorf("source %s: %w", src.Name, err)
 			}

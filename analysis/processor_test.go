@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
+	_ "github.com/vigil-sec/vigil/decode/accesslog"
 	_ "github.com/vigil-sec/vigil/decode/jsonrecord"
 	_ "github.com/vigil-sec/vigil/decode/windows"
 	"github.com/vigil-sec/vigil/detect"
@@ -176,6 +177,30 @@ func TestProcessSourceOptionsMapping(t *testing.T) {
 	res = p.Process(b2, tenant.Source{Workspace: "w", Name: "other"})
 	if e := res.Batch.Events[0]; e.Common[event.UserName] != "" {
 		t.Fatalf("mapping leaked to another source: %q", e.Common[event.UserName])
+	}
+}
+
+// TestProcessSourceOptionsLayout: a source's access log layout reaches
+// its accesslog decoder, and only its.
+func TestProcessSourceOptionsLayout(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	p.Options = func(ws, src string) decode.Options {
+		if ws == "w" && src == "web" {
+			return decode.Options{Layout: `%h %u %t "%r" %>s`}
+		}
+		return decode.Options{}
+	}
+	line := `192.0.2.7 bob [02/Jan/2024:03:04:05 +0000] "GET /admin HTTP/1.1" 403`
+	res := p.Process(batchOf("accesslog", line), tenant.Source{Workspace: "w", Name: "web"})
+	if len(res.Batch.Events) != 1 {
+		t.Fatalf("layout not applied: %+v", res.Rejected)
+	}
+	if e := res.Batch.Events[0]; e.Common[event.UserName] != "bob" || e.Common[event.HTTPResponseStatusCode] != "403" {
+		t.Fatalf("user %q status %q", e.Common[event.UserName], e.Common[event.HTTPResponseStatusCode])
+	}
+	// Another source of the format reads Common/Combined.
+	if res = p.Process(batchOf("accesslog", line), tenant.Source{Workspace: "w", Name: "other"}); len(res.Rejected) != 1 {
+		t.Fatalf("layout leaked to another source: %+v", res.Batch.Events)
 	}
 }
 

@@ -120,6 +120,11 @@ type Options struct {
 	// formats whose field list is configurable (AWS VPC flow logs' custom
 	// formats); the format's default when nil.
 	Fields []string
+	// Layout is the layout of a web server's access log lines, for the
+	// accesslog format: a named layout (combined, vhost_combined, nginx's
+	// main …), an Apache LogFormat string or an nginx log_format string;
+	// Common/Combined with or without a virtual host when empty.
+	Layout string
 }
 
 // Configurable is implemented by decoders that take per-source Options.

@@ -29,7 +29,8 @@ var compared = []string{"source.ip", "source.port", "destination.ip", "destinati
 // error: the issue names CEF, LEEF, sshd, access logs, CloudTrail, and VPC
 // flow, Azure activity, sign-in and flow logs. awswaf is reported only.
 var asserted = map[string]bool{"cef": true, "leef": true, "sshd": true, "accesslog": true, "cloudtrail": true,
-	"vpcflow": true, "azureactivity": true, "signin": true, "nsgflow": true}
+	"vpcflow": true, "azureactivity": true, "signin": true, "nsgflow": true,
+	"apache-error": true, "haproxy": true, "iis": true}
 
 const minAccuracy = 98.0
 
@@ -190,9 +191,16 @@ func route(file, msg string) (format, rec string) {
 		// expects none.
 		return "sshd", "Jun  1 00:00:00 host sshd[1]: " + strings.TrimLeft(msg, " ")
 	case strings.HasPrefix(file, "Apache") || strings.HasPrefix(file, "NGINX"):
-		if accesslog.Sniff([]byte(msg)) > 0 { // not the error logs nor nginx JSON
+		if accesslog.Sniff([]byte(msg)) > 0 { // not nginx JSON
 			return "accesslog", msg
 		}
+		if f, _ := decode.Sniff([]byte(msg)); f == "apache-error" || f == "nginx-error" {
+			return f, msg
+		}
+	case strings.HasPrefix(file, "HAProxy"):
+		return known("haproxy"), msg
+	case strings.HasPrefix(file, "Microsoft__microsoft-iis"):
+		return known("iis"), msg
 	case strings.HasPrefix(file, "AWS__aws-cloudtrail"):
 		return "cloudtrail", msg
 	case strings.HasPrefix(file, "AWS__aws-waf"):

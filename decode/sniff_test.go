@@ -29,6 +29,10 @@ func TestSniffFixtures(t *testing.T) {
 		{"leef", "leef/testdata/*.log", true, nil},
 		{"accesslog", "accesslog/testdata/*.log", true, nil},
 		{"text", "text/testdata/*.txt", true, nil},
+		{"apache-error", "errorlog/testdata/apache_error.log", true, nil},
+		{"nginx-error", "errorlog/testdata/nginx_error.log", true, nil},
+		{"iis", "iis/testdata/*.log", true, nil},
+		{"haproxy", "haproxy/testdata/*.log", true, nil},
 		// The sshd decoder reads any syslog line, but only sshd's are its
 		// own: a syslog format claims sudo's and CRON's.
 		{"sshd", "sshd/testdata/auth.log", true, func(l string) bool {

@@ -111,6 +111,10 @@ type SourceConfig struct {
 	// format; Fields names a flow log's columns (vpcflow custom formats).
 	Mapping map[string]string `koanf:"mapping"`
 	Fields  []string          `koanf:"fields"`
+	// Layout is an access log's layout for the accesslog format: a
+	// named one (combined, vhost_combined, main…), an Apache LogFormat or
+	// an nginx log_format string.
+	Layout string `koanf:"layout"`
 	// Receivers feed the source from syslog listeners or tailed files
 	// (docs/sources.md).
 	Receivers []ReceiverConfig `koanf:"receivers"`

@@ -30,6 +30,7 @@ on.
 	}
 	cmd.Flags().String("format", "", "format of every file, one of those above (default: guessed per file)")
 	cmd.Flags().String("timezone", "", "time zone of time stamps that carry none (e.g. Europe/Paris); UTC by default")
+	cmd.Flags().String("layout", "", "access log layout for the accesslog format: combined, vhost_combined, main…, an Apache LogFormat or an nginx log_format string")
 	cmd.Flags().Bool("allow-rejected", false, "exit 0, not 2, when some records were refused")
 	return cmd
 }
@@ -38,6 +39,7 @@ func runDecode(cmd *cobra.Command, files []string) error {
 	format, _ := cmd.Flags().GetString("format")
 	tz, _ := cmd.Flags().GetString("timezone")
 	allowRejected, _ := cmd.Flags().GetBool("allow-rejected")
+	layout, _ := cmd.Flags().GetString("layout")
 	if format != "" && !decode.Known(format) {
 		return fmt.Errorf("--format %q: unknown (known: %s)", format, strings.Join(decode.Formats(), ", "))
 	}
@@ -78,8 +80,8 @@ func runDecode(cmd *cobra.Command, files []string) error {
 					err = derr
 					return
 				}
-				if c, ok := dec.(decode.Configurable); ok && loc != nil {
-					if derr = c.Configure(decode.Options{Location: loc}); derr != nil {
+				if c, ok := dec.(decode.Configurable); ok && (loc != nil || layout != "") {
+					if derr = c.Configure(decode.Options{Location: loc, Layout: layout}); derr != nil {
 						err = derr
 						return
 					}

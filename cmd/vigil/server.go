@@ -261,8 +261,8 @@ func busMode(cfg *Config) string {
 func decodeOptions(cfg *Config) func(ws, src string) decode.Options {
 	m := map[[2]string]decode.Options{}
 	for _, sc := range cfg.Sources {
-		if len(sc.Mapping) > 0 || len(sc.Fields) > 0 {
-			m[[2]string{sc.Workspace, sc.Name}] = decode.Options{Mapping: sc.Mapping, Fields: sc.Fields}
+		if len(sc.Mapping) > 0 || len(sc.Fields) > 0 || sc.Layout != "" {
+			m[[2]string{sc.Workspace, sc.Name}] = decode.Options{Mapping: sc.Mapping, Fields: sc.Fields, Layout: sc.Layout}
 		}
 	}
 	if len(m) == 0 {
@@ -295,13 +295,16 @@ func provision(ctx context.Context, db store.Store, cfg *Config, log *slog.Logge
 		if !decode.Known(sc.Format) {
 			return fmt.Errorf("config source %q: unknown format %q (known: %v)", sc.Name, sc.Format, decode.Formats())
 		}
-		if len(sc.Mapping) > 0 || len(sc.Fields) > 0 {
+		if sc.Layout != "" && sc.Format != "accesslog" && sc.Format != "auto" {
+			return fmt.Errorf("config source %q: layout is for the accesslog format, not %s", sc.Name, sc.Format)
+		}
+		if len(sc.Mapping) > 0 || len(sc.Fields) > 0 || sc.Layout != "" {
 			d, _ := decode.New(sc.Format)
 			c, ok := d.(decode.Configurable)
 			if !ok {
 				return fmt.Errorf("config source %q: format %s takes no mapping or fields", sc.Name, sc.Format)
 			}
-			if err := c.Configure(decode.Options{Mapping: sc.Mapping, Fields: sc.Fields}); err != nil {
+			if err := c.Configure(decode.Options{Mapping: sc.Mapping, Fields: sc.Fields, Layout: sc.Layout}); err != nil {
 				return fmt.Errorf("config source %q: %w", sc.Name, err)
 			}
 		}

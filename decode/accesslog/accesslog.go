@@ -4,6 +4,10 @@
 //
 //	[vhost ]client ident user [10/Oct/2000:13:55:36 -0700] "GET /a?b HTTP/1.1" 200 2326[ "referer" "user agent"[ …]]
 //
+// A source may name its layout instead (decode.Options.Layout): a named
+// layout, an Apache LogFormat or an nginx log_format string, compiled once
+// into a parser (layout.go).
+//
 // Fields take the W3C extended log names that Sigma's webserver rules use
 // (c-ip, cs-method, cs-uri-query, sc-status, cs-user-agent …) and fill the
 // ECS common fields; the logsource is category webserver.
@@ -30,6 +34,10 @@ type Decoder struct {
 	// loc is the zone of stamps written without an offset. Apache and
 	// nginx always write one, so it is rarely used.
 	loc *time.Location
+	// lay is the source's layout (decode.Options.Layout), nil for
+	// Common/Combined read by shape; vals holds a line's values by it.
+	lay  *layout
+	vals []string
 }
 
 // New returns an access log decoder.
@@ -38,6 +46,14 @@ func New() decode.Decoder { return &Decoder{} }
 // Configure implements decode.Configurable.
 func (d *Decoder) Configure(o decode.Options) error {
 	d.loc = o.Location
+	if o.Layout == "" {
+		return nil
+	}
+	l, err := compileLayout(o.Layout)
+	if err != nil {
+		return err
+	}
+	d.lay, d.vals = l, make([]string, len(l.items))
 	return nil
 }
 
@@ -75,6 +91,16 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	}
 	if len(rec) == 0 {
 		return &decode.Error{Format: Format, Offset: 0, Reason: "empty line"}
+	}
+	if d.lay != nil {
+		clear(d.vals)
+		t, err := d.lay.parse(view.String(rec), d.vals, d.loc)
+		if err != nil {
+			err.Offset += base
+			return err
+		}
+		d.lay.fill(d.vals, t, ev)
+		return nil
 	}
 	l, err := parse(view.String(rec), d.loc)
 	if err != nil {

@@ -24,7 +24,7 @@ func TestDecodeFixtures(t *testing.T) {
 		{"2024-05-06T08:00:01Z", "198.51.100.7", "frank", "POST", "/login", "/login", "401", "", "failure", "",
 			map[string]string{"cs-username": "frank", "cs-version": "HTTP/1.0"}},
 		{"2024-05-06T08:00:02Z", "2001:db8::7", "", "GET", "/.git/config", "/.git/config", "404", "curl/8.5.0", "failure", "", nil},
-		{"2024-05-06T08:00:03Z", "192.0.2.55", "alice smith", "PUT", "/dav/file.txt", "/dav/file.txt", "201", "Microsoft-WebDAV-MiniRedir/10.0.19045", "success", "www.example.org:443",
+		{"2024-05-06T08:00:03Z", "192.0.2.55", "alice smith", "PUT", "/dav/file.txt", "/dav/file.txt", "201", "Microsoft-WebDAV-MiniRedir/10.0.19045", "success", "www.example.org",
 			map[string]string{"cs-host": "www.example.org:443", "sc-bytes": "0"}},
 		{"2024-05-06T08:00:04Z", "", "", "", "", "", "400", "", "failure", "",
 			map[string]string{"c-ip": "crawler.example.net", "request": `\x16\x03\x01\x00\xa5\x01\x00`}},
@@ -139,3 +139,19 @@ func FuzzDecode(f *testing.F) {
 }
 
 func TestRegistered(t *testing.T) { dectest.Registered[*Decoder](t, Format) }
+
+// TestVhostPort: a virtual host written as "%v:%p" (Debian's
+// vhost_combined) gives the domain without the port, and the port as the
+// server's.
+func TestVhostPort(t *testing.T) {
+	ev, err := dectest.DecodeLine(New(), `www.example.org:8443 192.0.2.55 - - [06/May/2024:08:00:03 +0000] "GET / HTTP/1.1" 200 0 "-" "-"`, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Common[event.URLDomain] != "www.example.org" || ev.Common[event.DestinationPort] != "8443" {
+		t.Errorf("url.domain %q destination.port %q", ev.Common[event.URLDomain], ev.Common[event.DestinationPort])
+	}
+	if v, _ := ev.Get("cs-host"); v != "www.example.org:8443" {
+		t.Errorf("cs-host %q", v)
+	}
+}

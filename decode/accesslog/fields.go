@@ -46,7 +46,14 @@ func (l *line) fill(ev *event.Event) {
 		c[event.UserName] = l.user
 	}
 	if l.vhost != "-" {
-		c[event.URLDomain] = l.vhost
+		// Debian's vhost_combined writes "%v:%p": the port is the
+		// server's, not the domain's.
+		host := l.vhost
+		if j := strings.LastIndexByte(host, ':'); j > 0 && addr.IsPort(host[j+1:]) && !strings.Contains(host[:j], ":") {
+			host = host[:j]
+			c[event.DestinationPort] = l.vhost[j+1:]
+		}
+		c[event.URLDomain] = host
 	}
 	c[event.HTTPRequestMethod] = l.method
 	c[event.URLOriginal] = l.target

@@ -46,7 +46,7 @@ func New() decode.Decoder { return &Decoder{decs: map[string]decode.Decoder{}} }
 func (d *Decoder) Configure(o decode.Options) error {
 	d.opts, d.configured = o, true
 	d.decs = map[string]decode.Decoder{}
-	if o.Location == nil && len(o.Mapping) == 0 && len(o.Fields) == 0 {
+	if o.Location == nil && len(o.Mapping) == 0 && len(o.Fields) == 0 && o.Layout == "" {
 		return nil
 	}
 	for _, name := range decode.Formats() {

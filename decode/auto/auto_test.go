@@ -202,3 +202,35 @@ func FuzzAuto(f *testing.F) {
 		}
 	})
 }
+
+// TestWebServerLogs: auto tells a web server's access log lines from its
+// error log lines (Apache's and nginx's), and IIS and HAProxy lines from
+// both; an IIS #Fields directive sets the columns of the entry after it.
+func TestWebServerLogs(t *testing.T) {
+	recs := []string{
+		`192.0.2.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "-" "curl/8.5.0"`,
+		`[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 1234:tid 5678] [client 192.0.2.1:54321] AH00126: Invalid URI in request GET /../../etc/passwd HTTP/1.1`,
+		`[Wed Oct 11 14:32:52 2000] [error] [client 192.0.2.1] client denied by server configuration: /srv/www`,
+		`2024/01/02 03:04:05 [error] 1234#5678: *9 open() "/usr/share/nginx/html/x" failed (2: No such file or directory), client: 192.0.2.2, server: example.com, request: "GET /x HTTP/1.1", host: "example.com"`,
+		`#Fields: date time c-ip cs-method cs-uri-stem sc-status`,
+		`2024-01-02 03:04:05 192.0.2.3 GET /owa/ 302`,
+		`Jan  2 03:04:06 lb01 haproxy[812]: 192.0.2.4:40112 [02/Jan/2024:03:04:06.120] fe be/s1 0/0/1/2/3 200 187 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1"`,
+	}
+	evs, errs := run(t, auto.New(), recs)
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("record %d: %v", i+1, err)
+		}
+	}
+	want := []struct{ format, ip string }{
+		{"accesslog", "192.0.2.1"}, {"apache-error", "192.0.2.1"}, {"apache-error", "192.0.2.1"}, {"nginx-error", "192.0.2.2"}, {"iis", "192.0.2.3"}, {"haproxy", "192.0.2.4"},
+	}
+	if len(evs) != len(want) {
+		t.Fatalf("%d events, want %d", len(evs), len(want))
+	}
+	for i, w := range want {
+		if evs[i].format != w.format || evs[i].common["source.ip"] != w.ip {
+			t.Errorf("event %d: format %q source.ip %q, want %q %q", i+1, evs[i].format, evs[i].common["source.ip"], w.format, w.ip)
+		}
+	}
+}
