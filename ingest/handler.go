@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/tenant"
@@ -27,6 +28,10 @@ type Handler struct {
 	m        *metrics
 	inflight inflight
 	states   sync.Pool // *reqState
+	// gzipSlots holds a token for each gzip body being inflated (body.go);
+	// gzipWait is how long a request waits for one.
+	gzipSlots chan struct{}
+	gzipWait  time.Duration
 }
 
 // NewHandler checks cfg, fills in defaults and registers the metrics.
@@ -41,6 +46,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, m: m}
 	h.inflight.max = cfg.MaxInflightBytes
+	h.gzipSlots, h.gzipWait = make(chan struct{}, cfg.MaxDecompressions), defaultGzipWait
 	h.states.New = func() any { return new(reqState) }
 	return h, nil
 }
