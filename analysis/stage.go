@@ -62,7 +62,13 @@ type StageConfig struct {
 	// RetryDelay is how long a batch whose commit failed waits before the
 	// bus delivers it again (default 5s).
 	RetryDelay time.Duration
-	Logger     *slog.Logger
+	// Drained, when set, is called once a backlog has been worked off: the
+	// bus is found empty after at least BacklogBatches batches (default
+	// 64) came since it last was, and those batches are committed. The
+	// server gives back to the system what the backlog made it hold.
+	Drained        func()
+	BacklogBatches int
+	Logger         *slog.Logger
 	Metrics    *Metrics
 }
 
@@ -100,6 +106,9 @@ func NewStage(cfg StageConfig) *Stage {
 	if cfg.RetryDelay <= 0 {
 		cfg.RetryDelay = 5 * time.Second
 	}
+	if cfg.BacklogBatches <= 0 {
+		cfg.BacklogBatches = 64
+	}
 	if cfg.LookupTTL <= 0 {
 		cfg.LookupTTL = 10 * time.Second
 	}
@@ -127,10 +136,26 @@ func (s *Stage) Run(ctx context.Context) error {
 	done := make(chan processed, s.cfg.CommitBatches)
 
 	var fetchErr error
+	// A backlog is drained when the fetcher finds the bus empty after
+	// BacklogBatches or more; the committer calls Drained once it has
+	// handled (committed, or failed and handed back) every batch fetched
+	// before that.
+	drained := make(chan int64, 1)
 	go func() { // fetcher
 		defer close(work)
+		var since int
+		var fetched int64
 		for ctx.Err() == nil {
 			ds, err := s.cfg.Bus.Fetch(ctx, s.cfg.FetchBatches, time.Second)
+			if err == nil && len(ds) == 0 && since >= s.cfg.BacklogBatches && s.cfg.Drained != nil {
+				select {
+				case drained <- fetched:
+					since = 0
+				default: // the last one is not yet handled
+				}
+			}
+			since += len(ds)
+			fetched += int64(len(ds))
 			if err != nil {
 				if ctx.Err() != nil {
 					return
@@ -180,8 +205,20 @@ func (s *Stage) Run(ctx context.Context) error {
 	go func() { wg.Wait(); close(done) }()
 
 	// committer: gathers processed batches into one transaction.
+	var handled int64
+	var drainedAt int64 = -1 // batches fetched when the bus was found empty
 	for {
-		first, ok := <-done
+		var first processed
+		var ok bool
+		select {
+		case first, ok = <-done:
+		case drainedAt = <-drained:
+			if handled >= drainedAt {
+				s.cfg.Drained()
+				drainedAt = -1
+			}
+			continue
+		}
 		if !ok {
 			return fetchErr
 		}
@@ -199,6 +236,10 @@ func (s *Stage) Run(ctx context.Context) error {
 			}
 		}
 		s.commit(group)
+		if handled += int64(len(group)); drainedAt >= 0 && handled >= drainedAt {
+			s.cfg.Drained()
+			drainedAt = -1
+		}
 	}
 }
 

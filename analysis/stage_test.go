@@ -96,3 +96,43 @@ func TestStageAcksOnlyCommittedBatches(t *testing.T) {
 		t.Fatalf("the failed commit was not retried (%d commits)", st.commits)
 	}
 }
+
+// TestStageReportsDrainedBacklog: once the stage has worked off a backlog
+// and finds the bus empty, it calls Drained once (so that the server can
+// give back what the backlog held); idle fetches after that do not call it
+// again.
+func TestStageReportsDrainedBacklog(t *testing.T) {
+	ctx := context.Background()
+	b := openBus(t)
+	const batches = 12
+	for i := 0; i < batches; i++ {
+		if err := b.Publish(ctx, batchOf("windows", fmt.Sprintf(`{"EventID":4624,"Channel":"Security","Computer":"h%d"}`, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := &flakyStore{batches: map[event.ID]int{}}
+	rs := testRulesSet(t)
+	var mu sync.Mutex
+	drained, committedThen := 0, 0
+	stop := startStage(t, NewStage(StageConfig{
+		Bus: b, Store: st, Rules: func() *Rules { return rs }, BacklogBatches: 5,
+		Drained: func() {
+			n, _, _ := st.snapshot()
+			mu.Lock()
+			drained, committedThen = drained+1, n
+			mu.Unlock()
+		},
+	}))
+	defer stop()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return drained }
+	if !waitUntil(30*time.Second, 20*time.Millisecond, func() bool { return count() > 0 }) {
+		n, _, _ := st.snapshot()
+		t.Fatalf("Drained not called (%d of %d batches committed)", n, batches)
+	}
+	time.Sleep(2500 * time.Millisecond) // two more idle fetches
+	mu.Lock()
+	defer mu.Unlock()
+	if drained != 1 || committedThen != batches {
+		t.Errorf("Drained called %d times, the first with %d of %d batches committed; want once, after all", drained, committedThen, batches)
+	}
+}
