@@ -69,7 +69,7 @@ type StageConfig struct {
 	Drained        func()
 	BacklogBatches int
 	Logger         *slog.Logger
-	Metrics    *Metrics
+	Metrics        *Metrics
 }
 
 // Stage is the detect stage of `vigil serve`: bus → decode → detect →
