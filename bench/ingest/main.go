@@ -44,7 +44,8 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the data directory")
 	extra := flag.String("args", "", "extra arguments for vigil serve, space-separated")
 	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile of the server, taken once everything is stored, to this file")
-	flag.StringVar(&mode, "mode", "full", "full (load only), bombs (load plus concurrent gzip bombs) or backlog (detection held back with one worker while ingest runs ahead)")
+	flag.StringVar(&mode, "mode", "full", "full (load only), bombs (load plus concurrent gzip bombs) or backlog (detection slower than ingest: one worker and the -sigma rules, so a backlog builds up and drains)")
+	flag.StringVar(&sigma, "sigma", filepath.Join("..", "shared", "data", "sigma", "rules", "windows"), "rules loaded in -mode backlog")
 	flag.IntVar(&bombs, "bombs", 8, "concurrent gzip bomb senders in -mode bombs")
 	flag.Int64Var(&bombSize, "bomb-size", 1<<30, "bytes a gzip bomb inflates to")
 	flag.StringVar(&budget, "budget", "", "memory budget: passed as --memory-limit and checked against the peak (e.g. 512MiB)")
@@ -59,7 +60,7 @@ func main() {
 
 var (
 	cpuProfile, heapProfile string
-	mode, budget            string
+	mode, budget, sigma     string
 	bombs                   int
 	bombSize                int64
 	rest                    time.Duration
@@ -110,7 +111,7 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	switch mode {
 	case "full", "bombs":
 	case "backlog":
-		args = append(args, "--workers", "1")
+		args = append(args, "--workers", "1", "--rules", sigma)
 	default:
 		return fmt.Errorf("-mode %q: want full, bombs or backlog", mode)
 	}

@@ -39,6 +39,8 @@ type Config struct {
 	RulePlaceholders string        `koanf:"rule-placeholders"`
 	Taxonomy         string        `koanf:"taxonomy"`
 	RulesReload      time.Duration `koanf:"rules-reload"`
+	RuleMaxValues    int           `koanf:"rule-max-values"`
+	RuleMaxFile      string        `koanf:"rule-max-file"`
 	// Placeholders is set in the config file only: name → values.
 	Placeholders map[string]any `koanf:"placeholders"`
 
@@ -58,6 +60,9 @@ type Config struct {
 	IngestMaxField     string `koanf:"ingest-max-field"`
 	IngestBatchRecords int    `koanf:"ingest-batch-records"`
 	IngestMaxInflight  string `koanf:"ingest-max-inflight"`
+
+	// MemoryLimit is the Go runtime's soft memory limit (docs/operations.md).
+	MemoryLimit string `koanf:"memory-limit"`
 
 	HealthInterval time.Duration `koanf:"health-interval"`
 	SilenceFactor  int           `koanf:"silence-factor"`
@@ -80,6 +85,7 @@ type Config struct {
 	// parsed sizes
 	busMaxBytes, busMaxMessage                             int64
 	ingestMaxBody, ingestMaxLine, ingestMaxField, inflight int64
+	memoryLimit, ruleMaxFile                               int64
 }
 
 // WorkspaceConfig provisions a workspace.
@@ -135,6 +141,8 @@ var settings = []setting{
 	{"rule-placeholders", "", "YAML file of placeholder values for the expand modifier (name: [values]); adds to the config file's placeholders", 's'},
 	{"taxonomy", "", "YAML file of logsource mappings added to the default taxonomy (see docs/rules.md)", 's'},
 	{"rules-reload", "5s", "how often serve checks rule files for changes and reloads them; 0 turns reloading off", 'd'},
+	{"rule-max-values", "100000", "most values one rule may have, counted after placeholders and modifiers expand them; a larger rule is not loaded", 'i'},
+	{"rule-max-file", "8MiB", "largest rule file; a larger one is not read", 's'},
 	{"nats-url", "", "external NATS JetStream URL (e.g. nats://127.0.0.1:4222); empty runs an embedded server in the data dir", 's'},
 	{"bus-sync-interval", "2m", "how often the embedded bus fsyncs its file store; 0 syncs every write (see docs/bus.md for what an acknowledgement guarantees)", 'd'},
 	{"bus-max-bytes", "4GiB", "size limit of the bus stream; ingest answers 503 when it is full", 's'},
@@ -149,6 +157,7 @@ var settings = []setting{
 	{"ingest-max-field", "256KiB", "largest JSON string value in a record", 's'},
 	{"ingest-batch-records", "1000", "records per bus batch", 'i'},
 	{"ingest-max-inflight", "256MiB", "bytes of ingest requests in flight before ingest answers 429", 's'},
+	{"memory-limit", "", "memory budget of the process, as the Go runtime's soft limit (GOMEMLIMIT); also bounds the gzip bodies inflated at once; empty or 0: none, GOMEMLIMIT in the environment wins", 's'},
 	{"health-interval", "30s", "how often source health is checked", 'd'},
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},
@@ -247,7 +256,12 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 		{"ingest-max-line", c.IngestMaxLine, &c.ingestMaxLine},
 		{"ingest-max-field", c.IngestMaxField, &c.ingestMaxField},
 		{"ingest-max-inflight", c.IngestMaxInflight, &c.inflight},
+		{"memory-limit", c.MemoryLimit, &c.memoryLimit},
+		{"rule-max-file", c.RuleMaxFile, &c.ruleMaxFile},
 	} {
+		if sz.name == "memory-limit" && strings.TrimSpace(sz.in) == "" {
+			continue // none
+		}
 		n, err := parseSize(sz.in)
 		if err != nil {
 			return nil, fmt.Errorf("setting %s: %w", sz.name, err)

@@ -73,6 +73,7 @@ const correlationLateness = 2 * time.Minute
 func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, error) {
 	s := &server{cfg: cfg, log: log.With("component", compServer), reg: prometheus.NewRegistry()}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	memLimit := applyMemoryLimit(cfg, s.log)
 	ok := false
 	defer func() {
 		if !ok {
@@ -123,6 +124,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	s.stage = analysis.NewStage(analysis.StageConfig{
 		Bus: b, Store: db, Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
 		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
+		Drained: newOSRelease().drained,
 	})
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigil_bus_lag_batches", Help: "Bus batches not yet processed and acknowledged.",
@@ -142,6 +144,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Logger: log.With("component", compIngest), Registerer: s.reg,
 		MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
 		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: cfg.inflight,
+		MaxDecompressions: decompressions(cfg, memLimit),
 	})
 	if err != nil {
 		return nil, err // "ingest: …"
