@@ -64,8 +64,8 @@ type StageConfig struct {
 	RetryDelay time.Duration
 	// Drained, when set, is called once a backlog has been worked off: the
 	// bus is found empty after at least BacklogBatches batches (default
-	// 64) came since it last was, and those batches are committed. The
-	// server gives back to the system what the backlog made it hold.
+	// 16) were fetched since it last was, and those batches are committed.
+	// The server gives back to the system what the backlog made it hold.
 	Drained        func()
 	BacklogBatches int
 	Logger         *slog.Logger
@@ -107,7 +107,7 @@ func NewStage(cfg StageConfig) *Stage {
 		cfg.RetryDelay = 5 * time.Second
 	}
 	if cfg.BacklogBatches <= 0 {
-		cfg.BacklogBatches = 64
+		cfg.BacklogBatches = 16
 	}
 	if cfg.LookupTTL <= 0 {
 		cfg.LookupTTL = 10 * time.Second
@@ -137,7 +137,7 @@ func (s *Stage) Run(ctx context.Context) error {
 
 	var fetchErr error
 	// A backlog is drained when the fetcher finds the bus empty after
-	// BacklogBatches or more; the committer calls Drained once it has
+	// fetching BacklogBatches or more since it last did; the committer calls Drained once it has
 	// handled (committed, or failed and handed back) every batch fetched
 	// before that.
 	drained := make(chan int64, 1)
@@ -147,12 +147,14 @@ func (s *Stage) Run(ctx context.Context) error {
 		var fetched int64
 		for ctx.Err() == nil {
 			ds, err := s.cfg.Bus.Fetch(ctx, s.cfg.FetchBatches, time.Second)
-			if err == nil && len(ds) == 0 && since >= s.cfg.BacklogBatches && s.cfg.Drained != nil {
-				select {
-				case drained <- fetched:
-					since = 0
-				default: // the last one is not yet handled
+			if err == nil && len(ds) == 0 {
+				if since >= s.cfg.BacklogBatches && s.cfg.Drained != nil {
+					select {
+					case drained <- fetched:
+					default: // the last one is not yet handled
+					}
 				}
+				since = 0 // keeping up is not a backlog
 			}
 			since += len(ds)
 			fetched += int64(len(ds))

@@ -99,8 +99,8 @@ func TestStageAcksOnlyCommittedBatches(t *testing.T) {
 
 // TestStageReportsDrainedBacklog: once the stage has worked off a backlog
 // and finds the bus empty, it calls Drained once (so that the server can
-// give back what the backlog held); idle fetches after that do not call it
-// again.
+// give back what the backlog held); idle fetches after that, and a few
+// batches it keeps up with, do not call it again.
 func TestStageReportsDrainedBacklog(t *testing.T) {
 	ctx := context.Background()
 	b := openBus(t)
@@ -129,9 +129,19 @@ func TestStageReportsDrainedBacklog(t *testing.T) {
 		n, _, _ := st.snapshot()
 		t.Fatalf("Drained not called (%d of %d batches committed)", n, batches)
 	}
+	// Two more batches, fewer than BacklogBatches: the stage keeps up,
+	// which is no backlog.
+	for i := 0; i < 2; i++ {
+		if err := b.Publish(ctx, batchOf("windows", `{"EventID":4624,"Channel":"Security","Computer":"late"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	time.Sleep(2500 * time.Millisecond) // two more idle fetches
 	mu.Lock()
 	defer mu.Unlock()
+	if n, _, _ := st.snapshot(); n != batches+2 {
+		t.Errorf("%d batches committed, want %d", n, batches+2)
+	}
 	if drained != 1 || committedThen != batches {
 		t.Errorf("Drained called %d times, the first with %d of %d batches committed; want once, after all", drained, committedThen, batches)
 	}

@@ -10,6 +10,18 @@ import (
 	"time"
 )
 
+// inflightUnder is the ingest in-flight budget under a memory limit: at
+// most a quarter of it (and never less than the largest body), so that
+// bodies in flight leave room for the bus, detection and the garbage the
+// collector has yet to reclaim.
+func inflightUnder(cfg *Config, limit int64) int64 {
+	n := cfg.inflight
+	if limit > 0 && limit < math.MaxInt64 {
+		n = min(n, max(limit/4, cfg.ingestMaxBody+64<<10))
+	}
+	return n
+}
+
 // applyMemoryLimit makes the memory-limit setting the Go runtime's soft
 // memory limit, so that the collector works harder as the heap nears it
 // instead of letting garbage double the resident set. GOMEMLIMIT in the
@@ -24,10 +36,6 @@ func applyMemoryLimit(cfg *Config, log *slog.Logger) int64 {
 	}
 	if cfg.memoryLimit > 0 {
 		debug.SetMemoryLimit(cfg.memoryLimit)
-		if cfg.inflight > cfg.memoryLimit/2 {
-			log.Warn("ingest-max-inflight is more than half of memory-limit: ingest alone may push the process to its limit",
-				"ingest_max_inflight", cfg.IngestMaxInflight, "memory_limit", cfg.MemoryLimit)
-		}
 	}
 	return debug.SetMemoryLimit(-1)
 }
@@ -60,7 +68,18 @@ type osRelease struct {
 	pending bool
 }
 
-func newOSRelease() *osRelease { return &osRelease{every: releaseEvery, free: debug.FreeOSMemory} }
+func newOSRelease(log *slog.Logger) *osRelease {
+	return &osRelease{every: releaseEvery, free: func() {
+		// Two collections: the first moves sync.Pool contents (request
+		// and codec buffers) to the pools' victim caches, the second
+		// frees them; FreeOSMemory then returns the pages.
+		runtime.GC()
+		debug.FreeOSMemory()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		log.Debug("backlog drained: memory returned to the system", "heap_inuse", ms.HeapInuse, "heap_released", ms.HeapReleased)
+	}}
+}
 
 // drained is analysis.StageConfig.Drained; it does not block.
 func (r *osRelease) drained() {
@@ -75,9 +94,9 @@ func (r *osRelease) drained() {
 		wait = 0
 	}
 	time.AfterFunc(wait, func() {
-		r.free()
 		r.mu.Lock()
 		r.last, r.pending = time.Now(), false
 		r.mu.Unlock()
+		r.free()
 	})
 }

@@ -44,6 +44,16 @@ func TestMemoryLimitSetting(t *testing.T) {
 	if got := decompressions(testServeConfig(t, "--ingest-max-body", "1GiB", "--ingest-max-inflight", "2GiB"), 512<<20); got != 1 {
 		t.Errorf("decompressions of 1 GiB bodies under 512MiB: %d, want 1", got)
 	}
+	// The in-flight budget takes at most a quarter of the limit.
+	if got := inflightUnder(cfg, 512<<20); got != 128<<20 {
+		t.Errorf("in-flight budget under 512MiB: %d, want %d", got, 128<<20)
+	}
+	if got := inflightUnder(cfg, math.MaxInt64); got != 256<<20 {
+		t.Errorf("in-flight budget without a limit: %d, want the setting's %d", got, 256<<20)
+	}
+	if got := inflightUnder(testServeConfig(t, "--ingest-max-inflight", "64MiB"), 512<<20); got != 64<<20 {
+		t.Errorf("a smaller in-flight setting under 512MiB: %d, want it kept", got)
+	}
 	if _, err := loadConfigArgs(t, "--memory-limit", "lots"); err == nil {
 		t.Error("memory-limit lots accepted")
 	}

@@ -124,7 +124,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	s.stage = analysis.NewStage(analysis.StageConfig{
 		Bus: b, Store: db, Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
 		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
-		Drained: newOSRelease().drained,
+		Drained: newOSRelease(log.With("component", compDetect)).drained,
 	})
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigil_bus_lag_batches", Help: "Bus batches not yet processed and acknowledged.",
@@ -143,7 +143,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Workspace: api.WorkspaceFrom, Sources: store.Sources{Store: db}, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
 		Logger: log.With("component", compIngest), Registerer: s.reg,
 		MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
-		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: cfg.inflight,
+		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: inflightUnder(cfg, memLimit),
 		MaxDecompressions: decompressions(cfg, memLimit),
 	})
 	if err != nil {
