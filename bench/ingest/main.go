@@ -43,7 +43,7 @@ func main() {
 	bin := flag.String("vigil", "", "vigil binary (default: build ./cmd/vigil)")
 	keep := flag.Bool("keep", false, "keep the data directory")
 	extra := flag.String("args", "", "extra arguments for vigil serve, space-separated")
-	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile of the server, taken once everything is stored, to this file")
+	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile of the server, taken at rest (-rest after everything is stored), to this file")
 	flag.StringVar(&mode, "mode", "full", "full (load only), bombs (load plus concurrent gzip bombs) or backlog (detection slower than ingest: one worker and the -sigma rules, so a backlog builds up and drains)")
 	flag.StringVar(&sigma, "sigma", filepath.Join("..", "shared", "data", "sigma", "rules", "windows"), "rules loaded in -mode backlog")
 	flag.IntVar(&bombs, "bombs", 8, "concurrent gzip bomb senders in -mode bombs")
@@ -257,7 +257,8 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	peak := rss(srv.Process.Pid, "VmHWM:")
 	time.Sleep(rest)
 	restRSS := rss(srv.Process.Pid, "VmRSS:")
-	if heapProfile != "" {
+	restHeap, _ := metric(base, "go_memstats_heap_inuse_bytes")
+	if heapProfile != "" { // what is held at rest
 		if err := fetch(base+"/debug/pprof/heap", heapProfile); err != nil {
 			fmt.Fprintln(os.Stderr, "heap profile:", err)
 		}
@@ -282,7 +283,7 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 		fmt.Printf("gzip bombs        %d sent by %d senders (%d MB each inflated, %d KB compressed), %d refused\n",
 			bombsSent.Load(), bombs, bombSize>>20, len(bomb)>>10, bombsRefused.Load())
 	}
-	fmt.Printf("server RSS        start %s  peak %s  at rest %s (%v after all stored)\n", mib(startRSS), mib(peak), mib(restRSS), rest)
+	fmt.Printf("server RSS        start %s  peak %s  at rest %s (%v after all stored; Go heap in use %s)\n", mib(startRSS), mib(peak), mib(restRSS), rest, mib(int64(restHeap)))
 	if budgetBytes > 0 {
 		verdict := "within"
 		if peak > budgetBytes {
