@@ -258,6 +258,7 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	time.Sleep(rest)
 	restRSS := rss(srv.Process.Pid, "VmRSS:")
 	restHeap, _ := metric(base, "go_memstats_heap_inuse_bytes")
+	cpu, _ := metric(base, "process_cpu_seconds_total")
 	if heapProfile != "" { // what is held at rest
 		if err := fetch(base+"/debug/pprof/heap", heapProfile); err != nil {
 			fmt.Fprintln(os.Stderr, "heap profile:", err)
@@ -279,6 +280,7 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	fmt.Printf("detect latency    p50 %s  p95 %s  p99 %s (ack → stored, from the server's histogram)\n", det(.5), det(.95), det(.99))
 	fmt.Printf("signals           %.0f\n", alerts)
 	fmt.Printf("failed requests   %d\n", failed.Load())
+	fmt.Printf("server CPU        %.1f s (user+system, the whole run)\n", cpu)
 	if bomb != nil {
 		fmt.Printf("gzip bombs        %d sent by %d senders (%d MB each inflated, %d KB compressed), %d refused\n",
 			bombsSent.Load(), bombs, bombSize>>20, len(bomb)>>10, bombsRefused.Load())

@@ -42,18 +42,21 @@ func applyMemoryLimit(cfg *Config, log *slog.Logger) int64 {
 
 // decompressions is how many gzip bodies ingest inflates at once: one a CPU
 // (at least 2), as inflating is CPU work; under a memory limit, no more
-// than a quarter of it holds in largest bodies, but at least one.
+// than an eighth of it holds in largest bodies (but at least one): a body
+// inflated to the limit has grown its buffer by doubling, and the smaller
+// buffers it left behind are garbage until the next collection.
 func decompressions(cfg *Config, limit int64) int {
 	n := max(2, runtime.GOMAXPROCS(0))
 	if limit > 0 && limit < math.MaxInt64 && cfg.ingestMaxBody > 0 {
-		n = min(n, max(1, int(limit/4/cfg.ingestMaxBody)))
+		n = min(n, max(1, int(limit/8/cfg.ingestMaxBody)))
 	}
 	return n
 }
 
 // releaseEvery is how often, at most, a drained backlog returns memory to
-// the system: FreeOSMemory runs a full collection.
-const releaseEvery = time.Minute
+// the system: FreeOSMemory runs a full collection (tens of milliseconds of
+// CPU for a heap of a hundred megabytes).
+const releaseEvery = 10 * time.Second
 
 // osRelease gives memory back to the system after the detect stage worked
 // off a backlog: the heap it grew to would otherwise stay resident for

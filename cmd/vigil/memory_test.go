@@ -34,9 +34,12 @@ func TestMemoryLimitSetting(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != 512<<20 {
 		t.Errorf("runtime memory limit %d, want %d", got, 512<<20)
 	}
-	// 64 MiB bodies in 512 MiB: two inflate at once.
-	if got := decompressions(cfg, 512<<20); got != 2 {
-		t.Errorf("decompressions under 512MiB: %d, want 2", got)
+	// 64 MiB bodies: one inflates at a time in 512 MiB, two in 1 GiB.
+	if got := decompressions(cfg, 512<<20); got != 1 {
+		t.Errorf("decompressions under 512MiB: %d, want 1", got)
+	}
+	if got, want := decompressions(cfg, 1<<30), min(2, max(2, runtime.GOMAXPROCS(0))); got != want {
+		t.Errorf("decompressions under 1GiB: %d, want %d", got, want)
 	}
 	if got, want := decompressions(cfg, math.MaxInt64), max(2, runtime.GOMAXPROCS(0)); got != want {
 		t.Errorf("decompressions without a limit: %d, want %d", got, want)
