@@ -22,11 +22,13 @@ func inflightUnder(cfg *Config, limit int64) int64 {
 	return n
 }
 
-// applyMemoryLimit makes the memory-limit setting the Go runtime's soft
-// memory limit, so that the collector works harder as the heap nears it
-// instead of letting garbage double the resident set. GOMEMLIMIT in the
-// environment wins: the runtime applied it at start. It returns the limit
-// in force (math.MaxInt64: none).
+// applyMemoryLimit makes the memory-limit setting the process's memory
+// budget: the Go runtime's soft memory limit is set to nine tenths of it,
+// so that the collector works harder as the heap nears it instead of
+// letting garbage double the resident set, and the rest is left for what
+// the runtime does not count (the program's code, SQLite's own memory).
+// GOMEMLIMIT in the environment wins and is the budget: the runtime
+// applied it at start. It returns the budget (math.MaxInt64: none).
 func applyMemoryLimit(cfg *Config, log *slog.Logger) int64 {
 	if env := os.Getenv("GOMEMLIMIT"); env != "" {
 		if cfg.memoryLimit > 0 {
@@ -34,11 +36,15 @@ func applyMemoryLimit(cfg *Config, log *slog.Logger) int64 {
 		}
 		return debug.SetMemoryLimit(-1)
 	}
-	if cfg.memoryLimit > 0 {
-		debug.SetMemoryLimit(cfg.memoryLimit)
+	if cfg.memoryLimit <= 0 {
+		return debug.SetMemoryLimit(-1)
 	}
-	return debug.SetMemoryLimit(-1)
+	debug.SetMemoryLimit(runtimeLimit(cfg.memoryLimit))
+	return cfg.memoryLimit
 }
+
+// runtimeLimit is the Go runtime's share of a memory budget.
+func runtimeLimit(budget int64) int64 { return budget - budget/10 }
 
 // decompressions is how many gzip bodies ingest inflates at once: one a CPU
 // (at least 2), as inflating is CPU work; under a memory limit, no more

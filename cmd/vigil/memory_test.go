@@ -29,10 +29,12 @@ func TestMemoryLimitSetting(t *testing.T) {
 		t.Fatalf("memory-limit parsed as %d", cfg.memoryLimit)
 	}
 	if got := applyMemoryLimit(cfg, slog.New(slog.DiscardHandler)); got != 512<<20 {
-		t.Errorf("limit in force %d, want %d", got, 512<<20)
+		t.Errorf("budget in force %d, want %d", got, 512<<20)
 	}
-	if got := debug.SetMemoryLimit(-1); got != 512<<20 {
-		t.Errorf("runtime memory limit %d, want %d", got, 512<<20)
+	// Nine tenths go to the Go runtime; the rest is for what it does not
+	// count (code pages, SQLite's memory), which the resident set includes.
+	if got, want := debug.SetMemoryLimit(-1), int64(512<<20)*9/10; got < want-1 || got > want+1 {
+		t.Errorf("runtime memory limit %d, want %d", got, want)
 	}
 	// 64 MiB bodies: one inflates at a time in 512 MiB, two in 1 GiB.
 	if got := decompressions(cfg, 512<<20); got != 1 {
