@@ -137,9 +137,9 @@ func (s *Stage) Run(ctx context.Context) error {
 
 	var fetchErr error
 	// A backlog is drained when the fetcher finds the bus empty after
-	// fetching BacklogBatches or more since it last did; the committer calls Drained once it has
-	// handled (committed, or failed and handed back) every batch fetched
-	// before that.
+	// fetching BacklogBatches or more since it last did; the committer
+	// calls Drained once it has handled (committed, or failed and handed
+	// back) every batch fetched before that.
 	drained := make(chan int64, 1)
 	go func() { // fetcher
 		defer close(work)

@@ -61,7 +61,8 @@ type Config struct {
 	IngestBatchRecords int    `koanf:"ingest-batch-records"`
 	IngestMaxInflight  string `koanf:"ingest-max-inflight"`
 
-	// MemoryLimit is the Go runtime's soft memory limit (docs/operations.md).
+	// MemoryLimit is the process's memory budget (memory.go,
+	// docs/operations.md).
 	MemoryLimit string `koanf:"memory-limit"`
 
 	HealthInterval time.Duration `koanf:"health-interval"`
@@ -157,7 +158,7 @@ var settings = []setting{
 	{"ingest-max-field", "256KiB", "largest JSON string value in a record", 's'},
 	{"ingest-batch-records", "1000", "records per bus batch", 'i'},
 	{"ingest-max-inflight", "256MiB", "bytes of ingest requests in flight before ingest answers 429", 's'},
-	{"memory-limit", "", "memory budget of the process, as the Go runtime's soft limit (GOMEMLIMIT); ingest keeps at most a quarter of it in flight and inflates fewer gzip bodies at once; empty or 0: none; GOMEMLIMIT in the environment wins", 's'},
+	{"memory-limit", "", "memory budget of the process: nine tenths of it become the Go runtime's soft limit (GOMEMLIMIT); ingest keeps at most a quarter of it in flight and inflates fewer gzip bodies at once; empty or 0: none; GOMEMLIMIT in the environment wins", 's'},
 	{"health-interval", "30s", "how often source health is checked", 'd'},
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},
