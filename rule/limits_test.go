@@ -70,3 +70,26 @@ func TestRuleFileSizeLimit(t *testing.T) {
 		t.Errorf("text over the limit: %v", errs)
 	}
 }
+
+// TestRuleValueLimitThroughAliases: values reached through YAML aliases
+// count as often as they are used, and a rule far over the limit is
+// refused where it crosses it.
+func TestRuleValueLimitThroughAliases(t *testing.T) {
+	var vals []string
+	for i := range 30 {
+		vals = append(vals, fmt.Sprintf("v%d", i))
+	}
+	text := "title: Aliased\nlogsource:\n    product: windows\ndetection:\n    sel:\n" +
+		"        - User: &l [" + strings.Join(vals, ", ") + "]\n" +
+		"        - User: *l\n" +
+		"    condition: sel\n"
+	o := &Options{MaxRuleValues: 50}
+	_, errs := o.ParseSet("alias.yml", []byte(text))
+	want := "alias.yml:7:11: the rule has more than 50 values (the limit; rule-max-values raises it)"
+	if len(errs) != 1 || errs[0].Error() != want {
+		t.Fatalf("errors %v, want %q", errs, want)
+	}
+	if s, errs := (&Options{MaxRuleValues: 60}).ParseSet("alias.yml", []byte(text)); len(errs) != 0 || len(s.Rules) != 1 {
+		t.Errorf("60 values at a limit of 60: %v", errs)
+	}
+}

@@ -235,6 +235,50 @@ func (o *Options) ParseSet(file string, data []byte) (*Set, []error) {
 
 func pos(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
 
+// valueCount counts the values of a detection's searches as written
+// (each is at least one value once compiled), following aliases, and
+// refuses them past limit at the key they are under. It looks only where
+// values may be — a search's map, its list of maps or keywords, a field's
+// value or list — and leaves shapes that are not a rule's to parseSearch.
+// visits bounds the walk itself: aliases can make a small text a huge
+// tree.
+type valueCount struct {
+	limit, n, visits int
+}
+
+// add counts the values of v, found under key; search is set for a
+// search's own value.
+func (c *valueCount) add(key, v *yaml.Node, search bool) *posError {
+	if c.visits++; c.visits > 4*c.limit+1024 {
+		return errAt(pos(key), "the rule's detection is too large (more than %d YAML nodes)", 4*c.limit+1024)
+	}
+	if v = deref(v); v == nil {
+		return nil
+	}
+	switch {
+	case v.Kind == yaml.ScalarNode:
+		if c.n++; c.n > c.limit {
+			return errAt(pos(key), "the rule has more than %d values (the limit; rule-max-values raises it)", c.limit)
+		}
+	case v.Kind == yaml.SequenceNode:
+		for _, e := range v.Content {
+			if e = deref(e); e == nil || e.Kind == yaml.SequenceNode || e.Kind == yaml.MappingNode && !search {
+				continue
+			}
+			if err := c.add(key, e, search); err != nil {
+				return err
+			}
+		}
+	case v.Kind == yaml.MappingNode && search:
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			if err := c.add(v.Content[i], v.Content[i+1], false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // checkValues refuses a detection with more than limit values, at the
 // field that passes it. Values count as compiled: a value that expands to
 // several patterns counts as each; the compiled matcher's size grows with
@@ -405,6 +449,9 @@ func parseDetection(key, v *yaml.Node, o *Options) (*Detection, *posError) {
 	}
 	d := &Detection{}
 	var cond *yaml.Node
+	// Values as written are counted first, so that a rule far over the
+	// limit is refused before its values are turned into patterns.
+	vc := valueCount{limit: o.maxRuleValues()}
 	for _, kv := range kvs {
 		k, v := kv[0], kv[1]
 		switch k.Value {
@@ -414,6 +461,9 @@ func parseDetection(key, v *yaml.Node, o *Options) (*Detection, *posError) {
 			continue
 		case "timeframe":
 			return nil, errAt(pos(k), "timeframe is the old aggregation syntax: write a correlation rule (see docs/correlation.md)")
+		}
+		if err := vc.add(k, v, true); err != nil {
+			return nil, err
 		}
 		s, err := parseSearch(k, v, o)
 		if err != nil {
