@@ -152,6 +152,9 @@ func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 		}
 		p.accept(ev, b, src, out)
 	}
+	// The worker keeps ev for the next batch, which may be long in coming:
+	// values it holds would keep this batch's bus message alive.
+	ev.Release()
 	out.Rejected = len(res.Rejected)
 	res.Matches = p.matches
 	res.Skew = p.skew

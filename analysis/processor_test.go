@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -214,4 +215,42 @@ func TestProcessReportsRecordsOverBudget(t *testing.T) {
 	if len(res.Batch.Events) != 2 {
 		t.Fatalf("records over budget must keep their events: %d", len(res.Batch.Events))
 	}
+}
+
+// TestProcessorKeepsNoOldRecordBytes: once a later batch is processed, the
+// processor (reused batch after batch) holds nothing that points into an
+// earlier one's records. A field value left in the reused event kept the
+// whole decoded bus message alive until some record set that field again:
+// a long-lived worker pinned one message for each rarely set field.
+func TestProcessorKeepsNoOldRecordBytes(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	batch := func(line string) (*bus.Batch, chan struct{}) {
+		freed := make(chan struct{})
+		buf := make([]byte, 0, 64<<10)
+		buf = append(buf, line...)
+		runtime.SetFinalizer(&buf[0], func(*byte) { close(freed) })
+		return &bus.Batch{ID: event.NewID(), Workspace: "w", Source: "s", Format: "windows", Received: time.Now(),
+			Records: []event.Raw{{ID: event.NewID(), Data: buf[:len(line)], Line: 1}}}, freed
+	}
+	var freed chan struct{}
+	func() {
+		var a *bus.Batch
+		a, freed = batch(`{"EventID":1102,"Channel":"Security","Computer":"host-a","action":"clear"}`)
+		p.Process(a, tenant.Source{})
+	}()
+	// The next batch sets no action: before, the event kept batch a's.
+	b, _ := batch(`{"EventID":4624,"Channel":"Security","Computer":"host-b"}`)
+	if res := p.Process(b, tenant.Source{}); len(res.Batch.Events) != 1 {
+		t.Fatalf("%d events", len(res.Batch.Events))
+	}
+	for range 20 {
+		runtime.GC()
+		select {
+		case <-freed:
+			runtime.KeepAlive(p)
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatal("the processor still holds the bytes of an earlier batch")
 }

@@ -62,8 +62,14 @@ type StageConfig struct {
 	// RetryDelay is how long a batch whose commit failed waits before the
 	// bus delivers it again (default 5s).
 	RetryDelay time.Duration
-	Logger     *slog.Logger
-	Metrics    *Metrics
+	// Drained, when set, is called once a backlog has been worked off: the
+	// bus is found empty after at least BacklogBatches batches (default
+	// 16) were fetched since it last was, and those batches are committed.
+	// The server gives back to the system what the backlog made it hold.
+	Drained        func()
+	BacklogBatches int
+	Logger         *slog.Logger
+	Metrics        *Metrics
 }
 
 // Stage is the detect stage of `vigil serve`: bus → decode → detect →
@@ -103,6 +109,9 @@ func NewStage(cfg StageConfig) *Stage {
 	if cfg.RetryDelay <= 0 {
 		cfg.RetryDelay = 5 * time.Second
 	}
+	if cfg.BacklogBatches <= 0 {
+		cfg.BacklogBatches = 16
+	}
 	if cfg.LookupTTL <= 0 {
 		cfg.LookupTTL = 10 * time.Second
 	}
@@ -130,10 +139,28 @@ func (s *Stage) Run(ctx context.Context) error {
 	done := make(chan processed, s.cfg.CommitBatches)
 
 	var fetchErr error
+	// A backlog is drained when the fetcher finds the bus empty after
+	// fetching BacklogBatches or more since it last did; the committer
+	// calls Drained once it has handled (committed, or failed and handed
+	// back) every batch fetched before that.
+	drained := make(chan int64, 1)
 	go func() { // fetcher
 		defer close(work)
+		var since int
+		var fetched int64
 		for ctx.Err() == nil {
 			ds, err := s.cfg.Bus.Fetch(ctx, s.cfg.FetchBatches, time.Second)
+			if err == nil && len(ds) == 0 {
+				if since >= s.cfg.BacklogBatches && s.cfg.Drained != nil {
+					select {
+					case drained <- fetched:
+					default: // the last one is not yet handled
+					}
+				}
+				since = 0 // keeping up is not a backlog
+			}
+			since += len(ds)
+			fetched += int64(len(ds))
 			if err != nil {
 				if ctx.Err() != nil {
 					return
@@ -183,8 +210,20 @@ func (s *Stage) Run(ctx context.Context) error {
 	go func() { wg.Wait(); close(done) }()
 
 	// committer: gathers processed batches into one transaction.
+	var handled int64
+	var drainedAt int64 = -1 // batches fetched when the bus was found empty
 	for {
-		first, ok := <-done
+		var first processed
+		var ok bool
+		select {
+		case first, ok = <-done:
+		case drainedAt = <-drained:
+			if handled >= drainedAt {
+				s.cfg.Drained()
+				drainedAt = -1
+			}
+			continue
+		}
 		if !ok {
 			return fetchErr
 		}
@@ -202,6 +241,10 @@ func (s *Stage) Run(ctx context.Context) error {
 			}
 		}
 		s.commit(group)
+		if handled += int64(len(group)); drainedAt >= 0 && handled >= drainedAt {
+			s.cfg.Drained()
+			drainedAt = -1
+		}
 	}
 }
 

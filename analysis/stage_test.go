@@ -105,3 +105,53 @@ func TestStageAcksOnlyCommittedBatches(t *testing.T) {
 		t.Fatalf("the failed commit was not retried (%d commits)", st.commits)
 	}
 }
+
+// TestStageReportsDrainedBacklog: once the stage has worked off a backlog
+// and finds the bus empty, it calls Drained once (so that the server can
+// give back what the backlog held); idle fetches after that, and a few
+// batches it keeps up with, do not call it again.
+func TestStageReportsDrainedBacklog(t *testing.T) {
+	ctx := context.Background()
+	b := openBus(t)
+	const batches = 12
+	for i := 0; i < batches; i++ {
+		if err := b.Publish(ctx, batchOf("windows", fmt.Sprintf(`{"EventID":4624,"Channel":"Security","Computer":"h%d"}`, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := &flakyStore{batches: map[event.ID]int{}}
+	rs := testRulesSet(t)
+	var mu sync.Mutex
+	drained, committedThen := 0, 0
+	stop := startStage(t, NewStage(StageConfig{
+		Bus: b, Store: st, Rules: func() *Rules { return rs }, BacklogBatches: 5,
+		Drained: func() {
+			n, _, _ := st.snapshot()
+			mu.Lock()
+			drained, committedThen = drained+1, n
+			mu.Unlock()
+		},
+	}))
+	defer stop()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return drained }
+	if !waitUntil(30*time.Second, 20*time.Millisecond, func() bool { return count() > 0 }) {
+		n, _, _ := st.snapshot()
+		t.Fatalf("Drained not called (%d of %d batches committed)", n, batches)
+	}
+	// Two more batches, fewer than BacklogBatches: the stage keeps up,
+	// which is no backlog.
+	for i := 0; i < 2; i++ {
+		if err := b.Publish(ctx, batchOf("windows", `{"EventID":4624,"Channel":"Security","Computer":"late"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(2500 * time.Millisecond) // two more idle fetches
+	mu.Lock()
+	defer mu.Unlock()
+	if n, _, _ := st.snapshot(); n != batches+2 {
+		t.Errorf("%d batches committed, want %d", n, batches+2)
+	}
+	if drained != 1 || committedThen != batches {
+		t.Errorf("Drained called %d times, the first with %d of %d batches committed; want once, after all", drained, committedThen, batches)
+	}
+}

@@ -61,6 +61,16 @@ func (e *Event) Reset() {
 	*e = Event{Fields: fields}
 }
 
+// Release is Reset that also lets go of every value the event held, kept
+// storage included: Reset leaves old values in place (they are only
+// marked unset), and a value that is a view of a record's bytes keeps the
+// record's whole buffer alive. Call it when a reused event will sit idle.
+func (e *Event) Release() {
+	e.Reset()
+	clear(e.Fields.vals)
+	clear(e.Fields.multi[:cap(e.Fields.multi)])
+}
+
 // Get returns the value of a field named the way Sigma rules name fields: a
 // source's own field first, then the ECS name. ok is false when neither is
 // present. It looks the name up on every call: the engine resolves names to

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -76,6 +77,37 @@ type reqState struct {
 
 var gzipReaders sync.Pool // *gzip.Reader
 
+// defaultGzipWait is how long a gzip body waits for a decompression turn
+// before it is pushed back: long enough to ride out a burst, short enough
+// that a waiting request holds no connection for long.
+const defaultGzipWait = 2 * time.Second
+
+// gzipTurn takes one of the MaxDecompressions turns, waiting up to
+// h.gzipWait; release gives it back. Inflating is where a small request
+// turns into a large buffer, so the number at once is bounded apart from
+// the bytes in flight.
+func (h *Handler) gzipTurn(r *http.Request) (release func(), ref *refusal) {
+	select {
+	case h.gzipSlots <- struct{}{}:
+	default:
+		t := time.NewTimer(h.gzipWait)
+		defer t.Stop()
+		select {
+		case h.gzipSlots <- struct{}{}:
+		case <-t.C:
+			return nil, &refusal{
+				code:   http.StatusTooManyRequests,
+				reason: reasonTooManyInflight,
+				msg:    "too many gzip bodies being inflated at once (limit " + strconv.Itoa(cap(h.gzipSlots)) + "): retry later",
+				retry:  true,
+			}
+		case <-r.Context().Done():
+			return nil, &refusal{code: http.StatusServiceUnavailable, noMetric: true, msg: "request cancelled while waiting to inflate its body"}
+		}
+	}
+	return func() { <-h.gzipSlots }, nil
+}
+
 // readBody reads the request body into st.buf, inflating gzip, never
 // holding more than MaxBodyBytes (plus slack) of it: a gzip bomb is refused
 // after MaxBodyBytes of output, not read to its end. What is read is
@@ -88,6 +120,11 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, gz bool, st *
 	var rd io.Reader = http.MaxBytesReader(w, r.Body, int64(limit))
 	hint := int(r.ContentLength)
 	if gz {
+		release, ref := h.gzipTurn(r)
+		if ref != nil {
+			return ref
+		}
+		defer release()
 		zr, _ := gzipReaders.Get().(*gzip.Reader)
 		var err error
 		if zr == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -103,6 +104,12 @@ type Config struct {
 	// (default 2m, negative: no bound), requests get 503 with Retry-After.
 	Backlog Backlogger
 	MaxLag  time.Duration
+	// MaxDecompressions is how many gzip bodies are inflated at once; a
+	// request beyond it waits briefly for a turn, then gets 429. Each
+	// holds up to MaxBodyBytes of output while it inflates, so this and
+	// MaxInflightBytes are what bound ingest's memory under gzip bombs.
+	// Default: the number of CPUs (at least 2), as inflating is CPU work.
+	MaxDecompressions int
 	// PublishConcurrency is how many batches of one request are published
 	// at once.
 	PublishConcurrency int
@@ -178,6 +185,11 @@ func (c Config) withDefaults() (Config, error) {
 		case *s.v == 0:
 			*s.v = s.def
 		}
+	}
+	if c.MaxDecompressions < 0 {
+		errs = append(errs, fmt.Errorf("ingest: Config.MaxDecompressions is %d, must not be negative", c.MaxDecompressions))
+	} else if c.MaxDecompressions == 0 {
+		c.MaxDecompressions = max(2, runtime.GOMAXPROCS(0))
 	}
 	if c.MaxInflightBytes < 0 {
 		errs = append(errs, fmt.Errorf("ingest: Config.MaxInflightBytes is %d, must not be negative", c.MaxInflightBytes))

@@ -34,6 +34,10 @@ type Handler struct {
 	inflight inflight
 	lag      lagGate
 	states   sync.Pool // *reqState
+	// gzipSlots holds a token for each gzip body being inflated (body.go);
+	// gzipWait is how long a request waits for one.
+	gzipSlots chan struct{}
+	gzipWait  time.Duration
 }
 
 // NewHandler checks cfg, fills in defaults and registers the metrics.
@@ -49,6 +53,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 	h := &Handler{cfg: cfg, m: m}
 	h.inflight.max, h.inflight.wsMax, h.inflight.keyMax = cfg.MaxInflightBytes, cfg.MaxInflightWorkspaceBytes, cfg.MaxInflightKeyBytes
 	h.lag.src, h.lag.max = cfg.Backlog, cfg.MaxLag
+	h.gzipSlots, h.gzipWait = make(chan struct{}, cfg.MaxDecompressions), defaultGzipWait
 	h.states.New = func() any { return new(reqState) }
 	return h, nil
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -821,4 +822,40 @@ func TestConcurrentPublishFailure(t *testing.T) {
 	if got := metricValue(t, e.h.m.records); got != float64(stored) {
 		t.Errorf("records_total %v, stored %d", got, stored)
 	}
+}
+
+// TestGzipConcurrencyBounded: with MaxDecompressions 1, a second gzip body
+// is not inflated while the first still is; after a short wait it is
+// pushed back (429 with Retry-After), and a plain body is not held up.
+func TestGzipConcurrencyBounded(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxDecompressions = 1 })
+	e.h.gzipWait = 50 * time.Millisecond
+	// The first body: a gzip stream that stalls after its header.
+	pr, pw := io.Pipe()
+	zw := gzip.NewWriter(pw)
+	var wg sync.WaitGroup
+	var first int
+	wg.Go(func() {
+		first = e.do(t, req{query: "source=win", ct: ndjson, body: pr, headers: map[string]string{"Content-Encoding": "gzip"}}).Code
+	})
+	if _, err := zw.Write([]byte(`{"a":1}` + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Flush(); err != nil { // the handler is now inflating it
+		t.Fatal(err)
+	}
+	w := e.do(t, req{query: "source=win", ct: ndjson, body: bytes.NewReader(gz(t, `{"b":2}`+"\n")), headers: map[string]string{"Content-Encoding": "gzip"}})
+	r := decodeError(t, w, 429)
+	if w.Header().Get("Retry-After") == "" || !strings.Contains(r.Detail, "gzip bodies being inflated at once (limit 1)") {
+		t.Errorf("429: Retry-After %q, error %q", w.Header().Get("Retry-After"), r.Detail)
+	}
+	decodeReply(t, e.post(t, "source=win", ndjson, `{"c":3}`+"\n"))
+	zw.Close()
+	pw.Close()
+	wg.Wait()
+	if first != 202 {
+		t.Errorf("first request: %d", first)
+	}
+	// The slot is free again.
+	decodeReply(t, e.do(t, req{query: "source=win", ct: ndjson, body: bytes.NewReader(gz(t, `{"d":4}`+"\n")), headers: map[string]string{"Content-Encoding": "gzip"}}))
 }

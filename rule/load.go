@@ -32,12 +32,44 @@ func LoadSet(paths ...string) (*Set, []error) {
 	return s, append(errs, s.ApplyFilters()...)
 }
 
+// Defaults of the size limits of Options: generous for any real rule
+// (SigmaHQ's largest has a few hundred values), bounded so that one file
+// cannot take the server's memory.
+const (
+	DefaultMaxRuleValues = 100_000
+	DefaultMaxFileBytes  = 8 << 20
+)
+
 // Options are what loading needs from the configuration; nil loads rules
-// that use no placeholders.
+// that use no placeholders, with the default limits.
 type Options struct {
 	// Placeholders fills each %name% of a value under the expand modifier
 	// with every one of its values.
 	Placeholders map[string][]string
+	// MaxRuleValues bounds the values of one rule's (or filter's)
+	// detection, counted as compiled: after placeholders and modifiers
+	// such as windash expand them. 0: DefaultMaxRuleValues.
+	MaxRuleValues int
+	// MaxFileBytes bounds a rule file or text. 0: DefaultMaxFileBytes.
+	MaxFileBytes int64
+}
+
+func (o *Options) maxRuleValues() int {
+	if o == nil || o.MaxRuleValues <= 0 {
+		return DefaultMaxRuleValues
+	}
+	return o.MaxRuleValues
+}
+
+func (o *Options) maxFileBytes() int64 {
+	if o == nil || o.MaxFileBytes <= 0 {
+		return DefaultMaxFileBytes
+	}
+	return o.MaxFileBytes
+}
+
+func (o *Options) tooLarge(file string, size int64) error {
+	return &Error{File: file, Reason: fmt.Sprintf("rule file is %d bytes, more than the limit of %d (rule-max-file raises it)", size, o.maxFileBytes())}
 }
 
 func (o *Options) placeholder(name string) ([]string, bool) {
@@ -106,6 +138,10 @@ func ParseFileSet(path string) (*Set, []error) {
 // ParseFileSet is ParseSet of a file's text, with options; filters are
 // left unapplied.
 func (o *Options) ParseFileSet(path string) (*Set, []error) {
+	// The size is checked before reading: a huge file is not read whole.
+	if info, err := os.Stat(path); err == nil && info.Size() > o.maxFileBytes() {
+		return &Set{}, []error{o.tooLarge(path, info.Size())}
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return &Set{}, []error{&Error{File: path, Reason: "cannot read rule file: " + osReason(err)}}
@@ -133,6 +169,9 @@ func ParseSet(file string, data []byte) (*Set, []error) {
 // options; Sigma filters are left unapplied in Set.Filters.
 func (o *Options) ParseSet(file string, data []byte) (*Set, []error) {
 	set := &Set{}
+	if int64(len(data)) > o.maxFileBytes() {
+		return set, []error{o.tooLarge(file, int64(len(data)))}
+	}
 	var errs []error
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
@@ -195,6 +234,71 @@ func (o *Options) ParseSet(file string, data []byte) (*Set, []error) {
 }
 
 func pos(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
+
+// valueCount counts the values of a detection's searches as written
+// (each is at least one value once compiled), following aliases, and
+// refuses them past limit at the key they are under. It looks only where
+// values may be — a search's map, its list of maps or keywords, a field's
+// value or list — and leaves shapes that are not a rule's to parseSearch.
+// visits bounds the walk itself: aliases can make a small text a huge
+// tree.
+type valueCount struct {
+	limit, n, visits int
+}
+
+// add counts the values of v, found under key; search is set for a
+// search's own value.
+func (c *valueCount) add(key, v *yaml.Node, search bool) *posError {
+	if c.visits++; c.visits > 4*c.limit+1024 {
+		return errAt(pos(key), "the rule's detection is too large (more than %d YAML nodes)", 4*c.limit+1024)
+	}
+	if v = deref(v); v == nil {
+		return nil
+	}
+	switch {
+	case v.Kind == yaml.ScalarNode:
+		if c.n++; c.n > c.limit {
+			return errAt(pos(key), "the rule has more than %d values (the limit; rule-max-values raises it)", c.limit)
+		}
+	case v.Kind == yaml.SequenceNode:
+		for _, e := range v.Content {
+			if e = deref(e); e == nil || e.Kind == yaml.SequenceNode || e.Kind == yaml.MappingNode && !search {
+				continue
+			}
+			if err := c.add(key, e, search); err != nil {
+				return err
+			}
+		}
+	case v.Kind == yaml.MappingNode && search:
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			if err := c.add(v.Content[i], v.Content[i+1], false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkValues refuses a detection with more than limit values, at the
+// field that passes it. Values count as compiled: a value that expands to
+// several patterns counts as each; the compiled matcher's size grows with
+// them.
+func checkValues(d *Detection, limit int) *posError {
+	n := 0
+	for _, s := range d.Searches {
+		for _, g := range s.Groups {
+			for _, m := range g {
+				for _, v := range m.Values {
+					n += max(1, len(v.Patterns))
+				}
+				if n > limit {
+					return errAt(m.Pos, "the rule has more than %d values (the limit; rule-max-values raises it)", limit)
+				}
+			}
+		}
+	}
+	return nil
+}
 
 // deref follows YAML aliases.
 func deref(n *yaml.Node) *yaml.Node {
@@ -345,6 +449,9 @@ func parseDetection(key, v *yaml.Node, o *Options) (*Detection, *posError) {
 	}
 	d := &Detection{}
 	var cond *yaml.Node
+	// Values as written are counted first, so that a rule far over the
+	// limit is refused before its values are turned into patterns.
+	vc := valueCount{limit: o.maxRuleValues()}
 	for _, kv := range kvs {
 		k, v := kv[0], kv[1]
 		switch k.Value {
@@ -355,11 +462,17 @@ func parseDetection(key, v *yaml.Node, o *Options) (*Detection, *posError) {
 		case "timeframe":
 			return nil, errAt(pos(k), "timeframe is the old aggregation syntax: write a correlation rule (see docs/correlation.md)")
 		}
+		if err := vc.add(k, v, true); err != nil {
+			return nil, err
+		}
 		s, err := parseSearch(k, v, o)
 		if err != nil {
 			return nil, err
 		}
 		d.Searches = append(d.Searches, s)
+	}
+	if err := checkValues(d, o.maxRuleValues()); err != nil {
+		return nil, err
 	}
 	if cond == nil {
 		return nil, errAt(pos(key), "detection has no condition")

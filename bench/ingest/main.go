@@ -3,9 +3,12 @@
 // on loopback (HTTP → bus → detect → store), and reports events/s, the
 // acknowledgement latency percentiles, the detection latency (ingest
 // acknowledgement to stored, from the server's histogram) and the server's
-// peak memory.
+// memory: resident set at start, its peak (VmHWM) and at rest after the
+// backlog drained.
 //
 //	go run ./bench/ingest -n 500000 -batch 1000 -clients 4
+//	go run ./bench/ingest -mode bombs -budget 512MiB     # with 8 gzip bombs
+//	go run ./bench/ingest -mode backlog -budget 512MiB   # detection behind
 package main
 
 import (
@@ -40,7 +43,13 @@ func main() {
 	bin := flag.String("vigil", "", "vigil binary (default: build ./cmd/vigil)")
 	keep := flag.Bool("keep", false, "keep the data directory")
 	extra := flag.String("args", "", "extra arguments for vigil serve, space-separated")
-	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile of the server, taken once everything is stored, to this file")
+	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile of the server, taken at rest (-rest after everything is stored), to this file")
+	flag.StringVar(&mode, "mode", "full", "full (load only), bombs (load plus concurrent gzip bombs) or backlog (detection slower than ingest: one worker and the -sigma rules, so a backlog builds up and drains)")
+	flag.StringVar(&sigma, "sigma", filepath.Join("..", "shared", "data", "sigma", "rules", "windows"), "rules loaded in -mode backlog")
+	flag.IntVar(&bombs, "bombs", 8, "concurrent gzip bomb senders in -mode bombs")
+	flag.Int64Var(&bombSize, "bomb-size", 1<<30, "bytes a gzip bomb inflates to")
+	flag.StringVar(&budget, "budget", "", "memory budget: passed as --memory-limit and checked against the peak (e.g. 512MiB)")
+	flag.DurationVar(&rest, "rest", 20*time.Second, "how long to wait once everything is stored before reading the resident set at rest")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the server, taken while events are pushed, to this file")
 	flag.Parse()
 	if err := run(*n, *batch, *clients, *corpus, *bin, *keep, strings.Fields(*extra)); err != nil {
@@ -49,7 +58,13 @@ func main() {
 	}
 }
 
-var cpuProfile, heapProfile string
+var (
+	cpuProfile, heapProfile string
+	mode, budget, sigma     string
+	bombs                   int
+	bombSize                int64
+	rest                    time.Duration
+)
 
 func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) error {
 	lines, err := readCorpus(corpus)
@@ -85,7 +100,28 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	args := append([]string{"serve", "--listen", addr, "--data-dir", data, "--log-level", "warn"}, extra...)
+	args := []string{"serve", "--listen", addr, "--data-dir", data, "--log-level", "warn"}
+	var budgetBytes int64
+	if budget != "" {
+		if budgetBytes, err = parseSize(budget); err != nil {
+			return fmt.Errorf("-budget: %w", err)
+		}
+		args = append(args, "--memory-limit", budget)
+	}
+	switch mode {
+	case "full", "bombs":
+	case "backlog":
+		args = append(args, "--workers", "1", "--rules", sigma)
+	default:
+		return fmt.Errorf("-mode %q: want full, bombs or backlog", mode)
+	}
+	args = append(args, extra...)
+	var bomb []byte
+	if mode == "bombs" {
+		if bomb, err = gzipBomb(bombSize); err != nil {
+			return err
+		}
+	}
 	srv := exec.Command(bin, args...)
 	srv.Stderr = os.Stderr
 	if cpuProfile != "" || heapProfile != "" {
@@ -99,6 +135,8 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	if err := waitReady(base); err != nil {
 		return err
 	}
+	time.Sleep(time.Second) // let start-up settle
+	startRSS := rss(srv.Process.Pid, "VmRSS:")
 
 	// Bodies are prepared up front so that the clients measure vigil, not
 	// the benchmark.
@@ -129,6 +167,37 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 		go func() { profDone <- profile(base, cpuProfile, 5) }()
 	}
 	start := time.Now()
+	loadDone := make(chan struct{})
+	var bombWG sync.WaitGroup
+	var bombsSent, bombsRefused atomic.Int64
+	for c := 0; c < bombs && bomb != nil; c++ {
+		bombWG.Add(1)
+		go func() {
+			defer bombWG.Done()
+			for {
+				select {
+				case <-loadDone:
+					return
+				default:
+				}
+				req, _ := http.NewRequest("POST", base+"/api/v1/ingest?source=bench&format=windows", bytes.NewReader(bomb))
+				req.Header.Set("Authorization", "Bearer "+key.Secret)
+				req.Header.Set("Content-Type", "application/x-ndjson")
+				req.Header.Set("Content-Encoding", "gzip")
+				resp, err := client.Do(req)
+				if err != nil {
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				bombsSent.Add(1)
+				if resp.StatusCode == 413 || resp.StatusCode == 429 || resp.StatusCode == 503 {
+					bombsRefused.Add(1)
+				}
+			}
+		}()
+	}
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func() {
@@ -167,6 +236,8 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 		}()
 	}
 	wg.Wait()
+	close(loadDone)
+	bombWG.Wait()
 	ingested := time.Since(start)
 	// Wait until everything is stored.
 	for {
@@ -183,7 +254,12 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 		time.Sleep(20 * time.Millisecond)
 	}
 	total := time.Since(start)
-	if heapProfile != "" {
+	peak := rss(srv.Process.Pid, "VmHWM:")
+	time.Sleep(rest)
+	restRSS := rss(srv.Process.Pid, "VmRSS:")
+	restHeap, _ := metric(base, "go_memstats_heap_inuse_bytes")
+	cpu, _ := metric(base, "process_cpu_seconds_total")
+	if heapProfile != "" { // what is held at rest
 		if err := fetch(base+"/debug/pprof/heap", heapProfile); err != nil {
 			fmt.Fprintln(os.Stderr, "heap profile:", err)
 		}
@@ -204,8 +280,68 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	fmt.Printf("detect latency    p50 %s  p95 %s  p99 %s (ack → stored, from the server's histogram)\n", det(.5), det(.95), det(.99))
 	fmt.Printf("signals           %.0f\n", alerts)
 	fmt.Printf("failed requests   %d\n", failed.Load())
-	fmt.Printf("server peak RSS   %s\n", peakRSS(srv.Process.Pid))
+	fmt.Printf("server CPU        %.1f s (user+system, the whole run)\n", cpu)
+	if bomb != nil {
+		fmt.Printf("gzip bombs        %d sent by %d senders (%d MB each inflated, %d KB compressed), %d refused\n",
+			bombsSent.Load(), bombs, bombSize>>20, len(bomb)>>10, bombsRefused.Load())
+	}
+	fmt.Printf("server RSS        start %s  peak %s  at rest %s (%v after all stored; Go heap in use %s)\n", mib(startRSS), mib(peak), mib(restRSS), rest, mib(int64(restHeap)))
+	if budgetBytes > 0 {
+		verdict := "within"
+		if peak > budgetBytes {
+			verdict = "OVER"
+		}
+		fmt.Printf("memory budget     %s: peak %s it (%.0f%%)\n", budget, verdict, 100*float64(peak)/float64(budgetBytes))
+	}
+	if startRSS > 0 {
+		fmt.Printf("rest / start      %.2f×\n", float64(restRSS)/float64(startRSS))
+	}
 	return nil
+}
+
+// gzipBomb returns a gzip stream that inflates to size bytes of one NDJSON
+// line repeated: cheap to send, and refused by the server's body limit only
+// after it has inflated that limit's worth.
+func gzipBomb(size int64) ([]byte, error) {
+	line := []byte(`{"EventID":4625,"TargetUserName":"admin","IpAddress":"203.0.113.7"}` + "\n")
+	var out bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&out, gzip.BestCompression)
+	chunk := bytes.Repeat(line, (1<<20)/len(line))
+	for n := int64(0); n < size; n += int64(len(chunk)) {
+		if _, err := zw.Write(chunk[:min(int64(len(chunk)), size-n)]); err != nil {
+			return nil, err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func mib(n int64) string {
+	if n <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+}
+
+// parseSize reads 512MiB, 1GiB or a plain byte count.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("size %q: want a number with an optional KiB, MiB or GiB", s)
+	}
+	return n * mult, nil
 }
 
 // profile saves a CPU profile of the server over secs seconds.
@@ -336,15 +472,18 @@ func histogram(base, name string) (func(float64) string, error) {
 	}, nil
 }
 
-func peakRSS(pid int) string {
+// rss reads a line of the server's /proc status in bytes: VmRSS (resident
+// now) or VmHWM (the peak resident set); 0 when it cannot.
+func rss(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return "n/a"
+		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			return strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:"))
+		if strings.HasPrefix(l, field) {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(l, field)), "kB")), 10, 64)
+			return kb << 10
 		}
 	}
-	return "n/a"
+	return 0
 }

@@ -39,6 +39,8 @@ type Config struct {
 	RulePlaceholders string        `koanf:"rule-placeholders"`
 	Taxonomy         string        `koanf:"taxonomy"`
 	RulesReload      time.Duration `koanf:"rules-reload"`
+	RuleMaxValues    int           `koanf:"rule-max-values"`
+	RuleMaxFile      string        `koanf:"rule-max-file"`
 	// Placeholders is set in the config file only: name → values.
 	Placeholders map[string]any `koanf:"placeholders"`
 
@@ -65,6 +67,10 @@ type Config struct {
 	IngestBodyMinRate       string        `koanf:"ingest-body-min-rate"`
 	IngestMaxLag            time.Duration `koanf:"ingest-max-lag"`
 
+	// MemoryLimit is the process's memory budget (memory.go,
+	// docs/operations.md).
+	MemoryLimit string `koanf:"memory-limit"`
+
 	HealthInterval time.Duration `koanf:"health-interval"`
 	SilenceFactor  int           `koanf:"silence-factor"`
 	SilenceFloor   time.Duration `koanf:"silence-floor"`
@@ -87,6 +93,7 @@ type Config struct {
 	busMaxBytes, busMaxMessage                             int64
 	ingestMaxBody, ingestMaxLine, ingestMaxField, inflight int64
 	inflightWorkspace, inflightKey, bodyMinRate            int64
+	memoryLimit, ruleMaxFile                               int64
 }
 
 // WorkspaceConfig provisions a workspace.
@@ -146,6 +153,8 @@ var settings = []setting{
 	{"rule-placeholders", "", "YAML file of placeholder values for the expand modifier (name: [values]); adds to the config file's placeholders", 's'},
 	{"taxonomy", "", "YAML file of logsource mappings added to the default taxonomy (see docs/rules.md)", 's'},
 	{"rules-reload", "5s", "how often serve checks rule files for changes and reloads them; 0 turns reloading off", 'd'},
+	{"rule-max-values", "100000", "most values one rule may have, counted after placeholders and modifiers expand them; a larger rule is not loaded", 'i'},
+	{"rule-max-file", "8MiB", "largest rule file; a larger one is not read", 's'},
 	{"nats-url", "", "external NATS JetStream URL (e.g. nats://127.0.0.1:4222); empty runs an embedded server in the data dir", 's'},
 	{"bus-sync-interval", "2m", "how often the embedded bus fsyncs its file store; 0 syncs every write (see docs/bus.md for what an acknowledgement guarantees)", 'd'},
 	{"bus-max-bytes", "4GiB", "size limit of the bus stream; ingest answers 503 when it is full", 's'},
@@ -165,6 +174,7 @@ var settings = []setting{
 	{"ingest-body-timeout", "10s", "how long an ingest body may take beyond what ingest-body-min-rate allows for what it has sent; a body that stalls or trickles is cut then (408); 0 turns the timeout off", 'd'},
 	{"ingest-body-min-rate", "32KiB", "bytes a second an ingest body is given time for, beyond ingest-body-timeout; 0: ingest-body-timeout bounds the whole body", 's'},
 	{"ingest-max-lag", "2m", "ingest answers 503 with Retry-After while the oldest batch not yet detected has waited longer than this; 0 turns the bound off", 'd'},
+	{"memory-limit", "", "memory budget of the process: nine tenths of it become the Go runtime's soft limit (GOMEMLIMIT); ingest keeps at most a quarter of it in flight and inflates fewer gzip bodies at once; empty or 0: none; GOMEMLIMIT in the environment wins", 's'},
 	{"health-interval", "30s", "how often source health is checked", 'd'},
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},
@@ -266,7 +276,12 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 		{"ingest-max-inflight-workspace", c.IngestInflightWorkspace, &c.inflightWorkspace},
 		{"ingest-max-inflight-key", c.IngestInflightKey, &c.inflightKey},
 		{"ingest-body-min-rate", c.IngestBodyMinRate, &c.bodyMinRate},
+		{"memory-limit", c.MemoryLimit, &c.memoryLimit},
+		{"rule-max-file", c.RuleMaxFile, &c.ruleMaxFile},
 	} {
+		if sz.name == "memory-limit" && strings.TrimSpace(sz.in) == "" {
+			continue // none
+		}
 		n, err := parseSize(sz.in)
 		if err != nil {
 			return nil, fmt.Errorf("setting %s: %w", sz.name, err)

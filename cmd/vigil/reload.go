@@ -62,7 +62,7 @@ type ruleReport struct {
 func newRuleLoader(cfg *Config, log *slog.Logger, lateness time.Duration) *ruleLoader {
 	l := &ruleLoader{
 		builtin: !cfg.NoBuiltin, paths: cfg.Rules, log: log, lateness: lateness, strict: cfg.RulesStrict,
-		opts:     &rule.Options{Placeholders: cfg.placeholders},
+		opts:     &rule.Options{Placeholders: cfg.placeholders, MaxRuleValues: cfg.RuleMaxValues, MaxFileBytes: cfg.ruleMaxFile},
 		taxonomy: cfg.taxonomy,
 		status:   map[string]bool{}, disabled: map[string]bool{},
 		files: map[string]*ruleFile{}, pathErrs: map[string]error{},

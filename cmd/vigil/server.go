@@ -77,6 +77,7 @@ const correlationLateness = 2 * time.Minute
 func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, error) {
 	s := &server{cfg: cfg, log: log.With("component", compServer), reg: prometheus.NewRegistry()}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	memLimit := applyMemoryLimit(cfg, s.log)
 	ok := false
 	defer func() {
 		if !ok {
@@ -134,6 +135,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	s.stage = analysis.NewStage(analysis.StageConfig{
 		Bus: b, Store: db, Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
 		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
+		Drained: newOSRelease(log.With("component", compDetect)).drained,
 	})
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigil_bus_lag_batches", Help: "Bus batches not yet processed and acknowledged.",
@@ -153,10 +155,11 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Workspace: api.WorkspaceFrom, Sources: store.Sources{Store: db}, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
 		Logger: log.With("component", compIngest), Registerer: s.reg,
 		MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
-		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: cfg.inflight,
+		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: inflightUnder(cfg, memLimit),
 		Key: api.KeyIDFrom, MaxInflightWorkspaceBytes: cfg.inflightWorkspace, MaxInflightKeyBytes: cfg.inflightKey,
 		BodyTimeout: offIfZero(cfg.IngestBodyTimeout), MinBodyRate: offIfZero(cfg.bodyMinRate),
 		Backlog: b, MaxLag: offIfZero(cfg.IngestMaxLag),
+		MaxDecompressions: decompressions(cfg, memLimit),
 	})
 	if err != nil {
 		return nil, err // "ingest: …"
