@@ -366,6 +366,10 @@ func (s *fakeStore) PurgeEvents(context.Context, time.Time) (int64, error) {
 	return 0, errors.New("fakeStore: PurgeEvents is not used by the API")
 }
 
+func (s *fakeStore) PurgeCommittedBatches(context.Context, time.Time) (int64, error) {
+	return 0, errors.New("fakeStore: PurgeCommittedBatches is not used by the API")
+}
+
 func (s *fakeStore) Close() error { return nil }
 
 // auditOf returns the entries of one action, oldest first.

@@ -159,7 +159,8 @@ type Store interface {
 	// merged into alerts (by dedup key, into the open alert of the key that
 	// was last seen within the dedup window, else a new alert), and the
 	// sources' counters. A batch whose ID was committed before is skipped,
-	// so a bus replay neither duplicates events nor doubles alerts. It
+	// so a bus replay neither duplicates events nor doubles alerts, even
+	// when retention purged its events meanwhile. It
 	// returns how many batches were new.
 	Commit(ctx context.Context, batches []*Batch) (int, error)
 
@@ -181,6 +182,11 @@ type Store interface {
 	// Events counters are lowered by what went. It returns how many events
 	// went.
 	PurgeEvents(ctx context.Context, before time.Time) (int64, error)
+	// PurgeCommittedBatches forgets the ids of batches committed before
+	// before, by which Commit recognises a batch delivered again. They are
+	// kept apart from the events (PurgeEvents leaves them), for as long as
+	// the bus may deliver a batch again; it returns how many went.
+	PurgeCommittedBatches(ctx context.Context, before time.Time) (int64, error)
 
 	// Quarantine lists the records that failed to decode.
 	Quarantine(ctx context.Context, workspace string, q QuarantineQuery) (entries []QuarantineEntry, next string, err error)

@@ -52,6 +52,8 @@ type Config struct {
 	QuarantineMax int           `koanf:"quarantine-max"`
 	DedupWindow   time.Duration `koanf:"dedup-window"`
 	Workers       int           `koanf:"workers"`
+	// ReplayWindow keeps the ids of committed batches (store.md#replays).
+	ReplayWindow time.Duration `koanf:"replay-window"`
 
 	IngestMaxBody      string `koanf:"ingest-max-body"`
 	IngestMaxLine      string `koanf:"ingest-max-line"`
@@ -144,6 +146,7 @@ var settings = []setting{
 	{"quarantine-max", "100000", "quarantined records kept per workspace, newest first (0: no cap)", 'i'},
 	{"dedup-window", "24h", "a signal joins the open alert of its key last seen within this window", 'd'},
 	{"workers", "0", "detect workers (0: one per CPU)", 'i'},
+	{"replay-window", "168h", "how long the ids of committed batches are kept, whatever retention does, so that a batch the bus delivers again after a crash is not stored twice; longer than any outage", 'd'},
 	{"ingest-max-body", "64MiB", "largest ingest request body, after decompression", 's'},
 	{"ingest-max-line", "1MiB", "largest record (line) in an ingest request", 's'},
 	{"ingest-max-field", "256KiB", "largest JSON string value in a record", 's'},

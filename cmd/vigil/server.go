@@ -121,7 +121,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		workers = runtime.GOMAXPROCS(0)
 	}
 	s.stage = analysis.NewStage(analysis.StageConfig{
-		Bus: b, Store: db, Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
+		Bus: b, Store: crashAfterCommits(db), Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
 		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
 	})
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -291,31 +291,43 @@ func provision(ctx context.Context, db store.Store, cfg *Config, log *slog.Logge
 
 // retention purges, hourly, the events received longer ago than the
 // retention setting (not by their own time stamps; the store keeps the
-// evidence of open alerts) and the quarantined records.
+// evidence of open alerts) and the quarantined records; and, on their own
+// schedule, the ids of batches committed longer ago than replay-window.
 func (s *server) retention(ctx context.Context, log *slog.Logger) {
-	if s.cfg.Retention <= 0 {
-		return
-	}
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		n, err := s.store.PurgeEvents(ctx, time.Now().Add(-s.cfg.Retention))
-		if err != nil && ctx.Err() == nil {
-			log.Warn("retention purge failed", "err", err)
-		} else if n > 0 {
-			log.Info("retention purged events", "events", n)
+		if s.cfg.Retention > 0 {
+			s.purgeEvents(ctx, log)
 		}
-		q, err := s.store.PurgeQuarantine(ctx, time.Now().Add(-s.cfg.Retention), s.cfg.QuarantineMax)
-		if err != nil && ctx.Err() == nil {
-			log.Warn("quarantine purge failed", "err", err)
-		} else if q > 0 {
-			log.Info("retention purged quarantined records", "records", q)
+		if s.cfg.ReplayWindow > 0 {
+			n, err := s.store.PurgeCommittedBatches(ctx, time.Now().Add(-s.cfg.ReplayWindow))
+			if err != nil && ctx.Err() == nil {
+				log.Warn("committed batch id purge failed", "err", err)
+			} else if n > 0 {
+				log.Info("retention forgot committed batch ids", "batches", n)
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+func (s *server) purgeEvents(ctx context.Context, log *slog.Logger) {
+	n, err := s.store.PurgeEvents(ctx, time.Now().Add(-s.cfg.Retention))
+	if err != nil && ctx.Err() == nil {
+		log.Warn("retention purge failed", "err", err)
+	} else if n > 0 {
+		log.Info("retention purged events", "events", n)
+	}
+	q, err := s.store.PurgeQuarantine(ctx, time.Now().Add(-s.cfg.Retention), s.cfg.QuarantineMax)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("quarantine purge failed", "err", err)
+	} else if q > 0 {
+		log.Info("retention purged quarantined records", "records", q)
 	}
 }
 

@@ -194,6 +194,21 @@ CREATE TABLE alert_entities (
 UPDATE sources SET events = (SELECT coalesce(sum(b.count), 0) FROM event_blocks b
 	WHERE b.workspace = sources.workspace AND b.source = sources.name);
 `, fill: migrate3},
+	// 4: the ids of committed batches, kept apart from the events so that
+	// retention cannot take them: a batch the bus delivers again after a
+	// crash is recognised even when its events were purged meanwhile. The
+	// ids of blocks stored so far count as committed now (kept a full
+	// window).
+	{sql: `
+CREATE TABLE committed_batches (
+	id        BLOB PRIMARY KEY,
+	committed INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX committed_batches_time ON committed_batches (committed);
+`, fill: func(ctx context.Context, tx *sql.Tx, now time.Time) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO committed_batches (id, committed) SELECT id, ? FROM event_blocks`, nanos(now))
+		return err
+	}},
 }
 
 // migrate applies the migrations the database has not seen yet.
