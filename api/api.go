@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -63,6 +64,16 @@ type Config struct {
 	// just changed, so that the detect stage of this process applies it
 	// at once rather than when its cached tier expires.
 	TierChanged func(workspace string)
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (the throttle's key, the audit log's actor); none by default.
+	TrustedProxies []netip.Prefix
+	// AuthFailLimit failed authentications of one client address within
+	// AuthFailWindow are answered 429 until the window ends; 0 turns the
+	// throttle off (the settings default to DefaultAuthFailLimit a
+	// DefaultAuthFailWindow). The window is also the interval in which
+	// repeated refusals of an address share an audit line.
+	AuthFailLimit  int
+	AuthFailWindow time.Duration
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -79,6 +90,9 @@ type API struct {
 	version      string
 	health       func(workspace string) map[string]SourceHealth
 	tierChanged  func(workspace string)
+	proxies      []netip.Prefix
+	fails        *failThrottle // nil: no throttle
+	failWindow   time.Duration
 	spec         []byte // the OpenAPI document, marshalled once all routes are known
 }
 
@@ -100,6 +114,14 @@ func New(cfg Config) (*API, error) {
 		version:      cfg.Version,
 		health:       cfg.SourceHealth,
 		tierChanged:  cfg.TierChanged,
+		proxies:      cfg.TrustedProxies,
+		failWindow:   cfg.AuthFailWindow,
+	}
+	if a.failWindow <= 0 {
+		a.failWindow = DefaultAuthFailWindow
+	}
+	if cfg.AuthFailLimit > 0 {
+		a.fails = newFailThrottle(cfg.AuthFailLimit, a.failWindow)
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -330,8 +330,32 @@ func (s *fakeStore) Audit(_ context.Context, e store.AuditEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e.ID = int64(len(s.audit) + 1)
+	e.Count = max(e.Count, 1)
 	s.audit = append(s.audit, e)
 	return nil
+}
+
+func (s *fakeStore) AuditRepeat(_ context.Context, e store.AuditEntry, since time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.Count = max(e.Count, 1)
+	for i := len(s.audit) - 1; i >= 0; i-- {
+		a := &s.audit[i]
+		if a.Workspace == e.Workspace && a.Actor == e.Actor && a.Action == e.Action && a.Target == e.Target &&
+			a.Detail == e.Detail && !a.Time.Before(since) {
+			a.Count += e.Count
+			last := e.Time
+			a.Last = &last
+			return nil
+		}
+	}
+	e.ID = int64(len(s.audit) + 1)
+	s.audit = append(s.audit, e)
+	return nil
+}
+
+func (s *fakeStore) PurgeAudit(context.Context, time.Time) (int64, error) {
+	return 0, errors.New("fakeStore: PurgeAudit is not used by the API")
 }
 
 func (s *fakeStore) AuditLog(_ context.Context, workspace string, q store.AuditQuery) ([]store.AuditEntry, string, error) {
@@ -383,4 +407,13 @@ func (s *fakeStore) auditOf(action string) []store.AuditEntry {
 		}
 	}
 	return out
+}
+
+// auditCount sums the counts of one action's entries.
+func (s *fakeStore) auditCount(action string) int {
+	n := 0
+	for _, e := range s.auditOf(action) {
+		n += e.Count
+	}
+	return n
 }

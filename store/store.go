@@ -124,6 +124,11 @@ type AuditEntry struct {
 	Action    string    `json:"action"` // e.g. key.create, key.revoke, alert.status, workspace.tier, auth.refused
 	Target    string    `json:"target"`
 	Detail    string    `json:"detail,omitempty"`
+	// Count is how many times it happened: repeats within an interval
+	// (refused authentications of one address and reason) share a line.
+	// Last is the time of the last repeat, absent when Count is 1.
+	Count int        `json:"count"`
+	Last  *time.Time `json:"last,omitempty"`
 }
 
 // AuditQuery selects audit entries of one workspace.
@@ -172,6 +177,12 @@ type Store interface {
 	SetAlertStatus(ctx context.Context, workspace, id string, status alert.Status, actor string) (alert.Alert, error)
 
 	Audit(ctx context.Context, e AuditEntry) error
+	// AuditRepeat adds e.Count (at least 1) to the line of the same
+	// workspace, actor, action, target and detail written at or after
+	// since, or writes e as a new line when there is none.
+	AuditRepeat(ctx context.Context, e AuditEntry, since time.Time) error
+	// PurgeAudit deletes the audit lines last written before before.
+	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
 	AuditLog(ctx context.Context, workspace string, q AuditQuery) (entries []AuditEntry, next string, err error)
 
 	// PurgeEvents deletes the events received before before (retention),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"sort"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/knadh/koanf/v2"
 	"github.com/spf13/pflag"
 
+	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/rule"
 )
 
@@ -61,6 +63,12 @@ type Config struct {
 	IngestBatchRecords int    `koanf:"ingest-batch-records"`
 	IngestMaxInflight  string `koanf:"ingest-max-inflight"`
 
+	// Authentication and the audit log (docs/api.md#authentication).
+	TrustedProxies []string      `koanf:"trusted-proxies"`
+	AuthFailLimit  int           `koanf:"auth-fail-limit"`
+	AuthFailWindow time.Duration `koanf:"auth-fail-window"`
+	AuditRetention time.Duration `koanf:"audit-retention"`
+
 	HealthInterval time.Duration `koanf:"health-interval"`
 	SilenceFactor  int           `koanf:"silence-factor"`
 	SilenceFloor   time.Duration `koanf:"silence-floor"`
@@ -78,6 +86,9 @@ type Config struct {
 	// landing is what the root page says beyond the API (the demo's key
 	// command); not a setting.
 	landing landingInfo
+
+	// parsed trusted-proxies
+	trustedProxies []netip.Prefix
 
 	// parsed sizes
 	busMaxBytes, busMaxMessage                             int64
@@ -152,6 +163,10 @@ var settings = []setting{
 	{"ingest-max-field", "256KiB", "largest JSON string value in a record", 's'},
 	{"ingest-batch-records", "1000", "records per bus batch", 'i'},
 	{"ingest-max-inflight", "256MiB", "bytes of ingest requests in flight before ingest answers 429", 's'},
+	{"trusted-proxies", "", "CIDRs of reverse proxies whose X-Forwarded-For names the client (the right-most address not in these); empty: X-Forwarded-For is ignored", 'l'},
+	{"auth-fail-limit", "20", "failed authentications of one client address in auth-fail-window before it is answered 429 until the window ends (0: no limit)", 'i'},
+	{"auth-fail-window", "1m", "the window of auth-fail-limit; repeated refusals of one address and reason share an audit line a window", 'd'},
+	{"audit-retention", "2160h", "how long audit log lines are kept, purged hourly (0: for ever)", 'd'},
 	{"health-interval", "30s", "how often source health is checked", 'd'},
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},
@@ -270,6 +285,9 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	default:
 		return nil, fmt.Errorf("setting log-format: %q is neither text nor json", c.LogFormat)
 	}
+	if c.trustedProxies, err = api.ParseCIDRs(splitListAll(c.TrustedProxies)); err != nil {
+		return nil, fmt.Errorf("setting trusted-proxies: %w", err)
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, fmt.Errorf("settings tls-cert and tls-key go together")
 	}
@@ -283,6 +301,16 @@ func settingNames() []string {
 	}
 	sort.Strings(n)
 	return n
+}
+
+// splitListAll splits each of a list's items at commas (the config file
+// may give one string).
+func splitListAll(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, splitList(v)...)
+	}
+	return out
 }
 
 func splitList(v string) []string {

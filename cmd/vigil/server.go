@@ -150,6 +150,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	a, err := api.New(api.Config{
 		Store: db, Logger: log.With("component", compAPI), Registry: s.reg, Version: version,
 		Ingest: ih, IngestOperation: &op, SourceHealth: s.sourceHealth, TierChanged: s.stage.ForgetTier,
+		TrustedProxies: cfg.trustedProxies, AuthFailLimit: cfg.AuthFailLimit, AuthFailWindow: cfg.AuthFailWindow,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
@@ -292,13 +293,22 @@ func provision(ctx context.Context, db store.Store, cfg *Config, log *slog.Logge
 // retention purges, hourly, the events received longer ago than the
 // retention setting (not by their own time stamps; the store keeps the
 // evidence of open alerts) and the quarantined records; and, on their own
-// schedule, the ids of batches committed longer ago than replay-window.
+// schedules, the audit log (audit-retention) and the ids of batches
+// committed longer ago than replay-window.
 func (s *server) retention(ctx context.Context, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		if s.cfg.Retention > 0 {
 			s.purgeEvents(ctx, log)
+		}
+		if s.cfg.AuditRetention > 0 {
+			n, err := s.store.PurgeAudit(ctx, time.Now().Add(-s.cfg.AuditRetention))
+			if err != nil && ctx.Err() == nil {
+				log.Warn("audit log purge failed", "err", err)
+			} else if n > 0 {
+				log.Info("retention purged audit log lines", "lines", n)
+			}
 		}
 		if s.cfg.ReplayWindow > 0 {
 			n, err := s.store.PurgeCommittedBatches(ctx, time.Now().Add(-s.cfg.ReplayWindow))

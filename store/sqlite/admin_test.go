@@ -227,3 +227,56 @@ func TestAudit(t *testing.T) {
 		t.Errorf("bad cursor: err = %v", err)
 	}
 }
+
+// Repeats within an interval share a line with a count; another address,
+// reason or interval starts a line; the audit log has its own retention.
+func TestAuditRepeatAndPurge(t *testing.T) {
+	db, clock := openTest(t)
+	refused := func(actor, detail string) store.AuditEntry {
+		return store.AuditEntry{Actor: actor, Action: "auth.refused", Target: "GET /api/v1/alerts", Detail: detail}
+	}
+	window := time.Minute
+	for i := range 1000 {
+		now := t0.Add(time.Duration(i) * 50 * time.Millisecond) // 50 s
+		clock.set(now)
+		if err := db.AuditRepeat(ctx, refused("192.0.2.1", "unknown key"), now.Truncate(window)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.AuditRepeat(ctx, refused("192.0.2.2", "unknown key"), t0.Truncate(window)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AuditRepeat(ctx, refused("192.0.2.1", "malformed key"), t0.Truncate(window)); err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(10 * time.Minute)
+	clock.set(later)
+	if err := db.AuditRepeat(ctx, store.AuditEntry{Actor: "192.0.2.1", Action: "auth.refused", Target: "GET /api/v1/alerts",
+		Detail: "unknown key", Count: 7}, later.Truncate(window)); err != nil {
+		t.Fatal(err)
+	}
+	es, _, err := db.AuditLog(ctx, "", store.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		last := "-"
+		if e.Last != nil {
+			last = e.Last.Sub(t0).String()
+		}
+		got = append(got, fmt.Sprintf("%s %s %d %s", e.Actor, e.Detail, e.Count, last))
+	}
+	want := "[192.0.2.1 unknown key 7 - 192.0.2.1 malformed key 1 - 192.0.2.2 unknown key 1 - 192.0.2.1 unknown key 1000 49.95s]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("audit lines\n got %v\nwant %s", got, want)
+	}
+
+	n, err := db.PurgeAudit(ctx, t0.Add(5*time.Minute))
+	if err != nil || n != 3 {
+		t.Errorf("PurgeAudit = %d, %v; want the 3 lines of the first minute", n, err)
+	}
+	if es, _, _ := db.AuditLog(ctx, "", store.AuditQuery{}); len(es) != 1 || es[0].Count != 7 {
+		t.Errorf("after the purge: %+v, want the later line", es)
+	}
+}

@@ -209,6 +209,15 @@ CREATE INDEX committed_batches_time ON committed_batches (committed);
 		_, err := tx.ExecContext(ctx, `INSERT INTO committed_batches (id, committed) SELECT id, ? FROM event_blocks`, nanos(now))
 		return err
 	}},
+	// 5: repeated audit entries share a line (a count and the time of the
+	// last repeat), found by actor and action; the audit log is purged by
+	// the time of its lines' last repeat.
+	{sql: `
+ALTER TABLE audit_log ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE audit_log ADD COLUMN last INTEGER;
+CREATE INDEX audit_log_repeat ON audit_log (actor, action, time);
+CREATE INDEX audit_log_time ON audit_log (time);
+`},
 }
 
 // migrate applies the migrations the database has not seen yet.
