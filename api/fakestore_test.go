@@ -136,6 +136,17 @@ func (s *fakeStore) RevokeKey(_ context.Context, workspace, id string, at time.T
 	defer s.mu.Unlock()
 	for i, k := range s.keys {
 		if k.Workspace == workspace && k.ID == id {
+			if k.Scope == tenant.ScopeAdmin && k.Revoked == nil {
+				others := 0
+				for _, o := range s.keys {
+					if o.Workspace == workspace && o.ID != id && o.Scope == tenant.ScopeAdmin && o.Revoked == nil {
+						others++
+					}
+				}
+				if others == 0 {
+					return fmt.Errorf("revoke key %s: %w", id, store.ErrLastAdminKey)
+				}
+			}
 			if k.Revoked == nil {
 				s.keys[i].Revoked = &at
 			}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -145,11 +146,11 @@ func (a *API) registerKeys(h huma.API) {
 		Method:        http.MethodDelete,
 		Path:          "/api/v1/keys/{id}",
 		Summary:       "Revoke an API key",
-		Description:   "The key stops working at once. Needs scope admin. Audited as key.revoke.",
+		Description:   "The key stops working at once. Needs scope admin. Audited as key.revoke. The workspace's last admin key is refused (409): create another admin key first.",
 		Tags:          []string{"keys"},
 		Security:      bearer,
 		DefaultStatus: http.StatusNoContent,
-		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound},
+		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict},
 	}, a.revokeKey)
 }
 
@@ -192,6 +193,10 @@ func (a *API) revokeKey(ctx context.Context, in *keyIDInput) (*struct{}, error) 
 		return nil, err
 	}
 	if err := a.store.RevokeKey(ctx, k.Workspace, in.ID, a.now().UTC()); err != nil {
+		if errors.Is(err, store.ErrLastAdminKey) {
+			return nil, huma.Error409Conflict("key " + in.ID + " is the last admin key of workspace " + k.Workspace +
+				": revoking it would leave no way in; create another admin key first")
+		}
 		return nil, a.storeError(ctx, "key "+in.ID, err)
 	}
 	a.keys.forget(in.ID)

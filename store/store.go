@@ -21,7 +21,19 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
 	ErrInvalid  = errors.New("invalid")
+	// ErrLastAdminKey refuses to revoke a workspace's last live admin
+	// key: the workspace would have no way back in through the API. It is
+	// an ErrConflict.
+	ErrLastAdminKey error = lastAdminKey{}
 )
+
+type lastAdminKey struct{}
+
+func (lastAdminKey) Error() string {
+	return "it is the workspace's last admin key: create another admin key first"
+}
+
+func (lastAdminKey) Is(target error) bool { return target == ErrConflict }
 
 // StoredEvent is an event as the store keeps it: its place and time, the
 // common fields (indexed for entity search) and the raw record, from which

@@ -10,7 +10,7 @@ import (
 // line, newest first.
 func TestAuditExport(t *testing.T) {
 	dir := t.TempDir()
-	_, id := newKey(t, dir, "acme", "admin")
+	_, id := newKey(t, dir, "acme", "read")
 	runCLI(t, "keys", "revoke", id, "--workspace", "acme", "--data-dir", dir)
 	out := runCLI(t, "audit", "export", "--workspace", "acme", "--data-dir", dir)
 	lines := strings.Split(strings.TrimSpace(out), "\n")

@@ -76,8 +76,28 @@ func (db *DB) Keys(ctx context.Context, workspace string) ([]tenant.APIKey, erro
 }
 
 // RevokeKey revokes a workspace's key; revoking again keeps the first time.
+// The last live admin key of the workspace stays (store.ErrLastAdminKey).
 func (db *DB) RevokeKey(ctx context.Context, workspace, id string, at time.Time) error {
 	return db.write(ctx, "revoke key", func(tx *sql.Tx) error {
+		var scope string
+		var revoked sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT scope, revoked FROM api_keys WHERE workspace = ? AND id = ?`, workspace, id).Scan(&scope, &revoked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("revoke key %s in workspace %s: %w", id, workspace, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("revoke key %s in workspace %s: %w", id, workspace, err)
+		}
+		if scope == tenant.ScopeAdmin && !revoked.Valid {
+			var others int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE workspace = ? AND id != ? AND scope = ? AND revoked IS NULL`,
+				workspace, id, tenant.ScopeAdmin).Scan(&others); err != nil {
+				return fmt.Errorf("revoke key %s in workspace %s: %w", id, workspace, err)
+			}
+			if others == 0 {
+				return fmt.Errorf("revoke key %s: %w", id, store.ErrLastAdminKey)
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked = coalesce(revoked, ?) WHERE workspace = ? AND id = ?`,
 			nanos(at), workspace, id)
 		return affectedOne(res, err, fmt.Sprintf("revoke key %s in workspace %s", id, workspace))
