@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -203,6 +204,22 @@ func (s *fakeStore) Sources(_ context.Context, workspace string) ([]tenant.Sourc
 		}
 	}
 	return out, nil
+}
+
+func (s *fakeStore) SourcePage(ctx context.Context, workspace string, q store.SourceQuery) ([]tenant.Source, string, error) {
+	all, _ := s.Sources(ctx, workspace)
+	slices.SortFunc(all, func(a, b tenant.Source) int { return strings.Compare(a.Name, b.Name) })
+	return page(all, q.Limit, q.Cursor)
+}
+
+func (s *fakeStore) CreateSource(ctx context.Context, src tenant.Source, max int) error {
+	if _, err := s.Source(ctx, src.Workspace, src.Name); err == nil {
+		return fmt.Errorf("source %s: %w", src.Name, store.ErrConflict)
+	}
+	if all, _ := s.Sources(ctx, src.Workspace); max > 0 && len(all) >= max {
+		return fmt.Errorf("create source %s: %w", src.Name, tenant.ErrSourceLimit)
+	}
+	return s.PutSource(ctx, src)
 }
 
 // Commit keeps events and makes one alert a dedup key; enough for the API.

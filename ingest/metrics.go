@@ -25,6 +25,7 @@ const (
 	reasonBusFull
 	reasonBusUnavailable
 	reasonTooManyInflight
+	reasonSourceLimit
 	numReasons
 )
 
@@ -42,6 +43,7 @@ var reasonNames = [numReasons]string{
 	reasonBusFull:              "bus_full",
 	reasonBusUnavailable:       "bus_unavailable",
 	reasonTooManyInflight:      "too_many_inflight",
+	reasonSourceLimit:          "source_limit",
 }
 
 func (r reason) String() string { return reasonNames[r] }

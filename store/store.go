@@ -127,6 +127,12 @@ type AlertQuery struct {
 	Cursor      string
 }
 
+// SourceQuery pages a workspace's sources, by name.
+type SourceQuery struct {
+	Limit  int    // default 100, at most 1000
+	Cursor string // from the previous page; empty for the first
+}
+
 // AuditEntry is one line of the audit log.
 type AuditEntry struct {
 	ID        int64     `json:"id"`
@@ -171,6 +177,12 @@ type Store interface {
 	PutSource(ctx context.Context, s tenant.Source) error
 	Source(ctx context.Context, workspace, name string) (tenant.Source, error)
 	Sources(ctx context.Context, workspace string) ([]tenant.Source, error)
+	// SourcePage lists a workspace's sources by name, a page at a time.
+	SourcePage(ctx context.Context, workspace string, q SourceQuery) (sources []tenant.Source, next string, err error)
+	// CreateSource creates s, as ingest does on a source's first use:
+	// ErrConflict when a source of its name exists, tenant.ErrSourceLimit
+	// when max > 0 and the workspace holds max sources already.
+	CreateSource(ctx context.Context, s tenant.Source, max int) error
 
 	// Commit stores batches in one transaction: their events, their signals
 	// merged into alerts (by dedup key, into the open alert of the key that

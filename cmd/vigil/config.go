@@ -62,6 +62,7 @@ type Config struct {
 	IngestMaxField     string `koanf:"ingest-max-field"`
 	IngestBatchRecords int    `koanf:"ingest-batch-records"`
 	IngestMaxInflight  string `koanf:"ingest-max-inflight"`
+	IngestMaxSources   int    `koanf:"ingest-max-sources"`
 
 	// Authentication and the audit log (docs/api.md#authentication).
 	TrustedProxies []string      `koanf:"trusted-proxies"`
@@ -167,6 +168,7 @@ var settings = []setting{
 	{"auth-fail-limit", "20", "failed authentications of one client address in auth-fail-window before it is answered 429 until the window ends (0: no limit)", 'i'},
 	{"auth-fail-window", "1m", "the window of auth-fail-limit; repeated refusals of one address and reason share an audit line a window", 'd'},
 	{"audit-retention", "2160h", "how long audit log lines are kept, purged hourly (0: for ever)", 'd'},
+	{"ingest-max-sources", "1000", "sources a workspace may have for ingest to create one on first use; past it ingest answers 422 and an admin makes sources (0: no cap)", 'i'},
 	{"health-interval", "30s", "how often source health is checked", 'd'},
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},

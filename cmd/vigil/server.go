@@ -138,7 +138,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 
 	maxBatch := int64(b.MaxBatchBytes())
 	ih, err := ingest.NewHandler(ingest.Config{
-		Workspace: api.WorkspaceFrom, Sources: store.Sources{Store: db}, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
+		Workspace: api.WorkspaceFrom, Sources: store.Sources{Store: db, Max: cfg.IngestMaxSources}, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
 		Logger: log.With("component", compIngest), Registerer: s.reg,
 		MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
 		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: cfg.inflight,

@@ -280,3 +280,48 @@ func TestAuditRepeatAndPurge(t *testing.T) {
 		t.Errorf("after the purge: %+v, want the later line", es)
 	}
 }
+
+// Ingest creates sources up to a cap a workspace; the sources list pages.
+func TestCreateSourceCapAndPaging(t *testing.T) {
+	db, _ := openTest(t)
+	mustWorkspace(t, db, "acme")
+	mustWorkspace(t, db, "beta")
+	for i := range 5 {
+		if err := db.CreateSource(ctx, tenant.Source{Workspace: "acme", Name: fmt.Sprintf("s%d", i), Format: "json"}, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.CreateSource(ctx, tenant.Source{Workspace: "acme", Name: "s2", Format: "json"}, 5); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("existing source: %v, want ErrConflict", err)
+	}
+	if err := db.CreateSource(ctx, tenant.Source{Workspace: "acme", Name: "s5", Format: "json"}, 5); !errors.Is(err, tenant.ErrSourceLimit) {
+		t.Errorf("sixth source with a cap of 5: %v, want ErrSourceLimit", err)
+	}
+	if err := db.CreateSource(ctx, tenant.Source{Workspace: "beta", Name: "s5", Format: "json"}, 5); err != nil {
+		t.Errorf("another workspace has its own cap: %v", err)
+	}
+	var names []string
+	q := store.SourceQuery{Limit: 2}
+	for pages := 1; ; pages++ {
+		srcs, next, err := db.SourcePage(ctx, "acme", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range srcs {
+			names = append(names, s.Name)
+		}
+		if next == "" {
+			if pages != 3 {
+				t.Errorf("%d pages, want 3", pages)
+			}
+			break
+		}
+		q.Cursor = next
+	}
+	if fmt.Sprint(names) != "[s0 s1 s2 s3 s4]" {
+		t.Errorf("paged sources %v", names)
+	}
+	if _, _, err := db.SourcePage(ctx, "acme", store.SourceQuery{Cursor: "zz"}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("bad cursor: %v, want ErrInvalid", err)
+	}
+}
