@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -27,9 +28,12 @@ const (
 	refusedRevoked   = "revoked"
 	refusedScope     = "scope"
 	refusedThrottled = "throttled"
+	refusedExpired   = "expired"
+	refusedAddress   = "address"
 )
 
-var refusedReasons = []string{refusedMissing, refusedMalformed, refusedUnknown, refusedRevoked, refusedScope, refusedThrottled}
+var refusedReasons = []string{refusedMissing, refusedMalformed, refusedUnknown, refusedRevoked, refusedScope, refusedThrottled,
+	refusedExpired, refusedAddress}
 
 // keyCacheTTL bounds how long a key found in the store is trusted without
 // asking again: a revoke from another process (the CLI) takes at most this
@@ -84,6 +88,14 @@ func (a *API) authenticate(route string, need []string, next http.Handler) http.
 		case key.Revoked != nil:
 			a.refuse(w, r, route, c, refusedRevoked, &key, "")
 			return
+		case key.Expired(a.now()):
+			a.refuse(w, r, route, c, refusedExpired, &key,
+				"API key "+key.Prefix+"… expired at "+key.Expires.UTC().Format(time.RFC3339)+"; use its successor or create a new key")
+			return
+		case !keyAllows(key, c.addr):
+			a.refuse(w, r, route, c, refusedAddress, &key,
+				"API key "+key.Prefix+"… may not be used from "+c.addr)
+			return
 		case !slices.Contains(need, key.Scope):
 			a.refuse(w, r, route, c, refusedScope, &key,
 				fmt.Sprintf("%s needs a key of scope %s; this key has scope %s", route, needText, key.Scope))
@@ -96,6 +108,25 @@ func (a *API) authenticate(route string, need []string, next http.Handler) http.
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, principalKey{}, key)))
 	})
+}
+
+// keyAllows reports whether key may be used from addr: any address when
+// its allow-list is empty. An entry that does not parse allows nothing.
+func keyAllows(key tenant.APIKey, addr string) bool {
+	if len(key.Allow) == 0 {
+		return true
+	}
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, a := range key.Allow {
+		if ps, err := ParseCIDRs([]string{a}); err == nil && ps[0].Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // bearerSecret takes the key out of the Authorization header, or says why
@@ -142,12 +173,14 @@ func (a *API) refuse(w http.ResponseWriter, r *http.Request, route string, c cli
 		}
 	}
 	a.auditRepeat(r.Context(), entry, since)
-	if reason == refusedScope {
+	if reason == refusedScope || reason == refusedAddress {
 		writeError(w, http.StatusForbidden, msg)
 		return
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
 	switch reason {
+	case refusedExpired:
+		writeError(w, http.StatusUnauthorized, msg)
 	case refusedMissing:
 		writeError(w, http.StatusUnauthorized, `missing API key: send "Authorization: Bearer <key>"`)
 	case refusedMalformed:

@@ -140,7 +140,7 @@ func (s *fakeStore) RevokeKey(_ context.Context, workspace, id string, at time.T
 			if k.Scope == tenant.ScopeAdmin && k.Revoked == nil {
 				others := 0
 				for _, o := range s.keys {
-					if o.Workspace == workspace && o.ID != id && o.Scope == tenant.ScopeAdmin && o.Revoked == nil {
+					if o.Workspace == workspace && o.ID != id && o.Scope == tenant.ScopeAdmin && o.Revoked == nil && !o.Expired(at) {
 						others++
 					}
 				}
@@ -155,6 +155,24 @@ func (s *fakeStore) RevokeKey(_ context.Context, workspace, id string, at time.T
 		}
 	}
 	return fmt.Errorf("key %s: %w", id, store.ErrNotFound)
+}
+
+func (s *fakeStore) RotateKey(ctx context.Context, workspace, id string, successor tenant.APIKey, oldExpires time.Time) error {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.keys, func(k tenant.APIKey) bool { return k.Workspace == workspace && k.ID == id })
+	s.mu.Unlock()
+	if i < 0 {
+		return fmt.Errorf("rotate key %s: %w", id, store.ErrNotFound)
+	}
+	if err := s.CreateKey(ctx, successor); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.keys[i].Expires; e == nil || oldExpires.Before(*e) {
+		s.keys[i].Expires = &oldExpires
+	}
+	return nil
 }
 
 func (s *fakeStore) TouchKey(_ context.Context, id string, at time.Time) error {

@@ -173,6 +173,10 @@ type Store interface {
 	Keys(ctx context.Context, workspace string) ([]tenant.APIKey, error)
 	RevokeKey(ctx context.Context, workspace, id string, at time.Time) error
 	TouchKey(ctx context.Context, id string, at time.Time) error
+	// RotateKey stores successor, a new key of the workspace, and has key
+	// id expire at oldExpires (or when it expires already, if earlier), in
+	// one transaction. A revoked key is not rotated (ErrInvalid).
+	RotateKey(ctx context.Context, workspace, id string, successor tenant.APIKey, oldExpires time.Time) error
 
 	PutSource(ctx context.Context, s tenant.Source) error
 	Source(ctx context.Context, workspace, name string) (tenant.Source, error)

@@ -24,4 +24,13 @@ type APIKey struct {
 	Created   time.Time  `json:"created"`
 	LastUsed  *time.Time `json:"last_used,omitempty"`
 	Revoked   *time.Time `json:"revoked,omitempty"`
+	// Expires, when set, is when the key stops working (a rotated key's
+	// end of overlap).
+	Expires *time.Time `json:"expires,omitempty"`
+	// Allow, when set, lists the addresses (CIDRs) the key may be used
+	// from.
+	Allow []string `json:"allow,omitempty"`
 }
+
+// Expired reports whether the key has expired at now.
+func (k APIKey) Expired(now time.Time) bool { return k.Expires != nil && !now.Before(*k.Expires) }

@@ -218,6 +218,12 @@ ALTER TABLE audit_log ADD COLUMN last INTEGER;
 CREATE INDEX audit_log_repeat ON audit_log (actor, action, time);
 CREATE INDEX audit_log_time ON audit_log (time);
 `},
+	// 6: keys may expire (rotation's overlap) and be bound to addresses
+	// (allow: CIDRs, comma-separated).
+	{sql: `
+ALTER TABLE api_keys ADD COLUMN expires INTEGER;
+ALTER TABLE api_keys ADD COLUMN allow TEXT NOT NULL DEFAULT '';
+`},
 }
 
 // migrate applies the migrations the database has not seen yet.
