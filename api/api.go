@@ -30,6 +30,7 @@ const (
 	ingestPattern  = "POST /api/v1/ingest"
 	auditPattern   = "GET /api/v1/audit"
 	openAPIPattern = "GET /api/v1/openapi.json"
+	metricsPattern = "GET /metrics"
 )
 
 // Check is one readiness check, run by /readyz.
@@ -74,6 +75,9 @@ type Config struct {
 	// repeated refusals of an address share an audit line.
 	AuthFailLimit  int
 	AuthFailWindow time.Duration
+	// MetricsKeyRequired puts /metrics behind a key of scope metrics;
+	// otherwise it is open, like /healthz and /readyz.
+	MetricsKeyRequired bool
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -165,7 +169,11 @@ func New(cfg Config) (*API, error) {
 
 	a.mux.Handle("GET /healthz", a.instrument("GET /healthz", http.HandlerFunc(a.healthz)))
 	a.mux.Handle("GET /readyz", a.instrument("GET /readyz", http.HandlerFunc(a.readyz)))
-	a.mux.Handle("GET /metrics", a.instrument("GET /metrics", metricsHandler(reg)))
+	if cfg.MetricsKeyRequired {
+		a.mux.Handle(metricsPattern, a.route(metricsPattern, metricsHandler(reg)))
+	} else {
+		a.mux.Handle(metricsPattern, a.instrument(metricsPattern, metricsHandler(reg)))
+	}
 	// Anything else is a problem document, not the mux's plain text.
 	a.mux.Handle("/", a.instrument("unmatched", http.HandlerFunc(a.unmatched)))
 	return a, nil
@@ -220,6 +228,9 @@ func scopesFor(pattern string) []string {
 		return []string{tenant.ScopeIngest, tenant.ScopeAdmin}
 	case pattern == auditPattern:
 		return []string{tenant.ScopeAdmin}
+	case pattern == metricsPattern:
+		// Every workspace's figures: not for a workspace's admin.
+		return []string{tenant.ScopeMetrics}
 	case method == http.MethodGet && strings.HasPrefix(path, "/api/"):
 		return []string{tenant.ScopeRead, tenant.ScopeAdmin}
 	default:

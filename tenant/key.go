@@ -7,10 +7,16 @@ const (
 	ScopeIngest = "ingest" // may push records, nothing else
 	ScopeRead   = "read"   // may read (GET) everything but the audit log
 	ScopeAdmin  = "admin"  // may do everything in its workspace
+	// ScopeMetrics may read /metrics only, when the server requires a key
+	// there. The metrics cover every workspace: such keys are the
+	// operator's, made with the CLI.
+	ScopeMetrics = "metrics"
 )
 
 // ValidScope reports whether s is a scope.
-func ValidScope(s string) bool { return s == ScopeIngest || s == ScopeRead || s == ScopeAdmin }
+func ValidScope(s string) bool {
+	return s == ScopeIngest || s == ScopeRead || s == ScopeAdmin || s == ScopeMetrics
+}
 
 // APIKey is a workspace's key. The secret is shown once at creation and
 // stored only as its hash.

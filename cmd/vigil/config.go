@@ -69,6 +69,7 @@ type Config struct {
 	AuthFailLimit  int           `koanf:"auth-fail-limit"`
 	AuthFailWindow time.Duration `koanf:"auth-fail-window"`
 	AuditRetention time.Duration `koanf:"audit-retention"`
+	MetricsKey     bool          `koanf:"metrics-key-required"`
 
 	HealthInterval time.Duration `koanf:"health-interval"`
 	SilenceFactor  int           `koanf:"silence-factor"`
@@ -167,6 +168,7 @@ var settings = []setting{
 	{"trusted-proxies", "", "CIDRs of reverse proxies whose X-Forwarded-For names the client (the right-most address not in these); empty: X-Forwarded-For is ignored", 'l'},
 	{"auth-fail-limit", "20", "failed authentications of one client address in auth-fail-window before it is answered 429 until the window ends (0: no limit)", 'i'},
 	{"auth-fail-window", "1m", "the window of auth-fail-limit; repeated refusals of one address and reason share an audit line a window", 'd'},
+	{"metrics-key-required", "false", "serve /metrics only to keys of scope metrics (made with vigil keys create --scope metrics); off, /metrics is open like /healthz", 'b'},
 	{"audit-retention", "2160h", "how long audit log lines are kept, purged hourly (0: for ever)", 'd'},
 	{"ingest-max-sources", "1000", "sources a workspace may have for ingest to create one on first use; past it ingest answers 422 and an admin makes sources (0: no cap)", 'i'},
 	{"health-interval", "30s", "how often source health is checked", 'd'},

@@ -151,6 +151,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Store: db, Logger: log.With("component", compAPI), Registry: s.reg, Version: version,
 		Ingest: ih, IngestOperation: &op, SourceHealth: s.sourceHealth, TierChanged: s.stage.ForgetTier,
 		TrustedProxies: cfg.trustedProxies, AuthFailLimit: cfg.AuthFailLimit, AuthFailWindow: cfg.AuthFailWindow,
+		MetricsKeyRequired: cfg.MetricsKey,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
