@@ -168,8 +168,11 @@ func (a *API) refuse(w http.ResponseWriter, r *http.Request, route string, c cli
 	if key != nil {
 		entry.Workspace = key.Workspace
 		entry.Target = "key:" + key.ID
-		if reason == refusedScope {
+		switch reason {
+		case refusedScope:
 			entry.Detail = "scope " + key.Scope + " key on " + route + via(c)
+		case refusedAddress:
+			entry.Detail = "address outside the key's allow-list on " + route + via(c)
 		}
 	}
 	a.auditRepeat(r.Context(), entry, since)
