@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/api"
 )
 
 // vigil audit export writes the workspace's audit log, one JSON object a
@@ -67,5 +70,57 @@ func TestKeysRotateAndLimits(t *testing.T) {
 	}
 	if !strings.Contains(runCLI(t, "audit", "export", "--workspace", "acme", "--data-dir", dir), `"action":"key.rotate"`) {
 		t.Errorf("rotation not audited")
+	}
+}
+
+// A flood of unknown keys from one address against the real server is
+// throttled after auth-fail-limit, and leaves a few audit lines whose
+// counts add up, not a line a request.
+func TestFailedAuthFloodOverHTTP(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := newKey(t, dir, "acme", "read")
+	srv := startServe(t, dir, "--auth-fail-limit", "10", "--auth-fail-window", "10m")
+	const flood = 2000
+	codes := map[int]int{}
+	for range flood {
+		secret, _, err := api.NewKey("acme", "admin", "", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := do(t, "GET", srv.url+"/api/v1/alerts", secret, "", nil)
+		codes[r.status]++
+		if r.status == 429 && r.header.Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+	}
+	if codes[401] != 10 || codes[429] != flood-10 {
+		t.Errorf("answers %v, want 10 × 401 and %d × 429", codes, flood-10)
+	}
+	// The same address with a good key waits for the window too.
+	if r := do(t, "GET", srv.url+"/api/v1/alerts", key, "", nil); r.status != 429 {
+		t.Errorf("good key from the throttled address: %d, want 429", r.status)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	do(t, "GET", srv.url+"/api/v1/alerts", key, "", nil) // throttled too; writes the count
+	srv.stop()
+
+	out := strings.TrimSpace(runCLI(t, "audit", "export", "--workspace", "", "--data-dir", dir))
+	lines := strings.Split(out, "\n")
+	counts := map[string]int{}
+	for _, l := range lines {
+		var e struct {
+			Action, Actor string
+			Count         int
+		}
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		counts[e.Action] += e.Count
+	}
+	if len(lines) > 3 {
+		t.Errorf("%d audit lines for a flood of %d, want at most 3:\n%s", len(lines), flood, out)
+	}
+	if counts["auth.refused"] != 10 || counts["auth.throttled"] != flood-10+2 {
+		t.Errorf("audit counts %v, want 10 refused and %d throttled", counts, flood-10+2)
 	}
 }
