@@ -325,3 +325,47 @@ func TestCreateSourceCapAndPaging(t *testing.T) {
 		t.Errorf("bad cursor: %v, want ErrInvalid", err)
 	}
 }
+
+// A key keeps its expiry and allow-list; rotation stores the successor and
+// ends the old key at the overlap (never later than it ended already); an
+// expired admin key does not count as the one that keeps a workspace open.
+func TestKeyExpiryAllowAndRotation(t *testing.T) {
+	db, _ := openTest(t)
+	mustWorkspace(t, db, "acme")
+	exp := t0.Add(48 * time.Hour)
+	old := tenant.APIKey{ID: "k1", Workspace: "acme", Scope: tenant.ScopeAdmin, Prefix: "vgl_a", Hash: []byte{1}, Created: t0,
+		Expires: &exp, Allow: []string{"10.0.0.0/8", "192.0.2.7/32"}}
+	if err := db.CreateKey(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.KeyByHash(ctx, []byte{1})
+	if err != nil || got.Expires == nil || !got.Expires.Equal(exp) || fmt.Sprint(got.Allow) != "[10.0.0.0/8 192.0.2.7/32]" {
+		t.Fatalf("stored key %+v, %v", got, err)
+	}
+	next := tenant.APIKey{ID: "k2", Workspace: "acme", Scope: tenant.ScopeAdmin, Prefix: "vgl_b", Hash: []byte{2}, Created: t0, Allow: old.Allow}
+	if err := db.RotateKey(ctx, "acme", "k1", next, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.KeyByHash(ctx, []byte{1}); got.Expires == nil || !got.Expires.Equal(t0.Add(time.Hour)) {
+		t.Errorf("old key expires %v, want the end of the overlap", got.Expires)
+	}
+	if err := db.RotateKey(ctx, "acme", "k1", tenant.APIKey{ID: "k3", Workspace: "acme", Scope: tenant.ScopeAdmin, Prefix: "vgl_c",
+		Hash: []byte{3}, Created: t0}, t0.Add(100*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.KeyByHash(ctx, []byte{1}); !got.Expires.Equal(t0.Add(time.Hour)) {
+		t.Errorf("a longer overlap moved the expiry to %v", got.Expires)
+	}
+	if err := db.RotateKey(ctx, "acme", "nope", tenant.APIKey{ID: "k4", Workspace: "acme", Scope: "read", Prefix: "p", Hash: []byte{4}},
+		t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("rotate an unknown key: %v", err)
+	}
+	// k1 expired at t0+1h: revoking k2 leaves k3; revoking k3 then
+	// leaves only the expired k1, so it is refused.
+	if err := db.RevokeKey(ctx, "acme", "k2", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeKey(ctx, "acme", "k3", t0.Add(2*time.Hour)); !errors.Is(err, store.ErrLastAdminKey) {
+		t.Errorf("revoke the last live admin key (another only expired): %v, want ErrLastAdminKey", err)
+	}
+}
