@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ const (
 	ingestPattern  = "POST /api/v1/ingest"
 	auditPattern   = "GET /api/v1/audit"
 	openAPIPattern = "GET /api/v1/openapi.json"
+	metricsPattern = "GET /metrics"
 )
 
 // Check is one readiness check, run by /readyz.
@@ -74,6 +76,19 @@ type Config struct {
 	// just changed, so that the detect stage of this process applies it
 	// at once rather than when its cached tier expires.
 	TierChanged func(workspace string)
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (the throttle's key, the audit log's actor); none by default.
+	TrustedProxies []netip.Prefix
+	// AuthFailLimit failed authentications of one client address within
+	// AuthFailWindow are answered 429 until the window ends; 0 turns the
+	// throttle off (the settings default to DefaultAuthFailLimit a
+	// DefaultAuthFailWindow). The window is also the interval in which
+	// repeated refusals of an address share an audit line.
+	AuthFailLimit  int
+	AuthFailWindow time.Duration
+	// MetricsKeyRequired puts /metrics behind a key of scope metrics;
+	// otherwise it is open, like /healthz and /readyz.
+	MetricsKeyRequired bool
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -90,6 +105,9 @@ type API struct {
 	version      string
 	health       func(workspace string) map[string]SourceHealth
 	tierChanged  func(workspace string)
+	proxies      []netip.Prefix
+	fails        *failThrottle // nil: no throttle
+	failWindow   time.Duration
 	spec         []byte // the OpenAPI document, marshalled once all routes are known
 }
 
@@ -111,6 +129,14 @@ func New(cfg Config) (*API, error) {
 		version:      cfg.Version,
 		health:       cfg.SourceHealth,
 		tierChanged:  cfg.TierChanged,
+		proxies:      cfg.TrustedProxies,
+		failWindow:   cfg.AuthFailWindow,
+	}
+	if a.failWindow <= 0 {
+		a.failWindow = DefaultAuthFailWindow
+	}
+	if cfg.AuthFailLimit > 0 {
+		a.fails = newFailThrottle(cfg.AuthFailLimit, a.failWindow)
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -154,7 +180,11 @@ func New(cfg Config) (*API, error) {
 
 	a.mux.Handle("GET /healthz", a.instrument("GET /healthz", http.HandlerFunc(a.healthz)))
 	a.mux.Handle("GET /readyz", a.instrument("GET /readyz", http.HandlerFunc(a.readyz)))
-	a.mux.Handle("GET /metrics", a.instrument("GET /metrics", metricsHandler(reg)))
+	if cfg.MetricsKeyRequired {
+		a.mux.Handle(metricsPattern, a.route(metricsPattern, metricsHandler(reg)))
+	} else {
+		a.mux.Handle(metricsPattern, a.instrument(metricsPattern, metricsHandler(reg)))
+	}
 	// Anything else is a problem document, not the mux's plain text.
 	a.mux.Handle("/", a.instrument("unmatched", http.HandlerFunc(a.unmatched)))
 	return a, nil
@@ -209,6 +239,9 @@ func scopesFor(pattern string) []string {
 		return []string{tenant.ScopeIngest, tenant.ScopeAdmin}
 	case pattern == auditPattern:
 		return []string{tenant.ScopeAdmin}
+	case pattern == metricsPattern:
+		// Every workspace's figures: not for a workspace's admin.
+		return []string{tenant.ScopeMetrics}
 	case method == http.MethodGet && strings.HasPrefix(path, "/api/"):
 		return []string{tenant.ScopeRead, tenant.ScopeAdmin}
 	default:

@@ -102,6 +102,12 @@ func stubIngestOp() *huma.Operation {
 
 func newFixture(t testing.TB, st store.Store, ready ...Check) *fixture {
 	t.Helper()
+	return newFixtureWith(t, st, nil, ready...)
+}
+
+// newFixtureWith is newFixture with edit applied to the API's Config.
+func newFixtureWith(t testing.TB, st store.Store, edit func(*Config), ready ...Check) *fixture {
+	t.Helper()
 	f := &fixture{
 		t:       t,
 		st:      st,
@@ -139,7 +145,7 @@ func newFixture(t testing.TB, st store.Store, ready ...Check) *fixture {
 		f.mu.Unlock()
 		w.WriteHeader(http.StatusAccepted)
 	})
-	a, err := New(Config{
+	cfg := Config{
 		Store:           st,
 		Registry:        f.reg,
 		Ready:           ready,
@@ -147,7 +153,11 @@ func newFixture(t testing.TB, st store.Store, ready ...Check) *fixture {
 		IngestOperation: stubIngestOp(),
 		Version:         "test",
 		Now:             f.clock.Now,
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -26,9 +27,13 @@ const (
 	refusedUnknown   = "unknown"
 	refusedRevoked   = "revoked"
 	refusedScope     = "scope"
+	refusedThrottled = "throttled"
+	refusedExpired   = "expired"
+	refusedAddress   = "address"
 )
 
-var refusedReasons = []string{refusedMissing, refusedMalformed, refusedUnknown, refusedRevoked, refusedScope}
+var refusedReasons = []string{refusedMissing, refusedMalformed, refusedUnknown, refusedRevoked, refusedScope, refusedThrottled,
+	refusedExpired, refusedAddress}
 
 // keyCacheTTL bounds how long a key found in the store is trusted without
 // asking again: a revoke from another process (the CLI) takes at most this
@@ -67,25 +72,40 @@ func (a *API) authenticate(route string, need []string, next http.Handler) http.
 	needText := strings.Join(need, " or ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
+		c := a.clientOf(r)
+		// A client over its failure limit is not heard at all, valid key
+		// or not: every try would tell it something.
+		if retry, flush, since, ok := a.fails.blocked(c.key, a.now()); ok {
+			a.throttle(w, r, route, c, retry, flush, since)
+			return
+		}
 		secret, reason := bearerSecret(r.Header.Values("Authorization"))
 		if reason != "" {
-			a.refuse(w, r, route, reason, nil, "")
+			a.refuse(w, r, route, c, reason, nil, "")
 			return
 		}
 		key, err := a.keys.lookup(ctx, a.store, secret)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			a.refuse(w, r, route, refusedUnknown, nil, "")
+			a.refuse(w, r, route, c, refusedUnknown, nil, "")
 			return
 		case err != nil:
 			a.log.ErrorContext(ctx, "api: look up API key", "route", route, "err", err)
 			writeError(w, http.StatusServiceUnavailable, "cannot check the API key now; retry later")
 			return
 		case key.Revoked != nil:
-			a.refuse(w, r, route, refusedRevoked, &key, "")
+			a.refuse(w, r, route, c, refusedRevoked, &key, "")
+			return
+		case key.Expired(a.now()):
+			a.refuse(w, r, route, c, refusedExpired, &key,
+				"API key "+key.Prefix+"… expired at "+key.Expires.UTC().Format(time.RFC3339)+"; use its successor or create a new key")
+			return
+		case !keyAllows(key, c.addr):
+			a.refuse(w, r, route, c, refusedAddress, &key,
+				"API key "+key.Prefix+"… may not be used from "+c.addr)
 			return
 		case !slices.Contains(need, key.Scope):
-			a.refuse(w, r, route, refusedScope, &key,
+			a.refuse(w, r, route, c, refusedScope, &key,
 				fmt.Sprintf("%s needs a key of scope %s; this key has scope %s", route, needText, key.Scope))
 			return
 		}
@@ -96,6 +116,25 @@ func (a *API) authenticate(route string, need []string, next http.Handler) http.
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, principalKey{}, key)))
 	})
+}
+
+// keyAllows reports whether key may be used from addr: any address when
+// its allow-list is empty. An entry that does not parse allows nothing.
+func keyAllows(key tenant.APIKey, addr string) bool {
+	if len(key.Allow) == 0 {
+		return true
+	}
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, a := range key.Allow {
+		if ps, err := ParseCIDRs([]string{a}); err == nil && ps[0].Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // bearerSecret takes the key out of the Authorization header, or says why
@@ -119,32 +158,40 @@ func bearerSecret(values []string) (secret, reason string) {
 }
 
 // refuse answers a refused authentication, counts it and writes it to the
-// audit log (never with the secret).
-func (a *API) refuse(w http.ResponseWriter, r *http.Request, route, reason string, key *tenant.APIKey, msg string) {
+// audit log (never with the secret): one line per client, reason and
+// window, whose count grows. All but a wrong scope count against the
+// client's failure limit.
+func (a *API) refuse(w http.ResponseWriter, r *http.Request, route string, c client, reason string, key *tenant.APIKey, msg string) {
 	a.metrics.refused.WithLabelValues(reason).Inc()
+	since := a.now().Truncate(a.failWindow)
+	if reason != refusedScope && a.fails != nil {
+		since = a.fails.fail(c.key, a.now())
+	}
 	entry := store.AuditEntry{
-		Time:   a.now().UTC(),
-		Actor:  remoteHost(r.RemoteAddr),
+		Actor:  c.addr,
 		Action: "auth.refused",
 		Target: route,
-		Detail: reason + " key on " + route,
+		Detail: reason + " key on " + route + via(c),
 	}
 	if key != nil {
 		entry.Workspace = key.Workspace
 		entry.Target = "key:" + key.ID
-		if reason == refusedScope {
-			entry.Detail = "scope " + key.Scope + " key on " + route
+		switch reason {
+		case refusedScope:
+			entry.Detail = "scope " + key.Scope + " key on " + route + via(c)
+		case refusedAddress:
+			entry.Detail = "address outside the key's allow-list on " + route + via(c)
 		}
 	}
-	if err := a.store.Audit(r.Context(), entry); err != nil {
-		a.log.ErrorContext(r.Context(), "api: audit refused authentication", "reason", reason, "route", route, "err", err)
-	}
-	if reason == refusedScope {
+	a.auditRepeat(r.Context(), entry, since)
+	if reason == refusedScope || reason == refusedAddress {
 		writeError(w, http.StatusForbidden, msg)
 		return
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
 	switch reason {
+	case refusedExpired:
+		writeError(w, http.StatusUnauthorized, msg)
 	case refusedMissing:
 		writeError(w, http.StatusUnauthorized, `missing API key: send "Authorization: Bearer <key>"`)
 	case refusedMalformed:

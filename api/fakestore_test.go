@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,6 +137,17 @@ func (s *fakeStore) RevokeKey(_ context.Context, workspace, id string, at time.T
 	defer s.mu.Unlock()
 	for i, k := range s.keys {
 		if k.Workspace == workspace && k.ID == id {
+			if k.Scope == tenant.ScopeAdmin && k.Revoked == nil {
+				others := 0
+				for _, o := range s.keys {
+					if o.Workspace == workspace && o.ID != id && o.Scope == tenant.ScopeAdmin && o.Revoked == nil && !o.Expired(at) {
+						others++
+					}
+				}
+				if others == 0 {
+					return fmt.Errorf("revoke key %s: %w", id, store.ErrLastAdminKey)
+				}
+			}
 			if k.Revoked == nil {
 				s.keys[i].Revoked = &at
 			}
@@ -143,6 +155,24 @@ func (s *fakeStore) RevokeKey(_ context.Context, workspace, id string, at time.T
 		}
 	}
 	return fmt.Errorf("key %s: %w", id, store.ErrNotFound)
+}
+
+func (s *fakeStore) RotateKey(ctx context.Context, workspace, id string, successor tenant.APIKey, oldExpires time.Time) error {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.keys, func(k tenant.APIKey) bool { return k.Workspace == workspace && k.ID == id })
+	s.mu.Unlock()
+	if i < 0 {
+		return fmt.Errorf("rotate key %s: %w", id, store.ErrNotFound)
+	}
+	if err := s.CreateKey(ctx, successor); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.keys[i].Expires; e == nil || oldExpires.Before(*e) {
+		s.keys[i].Expires = &oldExpires
+	}
+	return nil
 }
 
 func (s *fakeStore) TouchKey(_ context.Context, id string, at time.Time) error {
@@ -192,6 +222,22 @@ func (s *fakeStore) Sources(_ context.Context, workspace string) ([]tenant.Sourc
 		}
 	}
 	return out, nil
+}
+
+func (s *fakeStore) SourcePage(ctx context.Context, workspace string, q store.SourceQuery) ([]tenant.Source, string, error) {
+	all, _ := s.Sources(ctx, workspace)
+	slices.SortFunc(all, func(a, b tenant.Source) int { return strings.Compare(a.Name, b.Name) })
+	return page(all, q.Limit, q.Cursor)
+}
+
+func (s *fakeStore) CreateSource(ctx context.Context, src tenant.Source, max int) error {
+	if _, err := s.Source(ctx, src.Workspace, src.Name); err == nil {
+		return fmt.Errorf("source %s: %w", src.Name, store.ErrConflict)
+	}
+	if all, _ := s.Sources(ctx, src.Workspace); max > 0 && len(all) >= max {
+		return fmt.Errorf("create source %s: %w", src.Name, tenant.ErrSourceLimit)
+	}
+	return s.PutSource(ctx, src)
 }
 
 // Commit keeps events and makes one alert a dedup key; enough for the API.
@@ -330,8 +376,32 @@ func (s *fakeStore) Audit(_ context.Context, e store.AuditEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e.ID = int64(len(s.audit) + 1)
+	e.Count = max(e.Count, 1)
 	s.audit = append(s.audit, e)
 	return nil
+}
+
+func (s *fakeStore) AuditRepeat(_ context.Context, e store.AuditEntry, since time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.Count = max(e.Count, 1)
+	for i := len(s.audit) - 1; i >= 0; i-- {
+		a := &s.audit[i]
+		if a.Workspace == e.Workspace && a.Actor == e.Actor && a.Action == e.Action && a.Target == e.Target &&
+			a.Detail == e.Detail && !a.Time.Before(since) {
+			a.Count += e.Count
+			last := e.Time
+			a.Last = &last
+			return nil
+		}
+	}
+	e.ID = int64(len(s.audit) + 1)
+	s.audit = append(s.audit, e)
+	return nil
+}
+
+func (s *fakeStore) PurgeAudit(context.Context, time.Time) (int64, error) {
+	return 0, errors.New("fakeStore: PurgeAudit is not used by the API")
 }
 
 func (s *fakeStore) AuditLog(_ context.Context, workspace string, q store.AuditQuery) ([]store.AuditEntry, string, error) {
@@ -366,6 +436,10 @@ func (s *fakeStore) PurgeEvents(context.Context, time.Time) (int64, error) {
 	return 0, errors.New("fakeStore: PurgeEvents is not used by the API")
 }
 
+func (s *fakeStore) PurgeCommittedBatches(context.Context, time.Time) (int64, error) {
+	return 0, errors.New("fakeStore: PurgeCommittedBatches is not used by the API")
+}
+
 func (s *fakeStore) Close() error { return nil }
 
 // auditOf returns the entries of one action, oldest first.
@@ -379,4 +453,13 @@ func (s *fakeStore) auditOf(action string) []store.AuditEntry {
 		}
 	}
 	return out
+}
+
+// auditCount sums the counts of one action's entries.
+func (s *fakeStore) auditCount(action string) int {
+	n := 0
+	for _, e := range s.auditOf(action) {
+		n += e.Count
+	}
+	return n
 }

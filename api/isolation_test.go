@@ -32,6 +32,7 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/keys", nil},
 	{http.MethodPost, "/api/v1/keys", map[string]string{"scope": "admin"}},
 	{http.MethodDelete, "/api/v1/keys/{id}", nil},
+	{http.MethodPost, "/api/v1/keys/{id}/rotate", nil},
 	{http.MethodGet, "/api/v1/audit", nil},
 	{http.MethodGet, "/api/v1/quarantine", nil},
 	{http.MethodGet, "/api/v1/workspace", nil},
@@ -85,6 +86,8 @@ func testIsolation(t *testing.T, f *fixture) {
 			paths = []string{"/api/v1/alerts/" + b.alertIDs[0]}
 		case strings.Contains(rt.path, "/events/{id}"):
 			paths = []string{"/api/v1/events/" + b.eventIDs[0].String()}
+		case rt.path == "/api/v1/keys/{id}/rotate":
+			paths = []string{"/api/v1/keys/" + f.keyIDs["b-admin"] + "/rotate", "/api/v1/keys/" + f.keyIDs["b-read"] + "/rotate"}
 		case strings.Contains(rt.path, "/keys/{id}"):
 			paths = []string{"/api/v1/keys/" + f.keyIDs["b-admin"], "/api/v1/keys/" + f.keyIDs["b-read"]}
 		case rt.path == "/api/v1/sources/{name}" && rt.method == http.MethodGet:

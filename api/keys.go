@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -38,7 +40,7 @@ func NewKey(workspace, scope, name string, now time.Time) (secret string, key te
 		return "", tenant.APIKey{}, fmt.Errorf("new key: workspace is empty: %w", store.ErrInvalid)
 	}
 	if !tenant.ValidScope(scope) {
-		return "", tenant.APIKey{}, fmt.Errorf("new key: scope %q is not ingest, read or admin: %w", scope, store.ErrInvalid)
+		return "", tenant.APIKey{}, fmt.Errorf("new key: scope %q is not ingest, read, admin or metrics: %w", scope, store.ErrInvalid)
 	}
 	if err := validKeyName(name); err != nil {
 		return "", tenant.APIKey{}, fmt.Errorf("new key: %w", err)
@@ -104,7 +106,57 @@ type createKeyInput struct {
 	Body struct {
 		Scope string `json:"scope" enum:"ingest,read,admin" doc:"What the key may do: ingest (POST /api/v1/ingest only), read (GET routes), admin (everything in the workspace)."`
 		Name  string `json:"name,omitempty" maxLength:"128" doc:"A label to recognize the key by."`
+		KeyLimits
 	}
+}
+
+// KeyLimits bound where and until when a key works.
+type KeyLimits struct {
+	Expires *time.Time `json:"expires,omitempty" required:"false" doc:"When the key stops working (RFC 3339); never when absent."`
+	Allow   []string   `json:"allow,omitempty" required:"false" maxItems:"64" doc:"Addresses (CIDRs or single addresses) the key may be used from; anywhere when absent. From elsewhere it is refused (403) and audited."`
+}
+
+// Apply checks l and sets it on k; invalid limits wrap store.ErrInvalid.
+func (l KeyLimits) Apply(k *tenant.APIKey, now time.Time) error {
+	if l.Expires != nil {
+		if !l.Expires.After(now) {
+			return fmt.Errorf("expires %s is not in the future: %w", l.Expires.Format(time.RFC3339), store.ErrInvalid)
+		}
+		e := l.Expires.UTC()
+		k.Expires = &e
+	}
+	ps, err := ParseCIDRs(l.Allow)
+	if err != nil {
+		return fmt.Errorf("allow: %v: %w", err, store.ErrInvalid)
+	}
+	k.Allow = nil
+	for _, p := range ps {
+		k.Allow = append(k.Allow, p.String())
+	}
+	return nil
+}
+
+type rotateKeyInput struct {
+	ID string `path:"id" doc:"The key to rotate."`
+	// A pointer: the body is optional.
+	Body *struct {
+		Overlap string `json:"overlap,omitempty" required:"false" doc:"How long the old key keeps working beside its successor, a Go duration (e.g. 24h, 30m, 0s); default 24h."`
+	}
+}
+
+// DefaultRotateOverlap is how long a rotated key keeps working beside its
+// successor unless told otherwise.
+const DefaultRotateOverlap = 24 * time.Hour
+
+// Successor makes the key that replaces old: same workspace, scope, name
+// and allow-list, a new secret.
+func Successor(old tenant.APIKey, now time.Time) (string, tenant.APIKey, error) {
+	secret, k, err := NewKey(old.Workspace, old.Scope, old.Name, now)
+	if err != nil {
+		return "", tenant.APIKey{}, err
+	}
+	k.Allow = old.Allow
+	return secret, k, nil
 }
 
 type createKeyOutput struct {
@@ -141,15 +193,26 @@ func (a *API) registerKeys(h huma.API) {
 		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}, a.createKey)
 	huma.Register(h, huma.Operation{
+		OperationID:   "rotate-key",
+		Method:        http.MethodPost,
+		Path:          "/api/v1/keys/{id}/rotate",
+		Summary:       "Rotate an API key",
+		Description:   "Makes a successor with the same scope, name and allow-list and returns its secret once; the old key keeps working for the overlap (default 24h), then expires. Needs scope admin. Audited as key.rotate.",
+		Tags:          []string{"keys"},
+		Security:      bearer,
+		DefaultStatus: http.StatusCreated,
+		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, a.rotateKey)
+	huma.Register(h, huma.Operation{
 		OperationID:   "revoke-key",
 		Method:        http.MethodDelete,
 		Path:          "/api/v1/keys/{id}",
 		Summary:       "Revoke an API key",
-		Description:   "The key stops working at once. Needs scope admin. Audited as key.revoke.",
+		Description:   "The key stops working at once. Needs scope admin. Audited as key.revoke. The workspace's last admin key is refused (409): create another admin key first.",
 		Tags:          []string{"keys"},
 		Security:      bearer,
 		DefaultStatus: http.StatusNoContent,
-		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound},
+		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict},
 	}, a.revokeKey)
 }
 
@@ -173,6 +236,9 @@ func (a *API) createKey(ctx context.Context, in *createKeyInput) (*createKeyOutp
 		return nil, err
 	}
 	secret, key, err := NewKey(k.Workspace, in.Body.Scope, in.Body.Name, a.now())
+	if err == nil {
+		err = in.Body.KeyLimits.Apply(&key, a.now())
+	}
 	if err != nil {
 		return nil, huma.Error422UnprocessableEntity(err.Error())
 	}
@@ -192,9 +258,52 @@ func (a *API) revokeKey(ctx context.Context, in *keyIDInput) (*struct{}, error) 
 		return nil, err
 	}
 	if err := a.store.RevokeKey(ctx, k.Workspace, in.ID, a.now().UTC()); err != nil {
+		if errors.Is(err, store.ErrLastAdminKey) {
+			return nil, huma.Error409Conflict("key " + in.ID + " is the last admin key of workspace " + k.Workspace +
+				": revoking it would leave no way in; create another admin key first")
+		}
 		return nil, a.storeError(ctx, "key "+in.ID, err)
 	}
 	a.keys.forget(in.ID)
 	a.audit(ctx, k, "key.revoke", "key:"+in.ID, "")
 	return nil, nil
+}
+
+func (a *API) rotateKey(ctx context.Context, in *rotateKeyInput) (*createKeyOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	overlap := DefaultRotateOverlap
+	if in.Body != nil && in.Body.Overlap != "" {
+		if overlap, err = time.ParseDuration(in.Body.Overlap); err != nil || overlap < 0 {
+			return nil, huma.Error422UnprocessableEntity(fmt.Sprintf("overlap %q: want a duration of 0 or more, e.g. 24h", in.Body.Overlap))
+		}
+	}
+	keys, err := a.store.Keys(ctx, k.Workspace)
+	if err != nil {
+		return nil, a.storeError(ctx, "key "+in.ID, err)
+	}
+	i := slices.IndexFunc(keys, func(x tenant.APIKey) bool { return x.ID == in.ID })
+	if i < 0 {
+		return nil, huma.Error404NotFound("key " + in.ID + " not found")
+	}
+	now := a.now().UTC()
+	if keys[i].Revoked != nil || keys[i].Expired(now) {
+		return nil, huma.Error422UnprocessableEntity("key " + in.ID + " is revoked or expired: create a new key instead")
+	}
+	secret, next, err := Successor(keys[i], now)
+	if err != nil {
+		return nil, huma.Error422UnprocessableEntity(err.Error())
+	}
+	ends := now.Add(overlap)
+	if err := a.store.RotateKey(ctx, k.Workspace, in.ID, next, ends); err != nil {
+		return nil, a.storeError(ctx, "key "+in.ID, err)
+	}
+	a.keys.forget(in.ID)
+	a.audit(ctx, k, "key.rotate", "key:"+in.ID, "successor key:"+next.ID+", prefix "+next.Prefix+"; the old key expires "+ends.Format(time.RFC3339))
+	out := &createKeyOutput{}
+	out.Body.Key = next
+	out.Body.Secret = secret
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -123,4 +124,42 @@ func TestKeysRoutes(t *testing.T) {
 	wantProblem(t, f.do(http.MethodPost, "/api/v1/keys", "a-admin", map[string]string{"scope": "root"}), http.StatusUnprocessableEntity, "body.scope")
 	wantProblem(t, f.do(http.MethodPost, "/api/v1/keys", "a-admin", map[string]string{"name": "x"}), http.StatusUnprocessableEntity, "scope")
 	wantProblem(t, f.do(http.MethodPost, "/api/v1/keys", "a-admin", map[string]string{"scope": "read", "name": "a\x01b"}), http.StatusUnprocessableEntity, "control")
+}
+
+// The last live admin key of a workspace cannot be revoked, through the
+// API with itself or another way: the workspace would have no way back
+// in. Against both stores.
+func TestLastAdminKeyCannotBeRevoked(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		st   func(t *testing.T) store.Store
+	}{
+		{"fake", func(*testing.T) store.Store { return newFakeStore() }},
+		{"sqlite", func(t *testing.T) store.Store { return openSQLite(t) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := c.st(t)
+			f := newFixture(t, st)
+			self := f.keyIDs["a-admin"]
+			wantProblem(t, f.do(http.MethodDelete, "/api/v1/keys/"+self, "a-admin", nil), http.StatusConflict,
+				"last admin key", "create another admin key first")
+			want(t, f.do(http.MethodGet, "/api/v1/alerts", "a-admin", nil), http.StatusOK, nil)
+
+			// With a second admin key, either may go, but not both.
+			w := f.do(http.MethodPost, "/api/v1/keys", "a-admin", map[string]string{"scope": "admin"})
+			want(t, w, http.StatusCreated, nil)
+			var created struct {
+				Key struct{ ID string }
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &created); err != nil {
+				t.Fatal(err)
+			}
+			want(t, f.do(http.MethodDelete, "/api/v1/keys/"+self, "a-admin", nil), http.StatusNoContent, nil)
+			if err := st.RevokeKey(context.Background(), "a", created.Key.ID, t0); !errors.Is(err, store.ErrLastAdminKey) {
+				t.Errorf("store: revoke the last admin key: %v, want ErrLastAdminKey", err)
+			}
+			// Other scopes go freely.
+			want(t, f.do(http.MethodDelete, "/api/v1/keys/"+f.keyIDs["b-read"], "b-admin", nil), http.StatusNoContent, nil)
+		})
+	}
 }

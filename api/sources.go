@@ -15,9 +15,14 @@ import (
 	"github.com/vigil-sec/vigil/tenant"
 )
 
+type sourcesInput struct {
+	PageQuery
+}
+
 type sourcesOutput struct {
 	Body struct {
 		Sources []SourceView `json:"sources"`
+		Next    string       `json:"next,omitempty" doc:"Cursor of the next page; absent on the last."`
 	}
 }
 
@@ -79,10 +84,10 @@ func (a *API) registerSources(h huma.API) {
 		Method:      http.MethodGet,
 		Path:        "/api/v1/sources",
 		Summary:     "List the workspace's sources",
-		Description: "Each source with its format, logsource, counters and when it was last seen.",
+		Description: "Each source with its format, logsource, counters and when it was last seen, by name, paged.",
 		Tags:        []string{"sources"},
 		Security:    bearer,
-		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden},
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}, a.listSources)
 	huma.Register(h, huma.Operation{
 		OperationID: "get-source",
@@ -105,17 +110,18 @@ func (a *API) registerSources(h huma.API) {
 	}, a.putSource)
 }
 
-func (a *API) listSources(ctx context.Context, _ *struct{}) (*sourcesOutput, error) {
+func (a *API) listSources(ctx context.Context, in *sourcesInput) (*sourcesOutput, error) {
 	k, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	srcs, err := a.store.Sources(ctx, k.Workspace)
+	srcs, next, err := a.store.SourcePage(ctx, k.Workspace, store.SourceQuery{Limit: in.Limit, Cursor: in.Cursor})
 	if err != nil {
 		return nil, a.storeError(ctx, "sources", err)
 	}
 	out := &sourcesOutput{}
 	out.Body.Sources = a.view(k.Workspace, srcs...)
+	out.Body.Next = next
 	return out, nil
 }
 

@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -111,5 +113,46 @@ func TestWorkspaceAndAudit(t *testing.T) {
 	want(t, f.do(http.MethodGet, "/api/v1/audit?cursor="+log.Next, "a-admin", nil), http.StatusOK, &log)
 	if len(log.Entries) != 1 || log.Entries[0].Action != "key.create" || log.Entries[0].Workspace != "a" {
 		t.Errorf("second page %+v, want a's key.create only", log.Entries)
+	}
+}
+
+// GET /api/v1/sources pages like the other lists, against both stores.
+func TestSourcesPaged(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		st   func(t *testing.T) store.Store
+	}{
+		{"fake", func(*testing.T) store.Store { return newFakeStore() }},
+		{"sqlite", func(t *testing.T) store.Store { return openSQLite(t) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, c.st(t))
+			for i := range 4 {
+				want(t, f.do(http.MethodPut, fmt.Sprintf("/api/v1/sources/s%d", i), "a-admin", map[string]any{"format": testFormat}), http.StatusOK, nil)
+			}
+			var names []string
+			path := "/api/v1/sources?limit=2"
+			for pages := 1; ; pages++ {
+				var list struct {
+					Sources []tenant.Source `json:"sources"`
+					Next    string          `json:"next"`
+				}
+				want(t, f.do(http.MethodGet, path, "a-read", nil), http.StatusOK, &list)
+				for _, s := range list.Sources {
+					names = append(names, s.Name)
+				}
+				if list.Next == "" {
+					if pages != 3 {
+						t.Errorf("%d pages of 2 for 5 sources, want 3", pages)
+					}
+					break
+				}
+				path = "/api/v1/sources?limit=2&cursor=" + url.QueryEscape(list.Next)
+			}
+			if fmt.Sprint(names) != "[a-src s0 s1 s2 s3]" {
+				t.Errorf("paged sources %v", names)
+			}
+			wantProblem(t, f.do(http.MethodGet, "/api/v1/sources?limit=0", "a-read", nil), http.StatusUnprocessableEntity, "limit")
+		})
 	}
 }

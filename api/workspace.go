@@ -15,7 +15,7 @@ type workspaceOutput struct {
 		Workspace string    `json:"workspace" doc:"The key's workspace."`
 		Tier      string    `json:"tier" enum:"free,standard" doc:"free runs signature rules only; standard adds correlations."`
 		Created   time.Time `json:"created"`
-		Scope     string    `json:"scope" enum:"ingest,read,admin" doc:"The calling key's scope."`
+		Scope     string    `json:"scope" enum:"ingest,read,admin,metrics" doc:"The calling key's scope."`
 		KeyID     string    `json:"key_id" doc:"The calling key's id."`
 	}
 }

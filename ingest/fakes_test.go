@@ -111,6 +111,8 @@ type fakeSources struct {
 	m    map[string]tenant.Source
 	puts int
 	err  error // returned by LookupSource when set
+	// createErr is returned by CreateSource when set.
+	createErr error
 }
 
 func newSources(srcs ...tenant.Source) *fakeSources {
@@ -134,6 +136,9 @@ func (s *fakeSources) LookupSource(_ context.Context, ws, name string) (tenant.S
 func (s *fakeSources) CreateSource(_ context.Context, src tenant.Source) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.createErr != nil {
+		return s.createErr
+	}
 	s.puts++
 	s.m[src.Workspace+"/"+src.Name] = src
 	return nil

@@ -300,6 +300,10 @@ func (h *Handler) resolve(ctx context.Context, ws, name, format string) (_ strin
 
 func (h *Handler) createSource(ctx context.Context, ws, name, format string) *refusal {
 	err := h.cfg.Sources.CreateSource(ctx, tenant.Source{Workspace: ws, Name: name, Format: format, Created: h.cfg.Now().UTC()})
+	if errors.Is(err, tenant.ErrSourceLimit) {
+		return &refusal{code: http.StatusUnprocessableEntity, reason: reasonSourceLimit,
+			msg: fmt.Sprintf("source %q not created: %v; create it with PUT /api/v1/sources/{name} (admin) or send to an existing source", name, err)}
+	}
 	if err != nil {
 		h.cfg.Logger.ErrorContext(ctx, "creating source", "workspace", ws, "source", name, "err", err)
 		return &refusal{code: http.StatusServiceUnavailable, noMetric: true, retry: true, msg: "creating the source failed; retry later"}

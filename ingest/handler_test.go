@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 const ndjson = "application/x-ndjson"
@@ -858,4 +859,25 @@ func TestGzipConcurrencyBounded(t *testing.T) {
 	}
 	// The slot is free again.
 	decodeReply(t, e.do(t, req{query: "source=win", ct: ndjson, body: bytes.NewReader(gz(t, `{"d":4}`+"\n")), headers: map[string]string{"Content-Encoding": "gzip"}}))
+}
+
+// A workspace at its cap of sources gets 422, not 503: retrying will not
+// help; the source must be made by an admin or an old one removed.
+func TestSourceLimit(t *testing.T) {
+	e := newEnv(t, nil)
+	e.src.createErr = fmt.Errorf("create source ws1/new: %w (1000)", tenant.ErrSourceLimit)
+	w := e.post(t, "source=new&format="+fmtJSON, ndjson, `{"a":1}`)
+	r := decodeError(t, w, 422)
+	if !strings.Contains(r.Detail, `source "new" not created`) || !strings.Contains(r.Detail, "as many sources as ingest may create") {
+		t.Errorf("source limit: %q", r.Detail)
+	}
+	if w.Header().Get("Retry-After") != "" {
+		t.Errorf("422 with Retry-After")
+	}
+	if got := metricValue(t, e.h.m.rejected[reasonSourceLimit]); got != 1 {
+		t.Errorf("rejected{source_limit} = %v", got)
+	}
+	if len(e.pub.batches) != 0 {
+		t.Errorf("%d batches published for a refused source", len(e.pub.batches))
+	}
 }

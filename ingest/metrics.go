@@ -27,6 +27,7 @@ const (
 	reasonTooManyInflight
 	reasonBodyTimeout
 	reasonDetectionLag
+	reasonSourceLimit
 	numReasons
 )
 
@@ -46,6 +47,7 @@ var reasonNames = [numReasons]string{
 	reasonTooManyInflight:      "too_many_inflight",
 	reasonBodyTimeout:          "body_timeout",
 	reasonDetectionLag:         "detection_lag",
+	reasonSourceLimit:          "source_limit",
 }
 
 func (r reason) String() string { return reasonNames[r] }

@@ -11,7 +11,12 @@ import (
 // (ingest.Sources), so that its users need not know the store's errors:
 // an absent source is not an error, and one that a concurrent request
 // created meanwhile is no conflict.
-type Sources struct{ Store Store }
+type Sources struct {
+	Store Store
+	// Max caps the sources of a workspace that CreateSource makes (0: no
+	// cap); past it, it returns an error wrapping tenant.ErrSourceLimit.
+	Max int
+}
 
 // LookupSource returns the workspace's source of that name; found is
 // false, with no error, when there is none.
@@ -26,9 +31,10 @@ func (s Sources) LookupSource(ctx context.Context, workspace, name string) (tena
 	return tenant.Source{}, false, err
 }
 
-// CreateSource creates src unless a source of its name exists.
+// CreateSource creates src unless a source of its name exists, or the
+// workspace has Max sources.
 func (s Sources) CreateSource(ctx context.Context, src tenant.Source) error {
-	if err := s.Store.PutSource(ctx, src); err != nil && !errors.Is(err, ErrConflict) {
+	if err := s.Store.CreateSource(ctx, src, s.Max); err != nil && !errors.Is(err, ErrConflict) {
 		return err
 	}
 	return nil

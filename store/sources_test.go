@@ -25,7 +25,7 @@ func (s sourceStore) Source(_ context.Context, ws, name string) (tenant.Source, 
 	return tenant.Source{Workspace: ws, Name: name, Format: "sshd"}, nil
 }
 
-func (s sourceStore) PutSource(context.Context, tenant.Source) error { return s.put }
+func (s sourceStore) CreateSource(context.Context, tenant.Source, int) error { return s.put }
 
 func TestSources(t *testing.T) {
 	ctx := context.Background()

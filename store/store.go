@@ -23,7 +23,19 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
 	ErrInvalid  = errors.New("invalid")
+	// ErrLastAdminKey refuses to revoke a workspace's last live admin
+	// key: the workspace would have no way back in through the API. It is
+	// an ErrConflict.
+	ErrLastAdminKey error = lastAdminKey{}
 )
+
+type lastAdminKey struct{}
+
+func (lastAdminKey) Error() string {
+	return "it is the workspace's last admin key: create another admin key first"
+}
+
+func (lastAdminKey) Is(target error) bool { return target == ErrConflict }
 
 // StoredEvent is an event as the store keeps it: its place and time, the
 // common fields (indexed for entity search) and the raw record, from which
@@ -135,6 +147,12 @@ type AlertQuery struct {
 	Cursor      string
 }
 
+// SourceQuery pages a workspace's sources, by name.
+type SourceQuery struct {
+	Limit  int    // default 100, at most 1000
+	Cursor string // from the previous page; empty for the first
+}
+
 // AuditEntry is one line of the audit log.
 type AuditEntry struct {
 	ID        int64     `json:"id"`
@@ -144,6 +162,11 @@ type AuditEntry struct {
 	Action    string    `json:"action"` // e.g. key.create, key.revoke, alert.status, workspace.tier, auth.refused
 	Target    string    `json:"target"`
 	Detail    string    `json:"detail,omitempty"`
+	// Count is how many times it happened: repeats within an interval
+	// (refused authentications of one address and reason) share a line.
+	// Last is the time of the last repeat, absent when Count is 1.
+	Count int        `json:"count"`
+	Last  *time.Time `json:"last,omitempty"`
 }
 
 // AuditQuery selects audit entries of one workspace.
@@ -170,16 +193,27 @@ type Store interface {
 	Keys(ctx context.Context, workspace string) ([]tenant.APIKey, error)
 	RevokeKey(ctx context.Context, workspace, id string, at time.Time) error
 	TouchKey(ctx context.Context, id string, at time.Time) error
+	// RotateKey stores successor, a new key of the workspace, and has key
+	// id expire at oldExpires (or when it expires already, if earlier), in
+	// one transaction. A revoked key is not rotated (ErrInvalid).
+	RotateKey(ctx context.Context, workspace, id string, successor tenant.APIKey, oldExpires time.Time) error
 
 	PutSource(ctx context.Context, s tenant.Source) error
 	Source(ctx context.Context, workspace, name string) (tenant.Source, error)
 	Sources(ctx context.Context, workspace string) ([]tenant.Source, error)
+	// SourcePage lists a workspace's sources by name, a page at a time.
+	SourcePage(ctx context.Context, workspace string, q SourceQuery) (sources []tenant.Source, next string, err error)
+	// CreateSource creates s, as ingest does on a source's first use:
+	// ErrConflict when a source of its name exists, tenant.ErrSourceLimit
+	// when max > 0 and the workspace holds max sources already.
+	CreateSource(ctx context.Context, s tenant.Source, max int) error
 
 	// Commit stores batches in one transaction: their events, their signals
 	// merged into alerts (by dedup key, into the open alert of the key that
 	// was last seen within the dedup window, else a new alert), and the
 	// sources' counters. A batch whose ID was committed before is skipped,
-	// so a bus replay neither duplicates events nor doubles alerts. It
+	// so a bus replay neither duplicates events nor doubles alerts, even
+	// when retention purged its events meanwhile. It
 	// returns how many batches were new.
 	Commit(ctx context.Context, batches []*Batch) (int, error)
 
@@ -191,6 +225,12 @@ type Store interface {
 	SetAlertStatus(ctx context.Context, workspace, id string, status alert.Status, actor string) (alert.Alert, error)
 
 	Audit(ctx context.Context, e AuditEntry) error
+	// AuditRepeat adds e.Count (at least 1) to the line of the same
+	// workspace, actor, action, target and detail written at or after
+	// since, or writes e as a new line when there is none.
+	AuditRepeat(ctx context.Context, e AuditEntry, since time.Time) error
+	// PurgeAudit deletes the audit lines last written before before.
+	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
 	AuditLog(ctx context.Context, workspace string, q AuditQuery) (entries []AuditEntry, next string, err error)
 
 	// PurgeEvents deletes the events received before before (retention),
@@ -201,6 +241,11 @@ type Store interface {
 	// Events counters are lowered by what went. It returns how many events
 	// went.
 	PurgeEvents(ctx context.Context, before time.Time) (int64, error)
+	// PurgeCommittedBatches forgets the ids of batches committed before
+	// before, by which Commit recognises a batch delivered again. They are
+	// kept apart from the events (PurgeEvents leaves them), for as long as
+	// the bus may deliver a batch again; it returns how many went.
+	PurgeCommittedBatches(ctx context.Context, before time.Time) (int64, error)
 
 	// Quarantine lists the records that failed to decode.
 	Quarantine(ctx context.Context, workspace string, q QuarantineQuery) (entries []QuarantineEntry, next string, err error)

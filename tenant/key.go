@@ -7,10 +7,16 @@ const (
 	ScopeIngest = "ingest" // may push records, nothing else
 	ScopeRead   = "read"   // may read (GET) everything but the audit log
 	ScopeAdmin  = "admin"  // may do everything in its workspace
+	// ScopeMetrics may read /metrics only, when the server requires a key
+	// there. The metrics cover every workspace: such keys are the
+	// operator's, made with the CLI.
+	ScopeMetrics = "metrics"
 )
 
 // ValidScope reports whether s is a scope.
-func ValidScope(s string) bool { return s == ScopeIngest || s == ScopeRead || s == ScopeAdmin }
+func ValidScope(s string) bool {
+	return s == ScopeIngest || s == ScopeRead || s == ScopeAdmin || s == ScopeMetrics
+}
 
 // APIKey is a workspace's key. The secret is shown once at creation and
 // stored only as its hash.
@@ -24,4 +30,13 @@ type APIKey struct {
 	Created   time.Time  `json:"created"`
 	LastUsed  *time.Time `json:"last_used,omitempty"`
 	Revoked   *time.Time `json:"revoked,omitempty"`
+	// Expires, when set, is when the key stops working (a rotated key's
+	// end of overlap).
+	Expires *time.Time `json:"expires,omitempty"`
+	// Allow, when set, lists the addresses (CIDRs) the key may be used
+	// from.
+	Allow []string `json:"allow,omitempty"`
 }
+
+// Expired reports whether the key has expired at now.
+func (k APIKey) Expired(now time.Time) bool { return k.Expires != nil && !now.Before(*k.Expires) }

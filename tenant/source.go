@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"errors"
 	"time"
 
 	"github.com/vigil-sec/vigil/event"
@@ -24,3 +25,7 @@ type Source struct {
 	Events    int64           `json:"events"`
 	Rejected  int64           `json:"rejected"`
 }
+
+// ErrSourceLimit refuses a source that ingest would create on first use
+// when its workspace has as many sources as ingest may create.
+var ErrSourceLimit = errors.New("the workspace has as many sources as ingest may create")

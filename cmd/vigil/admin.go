@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -150,12 +152,21 @@ func newKeysCmd() *cobra.Command {
 			scope, _ := cmd.Flags().GetString("scope")
 			name, _ := cmd.Flags().GetString("name")
 			asJSON, _ := cmd.Flags().GetBool("json")
+			var limits api.KeyLimits
+			if v, _ := cmd.Flags().GetString("expires"); v != "" {
+				at, err := expiryTime(v, time.Now())
+				if err != nil {
+					return err
+				}
+				limits.Expires = &at
+			}
+			limits.Allow, _ = cmd.Flags().GetStringSlice("allow")
 			db, err := openStore(cmd, false)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			secret, k, err := createKey(cmd.Context(), db, ws, scope, name, "cli")
+			secret, k, err := createLimitedKey(cmd.Context(), db, ws, scope, name, "cli", limits)
 			if err != nil {
 				return err
 			}
@@ -167,9 +178,11 @@ func newKeysCmd() *cobra.Command {
 		},
 	}
 	create.Flags().String("workspace", "", "workspace of the key (required)")
-	create.Flags().String("scope", tenant.ScopeRead, "scope: ingest, read or admin")
+	create.Flags().String("scope", tenant.ScopeRead, "scope: ingest, read, admin, or metrics (GET /metrics only, when metrics-key-required)")
 	create.Flags().String("name", "", "a name to recognize the key by")
 	create.Flags().Bool("json", false, "print the key as JSON")
+	create.Flags().String("expires", "", "when the key stops working: a duration from now (720h) or an RFC 3339 time; never when empty")
+	create.Flags().StringSlice("allow", nil, "addresses (CIDRs) the key may be used from (repeatable, comma-separated); anywhere when empty")
 	_ = create.MarkFlagRequired("workspace")
 	addStoreFlags(create)
 
@@ -189,13 +202,19 @@ func newKeysCmd() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPREFIX\tSCOPE\tNAME\tCREATED\tREVOKED")
+			fmt.Fprintln(tw, "ID\tPREFIX\tSCOPE\tNAME\tCREATED\tREVOKED\tEXPIRES\tALLOW")
 			for _, k := range keys {
-				rev := "-"
+				rev, exp, allow := "-", "-", "-"
 				if k.Revoked != nil {
 					rev = k.Revoked.Format(time.RFC3339)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Scope, k.Name, k.Created.Format(time.RFC3339), rev)
+				if k.Expires != nil {
+					exp = k.Expires.Format(time.RFC3339)
+				}
+				if len(k.Allow) > 0 {
+					allow = strings.Join(k.Allow, ",")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Scope, k.Name, k.Created.Format(time.RFC3339), rev, exp, allow)
 			}
 			return tw.Flush()
 		},
@@ -227,12 +246,95 @@ func newKeysCmd() *cobra.Command {
 	revoke.Flags().String("workspace", "", "workspace of the key (required)")
 	_ = revoke.MarkFlagRequired("workspace")
 	addStoreFlags(revoke)
-	cmd.AddCommand(create, list, revoke)
+	rotate := &cobra.Command{
+		Use:   "rotate ID",
+		Short: "Issue a successor of a key; the old one works for the overlap, then expires",
+		Long: `Issue a successor of a key: a new key with the same scope, name and
+allow-list, whose secret is shown once. The old key keeps working for
+--overlap (default 24h), then expires. Audited as key.rotate.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ws, _ := cmd.Flags().GetString("workspace")
+			overlap, _ := cmd.Flags().GetDuration("overlap")
+			asJSON, _ := cmd.Flags().GetBool("json")
+			if overlap < 0 {
+				return fmt.Errorf("--overlap %v: want 0 or more", overlap)
+			}
+			db, err := openStore(cmd, false)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			secret, k, ends, err := rotateKey(cmd.Context(), db, ws, args[0], overlap, "cli")
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]string{"id": k.ID, "name": k.Name, "workspace": k.Workspace,
+					"scope": k.Scope, "secret": secret, "replaces": args[0], "old_expires": ends.Format(time.RFC3339)})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "key %s replaces %s (workspace %s, scope %s); %s expires %s\n%s\nThe secret is shown only now; vigil keeps its hash.\n",
+				k.ID, args[0], k.Workspace, k.Scope, args[0], ends.Format(time.RFC3339), secret)
+			return nil
+		},
+	}
+	rotate.Flags().String("workspace", "", "workspace of the key (required)")
+	rotate.Flags().Duration("overlap", api.DefaultRotateOverlap, "how long the old key keeps working beside its successor")
+	rotate.Flags().Bool("json", false, "print the successor as JSON")
+	_ = rotate.MarkFlagRequired("workspace")
+	addStoreFlags(rotate)
+	cmd.AddCommand(create, list, revoke, rotate)
 	return cmd
+}
+
+// expiryTime reads --expires: a duration from now or an RFC 3339 time.
+func expiryTime(v string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return now.Add(d).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--expires %q: want a duration (720h) or an RFC 3339 time (2027-01-31T00:00:00Z)", v)
+	}
+	return t.UTC(), nil
+}
+
+// rotateKey stores and audits a successor of key id; the old key expires
+// after overlap.
+func rotateKey(ctx context.Context, db store.Store, ws, id string, overlap time.Duration, actor string) (string, tenant.APIKey, time.Time, error) {
+	keys, err := db.Keys(ctx, ws)
+	if err != nil {
+		return "", tenant.APIKey{}, time.Time{}, err
+	}
+	now := time.Now().UTC()
+	i := slices.IndexFunc(keys, func(k tenant.APIKey) bool { return k.ID == id })
+	switch {
+	case i < 0:
+		return "", tenant.APIKey{}, time.Time{}, fmt.Errorf("key %s in workspace %s: %w", id, ws, store.ErrNotFound)
+	case keys[i].Revoked != nil || keys[i].Expired(now):
+		return "", tenant.APIKey{}, time.Time{}, fmt.Errorf("key %s is revoked or expired: create a new key instead", id)
+	}
+	secret, next, err := api.Successor(keys[i], now)
+	if err != nil {
+		return "", tenant.APIKey{}, time.Time{}, err
+	}
+	ends := now.Add(overlap)
+	if err := db.RotateKey(ctx, ws, id, next, ends); err != nil {
+		return "", tenant.APIKey{}, time.Time{}, err
+	}
+	_ = db.Audit(ctx, store.AuditEntry{Workspace: ws, Time: now, Actor: actor, Action: "key.rotate", Target: id,
+		Detail: "successor " + next.ID + "; the old key expires " + ends.Format(time.RFC3339)})
+	return secret, next, ends, nil
 }
 
 // createKey makes, stores and audits a key.
 func createKey(ctx context.Context, db store.Store, ws, scope, name, actor string) (string, tenant.APIKey, error) {
+	return createLimitedKey(ctx, db, ws, scope, name, actor, api.KeyLimits{})
+}
+
+// createLimitedKey makes, stores and audits a key with an expiry or an
+// allow-list.
+func createLimitedKey(ctx context.Context, db store.Store, ws, scope, name, actor string, limits api.KeyLimits) (string, tenant.APIKey, error) {
 	if _, err := db.Workspace(ctx, ws); err != nil {
 		// The store's error names the workspace; add how to make it.
 		if errors.Is(err, store.ErrNotFound) {
@@ -242,6 +344,9 @@ func createKey(ctx context.Context, db store.Store, ws, scope, name, actor strin
 	}
 	now := time.Now().UTC()
 	secret, k, err := api.NewKey(ws, scope, name, now)
+	if err == nil {
+		err = limits.Apply(&k, now)
+	}
 	if err != nil {
 		return "", tenant.APIKey{}, err
 	}
@@ -250,4 +355,48 @@ func createKey(ctx context.Context, db store.Store, ws, scope, name, actor strin
 	}
 	_ = db.Audit(ctx, store.AuditEntry{Workspace: ws, Time: now, Actor: actor, Action: "key.create", Target: k.ID, Detail: "scope " + scope})
 	return secret, k, nil
+}
+
+func newAuditCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Export the audit log"}
+	export := &cobra.Command{
+		Use:   "export",
+		Short: "Write a workspace's audit log as NDJSON, newest first",
+		Long: `Write a workspace's audit log to standard output, one JSON object a line,
+newest first: id, workspace, time, actor, action, target, detail, count
+(repeats within an interval share a line) and last (the time of the last
+repeat). --workspace "" exports the refused authentications that named no
+workspace.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ws, _ := cmd.Flags().GetString("workspace")
+			db, err := openStore(cmd, false)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			q := store.AuditQuery{Limit: 1000}
+			for {
+				entries, next, err := db.AuditLog(cmd.Context(), ws, q)
+				if err != nil {
+					return err
+				}
+				for _, e := range entries {
+					if err := enc.Encode(e); err != nil {
+						return fmt.Errorf("write the audit log: %w", err)
+					}
+				}
+				if next == "" {
+					return nil
+				}
+				q.Cursor = next
+			}
+		},
+	}
+	export.Flags().String("workspace", "", "workspace (required; \"\" for refusals that named none)")
+	_ = export.MarkFlagRequired("workspace")
+	addStoreFlags(export)
+	cmd.AddCommand(export)
+	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"sort"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/knadh/koanf/v2"
 	"github.com/spf13/pflag"
 
+	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/rule"
 )
 
@@ -54,6 +56,8 @@ type Config struct {
 	QuarantineMax int           `koanf:"quarantine-max"`
 	DedupWindow   time.Duration `koanf:"dedup-window"`
 	Workers       int           `koanf:"workers"`
+	// ReplayWindow keeps the ids of committed batches (store.md#replays).
+	ReplayWindow time.Duration `koanf:"replay-window"`
 
 	IngestMaxBody      string `koanf:"ingest-max-body"`
 	IngestMaxLine      string `koanf:"ingest-max-line"`
@@ -66,10 +70,18 @@ type Config struct {
 	IngestBodyTimeout       time.Duration `koanf:"ingest-body-timeout"`
 	IngestBodyMinRate       string        `koanf:"ingest-body-min-rate"`
 	IngestMaxLag            time.Duration `koanf:"ingest-max-lag"`
+	IngestMaxSources        int           `koanf:"ingest-max-sources"`
 
 	// MemoryLimit is the process's memory budget (memory.go,
 	// docs/operations.md).
 	MemoryLimit string `koanf:"memory-limit"`
+
+	// Authentication and the audit log (docs/api.md#authentication).
+	TrustedProxies []string      `koanf:"trusted-proxies"`
+	AuthFailLimit  int           `koanf:"auth-fail-limit"`
+	AuthFailWindow time.Duration `koanf:"auth-fail-window"`
+	AuditRetention time.Duration `koanf:"audit-retention"`
+	MetricsKey     bool          `koanf:"metrics-key-required"`
 
 	HealthInterval time.Duration `koanf:"health-interval"`
 	SilenceFactor  int           `koanf:"silence-factor"`
@@ -88,6 +100,9 @@ type Config struct {
 	// landing is what the root page says beyond the API (the demo's key
 	// command); not a setting.
 	landing landingInfo
+
+	// parsed trusted-proxies
+	trustedProxies []netip.Prefix
 
 	// parsed sizes
 	busMaxBytes, busMaxMessage                             int64
@@ -164,6 +179,7 @@ var settings = []setting{
 	{"quarantine-max", "100000", "quarantined records kept per workspace, newest first (0: no cap)", 'i'},
 	{"dedup-window", "24h", "a signal joins the open alert of its key last seen within this window", 'd'},
 	{"workers", "0", "detect workers (0: one per CPU)", 'i'},
+	{"replay-window", "168h", "how long the ids of committed batches are kept, whatever retention does, so that a batch the bus delivers again after a crash is not stored twice; longer than any outage", 'd'},
 	{"ingest-max-body", "64MiB", "largest ingest request body, after decompression", 's'},
 	{"ingest-max-line", "1MiB", "largest record (line) in an ingest request", 's'},
 	{"ingest-max-field", "256KiB", "largest JSON string value in a record", 's'},
@@ -175,6 +191,12 @@ var settings = []setting{
 	{"ingest-body-min-rate", "32KiB", "bytes a second an ingest body is given time for, beyond ingest-body-timeout; 0: ingest-body-timeout bounds the whole body", 's'},
 	{"ingest-max-lag", "2m", "ingest answers 503 with Retry-After while the oldest batch not yet detected has waited longer than this; 0 turns the bound off", 'd'},
 	{"memory-limit", "", "memory budget of the process: nine tenths of it become the Go runtime's soft limit (GOMEMLIMIT); ingest keeps at most a quarter of it in flight and inflates fewer gzip bodies at once; empty or 0: none; GOMEMLIMIT in the environment wins", 's'},
+	{"trusted-proxies", "", "CIDRs of reverse proxies whose X-Forwarded-For names the client (the right-most address not in these); empty: X-Forwarded-For is ignored", 'l'},
+	{"auth-fail-limit", "20", "failed authentications of one client address in auth-fail-window before it is answered 429 until the window ends (0: no limit)", 'i'},
+	{"auth-fail-window", "1m", "the window of auth-fail-limit; repeated refusals of one address and reason share an audit line a window", 'd'},
+	{"metrics-key-required", "false", "serve /metrics only to keys of scope metrics (made with vigil keys create --scope metrics); off, /metrics is open like /healthz", 'b'},
+	{"audit-retention", "2160h", "how long audit log lines are kept, purged hourly (0: for ever)", 'd'},
+	{"ingest-max-sources", "1000", "sources a workspace may have for ingest to create one on first use; past it ingest answers 422 and an admin makes sources (0: no cap)", 'i'},
 	{"health-interval", "30s", "how often source health is checked", 'd'},
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},
@@ -301,6 +323,9 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	default:
 		return nil, fmt.Errorf("setting log-format: %q is neither text nor json", c.LogFormat)
 	}
+	if c.trustedProxies, err = api.ParseCIDRs(splitListAll(c.TrustedProxies)); err != nil {
+		return nil, fmt.Errorf("setting trusted-proxies: %w", err)
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, fmt.Errorf("settings tls-cert and tls-key go together")
 	}
@@ -314,6 +339,16 @@ func settingNames() []string {
 	}
 	sort.Strings(n)
 	return n
+}
+
+// splitListAll splits each of a list's items at commas (the config file
+// may give one string).
+func splitListAll(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, splitList(v)...)
+	}
+	return out
 }
 
 func splitList(v string) []string {

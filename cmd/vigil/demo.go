@@ -90,11 +90,13 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	if _, err := s.store.CreateWorkspace(ctx, demoWorkspace, tenant.TierStandard); err != nil && !errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("demo workspace: %w", err)
 	}
-	revoked, err := revokeDemoKeys(ctx, s.store)
+	// The new key first: the last admin key of a workspace cannot be
+	// revoked.
+	secret, key, err := createKey(ctx, s.store, demoWorkspace, tenant.ScopeAdmin, demoKeyName, "demo")
 	if err != nil {
 		return err
 	}
-	secret, _, err := createKey(ctx, s.store, demoWorkspace, tenant.ScopeAdmin, demoKeyName, "demo")
+	revoked, err := revokeDemoKeys(ctx, s.store, key.ID)
 	if err != nil {
 		return err
 	}
@@ -145,7 +147,7 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 // revokeDemoKeys revokes the admin keys earlier demo runs made in this data
 // directory: their secrets were shown once and are gone with that run's
 // output, so each run issues one new key instead of piling them up.
-func revokeDemoKeys(ctx context.Context, db store.Store) (int, error) {
+func revokeDemoKeys(ctx context.Context, db store.Store, keep string) (int, error) {
 	keys, err := db.Keys(ctx, demoWorkspace)
 	if err != nil {
 		return 0, fmt.Errorf("demo keys: %w", err)
@@ -153,7 +155,7 @@ func revokeDemoKeys(ctx context.Context, db store.Store) (int, error) {
 	n := 0
 	now := time.Now().UTC()
 	for _, k := range keys {
-		if k.Name != demoKeyName || k.Scope != tenant.ScopeAdmin || k.Revoked != nil {
+		if k.Name != demoKeyName || k.Scope != tenant.ScopeAdmin || k.Revoked != nil || k.ID == keep {
 			continue
 		}
 		if err := db.RevokeKey(ctx, demoWorkspace, k.ID, now); err != nil {

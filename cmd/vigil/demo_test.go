@@ -120,7 +120,7 @@ func TestDemoTwiceOnOneDataDir(t *testing.T) {
 	active := 0
 	for _, l := range strings.Split(runCLI(t, "keys", "list", "--workspace", "demo", "--data-dir", data), "\n")[1:] {
 		f := strings.Fields(l)
-		if len(f) >= 6 && f[2] == "admin" && f[len(f)-1] == "-" {
+		if len(f) >= 8 && f[2] == "admin" && f[len(f)-3] == "-" { // REVOKED, before EXPIRES and ALLOW
 			active++
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/content"
+	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
 const encodedPSTitle = "PowerShell Started With an Encoded Command"
@@ -119,17 +122,15 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// TestCrashReplayExactlyOnce kills the server with SIGKILL right after
-// acknowledged ingests, restarts it, and checks that every acknowledged
-// event is stored once and detected once.
-func TestCrashReplayExactlyOnce(t *testing.T) {
-	dir := t.TempDir()
-	key, _ := newKey(t, dir, "acme", "admin")
+// ingestThenKill sends 16 concurrent requests of 500 Windows events to a
+// fresh server and kills it with SIGKILL right after the last
+// acknowledgement; it returns the events accepted and, of those, the
+// cleared-log events.
+func ingestThenKill(t *testing.T, dir, key string) (accepted, cleared int) {
+	t.Helper()
 	srv := startServe(t, dir)
-
 	const requests, per = 16, 500
 	var mu sync.Mutex
-	accepted, cleared := 0, 0
 	var wg sync.WaitGroup
 	errs := make(chan string, requests)
 	for i := 0; i < requests; i++ {
@@ -161,8 +162,101 @@ func TestCrashReplayExactlyOnce(t *testing.T) {
 	if accepted != requests*per {
 		t.Fatalf("accepted %d, want %d", accepted, requests*per)
 	}
+	return accepted, cleared
+}
 
-	srv = startServe(t, dir)
+// TestCrashReplayAfterRetentionPurge is TestCrashReplayExactlyOnce with a
+// crash between a commit and its acknowledgement, then a retention purge of
+// every stored event before the restart: the batches committed but not
+// acknowledged come again, and must be skipped although their events are
+// gone.
+func TestCrashReplayAfterRetentionPurge(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := newKey(t, dir, "acme", "admin")
+	accepted, _ := ingestThenKill(t, dir, key)
+
+	// A build that dies right after its second commit with new batches,
+	// before acknowledging them: the bus delivers them again.
+	bin := filepath.Join(t.TempDir(), "vigil-crashpoint")
+	if out, err := exec.Command("go", "build", "-tags", "crashpoint", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building vigil -tags crashpoint: %v\n%s", err, out)
+	}
+	crash := exec.Command(bin, "serve", "--listen", freePort(t), "--data-dir", dir, "--log-level", "warn")
+	crash.Env = append(os.Environ(), "VIGIL_CRASH_AFTER_COMMITS=2")
+	out, err := crash.CombinedOutput()
+	if !strings.Contains(string(out), "crashpoint: exit after a commit") {
+		t.Fatalf("the crashpoint build did not die after a commit: %v\n%s", err, out)
+	}
+
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storedIDs := func() map[string]bool {
+		ids := map[string]bool{}
+		for cursor := ""; ; {
+			evs, next, err := db.Events(ctx, "acme", store.EventQuery{Limit: 1000, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				ids[e.ID.String()] = true
+			}
+			if cursor = next; next == "" {
+				return ids
+			}
+		}
+	}
+	before := storedIDs()
+	// Everything received until now is past retention (the evidence of
+	// open alerts stays).
+	if _, err := db.PurgeEvents(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	kept := storedIDs()
+	db.Close()
+	purged := map[string]bool{}
+	for id := range before {
+		if !kept[id] {
+			purged[id] = true
+		}
+	}
+	t.Logf("stored before the restart: %d events, %d purged", len(before), len(purged))
+	want := accepted - len(purged)
+
+	srv := startServe(t, dir)
+	defer srv.stop()
+	poll(t, "every acknowledged event not purged stored", func() bool { return storedEvents(t, srv.url, key) >= int64(want) })
+	time.Sleep(2 * time.Second) // let any redelivery settle, then count exactly
+	if n := storedEvents(t, srv.url, key); n != int64(want) {
+		t.Errorf("source counts %d events, want exactly %d (%d accepted, %d purged)", n, want, accepted, len(purged))
+	}
+	ids := allEventIDs(t, srv.url, key)
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Fatalf("event %s stored twice", id)
+		}
+		if purged[id] {
+			t.Fatalf("event %s purged by retention came back with a replay", id)
+		}
+		seen[id] = true
+	}
+	if len(ids) != want {
+		t.Fatalf("events API lists %d events, want %d", len(ids), want)
+	}
+}
+
+// TestCrashReplayExactlyOnce kills the server with SIGKILL right after
+// acknowledged ingests, restarts it, and checks that every acknowledged
+// event is stored once and detected once.
+func TestCrashReplayExactlyOnce(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := newKey(t, dir, "acme", "admin")
+	accepted, cleared := ingestThenKill(t, dir, key)
+
+	srv := startServe(t, dir)
 	defer srv.stop()
 	poll(t, "every acknowledged event stored", func() bool { return storedEvents(t, srv.url, key) >= int64(accepted) })
 	// Let any redelivery settle, then count exactly.

@@ -133,7 +133,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		workers = runtime.GOMAXPROCS(0)
 	}
 	s.stage = analysis.NewStage(analysis.StageConfig{
-		Bus: b, Store: db, Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
+		Bus: b, Store: crashAfterCommits(db), Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
 		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
 		Drained: newOSRelease(log.With("component", compDetect)).drained,
 	})
@@ -152,7 +152,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 
 	maxBatch := int64(b.MaxBatchBytes())
 	ih, err := ingest.NewHandler(ingest.Config{
-		Workspace: api.WorkspaceFrom, Sources: store.Sources{Store: db}, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
+		Workspace: api.WorkspaceFrom, Sources: store.Sources{Store: db, Max: cfg.IngestMaxSources}, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
 		Logger: log.With("component", compIngest), Registerer: s.reg,
 		MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
 		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: inflightUnder(cfg, memLimit),
@@ -168,6 +168,8 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	a, err := api.New(api.Config{
 		Store: db, Logger: log.With("component", compAPI), Registry: s.reg, Version: version,
 		Ingest: ih, IngestOperation: &op, SourceHealth: s.sourceHealth, TierChanged: s.stage.ForgetTier,
+		TrustedProxies: cfg.trustedProxies, AuthFailLimit: cfg.AuthFailLimit, AuthFailWindow: cfg.AuthFailWindow,
+		MetricsKeyRequired: cfg.MetricsKey,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
@@ -328,31 +330,52 @@ func provision(ctx context.Context, db store.Store, cfg *Config, log *slog.Logge
 
 // retention purges, hourly, the events received longer ago than the
 // retention setting (not by their own time stamps; the store keeps the
-// evidence of open alerts) and the quarantined records.
+// evidence of open alerts) and the quarantined records; and, on their own
+// schedules, the audit log (audit-retention) and the ids of batches
+// committed longer ago than replay-window.
 func (s *server) retention(ctx context.Context, log *slog.Logger) {
-	if s.cfg.Retention <= 0 {
-		return
-	}
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		n, err := s.store.PurgeEvents(ctx, time.Now().Add(-s.cfg.Retention))
-		if err != nil && ctx.Err() == nil {
-			log.Warn("retention purge failed", "err", err)
-		} else if n > 0 {
-			log.Info("retention purged events", "events", n)
+		if s.cfg.Retention > 0 {
+			s.purgeEvents(ctx, log)
 		}
-		q, err := s.store.PurgeQuarantine(ctx, time.Now().Add(-s.cfg.Retention), s.cfg.QuarantineMax)
-		if err != nil && ctx.Err() == nil {
-			log.Warn("quarantine purge failed", "err", err)
-		} else if q > 0 {
-			log.Info("retention purged quarantined records", "records", q)
+		if s.cfg.AuditRetention > 0 {
+			n, err := s.store.PurgeAudit(ctx, time.Now().Add(-s.cfg.AuditRetention))
+			if err != nil && ctx.Err() == nil {
+				log.Warn("audit log purge failed", "err", err)
+			} else if n > 0 {
+				log.Info("retention purged audit log lines", "lines", n)
+			}
+		}
+		if s.cfg.ReplayWindow > 0 {
+			n, err := s.store.PurgeCommittedBatches(ctx, time.Now().Add(-s.cfg.ReplayWindow))
+			if err != nil && ctx.Err() == nil {
+				log.Warn("committed batch id purge failed", "err", err)
+			} else if n > 0 {
+				log.Info("retention forgot committed batch ids", "batches", n)
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+func (s *server) purgeEvents(ctx context.Context, log *slog.Logger) {
+	n, err := s.store.PurgeEvents(ctx, time.Now().Add(-s.cfg.Retention))
+	if err != nil && ctx.Err() == nil {
+		log.Warn("retention purge failed", "err", err)
+	} else if n > 0 {
+		log.Info("retention purged events", "events", n)
+	}
+	q, err := s.store.PurgeQuarantine(ctx, time.Now().Add(-s.cfg.Retention), s.cfg.QuarantineMax)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("quarantine purge failed", "err", err)
+	} else if q > 0 {
+		log.Info("retention purged quarantined records", "records", q)
 	}
 }
 

@@ -227,3 +227,145 @@ func TestAudit(t *testing.T) {
 		t.Errorf("bad cursor: err = %v", err)
 	}
 }
+
+// Repeats within an interval share a line with a count; another address,
+// reason or interval starts a line; the audit log has its own retention.
+func TestAuditRepeatAndPurge(t *testing.T) {
+	db, clock := openTest(t)
+	refused := func(actor, detail string) store.AuditEntry {
+		return store.AuditEntry{Actor: actor, Action: "auth.refused", Target: "GET /api/v1/alerts", Detail: detail}
+	}
+	window := time.Minute
+	for i := range 1000 {
+		now := t0.Add(time.Duration(i) * 50 * time.Millisecond) // 50 s
+		clock.set(now)
+		if err := db.AuditRepeat(ctx, refused("192.0.2.1", "unknown key"), now.Truncate(window)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.AuditRepeat(ctx, refused("192.0.2.2", "unknown key"), t0.Truncate(window)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AuditRepeat(ctx, refused("192.0.2.1", "malformed key"), t0.Truncate(window)); err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(10 * time.Minute)
+	clock.set(later)
+	if err := db.AuditRepeat(ctx, store.AuditEntry{Actor: "192.0.2.1", Action: "auth.refused", Target: "GET /api/v1/alerts",
+		Detail: "unknown key", Count: 7}, later.Truncate(window)); err != nil {
+		t.Fatal(err)
+	}
+	es, _, err := db.AuditLog(ctx, "", store.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		last := "-"
+		if e.Last != nil {
+			last = e.Last.Sub(t0).String()
+		}
+		got = append(got, fmt.Sprintf("%s %s %d %s", e.Actor, e.Detail, e.Count, last))
+	}
+	want := "[192.0.2.1 unknown key 7 - 192.0.2.1 malformed key 1 - 192.0.2.2 unknown key 1 - 192.0.2.1 unknown key 1000 49.95s]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("audit lines\n got %v\nwant %s", got, want)
+	}
+
+	n, err := db.PurgeAudit(ctx, t0.Add(5*time.Minute))
+	if err != nil || n != 3 {
+		t.Errorf("PurgeAudit = %d, %v; want the 3 lines of the first minute", n, err)
+	}
+	if es, _, _ := db.AuditLog(ctx, "", store.AuditQuery{}); len(es) != 1 || es[0].Count != 7 {
+		t.Errorf("after the purge: %+v, want the later line", es)
+	}
+}
+
+// Ingest creates sources up to a cap a workspace; the sources list pages.
+func TestCreateSourceCapAndPaging(t *testing.T) {
+	db, _ := openTest(t)
+	mustWorkspace(t, db, "acme")
+	mustWorkspace(t, db, "beta")
+	for i := range 5 {
+		if err := db.CreateSource(ctx, tenant.Source{Workspace: "acme", Name: fmt.Sprintf("s%d", i), Format: "json"}, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.CreateSource(ctx, tenant.Source{Workspace: "acme", Name: "s2", Format: "json"}, 5); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("existing source: %v, want ErrConflict", err)
+	}
+	if err := db.CreateSource(ctx, tenant.Source{Workspace: "acme", Name: "s5", Format: "json"}, 5); !errors.Is(err, tenant.ErrSourceLimit) {
+		t.Errorf("sixth source with a cap of 5: %v, want ErrSourceLimit", err)
+	}
+	if err := db.CreateSource(ctx, tenant.Source{Workspace: "beta", Name: "s5", Format: "json"}, 5); err != nil {
+		t.Errorf("another workspace has its own cap: %v", err)
+	}
+	var names []string
+	q := store.SourceQuery{Limit: 2}
+	for pages := 1; ; pages++ {
+		srcs, next, err := db.SourcePage(ctx, "acme", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range srcs {
+			names = append(names, s.Name)
+		}
+		if next == "" {
+			if pages != 3 {
+				t.Errorf("%d pages, want 3", pages)
+			}
+			break
+		}
+		q.Cursor = next
+	}
+	if fmt.Sprint(names) != "[s0 s1 s2 s3 s4]" {
+		t.Errorf("paged sources %v", names)
+	}
+	if _, _, err := db.SourcePage(ctx, "acme", store.SourceQuery{Cursor: "zz"}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("bad cursor: %v, want ErrInvalid", err)
+	}
+}
+
+// A key keeps its expiry and allow-list; rotation stores the successor and
+// ends the old key at the overlap (never later than it ended already); an
+// expired admin key does not count as the one that keeps a workspace open.
+func TestKeyExpiryAllowAndRotation(t *testing.T) {
+	db, _ := openTest(t)
+	mustWorkspace(t, db, "acme")
+	exp := t0.Add(48 * time.Hour)
+	old := tenant.APIKey{ID: "k1", Workspace: "acme", Scope: tenant.ScopeAdmin, Prefix: "vgl_a", Hash: []byte{1}, Created: t0,
+		Expires: &exp, Allow: []string{"10.0.0.0/8", "192.0.2.7/32"}}
+	if err := db.CreateKey(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.KeyByHash(ctx, []byte{1})
+	if err != nil || got.Expires == nil || !got.Expires.Equal(exp) || fmt.Sprint(got.Allow) != "[10.0.0.0/8 192.0.2.7/32]" {
+		t.Fatalf("stored key %+v, %v", got, err)
+	}
+	next := tenant.APIKey{ID: "k2", Workspace: "acme", Scope: tenant.ScopeAdmin, Prefix: "vgl_b", Hash: []byte{2}, Created: t0, Allow: old.Allow}
+	if err := db.RotateKey(ctx, "acme", "k1", next, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.KeyByHash(ctx, []byte{1}); got.Expires == nil || !got.Expires.Equal(t0.Add(time.Hour)) {
+		t.Errorf("old key expires %v, want the end of the overlap", got.Expires)
+	}
+	if err := db.RotateKey(ctx, "acme", "k1", tenant.APIKey{ID: "k3", Workspace: "acme", Scope: tenant.ScopeAdmin, Prefix: "vgl_c",
+		Hash: []byte{3}, Created: t0}, t0.Add(100*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.KeyByHash(ctx, []byte{1}); !got.Expires.Equal(t0.Add(time.Hour)) {
+		t.Errorf("a longer overlap moved the expiry to %v", got.Expires)
+	}
+	if err := db.RotateKey(ctx, "acme", "nope", tenant.APIKey{ID: "k4", Workspace: "acme", Scope: "read", Prefix: "p", Hash: []byte{4}},
+		t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("rotate an unknown key: %v", err)
+	}
+	// k1 expired at t0+1h: revoking k2 leaves k3; revoking k3 then
+	// leaves only the expired k1, so it is refused.
+	if err := db.RevokeKey(ctx, "acme", "k2", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeKey(ctx, "acme", "k3", t0.Add(2*time.Hour)); !errors.Is(err, store.ErrLastAdminKey) {
+		t.Errorf("revoke the last live admin key (another only expired): %v, want ErrLastAdminKey", err)
+	}
+}

@@ -136,7 +136,7 @@ func (db *DB) committedBatches(ctx context.Context, batches []*store.Batch) (map
 		for i, b := range part {
 			args[i] = b.ID[:]
 		}
-		q := `SELECT id FROM event_blocks WHERE id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		q := `SELECT id FROM committed_batches WHERE id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
 		rows, err := db.r.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("commit: look up committed batches: %w", err)
@@ -263,8 +263,9 @@ func (c *committer) stmt(s *sql.Stmt) *sql.Stmt {
 }
 
 const (
-	sqlBlockExists = `SELECT 1 FROM event_blocks WHERE id = ?`
-	sqlInsertBlock = `INSERT INTO event_blocks
+	sqlBlockExists   = `SELECT 1 FROM committed_batches WHERE id = ?`
+	sqlInsertBatchID = `INSERT INTO committed_batches (id, committed) VALUES (?, ?)`
+	sqlInsertBlock   = `INSERT INTO event_blocks
 		(id, workspace, source, format, min_time, max_time, min_id, max_id, received, count, data)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertEntity   = `INSERT INTO event_entities (workspace, folded, block_id) VALUES (?, ?, ?)`
@@ -302,6 +303,9 @@ func (c *committer) block(p *preparedBlock) (bool, error) {
 		nanos(received), len(b.Events), p.data)
 	if err != nil {
 		return false, fmt.Errorf("commit: batch %s: write block: %w", b.ID, err)
+	}
+	if _, err := c.stmt(c.db.st.insertBatchID).ExecContext(c.ctx, b.ID[:], nanos(c.now)); err != nil {
+		return false, fmt.Errorf("commit: batch %s: record its id: %w", b.ID, err)
 	}
 	if err := c.entities(b, p.entities); err != nil {
 		return false, err

@@ -62,9 +62,9 @@ type DB struct {
 // stmts are the statements of Commit, prepared once on the writer: parsing
 // the SQL costs more than running it, at the rate Commit runs them.
 type stmts struct {
-	blockExists, insertBlock, insertEntity, insertEntities *sql.Stmt
-	openAlert, upsertAlert, updateAlert, insertAlertEntity *sql.Stmt
-	upsertSource, recordSpan, insertEvidence               *sql.Stmt
+	blockExists, insertBlock, insertEntity, insertEntities  *sql.Stmt
+	openAlert, upsertAlert, updateAlert, insertAlertEntity  *sql.Stmt
+	upsertSource, recordSpan, insertEvidence, insertBatchID *sql.Stmt
 }
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -74,6 +74,7 @@ func (db *DB) prepare(ctx context.Context) error {
 	}{
 		{&db.st.blockExists, sqlBlockExists},
 		{&db.st.insertBlock, sqlInsertBlock},
+		{&db.st.insertBatchID, sqlInsertBatchID},
 		{&db.st.insertEntity, sqlInsertEntity},
 		{&db.st.insertEntities, sqlInsertEntities},
 		{&db.st.openAlert, sqlOpenAlert},
@@ -199,7 +200,7 @@ func dsn(path, txlock string, readOnly bool) string {
 func (db *DB) Close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{db.st.blockExists, db.st.insertBlock, db.st.insertEntity, db.st.insertEntities,
-		db.st.openAlert, db.st.upsertAlert, db.st.updateAlert, db.st.insertAlertEntity, db.st.upsertSource, db.st.recordSpan, db.st.insertEvidence} {
+		db.st.openAlert, db.st.upsertAlert, db.st.updateAlert, db.st.insertAlertEntity, db.st.upsertSource, db.st.recordSpan, db.st.insertEvidence, db.st.insertBatchID} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -302,6 +302,29 @@ func (db *DB) PurgeEvents(ctx context.Context, before time.Time) (int64, error) 
 	return total, nil
 }
 
+// PurgeCommittedBatches forgets the ids of batches committed before
+// before; see store.Store. It deletes a few thousand ids a transaction.
+func (db *DB) PurgeCommittedBatches(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	what := fmt.Sprintf("purge the ids of batches committed before %v", before)
+	for {
+		var n int64
+		err := db.write(ctx, what, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM committed_batches WHERE id IN
+				(SELECT id FROM committed_batches WHERE committed < ? LIMIT 4096)`, nanos(before))
+			if err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
 // purgeCandidate is a block received before the retention limit.
 type purgeCandidate struct {
 	id            []byte

@@ -5,23 +5,28 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
-const keyColumns = `id, workspace, name, scope, prefix, hash, created, last_used, revoked`
+const keyColumns = `id, workspace, name, scope, prefix, hash, created, last_used, revoked, expires, allow`
 
 func scanKey(row scanner) (tenant.APIKey, error) {
 	var k tenant.APIKey
 	var created int64
-	var used, revoked sql.NullInt64
-	if err := row.Scan(&k.ID, &k.Workspace, &k.Name, &k.Scope, &k.Prefix, &k.Hash, &created, &used, &revoked); err != nil {
+	var used, revoked, expires sql.NullInt64
+	var allow string
+	if err := row.Scan(&k.ID, &k.Workspace, &k.Name, &k.Scope, &k.Prefix, &k.Hash, &created, &used, &revoked, &expires, &allow); err != nil {
 		return tenant.APIKey{}, err
 	}
 	k.Created = fromNanos(created)
-	k.LastUsed, k.Revoked = fromNullNanos(used), fromNullNanos(revoked)
+	k.LastUsed, k.Revoked, k.Expires = fromNullNanos(used), fromNullNanos(revoked), fromNullNanos(expires)
+	if allow != "" {
+		k.Allow = strings.Split(allow, ",")
+	}
 	return k, nil
 }
 
@@ -32,27 +37,63 @@ func (db *DB) CreateKey(ctx context.Context, k tenant.APIKey) error {
 	case k.ID == "":
 		return fmt.Errorf("create key: no id: %w", store.ErrInvalid)
 	case !tenant.ValidScope(k.Scope):
-		return fmt.Errorf("create key %s: scope %q: %w (want ingest, read or admin)", k.ID, k.Scope, store.ErrInvalid)
+		return fmt.Errorf("create key %s: scope %q: %w (want ingest, read, admin or metrics)", k.ID, k.Scope, store.ErrInvalid)
 	case len(k.Hash) == 0:
 		return fmt.Errorf("create key %s: no hash: %w", k.ID, store.ErrInvalid)
 	}
 	if k.Created.IsZero() {
 		k.Created = db.now()
 	}
-	return db.write(ctx, "create key", func(tx *sql.Tx) error {
-		if _, err := workspace(ctx, tx, k.Workspace); err != nil {
-			return fmt.Errorf("create key %s: %w", k.ID, err)
+	return db.write(ctx, "create key", func(tx *sql.Tx) error { return insertKey(ctx, tx, k) })
+}
+
+func insertKey(ctx context.Context, tx *sql.Tx, k tenant.APIKey) error {
+	if _, err := workspace(ctx, tx, k.Workspace); err != nil {
+		return fmt.Errorf("create key %s: %w", k.ID, err)
+	}
+	for _, a := range k.Allow {
+		if a == "" || strings.Contains(a, ",") {
+			return fmt.Errorf("create key %s: allowed address %q: %w", k.ID, a, store.ErrInvalid)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`,
-			k.ID, k.Workspace, k.Name, k.Scope, k.Prefix, k.Hash, nanos(k.Created), nullNanos(k.LastUsed), nullNanos(k.Revoked))
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`,
+		k.ID, k.Workspace, k.Name, k.Scope, k.Prefix, k.Hash, nanos(k.Created), nullNanos(k.LastUsed), nullNanos(k.Revoked),
+		nullNanos(k.Expires), strings.Join(k.Allow, ","))
+	if err != nil {
+		return fmt.Errorf("create key %s: %w", k.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("create key %s: %w", k.ID, err)
+	} else if n == 0 {
+		return fmt.Errorf("key %s (or its hash): %w", k.ID, store.ErrConflict)
+	}
+	return nil
+}
+
+// RotateKey stores successor and has key id expire at oldExpires (or
+// earlier, if it expires earlier already); see store.Store.
+func (db *DB) RotateKey(ctx context.Context, workspace, id string, successor tenant.APIKey, oldExpires time.Time) error {
+	return db.write(ctx, "rotate key", func(tx *sql.Tx) error {
+		old, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE workspace = ? AND id = ?`, workspace, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("rotate key %s in workspace %s: %w", id, workspace, store.ErrNotFound)
+		}
 		if err != nil {
-			return fmt.Errorf("create key %s: %w", k.ID, err)
+			return fmt.Errorf("rotate key %s in workspace %s: %w", id, workspace, err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("create key %s: %w", k.ID, err)
-		} else if n == 0 {
-			return fmt.Errorf("key %s (or its hash): %w", k.ID, store.ErrConflict)
+		if old.Revoked != nil {
+			return fmt.Errorf("rotate key %s: it is revoked: %w", id, store.ErrInvalid)
+		}
+		if successor.Workspace != workspace {
+			return fmt.Errorf("rotate key %s: successor of workspace %q: %w", id, successor.Workspace, store.ErrInvalid)
+		}
+		if err := insertKey(ctx, tx, successor); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE api_keys SET expires = min(coalesce(expires, ?1), ?1) WHERE id = ?2`, nanos(oldExpires), id)
+		if err != nil {
+			return fmt.Errorf("rotate key %s: %w", id, err)
 		}
 		return nil
 	})
@@ -76,8 +117,29 @@ func (db *DB) Keys(ctx context.Context, workspace string) ([]tenant.APIKey, erro
 }
 
 // RevokeKey revokes a workspace's key; revoking again keeps the first time.
+// The last live admin key of the workspace stays (store.ErrLastAdminKey).
 func (db *DB) RevokeKey(ctx context.Context, workspace, id string, at time.Time) error {
 	return db.write(ctx, "revoke key", func(tx *sql.Tx) error {
+		var scope string
+		var revoked sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT scope, revoked FROM api_keys WHERE workspace = ? AND id = ?`, workspace, id).Scan(&scope, &revoked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("revoke key %s in workspace %s: %w", id, workspace, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("revoke key %s in workspace %s: %w", id, workspace, err)
+		}
+		if scope == tenant.ScopeAdmin && !revoked.Valid {
+			var others int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE workspace = ? AND id != ? AND scope = ? AND revoked IS NULL
+				AND (expires IS NULL OR expires > ?)`,
+				workspace, id, tenant.ScopeAdmin, nanos(at)).Scan(&others); err != nil {
+				return fmt.Errorf("revoke key %s in workspace %s: %w", id, workspace, err)
+			}
+			if others == 0 {
+				return fmt.Errorf("revoke key %s: %w", id, store.ErrLastAdminKey)
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked = coalesce(revoked, ?) WHERE workspace = ? AND id = ?`,
 			nanos(at), workspace, id)
 		return affectedOne(res, err, fmt.Sprintf("revoke key %s in workspace %s", id, workspace))

@@ -54,6 +54,63 @@ func (db *DB) PutSource(ctx context.Context, s tenant.Source) error {
 	})
 }
 
+// CreateSource creates a source of an existing workspace, unless one of its
+// name exists (store.ErrConflict) or the workspace holds max sources
+// (max > 0; tenant.ErrSourceLimit); see store.Store.
+func (db *DB) CreateSource(ctx context.Context, s tenant.Source, max int) error {
+	if s.Name == "" || s.Format == "" {
+		return fmt.Errorf("create source %q in workspace %s: name and format must be set: %w", s.Name, s.Workspace, store.ErrInvalid)
+	}
+	return db.write(ctx, "create source", func(tx *sql.Tx) error {
+		if _, err := workspace(ctx, tx, s.Workspace); err != nil {
+			return fmt.Errorf("create source %s: %w", s.Name, err)
+		}
+		var exists, n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(name = ?), 0) FROM sources WHERE workspace = ?`,
+			s.Name, s.Workspace).Scan(&n, &exists); err != nil {
+			return fmt.Errorf("create source %s/%s: %w", s.Workspace, s.Name, err)
+		}
+		switch {
+		case exists > 0:
+			return fmt.Errorf("source %s/%s: %w", s.Workspace, s.Name, store.ErrConflict)
+		case max > 0 && n >= max:
+			return fmt.Errorf("create source %s/%s: %w (%d)", s.Workspace, s.Name, tenant.ErrSourceLimit, max)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sources (workspace, name, format, product, category, service, timezone, created)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.Workspace, s.Name, s.Format, s.Logsource.Product, s.Logsource.Category, s.Logsource.Service, s.TimeZone, nanos(db.now()))
+		if err != nil {
+			return fmt.Errorf("create source %s/%s: %w", s.Workspace, s.Name, err)
+		}
+		return nil
+	})
+}
+
+// SourcePage lists a workspace's sources by name, a page at a time.
+func (db *DB) SourcePage(ctx context.Context, workspace string, q store.SourceQuery) ([]tenant.Source, string, error) {
+	n := limit(q.Limit)
+	where, args := "workspace = ?", []any{workspace}
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor, "sources")
+		if err != nil {
+			return nil, "", fmt.Errorf("sources of %s: %w", workspace, err)
+		}
+		where += " AND name > ?"
+		args = append(args, c.s)
+	}
+	args = append(args, n+1)
+	out, err := list(ctx, db, "sources of "+workspace, scanSource, `SELECT `+sourceColumns+` FROM sources WHERE `+where+` ORDER BY name LIMIT ?`, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > n {
+		out = out[:n]
+		next = encodeCursor("sources", cursor{s: out[n-1].Name})
+	}
+	return out, next, nil
+}
+
 // Source returns one source of workspace.
 func (db *DB) Source(ctx context.Context, workspace, name string) (tenant.Source, error) {
 	s, err := scanSource(db.r.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE workspace = ? AND name = ?`, workspace, name))
