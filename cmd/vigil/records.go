@@ -10,11 +10,13 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/ingest/jsonstream"
 )
 
 // streamRecords frames a file into records for scan and decode, calling fn
-// with chunks of at most n records. A whole-file JSON array or records
-// envelope is split by element; other files stream a line a record, lines
+// with chunks of at most n records. A whole-file records envelope is split
+// by element; JSON arrays, pretty-printed records and evtx_dump's output by
+// streamJSON; other files stream a line a record, lines
 // that continue a record joined to it when the format's decoder says so
 // (decode.Joiner: multi-line SQL statements). With no format given, it is
 // guessed from the first records, and a guess that is only "json" because
@@ -35,6 +37,9 @@ func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.
 			fn(format, recs[i:min(i+n, len(recs))])
 		}
 		return format, nil
+	}
+	if jsonstream.Framed(head) {
+		return streamJSON(name, br, format, n, warn, fn)
 	}
 	if format == "" {
 		var probe []event.Raw
@@ -85,6 +90,44 @@ func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.
 		}
 	}
 	flush()
+	if len(recs) > 0 {
+		fn(format, recs)
+	}
+	return format, nil
+}
+
+// streamJSON frames JSON records written over several lines, in arrays or
+// after evtx_dump's "Record N" lines, each compacted onto one line and kept
+// with the line it starts on. The format is guessed from the first records.
+func streamJSON(name string, br *bufio.Reader, format string, n int, warn io.Writer, fn func(format string, recs []event.Raw)) (string, error) {
+	sp := jsonstream.New(br)
+	recs := make([]event.Raw, 0, n)
+	guessed := format != ""
+	guess := func() {
+		format = guessFormat(name, recs)
+		noteWrapped(warn, name, format, recs)
+		guessed = true
+	}
+	for {
+		rec, line, err := sp.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return format, fmt.Errorf("%s: %w", name, err)
+		}
+		recs = append(recs, event.Raw{ID: event.NewID(), Data: rec, Line: line})
+		if !guessed && (len(recs) == 20 || len(recs) == n) {
+			guess()
+		}
+		if len(recs) == n {
+			fn(format, recs)
+			recs = make([]event.Raw, 0, n) // the processed chunk's events keep their records
+		}
+	}
+	if !guessed {
+		guess()
+	}
 	if len(recs) > 0 {
 		fn(format, recs)
 	}

@@ -32,10 +32,11 @@ import (
 
 func newScanCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "scan FILE...",
+		Use:   "scan FILE|DIR...",
 		Short: "Run the rules over log files offline and print the alerts",
 		Long: `Run vigil's decode and detect stages over files (plain or gzip; - reads
-stdin) without a server, and print the alerts, each with its evidence as
+stdin; a directory is read whole, at any depth, or the files that --glob
+matches) without a server, and print the alerts, each with its evidence as
 file and line. A record that cannot be decoded is named on standard error
 with its file, line and reason, and the others go on.
 
@@ -54,14 +55,20 @@ that does not load is reported and counted, and stops it under --strict.
 	f.Bool("strict", false, "stop (exit 1) when a rule, correlation rule or filter does not load")
 	f.Bool("allow-rejected", false, "exit 0, not 2, when some records were refused")
 	f.String("format", "", "format of every file, one of those above (default: guessed per file)")
+	f.String("glob", "", "in directories, read only the files whose name matches this pattern (e.g. '*.json')")
 	f.StringP("output", "o", "table", "output: table, json or ndjson (one alert a line)")
 	f.String("workspace", "scan", "workspace name written into the alerts")
 	f.Bool("progress", true, "show a progress bar when stderr is a terminal")
 	return cmd
 }
 
-func runScan(cmd *cobra.Command, files []string) error {
+func runScan(cmd *cobra.Command, args []string) error {
 	f := cmd.Flags()
+	glob, _ := f.GetString("glob")
+	files, err := expandInputs(args, glob)
+	if err != nil {
+		return err
+	}
 	paths, _ := f.GetStringSlice("rules")
 	noBuiltin, _ := f.GetBool("no-builtin-rules")
 	format, _ := f.GetString("format")
@@ -286,17 +293,11 @@ func readRecords(name string, br *bufio.Reader) ([]event.Raw, error) {
 	return recs, nil
 }
 
-// isJSONDocument reports whether a file starts like a JSON array or a
-// records envelope rather than NDJSON.
+// isJSONDocument reports whether a file starts like a records envelope
+// (arrays are streamed, by streamJSON).
 func isJSONDocument(head []byte) bool {
 	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
-	if len(t) == 0 {
-		return false
-	}
-	if t[0] == '[' {
-		return true
-	}
-	if t[0] != '{' {
+	if len(t) == 0 || t[0] != '{' {
 		return false
 	}
 	t = bytes.TrimLeft(t[1:], " \t\r\n")
