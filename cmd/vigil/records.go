@@ -24,7 +24,7 @@ import (
 // returns the format used.
 func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.Writer, fn func(format string, recs []event.Raw)) (string, error) {
 	head, _ := br.Peek(64 << 10)
-	if isJSONDocument(head) {
+	if isJSONDocument(head) && !isArray(head) {
 		recs, err := readRecords(name, br)
 		if err != nil {
 			return format, err
@@ -65,11 +65,18 @@ func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.
 		}
 	}
 	line := 0
+	var blk recordBlock
 	for {
-		l, err := br.ReadBytes('\n')
+		l, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			l = append([]byte(nil), l...)
+			var more []byte
+			more, err = br.ReadBytes('\n')
+			l = append(l, more...)
+		}
 		if len(l) > 0 {
 			line++
-			l = bytes.TrimRight(l, "\r\n")
+			l = blk.put(bytes.TrimRight(l, "\r\n"))
 			switch {
 			case cur != nil && join != nil && join.Continues(cur.Data, l):
 				cur.Data = append(append(cur.Data, '\n'), l...)
@@ -132,6 +139,31 @@ func streamJSON(name string, br *bufio.Reader, format string, n int, warn io.Wri
 		fn(format, recs)
 	}
 	return format, nil
+}
+
+// isArray reports whether a file starts with a JSON array: streamJSON
+// reads it an element at a time.
+func isArray(head []byte) bool {
+	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	return len(t) > 0 && t[0] == '['
+}
+
+// recordBlock copies records into shared blocks: one allocation for many
+// records rather than one each. A block is never grown in place, so the
+// records given out stay valid.
+type recordBlock struct{ b []byte }
+
+func (rb *recordBlock) put(l []byte) []byte {
+	const size = 256 << 10
+	if len(l) > size/4 {
+		return append([]byte(nil), l...)
+	}
+	if len(l) > cap(rb.b)-len(rb.b) {
+		rb.b = make([]byte, 0, size)
+	}
+	start := len(rb.b)
+	rb.b = append(rb.b, l...)
+	return rb.b[start:len(rb.b):len(rb.b)]
 }
 
 // noteWrapped says on w when records guessed as generic JSON are objects
