@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -111,6 +112,12 @@ func runScan(cmd *cobra.Command, args []string) error {
 		return errors.New("no rules loaded")
 	}
 
+	if os.Getenv("GOGC") == "" {
+		// A scan's live heap is mostly the compiled rules, which every
+		// collection marks again: collecting half as often costs a tenth
+		// less CPU for a few tens of MB more.
+		debug.SetGCPercent(200)
+	}
 	var bar *mpb.Progress
 	if progress && isTerminal(os.Stderr) {
 		bar = mpb.New(mpb.WithOutput(os.Stderr), mpb.WithWidth(40))
