@@ -205,8 +205,12 @@ func Framed(head []byte) bool {
 			continue
 		}
 		switch {
-		case isRecordLine(l), l[0] == '[':
+		case isRecordLine(l):
 			return true
+		case l[0] == '[':
+			// an array of records, not a text log's "[date] …"
+			r := bytes.TrimSpace(l[1:])
+			return len(r) == 0 || r[0] == '{' || r[0] == '['
 		case l[0] == '{':
 			return l[len(l)-1] != '}'
 		}

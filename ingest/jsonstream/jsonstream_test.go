@@ -55,7 +55,9 @@ func TestFramed(t *testing.T) {
 		"\ufeff[{\"a\":1}]":      true,
 		"\n\nRecord 1\n{\n":      true,
 		"Jan  1 sshd[1]: x\n":    false,
-		"":                       false,
+		"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6\n": false,
+		"[\n  {\"a\": 1}\n]\n": true,
+		"":                     false,
 	} {
 		if got := Framed([]byte(in)); got != want {
 			t.Errorf("Framed(%q) = %v, want %v", in, got, want)
