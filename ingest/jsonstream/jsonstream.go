@@ -173,7 +173,9 @@ func (s *Splitter) value(l []byte, n int) ([]byte, int, error) {
 	return rec, n, nil
 }
 
-// isRecordLine reports whether l is evtx_dump's "Record N" line.
+// IsRecordLine reports whether l is evtx_dump's "Record N" line.
+func IsRecordLine(l []byte) bool { return isRecordLine(l) }
+
 func isRecordLine(l []byte) bool {
 	l = bytes.TrimRight(l, " \t\r\n")
 	d, ok := bytes.CutPrefix(l, []byte("Record "))
@@ -217,4 +219,40 @@ func Framed(head []byte) bool {
 		return false
 	}
 	return false
+}
+
+// Joiner joins the lines of a JSON record written over several lines, for
+// framing that goes a line at a time (a tailed file): a record that starts
+// an object or array goes on until its brackets close. It is a
+// decode.Joiner.
+type Joiner struct{}
+
+// Continues reports whether line continues rec: rec starts a JSON object
+// or array that is not closed yet.
+func (Joiner) Continues(rec, _ []byte) bool {
+	rec = bytes.TrimLeft(rec, " \t\r\n\ufeff")
+	if len(rec) == 0 || rec[0] != '{' && rec[0] != '[' {
+		return false
+	}
+	depth, inStr, esc := 0, false, false
+	for _, c := range rec {
+		switch {
+		case inStr:
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return depth > 0
 }

@@ -64,3 +64,22 @@ func TestFramed(t *testing.T) {
 		}
 	}
 }
+
+func TestJoiner(t *testing.T) {
+	var j Joiner
+	for _, c := range []struct {
+		rec  string
+		want bool
+	}{
+		{"{", true},
+		{"{\n  \"a\": \"}\"", true},
+		{"{\n  \"a\": {\"b\": 1}\n}", false},
+		{`{"a":1}`, false},
+		{"[\n  {\"a\": 1},", true},
+		{"Jan  1 sshd[1]: {", false},
+	} {
+		if got := j.Continues([]byte(c.rec), []byte("x")); got != c.want {
+			t.Errorf("Continues(%q) = %v, want %v", c.rec, got, c.want)
+		}
+	}
+}
