@@ -33,8 +33,10 @@ type Result struct {
 	// Slow lists the records that took longer than the decode budget.
 	Slow []SlowRecord
 	// Skew counts the events whose time stamps were flagged.
-	Skew     TimeSkew
-	Batch    *store.Batch
+	Skew  TimeSkew
+	Batch *store.Batch
+	// Events counts the events decoded (offline, Batch.Events stays empty).
+	Events   int
 	Rejected []Rejection
 	// Matches are the matches of rules that correlations refer to, for the
 	// correlator (which must see a batch once: after its commit).
@@ -50,10 +52,12 @@ type Processor struct {
 	matcher  *detect.Matcher
 	hits     []*rule.Rule
 	matches  []detect.Match
+	events   int
 	arena    arena
 	skew     TimeSkew
 	// Offline names the file that evidence points at (vigil scan); empty in
-	// the server, where evidence is the event id.
+	// the server, where evidence is the event id. Offline, events are only
+	// counted (Result.Events), not kept in the batch: nothing stores them.
 	Offline string
 	// Options, when set, gives a source's decoder options (a generic JSON
 	// source's field mapping, a flow log's field list) by workspace and
@@ -113,7 +117,9 @@ func (p *Processor) decoder(format string, src tenant.Source) (decode.Decoder, e
 func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 	out := &store.Batch{
 		ID: b.ID, Workspace: b.Workspace, Source: b.Source, Format: b.Format, Received: b.Received,
-		Events: make([]store.StoredEvent, 0, len(b.Records)),
+	}
+	if p.Offline == "" {
+		out.Events = make([]store.StoredEvent, 0, len(b.Records))
 	}
 	res := Result{Batch: out}
 	dec, err := p.decoder(b.Format, src)
@@ -127,6 +133,7 @@ func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 	}
 	p.arena = arena{}
 	p.matches = nil
+	p.events = 0
 	p.skew = TimeSkew{}
 	ev := &p.ev
 	exp, _ := dec.(decode.Expander)
@@ -156,6 +163,7 @@ func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 	// values it holds would keep this batch's bus message alive.
 	ev.Release()
 	out.Rejected = len(res.Rejected)
+	res.Events = p.events
 	res.Matches = p.matches
 	res.Skew = p.skew
 	quarantine(&res)
@@ -231,6 +239,20 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 		}
 	}
 	p.hits = p.matcher.Match(ev, p.hits[:0])
+	p.events++
+	if p.Offline == "" {
+		p.keep(ev, b, out)
+	}
+	for _, r := range p.hits {
+		if p.correlate(r, ev) {
+			continue // referenced by a correlation without generate: no alert of its own
+		}
+		out.Signals = append(out.Signals, p.signal(r, ev))
+	}
+}
+
+// keep adds ev to the batch, for the store.
+func (p *Processor) keep(ev *event.Event, b *bus.Batch, out *store.Batch) {
 	se := store.StoredEvent{
 		ID: ev.ID, Workspace: b.Workspace, Source: b.Source, Format: ev.Format, // the detected format under "auto"
 		Logsource: ev.Logsource, Time: ev.Time, Received: b.Received, Raw: ev.Raw,
@@ -243,12 +265,6 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 		}
 	}
 	out.Events = append(out.Events, se)
-	for _, r := range p.hits {
-		if p.correlate(r, ev) {
-			continue // referenced by a correlation without generate: no alert of its own
-		}
-		out.Signals = append(out.Signals, p.signal(r, ev))
-	}
 }
 
 // signal builds the signal of rule r on ev. Signals of one rule about the

@@ -82,91 +82,73 @@ func newAnchoredAutomaton(lits []string, anchors []uint8, outputs [][]int32) *au
 	}
 	a.nc = n
 
-	// The trie, written straight into the table: 0 means no child (the root
-	// is nobody's child).
+	// The trie first, sparse: a dense row a state from the start cost
+	// memory in proportion to states × classes, a table's worth again.
 	nc := int(n)
-	delta := make([]uint32, nc)
-	own := [][]int32{nil}
-	var syms []int
+	b := newTrieBuilder(nc)
+	var syms []uint16
 	for i, l := range lits {
 		a.maxLit = max(a.maxLit, len(l))
 		syms = syms[:0]
 		if anchors != nil && anchors[i]&anchorBegin != 0 {
-			syms = append(syms, int(a.begin))
+			syms = append(syms, uint16(a.begin))
 		}
 		for j := 0; j < len(l); j++ {
-			syms = append(syms, int(a.class[l[j]]))
+			syms = append(syms, uint16(a.class[l[j]]))
 		}
 		if anchors != nil && anchors[i]&anchorEnd != 0 {
-			syms = append(syms, int(a.end))
+			syms = append(syms, uint16(a.end))
 		}
-		s := 0
+		s := int32(0)
 		for _, c := range syms {
-			next := int(delta[s*nc+c])
-			if next == 0 {
-				next = len(own)
-				own = append(own, nil)
-				delta = append(delta, make([]uint32, nc)...)
-				delta[s*nc+c] = uint32(next)
-			}
-			s = next
+			s = b.child(s, c)
 		}
-		own[s] = append(own[s], outputs[i]...)
+		b.own[s] = append(b.own[s], outputs[i]...)
 	}
-	states := len(own)
+	states := len(b.own)
 
-	// Breadth first: the failure state of a child is where its parent's
-	// failure state goes on the same class; a missing transition goes where
-	// the failure state's goes. A row still holds only trie children when
-	// its state is dequeued, and rows are completed in order of depth, so
-	// every failure row read is complete.
-	fail := make([]int32, states)
+	// Then the table, its states numbered breadth first: a scan spends
+	// most of its steps near the root, and those rows share a few cache
+	// lines. A state's row is its failure state's row (complete: it is
+	// shallower) with its own children written over it; its children's
+	// failure states are where that row went on their classes.
+	table := make([]uint32, states*nc)
+	queue := make([]int32, 1, states) // trie nodes by state number
+	fail := make([]int32, states)     // by state number
 	outList := make([][]int32, states)
-	queue := make([]int32, 1, states)
+	var kids []int32
 	for qi := 0; qi < len(queue); qi++ {
-		s := int(queue[qi])
-		f := int(fail[s])
-		for c := 0; c < nc; c++ {
-			t := delta[s*nc+c]
-			switch {
-			case t != 0:
-				if s != 0 {
-					fail[t] = int32(delta[f*nc+c])
-				}
-				queue = append(queue, int32(t))
-			case s != 0:
-				delta[s*nc+c] = delta[f*nc+c]
+		s := queue[qi]
+		row := table[qi*nc : qi*nc+nc]
+		f := int(fail[qi])
+		if qi != 0 {
+			copy(row, table[f*nc:f*nc+nc])
+		}
+		kids = b.children(s, kids[:0])
+		for _, ch := range kids {
+			c := b.label[ch]
+			ci := int32(len(queue))
+			queue = append(queue, ch)
+			if qi != 0 {
+				fail[ci] = int32(row[c])
 			}
+			row[c] = uint32(ci)
 		}
-		outList[s] = own[s]
-		if s != 0 && len(outList[f]) > 0 {
-			outList[s] = append(append([]int32(nil), own[s]...), outList[f]...)
+		outList[qi] = b.own[s]
+		if qi != 0 && len(outList[f]) > 0 {
+			outList[qi] = append(append([]int32(nil), b.own[s]...), outList[f]...)
 		}
 	}
-	// Renumber the states in breadth-first order: a scan spends most of its
-	// steps near the root, and those rows now share a few cache lines
-	// instead of being strewn over the table in insertion order.
-	renum := make([]uint32, states)
-	for i, s := range queue {
-		renum[s] = uint32(i)
-	}
-	ends := make([]bool, states)
 	outAt := make([]int32, states+1)
 	var outs []int32
-	for i, s := range queue {
+	for i := range states {
 		outAt[i] = int32(len(outs))
-		outs = append(outs, outList[s]...)
-		ends[i] = len(outList[s]) > 0
+		outs = append(outs, outList[i]...)
 	}
 	outAt[states] = int32(len(outs))
 	// Premultiply and flag.
-	table := make([]uint32, len(delta))
-	for i, s := range queue {
-		row, newRow := delta[int(s)*nc:int(s)*nc+nc], table[i*nc:i*nc+nc]
-		for c, t := range row {
-			t = renum[t]
-			newRow[c] = t*n<<1 | b2u(ends[t])
-		}
+	for k, t := range table {
+		table[k] = t*n<<1 | b2u(outAt[t+1] > outAt[t])
 	}
 	a.delta, a.outAt, a.outs = table, outAt, outs
 	return a

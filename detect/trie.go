@@ -53,66 +53,125 @@ func newTrie(lits []string, outputs [][]int32, rev bool) *trie {
 			t.class[b] = t.class[b+'a'-'A']
 		}
 	}
-	next := make([]int32, n) // dense rows while building
-	own := [][]int32{nil}
+	// While building, the root has a dense row and other nodes a list of
+	// children sorted by class (first child, next sibling): memory in
+	// proportion to the nodes, not to nodes × classes.
+	b := newTrieBuilder(n)
 	for i, l := range lits {
-		s := 0
+		s := int32(0)
 		for j := 0; j < len(l); j++ {
-			b := l[j]
+			c := l[j]
 			if rev {
-				b = l[len(l)-1-j]
+				c = l[len(l)-1-j]
 			}
-			c := int(t.class[b])
-			nx := int(next[s*n+c])
-			if nx == 0 {
-				nx = len(own)
-				own = append(own, nil)
-				next = append(next, make([]int32, n)...)
-				next[s*n+c] = int32(nx)
-			}
-			s = nx
+			s = b.child(s, uint16(t.class[c]))
 		}
-		own[s] = append(own[s], outputs[i]...)
+		b.own[s] = append(b.own[s], outputs[i]...)
 	}
 	// Number the nodes depth first (preorder, children by class).
-	order := make([]int32, 0, len(own))
+	nodes := len(b.own)
+	order := make([]int32, 0, nodes)
 	stack := []int32{0}
+	var kids []int32
 	for len(stack) > 0 {
 		s := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		order = append(order, s)
-		row := next[int(s)*n : int(s)*n+n]
-		for c := n - 1; c >= 0; c-- {
-			if ch := row[c]; ch != 0 {
-				stack = append(stack, ch)
-			}
+		kids = b.children(s, kids[:0])
+		for k := len(kids) - 1; k >= 0; k-- {
+			stack = append(stack, kids[k])
 		}
 	}
-	renum := make([]int32, len(own))
+	renum := make([]int32, nodes)
 	for i, s := range order {
 		renum[s] = int32(i)
 	}
 	t.root = make([]int32, n)
-	for c, ch := range next[:n] {
+	for c, ch := range b.root {
 		t.root[c] = renum[ch]
 	}
-	t.nodes = make([]tnode, len(own))
+	t.nodes = make([]tnode, nodes)
+	t.edges = make([]tedge, 0, nodes-1)
 	for i, s := range order {
 		nd := &t.nodes[i]
 		nd.edge = int32(len(t.edges))
 		if i > 0 {
-			for c, ch := range next[int(s)*n : int(s)*n+n] {
-				if ch != 0 {
-					t.edges = append(t.edges, tedge{child: renum[ch], label: uint8(c)})
-				}
+			for ch := b.first[s]; ch != 0; ch = b.sib[ch] {
+				t.edges = append(t.edges, tedge{child: renum[ch], label: uint8(b.label[ch])})
 			}
 		}
 		nd.nedge = int32(len(t.edges)) - nd.edge
 		nd.out = int32(len(t.outs))
-		t.outs = append(t.outs, own[s]...)
-		nd.nout = int32(len(own[s]))
+		t.outs = append(t.outs, b.own[s]...)
+		nd.nout = int32(len(b.own[s]))
 	}
 	return t
+}
+
+// trieBuilder is a trie (or an automaton's trie) while it is built: node 0
+// is the root, whose children are found by class in root; the children of
+// other nodes are a list from first through sib, ascending by label. 0 is
+// no node.
+type trieBuilder struct {
+	root       []int32
+	first, sib []int32
+	label      []uint16
+	own        [][]int32
+}
+
+func newTrieBuilder(classes int) *trieBuilder {
+	return &trieBuilder{root: make([]int32, classes), first: []int32{0}, sib: []int32{0}, label: []uint16{0}, own: [][]int32{nil}}
+}
+
+// child returns the child of s on class c, adding it if missing.
+func (b *trieBuilder) child(s int32, c uint16) int32 {
+	if s == 0 {
+		if ch := b.root[c]; ch != 0 {
+			return ch
+		}
+		ch := b.node(c, 0)
+		b.root[c] = ch
+		return ch
+	}
+	prev, cur := int32(0), b.first[s]
+	for cur != 0 && b.label[cur] < c {
+		prev, cur = cur, b.sib[cur]
+	}
+	if cur != 0 && b.label[cur] == c {
+		return cur
+	}
+	ch := b.node(c, cur)
+	if prev == 0 {
+		b.first[s] = ch
+	} else {
+		b.sib[prev] = ch
+	}
+	return ch
+}
+
+func (b *trieBuilder) node(c uint16, next int32) int32 {
+	id := int32(len(b.own))
+	b.first = append(b.first, 0)
+	b.sib = append(b.sib, next)
+	b.label = append(b.label, c)
+	b.own = append(b.own, nil)
+	return id
+}
+
+// children appends the children of s, ascending by class.
+func (b *trieBuilder) children(s int32, kids []int32) []int32 {
+	if s == 0 {
+		for _, ch := range b.root {
+			if ch != 0 {
+				kids = append(kids, ch)
+			}
+		}
+		return kids
+	}
+	for ch := b.first[s]; ch != 0; ch = b.sib[ch] {
+		kids = append(kids, ch)
+	}
+	return kids
 }
 
 // step returns the child of node on class c, or 0.

@@ -167,7 +167,7 @@ func blank(b []byte) bool {
 func (f *framer) frameJSON(body []byte) error {
 	s := &f.scan
 	s.reset(body, 0)
-	i := s.ws(0)
+	i := skipRecordLines(body, s.ws(0))
 	if i >= len(body) {
 		return errNoRecords
 	}
@@ -188,8 +188,11 @@ func (f *framer) frameJSON(body []byte) error {
 	if err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
-	if j := s.ws(end); j < len(body) {
-		return fmt.Errorf("invalid JSON: %w", s.unexpected(j, "after the JSON value"))
+	if j := skipRecordLines(body, s.ws(end)); j < len(body) {
+		if body[i] != '{' || envelope || body[j] != '{' {
+			return fmt.Errorf("invalid JSON: %w", s.unexpected(j, "after the JSON value"))
+		}
+		return f.frameJSONSequence(body, i, end)
 	}
 	if body[i] == '{' && !envelope {
 		f.checkJSONRecord(1, body[i:end], true)
@@ -204,6 +207,53 @@ func (f *framer) frameJSON(body []byte) error {
 		return errNoRecords
 	}
 	return nil
+}
+
+// frameJSONSequence takes a body of objects one after another, as tools
+// write them pretty-printed (evtx_dump's default output, with a "Record N"
+// line before each): a record an object, at the line it starts on. The
+// first object is body[start:end]; the body must be valid JSON object by
+// object.
+func (f *framer) frameJSONSequence(body []byte, start, end int) error {
+	s := &f.scan
+	type rec struct{ start, end int }
+	recs := []rec{{start, end}}
+	for i := skipRecordLines(body, s.ws(end)); i < len(body); i = skipRecordLines(body, s.ws(end)) {
+		if body[i] != '{' {
+			return fmt.Errorf("invalid JSON: %w", s.unexpected(i, "where an object of a sequence was expected"))
+		}
+		var err *syntaxError
+		if end, err = s.object(i, 1); err != nil {
+			return fmt.Errorf("invalid JSON: %w", err)
+		}
+		recs = append(recs, rec{i, end})
+	}
+	line, at := 1, 0
+	for _, r := range recs {
+		line += bytes.Count(body[at:r.start], []byte{'\n'})
+		at = r.start
+		f.checkJSONRecord(line, body[r.start:r.end], true)
+	}
+	return nil
+}
+
+// skipRecordLines passes over evtx_dump's "Record N" lines, and the
+// whitespace after them, from i.
+func skipRecordLines(b []byte, i int) int {
+	for {
+		rest, ok := bytes.CutPrefix(b[i:], []byte("Record "))
+		if !ok {
+			return i
+		}
+		n := 0
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 0 || n < len(rest) && rest[n] != '\n' && rest[n] != '\r' {
+			return i
+		}
+		i = skipWS(b, i+len("Record ")+n)
+	}
 }
 
 // envelope scans the top-level object at i, collecting the elements of its

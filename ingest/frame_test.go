@@ -349,3 +349,24 @@ func TestMordorAllAccepted(t *testing.T) {
 		t.Fatalf("%d of %d accepted; rejected %+v", len(f.recs), len(recs), f.rejected[:min(3, len(f.rejected))])
 	}
 }
+
+// TestFrameJSONSequence: an application/json body of several objects, one
+// after another and pretty-printed (evtx_dump's default output, "Record N"
+// lines included), is a record an object, each at the line it starts on.
+func TestFrameJSONSequence(t *testing.T) {
+	var f framer
+	f.limits = limits{maxLine: 1 << 20, maxField: 1 << 10}
+	body := []byte("Record 1\n{\n  \"Event\": {\"System\": {\"EventID\": 1}}\n}\nRecord 2\n{\n  \"Event\": {}\n}\n{\"c\":3} {\"d\":4}\n")
+	if err := f.frame(kindJSON, body); err != nil {
+		t.Fatal(err)
+	}
+	if got := lines(f.recs); !slices.Equal(got, []int{2, 6, 9, 9}) {
+		t.Errorf("record lines %v, want [2 6 9 9]", got)
+	}
+	if len(f.recs) == 4 && string(f.recs[1].Data) != "{\n  \"Event\": {}\n}" {
+		t.Errorf("second record %q", f.recs[1].Data)
+	}
+	if err := f.frame(kindJSON, []byte("{\"a\":1}\n{\"a\":2,,}\n")); err == nil || !strings.Contains(err.Error(), "invalid JSON") {
+		t.Errorf("broken second object: %v", err)
+	}
+}

@@ -14,9 +14,10 @@ import (
 
 func newDecodeCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "decode FILE...",
+		Use:   "decode FILE|DIR...",
 		Short: "Print what a source yields: the decoded, normalized events as NDJSON",
-		Long: `Decode files (plain or gzip; - reads stdin) the way vigil's pipeline does and
+		Long: `Decode files (plain or gzip; - reads stdin; a directory is read whole, at
+any depth, or the files that --glob matches) the way vigil's pipeline does and
 print each event in its JSON form, one a line: logsource, time, the common
 ECS fields and the source's own fields. A record that cannot be decoded is
 reported on standard error with its file, line and reason, and the others go
@@ -29,13 +30,19 @@ on.
 		RunE: runDecode,
 	}
 	cmd.Flags().String("format", "", "format of every file, one of those above (default: guessed per file)")
+	cmd.Flags().String("glob", "", "in directories, read only the files whose name matches this pattern (e.g. '*.json')")
 	cmd.Flags().String("timezone", "", "time zone of time stamps that carry none (e.g. Europe/Paris); UTC by default")
 	cmd.Flags().String("layout", "", "access log layout for the accesslog format: combined, vhost_combined, main…, an Apache LogFormat or an nginx log_format string")
 	cmd.Flags().Bool("allow-rejected", false, "exit 0, not 2, when some records were refused")
 	return cmd
 }
 
-func runDecode(cmd *cobra.Command, files []string) error {
+func runDecode(cmd *cobra.Command, args []string) error {
+	glob, _ := cmd.Flags().GetString("glob")
+	files, err := expandInputs(args, glob)
+	if err != nil {
+		return err
+	}
 	format, _ := cmd.Flags().GetString("format")
 	tz, _ := cmd.Flags().GetString("timezone")
 	allowRejected, _ := cmd.Flags().GetBool("allow-rejected")

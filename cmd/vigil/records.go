@@ -11,12 +11,14 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/evtx"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/ingest/jsonstream"
 )
 
 // streamRecords frames a file into records for scan and decode, calling fn
 // with chunks of at most n records. An .evtx file is read by its records
-// (streamEVTX). A whole-file JSON array or records
-// envelope is split by element; other files stream a line a record, lines
+// (streamEVTX). A whole-file records envelope is split by element; JSON
+// arrays, pretty-printed records and evtx_dump's output by streamJSON;
+// other files stream a line a record, lines
 // that continue a record joined to it when the format's decoder says so
 // (decode.Joiner: multi-line SQL statements). With no format given, it is
 // guessed from the first records, and a guess that is only "json" because
@@ -27,7 +29,7 @@ func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.
 	if evtx.IsEVTX(head) {
 		return streamEVTX(name, br, format, n, warn, fn)
 	}
-	if isJSONDocument(head) {
+	if isJSONDocument(head) && !isArray(head) {
 		recs, err := readRecords(name, br)
 		if err != nil {
 			return format, err
@@ -40,6 +42,9 @@ func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.
 			fn(format, recs[i:min(i+n, len(recs))])
 		}
 		return format, nil
+	}
+	if jsonstream.Framed(head) {
+		return streamJSON(name, br, format, n, warn, fn)
 	}
 	if format == "" {
 		var probe []event.Raw
@@ -65,11 +70,18 @@ func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.
 		}
 	}
 	line := 0
+	var blk recordBlock
 	for {
-		l, err := br.ReadBytes('\n')
+		l, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			l = append([]byte(nil), l...)
+			var more []byte
+			more, err = br.ReadBytes('\n')
+			l = append(l, more...)
+		}
 		if len(l) > 0 {
 			line++
-			l = bytes.TrimRight(l, "\r\n")
+			l = blk.put(bytes.TrimRight(l, "\r\n"))
 			switch {
 			case cur != nil && join != nil && join.Continues(cur.Data, l):
 				cur.Data = append(append(cur.Data, '\n'), l...)
@@ -94,6 +106,69 @@ func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.
 		fn(format, recs)
 	}
 	return format, nil
+}
+
+// streamJSON frames JSON records written over several lines, in arrays or
+// after evtx_dump's "Record N" lines, each compacted onto one line and kept
+// with the line it starts on. The format is guessed from the first records.
+func streamJSON(name string, br *bufio.Reader, format string, n int, warn io.Writer, fn func(format string, recs []event.Raw)) (string, error) {
+	sp := jsonstream.New(br)
+	recs := make([]event.Raw, 0, n)
+	guessed := format != ""
+	guess := func() {
+		format = guessFormat(name, recs)
+		noteWrapped(warn, name, format, recs)
+		guessed = true
+	}
+	for {
+		rec, line, err := sp.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return format, fmt.Errorf("%s: %w", name, err)
+		}
+		recs = append(recs, event.Raw{ID: event.NewID(), Data: rec, Line: line})
+		if !guessed && (len(recs) == 20 || len(recs) == n) {
+			guess()
+		}
+		if len(recs) == n {
+			fn(format, recs)
+			recs = make([]event.Raw, 0, n) // the processed chunk's events keep their records
+		}
+	}
+	if !guessed {
+		guess()
+	}
+	if len(recs) > 0 {
+		fn(format, recs)
+	}
+	return format, nil
+}
+
+// isArray reports whether a file starts with a JSON array: streamJSON
+// reads it an element at a time.
+func isArray(head []byte) bool {
+	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	return len(t) > 0 && t[0] == '['
+}
+
+// recordBlock copies records into shared blocks: one allocation for many
+// records rather than one each. A block is never grown in place, so the
+// records given out stay valid.
+type recordBlock struct{ b []byte }
+
+func (rb *recordBlock) put(l []byte) []byte {
+	const size = 256 << 10
+	if len(l) > size/4 {
+		return append([]byte(nil), l...)
+	}
+	if len(l) > cap(rb.b)-len(rb.b) {
+		rb.b = make([]byte, 0, size)
+	}
+	start := len(rb.b)
+	rb.b = append(rb.b, l...)
+	return rb.b[start:len(rb.b):len(rb.b)]
 }
 
 // noteWrapped says on w when records guessed as generic JSON are objects

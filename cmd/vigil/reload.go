@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-sec/vigil/analysis"
@@ -98,12 +101,13 @@ func (l *ruleLoader) refresh() bool {
 		files, err := pathFiles(root)
 		found := map[string]*ruleFile{}
 		docs := 0
-		for _, path := range files {
+		read := l.readFiles(root, files, next)
+		for i, path := range files {
 			if next[path] != nil {
 				continue // also under an earlier path
 			}
-			f, ok := l.readFile(root, path)
-			if !ok {
+			f := read[i]
+			if f == nil {
 				continue // removed between the walk and now: the next pass drops it
 			}
 			found[path] = f
@@ -134,6 +138,40 @@ func (l *ruleLoader) refresh() bool {
 	l.files = next
 	l.refreshed = true
 	return changed
+}
+
+// readFiles reads the files of root that no earlier path gave (readFile),
+// on every core: parsing SigmaHQ's thousands of YAML files is most of a
+// start. The result is by index of files; nil for a file passed over or
+// gone.
+func (l *ruleLoader) readFiles(root string, files []string, taken map[string]*ruleFile) []*ruleFile {
+	out := make([]*ruleFile, len(files))
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(files) {
+				return
+			}
+			if taken[files[i]] != nil {
+				continue
+			}
+			if f, ok := l.readFile(root, files[i]); ok {
+				out[i] = f
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+	return out
 }
 
 // readFile returns the parse of a rule file: the cached one when the file

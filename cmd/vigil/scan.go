@@ -11,9 +11,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -32,10 +35,11 @@ import (
 
 func newScanCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "scan FILE...",
+		Use:   "scan FILE|DIR...",
 		Short: "Run the rules over log files offline and print the alerts",
 		Long: `Run vigil's decode and detect stages over files (plain or gzip; - reads
-stdin) without a server, and print the alerts, each with its evidence as
+stdin; a directory is read whole, at any depth, or the files that --glob
+matches) without a server, and print the alerts, each with its evidence as
 file and line. A record that cannot be decoded is named on standard error
 with its file, line and reason, and the others go on.
 
@@ -54,14 +58,20 @@ that does not load is reported and counted, and stops it under --strict.
 	f.Bool("strict", false, "stop (exit 1) when a rule, correlation rule or filter does not load")
 	f.Bool("allow-rejected", false, "exit 0, not 2, when some records were refused")
 	f.String("format", "", "format of every file, one of those above (default: guessed per file)")
+	f.String("glob", "", "in directories, read only the files whose name matches this pattern (e.g. '*.json')")
 	f.StringP("output", "o", "table", "output: table, json or ndjson (one alert a line)")
 	f.String("workspace", "scan", "workspace name written into the alerts")
 	f.Bool("progress", true, "show a progress bar when stderr is a terminal")
 	return cmd
 }
 
-func runScan(cmd *cobra.Command, files []string) error {
+func runScan(cmd *cobra.Command, args []string) error {
 	f := cmd.Flags()
+	glob, _ := f.GetString("glob")
+	files, err := expandInputs(args, glob)
+	if err != nil {
+		return err
+	}
 	paths, _ := f.GetStringSlice("rules")
 	noBuiltin, _ := f.GetBool("no-builtin-rules")
 	format, _ := f.GetString("format")
@@ -102,17 +112,26 @@ func runScan(cmd *cobra.Command, files []string) error {
 		return errors.New("no rules loaded")
 	}
 
+	if os.Getenv("GOGC") == "" {
+		// A scan's live heap is mostly the compiled rules, which every
+		// collection marks again: collecting half as often costs a tenth
+		// less CPU for a few tens of MB more.
+		debug.SetGCPercent(200)
+	}
 	var bar *mpb.Progress
 	if progress && isTerminal(os.Stderr) {
 		bar = mpb.New(mpb.WithOutput(os.Stderr), mpb.WithWidth(40))
 	}
 	agg := newAggregator()
 	stats := scanStats{}
+	sc := newScanner(rs, ws, runtime.GOMAXPROCS(0), func(r scanResult) { stats.add(r, agg, errOut) })
 	for _, name := range files {
-		if err := scanFile(name, format, ws, rs, agg, bar, &stats, errOut); err != nil {
+		if err := scanFile(name, format, sc, bar, errOut); err != nil {
+			sc.close()
 			return err
 		}
 	}
+	sc.close()
 	if bar != nil {
 		bar.Wait()
 	}
@@ -208,7 +227,7 @@ func (a *aggregator) sorted() []*alert.Alert {
 	return out
 }
 
-func scanFile(name, format, ws string, rs *analysis.Rules, agg *aggregator, bar *mpb.Progress, st *scanStats, errOut io.Writer) error {
+func scanFile(name, format string, sc *scanner, bar *mpb.Progress, errOut io.Writer) error {
 	var wrap func(io.Reader, int64) io.Reader
 	if bar != nil {
 		wrap = func(in io.Reader, size int64) io.Reader {
@@ -229,27 +248,111 @@ func scanFile(name, format, ws string, rs *analysis.Rules, agg *aggregator, bar 
 		return err
 	}
 	defer closeIn()
-	p := analysis.NewProcessor(rs)
-	p.Offline = name
-	now := time.Now().UTC()
-	process := func(format string, recs []event.Raw) {
-		b := &bus.Batch{ID: event.NewID(), Workspace: ws, Source: filepath.Base(name), Format: format, Received: now, Records: recs}
-		res := p.Process(b, tenant.Source{})
-		st.records += len(recs)
-		st.events += len(res.Batch.Events)
-		st.rejected += len(res.Rejected)
-		for _, r := range res.Rejected {
-			fmt.Fprintf(errOut, "%s:%d: rejected: %s\n", name, r.Line, r.Reason)
-		}
-		for _, s := range res.Batch.Signals {
-			agg.add(s)
-		}
-		st.matches = append(st.matches, res.Matches...)
+	_, err = streamRecords(name, br, format, 1000, errOut, func(format string, recs []event.Raw) {
+		sc.process(name, format, recs)
+	})
+	return err
+}
+
+// add takes in the result of one chunk.
+func (st *scanStats) add(r scanResult, agg *aggregator, errOut io.Writer) {
+	st.records += r.records
+	st.events += r.res.Events
+	st.rejected += len(r.res.Rejected)
+	for _, x := range r.res.Rejected {
+		fmt.Fprintf(errOut, "%s:%d: rejected: %s\n", r.name, x.Line, x.Reason)
 	}
-	if _, err := streamRecords(name, br, format, 1000, errOut, process); err != nil {
-		return err
+	for _, s := range r.res.Batch.Signals {
+		agg.add(s)
 	}
-	return nil
+	st.matches = append(st.matches, r.res.Matches...)
+}
+
+// scanner runs the decode and detect stages of scan over chunks of records
+// on every core: each worker has its own Processor (and so its own
+// detect.Matcher), and the results are taken in the order the chunks were
+// read, so that alerts, their evidence and the matches handed to the
+// correlations come out as a scan on one core gives them.
+type scanner struct {
+	rs    *analysis.Rules
+	ws    string
+	now   time.Time
+	merge func(scanResult)
+
+	inline *analysis.Processor // one worker: chunks are processed as they come
+	jobs   chan scanJob
+	order  chan chan scanResult // the chunks' results, in reading order
+	merged chan struct{}
+	wg     sync.WaitGroup
+}
+
+type scanJob struct {
+	name, format string
+	recs         []event.Raw
+	out          chan scanResult
+}
+
+type scanResult struct {
+	name    string
+	records int
+	res     analysis.Result
+}
+
+func newScanner(rs *analysis.Rules, ws string, workers int, merge func(scanResult)) *scanner {
+	sc := &scanner{rs: rs, ws: ws, now: time.Now().UTC(), merge: merge}
+	if workers <= 1 {
+		sc.inline = analysis.NewProcessor(rs)
+		return sc
+	}
+	sc.jobs = make(chan scanJob, workers)
+	sc.order = make(chan chan scanResult, 2*workers)
+	sc.merged = make(chan struct{})
+	for range workers {
+		sc.wg.Add(1)
+		go func() {
+			defer sc.wg.Done()
+			p := analysis.NewProcessor(rs)
+			for j := range sc.jobs {
+				j.out <- sc.run(p, j)
+			}
+		}()
+	}
+	go func() {
+		defer close(sc.merged)
+		for out := range sc.order {
+			sc.merge(<-out)
+		}
+	}()
+	return sc
+}
+
+// process decodes and detects a chunk of a file's records.
+func (sc *scanner) process(name, format string, recs []event.Raw) {
+	j := scanJob{name: name, format: format, recs: recs}
+	if sc.inline != nil {
+		sc.merge(sc.run(sc.inline, j))
+		return
+	}
+	j.out = make(chan scanResult, 1)
+	sc.order <- j.out
+	sc.jobs <- j
+}
+
+func (sc *scanner) run(p *analysis.Processor, j scanJob) scanResult {
+	p.Offline = j.name
+	b := &bus.Batch{ID: event.NewID(), Workspace: sc.ws, Source: filepath.Base(j.name), Format: j.format, Received: sc.now, Records: j.recs}
+	return scanResult{name: j.name, records: len(j.recs), res: p.Process(b, tenant.Source{})}
+}
+
+// close waits for every chunk to be processed and merged.
+func (sc *scanner) close() {
+	if sc.inline != nil {
+		return
+	}
+	close(sc.jobs)
+	close(sc.order)
+	sc.wg.Wait()
+	<-sc.merged
 }
 
 // readRecords splits a file into records: a JSON array or a

@@ -112,3 +112,59 @@ func TestScanCorrelationAcrossInterleavedFiles(t *testing.T) {
 		t.Fatalf("the table does not list the contributing events:\n%s", table)
 	}
 }
+
+// TestScanSameOnEveryCore: a scan on several cores, whose chunks are
+// processed in parallel, gives the alerts, evidence and correlations of a
+// scan on one.
+func TestScanSameOnEveryCore(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yml")
+	if err := os.WriteFile(rules, []byte(scanCorrelationRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for f := range 2 {
+		var lines []string
+		for i := range 5000 { // five chunks a file
+			user := fmt.Sprintf("user%d", (i*7+f)%13)
+			id := 4625
+			if i%9 == 0 {
+				id = 4624
+			}
+			lines = append(lines, winLogon(id, (i+f)/100, user))
+		}
+		path := filepath.Join(dir, fmt.Sprintf("dc%d.jsonl", f))
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	scan := func(procs string) string {
+		cmd := exec.Command(vigilBin, append([]string{"scan", "--no-builtin-rules", "--rules", rules, "--format", "windows", "-o", "ndjson"}, files...)...)
+		cmd.Env = append(os.Environ(), "GOMAXPROCS="+procs)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("scan on %s cores: %v", procs, err)
+		}
+		var b strings.Builder
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			var a alert.Alert
+			if err := json.Unmarshal([]byte(l), &a); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%s %s %d %v", a.Rule.Title, a.Severity, a.Count, a.Entities)
+			for _, e := range a.Evidence {
+				fmt.Fprintf(&b, " %s:%d", filepath.Base(e.File), e.Line)
+			}
+			b.WriteByte('\n')
+		}
+		return b.String()
+	}
+	one, four := scan("1"), scan("4")
+	if one != four {
+		t.Errorf("one core:\n%s\nfour cores:\n%s", one, four)
+	}
+	if !strings.Contains(one, "Failed logons then success") {
+		t.Errorf("no correlation alert:\n%s", one)
+	}
+}

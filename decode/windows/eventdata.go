@@ -97,12 +97,7 @@ func (d *Decoder) eventDataXML(b []byte) {
 // emitString stores a value read from text (not JSON) under name, as emit
 // does for JSON values.
 func (d *Decoder) emitString(name []byte, s string) {
-	if k := d.keys.info(d.ev.Fields.Dict(), name); k.keep {
-		d.ev.Fields.Set(k.id, s)
-	}
-	if p := d.c.unfilled(captureIndex(name)); p != nil {
-		*p = s
-	}
+	d.store(d.keys.info(d.ev.Fields.Dict(), name), d.c.unfilled(captureIndex(name)), s)
 }
 
 var xmlEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&amp;", "&")

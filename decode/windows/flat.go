@@ -27,7 +27,7 @@ func (d *Decoder) flat() bool {
 		}
 		p := d.c.unfilled(info.capture)
 		eventData := string(k) == "EventData"
-		if !info.keep && p == nil && !eventData {
+		if !info.stored() && p == nil && !eventData {
 			sc.Value()
 			continue
 		}

@@ -1,6 +1,7 @@
 package windows
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/vigil-sec/vigil/event"
@@ -12,15 +13,55 @@ type keyInfo struct {
 	keep    bool  // the Dict holds the name
 	capture int8  // the captured slot the name fills, or capNone
 	shaped  bool  // at the top level, the key may mean another shape than flat
+
+	// also holds the ids of the other spellings the Dict keeps of a name
+	// with spaces (nAlso of them): see otherSpellings.
+	nAlso uint8
+	also  [2]int32
 }
+
+// stored reports whether the Dict keeps the name or one of its other
+// spellings.
+func (k keyInfo) stored() bool { return k.keep || k.nAlso > 0 }
 
 // lookupKey works out a name's keyInfo; dict may be nil.
 func lookupKey(dict *event.Dict, name []byte) keyInfo {
 	k := keyInfo{capture: captureIndex(name), shaped: shapeKey(name)}
 	if dict != nil {
 		k.id, k.keep = dict.IDBytes(name)
+		if bytes.IndexByte(name, ' ') >= 0 {
+			k.otherSpellings(dict, name)
+		}
 	}
 	return k
+}
+
+// otherSpellings notes the ids of the names rule authors write for a field
+// whose name has spaces: Windows Defender's "Threat Name" is ThreatName in
+// Sigma rules, and "Feature Name" is Feature_Name. Both spellings are kept
+// (when the Dict keeps them), so either reaches the value.
+func (k *keyInfo) otherSpellings(dict *event.Dict, name []byte) {
+	var buf [2 * maxKeyLen]byte
+	b := buf[:0]
+	for _, c := range name {
+		if c != ' ' {
+			b = append(b, c)
+		}
+	}
+	n := len(b)
+	for _, c := range name {
+		if c == ' ' {
+			c = '_'
+		}
+		b = append(b, c)
+	}
+	joined, under := b[:n], b[n:]
+	for _, n := range [2][]byte{joined, under} {
+		if id, ok := dict.IDBytes(n); ok {
+			k.also[k.nAlso] = id
+			k.nAlso++
+		}
+	}
 }
 
 // keyCache remembers the keyInfo of the keys a decoder met, so that the

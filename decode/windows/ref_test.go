@@ -99,24 +99,25 @@ func refDetect(o *fastjson.Object) shape {
 }
 
 func (d *refDecoder) emit(name []byte, v *fastjson.Value) {
-	var id int32
-	keep := false
+	var k keyInfo
 	if dict := d.ev.Fields.Dict(); dict != nil {
-		k := d.keys.info(dict, name)
-		id, keep = k.id, k.keep
+		k = d.keys.info(dict, name)
 	}
 	p := d.c.slot(name)
 	if p != nil && *p != "" {
 		p = nil
 	}
-	if !keep && p == nil {
+	if !k.stored() && p == nil {
 		return
 	}
 	s, ok := d.flat.Scalar(v)
 	if !ok {
 		return
 	}
-	if keep {
+	if k.keep {
+		d.ev.Fields.Set(k.id, s)
+	}
+	for _, id := range k.also[:k.nAlso] {
 		d.ev.Fields.Set(id, s)
 	}
 	if p != nil {
@@ -358,8 +359,12 @@ func (d *refDecoder) eventDataXML(b []byte) {
 
 func (d *refDecoder) emitString(name []byte, s string) {
 	if dict := d.ev.Fields.Dict(); dict != nil {
-		if k := d.keys.info(dict, name); k.keep {
+		k := d.keys.info(dict, name)
+		if k.keep {
 			d.ev.Fields.Set(k.id, s)
+		}
+		for _, id := range k.also[:k.nAlso] {
+			d.ev.Fields.Set(id, s)
 		}
 	}
 	if p := d.c.slot(name); p != nil && *p == "" {

@@ -56,7 +56,7 @@ func (d *Decoder) emit(name []byte, v jsonscan.Value) {
 // emitAs is emit for a name whose keyInfo is known.
 func (d *Decoder) emitAs(k keyInfo, v jsonscan.Value) {
 	p := d.c.unfilled(k.capture)
-	if !k.keep && p == nil || v.Kind == jsonscan.Null {
+	if !k.stored() && p == nil || v.Kind == jsonscan.Null {
 		return
 	}
 	d.store(k, p, bytesString(d.sc.Text(v)))
@@ -67,6 +67,9 @@ func (d *Decoder) emitAs(k keyInfo, v jsonscan.Value) {
 func (d *Decoder) store(k keyInfo, p *string, s string) {
 	if k.keep {
 		d.ev.Fields.Set(k.id, s)
+	}
+	for _, id := range k.also[:k.nAlso] {
+		d.ev.Fields.Set(id, s)
 	}
 	if p != nil {
 		*p = s

@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/evtx"
 	"github.com/vigil-sec/vigil/ingest"
+	"github.com/vigil-sec/vigil/ingest/jsonstream"
 )
 
 // Where a file without a checkpoint starts.
@@ -74,7 +75,15 @@ type Receiver struct {
 	evtx     bool                  // an .evtx file, read by its records (evtx.go)
 	evtxSeen evtxState             // the file as last read
 	evtxBad  map[evtx.Problem]bool // the damage rejected already
+	// jsonLines: the format's records are JSON, maybe pretty-printed over
+	// several lines (joined by jsonstream.Joiner), maybe after evtx_dump's
+	// "Record N" lines (passed over).
+	jsonLines bool
 }
+
+// jsonRecords are the formats whose files tools also write pretty-printed:
+// evtx_dump's default output, jq without -c.
+var jsonRecords = map[string]bool{"windows": true, "json": true}
 
 // New checks cfg. batch carries the publisher and batch limits (its Target
 // names the source); metrics may be nil.
@@ -127,6 +136,9 @@ func New(cfg Config, batch ingest.BatcherConfig, metrics *ingest.ReceiverMetrics
 	r.max = batch.MaxRecordBytes
 	r.joiner = decode.JoinerFor(batch.Target.Format)
 	r.evtx = batch.Target.Format == evtx.Format
+	if r.joiner == nil && jsonRecords[batch.Target.Format] {
+		r.joiner, r.jsonLines = jsonstream.Joiner{}, true
+	}
 	if err := os.MkdirAll(cfg.CheckpointDir, 0o700); err != nil {
 		return nil, fmt.Errorf("file receiver %s: checkpoint dir: %w", cfg.Name, err)
 	}
@@ -414,6 +426,10 @@ func (r *Receiver) take(ctx context.Context, line []byte, before checkpoint) {
 	}
 	if r.joiner == nil {
 		r.emit(ctx, line, before.Line+1)
+		return
+	}
+	if r.jsonLines && jsonstream.IsRecordLine(line) && (len(r.held) == 0 || !r.joiner.Continues(r.held, line)) {
+		r.release(ctx)
 		return
 	}
 	if len(r.held) > 0 && r.joiner.Continues(r.held, line) {

@@ -61,3 +61,23 @@ func TestJoinedRecordAcrossRestart(t *testing.T) {
 	check(t, pub2.waitFor(t, 2), []string{"e\n\tf1\n\tf2", "g"})
 	tl.stop(t)
 }
+
+// TestJSONRecordsOverLines: a windows source's file written as evtx_dump
+// prints it by default (a "Record N" line before each pretty-printed
+// record) gives a record an event, each at the line it starts on.
+func TestJSONRecordsOverLines(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "defender.json")
+	os.WriteFile(path, []byte("Record 1\n{\n  \"Event\": {\n    \"System\": {\"EventID\": 1116}\n  }\n}\nRecord 2\n{\n  \"Event\": {}\n}\n{\"EventID\": 1}\n"), 0o644)
+	pub := &fakePub{}
+	r, err := New(Config{Path: path, CheckpointDir: filepath.Join(dir, "cp"), StartAt: StartBeginning, PollInterval: 20 * time.Millisecond},
+		ingest.BatcherConfig{Target: ingest.Target{Workspace: "acme", Source: "win", Format: "windows"}, Publisher: pub}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tl := &tail{cancel: cancel, done: make(chan error, 1)}
+	go func() { tl.done <- r.Run(ctx) }()
+	check(t, pub.waitFor(t, 3), []string{"{\n  \"Event\": {\n    \"System\": {\"EventID\": 1116}\n  }\n}", "{\n  \"Event\": {}\n}", `{"EventID": 1}`})
+	tl.stop(t)
+}
