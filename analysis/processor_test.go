@@ -254,3 +254,39 @@ func TestProcessorKeepsNoOldRecordBytes(t *testing.T) {
 	}
 	t.Fatal("the processor still holds the bytes of an earlier batch")
 }
+
+// stallingDecoder sleeps on the first decode of each record (stall) or on
+// every decode (!once): a record stalled once by the machine, not by its
+// decoder.
+type stallingDecoder struct {
+	once bool
+	seen map[string]bool
+}
+
+func (d *stallingDecoder) Decode(rec []byte, ev *event.Event) error {
+	if !d.once || !d.seen[string(rec)] {
+		time.Sleep(20 * time.Millisecond)
+	}
+	d.seen[string(rec)] = true
+	return nil
+}
+
+func init() {
+	decode.Register("test-stall-once", func() decode.Decoder { return &stallingDecoder{once: true, seen: map[string]bool{}} })
+	decode.Register("test-stall-always", func() decode.Decoder { return &stallingDecoder{seen: map[string]bool{}} })
+}
+
+// TestSlowRecordConfirmed: a record over the decode budget is timed again
+// before it is reported, so that a worker preempted (or a collection) once
+// does not name an ordinary record slow; a decoder slow every time is.
+func TestSlowRecordConfirmed(t *testing.T) {
+	p := NewProcessor(testRulesSet(t))
+	p.Budget = 10 * time.Millisecond
+	if res := p.Process(batchOf("test-stall-once", "a", "b"), tenant.Source{}); len(res.Slow) != 0 || len(res.Batch.Events) != 2 {
+		t.Errorf("stalled once: slow %+v, %d events", res.Slow, len(res.Batch.Events))
+	}
+	res := p.Process(batchOf("test-stall-always", "a", "b"), tenant.Source{})
+	if len(res.Slow) != 2 || res.Slow[0].Took < 10*time.Millisecond || len(res.Batch.Events) != 2 {
+		t.Errorf("slow every time: slow %+v, %d events", res.Slow, len(res.Batch.Events))
+	}
+}
