@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/addr"
+	"github.com/vigil-sec/vigil/decode/internal/clf"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -25,7 +26,7 @@ func (l *layout) parse(s string, vals []string, loc *time.Location) (time.Time, 
 			if i >= len(s) || s[i] != '[' {
 				return t, fail(i, "time", "no [time stamp]")
 			}
-			ts, n, ok := stamp(s[i+1:], loc)
+			ts, n, ok := clf.Stamp(s[i+1:], loc)
 			if !ok {
 				return t, fail(i+1, "time", "time stamp is not dd/Mon/yyyy:hh:mm:ss ±hhmm")
 			}
@@ -115,7 +116,7 @@ func (l *layout) end(k int, s string, i int) (int, bool) {
 func readTime(r role, v string, loc *time.Location) (time.Time, bool) {
 	switch r {
 	case roleTimeBare:
-		t, n, ok := stamp(v, loc)
+		t, n, ok := clf.Stamp(v, loc)
 		return t, ok && n == len(v)
 	case roleTimeISO:
 		for _, f := range []string{"2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05-0700"} {

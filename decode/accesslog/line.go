@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/addr"
+	"github.com/vigil-sec/vigil/decode/internal/clf"
 )
 
 // line is one access log line taken apart; its strings alias the record.
@@ -32,7 +33,7 @@ func parse(s string, loc *time.Location) (line, *decode.Error) {
 		return l, err
 	}
 	i := open + 1
-	t, n, ok := stamp(s[i:], loc)
+	t, n, ok := clf.Stamp(s[i:], loc)
 	if !ok {
 		return l, fail(i, "time", "time stamp is not dd/Mon/yyyy:hh:mm:ss ±hhmm")
 	}

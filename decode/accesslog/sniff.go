@@ -1,6 +1,10 @@
 package accesslog
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/vigil-sec/vigil/decode/internal/clf"
+)
 
 // Sniff scores rec as an access log line: a "[dd/Mon/yyyy:hh:mm:ss"
 // stamp after at least three words, then a quoted request.
@@ -16,7 +20,7 @@ func Sniff(rec []byte) int {
 	if len(s) < 22 || s[2] != '/' || s[6] != '/' || s[11] != ':' {
 		return 0
 	}
-	if _, _, ok := stamp(string(s[:min(len(s), 32)]), nil); !ok {
+	if _, _, ok := clf.Stamp(string(s[:min(len(s), 32)]), nil); !ok {
 		return 0
 	}
 	if close := bytes.IndexByte(s, ']'); close < 0 || bytes.IndexByte(s[close:], '"') < 0 {

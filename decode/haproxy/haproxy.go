@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/decode/internal/addr"
+	"github.com/vigil-sec/vigil/decode/internal/clf"
 	"github.com/vigil-sec/vigil/decode/internal/sysloghdr"
 	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/event"
@@ -117,7 +118,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		c[event.SourceIP] = ip
 	}
 	c[event.SourcePort] = port
-	t, n, ok := stamp(s[open+1:], d.loc)
+	t, n, ok := clf.Stamp(s[open+1:], d.loc)
 	if !ok || open+1+n >= len(s) || s[open+1+n] != ']' {
 		return fail(open+1, "accept_date", "accept_date is not dd/Mon/yyyy:hh:mm:ss.mmm")
 	}

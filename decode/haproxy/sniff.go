@@ -3,6 +3,7 @@ package haproxy
 import (
 	"strings"
 
+	"github.com/vigil-sec/vigil/decode/internal/clf"
 	"github.com/vigil-sec/vigil/decode/internal/view"
 )
 
@@ -24,7 +25,7 @@ func Sniff(rec []byte) int {
 	if j := strings.LastIndexByte(cl, ':'); j < 1 || !digits(cl[j+1:]) {
 		return 0
 	}
-	if _, _, ok := stamp(s[open+1:], nil); !ok {
+	if _, _, ok := clf.Stamp(s[open+1:], nil); !ok {
 		return 0
 	}
 	rest := s[open+1:]

@@ -1,14 +1,18 @@
-package accesslog
+// Package clf reads the time stamp of the Common Log Format,
+// "10/Oct/2000:13:55:36 -0700", which Apache and nginx access logs and
+// HAProxy's accept_date ("06/Feb/2009:12:14:14.655", no offset) write.
+package clf
 
 import "time"
 
 var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
-// stamp reads "10/Oct/2000:13:55:36 -0700" (a fraction after the seconds
-// is allowed, as some nginx formats write) at the start of s and returns
-// the time in UTC and the bytes read. Without an offset the time is in loc.
-// It does not allocate: the offset is applied by arithmetic.
-func stamp(s string, loc *time.Location) (time.Time, int, bool) {
+// Stamp reads "10/Oct/2000:13:55:36 -0700" (a fraction after the seconds
+// is allowed, as some nginx formats and HAProxy write; the offset may be
+// missing) at the start of s and returns the time in UTC and the bytes
+// read. Without an offset the time is in loc (UTC when nil). It does not
+// allocate: the offset is applied by arithmetic.
+func Stamp(s string, loc *time.Location) (time.Time, int, bool) {
 	if len(s) < 20 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' {
 		return time.Time{}, 0, false
 	}
