@@ -40,13 +40,7 @@ func fail(off int, field, reason string) error {
 	return &decode.Error{Format: Format, Offset: off, Field: field, Reason: reason}
 }
 
-var (
-	fieldHostname = []byte("hostname")
-	fieldAppname  = []byte("appname")
-	fieldProcid   = []byte("procid")
-	fieldMsg      = []byte("msg")
-	fieldRouteErr = []byte("route_error")
-)
+var fieldRouteErr = []byte("route_error")
 
 // Decode implements decode.Decoder.
 func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
@@ -105,20 +99,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	if host == "" {
 		host = computer
 	}
-	c := &ev.Common
-	c[event.HostName] = host
-	c[event.ProcessName] = program
-	c[event.ProcessPID] = pid
-	c[event.Message] = msg
-	for _, kv := range [...]struct {
-		k []byte
-		v string
-	}{{fieldHostname, host}, {fieldAppname, program}, {fieldProcid, pid}, {fieldMsg, msg}} {
-		if kv.v != "" {
-			f.SetName(kv.k, kv.v)
-		}
-	}
-	ev.Logsource = event.Logsource{Product: "linux", Service: carrier.Service(program)}
+	carrier.Syslog(ev, host, program, pid, msg)
 	t := ev.Time
 	if _, err := d.Route(program, msg, ev); err != nil {
 		// A good row whose message its program's decoder refuses: kept

@@ -52,13 +52,7 @@ type router struct {
 	audit strings.Builder
 }
 
-var (
-	fieldHostname = []byte("hostname")
-	fieldAppname  = []byte("appname")
-	fieldProcid   = []byte("procid")
-	fieldMsg      = []byte("msg")
-	fieldRouteErr = []byte("route_error")
-)
+var fieldRouteErr = []byte("route_error")
 
 func fail(format string, off int, field, reason string) error {
 	return &decode.Error{Format: format, Offset: off, Field: field, Reason: reason}
@@ -115,21 +109,8 @@ func (r *router) fill(format string, ev *event.Event) error {
 	if pid == "" {
 		pid = syslogPID
 	}
-	c := &ev.Common
-	c[event.HostName] = host
-	c[event.ProcessName] = program
-	c[event.ProcessPID] = pid
-	c[event.ProcessExecutable] = exe
-	c[event.Message] = msg
-	for _, kv := range [...]struct {
-		k []byte
-		v string
-	}{{fieldHostname, host}, {fieldAppname, program}, {fieldProcid, pid}, {fieldMsg, msg}} {
-		if kv.v != "" {
-			f.SetName(kv.k, kv.v)
-		}
-	}
-	ev.Logsource = event.Logsource{Product: "linux", Service: carrier.Service(program)}
+	carrier.Syslog(ev, host, program, pid, msg)
+	ev.Common[event.ProcessExecutable] = exe
 	if transport == "audit" && auditType != "" {
 		// journald keeps the kernel's audit record as "TYPE body" with
 		// the serial apart: rebuilt as audit.log writes it.

@@ -49,3 +49,32 @@ func Service(program string) string {
 	}
 	return "syslog"
 }
+
+// The syslog decoder's names for a message's parts, which a carried
+// message gets too, so that a rule reads them the same way.
+var (
+	fieldHostname = []byte("hostname")
+	fieldAppname  = []byte("appname")
+	fieldProcid   = []byte("procid")
+	fieldMsg      = []byte("msg")
+)
+
+// Syslog sets a carried message's host, program, pid and text as the
+// syslog decoder does — common fields and its own field names — and the
+// logsource its program implies (product linux), before Route refines them.
+func Syslog(ev *event.Event, host, program, pid, msg string) {
+	c := &ev.Common
+	c[event.HostName] = host
+	c[event.ProcessName] = program
+	c[event.ProcessPID] = pid
+	c[event.Message] = msg
+	for _, kv := range [...]struct {
+		k []byte
+		v string
+	}{{fieldHostname, host}, {fieldAppname, program}, {fieldProcid, pid}, {fieldMsg, msg}} {
+		if kv.v != "" {
+			ev.Fields.SetName(kv.k, kv.v)
+		}
+	}
+	ev.Logsource = event.Logsource{Product: "linux", Service: Service(program)}
+}
