@@ -10,8 +10,13 @@ import (
 // in one pass from the scanner, its values where they stand, rather than
 // indexed level by level, which read each level's bytes once more.
 func (d *Decoder) evtxDump(e jsonscan.Value) {
+	d.sc.Seek(e.Start)
+	d.evtxDumpAt()
+}
+
+// evtxDumpAt reads the Event object at the scanner (see evtxDump).
+func (d *Decoder) evtxDumpAt() {
 	sc := d.sc
-	sc.Seek(e.Start)
 	sc.Object()
 	for k, ok := sc.Key(); ok; k, ok = sc.Key() {
 		switch string(k) {

@@ -78,6 +78,14 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	// goes, and the record is read again.
 	ev.Fields.Reset()
 	d.c = captured{}
+	if d.soleEvent(rec) {
+		if err := d.rec.End(); err != nil {
+			return syntaxError(err)
+		}
+		return d.c.finish(ev)
+	}
+	ev.Fields.Reset()
+	d.c = captured{}
 	d.rec.Reset(rec)
 	top := d.index(d.members[:0], jsonscan.Value{})
 	if err := d.rec.End(); err != nil {
@@ -97,6 +105,22 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		d.flatMembers(top)
 	}
 	return d.c.finish(ev)
+}
+
+// soleEvent reads a record whose only member is an "Event" object, as an
+// evtx_dump record is, in one pass: the Event is walked where it stands
+// rather than the record indexed first to learn its shape. It returns
+// false, having stored part of the record, if another member follows.
+func (d *Decoder) soleEvent(rec []byte) bool {
+	sc := &d.rec
+	sc.Reset(rec)
+	sc.Object()
+	if _, ok := sc.KeyIf([]byte("Event")); !ok || sc.Peek() != jsonscan.Object {
+		return false
+	}
+	d.evtxDumpAt()
+	_, more := sc.Key()
+	return !more
 }
 
 // notObject is the error for a record that is not a JSON object: a syntax
