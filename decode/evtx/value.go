@@ -3,6 +3,7 @@ package evtx
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -223,6 +224,23 @@ func trimNUL16(d []byte) []byte {
 // inJSON. Unpaired surrogates become U+FFFD.
 func appendUTF16JSON(b []byte, d []byte, inJSON bool) []byte {
 	for i := 0; i+1 < len(d); i += 2 {
+		// Most text is ASCII that needs no escape: a run of it is
+		// copied at once.
+		j := i
+		for j+1 < len(d) && d[j+1] == 0 && d[j] >= 0x20 && d[j] < 0x80 && d[j] != '"' && d[j] != '\\' {
+			j += 2
+		}
+		if j > i {
+			at := len(b)
+			b = slices.Grow(b, (j-i)/2)[:at+(j-i)/2]
+			for k := i; k < j; k += 2 {
+				b[at] = d[k]
+				at++
+			}
+			if i = j; i+1 >= len(d) {
+				break
+			}
+		}
 		r := rune(le16(d[i:]))
 		switch {
 		case r < 0x80:
