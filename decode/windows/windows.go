@@ -35,7 +35,8 @@ type Decoder struct {
 	path    []byte   // dotted names while flattening
 	members []member // the members of the objects being walked, a stack
 
-	keys keyCache
+	keys     keyCache
+	services serviceMemo
 }
 
 // New returns a Windows event decoder.
@@ -71,7 +72,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		if err := d.rec.End(); err != nil {
 			return syntaxError(err)
 		}
-		return d.c.finish(ev)
+		return d.c.finish(ev, &d.services)
 	}
 
 	// Decode's caller hands over a Reset event: what the flat pass stored
@@ -82,7 +83,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		if err := d.rec.End(); err != nil {
 			return syntaxError(err)
 		}
-		return d.c.finish(ev)
+		return d.c.finish(ev, &d.services)
 	}
 	ev.Fields.Reset()
 	d.c = captured{}
@@ -104,7 +105,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	default:
 		d.flatMembers(top)
 	}
-	return d.c.finish(ev)
+	return d.c.finish(ev, &d.services)
 }
 
 // soleEvent reads a record whose only member is an "Event" object, as an
