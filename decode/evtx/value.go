@@ -287,13 +287,19 @@ func appendANSI(b []byte, d []byte, inJSON bool) []byte {
 }
 
 func appendString(b []byte, s string, inJSON bool) []byte {
-	plain := true
-	for i := 0; i < len(s) && plain && inJSON; i++ {
-		plain = s[i] >= 0x20 && s[i] != '"' && s[i] != '\\'
-	}
-	if plain {
+	if !inJSON {
 		return append(b, s...)
 	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return appendEscaped(b, s)
+		}
+	}
+	return append(b, s...)
+}
+
+// appendEscaped appends s escaped for a JSON string.
+func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x80 {
 			b = appendASCII(b, c, true)
