@@ -63,7 +63,9 @@ func (w *jsonWriter) element(p *parser, b []byte, n int32) []byte {
 		b = append(b, '}')
 		comma = true
 	}
-	b = w.members(p, b, n, comma)
+	if nd.firstChild >= 0 {
+		b = w.members(p, b, n, comma)
+	}
 	if nd.text >= 0 {
 		if nd.firstChild >= 0 || hasAttrs {
 			b = append(b, ',')
