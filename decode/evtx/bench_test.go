@@ -58,11 +58,11 @@ func benchRead(b *testing.B, decode bool) {
 				if err == io.EOF {
 					break
 				}
-				var p *Problem
-				if errors.As(err, &p) {
-					continue
-				}
 				if err != nil {
+					var p *Problem
+					if errors.As(err, &p) {
+						continue
+					}
 					b.Fatal(err)
 				}
 				n++

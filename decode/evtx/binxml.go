@@ -115,8 +115,9 @@ type parser struct {
 	depth  int
 	tokens int // read in this record
 
-	out []byte
-	w   jsonWriter
+	out     []byte
+	w       jsonWriter
+	scratch []byte // a name being read
 }
 
 func (p *parser) init() {
@@ -427,7 +428,8 @@ func (p *parser) name(at, after, end int) (string, int, error) {
 	if i := p.nameAt[off]; i != 0 {
 		s = p.names[i-1]
 	} else {
-		s = string(appendUTF16JSON(nil, c[off+8:off+8+n], false))
+		p.scratch = appendUTF16JSON(p.scratch[:0], c[off+8:off+8+n], false)
+		s = string(p.scratch)
 		p.names = append(p.names, s)
 		p.nameAt[off] = uint16(len(p.names)) // fits: off < chunkSize-8, so fewer than 65535 names
 		p.named = append(p.named, uint32(off))

@@ -3,6 +3,7 @@ package evtx
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -223,6 +224,23 @@ func trimNUL16(d []byte) []byte {
 // inJSON. Unpaired surrogates become U+FFFD.
 func appendUTF16JSON(b []byte, d []byte, inJSON bool) []byte {
 	for i := 0; i+1 < len(d); i += 2 {
+		// Most text is ASCII that needs no escape: a run of it is
+		// copied at once.
+		j := i
+		for j+1 < len(d) && d[j+1] == 0 && d[j] >= 0x20 && d[j] < 0x80 && d[j] != '"' && d[j] != '\\' {
+			j += 2
+		}
+		if j > i {
+			at := len(b)
+			b = slices.Grow(b, (j-i)/2)[:at+(j-i)/2]
+			for k := i; k < j; k += 2 {
+				b[at] = d[k]
+				at++
+			}
+			if i = j; i+1 >= len(d) {
+				break
+			}
+		}
 		r := rune(le16(d[i:]))
 		switch {
 		case r < 0x80:
@@ -269,13 +287,19 @@ func appendANSI(b []byte, d []byte, inJSON bool) []byte {
 }
 
 func appendString(b []byte, s string, inJSON bool) []byte {
-	plain := true
-	for i := 0; i < len(s) && plain && inJSON; i++ {
-		plain = s[i] >= 0x20 && s[i] != '"' && s[i] != '\\'
-	}
-	if plain {
+	if !inJSON {
 		return append(b, s...)
 	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return appendEscaped(b, s)
+		}
+	}
+	return append(b, s...)
+}
+
+// appendEscaped appends s escaped for a JSON string.
+func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x80 {
 			b = appendASCII(b, c, true)

@@ -8,8 +8,9 @@ import (
 	"github.com/vigil-sec/vigil/event"
 )
 
-// finish derives Time, Logsource and Common from the captured values.
-func (c *captured) finish(ev *event.Event) error {
+// finish derives Time, Logsource and Common from the captured values;
+// services, if not nil, remembers the last channel's service.
+func (c *captured) finish(ev *event.Event, services *serviceMemo) error {
 	if c.v[capEventID] == "" {
 		// Every shape carries the event's id; an object without one is no
 		// Windows event (or one wrapped in another object).
@@ -34,7 +35,7 @@ func (c *captured) finish(ev *event.Event) error {
 		break
 	}
 
-	service := serviceOf(c.v[capChannel])
+	service := services.of(c.v[capChannel])
 	ev.Logsource = event.Logsource{Product: "windows", Service: service, Category: categoryOf(service, id, c.v[capEventType])}
 
 	// Security 4688 names the processes differently from Sysmon 1; give

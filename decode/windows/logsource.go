@@ -45,6 +45,33 @@ var exactServices = func() map[string]string {
 	return m
 }()
 
+// serviceMemo remembers the service of the last channel looked up: a
+// source's records mostly share their channel, and one the list does not
+// name costs a case-folding compare with every entry. It keeps its own
+// copy of the channel, which is a slice of the record.
+type serviceMemo struct {
+	channel [96]byte
+	n       int // len of the channel remembered
+	known   bool
+	service string
+}
+
+// of is serviceOf(channel), remembered; a nil memo only looks it up.
+func (m *serviceMemo) of(channel string) string {
+	if m == nil {
+		return serviceOf(channel)
+	}
+	if m.known && len(channel) == m.n && string(m.channel[:m.n]) == channel {
+		return m.service
+	}
+	s := serviceOf(channel)
+	if len(channel) <= len(m.channel) {
+		m.n = copy(m.channel[:], channel)
+		m.known, m.service = true, s
+	}
+	return s
+}
+
 func serviceOf(channel string) string {
 	if s, ok := exactServices[channel]; ok {
 		return s

@@ -67,7 +67,7 @@ func (d *refDecoder) Decode(rec []byte, ev *event.Event) error {
 		}
 	}
 	d.ev = nil
-	return d.c.finish(ev)
+	return d.c.finish(ev, nil)
 }
 
 func refDetect(o *fastjson.Object) shape {

@@ -5,91 +5,120 @@ import (
 )
 
 // evtxDump walks {"Event":{"System":{…},"EventData":{…}|"UserData":{…}}}
-// as evtx_dump (and other XML-to-JSON converters) write it.
+// as evtx_dump (and other XML-to-JSON converters) write it. The record is
+// known to be JSON (Decode indexed it whole), so the Event object is read
+// in one pass from the scanner, its values where they stand, rather than
+// indexed level by level, which read each level's bytes once more.
 func (d *Decoder) evtxDump(e jsonscan.Value) {
-	ms, mark := d.children(e)
-	for _, m := range ms {
-		switch string(m.key) {
+	d.sc.Seek(e.Start)
+	d.evtxDumpAt()
+}
+
+// evtxDumpAt reads the Event object at the scanner (see evtxDump).
+func (d *Decoder) evtxDumpAt() {
+	sc := d.sc
+	sc.Object()
+	for k, ok := sc.Key(); ok; k, ok = sc.Key() {
+		switch string(k) {
 		case "System":
-			d.system(m.val)
+			d.system()
 		case "EventData":
-			d.eventData(m.val)
+			d.eventDataAt()
 		case "UserData":
 			// One wrapper element (LogFileCleared, …) around the fields.
-			if m.val.Kind == jsonscan.Object {
-				us, umark := d.children(m.val)
-				for _, u := range us {
-					d.eventData(u.val)
-				}
-				d.members = d.members[:umark]
+			if sc.Peek() != jsonscan.Object {
+				sc.Value()
+				continue
+			}
+			sc.Object()
+			for _, ok := sc.Key(); ok; _, ok = sc.Key() {
+				d.eventDataAt()
 			}
 		case "#attributes":
-			// xmlns only.
+			sc.Value() // xmlns only
 		default:
-			d.emitValue(m.key, m.val) // RenderingInfo and the like, dotted
+			d.emitValue(k, sc.Value()) // RenderingInfo and the like, dotted
 		}
 	}
-	d.members = d.members[:mark]
 }
 
-// system walks the System element. An element's text is stored under its
-// name, its attributes as Element_Attribute (Provider_Name,
-// Execution_ProcessID, Security_UserID), except TimeCreated's SystemTime,
-// which is TimeCreated.
-func (d *Decoder) system(v jsonscan.Value) {
-	if v.Kind != jsonscan.Object {
+// system reads the System element at the scanner. An element's text is
+// stored under its name, its attributes as Element_Attribute
+// (Provider_Name, Execution_ProcessID, Security_UserID), except
+// TimeCreated's SystemTime, which is TimeCreated.
+func (d *Decoder) system() {
+	sc := d.sc
+	if sc.Peek() != jsonscan.Object {
+		sc.Value()
 		return
 	}
-	ms, mark := d.children(v)
-	for _, m := range ms {
-		if m.val.Kind != jsonscan.Object {
-			d.emitValue(m.key, m.val)
+	sc.Object()
+	for m, ok := sc.Key(); ok; m, ok = sc.Key() {
+		if sc.Peek() != jsonscan.Object {
+			d.emitValue(m, sc.Value())
 			continue
 		}
-		cs, cmark := d.children(m.val)
-		for _, c := range cs {
-			switch string(c.key) {
+		sc.Object()
+		for c, ok := sc.Key(); ok; c, ok = sc.Key() {
+			switch string(c) {
 			case "#text":
-				d.emitValue(m.key, c.val)
+				d.emitValue(m, sc.Value())
 			case "#attributes":
-				if c.val.Kind != jsonscan.Object {
+				if sc.Peek() != jsonscan.Object {
+					sc.Value()
 					continue
 				}
-				as, amark := d.children(c.val)
-				for _, a := range as {
-					if string(m.key) == "TimeCreated" && string(a.key) == "SystemTime" {
-						d.emitValue(m.key, a.val)
+				sc.Object()
+				for a, ok := sc.Key(); ok; a, ok = sc.Key() {
+					if string(m) == "TimeCreated" && string(a) == "SystemTime" {
+						d.emitValue(m, sc.Value())
 						continue
 					}
-					d.name = append(append(append(d.name[:0], m.key...), '_'), a.key...)
-					d.emitValue(d.name, a.val)
+					d.name = append(append(append(d.name[:0], m...), '_'), a...)
+					d.emitValue(d.name, sc.Value())
 				}
-				d.members = d.members[:amark]
 			default:
-				d.name = append(append(append(d.name[:0], m.key...), '_'), c.key...)
-				d.emitValue(d.name, c.val)
+				d.name = append(append(append(d.name[:0], m...), '_'), c...)
+				d.emitValue(d.name, sc.Value())
 			}
 		}
-		d.members = d.members[:cmark]
 	}
-	d.members = d.members[:mark]
 }
 
-// eventData walks EventData (or a UserData element): each child by its own
-// name. Unnamed <Data> stays "Data"; a Data element written as
-// {"#attributes":{"Name":"X"},"#text":"v"} becomes X = v.
+// eventData walks the EventData (or a UserData element) v; see
+// eventDataAt.
 func (d *Decoder) eventData(v jsonscan.Value) {
 	if v.Kind != jsonscan.Object {
 		return
 	}
-	ms, mark := d.children(v)
-	for _, m := range ms {
-		if string(m.key) == "#attributes" || string(m.key) == "xml_name" {
+	d.sc.Seek(v.Start)
+	d.eventDataAt()
+}
+
+// eventDataAt reads the EventData (or a UserData element) at the scanner:
+// each child by its own name. Unnamed <Data> stays "Data"; a Data element
+// written as {"#attributes":{"Name":"X"},"#text":"v"} becomes X = v.
+func (d *Decoder) eventDataAt() {
+	sc := d.sc
+	if sc.Peek() != jsonscan.Object {
+		sc.Value()
+		return
+	}
+	sc.Object()
+	for k, ok := sc.Key(); ok; k, ok = sc.Key() {
+		if string(k) == "#attributes" || string(k) == "xml_name" {
+			sc.Value()
 			continue
 		}
-		d.dataValue(m.key, m.val)
+		if sc.Peek() == jsonscan.Array {
+			d.dataArray(k)
+			continue
+		}
+		v := sc.Value()
+		back := sc.Offset()
+		d.dataValue(k, v)
+		sc.Seek(back)
 	}
-	d.members = d.members[:mark]
 }
 
 func (d *Decoder) dataValue(name []byte, v jsonscan.Value) {

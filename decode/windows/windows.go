@@ -35,7 +35,8 @@ type Decoder struct {
 	path    []byte   // dotted names while flattening
 	members []member // the members of the objects being walked, a stack
 
-	keys keyCache
+	keys     keyCache
+	services serviceMemo
 }
 
 // New returns a Windows event decoder.
@@ -71,11 +72,19 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		if err := d.rec.End(); err != nil {
 			return syntaxError(err)
 		}
-		return d.c.finish(ev)
+		return d.c.finish(ev, &d.services)
 	}
 
 	// Decode's caller hands over a Reset event: what the flat pass stored
 	// goes, and the record is read again.
+	ev.Fields.Reset()
+	d.c = captured{}
+	if d.soleEvent(rec) {
+		if err := d.rec.End(); err != nil {
+			return syntaxError(err)
+		}
+		return d.c.finish(ev, &d.services)
+	}
 	ev.Fields.Reset()
 	d.c = captured{}
 	d.rec.Reset(rec)
@@ -96,7 +105,23 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	default:
 		d.flatMembers(top)
 	}
-	return d.c.finish(ev)
+	return d.c.finish(ev, &d.services)
+}
+
+// soleEvent reads a record whose only member is an "Event" object, as an
+// evtx_dump record is, in one pass: the Event is walked where it stands
+// rather than the record indexed first to learn its shape. It returns
+// false, having stored part of the record, if another member follows.
+func (d *Decoder) soleEvent(rec []byte) bool {
+	sc := &d.rec
+	sc.Reset(rec)
+	sc.Object()
+	if _, ok := sc.KeyIf([]byte("Event")); !ok || sc.Peek() != jsonscan.Object {
+		return false
+	}
+	d.evtxDumpAt()
+	_, more := sc.Key()
+	return !more
 }
 
 // notObject is the error for a record that is not a JSON object: a syntax

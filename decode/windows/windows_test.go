@@ -243,6 +243,21 @@ func TestServiceOf(t *testing.T) {
 	}
 }
 
+// TestServiceMemo: the memo answers as serviceOf does whatever the order
+// of channels, of the same length or too long to remember.
+func TestServiceMemo(t *testing.T) {
+	long := "Microsoft-Windows-AppLocker/" + strings.Repeat("x", 100)
+	var m serviceMemo
+	for _, channel := range []string{"Security", "Security", "System", "Securitx", "SECURITY", "Something Else", "System", long, long, "Security", "", "Application"} {
+		buf := []byte(channel) // a slice of a record, reused
+		got := m.of(bytesString(buf))
+		clear(buf)
+		if want := serviceOf(channel); got != want {
+			t.Errorf("after the channels before it, %q gives service %q, want %q", channel, got, want)
+		}
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	tests := []struct {
 		rec, field, reason string
