@@ -55,6 +55,7 @@ that does not load is reported and counted, and stops it under --strict.
 	f := cmd.Flags()
 	f.StringSlice("rules", nil, "rule files or directories to load besides the built-in rules (repeatable)")
 	f.Bool("no-builtin-rules", false, "do not load vigil's built-in rules")
+	f.Bool("no-rule-cache", false, "parse every rule file, neither reading nor writing the rule cache")
 	f.Bool("strict", false, "stop (exit 1) when a rule, correlation rule or filter does not load")
 	f.Bool("allow-rejected", false, "exit 0, not 2, when some records were refused")
 	f.String("format", "", "format of every file, one of those above (default: guessed per file)")
@@ -94,7 +95,13 @@ func runScan(cmd *cobra.Command, args []string) error {
 	// The same rule settings and taxonomy as serve; the problems are
 	// printed below, not logged.
 	rl := newRuleLoader(&Config{Rules: paths, NoBuiltin: noBuiltin}, slog.New(slog.DiscardHandler), 0)
+	if noCache, _ := f.GetBool("no-rule-cache"); !noCache && len(paths) > 0 {
+		rl.cache = openRuleCache("", paths, rl.opts)
+	}
 	rl.refresh()
+	if err := rl.cache.save(); err != nil {
+		fmt.Fprintln(errOut, "rule cache not saved:", err)
+	}
 	rs, rep := rl.build()
 	if len(rep.pathErrs) > 0 {
 		return prefixErrs("--rules ", rep.pathErrs)

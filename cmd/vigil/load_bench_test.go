@@ -1,0 +1,41 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// sigmaDir is SigmaHQ's rule set in the shared data.
+var sigmaDir = filepath.Join("..", "..", "..", "shared", "data", "sigma")
+
+func needSigma(tb testing.TB) {
+	tb.Helper()
+	if _, err := os.Stat(sigmaDir); err != nil {
+		tb.Skipf("SigmaHQ rules not found at %s: %v", sigmaDir, err)
+	}
+}
+
+// BenchmarkLoadSigmaHQ is scan's start: every SigmaHQ rule file read,
+// parsed and compiled into an engine.
+func BenchmarkLoadSigmaHQ(b *testing.B) {
+	needSigma(b)
+	for b.Loop() {
+		rl := newRuleLoader(&Config{Rules: []string{sigmaDir}, NoBuiltin: true}, slog.New(slog.DiscardHandler), 0)
+		rl.refresh()
+		rs, rep := rl.build()
+		if rs.Engine.Len() == 0 || rep.loaded != 3755 {
+			b.Fatalf("%d rules loaded", rep.loaded)
+		}
+	}
+}
+
+// BenchmarkParseSigmaHQ is the parsing part of BenchmarkLoadSigmaHQ.
+func BenchmarkParseSigmaHQ(b *testing.B) {
+	needSigma(b)
+	for b.Loop() {
+		rl := newRuleLoader(&Config{Rules: []string{sigmaDir}, NoBuiltin: true}, slog.New(slog.DiscardHandler), 0)
+		rl.refresh()
+	}
+}
