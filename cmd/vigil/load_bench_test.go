@@ -39,3 +39,26 @@ func BenchmarkParseSigmaHQ(b *testing.B) {
 		rl.refresh()
 	}
 }
+
+// BenchmarkLoadSigmaHQCached is BenchmarkLoadSigmaHQ with the rules from
+// a warm rule cache, as a second scan finds them.
+func BenchmarkLoadSigmaHQCached(b *testing.B) {
+	needSigma(b)
+	cache := b.TempDir()
+	load := func() {
+		rl := newRuleLoader(&Config{Rules: []string{sigmaDir}, NoBuiltin: true}, slog.New(slog.DiscardHandler), 0)
+		rl.cache = openRuleCache(cache, rl.paths, rl.opts)
+		rl.refresh()
+		if err := rl.cache.save(); err != nil {
+			b.Fatal(err)
+		}
+		rs, rep := rl.build()
+		if rs.Engine.Len() == 0 || rep.loaded != 3755 {
+			b.Fatalf("%d rules loaded", rep.loaded)
+		}
+	}
+	load()
+	for b.Loop() {
+		load()
+	}
+}

@@ -320,8 +320,12 @@ func (l *ruleLoader) build() (*analysis.Rules, ruleReport) {
 	rs, cerrs := analysis.CompileSet(sel, detect.Options{Taxonomy: l.taxonomy},
 		detect.CorrelatorConfig{Lateness: l.lateness})
 	rep.errs = append(rep.errs, cerrs...)
+	selected := make(map[*rule.Rule]bool, len(run))
+	for _, r := range run {
+		selected[r] = true
+	}
 	for _, r := range rs.Engine.Rules() {
-		if slices.Contains(run, r) {
+		if selected[r] {
 			rep.loaded++
 		}
 	}
