@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -60,5 +61,25 @@ func BenchmarkLoadSigmaHQCached(b *testing.B) {
 	load()
 	for b.Loop() {
 		load()
+	}
+}
+
+// BenchmarkScanWindowsCorpus is `vigil scan` over the Windows corpus with
+// every SigmaHQ rule, in-process (rule cache on).
+func BenchmarkScanWindowsCorpus(b *testing.B) {
+	needSigma(b)
+	corpus := filepath.Join("..", "..", "..", "shared", "data", "events", "windows-mordor.jsonl.gz")
+	if _, err := os.Stat(corpus); err != nil {
+		b.Skipf("corpus not found: %v", err)
+	}
+	b.Setenv("XDG_CACHE_HOME", b.TempDir())
+	for b.Loop() {
+		root := newRoot()
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		root.SetArgs([]string{"scan", "--no-builtin-rules", "--rules", sigmaDir, "-o", "ndjson", corpus})
+		if err := root.Execute(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
