@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-sec/vigil/event"
@@ -163,6 +165,7 @@ func (p *pat) match(s string, flt *bigrams) bool {
 func newAtom(m *rule.Matcher, field int32, intern func(string) int32) (atom, error) {
 	a := atom{field: field, op: m.Op, all: m.All, cased: m.Cased, neq: m.Neq, keyword: m.Field == "",
 		time: m.Time, position: m.Position}
+	a.values = make([]valueMatcher, 0, len(m.Values))
 	for _, v := range m.Values {
 		var vm valueMatcher
 		switch m.Op {
@@ -170,6 +173,7 @@ func newAtom(m *rule.Matcher, field int32, intern func(string) int32) (atom, err
 			if len(v.Patterns) == 0 {
 				return a, fmt.Errorf("value %q of %q has no pattern", v.Raw, m.Field)
 			}
+			vm.pats = make([]pat, 0, len(v.Patterns))
 			for _, p := range v.Patterns {
 				cp := compilePattern(p)
 				if cp.kind == pContains {
@@ -236,31 +240,55 @@ func (a *atom) estimate() int32 {
 	return c
 }
 
-// key identifies equal matchers so that rules share their atoms.
-func atomKey(m *rule.Matcher, field int32) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d\x00%q\x00%d\x00%t%t%t\x00%d\x00%s", field, m.Field, m.Op, m.All, m.Cased, m.Neq, m.Time, m.Position)
+// appendAtomKey appends to b a key that identifies equal matchers, so that
+// rules share their atoms. Texts are length-prefixed, so that no two
+// matchers share a key; it is built without fmt, as it is for every
+// matcher of every rule at each start.
+func appendAtomKey(b []byte, m *rule.Matcher, field int32) []byte {
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.AppendVarint(b, int64(field))
+	str(m.Field)
+	b = append(b, byte(m.Op), flag(m.All), flag(m.Cased), flag(m.Neq), byte(m.Time))
+	str(m.Position)
+	b = binary.AppendUvarint(b, uint64(len(m.Values)))
 	for _, v := range m.Values {
-		b.WriteByte(0)
 		switch m.Op {
 		case rule.OpMatch:
+			b = binary.AppendUvarint(b, uint64(len(v.Patterns)))
 			for _, p := range v.Patterns {
-				b.WriteString(p.String())
-				b.WriteByte(1)
+				b = binary.AppendUvarint(b, uint64(len(p)))
+				for _, t := range p {
+					b = append(b, byte(t.Kind))
+					str(t.Text)
+				}
 			}
 		case rule.OpRegexp:
-			b.WriteString(v.Regexp.String())
+			if v.Regexp != nil { // newAtom refuses it
+				str(v.Regexp.String())
+			}
 		case rule.OpCIDR:
-			b.WriteString(v.Prefix.String())
+			str(v.Prefix.String())
 		case rule.OpExists:
-			fmt.Fprint(&b, v.Exists)
+			b = append(b, flag(v.Exists))
 		case rule.OpFieldRef:
-			b.WriteString(v.Ref)
+			str(v.Ref)
 		default:
-			fmt.Fprint(&b, v.Number)
+			// As text: the same for every NaN, as fmt printed it.
+			b = strconv.AppendFloat(b, v.Number, 'g', -1, 64)
+			b = append(b, 0)
 		}
 	}
-	return b.String()
+	return b
+}
+
+func flag(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // test reports whether value matcher vm accepts one value of the field: s

@@ -77,6 +77,7 @@ func (e *Engine) eval(n *node, ev *event.Event, sc *scratch) bool {
 type compiler struct {
 	e        *Engine
 	atomIDs  map[string]int32
+	key      []byte          // atom's key buffer
 	matchers []*rule.Matcher // by atom: the first matcher that made it
 }
 
@@ -98,8 +99,8 @@ func (c *compiler) atom(m *rule.Matcher) (node, error) {
 	if m.Field != "" {
 		f = c.field(m.Field)
 	}
-	key := atomKey(m, f)
-	id, ok := c.atomIDs[key]
+	c.key = appendAtomKey(c.key[:0], m, f)
+	id, ok := c.atomIDs[string(c.key)]
 	if !ok {
 		// c.field interns the field a fieldref compares with (rule-language
 		// owner: atom.go); keep passing it when this is restructured.
@@ -110,7 +111,7 @@ func (c *compiler) atom(m *rule.Matcher) (node, error) {
 		id = int32(len(c.e.atoms))
 		c.e.atoms = append(c.e.atoms, a)
 		c.matchers = append(c.matchers, m)
-		c.atomIDs[key] = id
+		c.atomIDs[string(c.key)] = id
 	}
 	return node{op: nAtom, atom: id, cost: c.e.atoms[id].cost}, nil
 }

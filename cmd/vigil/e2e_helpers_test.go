@@ -28,6 +28,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	vigilBin = filepath.Join(dir, "vigil")
+	// scan's rule cache goes to the test's directory, not the user's.
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	if out, err := exec.Command("go", "build", "-o", vigilBin, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building vigil: %v\n%s", err, out)
 		os.Exit(1)

@@ -33,6 +33,7 @@ type ruleLoader struct {
 	lateness time.Duration   // allowed lateness of correlation matches
 	strict   bool            // a reload with rules that do not load is not swapped in
 	log      *slog.Logger
+	cache    *ruleCache // parses kept between runs; nil: none
 
 	builtinSet *rule.Set
 	builtinErr []error
@@ -186,7 +187,14 @@ func (l *ruleLoader) readFile(root, path string) (*ruleFile, bool) {
 	if old != nil && old.root == root && old.mod.Equal(info.ModTime()) && old.size == info.Size() {
 		return old, true
 	}
-	set, errs := l.opts.ParseFileSet(path)
+	var set *rule.Set
+	var errs []error
+	if rules, ok := l.cache.get(path, info.Size(), info.ModTime()); ok {
+		set = &rule.Set{Rules: rules}
+	} else {
+		set, errs = l.opts.ParseFileSet(path)
+		l.cache.put(path, info.Size(), info.ModTime(), set, errs)
+	}
 	f := &ruleFile{root: root, mod: info.ModTime(), size: info.Size(), set: set, errs: errs}
 	if len(errs) > 0 && old != nil {
 		f.set, f.kept = old.set, true
@@ -312,8 +320,12 @@ func (l *ruleLoader) build() (*analysis.Rules, ruleReport) {
 	rs, cerrs := analysis.CompileSet(sel, detect.Options{Taxonomy: l.taxonomy},
 		detect.CorrelatorConfig{Lateness: l.lateness})
 	rep.errs = append(rep.errs, cerrs...)
+	selected := make(map[*rule.Rule]bool, len(run))
+	for _, r := range run {
+		selected[r] = true
+	}
 	for _, r := range rs.Engine.Rules() {
-		if slices.Contains(run, r) {
+		if selected[r] {
 			rep.loaded++
 		}
 	}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const cacheRuleA = `title: cached A
+logsource: {product: windows}
+detection:
+  sel: {Image: a.exe}
+  condition: sel
+`
+
+// The same length as cacheRuleA, so that only the content tells them apart.
+const cacheRuleB = `title: cached B
+logsource: {product: windows}
+detection:
+  sel: {Image: b.exe}
+  condition: sel
+`
+
+// loadWithCache loads the rules of dir through a rule cache in cacheDir,
+// as scan does, and returns the titles of the rules loaded.
+func loadWithCache(t *testing.T, dir, cacheDir string, cfg *Config) []string {
+	t.Helper()
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	cfg.Rules, cfg.NoBuiltin = []string{dir}, true
+	l := newRuleLoader(cfg, slog.New(slog.DiscardHandler), 0)
+	l.cache = openRuleCache(cacheDir, cfg.Rules, l.opts)
+	l.refresh()
+	if err := l.cache.save(); err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, f := range l.files {
+		for _, r := range f.set.Rules {
+			titles = append(titles, r.Title)
+		}
+	}
+	return titles
+}
+
+// A second load takes a file's rules from the cache while the file keeps
+// its size and time, and parses it again once either changes.
+func TestRuleCacheReusesParse(t *testing.T) {
+	dir, cache := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "r.yml")
+	writeFile(t, path, cacheRuleA)
+	mod := time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
+	if err := os.Chtimes(path, mod, mod); err != nil {
+		t.Fatal(err)
+	}
+	if got := loadWithCache(t, dir, cache, nil); len(got) != 1 || got[0] != "cached A" {
+		t.Fatalf("first load: %q", got)
+	}
+	// Same size and time, other content: only a cache gives A again.
+	writeFile(t, path, cacheRuleB)
+	if err := os.Chtimes(path, mod, mod); err != nil {
+		t.Fatal(err)
+	}
+	if got := loadWithCache(t, dir, cache, nil); len(got) != 1 || got[0] != "cached A" {
+		t.Fatalf("second load (from the cache): %q", got)
+	}
+	// A new time: parsed again.
+	mod = mod.Add(time.Second)
+	if err := os.Chtimes(path, mod, mod); err != nil {
+		t.Fatal(err)
+	}
+	if got := loadWithCache(t, dir, cache, nil); len(got) != 1 || got[0] != "cached B" {
+		t.Fatalf("after the file changed: %q", got)
+	}
+	// Other rule options (placeholders): not the cache's parse.
+	writeFile(t, path, cacheRuleA)
+	if err := os.Chtimes(path, mod, mod); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{}
+	cfg.placeholders = map[string][]string{"x": {"y"}}
+	if got := loadWithCache(t, dir, cache, cfg); len(got) != 1 || got[0] != "cached A" {
+		t.Fatalf("with placeholders: %q", got)
+	}
+}
+
+// A damaged or cut cache file is passed over: the rules are parsed and the
+// file is written anew.
+func TestRuleCacheDamaged(t *testing.T) {
+	dir, cache := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yml"), cacheRuleA)
+	loadWithCache(t, dir, cache, nil)
+	files, _ := filepath.Glob(filepath.Join(cache, "*.bin"))
+	if len(files) != 1 {
+		t.Fatalf("cache files %q", files)
+	}
+	good, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]byte{
+		good[:len(good)/2],
+		append(append([]byte(nil), good[:len(good)-10]...), 0xff, 0, 1, 2, 3, 4, 5, 6, 7, 8),
+		[]byte("not a cache"),
+		{},
+	} {
+		if err := os.WriteFile(files[0], bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := loadWithCache(t, dir, cache, nil); len(got) != 1 || got[0] != "cached A" {
+			t.Fatalf("with a damaged cache: %q", got)
+		}
+		again, _ := os.ReadFile(files[0])
+		if _, err := decodeRuleCache(again, ruleCacheKey(newRuleLoader(&Config{}, slog.New(slog.DiscardHandler), 0).opts)); err != nil {
+			t.Errorf("cache not rewritten: %v", err)
+		}
+	}
+}
+
+// scan keeps a rule cache in the user's cache directory, and
+// --no-rule-cache neither reads nor writes one.
+func TestScanRuleCacheFlag(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "cache")
+	t.Setenv("XDG_CACHE_HOME", home)
+	rules := filepath.Join(dir, "rules")
+	writeFile(t, filepath.Join(rules, "r.yml"), cacheRuleA)
+	input := filepath.Join(dir, "in.jsonl")
+	writeFile(t, input, `{"Image":"a.exe"}`+"\n")
+	_, stderr, code := runVigil(t, "scan", "--no-builtin-rules", "--no-rule-cache", "--rules", rules, input)
+	if code != 0 {
+		t.Fatalf("scan: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(home, "vigil", "rules")); !os.IsNotExist(err) {
+		t.Fatalf("--no-rule-cache wrote a cache: %v", err)
+	}
+	_, stderr, code = runVigil(t, "scan", "--no-builtin-rules", "--rules", rules, input)
+	if code != 0 || strings.Contains(stderr, "rule cache") {
+		t.Fatalf("scan: %d %s", code, stderr)
+	}
+	if files, _ := filepath.Glob(filepath.Join(home, "vigil", "rules", "*.bin")); len(files) != 1 {
+		t.Fatalf("cache files %q", files)
+	}
+}
