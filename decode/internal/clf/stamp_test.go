@@ -19,8 +19,8 @@ func TestStamp(t *testing.T) {
 		{"10/Oct/2000:13:55:36 -0700] x", nil, "2000-10-10T20:55:36Z", 26},
 		{"10/Oct/2000:13:55:36 +0130", nil, "2000-10-10T12:25:36Z", 26},
 		{"06/Feb/2009:12:14:14.655] f", nil, "2009-02-06T12:14:14.655Z", 24}, // HAProxy: no offset
-		{"06/Feb/2009:12:14:14", paris, "2009-02-06T11:14:14Z", 20},        // no offset: loc
-		{"06/Feb/2009:12:14:14 +0000", paris, "2009-02-06T12:14:14Z", 26},  // an offset wins over loc
+		{"06/Feb/2009:12:14:14", paris, "2009-02-06T11:14:14Z", 20},          // no offset: loc
+		{"06/Feb/2009:12:14:14 +0000", paris, "2009-02-06T12:14:14Z", 26},    // an offset wins over loc
 	} {
 		got, n, ok := Stamp(c.in, c.loc)
 		if !ok || n != c.n || got.Format(time.RFC3339Nano) != c.want {
