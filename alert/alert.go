@@ -132,6 +132,9 @@ type Signal struct {
 	Entities   []Entity
 	DedupKey   string
 	Evidence   Evidence
+	// Origin is filled by the enrichment step when the event has a source
+	// address or matched intelligence; nil otherwise.
+	Origin *Origin
 }
 
 // Alert is the dedupe of signals of one key while the alert is open.
@@ -150,6 +153,8 @@ type Alert struct {
 	Count      int        `json:"count"`
 	Evidence   []Evidence `json:"evidence"`
 	DedupKey   string     `json:"dedup_key"`
+	Origin     *Origin    `json:"origin,omitempty"`
+	Intent     *Intent    `json:"intent,omitempty"`
 	Created    time.Time  `json:"created"`
 	Updated    time.Time  `json:"updated"`
 }
@@ -193,6 +198,7 @@ func (a *Alert) Add(s Signal, now time.Time) {
 	if s.Severity > a.Severity {
 		a.Severity = s.Severity
 	}
+	a.addOrigin(s.Origin)
 	for _, e := range s.Entities {
 		if !hasEntity(a.Entities, e) {
 			a.Entities = append(a.Entities, e)
@@ -202,6 +208,34 @@ func (a *Alert) Add(s Signal, now time.Time) {
 		a.Evidence = append(a.Evidence, s.Evidence)
 	}
 	a.Updated = now
+}
+
+// addOrigin keeps the first origin and gathers indicators not yet listed.
+func (a *Alert) addOrigin(o *Origin) {
+	if o == nil {
+		return
+	}
+	if a.Origin == nil {
+		c := *o
+		c.Indicators = append([]IndicatorRef(nil), o.Indicators...)
+		a.Origin = &c
+		return
+	}
+	for _, r := range o.Indicators {
+		if len(a.Origin.Indicators) >= MaxEvidence {
+			break
+		}
+		dup := false
+		for _, x := range a.Origin.Indicators {
+			if x.Kind == r.Kind && x.Value == r.Value && x.Feed == r.Feed {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			a.Origin.Indicators = append(a.Origin.Indicators, r)
+		}
+	}
 }
 
 func hasEntity(es []Entity, e Entity) bool {
