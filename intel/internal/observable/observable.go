@@ -110,7 +110,8 @@ func Domain(value string) (string, error) {
 
 // URL lowercases the scheme and host of a URL and drops its fragment,
 // which never reaches a server. Feeds often write URLs without a scheme
-// (example.com/gate.php); those keep having none.
+// (example.com/gate.php); those keep having none, and need a host
+// with a dot.
 func URL(value string) (string, error) {
 	if strings.ContainsAny(value, " \t\r\n") {
 		return "", fmt.Errorf("not a URL (white space): %q", value)
@@ -125,6 +126,10 @@ func URL(value string) (string, error) {
 		return "", fmt.Errorf("not a URL: %q", value)
 	}
 	host := u.Hostname()
+	if schemeless && !strings.Contains(host, ".") && !strings.Contains(host, ":") {
+		// Data/x.dat is a path a feed mistyped as a URL, not a host.
+		return "", fmt.Errorf("not a URL (no scheme and no domain): %q", value)
+	}
 	if _, err := netip.ParseAddr(host); err != nil {
 		if _, err := Domain(host); err != nil {
 			return "", fmt.Errorf("not a URL (host %q): %q", host, value)
