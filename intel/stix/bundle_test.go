@@ -318,3 +318,25 @@ func TestSharedBundles(t *testing.T) {
 		})
 	}
 }
+
+func TestMarkingDefinitionsInBundle(t *testing.T) {
+	doc := `{"type":"bundle","id":"bundle--1","objects":[
+ {"type":"marking-definition","spec_version":"2.1","id":"marking-definition--00000000-0000-4000-8000-0000000000a1","created":"2022-10-01T00:00:00Z",
+  "name":"custom","extensions":{"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":{"extension_type":"property-extension","tlp_2_0":"amber+strict"}}},
+ {"type":"marking-definition","spec_version":"2.1","id":"marking-definition--00000000-0000-4000-8000-0000000000a2","created":"2022-10-01T00:00:00Z",
+  "name":"TLP:GREEN","definition_type":"statement","definition":{"statement":"x"}},
+ {"type":"marking-definition","spec_version":"2.1","id":"marking-definition--00000000-0000-4000-8000-0000000000a3","created":"2022-10-01T00:00:00Z",
+  "name":"copyright","definition_type":"statement","definition":{"statement":"(c) someone"}},
+ {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-0000000000b1","pattern_type":"stix","pattern":"[domain-name:value='a.example']",
+  "object_marking_refs":["marking-definition--00000000-0000-4000-8000-0000000000a1"]},
+ {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-0000000000b2","pattern_type":"stix","pattern":"[domain-name:value='b.example']",
+  "object_marking_refs":["marking-definition--00000000-0000-4000-8000-0000000000a2","marking-definition--00000000-0000-4000-8000-0000000000a3"]},
+ {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-0000000000b3","pattern_type":"stix","pattern":"[domain-name:value='c.example']",
+  "object_marking_refs":["marking-definition--00000000-0000-4000-8000-0000000000a3"]}
+]}`
+	inds, probs := parse(t, doc)
+	got := byValue(inds)
+	if len(probs) != 0 || got["a.example"].TLP != "amber+strict" || got["b.example"].TLP != "green" || got["c.example"].TLP != "" {
+		t.Errorf("TLP from marking definitions: %+v %v", got, probs)
+	}
+}

@@ -82,7 +82,8 @@ func Address(value string) (intel.Kind, string, error) {
 
 // Domain lowercases a host name and drops its root dot. It refuses what
 // cannot be a name: addresses, spaces, slashes, empty or long labels, an
-// all-digit last label.
+// all-digit last label, and a single label (a top-level domain alone
+// would match too much).
 func Domain(value string) (string, error) {
 	d := strings.TrimSuffix(strings.ToLower(value), ".")
 	if d == "" || len(d) > 253 {
@@ -102,16 +103,20 @@ func Domain(value string) (string, error) {
 			}
 		}
 	}
+	if len(labels) < 2 {
+		return "", fmt.Errorf("not a domain name (one label): %q", value)
+	}
 	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" {
 		return "", fmt.Errorf("not a domain name (numeric top label): %q", value)
 	}
 	return d, nil
 }
 
-// URL lowercases the scheme and host of a URL and drops its fragment,
-// which never reaches a server. Feeds often write URLs without a scheme
-// (example.com/gate.php); those keep having none, and need a host
-// with a dot.
+// URL lowercases the scheme and host of a URL, drops the scheme's
+// default port and the fragment (which never reaches a server), and makes
+// an empty path "/". Feeds often write URLs without a scheme
+// (example.com/gate.php): those are taken as http, the form a proxy logs,
+// and need a host with a dot, which tells them from a mistyped path.
 func URL(value string) (string, error) {
 	if strings.ContainsAny(value, " \t\r\n") {
 		return "", fmt.Errorf("not a URL (white space): %q", value)
@@ -122,12 +127,11 @@ func URL(value string) (string, error) {
 		raw = "http://" + value
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Host == "" || u.Opaque != "" {
 		return "", fmt.Errorf("not a URL: %q", value)
 	}
 	host := u.Hostname()
-	if schemeless && !strings.Contains(host, ".") && !strings.Contains(host, ":") {
-		// Data/x.dat is a path a feed mistyped as a URL, not a host.
+	if schemeless && (u.User != nil || !strings.Contains(host, ".") && !strings.Contains(host, ":")) {
 		return "", fmt.Errorf("not a URL (no scheme and no domain): %q", value)
 	}
 	if _, err := netip.ParseAddr(host); err != nil {
@@ -137,12 +141,14 @@ func URL(value string) (string, error) {
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Host = strings.ToLower(u.Host)
-	u.Fragment, u.RawFragment = "", ""
-	s := u.String()
-	if schemeless {
-		s = strings.TrimPrefix(s, "http://")
+	if p := u.Port(); p == "80" && u.Scheme == "http" || p == "443" && u.Scheme == "https" {
+		u.Host = strings.TrimSuffix(u.Host, ":"+p)
 	}
-	return s, nil
+	u.Fragment, u.RawFragment = "", ""
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u.String(), nil
 }
 
 // Email lowercases an address: local parts are case-sensitive in theory
