@@ -76,28 +76,31 @@ func cmpValues(c *Comparison) (found []observed, skipped []string) {
 }
 
 func testValues(t *Test) (found []observed, skipped []string) {
-	what := t.Path.String() + " " + t.Op
-	if t.Not {
-		what = t.Path.String() + " NOT " + t.Op
+	// what names the comparison in a reason; built only when one is given.
+	what := func() string {
+		if t.Not {
+			return t.Path.String() + " NOT " + t.Op
+		}
+		return t.Path.String() + " " + t.Op
 	}
 	conv, addressy := converter(t.Path)
 	switch {
 	case conv == nil:
-		return nil, []string{what + ": not an observable vigil matches"}
+		return nil, []string{what() + ": not an observable vigil matches"}
 	case t.Not:
-		return nil, []string{what + ": a negation is not an indicator"}
+		return nil, []string{what() + ": a negation is not an indicator"}
 	case t.Op == "=" || t.Op == "IN" || t.Op == "ISSUBSET" && addressy:
 	default:
-		return nil, []string{what + ": operator not supported"}
+		return nil, []string{what() + ": operator not supported"}
 	}
 	for _, v := range t.Values {
 		if v.Kind != "string" {
-			skipped = append(skipped, fmt.Sprintf("%s: a %s literal, not a string", what, v.Kind))
+			skipped = append(skipped, fmt.Sprintf("%s: a %s literal, not a string", what(), v.Kind))
 			continue
 		}
 		k, val, err := conv(v.Text)
 		if err != nil {
-			skipped = append(skipped, fmt.Sprintf("%s: %v", what, err))
+			skipped = append(skipped, fmt.Sprintf("%s: %v", what(), err))
 			continue
 		}
 		found = append(found, observed{k, val})

@@ -33,9 +33,16 @@ type Client struct {
 	Username, Password string
 	Token              string
 	UserAgent          string
+	// Header is sent with every request (an API key some servers want
+	// beside or instead of the standard authentication).
+	Header http.Header
 	// PageSize is the limit asked for each page of objects; 0 leaves it
 	// to the server.
 	PageSize int
+	// Types, when set, asks only for objects of these STIX types
+	// (match[type]); keep the threat and relationship types the
+	// indicators refer to.
+	Types []string
 	// MaxResponse bounds the bytes of one response; 0 means 256 MiB.
 	MaxResponse int64
 }
@@ -165,6 +172,26 @@ func (c *Client) Collections(ctx context.Context, root string) ([]Collection, er
 	return r.Collections, nil
 }
 
+// SplitCollectionURL splits a collection's URL
+// (https://host/api1/collections/91a7b528-80eb-42ed-a74d-c6fbd5a26116/, or
+// its objects/ URL) into its API root and collection id, so that a feed
+// can be configured with one URL.
+func SplitCollectionURL(s string) (root, collection string, err error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", "", fmt.Errorf("taxii: collection URL %q is not an absolute URL", s)
+	}
+	p := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/objects")
+	i := strings.LastIndex(p, "/collections/")
+	if i < 0 || strings.Contains(p[i+len("/collections/"):], "/") || i+len("/collections/") == len(p) {
+		return "", "", fmt.Errorf("taxii: collection URL %q has no /collections/{id}/", s)
+	}
+	collection = p[i+len("/collections/"):]
+	r := *u
+	r.Path, r.RawPath, r.RawQuery, r.Fragment = p[:i+1], "", "", ""
+	return r.String(), collection, nil
+}
+
 func rootURL(root string) (*url.URL, error) {
 	u, err := url.Parse(root)
 	if err != nil || u.Scheme == "" || u.Host == "" {
@@ -188,13 +215,17 @@ func (c *Client) Objects(ctx context.Context, root, collection string, addedAfte
 		u := base.JoinPath("collections", collection, "objects")
 		u.Path += "/"
 		after, next := addedAfter, ""
-		for pages := 0; ; pages++ {
+		tokens := map[string]bool{}
+		for {
 			q := url.Values{}
 			if !after.IsZero() {
 				q.Set("added_after", after.UTC().Format("2006-01-02T15:04:05.000000Z"))
 			}
 			if c.PageSize > 0 {
 				q.Set("limit", strconv.Itoa(c.PageSize))
+			}
+			if len(c.Types) > 0 {
+				q.Set("match[type]", strings.Join(c.Types, ","))
 			}
 			if next != "" {
 				q.Set("next", next)
@@ -224,10 +255,11 @@ func (c *Client) Objects(ctx context.Context, root, collection string, addedAfte
 			}
 			switch {
 			case p.Next != "":
-				if p.Next == next {
-					yield(nil, fmt.Errorf("taxii: GET %s: the server gave the same next token twice", redact(&pu)))
+				if tokens[p.Next] {
+					yield(nil, fmt.Errorf("taxii: GET %s: the server gave next token %q twice", redact(&pu), p.Next))
 					return
 				}
+				tokens[p.Next] = true
 				next = p.Next
 			case !p.DateAddedLast.IsZero() && p.DateAddedLast.After(after):
 				after, next = p.DateAddedLast, ""
@@ -291,6 +323,9 @@ func (c *Client) get(ctx context.Context, u *url.URL, into any) (http.Header, er
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("taxii: GET %s: %w", where, err)
+	}
+	for k, v := range c.Header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Accept", MediaType)
 	if c.UserAgent != "" {

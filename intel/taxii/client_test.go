@@ -327,3 +327,34 @@ func TestIndicatorsAcrossPages(t *testing.T) {
 		t.Errorf("problem without the object id: %v", probs[0])
 	}
 }
+
+func TestSplitCollectionURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://h.example/api1/collections/91a7b528-80eb-42ed-a74d-c6fbd5a26116/": "https://h.example/api1/ 91a7b528-80eb-42ed-a74d-c6fbd5a26116",
+		"https://h.example/api1/collections/abc/objects/?added_after=x":            "https://h.example/api1/ abc",
+		"https://h.example/taxii/api/v21/collections/abc":                          "https://h.example/taxii/api/v21/ abc",
+		"https://h.example/api1/":                                                  "error",
+		"https://h.example/api1/collections/":                                      "error",
+		"/api1/collections/abc/":                                                   "error",
+	} {
+		root, id, err := SplitCollectionURL(in)
+		got := root + " " + id
+		if err != nil {
+			got = "error"
+		}
+		if got != want {
+			t.Errorf("SplitCollectionURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTypesAndHeader(t *testing.T) {
+	s, srv := newServer(t)
+	c := &Client{Header: http.Header{"Authorization": {"Bearer tok-123"}}, Types: []string{"indicator", "relationship"}}
+	if _, err := collect(t, c, srv.URL+"/api1/", "next", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.requests) != 1 || s.requests[0] != "match%5Btype%5D=indicator%2Crelationship" {
+		t.Errorf("requests %v", s.requests)
+	}
+}
