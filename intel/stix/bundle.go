@@ -278,7 +278,7 @@ func (p Parser) infrastructure(out []intel.Indicator, o *object, g *graph, feed 
 		name = o.Name
 	}
 	for _, r := range g.outgoing[o.ID] {
-		if r.RelationshipType != "consists-of" {
+		if r.RelationshipType != "consists-of" || r.Revoked {
 			continue
 		}
 		sco := g.byID[r.TargetRef]
@@ -328,7 +328,7 @@ func (p Parser) infrastructure(out []intel.Indicator, o *object, g *graph, feed 
 func (g *graph) related(id string, types ...string) []*object {
 	var out []*object
 	for _, r := range g.outgoing[id] {
-		if contains(types, r.RelationshipType) {
+		if !r.Revoked && contains(types, r.RelationshipType) {
 			if t := g.byID[r.TargetRef]; t != nil && !t.Revoked {
 				out = append(out, t)
 			}
@@ -341,7 +341,7 @@ func (g *graph) related(id string, types ...string) []*object {
 func (g *graph) relatedFrom(id string, types ...string) []*object {
 	var out []*object
 	for _, r := range g.incoming[id] {
-		if contains(types, r.RelationshipType) {
+		if !r.Revoked && contains(types, r.RelationshipType) {
 			if s := g.byID[r.SourceRef]; s != nil && !s.Revoked {
 				out = append(out, s)
 			}

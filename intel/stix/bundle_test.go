@@ -74,6 +74,9 @@ const variants = `{"type": "bundle", "id": "bundle--0d4c3b0a-1c1e-4e6f-9a56-1b2f
  {"type": "indicator", "spec_version": "2.1", "id": "indicator--aaaaaaaa-0000-4000-8000-000000000040", "created": "2020-01-01T00:00:00Z",
   "modified": "2020-06-01T00:00:00Z", "pattern_type": "stix", "pattern": "[ipv4-addr:value = '203.0.113.2']", "valid_from": "2020-01-01T00:00:00Z",
   "indicator_types": ["anonymization"]},
+ {"type": "relationship", "spec_version": "2.1", "id": "relationship--aaaaaaaa-0000-4000-8000-000000000041", "created": "2020-01-01T00:00:00Z",
+  "modified": "2020-01-01T00:00:00Z", "relationship_type": "indicates", "source_ref": "indicator--aaaaaaaa-0000-4000-8000-000000000040",
+  "target_ref": "malware--aaaaaaaa-0000-4000-8000-000000000002", "revoked": true},
  {"type": "indicator", "spec_version": "2.1", "id": "indicator--aaaaaaaa-0000-4000-8000-000000000050", "created": "2020-01-01T00:00:00Z",
   "modified": "2020-01-01T00:00:00Z", "pattern_type": "stix", "pattern": "[ipv4-addr:value = '203.0.113.50'", "valid_from": "2020-01-01T00:00:00Z"},
  {"type": "indicator", "spec_version": "2.1", "id": "indicator--aaaaaaaa-0000-4000-8000-000000000060", "created": "2020-01-01T00:00:00Z",
@@ -121,7 +124,8 @@ func TestParseVariants(t *testing.T) {
 	check("001dd76872d80801692ff942308c64e6", func(i intel.Indicator) bool {
 		return i.Revoked && i.Threat == "Ugly Gorilla" && i.ThreatType == intel.ThreatMalware && i.TLP == "red" && !i.Live(time.Now())
 	}, "revoked, actor name, TLP 2.0 red")
-	check("203.0.113.2", func(i intel.Indicator) bool { return i.ThreatType == intel.ThreatAnonymizer }, "latest version, anonymization")
+	check("203.0.113.2", func(i intel.Indicator) bool { return i.ThreatType == intel.ThreatAnonymizer && i.Threat == "" },
+		"latest version, anonymization, a revoked relationship ignored")
 	if _, ok := got["203.0.113.1"]; ok {
 		t.Error("an older version of an indicator was kept")
 	}
@@ -132,10 +136,10 @@ func TestParseVariants(t *testing.T) {
 	wantProblems := map[string]string{
 		"indicator--aaaaaaaa-0000-4000-8000-000000000050": "offset",
 		"indicator--aaaaaaaa-0000-4000-8000-000000000060": "FOLLOWEDBY",
-		"objects[16]": "confidence",
+		"objects[17]": "confidence",
 		"indicator--aaaaaaaa-0000-4000-8000-000000000080": "yara",
 		"indicator--aaaaaaaa-0000-4000-8000-000000000090": "valid_from",
-		"objects[19]": "malformed",
+		"objects[20]": "malformed",
 		"indicator--aaaaaaaa-0000-4000-8000-0000000000a0": "file:size",
 	}
 	for where, reason := range wantProblems {

@@ -62,3 +62,22 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"198.51.100.1", "10.0.0.1/8", "::ffff:1.2.3.4", "Evil.Example.com.", "HTTP://a.example:80/x#y", "a.example/x", "Boss@Example.org", "001DD76872D80801692FF942308C64E6"} {
+		f.Add(s)
+	}
+	kinds := []intel.Kind{intel.KindIP, intel.KindCIDR, intel.KindDomain, intel.KindURL, intel.KindMD5, intel.KindSHA1, intel.KindSHA256, intel.KindEmail, intel.KindUserAgent}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, k := range kinds {
+			k2, v, err := Normalize(k, s)
+			if err != nil {
+				continue
+			}
+			// What is accepted is a fixed point.
+			if k3, v2, err := Normalize(k2, v); err != nil || k3 != k2 || v2 != v {
+				t.Fatalf("Normalize(%s, %q) = %s %q; again %s %q %v", k, s, k2, v, k3, v2, err)
+			}
+		}
+	})
+}
