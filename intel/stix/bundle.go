@@ -44,6 +44,9 @@ type object struct {
 	Definition     json.RawMessage            `json:"definition"`
 	Extensions     map[string]json.RawMessage `json:"extensions"`
 
+	SightingOf string `json:"sighting_of_ref"`
+	LastSeen   string `json:"last_seen"` // sighting
+
 	Value  string            `json:"value"`  // ipv4-addr, domain-name, url, email-addr…
 	Hashes map[string]string `json:"hashes"` // file
 
@@ -104,6 +107,7 @@ func (p Parser) ParseObjects(raw []json.RawMessage, feed string, problem func(in
 		tlp:      map[string]string{},
 		outgoing: map[string][]*object{},
 		incoming: map[string][]*object{},
+		sighted:  map[string]time.Time{},
 	}
 	var order []*object
 	for i, r := range raw {
@@ -147,6 +151,11 @@ func (p Parser) ParseObjects(raw []json.RawMessage, feed string, problem func(in
 		case "relationship":
 			g.outgoing[o.SourceRef] = append(g.outgoing[o.SourceRef], o)
 			g.incoming[o.TargetRef] = append(g.incoming[o.TargetRef], o)
+		case "sighting":
+			// A sighting of an indicator says when it was last seen.
+			if t, err := time.Parse(time.RFC3339Nano, o.LastSeen); err == nil && !o.Revoked && t.After(g.sighted[o.SightingOf]) {
+				g.sighted[o.SightingOf] = t.UTC()
+			}
 		}
 	}
 	var out []intel.Indicator
@@ -173,6 +182,7 @@ type graph struct {
 	tlp      map[string]string // marking-definition id → TLP level, from the document
 	outgoing map[string][]*object
 	incoming map[string][]*object
+	sighted  map[string]time.Time // indicator id → latest last_seen of its sightings
 }
 
 func (p Parser) confidence(o *object, problem func(intel.Problem)) int {
@@ -243,6 +253,9 @@ func (p Parser) indicator(out []intel.Indicator, o *object, g *graph, feed strin
 	}
 	if base.LastSeen, ok = stamp(o, "x_vigil_last_seen", o.XLastSeen, problem); !ok {
 		return out
+	}
+	if base.LastSeen.IsZero() {
+		base.LastSeen = g.sighted[o.ID]
 	}
 	related := g.related(o.ID, "indicates")
 	base.Threat = threatName(related)

@@ -344,3 +344,19 @@ func TestMarkingDefinitionsInBundle(t *testing.T) {
 		t.Errorf("TLP from marking definitions: %+v %v", got, probs)
 	}
 }
+
+func TestSightingsGiveLastSeen(t *testing.T) {
+	doc := `{"type":"bundle","id":"bundle--1","objects":[
+ {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-0000000000c1","pattern_type":"stix","pattern":"[domain-name:value='a.example']"},
+ {"type":"sighting","spec_version":"2.1","id":"sighting--00000000-0000-4000-8000-0000000000c2","sighting_of_ref":"indicator--00000000-0000-4000-8000-0000000000c1",
+  "first_seen":"2026-01-01T00:00:00Z","last_seen":"2026-02-01T00:00:00Z"},
+ {"type":"sighting","spec_version":"2.1","id":"sighting--00000000-0000-4000-8000-0000000000c3","sighting_of_ref":"indicator--00000000-0000-4000-8000-0000000000c1",
+  "last_seen":"2026-03-01T12:00:00Z"},
+ {"type":"sighting","spec_version":"2.1","id":"sighting--00000000-0000-4000-8000-0000000000c4","sighting_of_ref":"indicator--00000000-0000-4000-8000-0000000000c1",
+  "last_seen":"2026-04-01T00:00:00Z","revoked":true}
+]}`
+	inds, probs := parse(t, doc)
+	if len(inds) != 1 || len(probs) != 0 || !inds[0].LastSeen.Equal(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) {
+		t.Errorf("last seen from sightings: %+v %v", inds, probs)
+	}
+}
