@@ -52,8 +52,20 @@ func FuzzParse(f *testing.F) {
 		}
 		// What was read can be written and read back unchanged in value.
 		var buf bytes.Buffer
-		if err := (Exporter{}).Export(&buf, dedupeIDs(inds)); err != nil {
+		in := dedupeIDs(inds)
+		if err := (Exporter{}).Export(&buf, in); err != nil {
 			t.Fatalf("export of parsed indicators: %v", err)
+		}
+		back, err := Parser{}.Parse(&buf, "fuzz", func(p intel.Problem) { t.Errorf("reading an export: %v", p) })
+		if err != nil || len(back) != len(in) {
+			t.Fatalf("read back %d of %d: %v", len(back), len(in), err)
+		}
+		for i := range in {
+			a, b := in[i], back[i]
+			if a.Kind != b.Kind || a.Value != b.Value || a.ThreatType != b.ThreatType || a.Threat != b.Threat ||
+				a.Confidence != b.Confidence || a.TLP != b.TLP || a.Revoked != b.Revoked || !a.ValidUntil.Equal(b.ValidUntil) {
+				t.Fatalf("round trip changed %+v into %+v", a, b)
+			}
 		}
 	})
 }
