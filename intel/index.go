@@ -7,20 +7,19 @@ import (
 	"math/bits"
 	"net/netip"
 	"slices"
-	"time"
 )
 
 // index is one published state of a Set: immutable once built. Exact
 // values live in two open-addressing hash tables (addresses; strings of
 // every other kind) and CIDR ranges in sorted elementary intervals, one
-// array per address family. Every part refers to the feeds' indicators by
-// pointer, so the indicators themselves are stored once.
+// array per address family. Every part points at the feeds' records, so
+// each indicator is stored once.
 type index struct {
 	feeds []*feed
 	ips   ipTable
 	strs  strTable
-	v4    ranges4
-	v6    ranges6
+	v4    ranges
+	v6    ranges
 }
 
 func build(feeds []*feed) *index {
@@ -28,13 +27,13 @@ func build(feeds []*feed) *index {
 	var nIP, nStr int
 	var r4, r6 []rangeItem
 	for _, f := range feeds {
-		for i := range f.inds {
-			ind := &f.inds[i]
-			switch ind.Kind {
+		for i := range f.recs {
+			r := &f.recs[i]
+			switch kinds[r.kind] {
 			case KindIP:
 				nIP++
 			case KindCIDR:
-				p, err := netip.ParsePrefix(ind.Value)
+				p, err := netip.ParsePrefix(r.value)
 				if err != nil {
 					continue // Replace normalized it; cannot happen
 				}
@@ -44,9 +43,9 @@ func build(feeds []*feed) *index {
 				}
 				first, last := rangeOf(p)
 				if p.Addr().Is4() {
-					r4 = append(r4, rangeItem{first, last, ind})
+					r4 = append(r4, rangeItem{first, last, r})
 				} else {
-					r6 = append(r6, rangeItem{first, last, ind})
+					r6 = append(r6, rangeItem{first, last, r})
 				}
 			default:
 				nStr++
@@ -56,28 +55,29 @@ func build(feeds []*feed) *index {
 	idx.ips.init(nIP)
 	idx.strs.init(nStr)
 	for _, f := range feeds {
-		for i := range f.inds {
-			ind := &f.inds[i]
-			switch ind.Kind {
+		for i := range f.recs {
+			r := &f.recs[i]
+			switch kinds[r.kind] {
 			case KindIP:
-				if a, err := netip.ParseAddr(ind.Value); err == nil {
-					idx.ips.insert(keyOf(a), ind)
+				if a, err := netip.ParseAddr(r.value); err == nil {
+					idx.ips.insert(keyOf(a), r)
 				}
 			case KindCIDR:
-				if p, err := netip.ParsePrefix(ind.Value); err == nil && p.IsSingleIP() {
-					idx.ips.insert(keyOf(p.Addr()), ind)
+				if p, err := netip.ParsePrefix(r.value); err == nil && p.IsSingleIP() {
+					idx.ips.insert(keyOf(p.Addr()), r)
 				}
 			default:
-				idx.strs.insert(ind)
+				idx.strs.insert(r)
 			}
 		}
 	}
-	idx.v4 = buildRanges4(r4)
-	idx.v6.starts, idx.v6.offs, idx.v6.refs = buildRanges(r6, u128{^uint64(0), ^uint64(0)})
+	idx.v4 = buildRanges(r4, u128{0, 0xffffffff}, 16)
+	idx.v6 = buildRanges(r6, u128{^uint64(0), ^uint64(0)}, 128-16)
 	return idx
 }
 
-// u128 is an address as a number: IPv6 directly, IPv4 in its mapped form.
+// u128 is an address as a number: IPv6 directly, IPv4 in its mapped form
+// (in the hash table) or as its 32 bits (in the ranges).
 type u128 struct{ hi, lo uint64 }
 
 func keyOf(a netip.Addr) u128 {
@@ -99,8 +99,17 @@ func (a u128) addOne() u128 {
 	return u128{a.hi + carry, lo}
 }
 
+// top16 is the address's top 16 bits within its family's width; shift is
+// 16 for IPv4 (32 bits in lo) and 112 for IPv6.
+func (a u128) top16(shift uint) uint32 {
+	if shift >= 64 {
+		return uint32(a.hi >> (shift - 64))
+	}
+	return uint32(a.lo >> shift)
+}
+
 // rangeOf is the first and last address of p as numbers; IPv4 ones in
-// the low 32 bits, so that the IPv4 index can keep them in uint32.
+// the low 32 bits.
 func rangeOf(p netip.Prefix) (first, last u128) {
 	first = keyOf(p.Addr())
 	hostBits := p.Addr().BitLen() - p.Bits()
@@ -140,258 +149,194 @@ func tableSize(n int) int {
 	return size
 }
 
-// ipTable maps an address to its indicators. A slot holds 32 bits of the
-// hash (checked before the key is read) and the index of the first
-// indicator +1; indicators of the same address are chained by next.
+// ipTable maps an address to its records, the key in the slot so that a
+// miss reads one slot and a hit one slot and one record. Further records
+// of the same address (the same value in several feeds) are in dups.
+// Records are shared between published indexes, so an index never writes
+// to one.
 type ipTable struct {
-	slots []uint64
-	keys  []u128
-	refs  []*Indicator
-	next  []uint32
+	slots []ipSlot
 	mask  uint64
+	n     int
+	dups  [][]*rec
 }
 
-func (t *ipTable) init(n int) {
-	size := tableSize(n)
-	t.slots = make([]uint64, size)
-	t.mask = uint64(size - 1)
-	t.keys = make([]u128, 0, n)
-	t.refs = make([]*Indicator, 0, n)
-	t.next = make([]uint32, 0, n)
+type ipSlot struct {
+	key u128
+	r   *rec
+	dup uint32 // 0, or 1 + the index in dups
 }
 
-func (t *ipTable) insert(k u128, ind *Indicator) {
-	h := mix(k)
-	tag := h >> 32
-	r := uint32(len(t.refs))
-	t.keys = append(t.keys, k)
-	t.refs = append(t.refs, ind)
-	t.next = append(t.next, 0)
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		s := t.slots[i]
-		if s == 0 {
-			t.slots[i] = tag<<32 | uint64(r+1)
-			return
-		}
-		if s>>32 == tag {
-			if head := uint32(s) - 1; t.keys[head] == k {
-				t.next[r] = t.next[head]
-				t.next[head] = r + 1
-				return
-			}
-		}
+// appendDup adds r to the further records of the slot whose dup is *d.
+func appendDup(dups [][]*rec, d *uint32, r *rec) [][]*rec {
+	if *d == 0 {
+		dups = append(dups, nil)
+		*d = uint32(len(dups))
 	}
+	dups[*d-1] = append(dups[*d-1], r)
+	return dups
 }
 
-func (t *ipTable) lookup(k u128, now time.Time, dst []*Indicator) []*Indicator {
-	if len(t.refs) == 0 {
-		return dst
-	}
-	h := mix(k)
-	tag := h >> 32
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		s := t.slots[i]
-		if s == 0 {
-			return dst
-		}
-		if s>>32 != tag {
-			continue
-		}
-		r := uint32(s) - 1
-		if t.keys[r] != k {
-			continue
-		}
-		for {
-			if ind := t.refs[r]; ind.Live(now) {
-				dst = append(dst, ind)
-			}
-			if t.next[r] == 0 {
-				return dst
-			}
-			r = t.next[r] - 1
-		}
-	}
-}
-
-// strTable maps (kind, normalized value) to indicators, as ipTable does;
-// the key is read from the indicator itself.
-type strTable struct {
-	seed  maphash.Seed
-	slots []uint64
-	refs  []*Indicator
-	next  []uint32
-	mask  uint64
-}
-
-// kindSalt separates the kinds within the one table.
-func kindSalt(k Kind) uint64 {
-	switch k {
-	case KindDomain:
-		return 0x1d8e4e27c47d124f
-	case KindURL:
-		return 0x2b7e151628aed2a6
-	case KindMD5:
-		return 0x3c6ef372fe94f82b
-	case KindSHA1:
-		return 0x4a7484aa6ea6e483
-	case KindSHA256:
-		return 0x5be0cd19137e2179
-	case KindEmail:
-		return 0x6a09e667f3bcc908
-	case KindUserAgent:
-		return 0x7137449123ef65cd
-	}
-	return 0
-}
-
-func (t *strTable) init(n int) {
-	size := tableSize(n)
-	t.seed = maphash.MakeSeed()
-	t.slots = make([]uint64, size)
-	t.mask = uint64(size - 1)
-	t.refs = make([]*Indicator, 0, n)
-	t.next = make([]uint32, 0, n)
-}
-
-func (t *strTable) insert(ind *Indicator) {
-	h := maphash.String(t.seed, ind.Value) ^ kindSalt(ind.Kind)
-	tag := h >> 32
-	r := uint32(len(t.refs))
-	t.refs = append(t.refs, ind)
-	t.next = append(t.next, 0)
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		s := t.slots[i]
-		if s == 0 {
-			t.slots[i] = tag<<32 | uint64(r+1)
-			return
-		}
-		if s>>32 == tag {
-			if head := t.refs[uint32(s)-1]; head.Kind == ind.Kind && head.Value == ind.Value {
-				hr := uint32(s) - 1
-				t.next[r] = t.next[hr]
-				t.next[hr] = r + 1
-				return
-			}
-		}
-	}
-}
-
-func (t *strTable) lookup(k Kind, v string, now time.Time, dst []*Indicator) []*Indicator {
-	if len(t.refs) == 0 {
-		return dst
-	}
-	return t.walk(maphash.String(t.seed, v)^kindSalt(k), k, v, now, dst)
-}
-
-func (t *strTable) lookupBytes(k Kind, v []byte, now time.Time, dst []*Indicator) []*Indicator {
-	if len(t.refs) == 0 {
-		return dst
-	}
-	h := maphash.Bytes(t.seed, v) ^ kindSalt(k)
-	tag := h >> 32
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		s := t.slots[i]
-		if s == 0 {
-			return dst
-		}
-		if s>>32 != tag {
-			continue
-		}
-		r := uint32(s) - 1
-		if head := t.refs[r]; head.Kind != k || head.Value != string(v) {
-			continue
-		}
-		return t.chain(r, now, dst)
-	}
-}
-
-func (t *strTable) walk(h uint64, k Kind, v string, now time.Time, dst []*Indicator) []*Indicator {
-	tag := h >> 32
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		s := t.slots[i]
-		if s == 0 {
-			return dst
-		}
-		if s>>32 != tag {
-			continue
-		}
-		r := uint32(s) - 1
-		if head := t.refs[r]; head.Kind != k || head.Value != v {
-			continue
-		}
-		return t.chain(r, now, dst)
-	}
-}
-
-func (t *strTable) chain(r uint32, now time.Time, dst []*Indicator) []*Indicator {
-	for {
-		if ind := t.refs[r]; ind.Live(now) {
-			dst = append(dst, ind)
-		}
-		if t.next[r] == 0 {
-			return dst
-		}
-		r = t.next[r] - 1
-	}
-}
-
-// rangeItem is one CIDR indicator as the addresses it spans.
-type rangeItem struct {
-	first, last u128
-	ind         *Indicator
-}
-
-// ranges4 and ranges6 cut the address space at every range's first
-// address and the one after its last into elementary intervals; interval
-// i starts at starts[i] and its indicators are refs[offs[i]:offs[i+1]] —
-// every range covering it, so overlapping ranges all match.
-type ranges4 struct {
-	starts []uint32
-	offs   []uint32
-	refs   []*Indicator
-}
-
-type ranges6 struct {
-	starts []u128
-	offs   []uint32
-	refs   []*Indicator
-}
-
-func buildRanges4(items []rangeItem) ranges4 {
-	starts, offs, refs := buildRanges(items, u128{0, 0xffffffff})
-	r := ranges4{starts: make([]uint32, len(starts)), offs: offs, refs: refs}
-	for i, s := range starts {
-		r.starts[i] = uint32(s.lo)
-	}
-	return r
-}
-
-func (r *ranges4) lookup(a uint32, now time.Time, dst []*Indicator) []*Indicator {
-	lo, hi := 0, len(r.starts)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if r.starts[m] <= a {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo == 0 {
-		return dst
-	}
-	for _, ind := range r.refs[r.offs[lo-1]:r.offs[lo]] {
-		if ind.Live(now) {
-			dst = append(dst, ind)
+func appendSlot(dst []*Indicator, r *rec, dup uint32, dups [][]*rec, now int64) []*Indicator {
+	dst = appendLive(dst, r, now)
+	if dup != 0 {
+		for _, r := range dups[dup-1] {
+			dst = appendLive(dst, r, now)
 		}
 	}
 	return dst
 }
 
-func (r *ranges6) lookup(a u128, now time.Time, dst []*Indicator) []*Indicator {
-	lo, hi := 0, len(r.starts)
+func (t *ipTable) init(n int) {
+	size := tableSize(n)
+	t.slots = make([]ipSlot, size)
+	t.mask = uint64(size - 1)
+}
+
+func (t *ipTable) insert(k u128, r *rec) {
+	t.n++
+	for i := mix(k) & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			s.key, s.r = k, r
+			return
+		}
+		if s.key == k {
+			t.dups = appendDup(t.dups, &s.dup, r)
+			return
+		}
+	}
+}
+
+func (t *ipTable) lookup(k u128, now int64, dst []*Indicator) []*Indicator {
+	if t.n == 0 {
+		return dst
+	}
+	for i := mix(k) & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			return dst
+		}
+		if s.key == k {
+			return appendSlot(dst, s.r, s.dup, t.dups, now)
+		}
+	}
+}
+
+// strTable maps (kind, normalized value) to records. A slot holds the
+// hash's top 32 bits, checked before the record is read.
+type strTable struct {
+	seed  maphash.Seed
+	slots []strSlot
+	mask  uint64
+	n     int
+	dups  [][]*rec
+}
+
+type strSlot struct {
+	tag uint32
+	dup uint32
+	r   *rec
+}
+
+// kindSalt separates the kinds within the one table.
+func kindSalt(k kindNo) uint64 { return uint64(k) * 0x9e3779b97f4a7c15 }
+
+func (t *strTable) init(n int) {
+	size := tableSize(n)
+	t.seed = maphash.MakeSeed()
+	t.slots = make([]strSlot, size)
+	t.mask = uint64(size - 1)
+}
+
+func (t *strTable) insert(r *rec) {
+	t.n++
+	h := maphash.String(t.seed, r.value) ^ kindSalt(r.kind)
+	tag := uint32(h >> 32)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			s.tag, s.r = tag, r
+			return
+		}
+		if s.tag == tag && s.r.kind == r.kind && s.r.value == r.value {
+			t.dups = appendDup(t.dups, &s.dup, r)
+			return
+		}
+	}
+}
+
+func (t *strTable) lookup(k Kind, v string, now int64, dst []*Indicator) []*Indicator {
+	if t.n == 0 {
+		return dst
+	}
+	kn := kind8(k)
+	h := maphash.String(t.seed, v) ^ kindSalt(kn)
+	tag := uint32(h >> 32)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			return dst
+		}
+		if s.tag == tag && s.r.kind == kn && s.r.value == v {
+			return appendSlot(dst, s.r, s.dup, t.dups, now)
+		}
+	}
+}
+
+func (t *strTable) lookupBytes(k Kind, v []byte, now int64, dst []*Indicator) []*Indicator {
+	if t.n == 0 {
+		return dst
+	}
+	kn := kind8(k)
+	h := maphash.Bytes(t.seed, v) ^ kindSalt(kn)
+	tag := uint32(h >> 32)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			return dst
+		}
+		if s.tag == tag && s.r.kind == kn && s.r.value == string(v) {
+			return appendSlot(dst, s.r, s.dup, t.dups, now)
+		}
+	}
+}
+
+// rangeItem is one CIDR record as the addresses it spans.
+type rangeItem struct {
+	first, last u128
+	r           *rec
+}
+
+// ranges cuts a family's address space at every range's first address
+// and at the one after its last, into elementary intervals, each with
+// every range covering it, so overlapping ranges all match. An interval
+// with one range holds it inline (the common case: one read less); more
+// are refs[off:off+n]. jump narrows the binary search: jump[h] is the
+// first interval starting at or after the top-16-bits block h.
+type ranges struct {
+	ivs   []interval
+	refs  []*rec
+	jump  []uint32
+	shift uint
+}
+
+type interval struct {
+	start u128
+	one   *rec
+	off   uint32
+	n     uint32
+}
+
+func (r *ranges) lookup(a u128, now int64, dst []*Indicator) []*Indicator {
+	if len(r.ivs) == 0 {
+		return dst
+	}
+	h := a.top16(r.shift)
+	lo, hi := int(r.jump[h]), int(r.jump[h+1])
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if s := r.starts[m]; s.hi < a.hi || s.hi == a.hi && s.lo <= a.lo {
+		if s := r.ivs[m].start; s.hi < a.hi || s.hi == a.hi && s.lo <= a.lo {
 			lo = m + 1
 		} else {
 			hi = m
@@ -400,10 +345,12 @@ func (r *ranges6) lookup(a u128, now time.Time, dst []*Indicator) []*Indicator {
 	if lo == 0 {
 		return dst
 	}
-	for _, ind := range r.refs[r.offs[lo-1]:r.offs[lo]] {
-		if ind.Live(now) {
-			dst = append(dst, ind)
-		}
+	iv := &r.ivs[lo-1]
+	if iv.n == 1 {
+		return appendLive(dst, iv.one, now)
+	}
+	for _, rc := range r.refs[iv.off : iv.off+iv.n] {
+		dst = appendLive(dst, rc, now)
 	}
 	return dst
 }
@@ -411,9 +358,10 @@ func (r *ranges6) lookup(a u128, now time.Time, dst []*Indicator) []*Indicator {
 // buildRanges sweeps the ranges in order of first address (outer before
 // inner at a tie). CIDR ranges either nest or are disjoint, so the ranges
 // covering the sweep point form a stack. max is the family's last address.
-func buildRanges(items []rangeItem, max u128) (starts []u128, offs []uint32, refs []*Indicator) {
+func buildRanges(items []rangeItem, max u128, shift uint) ranges {
+	out := ranges{shift: shift}
 	if len(items) == 0 {
-		return nil, nil, nil
+		return out
 	}
 	slices.SortFunc(items, func(a, b rangeItem) int {
 		if c := a.first.compare(b.first); c != 0 {
@@ -423,19 +371,26 @@ func buildRanges(items []rangeItem, max u128) (starts []u128, offs []uint32, ref
 	})
 	type group struct {
 		last u128
-		refs []*Indicator
+		refs []*rec
 	}
 	var stack []group
 	emit := func(p u128) {
-		if n := len(starts); n > 0 && starts[n-1] == p {
-			refs = refs[:offs[n-1]]
-		} else {
-			starts = append(starts, p)
-			offs = append(offs, uint32(len(refs)))
+		if n := len(out.ivs); n > 0 && out.ivs[n-1].start == p {
+			if prev := out.ivs[n-1]; prev.n != 1 { // one inline took no refs
+				out.refs = out.refs[:prev.off]
+			}
+			out.ivs = out.ivs[:n-1]
 		}
+		iv := interval{start: p, off: uint32(len(out.refs))}
 		for _, g := range stack {
-			refs = append(refs, g.refs...)
+			out.refs = append(out.refs, g.refs...)
 		}
+		iv.n = uint32(len(out.refs)) - iv.off
+		if iv.n == 1 {
+			iv.one, iv.off = out.refs[iv.off], 0
+			out.refs = out.refs[:len(out.refs)-1]
+		}
+		out.ivs = append(out.ivs, iv)
 	}
 	pop := func() {
 		top := stack[len(stack)-1]
@@ -444,12 +399,12 @@ func buildRanges(items []rangeItem, max u128) (starts []u128, offs []uint32, ref
 			emit(top.last.addOne())
 		}
 	}
-	// Indicators of one same range share a group: a range is cut once.
-	g := make([]*Indicator, 0, len(items))
+	// Records of one same range share a group: a range is cut once.
+	g := make([]*rec, 0, len(items))
 	for i := 0; i < len(items); {
 		j := i
 		for j < len(items) && items[j].first == items[i].first && items[j].last == items[i].last {
-			g = append(g, items[j].ind)
+			g = append(g, items[j].r)
 			j++
 		}
 		for len(stack) > 0 && stack[len(stack)-1].last.less(items[i].first) {
@@ -462,6 +417,15 @@ func buildRanges(items []rangeItem, max u128) (starts []u128, offs []uint32, ref
 	for len(stack) > 0 {
 		pop()
 	}
-	offs = append(offs, uint32(len(refs)))
-	return starts, offs, refs
+	out.ivs = slices.Clip(out.ivs)
+	out.refs = slices.Clip(out.refs)
+	out.jump = make([]uint32, 1<<16+1)
+	k := 0
+	for h := range out.jump {
+		for k < len(out.ivs) && out.ivs[k].start.top16(shift) < uint32(h) {
+			k++
+		}
+		out.jump[h] = uint32(k)
+	}
+	return out
 }

@@ -36,7 +36,7 @@ type FeedStats struct {
 // feed is one feed's indicators as last given to Replace.
 type feed struct {
 	name   string
-	inds   []Indicator
+	recs   []rec
 	loaded time.Time
 }
 
@@ -58,15 +58,16 @@ func (e *ReplaceError) Error() string {
 func (e *ReplaceError) Unwrap() []error { return e.First }
 
 // Replace makes inds the indicators of feed, replacing what the feed had,
-// and publishes the result atomically. The Set takes ownership of inds: it
-// normalizes their values in place, sets their Feed, and the caller must
-// not change them afterwards (matches hand out pointers to them). An
-// indicator whose value is not valid for its kind is dropped and reported
-// in a *ReplaceError; the rest are loaded. An empty inds leaves the feed
-// known with no indicators.
+// and publishes the result atomically: until it returns, lookups see the
+// feed's previous indicators. inds is copied and not changed; values are
+// normalized (Normalize), times kept to the microsecond in UTC, and Feed
+// set to feed. An indicator whose value is not valid for its kind is
+// dropped and reported in a *ReplaceError; the rest are loaded. An empty
+// inds leaves the feed known with no indicators.
 func (s *Set) Replace(feedName string, inds []Indicator) error {
 	var rerr *ReplaceError
-	kept := inds[:0]
+	recs := make([]rec, 0, len(inds))
+	c := recorder{feed: feedName, metas: map[string]*meta{}}
 	for i := range inds {
 		ind := &inds[i]
 		v, err := Normalize(ind.Kind, ind.Value)
@@ -80,17 +81,10 @@ func (s *Set) Replace(feedName string, inds []Indicator) error {
 			}
 			continue
 		}
-		if v != ind.Value {
-			ind.Value = v
-		}
-		ind.Feed = feedName
-		if n := len(kept); n != i {
-			inds[n] = *ind
-		}
-		kept = inds[:len(kept)+1]
+		recs = recs[:len(recs)+1]
+		c.record(&recs[len(recs)-1], ind, v)
 	}
-	clear(inds[len(kept):]) // drop what refused indicators referenced
-	nf := &feed{name: feedName, inds: kept, loaded: time.Now()}
+	nf := &feed{name: feedName, recs: slices.Clip(recs), loaded: time.Now()}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -156,7 +150,7 @@ func (s *Set) Len() int {
 	}
 	n := 0
 	for _, f := range idx.feeds {
-		n += len(f.inds)
+		n += len(f.recs)
 	}
 	return n
 }
@@ -169,10 +163,10 @@ func (s *Set) Stats(now time.Time) []FeedStats {
 	}
 	out := make([]FeedStats, 0, len(idx.feeds))
 	for _, f := range idx.feeds {
-		st := FeedStats{Feed: f.name, Total: len(f.inds), ByKind: map[Kind]int{}, Loaded: f.loaded}
-		for i := range f.inds {
-			st.ByKind[f.inds[i].Kind]++
-			if f.inds[i].Live(now) {
+		st := FeedStats{Feed: f.name, Total: len(f.recs), ByKind: map[Kind]int{}, Loaded: f.loaded}
+		for i := range f.recs {
+			st.ByKind[kinds[f.recs[i].kind]]++
+			if f.recs[i].live(now.UnixMicro()) {
 				st.Live++
 			}
 		}
@@ -190,17 +184,19 @@ func (s *Set) MatchIP(a netip.Addr, now time.Time, dst []*Indicator) []*Indicato
 		return dst
 	}
 	a = a.Unmap()
-	key := keyOf(a)
-	dst = idx.ips.lookup(key, now, dst)
+	key, t := keyOf(a), now.UnixMicro()
+	dst = idx.ips.lookup(key, t, dst)
 	if a.Is4() {
-		return idx.v4.lookup(uint32(key.lo), now, dst)
+		return idx.v4.lookup(u128{0, key.lo & 0xffffffff}, t, dst)
 	}
-	return idx.v6.lookup(key, now, dst)
+	return idx.v6.lookup(key, t, dst)
 }
 
-// lookupBufSize bounds the values Match normalizes without allocating;
-// a longer one (a URL with a huge query) is normalized on the heap.
-const lookupBufSize = 2048
+// lookupBufSize is the longest value Match normalizes in a buffer on the
+// stack; a longer one (a URL with a long query) uses a pooled buffer.
+const lookupBufSize = 512
+
+var longBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // Match appends the live indicators of kind k that value falls under. The
 // value is normalized as Normalize does (a value that is not valid for the
@@ -224,20 +220,36 @@ func (s *Set) Match(k Kind, value string, now time.Time, dst []*Indicator) []*In
 	case KindCIDR:
 		return s.matchPrefix(value, now, dst)
 	case KindUserAgent:
-		return idx.strs.lookup(k, value, now, dst)
+		return idx.strs.lookup(k, value, now.UnixMicro(), dst)
 	}
-	var buf [lookupBufSize]byte
-	b, err := appendNormal(buf[:0], k, value)
-	if err != nil {
-		return dst
+	t := now.UnixMicro()
+	if len(value) < lookupBufSize-8 {
+		var buf [lookupBufSize]byte
+		b, err := appendNormal(buf[:0], k, value)
+		if err != nil {
+			return dst
+		}
+		return idx.matchNormal(k, b, t, dst)
 	}
+	bp := longBufs.Get().(*[]byte)
+	b, err := appendNormal((*bp)[:0], k, value)
+	if err == nil {
+		dst = idx.matchNormal(k, b, t, dst)
+	}
+	*bp = b[:0]
+	longBufs.Put(bp)
+	return dst
+}
+
+// matchNormal looks up a normalized string value; a domain is looked up
+// with every suffix that starts a label, down to the second-level domain
+// (a top-level domain alone is never indexed).
+func (idx *index) matchNormal(k Kind, b []byte, t int64, dst []*Indicator) []*Indicator {
 	if k != KindDomain {
-		return idx.strs.lookupBytes(k, b, now, dst)
+		return idx.strs.lookupBytes(k, b, t, dst)
 	}
-	// Every suffix that starts a label, from the whole name to the
-	// second-level domain (a top-level domain alone is never indexed).
 	for i := 0; ; {
-		dst = idx.strs.lookupBytes(KindDomain, b[i:], now, dst)
+		dst = idx.strs.lookupBytes(KindDomain, b[i:], t, dst)
 		j := indexDot(b[i:])
 		if j < 0 {
 			break
