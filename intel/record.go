@@ -25,9 +25,9 @@ type rec struct {
 }
 
 const (
-	recRevoked   = 1 << iota
-	recHasUntil  // until is set (it may be 0 µs: the epoch)
-	recHasFirst  // first and last are set: zero times stay zero
+	recRevoked  = 1 << iota
+	recHasUntil // until is set (it may be 0 µs: the epoch)
+	recHasFirst // first and last are set: zero times stay zero
 	recHasLast
 )
 
