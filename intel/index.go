@@ -313,7 +313,8 @@ type rangeItem struct {
 // every range covering it, so overlapping ranges all match. An interval
 // with one range holds it inline (the common case: one read less); more
 // are refs[off:off+n]. jump narrows the binary search: jump[h] is the
-// first interval starting at or after the top-16-bits block h.
+// first interval starting at or after the top-16-bits block h (only
+// for many intervals).
 type ranges struct {
 	ivs   []interval
 	refs  []*rec
@@ -332,8 +333,11 @@ func (r *ranges) lookup(a u128, now int64, dst []*Indicator) []*Indicator {
 	if len(r.ivs) == 0 {
 		return dst
 	}
-	h := a.top16(r.shift)
-	lo, hi := int(r.jump[h]), int(r.jump[h+1])
+	lo, hi := 0, len(r.ivs)
+	if r.jump != nil {
+		h := a.top16(r.shift)
+		lo, hi = int(r.jump[h]), int(r.jump[h+1])
+	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if s := r.ivs[m].start; s.hi < a.hi || s.hi == a.hi && s.lo <= a.lo {
@@ -419,6 +423,9 @@ func buildRanges(items []rangeItem, max u128, shift uint) ranges {
 	}
 	out.ivs = slices.Clip(out.ivs)
 	out.refs = slices.Clip(out.refs)
+	if len(out.ivs) < 1024 {
+		return out // a few steps more beat a 256 KiB table
+	}
 	out.jump = make([]uint32, 1<<16+1)
 	k := 0
 	for h := range out.jump {

@@ -51,18 +51,21 @@ var (
 //   - email: lowercased, its domain as a domain.
 //   - user_agent: exact; only an empty value or a line break is refused.
 func Normalize(k Kind, v string) (string, error) {
-	var out string
+	// The normal form is built in a buffer and v itself returned when it
+	// was already normal, as feeds' values mostly are: no copy is kept.
+	var buf [256]byte
+	var b []byte
 	var err error
 	switch k {
 	case KindIP:
 		var a netip.Addr
 		if a, err = parseIP(v); err == nil {
-			out = a.String()
+			b = a.AppendTo(buf[:0])
 		}
 	case KindCIDR:
 		var p netip.Prefix
 		if p, err = parseCIDR(v); err == nil {
-			out = p.String()
+			b = p.AppendTo(buf[:0])
 		}
 	case KindUserAgent:
 		if v == "" {
@@ -70,18 +73,18 @@ func Normalize(k Kind, v string) (string, error) {
 		} else if strings.ContainsAny(v, "\r\n\x00") {
 			err = errSpace
 		} else {
-			out = v
+			return v, nil
 		}
 	default:
-		var b []byte
-		if b, err = appendNormal(nil, k, v); err == nil {
-			out = string(b)
-		}
+		b, err = appendNormal(buf[:0], k, v)
 	}
 	if err != nil {
 		return "", fmt.Errorf("%s %q: %w", k, v, err)
 	}
-	return out, nil
+	if string(b) == v {
+		return v, nil
+	}
+	return string(b), nil
 }
 
 // appendNormal appends the normal form of a string-kind value (domain, url,

@@ -1,6 +1,7 @@
 package intel
 
 import (
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -98,16 +99,24 @@ func appendLive(dst []*Indicator, r *rec, now int64) []*Indicator {
 type recorder struct {
 	feed  string
 	metas map[string]*meta
+	last  *meta
 }
 
 func (c *recorder) record(r *rec, ind *Indicator, value string) {
 	m := &meta{threatType: ind.ThreatType, threat: ind.Threat, feed: c.feed, tlp: ind.TLP,
 		description: ind.Description, ref: ind.Ref, tags: ind.Tags}
-	key := m.key()
-	if shared, ok := c.metas[key]; ok {
-		m = shared
+	if l := c.last; l != nil && l.threatType == m.threatType && l.threat == m.threat && l.tlp == m.tlp &&
+		l.description == m.description && l.ref == m.ref && slices.Equal(l.tags, m.tags) {
+		m = l // the usual case: a feed's indicators in a row share all this
 	} else {
-		c.metas[key] = m
+		key := m.key()
+		if shared, ok := c.metas[key]; ok {
+			m = shared
+		} else {
+			m.tags = slices.Clone(m.tags) // the caller's slice stays the caller's
+			c.metas[key] = m
+		}
+		c.last = m
 	}
 	r.value, r.meta, r.conf, r.kind = value, m, int32(ind.Confidence), kind8(ind.Kind)
 	if ind.Revoked {
