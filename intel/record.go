@@ -103,17 +103,18 @@ type recorder struct {
 }
 
 func (c *recorder) record(r *rec, ind *Indicator, value string) {
-	m := &meta{threatType: ind.ThreatType, threat: ind.Threat, feed: c.feed, tlp: ind.TLP,
-		description: ind.Description, ref: ind.Ref, tags: ind.Tags}
-	if l := c.last; l != nil && l.threatType == m.threatType && l.threat == m.threat && l.tlp == m.tlp &&
-		l.description == m.description && l.ref == m.ref && slices.Equal(l.tags, m.tags) {
-		m = l // the usual case: a feed's indicators in a row share all this
-	} else {
-		key := m.key()
+	m := c.last
+	if m == nil || m.threatType != ind.ThreatType || m.threat != ind.Threat || m.tlp != ind.TLP ||
+		m.description != ind.Description || m.ref != ind.Ref || !slices.Equal(m.tags, ind.Tags) {
+		// Not the same as the previous indicator's (the usual case in a feed).
+		nm := meta{threatType: ind.ThreatType, threat: ind.Threat, feed: c.feed, tlp: ind.TLP,
+			description: ind.Description, ref: ind.Ref, tags: ind.Tags}
+		key := nm.key()
 		if shared, ok := c.metas[key]; ok {
 			m = shared
 		} else {
-			m.tags = slices.Clone(m.tags) // the caller's slice stays the caller's
+			nm.tags = slices.Clone(nm.tags) // the caller's slice stays the caller's
+			m = &nm
 			c.metas[key] = m
 		}
 		c.last = m
