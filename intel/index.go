@@ -20,6 +20,31 @@ type index struct {
 	strs  strTable
 	v4    ranges
 	v6    ranges
+	// blocks4 has a bit for every IPv4 /24 that holds a listed address or
+	// part of a listed range: most addresses events carry are in none, and
+	// one read of this 2 MiB bitmap answers them. nil for small sets.
+	blocks4 []uint64
+}
+
+// blocks4Min is the IPv4 entries from which a set keeps blocks4.
+const blocks4Min = 4096
+
+// listed4 reports whether v (an IPv4 address) may be listed.
+func (idx *index) listed4(v uint32) bool {
+	if idx.blocks4 == nil {
+		return true
+	}
+	b := v >> 8
+	return idx.blocks4[b>>6]&(1<<(b&63)) != 0
+}
+
+func (idx *index) markBlocks4(first, last uint32) {
+	for b := first >> 8; ; b++ {
+		idx.blocks4[b>>6] |= 1 << (b & 63)
+		if b == last>>8 {
+			return
+		}
+	}
 }
 
 func build(feeds []*feed) *index {
@@ -54,17 +79,23 @@ func build(feeds []*feed) *index {
 	}
 	idx.ips.init(nIP)
 	idx.strs.init(nStr)
+	if nIP+len(r4) >= blocks4Min {
+		idx.blocks4 = make([]uint64, 1<<24/64)
+		for _, it := range r4 {
+			idx.markBlocks4(uint32(it.first.lo), uint32(it.last.lo))
+		}
+	}
 	for _, f := range feeds {
 		for i := range f.recs {
 			r := &f.recs[i]
 			switch kinds[r.kind] {
 			case KindIP:
 				if a, err := netip.ParseAddr(r.value); err == nil {
-					idx.ips.insert(keyOf(a), r)
+					idx.insertIP(a, r)
 				}
 			case KindCIDR:
 				if p, err := netip.ParsePrefix(r.value); err == nil && p.IsSingleIP() {
-					idx.ips.insert(keyOf(p.Addr()), r)
+					idx.insertIP(p.Addr(), r)
 				}
 			default:
 				idx.strs.insert(r)
@@ -74,6 +105,15 @@ func build(feeds []*feed) *index {
 	idx.v4 = buildRanges(r4, u128{0, 0xffffffff}, 16)
 	idx.v6 = buildRanges(r6, u128{^uint64(0), ^uint64(0)}, 128-16)
 	return idx
+}
+
+func (idx *index) insertIP(a netip.Addr, r *rec) {
+	k := keyOf(a)
+	idx.ips.insert(k, r)
+	if a.Is4() && idx.blocks4 != nil {
+		v := uint32(k.lo)
+		idx.markBlocks4(v, v)
+	}
 }
 
 // u128 is an address as a number: IPv6 directly, IPv4 in its mapped form

@@ -185,10 +185,14 @@ func (s *Set) MatchIP(a netip.Addr, now time.Time, dst []*Indicator) []*Indicato
 	}
 	a = a.Unmap()
 	key, t := keyOf(a), now.UnixMicro()
-	dst = idx.ips.lookup(key, t, dst)
 	if a.Is4() {
+		if !idx.listed4(uint32(key.lo)) {
+			return dst
+		}
+		dst = idx.ips.lookup(key, t, dst)
 		return idx.v4.lookup(u128{0, key.lo & 0xffffffff}, t, dst)
 	}
+	dst = idx.ips.lookup(key, t, dst)
 	return idx.v6.lookup(key, t, dst)
 }
 

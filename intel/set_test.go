@@ -77,12 +77,21 @@ func TestSetMatchesAddressesAndOverlappingRanges(t *testing.T) {
 	}
 }
 
-// TestSetRangesAgreeWithContains checks the interval index against the
-// definition, prefix.Contains, on random nested and disjoint ranges.
+// TestSetRangesAgreeWithContains checks the interval index, the address
+// table and the /24 bitmap against the definition, prefix.Contains, on
+// random nested and disjoint ranges and enough single addresses for the
+// bitmap to be built.
 func TestSetRangesAgreeWithContains(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var inds []Indicator
-	var prefixes []netip.Prefix
+	type entry struct {
+		p     netip.Prefix
+		value string
+	}
+	var entries []entry
+	rand4 := func() netip.Addr {
+		return netip.AddrFrom4([4]byte{10, byte(rng.IntN(4)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+	}
 	for i := 0; i < 1500; i++ {
 		var p netip.Prefix
 		if i%3 == 0 {
@@ -92,19 +101,26 @@ func TestSetRangesAgreeWithContains(t *testing.T) {
 			b[4] = byte(rng.IntN(4))
 			p = netip.PrefixFrom(netip.AddrFrom16(b), 16+rng.IntN(40)).Masked()
 		} else {
-			a := netip.AddrFrom4([4]byte{10, byte(rng.IntN(4)), byte(rng.IntN(256)), byte(rng.IntN(256))})
-			p = netip.PrefixFrom(a, 12+rng.IntN(21)).Masked()
+			p = netip.PrefixFrom(rand4(), 12+rng.IntN(21)).Masked()
 		}
-		prefixes = append(prefixes, p)
+		entries = append(entries, entry{p, p.String()})
 		inds = append(inds, Indicator{Kind: KindCIDR, Value: p.String()})
+	}
+	for i := 0; i < blocks4Min; i++ {
+		a := netip.AddrFrom4([4]byte{byte(20 + rng.IntN(4)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+		entries = append(entries, entry{netip.PrefixFrom(a, 32), a.String()})
+		inds = append(inds, Indicator{Kind: KindIP, Value: a.String()})
 	}
 	var s Set
 	mustReplace(t, &s, "r", inds)
+	if s.cur.Load().blocks4 == nil {
+		t.Fatal("the /24 bitmap was not built")
+	}
 	probe := func(a netip.Addr) {
 		var want []string
-		for _, p := range prefixes {
-			if p.Contains(a) {
-				want = append(want, "r:"+p.String())
+		for _, e := range entries {
+			if e.p.Contains(a) {
+				want = append(want, "r:"+e.value)
 			}
 		}
 		sort.Strings(want)
@@ -113,15 +129,16 @@ func TestSetRangesAgreeWithContains(t *testing.T) {
 			t.Fatalf("MatchIP(%s) = %v, want %v", a, got, want)
 		}
 	}
-	for _, p := range prefixes {
-		first, last := rangeOf(p)
-		probe(p.Addr())
-		probe(addrOfRange(p, last))
-		probe(addrOfRange(p, first).Prev())
-		probe(addrOfRange(p, last).Next())
+	for _, e := range entries {
+		first, last := rangeOf(e.p)
+		probe(e.p.Addr())
+		probe(addrOfRange(e.p, last))
+		probe(addrOfRange(e.p, first).Prev())
+		probe(addrOfRange(e.p, last).Next())
 	}
 	for i := 0; i < 1500; i++ {
-		probe(netip.AddrFrom4([4]byte{10, byte(rng.IntN(4)), byte(rng.IntN(256)), byte(rng.IntN(256))}))
+		probe(rand4())
+		probe(netip.AddrFrom4([4]byte{byte(18 + rng.IntN(8)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))}))
 	}
 }
 
