@@ -152,10 +152,37 @@ func genProbes(inds []Indicator, n int) []probe {
 	return out
 }
 
+// genTraffic is what a stream of ordinary events looks like: one value in
+// a hundred listed (taken from genProbes' listed ones), the rest unlisted
+// addresses (60% IPv4, 10% IPv6), domains (15%), URLs (10%) and hashes (5%).
+func genTraffic(listed []probe, n int) []probe {
+	rng := rand.New(rand.NewPCG(5, 5))
+	out := make([]probe, n)
+	for i := range out {
+		p := &out[i]
+		switch r := rng.IntN(100); {
+		case r == 0:
+			*p = listed[rng.IntN(len(listed))]
+		case r < 60:
+			p.kind, p.addr = KindIP, netip.AddrFrom4([4]byte{byte(1 + rng.IntN(222)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+		case r < 70:
+			p.kind, p.addr = KindIP, randV6(rng)
+		case r < 85:
+			p.kind, p.value = KindDomain, "www."+randName(rng)
+		case r < 95:
+			p.kind, p.value = KindURL, "https://"+randName(rng)+"/static/app.js?v=3"
+		default:
+			p.kind, p.value = KindSHA256, randHex(rng, 64)
+		}
+	}
+	return out
+}
+
 var bench struct {
-	once   sync.Once
-	set    *Set
-	probes []probe
+	once    sync.Once
+	set     *Set
+	probes  []probe
+	traffic []probe
 	heapMB float64
 	load   time.Duration
 }
@@ -178,6 +205,7 @@ func loadBench(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		bench.probes = probes
+		bench.traffic = genTraffic(probes, 1<<14)
 		bench.heapMB = float64(after.HeapAlloc-before.HeapAlloc) / 1e6
 	})
 	b.Logf("1M indicators: Replace took %v; heap after load: the set holds %.0f MB (indicators, values and index)", bench.load.Round(time.Millisecond), bench.heapMB)
@@ -220,6 +248,29 @@ func BenchmarkMatchIP1M(b *testing.B) {
 func BenchmarkMatchMixed1M(b *testing.B) {
 	loadBench(b)
 	probes := bench.probes
+	now := time.Now()
+	dst := make([]*Indicator, 0, 16)
+	hits := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		p := &probes[i%len(probes)]
+		if p.kind == KindIP {
+			dst = bench.set.MatchIP(p.addr, now, dst[:0])
+		} else {
+			dst = bench.set.Match(p.kind, p.value, now, dst[:0])
+		}
+		hits += len(dst)
+	}
+	reportLookups(b, cpu0)
+	b.ReportMetric(float64(hits)/float64(b.N), "matches/op")
+}
+
+// BenchmarkMatchTraffic1M: the mix of genTraffic, mostly unlisted values.
+func BenchmarkMatchTraffic1M(b *testing.B) {
+	loadBench(b)
+	probes := bench.traffic
 	now := time.Now()
 	dst := make([]*Indicator, 0, 16)
 	hits := 0
