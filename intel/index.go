@@ -357,6 +357,9 @@ type rangeItem struct {
 // for many intervals).
 type ranges struct {
 	ivs   []interval
+	// starts4 repeats IPv4 intervals' starts, four bytes each, so that the
+	// binary search reads one cache line where ivs would take several.
+	starts4 []uint32
 	refs  []*rec
 	jump  []uint32
 	shift uint
@@ -378,6 +381,18 @@ func (r *ranges) lookup(a u128, now int64, dst []*Indicator) []*Indicator {
 		h := a.top16(r.shift)
 		lo, hi = int(r.jump[h]), int(r.jump[h+1])
 	}
+	if r.starts4 != nil {
+		v := uint32(a.lo)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if r.starts4[m] <= v {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		return r.appendInterval(lo, now, dst)
+	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if s := r.ivs[m].start; s.hi < a.hi || s.hi == a.hi && s.lo <= a.lo {
@@ -386,6 +401,11 @@ func (r *ranges) lookup(a u128, now int64, dst []*Indicator) []*Indicator {
 			hi = m
 		}
 	}
+	return r.appendInterval(lo, now, dst)
+}
+
+// appendInterval appends the live records of the interval before lo.
+func (r *ranges) appendInterval(lo int, now int64, dst []*Indicator) []*Indicator {
 	if lo == 0 {
 		return dst
 	}
@@ -463,6 +483,12 @@ func buildRanges(items []rangeItem, max u128, shift uint) ranges {
 	}
 	out.ivs = slices.Clip(out.ivs)
 	out.refs = slices.Clip(out.refs)
+	if shift == 16 {
+		out.starts4 = make([]uint32, len(out.ivs))
+		for i := range out.ivs {
+			out.starts4[i] = uint32(out.ivs[i].start.lo)
+		}
+	}
 	if len(out.ivs) < 1024 {
 		return out // a few steps more beat a 256 KiB table
 	}
