@@ -183,8 +183,8 @@ var bench struct {
 	set     *Set
 	probes  []probe
 	traffic []probe
-	heapMB float64
-	load   time.Duration
+	heapMB  float64
+	load    time.Duration
 }
 
 func loadBench(b *testing.B) {

@@ -356,13 +356,13 @@ type rangeItem struct {
 // first interval starting at or after the top-16-bits block h (only
 // for many intervals).
 type ranges struct {
-	ivs   []interval
+	ivs []interval
 	// starts4 repeats IPv4 intervals' starts, four bytes each, so that the
 	// binary search reads one cache line where ivs would take several.
 	starts4 []uint32
-	refs  []*rec
-	jump  []uint32
-	shift uint
+	refs    []*rec
+	jump    []uint32
+	shift   uint
 }
 
 type interval struct {
