@@ -28,7 +28,7 @@ type rec struct {
 const (
 	recRevoked  = 1 << iota
 	recHasUntil // until is set (it may be 0 µs: the epoch)
-	recHasFirst // first and last are set: zero times stay zero
+	recHasFirst // first is set (a zero FirstSeen stays zero)
 	recHasLast
 )
 

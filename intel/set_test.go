@@ -393,3 +393,45 @@ func mustReplace(t testing.TB, s *Set, feed string, inds []Indicator) {
 		t.Fatalf("Replace(%s): %v", feed, err)
 	}
 }
+
+// TestSetReturnsTheIndicatorAsGiven: what a match hands out carries every
+// field given to Replace (times to the microsecond, in UTC), the same
+// pointer every time, and the caller's slice is left as it was.
+func TestSetReturnsTheIndicatorAsGiven(t *testing.T) {
+	paris := time.FixedZone("CEST", 2*3600)
+	given := Indicator{
+		Kind: KindDomain, Value: "Evil.Example.", ThreatType: ThreatPhishing, Threat: "Kit-X", Confidence: 85,
+		Feed: "ignored", FirstSeen: time.Date(2026, 1, 2, 3, 4, 5, 6789, paris), LastSeen: time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC),
+		ValidUntil: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), TLP: "amber", Description: "login page",
+		Ref: "indicator--1", Tags: []string{"a", "b"},
+	}
+	inds := []Indicator{given, {Kind: KindIP, Value: "192.0.2.1"}}
+	var s Set
+	mustReplace(t, &s, "feed-1", inds)
+	if inds[0].Value != "Evil.Example." || inds[0].Feed != "ignored" {
+		t.Errorf("Replace changed the caller's indicators: %+v", inds[0])
+	}
+	inds[0].Tags[0] = "changed"
+	got := s.Match(KindDomain, "www.evil.example", testNow, nil)
+	if len(got) != 1 {
+		t.Fatalf("%d matches", len(got))
+	}
+	want := given
+	want.Value, want.Feed, want.Tags = "evil.example", "feed-1", []string{"a", "b"}
+	want.FirstSeen = given.FirstSeen.Truncate(time.Microsecond).UTC()
+	g := *got[0]
+	if !g.FirstSeen.Equal(want.FirstSeen) || !g.LastSeen.Equal(want.LastSeen) || !g.ValidUntil.Equal(want.ValidUntil) {
+		t.Errorf("times: %v %v %v", g.FirstSeen, g.LastSeen, g.ValidUntil)
+	}
+	g.FirstSeen, g.LastSeen, g.ValidUntil = want.FirstSeen, want.LastSeen, want.ValidUntil
+	if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", want) {
+		t.Errorf("got  %+v\nwant %+v", g, want)
+	}
+	if again := s.Match(KindDomain, "evil.example", testNow, nil); len(again) != 1 || again[0] != got[0] {
+		t.Error("a second match returned another Indicator")
+	}
+	plain := s.Match(KindIP, "192.0.2.1", testNow, nil)
+	if len(plain) != 1 || !plain[0].FirstSeen.IsZero() || !plain[0].ValidUntil.IsZero() || plain[0].Tags != nil {
+		t.Errorf("zero fields not kept zero: %+v", plain)
+	}
+}
