@@ -29,6 +29,7 @@ var mayImport = map[string][]string{
 	"analysis":     {"event", "alert", "tenant", "rule", "detect", "decode", "bus", "store"},
 	"api":          {"event", "alert", "tenant", "decode", "store"},
 	"content":      {},
+	"intel":        {"intel"},
 }
 
 // TestDependenciesPointInward reads every package's imports (tests

@@ -1,0 +1,504 @@
+package intel
+
+import (
+	"cmp"
+	"encoding/binary"
+	"hash/maphash"
+	"math/bits"
+	"net/netip"
+	"slices"
+)
+
+// index is one published state of a Set: immutable once built. Exact
+// values live in two open-addressing hash tables (addresses; strings of
+// every other kind) and CIDR ranges in sorted elementary intervals, one
+// array per address family. Every part points at the feeds' records, so
+// each indicator is stored once.
+type index struct {
+	feeds []*feed
+	ips   ipTable
+	strs  strTable
+	v4    ranges
+	v6    ranges
+	// blocks4 has a bit for every IPv4 /24 that holds a listed address or
+	// part of a listed range: most addresses events carry are in none, and
+	// one read of this 2 MiB bitmap answers them. nil for small sets.
+	blocks4 []uint64
+}
+
+// blocks4Min is the IPv4 entries from which a set keeps blocks4.
+const blocks4Min = 4096
+
+// listed4 reports whether v (an IPv4 address) may be listed.
+func (idx *index) listed4(v uint32) bool {
+	if idx.blocks4 == nil {
+		return true
+	}
+	b := v >> 8
+	return idx.blocks4[b>>6]&(1<<(b&63)) != 0
+}
+
+func (idx *index) markBlocks4(first, last uint32) {
+	for b := first >> 8; ; b++ {
+		idx.blocks4[b>>6] |= 1 << (b & 63)
+		if b == last>>8 {
+			return
+		}
+	}
+}
+
+func build(feeds []*feed) *index {
+	idx := &index{feeds: feeds}
+	var nIP, nStr int
+	var r4, r6 []rangeItem
+	for _, f := range feeds {
+		for i := range f.recs {
+			r := &f.recs[i]
+			switch kinds[r.kind] {
+			case KindIP:
+				nIP++
+			case KindCIDR:
+				p, err := netip.ParsePrefix(r.value)
+				if err != nil {
+					continue // Replace normalized it; cannot happen
+				}
+				if p.IsSingleIP() {
+					nIP++
+					continue
+				}
+				first, last := rangeOf(p)
+				if p.Addr().Is4() {
+					r4 = append(r4, rangeItem{first, last, r})
+				} else {
+					r6 = append(r6, rangeItem{first, last, r})
+				}
+			default:
+				nStr++
+			}
+		}
+	}
+	idx.ips.init(nIP)
+	idx.strs.init(nStr)
+	if nIP+len(r4) >= blocks4Min {
+		idx.blocks4 = make([]uint64, 1<<24/64)
+		for _, it := range r4 {
+			idx.markBlocks4(uint32(it.first.lo), uint32(it.last.lo))
+		}
+	}
+	for _, f := range feeds {
+		for i := range f.recs {
+			r := &f.recs[i]
+			switch kinds[r.kind] {
+			case KindIP:
+				if a, err := netip.ParseAddr(r.value); err == nil {
+					idx.insertIP(a, r)
+				}
+			case KindCIDR:
+				if p, err := netip.ParsePrefix(r.value); err == nil && p.IsSingleIP() {
+					idx.insertIP(p.Addr(), r)
+				}
+			default:
+				idx.strs.insert(r)
+			}
+		}
+	}
+	idx.v4 = buildRanges(r4, u128{0, 0xffffffff}, 16)
+	idx.v6 = buildRanges(r6, u128{^uint64(0), ^uint64(0)}, 128-16)
+	return idx
+}
+
+func (idx *index) insertIP(a netip.Addr, r *rec) {
+	k := keyOf(a)
+	idx.ips.insert(k, r)
+	if a.Is4() && idx.blocks4 != nil {
+		v := uint32(k.lo)
+		idx.markBlocks4(v, v)
+	}
+}
+
+// u128 is an address as a number: IPv6 directly, IPv4 in its mapped form
+// (in the hash table) or as its 32 bits (in the ranges).
+type u128 struct{ hi, lo uint64 }
+
+func keyOf(a netip.Addr) u128 {
+	b := a.As16()
+	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+}
+
+func (a u128) less(b u128) bool { return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo }
+
+func (a u128) compare(b u128) int {
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.lo, b.lo)
+}
+
+func (a u128) addOne() u128 {
+	lo, carry := bits.Add64(a.lo, 1, 0)
+	return u128{a.hi + carry, lo}
+}
+
+// top16 is the address's top 16 bits within its family's width; shift is
+// 16 for IPv4 (32 bits in lo) and 112 for IPv6.
+func (a u128) top16(shift uint) uint32 {
+	if shift >= 64 {
+		return uint32(a.hi >> (shift - 64))
+	}
+	return uint32(a.lo >> shift)
+}
+
+// rangeOf is the first and last address of p as numbers; IPv4 ones in
+// the low 32 bits.
+func rangeOf(p netip.Prefix) (first, last u128) {
+	first = keyOf(p.Addr())
+	hostBits := p.Addr().BitLen() - p.Bits()
+	if p.Addr().Is4() {
+		first = u128{0, first.lo & 0xffffffff}
+	}
+	last = first
+	switch {
+	case hostBits >= 128:
+		last = u128{^uint64(0), ^uint64(0)}
+	case hostBits >= 64:
+		last.lo = ^uint64(0)
+		last.hi |= 1<<(hostBits-64) - 1
+	default:
+		last.lo |= 1<<hostBits - 1
+	}
+	return first, last
+}
+
+// mix spreads an address over 64 bits (a fixed finalizer: the tables are
+// built from feeds, not from what is looked up, and stay at most half full).
+func mix(k u128) uint64 {
+	h := k.hi ^ bits.RotateLeft64(k.lo*0x9e3779b97f4a7c15, 31)
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
+
+func tableSize(n int) int {
+	size := 8
+	for size < 2*n {
+		size <<= 1
+	}
+	return size
+}
+
+// ipTable maps an address to its records, the key in the slot so that a
+// miss reads one slot and a hit one slot and one record. Further records
+// of the same address (the same value in several feeds) are in dups.
+// Records are shared between published indexes, so an index never writes
+// to one.
+type ipTable struct {
+	slots []ipSlot
+	mask  uint64
+	n     int
+	dups  [][]*rec
+}
+
+type ipSlot struct {
+	key u128
+	r   *rec
+	dup uint32 // 0, or 1 + the index in dups
+}
+
+// appendDup adds r to the further records of the slot whose dup is *d.
+func appendDup(dups [][]*rec, d *uint32, r *rec) [][]*rec {
+	if *d == 0 {
+		dups = append(dups, nil)
+		*d = uint32(len(dups))
+	}
+	dups[*d-1] = append(dups[*d-1], r)
+	return dups
+}
+
+func appendSlot(dst []*Indicator, r *rec, dup uint32, dups [][]*rec, now int64) []*Indicator {
+	dst = appendLive(dst, r, now)
+	if dup != 0 {
+		for _, r := range dups[dup-1] {
+			dst = appendLive(dst, r, now)
+		}
+	}
+	return dst
+}
+
+func (t *ipTable) init(n int) {
+	size := tableSize(n)
+	t.slots = make([]ipSlot, size)
+	t.mask = uint64(size - 1)
+}
+
+func (t *ipTable) insert(k u128, r *rec) {
+	t.n++
+	for i := mix(k) & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			s.key, s.r = k, r
+			return
+		}
+		if s.key == k {
+			t.dups = appendDup(t.dups, &s.dup, r)
+			return
+		}
+	}
+}
+
+func (t *ipTable) lookup(k u128, now int64, dst []*Indicator) []*Indicator {
+	if t.n == 0 {
+		return dst
+	}
+	for i := mix(k) & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			return dst
+		}
+		if s.key == k {
+			return appendSlot(dst, s.r, s.dup, t.dups, now)
+		}
+	}
+}
+
+// strTable maps (kind, normalized value) to records. A slot holds the
+// hash's top 32 bits, checked before the record is read.
+type strTable struct {
+	seed  maphash.Seed
+	slots []strSlot
+	mask  uint64
+	n     int
+	dups  [][]*rec
+}
+
+type strSlot struct {
+	tag uint32
+	dup uint32
+	r   *rec
+}
+
+// kindSalt separates the kinds within the one table.
+func kindSalt(k kindNo) uint64 { return uint64(k) * 0x9e3779b97f4a7c15 }
+
+func (t *strTable) init(n int) {
+	size := tableSize(n)
+	t.seed = maphash.MakeSeed()
+	t.slots = make([]strSlot, size)
+	t.mask = uint64(size - 1)
+}
+
+func (t *strTable) insert(r *rec) {
+	t.n++
+	h := maphash.String(t.seed, r.value) ^ kindSalt(r.kind)
+	tag := uint32(h >> 32)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			s.tag, s.r = tag, r
+			return
+		}
+		if s.tag == tag && s.r.kind == r.kind && s.r.value == r.value {
+			t.dups = appendDup(t.dups, &s.dup, r)
+			return
+		}
+	}
+}
+
+func (t *strTable) lookup(k Kind, v string, now int64, dst []*Indicator) []*Indicator {
+	if t.n == 0 {
+		return dst
+	}
+	kn := kind8(k)
+	h := maphash.String(t.seed, v) ^ kindSalt(kn)
+	tag := uint32(h >> 32)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			return dst
+		}
+		if s.tag == tag && s.r.kind == kn && s.r.value == v {
+			return appendSlot(dst, s.r, s.dup, t.dups, now)
+		}
+	}
+}
+
+func (t *strTable) lookupBytes(k Kind, v []byte, now int64, dst []*Indicator) []*Indicator {
+	if t.n == 0 {
+		return dst
+	}
+	kn := kind8(k)
+	h := maphash.Bytes(t.seed, v) ^ kindSalt(kn)
+	tag := uint32(h >> 32)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			return dst
+		}
+		if s.tag == tag && s.r.kind == kn && s.r.value == string(v) {
+			return appendSlot(dst, s.r, s.dup, t.dups, now)
+		}
+	}
+}
+
+// rangeItem is one CIDR record as the addresses it spans.
+type rangeItem struct {
+	first, last u128
+	r           *rec
+}
+
+// ranges cuts a family's address space at every range's first address
+// and at the one after its last, into elementary intervals, each with
+// every range covering it, so overlapping ranges all match. An interval
+// with one range holds it inline (the common case: one read less); more
+// are refs[off:off+n]. jump narrows the binary search: jump[h] is the
+// first interval starting at or after the top-16-bits block h (only
+// for many intervals).
+type ranges struct {
+	ivs []interval
+	// starts4 repeats IPv4 intervals' starts, four bytes each, so that the
+	// binary search reads one cache line where ivs would take several.
+	starts4 []uint32
+	refs    []*rec
+	jump    []uint32
+	shift   uint
+}
+
+type interval struct {
+	start u128
+	one   *rec
+	off   uint32
+	n     uint32
+}
+
+func (r *ranges) lookup(a u128, now int64, dst []*Indicator) []*Indicator {
+	if len(r.ivs) == 0 {
+		return dst
+	}
+	lo, hi := 0, len(r.ivs)
+	if r.jump != nil {
+		h := a.top16(r.shift)
+		lo, hi = int(r.jump[h]), int(r.jump[h+1])
+	}
+	if r.starts4 != nil {
+		v := uint32(a.lo)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if r.starts4[m] <= v {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		return r.appendInterval(lo, now, dst)
+	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if s := r.ivs[m].start; s.hi < a.hi || s.hi == a.hi && s.lo <= a.lo {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return r.appendInterval(lo, now, dst)
+}
+
+// appendInterval appends the live records of the interval before lo.
+func (r *ranges) appendInterval(lo int, now int64, dst []*Indicator) []*Indicator {
+	if lo == 0 {
+		return dst
+	}
+	iv := &r.ivs[lo-1]
+	if iv.n == 1 {
+		return appendLive(dst, iv.one, now)
+	}
+	for _, rc := range r.refs[iv.off : iv.off+iv.n] {
+		dst = appendLive(dst, rc, now)
+	}
+	return dst
+}
+
+// buildRanges sweeps the ranges in order of first address (outer before
+// inner at a tie). CIDR ranges either nest or are disjoint, so the ranges
+// covering the sweep point form a stack. max is the family's last address.
+func buildRanges(items []rangeItem, max u128, shift uint) ranges {
+	out := ranges{shift: shift}
+	if len(items) == 0 {
+		return out
+	}
+	slices.SortFunc(items, func(a, b rangeItem) int {
+		if c := a.first.compare(b.first); c != 0 {
+			return c
+		}
+		return b.last.compare(a.last)
+	})
+	type group struct {
+		last u128
+		refs []*rec
+	}
+	var stack []group
+	emit := func(p u128) {
+		if n := len(out.ivs); n > 0 && out.ivs[n-1].start == p {
+			if prev := out.ivs[n-1]; prev.n != 1 { // one inline took no refs
+				out.refs = out.refs[:prev.off]
+			}
+			out.ivs = out.ivs[:n-1]
+		}
+		iv := interval{start: p, off: uint32(len(out.refs))}
+		for _, g := range stack {
+			out.refs = append(out.refs, g.refs...)
+		}
+		iv.n = uint32(len(out.refs)) - iv.off
+		if iv.n == 1 {
+			iv.one, iv.off = out.refs[iv.off], 0
+			out.refs = out.refs[:len(out.refs)-1]
+		}
+		out.ivs = append(out.ivs, iv)
+	}
+	pop := func() {
+		top := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if top.last != max {
+			emit(top.last.addOne())
+		}
+	}
+	// Records of one same range share a group: a range is cut once.
+	g := make([]*rec, 0, len(items))
+	for i := 0; i < len(items); {
+		j := i
+		for j < len(items) && items[j].first == items[i].first && items[j].last == items[i].last {
+			g = append(g, items[j].r)
+			j++
+		}
+		for len(stack) > 0 && stack[len(stack)-1].last.less(items[i].first) {
+			pop()
+		}
+		stack = append(stack, group{items[i].last, g[len(g)-(j-i):]})
+		emit(items[i].first)
+		i = j
+	}
+	for len(stack) > 0 {
+		pop()
+	}
+	out.ivs = slices.Clip(out.ivs)
+	out.refs = slices.Clip(out.refs)
+	if shift == 16 {
+		out.starts4 = make([]uint32, len(out.ivs))
+		for i := range out.ivs {
+			out.starts4[i] = uint32(out.ivs[i].start.lo)
+		}
+	}
+	if len(out.ivs) < 1024 {
+		return out // a few steps more beat a 256 KiB table
+	}
+	out.jump = make([]uint32, 1<<16+1)
+	k := 0
+	for h := range out.jump {
+		for k < len(out.ivs) && out.ivs[k].start.top16(shift) < uint32(h) {
+			k++
+		}
+		out.jump[h] = uint32(k)
+	}
+	return out
+}
