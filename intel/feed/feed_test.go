@@ -451,10 +451,10 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 	if got := e.matches("a", "192.0.2.2"); len(got) != 0 {
 		t.Errorf("a matches b's indicator: %v", got)
 	}
-	if got, _ := e.m.Lookup(ctx, "b", "192.0.2.1"); len(got) != 0 {
+	if _, _, got, _ := e.m.Lookup(ctx, "b", "192.0.2.1"); len(got) != 0 {
 		t.Errorf("lookup in b finds a's indicator: %v", got)
 	}
-	if got, _ := e.m.Lookup(ctx, "b", "192.0.2.2"); len(got) != 1 {
+	if _, _, got, _ := e.m.Lookup(ctx, "b", "192.0.2.2"); len(got) != 1 {
 		t.Errorf("lookup in b misses its own: %v", got)
 	}
 	if _, err := e.m.Refresh(ctx, "a", "nope"); !errors.Is(err, store.ErrNotFound) {
@@ -502,21 +502,21 @@ func TestOnlyLiveIndicatorsArePublished(t *testing.T) {
 
 func TestAddManualIndicators(t *testing.T) {
 	e := newEnv(t, nil)
-	n, err := e.m.Add(ctx, "acme", []intel.Indicator{
+	_, n, err := e.m.Add(ctx, "acme", []intel.Indicator{
 		{Value: "Evil.Example.", ThreatType: intel.ThreatPhishing, Confidence: 90},
 		{Value: "192.0.2.0/24"},
 	})
 	if err != nil || n != 2 {
 		t.Fatalf("Add = %d, %v", n, err)
 	}
-	got, err := e.m.Lookup(ctx, "acme", "login.evil.example")
+	_, _, got, err := e.m.Lookup(ctx, "acme", "login.evil.example")
 	if err != nil || len(got) != 1 || got[0].Kind != intel.KindDomain || got[0].Value != "evil.example" || got[0].Feed != ManualFeed {
 		t.Errorf("lookup of a subdomain: %+v, %v", got, err)
 	}
-	if got, _ := e.m.Lookup(ctx, "acme", "192.0.2.77"); len(got) != 1 || got[0].Kind != intel.KindCIDR {
+	if _, _, got, _ := e.m.Lookup(ctx, "acme", "192.0.2.77"); len(got) != 1 || got[0].Kind != intel.KindCIDR {
 		t.Errorf("lookup of an address in the range: %+v", got)
 	}
-	if _, err := e.m.Add(ctx, "acme", []intel.Indicator{{Kind: intel.KindMD5, Value: "abc"}}); !errors.Is(err, store.ErrInvalid) {
+	if _, _, err := e.m.Add(ctx, "acme", []intel.Indicator{{Kind: intel.KindMD5, Value: "abc"}}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("a bad hash: %v, want ErrInvalid", err)
 	}
 	if f := e.feed(t, "acme", ManualFeed); f.Indicators != 2 {

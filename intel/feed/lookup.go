@@ -123,20 +123,20 @@ func Normalize(in intel.Indicator) (intel.Indicator, error) {
 // under, as the matcher sees them (an address under its ranges, a domain
 // under its parents). A workspace whose feeds are not loaded yet is
 // loaded from the store.
-func (m *Manager) Lookup(ctx context.Context, workspace, value string) ([]intel.Indicator, error) {
+func (m *Manager) Lookup(ctx context.Context, workspace, value string) (intel.Kind, string, []intel.Indicator, error) {
+	k, v := Classify(value)
 	if m.o.Sets == nil {
-		return nil, errors.New("feed: lookup without Options.Sets")
+		return k, v, nil, errors.New("feed: lookup without Options.Sets")
 	}
 	set := m.o.Sets.Matcher(workspace)
 	if set == nil {
 		if err := m.Load(ctx, workspace); err != nil {
-			return nil, err
+			return k, v, nil, err
 		}
 		if set = m.o.Sets.Matcher(workspace); set == nil {
-			return nil, nil // no feed at all
+			return k, v, nil, nil // no feed at all
 		}
 	}
-	k, v := Classify(value)
 	now := m.now()
 	var hits []*intel.Indicator
 	if k == intel.KindIP {
@@ -149,13 +149,18 @@ func (m *Manager) Lookup(ctx context.Context, workspace, value string) ([]intel.
 	for i, h := range hits {
 		out[i] = *h
 	}
-	return out, nil
+	return k, v, out, nil
 }
 
 // Add stores indicators given by hand in the workspace's manual feed
-// (made on first use) and publishes the feed; it returns how many the
-// feed holds.
-func (m *Manager) Add(ctx context.Context, workspace string, inds []intel.Indicator) (int, error) {
+// (made on first use) and publishes the feed; it returns the feed's name
+// and how many indicators it holds.
+func (m *Manager) Add(ctx context.Context, workspace string, inds []intel.Indicator) (string, int, error) {
+	n, err := m.add(ctx, workspace, inds)
+	return ManualFeed, n, err
+}
+
+func (m *Manager) add(ctx context.Context, workspace string, inds []intel.Indicator) (int, error) {
 	for i := range inds {
 		n, err := Normalize(inds[i])
 		if err != nil {
