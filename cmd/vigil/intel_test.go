@@ -57,7 +57,7 @@ func TestIntelCommands(t *testing.T) {
 	if want := doc + ": line 3: "; !strings.Contains(errOut, want) {
 		t.Errorf("import's problems %q lack %q", errOut, want)
 	}
-	if _, _, err := runIntelCmd("import", doc, "--format", "jsonl", "--feed", "drop", "--allow-rejected", "--data-dir", dir); err != nil {
+	if _, _, err := runIntelCmd("import", doc, "--format", "jsonl", "--feed", "drop", "--threat-type", "scanner", "--confidence", "55", "--allow-rejected", "--data-dir", dir); err != nil {
 		t.Errorf("--allow-rejected: %v", err)
 	}
 
