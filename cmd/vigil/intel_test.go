@@ -119,6 +119,16 @@ func TestIntelCommands(t *testing.T) {
 		t.Errorf("lookup in another workspace: %v\n%s", err, out)
 	}
 
+	if _, _, err := runIntelCmd("delete", "nope", "--workspace", "acme", "--data-dir", dir); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("delete of a missing feed: %v", err)
+	}
+	if out, _, err := runIntelCmd("delete", "drop", "--workspace", "acme", "--data-dir", dir); err != nil || !strings.Contains(out, "deleted with its 3 indicators") {
+		t.Errorf("delete: %v\n%s", err, out)
+	}
+	if out, _, _ := runIntelCmd("lookup", "203.0.113.77", "--workspace", "acme", "--data-dir", dir); !strings.Contains(out, "0 indicators") {
+		t.Errorf("lookup after the feed's deletion: %s", out)
+	}
+
 	db := openTestStore(t, dir)
 	entries, _, err := db.AuditLog(context.Background(), "acme", store.AuditQuery{})
 	if err != nil || len(entries) == 0 {

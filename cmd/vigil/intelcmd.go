@@ -21,8 +21,8 @@ import (
 )
 
 func newIntelCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "intel", Short: "Import, list, look up and export threat-intelligence indicators"}
-	cmd.AddCommand(newIntelImportCmd(), newIntelListCmd(), newIntelLookupCmd(), newIntelExportCmd())
+	cmd := &cobra.Command{Use: "intel", Short: "Import, list, look up, export and delete threat-intelligence indicators"}
+	cmd.AddCommand(newIntelImportCmd(), newIntelListCmd(), newIntelLookupCmd(), newIntelExportCmd(), newIntelDeleteCmd())
 	return cmd
 }
 
@@ -298,6 +298,43 @@ func newIntelExportCmd() *cobra.Command {
 	cmd.Flags().String("workspace", "", "workspace of the feed; the store's only workspace when empty")
 	cmd.Flags().String("format", defaultExportFormat, "output format: "+strings.Join(exportFormats(), ", "))
 	cmd.Flags().StringP("output", "o", "", "file to write; standard output when empty")
+	addStoreFlags(cmd)
+	return cmd
+}
+
+func newIntelDeleteCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a feed and its indicators",
+		Long: `Delete a feed of a workspace and its indicators from the store (a feed
+removed from the config file stays in the store, and matches, until it is
+deleted). A running server stops matching them at its next start; a feed
+still in its config file comes back then. Audited as intel.delete.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openStore(cmd, false)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ws, err := intelWorkspace(cmd, db)
+			if err != nil {
+				return err
+			}
+			f, err := db.Feed(cmd.Context(), ws, args[0])
+			if err != nil {
+				return err
+			}
+			if err := db.DeleteFeed(cmd.Context(), ws, args[0]); err != nil {
+				return err
+			}
+			_ = db.Audit(cmd.Context(), store.AuditEntry{Workspace: ws, Time: time.Now().UTC(), Actor: "cli", Action: "intel.delete",
+				Target: "feed:" + args[0], Detail: fmt.Sprintf("%d indicators", f.Indicators)})
+			fmt.Fprintf(cmd.OutOrStdout(), "feed %s (workspace %s) deleted with its %s\n", args[0], ws, count(f.Indicators, "indicator", "indicators"))
+			return nil
+		},
+	}
+	cmd.Flags().String("workspace", "", "workspace of the feed; the store's only workspace when empty")
 	addStoreFlags(cmd)
 	return cmd
 }
