@@ -94,4 +94,3 @@ func Guess(path string, head []byte) string {
 	}
 	return "plain"
 }
-
