@@ -279,7 +279,7 @@ func insertIndicators(ctx context.Context, tx *sql.Tx, workspace, feed string, i
 	}
 	st, err := tx.PrepareContext(ctx, `INSERT INTO intel_indicators (workspace, feed, kind, value, valid_until, revoked, doc)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (workspace, feed, kind, value) DO UPDATE SET
+		ON CONFLICT (workspace, value, feed, kind) DO UPDATE SET
 			valid_until = excluded.valid_until, revoked = excluded.revoked, doc = excluded.doc`)
 	if err != nil {
 		return 0, err

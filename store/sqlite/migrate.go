@@ -261,8 +261,10 @@ CREATE TABLE intel_indicators (
 	revoked     INTEGER NOT NULL DEFAULT 0,
 	doc         TEXT NOT NULL
 );
-CREATE UNIQUE INDEX intel_indicators_feed ON intel_indicators (workspace, feed, kind, value);
-CREATE INDEX intel_indicators_value ON intel_indicators (workspace, value);
+-- value first: the one index serves lookups by value and keeps one
+-- indicator a kind and value in a feed.
+CREATE UNIQUE INDEX intel_indicators_value ON intel_indicators (workspace, value, feed, kind);
+CREATE INDEX intel_indicators_feed ON intel_indicators (workspace, feed, id);
 CREATE INDEX intel_indicators_expiry ON intel_indicators (valid_until) WHERE valid_until IS NOT NULL;
 `},
 }
