@@ -24,10 +24,11 @@ var mayImport = map[string][]string{
 	"bus":          {"event"},
 	"decode":       {"event", "decode"},
 	"ingest":       {"event", "decode", "bus", "tenant", "ingest"},
-	"store":        {"event", "alert", "tenant", "store"},
+	"store":        {"event", "alert", "tenant", "intel", "store"},
 	"sourcehealth": {"event", "alert", "tenant", "store"},
 	"analysis":     {"event", "alert", "tenant", "rule", "detect", "decode", "bus", "store"},
-	"api":          {"event", "alert", "tenant", "decode", "store"},
+	"api":          {"event", "alert", "tenant", "intel", "decode", "store"},
+	"intel/feed":   {"intel", "store"},
 	"content":      {},
 	"intel":        {"intel"},
 }

@@ -84,6 +84,7 @@ type fixture struct {
 	secrets map[string]string
 	keyIDs  map[string]string
 	seeds   map[string]seeded
+	intel   *fakeIntel
 
 	mu      sync.Mutex
 	ingests []ingestCall
@@ -116,6 +117,7 @@ func newFixtureWith(t testing.TB, st store.Store, edit func(*Config), ready ...C
 		secrets: map[string]string{},
 		keyIDs:  map[string]string{},
 		seeds:   map[string]seeded{},
+		intel:   newFakeIntel("a", "b"),
 	}
 	ctx := context.Background()
 	for _, ws := range []struct{ name, tier string }{{"a", tenant.TierStandard}, {"b", tenant.TierFree}} {
@@ -153,6 +155,7 @@ func newFixtureWith(t testing.TB, st store.Store, edit func(*Config), ready ...C
 		IngestOperation: stubIngestOp(),
 		Version:         "test",
 		Now:             f.clock.Now,
+		Intel:           f.intel,
 	}
 	if edit != nil {
 		edit(&cfg)

@@ -38,6 +38,10 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/workspace", nil},
 	{http.MethodPatch, "/api/v1/workspace", map[string]string{"tier": "standard"}}, // b is free
 	{http.MethodPost, "/api/v1/ingest", nil},
+	{http.MethodGet, "/api/v1/intel/feeds", nil},
+	{http.MethodPost, "/api/v1/intel/feeds/{name}/refresh", nil},
+	{http.MethodGet, "/api/v1/intel/indicators", nil},
+	{http.MethodPost, "/api/v1/intel/indicators", map[string]any{"indicators": []map[string]any{{"value": "192.0.2.200"}}}},
 }
 
 // snapshot is everything a workspace holds, as the store answers.
@@ -95,6 +99,10 @@ func testIsolation(t *testing.T, f *fixture) {
 		case rt.path == "/api/v1/sources/{name}":
 			// PUT creates in the caller's workspace: it must not touch b's.
 			paths = []string{"/api/v1/sources/" + b.source}
+		case rt.path == "/api/v1/intel/feeds/{name}/refresh":
+			paths = []string{"/api/v1/intel/feeds/feed-b/refresh"}
+		case rt.path == "/api/v1/intel/indicators" && rt.method == http.MethodGet:
+			paths = []string{rt.path + "?value=" + fakeIntelValue("b")}
 		case rt.path == "/api/v1/alerts":
 			paths = []string{rt.path, rt.path + "?entity=b-user0", rt.path + "?rule=rule-0&status=new"}
 		case rt.path == "/api/v1/events":
@@ -106,7 +114,8 @@ func testIsolation(t *testing.T, f *fixture) {
 			w := f.do(rt.method, p, "a-admin", rt.body)
 			t.Logf("%s %s -> %d", rt.method, p, w.Code)
 			switch {
-			case strings.Contains(rt.path, "{id}"), rt.method == http.MethodGet && rt.path == "/api/v1/sources/{name}":
+			case strings.Contains(rt.path, "{id}"), rt.method == http.MethodGet && rt.path == "/api/v1/sources/{name}",
+				rt.path == "/api/v1/intel/feeds/{name}/refresh":
 				if w.Code != http.StatusNotFound {
 					t.Errorf("%s %s with a's key: %d, want 404; body %s", rt.method, p, w.Code, w.Body)
 				}
@@ -119,6 +128,9 @@ func testIsolation(t *testing.T, f *fixture) {
 						t.Errorf("%s %s with a's key shows b's %q: %s", rt.method, p, id, w.Body)
 					}
 				}
+				if strings.Contains(w.Body.String(), "threat-of-b") || strings.Contains(w.Body.String(), "feed-b") {
+					t.Errorf("%s %s with a's key shows b's intelligence: %s", rt.method, p, w.Body)
+				}
 				if strings.Contains(w.Body.String(), `"workspace":"b"`) {
 					t.Errorf("%s %s with a's key shows workspace b: %s", rt.method, p, w.Body)
 				}
@@ -128,6 +140,9 @@ func testIsolation(t *testing.T, f *fixture) {
 	// The PUT made a's own source of that name; b's is untouched.
 	if s, err := f.st.Source(context.Background(), "a", b.source); err != nil || s.Workspace != "a" {
 		t.Errorf("PUT source %s with a's key: a's copy %+v, %v", b.source, s, err)
+	}
+	if got := f.intel.state("b"); got != "feed-b:1 refreshes:0" {
+		t.Errorf("b's intelligence changed through a's key: %s", got)
 	}
 	after := takeSnapshot(t, f.st, "b")
 	if w, err := f.st.Workspace(context.Background(), "b"); err != nil || w.Tier != tierB {

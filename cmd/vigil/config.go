@@ -91,6 +91,11 @@ type Config struct {
 	// at start so that ingest can name them.
 	Workspaces []WorkspaceConfig `koanf:"workspaces"`
 	Sources    []SourceConfig    `koanf:"sources"`
+	// Feeds are threat-intelligence feeds, set in the config file only
+	// (intel.go, docs/intel.md#feeds).
+	Feeds             []FeedConfig  `koanf:"feeds"`
+	IntelFetchTimeout time.Duration `koanf:"intel-fetch-timeout"`
+	IntelMaxFeedSize  string        `koanf:"intel-max-feed-size"`
 
 	// parsed rule settings: the placeholders of both sources merged, the
 	// taxonomy (default unless a file is set)
@@ -109,6 +114,7 @@ type Config struct {
 	ingestMaxBody, ingestMaxLine, ingestMaxField, inflight int64
 	inflightWorkspace, inflightKey, bodyMinRate            int64
 	memoryLimit, ruleMaxFile                               int64
+	intelMaxFeedSize                                       int64
 }
 
 // WorkspaceConfig provisions a workspace.
@@ -200,6 +206,8 @@ var settings = []setting{
 	{"health-interval", "30s", "how often source health is checked", 'd'},
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},
+	{"intel-fetch-timeout", "2m", "how long one fetch of a threat-intelligence feed may take, reading and parsing included", 'd'},
+	{"intel-max-feed-size", "256MiB", "largest threat-intelligence feed document, after decompression; a larger one fails the fetch and the feed keeps its indicators", 's'},
 }
 
 // addSettingFlags registers every setting on fs.
@@ -276,7 +284,7 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	}
 	for _, key := range k.Keys() {
 		top := strings.SplitN(key, ".", 2)[0]
-		if _, ok := known[top]; !ok && top != "sources" && top != "workspaces" && top != "placeholders" {
+		if _, ok := known[top]; !ok && top != "sources" && top != "workspaces" && top != "placeholders" && top != "feeds" {
 			return nil, fmt.Errorf("unknown setting %q (known: %s)", top, strings.Join(settingNames(), ", "))
 		}
 	}
@@ -300,6 +308,7 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 		{"ingest-body-min-rate", c.IngestBodyMinRate, &c.bodyMinRate},
 		{"memory-limit", c.MemoryLimit, &c.memoryLimit},
 		{"rule-max-file", c.RuleMaxFile, &c.ruleMaxFile},
+		{"intel-max-feed-size", c.IntelMaxFeedSize, &c.intelMaxFeedSize},
 	} {
 		if sz.name == "memory-limit" && strings.TrimSpace(sz.in) == "" {
 			continue // none

@@ -15,6 +15,7 @@ const (
 	compAPI       = "api"       // the HTTP API
 	compHealth    = "health"    // source health
 	compRetention = "retention" // purging what is past retention
+	compIntel     = "intel"     // threat-intelligence feeds
 )
 
-var logComponents = []string{compServer, compRules, compIngest, compReceiver, compBus, compDetect, compStore, compAPI, compHealth, compRetention}
+var logComponents = []string{compServer, compRules, compIngest, compReceiver, compBus, compDetect, compStore, compAPI, compHealth, compRetention, compIntel}

@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/ingest"
+	"github.com/vigil-sec/vigil/intel/feed"
 	"github.com/vigil-sec/vigil/sourcehealth"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
@@ -41,6 +42,10 @@ type server struct {
 	rules atomic.Pointer[analysis.Rules]
 	mon   atomic.Pointer[sourcehealth.Monitor]
 	stage *analysis.Stage
+	// intel is every workspace's indicator set, kept by feeds; wiring
+	// point of the enrichment step (intel.Matcher of a workspace).
+	intel *feed.Sets
+	feeds *feed.Manager
 	http  *http.Server
 	ln    net.Listener
 	tls   bool
@@ -116,6 +121,17 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	if err := provision(ctx, db, cfg, log.With("component", compStore)); err != nil {
 		return nil, err
 	}
+	specs, err := feedSpecs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.intel = &feed.Sets{New: newIntelSet}
+	if s.feeds, err = newFeedManager(cfg, db, s.intel, s.reg, log.With("component", compIntel)); err != nil {
+		return nil, err
+	}
+	if err := s.feeds.Provision(ctx, specs); err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
 
 	b, err := bus.Open(ctx, bus.Config{
 		URL: cfg.NATSURL, Dir: filepath.Join(cfg.DataDir, "bus"),
@@ -169,7 +185,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Store: db, Logger: log.With("component", compAPI), Registry: s.reg, Version: version,
 		Ingest: ih, IngestOperation: &op, SourceHealth: s.sourceHealth, TierChanged: s.stage.ForgetTier,
 		TrustedProxies: cfg.trustedProxies, AuthFailLimit: cfg.AuthFailLimit, AuthFailWindow: cfg.AuthFailWindow,
-		MetricsKeyRequired: cfg.MetricsKey,
+		MetricsKeyRequired: cfg.MetricsKey, Intel: s.feeds,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
@@ -200,6 +216,13 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); s.retention(bgCtx, log.With("component", compRetention)) }()
 	s.startRuleReload(bgCtx, rl) // polling for changed rule files (reload.go)
+	// The feeds' stored indicators are matched from the start; then each
+	// feed is fetched on its schedule.
+	if err := s.feeds.Start(bgCtx); err != nil {
+		return nil, err
+	}
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); <-bgCtx.Done(); s.feeds.Wait() }()
 	// Receivers and source health: stopped, their last batches stored, before the bus closes.
 	runBackground(bgCtx, &s.bg, rcvs, mon, rlog)
 
@@ -347,6 +370,11 @@ func (s *server) retention(ctx context.Context, log *slog.Logger) {
 			} else if n > 0 {
 				log.Info("retention purged audit log lines", "lines", n)
 			}
+		}
+		if n, err := s.store.PurgeIndicators(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("expired indicator purge failed", "err", err)
+		} else if n > 0 {
+			log.Info("retention purged expired or revoked indicators", "indicators", n)
 		}
 		if s.cfg.ReplayWindow > 0 {
 			n, err := s.store.PurgeCommittedBatches(ctx, time.Now().Add(-s.cfg.ReplayWindow))

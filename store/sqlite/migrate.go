@@ -224,6 +224,49 @@ CREATE INDEX audit_log_time ON audit_log (time);
 ALTER TABLE api_keys ADD COLUMN expires INTEGER;
 ALTER TABLE api_keys ADD COLUMN allow TEXT NOT NULL DEFAULT '';
 `},
+	// 7: threat intelligence: a workspace's feeds with the status of their
+	// fetches, and their indicators (doc: the indicator's JSON; kind,
+	// value, valid_until and revoked beside it for lookups and purges).
+	// One indicator a kind and value in a feed.
+	{sql: `
+CREATE TABLE intel_feeds (
+	workspace     TEXT NOT NULL,
+	name          TEXT NOT NULL,
+	format        TEXT NOT NULL,
+	source        TEXT NOT NULL DEFAULT '',
+	interval      INTEGER NOT NULL DEFAULT 0,
+	threat_type   TEXT NOT NULL DEFAULT '',
+	confidence    INTEGER NOT NULL DEFAULT 0,
+	tlp           TEXT NOT NULL DEFAULT '',
+	enabled       INTEGER NOT NULL DEFAULT 1,
+	created       INTEGER NOT NULL,
+	last_attempt  INTEGER,
+	last_success  INTEGER,
+	indicators    INTEGER NOT NULL DEFAULT 0,
+	last_error    TEXT NOT NULL DEFAULT '',
+	problem_count INTEGER NOT NULL DEFAULT 0,
+	problems      TEXT NOT NULL DEFAULT '',
+	etag          TEXT NOT NULL DEFAULT '',
+	last_modified TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (workspace, name)
+);
+
+CREATE TABLE intel_indicators (
+	id          INTEGER PRIMARY KEY,
+	workspace   TEXT NOT NULL,
+	feed        TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	value       TEXT NOT NULL,
+	valid_until INTEGER,
+	revoked     INTEGER NOT NULL DEFAULT 0,
+	doc         TEXT NOT NULL
+);
+-- value first: the one index serves lookups by value and keeps one
+-- indicator a kind and value in a feed.
+CREATE UNIQUE INDEX intel_indicators_value ON intel_indicators (workspace, value, feed, kind);
+CREATE INDEX intel_indicators_feed ON intel_indicators (workspace, feed, id);
+CREATE INDEX intel_indicators_expiry ON intel_indicators (valid_until) WHERE valid_until IS NOT NULL;
+`},
 }
 
 // migrate applies the migrations the database has not seen yet.
