@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +17,10 @@ import (
 	"github.com/vigil-sec/vigil/intel"
 	"github.com/vigil-sec/vigil/intel/feed"
 	"github.com/vigil-sec/vigil/intel/jsonl"
+	"github.com/vigil-sec/vigil/intel/list"
+	"github.com/vigil-sec/vigil/intel/misp"
+	"github.com/vigil-sec/vigil/intel/stix"
+	"github.com/vigil-sec/vigil/intel/taxii"
 	"github.com/vigil-sec/vigil/store"
 )
 
@@ -38,26 +46,83 @@ type FeedConfig struct {
 // defaultFeedInterval is a configured feed's interval when it names none.
 const defaultFeedInterval = time.Hour
 
-// intelFormats is the registry of feed formats. Wiring point: each format
-// package registers here (intel/list: plain, csv, feodo; intel/stix: stix
-// as a Parser; intel/taxii and intel/misp: taxii and misp as Fetchers).
+// intelFormats is the registry of feed formats: the list formats of
+// intel/list (plain, csv and feodo are the names Guess gives), STIX
+// bundles, MISP event files; TAXII collections and MISP feed directories
+// fetch for themselves.
 func intelFormats() *feed.Formats {
 	f := &feed.Formats{}
 	f.AddParser("jsonl", jsonl.Parser{})
+	for _, lf := range list.Formats {
+		f.AddParser(string(lf), list.Parser{Format: lf})
+	}
+	f.AddParser("plain", list.Parser{Format: list.FormatMixed})
+	f.AddParser("csv", list.Parser{Format: list.FormatFeodo})
+	f.AddParser("feodo", list.Parser{Format: list.FormatFeodo})
+	f.AddParser("stix", stix.Parser{})
+	f.AddParser("misp-event", misp.Parser{})
+	f.AddFetcher("misp", mispFetcher{})
+	f.AddFetcher("taxii", taxiiFetcher{})
 	return f
 }
 
-// newIntelSet makes a workspace's indicator set. Wiring point: intel.Set
-// (the line-rate matcher) replaces feed.Linear once it lands.
-func newIntelSet() feed.Set { return feed.NewLinear() }
+// mispFetcher reads a MISP feed (manifest.json and its event files) from
+// an http(s) URL or a local directory.
+type mispFetcher struct{}
 
-// intelExporters write indicators for `vigil intel export --format`.
-// Wiring point: intel/stix's bundle writer as "stix", then the default.
-var intelExporters = map[string]func(io.Writer, []intel.Indicator) error{
-	"jsonl": jsonl.Write,
+func (mispFetcher) Fetch(ctx context.Context, src feed.Source, problem func(intel.Problem)) ([]intel.Indicator, error) {
+	var fsys fs.FS
+	if u, err := url.Parse(src.Location); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		h := http.Header{}
+		for k, v := range src.Headers {
+			h.Set(k, v)
+		}
+		fsys = misp.HTTPFS{Base: src.Location, Client: src.Client, Context: ctx, Header: h}
+	} else {
+		fsys = os.DirFS(src.Location)
+	}
+	return misp.ReadFeed(fsys, src.Feed, problem)
 }
 
-const defaultExportFormat = "jsonl"
+// taxiiFetcher reads a TAXII 2.1 collection, named by its URL
+// (…/{api-root}/collections/{id}/); credentials come in the feed's headers.
+type taxiiFetcher struct{}
+
+func (taxiiFetcher) Fetch(ctx context.Context, src feed.Source, problem func(intel.Problem)) ([]intel.Indicator, error) {
+	root, coll, err := taxii.SplitCollectionURL(src.Location)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	for k, v := range src.Headers {
+		h.Set(k, v)
+	}
+	c := &taxii.Client{HTTP: src.Client, Header: h, MaxResponse: src.MaxSize}
+	inds, _, err := c.Indicators(ctx, root, coll, time.Time{}, src.Feed, problem)
+	return inds, err
+}
+
+// newIntelSet makes a workspace's indicator set: intel.Set, matched at
+// line rate and replaced a feed at a time.
+func newIntelSet() feed.Set { return &intelSet{} }
+
+// intelSet adapts intel.Set to the feed manager's index: values the set
+// refuses (the manager normalizes first, so this is rare) are logged.
+type intelSet struct{ intel.Set }
+
+func (s *intelSet) Replace(name string, inds []intel.Indicator) {
+	if err := s.Set.Replace(name, inds); err != nil {
+		slog.Warn("intel: feed values refused", "component", "intel", "feed", name, "error", err)
+	}
+}
+
+// intelExporters write indicators for `vigil intel export --format`.
+var intelExporters = map[string]func(io.Writer, []intel.Indicator) error{
+	"jsonl": jsonl.Write,
+	"stix":  stix.Export,
+}
+
+const defaultExportFormat = "stix"
 
 // The feed manager serves the API's threat-intelligence routes.
 var _ api.Intel = (*feed.Manager)(nil)

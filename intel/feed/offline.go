@@ -75,7 +75,7 @@ func loadFile(formats *Formats, set Index, format, path string, maxSize int64, p
 
 // Guess names the format of an intelligence file from its name and first
 // bytes: a STIX bundle (a JSON object of "type": "bundle"), a MISP event
-// or manifest (a JSON object with "Event" or event uuids), JSON lines,
+// (a JSON object with "Event": format misp-event), JSON lines,
 // CSV (a .csv name, or Feodo's header), else a plain list.
 func Guess(path string, head []byte) string {
 	name := strings.ToLower(strings.TrimSuffix(path, ".gz"))
@@ -84,7 +84,7 @@ func Guess(path string, head []byte) string {
 	case bytes.HasPrefix(trimmed, []byte("{")) && bytes.Contains(head, []byte(`"bundle"`)):
 		return "stix"
 	case bytes.HasPrefix(trimmed, []byte("{")) && bytes.Contains(head, []byte(`"Event"`)):
-		return "misp"
+		return "misp-event"
 	case strings.HasSuffix(name, ".jsonl") || strings.HasSuffix(name, ".ndjson") || bytes.HasPrefix(trimmed, []byte(`{"kind"`)):
 		return "jsonl"
 	case bytes.Contains(head, []byte("first_seen_utc")) || bytes.Contains(head, []byte("dst_ip,dst_port")):

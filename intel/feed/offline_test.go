@@ -55,7 +55,7 @@ func TestLoadFiles(t *testing.T) {
 func TestGuess(t *testing.T) {
 	for _, c := range []struct{ path, head, want string }{
 		{"x.json", `{"type": "bundle", "id": "bundle--1"}`, "stix"},
-		{"e.json", `{"Event": {"uuid": "…"}}`, "misp"},
+		{"e.json", `{"Event": {"uuid": "…"}}`, "misp-event"},
 		{"i.jsonl", `{"kind":"ip"}`, "jsonl"},
 		{"ipblocklist.csv", "# comment\nfirst_seen_utc,dst_ip,dst_port,c2_status,last_online,malware\n", "feodo"},
 		{"list.csv", "ip,comment\n", "csv"},
