@@ -153,15 +153,9 @@ var defaultUsers = map[string]bool{
 // address in its workspace (peers; a itself may be among them, matched by
 // id) and the number of workspaces the address has alerts in.
 func IntentFactsOf(a *Alert, peers []Alert, workspaces int) IntentFacts {
-	f := IntentFacts{Workspaces: workspaces}
+	f := IntentFacts{Workspaces: workspaces, MassThreats: MassThreats(a.Origin)}
 	if a.Origin != nil {
 		f.SourceIP = a.Origin.IP
-		for _, r := range a.Origin.Indicators {
-			t := strings.ToLower(r.ThreatType)
-			if massThreats[t] && !slices.Contains(f.MassThreats, t) {
-				f.MassThreats = append(f.MassThreats, t)
-			}
-		}
 	}
 	if f.SourceIP == "" {
 		return f
@@ -216,4 +210,20 @@ func IntentFactsOf(a *Alert, peers []Alert, workspaces int) IntentFacts {
 		}
 	}
 	return f
+}
+
+// MassThreats are the threat types of o's indicators that mark mass
+// activity (scanner, botnet, tor_exit, spam), each once.
+func MassThreats(o *Origin) []string {
+	if o == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range o.Indicators {
+		t := strings.ToLower(r.ThreatType)
+		if massThreats[t] && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }

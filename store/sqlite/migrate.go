@@ -224,6 +224,15 @@ CREATE INDEX audit_log_time ON audit_log (time);
 ALTER TABLE api_keys ADD COLUMN expires INTEGER;
 ALTER TABLE api_keys ADD COLUMN allow TEXT NOT NULL DEFAULT '';
 `},
+	// 7: reserved for the indicator tables (branch intelops); this
+	// placeholder is replaced by that migration when the branches merge.
+	{sql: `SELECT 1`},
+	// 8: the threat-intelligence pane and the intent estimate: each alert's
+	// threat type and origin (country, network, location, address) as
+	// columns, filled from the alert documents, so that the pane groups in
+	// the index and the intent estimate finds the recent alerts of an
+	// address.
+	{sql: sqlMigrate8, fill: migrate8},
 }
 
 // migrate applies the migrations the database has not seen yet.
