@@ -84,10 +84,10 @@ func TestThreatQueries(t *testing.T) {
 		}
 	}
 	want := map[string][2]int64{ // hour type severity → alerts, events
-		"13 brute_force medium":     {1, 2},
+		"13 brute_force medium":      {1, 2},
 		"14 credential_dumping high": {1, 1},
-		"14 scanner low":            {1, 1}, // the indicator's threat type wins over the rule's
-		"15 execution critical":     {1, 1},
+		"14 scanner low":             {1, 1}, // the indicator's threat type wins over the rule's
+		"15 execution critical":      {1, 1},
 	}
 	if len(got) != len(want) {
 		t.Errorf("series %v, want %v (no health alert, nothing out of range or of another workspace)", got, want)
