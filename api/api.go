@@ -258,6 +258,7 @@ func (a *API) register(h huma.API) {
 	a.registerAudit(h)
 	a.registerQuarantine(h)
 	a.registerWorkspace(h)
+	a.registerThreats(h)
 }
 
 func humaConfig(version string) huma.Config {

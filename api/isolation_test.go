@@ -38,6 +38,9 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/workspace", nil},
 	{http.MethodPatch, "/api/v1/workspace", map[string]string{"tier": "standard"}}, // b is free
 	{http.MethodPost, "/api/v1/ingest", nil},
+	{http.MethodGet, "/api/v1/threats/types", nil},
+	{http.MethodGet, "/api/v1/threats/origins", nil},
+	{http.MethodGet, "/api/v1/threats/map", nil},
 }
 
 // snapshot is everything a workspace holds, as the store answers.
