@@ -145,7 +145,7 @@ type threatOriginsOutput struct {
 		To        time.Time      `json:"to"`
 		Countries []countryTotal `json:"countries" doc:"Origin countries, most alerts first."`
 		Networks  []networkTotal `json:"networks" doc:"Origin networks (autonomous systems), most alerts first; only when the GeoIP database gives ASNs."`
-		Unknown   paneCount    `json:"unknown" doc:"Alerts whose origin country is not known (no source address, private or unlisted addresses)."`
+		Unknown   paneCount      `json:"unknown" doc:"Alerts whose origin country is not known (no source address, private or unlisted addresses)."`
 	}
 }
 
