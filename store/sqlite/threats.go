@@ -28,8 +28,9 @@ ALTER TABLE alerts ADD COLUMN origin_as_org TEXT NOT NULL DEFAULT '';
 -- NULL when the GeoIP database has no location (country databases).
 ALTER TABLE alerts ADD COLUMN origin_lat REAL;
 ALTER TABLE alerts ADD COLUMN origin_lon REAL;
--- The pane groups a workspace's time range in this index alone.
-CREATE INDEX alerts_pane ON alerts (workspace, last_seen, threat_type, origin_country, origin_asn, severity, count);
+-- The pane groups a workspace's time range in this index alone (it covers
+-- every column the grouping reads).
+CREATE INDEX alerts_pane ON alerts (workspace, last_seen, threat_type, origin_country, origin_asn, severity, count, origin_as_org);
 -- The intent estimate reads the recent alerts of one source address.
 CREATE INDEX alerts_origin_ip ON alerts (origin_ip, workspace, last_seen) WHERE origin_ip != '';
 `
@@ -138,8 +139,7 @@ func (db *DB) ThreatOrigins(ctx context.Context, workspace string, q store.Threa
 	if err != nil {
 		return nil, err
 	}
-	// The AS organisation is read from the table only for the groups
-	// (max: one name per ASN in practice).
+	// max: an ASN has one organisation name in practice.
 	return list(ctx, db, "threat origins of "+workspace, func(rs scanner) (store.ThreatOrigin, error) {
 		var o store.ThreatOrigin
 		var asn, worst int64
