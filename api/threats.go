@@ -213,7 +213,10 @@ func (a *API) threats() (store.Threats, error) {
 func parseBucket(s string) (time.Duration, bool) {
 	if d, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(d)
-		return time.Duration(n) * 24 * time.Hour, err == nil && n > 0
+		if err != nil || n <= 0 || n > 366 { // no wider than the widest range; no overflow
+			return 0, false
+		}
+		return time.Duration(n) * 24 * time.Hour, true
 	}
 	d, err := time.ParseDuration(s)
 	return d, err == nil && d >= time.Minute

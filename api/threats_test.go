@@ -195,3 +195,27 @@ func TestThreatRoutes(t *testing.T) {
 		t.Errorf("pb's map %+v, want its own BR only", theirsView.Countries)
 	}
 }
+
+func TestParseBucket(t *testing.T) {
+	for in, want := range map[string]time.Duration{"1h": time.Hour, "15m": 15 * time.Minute, "1d": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "90s": 90 * time.Second} {
+		if d, ok := parseBucket(in); !ok || d != want {
+			t.Errorf("parseBucket(%q) = %v, %v; want %v", in, d, ok, want)
+		}
+	}
+	for _, in := range []string{"", "1s", "0d", "-1d", "d", "1.5d", "1w", "-1h", "abc"} {
+		if d, ok := parseBucket(in); ok {
+			t.Errorf("parseBucket(%q) = %v, accepted", in, d)
+		}
+	}
+}
+
+func FuzzParseBucket(f *testing.F) {
+	for _, s := range []string{"1h", "15m", "7d", "0d", "-1d", "1.5d", "99999999999999d", "1h30m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if d, ok := parseBucket(s); ok && d < time.Minute {
+			t.Errorf("parseBucket(%q) accepted %v, under a minute", s, d)
+		}
+	})
+}
