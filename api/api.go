@@ -264,6 +264,7 @@ func (a *API) register(h huma.API) {
 	a.registerQuarantine(h)
 	a.registerWorkspace(h)
 	a.registerIntel(h)
+	a.registerThreats(h)
 }
 
 func humaConfig(version string) huma.Config {

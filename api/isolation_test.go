@@ -42,6 +42,9 @@ var allRoutes = []struct {
 	{http.MethodPost, "/api/v1/intel/feeds/{name}/refresh", nil},
 	{http.MethodGet, "/api/v1/intel/indicators", nil},
 	{http.MethodPost, "/api/v1/intel/indicators", map[string]any{"indicators": []map[string]any{{"value": "192.0.2.200"}}}},
+	{http.MethodGet, "/api/v1/threats/types", nil},
+	{http.MethodGet, "/api/v1/threats/origins", nil},
+	{http.MethodGet, "/api/v1/threats/map", nil},
 }
 
 // snapshot is everything a workspace holds, as the store answers.

@@ -137,6 +137,12 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	}
 	fmt.Fprintf(out, "\nAdmin key of workspace %q (%s):\n  %s\n\nRead the alerts:\n  curl -s -H 'Authorization: Bearer %s' %s/api/v1/alerts\n\n",
 		demoWorkspace, keyNote, secret, secret, s.URL())
+	if from, to, ok := alertSpan(alerts); ok {
+		// The sample's times are fixed: the pane's default range (the last
+		// 24 hours) would miss them.
+		fmt.Fprintf(out, "Where the attacks come from (the threat-intelligence pane; also /threats/types and /threats/map):\n  curl -s -H 'Authorization: Bearer %s' '%s/api/v1/threats/origins?from=%s&to=%s'\n\n",
+			secret, s.URL(), from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
 	fmt.Fprintf(out, "A read-only key, while the demo runs (or through the API: POST /api/v1/keys with the admin key):\n  %s\n\n",
 		keyCommand(cfg.DataDir, demoWorkspace))
 	fmt.Fprintf(out, "OpenAPI document: %s/api/v1/openapi.json — press Ctrl-C to stop.\n", s.URL())
@@ -297,4 +303,18 @@ func groupAlerts(as []alert.Alert) []alertGroup {
 		}
 	}
 	return out
+}
+
+// alertSpan is the range of whole days that holds the alerts' times.
+func alertSpan(as []alert.Alert) (from, to time.Time, ok bool) {
+	for _, a := range as {
+		if !ok || a.FirstSeen.Before(from) {
+			from = a.FirstSeen
+		}
+		if !ok || a.LastSeen.After(to) {
+			to = a.LastSeen
+		}
+		ok = true
+	}
+	return from.UTC().Truncate(24 * time.Hour), to.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour), ok
 }

@@ -175,3 +175,55 @@ func TestDemoHelpDataDir(t *testing.T) {
 		t.Errorf("demo --help does not say it uses a temporary directory:\n%s", out)
 	}
 }
+
+// TestDemoAttacksFromSeveralCountries: the demo's attackers come from
+// public addresses that the default GeoIP database places in different
+// countries, and the pane's map shows at least three of them. It needs the
+// enrichment step (GeoIP on the signals' source addresses): when the demo's
+// alerts carry no origin at all, this build has none and the test skips.
+func TestDemoAttacksFromSeveralCountries(t *testing.T) {
+	d := startDemo(t, t.TempDir())
+	defer d.stop(t)
+	var raw struct {
+		Alerts []struct {
+			Origin *struct {
+				Country string `json:"country"`
+			} `json:"origin"`
+			Intent *struct {
+				Estimate string   `json:"estimate"`
+				Reasons  []string `json:"reasons"`
+			} `json:"intent"`
+		} `json:"alerts"`
+	}
+	getJSON(t, d.url+"/api/v1/alerts?limit=1000", d.key, &raw)
+	withOrigin := 0
+	for _, a := range raw.Alerts {
+		if a.Intent == nil || a.Intent.Estimate == "" || len(a.Intent.Reasons) == 0 {
+			t.Errorf("a demo alert without an intent estimate and its reasons: %+v", a.Intent)
+		}
+		if a.Origin != nil {
+			withOrigin++
+		}
+	}
+	if withOrigin == 0 {
+		t.Skip("no GeoIP enrichment in this build: none of the demo's alerts has an origin")
+	}
+	var m struct {
+		Countries []struct {
+			Country string `json:"country"`
+			Numeric string `json:"numeric"`
+			Alerts  int    `json:"alerts"`
+		} `json:"countries"`
+	}
+	// The sample's events are of 26 November 2026.
+	getJSON(t, d.url+"/api/v1/threats/map?from=2026-11-20T00:00:00Z&to=2026-12-01T00:00:00Z", d.key, &m)
+	demo := map[string]bool{"DE": true, "JP": true, "FR": true, "BR": true} // content/demo/README.md
+	for _, c := range m.Countries {
+		if !demo[c.Country] || c.Numeric == "" || c.Alerts == 0 {
+			t.Errorf("map country %+v: want one of the demo's (DE, JP, FR, BR) with its numeric id", c)
+		}
+	}
+	if len(m.Countries) < 3 {
+		t.Errorf("the demo's map shows %d countries, want at least 3: %+v", len(m.Countries), m.Countries)
+	}
+}

@@ -23,6 +23,8 @@ type alertDoc struct {
 	Entities   []alert.Entity `json:"entities"`
 	Tactics    []string       `json:"tactics"`
 	Techniques []string       `json:"techniques"`
+	Origin     *alert.Origin  `json:"origin,omitempty"`
+	Intent     *alert.Intent  `json:"intent,omitempty"`
 }
 
 const alertColumns = `id, workspace, dedup_key, status, severity, rule_id, first_seen, last_seen, count, created, updated, doc, evidence, evidence_n`
@@ -63,6 +65,7 @@ func scanAlertEvidence(row scanner) (a alert.Alert, loaded bool, err error) {
 	a.Count = int(count)
 	a.Type, a.Rule = d.Type, d.Rule
 	a.Entities, a.Tactics, a.Techniques = d.Entities, d.Tactics, d.Techniques
+	a.Origin, a.Intent = d.Origin, d.Intent
 	// The API shows empty lists as [], as alert.New makes them.
 	if a.Entities == nil {
 		a.Entities = []alert.Entity{}
@@ -80,17 +83,23 @@ func scanAlertEvidence(row scanner) (a alert.Alert, loaded bool, err error) {
 }
 
 const (
-	sqlUpsertAlert = `INSERT INTO alerts (` + alertColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	sqlUpsertAlert = `INSERT INTO alerts (` + alertColumns + `, ` + paneColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			status = excluded.status, severity = excluded.severity,
 			first_seen = excluded.first_seen, last_seen = excluded.last_seen,
 			count = excluded.count, updated = excluded.updated, doc = excluded.doc,
-			evidence = excluded.evidence, evidence_n = excluded.evidence_n`
+			evidence = excluded.evidence, evidence_n = excluded.evidence_n,
+			threat_type = excluded.threat_type, origin_ip = excluded.origin_ip,
+			origin_country = excluded.origin_country, origin_asn = excluded.origin_asn,
+			origin_as_org = excluded.origin_as_org, origin_lat = excluded.origin_lat,
+			origin_lon = excluded.origin_lon`
 	// sqlUpdateAlert leaves the evidence as it is: for alerts whose evidence
 	// was full when loaded.
 	sqlUpdateAlert = `UPDATE alerts SET
-			status = ?, severity = ?, first_seen = ?, last_seen = ?, count = ?, updated = ?, doc = ?
+			status = ?, severity = ?, first_seen = ?, last_seen = ?, count = ?, updated = ?, doc = ?,
+			threat_type = ?, origin_ip = ?, origin_country = ?, origin_asn = ?, origin_as_org = ?,
+			origin_lat = ?, origin_lon = ?
 		WHERE id = ?`
 	sqlInsertAlertEntity = `INSERT OR IGNORE INTO alert_entities (workspace, folded, exact, alert_id) VALUES (?, ?, ?, ?)`
 )
@@ -108,14 +117,15 @@ func alertEntityKey(e alert.Entity) (folded, exact string) {
 // leaves the stored evidence untouched.
 func (c *committer) writeAlert(a *alert.Alert, keepEvidence bool) error {
 	doc, err := json.Marshal(alertDoc{Type: a.Type, Rule: a.Rule, Entities: a.Entities,
-		Tactics: a.Tactics, Techniques: a.Techniques})
+		Tactics: a.Tactics, Techniques: a.Techniques, Origin: a.Origin, Intent: a.Intent})
 	if err != nil {
 		return fmt.Errorf("alert %s: encode: %w", a.ID, err)
 	}
+	pane := paneValues(a)
 	if keepEvidence {
-		_, err = c.stmt(c.db.st.updateAlert).ExecContext(c.ctx,
+		_, err = c.stmt(c.db.st.updateAlert).ExecContext(c.ctx, append([]any{
 			string(a.Status), int64(a.Severity), nanos(a.FirstSeen), nanos(a.LastSeen), a.Count,
-			nanos(a.Updated), string(doc), a.ID)
+			nanos(a.Updated), string(doc)}, append(pane[:], a.ID)...)...)
 	} else {
 		var evidence []byte
 		if evidence, err = json.Marshal(a.Evidence); err != nil {
@@ -124,7 +134,8 @@ func (c *committer) writeAlert(a *alert.Alert, keepEvidence bool) error {
 		_, err = c.stmt(c.db.st.upsertAlert).ExecContext(c.ctx,
 			a.ID, a.Workspace, a.DedupKey, string(a.Status), int64(a.Severity), a.Rule.ID,
 			nanos(a.FirstSeen), nanos(a.LastSeen), a.Count, nanos(a.Created), nanos(a.Updated),
-			string(doc), string(evidence), len(a.Evidence))
+			string(doc), string(evidence), len(a.Evidence),
+			pane[0], pane[1], pane[2], pane[3], pane[4], pane[5], pane[6])
 	}
 	if err != nil {
 		return fmt.Errorf("write alert %s: %w", a.ID, err)

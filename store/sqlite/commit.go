@@ -443,6 +443,9 @@ func (c *committer) loadOpen(ws, key string) (*alert.Alert, error) {
 // finish writes the touched alerts, their new evidence, the source counters
 // and the id span.
 func (c *committer) finish() error {
+	if err := c.estimateIntents(); err != nil {
+		return err
+	}
 	for _, a := range c.order {
 		if err := c.writeAlert(a, c.fullEvidence[a.ID]); err != nil {
 			return fmt.Errorf("commit: %w", err)

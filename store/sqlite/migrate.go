@@ -267,6 +267,12 @@ CREATE UNIQUE INDEX intel_indicators_value ON intel_indicators (workspace, value
 CREATE INDEX intel_indicators_feed ON intel_indicators (workspace, feed, id);
 CREATE INDEX intel_indicators_expiry ON intel_indicators (valid_until) WHERE valid_until IS NOT NULL;
 `},
+	// 8: the threat-intelligence pane and the intent estimate: each alert's
+	// threat type and origin (country, network, location, address) as
+	// columns, filled from the alert documents, so that the pane groups in
+	// the index and the intent estimate finds the recent alerts of an
+	// address.
+	{sql: sqlMigrate8, fill: migrate8},
 }
 
 // migrate applies the migrations the database has not seen yet.

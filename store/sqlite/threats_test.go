@@ -1,0 +1,286 @@
+package sqlite
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/store"
+)
+
+// originSig is a signal of rule about host h and account user, from the
+// origin o, at time at.
+func originSig(ws, rule, title string, sev alert.Severity, techs []string, at time.Time, h, user string, o *alert.Origin) (alert.Signal, store.StoredEvent) {
+	e := ev(ws, "src", at, h, user, "")
+	if o != nil {
+		e.Common[event.SourceIP] = o.IP
+	}
+	ents := []alert.Entity{{Type: alert.EntityHost, Value: h}}
+	if user != "" {
+		ents = append(ents, alert.Entity{Type: alert.EntityAccount, Value: user})
+	}
+	if o != nil {
+		ents = append(ents, alert.Entity{Type: alert.EntityIP, Value: o.IP})
+	}
+	return alert.Signal{
+		Workspace: ws, Type: "signature",
+		Rule:     alert.RuleRef{ID: rule, Title: title},
+		Severity: sev, Techniques: techs, Entities: ents,
+		DedupKey: alert.DedupKey(ws, rule, ents),
+		Evidence: alert.Evidence{EventID: e.ID.String(), Time: at},
+		Origin:   o,
+	}, e
+}
+
+func commitSignals(t *testing.T, db *DB, ws string, sigs ...alert.Signal) {
+	t.Helper()
+	b := batch(ws, "src")
+	for _, s := range sigs {
+		b.Signals = append(b.Signals, s)
+	}
+	commit(t, db, b)
+}
+
+var (
+	deOrigin = &alert.Origin{IP: "88.198.23.77", Scope: "public", Country: "DE", ASN: 24940, ASOrg: "Hetzner Online GmbH"}
+	jpOrigin = &alert.Origin{IP: "49.212.34.45", Scope: "public", Country: "JP", ASN: 9371, ASOrg: "SAKURA Internet Inc.",
+		City: "Osaka", Lat: 34.69, Lon: 135.5,
+		Indicators: []alert.IndicatorRef{{Kind: "ip", Value: "49.212.34.45", ThreatType: "scanner", Confidence: 80, Feed: "test"}}}
+)
+
+func TestThreatQueries(t *testing.T) {
+	db, _ := openTest(t)
+	mustWorkspace(t, db, "acme")
+	mustWorkspace(t, db, "other")
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	s1, _ := originSig("acme", "ssh-fail", "SSH Password Login Failed", alert.Medium, []string{"T1110.001"}, h(1), "bastion", "root", deOrigin)
+	s1b, _ := originSig("acme", "ssh-fail", "SSH Password Login Failed", alert.Medium, []string{"T1110.001"}, h(1).Add(time.Minute), "bastion", "root", deOrigin)
+	s2, _ := originSig("acme", "lsass", "LSASS read", alert.High, []string{"T1003.001"}, h(2), "ws1", "", deOrigin)
+	s3, _ := originSig("acme", "ssh-fail", "SSH Password Login Failed", alert.Low, []string{"T1110.001"}, h(2), "web", "admin", jpOrigin)
+	s4, _ := originSig("acme", "ps", "Encoded PowerShell", alert.Critical, []string{"T1059.001"}, h(3), "ws2", "", nil)
+	s4.Tactics = []string{"execution"}
+	old, _ := originSig("acme", "ssh-fail", "SSH Password Login Failed", alert.High, []string{"T1110.001"}, h(-30), "old", "root", deOrigin)
+	theirs, _ := originSig("other", "ssh-fail", "SSH Password Login Failed", alert.High, []string{"T1110.001"}, h(1), "x", "root", deOrigin)
+	health := alert.Signal{Workspace: "acme", Type: "health", Rule: alert.RuleRef{ID: "silent", Title: "source silent"},
+		Severity: alert.Medium, Evidence: alert.Evidence{Time: h(1)}}
+	commitSignals(t, db, "acme", s1, s1b, s2, s3, s4, old, health)
+	commitSignals(t, db, "other", theirs)
+
+	q := store.ThreatQuery{From: t0, To: h(24), Bucket: time.Hour}
+	series, err := db.ThreatSeries(ctx, "acme", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]store.ThreatCount{}
+	for _, b := range series {
+		for _, c := range b.Counts {
+			got[b.Start.Format("15")+" "+c.ThreatType+" "+c.Severity.String()] = c
+		}
+	}
+	want := map[string][2]int64{ // hour type severity → alerts, events
+		"13 brute_force medium":      {1, 2},
+		"14 credential_dumping high": {1, 1},
+		"14 scanner low":             {1, 1}, // the indicator's threat type wins over the rule's
+		"15 execution critical":      {1, 1},
+	}
+	if len(got) != len(want) {
+		t.Errorf("series %v, want %v (no health alert, nothing out of range or of another workspace)", got, want)
+	}
+	for k, w := range want {
+		if c := got[k]; c.Alerts != w[0] || c.Events != w[1] {
+			t.Errorf("series %s = %d alerts, %d events; want %d, %d", k, c.Alerts, c.Events, w[0], w[1])
+		}
+	}
+
+	origins, err := db.ThreatOrigins(ctx, "acme", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type ok struct {
+		country string
+		asn     uint32
+		typ     string
+	}
+	og := map[ok]store.ThreatOrigin{}
+	for _, o := range origins {
+		og[ok{o.Country, o.ASN, o.ThreatType}] = o
+	}
+	if len(og) != 4 {
+		t.Errorf("origins %+v, want 4 groups", origins)
+	}
+	if o := og[ok{"DE", 24940, "brute_force"}]; o.Alerts != 1 || o.Events != 2 || o.Worst != alert.Medium || o.ASOrg != "Hetzner Online GmbH" {
+		t.Errorf("DE brute force = %+v", o)
+	}
+	if o := og[ok{"", 0, "execution"}]; o.Alerts != 1 || o.Worst != alert.Critical {
+		t.Errorf("unknown origin = %+v", o)
+	}
+
+	pts, err := db.ThreatPoints(ctx, "acme", q, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 1 || pts[0].Country != "JP" || pts[0].City != "Osaka" || pts[0].Lat != 34.69 || pts[0].ThreatType != "scanner" {
+		t.Errorf("points %+v, want the one located origin (Osaka)", pts)
+	}
+
+	for _, bad := range []store.ThreatQuery{
+		{From: h(2), To: h(1), Bucket: time.Hour},
+		{From: t0, To: h(24)},
+		{From: t0, To: h(24 * 365), Bucket: time.Minute},
+	} {
+		if _, err := db.ThreatSeries(ctx, "acme", bad); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("ThreatSeries(%+v) err = %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+// The alert's origin and intent survive the store.
+func TestAlertOriginAndIntentStored(t *testing.T) {
+	db, _ := openTest(t)
+	mustWorkspace(t, db, "acme")
+	s, _ := originSig("acme", "ssh-fail", "SSH Password Login Failed", alert.Medium, []string{"T1110.001"}, t0, "bastion", "root", jpOrigin)
+	commitSignals(t, db, "acme", s)
+	as := allAlerts(t, db, "acme", store.AlertQuery{})
+	if len(as) != 1 {
+		t.Fatalf("%d alerts", len(as))
+	}
+	a := as[0]
+	if a.Origin == nil || a.Origin.Country != "JP" || len(a.Origin.Indicators) != 1 || a.Origin.Indicators[0].Feed != "test" {
+		t.Errorf("origin %+v", a.Origin)
+	}
+	if a.Intent == nil || a.Intent.Estimate != alert.IntentRandom || !strings.Contains(strings.Join(a.Intent.Reasons, ";"), "scanner") {
+		t.Errorf("intent %+v, want random (a known scanner)", a.Intent)
+	}
+}
+
+func intentOf(t *testing.T, db *DB, ws, rule string) alert.Intent {
+	t.Helper()
+	as := allAlerts(t, db, ws, store.AlertQuery{RuleID: rule})
+	if len(as) == 0 || as[0].Intent == nil {
+		t.Fatalf("no alert of %s with an intent: %+v", rule, as)
+	}
+	return *as[0].Intent
+}
+
+// The intent is estimated at commit from the recent alerts of the same
+// address, stored before and in the same commit.
+func TestIntentAtCommit(t *testing.T) {
+	db, _ := openTest(t)
+	for _, ws := range []string{"a", "b", "c", "d"} {
+		mustWorkspace(t, db, ws)
+	}
+	// Brute force on alice, then a success: targeted.
+	fail, _ := originSig("a", "fail", "SSH Password Login Failed", alert.Medium, []string{"T1110.001"}, t0, "bastion", "alice", deOrigin)
+	commitSignals(t, db, "a", fail)
+	if in := intentOf(t, db, "a", "fail"); in.Estimate != alert.IntentTargeted {
+		t.Errorf("failures on a valid non-default user: %+v, want targeted", in)
+	}
+	ok, _ := originSig("a", "ok", "SSH Login Accepted", alert.High, []string{"T1078.003"}, t0.Add(time.Minute), "bastion", "alice", deOrigin)
+	act, _ := originSig("a", "act", "Certutil Used to Download a File", alert.High, []string{"T1105"}, t0.Add(2*time.Minute), "bastion", "", deOrigin)
+	commitSignals(t, db, "a", ok, act)
+	in := intentOf(t, db, "a", "ok")
+	if in.Estimate != alert.IntentTargeted || !strings.Contains(strings.Join(in.Reasons, ";"), "succeeded after failed") {
+		t.Errorf("success after failures: %+v", in)
+	}
+	if in := intentOf(t, db, "a", "act"); !strings.Contains(strings.Join(in.Reasons, ";"), "active after a successful login") {
+		t.Errorf("activity after login, in the same commit: %+v", in)
+	}
+
+	// One address against many workspaces and only non-existent users: random.
+	o := &alert.Origin{IP: "91.121.10.200", Country: "FR"}
+	for _, ws := range []string{"b", "c", "d"} {
+		s, _ := originSig(ws, "inv", "SSH Login Attempt for a Nonexistent User", alert.Low, []string{"T1110.003"}, t0, "h-"+ws, "oracle", o)
+		commitSignals(t, db, ws, s)
+	}
+	in = intentOf(t, db, "d", "inv")
+	if in.Estimate != alert.IntentRandom || !strings.Contains(strings.Join(in.Reasons, ";"), "3 workspaces") {
+		t.Errorf("same source against 3 workspaces: %+v", in)
+	}
+	// A day later the old alerts are out of the look-back.
+	s, _ := originSig("b", "inv2", "SSH Login Attempt for a Nonexistent User", alert.Low, []string{"T1110.003"}, t0.Add(48*time.Hour), "h-b", "oracle", o)
+	commitSignals(t, db, "b", s)
+	in = intentOf(t, db, "b", "inv2")
+	if strings.Contains(strings.Join(in.Reasons, ";"), "workspaces") {
+		t.Errorf("alerts older than the look-back counted: %+v", in)
+	}
+
+	// No origin: unknown, saying why.
+	none, _ := originSig("a", "none", "Something", alert.Low, nil, t0, "h", "", nil)
+	commitSignals(t, db, "a", none)
+	if in := intentOf(t, db, "a", "none"); in.Estimate != alert.IntentUnknown || in.Reasons[0] != "no source address" {
+		t.Errorf("no origin: %+v", in)
+	}
+}
+
+// A store of schema version 7 (alerts with their origin in the document,
+// no pane columns) upgrades: migration 8 fills the columns from the
+// documents.
+func TestMigrateFromVersion7(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	raw, err := sql.Open("sqlite", dsn(path, "immediate", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := raw.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`)
+	for v := 1; v <= 7; v++ {
+		exec(migrations[v-1].sql)
+		exec(`INSERT INTO schema_migrations (version, applied) VALUES (?, 0)`, v)
+	}
+	exec(`INSERT INTO workspaces (name, tier, created) VALUES ('acme', 'standard', 0)`)
+	put := func(id string, sev alert.Severity, techs []string, o *alert.Origin, typ string) {
+		doc, _ := json.Marshal(alertDoc{Type: typ, Rule: alert.RuleRef{ID: "r-" + id, Title: "rule " + id}, Entities: []alert.Entity{},
+			Techniques: techs, Origin: o})
+		exec(`INSERT INTO alerts (`+alertColumns+`) VALUES (?, 'acme', ?, 'new', ?, ?, ?, ?, 3, 0, 0, ?, '[]', 0)`,
+			id, "k"+id, int64(sev), "r-"+id, nanos(t0), nanos(t0), string(doc))
+	}
+	put("a1", alert.High, []string{"T1110"}, deOrigin, "signature")
+	put("a2", alert.Critical, []string{"T1003"}, jpOrigin, "signature")
+	put("a3", alert.Low, nil, nil, "signature")
+	put("a4", alert.Low, nil, nil, "health")
+	raw.Close()
+
+	db := openAt(t, path, Options{})
+	if got := schemaVersions(t, db); len(got) != len(migrations) {
+		t.Fatalf("versions after upgrade = %v, want 1..%d", got, len(migrations))
+	}
+	type cols struct {
+		typ, ip, country, org string
+		asn                   int64
+		lat                   sql.NullFloat64
+	}
+	for id, want := range map[string]cols{
+		"a1": {"brute_force", "88.198.23.77", "DE", "Hetzner Online GmbH", 24940, sql.NullFloat64{}},
+		"a2": {"scanner", "49.212.34.45", "JP", "SAKURA Internet Inc.", 9371, sql.NullFloat64{Float64: 34.69, Valid: true}},
+		"a3": {"other", "", "", "", 0, sql.NullFloat64{}},
+		"a4": {"", "", "", "", 0, sql.NullFloat64{}},
+	} {
+		var c cols
+		if err := db.r.QueryRowContext(ctx, `SELECT threat_type, origin_ip, origin_country, origin_as_org, origin_asn, origin_lat FROM alerts WHERE id = ?`, id).
+			Scan(&c.typ, &c.ip, &c.country, &c.org, &c.asn, &c.lat); err != nil {
+			t.Fatal(err)
+		}
+		if c != want {
+			t.Errorf("alert %s after upgrade: %+v, want %+v", id, c, want)
+		}
+	}
+	origins, err := db.ThreatOrigins(ctx, "acme", store.ThreatQuery{From: t0.Add(-time.Hour), To: t0.Add(time.Hour)})
+	if err != nil || len(origins) != 3 {
+		t.Errorf("origins after upgrade: %+v, %v; want DE, JP and unknown", origins, err)
+	}
+	a, err := db.Alert(ctx, "acme", "a2")
+	if err != nil || a.Origin == nil || a.Origin.City != "Osaka" {
+		t.Errorf("alert a2 after upgrade: origin %+v, %v", a.Origin, err)
+	}
+}
