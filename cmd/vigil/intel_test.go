@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-sec/vigil/intel"
 	"github.com/vigil-sec/vigil/intel/jsonl"
+	"github.com/vigil-sec/vigil/intel/stix"
 	"github.com/vigil-sec/vigil/store"
 )
 
@@ -84,7 +85,7 @@ func TestIntelCommands(t *testing.T) {
 	}
 
 	exp := filepath.Join(t.TempDir(), "out.jsonl")
-	if _, _, err := runIntelCmd("export", "--feed", "drop", "-o", exp, "--data-dir", dir); err != nil {
+	if _, _, err := runIntelCmd("export", "--feed", "drop", "-o", exp, "--format", "jsonl", "--data-dir", dir); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(exp)
@@ -284,5 +285,89 @@ func TestServeFeeds(t *testing.T) {
 	getJSON(t, p2.url+"/api/v1/intel/indicators?value=192.0.2.44", key, &look)
 	if len(look.Indicators) != 1 {
 		t.Errorf("after a restart, the manual indicator: %+v", look)
+	}
+}
+
+// The default export is a STIX 2.1 bundle that reads back as the same
+// indicators.
+func TestIntelExportSTIX(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := runWorkspacesCmd("create", "acme", "--data-dir", dir); err != nil {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	doc := filepath.Join(t.TempDir(), "drop.jsonl")
+	if err := os.WriteFile(doc, []byte(intelDoc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runIntelCmd("import", doc, "--format", "jsonl", "--feed", "drop", "--allow-rejected", "--data-dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	exp := filepath.Join(t.TempDir(), "out.json")
+	if _, _, err := runIntelCmd("export", "--feed", "drop", "-o", exp, "--data-dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	back, err := stix.Parser{}.Parse(f, "drop", func(p intel.Problem) { t.Errorf("problem: %v", p) })
+	if err != nil || len(back) != 3 {
+		t.Fatalf("STIX export read back: %d indicators, %v", len(back), err)
+	}
+	got := map[string]bool{}
+	for _, in := range back {
+		got[string(in.Kind)+" "+in.Value] = true
+	}
+	for _, want := range []string{"cidr 203.0.113.0/24", "ip 198.51.100.7", "domain evil.example"} {
+		if !got[want] {
+			t.Errorf("export lacks %s: %v", want, got)
+		}
+	}
+}
+
+// Every feed of ../shared/data/threat_intel imports through the CLI with
+// its format guessed or named, and gives the indicators its parsers read.
+func TestIntelImportSharedFeeds(t *testing.T) {
+	base := sharedData(t, "threat_intel")
+	dir := t.TempDir()
+	if out, err := runWorkspacesCmd("create", "acme", "--data-dir", dir); err != nil {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	cases := []struct {
+		path, format, feed string
+		want               int
+	}{
+		{"ip_lists/feodo.ipset", "ip", "feodo", 235},
+		{"ip_lists/tor_exits.ipset", "tor", "tor", 977},
+		{"ip_lists/dshield.netset", "ip", "dshield", 20},
+		{"stix21/apt1.json", "stix", "apt1", 10},
+		{"stix21/infrastructure.json", "stix", "infra", 2},
+		// The three events hold 318 indicators; the store keeps one a kind
+		// and value in a feed, and 14 values recur across the events.
+		{"misp_feed", "misp", "misp", 304},
+	}
+	for _, c := range cases {
+		args := []string{"import", filepath.Join(base, c.path), "--feed", c.feed, "--allow-rejected", "--data-dir", dir}
+		if c.format != "" {
+			args = append(args, "--format", c.format)
+		}
+		out, errOut, err := runIntelCmd(args...)
+		if err != nil {
+			t.Errorf("%s: %v\n%s%s", c.path, err, out, errOut)
+			continue
+		}
+		if want := fmt.Sprintf(": %d indicators", c.want); !strings.Contains(out, want) {
+			t.Errorf("%s: %q, want %q", c.path, out, want)
+		}
+	}
+	out, _, err := runIntelCmd("list", "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if !strings.Contains(out, c.feed) {
+			t.Errorf("list lacks feed %s:\n%s", c.feed, out)
+		}
 	}
 }
