@@ -26,7 +26,8 @@ var mayImport = map[string][]string{
 	"ingest":       {"event", "decode", "bus", "tenant", "ingest"},
 	"store":        {"event", "alert", "tenant", "store"},
 	"sourcehealth": {"event", "alert", "tenant", "store"},
-	"analysis":     {"event", "alert", "tenant", "rule", "detect", "decode", "bus", "store"},
+	"analysis":     {"event", "alert", "tenant", "rule", "detect", "decode", "bus", "store", "enrich", "intel"},
+	"enrich":       {"event", "intel", "enrich"},
 	"api":          {"event", "alert", "tenant", "decode", "store"},
 	"content":      {},
 }
