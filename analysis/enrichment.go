@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"net/netip"
 	"strings"
 	"time"
 
@@ -75,12 +76,20 @@ func (e *enrichment) after(ev *event.Event, hit bool) {
 // origin is the current event's origin for its signals: its source
 // address as GeoIP knows it and its intelligence matches; nil when there
 // is neither. Built once per event, shared by its signals (read-only).
-func (e *enrichment) origin() *alert.Origin {
+func (e *enrichment) origin(ev *event.Event) *alert.Origin {
 	if e.orgDone {
 		return e.org
 	}
 	e.orgDone = true
 	src := &e.res.Source
+	if !src.IP.IsValid() {
+		// No GeoIP in the chain: the address and its scope still say
+		// where the activity comes from.
+		if a, err := netip.ParseAddr(ev.Common[event.SourceIP]); err == nil {
+			src.IP = a.Unmap().WithZone("")
+			src.Scope = enrich.Scope(src.IP)
+		}
+	}
 	if !src.IP.IsValid() && len(e.res.Matches) == 0 {
 		return nil
 	}
@@ -166,7 +175,7 @@ func (p *Processor) intelSignals(ev *event.Event, out []alert.Signal) []alert.Si
 			Tactics: intelTactics[ind.ThreatType], Entities: es,
 			DedupKey: alert.DedupKey(ev.Workspace, "intel:"+string(ind.Kind)+":"+ind.Value, key),
 			Evidence: alert.Evidence{Time: ev.Time},
-			Origin:   e.origin(), Assets: e.assets(),
+			Origin:   e.origin(ev), Assets: e.assets(),
 		}
 		if p.Offline != "" {
 			s.Evidence.File, s.Evidence.Line = p.Offline, ev.Line

@@ -290,7 +290,7 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 		}
 		s := p.signal(r, ev)
 		if e.chain != nil {
-			s.Origin, s.Assets = e.origin(), e.assets()
+			s.Origin, s.Assets = e.origin(ev), e.assets()
 		}
 		out.Signals = append(out.Signals, s)
 	}
