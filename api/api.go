@@ -89,6 +89,9 @@ type Config struct {
 	// MetricsKeyRequired puts /metrics behind a key of scope metrics;
 	// otherwise it is open, like /healthz and /readyz.
 	MetricsKeyRequired bool
+	// GeoIP, when set, describes the GeoIP databases in use
+	// (GET /api/v1/geoip).
+	GeoIP func() []GeoIPDatabase
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -109,6 +112,7 @@ type API struct {
 	fails        *failThrottle // nil: no throttle
 	failWindow   time.Duration
 	spec         []byte // the OpenAPI document, marshalled once all routes are known
+	geoIP        func() []GeoIPDatabase
 }
 
 // New builds the API from cfg.
@@ -131,6 +135,7 @@ func New(cfg Config) (*API, error) {
 		tierChanged:  cfg.TierChanged,
 		proxies:      cfg.TrustedProxies,
 		failWindow:   cfg.AuthFailWindow,
+		geoIP:        cfg.GeoIP,
 	}
 	if a.failWindow <= 0 {
 		a.failWindow = DefaultAuthFailWindow
@@ -258,6 +263,7 @@ func (a *API) register(h huma.API) {
 	a.registerAudit(h)
 	a.registerQuarantine(h)
 	a.registerWorkspace(h)
+	a.registerGeoIP(h)
 }
 
 func humaConfig(version string) huma.Config {
