@@ -11,17 +11,19 @@ import (
 	"github.com/vigil-sec/vigil/intel"
 )
 
-// Matcher is a map-backed intel.Matcher.
+// Matcher is a map-backed intel.Matcher: one map per CIDR prefix length,
+// so a lookup costs a map probe per length in use.
 type Matcher struct {
 	Values map[intel.Kind]map[string]*intel.Indicator
 	Addrs  map[netip.Addr]*intel.Indicator
-	Nets   []*intel.Indicator // KindCIDR
-	nets   []netip.Prefix
+	nets   map[int]map[netip.Prefix]*intel.Indicator
+	bits   []int
 }
 
 // NewMatcher returns a Matcher of inds.
 func NewMatcher(inds ...intel.Indicator) *Matcher {
-	m := &Matcher{Values: map[intel.Kind]map[string]*intel.Indicator{}, Addrs: map[netip.Addr]*intel.Indicator{}}
+	m := &Matcher{Values: map[intel.Kind]map[string]*intel.Indicator{}, Addrs: map[netip.Addr]*intel.Indicator{},
+		nets: map[int]map[netip.Prefix]*intel.Indicator{}}
 	for i := range inds {
 		m.Add(&inds[i])
 	}
@@ -34,8 +36,12 @@ func (m *Matcher) Add(ind *intel.Indicator) {
 	case intel.KindIP:
 		m.Addrs[netip.MustParseAddr(ind.Value)] = ind
 	case intel.KindCIDR:
-		m.Nets = append(m.Nets, ind)
-		m.nets = append(m.nets, netip.MustParsePrefix(ind.Value))
+		p := netip.MustParsePrefix(ind.Value).Masked()
+		if m.nets[p.Bits()] == nil {
+			m.nets[p.Bits()] = map[netip.Prefix]*intel.Indicator{}
+			m.bits = append(m.bits, p.Bits())
+		}
+		m.nets[p.Bits()][p] = ind
 	default:
 		if m.Values[ind.Kind] == nil {
 			m.Values[ind.Kind] = map[string]*intel.Indicator{}
@@ -49,9 +55,13 @@ func (m *Matcher) MatchIP(a netip.Addr, now time.Time, dst []*intel.Indicator) [
 	if ind, ok := m.Addrs[a]; ok && ind.Live(now) {
 		dst = append(dst, ind)
 	}
-	for i, p := range m.nets {
-		if p.Contains(a) && m.Nets[i].Live(now) {
-			dst = append(dst, m.Nets[i])
+	for _, bits := range m.bits {
+		if bits > a.BitLen() {
+			continue
+		}
+		p, _ := a.Prefix(bits)
+		if ind, ok := m.nets[bits][p]; ok && ind.Live(now) {
+			dst = append(dst, ind)
 		}
 	}
 	return dst

@@ -44,6 +44,7 @@ func TestEmbeddedDatabase(t *testing.T) {
 		}
 	}
 	i := db.Info()
+	t.Logf("embedded database: %+v", i)
 	if got := i.Built.Format(time.DateOnly); got != "2026-06-17" {
 		t.Errorf("build date %s, want 2026-06-17 (the pinned package's)", got)
 	}
