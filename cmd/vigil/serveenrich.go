@@ -23,6 +23,11 @@ import (
 type serveEnrichment struct {
 	geo    *geoip.Enricher // nil: no GeoIP
 	assets *assets.Enricher
+	// matchers, when set, gives a workspace's live indicator set when its
+	// chain is made. Integration point: the feed manager's per-workspace
+	// sets (a set that swaps its contents itself needs nothing more; one
+	// replaced by a new value is handed over with SetMatcher).
+	matchers func(workspace string) intel.Matcher
 
 	mu     sync.RWMutex
 	chains map[string]*wsEnrichment
@@ -73,7 +78,11 @@ func (e *serveEnrichment) workspace(ws string) *wsEnrichment {
 	if w := e.chains[ws]; w != nil {
 		return w
 	}
-	w = &wsEnrichment{intel: indicators.New(nil)}
+	var m intel.Matcher
+	if e.matchers != nil {
+		m = e.matchers(ws)
+	}
+	w = &wsEnrichment{intel: indicators.New(m)}
 	es := []enrich.Enricher{w.intel}
 	if e.geo != nil {
 		es = append(es, e.geo)
