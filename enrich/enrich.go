@@ -18,7 +18,7 @@ import (
 
 // Enricher adds one kind of context to events. One Enricher is shared by
 // every worker: Enrich must be safe for concurrent use (per-worker state,
-// such as a cache, goes in the Result's Scratch).
+// such as a cache, goes in the Result: Scratch, SetScratch).
 type Enricher interface {
 	// Fields names the common fields (ECS names) it may fill, so that the
 	// step knows whether any rule reads them.
@@ -89,8 +89,35 @@ type Result struct {
 	Destination Geo
 	Matches     []Match
 	Assets      []Asset
-	// Scratch holds per-worker state of enrichers, by enricher.
-	Scratch map[Enricher]any
+	// scratch holds per-worker state of enrichers (a cache, buffers): a
+	// few entries, found by a scan cheaper than a map's hashing.
+	scratch []scratchEntry
+}
+
+type scratchEntry struct {
+	e Enricher
+	v any
+}
+
+// Scratch returns e's per-worker state in r, nil before SetScratch.
+func (r *Result) Scratch(e Enricher) any {
+	for i := range r.scratch {
+		if r.scratch[i].e == e {
+			return r.scratch[i].v
+		}
+	}
+	return nil
+}
+
+// SetScratch keeps v as e's per-worker state.
+func (r *Result) SetScratch(e Enricher, v any) {
+	for i := range r.scratch {
+		if r.scratch[i].e == e {
+			r.scratch[i].v = v
+			return
+		}
+	}
+	r.scratch = append(r.scratch, scratchEntry{e, v})
 }
 
 // Reset clears r for the next event, keeping its storage.

@@ -176,14 +176,11 @@ type cacheSlot struct {
 }
 
 func (e *Enricher) cache(out *enrich.Result) *cache {
-	if c, ok := out.Scratch[e].(*cache); ok {
+	if c, ok := out.Scratch(e).(*cache); ok {
 		return c
 	}
-	if out.Scratch == nil {
-		out.Scratch = map[enrich.Enricher]any{}
-	}
 	c := &cache{}
-	out.Scratch[e] = c
+	out.SetScratch(e, c)
 	return c
 }
 

@@ -80,13 +80,10 @@ type hashField struct {
 }
 
 func (e *Enricher) state(ev *event.Event, out *enrich.Result) *state {
-	st, _ := out.Scratch[e].(*state)
+	st, _ := out.Scratch(e).(*state)
 	if st == nil {
-		if out.Scratch == nil {
-			out.Scratch = map[enrich.Enricher]any{}
-		}
 		st = &state{}
-		out.Scratch[e] = st
+		out.SetScratch(e, st)
 	}
 	if d := ev.Fields.Dict(); d != st.dict {
 		st.dict, st.ids = d, st.ids[:0]
