@@ -135,6 +135,8 @@ type Signal struct {
 	// Origin is filled by the enrichment step when the event has a source
 	// address or matched intelligence; nil otherwise.
 	Origin *Origin
+	// Assets are the inventory entries the event touches.
+	Assets []Asset
 }
 
 // Alert is the dedupe of signals of one key while the alert is open.
@@ -155,6 +157,7 @@ type Alert struct {
 	DedupKey   string     `json:"dedup_key"`
 	Origin     *Origin    `json:"origin,omitempty"`
 	Intent     *Intent    `json:"intent,omitempty"`
+	Assets     []Asset    `json:"assets,omitempty"`
 	Created    time.Time  `json:"created"`
 	Updated    time.Time  `json:"updated"`
 }
@@ -199,6 +202,7 @@ func (a *Alert) Add(s Signal, now time.Time) {
 		a.Severity = s.Severity
 	}
 	a.addOrigin(s.Origin)
+	a.addAssets(s.Assets)
 	for _, e := range s.Entities {
 		if !hasEntity(a.Entities, e) {
 			a.Entities = append(a.Entities, e)

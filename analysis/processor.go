@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/enrich"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
 	"github.com/vigil-sec/vigil/store"
@@ -66,6 +67,10 @@ type Processor struct {
 	Options func(workspace, source string) decode.Options
 	// Budget is the decode time budget of a record; DecodeBudget when 0.
 	Budget time.Duration
+	// Enrichers, when set, gives a workspace's enrichment chain (GeoIP,
+	// intelligence, assets); nil or an empty chain: no enrichment.
+	Enrichers func(workspace string) *enrich.Chain
+	enr       enrichment
 }
 
 // NewProcessor returns a Processor for rules.
@@ -136,6 +141,7 @@ func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 	p.matches = nil
 	p.events = 0
 	p.skew = TimeSkew{}
+	p.enr.begin(p, b)
 	ev := &p.ev
 	exp, _ := dec.(decode.Expander)
 	emit := func(ev *event.Event) { p.accept(ev, b, src, out) }
@@ -266,8 +272,15 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 			p.skew.Past++
 		}
 	}
+	e := &p.enr
+	if e.chain != nil {
+		e.before(ev)
+	}
 	p.hits = p.matcher.Match(ev, p.hits[:0])
 	p.events++
+	if e.chain != nil {
+		e.after(ev, len(p.hits) > 0)
+	}
 	if p.Offline == "" {
 		p.keep(ev, b, out)
 	}
@@ -275,7 +288,14 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 		if p.correlate(r, ev) {
 			continue // referenced by a correlation without generate: no alert of its own
 		}
-		out.Signals = append(out.Signals, p.signal(r, ev))
+		s := p.signal(r, ev)
+		if e.chain != nil {
+			s.Origin, s.Assets = e.origin(ev), e.assets()
+		}
+		out.Signals = append(out.Signals, s)
+	}
+	if e.chain != nil && len(e.res.Matches) > 0 {
+		out.Signals = p.intelSignals(ev, out.Signals)
 	}
 }
 

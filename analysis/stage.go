@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/enrich"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/tenant"
 )
@@ -55,6 +56,9 @@ type StageConfig struct {
 	Workers int // default 2
 	// DecodeOptions gives a source's decoder options (Processor.Options).
 	DecodeOptions func(workspace, source string) decode.Options
+	// Enrichers gives a workspace's enrichment chain
+	// (Processor.Enrichers); nil: no enrichment.
+	Enrichers func(workspace string) *enrich.Chain
 	// FetchBatches is how many bus batches one fetch asks for; CommitBatches
 	// how many processed batches one store transaction takes at most.
 	FetchBatches  int // default 8
@@ -190,6 +194,7 @@ func (s *Stage) Run(ctx context.Context) error {
 				if rs := s.cfg.Rules(); rs != pr || p == nil {
 					pr, p = rs, NewProcessor(rs)
 					p.Options = s.cfg.DecodeOptions
+					p.Enrichers = s.cfg.Enrichers
 				}
 				src := s.source(d.Batch.Workspace, d.Batch.Source)
 				start := time.Now()

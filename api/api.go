@@ -92,6 +92,9 @@ type Config struct {
 	// Intel serves the /api/v1/intel routes (feeds, lookups, manual
 	// indicators); they answer 503 when it is nil.
 	Intel Intel
+	// GeoIP, when set, describes the GeoIP databases in use
+	// (GET /api/v1/geoip).
+	GeoIP func() []GeoIPDatabase
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -113,6 +116,7 @@ type API struct {
 	failWindow   time.Duration
 	spec         []byte // the OpenAPI document, marshalled once all routes are known
 	intel        Intel
+	geoIP        func() []GeoIPDatabase
 }
 
 // New builds the API from cfg.
@@ -136,6 +140,7 @@ func New(cfg Config) (*API, error) {
 		proxies:      cfg.TrustedProxies,
 		failWindow:   cfg.AuthFailWindow,
 		intel:        cfg.Intel,
+		geoIP:        cfg.GeoIP,
 	}
 	if a.failWindow <= 0 {
 		a.failWindow = DefaultAuthFailWindow
@@ -265,6 +270,7 @@ func (a *API) register(h huma.API) {
 	a.registerWorkspace(h)
 	a.registerIntel(h)
 	a.registerThreats(h)
+	a.registerGeoIP(h)
 }
 
 func humaConfig(version string) huma.Config {

@@ -37,6 +37,7 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/quarantine", nil},
 	{http.MethodGet, "/api/v1/workspace", nil},
 	{http.MethodPatch, "/api/v1/workspace", map[string]string{"tier": "standard"}}, // b is free
+	{http.MethodGet, "/api/v1/geoip", nil},
 	{http.MethodPost, "/api/v1/ingest", nil},
 	{http.MethodGet, "/api/v1/intel/feeds", nil},
 	{http.MethodPost, "/api/v1/intel/feeds/{name}/refresh", nil},

@@ -42,6 +42,33 @@ const (
 	// time_past: a time stamp far from when the record arrived).
 	Tags
 
+	// Enrichment: filled by the enrichment step (package enrich), not by
+	// decoders, unless the source carries them already.
+	SourceGeoCountryISOCode
+	SourceGeoCountryName
+	SourceGeoCityName
+	SourceGeoLocation // "lat,lon"
+	SourceASNumber
+	SourceASOrganizationName
+	DestinationGeoCountryISOCode
+	DestinationGeoCountryName
+	DestinationGeoCityName
+	DestinationGeoLocation
+	DestinationASNumber
+	DestinationASOrganizationName
+	ThreatIndicatorType       // the matched indicator's kind: ip, cidr, domain, url, md5, sha1, sha256, email, user_agent
+	ThreatIndicatorName       // the indicator's value
+	ThreatIndicatorConfidence // 0–100
+	ThreatIndicatorThreatType // botnet, c2, malware, phishing, scanner, tor_exit…
+	ThreatFeedName
+	ThreatEnrichments // every match of the event, "kind:value threat_type feed" joined by "; "
+	AssetName
+	AssetType // host, network, account, database, cloud_resource
+	AssetCriticality
+	AssetOwner
+	AssetEnvironment
+	AssetTags
+
 	NumCommon
 )
 
@@ -81,6 +108,31 @@ var commonNames = [NumCommon]string{
 	CloudRegion:             "cloud.region",
 	Message:                 "message",
 	Tags:                    "tags",
+
+	SourceGeoCountryISOCode:       "source.geo.country_iso_code",
+	SourceGeoCountryName:          "source.geo.country_name",
+	SourceGeoCityName:             "source.geo.city_name",
+	SourceGeoLocation:             "source.geo.location",
+	SourceASNumber:                "source.as.number",
+	SourceASOrganizationName:      "source.as.organization.name",
+	DestinationGeoCountryISOCode:  "destination.geo.country_iso_code",
+	DestinationGeoCountryName:     "destination.geo.country_name",
+	DestinationGeoCityName:        "destination.geo.city_name",
+	DestinationGeoLocation:        "destination.geo.location",
+	DestinationASNumber:           "destination.as.number",
+	DestinationASOrganizationName: "destination.as.organization.name",
+	ThreatIndicatorType:           "threat.indicator.type",
+	ThreatIndicatorName:           "threat.indicator.name",
+	ThreatIndicatorConfidence:     "threat.indicator.confidence",
+	ThreatIndicatorThreatType:     "threat.indicator.threat_type",
+	ThreatFeedName:                "threat.feed.name",
+	ThreatEnrichments:             "threat.enrichments",
+	AssetName:                     "asset.name",
+	AssetType:                     "asset.type",
+	AssetCriticality:              "asset.criticality",
+	AssetOwner:                    "asset.owner",
+	AssetEnvironment:              "asset.environment",
+	AssetTags:                     "asset.tags",
 }
 
 var commonIDs = func() map[string]int {

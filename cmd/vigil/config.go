@@ -83,6 +83,11 @@ type Config struct {
 	AuditRetention time.Duration `koanf:"audit-retention"`
 	MetricsKey     bool          `koanf:"metrics-key-required"`
 
+	// Enrichment (docs/enrichment.md).
+	GeoIPDatabases []string      `koanf:"geoip-databases"`
+	GeoIPReload    time.Duration `koanf:"geoip-reload"`
+	AssetsFile     string        `koanf:"assets-file"`
+
 	HealthInterval time.Duration `koanf:"health-interval"`
 	SilenceFactor  int           `koanf:"silence-factor"`
 	SilenceFloor   time.Duration `koanf:"silence-floor"`
@@ -203,6 +208,9 @@ var settings = []setting{
 	{"metrics-key-required", "false", "serve /metrics only to keys of scope metrics (made with vigil keys create --scope metrics); off, /metrics is open like /healthz", 'b'},
 	{"audit-retention", "2160h", "how long audit log lines are kept, purged hourly (0: for ever)", 'd'},
 	{"ingest-max-sources", "1000", "sources a workspace may have for ingest to create one on first use; past it ingest answers 422 and an admin makes sources (0: no cap)", 'i'},
+	{"geoip-databases", "embedded", "GeoIP .mmdb files (country, city or ASN layouts; the first that knows a part gives it), or embedded for the built-in country database, or none; alerts carry the origin they give", 'l'},
+	{"geoip-reload", "1m", "how often serve checks the GeoIP files for changes and reloads them; 0 turns reloading off", 'd'},
+	{"assets-file", "", "asset inventory file (YAML or JSON: hosts, networks, accounts, databases, cloud resources with criticality, owner, environment, tags) that events and alerts are matched against", 's'},
 	{"health-interval", "30s", "how often source health is checked", 'd'},
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},

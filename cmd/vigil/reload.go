@@ -28,12 +28,15 @@ type ruleLoader struct {
 	paths    []string
 	opts     *rule.Options
 	taxonomy *rule.Taxonomy
-	status   map[string]bool // statuses that run; rules without one always run
-	disabled map[string]bool // rule ids
-	lateness time.Duration   // allowed lateness of correlation matches
-	strict   bool            // a reload with rules that do not load is not swapped in
-	log      *slog.Logger
-	cache    *ruleCache // parses kept between runs; nil: none
+	// extraFields are source fields to decode besides those rules read:
+	// the ones enrichers read (file hashes for intelligence).
+	extraFields []string
+	status      map[string]bool // statuses that run; rules without one always run
+	disabled    map[string]bool // rule ids
+	lateness    time.Duration   // allowed lateness of correlation matches
+	strict      bool            // a reload with rules that do not load is not swapped in
+	log         *slog.Logger
+	cache       *ruleCache // parses kept between runs; nil: none
 
 	builtinSet *rule.Set
 	builtinErr []error
@@ -317,7 +320,7 @@ func (l *ruleLoader) build() (*analysis.Rules, ruleReport) {
 	// Correlation rules compile with the selected rules (a correlation over
 	// a rule switched off is reported and left out).
 	sel := &rule.Set{Rules: run, Correlations: all.Correlations}
-	rs, cerrs := analysis.CompileSet(sel, detect.Options{Taxonomy: l.taxonomy},
+	rs, cerrs := analysis.CompileSet(sel, detect.Options{Taxonomy: l.taxonomy, ExtraFields: l.extraFields},
 		detect.CorrelatorConfig{Lateness: l.lateness})
 	rep.errs = append(rep.errs, cerrs...)
 	selected := make(map[*rule.Rule]bool, len(run))

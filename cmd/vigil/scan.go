@@ -29,7 +29,10 @@ import (
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/enrich"
+	"github.com/vigil-sec/vigil/enrich/indicators"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/intel"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -63,6 +66,9 @@ that does not load is reported and counted, and stops it under --strict.
 	f.StringP("output", "o", "table", "output: table, json or ndjson (one alert a line)")
 	f.String("workspace", "scan", "workspace name written into the alerts")
 	f.Bool("progress", true, "show a progress bar when stderr is a terminal")
+	f.StringSlice("intel", nil, "intelligence files to match every event against (plain lists: one address, range, domain, URL, hash or e-mail a line; repeatable); a match raises a threat-intelligence alert")
+	f.StringSlice("geoip", nil, "GeoIP .mmdb databases (country, city or ASN; repeatable), or \"embedded\" for the built-in country database: alerts carry their origin")
+	f.String("assets", "", "asset inventory file (YAML or JSON) whose hosts, networks, accounts, databases and cloud resources alerts name")
 	return cmd
 }
 
@@ -101,7 +107,24 @@ func runScan(cmd *cobra.Command, args []string) error {
 	// lateness is needed.
 	// The same rule settings and taxonomy as serve; the problems are
 	// printed below, not logged.
+	intelFiles, _ := f.GetStringSlice("intel")
+	geoFiles, _ := f.GetStringSlice("geoip")
+	assetsFile, _ := f.GetString("assets")
+	intelProblems := 0
+	chain, nIntel, err := scanEnrichment(intelFiles, geoFiles, assetsFile, func(p intel.Problem) {
+		intelProblems++
+		fmt.Fprintln(errOut, "intelligence not loaded:", p.Error())
+	})
+	if err != nil {
+		return err
+	}
+	if len(intelFiles) > 0 {
+		fmt.Fprintf(errOut, "loaded %s from %s, %d lines not read\n", count(nIntel, "indicator", "indicators"), count(len(intelFiles), "file", "files"), intelProblems)
+	}
 	rl := newRuleLoader(&Config{Rules: paths, NoBuiltin: noBuiltin}, slog.New(slog.DiscardHandler), 0)
+	if len(intelFiles) > 0 {
+		rl.extraFields = indicators.HashFields // the hashes are matched even when no rule reads them
+	}
 	if noCache, _ := f.GetBool("no-rule-cache"); !noCache && len(paths) > 0 {
 		rl.cache = openRuleCache("", paths, rl.opts)
 	}
@@ -132,7 +155,7 @@ func runScan(cmd *cobra.Command, args []string) error {
 	}
 	agg := newAggregator()
 	stats := scanStats{}
-	sc := newScanner(rs, ws, runtime.GOMAXPROCS(0), func(r scanResult) { stats.add(r, agg, errOut) })
+	sc := newScanner(rs, ws, runtime.GOMAXPROCS(0), chain, func(r scanResult) { stats.add(r, agg, errOut) })
 	for _, name := range files {
 		if err := scanFile(name, format, sc, bar, errOut); err != nil {
 			sc.close()
@@ -306,10 +329,17 @@ type scanResult struct {
 	res     analysis.Result
 }
 
-func newScanner(rs *analysis.Rules, ws string, workers int, merge func(scanResult)) *scanner {
+func newScanner(rs *analysis.Rules, ws string, workers int, chain *enrich.Chain, merge func(scanResult)) *scanner {
 	sc := &scanner{rs: rs, ws: ws, now: time.Now().UTC(), merge: merge}
+	newProcessor := func() *analysis.Processor {
+		p := analysis.NewProcessor(rs)
+		if chain != nil {
+			p.Enrichers = func(string) *enrich.Chain { return chain }
+		}
+		return p
+	}
 	if workers <= 1 {
-		sc.inline = analysis.NewProcessor(rs)
+		sc.inline = newProcessor()
 		return sc
 	}
 	sc.jobs = make(chan scanJob, workers)
@@ -319,7 +349,7 @@ func newScanner(rs *analysis.Rules, ws string, workers int, merge func(scanResul
 		sc.wg.Add(1)
 		go func() {
 			defer sc.wg.Done()
-			p := analysis.NewProcessor(rs)
+			p := newProcessor()
 			for j := range sc.jobs {
 				j.out <- sc.run(p, j)
 			}

@@ -22,8 +22,10 @@ import (
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/enrich/indicators"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/ingest"
+	"github.com/vigil-sec/vigil/intel"
 	"github.com/vigil-sec/vigil/intel/feed"
 	"github.com/vigil-sec/vigil/sourcehealth"
 	"github.com/vigil-sec/vigil/store"
@@ -42,13 +44,16 @@ type server struct {
 	rules atomic.Pointer[analysis.Rules]
 	mon   atomic.Pointer[sourcehealth.Monitor]
 	stage *analysis.Stage
-	// intel is every workspace's indicator set, kept by feeds; wiring
-	// point of the enrichment step (intel.Matcher of a workspace).
+	// intel is every workspace's indicator set, kept by feeds; the
+	// enrichment step matches events against it.
 	intel *feed.Sets
 	feeds *feed.Manager
-	http  *http.Server
-	ln    net.Listener
-	tls   bool
+	// enrich holds GeoIP, assets and each workspace's intelligence
+	// matcher (serveenrich.go).
+	enrich *serveEnrichment
+	http   *http.Server
+	ln     net.Listener
+	tls    bool
 
 	stageCancel context.CancelFunc
 	stageDone   chan error
@@ -93,6 +98,8 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	// reload.go keeps the set current while serving. Rules are checked
 	// before anything is made in the data dir.
 	rl := newRuleLoader(cfg, log.With("component", compRules), correlationLateness)
+	// File hashes are matched against intelligence even when no rule reads them.
+	rl.extraFields = indicators.HashFields
 	rl.refresh()
 	rs, rep := rl.build()
 	if len(rep.pathErrs) > 0 {
@@ -144,13 +151,22 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	s.bus = b
 
+	enr, err := newServeEnrichment(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Every workspace's events are matched against its indicator set,
+	// which its feeds replace in place (made empty on first use).
+	enr.matchers = func(ws string) intel.Matcher { return s.intel.Get(ws) }
+	s.enrich = enr
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	s.stage = analysis.NewStage(analysis.StageConfig{
 		Bus: b, Store: crashAfterCommits(db), Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
-		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
+		Enrichers: enr.chain,
+		Logger:    log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
 		Drained: newOSRelease(log.With("component", compDetect)).drained,
 	})
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -185,7 +201,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Store: db, Logger: log.With("component", compAPI), Registry: s.reg, Version: version,
 		Ingest: ih, IngestOperation: &op, SourceHealth: s.sourceHealth, TierChanged: s.stage.ForgetTier,
 		TrustedProxies: cfg.trustedProxies, AuthFailLimit: cfg.AuthFailLimit, AuthFailWindow: cfg.AuthFailWindow,
-		MetricsKeyRequired: cfg.MetricsKey, Intel: s.feeds,
+		MetricsKeyRequired: cfg.MetricsKey, Intel: s.feeds, GeoIP: enr.geoIPInfo,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
@@ -223,6 +239,8 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); <-bgCtx.Done(); s.feeds.Wait() }()
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); enr.follow(bgCtx, cfg.GeoIPReload, log.With("component", compDetect)) }()
 	// Receivers and source health: stopped, their last batches stored, before the bus closes.
 	runBackground(bgCtx, &s.bg, rcvs, mon, rlog)
 

@@ -230,14 +230,15 @@ D41D8CD98F00B204E9800998ECF8427E
 da39a3ee5e6b4b0d3255bfef95601890afd80709 # sha-1 of nothing
 bad@evil.example
 198.51.100.9
-198.51.100.0/24
+198.51.100.0/24 ; SBL123
 0.0.0.0 ads.example
 two words here
 http://
+http://evil.example/a;jsessionid=1
 `
 	inds, probs := parse(t, FormatMixed, Options{ThreatType: intel.ThreatPhishing}, text)
 	want := []string{"domain:evil.example", "url:http://evil.example/dl/a.exe", "md5:d41d8cd98f00b204e9800998ecf8427e",
-		"sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709", "email:bad@evil.example", "ip:198.51.100.9", "cidr:198.51.100.0/24", "domain:ads.example"}
+		"sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709", "email:bad@evil.example", "ip:198.51.100.9", "cidr:198.51.100.0/24", "domain:ads.example", "url:http://evil.example/a;jsessionid=1"}
 	if !slices.Equal(vals(inds), want) {
 		t.Fatalf("got %v, want %v", vals(inds), want)
 	}

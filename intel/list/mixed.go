@@ -15,11 +15,12 @@ func (st *state) mixedLine(line string) {
 		st.header(strings.TrimSpace(data[1:]))
 		return
 	}
-	if i := strings.Index(data, " #"); i >= 0 {
-		data = strings.TrimSpace(data[:i])
-	}
-	if i := strings.Index(data, "\t#"); i >= 0 {
-		data = strings.TrimSpace(data[:i])
+	// A comment after the value, "#" or Spamhaus' ";", needs white space
+	// before it: both may appear inside a URL.
+	for _, c := range []string{" #", "\t#", " ;", "\t;"} {
+		if i := strings.Index(data, c); i >= 0 {
+			data = strings.TrimSpace(data[:i])
+		}
 	}
 	if data == "" {
 		return

@@ -25,6 +25,7 @@ type alertDoc struct {
 	Techniques []string       `json:"techniques"`
 	Origin     *alert.Origin  `json:"origin,omitempty"`
 	Intent     *alert.Intent  `json:"intent,omitempty"`
+	Assets     []alert.Asset  `json:"assets,omitempty"`
 }
 
 const alertColumns = `id, workspace, dedup_key, status, severity, rule_id, first_seen, last_seen, count, created, updated, doc, evidence, evidence_n`
@@ -65,7 +66,7 @@ func scanAlertEvidence(row scanner) (a alert.Alert, loaded bool, err error) {
 	a.Count = int(count)
 	a.Type, a.Rule = d.Type, d.Rule
 	a.Entities, a.Tactics, a.Techniques = d.Entities, d.Tactics, d.Techniques
-	a.Origin, a.Intent = d.Origin, d.Intent
+	a.Origin, a.Intent, a.Assets = d.Origin, d.Intent, d.Assets
 	// The API shows empty lists as [], as alert.New makes them.
 	if a.Entities == nil {
 		a.Entities = []alert.Entity{}
@@ -117,7 +118,7 @@ func alertEntityKey(e alert.Entity) (folded, exact string) {
 // leaves the stored evidence untouched.
 func (c *committer) writeAlert(a *alert.Alert, keepEvidence bool) error {
 	doc, err := json.Marshal(alertDoc{Type: a.Type, Rule: a.Rule, Entities: a.Entities,
-		Tactics: a.Tactics, Techniques: a.Techniques, Origin: a.Origin, Intent: a.Intent})
+		Tactics: a.Tactics, Techniques: a.Techniques, Origin: a.Origin, Intent: a.Intent, Assets: a.Assets})
 	if err != nil {
 		return fmt.Errorf("alert %s: encode: %w", a.ID, err)
 	}

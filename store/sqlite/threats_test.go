@@ -145,6 +145,7 @@ func TestAlertOriginAndIntentStored(t *testing.T) {
 	db, _ := openTest(t)
 	mustWorkspace(t, db, "acme")
 	s, _ := originSig("acme", "ssh-fail", "SSH Password Login Failed", alert.Medium, []string{"T1110.001"}, t0, "bastion", "root", jpOrigin)
+	s.Assets = []alert.Asset{{Name: "bastion", Type: "host", Criticality: "high"}}
 	commitSignals(t, db, "acme", s)
 	as := allAlerts(t, db, "acme", store.AlertQuery{})
 	if len(as) != 1 {
@@ -156,6 +157,9 @@ func TestAlertOriginAndIntentStored(t *testing.T) {
 	}
 	if a.Intent == nil || a.Intent.Estimate != alert.IntentRandom || !strings.Contains(strings.Join(a.Intent.Reasons, ";"), "scanner") {
 		t.Errorf("intent %+v, want random (a known scanner)", a.Intent)
+	}
+	if len(a.Assets) != 1 || a.Assets[0].Name != "bastion" || a.Assets[0].Criticality != "high" {
+		t.Errorf("assets %+v, want the signal's", a.Assets)
 	}
 }
 

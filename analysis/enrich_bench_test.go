@@ -1,0 +1,153 @@
+package analysis
+
+import (
+	"bufio"
+	"compress/gzip"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/content"
+	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/enrich"
+	"github.com/vigil-sec/vigil/enrich/enrichtest"
+	"github.com/vigil-sec/vigil/enrich/geoip"
+	"github.com/vigil-sec/vigil/enrich/indicators"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/intel"
+	"github.com/vigil-sec/vigil/rule"
+	"github.com/vigil-sec/vigil/tenant"
+)
+
+// mordorBatches reads the Windows corpus into bus batches of 1,000 records.
+func mordorBatches(b *testing.B) ([]*bus.Batch, int) {
+	path := filepath.Join("..", "..", "shared", "data", "events", "windows-mordor.jsonl.gz")
+	f, err := os.Open(path)
+	if err != nil {
+		b.Skipf("Windows corpus absent (%v)", err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	var out []*bus.Batch
+	n := 0
+	for sc.Scan() {
+		if n%1000 == 0 {
+			out = append(out, &bus.Batch{ID: event.NewID(), Workspace: "w", Source: "s", Format: "windows", Received: time.Now()})
+		}
+		bt := out[len(out)-1]
+		bt.Records = append(bt.Records, event.Raw{ID: event.NewID(), Data: append([]byte(nil), sc.Bytes()...), Line: n + 1})
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return out, n
+}
+
+// builtinRules compiles the built-in rule pack, decoding the hash fields
+// the intelligence enricher reads, as serve does.
+func builtinRules(b *testing.B) *Rules {
+	var rs []*rule.Rule
+	err := fs.WalkDir(content.Rules, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := content.Rules.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		got, _ := rule.Parse(p, data)
+		rs = append(rs, got...)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, _ := detect.Compile(rs, detect.Options{Taxonomy: rule.DefaultTaxonomy(), ExtraFields: indicators.HashFields})
+	return NewRules(eng)
+}
+
+// millionIndicators is a fake indicator set of 1,000,000 entries: 40%
+// addresses, 30% CIDR ranges (/16 to /28), 10% domains, 20% hashes.
+func millionIndicators() intel.Matcher {
+	r := rand.New(rand.NewPCG(1, 2))
+	m := enrichtest.NewMatcher()
+	pub := func() netip.Addr {
+		for {
+			a := netip.AddrFrom4([4]byte{byte(r.IntN(223) + 1), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
+			if enrich.Scope(a) == enrich.ScopePublic {
+				return a
+			}
+		}
+	}
+	for i := range 1_000_000 {
+		ind := &intel.Indicator{ThreatType: intel.ThreatBotnet, Confidence: 70, Feed: "bench"}
+		switch {
+		case i%10 < 4:
+			ind.Kind, ind.Value = intel.KindIP, pub().String()
+		case i%10 < 7:
+			bits := []int{16, 20, 24, 28}[r.IntN(4)]
+			p, _ := pub().Prefix(bits)
+			ind.Kind, ind.Value = intel.KindCIDR, p.String()
+		case i%10 < 8:
+			ind.Kind, ind.Value = intel.KindDomain, fmt.Sprintf("d%d.example%d.net", i, r.IntN(1000))
+		default:
+			ind.Kind, ind.Value = intel.KindSHA256, fmt.Sprintf("%064x", r.Uint64())
+		}
+		m.Add(ind)
+	}
+	return m
+}
+
+// BenchmarkEnrichmentCost is a worker's cost per Windows event without
+// enrichment and with the chain serve runs (1,000,000 indicators, the
+// embedded GeoIP database). The difference is the enrichment step's cost;
+// issue 11 budgets 0.5 µs an event. cpu-ns/event counts the worker
+// thread's CPU time only, which a busy machine does not inflate.
+func BenchmarkEnrichmentCost(b *testing.B) {
+	batches, n := mordorBatches(b)
+	rs := builtinRules(b)
+	db, err := geoip.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	chain := enrich.NewChain(indicators.New(millionIndicators()), geoip.New(db))
+	for _, c := range []struct {
+		name  string
+		chain *enrich.Chain
+	}{{"none", nil}, {"intel+geoip", chain}} {
+		b.Run(c.name, func(b *testing.B) {
+			p := NewProcessor(rs)
+			if c.chain != nil {
+				p.Enrichers = func(string) *enrich.Chain { return c.chain }
+			}
+			for _, bt := range batches {
+				p.Process(bt, tenant.Source{}) // warm: routes, decoders, caches
+			}
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			b.ResetTimer()
+			cpu := threadCPU()
+			for b.Loop() {
+				for _, bt := range batches {
+					p.Process(bt, tenant.Source{})
+				}
+			}
+			cpu = threadCPU() - cpu
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+			b.ReportMetric(float64(cpu)/float64(b.N*n), "cpu-ns/event")
+		})
+	}
+}

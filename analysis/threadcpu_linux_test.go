@@ -1,0 +1,16 @@
+//go:build linux
+
+package analysis
+
+import "syscall"
+
+// threadCPU is the CPU time the calling OS thread has used, in
+// nanoseconds: on a shared, busy machine a benchmark's wall time measures
+// the other processes too; its thread's CPU time does not.
+func threadCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+		return -1
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
