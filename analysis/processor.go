@@ -184,7 +184,8 @@ func storedEvents(n int) []store.StoredEvent {
 	if cap(*sp) >= n {
 		return (*sp)[:0]
 	}
-	eventSlices.Put(sp)
+	// Not put back: an empty or small slice would sit in the pool's
+	// per-CPU slot, found first by every Get, and hide the reusable ones.
 	return make([]store.StoredEvent, 0, n+n/4)
 }
 

@@ -21,7 +21,8 @@ type Fetcher interface {
 	Fetch(ctx context.Context, max int, wait time.Duration) ([]*bus.Delivery, error)
 }
 
-// Committer is the part of the store the stage writes to.
+// Committer is the part of the store the stage writes to. Commit must not
+// keep the batches: once it returns, their events and records are reused.
 type Committer interface {
 	Commit(ctx context.Context, batches []*store.Batch) (int, error)
 }

@@ -151,7 +151,9 @@ func (b *Bus) collect(out []*Delivery, mb jetstream.MessageBatch) []*Delivery {
 		if sec != nil {
 			*bp = sec
 			d.buf = bp
-		} else {
+		} else if cap(*bp) > 0 {
+			// Unused (a stored section): back for the next. A new, empty
+			// one is not put back, where it would be found first.
 			sections.Put(bp)
 		}
 		if err != nil {

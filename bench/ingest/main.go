@@ -43,7 +43,7 @@ func main() {
 	bin := flag.String("vigil", "", "vigil binary (default: build ./cmd/vigil)")
 	keep := flag.Bool("keep", false, "keep the data directory")
 	extra := flag.String("args", "", "extra arguments for vigil serve, space-separated")
-	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile of the server, taken at rest (-rest after everything is stored), to this file")
+	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile of the server, taken at rest (-rest after everything is stored), to this file, and its allocations since start to this file.allocs")
 	flag.StringVar(&mode, "mode", "full", "full (load only), bombs (load plus concurrent gzip bombs) or backlog (detection slower than ingest: one worker and the -sigma rules, so a backlog builds up and drains)")
 	flag.StringVar(&sigma, "sigma", filepath.Join("..", "shared", "data", "sigma", "rules", "windows"), "rules loaded in -mode backlog")
 	flag.IntVar(&bombs, "bombs", 8, "concurrent gzip bomb senders in -mode bombs")
@@ -266,6 +266,10 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	if heapProfile != "" { // what is held at rest
 		if err := fetch(base+"/debug/pprof/heap", heapProfile); err != nil {
 			fmt.Fprintln(os.Stderr, "heap profile:", err)
+		}
+		// The same profile read for what was allocated since start.
+		if err := fetch(base+"/debug/pprof/allocs", heapProfile+".allocs"); err != nil {
+			fmt.Fprintln(os.Stderr, "allocs profile:", err)
 		}
 	}
 	if profDone != nil {
