@@ -310,18 +310,19 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 
 // keep adds ev to the batch, for the store.
 func (p *Processor) keep(ev *event.Event, b *bus.Batch, out *store.Batch) {
-	se := store.StoredEvent{
-		ID: ev.ID, Workspace: b.Workspace, Source: b.Source, Format: ev.Format, // the detected format under "auto"
-		Logsource: ev.Logsource, Time: ev.Time, Received: b.Received, Raw: ev.Raw,
-	}
+	// Filled in place: the event is large (its common fields), and the
+	// slice's unused part is zero (new or recycled).
+	out.Events = append(out.Events, store.StoredEvent{})
+	se := &out.Events[len(out.Events)-1]
+	se.ID, se.Workspace, se.Source, se.Format = ev.ID, b.Workspace, b.Source, ev.Format // the detected format under "auto"
+	se.Logsource, se.Time, se.Received, se.Raw = ev.Logsource, ev.Time, b.Received, ev.Raw
 	// Decoded values may point into the decoder's scratch buffers, which
 	// the next record overwrites: copy the kept ones into the batch arena.
-	for c, v := range ev.Common {
-		if v != "" {
+	for c := range ev.Common {
+		if v := ev.Common[c]; v != "" {
 			se.Common[c] = p.arena.str(v)
 		}
 	}
-	out.Events = append(out.Events, se)
 }
 
 // signal builds the signal of rule r on ev. Signals of one rule about the
