@@ -22,7 +22,8 @@ type Fetcher interface {
 	Fetch(ctx context.Context, max int, wait time.Duration) ([]*bus.Delivery, error)
 }
 
-// Committer is the part of the store the stage writes to.
+// Committer is the part of the store the stage writes to. Commit must not
+// keep the batches: once it returns, their events and records are reused.
 type Committer interface {
 	Commit(ctx context.Context, batches []*store.Batch) (int, error)
 }
@@ -263,6 +264,15 @@ func (s *Stage) commit(group []processed) {
 	// The store must not be cut off by shutdown mid-transaction.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// The batches' records are read until the group is committed (or
+	// handed back) and its correlations are done: then their buffers go
+	// back to the bus for the next fetches.
+	defer func() {
+		for i := range group {
+			recycle(&group[i].res)
+			group[i].d.Release()
+		}
+	}()
 	start := time.Now()
 	n, isNew, err := s.commitTracked(ctx, group, batches)
 	if err != nil {

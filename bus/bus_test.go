@@ -466,3 +466,35 @@ func TestBacklog(t *testing.T) {
 		t.Errorf("after every batch was acknowledged: %+v, %v", bl, err)
 	}
 }
+
+func TestReleaseRecyclesRecords(t *testing.T) {
+	// After Release the batch's records are gone, and the next fetch may
+	// reuse their memory: the next batch still decodes to its own records.
+	b := openTest(t, "", nil)
+	ctx := ctxT(t)
+	b1, b2 := testBatch(t, 40, 300), testBatch(t, 30, 300)
+	for _, x := range []*Batch{b1, b2} {
+		if err := b.Publish(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fetchOne := func(want *Batch) *Delivery {
+		t.Helper()
+		ds, err := b.Fetch(ctx, 1, time.Second)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("fetch: %d batches, %v", len(ds), err)
+		}
+		equalBatch(t, want, ds[0].Batch)
+		if err := ds[0].Ack(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return ds[0]
+	}
+	first := fetchOne(b1)
+	first.Release()
+	if first.Batch.Records != nil {
+		t.Fatal("records still there after Release")
+	}
+	first.Release() // twice is harmless
+	fetchOne(b2).Release()
+}

@@ -85,7 +85,17 @@ func (b *Batch) AppendBinary(dst []byte) ([]byte, error) {
 
 	sp := sectionPool.Get().(*[]byte)
 	defer sectionPool.Put(sp)
+	// Sized once, with room to spare: grown by appending, a megabyte
+	// section was copied over and over into fresh memory, and a pooled
+	// buffer sized exactly for one batch was too small for the next.
+	size := 0
+	for i := range b.Records {
+		size += RecordOverhead + len(b.Records[i].Data)
+	}
 	sec := (*sp)[:0]
+	if cap(sec) < size {
+		sec = make([]byte, 0, size+size/4)
+	}
 	for i := range b.Records {
 		r := &b.Records[i]
 		if r.Line < 0 {
@@ -131,10 +141,19 @@ func appendString(dst []byte, s string) []byte {
 // yields an error, never a panic or a huge allocation. Records' Data may
 // alias the decompressed buffer (or data itself for a stored section).
 func (b *Batch) UnmarshalBinary(data []byte) error {
+	_, err := b.unmarshal(data, nil)
+	return err
+}
+
+// unmarshal is UnmarshalBinary decompressing into scratch when it is large
+// enough (its length is ignored). It returns the decompressed buffer that
+// the records' Data alias (scratch or a new one), nil when the section was
+// stored: the caller may reuse it once it is done with the records.
+func (b *Batch) unmarshal(data, scratch []byte) ([]byte, error) {
 	d := decoder{buf: data}
 	v := d.byte("version")
 	if d.err == nil && v != codecVersion {
-		return fmt.Errorf("bus: decode batch: unknown version %d at offset 0 (want %d)", v, codecVersion)
+		return nil, fmt.Errorf("bus: decode batch: unknown version %d at offset 0 (want %d)", v, codecVersion)
 	}
 	var nb Batch
 	copy(nb.ID[:], d.bytes("id", 16))
@@ -151,7 +170,7 @@ func (b *Batch) UnmarshalBinary(data []byte) error {
 	count := d.uvarint("record count")
 	kind := d.byte("section kind")
 	if d.err != nil {
-		return fmt.Errorf("bus: decode batch: %w", d.err)
+		return nil, fmt.Errorf("bus: decode batch: %w", d.err)
 	}
 	rest := data[d.off:]
 	var recs []byte
@@ -161,20 +180,23 @@ func (b *Batch) UnmarshalBinary(data []byte) error {
 	case sectionS2:
 		n, err := s2.DecodedLen(rest)
 		if err != nil {
-			return fmt.Errorf("bus: decode batch %s: record section at offset %d: %w", nb.ID, d.off, err)
+			return nil, fmt.Errorf("bus: decode batch %s: record section at offset %d: %w", nb.ID, d.off, err)
 		}
 		if n > maxSectionLen {
-			return fmt.Errorf("bus: decode batch %s: record section at offset %d claims %d bytes, more than %d", nb.ID, d.off, n, maxSectionLen)
+			return nil, fmt.Errorf("bus: decode batch %s: record section at offset %d claims %d bytes, more than %d", nb.ID, d.off, n, maxSectionLen)
 		}
-		recs, err = s2.Decode(nil, rest)
+		if cap(scratch) < n {
+			scratch = make([]byte, n+n/4) // room for the next, larger batch
+		}
+		recs, err = s2.Decode(scratch[:cap(scratch)], rest)
 		if err != nil {
-			return fmt.Errorf("bus: decode batch %s: record section at offset %d: %w", nb.ID, d.off, err)
+			return nil, fmt.Errorf("bus: decode batch %s: record section at offset %d: %w", nb.ID, d.off, err)
 		}
 	default:
-		return fmt.Errorf("bus: decode batch %s: unknown section kind %d at offset %d", nb.ID, kind, d.off-1)
+		return nil, fmt.Errorf("bus: decode batch %s: unknown section kind %d at offset %d", nb.ID, kind, d.off-1)
 	}
 	if count > uint64(len(recs)/minRecordLen) {
-		return fmt.Errorf("bus: decode batch %s: record count %d does not fit in a %d-byte record section", nb.ID, count, len(recs))
+		return nil, fmt.Errorf("bus: decode batch %s: record count %d does not fit in a %d-byte record section", nb.ID, count, len(recs))
 	}
 
 	if cap(b.Records) >= int(count) {
@@ -197,14 +219,17 @@ func (b *Batch) UnmarshalBinary(data []byte) error {
 		}
 		r.Data = rd.bytes("data", int(n))
 		if rd.err != nil {
-			return fmt.Errorf("bus: decode batch %s: record %d: %w", nb.ID, i, rd.err)
+			return nil, fmt.Errorf("bus: decode batch %s: record %d: %w", nb.ID, i, rd.err)
 		}
 	}
 	if rd.off != len(recs) {
-		return fmt.Errorf("bus: decode batch %s: %d trailing bytes after %d records", nb.ID, len(recs)-rd.off, count)
+		return nil, fmt.Errorf("bus: decode batch %s: %d trailing bytes after %d records", nb.ID, len(recs)-rd.off, count)
 	}
 	*b = nb
-	return nil
+	if kind == sectionS2 {
+		return recs, nil
+	}
+	return nil, nil
 }
 
 // decoder reads fields in order; the first error sticks and names the field

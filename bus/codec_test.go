@@ -264,3 +264,53 @@ func BenchmarkCodec(b *testing.B) {
 		}
 	})
 }
+
+func TestCodecDecodesIntoScratch(t *testing.T) {
+	big, small := testBatch(t, 50, 400), testBatch(t, 5, 200)
+	encBig, err := big.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	encSmall, err := small.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Batch
+	buf, err := got.unmarshal(encBig, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalBatch(t, big, &got)
+	if buf == nil || cap(buf) < len(buf)+len(buf)/4 {
+		t.Fatalf("decompressed buffer: got cap %d for %d bytes, want room for a larger batch", cap(buf), len(buf))
+	}
+	// A smaller batch decodes into the same memory.
+	var again Batch
+	buf2, err := again.unmarshal(encSmall, buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalBatch(t, small, &again)
+	if &buf2[:1][0] != &buf[:1][0] {
+		t.Fatal("a scratch buffer large enough was not used")
+	}
+	// One too small is replaced, not overrun.
+	var third Batch
+	buf3, err := third.unmarshal(encBig, make([]byte, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalBatch(t, big, &third)
+	if len(buf3) < big.Bytes() {
+		t.Fatalf("decompressed buffer of %d bytes for %d bytes of records", len(buf3), big.Bytes())
+	}
+	// A stored (uncompressed) section aliases the message, no buffer.
+	tiny := testBatch(t, 1, 20)
+	tiny.Records[0].Data = []byte("x")
+	encTiny, _ := tiny.MarshalBinary()
+	var fourth Batch
+	if b, err := fourth.unmarshal(encTiny, buf); err != nil || b != nil {
+		t.Fatalf("stored section: got buffer %v, err %v; want none", b != nil, err)
+	}
+	equalBatch(t, tiny, &fourth)
+}

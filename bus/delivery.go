@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,6 +22,25 @@ type Delivery struct {
 
 	msg jetstream.Msg
 	bus *Bus
+	buf *[]byte // the decompressed records, back to sections on Release
+}
+
+// sections holds decompressed record sections for reuse: a fresh megabyte
+// a batch cost more in page faults and zeroing than decompressing it.
+var sections = sync.Pool{New: func() any { return new([]byte) }}
+
+// Release hands the batch's decompressed records back for reuse by later
+// fetches. Call it once nothing reads the records any more — whatever
+// outlives the batch was copied (see package event) — after Ack or Nak;
+// the batch's records are gone afterwards. Without it the buffer is left
+// to the garbage collector.
+func (d *Delivery) Release() {
+	if d.buf == nil {
+		return
+	}
+	d.Batch.Records = nil
+	sections.Put(d.buf)
+	d.buf = nil
 }
 
 // Ack acknowledges the batch and waits for the server to confirm, so that
@@ -126,7 +146,17 @@ func (b *Bus) collect(out []*Delivery, mb jetstream.MessageBatch) []*Delivery {
 			d.Seq = md.Sequence.Stream
 			d.Delivered = md.NumDelivered
 		}
-		if err := d.Batch.UnmarshalBinary(m.Data()); err != nil {
+		bp := sections.Get().(*[]byte)
+		sec, err := d.Batch.unmarshal(m.Data(), *bp)
+		if sec != nil {
+			*bp = sec
+			d.buf = bp
+		} else if cap(*bp) > 0 {
+			// Unused (a stored section): back for the next. A new, empty
+			// one is not put back, where it would be found first.
+			sections.Put(bp)
+		}
+		if err != nil {
 			b.stats.undecodable.Add(1)
 			b.log.Error("terminating undecodable batch", "seq", d.Seq, "subject", m.Subject(),
 				"msg_id", m.Headers().Get(jetstream.MsgIDHeader), "bytes", len(m.Data()), "err", err)

@@ -43,7 +43,7 @@ func main() {
 	bin := flag.String("vigil", "", "vigil binary (default: build ./cmd/vigil)")
 	keep := flag.Bool("keep", false, "keep the data directory")
 	extra := flag.String("args", "", "extra arguments for vigil serve, space-separated")
-	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile of the server, taken at rest (-rest after everything is stored), to this file")
+	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile of the server, taken at rest (-rest after everything is stored), to this file, and its allocations since start to this file.allocs")
 	flag.StringVar(&mode, "mode", "full", "full (load only), bombs (load plus concurrent gzip bombs) or backlog (detection slower than ingest: one worker and the -sigma rules, so a backlog builds up and drains)")
 	flag.StringVar(&sigma, "sigma", filepath.Join("..", "shared", "data", "sigma", "rules", "windows"), "rules loaded in -mode backlog")
 	flag.IntVar(&bombs, "bombs", 8, "concurrent gzip bomb senders in -mode bombs")
@@ -51,6 +51,7 @@ func main() {
 	flag.StringVar(&budget, "budget", "", "memory budget: passed as --memory-limit and checked against the peak (e.g. 512MiB)")
 	flag.DurationVar(&rest, "rest", 20*time.Second, "how long to wait once everything is stored before reading the resident set at rest")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the server, taken while events are pushed, to this file")
+	flag.IntVar(&profileSeconds, "cpuprofile-seconds", 5, "how long the -cpuprofile runs from the start of the load")
 	flag.Parse()
 	if err := run(*n, *batch, *clients, *corpus, *bin, *keep, strings.Fields(*extra)); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -64,6 +65,7 @@ var (
 	bombs                   int
 	bombSize                int64
 	rest                    time.Duration
+	profileSeconds          int
 )
 
 func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) error {
@@ -137,6 +139,7 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	}
 	time.Sleep(time.Second) // let start-up settle
 	startRSS := rss(srv.Process.Pid, "VmRSS:")
+	startCPU, _ := metric(base, "process_cpu_seconds_total") // rule loading and start-up
 
 	// Bodies are prepared up front so that the clients measure vigil, not
 	// the benchmark.
@@ -164,7 +167,7 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	var profDone chan error
 	if cpuProfile != "" {
 		profDone = make(chan error, 1)
-		go func() { profDone <- profile(base, cpuProfile, 5) }()
+		go func() { profDone <- profile(base, cpuProfile, profileSeconds) }()
 	}
 	start := time.Now()
 	loadDone := make(chan struct{})
@@ -255,6 +258,7 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	}
 	total := time.Since(start)
 	peak := rss(srv.Process.Pid, "VmHWM:")
+	storedCPU, _ := metric(base, "process_cpu_seconds_total")
 	time.Sleep(rest)
 	restRSS := rss(srv.Process.Pid, "VmRSS:")
 	restHeap, _ := metric(base, "go_memstats_heap_inuse_bytes")
@@ -262,6 +266,10 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	if heapProfile != "" { // what is held at rest
 		if err := fetch(base+"/debug/pprof/heap", heapProfile); err != nil {
 			fmt.Fprintln(os.Stderr, "heap profile:", err)
+		}
+		// The same profile read for what was allocated since start.
+		if err := fetch(base+"/debug/pprof/allocs", heapProfile+".allocs"); err != nil {
+			fmt.Fprintln(os.Stderr, "allocs profile:", err)
 		}
 	}
 	if profDone != nil {
@@ -280,7 +288,8 @@ func run(n, batch, clients int, corpus, bin string, keep bool, extra []string) e
 	fmt.Printf("detect latency    p50 %s  p95 %s  p99 %s (ack → stored, from the server's histogram)\n", det(.5), det(.95), det(.99))
 	fmt.Printf("signals           %.0f\n", alerts)
 	fmt.Printf("failed requests   %d\n", failed.Load())
-	fmt.Printf("server CPU        %.1f s (user+system, the whole run)\n", cpu)
+	fmt.Printf("server CPU        %.1f s (user+system, the whole run); %.2f s from start of load to all stored, %.1f µs an event\n",
+		cpu, storedCPU-startCPU, (storedCPU-startCPU)*1e6/float64(n))
 	if bomb != nil {
 		fmt.Printf("gzip bombs        %d sent by %d senders (%d MB each inflated, %d KB compressed), %d refused\n",
 			bombsSent.Load(), bombs, bombSize>>20, len(bomb)>>10, bombsRefused.Load())

@@ -38,9 +38,25 @@ type preparedBlock struct {
 	minID, maxID event.ID
 	spanMS       int64
 	entities     []string
+	buf          *[]byte // data's buffer, from blockBufs
 }
 
 var encodeBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// blockBufs holds compressed blocks for reuse once their transaction is over
+// (SQLite copies what it is bound).
+var blockBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// release hands the blocks' buffers back to blockBufs.
+func release(blocks []*preparedBlock) {
+	for _, p := range blocks {
+		if p != nil && p.buf != nil {
+			*p.buf = p.data[:0]
+			blockBufs.Put(p.buf)
+			p.buf, p.data = nil, nil
+		}
+	}
+}
 
 // Commit stores batches in one transaction; see store.Store.
 func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
@@ -57,6 +73,7 @@ func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
 		return 0, err
 	}
 	blocks := db.prepareBlocks(batches, known)
+	defer release(blocks)
 
 	added := 0
 	err = db.write(ctx, "commit", func(tx *sql.Tx) error {
@@ -188,8 +205,23 @@ func (db *DB) prepareBlocks(batches []*store.Batch, known map[event.ID]bool) []*
 func (db *DB) prepareBlock(b *store.Batch) *preparedBlock {
 	p := &preparedBlock{b: b}
 	buf := encodeBufs.Get().(*[]byte)
+	// Buffers are sized up front with room to spare, so that a pooled one
+	// fits the next batch too: grown by appending, a megabyte block was
+	// copied several times over into fresh memory.
+	est := 4096
+	for i := range b.Events {
+		est += len(b.Events[i].Raw) + 128
+	}
+	if cap(*buf) < est {
+		*buf = make([]byte, 0, est+est/4)
+	}
 	raw := encodeBlock((*buf)[:0], b.Events)
-	p.data = db.codec.compress(make([]byte, 0, len(raw)/4+64), raw, db.comp)
+	out := blockBufs.Get().(*[]byte)
+	if want := len(raw)/3 + 64; cap(*out) < want {
+		*out = make([]byte, 0, want+want/4)
+	}
+	p.data = db.codec.compress((*out)[:0], raw, db.comp)
+	p.buf = out
 	*buf = raw
 	encodeBufs.Put(buf)
 
