@@ -63,6 +63,8 @@ that does not load is reported and counted, and stops it under --strict.
 	f.StringP("output", "o", "table", "output: table, json or ndjson (one alert a line)")
 	f.String("workspace", "scan", "workspace name written into the alerts")
 	f.Bool("progress", true, "show a progress bar when stderr is a terminal")
+	f.String("cpuprofile", "", "write a Go CPU profile of the scan to this file")
+	f.Bool("timings", false, "print how long loading the rules and scanning took on standard error")
 	return cmd
 }
 
@@ -90,6 +92,15 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if format != "" && !decode.Known(format) {
 		return fmt.Errorf("--format %q: unknown (known: %s)", format, strings.Join(decode.Formats(), ", "))
 	}
+	if prof, _ := f.GetString("cpuprofile"); prof != "" {
+		stop, err := startCPUProfile(prof)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	timings, _ := f.GetBool("timings")
+	start := time.Now()
 	if os.Getenv("GOGC") == "" {
 		// A scan's live heap is mostly the compiled rules, which every
 		// collection marks again: collecting half as often costs a tenth
@@ -125,6 +136,10 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if rs.Engine.Len() == 0 {
 		return errors.New("no rules loaded")
 	}
+	loaded := time.Now()
+	if timings {
+		fmt.Fprintf(errOut, "rules: %d loaded in %.3f s\n", rs.Engine.Len(), loaded.Sub(start).Seconds())
+	}
 
 	var bar *mpb.Progress
 	if progress && isTerminal(os.Stderr) {
@@ -149,6 +164,11 @@ func runScan(cmd *cobra.Command, args []string) error {
 		stats.rejected, count(len(agg.alerts), "alert", "alerts"))
 	if err := printAlerts(cmd.OutOrStdout(), output, agg.sorted()); err != nil {
 		return err
+	}
+	if timings {
+		el := time.Since(loaded).Seconds()
+		fmt.Fprintf(errOut, "scan: %d events in %.3f s (%.0f events/s), %.3f s in all\n",
+			stats.events, el, float64(stats.events)/el, time.Since(start).Seconds())
 	}
 	if stats.rejected > 0 && !allowRejected {
 		return exitError{code: exitRejected}
