@@ -306,9 +306,9 @@ type scanner struct {
 	// result is merged (the results keep copies of what they keep).
 	blocks *blockPool
 	rs     *analysis.Rules
-	ws    string
-	now   time.Time
-	merge func(scanResult)
+	ws     string
+	now    time.Time
+	merge  func(scanResult)
 
 	inline *analysis.Processor // one worker: chunks are processed as they come
 	jobs   chan scanJob
