@@ -173,6 +173,12 @@ func (o *Options) ParseSet(file string, data []byte) (*Set, []error) {
 		return set, []error{o.tooLarge(file, int64(len(data)))}
 	}
 	var errs []error
+	if docs, ok := parseBlockYAML(data); ok {
+		for _, root := range docs {
+			errs = o.parseDoc(file, root, set, errs)
+		}
+		return set, errs
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
@@ -196,41 +202,45 @@ func (o *Options) ParseSet(file string, data []byte) (*Set, []error) {
 			}
 			root = root.Content[0]
 		}
-		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-			continue
-		}
-		if isCorrelationDoc(root) {
-			c, perr := parseCorrelation(file, root)
-			if perr != nil {
-				errs = append(errs, &Error{File: file, Line: perr.pos.Line, Col: perr.pos.Col, Reason: perr.reason})
-				continue
-			}
-			set.Correlations = append(set.Correlations, c)
-			continue
-		}
-		if isTestsDoc(root) {
-			continue // test cases of `vigil rules test`, not rules
-		}
-		if isFilter(root) {
-			f, perr := parseFilter(file, root, o)
-			if perr != nil {
-				errs = append(errs, &Error{File: file, Line: perr.pos.Line, Col: perr.pos.Col, Reason: perr.reason})
-				continue
-			}
-			set.Filters = append(set.Filters, f)
-			continue
-		}
-		r, perr := parseRule(file, root, o)
-		if perr != nil {
-			errs = append(errs, &Error{File: file, Line: perr.pos.Line, Col: perr.pos.Col, Reason: perr.reason})
-			continue
-		}
-		if r.Name == "" {
-			r.Name, _ = docName(root)
-		}
-		set.Rules = append(set.Rules, r)
+		errs = o.parseDoc(file, root, set, errs)
 	}
 	return set, errs
+}
+
+// parseDoc adds a document's rule, correlation or filter to set, or its
+// problem to errs.
+func (o *Options) parseDoc(file string, root *yaml.Node, set *Set, errs []error) []error {
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return errs
+	}
+	if isCorrelationDoc(root) {
+		c, perr := parseCorrelation(file, root)
+		if perr != nil {
+			return append(errs, &Error{File: file, Line: perr.pos.Line, Col: perr.pos.Col, Reason: perr.reason})
+		}
+		set.Correlations = append(set.Correlations, c)
+		return errs
+	}
+	if isTestsDoc(root) {
+		return errs // test cases of `vigil rules test`, not rules
+	}
+	if isFilter(root) {
+		f, perr := parseFilter(file, root, o)
+		if perr != nil {
+			return append(errs, &Error{File: file, Line: perr.pos.Line, Col: perr.pos.Col, Reason: perr.reason})
+		}
+		set.Filters = append(set.Filters, f)
+		return errs
+	}
+	r, perr := parseRule(file, root, o)
+	if perr != nil {
+		return append(errs, &Error{File: file, Line: perr.pos.Line, Col: perr.pos.Col, Reason: perr.reason})
+	}
+	if r.Name == "" {
+		r.Name, _ = docName(root)
+	}
+	set.Rules = append(set.Rules, r)
+	return errs
 }
 
 func pos(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }

@@ -79,7 +79,7 @@ func runDecode(cmd *cobra.Command, args []string) error {
 		decoders := map[string]decode.Decoder{}
 		var ev event.Event
 		ev.Fields.Bind(event.NewOpenDict())
-		_, err = streamRecords(name, br, format, 1000, cmd.ErrOrStderr(), func(f string, recs []event.Raw) {
+		_, err = streamRecords(name, br, format, 1000, cmd.ErrOrStderr(), nil, func(f string, recs []event.Raw) {
 			dec, ok := decoders[f]
 			if !ok {
 				var derr error

@@ -28,9 +28,16 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	vigilBin = filepath.Join(dir, "vigil")
+	// Go's build cache defaults to a folder under XDG_CACHE_HOME: keep the
+	// user's, or the build below starts from nothing (minutes).
+	gocache, _ := exec.Command("go", "env", "GOCACHE").Output()
 	// scan's rule cache goes to the test's directory, not the user's.
 	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
-	if out, err := exec.Command("go", "build", "-o", vigilBin, ".").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", vigilBin, ".")
+	if c := strings.TrimSpace(string(gocache)); c != "" {
+		build.Env = append(os.Environ(), "GOCACHE="+c)
+	}
+	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building vigil: %v\n%s", err, out)
 		os.Exit(1)
 	}

@@ -24,7 +24,7 @@ func TestWrappedRecordsNoted(t *testing.T) {
 	} {
 		var warn bytes.Buffer
 		var got []event.Raw
-		format, err := streamRecords("t.jsonl", bufioReader(c.body), c.format, 10, &warn, func(_ string, recs []event.Raw) { got = append(got, recs...) })
+		format, err := streamRecords("t.jsonl", bufioReader(c.body), c.format, 10, &warn, nil, func(_ string, recs []event.Raw) { got = append(got, recs...) })
 		if err != nil || len(got) != 1 {
 			t.Fatalf("%s: %d records, %v", c.name, len(got), err)
 		}

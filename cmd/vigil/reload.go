@@ -209,6 +209,14 @@ func (l *ruleLoader) readFile(root, path string) (*ruleFile, bool) {
 	return f, true
 }
 
+// saveCache writes the parsed-rule cache, if any, when it changed; a
+// cache that cannot be written only costs the next start its speed.
+func (l *ruleLoader) saveCache() {
+	if err := l.cache.save(); err != nil {
+		l.log.Warn("rule cache not saved", "err", err)
+	}
+}
+
 // notePathErr records how a configured path fared and, after the first
 // refresh, logs when it starts or stops giving rules.
 func (l *ruleLoader) notePathErr(root string, err error) {
@@ -367,6 +375,7 @@ func (s *server) startRuleReload(ctx context.Context, l *ruleLoader) {
 				return
 			case <-t.C:
 				if l.refresh() {
+					l.saveCache()
 					s.swapRules(l)
 				}
 			}

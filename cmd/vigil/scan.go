@@ -69,6 +69,8 @@ that does not load is reported and counted, and stops it under --strict.
 	f.StringSlice("intel", nil, "intelligence files to match every event against (plain lists: one address, range, domain, URL, hash or e-mail a line; repeatable); a match raises a threat-intelligence alert")
 	f.StringSlice("geoip", nil, "GeoIP .mmdb databases (country, city or ASN; repeatable), or \"embedded\" for the built-in country database: alerts carry their origin")
 	f.String("assets", "", "asset inventory file (YAML or JSON) whose hosts, networks, accounts, databases and cloud resources alerts name")
+	f.String("cpuprofile", "", "write a Go CPU profile of the scan to this file")
+	f.Bool("timings", false, "print how long loading the rules and scanning took on standard error")
 	return cmd
 }
 
@@ -96,6 +98,15 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if format != "" && !decode.Known(format) {
 		return fmt.Errorf("--format %q: unknown (known: %s)", format, strings.Join(decode.Formats(), ", "))
 	}
+	if prof, _ := f.GetString("cpuprofile"); prof != "" {
+		stop, err := startCPUProfile(prof)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	timings, _ := f.GetBool("timings")
+	start := time.Now()
 	if os.Getenv("GOGC") == "" {
 		// A scan's live heap is mostly the compiled rules, which every
 		// collection marks again: collecting half as often costs a tenth
@@ -148,6 +159,10 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if rs.Engine.Len() == 0 {
 		return errors.New("no rules loaded")
 	}
+	loaded, loadedCPU := time.Now(), processCPU()
+	if timings {
+		fmt.Fprintf(errOut, "rules: %d loaded in %.3f s (%.3f s CPU since the process started)\n", rs.Engine.Len(), loaded.Sub(start).Seconds(), processCPU().Seconds())
+	}
 
 	var bar *mpb.Progress
 	if progress && isTerminal(os.Stderr) {
@@ -172,6 +187,11 @@ func runScan(cmd *cobra.Command, args []string) error {
 		stats.rejected, count(len(agg.alerts), "alert", "alerts"))
 	if err := printAlerts(cmd.OutOrStdout(), output, agg.sorted()); err != nil {
 		return err
+	}
+	if timings {
+		el := time.Since(loaded).Seconds()
+		fmt.Fprintf(errOut, "scan: %d events in %.3f s (%.0f events/s), %.3f s CPU; %.3f s in all, %.3f s CPU\n",
+			stats.events, el, float64(stats.events)/el, (processCPU() - loadedCPU).Seconds(), time.Since(start).Seconds(), processCPU().Seconds())
 	}
 	if stats.rejected > 0 && !allowRejected {
 		return exitError{code: exitRejected}
@@ -279,8 +299,8 @@ func scanFile(name, format string, sc *scanner, bar *mpb.Progress, errOut io.Wri
 		return err
 	}
 	defer closeIn()
-	_, err = streamRecords(name, br, format, 1000, errOut, func(format string, recs []event.Raw) {
-		sc.process(name, format, recs)
+	_, err = streamRecords(name, br, format, 1000, errOut, sc.blocks, func(format string, recs []event.Raw) {
+		sc.process(name, format, recs, sc.blocks.take())
 	})
 	return err
 }
@@ -305,10 +325,13 @@ func (st *scanStats) add(r scanResult, agg *aggregator, errOut io.Writer) {
 // read, so that alerts, their evidence and the matches handed to the
 // correlations come out as a scan on one core gives them.
 type scanner struct {
-	rs    *analysis.Rules
-	ws    string
-	now   time.Time
-	merge func(scanResult)
+	// blocks holds the records' bytes; a chunk's are given back once its
+	// result is merged (the results keep copies of what they keep).
+	blocks *blockPool
+	rs     *analysis.Rules
+	ws     string
+	now    time.Time
+	merge  func(scanResult)
 
 	inline *analysis.Processor // one worker: chunks are processed as they come
 	jobs   chan scanJob
@@ -320,6 +343,7 @@ type scanner struct {
 type scanJob struct {
 	name, format string
 	recs         []event.Raw
+	blocks       [][]byte
 	out          chan scanResult
 }
 
@@ -327,10 +351,11 @@ type scanResult struct {
 	name    string
 	records int
 	res     analysis.Result
+	blocks  [][]byte
 }
 
 func newScanner(rs *analysis.Rules, ws string, workers int, chain *enrich.Chain, merge func(scanResult)) *scanner {
-	sc := &scanner{rs: rs, ws: ws, now: time.Now().UTC(), merge: merge}
+	sc := &scanner{blocks: &blockPool{}, rs: rs, ws: ws, now: time.Now().UTC(), merge: merge}
 	newProcessor := func() *analysis.Processor {
 		p := analysis.NewProcessor(rs)
 		if chain != nil {
@@ -358,17 +383,20 @@ func newScanner(rs *analysis.Rules, ws string, workers int, chain *enrich.Chain,
 	go func() {
 		defer close(sc.merged)
 		for out := range sc.order {
-			sc.merge(<-out)
+			r := <-out
+			sc.merge(r)
+			sc.blocks.put(r.blocks)
 		}
 	}()
 	return sc
 }
 
 // process decodes and detects a chunk of a file's records.
-func (sc *scanner) process(name, format string, recs []event.Raw) {
-	j := scanJob{name: name, format: format, recs: recs}
+func (sc *scanner) process(name, format string, recs []event.Raw, blocks [][]byte) {
+	j := scanJob{name: name, format: format, recs: recs, blocks: blocks}
 	if sc.inline != nil {
 		sc.merge(sc.run(sc.inline, j))
+		sc.blocks.put(blocks)
 		return
 	}
 	j.out = make(chan scanResult, 1)
@@ -379,7 +407,7 @@ func (sc *scanner) process(name, format string, recs []event.Raw) {
 func (sc *scanner) run(p *analysis.Processor, j scanJob) scanResult {
 	p.Offline = j.name
 	b := &bus.Batch{ID: event.NewID(), Workspace: sc.ws, Source: filepath.Base(j.name), Format: j.format, Received: sc.now, Records: j.recs}
-	return scanResult{name: j.name, records: len(j.recs), res: p.Process(b, tenant.Source{})}
+	return scanResult{name: j.name, records: len(j.recs), res: p.Process(b, tenant.Source{}), blocks: j.blocks}
 }
 
 // close waits for every chunk to be processed and merged.

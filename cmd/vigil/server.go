@@ -100,7 +100,13 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	rl := newRuleLoader(cfg, log.With("component", compRules), correlationLateness)
 	// File hashes are matched against intelligence even when no rule reads them.
 	rl.extraFields = indicators.HashFields
+	if len(cfg.Rules) > 0 {
+		// The parsed-rule cache of scan (rulecache.go), under the user's
+		// cache directory: a start with SigmaHQ's rules skips their YAML.
+		rl.cache = openRuleCache("", cfg.Rules, rl.opts)
+	}
 	rl.refresh()
+	rl.saveCache()
 	rs, rep := rl.build()
 	if len(rep.pathErrs) > 0 {
 		return nil, prefixErrs("setting rules: ", rep.pathErrs)
