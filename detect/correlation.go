@@ -145,7 +145,7 @@ type group struct {
 	score          float64
 	scoreAt, since int64
 	n              int
-	chain       []link // temporal_ordered
+	chain          []link // temporal_ordered
 }
 
 // entry is one kept match.

@@ -52,8 +52,8 @@ type Correlation struct {
 	GroupBy []string
 	// Aliases maps an alias name to the field it stands for in the events of
 	// each referenced rule, by that rule's name.
-	Aliases   map[string]map[string]string
-	Timespan  time.Duration
+	Aliases  map[string]map[string]string
+	Timespan time.Duration
 	// HalfLife is how fast a decayed_count score fades (vigil extension).
 	HalfLife  time.Duration
 	Condition CorrelationCondition

@@ -38,7 +38,7 @@ func (m *Meta) keys() metaKeys {
 // are).
 type metaKeys struct {
 	title, id, name, description, status, author, date, modified, level, remediation *string
-	tags, references, falsePositives                                    *[]string
+	tags, references, falsePositives                                                 *[]string
 }
 
 // parse reads the document's pairs kvs: the metadata keys into their
