@@ -106,6 +106,9 @@ func run(o options) error {
 		}
 		r.lines = n
 		results = append(results, r)
+		// As each tool finishes: a slow peer need not hide the others.
+		fmt.Printf("%s: flags %d addresses; %d lines in %v wall, %v CPU\n", r.tool, len(r.flagged), n,
+			r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond))
 	}
 	report(os.Stdout, results)
 	return nil
