@@ -45,13 +45,14 @@ func TestRulesTestCorrelationSequences(t *testing.T) {
 		return "      - - " + strings.Join(evs, "\n        - ") + "\n"
 	}
 	// Sequence lines: fires at 5 and 8, quiet at 12 and 15.
-	// score ≈ 2.8 (does not alert); 3 (alerts); three users (quiet); 3 in two minutes (alerts).
+	// Scores: ≈ 2.8 (does not alert); 3 (alerts); 1 for each of three
+	// users (quiet); ≈ 3.95, four in two minutes (alerts).
 	write("slow.tests.yml", "tests:\n  - format: windows\n    correlation: Slow guessing\n    fires:\n"+
 		seq(failAt("a", "10:00"), failAt("a", "10:10"), failAt("a", "10:20"))+
 		seq(failAt("a", "10:00"), failAt("a", "10:00"), failAt("a", "10:00"))+
 		"    quiet:\n"+
 		seq(failAt("a", "10:00"), failAt("b", "10:00"), failAt("c", "10:00"))+
-		seq(failAt("a", "10:00"), failAt("a", "10:01"), failAt("a", "10:02")))
+		seq(failAt("a", "10:00"), failAt("a", "10:01"), failAt("a", "10:02"), failAt("a", "10:02")))
 	out, err := runRulesCmd(t, "test", dir)
 	var ee exitError
 	if !errors.As(err, &ee) || ee.code != 1 {
