@@ -114,6 +114,8 @@ type RuleRef struct {
 	Author         string   `json:"author,omitempty"`
 	References     []string `json:"references,omitempty"`
 	FalsePositives []string `json:"falsepositives,omitempty"`
+	// Remediation is the rule's advice on what to do (vigil extension).
+	Remediation string `json:"remediation,omitempty"`
 }
 
 // MaxEvidence caps the evidence kept on one alert; Count keeps counting.

@@ -36,6 +36,7 @@ func newRuleMeta(m *rule.Meta) *ruleMeta {
 		ref: alert.RuleRef{
 			ID: m.ID, Title: m.Title, Description: m.Description, Status: m.Status,
 			Author: m.Author, References: m.References, FalsePositives: m.FalsePositives,
+			Remediation: m.Remediation,
 		},
 		severity:   sev,
 		tactics:    m.Tactics(),

@@ -123,6 +123,7 @@ type feed struct {
 type corr struct {
 	r          *rule.Correlation
 	span       int64
+	halfLife   float64 // decayed_count: nanoseconds for a weight to halve
 	sliding    bool
 	keep       int // most entries a group keeps
 	groups     map[string]*group
@@ -138,7 +139,13 @@ type group struct {
 	prev, next  *group
 	first, last int64 // window start (closing windows) and latest match time
 	entries     []entry
-	chain       []link // temporal_ordered
+	// decayed_count without a field: the score at time scoreAt, the
+	// matches behind it and the time of the first of them (entries keep
+	// only the latest as evidence).
+	score          float64
+	scoreAt, since int64
+	n              int
+	chain          []link // temporal_ordered
 }
 
 // entry is one kept match.
@@ -191,6 +198,13 @@ func NewCorrelator(corrs []*rule.Correlation, cfg CorrelatorConfig) (*Correlator
 			c.sliding = cond.IsZero() || cond.LowerOnly()
 		case rule.TemporalOrdered:
 			c.sliding = true
+		case rule.DecayedCount:
+			c.sliding = true
+			c.halfLife = float64(r.HalfLife)
+			if len(cond.Field) == 0 {
+				// The score is kept apart; entries are only evidence.
+				c.keep = cfg.MaxEvidence
+			}
 		default:
 			c.sliding = cond.LowerOnly()
 		}
@@ -413,6 +427,9 @@ func (k *Correlator) feed(f feed, ws string, t int64, val func(int) string, ev [
 		k.ordered(g, f.step, t, ev, n)
 		return
 	}
+	if c.r.Type == rule.DecayedCount && len(f.value) == 0 {
+		g.decay(t, n)
+	}
 	k.add(g, entry{t: t, step: int32(f.step), num: num, str: str, ev: ev, n: n})
 	if c.sliding {
 		k.judge(g, str)
@@ -442,7 +459,10 @@ func (k *Correlator) newGroup(c *corr, key string, t int64) *group {
 func (k *Correlator) add(g *group, e entry) {
 	c := g.c
 	switch c.r.Type {
-	case rule.ValueCount:
+	case rule.ValueCount, rule.DecayedCount:
+		if c.r.Type == rule.DecayedCount && len(c.r.Condition.Field) == 0 {
+			break
+		}
 		// Distinct values: a value seen again only moves to its latest time.
 		if i := slices.IndexFunc(g.entries, func(x entry) bool { return x.str == e.str }); i >= 0 {
 			old := g.entries[i]
@@ -471,7 +491,7 @@ func (k *Correlator) add(g *group, e entry) {
 		g.slide()
 	}
 	if over := len(g.entries) - c.keep; over > 0 {
-		if c.r.Type != rule.EventCount && c.r.Type != rule.ValueCount {
+		if c.r.Type != rule.EventCount && c.r.Type != rule.ValueCount && c.r.Type != rule.DecayedCount {
 			k.stats.Truncated += uint64(over)
 		}
 		clear(g.entries[:over])
@@ -501,6 +521,30 @@ func (k *Correlator) judge(g *group, str string) {
 	k.hit(g, v, g.entries, str)
 	clear(g.entries)
 	g.entries = g.entries[:0]
+	g.score, g.n = 0, 0
+}
+
+// decay adds n matches at time t to a decayed_count score: what was there
+// fades by half every half-life, the new matches count one each. A match
+// earlier than the score's time (late, within the allowed lateness) adds
+// what it would be worth now.
+func (g *group) decay(t int64, n int) {
+	if g.n == 0 {
+		g.score, g.scoreAt, g.since = 0, t, t
+	}
+	if t >= g.scoreAt {
+		g.score = g.score*g.c.weight(t-g.scoreAt) + float64(n)
+		g.scoreAt = t
+	} else {
+		g.score += float64(n) * g.c.weight(g.scoreAt-t)
+		g.since = min(g.since, t)
+	}
+	g.n += n
+}
+
+// weight is what one match is worth age nanoseconds after it.
+func (c *corr) weight(age int64) float64 {
+	return math.Exp2(-float64(age) / c.halfLife)
 }
 
 // close judges a closing window.
@@ -542,6 +586,15 @@ func (g *group) value(str string) (float64, bool) {
 		}
 		if r.Type == rule.ValueAvg {
 			v /= float64(len(g.entries))
+		}
+	case rule.DecayedCount:
+		if len(r.Condition.Field) == 0 {
+			v = g.score * g.c.weight(g.last-g.scoreAt)
+			break
+		}
+		// Distinct values, each worth its latest match's weight.
+		for _, e := range g.entries {
+			v += g.c.weight(g.last - e.t)
 		}
 	case rule.ValuePercentile:
 		if len(g.entries) == 0 {
@@ -620,6 +673,10 @@ func (k *Correlator) hit(g *group, v float64, es []entry, str string) {
 		}
 	}
 	slices.Reverse(h.Evidence)
+	if g.c.r.Type == rule.DecayedCount && len(g.c.r.Condition.Field) == 0 {
+		// The entries are only the latest evidence; the score knows all.
+		h.Events, h.First = g.n, time.Unix(0, g.since).UTC()
+	}
 	k.emit(g, h)
 }
 

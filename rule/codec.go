@@ -10,7 +10,7 @@ import (
 
 // CodecVersion names the layout AppendRules writes; DecodeRules refuses
 // any other. Change it with every change of the rule model.
-const CodecVersion = 1
+const CodecVersion = 2
 
 // AppendRules appends a compact binary form of parsed rules to b: what a
 // rule cache keeps so that a start need not parse the YAML again.
@@ -100,6 +100,7 @@ func (e *encoder) rule(r *Rule) {
 	e.strs(m.Tags)
 	e.strs(m.References)
 	e.strs(m.FalsePositives)
+	e.str(m.Remediation)
 	e.strs(r.Fields)
 	e.str(r.Logsource.Product)
 	e.str(r.Logsource.Category)
@@ -314,6 +315,7 @@ func (d *decoder) rule() *Rule {
 	m.Tags = d.strs()
 	m.References = d.strs()
 	m.FalsePositives = d.strs()
+	m.Remediation = d.str()
 	r.Fields = d.strs()
 	r.Logsource.Product = d.str()
 	r.Logsource.Category = d.str()

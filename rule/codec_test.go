@@ -21,6 +21,7 @@ level: high
 tags: [attack.execution, attack.t1059]
 references: [r]
 falsepositives: [f]
+remediation: block the source
 fields: [CommandLine]
 logsource: {product: windows, category: process_creation}
 detection:
@@ -115,7 +116,7 @@ func TestCodecDamaged(t *testing.T) {
 func TestCodecCoversModel(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
 		reflect.TypeFor[Rule]():      7,
-		reflect.TypeFor[Meta]():      12,
+		reflect.TypeFor[Meta]():      13,
 		reflect.TypeFor[Detection](): 3,
 		reflect.TypeFor[Search]():    3,
 		reflect.TypeFor[Matcher]():   10,

@@ -22,6 +22,10 @@ const (
 	ValueSum        CorrelationType = "value_sum"
 	ValueAvg        CorrelationType = "value_avg"
 	ValuePercentile CorrelationType = "value_percentile"
+	// DecayedCount is a vigil extension: per group, a score that every
+	// match raises by one and that halves every HalfLife, so attempts spread
+	// over hours or days add up where no fixed window holds enough of them.
+	DecayedCount CorrelationType = "decayed_count"
 )
 
 // needsField reports whether the type aggregates a field named by the
@@ -48,8 +52,10 @@ type Correlation struct {
 	GroupBy []string
 	// Aliases maps an alias name to the field it stands for in the events of
 	// each referenced rule, by that rule's name.
-	Aliases   map[string]map[string]string
-	Timespan  time.Duration
+	Aliases  map[string]map[string]string
+	Timespan time.Duration
+	// HalfLife is how fast a decayed_count score fades (vigil extension).
+	HalfLife  time.Duration
 	Condition CorrelationCondition
 	// Generate: the referenced rules also raise their own alerts.
 	Generate bool
@@ -58,7 +64,7 @@ type Correlation struct {
 
 	File string
 	Line int
-	Pos  struct{ Timespan, Aliases Pos }
+	Pos  struct{ Timespan, Aliases, HalfLife Pos }
 }
 
 // RuleRef is one entry of a correlation's `rules`.
@@ -201,9 +207,9 @@ func (c *Correlation) parseBody(key, v *yaml.Node) *posError {
 			if t, err = text(k, v); err == nil {
 				c.Type = CorrelationType(t)
 				switch c.Type {
-				case EventCount, ValueCount, Temporal, TemporalOrdered, ValueSum, ValueAvg, ValuePercentile:
+				case EventCount, ValueCount, Temporal, TemporalOrdered, ValueSum, ValueAvg, ValuePercentile, DecayedCount:
 				default:
-					err = errAt(pos(v), "unknown correlation type %q (want event_count, value_count, temporal, temporal_ordered, value_sum, value_avg or value_percentile)", t)
+					err = errAt(pos(v), "unknown correlation type %q (want event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_percentile or decayed_count)", t)
 				}
 			}
 		case "rules":
@@ -222,6 +228,15 @@ func (c *Correlation) parseBody(key, v *yaml.Node) *posError {
 					err = errAt(pos(v), "timespan: %v", perr)
 				}
 			}
+		case "half-life":
+			c.Pos.HalfLife = pos(v)
+			var s string
+			if s, err = text(k, v); err == nil {
+				var perr error
+				if c.HalfLife, perr = ParseTimespan(s); perr != nil {
+					err = errAt(pos(v), "half-life: %v", perr)
+				}
+			}
 		case "condition":
 			cond = v
 		case "aliases":
@@ -231,17 +246,24 @@ func (c *Correlation) parseBody(key, v *yaml.Node) *posError {
 			// Accepted inside the section too, as some tools write it there.
 			c.Generate, err = boolean(k, v)
 		default:
-			err = errAt(pos(k), "unknown key %q in correlation (want type, rules, group-by, timespan, condition, aliases)", k.Value)
+			err = errAt(pos(k), "unknown key %q in correlation (want type, rules, group-by, timespan, half-life, condition, aliases)", k.Value)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	for _, req := range []string{"type", "rules", "timespan"} {
+	required := []string{"type", "rules", "timespan"}
+	if c.Type == DecayedCount {
+		required = []string{"type", "rules", "half-life"}
+	} else if seen["half-life"] {
+		return errAt(c.Pos.HalfLife, "half-life is only for decayed_count correlations")
+	}
+	for _, req := range required {
 		if !seen[req] {
 			return errAt(pos(key), "correlation has no %q", req)
 		}
 	}
+
 	// The specification calls group-by mandatory but describes it as
 	// optional ("optionally defines"): without it, all matches form one
 	// group.
@@ -251,6 +273,10 @@ func (c *Correlation) parseBody(key, v *yaml.Node) *posError {
 		}
 	}
 	switch {
+	case c.Type == DecayedCount:
+		if err := c.checkDecayed(key, cond); err != nil {
+			return err
+		}
 	case c.Type == EventCount || c.Type.needsField():
 		if cond == nil {
 			return errAt(pos(key), "%s correlation has no condition", c.Type)
@@ -279,6 +305,34 @@ func (c *Correlation) parseBody(key, v *yaml.Node) *posError {
 		if err := c.parseAliases(aliases); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// decayedForget is how many half-lives a decayed_count group is kept
+// without a match when no timespan is written: by then a score has
+// fallen to under a thousandth of what it was.
+const decayedForget = 10
+
+// checkDecayed checks a decayed_count correlation: a lower bound on the
+// score (it only grows with matches, so it is judged as each arrives), at
+// most one field (distinct values instead of matches), and a timespan —
+// how long an idle group is remembered — that defaults to ten half-lives.
+func (c *Correlation) checkDecayed(key, cond *yaml.Node) *posError {
+	if cond == nil {
+		return errAt(pos(key), "decayed_count correlation has no condition")
+	}
+	if !c.Condition.LowerOnly() {
+		return errAt(pos(cond), "decayed_count condition takes gt or gte only (the score is judged as it grows)")
+	}
+	if len(c.Condition.Field) > 1 {
+		return errAt(pos(cond), "decayed_count counts the distinct values of one field, not %d", len(c.Condition.Field))
+	}
+	if c.Timespan == 0 {
+		c.Timespan = decayedForget * c.HalfLife
+	}
+	if c.Timespan < c.HalfLife {
+		return errAt(c.Pos.Timespan, "timespan %v is shorter than the half-life %v: groups would be forgotten before their score fades", c.Timespan, c.HalfLife)
 	}
 	return nil
 }

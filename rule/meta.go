@@ -20,13 +20,16 @@ type Meta struct {
 	Tags           []string
 	References     []string
 	FalsePositives []string
+	// Remediation (vigil extension) says what to do about an alert of
+	// the rule; it travels on the alert.
+	Remediation string
 }
 
 // keys points the parser at every field of m.
 func (m *Meta) keys() metaKeys {
 	return metaKeys{title: &m.Title, id: &m.ID, name: &m.Name, description: &m.Description, status: &m.Status,
 		author: &m.Author, date: &m.Date, modified: &m.Modified, level: &m.Level,
-		tags: &m.Tags, references: &m.References, falsePositives: &m.FalsePositives}
+		tags: &m.Tags, references: &m.References, falsePositives: &m.FalsePositives, remediation: &m.Remediation}
 }
 
 // metaKeys points at the metadata fields of a document being parsed: the
@@ -34,8 +37,8 @@ func (m *Meta) keys() metaKeys {
 // the document type does not have (it is ignored, as other unknown keys
 // are).
 type metaKeys struct {
-	title, id, name, description, status, author, date, modified, level *string
-	tags, references, falsePositives                                    *[]string
+	title, id, name, description, status, author, date, modified, level, remediation *string
+	tags, references, falsePositives                                                 *[]string
 }
 
 // parse reads the document's pairs kvs: the metadata keys into their
@@ -77,6 +80,8 @@ func (m *metaKeys) read(k, v *yaml.Node) (known bool, err *posError) {
 		s = m.modified
 	case "level":
 		s = m.level
+	case "remediation":
+		s = m.remediation
 	case "tags":
 		list = m.tags
 	case "references":

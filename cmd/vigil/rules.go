@@ -299,7 +299,19 @@ func testRuleFile(rf, tf string, o *rule.Options) ruleFileTests {
 	var res ruleFileTests
 	set, errs := o.ParseFileSet(rf)
 	errs = append(errs, set.ApplyFilters()...)
-	eng, cerrs := detect.Compile(set.Rules, detect.Options{Taxonomy: rule.DefaultTaxonomy()})
+	var plan *detect.Correlator
+	opts := detect.Options{Taxonomy: rule.DefaultTaxonomy()}
+	if len(set.Correlations) > 0 {
+		// Correlations of the file refer to rules of the same file.
+		errs = append(errs, set.Link()...)
+		var cerrs []error
+		plan, cerrs = detect.NewCorrelator(set.Correlations, detect.CorrelatorConfig{})
+		errs = append(errs, cerrs...)
+		for _, r := range set.Rules {
+			opts.ExtraFields = append(opts.ExtraFields, plan.Fields(r.ID)...)
+		}
+	}
+	eng, cerrs := detect.Compile(set.Rules, opts)
 	res.notLoaded = append(errs, cerrs...)
 	loaded := eng.Rules()
 	cases, err := parseTests(tf)
@@ -311,11 +323,15 @@ func testRuleFile(rf, tf string, o *rule.Options) ruleFileTests {
 		res.fails = append(res.fails, fmt.Sprintf("%s:%d: %s", tf, line, fmt.Sprintf(format, args...)))
 	}
 	for _, c := range cases {
+		if c.correlation != "" {
+			res.correlationCase(c, set.Correlations, eng, rf, fail)
+			continue
+		}
 		want := loaded
 		if c.rule != "" {
 			want = nil
 			for _, r := range loaded {
-				if r.ID == c.rule || r.Name == c.rule {
+				if r.ID == c.rule || r.Name == c.rule || r.Title == c.rule {
 					want = append(want, r)
 				}
 			}
@@ -371,6 +387,19 @@ type testCase struct {
 	logsource event.Logsource
 	rule      string
 	events    []testEvent
+	// correlation names (id, name or title) a correlation of the file that the
+	// case's sequences test: each `fires` sequence must make it alert,
+	// each `quiet` one must not.
+	correlation string
+	sequences   []testSequence
+}
+
+// testSequence is events fed in order, on their own time stamps, through
+// the file's rules and a fresh correlator.
+type testSequence struct {
+	line   int
+	events []testEvent
+	fires  bool
 }
 
 type testEvent struct {
@@ -432,15 +461,44 @@ func parseTests(path string) ([]testCase, error) {
 					}
 					c.events = append(c.events, testEvent{line: ev.Line, rec: rec, match: k.Value == "match"})
 				}
+			case "correlation":
+				c.correlation = v.Value
+			case "fires", "quiet":
+				if v.Kind != yaml.SequenceNode {
+					return nil, fail(v, "%s must be a list of sequences (each a list of events)", k.Value)
+				}
+				for _, sq := range v.Content {
+					if sq.Kind != yaml.SequenceNode || len(sq.Content) == 0 {
+						return nil, fail(sq, "a sequence is a list of events")
+					}
+					seq := testSequence{line: sq.Line, fires: k.Value == "fires"}
+					for _, ev := range sq.Content {
+						rec, err := eventRecord(ev)
+						if err != nil {
+							return nil, fail(ev, "%v", err)
+						}
+						seq.events = append(seq.events, testEvent{line: ev.Line, rec: rec})
+					}
+					c.sequences = append(c.sequences, seq)
+				}
 			case "name", "description":
 			default:
-				return nil, fail(k, "unknown key %q in a test case (known: name, format, logsource, rule, match, nomatch)", k.Value)
+				return nil, fail(k, "unknown key %q in a test case (known: name, format, logsource, rule, match, nomatch, correlation, fires, quiet)", k.Value)
 			}
 		}
 		if c.format == "" {
 			return nil, fail(item, "test case has no format (one of %s)", strings.Join(decode.Formats(), ", "))
 		}
-		if len(c.events) == 0 {
+		if c.correlation != "" {
+			if len(c.events) > 0 || c.rule != "" {
+				return nil, fail(item, "a correlation test case has fires and quiet sequences, not match, nomatch or rule")
+			}
+			if len(c.sequences) == 0 {
+				return nil, fail(item, "test case has no sequences under fires or quiet")
+			}
+		} else if len(c.sequences) > 0 {
+			return nil, fail(item, "fires and quiet need correlation: the correlation they test")
+		} else if len(c.events) == 0 {
 			return nil, fail(item, "test case has no events under match or nomatch")
 		}
 		cases = append(cases, c)
@@ -472,4 +530,90 @@ func eventRecord(n *yaml.Node) ([]byte, error) {
 		return json.Marshal(v)
 	}
 	return nil, errors.New("an event is a map (sent as JSON) or a text record")
+}
+
+// correlationCase runs the sequences of a correlation test case: each
+// through the engine and a fresh correlator (flushed at its end), checking
+// whether the named correlation alerted.
+func (res *ruleFileTests) correlationCase(c testCase, corrs []*rule.Correlation, eng *detect.Engine, rf string, fail func(int, string, ...any)) {
+	var target *rule.Correlation
+	for _, k := range corrs {
+		if k.ID == c.correlation || k.Name == c.correlation || k.Title == c.correlation {
+			target = k
+		}
+	}
+	if target == nil {
+		fail(c.line, "correlation %q is not in %s (or did not load)", c.correlation, rf)
+		return
+	}
+	dec, err := decode.New(c.format)
+	if err != nil {
+		fail(c.line, "%v", err)
+		return
+	}
+	for _, sq := range c.sequences {
+		k, errs := detect.NewCorrelator(corrs, detect.CorrelatorConfig{})
+		if len(errs) > 0 {
+			fail(sq.line, "correlations do not compile: %v", errors.Join(errs...))
+			continue
+		}
+		var hits []detect.CorrelationHit
+		ok := true
+		for _, ev := range sq.events {
+			var e event.Event
+			e.Fields.Bind(eng.Dict())
+			e.Format, e.Raw = c.format, ev.rec
+			if err := dec.Decode(ev.rec, &e); err != nil {
+				fail(ev.line, "event does not decode: %v", decode.WithFormat(c.format, err))
+				ok = false
+				break
+			}
+			c.applyLogsource(&e)
+			if e.Time.IsZero() {
+				fail(ev.line, "event has no time stamp: a correlation needs one")
+				ok = false
+				break
+			}
+			for _, r := range eng.Match(&e, nil) {
+				if !k.Feeds(r.ID) {
+					continue
+				}
+				names := k.Fields(r.ID)
+				m := detect.Match{Rule: r.ID, Workspace: "test", Time: e.Time, Values: make([]string, len(names)),
+					Evidence: detect.Evidence{Time: e.Time, Line: ev.line}}
+				for i, n := range names {
+					if v, ok := e.Get(n); ok {
+						m.Values[i] = strings.Clone(v)
+					}
+				}
+				hits = k.Observe(m, hits)
+			}
+		}
+		if !ok {
+			continue
+		}
+		hits = k.Flush(hits)
+		got := slices.ContainsFunc(hits, func(h detect.CorrelationHit) bool { return h.Correlation == target })
+		switch {
+		case sq.fires && !got:
+			fail(sq.line, "correlation %q did not alert on a sequence that must make it alert", target.Title)
+		case !sq.fires && got:
+			fail(sq.line, "correlation %q alerted on a sequence that must not make it alert", target.Title)
+		default:
+			res.passed++
+		}
+	}
+}
+
+// applyLogsource sets the parts of the case's logsource on the event.
+func (c *testCase) applyLogsource(e *event.Event) {
+	if c.logsource.Product != "" {
+		e.Logsource.Product = c.logsource.Product
+	}
+	if c.logsource.Category != "" {
+		e.Logsource.Category = c.logsource.Category
+	}
+	if c.logsource.Service != "" {
+		e.Logsource.Service = c.logsource.Service
+	}
 }

@@ -1,0 +1,3 @@
+module github.com/vigil-sec/vigil/bench/bruteforce
+
+go 1.26.0
