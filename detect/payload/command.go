@@ -1,4 +1,39 @@
 package payload
 
-// CommandInjection reports whether a decoded value carries an OS command.
-func CommandInjection(v string) bool { return false }
+import (
+	"regexp"
+	"strings"
+)
+
+// CommandInjection reports whether a decoded value carries an OS command
+// meant for a shell the application passes it to: a command separator or
+// substitution followed by a command, or a known download-and-run or
+// reverse-shell shape.
+func CommandInjection(v string) bool {
+	if len(v) < 3 || !strings.ContainsAny(v, ";|&`$\n\r()<>") {
+		return false
+	}
+	low := strings.ToLower(v)
+	for _, re := range cmdPatterns {
+		if re.MatchString(low) {
+			return true
+		}
+	}
+	return false
+}
+
+// shellCommands are the programs an injected command runs first: recon,
+// download, shells and interpreters.
+const shellCommands = `(cat|ls|id|whoami|uname|pwd|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[23]?|perl|php|ruby|ping|nslookup|dig|sleep|echo|rm|chmod|chown|touch|mkdir|ps|kill|busybox|tftp|telnet|ifconfig|ip|netstat|env|set|dir|type|net|ipconfig|systeminfo|tasklist|powershell|cmd|certutil|bitsadmin|whoami\.exe|cmd\.exe|powershell\.exe|/bin/[a-z]+|/usr/bin/[a-z]+)`
+
+var cmdPatterns = []*regexp.Regexp{
+	// A separator (; | || && newline) then a command word and an argument
+	// or the end.
+	regexp.MustCompile(`([;|&\n\r]|\|\||&&)\s*` + shellCommands + `(\s|$|[;|&<>])`),
+	// Command substitution: $(…) and backticks around a command.
+	regexp.MustCompile(`\$\(\s*` + shellCommands + `\b|` + "`" + `\s*` + shellCommands + `\b[^` + "`" + `]*` + "`"),
+	// Shell variable tricks used to dodge filters: ${IFS}, $IFS$9.
+	regexp.MustCompile(`\$\{?ifs\}?`),
+	// Reverse shells and download-and-run.
+	regexp.MustCompile(`/dev/(tcp|udp)/|\b(nc|ncat|netcat)\b.{0,40}\s-[a-z]*e\s|\b(wget|curl)\b.{0,120}\|\s*(ba|z|k)?sh\b`),
+}

@@ -116,7 +116,7 @@ var sqlPatterns = func() []*regexp.Regexp {
 		`@@(version|datadir|hostname|servername|basedir|tmpdir|spid|language)`,
 		`\b(version|database|user|current_user|system_user|session_user|schema|@@version) ?\( ?\)`,
 		// A SELECT with a FROM, or a complete statement.
-		`\bselect (\*|distinct|top \d|null|count ?\(|[\w@(),.'"` + "`" + `\[\]* ]{1,120}? from [\w.\[\]` + "`" + `"]+)`,
+		`\bselect (\*|distinct|top \d|null|count ?\(|[\w@(),.'"` + "`" + `\[\]* ]{0,120}?[,(@*][\w@(),.'"` + "`" + `\[\]* ]{0,120}? from [\w.\[\]` + "`" + `"]+|[\w.@` + "`" + `\[\]]+ from [\w.\[\]` + "`" + `"]+ ?($|;|--|#|\)|where\b|limit\b|order\b|union\b))`,
 		`\b(insert into|delete from|drop (table|database|schema)|truncate table|alter table|create (table|user|database)|exec(ute)? (master|xp_|sp_|\()|declare @|shutdown with)`,
 		`\bupdate [\w.` + "`" + `\[\]]+ set [\w` + "`" + `]+ ?=`,
 		// Stacked statements after a closed value.

@@ -1,4 +1,46 @@
 package payload
 
-// PathTraversal reports whether a decoded value climbs out of the web root.
-func PathTraversal(v string) bool { return false }
+import (
+	"regexp"
+	"strings"
+)
+
+// PathTraversal reports whether a decoded value climbs out of the web root
+// or names a system file: `../` runs (either slash, also the overlong and
+// Unicode forms once decoded), absolute paths to well-known files, and
+// file-inclusion wrappers.
+func PathTraversal(v string) bool {
+	if len(v) < 4 {
+		return false
+	}
+	low := strings.ToLower(v)
+	// Overlong UTF-8 of '.' and '/' (%c0%ae, %c0%af) that old servers
+	// accepted: fold them to their ASCII meaning.
+	if strings.ContainsAny(low, "\xc0\xc1\xe0") {
+		low = strings.NewReplacer("\xc0\xae", ".", "\xc0\xaf", "/", "\xc1\x9c", "\\", "\xe0\x80\xae", ".").Replace(low)
+	}
+	if strings.Contains(low, "..") {
+		if traversalUp.MatchString(low) {
+			return true
+		}
+	}
+	for _, re := range traversalPatterns {
+		if re.MatchString(low) {
+			return true
+		}
+	}
+	return false
+}
+
+// traversalUp is two steps up, or one step up to a well-known directory:
+// one `../` alone is how relative links are written.
+var traversalUp = regexp.MustCompile(`(\.\.+[/\\]+){2,}|(^|[/\\=])\.\.+[/\\]+(etc|windows|winnt|boot|proc|usr|var|root|home|system32|inetpub|web-inf|meta-inf)\b|[/\\]\.\.+$`)
+
+var traversalPatterns = []*regexp.Regexp{
+	// System files named by absolute path.
+	regexp.MustCompile(`(^|[/\\=])(etc[/\\](passwd|shadow|group|hosts|issue|hostname|crontab|sudoers|ssh/)|proc[/\\](self|\d+)[/\\]|(c:)?[/\\]?(windows|winnt)[/\\](win\.ini|system\.ini|system32)|boot\.ini|web-inf[/\\]web\.xml)`),
+	// File-inclusion wrappers.
+	regexp.MustCompile(`^(php|file|zip|phar|expect|data|glob)://|php://(filter|input)`),
+	// A NUL byte that cuts the path short.
+	regexp.MustCompile(`\.\.[/\\].*\x00`),
+}
