@@ -10,7 +10,7 @@ import (
 
 // CodecVersion names the layout AppendRules writes; DecodeRules refuses
 // any other. Change it with every change of the rule model.
-const CodecVersion = 1
+const CodecVersion = 2
 
 // AppendRules appends a compact binary form of parsed rules to b: what a
 // rule cache keeps so that a start need not parse the YAML again.
@@ -139,6 +139,7 @@ func (e *encoder) matcher(m *Matcher) {
 	e.bool(m.Neq)
 	e.uint(uint64(m.Time))
 	e.str(m.Position)
+	e.str(m.Payload)
 	e.pos(m.Pos)
 	e.count(len(m.Values), m.Values == nil)
 	for i := range m.Values {
@@ -361,6 +362,7 @@ func (d *decoder) matcher() *Matcher {
 	m.Neq = d.bool()
 	m.Time = TimePart(d.uint())
 	m.Position = d.str()
+	m.Payload = d.str()
 	m.Pos = d.pos()
 	if n := d.len(); n >= 0 {
 		m.Values = make([]Value, n)

@@ -88,15 +88,16 @@ func Inputs(s string, fn func(string) bool) bool {
 	if len(s) > maxInput {
 		s = s[:maxInput]
 	}
-	if fn(URLDecode(s)) {
-		return true
-	}
 	query := s
-	if i := strings.IndexByte(s, '?'); i >= 0 {
+	if i := strings.IndexByte(s, '?'); i >= 0 && !strings.ContainsAny(s[:i], " '\"+") {
+		// A path and a query string: the parts are inspected on their own
+		// (the whole adds nothing an injection into one part lacks).
 		query = s[i+1:]
 		if fn(URLDecode(s[:i])) {
 			return true
 		}
+	} else if fn(URLDecode(s)) {
+		return true
 	}
 	if !strings.ContainsAny(query, "&=;") {
 		return false
@@ -107,7 +108,7 @@ func Inputs(s string, fn func(string) bool) bool {
 		part, query, _ = strings.Cut(query, "&")
 		name, value, ok := strings.Cut(part, "=")
 		if !ok {
-			if part != s && fn(URLDecode(part)) {
+			if part != s && part != query && fn(URLDecode(part)) {
 				return true
 			}
 			continue

@@ -30,8 +30,8 @@ func SQLiRules(v string) bool {
 		return false
 	}
 	n := NormalizeSQL(v)
-	for _, re := range sqlPatterns {
-		if re.MatchString(n) {
+	for i := range sqlChecks {
+		if sqlChecks[i].match(n) {
 			return true
 		}
 	}
@@ -100,54 +100,69 @@ func NormalizeSQL(v string) string {
 	return string(b)
 }
 
-// sqlPatterns are checks on the normalized value; each is a shape that
-// only SQL written into a value takes.
-var sqlPatterns = func() []*regexp.Regexp {
-	srcs := []string{
+// sqlCheck is a check on the normalized value, a shape that only SQL
+// written into a value takes, with the words one of which it needs: a
+// substring test skips most expressions on most values.
+type sqlCheck struct {
+	need []string
+	re   *regexp.Regexp
+}
+
+func (c *sqlCheck) match(n string) bool {
+	for _, w := range c.need {
+		if strings.Contains(n, w) {
+			return c.re.MatchString(n)
+		}
+	}
+	return false
+}
+
+var sqlChecks = func() []sqlCheck {
+	srcs := []struct{ need, re string }{
 		// UNION-based extraction.
-		`\bunion (all |distinct )?\(* ?select\b`,
+		{"union", `\bunion (all |distinct )?\(* ?select\b`},
 		// Time-based blind: the delay functions of each database.
-		`\b(sleep|pg_sleep|benchmark|dbms_lock\.sleep|dbms_pipe\.receive_message|randomblob) ?\(`,
-		`\bwaitfor (delay|time) ?['"\d]`,
+		{"sleep,benchmark,dbms_,randomblob", `\b(sleep|pg_sleep|benchmark|dbms_lock\.sleep|dbms_pipe\.receive_message|randomblob) ?\(`},
+		{"waitfor", `\bwaitfor (delay|time) ?['"\d]`},
 		// Catalog probing.
-		`\b(information_schema|sysobjects|syscolumns|sys\.(tables|columns|objects|databases|all_tables)|pg_catalog|pg_tables|pg_user|pg_shadow|mysql\.(user|db)|all_tables|all_tab_columns|user_tables|msysobjects|msysaccessobjects|sqlite_master|rdb\$[a-z_]+|domain\.(tables|columns|domains)|sysibm\.[a-z]+|syscat\.[a-z]+)\b`,
+		{"information_schema,sys,pg_,mysql.,all_ta,user_tables,msys,sqlite_master,rdb$,domain.", `\b(information_schema|sysobjects|syscolumns|sys\.(tables|columns|objects|databases|all_tables)|pg_catalog|pg_tables|pg_user|pg_shadow|mysql\.(user|db)|all_tables|all_tab_columns|user_tables|msysobjects|msysaccessobjects|sqlite_master|rdb\$[a-z_]+|domain\.(tables|columns|domains)|sysibm\.[a-z]+|syscat\.[a-z]+)\b`},
 		// Dangerous functions and procedures.
-		`\b(xp_cmdshell|xp_regread|xp_dirtree|sp_executesql|sp_oacreate|sp_password|load_file|into (out|dump)file|utl_inaddr|utl_http|dbms_[a-z_]+|extractvalue|updatexml|sys_exec|sys_eval|openrowset|opendatasource|lo_import|lo_export|pg_read_file|copy .{0,40}\bprogram)\b`,
-		`@@(version|datadir|hostname|servername|basedir|tmpdir|spid|language)`,
-		`\b(version|database|user|current_user|system_user|session_user|schema|@@version) ?\( ?\)`,
+		{"xp_,sp_,load_file,into ,utl_,dbms_,extractvalue,updatexml,sys_e,openrowset,opendatasource,lo_,pg_read_file,program", `\b(xp_cmdshell|xp_regread|xp_dirtree|sp_executesql|sp_oacreate|sp_password|load_file|into (out|dump)file|utl_inaddr|utl_http|dbms_[a-z_]+|extractvalue|updatexml|sys_exec|sys_eval|openrowset|opendatasource|lo_import|lo_export|pg_read_file|copy .{0,40}\bprogram)\b`},
+		{"@@", `@@(version|datadir|hostname|servername|basedir|tmpdir|spid|language)`},
+		{"(", `\b(version|database|user|current_user|system_user|session_user|schema|@@version) ?\( ?\)`},
 		// A SELECT with a FROM, or a complete statement.
-		`\bselect (\*|distinct|top \d|null|count ?\(|[\w@(),.'"` + "`" + `\[\]* ]{0,120}?[,(@*][\w@(),.'"` + "`" + `\[\]* ]{0,120}? from [\w.\[\]` + "`" + `"]+|[\w.@` + "`" + `\[\]]+ from [\w.\[\]` + "`" + `"]+ ?($|;|--|#|\)|where\b|limit\b|order\b|union\b))`,
-		`\b(insert into|delete from|drop (table|database|schema)|truncate table|alter table|create (table|user|database)|exec(ute)? (master|xp_|sp_|\()|declare @|shutdown with)`,
-		`\bupdate [\w.` + "`" + `\[\]]+ set [\w` + "`" + `]+ ?=`,
+		{"select", `\bselect (\*|distinct|top \d|null|count ?\(|[\w@(),.'"` + "`" + `\[\]* ]{0,120}?[,(@*][\w@(),.'"` + "`" + `\[\]* ]{0,120}? from [\w.\[\]` + "`" + `"]+|[\w.@` + "`" + `\[\]]+ from [\w.\[\]` + "`" + `"]+ ?($|;|--|#|\)|where\b|limit\b|order\b|union\b))`},
+		{"insert,delete,drop,truncate,alter,create,exec,declare,shutdown", `\b(insert into|delete from|drop (table|database|schema)|truncate table|alter table|create (table|user|database)|exec(ute)? (master|xp_|sp_|\()|declare @|shutdown with)`},
+		{"update", `\bupdate [\w.` + "`" + `\[\]]+ set [\w` + "`" + `]+ ?=`},
 		// Stacked statements after a closed value.
-		`(^|['")\d]) ?; ?(select|insert|update|delete|drop|create|alter|declare|shutdown|truncate|grant|revoke|waitfor|if|begin|set|call|rename|load|handler|use)\b`,
+		{";", `(^|['")\d]) ?; ?(select|insert|update|delete|drop|create|alter|declare|shutdown|truncate|grant|revoke|waitfor|if|begin|set|call|rename|load|handler|use)\b`},
 		// A closed string followed by a comment that cuts the rest of the
 		// query (MySQL wants a space or the end after --).
-		`['"] ?--( |$)`,
-		`['"] #( |$)`,
+		{"--", `['"] ?--( |$)`},
+		{"#", `['"] #( |$)`},
 		// Tautologies and boolean probes after a closed value or a number.
-		`(['")]|\b\d+) ?(or|and|xor|not|\|\||&&|div|having|where) ?\(* ?(not )?(['"]?[\w.@$]*['"]?|\d+) ?(=|<=>|<>|!=|\blike\b|>|<|\bis\b|\bin ?\(|\bbetween\b|\bregexp\b|\brlike\b|\bsounds like\b)`,
-		`['")] ?(or|and|xor|\|\||&&) ?\(* ?(true|false|null|not\b|[a-z_]+ ?\()`,
+		{"or,and,not,||,&&,div,having,where", `(['")]|\b\d+) ?(or|and|xor|not|\|\||&&|div|having|where) ?\(* ?(not )?(['"]?[\w.@$]*['"]?|\d+) ?(=|<=>|<>|!=|\blike\b|>|<|\bis\b|\bin ?\(|\bbetween\b|\bregexp\b|\brlike\b|\bsounds like\b)`},
+		{"or,and,||,&&", `['")] ?(or|and|xor|\|\||&&) ?\(* ?(true|false|null|not\b|[a-z_]+ ?\()`},
 		// A value that starts with the boolean operator (the application
 		// supplies the opening part).
-		`^ ?\)* ?(or|and|\|\||&&) \(* ?('[^']*'|"[^"]*"|\d+|true|false|null)( ?(=|<|>|\blike\b|\bbetween\b|\bis\b)| ?(--|#|;)| ?$)`,
-		`(^|['")]) ?(or|and) \d+ ?(--|#|$)`,
+		{"or,and,||,&&", `^ ?\)* ?(or|and|\|\||&&) \(* ?('[^']*'|"[^"]*"|\d+|true|false|null)( ?(=|<|>|\blike\b|\bbetween\b|\bis\b)| ?(--|#|;)| ?$)`},
+		{"or,and", `(^|['")]) ?(or|and) \d+ ?(--|#|$)`},
 		// sqlmap's boolean probes: WHERE with a number comparison, and the
 		// rarely written functions it compares through.
-		`\b(where|having) \d+ ?[=<>]`,
-		`\b(make_set|elt|gtid_subset|json_keys|extractvalue|updatexml|name_const|row_count|found_rows) ?\(`,
+		{"where,having", `\b(where|having) \d+ ?[=<>]`},
+		{"(", `\b(make_set|elt|gtid_subset|json_keys|extractvalue|updatexml|name_const|row_count|found_rows) ?\(`},
 		// ORDER BY / GROUP BY column probing.
-		`(['")]|\b\d+) ?(order|group) by \d+`,
+		{" by ", `(['")]|\b\d+) ?(order|group) by \d+`},
 		// Obfuscated strings built from codes, and hex literals in a comparison.
-		`\b(char|chr|nchar) ?\( ?\d+ ?(, ?\d+ ?)*\)( ?(\+|\|\|) ?(char|chr|nchar) ?\()?`,
-		`\b(concat|concat_ws|group_concat|ascii|substring|substr|mid|ord|hex|unhex|cast|convert|ifnull|isnull|iif|elt|make_set|json_keys|gtid_subset|exp|floor|rand) ?\(.{0,200}\b(select|from|0x[0-9a-f]+|as (char|varchar|nvarchar|int|signed|text))\b`,
-		`(=|like) ?0x[0-9a-f]{4,}`,
-		`\bcase when .{0,120}\bthen\b`,
-		`\bif ?\( ?\d+ ?[=<>]`,
+		{"char,chr", `\b(char|chr|nchar) ?\( ?\d+ ?(, ?\d+ ?)*\)( ?(\+|\|\|) ?(char|chr|nchar) ?\()?`},
+		{"(", `\b(concat|concat_ws|group_concat|ascii|substring|substr|mid|ord|hex|unhex|cast|convert|ifnull|isnull|iif|elt|make_set|json_keys|gtid_subset|exp|floor|rand) ?\(.{0,200}\b(select|from|0x[0-9a-f]+|as (char|varchar|nvarchar|int|signed|text))\b`},
+		{"0x", `(=|like) ?0x[0-9a-f]{4,}`},
+		{"case", `\bcase when .{0,120}\bthen\b`},
+		{"if", `\bif ?\( ?\d+ ?[=<>]`},
 	}
-	out := make([]*regexp.Regexp, len(srcs))
+	out := make([]sqlCheck, len(srcs))
 	for i, s := range srcs {
-		out[i] = regexp.MustCompile(s)
+		out[i] = sqlCheck{need: strings.Split(s.need, ","), re: regexp.MustCompile(s.re)}
 	}
 	return out
 }()
