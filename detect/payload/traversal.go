@@ -24,6 +24,9 @@ func PathTraversal(v string) bool {
 			return true
 		}
 	}
+	if !strings.ContainsAny(low, "/\\:\x00") {
+		return false
+	}
 	for _, re := range traversalPatterns {
 		if re.MatchString(low) {
 			return true
