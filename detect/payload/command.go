@@ -10,7 +10,7 @@ import (
 // substitution followed by a command, or a known download-and-run or
 // reverse-shell shape.
 func CommandInjection(v string) bool {
-	if len(v) < 3 || !strings.ContainsAny(v, ";|&`$\n\r()<>") {
+	if len(v) < 3 || !strings.ContainsAny(v, ";|&`$\n\r()<>/") {
 		return false
 	}
 	low := strings.ToLower(v)
@@ -32,6 +32,11 @@ var cmdPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`([;|&\n\r]|\|\||&&)\s*` + shellCommands + `(\s|$|[;|&<>])`),
 	// Command substitution: $(…) and backticks around a command.
 	regexp.MustCompile(`\$\(\s*` + shellCommands + `\b|` + "`" + `\s*` + shellCommands + `\b[^` + "`" + `]*` + "`"),
+	// Server-side include of a command, and a program named by its path.
+	regexp.MustCompile(`<!--#(exec|include)\b|(^|[;|&]\s*)/?(usr/)?s?bin/[a-z]+|(\s|[;|&])dir\s+[a-z]:`),
+	// Code injection that calls a shell, and the ping of time-based blind
+	// command injection.
+	regexp.MustCompile(`\b(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*\(\s*['"]|\bping(\.exe)?\s+-[nic]\s+\d+\s`),
 	// Shell variable tricks used to dodge filters: ${IFS}, $IFS$9.
 	regexp.MustCompile(`\$\{?ifs\}?`),
 	// Reverse shells and download-and-run.

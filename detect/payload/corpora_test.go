@@ -167,3 +167,58 @@ func pct(a, n int) float64 {
 	}
 	return 100 * float64(a) / float64(n)
 }
+
+// TestOtherPayloadCorpora reports the XSS, command injection and path
+// traversal checks on the labelled sets that hold them (libinjection's XSS
+// files, the HTTP parameter set's xss, cmdi and path-traversal rows) and
+// how often each flags the benign parameter values. The sets are small
+// and one-sided, so only a floor is enforced.
+func TestOtherPayloadCorpora(t *testing.T) {
+	if _, err := os.Stat(corporaDir); err != nil {
+		t.Skipf("SQL injection corpora not present at %s (shared data folder absent): %v", corporaDir, err)
+	}
+	r := csv.NewReader(strings.NewReader(string(gunzip(t, filepath.Join(corporaDir, "httpparams", "payload_train.csv.gz")))))
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("corpus httpparams/payload_train.csv.gz: %v", err)
+	}
+	byType := map[string][]string{}
+	for i, row := range rows {
+		if i > 0 && len(row) >= 4 {
+			byType[row[2]] = append(byType[row[2]], row[0])
+		}
+	}
+	var xssLines []string
+	xss, _ := filepath.Glob(filepath.Join(corporaDir, "libinjection", "positive_xss", "*.txt"))
+	for _, p := range xss {
+		xssLines = append(xssLines, readLines(t, p)...)
+	}
+	rate := func(k Kind, vals []string) float64 {
+		n := 0
+		for _, v := range vals {
+			if Detect(k, v) {
+				n++
+			}
+		}
+		return pct(n, len(vals))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-10s %-40s %7s %9s %14s\n", "check", "attack set", "inputs", "detected", "benign flagged")
+	for _, c := range []struct {
+		k    Kind
+		name string
+		vals []string
+	}{
+		{XSS, "libinjection/positive_xss/*.txt", xssLines},
+		{XSS, "httpparams (xss)", byType["xss"]},
+		{Command, "httpparams (cmdi)", byType["cmdi"]},
+		{Traversal, "httpparams (path-traversal)", byType["path-traversal"]},
+	} {
+		d, fp := rate(c.k, c.vals), rate(c.k, byType["norm"])
+		fmt.Fprintf(&b, "%-10s %-40s %7d %8.2f%% %13.2f%%\n", c.k, c.name, len(c.vals), d, fp)
+		if d < 50 || fp > 0.5 {
+			t.Errorf("%v on %s: %.2f%% detected, %.2f%% of benign values flagged", c.k, c.name, d, fp)
+		}
+	}
+	t.Log("\n" + b.String())
+}

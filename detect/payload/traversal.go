@@ -19,12 +19,16 @@ func PathTraversal(v string) bool {
 	if strings.ContainsAny(low, "\xc0\xc1\xe0") {
 		low = strings.NewReplacer("\xc0\xae", ".", "\xc0\xaf", "/", "\xc1\x9c", "\\", "\xe0\x80\xae", ".").Replace(low)
 	}
+	if strings.Contains(low, "/./") || strings.Contains(low, "\\.\\") {
+		// "/./" is a no-op step written to break up a "../../" run.
+		low = strings.NewReplacer("/./", "/", "\\.\\", "\\").Replace(low)
+	}
 	if strings.Contains(low, "..") {
 		if traversalUp.MatchString(low) {
 			return true
 		}
 	}
-	if !strings.ContainsAny(low, "/\\:\x00") {
+	if !strings.ContainsAny(low, "/\\:.\x00") {
 		return false
 	}
 	for _, re := range traversalPatterns {
@@ -37,13 +41,16 @@ func PathTraversal(v string) bool {
 
 // traversalUp is two steps up, or one step up to a well-known directory:
 // one `../` alone is how relative links are written.
-var traversalUp = regexp.MustCompile(`(\.\.+[/\\]+){2,}|(^|[/\\=])\.\.+[/\\]+(etc|windows|winnt|boot|proc|usr|var|root|home|system32|inetpub|web-inf|meta-inf)\b|[/\\]\.\.+$`)
+var traversalUp = regexp.MustCompile(`(\.\.+([/\\]+|0x2f|0x5c)){2,}|(^|[/\\=])\.\.+[/\\]+(etc|windows|winnt|boot|proc|usr|var|root|home|system32|inetpub|web-inf|meta-inf)\b|[/\\]\.\.+$`)
 
 var traversalPatterns = []*regexp.Regexp{
 	// System files named by absolute path.
 	regexp.MustCompile(`(^|[/\\=])(etc[/\\](passwd|shadow|group|hosts|issue|hostname|crontab|sudoers|ssh/)|proc[/\\](self|\d+)[/\\]|(c:)?[/\\]?(windows|winnt)[/\\](win\.ini|system\.ini|system32)|boot\.ini|web-inf[/\\]web\.xml)`),
+	// Files only an attacker asks for, also with the separators stripped
+	// by a filter that the attack tried to get around.
+	regexp.MustCompile(`etc[/\\]*(passwd|shadow)\b|\b(boot|win|system)\.ini\b|web-inf[/\\]*web\.xml`),
 	// File-inclusion wrappers.
-	regexp.MustCompile(`^(php|file|zip|phar|expect|data|glob)://|php://(filter|input)`),
+	regexp.MustCompile(`^(php|file|zip|phar|expect|data|glob):/|php://(filter|input)`),
 	// A NUL byte that cuts the path short.
 	regexp.MustCompile(`\.\.[/\\].*\x00`),
 }
