@@ -23,6 +23,10 @@ func TestDetectKinds(t *testing.T) {
 		{SQL, "/search?q=rock+and+roll&page=2", false},
 		{SQL, "/products?name=O%27Reilly+books&sort=price", false},
 		{SQL, "/index.html", false},
+		// One word in double quotes is how people quote in a search; the
+		// same in single quotes is an SQL string around an operator.
+		{SQL, "q=%22IS%22+STAMP", false},
+		{SQL, "q=A+%27DIV%27+B", true},
 		{SQL, "q=select+your+size+from+the+list", false},
 		{XSS, "q=%3Cscript%3Ealert(1)%3C/script%3E", true},
 		{XSS, "next=javascript:alert(document.cookie)", true},

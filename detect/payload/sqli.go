@@ -168,15 +168,16 @@ var sqlChecks = func() []sqlCheck {
 }()
 
 // quotedWord tells a libinjection verdict of string-operator-string made
-// of one quoted word ("LIKE", 'IS' in a product name or a search) from an
-// injection: an attack closes a string and adds something to it, it does
-// not quote a lone operator.
+// of one word in double quotes ("LIKE", "IS" in a product name or a
+// search, the way people quote a word) from an injection, which closes a
+// string and adds to it. A word in single quotes ('DIV') stays an
+// injection: that is how SQL writes a string.
 func quotedWord(fingerprint, v string) bool {
 	if fingerprint != "sos" {
 		return false
 	}
-	i := strings.IndexAny(v, `'"`)
-	if i < 0 {
+	i := strings.IndexByte(v, '"')
+	if i < 0 || strings.IndexByte(v, '\'') >= 0 {
 		return false
 	}
 	q := v[i]
