@@ -10,8 +10,12 @@ import (
 // substitution followed by a command, or a known download-and-run or
 // reverse-shell shape.
 func CommandInjection(v string) bool {
-	if len(v) < 3 || !strings.ContainsAny(v, ";|&`$\n\r()<>/") {
+	if len(v) < 3 {
 		return false
+	}
+	if !strings.ContainsAny(v, ";|&`$\n\r()<>") {
+		// Without a separator only a program named by its path is left.
+		return strings.Contains(v, "bin/") && binPath.MatchString(strings.ToLower(v))
 	}
 	low := strings.ToLower(v)
 	for _, re := range cmdPatterns {
@@ -19,8 +23,12 @@ func CommandInjection(v string) bool {
 			return true
 		}
 	}
-	return false
+	return binPath.MatchString(low)
 }
+
+// binPath is a value that is a program named by its path (/usr/bin/id),
+// alone or after a separator.
+var binPath = regexp.MustCompile(`(^|[;|&]\s*)/?(usr/)?s?bin/[a-z]+`)
 
 // shellCommands are the programs an injected command runs first: recon,
 // download, shells and interpreters.
@@ -32,8 +40,8 @@ var cmdPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`([;|&\n\r]|\|\||&&)\s*` + shellCommands + `(\s|$|[;|&<>])`),
 	// Command substitution: $(…) and backticks around a command.
 	regexp.MustCompile(`\$\(\s*` + shellCommands + `\b|` + "`" + `\s*` + shellCommands + `\b[^` + "`" + `]*` + "`"),
-	// Server-side include of a command, and a program named by its path.
-	regexp.MustCompile(`<!--#(exec|include)\b|(^|[;|&]\s*)/?(usr/)?s?bin/[a-z]+|(\s|[;|&])dir\s+[a-z]:`),
+	// Server-side include of a command, and Windows' dir of a drive.
+	regexp.MustCompile(`<!--#(exec|include)\b|(\s|[;|&])dir\s+[a-z]:`),
 	// Code injection that calls a shell, and the ping of time-based blind
 	// command injection.
 	regexp.MustCompile(`\b(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*\(\s*['"]|\bping(\.exe)?\s+-[nic]\s+\d+\s`),

@@ -14,7 +14,7 @@ import (
 // words or numbers, time-based blind functions, catalog probing, stacked
 // statements — written from how the attacks work, not from samples.
 func SQLi(v string) bool {
-	if len(v) < 2 {
+	if len(v) < 2 || !sqlTrigger(v) {
 		return false
 	}
 	if ok, fp := libinjection.IsSQLi(v); ok && !quotedWord(fp, v) {

@@ -31,9 +31,15 @@ func PathTraversal(v string) bool {
 	if !strings.ContainsAny(low, "/\\:.\x00") {
 		return false
 	}
-	for _, re := range traversalPatterns {
-		if re.MatchString(low) {
-			return true
+	for i := range traversalPatterns {
+		c := &traversalPatterns[i]
+		for _, w := range c.need {
+			if strings.Contains(low, w) {
+				if c.re.MatchString(low) {
+					return true
+				}
+				break
+			}
 		}
 	}
 	return false
@@ -43,14 +49,19 @@ func PathTraversal(v string) bool {
 // one `../` alone is how relative links are written.
 var traversalUp = regexp.MustCompile(`(\.\.+([/\\]+|0x2f|0x5c)){2,}|(^|[/\\=])\.\.+[/\\]+(etc|windows|winnt|boot|proc|usr|var|root|home|system32|inetpub|web-inf|meta-inf)\b|[/\\]\.\.+$`)
 
-var traversalPatterns = []*regexp.Regexp{
+// traversalPatterns are checks each run only when the value holds one of
+// the words it needs.
+var traversalPatterns = []struct {
+	need []string
+	re   *regexp.Regexp
+}{
 	// System files named by absolute path.
-	regexp.MustCompile(`(^|[/\\=])(etc[/\\](passwd|shadow|group|hosts|issue|hostname|crontab|sudoers|ssh/)|proc[/\\](self|\d+)[/\\]|(c:)?[/\\]?(windows|winnt)[/\\](win\.ini|system\.ini|system32)|boot\.ini|web-inf[/\\]web\.xml)`),
+	{[]string{"etc", "proc", "win", "boot", "web-inf"}, regexp.MustCompile(`(^|[/\\=])(etc[/\\](passwd|shadow|group|hosts|issue|hostname|crontab|sudoers|ssh/)|proc[/\\](self|\d+)[/\\]|(c:)?[/\\]?(windows|winnt)[/\\](win\.ini|system\.ini|system32)|boot\.ini|web-inf[/\\]web\.xml)`)},
 	// Files only an attacker asks for, also with the separators stripped
 	// by a filter that the attack tried to get around.
-	regexp.MustCompile(`etc[/\\]*(passwd|shadow)\b|\b(boot|win|system)\.ini\b|web-inf[/\\]*web\.xml`),
+	{[]string{"etc", ".ini", "web-inf"}, regexp.MustCompile(`etc[/\\]*(passwd|shadow)\b|\b(boot|win|system)\.ini\b|web-inf[/\\]*web\.xml`)},
 	// File-inclusion wrappers.
-	regexp.MustCompile(`^(php|file|zip|phar|expect|data|glob):/|php://(filter|input)`),
+	{[]string{":/"}, regexp.MustCompile(`^(php|file|zip|phar|expect|data|glob):/|php://(filter|input)`)},
 	// A NUL byte that cuts the path short.
-	regexp.MustCompile(`\.\.[/\\].*\x00`),
+	{[]string{"\x00"}, regexp.MustCompile(`\.\.[/\\].*\x00`)},
 }

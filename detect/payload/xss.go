@@ -14,7 +14,8 @@ import (
 // `javascript:`/`vbscript:` URL (a value that lands in an href) and script
 // written into an attribute or a template.
 func CrossSite(v string) bool {
-	if len(v) < 4 {
+	// Markup, an attribute, a script URL or an entity needs one of these.
+	if len(v) < 4 || !strings.ContainsAny(v, "<>\"'`=:&(") {
 		return false
 	}
 	if libinjection.IsXSS(v) {
