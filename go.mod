@@ -3,6 +3,7 @@ module github.com/vigil-sec/vigil
 go 1.26.0
 
 require (
+	github.com/corazawaf/libinjection-go v0.3.6
 	github.com/danielgtaylor/huma/v2 v2.37.2
 	github.com/klauspost/compress v1.20.4
 	github.com/knadh/koanf/parsers/yaml v1.1.1

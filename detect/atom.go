@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigil-sec/vigil/detect/payload"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
 )
@@ -35,6 +36,8 @@ type atom struct {
 	// position is how a fieldref compares: "", contains, startswith or
 	// endswith.
 	position string
+	// payload is the kind of attack payload an OpPayload atom looks for.
+	payload payload.Kind
 }
 
 // valueMatcher is one value as written: alternatives for OpMatch, or the
@@ -203,6 +206,12 @@ func newAtom(m *rule.Matcher, field int32, intern func(string) int32) (atom, err
 			vm.ref = intern(v.Ref)
 		case rule.OpExists:
 			a.exists = v.Exists
+		case rule.OpPayload:
+			k, ok := payload.KindOf(m.Payload)
+			if !ok {
+				return a, fmt.Errorf("%q looks for an unknown payload %q", m.Field, m.Payload)
+			}
+			a.payload, a.exists = k, v.Exists
 		case rule.OpNull:
 		default:
 			return a, fmt.Errorf("operation %v of %q is not supported", m.Op, m.Field)
@@ -222,6 +231,8 @@ func (a *atom) estimate() int32 {
 	var c int32 = 1
 	for _, v := range a.values {
 		switch {
+		case a.op == rule.OpPayload:
+			c += 60 // decoding and parsing, about a microsecond
 		case v.re != nil:
 			c += 30
 		default:
@@ -253,6 +264,7 @@ func appendAtomKey(b []byte, m *rule.Matcher, field int32) []byte {
 	str(m.Field)
 	b = append(b, byte(m.Op), flag(m.All), flag(m.Cased), flag(m.Neq), byte(m.Time))
 	str(m.Position)
+	str(m.Payload)
 	b = binary.AppendUvarint(b, uint64(len(m.Values)))
 	for _, v := range m.Values {
 		switch m.Op {
@@ -271,7 +283,7 @@ func appendAtomKey(b []byte, m *rule.Matcher, field int32) []byte {
 			}
 		case rule.OpCIDR:
 			str(v.Prefix.String())
-		case rule.OpExists:
+		case rule.OpExists, rule.OpPayload:
 			b = append(b, flag(v.Exists))
 		case rule.OpFieldRef:
 			str(v.Ref)
@@ -320,6 +332,8 @@ func (a *atom) test(vm *valueMatcher, s, low string, flt *bigrams) bool {
 	case rule.OpCIDR:
 		ip, ok := parseIP(s)
 		return ok && vm.prefix.Contains(ip)
+	case rule.OpPayload:
+		return payload.Detect(a.payload, s) == a.exists
 	case rule.OpLT, rule.OpLTE, rule.OpGT, rule.OpGTE, rule.OpEqual:
 		var f float64
 		var ok bool

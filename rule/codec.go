@@ -140,6 +140,7 @@ func (e *encoder) matcher(m *Matcher) {
 	e.bool(m.Neq)
 	e.uint(uint64(m.Time))
 	e.str(m.Position)
+	e.str(m.Payload)
 	e.pos(m.Pos)
 	e.count(len(m.Values), m.Values == nil)
 	for i := range m.Values {
@@ -363,6 +364,7 @@ func (d *decoder) matcher() *Matcher {
 	m.Neq = d.bool()
 	m.Time = TimePart(d.uint())
 	m.Position = d.str()
+	m.Payload = d.str()
 	m.Pos = d.pos()
 	if n := d.len(); n >= 0 {
 		m.Values = make([]Value, n)

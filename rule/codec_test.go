@@ -119,7 +119,7 @@ func TestCodecCoversModel(t *testing.T) {
 		reflect.TypeFor[Meta]():      13,
 		reflect.TypeFor[Detection](): 3,
 		reflect.TypeFor[Search]():    3,
-		reflect.TypeFor[Matcher]():   10,
+		reflect.TypeFor[Matcher]():   11,
 		reflect.TypeFor[Value]():     7,
 		reflect.TypeFor[Token]():     2,
 		reflect.TypeFor[Ref]():       2,

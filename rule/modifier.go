@@ -50,7 +50,7 @@ var timeParts = map[string]TimePart{
 // combinations that make sense.
 type modifiers struct {
 	position string // contains, startswith, endswith
-	typed    string // re, cidr, lt, lte, gt, gte, exists, fieldref
+	typed    string // re, cidr, lt, lte, gt, gte, exists, fieldref, or a payload kind
 	reFlags  string
 	windash  bool
 	expand   bool
@@ -129,6 +129,12 @@ func newMatcher(key string, keyPos Pos, keyShift int, vals []scalar, list bool, 
 	case "fieldref":
 		m.Op = OpFieldRef
 		m.Position = mod.position
+	case "sqli", "xss", "cmdi", "traversal":
+		m.Op = OpPayload
+		m.Payload = mod.typed
+		if len(vals) != 1 || list {
+			return nil, errAt(keyPos, "%q takes one value, true or false", mod.typed)
+		}
 	}
 
 	for _, v := range vals {
@@ -171,13 +177,13 @@ func newMatcher(key string, keyPos Pos, keyShift int, vals []scalar, list bool, 
 				return nil, errAt(v.pos, "modifier %q needs a number, not %q", what, v.text)
 			}
 			val.Number = f
-		case OpExists:
+		case OpExists, OpPayload:
 			switch strings.ToLower(v.text) {
 			case "true", "yes":
 				val.Exists = true
 			case "false", "no":
 			default:
-				return nil, errAt(v.pos, "'exists' takes true or false, not %q", v.text)
+				return nil, errAt(v.pos, "%q takes true or false, not %q", mod.typed, v.text)
 			}
 		case OpFieldRef:
 			if v.text == "" || strings.ContainsAny(v.text, "|*?") {
@@ -198,7 +204,7 @@ func (mod *modifiers) add(m *Matcher, name string, at Pos, key string) *posError
 			return errAt(at, "modifier %q cannot follow %q", name, mod.position)
 		}
 		mod.position = name
-	case "re", "cidr", "lt", "lte", "gt", "gte", "exists", "fieldref":
+	case "re", "cidr", "lt", "lte", "gt", "gte", "exists", "fieldref", "sqli", "xss", "cmdi", "traversal":
 		if mod.typed != "" {
 			return errAt(at, "modifier %q cannot follow %q", name, mod.typed)
 		}
@@ -307,7 +313,7 @@ func (mod *modifiers) check(m *Matcher, keyPos Pos) *posError {
 	if m.Neq && m.All {
 		return errAt(keyPos, "modifier 'neq' cannot be combined with 'all'")
 	}
-	if keyword && (mod.typed == "exists" || m.Neq) {
+	if keyword && (mod.typed == "exists" || m.Neq || m.Op == OpPayload || isPayload(mod.typed)) {
 		return errAt(keyPos, "a keyword search (no field name) cannot use %q", m.Modifiers)
 	}
 	if mod.base64 == "base64offset" && mod.position != "contains" {
@@ -534,4 +540,14 @@ func windashVariants(s string, pos Pos) ([]string, *posError) {
 		out = next
 	}
 	return out, nil
+}
+
+// isPayload tells the modifiers that look for an attack payload in a web
+// request value.
+func isPayload(typed string) bool {
+	switch typed {
+	case "sqli", "xss", "cmdi", "traversal":
+		return true
+	}
+	return false
 }

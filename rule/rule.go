@@ -85,9 +85,13 @@ const (
 	// OpFieldRef compares the field with another field of the same event
 	// (fieldref); Value.Ref names it.
 	OpFieldRef
+	// OpPayload looks for an attack payload in a web request value (sqli,
+	// xss, cmdi, traversal); Matcher.Payload names the kind and
+	// Value.Exists whether one must be found (true) or not (false).
+	OpPayload
 )
 
-var opNames = [...]string{"match", "re", "cidr", "lt", "lte", "gt", "gte", "exists", "null", "eq", "fieldref"}
+var opNames = [...]string{"match", "re", "cidr", "lt", "lte", "gt", "gte", "exists", "null", "eq", "fieldref", "payload"}
 
 func (o Op) String() string {
 	if int(o) < len(opNames) {
@@ -116,8 +120,11 @@ type Matcher struct {
 	// Position is how OpFieldRef compares: "" (equal), "contains",
 	// "startswith" or "endswith".
 	Position string
-	Values   []Value
-	Pos      Pos
+	// Payload is the kind of attack payload OpPayload looks for: sqli,
+	// xss, cmdi or traversal.
+	Payload string
+	Values  []Value
+	Pos     Pos
 }
 
 // TimePart is the part of a timestamp a time modifier extracts.
