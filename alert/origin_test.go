@@ -7,7 +7,9 @@ import (
 
 func TestAlertKeepsFirstOriginAndGathersIndicators(t *testing.T) {
 	now := time.Now()
-	ref := func(v, feed string) IndicatorRef { return IndicatorRef{Kind: "ip", Value: v, Feed: feed, ThreatType: "scanner"} }
+	ref := func(v, feed string) IndicatorRef {
+		return IndicatorRef{Kind: "ip", Value: v, Feed: feed, ThreatType: "scanner"}
+	}
 	s := Signal{Workspace: "w", Rule: RuleRef{ID: "r"}, Evidence: Evidence{Time: now},
 		Origin: &Origin{IP: "203.0.113.7", Country: "NL", Indicators: []IndicatorRef{ref("203.0.113.7", "a")}}}
 	a := New("1", s, now)
