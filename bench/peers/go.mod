@@ -14,6 +14,7 @@ require (
 	github.com/PaesslerAG/gval v1.0.0 // indirect
 	github.com/PaesslerAG/jsonpath v0.1.1 // indirect
 	github.com/alecthomas/participle v0.7.1 // indirect
+	github.com/corazawaf/libinjection-go v0.3.6 // indirect
 	github.com/gobwas/glob v0.2.3 // indirect
 	github.com/oklog/ulid/v2 v2.1.2 // indirect
 	github.com/valyala/fastjson v1.6.10 // indirect
