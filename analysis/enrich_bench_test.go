@@ -17,7 +17,6 @@ import (
 	"github.com/vigil-sec/vigil/content"
 	"github.com/vigil-sec/vigil/detect"
 	"github.com/vigil-sec/vigil/enrich"
-	"github.com/vigil-sec/vigil/enrich/enrichtest"
 	"github.com/vigil-sec/vigil/enrich/geoip"
 	"github.com/vigil-sec/vigil/enrich/indicators"
 	"github.com/vigil-sec/vigil/event"
@@ -83,7 +82,7 @@ func builtinRules(b *testing.B) *Rules {
 // addresses, 30% CIDR ranges (/16 to /28), 10% domains, 20% hashes.
 func millionIndicators() intel.Matcher {
 	r := rand.New(rand.NewPCG(1, 2))
-	m := enrichtest.NewMatcher()
+	inds := make([]intel.Indicator, 0, 1_000_000)
 	pub := func() netip.Addr {
 		for {
 			a := netip.AddrFrom4([4]byte{byte(r.IntN(223) + 1), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
@@ -93,7 +92,7 @@ func millionIndicators() intel.Matcher {
 		}
 	}
 	for i := range 1_000_000 {
-		ind := &intel.Indicator{ThreatType: intel.ThreatBotnet, Confidence: 70, Feed: "bench"}
+		ind := intel.Indicator{ThreatType: intel.ThreatBotnet, Confidence: 70, Feed: "bench"}
 		switch {
 		case i%10 < 4:
 			ind.Kind, ind.Value = intel.KindIP, pub().String()
@@ -106,7 +105,12 @@ func millionIndicators() intel.Matcher {
 		default:
 			ind.Kind, ind.Value = intel.KindSHA256, fmt.Sprintf("%064x", r.Uint64())
 		}
-		m.Add(ind)
+		inds = append(inds, ind)
+	}
+	// The line-rate set serve and scan use.
+	m := &intel.Set{}
+	if err := m.Replace("bench", inds); err != nil {
+		panic(err)
 	}
 	return m
 }
