@@ -344,7 +344,7 @@ func TestIntelImportSharedFeeds(t *testing.T) {
 		{"stix21/apt1.json", "stix", "apt1", 10},
 		{"stix21/infrastructure.json", "stix", "infra", 2},
 		// The three events hold 318 indicators; the store keeps one a kind
-		// and value in a feed, and 14 values recur across the events.
+		// and value in a feed, and 14 kind-and-value pairs recur.
 		{"misp_feed", "misp", "misp", 304},
 	}
 	for _, c := range cases {
