@@ -93,3 +93,35 @@ func (p Problem) Error() string { return p.Where + ": " + p.Reason }
 type Parser interface {
 	Parse(r io.Reader, feed string, problem func(Problem)) ([]Indicator, error)
 }
+
+// Specificity orders threat types from the most to the least telling, for
+// a feed that names several for one value: lower is more specific. A
+// feed's own word sits between the known kinds and the catch-alls
+// (malware, unknown), which say least.
+func Specificity(threatType string) int {
+	switch threatType {
+	case ThreatC2:
+		return 0
+	case ThreatBotnet:
+		return 1
+	case ThreatPhishing:
+		return 2
+	case ThreatTorExit:
+		return 3
+	case ThreatExploit:
+		return 4
+	case ThreatAnonymizer:
+		return 5
+	case ThreatBruteForce:
+		return 6
+	case ThreatScanner:
+		return 7
+	case ThreatSpam:
+		return 8
+	case ThreatMalware:
+		return 10
+	case ThreatUnknown:
+		return 11
+	}
+	return 9
+}

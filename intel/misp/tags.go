@@ -165,7 +165,7 @@ func (t *tagged) threatType(k intel.Kind) string {
 	}
 	best := ""
 	for _, x := range types {
-		if best == "" || rank(x) < rank(best) {
+		if best == "" || intel.Specificity(x) < intel.Specificity(best) {
 			best = x
 		}
 	}
@@ -183,30 +183,6 @@ func (t *tagged) name() string {
 		return t.malware
 	}
 	return t.tool
-}
-
-func rank(t string) int {
-	switch t {
-	case intel.ThreatC2:
-		return 0
-	case intel.ThreatBotnet:
-		return 1
-	case intel.ThreatPhishing:
-		return 2
-	case intel.ThreatTorExit:
-		return 3
-	case intel.ThreatExploit:
-		return 4
-	case intel.ThreatBruteForce:
-		return 5
-	case intel.ThreatScanner:
-		return 6
-	case intel.ThreatSpam:
-		return 7
-	case intel.ThreatMalware:
-		return 9
-	}
-	return 8
 }
 
 var tlpRank = map[string]int{"clear": 1, "green": 2, "amber": 3, "amber+strict": 4, "red": 5}

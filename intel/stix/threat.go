@@ -52,7 +52,7 @@ func infrastructureType(types []string) string {
 			"hosting-target-lists": "hosting-target-lists",
 			"staging":              "staging",
 		}[t]
-		if m != "" && (best == "" || rank(m) < rank(best)) {
+		if m != "" && (best == "" || intel.Specificity(m) < intel.Specificity(best)) {
 			best = m
 		}
 	}
@@ -77,7 +77,7 @@ func malwareType(types []string, k intel.Kind) string {
 		case "exploit-kit":
 			m = intel.ThreatExploit
 		}
-		if rank(m) < rank(best) {
+		if intel.Specificity(m) < intel.Specificity(best) {
 			best = m
 		}
 	}
@@ -97,25 +97,4 @@ func indicatorType(types []string) string {
 		}
 	}
 	return intel.ThreatUnknown
-}
-
-// rank orders threat types from the most to the least specific.
-func rank(t string) int {
-	switch t {
-	case intel.ThreatC2:
-		return 0
-	case intel.ThreatBotnet:
-		return 1
-	case intel.ThreatPhishing:
-		return 2
-	case intel.ThreatExploit:
-		return 3
-	case intel.ThreatAnonymizer:
-		return 4
-	case intel.ThreatScanner:
-		return 5
-	case intel.ThreatMalware:
-		return 7
-	}
-	return 6
 }
