@@ -24,6 +24,24 @@ type index struct {
 	// part of a listed range: most addresses events carry are in none, and
 	// one read of this 2 MiB bitmap answers them. nil for small sets.
 	blocks4 []uint64
+	// domainLabels has bit n set when a listed domain has n labels (n ≥ 63
+	// at bit 63): a domain looked up is tried only with the suffixes of a
+	// length something is listed at, each try being a likely cache miss.
+	domainLabels uint64
+}
+
+// labelBit is the domainLabels bit of a domain of n labels.
+func labelBit(n int) uint64 { return 1 << min(n, 63) }
+
+// countLabels counts the labels of a normalized domain.
+func countLabels(b []byte) int {
+	n := 1
+	for _, c := range b {
+		if c == '.' {
+			n++
+		}
+	}
+	return n
 }
 
 // blocks4Min is the IPv4 entries from which a set keeps blocks4.
@@ -97,6 +115,9 @@ func build(feeds []*feed) *index {
 				if p, err := netip.ParsePrefix(r.value); err == nil && p.IsSingleIP() {
 					idx.insertIP(p.Addr(), r)
 				}
+			case KindDomain:
+				idx.domainLabels |= labelBit(countLabels([]byte(r.value)))
+				idx.strs.insert(r)
 			default:
 				idx.strs.insert(r)
 			}

@@ -252,8 +252,11 @@ func (idx *index) matchNormal(k Kind, b []byte, t int64, dst []*Indicator) []*In
 	if k != KindDomain {
 		return idx.strs.lookupBytes(k, b, t, dst)
 	}
-	for i := 0; ; {
-		dst = idx.strs.lookupBytes(KindDomain, b[i:], t, dst)
+	n := countLabels(b)
+	for i := 0; ; n-- {
+		if idx.domainLabels&labelBit(n) != 0 {
+			dst = idx.strs.lookupBytes(KindDomain, b[i:], t, dst)
+		}
 		j := indexDot(b[i:])
 		if j < 0 {
 			break
