@@ -148,7 +148,7 @@ func TestCloudLabelledSamples(t *testing.T) {
 		minHit, maxFalse int
 	}{
 		{"aws_cloudtrail/panther_rule_tests.jsonl", "cloudtrail", 22, 15},
-		{"azure_activity/panther_rule_tests.jsonl", "azureactivity", 2, 0},
+		{"azure_activity/panther_rule_tests.jsonl", "azureactivity", 9, 0},
 		{"azure_signin/panther_rule_tests.jsonl", "signin", 5, 0},
 	} {
 		t.Run(filepath.Dir(c.file), func(t *testing.T) {
