@@ -41,8 +41,8 @@ func openGeoIP(paths []string) (*geoip.Enricher, error) {
 // loadScanIntel loads `vigil scan --intel` files (FILE or FORMAT:FILE,
 // the format guessed when not named, as `vigil intel import` does) into
 // one set, each file a feed named for its base name.
-func loadScanIntel(files []string, problem func(intel.Problem)) (*intelSet, int, error) {
-	set := &intelSet{}
+func loadScanIntel(files []string, problem func(intel.Problem)) (*intel.Set, int, error) {
+	set := &intel.Set{}
 	n, err := feed.LoadFiles(intelFormats(), set, files, 0, func(file string, p intel.Problem) {
 		p.Where = file + ": " + p.Where
 		problem(p)

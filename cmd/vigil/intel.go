@@ -104,17 +104,7 @@ func (taxiiFetcher) Fetch(ctx context.Context, src feed.Source, problem func(int
 
 // newIntelSet makes a workspace's indicator set: intel.Set, matched at
 // line rate and replaced a feed at a time.
-func newIntelSet() feed.Set { return &intelSet{} }
-
-// intelSet adapts intel.Set to the feed manager's index: values the set
-// refuses (the manager normalizes first, so this is rare) are logged.
-type intelSet struct{ intel.Set }
-
-func (s *intelSet) Replace(name string, inds []intel.Indicator) {
-	if err := s.Set.Replace(name, inds); err != nil {
-		slog.Warn("intel: feed values refused", "component", "intel", "feed", name, "error", err)
-	}
-}
+func newIntelSet() feed.Set { return &intel.Set{} }
 
 // intelExporters write indicators for `vigil intel export --format`.
 var intelExporters = map[string]func(io.Writer, []intel.Indicator) error{

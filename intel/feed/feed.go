@@ -220,7 +220,9 @@ func (m *Manager) publish(ws, name string, inds []intel.Indicator) {
 			live = append(live, inds[i])
 		}
 	}
-	m.o.Sets.Get(ws).Replace(name, live)
+	if err := m.o.Sets.Get(ws).Replace(name, live); err != nil {
+		m.log.Warn("feed values not matched", "workspace", ws, "feed", name, "error", err)
+	}
 }
 
 // lock serializes the fetches of one feed (its schedule and refreshes).

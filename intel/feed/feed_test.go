@@ -464,22 +464,22 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 
 // fakeIndex records what was published, as intel.Set would receive it.
 type fakeIndex struct {
-	*Linear
+	intel.Set
 	mu       sync.Mutex
 	replaced map[string]int
 }
 
-func (f *fakeIndex) Replace(feed string, inds []intel.Indicator) {
+func (f *fakeIndex) Replace(feed string, inds []intel.Indicator) error {
 	f.mu.Lock()
 	f.replaced[feed] = len(inds)
 	f.mu.Unlock()
-	f.Linear.Replace(feed, inds)
+	return f.Set.Replace(feed, inds)
 }
 
 // Expired and revoked indicators are not published; the store keeps them
 // until purged.
 func TestOnlyLiveIndicatorsArePublished(t *testing.T) {
-	idx := &fakeIndex{Linear: NewLinear(), replaced: map[string]int{}}
+	idx := &fakeIndex{replaced: map[string]int{}}
 	e := newEnv(t, func(o *Options) { o.Sets = &Sets{New: func() Set { return idx }} })
 	spec := spec("acme", "manual-ish", "unused")
 	e.db.PutFeed(ctx, spec.Feed)

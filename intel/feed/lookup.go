@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"net/url"
 	"strings"
 
 	"github.com/vigil-sec/vigil/intel"
@@ -13,103 +12,43 @@ import (
 )
 
 // Classify tells what kind of observable a looked-up value is, and gives
-// it in the normalized form indicators are kept in: an address or range
-// (canonical text), a URL (has a scheme), an e-mail address (has an @), a
-// hash (32, 40 or 64 hex digits), a domain (a dotted name), else a user
-// agent.
+// it in the normalized form indicators are kept in (intel.Infer); a value
+// that is none of the other kinds is a user agent, kept as written.
 func Classify(v string) (intel.Kind, string) {
 	v = strings.TrimSpace(v)
-	if a, err := netip.ParseAddr(v); err == nil {
-		return intel.KindIP, a.Unmap().WithZone("").String()
-	}
-	if p, err := netip.ParsePrefix(v); err == nil {
-		return intel.KindCIDR, p.Masked().String()
-	}
-	if strings.Contains(v, "://") {
-		return intel.KindURL, v
-	}
-	lower := strings.ToLower(v)
-	if strings.Count(v, "@") == 1 && !strings.ContainsAny(v, " /") {
-		return intel.KindEmail, lower
-	}
-	if isHex(lower) {
-		switch len(lower) {
-		case 32:
-			return intel.KindMD5, lower
-		case 40:
-			return intel.KindSHA1, lower
-		case 64:
-			return intel.KindSHA256, lower
-		}
-	}
-	if d := strings.TrimSuffix(lower, "."); isDomain(d) {
-		return intel.KindDomain, d
+	if k, n, err := intel.Infer(v); err == nil {
+		return k, n
 	}
 	return intel.KindUserAgent, v
 }
 
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return s != ""
-}
-
-func isDomain(s string) bool {
-	if !strings.Contains(s, ".") || len(s) > 253 || strings.HasPrefix(s, ".") || strings.Contains(s, "..") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // Normalize checks an indicator given by hand and puts its value in the
-// form feeds give: a kind left empty is told from the value.
+// form feeds give (intel.Normalize): a kind left empty is told from the
+// value, and an address given as a range or the other way round takes the
+// kind its value has.
 func Normalize(in intel.Indicator) (intel.Indicator, error) {
-	k, v := Classify(in.Value)
-	if in.Value == "" {
-		return in, fmt.Errorf("indicator: empty value: %w", store.ErrInvalid)
-	}
-	if in.Kind == "" {
-		in.Kind = k
-	}
 	bad := func(why string) (intel.Indicator, error) {
 		return in, fmt.Errorf("indicator %q: %s: %w", in.Value, why, store.ErrInvalid)
 	}
-	switch in.Kind {
-	case intel.KindIP, intel.KindCIDR:
-		if k != intel.KindIP && k != intel.KindCIDR {
+	v := strings.TrimSpace(in.Value)
+	switch {
+	case v == "":
+		return in, fmt.Errorf("indicator: empty value: %w", store.ErrInvalid)
+	case in.Kind == "":
+		in.Kind, in.Value = Classify(v)
+	case in.Kind == intel.KindIP || in.Kind == intel.KindCIDR:
+		k, n, err := intel.Infer(v)
+		if err != nil || (k != intel.KindIP && k != intel.KindCIDR) {
 			return bad("not an IP address or CIDR range")
 		}
-		in.Kind = k // 192.0.2.1/32 stays a range; an address is an ip
-	case intel.KindMD5, intel.KindSHA1, intel.KindSHA256:
-		if k != in.Kind {
-			return bad("not a " + string(in.Kind) + " hash in hex")
-		}
-	case intel.KindDomain:
-		if k != intel.KindDomain {
-			return bad("not a domain name")
-		}
-	case intel.KindEmail:
-		if k != intel.KindEmail {
-			return bad("not an e-mail address")
-		}
-	case intel.KindURL:
-		if u, err := url.Parse(in.Value); err != nil || u.Scheme == "" || u.Host == "" {
-			return bad("not an absolute URL")
-		}
-	case intel.KindUserAgent:
-		v = in.Value
+		in.Kind, in.Value = k, n
 	default:
-		return bad("unknown kind " + string(in.Kind))
+		n, err := intel.Normalize(in.Kind, v)
+		if err != nil {
+			return bad(err.Error())
+		}
+		in.Value = n
 	}
-	in.Value = v
 	if in.Confidence < 0 || in.Confidence > 100 {
 		return bad(fmt.Sprintf("confidence %d not within 0 to 100", in.Confidence))
 	}

@@ -3,6 +3,7 @@ package feed
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,7 +70,16 @@ func loadFile(formats *Formats, set Index, format, path string, maxSize int64, p
 	for i := range inds {
 		inds[i].Feed = name
 	}
-	set.Replace(name, inds)
+	if err := set.Replace(name, inds); err != nil {
+		var re *intel.ReplaceError
+		if !errors.As(err, &re) {
+			return 0, err
+		}
+		for _, e := range re.First {
+			problem(intel.Problem{Where: "value", Reason: e.Error()})
+		}
+		return len(inds) - re.Rejected, nil
+	}
 	return len(inds), nil
 }
 

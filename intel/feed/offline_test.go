@@ -24,7 +24,7 @@ func TestLoadFiles(t *testing.T) {
 	f.Close()
 	formats := formatsWith()
 	formats.AddParser("plain", lineParser{})
-	set := NewLinear()
+	set := &intel.Set{}
 	var probs []string
 	n, err := LoadFiles(formats, set, []string{plain, "lines:" + gz}, 0, func(file string, p intel.Problem) {
 		probs = append(probs, filepath.Base(file)+": "+p.Where)

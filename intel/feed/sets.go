@@ -9,9 +9,10 @@ import (
 // Index is what the feeds are published to: the set events are matched
 // against. Replace swaps a feed's indicators at once (matching sees the
 // old ones or the new ones, never a mix); Replace with none removes the
-// feed.
+// feed. Values it refuses are dropped and returned in the error (an
+// *intel.ReplaceError); the rest are published.
 type Index interface {
-	Replace(feed string, inds []intel.Indicator)
+	Replace(feed string, inds []intel.Indicator) error
 }
 
 // Set is a workspace's index, asked by matching and by lookups.
@@ -23,8 +24,7 @@ type Set interface {
 // Sets keeps one Set a workspace: feeds, matching and lookups of one
 // workspace never see another's indicators.
 type Sets struct {
-	// New makes a workspace's set on first use (intel.Set once wired;
-	// NewLinear otherwise).
+	// New makes a workspace's set on first use; an intel.Set when nil.
 	New func() Set
 	mu  sync.RWMutex
 	m   map[string]Set
@@ -46,7 +46,7 @@ func (s *Sets) Get(workspace string) Set {
 		}
 		newSet := s.New
 		if newSet == nil {
-			newSet = func() Set { return NewLinear() }
+			newSet = func() Set { return &intel.Set{} }
 		}
 		set = newSet()
 		s.m[workspace] = set
