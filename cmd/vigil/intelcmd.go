@@ -26,6 +26,31 @@ func newIntelCmd() *cobra.Command {
 	return cmd
 }
 
+// openIntelStore opens the data directory's store and names the workspace
+// an intel command works on.
+func openIntelStore(cmd *cobra.Command) (*sqlite.DB, string, error) {
+	db, err := openStore(cmd, false)
+	if err != nil {
+		return nil, "", err
+	}
+	ws, err := intelWorkspace(cmd, db)
+	if err != nil {
+		db.Close()
+		return nil, "", err
+	}
+	return db, ws, nil
+}
+
+// intelManager is the feed manager of a command: the config file's feed
+// settings over the store, publishing to sets (nil: none).
+func intelManager(cmd *cobra.Command, db *sqlite.DB, sets *feed.Sets) (*feed.Manager, error) {
+	cfg, err := loadConfig(cmd.Flags())
+	if err != nil {
+		return nil, err
+	}
+	return newFeedManager(cfg, db, sets, nil, nil)
+}
+
 // intelWorkspace is --workspace, or the store's only workspace.
 func intelWorkspace(cmd *cobra.Command, db *sqlite.DB) (string, error) {
 	if ws, _ := cmd.Flags().GetString("workspace"); ws != "" {
@@ -74,20 +99,12 @@ again. Audited as intel.import.
 					src = abs // a server reads it again from its own directory
 				}
 			}
-			db, err := openStore(cmd, false)
+			db, ws, err := openIntelStore(cmd)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			ws, err := intelWorkspace(cmd, db)
-			if err != nil {
-				return err
-			}
-			cfg, err := loadConfig(cmd.Flags())
-			if err != nil {
-				return err
-			}
-			m, err := newFeedManager(cfg, db, nil, nil, nil)
+			m, err := intelManager(cmd, db, nil)
 			if err != nil {
 				return err
 			}
@@ -188,20 +205,12 @@ IP address or range, a domain, a URL, an e-mail address, an MD5, SHA-1 or
 SHA-256 hash, or a user agent.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openStore(cmd, false)
+			db, ws, err := openIntelStore(cmd)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			ws, err := intelWorkspace(cmd, db)
-			if err != nil {
-				return err
-			}
-			cfg, err := loadConfig(cmd.Flags())
-			if err != nil {
-				return err
-			}
-			m, err := newFeedManager(cfg, db, &feed.Sets{New: newIntelSet}, nil, nil)
+			m, err := intelManager(cmd, db, &feed.Sets{New: newIntelSet})
 			if err != nil {
 				return err
 			}
@@ -253,15 +262,11 @@ func newIntelExportCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("--format %q: want one of %s", format, strings.Join(exportFormats(), ", "))
 			}
-			db, err := openStore(cmd, false)
+			db, ws, err := openIntelStore(cmd)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			ws, err := intelWorkspace(cmd, db)
-			if err != nil {
-				return err
-			}
 			if name != "" {
 				if _, err := db.Feed(cmd.Context(), ws, name); err != nil {
 					return fmt.Errorf("--feed: %w", err)
@@ -312,15 +317,11 @@ deleted). A running server stops matching them at its next start; a feed
 still in its config file comes back then. Audited as intel.delete.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openStore(cmd, false)
+			db, ws, err := openIntelStore(cmd)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			ws, err := intelWorkspace(cmd, db)
-			if err != nil {
-				return err
-			}
 			f, err := db.Feed(cmd.Context(), ws, args[0])
 			if err != nil {
 				return err
