@@ -209,6 +209,24 @@ func (a *API) threats() (store.Threats, error) {
 	return t, nil
 }
 
+// threatScope is what every pane route starts from: the caller's
+// workspace, the store's pane side and the time range asked for.
+func (a *API) threatScope(ctx context.Context, r ThreatRange) (string, store.Threats, store.ThreatQuery, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return "", nil, store.ThreatQuery{}, err
+	}
+	ts, err := a.threats()
+	if err != nil {
+		return "", nil, store.ThreatQuery{}, err
+	}
+	q, err := r.query(a.now().UTC())
+	if err != nil {
+		return "", nil, store.ThreatQuery{}, err
+	}
+	return k.Workspace, ts, q, nil
+}
+
 // parseBucket reads a bucket width: a Go duration, or whole days ("7d").
 func parseBucket(s string) (time.Duration, bool) {
 	if d, ok := strings.CutSuffix(s, "d"); ok {
@@ -223,15 +241,7 @@ func parseBucket(s string) (time.Duration, bool) {
 }
 
 func (a *API) threatTypes(ctx context.Context, in *threatTypesInput) (*threatTypesOutput, error) {
-	k, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ts, err := a.threats()
-	if err != nil {
-		return nil, err
-	}
-	q, err := in.query(a.now().UTC())
+	ws, ts, q, err := a.threatScope(ctx, in.ThreatRange)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +257,7 @@ func (a *API) threatTypes(ctx context.Context, in *threatTypesInput) (*threatTyp
 	default:
 		q.Bucket = 24 * time.Hour
 	}
-	series, err := ts.ThreatSeries(ctx, k.Workspace, q)
+	series, err := ts.ThreatSeries(ctx, ws, q)
 	if err != nil {
 		return nil, a.storeError(ctx, "threat types", err)
 	}
@@ -324,19 +334,11 @@ func countryTotals(rows []store.ThreatOrigin, unknown *paneCount) []countryTotal
 }
 
 func (a *API) threatOrigins(ctx context.Context, in *ThreatRange) (*threatOriginsOutput, error) {
-	k, err := caller(ctx)
+	ws, ts, q, err := a.threatScope(ctx, *in)
 	if err != nil {
 		return nil, err
 	}
-	ts, err := a.threats()
-	if err != nil {
-		return nil, err
-	}
-	q, err := in.query(a.now().UTC())
-	if err != nil {
-		return nil, err
-	}
-	rows, err := ts.ThreatOrigins(ctx, k.Workspace, q)
+	rows, err := ts.ThreatOrigins(ctx, ws, q)
 	if err != nil {
 		return nil, a.storeError(ctx, "threat origins", err)
 	}
@@ -377,23 +379,15 @@ func (a *API) threatOrigins(ctx context.Context, in *ThreatRange) (*threatOrigin
 }
 
 func (a *API) threatMap(ctx context.Context, in *ThreatRange) (*threatMapOutput, error) {
-	k, err := caller(ctx)
+	ws, ts, q, err := a.threatScope(ctx, *in)
 	if err != nil {
 		return nil, err
 	}
-	ts, err := a.threats()
-	if err != nil {
-		return nil, err
-	}
-	q, err := in.query(a.now().UTC())
-	if err != nil {
-		return nil, err
-	}
-	rows, err := ts.ThreatOrigins(ctx, k.Workspace, q)
+	rows, err := ts.ThreatOrigins(ctx, ws, q)
 	if err != nil {
 		return nil, a.storeError(ctx, "threat map", err)
 	}
-	pts, err := ts.ThreatPoints(ctx, k.Workspace, q, maxThreatPoints*topThreatTypes)
+	pts, err := ts.ThreatPoints(ctx, ws, q, maxThreatPoints*topThreatTypes)
 	if err != nil {
 		return nil, a.storeError(ctx, "threat map", err)
 	}
