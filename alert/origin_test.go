@@ -10,9 +10,15 @@ func TestAlertKeepsFirstOriginAndGathersIndicators(t *testing.T) {
 	ref := func(v, feed string) IndicatorRef {
 		return IndicatorRef{Kind: "ip", Value: v, Feed: feed, ThreatType: "scanner"}
 	}
-	s := Signal{Workspace: "w", Rule: RuleRef{ID: "r"}, Evidence: Evidence{Time: now},
-		Origin: &Origin{IP: "203.0.113.7", Country: "NL", Indicators: []IndicatorRef{ref("203.0.113.7", "a")}}}
+	first := &Origin{IP: "203.0.113.7", Country: "NL", Indicators: []IndicatorRef{ref("203.0.113.7", "a")}}
+	s := Signal{Workspace: "w", Rule: RuleRef{ID: "r"}, Evidence: Evidence{Time: now}, Origin: first}
 	a := New("1", s, now)
+	// The alert owns its copy: the signal's slice is not aliased.
+	first.Indicators[0].Value = "changed"
+	if a.Origin.Indicators[0].Value != "203.0.113.7" {
+		t.Fatal("alert aliases the signal's indicators")
+	}
+	first.Indicators[0].Value = "203.0.113.7"
 	s.Origin = &Origin{IP: "198.51.100.1", Country: "US", Indicators: []IndicatorRef{ref("203.0.113.7", "a"), ref("203.0.113.0/24", "b")}}
 	a.Add(s, now)
 	a.Add(Signal{Evidence: Evidence{Time: now}}, now) // no origin: nothing changes
@@ -21,10 +27,5 @@ func TestAlertKeepsFirstOriginAndGathersIndicators(t *testing.T) {
 	}
 	if len(a.Origin.Indicators) != 2 || a.Origin.Indicators[1].Value != "203.0.113.0/24" {
 		t.Fatalf("indicators = %+v, want the two distinct ones", a.Origin.Indicators)
-	}
-	// The alert owns its copy: the signal's slice is not aliased.
-	s.Origin.Indicators[0].Value = "changed"
-	if a.Origin.Indicators[0].Value != "203.0.113.7" {
-		t.Fatal("alert aliases the signal's indicators")
 	}
 }
