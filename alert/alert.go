@@ -139,6 +139,9 @@ type Signal struct {
 	Origin *Origin
 	// Assets are the inventory entries the event touches.
 	Assets []Asset
+	// Anomalies are what behavioural baselines found new or rare on the
+	// event.
+	Anomalies []Anomaly
 }
 
 // Alert is the dedupe of signals of one key while the alert is open.
@@ -160,6 +163,7 @@ type Alert struct {
 	Origin     *Origin    `json:"origin,omitempty"`
 	Intent     *Intent    `json:"intent,omitempty"`
 	Assets     []Asset    `json:"assets,omitempty"`
+	Anomalies  []Anomaly  `json:"anomalies,omitempty"`
 	Created    time.Time  `json:"created"`
 	Updated    time.Time  `json:"updated"`
 }
@@ -205,6 +209,7 @@ func (a *Alert) Add(s Signal, now time.Time) {
 	}
 	a.addOrigin(s.Origin)
 	a.addAssets(s.Assets)
+	a.addAnomalies(s.Anomalies)
 	for _, e := range s.Entities {
 		if !hasEntity(a.Entities, e) {
 			a.Entities = append(a.Entities, e)

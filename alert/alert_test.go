@@ -71,3 +71,14 @@ func TestEntitiesFromEvent(t *testing.T) {
 		t.Fatal("dedup key must depend on the entities")
 	}
 }
+
+func TestAddGathersAnomalies(t *testing.T) {
+	s := Signal{Workspace: "w", Type: "signature", Anomalies: []Anomaly{{Model: "sql.principal", Entity: "db1", Value: "eve", Kind: AnomalyFirstSeen}}}
+	a := New("a1", s, time.Unix(0, 0))
+	a.Add(s, time.Unix(1, 0))
+	s.Anomalies = []Anomaly{{Model: "sql.app", Entity: "db1", Value: "sqlmap", Kind: AnomalyRare, Seen: 1}}
+	a.Add(s, time.Unix(2, 0))
+	if len(a.Anomalies) != 2 || a.Anomalies[1].Value != "sqlmap" {
+		t.Fatalf("anomalies = %+v, want the two distinct ones", a.Anomalies)
+	}
+}

@@ -18,14 +18,15 @@ import (
 // JSON column of its own: it is the bulk of a busy alert and stops changing
 // at alert.MaxEvidence, so Commit neither reads nor rewrites it from then on.
 type alertDoc struct {
-	Type       string         `json:"type"`
-	Rule       alert.RuleRef  `json:"rule"`
-	Entities   []alert.Entity `json:"entities"`
-	Tactics    []string       `json:"tactics"`
-	Techniques []string       `json:"techniques"`
-	Origin     *alert.Origin  `json:"origin,omitempty"`
-	Intent     *alert.Intent  `json:"intent,omitempty"`
-	Assets     []alert.Asset  `json:"assets,omitempty"`
+	Type       string          `json:"type"`
+	Rule       alert.RuleRef   `json:"rule"`
+	Entities   []alert.Entity  `json:"entities"`
+	Tactics    []string        `json:"tactics"`
+	Techniques []string        `json:"techniques"`
+	Origin     *alert.Origin   `json:"origin,omitempty"`
+	Intent     *alert.Intent   `json:"intent,omitempty"`
+	Assets     []alert.Asset   `json:"assets,omitempty"`
+	Anomalies  []alert.Anomaly `json:"anomalies,omitempty"`
 }
 
 const alertColumns = `id, workspace, dedup_key, status, severity, rule_id, first_seen, last_seen, count, created, updated, doc, evidence, evidence_n`
@@ -66,7 +67,7 @@ func scanAlertEvidence(row scanner) (a alert.Alert, loaded bool, err error) {
 	a.Count = int(count)
 	a.Type, a.Rule = d.Type, d.Rule
 	a.Entities, a.Tactics, a.Techniques = d.Entities, d.Tactics, d.Techniques
-	a.Origin, a.Intent, a.Assets = d.Origin, d.Intent, d.Assets
+	a.Origin, a.Intent, a.Assets, a.Anomalies = d.Origin, d.Intent, d.Assets, d.Anomalies
 	// The API shows empty lists as [], as alert.New makes them.
 	if a.Entities == nil {
 		a.Entities = []alert.Entity{}
@@ -118,7 +119,7 @@ func alertEntityKey(e alert.Entity) (folded, exact string) {
 // leaves the stored evidence untouched.
 func (c *committer) writeAlert(a *alert.Alert, keepEvidence bool) error {
 	doc, err := json.Marshal(alertDoc{Type: a.Type, Rule: a.Rule, Entities: a.Entities,
-		Tactics: a.Tactics, Techniques: a.Techniques, Origin: a.Origin, Intent: a.Intent, Assets: a.Assets})
+		Tactics: a.Tactics, Techniques: a.Techniques, Origin: a.Origin, Intent: a.Intent, Assets: a.Assets, Anomalies: a.Anomalies})
 	if err != nil {
 		return fmt.Errorf("alert %s: encode: %w", a.ID, err)
 	}
