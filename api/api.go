@@ -262,6 +262,7 @@ func scopesFor(pattern string) []string {
 // register adds the operations, one concept a file.
 func (a *API) register(h huma.API) {
 	a.registerAlerts(h)
+	a.registerDatabases(h)
 	a.registerEvents(h)
 	a.registerSources(h)
 	a.registerKeys(h)

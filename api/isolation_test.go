@@ -23,6 +23,8 @@ var allRoutes = []struct {
 }{
 	{http.MethodGet, "/api/v1/alerts", nil},
 	{http.MethodGet, "/api/v1/alerts/{id}", nil},
+	{http.MethodGet, "/api/v1/databases", nil},
+	{http.MethodGet, "/api/v1/databases/{server}/{database}/alerts", nil},
 	{http.MethodPatch, "/api/v1/alerts/{id}", map[string]string{"status": "dismissed"}},
 	{http.MethodGet, "/api/v1/events", nil},
 	{http.MethodGet, "/api/v1/events/{id}", nil},
@@ -107,6 +109,8 @@ func testIsolation(t *testing.T, f *fixture) {
 			paths = []string{"/api/v1/intel/feeds/feed-b/refresh"}
 		case rt.path == "/api/v1/intel/indicators" && rt.method == http.MethodGet:
 			paths = []string{rt.path + "?value=" + fakeIntelValue("b")}
+		case rt.path == "/api/v1/databases/{server}/{database}/alerts":
+			paths = []string{"/api/v1/databases/" + b.source + "/-/alerts"}
 		case rt.path == "/api/v1/alerts":
 			paths = []string{rt.path, rt.path + "?entity=b-user0", rt.path + "?rule=rule-0&status=new"}
 		case rt.path == "/api/v1/events":

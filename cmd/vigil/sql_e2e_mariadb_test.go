@@ -80,8 +80,12 @@ func TestSQLAlertsMariaDBEndToEnd(t *testing.T) {
 	// Users the attacks name; only they are audited, so other clients of
 	// the shared server stay out of the log.
 	users := []string{myApp, "vigil_e2e_admin", "vigil_e2e_root"}
-	prev := m.root(t, "SELECT CONCAT_WS('|', @@server_audit_logging, @@server_audit_file_path, @@server_audit_incl_users, @@server_audit_events, @@server_audit_output_type)")
-	t.Logf("server_audit before: %s", strings.TrimSpace(prev))
+	// The plugin's settings as they were, put back when the test ends.
+	prev := strings.Split(strings.TrimSpace(m.root(t, "SELECT CONCAT_WS('|', @@server_audit_logging, @@server_audit_file_path, @@server_audit_incl_users, @@server_audit_events, @@server_audit_output_type)")), "\n")
+	was := strings.Split(prev[len(prev)-1], "|")
+	if len(was) != 5 {
+		t.Fatalf("server_audit settings: %q", prev)
+	}
 	m.root(t, fmt.Sprintf(`DROP DATABASE IF EXISTS %[1]s; DROP USER IF EXISTS '%[2]s'@'%%';
 CREATE DATABASE %[1]s; CREATE USER '%[2]s'@'%%' IDENTIFIED BY '%[3]s'; GRANT SELECT, INSERT, UPDATE, DELETE ON %[1]s.* TO '%[2]s'@'%%';
 CREATE TABLE %[1]s.users (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(64), email VARCHAR(128), password VARCHAR(64));
@@ -98,9 +102,11 @@ SET GLOBAL server_audit_query_log_limit = 4096;
 SET GLOBAL server_audit_incl_users = '%s';
 SET GLOBAL server_audit_logging = ON;`, auditFile, strings.Join(users, ",")))
 	t.Cleanup(func() {
-		_, _ = m.run("root", "", "", fmt.Sprintf(`SET GLOBAL server_audit_logging = OFF; SET GLOBAL server_audit_incl_users = '';
-SET GLOBAL server_audit_file_path = 'server_audit.log';
-DROP DATABASE IF EXISTS %s; DROP USER IF EXISTS '%s'@'%%';`, myDB, myApp))
+		_, _ = m.run("root", "", "", fmt.Sprintf(`SET GLOBAL server_audit_logging = OFF;
+SET GLOBAL server_audit_file_path = '%s'; SET GLOBAL server_audit_incl_users = '%s';
+SET GLOBAL server_audit_events = '%s'; SET GLOBAL server_audit_output_type = '%s';
+SET GLOBAL server_audit_logging = %s;
+DROP DATABASE IF EXISTS %s; DROP USER IF EXISTS '%s'@'%%';`, was[1], was[2], was[3], was[4], was[0], myDB, myApp))
 	})
 
 	app := func(stmt string) { _, _ = m.run(myApp, myAppPassword, myDB, stmt) }

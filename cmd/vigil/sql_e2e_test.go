@@ -89,6 +89,8 @@ func runSQLScenario(t *testing.T, sc sqlScenario) {
 		t.Fatalf("%s: alerts missing %v; got %s", sc.format, miss, alertSummary(got))
 	}
 
+	checkDatabaseView(t, srv.url, attackKey, got)
+
 	// The benign log went in before the attack one, so once the attack's
 	// alerts are out and every benign record is stored, its alerts are too.
 	poll(t, "the benign records stored", func() bool { return storedEvents(t, srv.url, quietKey) >= int64(benignRecords) })
@@ -134,4 +136,52 @@ func splitAt(t *testing.T, log []byte, marker string) (before []byte) {
 		t.Fatalf("marker %q not in the log:\n%s", marker, log)
 	}
 	return log[:bytes.LastIndexByte(log[:i], '\n')+1]
+}
+
+// checkDatabaseView reads the per-database routes: every alert of the
+// workspace is counted under one server and database, and that database's
+// alert list returns it.
+func checkDatabaseView(t *testing.T, base, key string, alerts []apiAlert) {
+	t.Helper()
+	var view struct {
+		Servers []struct {
+			Server    string `json:"server"`
+			Alerts    int    `json:"alerts"`
+			Databases []struct {
+				Database string         `json:"database"`
+				Alerts   int            `json:"alerts"`
+				ByType   map[string]int `json:"by_type"`
+			} `json:"databases"`
+		} `json:"servers"`
+	}
+	getJSON(t, base+"/api/v1/databases", key, &view)
+	seen := map[string]bool{}
+	total := 0
+	for _, s := range view.Servers {
+		for _, d := range s.Databases {
+			var page struct {
+				Alerts []apiAlert `json:"alerts"`
+			}
+			getJSON(t, base+"/api/v1/databases/"+url.PathEscape(s.Server)+"/"+url.PathEscape(d.Database)+"/alerts?limit=1000", key, &page)
+			if len(page.Alerts) != d.Alerts {
+				t.Errorf("database %s/%s counts %d alerts, its list has %d", s.Server, d.Database, d.Alerts, len(page.Alerts))
+			}
+			for _, a := range page.Alerts {
+				if seen[a.ID] {
+					t.Errorf("alert %s (%s) under two databases", a.ID, a.Rule.Title)
+				}
+				seen[a.ID] = true
+				if d.ByType[a.Rule.Title] == 0 {
+					t.Errorf("database %s/%s lists %q but does not count its type: %v", s.Server, d.Database, a.Rule.Title, d.ByType)
+				}
+			}
+			total += d.Alerts
+		}
+	}
+	for _, a := range alerts {
+		if !seen[a.ID] {
+			t.Errorf("alert %q %v under no database: %+v", a.Rule.Title, a.Entities, view)
+		}
+	}
+	t.Logf("database view: %d alerts in %d servers: %+v", total, len(view.Servers), view.Servers)
 }
