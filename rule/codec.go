@@ -10,7 +10,7 @@ import (
 
 // CodecVersion names the layout AppendRules writes; DecodeRules refuses
 // any other. Change it with every change of the rule model.
-const CodecVersion = 2
+const CodecVersion = 3
 
 // AppendRules appends a compact binary form of parsed rules to b: what a
 // rule cache keeps so that a start need not parse the YAML again.

@@ -57,6 +57,8 @@ type modifiers struct {
 	utf16    string // utf16le, utf16be, utf16 (wide is utf16le)
 	base64   string // base64, base64offset
 	time     TimePart
+	// statement: sqli reads a whole SQL statement, not a web value.
+	statement bool
 }
 
 // newMatcher builds the matcher of `key: values`. key is the map key as
@@ -132,6 +134,9 @@ func newMatcher(key string, keyPos Pos, keyShift int, vals []scalar, list bool, 
 	case "sqli", "xss", "cmdi", "traversal":
 		m.Op = OpPayload
 		m.Payload = mod.typed
+		if mod.statement {
+			m.Payload = "sqli-statement"
+		}
 		if len(vals) != 1 || list {
 			return nil, errAt(keyPos, "%q takes one value, true or false", mod.typed)
 		}
@@ -209,6 +214,11 @@ func (mod *modifiers) add(m *Matcher, name string, at Pos, key string) *posError
 			return errAt(at, "modifier %q cannot follow %q", name, mod.typed)
 		}
 		mod.typed = name
+	case "statement":
+		if mod.typed != "sqli" {
+			return errAt(at, "modifier %q applies only after 'sqli'", name)
+		}
+		mod.statement = true
 	case "i", "m", "s":
 		if mod.typed != "re" {
 			return errAt(at, "modifier %q applies only after 're'", name)

@@ -121,7 +121,8 @@ type Matcher struct {
 	// "startswith" or "endswith".
 	Position string
 	// Payload is the kind of attack payload OpPayload looks for: sqli,
-	// xss, cmdi or traversal.
+	// xss, cmdi or traversal; sqli-statement for sqli|statement (a
+	// whole SQL statement).
 	Payload string
 	Values  []Value
 	Pos     Pos

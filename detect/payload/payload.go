@@ -17,9 +17,13 @@ const (
 	Command
 	// Traversal is path traversal (and local file inclusion).
 	Traversal
+	// SQLStatement is SQL injection inside a whole SQL statement, as a
+	// database's audit log records it (SQLiStatement): the sqli modifier's
+	// statement mode.
+	SQLStatement
 )
 
-var kindNames = [...]string{"", "sqli", "xss", "cmdi", "traversal"}
+var kindNames = [...]string{"", "sqli", "xss", "cmdi", "traversal", "sqli-statement"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -41,10 +45,14 @@ func KindOf(name string) (Kind, bool) {
 
 // Detect reports whether raw, a request target, query string or parameter
 // value as logged, carries a payload of kind k in any of its decoded
-// inputs.
+// inputs; for SQLStatement, whether raw, an SQL statement, was injected.
 func Detect(k Kind, raw string) bool {
 	var check func(string) bool
 	switch k {
+	case SQLStatement:
+		// A statement is read as the database read it: no URL decoding,
+		// no splitting into parameters.
+		return SQLiStatement(raw)
 	case SQL:
 		check = SQLi
 	case XSS:

@@ -44,8 +44,104 @@ func SQLiStatement(s string) bool {
 	l := lexSQL(s)
 	st := stmtView{l: l}
 	st.index()
-	return st.tautology() || st.union() || st.stacked() || st.truncated() ||
-		st.delay() || st.blind() || st.encoded()
+	return st.tautology() || st.constProbe() || st.union() || st.stacked() || st.truncated() ||
+		st.delay() || st.blind() || st.encoded() || st.orderProbe() || st.secretSubquery()
+}
+
+// constProbe: two numbers compared anywhere but in a SELECT without FROM
+// (SELECT 2 = 2): WHERE 6023=6023, CASE WHEN (4763=4974), ELT(6563=9210,
+// …) — the true/false probes of boolean and error-based injection. A
+// query builder's 1=1 and 1=0 are left alone.
+func (v *stmtView) constProbe() bool {
+	for i := range v.l.toks {
+		if v.tok(i).kind != tokNumber && !v.punct(i, "(") && !(v.tok(i).kind == tokOp && v.tok(i).text == "-") {
+			continue
+		}
+		if i > 0 && (v.tok(i-1).kind == tokNumber || v.tok(i-1).kind == tokOp && !compareOps[v.tok(i-1).text]) {
+			continue // inside an arithmetic expression
+		}
+		a, b, op, next, ok := v.comparison(i)
+		if !ok || a.kind != tokNumber || b.kind != tokNumber || zeroOne(a) && zeroOne(b) || op == "is" || op == "is not" {
+			continue
+		}
+		if t := v.tok(next); t.kind == tokOp && !compareOps[t.text] {
+			continue // 2 = 2 * x
+		}
+		if v.calculator(i) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// calculator tells a statement that selects expressions without reading a
+// table (SELECT 2 = 2, SELECT 10 > 3 AS t).
+func (v *stmtView) calculator(i int) bool {
+	s := v.start[i]
+	if !v.word(s, "select") {
+		return false
+	}
+	for j := s; j < len(v.l.toks) && !v.punct(j, ";"); j++ {
+		if v.word(j, "from", "where") {
+			return false
+		}
+	}
+	return true
+}
+
+// orderProbe: ORDER BY or GROUP BY a column number no table has (100 or
+// more) after a value of the WHERE clause: the probe that counts a
+// query's columns before a UNION.
+func (v *stmtView) orderProbe() bool {
+	for i := range v.l.toks {
+		if !v.word(i, "order", "group") || !v.word(i+1, "by") || !v.afterValue(i) {
+			continue
+		}
+		if t := v.tok(i + 2); t.kind == tokNumber {
+			if n, err := strconv.Atoi(t.text); err == nil && n >= 100 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// secrets are what no application query reads in a WHERE clause: the
+// credentials, the server's identity and its list of databases.
+var secrets = []string{"pg_shadow", "pg_authid", "mysql.user", "mysql.db", "sys.sql_logins", "sys.server_principals",
+	"master..sysdatabases", "master.dbo.sysdatabases", "sysobjects", "syscolumns", "syslogins", "dba_users", "all_users",
+	"@@version", "sysmaster:", "rdb$", "msysobjects", "sqlite_master", "dual"}
+
+// secretSubquery: a subquery in a WHERE clause, after a value, that reads
+// the credentials, the server's catalog or identity, or selects FROM DUAL.
+func (v *stmtView) secretSubquery() bool {
+	for i := range v.l.toks {
+		if !v.word(i, "select") || v.tok(i).depth == 0 || !v.where[i] {
+			continue
+		}
+		depth := v.tok(i).depth
+		for j := i + 1; j < len(v.l.toks) && v.tok(j).depth >= depth; j++ {
+			t := v.tok(j)
+			if t.kind != tokWord && t.kind != tokQuoted {
+				continue
+			}
+			name := t.text
+			for k := j + 1; v.punct(k, ".") || v.tok(k).kind == tokOp && v.tok(k).text == ":"; k += 2 {
+				name += v.tok(k).text + v.tok(k+1).text
+			}
+			for _, s := range secrets {
+				if name == s || strings.HasPrefix(name, s) && (strings.HasSuffix(s, ":") || strings.HasSuffix(s, "$") || strings.HasSuffix(s, ".")) {
+					return true
+				}
+			}
+			if (name == "version" || name == "user" || name == "database" || name == "system_user" || name == "current_user" ||
+				name == "db_name" || name == "suser_name") && v.punct(j+1, "(") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // stmtView is a lexed statement with where each statement of the batch
@@ -429,6 +525,10 @@ func (v *stmtView) delayIn(from, to int) bool {
 func (v *stmtView) delay() bool {
 	for i := range v.l.toks {
 		if v.word(i, "extractvalue", "updatexml") && v.punct(i+1, "(") {
+			return true
+		}
+		// EXP(~(SELECT …)): a double overflow whose error shows the result.
+		if v.word(i, "exp") && v.punct(i+1, "(") && v.tok(i+2).kind == tokOp && v.tok(i+2).text == "~" {
 			return true
 		}
 		if v.where[i] && v.delayIn(i, i+1) {
