@@ -124,6 +124,8 @@ DROP DATABASE IF EXISTS %s; DROP USER IF EXISTS '%s'@'%%';`, was[1], was[2], was
 		"SELECT 1 -- health check",
 		"SELECT title, price FROM products WHERE price BETWEEN 10 AND 100 UNION SELECT title, price FROM products WHERE stock = 0",
 		"SHOW TABLES",
+		"INSERT INTO orders (user_id, total, note) VALUES (1, 5, 'customer wrote: \\' OR 1=1 -- lol')",
+		"SELECT id FROM products WHERE (id = 1 OR 1=0)",
 		"SELEC id FROM users", // a typo: one syntax error
 	} {
 		app(s)

@@ -132,6 +132,8 @@ func mssqlWorkloads() (benign, attack *mssqlAudit) {
 		"SELECT title, price FROM dbo.products WHERE price BETWEEN 10 AND 100 UNION SELECT title, price FROM dbo.archived_products",
 		"SELECT 1 -- health check",
 		"BACKUP DATABASE shopdb TO DISK = N'D:\\Backup\\shopdb.bak' WITH COMPRESSION",
+		"INSERT INTO dbo.reviews (product_id, body) VALUES (3, N'works; my kid typed '' OR 1=1 -- into the box')",
+		"SELECT id INTO #recent FROM dbo.orders WHERE total > 100; SELECT COUNT(*) FROM #recent WHERE id > 5; DROP TABLE #recent",
 	} {
 		benign.login("webapp", mssqlAppIP, mssqlClient)
 		benign.batch("webapp", mssqlAppIP, mssqlClient, s)

@@ -229,6 +229,12 @@ var pgBenign = []string{
 	`/* report: daily */ SELECT date_trunc('day', created_at) AS day, sum(total) FROM orders GROUP BY 1 ORDER BY 1`,
 	`SELECT id, name FROM users WHERE name = 'alice' AND email LIKE '%@example.com'`,
 	`SELECT title, price FROM products WHERE price BETWEEN 10 AND 100 UNION SELECT title, price FROM products WHERE stock = 0`,
+	// Statements that look like injection to a pattern but are not: a
+	// customer's note quoting a payload (escaped), Rails' 1=0 for an empty
+	// list, a pause of a monitoring script.
+	`INSERT INTO orders (user_id, total, note) VALUES (1, 5, 'customer wrote: '' OR 1=1 -- lol')`,
+	`SELECT "products".* FROM "products" WHERE ("products"."id" = 1 OR 1=0)`,
+	`SELECT pg_sleep(0.1)`,
 	`SELEC id FROM users`, // a typo: one syntax error
 }
 
