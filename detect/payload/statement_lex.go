@@ -49,11 +49,12 @@ func isIdentChar(c byte) bool {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// lexSQL tokenizes one statement the way the common dialects read it:
-// ” and \' inside a string (MySQL's backslash escapes and the standard's
-// doubled quote), -- and # line comments (# only where it cannot start a
-// SQL Server #temp name), /* */ block comments whose MySQL executable form
-// /*! … */ is read as code, PostgreSQL dollar quoting and E” strings.
+// lexSQL tokenizes one statement the way the common dialects read it: a
+// doubled quote and a backslash-escaped one inside a string (the
+// standard's escape and MySQL's), -- and # line comments (# only where it
+// cannot start a SQL Server #temp name), /* */ block comments whose MySQL
+// executable form /*! … */ is read as code, PostgreSQL dollar quoting and
+// N-, E-, X- and B-prefixed strings.
 func lexSQL(s string) lexed {
 	if len(s) > maxInput {
 		s = s[:maxInput]
