@@ -19,8 +19,9 @@ import (
 // database of an alert is found from its evidence, alert by alert.
 const maxDatabaseScan = 10000
 
-// noDatabase stands in the path for alerts about a server but no
-// database (a login refused before a database was named).
+// noDatabase stands in for a database an alert names none of (a login
+// refused before a database was named), and for a server when the
+// alert's events are gone and it names no host.
 const noDatabase = "-"
 
 // dbPlace is the database server and database an alert is about.
@@ -131,7 +132,7 @@ type DatabaseSummary struct {
 
 // ServerSummary is one database server with its databases.
 type ServerSummary struct {
-	Server string `json:"server" doc:"The server: the audit record's server (host.name) or else the source that sent the log."`
+	Server string `json:"server" doc:"The server: the audit record's server (host.name) or else the source that sent the log; \"-\" when unknown."`
 	DatabaseAlerts
 	Databases []DatabaseSummary `json:"databases"`
 }
@@ -209,6 +210,9 @@ func (a *API) listDatabases(ctx context.Context, in *alertsInput) (*databasesOut
 			if p.database == "" {
 				p.database = noDatabase
 			}
+			if p.server == "" {
+				p.server = noDatabase
+			}
 			s := servers[p.server]
 			if s == nil {
 				s = &ServerSummary{Server: p.server}
@@ -255,6 +259,9 @@ func (a *API) listDatabaseAlerts(ctx context.Context, in *databaseAlertsInput) (
 	want := dbPlace{in.Server, in.Database}
 	if want.database == noDatabase {
 		want.database = ""
+	}
+	if want.server == noDatabase {
+		want.server = ""
 	}
 	limit := in.PageQuery.Limit
 	if limit <= 0 {

@@ -194,3 +194,60 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// When retention took an alert's events, its host and database entities
+// place it; an alert with neither is no database alert.
+func TestDatabasesWithoutEvidence(t *testing.T) {
+	st := newFakeStore()
+	st.workspaces["dc"] = tenant.Workspace{Name: "dc", Tier: tenant.TierStandard}
+	ids := event.NewIDSource()
+	gone := ids.New(t0).String() // never stored
+	b := &store.Batch{ID: ids.New(t0), Workspace: "dc", Source: "s", Format: testFormat, Received: t0}
+	for i, ents := range [][]alert.Entity{
+		{{Type: alert.EntityHost, Value: "sql01"}, {Type: alert.EntityDatabase, Value: "erp"}},
+		{{Type: alert.EntityDatabase, Value: "crm"}},
+		{{Type: alert.EntityAccount, Value: "bob"}},
+	} {
+		rule := []string{"r1", "r2", "r3"}[i]
+		b.Signals = append(b.Signals, alert.Signal{Workspace: "dc", Type: "correlation", Rule: alert.RuleRef{ID: rule, Title: rule},
+			Severity: alert.High, Entities: ents, DedupKey: alert.DedupKey("dc", rule, ents),
+			Evidence: alert.Evidence{EventID: gone, Time: t0}})
+	}
+	if _, err := st.Commit(context.Background(), []*store.Batch{b}); err != nil {
+		t.Fatal(err)
+	}
+	secret, k, err := NewKey("dc", tenant.ScopeRead, "d", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.CreateKey(context.Background(), k)
+	api, err := New(Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/api/v1/databases", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	rec := httptest.NewRecorder()
+	api.ServeHTTP(rec, req)
+	var page databasesPage
+	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &page) != nil {
+		t.Fatalf("GET /api/v1/databases: %d %s", rec.Code, rec.Body)
+	}
+	got := map[string]int{}
+	for _, s := range page.Servers {
+		for _, d := range s.Databases {
+			got[s.Server+"/"+d.Database] = d.Alerts
+		}
+	}
+	if len(got) != 2 || got["sql01/erp"] != 1 || got["-/crm"] != 1 {
+		t.Errorf("databases %v, want sql01/erp and -/crm once each", got)
+	}
+	req = httptest.NewRequest("GET", "/api/v1/databases/-/crm/alerts", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	rec = httptest.NewRecorder()
+	api.ServeHTTP(rec, req)
+	var al alertPage
+	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &al) != nil || len(al.Alerts) != 1 || al.Alerts[0].Rule.ID != "r2" {
+		t.Errorf("GET /api/v1/databases/-/crm/alerts: %d %s", rec.Code, rec.Body)
+	}
+}
