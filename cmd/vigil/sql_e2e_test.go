@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The SQL alert types content/rules/sql_*.yml raise (Defender for SQL's
@@ -79,7 +80,11 @@ func runSQLScenario(t *testing.T, sc sqlScenario) {
 		sort.Strings(miss)
 		return miss
 	}
-	poll(t, "the SQL alerts of "+sc.format, func() bool { return len(missing()) == 0 })
+	for deadline := time.Now().Add(60 * time.Second); len(missing()) > 0; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: alerts missing after 60s: %v; got %s", sc.format, missing(), alertSummary(got))
+		}
+	}
 	for _, a := range got {
 		if a.Rule.ID == "" || a.Severity == "" || a.Count < 1 || len(a.Evidence) == 0 {
 			t.Errorf("%s alert %q incomplete: %+v", sc.format, a.Rule.Title, a)
