@@ -105,7 +105,11 @@ func ReadArchive(r io.ReaderAt, size int64, name string) (*Source, error) {
 			break
 		}
 		err = nil
-		src = &Source{Files: []File{{Path: path.Base(filepath.ToSlash(name)), Data: data}}}
+		p, ok := safePath(path.Base(filepath.ToSlash(name)))
+		if !ok {
+			p = "rule.yml" // a hidden or odd name: the file is still the pack
+		}
+		src = &Source{Files: []File{{Path: p, Data: data}}}
 	default:
 		return nil, errors.New("not a zip, tar.gz or tar archive, nor a .yml rule file")
 	}
