@@ -52,6 +52,10 @@ type Options struct {
 	MaxRuleValues int
 	// MaxFileBytes bounds a rule file or text. 0: DefaultMaxFileBytes.
 	MaxFileBytes int64
+	// AnyPlaceholder lets a placeholder that Placeholders does not define
+	// stand for itself, for tools that read rules without running them
+	// (installing a pack: the placeholders are the running server's).
+	AnyPlaceholder bool
 }
 
 func (o *Options) maxRuleValues() int {
@@ -77,6 +81,9 @@ func (o *Options) placeholder(name string) ([]string, bool) {
 		return nil, false
 	}
 	v, ok := o.Placeholders[name]
+	if !ok && o.AnyPlaceholder {
+		return []string{"%" + name + "%"}, true
+	}
 	return v, ok
 }
 

@@ -18,14 +18,22 @@ import (
 	"github.com/vigil-sec/vigil/content"
 	"github.com/vigil-sec/vigil/detect"
 	"github.com/vigil-sec/vigil/rule"
+	"github.com/vigil-sec/vigil/rule/pack"
 )
 
 // ruleLoader loads the configured rules file by file and keeps, for each
 // file, the last version that loaded without errors: when an edit breaks a
 // file, its errors are logged and its previous rules stay in force.
 type ruleLoader struct {
-	builtin  bool
-	paths    []string
+	builtin bool
+	// paths are the rule paths of this refresh: the configured ones, then
+	// the current versions of the installed rule packs.
+	paths      []string
+	configured []string
+	// packs, when set, are the installed rule packs (vigil rules
+	// install): each refresh takes their current versions, so an install
+	// or a rollback is picked up like an edited file.
+	packs    *pack.Store
 	opts     *rule.Options
 	taxonomy *rule.Taxonomy
 	// extraFields are source fields to decode besides those rules read:
@@ -68,7 +76,7 @@ type ruleReport struct {
 
 func newRuleLoader(cfg *Config, log *slog.Logger, lateness time.Duration) *ruleLoader {
 	l := &ruleLoader{
-		builtin: !cfg.NoBuiltin, paths: cfg.Rules, log: log, lateness: lateness, strict: cfg.RulesStrict,
+		builtin: !cfg.NoBuiltin, paths: cfg.Rules, configured: cfg.Rules, log: log, lateness: lateness, strict: cfg.RulesStrict,
 		opts:     &rule.Options{Placeholders: cfg.placeholders, MaxRuleValues: cfg.RuleMaxValues, MaxFileBytes: cfg.ruleMaxFile},
 		taxonomy: cfg.taxonomy,
 		status:   map[string]bool{}, disabled: map[string]bool{},
@@ -96,6 +104,7 @@ func newRuleLoader(cfg *Config, log *slog.Logger, lateness time.Duration) *ruleL
 // refuses to start on one (build reports it), and a reload logs it.
 func (l *ruleLoader) refresh() bool {
 	changed := false
+	l.paths = l.rootPaths()
 	if l.builtin && l.builtinSet == nil {
 		l.builtinSet, l.builtinErr = l.loadBuiltin()
 		changed = true
@@ -142,6 +151,20 @@ func (l *ruleLoader) refresh() bool {
 	l.files = next
 	l.refreshed = true
 	return changed
+}
+
+// rootPaths are the configured rule paths and the directories of the
+// packs' current versions. A pack directory that cannot be listed is
+// logged and left out: the configured rules still load.
+func (l *ruleLoader) rootPaths() []string {
+	if l.packs == nil {
+		return l.configured
+	}
+	dirs, err := l.packs.Dirs()
+	if err != nil {
+		l.log.Error("rule packs cannot be read", "err", err)
+	}
+	return append(slices.Clip(l.configured), dirs...)
 }
 
 // readFiles reads the files of root that no earlier path gave (readFile),

@@ -115,7 +115,7 @@ func loadPlaceholders(path string) (map[string][]string, error) {
 func newRulesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rules",
-		Short: "Check rules and run their tests",
+		Short: "Check rules, run their tests, and install rule packs",
 	}
 	validate := &cobra.Command{
 		Use:   "validate DIR|FILE...",
@@ -153,7 +153,7 @@ a tested file does not load.`,
 			return err
 		},
 	}
-	cmd.AddCommand(validate, test, tax)
+	cmd.AddCommand(validate, test, tax, newRulesInstallCmd(), newRulesPacksCmd(), newRulesRollbackCmd(), newRulesUninstallCmd())
 	return cmd
 }
 

@@ -100,10 +100,12 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	rl := newRuleLoader(cfg, log.With("component", compRules), correlationLateness)
 	// File hashes are matched against intelligence even when no rule reads them.
 	rl.extraFields = indicators.HashFields
-	if len(cfg.Rules) > 0 {
+	// Rule packs installed with vigil rules install (rulepack.go).
+	rl.packs = rulePacks(cfg)
+	if roots := rl.rootPaths(); len(roots) > 0 {
 		// The parsed-rule cache of scan (rulecache.go), under the user's
 		// cache directory: a start with SigmaHQ's rules skips their YAML.
-		rl.cache = openRuleCache("", cfg.Rules, rl.opts)
+		rl.cache = openRuleCache("", roots, rl.opts)
 	}
 	rl.refresh()
 	rl.saveCache()
