@@ -16,7 +16,8 @@ import (
 // each indicator is stored once.
 type index struct {
 	feeds []*feed
-	ips   ipTable
+	ips4  ip4Table
+	ips   ipTable // IPv6 addresses
 	strs  strTable
 	v4    ranges
 	v6    ranges
@@ -67,21 +68,30 @@ func (idx *index) markBlocks4(first, last uint32) {
 
 func build(feeds []*feed) *index {
 	idx := &index{feeds: feeds}
-	var nIP, nStr int
+	var nIP4, nIP, nStr int
+	countIP := func(a netip.Addr) {
+		if a.Is4() {
+			nIP4++
+		} else {
+			nIP++
+		}
+	}
 	var r4, r6 []rangeItem
 	for _, f := range feeds {
 		for i := range f.recs {
 			r := &f.recs[i]
 			switch kinds[r.kind] {
 			case KindIP:
-				nIP++
+				if a, err := netip.ParseAddr(r.value); err == nil {
+					countIP(a)
+				}
 			case KindCIDR:
 				p, err := netip.ParsePrefix(r.value)
 				if err != nil {
 					continue // Replace normalized it; cannot happen
 				}
 				if p.IsSingleIP() {
-					nIP++
+					countIP(p.Addr())
 					continue
 				}
 				first, last := rangeOf(p)
@@ -95,9 +105,10 @@ func build(feeds []*feed) *index {
 			}
 		}
 	}
+	idx.ips4.init(nIP4)
 	idx.ips.init(nIP)
 	idx.strs.init(nStr)
-	if nIP+len(r4) >= blocks4Min {
+	if nIP4+len(r4) >= blocks4Min {
 		idx.blocks4 = make([]uint64, 1<<24/64)
 		for _, it := range r4 {
 			idx.markBlocks4(uint32(it.first.lo), uint32(it.last.lo))
@@ -123,16 +134,20 @@ func build(feeds []*feed) *index {
 			}
 		}
 	}
-	idx.v4 = buildRanges(r4, u128{0, 0xffffffff}, 16)
-	idx.v6 = buildRanges(r6, u128{^uint64(0), ^uint64(0)}, 128-16)
+	idx.v4 = buildRanges(r4, u128{0, 0xffffffff}, 32)
+	idx.v6 = buildRanges(r6, u128{^uint64(0), ^uint64(0)}, 128)
 	return idx
 }
 
 func (idx *index) insertIP(a netip.Addr, r *rec) {
 	k := keyOf(a)
-	idx.ips.insert(k, r)
-	if a.Is4() && idx.blocks4 != nil {
-		v := uint32(k.lo)
+	if !a.Is4() {
+		idx.ips.insert(k, r)
+		return
+	}
+	v := uint32(k.lo)
+	idx.ips4.insert(v, r)
+	if idx.blocks4 != nil {
 		idx.markBlocks4(v, v)
 	}
 }
@@ -160,13 +175,17 @@ func (a u128) addOne() u128 {
 	return u128{a.hi + carry, lo}
 }
 
-// top16 is the address's top 16 bits within its family's width; shift is
-// 16 for IPv4 (32 bits in lo) and 112 for IPv6.
-func (a u128) top16(shift uint) uint32 {
-	if shift >= 64 {
-		return uint32(a.hi >> (shift - 64))
+// shr is a shifted right by n bits.
+func (a u128) shr(n uint) u128 {
+	switch {
+	case n == 0:
+		return a
+	case n >= 128:
+		return u128{}
+	case n >= 64:
+		return u128{0, a.hi >> (n - 64)}
 	}
-	return uint32(a.lo >> shift)
+	return u128{a.hi >> n, a.lo>>n | a.hi<<(64-n)}
 }
 
 // rangeOf is the first and last address of p as numbers; IPv4 ones in
@@ -284,6 +303,58 @@ func (t *ipTable) lookup(k u128, now int64, dst []*Indicator) []*Indicator {
 	}
 }
 
+// ip4Table is ipTable for IPv4 addresses, with the address's 32 bits as
+// the key: a slot is half an ipTable's, so four share a cache line and the
+// table takes half the memory (most listed addresses are IPv4).
+type ip4Table struct {
+	slots []ip4Slot
+	mask  uint64
+	n     int
+	dups  [][]*rec
+}
+
+type ip4Slot struct {
+	key uint32
+	dup uint32 // 0, or 1 + the index in dups
+	r   *rec
+}
+
+func (t *ip4Table) init(n int) {
+	size := tableSize(n)
+	t.slots = make([]ip4Slot, size)
+	t.mask = uint64(size - 1)
+}
+
+func (t *ip4Table) insert(k uint32, r *rec) {
+	t.n++
+	for i := mix(u128{0, uint64(k)}) & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			s.key, s.r = k, r
+			return
+		}
+		if s.key == k {
+			t.dups = appendDup(t.dups, &s.dup, r)
+			return
+		}
+	}
+}
+
+func (t *ip4Table) lookup(k uint32, now int64, dst []*Indicator) []*Indicator {
+	if t.n == 0 {
+		return dst
+	}
+	for i := mix(u128{0, uint64(k)}) & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			return dst
+		}
+		if s.key == k {
+			return appendSlot(dst, s.r, s.dup, t.dups, now)
+		}
+	}
+}
+
 // strTable maps (kind, normalized value) to records. A slot holds the
 // hash's top 32 bits, checked before the record is read.
 type strTable struct {
@@ -373,17 +444,21 @@ type rangeItem struct {
 // and at the one after its last, into elementary intervals, each with
 // every range covering it, so overlapping ranges all match. An interval
 // with one range holds it inline (the common case: one read less); more
-// are refs[off:off+n]. jump narrows the binary search: jump[h] is the
-// first interval starting at or after the top-16-bits block h (only
-// for many intervals).
+// are refs[off:off+n]. jump narrows the binary search (only for many
+// intervals): the intervals' starts share their top bits (all of them at
+// base once shifted right by jumpShift+16), and jump[h] is the first
+// interval whose next 16 bits are h or more. Taking the 16 bits after the
+// common prefix, not the address's top 16, keeps the buckets small when
+// the ranges are all in one part of the space (IPv6 ones in 2000::/3).
 type ranges struct {
 	ivs []interval
 	// starts4 repeats IPv4 intervals' starts, four bytes each, so that the
 	// binary search reads one cache line where ivs would take several.
-	starts4 []uint32
-	refs    []*rec
-	jump    []uint32
-	shift   uint
+	starts4   []uint32
+	refs      []*rec
+	jump      []uint32
+	jumpShift uint
+	jumpBase  u128
 }
 
 type interval struct {
@@ -399,7 +474,13 @@ func (r *ranges) lookup(a u128, now int64, dst []*Indicator) []*Indicator {
 	}
 	lo, hi := 0, len(r.ivs)
 	if r.jump != nil {
-		h := a.top16(r.shift)
+		switch p := a.shr(r.jumpShift + 16); {
+		case p.less(r.jumpBase):
+			return dst // before every interval
+		case r.jumpBase.less(p):
+			return r.appendInterval(hi, now, dst) // in the last one
+		}
+		h := uint32(a.shr(r.jumpShift).lo & 0xffff)
 		lo, hi = int(r.jump[h]), int(r.jump[h+1])
 	}
 	if r.starts4 != nil {
@@ -442,9 +523,10 @@ func (r *ranges) appendInterval(lo int, now int64, dst []*Indicator) []*Indicato
 
 // buildRanges sweeps the ranges in order of first address (outer before
 // inner at a tie). CIDR ranges either nest or are disjoint, so the ranges
-// covering the sweep point form a stack. max is the family's last address.
-func buildRanges(items []rangeItem, max u128, shift uint) ranges {
-	out := ranges{shift: shift}
+// covering the sweep point form a stack. max is the family's last
+// address, width its bits.
+func buildRanges(items []rangeItem, max u128, width uint) ranges {
+	out := ranges{}
 	if len(items) == 0 {
 		return out
 	}
@@ -504,7 +586,7 @@ func buildRanges(items []rangeItem, max u128, shift uint) ranges {
 	}
 	out.ivs = slices.Clip(out.ivs)
 	out.refs = slices.Clip(out.refs)
-	if shift == 16 {
+	if width == 32 {
 		out.starts4 = make([]uint32, len(out.ivs))
 		for i := range out.ivs {
 			out.starts4[i] = uint32(out.ivs[i].start.lo)
@@ -513,13 +595,30 @@ func buildRanges(items []rangeItem, max u128, shift uint) ranges {
 	if len(out.ivs) < 1024 {
 		return out // a few steps more beat a 256 KiB table
 	}
-	out.jump = make([]uint32, 1<<16+1)
+	out.buildJump(width)
+	return out
+}
+
+// buildJump indexes the 16 bits after the prefix every interval's start
+// shares (width is the family's: 32 or 128 bits).
+func (r *ranges) buildJump(width uint) {
+	first, last := r.ivs[0].start, r.ivs[len(r.ivs)-1].start
+	common := uint(bits.LeadingZeros64(first.hi ^ last.hi))
+	if common == 64 {
+		common += uint(bits.LeadingZeros64(first.lo ^ last.lo))
+	}
+	common -= 128 - width // leading zeros above the family's width
+	shift := uint(0)
+	if width-common > 16 {
+		shift = width - common - 16
+	}
+	r.jumpShift, r.jumpBase = shift, first.shr(shift+16)
+	r.jump = make([]uint32, 1<<16+1)
 	k := 0
-	for h := range out.jump {
-		for k < len(out.ivs) && out.ivs[k].start.top16(shift) < uint32(h) {
+	for h := range r.jump {
+		for k < len(r.ivs) && uint32(r.ivs[k].start.shr(shift).lo&0xffff) < uint32(h) {
 			k++
 		}
-		out.jump[h] = uint32(k)
+		r.jump[h] = uint32(k)
 	}
-	return out
 }

@@ -189,7 +189,7 @@ func (s *Set) MatchIP(a netip.Addr, now time.Time, dst []*Indicator) []*Indicato
 		if !idx.listed4(uint32(key.lo)) {
 			return dst
 		}
-		dst = idx.ips.lookup(key, t, dst)
+		dst = idx.ips4.lookup(uint32(key.lo), t, dst)
 		return idx.v4.lookup(u128{0, key.lo & 0xffffffff}, t, dst)
 	}
 	dst = idx.ips.lookup(key, t, dst)

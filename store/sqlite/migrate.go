@@ -273,6 +273,8 @@ CREATE INDEX intel_indicators_expiry ON intel_indicators (valid_until) WHERE val
 	// the index and the intent estimate finds the recent alerts of an
 	// address.
 	{sql: sqlMigrate8, fill: migrate8},
+	// 9: each workspace's asset inventory, changed through the API.
+	{sql: sqlMigrate9Assets},
 }
 
 // migrate applies the migrations the database has not seen yet.
