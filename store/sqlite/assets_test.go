@@ -39,12 +39,12 @@ func TestAssetsCreatePutReplaceDelete(t *testing.T) {
 	if err != nil || !created {
 		t.Fatalf("put new: created %v, %v", created, err)
 	}
-	net.Owner = "netops"
+	net.Owner, net.Tags = "netops", []string{"edge"}
 	if created, err := db.PutAsset(ctx, net); err != nil || created {
 		t.Fatalf("put existing: created %v, %v", created, err)
 	}
 	got, _ = db.Asset(ctx, "acme", "dmz")
-	if got.Owner != "netops" || !slices.Equal(got.Match, []string{"192.0.2.0/24"}) {
+	if got.Owner != "netops" || !slices.Equal(got.Match, []string{"192.0.2.0/24"}) || !slices.Equal(got.Tags, []string{"edge"}) {
 		t.Fatalf("replaced network = %+v (the range is kept masked)", got)
 	}
 
@@ -60,6 +60,12 @@ func TestAssetsCreatePutReplaceDelete(t *testing.T) {
 		}
 	}
 
+	if _, err := db.PutAsset(ctx, store.Asset{Workspace: "acme", Name: web.Name, Type: store.AssetHost}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Asset(ctx, "acme", web.Name); len(got.Match) != 0 || len(got.Tags) != 0 || got.Owner != "" || got.Criticality != "" {
+		t.Fatalf("put replaces every field: %+v", got)
+	}
 	list, _ := db.Assets(ctx, "acme")
 	if len(list) != 2 || list[0].Name != "dmz" || list[1].Name != web.Name {
 		t.Fatalf("assets = %+v", list)
