@@ -273,8 +273,9 @@ CREATE INDEX intel_indicators_expiry ON intel_indicators (valid_until) WHERE val
 	// the index and the intent estimate finds the recent alerts of an
 	// address.
 	{sql: sqlMigrate8, fill: migrate8},
-	// 9: each workspace's asset inventory, changed through the API.
-	{sql: sqlMigrate9Assets},
+	// 9: each workspace's asset inventory, changed through the API; feed
+	// generations, so that a refresh does not hold the writer.
+	{sql: sqlMigrate9},
 }
 
 // migrate applies the migrations the database has not seen yet.
