@@ -25,6 +25,12 @@ type index struct {
 	// part of a listed range: most addresses events carry are in none, and
 	// one read of this 2 MiB bitmap answers them. nil for small sets.
 	blocks4 []uint64
+	// blocks6 is the same for IPv6, a bit for a hash of each /32 that holds
+	// a listed address or part of a listed range (a 256 KiB bitmap, so that
+	// it stays in cache): an unlisted address skips the hash table and the
+	// ranges' search unless its /32 shares a bit with a listed one. nil
+	// for small sets and for sets with an IPv6 range wider than a /20.
+	blocks6 []uint64
 	// domainLabels has bit n set when a listed domain has n labels (n ≥ 63
 	// at bit 63): a domain looked up is tried only with the suffixes of a
 	// length something is listed at, each try being a likely cache miss.
@@ -45,8 +51,40 @@ func countLabels(b []byte) int {
 	return n
 }
 
-// blocks4Min is the IPv4 entries from which a set keeps blocks4.
+// blocks4Min is the IPv4 entries from which a set keeps blocks4, and the
+// IPv6 entries from which it keeps blocks6.
 const blocks4Min = 4096
+
+// blocks6Bits is the bits of blocks6's index; blocks6Widest the widest
+// IPv6 range it takes (marking one bit for each /32 the range spans).
+const (
+	blocks6Bits   = 21
+	blocks6Widest = 20
+)
+
+// block6 is the blocks6 bit of a /32 (the address's top 32 bits).
+func block6(top uint32) uint32 {
+	return uint32(uint64(top)*0x9e3779b97f4a7c15>>32) >> (32 - blocks6Bits)
+}
+
+// listed6 reports whether a (an IPv6 address as a number) may be listed.
+func (idx *index) listed6(a u128) bool {
+	if idx.blocks6 == nil {
+		return true
+	}
+	b := block6(uint32(a.hi >> 32))
+	return idx.blocks6[b>>6]&(1<<(b&63)) != 0
+}
+
+func (idx *index) markBlocks6(first, last uint32) {
+	for t := first; ; t++ {
+		b := block6(t)
+		idx.blocks6[b>>6] |= 1 << (b & 63)
+		if t == last {
+			return
+		}
+	}
+}
 
 // listed4 reports whether v (an IPv4 address) may be listed.
 func (idx *index) listed4(v uint32) bool {
@@ -114,6 +152,17 @@ func build(feeds []*feed) *index {
 			idx.markBlocks4(uint32(it.first.lo), uint32(it.last.lo))
 		}
 	}
+	if nIP+len(r6) >= blocks4Min {
+		idx.blocks6 = make([]uint64, 1<<blocks6Bits/64)
+		for _, it := range r6 {
+			first, last := uint32(it.first.hi>>32), uint32(it.last.hi>>32)
+			if last-first >= 1<<(32-blocks6Widest) {
+				idx.blocks6 = nil // too wide to mark: no filter
+				break
+			}
+			idx.markBlocks6(first, last)
+		}
+	}
 	for _, f := range feeds {
 		for i := range f.recs {
 			r := &f.recs[i]
@@ -143,6 +192,10 @@ func (idx *index) insertIP(a netip.Addr, r *rec) {
 	k := keyOf(a)
 	if !a.Is4() {
 		idx.ips.insert(k, r)
+		if idx.blocks6 != nil {
+			top := uint32(k.hi >> 32)
+			idx.markBlocks6(top, top)
+		}
 		return
 	}
 	v := uint32(k.lo)
@@ -454,7 +507,11 @@ type ranges struct {
 	ivs []interval
 	// starts4 repeats IPv4 intervals' starts, four bytes each, so that the
 	// binary search reads one cache line where ivs would take several.
-	starts4   []uint32
+	starts4 []uint32
+	// covered has bit i set when interval i holds a range: an address in a
+	// gap between ranges is answered from this small bitmap without
+	// reading its interval.
+	covered   []uint64
 	refs      []*rec
 	jump      []uint32
 	jumpShift uint
@@ -508,7 +565,7 @@ func (r *ranges) lookup(a u128, now int64, dst []*Indicator) []*Indicator {
 
 // appendInterval appends the live records of the interval before lo.
 func (r *ranges) appendInterval(lo int, now int64, dst []*Indicator) []*Indicator {
-	if lo == 0 {
+	if lo == 0 || r.covered[(lo-1)>>6]&(1<<((lo-1)&63)) == 0 {
 		return dst
 	}
 	iv := &r.ivs[lo-1]
@@ -586,6 +643,12 @@ func buildRanges(items []rangeItem, max u128, width uint) ranges {
 	}
 	out.ivs = slices.Clip(out.ivs)
 	out.refs = slices.Clip(out.refs)
+	out.covered = make([]uint64, (len(out.ivs)+63)/64)
+	for i := range out.ivs {
+		if out.ivs[i].n > 0 {
+			out.covered[i>>6] |= 1 << (i & 63)
+		}
+	}
 	if width == 32 {
 		out.starts4 = make([]uint32, len(out.ivs))
 		for i := range out.ivs {

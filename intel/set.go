@@ -192,6 +192,9 @@ func (s *Set) MatchIP(a netip.Addr, now time.Time, dst []*Indicator) []*Indicato
 		dst = idx.ips4.lookup(uint32(key.lo), t, dst)
 		return idx.v4.lookup(u128{0, key.lo & 0xffffffff}, t, dst)
 	}
+	if !idx.listed6(key) {
+		return dst
+	}
 	dst = idx.ips.lookup(key, t, dst)
 	return idx.v6.lookup(key, t, dst)
 }

@@ -153,8 +153,12 @@ func (db *DB) ReplaceFeedIndicators(ctx context.Context, workspace, feed string,
 	if err != nil {
 		return err
 	}
-	if err := db.deleteGenerations(ctx, workspace, feed, "gen != ?", cur); err != nil {
-		return fmt.Errorf("%s: clear unfinished generations: %w", what, err)
+	// Two ranges of the (workspace, feed, gen) index, not "gen != ?",
+	// which would scan the current generation's rows too.
+	for _, cond := range []string{"gen < ?", "gen > ?"} {
+		if err := db.deleteGenerations(ctx, workspace, feed, cond, cur); err != nil {
+			return fmt.Errorf("%s: clear unfinished generations: %w", what, err)
+		}
 	}
 	for start := 0; start < len(inds); start += replaceChunk {
 		chunk := inds[start:min(start+replaceChunk, len(inds))]
