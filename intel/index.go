@@ -148,6 +148,7 @@ func build(feeds []*feed) *index {
 	idx.strs.init(nStr)
 	if nIP4+len(r4) >= blocks4Min {
 		idx.blocks4 = make([]uint64, 1<<24/64)
+		adviseHugePages(idx.blocks4)
 		for _, it := range r4 {
 			idx.markBlocks4(uint32(it.first.lo), uint32(it.last.lo))
 		}
@@ -323,6 +324,7 @@ func appendSlot(dst []*Indicator, r *rec, dup uint32, dups [][]*rec, now int64) 
 func (t *ipTable) init(n int) {
 	size := tableSize(n)
 	t.slots = make([]ipSlot, size)
+	adviseHugePages(t.slots)
 	t.mask = uint64(size - 1)
 }
 
@@ -375,6 +377,7 @@ type ip4Slot struct {
 func (t *ip4Table) init(n int) {
 	size := tableSize(n)
 	t.slots = make([]ip4Slot, size)
+	adviseHugePages(t.slots)
 	t.mask = uint64(size - 1)
 }
 
@@ -431,6 +434,7 @@ func (t *strTable) init(n int) {
 	size := tableSize(n)
 	t.seed = maphash.MakeSeed()
 	t.slots = make([]strSlot, size)
+	adviseHugePages(t.slots)
 	t.mask = uint64(size - 1)
 }
 

@@ -67,6 +67,7 @@ func (e *ReplaceError) Unwrap() []error { return e.First }
 func (s *Set) Replace(feedName string, inds []Indicator) error {
 	var rerr *ReplaceError
 	recs := make([]rec, 0, len(inds))
+	adviseHugePages(recs)
 	c := recorder{feed: feedName, metas: map[string]*meta{}}
 	for i := range inds {
 		ind := &inds[i]
