@@ -12,34 +12,6 @@ import (
 
 var _ store.Assets = (*DB)(nil)
 
-// sqlMigrate9: a workspace's asset inventory, one row an asset (match and
-// tags as JSON arrays); and feed generations: a feed's indicators are
-// those of its current generation (intel_feeds.gen), so that a refresh
-// writes the next generation in short transactions and switches to it in
-// one (see ReplaceFeedIndicators). Rows so far are generation 0.
-const sqlMigrate9 = `
-ALTER TABLE intel_feeds ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE intel_feeds ADD COLUMN next_gen INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE intel_indicators ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;
-DROP INDEX intel_indicators_value;
-CREATE UNIQUE INDEX intel_indicators_value ON intel_indicators (workspace, value, feed, kind, gen);
-DROP INDEX intel_indicators_feed;
-CREATE INDEX intel_indicators_feed ON intel_indicators (workspace, feed, gen, id);
-
-CREATE TABLE assets (
-	workspace   TEXT NOT NULL,
-	name        TEXT NOT NULL,
-	type        TEXT NOT NULL,
-	match       TEXT NOT NULL DEFAULT '[]',
-	criticality TEXT NOT NULL DEFAULT '',
-	owner       TEXT NOT NULL DEFAULT '',
-	environment TEXT NOT NULL DEFAULT '',
-	tags        TEXT NOT NULL DEFAULT '[]',
-	updated     INTEGER NOT NULL,
-	PRIMARY KEY (workspace, name)
-) WITHOUT ROWID;
-`
-
 const assetColumns = `workspace, name, type, match, criticality, owner, environment, tags, updated`
 
 func scanAsset(row scanner) (store.Asset, error) {

@@ -520,3 +520,61 @@ func TestUnfinishedGenerationIsInvisibleAndCleared(t *testing.T) {
 		t.Errorf("%d rows after the next refresh (%v), want its 1", rows, err)
 	}
 }
+
+// A store of schema version 8 upgrades to 9: the feeds' indicators stay
+// visible (generation 0), a refresh replaces them, and assets can be kept.
+func TestMigrateFromVersion8(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	raw, err := sql.Open("sqlite", dsn(path, "immediate", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetMaxOpenConns(1)
+	if _, err := raw.ExecContext(ctx, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for v := 1; v <= 8; v++ {
+		tx, err := raw.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v-1].sql); err != nil {
+			t.Fatalf("migration %d: %v", v, err)
+		}
+		if f := migrations[v-1].fill; f != nil {
+			if err := f(ctx, tx, t0); err != nil {
+				t.Fatalf("migration %d: %v", v, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, 0)`, v); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO workspaces (name, tier, created) VALUES ('acme', 'standard', 0)`,
+		`INSERT INTO intel_feeds (workspace, name, format, created, indicators) VALUES ('acme', 'old', 'plain', 0, 1)`,
+		`INSERT INTO intel_indicators (workspace, feed, kind, value, doc) VALUES ('acme', 'old', 'ip', '192.0.2.1', '{"kind":"ip","value":"192.0.2.1","feed":"old"}')`,
+	} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+
+	db := openAt(t, path, Options{})
+	if got := allIndicators(t, db, "acme", store.IndicatorQuery{Feed: "old"}); len(got) != 1 || got[0].Value != "192.0.2.1" {
+		t.Fatalf("after the upgrade: %+v", got)
+	}
+	if err := db.ReplaceFeedIndicators(ctx, "acme", "old", []intel.Indicator{ipInd("198.51.100.1")}, store.Fetch{Attempt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if got := allIndicators(t, db, "acme", store.IndicatorQuery{Feed: "old"}); len(got) != 1 || got[0].Value != "198.51.100.1" {
+		t.Fatalf("after a refresh: %+v", got)
+	}
+	if err := db.CreateAsset(ctx, store.Asset{Workspace: "acme", Name: "web", Type: store.AssetHost}); err != nil {
+		t.Fatal(err)
+	}
+}
