@@ -412,7 +412,11 @@ func (t *ip4Table) lookup(k uint32, now int64, dst []*Indicator) []*Indicator {
 }
 
 // strTable maps (kind, normalized value) to records. A slot holds the
-// hash's top 32 bits, checked before the record is read.
+// hash's top 32 bits, checked before anything else is read, and the
+// value (its string header, pointing at the record's bytes): a hit then
+// reads the value's bytes and the record at once, two independent loads
+// the processor overlaps, where reaching the value through the record
+// would make them two misses one after the other.
 type strTable struct {
 	seed  maphash.Seed
 	slots []strSlot
@@ -422,9 +426,10 @@ type strTable struct {
 }
 
 type strSlot struct {
+	v   string // r.value
+	r   *rec
 	tag uint32
 	dup uint32
-	r   *rec
 }
 
 // kindSalt separates the kinds within the one table.
@@ -445,10 +450,10 @@ func (t *strTable) insert(r *rec) {
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.r == nil {
-			s.tag, s.r = tag, r
+			s.tag, s.r, s.v = tag, r, r.value
 			return
 		}
-		if s.tag == tag && s.r.kind == r.kind && s.r.value == r.value {
+		if s.tag == tag && s.v == r.value && s.r.kind == r.kind {
 			t.dups = appendDup(t.dups, &s.dup, r)
 			return
 		}
@@ -467,7 +472,7 @@ func (t *strTable) lookup(k Kind, v string, now int64, dst []*Indicator) []*Indi
 		if s.r == nil {
 			return dst
 		}
-		if s.tag == tag && s.r.kind == kn && s.r.value == v {
+		if s.tag == tag && s.v == v && s.r.kind == kn {
 			return appendSlot(dst, s.r, s.dup, t.dups, now)
 		}
 	}
@@ -485,7 +490,7 @@ func (t *strTable) lookupBytes(k Kind, v []byte, now int64, dst []*Indicator) []
 		if s.r == nil {
 			return dst
 		}
-		if s.tag == tag && s.r.kind == kn && s.r.value == string(v) {
+		if s.tag == tag && s.v == string(v) && s.r.kind == kn {
 			return appendSlot(dst, s.r, s.dup, t.dups, now)
 		}
 	}

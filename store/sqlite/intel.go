@@ -101,12 +101,12 @@ func (db *DB) DeleteFeed(ctx context.Context, workspace, name string) error {
 	})
 }
 
-// replaceChunk is how many indicators a refresh writes in one
-// transaction: small enough that the writer is free again within tens of
-// milliseconds for event commits, large enough that a 1M-indicator feed
-// takes few transactions. A variable so that tests make refreshes span
+// replaceChunk is how many indicators a refresh writes (or deletes) in
+// one transaction: small enough that the writer is free again within tens
+// of milliseconds for event commits, large enough that the transactions'
+// own cost stays small (a WAL commit does not sync). A variable so that tests make refreshes span
 // many transactions.
-var replaceChunk = 5000
+var replaceChunk = 1000
 
 // currentGen is the SQL condition that keeps an indicator row i of its
 // feed's current generation.
