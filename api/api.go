@@ -95,6 +95,13 @@ type Config struct {
 	// GeoIP, when set, describes the GeoIP databases in use
 	// (GET /api/v1/geoip).
 	GeoIP func() []GeoIPDatabase
+	// Assets keeps the workspaces' asset inventories (/api/v1/assets);
+	// the routes answer 503 when it is nil.
+	Assets store.Assets
+	// AssetsChanged, when set, is told the workspace whose inventory an
+	// admin just changed, so that its events are enriched with the new
+	// one.
+	AssetsChanged func(workspace string)
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -117,6 +124,8 @@ type API struct {
 	spec         []byte // the OpenAPI document, marshalled once all routes are known
 	intel        Intel
 	geoIP        func() []GeoIPDatabase
+	assets       store.Assets
+	onAssets     func(workspace string)
 }
 
 // New builds the API from cfg.
@@ -141,6 +150,8 @@ func New(cfg Config) (*API, error) {
 		failWindow:   cfg.AuthFailWindow,
 		intel:        cfg.Intel,
 		geoIP:        cfg.GeoIP,
+		assets:       cfg.Assets,
+		onAssets:     cfg.AssetsChanged,
 	}
 	if a.failWindow <= 0 {
 		a.failWindow = DefaultAuthFailWindow
@@ -272,6 +283,7 @@ func (a *API) register(h huma.API) {
 	a.registerIntel(h)
 	a.registerThreats(h)
 	a.registerGeoIP(h)
+	a.registerAssets(h)
 }
 
 func humaConfig(version string) huma.Config {

@@ -156,6 +156,14 @@ func newFixtureWith(t testing.TB, st store.Store, edit func(*Config), ready ...C
 		Version:         "test",
 		Now:             f.clock.Now,
 		Intel:           f.intel,
+		Assets:          newFakeAssets("a", "b"),
+	}
+	if as, ok := st.(store.Assets); ok {
+		cfg.Assets = as
+	}
+	ctxA := context.Background()
+	if err := cfg.Assets.CreateAsset(ctxA, store.Asset{Workspace: "b", Name: "asset-of-b", Type: store.AssetHost, Owner: "owner-of-b"}); err != nil {
+		t.Fatalf("asset of b: %v", err)
 	}
 	if edit != nil {
 		edit(&cfg)

@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -44,9 +46,35 @@ func (a *API) getGeoIP(ctx context.Context, _ *struct{}) (*geoIPOutput, error) {
 		return nil, err
 	}
 	out := &geoIPOutput{}
-	out.Body.Databases = []GeoIPDatabase{}
-	if a.geoIP != nil {
-		out.Body.Databases = append(out.Body.Databases, a.geoIP()...)
-	}
+	out.Body.Databases = a.geoIPDatabases()
 	return out, nil
+}
+
+// geoIPDatabases lists the databases in use, never nil.
+func (a *API) geoIPDatabases() []GeoIPDatabase {
+	out := []GeoIPDatabase{}
+	if a.geoIP != nil {
+		out = append(out, a.geoIP()...)
+	}
+	return out
+}
+
+// GeoIPCredit is what an answer located with GeoIP data carries so that
+// whoever shows it can credit the data as its licence asks: the databases
+// (name, build date, attribution) and their attributions in one line.
+type GeoIPCredit struct {
+	GeoIP       []GeoIPDatabase `json:"geoip" nullable:"false" doc:"The GeoIP databases the origins were located with (as GET /api/v1/geoip lists them); empty when the server has none."`
+	Attribution string          `json:"attribution,omitempty" doc:"The databases' attributions joined with '; ': show it with the countries, networks and map points."`
+}
+
+func (a *API) geoIPCredit() GeoIPCredit {
+	c := GeoIPCredit{GeoIP: a.geoIPDatabases()}
+	var parts []string
+	for _, d := range c.GeoIP {
+		if d.Attribution != "" && !slices.Contains(parts, d.Attribution) {
+			parts = append(parts, d.Attribution)
+		}
+	}
+	c.Attribution = strings.Join(parts, "; ")
+	return c
 }

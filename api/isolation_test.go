@@ -48,6 +48,12 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/threats/types", nil},
 	{http.MethodGet, "/api/v1/threats/origins", nil},
 	{http.MethodGet, "/api/v1/threats/map", nil},
+	{http.MethodGet, "/api/v1/assets", nil},
+	{http.MethodPost, "/api/v1/assets", map[string]any{"name": "asset-of-a", "type": "host"}},
+	{http.MethodPut, "/api/v1/assets", map[string]any{"assets": []map[string]any{{"name": "asset-of-a", "type": "host"}}}},
+	{http.MethodGet, "/api/v1/assets/{name}", nil},
+	{http.MethodPut, "/api/v1/assets/{name}", map[string]any{"type": "host"}},
+	{http.MethodDelete, "/api/v1/assets/{name}", nil},
 }
 
 // snapshot is everything a workspace holds, as the store answers.
@@ -107,6 +113,11 @@ func testIsolation(t *testing.T, f *fixture) {
 			paths = []string{"/api/v1/sources/" + b.source}
 		case rt.path == "/api/v1/intel/feeds/{name}/refresh":
 			paths = []string{"/api/v1/intel/feeds/feed-b/refresh"}
+		case rt.path == "/api/v1/assets/{name}" && rt.method == http.MethodPut:
+			// PUT creates in the caller's workspace: b's stays.
+			paths = []string{"/api/v1/assets/asset-of-b-put"}
+		case rt.path == "/api/v1/assets/{name}":
+			paths = []string{"/api/v1/assets/asset-of-b"}
 		case rt.path == "/api/v1/intel/indicators" && rt.method == http.MethodGet:
 			paths = []string{rt.path + "?value=" + fakeIntelValue("b")}
 		case rt.path == "/api/v1/databases/{server}/{database}/alerts":
@@ -123,7 +134,8 @@ func testIsolation(t *testing.T, f *fixture) {
 			t.Logf("%s %s -> %d", rt.method, p, w.Code)
 			switch {
 			case strings.Contains(rt.path, "{id}"), rt.method == http.MethodGet && rt.path == "/api/v1/sources/{name}",
-				rt.path == "/api/v1/intel/feeds/{name}/refresh":
+				rt.path == "/api/v1/intel/feeds/{name}/refresh",
+				rt.path == "/api/v1/assets/{name}" && rt.method != http.MethodPut:
 				if w.Code != http.StatusNotFound {
 					t.Errorf("%s %s with a's key: %d, want 404; body %s", rt.method, p, w.Code, w.Body)
 				}
@@ -136,7 +148,7 @@ func testIsolation(t *testing.T, f *fixture) {
 						t.Errorf("%s %s with a's key shows b's %q: %s", rt.method, p, id, w.Body)
 					}
 				}
-				if strings.Contains(w.Body.String(), "threat-of-b") || strings.Contains(w.Body.String(), "feed-b") {
+				if strings.Contains(w.Body.String(), "threat-of-b") || strings.Contains(w.Body.String(), "feed-b") || strings.Contains(w.Body.String(), "owner-of-b") {
 					t.Errorf("%s %s with a's key shows b's intelligence: %s", rt.method, p, w.Body)
 				}
 				if strings.Contains(w.Body.String(), `"workspace":"b"`) {
@@ -151,6 +163,12 @@ func testIsolation(t *testing.T, f *fixture) {
 	}
 	if got := f.intel.state("b"); got != "feed-b:1 refreshes:0" {
 		t.Errorf("b's intelligence changed through a's key: %s", got)
+	}
+	if as, err := f.api.assets.Asset(context.Background(), "b", "asset-of-b"); err != nil || as.Owner != "owner-of-b" {
+		t.Errorf("b's asset after a's key went through the asset routes: %+v, %v", as, err)
+	}
+	if list, _ := f.api.assets.Assets(context.Background(), "b"); len(list) != 1 {
+		t.Errorf("b's inventory changed through a's key: %+v", list)
 	}
 	after := takeSnapshot(t, f.st, "b")
 	if w, err := f.st.Workspace(context.Background(), "b"); err != nil || w.Tier != tierB {

@@ -77,6 +77,7 @@ type threatTypesOutput struct {
 		Types      []typeTotal          `json:"types" doc:"Threat types, most alerts first."`
 		Severities []severityTotal      `json:"severities" doc:"Alerts by severity, worst first."`
 		Series     []store.ThreatBucket `json:"series" doc:"Counts by threat type and severity in each bucket that has alerts."`
+		GeoIPCredit
 	}
 }
 
@@ -146,6 +147,7 @@ type threatOriginsOutput struct {
 		Countries []countryTotal `json:"countries" doc:"Origin countries, most alerts first."`
 		Networks  []networkTotal `json:"networks" doc:"Origin networks (autonomous systems), most alerts first; only when the GeoIP database gives ASNs."`
 		Unknown   paneCount      `json:"unknown" doc:"Alerts whose origin country is not known (no source address, private or unlisted addresses)."`
+		GeoIPCredit
 	}
 }
 
@@ -163,6 +165,7 @@ type threatMapOutput struct {
 		To        time.Time      `json:"to"`
 		Countries []countryTotal `json:"countries" doc:"Per country, with its numeric id on the world-atlas map (countries-110m), most alerts first."`
 		Points    []threatPoint  `json:"points" doc:"Per located origin (city databases only), most alerts first, at most 1000."`
+		GeoIPCredit
 	}
 }
 
@@ -284,6 +287,7 @@ func (a *API) threatTypes(ctx context.Context, in *threatTypesInput) (*threatTyp
 	}
 	out := &threatTypesOutput{}
 	out.Body.From, out.Body.To, out.Body.Bucket = q.From, q.To, q.Bucket.String()
+	out.Body.GeoIPCredit = a.geoIPCredit()
 	out.Body.Series = nonNil(series)
 	out.Body.Types = []typeTotal{}
 	for _, t := range types {
@@ -344,6 +348,7 @@ func (a *API) threatOrigins(ctx context.Context, in *ThreatRange) (*threatOrigin
 	}
 	out := &threatOriginsOutput{}
 	out.Body.From, out.Body.To = q.From, q.To
+	out.Body.GeoIPCredit = a.geoIPCredit()
 	out.Body.Countries = countryTotals(rows, &out.Body.Unknown)
 	nets := map[uint32]*networkTotal{}
 	lead := map[uint32]map[string]int64{} // alerts by country of each network
@@ -393,6 +398,7 @@ func (a *API) threatMap(ctx context.Context, in *ThreatRange) (*threatMapOutput,
 	}
 	out := &threatMapOutput{}
 	out.Body.From, out.Body.To = q.From, q.To
+	out.Body.GeoIPCredit = a.geoIPCredit()
 	out.Body.Countries = countryTotals(rows, nil)
 	type place struct{ lat, lon float64 }
 	by := map[place]*threatPoint{}

@@ -16,7 +16,8 @@ import (
 // each indicator is stored once.
 type index struct {
 	feeds []*feed
-	ips   ipTable
+	ips4  ip4Table
+	ips   ipTable // IPv6 addresses
 	strs  strTable
 	v4    ranges
 	v6    ranges
@@ -24,6 +25,12 @@ type index struct {
 	// part of a listed range: most addresses events carry are in none, and
 	// one read of this 2 MiB bitmap answers them. nil for small sets.
 	blocks4 []uint64
+	// blocks6 is the same for IPv6, a bit for a hash of each /32 that holds
+	// a listed address or part of a listed range (a 256 KiB bitmap, so that
+	// it stays in cache): an unlisted address skips the hash table and the
+	// ranges' search unless its /32 shares a bit with a listed one. nil
+	// for small sets and for sets with an IPv6 range wider than a /20.
+	blocks6 []uint64
 	// domainLabels has bit n set when a listed domain has n labels (n ≥ 63
 	// at bit 63): a domain looked up is tried only with the suffixes of a
 	// length something is listed at, each try being a likely cache miss.
@@ -44,8 +51,40 @@ func countLabels(b []byte) int {
 	return n
 }
 
-// blocks4Min is the IPv4 entries from which a set keeps blocks4.
+// blocks4Min is the IPv4 entries from which a set keeps blocks4, and the
+// IPv6 entries from which it keeps blocks6.
 const blocks4Min = 4096
+
+// blocks6Bits is the bits of blocks6's index; blocks6Widest the widest
+// IPv6 range it takes (marking one bit for each /32 the range spans).
+const (
+	blocks6Bits   = 21
+	blocks6Widest = 20
+)
+
+// block6 is the blocks6 bit of a /32 (the address's top 32 bits).
+func block6(top uint32) uint32 {
+	return uint32(uint64(top)*0x9e3779b97f4a7c15>>32) >> (32 - blocks6Bits)
+}
+
+// listed6 reports whether a (an IPv6 address as a number) may be listed.
+func (idx *index) listed6(a u128) bool {
+	if idx.blocks6 == nil {
+		return true
+	}
+	b := block6(uint32(a.hi >> 32))
+	return idx.blocks6[b>>6]&(1<<(b&63)) != 0
+}
+
+func (idx *index) markBlocks6(first, last uint32) {
+	for t := first; ; t++ {
+		b := block6(t)
+		idx.blocks6[b>>6] |= 1 << (b & 63)
+		if t == last {
+			return
+		}
+	}
+}
 
 // listed4 reports whether v (an IPv4 address) may be listed.
 func (idx *index) listed4(v uint32) bool {
@@ -67,21 +106,30 @@ func (idx *index) markBlocks4(first, last uint32) {
 
 func build(feeds []*feed) *index {
 	idx := &index{feeds: feeds}
-	var nIP, nStr int
+	var nIP4, nIP, nStr int
+	countIP := func(a netip.Addr) {
+		if a.Is4() {
+			nIP4++
+		} else {
+			nIP++
+		}
+	}
 	var r4, r6 []rangeItem
 	for _, f := range feeds {
 		for i := range f.recs {
 			r := &f.recs[i]
 			switch kinds[r.kind] {
 			case KindIP:
-				nIP++
+				if a, err := netip.ParseAddr(r.value); err == nil {
+					countIP(a)
+				}
 			case KindCIDR:
 				p, err := netip.ParsePrefix(r.value)
 				if err != nil {
 					continue // Replace normalized it; cannot happen
 				}
 				if p.IsSingleIP() {
-					nIP++
+					countIP(p.Addr())
 					continue
 				}
 				first, last := rangeOf(p)
@@ -95,12 +143,25 @@ func build(feeds []*feed) *index {
 			}
 		}
 	}
+	idx.ips4.init(nIP4)
 	idx.ips.init(nIP)
 	idx.strs.init(nStr)
-	if nIP+len(r4) >= blocks4Min {
+	if nIP4+len(r4) >= blocks4Min {
 		idx.blocks4 = make([]uint64, 1<<24/64)
+		adviseHugePages(idx.blocks4)
 		for _, it := range r4 {
 			idx.markBlocks4(uint32(it.first.lo), uint32(it.last.lo))
+		}
+	}
+	if nIP+len(r6) >= blocks4Min {
+		idx.blocks6 = make([]uint64, 1<<blocks6Bits/64)
+		for _, it := range r6 {
+			first, last := uint32(it.first.hi>>32), uint32(it.last.hi>>32)
+			if last-first >= 1<<(32-blocks6Widest) {
+				idx.blocks6 = nil // too wide to mark: no filter
+				break
+			}
+			idx.markBlocks6(first, last)
 		}
 	}
 	for _, f := range feeds {
@@ -123,16 +184,24 @@ func build(feeds []*feed) *index {
 			}
 		}
 	}
-	idx.v4 = buildRanges(r4, u128{0, 0xffffffff}, 16)
-	idx.v6 = buildRanges(r6, u128{^uint64(0), ^uint64(0)}, 128-16)
+	idx.v4 = buildRanges(r4, u128{0, 0xffffffff}, 32)
+	idx.v6 = buildRanges(r6, u128{^uint64(0), ^uint64(0)}, 128)
 	return idx
 }
 
 func (idx *index) insertIP(a netip.Addr, r *rec) {
 	k := keyOf(a)
-	idx.ips.insert(k, r)
-	if a.Is4() && idx.blocks4 != nil {
-		v := uint32(k.lo)
+	if !a.Is4() {
+		idx.ips.insert(k, r)
+		if idx.blocks6 != nil {
+			top := uint32(k.hi >> 32)
+			idx.markBlocks6(top, top)
+		}
+		return
+	}
+	v := uint32(k.lo)
+	idx.ips4.insert(v, r)
+	if idx.blocks4 != nil {
 		idx.markBlocks4(v, v)
 	}
 }
@@ -160,13 +229,17 @@ func (a u128) addOne() u128 {
 	return u128{a.hi + carry, lo}
 }
 
-// top16 is the address's top 16 bits within its family's width; shift is
-// 16 for IPv4 (32 bits in lo) and 112 for IPv6.
-func (a u128) top16(shift uint) uint32 {
-	if shift >= 64 {
-		return uint32(a.hi >> (shift - 64))
+// shr is a shifted right by n bits.
+func (a u128) shr(n uint) u128 {
+	switch {
+	case n == 0:
+		return a
+	case n >= 128:
+		return u128{}
+	case n >= 64:
+		return u128{0, a.hi >> (n - 64)}
 	}
-	return uint32(a.lo >> shift)
+	return u128{a.hi >> n, a.lo>>n | a.hi<<(64-n)}
 }
 
 // rangeOf is the first and last address of p as numbers; IPv4 ones in
@@ -251,6 +324,7 @@ func appendSlot(dst []*Indicator, r *rec, dup uint32, dups [][]*rec, now int64) 
 func (t *ipTable) init(n int) {
 	size := tableSize(n)
 	t.slots = make([]ipSlot, size)
+	adviseHugePages(t.slots)
 	t.mask = uint64(size - 1)
 }
 
@@ -284,8 +358,65 @@ func (t *ipTable) lookup(k u128, now int64, dst []*Indicator) []*Indicator {
 	}
 }
 
+// ip4Table is ipTable for IPv4 addresses, with the address's 32 bits as
+// the key: a slot is half an ipTable's, so four share a cache line and the
+// table takes half the memory (most listed addresses are IPv4).
+type ip4Table struct {
+	slots []ip4Slot
+	mask  uint64
+	n     int
+	dups  [][]*rec
+}
+
+type ip4Slot struct {
+	key uint32
+	dup uint32 // 0, or 1 + the index in dups
+	r   *rec
+}
+
+func (t *ip4Table) init(n int) {
+	size := tableSize(n)
+	t.slots = make([]ip4Slot, size)
+	adviseHugePages(t.slots)
+	t.mask = uint64(size - 1)
+}
+
+func (t *ip4Table) insert(k uint32, r *rec) {
+	t.n++
+	for i := mix(u128{0, uint64(k)}) & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			s.key, s.r = k, r
+			return
+		}
+		if s.key == k {
+			t.dups = appendDup(t.dups, &s.dup, r)
+			return
+		}
+	}
+}
+
+func (t *ip4Table) lookup(k uint32, now int64, dst []*Indicator) []*Indicator {
+	if t.n == 0 {
+		return dst
+	}
+	for i := mix(u128{0, uint64(k)}) & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.r == nil {
+			return dst
+		}
+		if s.key == k {
+			return appendSlot(dst, s.r, s.dup, t.dups, now)
+		}
+	}
+}
+
 // strTable maps (kind, normalized value) to records. A slot holds the
-// hash's top 32 bits, checked before the record is read.
+// hash's top 32 bits, checked before anything else is read, and the
+// value (its string header, pointing at the record's bytes): a hit then
+// reads the value's bytes and the record at once, two independent loads
+// the processor overlaps, where reaching the value through the record
+// would make them two misses one after the other.
 type strTable struct {
 	seed  maphash.Seed
 	slots []strSlot
@@ -295,9 +426,10 @@ type strTable struct {
 }
 
 type strSlot struct {
+	v   string // r.value
+	r   *rec
 	tag uint32
 	dup uint32
-	r   *rec
 }
 
 // kindSalt separates the kinds within the one table.
@@ -307,6 +439,7 @@ func (t *strTable) init(n int) {
 	size := tableSize(n)
 	t.seed = maphash.MakeSeed()
 	t.slots = make([]strSlot, size)
+	adviseHugePages(t.slots)
 	t.mask = uint64(size - 1)
 }
 
@@ -317,10 +450,10 @@ func (t *strTable) insert(r *rec) {
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.r == nil {
-			s.tag, s.r = tag, r
+			s.tag, s.r, s.v = tag, r, r.value
 			return
 		}
-		if s.tag == tag && s.r.kind == r.kind && s.r.value == r.value {
+		if s.tag == tag && s.v == r.value && s.r.kind == r.kind {
 			t.dups = appendDup(t.dups, &s.dup, r)
 			return
 		}
@@ -339,7 +472,7 @@ func (t *strTable) lookup(k Kind, v string, now int64, dst []*Indicator) []*Indi
 		if s.r == nil {
 			return dst
 		}
-		if s.tag == tag && s.r.kind == kn && s.r.value == v {
+		if s.tag == tag && s.v == v && s.r.kind == kn {
 			return appendSlot(dst, s.r, s.dup, t.dups, now)
 		}
 	}
@@ -357,7 +490,7 @@ func (t *strTable) lookupBytes(k Kind, v []byte, now int64, dst []*Indicator) []
 		if s.r == nil {
 			return dst
 		}
-		if s.tag == tag && s.r.kind == kn && s.r.value == string(v) {
+		if s.tag == tag && s.v == string(v) && s.r.kind == kn {
 			return appendSlot(dst, s.r, s.dup, t.dups, now)
 		}
 	}
@@ -373,17 +506,25 @@ type rangeItem struct {
 // and at the one after its last, into elementary intervals, each with
 // every range covering it, so overlapping ranges all match. An interval
 // with one range holds it inline (the common case: one read less); more
-// are refs[off:off+n]. jump narrows the binary search: jump[h] is the
-// first interval starting at or after the top-16-bits block h (only
-// for many intervals).
+// are refs[off:off+n]. jump narrows the binary search (only for many
+// intervals): the intervals' starts share their top bits (all of them at
+// base once shifted right by jumpShift+16), and jump[h] is the first
+// interval whose next 16 bits are h or more. Taking the 16 bits after the
+// common prefix, not the address's top 16, keeps the buckets small when
+// the ranges are all in one part of the space (IPv6 ones in 2000::/3).
 type ranges struct {
 	ivs []interval
 	// starts4 repeats IPv4 intervals' starts, four bytes each, so that the
 	// binary search reads one cache line where ivs would take several.
 	starts4 []uint32
-	refs    []*rec
-	jump    []uint32
-	shift   uint
+	// covered has bit i set when interval i holds a range: an address in a
+	// gap between ranges is answered from this small bitmap without
+	// reading its interval.
+	covered   []uint64
+	refs      []*rec
+	jump      []uint32
+	jumpShift uint
+	jumpBase  u128
 }
 
 type interval struct {
@@ -399,7 +540,13 @@ func (r *ranges) lookup(a u128, now int64, dst []*Indicator) []*Indicator {
 	}
 	lo, hi := 0, len(r.ivs)
 	if r.jump != nil {
-		h := a.top16(r.shift)
+		switch p := a.shr(r.jumpShift + 16); {
+		case p.less(r.jumpBase):
+			return dst // before every interval
+		case r.jumpBase.less(p):
+			return r.appendInterval(hi, now, dst) // in the last one
+		}
+		h := uint32(a.shr(r.jumpShift).lo & 0xffff)
 		lo, hi = int(r.jump[h]), int(r.jump[h+1])
 	}
 	if r.starts4 != nil {
@@ -427,7 +574,7 @@ func (r *ranges) lookup(a u128, now int64, dst []*Indicator) []*Indicator {
 
 // appendInterval appends the live records of the interval before lo.
 func (r *ranges) appendInterval(lo int, now int64, dst []*Indicator) []*Indicator {
-	if lo == 0 {
+	if lo == 0 || r.covered[(lo-1)>>6]&(1<<((lo-1)&63)) == 0 {
 		return dst
 	}
 	iv := &r.ivs[lo-1]
@@ -442,9 +589,10 @@ func (r *ranges) appendInterval(lo int, now int64, dst []*Indicator) []*Indicato
 
 // buildRanges sweeps the ranges in order of first address (outer before
 // inner at a tie). CIDR ranges either nest or are disjoint, so the ranges
-// covering the sweep point form a stack. max is the family's last address.
-func buildRanges(items []rangeItem, max u128, shift uint) ranges {
-	out := ranges{shift: shift}
+// covering the sweep point form a stack. max is the family's last
+// address, width its bits.
+func buildRanges(items []rangeItem, max u128, width uint) ranges {
+	out := ranges{}
 	if len(items) == 0 {
 		return out
 	}
@@ -504,7 +652,13 @@ func buildRanges(items []rangeItem, max u128, shift uint) ranges {
 	}
 	out.ivs = slices.Clip(out.ivs)
 	out.refs = slices.Clip(out.refs)
-	if shift == 16 {
+	out.covered = make([]uint64, (len(out.ivs)+63)/64)
+	for i := range out.ivs {
+		if out.ivs[i].n > 0 {
+			out.covered[i>>6] |= 1 << (i & 63)
+		}
+	}
+	if width == 32 {
 		out.starts4 = make([]uint32, len(out.ivs))
 		for i := range out.ivs {
 			out.starts4[i] = uint32(out.ivs[i].start.lo)
@@ -513,13 +667,30 @@ func buildRanges(items []rangeItem, max u128, shift uint) ranges {
 	if len(out.ivs) < 1024 {
 		return out // a few steps more beat a 256 KiB table
 	}
-	out.jump = make([]uint32, 1<<16+1)
+	out.buildJump(width)
+	return out
+}
+
+// buildJump indexes the 16 bits after the prefix every interval's start
+// shares (width is the family's: 32 or 128 bits).
+func (r *ranges) buildJump(width uint) {
+	first, last := r.ivs[0].start, r.ivs[len(r.ivs)-1].start
+	common := uint(bits.LeadingZeros64(first.hi ^ last.hi))
+	if common == 64 {
+		common += uint(bits.LeadingZeros64(first.lo ^ last.lo))
+	}
+	common -= 128 - width // leading zeros above the family's width
+	shift := uint(0)
+	if width-common > 16 {
+		shift = width - common - 16
+	}
+	r.jumpShift, r.jumpBase = shift, first.shr(shift+16)
+	r.jump = make([]uint32, 1<<16+1)
 	k := 0
-	for h := range out.jump {
-		for k < len(out.ivs) && out.ivs[k].start.top16(shift) < uint32(h) {
+	for h := range r.jump {
+		for k < len(r.ivs) && uint32(r.ivs[k].start.shr(shift).lo&0xffff) < uint32(h) {
 			k++
 		}
-		out.jump[h] = uint32(k)
+		r.jump[h] = uint32(k)
 	}
-	return out
 }

@@ -67,6 +67,7 @@ func (e *ReplaceError) Unwrap() []error { return e.First }
 func (s *Set) Replace(feedName string, inds []Indicator) error {
 	var rerr *ReplaceError
 	recs := make([]rec, 0, len(inds))
+	adviseHugePages(recs)
 	c := recorder{feed: feedName, metas: map[string]*meta{}}
 	for i := range inds {
 		ind := &inds[i]
@@ -189,8 +190,11 @@ func (s *Set) MatchIP(a netip.Addr, now time.Time, dst []*Indicator) []*Indicato
 		if !idx.listed4(uint32(key.lo)) {
 			return dst
 		}
-		dst = idx.ips.lookup(key, t, dst)
+		dst = idx.ips4.lookup(uint32(key.lo), t, dst)
 		return idx.v4.lookup(u128{0, key.lo & 0xffffffff}, t, dst)
+	}
+	if !idx.listed6(key) {
+		return dst
 	}
 	dst = idx.ips.lookup(key, t, dst)
 	return idx.v6.lookup(key, t, dst)

@@ -435,3 +435,122 @@ func TestSetReturnsTheIndicatorAsGiven(t *testing.T) {
 		t.Errorf("zero fields not kept zero: %+v", plain)
 	}
 }
+
+// TestSetRangesJumpBelowTheCommonPrefix: many ranges all inside one part
+// of the space (IPv6 in 2001:db8::/32 and 2001:db9::/32, IPv4 in
+// 10.0.0.0/12) make the jump table index the bits after their common
+// prefix; addresses before, inside and after that part, and at every
+// range's edges, match exactly the ranges holding them.
+func TestSetRangesJumpBelowTheCommonPrefix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var inds []Indicator
+	var prefixes []netip.Prefix
+	for i := 0; i < 3000; i++ {
+		var p netip.Prefix
+		if i%2 == 0 {
+			var b [16]byte
+			b[0], b[1], b[2], b[3] = 0x20, 0x01, 0x0d, byte(0xb8+rng.IntN(2))
+			for j := 4; j < 16; j++ {
+				b[j] = byte(rng.IntN(256))
+			}
+			p = netip.PrefixFrom(netip.AddrFrom16(b), 33+rng.IntN(60)).Masked()
+		} else {
+			a := netip.AddrFrom4([4]byte{10, byte(rng.IntN(16)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+			p = netip.PrefixFrom(a, 14+rng.IntN(17)).Masked()
+		}
+		prefixes = append(prefixes, p)
+		inds = append(inds, Indicator{Kind: KindCIDR, Value: p.String()})
+	}
+	// IPv6 addresses enough for the /32 bitmap, in the same part.
+	var addrs []netip.Addr
+	for i := 0; i < blocks4Min; i++ {
+		var b [16]byte
+		b[0], b[1], b[2], b[3] = 0x20, 0x01, 0x0d, byte(0xb8+rng.IntN(2))
+		for j := 4; j < 16; j++ {
+			b[j] = byte(rng.IntN(256))
+		}
+		a := netip.AddrFrom16(b)
+		addrs = append(addrs, a)
+		prefixes = append(prefixes, netip.PrefixFrom(a, 128))
+		inds = append(inds, Indicator{Kind: KindIP, Value: a.String()})
+	}
+	var s Set
+	mustReplace(t, &s, "j", inds)
+	idx := s.cur.Load()
+	if idx.v6.jump == nil || idx.v4.jump == nil {
+		t.Fatal("the jump tables were not built")
+	}
+	if idx.blocks6 == nil {
+		t.Fatal("the IPv6 /32 bitmap was not built")
+	}
+	// The starts share at least 30 bits (IPv6: 2001:db8:: to the address
+	// after the last range, 2001:dba:: at most) and 11 (IPv4: 10.0.0.0 to
+	// 10.16.0.0 at most).
+	if idx.v6.jumpShift > 128-30-16 || idx.v4.jumpShift > 32-11-16 {
+		t.Fatalf("jump shifts %d (IPv6), %d (IPv4): the table does not index the bits after the common prefix", idx.v6.jumpShift, idx.v4.jumpShift)
+	}
+	probe := func(a netip.Addr) {
+		var want []string
+		for _, p := range prefixes {
+			if p.Contains(a) {
+				v := p.String()
+				if p.Bits() == 128 {
+					v = p.Addr().String()
+				}
+				want = append(want, "j:"+v)
+			}
+		}
+		sort.Strings(want)
+		got := values(s.MatchIP(a, testNow, nil))
+		if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Fatalf("MatchIP(%s) = %v, want %v", a, got, want)
+		}
+	}
+	for _, p := range prefixes {
+		_, last := rangeOf(p)
+		probe(p.Addr())
+		probe(p.Addr().Prev())
+		probe(addrOfRange(p, last))
+		probe(addrOfRange(p, last).Next())
+	}
+	for _, a := range addrs {
+		probe(a)
+		probe(a.Next())
+	}
+	for _, a := range []string{"::", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "2001:dba::", "ffff::1", "2001:db8::", "2001:db9:ffff:ffff:ffff:ffff:ffff:ffff",
+		"0.0.0.0", "9.255.255.255", "10.16.0.0", "255.255.255.255", "10.0.0.0", "10.15.255.255"} {
+		probe(netip.MustParseAddr(a))
+	}
+	for i := 0; i < 3000; i++ {
+		var b [16]byte
+		b[0], b[1], b[2], b[3] = 0x20, 0x01, 0x0d, byte(0xb7+rng.IntN(4))
+		for j := 4; j < 16; j++ {
+			b[j] = byte(rng.IntN(256))
+		}
+		probe(netip.AddrFrom16(b))
+		probe(netip.AddrFrom4([4]byte{byte(9 + rng.IntN(3)), byte(rng.IntN(20)), byte(rng.IntN(256)), byte(rng.IntN(256))}))
+	}
+}
+
+// An IPv6 range wider than blocks6 marks leaves the set without the /32
+// bitmap, and addresses anywhere in the range still match.
+func TestSetWideIPv6RangeTurnsTheBitmapOff(t *testing.T) {
+	var inds []Indicator
+	for i := 0; i < blocks4Min; i++ {
+		inds = append(inds, Indicator{Kind: KindIP, Value: fmt.Sprintf("2001:db8::%x", i+1)})
+	}
+	inds = append(inds, Indicator{Kind: KindCIDR, Value: "2a00::/12"})
+	var s Set
+	mustReplace(t, &s, "w", inds)
+	if s.cur.Load().blocks6 != nil {
+		t.Fatal("a /12 was marked in the /32 bitmap")
+	}
+	for _, a := range []string{"2a00::1", "2a0f:ffff::1", "2a05:1234:5678::9"} {
+		if got := s.MatchIP(netip.MustParseAddr(a), testNow, nil); len(got) != 1 {
+			t.Errorf("%s: %d matches, want the /12", a, len(got))
+		}
+	}
+	if got := s.MatchIP(netip.MustParseAddr("2001:db8::5"), testNow, nil); len(got) != 1 {
+		t.Errorf("listed address: %d matches", len(got))
+	}
+}

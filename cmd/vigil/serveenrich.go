@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,16 +14,23 @@ import (
 	"github.com/vigil-sec/vigil/enrich/geoip"
 	"github.com/vigil-sec/vigil/enrich/indicators"
 	"github.com/vigil-sec/vigil/intel"
+	"github.com/vigil-sec/vigil/store"
 )
 
-// serveEnrichment is `vigil serve`'s enrichment: the GeoIP databases and
-// the asset inventory shared by every workspace, and each workspace's
-// intelligence enricher, whose matcher the feed manager replaces
-// (SetMatcher). A workspace's chain is made once and kept, so that the
-// detect workers see one chain a workspace.
+// serveEnrichment is `vigil serve`'s enrichment: the GeoIP databases
+// shared by every workspace, and each workspace's intelligence enricher,
+// whose matcher the feed manager replaces (SetMatcher), and asset
+// enricher, whose inventory is the assets file's (every workspace's) and
+// the workspace's own kept in the store, made again when the API changes
+// it (AssetsChanged). A workspace's chain is made once and kept, so that
+// the detect workers see one chain a workspace.
 type serveEnrichment struct {
-	geo    *geoip.Enricher // nil: no GeoIP
-	assets *assets.Enricher
+	geo *geoip.Enricher // nil: no GeoIP
+	// fileAssets are the assets file's entries, given to every workspace;
+	// storedAssets, when set, keeps each workspace's own.
+	fileAssets   []assets.Asset
+	storedAssets store.Assets
+	log          *slog.Logger
 	// matchers, when set, gives a workspace's live indicator set when its
 	// chain is made. Integration point: the feed manager's per-workspace
 	// sets (a set that swaps its contents itself needs nothing more; one
@@ -34,12 +42,18 @@ type serveEnrichment struct {
 }
 
 type wsEnrichment struct {
-	intel *indicators.Enricher
-	chain *enrich.Chain
+	intel  *indicators.Enricher
+	assets *assets.Enricher // nil: no inventory anywhere
+	chain  *enrich.Chain
 }
 
-func newServeEnrichment(cfg *Config) (*serveEnrichment, error) {
-	e := &serveEnrichment{chains: map[string]*wsEnrichment{}}
+// newServeEnrichment opens the GeoIP databases and reads the assets file;
+// stored (nil: none) keeps the workspaces' own inventories.
+func newServeEnrichment(cfg *Config, stored store.Assets, log *slog.Logger) (*serveEnrichment, error) {
+	e := &serveEnrichment{chains: map[string]*wsEnrichment{}, storedAssets: stored, log: log}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
 	var paths []string
 	for _, p := range cfg.GeoIPDatabases {
 		if p != "" && p != "none" {
@@ -52,13 +66,66 @@ func newServeEnrichment(cfg *Config) (*serveEnrichment, error) {
 	}
 	e.geo = geo
 	if cfg.AssetsFile != "" {
-		inv, err := assets.Load(cfg.AssetsFile)
+		inv, err := assets.ReadFile(cfg.AssetsFile)
+		if err == nil {
+			_, err = assets.NewInventory(inv) // checked now: a bad file stops the start
+		}
 		if err != nil {
 			return nil, fmt.Errorf("setting assets-file: %w", err)
 		}
-		e.assets = assets.New(inv)
+		e.fileAssets = inv
 	}
 	return e, nil
+}
+
+// inventory is a workspace's asset inventory: the file's assets, then
+// its own from the store (an asset of the same name and type there wins,
+// being looked up last). A stored asset the inventory refuses is left
+// out and logged; a store that cannot be read leaves the file's alone.
+func (e *serveEnrichment) inventory(ctx context.Context, ws string) *assets.Inventory {
+	list := slices.Clone(e.fileAssets)
+	if e.storedAssets != nil {
+		stored, err := e.storedAssets.Assets(ctx, ws)
+		if err != nil {
+			e.log.ErrorContext(ctx, "read the workspace's assets; the assets file's alone are used", "workspace", ws, "err", err)
+		}
+		for _, a := range stored {
+			list = append(list, assets.Asset{Name: a.Name, Type: a.Type, Match: a.Match, Criticality: a.Criticality,
+				Owner: a.Owner, Environment: a.Environment, Tags: a.Tags})
+		}
+	}
+	inv, err := assets.NewInventory(list)
+	if err == nil {
+		return inv
+	}
+	e.log.ErrorContext(ctx, "asset inventory refused entries; they are left out", "workspace", ws, "err", err)
+	var good []assets.Asset
+	for _, a := range list {
+		if _, err := assets.NewInventory([]assets.Asset{a}); err == nil {
+			good = append(good, a)
+		}
+	}
+	inv, _ = assets.NewInventory(good)
+	return inv
+}
+
+// hasAssets reports whether workspaces may have an inventory.
+func (e *serveEnrichment) hasAssets() bool { return len(e.fileAssets) > 0 || e.storedAssets != nil }
+
+// AssetsChanged makes the workspace's inventory again from the store, for
+// the events enriched from then on (the API calls it after a change).
+func (e *serveEnrichment) AssetsChanged(ws string) {
+	e.mu.RLock()
+	w := e.chains[ws]
+	e.mu.RUnlock()
+	if w == nil || w.assets == nil {
+		return // made from the store when the workspace's first events come
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	inv := e.inventory(ctx, ws)
+	w.assets.Set(inv)
+	e.log.Info("asset inventory reloaded", "workspace", ws, "assets", inv.Len())
 }
 
 // chain returns the workspace's chain (analysis.StageConfig.Enrichers).
@@ -87,8 +154,11 @@ func (e *serveEnrichment) workspace(ws string) *wsEnrichment {
 	if e.geo != nil {
 		es = append(es, e.geo)
 	}
-	if e.assets != nil {
-		es = append(es, e.assets)
+	if e.hasAssets() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		w.assets = assets.New(e.inventory(ctx, ws))
+		cancel()
+		es = append(es, w.assets)
 	}
 	w.chain = enrich.NewChain(es...)
 	e.chains[ws] = w

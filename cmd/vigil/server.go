@@ -159,7 +159,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	s.bus = b
 
-	enr, err := newServeEnrichment(cfg)
+	enr, err := newServeEnrichment(cfg, db, log.With("component", compDetect))
 	if err != nil {
 		return nil, err
 	}
@@ -210,6 +210,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		Ingest: ih, IngestOperation: &op, SourceHealth: s.sourceHealth, TierChanged: s.stage.ForgetTier,
 		TrustedProxies: cfg.trustedProxies, AuthFailLimit: cfg.AuthFailLimit, AuthFailWindow: cfg.AuthFailWindow,
 		MetricsKeyRequired: cfg.MetricsKey, Intel: s.feeds, GeoIP: enr.geoIPInfo,
+		Assets: db, AssetsChanged: enr.AssetsChanged,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},

@@ -56,26 +56,48 @@ type file struct {
 
 // Load reads an inventory file, YAML or JSON (JSON is YAML).
 func Load(path string) (*Inventory, error) {
-	b, err := os.ReadFile(path)
+	list, err := ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("assets file: %w", err)
+		return nil, err
 	}
-	inv, err := Parse(b)
+	inv, err := NewInventory(list)
 	if err != nil {
 		return nil, fmt.Errorf("assets file %s: %w", path, err)
 	}
 	return inv, nil
 }
 
+// ReadFile reads an inventory file's assets, unchecked (NewInventory
+// checks them), so that they can be joined with others first.
+func ReadFile(path string) ([]Asset, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("assets file: %w", err)
+	}
+	list, err := decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("assets file %s: %w", path, err)
+	}
+	return list, nil
+}
+
 // Parse reads an inventory document.
 func Parse(b []byte) (*Inventory, error) {
+	list, err := decode(b)
+	if err != nil {
+		return nil, err
+	}
+	return NewInventory(list)
+}
+
+func decode(b []byte) ([]Asset, error) {
 	var f file
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	return NewInventory(f.Assets)
+	return f.Assets, nil
 }
 
 // Inventory is a checked list of assets with its lookup tables. It is

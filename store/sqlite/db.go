@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -57,6 +58,9 @@ type DB struct {
 	comp   byte // compression of new blocks: compZstd; compS2 in benchmarks
 	now    func() time.Time
 	st     stmts
+	// feedLocks serializes the refreshes of each feed (workspace/feed →
+	// *sync.Mutex): a refresh spans several transactions.
+	feedLocks sync.Map
 }
 
 // stmts are the statements of Commit, prepared once on the writer: parsing

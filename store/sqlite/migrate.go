@@ -273,6 +273,33 @@ CREATE INDEX intel_indicators_expiry ON intel_indicators (valid_until) WHERE val
 	// the index and the intent estimate finds the recent alerts of an
 	// address.
 	{sql: sqlMigrate8, fill: migrate8},
+	// 9: each workspace's asset inventory, one row an asset (match and
+	// tags as JSON arrays); and feed generations: a feed's indicators are
+	// those of its current generation (intel_feeds.gen), so that a refresh
+	// writes the next generation in short transactions and switches to it
+	// in one (see ReplaceFeedIndicators). Rows so far are generation 0.
+	{sql: `
+ALTER TABLE intel_feeds ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE intel_feeds ADD COLUMN next_gen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE intel_indicators ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;
+DROP INDEX intel_indicators_value;
+CREATE UNIQUE INDEX intel_indicators_value ON intel_indicators (workspace, value, feed, kind, gen);
+DROP INDEX intel_indicators_feed;
+CREATE INDEX intel_indicators_feed ON intel_indicators (workspace, feed, gen, id);
+
+CREATE TABLE assets (
+	workspace   TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	type        TEXT NOT NULL,
+	match       TEXT NOT NULL DEFAULT '[]',
+	criticality TEXT NOT NULL DEFAULT '',
+	owner       TEXT NOT NULL DEFAULT '',
+	environment TEXT NOT NULL DEFAULT '',
+	tags        TEXT NOT NULL DEFAULT '[]',
+	updated     INTEGER NOT NULL,
+	PRIMARY KEY (workspace, name)
+) WITHOUT ROWID;
+`},
 }
 
 // migrate applies the migrations the database has not seen yet.
