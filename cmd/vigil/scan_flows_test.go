@@ -96,3 +96,51 @@ func TestScanVPCFlowDetections(t *testing.T) {
 		t.Errorf("want exactly the three alerts above, got %v", slices.Sorted(maps.Keys(got)))
 	}
 }
+
+// TestScanFlowIntel: traffic to or from an intelligence address needs no
+// rule of its own — the intelligence step checks source.ip and
+// destination.ip of every flow, VPC records and NSG tuples alike.
+func TestScanFlowIntel(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "c2.ipset")
+	writeFile(t, list, "45.9.148.7\n185.220.101.0/24\n")
+	vpc := filepath.Join(dir, "vpc.log")
+	const t0 = int64(1764990000)
+	writeFile(t, vpc, strings.Join([]string{
+		vpcLine("10.0.1.5", "45.9.148.7", 40000, 443, t0, 5000, "ACCEPT"),      // 1: to a listed address
+		vpcLine("10.0.1.5", "8.8.8.8", 40001, 53, t0+1, 80, "ACCEPT"),          // 2
+		vpcLine("185.220.101.33", "10.0.1.5", 51000, 8443, t0+2, 60, "REJECT"), // 3: from a listed range
+		vpcLine("10.0.1.5", "185.220.102.1", 40002, 443, t0+3, 900, "ACCEPT"),  // 4: next to the range
+	}, "\n")+"\n")
+	nsg := filepath.Join(dir, "nsg.json")
+	writeFile(t, nsg, `{"time":"2026-12-06T10:00:00Z","properties":{"Version":2,"flows":[{"rule":"DefaultRule_AllowInternetOutBound","flows":[{"mac":"000D3AF87856","flowTuples":["1764990000,10.5.16.4,13.67.143.118,59831,443,T,O,A,B,,,,","1764990001,10.5.16.4,45.9.148.7,59832,443,T,O,A,B,,,,"]}]}]}}`+"\n")
+	for _, c := range []struct {
+		file, format string
+		want         []int // evidence lines of the intel alerts
+	}{
+		{vpc, "vpcflow", []int{1, 3}},
+		{nsg, "nsgflow", []int{1}},
+	} {
+		out, errOut, code := runVigil(t, "scan", "--intel", list, "--format", c.format, "-o", "json", "--progress=false", c.file)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", c.format, code, errOut)
+		}
+		var alerts []alert.Alert
+		if err := json.Unmarshal([]byte(out), &alerts); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var lines []int
+		for _, a := range alerts {
+			if a.Type != "intel" {
+				continue
+			}
+			for _, e := range a.Evidence {
+				lines = append(lines, e.Line)
+			}
+		}
+		slices.Sort(lines)
+		if !slices.Equal(lines, c.want) {
+			t.Errorf("%s: intel alerts on lines %v, want %v\n%s", c.format, lines, c.want, out)
+		}
+	}
+}
