@@ -14,10 +14,15 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 )
 
-// vpcLine is one default-format (version 2) VPC flow log record.
+// vpcLine is one default-format (version 2) VPC flow log record: a probe
+// (one packet) when it carries under 100 bytes, else ten packets.
 func vpcLine(src, dst string, sport, dport int, start int64, bytes int64, action string) string {
-	return fmt.Sprintf("2 123456789010 eni-0a1b2c3d4e5f60718 %s %s %d %d 6 10 %d %d %d %s OK",
-		src, dst, sport, dport, bytes, start, start+10, action)
+	packets := 10
+	if bytes < 100 {
+		packets = 1
+	}
+	return fmt.Sprintf("2 123456789010 eni-0a1b2c3d4e5f60718 %s %s %d %d 6 %d %d %d %d %s OK",
+		src, dst, sport, dport, packets, bytes, start, start+10, action)
 }
 
 // TestScanVPCFlowDetections scans an hour of VPC flow records with the
