@@ -1,0 +1,230 @@
+package baseline
+
+import (
+	"slices"
+	"strings"
+	"sync"
+)
+
+// entry is what a model knows of one value of one entity. Times are Unix
+// nanoseconds of event time.
+type entry struct {
+	count       int64
+	first, last int64
+	dirty       bool // changed since the store last saw it
+}
+
+type entityState struct {
+	values map[string]*entry
+	total  int64 // observations of the entity, over the values held
+}
+
+// state is one model's memory in one workspace, guarded by mu: workers
+// observe concurrently, and a flush copies what changed.
+type state struct {
+	mu sync.Mutex
+	m  *compiled
+	// started is the time of the earliest observation: the learning
+	// period runs from it to latest (the latest event time seen), so that
+	// learning follows the events' clock, a scan of old logs included.
+	started, latest int64
+	startedDirty    bool
+	entities        map[string]*entityState
+	n               int          // values held
+	dirty           []ref        // entries changed since the last flush
+	evicted         []Entry      // changed entries evicted before a flush
+	maxValues       int          // cap of values held in the model
+	maxPerEntity    int          // cap of values held for one entity
+	evictions       int64        // values evicted, for Status
+	buf             []evictOrder // eviction scratch
+}
+
+type ref struct{ entity, value string }
+
+type evictOrder struct {
+	entity, value string
+	last          int64
+}
+
+func newState(m *compiled, maxValues, maxPerEntity int) *state {
+	return &state{m: m, entities: map[string]*entityState{}, maxValues: maxValues, maxPerEntity: maxPerEntity}
+}
+
+// learning reports whether the model is still learning: it flags nothing
+// until it has seen period's worth of events.
+func (s *state) learning(period int64) bool {
+	return s.started == 0 || s.latest-s.started < period
+}
+
+// observe records value for entity at t and says what it was: a
+// first_seen (never seen for a known entity, or not within window) or a
+// rare value (seen, fewer than the model's Rare times), judged before the
+// observation is counted; kind "" when neither, or while learning (for
+// period from the first observation).
+func (s *state) observe(entity, value string, t, period, window int64) (kind string, seen int64, learning bool) {
+	if s.m.Fold {
+		entity, value = lowerIfNeeded(entity), lowerIfNeeded(value)
+	}
+	if s.started == 0 || t < s.started {
+		s.started, s.startedDirty = t, true
+	}
+	if t > s.latest {
+		s.latest = t
+	}
+	learning = s.learning(period)
+	ent := s.entities[entity]
+	var e *entry
+	if ent != nil {
+		e = ent.values[value]
+	}
+	// An entity seen for the first time has nothing to compare with:
+	// its first value is learnt, not flagged.
+	if !learning && ent != nil {
+		switch {
+		case e == nil || t-e.last > window:
+			kind = "first_seen"
+		case s.m.Rare > 0 && e.count < int64(s.m.Rare) && ent.total >= RareMinTotal:
+			kind, seen = "rare", e.count
+		}
+	}
+	if ent == nil {
+		entity = strings.Clone(entity)
+		ent = &entityState{values: map[string]*entry{}}
+		s.entities[entity] = ent
+	}
+	if e == nil {
+		value = strings.Clone(value)
+		e = &entry{first: t, last: t}
+		ent.values[value] = e
+		s.n++
+	} else if t-e.last > window {
+		e.count = 0 // not seen within the window: counted afresh
+	}
+	e.count++
+	ent.total++
+	e.first, e.last = min(e.first, t), max(e.last, t)
+	if !e.dirty {
+		e.dirty = true
+		s.dirty = append(s.dirty, ref{entity, value})
+	}
+	if len(ent.values) > s.maxPerEntity {
+		s.evictEntity(entity, ent)
+	}
+	if s.n > s.maxValues {
+		s.evictModel()
+	}
+	return kind, seen, learning
+}
+
+// put adds an entry loaded from the store, most recently seen first,
+// within the caps; it is not dirty.
+func (s *state) put(en Entry) {
+	entity, value := en.Entity, en.Value
+	if s.m.Fold {
+		entity, value = strings.ToLower(entity), strings.ToLower(value)
+	}
+	ent := s.entities[entity]
+	if ent == nil {
+		if s.n >= s.maxValues {
+			return
+		}
+		ent = &entityState{values: map[string]*entry{}}
+		s.entities[entity] = ent
+	}
+	if len(ent.values) >= s.maxPerEntity || s.n >= s.maxValues {
+		return
+	}
+	if e := ent.values[value]; e != nil {
+		e.count += en.Count // two spellings folded into one
+		ent.total += en.Count
+		return
+	}
+	ent.values[value] = &entry{count: en.Count, first: en.First.UnixNano(), last: en.Last.UnixNano()}
+	ent.total += en.Count
+	s.n++
+}
+
+// evictEntity drops the least recently seen tenth of an entity's values.
+func (s *state) evictEntity(entity string, ent *entityState) {
+	s.buf = s.buf[:0]
+	for v, e := range ent.values {
+		s.buf = append(s.buf, evictOrder{entity, v, e.last})
+	}
+	s.evict(max(1, len(ent.values)/10))
+}
+
+// evictModel drops the least recently seen tenth of the model's values:
+// eviction in batches keeps its cost (a sort) a small share of each
+// insertion's.
+func (s *state) evictModel() {
+	s.buf = s.buf[:0]
+	for en, ent := range s.entities {
+		for v, e := range ent.values {
+			s.buf = append(s.buf, evictOrder{en, v, e.last})
+		}
+	}
+	s.evict(max(1, s.n/10))
+}
+
+func (s *state) evict(k int) {
+	slices.SortFunc(s.buf, func(a, b evictOrder) int {
+		switch {
+		case a.last < b.last:
+			return -1
+		case a.last > b.last:
+			return 1
+		}
+		return 0
+	})
+	for _, o := range s.buf[:min(k, len(s.buf))] {
+		ent := s.entities[o.entity]
+		e := ent.values[o.value]
+		if e.dirty {
+			// Not saved yet: the store keeps it (a value seen again after
+			// its eviction is then still known after a restart).
+			s.evicted = append(s.evicted, Entry{Entity: o.entity, Value: o.value, Count: e.count, First: fromNanos(e.first), Last: fromNanos(e.last)})
+		}
+		delete(ent.values, o.value)
+		ent.total -= e.count
+		s.n--
+		s.evictions++
+		if len(ent.values) == 0 {
+			delete(s.entities, o.entity)
+		}
+	}
+	clear(s.buf)
+	s.buf = s.buf[:0]
+}
+
+// changes takes the entries changed since the last call, marking them
+// clean.
+func (s *state) changes() (started int64, startedDirty bool, out []Entry) {
+	out = append(out, s.evicted...)
+	s.evicted = nil
+	for _, r := range s.dirty {
+		ent := s.entities[r.entity]
+		if ent == nil {
+			continue // evicted (and listed above)
+		}
+		e := ent.values[r.value]
+		if e == nil || !e.dirty {
+			continue
+		}
+		e.dirty = false
+		out = append(out, Entry{Entity: r.entity, Value: r.value, Count: e.count, First: fromNanos(e.first), Last: fromNanos(e.last)})
+	}
+	s.dirty = s.dirty[:0]
+	started, startedDirty = s.started, s.startedDirty
+	s.startedDirty = false
+	return started, startedDirty, out
+}
+
+// lowerIfNeeded lowercases s, without allocating when it is lowercase.
+func lowerIfNeeded(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
