@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/vigil-sec/vigil/enrich"
 	"github.com/vigil-sec/vigil/event"
@@ -442,4 +443,31 @@ func BenchmarkEnrich(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// TestKeepsCopiesOfEventValues: decoded values point into buffers the
+// next record overwrites; what a model keeps (in memory, in a flush) must
+// not change with them.
+func TestKeepsCopiesOfEventValues(t *testing.T) {
+	st := newMemStore()
+	e, _ := New(Config{Workspace: "w", Learning: -1, Store: st})
+	buf := []byte("db1 webapp 10.0.0.5")
+	view := func(i, j int) string { return unsafe.String(&buf[i], j-i) }
+	run(e, login(t0, view(0, 3), view(4, 10), view(11, 19), ""))
+	if err := e.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Known now: the flush must write the model's keys, not the event's.
+	run(e, login(t0.Add(time.Minute), view(0, 3), view(4, 10), view(11, 19), ""))
+	copy(buf, "XXXXXXXXXXXXXXXXXXX")
+	if err := e.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := st.rows["w/sql.principal"]
+	if en, ok := got[[2]string{"db1", "webapp"}]; !ok || len(got) != 1 || en.Count != 2 {
+		t.Fatalf("stored %v, want db1/webapp seen twice", got)
+	}
+	if r := run(e, login(t0.Add(2*time.Minute), "db1", "webapp", "10.0.0.5", "")); len(r.Anomalies) != 0 {
+		t.Fatalf("known values flagged after their buffer changed: %+v", r.Anomalies)
+	}
 }

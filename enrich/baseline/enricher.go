@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/vigil-sec/vigil/enrich"
@@ -53,8 +54,11 @@ type Enricher struct {
 	states   []*state
 	learning int64
 	window   int64
-	store    Store
-	log      *slog.Logger
+	// logsources are the models' log sources, each once: Wants is the
+	// whole cost on other events.
+	logsources []event.Logsource
+	store      Store
+	log        *slog.Logger
 }
 
 // New returns the baselines of cfg.Workspace, empty: Load reads what the
@@ -96,7 +100,12 @@ func New(cfg Config) (*Enricher, error) {
 		}
 		seen[m.Name] = true
 		e.models = append(e.models, c)
-		e.states = append(e.states, newState(c, maxV, maxE))
+		for _, l := range m.Logsources {
+			if !slices.Contains(e.logsources, l) {
+				e.logsources = append(e.logsources, l)
+			}
+		}
+		e.states = append(e.states, newState(c, maxV, maxE, cfg.Store != nil))
 	}
 	return e, nil
 }
@@ -109,12 +118,7 @@ func (e *Enricher) Fields() []string { return fields }
 // Wants implements enrich.Learner: the event's logsource is one a model
 // learns from.
 func (e *Enricher) Wants(ev *event.Event) bool {
-	for _, m := range e.models {
-		if m.wants(ev.Logsource) {
-			return true
-		}
-	}
-	return false
+	return matchLogsource(e.logsources, ev.Logsource)
 }
 
 // outIDs are the Dict ids of the fields rules read, per worker (the

@@ -224,7 +224,13 @@ func compile(m Model) (*compiled, error) {
 
 // wants reports whether the model learns from ev's logsource.
 func (c *compiled) wants(ls event.Logsource) bool {
-	for _, l := range c.Logsources {
+	return matchLogsource(c.Logsources, ls)
+}
+
+// matchLogsource reports whether ls matches one of list, a part left
+// empty matching any.
+func matchLogsource(list []event.Logsource, ls event.Logsource) bool {
+	for _, l := range list {
 		if (l.Product == "" || l.Product == ls.Product) && (l.Category == "" || l.Category == ls.Category) &&
 			(l.Service == "" || l.Service == ls.Service) {
 			return true

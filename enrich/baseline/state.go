@@ -9,12 +9,20 @@ import (
 // entry is what a model knows of one value of one entity. Times are Unix
 // nanoseconds of event time.
 type entry struct {
-	count       int64
-	first, last int64
-	dirty       bool // changed since the store last saw it
+	// entity and value are the map keys (copies, never the event's
+	// buffers): what a flush writes.
+	entity, value string
+	count         int64
+	first, last   int64
+	dirty         bool // changed since the store last saw it
+}
+
+func (e *entry) export() Entry {
+	return Entry{Entity: e.entity, Value: e.value, Count: e.count, First: fromNanos(e.first), Last: fromNanos(e.last)}
 }
 
 type entityState struct {
+	name   string
 	values map[string]*entry
 	total  int64 // observations of the entity, over the values held
 }
@@ -31,7 +39,8 @@ type state struct {
 	startedDirty    bool
 	entities        map[string]*entityState
 	n               int          // values held
-	dirty           []ref        // entries changed since the last flush
+	persist         bool         // a store keeps the model: track changes
+	dirty           []*entry     // entries changed since the last flush
 	evicted         []Entry      // changed entries evicted before a flush
 	maxValues       int          // cap of values held in the model
 	maxPerEntity    int          // cap of values held for one entity
@@ -39,15 +48,13 @@ type state struct {
 	buf             []evictOrder // eviction scratch
 }
 
-type ref struct{ entity, value string }
-
 type evictOrder struct {
 	entity, value string
 	last          int64
 }
 
-func newState(m *compiled, maxValues, maxPerEntity int) *state {
-	return &state{m: m, entities: map[string]*entityState{}, maxValues: maxValues, maxPerEntity: maxPerEntity}
+func newState(m *compiled, maxValues, maxPerEntity int, persist bool) *state {
+	return &state{m: m, entities: map[string]*entityState{}, maxValues: maxValues, maxPerEntity: maxPerEntity, persist: persist}
 }
 
 // learning reports whether the model is still learning: it flags nothing
@@ -89,12 +96,12 @@ func (s *state) observe(entity, value string, t, period, window int64) (kind str
 	}
 	if ent == nil {
 		entity = strings.Clone(entity)
-		ent = &entityState{values: map[string]*entry{}}
+		ent = &entityState{name: entity, values: map[string]*entry{}}
 		s.entities[entity] = ent
 	}
 	if e == nil {
 		value = strings.Clone(value)
-		e = &entry{first: t, last: t}
+		e = &entry{entity: ent.name, value: value, first: t, last: t}
 		ent.values[value] = e
 		s.n++
 	} else if t-e.last > window {
@@ -103,12 +110,12 @@ func (s *state) observe(entity, value string, t, period, window int64) (kind str
 	e.count++
 	ent.total++
 	e.first, e.last = min(e.first, t), max(e.last, t)
-	if !e.dirty {
+	if s.persist && !e.dirty {
 		e.dirty = true
-		s.dirty = append(s.dirty, ref{entity, value})
+		s.dirty = append(s.dirty, e)
 	}
 	if len(ent.values) > s.maxPerEntity {
-		s.evictEntity(entity, ent)
+		s.evictEntity(ent)
 	}
 	if s.n > s.maxValues {
 		s.evictModel()
@@ -128,7 +135,7 @@ func (s *state) put(en Entry) {
 		if s.n >= s.maxValues {
 			return
 		}
-		ent = &entityState{values: map[string]*entry{}}
+		ent = &entityState{name: entity, values: map[string]*entry{}}
 		s.entities[entity] = ent
 	}
 	if len(ent.values) >= s.maxPerEntity || s.n >= s.maxValues {
@@ -139,16 +146,16 @@ func (s *state) put(en Entry) {
 		ent.total += en.Count
 		return
 	}
-	ent.values[value] = &entry{count: en.Count, first: en.First.UnixNano(), last: en.Last.UnixNano()}
+	ent.values[value] = &entry{entity: ent.name, value: value, count: en.Count, first: en.First.UnixNano(), last: en.Last.UnixNano()}
 	ent.total += en.Count
 	s.n++
 }
 
 // evictEntity drops the least recently seen tenth of an entity's values.
-func (s *state) evictEntity(entity string, ent *entityState) {
+func (s *state) evictEntity(ent *entityState) {
 	s.buf = s.buf[:0]
 	for v, e := range ent.values {
-		s.buf = append(s.buf, evictOrder{entity, v, e.last})
+		s.buf = append(s.buf, evictOrder{ent.name, v, e.last})
 	}
 	s.evict(max(1, len(ent.values)/10))
 }
@@ -182,7 +189,8 @@ func (s *state) evict(k int) {
 		if e.dirty {
 			// Not saved yet: the store keeps it (a value seen again after
 			// its eviction is then still known after a restart).
-			s.evicted = append(s.evicted, Entry{Entity: o.entity, Value: o.value, Count: e.count, First: fromNanos(e.first), Last: fromNanos(e.last)})
+			s.evicted = append(s.evicted, e.export())
+			e.dirty = false
 		}
 		delete(ent.values, o.value)
 		ent.total -= e.count
@@ -201,18 +209,13 @@ func (s *state) evict(k int) {
 func (s *state) changes() (started int64, startedDirty bool, out []Entry) {
 	out = append(out, s.evicted...)
 	s.evicted = nil
-	for _, r := range s.dirty {
-		ent := s.entities[r.entity]
-		if ent == nil {
-			continue // evicted (and listed above)
+	for _, e := range s.dirty {
+		if e.dirty { // not evicted (and listed above) since
+			e.dirty = false
+			out = append(out, e.export())
 		}
-		e := ent.values[r.value]
-		if e == nil || !e.dirty {
-			continue
-		}
-		e.dirty = false
-		out = append(out, Entry{Entity: r.entity, Value: r.value, Count: e.count, First: fromNanos(e.first), Last: fromNanos(e.last)})
 	}
+	clear(s.dirty) // let evicted entries go
 	s.dirty = s.dirty[:0]
 	started, startedDirty = s.started, s.startedDirty
 	s.startedDirty = false
