@@ -20,7 +20,7 @@ var t0 = time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)
 
 const day = 24 * time.Hour
 
-var dict = event.NewDict("application_name", FieldFirstSeen, FieldRare, FieldLearning)
+var dict = event.NewDict("application_name", "response_rows", FieldFirstSeen, FieldRare, FieldVolume, FieldLearning)
 
 // login is a successful SQL Server login at t.
 func login(t time.Time, server, user, ip, app string) *event.Event {
@@ -392,8 +392,8 @@ func TestModelsAreChecked(t *testing.T) {
 	if _, err := New(Config{Models: []Model{m, m}}); err == nil {
 		t.Error("a model declared twice accepted")
 	}
-	if got := SourceFields(Defaults); !slices.Equal(got, []string{"application_name"}) {
-		t.Errorf("SourceFields(Defaults) = %v, want [application_name]", got)
+	if got := SourceFields(Defaults); !slices.Equal(got, []string{"application_name", "response_rows"}) {
+		t.Errorf("SourceFields(Defaults) = %v, want [application_name response_rows]", got)
 	}
 }
 
@@ -469,5 +469,59 @@ func TestKeepsCopiesOfEventValues(t *testing.T) {
 	}
 	if r := run(e, login(t0.Add(2*time.Minute), "db1", "webapp", "10.0.0.5", "")); len(r.Anomalies) != 0 {
 		t.Fatalf("known values flagged after their buffer changed: %+v", r.Anomalies)
+	}
+}
+
+// query is a statement of user on db1 that returned rows.
+func query(t time.Time, user string, rows int) *event.Event {
+	ev := login(t, "db1", user, "10.0.0.5", "")
+	id, _ := dict.ID("response_rows")
+	ev.Fields.Set(id, fmt.Sprint(rows))
+	return ev
+}
+
+func TestExportVolume(t *testing.T) {
+	ctx := context.Background()
+	st := newMemStore()
+	e, _ := New(Config{Workspace: "w", Learning: 2 * day, Store: st})
+	for i := 0; i < 40; i++ {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		// learning: a large read now raises the peak, flags nothing
+		rows := 50 + i*5
+		if r := run(e, query(at, "webapp", rows)); len(r.Anomalies) != 0 {
+			t.Fatalf("hour %d (learning): %+v", i, r.Anomalies)
+		}
+	}
+	_ = e.Flush(ctx)
+	// A restart keeps each principal's largest read (245 rows).
+	e, _ = New(Config{Workspace: "w", Learning: 2 * day, Store: st})
+	if err := e.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := t0.Add(3 * day)
+	if r := run(e, query(after, "webapp", 2000)); len(r.Anomalies) != 0 {
+		t.Fatalf("2000 rows, under 10x the largest (245): %+v", r.Anomalies)
+	}
+	// the largest is 2000 now
+	ev := query(after.Add(time.Minute), "webapp", 20001)
+	r := run(e, ev)
+	if len(r.Anomalies) != 1 || r.Anomalies[0].Kind != KindVolume || r.Anomalies[0].Model != "sql.rows_read" ||
+		r.Anomalies[0].Entity != "db1/webapp" || r.Anomalies[0].Value != "20001" || r.Anomalies[0].Seen != 2000 {
+		t.Fatalf("20001 rows: %+v, want a volume anomaly of db1/webapp over 2000", r.Anomalies)
+	}
+	if got := values(ev, FieldVolume); !slices.Equal(got, []string{"sql.rows_read"}) {
+		t.Fatalf("baseline.volume = %v", got)
+	}
+	// A principal's first read is learnt; small amounts are never flagged.
+	if r := run(e, query(after, "report", 900000)); len(r.Anomalies) != 0 && r.Anomalies[0].Kind == KindVolume {
+		t.Fatalf("first read of a principal flagged: %+v", r.Anomalies)
+	}
+	run(e, query(after, "tiny", 1))
+	if r := run(e, query(after.Add(time.Minute), "tiny", 999)); kinds(r)["sql.rows_read"] != "" {
+		t.Fatalf("999 rows (under %d) flagged: %+v", VolumeMin, r.Anomalies)
+	}
+	// Not a number: ignored.
+	if r := run(e, query(after.Add(2*time.Minute), "webapp", 0)); kinds(r)["sql.rows_read"] != "" {
+		t.Fatalf("0 rows flagged: %+v", r.Anomalies)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/vigil-sec/vigil/enrich"
@@ -110,7 +111,7 @@ func New(cfg Config) (*Enricher, error) {
 	return e, nil
 }
 
-var fields = []string{FieldFirstSeen, FieldRare, FieldLearning}
+var fields = []string{FieldFirstSeen, FieldRare, FieldVolume, FieldLearning}
 
 // Fields implements enrich.Enricher.
 func (e *Enricher) Fields() []string { return fields }
@@ -124,9 +125,9 @@ func (e *Enricher) Wants(ev *event.Event) bool {
 // outIDs are the Dict ids of the fields rules read, per worker (the
 // Result's scratch): fields no rule reads are not written.
 type outIDs struct {
-	dict                      *event.Dict
-	first, rare, learn        int32
-	hasFirst, hasRare, hasLrn bool
+	dict                              *event.Dict
+	first, rare, learn, vol           int32
+	hasFirst, hasRare, hasLrn, hasVol bool
 }
 
 // Enrich implements enrich.Enricher: each model the event gives an entity
@@ -148,9 +149,26 @@ func (e *Enricher) Enrich(ev *event.Event, out *enrich.Result) {
 			continue
 		}
 		st := e.states[i]
-		st.mu.Lock()
-		kind, seen, learning := st.observe(entity, value, tn, e.learning, e.window)
-		st.mu.Unlock()
+		var kind string
+		var seen int64
+		var learning bool
+		if m.Volume {
+			amount, err := strconv.ParseInt(value, 10, 64)
+			if err != nil || amount < 0 {
+				continue // not an amount
+			}
+			var flag bool
+			st.mu.Lock()
+			flag, seen, learning = st.observeVolume(entity, amount, tn, e.learning, e.window)
+			st.mu.Unlock()
+			if flag {
+				kind = KindVolume
+			}
+		} else {
+			st.mu.Lock()
+			kind, seen, learning = st.observe(entity, value, tn, e.learning, e.window)
+			st.mu.Unlock()
+		}
 		if kind == "" && !learning {
 			continue
 		}
@@ -163,10 +181,12 @@ func (e *Enricher) Enrich(ev *event.Event, out *enrich.Result) {
 				ev.Fields.Set(ids.learn, m.Name)
 			}
 			continue
-		case kind == "first_seen" && ids.hasFirst:
+		case kind == KindFirstSeen && ids.hasFirst:
 			ev.Fields.Set(ids.first, m.Name)
-		case kind == "rare" && ids.hasRare:
+		case kind == KindRare && ids.hasRare:
 			ev.Fields.Set(ids.rare, m.Name)
+		case kind == KindVolume && ids.hasVol:
+			ev.Fields.Set(ids.vol, m.Name)
 		}
 		out.Anomalies = append(out.Anomalies, enrich.Anomaly{Model: m.Name, Entity: entity, Value: value, Kind: kind, Seen: int(seen)})
 	}
@@ -183,6 +203,7 @@ func (e *Enricher) ids(ev *event.Event, out *enrich.Result) *outIDs {
 		ids.first, ids.hasFirst = d.ID(FieldFirstSeen)
 		ids.rare, ids.hasRare = d.ID(FieldRare)
 		ids.learn, ids.hasLrn = d.ID(FieldLearning)
+		ids.vol, ids.hasVol = d.ID(FieldVolume)
 	}
 	out.SetScratch(e, ids)
 	return ids

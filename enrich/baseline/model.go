@@ -30,7 +30,9 @@ type Model struct {
 	Where []Cond
 	// Entity lists the fields naming what the model is kept for (a
 	// server, an account, a host): the first the event has is taken.
-	// SourceName ("@source") is the vigil source the event came in by.
+	// SourceName ("@source") is the vigil source the event came in by;
+	// "a+b" joins fields a and b ("host.name+user.name": a principal on
+	// a server), present only when both are.
 	Entity []string
 	// Value lists the fields of the value learnt, the first present taken.
 	Value []string
@@ -43,7 +45,25 @@ type Model struct {
 	// Rare flags a value seen before, but fewer than Rare times, on an
 	// entity seen at least RareMinTotal times; 0: first_seen only.
 	Rare int
+	// Volume makes the model one of amounts: Value is a number (rows
+	// read), and the model keeps each entity's largest, flagging
+	// (KindVolume) an amount of at least VolumeMin that is more than
+	// VolumeFactor times the largest the entity had before.
+	Volume bool
 }
+
+// Anomaly kinds.
+const (
+	KindFirstSeen = "first_seen"
+	KindRare      = "rare"
+	KindVolume    = "volume" // an amount far above the entity's largest
+)
+
+// Bounds of a volume model's flags.
+const (
+	VolumeFactor = 10
+	VolumeMin    = 1000
+)
 
 // Cond is a condition on an event field: its value is one of Values
 // (case-insensitively), or with Not, none of them. A missing field has
@@ -72,6 +92,7 @@ const RareMinTotal = 20
 const (
 	FieldFirstSeen = "baseline.first_seen"
 	FieldRare      = "baseline.rare"
+	FieldVolume    = "baseline.volume"
 	FieldLearning  = "baseline.learning" // models that learnt from the event while still learning
 )
 
@@ -84,6 +105,7 @@ var (
 	notFailed = []Cond{{Field: "event.outcome", Values: []string{"failure"}, Not: true}}
 	succeeded = []Cond{{Field: "event.outcome", Values: []string{"success"}}}
 	server    = []string{"host.name", SourceName}
+	principal = []string{"host.name+user.name", SourceName + "+user.name"}
 )
 
 // Defaults are vigil's models. SQL models learn from the database audit
@@ -96,6 +118,7 @@ var Defaults = []Model{
 	{Name: "sql.network", Logsources: sqlServers, Where: notFailed, Entity: server, Value: []string{"source.as.number"}, Rare: 3},
 	{Name: "sql.application", Logsources: sqlServers, Where: notFailed, Entity: server, Value: []string{"application_name"}, Rare: 3},
 	{Name: "sql.domain", Logsources: sqlServers, Where: notFailed, Entity: server, Value: []string{"user.name"}, Part: PartDomain, Fold: true},
+	{Name: "sql.rows_read", Logsources: sqlServers, Where: notFailed, Entity: principal, Value: []string{"response_rows"}, Volume: true},
 	{Name: "account.country", Logsources: signIns, Where: succeeded, Entity: []string{"user.name"}, Value: []string{"source.geo.country_iso_code"}, Fold: true, Rare: 3},
 	{Name: "account.user_agent", Logsources: signIns, Where: succeeded, Entity: []string{"user.name"}, Value: []string{"user_agent.original"}, Rare: 3},
 	{Name: "host.process", Logsources: processes, Entity: []string{"host.name"}, Value: []string{"process.executable", "process.name"}, Fold: true},
@@ -119,7 +142,9 @@ func SourceFields(models []Model) []string {
 	}
 	for _, m := range models {
 		for _, f := range m.Entity {
-			add(f)
+			for _, part := range strings.Split(f, "+") {
+				add(part)
+			}
 		}
 		for _, f := range m.Value {
 			add(f)
@@ -189,11 +214,33 @@ func (c cond) holds(ev *event.Event) bool {
 	return in != c.not
 }
 
+// joined is an Entity spec: one field, or several joined ("a+b").
+type joined []getter
+
+func (j joined) get(ev *event.Event) string {
+	if len(j) == 1 {
+		return j[0].get(ev)
+	}
+	var b strings.Builder
+	for i, g := range j {
+		v := g.get(ev)
+		if v == "" {
+			return ""
+		}
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		b.WriteString(v)
+	}
+	return b.String()
+}
+
 // compiled is a Model with its fields resolved.
 type compiled struct {
 	Model
-	entity, value []getter
-	where         []cond
+	entity []joined
+	value  []getter
+	where  []cond
 }
 
 func compile(m Model) (*compiled, error) {
@@ -211,7 +258,11 @@ func compile(m Model) (*compiled, error) {
 	}
 	c := &compiled{Model: m}
 	for _, f := range m.Entity {
-		c.entity = append(c.entity, newGetter(f))
+		var j joined
+		for _, part := range strings.Split(f, "+") {
+			j = append(j, newGetter(part))
+		}
+		c.entity = append(c.entity, j)
 	}
 	for _, f := range m.Value {
 		c.value = append(c.value, newGetter(f))
@@ -247,13 +298,17 @@ func (c *compiled) observation(ev *event.Event) (entity, value string) {
 			return "", ""
 		}
 	}
-	entity = first(c.entity, ev)
-	if entity == "" {
-		return "", ""
-	}
 	value = first(c.value, ev)
 	if c.Part == PartDomain {
 		value = domainOf(value)
+	}
+	if value == "" {
+		return "", "" // before the entity, which may cost a join
+	}
+	for _, j := range c.entity {
+		if entity = j.get(ev); entity != "" {
+			break
+		}
 	}
 	return entity, value
 }

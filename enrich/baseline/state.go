@@ -63,6 +63,61 @@ func (s *state) learning(period int64) bool {
 	return s.started == 0 || s.latest-s.started < period
 }
 
+// clock moves the model's time to t and says whether it is learning.
+func (s *state) clock(t, period int64) bool {
+	if s.started == 0 || t < s.started {
+		s.started, s.startedDirty = t, true
+	}
+	if t > s.latest {
+		s.latest = t
+	}
+	return s.learning(period)
+}
+
+// peakKey is the one value a volume model keeps for an entity: its
+// largest amount, in count.
+const peakKey = "peak"
+
+// observeVolume records amount for entity at t and says whether it is
+// more than VolumeFactor times the entity's largest amount within window
+// (and at least VolumeMin), with that largest; never while learning, nor
+// for an entity seen for the first time. The largest then includes it.
+func (s *state) observeVolume(entity string, amount, t, period, window int64) (flag bool, peak int64, learning bool) {
+	learning = s.clock(t, period)
+	ent := s.entities[entity]
+	var e *entry
+	if ent != nil {
+		e = ent.values[peakKey]
+	}
+	if e != nil && t-e.last > window {
+		e.count = 0 // nothing within the window: learnt afresh
+	}
+	if !learning && e != nil && e.count > 0 && amount >= VolumeMin && amount > VolumeFactor*e.count {
+		flag, peak = true, e.count
+	}
+	if ent == nil {
+		entity = strings.Clone(entity)
+		ent = &entityState{name: entity, values: map[string]*entry{}}
+		s.entities[entity] = ent
+	}
+	if e == nil {
+		e = &entry{entity: ent.name, value: peakKey, first: t, last: t}
+		ent.values[peakKey] = e
+		s.n++
+	}
+	e.count = max(e.count, amount)
+	ent.total++
+	e.first, e.last = min(e.first, t), max(e.last, t)
+	if s.persist && !e.dirty {
+		e.dirty = true
+		s.dirty = append(s.dirty, e)
+	}
+	if s.n > s.maxValues {
+		s.evictModel()
+	}
+	return flag, peak, learning
+}
+
 // observe records value for entity at t and says what it was: a
 // first_seen (never seen for a known entity, or not within window) or a
 // rare value (seen, fewer than the model's Rare times), judged before the
@@ -72,13 +127,7 @@ func (s *state) observe(entity, value string, t, period, window int64) (kind str
 	if s.m.Fold {
 		entity, value = lowerIfNeeded(entity), lowerIfNeeded(value)
 	}
-	if s.started == 0 || t < s.started {
-		s.started, s.startedDirty = t, true
-	}
-	if t > s.latest {
-		s.latest = t
-	}
-	learning = s.learning(period)
+	learning = s.clock(t, period)
 	ent := s.entities[entity]
 	var e *entry
 	if ent != nil {
@@ -89,9 +138,9 @@ func (s *state) observe(entity, value string, t, period, window int64) (kind str
 	if !learning && ent != nil {
 		switch {
 		case e == nil || t-e.last > window:
-			kind = "first_seen"
+			kind = KindFirstSeen
 		case s.m.Rare > 0 && e.count < int64(s.m.Rare) && ent.total >= RareMinTotal:
-			kind, seen = "rare", e.count
+			kind, seen = KindRare, e.count
 		}
 	}
 	if ent == nil {
