@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // entry is what a model knows of one value of one entity. Times are Unix
@@ -46,6 +47,7 @@ type state struct {
 	maxPerEntity    int          // cap of values held for one entity
 	evictions       int64        // values evicted, for Status
 	buf             []evictOrder // eviction scratch
+	foldE, foldV    []byte       // case-folding scratch
 }
 
 type evictOrder struct {
@@ -125,7 +127,9 @@ func (s *state) observeVolume(entity string, amount, t, period, window int64) (f
 // period from the first observation).
 func (s *state) observe(entity, value string, t, period, window int64) (kind string, seen int64, learning bool) {
 	if s.m.Fold {
-		entity, value = lowerIfNeeded(entity), lowerIfNeeded(value)
+		// Views of scratch buffers, valid under the lock: a key is copied
+		// when it is inserted.
+		entity, value = lowerInto(&s.foldE, entity), lowerInto(&s.foldV, value)
 	}
 	learning = s.clock(t, period)
 	ent := s.entities[entity]
@@ -269,6 +273,34 @@ func (s *state) changes() (started int64, startedDirty bool, out []Entry) {
 	started, startedDirty = s.started, s.startedDirty
 	s.startedDirty = false
 	return started, startedDirty, out
+}
+
+// lowerInto returns s lowercased, s itself when it is lowercase ASCII,
+// else a view of buf (valid until buf's next use): a Windows path or an
+// account name in capitals costs no allocation to look up.
+func lowerInto(buf *[]byte, s string) string {
+	i := 0
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			break
+		}
+	}
+	if i == len(s) {
+		return s
+	}
+	for j := i; j < len(s); j++ {
+		if s[j] >= 0x80 {
+			return strings.ToLower(s) // Unicode: rare, allocates
+		}
+	}
+	b := append((*buf)[:0], s...)
+	for j := i; j < len(b); j++ {
+		if c := b[j]; c >= 'A' && c <= 'Z' {
+			b[j] = c + ('a' - 'A')
+		}
+	}
+	*buf = b
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // lowerIfNeeded lowercases s, without allocating when it is lowercase.
