@@ -266,30 +266,6 @@ func (e *Enricher) Flush(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Run flushes every interval until ctx ends, then once more.
-func (e *Enricher) Run(ctx context.Context, every time.Duration) {
-	if e.store == nil {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := e.Flush(fctx); err != nil {
-				e.log.Error("baseline flush failed", "workspace", e.ws, "err", err)
-			}
-			cancel()
-			return
-		case <-t.C:
-			if err := e.Flush(ctx); err != nil {
-				e.log.Warn("baseline flush failed", "workspace", e.ws, "err", err)
-			}
-		}
-	}
-}
-
 // ModelStatus is the state of one model.
 type ModelStatus struct {
 	Model    string `json:"model"`
