@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-sec/vigil/content"
 	"github.com/vigil-sec/vigil/detect"
 	"github.com/vigil-sec/vigil/enrich"
+	"github.com/vigil-sec/vigil/enrich/baseline"
 	"github.com/vigil-sec/vigil/enrich/geoip"
 	"github.com/vigil-sec/vigil/enrich/indicators"
 	"github.com/vigil-sec/vigil/event"
@@ -117,7 +118,8 @@ func millionIndicators() intel.Matcher {
 
 // BenchmarkEnrichmentCost is a worker's cost per Windows event without
 // enrichment and with the chain serve runs (1,000,000 indicators, the
-// embedded GeoIP database). The difference is the enrichment step's cost;
+// embedded GeoIP database; and the behavioural baselines of a standard
+// workspace). The difference is the enrichment step's cost;
 // issue 11 budgets 0.5 µs an event. cpu-ns/event counts the worker
 // thread's CPU time only, which a busy machine does not inflate.
 func BenchmarkEnrichmentCost(b *testing.B) {
@@ -127,11 +129,19 @@ func BenchmarkEnrichmentCost(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	chain := enrich.NewChain(indicators.New(millionIndicators()), geoip.New(db))
+	ind := indicators.New(millionIndicators())
+	chain := enrich.NewChain(ind, geoip.New(db))
+	// The baselines learn the corpus's process creations (host.process)
+	// and run the chain whole on them; no loaded rule makes it eager.
+	base, err := baseline.New(baseline.Config{Workspace: "w"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	withBase := enrich.NewChain(ind, geoip.New(db), base)
 	for _, c := range []struct {
 		name  string
 		chain *enrich.Chain
-	}{{"none", nil}, {"intel+geoip", chain}} {
+	}{{"none", nil}, {"intel+geoip", chain}, {"intel+geoip+baseline", withBase}} {
 		b.Run(c.name, func(b *testing.B) {
 			p := NewProcessor(rs)
 			if c.chain != nil {

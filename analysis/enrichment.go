@@ -17,7 +17,10 @@ import (
 // the other enrichers run before matching only when a rule reads a field
 // they fill, and otherwise after matching, only for an event that raised
 // a signal (its alert's origin and assets): enrichment costs nothing more
-// than the intelligence lookups when no rule needs it.
+// than the intelligence lookups when no rule needs it. Learners
+// (behavioural baselines) are the exception: an event one of them wants
+// goes through the whole chain before matching, whether or not a rule
+// reads its fields, so that the baselines learn from every such event.
 type enrichment struct {
 	chain *enrich.Chain
 	eager bool
@@ -31,6 +34,8 @@ type enrichment struct {
 	orgDone bool
 	assts   []alert.Asset
 	astDone bool
+	anoms   []alert.Anomaly
+	anDone  bool
 }
 
 // begin picks the chain of the batch's workspace.
@@ -54,12 +59,14 @@ func (e *enrichment) begin(p *Processor, b *bus.Batch) {
 	e.chain, e.eager, e.now = c, r, b.Received
 }
 
-// before runs the detectors, and the whole chain when rules read it.
+// before runs the detectors, and the whole chain when rules read it or a
+// learner wants the event.
 func (e *enrichment) before(ev *event.Event) {
 	e.res.Reset(e.now)
 	e.done, e.org, e.orgDone, e.assts, e.astDone = false, nil, false, nil, false
+	e.anoms, e.anDone = nil, false
 	e.chain.Detect(ev, &e.res)
-	if e.eager {
+	if e.eager || e.chain.Learns(ev) {
 		e.chain.Enrich(ev, &e.res)
 		e.done = true
 	}
@@ -133,6 +140,21 @@ func (e *enrichment) assets() []alert.Asset {
 	return e.assts
 }
 
+// anomalies are the current event's baseline anomalies for its signals,
+// copied out of the event's buffers once, shared by its signals.
+func (e *enrichment) anomalies() []alert.Anomaly {
+	if e.anDone {
+		return e.anoms
+	}
+	e.anDone = true
+	for _, a := range e.res.Anomalies {
+		e.anoms = append(e.anoms, alert.Anomaly{
+			Model: a.Model, Entity: strings.Clone(a.Entity), Value: strings.Clone(a.Value), Kind: a.Kind, Seen: a.Seen,
+		})
+	}
+	return e.anoms
+}
+
 // intelSignals adds a threat-intelligence signal for each indicator the
 // event matched: the indicator is the rule (intel:<threat type>), the event
 // the evidence. Signals of one indicator about the same observable, host
@@ -175,7 +197,7 @@ func (p *Processor) intelSignals(ev *event.Event, out []alert.Signal) []alert.Si
 			Tactics: intelTactics[ind.ThreatType], Entities: es,
 			DedupKey: alert.DedupKey(ev.Workspace, "intel:"+string(ind.Kind)+":"+ind.Value, key),
 			Evidence: alert.Evidence{Time: ev.Time},
-			Origin:   e.origin(ev), Assets: e.assets(),
+			Origin:   e.origin(ev), Assets: e.assets(), Anomalies: e.anomalies(),
 		}
 		if p.Offline != "" {
 			s.Evidence.File, s.Evidence.Line = p.Offline, ev.Line

@@ -319,7 +319,7 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 		}
 		s := p.signal(r, ev)
 		if e.chain != nil {
-			s.Origin, s.Assets = e.origin(ev), e.assets()
+			s.Origin, s.Assets, s.Anomalies = e.origin(ev), e.assets(), e.anomalies()
 		}
 		out.Signals = append(out.Signals, s)
 	}

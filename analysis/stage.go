@@ -195,7 +195,9 @@ func (s *Stage) Run(ctx context.Context) error {
 				if rs := s.cfg.Rules(); rs != pr || p == nil {
 					pr, p = rs, NewProcessor(rs)
 					p.Options = s.cfg.DecodeOptions
-					p.Enrichers = s.cfg.Enrichers
+					if s.cfg.Enrichers != nil {
+						p.Enrichers = s.enrichers
+					}
 				}
 				src := s.source(d.Batch.Workspace, d.Batch.Source)
 				start := time.Now()

@@ -4,8 +4,21 @@ import (
 	"context"
 	"time"
 
+	"github.com/vigil-sec/vigil/enrich"
 	"github.com/vigil-sec/vigil/tenant"
 )
+
+// enrichers is workspace ws's enrichment chain as its tier allows: the
+// learners (behavioural baselines) are part of the standard tier, so a
+// free workspace's events go through the chain without them — neither
+// learnt from nor flagged.
+func (s *Stage) enrichers(ws string) *enrich.Chain {
+	c := s.cfg.Enrichers(ws)
+	if c.Learners() > 0 && !s.advanced(ws) {
+		return c.Signatures()
+	}
+	return c
+}
 
 // advanced reports whether workspace ws's tier runs stateful detections:
 // a free workspace runs signature rules only, a standard one adds

@@ -37,6 +37,18 @@ type Detector interface {
 	Detects()
 }
 
+// Learner is an Enricher that learns from events (behavioural baselines):
+// it must see every event it Wants, whether or not a rule reads its fields
+// and whether or not the event raised a signal, or its models would learn
+// only from the events that alerted. The chain runs it, with the
+// enrichers before it (whose fields it may read: a country, a network),
+// before matching on the events it wants, and skips it on the others:
+// Wants is its whole cost on an event it does not want.
+type Learner interface {
+	Enricher
+	Wants(ev *event.Event) bool
+}
+
 // Geo is what is known of one address.
 type Geo struct {
 	IP          netip.Addr
@@ -80,6 +92,16 @@ type Asset struct {
 	Field       string   `json:"field,omitempty"` // the event field that matched
 }
 
+// Anomaly is what a behavioural baseline found new or rare on an event:
+// Value, never (or rarely) seen for Entity in Model.
+type Anomaly struct {
+	Model  string
+	Entity string // may alias the event's buffers: copy what outlives the event
+	Value  string // idem
+	Kind   string // "first_seen" or "rare"
+	Seen   int    // times Value was seen before (rare)
+}
+
 // Result is what the enrichers found on one event. The step reuses it from
 // event to event (Reset); what outlives the event must be copied.
 type Result struct {
@@ -89,6 +111,7 @@ type Result struct {
 	Destination Geo
 	Matches     []Match
 	Assets      []Asset
+	Anomalies   []Anomaly
 	// scratch holds per-worker state of enrichers (a cache, buffers): a
 	// few entries, found by a scan cheaper than a map's hashing.
 	scratch []scratchEntry
@@ -126,11 +149,12 @@ func (r *Result) Reset(now time.Time) {
 	r.Source, r.Destination = Geo{}, Geo{}
 	r.Matches = r.Matches[:0]
 	r.Assets = r.Assets[:0]
+	r.Anomalies = r.Anomalies[:0]
 }
 
 // Found reports whether any enricher found something.
 func (r *Result) Found() bool {
-	return r.Source.IP.IsValid() || r.Destination.IP.IsValid() || len(r.Matches) > 0 || len(r.Assets) > 0
+	return r.Source.IP.IsValid() || r.Destination.IP.IsValid() || len(r.Matches) > 0 || len(r.Assets) > 0 || len(r.Anomalies) > 0
 }
 
 // Chain is a workspace's enrichers, in order.
@@ -138,7 +162,13 @@ type Chain struct {
 	all       []Enricher
 	detectors []Enricher
 	others    []Enricher
+	learners  []Learner
 	fields    []string
+	// eager are the fields of the enrichers other than learners: a rule
+	// reading one of them makes the whole chain run on every event.
+	eager []string
+	// signatures is the chain without its learners (Signatures).
+	signatures *Chain
 }
 
 // NewChain returns the chain of es; nil enrichers are left out.
@@ -155,8 +185,53 @@ func NewChain(es ...Enricher) *Chain {
 			c.others = append(c.others, e)
 		}
 		c.fields = append(c.fields, e.Fields()...)
+		if l, ok := e.(Learner); ok {
+			c.learners = append(c.learners, l)
+		} else {
+			c.eager = append(c.eager, e.Fields()...)
+		}
+	}
+	c.signatures = c
+	if len(c.learners) > 0 {
+		var rest []Enricher
+		for _, e := range c.all {
+			if _, ok := e.(Learner); !ok {
+				rest = append(rest, e)
+			}
+		}
+		c.signatures = NewChain(rest...)
 	}
 	return c
+}
+
+// Signatures returns the chain without its learners: what a workspace
+// whose tier runs signature rules only (free) is enriched by. It is made
+// once with the chain: the same value on every call.
+func (c *Chain) Signatures() *Chain {
+	if c == nil {
+		return nil
+	}
+	return c.signatures
+}
+
+// Learners returns the number of learners in the chain.
+func (c *Chain) Learners() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.learners)
+}
+
+// Learns reports whether a learner of the chain wants ev: then the chain
+// runs whole on it before matching (Enrich), so that the learner sees it
+// with the fields of the enrichers before it.
+func (c *Chain) Learns(ev *event.Event) bool {
+	for _, l := range c.learners {
+		if l.Wants(ev) {
+			return true
+		}
+	}
+	return false
 }
 
 // Len returns the number of enrichers.
@@ -187,12 +262,14 @@ func (c *Chain) Enrich(ev *event.Event, out *Result) {
 // Reads reports whether d, the Dict of the fields rules read, names any
 // field the chain fills: then the whole chain runs before matching, on
 // every event; otherwise only the detectors do, and the others run for
-// events that raised a signal (their alert's origin and assets).
+// events that raised a signal (their alert's origin and assets) or that a
+// learner wants. A learner's own fields do not count: it runs on every
+// event it wants anyway, and only those can carry its fields.
 func (c *Chain) Reads(d *event.Dict) bool {
 	if c == nil || d == nil {
 		return false
 	}
-	for _, f := range c.fields {
+	for _, f := range c.eager {
 		if _, ok := d.ID(f); ok {
 			return true
 		}

@@ -87,6 +87,9 @@ type Config struct {
 	GeoIPDatabases []string      `koanf:"geoip-databases"`
 	GeoIPReload    time.Duration `koanf:"geoip-reload"`
 	AssetsFile     string        `koanf:"assets-file"`
+	// BaselineLearning is the behavioural baselines' learning period
+	// (a workspace may set its own).
+	BaselineLearning time.Duration `koanf:"baseline-learning"`
 
 	HealthInterval time.Duration `koanf:"health-interval"`
 	SilenceFactor  int           `koanf:"silence-factor"`
@@ -129,6 +132,9 @@ type WorkspaceConfig struct {
 	// exists too. Empty: standard for a new workspace, unchanged for one
 	// that exists.
 	Tier string `koanf:"tier"`
+	// BaselineLearning is the workspace's own learning period of the
+	// behavioural baselines; 0: the baseline-learning setting.
+	BaselineLearning time.Duration `koanf:"baseline-learning"`
 }
 
 // SourceConfig provisions a named source of a workspace.
@@ -211,6 +217,7 @@ var settings = []setting{
 	{"geoip-databases", "embedded", "GeoIP .mmdb files (country, city or ASN layouts; the first that knows a part gives it), or embedded for the built-in country database, or none; alerts carry the origin they give", 'l'},
 	{"geoip-reload", "1m", "how often serve checks the GeoIP files for changes and reloads them; 0 turns reloading off", 'd'},
 	{"assets-file", "", "asset inventory file (YAML or JSON: hosts, networks, accounts, databases, cloud resources with criticality, owner, environment, tags) that events and alerts are matched against", 's'},
+	{"baseline-learning", "1440h", "learning period of the behavioural baselines (standard tier): a model flags no first-seen or rare value until it has seen this much of a workspace's events (event time); a workspace of the config file may set its own; 0: flag from the start", 'd'},
 	{"health-interval", "30s", "how often source health is checked", 'd'},
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},

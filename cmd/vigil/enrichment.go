@@ -50,9 +50,9 @@ func loadScanIntel(files []string, problem func(intel.Problem)) (*intel.Set, int
 	return set, n, err
 }
 
-// scanEnrichment builds `vigil scan`'s enrichment chain from its flags;
-// nil when none is given.
-func scanEnrichment(intelFiles, geoFiles []string, assetsFile string, problem func(intel.Problem)) (*enrich.Chain, int, error) {
+// scanEnrichment builds `vigil scan`'s enrichment chain from its flags,
+// with more (the baselines) last; nil when none is given.
+func scanEnrichment(intelFiles, geoFiles []string, assetsFile string, problem func(intel.Problem), more ...enrich.Enricher) (*enrich.Chain, int, error) {
 	var es []enrich.Enricher
 	n := 0
 	if len(intelFiles) > 0 {
@@ -76,6 +76,11 @@ func scanEnrichment(intelFiles, geoFiles []string, assetsFile string, problem fu
 			return nil, 0, fmt.Errorf("--assets: %w", err)
 		}
 		es = append(es, assets.New(inv))
+	}
+	for _, m := range more {
+		if m != nil {
+			es = append(es, m)
+		}
 	}
 	if len(es) == 0 {
 		return nil, 0, nil

@@ -10,12 +10,16 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	yaml "go.yaml.in/yaml/v4"
 
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/enrich"
+	"github.com/vigil-sec/vigil/enrich/baseline"
+	"github.com/vigil-sec/vigil/enrich/geoip"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
 )
@@ -311,14 +315,27 @@ func testRuleFile(rf, tf string, o *rule.Options) ruleFileTests {
 			opts.ExtraFields = append(opts.ExtraFields, plan.Fields(r.ID)...)
 		}
 	}
-	eng, cerrs := detect.Compile(set.Rules, opts)
-	res.notLoaded = append(errs, cerrs...)
-	loaded := eng.Rules()
 	cases, err := parseTests(tf)
 	if err != nil {
+		res.notLoaded = errs
 		res.fails = append(res.fails, err.Error())
 		return res
 	}
+	for _, c := range cases {
+		if len(c.learn) > 0 {
+			// The baselines read their fields even when no rule does; and
+			// test records may carry what an ASN database would give
+			// (source.as.*), which decoders keep as the record's own fields.
+			opts.ExtraFields = append(opts.ExtraFields, baseline.SourceFields(baseline.Defaults)...)
+			for _, m := range baseline.Defaults {
+				opts.ExtraFields = append(opts.ExtraFields, m.Value...)
+			}
+			break
+		}
+	}
+	eng, cerrs := detect.Compile(set.Rules, opts)
+	res.notLoaded = append(errs, cerrs...)
+	loaded := eng.Rules()
 	fail := func(line int, format string, args ...any) {
 		res.fails = append(res.fails, fmt.Sprintf("%s:%d: %s", tf, line, fmt.Sprintf(format, args...)))
 	}
@@ -346,23 +363,25 @@ func testRuleFile(rf, tf string, o *rule.Options) ruleFileTests {
 			continue
 		}
 		for _, ev := range c.events {
+			// The baselines learn first: the decoder's buffers, which
+			// decoded values may point into, are the event's afterwards.
+			var chain *enrich.Chain
+			if len(c.learn) > 0 {
+				if chain, err = c.learnt(dec, eng.Dict()); err != nil {
+					fail(c.line, "%v", err)
+					break
+				}
+			}
 			var e event.Event
 			e.Fields.Bind(eng.Dict())
-			e.Format, e.Raw = c.format, ev.rec
+			e.Format, e.Raw, e.Source = c.format, ev.rec, testSource
 			if err := dec.Decode(ev.rec, &e); err != nil {
 				fail(ev.line, "event does not decode: %v", decode.WithFormat(c.format, err))
 				continue
 			}
-			if c.logsource != (event.Logsource{}) {
-				if c.logsource.Product != "" {
-					e.Logsource.Product = c.logsource.Product
-				}
-				if c.logsource.Category != "" {
-					e.Logsource.Category = c.logsource.Category
-				}
-				if c.logsource.Service != "" {
-					e.Logsource.Service = c.logsource.Service
-				}
+			c.applyLogsource(&e)
+			if chain != nil {
+				chain.Enrich(&e, &enrich.Result{})
 			}
 			hits := eng.Match(&e, nil)
 			for _, r := range want {
@@ -387,6 +406,10 @@ type testCase struct {
 	logsource event.Logsource
 	rule      string
 	events    []testEvent
+	// learn are events the behavioural baselines learn (with no learning
+	// period, and the embedded GeoIP country database before them) before
+	// each of the case's events is enriched and matched.
+	learn []testEvent
 	// correlation names (id, name or title) a correlation of the file that the
 	// case's sequences test: each `fires` sequence must make it alert,
 	// each `quiet` one must not.
@@ -450,6 +473,17 @@ func parseTests(path string) ([]testCase, error) {
 					return nil, fail(v, "logsource: %v", err)
 				}
 				c.logsource = event.Logsource{Product: ls["product"], Category: ls["category"], Service: ls["service"]}
+			case "learn":
+				if v.Kind != yaml.SequenceNode {
+					return nil, fail(v, "learn must be a list of events")
+				}
+				for _, ev := range v.Content {
+					rec, err := eventRecord(ev)
+					if err != nil {
+						return nil, fail(ev, "%v", err)
+					}
+					c.learn = append(c.learn, testEvent{line: ev.Line, rec: rec})
+				}
 			case "match", "nomatch":
 				if v.Kind != yaml.SequenceNode {
 					return nil, fail(v, "%s must be a list of events", k.Value)
@@ -483,15 +517,15 @@ func parseTests(path string) ([]testCase, error) {
 				}
 			case "name", "description":
 			default:
-				return nil, fail(k, "unknown key %q in a test case (known: name, format, logsource, rule, match, nomatch, correlation, fires, quiet)", k.Value)
+				return nil, fail(k, "unknown key %q in a test case (known: name, format, logsource, rule, learn, match, nomatch, correlation, fires, quiet)", k.Value)
 			}
 		}
 		if c.format == "" {
 			return nil, fail(item, "test case has no format (one of %s)", strings.Join(decode.Formats(), ", "))
 		}
 		if c.correlation != "" {
-			if len(c.events) > 0 || c.rule != "" {
-				return nil, fail(item, "a correlation test case has fires and quiet sequences, not match, nomatch or rule")
+			if len(c.events) > 0 || c.rule != "" || len(c.learn) > 0 {
+				return nil, fail(item, "a correlation test case has fires and quiet sequences, not learn, match, nomatch or rule")
 			}
 			if len(c.sequences) == 0 {
 				return nil, fail(item, "test case has no sequences under fires or quiet")
@@ -617,3 +651,37 @@ func (c *testCase) applyLogsource(e *event.Event) {
 		e.Logsource.Service = c.logsource.Service
 	}
 }
+
+// learnt returns a chain of the embedded GeoIP country database and fresh
+// behavioural baselines, without a learning period, that have learnt the
+// case's learn events: each event of the case is judged against them
+// alone, not against the case's other events.
+func (c *testCase) learnt(dec decode.Decoder, dict *event.Dict) (*enrich.Chain, error) {
+	geo, err := testGeoIP()
+	if err != nil {
+		return nil, err
+	}
+	b, err := baseline.New(baseline.Config{Workspace: "test", Learning: -1})
+	if err != nil {
+		return nil, err
+	}
+	chain := enrich.NewChain(geo, b)
+	for _, l := range c.learn {
+		var e event.Event
+		e.Fields.Bind(dict)
+		e.Format, e.Raw, e.Source = c.format, l.rec, testSource
+		if err := dec.Decode(l.rec, &e); err != nil {
+			return nil, fmt.Errorf("line %d: event to learn does not decode: %w", l.line, decode.WithFormat(c.format, err))
+		}
+		c.applyLogsource(&e)
+		chain.Enrich(&e, &enrich.Result{})
+	}
+	return chain, nil
+}
+
+// testSource is the source name of test events: the server a baseline
+// keeps its values for when the records name none.
+const testSource = "rules-test"
+
+// testGeoIP is the embedded country database, opened once for every test.
+var testGeoIP = sync.OnceValues(func() (*geoip.Enricher, error) { return openGeoIP([]string{geoIPEmbedded}) })

@@ -232,3 +232,46 @@ func TestRuleSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesTestLearn: a case's learn events train the baselines each of
+// its events is judged against, and only those (not the case's other
+// events): a principal learnt is known, one in a match event is not.
+func TestRulesTestLearn(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("p.yml", `title: New principal
+logsource: {category: database}
+detection:
+  s: {baseline.first_seen: sql.principal}
+  condition: s
+`)
+	login := func(user string) string {
+		return `{event_time: "2026-12-06T10:00:00.0000000", action_id: LGIS, succeeded: true, server_instance_name: db1, client_ip: 10.0.0.5, server_principal_name: ` + user + `}`
+	}
+	write("p.tests.yml", "tests:\n  - format: mssql-audit\n    learn:\n      - "+login("webapp")+`
+    match:
+      - `+login("mallory")+`
+      - `+login("webapp")+`
+    nomatch:
+      - `+login("webapp")+`
+      - `+login("mallory")+`
+`)
+	out, err := runRulesCmd(t, "test", dir)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("want exit 1, got %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"p.tests.yml:7: rule \"New principal\" did not match an event it must match",
+		"p.tests.yml:10: rule \"New principal\" matched an event it must not match",
+		"2 passed, 2 failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

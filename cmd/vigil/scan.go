@@ -30,6 +30,7 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/detect"
 	"github.com/vigil-sec/vigil/enrich"
+	"github.com/vigil-sec/vigil/enrich/baseline"
 	"github.com/vigil-sec/vigil/enrich/indicators"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/intel"
@@ -69,6 +70,8 @@ that does not load is reported and counted, and stops it under --strict.
 	f.StringSlice("intel", nil, "intelligence files to match every event against (plain lists: one address, range, domain, URL, hash or e-mail a line; repeatable); a match raises a threat-intelligence alert")
 	f.StringSlice("geoip", nil, "GeoIP .mmdb databases (country, city or ASN; repeatable), or \"embedded\" for the built-in country database: alerts carry their origin")
 	f.String("assets", "", "asset inventory file (YAML or JSON) whose hosts, networks, accounts, databases and cloud resources alerts name")
+	f.Bool("baseline", false, "learn behavioural baselines (first-seen and rare principals, addresses, countries, networks, applications, processes) from the files, in memory, and flag what is new once the learning period has passed; the scan runs on one core, in file order")
+	f.Duration("baseline-learning", baseline.DefaultLearning, "with --baseline, the learning period, in event time from the first event a model learns (0: flag from the start)")
 	f.String("cpuprofile", "", "write a Go CPU profile of the scan to this file")
 	f.Bool("timings", false, "print how long loading the rules and scanning took on standard error")
 	return cmd
@@ -122,10 +125,21 @@ func runScan(cmd *cobra.Command, args []string) error {
 	geoFiles, _ := f.GetStringSlice("geoip")
 	assetsFile, _ := f.GetString("assets")
 	intelProblems := 0
+	var base *baseline.Enricher
+	if on, _ := f.GetBool("baseline"); on {
+		learning, _ := f.GetDuration("baseline-learning")
+		if base, err = baseline.New(baseline.Config{Workspace: ws, Learning: learningOption(learning)}); err != nil {
+			return err
+		}
+	}
+	var more []enrich.Enricher
+	if base != nil {
+		more = append(more, base)
+	}
 	chain, nIntel, err := scanEnrichment(intelFiles, geoFiles, assetsFile, func(p intel.Problem) {
 		intelProblems++
 		fmt.Fprintln(errOut, "intelligence not loaded:", p.Error())
-	})
+	}, more...)
 	if err != nil {
 		return err
 	}
@@ -135,6 +149,9 @@ func runScan(cmd *cobra.Command, args []string) error {
 	rl := newRuleLoader(&Config{Rules: paths, NoBuiltin: noBuiltin}, slog.New(slog.DiscardHandler), 0)
 	if len(intelFiles) > 0 {
 		rl.extraFields = indicators.HashFields // the hashes are matched even when no rule reads them
+	}
+	if base != nil {
+		rl.extraFields = slices.Concat(rl.extraFields, baseline.SourceFields(baseline.Defaults))
 	}
 	if noCache, _ := f.GetBool("no-rule-cache"); !noCache && len(paths) > 0 {
 		rl.cache = openRuleCache("", paths, rl.opts)
@@ -170,7 +187,11 @@ func runScan(cmd *cobra.Command, args []string) error {
 	}
 	agg := newAggregator()
 	stats := scanStats{}
-	sc := newScanner(rs, ws, runtime.GOMAXPROCS(0), chain, func(r scanResult) { stats.add(r, agg, errOut) })
+	workers := runtime.GOMAXPROCS(0)
+	if base != nil {
+		workers = 1 // the baselines learn the records in their order
+	}
+	sc := newScanner(rs, ws, workers, chain, func(r scanResult) { stats.add(r, agg, errOut) })
 	for _, name := range files {
 		if err := scanFile(name, format, sc, bar, errOut); err != nil {
 			sc.close()
@@ -182,6 +203,9 @@ func runScan(cmd *cobra.Command, args []string) error {
 		bar.Wait()
 	}
 	correlate(rs, stats.matches, agg)
+	if base != nil {
+		printBaselineStatus(errOut, base)
+	}
 	fmt.Fprintf(errOut, "scanned %s in %s: %s, %d rejected, %s\n",
 		count(stats.records, "record", "records"), count(len(files), "file", "files"), count(stats.events, "event", "events"),
 		stats.rejected, count(len(agg.alerts), "alert", "alerts"))

@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/enrich"
 	"github.com/vigil-sec/vigil/enrich/assets"
+	"github.com/vigil-sec/vigil/enrich/baseline"
 	"github.com/vigil-sec/vigil/enrich/geoip"
 	"github.com/vigil-sec/vigil/enrich/indicators"
 	"github.com/vigil-sec/vigil/intel"
@@ -36,21 +37,27 @@ type serveEnrichment struct {
 	// sets (a set that swaps its contents itself needs nothing more; one
 	// replaced by a new value is handed over with SetMatcher).
 	matchers func(workspace string) intel.Matcher
+	// baselines, when set, keeps the workspaces' behavioural baselines
+	// (the last enricher of each chain; the detect stage leaves it out
+	// for free workspaces).
+	baselines baseline.Store
+	cfg       *Config
 
 	mu     sync.RWMutex
 	chains map[string]*wsEnrichment
 }
 
 type wsEnrichment struct {
-	intel  *indicators.Enricher
-	assets *assets.Enricher // nil: no inventory anywhere
-	chain  *enrich.Chain
+	intel    *indicators.Enricher
+	assets   *assets.Enricher   // nil: no inventory anywhere
+	baseline *baseline.Enricher // nil: no baselines
+	chain    *enrich.Chain
 }
 
 // newServeEnrichment opens the GeoIP databases and reads the assets file;
 // stored (nil: none) keeps the workspaces' own inventories.
 func newServeEnrichment(cfg *Config, stored store.Assets, log *slog.Logger) (*serveEnrichment, error) {
-	e := &serveEnrichment{chains: map[string]*wsEnrichment{}, storedAssets: stored, log: log}
+	e := &serveEnrichment{chains: map[string]*wsEnrichment{}, storedAssets: stored, cfg: cfg, log: log}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -160,9 +167,78 @@ func (e *serveEnrichment) workspace(ws string) *wsEnrichment {
 		cancel()
 		es = append(es, w.assets)
 	}
+	if e.baselines != nil {
+		// Made and loaded with the chain, on the workspace's first batch:
+		// the worker waits for the load once.
+		b, err := e.newBaseline(ws)
+		if err != nil {
+			e.log.Error("baselines not loaded: the workspace runs without them", "workspace", ws, "err", err)
+		} else {
+			w.baseline = b
+			es = append(es, b) // after GeoIP: it learns countries and networks
+		}
+	}
 	w.chain = enrich.NewChain(es...)
 	e.chains[ws] = w
 	return w
+}
+
+func (e *serveEnrichment) newBaseline(ws string) (*baseline.Enricher, error) {
+	b, err := baseline.New(baseline.Config{
+		Workspace: ws, Learning: learningOption(baselineLearning(e.cfg, ws)), Store: e.baselines,
+		Logger: e.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := b.Load(ctx); err != nil {
+		return nil, err
+	}
+	for _, s := range b.Status() {
+		if s.Values > 0 || !s.Started.IsZero() {
+			e.log.Info("baseline loaded", "workspace", ws, "model", s.Model, "learning", s.Learning,
+				"learning_until", s.LearningUntil, "entities", s.Entities, "values", s.Values)
+		}
+	}
+	return b, nil
+}
+
+// flushBaselines saves what every workspace's baselines learnt since the
+// last flush.
+func (e *serveEnrichment) flushBaselines(ctx context.Context) {
+	e.mu.RLock()
+	var bs []*baseline.Enricher
+	for _, w := range e.chains {
+		if w.baseline != nil {
+			bs = append(bs, w.baseline)
+		}
+	}
+	e.mu.RUnlock()
+	for _, b := range bs {
+		if err := b.Flush(ctx); err != nil {
+			e.log.Warn("baseline not saved; retried at the next flush", "err", err)
+		}
+	}
+}
+
+// saveBaselines flushes every interval until ctx ends. The server's stop
+// flushes once more after the detect stage has drained.
+func (e *serveEnrichment) saveBaselines(ctx context.Context, every time.Duration) {
+	if e.baselines == nil {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			e.flushBaselines(ctx)
+		}
+	}
 }
 
 // SetMatcher gives a workspace's events a new intelligence matcher (nil:

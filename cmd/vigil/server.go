@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/enrich/baseline"
 	"github.com/vigil-sec/vigil/enrich/indicators"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/ingest"
@@ -99,7 +101,9 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	// before anything is made in the data dir.
 	rl := newRuleLoader(cfg, log.With("component", compRules), correlationLateness)
 	// File hashes are matched against intelligence even when no rule reads them.
-	rl.extraFields = indicators.HashFields
+	// The hashes are matched, and the baselines learn their fields, even
+	// when no rule reads them.
+	rl.extraFields = slices.Concat(indicators.HashFields, baseline.SourceFields(baseline.Defaults))
 	// Rule packs installed with vigil rules install (rulepack.go).
 	rl.packs = rulePacks(cfg)
 	if roots := rl.rootPaths(); len(roots) > 0 {
@@ -166,6 +170,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	// Every workspace's events are matched against its indicator set,
 	// which its feeds replace in place (made empty on first use).
 	enr.matchers = func(ws string) intel.Matcher { return s.intel.Get(ws) }
+	enr.baselines, enr.log = baselineStore{db}, log.With("component", compDetect)
 	s.enrich = enr
 	workers := cfg.Workers
 	if workers <= 0 {
@@ -250,6 +255,8 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	go func() { defer s.bg.Done(); <-bgCtx.Done(); s.feeds.Wait() }()
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); enr.follow(bgCtx, cfg.GeoIPReload, log.With("component", compDetect)) }()
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); enr.saveBaselines(bgCtx, baselineFlushEvery) }()
 	// Receivers and source health: stopped, their last batches stored, before the bus closes.
 	runBackground(bgCtx, &s.bg, rcvs, mon, rlog)
 
@@ -502,6 +509,11 @@ func (s *server) shutdown(timeout time.Duration) error {
 		case <-ctx.Done():
 			errs = append(errs, errors.New("detect stage did not drain in time; unacknowledged batches replay at next start"))
 		}
+	}
+	// What the baselines learnt from the drained batches, before the
+	// store closes.
+	if s.enrich != nil && s.store != nil {
+		s.enrich.flushBaselines(ctx)
 	}
 	s.closeAll()
 	s.log.Info("vigil stopped")

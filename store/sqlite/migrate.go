@@ -300,6 +300,8 @@ CREATE TABLE assets (
 	PRIMARY KEY (workspace, name)
 ) WITHOUT ROWID;
 `},
+	// 10: behavioural baselines (sqlMigrate10 in baseline.go).
+	{sql: sqlMigrate10},
 }
 
 // migrate applies the migrations the database has not seen yet.
