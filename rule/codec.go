@@ -10,7 +10,7 @@ import (
 
 // CodecVersion names the layout AppendRules writes; DecodeRules refuses
 // any other. Change it with every change of the rule model.
-const CodecVersion = 2
+const CodecVersion = 3
 
 // AppendRules appends a compact binary form of parsed rules to b: what a
 // rule cache keeps so that a start need not parse the YAML again.
@@ -101,6 +101,8 @@ func (e *encoder) rule(r *Rule) {
 	e.strs(m.References)
 	e.strs(m.FalsePositives)
 	e.str(m.Remediation)
+	e.str(m.Confidence)
+	e.str(m.Outcome)
 	e.strs(r.Fields)
 	e.str(r.Logsource.Product)
 	e.str(r.Logsource.Category)
@@ -317,6 +319,8 @@ func (d *decoder) rule() *Rule {
 	m.References = d.strs()
 	m.FalsePositives = d.strs()
 	m.Remediation = d.str()
+	m.Confidence = d.str()
+	m.Outcome = d.str()
 	r.Fields = d.strs()
 	r.Logsource.Product = d.str()
 	r.Logsource.Category = d.str()
