@@ -273,6 +273,10 @@ CREATE INDEX intel_indicators_expiry ON intel_indicators (valid_until) WHERE val
 	// the index and the intent estimate finds the recent alerts of an
 	// address.
 	{sql: sqlMigrate8, fill: migrate8},
+	// 11 (assigned; 9 and 10 are other branches' and are merged before
+	// it): each alert's priority as a column, sorted on by the list, and
+	// the priority and compromised entity of the alerts stored so far.
+	{sql: sqlMigrate11, fill: migrate11},
 }
 
 // migrate applies the migrations the database has not seen yet.
