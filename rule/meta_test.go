@@ -107,7 +107,7 @@ func TestConfidenceOutcome(t *testing.T) {
 	}
 	for doc, want := range map[string]string{
 		"title: r\nconfidence: certain\nlogsource: {product: windows}\ndetection:\n  sel: {Image: x}\n  condition: sel\n": `confidence "certain"`,
-		"title: r\noutcome: failed\nlogsource: {product: windows}\ndetection:\n  sel: {Image: x}\n  condition: sel\n":    `outcome "failed"`,
+		"title: r\noutcome: failed\nlogsource: {product: windows}\ndetection:\n  sel: {Image: x}\n  condition: sel\n":     `outcome "failed"`,
 	} {
 		_, errs := ParseSet("bad.yml", []byte(doc))
 		if len(errs) != 1 || !strings.Contains(errs[0].Error(), "bad.yml:2:") || !strings.Contains(errs[0].Error(), want) {
