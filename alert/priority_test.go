@@ -148,3 +148,16 @@ func TestCompromisedEntity(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkAssess: the work the store adds per alert a commit touches.
+func BenchmarkAssess(b *testing.B) {
+	a := &Alert{Severity: High, Rule: RuleRef{Confidence: "high", Outcome: "success"},
+		Entities: []Entity{{EntityIP, "203.0.113.9"}, {EntityHost, "web1"}, {EntityAccount, "bob"}},
+		Assets:   []Asset{{Name: "web1", Type: "host", Criticality: "high"}},
+		Origin:   &Origin{IP: "203.0.113.9", Indicators: []IndicatorRef{{Kind: "ip", Value: "203.0.113.9", ThreatType: "scanner", Confidence: 80, Feed: "f"}}},
+		Intent:   &Intent{Estimate: IntentTargeted}}
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Assess()
+	}
+}
