@@ -116,6 +116,12 @@ type RuleRef struct {
 	FalsePositives []string `json:"falsepositives,omitempty"`
 	// Remediation is the rule's advice on what to do (vigil extension).
 	Remediation string `json:"remediation,omitempty"`
+	// Confidence (low, medium, high) is how sure the rule is of what it
+	// names; empty when the rule does not say (taken as medium).
+	Confidence string `json:"confidence,omitempty"`
+	// Outcome is "success" when the rule's match means the attack
+	// succeeded, "attempt" when it was only tried; empty when not stated.
+	Outcome string `json:"outcome,omitempty"`
 }
 
 // MaxEvidence caps the evidence kept on one alert; Count keeps counting.
@@ -164,8 +170,15 @@ type Alert struct {
 	Intent     *Intent    `json:"intent,omitempty"`
 	Assets     []Asset    `json:"assets,omitempty"`
 	Anomalies  []Anomaly  `json:"anomalies,omitempty"`
-	Created    time.Time  `json:"created"`
-	Updated    time.Time  `json:"updated"`
+	// Compromised is the alert's primary entity (CompromisedEntity); nil
+	// when it names none on the defender's side.
+	Compromised *Entity `json:"compromised_entity,omitempty"`
+	// Priority (0–100) orders alerts for triage; PriorityReasons are the
+	// points that make it up (Prioritize). Both are worked out by Assess.
+	Priority        int              `json:"priority"`
+	PriorityReasons []PriorityReason `json:"priority_reasons"`
+	Created         time.Time        `json:"created"`
+	Updated         time.Time        `json:"updated"`
 }
 
 // New starts an alert from its first signal.

@@ -36,7 +36,7 @@ func newRuleMeta(m *rule.Meta) *ruleMeta {
 		ref: alert.RuleRef{
 			ID: m.ID, Title: m.Title, Description: m.Description, Status: m.Status,
 			Author: m.Author, References: m.References, FalsePositives: m.FalsePositives,
-			Remediation: m.Remediation,
+			Remediation: m.Remediation, Confidence: m.Confidence, Outcome: m.Outcome,
 		},
 		severity:   sev,
 		tactics:    m.Tactics(),

@@ -19,6 +19,7 @@ type alertsInput struct {
 	Entity   string    `query:"entity" doc:"Keep alerts about this entity value (an ip, host, account…); host names, domains, addresses, accounts and Windows paths compare without regard to case, Unix paths and URLs exactly."`
 	Since    time.Time `query:"since" doc:"Keep alerts last seen at or after this time (RFC 3339)."`
 	Until    time.Time `query:"until" doc:"Keep alerts last seen before this time (RFC 3339)."`
+	Sort     string    `query:"sort" enum:"priority,last_seen" default:"priority" doc:"Order: priority (highest first, then last seen first) or last_seen (last seen first). A cursor pages on in the order it came from."`
 	PageQuery
 }
 
@@ -26,6 +27,7 @@ type alertsOutput struct {
 	Body struct {
 		Alerts []alert.Alert `json:"alerts"`
 		Next   string        `json:"next,omitempty" doc:"Cursor of the next page; absent on the last."`
+		Total  int           `json:"total" doc:"How many alerts the filters keep, on all pages."`
 	}
 }
 
@@ -50,7 +52,7 @@ func (a *API) registerAlerts(h huma.API) {
 		Method:      http.MethodGet,
 		Path:        "/api/v1/alerts",
 		Summary:     "List alerts",
-		Description: "Alerts of the key's workspace, filtered and paged.",
+		Description: "Alerts of the key's workspace, filtered, sorted by priority (or last seen) and paged, with the total the filters keep.",
 		Tags:        []string{"alerts"},
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
@@ -88,6 +90,7 @@ func (a *API) listAlerts(ctx context.Context, in *alertsInput) (*alertsOutput, e
 		Until:  in.Until,
 		Limit:  in.Limit,
 		Cursor: in.Cursor,
+		Sort:   in.Sort,
 	}
 	for _, v := range in.Status {
 		for s := range strings.SplitSeq(v, ",") {
@@ -115,9 +118,14 @@ func (a *API) listAlerts(ctx context.Context, in *alertsInput) (*alertsOutput, e
 	if err != nil {
 		return nil, a.storeError(ctx, "alerts", err)
 	}
+	total, err := a.store.CountAlerts(ctx, k.Workspace, q)
+	if err != nil {
+		return nil, a.storeError(ctx, "alerts", err)
+	}
 	out := &alertsOutput{}
 	out.Body.Alerts = nonNil(alerts)
 	out.Body.Next = next
+	out.Body.Total = total
 	return out, nil
 }
 

@@ -338,7 +338,16 @@ func (s *fakeStore) Alerts(_ context.Context, workspace string, q store.AlertQue
 		}
 		out = append(out, a)
 	}
+	if q.Sort == store.AlertSortPriority {
+		slices.SortStableFunc(out, func(a, b alert.Alert) int { return b.Priority - a.Priority })
+	}
 	return page(out, q.Limit, q.Cursor)
+}
+
+func (s *fakeStore) CountAlerts(ctx context.Context, workspace string, q store.AlertQuery) (int, error) {
+	q.Limit, q.Cursor = 1<<30, ""
+	as, _, err := s.Alerts(ctx, workspace, q)
+	return len(as), err
 }
 
 func (s *fakeStore) Alert(_ context.Context, workspace, id string) (alert.Alert, error) {

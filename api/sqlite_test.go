@@ -114,7 +114,8 @@ func TestEntityFilterIgnoresCaseSQLite(t *testing.T) {
 func TestStoreErrorsSaidOnce(t *testing.T) {
 	f := newFixture(t, openSQLite(t))
 	for _, c := range []struct{ path, key, want string }{
-		{"/api/v1/alerts?cursor=nope", "a-read", `alerts of a: cursor "nope": invalid (not one this store gave for alert paging)`},
+		{"/api/v1/alerts?cursor=nope", "a-read", `alerts of a: cursor "nope": invalid (not one this store gave for alert-priority paging)`},
+		{"/api/v1/alerts?sort=last_seen&cursor=nope", "a-read", `alerts of a: cursor "nope": invalid (not one this store gave for alert paging)`},
 		{"/api/v1/events?cursor=nope", "a-read", `events of a: cursor "nope": invalid (not one this store gave for event paging)`},
 		{"/api/v1/audit?cursor=nope", "a-admin", `audit log of a: cursor "nope": invalid (not one this store gave for audit paging)`},
 		{"/api/v1/quarantine?cursor=nope", "a-read", `quarantine of a: cursor "nope": invalid (not one this store gave for quarantine paging)`},

@@ -22,6 +22,8 @@ tags: [attack.execution, attack.t1059]
 references: [r]
 falsepositives: [f]
 remediation: block the source
+confidence: high
+outcome: success
 fields: [CommandLine]
 logsource: {product: windows, category: process_creation}
 detection:
@@ -116,7 +118,7 @@ func TestCodecDamaged(t *testing.T) {
 func TestCodecCoversModel(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
 		reflect.TypeFor[Rule]():      7,
-		reflect.TypeFor[Meta]():      13,
+		reflect.TypeFor[Meta]():      15,
 		reflect.TypeFor[Detection](): 3,
 		reflect.TypeFor[Search]():    3,
 		reflect.TypeFor[Matcher]():   11,

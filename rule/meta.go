@@ -23,13 +23,38 @@ type Meta struct {
 	// Remediation (vigil extension) says what to do about an alert of
 	// the rule; it travels on the alert.
 	Remediation string
+	// Confidence (vigil extension: low, medium or high) is how sure the
+	// rule's author is that a match is the attack it names, not benign
+	// activity that looks like it; empty when not stated. It weighs in
+	// the alert's priority.
+	Confidence string
+	// Outcome (vigil extension: attempt or success) says whether a match
+	// means the attack was only tried or succeeded (a login after brute
+	// force, a command run through SQL); empty when not stated. A success
+	// raises the alert's priority.
+	Outcome string
 }
+
+// Confidence and outcome values (rule keys confidence and outcome).
+const (
+	ConfidenceLow    = "low"
+	ConfidenceMedium = "medium"
+	ConfidenceHigh   = "high"
+	OutcomeAttempt   = "attempt"
+	OutcomeSuccess   = "success"
+)
+
+var (
+	confidences = map[string]bool{ConfidenceLow: true, ConfidenceMedium: true, ConfidenceHigh: true}
+	outcomes    = map[string]bool{OutcomeAttempt: true, OutcomeSuccess: true}
+)
 
 // keys points the parser at every field of m.
 func (m *Meta) keys() metaKeys {
 	return metaKeys{title: &m.Title, id: &m.ID, name: &m.Name, description: &m.Description, status: &m.Status,
 		author: &m.Author, date: &m.Date, modified: &m.Modified, level: &m.Level,
-		tags: &m.Tags, references: &m.References, falsePositives: &m.FalsePositives, remediation: &m.Remediation}
+		tags: &m.Tags, references: &m.References, falsePositives: &m.FalsePositives, remediation: &m.Remediation,
+		confidence: &m.Confidence, outcome: &m.Outcome}
 }
 
 // metaKeys points at the metadata fields of a document being parsed: the
@@ -37,8 +62,8 @@ func (m *Meta) keys() metaKeys {
 // the document type does not have (it is ignored, as other unknown keys
 // are).
 type metaKeys struct {
-	title, id, name, description, status, author, date, modified, level, remediation *string
-	tags, references, falsePositives                                                 *[]string
+	title, id, name, description, status, author, date, modified, level, remediation, confidence, outcome *string
+	tags, references, falsePositives                                                                      *[]string
 }
 
 // parse reads the document's pairs kvs: the metadata keys into their
@@ -82,6 +107,10 @@ func (m *metaKeys) read(k, v *yaml.Node) (known bool, err *posError) {
 		s = m.level
 	case "remediation":
 		s = m.remediation
+	case "confidence":
+		s = m.confidence
+	case "outcome":
+		s = m.outcome
 	case "tags":
 		list = m.tags
 	case "references":
@@ -91,8 +120,15 @@ func (m *metaKeys) read(k, v *yaml.Node) (known bool, err *posError) {
 	}
 	switch {
 	case s != nil:
-		if *s, err = text(k, v); err == nil && s == m.level && *s != "" && !levels[*s] {
-			err = errAt(pos(v), "level %q is not one of informational, low, medium, high, critical", *s)
+		if *s, err = text(k, v); err == nil && *s != "" {
+			switch {
+			case s == m.level && !levels[*s]:
+				err = errAt(pos(v), "level %q is not one of informational, low, medium, high, critical", *s)
+			case s == m.confidence && !confidences[*s]:
+				err = errAt(pos(v), "confidence %q is not one of low, medium, high", *s)
+			case s == m.outcome && !outcomes[*s]:
+				err = errAt(pos(v), "outcome %q is not one of attempt, success", *s)
+			}
 		}
 		return true, err
 	case list != nil:

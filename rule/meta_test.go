@@ -88,3 +88,30 @@ filter:
 		}
 	}
 }
+
+// TestConfidenceOutcome: the vigil extensions confidence and outcome are
+// read on rules and correlations, and a value outside their lists is an
+// error at its line.
+func TestConfidenceOutcome(t *testing.T) {
+	src := "title: r\nname: r\nconfidence: high\noutcome: success\nlogsource: {product: windows}\ndetection:\n  sel: {Image: x}\n  condition: sel\n" +
+		"---\ntitle: c\nconfidence: low\noutcome: attempt\ncorrelation:\n  type: event_count\n  rules: [r]\n  timespan: 5m\n  condition: {gte: 2}\n"
+	set, errs := ParseSet("co.yml", []byte(src))
+	if len(errs) != 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if r := set.Rules[0]; r.Confidence != ConfidenceHigh || r.Outcome != OutcomeSuccess {
+		t.Errorf("rule confidence %q outcome %q", r.Confidence, r.Outcome)
+	}
+	if c := set.Correlations[0]; c.Confidence != ConfidenceLow || c.Outcome != OutcomeAttempt {
+		t.Errorf("correlation confidence %q outcome %q", c.Confidence, c.Outcome)
+	}
+	for doc, want := range map[string]string{
+		"title: r\nconfidence: certain\nlogsource: {product: windows}\ndetection:\n  sel: {Image: x}\n  condition: sel\n": `confidence "certain"`,
+		"title: r\noutcome: failed\nlogsource: {product: windows}\ndetection:\n  sel: {Image: x}\n  condition: sel\n":     `outcome "failed"`,
+	} {
+		_, errs := ParseSet("bad.yml", []byte(doc))
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), "bad.yml:2:") || !strings.Contains(errs[0].Error(), want) {
+			t.Errorf("%q: errors %v, want %s at line 2", doc, errs, want)
+		}
+	}
+}

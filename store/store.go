@@ -145,7 +145,20 @@ type AlertQuery struct {
 	Until       time.Time // last_seen before
 	Limit       int       // default 100, at most 1000
 	Cursor      string
+	// Sort is the order: AlertSortLastSeen (the default when empty) or
+	// AlertSortPriority. A cursor is valid only for the order it came
+	// from.
+	Sort string
 }
+
+// Alert orders (AlertQuery.Sort).
+const (
+	// AlertSortLastSeen: last seen first, then by id descending.
+	AlertSortLastSeen = "last_seen"
+	// AlertSortPriority: highest priority first, then last seen first,
+	// then by id descending.
+	AlertSortPriority = "priority"
+)
 
 // SourceQuery pages a workspace's sources, by name.
 type SourceQuery struct {
@@ -221,6 +234,9 @@ type Store interface {
 	Event(ctx context.Context, workspace string, id event.ID) (StoredEvent, error)
 
 	Alerts(ctx context.Context, workspace string, q AlertQuery) (alerts []alert.Alert, next string, err error)
+	// CountAlerts counts the alerts of workspace that q's filters match
+	// (its Limit, Cursor and Sort aside).
+	CountAlerts(ctx context.Context, workspace string, q AlertQuery) (int, error)
 	Alert(ctx context.Context, workspace, id string) (alert.Alert, error)
 	SetAlertStatus(ctx context.Context, workspace, id string, status alert.Status, actor string) (alert.Alert, error)
 

@@ -293,6 +293,9 @@ func (a *aggregator) add(s alert.Signal) {
 
 func (a *aggregator) sorted() []*alert.Alert {
 	out := append([]*alert.Alert(nil), a.alerts...)
+	for _, x := range out {
+		x.Assess() // as the store does at commit; offline, without an intent estimate
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Severity != out[j].Severity {
 			return out[i].Severity > out[j].Severity

@@ -239,6 +239,18 @@ func TestScanWindowsLogonBruteForce(t *testing.T) {
 			if a.Severity != alert.High || a.Rule.Remediation == "" || !slices.Contains(a.Entities, alert.Entity{Type: "account", Value: "bob"}) {
 				t.Errorf("success after failures: severity %v, remediation %q, entities %v", a.Severity, a.Rule.Remediation, a.Entities)
 			}
+			// high 45 + confidence high 10 + outcome success 15; the
+			// compromised account comes first.
+			if a.Rule.Outcome != "success" || a.Priority != 70 || len(a.PriorityReasons) != 3 ||
+				a.Compromised == nil || *a.Compromised != (alert.Entity{Type: "account", Value: "bob"}) {
+				t.Errorf("success after failures: outcome %q priority %d reasons %+v compromised %+v; want success, 70, account bob",
+					a.Rule.Outcome, a.Priority, a.PriorityReasons, a.Compromised)
+			}
+		}
+	}
+	for _, a := range by[fast] {
+		if a.Rule.Title == "RDP/Windows Logon Brute Force" && (a.Rule.Outcome != "attempt" || a.Priority != 40) {
+			t.Errorf("fast brute force: outcome %q priority %d, want attempt and 40 (medium 30 + confidence high 10)", a.Rule.Outcome, a.Priority)
 		}
 	}
 	// The user who mistyped twice still has the per-event "Windows Logon

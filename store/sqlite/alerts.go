@@ -27,9 +27,13 @@ type alertDoc struct {
 	Intent     *alert.Intent   `json:"intent,omitempty"`
 	Assets     []alert.Asset   `json:"assets,omitempty"`
 	Anomalies  []alert.Anomaly `json:"anomalies,omitempty"`
+	// Compromised and PriorityReasons are worked out at commit
+	// (alert.Assess); the score itself is the priority column.
+	Compromised     *alert.Entity          `json:"compromised_entity,omitempty"`
+	PriorityReasons []alert.PriorityReason `json:"priority_reasons,omitempty"`
 }
 
-const alertColumns = `id, workspace, dedup_key, status, severity, rule_id, first_seen, last_seen, count, created, updated, doc, evidence, evidence_n`
+const alertColumns = `id, workspace, dedup_key, status, severity, rule_id, first_seen, last_seen, count, created, updated, doc, evidence, evidence_n, priority`
 
 func scanAlert(row scanner) (alert.Alert, error) {
 	a, _, err := scanAlertEvidence(row)
@@ -44,9 +48,10 @@ func scanAlertEvidence(row scanner) (a alert.Alert, loaded bool, err error) {
 		status, doc                                      string
 		evidence                                         sql.NullString
 		first, last, created, updated, count, sev, evidN int64
+		priority                                         int64
 	)
 	if err := row.Scan(&a.ID, &a.Workspace, &a.DedupKey, &status, &sev, new(string),
-		&first, &last, &count, &created, &updated, &doc, &evidence, &evidN); err != nil {
+		&first, &last, &count, &created, &updated, &doc, &evidence, &evidN, &priority); err != nil {
 		return alert.Alert{}, false, err
 	}
 	var d alertDoc
@@ -68,6 +73,10 @@ func scanAlertEvidence(row scanner) (a alert.Alert, loaded bool, err error) {
 	a.Type, a.Rule = d.Type, d.Rule
 	a.Entities, a.Tactics, a.Techniques = d.Entities, d.Tactics, d.Techniques
 	a.Origin, a.Intent, a.Assets, a.Anomalies = d.Origin, d.Intent, d.Assets, d.Anomalies
+	a.Compromised, a.Priority, a.PriorityReasons = d.Compromised, int(priority), d.PriorityReasons
+	if a.PriorityReasons == nil {
+		a.PriorityReasons = []alert.PriorityReason{}
+	}
 	// The API shows empty lists as [], as alert.New makes them.
 	if a.Entities == nil {
 		a.Entities = []alert.Entity{}
@@ -86,9 +95,9 @@ func scanAlertEvidence(row scanner) (a alert.Alert, loaded bool, err error) {
 
 const (
 	sqlUpsertAlert = `INSERT INTO alerts (` + alertColumns + `, ` + paneColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
-			status = excluded.status, severity = excluded.severity,
+			status = excluded.status, severity = excluded.severity, priority = excluded.priority,
 			first_seen = excluded.first_seen, last_seen = excluded.last_seen,
 			count = excluded.count, updated = excluded.updated, doc = excluded.doc,
 			evidence = excluded.evidence, evidence_n = excluded.evidence_n,
@@ -99,7 +108,7 @@ const (
 	// sqlUpdateAlert leaves the evidence as it is: for alerts whose evidence
 	// was full when loaded.
 	sqlUpdateAlert = `UPDATE alerts SET
-			status = ?, severity = ?, first_seen = ?, last_seen = ?, count = ?, updated = ?, doc = ?,
+			status = ?, severity = ?, priority = ?, first_seen = ?, last_seen = ?, count = ?, updated = ?, doc = ?,
 			threat_type = ?, origin_ip = ?, origin_country = ?, origin_asn = ?, origin_as_org = ?,
 			origin_lat = ?, origin_lon = ?
 		WHERE id = ?`
@@ -115,18 +124,24 @@ func alertEntityKey(e alert.Entity) (folded, exact string) {
 	return store.FoldCase(e.Value), e.Value
 }
 
+// encodeAlertDoc is a's doc column.
+func encodeAlertDoc(a *alert.Alert) ([]byte, error) {
+	return json.Marshal(alertDoc{Type: a.Type, Rule: a.Rule, Entities: a.Entities,
+		Tactics: a.Tactics, Techniques: a.Techniques, Origin: a.Origin, Intent: a.Intent, Assets: a.Assets, Anomalies: a.Anomalies,
+		Compromised: a.Compromised, PriorityReasons: a.PriorityReasons})
+}
+
 // writeAlert inserts or updates a and its entity index rows; keepEvidence
 // leaves the stored evidence untouched.
 func (c *committer) writeAlert(a *alert.Alert, keepEvidence bool) error {
-	doc, err := json.Marshal(alertDoc{Type: a.Type, Rule: a.Rule, Entities: a.Entities,
-		Tactics: a.Tactics, Techniques: a.Techniques, Origin: a.Origin, Intent: a.Intent, Assets: a.Assets, Anomalies: a.Anomalies})
+	doc, err := encodeAlertDoc(a)
 	if err != nil {
 		return fmt.Errorf("alert %s: encode: %w", a.ID, err)
 	}
 	pane := paneValues(a)
 	if keepEvidence {
 		_, err = c.stmt(c.db.st.updateAlert).ExecContext(c.ctx, append([]any{
-			string(a.Status), int64(a.Severity), nanos(a.FirstSeen), nanos(a.LastSeen), a.Count,
+			string(a.Status), int64(a.Severity), int64(a.Priority), nanos(a.FirstSeen), nanos(a.LastSeen), a.Count,
 			nanos(a.Updated), string(doc)}, append(pane[:], a.ID)...)...)
 	} else {
 		var evidence []byte
@@ -136,7 +151,7 @@ func (c *committer) writeAlert(a *alert.Alert, keepEvidence bool) error {
 		_, err = c.stmt(c.db.st.upsertAlert).ExecContext(c.ctx,
 			a.ID, a.Workspace, a.DedupKey, string(a.Status), int64(a.Severity), a.Rule.ID,
 			nanos(a.FirstSeen), nanos(a.LastSeen), a.Count, nanos(a.Created), nanos(a.Updated),
-			string(doc), string(evidence), len(a.Evidence),
+			string(doc), string(evidence), len(a.Evidence), int64(a.Priority),
 			pane[0], pane[1], pane[2], pane[3], pane[4], pane[5], pane[6])
 	}
 	if err != nil {
@@ -154,16 +169,15 @@ func (c *committer) writeAlert(a *alert.Alert, keepEvidence bool) error {
 	return nil
 }
 
-// Alerts returns the alerts of workspace matching q, last seen first.
-func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) ([]alert.Alert, string, error) {
-	n := limit(q.Limit)
+// alertFilter is the WHERE clause (and its arguments) of q's filters.
+func alertFilter(workspace string, q store.AlertQuery) (string, []any, error) {
 	where := []string{"workspace = ?"}
 	args := []any{workspace}
 	if len(q.Status) > 0 {
 		ph := make([]string, len(q.Status))
 		for i, s := range q.Status {
 			if !s.Valid() {
-				return nil, "", fmt.Errorf("alerts of %s: status %q: %w (want new, active, resolved or dismissed)", workspace, s, store.ErrInvalid)
+				return "", nil, fmt.Errorf("alerts of %s: status %q: %w (want new, active, resolved or dismissed)", workspace, s, store.ErrInvalid)
 			}
 			ph[i] = "?"
 			args = append(args, string(s))
@@ -172,7 +186,7 @@ func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) 
 	}
 	if q.MinSeverity != nil {
 		if *q.MinSeverity < alert.Informational || *q.MinSeverity > alert.Critical {
-			return nil, "", fmt.Errorf("alerts of %s: minimum %v: %w", workspace, *q.MinSeverity, store.ErrInvalid)
+			return "", nil, fmt.Errorf("alerts of %s: minimum %v: %w", workspace, *q.MinSeverity, store.ErrInvalid)
 		}
 		where = append(where, "severity >= ?")
 		args = append(args, int64(*q.MinSeverity))
@@ -193,17 +207,54 @@ func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) 
 		where = append(where, "last_seen < ?")
 		args = append(args, nanos(q.Until))
 	}
+	return strings.Join(where, " AND "), args, nil
+}
+
+// Cursor kinds of the two alert orders: a cursor of one order is refused
+// by the other.
+const (
+	cursorAlert         = "alert"
+	cursorAlertPriority = "alert-priority"
+)
+
+// Alerts returns the alerts of workspace matching q in q.Sort's order.
+func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) ([]alert.Alert, string, error) {
+	n := limit(q.Limit)
+	byPriority := false
+	switch q.Sort {
+	case "", store.AlertSortLastSeen:
+	case store.AlertSortPriority:
+		byPriority = true
+	default:
+		return nil, "", fmt.Errorf("alerts of %s: sort %q: %w (want %s or %s)", workspace, q.Sort, store.ErrInvalid,
+			store.AlertSortPriority, store.AlertSortLastSeen)
+	}
+	where, args, err := alertFilter(workspace, q)
+	if err != nil {
+		return nil, "", err
+	}
+	kind, order := cursorAlert, ` ORDER BY last_seen DESC, id DESC`
+	if byPriority {
+		kind, order = cursorAlertPriority, ` ORDER BY priority DESC, last_seen DESC, id DESC`
+	}
 	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor, "alert")
+		c, err := decodeCursor(q.Cursor, kind)
 		if err != nil {
 			return nil, "", fmt.Errorf("alerts of %s: %w", workspace, err)
 		}
-		where = append(where, "(last_seen < ? OR (last_seen = ? AND id < ?))")
-		args = append(args, c.n, c.n, c.s)
+		if byPriority {
+			// Row values compare column by column: the rows after the
+			// cursor's in the (all descending) order.
+			where += " AND (priority, last_seen, id) < (?, ?, ?)"
+			args = append(args, c.m, c.n, c.s)
+		} else {
+			where += " AND (last_seen < ? OR (last_seen = ? AND id < ?))"
+			args = append(args, c.n, c.n, c.s)
+		}
 	}
 	args = append(args, n+1)
 	out, err := list(ctx, db, "alerts of "+workspace, scanAlert, `SELECT `+alertColumns+` FROM alerts WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY last_seen DESC, id DESC LIMIT ?`, args...)
+		where+order+` LIMIT ?`, args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -211,9 +262,26 @@ func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) 
 	if len(out) > n {
 		out = out[:n]
 		last := out[n-1]
-		next = encodeCursor("alert", cursor{n: nanos(last.LastSeen), s: last.ID})
+		c := cursor{n: nanos(last.LastSeen), s: last.ID}
+		if byPriority {
+			c.m = int64(last.Priority)
+		}
+		next = encodeCursor(kind, c)
 	}
 	return out, next, nil
+}
+
+// CountAlerts counts the alerts of workspace matching q's filters.
+func (db *DB) CountAlerts(ctx context.Context, workspace string, q store.AlertQuery) (int, error) {
+	where, args, err := alertFilter(workspace, q)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM alerts WHERE `+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count alerts of %s: %w", workspace, err)
+	}
+	return n, nil
 }
 
 // Alert returns one alert of workspace.

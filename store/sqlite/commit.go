@@ -479,6 +479,7 @@ func (c *committer) finish() error {
 		return err
 	}
 	for _, a := range c.order {
+		a.Assess() // after the intent, which weighs in
 		if err := c.writeAlert(a, c.fullEvidence[a.ID]); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}

@@ -302,6 +302,9 @@ CREATE TABLE assets (
 `},
 	// 10: behavioural baselines (sqlMigrate10 in baseline.go).
 	{sql: sqlMigrate10},
+	// 11: each alert's priority as a column, sorted on by the list, and
+	// the priority and compromised entity of the alerts stored so far.
+	{sql: sqlMigrate11, fill: migrate11},
 }
 
 // migrate applies the migrations the database has not seen yet.

@@ -73,7 +73,7 @@ func (s *v2Store) alert(a *alert.Alert) {
 	s.t.Helper()
 	doc, _ := json.Marshal(alertDoc{Type: a.Type, Rule: a.Rule, Entities: a.Entities})
 	evidence, _ := json.Marshal(a.Evidence)
-	s.exec(`INSERT INTO alerts (`+alertColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	s.exec(`INSERT INTO alerts (id, workspace, dedup_key, status, severity, rule_id, first_seen, last_seen, count, created, updated, doc, evidence, evidence_n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Workspace, a.DedupKey, string(a.Status), int64(a.Severity), a.Rule.ID, nanos(a.FirstSeen), nanos(a.LastSeen),
 		a.Count, nanos(a.Created), nanos(a.Updated), string(doc), string(evidence), len(a.Evidence))
 	for _, e := range a.Entities {

@@ -246,7 +246,7 @@ func TestMigrateFromVersion7(t *testing.T) {
 	put := func(id string, sev alert.Severity, techs []string, o *alert.Origin, typ string) {
 		doc, _ := json.Marshal(alertDoc{Type: typ, Rule: alert.RuleRef{ID: "r-" + id, Title: "rule " + id}, Entities: []alert.Entity{},
 			Techniques: techs, Origin: o})
-		exec(`INSERT INTO alerts (`+alertColumns+`) VALUES (?, 'acme', ?, 'new', ?, ?, ?, ?, 3, 0, 0, ?, '[]', 0)`,
+		exec(`INSERT INTO alerts (id, workspace, dedup_key, status, severity, rule_id, first_seen, last_seen, count, created, updated, doc, evidence, evidence_n) VALUES (?, 'acme', ?, 'new', ?, ?, ?, ?, 3, 0, 0, ?, '[]', 0)`,
 			id, "k"+id, int64(sev), "r-"+id, nanos(t0), nanos(t0), string(doc))
 	}
 	put("a1", alert.High, []string{"T1110"}, deOrigin, "signature")
