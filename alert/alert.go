@@ -164,8 +164,10 @@ type Alert struct {
 	Intent     *Intent    `json:"intent,omitempty"`
 	Assets     []Asset    `json:"assets,omitempty"`
 	Anomalies  []Anomaly  `json:"anomalies,omitempty"`
-	Created    time.Time  `json:"created"`
-	Updated    time.Time  `json:"updated"`
+	// Reason classifies a resolved or dismissed alert (reason.go).
+	Reason  Reason    `json:"reason,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 }
 
 // New starts an alert from its first signal.

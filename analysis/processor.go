@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -72,6 +73,13 @@ type Processor struct {
 	// intelligence, assets); nil or an empty chain: no enrichment.
 	Enrichers func(workspace string) *enrich.Chain
 	enr       enrichment
+	// Suppressions, when set, gives a workspace's suppressions: the rule
+	// matches and signals they match are dropped before the batch is
+	// made (suppression.go) and counted in Batch.Suppressed.
+	Suppressions func(workspace string) *suppress.Set
+	sup          *suppress.Set
+	supNow       time.Time // expiry is judged by the clock, once a batch
+	tally        suppress.Tally
 }
 
 // NewProcessor returns a Processor for rules.
@@ -143,6 +151,11 @@ func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 	p.events = 0
 	p.skew = TimeSkew{}
 	p.enr.begin(p, b)
+	p.sup, p.supNow = nil, time.Now()
+	p.tally.Reset()
+	if p.Suppressions != nil {
+		p.sup = p.Suppressions(b.Workspace)
+	}
 	ev := &p.ev
 	exp, _ := dec.(decode.Expander)
 	emit := func(ev *event.Event) { p.accept(ev, b, src, out) }
@@ -176,6 +189,7 @@ func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 	res.Events = p.events
 	res.Matches = p.matches
 	res.Skew = p.skew
+	out.Suppressed = p.tally.Hits
 	quarantine(&res)
 	return res
 }
@@ -306,6 +320,7 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 		e.before(ev)
 	}
 	p.hits = p.matcher.Match(ev, p.hits[:0])
+	p.suppressMatches(ev)
 	p.events++
 	if e.chain != nil {
 		e.after(ev, len(p.hits) > 0)
@@ -324,7 +339,9 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 		out.Signals = append(out.Signals, s)
 	}
 	if e.chain != nil && len(e.res.Matches) > 0 {
+		n := len(out.Signals)
 		out.Signals = p.intelSignals(ev, out.Signals)
+		out.Signals = suppressSignals(p.sup, &p.tally, out.Signals, n, ev, p.supNow)
 	}
 }
 

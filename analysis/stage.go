@@ -47,6 +47,10 @@ type StageConfig struct {
 	// Workspaces, when set, gates correlations by tier; nil runs them for
 	// every workspace.
 	Workspaces WorkspaceLookup
+	// Suppressions, when set, gives each workspace's suppressions
+	// (cached for LookupTTL; ForgetSuppressions applies a change at
+	// once): the signals they match never reach the store.
+	Suppressions SuppressionLookup
 	// LookupTTL is how long a source's configuration and a workspace's
 	// tier are cached (default 10s): a change made by another process
 	// (the CLI) applies within it; ForgetTier applies a tier at once.
@@ -88,6 +92,7 @@ type Stage struct {
 	srcMu   sync.Mutex
 	srcs    map[[2]string]cachedSource
 	tiers   map[string]cachedTier
+	sups    map[string]cachedSuppressions
 	running atomic.Bool
 	corr    correlationStage // used by the committer goroutine only
 
@@ -126,7 +131,8 @@ func NewStage(cfg StageConfig) *Stage {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	return &Stage{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, srcs: map[[2]string]cachedSource{}, tiers: map[string]cachedTier{}}
+	return &Stage{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, srcs: map[[2]string]cachedSource{}, tiers: map[string]cachedTier{},
+		sups: map[string]cachedSuppressions{}}
 }
 
 type processed struct {
@@ -196,6 +202,9 @@ func (s *Stage) Run(ctx context.Context) error {
 					pr, p = rs, NewProcessor(rs)
 					p.Options = s.cfg.DecodeOptions
 					p.Enrichers = s.cfg.Enrichers
+					if s.cfg.Suppressions != nil {
+						p.Suppressions = s.suppressions
+					}
 				}
 				src := s.source(d.Batch.Workspace, d.Batch.Source)
 				start := time.Now()

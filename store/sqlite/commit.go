@@ -349,6 +349,9 @@ func (c *committer) block(p *preparedBlock) (bool, error) {
 			return false, err
 		}
 	}
+	if err := c.suppressed(b); err != nil {
+		return false, err
+	}
 	if err := c.quarantine(b); err != nil {
 		return false, err
 	}

@@ -273,6 +273,9 @@ CREATE INDEX intel_indicators_expiry ON intel_indicators (valid_until) WHERE val
 	// the index and the intent estimate finds the recent alerts of an
 	// address.
 	{sql: sqlMigrate8, fill: migrate8},
+	// 12 (noise control; assigned 12, renumbered at merge): suppressions
+	// and the signals suppressed per rule (suppressions.go).
+	{sql: sqlMigrate12},
 }
 
 // migrate applies the migrations the database has not seen yet.
