@@ -95,6 +95,10 @@ type Config struct {
 	// GeoIP, when set, describes the GeoIP databases in use
 	// (GET /api/v1/geoip).
 	GeoIP func() []GeoIPDatabase
+	// SuppressionsChanged, when set, is told the workspace whose
+	// suppressions were just created, replaced or deleted, so that the
+	// detect stage of this process applies them at once.
+	SuppressionsChanged func(workspace string)
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -117,6 +121,7 @@ type API struct {
 	spec         []byte // the OpenAPI document, marshalled once all routes are known
 	intel        Intel
 	geoIP        func() []GeoIPDatabase
+	supChanged   func(workspace string)
 }
 
 // New builds the API from cfg.
@@ -141,6 +146,7 @@ func New(cfg Config) (*API, error) {
 		failWindow:   cfg.AuthFailWindow,
 		intel:        cfg.Intel,
 		geoIP:        cfg.GeoIP,
+		supChanged:   cfg.SuppressionsChanged,
 	}
 	if a.failWindow <= 0 {
 		a.failWindow = DefaultAuthFailWindow
@@ -271,6 +277,7 @@ func (a *API) register(h huma.API) {
 	a.registerIntel(h)
 	a.registerThreats(h)
 	a.registerGeoIP(h)
+	a.registerSuppressions(h)
 }
 
 func humaConfig(version string) huma.Config {
