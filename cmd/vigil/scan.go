@@ -33,6 +33,7 @@ import (
 	"github.com/vigil-sec/vigil/enrich/indicators"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/intel"
+	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -69,6 +70,7 @@ that does not load is reported and counted, and stops it under --strict.
 	f.StringSlice("intel", nil, "intelligence files to match every event against (plain lists: one address, range, domain, URL, hash or e-mail a line; repeatable); a match raises a threat-intelligence alert")
 	f.StringSlice("geoip", nil, "GeoIP .mmdb databases (country, city or ASN; repeatable), or \"embedded\" for the built-in country database: alerts carry their origin")
 	f.String("assets", "", "asset inventory file (YAML or JSON) whose hosts, networks, accounts, databases and cloud resources alerts name")
+	f.String("suppress", "", "suppressions file (YAML): the signals its suppressions match raise no alert, and are counted")
 	f.String("cpuprofile", "", "write a Go CPU profile of the scan to this file")
 	f.Bool("timings", false, "print how long loading the rules and scanning took on standard error")
 	return cmd
@@ -159,6 +161,11 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if rs.Engine.Len() == 0 {
 		return errors.New("no rules loaded")
 	}
+	supFile, _ := f.GetString("suppress")
+	sup, err := scanSuppressions(supFile)
+	if err != nil {
+		return err
+	}
 	loaded, loadedCPU := time.Now(), processCPU()
 	if timings {
 		fmt.Fprintf(errOut, "rules: %d loaded in %.3f s (%.3f s CPU since the process started)\n", rs.Engine.Len(), loaded.Sub(start).Seconds(), processCPU().Seconds())
@@ -171,6 +178,7 @@ func runScan(cmd *cobra.Command, args []string) error {
 	agg := newAggregator()
 	stats := scanStats{}
 	sc := newScanner(rs, ws, runtime.GOMAXPROCS(0), chain, func(r scanResult) { stats.add(r, agg, errOut) })
+	sc.sup = sup
 	for _, name := range files {
 		if err := scanFile(name, format, sc, bar, errOut); err != nil {
 			sc.close()
@@ -181,7 +189,9 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if bar != nil {
 		bar.Wait()
 	}
+	agg.sup, agg.suppressed = sup, &stats.suppressed
 	correlate(rs, stats.matches, agg)
+	stats.suppressed.print(errOut, sup)
 	fmt.Fprintf(errOut, "scanned %s in %s: %s, %d rejected, %s\n",
 		count(stats.records, "record", "records"), count(len(files), "file", "files"), count(stats.events, "event", "events"),
 		stats.rejected, count(len(agg.alerts), "alert", "alerts"))
@@ -225,7 +235,8 @@ func formatsHelp(guessedFrom string) string {
 type scanStats struct {
 	records, events, rejected int
 	// matches of rules that correlations refer to, from every file
-	matches []detect.Match
+	matches    []detect.Match
+	suppressed suppressedCount
 }
 
 // correlate runs the correlations over the matches of all files merged by
@@ -245,6 +256,9 @@ func correlate(rs *analysis.Rules, ms []detect.Match, agg *aggregator) {
 	}
 	hits = k.Flush(hits)
 	for _, s := range rs.CorrelationSignals(hits, nil) {
+		if agg.sup.Len() > 0 && agg.suppressed.suppressSignal(agg.sup, s) {
+			continue
+		}
 		agg.add(s)
 	}
 }
@@ -253,6 +267,10 @@ func correlate(rs *analysis.Rules, ms []detect.Match, agg *aggregator) {
 type aggregator struct {
 	alerts []*alert.Alert
 	byKey  map[string]*alert.Alert
+	// sup, when set, suppresses correlation signals (the processors
+	// suppress the others), counted in suppressed.
+	sup        *suppress.Set
+	suppressed *suppressedCount
 }
 
 func newAggregator() *aggregator { return &aggregator{byKey: map[string]*alert.Alert{}} }
@@ -317,6 +335,7 @@ func (st *scanStats) add(r scanResult, agg *aggregator, errOut io.Writer) {
 		agg.add(s)
 	}
 	st.matches = append(st.matches, r.res.Matches...)
+	st.suppressed.add(r.res.Batch.Suppressed)
 }
 
 // scanner runs the decode and detect stages of scan over chunks of records
@@ -332,6 +351,7 @@ type scanner struct {
 	ws     string
 	now    time.Time
 	merge  func(scanResult)
+	sup    *suppress.Set // set before the first chunk
 
 	inline *analysis.Processor // one worker: chunks are processed as they come
 	jobs   chan scanJob
@@ -406,6 +426,9 @@ func (sc *scanner) process(name, format string, recs []event.Raw, blocks [][]byt
 
 func (sc *scanner) run(p *analysis.Processor, j scanJob) scanResult {
 	p.Offline = j.name
+	if sc.sup != nil && p.Suppressions == nil {
+		p.Suppressions = func(string) *suppress.Set { return sc.sup }
+	}
 	b := &bus.Batch{ID: event.NewID(), Workspace: sc.ws, Source: filepath.Base(j.name), Format: j.format, Received: sc.now, Records: j.recs}
 	return scanResult{name: j.name, records: len(j.recs), res: p.Process(b, tenant.Source{}), blocks: j.blocks}
 }
