@@ -142,6 +142,10 @@ type Signal struct {
 	// Anomalies are what behavioural baselines found new or rare on the
 	// event.
 	Anomalies []Anomaly
+	// Window, when set, is how long after its open alert was last seen
+	// the signal still joins it (the rule's aggregation window); zero:
+	// the store's dedup window.
+	Window time.Duration
 }
 
 // Alert is the dedupe of signals of one key while the alert is open.

@@ -363,15 +363,24 @@ func (p *Processor) keep(ev *event.Event, b *bus.Batch, out *store.Batch) {
 }
 
 // signal builds the signal of rule r on ev. Signals of one rule about the
-// same host, account and source address gather into one alert.
+// same host, account and source address gather into one alert, or, when
+// the rule aggregates by fields, those with the same values of them.
 func (p *Processor) signal(r *rule.Rule, ev *event.Event) alert.Signal {
 	m := p.rules.meta[r]
 	ents := alert.Entities(ev)
 	var key []alert.Entity
-	for _, e := range ents {
-		if e.Type == alert.EntityHost || e.Type == alert.EntityAccount ||
-			(e.Type == alert.EntityIP && e.Value == ev.Common[event.SourceIP]) {
-			key = append(key, e)
+	if m.by != nil {
+		key = make([]alert.Entity, len(m.by))
+		for i, f := range m.by {
+			v, _ := ev.Get(f)
+			key[i] = alert.Entity{Type: f, Value: v} // only the key's text: DedupKey copies it
+		}
+	} else {
+		for _, e := range ents {
+			if e.Type == alert.EntityHost || e.Type == alert.EntityAccount ||
+				(e.Type == alert.EntityIP && e.Value == ev.Common[event.SourceIP]) {
+				key = append(key, e)
+			}
 		}
 	}
 	s := alert.Signal{
@@ -379,6 +388,7 @@ func (p *Processor) signal(r *rule.Rule, ev *event.Event) alert.Signal {
 		Tactics: m.tactics, Techniques: m.techniques, Entities: ents,
 		DedupKey: alert.DedupKey(ev.Workspace, m.ref.ID, key),
 		Evidence: alert.Evidence{Time: ev.Time},
+		Window:   m.window,
 	}
 	if p.Offline != "" {
 		s.Evidence.File, s.Evidence.Line = p.Offline, ev.Line

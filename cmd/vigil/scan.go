@@ -276,7 +276,9 @@ type aggregator struct {
 func newAggregator() *aggregator { return &aggregator{byKey: map[string]*alert.Alert{}} }
 
 func (a *aggregator) add(s alert.Signal) {
-	if x, ok := a.byKey[s.DedupKey]; ok {
+	// A rule's aggregation window splits its alerts as the store does;
+	// other signals of a key gather into one alert.
+	if x, ok := a.byKey[s.DedupKey]; ok && (s.Window <= 0 || !x.LastSeen.Before(s.Evidence.Time.Add(-s.Window))) {
 		x.Add(s, time.Now().UTC())
 		return
 	}
