@@ -302,6 +302,9 @@ func (s *Stage) commit(group []processed) {
 		s.m.skew.WithLabelValues("future").Add(float64(p.res.Skew.Future))
 		s.m.skew.WithLabelValues("past").Add(float64(p.res.Skew.Past))
 		s.m.signals.Add(float64(len(b.Signals)))
+		for _, h := range b.Suppressed {
+			s.m.suppressed.Add(float64(h.Count))
+		}
 		s.m.latency.Observe(t.Sub(b.Received).Seconds())
 		s.noteLag(b.Workspace, b.Source, t.Sub(b.Received))
 		if err := p.d.Ack(ctx); err != nil {
@@ -357,6 +360,7 @@ func (s *Stage) source(ws, name string) tenant.Source {
 // Metrics of the detect stage.
 type Metrics struct {
 	events, rejected, signals, replayed    prometheus.Counter
+	suppressed                             prometheus.Counter
 	fetchErrors, commitErrors              prometheus.Counter
 	skew                                   *prometheus.CounterVec
 	slow                                   prometheus.Counter
@@ -370,6 +374,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_events_total", Help: "Events decoded, detected and stored."}),
 		rejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_rejected_total", Help: "Records the decoder refused."}),
 		signals:  prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_alerts_signals_total", Help: "Rule matches raised (signals merged into alerts)."}),
+		suppressed: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_alerts_suppressed_total",
+			Help: "Rule matches and signals suppressions kept from alerting (committed batches)."}),
 		replayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_replayed_batches_total", Help: "Bus batches delivered again after being committed (skipped)."}),
 		skew: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_detect_time_skew_total",
 			Help: "Events kept with a time stamp far in the future (over 1h) or the past (over 1 year) of their arrival, flagged in the tags field."}, []string{"direction"}),
@@ -387,7 +393,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.corr = newCorrelationMetrics()
 	if reg != nil {
 		reg.MustRegister(m.corr.collectors()...)
-		reg.MustRegister(m.slow, m.skew, m.events, m.rejected, m.signals, m.replayed, m.fetchErrors, m.commitErrors, m.latency, m.processSeconds, m.commitSeconds)
+		reg.MustRegister(m.slow, m.skew, m.events, m.rejected, m.signals, m.suppressed, m.replayed, m.fetchErrors, m.commitErrors, m.latency, m.processSeconds, m.commitSeconds)
 	}
 	return m
 }

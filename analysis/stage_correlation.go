@@ -163,6 +163,11 @@ func (s *Stage) commitCorrelations(batches []*store.Batch) {
 		_, err = s.cfg.Store.Commit(ctx, batches)
 		cancel()
 		if err == nil {
+			for _, b := range batches {
+				for _, h := range b.Suppressed {
+					s.m.suppressed.Add(float64(h.Count))
+				}
+			}
 			return
 		}
 		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
