@@ -320,11 +320,13 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 		e.before(ev)
 	}
 	p.hits = p.matcher.Match(ev, p.hits[:0])
-	p.suppressMatches(ev)
 	p.events++
 	if e.chain != nil {
 		e.after(ev, len(p.hits) > 0)
 	}
+	// After enrichment: suppressions may name its fields (an asset's
+	// criticality, a country, an AS).
+	p.suppressMatches(ev)
 	if p.Offline == "" {
 		p.keep(ev, b, out)
 	}

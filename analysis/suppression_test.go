@@ -8,6 +8,10 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/enrich"
+	"github.com/vigil-sec/vigil/enrich/enrichtest"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/intel"
 	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
@@ -108,5 +112,48 @@ func TestStageCachesSuppressions(t *testing.T) {
 	}
 	if s := NewStage(StageConfig{}); s.suppressions("w") != nil {
 		t.Error("a stage without lookup has suppressions")
+	}
+}
+
+// lowAssets marks every event's asset as of low criticality.
+type lowAssets struct{}
+
+func (lowAssets) Fields() []string { return []string{"asset.criticality"} }
+func (lowAssets) Enrich(ev *event.Event, _ *enrich.Result) {
+	ev.Common[event.AssetCriticality] = "low"
+}
+
+// TestProcessSuppressesEnrichedAndIntel: a suppression may name a field
+// enrichment fills (it is judged after enrichment), and intelligence
+// signals are suppressed like rule matches.
+func TestProcessSuppressesEnrichedAndIntel(t *testing.T) {
+	m := enrichtest.NewMatcher(intel.Indicator{Kind: intel.KindIP, Value: "45.9.148.7", ThreatType: intel.ThreatC2, Confidence: 95, Feed: "feodo"})
+	set, errs := suppress.NewSet([]suppress.Suppression{
+		{ID: "low-assets", Rule: "00000000-0000-0000-0000-000000000001", Field: "asset.criticality", Value: "low", Reason: "lab hosts"},
+		{ID: "sinkhole", Rule: "intel:c2", CIDR: "45.9.148.0/24", Reason: "our sinkhole"},
+	})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	p := NewProcessor(testRulesSet(t))
+	p.Enrichers = intelChain(m, lowAssets{})
+	p.Suppressions = func(string) *suppress.Set { return set }
+	cleared := `{"EventID":1102,"Channel":"Security","Computer":"dc1","TimeCreated":"2026-01-02T03:00:00Z"}`
+	res := p.Process(batchOf("windows", cleared, logon(4624, "45.9.148.7")), tenant.Source{})
+	if len(res.Batch.Signals) != 0 {
+		t.Fatalf("signals %+v, want none", res.Batch.Signals)
+	}
+	hits := map[string]int64{}
+	for _, h := range res.Batch.Suppressed {
+		hits[h.Suppression] += h.Count
+	}
+	if hits["low-assets"] != 1 || hits["sinkhole"] != 1 {
+		t.Fatalf("hits %v", hits)
+	}
+	// Without the suppressions both alert.
+	p.Suppressions = nil
+	res = p.Process(batchOf("windows", cleared, logon(4624, "45.9.148.7")), tenant.Source{})
+	if len(signalsOf(res, "signature")) != 1 || len(signalsOf(res, "intel")) != 1 {
+		t.Fatalf("without suppressions: %+v", res.Batch.Signals)
 	}
 }
