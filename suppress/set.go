@@ -3,6 +3,7 @@ package suppress
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,14 +13,31 @@ import (
 
 // Set is a workspace's suppressions made ready for matching, read-only
 // once built: safe for concurrent use. A nil Set matches nothing.
+// Suppressions of an entity or a field value are found through maps, the
+// others (networks, whole rules) are tried in turn: an allow-list of
+// thousands of accounts or hosts costs a lookup a signal.
 type Set struct {
-	byRule  map[string][]*compiled // suppressions of one rule
-	anyRule []*compiled            // suppressions of every rule
+	byRule  map[string]*bucket // suppressions of one rule
+	anyRule *bucket            // suppressions of every rule
 	n       int
+}
+
+// bucket indexes suppressions by the condition that finds them fastest.
+type bucket struct {
+	entity map[string][]*compiled // by entityKey
+	field  map[fieldKey][]*compiled
+	fields []int       // the field ids of field, each once
+	others []*compiled // networks and rule-only, in order
+}
+
+type fieldKey struct {
+	id    int
+	value string
 }
 
 type compiled struct {
 	s       Suppression
+	order   int // position in the list: the first matching wins
 	field   int // common field id; -1 for none
 	prefix  netip.Prefix
 	cidr    bool
@@ -30,7 +48,7 @@ type compiled struct {
 // first is credited with the hit. A suppression that does not validate
 // is left out and reported.
 func NewSet(list []Suppression) (*Set, []error) {
-	set := &Set{byRule: map[string][]*compiled{}}
+	set := &Set{byRule: map[string]*bucket{}, anyRule: &bucket{}}
 	var errs []error
 	for i := range list {
 		s := list[i]
@@ -38,7 +56,7 @@ func NewSet(list []Suppression) (*Set, []error) {
 			errs = append(errs, fmt.Errorf("suppression %s: %w", s.ID, err))
 			continue
 		}
-		c := &compiled{s: s, field: -1}
+		c := &compiled{s: s, order: i, field: -1}
 		if s.Entity != nil {
 			e := *s.Entity
 			c.s.Entity = &e
@@ -53,14 +71,39 @@ func NewSet(list []Suppression) (*Set, []error) {
 		if s.Expires != nil {
 			c.expires = *s.Expires
 		}
-		if s.Rule == "" {
-			set.anyRule = append(set.anyRule, c)
-		} else {
-			set.byRule[s.Rule] = append(set.byRule[s.Rule], c)
+		b := set.anyRule
+		if s.Rule != "" {
+			if b = set.byRule[s.Rule]; b == nil {
+				b = &bucket{}
+				set.byRule[s.Rule] = b
+			}
 		}
+		b.add(c)
 		set.n++
 	}
 	return set, errs
+}
+
+func (b *bucket) add(c *compiled) {
+	switch {
+	case c.s.Entity != nil:
+		if b.entity == nil {
+			b.entity = map[string][]*compiled{}
+		}
+		k := entityKey(c.s.Entity.Type, c.s.Entity.Value)
+		b.entity[k] = append(b.entity[k], c)
+	case c.field >= 0 && !c.cidr:
+		if b.field == nil {
+			b.field = map[fieldKey][]*compiled{}
+		}
+		k := fieldKey{c.field, c.s.Value}
+		if _, ok := b.field[k]; !ok && !slices.Contains(b.fields, c.field) {
+			b.fields = append(b.fields, c.field)
+		}
+		b.field[k] = append(b.field[k], c)
+	default:
+		b.others = append(b.others, c)
+	}
 }
 
 // Len returns the number of suppressions in the set.
@@ -79,45 +122,114 @@ func (s *Set) Match(rule string, ents []alert.Entity, ev *event.Event, now time.
 	if s == nil || s.n == 0 {
 		return nil
 	}
-	for _, c := range s.byRule[rule] {
-		if c.matches(ents, ev, now) {
-			return &c.s
+	// The signal's addresses, parsed once for the networks.
+	var buf [4]netip.Addr
+	addrs := buf[:0]
+	for _, e := range ents {
+		if e.Type == alert.EntityIP {
+			if a, err := netip.ParseAddr(e.Value); err == nil {
+				addrs = append(addrs, a.Unmap())
+			}
 		}
 	}
-	for _, c := range s.anyRule {
-		if c.matches(ents, ev, now) {
-			return &c.s
-		}
+	m := matchInput{ents: ents, addrs: addrs, ev: ev, now: now}
+	var best *compiled
+	if b := s.byRule[rule]; b != nil {
+		best = b.match(&m, best)
 	}
-	return nil
+	best = s.anyRule.match(&m, best)
+	if best == nil {
+		return nil
+	}
+	return &best.s
 }
 
-func (c *compiled) matches(ents []alert.Entity, ev *event.Event, now time.Time) bool {
-	if !c.expires.IsZero() && !now.Before(c.expires) {
+// matchInput is a signal as the suppressions judge it.
+type matchInput struct {
+	ents  []alert.Entity
+	addrs []netip.Addr // the ip entities' addresses
+	ev    *event.Event
+	now   time.Time
+}
+
+// match returns the first of best and the bucket's suppressions that
+// match.
+func (b *bucket) match(m *matchInput, best *compiled) *compiled {
+	ents, ev := m.ents, m.ev
+	try := func(cs []*compiled) {
+		for _, c := range cs {
+			if best != nil && c.order >= best.order {
+				return // in order: the rest come later still
+			}
+			if c.matches(m) {
+				best = c
+				return
+			}
+		}
+	}
+	if b.entity != nil {
+		for _, e := range ents {
+			try(b.entity[entityKey(e.Type, e.Value)])
+		}
+	}
+	if ev != nil {
+		for _, id := range b.fields {
+			if v := ev.Common[id]; v != "" {
+				try(b.field[fieldKey{id, v}])
+			}
+		}
+	}
+	try(b.others)
+	return best
+}
+
+func (c *compiled) matches(m *matchInput) bool {
+	if !c.expires.IsZero() && !m.now.Before(c.expires) {
 		return false
 	}
-	if e := c.s.Entity; e != nil && !hasEntity(ents, *e) {
+	if e := c.s.Entity; e != nil && !hasEntity(m.ents, *e) {
 		return false
 	}
 	if c.field >= 0 {
-		if ev == nil {
+		if m.ev == nil {
 			return false
 		}
-		v := ev.Common[c.field]
+		v := m.ev.Common[c.field]
 		if c.cidr {
 			return inPrefix(c.prefix, v)
 		}
 		return v == c.s.Value
 	}
 	if c.cidr {
-		for _, e := range ents {
-			if e.Type == alert.EntityIP && inPrefix(c.prefix, e.Value) {
+		for _, a := range m.addrs {
+			if c.prefix.Contains(a) {
 				return true
 			}
 		}
 		return false
 	}
 	return true
+}
+
+// entityKey is the form of an entity under which values that compare as
+// equal (sameValue) meet: addresses in their canonical form, the kinds
+// that ignore case folded.
+func entityKey(typ, v string) string {
+	switch typ {
+	case alert.EntityIP:
+		if a, err := netip.ParseAddr(v); err == nil {
+			return typ + "\x00" + a.Unmap().String()
+		}
+		return typ + "\x00" + strings.ToLower(v)
+	case alert.EntityHost, alert.EntityAccount, alert.EntityDatabase, alert.EntityApplication,
+		alert.EntityCloudResource, alert.EntityHash:
+		return typ + "\x00" + strings.ToLower(v)
+	case alert.EntityProcess, alert.EntityFile:
+		if windowsPath(v) {
+			return typ + "\x00" + strings.ToLower(v)
+		}
+	}
+	return typ + "\x00" + v
 }
 
 func inPrefix(p netip.Prefix, v string) bool {

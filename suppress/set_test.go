@@ -160,3 +160,31 @@ suppressions:
 		}
 	}
 }
+
+// TestMatchFirstWins: whatever index finds them, the suppression listed
+// first is credited; addresses meet in their canonical form.
+func TestMatchFirstWins(t *testing.T) {
+	set, errs := NewSet([]Suppression{
+		{ID: "net", CIDR: "203.0.113.0/24", Reason: "x"},
+		{ID: "rule-ip", Rule: "r", Entity: &alert.Entity{Type: "ip", Value: "::ffff:203.0.113.5"}, Reason: "x"},
+		{ID: "ip", Entity: &alert.Entity{Type: "ip", Value: "203.0.113.5"}, Reason: "x"},
+		{ID: "user", Field: "user.name", Value: "bob", Reason: "x"},
+	})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	ip := []alert.Entity{{Type: "ip", Value: "203.0.113.5"}}
+	if got := set.Match("r", ip, nil, now); got == nil || got.ID != "net" {
+		t.Errorf("matched %v, want the first listed (net)", got)
+	}
+	set, _ = NewSet([]Suppression{
+		{ID: "user", Field: "user.name", Value: "bob", Reason: "x"},
+		{ID: "rule-ip", Rule: "r", Entity: &alert.Entity{Type: "ip", Value: "::ffff:203.0.113.5"}, Reason: "x"},
+	})
+	if got := set.Match("r", ip, nil, now); got == nil || got.ID != "rule-ip" {
+		t.Errorf("mapped address: matched %v, want rule-ip", got)
+	}
+	if got := set.Match("r", ip, ev(map[int]string{event.UserName: "bob"}), now); got == nil || got.ID != "user" {
+		t.Errorf("matched %v, want user (listed first)", got)
+	}
+}
