@@ -75,6 +75,11 @@ func (s *Suppression) Validate() error {
 	if len(s.Reason) > MaxReason {
 		return fmt.Errorf("%w: reason of %d bytes (at most %d)", ErrInvalid, len(s.Reason), MaxReason)
 	}
+	for _, f := range []struct{ name, v string }{{"rule", s.Rule}, {"author", s.Author}, {"cidr", s.CIDR}} {
+		if len(f.v) > MaxValue {
+			return fmt.Errorf("%w: %s of %d bytes (at most %d)", ErrInvalid, f.name, len(f.v), MaxValue)
+		}
+	}
 	if s.Entity != nil {
 		s.Entity.Type = strings.ToLower(strings.TrimSpace(s.Entity.Type))
 		if s.Entity.Type == "" || s.Entity.Value == "" {
