@@ -26,8 +26,10 @@ type Set struct {
 type bucket struct {
 	entity map[string][]*compiled // by entityKey
 	field  map[fieldKey][]*compiled
-	fields []int       // the field ids of field, each once
-	others []*compiled // networks and rule-only, in order
+	fields []int                        // the field ids of field, each once
+	nets   map[netip.Prefix][]*compiled // networks of the signal's addresses
+	bits   []int                        // the prefix lengths of nets, each once
+	others []*compiled                  // networks of a field, rule-only; in order
 }
 
 type fieldKey struct {
@@ -101,6 +103,17 @@ func (b *bucket) add(c *compiled) {
 			b.fields = append(b.fields, c.field)
 		}
 		b.field[k] = append(b.field[k], c)
+	case c.cidr && c.field < 0:
+		// Found by masking each address of the signal to each length in
+		// use: thousands of networks (a provider's ranges) cost a few
+		// lookups.
+		if b.nets == nil {
+			b.nets = map[netip.Prefix][]*compiled{}
+		}
+		if !slices.Contains(b.bits, c.prefix.Bits()) {
+			b.bits = append(b.bits, c.prefix.Bits())
+		}
+		b.nets[c.prefix] = append(b.nets[c.prefix], c)
 	default:
 		b.others = append(b.others, c)
 	}
@@ -170,6 +183,15 @@ func (b *bucket) match(m *matchInput, best *compiled) *compiled {
 	if b.entity != nil {
 		for _, e := range ents {
 			try(b.entity[entityKey(e.Type, e.Value)])
+		}
+	}
+	if b.nets != nil {
+		for _, a := range m.addrs {
+			for _, bits := range b.bits {
+				if p, err := a.Prefix(bits); err == nil {
+					try(b.nets[p])
+				}
+			}
 		}
 	}
 	if ev != nil {

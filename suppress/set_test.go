@@ -1,6 +1,7 @@
 package suppress
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -186,5 +187,46 @@ func TestMatchFirstWins(t *testing.T) {
 	}
 	if got := set.Match("r", ip, ev(map[int]string{event.UserName: "bob"}), now); got == nil || got.ID != "user" {
 		t.Errorf("matched %v, want user (listed first)", got)
+	}
+}
+
+// TestManyNetworks: networks of every length are found among thousands,
+// IPv4 and IPv6 apart.
+func TestManyNetworks(t *testing.T) {
+	var list []Suppression
+	for i := 0; i < 2000; i++ {
+		list = append(list, Suppression{ID: fmt.Sprintf("n%d", i), CIDR: fmt.Sprintf("10.%d.%d.0/24", i/256, i%256), Reason: "x"})
+	}
+	list = append(list,
+		Suppression{ID: "wide", CIDR: "172.16.0.0/12", Reason: "x"},
+		Suppression{ID: "host", CIDR: "192.0.2.77", Reason: "x"},
+		Suppression{ID: "v6", CIDR: "2001:db8::/32", Reason: "x"},
+		Suppression{ID: "v6-short", CIDR: "a00::/8", Reason: "x"}) // 10.0.0.0/8's bits, of the other family
+	set, errs := NewSet(list)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for addr, want := range map[string]string{
+		"10.7.208.9":      "", // 7*256+208 = 2000: past the last listed
+		"10.7.207.9":      "n1999",
+		"10.0.0.1":        "n0",
+		"172.31.255.1":    "wide",
+		"172.32.0.1":      "",
+		"192.0.2.77":      "host",
+		"192.0.2.78":      "",
+		"2001:db8:1::5":   "v6",
+		"::ffff:10.0.1.2": "n1",
+		"0a00:0000::1":    "v6-short",
+		"11.0.0.1":        "",
+		"2001:db9::1":     "",
+	} {
+		got := set.Match("r", []alert.Entity{{Type: alert.EntityIP, Value: addr}}, nil, now)
+		id := ""
+		if got != nil {
+			id = got.ID
+		}
+		if id != want {
+			t.Errorf("%s: matched %q, want %q", addr, id, want)
+		}
 	}
 }
