@@ -148,6 +148,10 @@ type Signal struct {
 	// Anomalies are what behavioural baselines found new or rare on the
 	// event.
 	Anomalies []Anomaly
+	// Window, when set, is how long after its open alert was last seen
+	// the signal still joins it (the rule's aggregation window); zero:
+	// the store's dedup window.
+	Window time.Duration
 }
 
 // Alert is the dedupe of signals of one key while the alert is open.
@@ -177,8 +181,10 @@ type Alert struct {
 	// points that make it up (Prioritize). Both are worked out by Assess.
 	Priority        int              `json:"priority"`
 	PriorityReasons []PriorityReason `json:"priority_reasons"`
-	Created         time.Time        `json:"created"`
-	Updated         time.Time        `json:"updated"`
+	// Reason classifies a resolved or dismissed alert (reason.go).
+	Reason  Reason    `json:"reason,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 }
 
 // New starts an alert from its first signal.

@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -72,6 +73,13 @@ type Processor struct {
 	// intelligence, assets); nil or an empty chain: no enrichment.
 	Enrichers func(workspace string) *enrich.Chain
 	enr       enrichment
+	// Suppressions, when set, gives a workspace's suppressions: the rule
+	// matches and signals they match are dropped before the batch is
+	// made (suppression.go) and counted in Batch.Suppressed.
+	Suppressions func(workspace string) *suppress.Set
+	sup          *suppress.Set
+	supNow       time.Time // expiry is judged by the clock, once a batch
+	tally        suppress.Tally
 }
 
 // NewProcessor returns a Processor for rules.
@@ -143,6 +151,11 @@ func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 	p.events = 0
 	p.skew = TimeSkew{}
 	p.enr.begin(p, b)
+	p.sup, p.supNow = nil, time.Now()
+	p.tally.Reset()
+	if p.Suppressions != nil {
+		p.sup = p.Suppressions(b.Workspace)
+	}
 	ev := &p.ev
 	exp, _ := dec.(decode.Expander)
 	emit := func(ev *event.Event) { p.accept(ev, b, src, out) }
@@ -176,6 +189,7 @@ func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 	res.Events = p.events
 	res.Matches = p.matches
 	res.Skew = p.skew
+	out.Suppressed = p.tally.Hits
 	quarantine(&res)
 	return res
 }
@@ -310,6 +324,9 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 	if e.chain != nil {
 		e.after(ev, len(p.hits) > 0)
 	}
+	// After enrichment: suppressions may name its fields (an asset's
+	// criticality, a country, an AS).
+	p.suppressMatches(ev)
 	if p.Offline == "" {
 		p.keep(ev, b, out)
 	}
@@ -324,7 +341,9 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 		out.Signals = append(out.Signals, s)
 	}
 	if e.chain != nil && len(e.res.Matches) > 0 {
+		n := len(out.Signals)
 		out.Signals = p.intelSignals(ev, out.Signals)
+		out.Signals = suppressSignals(p.sup, &p.tally, out.Signals, n, ev, p.supNow)
 	}
 }
 
@@ -346,15 +365,24 @@ func (p *Processor) keep(ev *event.Event, b *bus.Batch, out *store.Batch) {
 }
 
 // signal builds the signal of rule r on ev. Signals of one rule about the
-// same host, account and source address gather into one alert.
+// same host, account and source address gather into one alert, or, when
+// the rule aggregates by fields, those with the same values of them.
 func (p *Processor) signal(r *rule.Rule, ev *event.Event) alert.Signal {
 	m := p.rules.meta[r]
 	ents := alert.Entities(ev)
 	var key []alert.Entity
-	for _, e := range ents {
-		if e.Type == alert.EntityHost || e.Type == alert.EntityAccount ||
-			(e.Type == alert.EntityIP && e.Value == ev.Common[event.SourceIP]) {
-			key = append(key, e)
+	if m.by != nil {
+		key = make([]alert.Entity, len(m.by))
+		for i, f := range m.by {
+			v, _ := ev.Get(f)
+			key[i] = alert.Entity{Type: f, Value: v} // only the key's text: DedupKey copies it
+		}
+	} else {
+		for _, e := range ents {
+			if e.Type == alert.EntityHost || e.Type == alert.EntityAccount ||
+				(e.Type == alert.EntityIP && e.Value == ev.Common[event.SourceIP]) {
+				key = append(key, e)
+			}
 		}
 	}
 	s := alert.Signal{
@@ -362,6 +390,7 @@ func (p *Processor) signal(r *rule.Rule, ev *event.Event) alert.Signal {
 		Tactics: m.tactics, Techniques: m.techniques, Entities: ents,
 		DedupKey: alert.DedupKey(ev.Workspace, m.ref.ID, key),
 		Evidence: alert.Evidence{Time: ev.Time},
+		Window:   m.window,
 	}
 	if p.Offline != "" {
 		s.Evidence.File, s.Evidence.Line = p.Offline, ev.Line

@@ -39,7 +39,7 @@ detection:
     condition: selection
 `
 
-func testRulesSet(t *testing.T) *Rules {
+func testRulesSet(t testing.TB) *Rules {
 	t.Helper()
 	rs, errs := rule.Parse("test.yml", []byte(testRules))
 	if len(errs) > 0 {

@@ -3,6 +3,7 @@ package analysis
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/detect"
@@ -23,6 +24,9 @@ type ruleMeta struct {
 	severity   alert.Severity
 	tactics    []string
 	techniques []string
+	// window and by are the rule's aggregation (rule.Aggregation).
+	window time.Duration
+	by     []string
 }
 
 // newRuleMeta turns a rule's or a correlation's metadata into what its
@@ -59,7 +63,11 @@ type correlations struct {
 func NewRules(e *detect.Engine) *Rules {
 	rs := &Rules{Engine: e, meta: make(map[*rule.Rule]*ruleMeta, e.Len())}
 	for _, r := range e.Rules() {
-		rs.meta[r] = newRuleMeta(&r.Meta)
+		m := newRuleMeta(&r.Meta)
+		if a := r.Aggregation; a != nil {
+			m.window, m.by = a.Window, a.By
+		}
+		rs.meta[r] = m
 	}
 	return rs
 }
@@ -74,6 +82,16 @@ func CompileSet(set *rule.Set, opts detect.Options, cfg detect.CorrelatorConfig)
 	// Decoders fill only the fields the engine names; correlations read
 	// their group-by and value fields from their rules' events too.
 	opts.ExtraFields = append(slices.Clip(opts.ExtraFields), correlationFields(plan, set.Rules)...)
+	// and the fields rules aggregate their alerts by.
+	for _, r := range set.Rules {
+		if r.Aggregation != nil {
+			for _, n := range r.Aggregation.By {
+				if !slices.Contains(opts.ExtraFields, n) {
+					opts.ExtraFields = append(opts.ExtraFields, n)
+				}
+			}
+		}
+	}
 	eng, cerrs := detect.Compile(set.Rules, opts)
 	errs = append(errs, cerrs...)
 	rs := NewRules(eng)

@@ -47,6 +47,10 @@ type StageConfig struct {
 	// Workspaces, when set, gates correlations by tier; nil runs them for
 	// every workspace.
 	Workspaces WorkspaceLookup
+	// Suppressions, when set, gives each workspace's suppressions
+	// (cached for LookupTTL; ForgetSuppressions applies a change at
+	// once): the signals they match never reach the store.
+	Suppressions SuppressionLookup
 	// LookupTTL is how long a source's configuration and a workspace's
 	// tier are cached (default 10s): a change made by another process
 	// (the CLI) applies within it; ForgetTier applies a tier at once.
@@ -88,6 +92,7 @@ type Stage struct {
 	srcMu   sync.Mutex
 	srcs    map[[2]string]cachedSource
 	tiers   map[string]cachedTier
+	sups    map[string]cachedSuppressions
 	running atomic.Bool
 	corr    correlationStage // used by the committer goroutine only
 
@@ -126,7 +131,8 @@ func NewStage(cfg StageConfig) *Stage {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	return &Stage{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, srcs: map[[2]string]cachedSource{}, tiers: map[string]cachedTier{}}
+	return &Stage{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, srcs: map[[2]string]cachedSource{}, tiers: map[string]cachedTier{},
+		sups: map[string]cachedSuppressions{}}
 }
 
 type processed struct {
@@ -197,6 +203,9 @@ func (s *Stage) Run(ctx context.Context) error {
 					p.Options = s.cfg.DecodeOptions
 					if s.cfg.Enrichers != nil {
 						p.Enrichers = s.enrichers
+					}
+					if s.cfg.Suppressions != nil {
+						p.Suppressions = s.suppressions
 					}
 				}
 				src := s.source(d.Batch.Workspace, d.Batch.Source)
@@ -295,6 +304,9 @@ func (s *Stage) commit(group []processed) {
 		s.m.skew.WithLabelValues("future").Add(float64(p.res.Skew.Future))
 		s.m.skew.WithLabelValues("past").Add(float64(p.res.Skew.Past))
 		s.m.signals.Add(float64(len(b.Signals)))
+		for _, h := range b.Suppressed {
+			s.m.suppressed.Add(float64(h.Count))
+		}
 		s.m.latency.Observe(t.Sub(b.Received).Seconds())
 		s.noteLag(b.Workspace, b.Source, t.Sub(b.Received))
 		if err := p.d.Ack(ctx); err != nil {
@@ -350,6 +362,7 @@ func (s *Stage) source(ws, name string) tenant.Source {
 // Metrics of the detect stage.
 type Metrics struct {
 	events, rejected, signals, replayed    prometheus.Counter
+	suppressed                             prometheus.Counter
 	fetchErrors, commitErrors              prometheus.Counter
 	skew                                   *prometheus.CounterVec
 	slow                                   prometheus.Counter
@@ -363,6 +376,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_events_total", Help: "Events decoded, detected and stored."}),
 		rejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_rejected_total", Help: "Records the decoder refused."}),
 		signals:  prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_alerts_signals_total", Help: "Rule matches raised (signals merged into alerts)."}),
+		suppressed: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_alerts_suppressed_total",
+			Help: "Rule matches and signals suppressions kept from alerting (committed batches)."}),
 		replayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_replayed_batches_total", Help: "Bus batches delivered again after being committed (skipped)."}),
 		skew: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_detect_time_skew_total",
 			Help: "Events kept with a time stamp far in the future (over 1h) or the past (over 1 year) of their arrival, flagged in the tags field."}, []string{"direction"}),
@@ -380,7 +395,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.corr = newCorrelationMetrics()
 	if reg != nil {
 		reg.MustRegister(m.corr.collectors()...)
-		reg.MustRegister(m.slow, m.skew, m.events, m.rejected, m.signals, m.replayed, m.fetchErrors, m.commitErrors, m.latency, m.processSeconds, m.commitSeconds)
+		reg.MustRegister(m.slow, m.skew, m.events, m.rejected, m.signals, m.suppressed, m.replayed, m.fetchErrors, m.commitErrors, m.latency, m.processSeconds, m.commitSeconds)
 	}
 	return m
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/vigil-sec/vigil/detect"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/suppress"
 )
 
 // correlationStage is the stage's correlator: it sees the matches of
@@ -55,7 +56,22 @@ func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Bat
 	}
 	byWS := map[string]*store.Batch{}
 	var out []*store.Batch
+	tallies := map[string]*suppress.Tally{}
+	now := time.Now()
 	for _, sig := range rs.CorrelationSignals(hits, nil) {
+		// Suppressions win over correlations too (by rule, entity or
+		// address; a correlation signal has no event for field ones).
+		if set := s.suppressions(sig.Workspace); set.Len() > 0 {
+			if sp := set.Match(sig.Rule.ID, sig.Entities, nil, now); sp != nil {
+				t := tallies[sig.Workspace]
+				if t == nil {
+					t = &suppress.Tally{}
+					tallies[sig.Workspace] = t
+				}
+				t.Add(sp, sig.Rule.ID, sig.Evidence.Time)
+				continue
+			}
+		}
 		b := byWS[sig.Workspace]
 		if b == nil {
 			b = &store.Batch{ID: event.NewID(), Workspace: sig.Workspace, Source: CorrelationSource,
@@ -64,6 +80,16 @@ func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Bat
 			out = append(out, b)
 		}
 		b.Signals = append(b.Signals, sig)
+	}
+	for ws, t := range tallies {
+		b := byWS[ws]
+		if b == nil {
+			b = &store.Batch{ID: event.NewID(), Workspace: ws, Source: CorrelationSource,
+				Format: CorrelationSource, Received: time.Now().UTC()}
+			byWS[ws] = b
+			out = append(out, b)
+		}
+		b.Suppressed = t.Hits
 	}
 	return out
 }
@@ -137,6 +163,11 @@ func (s *Stage) commitCorrelations(batches []*store.Batch) {
 		_, err = s.cfg.Store.Commit(ctx, batches)
 		cancel()
 		if err == nil {
+			for _, b := range batches {
+				for _, h := range b.Suppressed {
+					s.m.suppressed.Add(float64(h.Count))
+				}
+			}
 			return
 		}
 		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)

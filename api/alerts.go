@@ -43,6 +43,7 @@ type alertStatusInput struct {
 	ID   string `path:"id" doc:"The alert's id."`
 	Body struct {
 		Status alert.Status `json:"status" enum:"new,active,resolved,dismissed" doc:"The alert's new status."`
+		Reason alert.Reason `json:"reason,omitempty" enum:"false_positive,benign_positive,true_positive,duplicate,other" doc:"Why it is resolved or dismissed; a dismissal as false_positive counts against the rule (GET /api/v1/rules/stats). Only with status resolved or dismissed; absent clears the alert's reason."`
 	}
 }
 
@@ -71,7 +72,7 @@ func (a *API) registerAlerts(h huma.API) {
 		Method:      http.MethodPatch,
 		Path:        "/api/v1/alerts/{id}",
 		Summary:     "Change an alert's status",
-		Description: "Needs scope admin. Audited as alert.status.",
+		Description: "Needs scope admin. Audited as alert.status (with the reason, when given).",
 		Tags:        []string{"alerts"},
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
@@ -149,8 +150,18 @@ func (a *API) setAlertStatus(ctx context.Context, in *alertStatusInput) (*alertO
 	if !in.Body.Status.Valid() {
 		return nil, invalid("body.status", "want new, active, resolved or dismissed", in.Body.Status)
 	}
+	if err := alert.CheckReason(in.Body.Status, in.Body.Reason); err != nil {
+		return nil, invalid("body.reason", err.Error(), in.Body.Reason)
+	}
 	// The store writes the alert.status audit entry in the same transaction.
-	al, err := a.store.SetAlertStatus(ctx, k.Workspace, in.ID, in.Body.Status, "key:"+k.ID)
+	var al alert.Alert
+	if n, ok := a.store.(store.Noise); ok {
+		al, err = n.ClassifyAlert(ctx, k.Workspace, in.ID, in.Body.Status, in.Body.Reason, "key:"+k.ID)
+	} else if in.Body.Reason != "" {
+		return nil, huma.Error501NotImplemented("this store keeps no alert reasons")
+	} else {
+		al, err = a.store.SetAlertStatus(ctx, k.Workspace, in.ID, in.Body.Status, "key:"+k.ID)
+	}
 	if err != nil {
 		return nil, a.storeError(ctx, "alert "+in.ID, err)
 	}

@@ -102,6 +102,10 @@ type Config struct {
 	// admin just changed, so that its events are enriched with the new
 	// one.
 	AssetsChanged func(workspace string)
+	// SuppressionsChanged, when set, is told the workspace whose
+	// suppressions were just created, replaced or deleted, so that the
+	// detect stage of this process applies them at once.
+	SuppressionsChanged func(workspace string)
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -126,6 +130,7 @@ type API struct {
 	geoIP        func() []GeoIPDatabase
 	assets       store.Assets
 	onAssets     func(workspace string)
+	supChanged   func(workspace string)
 }
 
 // New builds the API from cfg.
@@ -152,6 +157,7 @@ func New(cfg Config) (*API, error) {
 		geoIP:        cfg.GeoIP,
 		assets:       cfg.Assets,
 		onAssets:     cfg.AssetsChanged,
+		supChanged:   cfg.SuppressionsChanged,
 	}
 	if a.failWindow <= 0 {
 		a.failWindow = DefaultAuthFailWindow
@@ -284,6 +290,7 @@ func (a *API) register(h huma.API) {
 	a.registerThreats(h)
 	a.registerGeoIP(h)
 	a.registerAssets(h)
+	a.registerSuppressions(h)
 }
 
 func humaConfig(version string) huma.Config {

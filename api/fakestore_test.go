@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -30,6 +31,8 @@ type fakeStore struct {
 	quarantine []store.QuarantineEntry
 	batches    map[event.ID]bool
 	nextAlert  int
+	sups       []suppress.Suppression
+	nextSup    int
 
 	keyLookups int      // KeyByHash calls
 	touches    []string // TouchKey calls, by key id

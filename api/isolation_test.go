@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -54,6 +55,12 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/assets/{name}", nil},
 	{http.MethodPut, "/api/v1/assets/{name}", map[string]any{"type": "host"}},
 	{http.MethodDelete, "/api/v1/assets/{name}", nil},
+	{http.MethodGet, "/api/v1/suppressions", nil},
+	{http.MethodPost, "/api/v1/suppressions", map[string]any{"cidr": "192.0.2.0/24", "reason": "lab scanner"}},
+	{http.MethodGet, "/api/v1/suppressions/{id}", nil},
+	{http.MethodPut, "/api/v1/suppressions/{id}", map[string]any{"cidr": "192.0.2.0/24", "reason": "lab scanner"}},
+	{http.MethodDelete, "/api/v1/suppressions/{id}", nil},
+	{http.MethodGet, "/api/v1/rules/stats", nil},
 }
 
 // snapshot is everything a workspace holds, as the store answers.
@@ -63,6 +70,7 @@ type snapshot struct {
 	sources any
 	keys    any
 	audit   any
+	sups    any
 }
 
 func takeSnapshot(t *testing.T, st store.Store, ws string) snapshot {
@@ -78,13 +86,33 @@ func takeSnapshot(t *testing.T, st store.Store, ws string) snapshot {
 			t.Fatal(err)
 		}
 	}
-	return snapshot{als, evs, srcs, keys, audit}
+	var sups any
+	if n, ok := st.(store.Noise); ok {
+		list, err := n.Suppressions(ctx, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sups = list
+	}
+	return snapshot{als, evs, srcs, keys, audit, sups}
 }
 
 // testIsolation walks every route with workspace a's admin key against
 // workspace b's ids and names: nothing of b is seen or changed.
 func testIsolation(t *testing.T, f *fixture) {
 	b := f.seeds["b"]
+	// Each workspace has a suppression: b's is neither seen nor changed.
+	supB := ""
+	for _, ws := range []string{"a", "b"} {
+		sp, err := f.st.(store.Noise).CreateSuppression(context.Background(), suppress.Suppression{Workspace: ws,
+			CIDR: "198.51.100.0/24", Reason: "scanner of " + ws}, "test")
+		if err != nil {
+			t.Fatalf("create suppression of %s: %v", ws, err)
+		}
+		if ws == "b" {
+			supB = sp.ID
+		}
+	}
 	before := takeSnapshot(t, f.st, "b")
 	wsB, err := f.st.Workspace(context.Background(), "b")
 	if err != nil {
@@ -93,7 +121,7 @@ func testIsolation(t *testing.T, f *fixture) {
 	tierB := wsB.Tier
 	// b's source name is left out: the PUT below makes a source of that
 	// name in a, legitimately; "workspace":"b" catches b's own.
-	bIDs := []string{b.alertIDs[0], b.eventIDs[0].String(), f.keyIDs["b-admin"], f.keyIDs["b-read"], "b-user0"}
+	bIDs := []string{b.alertIDs[0], b.eventIDs[0].String(), f.keyIDs["b-admin"], f.keyIDs["b-read"], "b-user0", supB, "scanner of b"}
 
 	for _, rt := range allRoutes {
 		var paths []string
@@ -118,6 +146,8 @@ func testIsolation(t *testing.T, f *fixture) {
 			paths = []string{"/api/v1/assets/asset-of-b-put"}
 		case rt.path == "/api/v1/assets/{name}":
 			paths = []string{"/api/v1/assets/asset-of-b"}
+		case rt.path == "/api/v1/suppressions/{id}":
+			paths = []string{"/api/v1/suppressions/" + supB}
 		case rt.path == "/api/v1/intel/indicators" && rt.method == http.MethodGet:
 			paths = []string{rt.path + "?value=" + fakeIntelValue("b")}
 		case rt.path == "/api/v1/databases/{server}/{database}/alerts":

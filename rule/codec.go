@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"time"
 )
 
 // CodecVersion names the layout AppendRules writes; DecodeRules refuses
@@ -107,6 +108,11 @@ func (e *encoder) rule(r *Rule) {
 	e.str(r.Logsource.Product)
 	e.str(r.Logsource.Category)
 	e.str(r.Logsource.Service)
+	e.bool(r.Aggregation != nil)
+	if a := r.Aggregation; a != nil {
+		e.uint(uint64(a.Window))
+		e.strs(a.By)
+	}
 	e.strs(r.Filters)
 	e.str(r.File)
 	e.int(r.Line)
@@ -325,6 +331,13 @@ func (d *decoder) rule() *Rule {
 	r.Logsource.Product = d.str()
 	r.Logsource.Category = d.str()
 	r.Logsource.Service = d.str()
+	if d.bool() {
+		w := d.uint()
+		if w > math.MaxInt64 {
+			d.fail("aggregation window out of range")
+		}
+		r.Aggregation = &Aggregation{Window: time.Duration(w), By: d.strs()}
+	}
 	r.Filters = d.strs()
 	r.File = d.str()
 	r.Line = d.int()

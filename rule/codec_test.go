@@ -24,6 +24,7 @@ falsepositives: [f]
 remediation: block the source
 confidence: high
 outcome: success
+aggregation: {window: 2h, by: [SourceIp, User]}
 fields: [CommandLine]
 logsource: {product: windows, category: process_creation}
 detection:
@@ -49,6 +50,7 @@ detection:
   condition: (sel or 1 of listed* or all of them) and not filter and kw
 ---
 title: second
+aggregation: {by: [x]}
 logsource: {product: linux}
 detection:
   s: {x: y}
@@ -117,18 +119,19 @@ func TestCodecDamaged(t *testing.T) {
 // added to it (and CodecVersion raised), which this count reminds of.
 func TestCodecCoversModel(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
-		reflect.TypeFor[Rule]():      7,
-		reflect.TypeFor[Meta]():      15,
-		reflect.TypeFor[Detection](): 3,
-		reflect.TypeFor[Search]():    3,
-		reflect.TypeFor[Matcher]():   11,
-		reflect.TypeFor[Value]():     7,
-		reflect.TypeFor[Token]():     2,
-		reflect.TypeFor[Ref]():       2,
-		reflect.TypeFor[Not]():       1,
-		reflect.TypeFor[And]():       1,
-		reflect.TypeFor[Or]():        1,
-		reflect.TypeFor[Of]():        5,
+		reflect.TypeFor[Rule]():        8,
+		reflect.TypeFor[Aggregation](): 2,
+		reflect.TypeFor[Meta]():        15,
+		reflect.TypeFor[Detection]():   3,
+		reflect.TypeFor[Search]():      3,
+		reflect.TypeFor[Matcher]():     11,
+		reflect.TypeFor[Value]():       7,
+		reflect.TypeFor[Token]():       2,
+		reflect.TypeFor[Ref]():         2,
+		reflect.TypeFor[Not]():         1,
+		reflect.TypeFor[And]():         1,
+		reflect.TypeFor[Or]():          1,
+		reflect.TypeFor[Of]():          5,
 	} {
 		if typ.NumField() != n {
 			t.Errorf("%s has %d fields, the codec writes %d: update codec.go and CodecVersion", typ, typ.NumField(), n)

@@ -400,6 +400,8 @@ func parseRule(file string, root *yaml.Node, o *Options) (*Rule, *posError) {
 			r.Logsource, err = parseLogsource(v)
 		case "detection":
 			detection, detectionKey = v, k
+		case "aggregation":
+			r.Aggregation, err = parseAggregation(k, v)
 		}
 		return err
 	}); err != nil {

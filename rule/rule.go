@@ -18,6 +18,11 @@ type Rule struct {
 	Logsource event.Logsource
 	Detection *Detection
 
+	// Aggregation (vigil extension) is how the rule's signals gather
+	// into alerts; nil: by host, account and source address, within the
+	// store's dedup window.
+	Aggregation *Aggregation
+
 	// Filters lists the ids of the Sigma filters applied to the rule (see
 	// ApplyFilters), in the order they were applied.
 	Filters []string

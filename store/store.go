@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -67,6 +68,10 @@ type Batch struct {
 	// Quarantined are the rejected records themselves, kept for a while so
 	// that an operator can see what was refused and why.
 	Quarantined []Quarantined
+	// Suppressed counts the signals suppressions kept from alerting, by
+	// suppression and rule: Commit adds them to the suppressions' hits
+	// and the rules' counts (once, as the batch is committed once).
+	Suppressed []suppress.Hit
 }
 
 // Quarantined is a record the detect stage could not decode.

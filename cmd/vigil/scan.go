@@ -34,6 +34,7 @@ import (
 	"github.com/vigil-sec/vigil/enrich/indicators"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/intel"
+	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -72,6 +73,7 @@ that does not load is reported and counted, and stops it under --strict.
 	f.String("assets", "", "asset inventory file (YAML or JSON) whose hosts, networks, accounts, databases and cloud resources alerts name")
 	f.Bool("baseline", false, "learn behavioural baselines (first-seen and rare principals, addresses, countries, networks, applications, processes) from the files, in memory, and flag what is new once the learning period has passed; the scan runs on one core, in file order")
 	f.Duration("baseline-learning", baseline.DefaultLearning, "with --baseline, the learning period, in event time from the first event a model learns (0: flag from the start)")
+	f.String("suppress", "", "suppressions file (YAML): the signals its suppressions match raise no alert, and are counted")
 	f.String("cpuprofile", "", "write a Go CPU profile of the scan to this file")
 	f.Bool("timings", false, "print how long loading the rules and scanning took on standard error")
 	return cmd
@@ -176,6 +178,11 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if rs.Engine.Len() == 0 {
 		return errors.New("no rules loaded")
 	}
+	supFile, _ := f.GetString("suppress")
+	sup, err := scanSuppressions(supFile)
+	if err != nil {
+		return err
+	}
 	loaded, loadedCPU := time.Now(), processCPU()
 	if timings {
 		fmt.Fprintf(errOut, "rules: %d loaded in %.3f s (%.3f s CPU since the process started)\n", rs.Engine.Len(), loaded.Sub(start).Seconds(), processCPU().Seconds())
@@ -192,6 +199,7 @@ func runScan(cmd *cobra.Command, args []string) error {
 		workers = 1 // the baselines learn the records in their order
 	}
 	sc := newScanner(rs, ws, workers, chain, func(r scanResult) { stats.add(r, agg, errOut) })
+	sc.sup = sup
 	for _, name := range files {
 		if err := scanFile(name, format, sc, bar, errOut); err != nil {
 			sc.close()
@@ -202,10 +210,12 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if bar != nil {
 		bar.Wait()
 	}
+	agg.sup, agg.suppressed = sup, &stats.suppressed
 	correlate(rs, stats.matches, agg)
 	if base != nil {
 		printBaselineStatus(errOut, base)
 	}
+	stats.suppressed.print(errOut, sup)
 	fmt.Fprintf(errOut, "scanned %s in %s: %s, %d rejected, %s\n",
 		count(stats.records, "record", "records"), count(len(files), "file", "files"), count(stats.events, "event", "events"),
 		stats.rejected, count(len(agg.alerts), "alert", "alerts"))
@@ -249,7 +259,8 @@ func formatsHelp(guessedFrom string) string {
 type scanStats struct {
 	records, events, rejected int
 	// matches of rules that correlations refer to, from every file
-	matches []detect.Match
+	matches    []detect.Match
+	suppressed suppressedCount
 }
 
 // correlate runs the correlations over the matches of all files merged by
@@ -269,6 +280,9 @@ func correlate(rs *analysis.Rules, ms []detect.Match, agg *aggregator) {
 	}
 	hits = k.Flush(hits)
 	for _, s := range rs.CorrelationSignals(hits, nil) {
+		if agg.sup.Len() > 0 && agg.suppressed.suppressSignal(agg.sup, s) {
+			continue
+		}
 		agg.add(s)
 	}
 }
@@ -277,12 +291,18 @@ func correlate(rs *analysis.Rules, ms []detect.Match, agg *aggregator) {
 type aggregator struct {
 	alerts []*alert.Alert
 	byKey  map[string]*alert.Alert
+	// sup, when set, suppresses correlation signals (the processors
+	// suppress the others), counted in suppressed.
+	sup        *suppress.Set
+	suppressed *suppressedCount
 }
 
 func newAggregator() *aggregator { return &aggregator{byKey: map[string]*alert.Alert{}} }
 
 func (a *aggregator) add(s alert.Signal) {
-	if x, ok := a.byKey[s.DedupKey]; ok {
+	// A rule's aggregation window splits its alerts as the store does;
+	// other signals of a key gather into one alert.
+	if x, ok := a.byKey[s.DedupKey]; ok && (s.Window <= 0 || !x.LastSeen.Before(s.Evidence.Time.Add(-s.Window))) {
 		x.Add(s, time.Now().UTC())
 		return
 	}
@@ -344,6 +364,7 @@ func (st *scanStats) add(r scanResult, agg *aggregator, errOut io.Writer) {
 		agg.add(s)
 	}
 	st.matches = append(st.matches, r.res.Matches...)
+	st.suppressed.add(r.res.Batch.Suppressed)
 }
 
 // scanner runs the decode and detect stages of scan over chunks of records
@@ -359,6 +380,7 @@ type scanner struct {
 	ws     string
 	now    time.Time
 	merge  func(scanResult)
+	sup    *suppress.Set // set before the first chunk
 
 	inline *analysis.Processor // one worker: chunks are processed as they come
 	jobs   chan scanJob
@@ -433,6 +455,9 @@ func (sc *scanner) process(name, format string, recs []event.Raw, blocks [][]byt
 
 func (sc *scanner) run(p *analysis.Processor, j scanJob) scanResult {
 	p.Offline = j.name
+	if sc.sup != nil && p.Suppressions == nil {
+		p.Suppressions = func(string) *suppress.Set { return sc.sup }
+	}
 	b := &bus.Batch{ID: event.NewID(), Workspace: sc.ws, Source: filepath.Base(j.name), Format: j.format, Received: sc.now, Records: j.recs}
 	return scanResult{name: j.name, records: len(j.recs), res: p.Process(b, tenant.Source{}), blocks: j.blocks}
 }

@@ -31,6 +31,7 @@ type alertDoc struct {
 	// (alert.Assess); the score itself is the priority column.
 	Compromised     *alert.Entity          `json:"compromised_entity,omitempty"`
 	PriorityReasons []alert.PriorityReason `json:"priority_reasons,omitempty"`
+	Reason          alert.Reason           `json:"reason,omitempty"`
 }
 
 const alertColumns = `id, workspace, dedup_key, status, severity, rule_id, first_seen, last_seen, count, created, updated, doc, evidence, evidence_n, priority`
@@ -77,6 +78,7 @@ func scanAlertEvidence(row scanner) (a alert.Alert, loaded bool, err error) {
 	if a.PriorityReasons == nil {
 		a.PriorityReasons = []alert.PriorityReason{}
 	}
+	a.Reason = d.Reason
 	// The API shows empty lists as [], as alert.New makes them.
 	if a.Entities == nil {
 		a.Entities = []alert.Entity{}
@@ -128,7 +130,7 @@ func alertEntityKey(e alert.Entity) (folded, exact string) {
 func encodeAlertDoc(a *alert.Alert) ([]byte, error) {
 	return json.Marshal(alertDoc{Type: a.Type, Rule: a.Rule, Entities: a.Entities,
 		Tactics: a.Tactics, Techniques: a.Techniques, Origin: a.Origin, Intent: a.Intent, Assets: a.Assets, Anomalies: a.Anomalies,
-		Compromised: a.Compromised, PriorityReasons: a.PriorityReasons})
+		Compromised: a.Compromised, PriorityReasons: a.PriorityReasons, Reason: a.Reason})
 }
 
 // writeAlert inserts or updates a and its entity index rows; keepEvidence
@@ -297,10 +299,18 @@ func (db *DB) Alert(ctx context.Context, workspace, id string) (alert.Alert, err
 }
 
 // SetAlertStatus moves an alert to status and writes the audit entry in the
-// same transaction, so that no change goes unrecorded.
+// same transaction, so that no change goes unrecorded. The alert's reason
+// (classification) is cleared.
 func (db *DB) SetAlertStatus(ctx context.Context, workspace, id string, status alert.Status, actor string) (alert.Alert, error) {
+	return db.setAlertStatus(ctx, workspace, id, status, "", actor)
+}
+
+func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status alert.Status, reason alert.Reason, actor string) (alert.Alert, error) {
 	if !status.Valid() {
 		return alert.Alert{}, fmt.Errorf("alert %s: status %q: %w (want new, active, resolved or dismissed)", id, status, store.ErrInvalid)
+	}
+	if err := alert.CheckReason(status, reason); err != nil {
+		return alert.Alert{}, fmt.Errorf("alert %s: %w: %w", id, store.ErrInvalid, err)
 	}
 	if actor == "" {
 		return alert.Alert{}, fmt.Errorf("alert %s: status change without an actor: %w", id, store.ErrInvalid)
@@ -317,13 +327,21 @@ func (db *DB) SetAlertStatus(ctx context.Context, workspace, id string, status a
 		}
 		old := a.Status
 		now := db.now().UTC()
-		a.Status, a.Updated = status, now
-		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, updated = ? WHERE workspace = ? AND id = ?`,
-			string(status), nanos(now), workspace, id); err != nil {
+		a.Status, a.Updated, a.Reason = status, now, reason
+		// The reason lives in the alert's document; json_remove keeps a
+		// document without one as it was.
+		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, updated = ?,
+			doc = CASE WHEN ?3 = '' THEN json_remove(doc, '$.reason') ELSE json_set(doc, '$.reason', ?3) END
+			WHERE workspace = ? AND id = ?`,
+			string(status), nanos(now), string(reason), workspace, id); err != nil {
 			return fmt.Errorf("alert %s: set status: %w", id, err)
 		}
+		detail := string(old) + " -> " + string(status)
+		if reason != "" {
+			detail += " (" + string(reason) + ")"
+		}
 		return insertAudit(ctx, tx, store.AuditEntry{Workspace: workspace, Time: now, Actor: actor,
-			Action: "alert.status", Target: id, Detail: string(old) + " -> " + string(status)})
+			Action: "alert.status", Target: id, Detail: detail})
 	})
 	if err != nil {
 		return alert.Alert{}, err

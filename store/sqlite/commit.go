@@ -349,6 +349,9 @@ func (c *committer) block(p *preparedBlock) (bool, error) {
 			return false, err
 		}
 	}
+	if err := c.suppressed(b); err != nil {
+		return false, err
+	}
 	if err := c.quarantine(b); err != nil {
 		return false, err
 	}
@@ -422,7 +425,11 @@ func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 		}
 	}
 	had := 0 // evidence before s
-	if a != nil && a.Status.Open() && !a.LastSeen.Before(s.Evidence.Time.Add(-c.db.window)) {
+	window := c.db.window
+	if s.Window > 0 { // the rule's aggregation window
+		window = s.Window
+	}
+	if a != nil && a.Status.Open() && !a.LastSeen.Before(s.Evidence.Time.Add(-window)) {
 		had = len(a.Evidence)
 		a.Add(s, c.now)
 	} else {

@@ -305,6 +305,9 @@ CREATE TABLE assets (
 	// 11: each alert's priority as a column, sorted on by the list, and
 	// the priority and compromised entity of the alerts stored so far.
 	{sql: sqlMigrate11, fill: migrate11},
+	// 12 (noise control): suppressions
+	// and the signals suppressed per rule (suppressions.go).
+	{sql: sqlMigrate12},
 }
 
 // migrate applies the migrations the database has not seen yet.
