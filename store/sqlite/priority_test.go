@@ -171,7 +171,7 @@ func TestMigratePriority(t *testing.T) {
 		}
 	}
 	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`)
-	before := len(migrations) - 1 // every migration but priority's
+	before := 10 // every migration before priority's (11)
 	for v := 1; v <= before; v++ {
 		exec(migrations[v-1].sql)
 		exec(`INSERT INTO schema_migrations (version, applied) VALUES (?, 0)`, v)
