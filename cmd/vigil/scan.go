@@ -70,6 +70,7 @@ that does not load is reported and counted, and stops it under --strict.
 	f.StringSlice("geoip", nil, "GeoIP .mmdb databases (country, city or ASN; repeatable), or \"embedded\" for the built-in country database: alerts carry their origin")
 	f.String("assets", "", "asset inventory file (YAML or JSON) whose hosts, networks, accounts, databases and cloud resources alerts name")
 	f.String("cpuprofile", "", "write a Go CPU profile of the scan to this file")
+	f.String("memprofile", "", "write a Go heap profile (allocations) of the scan to this file when it ends")
 	f.Bool("timings", false, "print how long loading the rules and scanning took on standard error")
 	return cmd
 }
@@ -187,6 +188,11 @@ func runScan(cmd *cobra.Command, args []string) error {
 		stats.rejected, count(len(agg.alerts), "alert", "alerts"))
 	if err := printAlerts(cmd.OutOrStdout(), output, agg.sorted()); err != nil {
 		return err
+	}
+	if prof, _ := f.GetString("memprofile"); prof != "" {
+		if err := writeMemProfile(prof); err != nil {
+			return err
+		}
 	}
 	if timings {
 		el := time.Since(loaded).Seconds()
