@@ -26,7 +26,12 @@ type fastPath struct {
 	// (setKey): routes whose rules read a field alike share its set (the
 	// process_creation rules' CommandLine set serves Sysmon and Security
 	// events). Guarded by the router's lock.
-	sets    map[string]*literalSet
+	sets map[string]*literalSet
+	// stored are sets UseSets gave, by key, not taken by a route yet;
+	// built counts the sets routes built (setcache.go). Guarded by the
+	// router's lock too.
+	stored  map[string]storedSet
+	built   int
 	valAt   []int32   // by atom: its first ref (its values' refs follow)
 	proxy   []int32   // by regexp atom: its proxy literal atom, or -1 (regexlit.go)
 	trigger [][]int32 // by atom: the rules it triggers
@@ -127,15 +132,17 @@ type routeFast struct {
 }
 
 // routeFast works out the routeFast of the rules idx (ascending); all
-// when idx is every rule, serving logsources of any route.
+// when idx is every rule, serving logsources of any route. It first lists
+// the literal atoms each field's set holds (in the order the route's rules
+// name them), and only a set no route built before is then filled with
+// their patterns and built (sharedSet): the big sets (CommandLine, Image)
+// serve several routes.
 func (e *Engine) routeFast(idx []int32, all bool) *routeFast {
 	fp := &e.fast
 	rf := &routeFast{sets: make([]*literalSet, len(e.fields)), all: all}
-	fields := make([]*literalSetBuilder, len(e.fields))
 	atomsOf := make([][]int32, len(e.fields))
 	var kwAtoms []int32
-	kw := literalSetBuilder{keywords: true}
-	seen := make(map[int32]bool)
+	seen := make([]bool, len(e.atoms))
 	var addAtom func(id int32)
 	addAtom = func(id int32) {
 		if seen[id] {
@@ -145,24 +152,12 @@ func (e *Engine) routeFast(idx []int32, all bool) *routeFast {
 		if int(id) < len(fp.proxy) && fp.proxy[id] >= 0 {
 			addAtom(fp.proxy[id])
 		}
-		a := &e.atoms[id]
-		b := &kw
 		switch fp.kind[id] {
 		case fieldAtom:
-			if fields[a.field] == nil {
-				fields[a.field] = &literalSetBuilder{}
-			}
-			b = fields[a.field]
-			atomsOf[a.field] = append(atomsOf[a.field], id)
+			f := e.atoms[id].field
+			atomsOf[f] = append(atomsOf[f], id)
 		case keywordAtom:
 			kwAtoms = append(kwAtoms, id)
-		default:
-			return
-		}
-		for j := range a.values {
-			for k := range a.values[j].pats {
-				b.add(&a.values[j].pats[k], fp.valAt[id]+int32(j))
-			}
 		}
 	}
 	var walk func(n *node)
@@ -178,9 +173,9 @@ func (e *Engine) routeFast(idx []int32, all bool) *routeFast {
 	for _, r := range idx {
 		walk(&e.progs[r])
 	}
-	for f, b := range fields {
-		if b != nil {
-			rf.sets[f] = e.sharedSet(int32(f), b, atomsOf[f])
+	for f, atoms := range atomsOf {
+		if len(atoms) > 0 {
+			rf.sets[f] = e.sharedSet(int32(f), atoms)
 		}
 	}
 	for _, cf := range fp.commons {
@@ -188,8 +183,8 @@ func (e *Engine) routeFast(idx []int32, all bool) *routeFast {
 			rf.commons = append(rf.commons, cf)
 		}
 	}
-	if !kw.empty() {
-		rf.keywords = e.sharedSet(-1, &kw, kwAtoms)
+	if len(kwAtoms) > 0 {
+		rf.keywords = e.sharedSet(-1, kwAtoms)
 	}
 	for _, r := range fp.always {
 		if _, in := slices.BinarySearch(idx, r); in {
@@ -469,11 +464,27 @@ func (e *Engine) candidates(idx []int32, rf *routeFast, sc *scratch) []int32 {
 }
 
 // sharedSet returns the literal set of field f (-1: the keywords) over
-// atoms, built by b unless a route built it before.
-func (e *Engine) sharedSet(f int32, b *literalSetBuilder, atoms []int32) *literalSet {
+// atoms, literal atoms of that field (or keyword atoms), built from their
+// patterns in that order unless a route built it before.
+func (e *Engine) sharedSet(f int32, atoms []int32) *literalSet {
 	key := setKey(f, atoms)
 	if ls, ok := e.fast.sets[key]; ok {
 		return ls
+	}
+	if ls := e.takeStored(key); ls != nil {
+		e.fast.sets[key] = ls
+		e.fast.stats.bytes += ls.size()
+		return ls
+	}
+	e.fast.built++
+	b := literalSetBuilder{keywords: f < 0}
+	for _, id := range atoms {
+		a := &e.atoms[id]
+		for j := range a.values {
+			for k := range a.values[j].pats {
+				b.add(&a.values[j].pats[k], e.fast.valAt[id]+int32(j))
+			}
+		}
 	}
 	ls := b.build()
 	e.fast.sets[key] = ls
