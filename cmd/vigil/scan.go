@@ -160,6 +160,10 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if rs.Engine.Len() == 0 {
 		return errors.New("no rules loaded")
 	}
+	// The literal sets an earlier scan of these rules built are taken
+	// from the cache instead of being built again.
+	release := rl.cache.useSets(rs.Engine)
+	defer release()
 	loaded, loadedCPU := time.Now(), processCPU()
 	if timings {
 		fmt.Fprintf(errOut, "rules: %d loaded in %.3f s (%.3f s CPU since the process started)\n", rs.Engine.Len(), loaded.Sub(start).Seconds(), processCPU().Seconds())
@@ -188,6 +192,9 @@ func runScan(cmd *cobra.Command, args []string) error {
 		stats.rejected, count(len(agg.alerts), "alert", "alerts"))
 	if err := printAlerts(cmd.OutOrStdout(), output, agg.sorted()); err != nil {
 		return err
+	}
+	if err := rl.cache.saveSets(rs.Engine); err != nil {
+		fmt.Fprintln(errOut, "literal sets not saved:", err)
 	}
 	if prof, _ := f.GetString("memprofile"); prof != "" {
 		if err := writeMemProfile(prof); err != nil {
