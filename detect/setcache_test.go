@@ -2,8 +2,10 @@ package detect
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/vigil-sec/vigil/decode/windows"
 	"github.com/vigil-sec/vigil/event"
@@ -206,4 +208,55 @@ func TestMordorSetsKept(t *testing.T) {
 		t.Errorf("%d sets built again", n)
 	}
 	t.Logf("%d sets (%.1f MB) kept, %d matches alike", first.SetsBuilt(), float64(len(data))/(1<<20), len(want))
+}
+
+// BenchmarkWarmRoutes is what the first events of the Windows corpus's
+// logsources cost an engine of all SigmaHQ Windows rules: building their
+// routes' literal sets (built), or taking them from AppendSets of an
+// earlier engine of the same rules (kept; the bytes in memory, as a mapped
+// file whose pages are cached is).
+func BenchmarkWarmRoutes(b *testing.B) {
+	rules, _ := windowsRules(b)
+	recs := rawMordor(b, 1)
+	first, _ := Compile(rules, Options{})
+	dec := windows.New()
+	var ev event.Event
+	ev.Fields.Bind(first.Dict())
+	var lss []event.Logsource
+	seen := map[event.Logsource]bool{}
+	for _, rec := range recs {
+		ev.Reset()
+		if dec.Decode(rec, &ev) == nil && !seen[ev.Logsource] {
+			seen[ev.Logsource] = true
+			lss = append(lss, ev.Logsource)
+		}
+	}
+	for _, ls := range lss {
+		first.Warm(ls)
+	}
+	data := first.AppendSets(nil)
+	for _, kept := range []bool{false, true} {
+		name := "built"
+		if kept {
+			name = "kept"
+		}
+		b.Run(name, func(b *testing.B) {
+			var cpu time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				e, _ := Compile(rules, Options{})
+				if kept && !e.UseSets(data) {
+					b.Fatal("sets refused")
+				}
+				runtime.GC()
+				c0 := cpuTime()
+				b.StartTimer()
+				for _, ls := range lss {
+					e.Warm(ls)
+				}
+				cpu += cpuTime() - c0
+			}
+			b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/engine")
+		})
+	}
 }
