@@ -2,7 +2,10 @@ package detect
 
 import (
 	"encoding/binary"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/vigil-sec/vigil/event"
@@ -173,18 +176,28 @@ func (e *Engine) routeFast(idx []int32, all bool) *routeFast {
 	for _, r := range idx {
 		walk(&e.progs[r])
 	}
+	var todo []setJob
+	need := func(f int32, atoms []int32, dst **literalSet) {
+		key := setKey(f, atoms)
+		if ls := e.knownSet(key); ls != nil {
+			*dst = ls
+			return
+		}
+		todo = append(todo, setJob{f: f, atoms: atoms, key: key, dst: dst})
+	}
 	for f, atoms := range atomsOf {
 		if len(atoms) > 0 {
-			rf.sets[f] = e.sharedSet(int32(f), atoms)
+			need(int32(f), atoms, &rf.sets[f])
 		}
 	}
+	if len(kwAtoms) > 0 {
+		need(-1, kwAtoms, &rf.keywords)
+	}
+	e.buildSets(todo)
 	for _, cf := range fp.commons {
 		if rf.sets[cf.slot] != nil {
 			rf.commons = append(rf.commons, cf)
 		}
-	}
-	if len(kwAtoms) > 0 {
-		rf.keywords = e.sharedSet(-1, kwAtoms)
 	}
 	for _, r := range fp.always {
 		if _, in := slices.BinarySearch(idx, r); in {
@@ -463,11 +476,10 @@ func (e *Engine) candidates(idx []int32, rf *routeFast, sc *scratch) []int32 {
 	return c
 }
 
-// sharedSet returns the literal set of field f (-1: the keywords) over
-// atoms, literal atoms of that field (or keyword atoms), built from their
-// patterns in that order unless a route built it before.
-func (e *Engine) sharedSet(f int32, atoms []int32) *literalSet {
-	key := setKey(f, atoms)
+// knownSet returns the literal set of key that a route built before, or
+// that UseSets gave; nil when there is none. Routes whose rules read a
+// field alike share its set.
+func (e *Engine) knownSet(key string) *literalSet {
 	if ls, ok := e.fast.sets[key]; ok {
 		return ls
 	}
@@ -476,20 +488,68 @@ func (e *Engine) sharedSet(f int32, atoms []int32) *literalSet {
 		e.fast.stats.bytes += ls.size()
 		return ls
 	}
-	e.fast.built++
-	b := literalSetBuilder{keywords: f < 0}
-	for _, id := range atoms {
-		a := &e.atoms[id]
-		for j := range a.values {
-			for k := range a.values[j].pats {
-				b.add(&a.values[j].pats[k], e.fast.valAt[id]+int32(j))
+	return nil
+}
+
+// setJob is a literal set a route needs that no route built before: of
+// field f (-1: the keywords) over atoms, literal atoms of that field (or
+// keyword atoms), its patterns added in that order.
+type setJob struct {
+	f     int32
+	atoms []int32
+	key   string
+	dst   **literalSet
+}
+
+// buildSets builds the sets of todo, side by side when the process may
+// use several cores: a route's first event otherwise holds the router's
+// lock (and the other workers that need a route) while its sets are built
+// one after another, a few hundred milliseconds for process_creation.
+// Building reads only what compilation fixed.
+func (e *Engine) buildSets(todo []setJob) {
+	build := func(j *setJob) {
+		b := literalSetBuilder{keywords: j.f < 0}
+		for _, id := range j.atoms {
+			a := &e.atoms[id]
+			for v := range a.values {
+				for k := range a.values[v].pats {
+					b.add(&a.values[v].pats[k], e.fast.valAt[id]+int32(v))
+				}
 			}
 		}
+		*j.dst = b.build()
 	}
-	ls := b.build()
-	e.fast.sets[key] = ls
-	e.fast.stats.bytes += ls.size()
-	return ls
+	workers := min(runtime.GOMAXPROCS(0), len(todo))
+	if workers <= 1 {
+		for i := range todo {
+			build(&todo[i])
+		}
+	} else {
+		// The largest first, so that no core is left with a big one at
+		// the end.
+		order := make([]*setJob, len(todo))
+		for i := range todo {
+			order[i] = &todo[i]
+		}
+		slices.SortStableFunc(order, func(a, b *setJob) int { return len(b.atoms) - len(a.atoms) })
+		var next atomic.Int32
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1)) - 1; i < len(order); i = int(next.Add(1)) - 1 {
+					build(order[i])
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	for _, j := range todo {
+		e.fast.sets[j.key] = *j.dst
+		e.fast.stats.bytes += (*j.dst).size()
+		e.fast.built++
+	}
 }
 
 // setKey names the set of field f over atoms, whatever their order.
