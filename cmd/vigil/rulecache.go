@@ -147,26 +147,35 @@ func (c *ruleCache) save() error {
 	if !c.dirty && len(c.used) == len(c.old) {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".rules-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(encodeRuleCache(c.used, c.key))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), c.path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := replaceFile(c.path, encodeRuleCache(c.used, c.key)); err != nil {
 		return err
 	}
 	c.old, c.dirty = c.used, false
 	return nil
+}
+
+// replaceFile writes data to a new file in path's directory (made if
+// missing) and renames it over path: a reader, or a mapping of the old
+// file, never sees half of it.
+func replaceFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 // The cache file: magic, key, entries (path, size, time, rules), and a
@@ -294,22 +303,5 @@ func (c *ruleCache) saveSets(e *detect.Engine) error {
 	if c == nil || e.SetsBuilt() == 0 {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".sets-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(e.AppendSets(c.setsHeader()))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), c.setsPath())
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return replaceFile(c.setsPath(), e.AppendSets(c.setsHeader()))
 }
