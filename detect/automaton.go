@@ -85,7 +85,11 @@ func newAnchoredAutomaton(lits []string, anchors []uint8, outputs [][]int32) *au
 	// The trie first, sparse: a dense row a state from the start cost
 	// memory in proportion to states × classes, a table's worth again.
 	nc := int(n)
-	b := newTrieBuilder(nc)
+	size := 1
+	for _, l := range lits {
+		size += len(l) + 2 // the anchors
+	}
+	b := newTrieBuilder(nc, size)
 	var syms []uint16
 	for i, l := range lits {
 		a.maxLit = max(a.maxLit, len(l))

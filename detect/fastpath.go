@@ -2,7 +2,10 @@ package detect
 
 import (
 	"encoding/binary"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/vigil-sec/vigil/event"
@@ -26,7 +29,12 @@ type fastPath struct {
 	// (setKey): routes whose rules read a field alike share its set (the
 	// process_creation rules' CommandLine set serves Sysmon and Security
 	// events). Guarded by the router's lock.
-	sets    map[string]*literalSet
+	sets map[string]*literalSet
+	// stored are sets UseSets gave, by key, not taken by a route yet;
+	// built counts the sets routes built (setcache.go). Guarded by the
+	// router's lock too.
+	stored  map[string]storedSet
+	built   int
 	valAt   []int32   // by atom: its first ref (its values' refs follow)
 	proxy   []int32   // by regexp atom: its proxy literal atom, or -1 (regexlit.go)
 	trigger [][]int32 // by atom: the rules it triggers
@@ -127,15 +135,17 @@ type routeFast struct {
 }
 
 // routeFast works out the routeFast of the rules idx (ascending); all
-// when idx is every rule, serving logsources of any route.
+// when idx is every rule, serving logsources of any route. It first lists
+// the literal atoms each field's set holds (in the order the route's rules
+// name them), and only a set no route built before is then filled with
+// their patterns and built (sharedSet): the big sets (CommandLine, Image)
+// serve several routes.
 func (e *Engine) routeFast(idx []int32, all bool) *routeFast {
 	fp := &e.fast
 	rf := &routeFast{sets: make([]*literalSet, len(e.fields)), all: all}
-	fields := make([]*literalSetBuilder, len(e.fields))
 	atomsOf := make([][]int32, len(e.fields))
 	var kwAtoms []int32
-	kw := literalSetBuilder{keywords: true}
-	seen := make(map[int32]bool)
+	seen := make([]bool, len(e.atoms))
 	var addAtom func(id int32)
 	addAtom = func(id int32) {
 		if seen[id] {
@@ -145,24 +155,12 @@ func (e *Engine) routeFast(idx []int32, all bool) *routeFast {
 		if int(id) < len(fp.proxy) && fp.proxy[id] >= 0 {
 			addAtom(fp.proxy[id])
 		}
-		a := &e.atoms[id]
-		b := &kw
 		switch fp.kind[id] {
 		case fieldAtom:
-			if fields[a.field] == nil {
-				fields[a.field] = &literalSetBuilder{}
-			}
-			b = fields[a.field]
-			atomsOf[a.field] = append(atomsOf[a.field], id)
+			f := e.atoms[id].field
+			atomsOf[f] = append(atomsOf[f], id)
 		case keywordAtom:
 			kwAtoms = append(kwAtoms, id)
-		default:
-			return
-		}
-		for j := range a.values {
-			for k := range a.values[j].pats {
-				b.add(&a.values[j].pats[k], fp.valAt[id]+int32(j))
-			}
 		}
 	}
 	var walk func(n *node)
@@ -178,18 +176,28 @@ func (e *Engine) routeFast(idx []int32, all bool) *routeFast {
 	for _, r := range idx {
 		walk(&e.progs[r])
 	}
-	for f, b := range fields {
-		if b != nil {
-			rf.sets[f] = e.sharedSet(int32(f), b, atomsOf[f])
+	var todo []setJob
+	need := func(f int32, atoms []int32, dst **literalSet) {
+		key := setKey(f, atoms)
+		if ls := e.knownSet(key); ls != nil {
+			*dst = ls
+			return
+		}
+		todo = append(todo, setJob{f: f, atoms: atoms, key: key, dst: dst})
+	}
+	for f, atoms := range atomsOf {
+		if len(atoms) > 0 {
+			need(int32(f), atoms, &rf.sets[f])
 		}
 	}
+	if len(kwAtoms) > 0 {
+		need(-1, kwAtoms, &rf.keywords)
+	}
+	e.buildSets(todo)
 	for _, cf := range fp.commons {
 		if rf.sets[cf.slot] != nil {
 			rf.commons = append(rf.commons, cf)
 		}
-	}
-	if !kw.empty() {
-		rf.keywords = e.sharedSet(-1, &kw, kwAtoms)
 	}
 	for _, r := range fp.always {
 		if _, in := slices.BinarySearch(idx, r); in {
@@ -468,17 +476,80 @@ func (e *Engine) candidates(idx []int32, rf *routeFast, sc *scratch) []int32 {
 	return c
 }
 
-// sharedSet returns the literal set of field f (-1: the keywords) over
-// atoms, built by b unless a route built it before.
-func (e *Engine) sharedSet(f int32, b *literalSetBuilder, atoms []int32) *literalSet {
-	key := setKey(f, atoms)
+// knownSet returns the literal set of key that a route built before, or
+// that UseSets gave; nil when there is none. Routes whose rules read a
+// field alike share its set.
+func (e *Engine) knownSet(key string) *literalSet {
 	if ls, ok := e.fast.sets[key]; ok {
 		return ls
 	}
-	ls := b.build()
-	e.fast.sets[key] = ls
-	e.fast.stats.bytes += ls.size()
-	return ls
+	if ls := e.takeStored(key); ls != nil {
+		e.fast.sets[key] = ls
+		e.fast.stats.bytes += ls.size()
+		return ls
+	}
+	return nil
+}
+
+// setJob is a literal set a route needs that no route built before: of
+// field f (-1: the keywords) over atoms, literal atoms of that field (or
+// keyword atoms), its patterns added in that order.
+type setJob struct {
+	f     int32
+	atoms []int32
+	key   string
+	dst   **literalSet
+}
+
+// buildSets builds the sets of todo, side by side when the process may
+// use several cores: a route's first event otherwise holds the router's
+// lock (and the other workers that need a route) while its sets are built
+// one after another, a few hundred milliseconds for process_creation.
+// Building reads only what compilation fixed.
+func (e *Engine) buildSets(todo []setJob) {
+	build := func(j *setJob) {
+		b := literalSetBuilder{keywords: j.f < 0}
+		for _, id := range j.atoms {
+			a := &e.atoms[id]
+			for v := range a.values {
+				for k := range a.values[v].pats {
+					b.add(&a.values[v].pats[k], e.fast.valAt[id]+int32(v))
+				}
+			}
+		}
+		*j.dst = b.build()
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(todo))
+	if workers <= 1 {
+		for i := range todo {
+			build(&todo[i])
+		}
+	} else {
+		// The largest first, so that no core is left with a big one at
+		// the end.
+		order := make([]*setJob, len(todo))
+		for i := range todo {
+			order[i] = &todo[i]
+		}
+		slices.SortStableFunc(order, func(a, b *setJob) int { return len(b.atoms) - len(a.atoms) })
+		var next atomic.Int32
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1)) - 1; i < len(order); i = int(next.Add(1)) - 1 {
+					build(order[i])
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	for _, j := range todo {
+		e.fast.sets[j.key] = *j.dst
+		e.fast.stats.bytes += (*j.dst).size()
+		e.fast.built++
+	}
 }
 
 // setKey names the set of field f over atoms, whatever their order.

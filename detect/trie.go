@@ -56,7 +56,11 @@ func newTrie(lits []string, outputs [][]int32, rev bool) *trie {
 	// While building, the root has a dense row and other nodes a list of
 	// children sorted by class (first child, next sibling): memory in
 	// proportion to the nodes, not to nodes × classes.
-	b := newTrieBuilder(n)
+	size := 1
+	for _, l := range lits {
+		size += len(l)
+	}
+	b := newTrieBuilder(n, size)
 	for i, l := range lits {
 		s := int32(0)
 		for j := 0; j < len(l); j++ {
@@ -119,8 +123,18 @@ type trieBuilder struct {
 	own        [][]int32
 }
 
-func newTrieBuilder(classes int) *trieBuilder {
-	return &trieBuilder{root: make([]int32, classes), first: []int32{0}, sib: []int32{0}, label: []uint16{0}, own: [][]int32{nil}}
+// newTrieBuilder returns an empty builder with room for nodes nodes (the
+// root included): a trie has at most a node a literal byte, and growing
+// the lists as they fill copied them over and over.
+func newTrieBuilder(classes, nodes int) *trieBuilder {
+	b := &trieBuilder{
+		root:  make([]int32, classes),
+		first: make([]int32, 1, nodes),
+		sib:   make([]int32, 1, nodes),
+		label: make([]uint16, 1, nodes),
+		own:   make([][]int32, 1, nodes),
+	}
+	return b
 }
 
 // child returns the child of s on class c, adding it if missing.

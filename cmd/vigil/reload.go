@@ -106,7 +106,15 @@ func (l *ruleLoader) refresh() bool {
 	changed := false
 	l.paths = l.rootPaths()
 	if l.builtin && l.builtinSet == nil {
-		l.builtinSet, l.builtinErr = l.loadBuiltin()
+		// The built-in rules are parsed beside the files (on another
+		// core when there is one): a start waits for the longer of the
+		// two, not for both.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			l.builtinSet, l.builtinErr = l.loadBuiltin()
+		}()
+		defer func() { <-done }()
 		changed = true
 	}
 	next := make(map[string]*ruleFile, len(l.files))

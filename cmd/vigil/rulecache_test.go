@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +147,82 @@ func TestScanRuleCacheFlag(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(home, "vigil", "rules", "*.bin")); len(files) != 1 {
 		t.Fatalf("cache files %q", files)
+	}
+}
+
+// A scan keeps the literal sets its routes built beside the rule cache; the
+// next scan of the same rules takes them (the file is not written again)
+// and gives the same alerts, and a damaged or foreign sets file is passed
+// over and written anew, the alerts still the same.
+func TestScanKeepsLiteralSets(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "cache")
+	t.Setenv("XDG_CACHE_HOME", home)
+	rules := filepath.Join(dir, "rules")
+	writeFile(t, filepath.Join(rules, "a.yml"), cacheRuleA)
+	writeFile(t, filepath.Join(rules, "c.yml"), `title: encoded command
+logsource: {product: windows}
+detection:
+  sel:
+    CommandLine|contains: [' -enc ', 'frombase64string']
+    Image|endswith: '\powershell.exe'
+  keywords: ['mimikatz']
+  condition: sel or keywords
+`)
+	input := filepath.Join(dir, "in.jsonl")
+	const sysmon = `"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1`
+	writeFile(t, input, `{`+sysmon+`,"Image":"a.exe"}`+"\n"+
+		`{`+sysmon+`,"Image":"C:\\Windows\\powershell.exe","CommandLine":"powershell -enc AAAA"}`+"\n"+
+		`{`+sysmon+`,"Image":"x.exe","CommandLine":"run MIMIKATZ now"}`+"\n"+
+		`{`+sysmon+`,"Image":"x.exe","CommandLine":"nothing"}`+"\n")
+	scan := func() string {
+		t.Helper()
+		out, stderr, code := runVigil(t, "scan", "--no-builtin-rules", "-o", "ndjson", "--rules", rules, input)
+		if code != 0 || strings.Contains(stderr, "not saved") {
+			t.Fatalf("scan: %d %s", code, stderr)
+		}
+		var rules []string
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var a struct {
+				Rule     struct{ Title string }
+				Count    int
+				Evidence []struct{ Line int }
+			}
+			if err := json.Unmarshal([]byte(l), &a); err != nil {
+				t.Fatalf("%v: %s", err, l)
+			}
+			rules = append(rules, fmt.Sprintf("%s×%d@%v", a.Rule.Title, a.Count, a.Evidence))
+		}
+		slices.Sort(rules)
+		return strings.Join(rules, "; ")
+	}
+	want := scan()
+	if strings.Count(want, "×") != 2 {
+		t.Fatalf("alerts %q: want cached A and encoded command", want)
+	}
+	sets, _ := filepath.Glob(filepath.Join(home, "vigil", "rules", "*.sets"))
+	if len(sets) != 1 {
+		t.Fatalf("sets files %q", sets)
+	}
+	first, err := os.ReadFile(sets[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	os.Chtimes(sets[0], old, old)
+	if got := scan(); got != want {
+		t.Errorf("with the kept sets: %q, first scan: %q", got, want)
+	}
+	if info, _ := os.Stat(sets[0]); !info.ModTime().Equal(old) {
+		t.Error("a scan that took every set wrote them again")
+	}
+	for _, bad := range [][]byte{first[:len(first)/2], append([]byte("x"), first[1:]...), nil} {
+		writeFile(t, sets[0], string(bad))
+		if got := scan(); got != want {
+			t.Errorf("with a sets file of %d damaged bytes: %q, want %q", len(bad), got, want)
+		}
+		if again, _ := os.ReadFile(sets[0]); string(again) != string(first) {
+			t.Errorf("damaged sets file not written anew (%d bytes, want %d)", len(again), len(first))
+		}
 	}
 }

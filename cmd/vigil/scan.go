@@ -75,6 +75,7 @@ that does not load is reported and counted, and stops it under --strict.
 	f.Duration("baseline-learning", baseline.DefaultLearning, "with --baseline, the learning period, in event time from the first event a model learns (0: flag from the start)")
 	f.String("suppress", "", "suppressions file (YAML): the signals its suppressions match raise no alert, and are counted")
 	f.String("cpuprofile", "", "write a Go CPU profile of the scan to this file")
+	f.String("memprofile", "", "write a Go heap profile (allocations) of the scan to this file when it ends")
 	f.Bool("timings", false, "print how long loading the rules and scanning took on standard error")
 	return cmd
 }
@@ -183,6 +184,10 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The literal sets an earlier scan of these rules built are taken
+	// from the cache instead of being built again.
+	release := rl.cache.useSets(rs.Engine)
+	defer release()
 	loaded, loadedCPU := time.Now(), processCPU()
 	if timings {
 		fmt.Fprintf(errOut, "rules: %d loaded in %.3f s (%.3f s CPU since the process started)\n", rs.Engine.Len(), loaded.Sub(start).Seconds(), processCPU().Seconds())
@@ -221,6 +226,14 @@ func runScan(cmd *cobra.Command, args []string) error {
 		stats.rejected, count(len(agg.alerts), "alert", "alerts"))
 	if err := printAlerts(cmd.OutOrStdout(), output, agg.sorted()); err != nil {
 		return err
+	}
+	if err := rl.cache.saveSets(rs.Engine); err != nil {
+		fmt.Fprintln(errOut, "literal sets not saved:", err)
+	}
+	if prof, _ := f.GetString("memprofile"); prof != "" {
+		if err := writeMemProfile(prof); err != nil {
+			return err
+		}
 	}
 	if timings {
 		el := time.Since(loaded).Seconds()
