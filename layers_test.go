@@ -20,6 +20,7 @@ var mayImport = map[string][]string{
 	"tenant":       {"event"},
 	"alert":        {"event", "rule"},
 	"rule":         {"event"},
+	"rule/pack":    {"event", "rule"},
 	"detect":       {"event", "rule"},
 	"bus":          {"event"},
 	"decode":       {"event", "decode"},
