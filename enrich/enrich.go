@@ -139,6 +139,9 @@ type Chain struct {
 	detectors []Enricher
 	others    []Enricher
 	fields    []string
+	// eager are the fields of the other enrichers: detectors run on every
+	// event anyway, so a rule reading their fields needs nothing more.
+	eager []string
 }
 
 // NewChain returns the chain of es; nil enrichers are left out.
@@ -153,6 +156,7 @@ func NewChain(es ...Enricher) *Chain {
 			c.detectors = append(c.detectors, e)
 		} else {
 			c.others = append(c.others, e)
+			c.eager = append(c.eager, e.Fields()...)
 		}
 		c.fields = append(c.fields, e.Fields()...)
 	}
@@ -185,14 +189,15 @@ func (c *Chain) Enrich(ev *event.Event, out *Result) {
 }
 
 // Reads reports whether d, the Dict of the fields rules read, names any
-// field the chain fills: then the whole chain runs before matching, on
-// every event; otherwise only the detectors do, and the others run for
-// events that raised a signal (their alert's origin and assets).
+// field the chain's non-detector enrichers fill: then the whole chain runs
+// before matching, on every event; otherwise only the detectors do (their
+// fields are always there), and the others run for events that raised a
+// signal (their alert's origin and assets).
 func (c *Chain) Reads(d *event.Dict) bool {
 	if c == nil || d == nil {
 		return false
 	}
-	for _, f := range c.fields {
+	for _, f := range c.eager {
 		if _, ok := d.ID(f); ok {
 			return true
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-sec/vigil/enrich/assets"
 	"github.com/vigil-sec/vigil/enrich/geoip"
 	"github.com/vigil-sec/vigil/enrich/indicators"
+	"github.com/vigil-sec/vigil/enrich/travel"
 	"github.com/vigil-sec/vigil/intel"
 )
 
@@ -34,8 +35,9 @@ type serveEnrichment struct {
 }
 
 type wsEnrichment struct {
-	intel *indicators.Enricher
-	chain *enrich.Chain
+	intel  *indicators.Enricher
+	travel *travel.Enricher // each workspace follows its own accounts
+	chain  *enrich.Chain
 }
 
 func newServeEnrichment(cfg *Config) (*serveEnrichment, error) {
@@ -82,8 +84,8 @@ func (e *serveEnrichment) workspace(ws string) *wsEnrichment {
 	if e.matchers != nil {
 		m = e.matchers(ws)
 	}
-	w = &wsEnrichment{intel: indicators.New(m)}
-	es := []enrich.Enricher{w.intel}
+	w = &wsEnrichment{intel: indicators.New(m), travel: newTravel(e.geo)}
+	es := []enrich.Enricher{w.intel, w.travel}
 	if e.geo != nil {
 		es = append(es, e.geo)
 	}
