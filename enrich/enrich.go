@@ -164,8 +164,9 @@ type Chain struct {
 	others    []Enricher
 	learners  []Learner
 	fields    []string
-	// eager are the fields of the enrichers other than learners: a rule
-	// reading one of them makes the whole chain run on every event.
+	// eager are the fields of the enrichers other than learners and
+	// detectors: a rule reading one of them makes the whole chain run on
+	// every event (detectors run on every event anyway).
 	eager []string
 	// signatures is the chain without its learners (Signatures).
 	signatures *Chain
@@ -179,16 +180,18 @@ func NewChain(es ...Enricher) *Chain {
 			continue
 		}
 		c.all = append(c.all, e)
+		_, learner := e.(Learner)
 		if _, ok := e.(Detector); ok {
 			c.detectors = append(c.detectors, e)
 		} else {
 			c.others = append(c.others, e)
+			if !learner {
+				c.eager = append(c.eager, e.Fields()...)
+			}
 		}
 		c.fields = append(c.fields, e.Fields()...)
-		if l, ok := e.(Learner); ok {
-			c.learners = append(c.learners, l)
-		} else {
-			c.eager = append(c.eager, e.Fields()...)
+		if learner {
+			c.learners = append(c.learners, e.(Learner))
 		}
 	}
 	c.signatures = c
@@ -260,8 +263,9 @@ func (c *Chain) Enrich(ev *event.Event, out *Result) {
 }
 
 // Reads reports whether d, the Dict of the fields rules read, names any
-// field the chain fills: then the whole chain runs before matching, on
-// every event; otherwise only the detectors do, and the others run for
+// field the chain's enrichers other than detectors and learners fill: then
+// the whole chain runs before matching, on every event; otherwise only the
+// detectors do (their fields are always there), and the others run for
 // events that raised a signal (their alert's origin and assets) or that a
 // learner wants. A learner's own fields do not count: it runs on every
 // event it wants anyway, and only those can carry its fields.

@@ -68,6 +68,14 @@ const (
 	AssetOwner
 	AssetEnvironment
 	AssetTags
+	// Travel between an account's successive successful sign-ins
+	// (enrich/travel): great-circle distance, the speed it implies, and the
+	// previous sign-in's country, address and time (RFC 3339).
+	TravelDistanceKm
+	TravelSpeedKmh
+	TravelPreviousCountry
+	TravelPreviousIP
+	TravelPreviousTime
 
 	NumCommon
 )
@@ -133,6 +141,11 @@ var commonNames = [NumCommon]string{
 	AssetOwner:                    "asset.owner",
 	AssetEnvironment:              "asset.environment",
 	AssetTags:                     "asset.tags",
+	TravelDistanceKm:              "vigil.travel.distance_km",
+	TravelSpeedKmh:                "vigil.travel.speed_kmh",
+	TravelPreviousCountry:         "vigil.travel.previous_country",
+	TravelPreviousIP:              "vigil.travel.previous_ip",
+	TravelPreviousTime:            "vigil.travel.previous_time",
 }
 
 var commonIDs = func() map[string]int {

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/vigil-sec/vigil/enrich"
 	"github.com/vigil-sec/vigil/enrich/assets"
 	"github.com/vigil-sec/vigil/enrich/geoip"
 	"github.com/vigil-sec/vigil/enrich/indicators"
+	"github.com/vigil-sec/vigil/enrich/travel"
 	"github.com/vigil-sec/vigil/intel"
 	"github.com/vigil-sec/vigil/intel/feed"
 )
@@ -38,6 +40,19 @@ func openGeoIP(paths []string) (*geoip.Enricher, error) {
 	return geoip.New(dbs...), nil
 }
 
+// newTravel returns the impossible-travel enricher, placing addresses with
+// geo when there is one (else with the country the source gave).
+func newTravel(geo *geoip.Enricher) *travel.Enricher {
+	o := travel.Options{}
+	if geo != nil {
+		o.Locate = func(a netip.Addr) (string, float64, float64, bool) {
+			r := geo.Locate(a)
+			return r.Country, r.Lat, r.Lon, r.HasLocation
+		}
+	}
+	return travel.New(o)
+}
+
 // loadScanIntel loads `vigil scan --intel` files (FILE or FORMAT:FILE,
 // the format guessed when not named, as `vigil intel import` does) into
 // one set, each file a feed named for its base name.
@@ -51,7 +66,9 @@ func loadScanIntel(files []string, problem func(intel.Problem)) (*intel.Set, int
 }
 
 // scanEnrichment builds `vigil scan`'s enrichment chain from its flags,
-// with more (the baselines) last; nil when none is given.
+// with more (the baselines) last. The impossible-travel enricher is always
+// in it (it needs no flag: the sign-in sources name the country
+// themselves; --geoip places the others).
 func scanEnrichment(intelFiles, geoFiles []string, assetsFile string, problem func(intel.Problem), more ...enrich.Enricher) (*enrich.Chain, int, error) {
 	var es []enrich.Enricher
 	n := 0
@@ -70,6 +87,7 @@ func scanEnrichment(intelFiles, geoFiles []string, assetsFile string, problem fu
 	if geo != nil {
 		es = append(es, geo)
 	}
+	es = append(es, newTravel(geo))
 	if assetsFile != "" {
 		inv, err := assets.Load(assetsFile)
 		if err != nil {
@@ -81,9 +99,6 @@ func scanEnrichment(intelFiles, geoFiles []string, assetsFile string, problem fu
 		if m != nil {
 			es = append(es, m)
 		}
-	}
-	if len(es) == 0 {
-		return nil, 0, nil
 	}
 	return enrich.NewChain(es...), n, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-sec/vigil/enrich/baseline"
 	"github.com/vigil-sec/vigil/enrich/geoip"
 	"github.com/vigil-sec/vigil/enrich/indicators"
+	"github.com/vigil-sec/vigil/enrich/travel"
 	"github.com/vigil-sec/vigil/intel"
 	"github.com/vigil-sec/vigil/store"
 )
@@ -49,6 +50,7 @@ type serveEnrichment struct {
 
 type wsEnrichment struct {
 	intel    *indicators.Enricher
+	travel   *travel.Enricher   // each workspace follows its own accounts
 	assets   *assets.Enricher   // nil: no inventory anywhere
 	baseline *baseline.Enricher // nil: no baselines
 	chain    *enrich.Chain
@@ -156,8 +158,8 @@ func (e *serveEnrichment) workspace(ws string) *wsEnrichment {
 	if e.matchers != nil {
 		m = e.matchers(ws)
 	}
-	w = &wsEnrichment{intel: indicators.New(m)}
-	es := []enrich.Enricher{w.intel}
+	w = &wsEnrichment{intel: indicators.New(m), travel: newTravel(e.geo)}
+	es := []enrich.Enricher{w.intel, w.travel}
 	if e.geo != nil {
 		es = append(es, e.geo)
 	}

@@ -54,7 +54,8 @@ type captured struct {
 	errorCode, failureReason, resultType, resultDesc     string
 	result, operation, activityName, category, userAgent string
 	tenant                                               string
-	audit                                                bool // a directoryAudit marker was seen
+	country                                              string // Entra's own location of the sign-in
+	audit                                                bool   // a directoryAudit marker was seen
 	top                                                  uint8
 }
 
@@ -199,6 +200,8 @@ func (c *captured) slot(name []byte) *string {
 		return &c.userAgent
 	case "tenantId":
 		return &c.tenant
+	case "location.countryOrRegion":
+		return &c.country
 	}
 	return nil
 }
@@ -245,6 +248,9 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		com[event.EventAction] = cmp.Or(c.operation, "Sign-in activity")
 		com[event.EventCode] = cmp.Or(c.errorCode, numeric(c.resultType))
 		com[event.EventOutcome] = signInOutcome(c.errorCode, c.resultType)
+		// Entra locates each sign-in itself (alpha-2, as GeoIP gives
+		// it); GeoIP enrichment leaves a field a source filled as it is.
+		com[event.SourceGeoCountryISOCode] = c.country
 	} else {
 		ev.Logsource = event.Logsource{Product: "azure", Service: "auditlogs"}
 		com[event.EventCategory] = "iam"

@@ -176,3 +176,22 @@ func FuzzDecode(f *testing.F) {
 }
 
 func TestRegistered(t *testing.T) { dectest.Registered[*Decoder](t, Format) }
+
+// Entra's own location of a sign-in gives source.geo.country_iso_code (in
+// both shapes); audit records have none.
+func TestSignInCountry(t *testing.T) {
+	for _, c := range []struct{ rec, want string }{
+		{`{"createdDateTime":"2026-12-01T10:00:00Z","userPrincipalName":"bob@contoso.example","ipAddress":"203.0.113.9","status":{"errorCode":0},"location":{"city":"Lyon","countryOrRegion":"FR"}}`, "FR"},
+		{`{"time":"2026-12-01T10:00:00Z","category":"SignInLogs","operationName":"Sign-in activity","properties":{"userPrincipalName":"bob@contoso.example","location":{"countryOrRegion":"JP"}}}`, "JP"},
+		{`{"activityDateTime":"2026-12-01T10:00:00Z","activityDisplayName":"Add user","location":{"countryOrRegion":"FR"}}`, ""},
+	} {
+		var ev event.Event
+		ev.Fields.Bind(event.NewDict())
+		if err := New().Decode([]byte(c.rec), &ev); err != nil {
+			t.Fatalf("%s: %v", c.rec, err)
+		}
+		if got := ev.Common[event.SourceGeoCountryISOCode]; got != c.want {
+			t.Errorf("%s: country %q, want %q", c.rec, got, c.want)
+		}
+	}
+}

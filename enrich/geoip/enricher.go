@@ -144,6 +144,24 @@ func (e *Enricher) lookup(a netip.Addr, dbs *databases, c *cache) Record {
 	return slot.rec
 }
 
+// Locate merges the databases' records of a, without the per-worker
+// cache: for enrichers that look up a few addresses of their own (the
+// travel enricher, on successful sign-ins only).
+func (e *Enricher) Locate(a netip.Addr) Record {
+	var rec Record
+	for _, db := range e.dbs.Load().list {
+		r, ok, err := db.Lookup(a)
+		if err != nil {
+			e.fails.Add(1)
+			continue
+		}
+		if ok {
+			merge(&rec, r)
+		}
+	}
+	return rec
+}
+
 // merge fills the parts of dst that are unknown from r.
 func merge(dst *Record, r Record) {
 	if dst.Country == "" {
