@@ -34,9 +34,11 @@ func newDemoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Serve vigil and replay a built-in multi-source sample, so you see alerts at once",
 		Long: `Start vigil as "vigil serve" does, create the workspace "demo" with an admin
-key, and replay a small built-in sample (Windows events, an sshd auth log and
-AWS CloudTrail records) through the HTTP ingest API. It prints the key and a
-curl line to read the alerts, then keeps serving until interrupted.
+key, and replay a small built-in sample (Windows events, an sshd auth log,
+AWS CloudTrail records, a SQL Server audit log, a web server access log and
+AWS VPC flow logs) through the HTTP ingest API. It prints the alerts it
+raised, the key and a curl line to read them, then keeps serving until
+interrupted.
 
 Without --data-dir (or VIGIL_DATA_DIR, or data-dir in the config file) the
 demo runs in a fresh temporary directory, removed at exit. With one, the data
@@ -104,7 +106,7 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	sent, err := replayDemo(ctx, s.URL(), secret)
+	sent, sources, err := replayDemo(ctx, s.URL(), secret)
 	if err != nil {
 		return err
 	}
@@ -119,10 +121,10 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "\nvigil demo is running at %s (data in %s)\n\n", s.URL(), cfg.DataDir)
 	if before > 0 && after == before {
-		fmt.Fprintf(out, "The sample (%d records from 3 sources) was already stored in this data directory;\n"+
-			"sent again with the same Idempotency-Keys, nothing was stored twice. %d alerts:\n", sent, len(alerts))
+		fmt.Fprintf(out, "The sample (%d records from %d sources) was already stored in this data directory;\n"+
+			"sent again with the same Idempotency-Keys, nothing was stored twice. %d alerts:\n", sent, sources, len(alerts))
 	} else {
-		fmt.Fprintf(out, "Replayed %d records from 3 sources; %d alerts so far:\n", sent, len(alerts))
+		fmt.Fprintf(out, "Replayed %d records from %d sources; %d alerts so far:\n", sent, sources, len(alerts))
 	}
 	for _, g := range groupAlerts(alerts) {
 		fmt.Fprintf(out, "  %-8s %3d× %s", g.severity, g.events, g.title)
@@ -186,15 +188,15 @@ func storedRecords(ctx context.Context, db store.Store) (int64, error) {
 	return n, nil
 }
 
-// replayDemo posts every built-in sample file to the ingest API. A file is
-// named <source>.<format>.<ext>; the extension picks the content type.
-func replayDemo(ctx context.Context, base, key string) (int, error) {
+// replayDemo posts every built-in sample file to the ingest API and returns
+// the records accepted and the files (sources) sent. A file is named
+// <source>.<format>.<ext>; the extension picks the content type.
+func replayDemo(ctx context.Context, base, key string) (total, sources int, err error) {
 	names, err := fs.Glob(content.Demo, "demo/*")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	sort.Strings(names)
-	total := 0
 	for _, n := range names {
 		parts := strings.Split(path.Base(n), ".")
 		if len(parts) != 3 {
@@ -202,13 +204,13 @@ func replayDemo(ctx context.Context, base, key string) (int, error) {
 		}
 		data, err := content.Demo.ReadFile(n)
 		if err != nil {
-			return total, err
+			return total, sources, err
 		}
 		ctype := map[string]string{"jsonl": "application/x-ndjson", "json": "application/json", "log": "text/plain"}[parts[2]]
 		url := fmt.Sprintf("%s/api/v1/ingest?source=%s&format=%s", base, parts[0], parts[1])
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(data))
 		if err != nil {
-			return total, err
+			return total, sources, err
 		}
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Content-Type", ctype)
@@ -218,20 +220,21 @@ func replayDemo(ctx context.Context, base, key string) (int, error) {
 		req.Header.Set("Idempotency-Key", "vigil-demo:"+path.Base(n)+":"+hex.EncodeToString(sum[:12]))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return total, fmt.Errorf("replay %s: %w", n, err)
+			return total, sources, fmt.Errorf("replay %s: %w", n, err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusAccepted {
-			return total, fmt.Errorf("replay %s: %s: %s", n, resp.Status, body)
+			return total, sources, fmt.Errorf("replay %s: %s: %s", n, resp.Status, body)
 		}
 		var r struct {
 			Accepted int `json:"accepted"`
 		}
 		_ = json.Unmarshal(body, &r)
 		total += r.Accepted
+		sources++
 	}
-	return total, nil
+	return total, sources, nil
 }
 
 // waitForAlerts waits until the replayed batches have left the bus (stored,
