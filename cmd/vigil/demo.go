@@ -23,6 +23,7 @@ import (
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/content"
+	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/tenant"
 )
@@ -34,9 +35,11 @@ func newDemoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Serve vigil and replay a built-in multi-source sample, so you see alerts at once",
 		Long: `Start vigil as "vigil serve" does, create the workspace "demo" with an admin
-key, and replay a small built-in sample (Windows events, an sshd auth log and
-AWS CloudTrail records) through the HTTP ingest API. It prints the key and a
-curl line to read the alerts, then keeps serving until interrupted.
+key, and replay a small built-in sample (Windows events, an sshd auth log,
+AWS CloudTrail records, a SQL Server audit log, a web server access log and
+AWS VPC flow logs) through the HTTP ingest API. It prints the alerts it
+raised, the key and a curl line to read them, then keeps serving until
+interrupted.
 
 Without --data-dir (or VIGIL_DATA_DIR, or data-dir in the config file) the
 demo runs in a fresh temporary directory, removed at exit. With one, the data
@@ -104,7 +107,7 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	sent, err := replayDemo(ctx, s.URL(), secret)
+	sent, sources, err := replayDemo(ctx, s.URL(), secret, func(ctx context.Context) error { return waitDrained(ctx, s) })
 	if err != nil {
 		return err
 	}
@@ -119,13 +122,21 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "\nvigil demo is running at %s (data in %s)\n\n", s.URL(), cfg.DataDir)
 	if before > 0 && after == before {
-		fmt.Fprintf(out, "The sample (%d records from 3 sources) was already stored in this data directory;\n"+
-			"sent again with the same Idempotency-Keys, nothing was stored twice. %d alerts:\n", sent, len(alerts))
+		fmt.Fprintf(out, "The sample (%d records from %d sources) was already stored in this data directory;\n"+
+			"sent again with the same Idempotency-Keys, nothing was stored twice. %d alerts:\n", sent, sources, len(alerts))
 	} else {
-		fmt.Fprintf(out, "Replayed %d records from 3 sources; %d alerts so far:\n", sent, len(alerts))
+		fmt.Fprintf(out, "Replayed %d records from %d sources; %d alerts so far:\n", sent, sources, len(alerts))
 	}
-	for _, g := range groupAlerts(alerts) {
-		fmt.Fprintf(out, "  %-8s %3d× %s", g.severity, g.events, g.title)
+	groups := groupAlerts(alerts, alertSources(ctx, s.store, alerts))
+	source := "\x00"
+	for _, g := range groups {
+		if g.source != source {
+			source = g.source
+			if source != "" {
+				fmt.Fprintf(out, "  %s\n", source)
+			}
+		}
+		fmt.Fprintf(out, "    %-8s %3d× %s", g.severity, g.events, g.title)
 		if g.alerts > 1 {
 			fmt.Fprintf(out, " (%d alerts: one per %s)", g.alerts, g.per)
 		}
@@ -186,15 +197,21 @@ func storedRecords(ctx context.Context, db store.Store) (int64, error) {
 	return n, nil
 }
 
-// replayDemo posts every built-in sample file to the ingest API. A file is
-// named <source>.<format>.<ext>; the extension picks the content type.
-func replayDemo(ctx context.Context, base, key string) (int, error) {
+// replayDemo posts every built-in sample file to the ingest API, in name
+// order, and returns the records accepted and the files (sources) sent. A
+// file is named <source>.<format>.<ext>; the extension picks the content
+// type. After each file it calls drained, which waits until the pipeline
+// has processed it: the correlator drops matches more than a couple of
+// minutes (in event time) behind the latest it has seen in the workspace,
+// so the files must reach it one after another, in the order of their
+// times (content/demo/README.md), or a later file's events could make an
+// earlier one's too late to correlate.
+func replayDemo(ctx context.Context, base, key string, drained func(context.Context) error) (total, sources int, err error) {
 	names, err := fs.Glob(content.Demo, "demo/*")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	sort.Strings(names)
-	total := 0
 	for _, n := range names {
 		parts := strings.Split(path.Base(n), ".")
 		if len(parts) != 3 {
@@ -202,13 +219,13 @@ func replayDemo(ctx context.Context, base, key string) (int, error) {
 		}
 		data, err := content.Demo.ReadFile(n)
 		if err != nil {
-			return total, err
+			return total, sources, err
 		}
 		ctype := map[string]string{"jsonl": "application/x-ndjson", "json": "application/json", "log": "text/plain"}[parts[2]]
 		url := fmt.Sprintf("%s/api/v1/ingest?source=%s&format=%s", base, parts[0], parts[1])
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(data))
 		if err != nil {
-			return total, err
+			return total, sources, err
 		}
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Content-Type", ctype)
@@ -218,20 +235,53 @@ func replayDemo(ctx context.Context, base, key string) (int, error) {
 		req.Header.Set("Idempotency-Key", "vigil-demo:"+path.Base(n)+":"+hex.EncodeToString(sum[:12]))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return total, fmt.Errorf("replay %s: %w", n, err)
+			return total, sources, fmt.Errorf("replay %s: %w", n, err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusAccepted {
-			return total, fmt.Errorf("replay %s: %s: %s", n, resp.Status, body)
+			return total, sources, fmt.Errorf("replay %s: %s: %s", n, resp.Status, body)
 		}
 		var r struct {
 			Accepted int `json:"accepted"`
 		}
 		_ = json.Unmarshal(body, &r)
 		total += r.Accepted
+		sources++
+		if err := drained(ctx); err != nil {
+			return total, sources, fmt.Errorf("replay %s: %w", n, err)
+		}
 	}
-	return total, nil
+	return total, sources, nil
+}
+
+// waitDrained waits until the bus holds no batch the pipeline has not
+// acknowledged (a batch is acknowledged once its events and signals are
+// stored), on two reads 100 ms apart, since the stage feeds the correlator
+// just after it acknowledges. It waits at most 15 seconds: past that the
+// replay goes on, and only the order of the correlations' input is at risk.
+func waitDrained(ctx context.Context, s *server) error {
+	deadline := time.Now().Add(15 * time.Second)
+	empty := 0
+	for {
+		if lag, err := s.bus.Lag(ctx); err == nil && lag == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+		if empty == 2 || time.Now().After(deadline) {
+			return nil
+		}
+		wait := 20 * time.Millisecond
+		if empty == 1 {
+			wait = 100 * time.Millisecond
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // waitForAlerts waits until the replayed batches have left the bus (stored,
@@ -266,16 +316,39 @@ func waitForAlerts(ctx context.Context, s *server, events int) ([]alert.Alert, e
 	}
 }
 
-// alertGroup is the demo summary's line: the alerts of one rule.
+// alertGroup is the demo summary's line: the alerts of one rule, under
+// the source ("name (format)") their evidence came from.
 type alertGroup struct {
-	severity, title, per string
-	alerts, events       int
+	source, severity, title, per string
+	alerts, events               int
 }
 
-// groupAlerts folds the alerts of one rule into one line, in the order
-// the rules first appear, so that six invalid-user alerts (one per user
-// and address) read as one finding, not as six identical lines.
-func groupAlerts(as []alert.Alert) []alertGroup {
+// alertSources names, for each alert's rule, the source of the alert's
+// first evidence event as "name (format)", so that the summary reads one
+// source at a time rather than six stories interleaved. A rule whose
+// evidence cannot be read is left out (its line goes under no heading).
+func alertSources(ctx context.Context, db store.Store, as []alert.Alert) map[string]string {
+	out := map[string]string{}
+	for _, a := range as {
+		if _, done := out[a.Rule.ID]; done || len(a.Evidence) == 0 {
+			continue
+		}
+		id, err := event.ParseID(a.Evidence[0].EventID)
+		if err != nil {
+			continue
+		}
+		if se, err := db.Event(ctx, demoWorkspace, id); err == nil {
+			out[a.Rule.ID] = se.Source + " (" + se.Format + ")"
+		}
+	}
+	return out
+}
+
+// groupAlerts folds the alerts of one rule into one line, so that six
+// invalid-user alerts (one per user and address) read as one finding, not
+// as six identical lines. Lines are sorted by their rule's source (from
+// sources, by rule ID), then kept in the order the rules first appear.
+func groupAlerts(as []alert.Alert, sources map[string]string) []alertGroup {
 	var out []alertGroup
 	at := map[string]int{}
 	for _, a := range as {
@@ -283,7 +356,7 @@ func groupAlerts(as []alert.Alert) []alertGroup {
 		if !ok {
 			i = len(out)
 			at[a.Rule.ID] = i
-			out = append(out, alertGroup{severity: a.Severity.String(), title: a.Rule.Title})
+			out = append(out, alertGroup{source: sources[a.Rule.ID], severity: a.Severity.String(), title: a.Rule.Title})
 		}
 		out[i].alerts++
 		out[i].events += int(a.Count)
@@ -302,6 +375,7 @@ func groupAlerts(as []alert.Alert) []alertGroup {
 			out[i].per = "dedup key" // entity-less alerts of one rule
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].source < out[j].source })
 	return out
 }
 

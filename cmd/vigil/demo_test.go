@@ -1,16 +1,24 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v4"
+
+	"github.com/vigil-sec/vigil/content"
 )
 
 // demoRun is a running `vigil demo`.
@@ -89,6 +97,23 @@ func demoCounts(t *testing.T, d *demoRun) (sources, alerts []string) {
 	return sources, alerts
 }
 
+// demoSampleFiles counts the sample files the demo replays: those named
+// <source>.<format>.<ext> (content/demo/README.md).
+func demoSampleFiles(t *testing.T) int {
+	t.Helper()
+	names, err := fs.Glob(content.Demo, "demo/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, name := range names {
+		if len(strings.Split(path.Base(name), ".")) == 3 {
+			n++
+		}
+	}
+	return n
+}
+
 // TestDemoTwiceOnOneDataDir: a second demo on the same data directory
 // replays nothing twice (counts equal) and leaves one working demo admin
 // key (the first one revoked, not piled up beside it).
@@ -96,8 +121,16 @@ func TestDemoTwiceOnOneDataDir(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "demo-data")
 	first := startDemo(t, t.TempDir(), "--data-dir", data)
 	src1, al1 := demoCounts(t, first)
-	if len(src1) != 3 || len(al1) == 0 {
-		t.Fatalf("first demo: sources %v, alerts %v", src1, al1)
+	if n := demoSampleFiles(t); n != 6 || len(src1) != n || len(al1) == 0 {
+		t.Fatalf("first demo: %d sample files (want the 6 of content/demo/README.md), sources %v, alerts %v", n, src1, al1)
+	}
+	for _, s := range src1 {
+		if f := strings.Fields(s); f[len(f)-1] != "0" {
+			t.Errorf("the demo's sample has rejected records: source events rejected = %s", s)
+		}
+	}
+	if want := "from " + strconv.Itoa(len(src1)) + " sources"; !strings.Contains(first.out.String(), want) {
+		t.Errorf("the demo's summary does not say %q:\n%s", want, first.out.String())
 	}
 	first.stop(t)
 
@@ -217,13 +250,113 @@ func TestDemoAttacksFromSeveralCountries(t *testing.T) {
 	}
 	// The sample's events are of 26 November 2026.
 	getJSON(t, d.url+"/api/v1/threats/map?from=2026-11-20T00:00:00Z&to=2026-12-01T00:00:00Z", d.key, &m)
-	demo := map[string]bool{"DE": true, "JP": true, "FR": true, "BR": true} // content/demo/README.md
+	demo := map[string]bool{"DE": true, "JP": true, "FR": true, "BR": true, "NL": true, "CA": true, "FI": true} // content/demo/README.md
 	for _, c := range m.Countries {
 		if !demo[c.Country] || c.Numeric == "" || c.Alerts == 0 {
-			t.Errorf("map country %+v: want one of the demo's (DE, JP, FR, BR) with its numeric id", c)
+			t.Errorf("map country %+v: want one of the demo's (DE, JP, FR, BR, NL, CA, FI) with its numeric id", c)
 		}
 	}
 	if len(m.Countries) < 3 {
 		t.Errorf("the demo's map shows %d countries, want at least 3: %+v", len(m.Countries), m.Countries)
+	}
+}
+
+// ruleFamilies maps the id of every rule of vigil's own pack to its family,
+// the prefix of the file that holds it (sql_injection.yml: sql).
+func ruleFamilies(t *testing.T) map[string]string {
+	t.Helper()
+	names, err := fs.Glob(content.Rules, "rules/*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fam := map[string]string{}
+	for _, n := range names {
+		base := path.Base(n)
+		if strings.HasSuffix(base, ".tests.yml") {
+			continue
+		}
+		data, err := content.Rules.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix, _, _ := strings.Cut(base, "_")
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		for {
+			var doc struct {
+				ID string `yaml:"id"`
+			}
+			if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", n, err)
+			}
+			if doc.ID != "" {
+				fam[doc.ID] = prefix
+			}
+		}
+	}
+	return fam
+}
+
+// TestDemoRaisesEveryFamily: the demo shows alerts of every family of
+// vigil's rule pack it has a source for, and the ones content/demo/README.md
+// says its SQL, web and flow-log sources raise.
+func TestDemoRaisesEveryFamily(t *testing.T) {
+	fam := ruleFamilies(t)
+	d := startDemo(t, t.TempDir())
+	defer d.stop(t)
+	byFamily := map[string][]string{}
+	titles := map[string]bool{}
+	for _, a := range listAlerts(t, d.url, d.key) {
+		f, ok := fam[a.Rule.ID]
+		if !ok {
+			t.Errorf("alert %q: its rule %s is not in content/rules", a.Rule.Title, a.Rule.ID)
+			continue
+		}
+		byFamily[f] = append(byFamily[f], a.Rule.Title)
+		titles[a.Rule.Title] = true
+	}
+	for _, f := range []struct{ prefix, name string }{
+		{"sql", "SQL threats"},
+		{"web", "web attacks"},
+		{"network", "network flows"},
+		{"ssh", "SSH brute force"},
+		{"aws", "cloud (AWS)"},
+		{"windows", "Windows"},
+	} {
+		if len(byFamily[f.prefix]) == 0 {
+			t.Errorf("the demo raises no %s alert (rules %s_*); alerts by family: %v", f.name, f.prefix, byFamily)
+		}
+	}
+	// The summary reads one source at a time: a heading "name (format)"
+	// for each sample file, the source's alerts under it.
+	names, _ := fs.Glob(content.Demo, "demo/*")
+	for _, n := range names {
+		if p := strings.Split(path.Base(n), "."); len(p) == 3 && !strings.Contains(d.out.String(), "\n  "+p[0]+" ("+p[1]+")\n") {
+			t.Errorf("the demo's summary has no heading for the source %s (%s):\n%s", p[0], p[1], d.out.String())
+		}
+	}
+	for _, want := range []string{
+		"Potential SQL Injection",
+		"A Possible Vulnerability to SQL Injection",
+		"Logon Activity from a Potentially Harmful Application",
+		"Suspected Brute Force Attack",
+		"Suspected Successful Brute Force Attack",
+		"Shell Execution from SQL",
+		"SQL Injection in a Web Request",
+		"Cross-Site Scripting in a Web Request",
+		"Path Traversal in a Web Request",
+		"Burst of Not Found Responses to One Source",
+		"Probing of Sensitive Paths from One Source",
+		"Vertical Port Scan",
+		"Management Port Reached from the Internet",
+		// Correlations of the first and last files: lost when the files
+		// reach the correlator out of time order.
+		"SSH Brute Force",
+		"Windows Logon After Brute Force",
+	} {
+		if !titles[want] {
+			t.Errorf("the demo raises no %q alert; alerts by family: %v", want, byFamily)
+		}
 	}
 }
