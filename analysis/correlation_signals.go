@@ -1,10 +1,12 @@
 package analysis
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/enrich"
 )
 
 // CorrelationSignals turns correlation hits into signals: one a
@@ -40,6 +42,26 @@ func (rs *Rules) CorrelationSignals(hits []detect.CorrelationHit, dst []alert.Si
 		}
 	}
 	return dst
+}
+
+// CorrelationOrigin is the origin of a correlation's signals: its first
+// address entity, placed by the workspace's chain (GeoIP) — a correlation
+// has no single event to take it from, but the address it is grouped by
+// is where its activity comes from. nil when it groups by no address.
+func CorrelationOrigin(chain *enrich.Chain, ents []alert.Entity) *alert.Origin {
+	for _, e := range ents {
+		if e.Type != alert.EntityIP {
+			continue
+		}
+		a, err := netip.ParseAddr(e.Value)
+		if err != nil {
+			continue
+		}
+		g := chain.Locate(a)
+		return &alert.Origin{IP: g.IP.String(), Scope: g.Scope, Country: g.Country, CountryName: g.CountryName,
+			City: g.City, Lat: g.Lat, Lon: g.Lon, ASN: g.ASN, ASOrg: g.ASOrg}
+	}
+	return nil
 }
 
 // entityType guesses what a group-by field holds from its name; a field it

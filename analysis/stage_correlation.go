@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/detect"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
@@ -58,7 +59,18 @@ func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Bat
 	var out []*store.Batch
 	tallies := map[string]*suppress.Tally{}
 	now := time.Now()
+	origins := map[string]*alert.Origin{} // by dedup key: one lookup an alert
 	for _, sig := range rs.CorrelationSignals(hits, nil) {
+		if s.cfg.Enrichers != nil {
+			o, ok := origins[sig.DedupKey]
+			if !ok {
+				o = CorrelationOrigin(s.enrichers(sig.Workspace), sig.Entities)
+				origins[sig.DedupKey] = o
+			}
+			sig.Origin = o
+		} else {
+			sig.Origin = CorrelationOrigin(nil, sig.Entities)
+		}
 		// Suppressions win over correlations too (by rule, entity or
 		// address; a correlation signal has no event for field ones).
 		if set := s.suppressions(sig.Workspace); set.Len() > 0 {

@@ -74,6 +74,11 @@ const (
 	ScopeReserved      = "reserved" // unspecified, 0/8, 240/4, broadcast, benchmarking
 )
 
+// Locator places an address without an event: the GeoIP enricher.
+type Locator interface {
+	Geo(a netip.Addr) Geo
+}
+
 // Match is an intelligence match on one of the event's observables.
 type Match struct {
 	Indicator *intel.Indicator // shared: never changed
@@ -279,4 +284,18 @@ func (c *Chain) Reads(d *event.Dict) bool {
 		}
 	}
 	return false
+}
+
+// Locate places a with the chain's first Locator (GeoIP); without one, only
+// the address and its scope are known. A nil chain knows no Locator.
+func (c *Chain) Locate(a netip.Addr) Geo {
+	if c != nil {
+		for _, e := range c.all {
+			if l, ok := e.(Locator); ok {
+				return l.Geo(a)
+			}
+		}
+	}
+	a = a.Unmap().WithZone("")
+	return Geo{IP: a, Scope: Scope(a)}
 }

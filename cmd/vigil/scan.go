@@ -215,7 +215,7 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if bar != nil {
 		bar.Wait()
 	}
-	agg.sup, agg.suppressed = sup, &stats.suppressed
+	agg.sup, agg.suppressed, agg.chain = sup, &stats.suppressed, chain
 	correlate(rs, stats.matches, agg)
 	if base != nil {
 		printBaselineStatus(errOut, base)
@@ -293,6 +293,7 @@ func correlate(rs *analysis.Rules, ms []detect.Match, agg *aggregator) {
 	}
 	hits = k.Flush(hits)
 	for _, s := range rs.CorrelationSignals(hits, nil) {
+		s.Origin = analysis.CorrelationOrigin(agg.chain, s.Entities)
 		if agg.sup.Len() > 0 && agg.suppressed.suppressSignal(agg.sup, s) {
 			continue
 		}
@@ -308,6 +309,8 @@ type aggregator struct {
 	// suppress the others), counted in suppressed.
 	sup        *suppress.Set
 	suppressed *suppressedCount
+	// chain places the address a correlation is grouped by (its origin).
+	chain *enrich.Chain
 }
 
 func newAggregator() *aggregator { return &aggregator{byKey: map[string]*alert.Alert{}} }

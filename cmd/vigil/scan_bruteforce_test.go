@@ -252,6 +252,10 @@ func TestScanWindowsLogonBruteForce(t *testing.T) {
 		if a.Rule.Title == "RDP/Windows Logon Brute Force" && (a.Rule.Outcome != "attempt" || a.Priority != 40) {
 			t.Errorf("fast brute force: outcome %q priority %d, want attempt and 40 (medium 30 + confidence high 10)", a.Rule.Outcome, a.Priority)
 		}
+		// A correlation's origin is the address it is grouped by.
+		if a.Type == "correlation" && (a.Origin == nil || a.Origin.IP != fast || a.Origin.Scope != "documentation") {
+			t.Errorf("fast brute force %q: origin %+v, want %s (documentation range)", a.Rule.Title, a.Origin, fast)
+		}
 	}
 	// The user who mistyped twice still has the per-event "Windows Logon
 	// Failure" (low) signals, but no brute-force correlation.

@@ -162,6 +162,23 @@ func (e *Enricher) Locate(a netip.Addr) Record {
 	return rec
 }
 
+// Geo places a as the enrichment step does an event's address: its scope,
+// and for a public address what the databases know of it. It serves
+// signals that name an address but have no event of their own
+// (correlations: enrich.Chain.Locate).
+func (e *Enricher) Geo(a netip.Addr) enrich.Geo {
+	a = a.Unmap().WithZone("")
+	g := enrich.Geo{IP: a, Scope: enrich.Scope(a)}
+	if g.Scope != enrich.ScopePublic {
+		return g
+	}
+	r := e.Locate(a)
+	g.Country, g.CountryName, g.City = r.Country, r.CountryName, r.City
+	g.Lat, g.Lon, g.HasLocation = r.Lat, r.Lon, r.HasLocation
+	g.ASN, g.ASOrg = r.ASN, r.ASOrg
+	return g
+}
+
 // merge fills the parts of dst that are unknown from r.
 func merge(dst *Record, r Record) {
 	if dst.Country == "" {
