@@ -326,6 +326,9 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 			return fmt.Errorf("alert %s in workspace %s: %w", id, workspace, err)
 		}
 		old := a.Status
+		if err := alert.CheckTransition(old, status); err != nil {
+			return fmt.Errorf("alert %s: %w: %w", id, store.ErrConflict, err)
+		}
 		now := db.now().UTC()
 		a.Status, a.Updated, a.Reason = status, now, reason
 		// The reason lives in the alert's document; json_remove keeps a
@@ -349,6 +352,21 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 	return a, nil
 }
 
+// sqlOpenStatuses is alert.OpenStatuses as an SQL list, "('new', 'active')":
+// the definition stays in package alert. The statuses are fixed words
+// without quotes, checked here once.
+var sqlOpenStatuses = func() string {
+	open := alert.OpenStatuses()
+	quoted := make([]string, len(open))
+	for i, s := range open {
+		if strings.ContainsAny(string(s), "'\\") {
+			panic("alert status " + string(s) + " cannot be written into SQL")
+		}
+		quoted[i] = "'" + string(s) + "'"
+	}
+	return "(" + strings.Join(quoted, ", ") + ")"
+}()
+
 // sqlOpenAlert finds the open alert of a dedup key seen last, leaving out
 // its evidence when full. The index is named: without statistics SQLite
 // would rather walk alerts_last_seen, which avoids a sort but reads every
@@ -356,5 +374,5 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 var sqlOpenAlert = `SELECT ` + strings.Replace(alertColumns, "evidence,",
 	"CASE WHEN evidence_n < "+strconv.Itoa(alert.MaxEvidence)+" THEN evidence END,", 1) + ` FROM alerts
 	INDEXED BY alerts_dedup
-	WHERE workspace = ? AND dedup_key = ? AND status IN ('new', 'active')
+	WHERE workspace = ? AND dedup_key = ? AND status IN ` + sqlOpenStatuses + `
 	ORDER BY last_seen DESC, id DESC LIMIT 1`
