@@ -316,7 +316,9 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 		return alert.Alert{}, fmt.Errorf("alert %s: status change without an actor: %w", id, store.ErrInvalid)
 	}
 	var a alert.Alert
+	changed := false
 	err := db.write(ctx, "set alert status", func(tx *sql.Tx) error {
+		changed = false
 		var err error
 		a, err = scanAlert(tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE workspace = ? AND id = ?`, workspace, id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -325,7 +327,7 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 		if err != nil {
 			return fmt.Errorf("alert %s in workspace %s: %w", id, workspace, err)
 		}
-		old := a.Status
+		old, oldReason := a.Status, a.Reason
 		if err := alert.CheckTransition(old, status); err != nil {
 			return fmt.Errorf("alert %s: %w: %w", id, store.ErrConflict, err)
 		}
@@ -339,6 +341,12 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 			string(status), nanos(now), string(reason), workspace, id); err != nil {
 			return fmt.Errorf("alert %s: set status: %w", id, err)
 		}
+		if old != status || oldReason != reason {
+			if err := appendChange(ctx, tx.StmtContext(ctx, db.st.insertAlertChange).ExecContext, &a, store.ChangeStatus, now); err != nil {
+				return err
+			}
+			changed = true
+		}
 		detail := string(old) + " -> " + string(status)
 		if reason != "" {
 			detail += " (" + string(reason) + ")"
@@ -348,6 +356,9 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 	})
 	if err != nil {
 		return alert.Alert{}, err
+	}
+	if changed {
+		db.changes.broadcast()
 	}
 	return a, nil
 }
