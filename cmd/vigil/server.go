@@ -178,7 +178,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	s.stage = analysis.NewStage(analysis.StageConfig{
 		Bus: b, Store: crashAfterCommits(db), Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
-		Enrichers: enr.chain, Suppressions: db,
+		Enrichers: enr.chain, Suppressions: db, CorrelationStates: db,
 		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
 		Drained: newOSRelease(log.With("component", compDetect)).drained,
 	})

@@ -33,6 +33,13 @@ CREATE TABLE stream_cursors (
 	seq     INTEGER NOT NULL,
 	updated INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- The detect stage's correlation windows (correlationstate.go).
+CREATE TABLE correlation_state (
+	name    TEXT PRIMARY KEY,
+	data    BLOB NOT NULL,
+	updated INTEGER NOT NULL
+) WITHOUT ROWID;
 `
 
 const sqlInsertAlertChange = `INSERT INTO alert_changes (workspace, alert_id, kind, status, at) VALUES (?, ?, ?, ?, ?)`

@@ -186,3 +186,21 @@ func TestAlertStreamCursorsAcrossRestart(t *testing.T) {
 		t.Errorf("after purging all: %+v (last seq before %d)", next, all[4].Seq)
 	}
 }
+
+func TestCorrelationStateSaved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	db := openAt(t, path, Options{})
+	if data, err := db.CorrelationState(ctx); err != nil || data != nil {
+		t.Fatalf("fresh store: %q, %v", data, err)
+	}
+	for _, s := range []string{"first", "second\x00\xff"} {
+		if err := db.SaveCorrelationState(ctx, []byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	db = openAt(t, path, Options{})
+	if data, err := db.CorrelationState(ctx); err != nil || string(data) != "second\x00\xff" {
+		t.Fatalf("after restart: %q, %v", data, err)
+	}
+}

@@ -308,7 +308,8 @@ CREATE TABLE assets (
 	// 12 (noise control): suppressions
 	// and the signals suppressed per rule (suppressions.go).
 	{sql: sqlMigrate12},
-	// 13: the alert stream and its consumers' cursors (alertchanges.go).
+	// 13: the alert stream and its consumers' cursors (alertchanges.go),
+	// and the correlator's state (correlationstate.go).
 	{sql: sqlMigrate13},
 }
 
