@@ -27,6 +27,7 @@ var mayImport = map[string][]string{
 	"ingest":       {"event", "decode", "bus", "tenant", "ingest"},
 	"store":        {"event", "alert", "tenant", "intel", "store", "suppress"},
 	"sourcehealth": {"event", "alert", "tenant", "store"},
+	"alertstream":  {"alert", "store"},
 	"analysis":     {"event", "alert", "tenant", "rule", "detect", "decode", "bus", "store", "enrich", "intel", "suppress"},
 	"enrich":       {"event", "intel", "enrich"},
 	"api":          {"event", "alert", "tenant", "intel", "decode", "store", "suppress"},

@@ -53,28 +53,6 @@ func (s *Severity) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Status is where an alert stands in triage.
-type Status string
-
-const (
-	StatusNew       Status = "new"
-	StatusActive    Status = "active"
-	StatusResolved  Status = "resolved"
-	StatusDismissed Status = "dismissed"
-)
-
-// Valid reports whether s is one of the four statuses.
-func (s Status) Valid() bool {
-	switch s {
-	case StatusNew, StatusActive, StatusResolved, StatusDismissed:
-		return true
-	}
-	return false
-}
-
-// Open reports whether new signals still join an alert of this status.
-func (s Status) Open() bool { return s == StatusNew || s == StatusActive }
-
 // Entity types.
 const (
 	EntityIP            = "ip"

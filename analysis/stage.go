@@ -77,8 +77,13 @@ type StageConfig struct {
 	// The server gives back to the system what the backlog made it hold.
 	Drained        func()
 	BacklogBatches int
-	Logger         *slog.Logger
-	Metrics        *Metrics
+	// CorrelationStates, when set, keeps the correlator's open windows
+	// across restarts: loaded before the first correlation, saved every
+	// CorrelationSaveEvery (default 30s) and when Run returns.
+	CorrelationStates    CorrelationStates
+	CorrelationSaveEvery time.Duration
+	Logger               *slog.Logger
+	Metrics              *Metrics
 }
 
 // Stage is the detect stage of `vigil serve`: bus → decode → detect →
@@ -121,6 +126,9 @@ func NewStage(cfg StageConfig) *Stage {
 	}
 	if cfg.BacklogBatches <= 0 {
 		cfg.BacklogBatches = 16
+	}
+	if cfg.CorrelationSaveEvery <= 0 {
+		cfg.CorrelationSaveEvery = 30 * time.Second
 	}
 	if cfg.LookupTTL <= 0 {
 		cfg.LookupTTL = 10 * time.Second
@@ -242,6 +250,7 @@ func (s *Stage) Run(ctx context.Context) error {
 			continue
 		}
 		if !ok {
+			s.saveCorrelations()
 			return fetchErr
 		}
 		group := []processed{first}

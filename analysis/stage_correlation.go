@@ -14,12 +14,76 @@ import (
 
 // correlationStage is the stage's correlator: it sees the matches of
 // committed, new batches only (a replayed batch was counted before), from
-// the committer goroutine alone. Its state is in memory: a restart begins
-// with empty windows.
+// the committer goroutine alone. Its state is kept in the store
+// (StageConfig.CorrelationStates) at intervals and at shutdown, and
+// carried over a rule reload: a restart or a reload keeps the open windows
+// of the correlations that did not change.
 type correlationStage struct {
-	rules *Rules
-	k     *detect.Correlator
-	last  detect.CorrelatorStats
+	rules  *Rules
+	k      *detect.Correlator
+	last   detect.CorrelatorStats
+	loaded bool      // the saved state was read (or there was none to read)
+	saved  time.Time // when the state was last saved
+	dirty  bool      // matches were fed since
+}
+
+// CorrelationStates keeps the correlator's state; the SQLite store
+// implements it.
+type CorrelationStates interface {
+	CorrelationState(ctx context.Context) ([]byte, error)
+	SaveCorrelationState(ctx context.Context, data []byte) error
+}
+
+// newCorrelator compiles rs's correlator and gives it the open windows of
+// the one it replaces, or, on the first call, those saved by the previous
+// run.
+func (s *Stage) newCorrelator(rs *Rules) *detect.Correlator {
+	cs := &s.corr
+	k := rs.NewCorrelator()
+	var data []byte
+	var err error
+	from := "reload"
+	if cs.k != nil {
+		data, err = cs.k.Snapshot()
+	} else if !cs.loaded && s.cfg.CorrelationStates != nil {
+		from = "store"
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		data, err = s.cfg.CorrelationStates.CorrelationState(ctx)
+		cancel()
+	}
+	cs.loaded = true
+	if err == nil && data != nil {
+		var restored, dropped int
+		restored, dropped, err = k.Restore(data)
+		if err == nil {
+			s.log.Info("correlation windows restored", "from", from, "groups", restored, "dropped", dropped)
+		}
+	}
+	if err != nil {
+		s.log.Warn("correlation windows not restored: they start empty", "from", from, "err", err)
+	}
+	return k
+}
+
+// saveCorrelations writes the correlator's state to the store when
+// matches were fed since it was last written.
+func (s *Stage) saveCorrelations() {
+	cs := &s.corr
+	if s.cfg.CorrelationStates == nil || cs.k == nil || !cs.dirty {
+		return
+	}
+	data, err := cs.k.Snapshot()
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = s.cfg.CorrelationStates.SaveCorrelationState(ctx, data)
+		cancel()
+	}
+	cs.saved = time.Now()
+	if err != nil {
+		s.log.Warn("correlation windows not saved", "err", err)
+		return
+	}
+	cs.dirty = false
 }
 
 // correlateCommitted feeds the matches of newly committed batches, in
@@ -43,13 +107,20 @@ func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Bat
 	// workspace's matches never reach the correlator.
 	ms = slices.DeleteFunc(ms, func(m detect.Match) bool { return !s.advanced(m.Workspace) })
 	cs := &s.corr
-	if cs.rules != rs { // rules reloaded: correlation state starts anew
-		cs.rules, cs.k, cs.last = rs, rs.NewCorrelator(), detect.CorrelatorStats{}
+	if cs.rules != rs { // first batch, or rules reloaded
+		cs.k = s.newCorrelator(rs)
+		cs.rules, cs.last = rs, detect.CorrelatorStats{}
 	}
 	slices.SortStableFunc(ms, func(a, b detect.Match) int { return a.Time.Compare(b.Time) })
 	var hits []detect.CorrelationHit
 	for _, m := range ms {
 		hits = cs.k.Observe(m, hits)
+	}
+	if len(ms) > 0 {
+		cs.dirty = true
+		if time.Since(cs.saved) >= s.cfg.CorrelationSaveEvery {
+			s.saveCorrelations()
+		}
 	}
 	s.m.corr.update(cs.k.Stats(), &cs.last)
 	if len(hits) == 0 {

@@ -119,8 +119,16 @@ func TestAlertStatus(t *testing.T) {
 	wantProblem(t, f.do(http.MethodPatch, "/api/v1/alerts/"+id, "a-admin", map[string]string{"status": "closed"}), http.StatusUnprocessableEntity, "body.status")
 	wantProblem(t, f.do(http.MethodPatch, "/api/v1/alerts/"+id, "a-admin", map[string]string{}), http.StatusUnprocessableEntity, "status")
 	wantProblem(t, f.do(http.MethodPatch, "/api/v1/alerts/nope", "a-admin", map[string]string{"status": "active"}), http.StatusNotFound)
+	// The workflow: a dismissed alert is not made new again (409 with
+	// the reason), it is reopened as active.
+	wantProblem(t, f.do(http.MethodPatch, "/api/v1/alerts/"+id, "a-admin", map[string]string{"status": "new"}), http.StatusConflict,
+		"dismissed -> new refused", "reopen")
 	if n := len(st.auditOf("alert.status")); n != 1 {
 		t.Errorf("%d alert.status entries after refused changes, want 1", n)
+	}
+	want(t, f.do(http.MethodPatch, "/api/v1/alerts/"+id, "a-admin", map[string]string{"status": "active"}), http.StatusOK, &got)
+	if got.Status != alert.StatusActive {
+		t.Errorf("reopened: status %q, want active", got.Status)
 	}
 }
 

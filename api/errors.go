@@ -9,6 +9,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/store"
 )
 
@@ -47,7 +48,12 @@ func invalid(location, msg string, value any) error {
 // invalid and conflict say what the client did; anything else is logged
 // and answered without internals.
 func (a *API) storeError(ctx context.Context, what string, err error) error {
+	var te *alert.TransitionError
 	switch {
+	case errors.As(err, &te):
+		// An illegal status change: the workflow's reason, and where
+		// the alert may go instead.
+		return huma.Error409Conflict(what + ": " + te.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return huma.Error404NotFound(what + " not found")
 	case errors.Is(err, store.ErrInvalid):

@@ -373,6 +373,9 @@ func (s *fakeStore) SetAlertStatus(_ context.Context, workspace, id string, st a
 	for i, a := range s.alerts {
 		if a.Workspace == workspace && a.ID == id {
 			old := a.Status
+			if err := alert.CheckTransition(old, st); err != nil {
+				return alert.Alert{}, fmt.Errorf("alert %s: %w: %w", id, store.ErrConflict, err)
+			}
 			s.alerts[i].Status = st
 			s.audit = append(s.audit, store.AuditEntry{
 				ID: int64(len(s.audit) + 1), Workspace: workspace, Actor: actor,

@@ -295,7 +295,7 @@ func orUnknown(d time.Duration) string {
 func (m *Monitor) resolve(ctx context.Context, src tenant.Source, h Health) error {
 	prefix := src.Workspace + "|" + RuleID + "|" + src.Name + "|"
 	as, _, err := m.cfg.Store.Alerts(ctx, src.Workspace, store.AlertQuery{RuleID: RuleID,
-		Status: []alert.Status{alert.StatusNew, alert.StatusActive}, Limit: 1000})
+		Status: alert.OpenStatuses(), Limit: 1000})
 	if err != nil {
 		return fmt.Errorf("health: silence alerts of %s/%s: %w", src.Workspace, src.Name, err)
 	}

@@ -178,7 +178,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	s.stage = analysis.NewStage(analysis.StageConfig{
 		Bus: b, Store: crashAfterCommits(db), Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
-		Enrichers: enr.chain, Suppressions: db,
+		Enrichers: enr.chain, Suppressions: db, CorrelationStates: db,
 		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
 		Drained: newOSRelease(log.With("component", compDetect)).drained,
 	})
@@ -386,11 +386,16 @@ func provision(ctx context.Context, db store.Store, cfg *Config, log *slog.Logge
 	return nil
 }
 
+// alertChangeHorizon is how long the alert stream keeps a change no
+// consumer acknowledged: a consumer down for longer misses it.
+const alertChangeHorizon = 24 * time.Hour
+
 // retention purges, hourly, the events received longer ago than the
 // retention setting (not by their own time stamps; the store keeps the
 // evidence of open alerts) and the quarantined records; and, on their own
 // schedules, the audit log (audit-retention) and the ids of batches
-// committed longer ago than replay-window.
+// committed longer ago than replay-window; and the alert stream's changes
+// every consumer acknowledged, or older than alertChangeHorizon.
 func (s *server) retention(ctx context.Context, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -410,6 +415,11 @@ func (s *server) retention(ctx context.Context, log *slog.Logger) {
 			log.Warn("expired indicator purge failed", "err", err)
 		} else if n > 0 {
 			log.Info("retention purged expired or revoked indicators", "indicators", n)
+		}
+		if n, err := s.store.PurgeAlertChanges(ctx, time.Now().Add(-alertChangeHorizon)); err != nil && ctx.Err() == nil {
+			log.Warn("alert stream purge failed", "err", err)
+		} else if n > 0 {
+			log.Info("retention purged alert stream changes", "changes", n)
 		}
 		if s.cfg.ReplayWindow > 0 {
 			n, err := s.store.PurgeCommittedBatches(ctx, time.Now().Add(-s.cfg.ReplayWindow))

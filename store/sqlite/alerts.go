@@ -316,7 +316,9 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 		return alert.Alert{}, fmt.Errorf("alert %s: status change without an actor: %w", id, store.ErrInvalid)
 	}
 	var a alert.Alert
+	changed := false
 	err := db.write(ctx, "set alert status", func(tx *sql.Tx) error {
+		changed = false
 		var err error
 		a, err = scanAlert(tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE workspace = ? AND id = ?`, workspace, id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -325,7 +327,10 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 		if err != nil {
 			return fmt.Errorf("alert %s in workspace %s: %w", id, workspace, err)
 		}
-		old := a.Status
+		old, oldReason := a.Status, a.Reason
+		if err := alert.CheckTransition(old, status); err != nil {
+			return fmt.Errorf("alert %s: %w: %w", id, store.ErrConflict, err)
+		}
 		now := db.now().UTC()
 		a.Status, a.Updated, a.Reason = status, now, reason
 		// The reason lives in the alert's document; json_remove keeps a
@@ -335,6 +340,12 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 			WHERE workspace = ? AND id = ?`,
 			string(status), nanos(now), string(reason), workspace, id); err != nil {
 			return fmt.Errorf("alert %s: set status: %w", id, err)
+		}
+		if old != status || oldReason != reason {
+			if err := appendChange(ctx, tx.StmtContext(ctx, db.st.insertAlertChange).ExecContext, &a, store.ChangeStatus, now); err != nil {
+				return err
+			}
+			changed = true
 		}
 		detail := string(old) + " -> " + string(status)
 		if reason != "" {
@@ -346,8 +357,26 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 	if err != nil {
 		return alert.Alert{}, err
 	}
+	if changed {
+		db.changes.broadcast()
+	}
 	return a, nil
 }
+
+// sqlOpenStatuses is alert.OpenStatuses as an SQL list, "('new', 'active')":
+// the definition stays in package alert. The statuses are fixed words
+// without quotes, checked here once.
+var sqlOpenStatuses = func() string {
+	open := alert.OpenStatuses()
+	quoted := make([]string, len(open))
+	for i, s := range open {
+		if strings.ContainsAny(string(s), "'\\") {
+			panic("alert status " + string(s) + " cannot be written into SQL")
+		}
+		quoted[i] = "'" + string(s) + "'"
+	}
+	return "(" + strings.Join(quoted, ", ") + ")"
+}()
 
 // sqlOpenAlert finds the open alert of a dedup key seen last, leaving out
 // its evidence when full. The index is named: without statistics SQLite
@@ -356,5 +385,5 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 var sqlOpenAlert = `SELECT ` + strings.Replace(alertColumns, "evidence,",
 	"CASE WHEN evidence_n < "+strconv.Itoa(alert.MaxEvidence)+" THEN evidence END,", 1) + ` FROM alerts
 	INDEXED BY alerts_dedup
-	WHERE workspace = ? AND dedup_key = ? AND status IN ('new', 'active')
+	WHERE workspace = ? AND dedup_key = ? AND status IN ` + sqlOpenStatuses + `
 	ORDER BY last_seen DESC, id DESC LIMIT 1`

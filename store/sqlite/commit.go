@@ -75,12 +75,13 @@ func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
 	blocks := db.prepareBlocks(batches, known)
 	defer release(blocks)
 
-	added := 0
+	added, changed := 0, false
 	err = db.write(ctx, "commit", func(tx *sql.Tx) error {
 		added = 0
 		c := &committer{ctx: ctx, tx: tx, db: db, now: db.now().UTC(),
 			open: map[string]*alert.Alert{}, touched: map[string]*alert.Alert{}, fullEvidence: map[string]bool{},
-			sources: map[[2]string]*sourceDelta{}}
+			created: map[string]bool{}, sources: map[[2]string]*sourceDelta{}}
+		defer func() { changed = len(c.order) > 0 }()
 		for _, p := range blocks {
 			if p == nil {
 				continue
@@ -97,6 +98,9 @@ func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
 	})
 	if err != nil {
 		return 0, err
+	}
+	if changed {
+		db.changes.broadcast()
 	}
 	db.log.Debug("store commit", "batches", len(batches), "new", added)
 	return added, nil
@@ -280,6 +284,8 @@ type committer struct {
 	stmts   map[*sql.Stmt]*sql.Stmt // the prepared statements bound to tx
 	// fullEvidence holds the alerts loaded without their (full) evidence.
 	fullEvidence map[string]bool
+	// created holds the alerts this transaction started.
+	created map[string]bool
 }
 
 func (c *committer) stmt(s *sql.Stmt) *sql.Stmt {
@@ -434,6 +440,7 @@ func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 		a.Add(s, c.now)
 	} else {
 		a = alert.New(event.NewID().String(), s, c.now)
+		c.created[a.ID] = true
 	}
 	if id, ok := evidenceID(s.Evidence); ok && len(a.Evidence) > had {
 		c.pins = append(c.pins, pin{ws: a.Workspace, event: id, alert: a.ID})
@@ -488,6 +495,15 @@ func (c *committer) finish() error {
 	for _, a := range c.order {
 		a.Assess() // after the intent, which weighs in
 		if err := c.writeAlert(a, c.fullEvidence[a.ID]); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		// The alert stream, in commit order: what incidents, automation
+		// and notifications consume once this transaction commits.
+		kind := store.ChangeUpdated
+		if c.created[a.ID] {
+			kind = store.ChangeCreated
+		}
+		if err := appendChange(c.ctx, c.stmt(c.db.st.insertAlertChange).ExecContext, a, kind, c.now); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
 	}

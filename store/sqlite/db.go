@@ -61,6 +61,8 @@ type DB struct {
 	// feedLocks serializes the refreshes of each feed (workspace/feed →
 	// *sync.Mutex): a refresh spans several transactions.
 	feedLocks sync.Map
+	// changes wakes the alert stream's consumers (alertchanges.go).
+	changes changeSignal
 }
 
 // stmts are the statements of Commit, prepared once on the writer: parsing
@@ -68,6 +70,7 @@ type DB struct {
 type stmts struct {
 	blockExists, insertBlock, insertEntity, insertEntities  *sql.Stmt
 	openAlert, upsertAlert, updateAlert, insertAlertEntity  *sql.Stmt
+	insertAlertChange                                       *sql.Stmt
 	upsertSource, recordSpan, insertEvidence, insertBatchID *sql.Stmt
 }
 
@@ -88,6 +91,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.st.upsertSource, sqlUpsertSource},
 		{&db.st.recordSpan, sqlRecordSpan},
 		{&db.st.insertEvidence, sqlInsertEvidence},
+		{&db.st.insertAlertChange, sqlInsertAlertChange},
 	} {
 		st, err := db.w.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -204,7 +208,7 @@ func dsn(path, txlock string, readOnly bool) string {
 func (db *DB) Close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{db.st.blockExists, db.st.insertBlock, db.st.insertEntity, db.st.insertEntities,
-		db.st.openAlert, db.st.upsertAlert, db.st.updateAlert, db.st.insertAlertEntity, db.st.upsertSource, db.st.recordSpan, db.st.insertEvidence, db.st.insertBatchID} {
+		db.st.openAlert, db.st.upsertAlert, db.st.updateAlert, db.st.insertAlertEntity, db.st.upsertSource, db.st.recordSpan, db.st.insertEvidence, db.st.insertBatchID, db.st.insertAlertChange} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

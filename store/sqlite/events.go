@@ -337,8 +337,8 @@ type purgeCandidate struct {
 
 // sqlOpenEvidence: evidence of open alerts in a block's id range. Ids are
 // ULIDs and a block's events lie between its min_id and max_id.
-const sqlOpenEvidence = `alert_evidence e JOIN alerts a ON a.id = e.alert_id
-	WHERE e.workspace = b.workspace AND e.event_id BETWEEN b.min_id AND b.max_id AND a.status IN ('new', 'active')`
+var sqlOpenEvidence = `alert_evidence e JOIN alerts a ON a.id = e.alert_id
+	WHERE e.workspace = b.workspace AND e.event_id BETWEEN b.min_id AND b.max_id AND a.status IN ` + sqlOpenStatuses
 
 // purgeChunk deletes the next blocks after after (in received, id order)
 // received before before, except those that hold evidence of an open alert,

@@ -308,6 +308,9 @@ CREATE TABLE assets (
 	// 12 (noise control): suppressions
 	// and the signals suppressed per rule (suppressions.go).
 	{sql: sqlMigrate12},
+	// 13: the alert stream and its consumers' cursors (alertchanges.go),
+	// and the correlator's state (correlationstate.go).
+	{sql: sqlMigrate13},
 }
 
 // migrate applies the migrations the database has not seen yet.

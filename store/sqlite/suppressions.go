@@ -259,9 +259,9 @@ func (db *DB) RuleStats(ctx context.Context, workspace string) ([]store.RuleStat
 		return s, err
 	}, `WITH a AS (
 		SELECT rule_id, max(json_extract(doc, '$.rule.title')) AS title, count(*) AS alerts,
-			sum(status IN ('new', 'active')) AS open, sum(status = 'dismissed') AS dismissed,
+			sum(status IN `+sqlOpenStatuses+`) AS open, sum(status = 'dismissed') AS dismissed,
 			sum(status = 'dismissed' AND json_extract(doc, '$.reason') = 'false_positive') AS fp,
-			sum(status IN ('resolved', 'dismissed')) AS closed
+			sum(status NOT IN `+sqlOpenStatuses+`) AS closed
 		FROM alerts WHERE workspace = ?1 GROUP BY rule_id
 	), ids AS (
 		SELECT rule_id FROM a UNION SELECT rule_id FROM rule_noise WHERE workspace = ?1
