@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -158,6 +160,15 @@ func (c *ruleCache) save() error {
 // missing) and renames it over path: a reader, or a mapping of the old
 // file, never sees half of it.
 func replaceFile(path string, data []byte) error {
+	return replaceFileWith(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// replaceFileWith is replaceFile with the data written by write, through
+// a buffer: tens of megabytes need not be gathered in memory first.
+func replaceFileWith(path string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
@@ -165,7 +176,11 @@ func replaceFile(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(data)
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -260,7 +275,7 @@ func decodeRuleCache(b []byte, key []byte) (map[string]cacheEntry, error) {
 }
 
 // The literal sets the engine compiled from the cached rules built for
-// the logsources a scan met (detect.Engine.AppendSets) are kept beside the
+// the logsources a scan met (detect.Engine.WriteSets) are kept beside the
 // cache file: the next scan of the same rules takes them as they are
 // instead of building them again, which was a fifth of a scan of the
 // Windows corpus. The file is the magic, the cache key (another binary or
@@ -303,5 +318,10 @@ func (c *ruleCache) saveSets(e *detect.Engine) error {
 	if c == nil || e.SetsBuilt() == 0 {
 		return nil
 	}
-	return replaceFile(c.setsPath(), e.AppendSets(c.setsHeader()))
+	return replaceFileWith(c.setsPath(), func(w io.Writer) error {
+		if _, err := w.Write(c.setsHeader()); err != nil {
+			return err
+		}
+		return e.WriteSets(w)
+	})
 }
