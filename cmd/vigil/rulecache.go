@@ -131,12 +131,20 @@ func (c *ruleCache) put(path string, size int64, mod time.Time, set *rule.Set, e
 	if c == nil || len(errs) > 0 || len(set.Correlations) > 0 || len(set.Filters) > 0 {
 		return
 	}
-	e := cacheEntry{size: size, mod: mod.UnixNano(), rules: rule.AppendRules(nil, set.Rules)}
+	// Encoded in a buffer kept from file to file, then copied once to its
+	// size: growing a new buffer for each of thousands of files was a
+	// tenth of a first start.
+	buf := encodeBufs.Get().(*[]byte)
+	*buf = rule.AppendRules((*buf)[:0], set.Rules)
+	e := cacheEntry{size: size, mod: mod.UnixNano(), rules: bytes.Clone(*buf)}
+	encodeBufs.Put(buf)
 	c.mu.Lock()
 	c.used[path] = e
 	c.dirty = true
 	c.mu.Unlock()
 }
+
+var encodeBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // save writes the entries of this run's files, when they changed, to a
 // new file renamed over the old one: a reader never sees half of it.
@@ -149,7 +157,7 @@ func (c *ruleCache) save() error {
 	if !c.dirty && len(c.used) == len(c.old) {
 		return nil
 	}
-	if err := replaceFile(c.path, encodeRuleCache(c.used, c.key)); err != nil {
+	if err := replaceFileWith(c.path, func(w io.Writer) error { return writeRuleCache(w, c.used, c.key) }); err != nil {
 		return err
 	}
 	c.old, c.dirty = c.used, false
@@ -195,16 +203,15 @@ func replaceFileWith(path string, write func(io.Writer) error) error {
 
 // The cache file: magic, key, entries (path, size, time, rules), and a
 // CRC-32 of all that.
-func encodeRuleCache(entries map[string]cacheEntry, key []byte) []byte {
+func writeRuleCache(out io.Writer, entries map[string]cacheEntry, key []byte) error {
 	paths := make([]string, 0, len(entries))
-	size := len(ruleCacheMagic) + len(key) + 16
-	for p, e := range entries {
+	for p := range entries {
 		paths = append(paths, p)
-		size += len(p) + len(e.rules) + 32
 	}
 	slices.Sort(paths)
-	b := make([]byte, 0, size)
-	b = append(b, ruleCacheMagic...)
+	crc := crc32.NewIEEE()
+	w := io.MultiWriter(out, crc)
+	b := append([]byte(nil), ruleCacheMagic...)
 	b = binary.AppendUvarint(b, uint64(len(key)))
 	b = append(b, key...)
 	b = binary.AppendUvarint(b, uint64(len(paths)))
@@ -215,9 +222,19 @@ func encodeRuleCache(entries map[string]cacheEntry, key []byte) []byte {
 		b = binary.AppendVarint(b, e.size)
 		b = binary.AppendVarint(b, e.mod)
 		b = binary.AppendUvarint(b, uint64(len(e.rules)))
-		b = append(b, e.rules...)
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		if _, err := w.Write(e.rules); err != nil {
+			return err
+		}
+		b = b[:0]
 	}
-	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	_, err := out.Write(binary.BigEndian.AppendUint32(nil, crc.Sum32()))
+	return err
 }
 
 var errBadRuleCache = errors.New("not a rule cache of this vigil, or damaged")
