@@ -329,6 +329,22 @@ func (c *ruleCache) useSets(e *detect.Engine) (release func()) {
 	return unmap
 }
 
+// loadSets hands e the sets kept by an earlier run, if any, read into
+// memory rather than mapped: a server swaps engines while events may still
+// be matched with the old one, so no moment is safe to unmap; the memory
+// goes with the engine. It reports whether e took them.
+func (c *ruleCache) loadSets(e *detect.Engine) bool {
+	if c == nil {
+		return false
+	}
+	data, err := os.ReadFile(c.setsPath())
+	if err != nil {
+		return false
+	}
+	h := c.setsHeader()
+	return bytes.HasPrefix(data, h) && e.UseSets(data[len(h):])
+}
+
 // saveSets writes e's literal sets, when its routes built some this run,
 // to a new file renamed over the old one.
 func (c *ruleCache) saveSets(e *detect.Engine) error {
