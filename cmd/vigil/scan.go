@@ -149,13 +149,6 @@ func runScan(cmd *cobra.Command, args []string) error {
 	if len(intelFiles) > 0 {
 		fmt.Fprintf(errOut, "loaded %s from %s, %d lines not read\n", count(nIntel, "indicator", "indicators"), count(len(intelFiles), "file", "files"), intelProblems)
 	}
-	// With more than one core, the first file is read ahead while the
-	// rules load (not under a progress bar, which wraps the file).
-	var pre *prefetch
-	if runtime.GOMAXPROCS(0) > 1 && len(files) > 0 && files[0] != "-" && !(progress && isTerminal(os.Stderr)) {
-		pre = startPrefetch(files[0])
-		defer pre.stop()
-	}
 	rl := newRuleLoader(&Config{Rules: paths, NoBuiltin: noBuiltin}, slog.New(slog.DiscardHandler), 0)
 	if len(intelFiles) > 0 {
 		rl.extraFields = indicators.HashFields // the hashes are matched even when no rule reads them
@@ -213,7 +206,7 @@ func runScan(cmd *cobra.Command, args []string) error {
 	sc := newScanner(rs, ws, workers, chain, func(r scanResult) { stats.add(r, agg, errOut) })
 	sc.sup = sup
 	for _, name := range files {
-		if err := scanFile(name, format, sc, bar, errOut, pre); err != nil {
+		if err := scanFile(name, format, sc, bar, errOut); err != nil {
 			sc.close()
 			return err
 		}
@@ -345,7 +338,7 @@ func (a *aggregator) sorted() []*alert.Alert {
 	return out
 }
 
-func scanFile(name, format string, sc *scanner, bar *mpb.Progress, errOut io.Writer, pre *prefetch) error {
+func scanFile(name, format string, sc *scanner, bar *mpb.Progress, errOut io.Writer) error {
 	var wrap func(io.Reader, int64) io.Reader
 	if bar != nil {
 		wrap = func(in io.Reader, size int64) io.Reader {
@@ -361,10 +354,7 @@ func scanFile(name, format string, sc *scanner, bar *mpb.Progress, errOut io.Wri
 			return pr
 		}
 	}
-	br, closeIn, ok, err := pre.take(name)
-	if !ok {
-		br, closeIn, err = openInput(name, wrap)
-	}
+	br, closeIn, err := openInput(name, wrap)
 	if err != nil {
 		return err
 	}
