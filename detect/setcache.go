@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"io"
 	"slices"
 	"unsafe"
 )
@@ -138,38 +139,74 @@ func (e *Engine) SetsBuilt() int {
 // took so far, and those UseSets gave that no route took, for UseSets of
 // a later engine of the same rules.
 func (e *Engine) AppendSets(dst []byte) []byte {
+	w := appendWriter{b: dst}
+	e.WriteSets(&w) //nolint:errcheck // appending does not fail
+	return w.b
+}
+
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// WriteSets writes to w what AppendSets appends, set by set: the sets of
+// the Windows corpus' routes are tens of megabytes, which a file is better
+// given as they are made than gathered first in one growing buffer (a
+// copy of everything at each doubling, and the memory to fault in).
+func (e *Engine) WriteSets(w io.Writer) error {
 	e.routes.mu.Lock()
 	defer e.routes.mu.Unlock()
-	type entry struct {
-		key  string
-		body []byte
-		sum  uint32
+	keys := make([]string, 0, len(e.fast.sets)+len(e.fast.stored))
+	for k := range e.fast.sets {
+		keys = append(keys, k)
 	}
-	var all []entry
-	for k, ls := range e.fast.sets {
-		body := appendSet(nil, ls)
-		all = append(all, entry{k, body, crc32.Checksum(body, castagnoli)})
-	}
-	for k, s := range e.fast.stored {
+	for k := range e.fast.stored {
 		if _, ok := e.fast.sets[k]; !ok {
-			all = append(all, entry{k, s.body, s.sum})
+			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(all, func(a, b entry) int { return cmpString(a.key, b.key) })
-	w := setWriter{b: dst}
-	base := len(dst)
-	w.b = append(w.b, setsMagic...)
-	w.b = append(w.b, e.setsFingerprint()...)
-	w.u64(uint64(len(all)))
-	for _, x := range all {
-		w.u64(uint64(len(x.key)))
-		w.b = append(w.b, x.key...)
-		w.u64(uint64(len(x.body)))
-		w.u64(uint64(x.sum))
-		w.alignFrom(base)
-		w.b = append(w.b, x.body...)
+	slices.SortFunc(keys, cmpString)
+	hw := setWriter{}
+	hw.b = append(hw.b, setsMagic...)
+	hw.b = append(hw.b, e.setsFingerprint()...)
+	hw.u64(uint64(len(keys)))
+	off := 0
+	var body []byte // reused from set to set
+	for _, k := range keys {
+		var sum uint32
+		if ls, ok := e.fast.sets[k]; ok {
+			body = appendSet(body[:0], ls)
+			sum = crc32.Checksum(body, castagnoli)
+		} else {
+			s := e.fast.stored[k]
+			body, sum = s.body, s.sum
+		}
+		hw.u64(uint64(len(k)))
+		hw.b = append(hw.b, k...)
+		hw.u64(uint64(len(body)))
+		hw.u64(uint64(sum))
+		for (off+len(hw.b))%8 != 0 {
+			hw.b = append(hw.b, 0)
+		}
+		if _, err := w.Write(hw.b); err != nil {
+			return err
+		}
+		if _, err := w.Write(body); err != nil {
+			return err
+		}
+		off += len(hw.b) + len(body)
+		hw.b = hw.b[:0]
+		if _, ok := e.fast.sets[k]; !ok {
+			body = nil // a stored body is not ours to reuse
+		}
 	}
-	return w.b
+	if len(hw.b) > 0 {
+		_, err := w.Write(hw.b)
+		return err
+	}
+	return nil
 }
 
 func cmpString(a, b string) int {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"fmt"
 	"runtime"
 	"slices"
@@ -106,6 +107,15 @@ func testSetsKeptAndTaken(t *testing.T) {
 	// What it writes again is what it was given.
 	if again := second.AppendSets(nil); string(again) != string(data) {
 		t.Errorf("written again: %d bytes, given %d", len(again), len(data))
+	}
+	// Written to a stream, after a header of a file, the same bytes.
+	var buf bytes.Buffer
+	buf.WriteString("header-8")
+	if err := second.WriteSets(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != "header-8"+string(data) {
+		t.Errorf("WriteSets: %d bytes, AppendSets %d", len(got)-8, len(data))
 	}
 }
 

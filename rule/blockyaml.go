@@ -25,7 +25,8 @@ func parseBlockYAML(data []byte) ([]*yaml.Node, bool) {
 	if !plainText(data) {
 		return nil, false
 	}
-	p := blockParser{data: data}
+	// The lines are split at once: sized first, they are one allocation.
+	p := blockParser{data: data, lines: make([][]byte, 0, bytes.Count(data, []byte{'\n'})+1)}
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		p.noFinalBreak = true
 	}

@@ -146,10 +146,10 @@ func ParseFileSet(path string) (*Set, []error) {
 // left unapplied.
 func (o *Options) ParseFileSet(path string) (*Set, []error) {
 	// The size is checked before reading: a huge file is not read whole.
-	if info, err := os.Stat(path); err == nil && info.Size() > o.maxFileBytes() {
-		return &Set{}, []error{o.tooLarge(path, info.Size())}
+	data, large, err := readRuleFile(path, o.maxFileBytes())
+	if large > 0 {
+		return &Set{}, []error{o.tooLarge(path, large)}
 	}
-	data, err := os.ReadFile(path)
 	if err != nil {
 		return &Set{}, []error{&Error{File: path, Reason: "cannot read rule file: " + osReason(err)}}
 	}

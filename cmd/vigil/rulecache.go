@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -129,12 +131,20 @@ func (c *ruleCache) put(path string, size int64, mod time.Time, set *rule.Set, e
 	if c == nil || len(errs) > 0 || len(set.Correlations) > 0 || len(set.Filters) > 0 {
 		return
 	}
-	e := cacheEntry{size: size, mod: mod.UnixNano(), rules: rule.AppendRules(nil, set.Rules)}
+	// Encoded in a buffer kept from file to file, then copied once to its
+	// size: growing a new buffer for each of thousands of files was a
+	// tenth of a first start.
+	buf := encodeBufs.Get().(*[]byte)
+	*buf = rule.AppendRules((*buf)[:0], set.Rules)
+	e := cacheEntry{size: size, mod: mod.UnixNano(), rules: bytes.Clone(*buf)}
+	encodeBufs.Put(buf)
 	c.mu.Lock()
 	c.used[path] = e
 	c.dirty = true
 	c.mu.Unlock()
 }
+
+var encodeBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // save writes the entries of this run's files, when they changed, to a
 // new file renamed over the old one: a reader never sees half of it.
@@ -147,7 +157,7 @@ func (c *ruleCache) save() error {
 	if !c.dirty && len(c.used) == len(c.old) {
 		return nil
 	}
-	if err := replaceFile(c.path, encodeRuleCache(c.used, c.key)); err != nil {
+	if err := replaceFileWith(c.path, func(w io.Writer) error { return writeRuleCache(w, c.used, c.key) }); err != nil {
 		return err
 	}
 	c.old, c.dirty = c.used, false
@@ -158,6 +168,15 @@ func (c *ruleCache) save() error {
 // missing) and renames it over path: a reader, or a mapping of the old
 // file, never sees half of it.
 func replaceFile(path string, data []byte) error {
+	return replaceFileWith(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// replaceFileWith is replaceFile with the data written by write, through
+// a buffer: tens of megabytes need not be gathered in memory first.
+func replaceFileWith(path string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
@@ -165,7 +184,11 @@ func replaceFile(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(data)
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -180,16 +203,15 @@ func replaceFile(path string, data []byte) error {
 
 // The cache file: magic, key, entries (path, size, time, rules), and a
 // CRC-32 of all that.
-func encodeRuleCache(entries map[string]cacheEntry, key []byte) []byte {
+func writeRuleCache(out io.Writer, entries map[string]cacheEntry, key []byte) error {
 	paths := make([]string, 0, len(entries))
-	size := len(ruleCacheMagic) + len(key) + 16
-	for p, e := range entries {
+	for p := range entries {
 		paths = append(paths, p)
-		size += len(p) + len(e.rules) + 32
 	}
 	slices.Sort(paths)
-	b := make([]byte, 0, size)
-	b = append(b, ruleCacheMagic...)
+	crc := crc32.NewIEEE()
+	w := io.MultiWriter(out, crc)
+	b := append([]byte(nil), ruleCacheMagic...)
 	b = binary.AppendUvarint(b, uint64(len(key)))
 	b = append(b, key...)
 	b = binary.AppendUvarint(b, uint64(len(paths)))
@@ -200,9 +222,19 @@ func encodeRuleCache(entries map[string]cacheEntry, key []byte) []byte {
 		b = binary.AppendVarint(b, e.size)
 		b = binary.AppendVarint(b, e.mod)
 		b = binary.AppendUvarint(b, uint64(len(e.rules)))
-		b = append(b, e.rules...)
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		if _, err := w.Write(e.rules); err != nil {
+			return err
+		}
+		b = b[:0]
 	}
-	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	_, err := out.Write(binary.BigEndian.AppendUint32(nil, crc.Sum32()))
+	return err
 }
 
 var errBadRuleCache = errors.New("not a rule cache of this vigil, or damaged")
@@ -260,7 +292,7 @@ func decodeRuleCache(b []byte, key []byte) (map[string]cacheEntry, error) {
 }
 
 // The literal sets the engine compiled from the cached rules built for
-// the logsources a scan met (detect.Engine.AppendSets) are kept beside the
+// the logsources a scan met (detect.Engine.WriteSets) are kept beside the
 // cache file: the next scan of the same rules takes them as they are
 // instead of building them again, which was a fifth of a scan of the
 // Windows corpus. The file is the magic, the cache key (another binary or
@@ -297,11 +329,32 @@ func (c *ruleCache) useSets(e *detect.Engine) (release func()) {
 	return unmap
 }
 
+// loadSets hands e the sets kept by an earlier run, if any, read into
+// memory rather than mapped: a server swaps engines while events may still
+// be matched with the old one, so no moment is safe to unmap; the memory
+// goes with the engine. It reports whether e took them.
+func (c *ruleCache) loadSets(e *detect.Engine) bool {
+	if c == nil {
+		return false
+	}
+	data, err := os.ReadFile(c.setsPath())
+	if err != nil {
+		return false
+	}
+	h := c.setsHeader()
+	return bytes.HasPrefix(data, h) && e.UseSets(data[len(h):])
+}
+
 // saveSets writes e's literal sets, when its routes built some this run,
 // to a new file renamed over the old one.
 func (c *ruleCache) saveSets(e *detect.Engine) error {
 	if c == nil || e.SetsBuilt() == 0 {
 		return nil
 	}
-	return replaceFile(c.setsPath(), e.AppendSets(c.setsHeader()))
+	return replaceFileWith(c.setsPath(), func(w io.Writer) error {
+		if _, err := w.Write(c.setsHeader()); err != nil {
+			return err
+		}
+		return e.WriteSets(w)
+	})
 }

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-sec/vigil/analysis"
+	"github.com/vigil-sec/vigil/event"
 )
 
 const cacheRuleA = `title: cached A
@@ -224,5 +227,57 @@ detection:
 		if again, _ := os.ReadFile(sets[0]); string(again) != string(first) {
 			t.Errorf("damaged sets file not written anew (%d bytes, want %d)", len(again), len(first))
 		}
+	}
+}
+
+// A server takes the literal sets kept for its rules (read, not mapped):
+// an engine given them builds none for the routes they cover, and one of
+// other rules passes them over.
+func TestServeRuleCacheLoadsSets(t *testing.T) {
+	dir, cacheDir := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.yml"), `title: sets
+logsource: {product: windows}
+detection:
+  sel:
+    CommandLine|contains: [' -enc ', 'frombase64string', 'downloadstring']
+  condition: sel
+`)
+	engine := func() (*ruleLoader, *analysis.Rules) {
+		cfg := &Config{Rules: []string{dir}, NoBuiltin: true}
+		l := newRuleLoader(cfg, slog.New(slog.DiscardHandler), 0)
+		l.cache = openRuleCache(cacheDir, cfg.Rules, l.opts)
+		l.refresh()
+		rs, _ := l.build()
+		return l, rs
+	}
+	ls := event.Logsource{Product: "windows"}
+	l, first := engine()
+	if l.cache.loadSets(first.Engine) {
+		t.Fatal("sets taken before any were kept")
+	}
+	first.Engine.Warm(ls)
+	if first.Engine.SetsBuilt() == 0 {
+		t.Fatal("the route built no set: the test would prove nothing")
+	}
+	if err := l.cache.saveSets(first.Engine); err != nil {
+		t.Fatal(err)
+	}
+	l, second := engine()
+	if !l.cache.loadSets(second.Engine) {
+		t.Fatal("the kept sets were refused")
+	}
+	second.Engine.Warm(ls)
+	if n := second.Engine.SetsBuilt(); n != 0 {
+		t.Errorf("given the kept sets, the engine built %d", n)
+	}
+	writeFile(t, filepath.Join(dir, "a.yml"), `title: other
+logsource: {product: windows}
+detection:
+  sel: {CommandLine|contains: 'something else'}
+  condition: sel
+`)
+	l, other := engine()
+	if l.cache.loadSets(other.Engine) {
+		t.Error("sets of other rules were taken")
 	}
 }

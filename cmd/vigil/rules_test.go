@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/content"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rule"
 )
 
 func runRulesCmd(t *testing.T, args ...string) (string, error) {
@@ -273,5 +276,33 @@ detection:
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// The built-in rules leave the .tests.yml files out (loadBuiltin): they
+// must hold test cases only, or a rule written in one would be lost.
+func TestBuiltinTestsFilesHoldNoRules(t *testing.T) {
+	names, err := fs.Glob(content.Rules, "rules/*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := 0
+	for _, n := range names {
+		if !isTestsFile(n) {
+			continue
+		}
+		tests++
+		data, err := content.Rules.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, errs := (*rule.Options)(nil).ParseSet(n, data)
+		if len(s.Rules)+len(s.Correlations)+len(s.Filters)+len(errs) != 0 {
+			t.Errorf("%s: %d rules, %d correlations, %d filters, %d errors: a tests file must hold only tests",
+				n, len(s.Rules), len(s.Correlations), len(s.Filters), len(errs))
+		}
+	}
+	if tests == 0 {
+		t.Fatal("no built-in tests files found")
 	}
 }

@@ -160,10 +160,14 @@ func runScan(cmd *cobra.Command, args []string) error {
 		rl.cache = openRuleCache("", paths, rl.opts)
 	}
 	rl.refresh()
-	if err := rl.cache.save(); err != nil {
+	// The cache is written (on a first run, megabytes) while the rules
+	// compile, on another core when there is one.
+	saved := make(chan error, 1)
+	go func() { saved <- rl.cache.save() }()
+	rs, rep := rl.build()
+	if err := <-saved; err != nil {
 		fmt.Fprintln(errOut, "rule cache not saved:", err)
 	}
-	rs, rep := rl.build()
 	if len(rep.pathErrs) > 0 {
 		return prefixErrs("--rules ", rep.pathErrs)
 	}

@@ -44,8 +44,11 @@ type server struct {
 	bus   *bus.Bus
 	store *sqlite.DB
 	rules atomic.Pointer[analysis.Rules]
-	mon   atomic.Pointer[sourcehealth.Monitor]
-	stage *analysis.Stage
+	// ruleCache, when set, keeps the literal sets of the rules in force
+	// at shutdown.
+	ruleCache *ruleCache
+	mon       atomic.Pointer[sourcehealth.Monitor]
+	stage     *analysis.Stage
 	// intel is every workspace's indicator set, kept by feeds; the
 	// enrichment step matches events against it.
 	intel *feed.Sets
@@ -120,6 +123,13 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	if cfg.RulesStrict && len(rep.errs) > 0 {
 		return nil, fmt.Errorf("%s not loaded, and rules-strict is set", count(len(rep.errs), "rule", "rules"))
 	}
+	// The literal sets an earlier scan or server built for these rules
+	// are taken instead of being built by the first events (kept anew at
+	// shutdown).
+	if rl.cache.loadSets(rs.Engine) {
+		rl.log.Info("kept literal sets taken", "path", rl.cache.setsPath())
+	}
+	s.ruleCache = rl.cache
 	s.useRules(rs, rep, rl.log)
 	if err := makePrivateDir(cfg.DataDir, s.log.Warn); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
@@ -519,6 +529,13 @@ func (s *server) shutdown(timeout time.Duration) error {
 			}
 		case <-ctx.Done():
 			errs = append(errs, errors.New("detect stage did not drain in time; unacknowledged batches replay at next start"))
+		}
+	}
+	// The literal sets the rules in force built, for the next start (or
+	// scan) of the same rules.
+	if rs := s.rules.Load(); rs != nil && s.ruleCache != nil {
+		if err := s.ruleCache.saveSets(rs.Engine); err != nil {
+			s.log.Warn("literal sets not saved", "err", err)
 		}
 	}
 	// What the baselines learnt from the drained batches, before the
