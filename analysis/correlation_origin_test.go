@@ -12,7 +12,7 @@ import (
 // locator places every public address in Germany.
 type locator struct{ calls int }
 
-func (l *locator) Fields() []string                   { return []string{"source.geo.country_iso_code"} }
+func (l *locator) Fields() []string                    { return []string{"source.geo.country_iso_code"} }
 func (l *locator) Enrich(*event.Event, *enrich.Result) {}
 func (l *locator) Geo(a netip.Addr) enrich.Geo {
 	l.calls++
