@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/suppress"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // suppressionBody is a suppression as a client writes it.
@@ -132,12 +133,19 @@ func (a *API) noise() (store.Noise, error) {
 	return n, nil
 }
 
-func (a *API) listSuppressions(ctx context.Context, _ *struct{}) (*suppressionsOutput, error) {
+// noiseScope is the preamble of the noise-control routes: the caller's
+// key (its workspace) and the store's noise-control side.
+func (a *API) noiseScope(ctx context.Context) (tenant.APIKey, store.Noise, error) {
 	k, err := caller(ctx)
 	if err != nil {
-		return nil, err
+		return tenant.APIKey{}, nil, err
 	}
 	n, err := a.noise()
+	return k, n, err
+}
+
+func (a *API) listSuppressions(ctx context.Context, _ *struct{}) (*suppressionsOutput, error) {
+	k, n, err := a.noiseScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +159,7 @@ func (a *API) listSuppressions(ctx context.Context, _ *struct{}) (*suppressionsO
 }
 
 func (a *API) getSuppression(ctx context.Context, in *suppressionIDInput) (*suppressionOutput, error) {
-	k, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	n, err := a.noise()
+	k, n, err := a.noiseScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -179,11 +183,7 @@ func (a *API) checkBody(s *suppress.Suppression) error {
 }
 
 func (a *API) createSuppression(ctx context.Context, in *createSuppressionInput) (*suppressionOutput, error) {
-	k, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	n, err := a.noise()
+	k, n, err := a.noiseScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -205,11 +205,7 @@ func (a *API) createSuppression(ctx context.Context, in *createSuppressionInput)
 }
 
 func (a *API) updateSuppression(ctx context.Context, in *updateSuppressionInput) (*suppressionOutput, error) {
-	k, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	n, err := a.noise()
+	k, n, err := a.noiseScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -227,11 +223,7 @@ func (a *API) updateSuppression(ctx context.Context, in *updateSuppressionInput)
 }
 
 func (a *API) deleteSuppression(ctx context.Context, in *suppressionIDInput) (*struct{}, error) {
-	k, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	n, err := a.noise()
+	k, n, err := a.noiseScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -249,11 +241,7 @@ func (a *API) suppressionsChanged(ws string) {
 }
 
 func (a *API) ruleStats(ctx context.Context, _ *struct{}) (*ruleStatsOutput, error) {
-	k, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	n, err := a.noise()
+	k, n, err := a.noiseScope(ctx)
 	if err != nil {
 		return nil, err
 	}
