@@ -87,7 +87,7 @@ func newRulesPacksCmd() *cobra.Command {
 func newRulesRollbackCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollback NAME",
-		Short: "Make the version of a rule pack installed before the current one current again",
+		Short: "Undo the last install of a rule pack: the version current before it is current again",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig(cmd.Flags())

@@ -68,6 +68,9 @@ type Manifest struct {
 	Source    string    `json:"source"` // the file or URL given to install
 	SHA256    string    `json:"sha256"` // of the source as read
 	Installed time.Time `json:"installed"`
+	// Previous is the version that was current when this one was
+	// installed: what a rollback goes back to.
+	Previous  string    `json:"previous,omitempty"`
 	Selection Selection `json:"selection"`
 	// Files counts the rule files installed (tests files included).
 	Files int `json:"files"`
@@ -152,6 +155,9 @@ func (s *Store) Install(name, source string, src *Source, sel Selection) (Manife
 	now := s.now().UTC()
 	m.Name, m.Source, m.SHA256, m.Installed, m.Selection = name, source, src.SHA256, now, sel
 	m.SkippedEntries = src.Skipped
+	if hasPrev {
+		m.Previous = prev.Version
+	}
 	m.Version = now.Format("20060102T150405Z") + "-" + src.SHA256[:12]
 	versions := filepath.Join(s.Root, name, "versions")
 	if err := os.MkdirAll(versions, 0o755); err != nil {
@@ -198,24 +204,20 @@ func (s *Store) Install(name, source string, src *Source, sel Selection) (Manife
 	return m, d, nil
 }
 
-// Rollback makes the version installed before the current one current
-// again, and returns it with what changed.
+// Rollback makes the version that was current before the current one was
+// installed current again (undoing the install, also after an earlier
+// rollback), and returns it with what changed.
 func (s *Store) Rollback(name string) (Manifest, Diff, error) {
 	cur, err := s.current(name)
 	if err != nil {
 		return Manifest{}, Diff{}, err
 	}
-	vs, err := s.versions(name)
-	if err != nil {
-		return Manifest{}, Diff{}, err
-	}
-	i := slices.Index(vs, cur.Version)
-	if i <= 0 {
+	if cur.Previous == "" {
 		return Manifest{}, Diff{}, fmt.Errorf("rule pack %s: no version before %s to roll back to", name, cur.Version)
 	}
-	prev, err := s.manifest(name, vs[i-1])
-	if err != nil {
-		return Manifest{}, Diff{}, err
+	prev, err := s.manifest(name, cur.Previous)
+	if err != nil || !exists(filepath.Join(s.Root, name, "versions", cur.Previous)) {
+		return Manifest{}, Diff{}, fmt.Errorf("rule pack %s: version %s, before %s, is no longer kept (the last %d are)", name, cur.Previous, cur.Version, Keep)
 	}
 	if err := s.switchTo(name, prev.Version); err != nil {
 		return Manifest{}, Diff{}, err

@@ -190,17 +190,19 @@ func TestCorrelationOfDeselectedRuleIsLeftOut(t *testing.T) {
 
 func TestReinstallDiffRollbackAndUnchanged(t *testing.T) {
 	s := newStore(t)
-	v1 := packFiles()
-	m1, _, err := s.Install("sigma", "v1.zip", read(t, zipOf(t, v1, nil), "v1.zip"), Selection{})
+	data1 := zipOf(t, packFiles(), nil)
+	m1, _, err := s.Install("sigma", "v1.zip", read(t, data1, "v1.zip"), Selection{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Install("sigma", "v1.zip", read(t, zipOf(t, v1, nil), "v1.zip"), Selection{}); !errors.Is(err, ErrUnchanged) {
-		// zip archives of the same files in another map order differ in
-		// bytes; only a byte-identical source is unchanged.
-		if err != nil {
-			t.Fatalf("reinstall: %v", err)
-		}
+	if _, _, err := s.Install("sigma", "v1.zip", read(t, data1, "v1.zip"), Selection{}); !errors.Is(err, ErrUnchanged) {
+		t.Fatalf("reinstalling the same bytes: err = %v, want ErrUnchanged", err)
+	}
+	if _, _, err := s.Install("sigma", "v1.zip", read(t, data1, "v1.zip"), Selection{MinLevel: "low"}); err != nil {
+		t.Fatalf("the same source with another selection is a new version: %v", err)
+	}
+	if back, _, err := s.Rollback("sigma"); err != nil || back.Version != m1.Version {
+		t.Fatalf("rollback of the new selection: %s, %v; want %s", back.Version, err, m1.Version)
 	}
 	v2 := packFiles()
 	delete(v2, "rules/linux/test_low.yml")
@@ -227,8 +229,8 @@ func TestReinstallDiffRollbackAndUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.SHA256 != m1.SHA256 && back.Version == m2.Version {
-		t.Errorf("rollback went to %s, want the version before %s", back.Version, m2.Version)
+	if back.Version != m1.Version {
+		t.Errorf("rollback went to %s, want %s, the version before %s", back.Version, m1.Version, m2.Version)
 	}
 	if got := strings.Join(ids(bd.Added), ","); !strings.Contains(got, "rule:test low") {
 		t.Errorf("rollback diff added = %s, want test low back", got)
@@ -389,4 +391,27 @@ func TestSigmaHQTree(t *testing.T) {
 		t.Errorf("%d entries installed, %d deselected: the selection looks wrong", len(m.Entries), m.Deselected)
 	}
 	t.Logf("SigmaHQ: %d files read, %d installed (%d documents), %d rules deselected", len(src.Files), m.Files, len(m.Entries), m.Deselected)
+}
+
+// A second rollback goes on back through the installs, then stops.
+func TestRollbackFollowsInstalls(t *testing.T) {
+	s := newStore(t)
+	var ms []Manifest
+	for i := range 3 {
+		files := packFiles()
+		files["rules/linux/extra.yml"] = ruleDoc("66666666-0000-4000-8000-000000000001", fmt.Sprintf("extra %d", i), "stable", "low")
+		m, _, err := s.Install("p", "x.zip", read(t, zipOf(t, files, nil), "x.zip"), Selection{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	for _, want := range []string{ms[1].Version, ms[0].Version} {
+		if got, _, err := s.Rollback("p"); err != nil || got.Version != want {
+			t.Fatalf("rollback: %s, %v; want %s", got.Version, err, want)
+		}
+	}
+	if _, _, err := s.Rollback("p"); err == nil {
+		t.Error("rolled back past the first install")
+	}
 }
