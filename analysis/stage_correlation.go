@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/enrich"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/suppress"
@@ -132,16 +133,16 @@ func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Bat
 	now := time.Now()
 	origins := map[string]*alert.Origin{} // by dedup key: one lookup an alert
 	for _, sig := range rs.CorrelationSignals(hits, nil) {
-		if s.cfg.Enrichers != nil {
-			o, ok := origins[sig.DedupKey]
-			if !ok {
-				o = CorrelationOrigin(s.enrichers(sig.Workspace), sig.Entities)
-				origins[sig.DedupKey] = o
+		o, ok := origins[sig.DedupKey]
+		if !ok {
+			var chain *enrich.Chain // nil: the address and its scope only
+			if s.cfg.Enrichers != nil {
+				chain = s.enrichers(sig.Workspace)
 			}
-			sig.Origin = o
-		} else {
-			sig.Origin = CorrelationOrigin(nil, sig.Entities)
+			o = CorrelationOrigin(chain, sig.Entities)
+			origins[sig.DedupKey] = o
 		}
+		sig.Origin = o
 		// Suppressions win over correlations too (by rule, entity or
 		// address; a correlation signal has no event for field ones).
 		if set := s.suppressions(sig.Workspace); set.Len() > 0 {
