@@ -311,6 +311,9 @@ CREATE TABLE assets (
 	// 13: the alert stream and its consumers' cursors (alertchanges.go),
 	// and the correlator's state (correlationstate.go).
 	{sql: sqlMigrate13},
+	// 14: incidents, their alerts, entities, timeline, stream and task
+	// templates (incidentschema.go).
+	{sql: sqlMigrate14},
 }
 
 // migrate applies the migrations the database has not seen yet.
