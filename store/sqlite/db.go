@@ -63,6 +63,9 @@ type DB struct {
 	feedLocks sync.Map
 	// changes wakes the alert stream's consumers (alertchanges.go).
 	changes changeSignal
+	// incidentChanges wakes the incident stream's consumers
+	// (incidentrows.go).
+	incidentChanges changeSignal
 }
 
 // stmts are the statements of Commit, prepared once on the writer: parsing
