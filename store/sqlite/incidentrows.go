@@ -18,11 +18,6 @@ import (
 // db.write and, once it committed, db.incidentChanges.broadcast() when
 // they appended to the incident stream.
 
-// querier is a transaction or a pool.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // putIncident writes inc (insert or replace) with its entities.
 func putIncident(ctx context.Context, tx *sql.Tx, inc *incident.Incident) error {
 	if inc.Tags == nil {
