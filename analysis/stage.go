@@ -293,6 +293,7 @@ func (s *Stage) commit(group []processed) {
 			group[i].d.Release()
 		}
 	}()
+	s.journalMatches(group)
 	start := time.Now()
 	n, isNew, err := s.commitTracked(ctx, group, batches)
 	if err != nil {

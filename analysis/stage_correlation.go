@@ -1,7 +1,9 @@
 package analysis
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"slices"
 	"time"
 
@@ -18,7 +20,12 @@ import (
 // the committer goroutine alone. Its state is kept in the store
 // (StageConfig.CorrelationStates) at intervals and at shutdown, and
 // carried over a rule reload: a restart or a reload keeps the open windows
-// of the correlations that did not change.
+// of the correlations that did not change. Between two saves, each new
+// batch's matches are journalled in the batch's own commit; a stage killed
+// before it saved feeds the journal after the saved state again at its
+// restart, in the order it first did, so that no committed match is lost
+// or counted twice, and the correlation alerts it raises again carry the
+// batch ids they had (the store skips them when they were committed).
 type correlationStage struct {
 	rules  *Rules
 	k      *detect.Correlator
@@ -26,18 +33,30 @@ type correlationStage struct {
 	loaded bool      // the saved state was read (or there was none to read)
 	saved  time.Time // when the state was last saved
 	dirty  bool      // matches were fed since
+	// journalSeq is the last journal entry fed: the state includes the
+	// journal up to it.
+	journalSeq int64
+	// replay is the journal to feed again, read with the saved state and
+	// fed before the first group's matches.
+	replay []store.JournalEntry
 }
 
-// CorrelationStates keeps the correlator's state; the SQLite store
-// implements it.
+// CorrelationStates keeps the correlator's state and the journal of the
+// matches fed since it was saved; the SQLite store implements it.
 type CorrelationStates interface {
-	CorrelationState(ctx context.Context) ([]byte, error)
-	SaveCorrelationState(ctx context.Context, data []byte) error
+	// CorrelationState returns the last saved state (nil if none) and
+	// the last journal entry it includes.
+	CorrelationState(ctx context.Context) ([]byte, int64, error)
+	// SaveCorrelationState saves the state, which includes the journal up
+	// to journalSeq (those entries may go).
+	SaveCorrelationState(ctx context.Context, data []byte, journalSeq int64) error
+	// CorrelationJournal returns the journal after afterSeq, in order.
+	CorrelationJournal(ctx context.Context, afterSeq int64) ([]store.JournalEntry, error)
 }
 
 // newCorrelator compiles rs's correlator and gives it the open windows of
 // the one it replaces, or, on the first call, those saved by the previous
-// run.
+// run (and the journal after them, to feed again).
 func (s *Stage) newCorrelator(rs *Rules) *detect.Correlator {
 	cs := &s.corr
 	k := rs.NewCorrelator()
@@ -49,7 +68,14 @@ func (s *Stage) newCorrelator(rs *Rules) *detect.Correlator {
 	} else if !cs.loaded && s.cfg.CorrelationStates != nil {
 		from = "store"
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		data, err = s.cfg.CorrelationStates.CorrelationState(ctx)
+		data, cs.journalSeq, err = s.cfg.CorrelationStates.CorrelationState(ctx)
+		if err == nil {
+			cs.replay, err = s.cfg.CorrelationStates.CorrelationJournal(ctx, cs.journalSeq)
+			if err != nil {
+				s.log.Warn("correlation journal not read: matches committed since the last save are not fed again", "err", err)
+				err = nil
+			}
+		}
 		cancel()
 	}
 	cs.loaded = true
@@ -76,7 +102,7 @@ func (s *Stage) saveCorrelations() {
 	data, err := cs.k.Snapshot()
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = s.cfg.CorrelationStates.SaveCorrelationState(ctx, data)
+		err = s.cfg.CorrelationStates.SaveCorrelationState(ctx, data, cs.journalSeq)
 		cancel()
 	}
 	cs.saved = time.Now()
@@ -87,18 +113,144 @@ func (s *Stage) saveCorrelations() {
 	cs.dirty = false
 }
 
+// journalMatches gives each batch of a group its correlator input, to be
+// journalled by its commit: only when the state is kept and the group's
+// rules correlate.
+func (s *Stage) journalMatches(group []processed) {
+	if s.cfg.CorrelationStates == nil {
+		return
+	}
+	var gid event.ID
+	for i, p := range group {
+		b := p.res.Batch
+		if i == 0 {
+			gid = b.ID
+		}
+		b.Correlation, b.CorrelationGroup, b.JournalSeq = nil, event.ID{}, 0
+		if p.rules == nil || p.rules.corr == nil {
+			continue
+		}
+		ms := slices.DeleteFunc(slices.Clone(p.res.Matches), func(m detect.Match) bool { return !s.advanced(m.Workspace) })
+		if len(ms) > 0 {
+			b.Correlation, b.CorrelationGroup = detect.AppendMatches(nil, ms), gid
+		}
+	}
+}
+
+// fedMatch is a match with its place in the feeding order and the batch it
+// came in: a group's matches are fed by event time, then journal entry,
+// then order in the batch — an order the journal can give again.
+type fedMatch struct {
+	m     detect.Match
+	seq   int64 // the journal entry, or the batch's place in the group when not journalled
+	idx   int
+	batch event.ID
+	// journalled: seq is a journal entry, which the state includes once
+	// fed.
+	journalled bool
+}
+
+func sortFed(ms []fedMatch) {
+	slices.SortFunc(ms, func(a, b fedMatch) int {
+		if c := a.m.Time.Compare(b.m.Time); c != 0 {
+			return c
+		}
+		if a.seq != b.seq {
+			return cmp.Compare(a.seq, b.seq)
+		}
+		return cmp.Compare(a.idx, b.idx)
+	})
+}
+
+// hitsOf are the hits a batch's match set off.
+type hitsOf struct {
+	batch event.ID
+	hits  []detect.CorrelationHit
+}
+
+// feed observes ms in order and gathers the hits by the batch whose match
+// set them off.
+func (cs *correlationStage) feed(ms []fedMatch, out []hitsOf) []hitsOf {
+	var hits []detect.CorrelationHit
+	for _, f := range ms {
+		hits = cs.k.Observe(f.m, hits[:0])
+		if len(hits) > 0 {
+			out = append(out, hitsOf{batch: f.batch, hits: slices.Clone(hits)})
+		}
+		if f.journalled && f.seq > cs.journalSeq {
+			cs.journalSeq = f.seq
+		}
+	}
+	return out
+}
+
+// replayJournal feeds the journal read with the saved state, group by
+// group as it was first fed, up to (not including) the entries of the
+// group being committed now.
+func (s *Stage) replayJournal(before int64, out []hitsOf) []hitsOf {
+	cs := &s.corr
+	entries := cs.replay
+	cs.replay = nil
+	fed := 0
+	for i := 0; i < len(entries); {
+		j := i
+		for j < len(entries) && entries[j].Group == entries[i].Group {
+			j++
+		}
+		if before > 0 && entries[i].Seq >= before {
+			break
+		}
+		var ms []fedMatch
+		for _, e := range entries[i:j] {
+			got, err := detect.DecodeMatches(e.Data)
+			if err != nil {
+				s.log.Warn("correlation journal entry skipped", "seq", e.Seq, "err", err)
+				continue
+			}
+			for k, m := range got {
+				ms = append(ms, fedMatch{m: m, seq: e.Seq, idx: k, batch: e.Batch, journalled: true})
+			}
+		}
+		ms = slices.DeleteFunc(ms, func(f fedMatch) bool { return !s.advanced(f.m.Workspace) })
+		sortFed(ms)
+		out = cs.feed(ms, out)
+		if entries[j-1].Seq > cs.journalSeq {
+			cs.journalSeq = entries[j-1].Seq
+		}
+		fed += len(ms)
+		i = j
+	}
+	if len(entries) > 0 {
+		cs.dirty = true
+		s.log.Info("correlation journal fed again after a restart", "entries", len(entries), "matches", fed)
+	}
+	return out
+}
+
 // correlateCommitted feeds the matches of newly committed batches, in
-// event time order, and returns the batches of signals to commit, one a
-// workspace.
+// event time order, and returns the batches of signals to commit, one for
+// each batch whose matches set correlations off and workspace.
 func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Batch {
 	var rs *Rules
-	var ms []detect.Match
+	var ms []fedMatch
+	first := int64(0) // the group's first journal entry
 	for i, p := range group {
-		if isNew[i] {
-			ms = append(ms, p.res.Matches...)
-			if p.rules != nil {
-				rs = p.rules
+		if !isNew[i] {
+			continue
+		}
+		if p.rules != nil {
+			rs = p.rules
+		}
+		b := p.res.Batch
+		seq := int64(i)
+		if b.JournalSeq > 0 {
+			seq = b.JournalSeq
+			if first == 0 || seq < first {
+				first = seq
 			}
+		}
+		for k, m := range p.res.Matches {
+			ms = append(ms, fedMatch{m: m, seq: seq, idx: k, batch: b.ID, journalled: b.JournalSeq > 0})
 		}
 	}
 	if rs == nil || rs.corr == nil {
@@ -106,76 +258,96 @@ func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Bat
 	}
 	// Correlations belong to the standard tier (tier.go): a free
 	// workspace's matches never reach the correlator.
-	ms = slices.DeleteFunc(ms, func(m detect.Match) bool { return !s.advanced(m.Workspace) })
+	ms = slices.DeleteFunc(ms, func(f fedMatch) bool { return !s.advanced(f.m.Workspace) })
 	cs := &s.corr
 	if cs.rules != rs { // first batch, or rules reloaded
 		cs.k = s.newCorrelator(rs)
 		cs.rules, cs.last = rs, detect.CorrelatorStats{}
 	}
-	slices.SortStableFunc(ms, func(a, b detect.Match) int { return a.Time.Compare(b.Time) })
-	var hits []detect.CorrelationHit
-	for _, m := range ms {
-		hits = cs.k.Observe(m, hits)
+	var fired []hitsOf
+	if cs.replay != nil {
+		fired = s.replayJournal(first, fired)
 	}
+	sortFed(ms)
+	fired = cs.feed(ms, fired)
 	if len(ms) > 0 {
 		cs.dirty = true
-		if time.Since(cs.saved) >= s.cfg.CorrelationSaveEvery {
-			s.saveCorrelations()
-		}
+	}
+	if cs.dirty && time.Since(cs.saved) >= s.cfg.CorrelationSaveEvery {
+		s.saveCorrelations()
 	}
 	s.m.corr.update(cs.k.Stats(), &cs.last)
-	if len(hits) == 0 {
+	if len(fired) == 0 {
 		return nil
 	}
-	byWS := map[string]*store.Batch{}
+	type key struct {
+		batch event.ID
+		ws    string
+	}
+	byKey := map[key]*store.Batch{}
 	var out []*store.Batch
-	tallies := map[string]*suppress.Tally{}
+	tallies := map[key]*suppress.Tally{}
 	now := time.Now()
 	origins := map[string]*alert.Origin{} // by dedup key: one lookup an alert
-	for _, sig := range rs.CorrelationSignals(hits, nil) {
-		o, ok := origins[sig.DedupKey]
-		if !ok {
-			var chain *enrich.Chain // nil: the address and its scope only
-			if s.cfg.Enrichers != nil {
-				chain = s.enrichers(sig.Workspace)
-			}
-			o = CorrelationOrigin(chain, sig.Entities)
-			origins[sig.DedupKey] = o
-		}
-		sig.Origin = o
-		// Suppressions win over correlations too (by rule, entity or
-		// address; a correlation signal has no event for field ones).
-		if set := s.suppressions(sig.Workspace); set.Len() > 0 {
-			if sp := set.Match(sig.Rule.ID, sig.Entities, nil, now); sp != nil {
-				t := tallies[sig.Workspace]
-				if t == nil {
-					t = &suppress.Tally{}
-					tallies[sig.Workspace] = t
-				}
-				t.Add(sp, sig.Rule.ID, sig.Evidence.Time)
-				continue
-			}
-		}
-		b := byWS[sig.Workspace]
+	batchOf := func(k key) *store.Batch {
+		b := byKey[k]
 		if b == nil {
-			b = &store.Batch{ID: event.NewID(), Workspace: sig.Workspace, Source: CorrelationSource,
+			b = &store.Batch{ID: correlationBatchID(k.batch, k.ws), Workspace: k.ws, Source: CorrelationSource,
 				Format: CorrelationSource, Received: time.Now().UTC()}
-			byWS[sig.Workspace] = b
+			byKey[k] = b
 			out = append(out, b)
 		}
-		b.Signals = append(b.Signals, sig)
+		return b
 	}
-	for ws, t := range tallies {
-		b := byWS[ws]
-		if b == nil {
-			b = &store.Batch{ID: event.NewID(), Workspace: ws, Source: CorrelationSource,
-				Format: CorrelationSource, Received: time.Now().UTC()}
-			byWS[ws] = b
-			out = append(out, b)
+	var sigs []alert.Signal
+	for _, f := range fired {
+		sigs = rs.CorrelationSignals(f.hits, sigs[:0])
+		for _, sig := range sigs {
+			o, ok := origins[sig.DedupKey]
+			if !ok {
+				var chain *enrich.Chain // nil: the address and its scope only
+				if s.cfg.Enrichers != nil {
+					chain = s.enrichers(sig.Workspace)
+				}
+				o = CorrelationOrigin(chain, sig.Entities)
+				origins[sig.DedupKey] = o
+			}
+			sig.Origin = o
+			k := key{f.batch, sig.Workspace}
+			// Suppressions win over correlations too (by rule, entity or
+			// address; a correlation signal has no event for field ones).
+			if set := s.suppressions(sig.Workspace); set.Len() > 0 {
+				if sp := set.Match(sig.Rule.ID, sig.Entities, nil, now); sp != nil {
+					t := tallies[k]
+					if t == nil {
+						t = &suppress.Tally{}
+						tallies[k] = t
+					}
+					t.Add(sp, sig.Rule.ID, sig.Evidence.Time)
+					continue
+				}
+			}
+			b := batchOf(k)
+			b.Signals = append(b.Signals, sig)
 		}
-		b.Suppressed = t.Hits
+	}
+	for k, t := range tallies {
+		batchOf(k).Suppressed = t.Hits
 	}
 	return out
+}
+
+// correlationBatchID is the id of the batch of correlation signals that a
+// batch's matches set off in a workspace: made from the batch's id, so
+// that the same hits fed again after a restart carry the same id and the
+// store skips what it committed before. The time part is the batch's.
+func correlationBatchID(batch event.ID, ws string) event.ID {
+	h := sha256.Sum256(append(append([]byte("vigil correlation\x00"), batch[:]...), ws...))
+	id := batch
+	for i := 6; i < len(id); i++ {
+		id[i] ^= h[i] | 1 // never the batch's own id
+	}
+	return id
 }
 
 // CorrelationSource is the source and format of the store batches that

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/store"
 )
 
 // memStates keeps the correlator state as the store would.
@@ -17,13 +18,19 @@ type memStates struct {
 	saves int
 }
 
-func (m *memStates) CorrelationState(context.Context) ([]byte, error) {
+func (m *memStates) CorrelationState(context.Context) ([]byte, int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.data, nil
+	return m.data, 0, nil
 }
 
-func (m *memStates) SaveCorrelationState(_ context.Context, data []byte) error {
+// CorrelationJournal: memStates keeps no journal (the stage gives it no
+// batches to journal but the store's).
+func (m *memStates) CorrelationJournal(context.Context, int64) ([]store.JournalEntry, error) {
+	return nil, nil
+}
+
+func (m *memStates) SaveCorrelationState(_ context.Context, data []byte, _ int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.data, m.saves = append([]byte(nil), data...), m.saves+1

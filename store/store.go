@@ -72,6 +72,25 @@ type Batch struct {
 	// suppression and rule: Commit adds them to the suppressions' hits
 	// and the rules' counts (once, as the batch is committed once).
 	Suppressed []suppress.Hit
+	// Correlation is the batch's input to the correlator (encoded
+	// matches), and CorrelationGroup names the group of batches the detect
+	// stage correlated together: Commit journals them when the batch is
+	// new and sets JournalSeq to the journal entry's place, so that a
+	// detect stage killed before saving its correlator state can feed them
+	// again (CorrelationJournal). Empty: nothing is journalled.
+	Correlation      []byte
+	CorrelationGroup event.ID
+	JournalSeq       int64
+}
+
+// JournalEntry is a committed batch's input to the correlator, as the
+// correlation journal keeps it until the correlator state that includes it
+// is saved.
+type JournalEntry struct {
+	Seq   int64
+	Group event.ID // the batches correlated together share it
+	Batch event.ID
+	Data  []byte
 }
 
 // Quarantined is a record the detect stage could not decode.

@@ -190,17 +190,38 @@ func TestAlertStreamCursorsAcrossRestart(t *testing.T) {
 func TestCorrelationStateSaved(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vigil.db")
 	db := openAt(t, path, Options{})
-	if data, err := db.CorrelationState(ctx); err != nil || data != nil {
-		t.Fatalf("fresh store: %q, %v", data, err)
+	if data, seq, err := db.CorrelationState(ctx); err != nil || data != nil || seq != 0 {
+		t.Fatalf("fresh store: %q, %d, %v", data, seq, err)
+	}
+	// Three batches journal their correlator input; a save that includes
+	// the first two leaves the third.
+	var seqs []int64
+	for i := range 3 {
+		e := ev("acme", "s", t0, "hz", "u", "1.1.1.1")
+		b := batch("acme", "s", e)
+		b.Correlation = []byte{1, byte(i)}
+		b.CorrelationGroup = b.ID
+		commit(t, db, b)
+		if b.JournalSeq == 0 {
+			t.Fatalf("batch %d: no journal entry", i)
+		}
+		seqs = append(seqs, b.JournalSeq)
 	}
 	for _, s := range []string{"first", "second\x00\xff"} {
-		if err := db.SaveCorrelationState(ctx, []byte(s)); err != nil {
+		if err := db.SaveCorrelationState(ctx, []byte(s), seqs[1]); err != nil {
 			t.Fatal(err)
 		}
 	}
 	db.Close()
 	db = openAt(t, path, Options{})
-	if data, err := db.CorrelationState(ctx); err != nil || string(data) != "second\x00\xff" {
-		t.Fatalf("after restart: %q, %v", data, err)
+	if data, seq, err := db.CorrelationState(ctx); err != nil || string(data) != "second\x00\xff" || seq != seqs[1] {
+		t.Fatalf("after restart: %q, %d, %v", data, seq, err)
+	}
+	j, err := db.CorrelationJournal(ctx, seqs[1])
+	if err != nil || len(j) != 1 || j[0].Seq != seqs[2] || string(j[0].Data) != "\x01\x02" {
+		t.Fatalf("journal after the save: %+v, %v", j, err)
+	}
+	if all, _ := db.CorrelationJournal(ctx, 0); len(all) != 1 {
+		t.Fatalf("the save left %d journal entries, want the one after it", len(all))
 	}
 }

@@ -348,6 +348,9 @@ func (c *committer) block(p *preparedBlock) (bool, error) {
 	if err := c.entities(b, p.entities); err != nil {
 		return false, err
 	}
+	if err := c.journal(b); err != nil {
+		return false, err
+	}
 	c.spanMS = max(c.spanMS, p.spanMS)
 
 	for i := range b.Signals {

@@ -314,6 +314,8 @@ CREATE TABLE assets (
 	// 14: incidents, their alerts, entities, timeline, stream and task
 	// templates (incidentschema.go).
 	{sql: sqlMigrate14},
+	// 15: the correlation journal (correlationstate.go).
+	{sql: sqlMigrate15},
 }
 
 // migrate applies the migrations the database has not seen yet.
