@@ -256,24 +256,46 @@ func (a *API) route(pattern string, h http.Handler) http.Handler {
 	return a.instrument(pattern, a.authenticate(pattern, scopesFor(pattern), h))
 }
 
+// responderPaths are the resources a responder works: changes to them
+// take responder keys as well as admin ones.
+var responderPaths = []string{"/api/v1/alerts", "/api/v1/incidents", "/api/v1/incident-task-templates",
+	"/api/v1/decisions", "/api/v1/suppressions"}
+
+// adminReadPaths are read by admins only: the audit log names who did
+// what, and key metadata is the workspace's access list.
+var adminReadPaths = []string{"/api/v1/audit", "/api/v1/keys"}
+
 // scopesFor is the scope policy, in one place: the ingest route takes
-// ingest keys, reads take read keys (except the audit log, which names who
-// did what), and admin keys may do everything.
+// ingest keys; reads take read and responder keys (except the audit log and
+// the keys); changes to alerts, incidents, decisions and suppressions take
+// responder keys; admin keys may do everything.
 func scopesFor(pattern string) []string {
 	method, path, _ := strings.Cut(pattern, " ")
 	switch {
 	case pattern == ingestPattern:
 		return []string{tenant.ScopeIngest, tenant.ScopeAdmin}
-	case pattern == auditPattern:
-		return []string{tenant.ScopeAdmin}
 	case pattern == metricsPattern:
 		// Every workspace's figures: not for a workspace's admin.
 		return []string{tenant.ScopeMetrics}
+	case underAny(path, adminReadPaths):
+		return []string{tenant.ScopeAdmin}
 	case method == http.MethodGet && strings.HasPrefix(path, "/api/"):
-		return []string{tenant.ScopeRead, tenant.ScopeAdmin}
+		return []string{tenant.ScopeRead, tenant.ScopeResponder, tenant.ScopeAdmin}
+	case underAny(path, responderPaths):
+		return []string{tenant.ScopeResponder, tenant.ScopeAdmin}
 	default:
 		return []string{tenant.ScopeAdmin}
 	}
+}
+
+// underAny reports whether path is one of prefixes or below one.
+func underAny(path string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // register adds the operations, one concept a file.

@@ -80,7 +80,7 @@ type fixture struct {
 	st    store.Store
 	reg   *prometheus.Registry
 	clock *clock
-	// secrets by name: a-admin, a-read, a-ingest, b-admin, b-read
+	// secrets by name: a-admin, a-read, a-ingest, a-responder, b-admin, b-read
 	secrets map[string]string
 	keyIDs  map[string]string
 	seeds   map[string]seeded
@@ -127,7 +127,7 @@ func newFixtureWith(t testing.TB, st store.Store, edit func(*Config), ready ...C
 		f.seeds[ws.name] = seed(t, st, ws.name, 3, 3)
 	}
 	for _, k := range []struct{ ws, scope string }{
-		{"a", tenant.ScopeAdmin}, {"a", tenant.ScopeRead}, {"a", tenant.ScopeIngest},
+		{"a", tenant.ScopeAdmin}, {"a", tenant.ScopeRead}, {"a", tenant.ScopeIngest}, {"a", tenant.ScopeResponder},
 		{"b", tenant.ScopeAdmin}, {"b", tenant.ScopeRead},
 	} {
 		name := k.ws + "-" + k.scope

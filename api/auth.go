@@ -69,7 +69,10 @@ func keyFrom(ctx context.Context) (tenant.APIKey, bool) {
 // authenticate admits requests that carry a live key of one of the scopes
 // in need, and puts the key in the request's context.
 func (a *API) authenticate(route string, need []string, next http.Handler) http.Handler {
-	needText := strings.Join(need, " or ")
+	needText := need[len(need)-1]
+	if len(need) > 1 {
+		needText = strings.Join(need[:len(need)-1], ", ") + " or " + needText
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		c := a.clientOf(r)

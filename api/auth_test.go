@@ -103,15 +103,23 @@ func TestScopes(t *testing.T) {
 		key, method, path, need string
 		body                    any
 	}{
-		{"a-read", http.MethodPatch, "/api/v1/alerts/" + al, "admin", map[string]string{"status": "active"}},
+		{"a-read", http.MethodPatch, "/api/v1/alerts/" + al, "responder or admin", map[string]string{"status": "active"}},
 		{"a-read", http.MethodPost, "/api/v1/keys", "admin", map[string]string{"scope": "read"}},
+		{"a-read", http.MethodGet, "/api/v1/keys", "admin", nil},
 		{"a-read", http.MethodDelete, "/api/v1/keys/" + f.keyIDs["a-ingest"], "admin", nil},
 		{"a-read", http.MethodPut, "/api/v1/sources/x", "admin", map[string]string{"format": testFormat}},
 		{"a-read", http.MethodGet, "/api/v1/audit", "admin", nil},
 		{"a-read", http.MethodPost, "/api/v1/ingest", "ingest or admin", nil},
-		{"a-ingest", http.MethodGet, "/api/v1/alerts", "read or admin", nil},
-		{"a-ingest", http.MethodGet, "/api/v1/workspace", "read or admin", nil},
-		{"a-ingest", http.MethodPatch, "/api/v1/alerts/" + al, "admin", map[string]string{"status": "active"}},
+		{"a-ingest", http.MethodGet, "/api/v1/alerts", "read, responder or admin", nil},
+		{"a-ingest", http.MethodGet, "/api/v1/workspace", "read, responder or admin", nil},
+		{"a-ingest", http.MethodPatch, "/api/v1/alerts/" + al, "responder or admin", map[string]string{"status": "active"}},
+		// A responder works alerts but manages no keys, sources or tier,
+		// and sees no key metadata nor the audit log.
+		{"a-responder", http.MethodPost, "/api/v1/keys", "admin", map[string]string{"scope": "read"}},
+		{"a-responder", http.MethodGet, "/api/v1/keys", "admin", nil},
+		{"a-responder", http.MethodPut, "/api/v1/sources/x", "admin", map[string]string{"format": testFormat}},
+		{"a-responder", http.MethodPatch, "/api/v1/workspace", "admin", map[string]string{"tier": "free"}},
+		{"a-responder", http.MethodGet, "/api/v1/audit", "admin", nil},
 	}
 	for _, c := range refused {
 		t.Run(c.key+" "+c.method+" "+c.path, func(t *testing.T) {
@@ -143,6 +151,12 @@ func TestScopes(t *testing.T) {
 	// Read keys read; admin keys read too.
 	want(t, f.do(http.MethodGet, "/api/v1/alerts", "a-read", nil), http.StatusOK, nil)
 	want(t, f.do(http.MethodGet, "/api/v1/audit", "a-admin", nil), http.StatusOK, nil)
+	// A responder reads and works alerts.
+	want(t, f.do(http.MethodGet, "/api/v1/alerts", "a-responder", nil), http.StatusOK, nil)
+	want(t, f.do(http.MethodPatch, "/api/v1/alerts/"+al, "a-responder", map[string]string{"status": "active"}), http.StatusOK, nil)
+	if a, _ := st.Alert(context.Background(), "a", al); a.Status != "active" {
+		t.Errorf("alert status %q after a responder's PATCH, want active", a.Status)
+	}
 }
 
 func TestWorkspaceFromOutsideAuth(t *testing.T) {

@@ -40,7 +40,7 @@ func NewKey(workspace, scope, name string, now time.Time) (secret string, key te
 		return "", tenant.APIKey{}, fmt.Errorf("new key: workspace is empty: %w", store.ErrInvalid)
 	}
 	if !tenant.ValidScope(scope) {
-		return "", tenant.APIKey{}, fmt.Errorf("new key: scope %q is not ingest, read, admin or metrics: %w", scope, store.ErrInvalid)
+		return "", tenant.APIKey{}, fmt.Errorf("new key: scope %q is not ingest, read, responder, admin or metrics: %w", scope, store.ErrInvalid)
 	}
 	if err := validKeyName(name); err != nil {
 		return "", tenant.APIKey{}, fmt.Errorf("new key: %w", err)

@@ -92,7 +92,7 @@ func TestKeysRoutes(t *testing.T) {
 	var list struct {
 		Keys []tenant.APIKey `json:"keys"`
 	}
-	w = f.do(http.MethodGet, "/api/v1/keys", "a-read", nil)
+	w = f.do(http.MethodGet, "/api/v1/keys", "a-admin", nil)
 	want(t, w, http.StatusOK, &list)
 	if strings.Contains(w.Body.String(), created.Secret) || strings.Contains(w.Body.String(), `"secret"`) || strings.Contains(w.Body.String(), `"hash"`) {
 		t.Errorf("key list shows a secret or hash: %s", w.Body)
@@ -104,8 +104,8 @@ func TestKeysRoutes(t *testing.T) {
 			t.Errorf("key list holds %s's key %s", k.Workspace, k.ID)
 		}
 	}
-	if len(list.Keys) != 4 || !ids[created.Key.ID] {
-		t.Errorf("list has %d keys (%v), want a's 3 and the new one", len(list.Keys), ids)
+	if len(list.Keys) != 5 || !ids[created.Key.ID] {
+		t.Errorf("list has %d keys (%v), want a's 4 and the new one", len(list.Keys), ids)
 	}
 	e := st.auditOf("key.create")
 	if len(e) != 1 || e[0].Target != "key:"+created.Key.ID || e[0].Actor != "key:"+f.keyIDs["a-admin"] || strings.Contains(e[0].Detail, created.Secret[12:]) {

@@ -192,7 +192,7 @@ func (f *fixture) concrete(path string) string {
 // allowedKey is a key whose scope the route takes; deniedKey one whose
 // scope it refuses.
 func allowedKey(r route) string {
-	return map[string]string{"ingest": "a-ingest", "read": "a-read", "admin": "a-admin"}[scopesFor(r.method + " " + r.path)[0]]
+	return map[string]string{"ingest": "a-ingest", "read": "a-read", "responder": "a-admin", "admin": "a-admin"}[scopesFor(r.method + " " + r.path)[0]]
 }
 
 func deniedKey(r route) string {

@@ -5,8 +5,12 @@ import "time"
 // Scopes of an API key.
 const (
 	ScopeIngest = "ingest" // may push records, nothing else
-	ScopeRead   = "read"   // may read (GET) everything but the audit log
-	ScopeAdmin  = "admin"  // may do everything in its workspace
+	ScopeRead   = "read"   // may read (GET) everything but the audit log and the keys
+	// ScopeResponder may read what read may and work alerts, incidents,
+	// block decisions and suppressions — not keys, the workspace, feeds,
+	// assets or sources.
+	ScopeResponder = "responder"
+	ScopeAdmin     = "admin" // may do everything in its workspace
 	// ScopeMetrics may read /metrics only, when the server requires a key
 	// there. The metrics cover every workspace: such keys are the
 	// operator's, made with the CLI.
@@ -15,7 +19,7 @@ const (
 
 // ValidScope reports whether s is a scope.
 func ValidScope(s string) bool {
-	return s == ScopeIngest || s == ScopeRead || s == ScopeAdmin || s == ScopeMetrics
+	return s == ScopeIngest || s == ScopeRead || s == ScopeResponder || s == ScopeAdmin || s == ScopeMetrics
 }
 
 // APIKey is a workspace's key. The secret is shown once at creation and
