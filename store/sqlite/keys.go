@@ -37,7 +37,7 @@ func (db *DB) CreateKey(ctx context.Context, k tenant.APIKey) error {
 	case k.ID == "":
 		return fmt.Errorf("create key: no id: %w", store.ErrInvalid)
 	case !tenant.ValidScope(k.Scope):
-		return fmt.Errorf("create key %s: scope %q: %w (want ingest, read, admin or metrics)", k.ID, k.Scope, store.ErrInvalid)
+		return fmt.Errorf("create key %s: scope %q: %w (want ingest, read, responder, admin or metrics)", k.ID, k.Scope, store.ErrInvalid)
 	case len(k.Hash) == 0:
 		return fmt.Errorf("create key %s: no hash: %w", k.ID, store.ErrInvalid)
 	}

@@ -316,6 +316,8 @@ CREATE TABLE assets (
 	{sql: sqlMigrate14},
 	// 15: the correlation journal (correlationstate.go).
 	{sql: sqlMigrate15},
+	// 16: users, their roles per workspace and their sessions (users.go).
+	{sql: sqlMigrate16},
 }
 
 // migrate applies the migrations the database has not seen yet.
