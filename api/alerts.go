@@ -156,11 +156,11 @@ func (a *API) setAlertStatus(ctx context.Context, in *alertStatusInput) (*alertO
 	// The store writes the alert.status audit entry in the same transaction.
 	var al alert.Alert
 	if n, ok := a.store.(store.Noise); ok {
-		al, err = n.ClassifyAlert(ctx, k.Workspace, in.ID, in.Body.Status, in.Body.Reason, "key:"+k.ID)
+		al, err = n.ClassifyAlert(ctx, k.Workspace, in.ID, in.Body.Status, in.Body.Reason, k.Actor())
 	} else if in.Body.Reason != "" {
 		return nil, huma.Error501NotImplemented("this store keeps no alert reasons")
 	} else {
-		al, err = a.store.SetAlertStatus(ctx, k.Workspace, in.ID, in.Body.Status, "key:"+k.ID)
+		al, err = a.store.SetAlertStatus(ctx, k.Workspace, in.ID, in.Body.Status, k.Actor())
 	}
 	if err != nil {
 		return nil, a.storeError(ctx, "alert "+in.ID, err)

@@ -124,6 +124,8 @@ type API struct {
 	tierChanged  func(workspace string)
 	proxies      []netip.Prefix
 	fails        *failThrottle // nil: no throttle
+	logins       *failThrottle // failed sign-ins by user name
+	loginAddrs   *failThrottle // failed sign-ins by address
 	failWindow   time.Duration
 	spec         []byte // the OpenAPI document, marshalled once all routes are known
 	intel        Intel
@@ -165,6 +167,8 @@ func New(cfg Config) (*API, error) {
 	if cfg.AuthFailLimit > 0 {
 		a.fails = newFailThrottle(cfg.AuthFailLimit, a.failWindow)
 	}
+	a.logins = newFailThrottle(LoginFailLimit, LoginFailWindow)
+	a.loginAddrs = newFailThrottle(LoginFailAddressLimit, LoginFailWindow)
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -197,6 +201,9 @@ func New(cfg Config) (*API, error) {
 		h.OpenAPI().AddOperation(op)
 		a.mux.Handle(ingestPattern, a.route(ingestPattern, rejectUnknownQueryHTTP(queryParams(op), cfg.Ingest)))
 	}
+	loginOp := loginOperation(h.OpenAPI())
+	h.OpenAPI().AddOperation(loginOp)
+	a.mux.Handle(sessionPattern, a.instrument(sessionPattern, rejectUnknownQueryHTTP(queryParams(loginOp), http.HandlerFunc(a.login))))
 
 	spec, err := marshalSpec(h.OpenAPI())
 	if err != nil {
@@ -277,6 +284,9 @@ func scopesFor(pattern string) []string {
 	case pattern == metricsPattern:
 		// Every workspace's figures: not for a workspace's admin.
 		return []string{tenant.ScopeMetrics}
+	case path == "/api/v1/session" || path == "/api/v1/sessions":
+		// Who am I and signing out: for every role.
+		return []string{tenant.ScopeRead, tenant.ScopeResponder, tenant.ScopeAdmin}
 	case underAny(path, adminReadPaths):
 		return []string{tenant.ScopeAdmin}
 	case method == http.MethodGet && strings.HasPrefix(path, "/api/"):
@@ -313,6 +323,7 @@ func (a *API) register(h huma.API) {
 	a.registerGeoIP(h)
 	a.registerAssets(h)
 	a.registerSuppressions(h)
+	a.registerSessions(h)
 }
 
 func humaConfig(version string) huma.Config {
@@ -328,13 +339,20 @@ func humaConfig(version string) huma.Config {
 	// names their values and the parameter meant.
 	c.RejectUnknownQueryParameters = false
 	c.Info.Description = "vigil's REST API. Every route works inside the workspace of the API key " +
-		"given as `Authorization: Bearer <key>`; a key's scope (ingest, read, admin) bounds what it may do."
+		"given as `Authorization: Bearer <key>`, or of a signed-in user's session cookie; a key's scope (ingest, read, responder, admin) " +
+		"or the user's role (reader, responder, admin) bounds what it may do."
 	c.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		securityScheme: {
 			Type:         "http",
 			Scheme:       "bearer",
 			BearerFormat: "vgl_<52 base32 characters>",
-			Description:  "A workspace API key. Scope ingest: POST /api/v1/ingest only; read: GET routes; admin: everything in the workspace.",
+			Description:  "A workspace API key. Scope ingest: POST /api/v1/ingest only; read: GET routes; responder: GET routes and work on alerts, incidents, decisions and suppressions; admin: everything in the workspace.",
+		},
+		cookieScheme: {
+			Type:        "apiKey",
+			In:          "cookie",
+			Name:        SessionCookie,
+			Description: "A signed-in user's session (POST /api/v1/session); state-changing requests also send the session's CSRF token in " + CSRFHeader + ".",
 		},
 	}
 	return c
@@ -342,7 +360,10 @@ func humaConfig(version string) huma.Config {
 
 const securityScheme = "bearer"
 
-var bearer = []map[string][]string{{securityScheme: {}}}
+const cookieScheme = "session"
+
+// bearer: a key, or a session's cookie.
+var bearer = []map[string][]string{{securityScheme: {}}, {cookieScheme: {}}}
 
 // ingestOperation places the ingest handler's description at its route.
 func ingestOperation(op *huma.Operation) (*huma.Operation, error) {

@@ -55,7 +55,7 @@ func (a *API) audit(ctx context.Context, k tenant.APIKey, action, target, detail
 	err := a.store.Audit(ctx, store.AuditEntry{
 		Workspace: k.Workspace,
 		Time:      a.now().UTC(),
-		Actor:     "key:" + k.ID,
+		Actor:     k.Actor(),
 		Action:    action,
 		Target:    target,
 		Detail:    detail,

@@ -33,7 +33,7 @@ const (
 )
 
 var refusedReasons = []string{refusedMissing, refusedMalformed, refusedUnknown, refusedRevoked, refusedScope, refusedThrottled,
-	refusedExpired, refusedAddress}
+	refusedExpired, refusedAddress, refusedCSRF, refusedSession}
 
 // keyCacheTTL bounds how long a key found in the store is trusted without
 // asking again: a revoke from another process (the CLI) takes at most this
@@ -83,6 +83,12 @@ func (a *API) authenticate(route string, need []string, next http.Handler) http.
 			return
 		}
 		secret, reason := bearerSecret(r.Header.Values("Authorization"))
+		if reason == refusedMissing {
+			if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
+				a.sessionAuth(w, r, route, c, need, needText, ck.Value, next)
+				return
+			}
+		}
 		if reason != "" {
 			a.refuse(w, r, route, c, reason, nil, "")
 			return
@@ -184,10 +190,13 @@ func (a *API) refuse(w http.ResponseWriter, r *http.Request, route string, c cli
 			entry.Detail = "scope " + key.Scope + " key on " + route + via(c)
 		case refusedAddress:
 			entry.Detail = "address outside the key's allow-list on " + route + via(c)
+		case refusedCSRF:
+			entry.Target = "user:" + key.User
+			entry.Detail = "session request without this site's CSRF token on " + route + via(c)
 		}
 	}
 	a.auditRepeat(r.Context(), entry, since)
-	if reason == refusedScope || reason == refusedAddress {
+	if reason == refusedScope || reason == refusedAddress || reason == refusedCSRF {
 		writeError(w, http.StatusForbidden, msg)
 		return
 	}
@@ -199,6 +208,8 @@ func (a *API) refuse(w http.ResponseWriter, r *http.Request, route string, c cli
 		writeError(w, http.StatusUnauthorized, `missing API key: send "Authorization: Bearer <key>"`)
 	case refusedMalformed:
 		writeError(w, http.StatusUnauthorized, `malformed Authorization header: want "Bearer vgl_…" with one vigil API key`)
+	case refusedSession:
+		writeError(w, http.StatusUnauthorized, "the session expired or was ended: sign in again")
 	default:
 		// Unknown and revoked look alike to the caller; the audit log tells
 		// them apart.

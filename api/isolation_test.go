@@ -24,6 +24,10 @@ var allRoutes = []struct {
 }{
 	{http.MethodGet, "/api/v1/alerts", nil},
 	{http.MethodGet, "/api/v1/alerts/{id}", nil},
+	{http.MethodPost, "/api/v1/session", map[string]string{"user": "b-user0", "password": "a long password here", "workspace": "b"}},
+	{http.MethodGet, "/api/v1/session", nil},
+	{http.MethodDelete, "/api/v1/session", nil},
+	{http.MethodDelete, "/api/v1/sessions", nil},
 	{http.MethodGet, "/api/v1/databases", nil},
 	{http.MethodGet, "/api/v1/databases/{server}/{database}/alerts", nil},
 	{http.MethodPatch, "/api/v1/alerts/{id}", map[string]string{"status": "dismissed"}},
@@ -168,6 +172,13 @@ func testIsolation(t *testing.T, f *fixture) {
 				rt.path == "/api/v1/assets/{name}" && rt.method != http.MethodPut:
 				if w.Code != http.StatusNotFound {
 					t.Errorf("%s %s with a's key: %d, want 404; body %s", rt.method, p, w.Code, w.Body)
+				}
+			case rt.path == "/api/v1/session" && rt.method != http.MethodGet, rt.path == "/api/v1/sessions":
+				// Signing in takes b's user's password, which a's key
+				// is not; signing out takes a session, which a key is
+				// not (TestSessions).
+				if w.Code != http.StatusUnauthorized && w.Code != http.StatusBadRequest && w.Code != http.StatusServiceUnavailable {
+					t.Errorf("%s %s with a's key: %d; body %s", rt.method, p, w.Code, w.Body)
 				}
 			case w.Code >= 300:
 				t.Errorf("%s %s with a's key: %d; body %s", rt.method, p, w.Code, w.Body)

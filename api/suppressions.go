@@ -189,14 +189,14 @@ func (a *API) createSuppression(ctx context.Context, in *createSuppressionInput)
 	}
 	s := in.Body.suppression(k.Workspace)
 	if s.Author == "" {
-		s.Author = "key:" + k.ID
+		s.Author = k.Actor()
 	}
 	if err := a.checkBody(&s); err != nil {
 		return nil, err
 	}
 	// The store writes the suppression.create audit entry in the same
 	// transaction.
-	s, err = n.CreateSuppression(ctx, s, "key:"+k.ID)
+	s, err = n.CreateSuppression(ctx, s, k.Actor())
 	if err != nil {
 		return nil, a.storeError(ctx, "suppression", err)
 	}
@@ -214,7 +214,7 @@ func (a *API) updateSuppression(ctx context.Context, in *updateSuppressionInput)
 	if err := a.checkBody(&s); err != nil {
 		return nil, err
 	}
-	s, err = n.UpdateSuppression(ctx, s, "key:"+k.ID)
+	s, err = n.UpdateSuppression(ctx, s, k.Actor())
 	if err != nil {
 		return nil, a.storeError(ctx, "suppression "+in.ID, err)
 	}
@@ -227,7 +227,7 @@ func (a *API) deleteSuppression(ctx context.Context, in *suppressionIDInput) (*s
 	if err != nil {
 		return nil, err
 	}
-	if err := n.DeleteSuppression(ctx, k.Workspace, in.ID, "key:"+k.ID); err != nil {
+	if err := n.DeleteSuppression(ctx, k.Workspace, in.ID, k.Actor()); err != nil {
 		return nil, a.storeError(ctx, "suppression "+in.ID, err)
 	}
 	a.suppressionsChanged(k.Workspace)

@@ -67,7 +67,7 @@ func (a *API) setWorkspaceTier(ctx context.Context, in *setTierInput) (*workspac
 	}
 	// The store writes the workspace.tier audit entry in the same
 	// transaction.
-	ws, err := a.store.SetWorkspaceTier(ctx, k.Workspace, in.Body.Tier, "key:"+k.ID)
+	ws, err := a.store.SetWorkspaceTier(ctx, k.Workspace, in.Body.Tier, k.Actor())
 	if err != nil {
 		return nil, a.storeError(ctx, "workspace "+k.Workspace, err)
 	}

@@ -40,6 +40,19 @@ type APIKey struct {
 	// Allow, when set, lists the addresses (CIDRs) the key may be used
 	// from.
 	Allow []string `json:"allow,omitempty"`
+	// User is set on the principal the API makes of a signed-in user's
+	// session (ID is then the session's id, Scope the role's scope); it is
+	// empty for API keys and never stored.
+	User string `json:"-"`
+}
+
+// Actor names who acts with k in the audit log: "user:<name>" for a
+// session, "key:<id>" for an API key.
+func (k APIKey) Actor() string {
+	if k.User != "" {
+		return "user:" + k.User
+	}
+	return "key:" + k.ID
 }
 
 // Expired reports whether the key has expired at now.
