@@ -41,13 +41,13 @@ func FuzzApply(f *testing.F) {
 		inc.Stage = Stages[int(stageIdx)%len(Stages)]
 		inc.Status = StatusOf(inc.Stage)
 		if inc.Stage == StageClose {
-			c := t0
+			c := wt0
 			inc.Closed, inc.Classification, inc.CloseReason = &c, FalsePositive, "earlier"
 		}
-		newID := ids()
+		newID := taskIDs()
 		StartTasks(inc, DefaultTaskTemplates(), newID)
 		before := clone(inc)
-		now := t0.Add(time.Hour)
+		now := wt0.Add(time.Hour)
 		es, err := Apply(inc, ch, DefaultTaskTemplates(), "user:fuzz", now, newID)
 		if err != nil {
 			var se *StageError
