@@ -250,7 +250,7 @@ func (w *workflow) stage(to Stage, c Classification, reason string, templates []
 		e = w.add(TimelineStage, fmt.Sprintf("moved from %s to %s", from, to), "")
 	}
 	e.Stage = to
-	if n := addStageTasks(inc, templates, to, newID); n > 0 {
+	if n := AddStageTasks(inc, templates, to, newID); n > 0 {
 		e.Summary += fmt.Sprintf("; %d %s of the %s checklist added", n, plural(n, "task", "tasks"), to)
 	}
 }
