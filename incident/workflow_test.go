@@ -171,6 +171,7 @@ func TestApplyRefusedChangesNothing(t *testing.T) {
 		{"tag added and removed", StageAssess, Change{AddTags: []string{"a"}, RemoveTags: []string{"a"}}, false, "both added and removed"},
 		{"bad severity", StageAssess, Change{Owner: &owner, Severity: func() *alert.Severity { s := alert.Severity(9); return &s }()}, false, "unknown severity"},
 		{"blank comment", StageAssess, Change{Owner: &owner, Comment: "  \n"}, false, "blank"},
+		{"long reason", StageDiagnose, Change{Stage: stage(StageClose), Classification: FalsePositive, Reason: strings.Repeat("x", maxReason+1)}, false, "close reason of"},
 		{"long comment", StageAssess, Change{Comment: strings.Repeat("x", maxComment+1)}, false, "at most"},
 		{"owner control", StageAssess, Change{Owner: func() *string { s := "bob\n"; return &s }()}, false, "control characters"},
 		{"task without title", StageAssess, Change{AddTask: &Task{}}, false, "needs a title"},
