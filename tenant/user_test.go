@@ -46,7 +46,7 @@ func TestUserNamesAndRoles(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	u := User{Roles: []Membership{{"acme", RoleResponder}}}
+	u := User{Roles: []Membership{{Workspace: "acme", Role: RoleResponder}}}
 	if u.RoleIn("acme") != RoleResponder || u.RoleIn("other") != "" {
 		t.Errorf("RoleIn: %q %q", u.RoleIn("acme"), u.RoleIn("other"))
 	}

@@ -17,20 +17,20 @@ func TestUsersAndSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	u := tenant.User{Name: "alice", PasswordHash: "$argon2id$x", Roles: []tenant.Membership{{"acme", tenant.RoleResponder}}}
+	u := tenant.User{Name: "alice", PasswordHash: "$argon2id$x", Roles: []tenant.Membership{{Workspace: "acme", Role: tenant.RoleResponder}}}
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.CreateUser(ctx, u); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("second alice: %v, want a conflict", err)
 	}
-	if err := db.CreateUser(ctx, tenant.User{Name: "bob", PasswordHash: "h", Roles: []tenant.Membership{{"nowhere", tenant.RoleAdmin}}}); !errors.Is(err, store.ErrNotFound) {
+	if err := db.CreateUser(ctx, tenant.User{Name: "bob", PasswordHash: "h", Roles: []tenant.Membership{{Workspace: "nowhere", Role: tenant.RoleAdmin}}}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a role in a missing workspace: %v", err)
 	}
 	if _, err := db.User(ctx, "bob"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("bob was kept after his refused role: %v", err)
 	}
-	if err := db.CreateUser(ctx, tenant.User{Name: "carol", PasswordHash: "h", Roles: []tenant.Membership{{"acme", "root"}}}); !errors.Is(err, store.ErrInvalid) {
+	if err := db.CreateUser(ctx, tenant.User{Name: "carol", PasswordHash: "h", Roles: []tenant.Membership{{Workspace: "acme", Role: "root"}}}); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("role root: %v", err)
 	}
 	if err := db.SetRole(ctx, "alice", "beta", tenant.RoleReader); err != nil {
