@@ -10,9 +10,9 @@ const (
 	bareSpecial  = valueSpecial + ":"
 	fieldSpecial = bareSpecial
 	boundSpecial = blanks + `\()"[]{}`
-	// leadSpecial starts a range, a comparison or (bare) a negation when
-	// it opens a value.
-	leadSpecial = "[{<>-"
+	// leadSpecial starts a range or a comparison when it opens a value
+	// (and - a negation when it opens a bare term).
+	leadSpecial = "[{<>"
 )
 
 func appendEscaped(b []byte, s, special string) []byte {

@@ -27,6 +27,9 @@ func lower(s string) string {
 // are lowered). It backtracks only to the last *, so it runs in
 // O(len(p)·len(s)) at worst.
 func glob(p []elem, s string) bool {
+	if len(p) == 3 && p[0].kind == '*' && p[1].kind == 0 && p[2].kind == '*' {
+		return containsFold(s, p[1].lit) // a bare word: the common case
+	}
 	pi, si := 0, 0
 	star, starS := -1, 0
 	for {
@@ -117,4 +120,58 @@ func compareFold(a, b string) int {
 		return -1
 	}
 	return 1
+}
+
+// containsFold reports whether s holds lit (lowered) without regard to
+// case. It skips ahead to the places where lit's first byte, in either
+// case, stands.
+func containsFold(s, lit string) bool {
+	if lit == "" {
+		return true
+	}
+	c0 := lit[0]
+	// Only the Kelvin sign lowers to an ASCII letter (k) from outside
+	// ASCII: for that letter, and non-ASCII ones, go rune by rune.
+	if c0 >= utf8.RuneSelf || c0 == 'k' {
+		for i := 0; i < len(s); {
+			if _, ok := prefixFold(s[i:], lit); ok {
+				return true
+			}
+			_, n := utf8.DecodeRuneInString(s[i:])
+			i += n
+		}
+		return false
+	}
+	up := c0
+	if 'a' <= c0 && c0 <= 'z' {
+		up -= 'a' - 'A'
+	}
+	for i := 0; i < len(s); {
+		j := indexEither(s[i:], c0, up)
+		if j < 0 {
+			return false
+		}
+		i += j
+		if _, ok := prefixFold(s[i:], lit); ok {
+			return true
+		}
+		i++
+	}
+	return false
+}
+
+// indexEither is the index of the first a or b in s, or -1.
+func indexEither(s string, a, b byte) int {
+	i := strings.IndexByte(s, a)
+	if a == b {
+		return i
+	}
+	j := strings.IndexByte(s, b)
+	switch {
+	case i < 0:
+		return j
+	case j < 0 || i < j:
+		return i
+	}
+	return j
 }

@@ -118,9 +118,9 @@ func (t *textTest) appendTo(b []byte, bare bool) []byte {
 			return appendQuoted(b, s)
 		}
 	}
-	special := valueSpecial
+	special, lead := valueSpecial, leadSpecial
 	if bare {
-		special = bareSpecial
+		special, lead = bareSpecial, leadSpecial+"-"
 	}
 	for i, e := range t.text {
 		if e.kind != 0 {
@@ -128,7 +128,7 @@ func (t *textTest) appendTo(b []byte, bare bool) []byte {
 			continue
 		}
 		lit := e.lit
-		if i == 0 && lit != "" && bare && strings.ContainsRune(leadSpecial, rune(lit[0])) {
+		if i == 0 && lit != "" && strings.IndexByte(lead, lit[0]) >= 0 {
 			b = append(b, '\\', lit[0])
 			lit = lit[1:]
 		}
