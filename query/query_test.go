@@ -97,7 +97,7 @@ func TestMatch(t *testing.T) {
 		{"destination.ip:2001:db9::/32", false},
 		{"source.ip:2001:db8::/32", false},
 		{`source.ip:"10.0.0.0/8"`, false}, // quoted: text
-		{`10.0.0.0/8`, true},               // bare: any field
+		{`10.0.0.0/8`, true},              // bare: any field
 		// Ranges: numeric when the ends are numbers.
 		{"EventID:[4624 TO 4634]", true},
 		{"EventID:[4626 TO 4634]", false},
