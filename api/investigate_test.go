@@ -275,3 +275,51 @@ func TestEventsSearchSQLite(t *testing.T) {
 		}
 	}
 }
+
+// The incident's events against the embedded store: its entities through
+// the store's entity index, its range an hour either side, the other
+// workspace's incident not found.
+func TestIncidentEventsSQLite(t *testing.T) {
+	db := openSQLite(t)
+	f := newFixture(t, db)
+	ctx := context.Background()
+	ids := event.NewIDSource()
+	batch := &store.Batch{ID: ids.New(t0), Workspace: "a", Source: "a-src", Format: testFormat, Received: t0}
+	var wantNs []string
+	for i := range 300 { // one a minute over five hours
+		at := t0.Add(time.Duration(i) * time.Minute)
+		user := fmt.Sprintf("U%d", i%6) // stored in capitals: the index folds case
+		e := store.StoredEvent{ID: ids.New(t0), Workspace: "a", Source: "a-src", Format: testFormat,
+			Time: at, Received: t0, Raw: fmt.Appendf(nil, "user=%s n=%d", user, i)}
+		e.Common[event.UserName] = user
+		e.Common[event.SourceIP] = fmt.Sprintf("192.0.2.%d", i%50)
+		batch.Events = append(batch.Events, e)
+		inRange := !at.Before(t0.Add(time.Hour)) && at.Before(t0.Add(3*time.Hour))
+		if inRange && (i%6 == 2 || i%50 == 7) && i%5 != 0 {
+			wantNs = append([]string{fmt.Sprint(i)}, wantNs...) // newest first
+		}
+	}
+	if _, err := db.Commit(ctx, []*store.Batch{batch}); err != nil {
+		t.Fatal(err)
+	}
+	inc := func(id, ws string) store.IncidentUpdate {
+		return store.IncidentUpdate{New: true, Incident: incident.Incident{ID: id, Workspace: ws, Title: "test",
+			Stage: incident.StageDetect, Status: incident.StatusNew,
+			FirstSeen: t0.Add(2 * time.Hour), LastSeen: t0.Add(2 * time.Hour),
+			Entities: []alert.Entity{{Type: alert.EntityAccount, Value: "u2"}, {Type: alert.EntityIP, Value: "192.0.2.7"}}}}
+	}
+	if err := db.ApplyIncidents(ctx, "test", 1, []store.IncidentUpdate{inc("inc-a", "a"), inc("inc-b", "b")}); err != nil {
+		t.Fatal(err)
+	}
+	if len(wantNs) < 20 {
+		t.Fatalf("the data gives only %d events to find", len(wantNs))
+	}
+	q := url.QueryEscape("-n:*0 -n:*5")
+	for _, limit := range []int{4, 1000} {
+		got, _ := searchAll(t, f, "/api/v1/incidents/inc-a/events?q="+q, limit)
+		if strings.Join(got, ",") != strings.Join(wantNs, ",") {
+			t.Fatalf("limit %d:\n got %v\nwant %v", limit, got, wantNs)
+		}
+	}
+	want(t, f.do(http.MethodGet, "/api/v1/incidents/inc-b/events", "a-read", nil), http.StatusNotFound, nil)
+}

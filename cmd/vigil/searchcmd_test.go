@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/incident"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
@@ -128,5 +130,56 @@ func TestEventsSearchCommand(t *testing.T) {
 		if code != exitSetup || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: status %d, %q; want 1 and %q", c.args, code, errOut, c.want)
 		}
+	}
+}
+
+// --incident: the events of the incident's entities, an hour either side
+// of its activity.
+func TestEventsSearchIncident(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	ids := seedSearchEvents(t, dir, at, 240) // four hours
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.ApplyIncidents(ctx, "test", 1, []store.IncidentUpdate{{New: true, Incident: incident.Incident{
+		ID: "inc-1", Workspace: "acme", Title: "t", Stage: incident.StageDetect, Status: incident.StatusNew,
+		FirstSeen: at.Add(2 * time.Hour), LastSeen: at.Add(2*time.Hour + 10*time.Minute),
+		Entities: []alert.Entity{{Type: alert.EntityIP, Value: "10.0.1.99"}, {Type: alert.EntityAccount, Value: "U2"}}}}})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runVigil(t, "events", "search", "action:login", "--workspace", "acme", "--data-dir", dir,
+		"--incident", "inc-1", "--limit", "0")
+	if code != 0 {
+		t.Fatalf("search: %d %s", code, errOut)
+	}
+	// u2 logs in at even i with i%4 == 2; 10.0.1.99 is i=99, a logout.
+	var want []string
+	for i := 189; i >= 60; i-- { // 11:00 to 13:10, the end excluded
+		if i%4 == 2 {
+			want = append(want, ids[i].String())
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")[1:]
+	if len(lines) != len(want) {
+		t.Fatalf("%d events, want %d:\n%s", len(lines), len(want), out)
+	}
+	for i, l := range lines {
+		if !strings.Contains(l, want[i]) {
+			t.Fatalf("line %d %q, want event %s", i, l, want[i])
+		}
+	}
+	// An explicit range wins; an unknown incident is an error.
+	out, _, _ = runVigil(t, "events", "search", "", "--workspace", "acme", "--data-dir", dir, "--incident", "inc-1",
+		"--from", at.Add(99*time.Minute).Format(time.RFC3339), "--to", at.Add(100*time.Minute).Format(time.RFC3339), "--json")
+	if !strings.Contains(out, ids[99].String()) || strings.Count(out, "\n") != 1 {
+		t.Errorf("the address's one event: %q", out)
+	}
+	if _, errOut, code := runVigil(t, "events", "search", "", "--workspace", "acme", "--data-dir", dir, "--incident", "nope"); code != exitSetup || !strings.Contains(errOut, "nope") {
+		t.Errorf("unknown incident: %d %q", code, errOut)
 	}
 }
