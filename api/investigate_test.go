@@ -311,7 +311,7 @@ func TestIncidentEventsSQLite(t *testing.T) {
 	if err := db.ApplyIncidents(ctx, "test", 1, []store.IncidentUpdate{inc("inc-a", "a"), inc("inc-b", "b")}); err != nil {
 		t.Fatal(err)
 	}
-	if len(wantNs) < 20 {
+	if len(wantNs) < 10 {
 		t.Fatalf("the data gives only %d events to find", len(wantNs))
 	}
 	q := url.QueryEscape("-n:*0 -n:*5")
