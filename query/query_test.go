@@ -208,6 +208,8 @@ func TestString(t *testing.T) {
 		{`a\:b`, `a\:b`},
 		{`x:a:b`, `x:a:b`},
 		{`x:""`, `x:""`},
+		{`\>:00`, `\>:00`}, // a field named >
+		{`\-x:1`, `\-x:1`},
 	} {
 		q, err := Parse(c.in)
 		if err != nil {
