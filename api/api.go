@@ -324,6 +324,7 @@ func (a *API) register(h huma.API) {
 	a.registerAssets(h)
 	a.registerSuppressions(h)
 	a.registerSessions(h)
+	a.registerInvestigate(h)
 }
 
 func humaConfig(version string) huma.Config {

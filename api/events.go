@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -19,6 +18,7 @@ type eventsInput struct {
 	To     time.Time `query:"to" doc:"Keep events before this time (RFC 3339)."`
 	Entity string    `query:"entity" doc:"Keep events whose indexed common fields (ip, host, account, process, url, database…) hold this value; host names, domains, addresses, accounts and Windows paths compare without regard to case, Unix paths and URLs exactly."`
 	Source string    `query:"source" doc:"Keep events of this source."`
+	SearchQuery
 	PageQuery
 }
 
@@ -57,6 +57,9 @@ type eventsOutput struct {
 	Body struct {
 		Events []eventJSON `json:"events"`
 		Next   string      `json:"next,omitempty" doc:"Cursor of the next page; absent on the last."`
+		// Scanned is a pointer so that it shows, even as 0, exactly when
+		// a query was given.
+		Scanned *int `json:"scanned,omitempty" doc:"With q: the events the other filters selected that this request decoded and tested (at most 10,000). A page may then hold fewer events than the limit, even none, with a next cursor that continues the search."`
 	}
 }
 
@@ -74,7 +77,7 @@ func (a *API) registerEvents(h huma.API) {
 		Method:      http.MethodGet,
 		Path:        "/api/v1/events",
 		Summary:     "Search events",
-		Description: "Events of the key's workspace, decoded again from their stored records, filtered and paged.",
+		Description: "Events of the key's workspace, decoded again from their stored records, filtered and paged, newest first. With q, the other filters narrow the stored events first and the query then tests each one decoded; at most 10,000 events are tested a request, and a page cut short by that bound (even an empty one) has a next cursor that continues the search.",
 		Tags:        []string{"events"},
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
@@ -98,14 +101,28 @@ func (a *API) listEvents(ctx context.Context, in *eventsInput) (*eventsOutput, e
 	if !in.From.IsZero() && !in.To.IsZero() && !in.From.Before(in.To) {
 		return nil, invalid("query.to", "to must be after from", in.To)
 	}
-	evs, next, err := a.store.Events(ctx, k.Workspace, store.EventQuery{
+	sq := store.EventQuery{
 		From:   in.From,
 		To:     in.To,
 		Entity: in.Entity,
 		Source: in.Source,
 		Limit:  in.Limit,
 		Cursor: in.Cursor,
-	})
+	}
+	if in.Q != "" {
+		q, err := parseSearch(in.Q)
+		if err != nil {
+			return nil, err
+		}
+		res, err := a.searchEvents(ctx, k.Workspace, sq, q)
+		if err != nil {
+			return nil, err
+		}
+		out := &eventsOutput{}
+		out.Body.Events, out.Body.Next, out.Body.Scanned = res.events, res.next, &res.scanned
+		return out, nil
+	}
+	evs, next, err := a.store.Events(ctx, k.Workspace, sq)
 	if err != nil {
 		return nil, a.storeError(ctx, "events", err)
 	}
@@ -135,70 +152,13 @@ func (a *API) getEvent(ctx context.Context, in *eventIDInput) (*eventOutput, err
 	return &eventOutput{Body: newEventRenderer().render(&se)}, nil
 }
 
-// eventRenderer decodes stored records again into their full JSON form.
-// It serves one request: decoders are not safe for concurrent use.
-type eventRenderer struct {
-	decoders map[string]decode.Decoder
-	errs     map[string]error // formats with no decoder
-	ev       event.Event
-}
+// eventRenderer renders stored events in their JSON form for one request.
+type eventRenderer struct{ r *decode.Renderer }
 
-func newEventRenderer() *eventRenderer {
-	r := &eventRenderer{decoders: map[string]decode.Decoder{}, errs: map[string]error{}}
-	// An open Dict keeps every field the decoder offers: the API shows
-	// the event whole, not only what rules read.
-	r.ev.Fields.Bind(event.NewOpenDict())
-	return r
-}
+func newEventRenderer() eventRenderer { return eventRenderer{decode.NewRenderer()} }
 
-func (r *eventRenderer) decoder(format string) (decode.Decoder, error) {
-	if d, ok := r.decoders[format]; ok {
-		return d, nil
-	}
-	if err, ok := r.errs[format]; ok {
-		return nil, err
-	}
-	d, err := decode.New(format)
-	if err != nil {
-		r.errs[format] = err
-		return nil, err
-	}
-	r.decoders[format] = d
-	return d, nil
-}
-
-// render returns se in the event's JSON form. The stored place, time,
-// logsource and common fields are what detection saw, so they win over what
-// decoding gives today; the source's own fields come from decoding. A
-// record that no longer decodes is still shown, raw, with the reason.
-func (r *eventRenderer) render(se *store.StoredEvent) eventJSON {
-	ev := &r.ev
-	ev.Reset()
-	ev.ID, ev.Workspace, ev.Source, ev.Format = se.ID, se.Workspace, se.Source, se.Format
-	ev.Received, ev.Raw = se.Received, se.Raw
-	d, err := r.decoder(se.Format)
-	if err == nil {
-		err = d.Decode(se.Raw, ev)
-	}
-	ev.ID, ev.Workspace, ev.Source, ev.Format = se.ID, se.Workspace, se.Source, se.Format
-	ev.Logsource, ev.Time, ev.Received, ev.Common = se.Logsource, se.Time, se.Received, se.Common
-	if err != nil {
-		ev.Fields.Reset() // a half-decoded record would mislead
-	}
-	b := ev.AppendJSON(nil)
-	if err != nil {
-		b = b[:len(b)-1] // reopen the object
-		var buf bytes.Buffer
-		enc := encoder(&buf)
-		enc.Encode(string(se.Raw))
-		raw := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-		b = append(b, `,"raw":`...)
-		b = append(b, raw...)
-		buf.Reset()
-		enc.Encode(err.Error())
-		b = append(b, `,"decode_error":`...)
-		b = append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
-		b = append(b, '}')
-	}
-	return eventJSON(b)
+func (r eventRenderer) render(se *store.StoredEvent) eventJSON {
+	stored := se.Event()
+	ev, err := r.r.Render(&stored)
+	return eventJSON(decode.AppendJSON(nil, ev, err))
 }
