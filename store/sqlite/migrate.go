@@ -314,6 +314,9 @@ CREATE TABLE assets (
 	// 14: incidents, their alerts, entities, timeline, stream and task
 	// templates (incidentschema.go).
 	{sql: sqlMigrate14},
+	// 15: block decisions, their stream and the bouncers' cursors
+	// (decisions.go).
+	{sql: sqlMigrate15},
 }
 
 // migrate applies the migrations the database has not seen yet.
