@@ -269,6 +269,9 @@ func scopesFor(pattern string) []string {
 	case pattern == metricsPattern:
 		// Every workspace's figures: not for a workspace's admin.
 		return []string{tenant.ScopeMetrics}
+	case method == http.MethodGet && (path == decisionsPath || strings.HasPrefix(path, decisionsPath+"/")):
+		// What a firewall or proxy polls (decisions.go).
+		return []string{tenant.ScopeRead, tenant.ScopeAdmin, tenant.ScopeBouncer}
 	case method == http.MethodGet && strings.HasPrefix(path, "/api/"):
 		return []string{tenant.ScopeRead, tenant.ScopeAdmin}
 	default:
@@ -291,6 +294,7 @@ func (a *API) register(h huma.API) {
 	a.registerGeoIP(h)
 	a.registerAssets(h)
 	a.registerSuppressions(h)
+	a.registerDecisions(h)
 }
 
 func humaConfig(version string) huma.Config {
