@@ -316,7 +316,7 @@ func humaConfig(version string) huma.Config {
 			Type:         "http",
 			Scheme:       "bearer",
 			BearerFormat: "vgl_<52 base32 characters>",
-			Description:  "A workspace API key. Scope ingest: POST /api/v1/ingest only; read: GET routes; admin: everything in the workspace.",
+			Description:  "A workspace API key. Scope ingest: POST /api/v1/ingest only; read: GET routes; admin: everything in the workspace; bouncer: the block decisions' GET routes only.",
 		},
 	}
 	return c
