@@ -16,6 +16,7 @@ const (
 	compHealth    = "health"    // source health
 	compRetention = "retention" // purging what is past retention
 	compIntel     = "intel"     // threat-intelligence feeds
+	compRespond   = "respond"   // automation rules, playbooks, notifications, block decisions' expiry
 )
 
-var logComponents = []string{compServer, compRules, compIngest, compReceiver, compBus, compDetect, compStore, compAPI, compHealth, compRetention, compIntel}
+var logComponents = []string{compServer, compRules, compIngest, compReceiver, compBus, compDetect, compStore, compAPI, compHealth, compRetention, compIntel, compRespond}
