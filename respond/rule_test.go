@@ -1,6 +1,7 @@
 package respond
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -125,4 +126,27 @@ func TestThrottle(t *testing.T) {
 	if !th2.allow(at(0), "a") || !th2.allow(at(61), "b") {
 		t.Fatal("a message after a quiet window's end is held")
 	}
+}
+
+// FuzzConditions: whatever values and entities a rule's conditions and an
+// alert hold, preparing and matching neither panics nor lets a network
+// condition match a value outside it.
+func FuzzConditions(f *testing.F) {
+	for _, s := range [][2]string{{"203.0.113.0/24", "203.0.113.7"}, {"root", "ROOT"}, {"::ffff:10.0.0.0/104", "10.1.2.3"}, {"/", ""}, {"2001:db8::/32", "2001:db8::1%eth0"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, cond, value string) {
+		c := Conditions{Entities: []string{cond}}
+		if err := c.prepare(); err != nil {
+			return
+		}
+		a := &alert.Alert{Entities: []alert.Entity{{Type: "ip", Value: value}}}
+		got := c.holds(alertSubject(a))
+		if len(c.networks) == 1 && len(c.values) == 0 && got {
+			addr, err := netip.ParseAddr(value)
+			if err != nil || !c.networks[0].Contains(addr.Unmap()) {
+				t.Fatalf("network %s matched %q", c.networks[0], value)
+			}
+		}
+	})
 }
