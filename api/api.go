@@ -106,6 +106,9 @@ type Config struct {
 	// suppressions were just created, replaced or deleted, so that the
 	// detect stage of this process applies them at once.
 	SuppressionsChanged func(workspace string)
+	// Automation, when set, is the response automation GET
+	// /api/v1/automation shows (automation.go).
+	Automation Automation
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -131,6 +134,7 @@ type API struct {
 	assets       store.Assets
 	onAssets     func(workspace string)
 	supChanged   func(workspace string)
+	automation   Automation
 }
 
 // New builds the API from cfg.
@@ -158,6 +162,7 @@ func New(cfg Config) (*API, error) {
 		assets:       cfg.Assets,
 		onAssets:     cfg.AssetsChanged,
 		supChanged:   cfg.SuppressionsChanged,
+		automation:   cfg.Automation,
 	}
 	if a.failWindow <= 0 {
 		a.failWindow = DefaultAuthFailWindow
@@ -295,6 +300,7 @@ func (a *API) register(h huma.API) {
 	a.registerAssets(h)
 	a.registerSuppressions(h)
 	a.registerDecisions(h)
+	a.registerAutomation(h)
 }
 
 func humaConfig(version string) huma.Config {

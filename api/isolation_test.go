@@ -66,6 +66,7 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/decisions/stream", nil},
 	{http.MethodGet, "/api/v1/decisions/{id}", nil},
 	{http.MethodDelete, "/api/v1/decisions/{id}", nil},
+	{http.MethodGet, "/api/v1/automation", nil},
 }
 
 // snapshot is everything a workspace holds, as the store answers.

@@ -85,9 +85,11 @@ type Engine struct {
 	playbooks map[string]*Playbook
 	throttles map[string]*throttle
 
+	// status and fired are kept per workspace and name: a workspace
+	// sees how its own runs went.
 	mu     sync.Mutex
-	status map[string]*PlaybookStatus
-	fired  map[string]*RuleStatus
+	status map[[2]string]*PlaybookStatus
+	fired  map[[2]string]*RuleStatus
 }
 
 // PlaybookStatus is how a playbook's runs went.
@@ -118,7 +120,7 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 	}
 	e := &Engine{cfg: c.Config, alerts: c.Alerts, incidents: c.Incidents, decisions: c.Decisions, log: c.Logger,
 		now: c.Now, poll: c.Poll, parallel: c.Parallel, playbooks: map[string]*Playbook{}, throttles: map[string]*throttle{},
-		status: map[string]*PlaybookStatus{}, fired: map[string]*RuleStatus{}}
+		status: map[[2]string]*PlaybookStatus{}, fired: map[[2]string]*RuleStatus{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -134,14 +136,10 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 	for i := range e.cfg.Playbooks {
 		pb := &e.cfg.Playbooks[i]
 		e.playbooks[pb.Name] = pb
-		e.status[pb.Name] = &PlaybookStatus{Playbook: pb.Name}
 	}
 	for i := range e.cfg.Notifications {
 		n := &e.cfg.Notifications[i]
 		e.throttles[n.Name] = &throttle{max: n.Max, window: n.Window}
-	}
-	for _, r := range e.cfg.Automation {
-		e.fired[r.Name] = &RuleStatus{Rule: r.Name}
 	}
 	return e, nil
 }
@@ -149,18 +147,30 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 // Config is the engine's checked configuration.
 func (e *Engine) Config() Config { return e.cfg }
 
-// Status returns the rules' and playbooks' figures, in configuration
-// order.
-func (e *Engine) Status() ([]RuleStatus, []PlaybookStatus) {
+// Status returns workspace's figures of the rules that apply to it and
+// of every playbook, in configuration order. (Throttle summaries, which
+// stand for several workspaces, are counted under workspace "".)
+func (e *Engine) Status(workspace string) ([]RuleStatus, []PlaybookStatus) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var rs []RuleStatus
 	for _, r := range e.cfg.Automation {
-		rs = append(rs, *e.fired[r.Name])
+		if len(r.When.Workspaces) > 0 && !slices.Contains(r.When.Workspaces, workspace) {
+			continue
+		}
+		st := RuleStatus{Rule: r.Name}
+		if s := e.fired[[2]string{workspace, r.Name}]; s != nil {
+			st = *s
+		}
+		rs = append(rs, st)
 	}
 	var ps []PlaybookStatus
 	for _, p := range e.cfg.Playbooks {
-		ps = append(ps, *e.status[p.Name])
+		st := PlaybookStatus{Playbook: p.Name}
+		if s := e.status[[2]string{workspace, p.Name}]; s != nil {
+			st = *s
+		}
+		ps = append(ps, st)
 	}
 	return rs, ps
 }
@@ -431,7 +441,12 @@ func entityList(es []alert.Entity) string {
 func (e *Engine) act(ctx context.Context, r *Rule, t *target) {
 	now := e.now().UTC()
 	e.mu.Lock()
-	st := e.fired[r.Name]
+	key := [2]string{t.ws, r.Name}
+	st := e.fired[key]
+	if st == nil {
+		st = &RuleStatus{Rule: r.Name}
+		e.fired[key] = st
+	}
 	st.Fired++
 	st.LastFired = &now
 	e.mu.Unlock()
@@ -523,7 +538,12 @@ func (e *Engine) runPlaybook(ctx context.Context, pb *Playbook, p *Payload, log 
 	res := pb.Run(ctx, p)
 	now := e.now().UTC()
 	e.mu.Lock()
-	st := e.status[pb.Name]
+	key := [2]string{p.Workspace, pb.Name}
+	st := e.status[key]
+	if st == nil {
+		st = &PlaybookStatus{Playbook: pb.Name}
+		e.status[key] = st
+	}
 	st.Runs++
 	st.LastRun, st.LastOK = &now, res.Err == nil
 	if res.Err != nil {

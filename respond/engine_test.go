@@ -247,9 +247,12 @@ func TestEngineAlertRuleActsAndFailureIsOnTheTimeline(t *testing.T) {
 	if len(decisions) != 2 || !strings.HasPrefix(decisions[0], "blocked ip 203.0.113.7 for 4h0m0s") {
 		t.Errorf("decision timeline entries = %q", decisions)
 	}
-	rs, ps := e.Status()
+	rs, ps := e.Status("acme")
 	if rs[0].Fired != 1 || ps[0].Runs != 1 || ps[0].Failures != 1 || ps[0].LastOK {
 		t.Errorf("status = %+v %+v", rs, ps)
+	}
+	if rs, ps := e.Status("other"); rs[0].Fired != 0 || ps[0].Runs != 0 {
+		t.Errorf("another workspace's status = %+v %+v", rs, ps)
 	}
 
 	// A change delivered again acts again, but blocks nothing twice.

@@ -67,6 +67,22 @@ type Playbook struct {
 	run runner
 }
 
+// Target says where the playbook goes, without secrets: a webhook's
+// scheme and host, an e-mail's SMTP server, a command's program.
+func (pb *Playbook) Target() string {
+	switch pb.Type {
+	case PlaybookWebhook:
+		return redact(pb.URL)
+	case PlaybookEmail:
+		return pb.SMTP
+	case PlaybookCommand:
+		if len(pb.Command) > 0 {
+			return pb.Command[0]
+		}
+	}
+	return ""
+}
+
 // Payload is what a playbook is given: the JSON a webhook posts by
 // default, a command reads on stdin, and the data of every template.
 type Payload struct {

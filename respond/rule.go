@@ -288,3 +288,13 @@ func validName(s string) bool {
 	}
 	return true
 }
+
+// MarshalJSON writes the duration as text ("4h0m0s"), as the
+// configuration file gives it, not in nanoseconds.
+func (b Block) MarshalJSON() ([]byte, error) {
+	type plain Block
+	return marshal(struct {
+		plain
+		Duration string `json:"duration"`
+	}{plain(b), b.Duration.String()})
+}

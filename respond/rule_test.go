@@ -1,6 +1,7 @@
 package respond
 
 import (
+	"encoding/json"
 	"net/netip"
 	"strings"
 	"testing"
@@ -149,4 +150,11 @@ func FuzzConditions(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestBlockJSON(t *testing.T) {
+	b, err := json.Marshal(Action{Block: &Block{Kind: "range", Duration: 4 * time.Hour, Prefix: 16}})
+	if err != nil || string(b) != `{"block":{"kind":"range","prefix":16,"duration":"4h0m0s"}}` {
+		t.Fatalf("%s, %v", b, err)
+	}
 }

@@ -49,10 +49,28 @@ func (s *server) startRespond(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	rules, _ := e.Status()
-	log.Info("response automation running", "rules", len(rules), "playbooks", len(s.cfg.Respond.Playbooks),
+	log.Info("response automation running", "rules", len(s.cfg.Respond.Automation), "playbooks", len(s.cfg.Respond.Playbooks),
 		"notifications", len(s.cfg.Respond.Notifications))
+	s.respond.Store(e)
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); e.Run(ctx) }()
 	return nil
+}
+
+// serverAutomation shows the server's engine to the API
+// (GET /api/v1/automation); nothing before it started or without one.
+type serverAutomation struct{ s *server }
+
+func (a serverAutomation) Config() respond.Config {
+	if e := a.s.respond.Load(); e != nil {
+		return e.Config()
+	}
+	return respond.Config{}
+}
+
+func (a serverAutomation) Status(workspace string) ([]respond.RuleStatus, []respond.PlaybookStatus) {
+	if e := a.s.respond.Load(); e != nil {
+		return e.Status(workspace)
+	}
+	return nil, nil
 }
