@@ -43,6 +43,18 @@ type Incidents interface {
 	IncidentChangesSignal() <-chan struct{}
 }
 
+// The store's contracts hold what the engine needs: a store that keeps
+// incidents (store.Incidents) serves as Incidents, one that keeps
+// decisions as Decider.
+var (
+	_ Incidents = store.Incidents(nil)
+	_ Decider   = store.Decisions(nil)
+	_ Alerts    = interface {
+		store.Store
+		store.AlertStream
+	}(nil)
+)
+
 // Decider makes block decisions.
 type Decider interface {
 	CreateDecision(ctx context.Context, d store.Decision) (store.Decision, error)
