@@ -117,3 +117,101 @@ func TestRespondEngineOnTheStore(t *testing.T) {
 		t.Fatalf("decisions after the restart: %+v", ds)
 	}
 }
+
+// The engine on the store's incidents: an incident made by hand reaches
+// an incident_created rule through the incident stream; the rule's
+// assignment goes through the workflow as the rule, its playbook's failure
+// and its block are on the incident's timeline, and a stage change is
+// notified. It needs a store that keeps incidents (store.Incidents), and
+// says so when this build's store does not.
+func TestRespondEngineOnStoreIncidents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens a SQLite database")
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var st any = db
+	incs, ok := st.(store.Incidents)
+	rincs, ok2 := st.(respond.Incidents)
+	if !ok || !ok2 {
+		t.Skip("this build's store keeps no incidents (store.Incidents): the incident side is tested once it does")
+	}
+	ctx := context.Background()
+	commitRespondAlert(t, db, "ssh_brute", "203.0.113.7", "root")
+	als, _, err := db.Alerts(ctx, "acme", store.AlertQuery{})
+	if err != nil || len(als) != 1 {
+		t.Fatalf("alerts %v, %v", als, err)
+	}
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 503) }))
+	defer failing.Close()
+	sink := &postSink{}
+	notify := httptest.NewServer(sink)
+	defer notify.Close()
+	cfg := respond.Config{
+		Playbooks: []respond.Playbook{
+			{Name: "ticket", Type: respond.PlaybookWebhook, URL: failing.URL, Attempts: 2, Backoff: time.Millisecond},
+			{Name: "chat", Type: respond.PlaybookWebhook, URL: notify.URL, Template: "teams"},
+		},
+		Automation: []respond.Rule{{Name: "triage", Trigger: respond.TriggerIncidentCreated,
+			Actions: []respond.Action{{Assign: "alice"}, {Playbook: "ticket"}, {Block: &respond.Block{Kind: "account", Duration: time.Hour}}}}},
+		Notifications: []respond.Notification{{Name: "soc", Playbook: "chat"}},
+	}
+	e, err := respond.NewEngine(respond.EngineConfig{Config: cfg, Alerts: db, Incidents: rincs, Decisions: db, Poll: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { e.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	inc, err := incs.CreateIncident(ctx, "acme", "Brute force on bastion", []string{als[0].ID}, "key:k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ := incs.Incident(ctx, "acme", inc.ID)
+		if got.Owner == "alice" && len(sink.got()) >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("incident %+v, %d notifications", got, len(sink.got()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The timeline is written after the rule's last action: wait for it.
+	var entries []string
+	var failed bool
+	for time.Now().Before(deadline) {
+		tl, _, err := incs.Timeline(ctx, "acme", inc.ID, store.TimelineQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, failed = nil, false
+		for _, en := range tl {
+			entries = append(entries, en.Kind+" "+en.Actor+": "+en.Summary)
+			if en.Kind == "playbook" && en.Actor == "vigil:automation:triage" && en.Failed {
+				failed = true
+			}
+		}
+		if failed {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !failed {
+		t.Fatalf("no failed playbook entry on the timeline: %q", entries)
+	}
+	ds, _, _ := db.ListDecisions(ctx, "acme", store.DecisionQuery{Active: true, Now: time.Now()})
+	if len(ds) != 1 || ds[0].Value != "root" || ds[0].IncidentID != inc.ID {
+		t.Errorf("decisions %+v", ds)
+	}
+	var card map[string]string
+	if err := json.Unmarshal(sink.got()[0], &card); err != nil || card["title"] != "New "+inc.Severity.String()+" incident: Brute force on bastion" {
+		t.Errorf("notification %s (%v)", sink.got()[0], err)
+	}
+}
