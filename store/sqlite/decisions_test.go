@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -178,6 +179,40 @@ func TestExpireDecisions(t *testing.T) {
 		n, err := db.ExpireDecisions(ctx, t0.Add(c.at))
 		if err != nil || n != c.want {
 			t.Errorf("ExpireDecisions(t0+%s) = %d, %v; want %d", c.at, n, err, c.want)
+		}
+	}
+}
+
+// BenchmarkDecisionStream is a bouncer's poll with 10,000 decisions in
+// force and 10 made since its previous poll.
+func BenchmarkDecisionStream(b *testing.B) {
+	db, _ := openTest(b)
+	now := t0
+	mk := func(i int) {
+		v := fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+		if _, err := db.CreateDecision(ctx, store.Decision{Workspace: "acme", Kind: "ip", Value: v, Reason: "bench",
+			CreatedBy: "cli", Created: now, Expires: now.Add(24 * time.Hour)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range 10000 {
+		mk(i)
+	}
+	if _, err := db.DecisionStream(ctx, "acme", "fw", true, now); err != nil {
+		b.Fatal(err)
+	}
+	n := 10000
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		for range 10 {
+			mk(n)
+			n++
+		}
+		b.StartTimer()
+		d, err := db.DecisionStream(ctx, "acme", "fw", false, now)
+		if err != nil || len(d.New) != 10 {
+			b.Fatalf("%d new, %v", len(d.New), err)
 		}
 	}
 }
