@@ -61,6 +61,12 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func (h *hook) answer(statuses ...int) {
+	h.mu.Lock()
+	h.statuses = statuses
+	h.mu.Unlock()
+}
+
 func (h *hook) got() [][]byte {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -116,7 +122,7 @@ func TestWebhookRetriesThenFails(t *testing.T) {
 	if res := pb.Run(context.Background(), samplePayload()); res.Err != nil || res.Attempts != 3 {
 		t.Fatalf("after two 5xx: %+v, want success at the third attempt", res)
 	}
-	h.statuses = []int{500, 500, 500}
+	h.answer(500, 500, 500)
 	res := pb.Run(context.Background(), samplePayload())
 	if res.Err == nil || res.Attempts != 3 || !strings.Contains(res.Err.Error(), "500") {
 		t.Fatalf("three 500s: %+v", res)
@@ -125,7 +131,7 @@ func TestWebhookRetriesThenFails(t *testing.T) {
 		t.Errorf("error quotes the URL's path: %v", res.Err)
 	}
 	// A 4xx is not retried.
-	h.statuses = []int{400}
+	h.answer(400)
 	n := len(h.got())
 	if res := pb.Run(context.Background(), samplePayload()); res.Err == nil || res.Attempts != 1 || len(h.got()) != n+1 {
 		t.Fatalf("a 400: %+v, %d posts", res, len(h.got())-n)
@@ -265,7 +271,9 @@ func (s *smtpServer) messages() []smtpMsg {
 
 func TestEmailOverSMTP(t *testing.T) {
 	srv := newSMTPServer(t)
+	srv.mu.Lock()
 	srv.refuse = 1 // the first attempt is turned away, the second goes
+	srv.mu.Unlock()
 	pb := checked(t, Playbook{Name: "mail", Type: PlaybookEmail, SMTP: srv.ln.Addr().String(), From: "vigil@example.org",
 		To: []string{"SOC <soc@example.org>", "oncall@example.org"}, Backoff: time.Millisecond})
 	res := pb.Run(context.Background(), samplePayload())
