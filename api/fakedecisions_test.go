@@ -103,6 +103,20 @@ func (s *fakeStore) RevokeDecision(_ context.Context, ws, id, actor string, now 
 	return store.Decision{}, fmt.Errorf("decision %s: %w", id, store.ErrNotFound)
 }
 
+func (s *fakeStore) PurgeDecisions(_ context.Context, before time.Time) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keep []fakeDecision
+	for _, x := range s.decs.list {
+		if x.d.Ended == nil || !x.d.Ended.Before(before) {
+			keep = append(keep, x)
+		}
+	}
+	n := int64(len(s.decs.list) - len(keep))
+	s.decs.list = keep
+	return n, nil
+}
+
 func (s *fakeStore) ExpireDecisions(_ context.Context, now time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

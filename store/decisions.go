@@ -175,4 +175,7 @@ type Decisions interface {
 	// with startup, or at its first poll, every active decision is new
 	// and none is deleted; then, the changes since its previous poll.
 	DecisionStream(ctx context.Context, workspace, bouncer string, startup bool, now time.Time) (DecisionDelta, error)
+	// PurgeDecisions deletes the decisions that ended before before, and
+	// returns how many went (their audit lines stay).
+	PurgeDecisions(ctx context.Context, before time.Time) (int64, error)
 }

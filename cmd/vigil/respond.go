@@ -13,6 +13,10 @@ import (
 // (lists, the bouncers' stream) compute it themselves in any case.
 const decisionExpiryEvery = 10 * time.Second
 
+// decisionKeep is how long an ended decision stays readable (GET
+// /api/v1/decisions), purged hourly after; the audit log keeps its lines.
+const decisionKeep = 30 * 24 * time.Hour
+
 // startRespond runs the block decisions' expiry and, when the config file
 // has a respond section, the automation engine on the alert and incident
 // streams, until ctx ends.
@@ -23,6 +27,7 @@ func (s *server) startRespond(ctx context.Context, log *slog.Logger) error {
 		defer s.bg.Done()
 		t := time.NewTicker(decisionExpiryEvery)
 		defer t.Stop()
+		var purged time.Time
 		for {
 			select {
 			case <-ctx.Done():
@@ -33,6 +38,15 @@ func (s *server) startRespond(ctx context.Context, log *slog.Logger) error {
 				log.Warn("block decision expiry failed", "err", err)
 			} else if n > 0 {
 				log.Info("block decisions expired", "decisions", n)
+			}
+			if time.Since(purged) < time.Hour {
+				continue
+			}
+			purged = time.Now()
+			if n, err := db.PurgeDecisions(ctx, purged.Add(-decisionKeep)); err != nil && ctx.Err() == nil {
+				log.Warn("ended block decision purge failed", "err", err)
+			} else if n > 0 {
+				log.Info("ended block decisions purged", "decisions", n)
 			}
 		}
 	}()

@@ -343,3 +343,25 @@ func (db *DB) DecisionStream(ctx context.Context, workspace, bouncer string, sta
 	}
 	return out, nil
 }
+
+// PurgeDecisions deletes the decisions ended before before, and the
+// stream's rows of that age; see store.Decisions. A bouncer that has not
+// polled since is told of them no more: by then it rebuilds its set
+// (startup=true) or its elements timed out.
+func (db *DB) PurgeDecisions(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := db.write(ctx, "purge decisions", func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM decisions WHERE ended IS NOT NULL AND ended < ?`, nanos(before))
+		if err != nil {
+			return fmt.Errorf("purge decisions: %w", err)
+		}
+		n, _ = r.RowsAffected()
+		// The newest row stays: AUTOINCREMENT keeps the next seq above it
+		// anyway, and MAX(seq) is the stream's head.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM decision_changes WHERE at < ? AND seq < (SELECT MAX(seq) FROM decision_changes)`, nanos(before)); err != nil {
+			return fmt.Errorf("purge decision changes: %w", err)
+		}
+		return nil
+	})
+	return n, err
+}

@@ -164,6 +164,46 @@ func TestDecisionRefusals(t *testing.T) {
 	}
 }
 
+func TestPurgeDecisions(t *testing.T) {
+	db, _ := openTest(t)
+	var made []store.Decision
+	for i, v := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		d, err := db.CreateDecision(ctx, store.Decision{Workspace: "acme", Kind: "ip", Value: v, Reason: "r", CreatedBy: "cli",
+			Created: t0, Expires: t0.Add(time.Duration(i+1) * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, d)
+	}
+	if _, err := db.DecisionStream(ctx, "acme", "fw", true, t0); err != nil {
+		t.Fatal(err)
+	}
+	// At t0+2h30m: the first two expired; purging those ended before
+	// t0+1h30m takes the first only.
+	if _, err := db.ExpireDecisions(ctx, t0.Add(150*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.PurgeDecisions(ctx, t0.Add(90*time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want 1", n, err)
+	}
+	if _, err := db.Decision(ctx, "acme", made[0].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("purged decision still read: %v", err)
+	}
+	// The stream goes on: the second is told deleted, a new one new.
+	d, err := db.DecisionStream(ctx, "acme", "fw", false, t0.Add(151*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameList(t, "deleted after the purge", d.Deleted, "ip 192.0.2.2")
+	if _, err := db.CreateDecision(ctx, store.Decision{Workspace: "acme", Kind: "ip", Value: "192.0.2.9", Reason: "r", CreatedBy: "cli",
+		Created: t0.Add(152 * time.Minute), Expires: t0.Add(5 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = db.DecisionStream(ctx, "acme", "fw", false, t0.Add(153*time.Minute))
+	sameList(t, "new after the purge", d.New, "ip 192.0.2.9")
+}
+
 func TestExpireDecisions(t *testing.T) {
 	db, _ := openTest(t)
 	for i, v := range []string{"192.0.2.1", "192.0.2.2"} {
