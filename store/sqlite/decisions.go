@@ -13,13 +13,13 @@ import (
 
 var _ store.Decisions = (*DB)(nil)
 
-// sqlMigrate15 holds block decisions (store.Decisions). Each decision takes
+// sqlMigrateDecisions (migration 15 on this branch) holds block decisions (store.Decisions). Each decision takes
 // a seq from decision_changes when it is made (new_seq) and another when
 // it ends (end_seq); a bouncer's poll reads the seqs between its cursor
 // (decision_bouncers) and the head, so that it is told of each decision
 // once and of each end once. AUTOINCREMENT keeps a seq from being given
 // twice.
-const sqlMigrate15 = `
+const sqlMigrateDecisions = `
 CREATE TABLE decisions (
 	workspace   TEXT NOT NULL,
 	id          TEXT NOT NULL,

@@ -316,7 +316,7 @@ CREATE TABLE assets (
 	{sql: sqlMigrate14},
 	// 15: block decisions, their stream and the bouncers' cursors
 	// (decisions.go).
-	{sql: sqlMigrate15},
+	{sql: sqlMigrateDecisions},
 }
 
 // migrate applies the migrations the database has not seen yet.
