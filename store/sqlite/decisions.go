@@ -13,9 +13,9 @@ import (
 
 var _ store.Decisions = (*DB)(nil)
 
-// sqlMigrateDecisions (migration 15 on this branch) holds block decisions (store.Decisions). Each decision takes
-// a seq from decision_changes when it is made (new_seq) and another when
-// it ends (end_seq); a bouncer's poll reads the seqs between its cursor
+// sqlMigrateDecisions (migration 15 on this branch) holds block decisions
+// (store.Decisions). Each decision takes a seq from decision_changes when
+// it is made (new_seq) and another when it ends (end_seq); a bouncer's poll reads the seqs between its cursor
 // (decision_bouncers) and the head, so that it is told of each decision
 // once and of each end once. AUTOINCREMENT keeps a seq from being given
 // twice.
