@@ -106,6 +106,9 @@ type Config struct {
 	// suppressions were just created, replaced or deleted, so that the
 	// detect stage of this process applies them at once.
 	SuppressionsChanged func(workspace string)
+	// Automation, when set, is the response automation GET
+	// /api/v1/automation shows (automation.go).
+	Automation Automation
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -133,6 +136,7 @@ type API struct {
 	assets       store.Assets
 	onAssets     func(workspace string)
 	supChanged   func(workspace string)
+	automation   Automation
 }
 
 // New builds the API from cfg.
@@ -160,6 +164,7 @@ func New(cfg Config) (*API, error) {
 		assets:       cfg.Assets,
 		onAssets:     cfg.AssetsChanged,
 		supChanged:   cfg.SuppressionsChanged,
+		automation:   cfg.Automation,
 	}
 	if a.failWindow <= 0 {
 		a.failWindow = DefaultAuthFailWindow
@@ -287,6 +292,9 @@ func scopesFor(pattern string) []string {
 	case path == "/api/v1/session" || path == "/api/v1/sessions":
 		// Who am I and signing out: for every role.
 		return []string{tenant.ScopeRead, tenant.ScopeResponder, tenant.ScopeAdmin}
+	case method == http.MethodGet && (path == decisionsPath || strings.HasPrefix(path, decisionsPath+"/")):
+		// What a firewall or proxy polls (decisions.go).
+		return []string{tenant.ScopeRead, tenant.ScopeResponder, tenant.ScopeAdmin, tenant.ScopeBouncer}
 	case underAny(path, adminReadPaths):
 		return []string{tenant.ScopeAdmin}
 	case method == http.MethodGet && strings.HasPrefix(path, "/api/"):
@@ -325,6 +333,8 @@ func (a *API) register(h huma.API) {
 	a.registerSuppressions(h)
 	a.registerSessions(h)
 	a.registerInvestigate(h)
+	a.registerDecisions(h)
+	a.registerAutomation(h)
 }
 
 func humaConfig(version string) huma.Config {
@@ -347,7 +357,7 @@ func humaConfig(version string) huma.Config {
 			Type:         "http",
 			Scheme:       "bearer",
 			BearerFormat: "vgl_<52 base32 characters>",
-			Description:  "A workspace API key. Scope ingest: POST /api/v1/ingest only; read: GET routes; responder: GET routes and work on alerts, incidents, decisions and suppressions; admin: everything in the workspace.",
+			Description:  "A workspace API key. Scope ingest: POST /api/v1/ingest only; read: GET routes; responder: GET routes and work on alerts, incidents, decisions and suppressions; admin: everything in the workspace; bouncer: the block decisions' GET routes only.",
 		},
 		cookieScheme: {
 			Type:        "apiKey",

@@ -33,6 +33,7 @@ type fakeStore struct {
 	nextAlert  int
 	sups       []suppress.Suppression
 	nextSup    int
+	decs       fakeDecisions // fakedecisions_test.go
 
 	keyLookups int      // KeyByHash calls
 	touches    []string // TouchKey calls, by key id

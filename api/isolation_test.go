@@ -66,6 +66,12 @@ var allRoutes = []struct {
 	{http.MethodDelete, "/api/v1/suppressions/{id}", nil},
 	{http.MethodGet, "/api/v1/rules/stats", nil},
 	{http.MethodGet, "/api/v1/incidents/{id}/events", nil},
+	{http.MethodGet, "/api/v1/decisions", nil},
+	{http.MethodPost, "/api/v1/decisions", map[string]any{"kind": "ip", "value": "192.0.2.99", "duration": "1h", "reason": "scanner"}},
+	{http.MethodGet, "/api/v1/decisions/stream", nil},
+	{http.MethodGet, "/api/v1/decisions/{id}", nil},
+	{http.MethodDelete, "/api/v1/decisions/{id}", nil},
+	{http.MethodGet, "/api/v1/automation", nil},
 }
 
 // snapshot is everything a workspace holds, as the store answers.
@@ -76,6 +82,7 @@ type snapshot struct {
 	keys    any
 	audit   any
 	sups    any
+	decs    any
 }
 
 func takeSnapshot(t *testing.T, st store.Store, ws string) snapshot {
@@ -99,7 +106,15 @@ func takeSnapshot(t *testing.T, st store.Store, ws string) snapshot {
 		}
 		sups = list
 	}
-	return snapshot{als, evs, srcs, keys, audit, sups}
+	var decs any
+	if d, ok := st.(store.Decisions); ok {
+		list, _, err := d.ListDecisions(ctx, ws, store.DecisionQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		decs = list
+	}
+	return snapshot{als, evs, srcs, keys, audit, sups, decs}
 }
 
 // testIsolation walks every route with workspace a's admin key against
@@ -118,6 +133,12 @@ func testIsolation(t *testing.T, f *fixture) {
 			supB = sp.ID
 		}
 	}
+	// And a block decision: neither seen, revoked nor streamed.
+	decB, err := f.st.(store.Decisions).CreateDecision(context.Background(), store.Decision{Workspace: "b", Kind: "ip",
+		Value: "192.0.2.250", Reason: "block of b", CreatedBy: "test", Created: t0, Expires: t0.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatalf("decision of b: %v", err)
+	}
 	before := takeSnapshot(t, f.st, "b")
 	wsB, err := f.st.Workspace(context.Background(), "b")
 	if err != nil {
@@ -126,7 +147,7 @@ func testIsolation(t *testing.T, f *fixture) {
 	tierB := wsB.Tier
 	// b's source name is left out: the PUT below makes a source of that
 	// name in a, legitimately; "workspace":"b" catches b's own.
-	bIDs := []string{b.alertIDs[0], b.eventIDs[0].String(), f.keyIDs["b-admin"], f.keyIDs["b-read"], "b-user0", supB, "scanner of b"}
+	bIDs := []string{b.alertIDs[0], b.eventIDs[0].String(), f.keyIDs["b-admin"], f.keyIDs["b-read"], "b-user0", supB, "scanner of b", decB.ID, "192.0.2.250", "block of b"}
 
 	for _, rt := range allRoutes {
 		var paths []string
@@ -151,6 +172,8 @@ func testIsolation(t *testing.T, f *fixture) {
 			paths = []string{"/api/v1/assets/asset-of-b-put"}
 		case rt.path == "/api/v1/assets/{name}":
 			paths = []string{"/api/v1/assets/asset-of-b"}
+		case rt.path == "/api/v1/decisions/{id}":
+			paths = []string{"/api/v1/decisions/" + decB.ID}
 		case rt.path == "/api/v1/suppressions/{id}":
 			paths = []string{"/api/v1/suppressions/" + supB}
 		case rt.path == "/api/v1/intel/indicators" && rt.method == http.MethodGet:

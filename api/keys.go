@@ -40,7 +40,7 @@ func NewKey(workspace, scope, name string, now time.Time) (secret string, key te
 		return "", tenant.APIKey{}, fmt.Errorf("new key: workspace is empty: %w", store.ErrInvalid)
 	}
 	if !tenant.ValidScope(scope) {
-		return "", tenant.APIKey{}, fmt.Errorf("new key: scope %q is not ingest, read, responder, admin or metrics: %w", scope, store.ErrInvalid)
+		return "", tenant.APIKey{}, fmt.Errorf("new key: scope %q is not ingest, read, responder, admin, metrics or bouncer: %w", scope, store.ErrInvalid)
 	}
 	if err := validKeyName(name); err != nil {
 		return "", tenant.APIKey{}, fmt.Errorf("new key: %w", err)
@@ -104,7 +104,7 @@ type keysOutput struct {
 
 type createKeyInput struct {
 	Body struct {
-		Scope string `json:"scope" enum:"ingest,read,admin" doc:"What the key may do: ingest (POST /api/v1/ingest only), read (GET routes), admin (everything in the workspace)."`
+		Scope string `json:"scope" enum:"ingest,read,admin,bouncer" doc:"What the key may do: ingest (POST /api/v1/ingest only), read (GET routes), admin (everything in the workspace), bouncer (GET /api/v1/decisions and its stream only)."`
 		Name  string `json:"name,omitempty" maxLength:"128" doc:"A label to recognize the key by."`
 		KeyLimits
 	}

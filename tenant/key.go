@@ -15,11 +15,14 @@ const (
 	// there. The metrics cover every workspace: such keys are the
 	// operator's, made with the CLI.
 	ScopeMetrics = "metrics"
+	// ScopeBouncer may read the block decisions only (GET
+	// /api/v1/decisions…): the key a firewall or proxy polls with.
+	ScopeBouncer = "bouncer"
 )
 
 // ValidScope reports whether s is a scope.
 func ValidScope(s string) bool {
-	return s == ScopeIngest || s == ScopeRead || s == ScopeResponder || s == ScopeAdmin || s == ScopeMetrics
+	return s == ScopeIngest || s == ScopeRead || s == ScopeResponder || s == ScopeAdmin || s == ScopeMetrics || s == ScopeBouncer
 }
 
 // APIKey is a workspace's key. The secret is shown once at creation and

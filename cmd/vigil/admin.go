@@ -178,7 +178,7 @@ func newKeysCmd() *cobra.Command {
 		},
 	}
 	create.Flags().String("workspace", "", "workspace of the key (required)")
-	create.Flags().String("scope", tenant.ScopeRead, "scope: ingest, read, responder (works alerts and incidents), admin, or metrics (GET /metrics only, when metrics-key-required)")
+	create.Flags().String("scope", tenant.ScopeRead, "scope: ingest, read, responder (works alerts and incidents), admin, bouncer (block decisions only, for firewalls and proxies), or metrics (GET /metrics only, when metrics-key-required)")
 	create.Flags().String("name", "", "a name to recognize the key by")
 	create.Flags().Bool("json", false, "print the key as JSON")
 	create.Flags().String("expires", "", "when the key stops working: a duration from now (720h) or an RFC 3339 time; never when empty")

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vigil-sec/vigil/api"
+	"github.com/vigil-sec/vigil/respond"
 	"github.com/vigil-sec/vigil/rule"
 )
 
@@ -104,6 +105,9 @@ type Config struct {
 	Feeds             []FeedConfig  `koanf:"feeds"`
 	IntelFetchTimeout time.Duration `koanf:"intel-fetch-timeout"`
 	IntelMaxFeedSize  string        `koanf:"intel-max-feed-size"`
+	// Respond is response automation, set in the config file only
+	// (respond.go, docs/response.md).
+	Respond respond.Config `koanf:"respond"`
 
 	// Incident correlation (incidents.go, docs/incidents.md#correlation).
 	IncidentWindow          time.Duration `koanf:"incident-window"`
@@ -309,7 +313,7 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	}
 	for _, key := range k.Keys() {
 		top := strings.SplitN(key, ".", 2)[0]
-		if _, ok := known[top]; !ok && top != "sources" && top != "workspaces" && top != "placeholders" && top != "feeds" {
+		if _, ok := known[top]; !ok && top != "sources" && top != "workspaces" && top != "placeholders" && top != "feeds" && top != "respond" {
 			return nil, fmt.Errorf("unknown setting %q (known: %s)", top, strings.Join(settingNames(), ", "))
 		}
 	}
@@ -362,6 +366,9 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	}
 	if _, err := c.incidentConfig(); err != nil {
 		return nil, err
+	}
+	if err := c.Respond.Check(); err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, fmt.Errorf("settings tls-cert and tls-key go together")

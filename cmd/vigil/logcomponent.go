@@ -19,6 +19,7 @@ const (
 	compIncidents = "incidents" // incident correlation and the incident stream's purge
 	// compAlertStream is set by alertstream.Subscriber itself.
 	compAlertStream = "alertstream" // delivery of the alert stream to its consumers
+	compRespond     = "respond"     // automation rules, playbooks, notifications, block decisions' expiry
 )
 
-var logComponents = []string{compServer, compRules, compIngest, compReceiver, compBus, compDetect, compStore, compAPI, compHealth, compRetention, compIntel, compIncidents, compAlertStream}
+var logComponents = []string{compServer, compRules, compIngest, compReceiver, compBus, compDetect, compStore, compAPI, compHealth, compRetention, compIntel, compIncidents, compAlertStream, compRespond}

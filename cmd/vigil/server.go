@@ -29,6 +29,7 @@ import (
 	"github.com/vigil-sec/vigil/ingest"
 	"github.com/vigil-sec/vigil/intel"
 	"github.com/vigil-sec/vigil/intel/feed"
+	"github.com/vigil-sec/vigil/respond"
 	"github.com/vigil-sec/vigil/sourcehealth"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
@@ -68,6 +69,10 @@ type server struct {
 	// streams are the TCP/TLS receivers' counters by workspace and
 	// source; set before serving, read-only after.
 	streams map[[2]string][]*ingest.Counters
+
+	// respond is the response automation engine, once started
+	// (respond.go).
+	respond atomic.Pointer[respond.Engine]
 }
 
 func newLogger(cfg *Config) (*slog.Logger, error) {
@@ -226,7 +231,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		TrustedProxies: cfg.trustedProxies, AuthFailLimit: cfg.AuthFailLimit, AuthFailWindow: cfg.AuthFailWindow,
 		MetricsKeyRequired: cfg.MetricsKey, Intel: s.feeds, GeoIP: enr.geoIPInfo,
 		Assets: db, AssetsChanged: enr.AssetsChanged,
-		SuppressionsChanged: s.stage.ForgetSuppressions,
+		SuppressionsChanged: s.stage.ForgetSuppressions, Automation: serverAutomation{s},
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
@@ -259,6 +264,10 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	s.startRuleReload(bgCtx, rl) // polling for changed rule files (reload.go)
 	// Incident correlation over the alert stream (incidents.go).
 	if err := s.startIncidents(bgCtx, log); err != nil {
+		return nil, err
+	}
+	// Response automation and the block decisions' expiry (respond.go).
+	if err := s.startRespond(bgCtx, log.With("component", compRespond)); err != nil {
 		return nil, err
 	}
 	// The feeds' stored indicators are matched from the start; then each

@@ -318,6 +318,9 @@ CREATE TABLE assets (
 	{sql: sqlMigrate15},
 	// 16: users, their roles per workspace and their sessions (users.go).
 	{sql: sqlMigrate16},
+	// 17: block decisions, their stream and the bouncers' cursors
+	// (decisions.go).
+	{sql: sqlMigrateDecisions},
 }
 
 // migrate applies the migrations the database has not seen yet.
