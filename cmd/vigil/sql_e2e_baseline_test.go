@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,22 +16,33 @@ import (
 const (
 	titleUnusualLocation = "Log On from an Unusual Location"
 	titleUnusualNetwork  = "Log On from an Unusual Network"
+	titleUnusualDC       = "Log On from an Unusual Data Center"
 	titleUnusualApp      = "Log On by an Unusual Application"
 	titleUnusualDomain   = "Login from a Domain Not Seen in 60 Days"
 	titleSuspiciousIP    = "Login from a Suspicious IP"
 )
 
-// Addresses of the baseline scenario, with what the embedded country
-// database and the ASN test database (../shared/data/geoip/testdata_mmdb,
-// GeoLite2-ASN-Test: AS 6666 for 2001:980:91c0::/56, AS 4444 for
-// 80.100.44.0/22) say of them.
+// Addresses of the baseline scenario, with the country the embedded
+// database gives them and the autonomous system of the test's own ASN
+// database (documentation AS numbers, RFC 5398). The public test databases
+// (../shared/data/geoip/testdata_mmdb) hold two networks of one made-up
+// organisation and no cloud provider, so they cannot tell a data center
+// from another network.
 const (
-	blAppServer = "2001:980:91c0::10" // NL, AS 6666: the shop's web server
-	blOffice    = "194.109.6.66"      // NL, no AS in the test database: the office
-	blAbroad    = "200.160.2.3"       // BR
-	blOtherNet  = "80.100.47.45"      // NL, AS 4444
-	blListed    = "185.220.101.4"     // DE, in the test's feed
+	blAppServer  = "2001:980:91c0::10" // NL, AS 64496: the shop's web server
+	blOffice     = "194.109.6.66"      // NL, no AS known: the office
+	blAbroad     = "200.160.2.3"       // BR, no AS known
+	blOtherNet   = "80.100.47.45"      // NL, AS 64497, a broadband provider
+	blDataCenter = "20.50.2.1"         // NL, AS 64498, a cloud provider
+	blListed     = "185.220.101.4"     // DE, in the test's feed
 )
+
+// blNetworks are the test ASN database's networks.
+var blNetworks = []asnNetwork{
+	{netip.MustParsePrefix("2001:980:91c0::/48"), 64496, "Example Telecom NL"},
+	{netip.MustParsePrefix("80.100.44.0/22"), 64497, "Example Broadband B.V."},
+	{netip.MustParsePrefix("20.50.2.0/24"), 64498, "Microsoft Corporation"},
+}
 
 // TestSQLBaselineAlertsEndToEnd drives the baseline-based SQL alert types
 // and "Login from a Suspicious IP" through `vigil serve` from raw SQL
@@ -42,11 +54,9 @@ func TestSQLBaselineAlertsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	asn, err := filepath.Abs(filepath.Join(sharedData(t, "geoip/testdata_mmdb"), "GeoLite2-ASN-Test.mmdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
+	asn := filepath.Join(dir, "asn.mmdb")
+	writeASNDatabase(t, asn, blNetworks)
 	key, _ := newKey(t, dir, "acme", "admin")
 	feed := filepath.Join(dir, "blocklist.txt")
 	if err := os.WriteFile(feed, []byte("# addresses seen brute-forcing SQL Server\n"+blListed+"\n"), 0o600); err != nil {
@@ -104,6 +114,7 @@ func TestSQLBaselineAlertsEndToEnd(t *testing.T) {
 	attack := &mssqlAudit{at: t0.Add(3 * time.Hour)}
 	attack.login("webapp", blAbroad, mssqlClient)      // a country the server never saw
 	attack.login("webapp", blOtherNet, mssqlClient)    // another autonomous system, same country
+	attack.login("webapp", blDataCenter, mssqlClient)  // a cloud provider's autonomous system, same country
 	attack.login("mallory", blOffice, mssqlClient)     // a principal the server never saw
 	attack.login("report", blOffice, "DBeaver 24.1.0") // an application the server never saw
 	attack.login(`EVIL\bob`, blOffice, ssms)           // a Windows domain the server never saw
@@ -113,6 +124,7 @@ func TestSQLBaselineAlertsEndToEnd(t *testing.T) {
 	want := []wantAlert{
 		{titleUnusualLocation, "ip=" + blAbroad},
 		{titleUnusualNetwork, "ip=" + blOtherNet},
+		{titleUnusualDC, "ip=" + blDataCenter},
 		{principalTitle, "account=mallory"},
 		{titleUnusualApp, "account=report"},
 		{titleUnusualDomain, `account=EVIL\bob`},
@@ -153,6 +165,11 @@ func TestSQLBaselineAlertsEndToEnd(t *testing.T) {
 	for _, c := range []struct{ title, notEntity string }{
 		// The network is new but the country is not.
 		{titleUnusualLocation, "ip=" + blOtherNet},
+		{titleUnusualLocation, "ip=" + blDataCenter},
+		// A cloud provider's network is a data center, not "a network";
+		// a broadband provider's is not a data center.
+		{titleUnusualNetwork, "ip=" + blDataCenter},
+		{titleUnusualDC, "ip=" + blOtherNet},
 		// A country is not a network: the Brazilian address has no AS in
 		// the test database, so no network to call new.
 		{titleUnusualNetwork, "ip=" + blAbroad},
