@@ -44,13 +44,13 @@ var blNetworks = []asnNetwork{
 	{netip.MustParsePrefix("20.50.2.0/24"), 64498, "Microsoft Corporation"},
 }
 
-// TestSQLBaselineAlertsEndToEnd drives the baseline-based SQL alert types
+// TestSQLAlertsBaselineEndToEnd drives the baseline-based SQL alert types
 // and "Login from a Suspicious IP" through `vigil serve` from raw SQL
 // Server audit records: a server's logins are learnt for the learning
 // period (set to an hour of event time), then the same workload must raise
 // nothing, and logins that differ from it in one way each must raise the
 // alert of that way.
-func TestSQLBaselineAlertsEndToEnd(t *testing.T) {
+func TestSQLAlertsBaselineEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
