@@ -149,3 +149,64 @@ func TestScanFlowIntel(t *testing.T) {
 		}
 	}
 }
+
+// TestScanEgressBaseline: `vigil scan --baseline` learns each internal
+// host's largest record to the internet over the first hours of VPC flow
+// records, then flags the web server that sends one record of 400 MB (far
+// above its usual 2 MB, and below the hourly 1 GiB threshold) and not the
+// backup server that sends 900 MB as every night; without --baseline the
+// baseline rule stays quiet.
+func TestScanEgressBaseline(t *testing.T) {
+	const t0, hour = int64(1764990000), int64(3600)
+	var lines []string
+	for h := range int64(6) {
+		for i := range int64(6) {
+			at := t0 + h*hour + i*600
+			lines = append(lines, vpcLine("10.0.1.20", "52.95.110.1", 44000, 443, at, 2_000_000, "ACCEPT"))
+		}
+		lines = append(lines, vpcLine("10.0.1.40", "52.95.110.1", 45000, 443, t0+h*hour+1800, 900_000_000, "ACCEPT"))
+	}
+	after := t0 + 8*hour
+	lines = append(lines,
+		vpcLine("10.0.1.20", "185.199.108.1", 46000, 443, after, 400_000_000, "ACCEPT"),
+		vpcLine("10.0.1.40", "52.95.110.1", 45000, 443, after+600, 900_000_000, "ACCEPT"),
+		// the reply direction of a large download by the web server
+		vpcLine("185.199.108.1", "10.0.1.20", 443, 46001, after+1200, 800_000_000, "ACCEPT"))
+	p := filepath.Join(t.TempDir(), "vpc.log")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const title = "Egress Far Above the Host's Usual"
+	scan := func(args ...string) []alert.Alert {
+		t.Helper()
+		cmd := exec.Command(vigilBin, append([]string{"scan", "--format", "vpcflow", "-o", "json", "--progress=false"}, append(args, p)...)...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("scan %v: %v\n%s", args, err, stderr.String())
+		}
+		var alerts []alert.Alert
+		if err := json.Unmarshal(out, &alerts); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var got []alert.Alert
+		for _, a := range alerts {
+			if a.Rule.Title == title {
+				got = append(got, a)
+			}
+		}
+		return got
+	}
+	got := scan("--baseline", "--baseline-learning", "4h")
+	if len(got) != 1 || !slices.ContainsFunc(got[0].Entities, func(e alert.Entity) bool { return e.Value == "10.0.1.20" }) {
+		t.Fatalf("--baseline: %q alerts %+v, want one, for 10.0.1.20", title, got)
+	}
+	an := got[0].Anomalies
+	if len(an) != 1 || an[0].Model != "host.egress_bytes" || an[0].Value != "400000000" || an[0].Seen != 2_000_000 {
+		t.Errorf("anomalies %+v, want host.egress_bytes 400000000 over 2000000", an)
+	}
+	if got := scan(); len(got) != 0 {
+		t.Errorf("without --baseline: %+v", got)
+	}
+}

@@ -20,7 +20,7 @@ var t0 = time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)
 
 const day = 24 * time.Hour
 
-var dict = event.NewDict("application_name", "response_rows", FieldFirstSeen, FieldRare, FieldVolume, FieldLearning)
+var dict = event.NewDict("application_name", "response_rows", "bytes", FieldFirstSeen, FieldRare, FieldVolume, FieldLearning)
 
 // login is a successful SQL Server login at t.
 func login(t time.Time, server, user, ip, app string) *event.Event {
@@ -392,8 +392,16 @@ func TestModelsAreChecked(t *testing.T) {
 	if _, err := New(Config{Models: []Model{m, m}}); err == nil {
 		t.Error("a model declared twice accepted")
 	}
-	if got := SourceFields(Defaults); !slices.Equal(got, []string{"application_name", "response_rows"}) {
-		t.Errorf("SourceFields(Defaults) = %v, want [application_name response_rows]", got)
+	if got := SourceFields(Defaults); !slices.Equal(got, []string{"application_name", "response_rows", "bytes", "bytesSrcToDst"}) {
+		t.Errorf("SourceFields(Defaults) = %v, want [application_name response_rows bytes bytesSrcToDst]", got)
+	}
+	for _, m := range []Model{
+		{Name: "x", Logsources: sqlServers, Entity: []string{"host.name"}, Value: []string{"user.name"}, VolumeMin: 5},
+		{Name: "x", Logsources: sqlServers, Entity: []string{"host.name"}, Value: []string{"response_rows"}, Volume: true, VolumeMin: -1},
+	} {
+		if _, err := New(Config{Models: []Model{m}}); err == nil {
+			t.Errorf("model %+v accepted", m)
+		}
 	}
 }
 
@@ -441,6 +449,28 @@ func BenchmarkEnrich(b *testing.B) {
 			r.Reset(t0)
 			e.Enrich(evs[i%len(evs)], r)
 			i++
+		}
+	})
+	// Flow records: an internal host's record to the internet (the
+	// egress model's scope checks, then its entity's largest), and an
+	// inbound one (refused by the first scope check).
+	out := make([]*event.Event, 4096)
+	for j := range out {
+		out[j] = flow(t0.Add(time.Hour), fmt.Sprintf("10.1.%d.%d", j/250%250, j%250), "52.95.110.1", int64(j)<<10)
+	}
+	in := flow(t0.Add(time.Hour), "52.95.110.1", "10.1.0.1", 1<<20)
+	b.Run("egress-flow", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			r.Reset(t0)
+			e.Enrich(out[i%len(out)], r)
+			i++
+		}
+	})
+	b.Run("inbound-flow", func(b *testing.B) {
+		for b.Loop() {
+			r.Reset(t0)
+			e.Enrich(in, r)
 		}
 	})
 }
@@ -523,5 +553,57 @@ func TestExportVolume(t *testing.T) {
 	// Not a number: ignored.
 	if r := run(e, query(after.Add(2*time.Minute), "webapp", 0)); kinds(r)["sql.rows_read"] != "" {
 		t.Fatalf("0 rows flagged: %+v", r.Anomalies)
+	}
+}
+
+// flow is a VPC flow record from src to dst that carried n bytes.
+func flow(t time.Time, src, dst string, n int64) *event.Event {
+	ev := &event.Event{Time: t, Source: "vpc", Logsource: event.Logsource{Product: "aws", Service: "vpcflowlogs"}}
+	ev.Fields.Bind(dict)
+	ev.Common[event.SourceIP] = src
+	ev.Common[event.DestinationIP] = dst
+	id, _ := dict.ID("bytes")
+	ev.Fields.Set(id, fmt.Sprint(n))
+	return ev
+}
+
+// TestEgressVolume: the host.egress_bytes model keeps each internal
+// host's largest flow record to the internet and flags one of at least
+// 100 MiB and more than ten times it; inbound records, records between
+// internal hosts and a host's first record are not flagged.
+func TestEgressVolume(t *testing.T) {
+	e, _ := New(Config{Workspace: "w", Learning: day})
+	const mb = 1 << 20
+	for i := 0; i < 24; i++ { // a day of learning: backups of up to 30 MB an hour
+		at := t0.Add(time.Duration(i) * time.Hour)
+		if r := run(e, flow(at, "10.0.1.5", "52.95.110.1", int64(5+i)*mb)); len(r.Anomalies) != 0 {
+			t.Fatalf("hour %d (learning): %+v", i, r.Anomalies)
+		}
+		run(e, flow(at, "10.0.1.6", "52.95.110.1", 2*mb))
+	}
+	after := t0.Add(2 * day)
+	for _, c := range []struct {
+		what     string
+		ev       *event.Event
+		flagged  bool
+		peakSeen int
+	}{
+		{"200 MB out, under 10x the host's 28 MB", flow(after, "10.0.1.5", "52.95.110.1", 200*mb), false, 0},
+		{"50 MB out, ten times more than 2 MB but under the 100 MiB floor", flow(after, "10.0.1.6", "52.95.110.1", 50*mb), false, 0},
+		{"500 MB in to the host", flow(after, "52.95.110.1", "10.0.1.6", 500*mb), false, 0},
+		{"500 MB to another internal host", flow(after, "10.0.1.6", "10.0.2.9", 500*mb), false, 0},
+		{"500 MB from a host never seen", flow(after, "10.0.9.9", "52.95.110.1", 500*mb), false, 0},
+		{"not a number", flow(after, "10.0.1.6", "52.95.110.1", -1), false, 0},
+		// the 10.0.1.6 host's largest is 50 MB now
+		{"600 MB out, 12x the host's largest", flow(after.Add(time.Minute), "10.0.1.6", "185.199.108.1", 600*mb), true, 50 * mb},
+	} {
+		r := run(e, c.ev)
+		got := kinds(r)["host.egress_bytes"] == KindVolume
+		if got != c.flagged {
+			t.Errorf("%s: flagged %v, want %v (%+v)", c.what, got, c.flagged, r.Anomalies)
+		}
+		if c.flagged && (r.Anomalies[0].Entity != "10.0.1.6" || r.Anomalies[0].Seen != c.peakSeen || !slices.Equal(values(c.ev, FieldVolume), []string{"host.egress_bytes"})) {
+			t.Errorf("%s: %+v, baseline.volume %v", c.what, r.Anomalies, values(c.ev, FieldVolume))
+		}
 	}
 }

@@ -159,7 +159,11 @@ func (e *Enricher) Enrich(ev *event.Event, out *enrich.Result) {
 			}
 			var flag bool
 			st.mu.Lock()
-			flag, seen, learning = st.observeVolume(entity, amount, tn, e.learning, e.window)
+			floor := m.VolumeMin
+			if floor == 0 {
+				floor = VolumeMin
+			}
+			flag, seen, learning = st.observeVolume(entity, amount, floor, tn, e.learning, e.window)
 			st.mu.Unlock()
 			if flag {
 				kind = KindVolume

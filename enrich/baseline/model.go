@@ -11,8 +11,11 @@ package baseline
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 
+	"github.com/vigil-sec/vigil/enrich"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -50,6 +53,9 @@ type Model struct {
 	// (KindVolume) an amount of at least VolumeMin that is more than
 	// VolumeFactor times the largest the entity had before.
 	Volume bool
+	// VolumeMin overrides the package's VolumeMin for this model: the
+	// smallest amount worth flagging depends on the unit (rows, bytes).
+	VolumeMin int64
 }
 
 // Anomaly kinds.
@@ -67,10 +73,13 @@ const (
 
 // Cond is a condition on an event field: its value is one of Values
 // (case-insensitively), or with Not, none of them. A missing field has
-// the value "".
+// the value "". With Scopes, the field is an IP address instead whose
+// scope (enrich.Scope: public, private, cgnat…) is one of Scopes, or
+// with Not, none of them; a value that is no address fails either way.
 type Cond struct {
 	Field  string
 	Values []string
+	Scopes []string
 	Not    bool
 }
 
@@ -101,11 +110,20 @@ var (
 	sqlServers = []event.Logsource{{Category: "database"}}
 	signIns    = []event.Logsource{{Product: "azure", Service: "signinlogs"}, {Product: "aws", Service: "cloudtrail"}}
 	processes  = []event.Logsource{{Category: "process_creation"}}
+	flows      = []event.Logsource{{Product: "aws", Service: "vpcflowlogs"}, {Product: "azure", Service: "nsgflowlogs"}, {Product: "azure", Service: "vnetflowlogs"}}
 
 	notFailed = []Cond{{Field: "event.outcome", Values: []string{"failure"}, Not: true}}
 	succeeded = []Cond{{Field: "event.outcome", Values: []string{"success"}}}
 	server    = []string{"host.name", SourceName}
 	principal = []string{"host.name+user.name", SourceName + "+user.name"}
+	// egress is a flow from an internal address (the private ranges and
+	// the shared CGNAT range, which cloud networks use inside) to a
+	// public one: the bytes of such a record (VPC) or tuple (NSG, VNet)
+	// are what the internal host sent out.
+	egress = []Cond{
+		{Field: "source.ip", Scopes: []string{enrich.ScopePrivate, enrich.ScopeCGNAT}},
+		{Field: "destination.ip", Scopes: []string{enrich.ScopePublic}},
+	}
 )
 
 // Defaults are vigil's models. SQL models learn from the database audit
@@ -122,6 +140,11 @@ var Defaults = []Model{
 	{Name: "account.country", Logsources: signIns, Where: succeeded, Entity: []string{"user.name"}, Value: []string{"source.geo.country_iso_code"}, Fold: true, Rare: 3},
 	{Name: "account.user_agent", Logsources: signIns, Where: succeeded, Entity: []string{"user.name"}, Value: []string{"user_agent.original"}, Rare: 3},
 	{Name: "host.process", Logsources: processes, Entity: []string{"host.name"}, Value: []string{"process.executable", "process.name"}, Fold: true},
+	// A flow record's bytes, not a sum: records cover one capture window
+	// (1 to 10 minutes for VPC, one tuple interval for NSG), so a host
+	// that sends ten times its largest window to one address is flagged
+	// even below the fixed hourly threshold of network_egress_volume.
+	{Name: "host.egress_bytes", Logsources: flows, Where: egress, Entity: []string{"source.ip"}, Value: []string{"bytes", "bytesSrcToDst"}, Volume: true, VolumeMin: 100 << 20},
 }
 
 // SourceFields lists the fields models read that are a source's own (not
@@ -199,11 +222,19 @@ func first(gs []getter, ev *event.Event) string {
 type cond struct {
 	g      getter
 	values []string
+	scopes []string
 	not    bool
 }
 
 func (c cond) holds(ev *event.Event) bool {
 	v := c.g.get(ev)
+	if c.scopes != nil {
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return false
+		}
+		return slices.Contains(c.scopes, enrich.Scope(a)) != c.not
+	}
 	in := false
 	for _, x := range c.values {
 		if strings.EqualFold(v, x) {
@@ -253,6 +284,9 @@ func compile(m Model) (*compiled, error) {
 	if m.Part != "" && m.Part != PartDomain {
 		return nil, fmt.Errorf("baseline model %s: unknown part %q (known: %s)", m.Name, m.Part, PartDomain)
 	}
+	if m.VolumeMin < 0 || (m.VolumeMin > 0 && !m.Volume) {
+		return nil, fmt.Errorf("baseline model %s: volume minimum %d without a volume model or negative", m.Name, m.VolumeMin)
+	}
 	if m.Rare < 0 {
 		return nil, fmt.Errorf("baseline model %s: rare %d is negative", m.Name, m.Rare)
 	}
@@ -268,7 +302,7 @@ func compile(m Model) (*compiled, error) {
 		c.value = append(c.value, newGetter(f))
 	}
 	for _, w := range m.Where {
-		c.where = append(c.where, cond{g: newGetter(w.Field), values: w.Values, not: w.Not})
+		c.where = append(c.where, cond{g: newGetter(w.Field), values: w.Values, scopes: w.Scopes, not: w.Not})
 	}
 	return c, nil
 }

@@ -82,9 +82,9 @@ const peakKey = "peak"
 
 // observeVolume records amount for entity at t and says whether it is
 // more than VolumeFactor times the entity's largest amount within window
-// (and at least VolumeMin), with that largest; never while learning, nor
+// (and at least floor), with that largest; never while learning, nor
 // for an entity seen for the first time. The largest then includes it.
-func (s *state) observeVolume(entity string, amount, t, period, window int64) (flag bool, peak int64, learning bool) {
+func (s *state) observeVolume(entity string, amount, floor, t, period, window int64) (flag bool, peak int64, learning bool) {
 	learning = s.clock(t, period)
 	ent := s.entities[entity]
 	var e *entry
@@ -94,7 +94,7 @@ func (s *state) observeVolume(entity string, amount, t, period, window int64) (f
 	if e != nil && t-e.last > window {
 		e.count = 0 // nothing within the window: learnt afresh
 	}
-	if !learning && e != nil && e.count > 0 && amount >= VolumeMin && amount > VolumeFactor*e.count {
+	if !learning && e != nil && e.count > 0 && amount >= floor && amount > VolumeFactor*e.count {
 		flag, peak = true, e.count
 	}
 	if ent == nil {
