@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/vigil-sec/vigil/event"
 )
 
 // Fields reads an event's flat fields by name, as `vigil decode` shows
@@ -34,6 +36,33 @@ func (m FieldMap) Get(name string) (string, bool) {
 
 // Values returns every value of name.
 func (m FieldMap) Values(name string) []string { return m[name] }
+
+// FieldMapOf copies a decoded event's fields — the source's own under
+// their names, the common ones under their ECS names — into a FieldMap
+// that outlives the event (decoded values alias the record's buffer, and
+// a reused event is overwritten by the next record).
+func FieldMapOf(ev *event.Event) FieldMap {
+	m := FieldMap{}
+	for id, v := range ev.Common {
+		if v != "" {
+			m[event.CommonName(id)] = []string{strings.Clone(v)}
+		}
+	}
+	if d := ev.Fields.Dict(); d != nil {
+		for _, id := range ev.Fields.IDs() {
+			name := d.Name(id)
+			var vs []string
+			ev.Fields.Each(id, func(v string) bool {
+				vs = append(vs, strings.Clone(v))
+				return true
+			})
+			// a source's own field wins over the ECS one of the same name,
+			// as Event.Get reads them
+			m[name] = vs
+		}
+	}
+	return m
+}
 
 // DataAccessed lists the files, tables, columns and storage objects an
 // event shows being read, written, deleted or exported: file audit events

@@ -25,7 +25,8 @@ const RuleAnyKind = "any"
 //   - table and column: names, where `*` also matches dots. A pattern
 //     without a dot is matched against the last part of a qualified name
 //     ("users" matches "shop.dbo.users"); one with a dot against the
-//     trailing parts. A column is also matched as "table.column".
+//     trailing parts. A column is matched by its name, or as
+//     "table.column" by a pattern with a dot.
 //   - bucket: the bucket or storage container's name; bucket rules also
 //     label the objects in the bucket.
 //   - any: every kind, each as above.
@@ -49,7 +50,7 @@ type compiledRule struct {
 	re *regexp.Regexp
 	// shape of the pattern, which decides what part of a path it is
 	// matched against (see SensitivityRule).
-	hasSlash, anchored bool
+	hasSlash, anchored, hasDot bool
 }
 
 var ruleKinds = map[string]bool{
@@ -94,6 +95,7 @@ func NewClassifier(rules []SensitivityRule, fallback Sensitivity) (*Classifier, 
 			SensitivityRule: r, re: re,
 			hasSlash: strings.Contains(p, "/"),
 			anchored: strings.HasPrefix(p, "/") || hasDrive(p),
+			hasDot:   strings.Contains(p, "."),
 		})
 	}
 	return c, nil
@@ -160,7 +162,10 @@ func (r *compiledRule) matches(kind, name, container string) bool {
 	case DataTable:
 		return r.matchName(name)
 	case DataColumn:
-		return r.matchName(name) || container != "" && r.matchName(container+"."+name)
+		if r.hasDot && container != "" {
+			return r.matchName(container + "." + name) // "users.password"
+		}
+		return r.matchName(name)
 	}
 	return r.re.MatchString(name)
 }

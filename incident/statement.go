@@ -193,14 +193,15 @@ func skipLine(s string, i int) int {
 
 // quoted reads a quoted run opening at s[0] and closing at end (a doubled
 // end is one literal end; with backslash, \x escapes x as MySQL reads
-// it); it returns the content and the bytes read. An unclosed run takes
+// it, for the quote and itself only, so that Windows paths survive); it
+// returns the content and the bytes read. An unclosed run takes
 // the rest.
 func quoted(s string, end byte, backslash bool) (string, int) {
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case backslash && c == '\\' && i+1 < len(s):
+		case backslash && c == '\\' && i+1 < len(s) && (s[i+1] == end || s[i+1] == '\\'):
 			b.WriteByte(s[i+1])
 			i++
 		case c == end && i+1 < len(s) && s[i+1] == end:
@@ -322,7 +323,7 @@ func (s *stmt) analyze(add func(StatementAccess)) {
 			return next
 		}
 		if next < len(t) && t[next].is("(") && (action == ActionRead || action == ActionExport) {
-			return next // a table function: generate_series(…), OPENROWSET(…)
+			return i // a table function (generate_series(…), OPENROWSET(…)): its word is read in turn
 		}
 		add(StatementAccess{Kind: DataTable, Name: name, Action: action})
 		tables = append(tables, name)
@@ -409,6 +410,15 @@ func (s *stmt) analyze(add func(StatementAccess)) {
 			// UPDATE opens a statement; ON DUPLICATE KEY UPDATE and
 			// FOR UPDATE do not name a table.
 			if i == verbAt || prev.is("(") {
+				// SQL Server's UPDATE alias SET … FROM table alias
+				if n, _ := s.qualifiedName(i + 1); n != "" {
+					if real := s.fromAlias(i, n); real != "" {
+						aliases[strings.ToLower(n)] = real
+						add(StatementAccess{Kind: DataTable, Name: real, Action: ActionWrite})
+						s.setColumns(i, add, aliases)
+						continue
+					}
+				}
 				j := table(i+1, ActionWrite)
 				s.setColumns(i, add, aliases)
 				i = j - 1
@@ -537,6 +547,30 @@ func (s *stmt) qualifiedName(i int) (string, int) {
 	return strings.Join(parts, "."), i
 }
 
+// fromAlias returns the table that a FROM clause after i, at i's depth,
+// names alias by (SQL Server's UPDATE u SET … FROM users u), "" when none
+// does.
+func (s *stmt) fromAlias(i int, alias string) string {
+	t := s.toks
+	d := t[i].depth
+	for k := i + 1; k < len(t); k++ {
+		if t[k].depth < d {
+			return ""
+		}
+		if t[k].depth != d || !t[k].ident() || !(t[k-1].kw("FROM") || t[k-1].is(",") || t[k-1].kw("JOIN")) {
+			continue
+		}
+		n, next := s.qualifiedName(k)
+		if next < len(t) && t[next].kw("AS") {
+			next++
+		}
+		if n != "" && next < len(t) && t[next].ident() && strings.EqualFold(t[next].text, alias) {
+			return n
+		}
+	}
+	return ""
+}
+
 // closeParen returns the index of the ")" closing the "(" at i (len-1
 // when unclosed).
 func (s *stmt) closeParen(i int) int {
@@ -600,6 +634,9 @@ func (s *stmt) setColumns(i int, add func(StatementAccess), aliases map[string]s
 	var target string
 	if n, _ := s.qualifiedName(i + 1); n != "" {
 		target = n
+		if real := aliases[strings.ToLower(n)]; real != "" {
+			target = real
+		}
 	}
 	for j++; j < len(t); j++ {
 		if t[j].depth == d && t[j].kind == tWord && clauseEnd[strings.ToUpper(t[j].text)] {
