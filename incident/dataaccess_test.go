@@ -139,3 +139,27 @@ func TestDataAccessedWithoutMultiValues(t *testing.T) {
 type single struct{ m FieldMap }
 
 func (s single) Get(n string) (string, bool) { return s.m.Get(n) }
+
+func FuzzDataAccessed(f *testing.F) {
+	f.Add("4663", "File", `C:\x`, "%%4416", "0x1", "SELECT * FROM t", "GetObject", "/a/c/b")
+	f.Add("5145", "", `\\*\share`, "", "ffffffff", "COPY t TO '/x'", "REST.GET.OBJECT", "https://a.blob.core.windows.net/c/b")
+	f.Add("11", "", "", "WriteData", "zz", "", "DeleteBlob", "%zz")
+	f.Fuzz(func(t *testing.T, id, objType, obj, list, mask, stmt, op, key string) {
+		for _, f := range []FieldMap{
+			fm("EventID", id, "ObjectType", objType, "ObjectName", obj, "AccessList", list, "AccessMask", mask, "TargetFilename", obj,
+				"RelativeTargetName", obj, "ShareLocalPath", list),
+			fm("type", "PATH", "SYSCALL", op, "a1", mask, "a2", mask, "name", obj, "name", key, "nametype", objType, "cwd", list),
+			fm("db.statement", stmt, "db.name", obj, "object_type", objType, "object_name", obj, "class_type", id, "action_id", list),
+			fm("eventSource", "s3.amazonaws.com", "eventName", op, "requestParameters.bucketName", obj, "requestParameters.key", key,
+				"requestParameters.x-amz-copy-source", key),
+			fm("operation", op, "bucket", obj, "key", key),
+			fm("operationName", op, "properties.objectKey", key, "uri", key),
+		} {
+			for _, d := range DataAccessed(f) {
+				if d.Name == "" || d.Kind == "" {
+					t.Fatalf("%v: %+v", f, d)
+				}
+			}
+		}
+	})
+}

@@ -156,3 +156,32 @@ func TestClassifierColumns(t *testing.T) {
 		}
 	}
 }
+
+func FuzzClassifierPattern(f *testing.F) {
+	for _, s := range []string{"*.{kdbx,kdb}", "**/system32/config/sam", "/etc/**", "a}", "{a,{b}}", "report-?.pdf", "c:/users/**", "x.y.*", "", "**"} {
+		f.Add(s, "/home/bob/.aws/credentials")
+	}
+	f.Fuzz(func(t *testing.T, pattern, name string) {
+		for _, kind := range []string{DataFile, DataTable, DataColumn, DataObject, DataBucket, RuleAnyKind} {
+			c, err := NewClassifier([]SensitivityRule{{Name: "r", Kind: kind, Pattern: pattern, Label: Restricted}}, Public)
+			if err != nil {
+				if !strings.Contains(err.Error(), "sensitivity rule r") {
+					t.Fatalf("error %q does not name the rule", err)
+				}
+				continue
+			}
+			for _, k := range []string{DataFile, DataTable, DataColumn, DataObject, DataBucket} {
+				got, rule := c.Classify(k, name, name)
+				if got != Restricted && got != Public || (got == Restricted) != (rule == "r") {
+					t.Fatalf("%s %q by %q: %s by %q", k, name, pattern, got, rule)
+				}
+			}
+			// a pattern without wildcards matches itself
+			if !strings.ContainsAny(pattern, "*?{},/\\.") && strings.TrimSpace(pattern) == pattern {
+				if got, _ := c.Classify(DataTable, pattern, ""); kind == DataTable && got != Restricted {
+					t.Fatalf("table %q does not match its own name as a pattern", pattern)
+				}
+			}
+		}
+	})
+}
