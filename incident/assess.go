@@ -55,14 +55,6 @@ func Assess(alerts []alert.Alert, evidence []EvidenceEvent, cls *Classifier) Ass
 	}
 }
 
-// appendNew appends v to list unless it is empty or listed.
-func appendNew(list []string, v string) []string {
-	if v == "" || slices.Contains(list, v) {
-		return list
-	}
-	return append(list, v)
-}
-
 // tacticsInOrder sorts tactics into kill-chain order, unknown ones last
 // in the order given.
 func tacticsInOrder(ts []string) []string {
