@@ -82,22 +82,15 @@ func nature(as []*alert.Alert) Nature {
 		return n
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d alert type%s", len(n.AlertTypes), plural(len(n.AlertTypes)))
+	fmt.Fprintf(&b, "%d alert type%s", len(n.AlertTypes), plural(len(n.AlertTypes), "", "s"))
 	if len(n.ThreatTypes) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.Join(n.ThreatTypes, ", "))
 	}
 	if len(n.Tactics) > 0 {
-		fmt.Fprintf(&b, " across %d tactic%s: %s", len(n.Tactics), plural(len(n.Tactics)), strings.Join(n.Tactics, " → "))
+		fmt.Fprintf(&b, " across %d tactic%s: %s", len(n.Tactics), plural(len(n.Tactics), "", "s"), strings.Join(n.Tactics, " → "))
 	}
 	n.Summary = b.String()
 	return n
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func origin(as []*alert.Alert) AssessedOrigin {
@@ -138,7 +131,7 @@ func origin(as []*alert.Alert) AssessedOrigin {
 		parts = append(parts, "on "+strings.Join(o.Networks, ", "))
 	}
 	if len(o.Indicators) > 0 {
-		s := fmt.Sprintf("%d intelligence match%s", len(o.Indicators), map[bool]string{true: "", false: "es"}[len(o.Indicators) == 1])
+		s := fmt.Sprintf("%d intelligence match%s", len(o.Indicators), plural(len(o.Indicators), "", "es"))
 		if len(threats) > 0 {
 			s += " (" + strings.Join(threats, ", ") + ")"
 		}
