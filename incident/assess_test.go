@@ -213,3 +213,37 @@ func TestAssessDataAccessed(t *testing.T) {
 		t.Errorf("cap: %d entries, first %+v", len(ds), ds[0])
 	}
 }
+
+// BenchmarkAssess assesses an incident of 500 alerts with the 200
+// evidence events serve reads at most: SQL statements, files and S3
+// objects.
+func BenchmarkAssess(b *testing.B) {
+	base := attackChain()
+	var alerts []alert.Alert
+	for i := range 500 {
+		a := base[i%len(base)]
+		a.ID = fmt.Sprintf("a%d", i)
+		a.FirstSeen = assessAt(i)
+		a.LastSeen = assessAt(i + 1)
+		alerts = append(alerts, a)
+	}
+	var evs []EvidenceEvent
+	for i := range 200 {
+		var f FieldMap
+		switch i % 3 {
+		case 0:
+			f = fm("db.statement", fmt.Sprintf("SELECT c.id, c.email, p.card_number FROM dbo.customers c JOIN dbo.payment_cards p ON p.cid = c.id WHERE c.id = %d", i),
+				"db.name", "shop", "server_instance_name", "SQL-SHOP-01")
+		case 1:
+			f = fm("EventID", "4663", "ObjectType", "File", "ObjectName", fmt.Sprintf(`D:\Shares\HR\file%d.xlsx`, i), "AccessList", "%%4416")
+		default:
+			f = fm("eventSource", "s3.amazonaws.com", "eventName", "GetObject", "requestParameters.bucketName", "acme-backups", "requestParameters.key", fmt.Sprintf("db/%d.bak", i))
+		}
+		evs = append(evs, EvidenceEvent{AlertID: alerts[i].ID, EventID: fmt.Sprint(i), Time: assessAt(i), Fields: f})
+	}
+	cls := DefaultClassifier()
+	b.ReportAllocs()
+	for b.Loop() {
+		Assess(alerts, evs, cls)
+	}
+}

@@ -125,6 +125,8 @@ func (c *Classifier) Classify(kind, name, container string) (Sensitivity, string
 			best, rule = r.Label, r.Name
 		}
 	}
+	// lower-cased once: every pattern is
+	name, container = strings.ToLower(strings.ReplaceAll(name, `\`, "/")), strings.ToLower(container)
 	for i := range c.rules {
 		r := &c.rules[i]
 		if r.Kind != RuleAnyKind && r.Kind != kind && !(kind == DataObject && r.Kind == DataBucket) {
@@ -143,16 +145,17 @@ func (c *Classifier) Classify(kind, name, container string) (Sensitivity, string
 	return best, rule
 }
 
+// matches reports whether r matches name in container, both lower case
+// with `/` for `\`.
 func (r *compiledRule) matches(kind, name, container string) bool {
-	name, container = strings.ToLower(name), strings.ToLower(container)
 	switch kind {
 	case DataFile:
-		return r.matchPath(strings.ReplaceAll(name, `\`, "/"))
+		return r.matchPath(name)
 	case DataObject:
 		if r.Kind == DataBucket {
 			return container != "" && r.matchBucket(container)
 		}
-		key := strings.TrimPrefix(strings.ReplaceAll(name, `\`, "/"), "/")
+		key := strings.TrimPrefix(name, "/")
 		if container != "" {
 			key = container + "/" + key
 		}
