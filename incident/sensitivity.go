@@ -318,7 +318,7 @@ func DefaultSensitivityRules() []SensitivityRule {
 		r("card-columns", DataColumn, "*{card,cvv,cvc,cc_num,ccnum}*", Restricted),
 		r("card-pan", DataColumn, "{pan,*_pan,pan_*,primary_account_number}", Restricted),
 		r("national-ids", RuleAnyKind, "{ssn,*_ssn,ssn_*,*social_security*,*national_id*,*passport*,*tax_id*,nino}", Restricted),
-		r("credential-columns", DataColumn, "{*hash*,*salt*,*token*,*api_key*,*apikey*,*private_key*,pwd,*_pwd,otp_*,*mfa_secret*}", Restricted),
+		r("credential-columns", DataColumn, "{*hash*,*salt*,*token*,authentication_string,*api_key*,*apikey*,*private_key*,pwd,*_pwd,otp_*,*mfa_secret*}", Restricted),
 		r("bank-data", RuleAnyKind, "{*iban*,*account_number*,*acct_num*,*routing_number*,*swift*,*bank_account*}", Restricted),
 		r("pay-data", RuleAnyKind, "{*salary*,*salaries*,*payroll*,*compensation*}", Restricted),
 		r("health-data", RuleAnyKind, "{*patient*,*diagnos*,*medical*,*prescription*,*health_record*}", Restricted),

@@ -782,7 +782,7 @@ func (s *stmt) selectItem(item []token, add func(StatementAccess), aliases map[s
 // isSQLLiteralWord: words a select list holds that are no column.
 func isSQLLiteralWord(w string) bool {
 	switch strings.ToUpper(w) {
-	case "NULL", "TRUE", "FALSE", "CURRENT_USER", "CURRENT_DATE", "CURRENT_TIMESTAMP", "USER", "VERSION", "SYSTEM_USER", "SESSION_USER", "CASE", "CAST", "EXISTS", "NOT", "DEFAULT", "INTERVAL":
+	case "NULL", "TRUE", "FALSE", "CURRENT_USER", "CURRENT_DATE", "CURRENT_TIMESTAMP", "VERSION", "SYSTEM_USER", "SESSION_USER", "CASE", "CAST", "EXISTS", "NOT", "DEFAULT", "INTERVAL":
 		return true
 	}
 	return false

@@ -151,3 +151,11 @@ func BenchmarkParseStatement(b *testing.B) {
 		})
 	}
 }
+
+func TestParseStatementMySQLUserTable(t *testing.T) {
+	// user is a column of mysql.user, not a word of the language
+	got := accessList(ParseStatement("SELECT user, authentication_string FROM mysql.user WHERE 1=1 UNION SELECT CURRENT_USER, NULL"))
+	if want := "table:mysql.user:read column:user@mysql.user:read column:authentication_string@mysql.user:read"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
