@@ -245,7 +245,7 @@ var clauseEnd = map[string]bool{
 	"JOIN": true, "INNER": true, "LEFT": true, "RIGHT": true, "FULL": true, "CROSS": true, "NATURAL": true,
 	"OUTER": true, "STRAIGHT_JOIN": true, "LATERAL": true, "TO": true, "FROM": true, "WITH": true,
 	"OPTION": true, "TABLESAMPLE": true, "PARTITION": true, "USE": true, "FORCE": true, "IGNORE": true,
-	"LOCK": true, "AND": true, "OR": true, "NOT": true, "AS": false, "CONNECT": true, "START": true,
+	"LOCK": true, "AND": true, "OR": true, "NOT": true, "CONNECT": true, "START": true,
 }
 
 // notTables are words after FROM that are no table.
