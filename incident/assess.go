@@ -45,7 +45,7 @@ func Assess(alerts []alert.Alert, evidence []EvidenceEvent, cls *Classifier) Ass
 	}
 	// Oldest first: every list reads in the order the attack unfolded.
 	slices.SortStableFunc(as, func(a, b *alert.Alert) int { return a.FirstSeen.Compare(b.FirstSeen) })
-	data := dataAccessed(evidence, cls)
+	data := dataAccessed(as, evidence, cls)
 	return Assessment{
 		Nature:       nature(as),
 		Origin:       origin(as),
@@ -381,8 +381,10 @@ func entityOf(a *alert.Alert, types ...string) *alert.Entity {
 
 // dataAccessed lists what the evidence touched, labelled, each
 // (kind, name, container, action) once — the first time seen —, most
-// sensitive first, then in time order.
-func dataAccessed(evidence []EvidenceEvent, cls *Classifier) []DataAccess {
+// sensitive first, then in time order. The files the alerts name (from
+// their events' file.path) are listed too when no evidence event read
+// again named them: the events may be past retention.
+func dataAccessed(as []*alert.Alert, evidence []EvidenceEvent, cls *Classifier) []DataAccess {
 	out := []DataAccess{}
 	seen := map[[4]string]bool{}
 	evs := slices.Clone(evidence)
@@ -399,6 +401,23 @@ func dataAccessed(evidence []EvidenceEvent, cls *Classifier) []DataAccess {
 			seen[k] = true
 			d.Sensitivity, d.Rule = cls.Classify(d.Kind, d.Name, d.Container)
 			d.AlertID, d.EventID, d.Time = ev.AlertID, ev.EventID, ev.Time
+			out = append(out, d)
+		}
+	}
+	files := map[string]bool{}
+	for _, d := range out {
+		if d.Kind == DataFile {
+			files[strings.ToLower(d.Name)] = true
+		}
+	}
+	for _, a := range as {
+		for _, e := range a.Entities {
+			if e.Type != alert.EntityFile || e.Value == "" || files[strings.ToLower(e.Value)] {
+				continue
+			}
+			files[strings.ToLower(e.Value)] = true
+			d := DataAccess{Kind: DataFile, Name: e.Value, AlertID: a.ID, Time: a.FirstSeen}
+			d.Sensitivity, d.Rule = cls.Classify(d.Kind, d.Name, "")
 			out = append(out, d)
 		}
 	}

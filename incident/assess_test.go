@@ -247,3 +247,20 @@ func BenchmarkAssess(b *testing.B) {
 		Assess(alerts, evs, cls)
 	}
 }
+
+func TestAssessDataAccessedFromAlertFiles(t *testing.T) {
+	a := alert.Alert{ID: "dump", Rule: alert.RuleRef{Title: "LSASS Dumped"}, FirstSeen: assessAt(3),
+		Entities: []alert.Entity{{Type: "host", Value: "wks07"}, {Type: "file", Value: `C:\Windows\Temp\lsass.dmp`}, {Type: "file", Value: `C:\Temp\x.txt`}}}
+	evs := []EvidenceEvent{{AlertID: "dump", EventID: "e1", Time: assessAt(3),
+		Fields: fm("EventID", "11", "TargetFilename", `C:\Temp\X.TXT`)}}
+	var got []string
+	for _, d := range Assess([]alert.Alert{a}, evs, nil).DataAccessed {
+		got = append(got, fmt.Sprintf("%s %s %q %s %s", d.Sensitivity, d.Name, d.Action, d.AlertID, d.EventID))
+	}
+	// the dump from the alert's entity (its event was not read again),
+	// x.txt once, from its event
+	want := []string{`restricted C:\Windows\Temp\lsass.dmp "" dump `, `internal C:\Temp\X.TXT "write" dump e1`}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
