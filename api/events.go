@@ -18,6 +18,7 @@ type eventsInput struct {
 	To     time.Time `query:"to" doc:"Keep events before this time (RFC 3339)."`
 	Entity string    `query:"entity" doc:"Keep events whose indexed common fields (ip, host, account, process, url, database…) hold this value; host names, domains, addresses, accounts and Windows paths compare without regard to case, Unix paths and URLs exactly."`
 	Source string    `query:"source" doc:"Keep events of this source."`
+	SearchQuery
 	PageQuery
 }
 
@@ -56,6 +57,9 @@ type eventsOutput struct {
 	Body struct {
 		Events []eventJSON `json:"events"`
 		Next   string      `json:"next,omitempty" doc:"Cursor of the next page; absent on the last."`
+		// Scanned is a pointer so that it shows, even as 0, exactly when
+		// a query was given.
+		Scanned *int `json:"scanned,omitempty" doc:"With q: the events the other filters selected that this request decoded and tested (at most 10,000). A page may then hold fewer events than the limit, even none, with a next cursor that continues the search."`
 	}
 }
 
@@ -73,7 +77,7 @@ func (a *API) registerEvents(h huma.API) {
 		Method:      http.MethodGet,
 		Path:        "/api/v1/events",
 		Summary:     "Search events",
-		Description: "Events of the key's workspace, decoded again from their stored records, filtered and paged.",
+		Description: "Events of the key's workspace, decoded again from their stored records, filtered and paged, newest first. With q, the other filters narrow the stored events first and the query then tests each one decoded; at most 10,000 events are tested a request, and a page cut short by that bound (even an empty one) has a next cursor that continues the search.",
 		Tags:        []string{"events"},
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
@@ -97,14 +101,28 @@ func (a *API) listEvents(ctx context.Context, in *eventsInput) (*eventsOutput, e
 	if !in.From.IsZero() && !in.To.IsZero() && !in.From.Before(in.To) {
 		return nil, invalid("query.to", "to must be after from", in.To)
 	}
-	evs, next, err := a.store.Events(ctx, k.Workspace, store.EventQuery{
+	sq := store.EventQuery{
 		From:   in.From,
 		To:     in.To,
 		Entity: in.Entity,
 		Source: in.Source,
 		Limit:  in.Limit,
 		Cursor: in.Cursor,
-	})
+	}
+	if in.Q != "" {
+		q, err := parseSearch(in.Q)
+		if err != nil {
+			return nil, err
+		}
+		res, err := a.searchEvents(ctx, k.Workspace, sq, q)
+		if err != nil {
+			return nil, err
+		}
+		out := &eventsOutput{}
+		out.Body.Events, out.Body.Next, out.Body.Scanned = res.events, res.next, &res.scanned
+		return out, nil
+	}
+	evs, next, err := a.store.Events(ctx, k.Workspace, sq)
 	if err != nil {
 		return nil, a.storeError(ctx, "events", err)
 	}

@@ -303,7 +303,8 @@ func (s *fakeStore) Events(_ context.Context, workspace string, q store.EventQue
 			!q.From.IsZero() && e.Time.Before(q.From) ||
 			!q.To.IsZero() && !e.Time.Before(q.To) ||
 			q.Source != "" && e.Source != q.Source ||
-			q.Entity != "" && !slices.Contains(e.Common[:], q.Entity) {
+			q.Entity != "" && !slices.Contains(e.Common[:], q.Entity) ||
+			len(q.Entities) > 0 && !slices.ContainsFunc(q.Entities, func(v string) bool { return slices.Contains(e.Common[:], v) }) {
 			continue
 		}
 		out = append(out, e)

@@ -61,6 +61,7 @@ var allRoutes = []struct {
 	{http.MethodPut, "/api/v1/suppressions/{id}", map[string]any{"cidr": "192.0.2.0/24", "reason": "lab scanner"}},
 	{http.MethodDelete, "/api/v1/suppressions/{id}", nil},
 	{http.MethodGet, "/api/v1/rules/stats", nil},
+	{http.MethodGet, "/api/v1/incidents/{id}/events", nil},
 }
 
 // snapshot is everything a workspace holds, as the store answers.

@@ -25,8 +25,7 @@ type ValueMatcher interface {
 // Query is a parsed query. It holds no state while matching: one Query
 // may match in many goroutines at once.
 type Query struct {
-	root node
-	src  string
+	root node // nil: the empty query
 }
 
 // MaxLen bounds the length of a query in bytes, and MaxDepth its nesting
@@ -48,7 +47,7 @@ func Parse(s string) (*Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Query{root: root, src: s}, nil
+	return &Query{root: root}, nil
 }
 
 // Match reports whether the event f satisfies the query.
@@ -70,6 +69,3 @@ func (q *Query) String() string {
 	b = q.root.appendTo(b, precOr)
 	return string(b)
 }
-
-// Empty reports whether the query matches every event (it has no term).
-func (q *Query) Empty() bool { return q == nil || q.root == nil }

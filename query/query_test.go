@@ -106,6 +106,8 @@ func TestMatch(t *testing.T) {
 		{"EventID:[4620 TO 4625}", false},
 		{"EventID:[4625 TO *]", true},
 		{"EventID:[* TO 4624]", false},
+		{"user.name:[* TO *]", true}, // both ends open: any value
+		{"missing:[* TO *]", false},
 		{"bytes:>1000000", true},
 		{"bytes:>1500000", false},
 		{"bytes:>=1500000", true},
@@ -206,6 +208,8 @@ func TestString(t *testing.T) {
 		{`a\:b`, `a\:b`},
 		{`x:a:b`, `x:a:b`},
 		{`x:""`, `x:""`},
+		{`\>:00`, `\>:00`}, // a field named >
+		{`\-x:1`, `\-x:1`},
 	} {
 		q, err := Parse(c.in)
 		if err != nil {

@@ -32,6 +32,9 @@ type rangeTest struct {
 func newRangeTest(lo, hi bound, loIncl, hiIncl bool) *rangeTest {
 	r := &rangeTest{lo: lo, hi: hi, loIncl: loIncl || lo.open, hiIncl: hiIncl || hi.open}
 	r.kind = byNumber
+	if lo.open && hi.open {
+		r.kind = byText // [* TO *]: any value, a number or not
+	}
 	for _, b := range []*bound{&r.lo, &r.hi} {
 		if b.open {
 			continue
@@ -43,7 +46,7 @@ func newRangeTest(lo, hi bound, loIncl, hiIncl bool) *rangeTest {
 		}
 		b.num = n
 	}
-	if r.kind == byText {
+	if r.kind == byText && !(lo.open && hi.open) {
 		r.kind = byTime
 		for _, b := range []*bound{&r.lo, &r.hi} {
 			if b.open {

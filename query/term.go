@@ -21,7 +21,12 @@ func (t *term) match(f Fields) bool {
 func (t *term) appendTo(b []byte, _ int) []byte {
 	bare := t.field == ""
 	if !bare {
-		b = appendEscaped(b, t.field, fieldSpecial)
+		f := t.field
+		if strings.IndexByte(leadSpecial+"-", f[0]) >= 0 {
+			b = append(b, '\\', f[0]) // it would open a range, a comparison or a NOT
+			f = f[1:]
+		}
+		b = appendEscaped(b, f, fieldSpecial)
 		b = append(b, ':')
 	}
 	switch v := t.test.(type) {

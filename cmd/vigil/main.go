@@ -56,6 +56,7 @@ that says so; the web dashboard is not built yet.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newDecodeCmd(), newSendCmd(), newWorkspacesCmd(), newKeysCmd(), newAuditCmd(), newIntelCmd(), newSuppressionsCmd(), newVersionCmd(), newRulesCmd())
+	root.AddCommand(newEventsCmd())
 	return root
 }
 

@@ -73,7 +73,7 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 		where = append(where, "id IN (SELECT block_id FROM event_entities WHERE workspace = ? AND folded = ?)")
 		args = append(args, workspace, folded)
 	}
-	anyOf, anyFolded, err := entitySet(q.Entities)
+	anyOf, anyFolded, err := eventEntities(q.Entities)
 	if err != nil {
 		return fail(err)
 	}
@@ -195,12 +195,12 @@ func hasEntity(e *store.StoredEvent, v, folded string) bool {
 	return false
 }
 
-// entityValue is one value of EventQuery.Entities with its folded form.
-type entityValue struct{ v, folded string }
+// eventEntity is one value of EventQuery.Entities with its folded form.
+type eventEntity struct{ v, folded string }
 
-// entitySet returns the distinct values of EventQuery.Entities worth
+// eventEntities returns the distinct values of EventQuery.Entities worth
 // looking up, and their distinct folded forms, for the index.
-func entitySet(values []string) (vals []entityValue, folded []string, err error) {
+func eventEntities(values []string) (vals []eventEntity, folded []string, err error) {
 	if len(values) > store.MaxEventEntities {
 		return nil, nil, fmt.Errorf("%d entities: %w (at most %d)", len(values), store.ErrInvalid, store.MaxEventEntities)
 	}
@@ -211,7 +211,7 @@ func entitySet(values []string) (vals []entityValue, folded []string, err error)
 		}
 		seen["v"+v] = true
 		f := store.FoldCase(v)
-		vals = append(vals, entityValue{v, f})
+		vals = append(vals, eventEntity{v, f})
 		if !seen["f"+f] {
 			seen["f"+f] = true
 			folded = append(folded, f)
@@ -220,13 +220,13 @@ func entitySet(values []string) (vals []entityValue, folded []string, err error)
 	if len(values) > 0 && len(vals) == 0 {
 		// Only placeholders: no event can match, and the filter must not
 		// fall away and widen the search to every event.
-		vals, folded = []entityValue{{"\x00", "\x00"}}, []string{"\x00"}
+		vals, folded = []eventEntity{{"\x00", "\x00"}}, []string{"\x00"}
 	}
 	return vals, folded, nil
 }
 
 // hasAnyEntity reports whether an entity field of e holds one of vals.
-func hasAnyEntity(e *store.StoredEvent, vals []entityValue) bool {
+func hasAnyEntity(e *store.StoredEvent, vals []eventEntity) bool {
 	for _, v := range vals {
 		if hasEntity(e, v.v, v.folded) {
 			return true
