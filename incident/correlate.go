@@ -179,7 +179,7 @@ func (c *Correlator) Load(incs []Incident) {
 			}
 			t.basePrio = max(0, inc.Priority-chainPoints(inc.Tactics))
 			t.leadSev, t.leadPrio = t.worst, t.basePrio
-			t.leadTitle, t.main = parseTitle(inc.Title, inc.Entities)
+			t.leadTitle, t.main = parseTitle(inc.Title, inc.AlertCount, inc.Entities)
 			t.compromised = map[string]bool{}
 		}
 		t.rules = make(map[string]bool, len(inc.RuleIDs))
@@ -250,8 +250,11 @@ func (c *Correlator) Add(a *alert.Alert, now time.Time) Update {
 		return Update{}
 	}
 	c.adds++
-	if a.LastSeen.After(c.watermark) {
-		c.watermark = a.LastSeen
+	// An event time far ahead of the clock (a source's wrong clock) would
+	// expire every incident: the watermark goes no further than an hour
+	// past now.
+	if seen := minTime(a.LastSeen, now.Add(time.Hour)); seen.After(c.watermark) {
+		c.watermark = seen
 	}
 	if c.adds%expireEvery == 0 {
 		c.Expire(now)
@@ -563,8 +566,9 @@ func title(lead string, count int, main string) string {
 }
 
 // parseTitle recovers the lead alert's title and the main entity from a
-// title title made, for incidents loaded from the store.
-func parseTitle(s string, es []alert.Entity) (lead, main string) {
+// title that title made for count alerts, for incidents loaded from the
+// store: the count says exactly which suffix title added.
+func parseTitle(s string, count int, es []alert.Entity) (lead, main string) {
 	for _, e := range es {
 		if e.Value != "" && strings.HasSuffix(s, " on "+e.Value) && len(e.Value) > len(main) {
 			main = e.Value
@@ -573,10 +577,9 @@ func parseTitle(s string, es []alert.Entity) (lead, main string) {
 	if main != "" {
 		s = strings.TrimSuffix(s, " on "+main)
 	}
-	if i := strings.LastIndex(s, " and "); i > 0 && (strings.HasSuffix(s, " more alert") || strings.HasSuffix(s, " more alerts")) {
-		rest := strings.TrimSuffix(strings.TrimSuffix(s[i+len(" and "):], " more alerts"), " more alert")
-		if _, err := strconv.Atoi(rest); err == nil {
-			s = s[:i]
+	if count > 1 {
+		if more := title("", count, ""); strings.HasSuffix(s, more) {
+			s = strings.TrimSuffix(s, more)
 		}
 	}
 	return s, main
@@ -767,6 +770,13 @@ func (c *Correlator) drop(t *tracked) {
 		}
 	}
 	delete(c.incs, key{t.inc.Workspace, t.inc.ID})
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func appendNew(s []string, v string) []string {

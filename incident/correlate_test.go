@@ -124,7 +124,7 @@ func TestCorrelatorHealthAlertsIgnored(t *testing.T) {
 
 func TestCorrelatorWindow(t *testing.T) {
 	c := NewCorrelator(CorrelationConfig{Window: time.Hour}, ids())
-	now := t0
+	now := t0.Add(4 * time.Hour)
 	u1 := c.Add(mk("a1", "SSH brute force", alert.Medium, 0, nil, "host=web-01"), now)
 	u2 := c.Add(mk("a2", "Sudo", alert.Medium, 50*time.Minute, nil, "host=web-01"), now)
 	u3 := c.Add(mk("a3", "Sudo", alert.Medium, 3*time.Hour, nil, "host=web-01"), now)
@@ -259,18 +259,37 @@ func TestCorrelatorDeterministic(t *testing.T) {
 
 func TestParseTitle(t *testing.T) {
 	es := []alert.Entity{{Type: "host", Value: "web-01"}}
-	for _, tc := range []struct{ in, lead, main string }{
-		{"SSH brute force and 4 more alerts on web-01", "SSH brute force", "web-01"},
-		{"SSH brute force and 1 more alert", "SSH brute force", ""},
-		{"Logon on holiday", "Logon on holiday", ""},
-		{"Tom and Jerry on web-01", "Tom and Jerry", "web-01"},
+	for _, tc := range []struct {
+		in         string
+		count      int
+		lead, main string
+	}{
+		{"SSH brute force and 4 more alerts on web-01", 5, "SSH brute force", "web-01"},
+		{"SSH brute force and 1 more alert", 2, "SSH brute force", ""},
+		{"Logon on holiday", 1, "Logon on holiday", ""},
+		{"Tom and Jerry on web-01", 1, "Tom and Jerry", "web-01"},
+		// A rule title that looks like the suffix is kept whole.
+		{"Scan and 2 more alerts", 1, "Scan and 2 more alerts", ""},
 	} {
-		lead, main := parseTitle(tc.in, es)
+		lead, main := parseTitle(tc.in, tc.count, es)
 		if lead != tc.lead || main != tc.main {
 			t.Errorf("parseTitle(%q) = %q, %q; want %q, %q", tc.in, lead, main, tc.lead, tc.main)
 		}
-		if n := strings.Count(tc.in, "more alert"); n == 0 && title(lead, 1, main) != tc.in {
-			t.Errorf("title(parseTitle(%q)) = %q", tc.in, title(lead, 1, main))
+		if got := title(lead, tc.count, main); got != tc.in {
+			t.Errorf("title(parseTitle(%q)) = %q", tc.in, got)
 		}
+	}
+}
+
+func TestCorrelatorFutureEventKeepsIncidents(t *testing.T) {
+	c := NewCorrelator(CorrelationConfig{Window: 3 * time.Hour}, ids())
+	now := t0.Add(time.Hour)
+	u1 := c.Add(mk("a1", "SSH brute force", alert.Medium, 0, nil, "host=web-01"), now)
+	// A source whose clock is a year ahead.
+	c.Add(mk("a2", "Odd", alert.Low, 365*24*time.Hour, nil, "host=far-01"), now)
+	c.Expire(now)
+	u3 := c.Add(mk("a3", "Sudo", alert.Medium, 30*time.Minute, nil, "host=web-01"), now)
+	if u3.Incident.ID != u1.Incident.ID {
+		t.Fatal("an event dated a year ahead expired the open incidents")
 	}
 }
