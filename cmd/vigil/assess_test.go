@@ -244,3 +244,17 @@ func TestAssessorStep(t *testing.T) {
 		t.Errorf("retry: %d, %v, cursor %d, %d writes", n, err, f.cursor, f.sets)
 	}
 }
+
+func TestAssessOffline(t *testing.T) {
+	a := &alert.Alert{ID: "bulk", Rule: alert.RuleRef{Title: "Large Result Set", Outcome: "success"}, Tactics: []string{"collection"},
+		Entities: []alert.Entity{{Type: "database", Value: "shop"}}}
+	ev := incident.EvidenceEvent{AlertID: "bulk", EventID: "x.jsonl:3", Fields: incident.FieldMap{"db.statement": {"SELECT * FROM dbo.payment_cards"}}}
+	as := assessOffline([]*alert.Alert{a}, []incident.EvidenceEvent{ev}, nil)
+	if len(as.DataAccessed) != 1 || as.DataAccessed[0].Sensitivity != incident.Restricted || len(as.Compromised) != 1 {
+		t.Errorf("%+v", as)
+	}
+	cls := incident.MustClassifier(nil, incident.Public)
+	if as := assessOffline([]*alert.Alert{a}, []incident.EvidenceEvent{ev}, cls); as.DataAccessed[0].Sensitivity != incident.Public {
+		t.Errorf("the classifier given is not used: %+v", as.DataAccessed)
+	}
+}
