@@ -15,7 +15,7 @@ const (
 
 // maxStatement bounds the statement text read: audit logs cut long
 // statements anyway, and a hostile one must not cost more than this.
-const maxStatement = 64 << 10
+const maxStatement = 16 << 10
 
 // StatementAccess is what one SQL text touches: tables (with their
 // columns, when the statement names them) and files the server reads or
@@ -233,7 +233,8 @@ func dollarQuote(s string) int {
 // stmt is one statement's tokens.
 type stmt struct {
 	toks   []token
-	nested int // levels of dynamic SQL (EXEC 'SELECT …') around it
+	nested int   // levels of dynamic SQL (EXEC 'SELECT …') around it
+	match  []int // closeParen's map, made on first use
 }
 
 // clauseEnd are the keywords that end a table list.
@@ -557,6 +558,10 @@ func (s *stmt) fromAlias(i int, alias string) string {
 		if t[k].depth < d {
 			return ""
 		}
+		if t[k].is("(") && t[k].depth == d {
+			k = s.closeParen(k)
+			continue
+		}
 		if t[k].depth != d || !t[k].ident() || !(t[k-1].kw("FROM") || t[k-1].is(",") || t[k-1].kw("JOIN")) {
 			continue
 		}
@@ -574,17 +579,32 @@ func (s *stmt) fromAlias(i int, alias string) string {
 // closeParen returns the index of the ")" closing the "(" at i (len-1
 // when unclosed).
 func (s *stmt) closeParen(i int) int {
-	t := s.toks
-	if i >= len(t) {
-		return len(t)
+	if i >= len(s.toks) {
+		return len(s.toks)
 	}
-	d := t[i].depth
-	for j := i + 1; j < len(t); j++ {
-		if t[j].is(")") && t[j].depth == d {
-			return j
+	if s.match == nil {
+		s.match = matchParens(s.toks)
+	}
+	return s.match[i]
+}
+
+// matchParens maps each "(" to its ")" (len-1 when unclosed), once a
+// statement: the clause readers jump over subqueries with it, so that a
+// hostile statement of deep nesting costs linear time, not quadratic.
+func matchParens(t []token) []int {
+	m := make([]int, len(t))
+	var open []int
+	for i := range t {
+		m[i] = len(t) - 1
+		switch {
+		case t[i].is("("):
+			open = append(open, i)
+		case t[i].is(")") && len(open) > 0:
+			m[open[len(open)-1]] = i
+			open = open[:len(open)-1]
 		}
 	}
-	return len(t) - 1
+	return m
 }
 
 // skipTop skips SQL Server's TOP (n) [PERCENT] or TOP n.
@@ -626,6 +646,12 @@ func (s *stmt) setColumns(i int, add func(StatementAccess), aliases map[string]s
 	d := t[i].depth
 	j := i + 1
 	for j < len(t) && !(t[j].depth == d && t[j].kw("SET")) {
+		if t[j].depth < d {
+			return
+		}
+		if t[j].is("(") && t[j].depth == d {
+			j = s.closeParen(j)
+		}
 		j++
 	}
 	if j >= len(t) {
@@ -639,8 +665,12 @@ func (s *stmt) setColumns(i int, add func(StatementAccess), aliases map[string]s
 		}
 	}
 	for j++; j < len(t); j++ {
-		if t[j].depth == d && t[j].kind == tWord && clauseEnd[strings.ToUpper(t[j].text)] {
+		if t[j].depth < d || t[j].depth == d && t[j].kind == tWord && clauseEnd[strings.ToUpper(t[j].text)] {
 			return
+		}
+		if t[j].is("(") && t[j].depth == d {
+			j = s.closeParen(j)
+			continue
 		}
 		if t[j].depth != d || !t[j].ident() || !(t[j-1].kw("SET") || t[j-1].is(",")) {
 			continue
@@ -681,6 +711,10 @@ func (s *stmt) selectColumns(add func(StatementAccess), aliases map[string]strin
 		var items [][]token
 		start := j
 		for ; j <= len(t); j++ {
+			if j < len(t) && t[j].is("(") && t[j].depth == d {
+				j = s.closeParen(j) // a subquery or a call, whole
+				continue
+			}
 			end := j == len(t) || t[j].depth < d || t[j].depth == d && (t[j].is(",") || t[j].kind == tWord && (t[j].kw("FROM") || t[j].kw("INTO") || t[j].kw("UNION") || t[j].kw("WHERE")))
 			if !end {
 				continue
@@ -722,6 +756,10 @@ func (s *stmt) fromTables(i, d int) []string {
 	for k := i + 1; k < len(t); k++ {
 		if t[k].depth < d {
 			break
+		}
+		if t[k].is("(") && t[k].depth == d {
+			k = s.closeParen(k)
+			continue
 		}
 		if t[k].depth != d {
 			continue
