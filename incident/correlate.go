@@ -156,7 +156,7 @@ func NewCorrelator(cfg CorrelationConfig, newID func() string) *Correlator {
 // Load gives the correlator incidents it did not make (the warm-up after a
 // restart, or an incident a responder changed): each replaces the one held
 // under its id, keeping the alerts bound to it. A merged incident is
-// dropped, as is one that can no longer be joined.
+// dropped; one that can no longer be joined goes at the next Expire.
 func (c *Correlator) Load(incs []Incident) {
 	for i := range incs {
 		inc := incs[i]
