@@ -1,0 +1,399 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/incident"
+)
+
+// addScanIncidentFlags adds the flags of `vigil scan --incidents`: the
+// correlation settings the server reads from its configuration.
+func addScanIncidentFlags(f *pflag.FlagSet) {
+	f.Bool("incidents", false, "group the alerts into incidents (by shared entities, as the server does) and print the incidents, each with its alerts and assessment, instead of the alerts")
+	f.Duration("incident-window", incident.DefaultWindow, "with --incidents, how close in event time an alert's activity must be to an incident's to join it")
+	f.StringSlice("incident-shared-addresses", nil, "with --incidents, addresses or CIDR ranges shared by many (NAT gateways, proxies): weak identifiers that alone join nothing (repeatable)")
+	f.StringSlice("incident-common-accounts", nil, "with --incidents, account names many people or attacks share, replacing the built-in list (root, admin, sa…): weak identifiers (repeatable)")
+}
+
+// scanIncident is an incident of an offline scan: the incident, its alerts
+// (as `vigil scan -o json` prints them) and its timeline.
+type scanIncident struct {
+	incident.Incident
+	Alerts   []*alert.Alert           `json:"alerts"`
+	Timeline []incident.TimelineEntry `json:"timeline"`
+}
+
+// printScanResult prints the scan's alerts, or with --incidents the
+// incidents they form.
+func printScanResult(cmd *cobra.Command, output, format string, alerts []*alert.Alert) error {
+	f := cmd.Flags()
+	if on, _ := f.GetBool("incidents"); !on {
+		return printAlerts(cmd.OutOrStdout(), output, alerts)
+	}
+	cfg, err := scanCorrelationConfig(f)
+	if err != nil {
+		return err
+	}
+	incs := groupIncidents(alerts, cfg, time.Now().UTC())
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s from %s\n", count(len(incs), "incident", "incidents"), count(len(alerts), "alert", "alerts"))
+	return printIncidents(cmd.OutOrStdout(), output, incs)
+}
+
+// scanCorrelationConfig reads the correlation flags.
+func scanCorrelationConfig(f *pflag.FlagSet) (incident.CorrelationConfig, error) {
+	var cfg incident.CorrelationConfig
+	cfg.Window, _ = f.GetDuration("incident-window")
+	if cfg.Window <= 0 {
+		return cfg, fmt.Errorf("--incident-window %s: want a positive duration", cfg.Window)
+	}
+	shared, _ := f.GetStringSlice("incident-shared-addresses")
+	for _, s := range shared {
+		p, err := parseAddressOrPrefix(s)
+		if err != nil {
+			return cfg, fmt.Errorf("--incident-shared-addresses: %w", err)
+		}
+		cfg.SharedAddresses = append(cfg.SharedAddresses, p)
+	}
+	if f.Changed("incident-common-accounts") {
+		cfg.CommonAccounts, _ = f.GetStringSlice("incident-common-accounts")
+		if cfg.CommonAccounts == nil {
+			cfg.CommonAccounts = []string{} // given empty: no account is common
+		}
+	}
+	return cfg, nil
+}
+
+// parseAddressOrPrefix reads an address (a /32 or /128) or a CIDR range.
+func parseAddressOrPrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q: not an address or CIDR range", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q: not an address or CIDR range", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// groupIncidents estimates the alerts' intent as the store does at commit
+// (from the alerts of the same source address, here those of the scan)
+// and runs them, in event-time order, through the server's correlator.
+// The incidents come from the correlator's updates, not from what it still
+// holds at the end, which an archive longer than the window would have
+// expired; they are ordered for triage (priority, severity, first seen).
+func groupIncidents(alerts []*alert.Alert, cfg incident.CorrelationConfig, now time.Time) []*scanIncident {
+	estimateScanIntents(alerts)
+	ordered := slices.Clone(alerts)
+	sort.SliceStable(ordered, func(i, j int) bool {
+		a, b := ordered[i], ordered[j]
+		if !a.FirstSeen.Equal(b.FirstSeen) {
+			return a.FirstSeen.Before(b.FirstSeen)
+		}
+		if a.Rule.Title != b.Rule.Title {
+			return a.Rule.Title < b.Rule.Title
+		}
+		return a.DedupKey < b.DedupKey
+	})
+	c := incident.NewCorrelator(cfg, func() string { return event.NewID().String() })
+	byID := map[string]*scanIncident{}
+	var incs []*scanIncident
+	byAlert := make(map[string]*alert.Alert, len(alerts))
+	for _, a := range ordered {
+		byAlert[a.ID] = a
+		u := c.Add(a, now)
+		if u.Incident.ID == "" {
+			continue
+		}
+		si := byID[u.Incident.ID]
+		if si == nil {
+			si = &scanIncident{Alerts: []*alert.Alert{}, Timeline: []incident.TimelineEntry{}}
+			byID[u.Incident.ID] = si
+			incs = append(incs, si)
+		}
+		si.Incident = u.Incident
+		if u.AlertID != "" {
+			si.Alerts = append(si.Alerts, byAlert[u.AlertID])
+		}
+		si.Timeline = append(si.Timeline, u.Timeline...)
+	}
+	for _, si := range incs {
+		sort.SliceStable(si.Timeline, func(i, j int) bool { return si.Timeline[i].Time.Before(si.Timeline[j].Time) })
+		for i := range si.Timeline {
+			si.Timeline[i].Seq = int64(i + 1)
+		}
+	}
+	sort.SliceStable(incs, func(i, j int) bool {
+		a, b := incs[i].Incident, incs[j].Incident
+		if a.Priority != b.Priority {
+			return a.Priority > b.Priority
+		}
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		return a.FirstSeen.Before(b.FirstSeen)
+	})
+	return incs
+}
+
+// estimateScanIntents sets each alert's intent from the scan's alerts of
+// the same source address (alert.IntentFactsOf), as the store does from
+// the recent alerts it holds; an alert without a source address gets the
+// estimate of no facts.
+func estimateScanIntents(alerts []*alert.Alert) {
+	peers := map[string][]alert.Alert{}
+	for _, a := range alerts {
+		if a.Origin != nil && a.Origin.IP != "" {
+			peers[a.Origin.IP] = append(peers[a.Origin.IP], *a)
+		}
+	}
+	for _, a := range alerts {
+		var ps []alert.Alert
+		if a.Origin != nil {
+			ps = peers[a.Origin.IP]
+		}
+		f := alert.IntentFactsOf(a, ps, 1)
+		in := alert.EstimateIntent(f)
+		a.Intent = &in
+	}
+}
+
+func printIncidents(w io.Writer, output string, incs []*scanIncident) error {
+	switch output {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if incs == nil {
+			incs = []*scanIncident{}
+		}
+		return enc.Encode(incs)
+	case "ndjson":
+		enc := json.NewEncoder(w)
+		for _, si := range incs {
+			if err := enc.Encode(si); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for i, si := range incs {
+		if i > 0 {
+			fmt.Fprintln(tw)
+		}
+		inc := si.Incident
+		fmt.Fprintf(tw, "INCIDENT %s  %s\n", inc.ID, inc.Title) // no tab: the heading sets no column width
+		fmt.Fprintf(tw, "  severity\t%s, priority %d, %s, %s – %s\n", inc.Severity, inc.Priority, count(inc.AlertCount, "alert", "alerts"),
+			inc.FirstSeen.UTC().Format(time.RFC3339), inc.LastSeen.UTC().Format(time.RFC3339))
+		if len(inc.Tactics) > 0 {
+			fmt.Fprintf(tw, "  tactics\t%s\n", strings.Join(inc.Tactics, " → "))
+		}
+		fmt.Fprintf(tw, "  entities\t%s\n", entityList(inc.Entities, 12))
+		as := inc.Assessment
+		if as.Intent.Estimate != "" {
+			fmt.Fprintf(tw, "  intent\t%s", as.Intent.Estimate)
+			if len(as.Intent.Reasons) > 0 {
+				fmt.Fprintf(tw, ": %s", strings.Join(as.Intent.Reasons, "; "))
+			}
+			fmt.Fprintln(tw)
+		}
+		for j, c := range as.Compromised {
+			label := ""
+			if j == 0 {
+				label = "  compromised"
+			}
+			fmt.Fprintf(tw, "%s\t%s=%s (%s)\n", label, c.Entity.Type, c.Entity.Value, c.Reason)
+		}
+		for j, d := range as.DataAccessed {
+			label := ""
+			if j == 0 {
+				label = "  data accessed"
+			}
+			name := d.Name
+			if d.Container != "" {
+				name = d.Container + "/" + d.Name
+			}
+			action := ""
+			if d.Action != "" {
+				action = ", " + d.Action
+			}
+			fmt.Fprintf(tw, "%s\t%s %s: %s%s\n", label, d.Kind, name, d.Sensitivity, action)
+		}
+		for j, a := range si.Alerts {
+			label := ""
+			if j == 0 {
+				label = "  alerts"
+			}
+			ev := ""
+			if len(a.Evidence) > 0 && a.Evidence[0].File != "" {
+				ev = fmt.Sprintf("  %s:%d", a.Evidence[0].File, a.Evidence[0].Line)
+			}
+			fmt.Fprintf(tw, "%s\t%s  %s  %s (%d)%s\n", label, a.FirstSeen.UTC().Format(time.RFC3339), a.Severity, a.Rule.Title, a.Count, ev)
+		}
+	}
+	return tw.Flush()
+}
+
+// entityList shows up to n entities as type=value.
+func entityList(es []alert.Entity, n int) string {
+	parts := make([]string, 0, min(n, len(es))+1)
+	for i, e := range es {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("(+%d)", len(es)-n))
+			break
+		}
+		parts = append(parts, e.Type+"="+e.Value)
+	}
+	return strings.Join(parts, " ")
+}
+
+// evidenceFields is an evidence event's fields, copied out of the
+// decoder's buffers, every value of each: the source's own fields and the
+// common ECS ones, an own field hiding a common one of the same name as
+// event.Event.Get does.
+type evidenceFields map[string][]string
+
+func (f evidenceFields) Get(name string) (string, bool) {
+	if v := f[name]; len(v) > 0 {
+		return v[0], true
+	}
+	return "", false
+}
+
+func (f evidenceFields) Values(name string) []string { return f[name] }
+
+func snapshotFields(ev *event.Event) evidenceFields {
+	f := evidenceFields{}
+	if d := ev.Fields.Dict(); d != nil {
+		for _, id := range ev.Fields.IDs() {
+			name := d.Name(id)
+			ev.Fields.Each(id, func(v string) bool {
+				f[name] = append(f[name], strings.Clone(v))
+				return true
+			})
+		}
+	}
+	for c := range event.NumCommon {
+		name := event.CommonName(c)
+		if v := ev.Common[c]; v != "" && len(f[name]) == 0 {
+			f[name] = []string{strings.Clone(v)}
+		}
+	}
+	return f
+}
+
+// scanEvidence is an evidence event read again for the assessment.
+type scanEvidence struct {
+	AlertID string
+	EventID string
+	Time    time.Time
+	Fields  evidenceFields
+}
+
+// maxIncidentEvidence caps the evidence events read again for one
+// incident's assessment, as the server caps them.
+const maxIncidentEvidence = 200
+
+// readEvidence decodes again, in full, the records the incidents' alerts
+// point at (file and line): the scan decoded only the fields its rules
+// read. Records are split and their format guessed as the scan did
+// (format is --format). Standard input cannot be read twice: its evidence
+// is left out, and said so on warn.
+func readEvidence(incs []*scanIncident, format string, warn io.Writer) map[string][]scanEvidence {
+	type want struct{ alertID, incID string }
+	lines := map[string]map[int][]want{} // file → line → who wants it
+	var files []string
+	for _, si := range incs {
+		n := 0
+		for _, a := range si.Alerts {
+			for _, e := range a.Evidence {
+				if n == maxIncidentEvidence {
+					break
+				}
+				if e.File == "" || e.Line == 0 {
+					continue
+				}
+				if e.File == "-" {
+					continue
+				}
+				m := lines[e.File]
+				if m == nil {
+					m = map[int][]want{}
+					lines[e.File] = m
+					files = append(files, e.File)
+				}
+				m[e.Line] = append(m[e.Line], want{a.ID, si.ID})
+				n++
+			}
+		}
+	}
+	out := map[string][]scanEvidence{}
+	now := time.Now().UTC()
+	for _, name := range files {
+		wanted := lines[name]
+		br, closeIn, err := openInput(name, nil)
+		if err != nil {
+			fmt.Fprintf(warn, "%s: evidence not read again: %v\n", name, err)
+			continue
+		}
+		decoders := map[string]decode.Decoder{}
+		var ev event.Event
+		ev.Fields.Bind(event.NewOpenDict())
+		_, err = streamRecords(name, br, format, 1000, io.Discard, nil, func(f string, recs []event.Raw) {
+			for _, r := range recs {
+				ws := wanted[r.Line]
+				if len(ws) == 0 {
+					continue
+				}
+				dec, ok := decoders[f]
+				if !ok {
+					var derr error
+					if dec, derr = decode.New(f); derr != nil {
+						return
+					}
+					decoders[f] = dec
+				}
+				keep := func(e *event.Event) {
+					if e.Time.IsZero() {
+						e.Time = now
+					}
+					fields := snapshotFields(e)
+					for _, w := range ws {
+						out[w.incID] = append(out[w.incID], scanEvidence{AlertID: w.alertID, EventID: e.ID.String(), Time: e.Time, Fields: fields})
+					}
+				}
+				ev.Reset()
+				ev.ID, ev.Source, ev.Format, ev.Received, ev.Raw, ev.Line = r.ID, name, f, now, r.Data, r.Line
+				if exp, ok := dec.(decode.Expander); ok {
+					_ = exp.Expand(r.Data, &ev, keep) // a record the scan rejected raised no alert
+				} else if dec.Decode(r.Data, &ev) == nil {
+					keep(&ev)
+				}
+			}
+		})
+		closeIn()
+		if err != nil {
+			fmt.Fprintf(warn, "%s: evidence not read again: %v\n", name, err)
+		}
+	}
+	return out
+}
