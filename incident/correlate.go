@@ -2,6 +2,7 @@ package incident
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,6 +61,8 @@ type CorrelationConfig struct {
 // in it already and only its aggregates moved) and the timeline entries to
 // append. A zero Update (Incident.ID "") changed nothing: a health alert,
 // or an update of an alert whose incident the correlator no longer holds.
+// Incident.Entities, RuleIDs and Techniques are shared with the
+// correlator: read them, append to them, but do not change their elements.
 type Update struct {
 	Incident Incident
 	New      bool
@@ -88,11 +91,12 @@ type Correlator struct {
 	common map[string]bool
 
 	incs   map[key]*tracked
-	index  map[ident]map[*tracked]struct{}
+	index  map[ident][]*tracked
 	alerts map[key]*tracked // (workspace, alert id) → its incident
 
 	watermark time.Time // the latest alert activity seen (event time)
 	adds      int
+	scratch   map[*tracked]int // match's counts, kept to spare an allocation an Add
 }
 
 // key names an incident or an alert within a workspace.
@@ -112,6 +116,7 @@ type tracked struct {
 	basePrio    int            // the highest alert priority
 	assetPts    int
 	compromised map[string]bool
+	rules       map[string]bool // RuleIDs as a set
 	leadTitle   string
 	leadSev     alert.Severity
 	leadPrio    int
@@ -132,12 +137,13 @@ func NewCorrelator(cfg CorrelationConfig, newID func() string) *Correlator {
 		common = DefaultCommonAccounts
 	}
 	c := &Correlator{
-		cfg:    cfg,
-		newID:  newID,
-		common: make(map[string]bool, len(common)),
-		incs:   make(map[key]*tracked),
-		index:  make(map[ident]map[*tracked]struct{}),
-		alerts: make(map[key]*tracked),
+		cfg:     cfg,
+		newID:   newID,
+		common:  make(map[string]bool, len(common)),
+		incs:    make(map[key]*tracked),
+		index:   make(map[ident][]*tracked),
+		alerts:  make(map[key]*tracked),
+		scratch: make(map[*tracked]int),
 	}
 	for _, a := range common {
 		if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
@@ -175,6 +181,10 @@ func (c *Correlator) Load(incs []Incident) {
 			t.leadSev, t.leadPrio = t.worst, t.basePrio
 			t.leadTitle, t.main = parseTitle(inc.Title, inc.Entities)
 			t.compromised = map[string]bool{}
+		}
+		t.rules = make(map[string]bool, len(inc.RuleIDs))
+		for _, id := range inc.RuleIDs {
+			t.rules[id] = true
 		}
 		t.inc = cloneIncident(inc)
 		c.incs[k] = t
@@ -260,6 +270,7 @@ func (c *Correlator) Add(a *alert.Alert, now time.Time) Update {
 			RuleIDs: []string{}, Tasks: []Task{}, Created: now,
 		},
 		ids:         map[ident]bool{},
+		rules:       map[string]bool{},
 		compromised: map[string]bool{},
 		leadSev:     -1,
 		leadPrio:    -1,
@@ -291,43 +302,60 @@ func (c *Correlator) Expire(now time.Time) {
 	}
 }
 
-// match finds the incident a new alert joins, nil for none.
+// match finds the incident a new alert joins, nil for none. Strong
+// identifiers are looked at first: an incident sharing one always beats
+// any sharing only weak ones, so the weak ones are counted only when no
+// strong match can be joined.
 func (c *Correlator) match(a *alert.Alert, ids []identity, now time.Time) *tracked {
-	type share struct{ strong, weak int }
-	var counts map[*tracked]*share
+	if t := c.best(a, ids, now, true); t != nil {
+		return t
+	}
+	return c.best(a, ids, now, false)
+}
+
+// best returns the best joinable incident sharing a strong identifier
+// (strong) or, else, at least two weak ones.
+func (c *Correlator) best(a *alert.Alert, ids []identity, now time.Time, strong bool) *tracked {
+	counts := c.scratch
+	defer clear(counts)
 	for _, id := range ids {
-		for t := range c.index[id.ident] {
-			if counts == nil {
-				counts = make(map[*tracked]*share)
-			}
-			s := counts[t]
-			if s == nil {
-				s = &share{}
-				counts[t] = s
-			}
-			if id.strong {
-				s.strong++
-			} else {
-				s.weak++
-			}
+		if id.strong != strong {
+			continue
+		}
+		for _, t := range c.index[id.ident] {
+			counts[t]++
 		}
 	}
 	var best *tracked
 	var bs share
-	for t, s := range counts {
-		if s.strong == 0 && s.weak < 2 || !c.joinable(t, a, now) {
+	for t, n := range counts {
+		s := share{weak: n}
+		if strong {
+			if s = (share{strong: n}); !c.joinable(t, a, now) {
+				continue
+			}
+			for _, id := range ids {
+				if !id.strong && t.ids[id.ident] {
+					s.weak++
+				}
+			}
+		} else if n < 2 || !c.joinable(t, a, now) {
 			continue
 		}
-		if best == nil || better(t, *s, best, bs) {
-			best, bs = t, *s
+		if best == nil || better(t, s, best, bs) {
+			best, bs = t, s
 		}
 	}
 	return best
 }
 
+// share is how many strong and weak identifiers an alert shares with an
+// incident.
+type share struct{ strong, weak int }
+
 // better orders candidates: most strong identifiers shared, most weak
 // ones, open before closed, most recent activity, then the smaller id.
-func better(t *tracked, s struct{ strong, weak int }, u *tracked, us struct{ strong, weak int }) bool {
+func better(t *tracked, s share, u *tracked, us share) bool {
 	if s.strong != us.strong {
 		return s.strong > us.strong
 	}
@@ -379,7 +407,10 @@ func (c *Correlator) join(t *tracked, a *alert.Alert, ids []identity, now time.T
 		ak := key{a.Workspace, a.ID}
 		c.alerts[ak] = t
 		t.alertIDs = append(t.alertIDs, a.ID)
-		inc.RuleIDs = appendNew(inc.RuleIDs, a.Rule.ID)
+		if id := a.Rule.ID; id != "" && !t.rules[id] {
+			t.rules[id] = true
+			inc.RuleIDs = append(inc.RuleIDs, id)
+		}
 		u.AlertID = a.ID
 		u.Timeline = append(u.Timeline, TimelineEntry{
 			IncidentID: inc.ID, Time: a.FirstSeen, Kind: TimelineAlert, Actor: CorrelationActor,
@@ -388,7 +419,16 @@ func (c *Correlator) join(t *tracked, a *alert.Alert, ids []identity, now time.T
 	}
 	c.fold(t, a, ids)
 	inc.Updated = now
-	u.Incident = cloneIncident(*inc)
+	u.Incident = *inc
+	// The entities and rule ids, often hundreds, are shared rather than
+	// copied: the correlator only appends to them, beyond the length
+	// handed out.
+	u.Incident.Entities = inc.Entities[:len(inc.Entities):len(inc.Entities)]
+	u.Incident.Tactics = append([]string{}, inc.Tactics...)
+	u.Incident.Techniques = inc.Techniques[:len(inc.Techniques):len(inc.Techniques)]
+	u.Incident.RuleIDs = inc.RuleIDs[:len(inc.RuleIDs):len(inc.RuleIDs)]
+	u.Incident.Tags = append([]string{}, inc.Tags...)
+	u.Incident.Tasks = append([]Task{}, inc.Tasks...)
 	return u
 }
 
@@ -403,9 +443,12 @@ func (c *Correlator) fold(t *tracked, a *alert.Alert, ids []identity) {
 		inc.LastSeen = a.LastSeen
 	}
 	for _, x := range a.Tactics {
-		inc.Tactics = appendNew(inc.Tactics, x)
+		if !slices.Contains(inc.Tactics, x) && x != "" {
+			// A new slice: the one handed out in an Update stays as it was.
+			inc.Tactics = append(slices.Clip(inc.Tactics), x)
+			SortTactics(inc.Tactics)
+		}
 	}
-	SortTactics(inc.Tactics)
 	for _, x := range a.Techniques {
 		inc.Techniques = appendNew(inc.Techniques, x)
 	}
@@ -691,22 +734,26 @@ func (c *Correlator) indexEntities(t *tracked) {
 	}
 }
 
+// indexOne adds t under id; t.ids keeps it from being added twice.
 func (c *Correlator) indexOne(t *tracked, id ident) {
-	m := c.index[id]
-	if m == nil {
-		m = make(map[*tracked]struct{}, 1)
-		c.index[id] = m
-	}
-	m[t] = struct{}{}
+	c.index[id] = append(c.index[id], t)
 }
 
 func (c *Correlator) unindex(t *tracked) {
 	for id := range t.ids {
-		if m := c.index[id]; m != nil {
-			delete(m, t)
-			if len(m) == 0 {
-				delete(c.index, id)
+		ts := c.index[id]
+		for i, x := range ts {
+			if x == t {
+				ts[i] = ts[len(ts)-1]
+				ts[len(ts)-1] = nil
+				ts = ts[:len(ts)-1]
+				break
 			}
+		}
+		if len(ts) == 0 {
+			delete(c.index, id)
+		} else {
+			c.index[id] = ts
 		}
 	}
 }
