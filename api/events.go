@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -135,70 +134,13 @@ func (a *API) getEvent(ctx context.Context, in *eventIDInput) (*eventOutput, err
 	return &eventOutput{Body: newEventRenderer().render(&se)}, nil
 }
 
-// eventRenderer decodes stored records again into their full JSON form.
-// It serves one request: decoders are not safe for concurrent use.
-type eventRenderer struct {
-	decoders map[string]decode.Decoder
-	errs     map[string]error // formats with no decoder
-	ev       event.Event
-}
+// eventRenderer renders stored events in their JSON form for one request.
+type eventRenderer struct{ r *decode.Renderer }
 
-func newEventRenderer() *eventRenderer {
-	r := &eventRenderer{decoders: map[string]decode.Decoder{}, errs: map[string]error{}}
-	// An open Dict keeps every field the decoder offers: the API shows
-	// the event whole, not only what rules read.
-	r.ev.Fields.Bind(event.NewOpenDict())
-	return r
-}
+func newEventRenderer() eventRenderer { return eventRenderer{decode.NewRenderer()} }
 
-func (r *eventRenderer) decoder(format string) (decode.Decoder, error) {
-	if d, ok := r.decoders[format]; ok {
-		return d, nil
-	}
-	if err, ok := r.errs[format]; ok {
-		return nil, err
-	}
-	d, err := decode.New(format)
-	if err != nil {
-		r.errs[format] = err
-		return nil, err
-	}
-	r.decoders[format] = d
-	return d, nil
-}
-
-// render returns se in the event's JSON form. The stored place, time,
-// logsource and common fields are what detection saw, so they win over what
-// decoding gives today; the source's own fields come from decoding. A
-// record that no longer decodes is still shown, raw, with the reason.
-func (r *eventRenderer) render(se *store.StoredEvent) eventJSON {
-	ev := &r.ev
-	ev.Reset()
-	ev.ID, ev.Workspace, ev.Source, ev.Format = se.ID, se.Workspace, se.Source, se.Format
-	ev.Received, ev.Raw = se.Received, se.Raw
-	d, err := r.decoder(se.Format)
-	if err == nil {
-		err = d.Decode(se.Raw, ev)
-	}
-	ev.ID, ev.Workspace, ev.Source, ev.Format = se.ID, se.Workspace, se.Source, se.Format
-	ev.Logsource, ev.Time, ev.Received, ev.Common = se.Logsource, se.Time, se.Received, se.Common
-	if err != nil {
-		ev.Fields.Reset() // a half-decoded record would mislead
-	}
-	b := ev.AppendJSON(nil)
-	if err != nil {
-		b = b[:len(b)-1] // reopen the object
-		var buf bytes.Buffer
-		enc := encoder(&buf)
-		enc.Encode(string(se.Raw))
-		raw := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-		b = append(b, `,"raw":`...)
-		b = append(b, raw...)
-		buf.Reset()
-		enc.Encode(err.Error())
-		b = append(b, `,"decode_error":`...)
-		b = append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
-		b = append(b, '}')
-	}
-	return eventJSON(b)
+func (r eventRenderer) render(se *store.StoredEvent) eventJSON {
+	stored := se.Event()
+	ev, err := r.r.Render(&stored)
+	return eventJSON(decode.AppendJSON(nil, ev, err))
 }

@@ -135,10 +135,18 @@ type EventQuery struct {
 	// addresses, accounts and Windows paths, exactly for Unix paths and
 	// URLs (FieldIgnoresCase).
 	Entity string
-	Source string
-	Limit  int    // default 100, at most 1000
-	Cursor string // from the previous page; empty for the first
+	// Entities, when set, keeps events whose indexed common fields hold
+	// any of these values, each compared as Entity is (with Entity set
+	// too, an event must satisfy both): the events of an incident's
+	// entities. At most MaxEventEntities.
+	Entities []string
+	Source   string
+	Limit    int    // default 100, at most 1000
+	Cursor   string // from the previous page; empty for the first
 }
+
+// MaxEventEntities bounds EventQuery.Entities.
+const MaxEventEntities = 1000
 
 // AlertQuery selects alerts of one workspace.
 type AlertQuery struct {

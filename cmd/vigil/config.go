@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vigil-sec/vigil/api"
+	"github.com/vigil-sec/vigil/incident"
 	"github.com/vigil-sec/vigil/rule"
 )
 
@@ -110,6 +111,12 @@ type Config struct {
 	IncidentReopenWindow    time.Duration `koanf:"incident-reopen-window"`
 	IncidentSharedAddresses []string      `koanf:"incident-shared-addresses"`
 	IncidentCommonAccounts  []string      `koanf:"incident-common-accounts"`
+
+	// The assessment's data sensitivity rules (config file only) and
+	// default label (assess.go, docs/assessment.md).
+	Sensitivity        []sensitivityRuleConfig `koanf:"sensitivity"`
+	SensitivityDefault string                  `koanf:"sensitivity-default"`
+	classifier         *incident.Classifier
 
 	// parsed rule settings: the placeholders of both sources merged, the
 	// taxonomy (default unless a file is set)
@@ -228,6 +235,7 @@ var settings = []setting{
 	{"silence-factor", "10", "a source is silent after this many times its usual interval without a record (and at least silence-floor)", 'i'},
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},
 	{"intel-fetch-timeout", "2m", "how long one fetch of a threat-intelligence feed may take, reading and parsing included", 'd'},
+	{"sensitivity-default", "internal", "sensitivity label of data that no sensitivity rule of the config file names: public, internal, confidential or restricted (docs/assessment.md)", 's'},
 	{"intel-max-feed-size", "256MiB", "largest threat-intelligence feed document, after decompression; a larger one fails the fetch and the feed keeps its indicators", 's'},
 	{"incident-window", "24h", "an alert joins an open incident it shares entities with when their activity (event time) is at most this far apart", 'd'},
 	{"incident-reopen-window", "72h", "an alert that matches an incident closed at most this long ago reopens it (into assess); after that it starts a new incident", 'd'},
@@ -309,7 +317,7 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	}
 	for _, key := range k.Keys() {
 		top := strings.SplitN(key, ".", 2)[0]
-		if _, ok := known[top]; !ok && top != "sources" && top != "workspaces" && top != "placeholders" && top != "feeds" {
+		if _, ok := known[top]; !ok && top != "sources" && top != "workspaces" && top != "placeholders" && top != "feeds" && top != "sensitivity" {
 			return nil, fmt.Errorf("unknown setting %q (known: %s)", top, strings.Join(settingNames(), ", "))
 		}
 	}
@@ -350,6 +358,9 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	}
 	c.Rules = rules
 	if err := c.parseRuleSettings(); err != nil {
+		return nil, err
+	}
+	if err := c.parseSensitivity(); err != nil {
 		return nil, err
 	}
 	switch c.LogFormat {

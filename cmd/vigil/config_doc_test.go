@@ -10,7 +10,7 @@ import (
 )
 
 // fileOnlyKeys are the config file's keys that are not flags.
-var fileOnlyKeys = map[string]bool{"workspaces": true, "sources": true, "placeholders": true, "feeds": true}
+var fileOnlyKeys = map[string]bool{"workspaces": true, "sources": true, "placeholders": true, "feeds": true, "sensitivity": true}
 
 // exampleKey is a top-level key of the example file, set ("name: v") or
 // shown commented out ("# name: v").
@@ -41,7 +41,7 @@ func TestExampleConfigHasEverySetting(t *testing.T) {
 		}
 		seen[m[1]] = true
 	}
-	for _, name := range append(settingNames(), "workspaces", "sources", "placeholders", "feeds") {
+	for _, name := range append(settingNames(), "workspaces", "sources", "placeholders", "feeds", "sensitivity") {
 		if !seen[name] {
 			t.Errorf("vigil.example.yaml lacks setting %q (set it or show it commented out)", name)
 		}

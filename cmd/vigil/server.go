@@ -272,6 +272,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	go func() { defer s.bg.Done(); enr.follow(bgCtx, cfg.GeoIPReload, log.With("component", compDetect)) }()
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); enr.saveBaselines(bgCtx, baselineFlushEvery) }()
+	startAssessment(bgCtx, &s.bg, s.store, cfg.classifier, log) // assess.go
 	// Receivers and source health: stopped, their last batches stored, before the bus closes.
 	runBackground(bgCtx, &s.bg, rcvs, mon, rlog)
 

@@ -73,6 +73,18 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 		where = append(where, "id IN (SELECT block_id FROM event_entities WHERE workspace = ? AND folded = ?)")
 		args = append(args, workspace, folded)
 	}
+	anyOf, anyFolded, err := entitySet(q.Entities)
+	if err != nil {
+		return fail(err)
+	}
+	if len(anyOf) > 0 {
+		where = append(where, "id IN (SELECT block_id FROM event_entities WHERE workspace = ? AND folded IN (?"+
+			strings.Repeat(", ?", len(anyFolded)-1)+"))")
+		args = append(args, workspace)
+		for _, f := range anyFolded {
+			args = append(args, f)
+		}
+	}
 	rows, err := db.r.QueryContext(ctx, `SELECT id, source, format, max_time, data FROM event_blocks WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY max_time DESC, id DESC`, args...)
 	if err != nil {
@@ -94,6 +106,9 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 			return false
 		}
 		if q.Entity != "" && !hasEntity(e, q.Entity, folded) {
+			return false
+		}
+		if len(anyOf) > 0 && !hasAnyEntity(e, anyOf) {
 			return false
 		}
 		return true
@@ -174,6 +189,46 @@ func hasEntity(e *store.StoredEvent, v, folded string) bool {
 	for _, f := range entityFields {
 		c := e.Common[f]
 		if c == v || store.FieldIgnoresCase(f, e.Logsource.Product, c) && store.FoldedEqual(c, folded) {
+			return true
+		}
+	}
+	return false
+}
+
+// entityValue is one value of EventQuery.Entities with its folded form.
+type entityValue struct{ v, folded string }
+
+// entitySet returns the distinct values of EventQuery.Entities worth
+// looking up, and their distinct folded forms, for the index.
+func entitySet(values []string) (vals []entityValue, folded []string, err error) {
+	if len(values) > store.MaxEventEntities {
+		return nil, nil, fmt.Errorf("%d entities: %w (at most %d)", len(values), store.ErrInvalid, store.MaxEventEntities)
+	}
+	seen := map[string]bool{}
+	for _, v := range values {
+		if !indexable(v) || seen["v"+v] {
+			continue
+		}
+		seen["v"+v] = true
+		f := store.FoldCase(v)
+		vals = append(vals, entityValue{v, f})
+		if !seen["f"+f] {
+			seen["f"+f] = true
+			folded = append(folded, f)
+		}
+	}
+	if len(values) > 0 && len(vals) == 0 {
+		// Only placeholders: no event can match, and the filter must not
+		// fall away and widen the search to every event.
+		vals, folded = []entityValue{{"\x00", "\x00"}}, []string{"\x00"}
+	}
+	return vals, folded, nil
+}
+
+// hasAnyEntity reports whether an entity field of e holds one of vals.
+func hasAnyEntity(e *store.StoredEvent, vals []entityValue) bool {
+	for _, v := range vals {
+		if hasEntity(e, v.v, v.folded) {
 			return true
 		}
 	}

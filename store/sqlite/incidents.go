@@ -298,7 +298,7 @@ func (db *DB) SimilarIncidents(ctx context.Context, workspace, id string, n int)
 	if err != nil {
 		return nil, err
 	}
-	mine := entitySet(inc.Entities)
+	mine := incidentEntitySet(inc.Entities)
 	var out []incident.Similar
 	for _, other := range ids {
 		o, err := loadIncident(ctx, db.r, workspace, other)
@@ -317,7 +317,7 @@ func (db *DB) SimilarIncidents(ctx context.Context, workspace, id string, n int)
 			}
 		}
 		ents := 0
-		theirs := entitySet(o.Entities)
+		theirs := incidentEntitySet(o.Entities)
 		for _, e := range o.Entities {
 			if k := entityKey(e); mine[k] && theirs[k] {
 				ents++
@@ -325,7 +325,7 @@ func (db *DB) SimilarIncidents(ctx context.Context, workspace, id string, n int)
 				delete(theirs, k) // once
 			}
 		}
-		score := 0.5*jaccard(rules, len(inc.RuleIDs), len(o.RuleIDs)) + 0.5*jaccard(ents, len(mine), len(entitySet(o.Entities)))
+		score := 0.5*jaccard(rules, len(inc.RuleIDs), len(o.RuleIDs)) + 0.5*jaccard(ents, len(mine), len(incidentEntitySet(o.Entities)))
 		if score == 0 {
 			continue
 		}
@@ -365,7 +365,7 @@ func entityKey(e alert.Entity) string {
 	return e.Type + "\x00" + v
 }
 
-func entitySet(es []alert.Entity) map[string]bool {
+func incidentEntitySet(es []alert.Entity) map[string]bool {
 	m := make(map[string]bool, len(es))
 	for _, e := range es {
 		m[entityKey(e)] = true
@@ -543,7 +543,7 @@ func mergeCorrelation(s, c incident.Incident, now time.Time) (incident.Incident,
 	out.Techniques = unionStrings(s.Techniques, c.Techniques)
 	out.RuleIDs = unionStrings(s.RuleIDs, c.RuleIDs)
 	out.Entities = slices.Clone(s.Entities)
-	have := entitySet(out.Entities)
+	have := incidentEntitySet(out.Entities)
 	for _, e := range c.Entities {
 		if k := entityKey(e); !have[k] && len(out.Entities) < incident.MaxEntities {
 			have[k] = true

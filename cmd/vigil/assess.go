@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/decode"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/incident"
+	"github.com/vigil-sec/vigil/store"
+)
+
+// The assessment in `vigil serve`: a consumer of the incident stream that
+// fills in the assessment of each incident correlation or a responder
+// created or changed, from its alerts and their evidence events
+// (docs/assessment.md).
+
+const (
+	// compAssess is the assessment's log component.
+	compAssess = "assess"
+	// assessConsumer is the assessment's cursor on the incident stream.
+	assessConsumer = "assess"
+	// assessActor is who the store records SetAssessment's writes by:
+	// the stream's changes of this actor are the assessment's own, and
+	// assessing them again would change nothing.
+	assessActor = "vigil:assessment"
+	// maxAssessEvidence caps the evidence events read for one incident,
+	// taken from every alert in turn; maxAssessAlerts the alerts read
+	// (the oldest and the newest half each).
+	maxAssessEvidence = 200
+	maxAssessAlerts   = 500
+)
+
+func init() { logComponents = append(logComponents, compAssess) }
+
+// sensitivityRuleConfig is one entry of the config file's sensitivity
+// list.
+type sensitivityRuleConfig struct {
+	Name    string `koanf:"name"`
+	Kind    string `koanf:"kind"`
+	Pattern string `koanf:"pattern"`
+	Label   string `koanf:"label"`
+}
+
+// parseSensitivity compiles the sensitivity settings: the config file's
+// rules in order (vigil's defaults when it has none) and the label of
+// data they do not name.
+func (c *Config) parseSensitivity() error {
+	rules := incident.DefaultSensitivityRules()
+	if c.Sensitivity != nil {
+		rules = make([]incident.SensitivityRule, len(c.Sensitivity))
+		for i, r := range c.Sensitivity {
+			rules[i] = incident.SensitivityRule{Name: r.Name, Kind: r.Kind, Pattern: r.Pattern, Label: incident.Sensitivity(r.Label)}
+		}
+	}
+	cls, err := incident.NewClassifier(rules, incident.Sensitivity(strings.ToLower(strings.TrimSpace(c.SensitivityDefault))))
+	if err != nil {
+		return fmt.Errorf("setting sensitivity: %w", err)
+	}
+	c.classifier = cls
+	return nil
+}
+
+// assessStore is what the assessment needs of the store.
+type assessStore interface {
+	IncidentChanges(ctx context.Context, afterSeq int64, limit int) ([]store.IncidentChange, error)
+	IncidentChangesSignal() <-chan struct{}
+	ConsumerCursor(ctx context.Context, name string) (int64, error)
+	SetConsumerCursor(ctx context.Context, name string, seq int64) error
+	IncidentAlerts(ctx context.Context, workspace, id string) ([]string, error)
+	Alert(ctx context.Context, workspace, id string) (alert.Alert, error)
+	Event(ctx context.Context, workspace string, id event.ID) (store.StoredEvent, error)
+	SetAssessment(ctx context.Context, workspace, id string, a incident.Assessment) error
+}
+
+// assessor is the consumer. Delivery is at least once: after a crash it
+// assesses the last incidents again, and the store writes an assessment
+// equal to the stored one as nothing.
+type assessor struct {
+	store assessStore
+	cls   *incident.Classifier
+	log   *slog.Logger
+	// poll is how often the stream is read when no signal came (another
+	// process's changes); retry the first pause after a failure.
+	poll, retry time.Duration
+	// render decodes stored records again, as the API shows them.
+	render *decode.Renderer
+}
+
+// startAssessment runs the assessment in the background when the store
+// keeps incidents.
+func startAssessment(ctx context.Context, wg *sync.WaitGroup, db any, cls *incident.Classifier, log *slog.Logger) {
+	st, ok := db.(assessStore)
+	if !ok {
+		return
+	}
+	a := &assessor{store: st, cls: cls, log: log.With("component", compAssess)}
+	wg.Add(1)
+	go func() { defer wg.Done(); a.run(ctx) }()
+}
+
+// run consumes the incident stream until ctx ends.
+func (a *assessor) run(ctx context.Context) {
+	poll, retry := a.poll, a.retry
+	if poll <= 0 {
+		poll = 5 * time.Second
+	}
+	if retry <= 0 {
+		retry = time.Second
+	}
+	const batch = 100
+	pause := retry
+	for {
+		// Taken before the read: a change appended after it closes it.
+		signal := a.store.IncidentChangesSignal()
+		n, err := a.step(ctx, batch)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			a.log.Warn("assessment failed, retrying", "err", err, "pause", pause)
+			if !sleepCtx(ctx, pause) {
+				return
+			}
+			pause = min(2*pause, time.Minute)
+			continue
+		}
+		pause = retry
+		if n == batch {
+			continue
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-signal:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// step assesses the incidents the next changes after the cursor name
+// (each incident once however often it changed), then moves the cursor
+// past them; it returns how many changes it read.
+func (a *assessor) step(ctx context.Context, batch int) (int, error) {
+	cur, err := a.store.ConsumerCursor(ctx, assessConsumer)
+	if err != nil {
+		return 0, fmt.Errorf("assessment cursor: %w", err)
+	}
+	changes, err := a.store.IncidentChanges(ctx, cur, batch)
+	if err != nil {
+		return 0, fmt.Errorf("incident changes after %d: %w", cur, err)
+	}
+	if len(changes) == 0 {
+		return 0, nil
+	}
+	seen := map[[2]string]bool{}
+	for _, ch := range changes {
+		k := [2]string{ch.Workspace, ch.IncidentID}
+		if seen[k] || !assessOn(ch) {
+			continue
+		}
+		seen[k] = true
+		if err := a.assess(ctx, ch.Workspace, ch.IncidentID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				a.log.Info("incident gone before its assessment", "workspace", ch.Workspace, "incident", ch.IncidentID)
+				continue
+			}
+			return 0, err
+		}
+	}
+	last := changes[len(changes)-1].Seq
+	if err := a.store.SetConsumerCursor(ctx, assessConsumer, last); err != nil {
+		return 0, fmt.Errorf("assessment cursor to %d: %w", last, err)
+	}
+	return len(changes), nil
+}
+
+// assessOn: the changes that may change what the evidence says — alerts
+// joined or left (created, updated, reopened, merged, split); not a stage
+// move, and not the assessment's own write.
+func assessOn(ch store.IncidentChange) bool {
+	if ch.Actor == assessActor {
+		return false
+	}
+	switch ch.Kind {
+	case store.IncidentCreated, store.IncidentUpdated, store.IncidentReopened, store.IncidentMerged, store.IncidentSplit:
+		return true
+	}
+	return false
+}
+
+// assess fills in one incident's assessment.
+func (a *assessor) assess(ctx context.Context, workspace, id string) error {
+	ids, err := a.store.IncidentAlerts(ctx, workspace, id)
+	if err != nil {
+		return fmt.Errorf("alerts of incident %s: %w", id, err)
+	}
+	if len(ids) == 0 {
+		return nil // merged into another: nothing left to assess
+	}
+	if len(ids) > maxAssessAlerts {
+		ids = append(ids[:maxAssessAlerts/2:maxAssessAlerts/2], ids[len(ids)-maxAssessAlerts/2:]...)
+	}
+	alerts := make([]alert.Alert, 0, len(ids))
+	for _, aid := range ids {
+		al, err := a.store.Alert(ctx, workspace, aid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("alert %s of incident %s: %w", aid, id, err)
+		}
+		alerts = append(alerts, al)
+	}
+	var evidence []incident.EvidenceEvent
+	if a.render == nil {
+		a.render = decode.NewRenderer()
+	}
+	for _, p := range evidenceToRead(alerts, maxAssessEvidence) {
+		eid, err := event.ParseID(p.EventID)
+		if err != nil {
+			continue // offline evidence (file and line) has no stored event
+		}
+		se, err := a.store.Event(ctx, workspace, eid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // past retention
+		}
+		if err != nil {
+			return fmt.Errorf("evidence event %s of alert %s: %w", p.EventID, p.AlertID, err)
+		}
+		stored := se.Event()
+		// A record that no longer decodes keeps its stored common
+		// fields (db.statement, file.path…), which still say much.
+		ev, _ := a.render.Render(&stored)
+		evidence = append(evidence, incident.EvidenceEvent{AlertID: p.AlertID, EventID: p.EventID, Time: ev.Time, Fields: incident.FieldMapOf(ev)})
+	}
+	as := incident.Assess(alerts, evidence, a.cls)
+	if err := a.store.SetAssessment(ctx, workspace, id, as); err != nil {
+		return fmt.Errorf("assessment of incident %s: %w", id, err)
+	}
+	a.log.Debug("incident assessed", "workspace", workspace, "incident", id, "alerts", len(alerts), "evidence", len(evidence),
+		"intent", as.Intent.Estimate, "compromised", len(as.Compromised), "data_accessed", len(as.DataAccessed))
+	return nil
+}
+
+// evidencePick is one evidence event to read, with its alert.
+type evidencePick struct {
+	AlertID string
+	alert.Evidence
+}
+
+// evidenceToRead picks up to max evidence events from the alerts, one of
+// each alert in turn, so that an alert with a hundred failed logins does
+// not crowd out the one statement that read a table.
+func evidenceToRead(alerts []alert.Alert, max int) []evidencePick {
+	var out []evidencePick
+	for i := 0; len(out) < max; i++ {
+		more := false
+		for _, al := range alerts {
+			if i >= len(al.Evidence) {
+				continue
+			}
+			more = true
+			out = append(out, evidencePick{AlertID: al.ID, Evidence: al.Evidence[i]})
+			if len(out) == max {
+				break
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	return out
+}
+
+// assessOffline is the assessment `vigil scan --incidents` gives an
+// incident: the server's, over the scan's alerts and their evidence
+// events read again (pick them with evidenceToRead), labelled by cls (the
+// default rules when nil).
+func assessOffline(alerts []*alert.Alert, evidence []incident.EvidenceEvent, cls *incident.Classifier) incident.Assessment {
+	as := make([]alert.Alert, 0, len(alerts))
+	for _, a := range alerts {
+		as = append(as, *a)
+	}
+	return incident.Assess(as, evidence, cls)
+}
