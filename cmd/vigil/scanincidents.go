@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/decode"
@@ -27,6 +29,8 @@ func addScanIncidentFlags(f *pflag.FlagSet) {
 	f.Duration("incident-window", incident.DefaultWindow, "with --incidents, how close in event time an alert's activity must be to an incident's to join it")
 	f.StringSlice("incident-shared-addresses", nil, "with --incidents, addresses or CIDR ranges shared by many (NAT gateways, proxies): weak identifiers that alone join nothing (repeatable)")
 	f.StringSlice("incident-common-accounts", nil, "with --incidents, account names many people or attacks share, replacing the built-in list (root, admin, sa…): weak identifiers (repeatable)")
+	f.String("sensitivity", "", "with --incidents, a YAML file whose sensitivity list (and sensitivity-default) label the data the incidents touched, as in the config file; default: the built-in rules")
+	f.String("sensitivity-default", string(incident.Internal), "with --incidents, the label of data no sensitivity rule names: public, internal, confidential or restricted")
 }
 
 // scanIncident is an incident of an offline scan: the incident, its alerts
@@ -48,7 +52,13 @@ func printScanResult(cmd *cobra.Command, output, format string, alerts []*alert.
 	if err != nil {
 		return err
 	}
-	incs := groupIncidents(alerts, cfg, time.Now().UTC())
+	cls, err := scanClassifier(f)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	incs := groupIncidents(alerts, cfg, now)
+	assessScanIncidents(incs, format, cls, cmd.ErrOrStderr(), now)
 	fmt.Fprintf(cmd.ErrOrStderr(), "%s from %s\n", count(len(incs), "incident", "incidents"), count(len(alerts), "alert", "alerts"))
 	return printIncidents(cmd.OutOrStdout(), output, incs)
 }
@@ -266,87 +276,44 @@ func entityList(es []alert.Entity, n int) string {
 	return strings.Join(parts, " ")
 }
 
-// evidenceFields is an evidence event's fields, copied out of the
-// decoder's buffers, every value of each: the source's own fields and the
-// common ECS ones, an own field hiding a common one of the same name as
-// event.Event.Get does.
-type evidenceFields map[string][]string
-
-func (f evidenceFields) Get(name string) (string, bool) {
-	if v := f[name]; len(v) > 0 {
-		return v[0], true
-	}
-	return "", false
-}
-
-func (f evidenceFields) Values(name string) []string { return f[name] }
-
-func snapshotFields(ev *event.Event) evidenceFields {
-	f := evidenceFields{}
-	if d := ev.Fields.Dict(); d != nil {
-		for _, id := range ev.Fields.IDs() {
-			name := d.Name(id)
-			ev.Fields.Each(id, func(v string) bool {
-				f[name] = append(f[name], strings.Clone(v))
-				return true
-			})
-		}
-	}
-	for c := range event.NumCommon {
-		name := event.CommonName(c)
-		if v := ev.Common[c]; v != "" && len(f[name]) == 0 {
-			f[name] = []string{strings.Clone(v)}
-		}
-	}
-	return f
-}
-
-// scanEvidence is an evidence event read again for the assessment.
-type scanEvidence struct {
-	AlertID string
-	EventID string
-	Time    time.Time
-	Fields  evidenceFields
-}
-
-// maxIncidentEvidence caps the evidence events read again for one
-// incident's assessment, as the server caps them.
-const maxIncidentEvidence = 200
-
-// readEvidence decodes again, in full, the records the incidents' alerts
-// point at (file and line): the scan decoded only the fields its rules
-// read. Records are split and their format guessed as the scan did
-// (format is --format). Standard input cannot be read twice: its evidence
-// is left out, and said so on warn.
-func readEvidence(incs []*scanIncident, format string, warn io.Writer) map[string][]scanEvidence {
+// readEvidence decodes again, in full, the records the incidents'
+// alerts point at (file and line), for the assessment: the scan decoded
+// only the fields its rules read. Each incident gets up to
+// maxAssessEvidence events, one of each alert in turn, as the server
+// picks them. Records are split and their format guessed as the scan did
+// them (format is --format). Standard input cannot be read twice: its
+// evidence is left out, and said so on warn.
+func readEvidence(incs []*scanIncident, format string, warn io.Writer) map[string][]incident.EvidenceEvent {
 	type want struct{ alertID, incID string }
 	lines := map[string]map[int][]want{} // file → line → who wants it
 	var files []string
+	stdin := false
 	for _, si := range incs {
-		n := 0
-		for _, a := range si.Alerts {
-			for _, e := range a.Evidence {
-				if n == maxIncidentEvidence {
-					break
-				}
-				if e.File == "" || e.Line == 0 {
-					continue
-				}
-				if e.File == "-" {
-					continue
-				}
-				m := lines[e.File]
-				if m == nil {
-					m = map[int][]want{}
-					lines[e.File] = m
-					files = append(files, e.File)
-				}
-				m[e.Line] = append(m[e.Line], want{a.ID, si.ID})
-				n++
+		as := make([]alert.Alert, len(si.Alerts))
+		for i, a := range si.Alerts {
+			as[i] = *a
+		}
+		for _, p := range evidenceToRead(as, maxAssessEvidence) {
+			switch {
+			case p.File == "-":
+				stdin = true
+				continue
+			case p.File == "" || p.Line == 0:
+				continue
 			}
+			m := lines[p.File]
+			if m == nil {
+				m = map[int][]want{}
+				lines[p.File] = m
+				files = append(files, p.File)
+			}
+			m[p.Line] = append(m[p.Line], want{p.AlertID, si.ID})
 		}
 	}
-	out := map[string][]scanEvidence{}
+	if stdin {
+		fmt.Fprintln(warn, "evidence read from standard input is not read again: the assessment leaves out the data it shows")
+	}
+	out := map[string][]incident.EvidenceEvent{}
 	now := time.Now().UTC()
 	for _, name := range files {
 		wanted := lines[name]
@@ -376,15 +343,15 @@ func readEvidence(incs []*scanIncident, format string, warn io.Writer) map[strin
 					if e.Time.IsZero() {
 						e.Time = now
 					}
-					fields := snapshotFields(e)
+					fields := incident.FieldMapOf(e)
 					for _, w := range ws {
-						out[w.incID] = append(out[w.incID], scanEvidence{AlertID: w.alertID, EventID: e.ID.String(), Time: e.Time, Fields: fields})
+						out[w.incID] = append(out[w.incID], incident.EvidenceEvent{AlertID: w.alertID, EventID: e.ID.String(), Time: e.Time, Fields: fields})
 					}
 				}
 				ev.Reset()
 				ev.ID, ev.Source, ev.Format, ev.Received, ev.Raw, ev.Line = r.ID, name, f, now, r.Data, r.Line
 				if exp, ok := dec.(decode.Expander); ok {
-					_ = exp.Expand(r.Data, &ev, keep) // a record the scan rejected raised no alert
+					_ = exp.Expand(r.Data, &ev, keep) // a record the scan refused raised no alert
 				} else if dec.Decode(r.Data, &ev) == nil {
 					keep(&ev)
 				}
@@ -396,4 +363,41 @@ func readEvidence(incs []*scanIncident, format string, warn io.Writer) map[strin
 		}
 	}
 	return out
+}
+
+// assessScanIncidents fills in each incident's assessment as the server
+// does (assessOffline), from its alerts and their evidence read again.
+func assessScanIncidents(incs []*scanIncident, format string, cls *incident.Classifier, warn io.Writer, now time.Time) {
+	evidence := readEvidence(incs, format, warn)
+	for _, si := range incs {
+		si.Assessment = assessOffline(si.Alerts, evidence[si.ID], cls)
+		si.Assessment.Updated = now
+	}
+}
+
+// scanClassifier reads --sensitivity (a YAML file with the config file's
+// sensitivity list and sensitivity-default; other keys are left alone, so
+// the server's config file will do) and --sensitivity-default, which wins.
+func scanClassifier(f *pflag.FlagSet) (*incident.Classifier, error) {
+	var doc struct {
+		Sensitivity []sensitivityRuleConfig `yaml:"sensitivity"`
+		Default     string                  `yaml:"sensitivity-default"`
+	}
+	if path, _ := f.GetString("sensitivity"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--sensitivity: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return nil, fmt.Errorf("--sensitivity %s: %w", path, err)
+		}
+	}
+	if f.Changed("sensitivity-default") || doc.Default == "" {
+		doc.Default, _ = f.GetString("sensitivity-default")
+	}
+	c := Config{Sensitivity: doc.Sensitivity, SensitivityDefault: doc.Default}
+	if err := c.parseSensitivity(); err != nil {
+		return nil, fmt.Errorf("--sensitivity: %w", err)
+	}
+	return c.classifier, nil
 }

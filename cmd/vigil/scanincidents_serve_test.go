@@ -87,6 +87,13 @@ func TestServeIncidentsAttackChain(t *testing.T) {
 		}
 		return n >= len(listAlerts(t, srv.url, key))
 	})
+	// and the chain's incident assessed (the incident stream's "assess"
+	// consumer), down to the table the bulk read touched
+	poll(t, "the chain's incident assessed", func() bool {
+		var n int
+		err := ro.QueryRow(`SELECT COUNT(*) FROM incidents WHERE doc LIKE '%"data_accessed":[{%dbo.payment_cards%'`).Scan(&n)
+		return err == nil && n == 1
+	})
 	ro.Close()
 	srv.stop()
 
@@ -153,6 +160,20 @@ func TestServeIncidentsAttackChain(t *testing.T) {
 	}
 	if chain.Severity != alert.Critical {
 		t.Errorf("severity %s, want critical", chain.Severity)
+	}
+	as := chain.Assessment
+	if as.Intent.Estimate != alert.IntentTargeted {
+		t.Errorf("intent %+v, want targeted", as.Intent)
+	}
+	if !slices.ContainsFunc(as.Compromised, func(c incident.Compromised) bool {
+		return c.Entity == alert.Entity{Type: alert.EntityAccount, Value: "deploy"}
+	}) {
+		t.Errorf("compromised %+v: want account deploy", as.Compromised)
+	}
+	if !slices.ContainsFunc(as.DataAccessed, func(d incident.DataAccess) bool {
+		return d.Kind == incident.DataTable && d.Name == "dbo.payment_cards" && d.Sensitivity == incident.Restricted
+	}) {
+		t.Errorf("data accessed %+v: want table dbo.payment_cards, restricted", as.DataAccessed)
 	}
 }
 

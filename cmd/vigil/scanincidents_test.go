@@ -155,6 +155,42 @@ func TestScanIncidentsAttackChain(t *testing.T) {
 	if got, want := inc.FirstSeen.UTC().Format(time.RFC3339), "2026-11-30T09:58:00Z"; got != want {
 		t.Errorf("first seen %s, want %s (the scan)", got, want)
 	}
+	// the assessment: where from, targeted, what was taken over, what
+	// was read and how sensitive it is
+	if !slices.Contains(inc.Assessment.Origin.Addresses, "203.0.113.45") {
+		t.Errorf("origin %v lacks the attacker", inc.Assessment.Origin.Addresses)
+	}
+	if inc.Assessment.Intent.Estimate != "targeted" {
+		t.Errorf("intent %+v, want targeted", inc.Assessment.Intent)
+	}
+	deploy := false
+	for _, c := range inc.Assessment.Compromised {
+		if c.Entity.Type == "account" && c.Entity.Value == "deploy" {
+			deploy = strings.Contains(c.Reason, "SSH Login After Brute Force")
+		}
+		if c.Entity.Type == "ip" && c.Entity.Value == "203.0.113.45" {
+			t.Errorf("the attacker's address is listed as compromised: %+v", c)
+		}
+	}
+	if !deploy {
+		t.Errorf("compromised %+v: want account deploy, for the login after the brute force", inc.Assessment.Compromised)
+	}
+	tables := map[string]string{}
+	for _, d := range inc.Assessment.DataAccessed {
+		if d.Kind == "table" {
+			tables[d.Name] = d.Sensitivity
+			if d.Action != "read" {
+				t.Errorf("table %s: action %q, want read", d.Name, d.Action)
+			}
+		}
+	}
+	if tables["dbo.payment_cards"] != "restricted" || tables["dbo.customers"] != "confidential" {
+		t.Errorf("tables read %v: want dbo.payment_cards restricted and dbo.customers confidential", tables)
+	}
+	if len(inc.Assessment.DataAccessed) > 0 && inc.Assessment.DataAccessed[0].Sensitivity != "restricted" {
+		t.Errorf("data accessed not most sensitive first: %+v", inc.Assessment.DataAccessed[0])
+	}
+
 	// the timeline: created, then each alert, in time order
 	if len(inc.Timeline) != len(inc.Alerts)+1 {
 		t.Errorf("%d timeline entries, want %d (created and one an alert)", len(inc.Timeline), len(inc.Alerts)+1)
@@ -266,6 +302,47 @@ func TestScanIncidentsOutputs(t *testing.T) {
 	}
 }
 
+// TestScanIncidentsSensitivityFile labels the chain's data by a file of
+// rules instead of the built-in ones, and refuses a bad one.
+func TestScanIncidentsSensitivityFile(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "sensitivity.yaml")
+	writeFile(t, rules, `# the server's config file would do too
+listen: 127.0.0.1:8080
+sensitivity-default: confidential
+sensitivity:
+  - name: catalogue
+    kind: table
+    pattern: products
+    label: public
+`)
+	incs := scanIncidentsJSON(t, "--sensitivity", rules, attackChain)
+	if len(incs) != 1 {
+		t.Fatalf("%d incidents", len(incs))
+	}
+	got := map[string]string{}
+	for _, d := range incs[0].Assessment.DataAccessed {
+		if d.Kind == "table" {
+			got[d.Name] = d.Sensitivity
+		}
+	}
+	// the list replaces the built-in rules: cards fall to the default
+	if got["dbo.products"] != "public" || got["dbo.payment_cards"] != "confidential" {
+		t.Errorf("tables %v: want dbo.products public, dbo.payment_cards confidential (the file's default)", got)
+	}
+	incs = scanIncidentsJSON(t, "--sensitivity", rules, "--sensitivity-default", "restricted", attackChain)
+	for _, d := range incs[0].Assessment.DataAccessed {
+		if d.Kind == "table" && d.Name == "dbo.payment_cards" && d.Sensitivity != "restricted" {
+			t.Errorf("--sensitivity-default restricted: payment_cards %s", d.Sensitivity)
+		}
+	}
+
+	writeFile(t, rules, "sensitivity:\n  - {name: x, kind: table, pattern: a, label: secret}\n")
+	_, stderr, code := runVigil(t, "scan", "--incidents", "--sensitivity", rules, attackChain)
+	if code != exitSetup || !strings.Contains(stderr, "--sensitivity") {
+		t.Errorf("a bad label: exit %d, %s", code, stderr)
+	}
+}
+
 func TestParseAddressOrPrefix(t *testing.T) {
 	for in, want := range map[string]string{
 		"198.51.100.25":    "198.51.100.25/32",
@@ -356,6 +433,17 @@ func TestScanIncidentsLog4Shell(t *testing.T) {
 		if i > 0 && e.Time.Before(inc.Timeline[i-1].Time) {
 			t.Errorf("timeline out of order at %d: %s after %s", i, e.Time, inc.Timeline[i-1].Time)
 		}
+	}
+	// the attacker is the origin; the host where the shell ran is taken
+	if !slices.Contains(inc.Assessment.Origin.Addresses, "192.168.2.6") {
+		t.Errorf("origin %v lacks the attacker 192.168.2.6", inc.Assessment.Origin.Addresses)
+	}
+	ubuntu5 := false
+	for _, c := range inc.Assessment.Compromised {
+		ubuntu5 = ubuntu5 || (c.Entity.Type == "host" && c.Entity.Value == "UBUNTU5")
+	}
+	if !ubuntu5 {
+		t.Errorf("compromised %+v: want host UBUNTU5", inc.Assessment.Compromised)
 	}
 	if n := len(inc.Timeline); n != len(inc.Alerts)+1 {
 		t.Errorf("%d timeline entries for %d alerts", n, len(inc.Alerts))
