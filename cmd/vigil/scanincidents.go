@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"slices"
 	"sort"
@@ -28,7 +27,7 @@ func addScanIncidentFlags(f *pflag.FlagSet) {
 	f.Bool("incidents", false, "group the alerts into incidents (by shared entities, as the server does) and print the incidents, each with its alerts and assessment, instead of the alerts")
 	f.Duration("incident-window", incident.DefaultWindow, "with --incidents, how close in event time an alert's activity must be to an incident's to join it")
 	f.StringSlice("incident-shared-addresses", nil, "with --incidents, addresses or CIDR ranges shared by many (NAT gateways, proxies): weak identifiers that alone join nothing (repeatable)")
-	f.StringSlice("incident-common-accounts", nil, "with --incidents, account names many people or attacks share, replacing the built-in list (root, admin, sa…): weak identifiers (repeatable)")
+	f.StringSlice("incident-common-accounts", nil, "with --incidents, account names many people or attacks share, replacing the built-in list (root, admin, sa…) when given: weak identifiers (repeatable)")
 	f.String("sensitivity", "", "with --incidents, a YAML file whose sensitivity list (and sensitivity-default) label the data the incidents touched, as in the config file; default: the built-in rules")
 	f.String("sensitivity-default", string(incident.Internal), "with --incidents, the label of data no sensitivity rule names: public, internal, confidential or restricted")
 }
@@ -63,46 +62,18 @@ func printScanResult(cmd *cobra.Command, output, format string, alerts []*alert.
 	return printIncidents(cmd.OutOrStdout(), output, incs)
 }
 
-// scanCorrelationConfig reads the correlation flags.
+// scanCorrelationConfig reads the correlation flags the way the server
+// reads its settings of the same names (Config.incidentConfig).
 func scanCorrelationConfig(f *pflag.FlagSet) (incident.CorrelationConfig, error) {
-	var cfg incident.CorrelationConfig
-	cfg.Window, _ = f.GetDuration("incident-window")
-	if cfg.Window <= 0 {
-		return cfg, fmt.Errorf("--incident-window %s: want a positive duration", cfg.Window)
-	}
-	shared, _ := f.GetStringSlice("incident-shared-addresses")
-	for _, s := range shared {
-		p, err := parseAddressOrPrefix(s)
-		if err != nil {
-			return cfg, fmt.Errorf("--incident-shared-addresses: %w", err)
-		}
-		cfg.SharedAddresses = append(cfg.SharedAddresses, p)
-	}
-	if f.Changed("incident-common-accounts") {
-		cfg.CommonAccounts, _ = f.GetStringSlice("incident-common-accounts")
-		if cfg.CommonAccounts == nil {
-			cfg.CommonAccounts = []string{} // given empty: no account is common
-		}
+	var c Config
+	c.IncidentWindow, _ = f.GetDuration("incident-window")
+	c.IncidentSharedAddresses, _ = f.GetStringSlice("incident-shared-addresses")
+	c.IncidentCommonAccounts, _ = f.GetStringSlice("incident-common-accounts")
+	cfg, err := c.incidentConfig()
+	if err != nil {
+		return cfg, fmt.Errorf("--incidents: %w", err)
 	}
 	return cfg, nil
-}
-
-// parseAddressOrPrefix reads an address (a /32 or /128) or a CIDR range.
-func parseAddressOrPrefix(s string) (netip.Prefix, error) {
-	s = strings.TrimSpace(s)
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("%q: not an address or CIDR range", s)
-		}
-		return p.Masked(), nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("%q: not an address or CIDR range", s)
-	}
-	a = a.Unmap()
-	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // groupIncidents estimates the alerts' intent as the store does at commit

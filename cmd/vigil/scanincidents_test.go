@@ -293,10 +293,10 @@ func TestScanIncidentsOutputs(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--incident-shared-addresses", "not-an-address"},
 		{"--incident-shared-addresses", "198.51.100.0/33"},
-		{"--incident-window", "0s"},
+		{"--incident-window", "-1h"},
 	} {
 		_, stderr, code := runVigil(t, append(append([]string{"scan", "--incidents"}, bad...), attackNAT)...)
-		if code != exitSetup || !strings.Contains(stderr, bad[0]) {
+		if code != exitSetup || !strings.Contains(stderr, strings.TrimPrefix(bad[0], "--")) {
 			t.Errorf("%v: exit %d, %s", bad, code, stderr)
 		}
 	}
@@ -340,112 +340,5 @@ sensitivity:
 	_, stderr, code := runVigil(t, "scan", "--incidents", "--sensitivity", rules, attackChain)
 	if code != exitSetup || !strings.Contains(stderr, "--sensitivity") {
 		t.Errorf("a bad label: exit %d, %s", code, stderr)
-	}
-}
-
-func TestParseAddressOrPrefix(t *testing.T) {
-	for in, want := range map[string]string{
-		"198.51.100.25":    "198.51.100.25/32",
-		"198.51.100.25/24": "198.51.100.0/24",
-		"2001:db8::1":      "2001:db8::1/128",
-		"::ffff:192.0.2.1": "192.0.2.1/32",
-		" 10.0.0.0/8 ":     "10.0.0.0/8",
-	} {
-		p, err := parseAddressOrPrefix(in)
-		if err != nil || p.String() != want {
-			t.Errorf("%q: %v %v, want %s", in, p, err, want)
-		}
-	}
-	for _, in := range []string{"", "host.example", "10.0.0.0/40", "10.0.0"} {
-		if _, err := parseAddressOrPrefix(in); err == nil {
-			t.Errorf("%q: no error", in)
-		}
-	}
-}
-
-// TestScanIncidentsLog4Shell scans the Log4Shell scenario's Linux files
-// (VMConnection rows, Sysmon for Linux and AUOMS auditd in Syslog rows;
-// ../shared/data/scenarios/otrf_log4shell) with the built-in rules and
-// expects one incident on UBUNTU5 whose alerts are the attack's stages —
-// the server calling its client back (the inbound exploit request in its
-// evidence), the JVM's LDAP lookup at the attacker, the shell under the
-// JVM, the shell's connection out — with the timeline in time order.
-func TestScanIncidentsLog4Shell(t *testing.T) {
-	dir := sharedData(t, "scenarios/otrf_log4shell")
-	var files []string
-	for _, glob := range []string{"vminsights_vmconnection_*.json", "syslog_auoms_*.json", "syslog_sysmon_*.json"} {
-		m, _ := filepath.Glob(filepath.Join(dir, glob))
-		if len(m) != 1 {
-			t.Fatalf("%s: %v", glob, m)
-		}
-		files = append(files, m[0])
-	}
-	incs := scanIncidentsJSON(t, files...)
-	if len(incs) != 1 {
-		for _, inc := range incs {
-			t.Logf("incident %q: %v", inc.Title, inc.rules())
-		}
-		t.Fatalf("%d incidents, want 1", len(incs))
-	}
-	inc := incs[0]
-	for _, e := range [][2]string{{"host", "UBUNTU5"}, {"ip", "192.168.2.5"}, {"ip", "192.168.2.6"}, {"account", "tomcat"}} {
-		if !inc.has(e[0], e[1]) {
-			t.Errorf("entity %s=%s missing: %v", e[0], e[1], inc.Entities)
-		}
-	}
-	stages := map[string]string{
-		"Server Process Connected Back to a Client":         "the inbound exploit request and the call back",
-		"Java Process Connected Out to an LDAP or RMI Port": "the JNDI lookup at the attacker",
-		"Shell Started by a Java Process":                   "the java-spawned shell",
-		"Shell Process Opened a Network Connection":         "the reverse shell",
-	}
-	for r, stage := range stages {
-		if !slices.Contains(inc.rules(), r) {
-			t.Errorf("%s: no %q alert: %v", stage, r, inc.rules())
-		}
-	}
-	// The call back's evidence holds the inbound connection to Tomcat's
-	// 8080 from the attacker.
-	inbound := 0
-	for i, l := range readLines(t, files[0]) {
-		if strings.Contains(l, `"Direction":"inbound"`) && strings.Contains(l, `"DestinationPort":8080`) {
-			inbound = i + 1
-		}
-	}
-	found := false
-	for _, a := range inc.Alerts {
-		if a.Rule.Title != "Server Process Connected Back to a Client" {
-			continue
-		}
-		for _, e := range a.Evidence {
-			found = found || (e.File == files[0] && e.Line == inbound)
-		}
-	}
-	if inbound == 0 || !found {
-		t.Errorf("the inbound request (%s:%d) is not in the call back's evidence", files[0], inbound)
-	}
-	for _, tac := range []string{"initial-access", "execution", "command-and-control"} {
-		if !slices.Contains(inc.Tactics, tac) {
-			t.Errorf("tactic %s missing: %v", tac, inc.Tactics)
-		}
-	}
-	for i, e := range inc.Timeline {
-		if i > 0 && e.Time.Before(inc.Timeline[i-1].Time) {
-			t.Errorf("timeline out of order at %d: %s after %s", i, e.Time, inc.Timeline[i-1].Time)
-		}
-	}
-	// the attacker is the origin; the host where the shell ran is taken
-	if !slices.Contains(inc.Assessment.Origin.Addresses, "192.168.2.6") {
-		t.Errorf("origin %v lacks the attacker 192.168.2.6", inc.Assessment.Origin.Addresses)
-	}
-	ubuntu5 := false
-	for _, c := range inc.Assessment.Compromised {
-		ubuntu5 = ubuntu5 || (c.Entity.Type == "host" && c.Entity.Value == "UBUNTU5")
-	}
-	if !ubuntu5 {
-		t.Errorf("compromised %+v: want host UBUNTU5", inc.Assessment.Compromised)
-	}
-	if n := len(inc.Timeline); n != len(inc.Alerts)+1 {
-		t.Errorf("%d timeline entries for %d alerts", n, len(inc.Alerts))
 	}
 }
