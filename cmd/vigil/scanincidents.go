@@ -136,25 +136,43 @@ func groupIncidents(alerts []*alert.Alert, cfg incident.CorrelationConfig, now t
 	return incs
 }
 
-// estimateScanIntents sets each alert's intent from the scan's alerts of
-// the same source address (alert.IntentFactsOf), as the store does from
-// the recent alerts it holds; an alert without a source address gets the
-// estimate of no facts.
+// maxIntentPeers caps the alerts of one source address the intent
+// estimate weighs, the most recent first, as the store caps them.
+const maxIntentPeers = 200
+
+// estimateScanIntents sets each alert's intent as the store does at commit
+// (alert.IntentFactsOf, alert.EstimateIntent): the facts of a source
+// address are gathered once from its alerts in the scan (the most recent
+// maxIntentPeers), and each of its alerts is estimated from them with its
+// own indicators; an alert without a source address gets the estimate of
+// no facts.
 func estimateScanIntents(alerts []*alert.Alert) {
-	peers := map[string][]alert.Alert{}
+	byIP := map[string][]*alert.Alert{}
+	var ips []string
 	for _, a := range alerts {
-		if a.Origin != nil && a.Origin.IP != "" {
-			peers[a.Origin.IP] = append(peers[a.Origin.IP], *a)
+		if a.Origin == nil || a.Origin.IP == "" {
+			in := alert.EstimateIntent(alert.IntentFactsOf(a, nil, 1))
+			a.Intent = &in
+			continue
 		}
+		if byIP[a.Origin.IP] == nil {
+			ips = append(ips, a.Origin.IP)
+		}
+		byIP[a.Origin.IP] = append(byIP[a.Origin.IP], a)
 	}
-	for _, a := range alerts {
-		var ps []alert.Alert
-		if a.Origin != nil {
-			ps = peers[a.Origin.IP]
+	for _, ip := range ips {
+		group := slices.Clone(byIP[ip])
+		sort.SliceStable(group, func(i, j int) bool { return group[i].LastSeen.After(group[j].LastSeen) })
+		peers := make([]alert.Alert, 0, min(len(group), maxIntentPeers))
+		for _, a := range group[:min(len(group), maxIntentPeers)] {
+			peers = append(peers, *a)
 		}
-		f := alert.IntentFactsOf(a, ps, 1)
-		in := alert.EstimateIntent(f)
-		a.Intent = &in
+		f := alert.IntentFactsOf(group[0], peers, 1)
+		for _, a := range byIP[ip] {
+			f.MassThreats = alert.MassThreats(a.Origin)
+			in := alert.EstimateIntent(f)
+			a.Intent = &in
+		}
 	}
 }
 
