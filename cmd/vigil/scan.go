@@ -77,7 +77,7 @@ that does not load is reported and counted, and stops it under --strict.
 	f.String("cpuprofile", "", "write a Go CPU profile of the scan to this file")
 	f.String("memprofile", "", "write a Go heap profile (allocations) of the scan to this file when it ends")
 	f.Bool("timings", false, "print how long loading the rules and scanning took on standard error")
-	addScanIncidentFlags(f)
+	addScanIncidentFlags(cmd)
 	return cmd
 }
 

@@ -21,9 +21,22 @@ import (
 	"github.com/vigil-sec/vigil/incident"
 )
 
-// addScanIncidentFlags adds the flags of `vigil scan --incidents`: the
-// correlation settings the server reads from its configuration.
-func addScanIncidentFlags(f *pflag.FlagSet) {
+// addScanIncidentFlags adds the flags of `vigil scan --incidents` (the
+// correlation and sensitivity settings the server reads from its
+// configuration) to scan, and checks them before the scan starts rather
+// than after it.
+func addScanIncidentFlags(scan *cobra.Command) {
+	scan.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if on, _ := cmd.Flags().GetBool("incidents"); !on {
+			return nil
+		}
+		if _, err := scanCorrelationConfig(cmd.Flags()); err != nil {
+			return err
+		}
+		_, err := scanClassifier(cmd.Flags())
+		return err
+	}
+	f := scan.Flags()
 	f.Bool("incidents", false, "group the alerts into incidents (by shared entities, as the server does) and print the incidents, each with its alerts and assessment, instead of the alerts")
 	f.Duration("incident-window", incident.DefaultWindow, "with --incidents, how close in event time an alert's activity must be to an incident's to join it")
 	f.StringSlice("incident-shared-addresses", nil, "with --incidents, addresses or CIDR ranges shared by many (NAT gateways, proxies): weak identifiers that alone join nothing (repeatable)")
