@@ -48,11 +48,11 @@ var coverage = []struct {
 	// (SecurityEvent, WindowsEvent) are Windows events; the Syslog rows
 	// (auditd via AUOMS, Sysmon for Linux) are Syslog table rows, their
 	// messages decoded by their program's decoder; VMConnection rows are
-	// generic JSON (their TimeGenerated is read); the pcaps are no records.
+	// the VMConnection table's (vmconnection); the pcaps are no records.
 	{"scenarios/otrf_log4shell/securityauditing_*.json", "windows", false},
 	{"scenarios/otrf_log4shell/sysmon_*.json.gz", "windows", false},
 	{"scenarios/otrf_log4shell/syslog_*.json", "azuresyslog", false},
-	{"scenarios/otrf_log4shell/vminsights_vmconnection_*.json", "json", false},
+	{"scenarios/otrf_log4shell/vminsights_vmconnection_*.json", "vmconnection", false},
 }
 
 // pantherFormats maps Panther's log types to vigil's formats.

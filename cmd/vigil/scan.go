@@ -77,6 +77,7 @@ that does not load is reported and counted, and stops it under --strict.
 	f.String("cpuprofile", "", "write a Go CPU profile of the scan to this file")
 	f.String("memprofile", "", "write a Go heap profile (allocations) of the scan to this file when it ends")
 	f.Bool("timings", false, "print how long loading the rules and scanning took on standard error")
+	addScanIncidentFlags(cmd)
 	return cmd
 }
 
@@ -228,7 +229,7 @@ func runScan(cmd *cobra.Command, args []string) error {
 	fmt.Fprintf(errOut, "scanned %s in %s: %s, %d rejected, %s\n",
 		count(stats.records, "record", "records"), count(len(files), "file", "files"), count(stats.events, "event", "events"),
 		stats.rejected, count(len(agg.alerts), "alert", "alerts"))
-	if err := printAlerts(cmd.OutOrStdout(), output, agg.sorted()); err != nil {
+	if err := printScanResult(cmd, output, format, agg.sorted()); err != nil {
 		return err
 	}
 	if err := rl.cache.saveSets(rs.Engine); err != nil {

@@ -30,6 +30,7 @@ import (
 	_ "github.com/vigil-sec/vigil/decode/syslog"
 	_ "github.com/vigil-sec/vigil/decode/sysmonlinux"
 	_ "github.com/vigil-sec/vigil/decode/text"
+	_ "github.com/vigil-sec/vigil/decode/vmconnection"
 	_ "github.com/vigil-sec/vigil/decode/vpcflow"
 	_ "github.com/vigil-sec/vigil/decode/windows"
 )
