@@ -291,6 +291,7 @@ func (a *API) register(h huma.API) {
 	a.registerGeoIP(h)
 	a.registerAssets(h)
 	a.registerSuppressions(h)
+	a.registerIncidents(h)
 }
 
 func humaConfig(version string) huma.Config {

@@ -33,6 +33,7 @@ type fakeStore struct {
 	nextAlert  int
 	sups       []suppress.Suppression
 	nextSup    int
+	incidents  *fakeIncidents // fakeincidents_test.go; made on first use
 
 	keyLookups int      // KeyByHash calls
 	touches    []string // TouchKey calls, by key id
