@@ -256,8 +256,11 @@ func (s *fakeStore) SimilarIncidents(_ context.Context, ws, id string, limit int
 func (s *fakeStore) CreateIncident(_ context.Context, ws, title string, alertIDs []string, actor string) (incident.Incident, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(alertIDs) == 0 || strings.TrimSpace(title) == "" {
-		return incident.Incident{}, fmt.Errorf("incident of %s: no alerts or no title: %w", ws, store.ErrInvalid)
+	if len(alertIDs) == 0 {
+		return incident.Incident{}, fmt.Errorf("incident of %s: no alerts: %w", ws, store.ErrInvalid)
+	}
+	if title == "" {
+		title = "alerts " + strings.Join(alertIDs, ", ")
 	}
 	for _, aid := range alertIDs {
 		if _, ok := s.alertOf(ws, aid); !ok {

@@ -100,7 +100,7 @@ type similarOutput struct {
 
 type createIncidentInput struct {
 	Body struct {
-		Title    string   `json:"title" minLength:"1" maxLength:"300" doc:"The incident's title."`
+		Title    string   `json:"title,omitempty" maxLength:"300" doc:"The incident's title; absent, one is made from its alerts."`
 		AlertIDs []string `json:"alert_ids" minItems:"1" maxItems:"1000" doc:"The alerts it holds; they leave the incidents they were in."`
 	}
 }
@@ -665,8 +665,8 @@ func (a *API) createIncident(ctx context.Context, in *createIncidentInput) (*inc
 		return nil, err
 	}
 	title := strings.TrimSpace(in.Body.Title)
-	if title == "" {
-		return nil, invalid("body.title", "a title is required", in.Body.Title)
+	if title == "" && in.Body.Title != "" {
+		return nil, invalid("body.title", "a title says something; leave it out for one made from the alerts", in.Body.Title)
 	}
 	if err := a.checkAlerts(ctx, k.Workspace, "body.alert_ids", in.Body.AlertIDs); err != nil {
 		return nil, err

@@ -468,7 +468,6 @@ func TestIncidentCreateMergeSplit(t *testing.T) {
 		{map[string]any{"title": "x", "alert_ids": []string{alerts[0], alerts[0]}}, "named twice"},
 		{map[string]any{"title": "  ", "alert_ids": alerts[:1]}, "body.title"},
 		{map[string]any{"title": "x", "alert_ids": []string{}}, "alert_ids"},
-		{map[string]any{"alert_ids": alerts[:1]}, "title"},
 		{map[string]any{"title": "x", "alert_ids": []string{f.seeds["b"].alertIDs[0]}}, "no alert"},
 	} {
 		wantProblem(t, f.do(http.MethodPost, "/api/v1/incidents", "a-admin", c.body), http.StatusUnprocessableEntity, c.mention)

@@ -438,9 +438,6 @@ func newIncidentsCreateCmd() *cobra.Command {
 	c := incidentCmd("create ALERT...", "Create an incident by hand from alerts (they leave the incidents they were in)", cobra.MinimumNArgs(1),
 		func(cmd *cobra.Command, st store.Incidents, ws string, args []string) error {
 			title, _ := cmd.Flags().GetString("title")
-			if strings.TrimSpace(title) == "" {
-				return errors.New("--title: an incident has a title")
-			}
 			inc, err := st.CreateIncident(cmd.Context(), ws, strings.TrimSpace(title), args, cliActor)
 			if err != nil {
 				return err
@@ -448,7 +445,6 @@ func newIncidentsCreateCmd() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "incident %s created with %s\n", inc.ID, count(inc.AlertCount, "alert", "alerts"))
 			return nil
 		})
-	c.Flags().String("title", "", "the incident's title (required)")
-	_ = c.MarkFlagRequired("title")
+	c.Flags().String("title", "", "the incident's title (default: made from its alerts)")
 	return c
 }
