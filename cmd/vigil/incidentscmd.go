@@ -311,6 +311,9 @@ func printIncident(w io.Writer, inc incident.Incident, tl []incident.TimelineEnt
 	if len(as.Locked) > 0 {
 		sub("edited", strings.Join(as.Locked, ", "))
 	}
+	if nature == "" && origin == "" && as.Intent.Estimate == "" && len(as.Compromised) == 0 && len(as.DataAccessed) == 0 {
+		fmt.Fprintln(w, "  (not filled in yet)")
+	}
 
 	if len(inc.Tasks) > 0 {
 		fmt.Fprintln(w, "tasks:")
