@@ -100,7 +100,7 @@ type similarOutput struct {
 
 type createIncidentInput struct {
 	Body struct {
-		Title    string   `json:"title,omitempty" maxLength:"300" doc:"The incident's title; absent, one is made from its alerts."`
+		Title    string   `json:"title,omitempty" maxLength:"200" doc:"The incident's title; absent, one is made from its alerts."`
 		AlertIDs []string `json:"alert_ids" minItems:"1" maxItems:"1000" doc:"The alerts it holds; they leave the incidents they were in."`
 	}
 }
@@ -684,8 +684,12 @@ func (a *API) addIncidentAlerts(ctx context.Context, in *addAlertsInput) (*incid
 		return nil, err
 	}
 	what := "incident " + in.ID
-	if _, err := st.Incident(ctx, k.Workspace, in.ID); err != nil {
+	target, err := st.Incident(ctx, k.Workspace, in.ID)
+	if err != nil {
 		return nil, a.incidentError(ctx, what, err)
+	}
+	if target.MergedInto != "" {
+		return nil, huma.Error409Conflict(what + " was merged into " + target.MergedInto + ": add the alerts there")
 	}
 	if err := a.checkAlerts(ctx, k.Workspace, "body.alert_ids", in.Body.AlertIDs); err != nil {
 		return nil, err
@@ -736,8 +740,8 @@ func (b *changeBody) change() (incident.Change, error) {
 	}{{"body.add_tags", b.AddTags, &ch.AddTags}, {"body.remove_tags", b.RemoveTags, &ch.RemoveTags}} {
 		for _, t := range tags.list {
 			t = strings.TrimSpace(t)
-			if t == "" || len(t) > 100 {
-				return ch, invalid(tags.field, "a tag is 1 to 100 characters", t)
+			if t == "" || len(t) > 64 {
+				return ch, invalid(tags.field, "a tag is 1 to 64 characters", t)
 			}
 			*tags.to = append(*tags.to, t)
 			empty = false
@@ -847,8 +851,17 @@ func (a *API) mergeIncidents(ctx context.Context, in *mergeInput) (*incidentOutp
 		return nil, err
 	}
 	what := "incident " + in.ID
-	if _, err := st.Incident(ctx, k.Workspace, in.ID); err != nil {
+	into, err := st.Incident(ctx, k.Workspace, in.ID)
+	if err != nil {
 		return nil, a.incidentError(ctx, what, err)
+	}
+	// What the incidents' state refuses is a conflict (409), as a refused
+	// stage move is; the store checks again in its transaction.
+	switch {
+	case into.MergedInto != "":
+		return nil, huma.Error409Conflict(what + " was merged into " + into.MergedInto + ": merge into that one")
+	case into.Stage == incident.StageClose:
+		return nil, huma.Error409Conflict(what + " is closed: reopen it before merging into it")
 	}
 	seen := map[string]bool{}
 	for _, id := range in.Body.From {
@@ -859,10 +872,14 @@ func (a *API) mergeIncidents(ctx context.Context, in *mergeInput) (*incidentOutp
 			return nil, invalid("body.from", "incident "+id+" is named twice", id)
 		}
 		seen[id] = true
-		if _, err := st.Incident(ctx, k.Workspace, id); errors.Is(err, store.ErrNotFound) {
+		from, err := st.Incident(ctx, k.Workspace, id)
+		if errors.Is(err, store.ErrNotFound) {
 			return nil, invalid("body.from", "no incident "+id+" in this workspace", id)
 		} else if err != nil {
 			return nil, a.incidentError(ctx, "incident "+id, err)
+		}
+		if from.MergedInto != "" {
+			return nil, huma.Error409Conflict("incident " + id + " was merged into " + from.MergedInto + " already")
 		}
 	}
 	inc, err := st.MergeIncidents(ctx, k.Workspace, in.ID, in.Body.From, "key:"+k.ID)
@@ -878,8 +895,12 @@ func (a *API) splitIncident(ctx context.Context, in *splitInput) (*incidentOutpu
 		return nil, err
 	}
 	what := "incident " + in.ID
-	if _, err := st.Incident(ctx, k.Workspace, in.ID); err != nil {
+	inc, err := st.Incident(ctx, k.Workspace, in.ID)
+	if err != nil {
 		return nil, a.incidentError(ctx, what, err)
+	}
+	if inc.MergedInto != "" {
+		return nil, huma.Error409Conflict(what + " was merged into " + inc.MergedInto + ": split that one")
 	}
 	held, err := st.IncidentAlerts(ctx, k.Workspace, in.ID)
 	if err != nil {
@@ -898,7 +919,7 @@ func (a *API) splitIncident(ctx context.Context, in *splitInput) (*incidentOutpu
 	if len(seen) == len(held) {
 		return nil, invalid("body.alert_ids", "a split leaves the incident at least one alert", in.Body.AlertIDs)
 	}
-	inc, err := st.SplitIncident(ctx, k.Workspace, in.ID, in.Body.AlertIDs, "key:"+k.ID)
+	inc, err = st.SplitIncident(ctx, k.Workspace, in.ID, in.Body.AlertIDs, "key:"+k.ID)
 	if err != nil {
 		return nil, a.incidentError(ctx, what, err)
 	}

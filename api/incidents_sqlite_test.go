@@ -132,6 +132,13 @@ func TestIncidentsSQLite(t *testing.T) {
 	if gone.MergedInto != first.ID || gone.Status != incident.StatusClosed {
 		t.Errorf("merged incident %+v", gone)
 	}
+	// A merged incident takes no more work of this kind: 409.
+	gonePath := "/api/v1/incidents/" + second.ID
+	wantProblem(t, f.do(http.MethodPost, path+"/merge", "a-admin", map[string]any{"from": []string{second.ID}}), http.StatusConflict, "merged into "+first.ID+" already")
+	wantProblem(t, f.do(http.MethodPost, gonePath+"/merge", "a-admin", map[string]any{"from": []string{first.ID}}), http.StatusConflict, "merge into that one")
+	wantProblem(t, f.do(http.MethodPost, gonePath+"/alerts", "a-admin", map[string]any{"alert_ids": alerts[:1]}), http.StatusConflict, "add the alerts there")
+	wantProblem(t, f.do(http.MethodPost, gonePath+"/split", "a-admin", map[string]any{"alert_ids": alerts[:1]}), http.StatusConflict, "split that one")
+	wantProblem(t, f.do(http.MethodPatch, gonePath, "a-admin", map[string]any{"stage": "assess"}), http.StatusConflict, "merged into")
 	var split incident.Incident
 	want(t, f.do(http.MethodPost, path+"/split", "a-admin", map[string]any{"alert_ids": alerts[2:]}), http.StatusCreated, &split)
 	if split.AlertCount != 1 || split.ID == first.ID {
@@ -147,6 +154,10 @@ func TestIncidentsSQLite(t *testing.T) {
 		t.Errorf("alerts of %s after the split: %+v", first.ID, als)
 	}
 	want(t, f.do(http.MethodGet, path+"/similar", "a-read", nil), http.StatusOK, nil)
+
+	// Nothing merges into a closed incident.
+	want(t, f.do(http.MethodPatch, "/api/v1/incidents/"+split.ID, "a-admin", map[string]any{"stage": "close", "classification": "benign_positive", "reason": "admin at work"}), http.StatusOK, nil)
+	wantProblem(t, f.do(http.MethodPost, "/api/v1/incidents/"+split.ID+"/merge", "a-admin", map[string]any{"from": []string{first.ID}}), http.StatusConflict, "reopen it before merging")
 
 	set := map[string]any{"templates": []map[string]any{{"stage": "assess", "tasks": []string{"who is the source?"}}}}
 	var tpl taskTemplatesBody
