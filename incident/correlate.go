@@ -179,7 +179,7 @@ func (c *Correlator) Load(incs []Incident) {
 			}
 			t.basePrio = max(0, inc.Priority-chainPoints(inc.Tactics))
 			t.leadSev, t.leadPrio = t.worst, t.basePrio
-			t.leadTitle, t.main = parseTitle(inc.Title, inc.Entities)
+			t.leadTitle, t.main = parseTitle(inc.Title, inc.AlertCount, inc.Entities)
 			t.compromised = map[string]bool{}
 		}
 		t.rules = make(map[string]bool, len(inc.RuleIDs))
@@ -563,8 +563,9 @@ func title(lead string, count int, main string) string {
 }
 
 // parseTitle recovers the lead alert's title and the main entity from a
-// title title made, for incidents loaded from the store.
-func parseTitle(s string, es []alert.Entity) (lead, main string) {
+// title that title made for count alerts, for incidents loaded from the
+// store: the count says exactly which suffix title added.
+func parseTitle(s string, count int, es []alert.Entity) (lead, main string) {
 	for _, e := range es {
 		if e.Value != "" && strings.HasSuffix(s, " on "+e.Value) && len(e.Value) > len(main) {
 			main = e.Value
@@ -573,10 +574,9 @@ func parseTitle(s string, es []alert.Entity) (lead, main string) {
 	if main != "" {
 		s = strings.TrimSuffix(s, " on "+main)
 	}
-	if i := strings.LastIndex(s, " and "); i > 0 && (strings.HasSuffix(s, " more alert") || strings.HasSuffix(s, " more alerts")) {
-		rest := strings.TrimSuffix(strings.TrimSuffix(s[i+len(" and "):], " more alerts"), " more alert")
-		if _, err := strconv.Atoi(rest); err == nil {
-			s = s[:i]
+	if count > 1 {
+		if more := title("", count, ""); strings.HasSuffix(s, more) {
+			s = strings.TrimSuffix(s, more)
 		}
 	}
 	return s, main

@@ -259,18 +259,24 @@ func TestCorrelatorDeterministic(t *testing.T) {
 
 func TestParseTitle(t *testing.T) {
 	es := []alert.Entity{{Type: "host", Value: "web-01"}}
-	for _, tc := range []struct{ in, lead, main string }{
-		{"SSH brute force and 4 more alerts on web-01", "SSH brute force", "web-01"},
-		{"SSH brute force and 1 more alert", "SSH brute force", ""},
-		{"Logon on holiday", "Logon on holiday", ""},
-		{"Tom and Jerry on web-01", "Tom and Jerry", "web-01"},
+	for _, tc := range []struct {
+		in         string
+		count      int
+		lead, main string
+	}{
+		{"SSH brute force and 4 more alerts on web-01", 5, "SSH brute force", "web-01"},
+		{"SSH brute force and 1 more alert", 2, "SSH brute force", ""},
+		{"Logon on holiday", 1, "Logon on holiday", ""},
+		{"Tom and Jerry on web-01", 1, "Tom and Jerry", "web-01"},
+		// A rule title that looks like the suffix is kept whole.
+		{"Scan and 2 more alerts", 1, "Scan and 2 more alerts", ""},
 	} {
-		lead, main := parseTitle(tc.in, es)
+		lead, main := parseTitle(tc.in, tc.count, es)
 		if lead != tc.lead || main != tc.main {
 			t.Errorf("parseTitle(%q) = %q, %q; want %q, %q", tc.in, lead, main, tc.lead, tc.main)
 		}
-		if n := strings.Count(tc.in, "more alert"); n == 0 && title(lead, 1, main) != tc.in {
-			t.Errorf("title(parseTitle(%q)) = %q", tc.in, title(lead, 1, main))
+		if got := title(lead, tc.count, main); got != tc.in {
+			t.Errorf("title(parseTitle(%q)) = %q", tc.in, got)
 		}
 	}
 }

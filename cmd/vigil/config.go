@@ -105,6 +105,12 @@ type Config struct {
 	IntelFetchTimeout time.Duration `koanf:"intel-fetch-timeout"`
 	IntelMaxFeedSize  string        `koanf:"intel-max-feed-size"`
 
+	// Incident correlation (incidents.go, docs/incidents.md#correlation).
+	IncidentWindow          time.Duration `koanf:"incident-window"`
+	IncidentReopenWindow    time.Duration `koanf:"incident-reopen-window"`
+	IncidentSharedAddresses []string      `koanf:"incident-shared-addresses"`
+	IncidentCommonAccounts  []string      `koanf:"incident-common-accounts"`
+
 	// parsed rule settings: the placeholders of both sources merged, the
 	// taxonomy (default unless a file is set)
 	placeholders map[string][]string
@@ -223,6 +229,10 @@ var settings = []setting{
 	{"silence-floor", "15m", "the shortest silence that raises a source-fell-silent alert", 'd'},
 	{"intel-fetch-timeout", "2m", "how long one fetch of a threat-intelligence feed may take, reading and parsing included", 'd'},
 	{"intel-max-feed-size", "256MiB", "largest threat-intelligence feed document, after decompression; a larger one fails the fetch and the feed keeps its indicators", 's'},
+	{"incident-window", "24h", "an alert joins an open incident it shares entities with when their activity (event time) is at most this far apart", 'd'},
+	{"incident-reopen-window", "72h", "an alert that matches an incident closed at most this long ago reopens it (into assess); after that it starts a new incident", 'd'},
+	{"incident-shared-addresses", "", "addresses and CIDRs many people share (NAT, proxies, gateways): weak identifiers that alone do not put alerts in one incident (repeatable, comma-separated)", 'l'},
+	{"incident-common-accounts", "", "accounts many people or attacks share (root, admin…), weak identifiers; empty: the built-in list (docs/incidents.md), a list replaces it", 'l'},
 }
 
 // addSettingFlags registers every setting on fs.
@@ -349,6 +359,9 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	}
 	if c.trustedProxies, err = api.ParseCIDRs(splitListAll(c.TrustedProxies)); err != nil {
 		return nil, fmt.Errorf("setting trusted-proxies: %w", err)
+	}
+	if _, err := c.incidentConfig(); err != nil {
+		return nil, err
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, fmt.Errorf("settings tls-cert and tls-key go together")

@@ -16,6 +16,9 @@ const (
 	compHealth    = "health"    // source health
 	compRetention = "retention" // purging what is past retention
 	compIntel     = "intel"     // threat-intelligence feeds
+	compIncidents = "incidents" // incident correlation and the incident stream's purge
+	// compAlertStream is set by alertstream.Subscriber itself.
+	compAlertStream = "alertstream" // delivery of the alert stream to its consumers
 )
 
-var logComponents = []string{compServer, compRules, compIngest, compReceiver, compBus, compDetect, compStore, compAPI, compHealth, compRetention, compIntel}
+var logComponents = []string{compServer, compRules, compIngest, compReceiver, compBus, compDetect, compStore, compAPI, compHealth, compRetention, compIntel, compIncidents, compAlertStream}

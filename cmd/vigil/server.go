@@ -257,6 +257,10 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); s.retention(bgCtx, log.With("component", compRetention)) }()
 	s.startRuleReload(bgCtx, rl) // polling for changed rule files (reload.go)
+	// Incident correlation over the alert stream (incidents.go).
+	if err := s.startIncidents(bgCtx, log); err != nil {
+		return nil, err
+	}
 	// The feeds' stored indicators are matched from the start; then each
 	// feed is fetched on its schedule.
 	if err := s.feeds.Start(bgCtx); err != nil {
