@@ -108,12 +108,13 @@ func TasksFor(templates []TaskTemplate, stage Stage, newID func() string) []Task
 	return out
 }
 
-// addStageTasks adds to inc the tasks of stage's template that it does not
+// AddStageTasks adds to inc the tasks of stage's template that it does not
 // hold yet (by stage and title): an incident entering a stage a second
 // time, in a Diagnose ⇄ Stabilize loop or after a reopen, keeps the
 // checklist it had, done items done, rather than getting it twice. It
-// returns how many it added.
-func addStageTasks(inc *Incident, templates []TaskTemplate, stage Stage, newID func() string) int {
+// returns how many it added. Apply calls it on every move; correlation
+// calls it when a new alert reopens an incident into assess.
+func AddStageTasks(inc *Incident, templates []TaskTemplate, stage Stage, newID func() string) int {
 	have := map[string]bool{}
 	for _, t := range inc.Tasks {
 		if t.Stage == stage {
@@ -135,5 +136,5 @@ func addStageTasks(inc *Incident, templates []TaskTemplate, stage Stage, newID f
 // StartTasks gives a new incident, in inc.Stage, the tasks of that stage's
 // template; correlation and CreateIncident call it on a new incident.
 func StartTasks(inc *Incident, templates []TaskTemplate, newID func() string) {
-	addStageTasks(inc, templates, inc.Stage, newID)
+	AddStageTasks(inc, templates, inc.Stage, newID)
 }

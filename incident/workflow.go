@@ -23,6 +23,7 @@ const (
 	maxTag     = 64
 	maxOwner   = 200
 	maxComment = 10000
+	maxReason  = 2000
 )
 
 // Apply applies ch to inc as actor at now, and returns one timeline entry
@@ -101,6 +102,9 @@ func check(inc *Incident, ch Change, actor string) error {
 	}
 	if (ch.Stage == nil || *ch.Stage != StageClose) && (ch.Classification != "" || ch.Reason != "") {
 		return invalid("a classification and a reason go with a move to close")
+	}
+	if len(ch.Reason) > maxReason {
+		return invalid("close reason of %d bytes, at most %d", len(ch.Reason), maxReason)
 	}
 	if ch.Owner != nil {
 		if err := checkLine("owner", *ch.Owner, maxOwner); err != nil {
@@ -250,7 +254,7 @@ func (w *workflow) stage(to Stage, c Classification, reason string, templates []
 		e = w.add(TimelineStage, fmt.Sprintf("moved from %s to %s", from, to), "")
 	}
 	e.Stage = to
-	if n := addStageTasks(inc, templates, to, newID); n > 0 {
+	if n := AddStageTasks(inc, templates, to, newID); n > 0 {
 		e.Summary += fmt.Sprintf("; %d %s of the %s checklist added", n, plural(n, "task", "tasks"), to)
 	}
 }

@@ -12,16 +12,16 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 )
 
-var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+var wt0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-func ids() func() string {
+func taskIDs() func() string {
 	n := 0
 	return func() string { n++; return fmt.Sprintf("t%d", n) }
 }
 
 func newIncident() *Incident {
 	inc := &Incident{ID: "inc1", Workspace: "acme", Title: "SSH brute force on web-01", Severity: alert.High,
-		Stage: StageDetect, Status: StatusNew, Tags: []string{}, Created: t0, Updated: t0}
+		Stage: StageDetect, Status: StatusNew, Tags: []string{}, Created: wt0, Updated: wt0}
 	return inc
 }
 
@@ -64,12 +64,12 @@ func templateOf(s Stage) []string {
 // Diagnose → Stabilize → Close → (reopen) Assess → Diagnose → Close.
 func TestApplyFullLifecycle(t *testing.T) {
 	inc := newIncident()
-	newID := ids()
+	newID := taskIDs()
 	StartTasks(inc, DefaultTaskTemplates(), newID)
 	if got := len(tasksOf(inc, StageDetect)); got != len(templateOf(StageDetect)) {
 		t.Fatalf("new incident has %d detect tasks, want %d", got, len(templateOf(StageDetect)))
 	}
-	at := t0
+	at := wt0
 	step := func(to Stage, wantKind string) TimelineEntry {
 		t.Helper()
 		at = at.Add(time.Minute)
@@ -171,6 +171,7 @@ func TestApplyRefusedChangesNothing(t *testing.T) {
 		{"tag added and removed", StageAssess, Change{AddTags: []string{"a"}, RemoveTags: []string{"a"}}, false, "both added and removed"},
 		{"bad severity", StageAssess, Change{Owner: &owner, Severity: func() *alert.Severity { s := alert.Severity(9); return &s }()}, false, "unknown severity"},
 		{"blank comment", StageAssess, Change{Owner: &owner, Comment: "  \n"}, false, "blank"},
+		{"long reason", StageDiagnose, Change{Stage: stage(StageClose), Classification: FalsePositive, Reason: strings.Repeat("x", maxReason+1)}, false, "close reason of"},
 		{"long comment", StageAssess, Change{Comment: strings.Repeat("x", maxComment+1)}, false, "at most"},
 		{"owner control", StageAssess, Change{Owner: func() *string { s := "bob\n"; return &s }()}, false, "control characters"},
 		{"task without title", StageAssess, Change{AddTask: &Task{}}, false, "needs a title"},
@@ -183,9 +184,9 @@ func TestApplyRefusedChangesNothing(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			inc := newIncident()
 			inc.Stage, inc.Status = c.stage, StatusOf(c.stage)
-			StartTasks(inc, DefaultTaskTemplates(), ids())
+			StartTasks(inc, DefaultTaskTemplates(), taskIDs())
 			before := clone(inc)
-			es, err := Apply(inc, c.ch, DefaultTaskTemplates(), "user:ann", t0.Add(time.Hour), ids())
+			es, err := Apply(inc, c.ch, DefaultTaskTemplates(), "user:ann", wt0.Add(time.Hour), taskIDs())
 			if err == nil || es != nil {
 				t.Fatalf("Apply = %v, %v; want refused", es, err)
 			}
@@ -216,13 +217,13 @@ func clone(inc *Incident) *Incident {
 func TestApplyMergedIncidentStaysClosed(t *testing.T) {
 	inc := newIncident()
 	inc.Stage, inc.MergedInto = StageClose, "inc2"
-	_, err := Apply(inc, Change{Stage: stage(StageAssess)}, nil, "cli", t0, ids())
+	_, err := Apply(inc, Change{Stage: stage(StageAssess)}, nil, "cli", wt0, taskIDs())
 	var se *StageError
 	if !errors.As(err, &se) || !strings.Contains(se.Reason, "merged into inc2") {
 		t.Fatalf("reopen of a merged incident: %v", err)
 	}
 	// A comment on it is still fine.
-	if es, err := Apply(inc, Change{Comment: "see inc2"}, nil, "cli", t0, ids()); err != nil || len(es) != 1 {
+	if es, err := Apply(inc, Change{Comment: "see inc2"}, nil, "cli", wt0, taskIDs()); err != nil || len(es) != 1 {
 		t.Fatalf("comment on merged incident: %v %v", es, err)
 	}
 }
@@ -230,7 +231,7 @@ func TestApplyMergedIncidentStaysClosed(t *testing.T) {
 func TestApplyActionsInOrder(t *testing.T) {
 	inc := newIncident()
 	inc.Tags = []string{"ssh"}
-	newID := ids()
+	newID := taskIDs()
 	StartTasks(inc, DefaultTaskTemplates(), newID)
 	owner, sev := "ann", alert.Critical
 	first := inc.Tasks[0].ID
@@ -246,7 +247,7 @@ func TestApplyActionsInOrder(t *testing.T) {
 		TaskDone:   map[string]bool{first: true},
 		Assessment: &Assessment{Intent: intent, Nature: Nature{Summary: "ignored: not named"}},
 		Sections:   []string{SectionIntent},
-	}, newID, t0.Add(time.Hour))
+	}, newID, wt0.Add(time.Hour))
 	var kinds []string
 	for _, e := range es {
 		kinds = append(kinds, e.Kind)
@@ -283,7 +284,7 @@ func TestApplyActionsInOrder(t *testing.T) {
 
 	// Undo the task, remove a tag, unassign.
 	empty := ""
-	es = apply(t, inc, Change{Owner: &empty, RemoveTags: []string{"ssh"}, TaskDone: map[string]bool{first: false}}, newID, t0.Add(2*time.Hour))
+	es = apply(t, inc, Change{Owner: &empty, RemoveTags: []string{"ssh"}, TaskDone: map[string]bool{first: false}}, newID, wt0.Add(2*time.Hour))
 	if len(es) != 3 || es[0].Summary != "unassigned" || es[1].Summary != "tags -ssh" || !strings.HasPrefix(es[2].Summary, "task not done") {
 		t.Errorf("entries %+v", es)
 	}
@@ -298,8 +299,8 @@ func TestApplyNoOp(t *testing.T) {
 	inc := newIncident()
 	owner, sev := "ann", inc.Severity
 	inc.Owner, inc.Tags = owner, []string{"a"}
-	es, err := Apply(inc, Change{Owner: &owner, Severity: &sev, AddTags: []string{"a"}, RemoveTags: []string{"b"}}, nil, "cli", t0.Add(time.Hour), ids())
-	if err != nil || len(es) != 0 || !inc.Updated.Equal(t0) {
+	es, err := Apply(inc, Change{Owner: &owner, Severity: &sev, AddTags: []string{"a"}, RemoveTags: []string{"b"}}, nil, "cli", wt0.Add(time.Hour), taskIDs())
+	if err != nil || len(es) != 0 || !inc.Updated.Equal(wt0) {
 		t.Fatalf("no-op change: %v %v, updated %v", es, err, inc.Updated)
 	}
 }
@@ -355,12 +356,12 @@ func TestTaskTemplates(t *testing.T) {
 	if err := CheckTaskTemplates(nil); err != nil {
 		t.Errorf("empty templates: %v", err)
 	}
-	got := TasksFor([]TaskTemplate{{Stage: StageDiagnose, Tasks: []string{"a", "b"}}}, StageDiagnose, ids())
+	got := TasksFor([]TaskTemplate{{Stage: StageDiagnose, Tasks: []string{"a", "b"}}}, StageDiagnose, taskIDs())
 	want := []Task{{ID: "t1", Stage: StageDiagnose, Title: "a"}, {ID: "t2", Stage: StageDiagnose, Title: "b"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("TasksFor = %+v", got)
 	}
-	if got := TasksFor(def, "nope", ids()); got != nil {
+	if got := TasksFor(def, "nope", taskIDs()); got != nil {
 		t.Errorf("TasksFor unknown stage = %v", got)
 	}
 }
@@ -371,13 +372,13 @@ func TestApplyEditedTemplates(t *testing.T) {
 	inc := newIncident()
 	inc.Stage = StageStabilize
 	tpl := []TaskTemplate{{Stage: StageDiagnose, Tasks: []string{"scope"}}}
-	newID := ids()
-	if _, err := Apply(inc, Change{Stage: stage(StageDiagnose)}, tpl, "cli", t0, newID); err != nil {
+	newID := taskIDs()
+	if _, err := Apply(inc, Change{Stage: stage(StageDiagnose)}, tpl, "cli", wt0, newID); err != nil {
 		t.Fatal(err)
 	}
 	inc.Stage = StageStabilize
 	tpl[0].Tasks = append(tpl[0].Tasks, "find the way in")
-	es, err := Apply(inc, Change{Stage: stage(StageDiagnose)}, tpl, "cli", t0, newID)
+	es, err := Apply(inc, Change{Stage: stage(StageDiagnose)}, tpl, "cli", wt0, newID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -596,6 +596,7 @@ func refreshIncident(ctx context.Context, tx *sql.Tx, inc *incident.Incident) er
 		a.Rule, a.Rule.ID = d.Rule, rule
 		a.FirstSeen, a.LastSeen = fromNanos(first), fromNanos(last)
 		a.Tactics, a.Techniques, a.Entities = d.Tactics, d.Techniques, d.Entities
+		a.Type, a.Compromised, a.Assets, a.Origin, a.Intent = d.Type, d.Compromised, d.Assets, d.Origin, d.Intent
 		as = append(as, a)
 	}
 	if err := rows.Err(); err != nil {
