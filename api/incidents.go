@@ -454,25 +454,20 @@ func (a *API) incidentAlerts(ctx context.Context, in *incidentAlertsInput) (*inc
 	return out, nil
 }
 
-// timelineItem is an entry of the merged timeline with its place: time,
-// then stored entries (in store order) before evidence events.
+// timelineItem is an entry of the merged timeline with its place: its
+// time, then key. A stored entry's key is its seq; an evidence event at
+// the time of its alert's "alert" entry takes that entry's seq and follows
+// it; other evidence events come after the stored entries of their time
+// ("~" sorts after digits), by alert and event.
 type timelineItem struct {
 	entry incident.TimelineEntry
-	key   string // order within one time stamp
+	key   string
 }
 
-func (it timelineItem) rank() int {
-	if it.entry.Kind == incident.TimelineEvidence && it.entry.Seq == 0 {
-		return 1
-	}
-	return 0
-}
+func storedKey(seq int64) string { return fmt.Sprintf("%020d|", seq) }
 
 func compareItems(x, y timelineItem) int {
 	if c := x.entry.Time.Compare(y.entry.Time); c != 0 {
-		return c
-	}
-	if c := x.rank() - y.rank(); c != 0 {
 		return c
 	}
 	return strings.Compare(x.key, y.key)
@@ -480,7 +475,7 @@ func compareItems(x, y timelineItem) int {
 
 // timelineCursor is an item's place, opaque to clients.
 func timelineCursor(it timelineItem) string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%d|%s", it.entry.Time.UnixNano(), it.rank(), it.key))
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%s", it.entry.Time.UnixNano(), it.key))
 }
 
 // parseTimelineCursor reads a cursor back into the place it names.
@@ -490,27 +485,24 @@ func parseTimelineCursor(c string) (timelineItem, error) {
 	if err != nil {
 		return timelineItem{}, bad
 	}
-	parts := strings.SplitN(string(raw), "|", 3)
-	if len(parts) != 3 {
+	t, key, ok := strings.Cut(string(raw), "|")
+	ns, err := strconv.ParseInt(t, 10, 64)
+	if !ok || err != nil || key == "" {
 		return timelineItem{}, bad
 	}
-	ns, err1 := strconv.ParseInt(parts[0], 10, 64)
-	rank, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil || rank < 0 || rank > 1 {
-		return timelineItem{}, bad
-	}
-	it := timelineItem{key: parts[2], entry: incident.TimelineEntry{Time: time.Unix(0, ns).UTC()}}
-	if rank == 1 {
-		it.entry.Kind = incident.TimelineEvidence
-	} else {
-		it.entry.Seq = 1 // any stored entry ranks 0
-	}
-	return it, nil
+	return timelineItem{key: key, entry: incident.TimelineEntry{Time: time.Unix(0, ns).UTC()}}, nil
+}
+
+// alertEntry is where an alert joined the incident: its "alert" entry's
+// time and seq.
+type alertEntry struct {
+	alertID string
+	at      int64 // UnixNano
 }
 
 // evidenceEntries are the evidence events of one alert as timeline
-// entries.
-func evidenceEntries(incID string, al alert.Alert) []timelineItem {
+// entries; joined gives the seq of its alert's entry at a time.
+func evidenceEntries(incID string, al alert.Alert, joined map[alertEntry]int64) []timelineItem {
 	out := make([]timelineItem, 0, len(al.Evidence))
 	for _, ev := range al.Evidence {
 		e := incident.TimelineEntry{
@@ -524,7 +516,11 @@ func evidenceEntries(incID string, al alert.Alert) []timelineItem {
 		if ev.EventID == "" && ev.File != "" {
 			e.Summary += fmt.Sprintf(" (%s:%d)", ev.File, ev.Line)
 		}
-		out = append(out, timelineItem{entry: e, key: al.ID + "/" + ev.EventID + "/" + strconv.Itoa(ev.Line)})
+		key := "~|" + al.ID + "/" + ev.EventID + "/" + strconv.Itoa(ev.Line)
+		if seq, ok := joined[alertEntry{al.ID, ev.Time.UnixNano()}]; ok {
+			key = storedKey(seq) + al.ID + "/" + ev.EventID + "/" + strconv.Itoa(ev.Line)
+		}
+		out = append(out, timelineItem{entry: e, key: key})
 	}
 	return out
 }
@@ -541,7 +537,7 @@ func (a *API) mergedTimeline(ctx context.Context, st store.Incidents, ws, id str
 			return nil, a.incidentError(ctx, what, err)
 		}
 		for _, e := range entries {
-			items = append(items, timelineItem{entry: e, key: fmt.Sprintf("%020d", e.Seq)})
+			items = append(items, timelineItem{entry: e, key: storedKey(e.Seq)})
 		}
 		if next == "" {
 			break
@@ -553,6 +549,15 @@ func (a *API) mergedTimeline(ctx context.Context, st store.Incidents, ws, id str
 		cursor = next
 	}
 	if evidence {
+		joined := map[alertEntry]int64{}
+		for _, it := range items {
+			if e := it.entry; e.Kind == incident.TimelineAlert && e.AlertID != "" {
+				k := alertEntry{e.AlertID, e.Time.UnixNano()}
+				if seq, ok := joined[k]; !ok || e.Seq < seq {
+					joined[k] = e.Seq
+				}
+			}
+		}
 		ids, err := st.IncidentAlerts(ctx, ws, id)
 		if err != nil {
 			return nil, a.incidentError(ctx, what, err)
@@ -569,7 +574,7 @@ func (a *API) mergedTimeline(ctx context.Context, st store.Incidents, ws, id str
 			if err != nil {
 				return nil, a.storeError(ctx, "alert "+aid, err)
 			}
-			items = append(items, evidenceEntries(id, al)...)
+			items = append(items, evidenceEntries(id, al, joined)...)
 		}
 	}
 	slices.SortStableFunc(items, compareItems)
