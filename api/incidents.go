@@ -128,7 +128,7 @@ type splitInput struct {
 
 // taskBody is a task a client adds.
 type taskBody struct {
-	Title string `json:"title" minLength:"1" maxLength:"300" doc:"What is to be done."`
+	Title string `json:"title" minLength:"1" maxLength:"200" doc:"What is to be done."`
 	Stage string `json:"stage,omitempty" enum:"detect,assess,diagnose,stabilize,close" doc:"The stage whose checklist it joins; default the incident's stage."`
 }
 
@@ -960,9 +960,12 @@ func (a *API) setTaskTemplates(ctx context.Context, in *setTaskTemplatesInput) (
 			return nil, invalid(field+".stage", "one template a stage; "+string(t.Stage)+" is named twice", t.Stage)
 		}
 		seen[t.Stage] = true
+		if len(t.Tasks) > 50 {
+			return nil, invalid(field+".tasks", "at most 50 tasks a stage", len(t.Tasks))
+		}
 		for j, task := range t.Tasks {
-			if strings.TrimSpace(task) == "" || len(task) > 300 {
-				return nil, invalid(fmt.Sprintf("%s.tasks[%d]", field, j), "a task is 1 to 300 characters", task)
+			if strings.TrimSpace(task) == "" || len(task) > 200 {
+				return nil, invalid(fmt.Sprintf("%s.tasks[%d]", field, j), "a task is 1 to 200 characters", task)
 			}
 		}
 	}
