@@ -25,9 +25,10 @@ const cliActor = "cli"
 // newIncidentsCmd works a workspace's incidents in the data directory's
 // store, as /api/v1/incidents does (timeline and audit log, actor cli).
 func newIncidentsCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "incidents", Short: "List, show and work incidents: assign, stage, comment, close, merge, split, create"}
+	cmd := &cobra.Command{Use: "incidents", Short: "List, show and work incidents: assign, stage, comment, tag, task, close, merge, split, create"}
 	cmd.AddCommand(newIncidentsListCmd(), newIncidentsShowCmd(), newIncidentsAssignCmd(), newIncidentsStageCmd(),
-		newIncidentsCommentCmd(), newIncidentsCloseCmd(), newIncidentsMergeCmd(), newIncidentsSplitCmd(), newIncidentsCreateCmd())
+		newIncidentsCommentCmd(), newIncidentsTagCmd(), newIncidentsTaskCmd(), newIncidentsCloseCmd(), newIncidentsMergeCmd(),
+		newIncidentsSplitCmd(), newIncidentsCreateCmd())
 	return cmd
 }
 
@@ -386,6 +387,68 @@ func newIncidentsCommentCmd() *cobra.Command {
 			}
 			return change(cmd, st, ws, args[0], incident.Change{Comment: text})
 		})
+}
+
+func newIncidentsTagCmd() *cobra.Command {
+	c := incidentCmd("tag ID", "Add and remove an incident's tags", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, st store.Incidents, ws string, args []string) error {
+			var ch incident.Change
+			ch.AddTags, _ = cmd.Flags().GetStringSlice("add")
+			ch.RemoveTags, _ = cmd.Flags().GetStringSlice("remove")
+			if len(ch.AddTags)+len(ch.RemoveTags) == 0 {
+				return errors.New("name tags to --add or --remove")
+			}
+			for _, t := range ch.AddTags {
+				if slices.Contains(ch.RemoveTags, t) {
+					return fmt.Errorf("tag %q is both added and removed", t)
+				}
+			}
+			return change(cmd, st, ws, args[0], ch)
+		})
+	c.Flags().StringSlice("add", nil, "tags to add (repeat or comma-separate)")
+	c.Flags().StringSlice("remove", nil, "tags to remove (repeat or comma-separate)")
+	return c
+}
+
+func newIncidentsTaskCmd() *cobra.Command {
+	c := incidentCmd("task ID", "Add a task to an incident's checklist, or tick tasks done (show lists their ids)", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, st store.Incidents, ws string, args []string) error {
+			f := cmd.Flags()
+			var ch incident.Change
+			if title, _ := f.GetString("add"); strings.TrimSpace(title) != "" {
+				stage, _ := f.GetString("stage")
+				if stage != "" && !incident.Stage(stage).Valid() {
+					return fmt.Errorf("--stage %q: want detect, assess, diagnose, stabilize or close", stage)
+				}
+				ch.AddTask = &incident.Task{Title: strings.TrimSpace(title), Stage: incident.Stage(stage)}
+			}
+			done, _ := f.GetStringSlice("done")
+			undone, _ := f.GetStringSlice("undone")
+			for _, id := range done {
+				if ch.TaskDone == nil {
+					ch.TaskDone = map[string]bool{}
+				}
+				ch.TaskDone[id] = true
+			}
+			for _, id := range undone {
+				if ch.TaskDone[id] {
+					return fmt.Errorf("task %s is both done and undone", id)
+				}
+				if ch.TaskDone == nil {
+					ch.TaskDone = map[string]bool{}
+				}
+				ch.TaskDone[id] = false
+			}
+			if ch.AddTask == nil && len(ch.TaskDone) == 0 {
+				return errors.New("give --add TITLE, --done TASK or --undone TASK")
+			}
+			return change(cmd, st, ws, args[0], ch)
+		})
+	c.Flags().String("add", "", "add a task with this title")
+	c.Flags().String("stage", "", "the stage whose checklist the added task joins (default: the incident's)")
+	c.Flags().StringSlice("done", nil, "task ids to mark done (repeat or comma-separate)")
+	c.Flags().StringSlice("undone", nil, "task ids to mark not done")
+	return c
 }
 
 func newIncidentsCloseCmd() *cobra.Command {

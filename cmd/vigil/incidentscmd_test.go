@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +173,44 @@ func TestIncidentsCommands(t *testing.T) {
 			t.Fatalf("%v: %d %s%s", args, code, out, errOut)
 		}
 	}
+	// Tags and tasks.
+	for _, args := range [][]string{
+		{"incidents", "tag", id, "--add", "ssh,web"},
+		{"incidents", "tag", id, "--remove", "web"},
+		{"incidents", "task", id, "--add", "check the bastion's keys", "--stage", "diagnose"},
+	} {
+		if out, errOut, code := run(args...); code != 0 {
+			t.Fatalf("%v: %d %s%s", args, code, out, errOut)
+		}
+	}
+	if _, errOut, code := run("incidents", "tag", id); code == 0 || !strings.Contains(errOut, "--add or --remove") {
+		t.Errorf("tag without tags: %d %s", code, errOut)
+	}
+	if _, errOut, code := run("incidents", "task", id, "--done", "nope"); code == 0 || !strings.Contains(errOut, "nope") {
+		t.Errorf("tick an unknown task: %d %s", code, errOut)
+	}
+	out, _, _ = run("incidents", "show", id, "--json")
+	var shown struct {
+		Incident incident.Incident `json:"incident"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); err != nil {
+		t.Fatal(err)
+	}
+	taskID := ""
+	for _, tk := range shown.Incident.Tasks {
+		if tk.Title == "check the bastion's keys" && tk.Stage == incident.StageDiagnose {
+			taskID = tk.ID
+		}
+	}
+	if taskID == "" || strings.Join(shown.Incident.Tags, ",") != "ssh" {
+		t.Fatalf("after tag and task: tags %v tasks %+v", shown.Incident.Tags, shown.Incident.Tasks)
+	}
+	if out, errOut, code := run("incidents", "task", id, "--done", taskID); code != 0 {
+		t.Fatalf("task --done: %d %s%s", code, out, errOut)
+	}
+	if got := list("--tag", "ssh"); len(got) != 1 || !slices.ContainsFunc(got[0].Tasks, func(tk incident.Task) bool { return tk.ID == taskID && tk.Done && tk.DoneBy == "cli" }) {
+		t.Errorf("--tag ssh after ticking %s: %+v", taskID, got)
+	}
 	if _, errOut, code := run("incidents", "close", id, "--classification", "true_positive_impact", "--reason", "x"); code == 0 || !strings.Contains(errOut, "diagnosed before it is closed") {
 		t.Errorf("true positive from assess: %d %s", code, errOut)
 	}
@@ -227,7 +266,7 @@ func TestIncidentsCommands(t *testing.T) {
 	}
 
 	audit, _, _ := runVigil(t, "audit", "export", "--workspace", "acme", "--data-dir", dir)
-	for _, action := range []string{"incident.create", "incident.assign", "incident.stage", "incident.comment", "incident.close", "incident.merge", "incident.split"} {
+	for _, action := range []string{"incident.create", "incident.assign", "incident.stage", "incident.comment", "incident.tag", "incident.task", "incident.close", "incident.merge", "incident.split"} {
 		if !strings.Contains(audit, `"action":"`+action+`"`) {
 			t.Errorf("audit has no %s", action)
 		}
