@@ -156,7 +156,7 @@ func NewCorrelator(cfg CorrelationConfig, newID func() string) *Correlator {
 // Load gives the correlator incidents it did not make (the warm-up after a
 // restart, or an incident a responder changed): each replaces the one held
 // under its id, keeping the alerts bound to it. A merged incident is
-// dropped, as is one that can no longer be joined.
+// dropped; one that can no longer be joined goes at the next Expire.
 func (c *Correlator) Load(incs []Incident) {
 	for i := range incs {
 		inc := incs[i]
@@ -250,8 +250,11 @@ func (c *Correlator) Add(a *alert.Alert, now time.Time) Update {
 		return Update{}
 	}
 	c.adds++
-	if a.LastSeen.After(c.watermark) {
-		c.watermark = a.LastSeen
+	// An event time far ahead of the clock (a source's wrong clock) would
+	// expire every incident: the watermark goes no further than an hour
+	// past now.
+	if seen := minTime(a.LastSeen, now.Add(time.Hour)); seen.After(c.watermark) {
+		c.watermark = seen
 	}
 	if c.adds%expireEvery == 0 {
 		c.Expire(now)
@@ -767,6 +770,13 @@ func (c *Correlator) drop(t *tracked) {
 		}
 	}
 	delete(c.incs, key{t.inc.Workspace, t.inc.ID})
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func appendNew(s []string, v string) []string {

@@ -124,7 +124,7 @@ func TestCorrelatorHealthAlertsIgnored(t *testing.T) {
 
 func TestCorrelatorWindow(t *testing.T) {
 	c := NewCorrelator(CorrelationConfig{Window: time.Hour}, ids())
-	now := t0
+	now := t0.Add(4 * time.Hour)
 	u1 := c.Add(mk("a1", "SSH brute force", alert.Medium, 0, nil, "host=web-01"), now)
 	u2 := c.Add(mk("a2", "Sudo", alert.Medium, 50*time.Minute, nil, "host=web-01"), now)
 	u3 := c.Add(mk("a3", "Sudo", alert.Medium, 3*time.Hour, nil, "host=web-01"), now)
@@ -278,5 +278,18 @@ func TestParseTitle(t *testing.T) {
 		if got := title(lead, tc.count, main); got != tc.in {
 			t.Errorf("title(parseTitle(%q)) = %q", tc.in, got)
 		}
+	}
+}
+
+func TestCorrelatorFutureEventKeepsIncidents(t *testing.T) {
+	c := NewCorrelator(CorrelationConfig{Window: 3 * time.Hour}, ids())
+	now := t0.Add(time.Hour)
+	u1 := c.Add(mk("a1", "SSH brute force", alert.Medium, 0, nil, "host=web-01"), now)
+	// A source whose clock is a year ahead.
+	c.Add(mk("a2", "Odd", alert.Low, 365*24*time.Hour, nil, "host=far-01"), now)
+	c.Expire(now)
+	u3 := c.Add(mk("a3", "Sudo", alert.Medium, 30*time.Minute, nil, "host=web-01"), now)
+	if u3.Incident.ID != u1.Incident.ID {
+		t.Fatal("an event dated a year ahead expired the open incidents")
 	}
 }

@@ -41,17 +41,48 @@ func putIncident(ctx context.Context, tx *sql.Tx, inc *incident.Incident) error 
 	if err != nil {
 		return fmt.Errorf("incident %s: write: %w", inc.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM incident_entities WHERE workspace = ? AND incident_id = ?`, inc.Workspace, inc.ID); err != nil {
+	// The entity rows change by difference: an incident lists up to
+	// hundreds of entities and gains a few at a time, and a statement a
+	// row is the dearest part of a write.
+	type row struct{ value, typ string }
+	have, err := queryRows(ctx, tx, `SELECT value, type FROM incident_entities WHERE workspace = ? AND incident_id = ?`,
+		[]any{inc.Workspace, inc.ID}, func(r scanner) (row, error) {
+			var x row
+			return x, r.Scan(&x.value, &x.typ)
+		})
+	if err != nil {
 		return fmt.Errorf("incident %s: entities: %w", inc.ID, err)
 	}
+	stored := make(map[row]bool, len(have))
+	for _, x := range have {
+		stored[x] = true
+	}
+	want := make(map[row]bool, len(inc.Entities))
 	for _, e := range inc.Entities {
 		v := e.Value
 		if store.EntityIgnoresCase(e.Type, v) {
 			v = store.FoldCase(v)
 		}
+		x := row{v, e.Type}
+		if want[x] {
+			continue
+		}
+		want[x] = true
+		if stored[x] {
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO incident_entities (workspace, value, type, incident_id) VALUES (?, ?, ?, ?)`,
 			inc.Workspace, v, e.Type, inc.ID); err != nil {
 			return fmt.Errorf("incident %s: entity %s %s: %w", inc.ID, e.Type, e.Value, err)
+		}
+	}
+	for _, x := range have {
+		if want[x] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM incident_entities WHERE workspace = ? AND value = ? AND type = ? AND incident_id = ?`,
+			inc.Workspace, x.value, x.typ, inc.ID); err != nil {
+			return fmt.Errorf("incident %s: entity %s %s: %w", inc.ID, x.typ, x.value, err)
 		}
 	}
 	return nil

@@ -379,3 +379,36 @@ func TestSimilarIncidents(t *testing.T) {
 		t.Errorf("unknown incident: %v", err)
 	}
 }
+
+// TestPutIncidentEntitiesByDifference: the entity rows follow the
+// incident's entities when they grow and when they shrink.
+func TestPutIncidentEntitiesByDifference(t *testing.T) {
+	db, _ := openTest(t)
+	mustWorkspace(t, db, "acme")
+	put := func(es ...alert.Entity) {
+		inc := incident.Incident{ID: "i1", Workspace: "acme", Stage: incident.StageDetect, FirstSeen: t0, LastSeen: t0, Entities: es}
+		if err := db.write(ctx, "put", func(tx *sql.Tx) error { return putIncident(ctx, tx, &inc) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(v string) int {
+		n, err := db.CountIncidents(ctx, "acme", store.IncidentQuery{Entity: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a, b, c := alert.Entity{Type: "host", Value: "A-host"}, alert.Entity{Type: "ip", Value: "203.0.113.9"}, alert.Entity{Type: "url", Value: "/Login"}
+	put(a, b)
+	if count("a-host") != 1 || count("203.0.113.9") != 1 || count("/Login") != 0 {
+		t.Fatal("first put: entity rows wrong")
+	}
+	put(b, c, c)
+	if count("a-host") != 0 || count("203.0.113.9") != 1 || count("/Login") != 1 || count("/login") != 0 {
+		t.Fatalf("second put: a %d b %d c %d c-folded %d", count("a-host"), count("203.0.113.9"), count("/Login"), count("/login"))
+	}
+	var rows int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM incident_entities WHERE incident_id = 'i1'`).Scan(&rows); err != nil || rows != 2 {
+		t.Fatalf("%d entity rows, %v; want 2", rows, err)
+	}
+}
