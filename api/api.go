@@ -335,6 +335,7 @@ func (a *API) register(h huma.API) {
 	a.registerInvestigate(h)
 	a.registerDecisions(h)
 	a.registerAutomation(h)
+	a.registerIncidents(h)
 }
 
 func humaConfig(version string) huma.Config {

@@ -33,7 +33,8 @@ type fakeStore struct {
 	nextAlert  int
 	sups       []suppress.Suppression
 	nextSup    int
-	decs       fakeDecisions // fakedecisions_test.go
+	decs       fakeDecisions  // fakedecisions_test.go
+	incidents  *fakeIncidents // fakeincidents_test.go; made on first use
 
 	keyLookups int      // KeyByHash calls
 	touches    []string // TouchKey calls, by key id

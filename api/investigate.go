@@ -77,8 +77,8 @@ func (a *API) incidentEvents(ctx context.Context, in *incidentEventsInput) (*inc
 	}
 	ir, ok := a.store.(incidentReader)
 	if !ok {
-		// No incident can be found where none is kept.
-		return nil, huma.Error404NotFound("incident " + in.ID + " not found (this store keeps no incidents)")
+		// As every incident route answers without an incident store.
+		return nil, huma.Error503ServiceUnavailable("this store keeps no incidents")
 	}
 	inc, err := ir.Incident(ctx, k.Workspace, in.ID)
 	if err != nil {

@@ -72,6 +72,18 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/decisions/{id}", nil},
 	{http.MethodDelete, "/api/v1/decisions/{id}", nil},
 	{http.MethodGet, "/api/v1/automation", nil},
+	{http.MethodGet, "/api/v1/incidents", nil},
+	{http.MethodPost, "/api/v1/incidents", map[string]any{"title": "by hand", "alert_ids": []string{"x"}}},
+	{http.MethodGet, "/api/v1/incidents/{id}", nil},
+	{http.MethodPatch, "/api/v1/incidents/{id}", map[string]any{"stage": "assess", "comment": "looking"}},
+	{http.MethodGet, "/api/v1/incidents/{id}/alerts", nil},
+	{http.MethodPost, "/api/v1/incidents/{id}/alerts", map[string]any{"alert_ids": []string{"x"}}},
+	{http.MethodGet, "/api/v1/incidents/{id}/timeline", nil},
+	{http.MethodGet, "/api/v1/incidents/{id}/similar", nil},
+	{http.MethodPost, "/api/v1/incidents/{id}/merge", map[string]any{"from": []string{"x"}}},
+	{http.MethodPost, "/api/v1/incidents/{id}/split", map[string]any{"alert_ids": []string{"x"}}},
+	{http.MethodGet, "/api/v1/incident-task-templates", nil},
+	{http.MethodPut, "/api/v1/incident-task-templates", map[string]any{"templates": []map[string]any{{"stage": "assess", "tasks": []string{"a's task"}}}}},
 }
 
 // snapshot is everything a workspace holds, as the store answers.
@@ -83,6 +95,7 @@ type snapshot struct {
 	audit   any
 	sups    any
 	decs    any
+	inc     any // incidentSnapshot
 }
 
 func takeSnapshot(t *testing.T, st store.Store, ws string) snapshot {
@@ -114,7 +127,7 @@ func takeSnapshot(t *testing.T, st store.Store, ws string) snapshot {
 		}
 		decs = list
 	}
-	return snapshot{als, evs, srcs, keys, audit, sups, decs}
+	return snapshot{als, evs, srcs, keys, audit, sups, decs, incidentSnapshot(t, st, ws)}
 }
 
 // testIsolation walks every route with workspace a's admin key against
@@ -139,6 +152,7 @@ func testIsolation(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatalf("decision of b: %v", err)
 	}
+	incB := seedIncidents(t, f) // "" when the store keeps no incidents
 	before := takeSnapshot(t, f.st, "b")
 	wsB, err := f.st.Workspace(context.Background(), "b")
 	if err != nil {
@@ -148,10 +162,24 @@ func testIsolation(t *testing.T, f *fixture) {
 	// b's source name is left out: the PUT below makes a source of that
 	// name in a, legitimately; "workspace":"b" catches b's own.
 	bIDs := []string{b.alertIDs[0], b.eventIDs[0].String(), f.keyIDs["b-admin"], f.keyIDs["b-read"], "b-user0", supB, "scanner of b", decB.ID, "192.0.2.250", "block of b"}
+	if incB != "" {
+		bIDs = append(bIDs, incB)
+	}
 
 	for _, rt := range allRoutes {
+		if incidentsUnserved(t, f, rt.method, rt.path, rt.body) {
+			continue
+		}
+		body := rt.body
 		var paths []string
 		switch {
+		case strings.HasPrefix(rt.path, "/api/v1/incidents/{id}"):
+			paths = []string{strings.Replace(rt.path, "{id}", incB, 1)}
+		case rt.path == "/api/v1/incidents" && rt.method == http.MethodPost:
+			// b's alert is no alert of a's: refused, b's incident stays.
+			paths, body = []string{rt.path}, map[string]any{"title": "stolen", "alert_ids": []string{b.alertIDs[0]}}
+		case rt.path == "/api/v1/incidents":
+			paths = []string{rt.path, rt.path + "?entity=b-user0", rt.path + "?stage=detect&sort=priority"}
 		case strings.Contains(rt.path, "/alerts/{id}"):
 			paths = []string{"/api/v1/alerts/" + b.alertIDs[0]}
 		case strings.Contains(rt.path, "/events/{id}"):
@@ -188,9 +216,13 @@ func testIsolation(t *testing.T, f *fixture) {
 			paths = []string{rt.path}
 		}
 		for _, p := range paths {
-			w := f.do(rt.method, p, "a-admin", rt.body)
+			w := f.do(rt.method, p, "a-admin", body)
 			t.Logf("%s %s -> %d", rt.method, p, w.Code)
 			switch {
+			case rt.path == "/api/v1/incidents" && rt.method == http.MethodPost:
+				if w.Code != http.StatusUnprocessableEntity {
+					t.Errorf("%s %s with a's key and b's alert: %d, want 422; body %s", rt.method, p, w.Code, w.Body)
+				}
 			case strings.Contains(rt.path, "{id}"), rt.method == http.MethodGet && rt.path == "/api/v1/sources/{name}",
 				rt.path == "/api/v1/intel/feeds/{name}/refresh",
 				rt.path == "/api/v1/assets/{name}" && rt.method != http.MethodPut:

@@ -55,7 +55,7 @@ that says so; the web dashboard is not built yet.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newDecodeCmd(), newSendCmd(), newWorkspacesCmd(), newKeysCmd(), newAuditCmd(), newIntelCmd(), newSuppressionsCmd(), newUsersCmd(), newVersionCmd(), newRulesCmd())
+	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newDecodeCmd(), newSendCmd(), newWorkspacesCmd(), newKeysCmd(), newAuditCmd(), newIntelCmd(), newSuppressionsCmd(), newIncidentsCmd(), newUsersCmd(), newVersionCmd(), newRulesCmd())
 	root.AddCommand(newEventsCmd())
 	return root
 }
