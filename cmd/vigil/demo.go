@@ -154,6 +154,8 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 		fmt.Fprintf(out, "Where the attacks come from (the threat-intelligence pane; also /threats/types and /threats/map):\n  curl -s -H 'Authorization: Bearer %s' '%s/api/v1/threats/origins?from=%s&to=%s'\n\n",
 			secret, s.URL(), from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
+	fmt.Fprintf(out, "The incidents the alerts were grouped into, most urgent first (each with its assessment and timeline: /api/v1/incidents/{id}, /timeline):\n  curl -s -H 'Authorization: Bearer %s' '%s/api/v1/incidents?sort=priority'\n\n",
+		secret, s.URL())
 	fmt.Fprintf(out, "A read-only key, while the demo runs (or through the API: POST /api/v1/keys with the admin key):\n  %s\n\n",
 		keyCommand(cfg.DataDir, demoWorkspace))
 	fmt.Fprintf(out, "OpenAPI document: %s/api/v1/openapi.json — press Ctrl-C to stop.\n", s.URL())

@@ -360,3 +360,58 @@ func TestDemoRaisesEveryFamily(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoGroupsIncidents: the demo's alerts are grouped into incidents,
+// which the line it prints lists by priority, each with an assessment
+// filled in from the evidence.
+func TestDemoGroupsIncidents(t *testing.T) {
+	d := startDemo(t, t.TempDir())
+	defer d.stop(t)
+	var line string
+	for _, l := range strings.Split(d.out.String(), "\n") {
+		if strings.Contains(l, "/api/v1/incidents?sort=priority") {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatalf("the demo prints no incidents line:\n%s", d.out.String())
+	}
+	type inc struct {
+		ID         string `json:"id"`
+		Title      string `json:"title"`
+		Priority   int    `json:"priority"`
+		AlertCount int    `json:"alert_count"`
+		Assessment struct {
+			Nature struct {
+				AlertTypes []string `json:"alert_types"`
+			} `json:"nature"`
+		} `json:"assessment"`
+	}
+	var list struct {
+		Incidents []inc `json:"incidents"`
+		Total     int   `json:"total"`
+	}
+	poll(t, "the demo's incidents, assessed", func() bool {
+		getJSON(t, d.url+"/api/v1/incidents?sort=priority&limit=100", d.key, &list)
+		if len(list.Incidents) == 0 {
+			return false
+		}
+		for _, i := range list.Incidents {
+			if len(i.Assessment.Nature.AlertTypes) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	alerts := 0
+	for i, x := range list.Incidents {
+		alerts += x.AlertCount
+		if i > 0 && x.Priority > list.Incidents[i-1].Priority {
+			t.Errorf("incident %d (priority %d) after one of priority %d", i, x.Priority, list.Incidents[i-1].Priority)
+		}
+	}
+	if list.Total != len(list.Incidents) || alerts < 2*len(list.Incidents) {
+		t.Errorf("%d incidents (total %d) holding %d alerts: want incidents that group several alerts each on average", len(list.Incidents), list.Total, alerts)
+	}
+	t.Logf("%d incidents, %d alerts; first: %q", len(list.Incidents), alerts, list.Incidents[0].Title)
+}

@@ -211,7 +211,13 @@ func ingestBody(t *testing.T, base, key, source, format, ctype string, body []by
 // poll calls f until it reports true or the generous deadline passes.
 func poll(t *testing.T, what string, f func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	pollFor(t, what, 60*time.Second, f)
+}
+
+// pollFor is poll with its own deadline.
+func pollFor(t *testing.T, what string, d time.Duration, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !f() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -256,8 +256,16 @@ func TestIncidentsCrashBetweenAlertAndIncident(t *testing.T) {
 		t.Fatalf("%d incidents written before the crash point", len(st.incidents))
 	}
 
-	srv := startServe(t, dir)
-	poll(t, "the incidents consumer caught up", func() bool { return streamCaughtUp(t, dir) })
+	srv := startServe(t, dir, "--log-level", "debug")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", srv.stderr.String())
+		}
+	})
+	// Longer than poll's minute: a consumer whose first tries fail (the
+	// restarted stage replaying the batch the kill left unacknowledged
+	// holds the store) backs off, doubling its pause.
+	pollFor(t, "the incidents consumer caught up", 3*time.Minute, func() bool { return streamCaughtUp(t, dir) })
 	time.Sleep(time.Second) // a redelivered batch, if any, settles
 	poll(t, "the incidents consumer caught up", func() bool { return streamCaughtUp(t, dir) })
 	srv.stop()

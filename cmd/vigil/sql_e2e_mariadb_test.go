@@ -80,8 +80,9 @@ func TestSQLAlertsMariaDBEndToEnd(t *testing.T) {
 	// Users the attacks name; only they are audited, so other clients of
 	// the shared server stay out of the log.
 	users := []string{myApp, "vigil_e2e_admin", "vigil_e2e_root"}
-	// The plugin's settings as they were, put back when the test ends.
-	prev := strings.Split(strings.TrimSpace(m.root(t, "SELECT CONCAT_WS('|', @@server_audit_logging, @@server_audit_file_path, @@server_audit_incl_users, @@server_audit_events, @@server_audit_output_type)")), "\n")
+	// The plugin's settings as they were, put back when the test ends
+	// (IFNULL: CONCAT_WS skips NULLs, which unset settings are).
+	prev := strings.Split(strings.TrimSpace(m.root(t, "SELECT CONCAT_WS('|', IFNULL(@@server_audit_logging, ''), IFNULL(@@server_audit_file_path, ''), IFNULL(@@server_audit_incl_users, ''), IFNULL(@@server_audit_events, ''), IFNULL(@@server_audit_output_type, ''))")), "\n")
 	was := strings.Split(prev[len(prev)-1], "|")
 	if len(was) != 5 {
 		t.Fatalf("server_audit settings: %q", prev)
