@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/store"
@@ -219,58 +220,23 @@ const (
 	cursorAlertPriority = "alert-priority"
 )
 
+// alertList is the alerts' triage order.
+func alertList(workspace string) triageList[alert.Alert] {
+	return triageList[alert.Alert]{
+		what: "alerts of " + workspace, kindLast: cursorAlert, kindPriority: cursorAlertPriority,
+		sortLast: store.AlertSortLastSeen, sortPriority: store.AlertSortPriority,
+		selectFrom: `SELECT ` + alertColumns + ` FROM alerts`, scan: scanAlert,
+		key: func(a alert.Alert) (time.Time, string, int) { return a.LastSeen, a.ID, a.Priority },
+	}
+}
+
 // Alerts returns the alerts of workspace matching q in q.Sort's order.
 func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) ([]alert.Alert, string, error) {
-	n := limit(q.Limit)
-	byPriority := false
-	switch q.Sort {
-	case "", store.AlertSortLastSeen:
-	case store.AlertSortPriority:
-		byPriority = true
-	default:
-		return nil, "", fmt.Errorf("alerts of %s: sort %q: %w (want %s or %s)", workspace, q.Sort, store.ErrInvalid,
-			store.AlertSortPriority, store.AlertSortLastSeen)
-	}
 	where, args, err := alertFilter(workspace, q)
 	if err != nil {
 		return nil, "", err
 	}
-	kind, order := cursorAlert, ` ORDER BY last_seen DESC, id DESC`
-	if byPriority {
-		kind, order = cursorAlertPriority, ` ORDER BY priority DESC, last_seen DESC, id DESC`
-	}
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor, kind)
-		if err != nil {
-			return nil, "", fmt.Errorf("alerts of %s: %w", workspace, err)
-		}
-		if byPriority {
-			// Row values compare column by column: the rows after the
-			// cursor's in the (all descending) order.
-			where += " AND (priority, last_seen, id) < (?, ?, ?)"
-			args = append(args, c.m, c.n, c.s)
-		} else {
-			where += " AND (last_seen < ? OR (last_seen = ? AND id < ?))"
-			args = append(args, c.n, c.n, c.s)
-		}
-	}
-	args = append(args, n+1)
-	out, err := list(ctx, db, "alerts of "+workspace, scanAlert, `SELECT `+alertColumns+` FROM alerts WHERE `+
-		where+order+` LIMIT ?`, args...)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > n {
-		out = out[:n]
-		last := out[n-1]
-		c := cursor{n: nanos(last.LastSeen), s: last.ID}
-		if byPriority {
-			c.m = int64(last.Priority)
-		}
-		next = encodeCursor(kind, c)
-	}
-	return out, next, nil
+	return alertList(workspace).page(ctx, db, where, args, q.Sort, q.Cursor, q.Limit)
 }
 
 // CountAlerts counts the alerts of workspace matching q's filters.
@@ -279,11 +245,7 @@ func (db *DB) CountAlerts(ctx context.Context, workspace string, q store.AlertQu
 	if err != nil {
 		return 0, err
 	}
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM alerts WHERE `+where, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count alerts of %s: %w", workspace, err)
-	}
-	return n, nil
+	return alertList(workspace).count(ctx, db, "alerts", where, args)
 }
 
 // Alert returns one alert of workspace.

@@ -97,56 +97,24 @@ func scanIncidentDoc(r scanner) (incident.Incident, error) {
 	return decodeIncident(doc)
 }
 
+// incidentList is the incidents' triage order.
+func incidentList(workspace string) triageList[incident.Incident] {
+	return triageList[incident.Incident]{
+		what: "incidents of " + workspace, kindLast: cursorIncident, kindPriority: cursorIncidentPriority,
+		sortLast: store.IncidentSortLastSeen, sortPriority: store.IncidentSortPriority,
+		selectFrom: `SELECT doc FROM incidents`, scan: scanIncidentDoc,
+		key: func(i incident.Incident) (time.Time, string, int) { return i.LastSeen, i.ID, i.Priority },
+	}
+}
+
 // Incidents returns the incidents of workspace matching q in q.Sort's
 // order: the latest activity first, or the highest priority first.
 func (db *DB) Incidents(ctx context.Context, workspace string, q store.IncidentQuery) ([]incident.Incident, string, error) {
-	n := limit(q.Limit)
-	byPriority := false
-	switch q.Sort {
-	case "", store.IncidentSortLastSeen:
-	case store.IncidentSortPriority:
-		byPriority = true
-	default:
-		return nil, "", fmt.Errorf("incidents of %s: sort %q: %w (want %s or %s)", workspace, q.Sort, store.ErrInvalid,
-			store.IncidentSortPriority, store.IncidentSortLastSeen)
-	}
 	where, args, err := incidentFilter(workspace, q)
 	if err != nil {
 		return nil, "", err
 	}
-	kind, order := cursorIncident, ` ORDER BY last_seen DESC, id DESC`
-	if byPriority {
-		kind, order = cursorIncidentPriority, ` ORDER BY priority DESC, last_seen DESC, id DESC`
-	}
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor, kind)
-		if err != nil {
-			return nil, "", fmt.Errorf("incidents of %s: %w", workspace, err)
-		}
-		if byPriority {
-			where += " AND (priority, last_seen, id) < (?, ?, ?)"
-			args = append(args, c.m, c.n, c.s)
-		} else {
-			where += " AND (last_seen, id) < (?, ?)"
-			args = append(args, c.n, c.s)
-		}
-	}
-	args = append(args, n+1)
-	out, err := list(ctx, db, "incidents of "+workspace, scanIncidentDoc, `SELECT doc FROM incidents WHERE `+where+order+` LIMIT ?`, args...)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > n {
-		out = out[:n]
-		last := out[n-1]
-		c := cursor{n: nanos(last.LastSeen), s: last.ID}
-		if byPriority {
-			c.m = int64(last.Priority)
-		}
-		next = encodeCursor(kind, c)
-	}
-	return out, next, nil
+	return incidentList(workspace).page(ctx, db, where, args, q.Sort, q.Cursor, q.Limit)
 }
 
 // CountIncidents counts the incidents of workspace matching q's filters.
@@ -155,11 +123,7 @@ func (db *DB) CountIncidents(ctx context.Context, workspace string, q store.Inci
 	if err != nil {
 		return 0, err
 	}
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM incidents WHERE `+where, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count incidents of %s: %w", workspace, err)
-	}
-	return n, nil
+	return incidentList(workspace).count(ctx, db, "incidents", where, args)
 }
 
 // Incident returns one incident of workspace.
