@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -131,7 +132,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	u, err := us.User(r.Context(), in.User)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		tenant.CheckPassword(dummyHash, in.Password) // the same time as a known user
+		tenant.CheckPassword(dummyHash(), in.Password) // the same time as a known user
 		fail("", "unknown user")
 		return
 	case err != nil:
@@ -182,8 +183,13 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // dummyHash is checked against for unknown users, so that a sign-in does
-// not tell by its time whether the user exists.
-var dummyHash, _ = tenant.HashPassword("not a password of anybody's")
+// not tell by its time whether the user exists. Made on first use: an
+// argon2id hash costs 64 MiB and a good part of a second, which no other
+// command (scan, decode…) should pay at start.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := tenant.HashPassword("not a password of anybody's")
+	return h
+})
 
 func firstWorkspace(u tenant.User) string {
 	if len(u.Roles) > 0 {
