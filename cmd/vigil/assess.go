@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -91,7 +92,28 @@ type assessor struct {
 	poll, retry time.Duration
 	// render decodes stored records again, as the API shows them.
 	render *decode.Renderer
+	// every is the shortest time between two assessments of one incident
+	// (default assessEvery; negative: no interval): an incident that grows with every commit
+	// during an attack is assessed again when the interval has passed,
+	// not on each commit — its evidence is read from the store, which
+	// costs far more than the detection that grew it. last and pending
+	// are when each incident was assessed, and the incidents waiting.
+	every time.Duration
+	// rendered keeps evidence events already read and decoded (stored
+	// events never change): an incident assessed again reads only its
+	// new evidence.
+	rendered map[string]incident.EvidenceEvent
+	last     map[[2]string]time.Time
+	pending  map[[2]string]time.Time // incident → when it is due
+	now      func() time.Time
 }
+
+// assessEvery is the assessor's default interval per incident;
+// maxRenderedEvidence bounds the decoded evidence kept between assessments.
+const (
+	assessEvery         = 10 * time.Second
+	maxRenderedEvidence = 5000
+)
 
 // startAssessment runs the assessment in the background when the store
 // keeps incidents.
@@ -135,7 +157,19 @@ func (a *assessor) run(ctx context.Context) {
 		if n == batch {
 			continue
 		}
-		t := time.NewTimer(poll)
+		wait := poll
+		next, err := a.duePending(ctx)
+		if err != nil {
+			a.log.Warn("assessment failed, retrying", "err", err, "pause", pause)
+			if !sleepCtx(ctx, pause) {
+				return
+			}
+			continue
+		}
+		if !next.IsZero() {
+			wait = max(min(wait, time.Until(next)), 10*time.Millisecond)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -180,11 +214,11 @@ func (a *assessor) step(ctx context.Context, batch int) (int, error) {
 			continue
 		}
 		seen[k] = true
-		if err := a.assess(ctx, ch.Workspace, ch.IncidentID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				a.log.Info("incident gone before its assessment", "workspace", ch.Workspace, "incident", ch.IncidentID)
-				continue
-			}
+		if due, ok := a.due(k); !ok {
+			a.pending[k] = due // assessed again when the interval has passed
+			continue
+		}
+		if err := a.assessNow(ctx, k); err != nil {
 			return 0, err
 		}
 	}
@@ -193,6 +227,63 @@ func (a *assessor) step(ctx context.Context, batch int) (int, error) {
 		return 0, fmt.Errorf("assessment cursor to %d: %w", last, err)
 	}
 	return len(changes), nil
+}
+
+// due reports whether incident k may be assessed now, else when it may.
+func (a *assessor) due(k [2]string) (time.Time, bool) {
+	if a.last == nil {
+		a.last, a.pending = map[[2]string]time.Time{}, map[[2]string]time.Time{}
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	every := a.every
+	if every == 0 {
+		every = assessEvery
+	}
+	at := a.last[k].Add(every)
+	return at, every < 0 || a.last[k].IsZero() || !a.now().Before(at)
+}
+
+// assessNow assesses incident k and notes when.
+func (a *assessor) assessNow(ctx context.Context, k [2]string) error {
+	delete(a.pending, k)
+	if err := a.assess(ctx, k[0], k[1]); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			a.log.Info("incident gone before its assessment", "workspace", k[0], "incident", k[1])
+			return nil
+		}
+		return err
+	}
+	a.last[k] = a.now()
+	// Bounded: incidents not assessed for a while are forgotten (they
+	// are assessed at once on their next change).
+	if len(a.last) > 10000 {
+		for x, t := range a.last {
+			if a.now().Sub(t) > time.Hour {
+				delete(a.last, x)
+			}
+		}
+	}
+	return nil
+}
+
+// duePending assesses the waiting incidents whose interval has passed and
+// returns when the next one is due (zero when none waits).
+func (a *assessor) duePending(ctx context.Context) (time.Time, error) {
+	var next time.Time
+	for k, at := range a.pending {
+		if a.now().Before(at) {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			continue
+		}
+		if err := a.assessNow(ctx, k); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return next, nil
 }
 
 // assessOn: the changes that may change what the evidence says — alerts
@@ -236,7 +327,20 @@ func (a *assessor) assess(ctx context.Context, workspace, id string) error {
 	if a.render == nil {
 		a.render = decode.NewRenderer()
 	}
-	for _, p := range evidenceToRead(alerts, maxAssessEvidence) {
+	picks := evidenceToRead(alerts, maxAssessEvidence)
+	// In id order: the events of one stored block come one after the
+	// other, and the store decodes each block once for them.
+	slices.SortStableFunc(picks, func(x, y evidencePick) int { return strings.Compare(x.EventID, y.EventID) })
+	if a.rendered == nil || len(a.rendered) > maxRenderedEvidence {
+		a.rendered = map[string]incident.EvidenceEvent{}
+	}
+	for _, p := range picks {
+		key := workspace + "/" + p.EventID
+		if e, ok := a.rendered[key]; ok {
+			e.AlertID = p.AlertID
+			evidence = append(evidence, e)
+			continue
+		}
 		eid, err := event.ParseID(p.EventID)
 		if err != nil {
 			continue // offline evidence (file and line) has no stored event
@@ -252,7 +356,9 @@ func (a *assessor) assess(ctx context.Context, workspace, id string) error {
 		// A record that no longer decodes keeps its stored common
 		// fields (db.statement, file.path…), which still say much.
 		ev, _ := a.render.Render(&stored)
-		evidence = append(evidence, incident.EvidenceEvent{AlertID: p.AlertID, EventID: p.EventID, Time: ev.Time, Fields: incident.FieldMapOf(ev)})
+		e := incident.EvidenceEvent{AlertID: p.AlertID, EventID: p.EventID, Time: ev.Time, Fields: incident.FieldMapOf(ev)}
+		a.rendered[key] = e
+		evidence = append(evidence, e)
 	}
 	as := incident.Assess(alerts, evidence, a.cls)
 	if err := a.store.SetAssessment(ctx, workspace, id, as); err != nil {

@@ -199,7 +199,7 @@ func TestAssessorStep(t *testing.T) {
 			{Seq: 6, Workspace: "acme", IncidentID: "inc-merged", Kind: store.IncidentMerged},                // no alerts left
 		},
 	}
-	a := &assessor{store: f, cls: incident.DefaultClassifier(), log: slog.New(slog.DiscardHandler)}
+	a := &assessor{store: f, cls: incident.DefaultClassifier(), log: slog.New(slog.DiscardHandler), every: -1}
 	n, err := a.step(context.Background(), 100)
 	if err != nil || n != 6 || f.cursor != 6 {
 		t.Fatalf("step: %d, %v, cursor %d", n, err, f.cursor)
@@ -242,6 +242,41 @@ func TestAssessorStep(t *testing.T) {
 	f.failAlert = nil
 	if n, err := a.step(context.Background(), 100); n != 1 || err != nil || f.cursor != 7 || f.sets != 2 {
 		t.Errorf("retry: %d, %v, cursor %d, %d writes", n, err, f.cursor, f.sets)
+	}
+}
+
+// TestAssessorInterval: an incident that changes again within the
+// interval is assessed once the interval has passed, not on each change.
+func TestAssessorInterval(t *testing.T) {
+	f := &fakeAssessStore{
+		incidents: map[string][]string{"inc1": {"a1"}},
+		alerts:    map[string]alert.Alert{"a1": {ID: "a1", Rule: alert.RuleRef{Title: "x"}}},
+		set:       map[string]incident.Assessment{},
+		changes: []store.IncidentChange{
+			{Seq: 1, Workspace: "acme", IncidentID: "inc1", Kind: store.IncidentCreated, Actor: "vigil:correlation"},
+		},
+	}
+	clock := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	a := &assessor{store: f, cls: incident.DefaultClassifier(), log: slog.New(slog.DiscardHandler),
+		every: 10 * time.Second, now: func() time.Time { return clock }}
+	ctx := context.Background()
+	if _, err := a.step(ctx, 100); err != nil || f.sets != 1 {
+		t.Fatalf("first change: %v, %d assessments", err, f.sets)
+	}
+	for seq := int64(2); seq <= 4; seq++ {
+		clock = clock.Add(time.Second)
+		f.changes = append(f.changes, store.IncidentChange{Seq: seq, Workspace: "acme", IncidentID: "inc1", Kind: store.IncidentUpdated, Actor: "vigil:correlation"})
+		if _, err := a.step(ctx, 100); err != nil || f.sets != 1 || f.cursor != seq {
+			t.Fatalf("change %d within the interval: %v, %d assessments, cursor %d", seq, err, f.sets, f.cursor)
+		}
+	}
+	next, err := a.duePending(ctx)
+	if err != nil || f.sets != 1 || !next.Equal(clock.Add(7*time.Second)) {
+		t.Fatalf("before the interval: %v, %d assessments, next %s", err, f.sets, next)
+	}
+	clock = clock.Add(7 * time.Second)
+	if next, err := a.duePending(ctx); err != nil || f.sets != 2 || !next.IsZero() {
+		t.Fatalf("after the interval: %v, %d assessments, next %s", err, f.sets, next)
 	}
 }
 

@@ -66,6 +66,8 @@ type DB struct {
 	// incidentChanges wakes the incident stream's consumers
 	// (incidentrows.go).
 	incidentChanges changeSignal
+	// blocks keeps the blocks Event decoded last (blockcache.go).
+	blocks blockCache
 }
 
 // stmts are the statements of Commit, prepared once on the writer: parsing

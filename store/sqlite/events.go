@@ -299,13 +299,21 @@ func (db *DB) Event(ctx context.Context, workspace string, id event.ID) (store.S
 		if err := rows.Scan(&bid, &source, &format, &data); err != nil {
 			return fail(err)
 		}
-		evs, err := db.readBlock(data, workspace, source, format)
-		if err != nil {
-			return fail(fmt.Errorf("block %s: %w", blockName(bid), err))
+		evs, ok := db.blocks.get(bid)
+		if !ok {
+			evs, err = db.readBlock(data, workspace, source, format)
+			if err != nil {
+				return fail(fmt.Errorf("block %s: %w", blockName(bid), err))
+			}
+			db.blocks.put(bid, evs)
 		}
 		for i := range evs {
 			if bytes.Equal(evs[i].ID[:], id[:]) {
-				return evs[i], nil
+				// The cache's copy stays as it is, whatever a decoder
+				// does to the record it is given.
+				ev := evs[i]
+				ev.Raw = bytes.Clone(ev.Raw)
+				return ev, nil
 			}
 		}
 	}
