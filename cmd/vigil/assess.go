@@ -76,7 +76,7 @@ type assessStore interface {
 	SetConsumerCursor(ctx context.Context, name string, seq int64) error
 	IncidentAlerts(ctx context.Context, workspace, id string) ([]string, error)
 	Alert(ctx context.Context, workspace, id string) (alert.Alert, error)
-	Event(ctx context.Context, workspace string, id event.ID) (store.StoredEvent, error)
+	EventsByID(ctx context.Context, workspace string, ids []event.ID) (map[event.ID]store.StoredEvent, error)
 	SetAssessment(ctx context.Context, workspace, id string, a incident.Assessment) error
 }
 
@@ -334,6 +334,21 @@ func (a *assessor) assess(ctx context.Context, workspace, id string) error {
 	if a.rendered == nil || len(a.rendered) > maxRenderedEvidence {
 		a.rendered = map[string]incident.EvidenceEvent{}
 	}
+	// The stored events not decoded before, read together: each stored
+	// block is decoded once for all of them.
+	var toRead []event.ID
+	for _, p := range picks {
+		if _, ok := a.rendered[workspace+"/"+p.EventID]; ok {
+			continue
+		}
+		if eid, err := event.ParseID(p.EventID); err == nil {
+			toRead = append(toRead, eid) // offline evidence (file and line) has no stored event
+		}
+	}
+	stored, err := a.store.EventsByID(ctx, workspace, toRead)
+	if err != nil {
+		return fmt.Errorf("evidence events of incident %s: %w", id, err)
+	}
 	for _, p := range picks {
 		key := workspace + "/" + p.EventID
 		if e, ok := a.rendered[key]; ok {
@@ -343,19 +358,16 @@ func (a *assessor) assess(ctx context.Context, workspace, id string) error {
 		}
 		eid, err := event.ParseID(p.EventID)
 		if err != nil {
-			continue // offline evidence (file and line) has no stored event
+			continue
 		}
-		se, err := a.store.Event(ctx, workspace, eid)
-		if errors.Is(err, store.ErrNotFound) {
+		se, ok := stored[eid]
+		if !ok {
 			continue // past retention
 		}
-		if err != nil {
-			return fmt.Errorf("evidence event %s of alert %s: %w", p.EventID, p.AlertID, err)
-		}
-		stored := se.Event()
+		ev0 := se.Event()
 		// A record that no longer decodes keeps its stored common
 		// fields (db.statement, file.path…), which still say much.
-		ev, _ := a.render.Render(&stored)
+		ev, _ := a.render.Render(&ev0)
 		e := incident.EvidenceEvent{AlertID: p.AlertID, EventID: p.EventID, Time: ev.Time, Fields: incident.FieldMapOf(ev)}
 		a.rendered[key] = e
 		evidence = append(evidence, e)

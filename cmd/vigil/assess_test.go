@@ -151,12 +151,17 @@ func (f *fakeAssessStore) Alert(_ context.Context, _, id string) (alert.Alert, e
 	}
 	return a, nil
 }
-func (f *fakeAssessStore) Event(_ context.Context, _ string, id event.ID) (store.StoredEvent, error) {
-	se, ok := f.events[id]
-	if !ok {
-		return se, store.ErrNotFound
+func (f *fakeAssessStore) EventsByID(_ context.Context, _ string, ids []event.ID) (map[event.ID]store.StoredEvent, error) {
+	if f.failAlert != nil {
+		return nil, f.failAlert
 	}
-	return se, nil
+	out := map[event.ID]store.StoredEvent{}
+	for _, id := range ids {
+		if se, ok := f.events[id]; ok {
+			out[id] = se
+		}
+	}
+	return out, nil
 }
 func (f *fakeAssessStore) SetAssessment(_ context.Context, _, id string, a incident.Assessment) error {
 	f.set[id] = a
