@@ -72,7 +72,7 @@ func (a *API) registerAlerts(h huma.API) {
 		Method:      http.MethodPatch,
 		Path:        "/api/v1/alerts/{id}",
 		Summary:     "Change an alert's status",
-		Description: "Needs scope admin. Audited as alert.status (with the reason, when given). A move the triage workflow does not allow (e.g. back to new) is refused with 409 and the reason.",
+		Description: "Audited as alert.status (with the reason, when given). A move the triage workflow does not allow (e.g. back to new) is refused with 409 and the reason.",
 		Tags:        []string{"alerts"},
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},

@@ -210,6 +210,7 @@ func New(cfg Config) (*API, error) {
 	h.OpenAPI().AddOperation(loginOp)
 	a.mux.Handle(sessionPattern, a.instrument(sessionPattern, rejectUnknownQueryHTTP(queryParams(loginOp), http.HandlerFunc(a.login))))
 
+	describeScopes(h.OpenAPI())
 	spec, err := marshalSpec(h.OpenAPI())
 	if err != nil {
 		return nil, fmt.Errorf("api: marshal OpenAPI document: %w", err)
@@ -303,6 +304,26 @@ func scopesFor(pattern string) []string {
 		return []string{tenant.ScopeResponder, tenant.ScopeAdmin}
 	default:
 		return []string{tenant.ScopeAdmin}
+	}
+}
+
+// describeScopes ends every operation's description with the scopes that
+// may call it, as scopesFor decides: one policy, not a sentence kept by
+// hand in each route.
+func describeScopes(doc *huma.OpenAPI) {
+	for path, item := range doc.Paths {
+		for method, op := range map[string]*huma.Operation{http.MethodGet: item.Get, http.MethodPost: item.Post,
+			http.MethodPut: item.Put, http.MethodPatch: item.Patch, http.MethodDelete: item.Delete} {
+			if op == nil || len(op.Security) == 0 {
+				continue // public: the OpenAPI document, signing in
+			}
+			scopes := scopesFor(method + " " + path)
+			sentence := "Scope " + scopes[0] + "."
+			if len(scopes) > 1 {
+				sentence = "Scopes " + strings.Join(scopes[:len(scopes)-1], ", ") + " or " + scopes[len(scopes)-1] + "."
+			}
+			op.Description = strings.TrimSpace(op.Description + " " + sentence)
+		}
 	}
 }
 

@@ -27,7 +27,7 @@ func (a *API) registerAudit(h huma.API) {
 		Method:      http.MethodGet,
 		Path:        "/api/v1/audit",
 		Summary:     "Read the workspace's audit log",
-		Description: "Key creation and revocation, alert status changes, source changes and refused authentications, newest first. Needs scope admin.",
+		Description: "Key creation and revocation, alert status changes, source changes and refused authentications, newest first.",
 		Tags:        []string{"audit"},
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},

@@ -200,3 +200,29 @@ func TestOpenAPI(t *testing.T) {
 		t.Errorf("no Alert schema")
 	}
 }
+
+// TestOpenAPIScopes: each operation's description names the scopes that
+// may call it, as the scope policy (scopesFor) decides.
+func TestOpenAPIScopes(t *testing.T) {
+	f := newFixture(t, newFakeStore())
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Description string `json:"description"`
+		} `json:"paths"`
+	}
+	want(t, f.do(http.MethodGet, "/api/v1/openapi.json", "", nil), http.StatusOK, &doc)
+	for _, c := range []struct{ method, path, tail string }{
+		{"patch", "/api/v1/alerts/{id}", "Scopes responder or admin."},
+		{"patch", "/api/v1/incidents/{id}", "Scopes responder or admin."},
+		{"get", "/api/v1/keys", "Scope admin."},
+		{"get", "/api/v1/alerts", "Scopes read, responder or admin."},
+		{"post", "/api/v1/keys", "Scope admin."},
+	} {
+		if d := doc.Paths[c.path][c.method].Description; !strings.HasSuffix(d, c.tail) || strings.Count(d, "Scope") != 1 {
+			t.Errorf("%s %s: description %q, want it to end %q, once", c.method, c.path, d, c.tail)
+		}
+	}
+	if d := doc.Paths["/api/v1/session"]["post"].Description; strings.Contains(d, "Scope") {
+		t.Errorf("signing in names scopes: %q", d)
+	}
+}

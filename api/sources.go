@@ -103,7 +103,7 @@ func (a *API) registerSources(h huma.API) {
 		Method:      http.MethodPut,
 		Path:        "/api/v1/sources/{name}",
 		Summary:     "Create or change a source",
-		Description: "Sets the source's format, logsource and time zone; its counters are kept. Needs scope admin. Audited as source.put.",
+		Description: "Sets the source's format, logsource and time zone; its counters are kept. Audited as source.put.",
 		Tags:        []string{"sources"},
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},

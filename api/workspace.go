@@ -41,7 +41,7 @@ func (a *API) registerWorkspace(h huma.API) {
 		Method:      http.MethodPatch,
 		Path:        "/api/v1/workspace",
 		Summary:     "Change the key's workspace's tier",
-		Description: "The detect stage applies the new tier to the batches it processes next. Needs scope admin. Audited as workspace.tier (old -> new); setting the tier the workspace has changes nothing.",
+		Description: "The detect stage applies the new tier to the batches it processes next. Audited as workspace.tier (old -> new); setting the tier the workspace has changes nothing.",
 		Tags:        []string{"workspace"},
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
