@@ -1,10 +1,8 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -266,61 +264,17 @@ func (db *DB) readBlock(data []byte, ws, source, format string) ([]store.StoredE
 	return evs, nil
 }
 
-// Event returns one event of workspace by id. Event ids are ULIDs: the
-// blocks that can hold id have min_id ≤ id ≤ max_id, and since no block
-// spans more than the widest span recorded, the index range on min_id is
-// bounded below too.
+// Event returns one event of workspace by id (EventsByID's way).
 func (db *DB) Event(ctx context.Context, workspace string, id event.ID) (store.StoredEvent, error) {
-	fail := func(err error) (store.StoredEvent, error) {
-		return store.StoredEvent{}, fmt.Errorf("event %s in workspace %s: %w", id, workspace, err)
-	}
-	var span int64
-	err := db.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'max_id_span_ms'`).Scan(&span)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fail(err)
-	}
-	var lower event.ID
-	if t := int64(id.Time()) - span; t > 0 {
-		lower.SetTime(uint64(t))
-	}
-	rows, err := db.r.QueryContext(ctx, `SELECT id, source, format, data FROM event_blocks
-		WHERE workspace = ? AND min_id BETWEEN ? AND ? AND max_id >= ? ORDER BY min_id DESC`,
-		workspace, lower[:], id[:], id[:])
+	got, err := db.EventsByID(ctx, workspace, []event.ID{id})
 	if err != nil {
-		return fail(err)
+		return store.StoredEvent{}, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			bid            []byte
-			source, format string
-			data           []byte
-		)
-		if err := rows.Scan(&bid, &source, &format, &data); err != nil {
-			return fail(err)
-		}
-		evs, ok := db.blocks.get(bid)
-		if !ok {
-			evs, err = db.readBlock(data, workspace, source, format)
-			if err != nil {
-				return fail(fmt.Errorf("block %s: %w", blockName(bid), err))
-			}
-			db.blocks.put(bid, evs)
-		}
-		for i := range evs {
-			if bytes.Equal(evs[i].ID[:], id[:]) {
-				// The cache's copy stays as it is, whatever a decoder
-				// does to the record it is given.
-				ev := evs[i]
-				ev.Raw = bytes.Clone(ev.Raw)
-				return ev, nil
-			}
-		}
+	ev, ok := got[id]
+	if !ok {
+		return ev, fmt.Errorf("event %s in workspace %s: %w", id, workspace, store.ErrNotFound)
 	}
-	if err := rows.Err(); err != nil {
-		return fail(err)
-	}
-	return fail(store.ErrNotFound)
+	return ev, nil
 }
 
 // PurgeEvents deletes the blocks received before before, with their entity

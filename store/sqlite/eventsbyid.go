@@ -14,7 +14,10 @@ import (
 // EventsByID returns the events of workspace with these ids that are
 // stored (those past retention are left out), decoding each block that
 // holds some of them once: an incident's evidence, read one event at a
-// time, decoded a block of a thousand events for each.
+// time, decoded a block of a thousand events for each. Event ids are
+// ULIDs: the blocks that can hold id have min_id ≤ id ≤ max_id, and since
+// no block spans more than the widest span recorded, the index range on
+// min_id is bounded below too.
 func (db *DB) EventsByID(ctx context.Context, workspace string, ids []event.ID) (map[event.ID]store.StoredEvent, error) {
 	out := make(map[event.ID]store.StoredEvent, len(ids))
 	if len(ids) == 0 {
