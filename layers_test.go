@@ -38,6 +38,7 @@ var mayImport = map[string][]string{
 	"intel/feed":   {"intel", "store"},
 	"content":      {},
 	"intel":        {"intel"},
+	"web":          {"event", "alert", "tenant", "incident", "web"},
 }
 
 // TestDependenciesPointInward reads every package's imports (tests

@@ -127,10 +127,6 @@ type Config struct {
 	placeholders map[string][]string
 	taxonomy     *rule.Taxonomy
 
-	// landing is what the root page says beyond the API (the demo's key
-	// command); not a setting.
-	landing landingInfo
-
 	// parsed trusted-proxies
 	trustedProxies []netip.Prefix
 
@@ -188,7 +184,7 @@ type setting struct {
 // settings documents every flag; `vigil serve --help` prints them with
 // their environment names.
 var settings = []setting{
-	{"listen", "127.0.0.1:8080", "address to serve the API (/api/v1) and a landing page (/) on; beyond loopback, set tls-cert and tls-key (or put a TLS proxy in front): keys and events would cross the network in clear, and a warning is logged", 's'},
+	{"listen", "127.0.0.1:8080", "address to serve the API (/api/v1) and the dashboard (/) on; beyond loopback, set tls-cert and tls-key (or put a TLS proxy in front): keys and events would cross the network in clear, and a warning is logged", 's'},
 	{"data-dir", "vigil-data", "directory for the bus file store and the database (created for the owner only)", 's'},
 	{"tls-cert", "", "TLS certificate file (PEM); with tls-key, serve HTTPS", 's'},
 	{"tls-key", "", "TLS private key file (PEM)", 's'},

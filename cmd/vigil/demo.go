@@ -78,7 +78,6 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	if abs, err := filepath.Abs(cfg.DataDir); err == nil {
 		cfg.DataDir = abs // printed in advice that must work from any directory
 	}
-	cfg.landing = landingInfo{workspace: demoWorkspace, dataDir: cfg.DataDir}
 	log, err := newLogger(cfg)
 	if err != nil {
 		return err

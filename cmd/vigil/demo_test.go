@@ -162,18 +162,11 @@ func TestDemoTwiceOnOneDataDir(t *testing.T) {
 	}
 }
 
-// TestDemoAdviceWorks: the key command that the demo and its landing page
-// advise works as printed while the demo runs, and the demo leaves no
+// TestDemoAdviceWorks: the key command that the demo advises works as printed while the demo runs, and the demo leaves no
 // ./vigil-data behind.
 func TestDemoAdviceWorks(t *testing.T) {
 	cwd := t.TempDir()
 	d := startDemo(t, cwd)
-	resp, err := http.Get(d.url + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	var advice string
 	for _, l := range strings.Split(d.out.String(), "\n") {
 		if strings.Contains(l, "vigil keys create") {
@@ -182,9 +175,6 @@ func TestDemoAdviceWorks(t *testing.T) {
 	}
 	if advice == "" {
 		t.Fatalf("the demo advises no key command:\n%s", d.out.String())
-	}
-	if !strings.Contains(string(page), strings.ReplaceAll(advice, "'", "&#39;")) && !strings.Contains(string(page), advice) {
-		t.Errorf("the landing page does not give the demo's advice %q:\n%s", advice, page)
 	}
 	args := strings.Fields(strings.TrimPrefix(advice, "vigil "))
 	cmd := exec.Command(vigilBin, args...)

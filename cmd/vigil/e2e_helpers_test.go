@@ -21,6 +21,10 @@ import (
 // The end-to-end tests run the real binary, built once here.
 var vigilBin string
 
+// afterTests run once all tests have: they stop what several tests share
+// (the browser tests' demo).
+var afterTests []func()
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "vigil-e2e-")
 	if err != nil {
@@ -42,6 +46,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	for _, f := range afterTests {
+		f()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

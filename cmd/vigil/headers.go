@@ -2,10 +2,11 @@ package main
 
 import "net/http"
 
-// securityHeaders are set on every response. vigil serves JSON and one
-// static landing page (inline style, no script): nothing needs framing,
-// sniffing, a referrer or a cache — a key creation reply holds a secret,
-// and other replies hold a workspace's data.
+// securityHeaders are set on every response: the API's JSON needs no
+// framing, sniffing, referrer or cache — a key creation reply holds a
+// secret, and other replies hold a workspace's data. The dashboard's pages
+// replace the policy with their own (web.pageCSP), which lets them load
+// their script and style from this site.
 var securityHeaders = map[string]string{
 	"X-Content-Type-Options":  "nosniff",
 	"Cache-Control":           "no-store",

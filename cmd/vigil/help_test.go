@@ -1,7 +1,7 @@
 package main
 
 import (
-	"regexp"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -25,41 +25,49 @@ func helpTexts() map[string]string {
 	return out
 }
 
-// TestHelpPromisesNoDashboard: the dashboard is not built yet, so help may
-// name it only to say so; what a server has today is the API, its OpenAPI
-// document and a landing page.
-func TestHelpPromisesNoDashboard(t *testing.T) {
-	sentence := regexp.MustCompile(`[^.;]*dashboard[^.;]*`)
-	notYet := regexp.MustCompile(`\bnot\b.*\byet\b`)
-	for where, text := range helpTexts() {
-		for _, s := range sentence.FindAllString(strings.ToLower(text), -1) {
-			if !notYet.MatchString(s) {
-				t.Errorf("%s promises a dashboard: %q", where, strings.TrimSpace(s))
-			}
-		}
-	}
+// TestHelpNamesDashboard: help says what a server has: the API, its
+// OpenAPI document and the dashboard with its sign-in.
+func TestHelpNamesDashboard(t *testing.T) {
 	root := newRoot().Long
-	for _, want := range []string{"/api/v1", "/api/v1/openapi.json", "landing page"} {
+	for _, want := range []string{"/api/v1", "/api/v1/openapi.json", "dashboard at /", "vigil users create"} {
 		if !strings.Contains(root, want) {
 			t.Errorf("vigil --help does not say what a server has (%q):\n%s", want, root)
 		}
 	}
 }
 
-// TestServeLandingPage: serve's root page says what is there (the API, its
-// OpenAPI document, no dashboard yet) and how to make a key, without
-// showing visitors the server's data directory.
-func TestServeLandingPage(t *testing.T) {
+// TestServeDashboardRoot: serve's root sends a visitor without a session to
+// the sign-in page, which is a form under a policy that allows no inline
+// script and no framing, and shows no server detail.
+func TestServeDashboardRoot(t *testing.T) {
 	dir := t.TempDir()
 	srv := startServe(t, dir)
-	r := do(t, "GET", srv.url+"/", "", "", nil)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(srv.url + "/alerts?severity=high")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/signin?next=%2Falerts%3Fseverity%3Dhigh" {
+		t.Fatalf("GET /alerts without a session: %d Location %q, want 303 to the sign-in page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	r := do(t, "GET", srv.url+"/signin", "", "", nil)
 	page := string(r.body)
-	for _, want := range []string{"/api/v1/openapi.json", "no web dashboard yet", "vigil keys create --data-dir DATA_DIR", "/api/v1/keys", "vigil send"} {
+	for _, want := range []string{`<form method="post" action="/signin"`, `name="password"`, "/static/app.js"} {
 		if !strings.Contains(page, want) {
-			t.Errorf("landing page lacks %q:\n%s", want, page)
+			t.Errorf("sign-in page lacks %q:\n%s", want, page)
 		}
 	}
 	if strings.Contains(page, dir) {
-		t.Errorf("landing page shows the data directory %s", dir)
+		t.Errorf("sign-in page shows the data directory %s", dir)
+	}
+	csp := r.header.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("page CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("page CSP %q allows inline code", csp)
 	}
 }

@@ -50,8 +50,8 @@ alerts and keeps them per workspace.
 Start with "vigil demo": it replays a sample and prints an API key and a curl
 line that lists the alerts. A server (serve or demo, http://127.0.0.1:8080
 by default) has the REST API under /api/v1, its OpenAPI document at
-/api/v1/openapi.json, /healthz, /readyz, /metrics, and a landing page at /
-that says so; the web dashboard is not built yet.`,
+/api/v1/openapi.json, /healthz, /readyz, /metrics, and the dashboard at /,
+where people sign in (vigil users create).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

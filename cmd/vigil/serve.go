@@ -13,8 +13,7 @@ func newServeCmd() *cobra.Command {
 		Long: `Run vigil in one process: HTTP ingest at /api/v1/ingest, an embedded NATS
 JetStream bus (or an external one with --nats-url), the detect stage, the
 SQLite store in the data directory, and the API at /api/v1 (its OpenAPI
-document at /api/v1/openapi.json; a landing page at / says where things
-are; the web dashboard is not built yet).
+document at /api/v1/openapi.json), and the dashboard at /.
 
 Every setting below can also come from the environment (VIGIL_…) or a YAML
 config file (--config); a flag wins over the environment, which wins over

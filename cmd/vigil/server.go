@@ -34,6 +34,7 @@ import (
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
+	"github.com/vigil-sec/vigil/web"
 )
 
 // server is `vigil serve`: HTTP ingest and API, the bus, the detect stage
@@ -290,7 +291,11 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		return nil, err // "listen tcp ADDR: …"
 	}
 	s.ln = ln
-	handler := withLanding(a, cfg.landing)
+	dash, err := web.New(web.Config{API: a, Version: version, Logger: log.With("component", compAPI)})
+	if err != nil {
+		return nil, err
+	}
+	var handler http.Handler = dash
 	if os.Getenv("VIGIL_PPROF") == "1" {
 		handler = withPprof(handler)
 	}

@@ -1,0 +1,2 @@
+// Live updates (server-sent events): to be built.
+"use strict";
