@@ -24,6 +24,8 @@ func funcs() template.FuncMap {
 		"pct":      pct,
 		"add":      func(a, b int) int { return a + b },
 		"pager":    pager,
+		"chart":    timeChart,
+		"worldMap": worldMap,
 	}
 }
 
