@@ -135,11 +135,6 @@
     if (f && ev.target.matches("select, input[type=checkbox], input[type=date], input[type=datetime-local]")) f.requestSubmit();
   });
 
-  try {
-    const t = localStorage.getItem("vigil-theme");
-    if (t) document.documentElement.dataset.theme = t;
-  } catch (e) { /* private mode */ }
-
   // Keys: g then o/a/i/t/d/s/r/f/x/e goes to a page, / to the filter,
   // j/k through the rows of a list and Enter opens one, ? shows them.
   const goKeys = { o: "/", a: "/alerts", i: "/incidents", t: "/threats", d: "/databases", s: "/sources",
