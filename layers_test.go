@@ -27,7 +27,7 @@ var mayImport = map[string][]string{
 	"ingest":       {"event", "decode", "bus", "tenant", "ingest"},
 	"store":        {"event", "alert", "tenant", "intel", "store", "suppress", "incident"},
 	"incident":     {"event", "alert"},
-	"respond":      {"event", "alert", "incident", "store"},
+	"respond":      {"event", "alert", "incident", "store", "alertstream"},
 	"query":        {"event"},
 	"sourcehealth": {"event", "alert", "tenant", "store"},
 	"alertstream":  {"alert", "store"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vigil-sec/vigil/alertstream"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -191,19 +192,21 @@ func (e *Engine) Status(workspace string) ([]RuleStatus, []PlaybookStatus) {
 // ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		follow(ctx, e, AlertsConsumer, e.alerts.AlertChanges, e.alerts.AlertChangesSignal,
-			func(c store.AlertChange) int64 { return c.Seq }, e.HandleAlerts)
-	}()
+	alerts := alertstream.Alerts(AlertsConsumer, e.alerts, e.HandleAlerts)
+	consumers := []interface{ Run(context.Context) error }{alerts}
+	alerts.Poll, alerts.Logger = e.poll, e.log
 	if e.incidents != nil {
+		// The incident stream's cursors are kept where the alert stream's are.
+		incidents := alertstream.Incidents(IncidentsConsumer, struct {
+			Incidents
+			alertstream.Cursors
+		}{e.incidents, e.alerts}, e.HandleIncidents)
+		incidents.Poll, incidents.Logger = e.poll, e.log
+		consumers = append(consumers, incidents)
+	}
+	for _, c := range consumers {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			follow(ctx, e, IncidentsConsumer, e.incidents.IncidentChanges, e.incidents.IncidentChangesSignal,
-				func(c store.IncidentChange) int64 { return c.Seq }, e.HandleIncidents)
-		}()
+		go func() { defer wg.Done(); _ = c.Run(ctx) }()
 	}
 	if len(e.cfg.Notifications) > 0 {
 		wg.Add(1)
@@ -223,57 +226,6 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	return ctx.Err()
-}
-
-// follow is one consumer: read after the cursor, act, acknowledge; wait
-// for the signal or the poll interval when nothing is left; pause
-// (doubling to a minute) after a failure.
-func follow[T any](ctx context.Context, e *Engine, name string,
-	read func(context.Context, int64, int) ([]T, error), signal func() <-chan struct{},
-	seq func(T) int64, handle func(context.Context, []T) error) {
-	const batch = 100
-	log := e.log.With("consumer", name)
-	pause := time.Second
-	for ctx.Err() == nil {
-		sig := signal()
-		n, err := func() (int, error) {
-			cur, err := e.alerts.ConsumerCursor(ctx, name)
-			if err != nil {
-				return 0, err
-			}
-			items, err := read(ctx, cur, batch)
-			if err != nil || len(items) == 0 {
-				return 0, err
-			}
-			if err := handle(ctx, items); err != nil {
-				return 0, err
-			}
-			return len(items), e.alerts.SetConsumerCursor(ctx, name, seq(items[len(items)-1]))
-		}()
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			log.Warn("respond: acting on the stream failed, retrying", "err", err, "pause", pause)
-			wait(ctx, nil, pause)
-			pause = min(2*pause, time.Minute)
-			continue
-		}
-		pause = time.Second
-		if n < batch {
-			wait(ctx, sig, e.poll)
-		}
-	}
-}
-
-func wait(ctx context.Context, sig <-chan struct{}, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-sig:
-	case <-t.C:
-	}
 }
 
 // each runs fn on every item, e.parallel at a time, and joins the errors.

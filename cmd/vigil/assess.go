@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vigil-sec/vigil/alertstream"
 	"log/slog"
 	"slices"
 	"strings"
@@ -70,10 +71,7 @@ func (c *Config) parseSensitivity() error {
 
 // assessStore is what the assessment needs of the store.
 type assessStore interface {
-	IncidentChanges(ctx context.Context, afterSeq int64, limit int) ([]store.IncidentChange, error)
-	IncidentChangesSignal() <-chan struct{}
-	ConsumerCursor(ctx context.Context, name string) (int64, error)
-	SetConsumerCursor(ctx context.Context, name string, seq int64) error
+	alertstream.IncidentStream
 	IncidentAlerts(ctx context.Context, workspace, id string) ([]string, error)
 	Alert(ctx context.Context, workspace, id string) (alert.Alert, error)
 	EventsByID(ctx context.Context, workspace string, ids []event.ID) (map[event.ID]store.StoredEvent, error)
@@ -127,86 +125,28 @@ func startAssessment(ctx context.Context, wg *sync.WaitGroup, db any, cls *incid
 	go func() { defer wg.Done(); a.run(ctx) }()
 }
 
+// consumer is the assessment's consumer of the incident stream: it
+// assesses what changed, and the incidents held back by their interval
+// when the stream is idle.
+func (a *assessor) consumer() *alertstream.Consumer[store.IncidentChange] {
+	c := alertstream.Incidents(assessConsumer, a.store, a.handle)
+	c.Idle = a.duePending
+	c.Poll, c.Retry, c.Logger = a.poll, a.retry, a.log
+	return c
+}
+
 // run consumes the incident stream until ctx ends.
-func (a *assessor) run(ctx context.Context) {
-	poll, retry := a.poll, a.retry
-	if poll <= 0 {
-		poll = 5 * time.Second
-	}
-	if retry <= 0 {
-		retry = time.Second
-	}
-	const batch = 100
-	pause := retry
-	for {
-		// Taken before the read: a change appended after it closes it.
-		signal := a.store.IncidentChangesSignal()
-		n, err := a.step(ctx, batch)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			a.log.Warn("assessment failed, retrying", "err", err, "pause", pause)
-			if !sleepCtx(ctx, pause) {
-				return
-			}
-			pause = min(2*pause, time.Minute)
-			continue
-		}
-		pause = retry
-		if n == batch {
-			continue
-		}
-		wait := poll
-		next, err := a.duePending(ctx)
-		if err != nil {
-			a.log.Warn("assessment failed, retrying", "err", err, "pause", pause)
-			if !sleepCtx(ctx, pause) {
-				return
-			}
-			continue
-		}
-		if !next.IsZero() {
-			wait = max(min(wait, time.Until(next)), 10*time.Millisecond)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-signal:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-}
+func (a *assessor) run(ctx context.Context) { _ = a.consumer().Run(ctx) }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// step assesses the incidents the next changes after the cursor name
-// (each incident once however often it changed), then moves the cursor
-// past them; it returns how many changes it read.
+// step assesses the incidents the next changes after the cursor name and
+// moves the cursor past them; it returns how many changes it read.
 func (a *assessor) step(ctx context.Context, batch int) (int, error) {
-	cur, err := a.store.ConsumerCursor(ctx, assessConsumer)
-	if err != nil {
-		return 0, fmt.Errorf("assessment cursor: %w", err)
-	}
-	changes, err := a.store.IncidentChanges(ctx, cur, batch)
-	if err != nil {
-		return 0, fmt.Errorf("incident changes after %d: %w", cur, err)
-	}
-	if len(changes) == 0 {
-		return 0, nil
-	}
+	return a.consumer().Step(ctx, batch)
+}
+
+// handle assesses the incidents that changes name (each once however
+// often it changed), or holds them back until their interval has passed.
+func (a *assessor) handle(ctx context.Context, changes []store.IncidentChange) error {
 	seen := map[[2]string]bool{}
 	for _, ch := range changes {
 		k := [2]string{ch.Workspace, ch.IncidentID}
@@ -219,14 +159,10 @@ func (a *assessor) step(ctx context.Context, batch int) (int, error) {
 			continue
 		}
 		if err := a.assessNow(ctx, k); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	last := changes[len(changes)-1].Seq
-	if err := a.store.SetConsumerCursor(ctx, assessConsumer, last); err != nil {
-		return 0, fmt.Errorf("assessment cursor to %d: %w", last, err)
-	}
-	return len(changes), nil
+	return nil
 }
 
 // due reports whether incident k may be assessed now, else when it may.

@@ -82,8 +82,8 @@ func (s *server) startIncidents(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	co := &correlation{store: s.store, cfg: cfg, log: log.With("component", compIncidents), now: time.Now, crash: incidentCrashpoint()}
-	// The subscriber names its own component (alertstream).
-	sub := &alertstream.Subscriber{Name: incidentsConsumer, Stream: s.store, Handler: co.handle, Batch: 500, Logger: log}
+	sub := alertstream.Alerts(incidentsConsumer, s.store, co.handle)
+	sub.Batch, sub.Logger = 500, log.With("component", compAlertStream)
 	s.bg.Add(2)
 	go func() { defer s.bg.Done(); _ = sub.Run(ctx) }()
 	go func() { defer s.bg.Done(); co.purge(ctx) }()

@@ -76,16 +76,17 @@ func open(t *testing.T, path string) *sqlite.DB {
 	return db
 }
 
-// TestSubscriberResumesAfterRestart: changes reach the handler once, in
+// TestConsumerResumesAfterRestart: changes reach the handler once, in
 // order, woken by the commit's signal (the poll is an hour); after the
 // store and the subscriber restart, delivery resumes after the cursor.
-func TestSubscriberResumesAfterRestart(t *testing.T) {
+func TestConsumerResumesAfterRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vigil.db")
 	db := open(t, path)
 	rec := &recorder{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	sub := &Subscriber{Name: "incidents", Stream: db, Handler: rec.handle, Poll: time.Hour, Batch: 2}
+	sub := Alerts("incidents", db, rec.handle)
+	sub.Poll, sub.Batch = time.Hour, 2
 	go func() { done <- sub.Run(ctx) }()
 
 	raise(t, db, "acme", "r1", "h1")
@@ -110,7 +111,8 @@ func TestSubscriberResumesAfterRestart(t *testing.T) {
 	rec2 := &recorder{}
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	sub = &Subscriber{Name: "incidents", Stream: db, Handler: rec2.handle, Poll: time.Hour}
+	sub = Alerts("incidents", db, rec2.handle)
+	sub.Poll = time.Hour
 	go func() { done <- sub.Run(ctx) }()
 	got2 := rec2.wait(t, 1)
 	raise(t, db, "acme", "r3", "h4")
@@ -139,9 +141,9 @@ func (f *flakyCursor) SetConsumerCursor(ctx context.Context, name string, seq in
 	return f.DB.SetConsumerCursor(ctx, name, seq)
 }
 
-// TestSubscriberAtLeastOnce: a failing handler has the same changes again,
+// TestConsumerAtLeastOnce: a failing handler has the same changes again,
 // nothing skipped; an unacknowledged delivery is delivered again.
-func TestSubscriberAtLeastOnce(t *testing.T) {
+func TestConsumerAtLeastOnce(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "vigil.db"))
 	defer db.Close()
 	ctx := context.Background()
@@ -149,7 +151,7 @@ func TestSubscriberAtLeastOnce(t *testing.T) {
 	raise(t, db, "acme", "r1", "h2")
 
 	rec := &recorder{fail: 1}
-	sub := &Subscriber{Name: "notify", Stream: db, Handler: rec.handle}
+	sub := Alerts("notify", db, rec.handle)
 	if n, err := sub.Step(ctx, 10); err == nil || n != 0 {
 		t.Fatalf("failing handler: Step = %d, %v", n, err)
 	}
@@ -165,7 +167,7 @@ func TestSubscriberAtLeastOnce(t *testing.T) {
 
 	flaky := &flakyCursor{DB: db}
 	rec2 := &recorder{}
-	sub2 := &Subscriber{Name: "automation", Stream: flaky, Handler: rec2.handle}
+	sub2 := Alerts("automation", flaky, rec2.handle)
 	if _, err := sub2.Step(ctx, 10); err == nil {
 		t.Fatal("lost acknowledgement not reported")
 	}
@@ -180,8 +182,51 @@ func TestSubscriberAtLeastOnce(t *testing.T) {
 	}
 }
 
-func TestSubscriberNeedsNameStreamHandler(t *testing.T) {
-	if err := (&Subscriber{}).Run(context.Background()); err == nil {
+func TestConsumerNeedsNameStreamHandler(t *testing.T) {
+	if err := (&Consumer[store.AlertChange]{}).Run(context.Background()); err == nil {
 		t.Fatal("Run without a name, stream or handler")
+	}
+}
+
+// TestConsumerIdleWakes: a consumer whose Idle asks to run again soon is
+// woken for it with no change and no poll, and Idle's error is retried.
+func TestConsumerIdleWakes(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "v.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mu sync.Mutex
+	calls := 0
+	c := Alerts("idle", db, func(context.Context, []store.AlertChange) error { return nil })
+	c.Poll, c.Retry = time.Hour, 10*time.Millisecond
+	c.Idle = func(context.Context) (time.Time, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 2 {
+			return time.Time{}, errors.New("deferred work failed")
+		}
+		return time.Now().Add(20 * time.Millisecond), nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := calls
+		mu.Unlock()
+		if n >= 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Idle ran %d times in 10 s with a poll of an hour; want it woken at the time it asked", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Run: %v, want context.Canceled", err)
 	}
 }
