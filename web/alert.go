@@ -27,6 +27,8 @@ type evidenceView struct {
 	ID     string
 	Time   string
 	Source string
+	// Summary is the event in a line: its message or action.
+	Summary string
 	// Fields are the event's fields, flattened to dotted names.
 	Fields [][2]string
 	// Raw is the event as the API gives it, indented.
@@ -75,7 +77,7 @@ func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, s Session) {
 	d.Remediation = steps(a.Rule.Remediation)
 	d.Map = originMap(a)
 	d.Evidence, d.EvidenceMore = h.evidence(r, a)
-	if s.CanRespond() && d.Alert.Incident == "" {
+	if s.CanRespond() {
 		var open struct {
 			Incidents []incidentChoice `json:"incidents"`
 		}
@@ -84,7 +86,11 @@ func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, s Session) {
 		if err := h.get(r, "/api/v1/incidents", q, &open); err != nil {
 			h.log.WarnContext(r.Context(), "web: open incidents for the alert page", "err", err)
 		}
-		d.OpenIncidents = open.Incidents
+		for _, inc := range open.Incidents {
+			if inc.ID != d.Alert.Incident {
+				d.OpenIncidents = append(d.OpenIncidents, inc)
+			}
+		}
 	}
 	title := a.Rule.Title
 	if title == "" {
@@ -101,7 +107,9 @@ func steps(text string) []string {
 	for line := range strings.SplitSeq(text, "\n") {
 		line = strings.TrimSpace(line)
 		line = strings.TrimLeft(line, "-*• ")
-		if i := strings.IndexAny(line, ".)"); i > 0 && i <= 3 && strings.Trim(line[:i], "0123456789") == "" {
+		// "1." or "2)" then a space: a list mark, not an address.
+		if i := strings.IndexAny(line, ".)"); i > 0 && i <= 3 && strings.Trim(line[:i], "0123456789") == "" &&
+			(i+1 == len(line) || line[i+1] == ' ') {
 			line = strings.TrimSpace(line[i+1:])
 		}
 		if line != "" {
@@ -161,6 +169,7 @@ func (h *Handler) evidence(r *http.Request, a *alert.Alert) ([]evidenceView, int
 		default:
 			v.Source, _ = ev["source"].(string)
 			v.Fields = flatten(ev)
+			v.Summary = summary(v.Fields)
 			raw, _ := json.MarshalIndent(ev, "", "  ")
 			v.Raw = string(raw)
 		}
@@ -209,4 +218,27 @@ func flatten(ev map[string]any) [][2]string {
 func isString(v any) bool {
 	_, ok := v.(string)
 	return ok
+}
+
+// summary is an event's line in the evidence list: the first of its
+// message, its action and outcome, or its category that it has.
+func summary(fields [][2]string) string {
+	get := func(name string) string {
+		for _, f := range fields {
+			if f[0] == name {
+				return f[1]
+			}
+		}
+		return ""
+	}
+	if m := get("message"); m != "" {
+		return clip(m, 160)
+	}
+	if a := get("event.action"); a != "" {
+		if o := get("event.outcome"); o != "" {
+			return a + " (" + o + ")"
+		}
+		return a
+	}
+	return get("event.category")
 }
