@@ -29,12 +29,20 @@ type evidenceView struct {
 	Source string
 	// Summary is the event in a line: its message or action.
 	Summary string
-	// Fields are the event's fields, flattened to dotted names.
-	Fields [][2]string
+	// Fields are the event's common fields, flattened to dotted names;
+	// Own its source's own fields (the record as its format decodes it).
+	Fields, Own [][2]string
 	// Raw is the event as the API gives it, indented.
 	Raw string
 	// Missing says why the event is not shown (retention purged it…).
 	Missing string
+}
+
+// incidentRef is the incident an alert is in, as its page names it.
+type incidentRef struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Stage string `json:"stage"`
 }
 
 // incidentChoice is an open incident the alert may be added to.
@@ -56,7 +64,10 @@ type alertPageData struct {
 	// EvidenceMore is how many evidence entries are not shown.
 	EvidenceMore  int
 	OpenIncidents []incidentChoice
-	Map           MapOptions
+	// Incident is the incident the alert is in (its id alone when it
+	// cannot be read).
+	Incident *incidentRef
+	Map      MapOptions
 	// Remediation is the rule's advice, a step a line.
 	Remediation []string
 }
@@ -77,6 +88,14 @@ func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, s Session) {
 	d.Remediation = steps(a.Rule.Remediation)
 	d.Map = originMap(a)
 	d.Evidence, d.EvidenceMore = h.evidence(r, a)
+	if id := d.Alert.Incident; id != "" {
+		d.Incident = &incidentRef{ID: id}
+		// Without its title the link still leads there.
+		if err := h.get(r, "/api/v1/incidents/"+url.PathEscape(id), nil, d.Incident); err != nil {
+			h.log.WarnContext(r.Context(), "web: the alert's incident", "incident", id, "err", err)
+			d.Incident = &incidentRef{ID: id}
+		}
+	}
 	if s.CanRespond() {
 		var open struct {
 			Incidents []incidentChoice `json:"incidents"`
@@ -168,7 +187,7 @@ func (h *Handler) evidence(r *http.Request, a *alert.Alert) ([]evidenceView, int
 			v.Missing = "The event could not be read: " + err.Error()
 		default:
 			v.Source, _ = ev["source"].(string)
-			v.Fields = flatten(ev)
+			v.Fields, v.Own = flatten(ev)
 			v.Summary = summary(v.Fields)
 			raw, _ := json.MarshalIndent(ev, "", "  ")
 			v.Raw = string(raw)
@@ -178,10 +197,10 @@ func (h *Handler) evidence(r *http.Request, a *alert.Alert) ([]evidenceView, int
 	return out, more
 }
 
-// flatten lists an event's fields under dotted names, the event's place
-// (id, workspace) left out: common fields first, then the source's own.
-func flatten(ev map[string]any) [][2]string {
-	var common, own [][2]string
+// flatten lists an event's fields under dotted names, each list by name,
+// the event's place (id, workspace) left out: the common fields, and the
+// source's own.
+func flatten(ev map[string]any) (common, own [][2]string) {
 	var walk func(prefix string, v any, into *[][2]string)
 	walk = func(prefix string, v any, into *[][2]string) {
 		switch x := v.(type) {
@@ -212,7 +231,7 @@ func flatten(ev map[string]any) [][2]string {
 	}
 	byName(common)
 	byName(own)
-	return append(common, own...)
+	return common, own
 }
 
 func isString(v any) bool {

@@ -192,6 +192,9 @@ func TestBrowserAlertPage(t *testing.T) {
 		t.Errorf("first evidence heading %q, want event %s", got, a.Evidence[0].EventID)
 	}
 	b.screenshot(t, "alert")
+	eval[bool](t, b, `(document.documentElement.dataset.theme = "dark", true)`)
+	b.screenshot(t, "alert-dark")
+	eval[bool](t, b, `(document.documentElement.dataset.theme = "light", true)`)
 
 	b.do(t, "resolve it as a true positive",
 		chromedp.SetValue(chromedp.CSS(`#status-select`), "resolved"),
