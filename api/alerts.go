@@ -19,7 +19,12 @@ type alertsInput struct {
 	Entity   string    `query:"entity" doc:"Keep alerts about this entity value (an ip, host, account…); host names, domains, addresses, accounts and Windows paths compare without regard to case, Unix paths and URLs exactly."`
 	Since    time.Time `query:"since" doc:"Keep alerts last seen at or after this time (RFC 3339)."`
 	Until    time.Time `query:"until" doc:"Keep alerts last seen before this time (RFC 3339)."`
-	Sort     string    `query:"sort" enum:"priority,last_seen" default:"priority" doc:"Order: priority (highest first, then last seen first) or last_seen (last seen first). A cursor pages on in the order it came from."`
+	// The threat-intelligence pane's groupings, so that its charts and
+	// map link to the alerts behind them.
+	ThreatType string `query:"threat_type" maxLength:"100" doc:"Keep alerts of this threat type, as the threat-intelligence pane groups them (brute_force, sql_injection, scanner, an indicator's own threat type…)."`
+	Source     string `query:"source" maxLength:"200" doc:"Keep alerts that a signal of this source joined (alerts stored before vigil recorded their sources are not found by it)."`
+	Country    string `query:"country" pattern:"^[A-Za-z]{2}$" doc:"Keep alerts whose origin is in this country (ISO 3166-1 alpha-2, e.g. DE; either case)."`
+	Sort       string `query:"sort" enum:"priority,last_seen" default:"priority" doc:"Order: priority (highest first, then last seen first) or last_seen (last seen first). A cursor pages on in the order it came from."`
 	PageQuery
 }
 
@@ -37,6 +42,14 @@ type alertIDInput struct {
 
 type alertOutput struct {
 	Body alert.Alert
+}
+
+// alertDetailOutput is an alert with the incident it belongs to.
+type alertDetailOutput struct {
+	Body struct {
+		alert.Alert
+		Incident string `json:"incident,omitempty" doc:"The id of the incident the alert belongs to; absent when it is in none (or the store keeps no incidents)."`
+	}
 }
 
 type alertStatusInput struct {
@@ -85,13 +98,16 @@ func (a *API) listAlerts(ctx context.Context, in *alertsInput) (*alertsOutput, e
 		return nil, err
 	}
 	q := store.AlertQuery{
-		RuleID: in.Rule,
-		Entity: in.Entity,
-		Since:  in.Since,
-		Until:  in.Until,
-		Limit:  in.Limit,
-		Cursor: in.Cursor,
-		Sort:   in.Sort,
+		RuleID:     in.Rule,
+		Entity:     in.Entity,
+		ThreatType: in.ThreatType,
+		Source:     in.Source,
+		Country:    strings.ToUpper(in.Country),
+		Since:      in.Since,
+		Until:      in.Until,
+		Limit:      in.Limit,
+		Cursor:     in.Cursor,
+		Sort:       in.Sort,
 	}
 	for _, v := range in.Status {
 		for s := range strings.SplitSeq(v, ",") {
@@ -130,7 +146,7 @@ func (a *API) listAlerts(ctx context.Context, in *alertsInput) (*alertsOutput, e
 	return out, nil
 }
 
-func (a *API) getAlert(ctx context.Context, in *alertIDInput) (*alertOutput, error) {
+func (a *API) getAlert(ctx context.Context, in *alertIDInput) (*alertDetailOutput, error) {
 	k, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -139,7 +155,18 @@ func (a *API) getAlert(ctx context.Context, in *alertIDInput) (*alertOutput, err
 	if err != nil {
 		return nil, a.storeError(ctx, "alert "+in.ID, err)
 	}
-	return &alertOutput{Body: al}, nil
+	out := &alertDetailOutput{}
+	out.Body.Alert = al
+	// The alert page links the incident; a store without incidents has
+	// none to name.
+	if inc, ok := a.store.(store.Incidents); ok {
+		of, err := inc.IncidentOfAlerts(ctx, k.Workspace, []string{al.ID})
+		if err != nil {
+			return nil, a.storeError(ctx, "incident of alert "+in.ID, err)
+		}
+		out.Body.Incident = of[al.ID]
+	}
+	return out, nil
 }
 
 func (a *API) setAlertStatus(ctx context.Context, in *alertStatusInput) (*alertOutput, error) {

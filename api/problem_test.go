@@ -378,10 +378,10 @@ func TestUnknownQueryParameterNamed(t *testing.T) {
 		{"sevrity=high", "unknown parameter sevrity=high; did you mean severity?"},
 		{"Severity=high", "unknown parameter Severity=high; did you mean severity?"},
 		{"sev=high", "unknown parameter sev=high; did you mean severity?"},
-		{"colour=red", "unknown parameter colour=red; this route takes status, severity, rule, entity, since, until, sort, limit, cursor"},
-		{"flag", "unknown parameter flag; this route takes status, severity, rule, entity, since, until, sort, limit, cursor"},
+		{"colour=red", "unknown parameter colour=red; this route takes status, severity, rule, entity, since, until, threat_type, source, country, sort, limit, cursor"},
+		{"flag", "unknown parameter flag; this route takes status, severity, rule, entity, since, until, threat_type, source, country, sort, limit, cursor"},
 		{"sevrity=high&limt=5", "unknown parameters limt=5 (did you mean limit?), sevrity=high (did you mean severity?)"},
-		{"sevrity=high&zz=%3Cb%3E%26", "unknown parameters sevrity=high (did you mean severity?), zz=<b>&; this route takes status, severity, rule, entity, since, until, sort, limit, cursor"},
+		{"sevrity=high&zz=%3Cb%3E%26", "unknown parameters sevrity=high (did you mean severity?), zz=<b>&; this route takes status, severity, rule, entity, since, until, threat_type, source, country, sort, limit, cursor"},
 	} {
 		if p := get(http.MethodGet, "/api/v1/alerts?"+c.query, alerts); p.Detail != c.detail {
 			t.Errorf("?%s: detail %q, want %q", c.query, p.Detail, c.detail)

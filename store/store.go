@@ -175,8 +175,15 @@ type AlertQuery struct {
 	Entity      string    // an entity value, compared as its type compares (EntityIgnoresCase)
 	Since       time.Time // last_seen at or after
 	Until       time.Time // last_seen before
-	Limit       int       // default 100, at most 1000
-	Cursor      string
+	// ThreatType keeps alerts of this threat type (alert.ThreatType).
+	ThreatType string
+	// Source keeps alerts a signal of this source joined.
+	Source string
+	// Country keeps alerts whose origin is in this country (ISO 3166
+	// alpha-2, as alert.Origin writes it).
+	Country string
+	Limit   int // default 100, at most 1000
+	Cursor  string
 	// Sort is the order: AlertSortLastSeen (the default when empty) or
 	// AlertSortPriority. A cursor is valid only for the order it came
 	// from.

@@ -202,6 +202,18 @@ func alertFilter(workspace string, q store.AlertQuery) (string, []any, error) {
 		where = append(where, "id IN (SELECT alert_id FROM alert_entities WHERE workspace = ? AND folded = ? AND exact IN ('', ?))")
 		args = append(args, workspace, store.FoldCase(q.Entity), q.Entity)
 	}
+	if q.ThreatType != "" {
+		where = append(where, "threat_type = ?")
+		args = append(args, q.ThreatType)
+	}
+	if q.Country != "" {
+		where = append(where, "origin_country = ?")
+		args = append(args, strings.ToUpper(q.Country))
+	}
+	if q.Source != "" {
+		where = append(where, "id IN (SELECT alert_id FROM alert_sources WHERE workspace = ? AND source = ?)")
+		args = append(args, workspace, q.Source)
+	}
 	if !q.Since.IsZero() {
 		where = append(where, "last_seen >= ?")
 		args = append(args, nanos(q.Since))

@@ -286,6 +286,8 @@ type committer struct {
 	fullEvidence map[string]bool
 	// created holds the alerts this transaction started.
 	created map[string]bool
+	// alertSources are the sources whose signals joined alerts.
+	alertSources map[alertSource]bool
 }
 
 func (c *committer) stmt(s *sql.Stmt) *sql.Stmt {
@@ -448,6 +450,7 @@ func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 	if id, ok := evidenceID(s.Evidence); ok && len(a.Evidence) > had {
 		c.pins = append(c.pins, pin{ws: a.Workspace, event: id, alert: a.ID})
 	}
+	c.noteSource(a.Workspace, b.Source, a.ID)
 	c.open[k] = a
 	if _, ok := c.touched[a.ID]; !ok {
 		c.touched[a.ID] = a
@@ -509,6 +512,9 @@ func (c *committer) finish() error {
 		if err := appendChange(c.ctx, c.stmt(c.db.st.insertAlertChange).ExecContext, a, kind, c.now); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
+	}
+	if err := c.writeAlertSources(); err != nil {
+		return err
 	}
 	for _, p := range c.pins {
 		if _, err := c.stmt(c.db.st.insertEvidence).ExecContext(c.ctx, p.ws, p.event[:], p.alert); err != nil {

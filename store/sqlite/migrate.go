@@ -321,6 +321,9 @@ CREATE TABLE assets (
 	// 17: block decisions, their stream and the bouncers' cursors
 	// (decisions.go).
 	{sql: sqlMigrateDecisions},
+	// 18: the alert list's filters by source, threat type and origin
+	// country (alertsources.go).
+	{sql: sqlMigrateAlertFilters},
 }
 
 // migrate applies the migrations the database has not seen yet.
