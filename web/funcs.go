@@ -26,6 +26,7 @@ func funcs() template.FuncMap {
 		"pager":    pager,
 		"chart":    timeChart,
 		"worldMap": worldMap,
+		"verdict":  classificationLabel,
 	}
 }
 
