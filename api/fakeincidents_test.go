@@ -142,6 +142,7 @@ func (s *fakeStore) Incidents(_ context.Context, ws string, q store.IncidentQuer
 			q.Owner != "" && x.Owner != q.Owner ||
 			q.Tag != "" && !slices.Contains(x.Tags, q.Tag) ||
 			q.Entity != "" && !slices.ContainsFunc(x.Entities, func(e alert.Entity) bool { return strings.EqualFold(e.Value, q.Entity) }) ||
+			q.Text != "" && !fakeTextMatch(x, q.Text) ||
 			!q.Since.IsZero() && x.LastSeen.Before(q.Since) ||
 			!q.Until.IsZero() && !x.LastSeen.Before(q.Until) {
 			continue
@@ -483,4 +484,10 @@ func (s *fakeStore) IncidentChangesSignal() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.inc().signal
+}
+
+// fakeTextMatch is IncidentQuery.Text as the store reads it.
+func fakeTextMatch(x incident.Incident, text string) bool {
+	holds := func(s string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(text)) }
+	return x.ID == text || holds(x.Title) || slices.ContainsFunc(x.Entities, func(e alert.Entity) bool { return holds(e.Value) })
 }

@@ -39,6 +39,7 @@ type incidentsInput struct {
 	Owner       string    `query:"owner" doc:"Keep incidents assigned to this owner."`
 	Tag         string    `query:"tag" doc:"Keep incidents with this tag."`
 	Entity      string    `query:"entity" doc:"Keep incidents about this entity value (an ip, host, account…); compared as the alerts filter compares it."`
+	Q           string    `query:"q" maxLength:"200" doc:"Keep incidents whose title or an entity value holds this text (ASCII letters without regard to case), or whose id it is."`
 	Since       time.Time `query:"since" doc:"Keep incidents last seen at or after this time (RFC 3339)."`
 	Until       time.Time `query:"until" doc:"Keep incidents last seen before this time (RFC 3339)."`
 	Sort        string    `query:"sort" enum:"last_seen,priority" default:"last_seen" doc:"Order: last_seen (last seen first) or priority (highest first). A cursor pages on in the order it came from."`
@@ -84,6 +85,7 @@ type timelineOutput struct {
 	Body struct {
 		Entries []incident.TimelineEntry `json:"entries" doc:"Oldest first: alerts joining, evidence events, and every human or automated action."`
 		Next    string                   `json:"next,omitempty" doc:"Cursor of the next page; absent on the last."`
+		Total   int                      `json:"total" doc:"How many entries the timeline holds, on all pages."`
 	}
 }
 
@@ -345,6 +347,7 @@ func (a *API) listIncidents(ctx context.Context, in *incidentsInput) (*incidents
 		Owner:  in.Owner,
 		Tag:    in.Tag,
 		Entity: in.Entity,
+		Text:   strings.TrimSpace(in.Q),
 		Since:  in.Since,
 		Until:  in.Until,
 		Limit:  in.Limit,
@@ -618,6 +621,7 @@ func (a *API) incidentTimeline(ctx context.Context, in *timelineInput) (*timelin
 	for _, it := range items[start:end] {
 		out.Body.Entries = append(out.Body.Entries, it.entry)
 	}
+	out.Body.Total = len(items)
 	if end < len(items) {
 		out.Body.Next = timelineCursor(items[end-1])
 	}

@@ -23,6 +23,7 @@ type incidentPage struct {
 type timelinePage struct {
 	Entries []incident.TimelineEntry `json:"entries"`
 	Next    string                   `json:"next"`
+	Total   int                      `json:"total"`
 }
 
 // seedIncidents gives workspaces a and b one incident each, made by hand
@@ -175,6 +176,10 @@ func TestIncidentsList(t *testing.T) {
 		{"until=" + at(1), ids[:1]},
 		{"since=" + at(1) + "&until=" + at(2), ids[1:2]},
 		{"status=new,active&sort=priority", []string{ids[0], ids[1]}},
+		{"q=INCIDENT+b", ids[1:2]},
+		{"q=user2", ids[2:]},
+		{"q=" + ids[0], ids[:1]},
+		{"q=nothing+like+it", nil},
 	} {
 		got, total, _ := f.incidentIDs(c.query)
 		if strings.Join(got, ",") != strings.Join(c.want, ",") {
@@ -314,6 +319,9 @@ func TestIncidentTimeline(t *testing.T) {
 	if len(stored.Entries) != len(full.Entries)-2 || slices.ContainsFunc(stored.Entries, func(e incident.TimelineEntry) bool { return e.Kind == incident.TimelineEvidence }) {
 		t.Errorf("evidence=false: %+v", stored.Entries)
 	}
+	if full.Total != len(full.Entries) || stored.Total != len(stored.Entries) {
+		t.Errorf("totals %d and %d, want %d and %d", full.Total, stored.Total, len(full.Entries), len(stored.Entries))
+	}
 
 	// Pages of two walk the same entries, none twice, even when an entry
 	// is added meanwhile at the end.
@@ -323,6 +331,9 @@ func TestIncidentTimeline(t *testing.T) {
 		var p timelinePage
 		want(t, f.do(http.MethodGet, "/api/v1/incidents/"+ids[0]+"/timeline?limit=2&cursor="+cursor, "a-read", nil), http.StatusOK, &p)
 		walked = append(walked, p.Entries...)
+		if len(walked) == 2 && p.Total != len(full.Entries) {
+			t.Errorf("a page of two says total %d, want %d", p.Total, len(full.Entries))
+		}
 		if len(walked) == 2 {
 			if err := st.AppendTimeline(context.Background(), "a", ids[0], []incident.TimelineEntry{{Time: t0.Add(2 * time.Hour), Kind: incident.TimelineAutomation, Actor: "vigil:automation:x", Summary: "tagged"}}); err != nil {
 				t.Fatal(err)

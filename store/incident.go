@@ -22,6 +22,9 @@ type IncidentQuery struct {
 	Cursor      string
 	// Sort is IncidentSortLastSeen (the default) or IncidentSortPriority.
 	Sort string
+	// Text keeps incidents whose title or an entity value holds it
+	// (ASCII letters without regard to case), or whose id it is.
+	Text string
 }
 
 // Incident orders (IncidentQuery.Sort).

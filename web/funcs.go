@@ -27,6 +27,7 @@ func funcs() template.FuncMap {
 		"chart":    timeChart,
 		"worldMap": worldMap,
 		"entShort": shortEntities,
+		"verdict":  classificationLabel,
 	}
 }
 

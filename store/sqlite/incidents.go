@@ -71,6 +71,13 @@ func incidentFilter(workspace string, q store.IncidentQuery) (string, []any, err
 			OR (value = ? AND (type IN ('ip', 'host', 'account', 'database', 'application', 'cloud_resource', 'hash') OR ?))))`)
 		args = append(args, workspace, q.Entity, folded, store.EntityIgnoresCase(alert.EntityFile, q.Entity))
 	}
+	if q.Text != "" {
+		// LIKE folds ASCII letters only; enough for a board's text box.
+		like := "%" + likeEscaper.Replace(q.Text) + "%"
+		where = append(where, `(id = ? OR json_extract(doc, '$.title') LIKE ? ESCAPE '\'
+			OR id IN (SELECT incident_id FROM incident_entities WHERE workspace = ? AND value LIKE ? ESCAPE '\'))`)
+		args = append(args, q.Text, like, workspace, like)
+	}
 	if !q.Since.IsZero() {
 		where = append(where, "last_seen >= ?")
 		args = append(args, nanos(q.Since))
@@ -81,6 +88,9 @@ func incidentFilter(workspace string, q store.IncidentQuery) (string, []any, err
 	}
 	return strings.Join(where, " AND "), args, nil
 }
+
+// likeEscaper makes text a literal part of a LIKE pattern.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 // Cursor kinds of the two incident orders.
 const (

@@ -1,0 +1,331 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/incident"
+)
+
+// Sizes of the incident page's lists.
+const (
+	timelinePage    = 50
+	incidentAlerts  = 25
+	similarShown    = 5
+	searchPage      = 25
+	searchEntities  = 8
+	eventSummaryMax = 6
+)
+
+// stageMove is a move the workflow allows from the incident's stage, as
+// a control offers it.
+type stageMove struct {
+	To    incident.Stage
+	Label string
+	// Body is the PATCH body of a move that needs nothing more; a close
+	// has its own form.
+	Body string
+}
+
+// taskGroup is a stage's checklist.
+type taskGroup struct {
+	Stage   incident.Stage
+	Current bool
+	Tasks   []incident.Task
+	Done    int
+}
+
+// eventRow is an event the investigation search found, for the results
+// table.
+type eventRow struct {
+	ID      string
+	Time    string
+	Source  string
+	Summary []string
+}
+
+// investigation is the search over the incident's entities.
+type investigation struct {
+	// Query is what the box holds: the visitor's, or one made from the
+	// entities.
+	Query string
+	// Ran is set when the visitor searched (?q= present).
+	Ran      bool
+	Events   []eventRow
+	Scanned  int
+	From, To time.Time
+	Entities []string
+	Next     string
+	First    string
+	Error    string
+}
+
+type incidentData struct {
+	Incident incident.Incident
+	URL      *url.URL
+	Moves    []stageMove
+	// CloseTo is the close move's classifications the workflow accepts
+	// from the current stage (a true positive only once diagnosed); empty
+	// when closing is not a legal move.
+	CloseTo    []incident.Classification
+	TPHeld     bool
+	Severities []string
+	Stages     []incident.Stage
+	Tasks      []taskGroup
+
+	Timeline      []incident.TimelineEntry
+	TimelinePager Pager
+	Evidence      bool
+	EvidenceURL   string
+
+	Alerts      []alert.Alert
+	AlertsPager Pager
+
+	Similar     []incident.Similar
+	SimilarErr  string
+	Search      investigation
+	Locked      map[string]bool
+	AlertsTotal int
+}
+
+// incidentPage is the incident: its state and controls, checklist,
+// assessment, timeline, alerts, similar incidents and the investigation
+// search over its entities.
+func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, s Session) {
+	id := r.PathValue("id")
+	base := "/api/v1/incidents/" + url.PathEscape(id)
+	var inc incident.Incident
+	if err := h.get(r, base, nil, &inc); err != nil {
+		h.fail(w, r, s, err)
+		return
+	}
+	q := r.URL.Query()
+	d := incidentData{Incident: inc, URL: r.URL, Severities: severityNames(), Stages: incident.Stages[:],
+		Evidence: q.Get("evidence") == "1", Locked: map[string]bool{}}
+	for _, l := range inc.Assessment.Locked {
+		d.Locked[l] = true
+	}
+	if d.Evidence {
+		d.EvidenceURL = withQuery(r.URL, "evidence", "")
+	} else {
+		d.EvidenceURL = withQuery(r.URL, "evidence", "1")
+	}
+	d.Moves, d.CloseTo, d.TPHeld = moves(inc)
+	d.Tasks = taskGroups(inc)
+
+	var tl struct {
+		Entries []incident.TimelineEntry `json:"entries"`
+		Next    string                   `json:"next"`
+		Total   int                      `json:"total"`
+	}
+	tq := url.Values{"limit": {strconv.Itoa(timelinePage)}, "evidence": {strconv.FormatBool(d.Evidence)}}
+	if c := q.Get("tl_cursor"); c != "" {
+		tq.Set("cursor", c)
+	}
+	if err := h.get(r, base+"/timeline", tq, &tl); err != nil {
+		h.fail(w, r, s, err)
+		return
+	}
+	d.Timeline, d.TimelinePager = tl.Entries, keyedPager(r.URL, "tl_cursor", len(tl.Entries), tl.Total, tl.Next)
+
+	var al struct {
+		Alerts []alert.Alert `json:"alerts"`
+		Next   string        `json:"next"`
+		Total  int           `json:"total"`
+	}
+	aq := url.Values{"limit": {strconv.Itoa(incidentAlerts)}}
+	if c := q.Get("al_cursor"); c != "" {
+		aq.Set("cursor", c)
+	}
+	if err := h.get(r, base+"/alerts", aq, &al); err != nil {
+		h.fail(w, r, s, err)
+		return
+	}
+	d.Alerts, d.AlertsPager, d.AlertsTotal = al.Alerts, keyedPager(r.URL, "al_cursor", len(al.Alerts), al.Total, al.Next), al.Total
+
+	var sim struct {
+		Similar []incident.Similar `json:"similar"`
+	}
+	if err := h.get(r, base+"/similar", url.Values{"limit": {strconv.Itoa(similarShown)}}, &sim); err != nil {
+		// Similar incidents are a hint: the page stands without them.
+		d.SimilarErr = errorText(err)
+	}
+	d.Similar = sim.Similar
+
+	d.Search = h.investigate(r, base, inc)
+	h.render(w, r, http.StatusOK, "incident", Page{Title: inc.Title, Nav: "incidents", Session: s, Data: d, Live: true})
+}
+
+// moves lists the moves the incident package allows from inc's stage,
+// and which classifications a close may give (CheckClose decides, so the
+// page never offers what the API would refuse). tpHeld reports that a
+// true positive cannot be closed yet from here.
+func moves(inc incident.Incident) (out []stageMove, closeTo []incident.Classification, tpHeld bool) {
+	if inc.MergedInto != "" {
+		return nil, nil, false // a merged incident is worked on in the one it went into
+	}
+	for _, to := range inc.Stage.Next() {
+		if to == incident.StageClose {
+			for _, c := range incident.Classifications {
+				if incident.CheckClose(inc.Stage, c, "reason") == nil {
+					closeTo = append(closeTo, c)
+				} else if c.TruePositive() {
+					tpHeld = true
+				}
+			}
+			continue
+		}
+		if incident.CheckStage(inc.Stage, to) != nil {
+			continue
+		}
+		label := "Move to " + titleCase(string(to))
+		if inc.Stage == incident.StageClose {
+			label = "Reopen into " + titleCase(string(to))
+		}
+		body, _ := json.Marshal(map[string]string{"stage": string(to)})
+		out = append(out, stageMove{To: to, Label: label, Body: string(body)})
+	}
+	return out, closeTo, tpHeld
+}
+
+// taskGroups groups the checklist by stage, in stage order.
+func taskGroups(inc incident.Incident) []taskGroup {
+	var out []taskGroup
+	for _, st := range incident.Stages {
+		g := taskGroup{Stage: st, Current: st == inc.Stage}
+		for _, t := range inc.Tasks {
+			if t.Stage == st {
+				g.Tasks = append(g.Tasks, t)
+				if t.Done {
+					g.Done++
+				}
+			}
+		}
+		if len(g.Tasks) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// entityQuery is the investigation box's first query: any of the
+// incident's main entities, as free text (the API searches the events of
+// all its entities; the query is the responder's to narrow).
+func entityQuery(inc incident.Incident) string {
+	var terms []string
+	for _, e := range inc.Entities {
+		if len(terms) == searchEntities {
+			break
+		}
+		if e.Value == "" || strings.ContainsAny(e.Value, `"\`) {
+			continue
+		}
+		t := strconv.Quote(e.Value)
+		if !slices.Contains(terms, t) {
+			terms = append(terms, t)
+		}
+	}
+	return strings.Join(terms, " OR ")
+}
+
+// investigate runs the search when the visitor asked for it (?q=).
+func (h *Handler) investigate(r *http.Request, base string, inc incident.Incident) investigation {
+	q := r.URL.Query()
+	inv := investigation{Query: entityQuery(inc)}
+	if _, ok := q["q"]; !ok {
+		return inv
+	}
+	inv.Ran, inv.Query = true, q.Get("q")
+	var res struct {
+		Events   []map[string]any `json:"events"`
+		Next     string           `json:"next"`
+		Scanned  int              `json:"scanned"`
+		From     time.Time        `json:"from"`
+		To       time.Time        `json:"to"`
+		Entities []string         `json:"entities"`
+	}
+	sq := url.Values{"q": {inv.Query}, "limit": {strconv.Itoa(searchPage)}}
+	if c := q.Get("ev_cursor"); c != "" {
+		sq.Set("cursor", c)
+	}
+	if err := h.get(r, base+"/events", sq, &res); err != nil {
+		inv.Error = errorText(err)
+		return inv
+	}
+	inv.Scanned, inv.From, inv.To, inv.Entities = res.Scanned, res.From, res.To, res.Entities
+	for _, ev := range res.Events {
+		inv.Events = append(inv.Events, eventRowOf(ev))
+	}
+	if res.Next != "" {
+		inv.Next = withQuery(r.URL, "ev_cursor", res.Next) + "#investigate"
+	}
+	if q.Get("ev_cursor") != "" {
+		inv.First = withQuery(r.URL, "ev_cursor", "") + "#investigate"
+	}
+	return inv
+}
+
+// eventRowOf picks an event's time, source and first common fields.
+func eventRowOf(ev map[string]any) eventRow {
+	str := func(k string) string {
+		if v, ok := ev[k].(string); ok {
+			return v
+		}
+		return ""
+	}
+	row := eventRow{ID: str("id"), Time: str("@timestamp"), Source: str("source")}
+	if f := str("format"); f != "" {
+		row.Source += " (" + f + ")"
+	}
+	if t, err := time.Parse(time.RFC3339Nano, row.Time); err == nil {
+		row.Time = timestamp(t)
+	}
+	var keys []string
+	for k, v := range ev {
+		switch k {
+		case "id", "workspace", "source", "format", "logsource", "@timestamp", "received", "fields":
+			continue
+		}
+		if _, ok := v.(string); ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if len(row.Summary) == eventSummaryMax {
+			break
+		}
+		row.Summary = append(row.Summary, k+"="+str(k))
+	}
+	return row
+}
+
+// keyedPager is pager for a list whose cursor has its own query key, as
+// a page with several lists needs.
+func keyedPager(u *url.URL, key string, shown, total int, next string) Pager {
+	p := Pager{Shown: shown, Total: total}
+	if next != "" {
+		p.Next = withQuery(u, key, next)
+	}
+	if u.Query().Get(key) != "" {
+		p.First = withQuery(u, key, "")
+	}
+	return p
+}
+
+// errorText is what a page says of a part it could not read.
+func errorText(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return fmt.Sprintf("%s (%d)", ae.Detail, ae.Status)
+	}
+	return "could not be read"
+}

@@ -1,0 +1,63 @@
+package web
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/incident"
+)
+
+// TestMoves: the page offers, from every stage, the moves the incident
+// package allows and no other, and the classifications CheckClose
+// accepts; a merged incident offers none.
+func TestMoves(t *testing.T) {
+	for _, from := range incident.Stages {
+		ms, closeTo, tpHeld := moves(incident.Incident{Stage: from})
+		for _, to := range incident.Stages {
+			offered := slices.ContainsFunc(ms, func(m stageMove) bool { return m.To == to })
+			if to == incident.StageClose {
+				offered = len(closeTo) > 0
+			}
+			if legal := incident.CheckStage(from, to) == nil; offered != legal {
+				t.Errorf("%s → %s offered %v, legal %v", from, to, offered, legal)
+			}
+		}
+		for _, m := range ms {
+			if !strings.Contains(m.Body, `"stage":"`+string(m.To)+`"`) {
+				t.Errorf("%s → %s sends %s", from, m.To, m.Body)
+			}
+		}
+		held := false
+		for _, c := range incident.Classifications {
+			ok := incident.CheckStage(from, incident.StageClose) == nil && incident.CheckClose(from, c, "r") == nil
+			if slices.Contains(closeTo, c) != ok {
+				t.Errorf("closing from %s as %s offered %v, accepted %v", from, c, !ok, ok)
+			}
+			held = held || (!ok && c.TruePositive() && incident.CheckStage(from, incident.StageClose) == nil)
+		}
+		if tpHeld != held {
+			t.Errorf("from %s the page says a true positive waits: %v, want %v", from, tpHeld, held)
+		}
+	}
+	if ms, c, _ := moves(incident.Incident{Stage: incident.StageAssess, MergedInto: "x"}); len(ms)+len(c) != 0 {
+		t.Errorf("a merged incident offers %v and %v", ms, c)
+	}
+}
+
+// TestEntityQuery: the investigation box starts with the incident's
+// entities, quoted, once each, at most searchEntities of them.
+func TestEntityQuery(t *testing.T) {
+	inc := incident.Incident{Entities: []alert.Entity{{Type: "ip", Value: "203.0.113.7"}, {Type: "host", Value: "web 1"},
+		{Type: "account", Value: "203.0.113.7"}, {Type: "url", Value: `/a"b`}}}
+	if got, want := entityQuery(inc), `"203.0.113.7" OR "web 1"`; got != want {
+		t.Errorf("query %s, want %s", got, want)
+	}
+	for i := range 20 {
+		inc.Entities = append(inc.Entities, alert.Entity{Type: "host", Value: "h" + strings.Repeat("x", i)})
+	}
+	if n := strings.Count(entityQuery(inc), " OR ") + 1; n != searchEntities {
+		t.Errorf("%d terms, want %d", n, searchEntities)
+	}
+}
