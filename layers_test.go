@@ -33,12 +33,13 @@ var mayImport = map[string][]string{
 	"alertstream":  {"alert", "store"},
 	"analysis":     {"event", "alert", "tenant", "rule", "detect", "decode", "bus", "store", "enrich", "intel", "suppress"},
 	"enrich":       {"event", "intel", "enrich"},
-	"api":          {"event", "alert", "tenant", "intel", "decode", "store", "suppress", "incident", "query", "respond"},
+	"api":          {"event", "alert", "tenant", "intel", "decode", "store", "suppress", "incident", "query", "respond", "country"},
 	"suppress":     {"event", "alert"},
 	"intel/feed":   {"intel", "store"},
 	"content":      {},
+	"country":      {},
 	"intel":        {"intel"},
-	"web":          {"event", "alert", "tenant", "incident", "web"},
+	"web":          {"event", "alert", "tenant", "incident", "web", "country"},
 }
 
 // TestDependenciesPointInward reads every package's imports (tests
