@@ -112,6 +112,9 @@ func worldMap(o MapOptions) template.HTML {
 	by := map[string]*mapCountry{}
 	var order []string
 	for _, p := range o.Points {
+		if p.Count <= 0 && !o.Small {
+			continue // nothing to shade
+		}
 		code := strings.ToUpper(p.Country)
 		iso, ok := country.ByAlpha2(code)
 		if !ok {
@@ -198,22 +201,35 @@ func worldMap(o MapOptions) template.HTML {
 	return template.HTML(b.String())
 }
 
-// writePoints draws the circles: the located points (every point in the
-// Small variant, unlocated ones in the middle of their country), largest
-// first so that small ones stay on top and can be pointed at.
+// writePoints draws the circles, largest first so that small ones stay on
+// top and can be pointed at: the located points, and a country's own
+// point in the middle of the country when none of its points is located
+// (a country-level GeoIP database locates none, and a small country is
+// easier to see and hit as a circle). A circle that repeats its country's
+// link is left out of the keyboard's way: the country has it.
 func writePoints(b *strings.Builder, m *worldmap.Map, o MapOptions) {
 	type circle struct {
-		x, y float64
-		p    MapPoint
+		x, y   float64
+		p      MapPoint
+		repeat bool
+	}
+	located := map[string]bool{}
+	for _, p := range o.Points {
+		if p.HasLocation {
+			located[strings.ToUpper(p.Country)] = true
+		}
 	}
 	var cs []circle
 	var peak int64
 	for _, p := range o.Points {
+		if p.Count <= 0 && !o.Small {
+			continue
+		}
 		var x, y float64
 		switch {
 		case p.HasLocation:
 			x, y = m.Project(p.Lon, p.Lat)
-		case o.Small:
+		case o.Small || !located[strings.ToUpper(p.Country)]:
 			iso, ok := country.ByAlpha2(p.Country)
 			if !ok {
 				continue
@@ -226,7 +242,7 @@ func writePoints(b *strings.Builder, m *worldmap.Map, o MapOptions) {
 		default:
 			continue
 		}
-		cs = append(cs, circle{x, y, p})
+		cs = append(cs, circle{x, y, p, !p.HasLocation})
 		peak = max(peak, p.Count)
 	}
 	if len(cs) == 0 {
@@ -245,9 +261,12 @@ func writePoints(b *strings.Builder, m *worldmap.Map, o MapOptions) {
 		tip := template.HTMLEscapeString(tooltip(c.p.Label, place, c.p.Count, c.p.Severity))
 		dot := fmt.Sprintf(`<circle class="pt %s" cx="%.1f" cy="%.1f" r="%.1f"><title>%s</title></circle>`,
 			"fill-"+strings.TrimPrefix(sevClass(c.p.Severity), "sev-"), c.x, c.y, r, tip)
-		if c.p.Link != "" {
+		switch {
+		case c.p.Link != "" && c.repeat:
+			fmt.Fprintf(b, `<a href="%s" tabindex="-1" aria-hidden="true">%s</a>`, template.HTMLEscapeString(c.p.Link), dot)
+		case c.p.Link != "":
 			fmt.Fprintf(b, `<a href="%s" aria-label="%s">%s</a>`, template.HTMLEscapeString(c.p.Link), tip, dot)
-		} else {
+		default:
 			b.WriteString(dot)
 		}
 	}
@@ -269,12 +288,10 @@ func writeMapLegend(b *strings.Builder, o MapOptions, peak int64, shaded bool) {
 	}
 	seen := map[string]bool{}
 	for _, p := range o.Points {
-		if p.HasLocation {
-			seen[strings.ToLower(p.Severity)] = true
-		}
+		seen[strings.ToLower(p.Severity)] = true
 	}
-	if len(seen) > 0 {
-		b.WriteString(`<span>Located origins, sized by alerts, coloured by worst severity:`)
+	if len(o.Points) > 0 {
+		b.WriteString(`<span>Circles: origins sized by alerts, coloured by worst severity:`)
 		for s := alert.Critical; s >= alert.Informational; s-- {
 			if seen[s.String()] {
 				fmt.Fprintf(b, ` <i class="swatch round fill-%s"></i>%s`, strings.TrimPrefix(sevClass(s.String()), "sev-"), s.String())

@@ -93,12 +93,15 @@ type (
 
 // threatsView is the pane's template data.
 type threatsView struct {
-	Range               paneRange
-	Presets             []rangePreset
-	Chart               TimeChart
-	Types               []typeRow
-	Alerts              int64
-	Events              int64
+	Range   paneRange
+	Presets []rangePreset
+	Chart   TimeChart
+	Types   []typeRow
+	Alerts  int64
+	Events  int64
+	// Severities are those the types' bars show, worst first, for
+	// their legend.
+	Severities          []sevPart
 	Countries, Networks originTable
 	Unknown             int64
 	Map                 MapOptions
@@ -123,6 +126,9 @@ type sevPart struct {
 	Pct      float64
 }
 
+// Class is the CSS class that colours the severity (fill-high…).
+func (p sevPart) Class() string { return "fill-" + strings.TrimPrefix(sevClass(p.Severity), "sev-") }
+
 // SeverityBar draws the type's alerts by severity as one stacked bar
 // (SVG: the page's CSP allows no inline style for widths).
 func (t typeRow) SeverityBar() template.HTML {
@@ -136,7 +142,7 @@ func (t typeRow) SeverityBar() template.HTML {
 	x := 0.0
 	for _, p := range t.Severities {
 		fmt.Fprintf(&b, `<rect class="%s" x="%.2f" width="%.2f" height="10"><title>%s: %s</title></rect>`,
-			"fill-"+strings.TrimPrefix(sevClass(p.Severity), "sev-"), x, p.Pct, p.Severity, num(p.Alerts))
+			p.Class(), x, p.Pct, p.Severity, num(p.Alerts))
 		x += p.Pct
 	}
 	b.WriteString(`</svg>`)
@@ -214,6 +220,17 @@ func (h *Handler) threats(w http.ResponseWriter, r *http.Request, s Session) {
 	for _, t := range types.Types {
 		v.Alerts += t.Alerts
 		v.Events += t.Events
+	}
+	bySev := map[string]int64{}
+	for _, t := range types.Types {
+		for sev, n := range t.BySeverity {
+			bySev[sev] += n
+		}
+	}
+	for sev := alert.Critical; sev >= alert.Informational; sev-- {
+		if n := bySev[sev.String()]; n > 0 {
+			v.Severities = append(v.Severities, sevPart{Severity: sev.String(), Alerts: n})
+		}
 	}
 	for _, t := range types.Types {
 		row := typeRow{ThreatType: t.ThreatType, Alerts: t.Alerts, Events: t.Events, Share: pct(t.Alerts, v.Alerts)}
@@ -458,7 +475,7 @@ func (h *Handler) paneRange(r *http.Request) (paneRange, error) {
 		if err != nil {
 			return pr, err
 		}
-		return pr, &rangeError{"There is no range " + strconv.Quote(key) + "; showing the default."}
+		return pr, &rangeError{"There is no range " + strconv.Quote(key) + ". Showing the default."}
 	}
 	if qs.Get("from") != "" || qs.Get("to") != "" {
 		from, err1 := parseInputTime(qs.Get("from"))
@@ -507,7 +524,10 @@ func (h *Handler) defaultRange(r *http.Request, now time.Time) (paneRange, error
 	if err != nil || !recent.IsZero() {
 		return pr, err
 	}
-	day, err := h.newestBucket(r, now.Add(-maxPaneRange), now, "1d")
+	// Buckets from midnight and on the hour, so that the range ends on a
+	// whole hour; the year back starts at a midnight within the API's
+	// widest range.
+	day, err := h.newestBucket(r, now.Add(-maxPaneRange+24*time.Hour).Truncate(24*time.Hour), now, "1d")
 	if err != nil || day.IsZero() {
 		return pr, err
 	}
