@@ -153,6 +153,7 @@ func worldMap(o MapOptions) template.HTML {
 		peak = max(peak, c.count)
 	}
 	var b strings.Builder
+	b.Grow(len(m.Outline) + m.PathBytes + 16<<10)
 	cls := "worldmap"
 	if o.Small {
 		cls += " small"

@@ -53,6 +53,9 @@ type Map struct {
 	// the sea.
 	Outline   string
 	Countries []Country
+	// PathBytes is the length of all countries' paths, for sizing the
+	// buffer a map is written to.
+	PathBytes int
 	byID      map[string]int
 	scale     float64
 }
@@ -114,6 +117,7 @@ func build(topo []byte, object string) (*Map, error) {
 			}
 		}
 		c.Path = b.String()
+		m.PathBytes += len(c.Path)
 		if c.ID != "" {
 			m.byID[c.ID] = len(m.Countries)
 		}
