@@ -32,7 +32,7 @@ var mayImport = map[string][]string{
 	"sourcehealth": {"event", "alert", "tenant", "store"},
 	"alertstream":  {"alert", "store"},
 	"analysis":     {"event", "alert", "tenant", "rule", "detect", "decode", "bus", "store", "enrich", "intel", "suppress"},
-	"enrich":       {"event", "intel", "enrich"},
+	"enrich":       {"event", "intel", "enrich", "country"},
 	"api":          {"event", "alert", "tenant", "intel", "decode", "store", "suppress", "incident", "query", "respond", "country"},
 	"suppress":     {"event", "alert"},
 	"intel/feed":   {"intel", "store"},

@@ -1,6 +1,9 @@
 package country
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestTable(t *testing.T) {
 	all := All()
@@ -31,5 +34,32 @@ func TestTable(t *testing.T) {
 	}
 	if _, ok := ByAlpha2("ZZ"); ok {
 		t.Error("ZZ found")
+	}
+}
+
+func TestCentres(t *testing.T) {
+	n := 0
+	for _, c := range All() {
+		lat, lon, ok := Centre(c.Alpha2)
+		if !ok {
+			continue
+		}
+		n++
+		if math.Abs(lat) > 90 || math.Abs(lon) > 180 {
+			t.Errorf("%s: centre %v, %v", c.Alpha2, lat, lon)
+		}
+	}
+	if n < 150 {
+		t.Errorf("%d countries with a centre", n)
+	}
+	for a2 := range centres {
+		if _, ok := ByAlpha2(a2); !ok {
+			t.Errorf("centre of %s, which is not in the ISO table", a2)
+		}
+	}
+	// Singapore is too small for the map's outlines; its centre is what
+	// places it.
+	if lat, lon, ok := Centre("sg"); !ok || math.Abs(lat-1.4) > 1 || math.Abs(lon-103.8) > 1 {
+		t.Errorf("Singapore: %v, %v, %v", lat, lon, ok)
 	}
 }

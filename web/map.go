@@ -122,7 +122,7 @@ func worldMap(o MapOptions) template.HTML {
 		}
 		shape, ok := m.Country(iso.Numeric)
 		if !ok {
-			continue // too small for the 1:110m map (Singapore, Malta…)
+			continue // too small for the 1:110m map (Singapore, Malta…): a circle only
 		}
 		c := by[code]
 		if c == nil {
@@ -235,11 +235,20 @@ func writePoints(b *strings.Builder, m *worldmap.Map, o MapOptions) {
 			if !ok {
 				continue
 			}
-			s, ok := m.Country(iso.Numeric)
+			if s, ok := m.Country(iso.Numeric); ok {
+				x, y = s.X, s.Y
+				break
+			}
+			// Too small for the map's outlines (Singapore, Malta): the
+			// circle at its centre is all the map has of it, link and all.
+			lat, lon, ok := country.Centre(iso.Alpha2)
 			if !ok {
 				continue
 			}
-			x, y = s.X, s.Y
+			x, y = m.Project(lon, lat)
+			cs = append(cs, circle{x, y, p, false})
+			peak = max(peak, p.Count)
+			continue
 		default:
 			continue
 		}

@@ -41,9 +41,9 @@ func TestWorldMapShadesCountriesAndDrawsOrigins(t *testing.T) {
 		{Country: "fr", Count: 1, Severity: "low", Link: "/alerts?country=FR"},
 		{Country: "JP", Count: 5, Severity: "medium", Label: "Japan <script>", Link: "/alerts?country=JP"},
 		{Country: "JP", Lat: 35.7, Lon: 139.7, HasLocation: true, Count: 5, Severity: "critical", Label: "Tokyo"},
-		{Country: "ZZ", Count: 7},                   // no such country: left out
-		{Country: "SG", Count: 3},                   // too small for the map: left out
-		{Country: "US", Count: 0, Severity: "info"}, // shaded by nothing
+		{Country: "ZZ", Count: 7},                             // no such country: left out
+		{Country: "SG", Count: 3, Link: "/alerts?country=SG"}, // too small for the map: a circle
+		{Country: "US", Count: 0, Severity: "info"},           // shaded by nothing
 	}}))
 	if strings.Contains(out, "<script>") {
 		t.Fatal("a label is not escaped")
@@ -66,9 +66,14 @@ func TestWorldMapShadesCountriesAndDrawsOrigins(t *testing.T) {
 		t.Error("Japan is not shaded with its own label")
 	}
 	// Circles: Tokyo (located), and Germany and France in their middle
-	// (none of their points is located); not Japan's country point.
-	if n := strings.Count(out, "<circle"); n != 3 {
-		t.Errorf("%d circles, want Tokyo, Germany and France", n)
+	// (none of their points is located), Singapore (no shape) at its
+	// centre; not Japan's country point.
+	if n := strings.Count(out, "<circle"); n != 4 {
+		t.Errorf("%d circles, want Tokyo, Germany, France and Singapore", n)
+	}
+	// Singapore's circle is its only link: in the tab order.
+	if !strings.Contains(out, `<a href="/alerts?country=SG" aria-label="Singapore: 3 alerts"><circle`) {
+		t.Error("Singapore has no focusable circle")
 	}
 	if c := tagWithTitle(out, "circle", "Tokyo"); !strings.Contains(c, "fill-critical") {
 		t.Errorf("Tokyo's circle is not coloured critical: %q", c)
@@ -84,8 +89,8 @@ func TestWorldMapShadesCountriesAndDrawsOrigins(t *testing.T) {
 	if !strings.Contains(out, `<a href="/alerts?country=DE&amp;since=x" tabindex="-1" aria-hidden="true"><circle`) {
 		t.Error("Germany's circle is in the tab order besides its shape")
 	}
-	if strings.Contains(out, "Singapore") || strings.Contains(out, "ZZ") {
-		t.Error("a country without a shape is drawn")
+	if strings.Contains(out, "ZZ") {
+		t.Error("a country that does not exist is drawn")
 	}
 	if !strings.Contains(out, "Natural Earth") {
 		t.Error("no credit for the outlines")
