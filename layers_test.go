@@ -32,13 +32,14 @@ var mayImport = map[string][]string{
 	"sourcehealth": {"event", "alert", "tenant", "store"},
 	"alertstream":  {"alert", "store"},
 	"analysis":     {"event", "alert", "tenant", "rule", "detect", "decode", "bus", "store", "enrich", "intel", "suppress"},
-	"enrich":       {"event", "intel", "enrich"},
-	"api":          {"event", "alert", "tenant", "intel", "decode", "store", "suppress", "incident", "query", "respond"},
+	"enrich":       {"event", "intel", "enrich", "country"},
+	"api":          {"event", "alert", "tenant", "intel", "decode", "store", "suppress", "incident", "query", "respond", "country"},
 	"suppress":     {"event", "alert"},
 	"intel/feed":   {"intel", "store"},
 	"content":      {},
+	"country":      {},
 	"intel":        {"intel"},
-	"web":          {"event", "alert", "tenant", "incident", "web"},
+	"web":          {"event", "alert", "tenant", "incident", "web", "country"},
 }
 
 // TestDependenciesPointInward reads every package's imports (tests

@@ -11,6 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/country"
 	"github.com/vigil-sec/vigil/store"
 )
 
@@ -320,8 +321,8 @@ func countryTotals(rows []store.ThreatOrigin, unknown *paneCount) []countryTotal
 		}
 		c := by[r.Country]
 		if c == nil {
-			iso := countries[strings.ToUpper(r.Country)]
-			c = &countryTotal{Country: r.Country, Numeric: iso.numeric, CountryName: iso.name}
+			iso, _ := country.ByAlpha2(r.Country)
+			c = &countryTotal{Country: r.Country, Numeric: iso.Numeric, CountryName: iso.Name}
 			by[r.Country] = c
 		}
 		c.add(r)

@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-sec/vigil/country"
 	"github.com/vigil-sec/vigil/enrich"
 	"github.com/vigil-sec/vigil/event"
 )
@@ -163,11 +164,16 @@ func (e *Enricher) place(ev *event.Event) (sighting, bool) {
 		s.lat, s.lon = lat, lon
 		return s.owned(), true
 	}
-	c, ok := centroids[strings.ToUpper(s.country)]
+	// A country's centre stands for the whole country when the GeoIP
+	// databases give no coordinates (the embedded one is country-level):
+	// sign-ins in two cities of one country are 0 km apart, and across
+	// large neighbouring countries the distance is only roughly right —
+	// the rule's thresholds leave room for that.
+	lat, lon, ok := country.Centre(s.country)
 	if !ok {
 		return s, false
 	}
-	s.lat, s.lon = c.lat, c.lon
+	s.lat, s.lon = lat, lon
 	return s.owned(), true
 }
 

@@ -1,24 +1,58 @@
-package api
+// Package country is ISO 3166-1: each country's alpha-2 code, which GeoIP
+// databases and alerts carry, its numeric code, which the world map's
+// shapes are keyed by, and its short English name. The API and the
+// dashboard both translate between them, so the table lives here, apart
+// from either.
+package country
 
 import "strings"
 
-// country is an ISO 3166-1 country: its numeric code (the id of the
-// world-atlas map's features, three digits as a string) and short English
-// name.
-type country struct{ numeric, name string }
+// Country is one ISO 3166-1 entry.
+type Country struct {
+	// Alpha2 is the two-letter code, upper case ("DE").
+	Alpha2 string
+	// Numeric is the three-digit code as a string, with its leading
+	// zeros ("076"): the id of the country's shape on the world map.
+	Numeric string
+	// Name is the short English name.
+	Name string
+}
 
-// countries maps ISO 3166-1 alpha-2 codes to their numeric code and name,
-// parsed from isoCountries. GeoIP databases give alpha-2; the map needs
-// numeric.
-var countries = func() map[string]country {
-	m := make(map[string]country, 250)
+var (
+	byAlpha2  = map[string]Country{}
+	byNumeric = map[string]Country{}
+)
+
+func init() {
 	for _, line := range strings.Split(strings.TrimSpace(isoCountries), "\n") {
 		a2, rest, _ := strings.Cut(line, " ")
 		num, name, _ := strings.Cut(rest, " ")
-		m[a2] = country{numeric: num, name: name}
+		c := Country{Alpha2: a2, Numeric: num, Name: name}
+		byAlpha2[a2] = c
+		byNumeric[num] = c
 	}
-	return m
-}()
+}
+
+// ByAlpha2 finds a country by its two-letter code, in either case.
+func ByAlpha2(code string) (Country, bool) {
+	c, ok := byAlpha2[strings.ToUpper(code)]
+	return c, ok
+}
+
+// ByNumeric finds a country by its three-digit code ("076").
+func ByNumeric(code string) (Country, bool) {
+	c, ok := byNumeric[code]
+	return c, ok
+}
+
+// All lists every country, in no particular order.
+func All() []Country {
+	out := make([]Country, 0, len(byAlpha2))
+	for _, c := range byAlpha2 {
+		out = append(out, c)
+	}
+	return out
+}
 
 // isoCountries is ISO 3166-1: alpha-2, numeric, short name; one a line.
 const isoCountries = `

@@ -1,35 +1,39 @@
-package travel
+package country
 
 import (
 	"strconv"
 	"strings"
 )
 
-// centroid is a country's approximate geographic centre, used when the
-// GeoIP databases give a country but no coordinates (the embedded database
-// is country-level). A centre stands for the whole country: sign-ins in
-// two cities of one country are 0 km apart, and across large neighbouring
-// countries the distance is only roughly right — the rule's thresholds
-// leave room for that.
-type centroid struct{ lat, lon float64 }
+// centre is a country's approximate geographic centre.
+type centre struct{ lat, lon float64 }
 
-// centroids maps ISO 3166-1 alpha-2 codes to their centre.
-var centroids = func() map[string]centroid {
-	m := make(map[string]centroid, 200)
+// centres maps alpha-2 codes to their centre.
+var centres = func() map[string]centre {
+	m := make(map[string]centre, 220)
 	for _, line := range strings.Split(strings.TrimSpace(countryCentres), "\n") {
 		f := strings.Fields(line)
 		if len(f) != 3 {
-			panic("travel: bad centroid line " + line)
+			panic("country: bad centre line " + line)
 		}
 		lat, err1 := strconv.ParseFloat(f[1], 64)
 		lon, err2 := strconv.ParseFloat(f[2], 64)
 		if err1 != nil || err2 != nil {
-			panic("travel: bad centroid line " + line)
+			panic("country: bad centre line " + line)
 		}
-		m[f[0]] = centroid{lat, lon}
+		m[f[0]] = centre{lat, lon}
 	}
 	return m
 }()
+
+// Centre is the approximate geographic centre of a country's territory
+// (latitude, longitude in degrees), for placing a country that GeoIP gives
+// without coordinates: the distance between two sign-ins, a country's
+// marker on a map. ok is false for a country without one in the table.
+func Centre(alpha2 string) (lat, lon float64, ok bool) {
+	c, ok := centres[strings.ToUpper(alpha2)]
+	return c.lat, c.lon, ok
+}
 
 // countryCentres: alpha-2, latitude, longitude (degrees, approximate
 // centre of the country's territory).
