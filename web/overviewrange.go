@@ -80,3 +80,17 @@ func (r overviewRange) query() url.Values {
 	return url.Values{"from": {r.From.Format(time.RFC3339)}, "to": {r.To.Format(time.RFC3339)},
 		"bucket": {r.Bucket.String()}}
 }
+
+// Text says the range for people: hours when it is a day or less, days
+// beyond.
+func (r overviewRange) Text() string {
+	layout := "Jan 2 15:04"
+	if r.Bucket >= 24*time.Hour {
+		layout = "Jan 2, 2006"
+		return r.From.UTC().Format(layout) + " – " + r.To.UTC().Add(-time.Nanosecond).Format(layout) + " (UTC)"
+	}
+	if r.From.Year() != r.To.Year() || r.To.Sub(r.From) > 24*time.Hour {
+		layout = "Jan 2, 2006 15:04"
+	}
+	return r.From.UTC().Format(layout) + " – " + r.To.UTC().Format(layout) + " UTC"
+}
