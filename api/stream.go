@@ -35,7 +35,12 @@ const (
 	// Last-Event-ID and is authenticated again, so that a revoked key or
 	// an ended session does not go on listening.
 	streamLife = 10 * time.Minute
+	// streamPage is how many changes of a log a stream reads at once.
+	streamPage = 1000
 )
+
+// errClientGone ends a stream whose client stopped reading.
+var errClientGone = errors.New("the client is gone")
 
 // alertFeed is the alert stream as a live stream reads it.
 type alertFeed interface {
@@ -232,15 +237,25 @@ func (s *liveStream) run(hctx huma.Context) {
 		if s.incidents != nil {
 			iSig = s.incidents.IncidentChangesSignal()
 		}
-		sent, err := s.catchUp(ctx)
+		sent, more, err := s.catchUp(ctx)
 		if err != nil {
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !errors.Is(err, errClientGone) {
 				a.log.WarnContext(ctx, "api: live stream", "workspace", s.ws, "err", err)
 			}
 			return
 		}
 		if sent {
 			beat.Reset(a.streamBeat)
+		}
+		if more { // a full page: read on before waiting
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.streamsDone:
+				return
+			default:
+				continue
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -260,16 +275,17 @@ func (s *liveStream) run(hctx huma.Context) {
 	}
 }
 
-// catchUp sends the workspace's changes after the stream's position; it
-// reports whether it sent any. Changes of one alert or incident in one
-// read are sent once, as they stand after the last.
-func (s *liveStream) catchUp(ctx context.Context) (bool, error) {
+// catchUp sends the workspace's changes after the stream's position, a
+// page of each log; it reports whether it sent any and whether a log had
+// more than a page. Changes of one alert or incident in one read are sent
+// once, as they stand after the last.
+func (s *liveStream) catchUp(ctx context.Context) (sent, more bool, err error) {
 	from := s.pos
 	var evs []streamEvent
 	if s.alerts != nil {
-		cs, err := s.alerts.AlertChanges(ctx, s.pos.alerts, 1000)
+		cs, err := s.alerts.AlertChanges(ctx, s.pos.alerts, streamPage)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		last := map[string]store.AlertChange{}
 		for _, c := range cs {
@@ -283,7 +299,7 @@ func (s *liveStream) catchUp(ctx context.Context) (bool, error) {
 				continue // purged since
 			}
 			if err != nil {
-				return false, err
+				return false, false, err
 			}
 			evs = append(evs, streamEvent{name: "alert", alertSeq: c.Seq, data: AlertEvent{ID: al.ID, Title: al.Rule.Title,
 				Severity: al.Severity.String(), Status: string(al.Status), Change: string(c.Kind)}})
@@ -291,11 +307,12 @@ func (s *liveStream) catchUp(ctx context.Context) (bool, error) {
 		if len(cs) > 0 {
 			s.pos.alerts = cs[len(cs)-1].Seq
 		}
+		more = more || len(cs) == streamPage
 	}
 	if s.incidents != nil {
-		cs, err := s.incidents.IncidentChanges(ctx, s.pos.incidents, 1000)
+		cs, err := s.incidents.IncidentChanges(ctx, s.pos.incidents, streamPage)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		last := map[string]store.IncidentChange{}
 		for _, c := range cs {
@@ -309,7 +326,7 @@ func (s *liveStream) catchUp(ctx context.Context) (bool, error) {
 				continue
 			}
 			if err != nil {
-				return false, err
+				return false, false, err
 			}
 			evs = append(evs, streamEvent{name: "incident", incidentSeq: c.Seq, data: IncidentEvent{ID: c.IncidentID,
 				Title: inc.Title, Stage: inc.Stage, Severity: inc.Severity, Status: inc.Status, Change: string(c.Kind)}})
@@ -317,9 +334,10 @@ func (s *liveStream) catchUp(ctx context.Context) (bool, error) {
 		if len(cs) > 0 {
 			s.pos.incidents = cs[len(cs)-1].Seq
 		}
+		more = more || len(cs) == streamPage
 	}
 	if len(evs) == 0 {
-		return false, nil
+		return false, more, nil
 	}
 	// In the order of the logs; each event's id is the position after it,
 	// the last one's the position after everything read.
@@ -344,14 +362,14 @@ func (s *liveStream) catchUp(ctx context.Context) (bool, error) {
 		}
 		data, err := json.Marshal(e.data)
 		if err != nil {
-			return false, fmt.Errorf("stream event %s: %w", e.name, err)
+			return false, false, fmt.Errorf("stream event %s: %w", e.name, err)
 		}
 		fmt.Fprintf(&b, "id: %s\nevent: %s\ndata: %s\n\n", id, e.name, data)
 	}
 	if !s.send(b.String()) {
-		return false, ctx.Err()
+		return false, false, errClientGone
 	}
-	return true, nil
+	return true, more, nil
 }
 
 type streamEvent struct {
