@@ -137,6 +137,7 @@ type API struct {
 	onAssets     func(workspace string)
 	supChanged   func(workspace string)
 	automation   Automation
+	streamState  // the live streams (stream.go)
 }
 
 // New builds the API from cfg.
@@ -193,6 +194,7 @@ func New(cfg Config) (*API, error) {
 	}
 	a.metrics = m
 	a.keys = newKeyCache(keyCacheTTL, a.now)
+	a.streamState = streamState{streamPoll: streamPoll, streamBeat: streamHeartbeat, streamLife: streamLife, streamsDone: make(chan struct{})}
 
 	h := humago.New(routeMux{a.mux, a}, humaConfig(a.version))
 	h.UseMiddleware(rejectUnknownQuery(h))
@@ -357,6 +359,7 @@ func (a *API) register(h huma.API) {
 	a.registerDecisions(h)
 	a.registerAutomation(h)
 	a.registerIncidents(h)
+	a.registerStream(h)
 }
 
 func humaConfig(version string) huma.Config {

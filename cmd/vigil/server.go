@@ -302,6 +302,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	handler = withSecurityHeaders(handler, cfg.TLSCert != "")
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.http.RegisterOnShutdown(a.CloseStreams) // live streams would hold Shutdown until its timeout
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
