@@ -60,22 +60,6 @@ type overviewIncidents struct {
 	Total     int                `json:"total"`
 }
 
-// threatTypes is the answer of GET /api/v1/threats/types.
-type threatTypes struct {
-	Types []struct {
-		ThreatType string `json:"threat_type"`
-		Alerts     int64  `json:"alerts"`
-		Events     int64  `json:"events"`
-	} `json:"types"`
-	Series []struct {
-		Start  time.Time `json:"start"`
-		Counts []struct {
-			Severity string `json:"severity"`
-			Alerts   int64  `json:"alerts"`
-		} `json:"counts"`
-	} `json:"series"`
-}
-
 // overviewSource is a source with its health as GET /api/v1/sources
 // gives it.
 type overviewSource struct {
@@ -157,7 +141,7 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, s Session) {
 		atLeast   = make([]overviewAlerts, len(severities)-1) // critical… low or worse
 		incidents overviewIncidents
 		stages    = make([]overviewIncidents, len(openStages))
-		types     threatTypes
+		types     threatTypesAnswer
 		sources   struct {
 			Sources []overviewSource `json:"sources"`
 		}
@@ -242,7 +226,7 @@ func all(reads []func() error) error {
 
 // severityChart turns the threat types' series into alerts by severity a
 // bucket, worst at the bottom of each bar, and the sum of its alerts.
-func severityChart(t threatTypes, rg overviewRange) (TimeChart, int64) {
+func severityChart(t threatTypesAnswer, rg overviewRange) (TimeChart, int64) {
 	c := TimeChart{Label: "Alerts by severity, " + rg.From.Format("Jan 2 15:04") + " to " + rg.To.Format("Jan 2 15:04") + " UTC",
 		Width: rg.Bucket}
 	n := int(rg.To.Sub(rg.From) / rg.Bucket)
@@ -283,7 +267,7 @@ func severityChart(t threatTypes, rg overviewRange) (TimeChart, int64) {
 }
 
 // typeRows are the top n threat types, and how many more there are.
-func typeRows(t threatTypes, n int) ([]TypeRow, int) {
+func typeRows(t threatTypesAnswer, n int) ([]TypeRow, int) {
 	var rows []TypeRow
 	var top int64
 	for _, ty := range t.Types {
