@@ -217,30 +217,7 @@ func (h *Handler) threats(w http.ResponseWriter, r *http.Request, s Session) {
 		h.fail(w, r, s, err)
 		return
 	}
-	for _, t := range types.Types {
-		v.Alerts += t.Alerts
-		v.Events += t.Events
-	}
-	bySev := map[string]int64{}
-	for _, t := range types.Types {
-		for sev, n := range t.BySeverity {
-			bySev[sev] += n
-		}
-	}
-	for sev := alert.Critical; sev >= alert.Informational; sev-- {
-		if n := bySev[sev.String()]; n > 0 {
-			v.Severities = append(v.Severities, sevPart{Severity: sev.String(), Alerts: n})
-		}
-	}
-	for _, t := range types.Types {
-		row := typeRow{ThreatType: t.ThreatType, Alerts: t.Alerts, Events: t.Events, Share: pct(t.Alerts, v.Alerts)}
-		for sev := alert.Critical; sev >= alert.Informational; sev-- {
-			if n := t.BySeverity[sev.String()]; n > 0 {
-				row.Severities = append(row.Severities, sevPart{sev.String(), n, pct(n, t.Alerts)})
-			}
-		}
-		v.Types = append(v.Types, row)
-	}
+	v.typeTotals(types)
 	var countries []originRow
 	for _, c := range origins.Countries {
 		name := c.CountryName
@@ -261,6 +238,33 @@ func (h *Handler) threats(w http.ResponseWriter, r *http.Request, s Session) {
 	v.Map = threatMapOptions(tmap, pr)
 	page.Data = v
 	h.render(w, r, http.StatusOK, "threats", page)
+}
+
+// typeTotals fills the figures, the types' rows and the severities'
+// legend from the types' totals.
+func (v *threatsView) typeTotals(types threatTypesAnswer) {
+	bySev := map[string]int64{}
+	for _, t := range types.Types {
+		v.Alerts += t.Alerts
+		v.Events += t.Events
+		for sev, n := range t.BySeverity {
+			bySev[sev] += n
+		}
+	}
+	for sev := alert.Critical; sev >= alert.Informational; sev-- {
+		if n := bySev[sev.String()]; n > 0 {
+			v.Severities = append(v.Severities, sevPart{Severity: sev.String(), Alerts: n})
+		}
+	}
+	for _, t := range types.Types {
+		row := typeRow{ThreatType: t.ThreatType, Alerts: t.Alerts, Events: t.Events, Share: pct(t.Alerts, v.Alerts)}
+		for sev := alert.Critical; sev >= alert.Informational; sev-- {
+			if n := t.BySeverity[sev.String()]; n > 0 {
+				row.Severities = append(row.Severities, sevPart{sev.String(), n, pct(n, t.Alerts)})
+			}
+		}
+		v.Types = append(v.Types, row)
+	}
 }
 
 // bucketFor picks the chart's bucket width for a range: a few dozen bars.
