@@ -124,6 +124,7 @@ func TestThreatsDefaultRangeMovesToTheNewestAlert(t *testing.T) {
 		"brute_force",
 		`href="/alerts?country=DE&amp;since=2026-11-25T14%3A00%3A00Z&amp;until=2026-11-26T14%3A00%3A00Z"`,
 		"Germany: 3 alerts, worst high · brute_force",
+		`<a href="/alerts?since=2026-11-25T14%3A00%3A00Z&amp;threat_type=brute_force&amp;until=2026-11-26T14%3A00%3A00Z">brute_force</a>`,
 		"17 Jun 2026",
 		"Test GeoIP &lt;b&gt;data&lt;/b&gt;",
 		"1–1 of 1 countries",
