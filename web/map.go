@@ -264,13 +264,17 @@ func writePoints(b *strings.Builder, m *worldmap.Map, o MapOptions) {
 		// Area in proportion to the count: the radius grows with its
 		// square root.
 		r := 3 + 11*math.Sqrt(float64(max(c.p.Count, 0))/float64(max(peak, 1)))
-		if o.Small {
-			r = 9
-		}
 		place := countryName(c.p.Country)
 		tip := template.HTMLEscapeString(tooltip(c.p.Label, place, c.p.Count, c.p.Severity))
-		dot := fmt.Sprintf(`<circle class="pt %s" cx="%.1f" cy="%.1f" r="%.1f"><title>%s</title></circle>`,
-			"fill-"+strings.TrimPrefix(sevClass(c.p.Severity), "sev-"), c.x, c.y, r, tip)
+		halo := ""
+		if o.Small {
+			// A marker, not a measure: large enough to find on a map a
+			// side panel wide, with a ring around it.
+			r = 14
+			halo = fmt.Sprintf(`<circle class="halo" cx="%.1f" cy="%.1f" r="28"/>`, c.x, c.y)
+		}
+		dot := fmt.Sprintf(`%s<circle class="pt %s" cx="%.1f" cy="%.1f" r="%.1f"><title>%s</title></circle>`,
+			halo, "fill-"+strings.TrimPrefix(sevClass(c.p.Severity), "sev-"), c.x, c.y, r, tip)
 		switch {
 		case c.p.Link != "" && c.repeat:
 			fmt.Fprintf(b, `<a href="%s" tabindex="-1" aria-hidden="true">%s</a>`, template.HTMLEscapeString(c.p.Link), dot)

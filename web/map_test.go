@@ -105,8 +105,11 @@ func TestWorldMapSmallMarksTheOrigin(t *testing.T) {
 	if !strings.Contains(out, `class="worldmap small"`) {
 		t.Error("not the small variant")
 	}
-	if n := strings.Count(out, "<circle"); n != 1 {
+	if n := strings.Count(out, `<circle class="pt`); n != 1 {
 		t.Errorf("%d markers, want 1 in Brazil", n)
+	}
+	if !strings.Contains(out, `<circle class="halo"`) {
+		t.Error("the marker has no ring to find it by")
 	}
 	if !strings.Contains(tagWithTitle(out, "path", "Brazil: 1 alert"), "shade-") {
 		t.Error("Brazil is not marked")

@@ -114,6 +114,8 @@ type threatsView struct {
 // severity, worst first, for a stacked bar.
 type typeRow struct {
 	ThreatType string
+	// Link is the type's alerts in the range.
+	Link       string
 	Alerts     int64
 	Events     int64
 	Share      float64
@@ -217,30 +219,7 @@ func (h *Handler) threats(w http.ResponseWriter, r *http.Request, s Session) {
 		h.fail(w, r, s, err)
 		return
 	}
-	for _, t := range types.Types {
-		v.Alerts += t.Alerts
-		v.Events += t.Events
-	}
-	bySev := map[string]int64{}
-	for _, t := range types.Types {
-		for sev, n := range t.BySeverity {
-			bySev[sev] += n
-		}
-	}
-	for sev := alert.Critical; sev >= alert.Informational; sev-- {
-		if n := bySev[sev.String()]; n > 0 {
-			v.Severities = append(v.Severities, sevPart{Severity: sev.String(), Alerts: n})
-		}
-	}
-	for _, t := range types.Types {
-		row := typeRow{ThreatType: t.ThreatType, Alerts: t.Alerts, Events: t.Events, Share: pct(t.Alerts, v.Alerts)}
-		for sev := alert.Critical; sev >= alert.Informational; sev-- {
-			if n := t.BySeverity[sev.String()]; n > 0 {
-				row.Severities = append(row.Severities, sevPart{sev.String(), n, pct(n, t.Alerts)})
-			}
-		}
-		v.Types = append(v.Types, row)
-	}
+	v.typeTotals(types, pr)
 	var countries []originRow
 	for _, c := range origins.Countries {
 		name := c.CountryName
@@ -261,6 +240,34 @@ func (h *Handler) threats(w http.ResponseWriter, r *http.Request, s Session) {
 	v.Map = threatMapOptions(tmap, pr)
 	page.Data = v
 	h.render(w, r, http.StatusOK, "threats", page)
+}
+
+// typeTotals fills the figures, the types' rows and the severities'
+// legend from the types' totals.
+func (v *threatsView) typeTotals(types threatTypesAnswer, pr paneRange) {
+	bySev := map[string]int64{}
+	for _, t := range types.Types {
+		v.Alerts += t.Alerts
+		v.Events += t.Events
+		for sev, n := range t.BySeverity {
+			bySev[sev] += n
+		}
+	}
+	for sev := alert.Critical; sev >= alert.Informational; sev-- {
+		if n := bySev[sev.String()]; n > 0 {
+			v.Severities = append(v.Severities, sevPart{Severity: sev.String(), Alerts: n})
+		}
+	}
+	for _, t := range types.Types {
+		row := typeRow{ThreatType: t.ThreatType, Alerts: t.Alerts, Events: t.Events, Share: pct(t.Alerts, v.Alerts),
+			Link: alertsLink("threat_type", t.ThreatType, pr)}
+		for sev := alert.Critical; sev >= alert.Informational; sev-- {
+			if n := t.BySeverity[sev.String()]; n > 0 {
+				row.Severities = append(row.Severities, sevPart{sev.String(), n, pct(n, t.Alerts)})
+			}
+		}
+		v.Types = append(v.Types, row)
+	}
 }
 
 // bucketFor picks the chart's bucket width for a range: a few dozen bars.
@@ -324,8 +331,12 @@ func typesChart(t threatTypesAnswer) (TimeChart, error) {
 }
 
 // alertsFrom links to the alerts of a country in the range.
-func alertsFrom(code string, pr paneRange) string {
-	q := url.Values{"country": {code}, "since": {pr.From.Format(time.RFC3339)}, "until": {pr.To.Format(time.RFC3339)}}
+func alertsFrom(code string, pr paneRange) string { return alertsLink("country", code, pr) }
+
+// alertsLink links to the alert queue filtered by one field (country,
+// threat_type) and the range.
+func alertsLink(key, value string, pr paneRange) string {
+	q := url.Values{key: {value}, "since": {pr.From.Format(time.RFC3339)}, "until": {pr.To.Format(time.RFC3339)}}
 	return "/alerts?" + q.Encode()
 }
 

@@ -62,6 +62,7 @@ func (a *paneAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if in {
 			out["countries"] = []any{map[string]any{"country": "DE", "numeric": "276", "country_name": "Germany", "alerts": 3, "worst_severity": "high",
 				"top_threat_types": []any{map[string]any{"threat_type": "brute_force", "alerts": 3}}}}
+			out["networks"] = []any{map[string]any{"asn": 24940, "as_org": "Hetzner Online GmbH", "country": "DE", "alerts": 3, "worst_severity": "high"}}
 		}
 		body = out
 	case "/api/v1/geoip":
@@ -123,9 +124,12 @@ func TestThreatsDefaultRangeMovesToTheNewestAlert(t *testing.T) {
 		"brute_force",
 		`href="/alerts?country=DE&amp;since=2026-11-25T14%3A00%3A00Z&amp;until=2026-11-26T14%3A00%3A00Z"`,
 		"Germany: 3 alerts, worst high · brute_force",
+		`<a href="/alerts?since=2026-11-25T14%3A00%3A00Z&amp;threat_type=brute_force&amp;until=2026-11-26T14%3A00%3A00Z">brute_force</a>`,
 		"17 Jun 2026",
 		"Test GeoIP &lt;b&gt;data&lt;/b&gt;",
 		"1–1 of 1 countries",
+		"AS24940 <span class=\"muted\">Hetzner Online GmbH</span>",
+		"1–1 of 1 networks",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the pane does not show %q", want)

@@ -71,8 +71,11 @@ func TestBrowserThreats(t *testing.T) {
 	// Keyboard: the most alerted country (drawn last) takes the focus and
 	// Enter follows it.
 	want := links[len(links)-1]
+	b.do(t, "focus a country", chromedp.Focus(chromedp.CSS(`svg.map .countries a:last-of-type`)))
+	if w := eval[string](t, b, `getComputedStyle(document.activeElement.querySelector("path")).strokeWidth`); w != "2px" {
+		t.Errorf("the focused country's outline is %s wide, want 2px: focus must show", w)
+	}
 	b.do(t, "follow a country by keyboard",
-		chromedp.Focus(chromedp.CSS(`svg.map .countries a:last-of-type`)),
 		chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(chromedp.CSS(`header.top nav a[href="/alerts"][aria-current=page]`)),
 	)
