@@ -14,9 +14,9 @@ import (
 // accepts; a merged incident offers none.
 func TestMoves(t *testing.T) {
 	for _, from := range incident.Stages {
-		ms, closeTo, tpHeld := moves(incident.Incident{Stage: from})
+		ms, closeTo, tpHeld := incidentMoves(incident.Incident{Stage: from})
 		for _, to := range incident.Stages {
-			offered := slices.ContainsFunc(ms, func(m stageMove) bool { return m.To == to })
+			offered := slices.ContainsFunc(ms, func(m incidentMove) bool { return m.To == to })
 			if to == incident.StageClose {
 				offered = len(closeTo) > 0
 			}
@@ -41,23 +41,37 @@ func TestMoves(t *testing.T) {
 			t.Errorf("from %s the page says a true positive waits: %v, want %v", from, tpHeld, held)
 		}
 	}
-	if ms, c, _ := moves(incident.Incident{Stage: incident.StageAssess, MergedInto: "x"}); len(ms)+len(c) != 0 {
+	if ms, c, _ := incidentMoves(incident.Incident{Stage: incident.StageAssess, MergedInto: "x"}); len(ms)+len(c) != 0 {
 		t.Errorf("a merged incident offers %v and %v", ms, c)
 	}
 }
 
-// TestEntityQuery: the investigation box starts with the incident's
-// entities, quoted, once each, at most searchEntities of them.
+// TestEntityQuery: the incidentSearch box starts with the incident's
+// entities, quoted, once each, at most incSearchEntities of them.
 func TestEntityQuery(t *testing.T) {
 	inc := incident.Incident{Entities: []alert.Entity{{Type: "ip", Value: "203.0.113.7"}, {Type: "host", Value: "web 1"},
 		{Type: "account", Value: "203.0.113.7"}, {Type: "url", Value: `/a"b`}}}
-	if got, want := entityQuery(inc), `"203.0.113.7" OR "web 1"`; got != want {
+	if got, want := incidentEntityQuery(inc), `"203.0.113.7" OR "web 1"`; got != want {
 		t.Errorf("query %s, want %s", got, want)
 	}
 	for i := range 20 {
 		inc.Entities = append(inc.Entities, alert.Entity{Type: "host", Value: "h" + strings.Repeat("x", i)})
 	}
-	if n := strings.Count(entityQuery(inc), " OR ") + 1; n != searchEntities {
-		t.Errorf("%d terms, want %d", n, searchEntities)
+	if n := strings.Count(incidentEntityQuery(inc), " OR ") + 1; n != incSearchEntities {
+		t.Errorf("%d terms, want %d", n, incSearchEntities)
+	}
+}
+
+// TestEventRow: a results row has the event's time and source, and
+// leads with the fields that say what happened.
+func TestEventRow(t *testing.T) {
+	row := incidentEventRowOf(map[string]any{"id": "e1", "@timestamp": "2026-11-26T13:02:46Z", "source": "web", "format": "accesslog",
+		"cloud.provider": "aws", "source.ip": "203.0.113.7", "event.action": "deny", "logsource": map[string]any{"product": "x"},
+		"fields": map[string]any{"a": "b"}, "received": "2026-11-26T13:02:47Z"})
+	if row.ID != "e1" || row.Time != "2026-11-26 13:02:46Z" || row.Source != "web (accesslog)" {
+		t.Errorf("row %+v", row)
+	}
+	if want := []string{"event.action=deny", "source.ip=203.0.113.7", "cloud.provider=aws"}; !slices.Equal(row.Summary, want) {
+		t.Errorf("summary %v, want %v", row.Summary, want)
 	}
 }
