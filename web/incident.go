@@ -94,6 +94,8 @@ type incidentData struct {
 	Search      incidentSearch
 	Locked      map[string]bool
 	AlertsTotal int
+	// Intents are the estimates a responder may give the intent.
+	Intents []string
 }
 
 // incidentPage is the incident: its state and controls, checklist,
@@ -109,7 +111,8 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, s Session
 	}
 	q := r.URL.Query()
 	d := incidentData{Incident: inc, URL: r.URL, Severities: incidentSeverities(), Stages: incident.Stages[:],
-		Evidence: q.Get("evidence") == "1", Locked: map[string]bool{}}
+		Evidence: q.Get("evidence") == "1", Locked: map[string]bool{},
+		Intents: []string{alert.IntentTargeted, alert.IntentRandom, alert.IntentUnknown}}
 	for _, l := range inc.Assessment.Locked {
 		d.Locked[l] = true
 	}
@@ -161,7 +164,8 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, s Session
 	d.Similar = sim.Similar
 
 	d.Search = h.searchIncidentEvents(r, base, inc)
-	h.render(w, r, http.StatusOK, "incident", Page{Title: inc.Title, Nav: "incidents", Session: s, Data: d, Live: true})
+	h.render(w, r, http.StatusOK, "incident", Page{Title: inc.Title, Nav: "incidents", Session: s, Data: d, Live: true,
+		Scripts: []string{"incident.js"}})
 }
 
 // incidentMoves lists the moves the incident package allows from inc's stage,
