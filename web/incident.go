@@ -89,11 +89,13 @@ type incidentData struct {
 	Alerts      []alert.Alert
 	AlertsPager Pager
 
-	Similar     []incident.Similar
-	SimilarErr  string
-	Search      incidentSearch
-	Locked      map[string]bool
-	AlertsTotal int
+	Similar      []incident.Similar
+	SimilarErr   string
+	SimilarAsked bool
+	SimilarURL   string
+	Search       incidentSearch
+	Locked       map[string]bool
+	AlertsTotal  int
 	// Intents are the estimates a responder may give the intent.
 	Intents []string
 }
@@ -154,14 +156,20 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, s Session
 	}
 	d.Alerts, d.AlertsPager, d.AlertsTotal = al.Alerts, incidentPager(r.URL, "al_cursor", len(al.Alerts), al.Total, al.Next), al.Total
 
-	var sim struct {
-		Similar []incident.Similar `json:"similar"`
+	// Similar incidents are looked for on request: the search compares
+	// the incident with every other of the workspace, slow in a large
+	// store, and is a hint the page stands without.
+	d.SimilarURL = withQuery(r.URL, "similar", "1") + "#similar"
+	if q.Get("similar") == "1" {
+		d.SimilarAsked = true
+		var sim struct {
+			Similar []incident.Similar `json:"similar"`
+		}
+		if err := h.get(r, base+"/similar", url.Values{"limit": {strconv.Itoa(incSimilarShown)}}, &sim); err != nil {
+			d.SimilarErr = incidentPartError(err)
+		}
+		d.Similar = sim.Similar
 	}
-	if err := h.get(r, base+"/similar", url.Values{"limit": {strconv.Itoa(incSimilarShown)}}, &sim); err != nil {
-		// Similar incidents are a hint: the page stands without them.
-		d.SimilarErr = incidentPartError(err)
-	}
-	d.Similar = sim.Similar
 
 	d.Search = h.searchIncidentEvents(r, base, inc)
 	h.render(w, r, http.StatusOK, "incident", Page{Title: inc.Title, Nav: "incidents", Session: s, Data: d, Live: true,

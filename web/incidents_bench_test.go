@@ -26,7 +26,8 @@ const benchIncidents = 5000
 // BenchmarkIncidentPages renders the incidents board, a stage's list and
 // an incident's page through the API, in process, against the embedded
 // store holding 5,000 incidents of one alert each, a fifth of them closed
-// (the bound: under 200 ms a page).
+// (the bound: under 200 ms a page; the similar incidents, asked
+// for with ?similar=1, are the store's search over every incident).
 func BenchmarkIncidentPages(b *testing.B) {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "vigil.db"), sqlite.Options{})
@@ -115,6 +116,7 @@ func BenchmarkIncidentPages(b *testing.B) {
 		{"board-filtered", "/incidents?q=host-49&min_severity=low"},
 		{"closed-list", "/incidents?stage=close"},
 		{"incident", "/incidents/" + one},
+		{"incident-similar", "/incidents/" + one + "?similar=1"},
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			var worst time.Duration

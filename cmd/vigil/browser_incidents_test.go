@@ -236,6 +236,14 @@ func TestBrowserIncidents(t *testing.T) {
 	if txt := b.text(t, "#incident-owner"); txt != "rob" {
 		t.Errorf("after a reload the owner reads %q", txt)
 	}
+	b.do(t, "find similar incidents", chromedp.Click(chromedp.CSS(`#similar a`)), chromedp.WaitVisible(chromedp.CSS(`ul.similar`)))
+	var sim struct {
+		Similar []incident.Similar `json:"similar"`
+	}
+	incAPI(t, b, "/api/v1/incidents/"+target.ID+"/similar?limit=5", &sim)
+	if n := b.count(t, `ul.similar li a`); n != len(sim.Similar) {
+		t.Errorf("the page lists %d similar incidents, the API %d", n, len(sim.Similar))
+	}
 
 	// The board has it in Close, and the closed list with its verdict.
 	b.do(t, "the closed list", chromedp.Navigate(d.url+"/incidents?stage=close"), chromedp.WaitVisible(chromedp.CSS(`#incident-board`)))

@@ -321,6 +321,9 @@ CREATE TABLE assets (
 	// 17: block decisions, their stream and the bouncers' cursors
 	// (decisions.go).
 	{sql: sqlMigrateDecisions},
+	// 18: incidents by stage in triage order, for the dashboard's board
+	// (a column a stage, most urgent first).
+	{sql: sqlMigrateIncidentStage},
 }
 
 // migrate applies the migrations the database has not seen yet.
