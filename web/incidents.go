@@ -109,7 +109,11 @@ func (h *Handler) incidents(w http.ResponseWriter, r *http.Request, s Session) {
 			return
 		}
 		d.List = list
-		h.render(w, r, http.StatusOK, "incidents", Page{Title: "Incidents in " + titleCase(st), Nav: "incidents",
+		title := "Incidents in " + titleCase(st)
+		if incident.Stage(st) == incident.StageClose {
+			title = "Closed incidents"
+		}
+		h.render(w, r, http.StatusOK, "incidents", Page{Title: title, Nav: "incidents",
 			Session: s, Data: d, Live: true})
 		return
 	}
