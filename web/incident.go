@@ -17,17 +17,17 @@ import (
 
 // Sizes of the incident page's lists.
 const (
-	timelinePage    = 50
-	incidentAlerts  = 25
-	similarShown    = 5
-	searchPage      = 25
-	searchEntities  = 8
-	eventSummaryMax = 6
+	incTimelinePage    = 50
+	incAlertsPage      = 25
+	incSimilarShown    = 5
+	incSearchPage      = 25
+	incSearchEntities  = 8
+	incEventSummaryMax = 6
 )
 
-// stageMove is a move the workflow allows from the incident's stage, as
+// incidentMove is a move the workflow allows from the incident's stage, as
 // a control offers it.
-type stageMove struct {
+type incidentMove struct {
 	To    incident.Stage
 	Label string
 	// Body is the PATCH body of a move that needs nothing more; a close
@@ -35,31 +35,31 @@ type stageMove struct {
 	Body string
 }
 
-// taskGroup is a stage's checklist.
-type taskGroup struct {
+// incidentTaskGroup is a stage's checklist.
+type incidentTaskGroup struct {
 	Stage   incident.Stage
 	Current bool
 	Tasks   []incident.Task
 	Done    int
 }
 
-// eventRow is an event the investigation search found, for the results
+// incidentEventRow is an event the incidentSearch search found, for the results
 // table.
-type eventRow struct {
+type incidentEventRow struct {
 	ID      string
 	Time    string
 	Source  string
 	Summary []string
 }
 
-// investigation is the search over the incident's entities.
-type investigation struct {
+// incidentSearch is the search over the incident's entities.
+type incidentSearch struct {
 	// Query is what the box holds: the visitor's, or one made from the
 	// entities.
 	Query string
 	// Ran is set when the visitor searched (?q= present).
 	Ran      bool
-	Events   []eventRow
+	Events   []incidentEventRow
 	Scanned  int
 	From, To time.Time
 	Entities []string
@@ -71,7 +71,7 @@ type investigation struct {
 type incidentData struct {
 	Incident incident.Incident
 	URL      *url.URL
-	Moves    []stageMove
+	Moves    []incidentMove
 	// CloseTo is the close move's classifications the workflow accepts
 	// from the current stage (a true positive only once diagnosed); empty
 	// when closing is not a legal move.
@@ -79,7 +79,7 @@ type incidentData struct {
 	TPHeld     bool
 	Severities []string
 	Stages     []incident.Stage
-	Tasks      []taskGroup
+	Tasks      []incidentTaskGroup
 
 	Timeline      []incident.TimelineEntry
 	TimelinePager Pager
@@ -89,15 +89,19 @@ type incidentData struct {
 	Alerts      []alert.Alert
 	AlertsPager Pager
 
-	Similar     []incident.Similar
-	SimilarErr  string
-	Search      investigation
-	Locked      map[string]bool
-	AlertsTotal int
+	Similar      []incident.Similar
+	SimilarErr   string
+	SimilarAsked bool
+	SimilarURL   string
+	Search       incidentSearch
+	Locked       map[string]bool
+	AlertsTotal  int
+	// Intents are the estimates a responder may give the intent.
+	Intents []string
 }
 
 // incidentPage is the incident: its state and controls, checklist,
-// assessment, timeline, alerts, similar incidents and the investigation
+// assessment, timeline, alerts, similar incidents and the incidentSearch
 // search over its entities.
 func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, s Session) {
 	id := r.PathValue("id")
@@ -108,8 +112,9 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, s Session
 		return
 	}
 	q := r.URL.Query()
-	d := incidentData{Incident: inc, URL: r.URL, Severities: severityNames(), Stages: incident.Stages[:],
-		Evidence: q.Get("evidence") == "1", Locked: map[string]bool{}}
+	d := incidentData{Incident: inc, URL: r.URL, Severities: incidentSeverities(), Stages: incident.Stages[:],
+		Evidence: q.Get("evidence") == "1", Locked: map[string]bool{},
+		Intents: []string{alert.IntentTargeted, alert.IntentRandom, alert.IntentUnknown}}
 	for _, l := range inc.Assessment.Locked {
 		d.Locked[l] = true
 	}
@@ -118,15 +123,15 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, s Session
 	} else {
 		d.EvidenceURL = withQuery(r.URL, "evidence", "1")
 	}
-	d.Moves, d.CloseTo, d.TPHeld = moves(inc)
-	d.Tasks = taskGroups(inc)
+	d.Moves, d.CloseTo, d.TPHeld = incidentMoves(inc)
+	d.Tasks = incidentTaskGroups(inc)
 
 	var tl struct {
 		Entries []incident.TimelineEntry `json:"entries"`
 		Next    string                   `json:"next"`
 		Total   int                      `json:"total"`
 	}
-	tq := url.Values{"limit": {strconv.Itoa(timelinePage)}, "evidence": {strconv.FormatBool(d.Evidence)}}
+	tq := url.Values{"limit": {strconv.Itoa(incTimelinePage)}, "evidence": {strconv.FormatBool(d.Evidence)}}
 	if c := q.Get("tl_cursor"); c != "" {
 		tq.Set("cursor", c)
 	}
@@ -134,14 +139,14 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, s Session
 		h.fail(w, r, s, err)
 		return
 	}
-	d.Timeline, d.TimelinePager = tl.Entries, keyedPager(r.URL, "tl_cursor", len(tl.Entries), tl.Total, tl.Next)
+	d.Timeline, d.TimelinePager = tl.Entries, incidentPager(r.URL, "tl_cursor", len(tl.Entries), tl.Total, tl.Next)
 
 	var al struct {
 		Alerts []alert.Alert `json:"alerts"`
 		Next   string        `json:"next"`
 		Total  int           `json:"total"`
 	}
-	aq := url.Values{"limit": {strconv.Itoa(incidentAlerts)}}
+	aq := url.Values{"limit": {strconv.Itoa(incAlertsPage)}}
 	if c := q.Get("al_cursor"); c != "" {
 		aq.Set("cursor", c)
 	}
@@ -149,26 +154,33 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, s Session
 		h.fail(w, r, s, err)
 		return
 	}
-	d.Alerts, d.AlertsPager, d.AlertsTotal = al.Alerts, keyedPager(r.URL, "al_cursor", len(al.Alerts), al.Total, al.Next), al.Total
+	d.Alerts, d.AlertsPager, d.AlertsTotal = al.Alerts, incidentPager(r.URL, "al_cursor", len(al.Alerts), al.Total, al.Next), al.Total
 
-	var sim struct {
-		Similar []incident.Similar `json:"similar"`
+	// Similar incidents are looked for on request: the search compares
+	// the incident with every other of the workspace, slow in a large
+	// store, and is a hint the page stands without.
+	d.SimilarURL = withQuery(r.URL, "similar", "1") + "#similar"
+	if q.Get("similar") == "1" {
+		d.SimilarAsked = true
+		var sim struct {
+			Similar []incident.Similar `json:"similar"`
+		}
+		if err := h.get(r, base+"/similar", url.Values{"limit": {strconv.Itoa(incSimilarShown)}}, &sim); err != nil {
+			d.SimilarErr = incidentPartError(err)
+		}
+		d.Similar = sim.Similar
 	}
-	if err := h.get(r, base+"/similar", url.Values{"limit": {strconv.Itoa(similarShown)}}, &sim); err != nil {
-		// Similar incidents are a hint: the page stands without them.
-		d.SimilarErr = errorText(err)
-	}
-	d.Similar = sim.Similar
 
-	d.Search = h.investigate(r, base, inc)
-	h.render(w, r, http.StatusOK, "incident", Page{Title: inc.Title, Nav: "incidents", Session: s, Data: d, Live: true})
+	d.Search = h.searchIncidentEvents(r, base, inc)
+	h.render(w, r, http.StatusOK, "incident", Page{Title: inc.Title, Nav: "incidents", Session: s, Data: d, Live: true,
+		Scripts: []string{"incident.js"}})
 }
 
-// moves lists the moves the incident package allows from inc's stage,
+// incidentMoves lists the moves the incident package allows from inc's stage,
 // and which classifications a close may give (CheckClose decides, so the
 // page never offers what the API would refuse). tpHeld reports that a
 // true positive cannot be closed yet from here.
-func moves(inc incident.Incident) (out []stageMove, closeTo []incident.Classification, tpHeld bool) {
+func incidentMoves(inc incident.Incident) (out []incidentMove, closeTo []incident.Classification, tpHeld bool) {
 	if inc.MergedInto != "" {
 		return nil, nil, false // a merged incident is worked on in the one it went into
 	}
@@ -191,16 +203,16 @@ func moves(inc incident.Incident) (out []stageMove, closeTo []incident.Classific
 			label = "Reopen into " + titleCase(string(to))
 		}
 		body, _ := json.Marshal(map[string]string{"stage": string(to)})
-		out = append(out, stageMove{To: to, Label: label, Body: string(body)})
+		out = append(out, incidentMove{To: to, Label: label, Body: string(body)})
 	}
 	return out, closeTo, tpHeld
 }
 
-// taskGroups groups the checklist by stage, in stage order.
-func taskGroups(inc incident.Incident) []taskGroup {
-	var out []taskGroup
+// incidentTaskGroups groups the checklist by stage, in stage order.
+func incidentTaskGroups(inc incident.Incident) []incidentTaskGroup {
+	var out []incidentTaskGroup
 	for _, st := range incident.Stages {
-		g := taskGroup{Stage: st, Current: st == inc.Stage}
+		g := incidentTaskGroup{Stage: st, Current: st == inc.Stage}
 		for _, t := range inc.Tasks {
 			if t.Stage == st {
 				g.Tasks = append(g.Tasks, t)
@@ -216,13 +228,13 @@ func taskGroups(inc incident.Incident) []taskGroup {
 	return out
 }
 
-// entityQuery is the investigation box's first query: any of the
+// incidentEntityQuery is the incidentSearch box's first query: any of the
 // incident's main entities, as free text (the API searches the events of
 // all its entities; the query is the responder's to narrow).
-func entityQuery(inc incident.Incident) string {
+func incidentEntityQuery(inc incident.Incident) string {
 	var terms []string
 	for _, e := range inc.Entities {
-		if len(terms) == searchEntities {
+		if len(terms) == incSearchEntities {
 			break
 		}
 		if e.Value == "" || strings.ContainsAny(e.Value, `"\`) {
@@ -236,10 +248,10 @@ func entityQuery(inc incident.Incident) string {
 	return strings.Join(terms, " OR ")
 }
 
-// investigate runs the search when the visitor asked for it (?q=).
-func (h *Handler) investigate(r *http.Request, base string, inc incident.Incident) investigation {
+// searchIncidentEvents runs the search when the visitor asked for it (?q=).
+func (h *Handler) searchIncidentEvents(r *http.Request, base string, inc incident.Incident) incidentSearch {
 	q := r.URL.Query()
-	inv := investigation{Query: entityQuery(inc)}
+	inv := incidentSearch{Query: incidentEntityQuery(inc)}
 	if _, ok := q["q"]; !ok {
 		return inv
 	}
@@ -252,17 +264,17 @@ func (h *Handler) investigate(r *http.Request, base string, inc incident.Inciden
 		To       time.Time        `json:"to"`
 		Entities []string         `json:"entities"`
 	}
-	sq := url.Values{"q": {inv.Query}, "limit": {strconv.Itoa(searchPage)}}
+	sq := url.Values{"q": {inv.Query}, "limit": {strconv.Itoa(incSearchPage)}}
 	if c := q.Get("ev_cursor"); c != "" {
 		sq.Set("cursor", c)
 	}
 	if err := h.get(r, base+"/events", sq, &res); err != nil {
-		inv.Error = errorText(err)
+		inv.Error = incidentPartError(err)
 		return inv
 	}
 	inv.Scanned, inv.From, inv.To, inv.Entities = res.Scanned, res.From, res.To, res.Entities
 	for _, ev := range res.Events {
-		inv.Events = append(inv.Events, eventRowOf(ev))
+		inv.Events = append(inv.Events, incidentEventRowOf(ev))
 	}
 	if res.Next != "" {
 		inv.Next = withQuery(r.URL, "ev_cursor", res.Next) + "#investigate"
@@ -273,15 +285,19 @@ func (h *Handler) investigate(r *http.Request, base string, inc incident.Inciden
 	return inv
 }
 
-// eventRowOf picks an event's time, source and first common fields.
-func eventRowOf(ev map[string]any) eventRow {
+// incEventLead are the common fields a results row shows first.
+var incEventLead = []string{"event.action", "event.outcome", "user.name", "source.ip", "destination.ip", "destination.port",
+	"host.name", "process.name", "process.command_line", "url.original", "db.statement", "file.path", "http.response.status_code"}
+
+// incidentEventRowOf picks an event's time, source and first common fields.
+func incidentEventRowOf(ev map[string]any) incidentEventRow {
 	str := func(k string) string {
 		if v, ok := ev[k].(string); ok {
 			return v
 		}
 		return ""
 	}
-	row := eventRow{ID: str("id"), Time: str("@timestamp"), Source: str("source")}
+	row := incidentEventRow{ID: str("id"), Time: str("@timestamp"), Source: str("source")}
 	if f := str("format"); f != "" {
 		row.Source += " (" + f + ")"
 	}
@@ -298,9 +314,21 @@ func eventRowOf(ev map[string]any) eventRow {
 			keys = append(keys, k)
 		}
 	}
-	slices.Sort(keys)
+	// The fields that tell what happened come first, the rest by name.
+	rank := func(k string) int {
+		if i := slices.Index(incEventLead, k); i >= 0 {
+			return i
+		}
+		return len(incEventLead)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a, b)
+	})
 	for _, k := range keys {
-		if len(row.Summary) == eventSummaryMax {
+		if len(row.Summary) == incEventSummaryMax {
 			break
 		}
 		row.Summary = append(row.Summary, k+"="+str(k))
@@ -308,9 +336,9 @@ func eventRowOf(ev map[string]any) eventRow {
 	return row
 }
 
-// keyedPager is pager for a list whose cursor has its own query key, as
+// incidentPager is pager for a list whose cursor has its own query key, as
 // a page with several lists needs.
-func keyedPager(u *url.URL, key string, shown, total int, next string) Pager {
+func incidentPager(u *url.URL, key string, shown, total int, next string) Pager {
 	p := Pager{Shown: shown, Total: total}
 	if next != "" {
 		p.Next = withQuery(u, key, next)
@@ -321,8 +349,8 @@ func keyedPager(u *url.URL, key string, shown, total int, next string) Pager {
 	return p
 }
 
-// errorText is what a page says of a part it could not read.
-func errorText(err error) string {
+// incidentPartError is what a page says of a part it could not read.
+func incidentPartError(err error) string {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return fmt.Sprintf("%s (%d)", ae.Detail, ae.Status)

@@ -12,13 +12,13 @@ import (
 // Board sizes: an open column shows its most urgent incidents, the closed
 // column its latest few; "N more" opens the stage's paged list.
 const (
-	boardColumnSize = 8
-	boardClosedSize = 5
-	stageListSize   = 50
+	boardColumnSize  = 8
+	boardClosedSize  = 5
+	incStageListSize = 50
 )
 
-// incidentList is the API's answer to GET /api/v1/incidents.
-type incidentList struct {
+// incidentListAnswer is the API's answer to GET /api/v1/incidents.
+type incidentListAnswer struct {
 	Incidents []incident.Incident `json:"incidents"`
 	Next      string              `json:"next"`
 	Total     int                 `json:"total"`
@@ -33,7 +33,7 @@ type boardFilters struct {
 	Q           string
 }
 
-func filtersOf(u *url.URL) boardFilters {
+func boardFiltersOf(u *url.URL) boardFilters {
 	q := u.Query()
 	return boardFilters{MinSeverity: q.Get("min_severity"), Owner: q.Get("owner"), Tag: q.Get("tag"), Q: q.Get("q")}
 }
@@ -63,8 +63,8 @@ type boardColumn struct {
 	Closed  bool
 }
 
-// stageList is the paged list of one stage's incidents (?stage=).
-type stageList struct {
+// incidentStageList is the paged list of one stage's incidents (?stage=).
+type incidentStageList struct {
 	Stage     incident.Stage
 	Incidents []incident.Incident
 	Pager     Pager
@@ -74,7 +74,7 @@ type stageList struct {
 type boardData struct {
 	Filters    boardFilters
 	Columns    []boardColumn
-	List       *stageList
+	List       *incidentStageList
 	Severities []string
 	URL        *url.URL
 	// MineURL filters the board to the visitor's incidents.
@@ -87,8 +87,8 @@ func (h *Handler) registerIncidents() {
 	h.page("GET /incidents/{id}", h.incidentPage)
 }
 
-// severityNames are the severities from the least, as the API spells them.
-func severityNames() []string {
+// incidentSeverities are the severities from the least, as the API spells them.
+func incidentSeverities() []string {
 	var out []string
 	for s := alert.Informational; s <= alert.Critical; s++ {
 		out = append(out, s.String())
@@ -99,17 +99,21 @@ func severityNames() []string {
 // incidents is the board: a column a stage, or with ?stage= that stage's
 // paged list.
 func (h *Handler) incidents(w http.ResponseWriter, r *http.Request, s Session) {
-	f := filtersOf(r.URL)
-	d := boardData{Filters: f, Severities: severityNames(), URL: r.URL,
+	f := boardFiltersOf(r.URL)
+	d := boardData{Filters: f, Severities: incidentSeverities(), URL: r.URL,
 		MineURL: withQuery(r.URL, "owner", s.User)}
 	if st := r.URL.Query().Get("stage"); st != "" {
-		list, err := h.stageList(r, f, incident.Stage(st))
+		list, err := h.readStageList(r, f, incident.Stage(st))
 		if err != nil {
 			h.fail(w, r, s, err)
 			return
 		}
 		d.List = list
-		h.render(w, r, http.StatusOK, "incidents", Page{Title: "Incidents in " + titleCase(st), Nav: "incidents",
+		title := "Incidents in " + titleCase(st)
+		if incident.Stage(st) == incident.StageClose {
+			title = "Closed incidents"
+		}
+		h.render(w, r, http.StatusOK, "incidents", Page{Title: title, Nav: "incidents",
 			Session: s, Data: d, Live: true})
 		return
 	}
@@ -124,7 +128,7 @@ func (h *Handler) incidents(w http.ResponseWriter, r *http.Request, s Session) {
 			q.Set("sort", "last_seen")
 		}
 		q.Set("limit", strconv.Itoa(size))
-		var l incidentList
+		var l incidentListAnswer
 		if err := h.get(r, "/api/v1/incidents", q, &l); err != nil {
 			h.fail(w, r, s, err)
 			return
@@ -137,9 +141,9 @@ func (h *Handler) incidents(w http.ResponseWriter, r *http.Request, s Session) {
 	h.render(w, r, http.StatusOK, "incidents", Page{Title: "Incidents", Nav: "incidents", Session: s, Data: d, Live: true})
 }
 
-// stageList reads one page of a stage's incidents: open ones by priority,
+// readStageList reads one page of a stage's incidents: open ones by priority,
 // closed ones latest first.
-func (h *Handler) stageList(r *http.Request, f boardFilters, st incident.Stage) (*stageList, error) {
+func (h *Handler) readStageList(r *http.Request, f boardFilters, st incident.Stage) (*incidentStageList, error) {
 	if !st.Valid() {
 		return nil, &APIError{Status: http.StatusNotFound, Detail: "There is no stage " + strconv.Quote(string(st)) +
 			": the stages are detect, assess, diagnose, stabilize and close.", Path: r.URL.Path}
@@ -150,15 +154,15 @@ func (h *Handler) stageList(r *http.Request, f boardFilters, st incident.Stage) 
 	if st == incident.StageClose {
 		q.Set("sort", "last_seen")
 	}
-	q.Set("limit", strconv.Itoa(stageListSize))
+	q.Set("limit", strconv.Itoa(incStageListSize))
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		q.Set("cursor", c)
 	}
-	var l incidentList
+	var l incidentListAnswer
 	if err := h.get(r, "/api/v1/incidents", q, &l); err != nil {
 		return nil, err
 	}
-	return &stageList{Stage: st, Incidents: l.Incidents, Pager: pager(r.URL, len(l.Incidents), l.Total, l.Next),
+	return &incidentStageList{Stage: st, Incidents: l.Incidents, Pager: pager(r.URL, len(l.Incidents), l.Total, l.Next),
 		BoardURL: withQuery(r.URL, "stage", "")}, nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/incident"
 )
 
@@ -198,6 +199,15 @@ func TestBrowserIncidents(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`.comment-form textarea[name=comment]`), comment),
 		chromedp.Click(chromedp.CSS(`.comment-form button[type=submit]`)))
 	incWait(t, b, "the comment shows", `document.querySelector("#incident-timeline").textContent.includes(`+strconv.Quote(comment)+`)`)
+	b.do(t, "judge the intent",
+		chromedp.Click(chromedp.CSS(`.intent-edit summary`)),
+		chromedp.SetValue(chromedp.CSS(`#intent-form select[name=estimate]`), "random"),
+		chromedp.SetValue(chromedp.CSS(`#intent-form textarea[name=reasons]`), "one of many scanners\nno account targeted"),
+		chromedp.Click(chromedp.CSS(`#intent-form button[type=submit]`)))
+	incWait(t, b, "the intent edit shows", `document.querySelector("#incident-timeline").textContent.includes("assessment edited: intent")`)
+	if txt := b.text(t, "#assessment"); !strings.Contains(txt, "random") || !strings.Contains(txt, "no account targeted") {
+		t.Errorf("after the intent edit the assessment reads %q", txt)
+	}
 	b.screenshot(t, "incident")
 
 	reason := "sqlmap run by an outside scanner, blocked at the WAF"
@@ -225,6 +235,44 @@ func TestBrowserIncidents(t *testing.T) {
 	}
 	if txt := b.text(t, "#incident-owner"); txt != "rob" {
 		t.Errorf("after a reload the owner reads %q", txt)
+	}
+	b.do(t, "find similar incidents", chromedp.Click(chromedp.CSS(`#similar a`)), chromedp.WaitVisible(chromedp.CSS(`ul.similar`)))
+	var sim struct {
+		Similar []incident.Similar `json:"similar"`
+	}
+	incAPI(t, b, "/api/v1/incidents/"+target.ID+"/similar?limit=5", &sim)
+	if n := b.count(t, `ul.similar li a`); n != len(sim.Similar) {
+		t.Errorf("the page lists %d similar incidents, the API %d", n, len(sim.Similar))
+	}
+
+	// The board has it in Close, and the closed list with its verdict.
+	b.do(t, "the closed list", chromedp.Navigate(d.url+"/incidents?stage=close"), chromedp.WaitVisible(chromedp.CSS(`#incident-board`)))
+	row := eval[string](t, b, `[...document.querySelectorAll("#incident-board tbody tr")].map(r => r.textContent).find(t => t.includes(`+strconv.Quote(target.Title)+`)) || ""`)
+	if !strings.Contains(row, "True positive, no impact") || !strings.Contains(row, "rob") {
+		t.Errorf("the closed list's row of the incident reads %q", row)
+	}
+	b.screenshot(t, "incidents-closed")
+	// The text filter keeps the incidents whose title holds the words.
+	words := strings.Fields(target.Title)[0]
+	b.do(t, "filter the board by text", chromedp.Navigate(d.url+"/incidents"), chromedp.WaitVisible(chromedp.CSS(`#incident-board`)),
+		chromedp.SendKeys(chromedp.CSS(`form.filters input[name=q]`), words),
+		chromedp.Submit(chromedp.CSS(`form.filters input[name=q]`)))
+	incWait(t, b, "the board is filtered", `location.search.includes("q=")`)
+	titles := eval[[]string](t, b, `[...document.querySelectorAll("#incident-board .card-title")].map(e => e.textContent)`)
+	var wantTitles int
+	var mine bool
+	for _, i := range all.Incidents {
+		if strings.Contains(strings.ToLower(i.Title), strings.ToLower(words)) || slices.ContainsFunc(i.Entities, func(e alert.Entity) bool {
+			return strings.Contains(strings.ToLower(e.Value), strings.ToLower(words))
+		}) {
+			wantTitles++
+		}
+	}
+	for _, ti := range titles {
+		mine = mine || ti == target.Title
+	}
+	if !mine || len(titles) != wantTitles {
+		t.Errorf("filtered by %q the board shows %q; want %d incidents with %q among them", words, titles, wantTitles, target.Title)
 	}
 
 	// Another origin's page posts to the API with rob's cookie: a

@@ -29,15 +29,15 @@ func putIncident(ctx context.Context, tx *sql.Tx, inc *incident.Incident) error 
 		return fmt.Errorf("incident %s: encode: %w", inc.ID, err)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO incidents
-		(workspace, id, stage, status, severity, priority, owner, first_seen, last_seen, created, updated, closed, merged_into, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(workspace, id, stage, status, severity, priority, owner, first_seen, last_seen, created, updated, closed, merged_into, doc, title)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (workspace, id) DO UPDATE SET stage = excluded.stage, status = excluded.status,
 			severity = excluded.severity, priority = excluded.priority, owner = excluded.owner,
 			first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated = excluded.updated,
-			closed = excluded.closed, merged_into = excluded.merged_into, doc = excluded.doc`,
+			closed = excluded.closed, merged_into = excluded.merged_into, doc = excluded.doc, title = excluded.title`,
 		inc.Workspace, inc.ID, string(inc.Stage), string(inc.Status), int(inc.Severity), inc.Priority, inc.Owner,
 		nanos(inc.FirstSeen), nanos(inc.LastSeen), nanos(inc.Created), nanos(inc.Updated), nullNanos(inc.Closed),
-		inc.MergedInto, string(doc))
+		inc.MergedInto, string(doc), inc.Title)
 	if err != nil {
 		return fmt.Errorf("incident %s: write: %w", inc.ID, err)
 	}

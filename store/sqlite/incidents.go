@@ -74,7 +74,7 @@ func incidentFilter(workspace string, q store.IncidentQuery) (string, []any, err
 	if q.Text != "" {
 		// LIKE folds ASCII letters only; enough for a board's text box.
 		like := "%" + likeEscaper.Replace(q.Text) + "%"
-		where = append(where, `(id = ? OR json_extract(doc, '$.title') LIKE ? ESCAPE '\'
+		where = append(where, `(id = ? OR title LIKE ? ESCAPE '\'
 			OR id IN (SELECT incident_id FROM incident_entities WHERE workspace = ? AND value LIKE ? ESCAPE '\'))`)
 		args = append(args, q.Text, like, workspace, like)
 	}

@@ -1,11 +1,15 @@
 package sqlite
 
 import (
+	"database/sql"
+	"encoding/json"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/incident"
 	"github.com/vigil-sec/vigil/store"
 )
 
@@ -58,5 +62,48 @@ func TestIncidentsText(t *testing.T) {
 	}
 	if got, _, _ := db.Incidents(ctx, "other", store.IncidentQuery{Text: "web"}); len(got) != 0 {
 		t.Errorf("another workspace finds %d incidents", len(got))
+	}
+}
+
+// TestIncidentsTextAfterMigration: incidents stored before the title had
+// its column are found by their title once the store is opened again.
+func TestIncidentsTextAfterMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	old, err := sql.Open("sqlite", dsn(path, "immediate", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.SetMaxOpenConns(1)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := old.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`)
+	stageIndex := slices.IndexFunc(migrations, func(m migration) bool { return m.sql == sqlMigrateIncidentStage })
+	if stageIndex < 0 {
+		t.Fatal("no migration adds the incidents' title column")
+	}
+	for v := 1; v <= stageIndex; v++ {
+		exec(migrations[v-1].sql)
+		exec(`INSERT INTO schema_migrations (version, applied) VALUES (?, 0)`, v)
+	}
+	exec(`INSERT INTO workspaces (name, tier, created) VALUES ('acme', 'standard', 0)`)
+	inc := incident.Incident{ID: "inc-1", Workspace: "acme", Title: "Brute force on web-01", Stage: incident.StageDetect,
+		Status: incident.StatusNew, Tags: []string{}, LastSeen: t0, FirstSeen: t0}
+	doc, _ := json.Marshal(inc)
+	exec(`INSERT INTO incidents (workspace, id, stage, status, severity, priority, owner, first_seen, last_seen, created, updated, merged_into, doc)
+		VALUES ('acme', 'inc-1', 'detect', 'new', 2, 10, '', ?, ?, 0, 0, '', ?)`, nanos(t0), nanos(t0), string(doc))
+	old.Close()
+
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, _, err := db.Incidents(ctx, "acme", store.IncidentQuery{Text: "brute FORCE"})
+	if err != nil || len(got) != 1 || got[0].ID != "inc-1" {
+		t.Fatalf("after the migration the title finds %+v, %v", got, err)
 	}
 }

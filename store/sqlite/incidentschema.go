@@ -77,3 +77,15 @@ CREATE TABLE incident_task_templates (
 	PRIMARY KEY (workspace, stage)
 ) WITHOUT ROWID;
 `
+
+// sqlMigrateIncidentStage indexes incidents by stage in both list orders:
+// the dashboard's board reads each stage's most urgent incidents, and
+// without it a stage with few incidents is found by reading every one.
+// The title gets a column of its own, as the text filter reads it on
+// every incident it considers and decoding each document is dear.
+const sqlMigrateIncidentStage = `
+ALTER TABLE incidents ADD COLUMN title TEXT NOT NULL DEFAULT '';
+UPDATE incidents SET title = coalesce(json_extract(doc, '$.title'), '');
+CREATE INDEX incidents_stage_priority ON incidents (workspace, stage, priority, last_seen, id);
+CREATE INDEX incidents_stage_last_seen ON incidents (workspace, stage, last_seen, id);
+`

@@ -324,6 +324,9 @@ CREATE TABLE assets (
 	// 18: the alert list's filters by source, threat type and origin
 	// country (alertsources.go).
 	{sql: sqlMigrateAlertFilters},
+	// 19: incidents by stage in triage order, for the dashboard's board
+	// (a column a stage, most urgent first).
+	{sql: sqlMigrateIncidentStage},
 }
 
 // migrate applies the migrations the database has not seen yet.
