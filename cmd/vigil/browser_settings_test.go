@@ -32,34 +32,22 @@ func TestBrowserSettings(t *testing.T) {
 	// A user: added as reader, made responder, removed.
 	name := "carol-" + time.Now().Format("150405")
 	row := `tr[data-user="` + name + `"]`
-	b.do(t, "add user",
+	q := func(sel string) string { return "document.querySelector(" + jsString(sel) + ")" }
+	b.do(t, "fill in the new user",
 		chromedp.SendKeys(chromedp.CSS(`#user-add input[name=name]`), name),
 		chromedp.SendKeys(chromedp.CSS(`#user-add input[name=password]`), "a long password for carol"),
 		chromedp.SetValue(chromedp.CSS(`#user-add select[name=role]`), "reader"),
-		chromedp.Click(chromedp.CSS(`#user-add button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(row)),
-		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
 	)
+	clickAndReload(t, b, "add user", `#user-add button[type=submit]`, q(row))
 	if got := eval[string](t, b, `document.querySelector('`+row+` select[name=role]').value`); got != "reader" {
 		t.Errorf("new user's role shows %q, want reader", got)
 	}
-	b.do(t, "make responder",
-		chromedp.SetValue(chromedp.CSS(row+` select[name=role]`), "responder"),
-		chromedp.Click(chromedp.CSS(row+` form button[type=submit]`)),
-		chromedp.Poll[chromedp.Void](`document.readyState === "complete" && document.querySelector('`+row+` select[name=role]') !== null && document.querySelector('`+row+` select[name=role]').value === "responder" && document.querySelector('`+row+` [aria-busy]') === null`),
-	)
-	b.do(t, "reload after role change",
-		chromedp.Reload(),
-		chromedp.WaitVisible(chromedp.CSS(row)),
-		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
-	)
+	b.do(t, "choose responder", chromedp.SetValue(chromedp.CSS(row+` select[name=role]`), "responder"))
+	clickAndReload(t, b, "make responder", row+` form button[type=submit]`, q(row))
 	if got := eval[string](t, b, `document.querySelector('`+row+` select[name=role]').value`); got != "responder" {
 		t.Errorf("after the change the role shows %q, want responder", got)
 	}
-	b.do(t, "remove user",
-		chromedp.Click(chromedp.CSS(row+` button.danger`)),
-		chromedp.Poll[chromedp.Void](`document.readyState === "complete" && document.querySelector('#users') !== null && document.querySelector('`+row+`') === null`),
-	)
+	clickAndReload(t, b, "remove user", row+` button.danger`, q("#users")+` && !`+q(row))
 	audit := b.text(t, "#audit")
 	for _, a := range []string{"user.created", "user.role", "user.removed"} {
 		if !strings.Contains(audit, a) {
@@ -70,7 +58,6 @@ func TestBrowserSettings(t *testing.T) {
 	// A key: created, its secret shown once, revoked.
 	keyName := "browser key " + time.Now().Format("150405")
 	b.do(t, "create key",
-		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
 		chromedp.SendKeys(chromedp.CSS(`#key-create input[name=name]`), keyName),
 		chromedp.SetValue(chromedp.CSS(`#key-create select[name=scope]`), "read"),
 		chromedp.Click(chromedp.CSS(`#key-create button[type=submit]`)),
@@ -80,12 +67,9 @@ func TestBrowserSettings(t *testing.T) {
 	if !strings.HasPrefix(secret, "vgl_") || len(secret) < 40 {
 		t.Errorf("secret shown: %q", secret)
 	}
+	b.do(t, "back to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 	b.screenshot(t, "settings")
-	b.do(t, "done with the secret",
-		chromedp.Click(chromedp.CSS(`[data-secret-done]`)),
-		chromedp.Poll[chromedp.Void](`document.readyState === "complete" && document.querySelector('#keys') !== null && document.getElementById('secret-box').hidden`),
-		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
-	)
+	clickAndReload(t, b, "done with the secret", `[data-secret-done]`, q("#keys"))
 	if strings.Contains(eval[string](t, b, `document.body.innerText`), secret) {
 		t.Error("the secret is still on the page after reload")
 	}
@@ -94,10 +78,7 @@ func TestBrowserSettings(t *testing.T) {
 		t.Fatalf("key %q not listed", keyName)
 	}
 	krow := `tr[data-key="` + keyRow + `"]`
-	b.do(t, "revoke key",
-		chromedp.Click(chromedp.CSS(krow+` button.danger`)),
-		chromedp.Poll[chromedp.Void](`document.readyState === "complete" && document.querySelector('#keys') !== null && document.querySelector('`+krow+` button.danger') === null`),
-	)
+	clickAndReload(t, b, "revoke key", krow+` button.danger`, q("#keys")+` && !`+q(krow+` button.danger`))
 	if got := b.text(t, krow); !strings.Contains(got, "revoked") {
 		t.Errorf("revoked key's row says %q", got)
 	}
@@ -135,4 +116,31 @@ func TestBrowserSettings(t *testing.T) {
 // jsString quotes s for a JavaScript expression.
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// clickAndReload clicks sel, which makes the page reload, and waits until
+// the new page is loaded and cond (a JavaScript expression) holds there.
+// A poll in the page dies with the page it ran in, so this asks again
+// from here.
+func clickAndReload(t *testing.T, b *browser, what, sel, cond string) {
+	t.Helper()
+	b.do(t, what,
+		chromedp.Evaluate[chromedp.Void](`window.__before = true; window.confirm = () => true`),
+		chromedp.Click(chromedp.CSS(sel)),
+	)
+	deadline := time.Now().Add(browserStep)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!window.__before && document.readyState === "complete" && !!(`+cond+`)`))
+		cancel()
+		if err == nil && ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+			t.Fatalf("%s (at %s): %s did not come true after reload (%v)", what, loc, cond, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.do(t, what+": confirmations say yes", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`))
 }
