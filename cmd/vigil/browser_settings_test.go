@@ -110,6 +110,15 @@ func TestBrowserSettings(t *testing.T) {
 	if status != 403 {
 		t.Errorf("rita's forged POST /api/v1/users: %v, want 403", status)
 	}
+	// How a reader sees it, in the dark theme.
+	r.do(t, "dark theme",
+		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("vigil-theme", "dark")`),
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`#session`)),
+	)
+	r.screenshot(t, "settings-reader-dark")
+	// The console's report of the refusal arrives after the answer: by
+	// now it has.
 	r.allowErrors("403")
 }
 
