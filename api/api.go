@@ -277,8 +277,8 @@ var responderPaths = []string{"/api/v1/alerts", "/api/v1/incidents", "/api/v1/in
 	"/api/v1/decisions", "/api/v1/suppressions"}
 
 // adminReadPaths are read by admins only: the audit log names who did
-// what, and key metadata is the workspace's access list.
-var adminReadPaths = []string{"/api/v1/audit", "/api/v1/keys"}
+// what, and key metadata and the users are the workspace's access list.
+var adminReadPaths = []string{"/api/v1/audit", "/api/v1/keys", "/api/v1/users"}
 
 // scopesFor is the scope policy, in one place: the ingest route takes
 // ingest keys; reads take read and responder keys (except the audit log and
@@ -360,6 +360,7 @@ func (a *API) register(h huma.API) {
 	a.registerAutomation(h)
 	a.registerIncidents(h)
 	a.registerStream(h)
+	a.registerUsers(h)
 }
 
 func humaConfig(version string) huma.Config {

@@ -85,6 +85,10 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/incident-task-templates", nil},
 	{http.MethodPut, "/api/v1/incident-task-templates", map[string]any{"templates": []map[string]any{{"stage": "assess", "tasks": []string{"a's task"}}}}},
 	{http.MethodGet, "/api/v1/stream", nil},
+	{http.MethodGet, "/api/v1/users", nil},
+	{http.MethodPost, "/api/v1/users", map[string]any{"name": "b-person", "password": "taken over password", "role": "admin"}},
+	{http.MethodPatch, "/api/v1/users/{name}", map[string]any{"role": "admin"}},
+	{http.MethodDelete, "/api/v1/users/{name}", nil},
 }
 
 // snapshot is everything a workspace holds, as the store answers.
@@ -153,6 +157,19 @@ func testIsolation(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatalf("decision of b: %v", err)
 	}
+	// And a user of b's only, whose role and password a's admin must not
+	// change (TestUsers covers the routes themselves).
+	usB, hasUsers := f.st.(store.Users)
+	if hasUsers {
+		h, err := tenant.HashPassword("b-person's password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := usB.CreateUser(context.Background(), tenant.User{Name: "b-person", PasswordHash: h,
+			Roles: []tenant.Membership{{Workspace: "b", Role: tenant.RoleReader}}}); err != nil {
+			t.Fatalf("user of b: %v", err)
+		}
+	}
 	incB := seedIncidents(t, f) // "" when the store keeps no incidents
 	before := takeSnapshot(t, f.st, "b")
 	wsB, err := f.st.Workspace(context.Background(), "b")
@@ -162,7 +179,7 @@ func testIsolation(t *testing.T, f *fixture) {
 	tierB := wsB.Tier
 	// b's source name is left out: the PUT below makes a source of that
 	// name in a, legitimately; "workspace":"b" catches b's own.
-	bIDs := []string{b.alertIDs[0], b.eventIDs[0].String(), f.keyIDs["b-admin"], f.keyIDs["b-read"], "b-user0", supB, "scanner of b", decB.ID, "192.0.2.250", "block of b"}
+	bIDs := []string{b.alertIDs[0], b.eventIDs[0].String(), f.keyIDs["b-admin"], f.keyIDs["b-read"], "b-user0", supB, "scanner of b", decB.ID, "192.0.2.250", "block of b", "b-person"}
 	if incB != "" {
 		bIDs = append(bIDs, incB)
 	}
@@ -203,6 +220,8 @@ func testIsolation(t *testing.T, f *fixture) {
 			paths = []string{"/api/v1/assets/asset-of-b"}
 		case rt.path == "/api/v1/decisions/{id}":
 			paths = []string{"/api/v1/decisions/" + decB.ID}
+		case rt.path == "/api/v1/users/{name}":
+			paths = []string{"/api/v1/users/b-person"}
 		case rt.path == "/api/v1/suppressions/{id}":
 			paths = []string{"/api/v1/suppressions/" + supB}
 		case rt.path == "/api/v1/intel/indicators" && rt.method == http.MethodGet:
@@ -233,6 +252,19 @@ func testIsolation(t *testing.T, f *fixture) {
 			case strings.Contains(rt.path, "{id}"), rt.method == http.MethodGet && rt.path == "/api/v1/sources/{name}",
 				rt.path == "/api/v1/intel/feeds/{name}/refresh",
 				rt.path == "/api/v1/assets/{name}" && rt.method != http.MethodPut:
+				if w.Code != http.StatusNotFound {
+					t.Errorf("%s %s with a's key: %d, want 404; body %s", rt.method, p, w.Code, w.Body)
+				}
+			case strings.HasPrefix(rt.path, "/api/v1/users") && !hasUsers:
+				if w.Code != http.StatusServiceUnavailable {
+					t.Errorf("%s %s with a store without users: %d, want 503; body %s", rt.method, p, w.Code, w.Body)
+				}
+			case rt.path == "/api/v1/users" && rt.method == http.MethodPost:
+				// b's user exists: a's admin may not set its password.
+				if w.Code != http.StatusConflict {
+					t.Errorf("%s %s with a's key and b's user: %d, want 409; body %s", rt.method, p, w.Code, w.Body)
+				}
+			case rt.path == "/api/v1/users/{name}":
 				if w.Code != http.StatusNotFound {
 					t.Errorf("%s %s with a's key: %d, want 404; body %s", rt.method, p, w.Code, w.Body)
 				}
@@ -273,6 +305,12 @@ func testIsolation(t *testing.T, f *fixture) {
 	}
 	if list, _ := f.api.assets.Assets(context.Background(), "b"); len(list) != 1 {
 		t.Errorf("b's inventory changed through a's key: %+v", list)
+	}
+	if hasUsers {
+		u, err := usB.User(context.Background(), "b-person")
+		if err != nil || u.RoleIn("b") != tenant.RoleReader || u.RoleIn("a") != "" || !tenant.CheckPassword(u.PasswordHash, "b-person's password") {
+			t.Errorf("b's user after a's key went through the users routes: %+v, %v", u, err)
+		}
 	}
 	after := takeSnapshot(t, f.st, "b")
 	if w, err := f.st.Workspace(context.Background(), "b"); err != nil || w.Tier != tierB {

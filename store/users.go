@@ -20,7 +20,8 @@ type Users interface {
 	// SetUserDisabled disables (ending its sessions) or enables a user.
 	SetUserDisabled(ctx context.Context, name string, disabled bool) error
 	// SetRole gives the user a role in a workspace; role "" takes the
-	// workspace away (and ends the user's sessions there).
+	// workspace away. Both a changed role and none end the user's
+	// sessions there.
 	SetRole(ctx context.Context, name, workspace, role string) error
 	// RecordLogin notes a successful sign-in.
 	RecordLogin(ctx context.Context, name string, at time.Time) error

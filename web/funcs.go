@@ -189,3 +189,23 @@ func pager(u *url.URL, shown, total int, next string) Pager {
 	}
 	return p
 }
+
+// offsetPage is the page of list, size long, at the offset the query
+// parameter param gives (the first page when it is missing or out of
+// range), with its pager, whose links come back to the anchor: for lists
+// the API answers whole, shown a part at a time.
+func offsetPage[T any](u *url.URL, list []T, param string, size int, anchor string) ([]T, int, Pager) {
+	from, _ := strconv.Atoi(u.Query().Get(param))
+	if from < 0 || from >= len(list) {
+		from = 0
+	}
+	to := min(from+size, len(list))
+	p := Pager{Shown: to - from, Total: len(list)}
+	if to < len(list) {
+		p.Next = withQuery(u, param, strconv.Itoa(to)) + "#" + anchor
+	}
+	if from > 0 {
+		p.First = withQuery(u, param, "") + "#" + anchor
+	}
+	return list[from:to], from, p
+}

@@ -229,14 +229,14 @@ func (h *Handler) threats(w http.ResponseWriter, r *http.Request, s Session) {
 		countries = append(countries, originRow{Name: name, Code: c.Country, Link: alertsFrom(c.Country, pr),
 			Alerts: c.Alerts, Events: c.Events, Worst: c.Worst, Top: topList(c.originTotal)})
 	}
-	v.Countries = pageOf(r.URL, "cpage", countries)
+	v.Countries = originPage(r.URL, "cpage", countries)
 	var nets []originRow
 	for _, n := range origins.Networks {
 		row := originRow{Name: "AS" + strconv.FormatUint(uint64(n.ASN), 10), Org: n.ASOrg, Code: n.Country,
 			Alerts: n.Alerts, Events: n.Events, Worst: n.Worst, Top: topList(n.originTotal)}
 		nets = append(nets, row)
 	}
-	v.Networks = pageOf(r.URL, "npage", nets)
+	v.Networks = originPage(r.URL, "npage", nets)
 	v.Map = threatMapOptions(tmap, pr)
 	page.Data = v
 	h.render(w, r, http.StatusOK, "threats", page)
@@ -348,15 +348,11 @@ func topList(o originTotal) string {
 	return strings.Join(parts, ", ")
 }
 
-// pageOf cuts one page of rows out of a table, at the offset in the query
-// parameter key.
-func pageOf(u *url.URL, key string, rows []originRow) originTable {
-	off, _ := strconv.Atoi(u.Query().Get(key))
-	if off < 0 || off >= len(rows) {
-		off = 0
-	}
-	end := min(off+originsPage, len(rows))
-	t := originTable{Rows: rows[off:end], From: off + 1, To: end}
+// originPage cuts one page of rows out of a table, at the offset in the
+// query parameter key, with each row's share of the largest.
+func originPage(u *url.URL, key string, rows []originRow) originTable {
+	page, off, pager := offsetPage(u, rows, key, originsPage, key)
+	t := originTable{Rows: page, From: off + 1, To: off + len(page), Pager: pager}
 	var top int64
 	if len(rows) > 0 {
 		top = rows[0].Alerts
@@ -364,18 +360,9 @@ func pageOf(u *url.URL, key string, rows []originRow) originTable {
 	for i := range t.Rows {
 		t.Rows[i].Share = pct(t.Rows[i].Alerts, top)
 	}
-	t.Pager = Pager{Shown: len(t.Rows), Total: len(rows)}
-	if end < len(rows) {
-		t.Pager.Next = withAnchor(withQuery(u, key, strconv.Itoa(end)), key)
-	}
-	if off > 0 {
-		t.Pager.First = withAnchor(withQuery(u, key, ""), key)
-	}
 	return t
 }
 
-// withAnchor keeps the reader at the table they page through.
-func withAnchor(link, key string) string { return link + "#" + key }
 
 // threatMapOptions turns the map's answer into the map's points: one a
 // country (shading it), one a located origin (a circle).

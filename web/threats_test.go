@@ -227,7 +227,7 @@ func TestOriginsPage(t *testing.T) {
 		rows[i] = originRow{Name: fmt.Sprint(i), Alerts: int64(100 - i)}
 	}
 	u, _ := url.Parse("/threats?range=7d")
-	p := pageOf(u, "cpage", rows)
+	p := originPage(u, "cpage", rows)
 	if len(p.Rows) != 10 || p.From != 1 || p.To != 10 || p.Pager.Total != 23 || p.Pager.Next != "/threats?cpage=10&range=7d#cpage" || p.Pager.First != "" {
 		t.Errorf("first page: %+v", p)
 	}
@@ -235,12 +235,12 @@ func TestOriginsPage(t *testing.T) {
 		t.Errorf("shares %v %v", p.Rows[0].Share, p.Rows[9].Share)
 	}
 	u, _ = url.Parse("/threats?range=7d&cpage=20")
-	p = pageOf(u, "cpage", rows)
+	p = originPage(u, "cpage", rows)
 	if len(p.Rows) != 3 || p.From != 21 || p.To != 23 || p.Pager.Next != "" || p.Pager.First != "/threats?range=7d#cpage" {
 		t.Errorf("last page: %+v", p)
 	}
 	u, _ = url.Parse("/threats?cpage=99")
-	if p = pageOf(u, "cpage", rows); p.From != 1 {
+	if p = originPage(u, "cpage", rows); p.From != 1 {
 		t.Errorf("an offset past the end: %+v", p)
 	}
 }

@@ -90,6 +90,12 @@ func setRole(ctx context.Context, tx *sql.Tx, name, ws, role string) error {
 	if _, err := workspace(ctx, tx, ws); err != nil {
 		return fmt.Errorf("user %s: role in %s: %w", name, ws, err)
 	}
+	// A changed role ends the user's sessions there: they were granted
+	// for the old one.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE name = ? AND workspace = ?
+		AND EXISTS (SELECT 1 FROM user_roles WHERE name = ? AND workspace = ? AND role <> ?)`, name, ws, name, ws, role); err != nil {
+		return fmt.Errorf("user %s: end sessions in %s: %w", name, ws, err)
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO user_roles (name, workspace, role) VALUES (?, ?, ?)
 		ON CONFLICT (name, workspace) DO UPDATE SET role = excluded.role`, name, ws, role)
 	if err != nil {

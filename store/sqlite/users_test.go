@@ -68,6 +68,27 @@ func TestUsersAndSessions(t *testing.T) {
 	if _, err := db.SessionByHash(ctx, h1, now); err != nil {
 		t.Fatalf("session s1 after leaving beta: %v", err)
 	}
+	// A changed role ends the sessions of that workspace, granted for the
+	// old role; the same role again ends none.
+	if err := db.SetRole(ctx, "alice", "beta", tenant.RoleReader); err != nil {
+		t.Fatal(err)
+	}
+	h7 := session("s7", "beta")
+	if err := db.SetRole(ctx, "alice", "beta", tenant.RoleReader); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SessionByHash(ctx, h7, now); err != nil {
+		t.Fatalf("session after the same role again: %v", err)
+	}
+	if err := db.SetRole(ctx, "alice", "beta", tenant.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SessionByHash(ctx, h7, now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("session after a role change: %v", err)
+	}
+	if _, err := db.SessionByHash(ctx, h1, now); err != nil {
+		t.Fatalf("session s1 in acme after a role change in beta: %v", err)
+	}
 	// Disabling ends every session; enabling does not bring them back.
 	if err := db.SetUserDisabled(ctx, "alice", true); err != nil {
 		t.Fatal(err)
