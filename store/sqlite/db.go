@@ -280,13 +280,6 @@ func fromNullNanos(n sql.NullInt64) *time.Time {
 	return &t
 }
 
-// limit applies the paging default and cap of the store's queries.
-func limit(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 1000:
-		return 1000
-	}
-	return n
-}
+// limit applies the paging default and cap of the store's queries
+// (store.PageLimit).
+func limit(n int) int { return store.PageLimit(n) }

@@ -66,12 +66,12 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 		where = append(where, "source = ?")
 		args = append(args, q.Source)
 	}
-	folded := store.FoldCase(q.Entity)
+	one := store.NewEntityValue(q.Entity)
 	if q.Entity != "" {
 		where = append(where, "id IN (SELECT block_id FROM event_entities WHERE workspace = ? AND folded = ?)")
-		args = append(args, workspace, folded)
+		args = append(args, workspace, one.Folded)
 	}
-	anyOf, anyFolded, err := eventEntities(q.Entities)
+	anyOf, anyFolded, err := store.QueryEntities(q.Entities)
 	if err != nil {
 		return fail(err)
 	}
@@ -103,10 +103,10 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 		if q.Source != "" && e.Source != q.Source {
 			return false
 		}
-		if q.Entity != "" && !hasEntity(e, q.Entity, folded) {
+		if q.Entity != "" && !e.HasEntity(one) {
 			return false
 		}
-		if len(anyOf) > 0 && !hasAnyEntity(e, anyOf) {
+		if len(anyOf) > 0 && !e.HasAnyEntity(anyOf) {
 			return false
 		}
 		return true
@@ -179,58 +179,6 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 		next = encodeCursor("event", cursor{n: last.Time.Unix(), m: int64(last.Time.Nanosecond()), s: last.ID.String()})
 	}
 	return page, next, nil
-}
-
-// hasEntity reports whether an entity field of e holds v, compared as the
-// field compares; folded is store.FoldCase(v).
-func hasEntity(e *store.StoredEvent, v, folded string) bool {
-	for _, f := range entityFields {
-		c := e.Common[f]
-		if c == v || store.FieldIgnoresCase(f, e.Logsource.Product, c) && store.FoldedEqual(c, folded) {
-			return true
-		}
-	}
-	return false
-}
-
-// eventEntity is one value of EventQuery.Entities with its folded form.
-type eventEntity struct{ v, folded string }
-
-// eventEntities returns the distinct values of EventQuery.Entities worth
-// looking up, and their distinct folded forms, for the index.
-func eventEntities(values []string) (vals []eventEntity, folded []string, err error) {
-	if len(values) > store.MaxEventEntities {
-		return nil, nil, fmt.Errorf("%d entities: %w (at most %d)", len(values), store.ErrInvalid, store.MaxEventEntities)
-	}
-	seen := map[string]bool{}
-	for _, v := range values {
-		if !indexable(v) || seen["v"+v] {
-			continue
-		}
-		seen["v"+v] = true
-		f := store.FoldCase(v)
-		vals = append(vals, eventEntity{v, f})
-		if !seen["f"+f] {
-			seen["f"+f] = true
-			folded = append(folded, f)
-		}
-	}
-	if len(values) > 0 && len(vals) == 0 {
-		// Only placeholders: no event can match, and the filter must not
-		// fall away and widen the search to every event.
-		vals, folded = []eventEntity{{"\x00", "\x00"}}, []string{"\x00"}
-	}
-	return vals, folded, nil
-}
-
-// hasAnyEntity reports whether an entity field of e holds one of vals.
-func hasAnyEntity(e *store.StoredEvent, vals []eventEntity) bool {
-	for _, v := range vals {
-		if hasEntity(e, v.v, v.folded) {
-			return true
-		}
-	}
-	return false
 }
 
 func blockName(id []byte) string {
