@@ -1,0 +1,344 @@
+package postgres
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/store"
+)
+
+// Commit stores batches in one transaction; see store.Store.
+//
+// Concurrent writers, in this process or others, are kept apart by what
+// the transaction takes, always in this order (so that no two wait on each
+// other in a cycle): the events table (ROW EXCLUSIVE, which retention's
+// partition drop waits for), a transaction advisory lock on each dedup key
+// its signals name (sorted), the batches' ids (inserted sorted: a batch
+// another writer is committing waits for its outcome and is then skipped),
+// the open alerts of those keys (FOR UPDATE, against a concurrent status
+// change) and the sources' rows (sorted). So two writers with signals of
+// one key merge them into one alert, one after the other.
+func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
+	if len(batches) == 0 {
+		return 0, nil
+	}
+	for i, b := range batches {
+		if err := store.CheckBatch(b); err != nil {
+			return 0, fmt.Errorf("commit: batch %d: %w", i, err)
+		}
+	}
+	now := db.now().UTC()
+	received := make([]int64, len(batches))
+	for i, b := range batches {
+		// Retention counts from here: a batch that says nothing of when
+		// it came is received now, not at the zero time.
+		received[i] = nanos(b.Received)
+		if b.Received.IsZero() {
+			received[i] = nanos(now)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		for i := range batches {
+			if err := db.ensurePartition(ctx, dayOf(received[i])); err != nil {
+				return 0, fmt.Errorf("commit: %w", err)
+			}
+		}
+		n, err := db.commit(ctx, batches, received, now)
+		if err != nil && attempt < 2 && isCode(err, codeNoPartition) {
+			// Another process's retention dropped a partition this
+			// one thought it had.
+			db.forgetPartitions()
+			continue
+		}
+		return n, err
+	}
+}
+
+// committer is the state of one Commit transaction.
+type committer struct {
+	ctx context.Context
+	tx  pgx.Tx
+	db  *DB
+	now time.Time
+	// open is the current alert of each workspace+dedup key met in this
+	// transaction (nil when the database has none open); order holds
+	// every alert to write back, created those this transaction starts.
+	open    map[string]*alert.Alert
+	order   []*alert.Alert
+	created map[string]bool
+	pins    []pin
+	sources map[[2]string]*sourceDelta
+	writes  pgx.Batch
+}
+
+type pin struct {
+	ws, alert string
+	event     event.ID
+}
+
+type sourceDelta struct {
+	format           string
+	events, rejected int64
+	lastSeen         int64
+}
+
+func (db *DB) commit(ctx context.Context, batches []*store.Batch, received []int64, now time.Time) (int, error) {
+	added := 0
+	err := db.tx(ctx, "commit", func(tx pgx.Tx) error {
+		added = 0
+		c := &committer{ctx: ctx, tx: tx, db: db, now: now, open: map[string]*alert.Alert{},
+			created: map[string]bool{}, sources: map[[2]string]*sourceDelta{}}
+		if _, err := tx.Exec(ctx, `LOCK TABLE ONLY events IN ROW EXCLUSIVE MODE`); err != nil {
+			return fmt.Errorf("commit: lock events: %w", err)
+		}
+		if err := c.lockKeys(batches); err != nil {
+			return err
+		}
+		fresh, err := c.claim(batches)
+		if err != nil {
+			return err
+		}
+		var rows [][]any
+		for i, b := range batches {
+			if !fresh[b.ID] {
+				continue
+			}
+			delete(fresh, b.ID) // a batch twice in one call counts once
+			added++
+			rows = appendEventRows(rows, b, received[i])
+			for _, s := range b.Signals {
+				if err := c.signal(store.SignalOf(s, b), b); err != nil {
+					return err
+				}
+			}
+			c.quarantine(b, received[i])
+			c.count(b, received[i])
+		}
+		if len(rows) > 0 {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromRows(rows)); err != nil {
+				return fmt.Errorf("commit: copy %d events: %w", len(rows), err)
+			}
+		}
+		return c.finish()
+	})
+	if err != nil {
+		return 0, err
+	}
+	db.log.Debug("store commit", "batches", len(batches), "new", added)
+	return added, nil
+}
+
+// lockKey is the advisory lock key of a workspace's dedup key.
+func lockKey(ws, key string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(ws))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return int64(h.Sum64())
+}
+
+// lockKeys takes the transaction advisory locks of the dedup keys the
+// batches' signals name, in order.
+func (c *committer) lockKeys(batches []*store.Batch) error {
+	var keys []int64
+	for _, b := range batches {
+		for _, s := range b.Signals {
+			s = store.SignalOf(s, b)
+			keys = append(keys, lockKey(s.Workspace, s.DedupKey))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	if _, err := c.tx.Exec(c.ctx, `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS keys`, keys); err != nil {
+		return fmt.Errorf("commit: lock %d dedup keys: %w", len(keys), err)
+	}
+	return nil
+}
+
+// claim records the batches' ids, in order, and returns those that were
+// new: a batch another transaction records meanwhile waits for it, and is
+// not new once it committed.
+func (c *committer) claim(batches []*store.Batch) (map[event.ID]bool, error) {
+	ids := make([][]byte, 0, len(batches))
+	for _, b := range batches {
+		ids = append(ids, b.ID[:])
+	}
+	slices.SortFunc(ids, bytes.Compare)
+	ids = slices.CompactFunc(ids, bytes.Equal)
+	rows, err := c.tx.Query(c.ctx, `INSERT INTO committed_batches (id, committed)
+		SELECT id, $2 FROM unnest($1::bytea[]) AS id ORDER BY id
+		ON CONFLICT DO NOTHING RETURNING id`, ids, nanos(c.now))
+	if err != nil {
+		return nil, fmt.Errorf("commit: record batch ids: %w", err)
+	}
+	fresh := map[event.ID]bool{}
+	var raw []byte
+	_, err = pgx.ForEachRow(rows, []any{&raw}, func() error {
+		var id event.ID
+		copy(id[:], raw)
+		fresh[id] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("commit: record batch ids: %w", err)
+	}
+	return fresh, nil
+}
+
+// eventColumns are the columns Commit copies into events.
+var eventColumns = []string{"workspace", "id", "batch_id", "source", "format", "product", "category", "service",
+	"time", "received", "event_received", "common", "entities", "raw"}
+
+// appendEventRows appends b's events as rows of events.
+func appendEventRows(rows [][]any, b *store.Batch, received int64) [][]any {
+	for i := range b.Events {
+		e := &b.Events[i]
+		common := make([][]byte, event.NumCommon)
+		var entities [][]byte
+		for f, v := range e.Common {
+			common[f] = []byte(v)
+		}
+		for _, f := range store.EventEntityFields {
+			if v := e.Common[f]; store.Indexable(v) {
+				k := []byte(store.FoldCase(v))
+				if !slices.ContainsFunc(entities, func(x []byte) bool { return bytes.Equal(x, k) }) {
+					entities = append(entities, k)
+				}
+			}
+		}
+		if entities == nil {
+			entities = [][]byte{}
+		}
+		rows = append(rows, []any{b.Workspace, e.ID[:], b.ID[:], b.Source, b.Format,
+			e.Logsource.Product, e.Logsource.Category, e.Logsource.Service,
+			nanos(e.Time), received, nanos(e.Received), common, entities, e.Raw})
+	}
+	return rows
+}
+
+// signal merges s into the open alert of its dedup key, or starts one
+// (store.Joins).
+func (c *committer) signal(s alert.Signal, b *store.Batch) error {
+	k := s.Workspace + "\x00" + s.DedupKey
+	a, ok := c.open[k]
+	if !ok {
+		var err error
+		if a, err = c.loadOpen(s.Workspace, s.DedupKey); err != nil {
+			return fmt.Errorf("commit: batch %s: rule %s: %w", b.ID, s.Rule.ID, err)
+		}
+	}
+	had := 0 // evidence before s
+	if store.Joins(a, s, c.db.window) {
+		had = len(a.Evidence)
+		a.Add(s, c.now)
+	} else {
+		a = alert.New(event.NewID().String(), s, c.now)
+		c.created[a.ID] = true
+	}
+	if id, ok := store.EvidenceID(s.Evidence); ok && len(a.Evidence) > had {
+		c.pins = append(c.pins, pin{ws: a.Workspace, event: id, alert: a.ID})
+	}
+	c.open[k] = a
+	if !slices.Contains(c.order, a) {
+		c.order = append(c.order, a)
+	}
+	return nil
+}
+
+// loadOpen returns the open alert of the key seen last, or nil, locked
+// until the transaction ends.
+func (c *committer) loadOpen(ws, key string) (*alert.Alert, error) {
+	a, err := scanAlert(c.tx.QueryRow(c.ctx, `SELECT `+alertColumns+` FROM alerts
+		WHERE workspace = $1 AND dedup_key = $2 AND status IN `+sqlOpenStatuses+`
+		ORDER BY last_seen DESC, id DESC LIMIT 1 FOR UPDATE`, ws, key))
+	if err == pgx.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up open alert %q: %w", key, err)
+	}
+	return &a, nil
+}
+
+// quarantine queues a batch's rejected records.
+func (c *committer) quarantine(b *store.Batch, received int64) {
+	for _, q := range b.Quarantined {
+		raw, cut := q.Raw, false
+		if len(raw) > store.MaxQuarantinedRaw {
+			raw, cut = raw[:store.MaxQuarantinedRaw], true
+		}
+		c.writes.Queue(`INSERT INTO quarantine (workspace, source, format, batch_id, record_id, line, reason, received, raw, truncated)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			b.Workspace, b.Source, b.Format, b.ID[:], q.ID[:], q.Line, []byte(store.CapReason(q.Reason)), received, raw, cut)
+	}
+}
+
+// count adds b to its source's counters.
+func (c *committer) count(b *store.Batch, received int64) {
+	if len(b.Events) == 0 && b.Rejected == 0 {
+		// A batch of signals only (correlation, source health) is no
+		// traffic of its source: its counters and last_seen stay.
+		return
+	}
+	k := [2]string{b.Workspace, b.Source}
+	d := c.sources[k]
+	if d == nil {
+		d = &sourceDelta{format: b.Format}
+		c.sources[k] = d
+	}
+	d.events += int64(len(b.Events))
+	d.rejected += int64(b.Rejected)
+	d.lastSeen = max(d.lastSeen, received)
+}
+
+// finish writes the touched alerts, their entities and new evidence, the
+// quarantined records and the source counters, in one round trip.
+func (c *committer) finish() error {
+	if err := store.EstimateIntents(c.ctx, c.order, intentPeers{c.tx}); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for _, a := range c.order {
+		a.Assess() // after the intent, which weighs in
+		if err := queueAlert(&c.writes, a); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
+	for _, p := range c.pins {
+		c.writes.Queue(`INSERT INTO alert_evidence (workspace, event_id, alert_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			p.ws, p.event[:], p.alert)
+	}
+	keys := make([][2]string, 0, len(c.sources))
+	for k := range c.sources {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	for _, k := range keys {
+		d := c.sources[k]
+		c.writes.Queue(`INSERT INTO sources (workspace, name, format, created, last_seen, events, rejected)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (workspace, name) DO UPDATE SET
+				events = sources.events + excluded.events,
+				rejected = sources.rejected + excluded.rejected,
+				last_seen = greatest(sources.last_seen, excluded.last_seen)`,
+			k[0], k[1], d.format, nanos(c.now), d.lastSeen, d.events, d.rejected)
+	}
+	if c.writes.Len() == 0 {
+		return nil
+	}
+	if err := c.tx.SendBatch(c.ctx, &c.writes).Close(); err != nil {
+		return fmt.Errorf("commit: write alerts and counters: %w", err)
+	}
+	return nil
+}
