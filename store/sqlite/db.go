@@ -224,7 +224,7 @@ func (db *DB) Close() error {
 	if db.w != nil {
 		errs = append(errs, db.w.Close())
 	}
-	if db.codec.enc != nil {
+	if db.codec.BlockCodec != nil {
 		db.codec.close()
 	}
 	if err := errors.Join(errs...); err != nil {
