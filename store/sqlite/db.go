@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -249,19 +248,8 @@ func (db *DB) write(ctx context.Context, what string, fn func(*sql.Tx) error) er
 	return nil
 }
 
-// Times are kept as Unix nanoseconds: integers compare and index cheaply.
-// Times outside 1678–2262 saturate; the exact time of an event lives in its
-// block.
-func nanos(t time.Time) int64 {
-	const lim = math.MaxInt64 / int64(time.Second)
-	switch s := t.Unix(); {
-	case s >= lim:
-		return math.MaxInt64
-	case s <= -lim:
-		return math.MinInt64
-	}
-	return t.UnixNano()
-}
+// Times are kept as Unix nanoseconds (store.Nanos).
+func nanos(t time.Time) int64 { return store.Nanos(t) }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
