@@ -70,7 +70,8 @@ func BenchmarkCommit(b *testing.B) {
 	b.ReportMetric(float64(b.N)*float64(rawBytes)/float64(len(batches))/sec/1e6, "MB/s")
 	var stored int64
 	if err := db.pool.QueryRow(ctx, `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_inherits i
-		JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass`).Scan(&stored); err != nil {
+		JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = ANY(ARRAY['event_blocks'::regclass, 'event_ids'::regclass, 'event_entities'::regclass])`).Scan(&stored); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(stored)/float64(b.N*perBatch), "stored-B/event")

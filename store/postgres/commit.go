@@ -16,17 +16,20 @@ import (
 	"github.com/vigil-sec/vigil/store"
 )
 
-// Commit stores batches in one transaction; see store.Store.
+// Commit stores batches in one transaction; see store.Store. It takes
+// three round trips besides BEGIN and COMMIT — locks and reads (begin), the
+// intent estimate's reads when alerts have an origin, and the writes
+// (finish) — so that a commit's time is not spent waiting on the network.
 //
 // Concurrent writers, in this process or others, are kept apart by what
 // the transaction takes, always in this order (so that no two wait on each
-// other in a cycle): the events table (ROW EXCLUSIVE, which retention's
-// partition drop waits for), a transaction advisory lock on each dedup key
-// its signals name (sorted), the batches' ids (inserted sorted: a batch
-// another writer is committing waits for its outcome and is then skipped),
-// the open alerts of those keys (FOR UPDATE, against a concurrent status
-// change) and the sources' rows (sorted). So two writers with signals of
-// one key merge them into one alert, one after the other.
+// other in a cycle): the event_blocks table (ROW EXCLUSIVE, which
+// retention's partition drop waits for), a transaction advisory lock on
+// each dedup key its signals name (sorted), the batches' ids (inserted
+// sorted: a batch another writer is committing waits for its outcome and
+// is then skipped), the open alerts of those keys (FOR UPDATE, against a
+// concurrent status change) and the sources' rows (sorted). So two writers
+// with signals of one key merge them into one alert, one after the other.
 func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
 	if len(batches) == 0 {
 		return 0, nil
@@ -97,24 +100,17 @@ func (db *DB) commit(ctx context.Context, batches []*store.Batch, received []int
 		added = 0
 		c := &committer{ctx: ctx, tx: tx, db: db, now: now, open: map[string]*alert.Alert{},
 			created: map[string]bool{}, sources: map[[2]string]*sourceDelta{}}
-		if _, err := tx.Exec(ctx, `LOCK TABLE ONLY events IN ROW EXCLUSIVE MODE`); err != nil {
-			return fmt.Errorf("commit: lock events: %w", err)
-		}
-		if err := c.lockKeys(batches); err != nil {
-			return err
-		}
-		fresh, err := c.claim(batches)
+		fresh, err := c.begin(batches)
 		if err != nil {
 			return err
 		}
-		var rows [][]any
 		for i, b := range batches {
 			if !fresh[b.ID] {
 				continue
 			}
 			delete(fresh, b.ID) // a batch twice in one call counts once
 			added++
-			rows = appendEventRows(rows, b, received[i])
+			c.block(b, received[i])
 			for _, s := range b.Signals {
 				if err := c.signal(store.SignalOf(s, b), b); err != nil {
 					return err
@@ -122,11 +118,6 @@ func (db *DB) commit(ctx context.Context, batches []*store.Batch, received []int
 			}
 			c.quarantine(b, received[i])
 			c.count(b, received[i])
-		}
-		if len(rows) > 0 {
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromRows(rows)); err != nil {
-				return fmt.Errorf("commit: copy %d events: %w", len(rows), err)
-			}
 		}
 		return c.finish()
 	})
@@ -146,99 +137,131 @@ func lockKey(ws, key string) int64 {
 	return int64(h.Sum64())
 }
 
-// lockKeys takes the transaction advisory locks of the dedup keys the
-// batches' signals name, in order.
-func (c *committer) lockKeys(batches []*store.Batch) error {
-	var keys []int64
+// begin takes the transaction's locks and reads what it merges into, in
+// one round trip: the event_blocks table (ROW EXCLUSIVE), the advisory
+// locks of the dedup keys the batches' signals name (in order), the
+// batches' ids (recorded in order: it returns those that were new; a batch
+// another transaction records meanwhile waits for it, and is not new once
+// it committed) and the open alerts of those keys (FOR UPDATE), the one
+// seen last of each key becoming c.open's.
+func (c *committer) begin(batches []*store.Batch) (map[event.ID]bool, error) {
+	var locks []int64
+	var wss, keys []string
 	for _, b := range batches {
 		for _, s := range b.Signals {
 			s = store.SignalOf(s, b)
-			keys = append(keys, lockKey(s.Workspace, s.DedupKey))
+			k := s.Workspace + "\x00" + text(s.DedupKey)
+			if _, ok := c.open[k]; ok {
+				continue
+			}
+			c.open[k] = nil // none open, unless the database has one
+			locks = append(locks, lockKey(s.Workspace, s.DedupKey))
+			wss, keys = append(wss, s.Workspace), append(keys, text(s.DedupKey))
 		}
 	}
-	if len(keys) == 0 {
-		return nil
-	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	if _, err := c.tx.Exec(c.ctx, `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS keys`, keys); err != nil {
-		return fmt.Errorf("commit: lock %d dedup keys: %w", len(keys), err)
-	}
-	return nil
-}
-
-// claim records the batches' ids, in order, and returns those that were
-// new: a batch another transaction records meanwhile waits for it, and is
-// not new once it committed.
-func (c *committer) claim(batches []*store.Batch) (map[event.ID]bool, error) {
+	slices.Sort(locks)
+	locks = slices.Compact(locks)
 	ids := make([][]byte, 0, len(batches))
 	for _, b := range batches {
 		ids = append(ids, b.ID[:])
 	}
 	slices.SortFunc(ids, bytes.Compare)
 	ids = slices.CompactFunc(ids, bytes.Equal)
-	rows, err := c.tx.Query(c.ctx, `INSERT INTO committed_batches (id, committed)
-		SELECT id, $2 FROM unnest($1::bytea[]) AS id ORDER BY id
-		ON CONFLICT DO NOTHING RETURNING id`, ids, nanos(c.now))
-	if err != nil {
-		return nil, fmt.Errorf("commit: record batch ids: %w", err)
+
+	var q pgx.Batch
+	q.Queue(`LOCK TABLE ONLY event_blocks IN ROW EXCLUSIVE MODE`)
+	if len(locks) > 0 {
+		q.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS keys`, locks)
 	}
 	fresh := map[event.ID]bool{}
-	var raw []byte
-	_, err = pgx.ForEachRow(rows, []any{&raw}, func() error {
-		var id event.ID
-		copy(id[:], raw)
-		fresh[id] = true
-		return nil
+	q.Queue(`INSERT INTO committed_batches (id, committed)
+		SELECT id, $2 FROM unnest($1::bytea[]) AS id ORDER BY id
+		ON CONFLICT DO NOTHING RETURNING id`, ids, nanos(c.now)).Query(func(rows pgx.Rows) error {
+		var raw []byte
+		_, err := pgx.ForEachRow(rows, []any{&raw}, func() error {
+			var id event.ID
+			copy(id[:], raw)
+			fresh[id] = true
+			return nil
+		})
+		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("commit: record batch ids: %w", err)
+	if len(keys) > 0 {
+		q.Queue(`SELECT workspace, dedup_key, `+alertColumns+` FROM alerts
+			WHERE (workspace, dedup_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+				AND status IN `+sqlOpenStatuses+`
+			ORDER BY workspace, dedup_key, last_seen DESC, id DESC FOR UPDATE`, wss, keys).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var ws, key string
+				a, err := scanAlert(prefixed{rows, []any{&ws, &key}})
+				if err != nil {
+					return err
+				}
+				if k := ws + "\x00" + key; c.open[k] == nil {
+					c.open[k] = &a
+				}
+			}
+			return rows.Err()
+		})
+	}
+	if err := c.tx.SendBatch(c.ctx, &q).Close(); err != nil {
+		return nil, fmt.Errorf("commit: lock, record batch ids and read open alerts: %w", err)
 	}
 	return fresh, nil
 }
 
-// eventColumns are the columns Commit copies into events.
-var eventColumns = []string{"workspace", "id", "batch_id", "source", "format", "product", "category", "service",
-	"time", "received", "event_received", "common", "entities", "raw"}
+// prefixed scans leading columns into its own destinations, then the
+// rest into the caller's.
+type prefixed struct {
+	row  scanner
+	head []any
+}
 
-// appendEventRows appends b's events as rows of events.
-func appendEventRows(rows [][]any, b *store.Batch, received int64) [][]any {
+func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append(p.head, dest...)...) }
+
+// block queues b's events as a compressed block with its event ids and
+// entity values.
+func (c *committer) block(b *store.Batch, received int64) {
+	minT, maxT := received, received
+	ids := make([][]byte, len(b.Events))
+	var entities [][]byte
+	seen := map[string]bool{}
 	for i := range b.Events {
 		e := &b.Events[i]
-		common := make([][]byte, event.NumCommon)
-		var entities [][]byte
-		for f, v := range e.Common {
-			common[f] = []byte(v)
+		t := nanos(e.Time)
+		if i == 0 {
+			minT, maxT = t, t
 		}
+		minT, maxT = min(minT, t), max(maxT, t)
+		ids[i] = e.ID[:]
 		for _, f := range store.EventEntityFields {
 			if v := e.Common[f]; store.Indexable(v) {
-				k := []byte(store.FoldCase(v))
-				if !slices.ContainsFunc(entities, func(x []byte) bool { return bytes.Equal(x, k) }) {
-					entities = append(entities, k)
+				if k := store.FoldCase(v); !seen[k] {
+					seen[k] = true
+					entities = append(entities, []byte(k))
 				}
 			}
 		}
-		if entities == nil {
-			entities = [][]byte{}
-		}
-		rows = append(rows, []any{b.Workspace, e.ID[:], b.ID[:], b.Source, b.Format,
-			e.Logsource.Product, e.Logsource.Category, e.Logsource.Service,
-			nanos(e.Time), received, nanos(e.Received), common, entities, e.Raw})
 	}
-	return rows
+	data := c.db.codec.Compress(nil, store.AppendEventBlock(nil, b.Events), store.BlockZstd)
+	c.writes.Queue(`INSERT INTO event_blocks (workspace, id, source, format, min_time, max_time, received, count, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		b.Workspace, b.ID[:], b.Source, b.Format, minT, maxT, received, len(b.Events), data)
+	if len(ids) > 0 {
+		c.writes.Queue(`INSERT INTO event_ids (workspace, id, block_id, received)
+			SELECT $1, id, $2, $3 FROM unnest($4::bytea[]) AS id`, b.Workspace, b.ID[:], received, ids)
+	}
+	if len(entities) > 0 {
+		c.writes.Queue(`INSERT INTO event_entities (workspace, folded, block_id, received)
+			SELECT $1, f, $2, $3 FROM unnest($4::bytea[]) AS f`, b.Workspace, b.ID[:], received, entities)
+	}
 }
 
 // signal merges s into the open alert of its dedup key, or starts one
 // (store.Joins).
 func (c *committer) signal(s alert.Signal, b *store.Batch) error {
-	k := s.Workspace + "\x00" + s.DedupKey
-	a, ok := c.open[k]
-	if !ok {
-		var err error
-		if a, err = c.loadOpen(s.Workspace, s.DedupKey); err != nil {
-			return fmt.Errorf("commit: batch %s: rule %s: %w", b.ID, s.Rule.ID, err)
-		}
-	}
+	k := s.Workspace + "\x00" + text(s.DedupKey)
+	a := c.open[k] // begin read it
 	had := 0 // evidence before s
 	if store.Joins(a, s, c.db.window) {
 		had = len(a.Evidence)
@@ -255,21 +278,6 @@ func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 		c.order = append(c.order, a)
 	}
 	return nil
-}
-
-// loadOpen returns the open alert of the key seen last, or nil, locked
-// until the transaction ends.
-func (c *committer) loadOpen(ws, key string) (*alert.Alert, error) {
-	a, err := scanAlert(c.tx.QueryRow(c.ctx, `SELECT `+alertColumns+` FROM alerts
-		WHERE workspace = $1 AND dedup_key = $2 AND status IN `+sqlOpenStatuses+`
-		ORDER BY last_seen DESC, id DESC LIMIT 1 FOR UPDATE`, ws, key))
-	if err == pgx.ErrNoRows {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("look up open alert %q: %w", key, err)
-	}
-	return &a, nil
 }
 
 // quarantine queues a batch's rejected records.

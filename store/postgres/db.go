@@ -2,10 +2,12 @@
 // outgrow one machine: several vigil processes share one database. It keeps
 // the store contract (store.Store) as store/sqlite does, and shares its
 // policy through package store (batch checks, the alert merge rule,
-// cursors, entity matching). Events are rows, one an event, in a table
-// partitioned by the day they were received, written with COPY; alerts,
-// keys, sources and the audit log are plain rows. Every row carries its
-// workspace and every query filters on it.
+// cursors, entity matching, the event block codec and paging). Events are
+// kept as compressed blocks, one row a committed batch, with an index of
+// their ids (written with COPY) and entity values, in tables partitioned by
+// the day they were received; alerts, keys, sources and the audit log are
+// plain rows. Every row carries its workspace and every query filters on
+// it.
 package postgres
 
 import (
@@ -13,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"strings"
 	"sync"
@@ -71,6 +72,7 @@ type DB struct {
 	log    *slog.Logger
 	now    func() time.Time
 	schema string // "" when the search_path decides
+	codec  *store.BlockCodec
 	// parts are the event partitions known to exist, by day (partitions.go).
 	partsMu sync.Mutex
 	parts   map[int64]bool
@@ -101,16 +103,21 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", describe(cfg.ConnConfig), err)
 	}
-	db := &DB{pool: pool, window: opts.DedupWindow, log: opts.Logger, now: time.Now,
-		schema: opts.Schema, parts: map[int64]bool{}}
-	if err := db.migrate(ctx); err != nil {
+	codec, err := store.NewBlockCodec()
+	if err != nil {
 		pool.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	db := &DB{pool: pool, window: opts.DedupWindow, log: opts.Logger, now: time.Now,
+		schema: opts.Schema, parts: map[int64]bool{}, codec: codec}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", describe(cfg.ConnConfig), err)
 	}
 	today := dayOf(nanos(db.now()))
 	for d := range opts.PartitionsAhead + 1 {
 		if err := db.ensurePartition(ctx, today+int64(d)*dayNanos); err != nil {
-			pool.Close()
+			db.Close()
 			return nil, fmt.Errorf("open store %s: %w", describe(cfg.ConnConfig), err)
 		}
 	}
@@ -183,6 +190,7 @@ func describe(c *pgx.ConnConfig) string {
 // Close closes the pool.
 func (db *DB) Close() error {
 	db.pool.Close()
+	db.codec.Close()
 	return nil
 }
 
@@ -202,20 +210,11 @@ func (db *DB) tx(ctx context.Context, what string, fn func(pgx.Tx) error) error 
 	return nil
 }
 
-// Times are kept as Unix nanoseconds, as store/sqlite keeps them; times
-// outside 1678–2262 saturate.
-func nanos(t time.Time) int64 {
-	const lim = math.MaxInt64 / int64(time.Second)
-	switch s := t.Unix(); {
-	case s >= lim:
-		return math.MaxInt64
-	case s <= -lim:
-		return math.MinInt64
-	}
-	return t.UnixNano()
-}
+// Times are kept as Unix nanoseconds (store.Nanos), as store/sqlite keeps
+// them.
+func nanos(t time.Time) int64 { return store.Nanos(t) }
 
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+func fromNanos(n int64) time.Time { return store.FromNanos(n) }
 
 func nullNanos(t *time.Time) *int64 {
 	if t == nil {

@@ -13,142 +13,148 @@ import (
 	"github.com/vigil-sec/vigil/store"
 )
 
-const eventSelect = `SELECT workspace, id, source, format, product, category, service, time, event_received, common, raw FROM events`
-
-func scanEvent(row scanner) (store.StoredEvent, error) {
-	var (
-		e              store.StoredEvent
-		id             []byte
-		t, recv        int64
-		common         [][]byte
-		product, c, sv string
-	)
-	if err := row.Scan(&e.Workspace, &id, &e.Source, &e.Format, &product, &c, &sv, &t, &recv, &common, &e.Raw); err != nil {
-		return store.StoredEvent{}, err
+// readBlock decompresses and decodes a stored block; events that were
+// stored without their own source or format get the block's.
+func (db *DB) readBlock(data []byte, ws, source, format string) ([]store.StoredEvent, error) {
+	raw, err := db.codec.Decompress(data)
+	if err != nil {
+		return nil, err
 	}
-	if len(id) != len(e.ID) {
-		return store.StoredEvent{}, fmt.Errorf("event id of %d bytes", len(id))
+	evs, err := store.DecodeEventBlock(raw, ws)
+	if err != nil {
+		return nil, err
 	}
-	copy(e.ID[:], id)
-	e.Logsource = event.Logsource{Product: product, Category: c, Service: sv}
-	e.Time, e.Received = fromNanos(t), fromNanos(recv)
-	for i := range min(len(common), event.NumCommon) {
-		e.Common[i] = string(common[i])
+	for i := range evs {
+		if evs[i].Source == "" {
+			evs[i].Source = source
+		}
+		if evs[i].Format == "" {
+			evs[i].Format = format
+		}
 	}
-	return e, nil
+	return evs, nil
 }
 
-// Events returns the events of workspace matching q, newest first (time,
-// then id, descending). Entity filters are looked up in the folded index
-// (entities), then each candidate is compared as its field compares, so a
-// page may take more than one query.
+// blocksAtOnce is how many blocks Events asks for a query: the page is
+// usually full after a few, and a query that stops early must not have had
+// the server send every block.
+const blocksAtOnce = 8
+
+// Events returns the events of workspace matching q, newest first
+// (store.EventPage), reading blocks by descending max time a few at a time.
 func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) ([]store.StoredEvent, string, error) {
-	n := store.PageLimit(q.Limit)
 	fail := func(err error) ([]store.StoredEvent, string, error) {
 		return nil, "", fmt.Errorf("events of %s: %w", workspace, err)
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		return fail(fmt.Errorf("time range %v to %v: %w (from must be before to)", q.From, q.To, store.ErrInvalid))
-	}
-	var after *store.StoredEvent // the last event of the previous page
-	if q.Cursor != "" {
-		c, err := store.DecodeCursor(q.Cursor, "event")
-		if err != nil {
-			return fail(err)
-		}
-		id, err := event.ParseID(c.S)
-		if err != nil || c.M < 0 || c.M >= int64(time.Second) {
-			return fail(fmt.Errorf("cursor %q: %w", q.Cursor, store.ErrInvalid))
-		}
-		after = &store.StoredEvent{ID: id, Time: time.Unix(c.N, c.M).UTC()}
+	page, err := store.NewEventPage(q)
+	if err != nil {
+		return fail(err)
 	}
 	var a args
 	where := []string{"workspace = " + a.add(workspace)}
 	if !q.From.IsZero() {
-		where = append(where, "time >= "+a.add(nanos(q.From)))
+		where = append(where, "max_time >= "+a.add(nanos(q.From)))
 	}
 	if !q.To.IsZero() {
-		where = append(where, "time < "+a.add(nanos(q.To)))
+		where = append(where, "min_time < "+a.add(nanos(q.To)))
+	}
+	if after := page.After(); after != nil {
+		where = append(where, "min_time <= "+a.add(nanos(after.Time)))
 	}
 	if q.Source != "" {
 		where = append(where, "source = "+a.add(q.Source))
 	}
-	one := store.NewEntityValue(q.Entity)
-	if q.Entity != "" {
-		where = append(where, "entities @> ARRAY["+a.add([]byte(one.Folded))+"::bytea]")
+	if f := page.EntityFolded(); f != "" {
+		where = append(where, "id IN (SELECT block_id FROM event_entities WHERE workspace = "+a.add(workspace)+
+			" AND folded = "+a.add([]byte(f))+")")
 	}
-	anyOf, anyFolded, err := store.QueryEntities(q.Entities)
-	if err != nil {
-		return fail(err)
-	}
-	if len(anyOf) > 0 {
-		list := make([][]byte, len(anyFolded))
-		for i, f := range anyFolded {
+	if len(page.AnyFolded) > 0 {
+		list := make([][]byte, len(page.AnyFolded))
+		for i, f := range page.AnyFolded {
 			list[i] = []byte(f)
 		}
-		where = append(where, "entities && "+a.add(list)+"::bytea[]")
+		where = append(where, "id IN (SELECT block_id FROM event_entities WHERE workspace = "+a.add(workspace)+
+			" AND folded = ANY("+a.add(list)+"))")
 	}
-	filtered := q.Entity != "" || len(anyOf) > 0
-	keep := func(e *store.StoredEvent) bool {
-		return (q.Entity == "" || e.HasEntity(one)) && (len(anyOf) == 0 || e.HasAnyEntity(anyOf))
+	type block struct {
+		id             []byte
+		source, format string
+		maxTime        int64
+		data           []byte
 	}
-
-	var page []store.StoredEvent
-	chunk := n + 1
-	for len(page) <= n {
+	var last *block // the last block read: the next query starts after it
+	for {
 		qa := append(args(nil), a...)
-		w := append([]string(nil), where...)
-		if after != nil {
-			w = append(w, "(time, id) < ("+qa.add(nanos(after.Time))+", "+qa.add(after.ID[:])+")")
+		w := where
+		if last != nil {
+			w = append(w[:len(w):len(w)], "(max_time, id) < ("+qa.add(last.maxTime)+", "+qa.add(last.id)+")")
 		}
-		evs, err := collect(ctx, db.pool, "events of "+workspace, scanEvent,
-			eventSelect+` WHERE `+strings.Join(w, " AND ")+` ORDER BY time DESC, id DESC LIMIT `+qa.add(chunk), qa...)
+		blocks, err := collect(ctx, db.pool, "events of "+workspace, func(r scanner) (block, error) {
+			var b block
+			return b, r.Scan(&b.id, &b.source, &b.format, &b.maxTime, &b.data)
+		}, `SELECT id, source, format, max_time, data FROM event_blocks WHERE `+strings.Join(w, " AND ")+
+			` ORDER BY max_time DESC, id DESC LIMIT `+qa.add(blocksAtOnce), qa...)
 		if err != nil {
 			return nil, "", err
 		}
-		for i := range evs {
-			if !filtered || keep(&evs[i]) {
-				page = append(page, evs[i])
+		for i := range blocks {
+			b := &blocks[i]
+			if page.Next(b.maxTime) {
+				evs, next := page.Result()
+				return evs, next, nil
 			}
+			evs, err := db.readBlock(b.data, workspace, b.source, b.format)
+			if err != nil {
+				return fail(fmt.Errorf("block %s: %w", idString(b.id), err))
+			}
+			page.Add(evs)
+			b.data = nil
 		}
-		if len(evs) < chunk || !filtered {
-			break
+		if len(blocks) < blocksAtOnce {
+			evs, next := page.Result()
+			return evs, next, nil
 		}
-		after = &evs[len(evs)-1]
-		chunk = min(chunk*2, 10000) // candidates the index gave that did not compare equal: read more at once
+		last = &blocks[len(blocks)-1]
 	}
-	next := ""
-	if len(page) > n {
-		page = page[:n]
-		last := page[n-1]
-		next = store.EncodeCursor("event", store.Cursor{N: last.Time.Unix(), M: int64(last.Time.Nanosecond()), S: last.ID.String()})
-	}
-	return page, next, nil
 }
 
-// Event returns one event of workspace.
+// Event returns one event of workspace: event_ids names its block.
 func (db *DB) Event(ctx context.Context, workspace string, id event.ID) (store.StoredEvent, error) {
-	e, err := scanEvent(db.pool.QueryRow(ctx, eventSelect+` WHERE workspace = $1 AND id = $2 LIMIT 1`, workspace, id[:]))
+	var source, format string
+	var data []byte
+	err := db.pool.QueryRow(ctx, `SELECT b.source, b.format, b.data FROM event_ids i
+		JOIN event_blocks b ON b.id = i.block_id AND b.received = i.received
+		WHERE i.workspace = $1 AND i.id = $2 LIMIT 1`, workspace, id[:]).Scan(&source, &format, &data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.StoredEvent{}, fmt.Errorf("event %s in workspace %s: %w", id, workspace, store.ErrNotFound)
 	}
 	if err != nil {
 		return store.StoredEvent{}, fmt.Errorf("event %s in workspace %s: %w", id, workspace, err)
 	}
-	return e, nil
+	evs, err := db.readBlock(data, workspace, source, format)
+	if err != nil {
+		return store.StoredEvent{}, fmt.Errorf("event %s in workspace %s: %w", id, workspace, err)
+	}
+	for _, e := range evs {
+		if e.ID == id {
+			return e, nil
+		}
+	}
+	return store.StoredEvent{}, fmt.Errorf("event %s in workspace %s: its block lacks it: %w", id, workspace, store.ErrEventBlock)
 }
 
-// sqlPinned selects the batches of a partition (%[1]s) that hold an event
-// an open alert names as evidence: retention keeps them whole.
-var sqlPinned = `SELECT DISTINCT e.batch_id FROM alert_evidence ae
+// sqlPinned selects the blocks of a day (event_ids' partition %[1]s) that
+// hold an event an open alert names as evidence: retention keeps them.
+var sqlPinned = `SELECT DISTINCT i.block_id FROM alert_evidence ae
 	JOIN alerts a ON a.id = ae.alert_id AND a.status IN ` + sqlOpenStatuses + `
-	JOIN %[1]s e ON e.workspace = ae.workspace AND e.id = ae.event_id`
+	JOIN %[1]s i ON i.workspace = ae.workspace AND i.id = ae.event_id`
 
 // PurgeEvents deletes the events received before before; see store.Store.
-// A day's partition that ends by then and holds no evidence of an open
-// alert is dropped whole; from the others, the rows received before before
-// go, but for the batches that hold such evidence. The sources' Events
-// counters are lowered by what went, in the same transaction.
+// A day that ends by then and holds no evidence of an open alert is
+// dropped whole (its three partitions); from the others, the blocks
+// received before before go, but those that hold such evidence. The
+// sources' Events counters are lowered by what went, in the same
+// transaction.
 func (db *DB) PurgeEvents(ctx context.Context, before time.Time) (int64, error) {
 	limit := nanos(before)
 	parts, err := db.partitions(ctx, db.pool)
@@ -164,41 +170,43 @@ func (db *DB) PurgeEvents(ctx context.Context, before time.Time) (int64, error) 
 		if p.day+dayNanos <= limit {
 			n, err = db.dropPartition(ctx, p)
 		} else {
-			n, err = db.purgeRows(ctx, p, limit)
+			n, err = db.purgeBlocks(ctx, p, limit)
 		}
 		total += n
 		if err != nil {
-			return total, fmt.Errorf("purge events received before %v: partition %s: %w", before, p.name, err)
+			return total, fmt.Errorf("purge events received before %v: day %s: %w", before, fromNanos(p.day).Format(time.DateOnly), err)
 		}
 	}
 	return total, nil
 }
 
-// dropPartition drops p whole unless it holds evidence of an open alert,
-// and then deletes its rows but those of batches that do. The events
-// table's exclusive lock waits for the Commits in flight (which take it
-// ROW EXCLUSIVE before they name evidence) and holds off new ones until
-// the drop is done.
+// dropPartition drops a day's partitions unless they hold evidence of an
+// open alert, and then purges their blocks but those that do. The parent
+// tables' exclusive locks wait for the Commits in flight (which take
+// event_blocks ROW EXCLUSIVE before they name evidence) and hold off new
+// ones until the drop is done.
 func (db *DB) dropPartition(ctx context.Context, p partition) (int64, error) {
 	var n int64
 	pinned := false
-	err := db.tx(ctx, "drop partition "+p.name, func(tx pgx.Tx) error {
+	err := db.tx(ctx, "drop partitions of "+p.of("event_blocks"), func(tx pgx.Tx) error {
 		n = 0
-		if _, err := tx.Exec(ctx, `LOCK TABLE ONLY events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		if _, err := tx.Exec(ctx, `LOCK TABLE ONLY `+strings.Join(eventTables, ", ")+` IN ACCESS EXCLUSIVE MODE`); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (`+fmt.Sprintf(sqlPinned, p.name)+`)`).Scan(&pinned); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (`+fmt.Sprintf(sqlPinned, p.of("event_ids"))+`)`).Scan(&pinned); err != nil {
 			return err
 		}
 		if pinned {
 			return nil
 		}
-		gone, err := countsBySource(ctx, tx, `SELECT workspace, source, count(*) FROM `+p.name+` GROUP BY 1, 2`)
+		gone, err := countsBySource(ctx, tx, `SELECT workspace, source, sum(count) FROM `+p.of("event_blocks")+` GROUP BY 1, 2`)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DROP TABLE `+p.name); err != nil {
-			return err
+		for _, t := range eventTables {
+			if _, err := tx.Exec(ctx, `DROP TABLE `+p.of(t)); err != nil {
+				return err
+			}
 		}
 		n, err = lowerSources(ctx, tx, gone)
 		return err
@@ -211,24 +219,30 @@ func (db *DB) dropPartition(ctx context.Context, p partition) (int64, error) {
 		}
 		return n, err
 	}
-	return db.purgeRows(ctx, p, p.day+dayNanos)
+	return db.purgeBlocks(ctx, p, p.day+dayNanos)
 }
 
-// purgeRows deletes p's rows received before limit but those of batches
-// that hold evidence of an open alert. alert_evidence is locked (SHARE)
-// so that no Commit names an event as evidence while it goes.
-func (db *DB) purgeRows(ctx context.Context, p partition, limit int64) (int64, error) {
+// purgeBlocks deletes a day's blocks received before limit, with their ids
+// and entities, but those that hold evidence of an open alert.
+// alert_evidence is locked (SHARE) so that no Commit names an event as
+// evidence while it goes.
+func (db *DB) purgeBlocks(ctx context.Context, p partition, limit int64) (int64, error) {
 	var n int64
-	err := db.tx(ctx, "purge partition "+p.name, func(tx pgx.Tx) error {
+	err := db.tx(ctx, "purge "+p.of("event_blocks"), func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `LOCK TABLE alert_evidence IN SHARE MODE`); err != nil {
 			return err
 		}
-		gone, err := countsBySource(ctx, tx, fmt.Sprintf(`WITH pinned AS (`+sqlPinned+`),
-			gone AS (DELETE FROM %[1]s e WHERE e.received < $1 AND e.batch_id NOT IN (SELECT batch_id FROM pinned)
-				RETURNING e.workspace, e.source)
-			SELECT workspace, source, count(*) FROM gone GROUP BY 1, 2`, p.name), limit)
+		pinned := fmt.Sprintf(sqlPinned, p.of("event_ids"))
+		gone, err := countsBySource(ctx, tx, fmt.Sprintf(`WITH gone AS (DELETE FROM %s
+				WHERE received < $1 AND id NOT IN (%s) RETURNING workspace, source, count)
+			SELECT workspace, source, sum(count) FROM gone GROUP BY 1, 2`, p.of("event_blocks"), pinned), limit)
 		if err != nil {
 			return err
+		}
+		for _, t := range eventTables[1:] {
+			if _, err := tx.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE received < $1 AND block_id NOT IN (%s)`, p.of(t), pinned), limit); err != nil {
+				return err
+			}
 		}
 		n, err = lowerSources(ctx, tx, gone)
 		return err

@@ -9,8 +9,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Events are partitioned by the day their batch was received (UTC), so that
-// retention drops a day whole (PurgeEvents).
+// Event blocks, their ids and their entities are partitioned by the day
+// their batch was received (UTC), the three tables alike, so that retention
+// drops a day whole (PurgeEvents).
+
+// eventTables are the partitioned tables, in the order they are locked.
+var eventTables = []string{"event_blocks", "event_ids", "event_entities"}
 
 const dayNanos = int64(24 * time.Hour)
 
@@ -27,14 +31,14 @@ func dayOf(n int64) int64 {
 	return d
 }
 
-// partitionName is the partition of the day that starts at day.
-func partitionName(day int64) string {
-	return "events_p" + fromNanos(day).Format("20060102")
+// partitionName is the partition of table of the day that starts at day.
+func partitionName(table string, day int64) string {
+	return table + "_p" + fromNanos(day).Format("20060102")
 }
 
-// dayOfPartition is the day a partition's name stands for.
+// dayOfPartition is the day a partition of event_blocks stands for.
 func dayOfPartition(name string) (int64, bool) {
-	s, ok := strings.CutPrefix(name, "events_p")
+	s, ok := strings.CutPrefix(name, "event_blocks_p")
 	if !ok {
 		return 0, false
 	}
@@ -54,17 +58,22 @@ func (db *DB) ensurePartition(ctx context.Context, day int64) error {
 	if known {
 		return nil
 	}
-	name := partitionName(day)
+	name := partitionName("event_blocks", day)
 	err := db.tx(ctx, "make event partition "+name, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(partitionLock), db.schemaLockKey()); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF events FOR VALUES FROM (%d) TO (%d)`,
-			name, day, day+dayNanos))
-		return err
+		for _, t := range eventTables {
+			_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES FROM (%d) TO (%d)`,
+				partitionName(t, day), t, day, day+dayNanos))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("make event partition %s: %w", name, err)
+		return fmt.Errorf("make event partitions of %s: %w", fromNanos(day).Format(time.DateOnly), err)
 	}
 	db.partsMu.Lock()
 	db.parts[day] = true
@@ -80,26 +89,29 @@ func (db *DB) forgetPartitions() {
 	db.partsMu.Unlock()
 }
 
-// partition is an event partition and its day.
+// partition is a day's partitions.
 type partition struct {
-	name string
-	day  int64
+	day int64
 }
 
-// partitions lists the event partitions, oldest first.
+// of is the partition of table.
+func (p partition) of(table string) string { return partitionName(table, p.day) }
+
+// partitions lists the days partitioned (as event_blocks' partitions),
+// oldest first.
 func (db *DB) partitions(ctx context.Context, q querier) ([]partition, error) {
 	names, err := collect(ctx, q, "event partitions", func(r scanner) (string, error) {
 		var s string
 		return s, r.Scan(&s)
 	}, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-		WHERE i.inhparent = 'events'::regclass ORDER BY c.relname`)
+		WHERE i.inhparent = 'event_blocks'::regclass ORDER BY c.relname`)
 	if err != nil {
 		return nil, err
 	}
 	var out []partition
 	for _, n := range names {
 		if d, ok := dayOfPartition(n); ok {
-			out = append(out, partition{n, d})
+			out = append(out, partition{d})
 		}
 	}
 	return out, nil

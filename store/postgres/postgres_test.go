@@ -174,11 +174,11 @@ func TestRetentionDropsPartitions(t *testing.T) {
 		}
 		m := map[string]bool{}
 		for _, p := range parts {
-			m[p.name] = true
+			m[p.of("event_blocks")] = true
 		}
 		return m
 	}
-	if !count()[partitionName(dayOf(nanos(day(0))))] {
+	if !count()[partitionName("event_blocks", dayOf(nanos(day(0))))] {
 		t.Fatal("no partition for the first day's events")
 	}
 	// Days 0–2 end before the limit; day 3 holds it.
@@ -193,7 +193,7 @@ func TestRetentionDropsPartitions(t *testing.T) {
 	}
 	parts := count()
 	for d, want := range map[int]bool{0: false, 1: true, 2: false, 3: true, 4: true} {
-		if got := parts[partitionName(dayOf(nanos(day(d))))]; got != want {
+		if got := parts[partitionName("event_blocks", dayOf(nanos(day(d))))]; got != want {
 			t.Errorf("day %d: partition kept %v, want %v", d, got, want)
 		}
 	}
@@ -209,7 +209,7 @@ func TestRetentionDropsPartitions(t *testing.T) {
 	if n, err := db.Commit(ctx, []*store.Batch{late}); err != nil || n != 1 {
 		t.Fatalf("a batch of a dropped day: %d, %v", n, err)
 	}
-	if !count()[partitionName(dayOf(nanos(day(0))))] {
+	if !count()[partitionName("event_blocks", dayOf(nanos(day(0))))] {
 		t.Error("the dropped day's partition was not made again")
 	}
 }
@@ -225,9 +225,10 @@ func TestDroppedElsewhere(t *testing.T) {
 	if _, err := db.Commit(ctx, []*store.Batch{b}); err != nil {
 		t.Fatal(err)
 	}
-	name := partitionName(dayOf(nanos(b.Received)))
-	if _, err := db.pool.Exec(ctx, `DROP TABLE `+name); err != nil {
-		t.Fatal(err)
+	for _, table := range eventTables {
+		if _, err := db.pool.Exec(ctx, `DROP TABLE `+partitionName(table, dayOf(nanos(b.Received)))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	b2 := storetest.Batch("acme", "ssh", storetest.Event("acme", "ssh", storetest.T0, "h", "u", "10.0.0.1"))
 	if n, err := db.Commit(ctx, []*store.Batch{b2}); err != nil || n != 1 {
@@ -276,7 +277,7 @@ func TestDayOf(t *testing.T) {
 	if got := fromNanos(dayOf(nanos(old))); !got.Equal(time.Date(1960, 5, 5, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("dayOf before 1970: %v", got)
 	}
-	if day, ok := dayOfPartition(partitionName(nanos(d))); !ok || day != nanos(d) {
+	if day, ok := dayOfPartition(partitionName("event_blocks", nanos(d))); !ok || day != nanos(d) {
 		t.Errorf("partition name round trip: %v %v", fromNanos(day), ok)
 	}
 }

@@ -2,7 +2,7 @@
 -- alerts, the audit log and quarantined records. Times are Unix nanoseconds
 -- (bigint), as in store/sqlite: exact to the nanosecond, which timestamptz
 -- is not, and event order and cursors depend on it. Values that come from
--- logs (event fields, entity values, quarantined records and their reasons)
+-- logs (event blocks, entity values, quarantined records and their reasons)
 -- are bytea: PostgreSQL text holds neither NUL nor invalid UTF-8.
 
 CREATE TABLE workspaces (
@@ -49,32 +49,46 @@ CREATE TABLE committed_batches (
 );
 CREATE INDEX committed_batches_time ON committed_batches (committed);
 
--- One row an event, partitioned by the day it was received (received is
--- the batch's): retention drops a day's partition whole when no open alert
--- names an event in it (partitions.go). received is the batch's: a
--- batch's events share a partition. Partitions are made as batches
--- need them. common holds the event.NumCommon common fields in order;
--- entities the distinct folded values of the entity fields
--- (store.EventEntityFields), for entity search.
-CREATE TABLE events (
+-- Events are kept as compressed blocks, one row a committed batch
+-- (store.AppendEventBlock, store.BlockCodec: the codec store/sqlite uses),
+-- with the ids of their events (event_ids: which block holds an event) and
+-- the distinct folded values of their entity fields (event_entities, for
+-- entity search). All three are partitioned by the day the batch was
+-- received, the same days: retention drops a day whole when no open alert
+-- names an event in it (partitions.go). Partitions are made as batches
+-- need them.
+CREATE TABLE event_blocks (
 	workspace text NOT NULL,
-	id        bytea NOT NULL,
-	batch_id  bytea NOT NULL,
+	id        bytea NOT NULL, -- the batch's id
 	source    text NOT NULL,
 	format    text NOT NULL,
-	product   text NOT NULL,
-	category  text NOT NULL,
-	service   text NOT NULL,
-	time      bigint NOT NULL,
-	received  bigint NOT NULL, -- the batch's, which retention counts from
-	event_received bigint NOT NULL, -- the event's own
-	common    bytea[] NOT NULL,
-	entities  bytea[] NOT NULL,
-	raw       bytea NOT NULL
+	min_time  bigint NOT NULL,
+	max_time  bigint NOT NULL,
+	received  bigint NOT NULL,
+	count     integer NOT NULL,
+	data      bytea NOT NULL
 ) PARTITION BY RANGE (received);
-CREATE INDEX events_time ON events (workspace, time DESC, id DESC);
-CREATE INDEX events_id ON events (workspace, id);
-CREATE INDEX events_entities ON events USING gin (entities);
+-- Compressed already: TOAST need not try again.
+ALTER TABLE event_blocks ALTER COLUMN data SET STORAGE EXTERNAL;
+CREATE INDEX event_blocks_time ON event_blocks (workspace, max_time DESC, id DESC);
+CREATE INDEX event_blocks_source_time ON event_blocks (workspace, source, max_time DESC, id DESC);
+CREATE INDEX event_blocks_id ON event_blocks (id);
+
+CREATE TABLE event_ids (
+	workspace text NOT NULL,
+	id        bytea NOT NULL,
+	block_id  bytea NOT NULL,
+	received  bigint NOT NULL
+) PARTITION BY RANGE (received);
+CREATE INDEX event_ids_id ON event_ids (workspace, id);
+
+CREATE TABLE event_entities (
+	workspace text NOT NULL,
+	folded    bytea NOT NULL,
+	block_id  bytea NOT NULL,
+	received  bigint NOT NULL
+) PARTITION BY RANGE (received);
+CREATE INDEX event_entities_folded ON event_entities (workspace, folded);
 
 CREATE TABLE alerts (
 	id         text PRIMARY KEY,
