@@ -262,7 +262,7 @@ func (c *committer) block(b *store.Batch, received int64) {
 func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 	k := s.Workspace + "\x00" + text(s.DedupKey)
 	a := c.open[k] // begin read it
-	had := 0 // evidence before s
+	had := 0       // evidence before s
 	if store.Joins(a, s, c.db.window) {
 		had = len(a.Evidence)
 		a.Add(s, c.now)
