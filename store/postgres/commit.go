@@ -77,6 +77,7 @@ type committer struct {
 	// every alert to write back, created those this transaction starts.
 	open    map[string]*alert.Alert
 	order   []*alert.Alert
+	touched map[string]bool
 	created map[string]bool
 	pins    []pin
 	sources map[[2]string]*sourceDelta
@@ -99,7 +100,7 @@ func (db *DB) commit(ctx context.Context, batches []*store.Batch, received []int
 	err := db.tx(ctx, "commit", func(tx pgx.Tx) error {
 		added = 0
 		c := &committer{ctx: ctx, tx: tx, db: db, now: now, open: map[string]*alert.Alert{},
-			created: map[string]bool{}, sources: map[[2]string]*sourceDelta{}}
+			touched: map[string]bool{}, created: map[string]bool{}, sources: map[[2]string]*sourceDelta{}}
 		fresh, err := c.begin(batches)
 		if err != nil {
 			return err
@@ -112,9 +113,7 @@ func (db *DB) commit(ctx context.Context, batches []*store.Batch, received []int
 			added++
 			c.block(b, received[i])
 			for _, s := range b.Signals {
-				if err := c.signal(store.SignalOf(s, b), b); err != nil {
-					return err
-				}
+				c.signal(store.SignalOf(s, b))
 			}
 			c.quarantine(b, received[i])
 			c.count(b, received[i])
@@ -259,7 +258,7 @@ func (c *committer) block(b *store.Batch, received int64) {
 
 // signal merges s into the open alert of its dedup key, or starts one
 // (store.Joins).
-func (c *committer) signal(s alert.Signal, b *store.Batch) error {
+func (c *committer) signal(s alert.Signal) {
 	k := s.Workspace + "\x00" + text(s.DedupKey)
 	a := c.open[k] // begin read it
 	had := 0       // evidence before s
@@ -274,10 +273,10 @@ func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 		c.pins = append(c.pins, pin{ws: a.Workspace, event: id, alert: a.ID})
 	}
 	c.open[k] = a
-	if !slices.Contains(c.order, a) {
+	if !c.touched[a.ID] {
+		c.touched[a.ID] = true
 		c.order = append(c.order, a)
 	}
-	return nil
 }
 
 // quarantine queues a batch's rejected records.
