@@ -38,6 +38,13 @@ func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
 		if err := store.CheckBatch(b); err != nil {
 			return 0, fmt.Errorf("commit: batch %d: %w", i, err)
 		}
+		// Beyond store.Store's part of a commit, not kept here yet: refused
+		// rather than dropped, so that a detect stage wired to this store
+		// early fails loudly instead of losing its correlation journal.
+		if len(b.Correlation) > 0 || len(b.Suppressed) > 0 {
+			return 0, fmt.Errorf("commit: batch %s: a correlation journal entry or suppression hits: %w (the PostgreSQL store keeps neither yet)",
+				b.ID, store.ErrInvalid)
+		}
 	}
 	now := db.now().UTC()
 	received := make([]int64, len(batches))
