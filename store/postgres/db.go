@@ -4,8 +4,8 @@
 // policy through package store (batch checks, the alert merge rule,
 // cursors, entity matching, the event block codec and paging). Events are
 // kept as compressed blocks, one row a committed batch, with an index of
-// their ids (written with COPY) and entity values, in tables partitioned by
-// the day they were received; alerts, keys, sources and the audit log are
+// their ids and entity values (each block's as one array insert), in
+// tables partitioned by the day they were received; alerts, keys, sources and the audit log are
 // plain rows. Every row carries its workspace and every query filters on
 // it.
 package postgres
