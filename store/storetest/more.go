@@ -431,3 +431,42 @@ func testForgetBatches(t *testing.T, s store.Store) {
 		t.Errorf("PurgeCommittedBatches: %d, %v; want 1", n, err)
 	}
 }
+
+func testChecks(t *testing.T, s store.Store) {
+	for _, name := range []string{"", "Acme", "a b", "ünï", string(make([]byte, 65))} {
+		if _, err := s.CreateWorkspace(ctx, name, tenant.TierFree); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("CreateWorkspace(%q): %v, want ErrInvalid", name, err)
+		}
+	}
+	if _, err := s.CreateWorkspace(ctx, "acme", "gold"); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("an unknown tier: %v, want ErrInvalid", err)
+	}
+	mustWorkspace(t, s, "acme")
+	if _, err := s.SetWorkspaceTier(ctx, "acme", "gold", "cli"); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("SetWorkspaceTier to an unknown tier: %v, want ErrInvalid", err)
+	}
+	if _, err := s.SetWorkspaceTier(ctx, "nope", tenant.TierFree, "cli"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetWorkspaceTier of an absent workspace: %v, want ErrNotFound", err)
+	}
+	good := tenant.APIKey{ID: "k", Workspace: "acme", Scope: tenant.ScopeRead, Prefix: "vgl_k", Hash: []byte("h")}
+	for name, spoil := range map[string]func(*tenant.APIKey){
+		"no id":          func(k *tenant.APIKey) { k.ID = "" },
+		"unknown scope":  func(k *tenant.APIKey) { k.Scope = "root" },
+		"no hash":        func(k *tenant.APIKey) { k.Hash = nil },
+		"comma in allow": func(k *tenant.APIKey) { k.Allow = []string{"10.0.0.0/8,192.0.2.0/24"} },
+	} {
+		k := good
+		spoil(&k)
+		if err := s.CreateKey(ctx, k); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("a key with %s: %v, want ErrInvalid", name, err)
+		}
+	}
+	k := good
+	k.Workspace = "nope"
+	if err := s.CreateKey(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a key of an absent workspace: %v, want ErrNotFound", err)
+	}
+	if keys, _ := s.Keys(ctx, "acme"); len(keys) != 0 {
+		t.Errorf("refused keys were stored: %+v", keys)
+	}
+}

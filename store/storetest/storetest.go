@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"KeyLifecycle", testKeyLifecycle},
 		{"AlertFilters", testAlertFilters},
 		{"ForgetBatches", testForgetBatches},
+		{"Checks", testChecks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
