@@ -1,6 +1,7 @@
 package store
 
 import (
+	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/alert"
@@ -47,3 +48,20 @@ func EvidenceID(e alert.Evidence) (event.ID, bool) {
 	id, err := event.ParseID(e.EventID)
 	return id, err == nil
 }
+
+// OpenStatusesSQL is alert.OpenStatuses as an SQL list, "('new', 'active')",
+// for stores that write it into queries (a partial index on open alerts
+// is used only when the query names its statuses): the definition stays
+// in package alert. The statuses are fixed words without quotes, checked
+// here once.
+var OpenStatusesSQL = func() string {
+	open := alert.OpenStatuses()
+	quoted := make([]string, len(open))
+	for i, s := range open {
+		if strings.ContainsAny(string(s), "'\\") {
+			panic("alert status " + string(s) + " cannot be written into SQL")
+		}
+		quoted[i] = "'" + string(s) + "'"
+	}
+	return "(" + strings.Join(quoted, ", ") + ")"
+}()

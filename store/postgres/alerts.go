@@ -87,20 +87,8 @@ func queueAlert(b *pgx.Batch, a *alert.Alert) error {
 	return nil
 }
 
-// sqlOpenStatuses is alert.OpenStatuses as an SQL list, "('new', 'active')",
-// written into queries so that the planner can use the partial index on
-// open alerts.
-var sqlOpenStatuses = func() string {
-	open := alert.OpenStatuses()
-	quoted := make([]string, len(open))
-	for i, s := range open {
-		if strings.ContainsAny(string(s), "'\\") {
-			panic("alert status " + string(s) + " cannot be written into SQL")
-		}
-		quoted[i] = "'" + string(s) + "'"
-	}
-	return "(" + strings.Join(quoted, ", ") + ")"
-}()
+// sqlOpenStatuses is store.OpenStatusesSQL.
+var sqlOpenStatuses = store.OpenStatusesSQL
 
 // alertFilter is the WHERE clause of q's filters, its arguments in a.
 func alertFilter(workspace string, q store.AlertQuery, a *args) (string, error) {
