@@ -337,20 +337,8 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 	return a, nil
 }
 
-// sqlOpenStatuses is alert.OpenStatuses as an SQL list, "('new', 'active')":
-// the definition stays in package alert. The statuses are fixed words
-// without quotes, checked here once.
-var sqlOpenStatuses = func() string {
-	open := alert.OpenStatuses()
-	quoted := make([]string, len(open))
-	for i, s := range open {
-		if strings.ContainsAny(string(s), "'\\") {
-			panic("alert status " + string(s) + " cannot be written into SQL")
-		}
-		quoted[i] = "'" + string(s) + "'"
-	}
-	return "(" + strings.Join(quoted, ", ") + ")"
-}()
+// sqlOpenStatuses is store.OpenStatusesSQL.
+var sqlOpenStatuses = store.OpenStatusesSQL
 
 // sqlOpenAlert finds the open alert of a dedup key seen last, leaving out
 // its evidence when full. The index is named: without statistics SQLite

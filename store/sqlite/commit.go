@@ -16,18 +16,11 @@ import (
 	"github.com/vigil-sec/vigil/store"
 )
 
-// entityFields are the common fields whose distinct values index a block for
-// entity search: the things an analyst pivots on. The index keeps them case
-// folded (store.FoldCase); how each field compares is store.FieldIgnoresCase.
-var entityFields = [...]int{
-	event.SourceIP, event.DestinationIP, event.UserName, event.HostName, event.HostIP,
-	event.ProcessExecutable, event.ProcessName, event.FilePath, event.URLOriginal,
-	event.URLDomain, event.DBName, event.DBUser, event.ServiceName, event.CloudAccountID,
-}
+// entityFields are the common fields whose distinct values index a block
+// (store.EventEntityFields).
+var entityFields = store.EventEntityFields
 
-// indexable reports whether v is worth an index row ("-" is a common
-// placeholder for "none" in logs).
-func indexable(v string) bool { return v != "" && v != "-" }
+func indexable(v string) bool { return store.Indexable(v) }
 
 // preparedBlock is a batch made ready for writing outside the transaction:
 // encoding and compression are most of a commit's CPU and need no lock.
@@ -64,7 +57,7 @@ func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
 		return 0, nil
 	}
 	for i, b := range batches {
-		if err := checkBatch(b); err != nil {
+		if err := store.CheckBatch(b); err != nil {
 			return 0, fmt.Errorf("commit: batch %d: %w", i, err)
 		}
 	}
@@ -104,46 +97,6 @@ func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
 	}
 	db.log.Debug("store commit", "batches", len(batches), "new", added)
 	return added, nil
-}
-
-func checkBatch(b *store.Batch) error {
-	if b == nil {
-		return fmt.Errorf("nil batch: %w", store.ErrInvalid)
-	}
-	if b.ID == (event.ID{}) {
-		return fmt.Errorf("batch without id: %w", store.ErrInvalid)
-	}
-	if b.Workspace == "" || b.Source == "" || b.Format == "" {
-		return fmt.Errorf("batch %s: workspace %q, source %q and format %q must all be set: %w",
-			b.ID, b.Workspace, b.Source, b.Format, store.ErrInvalid)
-	}
-	if b.Rejected < 0 {
-		return fmt.Errorf("batch %s: rejected count %d: %w", b.ID, b.Rejected, store.ErrInvalid)
-	}
-	for i := range b.Events {
-		e := &b.Events[i]
-		if e.Workspace != "" && e.Workspace != b.Workspace {
-			return fmt.Errorf("batch %s: event %d (%s) belongs to workspace %q, the batch to %q: %w",
-				b.ID, i, e.ID, e.Workspace, b.Workspace, store.ErrInvalid)
-		}
-		if e.ID == (event.ID{}) {
-			return fmt.Errorf("batch %s: event %d has no id: %w", b.ID, i, store.ErrInvalid)
-		}
-	}
-	for i := range b.Signals {
-		s := &b.Signals[i]
-		if s.Workspace != "" && s.Workspace != b.Workspace {
-			return fmt.Errorf("batch %s: signal %d (rule %s) belongs to workspace %q, the batch to %q: %w",
-				b.ID, i, s.Rule.ID, s.Workspace, b.Workspace, store.ErrInvalid)
-		}
-		if s.Rule.ID == "" {
-			return fmt.Errorf("batch %s: signal %d has no rule id: %w", b.ID, i, store.ErrInvalid)
-		}
-		if s.Severity < alert.Informational || s.Severity > alert.Critical {
-			return fmt.Errorf("batch %s: signal %d (rule %s): %v: %w", b.ID, i, s.Rule.ID, s.Severity, store.ErrInvalid)
-		}
-	}
-	return nil
 }
 
 // committedBatches returns the ids among batches that are already stored, so
@@ -420,13 +373,7 @@ func (c *committer) entities(b *store.Batch, values []string) error {
 
 // signal merges s into the open alert of its dedup key, or starts one.
 func (c *committer) signal(s alert.Signal, b *store.Batch) error {
-	s.Workspace = b.Workspace
-	if s.Evidence.Time.IsZero() {
-		s.Evidence.Time = b.Received
-	}
-	if s.DedupKey == "" {
-		s.DedupKey = alert.DedupKey(s.Workspace, s.Rule.ID, s.Entities)
-	}
+	s = store.SignalOf(s, b)
 	k := s.Workspace + "\x00" + s.DedupKey
 	a, ok := c.open[k]
 	if !ok {
@@ -436,18 +383,14 @@ func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 		}
 	}
 	had := 0 // evidence before s
-	window := c.db.window
-	if s.Window > 0 { // the rule's aggregation window
-		window = s.Window
-	}
-	if a != nil && a.Status.Open() && !a.LastSeen.Before(s.Evidence.Time.Add(-window)) {
+	if store.Joins(a, s, c.db.window) {
 		had = len(a.Evidence)
 		a.Add(s, c.now)
 	} else {
 		a = alert.New(event.NewID().String(), s, c.now)
 		c.created[a.ID] = true
 	}
-	if id, ok := evidenceID(s.Evidence); ok && len(a.Evidence) > had {
+	if id, ok := store.EvidenceID(s.Evidence); ok && len(a.Evidence) > had {
 		c.pins = append(c.pins, pin{ws: a.Workspace, event: id, alert: a.ID})
 	}
 	c.noteSource(a.Workspace, b.Source, a.ID)
@@ -464,16 +407,6 @@ func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 type pin struct {
 	ws, alert string
 	event     event.ID
-}
-
-// evidenceID is the stored event an evidence names, if any (evidence of
-// offline scans names a file and line instead).
-func evidenceID(e alert.Evidence) (event.ID, bool) {
-	if e.EventID == "" {
-		return event.ID{}, false
-	}
-	id, err := event.ParseID(e.EventID)
-	return id, err == nil
 }
 
 // loadOpen returns the open alert of the key seen last, or nil.

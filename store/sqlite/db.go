@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -224,7 +223,7 @@ func (db *DB) Close() error {
 	if db.w != nil {
 		errs = append(errs, db.w.Close())
 	}
-	if db.codec.enc != nil {
+	if db.codec.BlockCodec != nil {
 		db.codec.close()
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -249,19 +248,8 @@ func (db *DB) write(ctx context.Context, what string, fn func(*sql.Tx) error) er
 	return nil
 }
 
-// Times are kept as Unix nanoseconds: integers compare and index cheaply.
-// Times outside 1678–2262 saturate; the exact time of an event lives in its
-// block.
-func nanos(t time.Time) int64 {
-	const lim = math.MaxInt64 / int64(time.Second)
-	switch s := t.Unix(); {
-	case s >= lim:
-		return math.MaxInt64
-	case s <= -lim:
-		return math.MinInt64
-	}
-	return t.UnixNano()
-}
+// Times are kept as Unix nanoseconds (store.Nanos).
+func nanos(t time.Time) int64 { return store.Nanos(t) }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
@@ -280,13 +268,6 @@ func fromNullNanos(n sql.NullInt64) *time.Time {
 	return &t
 }
 
-// limit applies the paging default and cap of the store's queries.
-func limit(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 1000:
-		return 1000
-	}
-	return n
-}
+// limit applies the paging default and cap of the store's queries
+// (store.PageLimit).
+func limit(n int) int { return store.PageLimit(n) }

@@ -4,22 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
 )
-
-// eventAfter reports whether a comes before b in newest-first order: later
-// time, then higher id.
-func eventAfter(a, b *store.StoredEvent) bool {
-	if c := a.Time.Compare(b.Time); c != 0 {
-		return c > 0
-	}
-	return a.ID.Compare(b.ID) > 0
-}
 
 // Events returns the events of workspace matching q, newest first.
 //
@@ -28,26 +18,13 @@ func eventAfter(a, b *store.StoredEvent) bool {
 // no block still unread can hold a newer one, and the event can be paged
 // out; blocks that overlap in time are merged this way.
 func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) ([]store.StoredEvent, string, error) {
-	n := limit(q.Limit)
 	fail := func(err error) ([]store.StoredEvent, string, error) {
 		return nil, "", fmt.Errorf("events of %s: %w", workspace, err)
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		return fail(fmt.Errorf("time range %v to %v: %w (from must be before to)", q.From, q.To, store.ErrInvalid))
+	page, err := store.NewEventPage(q)
+	if err != nil {
+		return fail(err)
 	}
-	var after *store.StoredEvent // the last event of the previous page
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor, "event")
-		if err != nil {
-			return fail(err)
-		}
-		id, err := event.ParseID(c.s)
-		if err != nil || c.m < 0 || c.m >= int64(time.Second) {
-			return fail(fmt.Errorf("cursor %q: %w", q.Cursor, store.ErrInvalid))
-		}
-		after = &store.StoredEvent{ID: id, Time: time.Unix(c.n, c.m).UTC()}
-	}
-
 	where := []string{"workspace = ?"}
 	args := []any{workspace}
 	if !q.From.IsZero() {
@@ -58,7 +35,7 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 		where = append(where, "min_time < ?")
 		args = append(args, nanos(q.To))
 	}
-	if after != nil {
+	if after := page.After(); after != nil {
 		where = append(where, "min_time <= ?")
 		args = append(args, nanos(after.Time))
 	}
@@ -66,20 +43,15 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 		where = append(where, "source = ?")
 		args = append(args, q.Source)
 	}
-	folded := store.FoldCase(q.Entity)
-	if q.Entity != "" {
+	if f := page.EntityFolded(); f != "" {
 		where = append(where, "id IN (SELECT block_id FROM event_entities WHERE workspace = ? AND folded = ?)")
-		args = append(args, workspace, folded)
+		args = append(args, workspace, f)
 	}
-	anyOf, anyFolded, err := eventEntities(q.Entities)
-	if err != nil {
-		return fail(err)
-	}
-	if len(anyOf) > 0 {
+	if len(page.AnyFolded) > 0 {
 		where = append(where, "id IN (SELECT block_id FROM event_entities WHERE workspace = ? AND folded IN (?"+
-			strings.Repeat(", ?", len(anyFolded)-1)+"))")
+			strings.Repeat(", ?", len(page.AnyFolded)-1)+"))")
 		args = append(args, workspace)
-		for _, f := range anyFolded {
+		for _, f := range page.AnyFolded {
 			args = append(args, f)
 		}
 	}
@@ -89,43 +61,6 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 		return fail(err)
 	}
 	defer rows.Close()
-
-	keep := func(e *store.StoredEvent) bool {
-		if !q.From.IsZero() && e.Time.Before(q.From) {
-			return false
-		}
-		if !q.To.IsZero() && !e.Time.Before(q.To) {
-			return false
-		}
-		if after != nil && !eventAfter(after, e) {
-			return false
-		}
-		if q.Source != "" && e.Source != q.Source {
-			return false
-		}
-		if q.Entity != "" && !hasEntity(e, q.Entity, folded) {
-			return false
-		}
-		if len(anyOf) > 0 && !hasAnyEntity(e, anyOf) {
-			return false
-		}
-		return true
-	}
-
-	// out is the page so far, newest first; pending holds the events read
-	// that may still be preceded by events of blocks not yet read. Only
-	// the newest n+1 of all are ever wanted, so pending is cut to what the
-	// page still lacks.
-	var out, pending []*store.StoredEvent
-	newestFirst := func(a, b *store.StoredEvent) int {
-		if eventAfter(a, b) {
-			return -1
-		}
-		if eventAfter(b, a) {
-			return 1
-		}
-		return 0
-	}
 	for rows.Next() {
 		var (
 			id             []byte
@@ -136,101 +71,20 @@ func (db *DB) Events(ctx context.Context, workspace string, q store.EventQuery) 
 		if err := rows.Scan(&id, &source, &format, &maxTime, &data); err != nil {
 			return fail(err)
 		}
-		// pending is sorted: move what is newer than anything unread.
-		i := 0
-		for i < len(pending) && nanos(pending[i].Time) > maxTime {
-			i++
-		}
-		out = append(out, pending[:i]...)
-		pending = pending[i:]
-		if len(out) > n {
+		if page.Next(maxTime) {
 			break
 		}
 		evs, err := db.readBlock(data, workspace, source, format)
 		if err != nil {
 			return fail(fmt.Errorf("block %s: %w", blockName(id), err))
 		}
-		for i := range evs {
-			if keep(&evs[i]) {
-				pending = append(pending, &evs[i])
-			}
-		}
-		slices.SortFunc(pending, newestFirst)
-		if need := n + 1 - len(out); len(pending) > need {
-			clear(pending[need:]) // let the blocks' events go
-			pending = pending[:need]
-		}
+		page.Add(evs)
 	}
 	if err := rows.Err(); err != nil {
 		return fail(err)
 	}
-	out = append(out, pending...)
-	if len(out) > n+1 {
-		out = out[:n+1]
-	}
-	page := make([]store.StoredEvent, len(out))
-	for i, e := range out {
-		page[i] = *e
-	}
-	next := ""
-	if len(page) > n {
-		page = page[:n]
-		last := page[n-1]
-		next = encodeCursor("event", cursor{n: last.Time.Unix(), m: int64(last.Time.Nanosecond()), s: last.ID.String()})
-	}
-	return page, next, nil
-}
-
-// hasEntity reports whether an entity field of e holds v, compared as the
-// field compares; folded is store.FoldCase(v).
-func hasEntity(e *store.StoredEvent, v, folded string) bool {
-	for _, f := range entityFields {
-		c := e.Common[f]
-		if c == v || store.FieldIgnoresCase(f, e.Logsource.Product, c) && store.FoldedEqual(c, folded) {
-			return true
-		}
-	}
-	return false
-}
-
-// eventEntity is one value of EventQuery.Entities with its folded form.
-type eventEntity struct{ v, folded string }
-
-// eventEntities returns the distinct values of EventQuery.Entities worth
-// looking up, and their distinct folded forms, for the index.
-func eventEntities(values []string) (vals []eventEntity, folded []string, err error) {
-	if len(values) > store.MaxEventEntities {
-		return nil, nil, fmt.Errorf("%d entities: %w (at most %d)", len(values), store.ErrInvalid, store.MaxEventEntities)
-	}
-	seen := map[string]bool{}
-	for _, v := range values {
-		if !indexable(v) || seen["v"+v] {
-			continue
-		}
-		seen["v"+v] = true
-		f := store.FoldCase(v)
-		vals = append(vals, eventEntity{v, f})
-		if !seen["f"+f] {
-			seen["f"+f] = true
-			folded = append(folded, f)
-		}
-	}
-	if len(values) > 0 && len(vals) == 0 {
-		// Only placeholders: no event can match, and the filter must not
-		// fall away and widen the search to every event.
-		vals, folded = []eventEntity{{"\x00", "\x00"}}, []string{"\x00"}
-	}
-	return vals, folded, nil
-}
-
-// hasAnyEntity reports whether an entity field of e holds one of vals.
-func hasAnyEntity(e *store.StoredEvent, vals []eventEntity) bool {
-	for _, v := range vals {
-		if hasEntity(e, v.v, v.folded) {
-			return true
-		}
-	}
-	return false
+	evs, next := page.Result()
+	return evs, next, nil
 }
 
 func blockName(id []byte) string {

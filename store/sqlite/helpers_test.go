@@ -1,21 +1,16 @@
 package sqlite
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
-	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/store/storetest"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -144,60 +139,10 @@ func allEvents(t testing.TB, db *DB, ws string, q store.EventQuery) []store.Stor
 
 var dataDir = filepath.Join("..", "..", "..", "shared", "data")
 
-// windowsEvents reads up to n events of the Mordor corpus as the detect
-// stage would store them, with the common fields a Windows decoder fills.
-// ok is false when the corpus is absent.
+// windowsEvents reads up to n events of the Mordor corpus
+// (storetest.WindowsEvents); ok is false when the corpus is absent.
 func windowsEvents(tb testing.TB, n int) ([]store.StoredEvent, bool) {
-	tb.Helper()
-	f, err := os.Open(filepath.Join(dataDir, "events", "windows-mordor.jsonl.gz"))
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatalf("windows corpus: %v", err)
-	}
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	var p fastjson.Parser
-	var out []store.StoredEvent
-	for len(out) < n && sc.Scan() {
-		raw := append([]byte(nil), sc.Bytes()...)
-		v, err := p.ParseBytes(raw)
-		if err != nil {
-			tb.Fatalf("windows corpus line %d: %v", len(out)+1, err)
-		}
-		get := func(k string) string { return string(v.GetStringBytes(k)) }
-		tm, err := time.Parse("2006-01-02 15:04:05.999999999", get("TimeCreated"))
-		if err != nil {
-			if tm, err = time.Parse(time.RFC3339Nano, get("TimeCreated")); err != nil {
-				tm = t0 // as the decoder does: no time of its own, the received time
-			}
-		}
-		e := store.StoredEvent{
-			ID: testIDs.New(t0), Source: "windows", Format: "windows",
-			Logsource: event.Logsource{Product: "windows", Service: get("Channel")},
-			Time:      tm, Received: t0, Raw: raw,
-		}
-		e.Common[event.EventCode] = strconv.Itoa(v.GetInt("EventID"))
-		e.Common[event.HostName] = get("Computer")
-		e.Common[event.ProcessExecutable] = get("Image")
-		e.Common[event.ProcessCommandLine] = get("CommandLine")
-		e.Common[event.FilePath] = get("TargetFilename")
-		e.Common[event.SourceIP] = get("SourceIp")
-		e.Common[event.DestinationIP] = get("DestinationIp")
-		if u := get("TargetUserName"); u != "" {
-			e.Common[event.UserName] = u
-		} else {
-			e.Common[event.UserName] = get("User")
-		}
-		out = append(out, e)
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatalf("windows corpus: %v", err)
-	}
-	return out, true
+	return storetest.WindowsEvents(tb, filepath.Join(dataDir, "events", "windows-mordor.jsonl.gz"), n, t0)
 }
 
 func contextWithCancel() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }

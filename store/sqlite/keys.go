@@ -33,13 +33,8 @@ func scanKey(row scanner) (tenant.APIKey, error) {
 // CreateKey stores a key of an existing workspace; ErrConflict when its id or
 // hash is taken.
 func (db *DB) CreateKey(ctx context.Context, k tenant.APIKey) error {
-	switch {
-	case k.ID == "":
-		return fmt.Errorf("create key: no id: %w", store.ErrInvalid)
-	case !tenant.ValidScope(k.Scope):
-		return fmt.Errorf("create key %s: scope %q: %w (want ingest, read, responder, admin or metrics)", k.ID, k.Scope, store.ErrInvalid)
-	case len(k.Hash) == 0:
-		return fmt.Errorf("create key %s: no hash: %w", k.ID, store.ErrInvalid)
+	if err := store.CheckKey(k); err != nil {
+		return err
 	}
 	if k.Created.IsZero() {
 		k.Created = db.now()
@@ -51,10 +46,8 @@ func insertKey(ctx context.Context, tx *sql.Tx, k tenant.APIKey) error {
 	if _, err := workspace(ctx, tx, k.Workspace); err != nil {
 		return fmt.Errorf("create key %s: %w", k.ID, err)
 	}
-	for _, a := range k.Allow {
-		if a == "" || strings.Contains(a, ",") {
-			return fmt.Errorf("create key %s: allowed address %q: %w", k.ID, a, store.ErrInvalid)
-		}
+	if err := store.CheckKeyAllow(k); err != nil {
+		return err
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`,

@@ -468,7 +468,7 @@ func indexAlerts(ctx context.Context, tx *sql.Tx) error {
 				return fmt.Errorf("alert %s: corrupt evidence: %w", r.id, err)
 			}
 			for _, e := range evs {
-				if id, ok := evidenceID(e); ok {
+				if id, ok := store.EvidenceID(e); ok {
 					if _, err := evid.ExecContext(ctx, r.ws, id[:], r.id); err != nil {
 						return fmt.Errorf("alert %s: evidence %s: %w", r.id, e.EventID, err)
 					}

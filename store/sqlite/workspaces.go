@@ -10,27 +10,12 @@ import (
 	"github.com/vigil-sec/vigil/tenant"
 )
 
-// checkWorkspaceName accepts 1–64 of lowercase letters, digits, '-' and '_':
-// names appear in URLs, subjects and file names unescaped.
-func checkWorkspaceName(name string) error {
-	if len(name) == 0 || len(name) > 64 {
-		return fmt.Errorf("workspace name %q: %w (1 to 64 characters)", name, store.ErrInvalid)
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return fmt.Errorf("workspace name %q: character %q at %d: %w (lowercase letters, digits, '-' and '_' only)", name, c, i, store.ErrInvalid)
-		}
-	}
-	return nil
-}
-
 // CreateWorkspace creates a workspace; ErrConflict if the name is taken.
 func (db *DB) CreateWorkspace(ctx context.Context, name, tier string) (tenant.Workspace, error) {
-	if err := checkWorkspaceName(name); err != nil {
+	if err := store.CheckWorkspaceName(name); err != nil {
 		return tenant.Workspace{}, err
 	}
-	if err := checkTier(name, tier); err != nil {
+	if err := store.CheckTier(name, tier); err != nil {
 		return tenant.Workspace{}, err
 	}
 	w := tenant.Workspace{Name: name, Tier: tier, Created: fromNanos(nanos(db.now()))}
@@ -53,17 +38,10 @@ func (db *DB) CreateWorkspace(ctx context.Context, name, tier string) (tenant.Wo
 	return w, nil
 }
 
-func checkTier(workspace, tier string) error {
-	if !tenant.ValidTier(tier) {
-		return fmt.Errorf("workspace %s: tier %q: %w (want free or standard)", workspace, tier, store.ErrInvalid)
-	}
-	return nil
-}
-
 // SetWorkspaceTier changes a workspace's tier and writes the audit entry
 // in the same transaction, so that no change goes unrecorded.
 func (db *DB) SetWorkspaceTier(ctx context.Context, name, tier, actor string) (tenant.Workspace, error) {
-	if err := checkTier(name, tier); err != nil {
+	if err := store.CheckTier(name, tier); err != nil {
 		return tenant.Workspace{}, err
 	}
 	if actor == "" {

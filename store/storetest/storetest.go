@@ -43,6 +43,16 @@ func Run(t *testing.T, open Opener) {
 		{"Isolation", testIsolation},
 		{"Retention", testRetention},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"InvalidBatch", testInvalidBatch},
+		{"EntitySearch", testEntitySearch},
+		{"EventRange", testEventRange},
+		{"Quarantine", testQuarantine},
+		{"AuditRepeat", testAuditRepeat},
+		{"Sources", testSources},
+		{"KeyLifecycle", testKeyLifecycle},
+		{"AlertFilters", testAlertFilters},
+		{"ForgetBatches", testForgetBatches},
+		{"Checks", testChecks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
