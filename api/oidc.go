@@ -574,16 +574,9 @@ func oidcOperations() []*huma.Operation {
 		OperationID: "finish-oidc-session", Method: http.MethodGet, Path: "/api/v1/session/oidc/callback",
 		Summary: "Single sign-on: the provider's redirect back, which signs the user in",
 		Description: "Checks the state against the flow cookie, exchanges the code, verifies the ID token and its nonce, maps the user's groups to roles, " +
-			"makes or updates the user and sets the " + SessionCookie + " cookie, then opens next. Failures go to /signin?sso=CODE and are audited.",
+			"makes or updates the user and sets the " + SessionCookie + " cookie, then opens next. Failures go to /signin?sso=CODE and are audited. " +
+			"Takes the provider's parameters (code, state, or error and error_description, and whatever else the provider adds).",
 		Tags: []string{"sessions"}, Security: []map[string][]string{},
-		Parameters: []*huma.Param{
-			{Name: "code", In: "query", Schema: &huma.Schema{Type: "string"}},
-			{Name: "state", In: "query", Schema: &huma.Schema{Type: "string"}},
-			{Name: "error", In: "query", Schema: &huma.Schema{Type: "string"}},
-			{Name: "error_description", In: "query", Schema: &huma.Schema{Type: "string"}},
-			{Name: "iss", In: "query", Schema: &huma.Schema{Type: "string"}},
-			{Name: "session_state", In: "query", Schema: &huma.Schema{Type: "string"}},
-		},
 		Responses: map[string]*huma.Response{
 			"200": {Description: "signed in: a page that opens next", Content: map[string]*huma.MediaType{"text/html": {}}},
 			"303": {Description: "not signed in: to /signin?sso=CODE"},
