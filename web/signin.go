@@ -88,7 +88,10 @@ func (h *Handler) welcome(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var ae *APIError
 		msg := "This sign-in link does not work."
-		if errors.As(err, &ae) {
+		switch {
+		case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized:
+			msg = "This sign-in link was used already, has expired or is not known: a link signs in once. Sign in with your user name and password."
+		case errors.As(err, &ae):
 			msg = "This sign-in link does not work (" + ae.Detail + "); sign in with your user name and password."
 		}
 		h.render(w, r, http.StatusUnauthorized, "signin", Page{Title: "Sign in", Error: msg, Data: signInData{Next: "/"}})

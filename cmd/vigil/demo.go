@@ -148,8 +148,8 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	fmt.Fprintf(out, "\nDashboard (signed in as %s): %s\n  or sign in at %s/signin as %s with password %s\n"+
-		"  (the link works once, within %s; the password until the next demo run)\n",
-		demoUserName, link, s.URL(), demoUserName, password, demoLinkTTL)
+		"  (the link works once, within an hour; the password until the next demo run)\n",
+		demoUserName, link, s.URL(), demoUserName, password)
 	keyNote := "shown once"
 	if revoked > 0 {
 		keyNote = "new, shown once; the key of the previous demo run is revoked"

@@ -16,7 +16,8 @@ import (
 // sign-in link for it.
 const (
 	demoUserName = "demo"
-	// demoLinkTTL is how long the printed sign-in link works.
+	// demoLinkTTL is how long the printed sign-in link works ("within an
+	// hour", the demo says).
 	demoLinkTTL = time.Hour
 )
 
@@ -57,7 +58,7 @@ func demoSignIn(ctx context.Context, s *server) (link, password string, err erro
 		if err := s.store.SetRole(ctx, demoUserName, demoWorkspace, tenant.RoleAdmin); err != nil {
 			return "", "", fmt.Errorf("demo user: %w", err)
 		}
-		audit("user.passwd", "new password of a new demo run")
+		audit("user.password", "new password of a new demo run")
 	}
 	ticket, err := s.api.IssueSignInTicket(demoUserName, demoWorkspace, demoLinkTTL)
 	if err != nil {
