@@ -66,8 +66,8 @@ func (a *API) users() (store.Users, bool) {
 
 // loginInput is the sign-in request.
 type loginInput struct {
-	User      string `json:"user"`
-	Password  string `json:"password"`
+	User      string `json:"user,omitempty" doc:"With password; or ticket instead of both."`
+	Password  string `json:"password,omitempty"`
 	Workspace string `json:"workspace,omitempty"`
 	// Ticket, instead of user and password, redeems a one-time sign-in
 	// link (IssueSignInTicket).
