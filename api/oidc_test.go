@@ -262,6 +262,23 @@ func TestOIDC(t *testing.T) {
 		}
 	}
 
+	// Out of every mapped group: refused, and the roles (and so the
+	// sessions) olga had are gone.
+	olga, w := ssoSignIn(t, f, m, &mockoidc.MockUser{Subject: "sub-olga", PreferredUsername: "olga", Groups: []string{"soc"}}, "/")
+	if w.Code != http.StatusOK {
+		t.Fatalf("olga again: %d %s", w.Code, w.Body)
+	}
+	_, w = ssoSignIn(t, f, m, &mockoidc.MockUser{Subject: "sub-olga", PreferredUsername: "olga", Groups: []string{"alumni"}}, "/")
+	wantRefused(t, "user who left every mapped group", w, "no-role")
+	if u, err := f.st.(interface {
+		User(context.Context, string) (tenant.User, error)
+	}).User(ctx, "olga"); err != nil || len(u.Roles) != 0 {
+		t.Errorf("olga out of every group keeps %+v, %v", u.Roles, err)
+	}
+	if w := olga.get("/api/v1/session"); w.Code != http.StatusUnauthorized {
+		t.Errorf("olga's session after she left every group: %d", w.Code)
+	}
+
 	// A next that leaves the site is dropped.
 	_, w = ssoSignIn(t, f, m, &mockoidc.MockUser{Subject: "sub-olga", PreferredUsername: "olga", Groups: []string{"soc"}}, "//evil.example/x")
 	if w.Code != http.StatusOK || strings.Contains(w.Body.String(), "evil") {
