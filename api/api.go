@@ -109,6 +109,8 @@ type Config struct {
 	// Automation, when set, is the response automation GET
 	// /api/v1/automation shows (automation.go).
 	Automation Automation
+	// OIDC, when set, turns on single sign-on (oidc.go).
+	OIDC *OIDCConfig
 }
 
 // API is vigil's HTTP API. It is an http.Handler.
@@ -137,7 +139,9 @@ type API struct {
 	onAssets     func(workspace string)
 	supChanged   func(workspace string)
 	automation   Automation
-	streamState  // the live streams (stream.go)
+	streamState             // the live streams (stream.go)
+	tickets      ticketBook // sign-in links (ticket.go)
+	oidc         *oidcLogin // single sign-on, when configured (oidc.go)
 }
 
 // New builds the API from cfg.
@@ -166,6 +170,13 @@ func New(cfg Config) (*API, error) {
 		onAssets:     cfg.AssetsChanged,
 		supChanged:   cfg.SuppressionsChanged,
 		automation:   cfg.Automation,
+	}
+	if cfg.OIDC != nil {
+		o, err := newOIDCLogin(*cfg.OIDC)
+		if err != nil {
+			return nil, err
+		}
+		a.oidc = o
 	}
 	if a.failWindow <= 0 {
 		a.failWindow = DefaultAuthFailWindow
@@ -211,6 +222,13 @@ func New(cfg Config) (*API, error) {
 	loginOp := loginOperation(h.OpenAPI())
 	h.OpenAPI().AddOperation(loginOp)
 	a.mux.Handle(sessionPattern, a.instrument(sessionPattern, rejectUnknownQueryHTTP(queryParams(loginOp), http.HandlerFunc(a.login))))
+	// The callback takes what the provider adds to the query (iss,
+	// session_state…): no check of unknown parameters there.
+	oidcOps := oidcOperations()
+	h.OpenAPI().AddOperation(oidcOps[0])
+	h.OpenAPI().AddOperation(oidcOps[1])
+	a.mux.Handle(oidcStartPattern, a.instrument(oidcStartPattern, rejectUnknownQueryHTTP(queryParams(oidcOps[0]), http.HandlerFunc(a.oidcStart))))
+	a.mux.Handle(oidcCallbackPattern, a.instrument(oidcCallbackPattern, http.HandlerFunc(a.oidcCallback)))
 
 	describeScopes(h.OpenAPI())
 	spec, err := marshalSpec(h.OpenAPI())

@@ -28,6 +28,8 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/session", nil},
 	{http.MethodDelete, "/api/v1/session", nil},
 	{http.MethodDelete, "/api/v1/sessions", nil},
+	{http.MethodGet, "/api/v1/session/oidc", nil},
+	{http.MethodGet, "/api/v1/session/oidc/callback", nil},
 	{http.MethodGet, "/api/v1/databases", nil},
 	{http.MethodGet, "/api/v1/databases/{server}/{database}/alerts", nil},
 	{http.MethodPatch, "/api/v1/alerts/{id}", map[string]string{"status": "dismissed"}},
@@ -267,6 +269,11 @@ func testIsolation(t *testing.T, f *fixture) {
 			case rt.path == "/api/v1/users/{name}":
 				if w.Code != http.StatusNotFound {
 					t.Errorf("%s %s with a's key: %d, want 404; body %s", rt.method, p, w.Code, w.Body)
+				}
+			case strings.HasPrefix(rt.path, "/api/v1/session/oidc"):
+				// Single sign-on is not configured here (TestOIDC).
+				if w.Code != http.StatusNotFound {
+					t.Errorf("%s %s without single sign-on: %d; body %s", rt.method, p, w.Code, w.Body)
 				}
 			case rt.path == "/api/v1/session" && rt.method != http.MethodGet, rt.path == "/api/v1/sessions":
 				// Signing in takes b's user's password, which a's key

@@ -226,8 +226,9 @@ func TestErrorsAreProblemDocuments(t *testing.T) {
 			ct, body = "application/x-ndjson", []byte(`{"a":1}`)
 		}
 		// The OpenAPI document is public; signing in takes a password,
-		// not a key (TestSessions).
-		if r.path != "/api/v1/openapi.json" && name != "POST /api/v1/session" {
+		// not a key (TestSessions), and so does single sign-on
+		// (TestOIDC).
+		if r.path != "/api/v1/openapi.json" && name != "POST /api/v1/session" && !strings.HasPrefix(r.path, "/api/v1/session/oidc") {
 			checkProblem(t, name+" without a key", f.request(r.method, path, "", ct, body), http.StatusUnauthorized)
 			checkProblem(t, name+" with a key of another scope", f.request(r.method, path, deniedKey(r), ct, body), http.StatusForbidden)
 			sep := "?"

@@ -8,6 +8,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
@@ -65,9 +66,12 @@ func (a *API) users() (store.Users, bool) {
 
 // loginInput is the sign-in request.
 type loginInput struct {
-	User      string `json:"user"`
-	Password  string `json:"password"`
+	User      string `json:"user,omitempty" doc:"With password; or ticket instead of both."`
+	Password  string `json:"password,omitempty"`
 	Workspace string `json:"workspace,omitempty"`
+	// Ticket, instead of user and password, redeems a one-time sign-in
+	// link (IssueSignInTicket).
+	Ticket string `json:"ticket,omitempty"`
 }
 
 // SessionView is a session as the API shows it: who, where, with which role,
@@ -83,9 +87,10 @@ type SessionView struct {
 }
 
 // login serves POST /api/v1/session: it checks the password (argon2id),
-// makes a session in the chosen workspace and sets its cookie. Every
-// sign-in and failure is audited; failures are throttled per user name and
-// per address, and all say the same thing to the client.
+// or redeems a sign-in ticket (ticket.go), makes a session in the chosen
+// workspace and sets its cookie. Every sign-in and failure is audited;
+// failures are throttled per user name and per address, and all say the
+// same thing to the client.
 func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	c := a.clientOf(r)
 	now := a.now()
@@ -94,13 +99,13 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "send the sign-in as application/json: {\"user\", \"password\", \"workspace\"}")
 		return
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil || in.User == "" || in.Password == "" {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil || (in.Ticket == "" && (in.User == "" || in.Password == "")) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, http.StatusRequestEntityTooLarge, "a sign-in is at most 64 KiB")
 			return
 		}
-		writeError(w, http.StatusBadRequest, "the body must be a JSON object with user and password (and workspace when the user has several)")
+		writeError(w, http.StatusBadRequest, "the body must be a JSON object with user and password (and workspace when the user has several), or a sign-in ticket")
 		return
 	}
 	us, ok := a.users()
@@ -108,18 +113,15 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "this store keeps no users")
 		return
 	}
-	userKey := "user:" + strings.ToLower(in.User)
-	for _, t := range []struct {
-		th  *failThrottle
-		key string
-	}{{a.logins, userKey}, {a.loginAddrs, c.key}} {
-		if retry, _, _, blocked := t.th.blocked(t.key, now); blocked {
-			a.metrics.refused.WithLabelValues(refusedThrottled).Inc()
-			secs := int((retry + time.Second - 1) / time.Second)
-			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-			writeError(w, http.StatusTooManyRequests, "too many failed sign-ins; retry after "+strconv.Itoa(max(secs, 1))+" s")
-			return
+	if in.Ticket != "" {
+		if !a.loginBlocked(w, now, throttleKey{a.loginAddrs, c.key}) {
+			a.loginByTicket(w, r, us, in.Ticket)
 		}
+		return
+	}
+	userKey := "user:" + strings.ToLower(in.User)
+	if a.loginBlocked(w, now, throttleKey{a.logins, userKey}, throttleKey{a.loginAddrs, c.key}) {
+		return
 	}
 	fail := func(ws, why string) {
 		since := a.logins.fail(userKey, now)
@@ -163,22 +165,62 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		fail(firstWorkspace(u), "no role in workspace "+ws)
 		return
 	}
-	secret, hash := newSessionSecret()
-	s := tenant.Session{ID: event.NewID().String(), Hash: hash, User: u.Name, Workspace: ws, Role: role,
-		CSRF: randomToken(), Created: now.UTC(), LastSeen: now.UTC(), Expires: now.Add(SessionIdle).UTC(), Address: c.addr}
-	if err := us.CreateSession(r.Context(), s); err != nil {
+	s, err := a.openSession(w, r, us, u.Name, ws, role, "")
+	if err != nil {
 		writeError(w, http.StatusInternalServerError, "sign-in failed: the session was not stored")
-		a.log.ErrorContext(r.Context(), "api: sign-in: create session", "err", err)
+		a.log.ErrorContext(r.Context(), "api: sign-in", "err", err)
 		return
 	}
-	if err := us.RecordLogin(r.Context(), u.Name, now.UTC()); err != nil {
-		a.log.WarnContext(r.Context(), "api: sign-in: record login", "err", err)
+	writeSession(w, s)
+}
+
+// throttleKey is one count a sign-in is throttled by.
+type throttleKey struct {
+	th  *failThrottle
+	key string
+}
+
+// loginBlocked answers 429 when one of the counts is over its limit.
+func (a *API) loginBlocked(w http.ResponseWriter, now time.Time, keys ...throttleKey) bool {
+	for _, t := range keys {
+		if retry, _, _, blocked := t.th.blocked(t.key, now); blocked {
+			a.metrics.refused.WithLabelValues(refusedThrottled).Inc()
+			secs := int((retry + time.Second - 1) / time.Second)
+			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+			writeError(w, http.StatusTooManyRequests, "too many failed sign-ins; retry after "+strconv.Itoa(max(secs, 1))+" s")
+			return true
+		}
 	}
-	a.audit(r.Context(), tenant.APIKey{Workspace: ws, User: u.Name}, "auth.login", "session:"+s.ID, "role "+role+" from "+c.addr+via(c))
+	return false
+}
+
+// openSession is what every way of signing in ends with, once it knows
+// who (user) signs in where (ws) with which role: it stores a session,
+// notes the sign-in, audits it (how says how the user proved who they
+// are, after the password's default: " by link", " by single sign-on…")
+// and sets the session cookie.
+func (a *API) openSession(w http.ResponseWriter, r *http.Request, us store.Users, user, ws, role, how string) (tenant.Session, error) {
+	c := a.clientOf(r)
+	now := a.now()
+	secret, hash := newSessionSecret()
+	s := tenant.Session{ID: event.NewID().String(), Hash: hash, User: user, Workspace: ws, Role: role,
+		CSRF: randomToken(), Created: now.UTC(), LastSeen: now.UTC(), Expires: now.Add(SessionIdle).UTC(), Address: c.addr}
+	if err := us.CreateSession(r.Context(), s); err != nil {
+		return s, fmt.Errorf("create session of %s: %w", user, err)
+	}
+	if err := us.RecordLogin(r.Context(), user, now.UTC()); err != nil {
+		a.log.WarnContext(r.Context(), "api: sign-in: record login", "user", user, "err", err)
+	}
+	a.audit(r.Context(), tenant.APIKey{Workspace: ws, User: user}, "auth.login", "session:"+s.ID, "role "+role+" from "+c.addr+how+via(c))
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteStrictMode, Expires: now.Add(SessionMax)})
+	return s, nil
+}
+
+// writeSession answers a sign-in with the new session.
+func writeSession(w http.ResponseWriter, s tenant.Session) {
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(SessionView{User: u.Name, Workspace: ws, Role: role, Scope: tenant.RoleScope(role),
+	_ = json.NewEncoder(w).Encode(SessionView{User: s.User, Workspace: s.Workspace, Role: s.Role, Scope: tenant.RoleScope(s.Role),
 		CSRFToken: s.CSRF, Expires: s.Expires})
 }
 
@@ -283,8 +325,8 @@ func loginOperation(doc *huma.OpenAPI) *huma.Operation {
 	reg := doc.Components.Schemas
 	return &huma.Operation{
 		OperationID: "create-session", Method: http.MethodPost, Path: "/api/v1/session",
-		Summary: "Sign in: a user name and password give a session cookie",
-		Description: "Checks the password, makes a session in the workspace (optional when the user has one) and sets the " +
+		Summary: "Sign in: a user name and password, or a sign-in link's ticket, give a session cookie",
+		Description: "Checks the password (or redeems the one-time ticket of a sign-in link instead: {\"ticket\"}), makes a session in the workspace (optional when the user has one) and sets the " +
 			SessionCookie + " cookie (HttpOnly, SameSite=Strict, Secure over TLS). Requests with the cookie act with the role's scope; " +
 			"state-changing ones must echo csrf_token in " + CSRFHeader + ". " + strconv.Itoa(LoginFailLimit) +
 			" failures of a user name (" + strconv.Itoa(LoginFailAddressLimit) + " from an address) within " + LoginFailWindow.String() + " are answered 429 until the window ends.",

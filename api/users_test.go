@@ -25,7 +25,8 @@ func (p usersPage) role(name string) string {
 }
 
 // auditActions are the actions of workspace ws's audit log on target.
-func auditActions(t *testing.T, st store.Store, ws, target string) []string {
+// auditActionsOn lists the audit lines of one target, oldest first.
+func auditActionsOn(t *testing.T, st store.Store, ws, target string) []string {
 	t.Helper()
 	entries, _, err := st.AuditLog(context.Background(), ws, store.AuditQuery{Limit: 1000})
 	if err != nil {
@@ -111,7 +112,7 @@ func TestUsers(t *testing.T) {
 	wantProblem(t, f.do(http.MethodDelete, "/api/v1/users/una", "a-admin", nil), http.StatusNotFound, "")
 	wantProblem(t, f.do(http.MethodPatch, "/api/v1/users/una", "a-admin", map[string]any{"role": "admin"}), http.StatusNotFound, "")
 
-	got := auditActions(t, db, "a", "user:una")
+	got := auditActionsOn(t, db, "a", "user:una")
 	wantAudit := []string{"user.created role reader", "user.role reader -> responder", "user.removed was responder"}
 	if !slices.Equal(got, wantAudit) {
 		t.Errorf("audit of una:\n got %q\nwant %q", got, wantAudit)

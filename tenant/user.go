@@ -148,3 +148,18 @@ type Session struct {
 	Expires   time.Time `json:"expires"`
 	Address   string    `json:"address,omitempty"`
 }
+
+// externalMark starts what a single sign-on user keeps in place of a
+// password hash.
+const externalMark = "!oidc "
+
+// ExternalPassword is what a user made by single sign-on keeps instead of
+// a password hash: the provider (issuer) and the user's subject there,
+// so that only that identity signs in as the user. No password matches it
+// (CheckPassword); setting a password makes the user local again.
+func ExternalPassword(issuer, subject string) string {
+	return externalMark + issuer + " " + subject
+}
+
+// External reports whether the user signs in by single sign-on only.
+func (u User) External() bool { return strings.HasPrefix(u.PasswordHash, externalMark) }

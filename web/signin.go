@@ -26,8 +26,30 @@ func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) {
 		_ = s
 		return
 	}
-	h.render(w, r, http.StatusOK, "signin", Page{Title: "Sign in",
+	h.render(w, r, http.StatusOK, "signin", Page{Title: "Sign in", Error: ssoFailure(r.URL.Query().Get("sso")),
 		Data: signInData{Next: localNext(r.URL.Query().Get("next"))}})
+}
+
+// ssoFailure says why single sign-on sent the visitor back
+// (/signin?sso=CODE, api/oidc.go), in words of ours: the link can be
+// forged, so the page shows nothing it carries. The audit log has the
+// details.
+func ssoFailure(code string) string {
+	switch code {
+	case "":
+		return ""
+	case "no-role":
+		return "Single sign-on worked, but none of your groups gives you a role in vigil. Ask an administrator to map one of your groups to a workspace."
+	case "expired":
+		return "The single sign-on took too long or did not start in this browser. Try again."
+	case "cancelled":
+		return "The single sign-on provider did not sign you in."
+	case "unavailable":
+		return "The single sign-on provider cannot be reached just now. Try again later, or sign in with a password."
+	case "throttled":
+		return "Too many failed sign-ins from your address. Wait a few minutes and try again."
+	}
+	return "Single sign-on did not sign you in. An administrator can see why in the audit log."
 }
 
 // signIn takes the sign-in form and signs in through the API
@@ -66,7 +88,10 @@ func (h *Handler) welcome(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var ae *APIError
 		msg := "This sign-in link does not work."
-		if errors.As(err, &ae) {
+		switch {
+		case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized:
+			msg = "This sign-in link was used already, has expired or is not known: a link signs in once. Sign in with your user name and password."
+		case errors.As(err, &ae):
 			msg = "This sign-in link does not work (" + ae.Detail + "); sign in with your user name and password."
 		}
 		h.render(w, r, http.StatusUnauthorized, "signin", Page{Title: "Sign in", Error: msg, Data: signInData{Next: "/"}})

@@ -85,6 +85,20 @@ type Config struct {
 	AuditRetention time.Duration `koanf:"audit-retention"`
 	MetricsKey     bool          `koanf:"metrics-key-required"`
 
+	// Single sign-on with OpenID Connect (docs/dashboard-auth.md).
+	OIDCIssuer           string   `koanf:"oidc-issuer"`
+	OIDCClientID         string   `koanf:"oidc-client-id"`
+	OIDCClientSecret     string   `koanf:"oidc-client-secret"`
+	OIDCClientSecretFile string   `koanf:"oidc-client-secret-file"`
+	OIDCRedirectURL      string   `koanf:"oidc-redirect-url"`
+	OIDCScopes           []string `koanf:"oidc-scopes"`
+	OIDCGroupsClaim      string   `koanf:"oidc-groups-claim"`
+	OIDCUserClaim        string   `koanf:"oidc-user-claim"`
+	OIDCRoles            []string `koanf:"oidc-roles"`
+	OIDCName             string   `koanf:"oidc-name"`
+	OIDCAdoptLocalUsers  bool     `koanf:"oidc-adopt-local-users"`
+	oidc                 *api.OIDCConfig
+
 	// Enrichment (docs/enrichment.md).
 	GeoIPDatabases []string      `koanf:"geoip-databases"`
 	GeoIPReload    time.Duration `koanf:"geoip-reload"`
@@ -225,6 +239,17 @@ var settings = []setting{
 	{"auth-fail-limit", "20", "failed authentications of one client address in auth-fail-window before it is answered 429 until the window ends (0: no limit)", 'i'},
 	{"auth-fail-window", "1m", "the window of auth-fail-limit; repeated refusals of one address and reason share an audit line a window", 'd'},
 	{"metrics-key-required", "false", "serve /metrics only to keys of scope metrics (made with vigil keys create --scope metrics); off, /metrics is open like /healthz", 'b'},
+	{"oidc-issuer", "", "OpenID Connect provider's issuer URL; set, the sign-in page offers single sign-on (with oidc-client-id, oidc-redirect-url and oidc-roles)", 's'},
+	{"oidc-client-id", "", "client id of vigil at the OpenID Connect provider", 's'},
+	{"oidc-client-secret", "", "client secret of vigil at the provider; prefer oidc-client-secret-file or the environment over the config file", 's'},
+	{"oidc-client-secret-file", "", "file holding the client secret (its first line), instead of oidc-client-secret", 's'},
+	{"oidc-redirect-url", "", "vigil's callback as the provider knows it: https://HOST/api/v1/session/oidc/callback", 's'},
+	{"oidc-scopes", "openid,profile,email", "scopes asked of the provider (add groups when the provider only sends groups for that scope)", 'l'},
+	{"oidc-groups-claim", "groups", "ID token claim listing the user's groups", 's'},
+	{"oidc-user-claim", "preferred_username", "ID token claim naming the vigil user (a claim the provider controls, not one users edit; email is taken only when verified)", 's'},
+	{"oidc-roles", "", "GROUP=WORKSPACE:ROLE items (role reader, responder or admin): what the provider's groups give; a user in no listed group is not signed in (repeatable, comma-separated)", 'l'},
+	{"oidc-name", "SSO", "the provider's name on the sign-in button (\"Sign in with NAME\") and in the audit log", 's'},
+	{"oidc-adopt-local-users", "false", "let a provider's user sign in as the local user (with a password) of the same name, which then loses its password; off, such sign-ins are refused", 'b'},
 	{"audit-retention", "2160h", "how long audit log lines are kept, purged hourly (0: for ever)", 'd'},
 	{"ingest-max-sources", "1000", "sources a workspace may have for ingest to create one on first use; past it ingest answers 422 and an admin makes sources (0: no cap)", 'i'},
 	{"geoip-databases", "embedded", "GeoIP .mmdb files (country, city or ASN layouts; the first that knows a part gives it), or embedded for the built-in country database, or none; alerts carry the origin they give", 'l'},
@@ -377,6 +402,9 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	if err := c.Respond.Check(); err != nil {
 		return nil, fmt.Errorf("config file: %w", err)
 	}
+	if c.oidc, err = c.oidcConfig(); err != nil {
+		return nil, err
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, fmt.Errorf("settings tls-cert and tls-key go together")
 	}
@@ -432,4 +460,43 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q: want a number with an optional unit (KiB, MiB, GiB)", s)
 	}
 	return n * mult, nil
+}
+
+// oidcConfig reads the single sign-on settings: nil when oidc-issuer is
+// not set.
+func (c *Config) oidcConfig() (*api.OIDCConfig, error) {
+	if c.OIDCIssuer == "" {
+		return nil, nil
+	}
+	secret := c.OIDCClientSecret
+	if c.OIDCClientSecretFile != "" {
+		if secret != "" {
+			return nil, fmt.Errorf("settings oidc-client-secret and oidc-client-secret-file: set one, not both")
+		}
+		b, err := os.ReadFile(c.OIDCClientSecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("setting oidc-client-secret-file: %w", err)
+		}
+		secret, _, _ = strings.Cut(string(b), "\n")
+		secret = strings.TrimSpace(secret)
+	}
+	roles, err := api.ParseOIDCRoles(splitListAll(c.OIDCRoles))
+	if err != nil {
+		return nil, fmt.Errorf("setting oidc-roles: %w", err)
+	}
+	var missing []string
+	for _, s := range []struct{ name, v string }{{"oidc-client-id", c.OIDCClientID}, {"oidc-redirect-url", c.OIDCRedirectURL}} {
+		if s.v == "" {
+			missing = append(missing, s.name)
+		}
+	}
+	if len(roles) == 0 {
+		missing = append(missing, "oidc-roles")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("setting oidc-issuer needs %s too", strings.Join(missing, ", "))
+	}
+	return &api.OIDCConfig{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: secret, RedirectURL: c.OIDCRedirectURL,
+		Scopes: splitListAll(c.OIDCScopes), GroupsClaim: c.OIDCGroupsClaim, UserClaim: c.OIDCUserClaim, Roles: roles,
+		Name: c.OIDCName, AdoptLocalUsers: c.OIDCAdoptLocalUsers}, nil
 }

@@ -35,17 +35,19 @@ func newDemoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Serve vigil and replay a built-in multi-source sample, so you see alerts at once",
 		Long: `Start vigil as "vigil serve" does, create the workspace "demo" with an admin
-key, and replay a small built-in sample (Windows events, an sshd auth log,
-AWS CloudTrail records, a SQL Server audit log, a web server access log and
-AWS VPC flow logs) through the HTTP ingest API. It prints the alerts it
-raised, the key and a curl line to read them, then keeps serving until
-interrupted.
+key and the user "demo" (an admin of it), and replay a small built-in sample
+(Windows events, an sshd auth log, AWS CloudTrail records, a SQL Server audit
+log, a web server access log and AWS VPC flow logs) through the HTTP ingest
+API. It prints the alerts it raised; a link that opens the dashboard signed
+in as demo (it works once, within an hour) and the user's password; the key
+and curl lines to read the alerts; then keeps serving until interrupted.
 
 Without --data-dir (or VIGIL_DATA_DIR, or data-dir in the config file) the
 demo runs in a fresh temporary directory, removed at exit. With one, the data
 stays, and running the demo there again replays nothing twice: the sample is
 sent with the same Idempotency-Keys, so the store keeps it once. Each run
-prints a new admin key and revokes the one the previous run printed.`,
+prints a new admin key and revokes the one the previous run printed, and
+gives the user demo a new password.`,
 		Args: cobra.NoArgs,
 		RunE: runDemo,
 	}
@@ -141,6 +143,13 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 		}
 		fmt.Fprintln(out)
 	}
+	link, password, err := demoSignIn(ctx, s)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nDashboard (signed in as %s): %s\n  or sign in at %s/signin as %s with password %s\n"+
+		"  (the link works once, within an hour; the password until the next demo run)\n",
+		demoUserName, link, s.URL(), demoUserName, password)
 	keyNote := "shown once"
 	if revoked > 0 {
 		keyNote = "new, shown once; the key of the previous demo run is revoked"

@@ -148,6 +148,18 @@ func TestDemoTwiceOnOneDataDir(t *testing.T) {
 	if r := do(t, "GET", second.url+"/api/v1/alerts", first.key, "", nil); r.status != http.StatusUnauthorized {
 		t.Errorf("the first demo's key still answers %d; it should be revoked", r.status)
 	}
+	// The user demo gets a new password each run: the first one's is void.
+	p1, p2 := demoPasswordLine.FindStringSubmatch(first.out.String()), demoPasswordLine.FindStringSubmatch(second.out.String())
+	if p1 == nil || p2 == nil || p1[2] == p2[2] {
+		t.Errorf("the demos print no password of user demo, or the same one:\n%s\n%s", first.out.String(), second.out.String())
+	} else {
+		for pw, want := range map[string]int{p1[2]: http.StatusUnauthorized, p2[2]: http.StatusOK} {
+			r := do(t, "POST", second.url+"/api/v1/session", "", "application/json", strings.NewReader(`{"user":"demo","password":"`+pw+`"}`))
+			if r.status != want {
+				t.Errorf("sign-in as demo with a password of run %d: %d, want %d", map[bool]int{true: 2, false: 1}[pw == p2[2]], r.status, want)
+			}
+		}
+	}
 	second.stop(t)
 
 	active := 0

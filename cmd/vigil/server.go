@@ -45,6 +45,7 @@ type server struct {
 	reg   *prometheus.Registry
 	bus   *bus.Bus
 	store *sqlite.DB
+	api   *api.API // the demo issues its sign-in link with it
 	rules atomic.Pointer[analysis.Rules]
 	// ruleCache, when set, keeps the literal sets of the rules in force
 	// at shutdown.
@@ -233,6 +234,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		MetricsKeyRequired: cfg.MetricsKey, Intel: s.feeds, GeoIP: enr.geoIPInfo,
 		Assets: db, AssetsChanged: enr.AssetsChanged,
 		SuppressionsChanged: s.stage.ForgetSuppressions, Automation: serverAutomation{s},
+		OIDC: cfg.oidc,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
@@ -291,7 +293,12 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		return nil, err // "listen tcp ADDR: …"
 	}
 	s.ln = ln
-	dash, err := web.New(web.Config{API: a, Version: version, Logger: log.With("component", compAPI)})
+	s.api = a
+	sso := ""
+	if cfg.oidc != nil {
+		sso = cfg.oidc.Name
+	}
+	dash, err := web.New(web.Config{API: a, Version: version, SSO: sso, Logger: log.With("component", compAPI)})
 	if err != nil {
 		return nil, err
 	}

@@ -81,14 +81,17 @@ func newUsersCmd() *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				for _, u := range us {
-					if err := enc.Encode(u); err != nil {
+					if err := enc.Encode(struct {
+						tenant.User
+						SignIn string `json:"sign_in"`
+					}{u, signInOf(u)}); err != nil {
 						return err
 					}
 				}
 				return nil
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tROLES\tDISABLED\tLAST LOGIN")
+			fmt.Fprintln(tw, "NAME\tROLES\tDISABLED\tLAST LOGIN\tSIGN-IN")
 			for _, u := range us {
 				var rs []string
 				for _, m := range u.Roles {
@@ -98,7 +101,7 @@ func newUsersCmd() *cobra.Command {
 				if u.LastLogin != nil {
 					last = u.LastLogin.Format(time.RFC3339)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", u.Name, strings.Join(rs, ","), u.Disabled, last)
+				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", u.Name, strings.Join(rs, ","), u.Disabled, last, signInOf(u))
 			}
 			return tw.Flush()
 		},
@@ -227,4 +230,14 @@ func readPassword(r io.Reader) (string, error) {
 		return "", errors.New("no password on standard input (give it as the first line)")
 	}
 	return pw, nil
+}
+
+// signInOf says how a user signs in: with a password, or by single
+// sign-on only (its roles then follow the provider's groups; a password
+// set with passwd makes it a local user again).
+func signInOf(u tenant.User) string {
+	if u.External() {
+		return "sso"
+	}
+	return "password"
 }

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // runWithInput runs vigil with stdin and returns its output and error.
@@ -57,7 +59,8 @@ func TestUsersCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &u); err != nil {
 		t.Fatalf("list: %v\n%s", err, out)
 	}
-	if u.Name != "alice" || !u.Disabled || len(u.Roles) != 1 || u.Roles[0].Role != "admin" || strings.Contains(out, "argon2") {
+	if u.Name != "alice" || !u.Disabled || len(u.Roles) != 1 || u.Roles[0].Role != "admin" || strings.Contains(out, "argon2") ||
+		!strings.Contains(out, `"sign_in":"password"`) {
 		t.Errorf("list: %s", out)
 	}
 	audit := runCLI(t, "audit", "export", "--workspace", "acme", "--data-dir", dir)
@@ -65,5 +68,16 @@ func TestUsersCLI(t *testing.T) {
 		if !strings.Contains(audit, `"action":"`+a+`"`) || !strings.Contains(audit, `"target":"user:alice"`) {
 			t.Errorf("audit log lacks %s of user:alice:\n%s", a, audit)
 		}
+	}
+}
+
+// TestSignInOf: a user made by single sign-on lists as sso, one with a
+// password as password.
+func TestSignInOf(t *testing.T) {
+	if got := signInOf(tenant.User{PasswordHash: tenant.ExternalPassword("https://sso.example", "sub-1")}); got != "sso" {
+		t.Errorf("single sign-on user: %q", got)
+	}
+	if got := signInOf(tenant.User{PasswordHash: "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA"}); got != "password" {
+		t.Errorf("local user: %q", got)
 	}
 }
