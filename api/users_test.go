@@ -24,8 +24,8 @@ func (p usersPage) role(name string) string {
 	return ""
 }
 
-// auditActions are the actions of workspace ws's audit log on target.
-// auditActionsOn lists the audit lines of one target, oldest first.
+// auditActionsOn are the actions of workspace ws's audit log on target,
+// oldest first.
 func auditActionsOn(t *testing.T, st store.Store, ws, target string) []string {
 	t.Helper()
 	entries, _, err := st.AuditLog(context.Background(), ws, store.AuditQuery{Limit: 1000})
