@@ -44,21 +44,22 @@ func niceMax(m int64) int64 {
 	return 10 * p
 }
 
-// timeChart draws c as an inline SVG: stacked bars a bucket, a value axis
-// with its top value, a few time labels, and a tooltip (title) on every
-// bar segment. The SVG scales to the width of its container.
+// timeChart draws c as an inline SVG: stacked bars a bucket, the value
+// axis's top value, a few time labels, and a tooltip (title) on every bar
+// segment. The bars sit in an inner SVG that stretches to the container's
+// width; the text sits in the outer one, placed in per cent, so that it
+// keeps its size at any width (a stretched viewBox would stretch it too).
 func timeChart(c TimeChart) template.HTML {
-	const w, left, bottom, top = 720.0, 34.0, 18.0, 6.0
+	const bottom, top = 18.0, 14.0
 	h := float64(c.Height)
 	if h == 0 {
 		h = 160
 	}
 	n := len(c.Buckets)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="%s" preserveAspectRatio="none">`,
-		w, h, template.HTMLEscapeString(c.Label))
+	fmt.Fprintf(&b, `<svg class="chart" width="100%%" height="%.0f" role="img" aria-label="%s">`, h, template.HTMLEscapeString(c.Label))
 	if n == 0 {
-		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="middle">no alerts in this range</text></svg>`, w/2, h/2)
+		fmt.Fprintf(&b, `<text x="50%%" y="%.0f" text-anchor="middle">no alerts in this range</text></svg>`, h/2)
 		return template.HTML(b.String())
 	}
 	totals := make([]int64, n)
@@ -73,13 +74,13 @@ func timeChart(c TimeChart) template.HTML {
 	}
 	ymax := niceMax(peak)
 	plotH := h - bottom - top
-	plotW := w - left
-	bw := plotW / float64(n)
-	gap := math.Min(2, bw*0.2)
-	fmt.Fprintf(&b, `<line class="grid-line" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, top, w, top)
-	fmt.Fprintf(&b, `<line class="grid-line" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, top+plotH, w, top+plotH)
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`, left-4, top+9, num(ymax))
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end">0</text>`, left-4, top+plotH)
+	fmt.Fprintf(&b, `<line class="grid-line" x1="0" y1="%.1f" x2="100%%" y2="%.1f"/>`, top, top)
+	fmt.Fprintf(&b, `<line class="grid-line" x1="0" y1="%.1f" x2="100%%" y2="%.1f"/>`, top+plotH, top+plotH)
+	fmt.Fprintf(&b, `<text x="0" y="%.1f">%s</text>`, top-3, num(ymax))
+	// Bars: a bucket is 10 units wide, heights in thousandths of ymax.
+	const unit, gap, scale = 10.0, 2.0, 1000.0
+	fmt.Fprintf(&b, `<svg x="0" y="%.1f" width="100%%" height="%.1f" viewBox="0 0 %.0f %.0f" preserveAspectRatio="none">`,
+		top, plotH, unit*float64(n), scale)
 	layout := "Jan 02 15:04"
 	if c.Width >= 24*time.Hour {
 		layout = "Jan 02"
@@ -91,30 +92,26 @@ func timeChart(c TimeChart) template.HTML {
 			if v == 0 {
 				continue
 			}
-			sh := plotH * float64(v) / float64(ymax)
-			y := top + plotH - base[i] - sh
+			sh := scale * float64(v) / float64(ymax)
+			y := scale - base[i] - sh
 			base[i] += sh
 			fmt.Fprintf(&b, `<rect class="%s" x="%.2f" y="%.2f" width="%.2f" height="%.2f"><title>%s · %s: %s</title></rect>`,
-				template.HTMLEscapeString(s.Class), left+float64(i)*bw+gap/2, y, math.Max(bw-gap, 0.5), sh,
+				template.HTMLEscapeString(s.Class), float64(i)*unit+gap/2, y, unit-gap, sh,
 				c.Buckets[i].UTC().Format(layout), template.HTMLEscapeString(s.Name), num(v))
 		}
 	}
+	b.WriteString(`</svg>`)
 	ticks := min(n, 6)
 	for k := 0; k < ticks; k++ {
 		i := k * (n - 1) / max(ticks-1, 1)
-		anchor := "middle"
-		if k == 0 {
-			anchor = "start"
-		} else if k == ticks-1 {
-			anchor = "end"
+		anchor, x := "middle", 100*(float64(i)+0.5)/float64(n)
+		switch {
+		case k == 0:
+			anchor, x = "start", 0
+		case k == ticks-1:
+			anchor, x = "end", 100
 		}
-		x := left + (float64(i)+0.5)*bw
-		if anchor == "start" {
-			x = left
-		} else if anchor == "end" {
-			x = w
-		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="%s">%s</text>`, x, h-4, anchor, c.Buckets[i].UTC().Format(layout))
+		fmt.Fprintf(&b, `<text x="%.2f%%" y="%.1f" text-anchor="%s">%s</text>`, x, h-4, anchor, c.Buckets[i].UTC().Format(layout))
 	}
 	b.WriteString(`</svg><div class="legend">`)
 	for _, s := range c.Series {

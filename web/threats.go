@@ -363,7 +363,6 @@ func originPage(u *url.URL, key string, rows []originRow) originTable {
 	return t
 }
 
-
 // threatMapOptions turns the map's answer into the map's points: one a
 // country (shading it), one a located origin (a circle).
 func threatMapOptions(m threatMapAnswer, pr paneRange) MapOptions {
