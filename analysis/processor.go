@@ -137,14 +137,14 @@ func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 		out.Events = storedEvents(len(b.Records))
 	}
 	res := Result{Batch: out}
+	if src.Quarantined {
+		// An operator holds the source: its records wait in the
+		// quarantine, undecoded, for inspection.
+		return hold(res, b, QuarantinedReason)
+	}
 	dec, err := p.decoder(b.Format, src)
 	if err != nil {
-		for _, r := range b.Records {
-			res.Rejected = append(res.Rejected, Rejection{ID: r.ID, Line: r.Line, Reason: err.Error(), raw: r.Data})
-		}
-		out.Rejected = len(res.Rejected)
-		quarantine(&res)
-		return res
+		return hold(res, b, err.Error())
 	}
 	p.arena = arena{}
 	p.matches = nil
@@ -289,6 +289,20 @@ func (p *Processor) confirmSlow(res *Result, dec decode.Decoder, rec *event.Raw,
 	if again > p.limit() {
 		res.Slow = append(res.Slow, SlowRecord{ID: rec.ID, Line: rec.Line, Took: min(took, again)})
 	}
+}
+
+// QuarantinedReason is the quarantine's reason for a record held because
+// its source is quarantined.
+const QuarantinedReason = "source quarantined: held, not decoded"
+
+// hold rejects every record of b for reason.
+func hold(res Result, b *bus.Batch, reason string) Result {
+	for _, r := range b.Records {
+		res.Rejected = append(res.Rejected, Rejection{ID: r.ID, Line: r.Line, Reason: reason, raw: r.Data})
+	}
+	res.Batch.Rejected = len(res.Rejected)
+	quarantine(&res)
+	return res
 }
 
 // quarantine hands the rejected records to the store, which keeps them for

@@ -78,6 +78,19 @@ type sourceOutput struct {
 	Body SourceView
 }
 
+// sourceQuarantine is the store's side of a source's quarantine; the
+// embedded store has it.
+type sourceQuarantine interface {
+	QuarantineSource(ctx context.Context, workspace, name string, on bool) (tenant.Source, error)
+}
+
+type patchSourceInput struct {
+	Name string `path:"name" doc:"The source's name."`
+	Body struct {
+		Quarantined bool `json:"quarantined" doc:"true holds the source's records in the quarantine, undecoded and not detected on; false releases it. Takes effect within the detect stage's lookup time (10 s)."`
+	}
+}
+
 func (a *API) registerSources(h huma.API) {
 	huma.Register(h, huma.Operation{
 		OperationID: "list-sources",
@@ -108,6 +121,16 @@ func (a *API) registerSources(h huma.API) {
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}, a.putSource)
+	huma.Register(h, huma.Operation{
+		OperationID: "patch-source",
+		Method:      http.MethodPatch,
+		Path:        "/api/v1/sources/{name}",
+		Summary:     "Quarantine or release a source",
+		Description: "A quarantined source's records go to the quarantine (GET /api/v1/quarantine?source=NAME) instead of decoding and detection, until it is released; records held meanwhile are not detected on later. Audited as source.quarantine or source.release.",
+		Tags:        []string{"sources"},
+		Security:    bearer,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, a.patchSource)
 }
 
 func (a *API) listSources(ctx context.Context, in *sourcesInput) (*sourcesOutput, error) {
@@ -166,5 +189,26 @@ func (a *API) putSource(ctx context.Context, in *putSourceInput) (*sourceOutput,
 	if stored, err := a.store.Source(ctx, k.Workspace, in.Name); err == nil {
 		s = stored
 	}
+	return &sourceOutput{Body: a.view(k.Workspace, s)[0]}, nil
+}
+
+func (a *API) patchSource(ctx context.Context, in *patchSourceInput) (*sourceOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sq, ok := a.store.(sourceQuarantine)
+	if !ok {
+		return nil, huma.Error501NotImplemented("this store cannot quarantine a source")
+	}
+	s, err := sq.QuarantineSource(ctx, k.Workspace, in.Name, in.Body.Quarantined)
+	if err != nil {
+		return nil, a.storeError(ctx, "source "+in.Name, err)
+	}
+	action := "source.release"
+	if s.Quarantined {
+		action = "source.quarantine"
+	}
+	a.audit(ctx, k, action, "source:"+s.Name, "format "+s.Format)
 	return &sourceOutput{Body: a.view(k.Workspace, s)[0]}, nil
 }

@@ -125,7 +125,10 @@ func readDBFilter(r *http.Request) (dbFilter, url.Values) {
 // dbServerGroup is a server with its databases, on the list page.
 type dbServerGroup struct {
 	Server dbRow
-	Rows   []dbRow
+	// Databases counts the server's databases (some may be on another
+	// page).
+	Databases int
+	Rows      []dbRow
 }
 
 func (h *Handler) databases(w http.ResponseWriter, r *http.Request, s Session) {
@@ -149,7 +152,7 @@ func (h *Handler) databases(w http.ResponseWriter, r *http.Request, s Session) {
 		if len(groups) == 0 || groups[len(groups)-1].Server.Server != row.Server {
 			for _, sv := range list.Servers {
 				if sv.Server == row.Server {
-					groups = append(groups, dbServerGroup{Server: newDBRow(sv.Server, "", sv.dbCounts)})
+					groups = append(groups, dbServerGroup{Server: newDBRow(sv.Server, "", sv.dbCounts), Databases: len(sv.Databases)})
 				}
 			}
 		}

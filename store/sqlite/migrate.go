@@ -321,6 +321,8 @@ CREATE TABLE assets (
 	// 17: block decisions, their stream and the bouncers' cursors
 	// (decisions.go).
 	{sql: sqlMigrateDecisions},
+	// 18: a source's quarantine (tenant.Source.Quarantined).
+	{sql: `ALTER TABLE sources ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0;`},
 }
 
 // migrate applies the migrations the database has not seen yet.

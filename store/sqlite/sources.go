@@ -11,14 +11,14 @@ import (
 	"github.com/vigil-sec/vigil/tenant"
 )
 
-const sourceColumns = `workspace, name, format, product, category, service, timezone, created, last_seen, events, rejected`
+const sourceColumns = `workspace, name, format, product, category, service, timezone, created, last_seen, events, rejected, quarantined`
 
 func scanSource(row scanner) (tenant.Source, error) {
 	var s tenant.Source
 	var created int64
 	var seen sql.NullInt64
 	if err := row.Scan(&s.Workspace, &s.Name, &s.Format, &s.Logsource.Product, &s.Logsource.Category,
-		&s.Logsource.Service, &s.TimeZone, &created, &seen, &s.Events, &s.Rejected); err != nil {
+		&s.Logsource.Service, &s.TimeZone, &created, &seen, &s.Events, &s.Rejected, &s.Quarantined); err != nil {
 		return tenant.Source{}, err
 	}
 	s.Created, s.LastSeen = fromNanos(created), fromNullNanos(seen)
@@ -126,4 +126,23 @@ func (db *DB) Source(ctx context.Context, workspace, name string) (tenant.Source
 // Sources lists a workspace's sources by name.
 func (db *DB) Sources(ctx context.Context, workspace string) ([]tenant.Source, error) {
 	return list(ctx, db, "sources of "+workspace, scanSource, `SELECT `+sourceColumns+` FROM sources WHERE workspace = ? ORDER BY name`, workspace)
+}
+
+// QuarantineSource sets or clears a source's quarantine (see
+// tenant.Source) and returns the source after.
+func (db *DB) QuarantineSource(ctx context.Context, workspace, name string, on bool) (tenant.Source, error) {
+	err := db.write(ctx, "quarantine source", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sources SET quarantined = ? WHERE workspace = ? AND name = ?`, on, workspace, name)
+		if err != nil {
+			return fmt.Errorf("quarantine source %s/%s: %w", workspace, name, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("source %s in workspace %s: %w", name, workspace, store.ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return tenant.Source{}, err
+	}
+	return db.Source(ctx, workspace, name)
 }

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserPages: the databases, sources, rules, feeds and assets pages
+// load with the demo's data and no console error; the databases page
+// lists the demo's SQL Server database and opens its alerts.
+func TestBrowserPages(t *testing.T) {
+	d := sharedDashboard(t)
+	b := newBrowser(t)
+	b.signIn(t, d, "alice")
+
+	for _, p := range []struct{ path, h1 string }{
+		{"/databases", "Databases"}, {"/sources", "Sources"}, {"/rules", "Rules"},
+		{"/intel", "Threat-intelligence feeds"}, {"/assets", "Assets"},
+	} {
+		b.do(t, "open "+p.path, chromedp.Navigate(d.url+p.path), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+		if got := b.text(t, "main h1"); got != p.h1 {
+			t.Errorf("%s: heading %q, want %q", p.path, got, p.h1)
+		}
+		if n := b.count(t, `header.top nav a[aria-current=page]`); n != 1 {
+			t.Errorf("%s: %d current navigation entries, want 1", p.path, n)
+		}
+		if n := b.count(t, ".flash.error"); n != 0 {
+			t.Errorf("%s: shows an error: %s", p.path, b.text(t, ".flash.error"))
+		}
+	}
+
+	// The demo replays a SQL Server audit log of server SQL-ORDERS-01,
+	// database orders.
+	b.do(t, "databases", chromedp.Navigate(d.url+"/databases"), chromedp.WaitVisible(chromedp.CSS(`table.databases`)))
+	table := b.text(t, "table.databases")
+	for _, want := range []string{"SQL-ORDERS-01", "orders", "Shell Execution from SQL"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("databases table lacks %q:\n%s", want, table)
+		}
+	}
+	if n := b.count(t, `table.databases a[href^="/alerts/"]`); n == 0 {
+		t.Error("the databases table links to no alert")
+	}
+	if !strings.Contains(b.text(t, ".pager"), "of") {
+		t.Error("the databases list says no total")
+	}
+	b.screenshot(t, "databases")
+	b.do(t, "open the orders database",
+		chromedp.Click(chromedp.CSS(`table.databases td.db-name a`)),
+		chromedp.WaitVisible(chromedp.CSS(`main table tbody tr`)))
+	if h := b.text(t, "main h1"); !strings.Contains(h, "orders") || !strings.Contains(h, "SQL-ORDERS-01") {
+		t.Errorf("database page heading %q", h)
+	}
+	rows := b.count(t, `main table tbody tr`)
+	stat := b.text(t, ".stat")
+	if rows == 0 || stat != strconv.Itoa(rows) {
+		t.Errorf("database page lists %d alerts and counts %s", rows, stat)
+	}
+	if n := b.count(t, `main table tbody a[href^="/alerts/"]`); n != rows {
+		t.Errorf("%d of %d alert rows link to their alert", n, rows)
+	}
+	b.do(t, "filter to critical", chromedp.Navigate(d.url+"/databases/SQL-ORDERS-01/orders?severity=critical"),
+		chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+	if n := b.count(t, `main table tbody tr`); n >= rows {
+		t.Errorf("severity at least critical keeps %d of %d alerts (the demo's are high and medium)", n, rows)
+	}
+
+	b.do(t, "sources", chromedp.Navigate(d.url+"/sources"), chromedp.WaitVisible(chromedp.CSS(`table.sources`)))
+	src := b.text(t, "table.sources")
+	for _, want := range []string{"orders-db", "mssql-audit", "bastion"} {
+		if !strings.Contains(src, want) {
+			t.Errorf("sources table lacks %q", want)
+		}
+	}
+	b.screenshot(t, "sources")
+
+	b.do(t, "rules", chromedp.Navigate(d.url+"/rules"), chromedp.WaitVisible(chromedp.CSS(`table.rules`)))
+	if !strings.Contains(b.text(t, "table.rules"), "Potential SQL Injection") {
+		t.Error("rules table lacks the demo's Potential SQL Injection")
+	}
+	b.screenshot(t, "rules")
+}
+
+// TestBrowserPagesQuarantine: an admin quarantines a source and releases
+// it; the page says which it is after each.
+func TestBrowserPagesQuarantine(t *testing.T) {
+	d := sharedDashboard(t)
+	b := newBrowser(t)
+	b.signIn(t, d, "alice")
+	b.do(t, "source page", chromedp.Navigate(d.url+"/sources/bastion"),
+		chromedp.WaitVisible(chromedp.CSS(`.admin-controls button`)))
+	eval[bool](t, b, "window.confirm = () => true, true")
+	b.do(t, "quarantine",
+		chromedp.Click(chromedp.CSS(`.admin-controls button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`.admin-controls button.primary`)))
+	if !strings.Contains(b.text(t, ".page-head"), "quarantined") {
+		t.Error("a quarantined source's page does not say so")
+	}
+	b.do(t, "sources list", chromedp.Navigate(d.url+"/sources"), chromedp.WaitVisible(chromedp.CSS(`table.sources`)))
+	if !strings.Contains(b.text(t, "table.sources"), "quarantined") {
+		t.Error("the sources list does not show the quarantine")
+	}
+	b.do(t, "release",
+		chromedp.Navigate(d.url+"/sources/bastion"),
+		chromedp.WaitVisible(chromedp.CSS(`.admin-controls button.primary`)),
+		chromedp.Click(chromedp.CSS(`.admin-controls button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`.admin-controls button.danger`)))
+	if strings.Contains(b.text(t, ".page-head"), "quarantined") {
+		t.Error("a released source's page still says quarantined")
+	}
+}
+
+// TestBrowserPagesReader: a reader sees the pages but none of their admin
+// controls, and the API refuses the change anyway.
+func TestBrowserPagesReader(t *testing.T) {
+	d := sharedDashboard(t)
+	b := newBrowser(t)
+	b.signIn(t, d, "rita")
+	for _, p := range []struct{ path, admin string }{
+		{"/sources/orders-db", ".admin-controls, button[data-api]"},
+		{"/intel", "#add-indicator, button[data-api]"},
+		{"/assets", "#add-asset, details.edit, button[data-api]"},
+		{"/databases", "button[data-api], form[data-api]"},
+		{"/rules", "button[data-api], form[data-api]"},
+	} {
+		b.do(t, "open "+p.path, chromedp.Navigate(d.url+p.path), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+		if n := b.count(t, p.admin); n != 0 {
+			t.Errorf("%s shows a reader %d admin controls (%s)", p.path, n, p.admin)
+		}
+	}
+	status, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`fetch("/api/v1/sources/orders-db", {method: "PATCH",
+		headers: {"Content-Type": "application/json", "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content},
+		body: JSON.stringify({quarantined: true})}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	b.allowErrors("403")
+	if err != nil {
+		t.Fatalf("reader's quarantine request: %v", err)
+	}
+	if status != 403 {
+		t.Errorf("a reader's quarantine answered %v, want 403", status)
+	}
+}
