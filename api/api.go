@@ -106,6 +106,14 @@ type Config struct {
 	// suppressions were just created, replaced or deleted, so that the
 	// detect stage of this process applies them at once.
 	SuppressionsChanged func(workspace string)
+	// Rules, when set, lists the rules detection runs (GET
+	// /api/v1/rules); nil: that list is empty and any rule id may be
+	// turned off.
+	Rules func() []RuleInfo
+	// RulesChanged, when set, is told the workspace that just turned a
+	// rule on or off, so that the detect stage of this process applies it
+	// at once.
+	RulesChanged func(workspace string)
 	// Automation, when set, is the response automation GET
 	// /api/v1/automation shows (automation.go).
 	Automation Automation
@@ -136,6 +144,8 @@ type API struct {
 	assets       store.Assets
 	onAssets     func(workspace string)
 	supChanged   func(workspace string)
+	rules        func() []RuleInfo
+	rulesChanged func(workspace string)
 	automation   Automation
 }
 
@@ -164,6 +174,8 @@ func New(cfg Config) (*API, error) {
 		assets:       cfg.Assets,
 		onAssets:     cfg.AssetsChanged,
 		supChanged:   cfg.SuppressionsChanged,
+		rules:        cfg.Rules,
+		rulesChanged: cfg.RulesChanged,
 		automation:   cfg.Automation,
 	}
 	if a.failWindow <= 0 {
@@ -352,6 +364,7 @@ func (a *API) register(h huma.API) {
 	a.registerGeoIP(h)
 	a.registerAssets(h)
 	a.registerSuppressions(h)
+	a.registerRules(h)
 	a.registerSessions(h)
 	a.registerInvestigate(h)
 	a.registerDecisions(h)

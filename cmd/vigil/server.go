@@ -194,7 +194,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	s.stage = analysis.NewStage(analysis.StageConfig{
 		Bus: b, Store: crashAfterCommits(db), Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
-		Enrichers: enr.chain, Suppressions: db, CorrelationStates: db,
+		Enrichers: enr.chain, Suppressions: db, DisabledRules: db, CorrelationStates: db,
 		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
 		Drained: newOSRelease(log.With("component", compDetect)).drained,
 	})
@@ -233,6 +233,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		MetricsKeyRequired: cfg.MetricsKey, Intel: s.feeds, GeoIP: enr.geoIPInfo,
 		Assets: db, AssetsChanged: enr.AssetsChanged,
 		SuppressionsChanged: s.stage.ForgetSuppressions, Automation: serverAutomation{s},
+		Rules: s.ruleList, RulesChanged: s.stage.ForgetDisabledRules,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
@@ -584,4 +585,18 @@ func (s *server) closeAll() {
 		}
 		s.store = nil
 	}
+}
+
+// ruleList lists the rules in force for the API (GET /api/v1/rules).
+func (s *server) ruleList() []api.RuleInfo {
+	rs := s.rules.Load()
+	if rs == nil {
+		return nil
+	}
+	list := rs.List()
+	out := make([]api.RuleInfo, len(list))
+	for i, r := range list {
+		out[i] = api.RuleInfo{ID: r.ID, Title: r.Title, Severity: r.Severity.String(), Tactics: r.Tactics, Correlation: r.Correlation}
+	}
+	return out
 }

@@ -323,6 +323,8 @@ CREATE TABLE assets (
 	{sql: sqlMigrateDecisions},
 	// 18: a source's quarantine (tenant.Source.Quarantined).
 	{sql: `ALTER TABLE sources ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0;`},
+	// 19: the rules a workspace turned off (rulestate.go).
+	{sql: sqlMigrateRuleState},
 }
 
 // migrate applies the migrations the database has not seen yet.
