@@ -142,3 +142,33 @@ func TestBrowserPagesReader(t *testing.T) {
 		t.Errorf("a reader's quarantine answered %v, want 403", status)
 	}
 }
+
+// TestBrowserPagesRuleSwitch: an admin turns a rule off and on again from
+// the rules page, which shows its state after each.
+func TestBrowserPagesRuleSwitch(t *testing.T) {
+	d := sharedDashboard(t)
+	b := newBrowser(t)
+	b.signIn(t, d, "alice")
+	// The demo's Potential SQL Injection rule.
+	page := d.url + "/rules?q=5b0e2f61-7c3a-4d8e-9a10-3f6c2d1e0a01"
+	b.do(t, "rules page", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`button.rule-switch`)))
+	if n := b.count(t, "table.rules tbody tr"); n != 1 {
+		t.Fatalf("the id filter shows %d rules, want 1", n)
+	}
+	eval[bool](t, b, "window.confirm = () => true, true")
+	b.do(t, "turn off", chromedp.Click(chromedp.CSS(`button.rule-switch`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr.rule-off`)))
+	if !strings.Contains(b.text(t, "table.rules tbody tr"), "off") || !strings.Contains(b.text(t, ".page-head"), "1 turned off") {
+		t.Errorf("after turning off: %q / %q", b.text(t, "table.rules tbody tr"), b.text(t, ".page-head"))
+	}
+	b.do(t, "list of rules off", chromedp.Navigate(d.url+"/rules?show=off"), chromedp.WaitVisible(chromedp.CSS(`table.rules`)))
+	if n := b.count(t, "table.rules tbody tr"); n != 1 {
+		t.Errorf("show=off lists %d rules, want 1", n)
+	}
+	b.do(t, "turn on", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`tr.rule-off button.rule-switch`)),
+		chromedp.Click(chromedp.CSS(`button.rule-switch`)),
+		chromedp.WaitVisible(chromedp.CSS(`button.rule-switch.danger`)))
+	if n := b.count(t, "tr.rule-off"); n != 0 {
+		t.Error("a rule turned on again still shows off")
+	}
+}
