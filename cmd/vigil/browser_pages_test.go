@@ -167,7 +167,7 @@ func TestBrowserPagesRuleSwitch(t *testing.T) {
 	}
 	b.do(t, "turn on", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`tr.rule-off button.rule-switch`)),
 		chromedp.Click(chromedp.CSS(`button.rule-switch`)),
-		chromedp.WaitVisible(chromedp.CSS(`button.rule-switch.danger`)))
+		chromedp.WaitVisible(chromedp.CSS(`tr:not(.rule-off) button.rule-switch`)))
 	if n := b.count(t, "tr.rule-off"); n != 0 {
 		t.Error("a rule turned on again still shows off")
 	}
