@@ -14,7 +14,7 @@ func TestProcessQuarantinedSourceHoldsEveryRecord(t *testing.T) {
 		`{"EventID":1102,"Channel":"Security","Computer":"h1","TimeCreated":"2026-01-01T00:00:01Z"}`,
 		`{"EventID":4624,"Channel":"Security","Computer":"h2","TimeCreated":"2026-01-01T00:00:02Z"}`,
 	}
-	res := p.Process(batchOf("windows", lines...), tenant.Source{Name: "s", Quarantined: true})
+	res := p.Process(batchOf("windows", lines...), tenant.Source{Name: "s", SourceControls: tenant.SourceControls{Quarantined: true}})
 	if len(res.Batch.Events) != 0 || len(res.Batch.Signals) != 0 || res.Events != 0 {
 		t.Fatalf("quarantined source: %d events, %d signals", len(res.Batch.Events), len(res.Batch.Signals))
 	}

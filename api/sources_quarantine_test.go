@@ -7,8 +7,8 @@ import (
 	"github.com/vigil-sec/vigil/store"
 )
 
-// An admin quarantines a source and releases it; the source shows it,
-// the audit log names both, and neither a reader, a responder nor
+// An admin quarantines a source and releases it, and sets its silence
+// alert; the source shows it, the audit log names each, and neither a reader, a responder nor
 // another workspace's admin may.
 func TestSourceQuarantineSQLite(t *testing.T) {
 	db := openSQLite(t)
@@ -42,6 +42,21 @@ func TestSourceQuarantineSQLite(t *testing.T) {
 		t.Fatal("release kept the quarantine")
 	}
 
+	// The silence alert: set, refused when nonsense, cleared; the
+	// quarantine stays as it was.
+	want(t, f.do(http.MethodPatch, path, "a-admin", map[string]any{"silent_after": "2h", "silence_alert": false}), http.StatusOK, &v)
+	if v.Silence.SilentAfter != "2h0m0s" || v.Silence.Alert || v.Quarantined {
+		t.Fatalf("after silence settings: %+v", v)
+	}
+	want(t, f.do(http.MethodPatch, path, "a-admin", map[string]any{"silent_after": "soon"}), http.StatusUnprocessableEntity, nil)
+	want(t, f.do(http.MethodPatch, path, "a-admin", map[string]any{"silent_after": "10s"}), http.StatusUnprocessableEntity, nil)
+	want(t, f.do(http.MethodPatch, path, "a-admin", map[string]any{}), http.StatusUnprocessableEntity, nil)
+	v = SourceView{}
+	want(t, f.do(http.MethodPatch, path, "a-admin", map[string]any{"silent_after": "", "silence_alert": true}), http.StatusOK, &v)
+	if v.Silence.SilentAfter != "" || !v.Silence.Alert {
+		t.Fatalf("after clearing silence settings: %+v", v)
+	}
+
 	var log struct {
 		Entries []store.AuditEntry `json:"entries"`
 	}
@@ -52,7 +67,7 @@ func TestSourceQuarantineSQLite(t *testing.T) {
 			seen[e.Action] = true
 		}
 	}
-	if !seen["source.quarantine"] || !seen["source.release"] {
+	if !seen["source.quarantine"] || !seen["source.release"] || !seen["source.silence"] {
 		t.Errorf("audit log lacks the quarantine or the release: %v", seen)
 	}
 }

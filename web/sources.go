@@ -28,7 +28,11 @@ type sourceView struct {
 	Events      int64      `json:"events"`
 	Rejected    int64      `json:"rejected"`
 	Quarantined bool       `json:"quarantined"`
-	Health      *struct {
+	Silence     struct {
+		SilentAfter string `json:"silent_after"`
+		Alert       bool   `json:"alert"`
+	} `json:"silence"`
+	Health *struct {
 		Rate               float64 `json:"rate"`
 		UsualInterval      string  `json:"usual_interval"`
 		Silent             bool    `json:"silent"`

@@ -321,8 +321,13 @@ CREATE TABLE assets (
 	// 17: block decisions, their stream and the bouncers' cursors
 	// (decisions.go).
 	{sql: sqlMigrateDecisions},
-	// 18: a source's quarantine (tenant.Source.Quarantined).
-	{sql: `ALTER TABLE sources ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0;`},
+	// 18: a source's controls (tenant.SourceControls): its quarantine and
+	// its silence alert.
+	{sql: `
+ALTER TABLE sources ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN silent_after INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN no_silence_alert INTEGER NOT NULL DEFAULT 0;
+`},
 	// 19: the rules a workspace turned off (rulestate.go).
 	{sql: sqlMigrateRuleState},
 }
