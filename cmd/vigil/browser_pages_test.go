@@ -172,3 +172,30 @@ func TestBrowserPagesRuleSwitch(t *testing.T) {
 		t.Error("a rule turned on again still shows off")
 	}
 }
+
+// TestBrowserPagesSilence: an admin sets a source's silence alert and
+// clears it again; the page shows the setting after each.
+func TestBrowserPagesSilence(t *testing.T) {
+	d := sharedDashboard(t)
+	b := newBrowser(t)
+	b.signIn(t, d, "alice")
+	b.do(t, "set 2h, alert off", chromedp.Navigate(d.url+"/sources/vpc"),
+		chromedp.WaitVisible(chromedp.CSS(`form.silence-form`)),
+		chromedp.SendKeys(chromedp.CSS(`#silent-after`), "2h"),
+		chromedp.Click(chromedp.CSS(`#silence-alert`)),
+		chromedp.Click(chromedp.CSS(`form.silence-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#silent-after[value="2h0m0s"]`)))
+	if got := b.text(t, "form.silence-form"); eval[bool](t, b, `document.getElementById("silence-alert").checked`) {
+		t.Errorf("alert still on after turning it off: %q", got)
+	}
+	if !strings.Contains(b.text(t, "main"), "Off for this source") {
+		t.Error("the page does not say the silence alert is off")
+	}
+	b.do(t, "clear", chromedp.Clear(chromedp.CSS(`#silent-after`)),
+		chromedp.Click(chromedp.CSS(`#silence-alert`)),
+		chromedp.Click(chromedp.CSS(`form.silence-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#silent-after[value=""]`)))
+	if !strings.Contains(b.text(t, "main"), "the server's threshold") || !eval[bool](t, b, `document.getElementById("silence-alert").checked`) {
+		t.Error("after clearing, the page does not show the server's threshold with the alert on")
+	}
+}
