@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/vigil-sec/vigil/detect"
@@ -68,5 +69,39 @@ func TestStageDisabledCorrelation(t *testing.T) {
 	b.Workspace = "w"
 	if res := p.Process(b, tenant.Source{}); len(res.Matches) != 0 {
 		t.Fatalf("turned-off base rule fed %d matches to the correlator", len(res.Matches))
+	}
+}
+
+// A rule tested on sample records matches the ones it should, reports
+// the ones that do not decode, and stores nothing; an unknown rule is
+// refused.
+func TestTestRule(t *testing.T) {
+	rs := testRulesSet(t)
+	recs := [][]byte{
+		[]byte(`{"EventID":1102,"Channel":"Security","Computer":"h1","TimeCreated":"2026-01-01T00:00:01Z"}`),
+		[]byte(`{"EventID":4624,"Channel":"Security","Computer":"h2","TimeCreated":"2026-01-01T00:00:02Z"}`),
+		[]byte(`{"EventID":`),
+		[]byte(`{"EventID":1102,"Channel":"Security","Computer":"h3","TimeCreated":"2026-01-01T00:00:03Z"}`),
+	}
+	res, err := TestRule(rs, "00000000-0000-0000-0000-000000000001", "windows", recs, tenant.Source{Workspace: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Records != 4 || len(res.Matched) != 2 || res.Matched[0] != 1 || res.Matched[1] != 4 {
+		t.Fatalf("matched lines %v of %d records, want [1 4] of 4", res.Matched, res.Records)
+	}
+	if len(res.Rejected) != 1 || res.Rejected[0].Line != 3 {
+		t.Fatalf("rejected %+v, want line 3", res.Rejected)
+	}
+	if len(res.Signals) != 2 || res.Signals[0].Rule.Title != "Log cleared" {
+		t.Fatalf("signals %+v", res.Signals)
+	}
+	// The other rule of the set is not run: only the one tested.
+	res, err = TestRule(rs, "00000000-0000-0000-0000-000000000002", "windows", recs, tenant.Source{Workspace: "w"})
+	if err != nil || len(res.Matched) != 0 || len(res.Signals) != 0 {
+		t.Fatalf("app admin login rule on windows records: %+v, %v", res, err)
+	}
+	if _, err := TestRule(rs, "nope", "windows", recs, tenant.Source{}); !errors.Is(err, ErrNoRule) {
+		t.Fatalf("unknown rule: %v", err)
 	}
 }

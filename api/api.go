@@ -114,6 +114,10 @@ type Config struct {
 	// rule on or off, so that the detect stage of this process applies it
 	// at once.
 	RulesChanged func(workspace string)
+	// TestRule, when set, runs one rule over sample records (POST
+	// /api/v1/rules/{id}/test); errors wrap store.ErrNotFound for an
+	// unknown rule and store.ErrInvalid for one that cannot be tested so.
+	TestRule func(ctx context.Context, workspace, id, format string, records [][]byte) (RuleTestResult, error)
 	// Automation, when set, is the response automation GET
 	// /api/v1/automation shows (automation.go).
 	Automation Automation
@@ -146,6 +150,7 @@ type API struct {
 	supChanged   func(workspace string)
 	rules        func() []RuleInfo
 	rulesChanged func(workspace string)
+	testRule     func(ctx context.Context, workspace, id, format string, records [][]byte) (RuleTestResult, error)
 	automation   Automation
 }
 
@@ -176,6 +181,7 @@ func New(cfg Config) (*API, error) {
 		supChanged:   cfg.SuppressionsChanged,
 		rules:        cfg.Rules,
 		rulesChanged: cfg.RulesChanged,
+		testRule:     cfg.TestRule,
 		automation:   cfg.Automation,
 	}
 	if a.failWindow <= 0 {

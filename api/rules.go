@@ -4,10 +4,13 @@ import (
 	"context"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/store"
 )
 
@@ -80,6 +83,42 @@ func (a *API) registerRules(h huma.API) {
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, a.patchRule)
+	huma.Register(h, huma.Operation{
+		OperationID: "test-rule",
+		Method:      http.MethodPost,
+		Path:        "/api/v1/rules/{id}/test",
+		Summary:     "Run a rule over sample records",
+		Description: "Compiles the rule on its own and runs it over the records given, decoded with format: which records it matches, which could not be decoded, and the signals it would raise. Nothing is stored. A correlation cannot be tested so (use vigil scan).",
+		Tags:        []string{"rules"},
+		Security:    bearer,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusNotImplemented},
+	}, a.testRuleRoute)
+}
+
+// RuleTestResult is what a rule made of sample records.
+type RuleTestResult struct {
+	Records  int              `json:"records" doc:"Records given."`
+	Matched  []int            `json:"matched" doc:"Lines (1-based) of the records the rule matched."`
+	Rejected []RuleTestReject `json:"rejected" doc:"Records that could not be decoded."`
+	Signals  []alert.Signal   `json:"signals" doc:"The signals the rule raised for them, as the detect stage would."`
+}
+
+// RuleTestReject is a sample record that could not be decoded.
+type RuleTestReject struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+type testRuleInput struct {
+	ID   string `path:"id" minLength:"1" maxLength:"256" doc:"The rule's id."`
+	Body struct {
+		Format  string   `json:"format" minLength:"1" doc:"The records' format, as a source's (json, windows, sshd, mssql-audit…)."`
+		Records []string `json:"records" minItems:"1" maxItems:"100" doc:"The sample records, one a string (a JSON object as text, a log line…), at most 100."`
+	}
+}
+
+type testRuleOutput struct {
+	Body RuleTestResult
 }
 
 func (a *API) ruleSwitch() (ruleSwitch, error) {
@@ -205,4 +244,30 @@ func (a *API) patchRule(ctx context.Context, in *patchRuleInput) (*ruleOutput, e
 	}
 	// Turned on, and not a rule of the server.
 	return &ruleOutput{Body: RuleView{RuleInfo: RuleInfo{ID: in.ID}, Enabled: true}}, nil
+}
+
+func (a *API) testRuleRoute(ctx context.Context, in *testRuleInput) (*testRuleOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.testRule == nil {
+		return nil, huma.Error501NotImplemented("this server does not test rules")
+	}
+	if !decode.Known(in.Body.Format) {
+		return nil, invalid("body.format", "unknown format; known: "+strings.Join(decode.Formats(), ", "), in.Body.Format)
+	}
+	recs := make([][]byte, len(in.Body.Records))
+	for i, r := range in.Body.Records {
+		if len(r) > 64<<10 {
+			return nil, invalid("body.records", "a record of at most 64 KiB", i)
+		}
+		recs[i] = []byte(r)
+	}
+	res, err := a.testRule(ctx, k.Workspace, in.ID, in.Body.Format, recs)
+	if err != nil {
+		return nil, a.storeError(ctx, "rule "+in.ID, err)
+	}
+	res.Matched, res.Rejected, res.Signals = nonNil(res.Matched), nonNil(res.Rejected), nonNil(res.Signals)
+	return &testRuleOutput{Body: res}, nil
 }

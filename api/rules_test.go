@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -75,4 +77,38 @@ func TestRulesEnableSQLite(t *testing.T) {
 	if !seen["rule.disable"] || !seen["rule.enable"] {
 		t.Errorf("audit log lacks the change: %v", seen)
 	}
+}
+
+// A rule test runs the server's TestRule for an admin with the records
+// given; an unknown format or rule is refused; others may not.
+func TestRuleTestRoute(t *testing.T) {
+	var got struct {
+		ws, id, format string
+		recs           [][]byte
+	}
+	f := newFixtureWith(t, newFakeStore(), func(c *Config) {
+		c.TestRule = func(_ context.Context, ws, id, format string, recs [][]byte) (RuleTestResult, error) {
+			got.ws, got.id, got.format, got.recs = ws, id, format, recs
+			if id != "r-1" {
+				return RuleTestResult{}, fmt.Errorf("rule %s: %w", id, store.ErrNotFound)
+			}
+			return RuleTestResult{Records: len(recs), Matched: []int{2}}, nil
+		}
+	})
+	body := map[string]any{"format": "json", "records": []string{`{"a":1}`, `{"a":2}`}}
+	want(t, f.do(http.MethodPost, "/api/v1/rules/r-1/test", "a-read", body), http.StatusForbidden, nil)
+	want(t, f.do(http.MethodPost, "/api/v1/rules/r-1/test", "a-responder", body), http.StatusForbidden, nil)
+	var res RuleTestResult
+	want(t, f.do(http.MethodPost, "/api/v1/rules/r-1/test", "a-admin", body), http.StatusOK, &res)
+	if res.Records != 2 || len(res.Matched) != 1 || res.Matched[0] != 2 || res.Rejected == nil || res.Signals == nil {
+		t.Fatalf("answer %+v", res)
+	}
+	if got.ws != "a" || got.id != "r-1" || got.format != "json" || len(got.recs) != 2 || string(got.recs[1]) != `{"a":2}` {
+		t.Fatalf("TestRule got %+v", got)
+	}
+	want(t, f.do(http.MethodPost, "/api/v1/rules/nope/test", "a-admin", body), http.StatusNotFound, nil)
+	want(t, f.do(http.MethodPost, "/api/v1/rules/r-1/test", "a-admin", map[string]any{"format": "no-such", "records": []string{"x"}}),
+		http.StatusUnprocessableEntity, nil)
+	want(t, f.do(http.MethodPost, "/api/v1/rules/r-1/test", "a-admin", map[string]any{"format": "json", "records": []string{}}),
+		http.StatusUnprocessableEntity, nil)
 }

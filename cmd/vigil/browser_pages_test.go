@@ -51,6 +51,7 @@ func TestBrowserPages(t *testing.T) {
 	b.do(t, "open the orders database",
 		chromedp.Click(chromedp.CSS(`table.databases td.db-name a`)),
 		chromedp.WaitVisible(chromedp.CSS(`main table tbody tr`)))
+	b.screenshot(t, "database")
 	if h := b.text(t, "main h1"); !strings.Contains(h, "orders") || !strings.Contains(h, "SQL-ORDERS-01") {
 		t.Errorf("database page heading %q", h)
 	}
@@ -76,6 +77,8 @@ func TestBrowserPages(t *testing.T) {
 		}
 	}
 	b.screenshot(t, "sources")
+	b.do(t, "a source", chromedp.Navigate(d.url+"/sources/orders-db"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+	b.screenshot(t, "source")
 
 	b.do(t, "rules", chromedp.Navigate(d.url+"/rules"), chromedp.WaitVisible(chromedp.CSS(`table.rules`)))
 	if !strings.Contains(b.text(t, "table.rules"), "Potential SQL Injection") {
@@ -198,4 +201,62 @@ func TestBrowserPagesSilence(t *testing.T) {
 	if !strings.Contains(b.text(t, "main"), "the server's threshold") || !eval[bool](t, b, `document.getElementById("silence-alert").checked`) {
 		t.Error("after clearing, the page does not show the server's threshold with the alert on")
 	}
+}
+
+// TestBrowserPagesAssets: an admin adds an asset, edits it and deletes it;
+// an indicator added by hand is found by the lookup.
+func TestBrowserPagesAssets(t *testing.T) {
+	d := sharedDashboard(t)
+	b := newBrowser(t)
+	b.signIn(t, d, "alice")
+	b.do(t, "add an asset", chromedp.Navigate(d.url+"/assets"),
+		chromedp.WaitVisible(chromedp.CSS(`#add-asset`)),
+		chromedp.SendKeys(chromedp.CSS(`#new-name`), "pages-test-web-01"),
+		chromedp.SetValue(chromedp.CSS(`#new-crit`), "high"),
+		chromedp.SendKeys(chromedp.CSS(`#new-owner`), "web team"),
+		chromedp.SendKeys(chromedp.CSS(`#new-match`), "10.1.2.3, web-01.shop.example"),
+		chromedp.SendKeys(chromedp.CSS(`#new-tags`), "pci, frontend"),
+		chromedp.Click(chromedp.CSS(`#add-asset button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.assets`)))
+	row := b.text(t, "table.assets tbody")
+	for _, want := range []string{"pages-test-web-01", "host", "high", "web team", "10.1.2.3", "pci"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("added asset's row lacks %q: %q", want, row)
+		}
+	}
+	b.screenshot(t, "assets")
+	b.do(t, "edit it",
+		chromedp.Click(chromedp.CSS(`details.edit summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`details.edit[open] form`)),
+		chromedp.Clear(chromedp.CSS(`#a0-owner`)),
+		chromedp.SendKeys(chromedp.CSS(`#a0-owner`), "platform team"),
+		chromedp.Click(chromedp.CSS(`details.edit form button[type=submit]`)),
+		// The page reloads with the edit form closed.
+		chromedp.WaitVisible(chromedp.CSS(`details.edit:not([open]) summary`)))
+	if row := b.text(t, "table.assets tbody"); !strings.Contains(row, "platform team") || strings.Contains(row, "web team") {
+		t.Errorf("after the edit the row is %q", row)
+	}
+	b.do(t, "delete it",
+		chromedp.Click(chromedp.CSS(`details.edit summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`details.edit[open] .delete-asset button`)))
+	eval[bool](t, b, "window.confirm = () => true, true")
+	b.do(t, "confirm the deletion", chromedp.Click(chromedp.CSS(`.delete-asset button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#add-asset`)))
+	if n := b.count(t, "table.assets"); n != 0 && strings.Contains(b.text(t, "table.assets"), "pages-test-web-01") {
+		t.Error("the deleted asset is still listed")
+	}
+
+	b.do(t, "add an indicator", chromedp.Navigate(d.url+"/intel"),
+		chromedp.WaitVisible(chromedp.CSS(`#add-indicator`)),
+		chromedp.SendKeys(chromedp.CSS(`#add-indicator input[name=value]`), "198.51.100.77"),
+		chromedp.SendKeys(chromedp.CSS(`#add-indicator input[name=threat_type]`), "scanner"),
+		chromedp.Click(chromedp.CSS(`#add-indicator button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.lookup`)))
+	if got := b.text(t, "table.lookup"); !strings.Contains(got, "198.51.100.77") || !strings.Contains(got, "scanner") || !strings.Contains(got, "manual") {
+		t.Errorf("lookup after adding: %q", got)
+	}
+	if !strings.Contains(b.text(t, "table.feeds"), "manual") {
+		t.Error("the feeds list lacks the manual feed")
+	}
+	b.screenshot(t, "intel")
 }

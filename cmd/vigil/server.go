@@ -233,7 +233,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		MetricsKeyRequired: cfg.MetricsKey, Intel: s.feeds, GeoIP: enr.geoIPInfo,
 		Assets: db, AssetsChanged: enr.AssetsChanged,
 		SuppressionsChanged: s.stage.ForgetSuppressions, Automation: serverAutomation{s},
-		Rules: s.ruleList, RulesChanged: s.stage.ForgetDisabledRules,
+		Rules: s.ruleList, RulesChanged: s.stage.ForgetDisabledRules, TestRule: s.testRule,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
@@ -599,4 +599,27 @@ func (s *server) ruleList() []api.RuleInfo {
 		out[i] = api.RuleInfo{ID: r.ID, Title: r.Title, Severity: r.Severity.String(), Tactics: r.Tactics, Correlation: r.Correlation}
 	}
 	return out
+}
+
+// testRule runs one rule of those in force over sample records
+// (POST /api/v1/rules/{id}/test).
+func (s *server) testRule(_ context.Context, ws, id, format string, records [][]byte) (api.RuleTestResult, error) {
+	rs := s.rules.Load()
+	if rs == nil {
+		return api.RuleTestResult{}, fmt.Errorf("rule %s: no rules loaded: %w", id, store.ErrNotFound)
+	}
+	res, err := analysis.TestRule(rs, id, format, records, tenant.Source{Workspace: ws})
+	switch {
+	case errors.Is(err, analysis.ErrNoRule):
+		return api.RuleTestResult{}, fmt.Errorf("%w: %w", err, store.ErrNotFound)
+	case errors.Is(err, analysis.ErrCorrelationTest):
+		return api.RuleTestResult{}, fmt.Errorf("rule %s: %w: %w", id, err, store.ErrInvalid)
+	case err != nil:
+		return api.RuleTestResult{}, err
+	}
+	out := api.RuleTestResult{Records: res.Records, Matched: res.Matched, Signals: res.Signals}
+	for _, r := range res.Rejected {
+		out.Rejected = append(out.Rejected, api.RuleTestReject{Line: r.Line, Reason: r.Reason})
+	}
+	return out, nil
 }
