@@ -100,7 +100,15 @@ type RuleTestResult struct {
 	Records  int              `json:"records" doc:"Records given."`
 	Matched  []int            `json:"matched" doc:"Lines (1-based) of the records the rule matched."`
 	Rejected []RuleTestReject `json:"rejected" doc:"Records that could not be decoded."`
-	Signals  []alert.Signal   `json:"signals" doc:"The signals the rule raised for them, as the detect stage would."`
+	Signals  []RuleTestSignal `json:"signals" doc:"The signals the rule raised for them, as the detect stage would."`
+}
+
+// RuleTestSignal is a signal a rule test raised.
+type RuleTestSignal struct {
+	Title    string         `json:"title"`
+	Severity string         `json:"severity"`
+	Entities []alert.Entity `json:"entities"`
+	Line     int            `json:"line" doc:"The record's line."`
 }
 
 // RuleTestReject is a sample record that could not be decoded.

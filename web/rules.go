@@ -56,6 +56,9 @@ func (r ruleRow) AlertsLink() string { return "/alerts?rule=" + url.QueryEscape(
 // SwitchAPI is the rule's on/off route.
 func (r ruleRow) SwitchAPI() string { return "PATCH /api/v1/rules/" + url.PathEscape(r.Rule) }
 
+// TestAPI is the rule's test route.
+func (r ruleRow) TestAPI() string { return "/api/v1/rules/" + url.PathEscape(r.Rule) + "/test" }
+
 // FPPercent is the false-positive rate in percent.
 func (r ruleRow) FPPercent() float64 { return 100 * r.FalsePositiveRate }
 
@@ -176,9 +179,17 @@ func (h *Handler) rules(w http.ResponseWriter, r *http.Request, s Session) {
 		}
 		return strings.ToLower(shown[i].Title) < strings.ToLower(shown[j].Title)
 	})
+	// ?test=ID opens the test form of a rule the server runs (admins).
+	var test *ruleRow
+	if id := r.URL.Query().Get("test"); id != "" && s.CanAdmin() {
+		if row, ok := rows[id]; ok && row.Known && !row.Correlation {
+			test = row
+		}
+	}
 	pg := pageList(r, len(shown))
 	h.render(w, r, http.StatusOK, "rules", Page{Title: "Rules", Nav: "rules", Session: s, Data: map[string]any{
 		"Rules": shown[pg.From:pg.To], "Shown": len(shown), "Total": len(all), "Off": off, "Alerts": alerts,
 		"FalsePositives": fps, "Suppressed": suppressed, "Filter": f, "URL": r.URL, "Pager": pg.pager(r, len(shown)),
-	}})
+		"Test": test,
+	}, Scripts: []string{"rules.js"}})
 }

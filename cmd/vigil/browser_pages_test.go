@@ -187,7 +187,7 @@ func TestBrowserPagesSilence(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#silent-after`), "2h"),
 		chromedp.Click(chromedp.CSS(`#silence-alert`)),
 		chromedp.Click(chromedp.CSS(`form.silence-form button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#silent-after[value="2h0m0s"]`)))
+		chromedp.WaitVisible(chromedp.CSS(`p.silence-state[data-silence="off-2h0m0s"]`)))
 	if got := b.text(t, "form.silence-form"); eval[bool](t, b, `document.getElementById("silence-alert").checked`) {
 		t.Errorf("alert still on after turning it off: %q", got)
 	}
@@ -197,7 +197,7 @@ func TestBrowserPagesSilence(t *testing.T) {
 	b.do(t, "clear", chromedp.Clear(chromedp.CSS(`#silent-after`)),
 		chromedp.Click(chromedp.CSS(`#silence-alert`)),
 		chromedp.Click(chromedp.CSS(`form.silence-form button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#silent-after[value=""]`)))
+		chromedp.WaitVisible(chromedp.CSS(`p.silence-state[data-silence="on"]`)))
 	if !strings.Contains(b.text(t, "main"), "the server's threshold") || !eval[bool](t, b, `document.getElementById("silence-alert").checked`) {
 		t.Error("after clearing, the page does not show the server's threshold with the alert on")
 	}
@@ -259,4 +259,30 @@ func TestBrowserPagesAssets(t *testing.T) {
 		t.Error("the feeds list lacks the manual feed")
 	}
 	b.screenshot(t, "intel")
+}
+
+// TestBrowserPagesRuleTest: an admin runs a rule over two sample records
+// from the rules page and sees which one it matched.
+func TestBrowserPagesRuleTest(t *testing.T) {
+	d := sharedDashboard(t)
+	b := newBrowser(t)
+	b.signIn(t, d, "alice")
+	b.do(t, "open the test form", chromedp.Navigate(d.url+"/rules?q=Log+Cleared"),
+		chromedp.WaitVisible(chromedp.CSS(`table.rules a[href*="test="]`)),
+		chromedp.Click(chromedp.CSS(`table.rules a[href*="test="]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#rule-test-form`)))
+	if h := b.text(t, "#rule-test h2"); !strings.Contains(h, "Windows Security Event Log Cleared") {
+		t.Fatalf("test form for %q", h)
+	}
+	b.do(t, "run it",
+		chromedp.SendKeys(chromedp.CSS(`#rule-test-format`), "windows"),
+		chromedp.SendKeys(chromedp.CSS(`#rule-test-records`),
+			`{"EventID":4624,"Channel":"Security","Computer":"dc1","TimeCreated":"2026-01-01T00:00:01Z"}`+"\n"+
+				`{"EventID":1102,"Channel":"Security","Computer":"dc1","TimeCreated":"2026-01-01T00:00:02Z"}`),
+		chromedp.Click(chromedp.CSS(`#rule-test-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#rule-test-result p`)))
+	if got := b.text(t, "#rule-test-result"); !strings.Contains(got, "Matched 1 of 2 records: line 2") || !strings.Contains(got, "dc1") {
+		t.Errorf("test result %q", got)
+	}
+	b.screenshot(t, "rule-test")
 }

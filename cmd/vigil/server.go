@@ -617,7 +617,11 @@ func (s *server) testRule(_ context.Context, ws, id, format string, records [][]
 	case err != nil:
 		return api.RuleTestResult{}, err
 	}
-	out := api.RuleTestResult{Records: res.Records, Matched: res.Matched, Signals: res.Signals}
+	out := api.RuleTestResult{Records: res.Records, Matched: res.Matched}
+	for _, sg := range res.Signals {
+		out.Signals = append(out.Signals, api.RuleTestSignal{Title: sg.Rule.Title, Severity: sg.Severity.String(),
+			Entities: sg.Entities, Line: sg.Evidence.Line})
+	}
 	for _, r := range res.Rejected {
 		out.Rejected = append(out.Rejected, api.RuleTestReject{Line: r.Line, Reason: r.Reason})
 	}
