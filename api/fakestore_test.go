@@ -35,6 +35,7 @@ type fakeStore struct {
 	nextSup    int
 	decs       fakeDecisions  // fakedecisions_test.go
 	incidents  *fakeIncidents // fakeincidents_test.go; made on first use
+	offRules   map[string][]store.DisabledRule // fakerules_test.go, by workspace
 
 	keyLookups int      // KeyByHash calls
 	touches    []string // TouchKey calls, by key id
