@@ -125,7 +125,7 @@ func TestBrowserPagesReader(t *testing.T) {
 	for _, p := range []struct{ path, admin string }{
 		{"/sources/orders-db", ".admin-controls, button[data-api]"},
 		{"/intel", "#add-indicator, button[data-api]"},
-		{"/assets", "#add-asset, details.edit, button[data-api]"},
+		{"/assets", "#add-asset, details.asset-edit, button[data-api]"},
 		{"/databases", "button[data-api], form[data-api]"},
 		{"/rules", "button[data-api], form[data-api]"},
 	} {
@@ -226,19 +226,19 @@ func TestBrowserPagesAssets(t *testing.T) {
 	}
 	b.screenshot(t, "assets")
 	b.do(t, "edit it",
-		chromedp.Click(chromedp.CSS(`details.edit summary`)),
-		chromedp.WaitVisible(chromedp.CSS(`details.edit[open] form`)),
+		chromedp.Click(chromedp.CSS(`details.asset-edit summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`details.asset-edit[open] form`)),
 		chromedp.Clear(chromedp.CSS(`#a0-owner`)),
 		chromedp.SendKeys(chromedp.CSS(`#a0-owner`), "platform team"),
-		chromedp.Click(chromedp.CSS(`details.edit form button[type=submit]`)),
+		chromedp.Click(chromedp.CSS(`details.asset-edit form button[type=submit]`)),
 		// The page reloads with the edit form closed.
-		chromedp.WaitVisible(chromedp.CSS(`details.edit:not([open]) summary`)))
+		chromedp.WaitVisible(chromedp.CSS(`details.asset-edit:not([open]) summary`)))
 	if row := b.text(t, "table.assets tbody"); !strings.Contains(row, "platform team") || strings.Contains(row, "web team") {
 		t.Errorf("after the edit the row is %q", row)
 	}
 	b.do(t, "delete it",
-		chromedp.Click(chromedp.CSS(`details.edit summary`)),
-		chromedp.WaitVisible(chromedp.CSS(`details.edit[open] .delete-asset button`)))
+		chromedp.Click(chromedp.CSS(`details.asset-edit summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`details.asset-edit[open] .delete-asset button`)))
 	eval[bool](t, b, "window.confirm = () => true, true")
 	// The only asset gone, the page reloads without a table.
 	b.do(t, "confirm the deletion", chromedp.Click(chromedp.CSS(`.delete-asset button`)),
