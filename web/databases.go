@@ -69,6 +69,8 @@ type dbRow struct {
 	TopTypes []typeCount
 	// MoreTypes counts the types beyond TopTypes.
 	MoreTypes int
+	// Types are all its alert types, most alerts first.
+	Types []typeCount
 }
 
 // severityOrder is the worst first.
@@ -93,6 +95,7 @@ func newDBRow(server, database string, c dbCounts) dbRow {
 		a, b := row.TopTypes[i], row.TopTypes[j]
 		return a.N > b.N || a.N == b.N && a.Type < b.Type
 	})
+	row.Types = row.TopTypes
 	if len(row.TopTypes) > 3 {
 		row.MoreTypes = len(row.TopTypes) - 3
 		row.TopTypes = row.TopTypes[:3]

@@ -85,6 +85,12 @@ func TestBrowserPages(t *testing.T) {
 		t.Error("rules table lacks the demo's Potential SQL Injection")
 	}
 	b.screenshot(t, "rules")
+
+	// The dark theme, on the source page with its cards and form.
+	eval[bool](t, b, `localStorage.setItem("vigil-theme", "dark"), true`)
+	b.do(t, "dark source page", chromedp.Navigate(d.url+"/sources/orders-db"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+	b.screenshot(t, "source-dark")
+	eval[bool](t, b, `localStorage.removeItem("vigil-theme"), true`)
 }
 
 // TestBrowserPagesQuarantine: an admin quarantines a source and releases
