@@ -77,9 +77,13 @@ type Processor struct {
 	// matches and signals they match are dropped before the batch is
 	// made (suppression.go) and counted in Batch.Suppressed.
 	Suppressions func(workspace string) *suppress.Set
-	sup          *suppress.Set
-	supNow       time.Time // expiry is judged by the clock, once a batch
-	tally        suppress.Tally
+	// Disabled, when set, gives the rules a workspace turned off (by
+	// id): their matches are dropped before anything else sees them.
+	Disabled func(workspace string) map[string]bool
+	off      map[string]bool
+	sup      *suppress.Set
+	supNow   time.Time // expiry is judged by the clock, once a batch
+	tally    suppress.Tally
 }
 
 // NewProcessor returns a Processor for rules.
@@ -137,14 +141,14 @@ func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 		out.Events = storedEvents(len(b.Records))
 	}
 	res := Result{Batch: out}
+	if src.Quarantined {
+		// An operator holds the source: its records wait in the
+		// quarantine, undecoded, for inspection.
+		return hold(res, b, QuarantinedReason)
+	}
 	dec, err := p.decoder(b.Format, src)
 	if err != nil {
-		for _, r := range b.Records {
-			res.Rejected = append(res.Rejected, Rejection{ID: r.ID, Line: r.Line, Reason: err.Error(), raw: r.Data})
-		}
-		out.Rejected = len(res.Rejected)
-		quarantine(&res)
-		return res
+		return hold(res, b, err.Error())
 	}
 	p.arena = arena{}
 	p.matches = nil
@@ -155,6 +159,10 @@ func (p *Processor) Process(b *bus.Batch, src tenant.Source) Result {
 	p.tally.Reset()
 	if p.Suppressions != nil {
 		p.sup = p.Suppressions(b.Workspace)
+	}
+	p.off = nil
+	if p.Disabled != nil {
+		p.off = p.Disabled(b.Workspace)
 	}
 	ev := &p.ev
 	exp, _ := dec.(decode.Expander)
@@ -291,6 +299,20 @@ func (p *Processor) confirmSlow(res *Result, dec decode.Decoder, rec *event.Raw,
 	}
 }
 
+// QuarantinedReason is the quarantine's reason for a record held because
+// its source is quarantined.
+const QuarantinedReason = "source quarantined: held, not decoded"
+
+// hold rejects every record of b for reason.
+func hold(res Result, b *bus.Batch, reason string) Result {
+	for _, r := range b.Records {
+		res.Rejected = append(res.Rejected, Rejection{ID: r.ID, Line: r.Line, Reason: reason, raw: r.Data})
+	}
+	res.Batch.Rejected = len(res.Rejected)
+	quarantine(&res)
+	return res
+}
+
 // quarantine hands the rejected records to the store, which keeps them for
 // operators to inspect.
 func quarantine(res *Result) {
@@ -324,6 +346,7 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 	if e.chain != nil {
 		e.after(ev, len(p.hits) > 0)
 	}
+	p.dropDisabled()
 	// After enrichment: suppressions may name its fields (an asset's
 	// criticality, a country, an AS).
 	p.suppressMatches(ev)
@@ -343,6 +366,7 @@ func (p *Processor) accept(ev *event.Event, b *bus.Batch, src tenant.Source, out
 	if e.chain != nil && len(e.res.Matches) > 0 {
 		n := len(out.Signals)
 		out.Signals = p.intelSignals(ev, out.Signals)
+		out.Signals = dropDisabledSignals(p.off, out.Signals, n)
 		out.Signals = suppressSignals(p.sup, &p.tally, out.Signals, n, ev, p.supNow)
 	}
 }

@@ -51,6 +51,10 @@ type StageConfig struct {
 	// (cached for LookupTTL; ForgetSuppressions applies a change at
 	// once): the signals they match never reach the store.
 	Suppressions SuppressionLookup
+	// DisabledRules, when set, gives the rules each workspace turned off
+	// (cached for LookupTTL; ForgetDisabledRules applies a change at
+	// once): their matches neither alert nor feed correlations.
+	DisabledRules DisabledRuleLookup
 	// LookupTTL is how long a source's configuration and a workspace's
 	// tier are cached (default 10s): a change made by another process
 	// (the CLI) applies within it; ForgetTier applies a tier at once.
@@ -98,6 +102,7 @@ type Stage struct {
 	srcs    map[[2]string]cachedSource
 	tiers   map[string]cachedTier
 	sups    map[string]cachedSuppressions
+	offs    map[string]cachedDisabled
 	running atomic.Bool
 	corr    correlationStage // used by the committer goroutine only
 
@@ -140,7 +145,7 @@ func NewStage(cfg StageConfig) *Stage {
 		cfg.Metrics = NewMetrics(nil)
 	}
 	return &Stage{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, srcs: map[[2]string]cachedSource{}, tiers: map[string]cachedTier{},
-		sups: map[string]cachedSuppressions{}}
+		sups: map[string]cachedSuppressions{}, offs: map[string]cachedDisabled{}}
 }
 
 type processed struct {
@@ -214,6 +219,9 @@ func (s *Stage) Run(ctx context.Context) error {
 					}
 					if s.cfg.Suppressions != nil {
 						p.Suppressions = s.suppressions
+					}
+					if s.cfg.DisabledRules != nil {
+						p.Disabled = s.disabledRules
 					}
 				}
 				src := s.source(d.Batch.Workspace, d.Batch.Source)

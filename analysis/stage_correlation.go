@@ -314,6 +314,9 @@ func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Bat
 			}
 			sig.Origin = o
 			k := key{f.batch, sig.Workspace}
+			if s.disabledRules(sig.Workspace)[sig.Rule.ID] {
+				continue // a correlation its workspace turned off
+			}
 			// Suppressions win over correlations too (by rule, entity or
 			// address; a correlation signal has no event for field ones).
 			if set := s.suppressions(sig.Workspace); set.Len() > 0 {

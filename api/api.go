@@ -106,6 +106,18 @@ type Config struct {
 	// suppressions were just created, replaced or deleted, so that the
 	// detect stage of this process applies them at once.
 	SuppressionsChanged func(workspace string)
+	// Rules, when set, lists the rules detection runs (GET
+	// /api/v1/rules); nil: that list is empty and any rule id may be
+	// turned off.
+	Rules func() []RuleInfo
+	// RulesChanged, when set, is told the workspace that just turned a
+	// rule on or off, so that the detect stage of this process applies it
+	// at once.
+	RulesChanged func(workspace string)
+	// TestRule, when set, runs one rule over sample records (POST
+	// /api/v1/rules/{id}/test); errors wrap store.ErrNotFound for an
+	// unknown rule and store.ErrInvalid for one that cannot be tested so.
+	TestRule func(ctx context.Context, workspace, id, format string, records [][]byte) (RuleTestResult, error)
 	// Automation, when set, is the response automation GET
 	// /api/v1/automation shows (automation.go).
 	Automation Automation
@@ -138,6 +150,9 @@ type API struct {
 	assets       store.Assets
 	onAssets     func(workspace string)
 	supChanged   func(workspace string)
+	rules        func() []RuleInfo
+	rulesChanged func(workspace string)
+	testRule     func(ctx context.Context, workspace, id, format string, records [][]byte) (RuleTestResult, error)
 	automation   Automation
 	streamState             // the live streams (stream.go)
 	tickets      ticketBook // sign-in links (ticket.go)
@@ -169,6 +184,9 @@ func New(cfg Config) (*API, error) {
 		assets:       cfg.Assets,
 		onAssets:     cfg.AssetsChanged,
 		supChanged:   cfg.SuppressionsChanged,
+		rules:        cfg.Rules,
+		rulesChanged: cfg.RulesChanged,
+		testRule:     cfg.TestRule,
 		automation:   cfg.Automation,
 	}
 	if cfg.OIDC != nil {
@@ -372,6 +390,7 @@ func (a *API) register(h huma.API) {
 	a.registerGeoIP(h)
 	a.registerAssets(h)
 	a.registerSuppressions(h)
+	a.registerRules(h)
 	a.registerSessions(h)
 	a.registerInvestigate(h)
 	a.registerDecisions(h)

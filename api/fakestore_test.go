@@ -33,8 +33,9 @@ type fakeStore struct {
 	nextAlert  int
 	sups       []suppress.Suppression
 	nextSup    int
-	decs       fakeDecisions  // fakedecisions_test.go
-	incidents  *fakeIncidents // fakeincidents_test.go; made on first use
+	decs       fakeDecisions                   // fakedecisions_test.go
+	incidents  *fakeIncidents                  // fakeincidents_test.go; made on first use
+	offRules   map[string][]store.DisabledRule // fakerules_test.go, by workspace
 
 	keyLookups int      // KeyByHash calls
 	touches    []string // TouchKey calls, by key id

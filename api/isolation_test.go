@@ -38,6 +38,7 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/sources", nil},
 	{http.MethodGet, "/api/v1/sources/{name}", nil},
 	{http.MethodPut, "/api/v1/sources/{name}", map[string]string{"format": testFormat}},
+	{http.MethodPatch, "/api/v1/sources/{name}", map[string]any{"quarantined": true}},
 	{http.MethodGet, "/api/v1/keys", nil},
 	{http.MethodPost, "/api/v1/keys", map[string]string{"scope": "admin"}},
 	{http.MethodDelete, "/api/v1/keys/{id}", nil},
@@ -67,6 +68,9 @@ var allRoutes = []struct {
 	{http.MethodPut, "/api/v1/suppressions/{id}", map[string]any{"cidr": "192.0.2.0/24", "reason": "lab scanner"}},
 	{http.MethodDelete, "/api/v1/suppressions/{id}", nil},
 	{http.MethodGet, "/api/v1/rules/stats", nil},
+	{http.MethodGet, "/api/v1/rules", nil},
+	{http.MethodPatch, "/api/v1/rules/{id}", map[string]any{"enabled": false}},
+	{http.MethodPost, "/api/v1/rules/{id}/test", map[string]any{"format": "json", "records": []string{`{"a":1}`}}},
 	{http.MethodGet, "/api/v1/incidents/{id}/events", nil},
 	{http.MethodGet, "/api/v1/decisions", nil},
 	{http.MethodPost, "/api/v1/decisions", map[string]any{"kind": "ip", "value": "192.0.2.99", "duration": "1h", "reason": "scanner"}},
@@ -213,6 +217,10 @@ func testIsolation(t *testing.T, f *fixture) {
 		case rt.path == "/api/v1/sources/{name}":
 			// PUT creates in the caller's workspace: it must not touch b's.
 			paths = []string{"/api/v1/sources/" + b.source}
+		case rt.path == "/api/v1/rules/{id}", rt.path == "/api/v1/rules/{id}/test":
+			// Rules are the server's, not a workspace's: a's change is
+			// its own (b's rules stay on, checked below).
+			paths = []string{strings.Replace(rt.path, "{id}", "rule-0", 1)}
 		case rt.path == "/api/v1/intel/feeds/{name}/refresh":
 			paths = []string{"/api/v1/intel/feeds/feed-b/refresh"}
 		case rt.path == "/api/v1/assets/{name}" && rt.method == http.MethodPut:
@@ -250,6 +258,15 @@ func testIsolation(t *testing.T, f *fixture) {
 			case rt.path == "/api/v1/incidents" && rt.method == http.MethodPost:
 				if w.Code != http.StatusUnprocessableEntity {
 					t.Errorf("%s %s with a's key and b's alert: %d, want 422; body %s", rt.method, p, w.Code, w.Body)
+				}
+			case rt.path == "/api/v1/rules/{id}/test":
+				// The fixture's server tests no rules.
+				if w.Code != http.StatusNotImplemented {
+					t.Errorf("%s %s: %d, want 501; body %s", rt.method, p, w.Code, w.Body)
+				}
+			case rt.path == "/api/v1/rules/{id}":
+				if w.Code != http.StatusOK {
+					t.Errorf("%s %s with a's key: %d; body %s", rt.method, p, w.Code, w.Body)
 				}
 			case strings.Contains(rt.path, "{id}"), rt.method == http.MethodGet && rt.path == "/api/v1/sources/{name}",
 				rt.path == "/api/v1/intel/feeds/{name}/refresh",
@@ -298,6 +315,11 @@ func testIsolation(t *testing.T, f *fixture) {
 					t.Errorf("%s %s with a's key shows workspace b: %s", rt.method, p, w.Body)
 				}
 			}
+		}
+	}
+	if rs, ok := f.st.(ruleSwitch); ok {
+		if off, err := rs.DisabledRules(context.Background(), "b"); err != nil || len(off) != 0 {
+			t.Errorf("a's rule change turned off b's rules: %+v, %v", off, err)
 		}
 	}
 	// The PUT made a's own source of that name; b's is untouched.

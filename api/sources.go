@@ -40,7 +40,8 @@ type SourceHealth struct {
 // SourceView is a source with its health, as the API shows it.
 type SourceView struct {
 	tenant.Source
-	Health *SourceHealth `json:"health,omitempty" required:"false" doc:"Absent until the source has sent or its listeners refused a connection."`
+	Silence SourceSilence `json:"silence"`
+	Health  *SourceHealth `json:"health,omitempty" required:"false" doc:"Absent until the source has sent or its listeners refused a connection."`
 }
 
 func (a *API) view(ws string, srcs ...tenant.Source) []SourceView {
@@ -50,7 +51,10 @@ func (a *API) view(ws string, srcs ...tenant.Source) []SourceView {
 	}
 	out := make([]SourceView, 0, len(srcs))
 	for _, s := range srcs {
-		v := SourceView{Source: s}
+		v := SourceView{Source: s, Silence: SourceSilence{Alert: !s.NoSilenceAlert}}
+		if s.SilentAfter > 0 {
+			v.Silence.SilentAfter = s.SilentAfter.String()
+		}
 		if sh, ok := h[s.Name]; ok {
 			v.Health = &sh
 		}
@@ -76,6 +80,27 @@ type putSourceInput struct {
 
 type sourceOutput struct {
 	Body SourceView
+}
+
+// sourceControls is the store's side of a source's controls (its
+// quarantine and silence alert); the embedded store has it.
+type sourceControls interface {
+	SetSourceControls(ctx context.Context, workspace, name string, c tenant.SourceControls) (tenant.Source, error)
+}
+
+type patchSourceInput struct {
+	Name string `path:"name" doc:"The source's name."`
+	Body struct {
+		Quarantined  *bool   `json:"quarantined,omitempty" required:"false" doc:"true holds the source's records in the quarantine, undecoded and not detected on; false releases it. Takes effect within the detect stage's lookup time (10 s)."`
+		SilentAfter  *string `json:"silent_after,omitempty" required:"false" doc:"The shortest silence that raises a source-fell-silent alert for this source, a Go duration (45m, 2h); empty or 0 goes back to the configuration's."`
+		SilenceAlert *bool   `json:"silence_alert,omitempty" required:"false" doc:"false turns the source's silence alert off; true on."`
+	}
+}
+
+// SourceSilence is what an admin set on a source's silence alert.
+type SourceSilence struct {
+	SilentAfter string `json:"silent_after,omitempty" doc:"The shortest silence that raises an alert for this source, when set on the source (else the configuration's)."`
+	Alert       bool   `json:"alert" doc:"Whether a silence raises an alert (false when turned off on the source)."`
 }
 
 func (a *API) registerSources(h huma.API) {
@@ -108,6 +133,16 @@ func (a *API) registerSources(h huma.API) {
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}, a.putSource)
+	huma.Register(h, huma.Operation{
+		OperationID: "patch-source",
+		Method:      http.MethodPatch,
+		Path:        "/api/v1/sources/{name}",
+		Summary:     "Quarantine or release a source, set its silence alert",
+		Description: "A quarantined source's records go to the quarantine (GET /api/v1/quarantine?source=NAME) instead of decoding and detection, until it is released; records held meanwhile are not detected on later. silent_after and silence_alert set the source's silence alert over the configuration's. Fields left out stay as they are. Audited as source.quarantine, source.release or source.silence.",
+		Tags:        []string{"sources"},
+		Security:    bearer,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, a.patchSource)
 }
 
 func (a *API) listSources(ctx context.Context, in *sourcesInput) (*sourcesOutput, error) {
@@ -167,4 +202,67 @@ func (a *API) putSource(ctx context.Context, in *putSourceInput) (*sourceOutput,
 		s = stored
 	}
 	return &sourceOutput{Body: a.view(k.Workspace, s)[0]}, nil
+}
+
+func (a *API) patchSource(ctx context.Context, in *patchSourceInput) (*sourceOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := a.store.(sourceControls)
+	if !ok {
+		return nil, huma.Error501NotImplemented("this store keeps no source controls")
+	}
+	b := in.Body
+	if b.Quarantined == nil && b.SilentAfter == nil && b.SilenceAlert == nil {
+		return nil, invalid("body", "nothing to change: give quarantined, silent_after or silence_alert", nil)
+	}
+	s, err := a.store.Source(ctx, k.Workspace, in.Name)
+	if err != nil {
+		return nil, a.storeError(ctx, "source "+in.Name, err)
+	}
+	c := s.SourceControls
+	if b.Quarantined != nil {
+		c.Quarantined = *b.Quarantined
+	}
+	if b.SilentAfter != nil {
+		c.SilentAfter = 0
+		if v := strings.TrimSpace(*b.SilentAfter); v != "" && v != "0" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Minute {
+				return nil, invalid("body.silent_after", "want a duration of at least 1m, like 45m or 2h", v)
+			}
+			c.SilentAfter = d
+		}
+	}
+	if b.SilenceAlert != nil {
+		c.NoSilenceAlert = !*b.SilenceAlert
+	}
+	after, err := sc.SetSourceControls(ctx, k.Workspace, in.Name, c)
+	if err != nil {
+		return nil, a.storeError(ctx, "source "+in.Name, err)
+	}
+	if after.Quarantined != s.Quarantined {
+		action := "source.release"
+		if after.Quarantined {
+			action = "source.quarantine"
+		}
+		a.audit(ctx, k, action, "source:"+s.Name, "format "+s.Format)
+	}
+	if after.SilentAfter != s.SilentAfter || after.NoSilenceAlert != s.NoSilenceAlert {
+		a.audit(ctx, k, "source.silence", "source:"+s.Name, silenceDetail(after))
+	}
+	return &sourceOutput{Body: a.view(k.Workspace, after)[0]}, nil
+}
+
+// silenceDetail says a source's silence settings, for the audit log.
+func silenceDetail(s tenant.Source) string {
+	alert := "alert on"
+	if s.NoSilenceAlert {
+		alert = "alert off"
+	}
+	if s.SilentAfter > 0 {
+		return alert + ", silent after " + s.SilentAfter.String()
+	}
+	return alert + ", silent after the configuration's"
 }

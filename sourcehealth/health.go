@@ -134,11 +134,20 @@ func (p Policy) withDefaults(d Policy) Policy {
 	return p
 }
 
-func (m *Monitor) policy(ws, name string) Policy {
-	if p, ok := m.cfg.Policies[ws+"/"+name]; ok {
-		return p.withDefaults(m.cfg.Default)
+// policy is src's silence rule: the configuration's for it, under what an
+// admin set on the source itself (tenant.SourceControls), which wins.
+func (m *Monitor) policy(src tenant.Source) Policy {
+	p := m.cfg.Default
+	if c, ok := m.cfg.Policies[src.Workspace+"/"+src.Name]; ok {
+		p = c.withDefaults(m.cfg.Default)
 	}
-	return m.cfg.Default
+	if src.SilentAfter > 0 {
+		p.Floor = src.SilentAfter
+	}
+	if src.NoSilenceAlert {
+		p.Off = true
+	}
+	return p
 }
 
 // Run checks the sources every Interval until ctx ends.
@@ -222,7 +231,7 @@ func (m *Monitor) check(ctx context.Context, src tenant.Source) error {
 		st.Rate = 0.7*st.Rate + 0.3*r
 	}
 	st.events, st.polled = src.Events, now
-	p := m.policy(src.Workspace, src.Name)
+	p := m.policy(src)
 	st.Threshold = max(time.Duration(p.Factor*float64(st.Interval)), p.Floor)
 	quiet := now.Sub(st.LastSeen)
 	fire := !p.Off && !st.Silent && quiet > st.Threshold

@@ -24,6 +24,23 @@ type Source struct {
 	LastSeen  *time.Time      `json:"last_seen,omitempty"`
 	Events    int64           `json:"events"`
 	Rejected  int64           `json:"rejected"`
+	SourceControls
+}
+
+// SourceControls are what an admin sets on a running source, beyond its
+// format.
+//
+// Quarantined holds the source's records: while it is set, every record
+// of the source goes to the quarantine, not to decoding and detection
+// (an operator isolates a source that floods or sends what it should
+// not, and releases it when fixed). SilentAfter, when not zero, is the
+// shortest silence that raises a "source fell silent" alert for it (over
+// the server's silence-floor and the configuration's silent-after);
+// NoSilenceAlert turns that alert off.
+type SourceControls struct {
+	Quarantined    bool          `json:"quarantined"`
+	SilentAfter    time.Duration `json:"-"`
+	NoSilenceAlert bool          `json:"-"`
 }
 
 // ErrSourceLimit refuses a source that ingest would create on first use

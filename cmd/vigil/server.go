@@ -195,7 +195,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	s.stage = analysis.NewStage(analysis.StageConfig{
 		Bus: b, Store: crashAfterCommits(db), Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
-		Enrichers: enr.chain, Suppressions: db, CorrelationStates: db,
+		Enrichers: enr.chain, Suppressions: db, DisabledRules: db, CorrelationStates: db,
 		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
 		Drained: newOSRelease(log.With("component", compDetect)).drained,
 	})
@@ -234,7 +234,8 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		MetricsKeyRequired: cfg.MetricsKey, Intel: s.feeds, GeoIP: enr.geoIPInfo,
 		Assets: db, AssetsChanged: enr.AssetsChanged,
 		SuppressionsChanged: s.stage.ForgetSuppressions, Automation: serverAutomation{s},
-		OIDC: cfg.oidc,
+		OIDC:  cfg.oidc,
+		Rules: s.ruleList, RulesChanged: s.stage.ForgetDisabledRules, TestRule: s.testRule,
 		Ready: []api.Check{
 			{Name: "bus", Fn: b.Healthy},
 			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
@@ -592,4 +593,45 @@ func (s *server) closeAll() {
 		}
 		s.store = nil
 	}
+}
+
+// ruleList lists the rules in force for the API (GET /api/v1/rules).
+func (s *server) ruleList() []api.RuleInfo {
+	rs := s.rules.Load()
+	if rs == nil {
+		return nil
+	}
+	list := rs.List()
+	out := make([]api.RuleInfo, len(list))
+	for i, r := range list {
+		out[i] = api.RuleInfo{ID: r.ID, Title: r.Title, Severity: r.Severity.String(), Tactics: r.Tactics, Correlation: r.Correlation}
+	}
+	return out
+}
+
+// testRule runs one rule of those in force over sample records
+// (POST /api/v1/rules/{id}/test).
+func (s *server) testRule(_ context.Context, ws, id, format string, records [][]byte) (api.RuleTestResult, error) {
+	rs := s.rules.Load()
+	if rs == nil {
+		return api.RuleTestResult{}, fmt.Errorf("rule %s: no rules loaded: %w", id, store.ErrNotFound)
+	}
+	res, err := analysis.TestRule(rs, id, format, records, tenant.Source{Workspace: ws})
+	switch {
+	case errors.Is(err, analysis.ErrNoRule):
+		return api.RuleTestResult{}, fmt.Errorf("%w: %w", err, store.ErrNotFound)
+	case errors.Is(err, analysis.ErrCorrelationTest):
+		return api.RuleTestResult{}, fmt.Errorf("rule %s: %w: %w", id, err, store.ErrInvalid)
+	case err != nil:
+		return api.RuleTestResult{}, err
+	}
+	out := api.RuleTestResult{Records: res.Records, Matched: res.Matched}
+	for _, sg := range res.Signals {
+		out.Signals = append(out.Signals, api.RuleTestSignal{Title: sg.Rule.Title, Severity: sg.Severity.String(),
+			Entities: sg.Entities, Line: sg.Evidence.Line})
+	}
+	for _, r := range res.Rejected {
+		out.Rejected = append(out.Rejected, api.RuleTestReject{Line: r.Line, Reason: r.Reason})
+	}
+	return out, nil
 }

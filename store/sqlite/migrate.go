@@ -327,6 +327,15 @@ CREATE TABLE assets (
 	// 19: incidents by stage in triage order, for the dashboard's board
 	// (a column a stage, most urgent first).
 	{sql: sqlMigrateIncidentStage},
+	// 20: a source's controls (tenant.SourceControls): its quarantine and
+	// its silence alert.
+	{sql: `
+ALTER TABLE sources ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN silent_after INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN no_silence_alert INTEGER NOT NULL DEFAULT 0;
+`},
+	// 21: the rules a workspace turned off (rulestate.go).
+	{sql: sqlMigrateRuleState},
 }
 
 // migrate applies the migrations the database has not seen yet.

@@ -11,17 +11,19 @@ import (
 	"github.com/vigil-sec/vigil/tenant"
 )
 
-const sourceColumns = `workspace, name, format, product, category, service, timezone, created, last_seen, events, rejected`
+const sourceColumns = `workspace, name, format, product, category, service, timezone, created, last_seen, events, rejected, quarantined, silent_after, no_silence_alert`
 
 func scanSource(row scanner) (tenant.Source, error) {
 	var s tenant.Source
 	var created int64
 	var seen sql.NullInt64
+	var silentAfter int64
 	if err := row.Scan(&s.Workspace, &s.Name, &s.Format, &s.Logsource.Product, &s.Logsource.Category,
-		&s.Logsource.Service, &s.TimeZone, &created, &seen, &s.Events, &s.Rejected); err != nil {
+		&s.Logsource.Service, &s.TimeZone, &created, &seen, &s.Events, &s.Rejected, &s.Quarantined, &silentAfter, &s.NoSilenceAlert); err != nil {
 		return tenant.Source{}, err
 	}
 	s.Created, s.LastSeen = fromNanos(created), fromNullNanos(seen)
+	s.SilentAfter = time.Duration(silentAfter)
 	return s, nil
 }
 
@@ -126,4 +128,27 @@ func (db *DB) Source(ctx context.Context, workspace, name string) (tenant.Source
 // Sources lists a workspace's sources by name.
 func (db *DB) Sources(ctx context.Context, workspace string) ([]tenant.Source, error) {
 	return list(ctx, db, "sources of "+workspace, scanSource, `SELECT `+sourceColumns+` FROM sources WHERE workspace = ? ORDER BY name`, workspace)
+}
+
+// SetSourceControls sets a source's controls (see tenant.SourceControls)
+// and returns the source after.
+func (db *DB) SetSourceControls(ctx context.Context, workspace, name string, c tenant.SourceControls) (tenant.Source, error) {
+	if c.SilentAfter < 0 {
+		return tenant.Source{}, fmt.Errorf("source %s/%s: negative silent-after %s: %w", workspace, name, c.SilentAfter, store.ErrInvalid)
+	}
+	err := db.write(ctx, "set source controls", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sources SET quarantined = ?, silent_after = ?, no_silence_alert = ?
+			WHERE workspace = ? AND name = ?`, c.Quarantined, int64(c.SilentAfter), c.NoSilenceAlert, workspace, name)
+		if err != nil {
+			return fmt.Errorf("set controls of source %s/%s: %w", workspace, name, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("source %s in workspace %s: %w", name, workspace, store.ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return tenant.Source{}, err
+	}
+	return db.Source(ctx, workspace, name)
 }
