@@ -211,8 +211,11 @@ func alertFilter(workspace string, q store.AlertQuery) (string, []any, error) {
 		args = append(args, strings.ToUpper(q.Country))
 	}
 	if q.Source != "" {
-		where = append(where, "id IN (SELECT alert_id FROM alert_sources WHERE workspace = ? AND source = ?)")
-		args = append(args, workspace, q.Source)
+		// A probe a row, not "id IN (…)": SQLite would drive that from
+		// the source's alerts and sort them all to find a page; this way
+		// it walks the order's index and stops at a page.
+		where = append(where, "EXISTS (SELECT 1 FROM alert_sources s WHERE s.workspace = alerts.workspace AND s.source = ? AND s.alert_id = alerts.id)")
+		args = append(args, q.Source)
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "last_seen >= ?")
@@ -253,6 +256,9 @@ func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) 
 
 // CountAlerts counts the alerts of workspace matching q's filters.
 func (db *DB) CountAlerts(ctx context.Context, workspace string, q store.AlertQuery) (int, error) {
+	if n, ok, err := db.countSourceAlerts(ctx, workspace, q); ok || err != nil {
+		return n, err
+	}
 	where, args, err := alertFilter(workspace, q)
 	if err != nil {
 		return 0, err
