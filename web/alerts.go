@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -122,7 +123,8 @@ func (h *Handler) alertQueue(w http.ResponseWriter, r *http.Request, s Session) 
 	if err := h.get(r, "/api/v1/alerts", q, &list); err != nil {
 		// A filter the API refuses (a malformed time, a country of
 		// three letters) is said above the form, which stays to fix it.
-		if ae, ok := err.(*APIError); ok && ae.Status == http.StatusUnprocessableEntity {
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity {
 			page.Error = "The filter was refused: " + ae.Detail
 			h.render(w, r, http.StatusUnprocessableEntity, "alerts", page)
 			return

@@ -130,6 +130,16 @@ func TestBrowserAlertsQueue(t *testing.T) {
 		}
 	}
 
+	// A filter the API refuses is said above the form, which stays.
+	b.do(t, "a country of three letters", chromedp.Navigate(d.url+"/alerts?country=DEU"), chromedp.WaitVisible(chromedp.CSS(`.flash.error`)))
+	if got := b.text(t, ".flash.error"); !strings.Contains(got, "country") {
+		t.Errorf("a refused filter says %q, want it to name the country", got)
+	}
+	if n := b.count(t, `form.filters input[name=country]`); n != 1 {
+		t.Error("the filter form is gone after a refused filter")
+	}
+	b.allowErrors("422")
+
 	// Bulk: two new alerts of this page become active.
 	b.do(t, "open the new alerts", chromedp.Navigate(d.url+"/alerts?status=new"), chromedp.WaitVisible(chromedp.CSS(`#alert-list table`)))
 	ids := eval[[]string](t, b, `[...document.querySelectorAll('#alert-list input[name="alert"]')].slice(0, 2).map((e) => e.value)`)
