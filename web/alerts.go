@@ -90,8 +90,12 @@ func (h *Handler) alertQueue(w http.ResponseWriter, r *http.Request, s Session) 
 	default:
 		q.Set("status", f.Status)
 	}
-	// A time the form cannot read is passed on as typed: the API's
-	// refusal says what is wrong with it.
+	// The API's refusal of a malformed filter says "validation failed"
+	// and lists the fields apart; the page says what to fix itself.
+	var problems []string
+	if c := f.Country; c != "" && !twoLetters(c) {
+		problems = append(problems, "country "+strconv.Quote(c)+" is not two letters (ISO 3166-1, e.g. DE)")
+	}
 	for _, k := range []string{"since", "until"} {
 		v := in.Get(k)
 		if v == "" {
@@ -99,7 +103,7 @@ func (h *Handler) alertQueue(w http.ResponseWriter, r *http.Request, s Session) 
 		}
 		t, ok := parseFormTime(v)
 		if !ok {
-			q.Set(k, v)
+			problems = append(problems, k+" "+strconv.Quote(v)+" is no time (want 2026-11-26T14:05 or RFC 3339)")
 			continue
 		}
 		q.Set(k, t.UTC().Format(time.RFC3339))
@@ -120,6 +124,11 @@ func (h *Handler) alertQueue(w http.ResponseWriter, r *http.Request, s Session) 
 	data := alertQueueData{Filters: f, ThreatTypes: threatTypes,
 		Severities: []string{"critical", "high", "medium", "low", "informational"}, Statuses: alert.Statuses[:]}
 	page := Page{Title: "Alerts", Nav: "alerts", Session: s, Live: true, Scripts: []string{"alerts.js"}, Data: &data}
+	if len(problems) > 0 {
+		page.Error = "The filter was refused: " + strings.Join(problems, "; ") + "."
+		h.render(w, r, http.StatusUnprocessableEntity, "alerts", page)
+		return
+	}
 	if err := h.get(r, "/api/v1/alerts", q, &list); err != nil {
 		// A filter the API refuses (a malformed time, a country of
 		// three letters) is said above the form, which stays to fix it.
@@ -174,4 +183,17 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// twoLetters reports whether s is two ASCII letters, as a country code is.
+func twoLetters(s string) bool {
+	if len(s) != 2 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
 }
