@@ -39,6 +39,9 @@ type alertQueueData struct {
 	Statuses    []alert.Status
 	// ClearRule is this page without its rule filter.
 	ClearRule string
+	// OtherStatus: the status filter is a list the form has no choice
+	// for (from a link); it is shown as one.
+	OtherStatus bool
 }
 
 // localTime is the datetime-local form's layout; the queue reads and shows
@@ -89,6 +92,11 @@ func (h *Handler) alertQueue(w http.ResponseWriter, r *http.Request, s Session) 
 		q.Set("status", "new,active")
 	default:
 		q.Set("status", f.Status)
+		// Links elsewhere (the overview) ask for "new,active": the form
+		// shows that as its "open" choice.
+		if sameStatuses(f.Status, "new", "active") {
+			f.Status = openStatusFilter
+		}
 	}
 	// The API's refusal of a malformed filter says "validation failed"
 	// and lists the fields apart; the page says what to fix itself.
@@ -144,6 +152,7 @@ func (h *Handler) alertQueue(w http.ResponseWriter, r *http.Request, s Session) 
 	data.Alerts, data.Total = list.Alerts, list.Total
 	data.Pager = pager(r.URL, len(list.Alerts), list.Total, list.Next)
 	data.ClearRule = withQuery(r.URL, "rule", "")
+	data.OtherStatus = f.Status != "" && f.Status != openStatusFilter && !alert.Status(f.Status).Valid()
 	var src struct {
 		Sources []struct {
 			Name string `json:"name"`
@@ -183,6 +192,26 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// sameStatuses reports whether the comma-separated list v names exactly
+// the statuses want, in any order.
+func sameStatuses(v string, want ...string) bool {
+	got := map[string]bool{}
+	for p := range strings.SplitSeq(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			got[p] = true
+		}
+	}
+	if len(got) != len(want) {
+		return false
+	}
+	for _, w := range want {
+		if !got[w] {
+			return false
+		}
+	}
+	return true
 }
 
 // twoLetters reports whether s is two ASCII letters, as a country code is.

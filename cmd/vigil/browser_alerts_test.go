@@ -140,6 +140,19 @@ func TestBrowserAlertsQueue(t *testing.T) {
 	}
 	b.allowErrors("422")
 
+	// The overview's links ask for open alerts as "new,active": the form
+	// shows its "open" choice, and the total is the API's.
+	b.do(t, "open alerts of severity high", chromedp.Navigate(d.url+"/alerts?severity=high&status=new%2Cactive"),
+		chromedp.WaitVisible(chromedp.CSS(`#alert-total`)))
+	if v := eval[string](t, b, `document.querySelector("form.filters select[name=status]").value`); v != "open" {
+		t.Errorf("status new,active shows as %q in the form, want open", v)
+	}
+	var openHigh pageAlertList
+	alertAPI(t, b, "GET", "/api/v1/alerts?severity=high&status=new,active&limit=1", &openHigh)
+	if got := b.text(t, "#alert-total"); !strings.Contains(got, alertTotalText(openHigh.Total)) {
+		t.Errorf("open high alerts: queue says %q, want %q", got, alertTotalText(openHigh.Total))
+	}
+
 	// Bulk: two new alerts of this page become active.
 	b.do(t, "open the new alerts", chromedp.Navigate(d.url+"/alerts?status=new"), chromedp.WaitVisible(chromedp.CSS(`#alert-list table`)))
 	ids := eval[[]string](t, b, `[...document.querySelectorAll('#alert-list input[name="alert"]')].slice(0, 2).map((e) => e.value)`)
