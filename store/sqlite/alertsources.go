@@ -80,3 +80,13 @@ func (db *DB) countSourceAlerts(ctx context.Context, workspace string, q store.A
 	}
 	return n, true, nil
 }
+
+// sqlMigrateAlertStatusIndex lets the alert list filter by status in an
+// index: a page of one status in priority order (without it, a status few
+// alerts have walks every alert's row, documents and all: a second for
+// 100,000 alerts), and a count by status and severity (the overview's
+// "open alerts of severity high or more", as long again).
+const sqlMigrateAlertStatusIndex = `
+CREATE INDEX alerts_status_priority ON alerts (workspace, status, priority, last_seen, id);
+CREATE INDEX alerts_status_severity ON alerts (workspace, status, severity);
+`

@@ -324,6 +324,9 @@ CREATE TABLE assets (
 	// 18: the alert list's filters by source, threat type and origin
 	// country (alertsources.go).
 	{sql: sqlMigrateAlertFilters},
+	// 19: the alert list's count by status and severity in an index
+	// (alertsources.go).
+	{sql: sqlMigrateAlertStatusIndex},
 }
 
 // migrate applies the migrations the database has not seen yet.
