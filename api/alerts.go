@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -60,6 +61,21 @@ type alertStatusInput struct {
 	}
 }
 
+// alertsStatusInput changes several alerts at once.
+type alertsStatusInput struct {
+	Body struct {
+		IDs    []string     `json:"ids" minItems:"1" maxItems:"1000" doc:"The alerts to change."`
+		Status alert.Status `json:"status" enum:"new,active,resolved,dismissed" doc:"Their new status."`
+		Reason alert.Reason `json:"reason,omitempty" enum:"false_positive,benign_positive,true_positive,duplicate,other" doc:"Why they are resolved or dismissed, as for one alert."`
+	}
+}
+
+type alertsStatusOutput struct {
+	Body struct {
+		Alerts []alert.Alert `json:"alerts" doc:"The alerts as changed, in the order of ids."`
+	}
+}
+
 func (a *API) registerAlerts(h huma.API) {
 	huma.Register(h, huma.Operation{
 		OperationID: "list-alerts",
@@ -90,6 +106,16 @@ func (a *API) registerAlerts(h huma.API) {
 		Security:    bearer,
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
 	}, a.setAlertStatus)
+	huma.Register(h, huma.Operation{
+		OperationID: "set-alerts-status",
+		Method:      http.MethodPatch,
+		Path:        "/api/v1/alerts",
+		Summary:     "Change several alerts' status",
+		Description: "All of them in one transaction, or none: a missing alert is refused with 404, a move the triage workflow does not allow with 409, each naming the alert. Each change is audited on its own line (alert.status), as for one alert.",
+		Tags:        []string{"alerts"},
+		Security:    bearer,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
+	}, a.setAlertsStatus)
 }
 
 func (a *API) listAlerts(ctx context.Context, in *alertsInput) (*alertsOutput, error) {
@@ -193,4 +219,35 @@ func (a *API) setAlertStatus(ctx context.Context, in *alertStatusInput) (*alertO
 		return nil, a.storeError(ctx, "alert "+in.ID, err)
 	}
 	return &alertOutput{Body: al}, nil
+}
+
+func (a *API) setAlertsStatus(ctx context.Context, in *alertsStatusInput) (*alertsStatusOutput, error) {
+	k, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !in.Body.Status.Valid() {
+		return nil, invalid("body.status", "want new, active, resolved or dismissed", in.Body.Status)
+	}
+	if err := alert.CheckReason(in.Body.Status, in.Body.Reason); err != nil {
+		return nil, invalid("body.reason", err.Error(), in.Body.Reason)
+	}
+	bulk, ok := a.store.(store.BulkAlerts)
+	if !ok {
+		return nil, huma.Error501NotImplemented("this store changes alerts one at a time: PATCH /api/v1/alerts/{id}")
+	}
+	// The store writes an alert.status audit entry an alert in the same
+	// transaction.
+	als, err := bulk.SetAlertsStatus(ctx, k.Workspace, in.Body.IDs, in.Body.Status, in.Body.Reason, k.Actor())
+	var one *store.AlertError
+	if errors.As(err, &one) {
+		// The refusal names the alert, as the one-alert route's does.
+		return nil, a.storeError(ctx, "alert "+one.ID, one.Err)
+	}
+	if err != nil {
+		return nil, a.storeError(ctx, "alerts", err)
+	}
+	out := &alertsStatusOutput{}
+	out.Body.Alerts = nonNil(als)
+	return out, nil
 }

@@ -140,3 +140,69 @@ func TestAlertIncidentSQLite(t *testing.T) {
 		t.Fatalf("alert %s: incident %v, want %s", id, got.Incident, inc.ID)
 	}
 }
+
+// PATCH /api/v1/alerts changes several alerts in one transaction: all,
+// each audited, or none.
+func TestAlertsBulkStatusSQLite(t *testing.T) {
+	db := openSQLite(t)
+	f := newFixture(t, db)
+	ctx := context.Background()
+	ids := f.seeds["a"].alertIDs
+	status := func(id string) alert.Status {
+		t.Helper()
+		a, err := db.Alert(ctx, "a", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Status
+	}
+	body := func(status string, ids ...string) map[string]any {
+		return map[string]any{"ids": ids, "status": status}
+	}
+
+	var out struct {
+		Alerts []alert.Alert `json:"alerts"`
+	}
+	want(t, f.do(http.MethodPatch, "/api/v1/alerts", "a-responder", body("active", ids[0], ids[1], ids[0])), http.StatusOK, &out)
+	if len(out.Alerts) != 2 || out.Alerts[0].ID != ids[0] || out.Alerts[1].ID != ids[1] {
+		t.Fatalf("answer %v, want alerts %s and %s once each", out.Alerts, ids[0], ids[1])
+	}
+	for _, id := range ids[:2] {
+		if s := status(id); s != alert.StatusActive {
+			t.Errorf("alert %s is %s, want active", id, s)
+		}
+	}
+	var log struct {
+		Entries []store.AuditEntry `json:"entries"`
+	}
+	want(t, f.do(http.MethodGet, "/api/v1/audit", "a-admin", nil), http.StatusOK, &log)
+	audited := map[string]int{}
+	for _, e := range log.Entries {
+		if e.Action == "alert.status" && e.Detail == "new -> active" {
+			audited[e.Target]++
+		}
+	}
+	if audited[ids[0]] != 1 || audited[ids[1]] != 1 {
+		t.Errorf("audit lines new -> active: %v, want one for each of %s, %s", audited, ids[0], ids[1])
+	}
+
+	// None changes when one is missing, or may not move, or is another
+	// workspace's.
+	wantProblem(t, f.do(http.MethodPatch, "/api/v1/alerts", "a-responder", body("dismissed", ids[2], "no-such-alert")), http.StatusNotFound, "no-such-alert")
+	wantProblem(t, f.do(http.MethodPatch, "/api/v1/alerts", "a-responder", body("new", ids[2], ids[0])), http.StatusConflict, ids[0])
+	wantProblem(t, f.do(http.MethodPatch, "/api/v1/alerts", "a-responder", body("dismissed", ids[2], f.seeds["b"].alertIDs[0])), http.StatusNotFound)
+	if s := status(ids[2]); s != alert.StatusNew {
+		t.Errorf("alert %s is %s after refused bulk changes, want new", ids[2], s)
+	}
+	if a, err := db.Alert(ctx, "b", f.seeds["b"].alertIDs[0]); err != nil || a.Status != alert.StatusNew {
+		t.Errorf("b's alert: %v, %v; want it new", a.Status, err)
+	}
+	// A reason classifies closed alerts only; readers change nothing.
+	wantProblem(t, f.do(http.MethodPatch, "/api/v1/alerts", "a-responder", map[string]any{"ids": []string{ids[2]}, "status": "active", "reason": "false_positive"}), http.StatusUnprocessableEntity, "reason")
+	wantProblem(t, f.do(http.MethodPatch, "/api/v1/alerts", "a-read", body("dismissed", ids[2])), http.StatusForbidden)
+	wantProblem(t, f.do(http.MethodPatch, "/api/v1/alerts", "a-responder", map[string]any{"ids": []string{}, "status": "active"}), http.StatusUnprocessableEntity)
+	want(t, f.do(http.MethodPatch, "/api/v1/alerts", "a-responder", map[string]any{"ids": []string{ids[2]}, "status": "dismissed", "reason": "false_positive"}), http.StatusOK, nil)
+	if a, _ := db.Alert(ctx, "a", ids[2]); a.Status != alert.StatusDismissed || a.Reason != alert.ReasonFalsePositive {
+		t.Errorf("alert %s: %s (%s), want dismissed (false_positive)", ids[2], a.Status, a.Reason)
+	}
+}

@@ -33,6 +33,7 @@ var allRoutes = []struct {
 	{http.MethodGet, "/api/v1/databases", nil},
 	{http.MethodGet, "/api/v1/databases/{server}/{database}/alerts", nil},
 	{http.MethodPatch, "/api/v1/alerts/{id}", map[string]string{"status": "dismissed"}},
+	{http.MethodPatch, "/api/v1/alerts", map[string]any{"ids": []string{"no-such-alert"}, "status": "dismissed"}},
 	{http.MethodGet, "/api/v1/events", nil},
 	{http.MethodGet, "/api/v1/events/{id}", nil},
 	{http.MethodGet, "/api/v1/sources", nil},
@@ -238,6 +239,9 @@ func testIsolation(t *testing.T, f *fixture) {
 			paths = []string{rt.path + "?value=" + fakeIntelValue("b")}
 		case rt.path == "/api/v1/databases/{server}/{database}/alerts":
 			paths = []string{"/api/v1/databases/" + b.source + "/-/alerts"}
+		case rt.path == "/api/v1/alerts" && rt.method == http.MethodPatch:
+			// b's alert is no alert of a's: refused, and it stays new.
+			paths, body = []string{rt.path}, map[string]any{"ids": []string{b.alertIDs[0]}, "status": "dismissed"}
 		case rt.path == "/api/v1/alerts":
 			paths = []string{rt.path, rt.path + "?entity=b-user0", rt.path + "?rule=rule-0&status=new"}
 		case rt.path == "/api/v1/events":
@@ -269,6 +273,7 @@ func testIsolation(t *testing.T, f *fixture) {
 					t.Errorf("%s %s with a's key: %d; body %s", rt.method, p, w.Code, w.Body)
 				}
 			case strings.Contains(rt.path, "{id}"), rt.method == http.MethodGet && rt.path == "/api/v1/sources/{name}",
+				rt.method == http.MethodPatch && rt.path == "/api/v1/alerts",
 				rt.path == "/api/v1/intel/feeds/{name}/refresh",
 				rt.path == "/api/v1/assets/{name}" && rt.method != http.MethodPut:
 				if w.Code != http.StatusNotFound {

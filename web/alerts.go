@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,6 +39,9 @@ type alertQueueData struct {
 	Statuses    []alert.Status
 	// ClearRule is this page without its rule filter.
 	ClearRule string
+	// OtherStatus: the status filter is a list the form has no choice
+	// for (from a link); it is shown as one.
+	OtherStatus bool
 }
 
 // localTime is the datetime-local form's layout; the queue reads and shows
@@ -88,9 +92,18 @@ func (h *Handler) alertQueue(w http.ResponseWriter, r *http.Request, s Session) 
 		q.Set("status", "new,active")
 	default:
 		q.Set("status", f.Status)
+		// Links elsewhere (the overview) ask for "new,active": the form
+		// shows that as its "open" choice.
+		if sameStatuses(f.Status, "new", "active") {
+			f.Status = openStatusFilter
+		}
 	}
-	// A time the form cannot read is passed on as typed: the API's
-	// refusal says what is wrong with it.
+	// The API's refusal of a malformed filter says "validation failed"
+	// and lists the fields apart; the page says what to fix itself.
+	var problems []string
+	if c := f.Country; c != "" && !twoLetters(c) {
+		problems = append(problems, "country "+strconv.Quote(c)+" is not two letters (ISO 3166-1, e.g. DE)")
+	}
 	for _, k := range []string{"since", "until"} {
 		v := in.Get(k)
 		if v == "" {
@@ -98,7 +111,7 @@ func (h *Handler) alertQueue(w http.ResponseWriter, r *http.Request, s Session) 
 		}
 		t, ok := parseFormTime(v)
 		if !ok {
-			q.Set(k, v)
+			problems = append(problems, k+" "+strconv.Quote(v)+" is no time (want 2026-11-26T14:05 or RFC 3339)")
 			continue
 		}
 		q.Set(k, t.UTC().Format(time.RFC3339))
@@ -119,10 +132,16 @@ func (h *Handler) alertQueue(w http.ResponseWriter, r *http.Request, s Session) 
 	data := alertQueueData{Filters: f, ThreatTypes: threatTypes,
 		Severities: []string{"critical", "high", "medium", "low", "informational"}, Statuses: alert.Statuses[:]}
 	page := Page{Title: "Alerts", Nav: "alerts", Session: s, Live: true, Scripts: []string{"alerts.js"}, Data: &data}
+	if len(problems) > 0 {
+		page.Error = "The filter was refused: " + strings.Join(problems, "; ") + "."
+		h.render(w, r, http.StatusUnprocessableEntity, "alerts", page)
+		return
+	}
 	if err := h.get(r, "/api/v1/alerts", q, &list); err != nil {
 		// A filter the API refuses (a malformed time, a country of
 		// three letters) is said above the form, which stays to fix it.
-		if ae, ok := err.(*APIError); ok && ae.Status == http.StatusUnprocessableEntity {
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity {
 			page.Error = "The filter was refused: " + ae.Detail
 			h.render(w, r, http.StatusUnprocessableEntity, "alerts", page)
 			return
@@ -133,6 +152,7 @@ func (h *Handler) alertQueue(w http.ResponseWriter, r *http.Request, s Session) 
 	data.Alerts, data.Total = list.Alerts, list.Total
 	data.Pager = pager(r.URL, len(list.Alerts), list.Total, list.Next)
 	data.ClearRule = withQuery(r.URL, "rule", "")
+	data.OtherStatus = f.Status != "" && f.Status != openStatusFilter && !alert.Status(f.Status).Valid()
 	var src struct {
 		Sources []struct {
 			Name string `json:"name"`
@@ -172,4 +192,37 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// sameStatuses reports whether the comma-separated list v names exactly
+// the statuses want, in any order.
+func sameStatuses(v string, want ...string) bool {
+	got := map[string]bool{}
+	for p := range strings.SplitSeq(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			got[p] = true
+		}
+	}
+	if len(got) != len(want) {
+		return false
+	}
+	for _, w := range want {
+		if !got[w] {
+			return false
+		}
+	}
+	return true
+}
+
+// twoLetters reports whether s is two ASCII letters, as a country code is.
+func twoLetters(s string) bool {
+	if len(s) != 2 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
 }

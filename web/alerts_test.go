@@ -75,3 +75,14 @@ func TestFlattenAndSummary(t *testing.T) {
 		t.Errorf("summary with a message = %q", s)
 	}
 }
+
+func TestSameStatuses(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want bool
+	}{{"new,active", true}, {"active, new", true}, {"new,active,", true}, {"new", false}, {"new,active,resolved", false}, {"new,resolved", false}} {
+		if got := sameStatuses(c.v, "new", "active"); got != c.want {
+			t.Errorf("sameStatuses(%q) = %v, want %v", c.v, got, c.want)
+		}
+	}
+}

@@ -130,6 +130,29 @@ func TestBrowserAlertsQueue(t *testing.T) {
 		}
 	}
 
+	// A filter the API refuses is said above the form, which stays.
+	b.do(t, "a country of three letters", chromedp.Navigate(d.url+"/alerts?country=DEU"), chromedp.WaitVisible(chromedp.CSS(`.flash.error`)))
+	if got := b.text(t, ".flash.error"); !strings.Contains(got, "country") {
+		t.Errorf("a refused filter says %q, want it to name the country", got)
+	}
+	if n := b.count(t, `form.filters input[name=country]`); n != 1 {
+		t.Error("the filter form is gone after a refused filter")
+	}
+	b.allowErrors("422")
+
+	// The overview's links ask for open alerts as "new,active": the form
+	// shows its "open" choice, and the total is the API's.
+	b.do(t, "open alerts of severity high", chromedp.Navigate(d.url+"/alerts?severity=high&status=new%2Cactive"),
+		chromedp.WaitVisible(chromedp.CSS(`#alert-total`)))
+	if v := eval[string](t, b, `document.querySelector("form.filters select[name=status]").value`); v != "open" {
+		t.Errorf("status new,active shows as %q in the form, want open", v)
+	}
+	var openHigh pageAlertList
+	alertAPI(t, b, "GET", "/api/v1/alerts?severity=high&status=new,active&limit=1", &openHigh)
+	if got := b.text(t, "#alert-total"); !strings.Contains(got, alertTotalText(openHigh.Total)) {
+		t.Errorf("open high alerts: queue says %q, want %q", got, alertTotalText(openHigh.Total))
+	}
+
 	// Bulk: two new alerts of this page become active.
 	b.do(t, "open the new alerts", chromedp.Navigate(d.url+"/alerts?status=new"), chromedp.WaitVisible(chromedp.CSS(`#alert-list table`)))
 	ids := eval[[]string](t, b, `[...document.querySelectorAll('#alert-list input[name="alert"]')].slice(0, 2).map((e) => e.value)`)
@@ -265,8 +288,14 @@ func TestBrowserAlertsReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status != 403 {
-		t.Errorf("a reader's forged PATCH got %d, want 403", status)
+	bulk, err := chromedp.Run(ctx, chromedp.Evaluate[int](
+		fmt.Sprintf(`vigil.api("PATCH", "/api/v1/alerts", {ids: [%q], status: %q}).then(() => 200, (e) => e.status)`, id[1], to),
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != 403 || bulk != 403 {
+		t.Errorf("a reader's forged PATCH got %d, bulk PATCH %d; want 403", status, bulk)
 	} else {
 		b.expectError(t, "403")
 	}

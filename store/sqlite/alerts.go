@@ -211,8 +211,11 @@ func alertFilter(workspace string, q store.AlertQuery) (string, []any, error) {
 		args = append(args, strings.ToUpper(q.Country))
 	}
 	if q.Source != "" {
-		where = append(where, "id IN (SELECT alert_id FROM alert_sources WHERE workspace = ? AND source = ?)")
-		args = append(args, workspace, q.Source)
+		// A probe a row, not "id IN (…)": SQLite would drive that from
+		// the source's alerts and sort them all to find a page; this way
+		// it walks the order's index and stops at a page.
+		where = append(where, "EXISTS (SELECT 1 FROM alert_sources s WHERE s.workspace = alerts.workspace AND s.source = ? AND s.alert_id = alerts.id)")
+		args = append(args, q.Source)
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "last_seen >= ?")
@@ -253,6 +256,9 @@ func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) 
 
 // CountAlerts counts the alerts of workspace matching q's filters.
 func (db *DB) CountAlerts(ctx context.Context, workspace string, q store.AlertQuery) (int, error) {
+	if n, ok, err := db.countSourceAlerts(ctx, workspace, q); ok || err != nil {
+		return n, err
+	}
 	where, args, err := alertFilter(workspace, q)
 	if err != nil {
 		return 0, err
@@ -280,6 +286,8 @@ func (db *DB) SetAlertStatus(ctx context.Context, workspace, id string, status a
 }
 
 func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status alert.Status, reason alert.Reason, actor string) (alert.Alert, error) {
+	// The refusals name the alert, as they did before several could be
+	// changed at once.
 	if !status.Valid() {
 		return alert.Alert{}, fmt.Errorf("alert %s: status %q: %w (want new, active, resolved or dismissed)", id, status, store.ErrInvalid)
 	}
@@ -289,52 +297,97 @@ func (db *DB) setAlertStatus(ctx context.Context, workspace, id string, status a
 	if actor == "" {
 		return alert.Alert{}, fmt.Errorf("alert %s: status change without an actor: %w", id, store.ErrInvalid)
 	}
-	var a alert.Alert
-	changed := false
-	err := db.write(ctx, "set alert status", func(tx *sql.Tx) error {
-		changed = false
-		var err error
-		a, err = scanAlert(tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE workspace = ? AND id = ?`, workspace, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("alert %s in workspace %s: %w", id, workspace, store.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("alert %s in workspace %s: %w", id, workspace, err)
-		}
-		old, oldReason := a.Status, a.Reason
-		if err := alert.CheckTransition(old, status); err != nil {
-			return fmt.Errorf("alert %s: %w: %w", id, store.ErrConflict, err)
-		}
-		now := db.now().UTC()
-		a.Status, a.Updated, a.Reason = status, now, reason
-		// The reason lives in the alert's document; json_remove keeps a
-		// document without one as it was.
-		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, updated = ?,
-			doc = CASE WHEN ?3 = '' THEN json_remove(doc, '$.reason') ELSE json_set(doc, '$.reason', ?3) END
-			WHERE workspace = ? AND id = ?`,
-			string(status), nanos(now), string(reason), workspace, id); err != nil {
-			return fmt.Errorf("alert %s: set status: %w", id, err)
-		}
-		if old != status || oldReason != reason {
-			if err := appendChange(ctx, tx.StmtContext(ctx, db.st.insertAlertChange).ExecContext, &a, store.ChangeStatus, now); err != nil {
-				return err
-			}
-			changed = true
-		}
-		detail := string(old) + " -> " + string(status)
-		if reason != "" {
-			detail += " (" + string(reason) + ")"
-		}
-		return insertAudit(ctx, tx, store.AuditEntry{Workspace: workspace, Time: now, Actor: actor,
-			Action: "alert.status", Target: id, Detail: detail})
-	})
+	out, err := db.setAlertsStatus(ctx, workspace, []string{id}, status, reason, actor)
 	if err != nil {
 		return alert.Alert{}, err
+	}
+	return out[0], nil
+}
+
+// SetAlertsStatus moves several alerts of workspace to status (with
+// reason) in one transaction, each change audited on its own line as
+// SetAlertStatus audits it: all of them, or none when one is missing or
+// may not move (the error names it).
+func (db *DB) SetAlertsStatus(ctx context.Context, workspace string, ids []string, status alert.Status, reason alert.Reason, actor string) ([]alert.Alert, error) {
+	return db.setAlertsStatus(ctx, workspace, ids, status, reason, actor)
+}
+
+func (db *DB) setAlertsStatus(ctx context.Context, workspace string, ids []string, status alert.Status, reason alert.Reason, actor string) ([]alert.Alert, error) {
+	if !status.Valid() {
+		return nil, fmt.Errorf("alerts of %s: status %q: %w (want new, active, resolved or dismissed)", workspace, status, store.ErrInvalid)
+	}
+	if err := alert.CheckReason(status, reason); err != nil {
+		return nil, fmt.Errorf("alerts of %s: %w: %w", workspace, store.ErrInvalid, err)
+	}
+	if actor == "" {
+		return nil, fmt.Errorf("alerts of %s: status change without an actor: %w", workspace, store.ErrInvalid)
+	}
+	var out []alert.Alert
+	changed := false
+	err := db.write(ctx, "set alert status", func(tx *sql.Tx) error {
+		out, changed = out[:0], false
+		now := db.now().UTC()
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if seen[id] {
+				continue // one change an alert, however often it is named
+			}
+			seen[id] = true
+			a, ch, err := setAlertStatusTx(ctx, db, tx, workspace, id, status, reason, actor, now)
+			if err != nil {
+				return &store.AlertError{ID: id, Err: err}
+			}
+			changed = changed || ch
+			out = append(out, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if changed {
 		db.changes.broadcast()
 	}
-	return a, nil
+	return out, nil
+}
+
+// setAlertStatusTx is one alert's status change inside tx: the alert, its
+// change on the alert stream and its audit line. changed reports whether
+// the stream got an entry.
+func setAlertStatusTx(ctx context.Context, db *DB, tx *sql.Tx, workspace, id string, status alert.Status, reason alert.Reason, actor string, now time.Time) (alert.Alert, bool, error) {
+	a, err := scanAlert(tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE workspace = ? AND id = ?`, workspace, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, false, fmt.Errorf("alert %s in workspace %s: %w", id, workspace, store.ErrNotFound)
+	}
+	if err != nil {
+		return a, false, fmt.Errorf("alert %s in workspace %s: %w", id, workspace, err)
+	}
+	old, oldReason := a.Status, a.Reason
+	if err := alert.CheckTransition(old, status); err != nil {
+		return a, false, fmt.Errorf("alert %s: %w: %w", id, store.ErrConflict, err)
+	}
+	a.Status, a.Updated, a.Reason = status, now, reason
+	// The reason lives in the alert's document; json_remove keeps a
+	// document without one as it was.
+	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, updated = ?,
+		doc = CASE WHEN ?3 = '' THEN json_remove(doc, '$.reason') ELSE json_set(doc, '$.reason', ?3) END
+		WHERE workspace = ? AND id = ?`,
+		string(status), nanos(now), string(reason), workspace, id); err != nil {
+		return a, false, fmt.Errorf("alert %s: set status: %w", id, err)
+	}
+	changed := false
+	if old != status || oldReason != reason {
+		if err := appendChange(ctx, tx.StmtContext(ctx, db.st.insertAlertChange).ExecContext, &a, store.ChangeStatus, now); err != nil {
+			return a, false, err
+		}
+		changed = true
+	}
+	detail := string(old) + " -> " + string(status)
+	if reason != "" {
+		detail += " (" + string(reason) + ")"
+	}
+	return a, changed, insertAudit(ctx, tx, store.AuditEntry{Workspace: workspace, Time: now, Actor: actor,
+		Action: "alert.status", Target: id, Detail: detail})
 }
 
 // sqlOpenStatuses is store.OpenStatusesSQL.

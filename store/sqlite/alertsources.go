@@ -1,8 +1,11 @@
 package sqlite
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/vigil-sec/vigil/store"
 )
 
 // sqlMigrateAlertFilters lets the alert list filter by source, threat type
@@ -60,3 +63,30 @@ func (c *committer) writeAlertSources() error {
 	}
 	return nil
 }
+
+// countSourceAlerts counts the alerts of a source when the source is the
+// only filter, from alert_sources alone (a row an alert and source); ok is
+// false for other queries. Probing alert_sources for every alert of the
+// workspace costs far more: some 650 ms for 100,000 alerts against a few.
+func (db *DB) countSourceAlerts(ctx context.Context, workspace string, q store.AlertQuery) (n int, ok bool, err error) {
+	if q.Source == "" || len(q.Status) > 0 || q.MinSeverity != nil || q.RuleID != "" || q.Entity != "" ||
+		!q.Since.IsZero() || !q.Until.IsZero() || q.ThreatType != "" || q.Country != "" {
+		return 0, false, nil
+	}
+	err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM alert_sources WHERE workspace = ? AND source = ?`,
+		workspace, q.Source).Scan(&n)
+	if err != nil {
+		return 0, true, fmt.Errorf("count alerts of %s from source %s: %w", workspace, q.Source, err)
+	}
+	return n, true, nil
+}
+
+// sqlMigrateAlertStatusIndex lets the alert list filter by status in an
+// index: a page of one status in priority order (without it, a status few
+// alerts have walks every alert's row, documents and all: a second for
+// 100,000 alerts), and a count by status and severity (the overview's
+// "open alerts of severity high or more", as long again).
+const sqlMigrateAlertStatusIndex = `
+CREATE INDEX alerts_status_priority ON alerts (workspace, status, priority, last_seen, id);
+CREATE INDEX alerts_status_severity ON alerts (workspace, status, severity);
+`

@@ -336,6 +336,9 @@ ALTER TABLE sources ADD COLUMN no_silence_alert INTEGER NOT NULL DEFAULT 0;
 `},
 	// 21: the rules a workspace turned off (rulestate.go).
 	{sql: sqlMigrateRuleState},
+	// 22: the alert list's count by status and severity in an index
+	// (alertsources.go).
+	{sql: sqlMigrateAlertStatusIndex},
 }
 
 // migrate applies the migrations the database has not seen yet.

@@ -33,31 +33,27 @@
     if (ev.target.id === "status-select") reasonFits();
   });
 
-  // Bulk: one PATCH an alert, so that each is checked against the triage
-  // workflow and audited on its own; the failures are listed, the rest
-  // stay done.
+  // Bulk: one request (PATCH /api/v1/alerts), which changes all the
+  // selected alerts in one transaction, each audited, or none; a refusal
+  // names the alert that stopped it.
   document.addEventListener("click", async (ev) => {
     const b = ev.target.closest("[data-bulk-status]");
     if (!b) return;
-    const status = b.dataset.bulkStatus;
-    const boxes = selected();
+    const ids = selected().map((x) => x.value);
     const slot = b.parentElement.querySelector(".form-error");
     if (slot) slot.textContent = "";
     for (const x of document.querySelectorAll("[data-bulk-status]")) x.disabled = true;
     b.setAttribute("aria-busy", "true");
-    const failed = [];
-    for (const box of boxes) {
-      try {
-        await vigil.api("PATCH", "/api/v1/alerts/" + encodeURIComponent(box.value), { status });
-      } catch (e) {
-        failed.push(box.value + ": " + e.message);
-      }
+    try {
+      await vigil.api("PATCH", "/api/v1/alerts", { ids, status: b.dataset.bulkStatus });
+      location.reload();
+    } catch (e) {
+      const msg = "Nothing changed: " + e.message;
+      if (slot) slot.textContent = msg; else vigil.flash(msg, "error");
+      refreshBulk();
+    } finally {
+      b.removeAttribute("aria-busy");
     }
-    b.removeAttribute("aria-busy");
-    if (failed.length === 0) { location.reload(); return; }
-    const msg = (boxes.length - failed.length) + " of " + boxes.length + " changed; refused: " + failed.join("; ");
-    if (slot) slot.textContent = msg; else vigil.flash(msg, "error");
-    refreshBulk();
   });
 
   // Add to an open incident: the path names the incident chosen.
