@@ -321,6 +321,8 @@ CREATE TABLE assets (
 	// 17: block decisions, their stream and the bouncers' cursors
 	// (decisions.go).
 	{sql: sqlMigrateDecisions},
+	// 18: alerts by status and severity, for counts (alertcounts.go).
+	{sql: sqlMigrateAlertCounts},
 }
 
 // migrate applies the migrations the database has not seen yet.
