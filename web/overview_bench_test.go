@@ -109,7 +109,9 @@ func BenchmarkOverview(b *testing.B) {
 	for _, p := range []string{"/api/v1/alerts?sort=last_seen&limit=1", "/api/v1/alerts?status=new,active&limit=5",
 		"/api/v1/alerts?status=new,active&severity=high&limit=1", "/api/v1/incidents?status=new,active&sort=priority&limit=5",
 		"/api/v1/incidents?stage=detect&limit=1", "/api/v1/sources?limit=1000", "/api/v1/threats/types?from=" + now.Add(-24*time.Hour).Format(time.RFC3339) + "&bucket=1h",
-		"/api/v1/threats/types?from=" + now.Add(-365*24*time.Hour).Format(time.RFC3339) + "&bucket=24h", "/api/v1/session"} {
+		"/api/v1/threats/types?from=" + now.Add(-365*24*time.Hour).Format(time.RFC3339) + "&bucket=24h", "/api/v1/session",
+		"/api/v1/alerts?status=new,active&severity=critical&limit=1", "/api/v1/alerts?status=new,active&severity=medium&limit=1", "/api/v1/alerts?status=new,active&severity=low&limit=1",
+		"/api/v1/incidents?stage=assess&limit=1", "/api/v1/incidents?stage=stabilize&limit=1"} {
 		r := httptest.NewRequest(http.MethodGet, p, nil)
 		for _, c := range cookies {
 			r.AddCookie(c)

@@ -321,8 +321,9 @@ CREATE TABLE assets (
 	// 17: block decisions, their stream and the bouncers' cursors
 	// (decisions.go).
 	{sql: sqlMigrateDecisions},
-	// 18: alerts by status and severity, for counts (alertcounts.go).
-	{sql: sqlMigrateAlertCounts},
+	// 18: alerts by status and severity, incidents by stage, for the
+	// dashboard's counts (listindexes.go).
+	{sql: sqlMigrateListIndexes},
 }
 
 // migrate applies the migrations the database has not seen yet.
