@@ -58,10 +58,10 @@ func (h *Handler) assets(w http.ResponseWriter, r *http.Request, s Session) {
 			}
 		}
 	}
-	pg := pageList(r, len(list))
+	shown, _, pgr := offsetPage(r.URL, list, "cursor", listPageSize, "")
 	h.render(w, r, http.StatusOK, "assets", Page{Title: "Assets", Nav: "assets", Session: s, Data: map[string]any{
-		"Assets": list[pg.From:pg.To], "Total": len(list), "All": len(out.Assets), "Type": typ,
-		"Choices": assetChoices{}, "URL": r.URL, "Pager": pg.pager(r, len(list)),
+		"Assets": shown, "Total": len(list), "All": len(out.Assets), "Type": typ,
+		"Choices": assetChoices{}, "URL": r.URL, "Pager": pgr,
 	}})
 }
 

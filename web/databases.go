@@ -149,9 +149,9 @@ func (h *Handler) databases(w http.ResponseWriter, r *http.Request, s Session) {
 			all = append(all, newDBRow(sv.Server, d.Database, d.dbCounts))
 		}
 	}
-	pg := pageList(r, len(all))
+	rows, _, pgr := offsetPage(r.URL, all, "cursor", listPageSize, "")
 	var groups []dbServerGroup
-	for _, row := range all[pg.From:pg.To] {
+	for _, row := range rows {
 		if len(groups) == 0 || groups[len(groups)-1].Server.Server != row.Server {
 			for _, sv := range list.Servers {
 				if sv.Server == row.Server {
@@ -169,7 +169,7 @@ func (h *Handler) databases(w http.ResponseWriter, r *http.Request, s Session) {
 	h.render(w, r, http.StatusOK, "databases", Page{Title: "Databases", Nav: "databases", Session: s, Data: map[string]any{
 		"Groups": groups, "Servers": len(list.Servers), "Databases": len(all), "Alerts": total,
 		"Scanned": list.Scanned, "Truncated": list.Truncated, "Filter": f, "URL": r.URL,
-		"Pager": pg.pager(r, len(all)),
+		"Pager": pgr,
 	}})
 }
 

@@ -201,11 +201,14 @@ func offsetPage[T any](u *url.URL, list []T, param string, size int, anchor stri
 	}
 	to := min(from+size, len(list))
 	p := Pager{Shown: to - from, Total: len(list)}
+	if anchor != "" {
+		anchor = "#" + anchor
+	}
 	if to < len(list) {
-		p.Next = withQuery(u, param, strconv.Itoa(to)) + "#" + anchor
+		p.Next = withQuery(u, param, strconv.Itoa(to)) + anchor
 	}
 	if from > 0 {
-		p.First = withQuery(u, param, "") + "#" + anchor
+		p.First = withQuery(u, param, "") + anchor
 	}
 	return list[from:to], from, p
 }

@@ -101,9 +101,9 @@ func (h *Handler) feeds(w http.ResponseWriter, r *http.Request, s Session) {
 			failing++
 		}
 	}
-	pg := pageList(r, len(out.Feeds))
-	data["Feeds"], data["Total"], data["Indicators"], data["Failing"] = out.Feeds[pg.From:pg.To], len(out.Feeds), inds, failing
-	data["Pager"] = pg.pager(r, len(out.Feeds))
+	feeds, _, pgr := offsetPage(r.URL, out.Feeds, "cursor", listPageSize, "")
+	data["Feeds"], data["Total"], data["Indicators"], data["Failing"] = feeds, len(out.Feeds), inds, failing
+	data["Pager"] = pgr
 	if v := strings.TrimSpace(r.URL.Query().Get("lookup")); v != "" && data["Unavailable"] == nil {
 		var res struct {
 			Value      string          `json:"value"`

@@ -186,10 +186,10 @@ func (h *Handler) rules(w http.ResponseWriter, r *http.Request, s Session) {
 			test = row
 		}
 	}
-	pg := pageList(r, len(shown))
+	page, _, pgr := offsetPage(r.URL, shown, "cursor", listPageSize, "")
 	h.render(w, r, http.StatusOK, "rules", Page{Title: "Rules", Nav: "rules", Session: s, Data: map[string]any{
-		"Rules": shown[pg.From:pg.To], "Shown": len(shown), "Total": len(all), "Off": off, "Alerts": alerts,
-		"FalsePositives": fps, "Suppressed": suppressed, "Filter": f, "URL": r.URL, "Pager": pg.pager(r, len(shown)),
+		"Rules": page, "Shown": len(shown), "Total": len(all), "Off": off, "Alerts": alerts,
+		"FalsePositives": fps, "Suppressed": suppressed, "Filter": f, "URL": r.URL, "Pager": pgr,
 		"Test": test,
 	}, Scripts: []string{"rules.js"}})
 }

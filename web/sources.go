@@ -87,10 +87,10 @@ func (h *Handler) sources(w http.ResponseWriter, r *http.Request, s Session) {
 		events += src.Events
 		rejected += src.Rejected
 	}
-	pg := pageList(r, len(all))
+	page, _, pgr := offsetPage(r.URL, all, "cursor", listPageSize, "")
 	h.render(w, r, http.StatusOK, "sources", Page{Title: "Sources", Nav: "sources", Session: s, Data: map[string]any{
-		"Sources": all[pg.From:pg.To], "Total": len(all), "Silent": silent, "Quarantined": quarantined,
-		"Events": events, "Rejected": rejected, "Pager": pg.pager(r, len(all)),
+		"Sources": page, "Total": len(all), "Silent": silent, "Quarantined": quarantined,
+		"Events": events, "Rejected": rejected, "Pager": pgr,
 	}})
 }
 
