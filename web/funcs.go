@@ -212,3 +212,7 @@ func offsetPage[T any](u *url.URL, list []T, param string, size int, anchor stri
 	}
 	return list[from:to], from, p
 }
+
+// listPageSize is how many rows a page shows of a list the API answers
+// whole (sources, databases, rules, feeds, assets).
+const listPageSize = 50
