@@ -4,15 +4,17 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
 
-// TestBrowserThreats: the threat-intelligence pane opens on the demo's
-// data (its alerts are in the past, so the default range moves to them),
-// its chart, tables and GeoIP credit are there, the map shades the demo's
-// attacker countries and no other, and a country reached by keyboard
-// leads to its alerts in the range.
+// TestBrowserThreats: the threat-intelligence pane opens on data (the
+// demo's alerts are in the past, so the default range moves to them —
+// unless another test raised a live alert in the last 24 hours), and over
+// the 30 days up to the demo's newest attack its chart, tables and GeoIP credit are there, the map
+// shades the demo's attacker countries and no other, and a country reached
+// by keyboard leads to its alerts in the range.
 func TestBrowserThreats(t *testing.T) {
 	d := sharedDashboard(t)
 	b := newBrowser(t)
@@ -27,6 +29,20 @@ func TestBrowserThreats(t *testing.T) {
 	if n := b.count(t, `svg.chart rect`); n == 0 {
 		t.Error("the threat types chart has no bars: the default range shows no data")
 	}
+	// The demo's newest attack from abroad, as the API knows it.
+	last, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](
+		`fetch("/api/v1/alerts?country=DE&sort=last_seen&limit=1").then(r => r.json()).then(j => j.alerts[0].last_seen)`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("the demo's newest alert from DE: %v", err)
+	}
+	to, err := time.Parse(time.RFC3339Nano, last)
+	if err != nil {
+		t.Fatalf("last_seen %q: %v", last, err)
+	}
+	to = to.Add(time.Hour)
+	q := url.Values{"from": {to.Add(-30 * 24 * time.Hour).Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}}
+	b.do(t, "the demo's month", chromedp.Navigate(d.url+"/threats?"+q.Encode()), chromedp.WaitVisible(chromedp.CSS(`figure.worldmap svg.map`)))
 	if n := b.count(t, `#h-types ~ .table-wrap tbody tr`); n == 0 {
 		t.Error("no threat types in the totals table")
 	}
