@@ -104,7 +104,7 @@ type keysOutput struct {
 
 type createKeyInput struct {
 	Body struct {
-		Scope string `json:"scope" enum:"ingest,read,admin,bouncer" doc:"What the key may do: ingest (POST /api/v1/ingest only), read (GET routes), admin (everything in the workspace), bouncer (GET /api/v1/decisions and its stream only)."`
+		Scope string `json:"scope" enum:"ingest,read,responder,admin,bouncer" doc:"What the key may do: ingest (POST /api/v1/ingest only), read (GET routes), responder (read, and work alerts, incidents, decisions and suppressions), admin (everything in the workspace), bouncer (GET /api/v1/decisions and its stream only)."`
 		Name  string `json:"name,omitempty" maxLength:"128" doc:"A label to recognize the key by."`
 		KeyLimits
 	}

@@ -163,3 +163,22 @@ func TestLastAdminKeyCannotBeRevoked(t *testing.T) {
 		})
 	}
 }
+
+// A machine can hold a responder key, as a person can hold the role: it
+// works alerts but cannot manage keys.
+func TestResponderKeyThroughTheAPI(t *testing.T) {
+	st := newFakeStore()
+	f := newFixture(t, st)
+	var created struct {
+		Key    tenant.APIKey `json:"key"`
+		Secret string        `json:"secret"`
+	}
+	want(t, f.do(http.MethodPost, "/api/v1/keys", "a-admin", map[string]string{"scope": "responder", "name": "soar"}), http.StatusCreated, &created)
+	if created.Key.Scope != tenant.ScopeResponder {
+		t.Fatalf("created %+v, want scope responder", created.Key)
+	}
+	f.secrets["soar"] = created.Secret
+	want(t, f.do(http.MethodGet, "/api/v1/alerts", "soar", nil), http.StatusOK, nil)
+	wantProblem(t, f.do(http.MethodPost, "/api/v1/keys", "soar", map[string]string{"scope": "admin"}), http.StatusForbidden)
+	wantProblem(t, f.do(http.MethodGet, "/api/v1/keys", "soar", nil), http.StatusForbidden)
+}

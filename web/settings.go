@@ -104,7 +104,7 @@ type settingsData struct {
 
 func (h *Handler) settings(w http.ResponseWriter, r *http.Request, s Session) {
 	d := settingsData{Now: h.now(), Roles: []string{"reader", "responder", "admin"},
-		KeyScopes: []string{"read", "ingest", "bouncer", "admin"}, Tiers: []string{"free", "standard"},
+		KeyScopes: []string{"read", "ingest", "responder", "bouncer", "admin"}, Tiers: []string{"free", "standard"},
 		EntityTypes: []string{"ip", "host", "account", "process", "file", "url", "database", "application", "cloud_resource", "hash"}}
 	var (
 		users []settingsUser
