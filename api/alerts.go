@@ -195,16 +195,25 @@ func (a *API) getAlert(ctx context.Context, in *alertIDInput) (*alertDetailOutpu
 	return out, nil
 }
 
+// checkStatusChange checks a status change's body: a status, and a reason
+// that status takes.
+func checkStatusChange(status alert.Status, reason alert.Reason) error {
+	if !status.Valid() {
+		return invalid("body.status", "want new, active, resolved or dismissed", status)
+	}
+	if err := alert.CheckReason(status, reason); err != nil {
+		return invalid("body.reason", err.Error(), reason)
+	}
+	return nil
+}
+
 func (a *API) setAlertStatus(ctx context.Context, in *alertStatusInput) (*alertOutput, error) {
 	k, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if !in.Body.Status.Valid() {
-		return nil, invalid("body.status", "want new, active, resolved or dismissed", in.Body.Status)
-	}
-	if err := alert.CheckReason(in.Body.Status, in.Body.Reason); err != nil {
-		return nil, invalid("body.reason", err.Error(), in.Body.Reason)
+	if err := checkStatusChange(in.Body.Status, in.Body.Reason); err != nil {
+		return nil, err
 	}
 	// The store writes the alert.status audit entry in the same transaction.
 	var al alert.Alert
@@ -226,11 +235,8 @@ func (a *API) setAlertsStatus(ctx context.Context, in *alertsStatusInput) (*aler
 	if err != nil {
 		return nil, err
 	}
-	if !in.Body.Status.Valid() {
-		return nil, invalid("body.status", "want new, active, resolved or dismissed", in.Body.Status)
-	}
-	if err := alert.CheckReason(in.Body.Status, in.Body.Reason); err != nil {
-		return nil, invalid("body.reason", err.Error(), in.Body.Reason)
+	if err := checkStatusChange(in.Body.Status, in.Body.Reason); err != nil {
+		return nil, err
 	}
 	bulk, ok := a.store.(store.BulkAlerts)
 	if !ok {

@@ -203,16 +203,36 @@ func lastAdmin(ctx context.Context, us store.Users, ws string, u tenant.User) (b
 	}), nil
 }
 
-func (a *API) setUserRole(ctx context.Context, in *setUserRoleInput) (*userOutput, error) {
+// memberOf is the caller's key, the users' store and user name, who must
+// have a role in the caller's workspace.
+func (a *API) memberOf(ctx context.Context, name string) (tenant.APIKey, store.Users, tenant.User, error) {
 	k, err := caller(ctx)
 	if err != nil {
-		return nil, err
+		return k, nil, tenant.User{}, err
 	}
 	us, err := a.usersStore()
 	if err != nil {
-		return nil, err
+		return k, nil, tenant.User{}, err
 	}
-	u, err := a.member(ctx, us, k.Workspace, in.Name)
+	u, err := a.member(ctx, us, k.Workspace, name)
+	return k, us, u, err
+}
+
+// refuseLastAdmin refuses a change that would leave workspace ws without
+// an enabled admin user.
+func (a *API) refuseLastAdmin(ctx context.Context, us store.Users, ws string, u tenant.User) error {
+	last, err := lastAdmin(ctx, us, ws, u)
+	if err != nil {
+		return a.storeError(ctx, "users", err)
+	}
+	if last {
+		return huma.Error409Conflict("user " + u.Name + " is the last admin of this workspace: make another user admin first")
+	}
+	return nil
+}
+
+func (a *API) setUserRole(ctx context.Context, in *setUserRoleInput) (*userOutput, error) {
+	k, us, u, err := a.memberOf(ctx, in.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -220,10 +240,8 @@ func (a *API) setUserRole(ctx context.Context, in *setUserRoleInput) (*userOutpu
 	if old == in.Body.Role {
 		return &userOutput{Body: workspaceUser(u, k.Workspace)}, nil
 	}
-	if last, err := lastAdmin(ctx, us, k.Workspace, u); err != nil {
-		return nil, a.storeError(ctx, "users", err)
-	} else if last {
-		return nil, huma.Error409Conflict("user " + u.Name + " is the last admin of this workspace: make another user admin first")
+	if err := a.refuseLastAdmin(ctx, us, k.Workspace, u); err != nil {
+		return nil, err
 	}
 	if err := us.SetRole(ctx, u.Name, k.Workspace, in.Body.Role); err != nil {
 		return nil, a.storeError(ctx, "user "+u.Name, err)
@@ -238,22 +256,12 @@ func (a *API) setUserRole(ctx context.Context, in *setUserRoleInput) (*userOutpu
 }
 
 func (a *API) removeUser(ctx context.Context, in *userNameInput) (*struct{}, error) {
-	k, err := caller(ctx)
+	k, us, u, err := a.memberOf(ctx, in.Name)
 	if err != nil {
 		return nil, err
 	}
-	us, err := a.usersStore()
-	if err != nil {
+	if err := a.refuseLastAdmin(ctx, us, k.Workspace, u); err != nil {
 		return nil, err
-	}
-	u, err := a.member(ctx, us, k.Workspace, in.Name)
-	if err != nil {
-		return nil, err
-	}
-	if last, err := lastAdmin(ctx, us, k.Workspace, u); err != nil {
-		return nil, a.storeError(ctx, "users", err)
-	} else if last {
-		return nil, huma.Error409Conflict("user " + u.Name + " is the last admin of this workspace: make another user admin first")
 	}
 	if err := us.SetRole(ctx, u.Name, k.Workspace, ""); err != nil {
 		return nil, a.storeError(ctx, "user "+u.Name, err)

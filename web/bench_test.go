@@ -46,6 +46,9 @@ var seedEnd = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 var pagePaths = []string{
 	"/", "/alerts", "/alerts/{alert}", "/incidents", "/incidents/{incident}", "/threats",
 	"/databases", "/sources", "/rules", "/intel", "/assets", "/settings",
+	// Filters and ranges that read more than the first page.
+	"/?range=all", "/alerts?severity=high&status=new,active", "/alerts?sort=last_seen&status=resolved",
+	"/incidents?stage=close", "/incidents?q=host", "/threats?range=365d",
 }
 
 // seededSite is the dashboard over the seeded store, with a signed-in
