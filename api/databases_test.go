@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,5 +251,71 @@ func TestDatabasesWithoutEvidence(t *testing.T) {
 	var al alertPage
 	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &al) != nil || len(al.Alerts) != 1 || al.Alerts[0].Rule.ID != "r2" {
 		t.Errorf("GET /api/v1/databases/-/crm/alerts: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// eventsByIDStore is the fake store with a batch read of events, as
+// SQLite has: the databases routes then read a page's evidence at once.
+type eventsByIDStore struct {
+	*fakeStore
+	calls int
+}
+
+func (s *eventsByIDStore) EventsByID(ctx context.Context, ws string, ids []event.ID) (map[event.ID]store.StoredEvent, error) {
+	s.calls++
+	out := map[event.ID]store.StoredEvent{}
+	for _, id := range ids {
+		if e, err := s.fakeStore.Event(ctx, ws, id); err == nil {
+			out[id] = e
+		}
+	}
+	return out, nil
+}
+
+// TestDatabasesReadEvidenceInBatches: with a store that reads many events
+// at once, the databases routes place the same alerts as with one read an
+// alert, in one batch read a page.
+func TestDatabasesReadEvidenceInBatches(t *testing.T) {
+	answer := func(st store.Store, fake *fakeStore) string {
+		t.Helper()
+		fake.workspaces["da"] = tenant.Workspace{Name: "da", Tier: tenant.TierStandard}
+		seedDatabases(t, fake, "da", []dbSeed{
+			{src: "pg01", db: "shop", title: "Potential SQL Injection", sev: alert.High, at: time.Minute},
+			{src: "pg01", db: "hr", title: "Shell Execution from SQL", sev: alert.High, at: 2 * time.Minute},
+			{src: "azure-hub", host: "shopsrv", db: "shopdb", title: "Suspected Brute Force Attack", sev: alert.High, at: 3 * time.Minute},
+			{src: "web01", plain: true, title: "SSH Brute Force", sev: alert.High, at: 4 * time.Minute},
+		})
+		secret, k, err := NewKey("da", tenant.ScopeRead, "d", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake.CreateKey(context.Background(), k)
+		api, err := New(Config{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, path := range []string{"/api/v1/databases", "/api/v1/databases/pg01/shop/alerts"} {
+			req := httptest.NewRequest("GET", path, nil)
+			req.Header.Set("Authorization", "Bearer "+secret)
+			rec := httptest.NewRecorder()
+			api.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+			}
+			out[path] = rec.Body.String()
+		}
+		// Event ids are new each seeding.
+		ids := regexp.MustCompile(`"event_id":"[0-9A-Z]{26}"`)
+		return ids.ReplaceAllString(out["/api/v1/databases"]+"\n"+out["/api/v1/databases/pg01/shop/alerts"], `"event_id":"…"`)
+	}
+	one := newFakeStore()
+	batch := &eventsByIDStore{fakeStore: newFakeStore()}
+	single, batched := answer(one, one), answer(batch, batch.fakeStore)
+	if batch.calls == 0 {
+		t.Fatal("the batch read was not used")
+	}
+	if single != batched || !strings.Contains(single, "shopdb") {
+		t.Errorf("with batch reads:\n%s\nwith single reads:\n%s", batched, single)
 	}
 }

@@ -339,6 +339,8 @@ ALTER TABLE sources ADD COLUMN no_silence_alert INTEGER NOT NULL DEFAULT 0;
 	// 22: the alert list's count by status and severity in an index
 	// (alertsources.go).
 	{sql: sqlMigrateAlertStatusIndex},
+	// 23: the threat map's located alerts (threats.go).
+	{sql: sqlMigrateThreatPoints},
 }
 
 // migrate applies the migrations the database has not seen yet.

@@ -35,6 +35,15 @@ CREATE INDEX alerts_pane ON alerts (workspace, last_seen, threat_type, origin_co
 CREATE INDEX alerts_origin_ip ON alerts (origin_ip, workspace, last_seen) WHERE origin_ip != '';
 `
 
+// sqlMigrateThreatPoints indexes the located alerts alone, in the pane's
+// order: the map's points read them without visiting every alert of the
+// range (a country database locates none, so the points query had read
+// each alert's row to learn that: a second for 100,000 alerts).
+const sqlMigrateThreatPoints = `
+CREATE INDEX alerts_points ON alerts (workspace, last_seen, threat_type, origin_lat, origin_lon, origin_country, severity, count)
+	WHERE origin_lat IS NOT NULL;
+`
+
 // paneValues are a's values of paneColumns, in order.
 func paneValues(a *alert.Alert) [7]any {
 	v := [7]any{alert.ThreatType(a), "", "", int64(0), "", nil, nil}
@@ -171,7 +180,7 @@ func (db *DB) ThreatPoints(ctx context.Context, workspace string, q store.Threat
 		p.Worst, p.City = alert.Severity(worst), city.String
 		return p, err
 	}, `SELECT origin_lat, origin_lon, max(origin_country), threat_type, max(severity), count(*), sum(count), max(json_extract(doc, '$.origin.city'))
-		FROM alerts INDEXED BY alerts_pane
+		FROM alerts INDEXED BY alerts_points
 		WHERE workspace = ? AND last_seen >= ? AND last_seen < ? AND threat_type != '' AND origin_lat IS NOT NULL
 		GROUP BY origin_lat, origin_lon, threat_type`, workspace, from, to)
 	if err != nil {
