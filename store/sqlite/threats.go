@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/alert"
@@ -172,23 +173,49 @@ func (db *DB) ThreatPoints(ctx context.Context, workspace string, q store.Threat
 	if limit <= 0 {
 		return nil, nil
 	}
-	pts, err := list(ctx, db, "threat points of "+workspace, func(rs scanner) (store.ThreatPoint, error) {
-		var p store.ThreatPoint
+	// The grouping reads the index alone; the city, which only the
+	// alert's document holds, is read for the points kept.
+	type point struct {
+		p     store.ThreatPoint
+		rowid int64
+	}
+	rows, err := list(ctx, db, "threat points of "+workspace, func(rs scanner) (point, error) {
+		var p point
 		var worst int64
-		var city sql.NullString
-		err := rs.Scan(&p.Lat, &p.Lon, &p.Country, &p.ThreatType, &worst, &p.Alerts, &p.Events, &city)
-		p.Worst, p.City = alert.Severity(worst), city.String
+		err := rs.Scan(&p.p.Lat, &p.p.Lon, &p.p.Country, &p.p.ThreatType, &worst, &p.p.Alerts, &p.p.Events, &p.rowid)
+		p.p.Worst = alert.Severity(worst)
 		return p, err
-	}, `SELECT origin_lat, origin_lon, max(origin_country), threat_type, max(severity), count(*), sum(count), max(json_extract(doc, '$.origin.city'))
+	}, `SELECT origin_lat, origin_lon, max(origin_country), threat_type, max(severity), count(*), sum(count), max(rowid)
 		FROM alerts INDEXED BY alerts_points
 		WHERE workspace = ? AND last_seen >= ? AND last_seen < ? AND threat_type != '' AND origin_lat IS NOT NULL
 		GROUP BY origin_lat, origin_lon, threat_type`, workspace, from, to)
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(pts, func(i, j int) bool { return pts[i].Alerts > pts[j].Alerts })
-	if len(pts) > limit {
-		pts = pts[:limit]
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].p.Alerts > rows[j].p.Alerts })
+	if len(rows) > limit {
+		rows = rows[:limit]
+	}
+	pts := make([]store.ThreatPoint, len(rows))
+	ids := make([]any, len(rows))
+	marks := make([]string, len(rows))
+	for i, r := range rows {
+		pts[i], ids[i], marks[i] = r.p, r.rowid, "?"
+	}
+	if len(rows) > 0 {
+		cities := map[int64]string{}
+		if _, err := list(ctx, db, "threat points' cities of "+workspace, func(rs scanner) (struct{}, error) {
+			var id int64
+			var city sql.NullString
+			err := rs.Scan(&id, &city)
+			cities[id] = city.String
+			return struct{}{}, err
+		}, `SELECT rowid, json_extract(doc, '$.origin.city') FROM alerts WHERE rowid IN (`+strings.Join(marks, ",")+`)`, ids...); err != nil {
+			return nil, err
+		}
+		for i, r := range rows {
+			pts[i].City = cities[r.rowid]
+		}
 	}
 	return pts, nil
 }
