@@ -341,6 +341,8 @@ ALTER TABLE sources ADD COLUMN no_silence_alert INTEGER NOT NULL DEFAULT 0;
 	{sql: sqlMigrateAlertStatusIndex},
 	// 23: the threat map's located alerts (threats.go).
 	{sql: sqlMigrateThreatPoints},
+	// 24: the rules' counts (suppressions.go).
+	{sql: sqlMigrateRuleStats},
 }
 
 // migrate applies the migrations the database has not seen yet.

@@ -247,7 +247,9 @@ func (db *DB) ClassifyAlert(ctx context.Context, workspace, id string, status al
 }
 
 // RuleStats counts alerts, dismissals and suppressed signals per rule;
-// see store.Noise.
+// see store.Noise. The counts come from an index of the alerts by rule
+// and status; a rule's title from its newest alert, and false positives
+// from the dismissed alerts alone (only they are read whole).
 func (db *DB) RuleStats(ctx context.Context, workspace string) ([]store.RuleStats, error) {
 	rows, err := list(ctx, db, "rule stats of "+workspace, func(r scanner) (store.RuleStats, error) {
 		var s store.RuleStats
@@ -258,18 +260,29 @@ func (db *DB) RuleStats(ctx context.Context, workspace string) ([]store.RuleStat
 		}
 		return s, err
 	}, `WITH a AS (
-		SELECT rule_id, max(json_extract(doc, '$.rule.title')) AS title, count(*) AS alerts,
+		SELECT rule_id, max(rowid) AS last, count(*) AS alerts,
 			sum(status IN `+sqlOpenStatuses+`) AS open, sum(status = 'dismissed') AS dismissed,
-			sum(status = 'dismissed' AND json_extract(doc, '$.reason') = 'false_positive') AS fp,
 			sum(status NOT IN `+sqlOpenStatuses+`) AS closed
-		FROM alerts WHERE workspace = ?1 GROUP BY rule_id
+		FROM alerts INDEXED BY alerts_rule WHERE workspace = ?1 GROUP BY rule_id
+	), f AS (
+		SELECT rule_id, count(*) AS fp FROM alerts
+		WHERE workspace = ?1 AND status = 'dismissed' AND json_extract(doc, '$.reason') = 'false_positive' GROUP BY rule_id
 	), ids AS (
 		SELECT rule_id FROM a UNION SELECT rule_id FROM rule_noise WHERE workspace = ?1
 	)
-	SELECT ids.rule_id, coalesce(a.title, ''), coalesce(a.alerts, 0), coalesce(a.open, 0), coalesce(a.dismissed, 0),
-		coalesce(a.fp, 0), coalesce(a.closed, 0), coalesce(n.suppressed, 0)
+	SELECT ids.rule_id, coalesce((SELECT json_extract(doc, '$.rule.title') FROM alerts WHERE rowid = a.last), ''),
+		coalesce(a.alerts, 0), coalesce(a.open, 0), coalesce(a.dismissed, 0),
+		coalesce(f.fp, 0), coalesce(a.closed, 0), coalesce(n.suppressed, 0)
 	FROM ids LEFT JOIN a ON a.rule_id = ids.rule_id
+	LEFT JOIN f ON f.rule_id = ids.rule_id
 	LEFT JOIN rule_noise n ON n.workspace = ?1 AND n.rule_id = ids.rule_id
 	ORDER BY coalesce(a.alerts, 0) DESC, coalesce(n.suppressed, 0) DESC, ids.rule_id`, workspace)
 	return rows, err
 }
+
+// sqlMigrateRuleStats indexes the alerts by rule and status, which the
+// rules' counts read alone (a second for 100,000 alerts when each alert's
+// row was read).
+const sqlMigrateRuleStats = `
+CREATE INDEX alerts_rule ON alerts (workspace, rule_id, status);
+`
