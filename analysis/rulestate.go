@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"time"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/rule"
@@ -41,35 +40,26 @@ func dropDisabledSignals(off map[string]bool, sigs []alert.Signal, from int) []a
 	return kept
 }
 
-type cachedDisabled struct {
-	off map[string]bool
-	at  time.Time
-}
-
 // disabledRules returns the rules workspace ws turned off, cached for
 // LookupTTL. A failed lookup keeps the last set known, or none.
 func (s *Stage) disabledRules(ws string) map[string]bool {
 	if s.cfg.DisabledRules == nil {
 		return nil
 	}
-	s.srcMu.Lock()
-	c, ok := s.offs[ws]
-	s.srcMu.Unlock()
-	if ok && time.Since(c.at) < s.cfg.LookupTTL {
-		return c.off
-	}
-	list, err := s.cfg.DisabledRules.DisabledRules(context.Background(), ws)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	off, err := s.offs.get(ws, s.cfg.LookupTTL, func() (map[string]bool, error) {
+		list, err := s.cfg.DisabledRules.DisabledRules(context.Background(), ws)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		off := make(map[string]bool, len(list))
+		for _, d := range list {
+			off[d.Rule] = true
+		}
+		return off, nil
+	})
+	if err != nil {
 		s.log.Warn("disabled rules lookup failed; the last ones known apply", "workspace", ws, "err", err)
-		return c.off
 	}
-	off := make(map[string]bool, len(list))
-	for _, d := range list {
-		off[d.Rule] = true
-	}
-	s.srcMu.Lock()
-	s.offs[ws] = cachedDisabled{off: off, at: time.Now()}
-	s.srcMu.Unlock()
 	return off
 }
 
@@ -78,9 +68,7 @@ func (s *Stage) disabledRules(ws string) map[string]bool {
 // rule on or off in this process calls it; a change by another process
 // applies within LookupTTL.
 func (s *Stage) ForgetDisabledRules(ws string) {
-	s.srcMu.Lock()
-	delete(s.offs, ws)
-	s.srcMu.Unlock()
+	s.offs.forget(ws)
 }
 
 // RuleInfo is one rule or correlation of a set, as a list shows it.

@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	"github.com/vigil-sec/vigil/enrich"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -100,9 +101,9 @@ type Stage struct {
 	m       *Metrics
 	srcMu   sync.Mutex
 	srcs    map[[2]string]cachedSource
-	tiers   map[string]cachedTier
-	sups    map[string]cachedSuppressions
-	offs    map[string]cachedDisabled
+	tiers   workspaceCache[string]          // tier.go
+	sups    workspaceCache[*suppress.Set]   // suppression.go
+	offs    workspaceCache[map[string]bool] // rulestate.go
 	running atomic.Bool
 	corr    correlationStage // used by the committer goroutine only
 
@@ -144,8 +145,7 @@ func NewStage(cfg StageConfig) *Stage {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	return &Stage{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, srcs: map[[2]string]cachedSource{}, tiers: map[string]cachedTier{},
-		sups: map[string]cachedSuppressions{}, offs: map[string]cachedDisabled{}}
+	return &Stage{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, srcs: map[[2]string]cachedSource{}}
 }
 
 type processed struct {

@@ -56,11 +56,6 @@ func suppressSignals(set *suppress.Set, tally *suppress.Tally, sigs []alert.Sign
 	return kept
 }
 
-type cachedSuppressions struct {
-	set *suppress.Set
-	at  time.Time
-}
-
 // suppressions returns workspace ws's suppressions, compiled and cached
 // for LookupTTL. A failed lookup keeps the last set known (an
 // allow-list must not lapse because the store was busy), or none.
@@ -68,24 +63,20 @@ func (s *Stage) suppressions(ws string) *suppress.Set {
 	if s.cfg.Suppressions == nil {
 		return nil
 	}
-	s.srcMu.Lock()
-	c, ok := s.sups[ws]
-	s.srcMu.Unlock()
-	if ok && time.Since(c.at) < s.cfg.LookupTTL {
-		return c.set
-	}
-	list, err := s.cfg.Suppressions.Suppressions(context.Background(), ws)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	set, err := s.sups.get(ws, s.cfg.LookupTTL, func() (*suppress.Set, error) {
+		list, err := s.cfg.Suppressions.Suppressions(context.Background(), ws)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		set, errs := suppress.NewSet(list)
+		for _, err := range errs {
+			s.log.Warn("suppression left out", "workspace", ws, "err", err)
+		}
+		return set, nil
+	})
+	if err != nil {
 		s.log.Warn("suppressions lookup failed; the last ones known apply", "workspace", ws, "err", err)
-		return c.set
 	}
-	set, errs := suppress.NewSet(list)
-	for _, err := range errs {
-		s.log.Warn("suppression left out", "workspace", ws, "err", err)
-	}
-	s.srcMu.Lock()
-	s.sups[ws] = cachedSuppressions{set: set, at: time.Now()}
-	s.srcMu.Unlock()
 	return set
 }
 
@@ -94,7 +85,5 @@ func (s *Stage) suppressions(ws string) *suppress.Set {
 // suppression in this process calls it; a change by another process
 // applies within LookupTTL.
 func (s *Stage) ForgetSuppressions(ws string) {
-	s.srcMu.Lock()
-	delete(s.sups, ws)
-	s.srcMu.Unlock()
+	s.sups.forget(ws)
 }

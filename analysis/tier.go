@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"context"
-	"time"
 
 	"github.com/vigil-sec/vigil/enrich"
 	"github.com/vigil-sec/vigil/tenant"
@@ -29,33 +28,20 @@ func (s *Stage) advanced(ws string) bool {
 	if s.cfg.Workspaces == nil {
 		return true
 	}
-	s.srcMu.Lock()
-	c, ok := s.tiers[ws]
-	s.srcMu.Unlock()
-	if ok && time.Since(c.at) < s.cfg.LookupTTL {
-		return c.tier != tenant.TierFree
-	}
-	w, err := s.cfg.Workspaces.Workspace(context.Background(), ws)
+	tier, err := s.tiers.get(ws, s.cfg.LookupTTL, func() (string, error) {
+		w, err := s.cfg.Workspaces.Workspace(context.Background(), ws)
+		return w.Tier, err
+	})
 	if err != nil {
 		s.log.Warn("workspace lookup failed", "workspace", ws, "err", err)
 		return true
 	}
-	s.srcMu.Lock()
-	s.tiers[ws] = cachedTier{tier: w.Tier, at: time.Now()}
-	s.srcMu.Unlock()
-	return w.Tier != tenant.TierFree
-}
-
-type cachedTier struct {
-	tier string
-	at   time.Time
+	return tier != tenant.TierFree
 }
 
 // ForgetTier drops the cached tier of workspace ws: the batches committed
 // next are judged by its tier in the store. Whoever changes a tier in this
 // process calls it; a change by another process applies within LookupTTL.
 func (s *Stage) ForgetTier(ws string) {
-	s.srcMu.Lock()
-	delete(s.tiers, ws)
-	s.srcMu.Unlock()
+	s.tiers.forget(ws)
 }
