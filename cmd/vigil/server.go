@@ -44,7 +44,7 @@ type server struct {
 	log   *slog.Logger
 	reg   *prometheus.Registry
 	bus   *bus.Bus
-	store *sqlite.DB
+	store backend
 	api   *api.API // the demo issues its sign-in link with it
 	rules atomic.Pointer[analysis.Rules]
 	// ruleCache, when set, keeps the literal sets of the rules in force
