@@ -76,6 +76,8 @@ type DB struct {
 	// parts are the event partitions known to exist, by day (partitions.go).
 	partsMu sync.Mutex
 	parts   map[int64]bool
+	// streams are the alert and incident streams' signals (streams.go).
+	streams streams
 }
 
 // Open connects to the database dsn names — a URL (postgres://…) or
@@ -189,6 +191,7 @@ func describe(c *pgx.ConnConfig) string {
 
 // Close closes the pool.
 func (db *DB) Close() error {
+	db.stopListening()
 	db.pool.Close()
 	db.codec.Close()
 	return nil
