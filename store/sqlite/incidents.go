@@ -443,4 +443,3 @@ func applyIncident(ctx context.Context, tx *sql.Tx, up *store.IncidentUpdate, no
 	up.Incident = inc
 	return nil
 }
-

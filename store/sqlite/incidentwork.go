@@ -701,4 +701,3 @@ func heldAlerts(ctx context.Context, tx *sql.Tx, workspace, id string) ([]string
 func auditIncident(ctx context.Context, tx *sql.Tx, workspace, actor, action, target, detail string, now time.Time) error {
 	return insertAudit(ctx, tx, store.AuditEntry{Workspace: workspace, Time: now, Actor: actor, Action: action, Target: target, Detail: detail})
 }
-
