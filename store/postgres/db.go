@@ -112,6 +112,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	db := &DB{pool: pool, window: opts.DedupWindow, log: opts.Logger, now: time.Now,
 		schema: opts.Schema, parts: map[int64]bool{}, codec: codec}
+	db.streams.token = newToken()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", describe(cfg.ConnConfig), err)

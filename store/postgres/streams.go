@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,8 +32,10 @@ import (
 //
 // Consumers in other processes are woken with NOTIFY, sent in the same
 // transaction (delivered when it commits) on channel vigil_changes with
-// the schema and the stream as payload; each DB LISTENs on a connection of
-// its own, opened when a consumer first asks for a signal.
+// the schema, the stream and the writing DB's token as payload; each DB
+// LISTENs on a connection of its own, opened when a consumer first asks
+// for a signal, and wakes its consumers at once after its own commits
+// (ignoring its own notifications, which would only wake them again).
 
 var _ store.AlertStream = (*DB)(nil)
 
@@ -42,8 +46,9 @@ const (
 	incidentStreamLock = 0x7669_6734
 )
 
-// notifyChannel carries "<schema>/a" and "<schema>/i" when a transaction
-// appended to the schema's alert or incident stream.
+// notifyChannel carries "<schema>/a/<token>" and "<schema>/i/<token>"
+// when a transaction of the DB of that token appended to the schema's
+// alert or incident stream.
 const notifyChannel = "vigil_changes"
 
 // changeSignal wakes a stream's consumers: ch is closed (and replaced)
@@ -74,9 +79,16 @@ func (s *changeSignal) broadcast() {
 // streams is a DB's part of the streams: the signals and the listener.
 type streams struct {
 	alerts, incidents changeSignal
+	token             string // tells this DB's notifications apart
 	once              sync.Once
 	stop              context.CancelFunc
 	done              chan struct{}
+}
+
+func newToken() string {
+	var b [8]byte
+	rand.Read(b[:]) //nolint:errcheck // crypto/rand does not fail
+	return hex.EncodeToString(b[:])
 }
 
 // AlertChangesSignal; see store.AlertStream. It is closed on commits of
@@ -92,12 +104,22 @@ func (db *DB) IncidentChangesSignal() <-chan struct{} {
 	return db.streams.incidents.wait()
 }
 
-// listen starts the listener, once.
+// listenWait bounds how long the first signal waits for LISTEN.
+const listenWait = 5 * time.Second
+
+// listen starts the listener, once, and waits (up to listenWait) until it
+// listens: a consumer that reads the stream after its first signal call
+// misses no other process's change between the two.
 func (db *DB) listen() {
 	db.streams.once.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		db.streams.stop, db.streams.done = cancel, make(chan struct{})
-		go db.listener(ctx)
+		ready := make(chan struct{})
+		go db.listener(ctx, ready)
+		select {
+		case <-ready:
+		case <-time.After(listenWait):
+		}
 	})
 }
 
@@ -111,15 +133,25 @@ func (db *DB) stopListening() {
 }
 
 // listener LISTENs on a connection of its own, reconnecting after a
-// failure; on every (re)connection it wakes the consumers, who may have
-// missed a notification meanwhile.
-func (db *DB) listener(ctx context.Context) {
+// failure; on every reconnection it wakes the consumers, who may have
+// missed a notification meanwhile. ready is closed once the first attempt
+// listens or failed.
+func (db *DB) listener(ctx context.Context, ready chan struct{}) {
 	defer close(db.streams.done)
 	backoff := 100 * time.Millisecond
+	first := true
 	for ctx.Err() == nil {
-		err := db.listenOnce(ctx)
+		listening := false
+		err := db.listenOnce(ctx, first, func() { listening = true; close(ready) })
+		if first && !listening {
+			close(ready) // failed before it listened
+		}
+		first = false
 		if ctx.Err() != nil {
 			return
+		}
+		if listening {
+			backoff = 100 * time.Millisecond // it worked for a while
 		}
 		db.log.Warn("store: listening for stream changes failed; consumers poll until it is back", "err", err, "retry", backoff)
 		db.streams.alerts.broadcast()
@@ -133,7 +165,7 @@ func (db *DB) listener(ctx context.Context) {
 	}
 }
 
-func (db *DB) listenOnce(ctx context.Context) error {
+func (db *DB) listenOnce(ctx context.Context, first bool, listening func()) error {
 	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -146,15 +178,20 @@ func (db *DB) listenOnce(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, `LISTEN `+notifyChannel); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	db.streams.alerts.broadcast()
-	db.streams.incidents.broadcast()
+	if first {
+		listening()
+	} else {
+		db.streams.alerts.broadcast()
+		db.streams.incidents.broadcast()
+	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
-		ns, stream, _ := strings.Cut(n.Payload, "/")
-		if ns != schema {
+		ns, rest, _ := strings.Cut(n.Payload, "/")
+		stream, token, _ := strings.Cut(rest, "/")
+		if ns != schema || token == db.streams.token {
 			continue
 		}
 		switch stream {
@@ -167,7 +204,9 @@ func (db *DB) listenOnce(ctx context.Context) error {
 }
 
 // queueAlertChanges queues the appending of changes to the alert stream,
-// lock and NOTIFY included: the last statements of their transaction.
+// lock and NOTIFY included: the last statements of their transaction. The
+// caller wakes this process's consumers (db.streams.alerts.broadcast) once
+// the transaction committed.
 func (db *DB) queueAlertChanges(b *pgx.Batch, cs []store.AlertChange) {
 	if len(cs) == 0 {
 		return
@@ -180,7 +219,7 @@ func (db *DB) queueAlertChanges(b *pgx.Batch, cs []store.AlertChange) {
 	b.Queue(`INSERT INTO alert_changes (workspace, alert_id, kind, status, at)
 		SELECT w, a, k, s, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
 			WITH ORDINALITY AS c (w, a, k, s, t, n) ORDER BY n`, ws, ids, kinds, statuses, ats)
-	b.Queue(`SELECT pg_notify($1, current_schema() || '/a')`, notifyChannel)
+	b.Queue(`SELECT pg_notify($1, current_schema() || '/a/' || $2)`, notifyChannel, db.streams.token)
 }
 
 // alertChange is a's change of kind at at.
@@ -204,7 +243,7 @@ func (db *DB) appendIncidentChanges(ctx context.Context, tx pgx.Tx, cs []store.I
 	b.Queue(`INSERT INTO incident_changes (workspace, incident_id, kind, stage, actor, at)
 		SELECT w, i, k, s, a, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
 			WITH ORDINALITY AS c (w, i, k, s, a, t, n) ORDER BY n`, ws, ids, kinds, stages, actors, ats)
-	b.Queue(`SELECT pg_notify($1, current_schema() || '/i')`, notifyChannel)
+	b.Queue(`SELECT pg_notify($1, current_schema() || '/i/' || $2)`, notifyChannel, db.streams.token)
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return fmt.Errorf("append %d incident changes: %w", len(cs), err)
 	}
