@@ -336,8 +336,11 @@ func testAlertStreamConcurrent(t *testing.T, db People) {
 			defer wg.Done()
 			for i := range batches {
 				h := fmt.Sprintf("h%d-%d", w, i)
-				e := Event("acme", "s", T0.Add(time.Duration(i)*time.Second), h, "u", "1.1.1.1")
-				b := Batch("acme", "s", e)
+				// A source each: writers share no row a store might
+				// lock, so only the stream itself orders them.
+				src := fmt.Sprintf("s%d", w)
+				e := Event("acme", src, T0.Add(time.Duration(i)*time.Second), h, "u", "1.1.1.1")
+				b := Batch("acme", src, e)
 				b.Signals = []alert.Signal{Signal("acme", "r1", alert.High, h, e)}
 				if _, err := db.Commit(ctx, []*store.Batch{b}); err != nil {
 					errs <- err
