@@ -166,7 +166,11 @@ func (db *DB) listener(ctx context.Context, ready chan struct{}) {
 }
 
 func (db *DB) listenOnce(ctx context.Context, first bool, listening func()) error {
-	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
+	cfg := db.pool.Config().ConnConfig.Copy()
+	// Named, so that an operator sees what the long-lived idle session
+	// is (pg_stat_activity).
+	cfg.RuntimeParams["application_name"] = "vigil-listener-" + db.streams.token
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
