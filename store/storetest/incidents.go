@@ -580,3 +580,43 @@ func testIncidentStreamConcurrent(t *testing.T, db People) {
 		t.Fatalf("the consumer saw %d of %d changes", seen, writers*changes)
 	}
 }
+
+// testIncidentConcurrentChanges changes one incident from several writers
+// at once: each change is read, applied and written back, and none may
+// overwrite another's.
+func testIncidentConcurrentChanges(t *testing.T, db People) {
+	const writers, changes = 4, 5
+	mustWorkspace(t, db, "acme")
+	ids := makeAlerts(t, db, "acme", "r1", alert.Low, "h1")
+	inc, err := db.CreateIncident(ctx, "acme", "", ids, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range changes {
+				tag := fmt.Sprintf("t%d-%d", w, i)
+				if _, err := db.ChangeIncident(ctx, "acme", inc.ID, incident.Change{AddTags: []string{tag}}, "alice"); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	got, err := db.Incident(ctx, "acme", inc.ID)
+	if err != nil || len(got.Tags) != writers*changes {
+		t.Fatalf("%d tags after %d concurrent changes, %v: %v", len(got.Tags), writers*changes, err, got.Tags)
+	}
+	if n, _ := db.CountIncidents(ctx, "acme", store.IncidentQuery{Tag: "t3-4"}); n != 1 {
+		t.Fatalf("the last tag is not filtered on: %d", n)
+	}
+}

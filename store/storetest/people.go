@@ -47,6 +47,7 @@ func RunPeople(t *testing.T, open PeopleOpener) {
 		{"IncidentIsolation", testIncidentIsolation},
 		{"IncidentCorrelation", testIncidentCorrelation},
 		{"IncidentStreamConcurrentWriters", testIncidentStreamConcurrent},
+		{"IncidentConcurrentChanges", testIncidentConcurrentChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
