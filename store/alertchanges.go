@@ -40,7 +40,8 @@ type AlertChange struct {
 // then moves its cursor past them: after a restart it resumes after the
 // last change it acknowledged (at-least-once delivery; a consumer that
 // keeps its effects idempotent by Seq, or writes them with its cursor in
-// one transaction, sees each change once). The SQLite store implements it.
+// one transaction, sees each change once). Both stores implement it; their
+// conformance tests are storetest.RunPeople.
 type AlertStream interface {
 	// AlertChanges returns up to limit changes (default 100, at most
 	// 1000) with Seq after afterSeq, in Seq order, of every workspace.

@@ -79,7 +79,7 @@ type IncidentChange struct {
 }
 
 // Incidents keeps incidents: read, worked by responders, and their stream.
-// The SQLite store implements it. Every write also appends to the incident
+// Both stores implement it. Every write also appends to the incident
 // stream and, for human and automated actions, the audit log, in the same
 // transaction.
 type Incidents interface {

@@ -7,8 +7,8 @@ import (
 	"github.com/vigil-sec/vigil/tenant"
 )
 
-// Users keeps the people who sign in and their sessions; the SQLite store
-// implements it. Changes are audited by the caller (they name the actor).
+// Users keeps the people who sign in and their sessions; both stores
+// implement it. Changes are audited by the caller (they name the actor).
 type Users interface {
 	// CreateUser stores a new user (ErrConflict when the name is taken),
 	// with its roles; every workspace it names must exist.

@@ -219,7 +219,9 @@ func (db *DB) SetAlertStatus(ctx context.Context, workspace, id string, status a
 		return alert.Alert{}, fmt.Errorf("alert %s: status change without an actor: %w", id, store.ErrInvalid)
 	}
 	var a alert.Alert
+	changed := false
 	err := db.tx(ctx, "set alert status", func(tx pgx.Tx) error {
+		changed = false
 		var err error
 		a, err = scanAlert(tx.QueryRow(ctx, `SELECT `+alertColumns+` FROM alerts WHERE workspace = $1 AND id = $2 FOR UPDATE`, workspace, id))
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -228,7 +230,7 @@ func (db *DB) SetAlertStatus(ctx context.Context, workspace, id string, status a
 		if err != nil {
 			return fmt.Errorf("alert %s in workspace %s: %w", id, workspace, err)
 		}
-		old := a.Status
+		old, oldReason := a.Status, a.Reason
 		if err := alert.CheckTransition(old, status); err != nil {
 			return fmt.Errorf("alert %s: %w: %w", id, store.ErrConflict, err)
 		}
@@ -238,11 +240,26 @@ func (db *DB) SetAlertStatus(ctx context.Context, workspace, id string, status a
 			string(status), nanos(now), id); err != nil {
 			return fmt.Errorf("alert %s: set status: %w", id, err)
 		}
-		return insertAudit(ctx, tx, store.AuditEntry{Workspace: workspace, Time: now, Actor: actor,
-			Action: "alert.status", Target: id, Detail: string(old) + " -> " + string(status)})
+		if err := insertAudit(ctx, tx, store.AuditEntry{Workspace: workspace, Time: now, Actor: actor,
+			Action: "alert.status", Target: id, Detail: string(old) + " -> " + string(status)}); err != nil {
+			return err
+		}
+		if old == status && oldReason == "" {
+			return nil
+		}
+		changed = true
+		var b pgx.Batch
+		db.queueAlertChanges(&b, []store.AlertChange{alertChange(&a, store.ChangeStatus, now)})
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return fmt.Errorf("alert %s: append status change: %w", id, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return alert.Alert{}, err
+	}
+	if changed {
+		db.streams.alerts.broadcast()
 	}
 	return a, nil
 }

@@ -103,7 +103,7 @@ type sourceDelta struct {
 }
 
 func (db *DB) commit(ctx context.Context, batches []*store.Batch, received []int64, now time.Time) (int, error) {
-	added := 0
+	added, changed := 0, false
 	err := db.tx(ctx, "commit", func(tx pgx.Tx) error {
 		added = 0
 		c := &committer{ctx: ctx, tx: tx, db: db, now: now, open: map[string]*alert.Alert{},
@@ -125,10 +125,14 @@ func (db *DB) commit(ctx context.Context, batches []*store.Batch, received []int
 			c.quarantine(b, received[i])
 			c.count(b, received[i])
 		}
+		changed = len(c.order) > 0
 		return c.finish()
 	})
 	if err != nil {
 		return 0, err
+	}
+	if changed {
+		db.streams.alerts.broadcast()
 	}
 	db.log.Debug("store commit", "batches", len(batches), "new", added)
 	return added, nil
@@ -348,6 +352,17 @@ func (c *committer) finish() error {
 				last_seen = greatest(sources.last_seen, excluded.last_seen)`,
 			k[0], k[1], d.format, nanos(c.now), d.lastSeen, d.events, d.rejected)
 	}
+	// The alert stream, in the order the alerts were touched; last, as
+	// its lock must be (streams.go).
+	changes := make([]store.AlertChange, 0, len(c.order))
+	for _, a := range c.order {
+		kind := store.ChangeUpdated
+		if c.created[a.ID] {
+			kind = store.ChangeCreated
+		}
+		changes = append(changes, alertChange(a, kind, c.now))
+	}
+	c.db.queueAlertChanges(&c.writes, changes)
 	if c.writes.Len() == 0 {
 		return nil
 	}

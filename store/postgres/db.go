@@ -76,6 +76,8 @@ type DB struct {
 	// parts are the event partitions known to exist, by day (partitions.go).
 	partsMu sync.Mutex
 	parts   map[int64]bool
+	// streams are the alert and incident streams' signals (streams.go).
+	streams streams
 }
 
 // Open connects to the database dsn names — a URL (postgres://…) or
@@ -110,6 +112,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	db := &DB{pool: pool, window: opts.DedupWindow, log: opts.Logger, now: time.Now,
 		schema: opts.Schema, parts: map[int64]bool{}, codec: codec}
+	db.streams.token = newToken()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", describe(cfg.ConnConfig), err)
@@ -189,6 +192,7 @@ func describe(c *pgx.ConnConfig) string {
 
 // Close closes the pool.
 func (db *DB) Close() error {
+	db.stopListening()
 	db.pool.Close()
 	db.codec.Close()
 	return nil

@@ -15,3 +15,11 @@ func TestConformance(t *testing.T) {
 		return db
 	})
 }
+
+// TestConformancePeople runs the suite of users, incidents and the streams
+// on SQLite.
+func TestConformancePeople(t *testing.T) {
+	storetest.RunPeople(t, func(t *testing.T) storetest.People {
+		return openAt(t, filepath.Join(t.TempDir(), "vigil.db"), Options{})
+	})
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -231,10 +230,6 @@ func (db *DB) Timeline(ctx context.Context, workspace, id string, q store.Timeli
 	return out, next, nil
 }
 
-// similarCandidates bounds the incidents SimilarIncidents scores: the
-// most recent of those sharing an entity, and of those sharing a rule.
-const similarCandidates = 200
-
 // SimilarIncidents lists up to limit other incidents of workspace most
 // like incident id: the score is the mean of the overlap (Jaccard index)
 // of their rule ids and of their entities, so that an incident with the
@@ -269,11 +264,10 @@ func (db *DB) SimilarIncidents(ctx context.Context, workspace, id string, n int)
 			WHERE i.workspace = ?1 AND i.id != ?2 AND i.merged_into = '' AND EXISTS (
 				SELECT 1 FROM json_each(i.doc, '$.rule_ids') r WHERE r.value IN (SELECT value FROM json_each(?4)))
 			ORDER BY i.last_seen DESC LIMIT ?3)`,
-		workspace, id, similarCandidates, string(rules))
+		workspace, id, store.SimilarCandidates, string(rules))
 	if err != nil {
 		return nil, err
 	}
-	mine := entitySet(inc.Entities)
 	var out []incident.Similar
 	for _, other := range ids {
 		o, err := loadIncident(ctx, db.r, workspace, other)
@@ -283,69 +277,11 @@ func (db *DB) SimilarIncidents(ctx context.Context, workspace, id string, n int)
 		if err != nil {
 			return nil, fmt.Errorf("incidents like %s: %w", id, err)
 		}
-		var shared []string
-		rules := 0
-		for _, r := range o.RuleIDs {
-			if slices.Contains(inc.RuleIDs, r) {
-				rules++
-				shared = append(shared, "rule "+r)
-			}
+		if score, shared := store.Similarity(inc, o); score > 0 {
+			out = append(out, incident.Similar{Incident: o, Score: score, Shared: shared})
 		}
-		ents := 0
-		theirs := entitySet(o.Entities)
-		for _, e := range o.Entities {
-			if k := entityKey(e); mine[k] && theirs[k] {
-				ents++
-				shared = append(shared, e.Type+" "+e.Value)
-				delete(theirs, k) // once
-			}
-		}
-		score := 0.5*jaccard(rules, len(inc.RuleIDs), len(o.RuleIDs)) + 0.5*jaccard(ents, len(mine), len(entitySet(o.Entities)))
-		if score == 0 {
-			continue
-		}
-		out = append(out, incident.Similar{Incident: o, Score: score, Shared: shared})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Score != out[j].Score {
-			return out[i].Score > out[j].Score
-		}
-		if !out[i].Incident.LastSeen.Equal(out[j].Incident.LastSeen) {
-			return out[i].Incident.LastSeen.After(out[j].Incident.LastSeen)
-		}
-		return out[i].Incident.ID < out[j].Incident.ID
-	})
-	if len(out) > n {
-		out = out[:n]
-	}
-	if out == nil {
-		out = []incident.Similar{}
-	}
-	return out, nil
-}
-
-func jaccard(shared, a, b int) float64 {
-	if u := a + b - shared; u > 0 {
-		return float64(shared) / float64(u)
-	}
-	return 0
-}
-
-// entityKey is how incident_entities compares an entity.
-func entityKey(e alert.Entity) string {
-	v := e.Value
-	if store.EntityIgnoresCase(e.Type, v) {
-		v = store.FoldCase(v)
-	}
-	return e.Type + "\x00" + v
-}
-
-func entitySet(es []alert.Entity) map[string]bool {
-	m := make(map[string]bool, len(es))
-	for _, e := range es {
-		m[entityKey(e)] = true
-	}
-	return m
+	return store.SortSimilar(out, n), nil
 }
 
 // IncidentChanges; see store.Incidents.
@@ -428,10 +364,6 @@ func (db *DB) ApplyIncidents(ctx context.Context, consumer string, seq int64, up
 	return nil
 }
 
-// maxMergeHops bounds the walk from a merged incident to the one it was
-// merged into.
-const maxMergeHops = 8
-
 func applyIncident(ctx context.Context, tx *sql.Tx, up *store.IncidentUpdate, now time.Time) error {
 	inc := up.Incident
 	if inc.ID == "" || inc.Workspace == "" {
@@ -446,7 +378,7 @@ func applyIncident(ctx context.Context, tx *sql.Tx, up *store.IncidentUpdate, no
 	}
 	if !up.New {
 		stored, err := loadIncident(ctx, tx, inc.Workspace, inc.ID)
-		for hops := 0; err == nil && stored.MergedInto != "" && hops < maxMergeHops; hops++ {
+		for hops := 0; err == nil && stored.MergedInto != "" && hops < store.MaxMergeHops; hops++ {
 			stored, err = loadIncident(ctx, tx, inc.Workspace, stored.MergedInto)
 		}
 		switch {
@@ -456,7 +388,7 @@ func applyIncident(ctx context.Context, tx *sql.Tx, up *store.IncidentUpdate, no
 			return err
 		default:
 			var reopened bool
-			inc, reopened = mergeCorrelation(stored, inc, now)
+			inc, reopened = store.MergeCorrelation(stored, inc, now)
 			switch {
 			case reopened:
 				kind = store.IncidentReopened
@@ -510,59 +442,4 @@ func applyIncident(ctx context.Context, tx *sql.Tx, up *store.IncidentUpdate, no
 	}
 	up.Incident = inc
 	return nil
-}
-
-// mergeCorrelation folds correlation's view c of an incident into the
-// stored one s: s's workflow fields, the union of both aggregates. It
-// reopens s when it is closed (and not merged away), reporting so.
-func mergeCorrelation(s, c incident.Incident, now time.Time) (incident.Incident, bool) {
-	out := s
-	if s.ID == c.ID {
-		out.Title = c.Title
-	} // else the alerts went to the incident c was merged into, titled as it is
-	out.Severity = max(s.Severity, c.Severity)
-	out.Priority = max(s.Priority, c.Priority)
-	out.Tactics = slices.Clone(s.Tactics)
-	for _, t := range c.Tactics {
-		if !slices.Contains(out.Tactics, t) {
-			out.Tactics = append(out.Tactics, t)
-		}
-	}
-	incident.SortTactics(out.Tactics)
-	out.Techniques = unionStrings(s.Techniques, c.Techniques)
-	out.RuleIDs = unionStrings(s.RuleIDs, c.RuleIDs)
-	out.Entities = slices.Clone(s.Entities)
-	have := entitySet(out.Entities)
-	for _, e := range c.Entities {
-		if k := entityKey(e); !have[k] && len(out.Entities) < incident.MaxEntities {
-			have[k] = true
-			out.Entities = append(out.Entities, e)
-		}
-	}
-	if out.FirstSeen.IsZero() || !c.FirstSeen.IsZero() && c.FirstSeen.Before(out.FirstSeen) {
-		out.FirstSeen = c.FirstSeen
-	}
-	if c.LastSeen.After(out.LastSeen) {
-		out.LastSeen = c.LastSeen
-	}
-	out.Updated = now
-	if s.Stage == incident.StageClose && s.MergedInto == "" {
-		out.Stage, out.Closed = incident.StageAssess, nil
-		out.Reopened++
-		return out, true
-	}
-	return out, false
-}
-
-func unionStrings(a, b []string) []string {
-	out := slices.Clone(a)
-	if out == nil {
-		out = []string{}
-	}
-	for _, x := range b {
-		if !slices.Contains(out, x) {
-			out = append(out, x)
-		}
-	}
-	return out
 }

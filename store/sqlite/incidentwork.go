@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
@@ -24,33 +23,17 @@ import (
 // the incident stream and the audit log, so that no change goes
 // unrecorded, and broadcasts the stream's signal once committed.
 
-const (
-	// maxIncidentEntities bounds an incident's entity list: an incident
-	// spread over more is read through its alerts.
-	maxIncidentEntities = 200
-	// maxHandAlerts bounds the alerts one request moves by hand.
-	maxHandAlerts = 1000
-	maxTitle      = 200
-	// actorAssessment is who SetAssessment's writes are by.
-	actorAssessment = "vigil:assessment"
-)
-
 func newIncidentID() string { return event.NewID().String() }
-
-// refusedf is a refused request: store.ErrInvalid with the reason.
-func refusedf(format string, a ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, a...), store.ErrInvalid)
-}
 
 // CreateIncident makes an incident by hand from alerts, moving them out of
 // the incidents they were in (an incident left without alerts is closed as
 // merged into the new one). An empty title is made from the alerts.
 func (db *DB) CreateIncident(ctx context.Context, workspace, title string, alertIDs []string, actor string) (incident.Incident, error) {
-	ids, err := checkHandAlerts(alertIDs, actor)
+	ids, err := store.CheckHandAlerts(alertIDs, actor)
 	if err != nil {
 		return incident.Incident{}, fmt.Errorf("create incident: %w", err)
 	}
-	if err := checkIncidentTitle(title); err != nil {
+	if err := store.CheckIncidentTitle(title); err != nil {
 		return incident.Incident{}, fmt.Errorf("create incident: %w", err)
 	}
 	now := db.now().UTC()
@@ -74,15 +57,15 @@ func (db *DB) CreateIncident(ctx context.Context, workspace, title string, alert
 			return err
 		}
 		if inc.Title == "" {
-			inc.Title = handTitle(summaries)
+			inc.Title = store.HandTitle(summaries)
 		}
 		incident.StartTasks(&inc, templates, newIncidentID)
 		if err := putIncident(ctx, tx, &inc); err != nil {
 			return err
 		}
 		entries := []incident.TimelineEntry{{IncidentID: inc.ID, Time: now, Kind: incident.TimelineCreated, Actor: actor,
-			Summary: fmt.Sprintf("created by hand from %d %s", len(ids), pluralWord(len(ids), "alert", "alerts"))}}
-		entries = append(entries, alertEntries(inc.ID, ids, summaries, actor)...)
+			Summary: fmt.Sprintf("created by hand from %d %s", len(ids), store.PluralWord(len(ids), "alert", "alerts"))}}
+		entries = append(entries, store.HandAlertEntries(inc.ID, ids, summaries, actor)...)
 		if err := appendTimeline(ctx, tx, workspace, entries); err != nil {
 			return err
 		}
@@ -106,7 +89,7 @@ func (db *DB) CreateIncident(ctx context.Context, workspace, title string, alert
 // incidents they were in. Alerts it holds already are left as they are; a
 // request that adds none writes nothing.
 func (db *DB) AddAlerts(ctx context.Context, workspace, id string, alertIDs []string, actor string) (incident.Incident, error) {
-	ids, err := checkHandAlerts(alertIDs, actor)
+	ids, err := store.CheckHandAlerts(alertIDs, actor)
 	if err != nil {
 		return incident.Incident{}, fmt.Errorf("add alerts to incident %s: %w", id, err)
 	}
@@ -118,7 +101,7 @@ func (db *DB) AddAlerts(ctx context.Context, workspace, id string, alertIDs []st
 			return err
 		}
 		if inc.MergedInto != "" {
-			return refusedf("incident %s was merged into %s: add the alerts there", id, inc.MergedInto)
+			return store.Refusedf("incident %s was merged into %s: add the alerts there", id, inc.MergedInto)
 		}
 		summaries, err := handAlerts(ctx, tx, workspace, ids)
 		if err != nil {
@@ -143,13 +126,13 @@ func (db *DB) AddAlerts(ctx context.Context, workspace, id string, alertIDs []st
 		if err := putIncident(ctx, tx, &inc); err != nil {
 			return err
 		}
-		if err := appendTimeline(ctx, tx, workspace, alertEntries(id, ids, summaries, actor)); err != nil {
+		if err := appendTimeline(ctx, tx, workspace, store.HandAlertEntries(id, ids, summaries, actor)); err != nil {
 			return err
 		}
 		if err := appendIncidentChange(ctx, tx, &inc, store.IncidentUpdated, actor, now); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("%d %s added: %s", len(ids), pluralWord(len(ids), "alert", "alerts"), strings.Join(ids, ", "))
+		detail := fmt.Sprintf("%d %s added: %s", len(ids), store.PluralWord(len(ids), "alert", "alerts"), strings.Join(ids, ", "))
 		if len(losers) > 0 {
 			detail += "; taken from " + strings.Join(losers, ", ")
 		}
@@ -205,7 +188,7 @@ func (db *DB) ChangeIncident(ctx context.Context, workspace, id string, ch incid
 			return err
 		}
 		for _, e := range entries {
-			if err := auditIncident(ctx, tx, workspace, actor, auditAction(e), id, auditDetail(e), now); err != nil {
+			if err := auditIncident(ctx, tx, workspace, actor, store.IncidentAuditAction(e), id, store.IncidentAuditDetail(e), now); err != nil {
 				return err
 			}
 		}
@@ -225,19 +208,8 @@ func (db *DB) ChangeIncident(ctx context.Context, workspace, id string, ch incid
 // their tags to its own, and closes them with MergedInto set. into must be
 // open: merging into a closed incident would hide the alerts.
 func (db *DB) MergeIncidents(ctx context.Context, workspace, into string, from []string, actor string) (incident.Incident, error) {
-	if strings.TrimSpace(actor) == "" {
-		return incident.Incident{}, fmt.Errorf("merge into incident %s: %w", into, refusedf("a merge needs an actor"))
-	}
-	if len(from) == 0 {
-		return incident.Incident{}, fmt.Errorf("merge into incident %s: %w", into, refusedf("name the incidents to merge"))
-	}
-	for i, f := range from {
-		if f == into {
-			return incident.Incident{}, fmt.Errorf("merge into incident %s: %w", into, refusedf("an incident is not merged into itself"))
-		}
-		if slices.Contains(from[:i], f) {
-			return incident.Incident{}, fmt.Errorf("merge into incident %s: %w", into, refusedf("incident %s named twice", f))
-		}
+	if err := store.CheckMerge(into, from, actor); err != nil {
+		return incident.Incident{}, fmt.Errorf("merge into incident %s: %w", into, err)
 	}
 	now := db.now().UTC()
 	var inc incident.Incident
@@ -247,7 +219,7 @@ func (db *DB) MergeIncidents(ctx context.Context, workspace, into string, from [
 			return err
 		}
 		if inc.MergedInto != "" || inc.Stage == incident.StageClose {
-			return refusedf("incident %s is closed: reopen it before merging into it", into)
+			return store.Refusedf("incident %s is closed: reopen it before merging into it", into)
 		}
 		var entries []incident.TimelineEntry
 		moved := 0
@@ -257,7 +229,7 @@ func (db *DB) MergeIncidents(ctx context.Context, workspace, into string, from [
 				return err
 			}
 			if other.MergedInto != "" {
-				return refusedf("incident %s was merged into %s already", f, other.MergedInto)
+				return store.Refusedf("incident %s was merged into %s already", f, other.MergedInto)
 			}
 			ids, err := heldAlerts(ctx, tx, workspace, f)
 			if err != nil {
@@ -267,12 +239,12 @@ func (db *DB) MergeIncidents(ctx context.Context, workspace, into string, from [
 				return err
 			}
 			moved += len(ids)
-			inc.Tags = unionTags(inc.Tags, other.Tags)
+			inc.Tags = store.UnionTags(inc.Tags, other.Tags)
 			if err := closeMerged(ctx, tx, &other, into, actor, now); err != nil {
 				return err
 			}
 			entries = append(entries, incident.TimelineEntry{IncidentID: into, Time: now, Kind: incident.TimelineMerge, Actor: actor,
-				Summary: fmt.Sprintf("incident %s (%q, %d %s) merged into this one", f, other.Title, len(ids), pluralWord(len(ids), "alert", "alerts"))})
+				Summary: fmt.Sprintf("incident %s (%q, %d %s) merged into this one", f, other.Title, len(ids), store.PluralWord(len(ids), "alert", "alerts"))})
 		}
 		if err := refreshIncident(ctx, tx, &inc); err != nil {
 			return err
@@ -302,7 +274,7 @@ func (db *DB) MergeIncidents(ctx context.Context, workspace, into string, from [
 // incident keeps at least one alert: moving all of them is a rename, not
 // a split.
 func (db *DB) SplitIncident(ctx context.Context, workspace, id string, alertIDs []string, actor string) (incident.Incident, error) {
-	ids, err := checkHandAlerts(alertIDs, actor)
+	ids, err := store.CheckHandAlerts(alertIDs, actor)
 	if err != nil {
 		return incident.Incident{}, fmt.Errorf("split incident %s: %w", id, err)
 	}
@@ -314,7 +286,7 @@ func (db *DB) SplitIncident(ctx context.Context, workspace, id string, alertIDs 
 			return err
 		}
 		if inc.MergedInto != "" {
-			return refusedf("incident %s was merged into %s: split that one", id, inc.MergedInto)
+			return store.Refusedf("incident %s was merged into %s: split that one", id, inc.MergedInto)
 		}
 		held, err := heldAlerts(ctx, tx, workspace, id)
 		if err != nil {
@@ -322,11 +294,11 @@ func (db *DB) SplitIncident(ctx context.Context, workspace, id string, alertIDs 
 		}
 		for _, a := range ids {
 			if !slices.Contains(held, a) {
-				return refusedf("alert %s is not in incident %s", a, id)
+				return store.Refusedf("alert %s is not in incident %s", a, id)
 			}
 		}
 		if len(ids) == len(held) {
-			return refusedf("splitting off all %d alerts of incident %s would leave it empty", len(held), id)
+			return store.Refusedf("splitting off all %d alerts of incident %s would leave it empty", len(held), id)
 		}
 		summaries, err := handAlerts(ctx, tx, workspace, ids)
 		if err != nil {
@@ -344,7 +316,7 @@ func (db *DB) SplitIncident(ctx context.Context, workspace, id string, alertIDs 
 		if err := refreshIncident(ctx, tx, &split); err != nil {
 			return err
 		}
-		split.Title = handTitle(summaries)
+		split.Title = store.HandTitle(summaries)
 		incident.StartTasks(&split, templates, newIncidentID)
 		if err := refreshIncident(ctx, tx, &inc); err != nil {
 			return err
@@ -355,12 +327,12 @@ func (db *DB) SplitIncident(ctx context.Context, workspace, id string, alertIDs 
 				return err
 			}
 		}
-		n := fmt.Sprintf("%d %s", len(ids), pluralWord(len(ids), "alert", "alerts"))
+		n := fmt.Sprintf("%d %s", len(ids), store.PluralWord(len(ids), "alert", "alerts"))
 		entries := []incident.TimelineEntry{
 			{IncidentID: id, Time: now, Kind: incident.TimelineSplit, Actor: actor, Summary: fmt.Sprintf("%s split off into incident %s", n, split.ID)},
 			{IncidentID: split.ID, Time: now, Kind: incident.TimelineCreated, Actor: actor, Summary: fmt.Sprintf("split from incident %s (%q) with %s", id, inc.Title, n)},
 		}
-		entries = append(entries, alertEntries(split.ID, ids, summaries, actor)...)
+		entries = append(entries, store.HandAlertEntries(split.ID, ids, summaries, actor)...)
 		if err := appendTimeline(ctx, tx, workspace, entries); err != nil {
 			return err
 		}
@@ -391,7 +363,7 @@ func (db *DB) TaskTemplates(ctx context.Context, workspace string) ([]incident.T
 // defaults).
 func (db *DB) SetTaskTemplates(ctx context.Context, ws string, t []incident.TaskTemplate, actor string) error {
 	if strings.TrimSpace(actor) == "" {
-		return fmt.Errorf("task templates of %s: %w", ws, refusedf("a change needs an actor"))
+		return fmt.Errorf("task templates of %s: %w", ws, store.Refusedf("a change needs an actor"))
 	}
 	if err := incident.CheckTaskTemplates(t); err != nil {
 		return fmt.Errorf("task templates of %s: %w: %w", ws, store.ErrInvalid, err)
@@ -478,21 +450,9 @@ func (db *DB) AppendTimeline(ctx context.Context, workspace, id string, entries 
 		return nil
 	}
 	now := db.now().UTC()
-	entries = slices.Clone(entries)
-	for i := range entries {
-		e := &entries[i]
-		switch {
-		case e.IncidentID != "" && e.IncidentID != id:
-			return fmt.Errorf("timeline of incident %s: %w", id, refusedf("entry %d names incident %s", i, e.IncidentID))
-		case e.Kind == "" || strings.TrimSpace(e.Actor) == "":
-			return fmt.Errorf("timeline of incident %s: %w", id, refusedf("entry %d needs a kind and an actor", i))
-		case strings.IndexFunc(e.Kind, func(r rune) bool { return r != '_' && !unicode.IsLower(r) }) >= 0:
-			return fmt.Errorf("timeline of incident %s: %w", id, refusedf("entry %d: kind %q: lower-case letters and _ only", i, e.Kind))
-		}
-		e.IncidentID, e.Seq = id, 0
-		if e.Time.IsZero() {
-			e.Time = now
-		}
+	entries, err := store.CheckTimelineEntries(id, entries, now)
+	if err != nil {
+		return fmt.Errorf("timeline of incident %s: %w", id, err)
 	}
 	return db.write(ctx, "timeline of incident "+id, func(tx *sql.Tx) error {
 		if _, err := loadIncident(ctx, tx, workspace, id); err != nil {
@@ -502,7 +462,7 @@ func (db *DB) AppendTimeline(ctx context.Context, workspace, id string, entries 
 			return err
 		}
 		for _, e := range entries {
-			if err := auditIncident(ctx, tx, workspace, e.Actor, auditAction(e), id, auditDetail(e), now); err != nil {
+			if err := auditIncident(ctx, tx, workspace, e.Actor, store.IncidentAuditAction(e), id, store.IncidentAuditDetail(e), now); err != nil {
 				return err
 			}
 		}
@@ -524,7 +484,7 @@ func (db *DB) SetAssessment(ctx context.Context, workspace, id string, a inciden
 			return err
 		}
 		next := incident.KeepLocked(inc.Assessment, a)
-		if sameAssessment(inc.Assessment, next) {
+		if store.SameAssessment(inc.Assessment, next) {
 			return nil
 		}
 		next.Updated = now
@@ -532,19 +492,16 @@ func (db *DB) SetAssessment(ctx context.Context, workspace, id string, a inciden
 		if err := putIncident(ctx, tx, &inc); err != nil {
 			return err
 		}
-		summary := "assessment filled in from the evidence"
-		if len(next.Locked) > 0 {
-			summary += " (edited sections kept: " + strings.Join(next.Locked, ", ") + ")"
-		}
-		e := []incident.TimelineEntry{{IncidentID: id, Time: now, Kind: incident.TimelineAssessment, Actor: actorAssessment, Summary: summary}}
+		summary := store.AssessmentSummary(next)
+		e := []incident.TimelineEntry{{IncidentID: id, Time: now, Kind: incident.TimelineAssessment, Actor: store.ActorAssessment, Summary: summary}}
 		if err := appendTimeline(ctx, tx, workspace, e); err != nil {
 			return err
 		}
-		if err := appendIncidentChange(ctx, tx, &inc, store.IncidentUpdated, actorAssessment, now); err != nil {
+		if err := appendIncidentChange(ctx, tx, &inc, store.IncidentUpdated, store.ActorAssessment, now); err != nil {
 			return err
 		}
 		wrote = true
-		return auditIncident(ctx, tx, workspace, actorAssessment, "incident.assessment", id, summary, now)
+		return auditIncident(ctx, tx, workspace, store.ActorAssessment, "incident.assessment", id, summary, now)
 	})
 	if err != nil {
 		return err
@@ -553,14 +510,6 @@ func (db *DB) SetAssessment(ctx context.Context, workspace, id string, a inciden
 		db.incidentChanges.broadcast()
 	}
 	return nil
-}
-
-// sameAssessment compares two assessments apart from when they were made.
-func sameAssessment(a, b incident.Assessment) bool {
-	a.Updated, b.Updated = time.Time{}, time.Time{}
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
-	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
 // refreshIncident works out inc's aggregates from the alerts it holds in
@@ -602,54 +551,8 @@ func refreshIncident(ctx context.Context, tx *sql.Tx, inc *incident.Incident) er
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("incident %s: read its alerts: %w", inc.ID, err)
 	}
-	aggregateAlerts(inc, as)
+	store.AggregateAlerts(inc, as)
 	return nil
-}
-
-// aggregateAlerts sets inc's aggregates from its alerts (oldest first).
-func aggregateAlerts(inc *incident.Incident, as []alert.Alert) {
-	inc.AlertCount = len(as)
-	inc.Tactics, inc.Techniques, inc.RuleIDs, inc.Entities = []string{}, []string{}, []string{}, []alert.Entity{}
-	if len(as) == 0 {
-		return
-	}
-	seen := map[alert.Entity]bool{}
-	inc.Severity, inc.Priority = as[0].Severity, as[0].Priority
-	inc.FirstSeen, inc.LastSeen = as[0].FirstSeen, as[0].LastSeen
-	for _, a := range as {
-		inc.Severity = max(inc.Severity, a.Severity)
-		inc.Priority = max(inc.Priority, a.Priority)
-		if a.FirstSeen.Before(inc.FirstSeen) {
-			inc.FirstSeen = a.FirstSeen
-		}
-		if a.LastSeen.After(inc.LastSeen) {
-			inc.LastSeen = a.LastSeen
-		}
-		inc.Tactics = appendNew(inc.Tactics, a.Tactics...)
-		inc.Techniques = appendNew(inc.Techniques, a.Techniques...)
-		inc.RuleIDs = appendNew(inc.RuleIDs, a.Rule.ID)
-		for _, e := range a.Entities {
-			k := e
-			if store.EntityIgnoresCase(e.Type, e.Value) {
-				k.Value = store.FoldCase(e.Value)
-			}
-			if seen[k] || len(inc.Entities) >= maxIncidentEntities {
-				continue
-			}
-			seen[k] = true
-			inc.Entities = append(inc.Entities, e)
-		}
-	}
-	slices.SortStableFunc(inc.Tactics, func(a, b string) int { return incident.TacticRank(a) - incident.TacticRank(b) })
-}
-
-func appendNew(list []string, vs ...string) []string {
-	for _, v := range vs {
-		if v != "" && !slices.Contains(list, v) {
-			list = append(list, v)
-		}
-	}
-	return list
 }
 
 // moveAlerts puts alerts in incident to, out of the incidents they were
@@ -695,7 +598,7 @@ func moveAlerts(ctx context.Context, tx *sql.Tx, workspace, to string, ids []str
 		}
 		n := lost[from]
 		e := []incident.TimelineEntry{{IncidentID: from, Time: now, Kind: incident.TimelineSplit, Actor: actor,
-			Summary: fmt.Sprintf("%d %s moved to incident %s", n, pluralWord(n, "alert", "alerts"), to)}}
+			Summary: fmt.Sprintf("%d %s moved to incident %s", n, store.PluralWord(n, "alert", "alerts"), to)}}
 		if err := appendTimeline(ctx, tx, workspace, e); err != nil {
 			return nil, err
 		}
@@ -730,18 +633,10 @@ func closeMerged(ctx context.Context, tx *sql.Tx, inc *incident.Incident, into, 
 	return appendIncidentChange(ctx, tx, inc, store.IncidentMerged, actor, now)
 }
 
-// handSummary is what a hand operation needs of an alert for its
-// timeline entry and a title.
-type handSummary struct {
-	title    string
-	severity alert.Severity
-	first    time.Time
-}
-
 // handAlerts reads the alerts a hand operation names: each must be an
 // alert of the workspace.
-func handAlerts(ctx context.Context, tx *sql.Tx, workspace string, ids []string) (map[string]handSummary, error) {
-	out := make(map[string]handSummary, len(ids))
+func handAlerts(ctx context.Context, tx *sql.Tx, workspace string, ids []string) (map[string]store.HandAlert, error) {
+	out := make(map[string]store.HandAlert, len(ids))
 	for _, id := range ids {
 		var (
 			sev, first int64
@@ -749,7 +644,7 @@ func handAlerts(ctx context.Context, tx *sql.Tx, workspace string, ids []string)
 		)
 		err := tx.QueryRowContext(ctx, `SELECT severity, first_seen, doc FROM alerts WHERE workspace = ? AND id = ?`, workspace, id).Scan(&sev, &first, &doc)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, refusedf("no alert %s in workspace %s", id, workspace)
+			return nil, store.Refusedf("no alert %s in workspace %s", id, workspace)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("alert %s: %w", id, err)
@@ -758,35 +653,9 @@ func handAlerts(ctx context.Context, tx *sql.Tx, workspace string, ids []string)
 		if err := json.Unmarshal([]byte(doc), &d); err != nil {
 			return nil, fmt.Errorf("alert %s: corrupt document: %w", id, err)
 		}
-		out[id] = handSummary{title: d.Rule.Title, severity: alert.Severity(sev), first: fromNanos(first)}
+		out[id] = store.HandAlert{Title: d.Rule.Title, Severity: alert.Severity(sev), First: fromNanos(first)}
 	}
 	return out, nil
-}
-
-// handTitle names an incident made by hand after its most severe alert.
-func handTitle(s map[string]handSummary) string {
-	var best handSummary
-	found := false
-	for _, h := range s {
-		if !found || h.severity > best.severity || (h.severity == best.severity && h.title < best.title) {
-			best, found = h, true
-		}
-	}
-	if n := len(s) - 1; n > 0 {
-		return fmt.Sprintf("%s and %d more %s", best.title, n, pluralWord(n, "alert", "alerts"))
-	}
-	return best.title
-}
-
-// alertEntries are the timeline entries of alerts joining an incident by
-// hand, at each alert's first activity.
-func alertEntries(incidentID string, ids []string, s map[string]handSummary, actor string) []incident.TimelineEntry {
-	out := make([]incident.TimelineEntry, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, incident.TimelineEntry{IncidentID: incidentID, Time: s[id].first, Kind: incident.TimelineAlert,
-			Actor: actor, Summary: s[id].title, AlertID: id})
-	}
-	return out
 }
 
 // linkedIncidents maps each of ids that is in an incident to it.
@@ -828,84 +697,7 @@ func heldAlerts(ctx context.Context, tx *sql.Tx, workspace, id string) ([]string
 	return out, nil
 }
 
-func checkHandAlerts(ids []string, actor string) ([]string, error) {
-	if strings.TrimSpace(actor) == "" {
-		return nil, refusedf("a change needs an actor")
-	}
-	if len(ids) == 0 {
-		return nil, refusedf("name at least one alert")
-	}
-	if len(ids) > maxHandAlerts {
-		return nil, refusedf("%d alerts, at most %d at a time", len(ids), maxHandAlerts)
-	}
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if id == "" {
-			return nil, refusedf("an empty alert id")
-		}
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out, nil
-}
-
-func checkIncidentTitle(t string) error {
-	if len(t) > maxTitle {
-		return refusedf("title of %d bytes, at most %d", len(t), maxTitle)
-	}
-	if strings.IndexFunc(t, unicode.IsControl) >= 0 {
-		return refusedf("title %q: one line, no control characters", t)
-	}
-	return nil
-}
-
-func unionTags(tags, more []string) []string {
-	for _, t := range more {
-		if !slices.Contains(tags, t) {
-			tags = append(tags, t)
-		}
-	}
-	return tags
-}
-
 // auditIncident writes an incident action's audit line in tx.
 func auditIncident(ctx context.Context, tx *sql.Tx, workspace, actor, action, target, detail string, now time.Time) error {
 	return insertAudit(ctx, tx, store.AuditEntry{Workspace: workspace, Time: now, Actor: actor, Action: action, Target: target, Detail: detail})
-}
-
-// auditAction names a timeline entry's action in the audit log.
-func auditAction(e incident.TimelineEntry) string {
-	switch e.Kind {
-	case incident.TimelineStage:
-		if e.Stage == incident.StageClose {
-			return "incident.close"
-		}
-		return "incident.stage"
-	case incident.TimelineReopened:
-		return "incident.reopen"
-	case incident.TimelineOwner:
-		return "incident.assign"
-	}
-	return "incident." + e.Kind
-}
-
-// auditDetail is a timeline entry as an audit line's detail: its summary,
-// and its text (a comment, a close reason, a failure) up to 500 bytes.
-func auditDetail(e incident.TimelineEntry) string {
-	if e.Text == "" {
-		return e.Summary
-	}
-	text := e.Text
-	if len(text) > 500 {
-		text = strings.ToValidUTF8(text[:500], "") + "…"
-	}
-	return e.Summary + ": " + text
-}
-
-func pluralWord(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
