@@ -70,6 +70,7 @@ type Cluster struct {
 	t     testing.TB
 	bin   string
 	Nodes []*Node
+	opts  []nats.Option // how ready() connects: a server's credentials
 }
 
 // Start starts an n-node JetStream cluster and waits until it has a
@@ -189,7 +190,7 @@ func (c *Cluster) ready() error {
 		if !n.Running() {
 			continue
 		}
-		nc, err := nats.Connect(n.URL(), nats.Timeout(time.Second), nats.NoReconnect())
+		nc, err := nats.Connect(n.URL(), append([]nats.Option{nats.Timeout(time.Second), nats.NoReconnect()}, c.opts...)...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", n.Name, err)
 		}
