@@ -99,7 +99,7 @@ func (b *Bus) ensureStream(ctx context.Context) error {
 			return fmt.Errorf("bus: create stream %s (replicas %d): %w", want.Name, want.Replicas, unavailable(err))
 		}
 		b.log.Info("bus stream created", "stream", want.Name, "replicas", want.Replicas)
-		return nil
+		return b.checkReplicas(want)
 	case err != nil:
 		return fmt.Errorf("bus: stream %s info: %w", want.Name, unavailable(err))
 	}
@@ -124,8 +124,30 @@ func (b *Bus) ensureStream(ctx context.Context) error {
 			want.Name, strings.Join(diff, ", "), unavailable(err))
 	}
 	b.log.Info("bus stream updated", "stream", want.Name, "changes", strings.Join(diff, ", "))
+	return b.checkReplicas(want)
+}
+
+// checkReplicas fails when the server holds fewer copies than asked: a
+// server outside a cluster takes a request for three and keeps one.
+func (b *Bus) checkReplicas(want jetstream.StreamConfig) error {
+	info := b.stream.CachedInfo()
+	got := info.Config.Replicas
+	if info.Cluster == nil || info.Cluster.Name == "" {
+		got = 1 // not clustered, whatever the configuration says
+	} else if n := len(info.Cluster.Replicas) + 1; info.Cluster.Leader != "" && n < got {
+		// (during an election the leader and its peers are not known)
+		got = n
+	}
+	if got < want.Replicas {
+		return fmt.Errorf("bus: stream %s: asked for %d replicas, the server keeps %d (more than one needs a JetStream cluster)",
+			want.Name, want.Replicas, got)
+	}
 	return nil
 }
+
+// setupRetry is how long Open keeps trying to create the stream and the
+// consumer while a cluster elects its leaders (a node just restarted).
+const setupRetry = 30 * time.Second
 
 // consumerConfig is the durable consumer the settings ask for.
 func (b *Bus) consumerConfig() jetstream.ConsumerConfig {
@@ -158,7 +180,3 @@ func (b *Bus) ensureConsumer(ctx context.Context) error {
 	}
 	return nil
 }
-
-// setupRetry is how long Open keeps trying to create the stream and the
-// consumer while a cluster elects its leaders (a node just restarted).
-const setupRetry = 30 * time.Second
