@@ -220,7 +220,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.RetryAfter = DefaultRetryAfter
 	}
 	if p, ok := c.Publisher.(batchCapper); ok {
-		if n := p.MaxBatchBytes(); n > 0 && n < c.MaxBatchBytes {
+		if n := p.MaxBatchBytes(); n > 0 && n <= c.MaxBatchBytes {
 			c.MaxBatchBytes = n
 			if c.MaxLineBytes > n-bus.RecordOverhead {
 				// A record must fit in one bus message: a server's
