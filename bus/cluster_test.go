@@ -19,6 +19,8 @@ type clusterLog struct {
 	seqs      map[string]map[uint64]int // batch id → stream sequence → deliveries
 	acked     map[string]int            // batch id → successful acks
 	retries   int                       // publishes retried after ErrUnavailable
+	last      time.Time                 // when the last batch was stored
+	stall     time.Duration             // longest time between two stored batches
 	redeliver int                       // deliveries with Delivered > 1
 }
 
@@ -110,6 +112,12 @@ func TestClusterNodeKilled(t *testing.T) {
 			}
 			log.mu.Lock()
 			log.sent[batch.ID.String()] = batch
+			if now := time.Now(); !log.last.IsZero() {
+				log.stall = max(log.stall, now.Sub(log.last))
+				log.last = now
+			} else {
+				log.last = now
+			}
 			log.mu.Unlock()
 			time.Sleep(2 * time.Millisecond)
 		}
@@ -217,6 +225,6 @@ func TestClusterNodeKilled(t *testing.T) {
 		t.Errorf("lag %d after draining, want 0", lag)
 	}
 	st := pub.Stats()
-	t.Logf("%d batches stored, %d publish retries (%d recognised as duplicates), %d redeliveries",
-		len(log.sent), log.retries, st.Duplicates, log.redeliver)
+	t.Logf("%d batches stored, longest pause between two %v, %d publish retries (%d recognised as duplicates), %d redeliveries",
+		len(log.sent), log.stall.Round(time.Millisecond), log.retries, st.Duplicates, log.redeliver)
 }
