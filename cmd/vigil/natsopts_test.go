@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/internal/natstest"
@@ -106,4 +109,64 @@ func TestServeStockNATS(t *testing.T) {
 	}
 	reader, _ := newKey(t, dir, "acme", "read")
 	poll(t, "the two records stored", func() bool { return storedEvents(t, p.url, reader) == 2 })
+}
+
+// TestServeNATSCluster runs serve on a three-node JetStream cluster with
+// bus-replicas 3 and a password from the environment: ingest goes on
+// when a node is SIGKILLed, and every accepted record is stored.
+func TestServeNATSCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three nats-server processes")
+	}
+	c := natstest.Start(t, 3)
+	dir := t.TempDir()
+	p := startServe(t, dir, "--nats-url", strings.Join(c.URLs(), ","), "--bus-replicas", "3")
+	defer p.stop()
+	key, _ := newKey(t, dir, "acme", "ingest")
+	reader, _ := newKey(t, dir, "acme", "read")
+	send := func(from, n int) {
+		t.Helper()
+		var body bytes.Buffer
+		for i := from; i < from+n; i++ {
+			fmt.Fprintf(&body, "{\"msg\":\"record %d\"}\n", i)
+		}
+		// A request caught in the failure gets 503: the client retries it.
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			r := ingestBody(t, p.url, key, "app", "json", "application/x-ndjson", body.Bytes())
+			if r.status == 202 {
+				return
+			}
+			if r.status != 503 || time.Now().After(deadline) {
+				t.Fatalf("ingest: %d %s", r.status, r.body)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	send(0, 100)
+	poll(t, "100 records stored", func() bool { return storedEvents(t, p.url, reader) == 100 })
+	c.Kill(0)
+	for i := 1; i <= 5; i++ {
+		send(100*i, 100)
+	}
+	poll(t, "600 records stored with a node down", func() bool { return storedEvents(t, p.url, reader) == 600 })
+	c.Restart(0)
+	send(600, 100)
+	poll(t, "700 records stored", func() bool { return storedEvents(t, p.url, reader) == 700 })
+}
+
+// TestServeNATSPassword: serve authenticates with nats-user and the
+// password from VIGIL_NATS_PASSWORD; a wrong one stops the start with
+// the server's refusal.
+func TestServeNATSPassword(t *testing.T) {
+	s := natstest.StartServer(t, `authorization { user: vigil, password: "pa55" }`, nats.UserInfo("vigil", "pa55"))
+	t.Setenv("VIGIL_NATS_PASSWORD", "pa55")
+	dir := t.TempDir()
+	p := startServe(t, dir, "--nats-url", s.Nodes[0].URL(), "--nats-user", "vigil")
+	p.stop()
+	t.Setenv("VIGIL_NATS_PASSWORD", "wrong")
+	out, err := exec.Command(vigilBin, "serve", "--listen", freePort(t), "--data-dir", dir, "--nats-url", s.Nodes[0].URL(), "--nats-user", "vigil").CombinedOutput()
+	if err == nil || !strings.Contains(strings.ToLower(string(out)), "authorization violation") {
+		t.Errorf("serve with a wrong password: %v\n%s", err, out)
+	}
 }
