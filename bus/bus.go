@@ -75,7 +75,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	b.nc, err = nats.Connect(cfg.URL, opts...)
 	if err != nil {
 		b.shutdownServer()
-		where := cfg.URL
+		where := redactURLs(cfg.URL)
 		if where == "" {
 			where = "embedded server"
 		}

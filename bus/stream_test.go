@@ -114,3 +114,10 @@ func TestReconnectDelay(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactURLs(t *testing.T) {
+	got := redactURLs("nats://vigil:s3cret@a:4222, nats://b:4222,tls://t0ken@c:4222")
+	if want := "nats://redacted@a:4222,nats://b:4222,tls://redacted@c:4222"; got != want {
+		t.Errorf("redactURLs = %q, want %q", got, want)
+	}
+}
