@@ -167,7 +167,7 @@ func (b *Bus) setup(ctx context.Context) error {
 			if err == nil {
 				break
 			}
-			if !errors.Is(err, ErrUnavailable) || time.Now().After(deadline) || ctx.Err() != nil {
+			if !setupRetryable(err) || time.Now().After(deadline) || ctx.Err() != nil {
 				return err
 			}
 			b.log.Warn("bus setup: retrying", "err", err)
@@ -179,6 +179,21 @@ func (b *Bus) setup(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// setupRetryable tells a failure that passes once a cluster has settled:
+// a transport failure, no leader yet, or not yet enough peers known for
+// the replicas (also what a placement no server matches gets, which then
+// fails after setupRetry).
+func setupRetryable(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case 10005, 10008: // no suitable peers; cluster temporarily unavailable
+			return true
+		}
+	}
+	return errors.Is(err, ErrUnavailable)
 }
 
 // Lag returns the batches not yet acknowledged: waiting for a fetch plus
