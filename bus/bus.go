@@ -59,7 +59,13 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		}),
 		nats.MaxReconnects(-1),
 	}
-	if cfg.URL == "" {
+	if cfg.URL != "" {
+		ext, err := cfg.connectOptions(b)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, ext...)
+	} else {
 		b.ns, err = startEmbedded(cfg)
 		if err != nil {
 			return nil, err
@@ -69,7 +75,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	b.nc, err = nats.Connect(cfg.URL, opts...)
 	if err != nil {
 		b.shutdownServer()
-		where := cfg.URL
+		where := redactURLs(cfg.URL)
 		if where == "" {
 			where = "embedded server"
 		}
@@ -84,8 +90,8 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	if b.ns != nil {
 		mode = "embedded"
 	}
-	b.log.Info("bus open", "mode", mode, "stream", cfg.Stream, "consumer", cfg.Consumer,
-		"max_msg_size", b.maxPayload, "max_bytes", cfg.MaxBytes)
+	b.log.Info("bus open", "mode", mode, "url", b.nc.ConnectedUrlRedacted(), "stream", cfg.Stream, "consumer", cfg.Consumer,
+		"replicas", cfg.Replicas, "max_msg_size", b.maxPayload, "max_batch_bytes", b.MaxBatchBytes(), "max_bytes", cfg.MaxBytes)
 	return b, nil
 }
 
@@ -137,9 +143,14 @@ func (b *Bus) setup(ctx context.Context) error {
 	cfg := b.cfg
 	b.maxPayload = int(cfg.MaxMsgSize)
 	if mp := int(b.nc.MaxPayload()); mp > 0 && mp < b.maxPayload {
-		b.log.Warn("server max_payload is below max_msg_size; batches will be smaller",
+		// A stock nats-server allows 1 MiB: batches get smaller, which
+		// is expected, not a fault.
+		b.log.Info("server max_payload is below max_msg_size; batches will be smaller",
 			"max_payload", mp, "max_msg_size", cfg.MaxMsgSize)
 		b.maxPayload = mp
+	}
+	if b.maxPayload < 4*maxHeaderLen {
+		return fmt.Errorf("bus: server max_payload %d is below %d, too small for a batch; raise max_payload in the server's configuration", b.maxPayload, 4*maxHeaderLen)
 	}
 
 	js, err := jetstream.New(b.nc)
@@ -147,41 +158,42 @@ func (b *Bus) setup(ctx context.Context) error {
 		return fmt.Errorf("bus: jetstream: %w", err)
 	}
 	b.js = js
-	b.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        cfg.Stream,
-		Description: "vigil raw record batches, ingest to detect",
-		Subjects:    []string{cfg.Subject + ".>"},
-		Retention:   jetstream.WorkQueuePolicy,
-		Storage:     jetstream.FileStorage,
-		Discard:     jetstream.DiscardNew,
-		MaxBytes:    cfg.MaxBytes,
-		MaxMsgs:     -1,
-		MaxAge:      0,
-		MaxMsgSize:  int32(b.maxPayload),
-		Duplicates:  cfg.DuplicateWindow,
-		Replicas:    cfg.Replicas,
-	})
-	if err != nil {
-		return fmt.Errorf("bus: create or update stream %s: %w", cfg.Stream, err)
-	}
-	maxDeliver := cfg.MaxDeliver
-	if maxDeliver == 0 {
-		maxDeliver = -1
-	}
-	b.cons, err = js.CreateOrUpdateConsumer(ctx, cfg.Stream, jetstream.ConsumerConfig{
-		Durable:       cfg.Consumer,
-		Description:   "vigil detect stage",
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       cfg.AckWait,
-		MaxAckPending: cfg.MaxAckPending,
-		MaxDeliver:    maxDeliver,
-		Replicas:      cfg.Replicas,
-	})
-	if err != nil {
-		return fmt.Errorf("bus: create or update consumer %s on stream %s: %w", cfg.Consumer, cfg.Stream, err)
+	// Right after a cluster node restarts, JetStream may answer nothing
+	// until leaders are elected: retry what is a transport failure.
+	deadline := time.Now().Add(setupRetry)
+	for _, step := range []func(context.Context) error{b.ensureStream, b.ensureConsumer} {
+		for {
+			err := step(ctx)
+			if err == nil {
+				break
+			}
+			if !setupRetryable(err) || time.Now().After(deadline) || ctx.Err() != nil {
+				return err
+			}
+			b.log.Warn("bus setup: retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(time.Second):
+			}
+		}
 	}
 	return nil
+}
+
+// setupRetryable tells a failure that passes once a cluster has settled:
+// a transport failure, no leader yet, or not yet enough peers known for
+// the replicas (also what a placement no server matches gets, which then
+// fails after setupRetry).
+func setupRetryable(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case 10005, 10008: // no suitable peers; cluster temporarily unavailable
+			return true
+		}
+	}
+	return errors.Is(err, ErrUnavailable)
 }
 
 // Lag returns the batches not yet acknowledged: waiting for a fetch plus

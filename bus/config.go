@@ -72,6 +72,88 @@ type Config struct {
 	// Logger receives the bus's and the embedded server's messages; nil
 	// discards them.
 	Logger *slog.Logger
+
+	// Auth and TLS authenticate to an external server (unused embedded).
+	Auth Auth
+	TLS  TLS
+	// Placement puts the stream's replicas on a cluster and on servers
+	// with all of the tags; zero leaves it to the server.
+	Placement Placement
+	// MaxAge drops batches older than this, acknowledged or not; 0 keeps
+	// them until they are acknowledged. A bound here loses batches that
+	// detection has not reached in time.
+	MaxAge time.Duration
+	// Discard is what a full stream does: DiscardNew (the default)
+	// refuses new batches (ErrFull, ingest pushes back), DiscardOld drops
+	// the oldest batches not yet acknowledged to make room.
+	Discard string
+}
+
+// Discard policies of a full stream.
+const (
+	DiscardNew = "new"
+	DiscardOld = "old"
+)
+
+// Auth is how the bus authenticates to an external server: at most one of
+// user and password, a token, an NKey seed file or a credentials file.
+type Auth struct {
+	User, Password string
+	Token          string
+	// NKeyFile holds an NKey user seed (SU...).
+	NKeyFile string
+	// CredsFile is a decentralised-auth credentials file: a user JWT and
+	// its NKey seed, as nsc writes them.
+	CredsFile string
+}
+
+// method names the one method set, "" for none, or an error when several are.
+func (a Auth) method() (string, error) {
+	var set []string
+	if a.User != "" || a.Password != "" {
+		set = append(set, "user/password")
+	}
+	if a.Token != "" {
+		set = append(set, "token")
+	}
+	if a.NKeyFile != "" {
+		set = append(set, "nkey")
+	}
+	if a.CredsFile != "" {
+		set = append(set, "creds")
+	}
+	switch len(set) {
+	case 0:
+		return "", nil
+	case 1:
+		if set[0] == "user/password" && (a.User == "" || a.Password == "") {
+			return "", errors.New("auth: user and password go together")
+		}
+		return set[0], nil
+	}
+	return "", fmt.Errorf("auth: %s are set; use one", strings.Join(set, ", "))
+}
+
+// TLS secures the connection to an external server. Any field set turns
+// TLS on (as a tls:// URL does).
+type TLS struct {
+	// CAFile holds the PEM certificates that sign the server's; empty
+	// trusts the system's roots.
+	CAFile string
+	// CertFile and KeyFile are a client certificate, for servers that
+	// verify clients.
+	CertFile, KeyFile string
+	// ServerName is the name the server's certificate must carry, when it
+	// is not the host of the URL (an IP address, a load balancer).
+	ServerName string
+}
+
+func (t TLS) enabled() bool { return t != TLS{} }
+
+// Placement of the stream's replicas in a super-cluster or on tagged servers.
+type Placement struct {
+	Cluster string
+	Tags    []string
 }
 
 // withDefaults returns cfg with zero values replaced by defaults, or an error
@@ -103,6 +185,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Discard == "" {
+		cfg.Discard = DiscardNew
 	}
 
 	var errs []error
@@ -148,6 +233,29 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.DuplicateWindow < 0 {
 		bad("duplicate_window: %v is negative", cfg.DuplicateWindow)
+	}
+	if cfg.MaxAge < 0 {
+		bad("max_age: %v is negative", cfg.MaxAge)
+	}
+	if cfg.Discard != DiscardNew && cfg.Discard != DiscardOld {
+		bad("discard: %q is neither %q nor %q", cfg.Discard, DiscardNew, DiscardOld)
+	}
+	if _, err := cfg.Auth.method(); err != nil {
+		errs = append(errs, err)
+	}
+	if (cfg.TLS.CertFile == "") != (cfg.TLS.KeyFile == "") {
+		bad("tls: cert file and key file go together")
+	}
+	if cfg.URL == "" {
+		if m, _ := cfg.Auth.method(); m != "" {
+			bad("auth: %s is for an external server (url); the embedded one has no listener", m)
+		}
+		if cfg.TLS.enabled() {
+			bad("tls: is for an external server (url); the embedded one has no listener")
+		}
+		if cfg.Placement.Cluster != "" || len(cfg.Placement.Tags) > 0 {
+			bad("placement: needs an external cluster (url)")
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return cfg, fmt.Errorf("bus: config: %w", err)

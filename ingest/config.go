@@ -220,10 +220,18 @@ func (c Config) withDefaults() (Config, error) {
 		c.RetryAfter = DefaultRetryAfter
 	}
 	if p, ok := c.Publisher.(batchCapper); ok {
-		if n := p.MaxBatchBytes(); n > 0 && n < c.MaxBatchBytes {
+		if n := p.MaxBatchBytes(); n > 0 && n <= c.MaxBatchBytes {
 			c.MaxBatchBytes = n
-			if lineDefaulted && c.MaxLineBytes > n-bus.RecordOverhead {
-				c.MaxLineBytes = n - bus.RecordOverhead // the default gives way to the bus's cap
+			if c.MaxLineBytes > n-bus.RecordOverhead {
+				// A record must fit in one bus message: a server's
+				// smaller max_payload (1 MiB in a stock nats-server)
+				// lowers the line limit, and longer records are
+				// refused one by one, not the whole start.
+				if !lineDefaulted {
+					c.Logger.Warn("the bus's message size lowers the ingest line limit",
+						"max_line_bytes", c.MaxLineBytes, "now", n-bus.RecordOverhead, "max_batch_bytes", n)
+				}
+				c.MaxLineBytes = n - bus.RecordOverhead
 			}
 		}
 	}

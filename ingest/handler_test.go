@@ -534,6 +534,35 @@ func TestBatchSplitting(t *testing.T) {
 			t.Errorf("batch cap %d, line cap %d; want 1000, %d", h.cfg.MaxBatchBytes, h.cfg.MaxLineBytes, 1000-bus.RecordOverhead)
 		}
 	})
+	t.Run("bus cap lowers a set line limit; a longer record is refused alone", func(t *testing.T) {
+		// As with a stock nats-server (1 MiB max_payload) and the 1 MiB
+		// line limit serve sets: the start does not fail.
+		e := newEnv(t, nil)
+		h, err := NewHandler(Config{Workspace: e.h.cfg.Workspace, Sources: e.src, Publisher: cappedPub{e.pub, 1000}, MaxLineBytes: 4000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.cfg.MaxLineBytes != 1000-bus.RecordOverhead {
+			t.Fatalf("line cap %d, want %d", h.cfg.MaxLineBytes, 1000-bus.RecordOverhead)
+		}
+		e.h = h
+		long := `{"pad":"` + strings.Repeat("p", 1000) + `"}`
+		r := decodeReply(t, e.post(t, "source=win", ndjson, "{\"a\":1}\n"+long+"\n{\"b\":2}\n"))
+		want := Rejection{2, fmt.Sprintf("line longer than %d bytes", 1000-bus.RecordOverhead)}
+		if r.Accepted != 2 || len(r.Rejected) != 1 || r.Rejected[0] != want {
+			t.Errorf("reply %+v, want 2 accepted and line 2 rejected: %+v", r, want)
+		}
+		if got := metricValue(t, e.h.m.rejected[reasonLineTooLong]); got != 1 {
+			t.Errorf("rejected{line too long} = %v, want 1", got)
+		}
+		var lines []int
+		for _, rec := range e.pub.records() {
+			lines = append(lines, rec.Line)
+		}
+		if !slices.Equal(lines, []int{1, 3}) {
+			t.Errorf("published lines %v, want [1 3]", lines)
+		}
+	})
 	t.Run("bus cap", func(t *testing.T) {
 		e := newEnv(t, nil)
 		pub := cappedPub{e.pub, 3*(30+bus.RecordOverhead) + 5}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vigil-sec/vigil/api"
+	"github.com/vigil-sec/vigil/bus"
 	"github.com/vigil-sec/vigil/incident"
 	"github.com/vigil-sec/vigil/respond"
 	"github.com/vigil-sec/vigil/rule"
@@ -52,6 +53,25 @@ type Config struct {
 	BusSyncInterval time.Duration `koanf:"bus-sync-interval"`
 	BusMaxBytes     string        `koanf:"bus-max-bytes"`
 	BusMaxMessage   string        `koanf:"bus-max-message"`
+	// An external NATS's credentials, TLS, and the stream's replicas,
+	// placement and limits (natsopts.go, docs/deployment.md#nats).
+	NATSUser            string        `koanf:"nats-user"`
+	NATSPasswordFile    string        `koanf:"nats-password-file"`
+	NATSTokenFile       string        `koanf:"nats-token-file"`
+	NATSNKeyFile        string        `koanf:"nats-nkey-file"`
+	NATSCredsFile       string        `koanf:"nats-creds-file"`
+	NATSTLSCA           string        `koanf:"nats-tls-ca"`
+	NATSTLSCert         string        `koanf:"nats-tls-cert"`
+	NATSTLSKey          string        `koanf:"nats-tls-key"`
+	NATSTLSServerName   string        `koanf:"nats-tls-server-name"`
+	BusReplicas         int           `koanf:"bus-replicas"`
+	BusPlacementCluster string        `koanf:"bus-placement-cluster"`
+	BusPlacementTags    []string      `koanf:"bus-placement-tags"`
+	BusMaxAge           time.Duration `koanf:"bus-max-age"`
+	BusDiscard          string        `koanf:"bus-discard"`
+	BusAckWait          time.Duration `koanf:"bus-ack-wait"`
+	BusMaxAckPending    int           `koanf:"bus-max-ack-pending"`
+	natsAuth            bus.Auth
 
 	Retention     time.Duration `koanf:"retention"`
 	Compression   string        `koanf:"store-compression"`
@@ -214,7 +234,23 @@ var settings = []setting{
 	{"rules-reload", "5s", "how often serve checks rule files for changes and reloads them; 0 turns reloading off", 'd'},
 	{"rule-max-values", "100000", "most values one rule may have, counted after placeholders and modifiers expand them; a larger rule is not loaded", 'i'},
 	{"rule-max-file", "8MiB", "largest rule file; a larger one is not read", 's'},
-	{"nats-url", "", "external NATS JetStream URL (e.g. nats://127.0.0.1:4222); empty runs an embedded server in the data dir", 's'},
+	{"nats-url", "", "external NATS JetStream URLs, comma-separated (e.g. nats://nats-1:4222,nats://nats-2:4222); empty runs an embedded server in the data dir", 's'},
+	{"nats-user", "", "user name at the external NATS; its password comes from nats-password-file or VIGIL_NATS_PASSWORD", 's'},
+	{"nats-password-file", "", "file holding the nats-user's password (its first line)", 's'},
+	{"nats-token-file", "", "file holding a NATS authentication token (its first line); or set VIGIL_NATS_TOKEN", 's'},
+	{"nats-nkey-file", "", "file holding an NKey user seed (SU...) to authenticate to NATS with", 's'},
+	{"nats-creds-file", "", "NATS credentials file (user JWT and NKey seed, as nsc writes it)", 's'},
+	{"nats-tls-ca", "", "PEM file of the CA certificates that sign the NATS servers' (empty: the system's roots); setting any nats-tls-* turns TLS on", 's'},
+	{"nats-tls-cert", "", "client certificate (PEM) for NATS servers that verify clients, with nats-tls-key", 's'},
+	{"nats-tls-key", "", "private key (PEM) of nats-tls-cert", 's'},
+	{"nats-tls-server-name", "", "name the NATS servers' certificates carry, when the URLs name other hosts or addresses", 's'},
+	{"bus-replicas", "1", "copies of the bus stream and consumer on an external JetStream cluster (1 to 5; 3 survives the loss of a node)", 'i'},
+	{"bus-placement-cluster", "", "cluster of a NATS super-cluster to put the bus stream on", 's'},
+	{"bus-placement-tags", "", "server tags the bus stream's servers must all have (repeatable, comma-separated)", 'l'},
+	{"bus-max-age", "0", "drop batches older than this from the bus, detected or not (0: keep them until detected)", 'd'},
+	{"bus-discard", "new", "what a full bus does: new refuses new batches (ingest answers 503), old drops the oldest batches not yet detected", 's'},
+	{"bus-ack-wait", "1m", "how long a batch fetched by detection may stay unacknowledged before it is delivered again", 'd'},
+	{"bus-max-ack-pending", "0", "batches fetched and not yet acknowledged across all detect processes (0: the server's default, 1000; -1: no limit)", 'i'},
 	{"bus-sync-interval", "2m", "how often the embedded bus fsyncs its file store; 0 syncs every write (see docs/bus.md for what an acknowledgement guarantees)", 'd'},
 	{"bus-max-bytes", "4GiB", "size limit of the bus stream; ingest answers 503 when it is full", 's'},
 	{"bus-max-message", "8MiB", "largest bus message (one batch of records)", 's'},
@@ -403,6 +439,9 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 		return nil, fmt.Errorf("config file: %w", err)
 	}
 	if c.oidc, err = c.oidcConfig(); err != nil {
+		return nil, err
+	}
+	if err := c.parseNATS(); err != nil {
 		return nil, err
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {

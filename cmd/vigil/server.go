@@ -169,12 +169,12 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		return nil, fmt.Errorf("config file: %w", err)
 	}
 
-	b, err := bus.Open(ctx, bus.Config{
+	b, err := bus.Open(ctx, cfg.busExternal(bus.Config{
 		URL: cfg.NATSURL, Dir: filepath.Join(cfg.DataDir, "bus"),
 		SyncInterval: cfg.BusSyncInterval, SyncAlways: cfg.BusSyncInterval == 0,
 		MaxBytes: cfg.busMaxBytes, MaxMsgSize: int32(cfg.busMaxMessage),
 		Logger: log.With("component", compBus),
-	})
+	}))
 	if err != nil {
 		return nil, err // "bus: …"
 	}

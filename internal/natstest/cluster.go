@@ -70,6 +70,7 @@ type Cluster struct {
 	t     testing.TB
 	bin   string
 	Nodes []*Node
+	opts  []nats.Option // how ready() connects: a server's credentials
 }
 
 // Start starts an n-node JetStream cluster and waits until it has a
@@ -117,7 +118,40 @@ cluster {
 		c.startNode(i)
 	}
 	c.WaitReady(60 * time.Second)
+	c.waitPeers(60 * time.Second)
 	return c
+}
+
+// waitPeers waits until a stream replicated on every node can be made: a
+// meta leader may answer before it knows all its peers, and a test's
+// first stream would get "no suitable peers for placement".
+func (c *Cluster) waitPeers(within time.Duration) {
+	c.t.Helper()
+	nc, err := nats.Connect(strings.Join(c.URLs(), ","), c.opts...)
+	if err != nil {
+		c.t.Fatalf("natstest: connect: %v", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	deadline := time.Now().Add(within)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "NATSTEST_PROBE", Subjects: []string{"natstest.probe"}, Replicas: len(c.Nodes)})
+		if err == nil {
+			err = js.DeleteStream(ctx, "NATSTEST_PROBE")
+		}
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("natstest: no stream of %d replicas after %s: %v", len(c.Nodes), within, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // URLs are the client URLs of every node, running or not, as an
@@ -189,7 +223,7 @@ func (c *Cluster) ready() error {
 		if !n.Running() {
 			continue
 		}
-		nc, err := nats.Connect(n.URL(), nats.Timeout(time.Second), nats.NoReconnect())
+		nc, err := nats.Connect(n.URL(), append([]nats.Option{nats.Timeout(time.Second), nats.NoReconnect()}, c.opts...)...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", n.Name, err)
 		}

@@ -2,6 +2,7 @@ package natstest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,13 @@ func TestClusterSurvivesKill(t *testing.T) {
 	publish := func(n int) {
 		for i := 0; i < n; i++ {
 			for {
-				if _, err := js.Publish(ctx, "t.x", []byte("m")); err == nil {
+				// Each attempt has its own timeout: a publish whose ack
+				// was lost with the killed node would otherwise wait
+				// out the whole test's context.
+				actx, acancel := context.WithTimeout(ctx, 2*time.Second)
+				_, err := js.Publish(actx, "t.x", []byte("m"), jetstream.WithMsgID(fmt.Sprintf("m-%d", acked)))
+				acancel()
+				if err == nil {
 					acked++
 					break
 				} else if ctx.Err() != nil {
