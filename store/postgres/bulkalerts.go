@@ -1,0 +1,79 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/store"
+)
+
+var _ store.BulkAlerts = (*DB)(nil)
+
+// SetAlertsStatus moves several alerts of workspace to status (with
+// reason) in one transaction, each change audited on its own line: all of
+// them, or none when one is missing or may not move (the error names it).
+func (db *DB) SetAlertsStatus(ctx context.Context, workspace string, ids []string, status alert.Status, reason alert.Reason, actor string) ([]alert.Alert, error) {
+	if !status.Valid() {
+		return nil, fmt.Errorf("alerts of %s: status %q: %w (want new, active, resolved or dismissed)", workspace, status, store.ErrInvalid)
+	}
+	if err := alert.CheckReason(status, reason); err != nil {
+		return nil, fmt.Errorf("alerts of %s: %w: %w", workspace, store.ErrInvalid, err)
+	}
+	if actor == "" {
+		return nil, fmt.Errorf("alerts of %s: status change without an actor: %w", workspace, store.ErrInvalid)
+	}
+	var out []alert.Alert
+	err := db.tx(ctx, "set alert status", func(tx pgx.Tx) error {
+		out = out[:0]
+		now := db.now().UTC()
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if seen[id] {
+				continue // one change an alert, however often it is named
+			}
+			seen[id] = true
+			a, err := setAlertStatusTx(ctx, tx, workspace, id, status, reason, actor, now)
+			if err != nil {
+				return &store.AlertError{ID: id, Err: err}
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// setAlertStatusTx is one alert's status change inside tx: the alert's
+// row (locked, against a Commit merging into it) and its audit line.
+func setAlertStatusTx(ctx context.Context, tx pgx.Tx, workspace, id string, status alert.Status, reason alert.Reason, actor string, now time.Time) (alert.Alert, error) {
+	a, err := scanAlert(tx.QueryRow(ctx, `SELECT `+alertColumns+` FROM alerts WHERE workspace = $1 AND id = $2 FOR UPDATE`, workspace, text(id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return alert.Alert{}, fmt.Errorf("alert %s in workspace %s: %w", id, workspace, store.ErrNotFound)
+	}
+	if err != nil {
+		return alert.Alert{}, fmt.Errorf("alert %s in workspace %s: %w", id, workspace, err)
+	}
+	old := a.Status
+	if err := alert.CheckTransition(old, status); err != nil {
+		return alert.Alert{}, fmt.Errorf("alert %s: %w: %w", id, store.ErrConflict, err)
+	}
+	a.Status, a.Updated, a.Reason = status, now, reason
+	if _, err := tx.Exec(ctx, `UPDATE alerts SET status = $1, updated = $2, reason = $3 WHERE id = $4`,
+		string(status), nanos(now), string(reason), id); err != nil {
+		return alert.Alert{}, fmt.Errorf("alert %s: set status: %w", id, err)
+	}
+	detail := string(old) + " -> " + string(status)
+	if reason != "" {
+		detail += " (" + string(reason) + ")"
+	}
+	return a, insertAudit(ctx, tx, store.AuditEntry{Workspace: workspace, Time: now, Actor: actor,
+		Action: "alert.status", Target: id, Detail: detail})
+}
