@@ -53,6 +53,26 @@ func Run(t *testing.T, open Opener) {
 		{"AlertFilters", testAlertFilters},
 		{"ForgetBatches", testForgetBatches},
 		{"Checks", testChecks},
+		// Beyond store.Store: what `vigil serve` asks of a store.
+		{"Assets", testAssets},
+		{"Baseline", testBaseline},
+		{"DisabledRules", testDisabledRules},
+		{"CorrelationJournal", testCorrelationJournal},
+		{"EventsByID", testEventsByID},
+		{"DecisionStream", testDecisionStream},
+		{"DecisionRefusals", testDecisionRefusals},
+		{"PurgeDecisions", testPurgeDecisions},
+		{"ExpireDecisions", testExpireDecisions},
+		{"FeedSettingsAndStatus", testFeedSettingsAndStatus},
+		{"ReplaceAndAddIndicators", testReplaceAndAddIndicators},
+		{"PurgeIndicators", testPurgeIndicators},
+		{"IntelIsolation", testIntelIsolation},
+		{"Suppressions", testSuppressions},
+		{"SuppressedHits", testSuppressedHits},
+		{"FalsePositives", testFalsePositives},
+		{"BulkStatus", testBulkStatus},
+		{"ThreatQueries", testThreatQueries},
+		{"AlertOriginFilters", testAlertOriginFilters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
