@@ -30,6 +30,12 @@ func (db *DB) SetAlertsStatus(ctx context.Context, workspace string, ids []strin
 	var out []alert.Alert
 	err := db.tx(ctx, "set alert status", func(tx pgx.Tx) error {
 		out = out[:0]
+		// The rows first, all of them in id order, so that two bulk
+		// changes of the same alerts wait on each other in one order.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM alerts WHERE workspace = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
+			workspace, texts(ids)); err != nil {
+			return fmt.Errorf("alerts of %s: lock: %w", workspace, err)
+		}
 		now := db.now().UTC()
 		seen := map[string]bool{}
 		for _, id := range ids {
@@ -76,4 +82,13 @@ func setAlertStatusTx(ctx context.Context, tx pgx.Tx, workspace, id string, stat
 	}
 	return a, insertAudit(ctx, tx, store.AuditEntry{Workspace: workspace, Time: now, Actor: actor,
 		Action: "alert.status", Target: id, Detail: detail})
+}
+
+// texts is text() of each of ss.
+func texts(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = text(s)
+	}
+	return out
 }
