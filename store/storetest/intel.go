@@ -260,3 +260,67 @@ func testIntelIsolation(t *testing.T, s store.Store) {
 		t.Errorf("add to b's deleted feed: %v", err)
 	}
 }
+
+// testReplaceAtomic: a reader during refreshes sees one set or the other,
+// whole, never a mix or a part, and the feed's count is one of the two.
+func testReplaceAtomic(t *testing.T, s store.Store) {
+	db := as[store.Intel](t, s, "store.Intel")
+	mustWorkspace(t, s, "acme")
+	mustFeed(t, db, "acme", "list")
+	set := func(prefix string, n int) []intel.Indicator {
+		out := make([]intel.Indicator, n)
+		for i := range out {
+			out[i] = ipInd(fmt.Sprintf("%s.%d.%d", prefix, i/250, i%250))
+		}
+		return out
+	}
+	a, b := set("10.1", 3000), set("10.2", 2000)
+	if err := db.ReplaceFeedIndicators(ctx, "acme", "list", a, store.Fetch{Attempt: T0}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for i := range 6 {
+			next := b
+			if i%2 == 1 {
+				next = a
+			}
+			if err := db.ReplaceFeedIndicators(ctx, "acme", "list", next, store.Fetch{Attempt: T0}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for reads := 0; ; reads++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if reads < 2 {
+				t.Errorf("%d reads during the refreshes: the check saw nothing in between", reads)
+			}
+			t.Logf("%d reads during 6 refreshes", reads)
+			return
+		default:
+		}
+		page, _, err := db.Indicators(ctx, "acme", store.IndicatorQuery{Feed: "list", Limit: 10000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix := ""
+		if len(page) > 0 {
+			prefix = page[0].Value[:4]
+		}
+		want := map[string]int{"10.1": len(a), "10.2": len(b)}[prefix]
+		if len(page) != want {
+			t.Fatalf("read %d indicators of set %q, want %d: a part of a set", len(page), prefix, want)
+		}
+		for _, ind := range page {
+			if ind.Value[:4] != prefix {
+				t.Fatalf("a read mixes the sets: %s and %s", prefix, ind.Value)
+			}
+		}
+	}
+}

@@ -67,6 +67,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReplaceAndAddIndicators", testReplaceAndAddIndicators},
 		{"PurgeIndicators", testPurgeIndicators},
 		{"IntelIsolation", testIntelIsolation},
+		{"ReplaceAtomic", testReplaceAtomic},
 		{"Suppressions", testSuppressions},
 		{"SuppressedHits", testSuppressedHits},
 		{"FalsePositives", testFalsePositives},
