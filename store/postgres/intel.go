@@ -113,38 +113,42 @@ func lockFeed(ctx context.Context, tx pgx.Tx, workspace, feed string) error {
 	return err
 }
 
-// indicatorRows are inds as rows of intel_indicators (workspace, feed,
-// kind, value, valid_until, revoked, doc), one a kind and value: a later
-// indicator replaces an earlier in its place. first is the index of
+// uniqueIndicators checks inds and returns them one a kind and value: a
+// later indicator replaces an earlier in its place. first is the index of
 // inds[0] in what the caller was given, for errors.
-func indicatorRows(workspace, feed string, inds []intel.Indicator, first int) ([][]any, error) {
-	rows := make([][]any, 0, len(inds))
+func uniqueIndicators(inds []intel.Indicator, first int) ([]intel.Indicator, error) {
+	out := make([]intel.Indicator, 0, len(inds))
 	at := make(map[[2]string]int, len(inds))
 	for i := range inds {
 		ind := inds[i]
 		if ind.Kind == "" || ind.Value == "" {
 			return nil, fmt.Errorf("indicator %d: kind and value must be set: %w", first+i, store.ErrInvalid)
 		}
-		ind.Feed = feed
-		doc, err := json.Marshal(&ind)
-		if err != nil {
-			return nil, fmt.Errorf("indicator %s %q: %w", ind.Kind, ind.Value, err)
-		}
-		var until *int64
-		if !ind.ValidUntil.IsZero() {
-			n := nanos(ind.ValidUntil)
-			until = &n
-		}
-		row := []any{workspace, feed, text(string(ind.Kind)), text(ind.Value), until, ind.Revoked, doc}
 		k := [2]string{string(ind.Kind), ind.Value}
 		if j, ok := at[k]; ok {
-			rows[j] = row
+			out[j] = ind
 			continue
 		}
-		at[k] = len(rows)
-		rows = append(rows, row)
+		at[k] = len(out)
+		out = append(out, ind)
 	}
-	return rows, nil
+	return out, nil
+}
+
+// indicatorRow is ind as a row of intel_indicators (workspace, feed,
+// kind, value, valid_until, revoked, doc).
+func indicatorRow(workspace, feed string, ind intel.Indicator) ([]any, error) {
+	ind.Feed = feed
+	doc, err := json.Marshal(&ind)
+	if err != nil {
+		return nil, fmt.Errorf("indicator %s %q: %w", ind.Kind, ind.Value, err)
+	}
+	var until *int64
+	if !ind.ValidUntil.IsZero() {
+		n := nanos(ind.ValidUntil)
+		until = &n
+	}
+	return []any{workspace, feed, text(string(ind.Kind)), text(ind.Value), until, ind.Revoked, doc}, nil
 }
 
 var indicatorCopyColumns = []string{"workspace", "feed", "kind", "value", "valid_until", "revoked", "doc"}
@@ -156,7 +160,7 @@ var indicatorCopyColumns = []string{"workspace", "feed", "kind", "value", "valid
 // refreshes of one feed are serialized on the feed's row.
 func (db *DB) ReplaceFeedIndicators(ctx context.Context, workspace, feed string, inds []intel.Indicator, f store.Fetch) error {
 	what := "replace indicators of feed " + workspace + "/" + feed
-	rows, err := indicatorRows(workspace, text(feed), inds, 0)
+	uniq, err := uniqueIndicators(inds, 0)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -171,14 +175,17 @@ func (db *DB) ReplaceFeedIndicators(ctx context.Context, workspace, feed string,
 		if _, err := tx.Exec(ctx, `DELETE FROM intel_indicators WHERE workspace = $1 AND feed = $2`, workspace, text(feed)); err != nil {
 			return fmt.Errorf("%s: delete the old indicators: %w", what, err)
 		}
-		if len(rows) > 0 {
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"intel_indicators"}, indicatorCopyColumns, pgx.CopyFromRows(rows)); err != nil {
+		if len(uniq) > 0 {
+			// Each row encoded as COPY asks for it: the server indexes
+			// the rows sent while the next are encoded.
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"intel_indicators"}, indicatorCopyColumns,
+				pgx.CopyFromSlice(len(uniq), func(i int) ([]any, error) { return indicatorRow(workspace, text(feed), uniq[i]) })); err != nil {
 				return fmt.Errorf("%s: write: %w", what, err)
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE intel_feeds SET last_attempt = $1, last_success = $1, indicators = $2, last_error = '',
 			problem_count = $3, problems = $4, etag = $5, last_modified = $6 WHERE workspace = $7 AND name = $8`,
-			nanos(f.Attempt), len(rows), f.ProblemCount, problems, text(f.ETag), text(f.LastModified), workspace, text(feed)); err != nil {
+			nanos(f.Attempt), len(uniq), f.ProblemCount, problems, text(f.ETag), text(f.LastModified), workspace, text(feed)); err != nil {
 			return fmt.Errorf("%s: record the fetch: %w", what, err)
 		}
 		return nil
@@ -189,9 +196,15 @@ func (db *DB) ReplaceFeedIndicators(ctx context.Context, workspace, feed string,
 // kind and value.
 func (db *DB) AddIndicators(ctx context.Context, workspace, feed string, inds []intel.Indicator) (int, error) {
 	what := "add indicators to feed " + workspace + "/" + feed
-	rows, err := indicatorRows(workspace, text(feed), inds, 0)
+	uniq, err := uniqueIndicators(inds, 0)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	rows := make([][]any, len(uniq))
+	for i, ind := range uniq {
+		if rows[i], err = indicatorRow(workspace, text(feed), ind); err != nil {
+			return 0, fmt.Errorf("%s: %w", what, err)
+		}
 	}
 	var total int
 	err = db.tx(ctx, what, func(tx pgx.Tx) error {
@@ -208,7 +221,7 @@ func (db *DB) AddIndicators(ctx context.Context, workspace, feed string, inds []
 			if _, err := tx.Exec(ctx, `INSERT INTO intel_indicators (workspace, feed, kind, value, valid_until, revoked, doc)
 				SELECT $1, $2, k, v, u, r, d FROM unnest($3::text[], $4::text[], $5::bigint[], $6::boolean[], $7::bytea[])
 					WITH ORDINALITY AS t(k, v, u, r, d, n) ORDER BY n
-				ON CONFLICT (workspace, feed, kind, value) DO UPDATE SET
+				ON CONFLICT (workspace, value, feed, kind) DO UPDATE SET
 					valid_until = excluded.valid_until, revoked = excluded.revoked, doc = excluded.doc`,
 				workspace, text(feed), kinds, values, untils, revoked, docs); err != nil {
 				return fmt.Errorf("%s: %w", what, err)

@@ -127,8 +127,11 @@ CREATE TABLE intel_indicators (
 	revoked     boolean NOT NULL DEFAULT false,
 	doc         bytea NOT NULL
 );
-CREATE UNIQUE INDEX intel_indicators_feed ON intel_indicators (workspace, feed, kind, value);
-CREATE INDEX intel_indicators_value ON intel_indicators (workspace, value);
+-- Three indexes, each written by a refresh's COPY: a value's lookup (and
+-- one row a feed, kind and value), a feed's indicators in order (the
+-- load at start, a refresh's delete) and a workspace's in order.
+CREATE UNIQUE INDEX intel_indicators_value ON intel_indicators (workspace, value, feed, kind);
+CREATE INDEX intel_indicators_feed ON intel_indicators (workspace, feed, id);
 CREATE INDEX intel_indicators_order ON intel_indicators (workspace, id);
 CREATE INDEX intel_indicators_purge ON intel_indicators (valid_until) WHERE valid_until IS NOT NULL;
 CREATE INDEX intel_indicators_revoked ON intel_indicators (workspace) WHERE revoked;
