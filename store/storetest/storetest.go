@@ -3,7 +3,10 @@
 // behaves the same on either. It checks what the contract's comments
 // promise — commit idempotency, deduplication into alerts, paging,
 // isolation between workspaces, retention, concurrent writers — through the
-// interface alone.
+// interface alone; and the same of what `vigil serve` asks beside it
+// (assets, baselines, rule state, the correlation journal, decisions,
+// intelligence, noise control, threats), each through its own interface,
+// which a store under test must implement.
 package storetest
 
 import (
