@@ -3,6 +3,7 @@ package postgres
 import (
 	"github.com/vigil-sec/vigil/analysis"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/store/storetest"
 )
 
 // What `vigil serve` asks of a store (cmd/vigil's backend) that this
@@ -17,4 +18,8 @@ var (
 	_ analysis.CorrelationStates  = (*DB)(nil)
 	_ analysis.SuppressionLookup  = (*DB)(nil)
 	_ analysis.DisabledRuleLookup = (*DB)(nil)
+	_ storetest.SourceControls    = (*DB)(nil)
+	_ storetest.Baselines         = (*DB)(nil)
+	_ storetest.RuleState         = (*DB)(nil)
+	_ storetest.EventReader       = (*DB)(nil)
 )

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // Promises of what `vigil serve` asks of a store beyond store.Store:
@@ -338,5 +339,43 @@ func testEventsByID(t *testing.T, s store.Store) {
 	}
 	if got, err := db.EventsByID(ctx, "acme", nil); err != nil || len(got) != 0 {
 		t.Fatalf("no ids: %v, %v", got, err)
+	}
+}
+
+// SourceControls set what an admin controls on a running source.
+type SourceControls interface {
+	SetSourceControls(ctx context.Context, workspace, name string, c tenant.SourceControls) (tenant.Source, error)
+}
+
+// testSourceControls: a source's controls are kept with it, in its
+// workspace only, and survive commits to its counters.
+func testSourceControls(t *testing.T, s store.Store) {
+	db := as[SourceControls](t, s, "SetSourceControls")
+	mustWorkspace(t, s, "acme", "other")
+	for _, ws := range []string{"acme", "other"} {
+		if err := s.PutSource(ctx, tenant.Source{Workspace: ws, Name: "fw", Format: "json"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := tenant.SourceControls{Quarantined: true, SilentAfter: 90 * time.Minute, NoSilenceAlert: true}
+	got, err := db.SetSourceControls(ctx, "acme", "fw", c)
+	if err != nil || got.SourceControls != c || got.Name != "fw" || got.Format != "json" {
+		t.Fatalf("SetSourceControls = %+v, %v", got, err)
+	}
+	commit(t, s, Batch("acme", "fw", Event("acme", "fw", T0, "h", "u", "10.0.0.1")))
+	if src, err := s.Source(ctx, "acme", "fw"); err != nil || src.SourceControls != c || src.Events != 1 {
+		t.Errorf("read back %+v, %v", src, err)
+	}
+	if src, _ := s.Source(ctx, "other", "fw"); src.SourceControls != (tenant.SourceControls{}) {
+		t.Errorf("the other workspace's source of the name got controls: %+v", src.SourceControls)
+	}
+	if _, err := db.SetSourceControls(ctx, "acme", "nope", c); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a missing source: %v, want ErrNotFound", err)
+	}
+	if _, err := db.SetSourceControls(ctx, "acme", "fw", tenant.SourceControls{SilentAfter: -time.Second}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("a negative silent-after: %v, want ErrInvalid", err)
+	}
+	if got, err := db.SetSourceControls(ctx, "acme", "fw", tenant.SourceControls{}); err != nil || got.SourceControls != (tenant.SourceControls{}) {
+		t.Errorf("controls cleared: %+v, %v", got, err)
 	}
 }

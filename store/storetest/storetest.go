@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"ForgetBatches", testForgetBatches},
 		{"Checks", testChecks},
 		// Beyond store.Store: what `vigil serve` asks of a store.
+		{"SourceControls", testSourceControls},
 		{"Assets", testAssets},
 		{"Baseline", testBaseline},
 		{"DisabledRules", testDisabledRules},

@@ -200,3 +200,9 @@ CREATE TABLE alert_sources (
 	alert_id  text NOT NULL,
 	PRIMARY KEY (workspace, source, alert_id)
 );
+
+-- A source's controls (tenant.SourceControls): quarantined, silent after
+-- (nanoseconds; 0: the default) and no silence alert.
+ALTER TABLE sources ADD COLUMN quarantined boolean NOT NULL DEFAULT false;
+ALTER TABLE sources ADD COLUMN silent_after bigint NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN no_silence_alert boolean NOT NULL DEFAULT false;
