@@ -245,7 +245,9 @@ func (db *DB) ClassifyAlert(ctx context.Context, workspace, id string, status al
 }
 
 // RuleStats counts alerts, dismissals and suppressed signals per rule;
-// see store.Noise. A rule's title is its newest alert's.
+// see store.Noise. The counts come from the index of the alerts by rule
+// (alerts_rule) alone; a rule's title from its newest alert, the one
+// document read a rule.
 func (db *DB) RuleStats(ctx context.Context, workspace string) ([]store.RuleStats, error) {
 	return collect(ctx, db.pool, "rule stats of "+workspace, func(r scanner) (store.RuleStats, error) {
 		var s store.RuleStats
@@ -255,22 +257,25 @@ func (db *DB) RuleStats(ctx context.Context, workspace string) ([]store.RuleStat
 			s.FalsePositiveRate = float64(s.FalsePositives) / float64(closed)
 		}
 		return s, err
-	}, `WITH a AS (
-		SELECT rule_id, count(*) AS alerts,
-			count(*) FILTER (WHERE status IN `+sqlOpenStatuses+`) AS open,
+	}, ruleStatsSQL, workspace)
+}
+
+// ruleStatsSQL is RuleStats's query ($1: the workspace).
+var ruleStatsSQL = `WITH a AS (
+		SELECT rule_id, count(*) AS alerts, max(created) AS newest,
+			count(*) FILTER (WHERE status IN ` + sqlOpenStatuses + `) AS open,
 			count(*) FILTER (WHERE status = 'dismissed') AS dismissed,
 			count(*) FILTER (WHERE status = 'dismissed' AND reason = 'false_positive') AS fp,
-			count(*) FILTER (WHERE status NOT IN `+sqlOpenStatuses+`) AS closed
+			count(*) FILTER (WHERE status NOT IN ` + sqlOpenStatuses + `) AS closed
 		FROM alerts WHERE workspace = $1 GROUP BY rule_id
 	), ids AS (
 		SELECT rule_id FROM a UNION SELECT rule_id FROM rule_noise WHERE workspace = $1
 	)
 	SELECT ids.rule_id,
 		coalesce((SELECT convert_from(doc, 'UTF8')::json #>> '{rule,title}' FROM alerts l
-			WHERE l.workspace = $1 AND l.rule_id = ids.rule_id ORDER BY created DESC, id DESC LIMIT 1), ''),
+			WHERE l.workspace = $1 AND l.rule_id = ids.rule_id AND l.created = a.newest ORDER BY id DESC LIMIT 1), ''),
 		coalesce(a.alerts, 0), coalesce(a.open, 0), coalesce(a.dismissed, 0),
 		coalesce(a.fp, 0), coalesce(a.closed, 0), coalesce(n.suppressed, 0)
 	FROM ids LEFT JOIN a ON a.rule_id = ids.rule_id
 	LEFT JOIN rule_noise n ON n.workspace = $1 AND n.rule_id = ids.rule_id
-	ORDER BY coalesce(a.alerts, 0) DESC, coalesce(n.suppressed, 0) DESC, ids.rule_id COLLATE "C"`, workspace)
-}
+	ORDER BY coalesce(a.alerts, 0) DESC, coalesce(n.suppressed, 0) DESC, ids.rule_id COLLATE "C"`

@@ -193,7 +193,8 @@ CREATE INDEX alerts_points ON alerts (workspace, last_seen, threat_type, origin_
 CREATE INDEX alerts_threat_type ON alerts (workspace, threat_type, priority DESC, last_seen DESC, id DESC);
 CREATE INDEX alerts_country ON alerts (workspace, origin_country, priority DESC, last_seen DESC, id DESC);
 CREATE INDEX alerts_status_priority ON alerts (workspace, status, priority DESC, last_seen DESC, id DESC);
-CREATE INDEX alerts_rule ON alerts (workspace, rule_id, status);
+-- The rules' counts read this index alone (RuleStats).
+CREATE INDEX alerts_rule ON alerts (workspace, rule_id, status, reason, created);
 CREATE TABLE alert_sources (
 	workspace text NOT NULL,
 	source    text NOT NULL,
