@@ -205,6 +205,9 @@ func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) 
 
 // CountAlerts counts the alerts of workspace matching q's filters.
 func (db *DB) CountAlerts(ctx context.Context, workspace string, q store.AlertQuery) (int, error) {
+	if n, ok, err := db.countSourceAlerts(ctx, workspace, q); ok || err != nil {
+		return n, err
+	}
 	var a args
 	where, err := alertFilter(workspace, q, &a)
 	if err != nil {
