@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/vigil-sec/vigil/analysis"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/store/postgres"
 	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
@@ -29,3 +30,5 @@ type backend interface {
 }
 
 var _ backend = (*sqlite.DB)(nil)
+
+var _ backend = (*postgres.DB)(nil)

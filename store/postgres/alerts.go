@@ -60,19 +60,31 @@ func queueAlert(b *pgx.Batch, a *alert.Alert) error {
 		return fmt.Errorf("alert %s: encode: %w", a.ID, err)
 	}
 	ip := ""
-	if a.Origin != nil {
-		ip = text(a.Origin.IP)
+	// The threat pane's and the filters' columns (migration 2).
+	var country, asOrg, city string
+	var asn int64
+	var lat, lon *float64
+	if o := a.Origin; o != nil {
+		ip, country, asn, asOrg, city = text(o.IP), text(o.Country), int64(o.ASN), text(o.ASOrg), text(o.City)
+		if o.Lat != 0 || o.Lon != 0 {
+			lat, lon = &o.Lat, &o.Lon
+		}
 	}
 	b.Queue(`INSERT INTO alerts (id, workspace, dedup_key, status, severity, rule_id, first_seen, last_seen, count,
-			priority, origin_ip, created, updated, reason, doc)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			priority, origin_ip, created, updated, reason, doc,
+			threat_type, origin_country, origin_asn, origin_as_org, origin_city, origin_lat, origin_lon)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 		ON CONFLICT (id) DO UPDATE SET
 			severity = excluded.severity, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
 			count = excluded.count, priority = excluded.priority, origin_ip = excluded.origin_ip,
-			updated = excluded.updated, doc = excluded.doc`,
+			updated = excluded.updated, doc = excluded.doc,
+			threat_type = excluded.threat_type, origin_country = excluded.origin_country, origin_asn = excluded.origin_asn,
+			origin_as_org = excluded.origin_as_org, origin_city = excluded.origin_city,
+			origin_lat = excluded.origin_lat, origin_lon = excluded.origin_lon`,
 		a.ID, a.Workspace, text(a.DedupKey), string(a.Status), int(a.Severity), text(a.Rule.ID),
 		nanos(a.FirstSeen), nanos(a.LastSeen), a.Count, a.Priority, ip, nanos(a.Created), nanos(a.Updated),
-		string(a.Reason), doc)
+		string(a.Reason), doc,
+		text(alert.ThreatType(a)), country, asn, asOrg, city, lat, lon)
 	for _, e := range a.Entities {
 		if !store.Indexable(e.Value) {
 			continue
@@ -115,6 +127,16 @@ func alertFilter(workspace string, q store.AlertQuery, a *args) (string, error) 
 	if q.Entity != "" {
 		where = append(where, "id IN (SELECT alert_id FROM alert_entities WHERE workspace = "+a.add(workspace)+
 			" AND folded = "+a.add([]byte(store.FoldCase(q.Entity)))+" AND exact IN ('', "+a.add([]byte(q.Entity))+"))")
+	}
+	if q.ThreatType != "" {
+		where = append(where, "threat_type = "+a.add(text(q.ThreatType)))
+	}
+	if q.Country != "" {
+		where = append(where, "origin_country = "+a.add(text(strings.ToUpper(q.Country))))
+	}
+	if q.Source != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM alert_sources s WHERE s.workspace = alerts.workspace AND s.source = "+
+			a.add(text(q.Source))+" AND s.alert_id = alerts.id)")
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "last_seen >= "+a.add(nanos(q.Since)))
@@ -183,6 +205,9 @@ func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) 
 
 // CountAlerts counts the alerts of workspace matching q's filters.
 func (db *DB) CountAlerts(ctx context.Context, workspace string, q store.AlertQuery) (int, error) {
+	if n, ok, err := db.countSourceAlerts(ctx, workspace, q); ok || err != nil {
+		return n, err
+	}
 	var a args
 	where, err := alertFilter(workspace, q, &a)
 	if err != nil {
@@ -210,58 +235,9 @@ func (db *DB) Alert(ctx context.Context, workspace, id string) (alert.Alert, err
 // SetAlertStatus moves an alert to status and writes the audit entry in the
 // same transaction; the alert's reason (classification) is cleared. The
 // alert's row is locked, so that a Commit merging into it waits, or is
-// waited for.
+// waited for (setAlertStatusTx).
 func (db *DB) SetAlertStatus(ctx context.Context, workspace, id string, status alert.Status, actor string) (alert.Alert, error) {
-	if !status.Valid() {
-		return alert.Alert{}, fmt.Errorf("alert %s: status %q: %w (want new, active, resolved or dismissed)", id, status, store.ErrInvalid)
-	}
-	if actor == "" {
-		return alert.Alert{}, fmt.Errorf("alert %s: status change without an actor: %w", id, store.ErrInvalid)
-	}
-	var a alert.Alert
-	changed := false
-	err := db.tx(ctx, "set alert status", func(tx pgx.Tx) error {
-		changed = false
-		var err error
-		a, err = scanAlert(tx.QueryRow(ctx, `SELECT `+alertColumns+` FROM alerts WHERE workspace = $1 AND id = $2 FOR UPDATE`, workspace, id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("alert %s in workspace %s: %w", id, workspace, store.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("alert %s in workspace %s: %w", id, workspace, err)
-		}
-		old, oldReason := a.Status, a.Reason
-		if err := alert.CheckTransition(old, status); err != nil {
-			return fmt.Errorf("alert %s: %w: %w", id, store.ErrConflict, err)
-		}
-		now := db.now().UTC()
-		a.Status, a.Updated, a.Reason = status, now, ""
-		if _, err := tx.Exec(ctx, `UPDATE alerts SET status = $1, updated = $2, reason = '' WHERE id = $3`,
-			string(status), nanos(now), id); err != nil {
-			return fmt.Errorf("alert %s: set status: %w", id, err)
-		}
-		if err := insertAudit(ctx, tx, store.AuditEntry{Workspace: workspace, Time: now, Actor: actor,
-			Action: "alert.status", Target: id, Detail: string(old) + " -> " + string(status)}); err != nil {
-			return err
-		}
-		if old == status && oldReason == "" {
-			return nil
-		}
-		changed = true
-		var b pgx.Batch
-		db.queueAlertChanges(&b, []store.AlertChange{alertChange(&a, store.ChangeStatus, now)})
-		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-			return fmt.Errorf("alert %s: append status change: %w", id, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return alert.Alert{}, err
-	}
-	if changed {
-		db.streams.alerts.broadcast()
-	}
-	return a, nil
+	return db.ClassifyAlert(ctx, workspace, id, status, "", actor)
 }
 
 // intentPeers reads, inside a Commit, the recent alerts of an address that

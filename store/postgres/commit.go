@@ -38,13 +38,6 @@ func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
 		if err := store.CheckBatch(b); err != nil {
 			return 0, fmt.Errorf("commit: batch %d: %w", i, err)
 		}
-		// Beyond store.Store's part of a commit, not kept here yet: refused
-		// rather than dropped, so that a detect stage wired to this store
-		// early fails loudly instead of losing its correlation journal.
-		if len(b.Correlation) > 0 || len(b.Suppressed) > 0 {
-			return 0, fmt.Errorf("commit: batch %s: a correlation journal entry or suppression hits: %w (the PostgreSQL store keeps neither yet)",
-				b.ID, store.ErrInvalid)
-		}
 	}
 	now := db.now().UTC()
 	received := make([]int64, len(batches))
@@ -88,7 +81,13 @@ type committer struct {
 	created map[string]bool
 	pins    []pin
 	sources map[[2]string]*sourceDelta
-	writes  pgx.Batch
+	// alertSources are the (workspace, source, alert) rows the commit
+	// adds; hits and suppressed the suppressions' hits and the rules'
+	// suppressed signals, by (workspace, suppression or rule).
+	alertSources map[[3]string]bool
+	hits         map[[2]string]int64
+	suppressed   map[[2]string]int64
+	writes       pgx.Batch
 }
 
 type pin struct {
@@ -119,9 +118,11 @@ func (db *DB) commit(ctx context.Context, batches []*store.Batch, received []int
 			delete(fresh, b.ID) // a batch twice in one call counts once
 			added++
 			c.block(b, received[i])
+			c.journal(b)
 			for _, s := range b.Signals {
-				c.signal(store.SignalOf(s, b))
+				c.signal(store.SignalOf(s, b), b.Source)
 			}
+			c.suppress(b)
 			c.quarantine(b, received[i])
 			c.count(b, received[i])
 		}
@@ -180,6 +181,12 @@ func (c *committer) begin(batches []*store.Batch) (map[event.ID]bool, error) {
 
 	var q pgx.Batch
 	q.Queue(`LOCK TABLE ONLY event_blocks IN ROW EXCLUSIVE MODE`)
+	for _, b := range batches {
+		if len(b.Correlation) > 0 {
+			q.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, int32(journalLock), c.db.schemaLockKey())
+			break
+		}
+	}
 	if len(locks) > 0 {
 		q.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS keys`, locks)
 	}
@@ -269,7 +276,7 @@ func (c *committer) block(b *store.Batch, received int64) {
 
 // signal merges s into the open alert of its dedup key, or starts one
 // (store.Joins).
-func (c *committer) signal(s alert.Signal) {
+func (c *committer) signal(s alert.Signal, source string) {
 	k := s.Workspace + "\x00" + text(s.DedupKey)
 	a := c.open[k] // begin read it
 	had := 0       // evidence before s
@@ -283,6 +290,10 @@ func (c *committer) signal(s alert.Signal) {
 	if id, ok := store.EvidenceID(s.Evidence); ok && len(a.Evidence) > had {
 		c.pins = append(c.pins, pin{ws: a.Workspace, event: id, alert: a.ID})
 	}
+	if c.alertSources == nil {
+		c.alertSources = map[[3]string]bool{}
+	}
+	c.alertSources[[3]string{a.Workspace, source, a.ID}] = true
 	c.open[k] = a
 	if !c.touched[a.ID] {
 		c.touched[a.ID] = true
@@ -337,6 +348,8 @@ func (c *committer) finish() error {
 		c.writes.Queue(`INSERT INTO alert_evidence (workspace, event_id, alert_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 			p.ws, p.event[:], p.alert)
 	}
+	c.queueAlertSources()
+	c.queueSuppressed()
 	keys := make([][2]string, 0, len(c.sources))
 	for k := range c.sources {
 		keys = append(keys, k)

@@ -6,8 +6,10 @@
 // kept as compressed blocks, one row a committed batch, with an index of
 // their ids and entity values (each block's as one array insert), in
 // tables partitioned by the day they were received; alerts, keys, sources and the audit log are
-// plain rows. Every row carries its workspace and every query filters on
-// it.
+// plain rows. Beside the contract it keeps what `vigil serve` asks of a
+// store (assets, baselines, the correlation journal, decisions,
+// intelligence, noise control, the threat pane). Every row carries its
+// workspace and every query filters on it.
 package postgres
 
 import (

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -280,24 +279,6 @@ func TestDayOf(t *testing.T) {
 	}
 	if day, ok := dayOfPartition(partitionName("event_blocks", nanos(d))); !ok || day != nanos(d) {
 		t.Errorf("partition name round trip: %v %v", fromNanos(day), ok)
-	}
-}
-
-// TestRefusesWhatItDoesNotKeep: batches with a correlation journal entry or
-// suppression hits are refused, not half kept.
-func TestRefusesWhatItDoesNotKeep(t *testing.T) {
-	db := openTest(t, Options{})
-	if _, err := db.CreateWorkspace(ctx, "acme", tenant.TierStandard); err != nil {
-		t.Fatal(err)
-	}
-	b := storetest.Batch("acme", "ssh", storetest.Event("acme", "ssh", storetest.T0, "h", "u", "10.0.0.1"))
-	b.Correlation = []byte("matches")
-	if _, err := db.Commit(ctx, []*store.Batch{b}); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("a batch with a correlation journal entry: %v, want ErrInvalid", err)
-	}
-	b.Correlation = nil
-	if n, err := db.Commit(ctx, []*store.Batch{b}); err != nil || n != 1 {
-		t.Errorf("the same batch without: %d, %v", n, err)
 	}
 }
 

@@ -12,17 +12,21 @@ import (
 	"github.com/vigil-sec/vigil/tenant"
 )
 
-const sourceColumns = `workspace, name, format, product, category, service, timezone, created, last_seen, events, rejected`
+const sourceColumns = `workspace, name, format, product, category, service, timezone, created, last_seen, events, rejected,
+	quarantined, silent_after, no_silence_alert`
 
 func scanSource(row scanner) (tenant.Source, error) {
 	var s tenant.Source
 	var created int64
 	var seen *int64
+	var silentAfter int64
 	if err := row.Scan(&s.Workspace, &s.Name, &s.Format, &s.Logsource.Product, &s.Logsource.Category,
-		&s.Logsource.Service, &s.TimeZone, &created, &seen, &s.Events, &s.Rejected); err != nil {
+		&s.Logsource.Service, &s.TimeZone, &created, &seen, &s.Events, &s.Rejected,
+		&s.Quarantined, &silentAfter, &s.NoSilenceAlert); err != nil {
 		return tenant.Source{}, err
 	}
 	s.Created, s.LastSeen = fromNanos(created), fromNullNanos(seen)
+	s.SilentAfter = time.Duration(silentAfter)
 	return s, nil
 }
 
@@ -135,4 +139,21 @@ func (db *DB) Source(ctx context.Context, workspace, name string) (tenant.Source
 func (db *DB) Sources(ctx context.Context, workspace string) ([]tenant.Source, error) {
 	return collect(ctx, db.pool, "sources of "+workspace, scanSource,
 		`SELECT `+sourceColumns+` FROM sources WHERE workspace = $1 ORDER BY name`, workspace)
+}
+
+// SetSourceControls sets a source's controls (tenant.SourceControls) and
+// returns the source; ErrNotFound when the workspace has none of name.
+func (db *DB) SetSourceControls(ctx context.Context, workspace, name string, c tenant.SourceControls) (tenant.Source, error) {
+	if c.SilentAfter < 0 {
+		return tenant.Source{}, fmt.Errorf("source %s/%s: negative silent-after %s: %w", workspace, name, c.SilentAfter, store.ErrInvalid)
+	}
+	src, err := scanSource(db.pool.QueryRow(ctx, `UPDATE sources SET quarantined = $1, silent_after = $2, no_silence_alert = $3
+		WHERE workspace = $4 AND name = $5 RETURNING `+sourceColumns, c.Quarantined, int64(c.SilentAfter), c.NoSilenceAlert, workspace, name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tenant.Source{}, fmt.Errorf("source %s in workspace %s: %w", name, workspace, store.ErrNotFound)
+	}
+	if err != nil {
+		return tenant.Source{}, fmt.Errorf("set controls of source %s/%s: %w", workspace, name, err)
+	}
+	return src, nil
 }

@@ -3,141 +3,26 @@ package sqlite
 import (
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/alert"
-	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/store/storetest"
 )
 
-// originSig is a signal of rule about host h and account user, from the
-// origin o, at time at.
-func originSig(ws, rule, title string, sev alert.Severity, techs []string, at time.Time, h, user string, o *alert.Origin) (alert.Signal, store.StoredEvent) {
-	e := ev(ws, "src", at, h, user, "")
-	if o != nil {
-		e.Common[event.SourceIP] = o.IP
-	}
-	ents := []alert.Entity{{Type: alert.EntityHost, Value: h}}
-	if user != "" {
-		ents = append(ents, alert.Entity{Type: alert.EntityAccount, Value: user})
-	}
-	if o != nil {
-		ents = append(ents, alert.Entity{Type: alert.EntityIP, Value: o.IP})
-	}
-	return alert.Signal{
-		Workspace: ws, Type: "signature",
-		Rule:     alert.RuleRef{ID: rule, Title: title},
-		Severity: sev, Techniques: techs, Entities: ents,
-		DedupKey: alert.DedupKey(ws, rule, ents),
-		Evidence: alert.Evidence{EventID: e.ID.String(), Time: at},
-		Origin:   o,
-	}, e
-}
+var (
+	originSig          = storetest.OriginSignal
+	deOrigin, jpOrigin = storetest.DEOrigin, storetest.JPOrigin
+)
 
 func commitSignals(t *testing.T, db *DB, ws string, sigs ...alert.Signal) {
 	t.Helper()
 	b := batch(ws, "src")
-	for _, s := range sigs {
-		b.Signals = append(b.Signals, s)
-	}
+	b.Signals = append(b.Signals, sigs...)
 	commit(t, db, b)
-}
-
-var (
-	deOrigin = &alert.Origin{IP: "88.198.23.77", Scope: "public", Country: "DE", ASN: 24940, ASOrg: "Hetzner Online GmbH"}
-	jpOrigin = &alert.Origin{IP: "49.212.34.45", Scope: "public", Country: "JP", ASN: 9371, ASOrg: "SAKURA Internet Inc.",
-		City: "Osaka", Lat: 34.69, Lon: 135.5,
-		Indicators: []alert.IndicatorRef{{Kind: "ip", Value: "49.212.34.45", ThreatType: "scanner", Confidence: 80, Feed: "test"}}}
-)
-
-func TestThreatQueries(t *testing.T) {
-	db, _ := openTest(t)
-	mustWorkspace(t, db, "acme")
-	mustWorkspace(t, db, "other")
-	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
-	s1, _ := originSig("acme", "ssh-fail", "SSH Password Login Failed", alert.Medium, []string{"T1110.001"}, h(1), "bastion", "root", deOrigin)
-	s1b, _ := originSig("acme", "ssh-fail", "SSH Password Login Failed", alert.Medium, []string{"T1110.001"}, h(1).Add(time.Minute), "bastion", "root", deOrigin)
-	s2, _ := originSig("acme", "lsass", "LSASS read", alert.High, []string{"T1003.001"}, h(2), "ws1", "", deOrigin)
-	s3, _ := originSig("acme", "ssh-fail", "SSH Password Login Failed", alert.Low, []string{"T1110.001"}, h(2), "web", "admin", jpOrigin)
-	s4, _ := originSig("acme", "ps", "Encoded PowerShell", alert.Critical, []string{"T1059.001"}, h(3), "ws2", "", nil)
-	s4.Tactics = []string{"execution"}
-	old, _ := originSig("acme", "ssh-fail", "SSH Password Login Failed", alert.High, []string{"T1110.001"}, h(-30), "old", "root", deOrigin)
-	theirs, _ := originSig("other", "ssh-fail", "SSH Password Login Failed", alert.High, []string{"T1110.001"}, h(1), "x", "root", deOrigin)
-	health := alert.Signal{Workspace: "acme", Type: "health", Rule: alert.RuleRef{ID: "silent", Title: "source silent"},
-		Severity: alert.Medium, Evidence: alert.Evidence{Time: h(1)}}
-	commitSignals(t, db, "acme", s1, s1b, s2, s3, s4, old, health)
-	commitSignals(t, db, "other", theirs)
-
-	q := store.ThreatQuery{From: t0, To: h(24), Bucket: time.Hour}
-	series, err := db.ThreatSeries(ctx, "acme", q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]store.ThreatCount{}
-	for _, b := range series {
-		for _, c := range b.Counts {
-			got[b.Start.Format("15")+" "+c.ThreatType+" "+c.Severity.String()] = c
-		}
-	}
-	want := map[string][2]int64{ // hour type severity → alerts, events
-		"13 brute_force medium":      {1, 2},
-		"14 credential_dumping high": {1, 1},
-		"14 scanner low":             {1, 1}, // the indicator's threat type wins over the rule's
-		"15 execution critical":      {1, 1},
-	}
-	if len(got) != len(want) {
-		t.Errorf("series %v, want %v (no health alert, nothing out of range or of another workspace)", got, want)
-	}
-	for k, w := range want {
-		if c := got[k]; c.Alerts != w[0] || c.Events != w[1] {
-			t.Errorf("series %s = %d alerts, %d events; want %d, %d", k, c.Alerts, c.Events, w[0], w[1])
-		}
-	}
-
-	origins, err := db.ThreatOrigins(ctx, "acme", q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type ok struct {
-		country string
-		asn     uint32
-		typ     string
-	}
-	og := map[ok]store.ThreatOrigin{}
-	for _, o := range origins {
-		og[ok{o.Country, o.ASN, o.ThreatType}] = o
-	}
-	if len(og) != 4 {
-		t.Errorf("origins %+v, want 4 groups", origins)
-	}
-	if o := og[ok{"DE", 24940, "brute_force"}]; o.Alerts != 1 || o.Events != 2 || o.Worst != alert.Medium || o.ASOrg != "Hetzner Online GmbH" {
-		t.Errorf("DE brute force = %+v", o)
-	}
-	if o := og[ok{"", 0, "execution"}]; o.Alerts != 1 || o.Worst != alert.Critical {
-		t.Errorf("unknown origin = %+v", o)
-	}
-
-	pts, err := db.ThreatPoints(ctx, "acme", q, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(pts) != 1 || pts[0].Country != "JP" || pts[0].City != "Osaka" || pts[0].Lat != 34.69 || pts[0].ThreatType != "scanner" {
-		t.Errorf("points %+v, want the one located origin (Osaka)", pts)
-	}
-
-	for _, bad := range []store.ThreatQuery{
-		{From: h(2), To: h(1), Bucket: time.Hour},
-		{From: t0, To: h(24)},
-		{From: t0, To: h(24 * 365), Bucket: time.Minute},
-	} {
-		if _, err := db.ThreatSeries(ctx, "acme", bad); !errors.Is(err, store.ErrInvalid) {
-			t.Errorf("ThreatSeries(%+v) err = %v, want ErrInvalid", bad, err)
-		}
-	}
 }
 
 // The alert's origin and intent survive the store.

@@ -3,7 +3,10 @@
 // behaves the same on either. It checks what the contract's comments
 // promise — commit idempotency, deduplication into alerts, paging,
 // isolation between workspaces, retention, concurrent writers — through the
-// interface alone.
+// interface alone; and the same of what `vigil serve` asks beside it
+// (assets, baselines, rule state, the correlation journal, decisions,
+// intelligence, noise control, threats), each through its own interface,
+// which a store under test must implement.
 package storetest
 
 import (
@@ -53,6 +56,28 @@ func Run(t *testing.T, open Opener) {
 		{"AlertFilters", testAlertFilters},
 		{"ForgetBatches", testForgetBatches},
 		{"Checks", testChecks},
+		// Beyond store.Store: what `vigil serve` asks of a store.
+		{"SourceControls", testSourceControls},
+		{"Assets", testAssets},
+		{"Baseline", testBaseline},
+		{"DisabledRules", testDisabledRules},
+		{"CorrelationJournal", testCorrelationJournal},
+		{"EventsByID", testEventsByID},
+		{"DecisionStream", testDecisionStream},
+		{"DecisionRefusals", testDecisionRefusals},
+		{"PurgeDecisions", testPurgeDecisions},
+		{"ExpireDecisions", testExpireDecisions},
+		{"FeedSettingsAndStatus", testFeedSettingsAndStatus},
+		{"ReplaceAndAddIndicators", testReplaceAndAddIndicators},
+		{"PurgeIndicators", testPurgeIndicators},
+		{"IntelIsolation", testIntelIsolation},
+		{"ReplaceAtomic", testReplaceAtomic},
+		{"Suppressions", testSuppressions},
+		{"SuppressedHits", testSuppressedHits},
+		{"FalsePositives", testFalsePositives},
+		{"BulkStatus", testBulkStatus},
+		{"ThreatQueries", testThreatQueries},
+		{"AlertOriginFilters", testAlertOriginFilters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
