@@ -48,6 +48,14 @@ type Config struct {
 	// Placeholders is set in the config file only: name → values.
 	Placeholders map[string]any `koanf:"placeholders"`
 
+	// Role is what this process runs (roles.go, docs/deployment.md);
+	// CorrelationPartitions and PartitionLease set the detect workers'
+	// partitioned correlation.
+	Role                  []string      `koanf:"role"`
+	CorrelationPartitions int           `koanf:"correlation-partitions"`
+	PartitionLease        time.Duration `koanf:"partition-lease"`
+	roles                 roles
+
 	NATSURL         string        `koanf:"nats-url"`
 	BusSyncInterval time.Duration `koanf:"bus-sync-interval"`
 	BusMaxBytes     string        `koanf:"bus-max-bytes"`
@@ -214,6 +222,9 @@ var settings = []setting{
 	{"rules-reload", "5s", "how often serve checks rule files for changes and reloads them; 0 turns reloading off", 'd'},
 	{"rule-max-values", "100000", "most values one rule may have, counted after placeholders and modifiers expand them; a larger rule is not loaded", 'i'},
 	{"rule-max-file", "8MiB", "largest rule file; a larger one is not read", 's'},
+	{"role", "all", "what this process runs: ingest (HTTP ingest and receivers), detect (the detect stage, correlation, incidents, assessment, response, feeds, retention), api (API and dashboard), or all; a list runs several; detect without all correlates by partition with the other detect workers of the store (docs/deployment.md)", 'l'},
+	{"correlation-partitions", "16", "partitions of correlation state shared out among the detect workers (role detect without all); every worker of a store must use the same count", 'i'},
+	{"partition-lease", "15s", "how long a detect worker's lease on a correlation partition or the once-only tasks lasts unrenewed: how soon another worker takes over from a dead one", 'd'},
 	{"nats-url", "", "external NATS JetStream URL (e.g. nats://127.0.0.1:4222); empty runs an embedded server in the data dir", 's'},
 	{"bus-sync-interval", "2m", "how often the embedded bus fsyncs its file store; 0 syncs every write (see docs/bus.md for what an acknowledgement guarantees)", 'd'},
 	{"bus-max-bytes", "4GiB", "size limit of the bus stream; ingest answers 503 when it is full", 's'},
@@ -404,6 +415,15 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	}
 	if c.oidc, err = c.oidcConfig(); err != nil {
 		return nil, err
+	}
+	if c.roles, err = parseServeRoles(c.Role); err != nil {
+		return nil, err
+	}
+	if c.CorrelationPartitions < 1 || c.CorrelationPartitions > 4096 {
+		return nil, fmt.Errorf("setting correlation-partitions: %d is not between 1 and 4096", c.CorrelationPartitions)
+	}
+	if c.PartitionLease < time.Second {
+		return nil, fmt.Errorf("setting partition-lease: %s is shorter than 1s", c.PartitionLease)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, fmt.Errorf("settings tls-cert and tls-key go together")
