@@ -60,6 +60,7 @@ type Config struct {
 	BusSyncInterval time.Duration `koanf:"bus-sync-interval"`
 	BusMaxBytes     string        `koanf:"bus-max-bytes"`
 	BusMaxMessage   string        `koanf:"bus-max-message"`
+	BusReplicas     int           `koanf:"bus-replicas"`
 
 	Retention     time.Duration `koanf:"retention"`
 	Compression   string        `koanf:"store-compression"`
@@ -229,6 +230,7 @@ var settings = []setting{
 	{"bus-sync-interval", "2m", "how often the embedded bus fsyncs its file store; 0 syncs every write (see docs/bus.md for what an acknowledgement guarantees)", 'd'},
 	{"bus-max-bytes", "4GiB", "size limit of the bus stream; ingest answers 503 when it is full", 's'},
 	{"bus-max-message", "8MiB", "largest bus message (one batch of records)", 's'},
+	{"bus-replicas", "1", "replicas of the bus stream and its consumer on an external NATS JetStream cluster (3 survives the loss of one node); the embedded server holds 1", 'i'},
 	{"retention", "720h", "how long events and quarantined records are kept (alerts are kept)", 'd'},
 	{"store-compression", "zstd", "compression of stored event blocks: zstd (smallest) or s2 (about a third of the CPU, 1.5x the size)", 's'},
 	{"quarantine-max", "100000", "quarantined records kept per workspace, newest first (0: no cap)", 'i'},
@@ -282,6 +284,9 @@ var settings = []setting{
 // addSettingFlags registers every setting on fs.
 func addSettingFlags(fs *pflag.FlagSet) {
 	for _, s := range settings {
+		if fs.Lookup(s.name) != nil {
+			continue // the command's own flag of that name (users create --role)
+		}
 		usage := fmt.Sprintf("%s (env %s)", s.usage, envName(s.name))
 		switch s.kind {
 		case 's':
@@ -297,9 +302,13 @@ func addSettingFlags(fs *pflag.FlagSet) {
 		case 'l':
 			fs.StringSlice(s.name, splitList(s.def), usage)
 		}
+		_ = fs.SetAnnotation(s.name, settingFlag, []string{"true"})
 	}
 	fs.StringP("config", "c", "", "YAML config file (env VIGIL_CONFIG); see docs/configuration.md")
 }
+
+// settingFlag marks the flags that are settings.
+const settingFlag = "vigil-setting"
 
 func envName(name string) string {
 	return "VIGIL_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
@@ -344,7 +353,7 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	// (--workspace, --tier, --help…) are not.
 	sfs := pflag.NewFlagSet("settings", pflag.ContinueOnError)
 	fs.VisitAll(func(f *pflag.Flag) {
-		if _, ok := known[f.Name]; ok {
+		if _, ok := known[f.Name]; ok && f.Annotations[settingFlag] != nil {
 			sfs.AddFlag(f)
 		}
 	})

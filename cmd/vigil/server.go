@@ -179,7 +179,8 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 			URL: cfg.NATSURL, Dir: filepath.Join(cfg.DataDir, "bus"),
 			SyncInterval: cfg.BusSyncInterval, SyncAlways: cfg.BusSyncInterval == 0,
 			MaxBytes: cfg.busMaxBytes, MaxMsgSize: int32(cfg.busMaxMessage),
-			Logger: log.With("component", compBus),
+			Replicas: cfg.BusReplicas,
+			Logger:   log.With("component", compBus),
 		})
 		if err != nil {
 			return nil, err // "bus: …"
