@@ -19,6 +19,8 @@ import (
 	"github.com/vigil-sec/vigil/analysis"
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/bus"
+	"github.com/vigil-sec/vigil/store/postgres"
+	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
 // Roles of `vigil serve --role`: a process runs some or all of them, so
@@ -158,6 +160,12 @@ func (s *server) registerBusMetrics(b *bus.Bus) {
 type partitionStore interface {
 	analysis.PartitionStates
 }
+
+// Both stores keep the partitions.
+var (
+	_ partitionStore = (*sqlite.DB)(nil)
+	_ partitionStore = (*postgres.DB)(nil)
+)
 
 // partitionStage sets a detect worker's stage to journal matches by
 // partition rather than correlate them itself.

@@ -119,6 +119,7 @@ func (db *DB) commit(ctx context.Context, batches []*store.Batch, received []int
 			delete(fresh, b.ID) // a batch twice in one call counts once
 			added++
 			c.block(b, received[i])
+			c.journalParts(b) // partitions_corr.go
 			for _, s := range b.Signals {
 				c.signal(store.SignalOf(s, b))
 			}
