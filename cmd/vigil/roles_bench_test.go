@@ -20,7 +20,7 @@ import (
 
 // TestRolesThroughput measures a split deployment on this machine: one
 // ingest+api process, VIGIL_ROLES_BENCH_WORKERS detect workers (default
-// 1), a one-node JetStream server, the SQLite store; it pushes
+// 1), a three-node JetStream cluster (the stream on one node), the SQLite store; it pushes
 // VIGIL_ROLES_BENCH (e.g. 200000) events of the Mordor corpus with four
 // clients and reports events a second until all are stored and each
 // process's CPU per event. Run only when asked:
@@ -34,7 +34,7 @@ func TestRolesThroughput(t *testing.T) {
 	workers, _ := strconv.Atoi(os.Getenv("VIGIL_ROLES_BENCH_WORKERS"))
 	workers = max(workers, 1)
 	lines := corpusLines(t, filepath.Join("..", "..", "..", "shared", "data", "events", "windows-mordor.jsonl.gz"), n)
-	cluster := natstest.Start(t, 1)
+	cluster := natstest.Start(t, 3)
 	dir := t.TempDir()
 	key, _ := newKey(t, dir, "acme", "admin")
 	common := []string{"--nats-url", strings.Join(cluster.URLs(), ","), "--bus-max-message", "1MiB", "--ingest-max-line", "256KiB"}
