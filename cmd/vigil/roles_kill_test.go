@@ -57,6 +57,15 @@ func TestRolesSurviveKilledWorkerAndNATSNode(t *testing.T) {
 		return gauge(t, w1.url, "vigil_correlation_partitions_owned") > 0 && gauge(t, w2.url, "vigil_correlation_partitions_owned") > 0
 	})
 
+	// One worker runs the once-only tasks (incidents, retention…): w1,
+	// which started first and is killed below.
+	pollFor(t, "worker 1 runs the once-only tasks", 30*time.Second, func() bool {
+		return gauge(t, w1.url, "vigil_detect_singletons_held") == 1
+	})
+	if gauge(t, w2.url, "vigil_detect_singletons_held") != 0 {
+		t.Fatal("both workers run the once-only tasks")
+	}
+
 	at := time.Now().UTC().Add(-time.Hour).Truncate(time.Minute)
 	// Each record is told by its account and time (recordKey).
 	failures := func(j int) ([]byte, []string) {
@@ -157,6 +166,9 @@ func TestRolesSurviveKilledWorkerAndNATSNode(t *testing.T) {
 	// journals.
 	pollFor(t, "worker 2 owns every partition", 30*time.Second, func() bool {
 		return gauge(t, w2.url, "vigil_correlation_partitions_owned") == 8
+	})
+	pollFor(t, "worker 2 runs the once-only tasks", 30*time.Second, func() bool {
+		return gauge(t, w2.url, "vigil_detect_singletons_held") == 1
 	})
 	close(stop)
 	wg.Wait()
