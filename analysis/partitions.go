@@ -428,11 +428,12 @@ func (pt *partitioner) stop() {
 	ctx, cancel := pt.ctx()
 	defer cancel()
 	for _, p := range pt.sorted() {
-		if p.stale {
-			continue
+		if !p.stale {
+			pt.correlate(ctx, p)
 		}
-		pt.correlate(ctx, p)
-		if pt.save(p) == nil {
+		// A stale partition has nothing of this worker's to save: the
+		// store's state and journal are whole.
+		if p.stale || pt.save(p) == nil {
 			_ = pt.cfg.States.ReleaseLease(ctx, partitionLease(p.n), pt.cfg.Owner)
 		}
 		pt.drop(p)
