@@ -87,8 +87,14 @@ type StageConfig struct {
 	// CorrelationSaveEvery (default 30s) and when Run returns.
 	CorrelationStates    CorrelationStates
 	CorrelationSaveEvery time.Duration
-	Logger               *slog.Logger
-	Metrics              *Metrics
+	// CorrelationPartitions, when above 0, splits correlation over
+	// several detect workers: the stage feeds no correlator; each new
+	// batch's matches are journalled by partition in its commit, and the
+	// partitions' owners correlate them (RunPartitions, partitions.go).
+	// Every worker of a store must use the same count.
+	CorrelationPartitions int
+	Logger                *slog.Logger
+	Metrics               *Metrics
 }
 
 // Stage is the detect stage of `vigil serve`: bus → decode → detect →
@@ -105,7 +111,8 @@ type Stage struct {
 	sups    workspaceCache[*suppress.Set]   // suppression.go
 	offs    workspaceCache[map[string]bool] // rulestate.go
 	running atomic.Bool
-	corr    correlationStage // used by the committer goroutine only
+	corr    correlationStage            // used by the committer goroutine only
+	parts   atomic.Pointer[partitioner] // RunPartitions (partitions.go)
 
 	lagMu sync.Mutex
 	lags  map[[2]string]time.Duration // by workspace and source: the last batch's
@@ -333,7 +340,9 @@ func (s *Stage) commit(group []processed) {
 			s.log.Warn("bus ack failed", "batch", b.ID.String(), "err", err)
 		}
 	}
-	s.commitCorrelations(s.correlateCommitted(group, isNew))
+	if s.cfg.CorrelationPartitions == 0 {
+		s.commitCorrelations(s.correlateCommitted(group, isNew))
+	}
 }
 
 func (s *Stage) noteLag(ws, source string, d time.Duration) {

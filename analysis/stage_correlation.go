@@ -117,6 +117,10 @@ func (s *Stage) saveCorrelations() {
 // journalled by its commit: only when the state is kept and the group's
 // rules correlate.
 func (s *Stage) journalMatches(group []processed) {
+	if s.cfg.CorrelationPartitions > 0 {
+		s.journalPartitions(group)
+		return
+	}
 	if s.cfg.CorrelationStates == nil {
 		return
 	}
@@ -277,6 +281,13 @@ func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Bat
 		s.saveCorrelations()
 	}
 	s.m.corr.update(cs.k.Stats(), &cs.last)
+	return s.correlationBatches(rs, fired, correlationBatchID)
+}
+
+// correlationBatches turns hits into batches of correlation signals, one
+// for each batch whose matches set them off and workspace, with the ids id
+// gives (the same hits give the same ids, which the store commits once).
+func (s *Stage) correlationBatches(rs *Rules, fired []hitsOf, id func(batch event.ID, ws string) event.ID) []*store.Batch {
 	if len(fired) == 0 {
 		return nil
 	}
@@ -292,7 +303,7 @@ func (s *Stage) correlateCommitted(group []processed, isNew []bool) []*store.Bat
 	batchOf := func(k key) *store.Batch {
 		b := byKey[k]
 		if b == nil {
-			b = &store.Batch{ID: correlationBatchID(k.batch, k.ws), Workspace: k.ws, Source: CorrelationSource,
+			b = &store.Batch{ID: id(k.batch, k.ws), Workspace: k.ws, Source: CorrelationSource,
 				Format: CorrelationSource, Received: time.Now().UTC()}
 			byKey[k] = b
 			out = append(out, b)
@@ -369,7 +380,9 @@ func (s *Stage) commitTracked(ctx context.Context, group []processed, batches []
 			correlating = true
 		}
 	}
-	if !correlating {
+	if !correlating || s.cfg.CorrelationPartitions > 0 {
+		// Partitioned: Commit journals a new batch's matches, and the
+		// partitions' owners feed them (partitions.go).
 		n, err := s.cfg.Store.Commit(ctx, batches)
 		return n, isNew, err
 	}

@@ -108,6 +108,9 @@ type Correlator struct {
 	stats    CorrelatorStats
 	scratch  []byte
 	out      []CorrelationHit
+	// part and parts restrict the correlator to one partition of the
+	// groups (SetPartition, correlation_partition.go); parts 0: all.
+	part, parts int
 }
 
 // feed is one way a rule's (or a correlation's) matches enter a
@@ -130,6 +133,10 @@ type corr struct {
 	head, tail *group // least recently active first (sliding) or oldest window first
 	out        []feed // correlations fed by this one's hits
 	standalone bool
+	// unit is the id partitions hash in place of the group key when the
+	// correlation is part of a chain (correlation_partition.go): a
+	// chain's groups stay together.
+	unit string
 }
 
 // group is one correlation's state for one group key.
@@ -279,6 +286,7 @@ func NewCorrelator(corrs []*rule.Correlation, cfg CorrelatorConfig) (*Correlator
 	for _, c := range k.corrs {
 		c.standalone = !k.suppress[c.r.ID]
 	}
+	k.chainUnits()
 	return k, errs
 }
 
@@ -386,6 +394,9 @@ func (k *Correlator) feed(f feed, ws string, t int64, val func(int) string, ev [
 		}
 		k.scratch = append(k.scratch, 0)
 		k.scratch = append(k.scratch, v...)
+	}
+	if k.parts > 0 && partitionOf(c, k.scratch, k.parts) != k.part {
+		return // another partition's group
 	}
 	var str string
 	var num float64

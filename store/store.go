@@ -81,6 +81,17 @@ type Batch struct {
 	Correlation      []byte
 	CorrelationGroup event.ID
 	JournalSeq       int64
+	// CorrelationParts is the batch's input to partitioned correlators
+	// (several detect workers): the matches of each partition apart.
+	// Commit journals them when the batch is new, in the batch's
+	// transaction, each partition's entry on its own (PartitionJournal).
+	CorrelationParts []PartitionInput
+}
+
+// PartitionInput is a batch's correlator input for one partition.
+type PartitionInput struct {
+	Part int
+	Data []byte // encoded matches
 }
 
 // JournalEntry is a committed batch's input to the correlator, as the
@@ -88,6 +99,7 @@ type Batch struct {
 // is saved.
 type JournalEntry struct {
 	Seq   int64
+	Part  int      // the partition (partitioned journal only)
 	Group event.ID // the batches correlated together share it
 	Batch event.ID
 	Data  []byte

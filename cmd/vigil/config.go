@@ -49,6 +49,14 @@ type Config struct {
 	// Placeholders is set in the config file only: name → values.
 	Placeholders map[string]any `koanf:"placeholders"`
 
+	// Role is what this process runs (roles.go, docs/deployment.md);
+	// CorrelationPartitions and PartitionLease set the detect workers'
+	// partitioned correlation.
+	Role                  []string      `koanf:"role"`
+	CorrelationPartitions int           `koanf:"correlation-partitions"`
+	PartitionLease        time.Duration `koanf:"partition-lease"`
+	roles                 roles
+
 	NATSURL         string        `koanf:"nats-url"`
 	BusSyncInterval time.Duration `koanf:"bus-sync-interval"`
 	BusMaxBytes     string        `koanf:"bus-max-bytes"`
@@ -251,9 +259,13 @@ var settings = []setting{
 	{"bus-discard", "new", "what a full bus does: new refuses new batches (ingest answers 503), old drops the oldest batches not yet detected", 's'},
 	{"bus-ack-wait", "1m", "how long a batch fetched by detection may stay unacknowledged before it is delivered again", 'd'},
 	{"bus-max-ack-pending", "0", "batches fetched and not yet acknowledged across all detect processes (0: the server's default, 1000; -1: no limit)", 'i'},
+	{"role", "all", "what this process runs: ingest (HTTP ingest and receivers), detect (the detect stage, correlation, incidents, assessment, response, feeds, retention), api (API and dashboard), or all; a list runs several; detect without all correlates by partition with the other detect workers of the store (docs/deployment.md)", 'l'},
+	{"correlation-partitions", "16", "partitions of correlation state shared out among the detect workers (role detect without all); every worker of a store must use the same count", 'i'},
+	{"partition-lease", "15s", "how long a detect worker's lease on a correlation partition or the once-only tasks lasts unrenewed: how soon another worker takes over from a dead one", 'd'},
 	{"bus-sync-interval", "2m", "how often the embedded bus fsyncs its file store; 0 syncs every write (see docs/bus.md for what an acknowledgement guarantees)", 'd'},
 	{"bus-max-bytes", "4GiB", "size limit of the bus stream; ingest answers 503 when it is full", 's'},
 	{"bus-max-message", "8MiB", "largest bus message (one batch of records)", 's'},
+	{"bus-replicas", "1", "replicas of the bus stream and its consumer on an external NATS JetStream cluster (3 survives the loss of one node); the embedded server holds 1", 'i'},
 	{"retention", "720h", "how long events and quarantined records are kept (alerts are kept)", 'd'},
 	{"store-compression", "zstd", "compression of stored event blocks: zstd (smallest) or s2 (about a third of the CPU, 1.5x the size)", 's'},
 	{"quarantine-max", "100000", "quarantined records kept per workspace, newest first (0: no cap)", 'i'},
@@ -307,6 +319,9 @@ var settings = []setting{
 // addSettingFlags registers every setting on fs.
 func addSettingFlags(fs *pflag.FlagSet) {
 	for _, s := range settings {
+		if fs.Lookup(s.name) != nil {
+			continue // the command's own flag of that name (users create --role)
+		}
 		usage := fmt.Sprintf("%s (env %s)", s.usage, envName(s.name))
 		switch s.kind {
 		case 's':
@@ -322,9 +337,13 @@ func addSettingFlags(fs *pflag.FlagSet) {
 		case 'l':
 			fs.StringSlice(s.name, splitList(s.def), usage)
 		}
+		_ = fs.SetAnnotation(s.name, settingFlag, []string{"true"})
 	}
 	fs.StringP("config", "c", "", "YAML config file (env VIGIL_CONFIG); see docs/configuration.md")
 }
+
+// settingFlag marks the flags that are settings.
+const settingFlag = "vigil-setting"
 
 func envName(name string) string {
 	return "VIGIL_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
@@ -369,7 +388,7 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	// (--workspace, --tier, --help…) are not.
 	sfs := pflag.NewFlagSet("settings", pflag.ContinueOnError)
 	fs.VisitAll(func(f *pflag.Flag) {
-		if _, ok := known[f.Name]; ok {
+		if _, ok := known[f.Name]; ok && f.Annotations[settingFlag] != nil {
 			sfs.AddFlag(f)
 		}
 	})
@@ -443,6 +462,15 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	}
 	if err := c.parseNATS(); err != nil {
 		return nil, err
+	}
+	if c.roles, err = parseServeRoles(c.Role); err != nil {
+		return nil, err
+	}
+	if c.CorrelationPartitions < 1 || c.CorrelationPartitions > 4096 {
+		return nil, fmt.Errorf("setting correlation-partitions: %d is not between 1 and 4096", c.CorrelationPartitions)
+	}
+	if c.PartitionLease < time.Second {
+		return nil, fmt.Errorf("setting partition-lease: %s is shorter than 1s", c.PartitionLease)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, fmt.Errorf("settings tls-cert and tls-key go together")

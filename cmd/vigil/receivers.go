@@ -166,10 +166,9 @@ func newHealth(cfg *Config, st sourcehealth.Store, reg prometheus.Registerer, lo
 	})
 }
 
-// runBackground runs the receivers and the health monitor until ctx ends;
-// wg tracks them so that shutdown waits for their last batches. log is the
-// receivers' logger.
-func runBackground(ctx context.Context, wg interface{ Go(func()) }, rs []ingest.Receiver, mon *sourcehealth.Monitor, log *slog.Logger) {
+// runReceivers runs the receivers until ctx ends; wg tracks them so that
+// shutdown waits for their last batches. log is the receivers' logger.
+func runReceivers(ctx context.Context, wg interface{ Go(func()) }, rs []ingest.Receiver, log *slog.Logger) {
 	for _, r := range rs {
 		wg.Go(func() {
 			if err := r.Run(ctx); err != nil {
@@ -177,5 +176,4 @@ func runBackground(ctx context.Context, wg interface{ Go(func()) }, rs []ingest.
 			}
 		})
 	}
-	wg.Go(func() { _ = mon.Run(ctx) })
 }

@@ -75,6 +75,9 @@ type server struct {
 	// respond is the response automation engine, once started
 	// (respond.go).
 	respond atomic.Pointer[respond.Engine]
+	// single tells whether a detect worker runs the once-only tasks
+	// (roles.go).
+	single singletonState
 }
 
 func newLogger(cfg *Config) (*slog.Logger, error) {
@@ -169,16 +172,20 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		return nil, fmt.Errorf("config file: %w", err)
 	}
 
-	b, err := bus.Open(ctx, cfg.busExternal(bus.Config{
-		URL: cfg.NATSURL, Dir: filepath.Join(cfg.DataDir, "bus"),
-		SyncInterval: cfg.BusSyncInterval, SyncAlways: cfg.BusSyncInterval == 0,
-		MaxBytes: cfg.busMaxBytes, MaxMsgSize: int32(cfg.busMaxMessage),
-		Logger: log.With("component", compBus),
-	}))
-	if err != nil {
-		return nil, err // "bus: …"
+	// An api-only process (roles.go) uses no bus.
+	var b *bus.Bus
+	if cfg.roles.ingest || cfg.roles.detect {
+		b, err = bus.Open(ctx, cfg.busExternal(bus.Config{
+			URL: cfg.NATSURL, Dir: filepath.Join(cfg.DataDir, "bus"),
+			SyncInterval: cfg.BusSyncInterval, SyncAlways: cfg.BusSyncInterval == 0,
+			MaxBytes: cfg.busMaxBytes, MaxMsgSize: int32(cfg.busMaxMessage),
+			Logger: log.With("component", compBus),
+		}))
+		if err != nil {
+			return nil, err // "bus: …"
+		}
+		s.bus = b
 	}
-	s.bus = b
 
 	enr, err := newServeEnrichment(cfg, db, log.With("component", compDetect))
 	if err != nil {
@@ -193,62 +200,61 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	s.stage = analysis.NewStage(analysis.StageConfig{
+	stageCfg := analysis.StageConfig{
 		Bus: b, Store: crashAfterCommits(db), Sources: db, Workspaces: db, DecodeOptions: decodeOptions(cfg), Rules: s.rules.Load, Workers: workers,
 		Enrichers: enr.chain, Suppressions: db, DisabledRules: db, CorrelationStates: db,
 		Logger: log.With("component", compDetect), Metrics: analysis.NewMetrics(s.reg),
 		Drained: newOSRelease(log.With("component", compDetect)).drained,
-	})
-	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "vigil_bus_lag_batches", Help: "Bus batches not yet processed and acknowledged.",
-	}, func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		n, err := b.Lag(ctx)
-		if err != nil {
-			return -1
-		}
-		return float64(n)
-	}))
-	s.reg.MustRegister(newBacklogCollector(b))
+	}
+	if err := s.partitionStage(&stageCfg); err != nil { // roles.go
+		return nil, err
+	}
+	s.stage = analysis.NewStage(stageCfg)
+	if b != nil {
+		s.registerBusMetrics(b)
+	}
 
-	maxBatch := int64(b.MaxBatchBytes())
-	ih, err := ingest.NewHandler(ingest.Config{
-		Workspace: api.WorkspaceFrom, Sources: store.Sources{Store: db, Max: cfg.IngestMaxSources}, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
-		Logger: log.With("component", compIngest), Registerer: s.reg,
-		MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
-		MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: inflightUnder(cfg, memLimit),
-		Key: api.KeyIDFrom, MaxInflightWorkspaceBytes: cfg.inflightWorkspace, MaxInflightKeyBytes: cfg.inflightKey,
-		BodyTimeout: offIfZero(cfg.IngestBodyTimeout), MinBodyRate: offIfZero(cfg.bodyMinRate),
-		Backlog: b, MaxLag: offIfZero(cfg.IngestMaxLag),
-		MaxDecompressions: decompressions(cfg, memLimit),
-	})
-	if err != nil {
-		return nil, err // "ingest: …"
+	var ih http.Handler
+	if cfg.roles.ingest {
+		maxBatch := int64(b.MaxBatchBytes())
+		ih, err = ingest.NewHandler(ingest.Config{
+			Workspace: api.WorkspaceFrom, Sources: store.Sources{Store: db, Max: cfg.IngestMaxSources}, Publisher: b, IDs: event.NewIDSource(), Now: time.Now,
+			Logger: log.With("component", compIngest), Registerer: s.reg,
+			MaxBodyBytes: int(cfg.ingestMaxBody), MaxLineBytes: int(cfg.ingestMaxLine), MaxFieldBytes: int(cfg.ingestMaxField),
+			MaxBatchRecords: cfg.IngestBatchRecords, MaxBatchBytes: int(maxBatch), MaxInflightBytes: inflightUnder(cfg, memLimit),
+			Key: api.KeyIDFrom, MaxInflightWorkspaceBytes: cfg.inflightWorkspace, MaxInflightKeyBytes: cfg.inflightKey,
+			BodyTimeout: offIfZero(cfg.IngestBodyTimeout), MinBodyRate: offIfZero(cfg.bodyMinRate),
+			Backlog: b, MaxLag: offIfZero(cfg.IngestMaxLag),
+			MaxDecompressions: decompressions(cfg, memLimit),
+		})
+		if err != nil {
+			return nil, err // "ingest: …"
+		}
 	}
 	op := ingest.Operation()
+	ingestOp := &op
+	if ih == nil {
+		ingestOp = nil
+	}
 	a, err := api.New(api.Config{
 		Store: db, Logger: log.With("component", compAPI), Registry: s.reg, Version: version,
-		Ingest: ih, IngestOperation: &op, SourceHealth: s.sourceHealth, TierChanged: s.stage.ForgetTier,
+		Ingest: ih, IngestOperation: ingestOp, SourceHealth: s.sourceHealth, TierChanged: s.stage.ForgetTier,
 		TrustedProxies: cfg.trustedProxies, AuthFailLimit: cfg.AuthFailLimit, AuthFailWindow: cfg.AuthFailWindow,
 		MetricsKeyRequired: cfg.MetricsKey, Intel: s.feeds, GeoIP: enr.geoIPInfo,
 		Assets: db, AssetsChanged: enr.AssetsChanged,
 		SuppressionsChanged: s.stage.ForgetSuppressions, Automation: serverAutomation{s},
 		OIDC:  cfg.oidc,
 		Rules: s.ruleList, RulesChanged: s.stage.ForgetDisabledRules, TestRule: s.testRule,
-		Ready: []api.Check{
-			{Name: "bus", Fn: b.Healthy},
-			{Name: "store", Fn: func(ctx context.Context) error { _, err := db.Workspaces(ctx); return err }},
-			{Name: "detection", Detail: detectionDetail(b, cfg.IngestMaxLag)},
-		},
+		Ready: s.readyChecks(b, db), // roles.go
 	})
 	if err != nil {
 		return nil, err // "api: …"
 	}
-
-	stageCtx, stageCancel := context.WithCancel(context.Background())
-	s.stageCancel, s.stageDone = stageCancel, make(chan error, 1)
-	go func() { s.stageDone <- s.stage.Run(stageCtx) }()
+	if cfg.roles.detect {
+		stageCtx, stageCancel := context.WithCancel(context.Background())
+		s.stageCancel, s.stageDone = stageCancel, make(chan error, 1)
+		go func() { s.stageDone <- s.stage.Run(stageCtx) }()
+	}
 
 	mon, err := newHealth(cfg, db, s.reg, log.With("component", compHealth))
 	if err != nil {
@@ -256,38 +262,53 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	}
 	s.mon.Store(mon)
 	rlog := log.With("component", compReceiver)
-	rcvs, streams, err := newReceivers(cfg, b, s.reg, rlog)
-	if err != nil {
-		return nil, err
+	var rcvs []ingest.Receiver
+	if cfg.roles.ingest {
+		var streams map[[2]string][]*ingest.Counters
+		if rcvs, streams, err = newReceivers(cfg, b, s.reg, rlog); err != nil {
+			return nil, err
+		}
+		s.streams = streams
 	}
-	s.streams = streams
 	bgCtx, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
-	s.bg.Add(1)
-	go func() { defer s.bg.Done(); s.retention(bgCtx, log.With("component", compRetention)) }()
 	s.startRuleReload(bgCtx, rl) // polling for changed rule files (reload.go)
-	// Incident correlation over the alert stream (incidents.go).
-	if err := s.startIncidents(bgCtx, log); err != nil {
+	// The tasks that run once in a deployment: in the process of every
+	// role, or with detect in the one detect worker holding their lease
+	// (roles.go).
+	singletons := func(ctx context.Context) error {
+		s.bg.Add(1)
+		go func() { defer s.bg.Done(); s.retention(ctx, log.With("component", compRetention)) }()
+		// Incident correlation over the alert stream (incidents.go).
+		if err := s.startIncidents(ctx, log); err != nil {
+			return err
+		}
+		// Response automation and the block decisions' expiry (respond.go).
+		if err := s.startRespond(ctx, log.With("component", compRespond)); err != nil {
+			return err
+		}
+		// The feeds' stored indicators are matched from the start; then each
+		// feed is fetched on its schedule.
+		if err := s.feeds.Start(ctx); err != nil {
+			return err
+		}
+		s.bg.Add(1)
+		go func() { defer s.bg.Done(); <-ctx.Done(); s.feeds.Wait() }()
+		startAssessment(ctx, &s.bg, s.store, cfg.classifier, log) // assess.go
+		s.bg.Go(func() { _ = mon.Run(ctx) })
+		return nil
+	}
+	if err := s.startRoles(bgCtx, singletons, log); err != nil { // roles.go
 		return nil, err
 	}
-	// Response automation and the block decisions' expiry (respond.go).
-	if err := s.startRespond(bgCtx, log.With("component", compRespond)); err != nil {
-		return nil, err
+	if cfg.roles.detect {
+		s.bg.Add(1)
+		go func() { defer s.bg.Done(); enr.follow(bgCtx, cfg.GeoIPReload, log.With("component", compDetect)) }()
+		s.bg.Add(1)
+		go func() { defer s.bg.Done(); enr.saveBaselines(bgCtx, baselineFlushEvery) }()
 	}
-	// The feeds' stored indicators are matched from the start; then each
-	// feed is fetched on its schedule.
-	if err := s.feeds.Start(bgCtx); err != nil {
-		return nil, err
-	}
-	s.bg.Add(1)
-	go func() { defer s.bg.Done(); <-bgCtx.Done(); s.feeds.Wait() }()
-	s.bg.Add(1)
-	go func() { defer s.bg.Done(); enr.follow(bgCtx, cfg.GeoIPReload, log.With("component", compDetect)) }()
-	s.bg.Add(1)
-	go func() { defer s.bg.Done(); enr.saveBaselines(bgCtx, baselineFlushEvery) }()
-	startAssessment(bgCtx, &s.bg, s.store, cfg.classifier, log) // assess.go
-	// Receivers and source health: stopped, their last batches stored, before the bus closes.
-	runBackground(bgCtx, &s.bg, rcvs, mon, rlog)
+	// Receivers: stopped, their last batches stored, before the bus closes.
+	runReceivers(bgCtx, &s.bg, rcvs, rlog)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -303,7 +324,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 	if err != nil {
 		return nil, err
 	}
-	var handler http.Handler = dash
+	var handler http.Handler = roleHandler(cfg.roles, dash) // roles.go
 	if os.Getenv("VIGIL_PPROF") == "1" {
 		handler = withPprof(handler)
 	}

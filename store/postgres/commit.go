@@ -119,6 +119,7 @@ func (db *DB) commit(ctx context.Context, batches []*store.Batch, received []int
 			added++
 			c.block(b, received[i])
 			c.journal(b)
+			c.journalParts(b) // partitions_corr.go
 			for _, s := range b.Signals {
 				c.signal(store.SignalOf(s, b), b.Source)
 			}

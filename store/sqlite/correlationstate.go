@@ -33,6 +33,9 @@ ALTER TABLE correlation_state ADD COLUMN journal_seq INTEGER NOT NULL DEFAULT 0;
 // place.
 func (c *committer) journal(b *store.Batch) error {
 	b.JournalSeq = 0
+	if len(b.CorrelationParts) > 0 {
+		return c.journalParts(b)
+	}
 	if len(b.Correlation) == 0 {
 		return nil
 	}

@@ -343,6 +343,9 @@ ALTER TABLE sources ADD COLUMN no_silence_alert INTEGER NOT NULL DEFAULT 0;
 	{sql: sqlMigrateThreatPoints},
 	// 24: the rules' counts (suppressions.go).
 	{sql: sqlMigrateRuleStats},
+	// 25: the partitioned correlation journal, the partitions' states and
+	// the leases of detect workers (partitions_corr.go).
+	{sql: sqlMigratePartitions},
 }
 
 // migrate applies the migrations the database has not seen yet.

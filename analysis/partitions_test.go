@@ -1,0 +1,138 @@
+package analysis
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/store/sqlite"
+	"github.com/vigil-sec/vigil/tenant"
+)
+
+const testPartitions = 4
+
+// partitionedStage commits groups as Stage.commit does in partitioned
+// mode: the matches are journalled by partition, nothing is correlated.
+func partitionedStage(t *testing.T, db *sqlite.DB, rs *Rules) *Stage {
+	t.Helper()
+	return NewStage(StageConfig{Store: db, Rules: func() *Rules { return rs }, CorrelationPartitions: testPartitions})
+}
+
+func commitPartitioned(t *testing.T, s *Stage, db *sqlite.DB, rs *Rules, lines ...string) {
+	t.Helper()
+	res := NewProcessor(rs).Process(batchOf("windows", lines...), tenant.Source{})
+	group := []processed{{res: res, rules: rs}}
+	s.journalPartitions(group)
+	if len(res.Batch.CorrelationParts) == 0 {
+		t.Fatal("no partition input journalled")
+	}
+	if n, err := db.Commit(context.Background(), []*store.Batch{res.Batch}); err != nil || n != 1 {
+		t.Fatalf("commit: %d, %v", n, err)
+	}
+}
+
+// worker is one detect worker's partition owner, driven by hand.
+func worker(s *Stage, db *sqlite.DB, owner string, ttl time.Duration) *partitioner {
+	return &partitioner{s: s, owned: map[int]*partition{}, cfg: PartitionConfig{States: db, Owner: owner,
+		Partitions: testPartitions, LeaseTTL: ttl, Poll: time.Millisecond, SaveEvery: time.Hour}}
+}
+
+func (pt *partitioner) round() {
+	pt.balance(context.Background())
+	for _, p := range pt.sorted() {
+		pt.correlate(context.Background(), p)
+	}
+}
+
+// TestPartitionTakeoverExactCounts: worker 1 owns every partition, feeds
+// two of carol's failures and saves, then feeds a third (which raises the
+// alert, committed or not) and dies without saving; once its leases
+// expire, worker 2 takes the partitions, loads the saved states and feeds
+// the journal after them: one alert of three events, never two.
+func TestPartitionTakeoverExactCounts(t *testing.T) {
+	for _, committed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "alert lost with the worker", true: "alert committed before the kill"}[committed], func(t *testing.T) {
+			db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{})
+			stage := partitionedStage(t, db, rs)
+			const ttl = 300 * time.Millisecond
+			w1 := worker(NewStage(StageConfig{Store: db, Rules: func() *Rules { return rs }}), db, "w1", ttl)
+			if err := db.SetCorrelationPartitions(context.Background(), testPartitions); err != nil {
+				t.Fatal(err)
+			}
+			commitPartitioned(t, stage, db, rs, carolFailure(0), failure("bob", 0))
+			commitPartitioned(t, stage, db, rs, carolFailure(1))
+			w1.round()
+			if len(w1.owned) != testPartitions {
+				t.Fatalf("the only worker owns %d partitions, want all %d", len(w1.owned), testPartitions)
+			}
+			for _, p := range w1.owned {
+				if err := w1.save(p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			commitPartitioned(t, stage, db, rs, carolFailure(2))
+			if committed {
+				w1.round()
+				if got := correlationAlerts(t, db); len(got) != 1 || got[0] != 3 {
+					t.Fatalf("worker 1's alerts %v, want one of 3", got)
+				}
+			}
+			// w1 is killed: no save, no release.
+			w2 := worker(NewStage(StageConfig{Store: db, Rules: func() *Rules { return rs }}), db, "w2", ttl)
+			w2.round()
+			if len(w2.owned) != 0 {
+				t.Fatalf("worker 2 took %d partitions whose leases had not expired", len(w2.owned))
+			}
+			time.Sleep(ttl + 100*time.Millisecond)
+			w2.round()
+			if len(w2.owned) != testPartitions {
+				t.Fatalf("worker 2 owns %d partitions after worker 1's leases expired, want %d", len(w2.owned), testPartitions)
+			}
+			if got := correlationAlerts(t, db); len(got) != 1 || got[0] != 3 {
+				t.Fatalf("correlation alerts' counts %v, want one alert of 3 events", got)
+			}
+			// The window was emptied by the hit: two more do not fire.
+			commitPartitioned(t, stage, db, rs, carolFailure(3), carolFailure(4))
+			w2.round()
+			if got := correlationAlerts(t, db); len(got) != 1 || got[0] != 3 {
+				t.Fatalf("after two more failures, alerts %v, want still one of 3", got)
+			}
+		})
+	}
+}
+
+// TestPartitionsShared: a second worker gets half the partitions, handed
+// over one a round with their states.
+func TestPartitionsShared(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{})
+	mk := func(o string) *partitioner {
+		return worker(NewStage(StageConfig{Store: db, Rules: func() *Rules { return rs }}), db, o, time.Minute)
+	}
+	w1, w2 := mk("w1"), mk("w2")
+	w1.round()
+	for range 6 {
+		w2.round()
+		w1.round()
+	}
+	if len(w1.owned) != testPartitions/2 || len(w2.owned) != testPartitions/2 {
+		t.Fatalf("owned %d and %d, want %d each", len(w1.owned), len(w2.owned), testPartitions/2)
+	}
+	for q := range w1.owned {
+		if _, both := w2.owned[q]; both {
+			t.Fatalf("partition %d owned by both", q)
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package detect
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPartitionedCorrelatorsSeeWhatOneSees: matches of many users, hosts
+// and a chain, fed to one correlator and, split by MatchPartitions, to
+// eight partitioned ones: the partitions' hits together are the single
+// correlator's, none twice, and they spread over several partitions.
+func TestPartitionedCorrelatorsSeeWhatOneSees(t *testing.T) {
+	docs := []string{countRule("    gte: 3") + "---\n", temporalDocs("temporal") + "---\n", strings.ReplaceAll(strings.ReplaceAll(chainDocs(""), "id: id-fail", "id: id-cfail"), "name: fail", "name: cfail")}
+	docs[2] = strings.ReplaceAll(docs[2], "rules: [fail]", "rules: [cfail]")
+	one := newCorr(t, CorrelatorConfig{}, docs...)
+	const parts = 8
+	ks := make([]*Correlator, parts)
+	for i := range ks {
+		ks[i] = newCorr(t, CorrelatorConfig{}, docs...)
+		ks[i].SetPartition(i, parts)
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	rules := []string{"id-fail", "id-a", "id-b", "id-c", "id-cfail", "id-success"}
+	var want, got []string
+	hitKey := func(h CorrelationHit) string {
+		return fmt.Sprintf("%s %v %s %d", h.Correlation.ID, h.Group, h.Last.Format(time.TimeOnly), h.Events)
+	}
+	used := map[int]bool{}
+	var dst []int
+	for i := range 3000 {
+		r := rules[rnd.IntN(len(rules))]
+		vals := map[string]string{"User": fmt.Sprintf("u%d", rnd.IntN(40)), "Host": fmt.Sprintf("h%d", rnd.IntN(40))}
+		names := one.Fields(r)
+		vs := make([]string, len(names))
+		for j, n := range names {
+			vs[j] = vals[n]
+		}
+		m := Match{Rule: r, Workspace: "ws", Time: t0.Add(time.Duration(i) * 2 * time.Second), Values: vs}
+		for _, h := range one.Observe(m, nil) {
+			want = append(want, hitKey(h))
+		}
+		dst = one.MatchPartitions(m, parts, dst[:0])
+		for _, p := range dst {
+			used[p] = true
+			for _, h := range ks[p].Observe(m, nil) {
+				got = append(got, hitKey(h))
+			}
+		}
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if len(want) < 50 {
+		t.Fatalf("only %d hits: the test feeds too little", len(want))
+	}
+	if !slices.Equal(want, got) {
+		t.Fatalf("partitioned hits differ: %d vs %d of one correlator", len(got), len(want))
+	}
+	if len(used) < parts/2 {
+		t.Fatalf("matches went to %d of %d partitions", len(used), parts)
+	}
+}
+
+// TestMatchPartitionsMissingGroup: a match without a group-by value feeds
+// no partition.
+func TestMatchPartitionsMissingGroup(t *testing.T) {
+	k := newCorr(t, CorrelatorConfig{}, countRule("    gte: 3"))
+	if got := k.MatchPartitions(Match{Rule: "id-fail", Workspace: "ws", Values: []string{""}}, 16, nil); len(got) != 0 {
+		t.Fatalf("partitions %v for a match without User", got)
+	}
+	if got := k.MatchPartitions(Match{Rule: "id-other", Workspace: "ws"}, 16, nil); len(got) != 0 {
+		t.Fatalf("partitions %v for a rule no correlation refers to", got)
+	}
+	a := k.MatchPartitions(Match{Rule: "id-fail", Workspace: "ws", Values: []string{"bob"}}, 16, nil)
+	b := k.MatchPartitions(Match{Rule: "id-fail", Workspace: "ws", Values: []string{"bob"}}, 16, nil)
+	if len(a) != 1 || !slices.Equal(a, b) {
+		t.Fatalf("partitions %v then %v for the same key", a, b)
+	}
+}
