@@ -82,7 +82,7 @@ func plot(img *image.RGBA, r image.Rectangle, title string, x []float64, ss []se
 		_, m := bounds(s.y)
 		ymax = max(ymax, m)
 	}
-	ymax = niceCeil(ymax)
+	ymax = niceCeil(ymax * 1.05) // headroom: a flat line at the maximum stays off the frame
 	if xmax <= xmin {
 		xmax = xmin + 1
 	}
