@@ -55,8 +55,12 @@ func newDriver(t *target, sources []*source, batch int, tag string, log *slog.Lo
 func (d *driver) request(seq int, due time.Time, s *source) {
 	d.offered.Add(int64(d.batch))
 	body := d.bodies[s][seq%len(d.bodies[s])]
-	if d.send(due, s.name, s.format, s.contentType, body) {
+	if l, ok := d.send(due, s.name, s.format, s.contentType, body); ok {
 		d.acked.Add(int64(d.batch))
+		d.mu.Lock()
+		d.lat.add(l)
+		d.interval.add(l)
+		d.mu.Unlock()
 	}
 }
 
@@ -64,15 +68,15 @@ func (d *driver) request(seq int, due time.Time, s *source) {
 func (d *driver) trigger(seq int) {
 	due := time.Now()
 	body := triggerRecord(d.tag, seq, due)
-	if d.send(due, "load-"+d.tag+"-trigger", "windows", "application/x-ndjson", body) {
+	if _, ok := d.send(due, "load-"+d.tag+"-trigger", "windows", "application/x-ndjson", body); ok {
 		d.trig.acked(seq, time.Now())
 	}
 }
 
 // send posts body until it is acknowledged, pushed back past giveUp, or
-// refused; the latency it records runs from due, so time spent queued in
+// refused; the latency it returns runs from due, so time spent queued in
 // the generator or pushed back counts.
-func (d *driver) send(due time.Time, sourceName, format, ctype string, body []byte) bool {
+func (d *driver) send(due time.Time, sourceName, format, ctype string, body []byte) (time.Duration, bool) {
 	base := d.t.ingest[int(d.rr.Add(1)-1)%len(d.t.ingest)]
 	url := base + "/api/v1/ingest?source=" + sourceName + "&format=" + format
 	for {
@@ -82,23 +86,18 @@ func (d *driver) send(due time.Time, sourceName, format, ctype string, body []by
 		resp, err := d.client.Do(req)
 		if err != nil {
 			d.fail("transport", err.Error())
-			return false
+			return 0, false
 		}
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 		resp.Body.Close()
 		switch resp.StatusCode {
 		case http.StatusAccepted, http.StatusOK:
-			l := time.Since(due)
-			d.mu.Lock()
-			d.lat.add(l)
-			d.interval.add(l)
-			d.mu.Unlock()
-			return true
+			return time.Since(due), true
 		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 			d.pushback.Add(1)
 			if time.Since(due) > d.giveUp {
 				d.fail(strconv.Itoa(resp.StatusCode), "pushed back for longer than "+d.giveUp.String())
-				return false
+				return 0, false
 			}
 			// Retry-After, but at most a second: a shipper that waits
 			// longer only hides how long the server needed.
@@ -109,7 +108,7 @@ func (d *driver) send(due time.Time, sourceName, format, ctype string, body []by
 			time.Sleep(wait)
 		default:
 			d.fail(strconv.Itoa(resp.StatusCode), fmt.Sprintf("%s: %s", url, bytes.TrimSpace(msg)))
-			return false
+			return 0, false
 		}
 	}
 }

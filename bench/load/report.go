@@ -53,7 +53,7 @@ func summary(c config, d *driver, start sample, rows []sample, elapsed time.Dura
 	if ack > 0 {
 		w("CPU               %.1f s all processes, %.1f µs an acknowledged event\n", cpu, cpu*1e6/float64(ack))
 	}
-	w("errors            %d failed requests %s; %d pushed back (429/503) and retried\n", d.errors(), errs, d.pushback.Load())
+	w("errors            %d failed requests%s; %d pushed back (429/503) and retried\n", d.errors(), errs, d.pushback.Load())
 	l := 0.0
 	for _, r := range rows {
 		l += r.Load1
@@ -75,7 +75,7 @@ func fmtErrs(m map[string]int) string {
 	for _, k := range ks {
 		parts = append(parts, fmt.Sprintf("%s: %d", k, m[k]))
 	}
-	return "(" + strings.Join(parts, ", ") + ")"
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 func rd(d time.Duration) time.Duration {
