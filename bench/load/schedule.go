@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
@@ -27,6 +28,7 @@ func (s schedule) run(ctx context.Context, start time.Time, dur time.Duration, f
 	var wg sync.WaitGroup
 	seq := 0
 	due := start
+	pos := 0.0 // seconds from start, kept in floats: summing truncated Durations drifts
 	end := start.Add(dur)
 	for due.Before(end) {
 		if d := time.Until(due); d > 0 {
@@ -57,7 +59,8 @@ func (s schedule) run(ctx context.Context, start time.Time, dur time.Duration, f
 		if r <= 0 {
 			r = 1e-3
 		}
-		due = due.Add(time.Duration(float64(time.Second) / r))
+		pos += 1 / r
+		due = start.Add(time.Duration(math.Round(pos * 1e9)))
 	}
 	wg.Wait()
 	return seq

@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -99,5 +103,26 @@ func TestScheduleStopsOnCancel(t *testing.T) {
 	n := s.run(ctx, t0, time.Hour, func(int, time.Time) {})
 	if time.Since(t0) > 2*time.Second || n > 30 {
 		t.Fatalf("run went on after cancel: %d fired in %v", n, time.Since(t0))
+	}
+}
+
+// Through the driver: a server that takes 300 ms an answer still gets the
+// offered rate, and the slowness shows as acknowledgement latency.
+func TestDriverSlowServerShowsAsLatency(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		time.Sleep(300 * time.Millisecond)
+		w.WriteHeader(202)
+	}))
+	defer srv.Close()
+	tg := &target{ingest: []string{srv.URL}, api: srv.URL, metrics: []string{srv.URL + "/metrics"}, key: "k"}
+	d := newDriver(tg, testSources(t), 10, "t", slog.New(slog.DiscardHandler))
+	s := &sampler{d: d, client: srv.Client(), start: time.Now(), last: time.Now(), lastCPU: []float64{0}}
+	d.phase(context.Background(), 200, time.Second, time.Hour, time.Hour, s)
+	if off, ack := d.offered.Load(), d.acked.Load(); off != 200 || ack != 200 {
+		t.Fatalf("offered %d, acknowledged %d; want 200 and 200 (200/s for 1 s, open loop)", off, ack)
+	}
+	if p := d.lat.percentiles(.5)[0]; p < 300*time.Millisecond {
+		t.Fatalf("ingest p50 %v, want the server's 300 ms at least", p)
 	}
 }
