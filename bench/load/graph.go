@@ -100,7 +100,8 @@ func plot(img *image.RGBA, r image.Rectangle, title string, x []float64, ss []se
 		v := xmin + (xmax-xmin)*float64(i)/6
 		xx := px(v)
 		line(img, xx, area.Max.Y, xx, area.Max.Y+5, black)
-		label(img, xx-12, area.Max.Y+18, short(v), black)
+		txt := short(v)
+		label(img, min(xx-12, r.Max.X-7*len(txt)-2), area.Max.Y+18, txt, black) // the last stays on the canvas
 	}
 	line(img, area.Min.X, area.Min.Y, area.Min.X, area.Max.Y, black)
 	line(img, area.Min.X, area.Max.Y, area.Max.X, area.Max.Y, black)

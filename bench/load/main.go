@@ -40,6 +40,7 @@ type config struct {
 	step, maxDetect, maxIngest            time.Duration
 	refine                                int
 	keep                                  bool
+	plot                                  string
 }
 
 func main() {
@@ -72,6 +73,7 @@ func main() {
 	flag.DurationVar(&c.maxDetect, "max-detect", 10*time.Second, "-find-max: detection latency p99 above which the rate is not sustained")
 	flag.DurationVar(&c.maxIngest, "max-ingest", 2*time.Second, "-find-max: ingest acknowledgement p99 above which the rate is not sustained")
 	flag.BoolVar(&c.keep, "keep", false, "keep the data directory of the vigil serve it starts")
+	flag.StringVar(&c.plot, "plot", "", "only draw the PNG (-png, default next to it) from a CSV of an earlier run, and exit")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -83,6 +85,21 @@ func main() {
 }
 
 func run(ctx context.Context, c config, log *slog.Logger) error {
+	if c.plot != "" {
+		rows, procs, err := readSamples(c.plot)
+		if err != nil {
+			return err
+		}
+		if c.png == "" {
+			c.png = strings.TrimSuffix(c.plot, ".csv") + ".png"
+		}
+		title := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(c.plot), "load-"), ".csv")
+		if err := writeGraph(c.png, rows, procs, title); err != nil {
+			return err
+		}
+		fmt.Println("graph", c.png)
+		return nil
+	}
 	if c.rate <= 0 || c.batch <= 0 || c.every <= 0 || c.trigEvery <= 0 {
 		return fmt.Errorf("-rate, -batch, -sample and -trigger-every must be positive")
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -225,5 +226,33 @@ func TestTriggersMatchOnce(t *testing.T) {
 	}
 	if n, _ := tr.pending(); n != 1 {
 		t.Fatalf("%d pending, want 1 (trigger 4)", n)
+	}
+}
+
+// -plot reads back what the sampler wrote.
+func TestReadSamplesRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.csv")
+	f, _ := os.Create(path)
+	w := csv.NewWriter(f)
+	w.Write(csvHeader(2))
+	in := sample{T: 10 * time.Second, Target: 500, Offered: 490, Acked: 480, Detected: 470, Lag: 3, RSS: []float64{100 << 20, 50 << 20}, CPU: []float64{1, 2}}
+	w.Write(in.csv())
+	w.Flush()
+	f.Close()
+	rows, procs, err := readSamples(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if procs != 2 || len(rows) != 1 {
+		t.Fatalf("%d processes, %d rows", procs, len(rows))
+	}
+	r := rows[0]
+	if r.T != in.T || r.Acked != 480 || r.Lag != 3 || r.RSS[1] != 50<<20 {
+		t.Fatalf("read back %+v", r)
+	}
+	os.WriteFile(path, []byte("a,b\n1,2\n"), 0o644)
+	if _, _, err := readSamples(path); err == nil || !strings.Contains(err.Error(), "not a bench/load CSV") {
+		t.Fatalf("foreign CSV: %v", err)
 	}
 }
