@@ -45,7 +45,7 @@ type config struct {
 
 func main() {
 	var c config
-	flag.StringVar(&c.bin, "vigil", "", "vigil binary to start as one `vigil serve` (default: build ./cmd/vigil); not used with -ingest")
+	flag.StringVar(&c.bin, "vigil", "", "vigil binary to start as one vigil serve (default: build ./cmd/vigil); not used with -ingest")
 	flag.StringVar(&c.args, "args", "", "extra arguments for the vigil serve it starts, space-separated (e.g. \"--rules ../shared/data/sigma/rules/windows\")")
 	flag.StringVar(&c.ingest, "ingest", "", "ingest base URLs of a running deployment, comma-separated, used round robin (e.g. http://10.0.0.1:8080,http://10.0.0.2:8080); empty: start one vigil serve")
 	flag.StringVar(&c.api, "api", "", "API base URL of the running deployment, for the alert stream (default: the first -ingest URL)")

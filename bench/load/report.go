@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -59,6 +60,11 @@ func summary(c config, d *driver, start sample, rows []sample, elapsed time.Dura
 		l += r.Load1
 	}
 	w("machine load      1-min average %.2f at start, %.2f mean, %.2f at end\n", start.Load1, l/float64(len(rows)), last.Load1)
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil { // the generator shares the machine: its own cost
+		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		w("generator CPU     %v (%.1f µs an event offered)\n", cpu.Round(time.Millisecond), float64(cpu.Microseconds())/float64(max(off, 1)))
+	}
 	return b.String()
 }
 
