@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -134,7 +135,11 @@ func watchStream(ctx context.Context, client *http.Client, api, key string, t *t
 		if ctx.Err() != nil {
 			return
 		}
-		log.Warn("alert stream ended, reconnecting", "err", err)
+		if errors.Is(err, io.EOF) { // the server ends the stream every 10 minutes
+			log.Info("alert stream ended, reconnecting")
+		} else {
+			log.Warn("alert stream failed, reconnecting", "err", err)
+		}
 		time.Sleep(time.Second)
 	}
 }
