@@ -24,10 +24,11 @@ type driver struct {
 	trig     *triggers
 	giveUp   time.Duration // a request pushed back (429/503) is retried until this long after it was due
 	log      *slog.Logger
-	rr       atomic.Int64 // round robin over ingest URLs
-	offered  atomic.Int64 // events due
-	acked    atomic.Int64 // events acknowledged (202)
-	pushback atomic.Int64 // 429 and 503 answers, retried
+	rr       atomic.Int64  // round robin over ingest URLs
+	offered  atomic.Int64  // events due
+	acked    atomic.Int64  // events acknowledged (202)
+	pushback atomic.Int64  // 429 and 503 answers, retried
+	cpuStart time.Duration // the generator's CPU when the load began
 
 	mu       sync.Mutex
 	lat      latencies // acknowledgement latency from the due time, whole run

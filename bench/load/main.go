@@ -150,6 +150,7 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 	} else {
 		startRow := s.take(ctx, c.rate)
 		begin := time.Now()
+		d.cpuStart = selfCPU()
 		rows := d.phase(ctx, c.rate, c.duration, c.every, c.trigEvery, s)
 		elapsed := time.Since(begin)
 		d.drainWait(ctx, s, c)
