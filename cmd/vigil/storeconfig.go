@@ -54,5 +54,6 @@ func (c *Config) parseStoreSettings() error {
 			return fmt.Errorf("setting store-password-file: %w", err)
 		}
 	}
+	testStoreSchema(c)
 	return nil
 }

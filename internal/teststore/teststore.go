@@ -10,6 +10,7 @@ package teststore
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -211,4 +212,21 @@ func Missing(v any, iface reflect.Type) []string {
 		}
 	}
 	return out
+}
+
+// EnvSchemaPrefix, set for a vigil binary built with the teststore tag,
+// makes it keep a data dir's PostgreSQL tables in a schema of that data
+// dir's own (SchemaFor): end-to-end tests start many servers and commands,
+// each on its own data dir, and each must see its own store.
+const EnvSchemaPrefix = "VIGIL_TEST_SCHEMA_PREFIX"
+
+// SchemaFor is the schema of data dir dir's store: prefix and a hash of
+// the directory's absolute path, so that every process given the same
+// data dir opens the same schema.
+func SchemaFor(prefix, dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	sum := sha256.Sum256([]byte(filepath.Clean(dir)))
+	return prefix + hex.EncodeToString(sum[:8])
 }
