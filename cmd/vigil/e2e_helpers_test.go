@@ -73,6 +73,16 @@ func TestMain(m *testing.M) {
 // process's servers (VIGIL_TEST_STORE=postgres).
 var e2eSchemaPrefix = teststore.SchemaPrefix() + "e2e_"
 
+// In the tests' own process too (servers and configs made in process),
+// a PostgreSQL store without a schema setting takes its data dir's.
+func init() {
+	testStoreSchema = func(c *Config) {
+		if p := os.Getenv(teststore.EnvSchemaPrefix); p != "" && c.StoreSchema == "" {
+			c.StoreSchema = teststore.SchemaFor(p, c.DataDir)
+		}
+	}
+}
+
 // e2eTags are the build tags of the binaries the tests run: extra, and
 // teststore when the suite runs on PostgreSQL (storeschema_teststore.go).
 func e2eTags(extra ...string) string {

@@ -12,7 +12,7 @@ import (
 // setting takes one of its data dir's own when VIGIL_TEST_SCHEMA_PREFIX is
 // set: the end-to-end tests run many servers, each on its own data dir,
 // against one database.
-func testStoreSchema(c *Config) {
+var testStoreSchema = func(c *Config) {
 	if p := os.Getenv(teststore.EnvSchemaPrefix); p != "" && c.StoreSchema == "" {
 		c.StoreSchema = teststore.SchemaFor(p, c.DataDir)
 	}
