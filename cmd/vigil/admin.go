@@ -57,8 +57,11 @@ func unwrapPath(err error) error {
 // addStoreFlags gives an admin command the settings that locate the data.
 func addStoreFlags(cmd *cobra.Command) {
 	addSettingFlags(cmd.Flags())
-	for _, s := range settings { // only data-dir, the store's and config matter here; hide the rest
-		if s.name != "data-dir" && !strings.HasPrefix(s.name, "store") {
+	// Only data-dir and config are shown; the store-* settings matter too
+	// and work as flags, but are mostly set in the config file or the
+	// environment (docs/cli.md#the-data-directory).
+	for _, s := range settings {
+		if s.name != "data-dir" {
 			_ = cmd.Flags().MarkHidden(s.name)
 		}
 	}
