@@ -51,10 +51,14 @@ func Kind() string {
 	return SQLite
 }
 
-// URL is the PostgreSQL the suite uses with store postgres.
+// URL is the PostgreSQL the suite uses with store postgres:
+// VIGIL_TEST_STORE_URL, else VIGIL_TEST_POSTGRES (store/postgres's own
+// tests' variable), else DefaultURL.
 func URL() string {
-	if u := os.Getenv(EnvURL); u != "" {
-		return u
+	for _, k := range []string{EnvURL, "VIGIL_TEST_POSTGRES"} {
+		if u := os.Getenv(k); u != "" {
+			return u
+		}
 	}
 	return DefaultURL
 }
