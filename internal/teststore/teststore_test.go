@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -185,3 +186,24 @@ type noClose struct{}
 func (noClose) Close() {}
 
 func reflectType[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// TestSchemaFor: every process given one data dir, however written, opens
+// one schema; two data dirs, two; and the name is one PostgreSQL takes
+// unquoted.
+func TestSchemaFor(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	prefix := SchemaPrefix() + "e2e_"
+	a := SchemaFor(prefix, filepath.Join(dir, "data"))
+	for _, same := range []string{"data", "./data", "data/", filepath.Join(dir, "x", "..", "data")} {
+		if got := SchemaFor(prefix, same); got != a {
+			t.Errorf("SchemaFor(%q) = %s, want %s (the same dir)", same, got, a)
+		}
+	}
+	if b := SchemaFor(prefix, filepath.Join(dir, "other")); b == a {
+		t.Errorf("two data dirs share schema %s", a)
+	}
+	if !strings.HasPrefix(a, prefix) || len(a) > 63 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+		t.Errorf("schema %q: want %s… in lowercase letters, digits and _, at most 63 bytes", a, prefix)
+	}
+}
