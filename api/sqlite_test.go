@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/alert"
-	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/internal/teststore"
+	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
