@@ -22,6 +22,11 @@ func openBackend(ctx context.Context, cfg *Config, log *slog.Logger) (backend, e
 		return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{
 			DedupWindow: cfg.DedupWindow, Compression: cfg.Compression, Logger: log})
 	}
+	// Checked before connecting: a store that cannot serve leaves the
+	// database as it was (no schema, no migrations).
+	if _, err := asBackend((*postgres.DB)(nil)); err != nil {
+		return nil, fmt.Errorf("store postgres: %w", err)
+	}
 	db, err := postgres.Open(ctx, cfg.storeURL, postgres.Options{
 		DedupWindow: cfg.DedupWindow, MaxConns: int32(min(cfg.StoreMaxConns, 1<<20)),
 		PasswordFile: cfg.StorePasswordFile, Schema: cfg.StoreSchema, Logger: log,

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
 )
@@ -111,20 +113,31 @@ func TestAsBackendNamesWhatIsMissing(t *testing.T) {
 	}
 }
 
-// TestOpenBackendPostgres: store postgres connects, makes its schema and
-// tables, and either serves (once store/postgres is complete) or says
-// which methods it lacks; a server that is not there is named.
+// TestOpenBackendPostgres: store postgres either serves (once
+// store/postgres is complete: it connects and makes its tables) or says,
+// before connecting, which methods it lacks; a server that is not there
+// is named.
 func TestOpenBackendPostgres(t *testing.T) {
 	t.Setenv(teststore.EnvStore, teststore.Postgres)
 	schema := teststore.Schema(t)
 	cfg := &Config{Store: storePostgres, storeURL: teststore.URL(), StoreSchema: schema, StoreMaxConns: 2, DataDir: t.TempDir()}
 	db, err := openBackend(context.Background(), cfg, nil)
+	noServer := *cfg
+	noServer.storeURL = "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"
+	_, noServerErr := openBackend(context.Background(), &noServer, nil)
 	switch {
 	case errors.Is(err, errIncompleteStore):
 		if !strings.Contains(err.Error(), "store postgres: ") || !strings.Contains(err.Error(), "*postgres.DB lacks") {
 			t.Errorf("error %q: want it to name the store and what it lacks", err)
 		}
 		t.Logf("store/postgres is not complete yet: %v", err)
+		// Refused before connecting: nothing made in the database.
+		if tables := schemaTables(t, schema); tables != 0 {
+			t.Errorf("schema %s holds %d tables after a refused open, want none", schema, tables)
+		}
+		if !errors.Is(noServerErr, errIncompleteStore) {
+			t.Errorf("no server, incomplete store: %v, want the incomplete store said first", noServerErr)
+		}
 	case err != nil:
 		t.Fatal(err)
 	default:
@@ -132,9 +145,27 @@ func TestOpenBackendPostgres(t *testing.T) {
 		if _, err := db.CreateWorkspace(context.Background(), "acme", "free"); err != nil {
 			t.Fatal(err)
 		}
+		if tables := schemaTables(t, schema); tables == 0 {
+			t.Errorf("schema %s holds no tables after open", schema)
+		}
+		if noServerErr == nil || !strings.Contains(noServerErr.Error(), "postgres://nobody@127.0.0.1:1/none") {
+			t.Errorf("no server: %v, want an error naming it", noServerErr)
+		}
 	}
-	cfg.storeURL = "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"
-	if _, err := openBackend(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), "postgres://nobody@127.0.0.1:1/none") {
-		t.Errorf("no server: %v, want an error naming it", err)
+}
+
+// schemaTables counts the tables of a PostgreSQL schema.
+func schemaTables(t *testing.T, schema string) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, teststore.URL())
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = $1`, schema).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
