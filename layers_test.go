@@ -40,6 +40,9 @@ var mayImport = map[string][]string{
 	"country":      {},
 	"intel":        {"intel"},
 	"web":          {"event", "alert", "tenant", "incident", "web", "country"},
+	// internal/teststore opens the store the tests run on (SQLite or
+	// PostgreSQL, by VIGIL_TEST_STORE).
+	"internal/teststore": {"store"},
 }
 
 // TestDependenciesPointInward reads every package's imports (tests

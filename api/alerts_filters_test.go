@@ -17,7 +17,7 @@ import (
 // (the dashboard's queue and the threat map's links), against the
 // embedded store, which keeps them in indexes.
 func TestAlertFiltersSQLite(t *testing.T) {
-	db := openSQLite(t)
+	db := openStore[store.Store](t)
 	f := newFixture(t, db)
 	ctx := context.Background()
 	seededIDs := f.seeds["a"].alertIDs // source a-src, no techniques: threat type "other"

@@ -75,7 +75,7 @@ func (f *fixture) walk(path, key string) ([]alert.Alert, int) {
 // priority and time without loss or repeat, and says the total its
 // filters keep; each workspace sees its own alerts and total only.
 func TestAlertsByPrioritySQLite(t *testing.T) {
-	db := openSQLite(t)
+	db := openStore[store.Store](t)
 	f := newFixture(t, db) // 3 alerts in each of a and b
 	commitRanked(t, db, "a", 37)
 	commitRanked(t, db, "b", 11)

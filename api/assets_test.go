@@ -177,7 +177,7 @@ func TestAssetRoutes(t *testing.T) {
 }
 
 func TestAssetRoutesSQLite(t *testing.T) {
-	db := openSQLite(t)
+	db := openStore[store.Store](t)
 	var mu sync.Mutex
 	var told []string
 	f := newFixtureWith(t, db, func(c *Config) {

@@ -227,7 +227,7 @@ func TestIncidentEvents(t *testing.T) {
 // the pages of a search, cut in the middle of the store's pages, go on
 // exactly where they stopped, across blocks whose times interleave.
 func TestEventsSearchSQLite(t *testing.T) {
-	db := openSQLite(t)
+	db := openStore[store.Store](t)
 	f := newFixture(t, db)
 	ctx := context.Background()
 	ids := event.NewIDSource()

@@ -135,7 +135,7 @@ func TestLastAdminKeyCannotBeRevoked(t *testing.T) {
 		st   func(t *testing.T) store.Store
 	}{
 		{"fake", func(*testing.T) store.Store { return newFakeStore() }},
-		{"sqlite", func(t *testing.T) store.Store { return openSQLite(t) }},
+		{"sqlite", func(t *testing.T) store.Store { return openStore[store.Store](t) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := c.st(t)

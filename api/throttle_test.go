@@ -40,7 +40,7 @@ func throttled(cfg *Config) {
 // leaves a bounded number of audit lines whose counts say how many, and
 // does not stop another address with a good key.
 func TestFailedAuthFloodIsThrottled(t *testing.T) {
-	db := openSQLite(t)
+	db := openStore[store.Store](t)
 	f := newFixtureWith(t, db, throttled)
 	const flood = 5000
 	var unauthorized, tooMany int

@@ -14,13 +14,20 @@ import (
 func TestSourceControlsOverPolicy(t *testing.T) {
 	ctx := context.Background()
 	db := openStore(t)
+	// The source controls, as the API sets them.
+	sc, ok := db.(interface {
+		SetSourceControls(ctx context.Context, workspace, name string, c tenant.SourceControls) (tenant.Source, error)
+	})
+	if !ok {
+		t.Fatalf("store %T keeps no source controls", db)
+	}
 	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	clk := &clock{t0}
 	send(t, db, t0)
 	m, _ := New(Config{Store: db, Now: clk.now, Policies: map[string]Policy{"acme/fw01": {Floor: 10 * time.Hour}}})
 	m.Check(ctx)
 
-	if _, err := db.SetSourceControls(ctx, "acme", "fw01", tenant.SourceControls{NoSilenceAlert: true}); err != nil {
+	if _, err := sc.SetSourceControls(ctx, "acme", "fw01", tenant.SourceControls{NoSilenceAlert: true}); err != nil {
 		t.Fatal(err)
 	}
 	clk.t = t0.Add(48 * time.Hour)
@@ -31,7 +38,7 @@ func TestSourceControlsOverPolicy(t *testing.T) {
 
 	// A source that sends every minute, watched afresh: its own 30
 	// minutes, not the configured 10 hours, is the floor.
-	if _, err := db.SetSourceControls(ctx, "acme", "fw01", tenant.SourceControls{SilentAfter: 30 * time.Minute}); err != nil {
+	if _, err := sc.SetSourceControls(ctx, "acme", "fw01", tenant.SourceControls{SilentAfter: 30 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	m, _ = New(Config{Store: db, Now: clk.now, Policies: map[string]Policy{"acme/fw01": {Floor: 10 * time.Hour}}})

@@ -2,14 +2,13 @@ package sourcehealth
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -17,14 +16,11 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func openStore(t *testing.T) *sqlite.DB {
+func openStore(t *testing.T) store.Store {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	// SQLite, or PostgreSQL with VIGIL_TEST_STORE=postgres.
+	db := teststore.Open[store.Store](t)
 	if _, err := db.CreateWorkspace(ctx, "acme", tenant.TierStandard); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +34,7 @@ func openStore(t *testing.T) *sqlite.DB {
 
 // send commits an empty batch of fw01 received at t: what the detect stage
 // does for a batch, as far as the source's counters go.
-func send(t *testing.T, db *sqlite.DB, at time.Time) {
+func send(t *testing.T, db store.Store, at time.Time) {
 	t.Helper()
 	ev := store.StoredEvent{ID: event.NewID(), Workspace: "acme", Source: "fw01", Format: "syslog", Time: at, Received: at}
 	_, err := db.Commit(context.Background(), []*store.Batch{{ID: event.NewID(), Workspace: "acme", Source: "fw01",
@@ -48,7 +44,7 @@ func send(t *testing.T, db *sqlite.DB, at time.Time) {
 	}
 }
 
-func silenceAlerts(t *testing.T, db *sqlite.DB) []alert.Alert {
+func silenceAlerts(t *testing.T, db store.Store) []alert.Alert {
 	t.Helper()
 	as, _, err := db.Alerts(context.Background(), "acme", store.AlertQuery{RuleID: RuleID})
 	if err != nil {

@@ -5,27 +5,32 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/api"
-	"github.com/vigil-sec/vigil/store/sqlite"
+	"github.com/vigil-sec/vigil/internal/teststore"
+	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
+
+// settingsStore is what the settings page's test needs of a store.
+type settingsStore interface {
+	store.Store
+	store.Users
+	store.Noise
+}
 
 // TestSettingsByRole: an admin's settings page has the users, keys and
 // audit log with their controls; a responder's has suppressions to
 // manage and nothing of an admin's; a reader's only reads.
 func TestSettingsByRole(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	// A real store (SQLite, or PostgreSQL with VIGIL_TEST_STORE=postgres):
+	// the page reads users, keys and suppressions through the API.
+	db := teststore.Open[settingsStore](t)
 	if _, err := db.CreateWorkspace(ctx, "acme", tenant.TierFree); err != nil {
 		t.Fatal(err)
 	}

@@ -17,22 +17,22 @@ import (
 
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
-// openStore opens the store of the data dir named by --data-dir (or
-// VIGIL_DATA_DIR, or the config file): the CLI administers the same
-// database a running server uses (SQLite in WAL mode allows both). Only
-// create (workspaces create) makes a data dir and database that are not
-// there: elsewhere a mistyped --data-dir would show an empty, new store.
-func openStore(cmd *cobra.Command, create bool) (*sqlite.DB, error) {
+// openStore opens the store the settings name: that of the data dir
+// named by --data-dir (or VIGIL_DATA_DIR, or the config file), or the
+// PostgreSQL database of store-url. The CLI administers the same database
+// a running server uses (SQLite in WAL mode allows both). Only create
+// (workspaces create) makes a data dir and database that are not there:
+// elsewhere a mistyped --data-dir would show an empty, new store.
+func openStore(cmd *cobra.Command, create bool) (backend, error) {
 	cfg, err := loadConfig(cmd.Flags())
 	if err != nil {
 		return nil, err
 	}
 	path := filepath.Join(cfg.DataDir, "vigil.db")
-	if !create {
+	if !create && cfg.Store == storeSQLite {
 		const hint = "run `vigil workspaces create NAME` or `vigil serve` first, or name the data directory with --data-dir"
 		if _, err := os.Stat(cfg.DataDir); err != nil {
 			return nil, fmt.Errorf("data directory %s: %w (%s)", cfg.DataDir, unwrapPath(err), hint)
@@ -41,7 +41,7 @@ func openStore(cmd *cobra.Command, create bool) (*sqlite.DB, error) {
 			return nil, fmt.Errorf("data directory %s holds no vigil.db: %w (%s)", cfg.DataDir, unwrapPath(err), hint)
 		}
 	}
-	return sqlite.Open(cmd.Context(), path, sqlite.Options{})
+	return openBackend(cmd.Context(), cfg, nil)
 }
 
 // unwrapPath drops the path and operation of an *fs.PathError when the
@@ -57,7 +57,10 @@ func unwrapPath(err error) error {
 // addStoreFlags gives an admin command the settings that locate the data.
 func addStoreFlags(cmd *cobra.Command) {
 	addSettingFlags(cmd.Flags())
-	for _, s := range settings { // only data-dir and config matter here; hide the rest
+	// Only data-dir and config are shown; the store-* settings matter too
+	// and work as flags, but are mostly set in the config file or the
+	// environment (docs/cli.md#the-data-directory).
+	for _, s := range settings {
 		if s.name != "data-dir" {
 			_ = cmd.Flags().MarkHidden(s.name)
 		}

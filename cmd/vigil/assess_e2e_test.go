@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -34,11 +33,8 @@ func TestServeAssessesIncidents(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDataStore(t, dir)
+	var err error
 	var incs []incident.Incident
 	data := map[string]incident.DataAccess{}
 	var types []string

@@ -26,6 +26,7 @@ type backend interface {
 	analysis.CorrelationStates
 	analysis.SuppressionLookup
 	analysis.DisabledRuleLookup
+	baselineDB // the baselines' entries (baseline.go)
 	Close() error
 }
 

@@ -81,6 +81,16 @@ type Config struct {
 	BusMaxAckPending    int           `koanf:"bus-max-ack-pending"`
 	natsAuth            bus.Auth
 
+	// The store: SQLite in the data dir (default) or PostgreSQL
+	// (storeconfig.go, docs/deployment.md#postgresql).
+	Store             string `koanf:"store"`
+	StoreURL          string `koanf:"store-url"`
+	StoreURLFile      string `koanf:"store-url-file"`
+	StorePasswordFile string `koanf:"store-password-file"`
+	StoreSchema       string `koanf:"store-schema"`
+	StoreMaxConns     int    `koanf:"store-max-conns"`
+	storeURL          string // store-url, or the first line of store-url-file
+
 	Retention     time.Duration `koanf:"retention"`
 	Compression   string        `koanf:"store-compression"`
 	QuarantineMax int           `koanf:"quarantine-max"`
@@ -265,7 +275,12 @@ var settings = []setting{
 	{"bus-sync-interval", "2m", "how often the embedded bus fsyncs its file store; 0 syncs every write (see docs/bus.md for what an acknowledgement guarantees)", 'd'},
 	{"bus-max-bytes", "4GiB", "size limit of the bus stream; ingest answers 503 when it is full", 's'},
 	{"bus-max-message", "8MiB", "largest bus message (one batch of records)", 's'},
-	{"bus-replicas", "1", "replicas of the bus stream and its consumer on an external NATS JetStream cluster (3 survives the loss of one node); the embedded server holds 1", 'i'},
+	{"store", "sqlite", "the store: sqlite (vigil.db in the data dir) or postgres (a PostgreSQL database several vigil processes share; see store-url)", 's'},
+	{"store-url", "", "PostgreSQL URL or key=value DSN of store postgres (postgres://USER@HOST:5432/DB?sslmode=verify-full&sslrootcert=FILE); what it leaves out comes from the standard PG* environment variables (PGHOST, PGUSER, PGPASSWORD, PGSSLMODE…); prefer store-url-file or store-password-file for a password", 's'},
+	{"store-url-file", "", "file whose first line is store-url, instead of store-url (a secret mounted as a file)", 's'},
+	{"store-password-file", "", "file whose first line is the PostgreSQL password; it overrides the URL's and PGPASSWORD", 's'},
+	{"store-schema", "", "PostgreSQL schema of vigil's tables, made if missing (lowercase letters, digits, _); empty: the connection's search_path (public)", 's'},
+	{"store-max-conns", "10", "most connections to PostgreSQL this process opens", 'i'},
 	{"retention", "720h", "how long events and quarantined records are kept (alerts are kept)", 'd'},
 	{"store-compression", "zstd", "compression of stored event blocks: zstd (smallest) or s2 (about a third of the CPU, 1.5x the size)", 's'},
 	{"quarantine-max", "100000", "quarantined records kept per workspace, newest first (0: no cap)", 'i'},
@@ -471,6 +486,9 @@ func loadConfig(fs *pflag.FlagSet) (*Config, error) {
 	}
 	if c.PartitionLease < time.Second {
 		return nil, fmt.Errorf("setting partition-lease: %s is shorter than 1s", c.PartitionLease)
+	}
+	if err := c.parseStoreSettings(); err != nil {
+		return nil, err
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, fmt.Errorf("settings tls-cert and tls-key go together")

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/teststore"
 )
 
 // The end-to-end tests run the real binary, built once here.
@@ -37,7 +40,15 @@ func TestMain(m *testing.M) {
 	gocache, _ := exec.Command("go", "env", "GOCACHE").Output()
 	// scan's rule cache goes to the test's directory, not the user's.
 	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
-	build := exec.Command("go", "build", "-o", vigilBin, ".")
+	// With VIGIL_TEST_STORE=postgres every server and command the tests
+	// start keeps its data dir's store in a PostgreSQL schema of that data
+	// dir's own (e2eStore).
+	if teststore.Kind() == teststore.Postgres {
+		os.Setenv("VIGIL_STORE", teststore.Postgres)
+		os.Setenv("VIGIL_STORE_URL", teststore.URL())
+		os.Setenv(teststore.EnvSchemaPrefix, e2eSchemaPrefix)
+	}
+	build := exec.Command("go", "build", "-tags", e2eTags(), "-o", vigilBin, ".")
 	if c := strings.TrimSpace(string(gocache)); c != "" {
 		build.Env = append(os.Environ(), "GOCACHE="+c)
 	}
@@ -49,8 +60,54 @@ func TestMain(m *testing.M) {
 	for _, f := range afterTests {
 		f()
 	}
+	if teststore.Kind() == teststore.Postgres {
+		if err := teststore.DropSchemas(context.Background(), e2eSchemaPrefix); err != nil {
+			fmt.Fprintf(os.Stderr, "dropping the tests' schemas: %v\n", err)
+		}
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// e2eSchemaPrefix begins the schemas of the data dirs of this test
+// process's servers (VIGIL_TEST_STORE=postgres).
+var e2eSchemaPrefix = teststore.SchemaPrefix() + "e2e_"
+
+// In the tests' own process too (servers and configs made in process),
+// a PostgreSQL store without a schema setting takes its data dir's.
+func init() {
+	testStoreSchema = func(c *Config) {
+		if p := os.Getenv(teststore.EnvSchemaPrefix); p != "" && c.StoreSchema == "" {
+			c.StoreSchema = teststore.SchemaFor(p, c.DataDir)
+		}
+	}
+}
+
+// e2eTags are the build tags of the binaries the tests run: extra, and
+// teststore when the suite runs on PostgreSQL (storeschema_teststore.go).
+func e2eTags(extra ...string) string {
+	if teststore.Kind() == teststore.Postgres {
+		extra = append(extra, "teststore")
+	}
+	return strings.Join(extra, ",")
+}
+
+// openDataStore opens the store of a data dir the tests' servers and
+// commands use: its vigil.db, or with VIGIL_TEST_STORE=postgres its
+// schema. A store that lacks some of backend fails the test naming what.
+func openDataStore(t *testing.T, dataDir string) backend {
+	t.Helper()
+	cfg := &Config{Store: storeSQLite, DataDir: dataDir, Compression: "zstd"}
+	if teststore.Kind() == teststore.Postgres {
+		cfg = &Config{Store: storePostgres, DataDir: dataDir, storeURL: teststore.URL(), StoreMaxConns: 4,
+			StoreSchema: teststore.SchemaFor(e2eSchemaPrefix, dataDir)}
+	}
+	db, err := openBackend(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatalf("store of data dir %s (%s=%s): %v", dataDir, teststore.EnvStore, teststore.Kind(), err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // syncBuffer collects a process's output safely across goroutines.

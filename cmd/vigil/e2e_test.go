@@ -16,7 +16,6 @@ import (
 
 	"github.com/vigil-sec/vigil/content"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
 const encodedPSTitle = "PowerShell Started With an Encoded Command"
@@ -178,7 +177,7 @@ func TestCrashReplayAfterRetentionPurge(t *testing.T) {
 	// A build that dies right after its second commit with new batches,
 	// before acknowledging them: the bus delivers them again.
 	bin := filepath.Join(t.TempDir(), "vigil-crashpoint")
-	if out, err := exec.Command("go", "build", "-tags", "crashpoint", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-tags", e2eTags("crashpoint"), "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("building vigil -tags crashpoint: %v\n%s", err, out)
 	}
 	crash := exec.Command(bin, "serve", "--listen", freePort(t), "--data-dir", dir, "--log-level", "warn")
@@ -189,10 +188,7 @@ func TestCrashReplayAfterRetentionPurge(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openDataStore(t, dir)
 	storedIDs := func() map[string]bool {
 		ids := map[string]bool{}
 		for cursor := ""; ; {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/vigil-sec/vigil/incident"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
 // cacheDir is the user's cache directory as it was before TestMain moved
@@ -72,11 +71,8 @@ type incidentState struct {
 func readIncidents(t *testing.T, dir, ws string, check bool) incidentState {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDataStore(t, dir)
+	var err error
 	st := incidentState{alertsOf: map[string][]string{}}
 	st.incidents, _, err = db.Incidents(ctx, ws, store.IncidentQuery{Limit: 1000})
 	if err != nil {
@@ -210,7 +206,7 @@ func TestIncidentsCrashBetweenAlertAndIncident(t *testing.T) {
 	dir := t.TempDir()
 	key, _ := newKey(t, dir, "acme", "admin")
 	bin := filepath.Join(t.TempDir(), "vigil-crashpoint")
-	build := exec.Command("go", "build", "-tags", "crashpoint", "-o", bin, ".")
+	build := exec.Command("go", "build", "-tags", e2eTags("crashpoint"), "-o", bin, ".")
 	build.Env = append(os.Environ(), "GOCACHE="+userGoCache())
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building vigil -tags crashpoint: %v\n%s", err, out)

@@ -17,7 +17,6 @@ import (
 	"github.com/vigil-sec/vigil/intel"
 	"github.com/vigil-sec/vigil/intel/feed"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
 func newIntelCmd() *cobra.Command {
@@ -28,7 +27,7 @@ func newIntelCmd() *cobra.Command {
 
 // openIntelStore opens the data directory's store and names the workspace
 // an intel command works on.
-func openIntelStore(cmd *cobra.Command) (*sqlite.DB, string, error) {
+func openIntelStore(cmd *cobra.Command) (backend, string, error) {
 	db, err := openStore(cmd, false)
 	if err != nil {
 		return nil, "", err
@@ -43,7 +42,7 @@ func openIntelStore(cmd *cobra.Command) (*sqlite.DB, string, error) {
 
 // intelManager is the feed manager of a command: the config file's feed
 // settings over the store, publishing to sets (nil: none).
-func intelManager(cmd *cobra.Command, db *sqlite.DB, sets *feed.Sets) (*feed.Manager, error) {
+func intelManager(cmd *cobra.Command, db backend, sets *feed.Sets) (*feed.Manager, error) {
 	cfg, err := loadConfig(cmd.Flags())
 	if err != nil {
 		return nil, err
@@ -52,7 +51,7 @@ func intelManager(cmd *cobra.Command, db *sqlite.DB, sets *feed.Sets) (*feed.Man
 }
 
 // intelWorkspace is --workspace, or the store's only workspace.
-func intelWorkspace(cmd *cobra.Command, db *sqlite.DB) (string, error) {
+func intelWorkspace(cmd *cobra.Command, db backend) (string, error) {
 	if ws, _ := cmd.Flags().GetString("workspace"); ws != "" {
 		if _, err := db.Workspace(cmd.Context(), ws); err != nil {
 			return "", err

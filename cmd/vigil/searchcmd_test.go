@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/incident"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -26,11 +24,7 @@ func seedSearchEvents(t *testing.T, dir string, at time.Time, n int) []event.ID 
 		t.Fatalf("workspaces create: %s", errOut)
 	}
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDataStore(t, dir)
 	if err := db.PutSource(ctx, tenant.Source{Workspace: "acme", Name: "app", Format: "json", Created: at}); err != nil {
 		t.Fatal(err)
 	}
@@ -140,10 +134,8 @@ func TestEventsSearchIncident(t *testing.T) {
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	ids := seedSearchEvents(t, dir, at, 240) // four hours
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openDataStore(t, dir)
+	var err error
 	err = db.ApplyIncidents(ctx, "test", 1, []store.IncidentUpdate{{New: true, Incident: incident.Incident{
 		ID: "inc-1", Workspace: "acme", Title: "t", Stage: incident.StageDetect, Status: incident.StatusNew,
 		FirstSeen: at.Add(2 * time.Hour), LastSeen: at.Add(2*time.Hour + 10*time.Minute),

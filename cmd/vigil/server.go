@@ -32,7 +32,6 @@ import (
 	"github.com/vigil-sec/vigil/respond"
 	"github.com/vigil-sec/vigil/sourcehealth"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 	"github.com/vigil-sec/vigil/web"
 )
@@ -152,7 +151,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		}
 	}
 
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"), sqlite.Options{DedupWindow: cfg.DedupWindow, Compression: cfg.Compression, Logger: log.With("component", compStore)})
+	db, err := openBackend(ctx, cfg, log.With("component", compStore))
 	if err != nil {
 		return nil, err // "open store PATH: …"
 	}
@@ -357,7 +356,7 @@ func startServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, e
 		s.log.Warn("serving plain HTTP beyond loopback: API keys and events cross the network in clear; set tls-cert and tls-key, or listen on loopback behind a TLS proxy",
 			"listen", ln.Addr().String())
 	}
-	s.log.Info("vigil serving", "url", scheme+"://"+ln.Addr().String(), "data_dir", cfg.DataDir, "bus", busMode(cfg), "formats", decode.Formats())
+	s.log.Info("vigil serving", "url", scheme+"://"+ln.Addr().String(), "data_dir", cfg.DataDir, "store", cfg.Store, "bus", busMode(cfg), "formats", decode.Formats())
 	ok = true
 	return s, nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -122,7 +121,7 @@ func newUsersCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return changeUser(cmd, args[0], "user.password", "", func(db *sqlite.DB) error {
+			return changeUser(cmd, args[0], "user.password", "", func(db backend) error {
 				return db.SetPassword(cmd.Context(), args[0], hash)
 			})
 		},
@@ -139,7 +138,7 @@ func newUsersCmd() *cobra.Command {
 			if enable {
 				action = "user.enable"
 			}
-			return changeUser(cmd, args[0], action, "", func(db *sqlite.DB) error {
+			return changeUser(cmd, args[0], action, "", func(db backend) error {
 				return db.SetUserDisabled(cmd.Context(), args[0], !enable)
 			})
 		},
@@ -179,7 +178,7 @@ func newUsersCmd() *cobra.Command {
 
 // changeUser applies a change to an existing user and audits it in each of
 // the user's workspaces.
-func changeUser(cmd *cobra.Command, name, action, detail string, change func(*sqlite.DB) error) error {
+func changeUser(cmd *cobra.Command, name, action, detail string, change func(backend) error) error {
 	db, err := openStore(cmd, false)
 	if err != nil {
 		return err

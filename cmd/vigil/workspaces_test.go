@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -42,15 +41,7 @@ func tierAudit(t *testing.T, db store.Store, ws string) []store.AuditEntry {
 	return out
 }
 
-func openTestStore(t *testing.T, dir string) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func openTestStore(t *testing.T, dir string) backend { return openDataStore(t, dir) }
 
 // TestWorkspacesSetTier: `vigil workspaces set-tier` changes a workspace's
 // tier, says from what to what, and is audited as the CLI; a bad tier or

@@ -23,6 +23,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/vigil-sec/vigil/intel"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
 )
@@ -102,8 +103,14 @@ func (d *docServer) failNext(n int) {
 	d.mu.Unlock()
 }
 
+// feedStore is what the feeds' tests need of a store.
+type feedStore interface {
+	store.Store
+	store.Intel
+}
+
 type env struct {
-	db   *sqlite.DB
+	db   feedStore
 	m    *Manager
 	sets *Sets
 	reg  *prometheus.Registry
@@ -112,11 +119,8 @@ type env struct {
 
 func newEnv(t *testing.T, edit func(*Options), workspaces ...string) *env {
 	t.Helper()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	// SQLite, or PostgreSQL with VIGIL_TEST_STORE=postgres.
+	db := teststore.Open[feedStore](t)
 	if len(workspaces) == 0 {
 		workspaces = []string{"acme"}
 	}
