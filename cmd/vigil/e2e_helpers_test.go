@@ -97,6 +97,15 @@ func e2eTags(extra ...string) string {
 // schema. A store that lacks some of backend fails the test naming what.
 func openDataStore(t *testing.T, dataDir string) backend {
 	t.Helper()
+	db := openDataStoreNow(t, dataDir)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openDataStoreNow is openDataStore for a caller that closes the store
+// itself, soon (a poll opens it again and again).
+func openDataStoreNow(t *testing.T, dataDir string) backend {
+	t.Helper()
 	cfg := &Config{Store: storeSQLite, DataDir: dataDir, Compression: "zstd"}
 	if teststore.Kind() == teststore.Postgres {
 		cfg = &Config{Store: storePostgres, DataDir: dataDir, storeURL: teststore.URL(), StoreMaxConns: 4,
@@ -106,7 +115,6 @@ func openDataStore(t *testing.T, dataDir string) backend {
 	if err != nil {
 		t.Fatalf("store of data dir %s (%s=%s): %v", dataDir, teststore.EnvStore, teststore.Kind(), err)
 	}
-	t.Cleanup(func() { db.Close() })
 	return db
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
@@ -44,19 +43,21 @@ func incidentEvents(user string, at time.Time) []byte {
 // whole alert stream, reading the database beside the running server.
 func streamCaughtUp(t *testing.T, dir string) bool {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "vigil.db")+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openDataStoreNow(t, dir)
 	defer db.Close()
-	var last, cur sql.NullInt64
-	if err := db.QueryRow(`SELECT max(seq) FROM alert_changes`).Scan(&last); err != nil {
-		return false // not migrated yet
+	heads, ok := db.(interface {
+		ChangeHeads(ctx context.Context) (alerts, incidents int64, err error)
+	})
+	if !ok {
+		t.Fatalf("store %T has no ChangeHeads", db)
 	}
-	if err := db.QueryRow(`SELECT seq FROM stream_cursors WHERE name = 'incidents'`).Scan(&cur); err != nil {
+	ctx := context.Background()
+	last, _, err := heads.ChangeHeads(ctx)
+	if err != nil {
 		return false
 	}
-	return last.Valid && cur.Int64 >= last.Int64
+	cur, err := db.ConsumerCursor(ctx, "incidents")
+	return err == nil && last > 0 && cur >= last
 }
 
 // incidentState is what the store holds of incidents, checked for the
