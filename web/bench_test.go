@@ -185,7 +185,6 @@ func seedAlertsInto(ctx context.Context, db *sqlite.DB) error {
 				Time: at, Received: received, Raw: fmt.Appendf(nil, `{"src":%q,"user":"u%d","rule":%q}`, ip, i%500, r.id)}
 			ev.Common[event.SourceIP] = ip
 			ev.Common[event.UserName] = fmt.Sprintf("u%d", i%500)
-			b.Events = append(b.Events, ev)
 			ents := []alert.Entity{{Type: alert.EntityIP, Value: ip}, {Type: alert.EntityHost, Value: fmt.Sprintf("host-%d", i%300)},
 				{Type: alert.EntityAccount, Value: fmt.Sprintf("u%d", i%500)}}
 			if r.id == "db-mass-read" || r.id == "sql-injection" {
@@ -196,6 +195,7 @@ func seedAlertsInto(ctx context.Context, db *sqlite.DB) error {
 				ev.Common[event.HostName] = fmt.Sprintf("sql%02d", i%4)
 				ev.Common[event.DBName] = fmt.Sprintf("db%d", i%7)
 			}
+			b.Events = append(b.Events, ev)
 			// One origin in a hundred names its address: an address
 			// makes the store estimate intent from the address's recent
 			// alerts, the seeding's dearest step, and the pages group
