@@ -241,6 +241,10 @@ type committer struct {
 	created map[string]bool
 	// alertSources are the sources whose signals joined alerts.
 	alertSources map[alertSource]bool
+	// batches are the batches this commit writes, and batchEvents their
+	// events by id, built when an alert is placed (alertdatabases.go).
+	batches     []*store.Batch
+	batchEvents map[event.ID]batchEvent
 }
 
 func (c *committer) stmt(s *sql.Stmt) *sql.Stmt {
@@ -307,6 +311,7 @@ func (c *committer) block(p *preparedBlock) (bool, error) {
 		return false, err
 	}
 	c.spanMS = max(c.spanMS, p.spanMS)
+	c.batches = append(c.batches, b)
 
 	for i := range b.Signals {
 		if err := c.signal(b.Signals[i], b); err != nil {
@@ -447,6 +452,9 @@ func (c *committer) finish() error {
 		}
 	}
 	if err := c.writeAlertSources(); err != nil {
+		return err
+	}
+	if err := c.writeAlertDatabases(); err != nil {
 		return err
 	}
 	for _, p := range c.pins {

@@ -343,6 +343,9 @@ ALTER TABLE sources ADD COLUMN no_silence_alert INTEGER NOT NULL DEFAULT 0;
 	{sql: sqlMigrateThreatPoints},
 	// 24: the rules' counts (suppressions.go).
 	{sql: sqlMigrateRuleStats},
+	// 25: the database server and database of each alert, for the
+	// databases view (alertdatabases.go).
+	{sql: sqlMigrateAlertDatabases, fill: migrateAlertDatabases},
 }
 
 // migrate applies the migrations the database has not seen yet.
