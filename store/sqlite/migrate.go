@@ -346,6 +346,8 @@ ALTER TABLE sources ADD COLUMN no_silence_alert INTEGER NOT NULL DEFAULT 0;
 	// 25: the database server and database of each alert, for the
 	// databases view (alertdatabases.go).
 	{sql: sqlMigrateAlertDatabases, fill: migrateAlertDatabases},
+	// 26: sign-in state shared by the API processes (signin.go).
+	{sql: sqlMigrateSignIn},
 }
 
 // migrate applies the migrations the database has not seen yet.
