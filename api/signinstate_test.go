@@ -23,9 +23,7 @@ func twoProcesses(t *testing.T, f *fixture, cfg Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := *f
-	other.api = b
-	return &other
+	return &fixture{t: f.t, api: b, st: f.st, clock: f.clock, secrets: f.secrets, keyIDs: f.keyIDs, seeds: f.seeds}
 }
 
 // A sign-in link made by one API process signs in at another, once: used
