@@ -245,6 +245,9 @@ type committer struct {
 	// events by id, built when an alert is placed (alertdatabases.go).
 	batches     []*store.Batch
 	batchEvents map[event.ID]batchEvent
+	// paneBefore is what the stored alerts this commit loaded counted in
+	// threat_days before it (threatdays.go).
+	paneBefore map[string]paneBefore
 }
 
 func (c *committer) stmt(s *sql.Stmt) *sql.Stmt {
@@ -386,6 +389,7 @@ func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 		if a, err = c.loadOpen(s.Workspace, s.DedupKey); err != nil {
 			return fmt.Errorf("commit: batch %s: rule %s: %w", b.ID, s.Rule.ID, err)
 		}
+		c.notePaneBefore(a)
 	}
 	had := 0 // evidence before s
 	if store.Joins(a, s, c.db.window) {
@@ -455,6 +459,9 @@ func (c *committer) finish() error {
 		return err
 	}
 	if err := c.writeAlertDatabases(); err != nil {
+		return err
+	}
+	if err := c.writeThreatDays(); err != nil {
 		return err
 	}
 	for _, p := range c.pins {

@@ -348,6 +348,8 @@ ALTER TABLE sources ADD COLUMN no_silence_alert INTEGER NOT NULL DEFAULT 0;
 	{sql: sqlMigrateAlertDatabases, fill: migrateAlertDatabases},
 	// 26: sign-in state shared by the API processes (signin.go).
 	{sql: sqlMigrateSignIn},
+	// 27: the threat pane's counts by day (threatdays.go).
+	{sql: sqlMigrateThreatDays},
 }
 
 // migrate applies the migrations the database has not seen yet.
