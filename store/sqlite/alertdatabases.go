@@ -37,7 +37,7 @@ CREATE TABLE alert_databases (
 	db_name   TEXT NOT NULL,
 	db_title  TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX alert_databases_place ON alert_databases (db_ws, db_server, db_name, db_kind);
+CREATE INDEX alert_databases_place ON alert_databases (db_ws, db_kind, db_server, db_name);
 `
 
 // Kinds of alert_databases rows.
