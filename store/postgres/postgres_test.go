@@ -46,7 +46,7 @@ func TestOpenTogether(t *testing.T) {
 	if err := dbs[0].pool.QueryRow(ctx, `SELECT count(*), max(version) FROM schema_migrations`).Scan(&rows, &max); err != nil {
 		t.Fatal(err)
 	}
-	if rows != len(ms) || max != len(ms) {
+	if rows != len(ms) || max != ms[len(ms)-1].version {
 		t.Errorf("schema_migrations: %d rows up to version %d, want each of the %d migrations once", rows, max, len(ms))
 	}
 }
