@@ -38,9 +38,13 @@ CREATE TABLE alert_databases (
 	db_title  TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX alert_databases_place ON alert_databases (db_ws, db_kind, db_server, db_name);
--- The count probes each database alert for the columns the filters and
--- counts read: in this index alone, not in the alerts' rows, documents
--- and all (a page a probe).
+-- The count walks a workspace's database alerts in alert id order (in
+-- alert_databases_kind alone) and probes each in alerts_id_counts, which
+-- holds the columns the filters and counts read, in the same order: the
+-- probes read the index's pages one after the other, where probing the
+-- alerts' rows (documents and all) in the order of the place index read a
+-- page from the file for nearly each.
+CREATE INDEX alert_databases_kind ON alert_databases (db_ws, db_kind, alert_id, db_server, db_name, db_title);
 CREATE INDEX alerts_id_counts ON alerts (id, workspace, status, severity, last_seen, rule_id);
 `
 
@@ -303,12 +307,13 @@ func (db *DB) DatabaseCounts(ctx context.Context, workspace string, q store.Aler
 		return nil, err
 	}
 	// CROSS JOIN keeps alert_databases outside: the database alerts are
-	// found in its index, the alerts' rows probed by id, rather than every
-	// alert of the workspace probed for a place. The last alert is the
+	// found in its index, in id order, and probed in alerts_id_counts in
+	// that order, rather than every alert of the workspace probed for a
+	// place. The last alert is the
 	// greatest (last_seen, id), as one text that sorts as the pair.
 	query := `SELECT d.db_server, d.db_name, alerts.severity, d.db_title, count(*),
 			max(printf('%020d', alerts.last_seen) || alerts.id)
-		FROM alert_databases d CROSS JOIN alerts ON alerts.id = d.alert_id
+		FROM alert_databases d INDEXED BY alert_databases_kind CROSS JOIN alerts INDEXED BY alerts_id_counts ON alerts.id = d.alert_id
 		WHERE d.db_ws = ? AND d.db_kind IN ` + dbKindsDatabase + ` AND ` + where + `
 		GROUP BY d.db_server, d.db_name, alerts.severity, d.db_title`
 	return list(ctx, db, "databases of "+workspace, func(rs scanner) (store.DatabaseCount, error) {
