@@ -176,7 +176,9 @@ func seedAlertsInto(ctx context.Context, db *sqlite.DB) error {
 		src := seedSources[(from/perBatch)%len(seedSources)]
 		b := &store.Batch{ID: ids.New(received), Workspace: seedWorkspace, Source: src, Format: "json", Received: received}
 		for i := from; i < min(from+perBatch, seedAlerts); i++ {
-			at := seedEnd.Add(-span + time.Duration(i)*span/seedAlerts)
+			// span/seedAlerts first: time.Duration(i)*span overflows int64
+			// past i = 3,558 and scattered the alerts over a few days.
+			at := seedEnd.Add(-span + span/seedAlerts*time.Duration(i))
 			r := seedRules[i%len(seedRules)]
 			c := seedCountries[(i/3)%len(seedCountries)]
 			// 2,000 attacking addresses, each back every few hours.
