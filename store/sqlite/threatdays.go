@@ -13,22 +13,24 @@ import (
 	"github.com/vigil-sec/vigil/store"
 )
 
-// The threat-intelligence pane's counts by UTC day (threat_days): the
-// alerts of each day (by last_seen) by threat type, severity and origin,
-// kept by Commit as it writes alerts. A range's whole days are read from
-// here and only its partial first and last days from the alerts' index:
+// The threat-intelligence pane's counts by UTC day (threat_days) and hour
+// (threat_hours): the alerts of each (by last_seen) by threat type,
+// severity and origin, kept by Commit as it writes alerts. A range's whole
+// days are read from threat_days, the whole hours around them from
+// threat_hours, and only its partial first and last hours from the
+// alerts' index:
 // over 30 days of 100,000 alerts the pane grouped every alert of the
 // range three or four times a page (400-600 ms); a day holds as many rows
-// as it has distinct origins and types.
+// as it has distinct origins and types, an hour no more than its alerts.
 //
-// An alert counts on the day of its last_seen with its severity, origin
+// An alert counts in the day and hour of its last_seen with its severity, origin
 // and count as stored; when a commit changes them, its old row is
 // decremented and its new one incremented (zero rows are dropped). The
 // city is the alert's origin's; a map point reads the city of its place.
 const sqlMigrateThreatDays = `
 CREATE TABLE threat_days (
 	workspace   TEXT NOT NULL,
-	day         INTEGER NOT NULL,
+	slot        INTEGER NOT NULL,
 	threat_type TEXT NOT NULL,
 	severity    INTEGER NOT NULL,
 	country     TEXT NOT NULL,
@@ -40,7 +42,23 @@ CREATE TABLE threat_days (
 	city        TEXT NOT NULL,
 	alerts      INTEGER NOT NULL,
 	events      INTEGER NOT NULL,
-	PRIMARY KEY (workspace, day, threat_type, severity, country, asn, as_org, located, lat, lon, city)
+	PRIMARY KEY (workspace, slot, threat_type, severity, country, asn, as_org, located, lat, lon, city)
+) WITHOUT ROWID;
+CREATE TABLE threat_hours (
+	workspace   TEXT NOT NULL,
+	slot        INTEGER NOT NULL,
+	threat_type TEXT NOT NULL,
+	severity    INTEGER NOT NULL,
+	country     TEXT NOT NULL,
+	asn         INTEGER NOT NULL,
+	as_org      TEXT NOT NULL,
+	located     INTEGER NOT NULL,
+	lat         REAL NOT NULL,
+	lon         REAL NOT NULL,
+	city        TEXT NOT NULL,
+	alerts      INTEGER NOT NULL,
+	events      INTEGER NOT NULL,
+	PRIMARY KEY (workspace, slot, threat_type, severity, country, asn, as_org, located, lat, lon, city)
 ) WITHOUT ROWID;
 INSERT INTO threat_days
 	SELECT workspace, last_seen / 86400000000000, threat_type, severity, origin_country, origin_asn, origin_as_org,
@@ -48,19 +66,42 @@ INSERT INTO threat_days
 		coalesce(json_extract(doc, '$.origin.city'), ''), count(*), sum(count)
 	FROM alerts WHERE threat_type != '' AND last_seen >= 0
 	GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;
+INSERT INTO threat_hours
+	SELECT workspace, last_seen / 3600000000000, threat_type, severity, origin_country, origin_asn, origin_as_org,
+		origin_lat IS NOT NULL, coalesce(origin_lat, 0), coalesce(origin_lon, 0),
+		coalesce(json_extract(doc, '$.origin.city'), ''), count(*), sum(count)
+	FROM alerts WHERE threat_type != '' AND last_seen >= 0
+	GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;
 `
 
-const dayNanos = int64(24 * time.Hour)
+const (
+	dayNanos  = int64(24 * time.Hour)
+	hourNanos = int64(time.Hour)
+)
+
+// paneTable is one of the pane's count tables: its name and the length
+// of its slots.
+type paneTable struct {
+	name string
+	unit int64
+}
+
+var (
+	paneDays   = paneTable{"threat_days", dayNanos}
+	paneHours  = paneTable{"threat_hours", hourNanos}
+	paneTables = []paneTable{paneDays, paneHours}
+)
 
 // paneKey is an alert's threat_days row.
 type paneKey struct {
 	ws, threatType, country, asOrg, city string
-	day, severity, asn                   int64
+	slot, severity, asn                  int64
 	located                              bool
 	lat, lon                             float64
 }
 
-// paneContribution is what an alert adds to threat_days: its row and
+// paneContribution is what an alert adds to the count tables: its row
+// (slot holding its last_seen, which each table divides by its unit) and
 // events; ok is false for an alert the pane does not count.
 func paneContribution(a *alert.Alert) (k paneKey, events int64, ok bool) {
 	v := paneValues(a)
@@ -69,7 +110,7 @@ func paneContribution(a *alert.Alert) (k paneKey, events int64, ok bool) {
 	if tt == "" || ls < 0 {
 		return k, 0, false
 	}
-	k = paneKey{ws: a.Workspace, threatType: tt, day: ls / dayNanos, severity: int64(a.Severity),
+	k = paneKey{ws: a.Workspace, threatType: tt, slot: ls, severity: int64(a.Severity),
 		country: v[2].(string), asn: v[3].(int64), asOrg: v[4].(string)}
 	if v[5] != nil {
 		k.located, k.lat, k.lon = true, v[5].(float64), v[6].(float64)
@@ -102,25 +143,41 @@ type paneBefore struct {
 	ok     bool
 }
 
-const sqlUpsertThreatDays = `INSERT INTO threat_days
-	(workspace, day, threat_type, severity, country, asn, as_org, located, lat, lon, city, alerts, events)
+// upsertPaneRows and upsertPaneRow add to a count table's rows, given as
+// a JSON array of rows or one by one.
+func upsertPaneRows(t paneTable) string {
+	return `INSERT INTO ` + t.name + `
+	(workspace, slot, threat_type, severity, country, asn, as_org, located, lat, lon, city, alerts, events)
 	SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
 		json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]'),
 		json_extract(value, '$[8]'), json_extract(value, '$[9]'), json_extract(value, '$[10]'), json_extract(value, '$[11]'),
 		json_extract(value, '$[12]')
 	FROM json_each(?) WHERE true
 	ON CONFLICT DO UPDATE SET alerts = alerts + excluded.alerts, events = events + excluded.events`
+}
 
-const sqlUpsertThreatDay = `INSERT INTO threat_days
-	(workspace, day, threat_type, severity, country, asn, as_org, located, lat, lon, city, alerts, events)
+func upsertPaneRow(t paneTable) string {
+	return `INSERT INTO ` + t.name + `
+	(workspace, slot, threat_type, severity, country, asn, as_org, located, lat, lon, city, alerts, events)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT DO UPDATE SET alerts = alerts + excluded.alerts, events = events + excluded.events`
+}
 
-// writeThreatDays moves the touched alerts' counts in threat_days from
-// their rows before this commit to their rows now.
+// writeThreatDays moves the touched alerts' counts in the count tables
+// from their rows before this commit to their rows now.
 func (c *committer) writeThreatDays() error {
+	for _, t := range paneTables {
+		if err := c.writePaneTable(t); err != nil {
+			return fmt.Errorf("commit: threat counts: %w", err)
+		}
+	}
+	return nil
+}
+
+func (c *committer) writePaneTable(t paneTable) error {
 	delta := map[paneKey]*[2]int64{}
 	add := func(k paneKey, alerts, events int64) {
+		k.slot /= t.unit
 		d := delta[k]
 		if d == nil {
 			d = &[2]int64{}
@@ -138,7 +195,7 @@ func (c *committer) writeThreatDays() error {
 		}
 	}
 	var rows [][13]any
-	days := map[[2]any]bool{}
+	slots := map[[2]any]bool{}
 	for k, d := range delta {
 		if d[0] == 0 && d[1] == 0 {
 			continue
@@ -147,67 +204,92 @@ func (c *committer) writeThreatDays() error {
 		if k.located {
 			located = 1
 		}
-		r := [13]any{k.ws, k.day, k.threatType, k.severity, k.country, k.asn, k.asOrg, located, k.lat, k.lon, k.city, d[0], d[1]}
+		r := [13]any{k.ws, k.slot, k.threatType, k.severity, k.country, k.asn, k.asOrg, located, k.lat, k.lon, k.city, d[0], d[1]}
 		if d[0] < 0 {
-			days[[2]any{k.ws, k.day}] = true
+			slots[[2]any{k.ws, k.slot}] = true
 		}
 		if jsonSafe(k.ws, k.threatType, k.country, k.asOrg, k.city) {
 			rows = append(rows, r)
 			continue
 		}
-		if _, err := c.tx.ExecContext(c.ctx, sqlUpsertThreatDay, r[:]...); err != nil {
-			return fmt.Errorf("commit: threat counts: %w", err)
+		if _, err := c.tx.ExecContext(c.ctx, upsertPaneRow(t), r[:]...); err != nil {
+			return err
 		}
 	}
 	if len(rows) > 0 {
 		list, err := json.Marshal(rows)
 		if err != nil {
-			return fmt.Errorf("commit: threat counts: %w", err)
+			return err
 		}
-		if _, err := c.tx.ExecContext(c.ctx, sqlUpsertThreatDays, string(list)); err != nil {
-			return fmt.Errorf("commit: threat counts: %w", err)
+		if _, err := c.tx.ExecContext(c.ctx, upsertPaneRows(t), string(list)); err != nil {
+			return err
 		}
 	}
-	for d := range days {
-		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM threat_days WHERE workspace = ? AND day = ? AND alerts <= 0`, d[0], d[1]); err != nil {
-			return fmt.Errorf("commit: threat counts: %w", err)
+	for d := range slots {
+		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM `+t.name+` WHERE workspace = ? AND slot = ? AND alerts <= 0`, d[0], d[1]); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// dayRange splits [from, to) into the whole UTC days [d1, d2) that
-// threat_days answers and the partial days before and after, which the
-// alerts' index answers; ok is false when the range holds no whole day.
-func (db *DB) dayRange(from, to int64) (d1, d2 int64, ok bool) {
+// panePart is a part of a range: slots [a, b) of a count table, or, with
+// no table, the nanoseconds [a, b) that the alerts' index answers.
+type panePart struct {
+	t    *paneTable
+	a, b int64
+}
+
+// paneParts splits [from, to) into its whole UTC days (threat_days), the
+// whole hours around them (threat_hours) and the partial hours at its
+// ends (the alerts); ok is false when the range holds no whole hour.
+func (db *DB) paneParts(from, to int64) (parts []panePart, ok bool) {
 	if from < 0 || db.paneFromAlerts {
-		return 0, 0, false
+		return nil, false
 	}
-	d1 = (from + dayNanos - 1) / dayNanos
-	d2 = to / dayNanos
-	return d1, d2, d1 < d2
+	h1, h2 := (from+hourNanos-1)/hourNanos, to/hourNanos
+	if h1 >= h2 {
+		return nil, false
+	}
+	if from < h1*hourNanos {
+		parts = append(parts, panePart{a: from, b: h1 * hourNanos})
+	}
+	d1, d2 := (from+dayNanos-1)/dayNanos, to/dayNanos
+	per := dayNanos / hourNanos
+	if d1 < d2 {
+		if h1 < d1*per {
+			parts = append(parts, panePart{t: &paneHours, a: h1, b: d1 * per})
+		}
+		parts = append(parts, panePart{t: &paneDays, a: d1, b: d2})
+		if d2*per < h2 {
+			parts = append(parts, panePart{t: &paneHours, a: d2 * per, b: h2})
+		}
+	} else {
+		parts = append(parts, panePart{t: &paneHours, a: h1, b: h2})
+	}
+	if h2*hourNanos < to {
+		parts = append(parts, panePart{a: h2 * hourNanos, b: to})
+	}
+	return parts, true
 }
 
-// edges are the parts of [from, to) outside the whole days [d1, d2).
-func edges(from, to, d1, d2 int64) [][2]int64 {
-	var out [][2]int64
-	if from < d1*dayNanos {
-		out = append(out, [2]int64{from, d1 * dayNanos})
-	}
-	if d2*dayNanos < to {
-		out = append(out, [2]int64{d2 * dayNanos, to})
-	}
-	return out
-}
-
-// threatSeriesDays is ThreatSeries from threat_days when every bucket
-// starts at a UTC midnight (from at midnight, buckets of whole days);
-// ok is false otherwise.
+// threatSeriesDays is ThreatSeries from the count tables where every
+// bucket starts on a slot's start (from and the bucket whole hours or
+// days); ok is false otherwise.
 func (db *DB) threatSeriesDays(ctx context.Context, workspace string, q store.ThreatQuery, from, to int64) ([]store.ThreatBucket, bool, error) {
 	bucket := int64(q.Bucket)
-	d1, d2, ok := db.dayRange(from, to)
-	if !ok || from%dayNanos != 0 || bucket%dayNanos != 0 {
+	parts, ok := db.paneParts(from, to)
+	if !ok || from%hourNanos != 0 || bucket%hourNanos != 0 {
 		return nil, false, nil
+	}
+	if from%dayNanos != 0 || bucket%dayNanos != 0 {
+		// Buckets that start within days: whole hours only.
+		for i, p := range parts {
+			if p.t != nil && p.t.unit == dayNanos {
+				per := dayNanos / hourNanos
+				parts[i] = panePart{t: &paneHours, a: p.a * per, b: p.b * per}
+			}
+		}
 	}
 	type key struct {
 		b   int64
@@ -230,18 +312,21 @@ func (db *DB) threatSeriesDays(ctx context.Context, workspace string, q store.Th
 		c.Events += events
 		return struct{}{}, nil
 	}
-	if _, err := list(ctx, db, "threat series of "+workspace, scan,
-		`SELECT (day * ?1 - ?2) / ?3 AS b, threat_type, severity, sum(alerts), sum(events)
-		FROM threat_days WHERE workspace = ?4 AND day >= ?5 AND day < ?6 AND alerts > 0
-		GROUP BY b, threat_type, severity`, dayNanos, from, bucket, workspace, d1, d2); err != nil {
-		return nil, true, err
-	}
-	for _, e := range edges(from, to, d1, d2) {
-		if _, err := list(ctx, db, "threat series of "+workspace, scan,
-			`SELECT (last_seen - ?1) / ?2 AS b, threat_type, severity, count(*), sum(count)
-			FROM alerts INDEXED BY alerts_pane
-			WHERE workspace = ?3 AND last_seen >= ?4 AND last_seen < ?5 AND threat_type != ''
-			GROUP BY b, threat_type, severity`, from, bucket, workspace, e[0], e[1]); err != nil {
+	for _, p := range parts {
+		var err error
+		if p.t != nil {
+			_, err = list(ctx, db, "threat series of "+workspace, scan,
+				`SELECT (slot * ?1 - ?2) / ?3 AS b, threat_type, severity, sum(alerts), sum(events)
+				FROM `+p.t.name+` WHERE workspace = ?4 AND slot >= ?5 AND slot < ?6 AND alerts > 0
+				GROUP BY b, threat_type, severity`, p.t.unit, from, bucket, workspace, p.a, p.b)
+		} else {
+			_, err = list(ctx, db, "threat series of "+workspace, scan,
+				`SELECT (last_seen - ?1) / ?2 AS b, threat_type, severity, count(*), sum(count)
+				FROM alerts INDEXED BY alerts_pane
+				WHERE workspace = ?3 AND last_seen >= ?4 AND last_seen < ?5 AND threat_type != ''
+				GROUP BY b, threat_type, severity`, from, bucket, workspace, p.a, p.b)
+		}
+		if err != nil {
 			return nil, true, err
 		}
 	}
@@ -271,10 +356,10 @@ func (db *DB) threatSeriesDays(ctx context.Context, workspace string, q store.Th
 	return out, true, nil
 }
 
-// threatOriginsDays is ThreatOrigins from threat_days and the partial
-// days' alerts; ok is false when the range holds no whole day.
+// threatOriginsDays is ThreatOrigins from the count tables and the
+// partial hours' alerts; ok is false when the range holds no whole hour.
 func (db *DB) threatOriginsDays(ctx context.Context, workspace string, from, to int64) ([]store.ThreatOrigin, bool, error) {
-	d1, d2, ok := db.dayRange(from, to)
+	parts, ok := db.paneParts(from, to)
 	if !ok {
 		return nil, false, nil
 	}
@@ -302,18 +387,21 @@ func (db *DB) threatOriginsDays(ctx context.Context, workspace string, from, to 
 		s.Events += o.Events
 		return struct{}{}, nil
 	}
-	if _, err := list(ctx, db, "threat origins of "+workspace, scan,
-		`SELECT country, asn, threat_type, max(severity), sum(alerts), sum(events), max(as_org)
-		FROM threat_days WHERE workspace = ? AND day >= ? AND day < ? AND alerts > 0
-		GROUP BY country, asn, threat_type`, workspace, d1, d2); err != nil {
-		return nil, true, err
-	}
-	for _, e := range edges(from, to, d1, d2) {
-		if _, err := list(ctx, db, "threat origins of "+workspace, scan,
-			`SELECT origin_country, origin_asn, threat_type, max(severity), count(*), sum(count), max(origin_as_org)
-			FROM alerts INDEXED BY alerts_pane
-			WHERE workspace = ? AND last_seen >= ? AND last_seen < ? AND threat_type != ''
-			GROUP BY origin_country, origin_asn, threat_type`, workspace, e[0], e[1]); err != nil {
+	for _, p := range parts {
+		var err error
+		if p.t != nil {
+			_, err = list(ctx, db, "threat origins of "+workspace, scan,
+				`SELECT country, asn, threat_type, max(severity), sum(alerts), sum(events), max(as_org)
+				FROM `+p.t.name+` WHERE workspace = ? AND slot >= ? AND slot < ? AND alerts > 0
+				GROUP BY country, asn, threat_type`, workspace, p.a, p.b)
+		} else {
+			_, err = list(ctx, db, "threat origins of "+workspace, scan,
+				`SELECT origin_country, origin_asn, threat_type, max(severity), count(*), sum(count), max(origin_as_org)
+				FROM alerts INDEXED BY alerts_pane
+				WHERE workspace = ? AND last_seen >= ? AND last_seen < ? AND threat_type != ''
+				GROUP BY origin_country, origin_asn, threat_type`, workspace, p.a, p.b)
+		}
+		if err != nil {
 			return nil, true, err
 		}
 	}
@@ -334,10 +422,10 @@ func (db *DB) threatOriginsDays(ctx context.Context, workspace string, from, to 
 	return out, true, nil
 }
 
-// threatPointsDays is ThreatPoints from threat_days and the partial
-// days' alerts; ok is false when the range holds no whole day.
+// threatPointsDays is ThreatPoints from the count tables and the partial
+// hours' alerts; ok is false when the range holds no whole hour.
 func (db *DB) threatPointsDays(ctx context.Context, workspace string, from, to int64, limit int) ([]store.ThreatPoint, bool, error) {
-	d1, d2, ok := db.dayRange(from, to)
+	parts, ok := db.paneParts(from, to)
 	if !ok {
 		return nil, false, nil
 	}
@@ -347,7 +435,7 @@ func (db *DB) threatPointsDays(ctx context.Context, workspace string, from, to i
 	}
 	type point struct {
 		p     store.ThreatPoint
-		rowid int64 // the newest alert of the partial days there, for its city
+		rowid int64 // the newest alert of the partial hours there, for its city
 	}
 	sum := map[key]*point{}
 	merge := func(p store.ThreatPoint, rowid int64) {
@@ -364,34 +452,37 @@ func (db *DB) threatPointsDays(ctx context.Context, workspace string, from, to i
 		s.p.Events += p.Events
 		s.rowid = max(s.rowid, rowid)
 	}
-	if _, err := list(ctx, db, "threat points of "+workspace, func(rs scanner) (struct{}, error) {
-		var p store.ThreatPoint
-		var worst int64
-		err := rs.Scan(&p.Lat, &p.Lon, &p.Country, &p.ThreatType, &worst, &p.Alerts, &p.Events, &p.City)
-		p.Worst = alert.Severity(worst)
-		if err == nil {
-			merge(p, 0)
+	for _, part := range parts {
+		var err error
+		if part.t != nil {
+			_, err = list(ctx, db, "threat points of "+workspace, func(rs scanner) (struct{}, error) {
+				var p store.ThreatPoint
+				var worst int64
+				err := rs.Scan(&p.Lat, &p.Lon, &p.Country, &p.ThreatType, &worst, &p.Alerts, &p.Events, &p.City)
+				p.Worst = alert.Severity(worst)
+				if err == nil {
+					merge(p, 0)
+				}
+				return struct{}{}, err
+			}, `SELECT lat, lon, max(country), threat_type, max(severity), sum(alerts), sum(events), max(city)
+				FROM `+part.t.name+` WHERE workspace = ? AND slot >= ? AND slot < ? AND located = 1 AND alerts > 0
+				GROUP BY lat, lon, threat_type`, workspace, part.a, part.b)
+		} else {
+			_, err = list(ctx, db, "threat points of "+workspace, func(rs scanner) (struct{}, error) {
+				var p store.ThreatPoint
+				var worst, rowid int64
+				err := rs.Scan(&p.Lat, &p.Lon, &p.Country, &p.ThreatType, &worst, &p.Alerts, &p.Events, &rowid)
+				p.Worst = alert.Severity(worst)
+				if err == nil {
+					merge(p, rowid)
+				}
+				return struct{}{}, err
+			}, `SELECT origin_lat, origin_lon, max(origin_country), threat_type, max(severity), count(*), sum(count), max(rowid)
+				FROM alerts INDEXED BY alerts_points
+				WHERE workspace = ? AND last_seen >= ? AND last_seen < ? AND threat_type != '' AND origin_lat IS NOT NULL
+				GROUP BY origin_lat, origin_lon, threat_type`, workspace, part.a, part.b)
 		}
-		return struct{}{}, err
-	}, `SELECT lat, lon, max(country), threat_type, max(severity), sum(alerts), sum(events), max(city)
-		FROM threat_days WHERE workspace = ? AND day >= ? AND day < ? AND located = 1 AND alerts > 0
-		GROUP BY lat, lon, threat_type`, workspace, d1, d2); err != nil {
-		return nil, true, err
-	}
-	for _, e := range edges(from, to, d1, d2) {
-		if _, err := list(ctx, db, "threat points of "+workspace, func(rs scanner) (struct{}, error) {
-			var p store.ThreatPoint
-			var worst, rowid int64
-			err := rs.Scan(&p.Lat, &p.Lon, &p.Country, &p.ThreatType, &worst, &p.Alerts, &p.Events, &rowid)
-			p.Worst = alert.Severity(worst)
-			if err == nil {
-				merge(p, rowid)
-			}
-			return struct{}{}, err
-		}, `SELECT origin_lat, origin_lon, max(origin_country), threat_type, max(severity), count(*), sum(count), max(rowid)
-			FROM alerts INDEXED BY alerts_points
-			WHERE workspace = ? AND last_seen >= ? AND last_seen < ? AND threat_type != '' AND origin_lat IS NOT NULL
-			GROUP BY origin_lat, origin_lon, threat_type`, workspace, e[0], e[1]); err != nil {
+		if err != nil {
 			return nil, true, err
 		}
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/vigil-sec/vigil/store"
 )
 
-// threat_days answers the pane as reading every alert of the range does,
-// for ranges with and without whole days, as alerts are raised, joined
+// The count tables answer the pane as reading every alert of the range
+// does, for ranges with and without whole days and hours, as alerts are raised, joined
 // (moving to a later day, rising in severity, counting more events) and
 // given new origins; and what Commit keeps in it equals what the
 // migration computes from the alerts afresh.
@@ -43,6 +43,8 @@ func TestThreatDays(t *testing.T) {
 		{day0.Add(-24 * time.Hour), day0.Add(3 * 24 * time.Hour)},
 		{day0.Add(2*time.Hour + time.Minute), day0.Add(20 * time.Hour)}, // no whole day
 		{day0.Add(24 * time.Hour), day0.Add(2*24*time.Hour + 90*time.Minute)},
+		{day0.Add(3 * time.Hour), day0.Add(27 * time.Hour)}, // whole hours, no whole day
+		{day0.Add(30*time.Minute + 7*time.Second), day0.Add(90 * time.Minute)},
 	}
 	n := 0
 	for _, r := range ranges {
@@ -99,19 +101,24 @@ func TestThreatDays(t *testing.T) {
 	}
 
 	// Commit's increments equal the migration's count afresh.
-	kept := threatDayRows(t, db)
-	if _, err := db.w.Exec(`DROP TABLE threat_days`); err != nil {
+	kept := map[string][]string{}
+	for _, pt := range paneTables {
+		kept[pt.name] = threatDayRows(t, db, pt.name)
+	}
+	if _, err := db.w.Exec(`DROP TABLE threat_days; DROP TABLE threat_hours`); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.w.Exec(sqlMigrateThreatDays); err != nil {
 		t.Fatal(err)
 	}
-	if fresh := threatDayRows(t, db); !reflect.DeepEqual(kept, fresh) {
-		t.Errorf("threat_days as Commit kept it\n%v\nas counted afresh\n%v", kept, fresh)
+	for _, pt := range paneTables {
+		if fresh := threatDayRows(t, db, pt.name); !reflect.DeepEqual(kept[pt.name], fresh) || len(fresh) == 0 {
+			t.Errorf("%s as Commit kept it\n%v\nas counted afresh\n%v", pt.name, kept[pt.name], fresh)
+		}
 	}
 }
 
-func threatDayRows(t *testing.T, db *DB) []string {
+func threatDayRows(t *testing.T, db *DB, table string) []string {
 	t.Helper()
 	rows, err := list(ctx, db, "threat days", func(rs scanner) (string, error) {
 		var ws, tt, country, org, city string
@@ -119,7 +126,7 @@ func threatDayRows(t *testing.T, db *DB) []string {
 		var lat, lon float64
 		err := rs.Scan(&ws, &day, &tt, &sev, &country, &asn, &org, &located, &lat, &lon, &city, &alerts, &events)
 		return fmt.Sprint(ws, day, tt, sev, country, asn, org, located, lat, lon, city, alerts, events), err
-	}, `SELECT * FROM threat_days WHERE alerts > 0 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11`)
+	}, `SELECT * FROM `+table+` WHERE alerts > 0 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11`)
 	if err != nil {
 		t.Fatal(err)
 	}
