@@ -155,7 +155,7 @@ type API struct {
 	testRule     func(ctx context.Context, workspace, id, format string, records [][]byte) (RuleTestResult, error)
 	automation   Automation
 	streamState             // the live streams (stream.go)
-	tickets      ticketBook // sign-in links (ticket.go)
+	memSignIns   memSignIns // sign-in state when the store keeps none (signinstate.go)
 	oidc         *oidcLogin // single sign-on, when configured (oidc.go)
 }
 

@@ -27,50 +27,25 @@ const noDatabase = "-"
 // dbPlace is the database server and database an alert is about.
 type dbPlace struct{ server, database string }
 
-// alertPlace finds where an alert happened from its first evidence event
-// that is still stored: the server is the event's host.name (the audit
-// record's server instance or host) or else the source that sent it (a
-// PostgreSQL log names no server), the database its db.name. An alert
-// whose event is not a database event (category database, or a db.name)
-// is not a database alert. When retention took the events, the alert's
-// own host and database entities stand in.
+// alertPlace finds where an alert happened (store.DatabasePlaceOf) from
+// its evidence as read reads it.
 func (a *API) alertPlace(ctx context.Context, ws string, al *alert.Alert, read evidenceReader) (dbPlace, bool, error) {
-	for _, e := range al.Evidence {
-		id, err := event.ParseID(e.EventID)
-		if err != nil {
-			continue
-		}
+	p, err := store.DatabasePlaceOf(al, func(id event.ID) (store.StoredEvent, bool, error) {
 		se, err := read(ctx, ws, id)
 		if errors.Is(err, store.ErrNotFound) {
-			break
+			return se, false, nil
 		}
-		if err != nil {
-			return dbPlace{}, false, err
-		}
-		db := se.Common[event.DBName]
-		if se.Logsource.Category != "database" && db == "" {
-			return dbPlace{}, false, nil
-		}
-		server := se.Common[event.HostName]
-		if server == "" {
-			server = se.Source
-		}
-		return dbPlace{server, db}, true, nil
-	}
-	var p dbPlace
-	for _, e := range al.Entities {
-		switch e.Type {
-		case alert.EntityHost:
-			if p.server == "" {
-				p.server = e.Value
-			}
-		case alert.EntityDatabase:
-			if p.database == "" {
-				p.database = e.Value
-			}
-		}
-	}
-	return p, p.database != "", nil
+		return se, err == nil, err
+	})
+	return dbPlace{p.Server, p.Database}, p.IsDatabase, err
+}
+
+// databaseIndex is a store that records each alert's database as it
+// commits it (store/sqlite): the databases routes then group and filter in
+// the store instead of reading every alert's evidence event.
+type databaseIndex interface {
+	DatabaseCounts(ctx context.Context, workspace string, q store.AlertQuery) ([]store.DatabaseCount, error)
+	DatabaseAlerts(ctx context.Context, workspace, server, database string, q store.AlertQuery) ([]alert.Alert, string, error)
 }
 
 // evidenceReader reads one evidence event.
@@ -226,6 +201,9 @@ func (a *API) listDatabases(ctx context.Context, in *alertsInput) (*databasesOut
 	if err != nil {
 		return nil, err
 	}
+	if idx, ok := a.store.(databaseIndex); ok {
+		return a.listIndexedDatabases(ctx, k.Workspace, idx, q)
+	}
 	servers := map[string]*ServerSummary{}
 	dbs := map[dbPlace]*DatabaseSummary{}
 	out := &databasesOutput{}
@@ -311,6 +289,16 @@ func (a *API) listDatabaseAlerts(ctx context.Context, in *databaseAlertsInput) (
 	}
 	out := &alertsOutput{}
 	out.Body.Alerts = []alert.Alert{}
+	if idx, ok := a.store.(databaseIndex); ok {
+		q.Limit, q.Cursor = limit, in.PageQuery.Cursor
+		page, next, err := idx.DatabaseAlerts(ctx, k.Workspace, want.server, want.database, q)
+		if err != nil {
+			return nil, a.storeError(ctx, "alerts of database "+in.Server+"/"+in.Database, err)
+		}
+		out.Body.Alerts = append(out.Body.Alerts, page...)
+		out.Body.Next = next
+		return out, nil
+	}
 	q.Cursor = in.PageQuery.Cursor
 	scanned := 0
 	for {
@@ -340,5 +328,66 @@ func (a *API) listDatabaseAlerts(ctx context.Context, in *databaseAlertsInput) (
 			return out, nil
 		}
 		q.Cursor = next
+	}
+}
+
+// listIndexedDatabases answers GET /api/v1/databases from the store's
+// counts by server, database, severity and type: every matching alert
+// counts (nothing is truncated).
+func (a *API) listIndexedDatabases(ctx context.Context, ws string, idx databaseIndex, q store.AlertQuery) (*databasesOutput, error) {
+	counts, err := idx.DatabaseCounts(ctx, ws, q)
+	if err != nil {
+		return nil, a.storeError(ctx, "databases", err)
+	}
+	out := &databasesOutput{}
+	if out.Body.Scanned, err = a.store.CountAlerts(ctx, ws, q); err != nil {
+		return nil, a.storeError(ctx, "alerts", err)
+	}
+	servers := map[string]*ServerSummary{}
+	dbs := map[dbPlace]*DatabaseSummary{}
+	for _, c := range counts {
+		p := dbPlace{c.Server, c.Database}
+		if p.database == "" {
+			p.database = noDatabase
+		}
+		if p.server == "" {
+			p.server = noDatabase
+		}
+		s := servers[p.server]
+		if s == nil {
+			s = &ServerSummary{Server: p.server}
+			servers[p.server] = s
+		}
+		s.addCount(c)
+		d := dbs[p]
+		if d == nil {
+			d = &DatabaseSummary{Database: p.database}
+			dbs[p] = d
+		}
+		d.addCount(c)
+	}
+	out.Body.Servers = []ServerSummary{}
+	for p, d := range dbs {
+		servers[p.server].Databases = append(servers[p.server].Databases, *d)
+	}
+	for _, s := range servers {
+		sort.Slice(s.Databases, func(i, j int) bool { return s.Databases[i].Database < s.Databases[j].Database })
+		out.Body.Servers = append(out.Body.Servers, *s)
+	}
+	sort.Slice(out.Body.Servers, func(i, j int) bool { return out.Body.Servers[i].Server < out.Body.Servers[j].Server })
+	return out, nil
+}
+
+// addCount adds the store's count of some alerts; the latest alert is the
+// one an alert-by-alert add keeps (last seen latest, then greatest id).
+func (d *DatabaseAlerts) addCount(c store.DatabaseCount) {
+	if d.BySeverity == nil {
+		d.BySeverity, d.ByType = map[string]int{}, map[string]int{}
+	}
+	d.Alerts += c.Alerts
+	d.BySeverity[c.Severity.String()] += c.Alerts
+	d.ByType[c.Type] += c.Alerts
+	if d.LastAlert == "" || c.LastSeen.After(d.LastSeen) || (c.LastSeen.Equal(d.LastSeen) && c.LastAlert > d.LastAlert) {
+		d.LastSeen, d.LastAlert, d.LastType = c.LastSeen, c.LastAlert, c.Type
 	}
 }

@@ -2,11 +2,7 @@ package api
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,9 +25,10 @@ import (
 
 // Single sign-on with OpenID Connect: GET /api/v1/session/oidc sends the
 // browser to the provider with a state, a nonce and a PKCE challenge,
-// which it also keeps in a short-lived cookie signed by this process; the
-// provider sends it back to GET /api/v1/session/oidc/callback, which
-// checks the state against the cookie, exchanges the code, verifies the ID
+// which it keeps in the store's sign-in state under a secret the browser
+// holds in a short-lived cookie; the provider sends it back to GET
+// /api/v1/session/oidc/callback — on whichever API process of the store —
+// which takes the flow (once) and checks the state against it, exchanges the code, verifies the ID
 // token and its nonce, maps the user's groups to roles per workspace,
 // makes or updates the user and opens a session as a password sign-in
 // does (openSession).
@@ -107,7 +104,6 @@ func ParseOIDCRoles(items []string) ([]OIDCRole, error) {
 // the provider is down.
 type oidcLogin struct {
 	cfg    OIDCConfig
-	key    []byte // signs the flow cookie; new each start, voiding flows in progress
 	client *http.Client
 
 	mu       sync.Mutex
@@ -138,12 +134,9 @@ func newOIDCLogin(cfg OIDCConfig) (*oidcLogin, error) {
 	if !slices.Contains(cfg.Scopes, oidc.ScopeOpenID) {
 		cfg.Scopes = append([]string{oidc.ScopeOpenID}, cfg.Scopes...)
 	}
-	o := &oidcLogin{cfg: cfg, client: cfg.HTTPClient, key: make([]byte, 32)}
+	o := &oidcLogin{cfg: cfg, client: cfg.HTTPClient}
 	if o.client == nil {
 		o.client = &http.Client{Timeout: oidcTimeout}
-	}
-	if _, err := rand.Read(o.key); err != nil {
-		return nil, fmt.Errorf("api: single sign-on key: %w", err)
 	}
 	return o, nil
 }
@@ -168,7 +161,7 @@ func (o *oidcLogin) discover(ctx context.Context) (*oauth2.Config, *oidc.IDToken
 	return o.oauth, o.verifier, nil
 }
 
-// oidcFlow is what the flow cookie keeps between the start and the
+// oidcFlow is what the store keeps of a flow between the start and the
 // callback.
 type oidcFlow struct {
 	State     string    `json:"s"`
@@ -179,36 +172,43 @@ type oidcFlow struct {
 	Expires   time.Time `json:"e"`
 }
 
-func (o *oidcLogin) seal(f oidcFlow) string {
-	b, _ := json.Marshal(f)
-	m := hmac.New(sha256.New, o.key)
-	m.Write(b)
-	enc := base64.RawURLEncoding
-	return enc.EncodeToString(b) + "." + enc.EncodeToString(m.Sum(nil))
+// maxOIDCFlows bounds the single sign-on flows waiting for the
+// provider's callback: anyone may start one, and each stays in the store
+// for oidcFlowTTL unless its callback comes.
+const maxOIDCFlows = 10000
+
+// putFlow keeps f in the store's sign-in state and returns the flow's
+// secret, which the flow cookie carries.
+func (a *API) putFlow(ctx context.Context, f oidcFlow) (string, error) {
+	data, err := json.Marshal(f)
+	if err != nil {
+		return "", err
+	}
+	secret := randomToken()
+	err = a.signIns().PutSignInState(ctx, store.SignInState{Kind: store.SignInOIDC, Hash: secretHash(secret), Data: data,
+		Expires: f.Expires}, maxOIDCFlows, a.now())
+	return secret, err
 }
 
-func (o *oidcLogin) open(v string, now time.Time) (oidcFlow, error) {
+// takeFlow takes the flow of the cookie's secret from the store: once,
+// whichever API process the callback reaches.
+func (a *API) takeFlow(ctx context.Context, secret string, now time.Time) (oidcFlow, error) {
 	var f oidcFlow
-	body, sig, ok := strings.Cut(v, ".")
-	enc := base64.RawURLEncoding
-	b, err1 := enc.DecodeString(body)
-	got, err2 := enc.DecodeString(sig)
-	if !ok || err1 != nil || err2 != nil {
-		return f, errors.New("malformed flow cookie")
+	st, err := a.signIns().TakeSignInState(ctx, store.SignInOIDC, secretHash(secret))
+	if err != nil {
+		return f, err
 	}
-	m := hmac.New(sha256.New, o.key)
-	m.Write(b)
-	if !hmac.Equal(got, m.Sum(nil)) {
-		return f, errors.New("flow cookie not signed by this server (or signed before it restarted)")
+	if err := json.Unmarshal(st.Data, &f); err != nil {
+		return f, fmt.Errorf("flow: %w", err)
 	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return f, fmt.Errorf("flow cookie: %w", err)
-	}
-	if !now.Before(f.Expires) {
-		return f, errors.New("the sign-in took longer than " + oidcFlowTTL.String())
+	if !now.Before(st.Expires) {
+		return f, fmt.Errorf("the sign-in took longer than %s: %w", oidcFlowTTL, errFlowExpired)
 	}
 	return f, nil
 }
+
+// errFlowExpired: the flow was found, too late.
+var errFlowExpired = errors.New("flow expired")
 
 func (o *oidcLogin) cookie(value string, maxAge int) *http.Cookie {
 	// Lax, not Strict: the provider's redirect back is a navigation from
@@ -240,7 +240,13 @@ func (a *API) oidcStart(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := oidcFlow{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
 		Next: localPath(q.Get("next")), Workspace: q.Get("workspace"), Expires: a.now().Add(oidcFlowTTL)}
-	http.SetCookie(w, o.cookie(o.seal(f), int(oidcFlowTTL/time.Second)))
+	secret, err := a.putFlow(r.Context(), f)
+	if err != nil {
+		a.log.ErrorContext(r.Context(), "api: single sign-on: keep the flow", "err", err)
+		signInFailed(w, r, "unavailable")
+		return
+	}
+	http.SetCookie(w, o.cookie(secret, int(oidcFlowTTL/time.Second)))
 	http.Redirect(w, r, oc.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), http.StatusFound)
 }
 
@@ -293,9 +299,17 @@ func (a *API) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		fail("expired", "no flow cookie: the sign-in did not start in this browser, or took too long")
 		return
 	}
-	f, err := o.open(ck.Value, now)
-	if err != nil {
+	f, err := a.takeFlow(r.Context(), ck.Value, now)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fail("expired", "no such sign-in flow: its callback came already, it expired, or it was started against another store")
+		return
+	case errors.Is(err, errFlowExpired):
 		fail("expired", err.Error())
+		return
+	case err != nil:
+		a.log.ErrorContext(r.Context(), "api: single sign-on: take the flow", "err", err)
+		signInFailed(w, r, "unavailable")
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(f.State)) != 1 {
@@ -558,7 +572,7 @@ func oidcOperations() []*huma.Operation {
 	return []*huma.Operation{{
 		OperationID: "start-oidc-session", Method: http.MethodGet, Path: "/api/v1/session/oidc",
 		Summary: "Single sign-on: go to the OpenID Connect provider",
-		Description: "Redirects the browser to the provider with a state, a nonce and a PKCE challenge, kept in a signed cookie (" +
+		Description: "Redirects the browser to the provider with a state, a nonce and a PKCE challenge, kept in the store under a secret held in a cookie (" +
 			oidcCookie + ", 10 minutes). next is the local path to open once signed in; workspace the workspace to sign in to, when the user has several. 404 when single sign-on is not configured.",
 		Tags: []string{"sessions"}, Security: []map[string][]string{},
 		Parameters: []*huma.Param{

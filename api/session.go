@@ -277,10 +277,8 @@ func (a *API) sessionAuth(w http.ResponseWriter, r *http.Request, route string, 
 	}
 	key := tenant.APIKey{ID: s.ID, Workspace: s.Workspace, Scope: tenant.RoleScope(s.Role), User: s.User, Name: "session"}
 	if unsafeMethod(r.Method) {
-		site := r.Header.Get("Sec-Fetch-Site")
 		token := r.Header.Get(CSRFHeader)
-		if (site != "" && site != "same-origin" && site != "none") || !crossOriginOK(r) ||
-			subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRF)) != 1 {
+		if !tenant.SameOrigin(r.Header.Get("Sec-Fetch-Site"), r.Header.Get("Origin"), r.Host) || subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRF)) != 1 {
 			a.refuse(w, r, route, c, refusedCSRF, &key, route+" with a session needs this site's "+CSRFHeader+" header; cross-site requests are refused")
 			return
 		}
@@ -306,17 +304,6 @@ func (a *API) sessionAuth(w http.ResponseWriter, r *http.Request, route string, 
 
 func unsafeMethod(m string) bool {
 	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
-}
-
-// crossOriginOK refuses a request whose Origin names another host than
-// the one it was sent to.
-func crossOriginOK(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	_, host, ok := strings.Cut(o, "://")
-	return ok && strings.EqualFold(host, r.Host)
 }
 
 // loginOperation describes POST /api/v1/session in the OpenAPI document:

@@ -2,11 +2,10 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/vigil-sec/vigil/store"
@@ -14,22 +13,18 @@ import (
 
 // Sign-in tickets make sign-in links (/welcome?ticket=…, which `vigil
 // demo` prints): a ticket signs one user in to one workspace once, before
-// it expires. Only the ticket's hash is kept, in this process's memory: a
-// restart voids every link, which is what a link printed by that run
-// should do.
+// it expires. Only the ticket's hash is kept, in the store's sign-in
+// state (signinstate.go), so that the link works on any API process of
+// the store.
 
-// maxTickets bounds the tickets waiting to be used; past it, expired ones
-// are dropped, and a new one is refused while none is.
+// maxTickets bounds the tickets waiting to be used; a new one is refused
+// while that many unexpired ones wait.
 const maxTickets = 1024
 
+// signInTicket is a ticket's state.
 type signInTicket struct {
-	user, workspace string
-	expires         time.Time
-}
-
-type ticketBook struct {
-	mu sync.Mutex
-	m  map[[sha256.Size]byte]signInTicket
+	User      string `json:"u"`
+	Workspace string `json:"w"`
 }
 
 // IssueSignInTicket makes a one-time sign-in ticket for user in
@@ -43,7 +38,8 @@ func (a *API) IssueSignInTicket(user, workspace string, ttl time.Duration) (stri
 	if ttl <= 0 {
 		return "", fmt.Errorf("sign-in ticket for %s: lifetime %v is not positive", user, ttl)
 	}
-	u, err := us.User(context.Background(), user)
+	ctx := context.Background()
+	u, err := us.User(ctx, user)
 	if err != nil {
 		return "", fmt.Errorf("sign-in ticket for %s: %w", user, err)
 	}
@@ -51,36 +47,17 @@ func (a *API) IssueSignInTicket(user, workspace string, ttl time.Duration) (stri
 		return "", fmt.Errorf("sign-in ticket for %s: disabled, or no role in workspace %s", user, workspace)
 	}
 	secret := "vgt_" + randomToken()
+	data, err := json.Marshal(signInTicket{User: user, Workspace: workspace})
+	if err != nil {
+		return "", fmt.Errorf("sign-in ticket for %s: %w", user, err)
+	}
 	now := a.now()
-	b := &a.tickets
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.m == nil {
-		b.m = map[[sha256.Size]byte]signInTicket{}
+	err = a.signIns().PutSignInState(ctx, store.SignInState{Kind: store.SignInTicket, Hash: secretHash(secret), Data: data,
+		Expires: now.Add(ttl)}, maxTickets, now)
+	if err != nil {
+		return "", fmt.Errorf("sign-in ticket for %s: %w", user, err)
 	}
-	if len(b.m) >= maxTickets {
-		for h, t := range b.m {
-			if !now.Before(t.expires) {
-				delete(b.m, h)
-			}
-		}
-		if len(b.m) >= maxTickets {
-			return "", fmt.Errorf("sign-in ticket for %s: %d tickets wait to be used already", user, maxTickets)
-		}
-	}
-	b.m[sha256.Sum256([]byte(secret))] = signInTicket{user: user, workspace: workspace, expires: now.Add(ttl)}
 	return secret, nil
-}
-
-// take removes the ticket and returns it, if it was there: used or not,
-// it is gone.
-func (b *ticketBook) take(secret string) (signInTicket, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	h := sha256.Sum256([]byte(secret))
-	t, ok := b.m[h]
-	delete(b.m, h)
-	return t, ok
 }
 
 // loginByTicket signs in with a ticket (POST /api/v1/session with
@@ -95,35 +72,45 @@ func (a *API) loginByTicket(w http.ResponseWriter, r *http.Request, us store.Use
 			Target: target, Detail: why + via(c)}, since)
 		writeError(w, http.StatusUnauthorized, "the sign-in link was used already, has expired or is not known")
 	}
-	t, ok := a.tickets.take(secret)
-	if !ok {
+	st, err := a.signIns().TakeSignInState(r.Context(), store.SignInTicket, secretHash(secret))
+	if errors.Is(err, store.ErrNotFound) {
 		fail("", "ticket", "sign-in link: unknown or used ticket")
 		return
 	}
-	target := "user:" + t.user
-	if !now.Before(t.expires) {
-		fail(t.workspace, target, "sign-in link: expired ticket")
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "sign-in failed: the store did not answer")
+		a.log.ErrorContext(r.Context(), "api: sign-in by link: take ticket", "err", err)
 		return
 	}
-	u, err := us.User(r.Context(), t.user)
+	var t signInTicket
+	if err := json.Unmarshal(st.Data, &t); err != nil {
+		fail("", "ticket", "sign-in link: unreadable ticket")
+		return
+	}
+	target := "user:" + t.User
+	if !now.Before(st.Expires) {
+		fail(t.Workspace, target, "sign-in link: expired ticket")
+		return
+	}
+	u, err := us.User(r.Context(), t.User)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		fail(t.workspace, target, "sign-in link: the user is gone")
+		fail(t.Workspace, target, "sign-in link: the user is gone")
 		return
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, "sign-in failed: the store did not answer")
 		a.log.ErrorContext(r.Context(), "api: sign-in by link: read user", "err", err)
 		return
 	case u.Disabled:
-		fail(t.workspace, target, "sign-in link: disabled user")
+		fail(t.Workspace, target, "sign-in link: disabled user")
 		return
 	}
-	role := u.RoleIn(t.workspace)
+	role := u.RoleIn(t.Workspace)
 	if role == "" {
-		fail(t.workspace, target, "sign-in link: no role in workspace "+t.workspace)
+		fail(t.Workspace, target, "sign-in link: no role in workspace "+t.Workspace)
 		return
 	}
-	s, err := a.openSession(w, r, us, u.Name, t.workspace, role, " by link")
+	s, err := a.openSession(w, r, us, u.Name, t.Workspace, role, " by link")
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "sign-in failed: the session was not stored")
 		a.log.ErrorContext(r.Context(), "api: sign-in by link", "err", err)

@@ -171,14 +171,11 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, s Session) {
 
 	d.OpenAlerts, d.Alerts = urgent.Total, urgent.Alerts
 	for i, sev := range severities {
-		// The API counts a severity and worse: the difference is the
-		// severity alone.
+		// A severity or higher, as the API and the alert queue's severity
+		// filter count: the link shows the alerts the count counts.
 		n := urgent.Total
 		if i < len(atLeast) {
 			n = atLeast[i].Total
-		}
-		if i > 0 {
-			n -= atLeast[i-1].Total
 		}
 		d.BySeverity = append(d.BySeverity, Count{Name: sev.Name, Class: sev.Class, N: n,
 			Href: "/alerts?" + url.Values{"severity": {sev.Name}, "status": {"new,active"}}.Encode()})

@@ -146,7 +146,8 @@ func TestOverviewPage(t *testing.T) {
 	for _, c := range counts {
 		got = append(got, c[2]+"="+c[1])
 	}
-	want := "critical=1 high=2 medium=1 low=3 informational=0 Detect=2 Assess=1 Diagnose=0 Stabilize=1"
+	// A severity or higher, as the alert queue's filter the link opens.
+	want := "critical=1 high=3 medium=4 low=7 informational=7 Detect=2 Assess=1 Diagnose=0 Stabilize=1"
 	if strings.Join(got, " ") != want {
 		t.Errorf("counts %v, want %s", got, want)
 	}
@@ -165,5 +166,8 @@ func TestOverviewPage(t *testing.T) {
 	}
 	if !strings.Contains(page, `href="/alerts?severity=high&amp;status=new%2Cactive"`) {
 		t.Error("no link to the open high alerts")
+	}
+	if !strings.Contains(page, "that severity or higher") || !strings.Contains(page, `title="Open alerts of severity high or higher: 3"`) {
+		t.Error("the page does not say the counts are of a severity or higher")
 	}
 }

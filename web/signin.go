@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/vigil-sec/vigil/tenant"
 )
 
 // signInData is the sign-in page's data.
@@ -59,7 +61,7 @@ func ssoFailure(code string) string {
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	data := signInData{User: r.PostFormValue("user"), Workspace: r.PostFormValue("workspace"),
 		Next: localNext(r.PostFormValue("next"))}
-	if !sameOrigin(r) {
+	if !tenant.SameOrigin(r.Header.Get("Sec-Fetch-Site"), r.Header.Get("Origin"), r.Host) {
 		h.render(w, r, http.StatusForbidden, "signin", Page{Title: "Sign in",
 			Error: "This sign-in came from another site and is refused.", Data: data})
 		return
@@ -113,20 +115,4 @@ func localNext(next string) string {
 		return "/"
 	}
 	return next
-}
-
-// sameOrigin reports whether a form post comes from this site: the
-// browser's Sec-Fetch-Site says so, or its Origin names this host. A
-// request with neither (curl, old browsers) passes, as it cannot be a
-// cross-site form post of a modern browser.
-func sameOrigin(r *http.Request) bool {
-	if s := r.Header.Get("Sec-Fetch-Site"); s != "" {
-		return s == "same-origin" || s == "none"
-	}
-	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
-		return o == ""
-	}
-	u, err := url.Parse(o)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
 }

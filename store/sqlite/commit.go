@@ -241,6 +241,13 @@ type committer struct {
 	created map[string]bool
 	// alertSources are the sources whose signals joined alerts.
 	alertSources map[alertSource]bool
+	// batches are the batches this commit writes, and batchEvents their
+	// events by id, built when an alert is placed (alertdatabases.go).
+	batches     []*store.Batch
+	batchEvents map[event.ID]batchEvent
+	// paneBefore is what the stored alerts this commit loaded counted in
+	// threat_days before it (threatdays.go).
+	paneBefore map[string]paneBefore
 }
 
 func (c *committer) stmt(s *sql.Stmt) *sql.Stmt {
@@ -307,6 +314,7 @@ func (c *committer) block(p *preparedBlock) (bool, error) {
 		return false, err
 	}
 	c.spanMS = max(c.spanMS, p.spanMS)
+	c.batches = append(c.batches, b)
 
 	for i := range b.Signals {
 		if err := c.signal(b.Signals[i], b); err != nil {
@@ -381,6 +389,7 @@ func (c *committer) signal(s alert.Signal, b *store.Batch) error {
 		if a, err = c.loadOpen(s.Workspace, s.DedupKey); err != nil {
 			return fmt.Errorf("commit: batch %s: rule %s: %w", b.ID, s.Rule.ID, err)
 		}
+		c.notePaneBefore(a)
 	}
 	had := 0 // evidence before s
 	if store.Joins(a, s, c.db.window) {
@@ -447,6 +456,12 @@ func (c *committer) finish() error {
 		}
 	}
 	if err := c.writeAlertSources(); err != nil {
+		return err
+	}
+	if err := c.writeAlertDatabases(); err != nil {
+		return err
+	}
+	if err := c.writeThreatDays(); err != nil {
 		return err
 	}
 	for _, p := range c.pins {

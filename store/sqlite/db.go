@@ -67,6 +67,9 @@ type DB struct {
 	incidentChanges changeSignal
 	// blocks keeps the blocks Event decoded last (blockcache.go).
 	blocks blockCache
+	// paneFromAlerts has the threat pane read every alert of a range, not
+	// threat_days: tests compare the two (threatdays.go).
+	paneFromAlerts bool
 }
 
 // stmts are the statements of Commit, prepared once on the writer: parsing

@@ -346,6 +346,13 @@ ALTER TABLE sources ADD COLUMN no_silence_alert INTEGER NOT NULL DEFAULT 0;
 	// 25: the partitioned correlation journal, the partitions' states and
 	// the leases of detect workers (partitions_corr.go).
 	{sql: sqlMigratePartitions},
+	// 26: the database server and database of each alert, for the
+	// databases view (alertdatabases.go).
+	{sql: sqlMigrateAlertDatabases, fill: migrateAlertDatabases},
+	// 27: sign-in state shared by the API processes (signin.go).
+	{sql: sqlMigrateSignIn},
+	// 28: the threat pane's counts by day (threatdays.go).
+	{sql: sqlMigrateThreatDays},
 }
 
 // migrate applies the migrations the database has not seen yet.

@@ -112,6 +112,9 @@ func (db *DB) ThreatSeries(ctx context.Context, workspace string, q store.Threat
 		return nil, fmt.Errorf("threats of %s: bucket %v over %v: %w (at most %d buckets)",
 			workspace, q.Bucket, q.To.Sub(q.From), store.ErrInvalid, store.MaxThreatBuckets)
 	}
+	if out, ok, err := db.threatSeriesDays(ctx, workspace, q, from, to); ok || err != nil {
+		return out, err
+	}
 	type row struct {
 		b int64
 		c store.ThreatCount
@@ -149,6 +152,9 @@ func (db *DB) ThreatOrigins(ctx context.Context, workspace string, q store.Threa
 	if err != nil {
 		return nil, err
 	}
+	if out, ok, err := db.threatOriginsDays(ctx, workspace, from, to); ok || err != nil {
+		return out, err
+	}
 	// max: an ASN has one organisation name in practice.
 	return list(ctx, db, "threat origins of "+workspace, func(rs scanner) (store.ThreatOrigin, error) {
 		var o store.ThreatOrigin
@@ -172,6 +178,9 @@ func (db *DB) ThreatPoints(ctx context.Context, workspace string, q store.Threat
 	}
 	if limit <= 0 {
 		return nil, nil
+	}
+	if out, ok, err := db.threatPointsDays(ctx, workspace, from, to, limit); ok || err != nil {
+		return out, err
 	}
 	// The grouping reads the index alone; the city, which only the
 	// alert's document holds, is read for the points kept.
