@@ -41,6 +41,13 @@ func openStore(cmd *cobra.Command, create bool) (backend, error) {
 			return nil, fmt.Errorf("data directory %s holds no vigil.db: %w (%s)", cfg.DataDir, unwrapPath(err), hint)
 		}
 	}
+	if create && cfg.Store == storePostgres {
+		// The data dir still holds what is not in the database (rule
+		// packs, the embedded bus): made here as SQLite's open makes it.
+		if err := makePrivateDir(cfg.DataDir, func(string, ...any) {}); err != nil {
+			return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+		}
+	}
 	return openBackend(cmd.Context(), cfg, nil)
 }
 

@@ -80,6 +80,7 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	if abs, err := filepath.Abs(cfg.DataDir); err == nil {
 		cfg.DataDir = abs // printed in advice that must work from any directory
 	}
+	testStoreSchema(cfg) // test builds: the schema of the data dir just made
 	log, err := newLogger(cfg)
 	if err != nil {
 		return err

@@ -412,3 +412,12 @@ func sharedData(t *testing.T, rel string) string {
 	}
 	return p
 }
+
+// sqliteOnly skips a test of what only the SQLite store does, saying why,
+// when the suite runs on PostgreSQL (VIGIL_TEST_STORE).
+func sqliteOnly(t *testing.T, why string) {
+	t.Helper()
+	if teststore.Kind() != teststore.SQLite {
+		t.Skipf("SQLite only (%s=%s): %s", teststore.EnvStore, teststore.Kind(), why)
+	}
+}

@@ -82,6 +82,7 @@ func TestServeListenErrorSaidOnce(t *testing.T) {
 
 // TestServeStoreErrorSaidOnce: the store says "open store", once.
 func TestServeStoreErrorSaidOnce(t *testing.T) {
+	sqliteOnly(t, "the error is of SQLite's file; TestOpenBackendPostgres has PostgreSQL's")
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "vigil.db"), 0o750); err != nil { // a directory where the file goes
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/incident"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
 // TestServeIncidentsAttackChain sends the scenarios of testdata/attack to
@@ -73,36 +71,36 @@ func TestServeIncidentsAttackChain(t *testing.T) {
 			})
 	})
 
-	// Every alert placed in an incident, read from the database the
-	// server writes (a reader beside it, as SQLite allows).
-	dbPath := filepath.Join(dir, "vigil.db")
-	ro, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Every alert placed in an incident, read from the store the server
+	// writes (a reader beside it, as both stores allow).
+	ctx := context.Background()
+	db := openDataStore(t, dir)
 	poll(t, "every alert in an incident", func() bool {
-		var n int
-		if err := ro.QueryRow(`SELECT COUNT(*) FROM incident_alerts`).Scan(&n); err != nil {
-			return false // the table is there once migrated; a busy read retries
+		as := listAlerts(t, srv.url, key)
+		ids := make([]string, len(as))
+		for i, a := range as {
+			ids[i] = a.ID
 		}
-		return n >= len(listAlerts(t, srv.url, key))
+		of, err := db.IncidentOfAlerts(ctx, "acme", ids)
+		return err == nil && len(of) == len(ids)
 	})
 	// and the chain's incident assessed (the incident stream's "assess"
 	// consumer), down to the table the bulk read touched
 	poll(t, "the chain's incident assessed", func() bool {
-		var n int
-		err := ro.QueryRow(`SELECT COUNT(*) FROM incidents WHERE doc LIKE '%"data_accessed":[{%dbo.payment_cards%'`).Scan(&n)
-		return err == nil && n == 1
+		incs, _, err := db.Incidents(ctx, "acme", store.IncidentQuery{Limit: 100})
+		if err != nil {
+			return false
+		}
+		n := 0
+		for _, inc := range incs {
+			if slices.ContainsFunc(inc.Assessment.DataAccessed, func(d incident.DataAccess) bool { return d.Name == "dbo.payment_cards" }) {
+				n++
+			}
+		}
+		return n == 1
 	})
-	ro.Close()
 	srv.stop()
 
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	incs, _, err := db.Incidents(ctx, "acme", store.IncidentQuery{Limit: 100})
 	if err != nil {
 		t.Fatal(err)

@@ -10,10 +10,11 @@ import (
 
 // In test builds (-tags teststore), a PostgreSQL store without a schema
 // setting takes one of its data dir's own when VIGIL_TEST_SCHEMA_PREFIX is
-// set: the end-to-end tests run many servers, each on its own data dir,
+// set (once the data dir is known: the demo makes its own): the
+// end-to-end tests run many servers, each on its own data dir,
 // against one database.
 var testStoreSchema = func(c *Config) {
-	if p := os.Getenv(teststore.EnvSchemaPrefix); p != "" && c.StoreSchema == "" {
+	if p := os.Getenv(teststore.EnvSchemaPrefix); p != "" && c.StoreSchema == "" && c.DataDir != "" {
 		c.StoreSchema = teststore.SchemaFor(p, c.DataDir)
 	}
 }
