@@ -160,46 +160,16 @@ func (db *DB) Alerts(ctx context.Context, workspace string, q store.AlertQuery) 
 	if err != nil {
 		return nil, "", err
 	}
-	n := store.PageLimit(q.Limit)
-	byPriority := false
-	switch q.Sort {
-	case "", store.AlertSortLastSeen:
-	case store.AlertSortPriority:
-		byPriority = true
-	default:
-		return nil, "", fmt.Errorf("alerts of %s: sort %q: %w (want %s or %s)", workspace, q.Sort, store.ErrInvalid,
-			store.AlertSortPriority, store.AlertSortLastSeen)
-	}
-	kind, order := cursorAlert, ` ORDER BY last_seen DESC, id DESC`
-	if byPriority {
-		kind, order = cursorAlertPriority, ` ORDER BY priority DESC, last_seen DESC, id DESC`
-	}
-	if q.Cursor != "" {
-		c, err := store.DecodeCursor(q.Cursor, kind)
-		if err != nil {
-			return nil, "", fmt.Errorf("alerts of %s: %w", workspace, err)
-		}
-		if byPriority {
-			where += " AND (priority, last_seen, id) < (" + a.add(int(c.M)) + ", " + a.add(c.N) + ", " + a.add(c.S) + ")"
-		} else {
-			where += " AND (last_seen, id) < (" + a.add(c.N) + ", " + a.add(c.S) + ")"
-		}
-	}
-	out, err := collect(ctx, db.pool, "alerts of "+workspace, scanAlert,
-		`SELECT `+alertColumns+` FROM alerts WHERE `+where+order+` LIMIT `+a.add(n+1), a...)
+	o, err := newListOrder("alerts of "+workspace, q.Sort, q.Cursor, q.Limit, cursorAlert, cursorAlertPriority, &a, &where)
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > n {
-		out = out[:n]
-		last := out[n-1]
-		c := store.Cursor{N: nanos(last.LastSeen), S: last.ID}
-		if byPriority {
-			c.M = int64(last.Priority)
-		}
-		next = store.EncodeCursor(kind, c)
+	out, err := collect(ctx, db.pool, "alerts of "+workspace, scanAlert,
+		`SELECT `+alertColumns+` FROM alerts WHERE `+where+o.order+o.limit(&a), a...)
+	if err != nil {
+		return nil, "", err
 	}
+	out, next := page(o, out, func(x alert.Alert) (time.Time, string, int) { return x.LastSeen, x.ID, x.Priority })
 	return out, next, nil
 }
 

@@ -100,46 +100,16 @@ func (db *DB) Incidents(ctx context.Context, workspace string, q store.IncidentQ
 	if err != nil {
 		return nil, "", err
 	}
-	n := store.PageLimit(q.Limit)
-	byPriority := false
-	switch q.Sort {
-	case "", store.IncidentSortLastSeen:
-	case store.IncidentSortPriority:
-		byPriority = true
-	default:
-		return nil, "", fmt.Errorf("incidents of %s: sort %q: %w (want %s or %s)", workspace, q.Sort, store.ErrInvalid,
-			store.IncidentSortPriority, store.IncidentSortLastSeen)
-	}
-	kind, order := cursorIncident, ` ORDER BY last_seen DESC, id DESC`
-	if byPriority {
-		kind, order = cursorIncidentPriority, ` ORDER BY priority DESC, last_seen DESC, id DESC`
-	}
-	if q.Cursor != "" {
-		c, err := store.DecodeCursor(q.Cursor, kind)
-		if err != nil {
-			return nil, "", fmt.Errorf("incidents of %s: %w", workspace, err)
-		}
-		if byPriority {
-			where += " AND (priority, last_seen, id) < (" + a.add(int(c.M)) + ", " + a.add(c.N) + ", " + a.add(c.S) + ")"
-		} else {
-			where += " AND (last_seen, id) < (" + a.add(c.N) + ", " + a.add(c.S) + ")"
-		}
-	}
-	out, err := collect(ctx, db.pool, "incidents of "+workspace, scanIncidentDoc,
-		`SELECT doc FROM incidents WHERE `+where+order+` LIMIT `+a.add(n+1), a...)
+	o, err := newListOrder("incidents of "+workspace, q.Sort, q.Cursor, q.Limit, cursorIncident, cursorIncidentPriority, &a, &where)
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > n {
-		out = out[:n]
-		last := out[n-1]
-		c := store.Cursor{N: nanos(last.LastSeen), S: last.ID}
-		if byPriority {
-			c.M = int64(last.Priority)
-		}
-		next = store.EncodeCursor(kind, c)
+	out, err := collect(ctx, db.pool, "incidents of "+workspace, scanIncidentDoc,
+		`SELECT doc FROM incidents WHERE `+where+o.order+o.limit(&a), a...)
+	if err != nil {
+		return nil, "", err
 	}
+	out, next := page(o, out, func(x incident.Incident) (time.Time, string, int) { return x.LastSeen, x.ID, int(x.Priority) })
 	return out, next, nil
 }
 
