@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"net/http/httptest"
 	"net/url"
 	"testing"
@@ -80,7 +81,10 @@ func TestDatabasesIndexAnswersAsScanning(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, ok := any(db).(databaseIndex); !ok {
-		t.Fatal("the SQLite store has no database index")
+		if teststore.Kind() == teststore.SQLite {
+			t.Fatal("the SQLite store has no database index")
+		}
+		t.Skipf("the %s store keeps no database index (SQLite only): its databases view is the scanning one", teststore.Kind())
 	}
 	scanning, err := New(Config{Store: scanningStore{db}})
 	if err != nil {
