@@ -102,6 +102,18 @@ type Intel interface {
 	PurgeIndicators(ctx context.Context, before time.Time) (int64, error)
 }
 
+// CheckFeed checks a feed's settings before PutFeed stores them: the
+// rule both stores keep.
+func CheckFeed(f Feed) error {
+	if err := CheckFeedName(f.Name); err != nil {
+		return fmt.Errorf("put feed in workspace %s: %w", f.Workspace, err)
+	}
+	if f.Format == "" || f.Interval < 0 || f.Confidence < 0 || f.Confidence > 100 {
+		return fmt.Errorf("put feed %s/%s: format must be set, interval not negative, confidence 0 to 100: %w", f.Workspace, f.Name, ErrInvalid)
+	}
+	return nil
+}
+
 // CheckFeedName accepts 1–64 of A-Z a-z 0-9 . _ - and ':': a feed's name
 // shows in URL paths, metrics and logs.
 func CheckFeedName(name string) error {

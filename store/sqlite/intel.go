@@ -40,11 +40,8 @@ func scanFeed(row scanner) (store.Feed, error) {
 // PutFeed creates a feed of an existing workspace or changes its settings;
 // see store.Intel.
 func (db *DB) PutFeed(ctx context.Context, f store.Feed) error {
-	if err := store.CheckFeedName(f.Name); err != nil {
-		return fmt.Errorf("put feed in workspace %s: %w", f.Workspace, err)
-	}
-	if f.Format == "" || f.Interval < 0 || f.Confidence < 0 || f.Confidence > 100 {
-		return fmt.Errorf("put feed %s/%s: format must be set, interval not negative, confidence 0 to 100: %w", f.Workspace, f.Name, store.ErrInvalid)
+	if err := store.CheckFeed(f); err != nil {
+		return err
 	}
 	return db.write(ctx, "put feed", func(tx *sql.Tx) error {
 		if _, err := workspace(ctx, tx, f.Workspace); err != nil {
