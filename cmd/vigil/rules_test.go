@@ -352,3 +352,36 @@ func TestBuiltinSiteListRules(t *testing.T) {
 		t.Errorf("own rule on an unset placeholder: errors %v", rep.errs)
 	}
 }
+
+// A tests file states the placeholders its cases are written for;
+// --rule-placeholders wins for the names it sets.
+func TestRulesTestPlaceholders(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	rf := write("r.yml", strings.ReplaceAll(testRule, `Image|endswith: '\whoami.exe'`, `Image|expand|endswith: '%tools%'`))
+	write("r.tests.yml", `placeholders:
+  tools: ['\whoami.exe']
+tests:
+  - format: windows
+    match:
+      - {EventID: 1, Channel: Microsoft-Windows-Sysmon/Operational, Image: 'C:\Temp\whoami.exe'}
+    nomatch:
+      - {EventID: 1, Channel: Microsoft-Windows-Sysmon/Operational, Image: 'C:\Temp\hostname.exe'}
+`)
+	out, err := runRulesCmd(t, "test", rf)
+	if err != nil || !strings.Contains(out, "2 passed, 0 failed") {
+		t.Fatalf("with the tests file's placeholders: %v\n%s", err, out)
+	}
+	// The command line's value replaces the file's: the cases now fail.
+	ph := write("ph.yml", "tools: ['\\hostname.exe']\n")
+	out, err = runRulesCmd(t, "test", "--rule-placeholders", ph, rf)
+	if err == nil || !strings.Contains(out, "0 passed, 2 failed") {
+		t.Errorf("--rule-placeholders did not win: %v\n%s", err, out)
+	}
+}
