@@ -29,7 +29,9 @@ func packRules(t *testing.T) *Rules {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, errs := rule.ParseSet(n, data)
+		// As serve loads it: rules on site lists nobody set are left out.
+		s, errs := (&rule.Options{OptionalPlaceholders: true}).ParseSet(n, data)
+		errs = append(errs, s.ApplyFilters()...)
 		if len(errs) > 0 {
 			t.Fatalf("%s: %v", n, errs)
 		}

@@ -147,6 +147,20 @@ func docName(root *yaml.Node) (string, Pos) {
 	return "", Pos{}
 }
 
+// docTitle is the title of a rule document, "" when it has none.
+func docTitle(root *yaml.Node) string {
+	if root.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := deref(root.Content[i]), deref(root.Content[i+1])
+		if k != nil && v != nil && k.Value == "title" && v.Kind == yaml.ScalarNode {
+			return v.Value
+		}
+	}
+	return ""
+}
+
 func parseCorrelation(file string, root *yaml.Node) (*Correlation, *posError) {
 	kvs, err := pairs(root, "a correlation document")
 	if err != nil {

@@ -10,6 +10,16 @@ type Set struct {
 	// Filters are the Sigma filter documents; Set.ApplyFilters applies
 	// them to Rules.
 	Filters []*Filter
+	// Unconfigured are the rules left out for a placeholder the
+	// configuration does not define (Options.OptionalPlaceholders).
+	Unconfigured []Unconfigured
+}
+
+// Unconfigured is a rule not loaded because the site has not configured a
+// placeholder it uses: not an error, a rule that does not apply yet.
+type Unconfigured struct {
+	File, Title string
+	Placeholder string // the first one found undefined, without the %
 }
 
 // Add appends o's documents to s.
@@ -20,6 +30,7 @@ func (s *Set) Add(o *Set) {
 	s.Rules = append(s.Rules, o.Rules...)
 	s.Correlations = append(s.Correlations, o.Correlations...)
 	s.Filters = append(s.Filters, o.Filters...)
+	s.Unconfigured = append(s.Unconfigured, o.Unconfigured...)
 }
 
 // Target is what a correlation refers to: a detection rule or another

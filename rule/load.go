@@ -56,6 +56,12 @@ type Options struct {
 	// stand for itself, for tools that read rules without running them
 	// (installing a pack: the placeholders are the running server's).
 	AnyPlaceholder bool
+	// OptionalPlaceholders leaves out, without an error, a detection rule
+	// with a placeholder that Placeholders does not define, and names it
+	// in Set.Unconfigured: the built-in pack's rules on site lists
+	// (authorised accounts, blocked role names) run only where the site
+	// has stated its list.
+	OptionalPlaceholders bool
 }
 
 func (o *Options) maxRuleValues() int {
@@ -240,6 +246,10 @@ func (o *Options) parseDoc(file string, root *yaml.Node, set *Set, errs []error)
 		return errs
 	}
 	r, perr := parseRule(file, root, o)
+	if perr != nil && perr.unset != "" && o != nil && o.OptionalPlaceholders {
+		set.Unconfigured = append(set.Unconfigured, Unconfigured{File: file, Title: docTitle(root), Placeholder: perr.unset})
+		return errs
+	}
 	if perr != nil {
 		return append(errs, &Error{File: file, Line: perr.pos.Line, Col: perr.pos.Col, Reason: perr.reason})
 	}

@@ -15,6 +15,9 @@ import (
 type posError struct {
 	pos    Pos
 	reason string
+	// unset names the placeholder no configuration defines, when that is
+	// the reason (Options.OptionalPlaceholders turns it into Unconfigured).
+	unset string
 }
 
 func (e *posError) Error() string { return fmt.Sprintf("%d:%d: %s", e.pos.Line, e.pos.Col, e.reason) }
@@ -476,7 +479,9 @@ func expandPlaceholders(s string, pos Pos, o *Options) ([]string, *posError) {
 		name := s[l[2]:l[3]]
 		vals, ok := o.placeholder(name)
 		if !ok {
-			return nil, errAt(pos, "placeholder %%%s%% is not defined: set it under placeholders in the configuration", name)
+			e := errAt(pos, "placeholder %%%s%% is not defined: set it under placeholders in the configuration", name)
+			e.unset = name
+			return nil, e
 		}
 		if len(vals) == 0 {
 			return nil, errAt(pos, "placeholder %%%s%% has no values in the configuration", name)

@@ -119,6 +119,33 @@ func TestExpand(t *testing.T) {
 	}
 }
 
+// With OptionalPlaceholders a rule on a placeholder the configuration
+// lacks is left out and named, not an error; one whose placeholders are
+// all defined loads, and other errors stay errors.
+func TestOptionalPlaceholders(t *testing.T) {
+	o := &Options{Placeholders: map[string][]string{"admins": {"root"}}, OptionalPlaceholders: true}
+	text := "title: needs list\ndetection:\n  s:\n    User|expand: '%blocked%'\n  condition: s\n" +
+		"---\ntitle: has list\ndetection:\n  s:\n    User|expand: '%admins%'\n  condition: s\n" +
+		"---\ntitle: broken\ndetection:\n  s:\n    User|bogus: x\n  condition: s\n"
+	set, errs := o.ParseSet("m.yml", []byte(text))
+	if len(set.Rules) != 1 || set.Rules[0].Title != "has list" {
+		t.Errorf("rules %v, want only the one whose placeholder is defined", set.Rules)
+	}
+	want := []Unconfigured{{File: "m.yml", Title: "needs list", Placeholder: "blocked"}}
+	if !slices.Equal(set.Unconfigured, want) {
+		t.Errorf("unconfigured %+v, want %+v", set.Unconfigured, want)
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "bogus") {
+		t.Errorf("errors %v, want only the broken rule's", errs)
+	}
+	// Without the option the same rule is an error.
+	o.OptionalPlaceholders = false
+	set, errs = o.ParseSet("m.yml", []byte(text))
+	if len(set.Unconfigured) != 0 || len(errs) != 2 {
+		t.Errorf("strict: unconfigured %v, errors %v", set.Unconfigured, errs)
+	}
+}
+
 func TestTimeAndFieldrefModifiers(t *testing.T) {
 	m := matcherOf(t, nil, "UtcTime|hour|gte: 22")
 	if m.Op != OpGTE || m.Time != Hour || m.Values[0].Number != 22 {

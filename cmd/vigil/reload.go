@@ -304,6 +304,14 @@ func pathFiles(root string) ([]string, error) {
 func (l *ruleLoader) loadBuiltin() (*rule.Set, []error) {
 	all := &rule.Set{}
 	var errs []error
+	// Built-in rules on site lists (placeholders such as
+	// %aws_ecr_authorized_accounts%) run only where the site has set the
+	// list: the others are left out and said once, not errors.
+	opts := rule.Options{}
+	if l.opts != nil {
+		opts = *l.opts
+	}
+	opts.OptionalPlaceholders = true
 	names, _ := fs.Glob(content.Rules, "rules/*.yml")
 	slices.Sort(names)
 	for _, n := range names {
@@ -319,9 +327,21 @@ func (l *ruleLoader) loadBuiltin() (*rule.Set, []error) {
 			errs = append(errs, err)
 			continue
 		}
-		s, e := l.opts.ParseSet("builtin:"+n, data)
+		s, e := opts.ParseSet("builtin:"+n, data)
 		all.Add(s)
 		errs = append(errs, e...)
+	}
+	if len(all.Unconfigured) > 0 {
+		titles := make([]string, 0, len(all.Unconfigured))
+		var unset []string
+		for _, u := range all.Unconfigured {
+			titles = append(titles, u.Title)
+			if !slices.Contains(unset, u.Placeholder) {
+				unset = append(unset, u.Placeholder)
+			}
+		}
+		l.log.Info("built-in rules not loaded: their site lists are not configured (set them under placeholders)",
+			"rules", titles, "placeholders", unset)
 	}
 	return all, errs
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -93,6 +94,42 @@ func placeholderValues(v any) ([]string, error) {
 		return nil, errors.New("values must be a list of text, not a map")
 	}
 	return []string{fmt.Sprint(v)}, nil
+}
+
+// withTestsPlaceholders returns o with the placeholders the tests file tf
+// states (a top-level `placeholders:` map, name: [values]) for the names o
+// does not define: the site lists a rule file's cases are written for;
+// --rule-placeholders wins.
+func withTestsPlaceholders(o *rule.Options, tf string) (*rule.Options, error) {
+	data, err := os.ReadFile(tf)
+	if err != nil {
+		return o, nil // parseTests reports it
+	}
+	var doc struct {
+		Placeholders map[string]any `yaml:"placeholders"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Placeholders) == 0 {
+		return o, nil // parseTests reports a broken file
+	}
+	out := rule.Options{}
+	if o != nil {
+		out = *o
+	}
+	out.Placeholders = maps.Clone(out.Placeholders)
+	if out.Placeholders == nil {
+		out.Placeholders = map[string][]string{}
+	}
+	for name, v := range doc.Placeholders {
+		if _, ok := out.Placeholders[name]; ok {
+			continue
+		}
+		vals, err := placeholderValues(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: placeholders: %s: %w", tf, name, err)
+		}
+		out.Placeholders[name] = vals
+	}
+	return &out, nil
 }
 
 // loadPlaceholders reads a YAML file of `name: [values]` (or `name: value`).
@@ -301,6 +338,11 @@ type ruleFileTests struct {
 // file rf that load.
 func testRuleFile(rf, tf string, o *rule.Options) ruleFileTests {
 	var res ruleFileTests
+	o, err := withTestsPlaceholders(o, tf)
+	if err != nil {
+		res.fails = append(res.fails, err.Error())
+		return res
+	}
 	set, errs := o.ParseFileSet(rf)
 	errs = append(errs, set.ApplyFilters()...)
 	var plan *detect.Correlator

@@ -306,3 +306,82 @@ func TestBuiltinTestsFilesHoldNoRules(t *testing.T) {
 		t.Fatal("no built-in tests files found")
 	}
 }
+
+// The built-in rules on site lists load only where the site has set the
+// list: without it they are left out, without an error, and named once in
+// the start's log; with it they run. A user's rule on an unset placeholder
+// stays an error.
+func TestBuiltinSiteListRules(t *testing.T) {
+	const blocked = "AWS Role on the Site's Blocked List Assumed"
+	loaded := func(placeholders map[string][]string, rulesDir string) (titles []string, rep ruleReport, log string) {
+		var buf bytes.Buffer
+		cfg := &Config{placeholders: placeholders}
+		if rulesDir != "" {
+			cfg.Rules = []string{rulesDir}
+		}
+		l := newRuleLoader(cfg, slog.New(slog.NewTextHandler(&buf, nil)), 0)
+		l.refresh()
+		rs, rep := l.build()
+		for _, r := range rs.Engine.Rules() {
+			titles = append(titles, r.Title)
+		}
+		return titles, rep, buf.String()
+	}
+	titles, rep, log := loaded(nil, "")
+	if slices.Contains(titles, blocked) || len(rep.errs) != 0 {
+		t.Errorf("without the list: %q loaded %v, errors %v", blocked, slices.Contains(titles, blocked), rep.errs)
+	}
+	if strings.Count(log, "built-in rules not loaded") != 1 || !strings.Contains(log, "aws_blocked_role_names") || !strings.Contains(log, "Blocked List Assumed") {
+		t.Errorf("start log does not name the rules waiting for lists once:\n%s", log)
+	}
+	titles, rep, log = loaded(map[string][]string{"aws_blocked_role_names": {"BreakGlassAdmin"}}, "")
+	if !slices.Contains(titles, blocked) || len(rep.errs) != 0 {
+		t.Errorf("with the list: %q loaded %v, errors %v", blocked, slices.Contains(titles, blocked), rep.errs)
+	}
+	if strings.Contains(log, "aws_blocked_role_names") {
+		t.Errorf("a set list is still reported missing:\n%s", log)
+	}
+	// A rule of the site's own on a list nobody set is an error, as before.
+	dir := t.TempDir()
+	own := strings.ReplaceAll(testRule, `Image|endswith: '\whoami.exe'`, `Image|expand: '%my_tools%'`)
+	if err := os.WriteFile(filepath.Join(dir, "own.yml"), []byte(own), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, rep, _ = loaded(nil, dir)
+	if len(rep.errs) != 1 || !strings.Contains(rep.errs[0].Error(), "placeholder %my_tools% is not defined") {
+		t.Errorf("own rule on an unset placeholder: errors %v", rep.errs)
+	}
+}
+
+// A tests file states the placeholders its cases are written for;
+// --rule-placeholders wins for the names it sets.
+func TestRulesTestPlaceholders(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	rf := write("r.yml", strings.ReplaceAll(testRule, `Image|endswith: '\whoami.exe'`, `Image|expand|endswith: '%tools%'`))
+	write("r.tests.yml", `placeholders:
+  tools: ['\whoami.exe']
+tests:
+  - format: windows
+    match:
+      - {EventID: 1, Channel: Microsoft-Windows-Sysmon/Operational, Image: 'C:\Temp\whoami.exe'}
+    nomatch:
+      - {EventID: 1, Channel: Microsoft-Windows-Sysmon/Operational, Image: 'C:\Temp\hostname.exe'}
+`)
+	out, err := runRulesCmd(t, "test", rf)
+	if err != nil || !strings.Contains(out, "2 passed, 0 failed") {
+		t.Fatalf("with the tests file's placeholders: %v\n%s", err, out)
+	}
+	// The command line's value replaces the file's: the cases now fail.
+	ph := write("ph.yml", "tools: ['\\hostname.exe']\n")
+	out, err = runRulesCmd(t, "test", "--rule-placeholders", ph, rf)
+	if err == nil || !strings.Contains(out, "0 passed, 2 failed") {
+		t.Errorf("--rule-placeholders did not win: %v\n%s", err, out)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"strings"
 
+	"github.com/vigil-sec/vigil/decode/internal/view"
 	"github.com/vigil-sec/vigil/decode/jsonrecord"
 )
 
@@ -35,6 +36,67 @@ func auditOutcome(result, resultType string) string {
 		return "failure"
 	}
 	return "unknown"
+}
+
+// extMarker marks a guest's UPN in the inviting tenant: the guest's own
+// address with its @ written as _, then #EXT#@ and the tenant's domain
+// (bob_fabrikam.example#EXT#@contoso.onmicrosoft.com).
+const extMarker = "#ext#"
+
+// upnDomain returns the domain of a UPN or mail address: what follows the
+// last @, or for a guest's #EXT# UPN the home domain encoded before the
+// marker (after its last _: a domain name holds no _). "" when there is
+// none. It is a slice of upn: lower it (lowerInto) before comparing.
+func upnDomain(upn string) string {
+	if i := indexFold(upn, extMarker); i >= 0 {
+		if j := strings.LastIndexByte(upn[:i], '_'); j >= 0 && j+1 < i {
+			return upn[j+1 : i]
+		}
+		// An #EXT# UPN without the _: the tenant's domain is all there is.
+	}
+	i := strings.LastIndexByte(upn, '@')
+	if i < 0 || i == len(upn)-1 {
+		return ""
+	}
+	return upn[i+1:]
+}
+
+// lowerInto returns s in lower case (ASCII: domain names), s itself when
+// it has no capital, else a view of the copy appended to *buf. Views stay
+// valid when buf grows later: the old array is left as it was.
+func lowerInto(buf *[]byte, s string) string {
+	if !hasUpper(s) {
+		return s
+	}
+	start := len(*buf)
+	for i := 0; i < len(s); i++ {
+		*buf = append(*buf, lowerByte(s[i]))
+	}
+	return view.String((*buf)[start:])
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// indexFold is the index of sub (lower case) in s, ignoring ASCII case;
+// -1 when absent.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && lowerByte(s[i+j]) == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return i
+		}
+	}
+	return -1
 }
 
 // numeric returns s when it is a decimal number, else "".

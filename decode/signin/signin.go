@@ -44,6 +44,7 @@ var propertiesPrefix = []byte("properties.")
 type Decoder struct {
 	rec *jsonrecord.Record[captured]
 	key []byte // scratch: an alias's name
+	low []byte // the record's domains in lower case (lowerInto)
 }
 
 // captured holds what the ECS mapping reads, whatever the Dict holds.
@@ -55,6 +56,8 @@ type captured struct {
 	result, operation, activityName, category, userAgent string
 	tenant                                               string
 	country                                              string // Entra's own location of the sign-in
+	targetUPN                                            string // targetResources.userPrincipalName (the first)
+	detailPart, detailKey, invitee                       string // additionalDetails key/value pairs; invitedUserEmailAddress
 	audit                                                bool   // a directoryAudit marker was seen
 	top                                                  uint8
 }
@@ -202,8 +205,30 @@ func (c *captured) slot(name []byte) *string {
 		return &c.tenant
 	case "location.countryOrRegion":
 		return &c.country
+	case "targetResources.userPrincipalName":
+		return &c.targetUPN
+	case "additionalDetails.key", "additionalDetails.value":
+		// Each {key, value} pair arrives as two leaves in order: the
+		// Filled hook (detail) pairs them, so the slot is emptied for each.
+		c.detailPart = ""
+		return &c.detailPart
 	}
 	return nil
+}
+
+// detail pairs an additionalDetails value with the key seen just before it
+// (the Flattener walks each {key, value} object in order) and keeps the
+// invited address of an invitation. It is the Record's Filled hook.
+func detail(c *captured, _ *event.Event, name []byte, s string) {
+	if bytes.HasSuffix(name, []byte(".key")) {
+		c.detailKey = s
+		return
+	}
+	k := c.detailKey
+	c.detailKey = ""
+	if strings.EqualFold(k, "invitedUserEmailAddress") && c.invitee == "" {
+		c.invitee = s
+	}
 }
 
 // New returns a sign-in log decoder.
@@ -213,8 +238,11 @@ func New() decode.Decoder {
 			Slot:     (*captured).slot,
 			Spelling: recordKeys,
 			Unprefix: propertiesPrefix, // the Graph name
+			Watched:  func(c *captured) *string { return &c.detailPart },
+			Filled:   detail,
 		}),
 		key: make([]byte, 0, 32),
+		low: make([]byte, 0, 64),
 	}
 }
 
@@ -227,6 +255,7 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 		return err
 	}
 	c := &d.rec.C
+	d.low = d.low[:0]
 	for _, f := range [...]struct{ name, v string }{{"createdDateTime", c.created}, {"activityDateTime", c.activityTime}, {"time", c.time}} {
 		if f.v != "" {
 			if err := jsonrecord.FieldTime(Format, f.name, f.v, &ev.Time); err != nil {
@@ -242,6 +271,9 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	com[event.UserAgentOriginal] = c.userAgent
 	com[event.SourceIP] = addr.IP(cmp.Or(c.ip, c.callerIP, c.initiatorIP))
 	com[event.UserName] = cmp.Or(c.upn, c.initiatorUPN, c.spName, c.initiatorApp, c.identity)
+	// The directory the account belongs to, from its UPN: a sign-in's
+	// user, an audit record's initiating user (an application has none).
+	com[event.UserDomain] = lowerInto(&d.low, upnDomain(cmp.Or(c.upn, c.initiatorUPN)))
 	if signIn {
 		ev.Logsource = event.Logsource{Product: "azure", Service: "signinlogs"}
 		com[event.EventCategory] = "authentication"
@@ -261,6 +293,14 @@ func (d *Decoder) Decode(rec []byte, ev *event.Event) error {
 	// Analytics does.
 	d.alias(ev, "ResultType", cmp.Or(c.errorCode, c.resultType))
 	d.alias(ev, "ResultDescription", cmp.Or(c.failureReason, c.resultDesc))
+	if !signIn {
+		// The user an audit record acts on: the address an invitation was
+		// sent to, else the target's UPN (a guest's #EXT# UPN names its
+		// home domain), so that a rule can compare the two directories.
+		target := cmp.Or(c.invitee, c.targetUPN)
+		d.alias(ev, "user.target.name", target)
+		d.alias(ev, "user.target.domain", lowerInto(&d.low, upnDomain(target)))
+	}
 	return nil
 }
 

@@ -26,7 +26,7 @@ func TestDecodeFixtures(t *testing.T) {
 				"riskEventTypes_v2": {"unfamiliarFeatures", "passwordSpray"}, "location.countryOrRegion": {"NL"}, "isInteractive": {"false"},
 				"location.geoCoordinates.latitude": {"52.37"},
 			},
-			Absent: []string{"location.geoCoordinates.altitude"},
+			Absent: []string{"location.geoCoordinates.altitude", "user.target.domain"},
 		},
 		{
 			// The diagnostic shape: properties' fields also under their
@@ -65,6 +65,22 @@ func TestDecodeFixtures(t *testing.T) {
 			Fields: map[string][]string{
 				"targetResources.displayName": {"Global Administrator"}, "targetResources.userPrincipalName": {"mallory@contoso.example"},
 				"targetResources.modifiedProperties.newValue": {`"Global Administrator"`},
+				// the directory of the initiator and of the user acted on
+				"user.target.name": {"mallory@contoso.example"}, "user.target.domain": {"contoso.example"},
+			},
+		},
+		{
+			// An invitation: the invited address (additionalDetails'
+			// invitedUserEmailAddress) wins over the guest's #EXT# UPN; both
+			// domains in lower case.
+			File: "diag_invite_external_user.json", Time: "2024-05-07T08:15:30.1234567Z",
+			Common: map[string]string{
+				"event.action": "Invite external user", "event.outcome": "success", "user.name": "Alice@Contoso.example",
+				"user.domain": "contoso.example", "source.ip": "198.51.100.23",
+			},
+			Fields: map[string][]string{
+				"user.target.name": {"mallory@Fabrikam.example"}, "user.target.domain": {"fabrikam.example"},
+				"additionalDetails.key": {"oid", "invitedUserEmailAddress", "InvitationId"},
 			},
 		},
 	}
@@ -192,6 +208,44 @@ func TestSignInCountry(t *testing.T) {
 		}
 		if got := ev.Common[event.SourceGeoCountryISOCode]; got != c.want {
 			t.Errorf("%s: country %q, want %q", c.rec, got, c.want)
+		}
+	}
+}
+
+// upnDomain reads the directory of a UPN or address, and a guest's home
+// domain out of its #EXT# UPN.
+func TestUPNDomain(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"bob@Contoso.example", "contoso.example"},
+		{"bob_fabrikam.example#EXT#@contoso.onmicrosoft.com", "fabrikam.example"},
+		{"first_last_fabrikam.example#ext#@contoso.onmicrosoft.com", "fabrikam.example"}, // _ in the local part
+		{"odd#EXT#@contoso.onmicrosoft.com", "contoso.onmicrosoft.com"},                  // no _: the tenant's
+		{"backup-automation", ""},
+		{"bob@", ""},
+		{"", ""},
+	} {
+		var buf []byte
+		if got := lowerInto(&buf, upnDomain(c.in)); got != c.want {
+			t.Errorf("upnDomain(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// A sign-in's user.domain is its UPN's; an audit record's, its initiating
+// user's, none for an application.
+func TestUserDomain(t *testing.T) {
+	for _, c := range []struct{ rec, want string }{
+		{`{"createdDateTime":"2026-12-01T10:00:00Z","userPrincipalName":"bob@Contoso.example"}`, "contoso.example"},
+		{`{"activityDateTime":"2026-12-01T10:00:00Z","activityDisplayName":"Invite external user","initiatedBy":{"app":{"displayName":"Microsoft Invitation Acceptance Portal"}}}`, ""},
+		{`{"activityDateTime":"2026-12-01T10:00:00Z","activityDisplayName":"Invite external user","initiatedBy":{"user":{"userPrincipalName":"eve_partner.example#EXT#@contoso.onmicrosoft.com"}}}`, "partner.example"},
+	} {
+		var ev event.Event
+		ev.Fields.Bind(event.NewDict())
+		if err := New().Decode([]byte(c.rec), &ev); err != nil {
+			t.Fatalf("%s: %v", c.rec, err)
+		}
+		if got := ev.Common[event.UserDomain]; got != c.want {
+			t.Errorf("%s: user.domain %q, want %q", c.rec, got, c.want)
 		}
 	}
 }
