@@ -18,7 +18,7 @@ const baselineFlushEvery = 30 * time.Second
 // baselineDB is what the baselines need of the store (store/sqlite).
 type baselineDB interface {
 	LoadBaseline(ctx context.Context, workspace, model string, after int64, limit int) (store.Baseline, error)
-	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) error
+	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) (int64, error)
 }
 
 // baselineStore hands the baselines' entries to and from the store, whose
@@ -34,7 +34,7 @@ func (s baselineStore) LoadBaseline(ctx context.Context, ws, model string, after
 	return out, err
 }
 
-func (s baselineStore) SaveBaseline(ctx context.Context, ws, model string, started time.Time, entries []baseline.Entry, purge time.Time) error {
+func (s baselineStore) SaveBaseline(ctx context.Context, ws, model string, started time.Time, entries []baseline.Entry, purge time.Time) (int64, error) {
 	rows := make([]store.BaselineEntry, len(entries))
 	for i, e := range entries {
 		rows[i] = store.BaselineEntry{Entity: e.Entity, Value: e.Value, Count: e.Count, Max: e.Max, First: e.First, Last: e.Last}

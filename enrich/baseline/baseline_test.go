@@ -257,6 +257,7 @@ type memStore struct {
 	rows    map[string]map[[2]string]memRow
 	fail    bool
 	saves   int
+	read    int // entries loaded
 }
 
 type memRow struct {
@@ -282,14 +283,15 @@ func (s *memStore) LoadBaseline(_ context.Context, ws, model string, after int64
 	if len(snap.Entries) > limit {
 		snap.Entries = snap.Entries[:limit]
 	}
+	s.read += len(snap.Entries)
 	return snap, nil
 }
 
-func (s *memStore) SaveBaseline(_ context.Context, ws, model string, started time.Time, entries []Entry, purge time.Time) error {
+func (s *memStore) SaveBaseline(_ context.Context, ws, model string, started time.Time, entries []Entry, purge time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail {
-		return errors.New("disk full")
+		return 0, errors.New("disk full")
 	}
 	s.saves++
 	k := ws + "/" + model
@@ -322,7 +324,7 @@ func (s *memStore) SaveBaseline(_ context.Context, ws, model string, started tim
 		r.Max, r.rev = false, s.revs[k]
 		s.rows[k][key] = r
 	}
-	return nil
+	return s.revs[k], nil
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -314,16 +314,25 @@ func (e *Enricher) flush(ctx context.Context) (failed []bool, err error) {
 		if latest > e.window {
 			purge = fromNanos(latest - e.window)
 		}
-		if err := e.store.SaveBaseline(ctx, e.ws, m.Name, fromNanos(started), entries, purge); err != nil {
-			// The entries, deltas, go back to be saved with the next
-			// flush's (the store adds both).
+		rev, err := e.store.SaveBaseline(ctx, e.ws, m.Name, fromNanos(started), entries, purge)
+		if err == nil {
 			st.mu.Lock()
-			st.evicted = append(entries, st.evicted...)
-			st.startedDirty = st.startedDirty || startedDirty
+			if rev == st.rev+1 {
+				// No other worker saved since the last read: nothing to
+				// read back (a single process reads nothing).
+				st.rev = rev
+			}
 			st.mu.Unlock()
-			failed[i] = true
-			errs = append(errs, fmt.Errorf("baseline %s of workspace %s: save %d entries: %w", m.Name, e.ws, len(entries), err))
+			continue
 		}
+		// The entries, deltas, go back to be saved with the next flush's
+		// (the store adds both).
+		st.mu.Lock()
+		st.evicted = append(entries, st.evicted...)
+		st.startedDirty = st.startedDirty || startedDirty
+		st.mu.Unlock()
+		failed[i] = true
+		errs = append(errs, fmt.Errorf("baseline %s of workspace %s: save %d entries: %w", m.Name, e.ws, len(entries), err))
 	}
 	return failed, errors.Join(errs...)
 }

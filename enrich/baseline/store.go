@@ -40,8 +40,9 @@ type Store interface {
 	// SaveBaseline, in one transaction, drops the model's entries last
 	// seen before purge (zero: none) — a value that old counts as never
 	// seen — then merges entries into the model and moves its start back
-	// to started when that is earlier (zero: no start).
-	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []Entry, purge time.Time) error
+	// to started when that is earlier (zero: no start). It returns the
+	// model's revision the save made.
+	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []Entry, purge time.Time) (rev int64, err error)
 }
 
 func fromNanos(n int64) time.Time {

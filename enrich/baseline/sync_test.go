@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,32 @@ func TestSyncAddsUpTheWorkersCounts(t *testing.T) {
 	syncAll(t, a, b)
 	if st.saves != saves {
 		t.Errorf("a sync with nothing learnt saved (%d saves, then %d)", saves, st.saves)
+	}
+}
+
+// A worker alone on its store reads back nothing of what it saves.
+func TestSyncAloneReadsNothingBack(t *testing.T) {
+	st := newMemStore()
+	e, _ := New(Config{Workspace: "w", Learning: -1, Store: st})
+	if err := e.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		run(e, login(t0.Add(time.Duration(i)*time.Hour), "db1", fmt.Sprint("user", i), "10.0.0.5", ""))
+		syncAll(t, e)
+	}
+	if st.saves == 0 || st.read != 0 {
+		t.Fatalf("%d saves, %d entries read back; want saves and none read", st.saves, st.read)
+	}
+	// Another worker's save is read, with the reader's own since.
+	o, _ := New(Config{Workspace: "w", Learning: -1, Store: st})
+	run(o, login(t0, "db2", "x", "10.0.0.5", ""))
+	syncAll(t, o)
+	st.read = 0
+	run(e, login(t0.Add(4*time.Hour), "db1", "user9", "10.0.0.5", ""))
+	syncAll(t, e)
+	if st.read == 0 || count(e, "sql.principal", "db2", "x") != 1 {
+		t.Fatalf("%d entries read; db2/x %d, want read and 1", st.read, count(e, "sql.principal", "db2", "x"))
 	}
 }
 

@@ -24,7 +24,7 @@ import (
 // baselineDB is what the baselines need of the store.
 type baselineDB interface {
 	LoadBaseline(ctx context.Context, workspace, model string, after int64, limit int) (store.Baseline, error)
-	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) error
+	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) (int64, error)
 }
 
 // storeOf hands the baselines' entries to and from the store (as
@@ -40,7 +40,7 @@ func (s storeOf) LoadBaseline(ctx context.Context, ws, model string, after int64
 	return out, err
 }
 
-func (s storeOf) SaveBaseline(ctx context.Context, ws, model string, started time.Time, entries []baseline.Entry, purge time.Time) error {
+func (s storeOf) SaveBaseline(ctx context.Context, ws, model string, started time.Time, entries []baseline.Entry, purge time.Time) (int64, error) {
 	rows := make([]store.BaselineEntry, len(entries))
 	for i, e := range entries {
 		rows[i] = store.BaselineEntry{Entity: e.Entity, Value: e.Value, Count: e.Count, Max: e.Max, First: e.First, Last: e.Last}

@@ -44,17 +44,18 @@ func (db *DB) LoadBaseline(ctx context.Context, workspace, model string, after i
 // SaveBaseline merges what one worker learnt since its last save into a
 // model (store.BaselineEntry says how), in one transaction that first
 // drops the values last seen before purge (zero: none): a value that old
-// is counted afresh. The model's start becomes the earliest saved.
-func (db *DB) SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) error {
+// is counted afresh. The model's start becomes the earliest saved. It
+// returns the model's revision the save made.
+func (db *DB) SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) (int64, error) {
 	what := fmt.Sprintf("save baseline %s of %s", model, workspace)
 	var from int64 // 0: no start to merge
 	if !started.IsZero() {
 		from = nanos(started)
 	}
-	return db.tx(ctx, what, func(tx pgx.Tx) error {
+	var rev int64
+	err := db.tx(ctx, what, func(tx pgx.Tx) error {
 		// The model's row first: it serialises the model's saves, so
 		// that they commit in revision order.
-		var rev int64
 		if err := tx.QueryRow(ctx, `INSERT INTO baseline_models (workspace, model, started, rev) VALUES ($1, $2, $3, 1)
 			ON CONFLICT (workspace, model) DO UPDATE SET rev = baseline_models.rev + 1,
 				started = CASE WHEN baseline_models.started = 0 THEN excluded.started
@@ -98,6 +99,10 @@ func (db *DB) SaveBaseline(ctx context.Context, workspace, model string, started
 		}
 		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	return rev, nil
 }
 
 // baselineRows are a save's entries as the columns of one statement, one row a

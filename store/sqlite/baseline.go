@@ -75,11 +75,13 @@ func (db *DB) LoadBaseline(ctx context.Context, workspace, model string, after i
 // SaveBaseline merges what one worker learnt since its last save into a
 // model (store.BaselineEntry says how), in one transaction that first
 // drops the values last seen before purge (zero: none): a value that old
-// is counted afresh. The model's start becomes the earliest saved.
-func (db *DB) SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) error {
+// is counted afresh. The model's start becomes the earliest saved. It
+// returns the model's revision the save made.
+func (db *DB) SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) (int64, error) {
 	what := fmt.Sprintf("save baseline %s of %s", model, workspace)
-	return db.write(ctx, what, func(tx *sql.Tx) error {
-		var rev, from int64 // from 0: no start to merge
+	var rev int64
+	err := db.write(ctx, what, func(tx *sql.Tx) error {
+		var from int64 // 0: no start to merge
 		if !started.IsZero() {
 			from = nanos(started)
 		}
@@ -127,4 +129,8 @@ func (db *DB) SaveBaseline(ctx context.Context, workspace, model string, started
 		}
 		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	return rev, nil
 }

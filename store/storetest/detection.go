@@ -28,7 +28,7 @@ type RuleState interface {
 // Baselines keep the behavioural baselines (enrich/baseline's store).
 type Baselines interface {
 	LoadBaseline(ctx context.Context, workspace, model string, after int64, limit int) (store.Baseline, error)
-	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) error
+	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) (int64, error)
 }
 
 // CorrelationStates is analysis.CorrelationStates.
@@ -164,20 +164,20 @@ func testBaseline(t *testing.T, s store.Store) {
 	if b := load("w", "sql.principal", 0, 10); !b.Started.IsZero() || b.Rev != 0 || len(b.Entries) != 0 {
 		t.Fatalf("empty load = %+v", b)
 	}
-	if err := db.SaveBaseline(ctx, "w", "sql.principal", T0.Add(time.Hour), []store.BaselineEntry{e("db1", "webapp", 5, 1, 10), e("db1", "dba", 1, 1, 1), e("db2", "old", 2, 1, 2)}, time.Time{}); err != nil {
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", T0.Add(time.Hour), []store.BaselineEntry{e("db1", "webapp", 5, 1, 10), e("db1", "dba", 1, 1, 1), e("db2", "old", 2, 1, 2)}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	// A save is a delta: its count is added, first and last widen, and
 	// an earlier start moves the model's start back, a later one not.
-	if err := db.SaveBaseline(ctx, "w", "sql.principal", T0, []store.BaselineEntry{e("db1", "webapp", 7, 0, 12)}, time.Time{}); err != nil {
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", T0, []store.BaselineEntry{e("db1", "webapp", 7, 0, 12)}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveBaseline(ctx, "w", "sql.principal", T0.Add(3*time.Hour), nil, time.Time{}); err != nil {
-		t.Fatal(err)
+	if rev, err := db.SaveBaseline(ctx, "w", "sql.principal", T0.Add(3*time.Hour), nil, time.Time{}); err != nil || rev != 3 {
+		t.Fatalf("third save: revision %d, %v; want 3", rev, err)
 	}
 	// Values as logs give them: bytes that are not UTF-8 come back as
 	// they went.
-	if err := db.SaveBaseline(ctx, "x", "sql.principal", T0, []store.BaselineEntry{e("db1", "oth\xffer\x00", 1, 0, 0)}, time.Time{}); err != nil {
+	if _, err := db.SaveBaseline(ctx, "x", "sql.principal", T0, []store.BaselineEntry{e("db1", "oth\xffer\x00", 1, 0, 0)}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	b := load("w", "sql.principal", 0, 2)
@@ -189,7 +189,7 @@ func testBaseline(t *testing.T, s store.Store) {
 		t.Fatalf("load (limit 2, most recent first) = %+v, want %+v", b.Entries, want)
 	}
 	// A load after a revision returns only what was saved since.
-	if err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db2", "old", 1, 4, 4)}, time.Time{}); err != nil {
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db2", "old", 1, 4, 4)}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	b = load("w", "sql.principal", 3, 10)
@@ -208,11 +208,11 @@ func testBaseline(t *testing.T, s store.Store) {
 		return x
 	}
 	for _, save := range [][]store.BaselineEntry{{peak(500, 1)}, {peak(300, 2)}, {peak(900, 3), peak(700, 4)}} {
-		if err := db.SaveBaseline(ctx, "w", "sql.rows_read", T0, save, time.Time{}); err != nil {
+		if _, err := db.SaveBaseline(ctx, "w", "sql.rows_read", T0, save, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db1", "dba", 1, 5, 5), e("db1", "dba", 2, 6, 6)}, time.Time{}); err != nil {
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db1", "dba", 1, 5, 5), e("db1", "dba", 2, 6, 6)}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if b := load("w", "sql.rows_read", 0, 10); len(b.Entries) != 1 || b.Entries[0].Count != 900 || !b.Entries[0].First.Equal(T0.Add(time.Hour)) || !b.Entries[0].Last.Equal(T0.Add(4*time.Hour)) {
@@ -223,7 +223,7 @@ func testBaseline(t *testing.T, s store.Store) {
 	}
 	// The purge drops what was last seen before its time, in that model
 	// only, before the save's values: one purged is counted afresh.
-	if err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db2", "old", 1, 20, 20)}, T0.Add(5*time.Hour)); err != nil {
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db2", "old", 1, 20, 20)}, T0.Add(5*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	got := load("w", "sql.principal", 0, 10).Entries
@@ -234,7 +234,7 @@ func testBaseline(t *testing.T, s store.Store) {
 	if b := load("w", "sql.rows_read", 0, 10); len(b.Entries) != 1 {
 		t.Fatalf("a purge of sql.principal changed sql.rows_read: %+v", b.Entries)
 	}
-	if err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db1", "x", -1, 0, 0)}, time.Time{}); err == nil {
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db1", "x", -1, 0, 0)}, time.Time{}); err == nil {
 		t.Error("a negative count was saved")
 	}
 	if got := load("x", "sql.principal", 0, 10).Entries; len(got) != 1 || got[0].Value != "oth\xffer\x00" {
@@ -260,7 +260,7 @@ func testBaselineConcurrentSaves(t *testing.T, s store.Store) {
 					{Entity: "db1", Value: "shared", Count: 2, First: at, Last: at},
 					{Entity: "db1", Value: string(rune('a' + w)), Count: 1, First: at, Last: at},
 				}
-				if err = db.SaveBaseline(ctx, "w", "m", at, entries, time.Time{}); err != nil {
+				if _, err = db.SaveBaseline(ctx, "w", "m", at, entries, time.Time{}); err != nil {
 					break
 				}
 			}
