@@ -276,3 +276,55 @@ func TestKilledWorkerLosesOnlyItsUnsavedLearning(t *testing.T) {
 	}
 	sameStored(t, stored(t, db, "two"), stored(t, db, "one"))
 }
+
+// BenchmarkSyncTwoWorkers: two workers each learn 500 statements (new
+// and known addresses, applications, principals), then each saves its
+// deltas (flush) and reads the other's (sync), per op; on the suite's
+// store. flush-sync is the cost of reading back.
+func BenchmarkSyncTwoWorkers(b *testing.B) {
+	for _, read := range []bool{false, true} {
+		name := "flush"
+		if read {
+			name = "sync"
+		}
+		b.Run(name, func(b *testing.B) { benchmarkWorkers(b, read) })
+	}
+}
+
+func benchmarkWorkers(b *testing.B, read bool) {
+	ctx := context.Background()
+	db := teststore.Open[baselineDB](b)
+	workers := make([]*baseline.Enricher, 2)
+	for i := range workers {
+		e, err := baseline.New(baseline.Config{Workspace: "w", Learning: -1, Store: storeOf{db}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		workers[i] = e
+	}
+	evs := traffic(17, 1000)
+	r := rand.New(rand.NewPCG(1, 2))
+	at := start
+	for b.Loop() {
+		for _, w := range workers {
+			for range 500 {
+				at = at.Add(time.Second)
+				ev := *evs[r.IntN(len(evs))]
+				ev.Time = at
+				ev.Common[event.SourceIP] = fmt.Sprintf("10.1.%d.%d", r.IntN(20), r.IntN(250))
+				res := &enrich.Result{}
+				res.Reset(at)
+				w.Enrich(&ev, res)
+			}
+		}
+		for _, w := range workers {
+			sync := w.Flush
+			if read {
+				sync = w.Sync
+			}
+			if err := sync(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
