@@ -10,33 +10,34 @@ import (
 	"github.com/vigil-sec/vigil/store"
 )
 
-// baselineFlushEvery is how often serve saves what the baselines learnt;
-// a crash loses at most this much learning (and the stop saves the rest).
+// baselineFlushEvery is how often serve saves what the baselines learnt
+// and reads what other detect workers saved; a crash loses at most this
+// much learning (and the stop saves the rest).
 const baselineFlushEvery = 30 * time.Second
 
 // baselineDB is what the baselines need of the store (store/sqlite).
 type baselineDB interface {
-	LoadBaseline(ctx context.Context, workspace, model string, since time.Time, limit int) (time.Time, []store.BaselineEntry, error)
-	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) error
+	LoadBaseline(ctx context.Context, workspace, model string, after int64, limit int) (store.Baseline, error)
+	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) (int64, error)
 }
 
 // baselineStore hands the baselines' entries to and from the store, whose
 // package may not know the enricher's types.
 type baselineStore struct{ db baselineDB }
 
-func (s baselineStore) LoadBaseline(ctx context.Context, ws, model string, since time.Time, limit int) (time.Time, []baseline.Entry, error) {
-	started, rows, err := s.db.LoadBaseline(ctx, ws, model, since, limit)
-	out := make([]baseline.Entry, len(rows))
-	for i, r := range rows {
-		out[i] = baseline.Entry{Entity: r.Entity, Value: r.Value, Count: r.Count, First: r.First, Last: r.Last}
+func (s baselineStore) LoadBaseline(ctx context.Context, ws, model string, after int64, limit int) (baseline.Snapshot, error) {
+	b, err := s.db.LoadBaseline(ctx, ws, model, after, limit)
+	out := baseline.Snapshot{Started: b.Started, Rev: b.Rev, Entries: make([]baseline.Entry, len(b.Entries))}
+	for i, r := range b.Entries {
+		out.Entries[i] = baseline.Entry{Entity: r.Entity, Value: r.Value, Count: r.Count, Max: r.Max, First: r.First, Last: r.Last}
 	}
-	return started, out, err
+	return out, err
 }
 
-func (s baselineStore) SaveBaseline(ctx context.Context, ws, model string, started time.Time, entries []baseline.Entry, purge time.Time) error {
+func (s baselineStore) SaveBaseline(ctx context.Context, ws, model string, started time.Time, entries []baseline.Entry, purge time.Time) (int64, error) {
 	rows := make([]store.BaselineEntry, len(entries))
 	for i, e := range entries {
-		rows[i] = store.BaselineEntry{Entity: e.Entity, Value: e.Value, Count: e.Count, First: e.First, Last: e.Last}
+		rows[i] = store.BaselineEntry{Entity: e.Entity, Value: e.Value, Count: e.Count, Max: e.Max, First: e.First, Last: e.Last}
 	}
 	return s.db.SaveBaseline(ctx, ws, model, started, rows, purge)
 }

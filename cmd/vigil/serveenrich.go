@@ -210,22 +210,37 @@ func (e *serveEnrichment) newBaseline(ws string) (*baseline.Enricher, error) {
 // flushBaselines saves what every workspace's baselines learnt since the
 // last flush.
 func (e *serveEnrichment) flushBaselines(ctx context.Context) {
-	e.mu.RLock()
-	var bs []*baseline.Enricher
-	for _, w := range e.chains {
-		if w.baseline != nil {
-			bs = append(bs, w.baseline)
-		}
-	}
-	e.mu.RUnlock()
-	for _, b := range bs {
+	for _, b := range e.baselineList() {
 		if err := b.Flush(ctx); err != nil {
 			e.log.Warn("baseline not saved; retried at the next flush", "err", err)
 		}
 	}
 }
 
-// saveBaselines flushes every interval until ctx ends. The server's stop
+// syncBaselines saves what every workspace's baselines learnt since the
+// last save and reads what the other detect workers saved: each worker
+// learns from its share of the events, the store adds them up.
+func (e *serveEnrichment) syncBaselines(ctx context.Context) {
+	for _, b := range e.baselineList() {
+		if err := b.Sync(ctx); err != nil {
+			e.log.Warn("baseline not saved or read; retried at the next sync", "err", err)
+		}
+	}
+}
+
+func (e *serveEnrichment) baselineList() []*baseline.Enricher {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var bs []*baseline.Enricher
+	for _, w := range e.chains {
+		if w.baseline != nil {
+			bs = append(bs, w.baseline)
+		}
+	}
+	return bs
+}
+
+// saveBaselines syncs every interval until ctx ends. The server's stop
 // flushes once more after the detect stage has drained.
 func (e *serveEnrichment) saveBaselines(ctx context.Context, every time.Duration) {
 	if e.baselines == nil {
@@ -238,7 +253,7 @@ func (e *serveEnrichment) saveBaselines(ctx context.Context, every time.Duration
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			e.flushBaselines(ctx)
+			e.syncBaselines(ctx)
 		}
 	}
 }

@@ -248,56 +248,97 @@ func TestMemoryIsBoundedLeastRecentlySeenEvicted(t *testing.T) {
 	}
 }
 
-// memStore is a Store in memory, as the SQLite store behaves.
+// memStore is a Store in memory, as the SQL stores behave: saves are
+// merged (deltas added, largest kept), stamped with the model's revision.
 type memStore struct {
 	mu      sync.Mutex
 	started map[string]time.Time
-	rows    map[string]map[[2]string]Entry
+	revs    map[string]int64
+	rows    map[string]map[[2]string]memRow
 	fail    bool
 	saves   int
+	read    int // entries loaded
+}
+
+type memRow struct {
+	Entry
+	rev int64
 }
 
 func newMemStore() *memStore {
-	return &memStore{started: map[string]time.Time{}, rows: map[string]map[[2]string]Entry{}}
+	return &memStore{started: map[string]time.Time{}, revs: map[string]int64{}, rows: map[string]map[[2]string]memRow{}}
 }
 
-func (s *memStore) LoadBaseline(_ context.Context, ws, model string, since time.Time, limit int) (time.Time, []Entry, error) {
+func (s *memStore) LoadBaseline(_ context.Context, ws, model string, after int64, limit int) (Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Entry
-	for _, en := range s.rows[ws+"/"+model] {
-		if !en.Last.Before(since) {
-			out = append(out, en)
+	k := ws + "/" + model
+	snap := Snapshot{Started: s.started[k], Rev: s.revs[k]}
+	for _, r := range s.rows[k] {
+		if r.rev > after {
+			snap.Entries = append(snap.Entries, r.Entry)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Last.After(out[j].Last) })
-	if len(out) > limit {
-		out = out[:limit]
+	sort.Slice(snap.Entries, func(i, j int) bool { return snap.Entries[i].Last.After(snap.Entries[j].Last) })
+	if len(snap.Entries) > limit {
+		snap.Entries = snap.Entries[:limit]
 	}
-	return s.started[ws+"/"+model], out, nil
+	s.read += len(snap.Entries)
+	return snap, nil
 }
 
-func (s *memStore) SaveBaseline(_ context.Context, ws, model string, started time.Time, entries []Entry, purge time.Time) error {
+func (s *memStore) SaveBaseline(_ context.Context, ws, model string, started time.Time, entries []Entry, purge time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail {
-		return errors.New("disk full")
+		return 0, errors.New("disk full")
 	}
 	s.saves++
 	k := ws + "/" + model
-	s.started[k] = started
+	s.revs[k]++
+	if old := s.started[k]; old.IsZero() || !started.IsZero() && started.Before(old) {
+		s.started[k] = started
+	}
 	if s.rows[k] == nil {
-		s.rows[k] = map[[2]string]Entry{}
+		s.rows[k] = map[[2]string]memRow{}
 	}
-	for _, en := range entries {
-		s.rows[k][[2]string{en.Entity, en.Value}] = en
-	}
-	for key, en := range s.rows[k] {
-		if en.Last.Before(purge) {
+	for key, r := range s.rows[k] {
+		if r.Last.Before(purge) {
 			delete(s.rows[k], key)
 		}
 	}
-	return nil
+	for _, en := range entries {
+		key := [2]string{en.Entity, en.Value}
+		r, ok := s.rows[k][key]
+		switch {
+		case !ok:
+			r.Entry = en
+		case en.Max:
+			r.Count = max(r.Count, en.Count)
+		default:
+			r.Count += en.Count
+		}
+		if ok {
+			r.First, r.Last = minTime(r.First, en.First), maxTime(r.Last, en.Last)
+		}
+		r.Max, r.rev = false, s.revs[k]
+		s.rows[k][key] = r
+	}
+	return s.revs[k], nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func TestResumesAfterRestart(t *testing.T) {

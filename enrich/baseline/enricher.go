@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/vigil-sec/vigil/enrich"
@@ -59,7 +60,10 @@ type Enricher struct {
 	// whole cost on other events.
 	logsources []event.Logsource
 	store      Store
-	log        *slog.Logger
+	// syncMu orders saves and reads: a read between another sync's save
+	// and its commit would miss that save's deltas.
+	syncMu sync.Mutex
+	log    *slog.Logger
 }
 
 // New returns the baselines of cfg.Workspace, empty: Load reads what the
@@ -213,28 +217,49 @@ func (e *Enricher) ids(ev *event.Event, out *enrich.Result) *outIDs {
 	return ids
 }
 
-// Load reads the models' state from the store: a restarted server goes on
-// learning (or flagging) where it stopped, without taking the values it
-// had learnt for new ones.
+// Load reads the models' state from the store: a restarted server, or a
+// new detect worker, goes on learning (or flagging) where the store's
+// workers stopped, without taking the values they had learnt for new
+// ones.
 func (e *Enricher) Load(ctx context.Context) error {
 	if e.store == nil {
 		return nil
 	}
-	for i, m := range e.models {
-		st := e.states[i]
-		started, entries, err := e.store.LoadBaseline(ctx, e.ws, m.Name, time.Time{}, st.maxValues)
-		if err != nil {
-			return fmt.Errorf("baseline %s of workspace %s: load: %w", m.Name, e.ws, err)
-		}
-		st.mu.Lock()
-		if !started.IsZero() && (st.started == 0 || started.UnixNano() < st.started) {
-			st.started = started.UnixNano()
-		}
-		for _, en := range entries {
-			st.put(en)
+	e.syncMu.Lock()
+	defer e.syncMu.Unlock()
+	var errs []error
+	for i := range e.models {
+		errs = append(errs, e.read(ctx, i))
+	}
+	return errors.Join(errs...)
+}
+
+// read takes in what the store saved of model i since the last read:
+// every worker's learning.
+func (e *Enricher) read(ctx context.Context, i int) error {
+	m, st := e.models[i], e.states[i]
+	st.mu.Lock()
+	after := st.rev
+	st.mu.Unlock()
+	snap, err := e.store.LoadBaseline(ctx, e.ws, m.Name, after, st.maxValues)
+	if err != nil {
+		return fmt.Errorf("baseline %s of workspace %s: load: %w", m.Name, e.ws, err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !snap.Started.IsZero() && (st.started == 0 || snap.Started.UnixNano() < st.started) {
+		st.started = snap.Started.UnixNano()
+	}
+	st.rev = max(st.rev, snap.Rev)
+	first := !st.loaded
+	st.loaded = true
+	for _, en := range snap.Entries {
+		if first {
+			st.put(en) // the first read: nothing of this worker's to merge
 			st.latest = max(st.latest, en.Last.UnixNano())
+		} else {
+			st.merge(en)
 		}
-		st.mu.Unlock()
 	}
 	return nil
 }
@@ -245,6 +270,36 @@ func (e *Enricher) Flush(ctx context.Context) error {
 	if e.store == nil {
 		return nil
 	}
+	e.syncMu.Lock()
+	defer e.syncMu.Unlock()
+	_, err := e.flush(ctx)
+	return err
+}
+
+// Sync saves what this worker learnt since the last save, then reads
+// what the store's other workers saved since the last read, so that each
+// worker of a split deployment knows (within one sync) what all learnt.
+// A model whose save failed is not read: its count would miss the
+// unsaved learning until the save is retried.
+func (e *Enricher) Sync(ctx context.Context) error {
+	if e.store == nil {
+		return nil
+	}
+	e.syncMu.Lock()
+	defer e.syncMu.Unlock()
+	failed, err := e.flush(ctx)
+	errs := []error{err}
+	for i := range e.models {
+		if !failed[i] {
+			errs = append(errs, e.read(ctx, i))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// flush saves each model's changes, saying which saves failed.
+func (e *Enricher) flush(ctx context.Context) (failed []bool, err error) {
+	failed = make([]bool, len(e.models))
 	var errs []error
 	for i, m := range e.models {
 		st := e.states[i]
@@ -259,15 +314,27 @@ func (e *Enricher) Flush(ctx context.Context) error {
 		if latest > e.window {
 			purge = fromNanos(latest - e.window)
 		}
-		if err := e.store.SaveBaseline(ctx, e.ws, m.Name, fromNanos(started), entries, purge); err != nil {
+		rev, err := e.store.SaveBaseline(ctx, e.ws, m.Name, fromNanos(started), entries, purge)
+		if err == nil {
 			st.mu.Lock()
-			st.evicted = append(entries, st.evicted...)
-			st.startedDirty = st.startedDirty || startedDirty
+			if rev == st.rev+1 {
+				// No other worker saved since the last read: nothing to
+				// read back (a single process reads nothing).
+				st.rev = rev
+			}
 			st.mu.Unlock()
-			errs = append(errs, fmt.Errorf("baseline %s of workspace %s: save %d entries: %w", m.Name, e.ws, len(entries), err))
+			continue
 		}
+		// The entries, deltas, go back to be saved with the next flush's
+		// (the store adds both).
+		st.mu.Lock()
+		st.evicted = append(entries, st.evicted...)
+		st.startedDirty = st.startedDirty || startedDirty
+		st.mu.Unlock()
+		failed[i] = true
+		errs = append(errs, fmt.Errorf("baseline %s of workspace %s: save %d entries: %w", m.Name, e.ws, len(entries), err))
 	}
-	return errors.Join(errs...)
+	return failed, errors.Join(errs...)
 }
 
 // ModelStatus is the state of one model.

@@ -14,12 +14,23 @@ type entry struct {
 	// buffers): what a flush writes.
 	entity, value string
 	count         int64
-	first, last   int64
-	dirty         bool // changed since the store last saw it
+	// delta is what this worker counted since its last save: what the
+	// save adds to the store's count, which other workers add to too.
+	delta       int64
+	first, last int64
+	dirty       bool // changed since the store last saw it
 }
 
-func (e *entry) export() Entry {
-	return Entry{Entity: e.entity, Value: e.value, Count: e.count, First: fromNanos(e.first), Last: fromNanos(e.last)}
+// export is what a save writes of e, which then counts from nothing:
+// the observations since the last save, or a volume model's largest
+// amount (Max), which the store keeps when it is the larger.
+func (s *state) export(e *entry) Entry {
+	x := Entry{Entity: e.entity, Value: e.value, Count: e.delta, First: fromNanos(e.first), Last: fromNanos(e.last)}
+	if s.m.Volume {
+		x.Count, x.Max = e.count, true
+	}
+	e.delta = 0
+	return x
 }
 
 type entityState struct {
@@ -43,6 +54,8 @@ type state struct {
 	persist         bool         // a store keeps the model: track changes
 	dirty           []*entry     // entries changed since the last flush
 	evicted         []Entry      // changed entries evicted before a flush
+	rev             int64        // the store's revision of the model last read
+	loaded          bool         // read from the store once
 	maxValues       int          // cap of values held in the model
 	maxPerEntity    int          // cap of values held for one entity
 	evictions       int64        // values evicted, for Status
@@ -158,9 +171,12 @@ func (s *state) observe(entity, value string, t, period, window int64) (kind str
 		ent.values[value] = e
 		s.n++
 	} else if t-e.last > window {
-		e.count = 0 // not seen within the window: counted afresh
+		// Not seen within the window: counted afresh, as the store does
+		// (the save's purge drops it there first).
+		e.count, e.delta = 0, 0
 	}
 	e.count++
+	e.delta++
 	ent.total++
 	e.first, e.last = min(e.first, t), max(e.last, t)
 	if s.persist && !e.dirty {
@@ -204,6 +220,35 @@ func (s *state) put(en Entry) {
 	s.n++
 }
 
+// merge takes in what the store holds of a value, all workers' learning
+// saved: the count becomes the store's plus what this worker counted
+// since its last save (a volume model's: the larger largest). A value
+// new to this worker is added within the caps, as put does.
+func (s *state) merge(en Entry) {
+	entity, value := en.Entity, en.Value
+	if s.m.Fold {
+		entity, value = strings.ToLower(entity), strings.ToLower(value)
+	}
+	s.latest = max(s.latest, en.Last.UnixNano())
+	ent := s.entities[entity]
+	var e *entry
+	if ent != nil {
+		e = ent.values[value]
+	}
+	if e == nil {
+		s.put(en)
+		return
+	}
+	if s.m.Volume {
+		e.count = max(e.count, en.Count)
+	} else {
+		n := en.Count + e.delta
+		ent.total += n - e.count
+		e.count = n
+	}
+	e.first, e.last = min(e.first, en.First.UnixNano()), max(e.last, en.Last.UnixNano())
+}
+
 // evictEntity drops the least recently seen tenth of an entity's values.
 func (s *state) evictEntity(ent *entityState) {
 	s.buf = s.buf[:0]
@@ -242,7 +287,7 @@ func (s *state) evict(k int) {
 		if e.dirty {
 			// Not saved yet: the store keeps it (a value seen again after
 			// its eviction is then still known after a restart).
-			s.evicted = append(s.evicted, e.export())
+			s.evicted = append(s.evicted, s.export(e))
 			e.dirty = false
 		}
 		delete(ent.values, o.value)
@@ -265,7 +310,7 @@ func (s *state) changes() (started int64, startedDirty bool, out []Entry) {
 	for _, e := range s.dirty {
 		if e.dirty { // not evicted (and listed above) since
 			e.dirty = false
-			out = append(out, e.export())
+			out = append(out, s.export(e))
 		}
 	}
 	clear(s.dirty) // let evicted entries go

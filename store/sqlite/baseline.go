@@ -34,61 +34,63 @@ CREATE TABLE baseline_values (
 CREATE INDEX baseline_values_last ON baseline_values (workspace, model, last);
 `
 
-// LoadBaseline returns when a workspace's model started learning (zero:
-// never) and its values last seen at or after since, most recent first,
-// at most limit.
-func (db *DB) LoadBaseline(ctx context.Context, workspace, model string, since time.Time, limit int) (time.Time, []store.BaselineEntry, error) {
-	var started time.Time
-	var n int64
-	err := db.r.QueryRowContext(ctx, `SELECT started FROM baseline_models WHERE workspace = ? AND model = ?`, workspace, model).Scan(&n)
+// sqlMigrateBaselineMerge gives a model a revision, incremented by every
+// save and stamped on the values it wrote, so that a detect worker reads
+// back only what the others saved since its last read. What was saved
+// before is revision 1, which a first read (after 0) returns.
+const sqlMigrateBaselineMerge = `
+ALTER TABLE baseline_models ADD COLUMN rev INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE baseline_values ADD COLUMN rev INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX baseline_values_rev ON baseline_values (workspace, model, rev);
+`
+
+// LoadBaseline returns a workspace's model: when it started learning, its
+// revision, and its values saved at a revision after after (0: all),
+// most recently seen first, at most limit.
+func (db *DB) LoadBaseline(ctx context.Context, workspace, model string, after int64, limit int) (store.Baseline, error) {
+	what := fmt.Sprintf("baseline %s of %s", model, workspace)
+	var b store.Baseline
+	var started int64
+	// The revision before the values: a save between the two is read
+	// again next time, never missed.
+	err := db.r.QueryRowContext(ctx, `SELECT started, rev FROM baseline_models WHERE workspace = ? AND model = ?`, workspace, model).Scan(&started, &b.Rev)
 	switch {
 	case err == sql.ErrNoRows:
 	case err != nil:
-		return time.Time{}, nil, fmt.Errorf("baseline %s of %s: %w", model, workspace, err)
-	default:
-		started = fromNanos(n)
+		return store.Baseline{}, fmt.Errorf("%s: %w", what, err)
+	case started != 0: // 0: saved before any event was learnt
+		b.Started = fromNanos(started)
 	}
-	var from int64 = -1 << 63
-	if !since.IsZero() {
-		from = nanos(since)
-	}
-	entries, err := list(ctx, db, fmt.Sprintf("baseline %s of %s", model, workspace), func(rs scanner) (store.BaselineEntry, error) {
+	b.Entries, err = list(ctx, db, what, func(rs scanner) (store.BaselineEntry, error) {
 		var e store.BaselineEntry
 		var first, last int64
 		err := rs.Scan(&e.Entity, &e.Value, &e.Count, &first, &last)
 		e.First, e.Last = fromNanos(first), fromNanos(last)
 		return e, err
 	}, `SELECT entity, value, count, first, last FROM baseline_values
-		WHERE workspace = ? AND model = ? AND last >= ? ORDER BY last DESC LIMIT ?`, workspace, model, from, limit)
-	return started, entries, err
+		WHERE workspace = ? AND model = ? AND rev > ? ORDER BY last DESC LIMIT ?`, workspace, model, after, limit)
+	return b, err
 }
 
-// SaveBaseline records a model's start of learning and upserts its
-// changed values in one transaction, then drops its values last seen
-// before purge (zero: none).
-func (db *DB) SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) error {
+// SaveBaseline merges what one worker learnt since its last save into a
+// model (store.BaselineEntry says how), in one transaction that first
+// drops the values last seen before purge (zero: none): a value that old
+// is counted afresh. The model's start becomes the earliest saved. It
+// returns the model's revision the save made.
+func (db *DB) SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) (int64, error) {
 	what := fmt.Sprintf("save baseline %s of %s", model, workspace)
-	return db.write(ctx, what, func(tx *sql.Tx) error {
+	var rev int64
+	err := db.write(ctx, what, func(tx *sql.Tx) error {
+		var from int64 // 0: no start to merge
 		if !started.IsZero() {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO baseline_models (workspace, model, started) VALUES (?, ?, ?)
-				ON CONFLICT (workspace, model) DO UPDATE SET started = min(started, excluded.started)`, workspace, model, nanos(started)); err != nil {
-				return fmt.Errorf("%s: start: %w", what, err)
-			}
+			from = nanos(started)
 		}
-		if len(entries) > 0 {
-			st, err := tx.PrepareContext(ctx, `INSERT INTO baseline_values (workspace, model, entity, value, count, first, last)
-				VALUES (?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (workspace, model, entity, value) DO UPDATE SET
-					count = excluded.count, first = min(first, excluded.first), last = max(last, excluded.last)`)
-			if err != nil {
-				return fmt.Errorf("%s: %w", what, err)
-			}
-			defer st.Close()
-			for _, e := range entries {
-				if _, err := st.ExecContext(ctx, workspace, model, e.Entity, e.Value, e.Count, nanos(e.First), nanos(e.Last)); err != nil {
-					return fmt.Errorf("%s: value %q of %q: %w", what, e.Value, e.Entity, err)
-				}
-			}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO baseline_models (workspace, model, started, rev) VALUES (?, ?, ?, 1)
+			ON CONFLICT (workspace, model) DO UPDATE SET rev = rev + 1,
+				started = CASE WHEN started = 0 THEN excluded.started WHEN excluded.started = 0 THEN started
+					ELSE min(started, excluded.started) END
+			RETURNING rev`, workspace, model, from).Scan(&rev); err != nil {
+			return fmt.Errorf("%s: start: %w", what, err)
 		}
 		if !purge.IsZero() {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM baseline_values WHERE workspace = ? AND model = ? AND last < ?`,
@@ -96,6 +98,39 @@ func (db *DB) SaveBaseline(ctx context.Context, workspace, model string, started
 				return fmt.Errorf("%s: purge: %w", what, err)
 			}
 		}
+		if len(entries) == 0 {
+			return nil
+		}
+		const upsert = `INSERT INTO baseline_values (workspace, model, entity, value, count, first, last, rev)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (workspace, model, entity, value) DO UPDATE SET %s,
+				first = min(first, excluded.first), last = max(last, excluded.last), rev = excluded.rev`
+		add, err := tx.PrepareContext(ctx, fmt.Sprintf(upsert, "count = count + excluded.count"))
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		defer add.Close()
+		peak, err := tx.PrepareContext(ctx, fmt.Sprintf(upsert, "count = max(count, excluded.count)"))
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		defer peak.Close()
+		for _, e := range entries {
+			if e.Count < 0 {
+				return fmt.Errorf("%s: value %q of %q: negative count %d", what, e.Value, e.Entity, e.Count)
+			}
+			st := add
+			if e.Max {
+				st = peak
+			}
+			if _, err := st.ExecContext(ctx, workspace, model, e.Entity, e.Value, e.Count, nanos(e.First), nanos(e.Last), rev); err != nil {
+				return fmt.Errorf("%s: value %q of %q: %w", what, e.Value, e.Entity, err)
+			}
+		}
 		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	return rev, nil
 }

@@ -353,6 +353,8 @@ ALTER TABLE sources ADD COLUMN no_silence_alert INTEGER NOT NULL DEFAULT 0;
 	{sql: sqlMigrateSignIn},
 	// 28: the threat pane's counts by day (threatdays.go).
 	{sql: sqlMigrateThreatDays},
+	// 29: baselines merged from several detect workers (baseline.go).
+	{sql: sqlMigrateBaselineMerge},
 }
 
 // migrate applies the migrations the database has not seen yet.

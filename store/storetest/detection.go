@@ -27,8 +27,8 @@ type RuleState interface {
 
 // Baselines keep the behavioural baselines (enrich/baseline's store).
 type Baselines interface {
-	LoadBaseline(ctx context.Context, workspace, model string, since time.Time, limit int) (time.Time, []store.BaselineEntry, error)
-	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) error
+	LoadBaseline(ctx context.Context, workspace, model string, after int64, limit int) (store.Baseline, error)
+	SaveBaseline(ctx context.Context, workspace, model string, started time.Time, entries []store.BaselineEntry, purge time.Time) (int64, error)
 }
 
 // CorrelationStates is analysis.CorrelationStates.
@@ -153,50 +153,140 @@ func testBaseline(t *testing.T, s store.Store) {
 	e := func(ent, v string, n int64, first, last int) store.BaselineEntry {
 		return store.BaselineEntry{Entity: ent, Value: v, Count: n, First: T0.Add(time.Duration(first) * time.Hour), Last: T0.Add(time.Duration(last) * time.Hour)}
 	}
-	if started, got, err := db.LoadBaseline(ctx, "w", "sql.principal", time.Time{}, 10); err != nil || !started.IsZero() || len(got) != 0 {
-		t.Fatalf("empty load = %v %v %v", started, got, err)
+	load := func(ws, model string, after int64, limit int) store.Baseline {
+		t.Helper()
+		b, err := db.LoadBaseline(ctx, ws, model, after, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
 	}
-	if err := db.SaveBaseline(ctx, "w", "sql.principal", T0, []store.BaselineEntry{e("db1", "webapp", 5, 0, 10), e("db1", "dba", 1, 1, 1), e("db2", "old", 2, 0, 2)}, time.Time{}); err != nil {
+	if b := load("w", "sql.principal", 0, 10); !b.Started.IsZero() || b.Rev != 0 || len(b.Entries) != 0 {
+		t.Fatalf("empty load = %+v", b)
+	}
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", T0.Add(time.Hour), []store.BaselineEntry{e("db1", "webapp", 5, 1, 10), e("db1", "dba", 1, 1, 1), e("db2", "old", 2, 1, 2)}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	// An upsert replaces the count and widens first/last; a later start
-	// does not move the model's start.
-	if err := db.SaveBaseline(ctx, "w", "sql.principal", T0.Add(time.Hour), []store.BaselineEntry{e("db1", "webapp", 7, 3, 12)}, time.Time{}); err != nil {
+	// A save is a delta: its count is added, first and last widen, and
+	// an earlier start moves the model's start back, a later one not.
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", T0, []store.BaselineEntry{e("db1", "webapp", 7, 0, 12)}, time.Time{}); err != nil {
 		t.Fatal(err)
+	}
+	if rev, err := db.SaveBaseline(ctx, "w", "sql.principal", T0.Add(3*time.Hour), nil, time.Time{}); err != nil || rev != 3 {
+		t.Fatalf("third save: revision %d, %v; want 3", rev, err)
 	}
 	// Values as logs give them: bytes that are not UTF-8 come back as
 	// they went.
-	if err := db.SaveBaseline(ctx, "x", "sql.principal", T0, []store.BaselineEntry{e("db1", "oth\xffer\x00", 1, 0, 0)}, time.Time{}); err != nil {
+	if _, err := db.SaveBaseline(ctx, "x", "sql.principal", T0, []store.BaselineEntry{e("db1", "oth\xffer\x00", 1, 0, 0)}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	started, got, err := db.LoadBaseline(ctx, "w", "sql.principal", time.Time{}, 2)
+	b := load("w", "sql.principal", 0, 2)
+	if !b.Started.Equal(T0) || b.Rev != 3 {
+		t.Errorf("started, rev = %v, %d; want %v, 3 (three saves)", b.Started, b.Rev, T0)
+	}
+	want := []store.BaselineEntry{e("db1", "webapp", 12, 0, 12), e("db2", "old", 2, 1, 2)}
+	if !slices.Equal(b.Entries, want) {
+		t.Fatalf("load (limit 2, most recent first) = %+v, want %+v", b.Entries, want)
+	}
+	// A load after a revision returns only what was saved since.
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db2", "old", 1, 4, 4)}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	b = load("w", "sql.principal", 3, 10)
+	if want := []store.BaselineEntry{e("db2", "old", 3, 1, 4)}; b.Rev != 4 || !slices.Equal(b.Entries, want) || !b.Started.Equal(T0) {
+		t.Fatalf("load after revision 3 = %+v, want revision 4 and %+v", b, want)
+	}
+	if b := load("w", "sql.principal", 4, 10); b.Rev != 4 || len(b.Entries) != 0 {
+		t.Fatalf("load after the last revision = %+v, want nothing", b)
+	}
+	// A volume model's largest amount: the larger of the two, wherever
+	// it was saved from; an entry of a value twice in one save (a failed
+	// save retried beside newer learning) counts both.
+	peak := func(n int64, last int) store.BaselineEntry {
+		x := e("db1/alice", "peak", n, last, last)
+		x.Max = true
+		return x
+	}
+	for _, save := range [][]store.BaselineEntry{{peak(500, 1)}, {peak(300, 2)}, {peak(900, 3), peak(700, 4)}} {
+		if _, err := db.SaveBaseline(ctx, "w", "sql.rows_read", T0, save, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db1", "dba", 1, 5, 5), e("db1", "dba", 2, 6, 6)}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if b := load("w", "sql.rows_read", 0, 10); len(b.Entries) != 1 || b.Entries[0].Count != 900 || !b.Entries[0].First.Equal(T0.Add(time.Hour)) || !b.Entries[0].Last.Equal(T0.Add(4*time.Hour)) {
+		t.Fatalf("volume model = %+v, want the largest, 900, seen from hour 1 to 4", b.Entries)
+	}
+	if b := load("w", "sql.principal", 4, 10); len(b.Entries) != 1 || b.Entries[0] != e("db1", "dba", 4, 1, 6) {
+		t.Fatalf("a value twice in a save = %+v, want counted 1+1+2", b.Entries)
+	}
+	// The purge drops what was last seen before its time, in that model
+	// only, before the save's values: one purged is counted afresh.
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db2", "old", 1, 20, 20)}, T0.Add(5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got := load("w", "sql.principal", 0, 10).Entries
+	want = []store.BaselineEntry{e("db2", "old", 1, 20, 20), e("db1", "webapp", 12, 0, 12), e("db1", "dba", 4, 1, 6)}
+	if !slices.Equal(got, want) {
+		t.Fatalf("after purge = %+v, want %+v", got, want)
+	}
+	if b := load("w", "sql.rows_read", 0, 10); len(b.Entries) != 1 {
+		t.Fatalf("a purge of sql.principal changed sql.rows_read: %+v", b.Entries)
+	}
+	if _, err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, []store.BaselineEntry{e("db1", "x", -1, 0, 0)}, time.Time{}); err == nil {
+		t.Error("a negative count was saved")
+	}
+	if got := load("x", "sql.principal", 0, 10).Entries; len(got) != 1 || got[0].Value != "oth\xffer\x00" {
+		t.Fatalf("workspace x = %+v", got)
+	}
+	if b := load("w", "other.model", 0, 10); len(b.Entries) != 0 || b.Rev != 0 {
+		t.Fatalf("another model = %+v", b)
+	}
+}
+
+// Detect workers save one model at once, each its own deltas: no save
+// is lost, and the counts add up.
+func testBaselineConcurrentSaves(t *testing.T, s store.Store) {
+	db := as[Baselines](t, s, "LoadBaseline and SaveBaseline")
+	const workers, saves = 4, 25
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			var err error
+			for i := range saves {
+				at := T0.Add(time.Duration(w*saves+i) * time.Minute)
+				entries := []store.BaselineEntry{
+					{Entity: "db1", Value: "shared", Count: 2, First: at, Last: at},
+					{Entity: "db1", Value: string(rune('a' + w)), Count: 1, First: at, Last: at},
+				}
+				if _, err = db.SaveBaseline(ctx, "w", "m", at, entries, time.Time{}); err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := db.LoadBaseline(ctx, "w", "m", 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !started.Equal(T0) {
-		t.Errorf("started = %v, want %v", started, T0)
+	if b.Rev != workers*saves || !b.Started.Equal(T0) || len(b.Entries) != workers+1 {
+		t.Fatalf("rev %d, started %v, %d values; want %d, %v, %d", b.Rev, b.Started, len(b.Entries), workers*saves, T0, workers+1)
 	}
-	want := []store.BaselineEntry{e("db1", "webapp", 7, 0, 12), e("db2", "old", 2, 0, 2)}
-	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
-		t.Fatalf("load (limit 2, most recent first) = %+v, want %+v", got, want)
-	}
-	// The purge drops what was last seen before its time, in that model only.
-	if err := db.SaveBaseline(ctx, "w", "sql.principal", time.Time{}, nil, T0.Add(2*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	_, got, _ = db.LoadBaseline(ctx, "w", "sql.principal", time.Time{}, 10)
-	if len(got) != 2 || got[0].Value != "webapp" || got[1].Value != "old" {
-		t.Fatalf("after purge = %+v, want webapp and old (dba last seen before)", got)
-	}
-	_, got, _ = db.LoadBaseline(ctx, "w", "sql.principal", T0.Add(5*time.Hour), 10)
-	if len(got) != 1 || got[0].Value != "webapp" {
-		t.Fatalf("since = %+v, want webapp only", got)
-	}
-	if _, got, _ := db.LoadBaseline(ctx, "x", "sql.principal", time.Time{}, 10); len(got) != 1 || got[0].Value != "oth\xffer\x00" {
-		t.Fatalf("workspace x = %+v", got)
-	}
-	if _, got, _ := db.LoadBaseline(ctx, "w", "other.model", time.Time{}, 10); len(got) != 0 {
-		t.Fatalf("another model = %+v", got)
+	for _, e := range b.Entries {
+		want := int64(saves)
+		if e.Value == "shared" {
+			want = 2 * workers * saves
+		}
+		if e.Count != want {
+			t.Errorf("%s: count %d, want %d", e.Value, e.Count, want)
+		}
 	}
 }
 

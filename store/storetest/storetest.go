@@ -60,6 +60,7 @@ func Run(t *testing.T, open Opener) {
 		{"SourceControls", testSourceControls},
 		{"Assets", testAssets},
 		{"Baseline", testBaseline},
+		{"BaselineConcurrentSaves", testBaselineConcurrentSaves},
 		{"DisabledRules", testDisabledRules},
 		{"CorrelationJournal", testCorrelationJournal},
 		{"EventsByID", testEventsByID},
