@@ -122,7 +122,7 @@ func runStoreCopy(cmd *cobra.Command, _ []string) error {
 	start := time.Now()
 	lastTable, lastShown := "", time.Time{}
 	counts, err := pg.ImportSQLite(ctx, raw, postgres.ImportOptions{
-		Replace: replace, BatchRows: batch,
+		Replace: replace, BatchRows: batch, DecodeAlert: sqlite.AlertFromRow,
 		// A line a table, and one a second within a long table.
 		Progress: func(table, ws string, rows int64) {
 			if table == lastTable && time.Since(lastShown) < time.Second {

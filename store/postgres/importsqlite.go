@@ -24,6 +24,10 @@ type ImportOptions struct {
 	// BatchRows is how many rows go to PostgreSQL in one COPY (default
 	// 2000): what the copy holds in memory at a time.
 	BatchRows int
+	// DecodeAlert reads the alert a row of SQLite's alerts table stands
+	// for (sqlite.AlertFromRow): SQLite keeps part of an alert in columns,
+	// PostgreSQL the whole of it in its document. Required.
+	DecodeAlert func(row map[string]any) (alert.Alert, error)
 	// Progress, when set, hears of each batch copied: the table, the
 	// workspace ("" for a table of the whole store) and the rows of the
 	// table copied so far.
@@ -51,10 +55,13 @@ type importTable struct {
 	name string
 	// from selects the source rows (with "?" the workspace when perWS);
 	// empty: the SQLite table of the same name, the target's columns.
-	from    string
-	perWS   bool
-	derived []string
-	dropped []string
+	from string
+	// filtered: from leaves rows out on purpose, and the source's count
+	// is what it selects; else the count of the SQLite table.
+	filtered bool
+	perWS    bool
+	derived  []string
+	dropped  []string
 	// row turns the source values (by column) into the target's values
 	// (by column) when plain conversion is not enough.
 	row func(im *importer, src map[string]any) (map[string]any, error)
@@ -71,10 +78,11 @@ var importTables = []importTable{
 	// event_ids (which block holds an event) has no SQLite table: it is
 	// read out of the blocks as they are copied.
 	{name: "event_blocks", perWS: true, dropped: []string{"min_id", "max_id"}, row: (*importer).eventBlock},
-	{name: "event_entities", perWS: true, derived: []string{"received"},
+	{name: "event_entities", perWS: true, derived: []string{"received"}, filtered: true,
 		from: `SELECT e.workspace, e.folded, e.block_id, b.received FROM event_entities e
 			JOIN event_blocks b ON b.id = e.block_id WHERE e.workspace = ?`},
-	{name: "alerts", perWS: true, derived: []string{"reason", "origin_city"}, dropped: []string{"evidence", "evidence_n"}, row: (*importer).alert},
+	{name: "alerts", perWS: true, derived: []string{"reason", "origin_city"}, dropped: []string{"evidence", "evidence_n"}, row: (*importer).alert,
+		from: `SELECT * FROM alerts WHERE workspace = ?`},
 	{name: "alert_entities", perWS: true},
 	{name: "alert_evidence", perWS: true},
 	{name: "alert_sources", perWS: true},
@@ -111,7 +119,7 @@ var importTables = []importTable{
 	// A feed's indicators are those of its current generation; the
 	// others are a refresh under way or left by one that failed.
 	{name: "intel_feeds", perWS: true, dropped: []string{"gen", "next_gen"}},
-	{name: "intel_indicators", perWS: true, dropped: []string{"gen"},
+	{name: "intel_indicators", perWS: true, dropped: []string{"gen"}, filtered: true,
 		from: `SELECT i.id, i.workspace, i.feed, i.kind, i.value, i.valid_until, i.revoked, i.doc FROM intel_indicators i
 			JOIN intel_feeds f ON f.workspace = i.workspace AND f.name = i.feed AND f.gen = i.gen
 			WHERE i.workspace = ? ORDER BY i.id`},
@@ -140,6 +148,9 @@ var sqliteNotCopied = []string{"schema_migrations", "meta", "leases", "alert_dat
 func (db *DB) ImportSQLite(ctx context.Context, src *sql.DB, opts ImportOptions) ([]TableCount, error) {
 	if opts.BatchRows <= 0 {
 		opts.BatchRows = 2000
+	}
+	if opts.DecodeAlert == nil {
+		return nil, errors.New("import: ImportOptions.DecodeAlert is not set")
 	}
 	stx, err := src.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -410,10 +421,10 @@ func (im *importer) copyTable(t importTable, types map[string]string) (copied, g
 			return copied, 0, err
 		}
 	}
-	// The source's count, apart from the rows read: a table selected by a
-	// query of its own counts what that query selects.
+	// The source's count, apart from the rows read; a table whose query
+	// leaves rows out counts what that query selects.
 	given = copied
-	if t.from == "" {
+	if !t.filtered {
 		if err := im.src.QueryRowContext(im.ctx, `SELECT count(*) FROM "`+t.name+`"`).Scan(&given); err != nil {
 			return copied, 0, fmt.Errorf("import: count source table %s: %w", t.name, err)
 		}
@@ -642,12 +653,18 @@ func (im *importer) eventBlock(src map[string]any) (map[string]any, error) {
 	return src, nil
 }
 
-// alert takes the columns SQLite keeps in the alert's document alone.
+// alert writes the whole alert in the document, with the columns SQLite
+// keeps in the document alone.
 func (im *importer) alert(src map[string]any) (map[string]any, error) {
-	var a alert.Alert
-	if err := json.Unmarshal(asBytes(src["doc"]), &a); err != nil {
-		return nil, fmt.Errorf("alert %v: decode: %w", src["id"], err)
+	a, err := im.opts.DecodeAlert(src)
+	if err != nil {
+		return nil, fmt.Errorf("alert %v: %w", src["id"], err)
 	}
+	doc, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("alert %v: encode: %w", src["id"], err)
+	}
+	src["doc"] = doc
 	src["reason"] = string(a.Reason)
 	src["origin_city"] = ""
 	if a.Origin != nil {
