@@ -21,8 +21,9 @@ type ImportOptions struct {
 	// Replace empties the target's tables first; without it a target
 	// holding any row is refused.
 	Replace bool
-	// BatchRows is how many rows go to PostgreSQL in one COPY (default
-	// 2000): what the copy holds in memory at a time.
+	// BatchRows is how many rows go to PostgreSQL in one COPY at most
+	// (default 2000), fewer when they hold more than 32 MiB: what the copy
+	// holds in memory at a time.
 	BatchRows int
 	// DecodeAlert reads the alert a row of SQLite's alerts table stands
 	// for (sqlite.AlertFromRow): SQLite keeps part of an alert in columns,
@@ -451,6 +452,10 @@ func (im *importer) workspacesOf(table string) ([]string, error) {
 	return out, rows.Err()
 }
 
+// maxBatchBytes bounds a batch by its values' bytes, whatever BatchRows
+// says: event blocks are up to a megabyte or so each.
+const maxBatchBytes = 32 << 20
+
 // copyRows copies what query selects, in batches; before is the table's
 // rows copied before these (for Progress).
 func (im *importer) copyRows(t importTable, ws string, cols []string, types map[string]string, query string, args []any, before int64) (int64, error) {
@@ -476,10 +481,12 @@ func (im *importer) copyRows(t importTable, ws string, cols []string, types map[
 	}
 	var batch [][]any
 	var n int64
+	batchBytes := 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
+		batchBytes = 0
 		if err := im.write(t.name, cols, batch); err != nil {
 			return err
 		}
@@ -512,7 +519,15 @@ func (im *importer) copyRows(t importTable, ws string, cols []string, types map[
 			out[i] = v
 		}
 		batch = append(batch, out)
-		if len(batch) >= im.opts.BatchRows {
+		for _, v := range out {
+			switch v := v.(type) {
+			case []byte:
+				batchBytes += len(v)
+			case string:
+				batchBytes += len(v)
+			}
+		}
+		if len(batch) >= im.opts.BatchRows || batchBytes >= maxBatchBytes {
 			if err := flush(); err != nil {
 				return fail(err)
 			}
@@ -647,8 +662,10 @@ func (im *importer) eventBlock(src map[string]any) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("block %x: %w", src["id"], err)
 	}
-	for _, e := range evs {
-		im.eventIDs = append(im.eventIDs, []any{ws, e.ID[:], src["id"], src["received"]})
+	for i := range evs {
+		// A copy: e.ID[:] would keep the whole decoded block alive.
+		id := evs[i].ID
+		im.eventIDs = append(im.eventIDs, []any{ws, id[:], src["id"], src["received"]})
 	}
 	return src, nil
 }
