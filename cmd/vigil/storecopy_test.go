@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -205,6 +206,23 @@ func TestStoreCopySQLiteToPostgres(t *testing.T) {
 	if _, err := conn.Exec(ctx, `DROP TABLE `+unknown); err != nil {
 		t.Fatal(err)
 	}
+	// So does a column of the source the copy does not know.
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `ALTER TABLE alerts ADD COLUMN copy_test_extra TEXT`); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runEnv(env, append(copyArgs, "--replace")...)
+	if err == nil || !strings.Contains(out, "table alerts: the source's column copy_test_extra has no place in the target") {
+		t.Errorf("a copy of a source with a column it does not know: %v\n%s", err, out)
+	}
+	if _, err := raw.ExecContext(ctx, `ALTER TABLE alerts DROP COLUMN copy_test_extra`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
 	// --replace copies again over what the target holds: the answers are
 	// the source's once more, the change made above gone.
 	if out, err = runEnv(env, append(copyArgs, "--replace")...); err != nil {
