@@ -17,12 +17,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vigil-sec/vigil/alert"
+	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/incident"
 	"github.com/vigil-sec/vigil/intel"
 	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/postgres"
 	"github.com/vigil-sec/vigil/store/sqlite"
+	"github.com/vigil-sec/vigil/store/storetest"
 	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
@@ -175,6 +177,16 @@ func TestStoreCopySQLiteToPostgres(t *testing.T) {
 		t.Errorf("the incident stream after the copy's head %d: %+v, %v", incidentHead, ich, err)
 	}
 
+	// The partition count came along: workers of another count are refused.
+	if err := dst.SetCorrelationPartitions(ctx, 5); err == nil {
+		t.Error("the target took 5 correlation partitions after the copy of a store recording 4")
+	}
+	if len(after["partition journal 1"].([]store.JournalEntry)) != 1 || len(after["beta quarantine"].([]store.QuarantineEntry)) != 1 ||
+		after["partition state 2"] != "partition 2's state@0" {
+		t.Errorf("after the copy: partition 1's journal %+v, partition 2's state %q, beta's quarantine %+v",
+			after["partition journal 1"], after["partition state 2"], after["beta quarantine"])
+	}
+
 	// A second copy into the same target is refused, and leaves it.
 	out, err = runEnv(env, copyArgs...)
 	if err == nil || !strings.Contains(out, "not empty") || !strings.Contains(out, "--replace") {
@@ -299,6 +311,38 @@ func fillForCopy(t *testing.T, db backend) {
 	if err := db.SetConsumerCursor(ctx, "copy-test", 2); err != nil {
 		t.Fatal(err)
 	}
+
+	// A batch of beta's with what serve's single detect stage does not
+	// write: a quarantined record, the partitioned correlation's journal
+	// entry; and a partition's saved state.
+	e := storetest.Event("beta", "fw", now.Add(-2*time.Hour), "Host-B", "Bob", "192.0.2.10")
+	b := storetest.Batch("beta", "fw", e)
+	b.Signals = append(b.Signals, storetest.Signal("beta", "beta-rule", alert.High, "Host-B", e))
+	b.Correlation, b.CorrelationGroup = []byte("matches"), event.NewID()
+	b.CorrelationParts = []store.PartitionInput{{Part: 1, Data: []byte("partition 1's matches")}}
+	b.Quarantined = []store.Quarantined{{ID: event.NewID(), Line: 3, Reason: "not JSON: \xff", Raw: []byte("{\x00")}}
+	if _, err := db.Commit(ctx, []*store.Batch{b}); err != nil {
+		t.Fatal(err)
+	}
+	ps := db.(copiedPartitions)
+	if err := ps.SetCorrelationPartitions(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := ps.AcquireLease(ctx, "copy-test-part-2", "w1", time.Minute); err != nil || !ok {
+		t.Fatalf("lease: %v, %v", ok, err)
+	}
+	if err := ps.SavePartitionState(ctx, 2, "copy-test-part-2", "w1", []byte("partition 2's state"), 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copiedPartitions is what partitioned correlation keeps in a store.
+type copiedPartitions interface {
+	SetCorrelationPartitions(ctx context.Context, n int) error
+	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	SavePartitionState(ctx context.Context, part int, lease, owner string, data []byte, journalSeq int64) error
+	PartitionState(ctx context.Context, part int) ([]byte, int64, error)
+	PartitionJournal(ctx context.Context, part int, afterSeq int64, limit int) ([]store.JournalEntry, error)
 }
 
 // storeAnswers is what a store answers of everything fillForCopy and the
@@ -388,6 +432,16 @@ func storeAnswers(t *testing.T, db backend) map[string]any {
 	for _, c := range []string{"incidents", "copy-test"} {
 		cur, err := db.ConsumerCursor(ctx, c)
 		must("cursor "+c, cur, err)
+	}
+	for part := 1; part <= 2; part++ {
+		data, seq, err := db.(copiedPartitions).PartitionState(ctx, part)
+		must(fmt.Sprint("partition state ", part), fmt.Sprintf("%s@%d", data, seq), err)
+		j, err := db.(copiedPartitions).PartitionJournal(ctx, part, 0, 100)
+		must(fmt.Sprint("partition journal ", part), j, err)
+	}
+	for _, ws := range []string{"acme", "beta"} {
+		q, _, err := db.Quarantine(ctx, ws, store.QuarantineQuery{Limit: 100})
+		must(ws+" quarantine", q, err)
 	}
 	state, seq, err := db.CorrelationState(ctx)
 	must("correlation state", fmt.Sprint(state, seq), err)
