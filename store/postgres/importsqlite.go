@@ -786,5 +786,5 @@ func convert(v any, typ string) (any, error) {
 			return s, nil
 		}
 	}
-	return nil, fmt.Errorf("a %T (%v) does not go into a %s column", v, v, typ)
+	return nil, fmt.Errorf("a %T does not go into a %s column", v, typ)
 }
