@@ -348,8 +348,22 @@ func (im *importer) sourceColumns(table string) (map[string]bool, error) {
 }
 
 // emptyTarget refuses a target holding rows, or empties it with Replace.
+// It locks the tables against writers first (readers go on) until the copy
+// commits, so that a vigil process started on the target too early cannot
+// write between the check and the copy; partitions are made under their
+// lock, taken first as ensurePartition takes it.
 func (im *importer) emptyTarget() error {
 	names := append([]string{"event_ids", "leases"}, tableNames()...)
+	if _, err := im.dst.Exec(im.ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(partitionLock), im.db.schemaLockKey()); err != nil {
+		return fmt.Errorf("import: lock the event partitions: %w", err)
+	}
+	quoted := make([]string, len(names))
+	for i, t := range names {
+		quoted[i] = pgx.Identifier{t}.Sanitize()
+	}
+	if _, err := im.dst.Exec(im.ctx, `LOCK TABLE `+strings.Join(quoted, ", ")+` IN EXCLUSIVE MODE`); err != nil {
+		return fmt.Errorf("import: lock the target's tables: %w", err)
+	}
 	var full []string
 	for _, t := range names {
 		var has bool
@@ -365,10 +379,6 @@ func (im *importer) emptyTarget() error {
 	}
 	if !im.opts.Replace {
 		return fmt.Errorf("import: %w (tables %s hold rows): nothing copied", ErrNotEmpty, strings.Join(full, ", "))
-	}
-	quoted := make([]string, len(names))
-	for i, t := range names {
-		quoted[i] = pgx.Identifier{t}.Sanitize()
 	}
 	if _, err := im.dst.Exec(im.ctx, `TRUNCATE `+strings.Join(quoted, ", ")+` RESTART IDENTITY`); err != nil {
 		return fmt.Errorf("import: empty the target: %w", err)
@@ -566,15 +576,10 @@ func (im *importer) write(table string, cols []string, rows [][]any) error {
 }
 
 // partition makes the event partitions of a day, as ensurePartition does,
-// in the copy's transaction.
+// in the copy's transaction (under the lock emptyTarget took).
 func (im *importer) partition(day int64) error {
 	if im.days[day] {
 		return nil
-	}
-	if len(im.days) == 0 {
-		if _, err := im.dst.Exec(im.ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(partitionLock), im.db.schemaLockKey()); err != nil {
-			return fmt.Errorf("lock the event partitions: %w", err)
-		}
 	}
 	for _, t := range eventTables {
 		_, err := im.dst.Exec(im.ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES FROM (%d) TO (%d)`,
