@@ -304,7 +304,7 @@ func TestCLIDoc(t *testing.T) {
 		}
 	}
 	root := newRoot()
-	for _, path := range [][]string{{"scan"}, {"decode"}, {"rules", "validate"}, {"rules", "test"}, {"workspaces", "create"}, {"workspaces", "list"}, {"keys", "create"}, {"keys", "list"}, {"keys", "revoke"}} {
+	for _, path := range [][]string{{"scan"}, {"decode"}, {"rules", "validate"}, {"rules", "test"}, {"workspaces", "create"}, {"workspaces", "list"}, {"keys", "create"}, {"keys", "list"}, {"keys", "revoke"}, {"store", "copy"}} {
 		cmd, _, err := root.Find(path)
 		if err != nil {
 			t.Fatal(err)

@@ -158,9 +158,16 @@ func freePort(t *testing.T) string {
 // until /readyz answers 200.
 func startServe(t *testing.T, dataDir string, args ...string) *proc {
 	t.Helper()
+	return startServeEnv(t, nil, dataDir, args...)
+}
+
+// startServeEnv is startServe with the environment env (nil: the tests').
+func startServeEnv(t *testing.T, env []string, dataDir string, args ...string) *proc {
+	t.Helper()
 	addr := freePort(t)
 	all := append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--log-level", "warn"}, args...)
 	p := &proc{t: t, cmd: exec.Command(vigilBin, all...), url: "http://" + addr, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	p.cmd.Env = env
 	p.cmd.Stderr = p.stderr
 	p.cmd.Stdout = p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -56,7 +56,7 @@ where people sign in (vigil users create).`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newDemoCmd(), newScanCmd(), newDecodeCmd(), newSendCmd(), newWorkspacesCmd(), newKeysCmd(), newAuditCmd(), newIntelCmd(), newSuppressionsCmd(), newIncidentsCmd(), newUsersCmd(), newVersionCmd(), newRulesCmd())
-	root.AddCommand(newEventsCmd())
+	root.AddCommand(newEventsCmd(), newStoreCmd())
 	return root
 }
 
