@@ -37,7 +37,7 @@ func (db *DB) LoadBaseline(ctx context.Context, workspace, model string, after i
 		e.Entity, e.Value, e.First, e.Last = string(entity), string(value), fromNanos(first), fromNanos(last)
 		return e, err
 	}, `SELECT entity, value, count, first, last FROM baseline_values
-		WHERE workspace = $1 AND model = $2 AND rev > $3 ORDER BY last DESC LIMIT $4`, workspace, model, after, max(limit, 0))
+		WHERE workspace = $1 AND model = $2 AND rev > $3 ORDER BY last DESC, entity, value LIMIT $4`, workspace, model, after, max(limit, 0))
 	return b, err
 }
 

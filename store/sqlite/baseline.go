@@ -68,7 +68,7 @@ func (db *DB) LoadBaseline(ctx context.Context, workspace, model string, after i
 		e.First, e.Last = fromNanos(first), fromNanos(last)
 		return e, err
 	}, `SELECT entity, value, count, first, last FROM baseline_values
-		WHERE workspace = ? AND model = ? AND rev > ? ORDER BY last DESC LIMIT ?`, workspace, model, after, limit)
+		WHERE workspace = ? AND model = ? AND rev > ? ORDER BY last DESC, entity, value LIMIT ?`, workspace, model, after, limit)
 	return b, err
 }
 
