@@ -230,6 +230,44 @@ func TestParseSetSameWithoutFastPath(t *testing.T) {
 	}
 }
 
+// TestParseSetKeepsNoNode: ParseSet hands its parser's node slabs to the
+// next parse; the rules of one text must not change when other texts are
+// parsed after it (no rule may hold a node, or a string cut from a slab).
+func TestParseSetKeepsNoNode(t *testing.T) {
+	type parsed struct {
+		name string
+		data []byte
+		set  *Set
+		errs string
+	}
+	var all []parsed
+	for name, c := range blockYAMLCases {
+		data := []byte(c.text)
+		// Each text twice, the second time after all the others: a slab
+		// used by one is reused by the next.
+		all = append(all, parsed{name: name, data: data})
+	}
+	all = append(all, all...)
+	for i := range all {
+		s, errs := (*Options)(nil).ParseSet("x.yml", all[i].data)
+		all[i].set, all[i].errs = s, fmt.Sprint(errs)
+	}
+	for _, p := range all {
+		lib, err := libraryDocs(p.data)
+		if err != nil {
+			continue
+		}
+		want := &Set{}
+		var werrs []error
+		for _, root := range lib {
+			werrs = (*Options)(nil).parseDoc("x.yml", root, want, werrs)
+		}
+		if !reflect.DeepEqual(p.set, want) || p.errs != fmt.Sprint(werrs) {
+			t.Errorf("%s: rules changed after later parses: %v / %v", p.name, p.errs, werrs)
+		}
+	}
+}
+
 func FuzzBlockYAML(f *testing.F) {
 	for _, c := range blockYAMLCases {
 		f.Add([]byte(c.text))
@@ -269,7 +307,9 @@ func BenchmarkParseSigmaHQ(b *testing.B) {
 	b.Run("fast-nodes", func(b *testing.B) {
 		for b.Loop() {
 			for _, data := range texts {
-				parseBlockYAML(data)
+				p := parsers.Get().(*blockParser)
+				p.parse(data)
+				p.release()
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/all-files")

@@ -180,10 +180,15 @@ func (o *Options) ParseSet(file string, data []byte) (*Set, []error) {
 		return set, []error{o.tooLarge(file, int64(len(data)))}
 	}
 	var errs []error
-	if docs, ok := parseBlockYAML(data); ok {
+	p := parsers.Get().(*blockParser)
+	docs, ok := p.parse(data)
+	if ok {
 		for _, root := range docs {
 			errs = o.parseDoc(file, root, set, errs)
 		}
+	}
+	p.release() // the rules hold no node
+	if ok {
 		return set, errs
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
