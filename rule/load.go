@@ -337,7 +337,12 @@ func pairs(m *yaml.Node, what string) ([][2]*yaml.Node, *posError) {
 		return nil, errAt(pos(m), "%s must be a map", what)
 	}
 	out := make([][2]*yaml.Node, 0, len(m.Content)/2)
-	seen := make(map[string]bool, len(m.Content)/2)
+	// A map of a few keys is checked for duplicates against the keys
+	// before it: a Go map for each would be most of the cost.
+	var seen map[string]bool
+	if len(m.Content) > 16 {
+		seen = make(map[string]bool, len(m.Content)/2)
+	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := deref(m.Content[i]), deref(m.Content[i+1])
 		if k == nil || v == nil {
@@ -346,10 +351,21 @@ func pairs(m *yaml.Node, what string) ([][2]*yaml.Node, *posError) {
 		if k.Kind != yaml.ScalarNode {
 			return nil, errAt(pos(k), "keys of %s must be plain text", what)
 		}
-		if seen[k.Value] {
+		dup := false
+		if seen != nil {
+			dup = seen[k.Value]
+			seen[k.Value] = true
+		} else {
+			for _, kv := range out {
+				if kv[0].Value == k.Value {
+					dup = true
+					break
+				}
+			}
+		}
+		if dup {
 			return nil, errAt(pos(k), "duplicate key %q in %s", k.Value, what)
 		}
-		seen[k.Value] = true
 		out = append(out, [2]*yaml.Node{k, v})
 	}
 	return out, nil
@@ -626,7 +642,7 @@ func parseGroup(m *yaml.Node, search string, o *Options) ([]*Matcher, *posError)
 	if len(kvs) == 0 {
 		return nil, errAt(pos(m), "search %q is an empty map", search)
 	}
-	var g []*Matcher
+	g := make([]*Matcher, 0, len(kvs))
 	for _, kv := range kvs {
 		k, v := kv[0], kv[1]
 		var vals []scalar
@@ -636,6 +652,7 @@ func parseGroup(m *yaml.Node, search string, o *Options) ([]*Matcher, *posError)
 			vals = []scalar{scalarOf(v)}
 		case yaml.SequenceNode:
 			list = true
+			vals = make([]scalar, 0, len(v.Content))
 			for _, item := range v.Content {
 				item = deref(item)
 				if item == nil || item.Kind != yaml.ScalarNode {
