@@ -29,7 +29,7 @@ func TestParsePatternEscapes(t *testing.T) {
 		{`\`, Pattern{{Lit, `\`}}},                         // trailing backslash
 		{`?*?`, Pattern{{One, ""}, {Star, ""}, {One, ""}}}, // wildcards only
 		{`A\*b*C\\d?E\x`, Pattern{{Lit, `A*b`}, {Star, ""}, {Lit, `C\d`}, {One, ""}, {Lit, `E\x`}}},
-		{`x\*`, Pattern{{Lit, `x*`}}},   // an escape ends the value
+		{`x\*`, Pattern{{Lit, `x*`}}}, // an escape ends the value
 		{`\\`, Pattern{{Lit, `\`}}},   // an escaped backslash alone
 		{`*\?`, Pattern{{Star, ""}, {Lit, `?`}}},
 	}
