@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	yaml "go.yaml.in/yaml/v4"
 
@@ -145,15 +146,32 @@ func ParseFileSet(path string) (*Set, []error) {
 // ParseFileSet is ParseSet of a file's text, with options; filters are
 // left unapplied.
 func (o *Options) ParseFileSet(path string) (*Set, []error) {
+	s, errs, _ := o.ReadFileSet(path)
+	return s, errs
+}
+
+// FileStamp is a file's size and modification time: what tells a changed
+// rule file from the one parsed before.
+type FileStamp struct {
+	Size int64
+	Mod  time.Time
+}
+
+// ReadFileSet is ParseFileSet also returning the stamp of the file as it
+// was read (from the descriptor read, so that a caller keeping parses by
+// stamp needs no stat of its own); the zero FileStamp when the file could
+// not be read or was over the size limit.
+func (o *Options) ReadFileSet(path string) (*Set, []error, FileStamp) {
 	// The size is checked before reading: a huge file is not read whole.
-	data, large, err := readRuleFile(path, o.maxFileBytes())
+	data, stamp, large, err := readRuleFile(path, o.maxFileBytes())
 	if large > 0 {
-		return &Set{}, []error{o.tooLarge(path, large)}
+		return &Set{}, []error{o.tooLarge(path, large)}, FileStamp{}
 	}
 	if err != nil {
-		return &Set{}, []error{&Error{File: path, Reason: "cannot read rule file: " + osReason(err)}}
+		return &Set{}, []error{&Error{File: path, Reason: "cannot read rule file: " + osReason(err)}}, FileStamp{}
 	}
-	return o.ParseSet(path, data)
+	s, errs := o.ParseSet(path, data)
+	return s, errs, stamp
 }
 
 // Parse parses the rules of one YAML text; file names it in errors and in
