@@ -672,6 +672,21 @@ func resolveTag(s string) string {
 
 var yamlFloat = regexp.MustCompile(`^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$`)
 
+var timestampLayouts = []struct {
+	layout string
+	sep    byte
+}{
+	{"2006-1-2T15:4:5.999999999Z07:00", 'T'},
+	{"2006-1-2t15:4:5.999999999Z07:00", 't'},
+	{"2006-1-2 15:4:5.999999999", ' '},
+	{"2006-1-2", 0},
+}
+
+func parses(layout, s string) bool {
+	_, err := time.Parse(layout, s)
+	return err == nil
+}
+
 // isTimestamp: the date and date-time forms of YAML's timestamp type that
 // the library accepts (four-digit year first).
 func isTimestamp(s string) bool {
@@ -683,8 +698,11 @@ func isTimestamp(s string) bool {
 			return false
 		}
 	}
-	for _, layout := range []string{"2006-1-2T15:4:5.999999999Z07:00", "2006-1-2t15:4:5.999999999Z07:00", "2006-1-2 15:4:5.999999999", "2006-1-2"} {
-		if _, err := time.Parse(layout, s); err == nil {
+	// A layout is tried only when s has its separator, which time.Parse
+	// requires: a date such as every rule's would otherwise fail three
+	// parses first.
+	for _, l := range timestampLayouts {
+		if (l.sep == 0 || strings.IndexByte(s, l.sep) >= 0) && parses(l.layout, s) {
 			return true
 		}
 	}

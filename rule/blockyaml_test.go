@@ -162,6 +162,7 @@ level: high
 	"empty item":                   {"a:\n  -\n  - x\n", false},
 	"duplicate keys":               {"a: 1\na: 2\n", true},
 	"timestamps":                   {"a: 2001-12-14t21:59:43.10-05:00\nb: 2001-12-14 21:59:43.10\nc: 2002-1-2\nd: 2002-13-40\n", true},
+	"timestamps more":              {"a: 2001-12-14T21:59:43Z\nb: 2001-12-14 21:59:43\nc: 2001-12-14t21:59:43.1+01:00\nd: 2024-2-3\ne: 2024-02-03T\nf: 2024-02-03 x\ng: 2024-02-03T10:00:00\nh: 2024-02-30\n", true},
 	"numbers":                      {"a: +12\nb: -0\nc: 1_000\nd: 1e3\ne: .5\nf: .inf\ng: 18446744073709551615\nh: 99999999999999999999\ni: <<\n", true},
 	"escape":                       {`a: "\x41"` + "\n", false},
 	"long key":                     {strings.Repeat("k", 1100) + ": 1\n", false},
