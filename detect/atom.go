@@ -169,6 +169,16 @@ func newAtom(m *rule.Matcher, field int32, intern func(string) int32) (atom, err
 	a := atom{field: field, op: m.Op, all: m.All, cased: m.Cased, neq: m.Neq, keyword: m.Field == "",
 		time: m.Time, position: m.Position}
 	a.values = make([]valueMatcher, 0, len(m.Values))
+	// The compiled patterns of all the values are one allocation, each
+	// value's a full slice of it.
+	var pats []pat
+	if m.Op == rule.OpMatch {
+		n := 0
+		for _, v := range m.Values {
+			n += len(v.Patterns)
+		}
+		pats = make([]pat, 0, n)
+	}
 	for _, v := range m.Values {
 		var vm valueMatcher
 		switch m.Op {
@@ -176,14 +186,15 @@ func newAtom(m *rule.Matcher, field int32, intern func(string) int32) (atom, err
 			if len(v.Patterns) == 0 {
 				return a, fmt.Errorf("value %q of %q has no pattern", v.Raw, m.Field)
 			}
-			vm.pats = make([]pat, 0, len(v.Patterns))
+			from := len(pats)
 			for _, p := range v.Patterns {
 				cp := compilePattern(p)
 				if cp.kind == pContains {
 					a.contains++
 				}
-				vm.pats = append(vm.pats, cp)
+				pats = append(pats, cp)
 			}
+			vm.pats = pats[from:len(pats):len(pats)]
 		case rule.OpRegexp:
 			if v.Regexp == nil {
 				return a, fmt.Errorf("value %q of %q has no regular expression", v.Raw, m.Field)

@@ -1,10 +1,10 @@
 package rule
 
 import (
-	"bytes"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -22,25 +22,66 @@ import (
 // YAML library, which also words the errors. Empty documents are left out.
 // FuzzBlockYAML holds it to the library's result.
 func parseBlockYAML(data []byte) ([]*yaml.Node, bool) {
-	if !plainText(data) {
+	var p blockParser
+	return p.parse(data)
+}
+
+// parsers keeps blockParsers, with their slabs, between files: the nodes
+// of one file's parse are dead once its rules are read from them, so the
+// next file's nodes reuse their memory instead of growing the heap by
+// some 40 MB on a first start with SigmaHQ's rules.
+var parsers = sync.Pool{New: func() any { return new(blockParser) }}
+
+// release clears what the parse left (its nodes' strings hold the text)
+// and returns p to parsers: the nodes it gave must no longer be read.
+func (p *blockParser) release() {
+	clear(p.nodes)
+	clear(p.ptrs)
+	clear(p.lines)
+	clear(p.text[:cap(p.text)])
+	clear(p.stack[:cap(p.stack)])
+	*p = blockParser{nodes: p.nodes[:0], ptrs: p.ptrs[:0], lines: p.lines[:0], text: p.text[:0], stack: p.stack[:0]}
+	parsers.Put(p)
+}
+
+func (p *blockParser) parse(data []byte) ([]*yaml.Node, bool) {
+	ok, ascii := plainText(data)
+	if !ok {
 		return nil, false
 	}
+	// The text is made a string once, and every scalar that needs no
+	// unescaping is a substring of it: one allocation for the file instead
+	// of one for each key and value (the rules keep most of the text
+	// anyway: titles, descriptions, references, fields and values).
+	text := string(data)
 	// The lines are split at once: sized first, they are one allocation.
-	p := blockParser{data: data, lines: make([][]byte, 0, bytes.Count(data, []byte{'\n'})+1)}
-	if len(data) > 0 && data[len(data)-1] != '\n' {
+	nl := strings.Count(text, "\n") + 1
+	if cap(p.lines) < nl {
+		p.lines = make([]string, 0, nl)
+	}
+	p.ascii = ascii
+	// A rule file has about one and a half nodes a line.
+	p.slab = nl*3/2 + 8
+	if cap(p.nodes)-len(p.nodes) < p.slab {
+		p.nodes = make([]yaml.Node, 0, p.slab)
+	}
+	if cap(p.ptrs)-len(p.ptrs) < p.slab {
+		p.ptrs = make([]*yaml.Node, 0, p.slab)
+	}
+	if len(text) > 0 && text[len(text)-1] != '\n' {
 		p.noFinalBreak = true
 	}
-	for len(data) > 0 {
-		i := bytes.IndexByte(data, '\n')
+	for len(text) > 0 {
+		i := strings.IndexByte(text, '\n')
 		if i < 0 {
-			i = len(data)
+			i = len(text)
 		}
-		l := data[:i]
+		l := text[:i]
 		if isMarker(l) && !isDocStart(l) {
 			return nil, false // "..." or "---" with content after it
 		}
 		p.lines = append(p.lines, l)
-		data = data[min(i+1, len(data)):]
+		text = text[min(i+1, len(text)):]
 	}
 	var docs []*yaml.Node
 	for {
@@ -52,7 +93,7 @@ func parseBlockYAML(data []byte) ([]*yaml.Node, bool) {
 			p.i++
 			continue
 		}
-		if l[0] == '%' || bytes.HasPrefix(l, []byte("...")) || indentOf(l) != 0 {
+		if l[0] == '%' || strings.HasPrefix(l, "...") || indentOf(l) != 0 {
 			return nil, false
 		}
 		n := p.block(-1)
@@ -68,37 +109,81 @@ func parseBlockYAML(data []byte) ([]*yaml.Node, bool) {
 }
 
 type blockParser struct {
-	data         []byte
-	lines        [][]byte
+	lines        []string
 	i            int // the line being read
 	depth        int
 	failed       bool
 	noFinalBreak bool // the text's last line has no line break
+	ascii        bool // the text is ASCII: a column is a byte offset
+
+	// The nodes, and the children lists of collections, are cut from
+	// slabs: a file's nodes are a few allocations, not one each (none
+	// when parsers gives back a parser whose slabs are large enough), and
+	// each collection's Content is sized exactly (its children are
+	// gathered on stack first).
+	nodes []yaml.Node
+	ptrs  []*yaml.Node
+	stack []*yaml.Node
+	slab  int      // the size of a new slab
+	text  []string // the lines of a block scalar, reused
+}
+
+// node returns a new node from the slab.
+func (p *blockParser) node(kind yaml.Kind, tag string, line, col int) *yaml.Node {
+	if len(p.nodes) == cap(p.nodes) {
+		p.slab = p.slab/3 + 8 // the estimate was short: a smaller slab more
+		p.nodes = make([]yaml.Node, 0, p.slab)
+	}
+	p.nodes = p.nodes[:len(p.nodes)+1]
+	n := &p.nodes[len(p.nodes)-1]
+	n.Kind, n.Tag, n.Line, n.Column = kind, tag, line, col
+	return n
+}
+
+// children moves the nodes pushed on the stack since base into an exactly
+// sized slice (cut from a slab, its capacity its length, so that an
+// append elsewhere copies rather than overwrites).
+func (p *blockParser) children(base int) []*yaml.Node {
+	k := len(p.stack) - base
+	if k == 0 {
+		return nil
+	}
+	if cap(p.ptrs)-len(p.ptrs) < k {
+		p.ptrs = make([]*yaml.Node, 0, max(k, p.slab))
+	}
+	at := len(p.ptrs)
+	p.ptrs = append(p.ptrs, p.stack[base:]...)
+	clear(p.stack[base:])
+	p.stack = p.stack[:base]
+	return p.ptrs[at:len(p.ptrs):len(p.ptrs)]
 }
 
 // plainText reports whether data holds only characters that the YAML
 // library takes as they are: printable UTF-8 and line feeds (no tabs,
-// carriage returns, byte order marks or the line breaks of YAML 1.1).
-func plainText(data []byte) bool {
+// carriage returns, byte order marks or the line breaks of YAML 1.1);
+// and whether they are all ASCII.
+func plainText(data []byte) (ok, ascii bool) {
+	ascii = true
 	for i := 0; i < len(data); {
 		b := data[i]
 		if b < utf8.RuneSelf {
 			if (b < 0x20 && b != '\n') || b == 0x7f {
-				return false
+				return false, false
 			}
 			i++
 			continue
 		}
+		ascii = false
 		r, size := utf8.DecodeRune(data[i:])
 		if r == utf8.RuneError || r < 0xa0 || r == 0x2028 || r == 0x2029 || r == 0xfeff || r == 0xfffe || r == 0xffff {
-			return false
+			return false, false
 		}
 		i += size
 	}
-	return true
+	return true, ascii
 }
 
-func indentOf(l []byte) int {
+func indentOf(l string) int {
 	n := 0
 	for n < len(l) && l[n] == ' ' {
 		n++
@@ -107,19 +192,19 @@ func indentOf(l []byte) int {
 }
 
 // blank reports whether a line holds nothing but spaces and a comment.
-func blank(l []byte) bool {
+func blank(l string) bool {
 	n := indentOf(l)
 	return n == len(l) || l[n] == '#'
 }
 
 // isMarker reports whether a line starts with a document marker, "---"
 // or "...", which ends any node before it.
-func isMarker(l []byte) bool {
-	return (bytes.HasPrefix(l, []byte("---")) || bytes.HasPrefix(l, []byte("..."))) && (len(l) == 3 || l[3] == ' ')
+func isMarker(l string) bool {
+	return (strings.HasPrefix(l, "---") || strings.HasPrefix(l, "...")) && (len(l) == 3 || l[3] == ' ')
 }
 
-func isDocStart(l []byte) bool {
-	if !bytes.HasPrefix(l, []byte("---")) {
+func isDocStart(l string) bool {
+	if !strings.HasPrefix(l, "---") {
 		return false
 	}
 	rest := l[3:]
@@ -141,7 +226,10 @@ func (p *blockParser) fail() *yaml.Node {
 
 // col is the 1-based column of byte off of line i, in characters.
 func (p *blockParser) col(i, off int) int {
-	return utf8.RuneCount(p.lines[i][:off]) + 1
+	if p.ascii {
+		return off + 1
+	}
+	return utf8.RuneCountInString(p.lines[i][:off]) + 1
 }
 
 // block reads the node that starts on the next line with content, indented
@@ -168,11 +256,12 @@ func (p *blockParser) block(parent int) *yaml.Node {
 	return p.fail() // a scalar on a line of its own
 }
 
-func isItem(s []byte) bool { return len(s) > 0 && s[0] == '-' && (len(s) == 1 || s[1] == ' ') }
+func isItem(s string) bool { return len(s) > 0 && s[0] == '-' && (len(s) == 1 || s[1] == ' ') }
 
 // mapping reads the keys at indent n from the current line on.
 func (p *blockParser) mapping(n int) *yaml.Node {
-	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: p.i + 1, Column: p.col(p.i, n)}
+	m := p.node(yaml.MappingNode, "!!map", p.i+1, p.col(p.i, n))
+	base := len(p.stack)
 	for !p.failed && p.skipBlank() {
 		l := p.lines[p.i]
 		ind := indentOf(l)
@@ -193,17 +282,19 @@ func (p *blockParser) mapping(n int) *yaml.Node {
 		if v == nil {
 			return p.fail()
 		}
-		m.Content = append(m.Content, k, v)
+		p.stack = append(p.stack, k, v)
 	}
 	if p.failed {
 		return nil
 	}
+	m.Content = p.children(base)
 	return m
 }
 
 // seq reads the items at indent n from the current line on.
 func (p *blockParser) seq(n int) *yaml.Node {
-	s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.i + 1, Column: p.col(p.i, n)}
+	s := p.node(yaml.SequenceNode, "!!seq", p.i+1, p.col(p.i, n))
+	base := len(p.stack)
 	for !p.failed && p.skipBlank() {
 		l := p.lines[p.i]
 		ind := indentOf(l)
@@ -226,9 +317,7 @@ func (p *blockParser) seq(n int) *yaml.Node {
 		if _, _, ok := p.key(p.i, at); ok {
 			// "- key: value": a map whose keys are at the column of the
 			// first; read it from a copy of the line without the dash.
-			cp := append([]byte(nil), l...)
-			cp[n] = ' '
-			p.lines[p.i] = cp
+			p.lines[p.i] = l[:n] + " " + l[n+1:]
 			if p.depth++; p.depth > 64 {
 				return p.fail()
 			}
@@ -237,18 +326,19 @@ func (p *blockParser) seq(n int) *yaml.Node {
 			if v == nil {
 				return p.fail()
 			}
-			s.Content = append(s.Content, v)
+			p.stack = append(p.stack, v)
 			continue
 		}
 		v := p.value(n, at)
 		if v == nil {
 			return p.fail()
 		}
-		s.Content = append(s.Content, v)
+		p.stack = append(p.stack, v)
 	}
 	if p.failed {
 		return nil
 	}
+	s.Content = p.children(base)
 	return s
 }
 
@@ -259,8 +349,9 @@ func (p *blockParser) key(i, off int) (*yaml.Node, int, bool) {
 	if off >= len(l) {
 		return nil, 0, false
 	}
-	k := &yaml.Node{Kind: yaml.ScalarNode, Line: i + 1, Column: p.col(i, off)}
 	end := 0
+	var value, tag string
+	var style yaml.Style
 	switch c := l[off]; c {
 	case '\'', '"':
 		v, e, ok := quoted(l, off)
@@ -273,10 +364,10 @@ func (p *blockParser) key(i, off int) (*yaml.Node, int, bool) {
 		if e >= len(l) || l[e] != ':' || (e+1 < len(l) && l[e+1] != ' ') {
 			return nil, 0, false
 		}
-		k.Value, k.Tag, end = v, "!!str", e+1
-		k.Style = yaml.SingleQuotedStyle
+		value, tag, end = v, "!!str", e+1
+		style = yaml.SingleQuotedStyle
 		if c == '"' {
-			k.Style = yaml.DoubleQuotedStyle
+			style = yaml.DoubleQuotedStyle
 		}
 	default:
 		if !plainStart(l[off:]) {
@@ -295,17 +386,19 @@ func (p *blockParser) key(i, off int) (*yaml.Node, int, bool) {
 		if colon < 0 {
 			return nil, 0, false
 		}
-		k.Value = string(bytes.TrimRight(l[off:colon], " "))
-		k.Tag, end = resolveTag(k.Value), colon+1
+		value = strings.TrimRight(l[off:colon], " ")
+		tag, end = resolveTag(value), colon+1
 	}
 	if end-off > 1000 { // the library's bound on a one-line key
 		return nil, 0, false
 	}
+	k := p.node(yaml.ScalarNode, tag, i+1, p.col(i, off))
+	k.Value, k.Style = value, style
 	return k, end, true
 }
 
 // plainStart reports whether s may start a plain scalar in block context.
-func plainStart(s []byte) bool {
+func plainStart(s string) bool {
 	switch s[0] {
 	case ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
 		return false
@@ -336,13 +429,14 @@ func (p *blockParser) value(n, off int) *yaml.Node {
 				return p.seq(n)
 			}
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: i + 1, Column: p.col(i, off)}
+		return p.node(yaml.ScalarNode, "!!null", i+1, p.col(i, off))
 	}
 	if at == off && off > 0 && l[off-1] == ':' {
 		return p.fail() // "key:value" is a plain scalar, not a pair
 	}
-	v := &yaml.Node{Kind: yaml.ScalarNode, Line: i + 1, Column: p.col(i, at)}
 	var end int
+	var value, tag string
+	var style yaml.Style
 	switch c := l[at]; c {
 	case '|', '>':
 		return p.blockScalar(n, at)
@@ -351,10 +445,10 @@ func (p *blockParser) value(n, off int) *yaml.Node {
 		if !ok {
 			return p.fail()
 		}
-		v.Value, v.Tag, end = s, "!!str", e
-		v.Style = yaml.SingleQuotedStyle
+		value, tag, end = s, "!!str", e
+		style = yaml.SingleQuotedStyle
 		if c == '"' {
-			v.Style = yaml.DoubleQuotedStyle
+			style = yaml.DoubleQuotedStyle
 		}
 	default:
 		if !plainStart(l[at:]) {
@@ -370,8 +464,8 @@ func (p *blockParser) value(n, off int) *yaml.Node {
 				return p.fail() // a map where a value should be: the library's error
 			}
 		}
-		v.Value = string(bytes.TrimRight(l[at:end], " "))
-		v.Tag = resolveTag(v.Value)
+		value = strings.TrimRight(l[at:end], " ")
+		tag = resolveTag(value)
 		end = len(l)
 	}
 	if rest := l[end:]; len(rest) > 0 && (rest[0] != ' ' || !blank(rest)) {
@@ -383,6 +477,8 @@ func (p *blockParser) value(n, off int) *yaml.Node {
 	if p.skipBlank() && indentOf(p.lines[p.i]) > n && !isDocStart(p.lines[p.i]) {
 		return p.fail()
 	}
+	v := p.node(yaml.ScalarNode, tag, i+1, p.col(i, at))
+	v.Value, v.Style = value, style
 	return v
 }
 
@@ -392,8 +488,17 @@ func (p *blockParser) isMapValue(i, off int) bool { return off > 0 && p.lines[i]
 
 // quoted reads a single- or double-quoted scalar that ends on its line,
 // starting at off; it returns the value and the offset after the quote.
-func quoted(l []byte, off int) (string, int, bool) {
+func quoted(l string, off int) (string, int, bool) {
 	q := l[off]
+	// Most quoted values hold no escape: they are the text between the
+	// quotes as it is.
+	j := off + 1
+	for j < len(l) && l[j] != q && (q == '\'' || l[j] != '\\') {
+		j++
+	}
+	if j < len(l) && l[j] == q && (q == '"' || j+1 == len(l) || l[j+1] != '\'') {
+		return l[off+1 : j], j + 1, true
+	}
 	var b []byte
 	for j := off + 1; j < len(l); j++ {
 		c := l[j]
@@ -440,10 +545,10 @@ func quoted(l []byte, off int) (string, int, bool) {
 func (p *blockParser) blockScalar(n, at int) *yaml.Node {
 	i := p.i
 	l := p.lines[i]
-	v := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.LiteralStyle, Line: i + 1, Column: p.col(i, at)}
+	style := yaml.LiteralStyle
 	folded := l[at] == '>'
 	if folded {
-		v.Style = yaml.FoldedStyle
+		style = yaml.FoldedStyle
 	}
 	strip := false
 	h := at + 1
@@ -466,7 +571,11 @@ func (p *blockParser) blockScalar(n, at int) *yaml.Node {
 	if bi <= n || bi == len(first) {
 		return p.fail() // empty, or starting with an empty line
 	}
-	var lines [][]byte
+	// The lines are gathered (an empty one as "": a line with content is
+	// never empty after its indent) and their length summed, so that the
+	// value is built in one allocation.
+	lines := p.text[:0]
+	size := 1
 	for p.i < len(p.lines) {
 		cur := p.lines[p.i]
 		ind := indentOf(cur)
@@ -474,7 +583,8 @@ func (p *blockParser) blockScalar(n, at int) *yaml.Node {
 			if ind > bi {
 				return p.fail()
 			}
-			lines = append(lines, nil)
+			lines = append(lines, "")
+			size++
 			p.i++
 			continue
 		}
@@ -485,36 +595,40 @@ func (p *blockParser) blockScalar(n, at int) *yaml.Node {
 			return p.fail() // more indented folded lines keep their breaks: the library's
 		}
 		lines = append(lines, cur[bi:])
+		size += len(cur) - bi + 1
 		p.i++
 	}
+	p.text = lines[:0]
 	last := len(lines)
-	for last > 0 && lines[last-1] == nil {
+	for last > 0 && lines[last-1] == "" {
 		last--
 	}
 	if last == len(lines) && p.i == len(p.lines) && p.noFinalBreak {
 		return p.fail()
 	}
 	var b strings.Builder
+	b.Grow(size)
 	for j, x := range lines[:last] {
 		if j > 0 {
 			switch {
 			case !folded:
 				b.WriteByte('\n')
-			case x == nil:
+			case x == "":
 				b.WriteByte('\n')
-			case lines[j-1] != nil:
+			case lines[j-1] != "":
 				b.WriteByte(' ')
 			}
 		}
-		b.Write(x)
+		b.WriteString(x)
 	}
 	if !strip {
 		b.WriteByte('\n')
 	}
-	v.Value = b.String()
 	if p.skipBlank() && indentOf(p.lines[p.i]) > n && !isDocStart(p.lines[p.i]) {
 		return p.fail()
 	}
+	v := p.node(yaml.ScalarNode, "!!str", i+1, p.col(i, at))
+	v.Value, v.Style = b.String(), style
 	return v
 }
 
@@ -558,6 +672,21 @@ func resolveTag(s string) string {
 
 var yamlFloat = regexp.MustCompile(`^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$`)
 
+var timestampLayouts = []struct {
+	layout string
+	sep    byte
+}{
+	{"2006-1-2T15:4:5.999999999Z07:00", 'T'},
+	{"2006-1-2t15:4:5.999999999Z07:00", 't'},
+	{"2006-1-2 15:4:5.999999999", ' '},
+	{"2006-1-2", 0},
+}
+
+func parses(layout, s string) bool {
+	_, err := time.Parse(layout, s)
+	return err == nil
+}
+
 // isTimestamp: the date and date-time forms of YAML's timestamp type that
 // the library accepts (four-digit year first).
 func isTimestamp(s string) bool {
@@ -569,8 +698,11 @@ func isTimestamp(s string) bool {
 			return false
 		}
 	}
-	for _, layout := range []string{"2006-1-2T15:4:5.999999999Z07:00", "2006-1-2t15:4:5.999999999Z07:00", "2006-1-2 15:4:5.999999999", "2006-1-2"} {
-		if _, err := time.Parse(layout, s); err == nil {
+	// A layout is tried only when s has its separator, which time.Parse
+	// requires: a date such as every rule's would otherwise fail three
+	// parses first.
+	for _, l := range timestampLayouts {
+		if (l.sep == 0 || strings.IndexByte(s, l.sep) >= 0) && parses(l.layout, s) {
 			return true
 		}
 	}

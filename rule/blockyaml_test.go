@@ -162,6 +162,7 @@ level: high
 	"empty item":                   {"a:\n  -\n  - x\n", false},
 	"duplicate keys":               {"a: 1\na: 2\n", true},
 	"timestamps":                   {"a: 2001-12-14t21:59:43.10-05:00\nb: 2001-12-14 21:59:43.10\nc: 2002-1-2\nd: 2002-13-40\n", true},
+	"timestamps more":              {"a: 2001-12-14T21:59:43Z\nb: 2001-12-14 21:59:43\nc: 2001-12-14t21:59:43.1+01:00\nd: 2024-2-3\ne: 2024-02-03T\nf: 2024-02-03 x\ng: 2024-02-03T10:00:00\nh: 2024-02-30\n", true},
 	"numbers":                      {"a: +12\nb: -0\nc: 1_000\nd: 1e3\ne: .5\nf: .inf\ng: 18446744073709551615\nh: 99999999999999999999\ni: <<\n", true},
 	"escape":                       {`a: "\x41"` + "\n", false},
 	"long key":                     {strings.Repeat("k", 1100) + ": 1\n", false},
@@ -230,6 +231,44 @@ func TestParseSetSameWithoutFastPath(t *testing.T) {
 	}
 }
 
+// TestParseSetKeepsNoNode: ParseSet hands its parser's node slabs to the
+// next parse; the rules of one text must not change when other texts are
+// parsed after it (no rule may hold a node, or a string cut from a slab).
+func TestParseSetKeepsNoNode(t *testing.T) {
+	type parsed struct {
+		name string
+		data []byte
+		set  *Set
+		errs string
+	}
+	var all []parsed
+	for name, c := range blockYAMLCases {
+		data := []byte(c.text)
+		// Each text twice, the second time after all the others: a slab
+		// used by one is reused by the next.
+		all = append(all, parsed{name: name, data: data})
+	}
+	all = append(all, all...)
+	for i := range all {
+		s, errs := (*Options)(nil).ParseSet("x.yml", all[i].data)
+		all[i].set, all[i].errs = s, fmt.Sprint(errs)
+	}
+	for _, p := range all {
+		lib, err := libraryDocs(p.data)
+		if err != nil {
+			continue
+		}
+		want := &Set{}
+		var werrs []error
+		for _, root := range lib {
+			werrs = (*Options)(nil).parseDoc("x.yml", root, want, werrs)
+		}
+		if !reflect.DeepEqual(p.set, want) || p.errs != fmt.Sprint(werrs) {
+			t.Errorf("%s: rules changed after later parses: %v / %v", p.name, p.errs, werrs)
+		}
+	}
+}
+
 func FuzzBlockYAML(f *testing.F) {
 	for _, c := range blockYAMLCases {
 		f.Add([]byte(c.text))
@@ -269,7 +308,9 @@ func BenchmarkParseSigmaHQ(b *testing.B) {
 	b.Run("fast-nodes", func(b *testing.B) {
 		for b.Loop() {
 			for _, data := range texts {
-				parseBlockYAML(data)
+				p := parsers.Get().(*blockParser)
+				p.parse(data)
+				p.release()
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/all-files")

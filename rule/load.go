@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	yaml "go.yaml.in/yaml/v4"
 
@@ -151,15 +152,32 @@ func ParseFileSet(path string) (*Set, []error) {
 // ParseFileSet is ParseSet of a file's text, with options; filters are
 // left unapplied.
 func (o *Options) ParseFileSet(path string) (*Set, []error) {
+	s, errs, _ := o.ReadFileSet(path)
+	return s, errs
+}
+
+// FileStamp is a file's size and modification time: what tells a changed
+// rule file from the one parsed before.
+type FileStamp struct {
+	Size int64
+	Mod  time.Time
+}
+
+// ReadFileSet is ParseFileSet also returning the stamp of the file as it
+// was read (from the descriptor read, so that a caller keeping parses by
+// stamp needs no stat of its own); the zero FileStamp when the file could
+// not be read or was over the size limit.
+func (o *Options) ReadFileSet(path string) (*Set, []error, FileStamp) {
 	// The size is checked before reading: a huge file is not read whole.
-	data, large, err := readRuleFile(path, o.maxFileBytes())
+	data, stamp, large, err := readRuleFile(path, o.maxFileBytes())
 	if large > 0 {
-		return &Set{}, []error{o.tooLarge(path, large)}
+		return &Set{}, []error{o.tooLarge(path, large)}, FileStamp{}
 	}
 	if err != nil {
-		return &Set{}, []error{&Error{File: path, Reason: "cannot read rule file: " + osReason(err)}}
+		return &Set{}, []error{&Error{File: path, Reason: "cannot read rule file: " + osReason(err)}}, FileStamp{}
 	}
-	return o.ParseSet(path, data)
+	s, errs := o.ParseSet(path, data)
+	return s, errs, stamp
 }
 
 // Parse parses the rules of one YAML text; file names it in errors and in
@@ -186,10 +204,15 @@ func (o *Options) ParseSet(file string, data []byte) (*Set, []error) {
 		return set, []error{o.tooLarge(file, int64(len(data)))}
 	}
 	var errs []error
-	if docs, ok := parseBlockYAML(data); ok {
+	p := parsers.Get().(*blockParser)
+	docs, ok := p.parse(data)
+	if ok {
 		for _, root := range docs {
 			errs = o.parseDoc(file, root, set, errs)
 		}
+	}
+	p.release() // the rules hold no node
+	if ok {
 		return set, errs
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -342,7 +365,12 @@ func pairs(m *yaml.Node, what string) ([][2]*yaml.Node, *posError) {
 		return nil, errAt(pos(m), "%s must be a map", what)
 	}
 	out := make([][2]*yaml.Node, 0, len(m.Content)/2)
-	seen := make(map[string]bool, len(m.Content)/2)
+	// A map of a few keys is checked for duplicates against the keys
+	// before it: a Go map for each would be most of the cost.
+	var seen map[string]bool
+	if len(m.Content) > 16 {
+		seen = make(map[string]bool, len(m.Content)/2)
+	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := deref(m.Content[i]), deref(m.Content[i+1])
 		if k == nil || v == nil {
@@ -351,10 +379,21 @@ func pairs(m *yaml.Node, what string) ([][2]*yaml.Node, *posError) {
 		if k.Kind != yaml.ScalarNode {
 			return nil, errAt(pos(k), "keys of %s must be plain text", what)
 		}
-		if seen[k.Value] {
+		dup := false
+		if seen != nil {
+			dup = seen[k.Value]
+			seen[k.Value] = true
+		} else {
+			for _, kv := range out {
+				if kv[0].Value == k.Value {
+					dup = true
+					break
+				}
+			}
+		}
+		if dup {
 			return nil, errAt(pos(k), "duplicate key %q in %s", k.Value, what)
 		}
-		seen[k.Value] = true
 		out = append(out, [2]*yaml.Node{k, v})
 	}
 	return out, nil
@@ -631,7 +670,7 @@ func parseGroup(m *yaml.Node, search string, o *Options) ([]*Matcher, *posError)
 	if len(kvs) == 0 {
 		return nil, errAt(pos(m), "search %q is an empty map", search)
 	}
-	var g []*Matcher
+	g := make([]*Matcher, 0, len(kvs))
 	for _, kv := range kvs {
 		k, v := kv[0], kv[1]
 		var vals []scalar
@@ -641,6 +680,7 @@ func parseGroup(m *yaml.Node, search string, o *Options) ([]*Matcher, *posError)
 			vals = []scalar{scalarOf(v)}
 		case yaml.SequenceNode:
 			list = true
+			vals = make([]scalar, 0, len(v.Content))
 			for _, item := range v.Content {
 				item = deref(item)
 				if item == nil || item.Kind != yaml.ScalarNode {

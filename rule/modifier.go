@@ -145,6 +145,7 @@ func newMatcher(key string, keyPos Pos, keyShift int, vals []scalar, list bool, 
 		}
 	}
 
+	m.Values = make([]Value, 0, len(vals))
 	for _, v := range vals {
 		val := Value{Raw: v.text}
 		switch m.Op {
@@ -381,20 +382,11 @@ func (mod *modifiers) patterns(m *Matcher, v scalar, o *Options) ([]Pattern, *po
 		}
 		pats = append(pats, p)
 	}
+	// Keywords are substring searches over the event's values.
+	lead := mod.position == "contains" || mod.position == "endswith" || m.Field == ""
+	trail := mod.position == "contains" || mod.position == "startswith" || m.Field == ""
 	for i, p := range pats {
-		switch {
-		case mod.position == "contains" || m.Field == "":
-			// Keywords are substring searches over the event's values.
-			p = Pattern{{Kind: Star}}.Concat(p).Concat(Pattern{{Kind: Star}})
-		case mod.position == "startswith":
-			p = p.Concat(Pattern{{Kind: Star}})
-		case mod.position == "endswith":
-			p = Pattern{{Kind: Star}}.Concat(p)
-		}
-		if !m.Cased {
-			p = p.Lower()
-		}
-		pats[i] = p
+		pats[i] = p.wrap(lead, trail, !m.Cased)
 	}
 	return dedupPatterns(pats), nil
 }
@@ -402,6 +394,9 @@ func (mod *modifiers) patterns(m *Matcher, v scalar, o *Options) ([]Pattern, *po
 // dedupPatterns drops repeated alternatives (base64offset of a short value,
 // lower-cased variants), keeping the first of each.
 func dedupPatterns(ps []Pattern) []Pattern {
+	if len(ps) < 2 {
+		return ps
+	}
 	seen := make(map[string]bool, len(ps))
 	out := ps[:0]
 	for _, p := range ps {

@@ -35,33 +35,41 @@ type Pattern []Token
 // literal star, and `\\\\` two backslashes.
 func ParsePattern(s string) Pattern {
 	var p Pattern
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			p = p.appendLit(lit.String())
-			lit.Reset()
+	// A literal run is s[from:i], a substring, unless it holds an escape:
+	// then it is gathered in esc. Most values have no escape (a backslash
+	// before other characters is literal, as in Windows paths).
+	var esc []byte
+	escaped := false
+	from := 0
+	flush := func(i int) {
+		t := s[from:i]
+		if escaped {
+			esc = append(esc, t...)
+			t, esc, escaped = string(esc), esc[:0], false
 		}
+		p = p.appendLit(t)
 	}
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+		switch s[i] {
 		case '\\':
 			if i+1 < len(s) && (s[i+1] == '*' || s[i+1] == '?' || s[i+1] == '\\') {
-				lit.WriteByte(s[i+1])
+				esc = append(esc, s[from:i]...)
+				esc = append(esc, s[i+1])
+				escaped = true
 				i++
-			} else {
-				lit.WriteByte('\\')
+				from = i + 1
 			}
 		case '*':
-			flush()
+			flush(i)
 			p = p.appendStar()
+			from = i + 1
 		case '?':
-			flush()
+			flush(i)
 			p = append(p, Token{Kind: One})
-		default:
-			lit.WriteByte(c)
+			from = i + 1
 		}
 	}
-	flush()
+	flush(len(s))
 	return p
 }
 
@@ -94,6 +102,46 @@ func (p Pattern) Concat(q Pattern) Pattern {
 			out = out.appendStar()
 		default:
 			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// wrap is p with a star before it (lead) and after it (trail), normalised,
+// with its literals in lower case when lowerCase is set: what Concat and
+// Lower would give, built in one allocation (p itself when nothing
+// changes).
+func (p Pattern) wrap(lead, trail, lowerCase bool) Pattern {
+	if !lead && !trail {
+		if lowerCase {
+			return p.Lower()
+		}
+		return p
+	}
+	out := make(Pattern, 0, len(p)+2)
+	if !lead {
+		out = append(out, p...) // as Concat takes its receiver: unchanged
+	} else {
+		out = out.appendStar()
+		for _, t := range p {
+			switch t.Kind {
+			case Lit:
+				out = out.appendLit(t.Text)
+			case Star:
+				out = out.appendStar()
+			default:
+				out = append(out, t)
+			}
+		}
+	}
+	if trail {
+		out = out.appendStar()
+	}
+	if lowerCase {
+		for i, t := range out {
+			if t.Kind == Lit {
+				out[i].Text = lower(t.Text)
+			}
 		}
 	}
 	return out

@@ -28,6 +28,10 @@ func TestParsePatternEscapes(t *testing.T) {
 		{`*`, Pattern{{Star, ""}}},                         // lone star
 		{`\`, Pattern{{Lit, `\`}}},                         // trailing backslash
 		{`?*?`, Pattern{{One, ""}, {Star, ""}, {One, ""}}}, // wildcards only
+		{`A\*b*C\\d?E\x`, Pattern{{Lit, `A*b`}, {Star, ""}, {Lit, `C\d`}, {One, ""}, {Lit, `E\x`}}},
+		{`x\*`, Pattern{{Lit, `x*`}}}, // an escape ends the value
+		{`\\`, Pattern{{Lit, `\`}}},   // an escaped backslash alone
+		{`*\?`, Pattern{{Star, ""}, {Lit, `?`}}},
 	}
 	for _, c := range cases {
 		got := ParsePattern(c.in)
@@ -37,6 +41,38 @@ func TestParsePatternEscapes(t *testing.T) {
 		// String writes a form that parses back to the same pattern.
 		if back := ParsePattern(got.String()); !equalPattern(back, got) {
 			t.Errorf("ParsePattern(%q).String() = %q parses to %v", c.in, got.String(), back)
+		}
+	}
+}
+
+// TestPatternWrap: wrap gives what Concat with stars and Lower give.
+func TestPatternWrap(t *testing.T) {
+	star := Pattern{{Kind: Star}}
+	for _, in := range []string{``, `abc`, `*`, `*Ab*`, `?x?`, `a\*B`, `*\?`, `C:\Windows\`} {
+		for _, encoded := range []bool{false, true} {
+			p := ParsePattern(in)
+			if encoded {
+				p = Pattern{{Kind: Lit, Text: in}} // an encoded value: one literal, maybe empty
+			}
+			for _, lead := range []bool{false, true} {
+				for _, trail := range []bool{false, true} {
+					for _, low := range []bool{false, true} {
+						want := append(Pattern(nil), p...)
+						if lead {
+							want = star.Concat(want)
+						}
+						if trail {
+							want = want.Concat(star)
+						}
+						if low {
+							want = want.Lower()
+						}
+						if got := p.wrap(lead, trail, low); !equalPattern(got, want) {
+							t.Errorf("%v.wrap(%v, %v, %v) = %v, want %v", p, lead, trail, low, got, want)
+						}
+					}
+				}
+			}
 		}
 	}
 }

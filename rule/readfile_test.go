@@ -19,11 +19,15 @@ func TestParseFileSetReading(t *testing.T) {
 		if err := os.WriteFile(path, want, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		got, large, err := readRuleFile(path, 1<<20)
+		got, stamp, large, err := readRuleFile(path, 1<<20)
 		if err != nil || large != 0 || !bytes.Equal(got, want) {
 			t.Errorf("%d bytes: read %d, large %d, %v", size, len(got), large, err)
 		}
-		if _, large, _ := readRuleFile(path, int64(size)-1); size > 0 && large != int64(size) {
+		// The stamp is what os.Stat says of the file.
+		if info, err := os.Stat(path); err != nil || stamp.Size != info.Size() || !stamp.Mod.Equal(info.ModTime()) {
+			t.Errorf("%d bytes: stamp %+v, stat %v %v", size, stamp, info.Size(), info.ModTime())
+		}
+		if _, _, large, _ := readRuleFile(path, int64(size)-1); size > 0 && large != int64(size) {
 			t.Errorf("%d bytes over a limit of %d: large %d", size, size-1, large)
 		}
 	}

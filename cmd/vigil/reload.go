@@ -213,11 +213,22 @@ func (l *ruleLoader) readFiles(root string, files []string, taken map[string]*ru
 // did not change, else a new one (keeping the previous rules of a file
 // whose new version has errors). It reports false for a file that is gone.
 func (l *ruleLoader) readFile(root, path string) (*ruleFile, bool) {
+	old := l.files[path]
+	if old == nil && !l.cache.has(path) {
+		// Nothing to compare the file with (a first start): it is read at
+		// once, its size and time those of the descriptor read, which
+		// spares a stat of each of thousands of files. A file that cannot
+		// be read is left to the stat below, which tells gone from
+		// unreadable.
+		if set, errs, stamp := l.opts.ReadFileSet(path); !stamp.Mod.IsZero() {
+			l.cache.put(path, stamp.Size, stamp.Mod, set, errs)
+			return l.newRuleFile(root, path, stamp.Size, stamp.Mod, set, errs, nil), true
+		}
+	}
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, false
 	}
-	old := l.files[path]
 	if old != nil && old.root == root && old.mod.Equal(info.ModTime()) && old.size == info.Size() {
 		return old, true
 	}
@@ -229,7 +240,13 @@ func (l *ruleLoader) readFile(root, path string) (*ruleFile, bool) {
 		set, errs = l.opts.ParseFileSet(path)
 		l.cache.put(path, info.Size(), info.ModTime(), set, errs)
 	}
-	f := &ruleFile{root: root, mod: info.ModTime(), size: info.Size(), set: set, errs: errs}
+	return l.newRuleFile(root, path, info.Size(), info.ModTime(), set, errs, old), true
+}
+
+// newRuleFile is the ruleFile of a new parse of path (keeping the previous
+// rules, old's, when the new ones have errors), its problems logged.
+func (l *ruleLoader) newRuleFile(root, path string, size int64, mod time.Time, set *rule.Set, errs []error, old *ruleFile) *ruleFile {
+	f := &ruleFile{root: root, mod: mod, size: size, set: set, errs: errs}
 	if len(errs) > 0 && old != nil {
 		f.set, f.kept = old.set, true
 		l.log.Warn("rule file has errors: keeping its previous rules", "file", path, "errors", len(errs))
@@ -237,7 +254,7 @@ func (l *ruleLoader) readFile(root, path string) (*ruleFile, bool) {
 	for _, err := range errs {
 		l.log.Warn("rule not loaded", "err", err)
 	}
-	return f, true
+	return f
 }
 
 // saveCache writes the parsed-rule cache, if any, when it changed; a

@@ -105,6 +105,15 @@ func ruleCacheKey(o *rule.Options) []byte {
 	return h.Sum(nil)
 }
 
+// has reports whether the cache holds a parse of path, of any version.
+func (c *ruleCache) has(path string) bool {
+	if c == nil {
+		return false
+	}
+	_, ok := c.old[path]
+	return ok
+}
+
 // get returns the cached rules of a file of that size and time, if any.
 func (c *ruleCache) get(path string, size int64, mod time.Time) ([]*rule.Rule, bool) {
 	if c == nil {

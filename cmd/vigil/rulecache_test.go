@@ -281,3 +281,35 @@ detection:
 		t.Error("sets of other rules were taken")
 	}
 }
+
+// A first load takes a file's size and time from the descriptor it reads
+// (no stat of its own): they are os.Stat's, so the next refresh keeps the
+// parse of the unchanged file, and parses it again once it changes.
+func TestRuleLoaderFirstReadStamp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.yml")
+	writeFile(t, path, cacheRuleA)
+	l := newRuleLoader(&Config{Rules: []string{dir}, NoBuiltin: true}, slog.New(slog.DiscardHandler), 0)
+	l.refresh()
+	first := l.files[path]
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first == nil || first.size != info.Size() || !first.mod.Equal(info.ModTime()) || len(first.set.Rules) != 1 {
+		t.Fatalf("first load: %+v, stat %d %v", first, info.Size(), info.ModTime())
+	}
+	l.refresh()
+	if l.files[path] != first {
+		t.Errorf("an unchanged file was parsed again")
+	}
+	writeFile(t, path, cacheRuleB)
+	mod := info.ModTime().Add(time.Second)
+	if err := os.Chtimes(path, mod, mod); err != nil {
+		t.Fatal(err)
+	}
+	l.refresh()
+	if f := l.files[path]; f == first || len(f.set.Rules) != 1 || f.set.Rules[0].Title != "cached B" {
+		t.Errorf("a changed file was not parsed again: %+v", f)
+	}
+}
