@@ -78,6 +78,8 @@ func Run(t *testing.T, open Opener) {
 		{"BulkStatus", testBulkStatus},
 		{"ThreatQueries", testThreatQueries},
 		{"AlertOriginFilters", testAlertOriginFilters},
+		{"ThreatCountsAsScanning", testThreatCountsAsScanning},
+		{"DatabaseIndex", testDatabaseIndex},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
