@@ -158,7 +158,7 @@ func TestThreatCountsKept(t *testing.T) {
 
 // Migration 6 on a store with alerts places them as Commit did and counts
 // the pane's tables as Commit kept them.
-func TestAlertIndexMigration(t *testing.T) {
+func TestDatabasesAndThreatCountsMigration(t *testing.T) {
 	db := openTest(t, Options{})
 	seedAlertIndex(t, db)
 	tables := []string{"alert_databases", "threat_days", "threat_hours"}
