@@ -222,15 +222,27 @@ func (db *DB) DatabaseCounts(ctx context.Context, workspace string, q store.Aler
 		return nil, err
 	}
 	// The last alert is the greatest (last_seen, id), as the alert list
-	// orders them.
+	// orders them: one text that sorts as the pair (a hash aggregate, where
+	// ordering each group's ids sorted every alert).
 	return collect(ctx, db.pool, "databases of "+workspace, func(rs scanner) (store.DatabaseCount, error) {
 		var c store.DatabaseCount
-		var sev, last int64
-		err := rs.Scan(&c.Server, &c.Database, &sev, &c.Type, &c.Alerts, &last, &c.LastAlert)
-		c.Severity, c.LastSeen = alert.Severity(sev), time.Unix(0, last).UTC()
-		return c, err
-	}, `SELECT d.db_server, d.db_name, alerts.severity, d.db_title, count(*), max(alerts.last_seen),
-			(array_agg(alerts.id ORDER BY alerts.last_seen DESC, alerts.id DESC))[1]
+		var sev int64
+		var last string
+		if err := rs.Scan(&c.Server, &c.Database, &sev, &c.Type, &c.Alerts, &last); err != nil {
+			return c, err
+		}
+		c.Severity = alert.Severity(sev)
+		if len(last) < 20 {
+			return c, fmt.Errorf("last alert %q: %w", last, store.ErrInvalid)
+		}
+		ns, err := strconv.ParseInt(last[:20], 10, 64)
+		if err != nil {
+			return c, fmt.Errorf("last alert %q: %w", last, err)
+		}
+		c.LastSeen, c.LastAlert = time.Unix(0, ns).UTC(), last[20:]
+		return c, nil
+	}, `SELECT d.db_server, d.db_name, alerts.severity, d.db_title, count(*),
+			max(lpad(alerts.last_seen::text, 20, '0') || alerts.id COLLATE "C")
 		FROM alert_databases d JOIN alerts ON alerts.id = d.alert_id
 		WHERE d.db_ws = `+a.add(workspace)+` AND d.db_kind IN `+dbKindsDatabase+` AND `+where+`
 		GROUP BY d.db_server, d.db_name, alerts.severity, d.db_title`, a...)
