@@ -183,6 +183,10 @@ func (c *committer) queueAlertDatabases() error {
 	return nil
 }
 
+// fillChunk is how many alerts fillAlertDatabases places at a time (a
+// variable: tests make several chunks of a few alerts).
+var fillChunk = 500
+
 // fillAlertDatabases places the alerts stored before migration 6, a chunk
 // at a time, reading their evidence events from the blocks tx sees.
 func fillAlertDatabases(ctx context.Context, tx pgx.Tx, db *DB) error {
@@ -193,7 +197,7 @@ func fillAlertDatabases(ctx context.Context, tx pgx.Tx, db *DB) error {
 			a, err := scanAlert(prefixed{rs, []any{&ws}})
 			a.Workspace = ws
 			return a, err
-		}, `SELECT workspace, `+alertColumns+` FROM alerts WHERE id > $1 ORDER BY id COLLATE "C" LIMIT 500`, last)
+		}, `SELECT workspace, `+alertColumns+` FROM alerts WHERE id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`, last, fillChunk)
 		if err != nil || len(chunk) == 0 {
 			return err
 		}
