@@ -28,7 +28,8 @@ import (
 // each dedup key its signals name (sorted), the batches' ids (inserted
 // sorted: a batch another writer is committing waits for its outcome and
 // is then skipped), the open alerts of those keys (FOR UPDATE, against a
-// concurrent status change) and the sources' rows (sorted). So two writers
+// concurrent status change), the sources' rows (sorted) and the threat
+// pane's count rows (sorted, threatdays.go). So two writers
 // with signals of one key merge them into one alert, one after the other.
 func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
 	if len(batches) == 0 {
