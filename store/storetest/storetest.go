@@ -5,8 +5,8 @@
 // isolation between workspaces, retention, concurrent writers — through the
 // interface alone; and the same of what `vigil serve` asks beside it
 // (assets, baselines, rule state, the correlation journal, decisions,
-// intelligence, noise control, threats), each through its own interface,
-// which a store under test must implement.
+// intelligence, noise control, threats, the databases index), each through
+// its own interface, which a store under test must implement.
 package storetest
 
 import (
