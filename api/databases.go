@@ -41,7 +41,7 @@ func (a *API) alertPlace(ctx context.Context, ws string, al *alert.Alert, read e
 }
 
 // databaseIndex is a store that records each alert's database as it
-// commits it (store/sqlite): the databases routes then group and filter in
+// commits it (store/sqlite, store/postgres): the databases routes then group and filter in
 // the store instead of reading every alert's evidence event.
 type databaseIndex interface {
 	DatabaseCounts(ctx context.Context, workspace string, q store.AlertQuery) ([]store.DatabaseCount, error)

@@ -16,13 +16,14 @@ import (
 	"github.com/vigil-sec/vigil/tenant"
 )
 
-// scanningStore is a store that hides the SQLite store's database index:
+// scanningStore is a store that hides the store's database index:
 // the API then places every alert from its evidence events, as it does
 // for stores without one.
 type scanningStore struct{ store.Store }
 
-// The databases routes answer from SQLite's database index exactly as
-// they answer by reading each alert's evidence: the same servers,
+// The databases routes answer from the store's database index (SQLite's
+// and PostgreSQL's) exactly as they answer by reading each alert's
+// evidence: the same servers,
 // databases, counts and latest alerts, the same alerts of a database,
 // under every filter. The seeds include alerts last seen at the same
 // instant (the latest alert's tie), an alert whose evidence is an event of
@@ -81,10 +82,7 @@ func TestDatabasesIndexAnswersAsScanning(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, ok := any(db).(databaseIndex); !ok {
-		if teststore.Kind() == teststore.SQLite {
-			t.Fatal("the SQLite store has no database index")
-		}
-		t.Skipf("the %s store keeps no database index (SQLite only): its databases view is the scanning one", teststore.Kind())
+		t.Fatalf("the %s store has no database index", teststore.Kind())
 	}
 	scanning, err := New(Config{Store: scanningStore{db}})
 	if err != nil {

@@ -358,7 +358,21 @@ func storeAnswers(t *testing.T, db backend) map[string]any {
 		}
 		out[name] = v
 	}
+	type indexes interface {
+		DatabaseCounts(ctx context.Context, workspace string, q store.AlertQuery) ([]store.DatabaseCount, error)
+		ThreatOrigins(ctx context.Context, workspace string, q store.ThreatQuery) ([]store.ThreatOrigin, error)
+		ThreatSeries(ctx context.Context, workspace string, q store.ThreatQuery) ([]store.ThreatBucket, error)
+	}
+	ix := db.(indexes)
 	for _, ws := range []string{"acme", "beta"} {
+		// The alerts' indexes, which the copy computes afresh.
+		dbs, err := ix.DatabaseCounts(ctx, ws, store.AlertQuery{})
+		must(ws+" databases", dbs, err)
+		tq := store.ThreatQuery{From: time.Now().Add(-30 * 24 * time.Hour).Truncate(time.Hour), To: time.Now().Add(time.Hour).Truncate(time.Hour), Bucket: 24 * time.Hour}
+		origins, err := ix.ThreatOrigins(ctx, ws, tq)
+		must(ws+" threat origins", origins, err)
+		series, err := ix.ThreatSeries(ctx, ws, tq)
+		must(ws+" threat series", series, err)
 		for _, sort := range []string{store.AlertSortLastSeen, store.AlertSortPriority} {
 			var all []alert.Alert
 			q := store.AlertQuery{Limit: 2, Sort: sort}

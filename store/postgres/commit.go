@@ -28,7 +28,8 @@ import (
 // each dedup key its signals name (sorted), the batches' ids (inserted
 // sorted: a batch another writer is committing waits for its outcome and
 // is then skipped), the open alerts of those keys (FOR UPDATE, against a
-// concurrent status change) and the sources' rows (sorted). So two writers
+// concurrent status change), the sources' rows (sorted) and the threat
+// pane's count rows (sorted, threatdays.go). So two writers
 // with signals of one key merge them into one alert, one after the other.
 func (db *DB) Commit(ctx context.Context, batches []*store.Batch) (int, error) {
 	if len(batches) == 0 {
@@ -87,7 +88,14 @@ type committer struct {
 	alertSources map[[3]string]bool
 	hits         map[[2]string]int64
 	suppressed   map[[2]string]int64
-	writes       pgx.Batch
+	// batches are the call's batches (their events place new alerts:
+	// alertdatabases.go); finalPlace are the open alerts whose database
+	// place is final, paneBefore what the open alerts counted in the
+	// threat pane's tables before this commit (threatdays.go).
+	batches    []*store.Batch
+	finalPlace map[string]bool
+	paneBefore map[string]paneCount
+	writes     pgx.Batch
 }
 
 type pin struct {
@@ -106,7 +114,8 @@ func (db *DB) commit(ctx context.Context, batches []*store.Batch, received []int
 	err := db.tx(ctx, "commit", func(tx pgx.Tx) error {
 		added = 0
 		c := &committer{ctx: ctx, tx: tx, db: db, now: now, open: map[string]*alert.Alert{},
-			touched: map[string]bool{}, created: map[string]bool{}, sources: map[[2]string]*sourceDelta{}}
+			touched: map[string]bool{}, created: map[string]bool{}, sources: map[[2]string]*sourceDelta{},
+			batches: batches, finalPlace: map[string]bool{}, paneBefore: map[string]paneCount{}}
 		fresh, err := c.begin(batches)
 		if err != nil {
 			return err
@@ -205,21 +214,36 @@ func (c *committer) begin(batches []*store.Batch) (map[event.ID]bool, error) {
 		return err
 	})
 	if len(keys) > 0 {
-		q.Queue(`SELECT workspace, dedup_key, `+alertColumns+` FROM alerts
+		q.Queue(`SELECT workspace, dedup_key, `+paneColumns+`, `+alertColumns+` FROM alerts
 			WHERE (workspace, dedup_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))
 				AND status IN `+sqlOpenStatuses+`
 			ORDER BY workspace, dedup_key, last_seen DESC, id DESC FOR UPDATE`, wss, keys).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var ws, key string
-				a, err := scanAlert(prefixed{rows, []any{&ws, &key}})
+				var pane paneScan
+				a, err := scanAlert(prefixed{rows, append([]any{&ws, &key}, pane.dest()...)})
 				if err != nil {
 					return err
 				}
 				if k := ws + "\x00" + key; c.open[k] == nil {
 					c.open[k] = &a
+					c.paneBefore[a.ID] = pane.count(ws)
 				}
 			}
 			return rows.Err()
+		})
+		// The open alerts' database places that are final (read from
+		// their evidence event), which the commit leaves as they are.
+		q.Queue(`SELECT d.alert_id FROM alert_databases d JOIN alerts a ON a.id = d.alert_id
+			WHERE (a.workspace, a.dedup_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+				AND a.status IN `+sqlOpenStatuses+` AND d.db_kind IN ($3, $4)`,
+			wss, keys, dbKindNone, dbKindEvent).Query(func(rows pgx.Rows) error {
+			var id string
+			_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+				c.finalPlace[id] = true
+				return nil
+			})
+			return err
 		})
 	}
 	if err := c.tx.SendBatch(c.ctx, &q).Close(); err != nil {
@@ -349,6 +373,9 @@ func (c *committer) finish() error {
 		c.writes.Queue(`INSERT INTO alert_evidence (workspace, event_id, alert_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 			p.ws, p.event[:], p.alert)
 	}
+	if err := c.queueAlertDatabases(); err != nil {
+		return err
+	}
 	c.queueAlertSources()
 	c.queueSuppressed()
 	keys := make([][2]string, 0, len(c.sources))
@@ -366,6 +393,8 @@ func (c *committer) finish() error {
 				last_seen = greatest(sources.last_seen, excluded.last_seen)`,
 			k[0], k[1], d.format, nanos(c.now), d.lastSeen, d.events, d.rejected)
 	}
+	// After the sources' rows, as every commit takes them.
+	c.queuePaneCounts()
 	// The alert stream, in the order the alerts were touched; last, as
 	// its lock must be (streams.go).
 	changes := make([]store.AlertChange, 0, len(c.order))

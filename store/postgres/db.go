@@ -80,6 +80,9 @@ type DB struct {
 	parts   map[int64]bool
 	// streams are the alert and incident streams' signals (streams.go).
 	streams streams
+	// paneFromAlerts has the threat pane read every alert of a range, not
+	// the count tables: tests compare the two (threatdays.go).
+	paneFromAlerts bool
 }
 
 // Open connects to the database dsn names — a URL (postgres://…) or

@@ -15,6 +15,12 @@ import (
 // block that holds some of them once, all in one query: an incident's
 // evidence, read one event at a time, decodes a block for each.
 func (db *DB) EventsByID(ctx context.Context, workspace string, ids []event.ID) (map[event.ID]store.StoredEvent, error) {
+	return db.eventsByID(ctx, db.pool, workspace, ids)
+}
+
+// eventsByID is EventsByID through q: the pool, or a transaction (a
+// commit's, a migration's) that reads what it sees.
+func (db *DB) eventsByID(ctx context.Context, q querier, workspace string, ids []event.ID) (map[event.ID]store.StoredEvent, error) {
 	out := make(map[event.ID]store.StoredEvent, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -27,7 +33,7 @@ func (db *DB) EventsByID(ctx context.Context, workspace string, ids []event.ID) 
 			raw = append(raw, id[:])
 		}
 	}
-	rows, err := db.pool.Query(ctx, `SELECT b.source, b.format, b.data FROM event_blocks b
+	rows, err := q.Query(ctx, `SELECT b.source, b.format, b.data FROM event_blocks b
 		WHERE (b.id, b.received) IN (SELECT DISTINCT i.block_id, i.received FROM event_ids i
 			WHERE i.workspace = $1 AND i.id = ANY($2::bytea[]))`, workspace, raw)
 	if err != nil {

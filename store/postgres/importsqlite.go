@@ -132,11 +132,12 @@ var importTables = []importTable{
 // importNotCopied are the target's tables the copy leaves: the schema's
 // version, and the detect workers' leases (held by processes of the old
 // installation, if any, and on the database's clock).
-var importNotCopied = []string{"schema_migrations", "leases", "event_ids"}
+var importNotCopied = []string{"schema_migrations", "leases", "event_ids", "alert_databases", "threat_days", "threat_hours"}
 
 // sqliteNotCopied are SQLite's own tables: its schema version and
-// counters, and indexes PostgreSQL computes from the alerts instead (the
-// threat pane's counts by day and hour, the databases view).
+// counters, and the alerts' indexes (the threat pane's counts by day and
+// hour, the databases view), which the import computes afresh from the
+// copied alerts and events, as PostgreSQL's migration 7 does (deriveIndexes).
 var sqliteNotCopied = []string{"schema_migrations", "meta", "leases", "alert_databases", "threat_days", "threat_hours"}
 
 // ImportSQLite copies a SQLite store (src, opened on the file store/sqlite
@@ -221,6 +222,9 @@ func (im *importer) run() ([]TableCount, error) {
 	if err := im.sequences(); err != nil {
 		return nil, err
 	}
+	if err := im.deriveIndexes(); err != nil {
+		return nil, err
+	}
 	// The check: what the target holds now, against the source.
 	for i, c := range counts {
 		if err := im.dst.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{c.Table}.Sanitize()).Scan(&counts[i].Target); err != nil {
@@ -231,6 +235,19 @@ func (im *importer) run() ([]TableCount, error) {
 		}
 	}
 	return counts, nil
+}
+
+// deriveIndexes computes the alerts' indexes from the copied alerts and
+// events, as migration 7 fills them for alerts stored before it: the
+// threat pane's counts, and each alert's database server and database.
+func (im *importer) deriveIndexes() error {
+	if err := rebuildPaneCounts(im.ctx, im.dst); err != nil {
+		return fmt.Errorf("import: count the threat pane's alerts: %w", err)
+	}
+	if err := fillAlertDatabases(im.ctx, im.dst, im.db); err != nil {
+		return fmt.Errorf("import: the databases view: %w", err)
+	}
+	return nil
 }
 
 // targetColumns reads the target's tables (partitions aside) and their

@@ -22,4 +22,5 @@ var (
 	_ storetest.Baselines         = (*DB)(nil)
 	_ storetest.RuleState         = (*DB)(nil)
 	_ storetest.EventReader       = (*DB)(nil)
+	_ storetest.DatabaseIndex     = (*DB)(nil)
 )

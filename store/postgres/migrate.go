@@ -20,6 +20,13 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// fills are the steps of a migration that SQL cannot take, run in its
+// transaction after its SQL: the rows of data stored before it that only
+// Go can compute (decoding event blocks).
+var fills = map[int]func(ctx context.Context, tx pgx.Tx, db *DB) error{
+	7: fillAlertDatabases,
+}
+
 type migration struct {
 	version int
 	name    string
@@ -113,6 +120,11 @@ func (db *DB) migrate(ctx context.Context) error {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, m.sql); err != nil {
 				return err
+			}
+			if fill := fills[m.version]; fill != nil {
+				if err := fill(ctx, tx, db); err != nil {
+					return err
+				}
 			}
 			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)`,
 				m.version, m.name, nanos(db.now()))

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/store"
@@ -30,12 +29,11 @@ func (db *DB) ThreatSeries(ctx context.Context, workspace string, q store.Threat
 		return nil, fmt.Errorf("threats of %s: bucket %v over %v: %w (at most %d buckets)",
 			workspace, q.Bucket, q.To.Sub(q.From), store.ErrInvalid, store.MaxThreatBuckets)
 	}
-	type row struct {
-		b int64
-		c store.ThreatCount
+	if out, ok, err := db.threatSeriesDays(ctx, workspace, q, from, to); ok || err != nil {
+		return out, err
 	}
-	rows, err := collect(ctx, db.pool, "threat series of "+workspace, func(rs scanner) (row, error) {
-		var r row
+	rows, err := collect(ctx, db.pool, "threat series of "+workspace, func(rs scanner) (threatSeriesRow, error) {
+		var r threatSeriesRow
 		var sev int64
 		err := rs.Scan(&r.b, &r.c.ThreatType, &sev, &r.c.Alerts, &r.c.Events)
 		r.c.Severity = alert.Severity(sev)
@@ -48,16 +46,7 @@ func (db *DB) ThreatSeries(ctx context.Context, workspace string, q store.Threat
 	if err != nil {
 		return nil, err
 	}
-	var out []store.ThreatBucket
-	for _, r := range rows {
-		start := q.From.Add(time.Duration(r.b) * q.Bucket).UTC()
-		if len(out) == 0 || !out[len(out)-1].Start.Equal(start) {
-			out = append(out, store.ThreatBucket{Start: start})
-		}
-		b := &out[len(out)-1]
-		b.Counts = append(b.Counts, r.c)
-	}
-	return out, nil
+	return threatBuckets(q, rows), nil
 }
 
 // ThreatOrigins counts the alerts of the range by origin country, network
@@ -67,14 +56,11 @@ func (db *DB) ThreatOrigins(ctx context.Context, workspace string, q store.Threa
 	if err != nil {
 		return nil, err
 	}
+	if out, ok, err := db.threatOriginsDays(ctx, workspace, from, to); ok || err != nil {
+		return out, err
+	}
 	// max: an ASN has one organisation name in practice.
-	return collect(ctx, db.pool, "threat origins of "+workspace, func(rs scanner) (store.ThreatOrigin, error) {
-		var o store.ThreatOrigin
-		var asn, worst int64
-		err := rs.Scan(&o.Country, &asn, &o.ThreatType, &worst, &o.Alerts, &o.Events, &o.ASOrg)
-		o.ASN, o.Worst = uint32(asn), alert.Severity(worst)
-		return o, err
-	}, `SELECT origin_country, origin_asn, threat_type, max(severity), count(*), sum(count)::bigint, max(origin_as_org)
+	return collect(ctx, db.pool, "threat origins of "+workspace, scanThreatOrigin, `SELECT origin_country, origin_asn, threat_type, max(severity), count(*), sum(count)::bigint, max(origin_as_org)
 		FROM alerts
 		WHERE workspace = $1 AND last_seen >= $2 AND last_seen < $3 AND threat_type <> ''
 		GROUP BY origin_country, origin_asn, threat_type
@@ -91,13 +77,10 @@ func (db *DB) ThreatPoints(ctx context.Context, workspace string, q store.Threat
 	if limit <= 0 {
 		return nil, nil
 	}
-	return collect(ctx, db.pool, "threat points of "+workspace, func(rs scanner) (store.ThreatPoint, error) {
-		var p store.ThreatPoint
-		var worst int64
-		err := rs.Scan(&p.Lat, &p.Lon, &p.Country, &p.City, &p.ThreatType, &worst, &p.Alerts, &p.Events)
-		p.Worst = alert.Severity(worst)
-		return p, err
-	}, `SELECT origin_lat, origin_lon, max(origin_country), max(origin_city), threat_type, max(severity), count(*), sum(count)::bigint
+	if out, ok, err := db.threatPointsDays(ctx, workspace, from, to, limit); ok || err != nil {
+		return out, err
+	}
+	return collect(ctx, db.pool, "threat points of "+workspace, scanThreatPoint, `SELECT origin_lat, origin_lon, max(origin_country), max(origin_city), threat_type, max(severity), count(*), sum(count)::bigint
 		FROM alerts
 		WHERE workspace = $1 AND last_seen >= $2 AND last_seen < $3 AND threat_type <> '' AND origin_lat IS NOT NULL
 		GROUP BY origin_lat, origin_lon, threat_type

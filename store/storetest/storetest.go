@@ -5,8 +5,8 @@
 // isolation between workspaces, retention, concurrent writers — through the
 // interface alone; and the same of what `vigil serve` asks beside it
 // (assets, baselines, rule state, the correlation journal, decisions,
-// intelligence, noise control, threats), each through its own interface,
-// which a store under test must implement.
+// intelligence, noise control, threats, the databases index), each through
+// its own interface, which a store under test must implement.
 package storetest
 
 import (
@@ -79,6 +79,8 @@ func Run(t *testing.T, open Opener) {
 		{"BulkStatus", testBulkStatus},
 		{"ThreatQueries", testThreatQueries},
 		{"AlertOriginFilters", testAlertOriginFilters},
+		{"ThreatCountsAsScanning", testThreatCountsAsScanning},
+		{"DatabaseIndex", testDatabaseIndex},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })

@@ -1,7 +1,12 @@
 package storetest
 
 import (
+	"cmp"
 	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,4 +215,192 @@ func testAlertOriginFilters(t *testing.T, s store.Store) {
 	if a := allAlerts(t, s, "acme", store.AlertQuery{Country: "DE"}); len(a) != 1 || a[0].Origin == nil || a[0].Origin.ASN != DEOrigin.ASN || a[0].Count != 2 {
 		t.Errorf("the DE alert: %+v", a)
 	}
+}
+
+// testThreatCountsAsScanning: the pane answers as counting every alert of
+// the range does (the alerts as the store lists them), for ranges with and
+// without whole days and hours and buckets of hours, days and weeks, as
+// alerts are raised and joined by later signals (moving to a later hour
+// or day, changing severity, counting more events): a store that keeps
+// counts by day and hour must move an alert's count as it changes.
+func testThreatCountsAsScanning(t *testing.T, s store.Store) {
+	db := as[store.Threats](t, s, "store.Threats")
+	mustWorkspace(t, s, "acme", "other")
+	day0 := T0.Truncate(24 * time.Hour)
+	us := &alert.Origin{IP: "203.0.113.5", Scope: "public", Country: "US", ASN: 64500, ASOrg: "Example", City: "Ashburn", Lat: 39.04, Lon: -77.49}
+	origins := []*alert.Origin{DEOrigin, JPOrigin, nil, us}
+	sevs := []alert.Severity{alert.Low, alert.Medium, alert.High, alert.Critical}
+	techs := [][]string{{"T1110"}, {"T1190"}, {"T1046"}}
+	// 4 rounds over 6 days; a round's signals of a key come back 5 hours
+	// later in the next and join its open alert, at another severity.
+	for round := range 4 {
+		var sigs []alert.Signal
+		for i := range 60 {
+			at := day0.Add(time.Duration(i*137+round*300)*time.Minute + time.Duration(round)*time.Second)
+			sg, _ := OriginSignal("acme", fmt.Sprint("r", i%3), fmt.Sprint("rule ", i%3), sevs[(i+round)%4], techs[i%3], at,
+				fmt.Sprint("h", i%17), fmt.Sprint("u", i%5), origins[i%len(origins)])
+			sigs = append(sigs, sg)
+		}
+		theirs, _ := OriginSignal("other", "r0", "rule 0", alert.High, techs[0], day0.Add(time.Duration(round)*time.Hour), "x", "u", DEOrigin)
+		commitOriginSignals(t, s, "acme", sigs...)
+		commitOriginSignals(t, s, "other", theirs)
+	}
+	alerts := allAlerts(t, s, "acme", store.AlertQuery{Limit: 500})
+	joined := 0
+	for _, a := range alerts {
+		if a.Count > 1 {
+			joined++
+		}
+	}
+	if joined == 0 {
+		t.Fatal("no alert was joined by a later signal: the test moves nothing")
+	}
+	ranges := [][2]time.Time{
+		{day0, day0.Add(7 * 24 * time.Hour)},
+		{day0.Add(5 * time.Hour), day0.Add(6*24*time.Hour + 3*time.Hour)},
+		{day0.Add(-24 * time.Hour), day0.Add(3 * 24 * time.Hour)},
+		{day0.Add(2*time.Hour + time.Minute), day0.Add(20 * time.Hour)}, // no whole day
+		{day0.Add(24 * time.Hour), day0.Add(2*24*time.Hour + 90*time.Minute)},
+		{day0.Add(3 * time.Hour), day0.Add(27 * time.Hour)}, // whole hours, no whole day
+		{day0.Add(30*time.Minute + 7*time.Second), day0.Add(90 * time.Minute)},
+	}
+	counted := 0
+	for _, r := range ranges {
+		for _, bucket := range []time.Duration{time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
+			q := store.ThreatQuery{From: r[0], To: r[1], Bucket: bucket}
+			if r[1].Sub(r[0])/bucket >= store.MaxThreatBuckets {
+				continue
+			}
+			what := fmt.Sprintf("%v to %v by %v", r[0], r[1], bucket)
+			ws, wo, wp := scanThreats(alerts, q, 1000)
+			gs, err := db.ThreatSeries(ctx, "acme", q)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if !equalLists(gs, ws) {
+				t.Errorf("%s: series\n%+v\nwant (counting every alert)\n%+v", what, gs, ws)
+			}
+			gor, err := db.ThreatOrigins(ctx, "acme", q)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if !equalLists(gor, wo) {
+				t.Errorf("%s: origins\n%+v\nwant (counting every alert)\n%+v", what, gor, wo)
+			}
+			gp, err := db.ThreatPoints(ctx, "acme", q, 1000)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if !equalLists(gp, wp) {
+				t.Errorf("%s: points\n%+v\nwant (counting every alert)\n%+v", what, gp, wp)
+			}
+			for _, o := range wo {
+				counted += int(o.Alerts)
+			}
+		}
+	}
+	if counted == 0 {
+		t.Fatal("the ranges hold no alerts: the test compares nothing")
+	}
+}
+
+// equalLists is reflect.DeepEqual, an empty list equal to none.
+func equalLists[T any](a, b []T) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// scanThreats counts alerts (of one workspace) as store.Threats defines its
+// answers.
+func scanThreats(alerts []alert.Alert, q store.ThreatQuery, limit int) ([]store.ThreatBucket, []store.ThreatOrigin, []store.ThreatPoint) {
+	type sk struct {
+		b   int64
+		tt  string
+		sev alert.Severity
+	}
+	type ok struct {
+		country string
+		asn     uint32
+		tt      string
+	}
+	type pk struct {
+		lat, lon float64
+		tt       string
+	}
+	series := map[sk]*store.ThreatCount{}
+	origins := map[ok]*store.ThreatOrigin{}
+	points := map[pk]*store.ThreatPoint{}
+	for i := range alerts {
+		a := &alerts[i]
+		tt := alert.ThreatType(a)
+		if tt == "" || a.LastSeen.Before(q.From) || !a.LastSeen.Before(q.To) {
+			continue
+		}
+		b := int64(a.LastSeen.Sub(q.From) / q.Bucket)
+		c := series[sk{b, tt, a.Severity}]
+		if c == nil {
+			c = &store.ThreatCount{ThreatType: tt, Severity: a.Severity}
+			series[sk{b, tt, a.Severity}] = c
+		}
+		c.Alerts++
+		c.Events += int64(a.Count)
+		var o alert.Origin
+		if a.Origin != nil {
+			o = *a.Origin
+		}
+		og := origins[ok{o.Country, o.ASN, tt}]
+		if og == nil {
+			og = &store.ThreatOrigin{Country: o.Country, ASN: o.ASN, ThreatType: tt, Worst: a.Severity}
+			origins[ok{o.Country, o.ASN, tt}] = og
+		}
+		og.Alerts++
+		og.Events += int64(a.Count)
+		og.Worst, og.ASOrg = max(og.Worst, a.Severity), max(og.ASOrg, o.ASOrg)
+		if o.Lat == 0 && o.Lon == 0 {
+			continue
+		}
+		p := points[pk{o.Lat, o.Lon, tt}]
+		if p == nil {
+			p = &store.ThreatPoint{Lat: o.Lat, Lon: o.Lon, ThreatType: tt, Worst: a.Severity}
+			points[pk{o.Lat, o.Lon, tt}] = p
+		}
+		p.Alerts++
+		p.Events += int64(a.Count)
+		p.Worst, p.Country, p.City = max(p.Worst, a.Severity), max(p.Country, o.Country), max(p.City, o.City)
+	}
+	sks := make([]sk, 0, len(series))
+	for k := range series {
+		sks = append(sks, k)
+	}
+	slices.SortFunc(sks, func(x, y sk) int {
+		return cmp.Or(cmp.Compare(x.b, y.b), strings.Compare(x.tt, y.tt), cmp.Compare(x.sev, y.sev))
+	})
+	var bs []store.ThreatBucket
+	for _, k := range sks {
+		start := q.From.Add(time.Duration(k.b) * q.Bucket).UTC()
+		if len(bs) == 0 || !bs[len(bs)-1].Start.Equal(start) {
+			bs = append(bs, store.ThreatBucket{Start: start})
+		}
+		bs[len(bs)-1].Counts = append(bs[len(bs)-1].Counts, *series[k])
+	}
+	var os []store.ThreatOrigin
+	for _, o := range origins {
+		os = append(os, *o)
+	}
+	slices.SortFunc(os, func(x, y store.ThreatOrigin) int {
+		return cmp.Or(strings.Compare(x.Country, y.Country), cmp.Compare(x.ASN, y.ASN), strings.Compare(x.ThreatType, y.ThreatType))
+	})
+	var ps []store.ThreatPoint
+	for _, p := range points {
+		ps = append(ps, *p)
+	}
+	slices.SortFunc(ps, func(x, y store.ThreatPoint) int {
+		return cmp.Or(cmp.Compare(y.Alerts, x.Alerts), cmp.Compare(x.Lat, y.Lat), cmp.Compare(x.Lon, y.Lon), strings.Compare(x.ThreatType, y.ThreatType))
+	})
+	if len(ps) > limit {
+		ps = ps[:limit]
+	}
+	return bs, os, ps
 }
