@@ -271,46 +271,6 @@ func (a *automaton) scanWide(s string, hits []acHit) []acHit {
 	return hits
 }
 
-// scanPair is scanAnchored of s by a and of t by b in one loop: two
-// independent chains of loads (and cache misses) the core overlaps, for
-// values too short to cut into pieces. Hits of s go to ha, of t to hb.
-func scanPair(a *automaton, s string, b *automaton, t string, ha, hb []acHit) ([]acHit, []acHit) {
-	xa, xb := a.delta[a.begin], b.delta[b.begin]
-	if xa&1 != 0 {
-		ha = append(ha, acHit{row: xa >> 1, end: 0})
-	}
-	if xb&1 != 0 {
-		hb = append(hb, acHit{row: xb >> 1, end: 0})
-	}
-	sa, sb := xa>>1, xb>>1
-	n := min(len(s), len(t))
-	da, db := unsafe.Pointer(unsafe.SliceData(a.delta)), unsafe.Pointer(unsafe.SliceData(b.delta))
-	ps, pt := unsafe.Pointer(unsafe.StringData(s)), unsafe.Pointer(unsafe.StringData(t))
-	ca, cb := &a.class, &b.class
-	for i := 0; i < n; i++ {
-		xa := *(*uint32)(unsafe.Add(da, uintptr(sa+uint32(ca[*(*byte)(unsafe.Add(ps, i))]))*4))
-		xb := *(*uint32)(unsafe.Add(db, uintptr(sb+uint32(cb[*(*byte)(unsafe.Add(pt, i))]))*4))
-		sa, sb = xa>>1, xb>>1
-		if (xa|xb)&1 != 0 {
-			if xa&1 != 0 {
-				ha = append(ha, acHit{row: sa, end: int32(i + 1)})
-			}
-			if xb&1 != 0 {
-				hb = append(hb, acHit{row: sb, end: int32(i + 1)})
-			}
-		}
-	}
-	sa, ha = a.run(sa, s, n, len(s), ha)
-	sb, hb = b.run(sb, t, n, len(t), hb)
-	if x := a.delta[sa+a.end]; x&1 != 0 {
-		ha = append(ha, acHit{row: x >> 1, end: int32(len(s) + 1)})
-	}
-	if x := b.delta[sb+b.end]; x&1 != 0 {
-		hb = append(hb, acHit{row: x >> 1, end: int32(len(t) + 1)})
-	}
-	return ha, hb
-}
-
 // wide reports whether scanAnchored cuts s into interleaved pieces.
 func (a *automaton) wide(s string) bool {
 	return len(s) >= wideMin && len(s) >= 2*wideWays*a.maxLit

@@ -128,6 +128,9 @@ type routeFast struct {
 	commons  []commonField // the scanned ones with a common fallback
 	keywords *literalSet   // nil when no routed rule searches keywords
 	always   []int32       // routed rules without a trigger, ascending
+	// member has a bit set for each rule of the route (nil when all): a
+	// bit test tells whether a triggered rule is routed here.
+	member []uint64
 	// all: the route of every rule, for logsources past the router's
 	// cache; its rules are candidates only when they are in the event's
 	// route.
@@ -204,6 +207,12 @@ func (e *Engine) routeFast(idx []int32, all bool) *routeFast {
 			rf.always = append(rf.always, r)
 		}
 	}
+	if !all {
+		rf.member = make([]uint64, (len(e.rules)+63)/64)
+		for _, r := range idx {
+			rf.member[r>>6] |= 1 << (r & 63)
+		}
+	}
 	return rf
 }
 
@@ -252,7 +261,7 @@ func (e *Engine) scanKeywords(ev *event.Event, ls *literalSet, sc *scratch) {
 		// Keyword literals are non-empty substrings (no `*`, no equals
 		// ""): a value shorter than all of them marks nothing.
 		v, _ := ev.Fields.Get(id)
-		if (len(v) >= ls.minLen || !isASCII(v)) && !within(v, raw) {
+		if !within(v, raw) && (len(v) >= ls.minLen || !isASCII(v)) {
 			e.scanValue(ls, v, sc)
 		}
 		if ev.Fields.Multi(id) {
@@ -298,9 +307,9 @@ const (
 )
 
 // scanField is scanValue, except that a short ASCII value the set's
-// automaton answers may wait for the next such value, to be scanned side
-// by side with it (scanPair); flushField scans the last one alone. The
-// value must stay valid until then (field values do, for the whole Match).
+// automaton answers waits in sc.jobs for flushField, which scans the
+// event's waiting values side by side (scanLanes). The value must stay
+// valid until then (field values do, for the whole Match).
 func (e *Engine) scanField(ls *literalSet, v string, sc *scratch) {
 	a := ls.dfa
 	if a == nil || v == "" || len(v) > longValue && ls.skipLong || a.wide(v) || !isASCII(v) {
@@ -311,16 +320,7 @@ func (e *Engine) scanField(ls *literalSet, v string, sc *scratch) {
 	if len(v) < ls.minLen {
 		return
 	}
-	p := sc.pending
-	if p.ls == nil {
-		sc.pending = dfaJob{ls: ls, v: v}
-		return
-	}
-	sc.pending = dfaJob{}
-	ha, hb := scanPair(p.ls.dfa, p.v, a, v, sc.hits[:0], sc.hits2[:0])
-	e.markHits(p.ls, ha, sc)
-	e.markHits(ls, hb, sc)
-	sc.hits, sc.hits2 = ha, hb
+	sc.jobs = append(sc.jobs, dfaJob{ls: ls, v: v})
 }
 
 // dfaJob is a value waiting in scanField.
@@ -329,13 +329,21 @@ type dfaJob struct {
 	v  string
 }
 
+// flushField scans the values scanField queued.
 func (e *Engine) flushField(sc *scratch) {
-	if p := sc.pending; p.ls != nil {
-		sc.pending = dfaJob{}
-		hits := p.ls.dfa.scanAnchored(p.v, sc.hits[:0])
-		e.markHits(p.ls, hits, sc)
+	switch jobs := sc.jobs; len(jobs) {
+	case 0:
+		return
+	case 1:
+		hits := jobs[0].ls.dfa.scanAnchored(jobs[0].v, sc.hits[:0])
+		e.markHits(jobs[0].ls, hits, sc)
 		sc.hits = hits
+	default:
+		e.scanLanes(jobs, sc)
 	}
+	// The jobs hold strings of this event: drop them, not only their count.
+	clear(sc.jobs)
+	sc.jobs = sc.jobs[:0]
 }
 
 func (e *Engine) markHits(ls *literalSet, hits []acHit, sc *scratch) {
@@ -454,11 +462,16 @@ func (e *Engine) markAll(refs []int32, sc *scratch) {
 // triggers or that have no trigger, ascending.
 func (e *Engine) candidates(idx []int32, rf *routeFast, sc *scratch) []int32 {
 	c := sc.cands[:0]
+	member := rf.member
 	for _, a := range sc.marked {
 		for _, r := range e.fast.trigger[a] {
 			if sc.ruleGen[r] != sc.gen {
 				sc.ruleGen[r] = sc.gen
-				if _, in := slices.BinarySearch(idx, r); in {
+				if member != nil {
+					if member[r>>6]&(1<<(r&63)) != 0 {
+						c = append(c, r)
+					}
+				} else if _, in := slices.BinarySearch(idx, r); in {
 					c = append(c, r)
 				}
 			}

@@ -61,12 +61,29 @@ func TestLiteralSetScan(t *testing.T) {
 		}
 		lsB := bb.build()
 		sc := &scratch{markGen: make([]uint32, np+len(patsB))}
-		prev := ""
+		var hist []string // the last values, scanned again through scanField
 		for v := 0; v < 40; v++ {
 			var val string
-			switch rng.IntN(4) {
+			switch rng.IntN(5) {
 			case 0:
 				val = word(rng.IntN(8))
+			case 4:
+				// ASCII, short, from both sets' literals: the values
+				// flushField scans side by side.
+				var sb strings.Builder
+				for k := 1 + rng.IntN(6); k > 0; k-- {
+					lit := patsB[rng.IntN(len(patsB))].lit
+					if rng.IntN(2) == 0 {
+						lit = pats[rng.IntN(np)].lit
+					}
+					for _, c := range []byte(strings.ToUpper(lit)) {
+						if c < 0x80 {
+							sb.WriteByte(c)
+						}
+					}
+					sb.WriteString([]string{"", "a", "B.", "\\"}[rng.IntN(4)])
+				}
+				val = sb.String()
 			case 1:
 				val = word(rng.IntN(300))
 			case 2:
@@ -93,25 +110,37 @@ func TestLiteralSetScan(t *testing.T) {
 				t.Fatalf("round %d (dfa %v, skipLong %v), value %q (%d bytes):\nmarked %v\nwant   %v\npatterns %s",
 					round, ls.dfa != nil, ls.skipLong, val, len(val), got, want, describe(pats))
 			}
-			// The same value after the previous one (in the second set)
-			// through scanField, which may scan them side by side
-			// (scanPair).
+			// The same value after some earlier ones, in either set, through
+			// scanField, which leaves the short ASCII ones to flushField to
+			// scan side by side (scanLanes, up to four at a time, a lane
+			// taking the next value when its own is done).
 			sc.gen++
 			sc.marked = sc.marked[:0]
-			e.scanField(lsB, prev, sc)
-			e.scanField(ls, val, sc)
+			want = want[:0]
+			hist = append(hist, val)
+			if len(hist) > 7 {
+				hist = hist[1:]
+			}
+			for i, h := range hist[rng.IntN(len(hist)):] {
+				set, base, hp := ls, int32(0), pats
+				if i%2 == 0 {
+					set, base, hp = lsB, int32(np), patsB
+				}
+				e.scanField(set, h, sc)
+				for _, m := range wantMarks(hp, h) {
+					if !slices.Contains(want, base+m) {
+						want = append(want, base+m)
+					}
+				}
+			}
 			e.flushField(sc)
 			got = slices.Clone(sc.marked)
 			slices.Sort(got)
-			for _, m := range wantMarks(patsB, prev) {
-				want = append(want, int32(np)+m)
-			}
 			slices.Sort(want)
 			if !slices.Equal(got, want) {
-				t.Fatalf("round %d, values %q and %q through scanField:\nmarked %v\nwant   %v\npatterns %s",
-					round, prev, val, got, want, describe(pats))
+				t.Fatalf("round %d, values %q through scanField:\nmarked %v\nwant   %v\npatterns %s",
+					round, hist, got, want, describe(pats))
 			}
-			prev = val
 		}
 	}
 }

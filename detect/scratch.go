@@ -37,8 +37,10 @@ type scratch struct {
 	ruleGen []uint32
 	cands   []int32
 	hits    []acHit
-	hits2   []acHit
-	pending dfaJob // scanField's value waiting for a partner
+	// jobs are the values scanField leaves to flushField; lanes the hits
+	// of each lane of scanLanes.
+	jobs  []dfaJob
+	lanes [lanes][]acHit
 }
 
 func (e *Engine) newScratch() *scratch {

@@ -49,7 +49,7 @@ func (d *Decoder) flat() bool {
 // its keyInfo. The key the last record had there is tried first, by a
 // compare. A key whose value is an object or array is not looked up: only
 // the dotted names below it are stored (an open Dict would intern it).
-func (d *Decoder) flatKey(n int) ([]byte, keyInfo, bool) {
+func (d *Decoder) flatKey(n int) ([]byte, *keyInfo, bool) {
 	sc := &d.rec
 	if name, info, known := d.keys.expected(n); known {
 		if k, ok := sc.KeyIf(name); ok {
@@ -58,11 +58,12 @@ func (d *Decoder) flatKey(n int) ([]byte, keyInfo, bool) {
 	}
 	k, ok := sc.Key()
 	if !ok {
-		return nil, keyInfo{}, false
+		return nil, nil, false
 	}
 	if kind := sc.Peek(); kind == jsonscan.Object || kind == jsonscan.Array {
 		d.keys.learn(n, -1, k)
-		return k, keyInfo{capture: capNone, shaped: shapeKey(k)}, true
+		d.keys.spare = keyInfo{capture: capNone, shaped: shapeKey(k)}
+		return k, &d.keys.spare, true
 	}
 	info, slot := d.keys.infoAt(d.ev.Fields.Dict(), k)
 	d.keys.learn(n, slot, k)

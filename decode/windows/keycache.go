@@ -81,6 +81,10 @@ type keyCache struct {
 	// (index+1; 0 for none): records of a source mostly repeat their keys
 	// in the same order.
 	order [maxOrder]uint16
+
+	// spare holds the keyInfo of a name the cache does not keep, for
+	// info to point to.
+	spare keyInfo
 }
 
 const (
@@ -111,38 +115,40 @@ func (kc *keyCache) bind(dict *event.Dict) {
 	}
 }
 
-// info is lookupKey(dict, name); dict is the one last bound.
-func (kc *keyCache) info(dict *event.Dict, name []byte) keyInfo {
+// info is lookupKey(dict, name); dict is the one last bound. The keyInfo
+// is the cache's own, valid until the next lookup: handing out a pointer
+// rather than a copy keeps the decoder's hot loop from copying it.
+func (kc *keyCache) info(dict *event.Dict, name []byte) *keyInfo {
 	k, _ := kc.infoAt(dict, name)
 	return k
 }
 
 // infoAt is info that also returns the slot the name is kept in, or -1.
-func (kc *keyCache) infoAt(dict *event.Dict, name []byte) (keyInfo, int) {
+func (kc *keyCache) infoAt(dict *event.Dict, name []byte) (*keyInfo, int) {
 	if kc.dict != dict || dict == nil || len(name) == 0 || len(name) > maxKeyLen {
-		return lookupKey(dict, name), -1
+		kc.spare = lookupKey(dict, name)
+		return &kc.spare, -1
 	}
 	lo, hi := keyWords(name)
 	h := keyHash(lo, hi, len(name))
 	s := &kc.slots[h]
 	if int(s.n) == len(name) && s.lo == lo && s.hi == hi &&
 		(len(name) <= 16 || string(s.name[8:len(name)-8]) == string(name[8:len(name)-8])) {
-		return s.info, int(h)
+		return &s.info, int(h)
 	}
-	k := lookupKey(dict, name)
-	s.lo, s.hi, s.n, s.info = lo, hi, uint8(len(name)), k
+	s.lo, s.hi, s.n, s.info = lo, hi, uint8(len(name)), lookupKey(dict, name)
 	copy(s.name[:], name)
-	return k, int(h)
+	return &s.info, int(h)
 }
 
 // expected returns the name and keyInfo of the key the last flat record
 // had at position i, if that is known for the Dict bound.
-func (kc *keyCache) expected(i int) ([]byte, keyInfo, bool) {
+func (kc *keyCache) expected(i int) ([]byte, *keyInfo, bool) {
 	if kc.dict == nil || i >= maxOrder || kc.order[i] == 0 {
-		return nil, keyInfo{}, false
+		return nil, nil, false
 	}
 	s := &kc.slots[kc.order[i]-1]
-	return s.name[:s.n], s.info, s.n > 0
+	return s.name[:s.n], &s.info, s.n > 0
 }
 
 // learn notes that the key at position i of a flat record is the name in

@@ -101,7 +101,7 @@ func refDetect(o *fastjson.Object) shape {
 func (d *refDecoder) emit(name []byte, v *fastjson.Value) {
 	var k keyInfo
 	if dict := d.ev.Fields.Dict(); dict != nil {
-		k = d.keys.info(dict, name)
+		k = *d.keys.info(dict, name)
 	}
 	p := d.c.slot(name)
 	if p != nil && *p != "" {

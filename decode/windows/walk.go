@@ -54,7 +54,7 @@ func (d *Decoder) emit(name []byte, v jsonscan.Value) {
 }
 
 // emitAs is emit for a name whose keyInfo is known.
-func (d *Decoder) emitAs(k keyInfo, v jsonscan.Value) {
+func (d *Decoder) emitAs(k *keyInfo, v jsonscan.Value) {
 	p := d.c.unfilled(k.capture)
 	if !k.stored() && p == nil || v.Kind == jsonscan.Null {
 		return
@@ -64,7 +64,7 @@ func (d *Decoder) emitAs(k keyInfo, v jsonscan.Value) {
 
 // store sets a field the Dict keeps and fills the captured slot p (nil for
 // none).
-func (d *Decoder) store(k keyInfo, p *string, s string) {
+func (d *Decoder) store(k *keyInfo, p *string, s string) {
 	if k.keep {
 		d.ev.Fields.Set(k.id, s)
 	}
