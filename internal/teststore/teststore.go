@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -75,10 +76,37 @@ type Options struct {
 // lacks, so that a test run on a store not yet complete says why.
 func Open[T any](t testing.TB) T { return OpenWith[T](t, Options{}) }
 
+// Reopenable is Open for a test of a restart: reopen closes the store
+// last returned and opens the same data again (SQLite's file,
+// PostgreSQL's schema), as a process that stops and starts again does.
+func Reopenable[T any](t testing.TB) (st T, reopen func() T) {
+	t.Helper()
+	loc := place(t)
+	var closeCur func() error
+	next := func() T {
+		t.Helper()
+		if closeCur != nil {
+			if err := closeCur(); err != nil {
+				t.Fatalf("close the store before reopening it: %v", err)
+			}
+		}
+		var st any
+		st, closeCur = openAt(t, Options{}, loc)
+		return as[T](t, st)
+	}
+	return next(), next
+}
+
 // OpenWith is Open with options.
 func OpenWith[T any](t testing.TB, opts Options) T {
 	t.Helper()
-	st := open(t, opts)
+	st, _ := openAt(t, opts, place(t))
+	return as[T](t, st)
+}
+
+// as is st as T, or fails t naming what st lacks of T.
+func as[T any](t testing.TB, st any) T {
+	t.Helper()
 	v, ok := st.(T)
 	if !ok {
 		want := reflect.TypeFor[T]()
@@ -91,31 +119,46 @@ func OpenWith[T any](t testing.TB, opts Options) T {
 	return v
 }
 
-// open opens a store of the suite's kind: a *sqlite.DB or a *postgres.DB.
-func open(t testing.TB, opts Options) any {
+// place makes the home of a new store of the suite's kind for t: a
+// SQLite file's path in t's temporary directory, or a PostgreSQL schema
+// of t's own.
+func place(t testing.TB) string {
 	t.Helper()
-	ctx := context.Background()
 	switch k := Kind(); k {
 	case SQLite:
-		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{DedupWindow: opts.DedupWindow})
+		return filepath.Join(t.TempDir(), "vigil.db")
+	case Postgres:
+		return Schema(t)
+	default:
+		t.Fatalf("%s=%q: want %s or %s", EnvStore, k, SQLite, Postgres)
+		return ""
+	}
+}
+
+// openAt opens the store at loc (from place): a *sqlite.DB or a
+// *postgres.DB, and the function that closes it, once however often it
+// is called; it is called when t ends (before a schema is dropped:
+// cleanups run last first).
+func openAt(t testing.TB, opts Options, loc string) (any, func() error) {
+	t.Helper()
+	ctx := context.Background()
+	var db interface{ Close() error }
+	var err error
+	switch Kind() {
+	case SQLite:
+		db, err = sqlite.Open(ctx, loc, sqlite.Options{DedupWindow: opts.DedupWindow})
 		if err != nil {
 			t.Fatalf("open SQLite store: %v", err)
 		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	case Postgres:
-		schema := Schema(t)
-		db, err := postgres.Open(ctx, URL(), postgres.Options{DedupWindow: opts.DedupWindow, Schema: schema, MaxConns: 4})
-		if err != nil {
-			t.Fatalf("open PostgreSQL store (schema %s): %v", schema, err)
-		}
-		// Closed before the schema is dropped: cleanups run last first.
-		t.Cleanup(func() { db.Close() })
-		return db
 	default:
-		t.Fatalf("%s=%q: want %s or %s", EnvStore, k, SQLite, Postgres)
-		return nil
+		db, err = postgres.Open(ctx, URL(), postgres.Options{DedupWindow: opts.DedupWindow, Schema: loc, MaxConns: 4})
+		if err != nil {
+			t.Fatalf("open PostgreSQL store (schema %s): %v", loc, err)
+		}
 	}
+	closeOnce := sync.OnceValue(db.Close)
+	t.Cleanup(func() { closeOnce() })
+	return db, closeOnce
 }
 
 var seq atomic.Int64
