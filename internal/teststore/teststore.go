@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -68,6 +69,9 @@ func URL() string {
 type Options struct {
 	// DedupWindow: 0 takes the store's default.
 	DedupWindow time.Duration
+	// Compression is SQLite's event block compression ("" its default);
+	// PostgreSQL's store has no choice of it.
+	Compression string
 }
 
 // Open opens a new, empty store of the suite's kind for t, closed (and
@@ -102,6 +106,43 @@ func OpenWith[T any](t testing.TB, opts Options) T {
 	t.Helper()
 	st, _ := openAt(t, opts, place(t))
 	return as[T](t, st)
+}
+
+// OpenShared opens a store of the suite's kind that no one test owns: one
+// a test binary seeds once and its tests and benchmarks then share (SQLite
+// in dir, PostgreSQL in a schema of its own). done closes it and drops
+// the schema; the caller calls it when the tests end (TestMain), after
+// an error too.
+func OpenShared[T any](ctx context.Context, dir string, opts Options) (st T, done func() error, err error) {
+	var db interface{ Close() error }
+	done = func() error { return nil }
+	switch k := Kind(); k {
+	case SQLite:
+		db, err = sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{DedupWindow: opts.DedupWindow, Compression: opts.Compression})
+		if err != nil {
+			return st, done, fmt.Errorf("open SQLite store in %s: %w", dir, err)
+		}
+		done = db.Close
+	case Postgres:
+		schema := fmt.Sprintf("%sshared_%d", SchemaPrefix(), seq.Add(1))
+		if err := exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+			return st, done, fmt.Errorf("PostgreSQL at %s (%s=%s): %w", redact(URL()), EnvStore, k, err)
+		}
+		drop := func() error { return exec(context.Background(), `DROP SCHEMA IF EXISTS `+schema+` CASCADE`) }
+		db, err = postgres.Open(ctx, URL(), postgres.Options{DedupWindow: opts.DedupWindow, Schema: schema, MaxConns: 4})
+		if err != nil {
+			return st, drop, fmt.Errorf("open PostgreSQL store (schema %s): %w", schema, err)
+		}
+		done = func() error { return errors.Join(db.Close(), drop()) }
+	default:
+		return st, done, fmt.Errorf("%s=%q: want %s or %s", EnvStore, k, SQLite, Postgres)
+	}
+	v, ok := db.(T)
+	if !ok {
+		return st, done, fmt.Errorf("store %s (%T) lacks what these tests need of %v: %s (%s=%s)",
+			Kind(), db, reflect.TypeFor[T](), strings.Join(Missing(db, reflect.TypeFor[T]()), ", "), EnvStore, Kind())
+	}
+	return v, done, nil
 }
 
 // as is st as T, or fails t naming what st lacks of T.
@@ -146,7 +187,7 @@ func openAt(t testing.TB, opts Options, loc string) (any, func() error) {
 	var err error
 	switch Kind() {
 	case SQLite:
-		db, err = sqlite.Open(ctx, loc, sqlite.Options{DedupWindow: opts.DedupWindow})
+		db, err = sqlite.Open(ctx, loc, sqlite.Options{DedupWindow: opts.DedupWindow, Compression: opts.Compression})
 		if err != nil {
 			t.Fatalf("open SQLite store: %v", err)
 		}
