@@ -3,22 +3,21 @@ package alertstream
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // raise commits one batch whose signal starts (or grows) the alert of
 // rule about host.
-func raise(t *testing.T, db *sqlite.DB, ws, rule, host string) {
+func raise(t *testing.T, db streamStore, ws, rule, host string) {
 	t.Helper()
 	e := store.StoredEvent{ID: event.NewID(), Workspace: ws, Source: "s", Format: "json", Time: t0, Received: t0,
 		Raw: []byte(`{"host":"` + host + `"}`)}
@@ -67,21 +66,19 @@ func (r *recorder) wait(t *testing.T, n int) []store.AlertChange {
 	return nil
 }
 
-func open(t *testing.T, path string) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
+// streamStore is what these tests need of a store: commits and the
+// alert stream. It is the suite's store (SQLite, or PostgreSQL with
+// VIGIL_TEST_STORE=postgres: internal/teststore).
+type streamStore interface {
+	Commit(ctx context.Context, batches []*store.Batch) (int, error)
+	Stream
 }
 
 // TestConsumerResumesAfterRestart: changes reach the handler once, in
 // order, woken by the commit's signal (the poll is an hour); after the
 // store and the subscriber restart, delivery resumes after the cursor.
 func TestConsumerResumesAfterRestart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "vigil.db")
-	db := open(t, path)
+	db, reopen := teststore.Reopenable[streamStore](t)
 	rec := &recorder{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -101,12 +98,7 @@ func TestConsumerResumesAfterRestart(t *testing.T) {
 		got[2].Kind != store.ChangeUpdated || got[2].AlertID != got[0].AlertID {
 		t.Fatalf("delivered %+v", got)
 	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	db = open(t, path)
-	defer db.Close()
+	db = reopen()
 	raise(t, db, "acme", "r2", "h3") // while the consumer was down
 	rec2 := &recorder{}
 	ctx, cancel = context.WithCancel(context.Background())
@@ -129,7 +121,7 @@ func TestConsumerResumesAfterRestart(t *testing.T) {
 // flakyCursor fails the first cursor write: the crash between a handler's
 // success and the acknowledgement.
 type flakyCursor struct {
-	*sqlite.DB
+	streamStore
 	failed bool
 }
 
@@ -138,14 +130,13 @@ func (f *flakyCursor) SetConsumerCursor(ctx context.Context, name string, seq in
 		f.failed = true
 		return errors.New("store went away")
 	}
-	return f.DB.SetConsumerCursor(ctx, name, seq)
+	return f.streamStore.SetConsumerCursor(ctx, name, seq)
 }
 
 // TestConsumerAtLeastOnce: a failing handler has the same changes again,
 // nothing skipped; an unacknowledged delivery is delivered again.
 func TestConsumerAtLeastOnce(t *testing.T) {
-	db := open(t, filepath.Join(t.TempDir(), "vigil.db"))
-	defer db.Close()
+	db := teststore.Open[streamStore](t)
 	ctx := context.Background()
 	raise(t, db, "acme", "r1", "h1")
 	raise(t, db, "acme", "r1", "h2")
@@ -165,7 +156,7 @@ func TestConsumerAtLeastOnce(t *testing.T) {
 		t.Fatalf("nothing new: Step = %d, %v", n, err)
 	}
 
-	flaky := &flakyCursor{DB: db}
+	flaky := &flakyCursor{streamStore: db}
 	rec2 := &recorder{}
 	sub2 := Alerts("automation", flaky, rec2.handle)
 	if _, err := sub2.Step(ctx, 10); err == nil {
@@ -191,11 +182,7 @@ func TestConsumerNeedsNameStreamHandler(t *testing.T) {
 // TestConsumerIdleWakes: a consumer whose Idle asks to run again soon is
 // woken for it with no change and no poll, and Idle's error is retried.
 func TestConsumerIdleWakes(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "v.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := teststore.Open[streamStore](t)
 	var mu sync.Mutex
 	calls := 0
 	c := Alerts("idle", db, func(context.Context, []store.AlertChange) error { return nil })

@@ -37,7 +37,7 @@ import (
 // its share, so that a worker that joins gets some.
 
 // PartitionStates is what partitioned correlation keeps in the store; the
-// SQLite store implements it.
+// SQLite and PostgreSQL stores implement it.
 type PartitionStates interface {
 	// SetCorrelationPartitions records the partition count, or refuses
 	// one that differs from the recorded count.

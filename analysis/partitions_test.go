@@ -2,13 +2,12 @@ package analysis
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -16,12 +15,12 @@ const testPartitions = 4
 
 // partitionedStage commits groups as Stage.commit does in partitioned
 // mode: the matches are journalled by partition, nothing is correlated.
-func partitionedStage(t *testing.T, db *sqlite.DB, rs *Rules) *Stage {
+func partitionedStage(t *testing.T, db stateStore, rs *Rules) *Stage {
 	t.Helper()
 	return NewStage(StageConfig{Store: db, Rules: func() *Rules { return rs }, CorrelationPartitions: testPartitions})
 }
 
-func commitPartitioned(t *testing.T, s *Stage, db *sqlite.DB, rs *Rules, lines ...string) {
+func commitPartitioned(t *testing.T, s *Stage, db stateStore, rs *Rules, lines ...string) {
 	t.Helper()
 	res := NewProcessor(rs).Process(batchOf("windows", lines...), tenant.Source{})
 	group := []processed{{res: res, rules: rs}}
@@ -35,7 +34,7 @@ func commitPartitioned(t *testing.T, s *Stage, db *sqlite.DB, rs *Rules, lines .
 }
 
 // worker is one detect worker's partition owner, driven by hand.
-func worker(s *Stage, db *sqlite.DB, owner string, ttl time.Duration) *partitioner {
+func worker(s *Stage, db stateStore, owner string, ttl time.Duration) *partitioner {
 	return &partitioner{s: s, owned: map[int]*partition{}, cfg: PartitionConfig{States: db, Owner: owner,
 		Partitions: testPartitions, LeaseTTL: ttl, Poll: time.Millisecond, SaveEvery: time.Hour}}
 }
@@ -55,11 +54,7 @@ func (pt *partitioner) round() {
 func TestPartitionTakeoverExactCounts(t *testing.T) {
 	for _, committed := range []bool{false, true} {
 		t.Run(map[bool]string{false: "alert lost with the worker", true: "alert committed before the kill"}[committed], func(t *testing.T) {
-			db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := teststore.Open[stateStore](t)
 			rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{})
 			stage := partitionedStage(t, db, rs)
 			const ttl = 300 * time.Millisecond
@@ -112,11 +107,7 @@ func TestPartitionTakeoverExactCounts(t *testing.T) {
 // TestPartitionsShared: a second worker gets half the partitions, handed
 // over one a round with their states.
 func TestPartitionsShared(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := teststore.Open[stateStore](t)
 	rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{})
 	mk := func(o string) *partitioner {
 		return worker(NewStage(StageConfig{Store: db, Rules: func() *Rules { return rs }}), db, o, time.Minute)

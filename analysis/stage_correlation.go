@@ -42,7 +42,8 @@ type correlationStage struct {
 }
 
 // CorrelationStates keeps the correlator's state and the journal of the
-// matches fed since it was saved; the SQLite store implements it.
+// matches fed since it was saved; the SQLite and PostgreSQL stores
+// implement it.
 type CorrelationStates interface {
 	// CorrelationState returns the last saved state (nil if none) and
 	// the last journal entry it includes.

@@ -3,14 +3,23 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 )
+
+// stateStore is what the stage's tests against a real store need of it:
+// commits, alerts, the correlator's saved state and journal, and the
+// partitions' leases and states. It is the suite's store (SQLite, or
+// PostgreSQL with VIGIL_TEST_STORE=postgres: internal/teststore).
+type stateStore interface {
+	store.Store
+	CorrelationStates
+	PartitionStates
+}
 
 // carolFailure is one of carol's failed logons at minute m past 03:00.
 func carolFailure(m int) string { return failure("carol", m) }
@@ -19,17 +28,17 @@ func failure(user string, m int) string {
 	return fmt.Sprintf(`{"EventID":4625,"Channel":"Security","Computer":"dc1","TargetUserName":%q,"TimeCreated":"2026-01-02T03:0%d:00Z"}`, user, m)
 }
 
-// journalRun is one life of a detect stage over the SQLite store: it
+// journalRun is one life of a detect stage over a real store: it
 // processes, journals, commits and correlates groups as Stage.commit does,
 // and dies without saving its correlator state when the test drops it.
 type journalRun struct {
 	t  *testing.T
-	db *sqlite.DB
+	db stateStore
 	rs *Rules
 	s  *Stage
 }
 
-func newJournalRun(t *testing.T, db *sqlite.DB) *journalRun {
+func newJournalRun(t *testing.T, db stateStore) *journalRun {
 	rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{})
 	return &journalRun{t: t, db: db, rs: rs,
 		s: NewStage(StageConfig{Store: db, CorrelationStates: db, Rules: func() *Rules { return rs }})}
@@ -70,7 +79,7 @@ func (r *journalRun) commit(out []*store.Batch) int {
 
 // correlationAlerts returns the counts of the workspace's correlation
 // alerts.
-func correlationAlerts(t *testing.T, db *sqlite.DB) []int {
+func correlationAlerts(t *testing.T, db stateStore) []int {
 	t.Helper()
 	als, _, err := db.Alerts(context.Background(), "w", store.AlertQuery{Limit: 100})
 	if err != nil {
@@ -93,11 +102,7 @@ func correlationAlerts(t *testing.T, db *sqlite.DB) []int {
 func TestCorrelationJournalAcrossKill(t *testing.T) {
 	for _, alertCommitted := range []bool{false, true} {
 		t.Run(fmt.Sprintf("alert committed before the kill %v", alertCommitted), func(t *testing.T) {
-			db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := teststore.Open[stateStore](t)
 
 			first := newJournalRun(t, db)
 			// The first group is saved at once (no save yet); the

@@ -2,29 +2,28 @@ package analysis
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/detect"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/suppress"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
 // TestStageSuppressionsWithStore runs the stage's processing and
-// correlation steps against the SQLite store: a suppression of a
+// correlation steps against a real store (the suite's: SQLite, or
+// PostgreSQL with VIGIL_TEST_STORE=postgres): a suppression of a
 // correlation keeps its alert out while the base rule's matches still
 // count; a suppression of the base rule for one account keeps that
 // account's matches from the correlator; the store counts the hits.
 func TestStageSuppressionsWithStore(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := teststore.Open[interface {
+		store.Store
+		store.Noise
+	}](t)
 	corr, err := db.CreateSuppression(ctx, suppress.Suppression{Workspace: "w", Rule: "11111111-0000-4000-8000-000000000002",
 		Entity: &alert.Entity{Type: alert.EntityAccount, Value: "bob"}, Reason: "bob's password manager retries"}, "test")
 	if err != nil {

@@ -5,26 +5,22 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
 // BenchmarkIncidentTimeline reads the first page (100 entries) of the
 // timeline of an incident of 200 alerts with 20 evidence events each,
-// against the embedded store: the stored entries and 4,000 evidence
+// against the suite's store: the stored entries and 4,000 evidence
 // events merged by time on every page.
 func BenchmarkIncidentTimeline(b *testing.B) {
-	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	// The suite's store (SQLite, or PostgreSQL with VIGIL_TEST_STORE=postgres).
+	db := teststore.Open[fullStore](b)
 	f := newFixture(b, db)
 	ctx := context.Background()
 	ids := event.NewIDSource()

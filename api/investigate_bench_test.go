@@ -16,12 +16,12 @@ import (
 	"github.com/vigil-sec/vigil/decode"
 	_ "github.com/vigil-sec/vigil/decode/windows"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
 // BenchmarkSearchEvents: a search through the API over real Windows
-// events (../shared/data) in the embedded store, with a query that
+// events (../shared/data) in the suite's store, with a query that
 // matches none, so that each request reads, decodes and tests
 // MaxScanned events: the scan rate a responder's search runs at.
 func BenchmarkSearchEvents(b *testing.B) {
@@ -35,11 +35,8 @@ func BenchmarkSearchEvents(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	// The suite's store (SQLite, or PostgreSQL with VIGIL_TEST_STORE=postgres).
+	db := teststore.Open[fullStore](b)
 	f := newFixture(b, db)
 
 	d, _ := decode.New("windows")

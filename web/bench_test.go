@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,8 +16,8 @@ import (
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/incident"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -64,16 +63,33 @@ type seededSite struct {
 	phases string
 }
 
+// seedStore is what the seeding and the pages need of a store. It is the
+// suite's store (SQLite, or PostgreSQL with VIGIL_TEST_STORE=postgres:
+// internal/teststore).
+type seedStore interface {
+	store.Store
+	store.Assets
+	store.Users
+	store.IncidentCorrelation
+}
+
 var (
 	seedOnce sync.Once
 	seedDir  string
 	seeded   *seededSite
 	seedErr  error
+	// seedDone closes the seeded store (and drops its PostgreSQL schema).
+	seedDone func() error
 )
 
 // TestMain removes the process's seeded store when the tests end.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if seedDone != nil {
+		if err := seedDone(); err != nil {
+			fmt.Fprintf(os.Stderr, "remove the seeded store: %v\n", err)
+		}
+	}
 	if seedDir != "" {
 		os.RemoveAll(seedDir)
 	}
@@ -87,7 +103,7 @@ func seededDashboard(tb testing.TB) *seededSite {
 	seedOnce.Do(func() {
 		seedDir, seedErr = os.MkdirTemp("", "vigil-web-bench-")
 		if seedErr == nil {
-			seeded, seedErr = seedSite(context.Background(), filepath.Join(seedDir, "vigil.db"))
+			seeded, seedErr = seedSite(context.Background(), seedDir)
 		}
 	})
 	if seedErr != nil {
@@ -96,12 +112,13 @@ func seededDashboard(tb testing.TB) *seededSite {
 	return seeded
 }
 
-func seedSite(ctx context.Context, path string) (*seededSite, error) {
+func seedSite(ctx context.Context, dir string) (*seededSite, error) {
 	start := time.Now()
 	cpu0, _ := cpuTime()
-	// s2 blocks: a third of zstd's CPU, and the pages read alerts more
-	// than events.
-	db, err := sqlite.Open(ctx, path, sqlite.Options{Compression: "s2"})
+	// s2 blocks on SQLite: a third of zstd's CPU, and the pages read
+	// alerts more than events.
+	db, done, err := teststore.OpenShared[seedStore](ctx, dir, teststore.Options{Compression: "s2"})
+	seedDone = done
 	if err != nil {
 		return nil, fmt.Errorf("open seed store: %w", err)
 	}
@@ -162,7 +179,7 @@ var seedSources = []string{"fw01", "sql01", "auth01", "web01"}
 
 // seedAlertsInto commits the alerts as the detect stage does: batches of
 // events, each with the signal it raised (one alert each: distinct keys).
-func seedAlertsInto(ctx context.Context, db *sqlite.DB) error {
+func seedAlertsInto(ctx context.Context, db seedStore) error {
 	for _, s := range seedSources {
 		if err := db.PutSource(ctx, tenant.Source{Workspace: seedWorkspace, Name: s, Format: "json", Created: seedEnd.Add(-60 * 24 * time.Hour)}); err != nil {
 			return fmt.Errorf("put source %s: %w", s, err)
@@ -222,7 +239,7 @@ func seedAlertsInto(ctx context.Context, db *sqlite.DB) error {
 // seedIncidentsInto groups alerts into incidents as correlation does
 // (ApplyIncidents, in batches), spread over the five stages. It returns
 // an incident's and an alert's id.
-func seedIncidentsInto(ctx context.Context, db *sqlite.DB) (incidentID, alertID string, err error) {
+func seedIncidentsInto(ctx context.Context, db seedStore) (incidentID, alertID string, err error) {
 	need := seedIncidents * seedPerIncident
 	var alertIDs []string
 	cursor := ""
@@ -278,7 +295,7 @@ func seedIncidentsInto(ctx context.Context, db *sqlite.DB) (incidentID, alertID 
 
 // seedSession makes an admin user and a session whose secret is
 // seedSecret, as a sign-in would.
-func seedSession(ctx context.Context, db *sqlite.DB) error {
+func seedSession(ctx context.Context, db seedStore) error {
 	hash, err := tenant.HashPassword("bench admin's password")
 	if err != nil {
 		return err

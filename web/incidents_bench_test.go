@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,14 +13,21 @@ import (
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/incident"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 	"github.com/vigil-sec/vigil/web"
 )
 
 // benchIncidents is how many incidents the page benchmarks' store holds.
 const benchIncidents = 5000
+
+// incidentPagesStore is what BenchmarkIncidentPages seeds and reads.
+type incidentPagesStore interface {
+	store.Store
+	store.Users
+	store.Incidents
+}
 
 // BenchmarkIncidentPages renders the incidents board, a stage's list and
 // an incident's page through the API, in process, against the embedded
@@ -30,11 +36,9 @@ const benchIncidents = 5000
 // for with ?similar=1, are the store's search over every incident).
 func BenchmarkIncidentPages(b *testing.B) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	// The suite's store: SQLite, or PostgreSQL with
+	// VIGIL_TEST_STORE=postgres (internal/teststore).
+	db := teststore.Open[incidentPagesStore](b)
 	if _, err := db.CreateWorkspace(ctx, "w", tenant.TierStandard); err != nil {
 		b.Fatal(err)
 	}

@@ -14,10 +14,18 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
 	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 )
+
+// overviewStore is what BenchmarkOverview seeds and reads.
+type overviewStore interface {
+	store.Store
+	store.Users
+	store.Incidents
+}
 
 // BenchmarkOverview draws the overview of a workspace of 100,000 alerts
 // (over 30 days, the newest an hour old) and 5,000 incidents in the
@@ -26,19 +34,26 @@ import (
 func BenchmarkOverview(b *testing.B) {
 	const nAlerts, nIncidents, perBatch = 100_000, 5_000, 2_000
 	ctx := context.Background()
-	dir := os.Getenv("OVBENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
+	var db overviewStore
+	seed := true
+	if dir := os.Getenv("OVBENCH_DIR"); dir != "" {
+		// A SQLite file kept between runs: seeded by the first, read by
+		// the rest.
+		_, statErr := os.Stat(filepath.Join(dir, "vigil.db"))
+		sdb, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sdb.Close()
+		db, seed = sdb, statErr != nil
+	} else {
+		// The suite's store: SQLite, or PostgreSQL with
+		// VIGIL_TEST_STORE=postgres (internal/teststore).
+		db = teststore.Open[overviewStore](b)
 	}
-	_, statErr := os.Stat(filepath.Join(dir, "vigil.db"))
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
 	const ws = "acme"
 	now := time.Now().UTC()
-	if statErr != nil {
+	if seed {
 		if _, err := db.CreateWorkspace(ctx, ws, tenant.TierStandard); err != nil {
 			b.Fatal(err)
 		}

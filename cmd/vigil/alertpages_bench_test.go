@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,24 +14,25 @@ import (
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/api"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 	"github.com/vigil-sec/vigil/web"
 )
 
 // BenchmarkAlertPages renders the alert queue (unfiltered and by each of
 // its indexed filters) and an alert page over 100,000 alerts, through the
-// dashboard, the API in process and the embedded store, as a signed-in
+// dashboard, the API in process and the suite's store, as a signed-in
 // responder: the issue asks for every page in under 200 ms.
 func BenchmarkAlertPages(b *testing.B) {
 	const n, per = 100_000, 1000
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	// The suite's store (SQLite, or PostgreSQL with VIGIL_TEST_STORE=postgres).
+	db := teststore.Open[interface {
+		store.Store
+		store.Users
+		store.Assets
+	}](b)
 	if _, err := db.CreateWorkspace(ctx, "acme", tenant.TierStandard); err != nil {
 		b.Fatal(err)
 	}

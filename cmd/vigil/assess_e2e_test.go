@@ -8,11 +8,15 @@ import (
 
 	"github.com/vigil-sec/vigil/incident"
 	"github.com/vigil-sec/vigil/store"
+	"github.com/vigil-sec/vigil/store/postgres"
 	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
-// The store keeps incidents: serve's assessment runs on it.
-var _ assessStore = (*sqlite.DB)(nil)
+// Both stores keep incidents: serve's assessment runs on either.
+var (
+	_ assessStore = (*sqlite.DB)(nil)
+	_ assessStore = (*postgres.DB)(nil)
+)
 
 // TestServeAssessesIncidents sends SQL Server audit rows of an attack
 // (injection, password guessing, a shell, a file read) through `vigil

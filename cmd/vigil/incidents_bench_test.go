@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 	"github.com/vigil-sec/vigil/tenant"
 )
 
@@ -24,11 +23,11 @@ import (
 func BenchmarkIncidentConsumer(b *testing.B) {
 	const perBatch = 500
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	// The suite's store (SQLite, or PostgreSQL with VIGIL_TEST_STORE=postgres).
+	db := teststore.Open[interface {
+		store.Store
+		incidentStore
+	}](b)
 	if _, err := db.CreateWorkspace(ctx, "acme", tenant.TierStandard); err != nil {
 		b.Fatal(err)
 	}

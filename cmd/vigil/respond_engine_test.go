@@ -6,17 +6,32 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/alert"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/respond"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 )
+
+// respondStore is what the engine's tests need of a store: commits, the
+// alert stream and cursors, decisions. It is the suite's store (SQLite,
+// or PostgreSQL with VIGIL_TEST_STORE=postgres: internal/teststore).
+type respondStore interface {
+	store.Store
+	store.Decisions
+	respond.Alerts
+}
+
+// respondIncidentStore is respondStore with the store's incidents.
+type respondIncidentStore interface {
+	respondStore
+	store.Incidents
+	respond.Incidents
+}
 
 var respondT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -41,7 +56,7 @@ func (s *postSink) got() [][]byte {
 
 // commitRespondAlert commits one batch whose signal starts an alert of rule
 // from addr against account.
-func commitRespondAlert(t *testing.T, db *sqlite.DB, rule, addr, account string) {
+func commitRespondAlert(t *testing.T, db store.Store, rule, addr, account string) {
 	t.Helper()
 	e := store.StoredEvent{ID: event.NewID(), Workspace: "acme", Source: "s", Format: "json", Time: respondT0, Received: respondT0, Raw: []byte(`{}`)}
 	ents := []alert.Entity{{Type: alert.EntityIP, Value: addr}, {Type: alert.EntityAccount, Value: account}}
@@ -59,14 +74,9 @@ func commitRespondAlert(t *testing.T, db *sqlite.DB, rule, addr, account string)
 // store; a restart resumes after the cursor and acts on nothing twice.
 func TestRespondEngineOnTheStore(t *testing.T) {
 	if testing.Short() {
-		t.Skip("opens a SQLite database")
+		t.Skip("opens a real store")
 	}
-	path := filepath.Join(t.TempDir(), "vigil.db")
-	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := teststore.Open[respondStore](t)
 	h := &postSink{}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -122,23 +132,13 @@ func TestRespondEngineOnTheStore(t *testing.T) {
 // an incident_created rule through the incident stream; the rule's
 // assignment goes through the workflow as the rule, its playbook's failure
 // and its block are on the incident's timeline, and a stage change is
-// notified. It needs a store that keeps incidents (store.Incidents), and
-// says so when this build's store does not.
+// notified. It needs a store that keeps incidents (store.Incidents):
+// teststore.Open names what a store lacks of it.
 func TestRespondEngineOnStoreIncidents(t *testing.T) {
 	if testing.Short() {
-		t.Skip("opens a SQLite database")
+		t.Skip("opens a real store")
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var st any = db
-	incs, ok := st.(store.Incidents)
-	rincs, ok2 := st.(respond.Incidents)
-	if !ok || !ok2 {
-		t.Skip("this build's store keeps no incidents (store.Incidents): the incident side is tested once it does")
-	}
+	db := teststore.Open[respondIncidentStore](t)
 	ctx := context.Background()
 	commitRespondAlert(t, db, "ssh_brute", "203.0.113.7", "root")
 	als, _, err := db.Alerts(ctx, "acme", store.AlertQuery{})
@@ -159,7 +159,7 @@ func TestRespondEngineOnStoreIncidents(t *testing.T) {
 			Actions: []respond.Action{{Assign: "alice"}, {Playbook: "ticket"}, {Block: &respond.Block{Kind: "account", Duration: time.Hour}}}}},
 		Notifications: []respond.Notification{{Name: "soc", Playbook: "chat"}},
 	}
-	e, err := respond.NewEngine(respond.EngineConfig{Config: cfg, Alerts: db, Incidents: rincs, Decisions: db, Poll: 50 * time.Millisecond})
+	e, err := respond.NewEngine(respond.EngineConfig{Config: cfg, Alerts: db, Incidents: db, Decisions: db, Poll: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,13 +168,13 @@ func TestRespondEngineOnStoreIncidents(t *testing.T) {
 	go func() { e.Run(runCtx); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	inc, err := incs.CreateIncident(ctx, "acme", "Brute force on bastion", []string{als[0].ID}, "key:k1")
+	inc, err := db.CreateIncident(ctx, "acme", "Brute force on bastion", []string{als[0].ID}, "key:k1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got, _ := incs.Incident(ctx, "acme", inc.ID)
+		got, _ := db.Incident(ctx, "acme", inc.ID)
 		if got.Owner == "alice" && len(sink.got()) >= 1 {
 			break
 		}
@@ -187,7 +187,7 @@ func TestRespondEngineOnStoreIncidents(t *testing.T) {
 	var entries []string
 	var failed bool
 	for time.Now().Before(deadline) {
-		tl, _, err := incs.Timeline(ctx, "acme", inc.ID, store.TimelineQuery{Limit: 1000})
+		tl, _, err := db.Timeline(ctx, "acme", inc.ID, store.TimelineQuery{Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,7 +25,6 @@ import (
 	"github.com/vigil-sec/vigil/intel"
 	"github.com/vigil-sec/vigil/internal/teststore"
 	"github.com/vigil-sec/vigil/store"
-	"github.com/vigil-sec/vigil/store/sqlite"
 )
 
 var ctx = context.Background()
@@ -361,12 +360,7 @@ func TestDefaults(t *testing.T) {
 // schedule fetches, retries a failing feed with backoff, and stops with
 // its context.
 func TestStartLoadsThenSchedules(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "vigil.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := teststore.Open[feedStore](t)
 	db.CreateWorkspace(ctx, "acme", "standard")
 	first, _ := New(Options{Store: db, Formats: formatsWith(), MinBackoff: time.Millisecond})
 	srv := newDocServer(t, "192.0.2.1\n")

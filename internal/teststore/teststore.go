@@ -12,11 +12,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,6 +69,9 @@ func URL() string {
 type Options struct {
 	// DedupWindow: 0 takes the store's default.
 	DedupWindow time.Duration
+	// Compression is SQLite's event block compression ("" its default);
+	// PostgreSQL's store has no choice of it.
+	Compression string
 }
 
 // Open opens a new, empty store of the suite's kind for t, closed (and
@@ -75,10 +80,74 @@ type Options struct {
 // lacks, so that a test run on a store not yet complete says why.
 func Open[T any](t testing.TB) T { return OpenWith[T](t, Options{}) }
 
+// Reopenable is Open for a test of a restart: reopen closes the store
+// last returned and opens the same data again (SQLite's file,
+// PostgreSQL's schema), as a process that stops and starts again does.
+func Reopenable[T any](t testing.TB) (st T, reopen func() T) {
+	t.Helper()
+	loc := place(t)
+	var closeCur func() error
+	next := func() T {
+		t.Helper()
+		if closeCur != nil {
+			if err := closeCur(); err != nil {
+				t.Fatalf("close the store before reopening it: %v", err)
+			}
+		}
+		var st any
+		st, closeCur = openAt(t, Options{}, loc)
+		return as[T](t, st)
+	}
+	return next(), next
+}
+
 // OpenWith is Open with options.
 func OpenWith[T any](t testing.TB, opts Options) T {
 	t.Helper()
-	st := open(t, opts)
+	st, _ := openAt(t, opts, place(t))
+	return as[T](t, st)
+}
+
+// OpenShared opens a store of the suite's kind that no one test owns: one
+// a test binary seeds once and its tests and benchmarks then share (SQLite
+// in dir, PostgreSQL in a schema of its own). done closes it and drops
+// the schema; the caller calls it when the tests end (TestMain), after
+// an error too.
+func OpenShared[T any](ctx context.Context, dir string, opts Options) (st T, done func() error, err error) {
+	var db interface{ Close() error }
+	done = func() error { return nil }
+	switch k := Kind(); k {
+	case SQLite:
+		db, err = sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{DedupWindow: opts.DedupWindow, Compression: opts.Compression})
+		if err != nil {
+			return st, done, fmt.Errorf("open SQLite store in %s: %w", dir, err)
+		}
+		done = db.Close
+	case Postgres:
+		schema := fmt.Sprintf("%sshared_%d", SchemaPrefix(), seq.Add(1))
+		if err := exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+			return st, done, fmt.Errorf("PostgreSQL at %s (%s=%s): %w", redact(URL()), EnvStore, k, err)
+		}
+		drop := func() error { return exec(context.Background(), `DROP SCHEMA IF EXISTS `+schema+` CASCADE`) }
+		db, err = postgres.Open(ctx, URL(), postgres.Options{DedupWindow: opts.DedupWindow, Schema: schema, MaxConns: 4})
+		if err != nil {
+			return st, drop, fmt.Errorf("open PostgreSQL store (schema %s): %w", schema, err)
+		}
+		done = func() error { return errors.Join(db.Close(), drop()) }
+	default:
+		return st, done, fmt.Errorf("%s=%q: want %s or %s", EnvStore, k, SQLite, Postgres)
+	}
+	v, ok := db.(T)
+	if !ok {
+		return st, done, fmt.Errorf("store %s (%T) lacks what these tests need of %v: %s (%s=%s)",
+			Kind(), db, reflect.TypeFor[T](), strings.Join(Missing(db, reflect.TypeFor[T]()), ", "), EnvStore, Kind())
+	}
+	return v, done, nil
+}
+
+// as is st as T, or fails t naming what st lacks of T.
+func as[T any](t testing.TB, st any) T {
+	t.Helper()
 	v, ok := st.(T)
 	if !ok {
 		want := reflect.TypeFor[T]()
@@ -91,31 +160,46 @@ func OpenWith[T any](t testing.TB, opts Options) T {
 	return v
 }
 
-// open opens a store of the suite's kind: a *sqlite.DB or a *postgres.DB.
-func open(t testing.TB, opts Options) any {
+// place makes the home of a new store of the suite's kind for t: a
+// SQLite file's path in t's temporary directory, or a PostgreSQL schema
+// of t's own.
+func place(t testing.TB) string {
 	t.Helper()
-	ctx := context.Background()
 	switch k := Kind(); k {
 	case SQLite:
-		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{DedupWindow: opts.DedupWindow})
+		return filepath.Join(t.TempDir(), "vigil.db")
+	case Postgres:
+		return Schema(t)
+	default:
+		t.Fatalf("%s=%q: want %s or %s", EnvStore, k, SQLite, Postgres)
+		return ""
+	}
+}
+
+// openAt opens the store at loc (from place): a *sqlite.DB or a
+// *postgres.DB, and the function that closes it, once however often it
+// is called; it is called when t ends (before a schema is dropped:
+// cleanups run last first).
+func openAt(t testing.TB, opts Options, loc string) (any, func() error) {
+	t.Helper()
+	ctx := context.Background()
+	var db interface{ Close() error }
+	var err error
+	switch Kind() {
+	case SQLite:
+		db, err = sqlite.Open(ctx, loc, sqlite.Options{DedupWindow: opts.DedupWindow, Compression: opts.Compression})
 		if err != nil {
 			t.Fatalf("open SQLite store: %v", err)
 		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	case Postgres:
-		schema := Schema(t)
-		db, err := postgres.Open(ctx, URL(), postgres.Options{DedupWindow: opts.DedupWindow, Schema: schema, MaxConns: 4})
-		if err != nil {
-			t.Fatalf("open PostgreSQL store (schema %s): %v", schema, err)
-		}
-		// Closed before the schema is dropped: cleanups run last first.
-		t.Cleanup(func() { db.Close() })
-		return db
 	default:
-		t.Fatalf("%s=%q: want %s or %s", EnvStore, k, SQLite, Postgres)
-		return nil
+		db, err = postgres.Open(ctx, URL(), postgres.Options{DedupWindow: opts.DedupWindow, Schema: loc, MaxConns: 4})
+		if err != nil {
+			t.Fatalf("open PostgreSQL store (schema %s): %v", loc, err)
+		}
 	}
+	closeOnce := sync.OnceValue(db.Close)
+	t.Cleanup(func() { closeOnce() })
+	return db, closeOnce
 }
 
 var seq atomic.Int64

@@ -207,3 +207,66 @@ func TestSchemaFor(t *testing.T) {
 		t.Errorf("schema %q: want %s… in lowercase letters, digits and _, at most 63 bytes", a, prefix)
 	}
 }
+
+// TestReopenable: what a store holds is there after reopen, on either
+// store, and the old handle is closed.
+func TestReopenable(t *testing.T) {
+	for _, kind := range []string{SQLite, Postgres} {
+		t.Run(kind, func(t *testing.T) {
+			t.Setenv(EnvStore, kind)
+			if kind == Postgres {
+				reachable(t)
+			}
+			ctx := context.Background()
+			st, reopen := Reopenable[store.Store](t)
+			if _, err := st.CreateWorkspace(ctx, "acme", tenant.TierFree); err != nil {
+				t.Fatal(err)
+			}
+			again := reopen()
+			if _, err := st.Workspaces(ctx); err == nil {
+				t.Error("the first handle still answers after reopen: want it closed")
+			}
+			all, err := again.Workspaces(ctx)
+			if err != nil || len(all) != 1 || all[0].Name != "acme" {
+				t.Fatalf("after reopen, workspaces %+v, %v; want acme", all, err)
+			}
+		})
+	}
+}
+
+// TestOpenShared: a store no test owns works on either store, and done
+// drops PostgreSQL's schema.
+func TestOpenShared(t *testing.T) {
+	for _, kind := range []string{SQLite, Postgres} {
+		t.Run(kind, func(t *testing.T) {
+			t.Setenv(EnvStore, kind)
+			if kind == Postgres {
+				reachable(t)
+			}
+			ctx := context.Background()
+			st, done, err := OpenShared[store.Store](ctx, t.TempDir(), Options{Compression: "s2"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.CreateWorkspace(ctx, "acme", tenant.TierFree); err != nil {
+				t.Fatal(err)
+			}
+			if kind == Postgres && !schemaExists(t, fmt.Sprintf("%sshared_%d", SchemaPrefix(), seq.Load())) {
+				t.Fatal("no schema of the shared store")
+			}
+			if err := done(); err != nil {
+				t.Fatal(err)
+			}
+			if kind == Postgres && schemaExists(t, fmt.Sprintf("%sshared_%d", SchemaPrefix(), seq.Load())) {
+				t.Error("the shared store's schema is there after done")
+			}
+			_, done, err = OpenShared[needsMore](ctx, t.TempDir(), Options{})
+			if err == nil || !strings.Contains(err.Error(), "Frobnicate") {
+				t.Errorf("a store lacking a method: %v, want the method named", err)
+			}
+			if err := done(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
