@@ -73,7 +73,7 @@ func (c *Config) parseSensitivity() error {
 type assessStore interface {
 	alertstream.IncidentStream
 	IncidentAlerts(ctx context.Context, workspace, id string) ([]string, error)
-	Alert(ctx context.Context, workspace, id string) (alert.Alert, error)
+	AlertsByID(ctx context.Context, workspace string, ids []string) (map[string]alert.Alert, error)
 	EventsByID(ctx context.Context, workspace string, ids []event.ID) (map[event.ID]store.StoredEvent, error)
 	SetAssessment(ctx context.Context, workspace, id string, a incident.Assessment) error
 }
@@ -248,16 +248,17 @@ func (a *assessor) assess(ctx context.Context, workspace, id string) error {
 	if len(ids) > maxAssessAlerts {
 		ids = append(ids[:maxAssessAlerts/2:maxAssessAlerts/2], ids[len(ids)-maxAssessAlerts/2:]...)
 	}
+	// One query for all of them: an incident of hundreds of alerts,
+	// grown by an attack, is assessed again every few seconds.
+	byID, err := a.store.AlertsByID(ctx, workspace, ids)
+	if err != nil {
+		return fmt.Errorf("alerts of incident %s: %w", id, err)
+	}
 	alerts := make([]alert.Alert, 0, len(ids))
 	for _, aid := range ids {
-		al, err := a.store.Alert(ctx, workspace, aid)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
+		if al, ok := byID[aid]; ok { // gone meanwhile: left out
+			alerts = append(alerts, al)
 		}
-		if err != nil {
-			return fmt.Errorf("alert %s of incident %s: %w", aid, id, err)
-		}
-		alerts = append(alerts, al)
 	}
 	var evidence []incident.EvidenceEvent
 	if a.render == nil {

@@ -141,15 +141,17 @@ func (f *fakeAssessStore) IncidentAlerts(_ context.Context, ws, id string) ([]st
 	}
 	return ids, nil
 }
-func (f *fakeAssessStore) Alert(_ context.Context, _, id string) (alert.Alert, error) {
+func (f *fakeAssessStore) AlertsByID(_ context.Context, _ string, ids []string) (map[string]alert.Alert, error) {
 	if f.failAlert != nil {
-		return alert.Alert{}, f.failAlert
+		return nil, f.failAlert
 	}
-	a, ok := f.alerts[id]
-	if !ok {
-		return a, store.ErrNotFound
+	out := map[string]alert.Alert{}
+	for _, id := range ids {
+		if a, ok := f.alerts[id]; ok {
+			out[id] = a
+		}
 	}
-	return a, nil
+	return out, nil
 }
 func (f *fakeAssessStore) EventsByID(_ context.Context, _ string, ids []event.ID) (map[event.ID]store.StoredEvent, error) {
 	if f.failAlert != nil {
