@@ -299,10 +299,19 @@ func decodeEventBlock(b []byte, ws string, want map[event.ID]bool) ([]StoredEven
 			spans = append(spans, cs)
 		}
 	}
-	strs := string(b[colStart:r.off])
-	for _, cs := range spans {
-		for _, c := range cs.cells {
-			cs.set(&evs[c.ev], strs[c.start-colStart:c.end-colStart])
+	if want != nil {
+		// A few events: a string each, not a copy of every column.
+		for _, cs := range spans {
+			for _, c := range cs.cells {
+				cs.set(&evs[c.ev], string(b[c.start:c.end]))
+			}
+		}
+	} else {
+		strs := string(b[colStart:r.off])
+		for _, cs := range spans {
+			for _, c := range cs.cells {
+				cs.set(&evs[c.ev], strs[c.start-colStart:c.end-colStart])
+			}
 		}
 	}
 

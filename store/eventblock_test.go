@@ -47,3 +47,34 @@ func TestDecodeEventBlockOnly(t *testing.T) {
 		t.Errorf("a cut block: %v, want ErrEventBlock", err)
 	}
 }
+
+// BenchmarkDecodeEventBlock decodes a block of 1,000 events whole, and
+// only two of its events (an incident's evidence in it).
+func BenchmarkDecodeEventBlock(b *testing.B) {
+	t0 := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	var evs []StoredEvent
+	for i := range 1000 {
+		e := StoredEvent{ID: event.NewID(), Source: "s", Format: "json", Time: t0.Add(time.Duration(i) * time.Millisecond),
+			Received: t0.Add(time.Minute), Raw: fmt.Appendf(nil, `{"host":"h%d","user":"u%d","ip":"203.0.113.%d","msg":"Failed password"}`, i%50, i%7, i%250)}
+		e.Common[event.HostName] = fmt.Sprint("h", i%50)
+		e.Common[event.UserName] = fmt.Sprint("u", i%7)
+		e.Common[event.SourceIP] = fmt.Sprint("203.0.113.", i%250)
+		evs = append(evs, e)
+	}
+	block := AppendEventBlock(nil, evs)
+	b.Run("whole", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := DecodeEventBlock(block, "acme"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	want := map[event.ID]bool{evs[10].ID: true, evs[900].ID: true}
+	b.Run("two", func(b *testing.B) {
+		for b.Loop() {
+			if got, err := DecodeEventBlockOnly(block, "acme", want); err != nil || len(got) != 2 {
+				b.Fatal(len(got), err)
+			}
+		}
+	})
+}
