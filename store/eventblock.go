@@ -190,6 +190,19 @@ func (r *blockReader) span(what string) (int, int) {
 // DecodeEventBlock decodes a block of workspace ws. Strings share one copy of the
 // block's small columns; Raw slices alias b, which the caller must not reuse.
 func DecodeEventBlock(b []byte, ws string) ([]StoredEvent, error) {
+	return decodeEventBlock(b, ws, nil)
+}
+
+// DecodeEventBlockOnly decodes the events of a block whose ids are in want,
+// in the block's order, and skips the others: a reader of a few events by
+// id (an incident's evidence) would otherwise build a thousand. The whole
+// block is still checked as DecodeEventBlock checks it.
+func DecodeEventBlockOnly(b []byte, ws string, want map[event.ID]bool) ([]StoredEvent, error) {
+	return decodeEventBlock(b, ws, want)
+}
+
+// decodeEventBlock decodes the events of b in want (all when want is nil).
+func decodeEventBlock(b []byte, ws string, want map[event.ID]bool) ([]StoredEvent, error) {
 	r := &blockReader{b: b}
 	if len(b) == 0 || b[0] != blockVersion {
 		return nil, fmt.Errorf("%w: unknown version", ErrEventBlock)
@@ -203,13 +216,46 @@ func DecodeEventBlock(b []byte, ws string) ([]StoredEvent, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	evs := make([]StoredEvent, n)
-	for i := range evs {
-		copy(evs[i].ID[:], r.bytes(16, "id"))
-		evs[i].Workspace = ws
+	// slot[i] is where the block's ith event goes in evs, -1 when it is
+	// not wanted.
+	slot := make([]int, n)
+	var evs []StoredEvent
+	if want == nil {
+		evs = make([]StoredEvent, n)
 	}
-	readTimes(r, evs, func(e *StoredEvent, t time.Time) { e.Time = t })
-	readTimes(r, evs, func(e *StoredEvent, t time.Time) { e.Received = t })
+	for i := range slot {
+		var id event.ID
+		copy(id[:], r.bytes(16, "id"))
+		if want != nil && !want[id] {
+			slot[i] = -1
+			continue
+		}
+		if want != nil {
+			evs = append(evs, StoredEvent{})
+		}
+		slot[i] = len(evs) - 1
+		if want == nil {
+			slot[i] = i
+		}
+		evs[slot[i]].ID = id
+		evs[slot[i]].Workspace = ws
+	}
+	at := func(i int) *StoredEvent {
+		if slot[i] < 0 {
+			return nil
+		}
+		return &evs[slot[i]]
+	}
+	readTimes(r, len(slot), func(i int, t time.Time) {
+		if e := at(i); e != nil {
+			e.Time = t
+		}
+	})
+	readTimes(r, len(slot), func(i int, t time.Time) {
+		if e := at(i); e != nil {
+			e.Received = t
+		}
+	})
 
 	// Offsets first, strings after: one string conversion for all columns.
 	type cell struct{ ev, start, end int }
@@ -239,10 +285,12 @@ func DecodeEventBlock(b []byte, ws string) ([]StoredEvent, error) {
 				cs.cells = append(cs.cells, cell{i, s, e})
 			}
 		case colEach:
-			cs.cells = make([]cell, len(evs))
-			for i := range evs {
+			cs.cells = make([]cell, 0, len(evs))
+			for i := range slot {
 				s, e := r.span("column value")
-				cs.cells[i] = cell{i, s, e}
+				if slot[i] >= 0 {
+					cs.cells = append(cs.cells, cell{slot[i], s, e})
+				}
 			}
 		default:
 			r.fail(fmt.Sprintf("column kind %d", kind))
@@ -251,19 +299,31 @@ func DecodeEventBlock(b []byte, ws string) ([]StoredEvent, error) {
 			spans = append(spans, cs)
 		}
 	}
-	strs := string(b[colStart:r.off])
-	for _, cs := range spans {
-		for _, c := range cs.cells {
-			cs.set(&evs[c.ev], strs[c.start-colStart:c.end-colStart])
+	if want != nil {
+		// A few events: a string each, not a copy of every column.
+		for _, cs := range spans {
+			for _, c := range cs.cells {
+				cs.set(&evs[c.ev], string(b[c.start:c.end]))
+			}
+		}
+	} else {
+		strs := string(b[colStart:r.off])
+		for _, cs := range spans {
+			for _, c := range cs.cells {
+				cs.set(&evs[c.ev], strs[c.start-colStart:c.end-colStart])
+			}
 		}
 	}
 
-	lens := make([]uint64, len(evs))
+	lens := make([]uint64, len(slot))
 	for i := range lens {
 		lens[i] = r.uvarint("raw length")
 	}
-	for i := range evs {
-		evs[i].Raw = r.bytes(lens[i], "raw record")
+	for i := range slot {
+		raw := r.bytes(lens[i], "raw record")
+		if e := at(i); e != nil {
+			e.Raw = raw
+		}
 	}
 	if r.err == nil && r.off != len(b) {
 		r.fail("trailing bytes")
@@ -274,9 +334,9 @@ func DecodeEventBlock(b []byte, ws string) ([]StoredEvent, error) {
 	return evs, nil
 }
 
-func readTimes(r *blockReader, evs []StoredEvent, set func(*StoredEvent, time.Time)) {
+func readTimes(r *blockReader, n int, set func(int, time.Time)) {
 	var s int64
-	for i := range evs {
+	for i := range n {
 		s += r.varint("time")
 		ns := r.uvarint("time nanoseconds")
 		if ns >= uint64(time.Second) {
@@ -285,7 +345,7 @@ func readTimes(r *blockReader, evs []StoredEvent, set func(*StoredEvent, time.Ti
 		if r.err != nil {
 			return
 		}
-		set(&evs[i], time.Unix(s, int64(ns)).UTC())
+		set(i, time.Unix(s, int64(ns)).UTC())
 	}
 }
 

@@ -73,7 +73,7 @@ func (c *Config) parseSensitivity() error {
 type assessStore interface {
 	alertstream.IncidentStream
 	IncidentAlerts(ctx context.Context, workspace, id string) ([]string, error)
-	Alert(ctx context.Context, workspace, id string) (alert.Alert, error)
+	AlertsByID(ctx context.Context, workspace string, ids []string) (map[string]alert.Alert, error)
 	EventsByID(ctx context.Context, workspace string, ids []event.ID) (map[event.ID]store.StoredEvent, error)
 	SetAssessment(ctx context.Context, workspace, id string, a incident.Assessment) error
 }
@@ -97,21 +97,32 @@ type assessor struct {
 	// costs far more than the detection that grew it. last and pending
 	// are when each incident was assessed, and the incidents waiting.
 	every time.Duration
-	// rendered keeps evidence events already read and decoded (stored
-	// events never change): an incident assessed again reads only its
-	// new evidence.
-	rendered map[string]incident.EvidenceEvent
-	last     map[[2]string]time.Time
-	pending  map[[2]string]time.Time // incident → when it is due
-	now      func() time.Time
+	// kept is, by incident, the evidence its last assessment read and
+	// decoded (stored events never change): an incident assessed again
+	// reads only its new evidence. keptN counts the events kept.
+	kept    map[[2]string]*keptEvidence
+	keptN   int
+	last    map[[2]string]time.Time
+	pending map[[2]string]time.Time // incident → when it is due
+	now     func() time.Time
 }
 
 // assessEvery is the assessor's default interval per incident;
-// maxRenderedEvidence bounds the decoded evidence kept between assessments.
+// maxRenderedEvidence bounds the decoded evidence kept between assessments
+// (the incidents assessed longest ago give theirs up first).
 const (
 	assessEvery         = 10 * time.Second
 	maxRenderedEvidence = 5000
 )
+
+// keptEvidence is one incident's evidence as its last assessment read it:
+// the decoded events by id, and the ids no longer stored (past
+// retention: they do not come back).
+type keptEvidence struct {
+	used   time.Time
+	events map[string]incident.EvidenceEvent
+	gone   map[string]bool
+}
 
 // startAssessment runs the assessment in the background when the store
 // keeps incidents.
@@ -248,18 +259,18 @@ func (a *assessor) assess(ctx context.Context, workspace, id string) error {
 	if len(ids) > maxAssessAlerts {
 		ids = append(ids[:maxAssessAlerts/2:maxAssessAlerts/2], ids[len(ids)-maxAssessAlerts/2:]...)
 	}
+	// One query for all of them: an incident of hundreds of alerts,
+	// grown by an attack, is assessed again every few seconds.
+	byID, err := a.store.AlertsByID(ctx, workspace, ids)
+	if err != nil {
+		return fmt.Errorf("alerts of incident %s: %w", id, err)
+	}
 	alerts := make([]alert.Alert, 0, len(ids))
 	for _, aid := range ids {
-		al, err := a.store.Alert(ctx, workspace, aid)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
+		if al, ok := byID[aid]; ok { // gone meanwhile: left out
+			alerts = append(alerts, al)
 		}
-		if err != nil {
-			return fmt.Errorf("alert %s of incident %s: %w", aid, id, err)
-		}
-		alerts = append(alerts, al)
 	}
-	var evidence []incident.EvidenceEvent
 	if a.render == nil {
 		a.render = decode.NewRenderer()
 	}
@@ -267,14 +278,16 @@ func (a *assessor) assess(ctx context.Context, workspace, id string) error {
 	// In id order: the events of one stored block come one after the
 	// other, and the store decodes each block once for them.
 	slices.SortStableFunc(picks, func(x, y evidencePick) int { return strings.Compare(x.EventID, y.EventID) })
-	if a.rendered == nil || len(a.rendered) > maxRenderedEvidence {
-		a.rendered = map[string]incident.EvidenceEvent{}
+	k := [2]string{workspace, id}
+	old := a.kept[k]
+	if old == nil {
+		old = &keptEvidence{}
 	}
-	// The stored events not decoded before, read together: each stored
-	// block is decoded once for all of them.
+	// The stored events this incident's last assessment did not read,
+	// read together: each stored block is decoded once for all of them.
 	var toRead []event.ID
 	for _, p := range picks {
-		if _, ok := a.rendered[workspace+"/"+p.EventID]; ok {
+		if _, ok := old.events[p.EventID]; ok || old.gone[p.EventID] {
 			continue
 		}
 		if eid, err := event.ParseID(p.EventID); err == nil {
@@ -285,9 +298,17 @@ func (a *assessor) assess(ctx context.Context, workspace, id string) error {
 	if err != nil {
 		return fmt.Errorf("evidence events of incident %s: %w", id, err)
 	}
+	// What this assessment read is what the next one may reuse: the
+	// evidence no longer picked is let go.
+	now := time.Now()
+	if a.now != nil {
+		now = a.now()
+	}
+	kept := &keptEvidence{used: now, events: map[string]incident.EvidenceEvent{}, gone: map[string]bool{}}
+	var evidence []incident.EvidenceEvent
 	for _, p := range picks {
-		key := workspace + "/" + p.EventID
-		if e, ok := a.rendered[key]; ok {
+		if e, ok := old.events[p.EventID]; ok {
+			kept.events[p.EventID] = e
 			e.AlertID = p.AlertID
 			evidence = append(evidence, e)
 			continue
@@ -298,16 +319,18 @@ func (a *assessor) assess(ctx context.Context, workspace, id string) error {
 		}
 		se, ok := stored[eid]
 		if !ok {
-			continue // past retention
+			kept.gone[p.EventID] = true // past retention
+			continue
 		}
 		ev0 := se.Event()
 		// A record that no longer decodes keeps its stored common
 		// fields (db.statement, file.path…), which still say much.
 		ev, _ := a.render.Render(&ev0)
 		e := incident.EvidenceEvent{AlertID: p.AlertID, EventID: p.EventID, Time: ev.Time, Fields: incident.FieldMapOf(ev)}
-		a.rendered[key] = e
+		kept.events[p.EventID] = e
 		evidence = append(evidence, e)
 	}
+	a.keep(k, kept)
 	as := incident.Assess(alerts, evidence, a.cls)
 	if err := a.store.SetAssessment(ctx, workspace, id, as); err != nil {
 		return fmt.Errorf("assessment of incident %s: %w", id, err)
@@ -315,6 +338,31 @@ func (a *assessor) assess(ctx context.Context, workspace, id string) error {
 	a.log.Debug("incident assessed", "workspace", workspace, "incident", id, "alerts", len(alerts), "evidence", len(evidence),
 		"intent", as.Intent.Estimate, "compromised", len(as.Compromised), "data_accessed", len(as.DataAccessed))
 	return nil
+}
+
+// keep keeps incident k's evidence for its next assessment, letting go of
+// the evidence of the incidents assessed longest ago while more than
+// maxRenderedEvidence events are kept.
+func (a *assessor) keep(k [2]string, e *keptEvidence) {
+	if a.kept == nil {
+		a.kept = map[[2]string]*keptEvidence{}
+	}
+	if old := a.kept[k]; old != nil {
+		a.keptN -= len(old.events)
+	}
+	a.kept[k] = e
+	a.keptN += len(e.events)
+	for a.keptN > maxRenderedEvidence && len(a.kept) > 1 {
+		var oldest [2]string
+		var at time.Time
+		for x, o := range a.kept {
+			if x != k && (at.IsZero() || o.used.Before(at)) {
+				oldest, at = x, o.used
+			}
+		}
+		a.keptN -= len(a.kept[oldest].events)
+		delete(a.kept, oldest)
+	}
 }
 
 // evidencePick is one evidence event to read, with its alert.

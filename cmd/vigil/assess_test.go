@@ -141,15 +141,17 @@ func (f *fakeAssessStore) IncidentAlerts(_ context.Context, ws, id string) ([]st
 	}
 	return ids, nil
 }
-func (f *fakeAssessStore) Alert(_ context.Context, _, id string) (alert.Alert, error) {
+func (f *fakeAssessStore) AlertsByID(_ context.Context, _ string, ids []string) (map[string]alert.Alert, error) {
 	if f.failAlert != nil {
-		return alert.Alert{}, f.failAlert
+		return nil, f.failAlert
 	}
-	a, ok := f.alerts[id]
-	if !ok {
-		return a, store.ErrNotFound
+	out := map[string]alert.Alert{}
+	for _, id := range ids {
+		if a, ok := f.alerts[id]; ok {
+			out[id] = a
+		}
 	}
-	return a, nil
+	return out, nil
 }
 func (f *fakeAssessStore) EventsByID(_ context.Context, _ string, ids []event.ID) (map[event.ID]store.StoredEvent, error) {
 	if f.failAlert != nil {
@@ -296,5 +298,92 @@ func TestAssessOffline(t *testing.T) {
 	cls := incident.MustClassifier(nil, incident.Public)
 	if as := assessOffline([]*alert.Alert{a}, []incident.EvidenceEvent{ev}, cls); as.DataAccessed[0].Sensitivity != incident.Public {
 		t.Errorf("the classifier given is not used: %+v", as.DataAccessed)
+	}
+}
+
+// askingStore is fakeAssessStore counting the evidence events asked for.
+type askingStore struct {
+	*fakeAssessStore
+	asked []event.ID
+}
+
+func (s *askingStore) EventsByID(ctx context.Context, ws string, ids []event.ID) (map[event.ID]store.StoredEvent, error) {
+	s.asked = append(s.asked, ids...)
+	return s.fakeAssessStore.EventsByID(ctx, ws, ids)
+}
+
+// TestAssessorKeepsEvidence: an incident assessed again asks the store
+// only for evidence its last assessment did not read (an event past
+// retention is not asked for again), and the evidence kept is bounded,
+// the incidents assessed longest ago giving theirs up first.
+func TestAssessorKeepsEvidence(t *testing.T) {
+	f := &fakeAssessStore{incidents: map[string][]string{}, alerts: map[string]alert.Alert{},
+		events: map[event.ID]store.StoredEvent{}, set: map[string]incident.Assessment{}}
+	// An incident of one alert with n stored evidence events.
+	addIncident := func(inc string, n int) []event.ID {
+		var ids []event.ID
+		var ev []alert.Evidence
+		for range n {
+			id := event.NewID()
+			ids = append(ids, id)
+			f.events[id] = store.StoredEvent{ID: id, Workspace: "acme", Source: "s", Format: "json", Raw: []byte(`{}`)}
+			ev = append(ev, alert.Evidence{EventID: id.String()})
+		}
+		f.incidents[inc] = []string{"a-" + inc}
+		f.alerts["a-"+inc] = alert.Alert{ID: "a-" + inc, Rule: alert.RuleRef{Title: "x"}, Evidence: ev}
+		return ids
+	}
+	s := &askingStore{fakeAssessStore: f}
+	clock := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	a := &assessor{store: s, cls: incident.DefaultClassifier(), log: slog.New(slog.DiscardHandler), every: -1,
+		now: func() time.Time { return clock }}
+	ctx := context.Background()
+	assess := func(inc string) []event.ID {
+		t.Helper()
+		clock = clock.Add(time.Second)
+		s.asked = nil
+		if err := a.assess(ctx, "acme", inc); err != nil {
+			t.Fatal(err)
+		}
+		return s.asked
+	}
+
+	ids := addIncident("big", 3)
+	delete(f.events, ids[2]) // past retention
+	if got := assess("big"); len(got) != 3 {
+		t.Fatalf("first assessment asked for %d events, want 3", len(got))
+	}
+	// Grown by one event: only that one is asked for.
+	more := event.NewID()
+	f.events[more] = store.StoredEvent{ID: more, Workspace: "acme", Source: "s", Format: "json", Raw: []byte(`{}`)}
+	al := f.alerts["a-big"]
+	al.Evidence = append(al.Evidence, alert.Evidence{EventID: more.String()})
+	f.alerts["a-big"] = al
+	if got := assess("big"); !slices.Equal(got, []event.ID{more}) {
+		t.Fatalf("re-assessment asked for %v, want only %v", got, more)
+	}
+	if got := assess("big"); len(got) != 0 {
+		t.Fatalf("unchanged: asked for %v", got)
+	}
+
+	// Other incidents fill the memory: the one assessed longest ago
+	// gives its evidence up, the last assessed keeps it.
+	per := maxAssessEvidence
+	for i := range maxRenderedEvidence / per {
+		addIncident(fmt.Sprintf("other-%d", i), per)
+		assess(fmt.Sprintf("other-%d", i))
+	}
+	if a.keptN > maxRenderedEvidence {
+		t.Errorf("%d evidence events kept, more than %d", a.keptN, maxRenderedEvidence)
+	}
+	if _, ok := a.kept[[2]string{"acme", "big"}]; ok {
+		t.Errorf("the incident assessed longest ago kept its evidence")
+	}
+	last := fmt.Sprintf("other-%d", maxRenderedEvidence/per-1)
+	if got := assess(last); len(got) != 0 {
+		t.Errorf("the incident assessed last asked again for %d events", len(got))
+	}
+	if got := assess("big"); len(got) != 4 {
+		t.Errorf("after giving its evidence up: asked for %d events, want all 4", len(got))
 	}
 }

@@ -16,11 +16,22 @@ import (
 // readBlock decompresses and decodes a stored block; events that were
 // stored without their own source or format get the block's.
 func (db *DB) readBlock(data []byte, ws, source, format string) ([]store.StoredEvent, error) {
+	return db.readBlockOnly(data, ws, source, format, nil)
+}
+
+// readBlockOnly is readBlock of the events whose ids are in want (all
+// when want is nil).
+func (db *DB) readBlockOnly(data []byte, ws, source, format string, want map[event.ID]bool) ([]store.StoredEvent, error) {
 	raw, err := db.codec.Decompress(data)
 	if err != nil {
 		return nil, err
 	}
-	evs, err := store.DecodeEventBlock(raw, ws)
+	var evs []store.StoredEvent
+	if want == nil {
+		evs, err = store.DecodeEventBlock(raw, ws)
+	} else {
+		evs, err = store.DecodeEventBlockOnly(raw, ws, want)
+	}
 	if err != nil {
 		return nil, err
 	}

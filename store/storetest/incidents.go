@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -33,6 +34,34 @@ func makeAlerts(t *testing.T, db People, ws, rule string, sev alert.Severity, ho
 		out = append(out, as[0].ID)
 	}
 	return out
+}
+
+// testAlertsByID: the alerts of the ids asked for, as Alert reads them,
+// those of another workspace and the missing ones left out.
+func testAlertsByID(t *testing.T, db People) {
+	mustWorkspace(t, db, "acme", "beta")
+	ids := makeAlerts(t, db, "acme", "r1", alert.High, "h1", "h2", "h3")
+	other := makeAlerts(t, db, "beta", "r1", alert.High, "h1")
+	if got, err := db.AlertsByID(ctx, "acme", nil); err != nil || len(got) != 0 {
+		t.Fatalf("no ids: %v, %v", got, err)
+	}
+	got, err := db.AlertsByID(ctx, "acme", []string{ids[2], ids[0], other[0], "no-such-alert", ids[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d alerts, want 2 (%s and %s)", len(got), ids[0], ids[2])
+	}
+	for _, id := range []string{ids[0], ids[2]} {
+		want, err := db.Alert(ctx, "acme", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, ok := got[id]; !ok || a.ID != id || a.Count != want.Count || len(a.Evidence) != len(want.Evidence) ||
+			a.Evidence[0].EventID != want.Evidence[0].EventID || !reflect.DeepEqual(a.Rule, want.Rule) || !a.LastSeen.Equal(want.LastSeen) {
+			t.Errorf("alert %s: %+v, want %+v", id, a, want)
+		}
+	}
 }
 
 // incidentChangesAfter reads the whole incident stream after seq.

@@ -26,6 +26,9 @@ type People interface {
 	store.AlertStream
 	ChangeHeads(ctx context.Context) (alerts, incidents int64, err error)
 	PurgeIncidentChanges(ctx context.Context, before time.Time) (int64, error)
+	// AlertsByID reads the alerts of these ids in one query (an
+	// incident's assessment).
+	AlertsByID(ctx context.Context, workspace string, ids []string) (map[string]alert.Alert, error)
 }
 
 // PeopleOpener opens an empty store for one test, and closes it when the
@@ -43,6 +46,7 @@ func RunPeople(t *testing.T, open PeopleOpener) {
 		{"AlertStream", testAlertStream},
 		{"AlertStreamConcurrentWriters", testAlertStreamConcurrent},
 		{"IncidentsByHand", testIncidentsByHand},
+		{"AlertsByID", testAlertsByID},
 		{"IncidentPagingAndFilters", testIncidentPaging},
 		{"IncidentIsolation", testIncidentIsolation},
 		{"IncidentCorrelation", testIncidentCorrelation},
