@@ -140,18 +140,18 @@ func TestThreatCountsKept(t *testing.T) {
 	}
 	kept := map[string][]string{}
 	for _, pt := range paneTables {
-		kept[pt.name] = tableRows(t, db, pt.name, "")
-		if zero := tableRows(t, db, pt.name, "WHERE alerts <= 0"); len(zero) > 0 {
-			t.Errorf("%s: rows left at zero: %v", pt.name, zero)
+		kept[pt.Name] = tableRows(t, db, pt.Name, "")
+		if zero := tableRows(t, db, pt.Name, "WHERE alerts <= 0"); len(zero) > 0 {
+			t.Errorf("%s: rows left at zero: %v", pt.Name, zero)
 		}
 	}
 	if err := db.tx(ctx, "count afresh", func(tx pgx.Tx) error { return rebuildPaneCounts(ctx, tx) }); err != nil {
 		t.Fatal(err)
 	}
 	for _, pt := range paneTables {
-		fresh := tableRows(t, db, pt.name, "")
-		if len(fresh) == 0 || !reflect.DeepEqual(kept[pt.name], fresh) {
-			t.Errorf("%s as Commit kept it\n%v\nas counted afresh\n%v", pt.name, kept[pt.name], fresh)
+		fresh := tableRows(t, db, pt.Name, "")
+		if len(fresh) == 0 || !reflect.DeepEqual(kept[pt.Name], fresh) {
+			t.Errorf("%s as Commit kept it\n%v\nas counted afresh\n%v", pt.Name, kept[pt.Name], fresh)
 		}
 	}
 }

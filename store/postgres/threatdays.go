@@ -26,21 +26,10 @@ import (
 // changes them, the alert's old row is decremented and its new one
 // incremented, and rows that reach zero are deleted.
 
-// hourNanos is an hour as nanoseconds (dayNanos a day: partitions.go).
-const hourNanos = int64(time.Hour)
+// paneTable is one of the pane's count tables (store.PaneTables).
+type paneTable = store.PaneTable
 
-// paneTable is one of the pane's count tables: its name and the length of
-// its slots.
-type paneTable struct {
-	name string
-	unit int64
-}
-
-var (
-	paneDays   = paneTable{"threat_days", dayNanos}
-	paneHours  = paneTable{"threat_hours", hourNanos}
-	paneTables = []paneTable{paneDays, paneHours}
-)
+var paneTables = store.PaneTables
 
 // paneKey is an alert's row in a count table, slot holding its last_seen
 // in nanoseconds until a table divides it by its unit.
@@ -108,7 +97,7 @@ func (c *committer) queuePaneCounts() {
 	for _, t := range paneTables {
 		delta := map[paneKey]*[2]int64{}
 		add := func(k paneKey, alerts, events int64) {
-			k.slot /= t.unit
+			k.slot /= t.Unit
 			d := delta[k]
 			if d == nil {
 				d = &[2]int64{}
@@ -156,12 +145,12 @@ func (c *committer) queuePaneCounts() {
 			$8::boolean[], $9::double precision[], $10::double precision[], $11::text[], $12::bigint[], $13::bigint[])
 			WITH ORDINALITY AS r(` + cols + `, alerts, events, n)`
 		args := []any{ws, slots, tts, sevs, countries, asns, orgs, located, lats, lons, cities, alerts, evs}
-		c.writes.Queue(`INSERT INTO `+t.name+` (`+cols+`, alerts, events)
+		c.writes.Queue(`INSERT INTO `+t.Name+` (`+cols+`, alerts, events)
 			SELECT `+cols+`, alerts, events FROM `+rows+` ORDER BY n
-			ON CONFLICT (`+cols+`) DO UPDATE SET alerts = `+t.name+`.alerts + excluded.alerts, events = `+t.name+`.events + excluded.events`,
+			ON CONFLICT (`+cols+`) DO UPDATE SET alerts = `+t.Name+`.alerts + excluded.alerts, events = `+t.Name+`.events + excluded.events`,
 			args...)
 		if len(decremented) > 0 {
-			c.writes.Queue(`DELETE FROM `+t.name+` t USING (SELECT * FROM `+rows+` WHERE n = ANY($14::bigint[])) AS r
+			c.writes.Queue(`DELETE FROM `+t.Name+` t USING (SELECT * FROM `+rows+` WHERE n = ANY($14::bigint[])) AS r
 				WHERE (t.workspace, t.slot, t.threat_type, t.severity, t.country, t.asn, t.as_org, t.located, t.lat, t.lon, t.city) =
 					(r.workspace, r.slot, r.threat_type, r.severity, r.country, r.asn, r.as_org, r.located, r.lat, r.lon, r.city)
 					AND t.alerts <= 0`, append(args, decremented)...)
@@ -186,51 +175,20 @@ func compareBool(a, b bool) int {
 	return -1
 }
 
-// panePart is a part of a range: slots [a, b) of a count table, or, with
-// no table, the nanoseconds [a, b) that the alerts answer.
-type panePart struct {
-	t    *paneTable
-	a, b int64
-}
-
-// paneParts splits [from, to) into its whole UTC days (threat_days), the
-// whole hours around them (threat_hours) and the partial hours at its ends
-// (the alerts); ok is false when the range holds no whole hour.
-func (db *DB) paneParts(from, to int64) (parts []panePart, ok bool) {
-	if from < 0 || db.paneFromAlerts {
+// paneParts splits [from, to) as store.PaneParts does, unless the
+// alerts are to answer every range (paneFromAlerts).
+func (db *DB) paneParts(from, to int64) ([]store.PanePart, bool) {
+	if db.paneFromAlerts {
 		return nil, false
 	}
-	h1, h2 := (from+hourNanos-1)/hourNanos, to/hourNanos
-	if h1 >= h2 {
-		return nil, false
-	}
-	if from < h1*hourNanos {
-		parts = append(parts, panePart{a: from, b: h1 * hourNanos})
-	}
-	d1, d2 := (from+dayNanos-1)/dayNanos, to/dayNanos
-	per := dayNanos / hourNanos
-	if d1 < d2 {
-		if h1 < d1*per {
-			parts = append(parts, panePart{t: &paneHours, a: h1, b: d1 * per})
-		}
-		parts = append(parts, panePart{t: &paneDays, a: d1, b: d2})
-		if d2*per < h2 {
-			parts = append(parts, panePart{t: &paneHours, a: d2 * per, b: h2})
-		}
-	} else {
-		parts = append(parts, panePart{t: &paneHours, a: h1, b: h2})
-	}
-	if h2*hourNanos < to {
-		parts = append(parts, panePart{a: h2 * hourNanos, b: to})
-	}
-	return parts, true
+	return store.PaneParts(from, to)
 }
 
 // paneUnion is the SQL of a range's rows from its parts, as one UNION ALL
 // of the count tables' rows and the partial hours' alerts, each with the
 // columns cols names (the tables' names; the alerts' are aliased to
 // them), with last_seen standing in for a slot's first nanosecond.
-func paneUnion(parts []panePart, workspace string, a *args, cols string, located bool) string {
+func paneUnion(parts []store.PanePart, workspace string, a *args, cols string, located bool) string {
 	tableExtra, alertExtra := "", ""
 	if located {
 		tableExtra, alertExtra = " AND located", " AND origin_lat IS NOT NULL"
@@ -238,9 +196,9 @@ func paneUnion(parts []panePart, workspace string, a *args, cols string, located
 	ws := a.add(workspace)
 	var q []string
 	for _, p := range parts {
-		lo, hi := a.add(p.a), a.add(p.b)
-		if p.t != nil {
-			q = append(q, `SELECT slot * `+a.add(p.t.unit)+` AS last_seen, `+cols+`, alerts, events FROM `+p.t.name+`
+		lo, hi := a.add(p.From), a.add(p.To)
+		if p.Table != nil {
+			q = append(q, `SELECT slot * `+a.add(p.Table.Unit)+` AS last_seen, `+cols+`, alerts, events FROM `+p.Table.Name+`
 				WHERE workspace = `+ws+` AND slot >= `+lo+` AND slot < `+hi+` AND alerts > 0`+tableExtra)
 			continue
 		}
@@ -263,18 +221,12 @@ func paneAlertColumns(cols string) string {
 // days); ok is false otherwise.
 func (db *DB) threatSeriesDays(ctx context.Context, workspace string, q store.ThreatQuery, from, to int64) ([]store.ThreatBucket, bool, error) {
 	bucket := int64(q.Bucket)
-	parts, ok := db.paneParts(from, to)
-	if !ok || from%hourNanos != 0 || bucket%hourNanos != 0 {
+	if db.paneFromAlerts {
 		return nil, false, nil
 	}
-	if from%dayNanos != 0 || bucket%dayNanos != 0 {
-		// Buckets that start within days: whole hours only.
-		for i, p := range parts {
-			if p.t != nil && p.t.unit == dayNanos {
-				per := dayNanos / hourNanos
-				parts[i] = panePart{t: &paneHours, a: p.a * per, b: p.b * per}
-			}
-		}
+	parts, ok := store.PaneSeriesParts(from, to, bucket)
+	if !ok {
+		return nil, false, nil
 	}
 	var a args
 	union := paneUnion(parts, workspace, &a, "threat_type, severity", false)
@@ -366,15 +318,15 @@ func scanThreatPoint(rs scanner) (store.ThreatPoint, error) {
 // as migration 7 does: what tests compare Commit's increments with.
 func rebuildPaneCounts(ctx context.Context, tx pgx.Tx) error {
 	for _, t := range paneTables {
-		if _, err := tx.Exec(ctx, `DELETE FROM `+t.name); err != nil {
-			return fmt.Errorf("%s: %w", t.name, err)
+		if _, err := tx.Exec(ctx, `DELETE FROM `+t.Name); err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO `+t.name+`
+		if _, err := tx.Exec(ctx, `INSERT INTO `+t.Name+`
 			SELECT workspace, last_seen / $1, threat_type, severity, origin_country, origin_asn, origin_as_org,
 				origin_lat IS NOT NULL, coalesce(origin_lat, 0), coalesce(origin_lon, 0), origin_city, count(*), sum(count)
 			FROM alerts WHERE threat_type <> '' AND last_seen >= 0
-			GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11`, t.unit); err != nil {
-			return fmt.Errorf("%s: %w", t.name, err)
+			GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11`, t.Unit); err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
 		}
 	}
 	return nil

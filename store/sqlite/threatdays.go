@@ -74,23 +74,10 @@ INSERT INTO threat_hours
 	GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;
 `
 
-const (
-	dayNanos  = int64(24 * time.Hour)
-	hourNanos = int64(time.Hour)
-)
+// paneTable is one of the pane's count tables (store.PaneTables).
+type paneTable = store.PaneTable
 
-// paneTable is one of the pane's count tables: its name and the length
-// of its slots.
-type paneTable struct {
-	name string
-	unit int64
-}
-
-var (
-	paneDays   = paneTable{"threat_days", dayNanos}
-	paneHours  = paneTable{"threat_hours", hourNanos}
-	paneTables = []paneTable{paneDays, paneHours}
-)
+var paneTables = store.PaneTables
 
 // paneKey is an alert's threat_days row.
 type paneKey struct {
@@ -146,7 +133,7 @@ type paneBefore struct {
 // upsertPaneRows and upsertPaneRow add to a count table's rows, given as
 // a JSON array of rows or one by one.
 func upsertPaneRows(t paneTable) string {
-	return `INSERT INTO ` + t.name + `
+	return `INSERT INTO ` + t.Name + `
 	(workspace, slot, threat_type, severity, country, asn, as_org, located, lat, lon, city, alerts, events)
 	SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
 		json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]'),
@@ -157,7 +144,7 @@ func upsertPaneRows(t paneTable) string {
 }
 
 func upsertPaneRow(t paneTable) string {
-	return `INSERT INTO ` + t.name + `
+	return `INSERT INTO ` + t.Name + `
 	(workspace, slot, threat_type, severity, country, asn, as_org, located, lat, lon, city, alerts, events)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT DO UPDATE SET alerts = alerts + excluded.alerts, events = events + excluded.events`
@@ -177,7 +164,7 @@ func (c *committer) writeThreatDays() error {
 func (c *committer) writePaneTable(t paneTable) error {
 	delta := map[paneKey]*[2]int64{}
 	add := func(k paneKey, alerts, events int64) {
-		k.slot /= t.unit
+		k.slot /= t.Unit
 		d := delta[k]
 		if d == nil {
 			d = &[2]int64{}
@@ -226,51 +213,20 @@ func (c *committer) writePaneTable(t paneTable) error {
 		}
 	}
 	for d := range slots {
-		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM `+t.name+` WHERE workspace = ? AND slot = ? AND alerts <= 0`, d[0], d[1]); err != nil {
+		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM `+t.Name+` WHERE workspace = ? AND slot = ? AND alerts <= 0`, d[0], d[1]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// panePart is a part of a range: slots [a, b) of a count table, or, with
-// no table, the nanoseconds [a, b) that the alerts' index answers.
-type panePart struct {
-	t    *paneTable
-	a, b int64
-}
-
-// paneParts splits [from, to) into its whole UTC days (threat_days), the
-// whole hours around them (threat_hours) and the partial hours at its
-// ends (the alerts); ok is false when the range holds no whole hour.
-func (db *DB) paneParts(from, to int64) (parts []panePart, ok bool) {
-	if from < 0 || db.paneFromAlerts {
+// paneParts splits [from, to) as store.PaneParts does, unless the
+// alerts are to answer every range (paneFromAlerts).
+func (db *DB) paneParts(from, to int64) ([]store.PanePart, bool) {
+	if db.paneFromAlerts {
 		return nil, false
 	}
-	h1, h2 := (from+hourNanos-1)/hourNanos, to/hourNanos
-	if h1 >= h2 {
-		return nil, false
-	}
-	if from < h1*hourNanos {
-		parts = append(parts, panePart{a: from, b: h1 * hourNanos})
-	}
-	d1, d2 := (from+dayNanos-1)/dayNanos, to/dayNanos
-	per := dayNanos / hourNanos
-	if d1 < d2 {
-		if h1 < d1*per {
-			parts = append(parts, panePart{t: &paneHours, a: h1, b: d1 * per})
-		}
-		parts = append(parts, panePart{t: &paneDays, a: d1, b: d2})
-		if d2*per < h2 {
-			parts = append(parts, panePart{t: &paneHours, a: d2 * per, b: h2})
-		}
-	} else {
-		parts = append(parts, panePart{t: &paneHours, a: h1, b: h2})
-	}
-	if h2*hourNanos < to {
-		parts = append(parts, panePart{a: h2 * hourNanos, b: to})
-	}
-	return parts, true
+	return store.PaneParts(from, to)
 }
 
 // threatSeriesDays is ThreatSeries from the count tables where every
@@ -278,18 +234,12 @@ func (db *DB) paneParts(from, to int64) (parts []panePart, ok bool) {
 // days); ok is false otherwise.
 func (db *DB) threatSeriesDays(ctx context.Context, workspace string, q store.ThreatQuery, from, to int64) ([]store.ThreatBucket, bool, error) {
 	bucket := int64(q.Bucket)
-	parts, ok := db.paneParts(from, to)
-	if !ok || from%hourNanos != 0 || bucket%hourNanos != 0 {
+	if db.paneFromAlerts {
 		return nil, false, nil
 	}
-	if from%dayNanos != 0 || bucket%dayNanos != 0 {
-		// Buckets that start within days: whole hours only.
-		for i, p := range parts {
-			if p.t != nil && p.t.unit == dayNanos {
-				per := dayNanos / hourNanos
-				parts[i] = panePart{t: &paneHours, a: p.a * per, b: p.b * per}
-			}
-		}
+	parts, ok := store.PaneSeriesParts(from, to, bucket)
+	if !ok {
+		return nil, false, nil
 	}
 	type key struct {
 		b   int64
@@ -314,17 +264,17 @@ func (db *DB) threatSeriesDays(ctx context.Context, workspace string, q store.Th
 	}
 	for _, p := range parts {
 		var err error
-		if p.t != nil {
+		if p.Table != nil {
 			_, err = list(ctx, db, "threat series of "+workspace, scan,
 				`SELECT (slot * ?1 - ?2) / ?3 AS b, threat_type, severity, sum(alerts), sum(events)
-				FROM `+p.t.name+` WHERE workspace = ?4 AND slot >= ?5 AND slot < ?6 AND alerts > 0
-				GROUP BY b, threat_type, severity`, p.t.unit, from, bucket, workspace, p.a, p.b)
+				FROM `+p.Table.Name+` WHERE workspace = ?4 AND slot >= ?5 AND slot < ?6 AND alerts > 0
+				GROUP BY b, threat_type, severity`, p.Table.Unit, from, bucket, workspace, p.From, p.To)
 		} else {
 			_, err = list(ctx, db, "threat series of "+workspace, scan,
 				`SELECT (last_seen - ?1) / ?2 AS b, threat_type, severity, count(*), sum(count)
 				FROM alerts INDEXED BY alerts_pane
 				WHERE workspace = ?3 AND last_seen >= ?4 AND last_seen < ?5 AND threat_type != ''
-				GROUP BY b, threat_type, severity`, from, bucket, workspace, p.a, p.b)
+				GROUP BY b, threat_type, severity`, from, bucket, workspace, p.From, p.To)
 		}
 		if err != nil {
 			return nil, true, err
@@ -389,17 +339,17 @@ func (db *DB) threatOriginsDays(ctx context.Context, workspace string, from, to 
 	}
 	for _, p := range parts {
 		var err error
-		if p.t != nil {
+		if p.Table != nil {
 			_, err = list(ctx, db, "threat origins of "+workspace, scan,
 				`SELECT country, asn, threat_type, max(severity), sum(alerts), sum(events), max(as_org)
-				FROM `+p.t.name+` WHERE workspace = ? AND slot >= ? AND slot < ? AND alerts > 0
-				GROUP BY country, asn, threat_type`, workspace, p.a, p.b)
+				FROM `+p.Table.Name+` WHERE workspace = ? AND slot >= ? AND slot < ? AND alerts > 0
+				GROUP BY country, asn, threat_type`, workspace, p.From, p.To)
 		} else {
 			_, err = list(ctx, db, "threat origins of "+workspace, scan,
 				`SELECT origin_country, origin_asn, threat_type, max(severity), count(*), sum(count), max(origin_as_org)
 				FROM alerts INDEXED BY alerts_pane
 				WHERE workspace = ? AND last_seen >= ? AND last_seen < ? AND threat_type != ''
-				GROUP BY origin_country, origin_asn, threat_type`, workspace, p.a, p.b)
+				GROUP BY origin_country, origin_asn, threat_type`, workspace, p.From, p.To)
 		}
 		if err != nil {
 			return nil, true, err
@@ -454,7 +404,7 @@ func (db *DB) threatPointsDays(ctx context.Context, workspace string, from, to i
 	}
 	for _, part := range parts {
 		var err error
-		if part.t != nil {
+		if part.Table != nil {
 			_, err = list(ctx, db, "threat points of "+workspace, func(rs scanner) (struct{}, error) {
 				var p store.ThreatPoint
 				var worst int64
@@ -465,8 +415,8 @@ func (db *DB) threatPointsDays(ctx context.Context, workspace string, from, to i
 				}
 				return struct{}{}, err
 			}, `SELECT lat, lon, max(country), threat_type, max(severity), sum(alerts), sum(events), max(city)
-				FROM `+part.t.name+` WHERE workspace = ? AND slot >= ? AND slot < ? AND located = 1 AND alerts > 0
-				GROUP BY lat, lon, threat_type`, workspace, part.a, part.b)
+				FROM `+part.Table.Name+` WHERE workspace = ? AND slot >= ? AND slot < ? AND located = 1 AND alerts > 0
+				GROUP BY lat, lon, threat_type`, workspace, part.From, part.To)
 		} else {
 			_, err = list(ctx, db, "threat points of "+workspace, func(rs scanner) (struct{}, error) {
 				var p store.ThreatPoint
@@ -480,7 +430,7 @@ func (db *DB) threatPointsDays(ctx context.Context, workspace string, from, to i
 			}, `SELECT origin_lat, origin_lon, max(origin_country), threat_type, max(severity), count(*), sum(count), max(rowid)
 				FROM alerts INDEXED BY alerts_points
 				WHERE workspace = ? AND last_seen >= ? AND last_seen < ? AND threat_type != '' AND origin_lat IS NOT NULL
-				GROUP BY origin_lat, origin_lon, threat_type`, workspace, part.a, part.b)
+				GROUP BY origin_lat, origin_lon, threat_type`, workspace, part.From, part.To)
 		}
 		if err != nil {
 			return nil, true, err

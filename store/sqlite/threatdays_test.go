@@ -103,7 +103,7 @@ func TestThreatDays(t *testing.T) {
 	// Commit's increments equal the migration's count afresh.
 	kept := map[string][]string{}
 	for _, pt := range paneTables {
-		kept[pt.name] = threatDayRows(t, db, pt.name)
+		kept[pt.Name] = threatDayRows(t, db, pt.Name)
 	}
 	if _, err := db.w.Exec(`DROP TABLE threat_days; DROP TABLE threat_hours`); err != nil {
 		t.Fatal(err)
@@ -112,8 +112,8 @@ func TestThreatDays(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, pt := range paneTables {
-		if fresh := threatDayRows(t, db, pt.name); !reflect.DeepEqual(kept[pt.name], fresh) || len(fresh) == 0 {
-			t.Errorf("%s as Commit kept it\n%v\nas counted afresh\n%v", pt.name, kept[pt.name], fresh)
+		if fresh := threatDayRows(t, db, pt.Name); !reflect.DeepEqual(kept[pt.Name], fresh) || len(fresh) == 0 {
+			t.Errorf("%s as Commit kept it\n%v\nas counted afresh\n%v", pt.Name, kept[pt.Name], fresh)
 		}
 	}
 }
