@@ -1,6 +1,8 @@
 package store
 
 import (
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/vigil-sec/vigil/alert"
@@ -83,4 +85,18 @@ type DatabaseCount struct {
 	// that alert (the greatest id among alerts last seen at once).
 	LastSeen  time.Time
 	LastAlert string
+}
+
+// SplitLastAlert reads a database's last alert as the stores' grouped
+// counts give it: one text that sorts as the pair (last_seen, id), the
+// last_seen nanoseconds as 20 digits followed by the alert's id.
+func SplitLastAlert(last string) (time.Time, string, error) {
+	if len(last) < 20 {
+		return time.Time{}, "", fmt.Errorf("last alert %q: %w", last, ErrInvalid)
+	}
+	ns, err := strconv.ParseInt(last[:20], 10, 64)
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("last alert %q: %w", last, err)
+	}
+	return time.Unix(0, ns).UTC(), last[20:], nil
 }

@@ -236,15 +236,9 @@ func (db *DB) DatabaseCounts(ctx context.Context, workspace string, q store.Aler
 			return c, err
 		}
 		c.Severity = alert.Severity(sev)
-		if len(last) < 20 {
-			return c, fmt.Errorf("last alert %q: %w", last, store.ErrInvalid)
-		}
-		ns, err := strconv.ParseInt(last[:20], 10, 64)
-		if err != nil {
-			return c, fmt.Errorf("last alert %q: %w", last, err)
-		}
-		c.LastSeen, c.LastAlert = time.Unix(0, ns).UTC(), last[20:]
-		return c, nil
+		var err error
+		c.LastSeen, c.LastAlert, err = store.SplitLastAlert(last)
+		return c, err
 	}, `SELECT d.db_server, d.db_name, alerts.severity, d.db_title, count(*),
 			max(lpad(alerts.last_seen::text, 20, '0') || alerts.id COLLATE "C")
 		FROM alert_databases d JOIN alerts ON alerts.id = d.alert_id

@@ -324,15 +324,9 @@ func (db *DB) DatabaseCounts(ctx context.Context, workspace string, q store.Aler
 			return c, err
 		}
 		c.Severity = alert.Severity(sev)
-		if len(last) < 20 {
-			return c, fmt.Errorf("last alert %q: %w", last, store.ErrInvalid)
-		}
-		ns, err := strconv.ParseInt(last[:20], 10, 64)
-		if err != nil {
-			return c, fmt.Errorf("last alert %q: %w", last, err)
-		}
-		c.LastSeen, c.LastAlert = time.Unix(0, ns).UTC(), last[20:]
-		return c, nil
+		var err error
+		c.LastSeen, c.LastAlert, err = store.SplitLastAlert(last)
+		return c, err
 	}, query, append([]any{workspace}, args...)...)
 }
 
