@@ -100,3 +100,30 @@ func SplitLastAlert(last string) (time.Time, string, error) {
 	}
 	return time.Unix(0, ns).UTC(), last[20:], nil
 }
+
+// Kinds of a DatabasePlace as both stores keep it (alert_databases.db_kind):
+// whether it was read from the alert's evidence event (final) or from its
+// entities (read again while the alert grows), and whether the alert is a
+// database alert.
+const (
+	PlaceKindNone       = 0 // no database alert, read from its evidence event: final
+	PlaceKindEvent      = 1 // a database alert, read from its evidence event: final
+	PlaceKindEntities   = 2 // a database alert, read from its entities
+	PlaceKindNoEntities = 3 // no database alert, read from its entities
+)
+
+// PlaceKindsDatabase is the SQL list of the kinds that are database alerts.
+var PlaceKindsDatabase = "(" + strconv.Itoa(PlaceKindEvent) + ", " + strconv.Itoa(PlaceKindEntities) + ")"
+
+// Kind is p's kind (PlaceKind…).
+func (p DatabasePlace) Kind() int {
+	switch {
+	case p.FromEvent && p.IsDatabase:
+		return PlaceKindEvent
+	case p.FromEvent:
+		return PlaceKindNone
+	case p.IsDatabase:
+		return PlaceKindEntities
+	}
+	return PlaceKindNoEntities
+}

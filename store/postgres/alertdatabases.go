@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,28 +19,18 @@ import (
 // instead of reading the first evidence event of every alert, as
 // store/sqlite does.
 
-// Kinds of alert_databases rows (as store/sqlite's).
+// Kinds of alert_databases rows (store.PlaceKind…).
 const (
-	dbKindNone       = 0 // no database alert, read from its evidence event: final
-	dbKindEvent      = 1 // a database alert, read from its evidence event: final
-	dbKindEntities   = 2 // a database alert, read from its entities
-	dbKindNoEntities = 3 // no database alert, read from its entities
+	dbKindNone       = store.PlaceKindNone
+	dbKindEvent      = store.PlaceKindEvent
+	dbKindEntities   = store.PlaceKindEntities
+	dbKindNoEntities = store.PlaceKindNoEntities
 )
 
 // dbKindsDatabase is the SQL list of the kinds that are database alerts.
-var dbKindsDatabase = "(" + strconv.Itoa(dbKindEvent) + ", " + strconv.Itoa(dbKindEntities) + ")"
+var dbKindsDatabase = store.PlaceKindsDatabase
 
-func dbKindOf(p store.DatabasePlace) int {
-	switch {
-	case p.FromEvent && p.IsDatabase:
-		return dbKindEvent
-	case p.FromEvent:
-		return dbKindNone
-	case p.IsDatabase:
-		return dbKindEntities
-	}
-	return dbKindNoEntities
-}
+func dbKindOf(p store.DatabasePlace) int { return p.Kind() }
 
 // firstEvidenceID is the event DatabasePlaceOf reads for a: its first
 // evidence with an event id.

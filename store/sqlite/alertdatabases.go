@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,28 +47,18 @@ CREATE INDEX alert_databases_kind ON alert_databases (db_ws, db_kind, alert_id, 
 CREATE INDEX alerts_id_counts ON alerts (id, workspace, status, severity, last_seen, rule_id);
 `
 
-// Kinds of alert_databases rows.
+// Kinds of alert_databases rows (store.PlaceKind…).
 const (
-	dbKindNone       = 0
-	dbKindEvent      = 1
-	dbKindEntities   = 2
-	dbKindNoEntities = 3
+	dbKindNone       = store.PlaceKindNone
+	dbKindEvent      = store.PlaceKindEvent
+	dbKindEntities   = store.PlaceKindEntities
+	dbKindNoEntities = store.PlaceKindNoEntities
 )
 
 // dbKindsDatabase is the SQL list of the kinds that are database alerts.
-var dbKindsDatabase = "(" + strconv.Itoa(dbKindEvent) + ", " + strconv.Itoa(dbKindEntities) + ")"
+var dbKindsDatabase = store.PlaceKindsDatabase
 
-func dbKindOf(p store.DatabasePlace) int {
-	switch {
-	case p.FromEvent && p.IsDatabase:
-		return dbKindEvent
-	case p.FromEvent:
-		return dbKindNone
-	case p.IsDatabase:
-		return dbKindEntities
-	}
-	return dbKindNoEntities
-}
+func dbKindOf(p store.DatabasePlace) int { return p.Kind() }
 
 // alertDatabaseRow is one alert_databases row.
 type alertDatabaseRow struct {
