@@ -19,19 +19,6 @@ import (
 // instead of reading the first evidence event of every alert, as
 // store/sqlite does.
 
-// Kinds of alert_databases rows (store.PlaceKind…).
-const (
-	dbKindNone       = store.PlaceKindNone
-	dbKindEvent      = store.PlaceKindEvent
-	dbKindEntities   = store.PlaceKindEntities
-	dbKindNoEntities = store.PlaceKindNoEntities
-)
-
-// dbKindsDatabase is the SQL list of the kinds that are database alerts.
-var dbKindsDatabase = store.PlaceKindsDatabase
-
-func dbKindOf(p store.DatabasePlace) int { return p.Kind() }
-
 // firstEvidenceID is the event DatabasePlaceOf reads for a: its first
 // evidence with an event id.
 func firstEvidenceID(a *alert.Alert) (event.ID, bool) {
@@ -102,7 +89,7 @@ type alertDatabaseRows struct {
 func (r *alertDatabaseRows) add(a *alert.Alert, p store.DatabasePlace) {
 	r.ids = append(r.ids, a.ID)
 	r.wss = append(r.wss, a.Workspace)
-	r.kinds = append(r.kinds, int32(dbKindOf(p)))
+	r.kinds = append(r.kinds, int32(p.Kind()))
 	r.servers = append(r.servers, text(p.Server))
 	r.names = append(r.names, text(p.Database))
 	r.titles = append(r.titles, text(a.Rule.Title))
@@ -231,7 +218,7 @@ func (db *DB) DatabaseCounts(ctx context.Context, workspace string, q store.Aler
 	}, `SELECT d.db_server, d.db_name, alerts.severity, d.db_title, count(*),
 			max(lpad(alerts.last_seen::text, 20, '0') || alerts.id COLLATE "C")
 		FROM alert_databases d JOIN alerts ON alerts.id = d.alert_id
-		WHERE d.db_ws = `+a.add(workspace)+` AND d.db_kind IN `+dbKindsDatabase+` AND `+where+`
+		WHERE d.db_ws = `+a.add(workspace)+` AND d.db_kind IN `+store.PlaceKindsDatabase+` AND `+where+`
 		GROUP BY d.db_server, d.db_name, alerts.severity, d.db_title`, a...)
 }
 
@@ -245,7 +232,7 @@ func (db *DB) DatabaseAlerts(ctx context.Context, workspace, server, database st
 	}
 	where += ` AND id IN (SELECT alert_id FROM alert_databases WHERE db_ws = ` + a.add(workspace) +
 		` AND db_server = ` + a.add(text(server)) + ` AND db_name = ` + a.add(text(database)) +
-		` AND db_kind IN ` + dbKindsDatabase + `)`
+		` AND db_kind IN ` + store.PlaceKindsDatabase + `)`
 	what := "alerts of database " + server + "/" + database + " of " + workspace
 	o, err := newListOrder(what, q.Sort, q.Cursor, q.Limit, cursorAlert, cursorAlertPriority, &a, &where)
 	if err != nil {

@@ -237,7 +237,7 @@ func (c *committer) begin(batches []*store.Batch) (map[event.ID]bool, error) {
 		q.Queue(`SELECT d.alert_id FROM alert_databases d JOIN alerts a ON a.id = d.alert_id
 			WHERE (a.workspace, a.dedup_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))
 				AND a.status IN `+sqlOpenStatuses+` AND d.db_kind IN ($3, $4)`,
-			wss, keys, dbKindNone, dbKindEvent).Query(func(rows pgx.Rows) error {
+			wss, keys, store.PlaceKindNone, store.PlaceKindEvent).Query(func(rows pgx.Rows) error {
 			var id string
 			_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
 				c.finalPlace[id] = true

@@ -47,19 +47,6 @@ CREATE INDEX alert_databases_kind ON alert_databases (db_ws, db_kind, alert_id, 
 CREATE INDEX alerts_id_counts ON alerts (id, workspace, status, severity, last_seen, rule_id);
 `
 
-// Kinds of alert_databases rows (store.PlaceKind…).
-const (
-	dbKindNone       = store.PlaceKindNone
-	dbKindEvent      = store.PlaceKindEvent
-	dbKindEntities   = store.PlaceKindEntities
-	dbKindNoEntities = store.PlaceKindNoEntities
-)
-
-// dbKindsDatabase is the SQL list of the kinds that are database alerts.
-var dbKindsDatabase = store.PlaceKindsDatabase
-
-func dbKindOf(p store.DatabasePlace) int { return p.Kind() }
-
 // alertDatabaseRow is one alert_databases row.
 type alertDatabaseRow struct {
 	alert, ws, server, database, title string
@@ -168,7 +155,7 @@ func (c *committer) writeAlertDatabases() error {
 		}
 		ids, err := queryRows(c.ctx, c.tx, `SELECT alert_id FROM alert_databases
 			WHERE alert_id IN (SELECT value FROM json_each(?)) AND db_kind IN (?, ?)`,
-			[]any{string(list), dbKindNone, dbKindEvent}, func(rs scanner) (string, error) {
+			[]any{string(list), store.PlaceKindNone, store.PlaceKindEvent}, func(rs scanner) (string, error) {
 				var id string
 				err := rs.Scan(&id)
 				return id, err
@@ -190,7 +177,7 @@ func (c *committer) writeAlertDatabases() error {
 			return fmt.Errorf("commit: alert %s: database: %w", a.ID, err)
 		}
 		rows = append(rows, alertDatabaseRow{alert: a.ID, ws: a.Workspace, server: p.Server, database: p.Database,
-			title: a.Rule.Title, kind: dbKindOf(p)})
+			title: a.Rule.Title, kind: p.Kind()})
 	}
 	if err := writeAlertDatabaseRows(c.ctx, c.tx, rows); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -278,7 +265,7 @@ func migrateAlertDatabases(ctx context.Context, tx *sql.Tx, _ time.Time) error {
 				return fmt.Errorf("alert %s: database: %w", a.ID, err)
 			}
 			rows = append(rows, alertDatabaseRow{alert: a.ID, ws: a.Workspace, server: p.Server, database: p.Database,
-				title: a.Rule.Title, kind: dbKindOf(p)})
+				title: a.Rule.Title, kind: p.Kind()})
 		}
 		if err := writeAlertDatabaseRows(ctx, tx, rows); err != nil {
 			return err
@@ -303,7 +290,7 @@ func (db *DB) DatabaseCounts(ctx context.Context, workspace string, q store.Aler
 	query := `SELECT d.db_server, d.db_name, alerts.severity, d.db_title, count(*),
 			max(printf('%020d', alerts.last_seen) || alerts.id)
 		FROM alert_databases d INDEXED BY alert_databases_kind CROSS JOIN alerts INDEXED BY alerts_id_counts ON alerts.id = d.alert_id
-		WHERE d.db_ws = ? AND d.db_kind IN ` + dbKindsDatabase + ` AND ` + where + `
+		WHERE d.db_ws = ? AND d.db_kind IN ` + store.PlaceKindsDatabase + ` AND ` + where + `
 		GROUP BY d.db_server, d.db_name, alerts.severity, d.db_title`
 	return list(ctx, db, "databases of "+workspace, func(rs scanner) (store.DatabaseCount, error) {
 		var c store.DatabaseCount
@@ -327,7 +314,7 @@ func (db *DB) DatabaseAlerts(ctx context.Context, workspace, server, database st
 		return nil, "", err
 	}
 	where += ` AND id IN (SELECT alert_id FROM alert_databases
-		WHERE db_ws = ? AND db_server = ? AND db_name = ? AND db_kind IN ` + dbKindsDatabase + `)`
+		WHERE db_ws = ? AND db_server = ? AND db_name = ? AND db_kind IN ` + store.PlaceKindsDatabase + `)`
 	args = append(args, workspace, server, database)
 	return alertList(workspace).page(ctx, db, where, args, q.Sort, q.Cursor, q.Limit)
 }

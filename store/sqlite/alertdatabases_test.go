@@ -64,12 +64,12 @@ func TestAlertDatabases(t *testing.T) {
 
 	got := alertDatabaseRows(t, db)
 	want := map[string]alertDatabaseRow{
-		"rule inj":    {ws: "acme", kind: dbKindEvent, server: "pg01", database: "shop", title: "rule inj"},
-		"rule hr":     {ws: "acme", kind: dbKindEvent, server: "sqlsrv1", database: "hr", title: "rule hr"},
-		"rule nodb":   {ws: "acme", kind: dbKindEvent, server: "sqlsrv1", database: "", title: "rule nodb"},
-		"rule ssh":    {ws: "acme", kind: dbKindNone, server: "", database: "", title: "rule ssh"},
-		"rule silent": {ws: "acme", kind: dbKindEntities, server: "", database: "billing", title: "rule silent"},
-		"rule corr":   {ws: "acme", kind: dbKindEvent, server: "sqlsrv1", database: "hr", title: "rule corr"},
+		"rule inj":    {ws: "acme", kind: store.PlaceKindEvent, server: "pg01", database: "shop", title: "rule inj"},
+		"rule hr":     {ws: "acme", kind: store.PlaceKindEvent, server: "sqlsrv1", database: "hr", title: "rule hr"},
+		"rule nodb":   {ws: "acme", kind: store.PlaceKindEvent, server: "sqlsrv1", database: "", title: "rule nodb"},
+		"rule ssh":    {ws: "acme", kind: store.PlaceKindNone, server: "", database: "", title: "rule ssh"},
+		"rule silent": {ws: "acme", kind: store.PlaceKindEntities, server: "", database: "billing", title: "rule silent"},
+		"rule corr":   {ws: "acme", kind: store.PlaceKindEvent, server: "sqlsrv1", database: "hr", title: "rule corr"},
 	}
 	for title, w := range want {
 		g, ok := got[title]
@@ -93,7 +93,7 @@ func TestAlertDatabases(t *testing.T) {
 	lb.Signals = []alert.Signal{health}
 	commit(t, db, lb)
 	got = alertDatabaseRows(t, db)
-	if g := got["rule silent"]; g.kind != dbKindEvent || g.server != "sqlsrv2" || g.database != "billing" {
+	if g := got["rule silent"]; g.kind != store.PlaceKindEvent || g.server != "sqlsrv2" || g.database != "billing" {
 		t.Errorf("health alert after an event joined: %+v", g)
 	}
 
