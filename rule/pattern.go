@@ -93,7 +93,13 @@ func (p Pattern) appendStar() Pattern {
 
 // Concat returns p followed by q, normalised.
 func (p Pattern) Concat(q Pattern) Pattern {
-	out := append(Pattern(nil), p...)
+	return append(Pattern(nil), p...).appendAll(q)
+}
+
+// appendAll appends q's tokens to p, merging literals and stars where
+// they meet.
+func (p Pattern) appendAll(q Pattern) Pattern {
+	out := p
 	for _, t := range q {
 		switch t.Kind {
 		case Lit:
@@ -122,17 +128,7 @@ func (p Pattern) wrap(lead, trail, lowerCase bool) Pattern {
 	if !lead {
 		out = append(out, p...) // as Concat takes its receiver: unchanged
 	} else {
-		out = out.appendStar()
-		for _, t := range p {
-			switch t.Kind {
-			case Lit:
-				out = out.appendLit(t.Text)
-			case Star:
-				out = out.appendStar()
-			default:
-				out = append(out, t)
-			}
-		}
+		out = out.appendStar().appendAll(p)
 	}
 	if trail {
 		out = out.appendStar()
