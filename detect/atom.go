@@ -38,6 +38,11 @@ type atom struct {
 	position string
 	// payload is the kind of attack payload an OpPayload atom looks for.
 	payload payload.Kind
+	// literal: the literal sets can answer the atom (literalOnly).
+	literal bool
+	// pieces are the literals a proxy atom would look for (proxyPieces),
+	// worked out with the atom; addRegexpProxies uses and drops them.
+	pieces []string
 }
 
 // valueMatcher is one value as written: alternatives for OpMatch, or the
@@ -163,10 +168,11 @@ func (p *pat) match(s string, flt *bigrams) bool {
 	return p.glob.Match(s)
 }
 
-// newAtom compiles matcher m of field slot field; intern gives the slot of
-// another field (the one a fieldref compares with), adding it to the Dict.
-func newAtom(m *rule.Matcher, field int32, intern func(string) int32) (atom, error) {
-	a := atom{field: field, op: m.Op, all: m.All, cased: m.Cased, neq: m.Neq, keyword: m.Field == "",
+// newAtom compiles matcher m, all but the Dict slots it reads (bind sets
+// them): it reads nothing but m, so the compiler can have it done on
+// another core ahead of its walk (precompile.go).
+func newAtom(m *rule.Matcher) (atom, error) {
+	a := atom{field: -1, op: m.Op, all: m.All, cased: m.Cased, neq: m.Neq, keyword: m.Field == "",
 		time: m.Time, position: m.Position}
 	a.values = make([]valueMatcher, 0, len(m.Values))
 	// The compiled patterns of all the values are one allocation, each
@@ -214,7 +220,7 @@ func newAtom(m *rule.Matcher, field int32, intern func(string) int32) (atom, err
 			if v.Ref == "" || m.Field == "" {
 				return a, fmt.Errorf("fieldref of %q has no field to compare with", m.Field)
 			}
-			vm.ref = intern(v.Ref)
+			vm.ref = -1 // bind
 		case rule.OpExists:
 			a.exists = v.Exists
 		case rule.OpPayload:
@@ -233,7 +239,21 @@ func newAtom(m *rule.Matcher, field int32, intern func(string) int32) (atom, err
 		return a, fmt.Errorf("%q has no values", m.Field)
 	}
 	a.cost = a.estimate()
+	a.literal = literalOnly(m, &a)
+	a.pieces = proxyPieces(&a)
 	return a, nil
+}
+
+// bind gives a, made by newAtom from m, the slot of the field it reads
+// and of the fields its fieldref values compare with; intern adds a field
+// to the Dict and returns its slot.
+func (a *atom) bind(m *rule.Matcher, field int32, intern func(string) int32) {
+	a.field = field
+	if m.Op == rule.OpFieldRef {
+		for i := range a.values {
+			a.values[i].ref = intern(m.Values[i].Ref)
+		}
+	}
 }
 
 // estimate is a rough relative cost of evaluating the atom, used to order

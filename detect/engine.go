@@ -54,11 +54,16 @@ type field struct {
 func Compile(rules []*rule.Rule, opts Options) (*Engine, []error) {
 	e := &Engine{dict: event.NewDict()}
 	c := &compiler{e: e, atomIDs: make(map[string]int32)}
+	if w := compileWorkers(); w > 0 && len(rules) >= parallelCompileMin {
+		c.pre = startPrecompiler(rules, w)
+		defer c.pre.stop()
+	}
 	var errs []error
-	for _, r := range rules {
+	for i, r := range rules {
 		if r == nil {
 			continue
 		}
+		c.rule, c.ready = i, c.pre != nil && c.pre.take(i)
 		n, err := compileRule(c, r)
 		if err != nil {
 			// Atoms and fields interned before the failure stay: they are
@@ -76,7 +81,7 @@ func Compile(rules []*rule.Rule, opts Options) (*Engine, []error) {
 	}
 	e.routes.init(e.rules, opts.Taxonomy)
 	e.fast.proxy = c.addRegexpProxies()
-	e.buildFastPath(c.matchers)
+	e.buildFastPath()
 	e.routes.fast = e.routeFast
 	e.pool.New = func() any { return e.newScratch() }
 	if opts.Logger != nil {

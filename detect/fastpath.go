@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"github.com/vigil-sec/vigil/event"
-	"github.com/vigil-sec/vigil/rule"
 )
 
 // The fast path matches all rules at once. Literal atoms (see literalOnly)
@@ -70,14 +69,14 @@ type fastPathStats struct {
 // buildFastPath sorts the atoms into literal and slow ones, numbers their
 // values and picks every rule's trigger. ms are the matchers the atoms were
 // made from. The literal sets are built later, per route (routeFast).
-func (e *Engine) buildFastPath(ms []*rule.Matcher) {
+func (e *Engine) buildFastPath() {
 	fp := &e.fast
 	fp.kind = make([]atomKind, len(e.atoms))
 	fp.valAt = make([]int32, len(e.atoms))
 	literalField := make([]bool, len(e.fields))
 	for i := range e.atoms {
 		a := &e.atoms[i]
-		if !literalOnly(ms[i], a) {
+		if !a.literal {
 			fp.stats.slow++
 			continue
 		}

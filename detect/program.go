@@ -75,10 +75,14 @@ func (e *Engine) eval(n *node, ev *event.Event, sc *scratch) bool {
 
 // compiler turns a rule's AST into a node tree, interning atoms and fields.
 type compiler struct {
-	e        *Engine
-	atomIDs  map[string]int32
-	key      []byte          // atom's key buffer
-	matchers []*rule.Matcher // by atom: the first matcher that made it
+	e       *Engine
+	atomIDs map[string]int32
+	key     []byte // atom's key buffer
+	// pre, when set, makes atoms ahead of the walk on other cores; ready
+	// says whether it holds those of rule, the one being compiled.
+	pre   *precompiler
+	rule  int
+	ready bool
 }
 
 func (c *compiler) field(name string) int32 {
@@ -94,7 +98,9 @@ func (c *compiler) field(name string) int32 {
 	return id
 }
 
-func (c *compiler) atom(m *rule.Matcher) (node, error) {
+// atom returns the atom node of m, the k-th matcher of its rule (in
+// precompiler order; -1 when the precompiler does not have the rule).
+func (c *compiler) atom(m *rule.Matcher, k int) (node, error) {
 	f := int32(-1)
 	if m.Field != "" {
 		f = c.field(m.Field)
@@ -102,15 +108,21 @@ func (c *compiler) atom(m *rule.Matcher) (node, error) {
 	c.key = appendAtomKey(c.key[:0], m, f)
 	id, ok := c.atomIDs[string(c.key)]
 	if !ok {
-		// c.field interns the field a fieldref compares with (rule-language
-		// owner: atom.go); keep passing it when this is restructured.
-		a, err := newAtom(m, f, c.field)
+		var a atom
+		var err error
+		if k >= 0 {
+			a, err = c.pre.atom(c.rule, k)
+		} else {
+			a, err = newAtom(m)
+		}
 		if err != nil {
 			return node{}, err
 		}
+		// c.field interns the fields a fieldref compares with, after the
+		// atom's own: the Dict's order does not depend on who made it.
+		a.bind(m, f, c.field)
 		id = int32(len(c.e.atoms))
 		c.e.atoms = append(c.e.atoms, a)
-		c.matchers = append(c.matchers, m)
 		c.atomIDs[string(c.key)] = id
 	}
 	return node{op: nAtom, atom: id, cost: c.e.atoms[id].cost}, nil
@@ -121,13 +133,20 @@ func (c *compiler) search(d *rule.Detection, name string) (node, error) {
 	if s == nil {
 		return node{}, fmt.Errorf("condition names search %q, which the detection does not define", name)
 	}
+	k := -1
+	if c.ready {
+		k = searchOffset(d, s)
+	}
 	or := node{op: nOr}
 	for _, g := range s.Groups {
 		and := node{op: nAnd}
 		for _, m := range g {
-			n, err := c.atom(m)
+			n, err := c.atom(m, k)
 			if err != nil {
 				return node{}, fmt.Errorf("search %q: %w", name, err)
+			}
+			if k >= 0 {
+				k++
 			}
 			and.kids = append(and.kids, n)
 		}

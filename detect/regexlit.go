@@ -19,9 +19,8 @@ import (
 // still a candidate whenever it can match.
 
 // addRegexpProxies adds the proxy atoms (before buildFastPath) and returns
-// them by atom; -1 where there is none. Besides regular expressions,
-// wildcard patterns the literal sets cannot answer (`a*b`, `a?c`, cased
-// values) get one: each needs its longest literal piece.
+// them by atom; -1 where there is none. The atoms that get one are those
+// with pieces (proxyPieces).
 func (c *compiler) addRegexpProxies() []int32 {
 	e := c.e
 	n := len(e.atoms)
@@ -30,23 +29,8 @@ func (c *compiler) addRegexpProxies() []int32 {
 	for i := 0; i < n; i++ {
 		proxy[i] = -1
 		a := &e.atoms[i]
-		if a.neq || a.keyword || a.field < 0 || a.time != rule.NoTime {
-			continue
-		}
-		var lits []string
-		switch {
-		case a.op == rule.OpRegexp:
-			for j := range a.values {
-				ls := requiredLiterals(a.values[j].re.String())
-				if len(ls) == 0 {
-					lits = nil
-					break
-				}
-				lits = append(lits, ls...)
-			}
-		case a.op == rule.OpMatch && a.position == "" && !literalOnly(c.matchers[i], a):
-			lits = patternPieces(a)
-		}
+		lits := a.pieces
+		a.pieces = nil
 		if len(lits) == 0 {
 			continue
 		}
@@ -59,13 +43,38 @@ func (c *compiler) addRegexpProxies() []int32 {
 		for _, l := range lits {
 			p.values = append(p.values, valueMatcher{pats: []pat{{kind: pContains, lit: l}}})
 		}
+		p.literal = literalOnly(&rule.Matcher{Field: e.fields[a.field].name, Op: rule.OpMatch}, &p)
 		id := int32(len(e.atoms))
 		e.atoms = append(e.atoms, p)
-		c.matchers = append(c.matchers, &rule.Matcher{Field: e.fields[a.field].name, Op: rule.OpMatch})
 		byLits[key] = id
 		proxy[i] = id
 	}
 	return proxy
+}
+
+// proxyPieces returns the literals a proxy atom of a would look for, one
+// of which every value a matches holds; nil when a gets no proxy.
+// Besides regular expressions, wildcard patterns the literal sets cannot
+// answer (`a*b`, `a?c`, cased values) get one: each needs its longest
+// literal piece.
+func proxyPieces(a *atom) []string {
+	if a.neq || a.keyword || a.time != rule.NoTime {
+		return nil
+	}
+	var lits []string
+	switch {
+	case a.op == rule.OpRegexp:
+		for j := range a.values {
+			ls := requiredLiterals(a.values[j].re.String())
+			if len(ls) == 0 {
+				return nil
+			}
+			lits = append(lits, ls...)
+		}
+	case a.op == rule.OpMatch && a.position == "" && !a.literal:
+		lits = patternPieces(a)
+	}
+	return lits
 }
 
 // minPiece is the shortest literal piece of a wildcard pattern worth a
