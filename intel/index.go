@@ -35,6 +35,10 @@ type index struct {
 	// at bit 63): a domain looked up is tried only with the suffixes of a
 	// length something is listed at, each try being a likely cache miss.
 	domainLabels uint64
+	// strKinds has bit n set when strs holds a value of kindNo n: a kind
+	// no feed lists is not looked up at all.
+	strKinds uint16
+	hashes   hashFilter
 }
 
 // labelBit is the domainLabels bit of a domain of n labels.
@@ -106,7 +110,7 @@ func (idx *index) markBlocks4(first, last uint32) {
 
 func build(feeds []*feed) *index {
 	idx := &index{feeds: feeds}
-	var nIP4, nIP, nStr int
+	var nIP4, nIP, nStr, nHash int
 	countIP := func(a netip.Addr) {
 		if a.Is4() {
 			nIP4++
@@ -140,9 +144,13 @@ func build(feeds []*feed) *index {
 				}
 			default:
 				nStr++
+				if hashLen(r.kind) > 0 {
+					nHash++
+				}
 			}
 		}
 	}
+	idx.hashes = newHashFilter(nHash)
 	idx.ips4.init(nIP4)
 	idx.ips.init(nIP)
 	idx.strs.init(nStr)
@@ -178,8 +186,11 @@ func build(feeds []*feed) *index {
 				}
 			case KindDomain:
 				idx.domainLabels |= labelBit(countLabels([]byte(r.value)))
+				idx.strKinds |= 1 << r.kind
 				idx.strs.insert(r)
 			default:
+				idx.strKinds |= 1 << r.kind
+				idx.hashes.add(r.kind, r.value)
 				idx.strs.insert(r)
 			}
 		}

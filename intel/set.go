@@ -227,7 +227,12 @@ func (s *Set) Match(k Kind, value string, now time.Time, dst []*Indicator) []*In
 		return s.MatchIP(a, now, dst)
 	case KindCIDR:
 		return s.matchPrefix(value, now, dst)
-	case KindUserAgent:
+	}
+	kn := kind8(k)
+	if idx.strKinds&(1<<kn) == 0 || idx.hashes.skip(kn, value) {
+		return dst // no indicator of the kind, or not this hash
+	}
+	if k == KindUserAgent {
 		return idx.strs.lookup(k, value, now.UnixMicro(), dst)
 	}
 	t := now.UnixMicro()

@@ -46,7 +46,11 @@ func (m *Matcher) Add(ind *intel.Indicator) {
 		if m.Values[ind.Kind] == nil {
 			m.Values[ind.Kind] = map[string]*intel.Indicator{}
 		}
-		m.Values[ind.Kind][ind.Value] = ind
+		v, err := intel.Normalize(ind.Kind, ind.Value)
+		if err != nil {
+			panic(err)
+		}
+		m.Values[ind.Kind][v] = ind
 	}
 }
 
@@ -67,8 +71,13 @@ func (m *Matcher) MatchIP(a netip.Addr, now time.Time, dst []*intel.Indicator) [
 	return dst
 }
 
-// Match implements intel.Matcher.
+// Match implements intel.Matcher: v is normalized first, as the real
+// set does (hashes in either case, domains and e-mail domains lowercased).
 func (m *Matcher) Match(k intel.Kind, v string, now time.Time, dst []*intel.Indicator) []*intel.Indicator {
+	v, err := intel.Normalize(k, v)
+	if err != nil {
+		return dst
+	}
 	vs := m.Values[k]
 	for {
 		if ind, ok := vs[v]; ok && ind.Live(now) {

@@ -147,15 +147,23 @@ func (e *Enricher) Enrich(ev *event.Event, out *enrich.Result) {
 	if u := ev.Common[event.UserName]; strings.IndexByte(u, '@') > 0 {
 		mt.value(intel.KindEmail, u, "user.name", true)
 	}
-	for _, f := range st.ids {
-		ev.Fields.Each(f.id, func(v string) bool {
-			if f.kind != "" {
-				mt.value(f.kind, v, f.name, true)
-			} else {
-				mt.hashList(v, f.name)
-			}
-			return true
-		})
+	for i := range st.ids {
+		f := &st.ids[i]
+		v, ok := ev.Fields.Get(f.id)
+		if !ok {
+			continue
+		}
+		mt.hashes(f, v)
+		if ev.Fields.Multi(f.id) { // a repeated key: rare
+			first := true
+			ev.Fields.Each(f.id, func(v string) bool {
+				if !first {
+					mt.hashes(f, v)
+				}
+				first = false
+				return true
+			})
+		}
 	}
 	if len(out.Matches) > before {
 		fill(ev, out.Matches[before:])
@@ -204,25 +212,37 @@ func (mt *matching) value(k intel.Kind, v, field string, fold bool) {
 	mt.add(field, v)
 }
 
-// hashList matches Sysmon's "ALGO=hex,ALGO=hex" list.
-func (mt *matching) hashList(v, field string) {
-	for part := range strings.SplitSeq(v, ",") {
+// hashes matches the value of a hash field: a hash of the field's kind,
+// or Sysmon's "ALGO=hex,ALGO=hex" list. Hashes are not lowercased here:
+// the Matcher reads them in either case.
+func (mt *matching) hashes(f *hashField, v string) {
+	if f.kind != "" {
+		mt.value(f.kind, v, f.name, false)
+		return
+	}
+	for v != "" {
+		part := v
+		if i := strings.IndexByte(v, ','); i >= 0 {
+			part, v = v[:i], v[i+1:]
+		} else {
+			v = ""
+		}
 		algo, hex, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok || hex == "" {
 			continue
 		}
 		var k intel.Kind
-		switch strings.ToUpper(algo) {
-		case "MD5":
-			k = intel.KindMD5
-		case "SHA1":
-			k = intel.KindSHA1
-		case "SHA256":
+		switch {
+		case strings.EqualFold(algo, "SHA256"):
 			k = intel.KindSHA256
+		case strings.EqualFold(algo, "SHA1"):
+			k = intel.KindSHA1
+		case strings.EqualFold(algo, "MD5"):
+			k = intel.KindMD5
 		default:
 			continue // IMPHASH, SHA384…: no indicator kind
 		}
-		mt.value(k, hex, field, true)
+		mt.value(k, hex, f.name, false)
 	}
 }
 

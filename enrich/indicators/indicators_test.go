@@ -118,6 +118,16 @@ func TestSysmonHashes(t *testing.T) {
 	if len(ms) != 1 || ms[0].Field != "file.hash.sha256" {
 		t.Fatalf("ECS hash field: %+v", ms)
 	}
+	// A field written twice (a repeated key) is matched in each value, and
+	// the algorithm names in any case.
+	ms, _ = run(t, func(ev *event.Event, d *event.Dict) {
+		id, _ := d.ID("Hashes")
+		ev.Fields.Set(id, "sha1=0000000000000000000000000000000000000000")
+		ev.Fields.Set(id, "Md5=0123456789abcdef0123456789abcdef")
+	})
+	if len(ms) != 1 || ms[0].Indicator.Kind != intel.KindMD5 || ms[0].Field != "Hashes" {
+		t.Fatalf("second value of a repeated field: %+v", ms)
+	}
 	// Malformed lists are skipped, not fatal.
 	ms, _ = run(t, func(ev *event.Event, d *event.Dict) {
 		id, _ := d.ID("Hashes")
