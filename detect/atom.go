@@ -286,12 +286,11 @@ func (a *atom) estimate() int32 {
 // rules share their atoms. Texts are length-prefixed, so that no two
 // matchers share a key; it is built without fmt, as it is for every
 // matcher of every rule at each start.
-func appendAtomKey(b []byte, m *rule.Matcher, field int32) []byte {
+func appendAtomKey(b []byte, m *rule.Matcher) []byte {
 	str := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	b = binary.AppendVarint(b, int64(field))
 	str(m.Field)
 	b = append(b, byte(m.Op), flag(m.All), flag(m.Cased), flag(m.Neq), byte(m.Time))
 	str(m.Position)

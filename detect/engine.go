@@ -5,7 +5,6 @@
 package detect
 
 import (
-	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -54,17 +53,18 @@ type field struct {
 func Compile(rules []*rule.Rule, opts Options) (*Engine, []error) {
 	e := &Engine{dict: event.NewDict()}
 	c := &compiler{e: e, atomIDs: make(map[string]int32)}
+	p := newPlan(rules)
 	if w := compileWorkers(); w > 0 && len(rules) >= parallelCompileMin {
-		c.pre = startPrecompiler(rules, w)
-		defer c.pre.stop()
+		p.start(w)
+		defer p.stop()
 	}
+	pl := planner{known: c.known}
 	var errs []error
 	for i, r := range rules {
 		if r == nil {
 			continue
 		}
-		c.rule, c.ready = i, c.pre != nil && c.pre.take(i)
-		n, err := compileRule(c, r)
+		n, err := c.place(p.take(&pl, i))
 		if err != nil {
 			// Atoms and fields interned before the failure stay: they are
 			// harmless (no rule refers to them) and keep ids stable.
@@ -91,13 +91,6 @@ func Compile(rules []*rule.Rule, opts Options) (*Engine, []error) {
 			"fields", len(e.fields), "logsources", len(e.routes.groups))
 	}
 	return e, errs
-}
-
-func compileRule(c *compiler, r *rule.Rule) (node, error) {
-	if r.Detection == nil {
-		return node{}, errors.New("no detection")
-	}
-	return c.expr(r.Detection, r.Detection.Condition)
 }
 
 // Dict returns the closed Dict of every field name the rules read and

@@ -8,58 +8,74 @@ import (
 	"github.com/vigil-sec/vigil/rule"
 )
 
-// Making atoms (newAtom: patterns, regexp facts, literal pieces) is half
-// of compiling a large rule set, and it reads nothing but the matcher, so
-// a precompiler makes them on the other cores ahead of the compiler's
-// walk, which must stay one ordered pass: atoms and fields are numbered in
-// the order the rules meet them. The walk takes a rule's atoms when a
-// worker has made them and makes them itself otherwise; either way the
-// engine is the same (TestParallelCompileSameEngine).
+// Compiling a rule set is two passes. Planning a rule (planner) compiles
+// its condition into a tree over its own matchers and makes their atoms:
+// nearly all the work, and it reads nothing but the rule, so rules are
+// planned on every core. Placing a rule (compiler.place) interns its
+// fields and atoms into the engine, in rule order, so that the engine is
+// numbered the same however the planning was shared
+// (TestParallelCompileSameEngine). The compiling goroutine places rules
+// in order and plans those no worker has taken.
 
-// parallelCompileMin is the number of rules from which Compile uses the
-// other cores: below it, starting workers costs more than they save.
+// parallelCompileMin is the number of rules from which Compile plans on
+// the other cores: below it, starting workers costs more than they save.
 var parallelCompileMin = 256
 
-// compileWorkers is the number of goroutines that make atoms beside the
-// compiler.
+// compileWorkers is the number of goroutines that plan beside the one
+// that places.
 var compileWorkers = func() int { return runtime.GOMAXPROCS(0) - 1 }
 
-// precompileLead is how far ahead of the walk the workers are sent when
-// the walk catches up with them: they then make atoms the walk has not
-// reached, instead of the ones it is making itself.
-const precompileLead = 16
+// planLead is how far ahead of the placing the workers are sent when it
+// catches up with them: they then plan rules it has not reached instead of
+// the ones it is planning itself.
+const planLead = 16
 
-// precompileSpins bounds how long the walk waits for a worker that is
-// making the rule it has reached (a few microseconds of work) before
-// making it itself: a worker the system has paused must not stall it.
-const precompileSpins = 200
+// planSpins bounds how long the placing waits for a worker planning the
+// rule it has reached (microseconds of work) before planning it itself: a
+// worker the system has paused must not stall it.
+const planSpins = 200
 
 const (
-	ruleFree  = iota // no one has taken the rule
-	ruleTaken        // a worker, or the walk, is making its atoms
-	ruleMade         // a worker made them: atoms holds them
+	ruleFree    = iota // no one has taken the rule
+	ruleTaken          // a worker, or the placing goroutine, is planning it
+	rulePlanned        // a worker planned it: its unit is ready
 )
 
-type precompiler struct {
-	rules []*rule.Rule
-	ms    []*rule.Matcher // every rule's matchers, rule after rule
-	off   []int           // by rule: where its matchers start in ms; one more at the end
-	atoms []preAtom       // by matcher, like ms
-	state []atomic.Uint32 // by rule: ruleFree, ruleTaken or ruleMade
-	next  atomic.Int64    // the next rule a worker takes
-	done  atomic.Bool
-	wg    sync.WaitGroup
+// plan holds the planning of a rule set: every rule's matchers, rule after
+// rule, with what planning made of each, and each rule's unit.
+type plan struct {
+	rules   []*rule.Rule
+	ms      []*rule.Matcher
+	off     []int           // by rule: where its matchers start; one more at the end
+	planned []planned       // by matcher
+	units   []unit          // by rule
+	state   []atomic.Uint32 // by rule: ruleFree, ruleTaken or rulePlanned
+	next    atomic.Int64    // the next rule a worker takes
+	done    atomic.Bool
+	wg      sync.WaitGroup
 }
 
-type preAtom struct {
-	a   atom
-	err error
+// planned is what planning made of a matcher: its atom (or why it does
+// not compile) and its key. seen: the planner knew the key (the atom's
+// cost is all it kept).
+type planned struct {
+	a         atom
+	err       error
+	key       string
+	met, seen bool
 }
 
-// startPrecompiler lists the matchers of rules and starts workers
-// goroutines making their atoms.
-func startPrecompiler(rules []*rule.Rule, workers int) *precompiler {
-	p := &precompiler{rules: rules, off: make([]int, len(rules)+1), state: make([]atomic.Uint32, len(rules))}
+// unit is a planned rule: its tree, whose atoms are the numbers of the
+// rule's matchers, the matchers in the order the compilation met them,
+// and the error that stopped it, if any.
+type unit struct {
+	tree  node
+	calls []int32
+	err   error
+}
+
+func newPlan(rules []*rule.Rule) *plan {
+	p := &plan{rules: rules, off: make([]int, len(rules)+1), units: make([]unit, len(rules)), state: make([]atomic.Uint32, len(rules))}
 	for i, r := range rules {
 		p.off[i] = len(p.ms)
 		if r == nil || r.Detection == nil {
@@ -72,66 +88,86 @@ func startPrecompiler(rules []*rule.Rule, workers int) *precompiler {
 		}
 	}
 	p.off[len(rules)] = len(p.ms)
-	p.atoms = make([]preAtom, len(p.ms))
+	p.planned = make([]planned, len(p.ms))
+	return p
+}
+
+// start starts workers goroutines planning ahead of the placing.
+func (p *plan) start(workers int) {
 	for range workers {
 		p.wg.Add(1)
 		go p.work()
 	}
-	return p
 }
 
-func (p *precompiler) work() {
+func (p *plan) work() {
 	defer p.wg.Done()
+	pl := planner{mine: map[string]int32{}}
+	pl.known = pl.workerKnown
 	for !p.done.Load() {
 		i := int(p.next.Add(1)) - 1
 		if i >= len(p.rules) {
 			return
 		}
 		if !p.state[i].CompareAndSwap(ruleFree, ruleTaken) {
-			continue // the walk has it
+			continue // the placing goroutine has it
 		}
-		for k := p.off[i]; k < p.off[i+1]; k++ {
-			p.atoms[k].a, p.atoms[k].err = newAtom(p.ms[k])
-		}
-		p.state[i].Store(ruleMade)
+		p.planRule(&pl, i)
+		p.state[i].Store(rulePlanned)
 	}
 }
 
-// take reports whether the atoms of rule i are made; when not, the walk
-// makes them as it meets them.
-func (p *precompiler) take(i int) bool {
+func (p *plan) planRule(pl *planner, i int) {
+	pl.p, pl.base, pl.u = p, p.off[i], &p.units[i]
+	pl.rule(p.rules[i])
+}
+
+// take returns rule i planned, as the plan and index to place it from:
+// planned here when no worker has taken it. While a worker finishes it,
+// this goroutine plans the free rules after it; should the worker stay
+// away (the system paused it), the rule is planned again apart.
+func (p *plan) take(pl *planner, i int) (*plan, int) {
 	if p.state[i].CompareAndSwap(ruleFree, ruleTaken) {
-		// The walk is ahead of the workers: send them further on.
+		// The placing is ahead of the workers: send them further on.
 		for {
 			n := p.next.Load()
-			if n >= int64(i+precompileLead) || p.next.CompareAndSwap(n, int64(i+precompileLead)) {
-				return false
+			if n >= int64(i+planLead) || p.next.CompareAndSwap(n, int64(i+planLead)) {
+				break
 			}
 		}
+		p.planRule(pl, i)
+		return p, i
 	}
-	for range precompileSpins {
-		if p.state[i].Load() == ruleMade {
-			return true
+	ahead, spins := i+1, 0
+	for p.state[i].Load() != rulePlanned {
+		if ahead < min(len(p.rules), i+planLead) {
+			if p.state[ahead].CompareAndSwap(ruleFree, ruleTaken) {
+				p.planRule(pl, ahead)
+				p.state[ahead].Store(rulePlanned)
+			}
+			ahead++
+			continue
+		}
+		if spins++; spins > planSpins {
+			lo, hi := p.off[i], p.off[i+1]
+			own := &plan{rules: p.rules[i : i+1], ms: p.ms[lo:hi], off: []int{0, hi - lo}, units: make([]unit, 1),
+				planned: make([]planned, hi-lo)}
+			own.planRule(pl, 0)
+			return own, 0
 		}
 		runtime.Gosched()
 	}
-	return p.state[i].Load() == ruleMade
-}
-
-// atom returns the k-th atom of rule i, which take reported made.
-func (p *precompiler) atom(i, k int) (atom, error) {
-	pa := &p.atoms[p.off[i]+k]
-	return pa.a, pa.err
+	return p, i
 }
 
 // stop ends the workers and waits for them.
-func (p *precompiler) stop() {
+func (p *plan) stop() {
 	p.done.Store(true)
 	p.wg.Wait()
 }
 
 // searchOffset is where the matchers of s start among those of its
-// detection, in precompiler order.
+// detection, in plan order.
 func searchOffset(d *rule.Detection, s *rule.Search) int {
 	k := 0
 	for _, t := range d.Searches {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -73,16 +74,14 @@ func (e *Engine) eval(n *node, ev *event.Event, sc *scratch) bool {
 	return false
 }
 
-// compiler turns a rule's AST into a node tree, interning atoms and fields.
+// compiler places compiled rules in the engine, interning their atoms
+// and fields in the order the rules meet them. Compiling a rule's
+// condition into a tree (planner) needs nothing of the engine, so it can
+// run on other cores ahead of the compiler (precompile.go).
 type compiler struct {
 	e       *Engine
 	atomIDs map[string]int32
-	key     []byte // atom's key buffer
-	// pre, when set, makes atoms ahead of the walk on other cores; ready
-	// says whether it holds those of rule, the one being compiled.
-	pre   *precompiler
-	rule  int
-	ready bool
+	ids     []int32 // by matcher of the rule being placed: its atom
 }
 
 func (c *compiler) field(name string) int32 {
@@ -98,56 +97,140 @@ func (c *compiler) field(name string) int32 {
 	return id
 }
 
-// atom returns the atom node of m, the k-th matcher of its rule (in
-// precompiler order; -1 when the precompiler does not have the rule).
-func (c *compiler) atom(m *rule.Matcher, k int) (node, error) {
-	f := int32(-1)
-	if m.Field != "" {
-		f = c.field(m.Field)
-	}
-	c.key = appendAtomKey(c.key[:0], m, f)
-	id, ok := c.atomIDs[string(c.key)]
-	if !ok {
-		var a atom
-		var err error
-		if k >= 0 {
-			a, err = c.pre.atom(c.rule, k)
-		} else {
-			a, err = newAtom(m)
+// place adds the atoms of rule i of p to the engine and returns its tree
+// over them, or the rule's error. It interns what the rule meets, in the
+// order it meets it, up to its error: the fields and atoms of a rule that
+// fails stay, harmless, as they were when rules compiled in one pass.
+func (c *compiler) place(p *plan, i int) (node, error) {
+	u := &p.units[i]
+	base := p.off[i]
+	c.ids = slices.Grow(c.ids[:0], p.off[i+1]-base)[:p.off[i+1]-base]
+	for _, k := range u.calls {
+		m, pm := p.ms[base+int(k)], &p.planned[base+int(k)]
+		f := int32(-1)
+		if m.Field != "" {
+			f = c.field(m.Field)
 		}
-		if err != nil {
-			return node{}, err
+		id, ok := c.atomIDs[pm.key]
+		if !ok {
+			if pm.err != nil {
+				break // where the rule fails (u.err)
+			}
+			a := pm.a
+			if pm.seen {
+				// The planner left the atom to an earlier rule of its,
+				// which always places it first; made here should that
+				// ever not hold.
+				var err error
+				if a, err = newAtom(m); err != nil {
+					return node{}, err
+				}
+			}
+			// After the atom's own field, the fields its fieldref values
+			// compare with.
+			a.bind(m, f, c.field)
+			id = int32(len(c.e.atoms))
+			c.e.atoms = append(c.e.atoms, a)
+			c.atomIDs[pm.key] = id
 		}
-		// c.field interns the fields a fieldref compares with, after the
-		// atom's own: the Dict's order does not depend on who made it.
-		a.bind(m, f, c.field)
-		id = int32(len(c.e.atoms))
-		c.e.atoms = append(c.e.atoms, a)
-		c.atomIDs[string(c.key)] = id
+		c.ids[k] = id
 	}
-	return node{op: nAtom, atom: id, cost: c.e.atoms[id].cost}, nil
+	if u.err != nil {
+		return node{}, u.err
+	}
+	setAtoms(&u.tree, c.ids)
+	return u.tree, nil
 }
 
-func (c *compiler) search(d *rule.Detection, name string) (node, error) {
+// known is the cost of the atom of key when the engine has it.
+func (c *compiler) known(key []byte) (int32, bool) {
+	id, ok := c.atomIDs[string(key)]
+	if !ok {
+		return 0, false
+	}
+	return c.e.atoms[id].cost, true
+}
+
+// setAtoms turns the matcher numbers of n's atoms into the atoms ids holds.
+func setAtoms(n *node, ids []int32) {
+	if n.op == nAtom {
+		n.atom = ids[n.atom]
+		return
+	}
+	for i := range n.kids {
+		setAtoms(&n.kids[i], ids)
+	}
+}
+
+// planner compiles one rule of a plan into its unit: the tree over the
+// rule's matchers (numbered as the plan lists them) and the order the
+// matchers are met in; it makes the atoms of those it meets, but for the
+// atoms known already.
+type planner struct {
+	p    *plan
+	base int // where the rule's matchers start in the plan
+	u    *unit
+	key  []byte
+	// known gives the cost of an atom met before, whose key is then
+	// interned by the time the rule is placed: in the engine, when the
+	// placing goroutine plans; in the worker's earlier rules (a worker
+	// plans rules in ascending order), for a worker.
+	known func(key []byte) (int32, bool)
+	mine  map[string]int32 // a worker's: the costs of the atoms it made
+}
+
+// workerKnown is known for a worker: the atoms it made itself.
+func (pl *planner) workerKnown(key []byte) (int32, bool) {
+	c, ok := pl.mine[string(key)]
+	return c, ok
+}
+
+func (pl *planner) rule(r *rule.Rule) {
+	if r.Detection == nil {
+		pl.u.err = errors.New("no detection")
+		return
+	}
+	pl.u.tree, pl.u.err = pl.expr(r.Detection, r.Detection.Condition)
+}
+
+// atom is the leaf of the k-th matcher of the rule.
+func (pl *planner) atom(m *rule.Matcher, k int) (node, error) {
+	pm := &pl.p.planned[pl.base+k]
+	if !pm.met {
+		pm.met = true
+		pl.key = appendAtomKey(pl.key[:0], m)
+		if cost, ok := pl.known(pl.key); ok {
+			pm.key, pm.seen, pm.a.cost = string(pl.key), true, cost
+		} else {
+			pm.key = string(pl.key)
+			pm.a, pm.err = newAtom(m)
+			if pl.mine != nil && pm.err == nil {
+				pl.mine[pm.key] = pm.a.cost
+			}
+		}
+	}
+	pl.u.calls = append(pl.u.calls, int32(k))
+	if pm.err != nil {
+		return node{}, pm.err
+	}
+	return node{op: nAtom, atom: int32(k), cost: pm.a.cost}, nil
+}
+
+func (pl *planner) search(d *rule.Detection, name string) (node, error) {
 	s := d.Search(name)
 	if s == nil {
 		return node{}, fmt.Errorf("condition names search %q, which the detection does not define", name)
 	}
-	k := -1
-	if c.ready {
-		k = searchOffset(d, s)
-	}
+	k := searchOffset(d, s)
 	or := node{op: nOr}
 	for _, g := range s.Groups {
 		and := node{op: nAnd}
 		for _, m := range g {
-			n, err := c.atom(m, k)
+			n, err := pl.atom(m, k)
 			if err != nil {
 				return node{}, fmt.Errorf("search %q: %w", name, err)
 			}
-			if k >= 0 {
-				k++
-			}
+			k++
 			and.kids = append(and.kids, n)
 		}
 		or.kids = append(or.kids, and)
@@ -155,12 +238,12 @@ func (c *compiler) search(d *rule.Detection, name string) (node, error) {
 	return simplify(or), nil
 }
 
-func (c *compiler) expr(d *rule.Detection, x rule.Expr) (node, error) {
+func (pl *planner) expr(d *rule.Detection, x rule.Expr) (node, error) {
 	switch x := x.(type) {
 	case *rule.Ref:
-		return c.search(d, x.Name)
+		return pl.search(d, x.Name)
 	case *rule.Not:
-		k, err := c.expr(d, x.X)
+		k, err := pl.expr(d, x.X)
 		if err != nil {
 			return node{}, err
 		}
@@ -177,7 +260,7 @@ func (c *compiler) expr(d *rule.Detection, x rule.Expr) (node, error) {
 		}
 		n := node{op: op}
 		for _, it := range items {
-			k, err := c.expr(d, it)
+			k, err := pl.expr(d, it)
 			if err != nil {
 				return node{}, err
 			}
@@ -193,7 +276,7 @@ func (c *compiler) expr(d *rule.Detection, x rule.Expr) (node, error) {
 			n.op, n.k = nAtLeast, int32(x.N)
 		}
 		for _, name := range x.Names {
-			k, err := c.search(d, name)
+			k, err := pl.search(d, name)
 			if err != nil {
 				return node{}, err
 			}

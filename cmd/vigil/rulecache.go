@@ -105,6 +105,9 @@ func ruleCacheKey(o *rule.Options) []byte {
 	return h.Sum(nil)
 }
 
+// warm reports whether the cache holds parses from an earlier run.
+func (c *ruleCache) warm() bool { return c != nil && len(c.old) > 0 }
+
 // has reports whether the cache holds a parse of path, of any version.
 func (c *ruleCache) has(path string) bool {
 	if c == nil {
