@@ -40,9 +40,6 @@ type atom struct {
 	payload payload.Kind
 	// literal: the literal sets can answer the atom (literalOnly).
 	literal bool
-	// pieces are the literals a proxy atom would look for (proxyPieces),
-	// worked out with the atom; addRegexpProxies uses and drops them.
-	pieces []string
 }
 
 // valueMatcher is one value as written: alternatives for OpMatch, or the
@@ -240,7 +237,6 @@ func newAtom(m *rule.Matcher) (atom, error) {
 	}
 	a.cost = a.estimate()
 	a.literal = literalOnly(m, &a)
-	a.pieces = proxyPieces(&a)
 	return a, nil
 }
 

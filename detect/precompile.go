@@ -62,6 +62,7 @@ type planned struct {
 	a         atom
 	err       error
 	key       string
+	pieces    []string // proxyPieces of a
 	met, seen bool
 }
 

@@ -82,6 +82,9 @@ type compiler struct {
 	e       *Engine
 	atomIDs map[string]int32
 	ids     []int32 // by matcher of the rule being placed: its atom
+	// pieces are, by atom, the literals a proxy atom would look for
+	// (proxyPieces), worked out when the atom was made.
+	pieces [][]string
 }
 
 func (c *compiler) field(name string) int32 {
@@ -116,7 +119,7 @@ func (c *compiler) place(p *plan, i int) (node, error) {
 			if pm.err != nil {
 				break // where the rule fails (u.err)
 			}
-			a := pm.a
+			a, pieces := pm.a, pm.pieces
 			if pm.seen {
 				// The planner left the atom to an earlier rule of its,
 				// which always places it first; made here should that
@@ -125,12 +128,14 @@ func (c *compiler) place(p *plan, i int) (node, error) {
 				if a, err = newAtom(m); err != nil {
 					return node{}, err
 				}
+				pieces = proxyPieces(&a)
 			}
 			// After the atom's own field, the fields its fieldref values
 			// compare with.
 			a.bind(m, f, c.field)
 			id = int32(len(c.e.atoms))
 			c.e.atoms = append(c.e.atoms, a)
+			c.pieces = append(c.pieces, pieces)
 			c.atomIDs[pm.key] = id
 		}
 		c.ids[k] = id
@@ -204,6 +209,7 @@ func (pl *planner) atom(m *rule.Matcher, k int) (node, error) {
 		} else {
 			pm.key = string(pl.key)
 			pm.a, pm.err = newAtom(m)
+			pm.pieces = proxyPieces(&pm.a)
 			if pl.mine != nil && pm.err == nil {
 				pl.mine[pm.key] = pm.a.cost
 			}

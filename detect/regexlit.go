@@ -29,8 +29,7 @@ func (c *compiler) addRegexpProxies() []int32 {
 	for i := 0; i < n; i++ {
 		proxy[i] = -1
 		a := &e.atoms[i]
-		lits := a.pieces
-		a.pieces = nil
+		lits := c.pieces[i]
 		if len(lits) == 0 {
 			continue
 		}
