@@ -122,6 +122,11 @@ func TestStoreCopySQLiteToPostgres(t *testing.T) {
 	}
 	fillForCopy(t, src)
 	before := storeAnswers(t, src)
+	for _, ws := range []string{"acme", "beta"} {
+		if dbs := before[ws+" databases"].([]store.DatabaseCount); len(dbs) == 0 {
+			t.Fatalf("%s has no database alert: the databases view would be compared empty", ws)
+		}
+	}
 	if len(before["acme alerts by last seen"].([]alert.Alert)) < 5 || len(before["acme incidents"].([]incident.Incident)) < 2 ||
 		len(before["acme events"].([]store.StoredEvent)) < 6 {
 		t.Fatalf("the SQLite store holds too little to copy: %d alerts, %d incidents, %d events",
@@ -310,6 +315,19 @@ func fillForCopy(t *testing.T, db backend) {
 	}
 	if err := db.SetConsumerCursor(ctx, "copy-test", 2); err != nil {
 		t.Fatal(err)
+	}
+
+	// A database alert in each workspace, for the databases view the copy
+	// computes afresh.
+	for _, ws := range []string{"acme", "beta"} {
+		de := storetest.Event(ws, "sql-audit", now.Add(-90*time.Minute), "sql01", "app", "203.0.113.9")
+		de.Logsource = event.Logsource{Product: "mssql", Category: "database"}
+		de.Common[event.DBName] = "billing"
+		db2 := storetest.Batch(ws, "sql-audit", de)
+		db2.Signals = append(db2.Signals, storetest.Signal(ws, "sql-rule", alert.Medium, "sql01", de))
+		if _, err := db.Commit(ctx, []*store.Batch{db2}); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// A batch of beta's with what serve's single detect stage does not
