@@ -100,6 +100,11 @@ type partitioner struct {
 	cfg   PartitionConfig
 	owned map[int]*partition
 	count atomic.Int64
+	// single is the state a single detect stage saved (StageConfig.
+	// CorrelationStates), read once: a partition whose own state is older
+	// (or missing) takes its share of it.
+	single     []byte
+	singleRead bool
 }
 
 // journalPartitions gives each batch of a group its correlator input by
@@ -288,18 +293,59 @@ func (pt *partitioner) load(ctx context.Context, p *partition, rs *Rules) error 
 	if err != nil {
 		return err
 	}
+	from := "partition"
+	if single, err := pt.singleState(ctx); err != nil {
+		pt.s.log.Warn("the single detect stage's correlation state not read: the partition keeps its own", "partition", p.n, "err", err)
+	} else if laterState(single, data) {
+		// The deployment moved from one detect stage to partitioned
+		// workers since this partition last saved (or it never did):
+		// its windows are its share of that stage's.
+		data, from = single, "single detect stage"
+	}
 	k := rs.NewCorrelator()
 	k.SetPartition(p.n, pt.cfg.Partitions)
 	if data != nil {
 		restored, dropped, err := k.Restore(data)
 		if err != nil {
-			pt.s.log.Warn("correlation partition's windows not restored: they start empty", "partition", p.n, "err", err)
+			pt.s.log.Warn("correlation partition's windows not restored: they start empty", "partition", p.n, "from", from, "err", err)
 		} else {
-			pt.s.log.Info("correlation partition's windows restored", "partition", p.n, "groups", restored, "dropped", dropped, "journal_seq", seq)
+			pt.s.log.Info("correlation partition's windows restored", "partition", p.n, "from", from, "groups", restored, "dropped", dropped, "journal_seq", seq)
 		}
 	}
 	p.k, p.rules, p.seq, p.last, p.stale, p.dirty = k, rs, seq, detect.CorrelatorStats{}, false, false
 	return nil
+}
+
+// singleState is the state a single detect stage saved, nil when none.
+func (pt *partitioner) singleState(ctx context.Context) ([]byte, error) {
+	cs := pt.s.cfg.CorrelationStates
+	if pt.singleRead || cs == nil {
+		return pt.single, nil
+	}
+	data, _, err := cs.CorrelationState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pt.single, pt.singleRead = data, true
+	return data, nil
+}
+
+// laterState reports whether state a saw later events than state b (or b
+// is none): the one to carry on with. A state that cannot be read is
+// never the later.
+func laterState(a, b []byte) bool {
+	if a == nil {
+		return false
+	}
+	ta, err := detect.SnapshotTime(a)
+	if err != nil {
+		return false
+	}
+	if b == nil {
+		return true
+	}
+	tb, err := detect.SnapshotTime(b)
+	return err != nil || ta > tb
 }
 
 // correlate feeds a partition's journal after what it fed, commits the

@@ -127,3 +127,63 @@ func TestPartitionsShared(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrelationMovesBetweenOneStageAndPartitions: a deployment moved
+// from one detect stage to partitioned workers, and back, keeps the open
+// windows: carol's two failures before the move and one after make one
+// alert of three; dave's two under the partitions and one after the move
+// back, another. Control: workers that do not read the single stage's
+// state (none kept) raise nothing on carol's third failure.
+func TestCorrelationMovesBetweenOneStageAndPartitions(t *testing.T) {
+	for _, carry := range []bool{true, false} {
+		t.Run(map[bool]string{true: "state carried", false: "control"}[carry], func(t *testing.T) {
+			ctx := context.Background()
+			db := teststore.Open[stateStore](t)
+			one := newJournalRun(t, db)
+			if out := one.group([]string{carolFailure(0), carolFailure(1)}); len(out) != 0 {
+				t.Fatalf("two failures set off %d correlation batches", len(out))
+			}
+			one.s.saveCorrelations() // the single stage stops
+			if !carry {
+				db = teststore.Open[stateStore](t) // the workers find no state: a new store
+			}
+
+			rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{})
+			stage := partitionedStage(t, db, rs)
+			w := worker(NewStage(StageConfig{Store: db, CorrelationStates: db, Rules: func() *Rules { return rs }}), db, "w1", time.Minute)
+			if err := db.SetCorrelationPartitions(ctx, testPartitions); err != nil {
+				t.Fatal(err)
+			}
+			commitPartitioned(t, stage, db, rs, carolFailure(2))
+			w.round()
+			got := correlationAlerts(t, db)
+			if !carry {
+				if len(got) != 0 {
+					t.Fatalf("control: alerts %v from one failure", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0] != 3 {
+				t.Fatalf("after the move to partitions, correlation alerts %v, want one of 3", got)
+			}
+			commitPartitioned(t, stage, db, rs, failure("dave", 3), failure("dave", 4))
+			w.round()
+			w.stop() // the workers stop: the partitions' states are saved
+
+			back := newJournalRun(t, db)
+			out := back.group([]string{failure("dave", 5)})
+			if len(out) != 1 {
+				t.Fatalf("dave's third failure after the move back set off %d correlation batches, want 1", len(out))
+			}
+			back.commit(out)
+			if got := correlationAlerts(t, db); len(got) != 2 || got[0] != 3 || got[1] != 3 {
+				t.Fatalf("correlation alerts %v, want two of 3", got)
+			}
+			// carol's window was emptied by its hit under the partitions:
+			// the single stage did not take it back full.
+			if out := back.group([]string{carolFailure(6)}); len(out) != 0 {
+				t.Fatalf("one more failure of carol's set off %d batches", len(out))
+			}
+		})
+	}
+}

@@ -62,6 +62,7 @@ func (s *Stage) newCorrelator(rs *Rules) *detect.Correlator {
 	cs := &s.corr
 	k := rs.NewCorrelator()
 	var data []byte
+	var parts [][]byte // the partitioned workers' states, when they are the later
 	var err error
 	from := "reload"
 	if cs.k != nil {
@@ -77,12 +78,30 @@ func (s *Stage) newCorrelator(rs *Rules) *detect.Correlator {
 				err = nil
 			}
 		}
+		if err == nil {
+			parts = s.laterPartitionStates(ctx, data)
+		}
+		if parts != nil {
+			// The deployment moved from partitioned detect workers to
+			// this one stage since it last saved: it carries on with
+			// their windows, all of them. Its own journal is older than
+			// they are: it is not fed again, and goes at the next save.
+			from = "partitions"
+			if n := len(cs.replay); n > 0 {
+				cs.journalSeq = max(cs.journalSeq, cs.replay[n-1].Seq)
+			}
+			cs.replay = nil
+		}
 		cancel()
 	}
 	cs.loaded = true
-	if err == nil && data != nil {
+	if err == nil && (data != nil || parts != nil) {
 		var restored, dropped int
-		restored, dropped, err = k.Restore(data)
+		if parts != nil {
+			restored, dropped, err = k.RestoreAll(parts...)
+		} else {
+			restored, dropped, err = k.Restore(data)
+		}
 		if err == nil {
 			s.log.Info("correlation windows restored", "from", from, "groups", restored, "dropped", dropped)
 		}
@@ -91,6 +110,33 @@ func (s *Stage) newCorrelator(rs *Rules) *detect.Correlator {
 		s.log.Warn("correlation windows not restored: they start empty", "from", from, "err", err)
 	}
 	return k
+}
+
+// savedPartitions is a store that keeps partitioned correlation's states
+// (both stores do).
+type savedPartitions interface {
+	SavedPartitionStates(ctx context.Context) ([][]byte, error)
+}
+
+// laterPartitionStates returns the partitioned workers' saved states when
+// they saw later events than single, this stage's own saved state; nil
+// otherwise (or when the store keeps none).
+func (s *Stage) laterPartitionStates(ctx context.Context, single []byte) [][]byte {
+	sp, ok := s.cfg.CorrelationStates.(savedPartitions)
+	if !ok {
+		return nil
+	}
+	parts, err := sp.SavedPartitionStates(ctx)
+	if err != nil {
+		s.log.Warn("the correlation partitions' states not read: the stage keeps its own", "err", err)
+		return nil
+	}
+	for _, p := range parts {
+		if laterState(p, single) {
+			return parts
+		}
+	}
+	return nil
 }
 
 // saveCorrelations writes the correlator's state to the store when

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/gob"
 	"fmt"
 	"slices"
@@ -95,70 +96,140 @@ func (k *Correlator) Snapshot() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// SnapshotTime is the latest event time the correlator of a Snapshot had
+// seen (the greatest of its workspaces' watermarks, in nanoseconds since
+// 1970; 0 when it had seen none): of two states of the same windows, the
+// later one saw more.
+func SnapshotTime(data []byte) (int64, error) {
+	s, err := decodeState(data)
+	if err != nil {
+		return 0, err
+	}
+	var t int64
+	for _, w := range s.Watermarks {
+		t = max(t, w)
+	}
+	return t, nil
+}
+
+func decodeState(data []byte) (*correlatorState, error) {
+	var s correlatorState
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
+		return nil, fmt.Errorf("correlator state: decode: %w", err)
+	}
+	if s.Version != correlatorStateVersion {
+		return nil, fmt.Errorf("correlator state: version %d, want %d", s.Version, correlatorStateVersion)
+	}
+	return &s, nil
+}
+
 // Restore loads a Snapshot into a correlator that has seen no match yet.
 // The windows of correlations that are gone, or whose shape changed
 // (timespan, group-by, fields, rules), are left out and counted in
 // dropped; the group cap holds (the least recently active groups are the
-// ones left out past it).
+// ones left out past it). A partitioned correlator (SetPartition) takes
+// only its partition's groups, so that the partitions share out the state
+// of one correlator between them.
 func (k *Correlator) Restore(data []byte) (restored, dropped int, err error) {
+	return k.RestoreAll(data)
+}
+
+// RestoreAll is Restore of several snapshots of disjoint groups, such as
+// the partitions' states, into one correlator: their groups are gathered
+// and each workspace's watermark is the latest. Nothing is restored when
+// one of them cannot be read.
+func (k *Correlator) RestoreAll(datas ...[]byte) (restored, dropped int, err error) {
 	if k.groups > 0 || len(k.wm) > 0 {
 		return 0, 0, fmt.Errorf("correlator state: restore into a correlator in use")
 	}
-	var s correlatorState
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
-		return 0, 0, fmt.Errorf("correlator state: decode: %w", err)
-	}
-	if s.Version != correlatorStateVersion {
-		return 0, 0, fmt.Errorf("correlator state: version %d, want %d", s.Version, correlatorStateVersion)
+	states := make([]*correlatorState, 0, len(datas))
+	for _, data := range datas {
+		s, err := decodeState(data)
+		if err != nil {
+			return 0, 0, err
+		}
+		states = append(states, s)
 	}
 	byID := map[string]*corr{}
 	for _, c := range k.corrs {
 		byID[c.r.ID] = c
 	}
-	total := 0
-	for _, cs := range s.Correlations {
-		total += len(cs.Groups)
+	type kept struct {
+		c  *corr
+		gs *groupState
+	}
+	var groups []kept
+	for _, s := range states {
+		for i := range s.Correlations {
+			cs := &s.Correlations[i]
+			c := byID[cs.ID]
+			if c == nil || cs.Shape != c.shape() {
+				dropped += len(cs.Groups)
+				continue
+			}
+			for j := range cs.Groups {
+				gs := &cs.Groups[j]
+				if k.parts > 0 && partitionOf(c, []byte(gs.Key), k.parts) != k.part {
+					continue // another partition's
+				}
+				groups = append(groups, kept{c, gs})
+			}
+		}
+	}
+	if len(states) > 1 {
+		// Each state's lists are in time order (sweep relies on it):
+		// merged, they must be too.
+		slices.SortStableFunc(groups, func(a, b kept) int {
+			return cmp.Compare(a.c.listTime(a.gs), b.c.listTime(b.gs))
+		})
 	}
 	// Past the cap, the groups kept are the most recent of each
 	// correlation's list, as eviction would have chosen (roughly).
-	skip := max(total-k.cfg.MaxGroups, 0)
-	for _, cs := range s.Correlations {
-		c := byID[cs.ID]
-		if c == nil || cs.Shape != c.shape() {
-			dropped += len(cs.Groups)
+	skip := max(len(groups)-k.cfg.MaxGroups, 0)
+	for _, kg := range groups {
+		c, gs := kg.c, kg.gs
+		if skip > 0 {
+			skip--
+			dropped++
 			continue
 		}
-		for _, gs := range cs.Groups {
-			if skip > 0 {
-				skip--
-				dropped++
-				continue
+		g := &group{key: strings.Clone(gs.Key), c: c, first: gs.First, last: gs.Last,
+			score: gs.Score, scoreAt: gs.ScoreAt, since: gs.Since, n: gs.N}
+		for _, e := range gs.Entries {
+			g.entries = append(g.entries, entry{t: e.T, step: e.Step, num: e.Num, str: e.Str, ev: e.Ev, n: e.N})
+		}
+		if len(g.entries) > c.keep {
+			g.entries = slices.Delete(g.entries, 0, len(g.entries)-c.keep)
+		}
+		if len(gs.Chain) != len(c.r.Rules) {
+			gs.Chain = nil // not this correlation's chain: start it anew
+		}
+		for _, l := range gs.Chain {
+			g.chain = append(g.chain, link{start: l.Start, end: l.End, ev: l.Ev, n: l.N})
+		}
+		if old := c.groups[g.key]; old != nil {
+			k.drop(old) // a corrupt state naming a key twice: the later wins
+		}
+		c.groups[g.key] = g
+		c.push(g)
+		k.groups++
+		restored++
+	}
+	for _, s := range states {
+		for ws, t := range s.Watermarks {
+			if cur, ok := k.wm[ws]; !ok || t > cur {
+				k.wm[ws] = t
 			}
-			g := &group{key: strings.Clone(gs.Key), c: c, first: gs.First, last: gs.Last,
-				score: gs.Score, scoreAt: gs.ScoreAt, since: gs.Since, n: gs.N}
-			for _, e := range gs.Entries {
-				g.entries = append(g.entries, entry{t: e.T, step: e.Step, num: e.Num, str: e.Str, ev: e.Ev, n: e.N})
-			}
-			if len(g.entries) > c.keep {
-				g.entries = slices.Delete(g.entries, 0, len(g.entries)-c.keep)
-			}
-			if len(gs.Chain) != len(c.r.Rules) {
-				gs.Chain = nil // not this correlation's chain: start it anew
-			}
-			for _, l := range gs.Chain {
-				g.chain = append(g.chain, link{start: l.Start, end: l.End, ev: l.Ev, n: l.N})
-			}
-			if old := c.groups[g.key]; old != nil {
-				k.drop(old) // a corrupt state naming a key twice: the later wins
-			}
-			c.groups[g.key] = g
-			c.push(g)
-			k.groups++
-			restored++
 		}
 	}
-	for ws, t := range s.Watermarks {
-		k.wm[ws] = t
-	}
 	return restored, dropped, nil
+}
+
+// listTime is what c's list of groups is ordered by: the last match of a
+// sliding window, the start of a fixed one.
+func (c *corr) listTime(gs *groupState) int64 {
+	if c.sliding {
+		return gs.Last
+	}
+	return gs.First
 }

@@ -113,6 +113,20 @@ func (db *DB) PartitionState(ctx context.Context, part int) ([]byte, int64, erro
 	return data, seq, nil
 }
 
+// SavedPartitionStates returns every partition's saved correlator state,
+// in partition order, as store/sqlite's does.
+func (db *DB) SavedPartitionStates(ctx context.Context) ([][]byte, error) {
+	rows, err := db.pool.Query(ctx, `SELECT data FROM correlation_part_state ORDER BY part`)
+	if err != nil {
+		return nil, fmt.Errorf("read the correlation partitions' states: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("read the correlation partitions' states: %w", err)
+	}
+	return out, nil
+}
+
 // SavePartitionState replaces a partition's state, which includes its
 // journal up to journalSeq, and forgets those entries — only while owner
 // holds the lease (locked for the save); otherwise store.ErrConflict.

@@ -150,6 +150,29 @@ func (db *DB) PartitionState(ctx context.Context, part int) ([]byte, int64, erro
 	return data, seq, nil
 }
 
+// SavedPartitionStates returns every partition's saved correlator state,
+// in partition order: what a single detect stage taking over from
+// partitioned workers gathers (analysis.Stage).
+func (db *DB) SavedPartitionStates(ctx context.Context) ([][]byte, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT data FROM correlation_part_state ORDER BY part`)
+	if err != nil {
+		return nil, fmt.Errorf("read the correlation partitions' states: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return nil, fmt.Errorf("read the correlation partitions' states: %w", err)
+		}
+		out = append(out, data)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the correlation partitions' states: %w", err)
+	}
+	return out, nil
+}
+
 // SavePartitionState replaces a partition's state, which includes its
 // journal up to journalSeq, and forgets those entries — only while owner
 // holds the partition's lease (lease): a worker that lost it would
