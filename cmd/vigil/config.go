@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/knadh/koanf/parsers/yaml"
@@ -333,11 +334,12 @@ var settings = []setting{
 
 // addSettingFlags registers every setting on fs.
 func addSettingFlags(fs *pflag.FlagSet) {
-	for _, s := range settings {
+	usages := settingUsages()
+	for i, s := range settings {
 		if fs.Lookup(s.name) != nil {
 			continue // the command's own flag of that name (users create --role)
 		}
-		usage := fmt.Sprintf("%s (env %s)", s.usage, envName(s.name))
+		usage := usages[i]
 		switch s.kind {
 		case 's':
 			fs.String(s.name, s.def, usage)
@@ -356,6 +358,16 @@ func addSettingFlags(fs *pflag.FlagSet) {
 	}
 	fs.StringP("config", "c", "", "YAML config file (env VIGIL_CONFIG); see docs/configuration.md")
 }
+
+// settingUsages are the settings' flag usages, made once: some thirty
+// commands take the settings as flags, and every start builds them all.
+var settingUsages = sync.OnceValue(func() []string {
+	out := make([]string, len(settings))
+	for i, s := range settings {
+		out[i] = s.usage + " (env " + envName(s.name) + ")"
+	}
+	return out
+})
 
 // settingFlag marks the flags that are settings.
 const settingFlag = "vigil-setting"
