@@ -209,9 +209,11 @@ func (pl *planner) atom(m *rule.Matcher, k int) (node, error) {
 		} else {
 			pm.key = string(pl.key)
 			pm.a, pm.err = newAtom(m)
-			pm.pieces = proxyPieces(&pm.a)
-			if pl.mine != nil && pm.err == nil {
-				pl.mine[pm.key] = pm.a.cost
+			if pm.err == nil {
+				pm.pieces = proxyPieces(&pm.a)
+				if pl.mine != nil {
+					pl.mine[pm.key] = pm.a.cost
+				}
 			}
 		}
 	}
