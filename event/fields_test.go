@@ -141,3 +141,21 @@ func TestFillDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Fill allocates %v times for 100 records", n)
 	}
 }
+
+// FillIDs numbers a chunk from the process-wide source: after the ids
+// NewID gave before it, increasing, stamped with the current time.
+func TestFillIDsFollowNewID(t *testing.T) {
+	before := NewID()
+	recs := make([]Raw, 100)
+	FillIDs(recs)
+	prev := before
+	for i, r := range recs {
+		if r.ID.Compare(prev) <= 0 {
+			t.Fatalf("id %d not after the one before it", i)
+		}
+		prev = r.ID
+	}
+	if d := time.Since(time.UnixMilli(int64(recs[0].ID.Time()))); d < 0 || d > time.Minute {
+		t.Fatalf("id time %d ms, want now", recs[0].ID.Time())
+	}
+}

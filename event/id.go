@@ -62,6 +62,11 @@ var defaultIDs = NewIDSource()
 // NewID returns a fresh ID for the current time from a process-wide source.
 func NewID() ID { return defaultIDs.New(time.Now()) }
 
+// FillIDs gives every record in recs a fresh ID for the current time from
+// the process-wide source: one reading of the clock and one lock for them
+// all, where NewID for each was a twentieth of scanning a file.
+func FillIDs(recs []Raw) { defaultIDs.Fill(time.Now(), recs) }
+
 // SubID returns the id of the i-th event of a record that holds several
 // (flow logs): i = 0 is the record's own id; others keep its time part and
 // take their entropy from a hash of id and i, so that they are stable

@@ -42,7 +42,7 @@ func streamEVTX(name string, br *bufio.Reader, format string, n int, warn io.Wri
 		if err != nil {
 			return format, fmt.Errorf("%s: %w", name, err)
 		}
-		recs = append(recs, event.Raw{ID: event.NewID(), Data: bytes.Clone(r.JSON), Line: int(r.ID)})
+		recs = append(recs, event.Raw{Data: bytes.Clone(r.JSON), Line: int(r.ID)})
 		if len(recs) == n {
 			fn(format, recs)
 			recs = make([]event.Raw, 0, n) // the processed chunk's events keep their records

@@ -30,6 +30,12 @@ import (
 // chunk hold its records only, and pool.take, called by fn, hands them over,
 // to be given back (pool.put) once nothing refers to the records.
 func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.Writer, pool *blockPool, fn func(format string, recs []event.Raw)) (string, error) {
+	// Records get their ids a chunk at a time, as it is handed on.
+	emit := fn
+	fn = func(format string, recs []event.Raw) {
+		event.FillIDs(recs)
+		emit(format, recs)
+	}
 	head, _ := br.Peek(64 << 10)
 	if evtx.IsEVTX(head) {
 		return streamEVTX(name, br, format, n, warn, fn)
@@ -97,7 +103,7 @@ func streamRecords(name string, br *bufio.Reader, format string, n int, warn io.
 				flush()
 				if len(bytes.TrimSpace(l)) > 0 {
 					// copied after flush: a chunk's blocks hold its records only
-					cur = &event.Raw{ID: event.NewID(), Data: blk.put(l), Line: line}
+					cur = &event.Raw{Data: blk.put(l), Line: line}
 				}
 			}
 		}
@@ -136,7 +142,7 @@ func streamJSON(name string, br *bufio.Reader, format string, n int, warn io.Wri
 		if err != nil {
 			return format, fmt.Errorf("%s: %w", name, err)
 		}
-		recs = append(recs, event.Raw{ID: event.NewID(), Data: rec, Line: line})
+		recs = append(recs, event.Raw{Data: rec, Line: line})
 		if !guessed && (len(recs) == 20 || len(recs) == n) {
 			guess()
 		}

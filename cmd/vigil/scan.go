@@ -521,7 +521,8 @@ func (sc *scanner) close() {
 
 // readRecords splits a file into records: a JSON array or a
 // {"records"|"Records": […]} envelope gives one record an element (its line
-// is where the element starts); anything else one record a line.
+// is where the element starts); anything else one record a line. The
+// records have no ids yet (streamRecords gives them).
 func readRecords(name string, br *bufio.Reader) ([]event.Raw, error) {
 	data, err := io.ReadAll(br)
 	if err != nil {
@@ -548,7 +549,7 @@ func readRecords(name string, br *bufio.Reader) ([]event.Raw, error) {
 		if len(bytes.TrimSpace(l)) == 0 {
 			continue
 		}
-		recs = append(recs, event.Raw{ID: event.NewID(), Data: l, Line: line})
+		recs = append(recs, event.Raw{Data: l, Line: line})
 	}
 	return recs, nil
 }
@@ -607,7 +608,7 @@ func splitJSONDocument(data []byte) ([]event.Raw, bool) {
 		if err := json.Compact(&buf, raw); err != nil {
 			return nil, false
 		}
-		recs = append(recs, event.Raw{ID: event.NewID(), Data: buf.Bytes(), Line: 1 + bytes.Count(data[:off], []byte{'\n'})})
+		recs = append(recs, event.Raw{Data: buf.Bytes(), Line: 1 + bytes.Count(data[:off], []byte{'\n'})})
 	}
 	return recs, true
 }
