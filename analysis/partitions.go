@@ -169,13 +169,8 @@ func (s *Stage) RunPartitions(ctx context.Context, cfg PartitionConfig) error {
 	if cfg.SaveEvery <= 0 {
 		cfg.SaveEvery = s.cfg.CorrelationSaveEvery
 	}
-	{
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := cfg.States.SetCorrelationPartitions(sctx, cfg.Partitions)
-		cancel()
-		if err != nil {
-			return err
-		}
+	if err := s.agreePartitions(ctx, cfg); err != nil {
+		return err
 	}
 	pt := &partitioner{s: s, cfg: cfg, owned: map[int]*partition{}}
 	s.parts.Store(pt)
@@ -197,6 +192,80 @@ func (s *Stage) RunPartitions(ctx context.Context, cfg PartitionConfig) error {
 			}
 		}
 	}
+}
+
+// repartitioner is a store that can change the recorded partition count
+// (both stores can).
+type repartitioner interface {
+	SavedPartitionStates(ctx context.Context) ([][]byte, error)
+	RepartitionCorrelation(ctx context.Context, n int, merged []byte, busy ...string) error
+}
+
+// agreePartitions records cfg's partition count, or checks it against the
+// store's. A store recording another count is changed to cfg's once no
+// worker holds a lease (they all stopped): the old partitions' windows are
+// gathered into one state, saved as a single detect stage's, which the new
+// partitions share out as they load (partitioner.load). Workers of the old
+// count still running keep it from changing: after a few tries over two
+// lease lifetimes (a killed worker's leases run out), the error stands.
+func (s *Stage) agreePartitions(ctx context.Context, cfg PartitionConfig) error {
+	deadline := time.Now().Add(2*cfg.LeaseTTL + time.Second)
+	for {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := cfg.States.SetCorrelationPartitions(sctx, cfg.Partitions)
+		if errors.Is(err, store.ErrConflict) {
+			if rp, ok := cfg.States.(repartitioner); ok {
+				if rerr := s.repartition(sctx, rp, cfg.Partitions); rerr != nil {
+					err = fmt.Errorf("%w; %w", err, rerr)
+				} else {
+					err = nil
+				}
+			}
+		}
+		cancel()
+		if err == nil || !errors.Is(err, store.ErrConflict) || time.Now().After(deadline) {
+			return err
+		}
+		s.log.Warn("correlation partitions: the store's count cannot change yet; trying again", "partitions", cfg.Partitions, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(cfg.LeaseTTL / 3):
+		}
+	}
+}
+
+// repartition changes the store's partition count to n, carrying the old
+// partitions' windows over (as the single detect stage's state, when they
+// are later than what that holds).
+func (s *Stage) repartition(ctx context.Context, rp repartitioner, n int) error {
+	parts, err := rp.SavedPartitionStates(ctx)
+	if err != nil {
+		return err
+	}
+	var merged []byte
+	if rs := s.cfg.Rules(); len(parts) > 0 && rs != nil && rs.corr != nil {
+		k := rs.NewCorrelator()
+		if _, _, err := k.RestoreAll(parts...); err != nil {
+			s.log.Warn("correlation partitions: the old partitions' windows not read: they start empty", "err", err)
+		} else if merged, err = k.Snapshot(); err != nil {
+			return err
+		}
+		if merged != nil && s.cfg.CorrelationStates != nil {
+			single, _, err := s.cfg.CorrelationStates.CorrelationState(ctx)
+			if err != nil {
+				return err
+			}
+			if laterState(single, merged) {
+				merged = nil // a single stage ran since: its windows are the later
+			}
+		}
+	}
+	if err := rp.RepartitionCorrelation(ctx, n, merged, PartitionLeasePrefix, WorkerLeasePrefix); err != nil {
+		return err
+	}
+	s.log.Info("correlation partitions changed: the windows are shared out among the new partitions", "partitions", n, "old_states", len(parts), "carried", merged != nil)
+	return nil
 }
 
 func (pt *partitioner) sorted() []*partition {

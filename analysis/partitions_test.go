@@ -2,6 +2,8 @@ package analysis
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,5 +187,64 @@ func TestCorrelationMovesBetweenOneStageAndPartitions(t *testing.T) {
 				t.Fatalf("one more failure of carol's set off %d batches", len(out))
 			}
 		})
+	}
+}
+
+// TestPartitionCountChanges: workers started with another partition count
+// than the store's, once the old ones stopped, change it and carry the old
+// partitions' windows over: carol's two failures under four partitions and
+// one under six make one alert of three. While a worker of the new count
+// runs, one of the old count cannot change it back.
+func TestPartitionCountChanges(t *testing.T) {
+	ctx := context.Background()
+	db := teststore.Open[stateStore](t)
+	rs := correlatedRules(t, bruteForceRules, detect.CorrelatorConfig{})
+	with := func(parts int) *Stage {
+		return NewStage(StageConfig{Store: db, CorrelationStates: db, Rules: func() *Rules { return rs }, CorrelationPartitions: parts})
+	}
+	owner := func(s *Stage, name string, parts int) *partitioner {
+		return &partitioner{s: s, owned: map[int]*partition{}, cfg: PartitionConfig{States: db, Owner: name,
+			Partitions: parts, LeaseTTL: 300 * time.Millisecond, Poll: time.Millisecond, SaveEvery: time.Hour}}
+	}
+
+	four := with(4)
+	w1 := owner(four, "w1", 4)
+	if err := four.agreePartitions(ctx, w1.cfg); err != nil {
+		t.Fatal(err)
+	}
+	commitPartitioned(t, four, db, rs, carolFailure(0), carolFailure(1))
+	w1.round()
+	w1.stop()
+
+	six := with(6)
+	w2 := owner(six, "w2", 6)
+	if err := six.agreePartitions(ctx, w2.cfg); err != nil {
+		t.Fatalf("six partitions after four stopped cleanly: %v", err)
+	}
+	commitPartitioned(t, six, db, rs, carolFailure(2))
+	w2.round()
+	if got := correlationAlerts(t, db); len(got) != 1 || got[0] != 3 {
+		t.Fatalf("after the count changed, correlation alerts %v, want one of 3", got)
+	}
+
+	// w2 runs: a worker of four partitions is refused.
+	w3 := owner(with(4), "w3", 4)
+	w3.cfg.LeaseTTL = 50 * time.Millisecond
+	if err := w3.s.agreePartitions(ctx, w3.cfg); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("four partitions while a worker of six runs: %v, want a conflict", err)
+	}
+	if err := db.SetCorrelationPartitions(ctx, 6); err != nil {
+		t.Fatalf("the refused change left the count: %v", err)
+	}
+
+	// w2 is killed with a committed match it never fed: once its leases
+	// ran out, the count still cannot change — that match is in no saved
+	// state.
+	commitPartitioned(t, six, db, rs, failure("dave", 4))
+	time.Sleep(400 * time.Millisecond)
+	w4 := owner(with(8), "w4", 8)
+	w4.cfg.LeaseTTL = 50 * time.Millisecond
+	if err := w4.s.agreePartitions(ctx, w4.cfg); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "journalled matches") {
+		t.Fatalf("eight partitions with an unsaved journal entry: %v, want a conflict naming it", err)
 	}
 }

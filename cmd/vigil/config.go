@@ -271,7 +271,7 @@ var settings = []setting{
 	{"bus-ack-wait", "1m", "how long a batch fetched by detection may stay unacknowledged before it is delivered again", 'd'},
 	{"bus-max-ack-pending", "0", "batches fetched and not yet acknowledged across all detect processes (0: the server's default, 1000; -1: no limit)", 'i'},
 	{"role", "all", "what this process runs: ingest (HTTP ingest and receivers), detect (the detect stage, correlation, incidents, assessment, response, feeds, retention), api (API and dashboard), or all; a list runs several; detect without all correlates by partition with the other detect workers of the store (docs/deployment.md)", 'l'},
-	{"correlation-partitions", "16", "partitions of correlation state shared out among the detect workers (role detect without all); every worker of a store must use the same count", 'i'},
+	{"correlation-partitions", "16", "partitions of correlation state shared out among the detect workers (role detect without all); every worker of a store must use the same count (a new count takes over once the old count's workers have stopped)", 'i'},
 	{"partition-lease", "15s", "how long a detect worker's lease on a correlation partition or the once-only tasks lasts unrenewed: how soon another worker takes over from a dead one", 'd'},
 	{"bus-sync-interval", "2m", "how often the embedded bus fsyncs its file store; 0 syncs every write (see docs/bus.md for what an acknowledgement guarantees)", 'd'},
 	{"bus-max-bytes", "4GiB", "size limit of the bus stream; ingest answers 503 when it is full", 's'},

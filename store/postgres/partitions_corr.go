@@ -127,6 +127,55 @@ func (db *DB) SavedPartitionStates(ctx context.Context) ([][]byte, error) {
 	return out, nil
 }
 
+// RepartitionCorrelation changes the recorded partition count to n, as
+// store/sqlite's does: in one transaction, refused while a lease of busy's
+// prefixes is held or a partition's journal holds unsaved entries.
+func (db *DB) RepartitionCorrelation(ctx context.Context, n int, merged []byte, busy ...string) error {
+	if n <= 0 {
+		return fmt.Errorf("correlation partitions %d: %w", n, store.ErrInvalid)
+	}
+	return db.tx(ctx, "change the correlation partitions", func(tx pgx.Tx) error {
+		// One change at a time: workers starting together queue here.
+		if _, err := tx.Exec(ctx, `LOCK TABLE correlation_partitioning IN EXCLUSIVE MODE`); err != nil {
+			return fmt.Errorf("change the correlation partitions: %w", err)
+		}
+		for _, prefix := range busy {
+			var holder string
+			err := tx.QueryRow(ctx, `SELECT name FROM leases WHERE starts_with(name, $1) AND expires > now() LIMIT 1`, prefix).Scan(&holder)
+			if err == nil {
+				return fmt.Errorf("change the correlation partitions: lease %s is held: stop every detect worker first: %w", holder, store.ErrConflict)
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("change the correlation partitions: %w", err)
+			}
+		}
+		var pending int64
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM correlation_part_journal`).Scan(&pending); err != nil {
+			return fmt.Errorf("change the correlation partitions: %w", err)
+		}
+		if pending > 0 {
+			return fmt.Errorf("change the correlation partitions: %d journalled matches are in no partition's saved state (a worker stopped without saving): start the workers with the old count and stop them cleanly first: %w", pending, store.ErrConflict)
+		}
+		if merged != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO correlation_state (name, data, updated, journal_seq) VALUES ($1, $2, $3, 0)
+				ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated = excluded.updated`,
+				correlationStateName, merged, nanos(db.now())); err != nil {
+				return fmt.Errorf("change the correlation partitions: save the gathered state: %w", err)
+			}
+		}
+		for _, q := range []string{`DELETE FROM correlation_part_state`, `DELETE FROM correlation_part_journal`} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("change the correlation partitions: %w", err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO correlation_partitioning (id, partitions) VALUES (1, $1)
+			ON CONFLICT (id) DO UPDATE SET partitions = excluded.partitions`, n); err != nil {
+			return fmt.Errorf("change the correlation partitions: %w", err)
+		}
+		return nil
+	})
+}
+
 // SavePartitionState replaces a partition's state, which includes its
 // journal up to journalSeq, and forgets those entries — only while owner
 // holds the lease (locked for the save); otherwise store.ErrConflict.

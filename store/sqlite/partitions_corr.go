@@ -173,6 +173,57 @@ func (db *DB) SavedPartitionStates(ctx context.Context) ([][]byte, error) {
 	return out, nil
 }
 
+// RepartitionCorrelation changes the recorded partition count to n, in one
+// transaction: merged, when given, becomes the single detect stage's saved
+// state (the partitions' windows gathered, for the new partitions to share
+// out); the partitions' states and journal go. It refuses, with
+// store.ErrConflict, while a lease named with one of busy's prefixes is
+// held (a worker is running) or a partition's journal holds entries its
+// state does not (a worker was killed before it saved).
+func (db *DB) RepartitionCorrelation(ctx context.Context, n int, merged []byte, busy ...string) error {
+	if n <= 0 {
+		return fmt.Errorf("correlation partitions %d: %w", n, store.ErrInvalid)
+	}
+	now := db.now()
+	return db.write(ctx, "change the correlation partitions", func(tx *sql.Tx) error {
+		for _, prefix := range busy {
+			var holder string
+			err := tx.QueryRowContext(ctx, `SELECT name FROM leases WHERE substr(name, 1, ?) = ? AND expires > ? LIMIT 1`,
+				len(prefix), prefix, nanos(now)).Scan(&holder)
+			if err == nil {
+				return fmt.Errorf("change the correlation partitions: lease %s is held: stop every detect worker first: %w", holder, store.ErrConflict)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("change the correlation partitions: %w", err)
+			}
+		}
+		var pending int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM correlation_part_journal`).Scan(&pending); err != nil {
+			return fmt.Errorf("change the correlation partitions: %w", err)
+		}
+		if pending > 0 {
+			return fmt.Errorf("change the correlation partitions: %d journalled matches are in no partition's saved state (a worker stopped without saving): start the workers with the old count and stop them cleanly first: %w", pending, store.ErrConflict)
+		}
+		if merged != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO correlation_state (name, data, updated, journal_seq) VALUES (?, ?, ?, 0)
+				ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated = excluded.updated`,
+				correlationStateName, merged, nanos(now)); err != nil {
+				return fmt.Errorf("change the correlation partitions: save the gathered state: %w", err)
+			}
+		}
+		for _, q := range []string{`DELETE FROM correlation_part_state`, `DELETE FROM correlation_part_journal`} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("change the correlation partitions: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO correlation_partitioning (id, partitions) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET partitions = excluded.partitions`, n); err != nil {
+			return fmt.Errorf("change the correlation partitions: %w", err)
+		}
+		return nil
+	})
+}
+
 // SavePartitionState replaces a partition's state, which includes its
 // journal up to journalSeq, and forgets those entries — only while owner
 // holds the partition's lease (lease): a worker that lost it would
