@@ -167,7 +167,7 @@ func (p *pat) match(s string, flt *bigrams) bool {
 
 // newAtom compiles matcher m, all but the Dict slots it reads (bind sets
 // them): it reads nothing but m, so the compiler can have it done on
-// another core ahead of its walk (precompile.go).
+// another core ahead of the placing (plan.go).
 func newAtom(m *rule.Matcher) (atom, error) {
 	a := atom{field: -1, op: m.Op, all: m.All, cased: m.Cased, neq: m.Neq, keyword: m.Field == "",
 		time: m.Time, position: m.Position}

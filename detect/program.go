@@ -77,7 +77,7 @@ func (e *Engine) eval(n *node, ev *event.Event, sc *scratch) bool {
 // compiler places compiled rules in the engine, interning their atoms
 // and fields in the order the rules meet them. Compiling a rule's
 // condition into a tree (planner) needs nothing of the engine, so it can
-// run on other cores ahead of the compiler (precompile.go).
+// run on other cores ahead of the compiler (plan.go).
 type compiler struct {
 	e       *Engine
 	atomIDs map[string]int32

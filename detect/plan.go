@@ -30,15 +30,16 @@ var compileWorkers = func() int { return runtime.GOMAXPROCS(0) - 1 }
 // the ones it is planning itself.
 const planLead = 16
 
-// planSpins bounds how long the placing waits for a worker planning the
-// rule it has reached (microseconds of work) before planning it itself: a
-// worker the system has paused must not stall it.
+// planSpins bounds how long the placing, with nothing left to plan ahead,
+// waits for a worker planning the rule it has reached (microseconds of
+// work) before planning that rule again apart: a worker the system has
+// paused must not stall it.
 const planSpins = 200
 
 const (
 	ruleFree    = iota // no one has taken the rule
 	ruleTaken          // a worker, or the placing goroutine, is planning it
-	rulePlanned        // a worker planned it: its unit is ready
+	rulePlanned        // planned ahead of the placing: its unit is ready
 )
 
 // plan holds the planning of a rule set: every rule's matchers, rule after
