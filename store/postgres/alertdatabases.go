@@ -55,7 +55,7 @@ func (db *DB) placeAlerts(ctx context.Context, q querier, alerts []*alert.Alert,
 	}
 	slices.Sort(wss)
 	for _, ws := range wss {
-		evs, err := db.eventsByID(ctx, q, ws, missing[ws])
+		evs, err := db.eventsByID(ctx, q, ws, missing[ws], nil)
 		if err != nil {
 			return alertDatabaseRows{}, fmt.Errorf("alerts' evidence: %w", err)
 		}

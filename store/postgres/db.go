@@ -75,6 +75,8 @@ type DB struct {
 	now    func() time.Time
 	schema string // "" when the search_path decides
 	codec  *store.BlockCodec
+	// blocks keeps the event blocks EventsByID decompressed last.
+	blocks *store.BlockCache
 	// parts are the event partitions known to exist, by day (partitions.go).
 	partsMu sync.Mutex
 	parts   map[int64]bool
@@ -84,6 +86,11 @@ type DB struct {
 	// the count tables: tests compare the two (threatdays.go).
 	paneFromAlerts bool
 }
+
+// eventBlockCacheSize is the decompressed event blocks EventsByID keeps,
+// in bytes: the blocks of the last minutes of a busy deployment, where the
+// evidence of the incidents being assessed is.
+const eventBlockCacheSize = 32 << 20
 
 // Open connects to the database dsn names — a URL (postgres://…) or
 // key=value words; empty: the standard PG* environment (PGHOST, PGUSER,
@@ -116,7 +123,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	db := &DB{pool: pool, window: opts.DedupWindow, log: opts.Logger, now: time.Now,
-		schema: opts.Schema, parts: map[int64]bool{}, codec: codec}
+		schema: opts.Schema, parts: map[int64]bool{}, codec: codec, blocks: store.NewBlockCache(eventBlockCacheSize)}
 	db.streams.token = newToken()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()

@@ -26,21 +26,28 @@ func (db *DB) readBlockOnly(data []byte, ws, source, format string, want map[eve
 	if err != nil {
 		return nil, err
 	}
+	return decodeBlockOnly(store.CachedBlock{Raw: raw, Source: source, Format: format}, ws, want)
+}
+
+// decodeBlockOnly decodes the events of a decompressed block (only those
+// of want, when given), filling in the source and format its row names.
+func decodeBlockOnly(b store.CachedBlock, ws string, want map[event.ID]bool) ([]store.StoredEvent, error) {
 	var evs []store.StoredEvent
+	var err error
 	if want == nil {
-		evs, err = store.DecodeEventBlock(raw, ws)
+		evs, err = store.DecodeEventBlock(b.Raw, ws)
 	} else {
-		evs, err = store.DecodeEventBlockOnly(raw, ws, want)
+		evs, err = store.DecodeEventBlockOnly(b.Raw, ws, want)
 	}
 	if err != nil {
 		return nil, err
 	}
 	for i := range evs {
 		if evs[i].Source == "" {
-			evs[i].Source = source
+			evs[i].Source = b.Source
 		}
 		if evs[i].Format == "" {
-			evs[i].Format = format
+			evs[i].Format = b.Format
 		}
 	}
 	return evs, nil
