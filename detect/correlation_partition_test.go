@@ -32,14 +32,7 @@ func TestPartitionedCorrelatorsSeeWhatOneSees(t *testing.T) {
 	used := map[int]bool{}
 	var dst []int
 	for i := range 3000 {
-		r := rules[rnd.IntN(len(rules))]
-		vals := map[string]string{"User": fmt.Sprintf("u%d", rnd.IntN(40)), "Host": fmt.Sprintf("h%d", rnd.IntN(40))}
-		names := one.Fields(r)
-		vs := make([]string, len(names))
-		for j, n := range names {
-			vs[j] = vals[n]
-		}
-		m := Match{Rule: r, Workspace: "ws", Time: t0.Add(time.Duration(i) * 2 * time.Second), Values: vs}
+		m := randomMatch(one, rnd, rules, 40, i)
 		for _, h := range one.Observe(m, nil) {
 			want = append(want, hitKey(h))
 		}
@@ -141,14 +134,7 @@ func TestStateMovesBetweenOneAndPartitions(t *testing.T) {
 				}
 				ks = nil
 			}
-			r := rules[rnd.IntN(len(rules))]
-			vals := map[string]string{"User": fmt.Sprintf("u%d", rnd.IntN(30)), "Host": fmt.Sprintf("h%d", rnd.IntN(30))}
-			names := ref.Fields(r)
-			vs := make([]string, len(names))
-			for j, n := range names {
-				vs[j] = vals[n]
-			}
-			m := Match{Rule: r, Workspace: "ws", Time: t0.Add(time.Duration(i) * 2 * time.Second), Values: vs}
+			m := randomMatch(ref, rnd, rules, 30, i)
 			for _, h := range ref.Observe(m, nil) {
 				want = append(want, hitKey(h))
 			}
@@ -196,4 +182,17 @@ func TestSnapshotTime(t *testing.T) {
 	if _, err := SnapshotTime([]byte("not a state")); err == nil {
 		t.Fatal("SnapshotTime read garbage")
 	}
+}
+
+// randomMatch is the i-th match of a random stream: a rule of rules, one
+// of n users and n hosts, two seconds after the one before.
+func randomMatch(k *Correlator, rnd *rand.Rand, rules []string, n, i int) Match {
+	r := rules[rnd.IntN(len(rules))]
+	vals := map[string]string{"User": fmt.Sprintf("u%d", rnd.IntN(n)), "Host": fmt.Sprintf("h%d", rnd.IntN(n))}
+	names := k.Fields(r)
+	vs := make([]string, len(names))
+	for j, name := range names {
+		vs[j] = vals[name]
+	}
+	return Match{Rule: r, Workspace: "ws", Time: t0.Add(time.Duration(i) * 2 * time.Second), Values: vs}
 }
