@@ -67,8 +67,8 @@ type fastPathStats struct {
 }
 
 // buildFastPath sorts the atoms into literal and slow ones, numbers their
-// values and picks every rule's trigger. ms are the matchers the atoms were
-// made from. The literal sets are built later, per route (routeFast).
+// values and picks every rule's trigger. The literal sets are built
+// later, per route (routeFast).
 func (e *Engine) buildFastPath() {
 	fp := &e.fast
 	fp.kind = make([]atomKind, len(e.atoms))

@@ -48,6 +48,9 @@ func brokenRules() []*rule.Rule {
 			cond = &rule.Or{X: []rule.Expr{cond, &rule.Ref{Name: "c"}}}
 		}
 		rules = append(rules, &rule.Rule{Meta: rule.Meta{Title: fmt.Sprint("r", i)}, File: "gen.yml", Line: i + 1, Detection: &rule.Detection{Searches: searches, Condition: cond}})
+		if i%9 == 4 {
+			rules = append(rules, nil) // Compile passes nil rules over, workers too
+		}
 	}
 	return rules
 }

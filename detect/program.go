@@ -125,10 +125,9 @@ func (c *compiler) place(p *plan, i int) (node, error) {
 				// which always places it first; made here should that
 				// ever not hold.
 				var err error
-				if a, err = newAtom(m); err != nil {
+				if a, pieces, err = makeAtom(m); err != nil {
 					return node{}, err
 				}
-				pieces = proxyPieces(&a)
 			}
 			// After the atom's own field, the fields its fieldref values
 			// compare with.
@@ -190,7 +189,19 @@ func (pl *planner) workerKnown(key []byte) (int32, bool) {
 	return c, ok
 }
 
+// makeAtom makes the atom of m and the pieces of its proxy, if any.
+func makeAtom(m *rule.Matcher) (atom, []string, error) {
+	a, err := newAtom(m)
+	if err != nil {
+		return a, nil, err
+	}
+	return a, proxyPieces(&a), nil
+}
+
 func (pl *planner) rule(r *rule.Rule) {
+	if r == nil {
+		return // Compile passes it over
+	}
 	if r.Detection == nil {
 		pl.u.err = errors.New("no detection")
 		return
@@ -208,12 +219,9 @@ func (pl *planner) atom(m *rule.Matcher, k int) (node, error) {
 			pm.key, pm.seen, pm.a.cost = string(pl.key), true, cost
 		} else {
 			pm.key = string(pl.key)
-			pm.a, pm.err = newAtom(m)
-			if pm.err == nil {
-				pm.pieces = proxyPieces(&pm.a)
-				if pl.mine != nil {
-					pl.mine[pm.key] = pm.a.cost
-				}
+			pm.a, pm.pieces, pm.err = makeAtom(m)
+			if pm.err == nil && pl.mine != nil {
+				pl.mine[pm.key] = pm.a.cost
 			}
 		}
 	}
