@@ -54,9 +54,10 @@ func (f *hashFilter) skip(k kindNo, v string) bool {
 	return f.bits[b>>6]&(1<<(b&63)) == 0
 }
 
-// hashLen is the hexadecimal digits of a hash kind; 0 for other kinds.
-func hashLen(k kindNo) int {
-	switch kinds[k] {
+// hexDigits is the hexadecimal digits of a hash of kind k; 0 for a kind
+// that is no hash.
+func hexDigits(k Kind) int {
+	switch k {
 	case KindMD5:
 		return 32
 	case KindSHA1:
@@ -66,6 +67,17 @@ func hashLen(k kindNo) int {
 	}
 	return 0
 }
+
+// hashDigits is hexDigits by kindNo, for the lookups.
+var hashDigits = func() (t [len(kinds)]int) {
+	for i, k := range kinds {
+		t[i] = hexDigits(k)
+	}
+	return t
+}()
+
+// hashLen is hexDigits of a kindNo.
+func hashLen(k kindNo) int { return hashDigits[k] }
 
 // hashPrint is the fingerprint of hash v of kind k, the same for either
 // case: its first and last 16 digits as numbers, mixed. Both ends count,

@@ -95,12 +95,8 @@ func appendNormal(dst []byte, k Kind, v string) ([]byte, error) {
 		return appendDomain(dst, v)
 	case KindURL:
 		return appendURL(dst, v)
-	case KindMD5:
-		return appendHash(dst, v, 32)
-	case KindSHA1:
-		return appendHash(dst, v, 40)
-	case KindSHA256:
-		return appendHash(dst, v, 64)
+	case KindMD5, KindSHA1, KindSHA256:
+		return appendHash(dst, v, hexDigits(k))
 	case KindEmail:
 		return appendEmail(dst, v)
 	case KindUserAgent:
@@ -445,13 +441,10 @@ func Infer(v string) (Kind, string, error) {
 		}
 		k = KindDomain
 		if allHex(v) {
-			switch len(v) {
-			case 32:
-				k = KindMD5
-			case 40:
-				k = KindSHA1
-			case 64:
-				k = KindSHA256
+			for _, h := range []Kind{KindMD5, KindSHA1, KindSHA256} {
+				if len(v) == hexDigits(h) {
+					k = h
+				}
 			}
 		}
 	}
