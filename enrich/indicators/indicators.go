@@ -148,22 +148,11 @@ func (e *Enricher) Enrich(ev *event.Event, out *enrich.Result) {
 		mt.value(intel.KindEmail, u, "user.name", true)
 	}
 	for i := range st.ids {
-		f := &st.ids[i]
-		v, ok := ev.Fields.Get(f.id)
-		if !ok {
-			continue
-		}
-		mt.hashes(f, v)
-		if ev.Fields.Multi(f.id) { // a repeated key: rare
-			first := true
-			ev.Fields.Each(f.id, func(v string) bool {
-				if !first {
-					mt.hashes(f, v)
-				}
-				first = false
-				return true
-			})
-		}
+		f := &st.ids[i] // not a copy captured by the closure
+		ev.Fields.Each(f.id, func(v string) bool {
+			mt.hashes(f, v)
+			return true
+		})
 	}
 	if len(out.Matches) > before {
 		fill(ev, out.Matches[before:])
