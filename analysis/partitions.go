@@ -104,6 +104,7 @@ type partitioner struct {
 	// CorrelationStates), read once: a partition whose own state is older
 	// (or missing) takes its share of it.
 	single     []byte
+	singleAt   int64 // its stateTime
 	singleRead bool
 }
 
@@ -256,7 +257,8 @@ func (s *Stage) repartition(ctx context.Context, rp repartitioner, n int) error 
 			if err != nil {
 				return err
 			}
-			if laterState(single, merged) {
+			st, ok := stateTime(single)
+			if mt, _ := stateTime(merged); ok && st > mt {
 				merged = nil // a single stage ran since: its windows are the later
 			}
 		}
@@ -363,13 +365,13 @@ func (pt *partitioner) load(ctx context.Context, p *partition, rs *Rules) error 
 		return err
 	}
 	from := "partition"
-	if single, err := pt.singleState(ctx); err != nil {
+	if err := pt.readSingle(ctx); err != nil {
 		pt.s.log.Warn("the single detect stage's correlation state not read: the partition keeps its own", "partition", p.n, "err", err)
-	} else if laterState(single, data) {
+	} else if own, _ := stateTime(data); pt.single != nil && pt.singleAt > own {
 		// The deployment moved from one detect stage to partitioned
 		// workers since this partition last saved (or it never did):
 		// its windows are its share of that stage's.
-		data, from = single, "single detect stage"
+		data, from = pt.single, "single detect stage"
 	}
 	k := rs.NewCorrelator()
 	k.SetPartition(p.n, pt.cfg.Partitions)
@@ -385,36 +387,34 @@ func (pt *partitioner) load(ctx context.Context, p *partition, rs *Rules) error 
 	return nil
 }
 
-// singleState is the state a single detect stage saved, nil when none.
-func (pt *partitioner) singleState(ctx context.Context) ([]byte, error) {
+// readSingle reads, once, the state a single detect stage saved (nil when
+// none, or when it cannot be read) and its time.
+func (pt *partitioner) readSingle(ctx context.Context) error {
 	cs := pt.s.cfg.CorrelationStates
 	if pt.singleRead || cs == nil {
-		return pt.single, nil
+		return nil
 	}
 	data, _, err := cs.CorrelationState(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	pt.single, pt.singleRead = data, true
-	return data, nil
+	at, ok := stateTime(data)
+	if !ok {
+		data = nil
+	}
+	pt.single, pt.singleAt, pt.singleRead = data, at, true
+	return nil
 }
 
-// laterState reports whether state a saw later events than state b (or b
-// is none): the one to carry on with. A state that cannot be read is
-// never the later.
-func laterState(a, b []byte) bool {
-	if a == nil {
-		return false
+// stateTime is the latest event time a saved correlator state saw
+// (detect.SnapshotTime): of two states, the later is the one to carry on
+// with. ok is false, and the time 0, for none or one that cannot be read.
+func stateTime(data []byte) (int64, bool) {
+	if data == nil {
+		return 0, false
 	}
-	ta, err := detect.SnapshotTime(a)
-	if err != nil {
-		return false
-	}
-	if b == nil {
-		return true
-	}
-	tb, err := detect.SnapshotTime(b)
-	return err != nil || ta > tb
+	t, err := detect.SnapshotTime(data)
+	return t, err == nil
 }
 
 // correlate feeds a partition's journal after what it fed, commits the

@@ -131,8 +131,9 @@ func (s *Stage) laterPartitionStates(ctx context.Context, single []byte) [][]byt
 		s.log.Warn("the correlation partitions' states not read: the stage keeps its own", "err", err)
 		return nil
 	}
+	own, _ := stateTime(single)
 	for _, p := range parts {
-		if laterState(p, single) {
+		if t, ok := stateTime(p); ok && t > own {
 			return parts
 		}
 	}
