@@ -143,7 +143,7 @@ func (db *DB) RepartitionCorrelation(ctx context.Context, n int, merged []byte, 
 			var holder string
 			err := tx.QueryRow(ctx, `SELECT name FROM leases WHERE starts_with(name, $1) AND expires > now() LIMIT 1`, prefix).Scan(&holder)
 			if err == nil {
-				return fmt.Errorf("change the correlation partitions: lease %s is held: stop every detect worker first: %w", holder, store.ErrConflict)
+				return store.RepartitionBusy(holder)
 			}
 			if !errors.Is(err, pgx.ErrNoRows) {
 				return fmt.Errorf("change the correlation partitions: %w", err)
@@ -154,7 +154,7 @@ func (db *DB) RepartitionCorrelation(ctx context.Context, n int, merged []byte, 
 			return fmt.Errorf("change the correlation partitions: %w", err)
 		}
 		if pending > 0 {
-			return fmt.Errorf("change the correlation partitions: %d journalled matches are in no partition's saved state (a worker stopped without saving): start the workers with the old count and stop them cleanly first: %w", pending, store.ErrConflict)
+			return store.RepartitionUnsaved(pending)
 		}
 		if merged != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO correlation_state (name, data, updated, journal_seq) VALUES ($1, $2, $3, 0)

@@ -191,7 +191,7 @@ func (db *DB) RepartitionCorrelation(ctx context.Context, n int, merged []byte, 
 			err := tx.QueryRowContext(ctx, `SELECT name FROM leases WHERE substr(name, 1, ?) = ? AND expires > ? LIMIT 1`,
 				len(prefix), prefix, nanos(now)).Scan(&holder)
 			if err == nil {
-				return fmt.Errorf("change the correlation partitions: lease %s is held: stop every detect worker first: %w", holder, store.ErrConflict)
+				return store.RepartitionBusy(holder)
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("change the correlation partitions: %w", err)
@@ -202,7 +202,7 @@ func (db *DB) RepartitionCorrelation(ctx context.Context, n int, merged []byte, 
 			return fmt.Errorf("change the correlation partitions: %w", err)
 		}
 		if pending > 0 {
-			return fmt.Errorf("change the correlation partitions: %d journalled matches are in no partition's saved state (a worker stopped without saving): start the workers with the old count and stop them cleanly first: %w", pending, store.ErrConflict)
+			return store.RepartitionUnsaved(pending)
 		}
 		if merged != nil {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO correlation_state (name, data, updated, journal_seq) VALUES (?, ?, ?, 0)
