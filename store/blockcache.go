@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"container/list"
 	"sync"
+
+	"github.com/vigil-sec/vigil/event"
 )
 
 // BlockCache keeps decompressed event blocks, the most recently used up
@@ -21,6 +24,11 @@ type BlockCache struct {
 	order *list.List // of *CachedBlock, most recently used first
 	byKey map[string]*list.Element
 }
+
+// EventBlockCacheSize is the decompressed event blocks a store keeps, in
+// bytes: the blocks of the last minutes of a busy deployment, where the
+// evidence of the incidents being assessed is.
+const EventBlockCacheSize = 32 << 20
 
 // CachedBlock is a decompressed block and what its row says of it.
 type CachedBlock struct {
@@ -82,4 +90,27 @@ func (c *BlockCache) Len() int {
 
 func blockCost(key string, b CachedBlock) int {
 	return len(key) + len(b.Raw) + len(b.Source) + len(b.Format) + 64
+}
+
+// Events decodes the block's events of workspace ws (only those of want,
+// when given), filling in the source and format its row names. The few
+// events of want get their own copy of their record: one that kept the
+// block's would keep the whole block, cached or not, as long as it lives.
+func (b CachedBlock) Events(ws string, want map[event.ID]bool) ([]StoredEvent, error) {
+	evs, err := decodeEventBlock(b.Raw, ws, want)
+	if err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		if want != nil {
+			evs[i].Raw = bytes.Clone(evs[i].Raw)
+		}
+		if evs[i].Source == "" {
+			evs[i].Source = b.Source
+		}
+		if evs[i].Format == "" {
+			evs[i].Format = b.Format
+		}
+	}
+	return evs, nil
 }

@@ -87,11 +87,6 @@ type DB struct {
 	paneFromAlerts bool
 }
 
-// eventBlockCacheSize is the decompressed event blocks EventsByID keeps,
-// in bytes: the blocks of the last minutes of a busy deployment, where the
-// evidence of the incidents being assessed is.
-const eventBlockCacheSize = 32 << 20
-
 // Open connects to the database dsn names — a URL (postgres://…) or
 // key=value words; empty: the standard PG* environment (PGHOST, PGUSER,
 // PGSSLMODE, PGSSLROOTCERT…), which also fills what the DSN leaves out —
@@ -123,7 +118,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	db := &DB{pool: pool, window: opts.DedupWindow, log: opts.Logger, now: time.Now,
-		schema: opts.Schema, parts: map[int64]bool{}, codec: codec, blocks: store.NewBlockCache(eventBlockCacheSize)}
+		schema: opts.Schema, parts: map[int64]bool{}, codec: codec, blocks: store.NewBlockCache(store.EventBlockCacheSize)}
 	db.streams.token = newToken()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()

@@ -16,41 +16,11 @@ import (
 // readBlock decompresses and decodes a stored block; events that were
 // stored without their own source or format get the block's.
 func (db *DB) readBlock(data []byte, ws, source, format string) ([]store.StoredEvent, error) {
-	return db.readBlockOnly(data, ws, source, format, nil)
-}
-
-// readBlockOnly is readBlock of the events whose ids are in want (all
-// when want is nil).
-func (db *DB) readBlockOnly(data []byte, ws, source, format string, want map[event.ID]bool) ([]store.StoredEvent, error) {
 	raw, err := db.codec.Decompress(data)
 	if err != nil {
 		return nil, err
 	}
-	return decodeBlockOnly(store.CachedBlock{Raw: raw, Source: source, Format: format}, ws, want)
-}
-
-// decodeBlockOnly decodes the events of a decompressed block (only those
-// of want, when given), filling in the source and format its row names.
-func decodeBlockOnly(b store.CachedBlock, ws string, want map[event.ID]bool) ([]store.StoredEvent, error) {
-	var evs []store.StoredEvent
-	var err error
-	if want == nil {
-		evs, err = store.DecodeEventBlock(b.Raw, ws)
-	} else {
-		evs, err = store.DecodeEventBlockOnly(b.Raw, ws, want)
-	}
-	if err != nil {
-		return nil, err
-	}
-	for i := range evs {
-		if evs[i].Source == "" {
-			evs[i].Source = b.Source
-		}
-		if evs[i].Format == "" {
-			evs[i].Format = b.Format
-		}
-	}
-	return evs, nil
+	return store.CachedBlock{Raw: raw, Source: source, Format: format}.Events(ws, nil)
 }
 
 // blocksAtOnce is how many blocks Events asks for a query: the page is

@@ -39,7 +39,7 @@ func (db *DB) eventsByID(ctx context.Context, q querier, workspace string, ids [
 		}
 	}
 	collect := func(b store.CachedBlock) error {
-		evs, err := decodeBlockOnly(b, workspace, asked)
+		evs, err := b.Events(workspace, asked)
 		if err != nil {
 			return err
 		}

@@ -65,8 +65,9 @@ type DB struct {
 	// incidentChanges wakes the incident stream's consumers
 	// (incidentrows.go).
 	incidentChanges changeSignal
-	// blocks keeps the blocks Event decoded last (blockcache.go).
-	blocks blockCache
+	// blocks keeps the event blocks EventsByID (and so Event)
+	// decompressed last.
+	blocks *store.BlockCache
 	// paneFromAlerts has the threat pane read every alert of a range, not
 	// threat_days: tests compare the two (threatdays.go).
 	paneFromAlerts bool
@@ -139,7 +140,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	db := &DB{w: w, path: path, window: opts.DedupWindow, log: opts.Logger, comp: compZstd, now: time.Now}
+	db := &DB{w: w, path: path, window: opts.DedupWindow, log: opts.Logger, comp: compZstd, now: time.Now,
+		blocks: store.NewBlockCache(store.EventBlockCacheSize)}
 	switch opts.Compression {
 	case "", "zstd":
 	case "s2":

@@ -103,19 +103,7 @@ func (db *DB) readBlock(data []byte, ws, source, format string) ([]store.StoredE
 	if err != nil {
 		return nil, err
 	}
-	evs, err := decodeBlock(raw, ws)
-	if err != nil {
-		return nil, err
-	}
-	for i := range evs {
-		if evs[i].Source == "" {
-			evs[i].Source = source
-		}
-		if evs[i].Format == "" {
-			evs[i].Format = format
-		}
-	}
-	return evs, nil
+	return store.CachedBlock{Raw: raw, Source: source, Format: format}.Events(ws, nil)
 }
 
 // Event returns one event of workspace by id (EventsByID's way).

@@ -81,34 +81,36 @@ func (db *DB) EventsByID(ctx context.Context, workspace string, ids []event.ID) 
 		if !useful {
 			continue
 		}
-		evs, ok := db.blocks.get([]byte(bid))
+		b, ok := db.blocks.Get(bid)
 		if !ok {
-			var source, format string
 			var data []byte
-			err := db.r.QueryRowContext(ctx, `SELECT source, format, data FROM event_blocks WHERE id = ?`, []byte(bid)).Scan(&source, &format, &data)
+			err := db.r.QueryRowContext(ctx, `SELECT source, format, data FROM event_blocks WHERE id = ?`, []byte(bid)).Scan(&b.Source, &b.Format, &data)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // purged meanwhile
 			}
 			if err != nil {
 				return nil, fmt.Errorf("events of workspace %s: block %s: %w", workspace, blockName([]byte(bid)), err)
 			}
-			if evs, err = db.readBlock(data, workspace, source, format); err != nil {
+			if b.Raw, err = db.codec.decompress(data); err != nil {
 				return nil, fmt.Errorf("events of workspace %s: block %s: %w", workspace, blockName([]byte(bid)), err)
 			}
-			db.blocks.put([]byte(bid), evs)
+			db.blocks.Put(bid, b)
 		}
-		for i := range evs {
-			id := evs[i].ID
-			if _, asked := candidates[id]; !asked {
-				continue
+		want := make(map[event.ID]bool, missing)
+		for id := range candidates {
+			if _, found := out[id]; !found {
+				want[id] = true
 			}
-			if _, found := out[id]; found {
-				continue
+		}
+		evs, err := b.Events(workspace, want)
+		if err != nil {
+			return nil, fmt.Errorf("events of workspace %s: block %s: %w", workspace, blockName([]byte(bid)), err)
+		}
+		for _, ev := range evs {
+			if _, found := out[ev.ID]; !found {
+				out[ev.ID] = ev
+				missing--
 			}
-			ev := evs[i]
-			ev.Raw = append([]byte(nil), ev.Raw...)
-			out[id] = ev
-			missing--
 		}
 	}
 	return out, nil
