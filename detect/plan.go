@@ -151,9 +151,7 @@ func (p *plan) take(pl *planner, i int) (*plan, int) {
 			continue
 		}
 		if spins++; spins > planSpins {
-			lo, hi := p.off[i], p.off[i+1]
-			own := &plan{rules: p.rules[i : i+1], ms: p.ms[lo:hi], off: []int{0, hi - lo}, units: make([]unit, 1),
-				planned: make([]planned, hi-lo)}
+			own := newPlan(p.rules[i : i+1])
 			own.planRule(pl, 0)
 			return own, 0
 		}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rule"
 )
 
@@ -128,5 +129,33 @@ func BenchmarkCompileSigmaHQ(b *testing.B) {
 				Compile(rules, Options{})
 			}
 		})
+	}
+}
+
+// A rule a worker took and never finished (the system paused it) is
+// planned again apart, and places as it would have.
+func TestPlanTakeReplansAStalledRule(t *testing.T) {
+	rules := brokenRules()
+	want, _ := compileWith(t, rules, 0)
+	p := newPlan(rules)
+	p.state[3].Store(ruleTaken) // a worker's, stalled
+	c := &compiler{e: &Engine{dict: event.NewDict()}, atomIDs: map[string]int32{}}
+	pl := planner{known: c.known}
+	for i, r := range rules {
+		if r == nil {
+			continue
+		}
+		q, j := p.take(&pl, i)
+		if i == 3 && q == p {
+			t.Fatal("the stalled rule was taken from the plan its worker writes")
+		}
+		n, err := c.place(q, j)
+		if err != nil {
+			continue
+		}
+		if !reflect.DeepEqual(n, want.progs[len(c.e.progs)]) {
+			t.Fatalf("rule %d places as %+v, want %+v", i, n, want.progs[len(c.e.progs)])
+		}
+		c.e.progs = append(c.e.progs, n)
 	}
 }
