@@ -198,7 +198,7 @@ func (s *Stage) RunPartitions(ctx context.Context, cfg PartitionConfig) error {
 // repartitioner is a store that can change the recorded partition count
 // (both stores can).
 type repartitioner interface {
-	SavedPartitionStates(ctx context.Context) ([][]byte, error)
+	savedPartitions
 	RepartitionCorrelation(ctx context.Context, n int, merged []byte, busy ...string) error
 }
 
